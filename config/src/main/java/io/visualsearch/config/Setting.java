@@ -1,0 +1,166 @@
+package io.visualsearch.config;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * One setting, defined once: its environment variable, type, default, validation and doc.
+ * Instances are immutable; the fluent methods return copies so a shared definition can be
+ * specialised (e.g. a different default) without touching the original.
+ */
+public final class Setting<T> {
+
+  private final String env;
+  private final String type;
+  private final Function<String, T> parser;
+  private final T defaultValue;
+  private final boolean required;
+  private final Predicate<T> validator;
+  private final String validDescription;
+  private final String doc;
+  private final boolean secret;
+
+  private Setting(String env, String type, Function<String, T> parser, T defaultValue, boolean required,
+      Predicate<T> validator, String validDescription, String doc, boolean secret) {
+    if (!env.matches("[A-Z][A-Z0-9_]*")) {
+      throw new IllegalArgumentException("setting names are upper-case env var names: " + env);
+    }
+    this.env = env;
+    this.type = type;
+    this.parser = parser;
+    this.defaultValue = defaultValue;
+    this.required = required;
+    this.validator = validator;
+    this.validDescription = validDescription;
+    this.doc = doc;
+    this.secret = secret;
+  }
+
+  private static <T> Setting<T> of(String env, String type, Function<String, T> parser) {
+    return new Setting<>(env, type, parser, null, true, v -> true, "", "", false);
+  }
+
+  public static Setting<String> string(String env) {
+    return of(env, "string", s -> s);
+  }
+
+  public static Setting<Integer> integer(String env) {
+    return of(env, "int", s -> Integer.valueOf(s.trim()));
+  }
+
+  public static Setting<Long> longInt(String env) {
+    return of(env, "long", s -> Long.valueOf(s.trim()));
+  }
+
+  public static Setting<Double> decimal(String env) {
+    return of(env, "double", s -> Double.valueOf(s.trim()));
+  }
+
+  public static Setting<Boolean> bool(String env) {
+    return of(env, "boolean", Setting::parseBoolean);
+  }
+
+  /** Durations as {@code 250ms}, {@code 30s}, {@code 5m}, {@code 2h} or ISO-8601 ({@code PT30S}). */
+  public static Setting<Duration> duration(String env) {
+    return of(env, "duration", DurationParser::parse);
+  }
+
+  /** Comma-separated list; blanks are dropped. */
+  public static Setting<List<String>> list(String env) {
+    return of(env, "list", s -> Arrays.stream(s.split(",")).map(String::trim).filter(p -> !p.isEmpty()).toList());
+  }
+
+  public Setting<T> defaultValue(T value) {
+    return new Setting<>(env, type, parser, Objects.requireNonNull(value), false, validator, validDescription, doc, secret);
+  }
+
+  /** Optional with no default: {@link Config#get} returns null when unset. */
+  public Setting<T> optional() {
+    return new Setting<>(env, type, parser, null, false, validator, validDescription, doc, secret);
+  }
+
+  public Setting<T> validate(Predicate<T> check, String description) {
+    return new Setting<>(env, type, parser, defaultValue, required, check, description, doc, secret);
+  }
+
+  public Setting<T> doc(String text) {
+    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, text, secret);
+  }
+
+  /** Never printed: values show as ****** in errors and dumps. */
+  public Setting<T> secret() {
+    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, doc, true);
+  }
+
+  public static Predicate<Integer> port() {
+    return p -> p >= 0 && p <= 65535;
+  }
+
+  public String env() {
+    return env;
+  }
+
+  public String type() {
+    return type;
+  }
+
+  public T defaultValue() {
+    return defaultValue;
+  }
+
+  public boolean required() {
+    return required;
+  }
+
+  public String doc() {
+    return doc;
+  }
+
+  public String validDescription() {
+    return validDescription;
+  }
+
+  public boolean isSecret() {
+    return secret;
+  }
+
+  /** Parses and validates a raw value; the message of the exception is meant for an operator. */
+  T parse(String raw) {
+    T value;
+    try {
+      value = parser.apply(raw);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("not a valid " + type + ": " + shown(raw)
+          + (e.getMessage() == null || secret ? "" : " (" + e.getMessage() + ")"));
+    }
+    check(value);
+    return value;
+  }
+
+  void check(T value) {
+    if (!validator.test(value)) {
+      throw new IllegalArgumentException(shown(String.valueOf(value)) + " is invalid: must be " + validDescription);
+    }
+  }
+
+  String shown(String raw) {
+    return secret ? "******" : "'" + raw + "'";
+  }
+
+  private static Boolean parseBoolean(String s) {
+    return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "true", "1", "yes", "on" -> true;
+      case "false", "0", "no", "off" -> false;
+      default -> throw new IllegalArgumentException("expected true/false");
+    };
+  }
+
+  @Override
+  public String toString() {
+    return env;
+  }
+}

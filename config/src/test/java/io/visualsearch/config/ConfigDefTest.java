@@ -1,0 +1,84 @@
+package io.visualsearch.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigDefTest {
+
+  static final Setting<String> BOOTSTRAP = Setting.string("KAFKA_BOOTSTRAP_SERVERS").doc("Kafka brokers.");
+  static final Setting<Integer> PORT = Setting.integer("OPS_PORT").defaultValue(8081)
+      .validate(Setting.port(), "a TCP port (0-65535)").doc("Ops HTTP port.");
+  static final Setting<Duration> POLL = Setting.duration("KAFKA_POLL_TIMEOUT").defaultValue(Duration.ofMillis(500));
+  static final Setting<List<String>> ALLOW = Setting.list("FETCH_ALLOW").defaultValue(List.of());
+  static final Setting<String> KEY = Setting.string("S3_SECRET_KEY").secret().optional();
+
+  final ConfigDef def = new ConfigDef().define(BOOTSTRAP, PORT, POLL, ALLOW, KEY);
+
+  @Test
+  void defaultsApplyAndValuesParse() {
+    Config c = def.parse(Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:9092", "KAFKA_POLL_TIMEOUT", "2s",
+        "FETCH_ALLOW", "127.0.0.1, ::1,,"));
+    assertEquals("b:9092", c.get(BOOTSTRAP));
+    assertEquals(8081, c.get(PORT));
+    assertEquals(Duration.ofSeconds(2), c.get(POLL));
+    assertEquals(List.of("127.0.0.1", "::1"), c.get(ALLOW));
+    assertNull(c.get(KEY));
+  }
+
+  @Test
+  void everyProblemIsReportedAtOnceWithTheVariableName() {
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> def.parse(Map.of("OPS_PORT", "70000", "KAFKA_POLL_TIMEOUT", "soon")));
+    assertEquals(3, e.problems().size(), e.getMessage());
+    assertTrue(e.getMessage().contains("KAFKA_BOOTSTRAP_SERVERS is required but not set: Kafka brokers."));
+    assertTrue(e.getMessage().contains("OPS_PORT: '70000' is invalid: must be a TCP port (0-65535)"));
+    assertTrue(e.getMessage().contains("KAFKA_POLL_TIMEOUT: not a valid duration"));
+  }
+
+  @Test
+  void secretsNeverAppearInErrorsOrDumps() {
+    Setting<Integer> pin = Setting.integer("PIN").secret();
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> new ConfigDef().define(pin).parse(Map.of("PIN", "hunter2")));
+    assertFalse(e.getMessage().contains("hunter2"));
+    Config c = def.parse(Map.of("KAFKA_BOOTSTRAP_SERVERS", "x", "S3_SECRET_KEY", "hunter2"));
+    assertEquals("hunter2", c.get(KEY));
+    assertFalse(c.toString().contains("hunter2"));
+  }
+
+  @Test
+  void durationsAcceptShortAndIsoForms() {
+    assertEquals(Duration.ofMillis(250), DurationParser.parse("250ms"));
+    assertEquals(Duration.ofMinutes(5), DurationParser.parse("5m"));
+    assertEquals(Duration.ofSeconds(30), DurationParser.parse("PT30S"));
+    assertThrows(IllegalArgumentException.class, () -> DurationParser.parse("5 parsecs"));
+  }
+
+  @Test
+  void readingAnUndefinedSettingIsAProgrammingError() {
+    Config c = def.parse(Map.of("KAFKA_BOOTSTRAP_SERVERS", "x"));
+    assertThrows(IllegalArgumentException.class, () -> c.get(Setting.string("OTHER")));
+  }
+
+  @Test
+  void overridesAreValidatedToo() {
+    Config c = def.parse(Map.of("KAFKA_BOOTSTRAP_SERVERS", "x"));
+    assertEquals(9, c.with(PORT, 9).get(PORT));
+    assertThrows(IllegalArgumentException.class, () -> c.with(PORT, -1));
+  }
+
+  @Test
+  void markdownTableListsEverySetting() {
+    String table = def.markdownTable();
+    assertTrue(table.contains("| `KAFKA_BOOTSTRAP_SERVERS` | string | **required** | Kafka brokers. |"), table);
+    assertTrue(table.contains("| `OPS_PORT` | int | `8081` | Ops HTTP port. Must be a TCP port (0-65535). |"), table);
+  }
+}

@@ -1,0 +1,168 @@
+package io.visualsearch.stack;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
+import io.visualsearch.topics.TopicInitializer;
+import io.visualsearch.topics.Topics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The real components the pipeline runs on, started on loopback: a KRaft Kafka broker, an
+ * S3-compatible server with the bucket created, and Zipkin; then every pipeline topic with its
+ * cleanup policy. {@link #serviceEnvironment()} is what a service needs to talk to it.
+ */
+public final class EmbeddedStack implements Component {
+
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedStack.class);
+
+  private final EmbeddedKafka kafka;
+  private final S3ProxyServer s3;
+  private final ZipkinServer zipkin;
+  private final int partitions;
+  private final List<Component> started = new ArrayList<>();
+
+  public EmbeddedStack(Config config) {
+    String host = config.get(StackSettings.HOST);
+    Path data = Path.of(config.get(StackSettings.DATA_DIR)).toAbsolutePath();
+    StackJars jars = new StackJars();
+    this.kafka = new EmbeddedKafka(host, port(host, config.get(StackSettings.KAFKA_PORT)),
+        port(host, config.get(StackSettings.KAFKA_CONTROLLER_PORT)), data.resolve("kafka"));
+    this.s3 = new S3ProxyServer(jars.s3proxy(), host, port(host, config.get(StackSettings.S3_PORT)),
+        data.resolve("s3"), config.get(StackSettings.BUCKET));
+    this.zipkin = new ZipkinServer(jars.zipkin(), host, port(host, config.get(StackSettings.ZIPKIN_PORT)),
+        data.resolve("zipkin"));
+    this.partitions = config.get(StackSettings.PARTITIONS);
+  }
+
+  private static int port(String host, int requested) {
+    if (requested != 0) {
+      return requested;
+    }
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public String name() {
+    return "embedded-stack";
+  }
+
+  /** Starts the two child processes first (they take longest) while Kafka starts in-process. */
+  @Override
+  public void start() throws Exception {
+    long t0 = System.nanoTime();
+    Thread zipkinStart = startAsync(zipkin);
+    Thread s3Start = startAsync(s3);
+    kafka.start();
+    started.add(kafka);
+    createTopics();
+    joinStart(s3Start, s3);
+    joinStart(zipkinStart, zipkin);
+    log.info("embedded stack up in {} ms: kafka {}, s3 {}, zipkin {}", (System.nanoTime() - t0) / 1_000_000,
+        kafka.bootstrapServers(), s3.endpoint(), zipkin.baseUrl());
+  }
+
+  private final Map<Component, Exception> startFailures = Collections.synchronizedMap(new LinkedHashMap<>());
+
+  private Thread startAsync(Component c) {
+    Thread t = new Thread(() -> {
+      try {
+        c.start();
+      } catch (Exception e) {
+        startFailures.put(c, e);
+      }
+    }, "start-" + c.name());
+    t.start();
+    return t;
+  }
+
+  private void joinStart(Thread t, Component c) throws Exception {
+    t.join();
+    Exception e = startFailures.get(c);
+    if (e != null) {
+      close();
+      throw e;
+    }
+    started.add(c);
+  }
+
+  private void createTopics() throws Exception {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    try (Admin admin = Admin.create(p)) {
+      new TopicInitializer(admin, partitions, (short) 1).ensure(Topics.all());
+    }
+  }
+
+  public String kafkaBootstrapServers() {
+    return kafka.bootstrapServers();
+  }
+
+  public S3ProxyServer s3() {
+    return s3;
+  }
+
+  public ZipkinServer zipkin() {
+    return zipkin;
+  }
+
+  public EmbeddedKafka kafka() {
+    return kafka;
+  }
+
+  /** The environment variables that point a service at this stack. */
+  public Map<String, String> serviceEnvironment() {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+    env.put("S3_ENDPOINT", s3.endpoint());
+    env.put("S3_BUCKET", s3.bucket());
+    env.put("S3_ACCESS_KEY", S3ProxyServer.ACCESS_KEY);
+    env.put("S3_SECRET_KEY", S3ProxyServer.SECRET_KEY);
+    env.put("S3_REGION", "us-east-1");
+    env.put("ZIPKIN_ENDPOINT", zipkin.spansEndpoint());
+    return env;
+  }
+
+  @Override
+  public CheckResult check() {
+    for (Component c : List.of(kafka, s3, zipkin)) {
+      CheckResult r = c.check();
+      if (!r.ok()) {
+        return CheckResult.failed(c.name() + ": " + r.detail());
+      }
+    }
+    return CheckResult.OK;
+  }
+
+  @Override
+  public void close() {
+    List<Component> toClose = new ArrayList<>(started);
+    Collections.reverse(toClose);
+    started.clear();
+    for (Component c : toClose) {
+      try {
+        c.close();
+      } catch (RuntimeException e) {
+        log.warn("{} did not stop cleanly", c.name(), e);
+      }
+    }
+  }
+}

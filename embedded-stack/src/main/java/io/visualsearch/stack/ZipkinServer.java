@@ -1,0 +1,56 @@
+package io.visualsearch.stack;
+
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** A Zipkin server with in-memory storage, bound to one address. */
+public final class ZipkinServer implements Component {
+
+  private final String host;
+  private final int port;
+  private final ChildProcess process;
+
+  ZipkinServer(Path jar, String host, int port, Path dataDir) {
+    this.host = host;
+    this.port = port;
+    this.process = new ChildProcess("zipkin", jar, List.of("-Xmx256m", "-XX:+UseSerialGC"),
+        List.of("--armeria.ports[0].port=" + port, "--armeria.ports[0].ip=" + host,
+            "--armeria.ports[0].protocols=http"),
+        Map.of("STORAGE_TYPE", "mem", "MEM_MAX_SPANS", "200000", "QUERY_PORT", String.valueOf(port),
+            "COLLECTOR_SCRIBE_ENABLED", "false", "SELF_TRACING_ENABLED", "false"),
+        URI.create(baseUrl() + "/health"), dataDir.resolve("zipkin.log"), Duration.ofSeconds(90));
+  }
+
+  public String baseUrl() {
+    return "http://" + host + ":" + port;
+  }
+
+  public String spansEndpoint() {
+    return baseUrl() + "/api/v2/spans";
+  }
+
+  @Override
+  public String name() {
+    return "zipkin";
+  }
+
+  @Override
+  public void start() throws Exception {
+    process.start();
+  }
+
+  @Override
+  public CheckResult check() {
+    return process.check();
+  }
+
+  @Override
+  public void close() {
+    process.close();
+  }
+}

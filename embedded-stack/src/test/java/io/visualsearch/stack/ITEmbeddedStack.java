@@ -1,0 +1,81 @@
+package io.visualsearch.stack;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(StackExtension.class)
+class ITEmbeddedStack {
+
+  @Test
+  void kafkaCarriesARecordAndTopicsHaveTheirCleanupPolicy(EmbeddedStack stack) throws Exception {
+    Properties admin = new Properties();
+    admin.put("bootstrap.servers", stack.kafkaBootstrapServers());
+    try (Admin a = Admin.create(admin)) {
+      Map<String, TopicDescription> topics = a.describeTopics(List.of("embeddings", "search.responses", "embeddings.dlq"))
+          .allTopicNames().get();
+      assertEquals(3, topics.get("embeddings").partitions().size());
+      var cfgs = a.describeConfigs(List.of(new ConfigResource(ConfigResource.Type.TOPIC, "embeddings"),
+          new ConfigResource(ConfigResource.Type.TOPIC, "search.responses"))).all().get();
+      assertEquals("compact", cfgs.get(new ConfigResource(ConfigResource.Type.TOPIC, "embeddings")).get("cleanup.policy").value());
+      assertEquals("delete", cfgs.get(new ConfigResource(ConfigResource.Type.TOPIC, "search.responses")).get("cleanup.policy").value());
+    }
+
+    Properties p = new Properties();
+    p.put("bootstrap.servers", stack.kafkaBootstrapServers());
+    try (var producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+      producer.send(new ProducerRecord<>("catalog.products", "stack-it/sku-1", "hello")).get();
+    }
+    Properties c = new Properties();
+    c.put("bootstrap.servers", stack.kafkaBootstrapServers());
+    c.put("group.id", "stack-it");
+    c.put("auto.offset.reset", "earliest");
+    try (var consumer = new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
+      consumer.subscribe(List.of("catalog.products"));
+      boolean found = false;
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (!found && System.nanoTime() < deadline) {
+        ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(500));
+        for (var r : records) {
+          found |= r.key().equals("stack-it/sku-1") && r.value().equals("hello");
+        }
+      }
+      assertTrue(found, "record produced to the embedded broker was not consumed");
+    }
+  }
+
+  @Test
+  void zipkinAndS3AnswerOnLoopback(EmbeddedStack stack) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(stack.zipkin().baseUrl() + "/health")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, health.statusCode());
+    assertTrue(health.body().contains("UP"), health.body());
+    // The deployment's bucket exists before any service starts.
+    HttpResponse<String> s3 = http.send(HttpRequest.newBuilder(URI.create(stack.s3().endpoint() + "/" + stack.s3().bucket())).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, s3.statusCode(), s3.body());
+    assertTrue(s3.body().contains("<Name>visual-search</Name>"), s3.body());
+    assertTrue(stack.check().ok());
+    assertTrue(stack.zipkin().baseUrl().startsWith("http://127.0.0.1:"));
+  }
+}

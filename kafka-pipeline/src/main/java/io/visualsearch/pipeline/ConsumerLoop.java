@@ -1,0 +1,325 @@
+package io.visualsearch.pipeline;
+
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
+import io.visualsearch.tracing.KafkaHeadersCarrier;
+import io.visualsearch.tracing.Tracing;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The consumer loop every service runs, after Kafka Connect's sink task:
+ * <ul>
+ *   <li>a record's offset is committed only after its handler returned and every record it
+ *       produced (including a dead-letter copy) was acknowledged by the broker;</li>
+ *   <li>on a retriable failure the loop commits what is done, rewinds to the failed record,
+ *       pauses every partition and keeps polling (so the group keeps it) until the backoff ends;</li>
+ *   <li>any other failure sends the record to {@code <topic>.dlq} with its original headers, its
+ *       origin topic/partition/offset and the error, and the loop moves on;</li>
+ *   <li>each record is handled inside its own CONSUMER span, continued from its headers, current
+ *       only while the handler runs and ended in all cases.</li>
+ * </ul>
+ */
+public final class ConsumerLoop implements Component {
+
+  private static final Logger log = LoggerFactory.getLogger(ConsumerLoop.class);
+  private static final Duration POLL = Duration.ofMillis(200);
+  private static final Duration SEND_ACK_TIMEOUT = Duration.ofMinutes(2);
+
+  private final String service;
+  private final List<String> topics;
+  private final Supplier<org.apache.kafka.clients.consumer.Consumer<byte[], byte[]>> consumerFactory;
+  private final Supplier<Producer<byte[], byte[]>> producer;
+  private final RecordHandler handler;
+  private final Tracing tracing;
+  private final Activity activity;
+  private final Duration backoff;
+  private final Duration backoffMax;
+  private final Consumer<Throwable> onDeath;
+  private final DeadLetters deadLetters;
+
+  private volatile boolean running;
+  private volatile Thread thread;
+  private volatile Throwable death;
+  private volatile long lastPollNanos;
+  private org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
+  private boolean paused;
+  private long resumeAtNanos;
+  private int attempt;
+
+  public ConsumerLoop(String service, List<String> topics,
+      Supplier<org.apache.kafka.clients.consumer.Consumer<byte[], byte[]>> consumerFactory,
+      Supplier<Producer<byte[], byte[]>> producer, RecordHandler handler, Tracing tracing, Activity activity,
+      Duration backoff, Duration backoffMax, Consumer<Throwable> onDeath) {
+    this.service = service;
+    this.topics = List.copyOf(topics);
+    this.consumerFactory = consumerFactory;
+    this.producer = producer;
+    this.handler = handler;
+    this.tracing = tracing;
+    this.activity = activity;
+    this.backoff = backoff;
+    this.backoffMax = backoffMax;
+    this.onDeath = onDeath;
+    this.deadLetters = new DeadLetters(service);
+  }
+
+  @Override
+  public String name() {
+    return "consumer[" + String.join(",", topics) + "]";
+  }
+
+  @Override
+  public void start() {
+    consumer = consumerFactory.get();
+    running = true;
+    lastPollNanos = System.nanoTime();
+    Thread t = new Thread(this::run, service + "-consumer");
+    t.setDaemon(false);
+    thread = t;
+    t.start();
+  }
+
+  private void run() {
+    try {
+      consumer.subscribe(topics, new PauseNewPartitionsWhileBackingOff());
+      long nextLagNanos = 0;
+      while (running) {
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+        lastPollNanos = System.nanoTime();
+        if (paused && System.nanoTime() >= resumeAtNanos) {
+          consumer.resume(consumer.paused());
+          paused = false;
+        }
+        activity.polled(records.count());
+        if (!records.isEmpty()) {
+          processBatch(records);
+        }
+        if (System.nanoTime() >= nextLagNanos) {
+          activity.lag(currentLag());
+          nextLagNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        }
+      }
+    } catch (Throwable e) {
+      death = e;
+      if (running) {
+        log.error("{}: consumer loop died", service, e);
+        onDeath.accept(e);
+      }
+    } finally {
+      try {
+        consumer.close(Duration.ofSeconds(10));
+      } catch (RuntimeException e) {
+        log.warn("{}: consumer did not close cleanly", service, e);
+      }
+    }
+  }
+
+  private void processBatch(ConsumerRecords<byte[], byte[]> records) throws InterruptedException {
+    Outbox outbox = new Outbox(producer.get(), tracing);
+    Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
+    ConsumerRecord<byte[], byte[]> failed = null;
+    outer:
+    for (TopicPartition tp : records.partitions()) {
+      for (ConsumerRecord<byte[], byte[]> rec : records.records(tp)) {
+        if (!running) {
+          break outer;
+        }
+        if (!process(rec, outbox)) {
+          failed = rec;
+          break outer;
+        }
+        done.put(tp, new OffsetAndMetadata(rec.offset() + 1));
+      }
+    }
+    if (!awaitAcks(outbox.drain())) {
+      // Nothing from this batch is committed; all of it is handled again (handlers are idempotent).
+      rewind(records, Map.of());
+      backOff("a produced record was not acknowledged");
+      return;
+    }
+    commit(done);
+    if (failed != null || !running) {
+      rewind(records, done);
+    }
+    if (failed != null) {
+      backOff("retriable failure at " + failed.topic() + "-" + failed.partition() + "@" + failed.offset());
+    } else {
+      attempt = 0;
+    }
+  }
+
+  /** Returns false when the record must be retried; poison records are dead-lettered (true). */
+  private boolean process(ConsumerRecord<byte[], byte[]> rec, Outbox outbox) throws InterruptedException {
+    Context parent = tracing.propagator().extract(Context.root(), rec.headers(), KafkaHeadersCarrier.GETTER);
+    String tenant = PipelineHeaders.get(rec.headers(), PipelineHeaders.TENANT);
+    Span span = tracing.tracer().spanBuilder(rec.topic() + " process")
+        .setParent(parent)
+        .setSpanKind(SpanKind.CONSUMER)
+        .setAttribute("messaging.system", "kafka")
+        .setAttribute("messaging.destination.name", rec.topic())
+        .setAttribute("messaging.kafka.destination.partition", (long) rec.partition())
+        .setAttribute("messaging.kafka.message.offset", rec.offset())
+        .setAttribute("messaging.kafka.message.key", rec.key() == null ? "" : new String(rec.key(), java.nio.charset.StandardCharsets.UTF_8))
+        .setAttribute("tenant", tenant == null ? "" : tenant)
+        .startSpan();
+    long t0 = System.nanoTime();
+    try (Scope ignored = span.makeCurrent()) {
+      MDC.put("trace_id", span.getSpanContext().getTraceId());
+      try {
+        handler.handle(rec, outbox);
+        activity.handled(rec.topic(), (System.nanoTime() - t0) / 1e9);
+        return true;
+      } catch (InterruptedException e) {
+        throw e;
+      } catch (RetriableProcessingException e) {
+        span.recordException(e);
+        span.setStatus(StatusCode.ERROR, "retriable: " + e.getMessage());
+        activity.retried(rec.topic());
+        log.warn("{}: will retry {}-{}@{}: {}", service, rec.topic(), rec.partition(), rec.offset(), e.getMessage());
+        return false;
+      } catch (Exception e) {
+        String reason = DeadLetters.reasonOf(e);
+        span.recordException(e);
+        span.setStatus(StatusCode.ERROR, reason + ": " + e.getMessage());
+        span.setAttribute("dlq.reason", reason);
+        log.warn("{}: dead-lettering {}-{}@{} ({}): {}", service, rec.topic(), rec.partition(), rec.offset(),
+            reason, e.getMessage());
+        outbox.send(deadLetters.topicFor(rec), rec.key() == null ? null
+            : new String(rec.key(), java.nio.charset.StandardCharsets.UTF_8), rec.value(), deadLetters.headersFor(rec, e));
+        activity.deadLettered(rec.topic(), reason);
+        return true;
+      }
+    } finally {
+      MDC.remove("trace_id");
+      span.end();
+    }
+  }
+
+  private boolean awaitAcks(List<Future<RecordMetadata>> sends) throws InterruptedException {
+    long deadline = System.nanoTime() + SEND_ACK_TIMEOUT.toNanos();
+    for (Future<RecordMetadata> f : sends) {
+      try {
+        f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        log.warn("{}: produced record not acknowledged: {}", service, e.getMessage());
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void commit(Map<TopicPartition, OffsetAndMetadata> done) {
+    if (done.isEmpty()) {
+      return;
+    }
+    try {
+      consumer.commitSync(done);
+    } catch (KafkaException e) {
+      // Lost the partitions in a rebalance: the new owner handles these records again.
+      log.warn("{}: commit failed, records will be redelivered: {}", service, e.getMessage());
+    }
+  }
+
+  /** Seeks every partition of the batch back to its first record not committed. */
+  private void rewind(ConsumerRecords<byte[], byte[]> records, Map<TopicPartition, OffsetAndMetadata> done) {
+    for (TopicPartition tp : records.partitions()) {
+      if (!consumer.assignment().contains(tp)) {
+        continue;
+      }
+      OffsetAndMetadata d = done.get(tp);
+      consumer.seek(tp, d != null ? d.offset() : records.records(tp).get(0).offset());
+    }
+  }
+
+  private void backOff(String why) {
+    long delay = Math.min(backoffMax.toMillis(), backoff.toMillis() << Math.min(attempt, 20));
+    attempt++;
+    consumer.pause(consumer.assignment());
+    paused = true;
+    resumeAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay);
+    log.info("{}: {}; paused {} partitions for {} ms (attempt {})", service, why, consumer.assignment().size(), delay, attempt);
+  }
+
+  private long currentLag() {
+    long total = 0;
+    for (TopicPartition tp : consumer.assignment()) {
+      OptionalLong lag = consumer.currentLag(tp);
+      if (lag.isPresent()) {
+        total += lag.getAsLong();
+      }
+    }
+    return total;
+  }
+
+  private final class PauseNewPartitionsWhileBackingOff implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      // Offsets are committed synchronously after every batch: nothing is pending here.
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      if (paused) {
+        consumer.pause(partitions);
+      }
+    }
+  }
+
+  @Override
+  public CheckResult check() {
+    Thread t = thread;
+    if (t == null) {
+      return CheckResult.failed("not started");
+    }
+    Throwable d = death;
+    if (d != null || !t.isAlive()) {
+      return CheckResult.failed("poll thread is dead" + (d == null ? "" : ": " + d));
+    }
+    long sincePoll = System.nanoTime() - lastPollNanos;
+    if (sincePoll > TimeUnit.MINUTES.toNanos(3)) {
+      return CheckResult.failed("no poll for " + TimeUnit.NANOSECONDS.toSeconds(sincePoll) + " s");
+    }
+    return paused ? new CheckResult(true, "backing off after a retriable failure") : CheckResult.OK;
+  }
+
+  /** Stops intake, lets the batch in hand finish (acknowledged and committed), then closes. */
+  @Override
+  public void close() {
+    running = false;
+    Thread t = thread;
+    if (t != null && t != Thread.currentThread()) {
+      try {
+        t.join(TimeUnit.MINUTES.toMillis(3));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package io.visualsearch.pipeline;
+
+import io.visualsearch.proto.events.Heartbeat;
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
+import io.visualsearch.topics.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Publishes this instance's {@link Activity} to {@code service.health} for the health page. */
+public final class HeartbeatPublisher implements Component {
+
+  private static final Logger log = LoggerFactory.getLogger(HeartbeatPublisher.class);
+
+  private final String service;
+  private final String instance;
+  private final Activity activity;
+  private final Supplier<Producer<byte[], byte[]>> producer;
+  private final Duration interval;
+  private final BooleanSupplier ready;
+  private ScheduledExecutorService timer;
+
+  public HeartbeatPublisher(String service, String instance, Activity activity,
+      Supplier<Producer<byte[], byte[]>> producer, Duration interval, BooleanSupplier ready) {
+    this.service = service;
+    this.instance = instance;
+    this.activity = activity;
+    this.producer = producer;
+    this.interval = interval;
+    this.ready = ready;
+  }
+
+  @Override
+  public String name() {
+    return "heartbeat";
+  }
+
+  @Override
+  public void start() {
+    timer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, service + "-heartbeat");
+      t.setDaemon(true);
+      return t;
+    });
+    timer.scheduleAtFixedRate(this::beat, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  void beat() {
+    try {
+      Heartbeat hb = Heartbeat.newBuilder()
+          .setService(service)
+          .setInstance(instance)
+          .setTimestampMs(System.currentTimeMillis())
+          .setActivityTotal(activity.handled())
+          .setErrorTotal(activity.errors())
+          .setDlqTotal(activity.deadLettered())
+          .setLastActivityMs(activity.lastActivityMs())
+          .setConsumerLag(activity.lag())
+          .setReady(ready.getAsBoolean())
+          .setIntervalMs(interval.toMillis())
+          .build();
+      producer.get().send(new ProducerRecord<>(Topics.SERVICE_HEALTH.name(),
+          (service + "/" + instance).getBytes(StandardCharsets.UTF_8), hb.toByteArray()));
+    } catch (RuntimeException e) {
+      log.debug("heartbeat not sent: {}", e.getMessage());
+    }
+  }
+
+  @Override
+  public CheckResult check() {
+    return timer == null ? CheckResult.failed("not started") : CheckResult.OK;
+  }
+
+  @Override
+  public void close() {
+    if (timer != null) {
+      timer.shutdownNow();
+      beat();
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package io.visualsearch.pipeline;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.config.ConfigDef;
+import io.visualsearch.config.Setting;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+
+/** How a service reaches Kafka and how its consumer loop behaves. */
+public final class KafkaSettings {
+
+  public static final Setting<String> BOOTSTRAP = Setting.string("KAFKA_BOOTSTRAP_SERVERS")
+      .doc("Kafka bootstrap servers, host:port[,host:port].");
+  public static final Setting<String> GROUP_ID = Setting.string("KAFKA_GROUP_ID").optional()
+      .doc("Consumer group; defaults to the service name. Instances of one service share it.");
+  public static final Setting<Integer> MAX_POLL_RECORDS = Setting.integer("KAFKA_MAX_POLL_RECORDS").defaultValue(100)
+      .validate(n -> n > 0, "positive").doc("Records handled per poll (and per commit).");
+  public static final Setting<Duration> RETRY_BACKOFF = Setting.duration("KAFKA_RETRY_BACKOFF")
+      .defaultValue(Duration.ofMillis(500)).doc("First pause after a retriable failure; doubles per attempt.");
+  public static final Setting<Duration> RETRY_BACKOFF_MAX = Setting.duration("KAFKA_RETRY_BACKOFF_MAX")
+      .defaultValue(Duration.ofSeconds(30)).doc("Longest pause between attempts of the same record.");
+  public static final Setting<Duration> HEARTBEAT_INTERVAL = Setting.duration("HEALTH_HEARTBEAT_INTERVAL")
+      .defaultValue(Duration.ofSeconds(5)).doc("How often the service publishes its heartbeat to service.health.");
+  public static final Setting<List<String>> EXTRA = Setting.list("KAFKA_CLIENT_PROPERTIES").defaultValue(List.of())
+      .validate(l -> l.stream().allMatch(kv -> kv.contains("=")), "a comma list of key=value")
+      .doc("Extra Kafka client properties (security.protocol=SASL_SSL, sasl.mechanism=..., ...) for managed clusters.");
+
+  private KafkaSettings() {}
+
+  public static ConfigDef definition() {
+    return new ConfigDef().define(BOOTSTRAP, GROUP_ID, MAX_POLL_RECORDS, RETRY_BACKOFF, RETRY_BACKOFF_MAX,
+        HEARTBEAT_INTERVAL, EXTRA);
+  }
+
+  /** Client properties shared by consumers, producers and admin clients. */
+  public static Properties common(Config config) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", config.get(BOOTSTRAP));
+    for (String kv : config.get(EXTRA)) {
+      int eq = kv.indexOf('=');
+      p.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+    }
+    return p;
+  }
+}

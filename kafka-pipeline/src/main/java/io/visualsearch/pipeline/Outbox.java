@@ -1,0 +1,54 @@
+package io.visualsearch.pipeline;
+
+import io.opentelemetry.context.Context;
+import io.visualsearch.tracing.KafkaHeadersCarrier;
+import io.visualsearch.tracing.Tracing;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/**
+ * Sends records on behalf of a handler, stamping the current trace context and remembering each
+ * send so the caller can wait for its acknowledgement before committing the input.
+ */
+public final class Outbox {
+
+  private final Producer<byte[], byte[]> producer;
+  private final Tracing tracing;
+  private final List<Future<RecordMetadata>> pending = new ArrayList<>();
+
+  public Outbox(Producer<byte[], byte[]> producer, Tracing tracing) {
+    this.producer = producer;
+    this.tracing = tracing;
+  }
+
+  /** Sends {@code value} (null = tombstone) with the tenant header and the current trace context. */
+  public Future<RecordMetadata> send(String topic, String key, byte[] value, String tenant) {
+    Headers headers = new RecordHeaders();
+    if (tenant != null) {
+      headers.add(PipelineHeaders.TENANT, tenant.getBytes(StandardCharsets.UTF_8));
+    }
+    return send(topic, key, value, headers);
+  }
+
+  public Future<RecordMetadata> send(String topic, String key, byte[] value, Headers headers) {
+    tracing.propagator().inject(Context.current(), headers, KafkaHeadersCarrier.SETTER);
+    Future<RecordMetadata> f = producer.send(new ProducerRecord<>(topic, null, key == null ? null
+        : key.getBytes(StandardCharsets.UTF_8), value, headers));
+    pending.add(f);
+    return f;
+  }
+
+  /** Sends that are not yet known to be acknowledged; cleared by {@link #drain()}. */
+  List<Future<RecordMetadata>> drain() {
+    List<Future<RecordMetadata>> out = new ArrayList<>(pending);
+    pending.clear();
+    return out;
+  }
+}

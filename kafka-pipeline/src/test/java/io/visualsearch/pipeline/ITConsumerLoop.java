@@ -1,0 +1,282 @@
+package io.visualsearch.pipeline;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.config.Config;
+import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.StackExtension;
+import io.visualsearch.tracing.Tracing;
+import io.visualsearch.tracing.TracingSettings;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(StackExtension.class)
+class ITConsumerLoop {
+
+  record Harness(Config config, KafkaClients clients, Producer<byte[], byte[]> producer) {}
+
+  Harness harness(EmbeddedStack stack, String group) {
+    Map<String, String> env = new java.util.HashMap<>(stack.serviceEnvironment());
+    env.put("KAFKA_GROUP_ID", group);
+    env.put("KAFKA_MAX_POLL_RECORDS", "50");
+    Config config = KafkaSettings.definition().include(TracingSettings.definition()).parse(env);
+    KafkaClients clients = new KafkaClients(config);
+    return new Harness(config, clients, clients.producer(group + "-producer"));
+  }
+
+  void createTopics(EmbeddedStack stack, String... names) throws Exception {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", stack.kafkaBootstrapServers());
+    try (Admin admin = Admin.create(p)) {
+      List<NewTopic> topics = new ArrayList<>();
+      for (String n : names) {
+        topics.add(new NewTopic(n, 1, (short) 1));
+      }
+      admin.createTopics(topics).all().get();
+    }
+  }
+
+  ConsumerLoop loop(Harness h, String service, String topic, RecordHandler handler, Tracing tracing,
+      AtomicReference<Throwable> died) {
+    return new ConsumerLoop(service, List.of(topic), () -> h.clients().consumer(h.clients().groupId(service), service),
+        h::producer, handler, tracing, new Activity(new PrometheusRegistry()), Duration.ofMillis(100),
+        Duration.ofMillis(400), died::set);
+  }
+
+  static String str(byte[] b) {
+    return b == null ? null : new String(b, StandardCharsets.UTF_8);
+  }
+
+  long committed(EmbeddedStack stack, String group, String topic) throws Exception {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", stack.kafkaBootstrapServers());
+    try (Admin admin = Admin.create(p)) {
+      Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group)
+          .partitionsToOffsetAndMetadata().get();
+      OffsetAndMetadata o = offsets.get(new TopicPartition(topic, 0));
+      return o == null ? 0 : o.offset();
+    }
+  }
+
+  List<ConsumerRecord<byte[], byte[]>> readAll(Harness h, String topic, int expected) {
+    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+    try (var c = h.clients().consumer("reader-" + topic + System.nanoTime(), "reader")) {
+      c.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (out.size() < expected && System.nanoTime() < deadline) {
+        c.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void poisonGoesToTheDeadLetterTopicWithItsOriginAndTheLoopKeepsConsuming(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.poison", "it.poison.dlq", "it.poison.out");
+    Harness h = harness(stack, "it-poison");
+    List<String> handled = Collections.synchronizedList(new ArrayList<>());
+    RecordHandler handler = (rec, out) -> {
+      String v = str(rec.value());
+      if (v.startsWith("bad")) {
+        throw new PoisonRecordException("malformed-payload", "cannot parse " + v);
+      }
+      handled.add(v);
+      out.send("it.poison.out", str(rec.key()), ("done " + v).getBytes(StandardCharsets.UTF_8), "t1");
+    };
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = loop(h, "it-poison", "it.poison", handler, tracing, died);
+      for (String v : List.of("a", "b", "bad-1", "c")) {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add("tenant", "t1".getBytes(StandardCharsets.UTF_8));
+        headers.add("x-custom", ("orig-" + v).getBytes(StandardCharsets.UTF_8));
+        h.producer().send(new ProducerRecord<>("it.poison", 0, ("k-" + v).getBytes(StandardCharsets.UTF_8),
+            v.getBytes(StandardCharsets.UTF_8), headers)).get();
+      }
+      loop.start();
+      try {
+        await().atMost(Duration.ofSeconds(30)).until(() -> handled.size() == 3);
+        assertEquals(List.of("a", "b", "c"), handled);
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-poison", "it.poison") == 4);
+        assertTrue(loop.check().ok(), loop.check().detail());
+      } finally {
+        loop.close();
+      }
+    }
+    List<ConsumerRecord<byte[], byte[]>> dlq = readAll(h, "it.poison.dlq", 1);
+    assertEquals(1, dlq.size());
+    ConsumerRecord<byte[], byte[]> d = dlq.get(0);
+    assertEquals("k-bad-1", str(d.key()));
+    assertEquals("bad-1", str(d.value()));
+    assertEquals("orig-bad-1", PipelineHeaders.get(d.headers(), "x-custom"));
+    assertEquals("t1", PipelineHeaders.get(d.headers(), PipelineHeaders.TENANT));
+    assertEquals("it.poison", PipelineHeaders.get(d.headers(), PipelineHeaders.DLQ_ORIGIN_TOPIC));
+    assertEquals("0", PipelineHeaders.get(d.headers(), PipelineHeaders.DLQ_ORIGIN_PARTITION));
+    assertEquals("2", PipelineHeaders.get(d.headers(), PipelineHeaders.DLQ_ORIGIN_OFFSET));
+    assertEquals("malformed-payload", PipelineHeaders.get(d.headers(), PipelineHeaders.DLQ_REASON));
+    assertEquals(PoisonRecordException.class.getName(), PipelineHeaders.get(d.headers(), PipelineHeaders.DLQ_EXCEPTION_CLASS));
+    assertTrue(PipelineHeaders.get(d.headers(), PipelineHeaders.DLQ_EXCEPTION_MESSAGE).contains("cannot parse bad-1"));
+    assertEquals(3, readAll(h, "it.poison.out", 3).size());
+    assertEquals(null, died.get());
+  }
+
+  @Test
+  void retriableFailureMidBatchPausesRetriesAndNeverCommitsUnhandledRecords(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.retry", "it.retry.dlq");
+    Harness h = harness(stack, "it-retry");
+    for (int i = 0; i < 10; i++) {
+      h.producer().send(new ProducerRecord<>("it.retry", 0, null, ("r" + i).getBytes(StandardCharsets.UTF_8))).get();
+    }
+    List<String> handled = Collections.synchronizedList(new ArrayList<>());
+    AtomicInteger failuresLeft = new AtomicInteger(2);
+    AtomicReference<Long> committedWhenR5Failed = new AtomicReference<>();
+    RecordHandler flaky = (rec, out) -> {
+      String v = str(rec.value());
+      if (v.equals("r5") && failuresLeft.getAndDecrement() > 0) {
+        committedWhenR5Failed.set(committed(stack, "it-retry", "it.retry"));
+        throw new RetriableProcessingException("model server unavailable");
+      }
+      handled.add(v);
+    };
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = loop(h, "it-retry", "it.retry", flaky, tracing, died);
+      loop.start();
+      try {
+        await().atMost(Duration.ofSeconds(30)).until(() -> handled.size() == 10);
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-retry", "it.retry") == 10);
+      } finally {
+        loop.close();
+      }
+    }
+    // Every record exactly once, in order, r5 only after its two failures; r0-r4 were not
+    // committed before they were handled, and r5 was never committed before it succeeded.
+    assertEquals(List.of("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9"), handled);
+    assertTrue(committedWhenR5Failed.get() <= 5, "committed past the failing record: " + committedWhenR5Failed.get());
+    assertEquals(0, readAll(h, "it.retry.dlq", 0).size());
+  }
+
+  @Test
+  void aCrashMidBatchLosesNothingAfterRestart(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.crash", "it.crash.dlq");
+    Harness h = harness(stack, "it-crash");
+    for (int i = 0; i < 8; i++) {
+      h.producer().send(new ProducerRecord<>("it.crash", 0, null, ("c" + i).getBytes(StandardCharsets.UTF_8))).get();
+    }
+    List<String> firstRun = Collections.synchronizedList(new ArrayList<>());
+    AtomicReference<ConsumerLoop> self = new AtomicReference<>();
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      // The "process" dies while handling c4: the handler's thread stops and nothing after it runs.
+      RecordHandler crashing = (rec, out) -> {
+        String v = str(rec.value());
+        if (v.equals("c4")) {
+          throw new Error("simulated crash while handling c4");
+        }
+        firstRun.add(v);
+      };
+      ConsumerLoop first = loop(h, "it-crash", "it.crash", crashing, tracing, died);
+      self.set(first);
+      first.start();
+      await().atMost(Duration.ofSeconds(30)).until(() -> died.get() != null);
+      assertTrue(!first.check().ok());
+      first.close();
+      assertEquals(List.of("c0", "c1", "c2", "c3"), firstRun);
+      // Records handled in the crashed batch were never committed: the batch had not finished.
+      assertEquals(0, committed(stack, "it-crash", "it.crash"));
+
+      List<String> secondRun = Collections.synchronizedList(new ArrayList<>());
+      ConsumerLoop second = loop(h, "it-crash", "it.crash", (rec, out) -> secondRun.add(str(rec.value())), tracing,
+          new AtomicReference<>());
+      second.start();
+      try {
+        await().atMost(Duration.ofSeconds(30)).until(() -> secondRun.size() == 8);
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-crash", "it.crash") == 8);
+      } finally {
+        second.close();
+      }
+      assertEquals(List.of("c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7"), secondRun);
+    }
+  }
+
+  @Test
+  void oneTraceSpansTwoServicesThroughKafkaAndZipkinHasIt(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.trace.in", "it.trace.in.dlq", "it.trace.out");
+    Harness h = harness(stack, "it-trace");
+    Tracing upstream = Tracing.create("it-upstream", "u1", h.config());
+    Tracing downstream = Tracing.create("it-downstream", "d1", h.config());
+    AtomicReference<String> seenTrace = new AtomicReference<>();
+    RecordHandler relay = (rec, out) -> {
+      seenTrace.set(Span.current().getSpanContext().getTraceId());
+      out.send("it.trace.out", str(rec.key()), rec.value(), "t1");
+    };
+    ConsumerLoop loop = loop(h, "it-trace", "it.trace.in", relay, downstream, new AtomicReference<>());
+    loop.start();
+    String traceId;
+    Span root = upstream.tracer().spanBuilder("feed row").startSpan();
+    try (Scope ignored = root.makeCurrent()) {
+      traceId = root.getSpanContext().getTraceId();
+      Outbox out = new Outbox(h.producer(), upstream);
+      out.send("it.trace.in", "t1/sku-9", "payload".getBytes(StandardCharsets.UTF_8), "t1").get();
+    } finally {
+      root.end();
+    }
+    try {
+      await().atMost(Duration.ofSeconds(30)).until(() -> seenTrace.get() != null);
+      assertEquals(traceId, seenTrace.get());
+      ConsumerRecord<byte[], byte[]> relayed = readAll(h, "it.trace.out", 1).get(0);
+      String traceparent = PipelineHeaders.get(relayed.headers(), "traceparent");
+      assertNotNull(traceparent);
+      assertTrue(traceparent.contains(traceId), traceparent);
+    } finally {
+      loop.close();
+      upstream.close();
+      downstream.close();
+    }
+
+    HttpClient http = HttpClient.newHttpClient();
+    URI uri = URI.create(stack.zipkin().baseUrl() + "/api/v2/trace/" + traceId);
+    AtomicReference<String> body = new AtomicReference<>("");
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+      body.set(r.body());
+      return r.statusCode() == 200 && r.body().contains("it-downstream") && r.body().contains("it-upstream");
+    });
+    List<ZipkinSpan> spans = ZipkinSpan.parseAll(body.get());
+    ZipkinSpan feedRow = spans.stream().filter(s -> s.name().equals("feed row")).findFirst().orElseThrow();
+    ZipkinSpan process = spans.stream().filter(s -> s.name().equals("it.trace.in process")).findFirst().orElseThrow();
+    assertEquals("it-upstream", feedRow.service());
+    assertEquals("it-downstream", process.service());
+    assertEquals(feedRow.id(), process.parentId(), "consumer span must be the child of the producing span");
+    assertEquals(Set.of(traceId), Set.copyOf(spans.stream().map(ZipkinSpan::traceId).toList()));
+  }
+}

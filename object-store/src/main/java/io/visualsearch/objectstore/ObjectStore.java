@@ -1,0 +1,227 @@
+package io.visualsearch.objectstore;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * The deployment's bucket. Writes can be conditional (create-only, or replace-if-unchanged), which
+ * is how index pointers flip without a lock service. Every failure is an
+ * {@link ObjectStoreException} that says whether retrying may help.
+ */
+public final class ObjectStore implements Component {
+
+  private final Supplier<S3Client> clientFactory;
+  private final String bucket;
+  private final boolean createBucket;
+  private volatile S3Client s3;
+  private volatile Throwable lastError;
+
+  public ObjectStore(Supplier<S3Client> clientFactory, String bucket, boolean createBucket) {
+    this.clientFactory = clientFactory;
+    this.bucket = bucket;
+    this.createBucket = createBucket;
+  }
+
+  public static ObjectStore fromConfig(Config config, boolean createBucket) {
+    return new ObjectStore(() -> client(config), config.get(ObjectStoreSettings.BUCKET), createBucket);
+  }
+
+  static S3Client client(Config config) {
+    S3ClientBuilder b = S3Client.builder()
+        .region(Region.of(config.get(ObjectStoreSettings.REGION)))
+        .forcePathStyle(config.get(ObjectStoreSettings.PATH_STYLE))
+        // S3-compatible servers do not all understand the SDK's newer trailing checksums.
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+        .overrideConfiguration(o -> o.apiCallTimeout(Duration.ofSeconds(60)).apiCallAttemptTimeout(Duration.ofSeconds(20)));
+    String endpoint = config.get(ObjectStoreSettings.ENDPOINT);
+    if (endpoint != null) {
+      b.endpointOverride(URI.create(endpoint));
+    }
+    String accessKey = config.get(ObjectStoreSettings.ACCESS_KEY);
+    b.credentialsProvider(accessKey == null ? DefaultCredentialsProvider.builder().build()
+        : StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, config.get(ObjectStoreSettings.SECRET_KEY))));
+    return b.build();
+  }
+
+  @Override
+  public String name() {
+    return "object-store";
+  }
+
+  @Override
+  public void start() {
+    s3 = clientFactory.get();
+    try {
+      s3.headBucket(r -> r.bucket(bucket));
+    } catch (NoSuchBucketException e) {
+      if (!createBucket) {
+        throw new ObjectStoreException("bucket " + bucket + " does not exist", e, false);
+      }
+      s3.createBucket(r -> r.bucket(bucket));
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404 && createBucket) {
+        s3.createBucket(r -> r.bucket(bucket));
+      } else {
+        throw failure("reach bucket " + bucket, e);
+      }
+    }
+  }
+
+  public String bucket() {
+    return bucket;
+  }
+
+  public void put(String key, byte[] bytes, String contentType) {
+    run("put " + key, () -> s3.putObject(req(key, contentType).build(), RequestBody.fromBytes(bytes)));
+  }
+
+  /** Writes only if no object has the key; false when one already does (If-None-Match: *). */
+  public boolean putIfAbsent(String key, byte[] bytes, String contentType) {
+    return conditional("create " + key, () ->
+        s3.putObject(req(key, contentType).ifNoneMatch("*").build(), RequestBody.fromBytes(bytes)));
+  }
+
+  /**
+   * Replaces the object only if it still has {@code expectedEtag} (null: only if it does not
+   * exist); false when someone else changed it first.
+   */
+  public boolean replaceIfUnchanged(String key, byte[] bytes, String contentType, String expectedEtag) {
+    if (expectedEtag == null) {
+      return putIfAbsent(key, bytes, contentType);
+    }
+    return conditional("replace " + key, () ->
+        s3.putObject(req(key, contentType).ifMatch(expectedEtag).build(), RequestBody.fromBytes(bytes)));
+  }
+
+  public Optional<StoredObject> get(String key) {
+    try {
+      ResponseBytes<GetObjectResponse> r = call("get " + key, () -> s3.getObjectAsBytes(g -> g.bucket(bucket).key(key)));
+      return Optional.of(new StoredObject(key, r.asByteArray(), r.response().eTag(), r.response().contentType()));
+    } catch (ObjectStoreException e) {
+      if (e.getCause() instanceof NoSuchKeyException
+          || e.getCause() instanceof S3Exception s && s.statusCode() == 404) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  public boolean exists(String key) {
+    try {
+      call("head " + key, () -> s3.headObject(h -> h.bucket(bucket).key(key)));
+      return true;
+    } catch (ObjectStoreException e) {
+      if (e.getCause() instanceof NoSuchKeyException
+          || e.getCause() instanceof S3Exception s && s.statusCode() == 404) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  public void delete(String key) {
+    run("delete " + key, () -> s3.deleteObject(d -> d.bucket(bucket).key(key)));
+  }
+
+  /** Every key under a prefix, in key order. */
+  public List<String> list(String prefix) {
+    List<String> keys = new ArrayList<>();
+    ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(bucket).prefix(prefix).build();
+    call("list " + prefix, () -> {
+      for (var page : s3.listObjectsV2Paginator(request)) {
+        for (S3Object o : page.contents()) {
+          keys.add(o.key());
+        }
+      }
+      return null;
+    });
+    return keys;
+  }
+
+  private PutObjectRequest.Builder req(String key, String contentType) {
+    return PutObjectRequest.builder().bucket(bucket).key(key).contentType(contentType);
+  }
+
+  private boolean conditional(String what, Supplier<?> op) {
+    try {
+      call(what, op);
+      return true;
+    } catch (ObjectStoreException e) {
+      // 412: the condition failed; 409: a concurrent conditional write won the race.
+      if (e.getCause() instanceof S3Exception s && (s.statusCode() == 412 || s.statusCode() == 409)) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  private void run(String what, Supplier<?> op) {
+    call(what, op);
+  }
+
+  private <T> T call(String what, Supplier<T> op) {
+    if (s3 == null) {
+      throw new IllegalStateException("object store not started");
+    }
+    try {
+      T result = op.get();
+      lastError = null;
+      return result;
+    } catch (SdkException e) {
+      ObjectStoreException failure = failure(what, e);
+      if (failure.retriable()) {
+        lastError = e;
+      }
+      throw failure;
+    }
+  }
+
+  private ObjectStoreException failure(String what, SdkException e) {
+    boolean retriable = e instanceof SdkClientException
+        || e instanceof S3Exception s && (s.statusCode() >= 500 || s.statusCode() == 429 || s.statusCode() == 408);
+    return new ObjectStoreException("object store: cannot " + what + " in bucket " + bucket + ": " + e.getMessage(), e, retriable);
+  }
+
+  @Override
+  public CheckResult check() {
+    if (s3 == null) {
+      return CheckResult.failed("not started");
+    }
+    Throwable e = lastError;
+    return e == null ? CheckResult.OK : CheckResult.failed("last call failed: " + e.getMessage());
+  }
+
+  @Override
+  public void close() {
+    if (s3 != null) {
+      s3.close();
+    }
+  }
+}

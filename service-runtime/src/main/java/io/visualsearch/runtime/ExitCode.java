@@ -1,0 +1,23 @@
+package io.visualsearch.runtime;
+
+/** Distinct process exit codes, so a supervisor can tell a bad deployment from a crash. */
+public enum ExitCode {
+  /** Stopped on request (SIGTERM / Ctrl-C) after a clean drain. */
+  OK(0),
+  /** The environment does not describe a runnable service; fix the configuration. */
+  CONFIG_ERROR(2),
+  /** A component could not start (endpoint unreachable, port taken, model missing). */
+  START_FAILED(3),
+  /** A component died while running; restart the process. */
+  FAILED(4);
+
+  private final int code;
+
+  ExitCode(int code) {
+    this.code = code;
+  }
+
+  public int code() {
+    return code;
+  }
+}

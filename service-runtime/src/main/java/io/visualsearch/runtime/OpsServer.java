@@ -1,0 +1,101 @@
+package io.visualsearch.runtime;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.prometheus.metrics.expositionformats.ExpositionFormats;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+
+/**
+ * The operations endpoint every service exposes: {@code /healthz} (the process answers),
+ * {@code /readyz} (every component's check passes) and {@code /metrics} (Prometheus text).
+ */
+public final class OpsServer implements Component {
+
+  private final String host;
+  private final int requestedPort;
+  private final PrometheusRegistry registry;
+  private final Supplier<List<Component>> components;
+  private final ExpositionFormats formats = ExpositionFormats.init();
+  private HttpServer server;
+  private ExecutorService executor;
+
+  public OpsServer(String host, int port, PrometheusRegistry registry, Supplier<List<Component>> components) {
+    this.host = host;
+    this.requestedPort = port;
+    this.registry = registry;
+    this.components = components;
+  }
+
+  @Override
+  public String name() {
+    return "ops-http";
+  }
+
+  @Override
+  public void start() throws IOException {
+    server = HttpServer.create(new InetSocketAddress(host, requestedPort), 16);
+    executor = Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "ops-http");
+      t.setDaemon(true);
+      return t;
+    });
+    server.setExecutor(executor);
+    server.createContext("/healthz", ex -> respond(ex, 200, "text/plain", "ok\n"));
+    server.createContext("/readyz", this::ready);
+    server.createContext("/metrics", this::metrics);
+    server.start();
+  }
+
+  /** The bound port (useful when 0 asked for a free one). */
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  private void ready(HttpExchange ex) throws IOException {
+    ReadinessReport report = ReadinessReport.of(components.get());
+    respond(ex, report.ready() ? 200 : 503, "application/json", report.toJson());
+  }
+
+  private void metrics(HttpExchange ex) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    var writer = formats.getPrometheusTextFormatWriter();
+    writer.write(out, registry.scrape());
+    ex.getResponseHeaders().set("Content-Type", writer.getContentType());
+    byte[] body = out.toByteArray();
+    ex.sendResponseHeaders(200, body.length);
+    try (OutputStream os = ex.getResponseBody()) {
+      os.write(body);
+    }
+  }
+
+  private static void respond(HttpExchange ex, int status, String type, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", type + "; charset=utf-8");
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream os = ex.getResponseBody()) {
+      os.write(bytes);
+    }
+  }
+
+  @Override
+  public CheckResult check() {
+    return server == null ? CheckResult.failed("not started") : CheckResult.OK;
+  }
+
+  @Override
+  public void close() {
+    if (server != null) {
+      server.stop(0);
+      executor.shutdownNow();
+    }
+  }
+}

@@ -1,0 +1,55 @@
+package io.visualsearch.runtime;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Aggregated {@link Component#check()} answers, as served by /readyz. */
+public record ReadinessReport(boolean ready, Map<String, CheckResult> checks) {
+
+  public static ReadinessReport of(List<Component> components) {
+    Map<String, CheckResult> checks = new LinkedHashMap<>();
+    boolean ready = true;
+    for (Component c : components) {
+      CheckResult r;
+      try {
+        r = c.check();
+      } catch (RuntimeException e) {
+        r = CheckResult.failed(e);
+      }
+      checks.put(c.name(), r);
+      ready &= r.ok();
+    }
+    return new ReadinessReport(ready, checks);
+  }
+
+  public String toJson() {
+    StringBuilder sb = new StringBuilder("{\"ready\":").append(ready).append(",\"checks\":{");
+    String sep = "";
+    for (var e : checks.entrySet()) {
+      sb.append(sep).append(quote(e.getKey())).append(":{\"ok\":").append(e.getValue().ok())
+          .append(",\"detail\":").append(quote(e.getValue().detail())).append('}');
+      sep = ",";
+    }
+    return sb.append("}}\n").toString();
+  }
+
+  private static String quote(String s) {
+    StringBuilder sb = new StringBuilder("\"");
+    for (char ch : String.valueOf(s).toCharArray()) {
+      switch (ch) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        default -> {
+          if (ch < 0x20) {
+            sb.append(String.format("\\u%04x", (int) ch));
+          } else {
+            sb.append(ch);
+          }
+        }
+      }
+    }
+    return sb.append('"').toString();
+  }
+}

@@ -1,0 +1,118 @@
+package io.visualsearch.runtime;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one service: starts its components in order (intake last), waits, and on stop closes them
+ * in reverse order exactly once — intake stops first, then work drains, producers flush, clients
+ * close. A component that dies ({@link #fail}) stops the whole process with {@link ExitCode#FAILED}
+ * so a supervisor restarts it instead of leaving a half-alive service.
+ */
+public final class ServiceHost implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(ServiceHost.class);
+
+  private final String service;
+  private final List<Component> components = new ArrayList<>();
+  private final List<Component> started = new ArrayList<>();
+  private final AtomicBoolean stopping = new AtomicBoolean();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile ExitCode exitCode = ExitCode.OK;
+
+  public ServiceHost(String service) {
+    this.service = service;
+  }
+
+  /** Adds a component; components start in the order added. */
+  public <C extends Component> C add(C component) {
+    components.add(component);
+    return component;
+  }
+
+  public List<Component> components() {
+    return Collections.unmodifiableList(components);
+  }
+
+  public String service() {
+    return service;
+  }
+
+  /** Starts everything; on a start failure closes what started and throws. */
+  public void start() throws ServiceStartException {
+    for (Component c : components) {
+      try {
+        log.info("{}: starting {}", service, c.name());
+        c.start();
+        synchronized (started) {
+          started.add(c);
+        }
+      } catch (Exception e) {
+        exitCode = ExitCode.START_FAILED;
+        close();
+        throw new ServiceStartException(service + ": " + c.name() + " failed to start: " + e.getMessage(), e);
+      }
+    }
+    log.info("{}: started {} components", service, components.size());
+  }
+
+  /** Called by a component whose worker died: the process must not limp on. */
+  public void fail(Component who, Throwable error) {
+    log.error("{}: {} failed, stopping the service", service, who.name(), error);
+    exitCode = ExitCode.FAILED;
+    Thread t = new Thread(this::close, service + "-stop");
+    t.start();
+  }
+
+  /** Blocks until the service has stopped; returns how it ended. */
+  public ExitCode awaitStop() throws InterruptedException {
+    stopped.await();
+    return exitCode;
+  }
+
+  public boolean awaitStop(Duration timeout) throws InterruptedException {
+    return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Installs a JVM shutdown hook (SIGTERM, Ctrl-C) that stops the service in order. */
+  public ServiceHost stopOnShutdown() {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      close();
+      try {
+        stopped.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, service + "-shutdown"));
+    return this;
+  }
+
+  @Override
+  public void close() {
+    if (!stopping.compareAndSet(false, true)) {
+      return;
+    }
+    List<Component> toClose;
+    synchronized (started) {
+      toClose = new ArrayList<>(started);
+    }
+    Collections.reverse(toClose);
+    for (Component c : toClose) {
+      try {
+        log.info("{}: closing {}", service, c.name());
+        c.close();
+      } catch (RuntimeException e) {
+        log.warn("{}: {} did not close cleanly", service, c.name(), e);
+      }
+    }
+    log.info("{}: stopped ({})", service, exitCode);
+    stopped.countDown();
+  }
+}

@@ -1,0 +1,76 @@
+package io.visualsearch.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.visualsearch.config.ConfigDef;
+import io.visualsearch.config.Setting;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ServiceHostTest {
+
+  final List<String> events = new ArrayList<>();
+
+  Component recording(String name, boolean failOnStart) {
+    return new Component() {
+      @Override public String name() { return name; }
+      @Override public void start() {
+        if (failOnStart) {
+          throw new IllegalStateException("port taken");
+        }
+        events.add("start " + name);
+      }
+      @Override public CheckResult check() { return CheckResult.OK; }
+      @Override public void close() { events.add("close " + name); }
+    };
+  }
+
+  @Test
+  void closesInReverseStartOrderExactlyOnce() throws Exception {
+    ServiceHost host = new ServiceHost("svc");
+    host.add(recording("client", false));
+    host.add(recording("producer", false));
+    host.add(recording("intake", false));
+    host.start();
+    host.close();
+    host.close();
+    assertEquals(List.of("start client", "start producer", "start intake",
+        "close intake", "close producer", "close client"), events);
+    assertEquals(ExitCode.OK, host.awaitStop());
+  }
+
+  @Test
+  void startFailureClosesOnlyWhatStartedAndNamesTheComponent() {
+    ServiceHost host = new ServiceHost("svc");
+    host.add(recording("client", false));
+    host.add(recording("broker-link", true));
+    host.add(recording("intake", false));
+    ServiceStartException e = assertThrows(ServiceStartException.class, host::start);
+    assertEquals("svc: broker-link failed to start: port taken", e.getMessage());
+    assertEquals(List.of("start client", "close client"), events);
+  }
+
+  @Test
+  void aFailedComponentStopsTheServiceWithFailedExitCode() throws Exception {
+    ServiceHost host = new ServiceHost("svc");
+    Component worker = host.add(recording("worker", false));
+    host.start();
+    host.fail(worker, new RuntimeException("poll thread died"));
+    assertTrue(host.awaitStop(Duration.ofSeconds(5)));
+    assertEquals(ExitCode.FAILED, host.awaitStop());
+    assertEquals(List.of("start worker", "close worker"), events);
+  }
+
+  @Test
+  void missingRequiredConfigurationExitsWithConfigError() {
+    ConfigDef def = new ConfigDef().define(Setting.string("KAFKA_BOOTSTRAP_SERVERS"));
+    ExitCode code = ServiceMain.run("svc", def, Map.of(), (c, h) -> events.add("wired"));
+    assertEquals(ExitCode.CONFIG_ERROR, code);
+    assertTrue(events.isEmpty());
+  }
+}

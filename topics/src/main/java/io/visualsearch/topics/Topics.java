@@ -1,0 +1,51 @@
+package io.visualsearch.topics;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The topics every service agrees on (see ARCHITECTURE.md, "Conventions"). */
+public final class Topics {
+
+  private static final Map<String, String> COMPACTED = Map.of(
+      "cleanup.policy", "compact",
+      // Tombstones stay a day so a consumer that was down for hours still sees the delete.
+      "delete.retention.ms", "86400000",
+      "min.compaction.lag.ms", "60000");
+  private static final Map<String, String> DAYS_7 = Map.of("cleanup.policy", "delete", "retention.ms", "604800000");
+
+  /** Key tenant/sku; value ProductUpsert, or null when the product left the feed. */
+  public static final Topic CATALOG_PRODUCTS = new Topic("catalog.products", true, COMPACTED);
+  /** Key tenant/sku; value ImageReady, or null. */
+  public static final Topic IMAGES_READY = new Topic("images.ready", true, COMPACTED);
+  /** Key tenant/sku; value Embedding, or null. */
+  public static final Topic EMBEDDINGS = new Topic("embeddings", true, COMPACTED);
+  /** Key tenant; value IndexPublished. Compacted: the latest publication per tenant is what matters. */
+  public static final Topic INDEX_PUBLISHED = new Topic("index.published", true, COMPACTED);
+  /** Key tenant; value SearchResponseEvent. */
+  public static final Topic SEARCH_RESPONSES = new Topic("search.responses", false, DAYS_7);
+  /** Key service/instance; value Heartbeat. An hour is all the health page shows. */
+  public static final Topic SERVICE_HEALTH = new Topic("service.health", false,
+      Map.of("cleanup.policy", "delete", "retention.ms", "7200000"));
+
+  private Topics() {}
+
+  public static List<Topic> pipeline() {
+    return List.of(CATALOG_PRODUCTS, IMAGES_READY, EMBEDDINGS, INDEX_PUBLISHED, SEARCH_RESPONSES, SERVICE_HEALTH);
+  }
+
+  /** Every topic including the dead-letter topic of each consumed one. */
+  public static List<Topic> all() {
+    List<Topic> all = new ArrayList<>(pipeline());
+    for (Topic t : pipeline()) {
+      if (t != SERVICE_HEALTH) {
+        all.add(t.dlq());
+      }
+    }
+    return all;
+  }
+
+  public static String key(String tenant, String sku) {
+    return tenant + "/" + sku;
+  }
+}

@@ -1,0 +1,21 @@
+package io.visualsearch.tracing;
+
+import io.visualsearch.config.ConfigDef;
+import io.visualsearch.config.Setting;
+
+/** Where spans go and how many are kept. */
+public final class TracingSettings {
+
+  public static final Setting<String> ZIPKIN_ENDPOINT = Setting.string("ZIPKIN_ENDPOINT")
+      .defaultValue("http://127.0.0.1:9411/api/v2/spans")
+      .doc("Zipkin v2 span endpoint; the word 'none' disables export.");
+  public static final Setting<Double> SAMPLE_RATIO = Setting.decimal("TRACING_SAMPLE_RATIO").defaultValue(1.0)
+      .validate(r -> r >= 0 && r <= 1, "between 0 and 1")
+      .doc("Share of new traces recorded; a sampled parent in incoming headers is always honoured.");
+
+  private TracingSettings() {}
+
+  public static ConfigDef definition() {
+    return new ConfigDef().define(ZIPKIN_ENDPOINT, SAMPLE_RATIO);
+  }
+}
