@@ -1,0 +1,44 @@
+package io.visualsearch.indexformat;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one published index version holds. Readers verify every file against its sha256 before
+ * serving it, and never mix versions of the model: a manifest names exactly one.
+ *
+ * @param embeddingsOffsets per partition of the embeddings topic, the next offset after the last
+ *     record the build saw; a reader that follows the topic from here misses nothing
+ */
+public record IndexManifest(
+    @JsonProperty("format") int format,
+    @JsonProperty("tenant") String tenant,
+    @JsonProperty("version") String version,
+    @JsonProperty("created_at_ms") long createdAtMs,
+    @JsonProperty("model_name") String modelName,
+    @JsonProperty("model_version") long modelVersion,
+    @JsonProperty("signature") String signature,
+    @JsonProperty("dimension") int dimension,
+    @JsonProperty("metric") String metric,
+    @JsonProperty("factory") String factory,
+    @JsonProperty("vector_count") long vectorCount,
+    @JsonProperty("shards") List<ShardFile> shards,
+    @JsonProperty("sku_map") IndexFile skuMap,
+    @JsonProperty("embeddings_offsets") Map<Integer, Long> embeddingsOffsets) {
+
+  public static final int FORMAT = 1;
+
+  /** One FAISS file and the number of vectors in it. */
+  public record ShardFile(
+      @JsonProperty("file") String file,
+      @JsonProperty("vectors") long vectors,
+      @JsonProperty("bytes") long bytes,
+      @JsonProperty("sha256") String sha256) {}
+
+  /** Any other file of the version. */
+  public record IndexFile(
+      @JsonProperty("file") String file,
+      @JsonProperty("bytes") long bytes,
+      @JsonProperty("sha256") String sha256) {}
+}

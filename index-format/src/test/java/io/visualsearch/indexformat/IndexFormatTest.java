@@ -1,0 +1,59 @@
+package io.visualsearch.indexformat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class IndexFormatTest {
+
+  @Test
+  void skuIdsAreStableNonNegativeAndTenantScoped() {
+    long a = SkuIds.id("acme", "sku-1");
+    assertEquals(a, SkuIds.id("acme", "sku-1"));
+    assertTrue(a >= 0);
+    assertNotEquals(a, SkuIds.id("other", "sku-1"));
+    assertNotEquals(a, SkuIds.id("acme", "sku-2"));
+  }
+
+  @Test
+  void layoutRefusesPathTricksInTenantsVersionsAndFileNames() {
+    assertEquals("indexes/acme/20261122T080102Z-1/shard-000.faiss",
+        IndexLayout.file("acme", "20261122T080102Z-1", IndexLayout.shardFileName(0)));
+    assertThrows(IllegalArgumentException.class, () -> IndexLayout.tenantPrefix("../acme"));
+    assertThrows(IllegalArgumentException.class, () -> IndexLayout.tenantPrefix("Acme"));
+    assertThrows(IllegalArgumentException.class, () -> IndexLayout.manifest("acme", "latest"));
+    assertThrows(IllegalArgumentException.class, () -> IndexLayout.file("acme", "20261122T080102Z-1", "../CURRENT"));
+    assertEquals("20261122T080102Z-1", IndexLayout.versionOf("acme", "indexes/acme/20261122T080102Z-1/skus.tsv"));
+    assertNull(IndexLayout.versionOf("acme", "indexes/acme/CURRENT"));
+  }
+
+  @Test
+  void manifestRoundTripsAndBadOnesAreRefused() throws Exception {
+    IndexJson json = new IndexJson();
+    IndexManifest m = new IndexManifest(IndexManifest.FORMAT, "acme", "20261122T080102Z-1", 1L, "default", 2L,
+        "serving_default", 768, "INNER_PRODUCT", "Flat", 3,
+        List.of(new IndexManifest.ShardFile("shard-000.faiss", 3, 100, "ab")),
+        new IndexManifest.IndexFile("skus.tsv", 10, "cd"), Map.of(0, 5L, 1, 7L));
+    assertEquals(m, json.manifest(json.write(m)));
+    assertThrows(CorruptIndexException.class, () -> json.manifest("{not json".getBytes(StandardCharsets.UTF_8)));
+    assertThrows(CorruptIndexException.class, () -> json.manifest("{\"format\":99}".getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
+  void checksumVerificationCatchesTruncationAndTampering() throws Exception {
+    byte[] data = "faiss bytes".getBytes(StandardCharsets.UTF_8);
+    String sum = Sha256.hex(data);
+    Sha256.verify("f", data, data.length, sum);
+    assertThrows(CorruptIndexException.class, () -> Sha256.verify("f", new byte[3], data.length, sum));
+    byte[] tampered = data.clone();
+    tampered[0] ^= 1;
+    assertThrows(CorruptIndexException.class, () -> Sha256.verify("f", tampered, data.length, sum));
+  }
+}

@@ -1,0 +1,95 @@
+package io.visualsearch.modelclient;
+
+import com.google.protobuf.ByteString;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
+
+/**
+ * Turns images into the uint8 [N,S,S,3] tensor the embedding signature takes, and reads the
+ * float [N,D] answer. Indexing and querying both go through here, so a catalog image and the same
+ * image sent by a shopper are resized identically.
+ */
+final class ImageTensors {
+
+  private ImageTensors() {}
+
+  static TensorProto toTensor(List<BufferedImage> images, int size) {
+    byte[] pixels = new byte[images.size() * size * size * 3];
+    int o = 0;
+    for (BufferedImage img : images) {
+      BufferedImage rgb = resize(img, size);
+      for (int y = 0; y < size; y++) {
+        for (int x = 0; x < size; x++) {
+          int p = rgb.getRGB(x, y);
+          pixels[o++] = (byte) (p >> 16);
+          pixels[o++] = (byte) (p >> 8);
+          pixels[o++] = (byte) p;
+        }
+      }
+    }
+    return TensorProto.newBuilder()
+        .setDtype(DataType.DT_UINT8)
+        .setTensorShape(shape(images.size(), size, size, 3))
+        .setTensorContent(ByteString.copyFrom(pixels))
+        .build();
+  }
+
+  private static BufferedImage resize(BufferedImage img, int size) {
+    BufferedImage out = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = out.createGraphics();
+    try {
+      g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
+      g.drawImage(img, 0, 0, size, size, null);
+    } finally {
+      g.dispose();
+    }
+    return out;
+  }
+
+  static float[][] fromTensor(TensorProto t, int expectedRows) throws ModelRejectedException {
+    if (t.getDtype() != DataType.DT_FLOAT) {
+      throw new ModelRejectedException("embedding output has dtype " + t.getDtype() + ", expected DT_FLOAT", null);
+    }
+    TensorShapeProto shape = t.getTensorShape();
+    if (shape.getDimCount() != 2 || shape.getDim(0).getSize() != expectedRows) {
+      throw new ModelRejectedException("embedding output has shape " + shape.getDimList()
+          + ", expected [" + expectedRows + ", D]", null);
+    }
+    int d = (int) shape.getDim(1).getSize();
+    float[][] out = new float[expectedRows][d];
+    if (!t.getTensorContent().isEmpty()) {
+      ByteBuffer buf = t.getTensorContent().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+      for (float[] row : out) {
+        buf.asFloatBuffer().get(row);
+        buf.position(buf.position() + d * 4);
+      }
+    } else {
+      if (t.getFloatValCount() != expectedRows * d) {
+        throw new ModelRejectedException("embedding output holds " + t.getFloatValCount() + " floats, expected "
+            + expectedRows * d, null);
+      }
+      for (int i = 0; i < expectedRows; i++) {
+        for (int j = 0; j < d; j++) {
+          out[i][j] = t.getFloatVal(i * d + j);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static TensorShapeProto shape(long... dims) {
+    TensorShapeProto.Builder b = TensorShapeProto.newBuilder();
+    for (long d : dims) {
+      b.addDim(TensorShapeProto.Dim.newBuilder().setSize(d));
+    }
+    return b.build();
+  }
+}

@@ -1,0 +1,215 @@
+package io.visualsearch.modelclient;
+
+import com.google.protobuf.Int64Value;
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.visualsearch.config.Config;
+import io.visualsearch.proto.tfserving.GetModelStatusRequest;
+import io.visualsearch.proto.tfserving.GetModelStatusResponse;
+import io.visualsearch.proto.tfserving.ModelServiceGrpc;
+import io.visualsearch.proto.tfserving.ModelSpec;
+import io.visualsearch.proto.tfserving.ModelVersionStatus;
+import io.visualsearch.proto.tfserving.PredictRequest;
+import io.visualsearch.proto.tfserving.PredictResponse;
+import io.visualsearch.proto.tfserving.PredictionServiceGrpc;
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
+import io.visualsearch.tracing.GrpcTracing;
+import io.visualsearch.tracing.Tracing;
+import java.awt.image.BufferedImage;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * A client of any TensorFlow-Serving-compatible model server (ours, or TensorFlow Serving
+ * itself). Every call has a deadline; only UNAVAILABLE is retried by the channel, per the retry
+ * policy below, because retrying anything else either cannot help or may double the work.
+ */
+public final class ModelClient implements Component {
+
+  private final String target;
+  private final String model;
+  private final String signature;
+  private final String input;
+  private final String output;
+  private final int imageSize;
+  private final Duration deadline;
+  private final int maxMessageBytes;
+  private final Tracing tracing;
+  private final Function<String, ManagedChannelBuilder<?>> channelBuilder;
+  private volatile ManagedChannel channel;
+  private volatile String lastError;
+
+  public ModelClient(Config config, Tracing tracing) {
+    this(config, tracing, null);
+  }
+
+  /** {@code channelBuilder} lets tests use an in-process transport; null means Netty over TCP. */
+  ModelClient(Config config, Tracing tracing, Function<String, ManagedChannelBuilder<?>> channelBuilder) {
+    this.target = config.get(ModelClientSettings.TARGET);
+    this.model = config.get(ModelClientSettings.MODEL);
+    this.signature = config.get(ModelClientSettings.SIGNATURE);
+    this.input = config.get(ModelClientSettings.INPUT);
+    this.output = config.get(ModelClientSettings.OUTPUT);
+    this.imageSize = config.get(ModelClientSettings.IMAGE_SIZE);
+    this.deadline = config.get(ModelClientSettings.DEADLINE);
+    this.maxMessageBytes = config.get(ModelClientSettings.MAX_MESSAGE_BYTES);
+    this.tracing = tracing;
+    this.channelBuilder = channelBuilder;
+  }
+
+  /** The retry policy as service-config data: UNAVAILABLE only, a few attempts with backoff. */
+  static Map<String, Object> serviceConfig() {
+    Map<String, Object> retryPolicy = Map.of(
+        "maxAttempts", 4.0,
+        "initialBackoff", "0.1s",
+        "maxBackoff", "2s",
+        "backoffMultiplier", 2.0,
+        "retryableStatusCodes", List.of("UNAVAILABLE"));
+    Map<String, Object> methods = Map.of(
+        "name", List.of(Map.of("service", "tensorflow.serving.PredictionService"),
+            Map.of("service", "tensorflow.serving.ModelService")),
+        "retryPolicy", retryPolicy);
+    return Map.of("methodConfig", List.of(methods));
+  }
+
+  @Override
+  public String name() {
+    return "model-client";
+  }
+
+  @Override
+  public void start() {
+    ManagedChannelBuilder<?> b = channelBuilder != null ? channelBuilder.apply(target)
+        : NettyChannelBuilder.forTarget(target).usePlaintext();
+    channel = b.defaultServiceConfig(serviceConfig())
+        .enableRetry()
+        .maxInboundMessageSize(maxMessageBytes)
+        .intercept(new GrpcTracing(tracing).clientInterceptor())
+        .build();
+  }
+
+  public int imageSize() {
+    return imageSize;
+  }
+
+  /** Embeds the images in one call; vectors come back in input order. */
+  public Embeddings embed(List<BufferedImage> images) throws ModelUnavailableException, ModelRejectedException {
+    if (images.isEmpty()) {
+      return new Embeddings(new float[0][], model, 0, signature);
+    }
+    PredictRequest request = PredictRequest.newBuilder()
+        .setModelSpec(ModelSpec.newBuilder().setName(model).setSignatureName(signature))
+        .putInputs(input, ImageTensors.toTensor(images, imageSize))
+        .addOutputFilter(output)
+        .build();
+    PredictResponse response;
+    try {
+      response = PredictionServiceGrpc.newBlockingStub(channel())
+          .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+          .withMaxInboundMessageSize(maxMessageBytes)
+          .withMaxOutboundMessageSize(maxMessageBytes)
+          .predict(request);
+    } catch (StatusRuntimeException e) {
+      throw classify(e);
+    }
+    lastError = null;
+    if (!response.containsOutputs(output)) {
+      throw new ModelRejectedException("model " + model + " answered without output '" + output + "'", null);
+    }
+    float[][] vectors = ImageTensors.fromTensor(response.getOutputsOrThrow(output), images.size());
+    return new Embeddings(vectors, response.getModelSpec().getName().isEmpty() ? model : response.getModelSpec().getName(),
+        response.getModelSpec().getVersion().getValue(), signature);
+  }
+
+  /** The newest AVAILABLE version of the model, if the server reports one. */
+  public OptionalLong servedVersion() throws ModelUnavailableException {
+    try {
+      GetModelStatusResponse r = ModelServiceGrpc.newBlockingStub(channel())
+          .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+          .getModelStatus(GetModelStatusRequest.newBuilder()
+              .setModelSpec(ModelSpec.newBuilder().setName(model)).build());
+      return r.getModelVersionStatusList().stream()
+          .filter(v -> v.getState() == ModelVersionStatus.State.AVAILABLE)
+          .mapToLong(ModelVersionStatus::getVersion).max();
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        return OptionalLong.empty();
+      }
+      try {
+        throw classify(e);
+      } catch (ModelRejectedException rejected) {
+        throw new ModelUnavailableException(rejected.getMessage(), e);
+      }
+    }
+  }
+
+  /** Pins a request to one version (used when re-embedding must match an index's version). */
+  static ModelSpec pinned(String model, String signature, long version) {
+    return ModelSpec.newBuilder().setName(model).setSignatureName(signature)
+        .setVersion(Int64Value.of(version)).build();
+  }
+
+
+  private ModelUnavailableException unavailable(StatusRuntimeException e) {
+    lastError = e.getStatus().getCode() + ": " + e.getStatus().getDescription();
+    return new ModelUnavailableException("model server " + target + " unavailable: " + lastError, e);
+  }
+
+  private ModelUnavailableException classify(StatusRuntimeException e) throws ModelRejectedException {
+    switch (e.getStatus().getCode()) {
+      case INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE ->
+          throw new ModelRejectedException("model server refused the input: " + e.getStatus().getDescription(), e);
+      default -> {
+        // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, and NOT_FOUND while a model loads.
+        return unavailable(e);
+      }
+    }
+  }
+
+  private ManagedChannel channel() {
+    ManagedChannel ch = channel;
+    if (ch == null) {
+      throw new IllegalStateException("model client not started");
+    }
+    return ch;
+  }
+
+  @Override
+  public CheckResult check() {
+    ManagedChannel ch = channel;
+    if (ch == null) {
+      return CheckResult.failed("not started");
+    }
+    ConnectivityState state = ch.getState(false);
+    if (state == ConnectivityState.SHUTDOWN) {
+      return CheckResult.failed("channel shut down");
+    }
+    String err = lastError;
+    return err == null ? CheckResult.OK : CheckResult.failed("last call failed: " + err);
+  }
+
+  @Override
+  public void close() {
+    ManagedChannel ch = channel;
+    if (ch != null) {
+      ch.shutdown();
+      try {
+        if (!ch.awaitTermination(5, TimeUnit.SECONDS)) {
+          ch.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        ch.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package io.visualsearch.modelclient;
+
+import io.visualsearch.config.ConfigDef;
+import io.visualsearch.config.Setting;
+import java.time.Duration;
+
+/** Where the model server is and which model, signature and tensors to use. */
+public final class ModelClientSettings {
+
+  public static final Setting<String> TARGET = Setting.string("MODEL_SERVER_TARGET").defaultValue("127.0.0.1:8500")
+      .doc("gRPC address of the TensorFlow-Serving-compatible model server (host:port).");
+  public static final Setting<String> MODEL = Setting.string("MODEL_NAME").defaultValue("default")
+      .doc("Served model name.");
+  public static final Setting<String> SIGNATURE = Setting.string("MODEL_SIGNATURE").defaultValue("serving_default")
+      .doc("Signature that maps images to embeddings.");
+  public static final Setting<String> INPUT = Setting.string("MODEL_INPUT").defaultValue("images")
+      .doc("Input tensor name of the signature: uint8 [N,H,W,3].");
+  public static final Setting<String> OUTPUT = Setting.string("MODEL_OUTPUT").defaultValue("embedding")
+      .doc("Output tensor name of the signature: float [N,D].");
+  public static final Setting<Integer> IMAGE_SIZE = Setting.integer("MODEL_IMAGE_SIZE").defaultValue(224)
+      .validate(s -> s >= 32 && s <= 1024, "between 32 and 1024")
+      .doc("Images are resized to this square size before they are sent, so a batch is one tensor.");
+  public static final Setting<Duration> DEADLINE = Setting.duration("MODEL_DEADLINE").defaultValue(Duration.ofSeconds(10))
+      .doc("Deadline of one Predict call.");
+  public static final Setting<Integer> MAX_MESSAGE_BYTES = Setting.integer("MODEL_MAX_MESSAGE_BYTES")
+      .defaultValue(64 * 1024 * 1024).validate(n -> n > 0, "positive").doc("Largest gRPC message accepted.");
+
+  private ModelClientSettings() {}
+
+  public static ConfigDef definition() {
+    return new ConfigDef().define(TARGET, MODEL, SIGNATURE, INPUT, OUTPUT, IMAGE_SIZE, DEADLINE, MAX_MESSAGE_BYTES);
+  }
+}

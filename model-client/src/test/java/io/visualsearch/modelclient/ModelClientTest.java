@@ -1,0 +1,150 @@
+package io.visualsearch.modelclient;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Int64Value;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.visualsearch.config.Config;
+import io.visualsearch.proto.tfserving.ModelSpec;
+import io.visualsearch.proto.tfserving.PredictRequest;
+import io.visualsearch.proto.tfserving.PredictResponse;
+import io.visualsearch.proto.tfserving.PredictionServiceGrpc;
+import io.visualsearch.tracing.Tracing;
+import io.visualsearch.tracing.TracingSettings;
+import java.awt.Color;
+import java.awt.image.BufferedImage;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
+
+/**
+ * The client's wire behaviour against an in-process PredictionService that answers, per image,
+ * the mean of each colour channel (so tests can tell images and their order apart).
+ */
+class ModelClientTest {
+
+  final AtomicInteger calls = new AtomicInteger();
+  final List<Status> failFirst = new ArrayList<>();
+  final List<PredictRequest> seen = new ArrayList<>();
+  Server server;
+  ModelClient client;
+
+  ModelClient start(String name) throws Exception {
+    server = InProcessServerBuilder.forName(name).directExecutor().addService(new PredictionServiceGrpc.PredictionServiceImplBase() {
+      @Override
+      public void predict(PredictRequest request, StreamObserver<PredictResponse> out) {
+        int n = calls.getAndIncrement();
+        if (n < failFirst.size()) {
+          out.onError(failFirst.get(n).asRuntimeException());
+          return;
+        }
+        seen.add(request);
+        TensorProto in = request.getInputsOrThrow("images");
+        int batch = (int) in.getTensorShape().getDim(0).getSize();
+        int pixels = (int) (in.getTensorShape().getDim(1).getSize() * in.getTensorShape().getDim(2).getSize());
+        byte[] data = in.getTensorContent().toByteArray();
+        ByteBuffer outBuf = ByteBuffer.allocate(batch * 3 * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int b = 0; b < batch; b++) {
+          for (int c = 0; c < 3; c++) {
+            double sum = 0;
+            for (int p = 0; p < pixels; p++) {
+              sum += data[(b * pixels + p) * 3 + c] & 0xff;
+            }
+            outBuf.putFloat((float) (sum / pixels));
+          }
+        }
+        TensorProto emb = TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
+            .setTensorShape(TensorShapeProto.newBuilder()
+                .addDim(TensorShapeProto.Dim.newBuilder().setSize(batch))
+                .addDim(TensorShapeProto.Dim.newBuilder().setSize(3)))
+            .setTensorContent(ByteString.copyFrom(outBuf.array())).build();
+        out.onNext(PredictResponse.newBuilder()
+            .setModelSpec(ModelSpec.newBuilder().setName("default").setVersion(Int64Value.of(7)))
+            .putOutputs("embedding", emb).build());
+        out.onCompleted();
+      }
+    }).build().start();
+    Config config = ModelClientSettings.definition().include(TracingSettings.definition())
+        .parse(Map.of("MODEL_SERVER_TARGET", name, "MODEL_IMAGE_SIZE", "32", "ZIPKIN_ENDPOINT", "none"));
+    client = new ModelClient(config, Tracing.create("test", "t", config), InProcessChannelBuilder::forName);
+    client.start();
+    return client;
+  }
+
+  @AfterEach
+  void stop() {
+    if (client != null) {
+      client.close();
+    }
+    if (server != null) {
+      server.shutdownNow();
+    }
+  }
+
+  static BufferedImage solid(Color c, int w, int h) {
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    var g = img.createGraphics();
+    g.setColor(c);
+    g.fillRect(0, 0, w, h);
+    g.dispose();
+    return img;
+  }
+
+  @Test
+  void sendsOneUint8BatchOfResizedImagesAndKeepsOrder() throws Exception {
+    start("order");
+    Embeddings e = client.embed(List.of(solid(Color.RED, 50, 20), solid(new Color(0, 128, 255), 7, 300)));
+    assertEquals(7, e.modelVersion());
+    assertEquals("default", e.modelName());
+    assertArrayEquals(new float[] {255, 0, 0}, e.vectors()[0], 0.01f);
+    assertArrayEquals(new float[] {0, 128, 255}, e.vectors()[1], 0.01f);
+    TensorProto sent = seen.get(0).getInputsOrThrow("images");
+    assertEquals(DataType.DT_UINT8, sent.getDtype());
+    assertEquals(List.of(2L, 32L, 32L, 3L), sent.getTensorShape().getDimList().stream().map(TensorShapeProto.Dim::getSize).toList());
+    assertEquals("serving_default", seen.get(0).getModelSpec().getSignatureName());
+  }
+
+  @Test
+  void retriesUnavailableOnly() throws Exception {
+    failFirst.add(Status.UNAVAILABLE.withDescription("restarting"));
+    failFirst.add(Status.UNAVAILABLE.withDescription("restarting"));
+    start("retry");
+    client.embed(List.of(solid(Color.GREEN, 4, 4)));
+    assertEquals(3, calls.get(), "two UNAVAILABLE answers are retried by the channel");
+  }
+
+  @Test
+  void invalidArgumentIsARejectionAndIsNotRetried() throws Exception {
+    failFirst.add(Status.INVALID_ARGUMENT.withDescription("input must be uint8"));
+    start("reject");
+    ModelRejectedException e = assertThrows(ModelRejectedException.class, () -> client.embed(List.of(solid(Color.BLUE, 4, 4))));
+    assertEquals(1, calls.get());
+    assertEquals("model server refused the input: input must be uint8", e.getMessage());
+  }
+
+  @Test
+  void persistentOutageIsReportedAsUnavailableAndShowsInCheck() throws Exception {
+    for (int i = 0; i < 10; i++) {
+      failFirst.add(Status.UNAVAILABLE.withDescription("down"));
+    }
+    start("down");
+    assertThrows(ModelUnavailableException.class, () -> client.embed(List.of(solid(Color.BLUE, 4, 4))));
+    assertEquals(4, calls.get(), "maxAttempts in the retry policy bounds the attempts");
+    assertEquals(false, client.check().ok());
+  }
+}

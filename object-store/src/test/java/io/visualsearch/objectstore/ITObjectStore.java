@@ -1,0 +1,88 @@
+package io.visualsearch.objectstore;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.StackExtension;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(StackExtension.class)
+class ITObjectStore {
+
+  ObjectStore store(EmbeddedStack stack, Map<String, String> overrides) {
+    Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
+    env.putAll(overrides);
+    Config config = ObjectStoreSettings.definition().parse(env);
+    ObjectStore store = ObjectStore.fromConfig(config, false);
+    store.start();
+    return store;
+  }
+
+  static byte[] b(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void putGetListDelete(EmbeddedStack stack) {
+    try (ObjectStore store = store(stack, Map.of())) {
+      store.put("it/a/1.json", b("{\"n\":1}"), "application/json");
+      store.put("it/a/2.json", b("{\"n\":2}"), "application/json");
+      store.put("it/b/3.json", b("{}"), "application/json");
+      StoredObject o = store.get("it/a/1.json").orElseThrow();
+      assertArrayEquals(b("{\"n\":1}"), o.bytes());
+      assertEquals("application/json", o.contentType());
+      assertEquals(List.of("it/a/1.json", "it/a/2.json"), store.list("it/a/"));
+      assertTrue(store.exists("it/b/3.json"));
+      store.delete("it/b/3.json");
+      assertFalse(store.exists("it/b/3.json"));
+      assertTrue(store.get("it/b/3.json").isEmpty());
+      assertTrue(store.check().ok());
+    }
+  }
+
+  @Test
+  void conditionalWritesLetExactlyOneWriterWin(EmbeddedStack stack) {
+    try (ObjectStore store = store(stack, Map.of())) {
+      assertTrue(store.putIfAbsent("it/pointer", b("v1"), "text/plain"));
+      assertFalse(store.putIfAbsent("it/pointer", b("other"), "text/plain"), "create-only write must not overwrite");
+      StoredObject v1 = store.get("it/pointer").orElseThrow();
+      assertArrayEquals(b("v1"), v1.bytes());
+
+      assertTrue(store.replaceIfUnchanged("it/pointer", b("v2"), "text/plain", v1.etag()));
+      // A writer still holding v1's ETag lost the race and must not clobber v2.
+      assertFalse(store.replaceIfUnchanged("it/pointer", b("v3"), "text/plain", v1.etag()));
+      assertArrayEquals(b("v2"), store.get("it/pointer").orElseThrow().bytes());
+    }
+  }
+
+  @Test
+  void wrongCredentialsAndMissingBucketFailClearly(EmbeddedStack stack) {
+    ObjectStore wrongKey = ObjectStore.fromConfig(ObjectStoreSettings.definition().parse(
+        withOverride(stack, "S3_SECRET_KEY", "not-the-secret")), false);
+    ObjectStoreException denied = assertThrows(ObjectStoreException.class, wrongKey::start);
+    assertFalse(denied.retriable(), "bad credentials are not fixed by waiting");
+    wrongKey.close();
+
+    ObjectStore noBucket = ObjectStore.fromConfig(ObjectStoreSettings.definition().parse(
+        withOverride(stack, "S3_BUCKET", "no-such-bucket")), false);
+    ObjectStoreException missing = assertThrows(ObjectStoreException.class, noBucket::start);
+    assertTrue(missing.getMessage().contains("no-such-bucket"), missing.getMessage());
+    noBucket.close();
+  }
+
+  static Map<String, String> withOverride(EmbeddedStack stack, String k, String v) {
+    Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
+    env.put(k, v);
+    return env;
+  }
+}
