@@ -19,6 +19,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -63,6 +65,8 @@ public final class ConsumerLoop implements Component {
   private final Duration backoffMax;
   private final Consumer<Throwable> onDeath;
   private final DeadLetters deadLetters;
+  private final int concurrency;
+  private java.util.concurrent.ExecutorService workers;
 
   private volatile boolean running;
   private volatile Thread thread;
@@ -77,6 +81,22 @@ public final class ConsumerLoop implements Component {
       Supplier<org.apache.kafka.clients.consumer.Consumer<byte[], byte[]>> consumerFactory,
       Supplier<Producer<byte[], byte[]>> producer, RecordHandler handler, Tracing tracing, Activity activity,
       Duration backoff, Duration backoffMax, Consumer<Throwable> onDeath) {
+    this(service, topics, consumerFactory, producer, handler, tracing, activity, backoff, backoffMax, onDeath, 1);
+  }
+
+  /**
+   * With {@code concurrency > 1} the records of one poll are handled on that many threads; records
+   * with the same key still run one after another, in offset order. Used where each record waits
+   * on a remote call the remote side batches (the model server).
+   */
+  public ConsumerLoop(String service, List<String> topics,
+      Supplier<org.apache.kafka.clients.consumer.Consumer<byte[], byte[]>> consumerFactory,
+      Supplier<Producer<byte[], byte[]>> producer, RecordHandler handler, Tracing tracing, Activity activity,
+      Duration backoff, Duration backoffMax, Consumer<Throwable> onDeath, int concurrency) {
+    if (concurrency < 1) {
+      throw new IllegalArgumentException("concurrency must be positive");
+    }
+    this.concurrency = concurrency;
     this.service = service;
     this.topics = List.copyOf(topics);
     this.consumerFactory = consumerFactory;
@@ -98,6 +118,14 @@ public final class ConsumerLoop implements Component {
   @Override
   public void start() {
     consumer = consumerFactory.get();
+    if (concurrency > 1) {
+      AtomicInteger n = new AtomicInteger();
+      workers = java.util.concurrent.Executors.newFixedThreadPool(concurrency, r -> {
+        Thread w = new Thread(r, service + "-worker-" + n.incrementAndGet());
+        w.setDaemon(true);
+        return w;
+      });
+    }
     running = true;
     lastPollNanos = System.nanoTime();
     Thread t = new Thread(this::run, service + "-consumer");
@@ -133,6 +161,9 @@ public final class ConsumerLoop implements Component {
         onDeath.accept(e);
       }
     } finally {
+      if (workers != null) {
+        workers.shutdownNow();
+      }
       try {
         consumer.close(Duration.ofSeconds(10));
       } catch (RuntimeException e) {
@@ -144,20 +175,9 @@ public final class ConsumerLoop implements Component {
   private void processBatch(ConsumerRecords<byte[], byte[]> records) throws InterruptedException {
     Outbox outbox = new Outbox(producer.get(), tracing);
     Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
-    ConsumerRecord<byte[], byte[]> failed = null;
-    outer:
-    for (TopicPartition tp : records.partitions()) {
-      for (ConsumerRecord<byte[], byte[]> rec : records.records(tp)) {
-        if (!running) {
-          break outer;
-        }
-        if (!process(rec, outbox)) {
-          failed = rec;
-          break outer;
-        }
-        done.put(tp, new OffsetAndMetadata(rec.offset() + 1));
-      }
-    }
+    ConsumerRecord<byte[], byte[]> failed = workers == null
+        ? processInOrder(records, outbox, done)
+        : processConcurrently(records, outbox, done);
     if (!awaitAcks(outbox.drain())) {
       // Nothing from this batch is committed; all of it is handled again (handlers are idempotent).
       rewind(records, Map.of());
@@ -172,6 +192,75 @@ public final class ConsumerLoop implements Component {
       backOff("retriable failure at " + failed.topic() + "-" + failed.partition() + "@" + failed.offset());
     } else {
       attempt = 0;
+    }
+  }
+
+  /** Handles records one by one; returns the record to retry, if any. */
+  private ConsumerRecord<byte[], byte[]> processInOrder(ConsumerRecords<byte[], byte[]> records, Outbox outbox,
+      Map<TopicPartition, OffsetAndMetadata> done) throws InterruptedException {
+    for (TopicPartition tp : records.partitions()) {
+      for (ConsumerRecord<byte[], byte[]> rec : records.records(tp)) {
+        if (!running) {
+          return null;
+        }
+        if (!process(rec, outbox)) {
+          return rec;
+        }
+        done.put(tp, new OffsetAndMetadata(rec.offset() + 1));
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Handles records on the worker pool, chaining records of the same key. Commits, per partition,
+   * only the prefix of records that all succeeded; the rest are handled again after the backoff.
+   */
+  private ConsumerRecord<byte[], byte[]> processConcurrently(ConsumerRecords<byte[], byte[]> records, Outbox outbox,
+      Map<TopicPartition, OffsetAndMetadata> done) throws InterruptedException {
+    Map<String, CompletableFuture<Boolean>> lastByKey = new HashMap<>();
+    Map<ConsumerRecord<byte[], byte[]>, CompletableFuture<Boolean>> results = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> rec : records) {
+      String key = rec.key() == null ? "\u0000" + rec.partition() + "@" + rec.offset()
+          : new String(rec.key(), java.nio.charset.StandardCharsets.UTF_8);
+      CompletableFuture<Boolean> previous = lastByKey.getOrDefault(key, CompletableFuture.completedFuture(true));
+      CompletableFuture<Boolean> f = previous.handle((ok, err) -> ok != null && ok)
+          .thenApplyAsync(previousOk -> running && previousOk && processUninterruptibly(rec, outbox), workers);
+      lastByKey.put(key, f);
+      results.put(rec, f);
+    }
+    ConsumerRecord<byte[], byte[]> firstFailed = null;
+    for (TopicPartition tp : records.partitions()) {
+      boolean prefix = true;
+      for (ConsumerRecord<byte[], byte[]> rec : records.records(tp)) {
+        boolean ok;
+        try {
+          ok = results.get(rec).get();
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof Error fatal) {
+            throw fatal;
+          }
+          ok = false;
+        }
+        if (ok && prefix) {
+          done.put(tp, new OffsetAndMetadata(rec.offset() + 1));
+        } else if (!ok && prefix) {
+          prefix = false;
+          if (firstFailed == null && running) {
+            firstFailed = rec;
+          }
+        }
+      }
+    }
+    return firstFailed;
+  }
+
+  private boolean processUninterruptibly(ConsumerRecord<byte[], byte[]> rec, Outbox outbox) {
+    try {
+      return process(rec, outbox);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 

@@ -21,7 +21,8 @@ public final class Outbox {
 
   private final Producer<byte[], byte[]> producer;
   private final Tracing tracing;
-  private final List<Future<RecordMetadata>> pending = new ArrayList<>();
+  // Handlers of one batch may run on several threads (ConsumerLoop concurrency).
+  private final List<Future<RecordMetadata>> pending = java.util.Collections.synchronizedList(new ArrayList<>());
 
   public Outbox(Producer<byte[], byte[]> producer, Tracing tracing) {
     this.producer = producer;
@@ -47,8 +48,10 @@ public final class Outbox {
 
   /** Sends that are not yet known to be acknowledged; cleared by {@link #drain()}. */
   List<Future<RecordMetadata>> drain() {
-    List<Future<RecordMetadata>> out = new ArrayList<>(pending);
-    pending.clear();
-    return out;
+    synchronized (pending) {
+      List<Future<RecordMetadata>> out = new ArrayList<>(pending);
+      pending.clear();
+      return out;
+    }
   }
 }

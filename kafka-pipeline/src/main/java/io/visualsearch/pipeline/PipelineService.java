@@ -54,13 +54,23 @@ public final class PipelineService {
 
   /** Adds the consumer loop for {@code topics}; call after the service's own clients are added. */
   public ConsumerLoop consume(List<String> topics, RecordHandler handler) {
+    return consume(topics, handler, 1, clients.groupId(service));
+  }
+
+  /** A loop handling up to {@code concurrency} records at once, in its own consumer group. */
+  public ConsumerLoop consume(List<String> topics, RecordHandler handler, int concurrency, String groupId) {
+    return host.add(loop(topics, handler, concurrency, groupId));
+  }
+
+  /** A loop not added to the host, for services that start and stop loops themselves. */
+  public ConsumerLoop loop(List<String> topics, RecordHandler handler, int concurrency, String groupId) {
     ConsumerLoop[] self = new ConsumerLoop[1];
     self[0] = new ConsumerLoop(service, topics,
-        () -> clients.consumer(clients.groupId(service), service + "-" + instance),
+        () -> clients.consumer(groupId, service + "-" + instance),
         producer::producer, handler, tracing, activity,
         config.get(KafkaSettings.RETRY_BACKOFF), config.get(KafkaSettings.RETRY_BACKOFF_MAX),
-        error -> host.fail(self[0], error));
-    return host.add(self[0]);
+        error -> host.fail(self[0], error), concurrency);
+    return self[0];
   }
 
   /** Adds the heartbeat to service.health; call last so it reports the whole service. */

@@ -279,4 +279,46 @@ class ITConsumerLoop {
     assertEquals(feedRow.id(), process.parentId(), "consumer span must be the child of the producing span");
     assertEquals(Set.of(traceId), Set.copyOf(spans.stream().map(ZipkinSpan::traceId).toList()));
   }
+
+  @Test
+  void concurrentHandlingKeepsPerKeyOrderAndCommitsOnlyTheSucceededPrefix(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.concurrent", "it.concurrent.dlq");
+    Harness h = harness(stack, "it-concurrent");
+    for (int i = 0; i < 30; i++) {
+      h.producer().send(new ProducerRecord<>("it.concurrent", 0, ("k" + (i % 3)).getBytes(StandardCharsets.UTF_8),
+          ("v" + i).getBytes(StandardCharsets.UTF_8))).get();
+    }
+    Map<String, List<Integer>> perKey = new java.util.concurrent.ConcurrentHashMap<>();
+    AtomicInteger failuresLeft = new AtomicInteger(1);
+    RecordHandler handler = (rec, out) -> {
+      int v = Integer.parseInt(str(rec.value()).substring(1));
+      if (v == 13 && failuresLeft.getAndDecrement() > 0) {
+        throw new RetriableProcessingException("transient");
+      }
+      Thread.sleep(5);
+      perKey.computeIfAbsent(str(rec.key()), k -> Collections.synchronizedList(new ArrayList<>())).add(v);
+    };
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = new ConsumerLoop("it-concurrent", List.of("it.concurrent"),
+          () -> h.clients().consumer("it-concurrent", "it-concurrent"), h::producer, handler, tracing,
+          new Activity(new PrometheusRegistry()), Duration.ofMillis(100), Duration.ofMillis(400), t -> { }, 4);
+      loop.start();
+      try {
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-concurrent", "it.concurrent") == 30);
+      } finally {
+        loop.close();
+      }
+    }
+    for (int k = 0; k < 3; k++) {
+      List<Integer> seen = perKey.get("k" + k);
+      // Retried records may be handled twice (at-least-once), but a key never goes backwards
+      // past a value it has not yet had, and every value of the key is there.
+      List<Integer> distinct = seen.stream().distinct().toList();
+      List<Integer> expected = new ArrayList<>();
+      for (int i = k; i < 30; i += 3) {
+        expected.add(i);
+      }
+      assertEquals(expected, distinct, "key k" + k + " handled out of order: " + seen);
+    }
+  }
 }

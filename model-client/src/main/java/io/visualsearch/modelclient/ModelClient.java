@@ -101,13 +101,29 @@ public final class ModelClient implements Component {
     return imageSize;
   }
 
-  /** Embeds the images in one call; vectors come back in input order. */
+  /** Embeds the images in one call with the latest served version; vectors keep input order. */
   public Embeddings embed(List<BufferedImage> images) throws ModelUnavailableException, ModelRejectedException {
+    return embed(images, ModelSpec.newBuilder().setName(model).setSignatureName(signature).build());
+  }
+
+  /** Same, pinned to one model version, so a rollout never mixes versions in one stream. */
+  public Embeddings embed(List<BufferedImage> images, long version)
+      throws ModelUnavailableException, ModelRejectedException {
+    return embed(images, ModelSpec.newBuilder().setName(model).setSignatureName(signature)
+        .setVersion(Int64Value.of(version)).build());
+  }
+
+  public String modelName() {
+    return model;
+  }
+
+  private Embeddings embed(List<BufferedImage> images, ModelSpec spec)
+      throws ModelUnavailableException, ModelRejectedException {
     if (images.isEmpty()) {
       return new Embeddings(new float[0][], model, 0, signature);
     }
     PredictRequest request = PredictRequest.newBuilder()
-        .setModelSpec(ModelSpec.newBuilder().setName(model).setSignatureName(signature))
+        .setModelSpec(spec)
         .putInputs(input, ImageTensors.toTensor(images, imageSize))
         .addOutputFilter(output)
         .build();
@@ -150,12 +166,6 @@ public final class ModelClient implements Component {
         throw new ModelUnavailableException(rejected.getMessage(), e);
       }
     }
-  }
-
-  /** Pins a request to one version (used when re-embedding must match an index's version). */
-  static ModelSpec pinned(String model, String signature, long version) {
-    return ModelSpec.newBuilder().setName(model).setSignatureName(signature)
-        .setVersion(Int64Value.of(version)).build();
   }
 
 

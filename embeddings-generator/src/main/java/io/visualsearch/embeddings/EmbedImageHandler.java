@@ -1,0 +1,143 @@
+package io.visualsearch.embeddings;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.opentelemetry.api.trace.Span;
+import io.visualsearch.modelclient.Embeddings;
+import io.visualsearch.modelclient.ModelClient;
+import io.visualsearch.modelclient.ModelRejectedException;
+import io.visualsearch.modelclient.ModelUnavailableException;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreException;
+import io.visualsearch.objectstore.StoredObject;
+import io.visualsearch.pipeline.Outbox;
+import io.visualsearch.pipeline.PipelineHeaders;
+import io.visualsearch.pipeline.PoisonRecordException;
+import io.visualsearch.pipeline.RecordHandler;
+import io.visualsearch.pipeline.RetriableProcessingException;
+import io.visualsearch.proto.events.Embedding;
+import io.visualsearch.proto.events.ImageReady;
+import io.visualsearch.topics.Topics;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import javax.imageio.ImageIO;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/**
+ * One images.ready record in, one embeddings record out (same key), computed by one pinned model
+ * version. A tombstone passes through as a tombstone.
+ */
+final class EmbedImageHandler implements RecordHandler {
+
+  private final ObjectStore store;
+  private final ModelClient model;
+  private final VectorCache cache;
+  private final long modelVersion;
+
+  EmbedImageHandler(ObjectStore store, ModelClient model, VectorCache cache, long modelVersion) {
+    this.store = store;
+    this.model = model;
+    this.cache = cache;
+    this.modelVersion = modelVersion;
+  }
+
+  @Override
+  public void handle(ConsumerRecord<byte[], byte[]> rec, Outbox out) throws Exception {
+    String key = rec.key() == null ? null : new String(rec.key(), StandardCharsets.UTF_8);
+    if (key == null || key.indexOf('/') <= 0) {
+      throw new PoisonRecordException("missing-key", "images.ready record without a tenant/sku key");
+    }
+    String tenant = key.substring(0, key.indexOf('/'));
+    Span span = Span.current();
+    span.setAttribute("tenant", tenant);
+    span.setAttribute("sku", key.substring(key.indexOf('/') + 1));
+    span.setAttribute("model.version", modelVersion);
+    if (rec.value() == null) {
+      out.send(Topics.EMBEDDINGS.name(), key, null, headers(tenant));
+      return;
+    }
+    ImageReady ready;
+    try {
+      ready = ImageReady.parseFrom(rec.value());
+    } catch (InvalidProtocolBufferException e) {
+      throw new PoisonRecordException("malformed-payload", "images.ready value is not an ImageReady message", e);
+    }
+    if (!ready.getImageSha256().matches("[0-9a-f]{64}")) {
+      throw new PoisonRecordException("bad-image-hash", "image hash '" + ready.getImageSha256() + "' is not a sha256");
+    }
+    float[] vector = vectorFor(ready);
+    Embedding embedding = Embedding.newBuilder()
+        .setTenant(tenant)
+        .setSku(ready.getSku().isEmpty() ? key.substring(key.indexOf('/') + 1) : ready.getSku())
+        .addAllVector(boxed(vector))
+        .setModelName(model.modelName())
+        .setModelVersion(modelVersion)
+        .setImageSha256(ready.getImageSha256())
+        .setSignature("serving_default")
+        .build();
+    out.send(Topics.EMBEDDINGS.name(), key, embedding.toByteArray(), headers(tenant));
+  }
+
+  private RecordHeaders headers(String tenant) {
+    RecordHeaders h = new RecordHeaders();
+    h.add(PipelineHeaders.TENANT, tenant.getBytes(StandardCharsets.UTF_8));
+    h.add(PipelineHeaders.MODEL_VERSION, Long.toString(modelVersion).getBytes(StandardCharsets.UTF_8));
+    return h;
+  }
+
+  private float[] vectorFor(ImageReady ready) throws Exception {
+    String sha = ready.getImageSha256();
+    try {
+      Optional<float[]> cached = cache.get(model.modelName(), modelVersion, sha);
+      if (cached.isPresent()) {
+        Span.current().setAttribute("embedding.cached", true);
+        return cached.get();
+      }
+      StoredObject image = store.get("images/" + sha).orElseThrow(() -> new PoisonRecordException("image-missing",
+          "normalised image images/" + sha + " is not in the object store"));
+      BufferedImage decoded = decode(image.bytes(), sha);
+      Embeddings e = model.embed(List.of(decoded), modelVersion);
+      float[] v = e.vectors()[0];
+      for (float x : v) {
+        if (!Float.isFinite(x)) {
+          throw new PoisonRecordException("non-finite-embedding", "model returned NaN/Inf for image " + sha);
+        }
+      }
+      cache.put(model.modelName(), modelVersion, sha, v);
+      return v;
+    } catch (ObjectStoreException e) {
+      if (e.retriable()) {
+        throw new RetriableProcessingException(e.getMessage(), e);
+      }
+      throw e;
+    } catch (ModelUnavailableException e) {
+      throw new RetriableProcessingException(e.getMessage(), e);
+    } catch (ModelRejectedException e) {
+      throw new PoisonRecordException("model-rejected-input", e.getMessage(), e);
+    }
+  }
+
+  private static BufferedImage decode(byte[] bytes, String sha) throws PoisonRecordException {
+    try {
+      BufferedImage img = ImageIO.read(new ByteArrayInputStream(bytes));
+      if (img == null) {
+        throw new PoisonRecordException("undecodable-image", "images/" + sha + " is not a readable image");
+      }
+      return img;
+    } catch (IOException e) {
+      throw new PoisonRecordException("undecodable-image", "images/" + sha + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static List<Float> boxed(float[] v) {
+    Float[] out = new Float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      out[i] = v[i];
+    }
+    return List.of(out);
+  }
+}

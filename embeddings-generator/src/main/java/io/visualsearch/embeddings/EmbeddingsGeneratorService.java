@@ -1,0 +1,40 @@
+package io.visualsearch.embeddings;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.config.ConfigDef;
+import io.visualsearch.modelclient.ModelClient;
+import io.visualsearch.modelclient.ModelClientSettings;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreSettings;
+import io.visualsearch.pipeline.PipelineService;
+import io.visualsearch.runtime.ServiceHost;
+import io.visualsearch.topics.Topics;
+import java.util.List;
+
+/** Wires the embeddings-generator: images.ready → model server → embeddings. */
+public final class EmbeddingsGeneratorService {
+
+  public static final String NAME = "embeddings-generator";
+
+  private EmbeddingsGeneratorService() {}
+
+  public static ConfigDef definition() {
+    return new ConfigDef().include(PipelineService.definition()).include(ObjectStoreSettings.definition())
+        .include(ModelClientSettings.definition()).include(EmbeddingsSettings.definition());
+  }
+
+  public static void wire(Config config, ServiceHost host) {
+    PipelineService pipeline = new PipelineService(NAME, config, host);
+    ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
+    ModelClient model = pipeline.add(new ModelClient(config, pipeline.tracing()));
+    VectorCache cache = new VectorCache(store, config.get(EmbeddingsSettings.CACHE_ENTRIES));
+    String group = pipeline.kafkaClients().groupId(NAME);
+    int concurrency = config.get(EmbeddingsSettings.CONCURRENCY);
+    pipeline.add(new ModelVersionFollower(model,
+        version -> pipeline.loop(List.of(Topics.IMAGES_READY.name()),
+            new EmbedImageHandler(store, model, cache, version), concurrency,
+            group + "." + model.modelName() + ".v" + version),
+        config.get(EmbeddingsSettings.MODEL_POLL)));
+    pipeline.heartbeat();
+  }
+}
