@@ -57,7 +57,7 @@ final class ModelVersionFollower implements Component {
     try {
       OptionalLong served = model.servedVersion();
       if (served.isEmpty()) {
-        waiting = "model " + model.modelName() + " has no available version yet";
+        waitFor("model " + model.modelName() + " has no available version yet");
         return;
       }
       waiting = null;
@@ -75,11 +75,19 @@ final class ModelVersionFollower implements Component {
         previous.close();
       }
     } catch (ModelUnavailableException e) {
-      waiting = e.getMessage();
-    } catch (RuntimeException e) {
-      waiting = "cannot follow model versions: " + e;
+      waitFor(e.getMessage());
+    } catch (Throwable e) {
+      // A scheduled task that throws is never run again: report and keep following.
+      waitFor("cannot follow model versions: " + e);
       log.warn("model version check failed", e);
     }
+  }
+
+  private void waitFor(String reason) {
+    if (!reason.equals(waiting)) {
+      log.info("waiting for the model server: {}", reason);
+    }
+    waiting = reason;
   }
 
   long version() {

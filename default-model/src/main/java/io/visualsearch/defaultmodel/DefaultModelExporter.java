@@ -1,0 +1,138 @@
+package io.visualsearch.defaultmodel;
+
+import com.google.protobuf.CodedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tensorflow.Graph;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.SessionFunction;
+import org.tensorflow.Signature;
+import org.tensorflow.op.Ops;
+import org.tensorflow.proto.SavedModel;
+
+/**
+ * Builds the default model's graph from a decoded Keras model and writes it as a SavedModel
+ * version directory, {@code <baseDir>/<version>/saved_model.pb}, the layout TensorFlow Serving
+ * watches.
+ *
+ * <p>The version is written under a dot-prefixed temporary name, loaded back and run once per
+ * signature, and only then renamed into place, so a server polling the base directory never sees
+ * a partial or broken version.
+ */
+public final class DefaultModelExporter {
+
+  private static final Logger log = LoggerFactory.getLogger(DefaultModelExporter.class);
+
+  /** Output width each signature must produce, checked on the freshly written model. */
+  private static final Map<String, Integer> OUTPUT_WIDTH =
+      Map.of(
+          DefaultModelSignatures.SERVING_DEFAULT, 768,
+          DefaultModelSignatures.MIXED7, 768,
+          DefaultModelSignatures.MIXED10, 2048,
+          DefaultModelSignatures.CLASSIFY, DefaultModelSignatures.CLASSES.size());
+
+  /** Writes {@code model} as version {@code version} under {@code baseDir}; returns the version directory. */
+  public Path export(KerasModelArtifacts model, Path baseDir, long version) throws IOException {
+    if (version < 1) {
+      throw new IllegalArgumentException("TensorFlow Serving versions are positive integers, got " + version);
+    }
+    Files.createDirectories(baseDir);
+    Path target = baseDir.resolve(Long.toString(version));
+    Path staging = baseDir.resolve("." + version + ".staging-" + ProcessHandle.current().pid());
+    deleteRecursively(staging);
+    try {
+      writeSavedModel(model, staging);
+      selfCheck(staging);
+      publish(staging, target);
+    } finally {
+      deleteRecursively(staging);
+    }
+    return target;
+  }
+
+  private void writeSavedModel(KerasModelArtifacts model, Path dir) throws IOException {
+    try (Graph graph = new Graph();
+        Session session = new Session(graph)) {
+      List<Signature> signatures = new DefaultModelSignatures(Ops.create(graph), model).build();
+      SavedModelBundle.Exporter exporter = SavedModelBundle.exporter(dir.toString());
+      for (Signature signature : signatures) {
+        exporter.withFunction(SessionFunction.create(signature, session));
+      }
+      exporter.export();
+    }
+    rewriteDeterministically(dir.resolve("saved_model.pb"));
+  }
+
+  /**
+   * Protobuf writes map fields (the signature map) in hash order, so two exports of the same model
+   * would differ in bytes. Sorted re-serialisation makes the file a pure function of the package
+   * and this code, so its digest can identify the model version.
+   */
+  private static void rewriteDeterministically(Path savedModelPb) throws IOException {
+    SavedModel savedModel = SavedModel.parseFrom(Files.readAllBytes(savedModelPb));
+    try (OutputStream file = Files.newOutputStream(savedModelPb)) {
+      CodedOutputStream out = CodedOutputStream.newInstance(file);
+      out.useDeterministicSerialization();
+      savedModel.writeTo(out);
+      out.flush();
+    }
+  }
+
+  /** Runs every signature on a small odd-sized batch so a broken graph fails the build, not the server. */
+  private void selfCheck(Path dir) {
+    ImageBatch probe = SyntheticImages.batch(2, 61, 97);
+    try (DefaultModelRunner runner = DefaultModelRunner.load(dir)) {
+      for (Map.Entry<String, Integer> expected : OUTPUT_WIDTH.entrySet()) {
+        float[][] out = runner.run(expected.getKey(), probe);
+        if (out.length != probe.batch() || out[0].length != expected.getValue()) {
+          throw new IllegalStateException(
+              expected.getKey() + " returned " + out.length + "x" + out[0].length
+                  + ", expected " + probe.batch() + "x" + expected.getValue());
+        }
+        for (float[] row : out) {
+          for (float v : row) {
+            if (!Float.isFinite(v)) {
+              throw new IllegalStateException(expected.getKey() + " returned a non-finite value");
+            }
+          }
+        }
+      }
+    }
+    log.info("self-check passed for signatures {}", OUTPUT_WIDTH.keySet());
+  }
+
+  private void publish(Path staging, Path target) throws IOException {
+    Path retired = target.resolveSibling("." + target.getFileName() + ".retired-" + ProcessHandle.current().pid());
+    if (Files.exists(target)) {
+      Files.move(target, retired, StandardCopyOption.ATOMIC_MOVE);
+    }
+    Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+    deleteRecursively(retired);
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.delete(p);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    }
+  }
+}

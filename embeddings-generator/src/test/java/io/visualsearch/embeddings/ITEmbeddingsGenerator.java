@@ -1,0 +1,226 @@
+package io.visualsearch.embeddings;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.modelserver.ModelServer;
+import io.visualsearch.modelserver.ModelServerSettings;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreSettings;
+import io.visualsearch.pipeline.PipelineHeaders;
+import io.visualsearch.proto.events.Embedding;
+import io.visualsearch.proto.events.ImageReady;
+import io.visualsearch.runtime.RuntimeSettings;
+import io.visualsearch.runtime.ServiceHost;
+import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.StackExtension;
+import java.awt.Color;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.imageio.ImageIO;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The embeddings-generator on the real broker and S3 server, calling the real model server that
+ * serves the project's default model.
+ */
+@ExtendWith(StackExtension.class)
+class ITEmbeddingsGenerator {
+
+  static final String TENANT = "it-emb";
+
+  final Map<String, List<Embedding>> embeddings = new ConcurrentHashMap<>();
+  final List<ConsumerRecord<byte[], byte[]>> dlq = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static ModelServer modelServer(int port) throws Exception {
+    Config c = ModelServerSettings.definition().parse(Map.of(
+        "MODEL_SERVER_BASE_PATH", System.getProperty("defaultModelBasePath"),
+        "MODEL_SERVER_GRPC_PORT", Integer.toString(port), "MODEL_SERVER_REST_PORT", "-1"));
+    ModelServer server = new ModelServer(ModelServerSettings.from(c));
+    server.start();
+    return server;
+  }
+
+  static ServiceHost generator(EmbeddedStack stack, int modelPort) throws Exception {
+    Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
+    env.put("MODEL_SERVER_TARGET", "127.0.0.1:" + modelPort);
+    env.put("KAFKA_GROUP_ID", "it-embeddings");
+    env.put("EMBEDDINGS_MODEL_POLL_INTERVAL", "500ms");
+    env.put("KAFKA_RETRY_BACKOFF_MAX", "1s");
+    env.put("MODEL_DEADLINE", "3s");
+    Config config = EmbeddingsGeneratorService.definition().include(RuntimeSettings.definition()).parse(env);
+    ServiceHost host = new ServiceHost(EmbeddingsGeneratorService.NAME);
+    EmbeddingsGeneratorService.wire(config, host);
+    host.start();
+    return host;
+  }
+
+  static byte[] png(Color c, int w, int h) throws Exception {
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    var g = img.createGraphics();
+    g.setColor(c);
+    g.fillRect(0, 0, w, h);
+    g.setColor(c.darker());
+    g.fillOval(w / 4, h / 4, w / 2, h / 2);
+    g.dispose();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(img, "png", out);
+    return out.toByteArray();
+  }
+
+  static String sha(byte[] b) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+  }
+
+  void sendImage(EmbeddedStack stack, ObjectStore store, KafkaProducer<byte[], byte[]> producer, String sku, byte[] bytes)
+      throws Exception {
+    String sha = sha(bytes);
+    store.put("images/" + sha, bytes, "image/png");
+    ImageReady r = ImageReady.newBuilder().setTenant(TENANT).setSku(sku).setImageSha256(sha)
+        .setObjectKey("images/" + sha).build();
+    send(producer, sku, r.toByteArray());
+  }
+
+  void send(KafkaProducer<byte[], byte[]> producer, String sku, byte[] value) throws Exception {
+    ProducerRecord<byte[], byte[]> rec = new ProducerRecord<>("images.ready",
+        (TENANT + "/" + sku).getBytes(StandardCharsets.UTF_8), value);
+    rec.headers().add(PipelineHeaders.TENANT, TENANT.getBytes(StandardCharsets.UTF_8));
+    producer.send(rec).get();
+  }
+
+  Thread collect(EmbeddedStack stack, List<AutoCloseable> toClose) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", stack.kafkaBootstrapServers());
+    p.put("group.id", "it-emb-reader-" + System.nanoTime());
+    p.put("auto.offset.reset", "earliest");
+    KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    c.subscribe(List.of("embeddings", "images.ready.dlq"));
+    boolean[] stop = {false};
+    Thread t = new Thread(() -> {
+      while (!stop[0]) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+          String key = new String(r.key(), StandardCharsets.UTF_8);
+          if (!key.startsWith(TENANT + "/")) {
+            continue;
+          }
+          if (r.topic().equals("images.ready.dlq")) {
+            dlq.add(r);
+          } else if (r.value() != null) {
+            try {
+              embeddings.computeIfAbsent(key, k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                  .add(Embedding.parseFrom(r.value()));
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          }
+        }
+      }
+      c.close();
+    });
+    t.start();
+    toClose.add(() -> {
+      stop[0] = true;
+      t.join();
+    });
+    return t;
+  }
+
+  @Test
+  void embedsEachProductOnceSurvivesRestartAndModelServerOutage(EmbeddedStack stack) throws Exception {
+    List<AutoCloseable> cleanup = new ArrayList<>();
+    int modelPort = freePort();
+    ModelServer model = modelServer(modelPort);
+    Config storeConfig = ObjectStoreSettings.definition().parse(stack.serviceEnvironment());
+    try (ObjectStore store = ObjectStore.fromConfig(storeConfig, false);
+         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers",
+             stack.kafkaBootstrapServers()), new ByteArraySerializer(), new ByteArraySerializer())) {
+      store.start();
+      collect(stack, cleanup);
+      ServiceHost gen = generator(stack, modelPort);
+
+      Color[] colors = {Color.RED, Color.GREEN, Color.BLUE, Color.ORANGE, Color.MAGENTA};
+      for (int i = 0; i < colors.length; i++) {
+        sendImage(stack, store, producer, "sku-" + i, png(colors[i], 120 + i * 10, 90));
+      }
+      // Two products sharing one image: embedded once, emitted for both.
+      sendImage(stack, store, producer, "sku-same", png(colors[0], 120, 90));
+      // Poison: bytes that are no image, and a value that is no ImageReady.
+      sendImage(stack, store, producer, "sku-corrupt", "GIF89a but not really".getBytes(StandardCharsets.UTF_8));
+      send(producer, "sku-garbage", new byte[] {1, 2, 3, 4, 5});
+
+      await().atMost(Duration.ofSeconds(120)).until(() -> embeddings.size() == 6 && dlq.size() == 2);
+      for (List<Embedding> list : embeddings.values()) {
+        Embedding e = list.get(0);
+        assertEquals(768, e.getVectorCount());
+        assertEquals(1, e.getModelVersion());
+        assertEquals("default", e.getModelName());
+        double norm = 0;
+        for (float x : e.getVectorList()) {
+          norm += x * x;
+        }
+        assertEquals(1.0, Math.sqrt(norm), 1e-3);
+      }
+      assertEquals(embeddings.get(TENANT + "/sku-0").get(0).getVectorList(),
+          embeddings.get(TENANT + "/sku-same").get(0).getVectorList());
+      Map<String, String> reasons = new HashMap<>();
+      for (ConsumerRecord<byte[], byte[]> r : dlq) {
+        reasons.put(new String(r.key(), StandardCharsets.UTF_8), PipelineHeaders.get(r.headers(), PipelineHeaders.DLQ_REASON));
+      }
+      assertEquals(Map.of(TENANT + "/sku-corrupt", "undecodable-image", TENANT + "/sku-garbage", "malformed-payload"), reasons);
+
+      // Restart mid-stream: nothing embedded again.
+      gen.close();
+      gen = generator(stack, modelPort);
+      sendImage(stack, store, producer, "sku-after-restart", png(Color.CYAN, 100, 100));
+      await().atMost(Duration.ofSeconds(60)).until(() -> embeddings.containsKey(TENANT + "/sku-after-restart"));
+
+      // Model server down: records wait, nothing is lost or dead-lettered.
+      model.close();
+      for (int i = 0; i < 3; i++) {
+        sendImage(stack, store, producer, "sku-outage-" + i, png(new Color(40 * i, 200, 90), 80, 80));
+      }
+      Thread.sleep(3000);
+      assertTrue(embeddings.keySet().stream().noneMatch(k -> k.contains("outage")));
+      model = modelServer(modelPort);
+      await().atMost(Duration.ofSeconds(120)).until(() ->
+          embeddings.keySet().stream().filter(k -> k.contains("outage")).count() == 3);
+      gen.close();
+
+      assertEquals(2, dlq.size(), "no record may be dead-lettered because the model server was down");
+      for (var e : embeddings.entrySet()) {
+        assertEquals(1, e.getValue().size(), "embedded more than once: " + e.getKey());
+      }
+    } finally {
+      model.close();
+      for (AutoCloseable c : cleanup) {
+        c.close();
+      }
+    }
+  }
+}

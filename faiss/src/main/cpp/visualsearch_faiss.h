@@ -1,0 +1,110 @@
+// The narrow C++ surface the Java preset (io.visualsearch.faiss.FaissPreset) binds to.
+//
+// faiss::Index itself is bound directly for its virtual methods (train, add,
+// search, ...). What lives here is the glue that would otherwise need more C++
+// types mapped to Java: the factory with an int metric code, remove_ids by an
+// id array (IDSelectorBatch), ParameterSpace, in-memory (de)serialisation and
+// the calling thread's OpenMP setting.
+//
+// Every function may throw faiss::FaissException (a std::exception); the JNI
+// code JavaCPP generates catches it and raises io.visualsearch.faiss.FaissException
+// with what() as the message, so nothing here catches.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include <omp.h>
+
+#include <faiss/AutoTune.h>
+#include <faiss/Index.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_factory.h>
+#include <faiss/index_io.h>
+
+// OpenBLAS's own thread pool (FAISS calls sgemm for batches of 20+ queries and for
+// k-means). Declared here rather than pulling in OpenBLAS's cblas.h, whose location
+// depends on the Debian BLAS flavour.
+extern "C" void openblas_set_num_threads(int threads);
+extern "C" int openblas_get_num_threads(void);
+
+namespace visualsearch_faiss {
+
+// metric_code is faiss::MetricType's value (INNER_PRODUCT = 0, L2 = 1).
+inline faiss::Index* create_index(int dimension, const char* description, int metric_code) {
+    return faiss::index_factory(dimension, description, static_cast<faiss::MetricType>(metric_code));
+}
+
+inline void delete_index(faiss::Index* index) {
+    delete index;
+}
+
+inline int metric_code(const faiss::Index* index) {
+    return static_cast<int>(index->metric_type);
+}
+
+inline int64_t remove_ids(faiss::Index* index, const int64_t* ids, int64_t count) {
+    faiss::IDSelectorBatch selector(static_cast<size_t>(count), ids);
+    return static_cast<int64_t>(index->remove_ids(selector));
+}
+
+// "nprobe=16", "efSearch=64", or several joined by commas. ParameterSpace looks
+// through IndexIDMap / IndexPreTransform / IndexRefine wrappers on its own.
+inline void set_index_parameters(faiss::Index* index, const char* parameters) {
+    faiss::ParameterSpace space;
+    space.set_index_parameters(index, parameters);
+}
+
+inline void write_index_file(const faiss::Index* index, const char* path) {
+    faiss::write_index(index, path);
+}
+
+inline faiss::Index* read_index_file(const char* path) {
+    return faiss::read_index(path);
+}
+
+inline faiss::Index* read_index_bytes(const int8_t* bytes, int64_t size) {
+    faiss::VectorIOReader reader;
+    const uint8_t* begin = reinterpret_cast<const uint8_t*>(bytes);
+    reader.data.assign(begin, begin + size);
+    return faiss::read_index(&reader);
+}
+
+// Owns the bytes of one serialised index until Java has copied them out; the
+// size must be known before Java allocates its byte[].
+class SerializedIndex {
+   public:
+    explicit SerializedIndex(const faiss::Index* index) {
+        faiss::write_index(index, &writer_);
+    }
+    int64_t size() const {
+        return static_cast<int64_t>(writer_.data.size());
+    }
+    void copy_to(int8_t* out) const {
+        std::memcpy(out, writer_.data.data(), writer_.data.size());
+    }
+
+   private:
+    faiss::VectorIOWriter writer_;
+};
+
+// OpenMP's thread count is an internal control variable of the calling thread.
+inline void set_omp_threads(int threads) {
+    omp_set_num_threads(threads);
+}
+
+inline int omp_max_threads() {
+    return omp_get_max_threads();
+}
+
+// Process-wide, unlike OpenMP's setting.
+inline void set_blas_threads(int threads) {
+    openblas_set_num_threads(threads);
+}
+
+inline int blas_threads() {
+    return openblas_get_num_threads();
+}
+
+} // namespace visualsearch_faiss

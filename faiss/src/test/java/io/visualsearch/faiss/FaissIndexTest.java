@@ -1,0 +1,330 @@
+package io.visualsearch.faiss;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class FaissIndexTest {
+    private static final int D = 32;
+
+    @ParameterizedTest
+    @EnumSource(Metric.class)
+    void flatSearchMatchesBruteForce(Metric metric) {
+        float[] database = TestVectors.random(3000, D, 1);
+        float[] queries = TestVectors.random(40, D, 2);
+        int k = 10;
+        try (FaissIndex index = FaissIndex.create(D, "Flat", metric)) {
+            index.add(database);
+            assertEquals(3000, index.ntotal());
+            assertEquals(metric, index.metric());
+            SearchResult result = index.search(queries, k);
+            assertEquals(40, result.queries());
+            assertEquals(k, result.k());
+            for (int q = 0; q < 40; q++) {
+                int[] expected = TestVectors.bruteForce(metric, database, queries, q, D, k);
+                assertArrayEquals(Arrays.stream(expected).asLongStream().toArray(), result.ids(q), "query " + q);
+                for (int rank = 0; rank < k; rank++) {
+                    double exact = TestVectors.distance(metric, queries, q, database, expected[rank], D);
+                    assertEquals(exact, result.distance(q, rank), 1e-4 * Math.max(1, Math.abs(exact)), "query " + q + " rank " + rank);
+                }
+            }
+        }
+    }
+
+    @Test
+    void moreNeighboursThanVectorsArePaddedWithMinusOne() {
+        try (FaissIndex index = FaissIndex.create(D, "Flat", Metric.L2)) {
+            index.add(TestVectors.random(3, D, 3));
+            SearchResult result = index.search(TestVectors.random(1, D, 4), 5);
+            Set<Long> found = new HashSet<>(Arrays.asList(result.id(0, 0), result.id(0, 1), result.id(0, 2)));
+            assertEquals(Set.of(0L, 1L, 2L), found);
+            assertEquals(-1, result.id(0, 3));
+            assertEquals(-1, result.id(0, 4));
+        }
+    }
+
+    @Test
+    void ivfTrainsAddsAndSearchesLikeFlatWhenProbingEveryList() {
+        float[] database = TestVectors.clustered(4000, D, 40, 5);
+        float[] queries = TestVectors.clustered(50, D, 40, 6);
+        try (FaissIndex ivf = FaissIndex.create(D, "IVF16,Flat", Metric.L2);
+             FaissIndex flat = FaissIndex.create(D, "Flat", Metric.L2)) {
+            assertFalse(ivf.isTrained());
+            FaissException untrained = assertThrows(FaissException.class, () -> ivf.add(database));
+            assertTrue(untrained.getMessage().contains("is_trained"), untrained.getMessage());
+
+            ivf.train(database);
+            assertTrue(ivf.isTrained());
+            ivf.add(database);
+            flat.add(database);
+            assertEquals(4000, ivf.ntotal());
+
+            ivf.setParameters("nprobe=16");
+            assertArrayEquals(flat.search(queries, 5).allIds(), ivf.search(queries, 5).allIds());
+        }
+    }
+
+    @Test
+    void resetDropsVectorsButKeepsTraining() {
+        float[] database = TestVectors.clustered(1000, D, 10, 7);
+        try (FaissIndex ivf = FaissIndex.create(D, "IVF8,Flat", Metric.L2)) {
+            ivf.train(database);
+            ivf.add(database);
+            ivf.reset();
+            assertEquals(0, ivf.ntotal());
+            assertTrue(ivf.isTrained());
+            ivf.add(database);
+            assertEquals(1000, ivf.ntotal());
+        }
+    }
+
+    @Test
+    void addWithIdsReturnsCallerIds() {
+        float[] database = TestVectors.random(500, D, 8);
+        long[] ids = new long[500];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 1_000_000_000_000L + 7L * i;
+        }
+        try (FaissIndex index = FaissIndex.create(D, "IDMap,Flat", Metric.L2)) {
+            index.addWithIds(database, ids);
+            for (int row : new int[] {0, 17, 499}) {
+                assertEquals(ids[row], index.search(TestVectors.row(database, D, row), 1).id(0, 0));
+            }
+        }
+    }
+
+    @Test
+    void addWithIdsOnAnIndexWithoutIdSupportIsUnsupported() {
+        try (FaissIndex flat = FaissIndex.create(D, "Flat", Metric.L2)) {
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                    () -> flat.addWithIds(TestVectors.random(2, D, 9), new long[] {5, 6}));
+            assertTrue(e.getMessage().contains("add_with_ids not implemented"), e.getMessage());
+            assertTrue(e.getCause() instanceof FaissException);
+        }
+    }
+
+    @Test
+    void removeIdsRemovesExactlyThoseVectors() {
+        float[] database = TestVectors.clustered(2000, D, 20, 10);
+        long[] ids = new long[2000];
+        Arrays.setAll(ids, i -> 10_000 + i);
+        try (FaissIndex ivf = FaissIndex.create(D, "IVF8,Flat", Metric.L2)) {
+            ivf.train(database);
+            ivf.addWithIds(database, ids);
+            ivf.setParameters("nprobe=8");
+            assertEquals(2, ivf.removeIds(10_005, 10_100, 999_999));
+            assertEquals(1998, ivf.ntotal());
+            SearchResult result = ivf.search(TestVectors.row(database, D, 5), 20);
+            for (long id : result.ids(0)) {
+                assertNotEquals(10_005L, id);
+                assertNotEquals(10_100L, id);
+            }
+            assertEquals(10_006, ivf.search(TestVectors.row(database, D, 6), 1).id(0, 0));
+        }
+    }
+
+    @Test
+    void removeIdsOnHnswIsUnsupported() {
+        try (FaissIndex hnsw = FaissIndex.create(D, "HNSW16", Metric.L2)) {
+            hnsw.add(TestVectors.random(100, D, 11));
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> hnsw.removeIds(1, 2));
+            assertTrue(e.getMessage().contains("remove_ids not implemented"), e.getMessage());
+            assertEquals(100, hnsw.ntotal());
+        }
+    }
+
+    @Test
+    void hnswAcceptsEfSearch() {
+        float[] database = TestVectors.random(1000, D, 12);
+        try (FaissIndex hnsw = FaissIndex.create(D, "HNSW16", Metric.L2)) {
+            hnsw.add(database);
+            hnsw.setParameters("efSearch=64");
+            assertEquals(321, hnsw.search(TestVectors.row(database, D, 321), 1).id(0, 0));
+        }
+    }
+
+    @Test
+    void unknownParameterIsAFaissError() {
+        try (FaissIndex flat = FaissIndex.create(D, "IVF4,Flat", Metric.L2)) {
+            FaissException e = assertThrows(FaissException.class, () -> flat.setParameters("noSuchKnob=3"));
+            assertTrue(e.getMessage().contains("noSuchKnob"), e.getMessage());
+        }
+    }
+
+    @Test
+    void serializeRoundTripKeepsVectorsTrainingAndResults() {
+        float[] database = TestVectors.clustered(3000, D, 30, 13);
+        float[] queries = TestVectors.clustered(20, D, 30, 14);
+        try (FaissIndex original = FaissIndex.create(D, "IVF16,Flat", Metric.INNER_PRODUCT)) {
+            original.train(database);
+            original.add(database);
+            original.setParameters("nprobe=4");
+            byte[] bytes = original.serialize();
+            try (FaissIndex copy = FaissIndex.deserialize(bytes)) {
+                assertEquals(3000, copy.ntotal());
+                assertEquals(D, copy.dimension());
+                assertEquals(Metric.INNER_PRODUCT, copy.metric());
+                assertTrue(copy.isTrained());
+                SearchResult expected = original.search(queries, 10);
+                SearchResult actual = copy.search(queries, 10);
+                assertArrayEquals(expected.allIds(), actual.allIds());
+                assertArrayEquals(expected.allDistances(), actual.allDistances());
+                assertArrayEquals(bytes, copy.serialize());
+            }
+        }
+    }
+
+    @Test
+    void garbageBytesAreRejectedByFaiss() {
+        FaissException e = assertThrows(FaissException.class, () -> FaissIndex.deserialize("not an index".getBytes()));
+        assertTrue(e.getMessage().contains("not recognized"), e.getMessage());
+    }
+
+    @Test
+    void fileRoundTripMatchesSerializedBytes(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("index.faiss");
+        float[] database = TestVectors.random(700, D, 15);
+        try (FaissIndex original = FaissIndex.create(D, "IDMap,Flat", Metric.L2)) {
+            long[] ids = new long[700];
+            Arrays.setAll(ids, i -> 3L * i);
+            original.addWithIds(database, ids);
+            original.write(file);
+            assertArrayEquals(original.serialize(), Files.readAllBytes(file));
+            try (FaissIndex read = FaissIndex.read(file)) {
+                assertEquals(700, read.ntotal());
+                assertEquals(3L * 42, read.search(TestVectors.row(database, D, 42), 1).id(0, 0));
+            }
+        }
+    }
+
+    @Test
+    void nonAsciiFileNamesReachFaissIntact(@TempDir Path dir) throws Exception {
+        Path file;
+        try {
+            file = dir.resolve("índex-ü.faiss");
+        } catch (InvalidPathException e) {
+            Assumptions.abort("file-name encoding here cannot represent non-ASCII names: " + e.getMessage());
+            return;
+        }
+        try (FaissIndex index = FaissIndex.create(D, "Flat", Metric.L2)) {
+            index.add(TestVectors.random(3, D, 21));
+            index.write(file);
+        }
+        assertTrue(Files.isRegularFile(file));
+        try (FaissIndex read = FaissIndex.read(file)) {
+            assertEquals(3, read.ntotal());
+        }
+    }
+
+    @Test
+    void missingFileIsAFaissErrorNamingThePath(@TempDir Path dir) {
+        Path missing = dir.resolve("absent.faiss");
+        FaissException e = assertThrows(FaissException.class, () -> FaissIndex.read(missing));
+        assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
+    }
+
+    @Test
+    void bogusFactoryStringCarriesFaissMessage() {
+        FaissException e = assertThrows(FaissException.class, () -> FaissIndex.create(D, "Bogus42", Metric.L2));
+        assertTrue(e.getMessage().contains("could not parse index string Bogus42"), e.getMessage());
+    }
+
+    @Test
+    void shapeErrorsAreCaughtBeforeNativeCode() {
+        try (FaissIndex index = FaissIndex.create(D, "Flat", Metric.L2)) {
+            index.add(TestVectors.random(10, D, 16));
+            assertThrows(IllegalArgumentException.class, () -> index.search(new float[D + 1], 1));
+            assertThrows(IllegalArgumentException.class, () -> index.search(FloatBuffer.wrap(new float[D - 1]), 1));
+            assertThrows(IllegalArgumentException.class, () -> index.add(new float[D * 2 + 3]));
+            assertThrows(IllegalArgumentException.class, () -> index.search(new float[D], 0));
+            assertEquals(10, index.ntotal());
+        }
+        try (FaissIndex ivf = FaissIndex.create(D, "IDMap,Flat", Metric.L2)) {
+            assertThrows(IllegalArgumentException.class, () -> ivf.addWithIds(new float[2 * D], new long[] {1}));
+            assertEquals(0, ivf.ntotal());
+        }
+        assertThrows(IllegalArgumentException.class, () -> FaissIndex.create(0, "Flat", Metric.L2));
+        assertThrows(IllegalArgumentException.class, () -> FaissIndex.create(D, " ", Metric.L2));
+    }
+
+    @Test
+    void buffersAreReadFromTheirPositionWhateverTheirKind() {
+        float[] database = TestVectors.random(200, D, 17);
+        float[] query = TestVectors.row(database, D, 77);
+        try (FaissIndex index = FaissIndex.create(D, "Flat", Metric.L2)) {
+            FloatBuffer direct = ByteBuffer.allocateDirect(database.length * 4 + 12).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            direct.put(new float[] {9, 9, 9}).put(database).flip().position(3);
+            index.add(direct);
+            assertEquals(3, direct.position());
+            assertEquals(200, index.ntotal());
+
+            FloatBuffer heap = FloatBuffer.allocate(D + 5);
+            heap.position(5);
+            heap.put(query).flip().position(5);
+            FloatBuffer bigEndian = ByteBuffer.allocateDirect(D * 4).order(ByteOrder.BIG_ENDIAN).asFloatBuffer().put(query).flip();
+            FloatBuffer readOnly = FloatBuffer.wrap(query).asReadOnlyBuffer();
+            for (FloatBuffer queries : new FloatBuffer[] {heap, bigEndian, readOnly}) {
+                SearchResult result = index.search(queries, 1);
+                assertEquals(77, result.id(0, 0));
+                assertEquals(0f, result.distance(0, 0), 1e-6f);
+            }
+        }
+    }
+
+    @Test
+    void closeIsIdempotentAndUseAfterCloseFails() {
+        FaissIndex index = FaissIndex.create(D, "Flat", Metric.L2);
+        index.add(TestVectors.random(5, D, 18));
+        index.close();
+        index.close();
+        assertThrows(IllegalStateException.class, index::ntotal);
+        assertThrows(IllegalStateException.class, () -> index.search(new float[D], 1));
+        assertThrows(IllegalStateException.class, index::serialize);
+        assertEquals(D, index.dimension());
+    }
+
+    @Test
+    void concurrentSearchesAgreeWithASerialOne() throws Exception {
+        float[] database = TestVectors.random(2000, D, 19);
+        float[] queries = TestVectors.random(64, D, 20);
+        try (FaissIndex index = FaissIndex.create(D, "Flat", Metric.L2)) {
+            index.add(database);
+            long[] expected = index.search(queries, 5).allIds();
+            AtomicInteger mismatches = new AtomicInteger();
+            Thread[] threads = new Thread[4];
+            for (int t = 0; t < threads.length; t++) {
+                threads[t] = new Thread(() -> {
+                    for (int i = 0; i < 20; i++) {
+                        if (!Arrays.equals(expected, index.search(queries, 5).allIds())) {
+                            mismatches.incrementAndGet();
+                        }
+                    }
+                });
+                threads[t].start();
+            }
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            assertEquals(0, mismatches.get());
+        }
+    }
+}

@@ -1,0 +1,16 @@
+package io.visualsearch.modelserver;
+
+import java.util.List;
+import org.tensorflow.proto.DataType;
+
+/**
+ * What requests must share to run as one TensorFlow call: the same loaded version (identity),
+ * signature, requested outputs, and per input the dtype and every dimension but the first.
+ * {@code mergeable} is false when the signature has no free batch dimension; such requests still
+ * queue (for the concurrency bound) but always run alone.
+ */
+record BatchKey(ServableVersion version, SignatureSpec signature, List<String> outputs, List<InputLayout> inputs,
+    boolean mergeable) {
+
+  record InputLayout(String alias, DataType dtype, List<Long> rowShape) {}
+}

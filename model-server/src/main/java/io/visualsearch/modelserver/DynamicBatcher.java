@@ -1,0 +1,297 @@
+package io.visualsearch.modelserver;
+
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Merges concurrent requests that share a {@link BatchKey} into one TensorFlow run, in the manner
+ * of TensorFlow Serving's shared batch scheduler: one queue per key, a fixed pool of threads that
+ * run whichever queue is ready first. A queue is ready when it holds {@code maxBatchSize} rows or
+ * its oldest request has waited {@code batchTimeout}. The pool size also bounds how many
+ * TensorFlow runs execute at once; {@code maxQueuedRequests} bounds memory under overload.
+ */
+public final class DynamicBatcher implements Component {
+
+  /** Runs one (possibly merged) set of inputs on a version; see {@link ServableVersion#run}. */
+  @FunctionalInterface
+  interface Runner {
+    Map<String, HostTensor> run(BatchKey key, Map<String, HostTensor> inputs);
+  }
+
+  private static final Logger log = LoggerFactory.getLogger(DynamicBatcher.class);
+
+  private final int maxBatchSize;
+  private final long timeoutNanos;
+  private final int threads;
+  private final int maxQueuedRequests;
+  private final Runner runner;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  private final Map<BatchKey, Queue> queues = new LinkedHashMap<>();
+  private final List<Thread> workers = new ArrayList<>();
+  private final AtomicLong runs = new AtomicLong();
+  private final AtomicLong requests = new AtomicLong();
+  private final AtomicLong rows = new AtomicLong();
+  private final AtomicLong rejected = new AtomicLong();
+  private int queued;
+  private boolean closed;
+
+  DynamicBatcher(int maxBatchSize, Duration batchTimeout, int threads, int maxQueuedRequests, Runner runner) {
+    this.maxBatchSize = maxBatchSize;
+    this.timeoutNanos = batchTimeout.toNanos();
+    this.threads = threads;
+    this.maxQueuedRequests = maxQueuedRequests;
+    this.runner = runner;
+  }
+
+  @Override
+  public String name() {
+    return "batcher";
+  }
+
+  @Override
+  public void start() {
+    for (int i = 0; i < threads; i++) {
+      Thread t = new Thread(this::work, "model-batch-" + i);
+      t.setDaemon(true);
+      workers.add(t);
+      t.start();
+    }
+  }
+
+  @Override
+  public CheckResult check() {
+    for (Thread t : workers) {
+      if (!t.isAlive()) {
+        return CheckResult.failed("batch thread " + t.getName() + " died");
+      }
+    }
+    return workers.isEmpty() ? CheckResult.failed("not started") : CheckResult.OK;
+  }
+
+  public BatchStats stats() {
+    return new BatchStats(runs.get(), requests.get(), rows.get(), rejected.get());
+  }
+
+  /** Queues a request of {@code rowCount} rows; the future completes with its own outputs. */
+  CompletableFuture<Map<String, HostTensor>> submit(BatchKey key, Map<String, HostTensor> inputs, long rowCount) {
+    Task task = new Task(inputs, rowCount, System.nanoTime());
+    lock.lock();
+    try {
+      if (closed) {
+        throw ServingException.unavailable("the model server is shutting down");
+      }
+      if (queued >= maxQueuedRequests) {
+        rejected.incrementAndGet();
+        throw ServingException.unavailable("the model server is overloaded: " + queued
+            + " requests are waiting for a batch; retry later");
+      }
+      queues.computeIfAbsent(key, k -> new Queue()).add(task);
+      queued++;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    return task.result;
+  }
+
+  private void work() {
+    while (true) {
+      BatchKey key;
+      List<Task> batch;
+      lock.lock();
+      try {
+        while (true) {
+          if (closed) {
+            return;
+          }
+          long now = System.nanoTime();
+          Map.Entry<BatchKey, Queue> ready = null;
+          long nextDeadline = Long.MAX_VALUE;
+          for (Map.Entry<BatchKey, Queue> e : queues.entrySet()) {
+            Queue q = e.getValue();
+            long deadline = q.oldestNanos() + timeoutNanos;
+            boolean isReady = !e.getKey().mergeable() || q.rows >= maxBatchSize || now - deadline >= 0;
+            if (isReady && (ready == null || q.oldestNanos() - ready.getValue().oldestNanos() < 0)) {
+              ready = e;
+            } else if (!isReady && deadline - now < nextDeadline) {
+              nextDeadline = deadline - now;
+            }
+          }
+          if (ready != null) {
+            key = ready.getKey();
+            batch = ready.getValue().take(key.mergeable() ? maxBatchSize : 1);
+            if (ready.getValue().isEmpty()) {
+              queues.remove(key);
+            }
+            queued -= batch.size();
+            if (!queues.isEmpty()) {
+              changed.signal(); // another queue may be ready for another idle thread
+            }
+            break;
+          }
+          try {
+            if (nextDeadline == Long.MAX_VALUE) {
+              changed.await();
+            } else {
+              changed.awaitNanos(nextDeadline);
+            }
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      } finally {
+        lock.unlock();
+      }
+      execute(key, batch);
+    }
+  }
+
+  private void execute(BatchKey key, List<Task> batch) {
+    try {
+      if (batch.size() == 1) {
+        runAlone(key, batch.get(0));
+        return;
+      }
+      Map<String, HostTensor> merged = new LinkedHashMap<>();
+      for (String alias : batch.get(0).inputs.keySet()) {
+        merged.put(alias, TensorRows.concat(batch.stream().map(t -> t.inputs.get(alias)).toList()));
+      }
+      long total = batch.stream().mapToLong(t -> t.rows).sum();
+      Map<String, HostTensor> out;
+      try {
+        out = runner.run(key, merged);
+      } catch (RuntimeException e) {
+        // One bad request must not fail its batch-mates: rerun each alone to find the culprit.
+        log.debug("merged run of {} requests failed ({}), rerunning one by one", batch.size(), e.getMessage());
+        batch.forEach(t -> runAlone(key, t));
+        return;
+      }
+      if (!out.values().stream().allMatch(t -> t.rank() >= 1 && t.dim(0) == total)) {
+        // The graph did not keep rows aligned with its inputs despite a free batch dimension.
+        batch.forEach(t -> runAlone(key, t));
+        return;
+      }
+      count(batch.size(), total);
+      long offset = 0;
+      for (Task t : batch) {
+        Map<String, HostTensor> own = new LinkedHashMap<>();
+        for (Map.Entry<String, HostTensor> e : out.entrySet()) {
+          own.put(e.getKey(), TensorRows.slice(e.getValue(), offset, t.rows));
+        }
+        offset += t.rows;
+        t.result.complete(own);
+      }
+    } catch (RuntimeException | Error e) {
+      for (Task t : batch) {
+        t.result.completeExceptionally(e);
+      }
+    }
+  }
+
+  private void runAlone(BatchKey key, Task t) {
+    try {
+      Map<String, HostTensor> out = runner.run(key, t.inputs);
+      count(1, t.rows);
+      t.result.complete(out);
+    } catch (RuntimeException e) {
+      t.result.completeExceptionally(e);
+    }
+  }
+
+  private void count(int requestCount, long rowCount) {
+    runs.incrementAndGet();
+    requests.addAndGet(requestCount);
+    rows.addAndGet(rowCount);
+  }
+
+  /** Stops the threads after the batches they are running; queued requests fail UNAVAILABLE. */
+  @Override
+  public void close() {
+    List<Task> abandoned = new ArrayList<>();
+    lock.lock();
+    try {
+      closed = true;
+      queues.values().forEach(q -> abandoned.addAll(q.tasks));
+      queues.clear();
+      queued = 0;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    for (Thread t : workers) {
+      try {
+        t.join(TimeUnit.SECONDS.toMillis(30));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    ServingException shutdown = ServingException.unavailable("the model server is shutting down");
+    abandoned.forEach(t -> t.result.completeExceptionally(shutdown));
+  }
+
+  private static final class Task {
+    final Map<String, HostTensor> inputs;
+    final long rows;
+    final long enqueuedNanos;
+    final CompletableFuture<Map<String, HostTensor>> result = new CompletableFuture<>();
+
+    Task(Map<String, HostTensor> inputs, long rows, long enqueuedNanos) {
+      this.inputs = inputs;
+      this.rows = rows;
+      this.enqueuedNanos = enqueuedNanos;
+    }
+  }
+
+  /** Requests waiting under one key, oldest first. Guarded by the batcher's lock. */
+  private static final class Queue {
+    final ArrayDeque<Task> tasks = new ArrayDeque<>();
+    long rows;
+
+    void add(Task t) {
+      tasks.add(t);
+      rows += t.rows;
+    }
+
+    long oldestNanos() {
+      return tasks.peekFirst().enqueuedNanos;
+    }
+
+    boolean isEmpty() {
+      return tasks.isEmpty();
+    }
+
+    /** The oldest requests up to {@code maxRows} rows; always at least one, even if larger. */
+    List<Task> take(long maxRows) {
+      List<Task> out = new ArrayList<>();
+      long taken = 0;
+      Iterator<Task> it = tasks.iterator();
+      while (it.hasNext()) {
+        Task t = it.next();
+        if (!out.isEmpty() && taken + t.rows > maxRows) {
+          break;
+        }
+        out.add(t);
+        taken += t.rows;
+        it.remove();
+      }
+      rows -= taken;
+      return out;
+    }
+  }
+}

@@ -1,0 +1,78 @@
+package io.visualsearch.modelserver;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/** The gRPC listener (TensorFlow Serving's port 8500): owns the Netty server's lifecycle only. */
+public final class GrpcModelServer implements Component {
+
+  private final String bindAddress;
+  private final int port;
+  private final int maxInboundMessageBytes;
+  private final ModelServingService service;
+  private volatile Server server;
+
+  GrpcModelServer(String bindAddress, int port, int maxInboundMessageBytes, ModelServingService service) {
+    this.bindAddress = bindAddress;
+    this.port = port;
+    this.maxInboundMessageBytes = maxInboundMessageBytes;
+    this.service = service;
+  }
+
+  @Override
+  public String name() {
+    return "grpc(" + bindAddress + ":" + port + ")";
+  }
+
+  @Override
+  public void start() throws IOException {
+    server = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
+        // Image batches are far larger than gRPC's 4 MiB default.
+        .maxInboundMessageSize(maxInboundMessageBytes)
+        .addService(new GrpcPredictionService(service))
+        .addService(new GrpcModelService(service))
+        .build()
+        .start();
+  }
+
+  /** The bound port (useful when configured as 0). */
+  public int port() {
+    Server s = server;
+    if (s == null) {
+      throw new IllegalStateException("not started");
+    }
+    return s.getPort();
+  }
+
+  @Override
+  public CheckResult check() {
+    Server s = server;
+    if (s == null || s.isShutdown()) {
+      return CheckResult.failed("gRPC server is not running");
+    }
+    return CheckResult.OK;
+  }
+
+  /** Stops accepting calls and lets running ones finish (bounded), then cuts the rest. */
+  @Override
+  public void close() {
+    Server s = server;
+    if (s == null) {
+      return;
+    }
+    s.shutdown();
+    try {
+      if (!s.awaitTermination(10, TimeUnit.SECONDS)) {
+        s.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      s.shutdownNow();
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package io.visualsearch.modelserver;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Maps failures to the gRPC status TensorFlow Serving would answer with. */
+final class GrpcStatuses {
+
+  private static final Logger log = LoggerFactory.getLogger(GrpcStatuses.class);
+
+  private GrpcStatuses() {}
+
+  static StatusRuntimeException toStatus(Throwable error) {
+    Throwable e = unwrap(error);
+    if (e instanceof ServingException se) {
+      Status.Code code = switch (se.reason()) {
+        case NOT_FOUND -> Status.Code.NOT_FOUND;
+        case INVALID_ARGUMENT -> Status.Code.INVALID_ARGUMENT;
+        case FAILED_PRECONDITION -> Status.Code.FAILED_PRECONDITION;
+        case RESOURCE_EXHAUSTED -> Status.Code.RESOURCE_EXHAUSTED;
+        case UNAVAILABLE -> Status.Code.UNAVAILABLE;
+        case INTERNAL -> Status.Code.INTERNAL;
+      };
+      if (code == Status.Code.INTERNAL) {
+        log.error("request failed inside the server", e);
+      }
+      return Status.fromCode(code).withDescription(se.getMessage()).asRuntimeException();
+    }
+    if (e instanceof StatusRuntimeException sre) {
+      return sre;
+    }
+    log.error("unexpected failure serving a request", e);
+    return Status.INTERNAL.withDescription("internal error: " + e.getClass().getSimpleName()).asRuntimeException();
+  }
+
+  static Throwable unwrap(Throwable e) {
+    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
+}

@@ -1,0 +1,110 @@
+package io.visualsearch.modelserver;
+
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole model server as one component: the model manager, the batcher, and the gRPC and REST
+ * listeners, started in that order (models before intake) and closed in reverse (intake first, then
+ * running batches drain, then models unload).
+ */
+public final class ModelServer implements Component {
+
+  private static final Logger log = LoggerFactory.getLogger(ModelServer.class);
+
+  private final ModelServerSettings settings;
+  private final ModelManager models;
+  private final DynamicBatcher batcher;
+  private final ModelServingService service;
+  private final GrpcModelServer grpc;
+  private final RestModelServer rest;
+  private final List<Component> started = new ArrayList<>();
+
+  public ModelServer(ModelServerSettings settings) {
+    this.settings = settings;
+    this.models = new ModelManager(settings.modelName(), settings.basePath(), settings.pinnedVersion(),
+        settings.pollInterval());
+    this.batcher = new DynamicBatcher(settings.maxBatchSize(), settings.batchTimeout(), settings.batchThreads(),
+        settings.maxQueuedRequests(), (key, inputs) -> key.version().run(key.signature(), inputs, key.outputs()));
+    this.service = new ModelServingService(models, batcher, settings.maxBatchSize());
+    this.grpc = new GrpcModelServer(settings.bindAddress(), settings.grpcPort(), settings.maxInboundMessageBytes(),
+        service);
+    this.rest = settings.restPort() < 0 ? null : new RestModelServer(settings.bindAddress(), settings.restPort(),
+        settings.maxInboundMessageBytes(), Math.max(4, 2 * settings.batchThreads()), service);
+  }
+
+  @Override
+  public String name() {
+    return "model-server";
+  }
+
+  @Override
+  public synchronized void start() throws Exception {
+    List<Component> order = new ArrayList<>(List.of(models, batcher, grpc));
+    if (rest != null) {
+      order.add(rest);
+    }
+    try {
+      for (Component c : order) {
+        c.start();
+        started.add(c);
+      }
+    } catch (Exception e) {
+      close();
+      throw e;
+    }
+    log.info("model server up: model '{}' from {}, gRPC {}:{}, REST {}", settings.modelName(),
+        settings.basePath(), settings.bindAddress(), grpcPort(), rest == null ? "disabled" : rest.port());
+  }
+
+  @Override
+  public CheckResult check() {
+    List<Component> parts = new ArrayList<>(List.of(models, batcher, grpc));
+    if (rest != null) {
+      parts.add(rest);
+    }
+    List<String> problems = new ArrayList<>();
+    for (Component c : parts) {
+      CheckResult r = c.check();
+      if (!r.ok()) {
+        problems.add(c.name() + ": " + r.detail());
+      }
+    }
+    // Ready means a version is loaded and every listener runs; the detail names the version.
+    return problems.isEmpty() ? models.check() : CheckResult.failed(String.join("; ", problems));
+  }
+
+  public int grpcPort() {
+    return grpc.port();
+  }
+
+  /** The REST port, or -1 when REST is disabled. */
+  public int restPort() {
+    return rest == null ? -1 : rest.port();
+  }
+
+  public ModelManager models() {
+    return models;
+  }
+
+  public BatchStats batchStats() {
+    return batcher.stats();
+  }
+
+  @Override
+  public synchronized void close() {
+    for (int i = started.size() - 1; i >= 0; i--) {
+      Component c = started.get(i);
+      try {
+        c.close();
+      } catch (RuntimeException e) {
+        log.warn("{} did not close cleanly", c.name(), e);
+      }
+    }
+    started.clear();
+  }
+}

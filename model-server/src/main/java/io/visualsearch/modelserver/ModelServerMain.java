@@ -1,0 +1,15 @@
+package io.visualsearch.modelserver;
+
+import io.visualsearch.runtime.ServiceMain;
+
+/** {@code run model-server}: serves the SavedModels under MODEL_SERVER_BASE_PATH until stopped. */
+public final class ModelServerMain {
+
+  private ModelServerMain() {}
+
+  public static void main(String[] args) {
+    int code = ServiceMain.run("model-server", ModelServerSettings.definition(), System.getenv(),
+        (config, host) -> host.add(new ModelServer(ModelServerSettings.from(config)))).code();
+    System.exit(code);
+  }
+}

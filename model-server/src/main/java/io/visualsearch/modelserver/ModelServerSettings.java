@@ -1,0 +1,105 @@
+package io.visualsearch.modelserver;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.config.ConfigDef;
+import io.visualsearch.config.Setting;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.OptionalLong;
+
+/**
+ * Everything the model server reads from the environment ({@code MODEL_SERVER_*}), defined once.
+ * Ports and the model name default to TensorFlow Serving's own defaults.
+ */
+public record ModelServerSettings(
+    Path basePath,
+    String modelName,
+    String bindAddress,
+    int grpcPort,
+    int restPort,
+    int maxInboundMessageBytes,
+    int maxBatchSize,
+    Duration batchTimeout,
+    int batchThreads,
+    int maxQueuedRequests,
+    OptionalLong pinnedVersion,
+    Duration pollInterval) {
+
+  public static final Setting<String> BASE_PATH = Setting.string("MODEL_SERVER_BASE_PATH")
+      .doc("Directory holding <model name>/<integer version>/saved_model.pb.");
+  public static final Setting<String> MODEL_NAME = Setting.string("MODEL_SERVER_MODEL_NAME").defaultValue("default")
+      .validate(n -> n.matches("[A-Za-z0-9][A-Za-z0-9_.-]*"), "letters, digits, '_', '.', '-'")
+      .doc("Served model name; also the sub-directory of the base path.");
+  public static final Setting<String> BIND_ADDRESS = Setting.string("MODEL_SERVER_BIND_ADDRESS")
+      .defaultValue("127.0.0.1").doc("Address both ports bind to; 0.0.0.0 in containers.");
+  public static final Setting<Integer> GRPC_PORT = Setting.integer("MODEL_SERVER_GRPC_PORT").defaultValue(8500)
+      .validate(Setting.port(), "a TCP port (0 picks a free one)").doc("gRPC port (PredictionService, ModelService).");
+  public static final Setting<Integer> REST_PORT = Setting.integer("MODEL_SERVER_REST_PORT").defaultValue(8501)
+      .validate(p -> p >= -1 && p <= 65535, "a TCP port, 0 for a free one, -1 to disable REST")
+      .doc("REST port (TensorFlow Serving's /v1/models API).");
+  public static final Setting<Integer> MAX_MESSAGE_BYTES = Setting.integer("MODEL_SERVER_MAX_MESSAGE_BYTES")
+      .defaultValue(64 * 1024 * 1024).validate(n -> n >= 1024, "at least 1024")
+      .doc("Largest gRPC request or REST body accepted, in bytes.");
+  public static final Setting<Integer> MAX_BATCH_SIZE = Setting.integer("MODEL_SERVER_MAX_BATCH_SIZE")
+      .defaultValue(32).validate(n -> n >= 1, "at least 1")
+      .doc("Most rows merged into one TensorFlow run; 1 disables batching.");
+  public static final Setting<Duration> BATCH_TIMEOUT = Setting.duration("MODEL_SERVER_BATCH_TIMEOUT")
+      .defaultValue(Duration.ofMillis(2)).validate(d -> !d.isNegative(), "not negative")
+      .doc("Longest a request waits for others to share its batch.");
+  public static final Setting<Integer> BATCH_THREADS = Setting.integer("MODEL_SERVER_BATCH_THREADS")
+      .defaultValue(Math.max(1, Runtime.getRuntime().availableProcessors()))
+      .validate(n -> n >= 1, "at least 1").doc("Batches run concurrently (TensorFlow itself also uses every core).");
+  public static final Setting<Integer> MAX_QUEUED_REQUESTS = Setting.integer("MODEL_SERVER_MAX_QUEUED_REQUESTS")
+      .defaultValue(1024).validate(n -> n >= 1, "at least 1")
+      .doc("Requests waiting for a batch beyond which new ones are refused with UNAVAILABLE.");
+  public static final Setting<Long> PINNED_VERSION = Setting.longInt("MODEL_SERVER_MODEL_VERSION").optional()
+      .validate(v -> v >= 0, "a version number (>= 0)")
+      .doc("Serve exactly this version; unset serves the latest.");
+  public static final Setting<Duration> POLL_INTERVAL = Setting.duration("MODEL_SERVER_POLL_INTERVAL")
+      .defaultValue(Duration.ofSeconds(1)).validate(d -> d.toMillis() >= 10, "at least 10ms")
+      .doc("How often the base path is scanned for new versions.");
+
+  public ModelServerSettings {
+    if (maxBatchSize < 1 || maxQueuedRequests < 1 || batchThreads < 1) {
+      throw new IllegalArgumentException("batch size, queue and threads must be positive");
+    }
+  }
+
+  public static ConfigDef definition() {
+    return new ConfigDef().define(BASE_PATH, MODEL_NAME, BIND_ADDRESS, GRPC_PORT, REST_PORT, MAX_MESSAGE_BYTES,
+        MAX_BATCH_SIZE, BATCH_TIMEOUT, BATCH_THREADS, MAX_QUEUED_REQUESTS, PINNED_VERSION, POLL_INTERVAL);
+  }
+
+  public static ModelServerSettings from(Config c) {
+    Long pinned = c.get(PINNED_VERSION);
+    return new ModelServerSettings(Path.of(c.get(BASE_PATH)), c.get(MODEL_NAME), c.get(BIND_ADDRESS),
+        c.get(GRPC_PORT), c.get(REST_PORT), c.get(MAX_MESSAGE_BYTES), c.get(MAX_BATCH_SIZE), c.get(BATCH_TIMEOUT),
+        c.get(BATCH_THREADS), c.get(MAX_QUEUED_REQUESTS),
+        pinned == null ? OptionalLong.empty() : OptionalLong.of(pinned), c.get(POLL_INTERVAL));
+  }
+
+  /** Defaults for a base path, for tests and embedding; the record's withers adjust the rest. */
+  public static ModelServerSettings defaults(Path basePath) {
+    return from(definition().parse(java.util.Map.of(BASE_PATH.env(), basePath.toString())));
+  }
+
+  public ModelServerSettings withPorts(int grpc, int rest) {
+    return new ModelServerSettings(basePath, modelName, bindAddress, grpc, rest, maxInboundMessageBytes,
+        maxBatchSize, batchTimeout, batchThreads, maxQueuedRequests, pinnedVersion, pollInterval);
+  }
+
+  public ModelServerSettings withBatching(int maxBatch, Duration timeout) {
+    return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
+        maxBatch, timeout, batchThreads, maxQueuedRequests, pinnedVersion, pollInterval);
+  }
+
+  public ModelServerSettings withPolling(Duration interval, OptionalLong pinned) {
+    return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
+        maxBatchSize, batchTimeout, batchThreads, maxQueuedRequests, pinned, interval);
+  }
+
+  public ModelServerSettings withQueueLimit(int maxQueued) {
+    return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
+        maxBatchSize, batchTimeout, batchThreads, maxQueued, pinnedVersion, pollInterval);
+  }
+}

@@ -1,0 +1,262 @@
+package io.visualsearch.modelserver;
+
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.Int64Value;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.util.JsonFormat;
+import io.visualsearch.proto.tfserving.GetModelMetadataRequest;
+import io.visualsearch.proto.tfserving.GetModelMetadataResponse;
+import io.visualsearch.proto.tfserving.GetModelStatusRequest;
+import io.visualsearch.proto.tfserving.ModelSpec;
+import io.visualsearch.proto.tfserving.SignatureDefMap;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+
+/**
+ * TensorFlow Serving's REST API ({@code /v1/models/...}) as plain request-to-response functions,
+ * independent of the HTTP server that carries them: status, metadata and predict in both the row
+ * ("instances" → "predictions") and columnar ("inputs" → "outputs") formats.
+ */
+final class RestApi {
+
+  /** A status code and JSON body. */
+  record Reply(int status, JsonNode body) {}
+
+  private static final Pattern ROUTE = Pattern.compile(
+      "/v1/models/([^/:]+)(?:/versions/(\\d{1,18})|/labels/([^/:]+))?(/metadata|:predict|:classify|:regress)?");
+
+  private final ModelServingService service;
+  private final JsonTensorCodec tensors = new JsonTensorCodec();
+  private final ObjectMapper json = JsonMapper.builder()
+      .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // TF Serving accepts NaN and Infinity
+      .build();
+  private final JsonFormat.Printer protoJson = JsonFormat.printer().preservingProtoFieldNames()
+      .includingDefaultValueFields().omittingInsignificantWhitespace();
+
+  RestApi(ModelServingService service) {
+    this.service = service;
+  }
+
+  ObjectMapper mapper() {
+    return json;
+  }
+
+  Reply handle(String method, String path, byte[] body) {
+    try {
+      Matcher m = ROUTE.matcher(path);
+      if (!m.matches()) {
+        return error(404, "no such endpoint: " + path + " (try /v1/models/<name>[/versions/<n>][/metadata|:predict])");
+      }
+      ModelSpec.Builder spec = ModelSpec.newBuilder().setName(m.group(1));
+      if (m.group(2) != null) {
+        spec.setVersion(Int64Value.of(Long.parseLong(m.group(2))));
+      } else if (m.group(3) != null) {
+        spec.setVersionLabel(m.group(3));
+      }
+      String action = m.group(4);
+      if (action == null || action.equals("/metadata")) {
+        if (!method.equals("GET")) {
+          return error(405, method + " is not allowed here; use GET");
+        }
+        return action == null ? status(spec.build()) : metadata(spec.build());
+      }
+      if (!method.equals("POST")) {
+        return error(405, method + " is not allowed here; use POST");
+      }
+      if (!action.equals(":predict")) {
+        return error(400, action.substring(1) + " is not supported by this server; use :predict");
+      }
+      return predict(spec, body);
+    } catch (ServingException e) {
+      return error(e.reason().httpStatus(), e.getMessage());
+    }
+  }
+
+  private Reply status(ModelSpec spec) {
+    return new Reply(200, protoTree(service.status(GetModelStatusRequest.newBuilder().setModelSpec(spec).build())));
+  }
+
+  private Reply metadata(ModelSpec spec) {
+    GetModelMetadataResponse r = service.metadata(GetModelMetadataRequest.newBuilder().setModelSpec(spec)
+        .addMetadataField(ModelServingService.SIGNATURE_DEF_FIELD).build());
+    SignatureDefMap map;
+    try {
+      map = r.getMetadataOrThrow(ModelServingService.SIGNATURE_DEF_FIELD).unpack(SignatureDefMap.class);
+    } catch (InvalidProtocolBufferException e) {
+      throw new ServingException(ServingException.Reason.INTERNAL, "cannot unpack signature metadata", e);
+    }
+    // TF Serving prints the unpacked map, not an Any with "@type".
+    ObjectNode out = json.createObjectNode();
+    out.set("model_spec", protoTree(r.getModelSpec()));
+    out.putObject("metadata").set(ModelServingService.SIGNATURE_DEF_FIELD, protoTree(map));
+    return new Reply(200, out);
+  }
+
+  private Reply predict(ModelSpec.Builder spec, byte[] body) {
+    JsonNode request;
+    try {
+      request = json.readTree(body);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      return error(400, "request body is not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      return error(400, "cannot read the request body: " + e.getMessage());
+    }
+    if (request == null || !request.isObject()) {
+      return error(400, "request body must be a JSON object with \"instances\" or \"inputs\"");
+    }
+    JsonNode sigName = request.get("signature_name");
+    if (sigName != null && !sigName.isNull()) {
+      if (!sigName.isTextual()) {
+        return error(400, "signature_name must be a string");
+      }
+      spec.setSignatureName(sigName.textValue());
+    }
+    boolean rows = request.has("instances");
+    if (rows == request.has("inputs")) {
+      return error(400, "send exactly one of \"instances\" (row format) or \"inputs\" (columnar format)");
+    }
+    ModelSpec s = spec.build();
+    SignatureDef signature = service.signatureDef(s);
+    Map<String, HostTensor> inputs = rows ? rowInputs(request.get("instances"), signature)
+        : columnarInputs(request.get("inputs"), signature);
+    ModelServingService.Prediction p;
+    try {
+      p = service.predict(s, inputs, List.of()).get();
+    } catch (ExecutionException e) {
+      Throwable cause = GrpcStatuses.unwrap(e);
+      if (cause instanceof ServingException se) {
+        throw se;
+      }
+      throw new ServingException(ServingException.Reason.INTERNAL, "prediction failed: " + cause, cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ServingException.unavailable("interrupted while waiting for the prediction");
+    }
+    ObjectNode out = json.createObjectNode();
+    if (rows) {
+      out.set("predictions", predictions(p.outputs(), inputs));
+    } else if (p.outputs().size() == 1) {
+      Map.Entry<String, HostTensor> only = p.outputs().entrySet().iterator().next();
+      out.set("outputs", tensors.encode(only.getKey(), only.getValue()));
+    } else {
+      ObjectNode named = out.putObject("outputs");
+      p.outputs().forEach((alias, t) -> named.set(alias, tensors.encode(alias, t)));
+    }
+    return new Reply(200, out);
+  }
+
+  private Map<String, HostTensor> rowInputs(JsonNode instances, SignatureDef signature) {
+    if (!instances.isArray() || instances.isEmpty()) {
+      throw ServingException.invalid("\"instances\" must be a non-empty list");
+    }
+    boolean named = instances.get(0).isObject() && !JsonTensorCodec.isBase64Value(instances.get(0));
+    Map<String, HostTensor> inputs = new LinkedHashMap<>();
+    if (!named) {
+      String alias = onlyInput(signature, "instances");
+      List<JsonNode> values = new ArrayList<>();
+      instances.forEach(values::add);
+      inputs.put(alias, tensors.decodeRows(alias, values, signature.getInputsOrThrow(alias).getDtype()));
+      return inputs;
+    }
+    for (String alias : signature.getInputsMap().keySet()) {
+      List<JsonNode> values = new ArrayList<>();
+      for (JsonNode instance : instances) {
+        if (!instance.isObject() || !instance.has(alias)) {
+          throw ServingException.invalid("every instance must name input '" + alias + "' (inputs: "
+              + signature.getInputsMap().keySet() + ")");
+        }
+        values.add(instance.get(alias));
+      }
+      inputs.put(alias, tensors.decodeRows(alias, values, signature.getInputsOrThrow(alias).getDtype()));
+    }
+    checkNoUnknownNames(instances.get(0), signature);
+    return inputs;
+  }
+
+  private Map<String, HostTensor> columnarInputs(JsonNode value, SignatureDef signature) {
+    Map<String, HostTensor> inputs = new LinkedHashMap<>();
+    if (value.isObject() && !JsonTensorCodec.isBase64Value(value)) {
+      checkNoUnknownNames(value, signature);
+      for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        inputs.put(e.getKey(), tensors.decode(e.getKey(), e.getValue(), signature.getInputsOrThrow(e.getKey()).getDtype()));
+      }
+      return inputs;
+    }
+    String alias = onlyInput(signature, "inputs");
+    inputs.put(alias, tensors.decode(alias, value, signature.getInputsOrThrow(alias).getDtype()));
+    return inputs;
+  }
+
+  private static void checkNoUnknownNames(JsonNode object, SignatureDef signature) {
+    for (Iterator<String> it = object.fieldNames(); it.hasNext(); ) {
+      String name = it.next();
+      if (!signature.getInputsMap().containsKey(name)) {
+        throw ServingException.invalid("'" + name + "' is not an input of the signature (inputs: "
+            + signature.getInputsMap().keySet() + ")");
+      }
+    }
+  }
+
+  private static String onlyInput(SignatureDef signature, String field) {
+    Map<String, TensorInfo> in = signature.getInputsMap();
+    if (in.size() != 1) {
+      throw ServingException.invalid("the signature takes " + in.size() + " inputs " + in.keySet()
+          + "; name them in \"" + field + "\"");
+    }
+    return in.keySet().iterator().next();
+  }
+
+  /** Row format: one entry per instance; an object per instance when there are several outputs. */
+  private JsonNode predictions(Map<String, HostTensor> outputs, Map<String, HostTensor> inputs) {
+    long batch = inputs.values().iterator().next().shape().length == 0 ? -1 : inputs.values().iterator().next().dim(0);
+    for (Map.Entry<String, HostTensor> e : outputs.entrySet()) {
+      if (e.getValue().rank() == 0 || e.getValue().dim(0) != batch) {
+        throw ServingException.invalid("output '" + e.getKey() + "' has shape " + ShapeText.of(e.getValue().shape())
+            + ", not one row per instance; use the columnar \"inputs\" format for this signature");
+      }
+    }
+    ArrayNode list = json.createArrayNode();
+    for (long row = 0; row < batch; row++) {
+      if (outputs.size() == 1) {
+        Map.Entry<String, HostTensor> only = outputs.entrySet().iterator().next();
+        list.add(tensors.encodeRow(only.getKey(), only.getValue(), row));
+      } else {
+        ObjectNode o = list.addObject();
+        for (Map.Entry<String, HostTensor> e : outputs.entrySet()) {
+          o.set(e.getKey(), tensors.encodeRow(e.getKey(), e.getValue(), row));
+        }
+      }
+    }
+    return list;
+  }
+
+  private JsonNode protoTree(MessageOrBuilder message) {
+    try {
+      return json.readTree(protoJson.print(message));
+    } catch (IOException e) {
+      throw new ServingException(ServingException.Reason.INTERNAL, "cannot render " + message.getClass(), e);
+    }
+  }
+
+  Reply error(int status, String message) {
+    ObjectNode o = json.createObjectNode();
+    o.put("error", message);
+    return new Reply(status, o);
+  }
+}

@@ -1,0 +1,160 @@
+package io.visualsearch.modelserver;
+
+import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
+
+/**
+ * TensorProto to and from {@link HostTensor}. Input accepts both encodings TensorFlow clients use:
+ * packed {@code tensor_content} and the typed repeated fields ({@code float_val}, {@code int_val},
+ * ...), including TensorFlow's shorthand of one value for a whole tensor. Output is always
+ * {@code tensor_content} for numbers (compact; {@code tf.make_ndarray} and our clients read both)
+ * and {@code string_val} for strings.
+ */
+public final class TensorProtoCodec {
+
+  /** Decodes one named input; {@code name} only appears in error messages. */
+  public HostTensor decode(String name, TensorProto proto) {
+    DataType dtype = proto.getDtype();
+    if (!DTypes.isSupported(dtype)) {
+      throw ServingException.invalid("input '" + name + "': " + DTypes.unsupported(dtype).getMessage());
+    }
+    long[] shape = shapeOf(name, proto.getTensorShape());
+    long count;
+    try {
+      count = HostTensor.elementCount(shape);
+    } catch (ArithmeticException e) {
+      throw ServingException.invalid("input '" + name + "': shape is too large");
+    }
+    if (dtype == DataType.DT_STRING) {
+      return HostTensor.strings(shape, stringsOf(name, proto, count));
+    }
+    int width = DTypes.byteSize(dtype);
+    if (count * width > Integer.MAX_VALUE - 8) {
+      throw ServingException.invalid("input '" + name + "': tensor of " + count + " elements is too large");
+    }
+    int bytes = (int) (count * width);
+    if (!proto.getTensorContent().isEmpty()) {
+      if (proto.getTensorContent().size() != bytes) {
+        throw ServingException.invalid("input '" + name + "': tensor_content has " + proto.getTensorContent().size()
+            + " bytes but a " + dtype + " tensor of shape " + ShapeText.of(shape) + " needs " + bytes);
+      }
+      return HostTensor.numeric(dtype, shape, proto.getTensorContent().toByteArray());
+    }
+    return HostTensor.numeric(dtype, shape, typedValues(name, proto, dtype, (int) count));
+  }
+
+  public TensorProto encode(HostTensor t) {
+    TensorProto.Builder b = TensorProto.newBuilder().setDtype(t.dtype()).setTensorShape(shapeProto(t.shape()));
+    if (t.isString()) {
+      for (byte[] s : t.stringElements()) {
+        b.addStringVal(ByteString.copyFrom(s));
+      }
+    } else {
+      b.setTensorContent(ByteString.copyFrom(t.data()));
+    }
+    return b.build();
+  }
+
+  static TensorShapeProto shapeProto(long[] shape) {
+    TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
+    for (long d : shape) {
+      s.addDim(TensorShapeProto.Dim.newBuilder().setSize(d));
+    }
+    return s.build();
+  }
+
+  private static long[] shapeOf(String name, TensorShapeProto shape) {
+    if (shape.getUnknownRank()) {
+      throw ServingException.invalid("input '" + name + "': shape must be fully defined, got unknown rank");
+    }
+    long[] dims = new long[shape.getDimCount()];
+    for (int i = 0; i < dims.length; i++) {
+      dims[i] = shape.getDim(i).getSize();
+      if (dims[i] < 0) {
+        throw ServingException.invalid("input '" + name + "': shape must be fully defined, dimension " + i + " is "
+            + dims[i]);
+      }
+    }
+    return dims;
+  }
+
+  private static List<byte[]> stringsOf(String name, TensorProto proto, long count) {
+    int n = proto.getStringValCount();
+    checkValueCount(name, n, count);
+    List<byte[]> out = new ArrayList<>((int) count);
+    for (int i = 0; i < count; i++) {
+      out.add(proto.getStringVal(n == 1 ? 0 : i).toByteArray());
+    }
+    return out;
+  }
+
+  /** Packs the typed repeated field matching {@code dtype} into little-endian bytes. */
+  private static byte[] typedValues(String name, TensorProto p, DataType dtype, int count) {
+    ByteBuffer out = ByteBuffer.allocate(count * DTypes.byteSize(dtype)).order(ByteOrder.LITTLE_ENDIAN);
+    switch (dtype) {
+      case DT_FLOAT -> {
+        checkValueCount(name, p.getFloatValCount(), count);
+        for (int i = 0; i < count; i++) {
+          out.putFloat(p.getFloatVal(p.getFloatValCount() == 1 ? 0 : i));
+        }
+      }
+      case DT_DOUBLE -> {
+        checkValueCount(name, p.getDoubleValCount(), count);
+        for (int i = 0; i < count; i++) {
+          out.putDouble(p.getDoubleVal(p.getDoubleValCount() == 1 ? 0 : i));
+        }
+      }
+      case DT_INT32 -> {
+        checkValueCount(name, p.getIntValCount(), count);
+        for (int i = 0; i < count; i++) {
+          out.putInt(p.getIntVal(p.getIntValCount() == 1 ? 0 : i));
+        }
+      }
+      case DT_INT64 -> {
+        checkValueCount(name, p.getInt64ValCount(), count);
+        for (int i = 0; i < count; i++) {
+          out.putLong(p.getInt64Val(p.getInt64ValCount() == 1 ? 0 : i));
+        }
+      }
+      case DT_UINT8 -> {
+        // TensorFlow carries uint8 values in int_val.
+        checkValueCount(name, p.getIntValCount(), count);
+        for (int i = 0; i < count; i++) {
+          int v = p.getIntVal(p.getIntValCount() == 1 ? 0 : i);
+          if (v < 0 || v > 255) {
+            throw ServingException.invalid("input '" + name + "': DT_UINT8 value " + v + " at element " + i
+                + " is outside 0..255");
+          }
+          out.put((byte) v);
+        }
+      }
+      case DT_BOOL -> {
+        checkValueCount(name, p.getBoolValCount(), count);
+        for (int i = 0; i < count; i++) {
+          out.put((byte) (p.getBoolVal(p.getBoolValCount() == 1 ? 0 : i) ? 1 : 0));
+        }
+      }
+      default -> throw DTypes.unsupported(dtype);
+    }
+    return out.array();
+  }
+
+  /**
+   * Exactly one value per element, or a single value that fills the tensor (TensorFlow's
+   * shorthand). TensorFlow would also pad any shorter list with its last value; we refuse that,
+   * since a short list is far more often a client bug than an intent.
+   */
+  private static void checkValueCount(String name, int values, long count) {
+    if (values == count || (values == 1 && count > 0)) {
+      return;
+    }
+    throw ServingException.invalid("input '" + name + "': " + values + " values given for a tensor of " + count
+        + " elements (send tensor_content, one value per element, or one value for all)");
+  }
+}

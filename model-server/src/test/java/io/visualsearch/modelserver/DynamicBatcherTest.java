@@ -1,0 +1,137 @@
+package io.visualsearch.modelserver;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.tensorflow.proto.DataType;
+
+/**
+ * The batcher with a plain Java computation standing in for TensorFlow (y = 2x per element, and a
+ * row holding -1 is rejected): merging, per-request splitting, isolation of a bad request, limits.
+ */
+class DynamicBatcherTest {
+
+  private static final BatchKey KEY = new BatchKey(null, null, List.of("y"),
+      List.of(new BatchKey.InputLayout("x", DataType.DT_INT32, List.of(2L))), true);
+
+  private final List<Long> runRows = new ArrayList<>();
+
+  private Map<String, HostTensor> doubleIt(BatchKey key, Map<String, HostTensor> in) {
+    HostTensor x = in.get("x");
+    ByteBuffer src = ByteBuffer.wrap(x.data()).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer dst = ByteBuffer.allocate(x.data().length).order(ByteOrder.LITTLE_ENDIAN);
+    while (src.hasRemaining()) {
+      int v = src.getInt();
+      if (v == -1) {
+        throw ServingException.invalid("poison value");
+      }
+      dst.putInt(2 * v);
+    }
+    synchronized (runRows) {
+      runRows.add(x.dim(0));
+    }
+    return Map.of("y", HostTensor.numeric(DataType.DT_INT32, x.shape(), dst.array()));
+  }
+
+  @Test
+  void fullBatchesRunAsOneAndEveryRequestGetsItsOwnRows() throws Exception {
+    // A timeout far beyond the test: batches can only start by filling up, so merging is certain.
+    try (DynamicBatcher b = new DynamicBatcher(4, Duration.ofMinutes(5), 1, 100, this::doubleIt)) {
+      b.start();
+      List<CompletableFuture<Map<String, HostTensor>>> futures = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        futures.add(b.submit(KEY, Map.of("x", rows(1, 10 * i, 10 * i + 1)), 1));
+      }
+      for (int i = 0; i < 8; i++) {
+        HostTensor y = futures.get(i).get(30, TimeUnit.SECONDS).get("y");
+        assertArrayEquals(new long[] {1, 2}, y.shape());
+        assertArrayEquals(ints(20 * i, 20 * i + 2), y.data());
+      }
+      assertEquals(List.of(4L, 4L), runRows);
+      assertEquals(new BatchStats(2, 8, 8, 0), b.stats());
+    }
+  }
+
+  @Test
+  void aLoneRequestRunsWhenTheTimeoutExpires() throws Exception {
+    try (DynamicBatcher b = new DynamicBatcher(32, Duration.ofMillis(2), 1, 100, this::doubleIt)) {
+      b.start();
+      HostTensor y = b.submit(KEY, Map.of("x", rows(2, 1, 2, 3, 4)), 2).get(30, TimeUnit.SECONDS).get("y");
+      assertArrayEquals(ints(2, 4, 6, 8), y.data());
+    }
+  }
+
+  @Test
+  void aBadRequestFailsAloneNotItsBatchMates() throws Exception {
+    try (DynamicBatcher b = new DynamicBatcher(3, Duration.ofMinutes(5), 1, 100, this::doubleIt)) {
+      b.start();
+      CompletableFuture<Map<String, HostTensor>> good1 = b.submit(KEY, Map.of("x", rows(1, 1, 1)), 1);
+      CompletableFuture<Map<String, HostTensor>> bad = b.submit(KEY, Map.of("x", rows(1, -1, 0)), 1);
+      CompletableFuture<Map<String, HostTensor>> good2 = b.submit(KEY, Map.of("x", rows(1, 3, 3)), 1);
+      assertArrayEquals(ints(2, 2), good1.get(30, TimeUnit.SECONDS).get("y").data());
+      assertArrayEquals(ints(6, 6), good2.get(30, TimeUnit.SECONDS).get("y").data());
+      ExecutionException e = assertThrows(ExecutionException.class, () -> bad.get(30, TimeUnit.SECONDS));
+      assertInstanceOf(ServingException.class, e.getCause());
+    }
+  }
+
+  @Test
+  void aFullQueueRefusesWithUnavailable() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    DynamicBatcher.Runner blocking = (k, in) -> {
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return doubleIt(k, in);
+    };
+    try (DynamicBatcher b = new DynamicBatcher(1, Duration.ZERO, 1, 2, blocking)) {
+      b.start();
+      List<CompletableFuture<Map<String, HostTensor>>> accepted = new ArrayList<>();
+      ServingException refused = null;
+      // The single thread blocks in the first run; the queue holds at most two more.
+      for (int i = 0; i < 10 && refused == null; i++) {
+        try {
+          accepted.add(b.submit(KEY, Map.of("x", rows(1, i, i)), 1));
+        } catch (ServingException e) {
+          refused = e;
+        }
+      }
+      assertTrue(refused != null, "the queue never filled");
+      assertEquals(ServingException.Reason.UNAVAILABLE, refused.reason());
+      assertTrue(accepted.size() >= 2 && accepted.size() <= 3, "accepted " + accepted.size());
+      release.countDown();
+      for (CompletableFuture<Map<String, HostTensor>> f : accepted) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+      assertEquals(1, b.stats().rejected());
+    }
+  }
+
+  private static HostTensor rows(long n, int... values) {
+    return HostTensor.numeric(DataType.DT_INT32, new long[] {n, 2}, ints(values));
+  }
+
+  private static byte[] ints(int... values) {
+    ByteBuffer b = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (int v : values) {
+      b.putInt(v);
+    }
+    return b.array();
+  }
+}

@@ -1,0 +1,113 @@
+package io.visualsearch.modelserver;
+
+import static io.visualsearch.modelserver.ModelServerTest.floats;
+import static io.visualsearch.modelserver.ModelServerTest.imageRequest;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.visualsearch.proto.tfserving.GetModelMetadataRequest;
+import io.visualsearch.proto.tfserving.ModelSpec;
+import io.visualsearch.proto.tfserving.PredictRequest;
+import io.visualsearch.proto.tfserving.PredictResponse;
+import io.visualsearch.proto.tfserving.PredictionServiceGrpc;
+import io.visualsearch.proto.tfserving.SignatureDefMap;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.proto.TensorProto;
+
+/**
+ * The product's model (module default-model, built separately) served by this server. Skipped
+ * when it has not been exported. Also prints the throughput of dynamic batching against one
+ * request per TensorFlow run, as {@code <metric>=<value>} lines (measured, never asserted).
+ */
+class ITDefaultModelServing {
+
+  private static final Path BASE = Path.of(System.getProperty("defaultModelBase", "../default-model/target/models"));
+  private static final int EMBEDDING = 768;
+
+  @Test
+  void servesTheDefaultModelsEmbeddingsAndBatchesThem() throws Exception {
+    assumeTrue(Files.isRegularFile(BASE.resolve("default/1/saved_model.pb")), "default-model is not exported");
+    double batched = run(ModelServerSettings.defaults(BASE).withPorts(0, -1), true);
+    double alone = run(ModelServerSettings.defaults(BASE).withPorts(0, -1).withBatching(1, Duration.ZERO), false);
+    System.out.printf("default_model_batched_images_per_s=%.1f%n", batched);
+    System.out.printf("default_model_unbatched_images_per_s=%.1f%n", alone);
+    System.out.printf("dynamic_batching_speedup=%.2f%n", batched / alone);
+  }
+
+  /** Checks the signature and answers, then returns images per second for 64 concurrent requests. */
+  private double run(ModelServerSettings settings, boolean checkAnswers) throws Exception {
+    try (ModelServer server = new ModelServer(settings)) {
+      server.start();
+      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
+      ExecutorService clients = Executors.newFixedThreadPool(16);
+      try {
+        var stub = PredictionServiceGrpc.newBlockingStub(channel);
+        SignatureDefMap sigs = stub.withDeadlineAfter(60, TimeUnit.SECONDS).getModelMetadata(
+                GetModelMetadataRequest.newBuilder().setModelSpec(ModelSpec.newBuilder().setName("default"))
+                    .addMetadataField("signature_def").build())
+            .getMetadataOrThrow("signature_def").unpack(SignatureDefMap.class);
+        TensorInfo in = sigs.getSignatureDefOrThrow("serving_default").getInputsOrThrow("images");
+        assertEquals(DataType.DT_UINT8, in.getDtype());
+
+        if (checkAnswers) {
+          // Two images of another size in one request: [2,768], unit vectors.
+          byte[] two = new byte[2 * 40 * 30 * 3];
+          System.arraycopy(TestSavedModels.image(1, 40, 30), 0, two, 0, two.length / 2);
+          System.arraycopy(TestSavedModels.image(2, 40, 30), 0, two, two.length / 2, two.length / 2);
+          PredictResponse r = stub.withDeadlineAfter(60, TimeUnit.SECONDS).predict(PredictRequest.newBuilder()
+              .setModelSpec(ModelSpec.newBuilder().setName("default"))
+              .putInputs("images", TensorProto.newBuilder().setDtype(DataType.DT_UINT8)
+                  .setTensorShape(ModelServerTest.shape(2, 40, 30, 3)).setTensorContent(ByteString.copyFrom(two)).build())
+              .build());
+          float[] e = floats(r.getOutputsOrThrow("embedding"));
+          assertEquals(2 * EMBEDDING, e.length);
+          for (int row = 0; row < 2; row++) {
+            double norm = 0;
+            for (int i = 0; i < EMBEDDING; i++) {
+              norm += e[row * EMBEDDING + i] * e[row * EMBEDDING + i];
+            }
+            assertEquals(1.0, norm, 1e-4);
+          }
+        }
+
+        int n = 64;
+        long t0 = System.nanoTime();
+        List<Future<float[]>> answers = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          byte[] px = TestSavedModels.image(i, 64, 64);
+          answers.add(clients.submit(() -> floats(stub.withDeadlineAfter(120, TimeUnit.SECONDS)
+              .predict(renamed(imageRequest(px, 64, 64))).getOutputsOrThrow("embedding"))));
+        }
+        for (Future<float[]> f : answers) {
+          assertEquals(EMBEDDING, f.get(180, TimeUnit.SECONDS).length);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.println("batch stats " + server.batchStats());
+        return n / seconds;
+      } finally {
+        clients.shutdownNow();
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** The test helper names the input "image"; the default model calls it "images". */
+  private static PredictRequest renamed(PredictRequest.Builder b) {
+    TensorProto t = b.getInputsOrThrow("image");
+    return b.removeInputs("image").putInputs("images", t).build();
+  }
+}

@@ -1,0 +1,127 @@
+package io.visualsearch.modelserver;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.visualsearch.modelserver.VersionStatusBook.State;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Version policy and lifecycle on real SavedModels, driving {@link ModelManager#scan()} directly
+ * (the poll interval is an hour) so every step is deterministic.
+ */
+class ModelManagerTest {
+
+  private static final Duration NEVER = Duration.ofHours(1);
+
+  @TempDir
+  Path base;
+
+  @Test
+  void aRetiredVersionStaysOpenUntilItsLastRequestEnds() throws Exception {
+    TestSavedModels.exportVersion(base, "default", 1);
+    try (ModelManager m = new ModelManager("default", base, OptionalLong.empty(), NEVER)) {
+      m.start();
+      ServableVersion.Lease inFlight = m.acquire("default", OptionalLong.empty());
+      ServableVersion v1 = inFlight.version();
+      assertEquals(1, v1.version());
+
+      TestSavedModels.exportVersion(base, "default", 2);
+      m.scan();
+
+      try (ServableVersion.Lease next = m.acquire("default", OptionalLong.empty())) {
+        assertEquals(2, next.version().version());
+      }
+      assertFalse(v1.closedFuture().isDone(), "v1 closed under a running request");
+      assertEquals(State.UNLOADING, stateOf(m, 1));
+      assertThrows(ServingException.class, () -> m.acquire("default", OptionalLong.of(1)));
+
+      inFlight.close();
+      v1.closedFuture().get(10, TimeUnit.SECONDS);
+      assertEquals(State.END, stateOf(m, 1));
+      assertEquals(State.AVAILABLE, stateOf(m, 2));
+    }
+  }
+
+  @Test
+  void aBrokenVersionDoesNotReplaceAWorkingOneAndIsReportedUntilFixed() throws Exception {
+    TestSavedModels.exportVersion(base, "default", 1);
+    try (ModelManager m = new ModelManager("default", base, OptionalLong.empty(), NEVER)) {
+      m.start();
+      Path broken = Files.createDirectories(base.resolve("default/2"));
+      Files.write(broken.resolve("saved_model.pb"), new byte[] {1, 2, 3});
+      m.scan();
+
+      assertEquals(OptionalLong.of(1), m.currentVersion());
+      VersionStatusBook.Entry failed = m.statuses().stream().filter(e -> e.version() == 2).findFirst().orElseThrow();
+      assertEquals(State.END, failed.state());
+      assertFalse(failed.error().isEmpty());
+      assertTrue(m.check().ok());
+
+      // Replacing the files is what triggers a retry.
+      deleteTree(broken);
+      TestSavedModels.exportVersion(base, "default", 2);
+      m.scan();
+      assertEquals(OptionalLong.of(2), m.currentVersion());
+    }
+  }
+
+  @Test
+  void aPinnedVersionIsServedEvenWhenNewerOnesExist() throws Exception {
+    TestSavedModels.exportVersion(base, "default", 1);
+    TestSavedModels.exportVersion(base, "default", 2);
+    try (ModelManager m = new ModelManager("default", base, OptionalLong.of(1), NEVER)) {
+      m.start();
+      assertEquals(OptionalLong.of(1), m.currentVersion());
+      TestSavedModels.exportVersion(base, "default", 3);
+      m.scan();
+      assertEquals(OptionalLong.of(1), m.currentVersion());
+    }
+  }
+
+  @Test
+  void removingTheServedVersionFallsBackToTheNextHighest() throws Exception {
+    TestSavedModels.exportVersion(base, "default", 1);
+    Path v2 = TestSavedModels.exportVersion(base, "default", 2);
+    try (ModelManager m = new ModelManager("default", base, OptionalLong.empty(), NEVER)) {
+      m.start();
+      assertEquals(OptionalLong.of(2), m.currentVersion());
+      deleteTree(v2);
+      m.scan();
+      assertEquals(OptionalLong.of(1), m.currentVersion());
+    }
+  }
+
+  @Test
+  void withoutAnyVersionTheManagerIsNotReadyAndSaysWhere() {
+    try (ModelManager m = new ModelManager("default", base, OptionalLong.empty(), NEVER)) {
+      m.start();
+      assertFalse(m.check().ok());
+      assertTrue(m.check().detail().contains(base.resolve("default").toString()), m.check().detail());
+      ServingException e = assertThrows(ServingException.class, () -> m.acquire("default", OptionalLong.empty()));
+      assertEquals(ServingException.Reason.UNAVAILABLE, e.reason());
+    }
+  }
+
+  private static State stateOf(ModelManager m, long version) {
+    return m.statuses().stream().filter(e -> e.version() == version).findFirst().orElseThrow().state();
+  }
+
+  private static void deleteTree(Path p) throws Exception {
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(f);
+      }
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package io.visualsearch.modelserver;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.visualsearch.config.ConfigException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+class ModelServerSettingsTest {
+
+  @Test
+  void defaultsAreTensorFlowServingsAndEnvOverridesThem() {
+    ModelServerSettings d = ModelServerSettings.defaults(Path.of("/models"));
+    assertEquals("default", d.modelName());
+    assertEquals(8500, d.grpcPort());
+    assertEquals(8501, d.restPort());
+    assertEquals("127.0.0.1", d.bindAddress());
+    assertEquals(OptionalLong.empty(), d.pinnedVersion());
+
+    ModelServerSettings s = ModelServerSettings.from(ModelServerSettings.definition().parse(Map.of(
+        "MODEL_SERVER_BASE_PATH", "/m", "MODEL_SERVER_MODEL_NAME", "clip", "MODEL_SERVER_GRPC_PORT", "9500",
+        "MODEL_SERVER_MAX_BATCH_SIZE", "8", "MODEL_SERVER_BATCH_TIMEOUT", "5ms", "MODEL_SERVER_MODEL_VERSION", "3",
+        "MODEL_SERVER_POLL_INTERVAL", "30s")));
+    assertEquals(Path.of("/m"), s.basePath());
+    assertEquals("clip", s.modelName());
+    assertEquals(9500, s.grpcPort());
+    assertEquals(8, s.maxBatchSize());
+    assertEquals(Duration.ofMillis(5), s.batchTimeout());
+    assertEquals(OptionalLong.of(3), s.pinnedVersion());
+    assertEquals(Duration.ofSeconds(30), s.pollInterval());
+  }
+
+  @Test
+  void badValuesAreAllReportedByName() {
+    ConfigException e = assertThrows(ConfigException.class, () -> ModelServerSettings.definition().parse(Map.of(
+        "MODEL_SERVER_GRPC_PORT", "99999", "MODEL_SERVER_MAX_BATCH_SIZE", "0", "MODEL_SERVER_MODEL_NAME", "../x")));
+    assertEquals(4, e.problems().size(), e.getMessage());
+    assertTrue(e.getMessage().contains("MODEL_SERVER_BASE_PATH is required"), e.getMessage());
+    assertTrue(e.getMessage().contains("MODEL_SERVER_MODEL_NAME"), e.getMessage());
+  }
+}

@@ -1,0 +1,117 @@
+package io.visualsearch.modelserver;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.tensorflow.Tensor;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.TensorProto;
+
+class TensorProtoCodecTest {
+
+  private final TensorProtoCodec codec = new TensorProtoCodec();
+
+  @Test
+  void typedFieldsAndTensorContentDecodeToTheSameTensor() {
+    ByteBuffer f = le(8);
+    f.putFloat(1.5f).putFloat(-2f);
+    assertSame(proto(DataType.DT_FLOAT, 2).addFloatVal(1.5f).addFloatVal(-2f), f, DataType.DT_FLOAT);
+
+    ByteBuffer i32 = le(8);
+    i32.putInt(7).putInt(-9);
+    assertSame(proto(DataType.DT_INT32, 2).addIntVal(7).addIntVal(-9), i32, DataType.DT_INT32);
+
+    ByteBuffer i64 = le(16);
+    i64.putLong(1L << 40).putLong(-3);
+    assertSame(proto(DataType.DT_INT64, 2).addInt64Val(1L << 40).addInt64Val(-3), i64, DataType.DT_INT64);
+
+    ByteBuffer u8 = le(2);
+    u8.put((byte) 255).put((byte) 0);
+    assertSame(proto(DataType.DT_UINT8, 2).addIntVal(255).addIntVal(0), u8, DataType.DT_UINT8);
+  }
+
+  @Test
+  void stringsKeepArbitraryBytes() {
+    byte[] binary = {(byte) 0xff, 0, 1};
+    HostTensor t = codec.decode("s", proto(DataType.DT_STRING, 2)
+        .addStringVal(ByteString.copyFromUtf8("héllo")).addStringVal(ByteString.copyFrom(binary)).build());
+    assertArrayEquals("héllo".getBytes(StandardCharsets.UTF_8), t.stringElements().get(0));
+    assertArrayEquals(binary, t.stringElements().get(1));
+    assertEquals(t.stringElements().size(), codec.decode("s", codec.encode(t)).stringElements().size());
+  }
+
+  @Test
+  void oneValueFillsTheTensorButAShortListIsRefused() {
+    HostTensor filled = codec.decode("x", proto(DataType.DT_INT32, 3).addIntVal(4).build());
+    ByteBuffer expected = le(12);
+    expected.putInt(4).putInt(4).putInt(4);
+    assertArrayEquals(expected.array(), filled.data());
+
+    ServingException e = assertThrows(ServingException.class,
+        () -> codec.decode("x", proto(DataType.DT_INT32, 3).addIntVal(1).addIntVal(2).build()));
+    assertEquals(ServingException.Reason.INVALID_ARGUMENT, e.reason());
+    assertTrue(e.getMessage().contains("'x'"), e.getMessage());
+  }
+
+  @Test
+  void malformedTensorsAreInvalidArguments() {
+    assertInvalid(proto(DataType.DT_UINT8, 1).addIntVal(256).build(), "outside 0..255");
+    assertInvalid(proto(DataType.DT_FLOAT, 2).setTensorContent(ByteString.copyFrom(new byte[7])).build(), "needs 8");
+    assertInvalid(proto(DataType.DT_COMPLEX64, 1).build(), "not supported");
+    assertInvalid(TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
+        .setTensorShape(TensorProtoCodec.shapeProto(new long[] {-1})).build(), "fully defined");
+  }
+
+  @Test
+  void encodingRoundTripsThroughTensorFlowsNativeTensors() {
+    ByteBuffer f = le(24);
+    for (int i = 0; i < 6; i++) {
+      f.putFloat(i * 0.25f);
+    }
+    HostTensor host = HostTensor.numeric(DataType.DT_FLOAT, new long[] {2, 3}, f.array());
+    try (Tensor t = NativeTensors.toNative(host)) {
+      HostTensor back = NativeTensors.fromNative(t);
+      assertArrayEquals(new long[] {2, 3}, back.shape());
+      assertArrayEquals(host.data(), back.data());
+      assertEquals(codec.encode(host), codec.encode(back));
+    }
+    HostTensor s = HostTensor.strings(new long[] {2}, List.of(new byte[] {1, 2}, new byte[0]));
+    try (Tensor t = NativeTensors.toNative(s)) {
+      HostTensor back = NativeTensors.fromNative(t);
+      assertArrayEquals(new byte[] {1, 2}, back.stringElements().get(0));
+      assertEquals(0, back.stringElements().get(1).length);
+    }
+  }
+
+  private void assertSame(TensorProto.Builder typed, ByteBuffer content, DataType dtype) {
+    HostTensor a = codec.decode("x", typed.build());
+    HostTensor b = codec.decode("x", typed.clone().clearFloatVal().clearIntVal().clearInt64Val()
+        .setTensorContent(ByteString.copyFrom(content.array())).build());
+    assertEquals(dtype, a.dtype());
+    assertArrayEquals(content.array(), a.data());
+    assertArrayEquals(a.data(), b.data());
+    assertArrayEquals(a.shape(), b.shape());
+  }
+
+  private void assertInvalid(TensorProto p, String fragment) {
+    ServingException e = assertThrows(ServingException.class, () -> codec.decode("x", p));
+    assertEquals(ServingException.Reason.INVALID_ARGUMENT, e.reason());
+    assertTrue(e.getMessage().contains(fragment), e.getMessage());
+  }
+
+  private static TensorProto.Builder proto(DataType dtype, long n) {
+    return TensorProto.newBuilder().setDtype(dtype).setTensorShape(TensorProtoCodec.shapeProto(new long[] {n}));
+  }
+
+  private static ByteBuffer le(int n) {
+    return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+  }
+}
