@@ -52,7 +52,8 @@ public final class ObjectStore implements Component {
     return new ObjectStore(() -> client(config), config.get(ObjectStoreSettings.BUCKET), createBucket);
   }
 
-  static S3Client client(Config config) {
+  /** An S3 client with this deployment's endpoint and credentials, e.g. to read feeds from another bucket. */
+  public static S3Client client(Config config) {
     S3ClientBuilder b = S3Client.builder()
         .region(Region.of(config.get(ObjectStoreSettings.REGION)))
         .forcePathStyle(config.get(ObjectStoreSettings.PATH_STYLE))

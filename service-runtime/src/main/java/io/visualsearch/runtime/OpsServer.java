@@ -25,8 +25,20 @@ public final class OpsServer implements Component {
   private final PrometheusRegistry registry;
   private final Supplier<List<Component>> components;
   private final ExpositionFormats formats = ExpositionFormats.init();
+  private final java.util.Map<String, com.sun.net.httpserver.HttpHandler> routes = new java.util.LinkedHashMap<>();
   private HttpServer server;
   private ExecutorService executor;
+
+  /**
+   * Adds an operator endpoint beside the health ones (e.g. a catalog-downloader's on-demand
+   * sync); call before {@link #start()}.
+   */
+  public synchronized void route(String path, com.sun.net.httpserver.HttpHandler handler) {
+    if (server != null) {
+      throw new IllegalStateException("routes must be added before the ops server starts");
+    }
+    routes.put(path, handler);
+  }
 
   public OpsServer(String host, int port, PrometheusRegistry registry, Supplier<List<Component>> components) {
     this.host = host;
@@ -41,7 +53,7 @@ public final class OpsServer implements Component {
   }
 
   @Override
-  public void start() throws IOException {
+  public synchronized void start() throws IOException {
     server = HttpServer.create(new InetSocketAddress(host, requestedPort), 16);
     executor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "ops-http");
@@ -52,6 +64,7 @@ public final class OpsServer implements Component {
     server.createContext("/healthz", ex -> respond(ex, 200, "text/plain", "ok\n"));
     server.createContext("/readyz", this::ready);
     server.createContext("/metrics", this::metrics);
+    routes.forEach(server::createContext);
     server.start();
   }
 

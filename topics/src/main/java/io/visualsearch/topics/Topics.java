@@ -45,7 +45,25 @@ public final class Topics {
     return all;
   }
 
+  private static final java.util.regex.Pattern TENANT = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
+
+  /** Keys are tenant/sku: the tenant is everything before the first slash. */
   public static String key(String tenant, String sku) {
-    return tenant + "/" + sku;
+    return requireTenant(tenant) + "/" + sku;
+  }
+
+  /** Tenant names: lower-case letters, digits, '-' and '_', at most 63 characters. */
+  public static String requireTenant(String tenant) {
+    if (tenant == null || !TENANT.matcher(tenant).matches()) {
+      throw new IllegalArgumentException("invalid tenant name '" + tenant
+          + "': lower-case letters, digits, '-' and '_', at most 63 characters");
+    }
+    return tenant;
+  }
+
+  /** The tenant of a tenant/sku key, or null when the key has no tenant part. */
+  public static String tenantOf(String key) {
+    int slash = key == null ? -1 : key.indexOf('/');
+    return slash <= 0 ? null : key.substring(0, slash);
   }
 }

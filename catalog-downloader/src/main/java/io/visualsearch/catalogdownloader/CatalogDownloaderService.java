@@ -1,0 +1,53 @@
+package io.visualsearch.catalogdownloader;
+
+import io.visualsearch.catalogfeed.CatalogDiffer;
+import io.visualsearch.catalogfeed.DeletionGuard;
+import io.visualsearch.catalogfeed.FeedOptions;
+import io.visualsearch.config.Config;
+import io.visualsearch.config.ConfigDef;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreSettings;
+import io.visualsearch.pipeline.PipelineService;
+import io.visualsearch.runtime.ServiceHost;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** Wires the catalog-downloader: feeds → catalog.products. */
+public final class CatalogDownloaderService {
+
+  public static final String NAME = "catalog-downloader";
+
+  private CatalogDownloaderService() {}
+
+  public static ConfigDef definition() {
+    return new ConfigDef().include(PipelineService.definition()).include(ObjectStoreSettings.definition())
+        .include(CatalogDownloaderSettings.definition());
+  }
+
+  public static void wire(Config config, ServiceHost host) {
+    PipelineService pipeline = new PipelineService(NAME, config, host);
+    ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
+    CatalogSync sync = sync(config, pipeline, store);
+    List<FeedLocation> sources = config.get(CatalogDownloaderSettings.SOURCES).stream().map(FeedLocation::parse).toList();
+    SyncScheduler scheduler = new SyncScheduler(sync, sources, config.get(CatalogDownloaderSettings.INTERVAL));
+    pipeline.ops().route("/sync", scheduler::handle);
+    pipeline.add(scheduler);
+    pipeline.heartbeat();
+  }
+
+  static CatalogSync sync(Config config, PipelineService pipeline, ObjectStore store) {
+    FeedOptions options = FeedOptions.defaults()
+        .withMaxRowBytes(config.get(CatalogDownloaderSettings.MAX_ROW_BYTES))
+        .withMaxFeedBytes(config.get(CatalogDownloaderSettings.MAX_FEED_BYTES));
+    DeletionGuard guard = new DeletionGuard(config.get(CatalogDownloaderSettings.MAX_DELETE_SHARE),
+        config.get(CatalogDownloaderSettings.GUARD_MIN_CATALOG));
+    Map<String, S3Client> feedBuckets = new ConcurrentHashMap<>();
+    FeedFetcher fetcher = new FeedFetcher(config.get(CatalogDownloaderSettings.HTTP_TIMEOUT),
+        config.get(CatalogDownloaderSettings.MAX_FEED_BYTES),
+        bucket -> feedBuckets.computeIfAbsent(bucket, b -> ObjectStore.client(config)));
+    return new CatalogSync(fetcher, new CatalogDiffer(options, guard), new CatalogStateStore(store),
+        pipeline.producer()::producer, pipeline.tracing(), pipeline.activity());
+  }
+}

@@ -1,0 +1,37 @@
+package io.visualsearch.catalogdownloader;
+
+import io.visualsearch.config.ConfigDef;
+import io.visualsearch.config.Setting;
+import java.time.Duration;
+import java.util.List;
+
+/** Settings of the catalog-downloader. */
+public final class CatalogDownloaderSettings {
+
+  public static final Setting<List<String>> SOURCES = Setting.list("CATALOG_SOURCES").defaultValue(List.of())
+      .validate(l -> l.stream().allMatch(FeedLocation::isValid),
+          "a comma list of tenant=url (http(s)://, s3://bucket/key or file:///path)")
+      .doc("Feed sources, e.g. acme=https://acme.example/feed.tsv.gz,shop=s3://feeds/shop.xml.");
+  public static final Setting<Duration> INTERVAL = Setting.duration("CATALOG_SYNC_INTERVAL")
+      .defaultValue(Duration.ofMinutes(15))
+      .doc("How often every source is synced; 0s syncs only on demand (POST /sync?tenant=... on the ops port).");
+  public static final Setting<Double> MAX_DELETE_SHARE = Setting.decimal("CATALOG_MAX_DELETE_SHARE").defaultValue(0.5)
+      .validate(d -> d > 0 && d <= 1, "in (0, 1]")
+      .doc("A feed that would delete more than this share of a tenant's products is refused, not applied.");
+  public static final Setting<Integer> GUARD_MIN_CATALOG = Setting.integer("CATALOG_GUARD_MIN_PRODUCTS")
+      .defaultValue(20).validate(n -> n >= 0, "non-negative")
+      .doc("Catalogs smaller than this are not protected by the deletion guard.");
+  public static final Setting<Integer> MAX_ROW_BYTES = Setting.integer("CATALOG_MAX_ROW_BYTES").defaultValue(1 << 20)
+      .validate(n -> n >= 1024, "at least 1024").doc("A longer feed row is rejected (reported), not buffered.");
+  public static final Setting<Long> MAX_FEED_BYTES = Setting.longInt("CATALOG_MAX_FEED_BYTES").defaultValue(4L << 30)
+      .validate(n -> n > 0, "positive").doc("Largest feed download accepted (decompressed bytes are bounded too).");
+  public static final Setting<Duration> HTTP_TIMEOUT = Setting.duration("CATALOG_HTTP_TIMEOUT")
+      .defaultValue(Duration.ofMinutes(5)).doc("Time allowed for one feed download.");
+
+  private CatalogDownloaderSettings() {}
+
+  public static ConfigDef definition() {
+    return new ConfigDef().define(SOURCES, INTERVAL, MAX_DELETE_SHARE, GUARD_MIN_CATALOG, MAX_ROW_BYTES,
+        MAX_FEED_BYTES, HTTP_TIMEOUT);
+  }
+}

@@ -1,0 +1,51 @@
+package io.visualsearch.catalogdownloader;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.visualsearch.catalogfeed.CatalogSnapshot;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.StoredObject;
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * What the downloader remembers per tenant, in the object store so any instance can take over:
+ * {@code catalog/<tenant>/snapshot.bin} (product id → content hash of the last applied feed),
+ * {@code catalog/<tenant>/source.json} (validators for a conditional download) and
+ * {@code catalog/<tenant>/last-sync.json} (the last sync's report, refused feeds included).
+ */
+final class CatalogStateStore {
+
+  private final ObjectStore store;
+  private final ObjectMapper json = new ObjectMapper();
+
+  CatalogStateStore(ObjectStore store) {
+    this.store = store;
+  }
+
+  CatalogSnapshot snapshot(String tenant) throws IOException {
+    Optional<StoredObject> o = store.get(prefix(tenant) + "snapshot.bin");
+    return o.isEmpty() ? CatalogSnapshot.empty() : CatalogSnapshot.fromBytes(o.get().bytes());
+  }
+
+  void saveSnapshot(String tenant, CatalogSnapshot snapshot) {
+    store.put(prefix(tenant) + "snapshot.bin", snapshot.toBytes(), "application/octet-stream");
+  }
+
+  SourceState source(String tenant) throws IOException {
+    Optional<StoredObject> o = store.get(prefix(tenant) + "source.json");
+    return o.isEmpty() ? SourceState.NONE : json.readValue(o.get().bytes(), SourceState.class);
+  }
+
+  void saveSource(String tenant, SourceState state) throws IOException {
+    store.put(prefix(tenant) + "source.json", json.writeValueAsBytes(state), "application/json");
+  }
+
+  void saveReport(String tenant, SyncReport report) throws IOException {
+    store.put(prefix(tenant) + "last-sync.json", json.writerWithDefaultPrettyPrinter().writeValueAsBytes(report),
+        "application/json");
+  }
+
+  private static String prefix(String tenant) {
+    return "catalog/" + tenant + "/";
+  }
+}

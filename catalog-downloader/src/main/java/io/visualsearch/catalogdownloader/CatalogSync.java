@@ -1,0 +1,257 @@
+package io.visualsearch.catalogdownloader;
+
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.visualsearch.catalogfeed.CatalogDiff;
+import io.visualsearch.catalogfeed.CatalogDiffer;
+import io.visualsearch.catalogfeed.CatalogSnapshot;
+import io.visualsearch.catalogfeed.FeedRefusedException;
+import io.visualsearch.catalogfeed.FeedSource;
+import io.visualsearch.catalogfeed.Product;
+import io.visualsearch.catalogfeed.ProductHasher;
+import io.visualsearch.catalogfeed.RowError;
+import io.visualsearch.pipeline.Activity;
+import io.visualsearch.pipeline.PipelineHeaders;
+import io.visualsearch.proto.events.Money;
+import io.visualsearch.proto.events.ProductUpsert;
+import io.visualsearch.topics.Topics;
+import io.visualsearch.tracing.KafkaHeadersCarrier;
+import io.visualsearch.tracing.Tracing;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.LongConsumer;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One sync of one tenant's feed: download (conditionally), diff against the last applied
+ * snapshot, emit only what changed — upserts, and tombstones for products that left — then, only
+ * once every record is acknowledged, remember the new snapshot. A crash in between re-emits the
+ * same changes next time, which consumers treat as no-ops. Each product row starts its own trace
+ * (linked to the sync's span), so one product can be followed from here to the index.
+ */
+final class CatalogSync {
+
+  private static final Logger log = LoggerFactory.getLogger(CatalogSync.class);
+  private static final int MAX_ERRORS_REPORTED = 100;
+
+  private final FeedFetcher fetcher;
+  private final CatalogDiffer differ;
+  private final CatalogStateStore state;
+  private final Supplier<Producer<byte[], byte[]>> producer;
+  private final Tracing tracing;
+  private final Activity activity;
+  private final ProductHasher hasher = new ProductHasher();
+
+  CatalogSync(FeedFetcher fetcher, CatalogDiffer differ, CatalogStateStore state,
+      Supplier<Producer<byte[], byte[]>> producer, Tracing tracing, Activity activity) {
+    this.fetcher = fetcher;
+    this.differ = differ;
+    this.state = state;
+    this.producer = producer;
+    this.tracing = tracing;
+    this.activity = activity;
+  }
+
+  SyncReport run(FeedLocation location, LongConsumer progress) throws IOException, InterruptedException {
+    String tenant = location.tenant();
+    Span sync = tracing.tracer().spanBuilder("catalog sync").setSpanKind(SpanKind.INTERNAL)
+        .setAttribute("tenant", tenant).setAttribute("feed.source", location.uri().toString()).startSpan();
+    try (Scope ignored = sync.makeCurrent()) {
+      SyncReport report = sync(location, sync, progress);
+      sync.setAttribute("sync.status", report.status().name());
+      sync.setAttribute("sync.upserts", report.upserts());
+      sync.setAttribute("sync.deletes", report.deletes());
+      if (report.status() == SyncReport.Status.REFUSED) {
+        sync.setStatus(StatusCode.ERROR, report.message());
+      }
+      state.saveReport(tenant, report);
+      log.info("catalog sync {}", report);
+      return report;
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      sync.recordException(e);
+      sync.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
+      activity.recordError();
+      try {
+        state.saveReport(tenant, SyncReport.failed(tenant, location.uri().toString(), SyncReport.Status.FAILED,
+            e.getClass().getSimpleName() + ": " + e.getMessage()));
+      } catch (RuntimeException | IOException ignored) {
+        // the store may be what failed; the log has it
+      }
+      throw e;
+    } finally {
+      sync.end();
+    }
+  }
+
+  private SyncReport sync(FeedLocation location, Span sync, LongConsumer progress)
+      throws IOException, InterruptedException {
+    String tenant = location.tenant();
+    Optional<FeedFetcher.Fetched> fetched = fetcher.fetch(location, state.source(tenant));
+    if (fetched.isEmpty()) {
+      return SyncReport.notModified(tenant, location.uri().toString());
+    }
+    try {
+      CatalogSnapshot previous = state.snapshot(tenant);
+      FeedSource source = FeedSource.of(fetched.get().file());
+      CatalogDiff diff;
+      try {
+        diff = differ.diff(previous, source);
+      } catch (FeedRefusedException e) {
+        return refused(location, e);
+      }
+      List<Future<RecordMetadata>> sends = new ArrayList<>();
+      long feedVersion = System.currentTimeMillis();
+      long[] upserts = {0};
+      try {
+        diff.emitUpserts(p -> {
+          sends.add(upsert(tenant, p, feedVersion, location, sync));
+          progress.accept(++upserts[0]);
+        });
+      } catch (FeedRefusedException e) {
+        return refused(location, e);
+      }
+      for (String id : diff.deletes()) {
+        sends.add(tombstone(tenant, id, sync));
+      }
+      for (RowError error : diff.errors()) {
+        sends.add(rowError(tenant, location, error));
+      }
+      awaitAcks(sends);
+      state.saveSnapshot(tenant, diff.next());
+      state.saveSource(tenant, fetched.get().state());
+      activity.recordActivity();
+      List<String> errors = diff.errors().stream().limit(MAX_ERRORS_REPORTED).map(RowError::toString).toList();
+      return new SyncReport(tenant, location.uri().toString(), SyncReport.Status.APPLIED,
+          diff.summary().format().name(), diff.summary().rows(), upserts[0], diff.deletes().size(), diff.unchanged(),
+          diff.summary().rejected(), errors, "", System.currentTimeMillis());
+    } finally {
+      Files.deleteIfExists(fetched.get().file());
+    }
+  }
+
+  private SyncReport refused(FeedLocation location, FeedRefusedException e) throws InterruptedException, IOException {
+    activity.recordError();
+    String message = e.reason() + ": " + e.getMessage();
+    log.error("catalog sync {}: feed refused, nothing applied: {}", location.tenant(), message);
+    RecordHeaders h = dlqHeaders(location.tenant(), "feed-refused-" + e.reason().name().toLowerCase(), message);
+    awaitAcks(List.of(producer.get().send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS.dlq().name(), null,
+        (location.tenant() + "/").getBytes(StandardCharsets.UTF_8),
+        location.uri().toString().getBytes(StandardCharsets.UTF_8), h))));
+    return SyncReport.failed(location.tenant(), location.uri().toString(), SyncReport.Status.REFUSED, message);
+  }
+
+  private Future<RecordMetadata> upsert(String tenant, Product p, long feedVersion, FeedLocation location, Span sync) {
+    Span row = tracing.tracer().spanBuilder("catalog product")
+        .setNoParent()
+        .addLink(sync.getSpanContext())
+        .setSpanKind(SpanKind.PRODUCER)
+        .setAttribute("tenant", tenant).setAttribute("sku", p.id()).startSpan();
+    try (Scope ignored = row.makeCurrent()) {
+      ProductUpsert value = ProductUpsert.newBuilder()
+          .setTenant(tenant)
+          .setProduct(toProto(p))
+          .setContentHash(Long.toHexString(hasher.hash(p)))
+          .setFeedVersion(feedVersion)
+          .setSource(location.uri().toString())
+          .build();
+      return send(Topics.CATALOG_PRODUCTS.name(), Topics.key(tenant, p.id()), value.toByteArray(), tenant);
+    } finally {
+      row.end();
+    }
+  }
+
+  private Future<RecordMetadata> tombstone(String tenant, String id, Span sync) {
+    Span row = tracing.tracer().spanBuilder("catalog product removed").setNoParent().addLink(sync.getSpanContext())
+        .setSpanKind(SpanKind.PRODUCER).setAttribute("tenant", tenant).setAttribute("sku", id).startSpan();
+    try (Scope ignored = row.makeCurrent()) {
+      return send(Topics.CATALOG_PRODUCTS.name(), Topics.key(tenant, id), null, tenant);
+    } finally {
+      row.end();
+    }
+  }
+
+  private Future<RecordMetadata> send(String topic, String key, byte[] value, String tenant) {
+    RecordHeaders h = new RecordHeaders();
+    h.add(PipelineHeaders.TENANT, tenant.getBytes(StandardCharsets.UTF_8));
+    tracing.propagator().inject(Context.current(), h, KafkaHeadersCarrier.SETTER);
+    return producer.get().send(new ProducerRecord<>(topic, null, key.getBytes(StandardCharsets.UTF_8), value, h));
+  }
+
+  private Future<RecordMetadata> rowError(String tenant, FeedLocation location, RowError error) {
+    String id = error.id() == null || error.id().isEmpty() ? "line-" + error.line() : error.id();
+    RecordHeaders h = dlqHeaders(tenant, "feed-row-rejected", error.reason());
+    h.add("feed.line", Long.toString(error.line()).getBytes(StandardCharsets.UTF_8));
+    h.add("feed.source", location.uri().toString().getBytes(StandardCharsets.UTF_8));
+    return producer.get().send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS.dlq().name(), null,
+        (tenant + "/" + id).getBytes(StandardCharsets.UTF_8), error.toString().getBytes(StandardCharsets.UTF_8), h));
+  }
+
+  private static RecordHeaders dlqHeaders(String tenant, String reason, String message) {
+    RecordHeaders h = new RecordHeaders();
+    h.add(PipelineHeaders.TENANT, tenant.getBytes(StandardCharsets.UTF_8));
+    h.add(PipelineHeaders.DLQ_REASON, reason.getBytes(StandardCharsets.UTF_8));
+    h.add(PipelineHeaders.DLQ_EXCEPTION_MESSAGE, message.getBytes(StandardCharsets.UTF_8));
+    h.add(PipelineHeaders.DLQ_SERVICE, CatalogDownloaderService.NAME.getBytes(StandardCharsets.UTF_8));
+    h.add(PipelineHeaders.DLQ_TIMESTAMP, Long.toString(System.currentTimeMillis()).getBytes(StandardCharsets.UTF_8));
+    return h;
+  }
+
+  private void awaitAcks(List<Future<RecordMetadata>> sends) throws InterruptedException, IOException {
+    producer.get().flush();
+    for (Future<RecordMetadata> f : sends) {
+      try {
+        f.get(2, TimeUnit.MINUTES);
+      } catch (ExecutionException | TimeoutException e) {
+        throw new IOException("catalog changes not acknowledged by Kafka; the sync will be retried: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  static io.visualsearch.proto.events.Product toProto(Product p) {
+    io.visualsearch.proto.events.Product.Builder b = io.visualsearch.proto.events.Product.newBuilder()
+        .setId(p.id())
+        .setTitle(p.title())
+        .setDescription(p.description())
+        .setLink(p.link())
+        .setImageLink(p.imageLink())
+        .addAllAdditionalImageLinks(p.additionalImageLinks())
+        .setPrice(money(p.price()))
+        .setAvailability(p.availability().name().toLowerCase())
+        .setBrand(p.brand())
+        .setGoogleProductCategory(p.googleProductCategory())
+        .setProductType(p.productType())
+        .setGtin(p.gtin())
+        .setCondition(p.condition());
+    if (p.salePrice() != null) {
+      b.setSalePrice(money(p.salePrice()));
+    }
+    return b.build();
+  }
+
+  private static Money money(io.visualsearch.catalogfeed.Money m) {
+    return Money.newBuilder()
+        .setAmountMicros(m.amount().multiply(BigDecimal.valueOf(1_000_000)).longValueExact())
+        .setCurrency(m.currency().getCurrencyCode())
+        .build();
+  }
+
+}

@@ -1,0 +1,60 @@
+package io.visualsearch.catalogdownloader;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.config.ConfigException;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.pipeline.PipelineService;
+import io.visualsearch.runtime.ExitCode;
+import io.visualsearch.runtime.RuntimeSettings;
+import io.visualsearch.runtime.ServiceHost;
+import java.util.Map;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/** The catalog sync job's form of the downloader: one feed, one sync, a progress bar, an exit code. */
+final class OneShotSync {
+
+  static final int REFUSED = 5;
+
+  private OneShotSync() {}
+
+  static int run(String[] args, Map<String, String> env) {
+    if (args.length != 3) {
+      System.err.println("usage: catalog-downloader sync <tenant> <feed-url>");
+      return ExitCode.CONFIG_ERROR.code();
+    }
+    FeedLocation location;
+    Config config;
+    try {
+      location = new FeedLocation(args[1], java.net.URI.create(args[2]));
+      config = CatalogDownloaderService.definition().include(RuntimeSettings.definition()).parse(env);
+    } catch (IllegalArgumentException | ConfigException e) {
+      System.err.println("catalog-downloader sync: " + e.getMessage());
+      return ExitCode.CONFIG_ERROR.code();
+    }
+    ServiceHost host = new ServiceHost(CatalogDownloaderService.NAME);
+    try {
+      PipelineService pipeline = new PipelineService(CatalogDownloaderService.NAME, config, host);
+      ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
+      host.start();
+      CatalogSync sync = CatalogDownloaderService.sync(config, pipeline, store);
+      SyncReport report;
+      try (ProgressBar bar = new ProgressBarBuilder().setTaskName("upserts " + location.tenant())
+          .setStyle(ProgressBarStyle.ASCII).setInitialMax(-1).build()) {
+        report = sync.run(location, bar::stepTo);
+      }
+      System.out.println(report);
+      return switch (report.status()) {
+        case APPLIED, NOT_MODIFIED -> ExitCode.OK.code();
+        case REFUSED -> REFUSED;
+        case FAILED -> ExitCode.FAILED.code();
+      };
+    } catch (Exception e) {
+      System.err.println("catalog-downloader sync failed: " + e.getMessage());
+      return ExitCode.FAILED.code();
+    } finally {
+      host.close();
+    }
+  }
+}

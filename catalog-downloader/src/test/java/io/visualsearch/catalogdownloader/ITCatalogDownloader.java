@@ -1,0 +1,234 @@
+package io.visualsearch.catalogdownloader;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import io.visualsearch.config.Config;
+import io.visualsearch.pipeline.PipelineHeaders;
+import io.visualsearch.proto.events.ProductUpsert;
+import io.visualsearch.runtime.OpsServer;
+import io.visualsearch.runtime.RuntimeSettings;
+import io.visualsearch.runtime.ServiceHost;
+import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.StackExtension;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.zip.GZIPOutputStream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The catalog-downloader on the real broker and S3 server, fed by a local HTTP feed server. */
+@ExtendWith(StackExtension.class)
+class ITCatalogDownloader {
+
+  final Map<String, byte[]> feeds = new java.util.concurrent.ConcurrentHashMap<>();
+  final List<ConsumerRecord<byte[], byte[]>> seen = new CopyOnWriteArrayList<>();
+  final List<AutoCloseable> cleanup = new ArrayList<>();
+  final HttpClient http = HttpClient.newHttpClient();
+  HttpServer feedServer;
+  ServiceHost host;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (host != null) {
+      host.close();
+    }
+    for (AutoCloseable c : cleanup) {
+      c.close();
+    }
+    if (feedServer != null) {
+      feedServer.stop(0);
+    }
+  }
+
+  String serveFeeds() throws Exception {
+    feedServer = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    feedServer.createContext("/", ex -> {
+      byte[] body = feeds.get(ex.getRequestURI().getPath());
+      if (body == null) {
+        ex.sendResponseHeaders(404, -1);
+        ex.close();
+        return;
+      }
+      String etag = "\"" + java.util.Arrays.hashCode(body) + "\"";
+      if (etag.equals(ex.getRequestHeaders().getFirst("If-None-Match"))) {
+        ex.sendResponseHeaders(304, -1);
+        ex.close();
+        return;
+      }
+      ex.getResponseHeaders().set("ETag", etag);
+      ex.sendResponseHeaders(200, body.length);
+      try (OutputStream os = ex.getResponseBody()) {
+        os.write(body);
+      }
+    });
+    feedServer.start();
+    return "http://127.0.0.1:" + feedServer.getAddress().getPort();
+  }
+
+  void startDownloader(EmbeddedStack stack, String sources) throws Exception {
+    Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
+    env.put("CATALOG_SOURCES", sources);
+    env.put("CATALOG_SYNC_INTERVAL", "0s");
+    env.put("CATALOG_GUARD_MIN_PRODUCTS", "5");
+    Config config = CatalogDownloaderService.definition().include(RuntimeSettings.definition()).parse(env);
+    host = new ServiceHost(CatalogDownloaderService.NAME);
+    CatalogDownloaderService.wire(config, host);
+    host.start();
+  }
+
+  int opsPort() {
+    return host.components().stream().filter(c -> c instanceof OpsServer).map(c -> ((OpsServer) c).port())
+        .findFirst().orElseThrow();
+  }
+
+  HttpResponse<String> sync(String tenant) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + opsPort() + "/sync?tenant=" + tenant))
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  void collect(EmbeddedStack stack) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", stack.kafkaBootstrapServers());
+    p.put("group.id", "it-catalog-reader-" + System.nanoTime());
+    p.put("auto.offset.reset", "earliest");
+    KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    c.subscribe(List.of("catalog.products", "catalog.products.dlq"));
+    AtomicReference<Boolean> stop = new AtomicReference<>(false);
+    Thread t = new Thread(() -> {
+      while (!stop.get()) {
+        c.poll(Duration.ofMillis(200)).forEach(seen::add);
+      }
+      c.close();
+    });
+    t.start();
+    cleanup.add(() -> {
+      stop.set(true);
+      t.join();
+    });
+  }
+
+  List<ConsumerRecord<byte[], byte[]>> records(String topic, String tenant) {
+    return seen.stream().filter(r -> r.topic().equals(topic))
+        .filter(r -> new String(r.key(), StandardCharsets.UTF_8).startsWith(tenant + "/")).toList();
+  }
+
+  static String tsv(int n, java.util.function.IntFunction<String> price, java.util.Set<Integer> skip) {
+    StringBuilder sb = new StringBuilder("id\ttitle\tlink\timage_link\tprice\tavailability\tbrand\tproduct_type\n");
+    for (int i = 0; i < n; i++) {
+      if (!skip.contains(i)) {
+        sb.append("p-").append(i).append("\tShirt ").append(i).append("\thttps://shop.example/p/").append(i)
+            .append("\thttps://img.example/").append(i).append(".jpg\t").append(price.apply(i))
+            .append("\tin_stock\tAcme\tApparel > Shirts\n");
+      }
+    }
+    return sb.toString();
+  }
+
+  @Test
+  void emitsOnlyWhatChangedAndRefusesAFeedThatWouldEmptyTheCatalog(EmbeddedStack stack) throws Exception {
+    String base = serveFeeds();
+    feeds.put("/shop.tsv", tsv(20, i -> "10.00 USD", java.util.Set.of()).getBytes(StandardCharsets.UTF_8));
+    collect(stack);
+    startDownloader(stack, "it-shop=" + base + "/shop.tsv");
+
+    assertEquals(200, sync("it-shop").statusCode());
+    await().atMost(Duration.ofSeconds(30)).until(() -> records("catalog.products", "it-shop").size() == 20);
+    ConsumerRecord<byte[], byte[]> first = records("catalog.products", "it-shop").get(0);
+    ProductUpsert u = ProductUpsert.parseFrom(first.value());
+    assertEquals("it-shop", u.getTenant());
+    assertEquals(10_000_000, u.getProduct().getPrice().getAmountMicros());
+    assertEquals("USD", u.getProduct().getPrice().getCurrency());
+    assertEquals("it-shop", PipelineHeaders.get(first.headers(), "tenant"));
+    assertTrue(PipelineHeaders.get(first.headers(), "traceparent") != null, "every product starts a trace");
+
+    // Unchanged feed (the server answers 304): nothing emitted.
+    HttpResponse<String> again = sync("it-shop");
+    assertTrue(again.body().contains("NOT_MODIFIED"), again.body());
+
+    // One price change and one product gone: exactly one upsert and one tombstone.
+    feeds.put("/shop.tsv", tsv(20, i -> i == 3 ? "12.50 USD" : "10.00 USD", java.util.Set.of(7))
+        .getBytes(StandardCharsets.UTF_8));
+    HttpResponse<String> changed = sync("it-shop");
+    assertTrue(changed.body().contains("\"upserts\":1") && changed.body().contains("\"deletes\":1"), changed.body());
+    await().atMost(Duration.ofSeconds(30)).until(() -> records("catalog.products", "it-shop").size() == 22);
+    List<ConsumerRecord<byte[], byte[]>> all = records("catalog.products", "it-shop");
+    ConsumerRecord<byte[], byte[]> update = all.get(20).value() == null ? all.get(21) : all.get(20);
+    ConsumerRecord<byte[], byte[]> tombstone = all.get(20).value() == null ? all.get(20) : all.get(21);
+    assertEquals("it-shop/p-3", new String(update.key(), StandardCharsets.UTF_8));
+    assertEquals(12_500_000, ProductUpsert.parseFrom(update.value()).getProduct().getPrice().getAmountMicros());
+    assertEquals("it-shop/p-7", new String(tombstone.key(), StandardCharsets.UTF_8));
+    assertNull(tombstone.value());
+
+    // A truncated download that would delete 90% of the catalog is refused and reported.
+    feeds.put("/shop.tsv", tsv(2, i -> "10.00 USD", java.util.Set.of()).getBytes(StandardCharsets.UTF_8));
+    HttpResponse<String> refused = sync("it-shop");
+    assertEquals(422, refused.statusCode(), refused.body());
+    assertTrue(refused.body().contains("REFUSED"), refused.body());
+    await().atMost(Duration.ofSeconds(30)).until(() -> records("catalog.products.dlq", "it-shop").size() == 1);
+    assertTrue(PipelineHeaders.get(records("catalog.products.dlq", "it-shop").get(0).headers(), PipelineHeaders.DLQ_REASON)
+        .startsWith("feed-refused"));
+    Thread.sleep(1000);
+    assertEquals(22, records("catalog.products", "it-shop").size(), "a refused feed applies nothing");
+  }
+
+  @Test
+  void ingestsJsonLinesGzipAndRssFeedsAndReportsBadRows(EmbeddedStack stack) throws Exception {
+    String base = serveFeeds();
+    StringBuilder jsonl = new StringBuilder();
+    for (int i = 0; i < 5; i++) {
+      jsonl.append("{\"id\":\"j-").append(i).append("\",\"title\":\"Boot ").append(i)
+          .append("\",\"image_link\":\"https://img.example/j").append(i).append(".jpg\",\"price\":\"59.90 EUR\"}\n");
+    }
+    jsonl.append("{\"id\":\"j-bad\",\"title\":\"No price\",\"image_link\":\"https://img.example/x.jpg\"}\n");
+    ByteArrayOutputStream gz = new ByteArrayOutputStream();
+    try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
+      out.write(jsonl.toString().getBytes(StandardCharsets.UTF_8));
+    }
+    feeds.put("/boots.jsonl.gz", gz.toByteArray());
+    String rss = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel><title>t</title>
+        <item><g:id>x-1</g:id><title>Bag</title><link>https://shop.example/x1</link>
+        <g:image_link>https://img.example/x1.jpg</g:image_link><g:price>30.00 USD</g:price>
+        <g:availability>out_of_stock</g:availability></item>
+        <item><g:id>x-2</g:id><title>Belt</title><link>https://shop.example/x2</link>
+        <g:image_link>https://img.example/x2.jpg</g:image_link><g:price>15.00 USD</g:price>
+        <g:availability>in_stock</g:availability></item>
+        </channel></rss>
+        """;
+    feeds.put("/bags.xml", rss.getBytes(StandardCharsets.UTF_8));
+    collect(stack);
+    startDownloader(stack, "it-boots=" + base + "/boots.jsonl.gz,it-bags=" + base + "/bags.xml");
+    assertEquals(200, sync("it-boots").statusCode());
+    assertEquals(200, sync("it-bags").statusCode());
+    await().atMost(Duration.ofSeconds(30)).until(() -> records("catalog.products", "it-boots").size() == 5
+        && records("catalog.products", "it-bags").size() == 2 && records("catalog.products.dlq", "it-boots").size() == 1);
+    ProductUpsert bag = ProductUpsert.parseFrom(records("catalog.products", "it-bags").get(0).value());
+    assertEquals("out_of_stock", bag.getProduct().getAvailability());
+    ConsumerRecord<byte[], byte[]> bad = records("catalog.products.dlq", "it-boots").get(0);
+    assertEquals("it-boots/j-bad", new String(bad.key(), StandardCharsets.UTF_8));
+    assertEquals("feed-row-rejected", PipelineHeaders.get(bad.headers(), PipelineHeaders.DLQ_REASON));
+  }
+}
