@@ -1,16 +1,10 @@
 package io.visualsearch.defaultmodel;
 
-import com.google.protobuf.CodedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.Graph;
@@ -19,7 +13,6 @@ import org.tensorflow.Session;
 import org.tensorflow.SessionFunction;
 import org.tensorflow.Signature;
 import org.tensorflow.op.Ops;
-import org.tensorflow.proto.SavedModel;
 
 /**
  * Builds the default model's graph from a decoded Keras model and writes it as a SavedModel
@@ -49,14 +42,14 @@ public final class DefaultModelExporter {
     }
     Files.createDirectories(baseDir);
     Path target = baseDir.resolve(Long.toString(version));
-    Path staging = baseDir.resolve("." + version + ".staging-" + ProcessHandle.current().pid());
-    deleteRecursively(staging);
+    Path staging = SavedModelVersions.stagingDir(baseDir, version);
+    SavedModelVersions.deleteRecursively(staging);
     try {
       writeSavedModel(model, staging);
       selfCheck(staging);
-      publish(staging, target);
+      SavedModelVersions.publish(staging, target);
     } finally {
-      deleteRecursively(staging);
+      SavedModelVersions.deleteRecursively(staging);
     }
     return target;
   }
@@ -71,22 +64,7 @@ public final class DefaultModelExporter {
       }
       exporter.export();
     }
-    rewriteDeterministically(dir.resolve("saved_model.pb"));
-  }
-
-  /**
-   * Protobuf writes map fields (the signature map) in hash order, so two exports of the same model
-   * would differ in bytes. Sorted re-serialisation makes the file a pure function of the package
-   * and this code, so its digest can identify the model version.
-   */
-  private static void rewriteDeterministically(Path savedModelPb) throws IOException {
-    SavedModel savedModel = SavedModel.parseFrom(Files.readAllBytes(savedModelPb));
-    try (OutputStream file = Files.newOutputStream(savedModelPb)) {
-      CodedOutputStream out = CodedOutputStream.newInstance(file);
-      out.useDeterministicSerialization();
-      savedModel.writeTo(out);
-      out.flush();
-    }
+    SavedModelVersions.rewriteDeterministically(dir.resolve("saved_model.pb"));
   }
 
   /** Runs every signature on a small odd-sized batch so a broken graph fails the build, not the server. */
@@ -110,29 +88,5 @@ public final class DefaultModelExporter {
       }
     }
     log.info("self-check passed for signatures {}", OUTPUT_WIDTH.keySet());
-  }
-
-  private void publish(Path staging, Path target) throws IOException {
-    Path retired = target.resolveSibling("." + target.getFileName() + ".retired-" + ProcessHandle.current().pid());
-    if (Files.exists(target)) {
-      Files.move(target, retired, StandardCopyOption.ATOMIC_MOVE);
-    }
-    Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-    deleteRecursively(retired);
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.delete(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    }
   }
 }

@@ -10,6 +10,9 @@ import java.util.Map;
  *
  * @param embeddingsOffsets per partition of the embeddings topic, the next offset after the last
  *     record the build saw; a reader that follows the topic from here misses nothing
+ * @param searchParameters FAISS ParameterSpace settings the builder recommends for searching the
+ *     shards (e.g. {@code "nprobe=16"} for IVF); null or empty when the index needs none. Added
+ *     after format 1 was first published: older manifests lack it and read as null.
  */
 public record IndexManifest(
     @JsonProperty("format") int format,
@@ -25,9 +28,18 @@ public record IndexManifest(
     @JsonProperty("vector_count") long vectorCount,
     @JsonProperty("shards") List<ShardFile> shards,
     @JsonProperty("sku_map") IndexFile skuMap,
-    @JsonProperty("embeddings_offsets") Map<Integer, Long> embeddingsOffsets) {
+    @JsonProperty("embeddings_offsets") Map<Integer, Long> embeddingsOffsets,
+    @JsonProperty("search_parameters") String searchParameters) {
 
   public static final int FORMAT = 1;
+
+  /** The manifest as first defined, without search parameters; kept so existing callers compile. */
+  public IndexManifest(int format, String tenant, String version, long createdAtMs, String modelName,
+      long modelVersion, String signature, int dimension, String metric, String factory, long vectorCount,
+      List<ShardFile> shards, IndexFile skuMap, Map<Integer, Long> embeddingsOffsets) {
+    this(format, tenant, version, createdAtMs, modelName, modelVersion, signature, dimension, metric, factory,
+        vectorCount, shards, skuMap, embeddingsOffsets, null);
+  }
 
   /** One FAISS file and the number of vectors in it. */
   public record ShardFile(

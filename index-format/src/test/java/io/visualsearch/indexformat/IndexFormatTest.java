@@ -47,6 +47,19 @@ class IndexFormatTest {
   }
 
   @Test
+  void searchParametersRoundTripAndManifestsWithoutThemStillRead() throws Exception {
+    IndexJson json = new IndexJson();
+    IndexManifest withParams = new IndexManifest(IndexManifest.FORMAT, "acme", "20261122T080102Z-1", 1L, "default",
+        2L, "serving_default", 8, "INNER_PRODUCT", "IVF64,Flat", 3,
+        List.of(new IndexManifest.ShardFile("shard-000.faiss", 3, 100, "ab")),
+        new IndexManifest.IndexFile("skus.tsv", 10, "cd"), Map.of(0, 5L), "nprobe=8");
+    assertEquals("nprobe=8", json.manifest(json.write(withParams)).searchParameters());
+    String older = "{\"format\":1,\"tenant\":\"acme\",\"version\":\"20261122T080102Z-1\",\"dimension\":8,"
+        + "\"shards\":[{\"file\":\"shard-000.faiss\",\"vectors\":1,\"bytes\":2,\"sha256\":\"ab\"}]}";
+    assertNull(json.manifest(older.getBytes(StandardCharsets.UTF_8)).searchParameters());
+  }
+
+  @Test
   void checksumVerificationCatchesTruncationAndTampering() throws Exception {
     byte[] data = "faiss bytes".getBytes(StandardCharsets.UTF_8);
     String sum = Sha256.hex(data);

@@ -12,5 +12,10 @@ import org.tensorflow.proto.DataType;
 record BatchKey(ServableVersion version, SignatureSpec signature, List<String> outputs, List<InputLayout> inputs,
     boolean mergeable) {
 
+  /** The signature's key for spans and metrics (keys built without a signature say so). */
+  String signatureName() {
+    return signature == null ? "unknown" : signature.key();
+  }
+
   record InputLayout(String alias, DataType dtype, List<Long> rowShape) {}
 }

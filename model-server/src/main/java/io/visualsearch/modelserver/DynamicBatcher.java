@@ -1,5 +1,16 @@
 package io.visualsearch.modelserver;
 
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.time.Duration;
@@ -23,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * run whichever queue is ready first. A queue is ready when it holds {@code maxBatchSize} rows or
  * its oldest request has waited {@code batchTimeout}. The pool size also bounds how many
  * TensorFlow runs execute at once; {@code maxQueuedRequests} bounds memory under overload.
+ *
+ * <p>Tracing: each TensorFlow run is one span, a child of the oldest request's span (so a single
+ * request's trace shows its run) with links to every other request it served; each request's own
+ * span gets a {@code batched} event naming the run, its size and the time spent queueing. Requests
+ * keep the trace context current at {@link #submit} time.
  */
 public final class DynamicBatcher implements Component {
 
@@ -32,6 +48,26 @@ public final class DynamicBatcher implements Component {
     Map<String, HostTensor> run(BatchKey key, Map<String, HostTensor> inputs);
   }
 
+  /** Told about every request that leaves the queue and every TensorFlow run, for metrics. */
+  interface Observer {
+    Observer NONE = new Observer() {
+      @Override
+      public void waited(long queueNanos) {}
+
+      @Override
+      public void ran(String signature, int requests, long rows, long runNanos, boolean ok) {}
+    };
+
+    void waited(long queueNanos);
+
+    void ran(String signature, int requests, long rows, long runNanos, boolean ok);
+  }
+
+  private static final AttributeKey<Long> BATCH_ROWS = AttributeKey.longKey("batch.rows");
+  private static final AttributeKey<Long> BATCH_REQUESTS = AttributeKey.longKey("batch.requests");
+  private static final AttributeKey<Double> QUEUE_WAIT_MS = AttributeKey.doubleKey("batch.queue_wait_ms");
+  private static final AttributeKey<String> RUN_SPAN = AttributeKey.stringKey("batch.run_span_id");
+
   private static final Logger log = LoggerFactory.getLogger(DynamicBatcher.class);
 
   private final int maxBatchSize;
@@ -39,6 +75,8 @@ public final class DynamicBatcher implements Component {
   private final int threads;
   private final int maxQueuedRequests;
   private final Runner runner;
+  private final Tracer tracer;
+  private final Observer observer;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   private final Map<BatchKey, Queue> queues = new LinkedHashMap<>();
@@ -51,11 +89,19 @@ public final class DynamicBatcher implements Component {
   private boolean closed;
 
   DynamicBatcher(int maxBatchSize, Duration batchTimeout, int threads, int maxQueuedRequests, Runner runner) {
+    this(maxBatchSize, batchTimeout, threads, maxQueuedRequests, runner,
+        OpenTelemetry.noop().getTracer("model-server"), Observer.NONE);
+  }
+
+  DynamicBatcher(int maxBatchSize, Duration batchTimeout, int threads, int maxQueuedRequests, Runner runner,
+      Tracer tracer, Observer observer) {
     this.maxBatchSize = maxBatchSize;
     this.timeoutNanos = batchTimeout.toNanos();
     this.threads = threads;
     this.maxQueuedRequests = maxQueuedRequests;
     this.runner = runner;
+    this.tracer = tracer;
+    this.observer = observer;
   }
 
   @Override
@@ -87,9 +133,19 @@ public final class DynamicBatcher implements Component {
     return new BatchStats(runs.get(), requests.get(), rows.get(), rejected.get());
   }
 
+  /** Requests waiting for a batch right now. */
+  public int queued() {
+    lock.lock();
+    try {
+      return queued;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Queues a request of {@code rowCount} rows; the future completes with its own outputs. */
   CompletableFuture<Map<String, HostTensor>> submit(BatchKey key, Map<String, HostTensor> inputs, long rowCount) {
-    Task task = new Task(inputs, rowCount, System.nanoTime());
+    Task task = new Task(inputs, rowCount, System.nanoTime(), Context.current());
     lock.lock();
     try {
       if (closed) {
@@ -162,6 +218,8 @@ public final class DynamicBatcher implements Component {
   }
 
   private void execute(BatchKey key, List<Task> batch) {
+    long now = System.nanoTime();
+    batch.forEach(t -> observer.waited(now - t.enqueuedNanos));
     try {
       if (batch.size() == 1) {
         runAlone(key, batch.get(0));
@@ -174,7 +232,7 @@ public final class DynamicBatcher implements Component {
       long total = batch.stream().mapToLong(t -> t.rows).sum();
       Map<String, HostTensor> out;
       try {
-        out = runner.run(key, merged);
+        out = tracedRun(key, batch, merged, total);
       } catch (RuntimeException e) {
         // One bad request must not fail its batch-mates: rerun each alone to find the culprit.
         log.debug("merged run of {} requests failed ({}), rerunning one by one", batch.size(), e.getMessage());
@@ -205,11 +263,57 @@ public final class DynamicBatcher implements Component {
 
   private void runAlone(BatchKey key, Task t) {
     try {
-      Map<String, HostTensor> out = runner.run(key, t.inputs);
+      Map<String, HostTensor> out = tracedRun(key, List.of(t), t.inputs, t.rows);
       count(1, t.rows);
       t.result.complete(out);
     } catch (RuntimeException e) {
       t.result.completeExceptionally(e);
+    }
+  }
+
+  /**
+   * One TensorFlow run as a span (child of the oldest request, linked to the others) and one
+   * metrics observation; every served request's span is told which run served it.
+   */
+  private Map<String, HostTensor> tracedRun(BatchKey key, List<Task> batch, Map<String, HostTensor> inputs,
+      long rowCount) {
+    String signature = key.signatureName();
+    SpanBuilder builder = tracer.spanBuilder("tensorflow.run " + signature)
+        .setParent(batch.get(0).context)
+        .setSpanKind(SpanKind.INTERNAL)
+        .setAttribute("model.signature", signature)
+        .setAttribute(BATCH_ROWS, rowCount)
+        .setAttribute(BATCH_REQUESTS, (long) batch.size());
+    if (key.version() != null) {
+      builder.setAttribute("model.name", key.version().modelName()).setAttribute("model.version", key.version().version());
+    }
+    for (Task t : batch.subList(1, batch.size())) {
+      SpanContext linked = Span.fromContext(t.context).getSpanContext();
+      if (linked.isValid()) {
+        builder.addLink(linked);
+      }
+    }
+    Span span = builder.startSpan();
+    long start = System.nanoTime();
+    boolean ok = false;
+    try (Scope ignored = span.makeCurrent()) {
+      Map<String, HostTensor> out = runner.run(key, inputs);
+      ok = true;
+      return out;
+    } catch (RuntimeException e) {
+      span.recordException(e);
+      span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
+      throw e;
+    } finally {
+      long end = System.nanoTime();
+      span.end();
+      observer.ran(signature, batch.size(), rowCount, end - start, ok);
+      String runSpanId = span.getSpanContext().getSpanId();
+      for (Task t : batch) {
+        Span.fromContext(t.context).addEvent("batched", Attributes.of(
+            BATCH_ROWS, rowCount, BATCH_REQUESTS, (long) batch.size(),
+            QUEUE_WAIT_MS, (start - t.enqueuedNanos) / 1e6, RUN_SPAN, runSpanId));
+      }
     }
   }
 
@@ -249,12 +353,15 @@ public final class DynamicBatcher implements Component {
     final Map<String, HostTensor> inputs;
     final long rows;
     final long enqueuedNanos;
+    /** The submitter's trace context: the request's span parents or links its TensorFlow run. */
+    final Context context;
     final CompletableFuture<Map<String, HostTensor>> result = new CompletableFuture<>();
 
-    Task(Map<String, HostTensor> inputs, long rows, long enqueuedNanos) {
+    Task(Map<String, HostTensor> inputs, long rows, long enqueuedNanos, Context context) {
       this.inputs = inputs;
       this.rows = rows;
       this.enqueuedNanos = enqueuedNanos;
+      this.context = context;
     }
   }
 

@@ -1,11 +1,13 @@
 package io.visualsearch.modelserver;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** The gRPC listener (TensorFlow Serving's port 8500): owns the Netty server's lifecycle only. */
@@ -15,13 +17,17 @@ public final class GrpcModelServer implements Component {
   private final int port;
   private final int maxInboundMessageBytes;
   private final ModelServingService service;
+  private final List<ServerInterceptor> interceptors;
   private volatile Server server;
 
-  GrpcModelServer(String bindAddress, int port, int maxInboundMessageBytes, ModelServingService service) {
+  /** {@code interceptors} wrap every call; the first in the list is the outermost. */
+  GrpcModelServer(String bindAddress, int port, int maxInboundMessageBytes, ModelServingService service,
+      List<ServerInterceptor> interceptors) {
     this.bindAddress = bindAddress;
     this.port = port;
     this.maxInboundMessageBytes = maxInboundMessageBytes;
     this.service = service;
+    this.interceptors = List.copyOf(interceptors);
   }
 
   @Override
@@ -31,13 +37,16 @@ public final class GrpcModelServer implements Component {
 
   @Override
   public void start() throws IOException {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(bindAddress, port))
         // Image batches are far larger than gRPC's 4 MiB default.
         .maxInboundMessageSize(maxInboundMessageBytes)
         .addService(new GrpcPredictionService(service))
-        .addService(new GrpcModelService(service))
-        .build()
-        .start();
+        .addService(new GrpcModelService(service));
+    // gRPC runs the interceptor added last first.
+    for (int i = interceptors.size() - 1; i >= 0; i--) {
+      builder.intercept(interceptors.get(i));
+    }
+    server = builder.build().start();
   }
 
   /** The bound port (useful when configured as 0). */

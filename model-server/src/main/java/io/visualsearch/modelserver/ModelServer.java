@@ -1,7 +1,14 @@
 package io.visualsearch.modelserver;
 
+import io.grpc.ServerInterceptor;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.propagation.TextMapPropagator;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
+import io.visualsearch.tracing.GrpcTracing;
+import io.visualsearch.tracing.Tracing;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -11,6 +18,11 @@ import org.slf4j.LoggerFactory;
  * The whole model server as one component: the model manager, the batcher, and the gRPC and REST
  * listeners, started in that order (models before intake) and closed in reverse (intake first, then
  * running batches drain, then models unload).
+ *
+ * <p>Observability: with a {@link Tracing}, every gRPC and REST call is a SERVER span continuing
+ * the caller's context and every TensorFlow run a span beneath it (see {@link DynamicBatcher});
+ * request, batch, queue and version metrics go to the given Prometheus registry. The tracing and
+ * the registry are owned by the caller (the service wiring, {@link ModelServerService}).
  */
 public final class ModelServer implements Component {
 
@@ -24,17 +36,34 @@ public final class ModelServer implements Component {
   private final RestModelServer rest;
   private final List<Component> started = new ArrayList<>();
 
+  /** Untraced, with metrics kept in a registry nobody scrapes: for tests and tools. */
   public ModelServer(ModelServerSettings settings) {
+    this(settings, null, new PrometheusRegistry());
+  }
+
+  /** Traced through {@code tracing}, measured into {@code registry}; both stay the caller's. */
+  public ModelServer(ModelServerSettings settings, Tracing tracing, PrometheusRegistry registry) {
     this.settings = settings;
+    Tracer tracer = tracing != null ? tracing.tracer() : OpenTelemetry.noop().getTracer("model-server");
+    TextMapPropagator propagator = tracing != null ? tracing.propagator() : TextMapPropagator.noop();
+    ModelServerMetrics metrics = new ModelServerMetrics(registry);
     this.models = new ModelManager(settings.modelName(), settings.basePath(), settings.pinnedVersion(),
         settings.pollInterval());
     this.batcher = new DynamicBatcher(settings.maxBatchSize(), settings.batchTimeout(), settings.batchThreads(),
-        settings.maxQueuedRequests(), (key, inputs) -> key.version().run(key.signature(), inputs, key.outputs()));
+        settings.maxQueuedRequests(), (key, inputs) -> key.version().run(key.signature(), inputs, key.outputs()),
+        tracer, metrics);
+    metrics.watch(batcher, models);
     this.service = new ModelServingService(models, batcher, settings.maxBatchSize());
+    List<ServerInterceptor> interceptors = new ArrayList<>();
+    if (tracing != null) {
+      interceptors.add(new GrpcTracing(tracing).serverInterceptor()); // outermost: the span covers everything
+    }
+    interceptors.add(new GrpcMetricsInterceptor(metrics));
     this.grpc = new GrpcModelServer(settings.bindAddress(), settings.grpcPort(), settings.maxInboundMessageBytes(),
-        service);
+        service, interceptors);
     this.rest = settings.restPort() < 0 ? null : new RestModelServer(settings.bindAddress(), settings.restPort(),
-        settings.maxInboundMessageBytes(), Math.max(4, 2 * settings.batchThreads()), service);
+        settings.maxInboundMessageBytes(), Math.max(4, 2 * settings.batchThreads()), service, tracer, propagator,
+        metrics);
   }
 
   @Override

@@ -8,8 +8,8 @@ public final class ModelServerMain {
   private ModelServerMain() {}
 
   public static void main(String[] args) {
-    int code = ServiceMain.run("model-server", ModelServerSettings.definition(), System.getenv(),
-        (config, host) -> host.add(new ModelServer(ModelServerSettings.from(config)))).code();
+    int code = ServiceMain.run(ModelServerService.NAME, ModelServerService.definition(), System.getenv(),
+        ModelServerService::wire).code();
     System.exit(code);
   }
 }

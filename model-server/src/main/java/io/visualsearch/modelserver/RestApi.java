@@ -56,6 +56,19 @@ final class RestApi {
     return json;
   }
 
+  /**
+   * The route of a path as a template without the model name, version or label, e.g.
+   * {@code /v1/models/{model}:predict}, for span names and metrics (bounded cardinality).
+   */
+  static String route(String path) {
+    Matcher m = ROUTE.matcher(path);
+    if (!m.matches()) {
+      return "unknown";
+    }
+    String version = m.group(2) != null ? "/versions/{version}" : m.group(3) != null ? "/labels/{label}" : "";
+    return "/v1/models/{model}" + version + (m.group(4) == null ? "" : m.group(4));
+  }
+
   Reply handle(String method, String path, byte[] body) {
     try {
       Matcher m = ROUTE.matcher(path);

@@ -1,0 +1,206 @@
+package io.visualsearch.benchmarks.ann;
+
+import io.visualsearch.benchmarks.BenchOptions;
+import io.visualsearch.benchmarks.MachineLoad;
+import io.visualsearch.defaultmodel.DefaultModelRunner;
+import io.visualsearch.faiss.BlasThreads;
+import io.visualsearch.faiss.FaissIndex;
+import io.visualsearch.faiss.Metric;
+import io.visualsearch.faiss.OpenMpThreads;
+import io.visualsearch.faiss.SearchResult;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * {@code ./visual-search bench ann}: recall@10 against queries per second for the FAISS index
+ * types the index-builder can choose (Flat, IVF-Flat, HNSW, IVF-PQ) and for a pure-Java peer,
+ * Lucene's HNSW, on the same vectors: real embeddings of Fashion-MNIST by the shipped model (see
+ * {@link EmbeddingCache}). Queries are Fashion-MNIST test images, never indexed; ground truth is
+ * exact inner-product search. Searches run one query per call on one thread for every engine;
+ * builds use every core FAISS can use (Lucene's builder is single-threaded).
+ *
+ * <p>Last lines: {@code faiss_vs_lucene_qps_at_recall95}, {@code ivfpq_bytes_per_vector},
+ * {@code ivfpq_recall10}.
+ */
+public final class AnnBenchmark {
+
+  static final int K = 10;
+  static final long TEN_MILLION = 10_000_000L;
+
+  private AnnBenchmark() {}
+
+  /** One measured point of a candidate's sweep. */
+  record Point(String candidate, String engine, String setting, double recall10, double nnInTop10, double qps) {}
+
+  public static void main(String[] args) throws Exception {
+    BenchOptions o = new BenchOptions(args);
+    Path datasetDir = o.path("dataset-dir", FashionMnistImages.DEBIAN_DIR.toString());
+    Path modelDir = o.path("model", "default-model/target/models/default/1");
+    String signature = o.string("signature", "serving_default");
+    int dimension = o.integer("dimension", 768);
+    Path cacheDir = o.path("cache-dir", "data/bench/ann");
+    int targetGallery = o.integer("target-vectors", 200_000);
+    int maxGallery = o.integer("max-vectors", targetGallery);
+    Duration embedBudget = Duration.ofSeconds(o.integer("embed-seconds", 240));
+    int queryCount = Math.min(o.integer("queries", 500), BenchCatalog.QUERIES);
+    boolean embedOnly = o.flag("embed-only");
+    List<String> faissFactories = List.of(o.string("faiss",
+        "Flat;IVF{nlist},Flat;HNSW32;IVF{nlist},PQ48np").split(";"));
+    List<Integer> nprobes = o.integers("nprobe", "1,2,4,8,16,32,64,128");
+    List<Integer> efSearch = o.integers("ef-search", "16,32,64,128,256,512");
+    List<Integer> luceneEf = o.integers("lucene-ef", "10,20,40,80,160,320,640");
+    int threads = o.integer("build-threads", Runtime.getRuntime().availableProcessors());
+    o.rejectUnknown();
+
+    System.out.println(MachineLoad.now().header("bench ann: recall@10 vs QPS, FAISS index types vs Lucene HNSW, "
+        + dimension + "-d " + signature + " embeddings of Fashion-MNIST"));
+
+    BenchCatalog catalog = new BenchCatalog(FashionMnistImages.read(datasetDir, "t10k"),
+        FashionMnistImages.read(datasetDir, "train"));
+    EmbeddingCache cache = new EmbeddingCache(
+        cacheDir.resolve("fashion-mnist-v1-" + signature + "-" + dimension + ".f32"), dimension);
+    long wanted = BenchCatalog.QUERIES + (long) targetGallery;
+    if (cache.rows() < wanted && !embedBudget.isZero()) {
+      System.out.printf("embedding: %d of %d vectors cached; embedding more for up to %d s (resumes next run)%n",
+          cache.rows(), wanted, embedBudget.toSeconds());
+      try (DefaultModelRunner model = DefaultModelRunner.load(modelDir)) {
+        cache.extend(catalog, model, signature, wanted, embedBudget);
+      }
+    }
+    long cached = cache.rows();
+    if (embedOnly) {
+      System.out.printf("cached_vectors=%d%n", cached);
+      return;
+    }
+    int gallery = (int) Math.min(maxGallery, cached - BenchCatalog.QUERIES);
+    if (gallery < 10 * K * 100) {
+      throw new IllegalStateException("only " + gallery + " gallery vectors cached; run again with --embed-seconds=N");
+    }
+    float[] queries = cache.read(0, queryCount);
+    float[] vectors = cache.read(BenchCatalog.QUERIES, gallery);
+    System.out.printf("vectors: %d gallery (%s)%s, %d queries (test images), k=%d, inner product%n", gallery,
+        catalog.describeGallery(gallery), gallery < targetGallery
+            ? " -- below the " + targetGallery + " asked for: embedding is ~15 ms/image here, the cache grows each run"
+            : "", queryCount, K);
+
+    long[][] truth = exactNeighbours(vectors, queries, dimension, threads);
+
+    int nlist = nlistFor(gallery);
+    List<AnnCandidate> candidates = new ArrayList<>();
+    for (String f : faissFactories) {
+      String factory = f.replace("{nlist}", Integer.toString(nlist));
+      List<String> settings = factory.contains("IVF") ? nprobes.stream().filter(p -> p <= nlist)
+          .map(p -> "nprobe=" + p).toList()
+          : factory.startsWith("HNSW") ? efSearch.stream().map(e -> "efSearch=" + e).toList() : List.of("");
+      candidates.add(new FaissCandidate(factory, dimension, Math.min(gallery, Math.max(64 * nlist, 50_000)),
+          settings));
+    }
+    candidates.add(new LuceneHnswCandidate(dimension, luceneEf));
+
+    List<Point> points = new ArrayList<>();
+    Optional<double[]> ivfpq = Optional.empty();
+    System.out.printf("%-40s %-14s %9s %9s %10s%n", "index", "setting", "recall@10", "nn@10", "qps");
+    for (AnnCandidate c : candidates) {
+      try (c) {
+        OpenMpThreads.setForCurrentThread(threads);
+        BlasThreads.setForProcess(threads);
+        long t0 = System.nanoTime();
+        c.build(vectors, gallery);
+        double buildSeconds = (System.nanoTime() - t0) / 1e9;
+        OpenMpThreads.setForCurrentThread(1);
+        BlasThreads.setForProcess(1);
+        long bytes = c.bytes();
+        double perVector = (double) (bytes - c.fixedBytes()) / gallery;
+        double tenMillionGiB = (c.fixedBytes() + perVector * TEN_MILLION) / (1L << 30);
+        System.out.printf(Locale.ROOT, "%s: build %.1f s (%s), %.1f bytes/vector, %.1f MiB fixed, "
+                + "~%.1f GiB at 10M vectors per tenant%n", c.name(), buildSeconds,
+            c.engine().equals("faiss") ? threads + " threads" : "1 thread", perVector,
+            c.fixedBytes() / 1048576.0, tenMillionGiB);
+        double bestPqRecall = -1;
+        for (String setting : c.settings()) {
+          c.apply(setting);
+          Point p = measure(c, setting, queries, queryCount, dimension, truth);
+          points.add(p);
+          System.out.printf(Locale.ROOT, "%-40s %-14s %9.4f %9.4f %10.1f%n", c.name(), setting.isEmpty() ? "-" : setting,
+              p.recall10(), p.nnInTop10(), p.qps());
+          if (c.name().contains(",PQ") && p.recall10() > bestPqRecall) {
+            bestPqRecall = p.recall10();
+            ivfpq = Optional.of(new double[] {perVector, p.recall10(), p.nnInTop10()});
+          }
+        }
+      }
+    }
+
+    double faissBest = bestQpsAtRecall(points, "faiss", 0.95);
+    double luceneBest = bestQpsAtRecall(points, "lucene", 0.95);
+    System.out.println("# best QPS at recall@10 >= 0.95: faiss " + fmt(faissBest) + " (" + bestName(points, "faiss", 0.95)
+        + "), lucene " + fmt(luceneBest) + " (" + bestName(points, "lucene", 0.95) + ")");
+    System.out.printf("# peak RSS %d MiB%n", MachineLoad.now().peakRssBytes() >> 20);
+    System.out.println("faiss_vs_lucene_qps_at_recall95=" + (luceneBest > 0 && faissBest > 0
+        ? String.format(Locale.ROOT, "%.2f", faissBest / luceneBest) : "n/a"));
+    if (ivfpq.isPresent()) {
+      System.out.printf(Locale.ROOT, "ivfpq_bytes_per_vector=%.1f%n", ivfpq.get()[0]);
+      System.out.printf(Locale.ROOT, "ivfpq_recall10=%.4f%n", ivfpq.get()[1]);
+    }
+  }
+
+  /** Inner-product ground truth with exact (Flat) search, batched over every core. */
+  static long[][] exactNeighbours(float[] vectors, float[] queries, int dimension, int threads) {
+    OpenMpThreads.setForCurrentThread(threads);
+    BlasThreads.setForProcess(threads);
+    try (FaissIndex flat = FaissIndex.create(dimension, "Flat", Metric.INNER_PRODUCT)) {
+      flat.add(vectors);
+      SearchResult r = flat.search(queries, K);
+      long[][] out = new long[r.queries()][];
+      for (int q = 0; q < out.length; q++) {
+        out[q] = r.ids(q);
+      }
+      return out;
+    }
+  }
+
+  /** Power of two nearest to 4·√n, the usual IVF sizing, between 64 and 65536. */
+  static int nlistFor(int n) {
+    double target = 4 * Math.sqrt(n);
+    int p = Integer.highestOneBit((int) Math.max(64, Math.min(65536, target)));
+    return target / p > 1.5 ? p * 2 : p;
+  }
+
+  static Point measure(AnnCandidate c, String setting, float[] queries, int count, int dimension, long[][] truth)
+      throws Exception {
+    float[] q = new float[dimension];
+    int warmup = Math.min(count, 50);
+    for (int i = 0; i < warmup; i++) {
+      System.arraycopy(queries, i * dimension, q, 0, dimension);
+      c.search(q, K);
+    }
+    long[][] found = new long[count][];
+    long t0 = System.nanoTime();
+    for (int i = 0; i < count; i++) {
+      System.arraycopy(queries, i * dimension, q, 0, dimension);
+      found[i] = c.search(q, K);
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    return new Point(c.name(), c.engine(), setting, Recall.atK(truth, found, K), Recall.nearestInTopK(truth, found, K),
+        count / seconds);
+  }
+
+  static double bestQpsAtRecall(List<Point> points, String engine, double recall) {
+    return points.stream().filter(p -> p.engine().equals(engine) && p.recall10() >= recall)
+        .mapToDouble(Point::qps).max().orElse(-1);
+  }
+
+  static String bestName(List<Point> points, String engine, double recall) {
+    return points.stream().filter(p -> p.engine().equals(engine) && p.recall10() >= recall)
+        .max((a, b) -> Double.compare(a.qps(), b.qps()))
+        .map(p -> p.candidate() + (p.setting().isEmpty() ? "" : " " + p.setting())).orElse("none reached it");
+  }
+
+  static String fmt(double qps) {
+    return qps < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", qps);
+  }
+}

@@ -1,0 +1,92 @@
+package io.visualsearch.benchmarks.ann;
+
+import io.visualsearch.faiss.FaissIndex;
+import io.visualsearch.faiss.Metric;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/** A FAISS index built from an index_factory string, trained on a prefix of the vectors. */
+final class FaissCandidate implements AnnCandidate {
+
+  private final String factory;
+  private final int dimension;
+  private final int trainVectors;
+  private final List<String> settings;
+  private FaissIndex index;
+  private long fixedBytes;
+
+  FaissCandidate(String factory, int dimension, int trainVectors, List<String> settings) {
+    this.factory = factory;
+    this.dimension = dimension;
+    this.trainVectors = trainVectors;
+    this.settings = settings;
+  }
+
+  @Override
+  public String name() {
+    return "faiss " + factory;
+  }
+
+  @Override
+  public String engine() {
+    return "faiss";
+  }
+
+  @Override
+  public void build(float[] vectors, int n) throws Exception {
+    index = FaissIndex.create(dimension, factory, Metric.INNER_PRODUCT);
+    if (!index.isTrained()) {
+      int t = Math.min(n, trainVectors);
+      index.train(Arrays.copyOf(vectors, t * dimension));
+    }
+    fixedBytes = fileSize();
+    index.add(vectors.length == (long) n * dimension ? vectors : Arrays.copyOf(vectors, n * dimension));
+  }
+
+  @Override
+  public long bytes() throws Exception {
+    return fileSize();
+  }
+
+  /** Written to a temporary file rather than serialized to the heap: large indexes would double memory. */
+  private long fileSize() throws Exception {
+    Path tmp = Files.createTempFile("ann-bench-", ".faiss");
+    try {
+      index.write(tmp);
+      return Files.size(tmp);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  @Override
+  public long fixedBytes() {
+    return fixedBytes;
+  }
+
+  @Override
+  public List<String> settings() {
+    return settings;
+  }
+
+  @Override
+  public void apply(String setting) {
+    if (!setting.isEmpty()) {
+      index.setParameters(setting);
+    }
+  }
+
+  @Override
+  public long[] search(float[] query, int k) {
+    return index.search(query, k).ids(0);
+  }
+
+  @Override
+  public void close() {
+    if (index != null) {
+      index.close();
+    }
+  }
+}

@@ -1,0 +1,196 @@
+package io.visualsearch.benchmarks.model;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.embeddings.EmbeddingsGeneratorService;
+import io.visualsearch.modelserver.ModelServer;
+import io.visualsearch.modelserver.ModelServerService;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreSettings;
+import io.visualsearch.pipeline.PipelineHeaders;
+import io.visualsearch.proto.events.ImageReady;
+import io.visualsearch.runtime.RuntimeSettings;
+import io.visualsearch.runtime.ServiceHost;
+import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.topics.Topics;
+import java.awt.Color;
+import java.awt.GradientPaint;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.imageio.ImageIO;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The embeddings-generator end to end, as deployed: the embedded Kafka, S3 server and Zipkin, the
+ * model server and the generator wired exactly as their mains wire them (tracing to Zipkin on),
+ * images in the object store and {@code images.ready} records in; the rate is how fast
+ * {@code embeddings} records come out once the generator is warm.
+ */
+final class GeneratorThroughputBench {
+
+  /** Embeddings per second over the measured records, and how many records that was. */
+  record Result(double imagesPerSecond, int images, double seconds) {}
+
+  private final EmbeddedStack stack;
+  private final String modelBase;
+  private final Map<String, String> modelServerEnv;
+  private final String tenant = "bench-" + System.currentTimeMillis();
+
+  GeneratorThroughputBench(EmbeddedStack stack, String modelBase, Map<String, String> modelServerEnv) {
+    this.stack = stack;
+    this.modelBase = modelBase;
+    this.modelServerEnv = modelServerEnv;
+  }
+
+  /**
+   * Starts the model server and the generator on the stack, embeds {@code warmup} records, then
+   * {@code rounds} rounds of {@code perRound} records; {@code between} runs after each round
+   * (the caller's alternating reference measurement) while the pipeline is idle.
+   */
+  List<Result> run(int warmup, int rounds, int perRound, Runnable between) throws Exception {
+    Config storeConfig = ObjectStoreSettings.definition().parse(stack.serviceEnvironment());
+    Set<String> seen = ConcurrentHashMap.newKeySet();
+    AtomicBoolean stop = new AtomicBoolean();
+    List<Result> results = new ArrayList<>();
+    try (ObjectStore store = ObjectStore.fromConfig(storeConfig, false);
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers",
+            stack.kafkaBootstrapServers(), "linger.ms", "5"), new ByteArraySerializer(), new ByteArraySerializer());
+        ServiceHost modelHost = new ServiceHost(ModelServerService.NAME);
+        ServiceHost generatorHost = new ServiceHost(EmbeddingsGeneratorService.NAME)) {
+      store.start();
+      int total = warmup + rounds * perRound;
+      System.out.printf("  storing %d distinct 224x224 PNG product images%n", total);
+      String[] shas = new String[total];
+      for (int i = 0; i < shas.length; i++) {
+        byte[] png = png(i);
+        shas[i] = sha256(png);
+        store.put("images/" + shas[i], png, "image/png");
+      }
+
+      Map<String, String> modelEnv = new HashMap<>(stack.serviceEnvironment());
+      modelEnv.putAll(Map.of("MODEL_SERVER_BASE_PATH", modelBase, "MODEL_SERVER_GRPC_PORT", "0",
+          "MODEL_SERVER_REST_PORT", "-1", "OPS_PORT", "0"));
+      modelEnv.putAll(modelServerEnv);
+      ModelServer server = ModelServerService.wire(ModelServerService.definition()
+          .include(RuntimeSettings.definition()).parse(modelEnv), modelHost);
+      modelHost.start();
+
+      Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
+      env.put("MODEL_SERVER_TARGET", "127.0.0.1:" + server.grpcPort());
+      env.put("KAFKA_GROUP_ID", tenant);
+      env.put("EMBEDDINGS_MODEL_POLL_INTERVAL", "500ms");
+      env.put("OPS_PORT", "0");
+      EmbeddingsGeneratorService.wire(EmbeddingsGeneratorService.definition().include(RuntimeSettings.definition())
+          .parse(env), generatorHost);
+      generatorHost.start();
+
+      Thread reader = collect(seen, stop);
+      send(producer, shas, 0, warmup);
+      awaitCount(seen, warmup, Duration.ofMinutes(3));
+      int sent = warmup;
+      for (int r = 0; r < rounds; r++) {
+        between.run();
+        long t0 = System.nanoTime();
+        send(producer, shas, sent, perRound);
+        sent += perRound;
+        awaitCount(seen, sent, Duration.ofMinutes(10));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        results.add(new Result(perRound / seconds, perRound, seconds));
+      }
+      stop.set(true);
+      reader.join(10_000);
+      return results;
+    } finally {
+      stop.set(true);
+    }
+  }
+
+  private void send(KafkaProducer<byte[], byte[]> producer, String[] shas, int from, int count) {
+    for (int i = from; i < from + count; i++) {
+      String sku = "sku-" + i;
+      ImageReady r = ImageReady.newBuilder().setTenant(tenant).setSku(sku).setImageSha256(shas[i])
+          .setObjectKey("images/" + shas[i]).build();
+      ProducerRecord<byte[], byte[]> rec = new ProducerRecord<>(Topics.IMAGES_READY.name(),
+          (tenant + "/" + sku).getBytes(StandardCharsets.UTF_8), r.toByteArray());
+      rec.headers().add(PipelineHeaders.TENANT, tenant.getBytes(StandardCharsets.UTF_8));
+      producer.send(rec);
+    }
+    producer.flush();
+  }
+
+  /** Reads {@code embeddings} from the start, remembering this run's keys. */
+  private Thread collect(Set<String> seen, AtomicBoolean stop) {
+    Thread t = new Thread(() -> {
+      try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
+          "bootstrap.servers", stack.kafkaBootstrapServers(), "group.id", tenant + "-reader",
+          "auto.offset.reset", "earliest"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        c.subscribe(List.of(Topics.EMBEDDINGS.name()));
+        while (!stop.get()) {
+          for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
+            String key = new String(r.key(), StandardCharsets.UTF_8);
+            if (key.startsWith(tenant + "/") && r.value() != null) {
+              seen.add(key);
+            }
+          }
+        }
+      }
+    }, "bench-embeddings-reader");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private static void awaitCount(Set<String> seen, int n, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (seen.size() < n) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("only " + seen.size() + " of " + n + " embeddings within " + timeout);
+      }
+      TimeUnit.MILLISECONDS.sleep(5);
+    }
+  }
+
+  /** A distinct, smooth product-like picture per index (gradient, shapes), so PNGs stay small. */
+  static byte[] png(int i) throws IOException {
+    Random r = new Random(i * 7919L + 17);
+    BufferedImage img = new BufferedImage(224, 224, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = img.createGraphics();
+    try {
+      g.setPaint(new GradientPaint(0, 0, new Color(r.nextInt(0xffffff)), 224, 224, new Color(r.nextInt(0xffffff))));
+      g.fillRect(0, 0, 224, 224);
+      for (int s = 0; s < 3; s++) {
+        g.setColor(new Color(r.nextInt(0xffffff)));
+        g.fillOval(r.nextInt(160), r.nextInt(160), 30 + r.nextInt(90), 30 + r.nextInt(90));
+      }
+    } finally {
+      g.dispose();
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(img, "png", out);
+    return out.toByteArray();
+  }
+
+  static String sha256(byte[] b) throws NoSuchAlgorithmException {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+  }
+}

@@ -1,0 +1,115 @@
+package io.visualsearch.catalogfeed;
+
+import java.io.IOException;
+import java.io.Reader;
+
+/**
+ * Splits character input into records (lines, or RFC 4180 records whose quoted fields may span
+ * lines) without ever holding more than {@code maxRecordBytes} of one record: an oversized record
+ * is skipped to its end and reported with only a short prefix kept, so a 10 MB row costs a
+ * bounded buffer, not 10 MB.
+ */
+final class BoundedRecordReader {
+
+  /** A record; when {@code oversized}, {@code text} is only its first {@link #PREFIX_CHARS} chars. */
+  record Record(String text, long line, boolean oversized, long bytes) {}
+
+  static final int PREFIX_CHARS = 256;
+
+  private final Reader in;
+  private final boolean quoteAware;
+  private final long maxRecordBytes;
+  private final char[] buffer = new char[8192];
+  private int position;
+  private int limit;
+  private long line = 1;
+  private boolean first = true;
+
+  BoundedRecordReader(Reader in, boolean quoteAware, long maxRecordBytes) {
+    this.in = in;
+    this.quoteAware = quoteAware;
+    this.maxRecordBytes = maxRecordBytes;
+  }
+
+  /** The next non-blank record, or null at end of input. */
+  Record next() throws IOException {
+    while (true) {
+      Record record = readOne();
+      if (record == null) {
+        return null;
+      }
+      if (record.oversized() || !record.text().isBlank()) {
+        return record;
+      }
+    }
+  }
+
+  private Record readOne() throws IOException {
+    StringBuilder text = new StringBuilder();
+    long startLine = line;
+    long bytes = 0;
+    boolean inQuotes = false;
+    boolean oversized = false;
+    boolean sawAny = false;
+    while (true) {
+      if (position == limit) {
+        limit = in.read(buffer, 0, buffer.length);
+        position = 0;
+        if (limit <= 0) {
+          limit = 0;
+          if (!sawAny) {
+            return null;
+          }
+          return finish(text, startLine, oversized, bytes);
+        }
+        if (first) {
+          first = false;
+          if (buffer[0] == '\uFEFF') {
+            position = 1; // byte order mark: not content
+            continue;
+          }
+        }
+      }
+      char c = buffer[position++];
+      sawAny = true;
+      if (c == '\n') {
+        line++;
+        if (!inQuotes) {
+          return finish(text, startLine, oversized, bytes);
+        }
+      }
+      if (quoteAware && c == '"') {
+        inQuotes = !inQuotes; // an escaped "" toggles twice and leaves the state unchanged
+      }
+      bytes += utf8Length(c);
+      if (!oversized) {
+        if (bytes > maxRecordBytes) {
+          oversized = true;
+          text.setLength(Math.min(text.length(), PREFIX_CHARS));
+          text.trimToSize();
+        } else {
+          text.append(c);
+        }
+      }
+    }
+  }
+
+  private static Record finish(StringBuilder text, long startLine, boolean oversized, long bytes) {
+    int end = text.length();
+    if (!oversized && end > 0 && text.charAt(end - 1) == '\r') {
+      end--;
+    }
+    return new Record(text.substring(0, end), startLine, oversized, bytes);
+  }
+
+  /** UTF-8 length of one UTF-16 unit; a surrogate pair counts 2 + 2 = 4 bytes. */
+  private static int utf8Length(char c) {
+    if (c < 0x80) {
+      return 1;
+    }
+    if (c < 0x800 || Character.isSurrogate(c)) {
+      return 2;
+    }
+    return 3;
+  }
+}

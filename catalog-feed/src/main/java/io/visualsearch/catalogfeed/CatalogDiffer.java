@@ -1,0 +1,111 @@
+package io.visualsearch.catalogfeed;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Compares a new feed with the previous {@link CatalogSnapshot}. Two passes over a re-readable
+ * {@link FeedSource}: the first validates everything, hashes every product and decides upserts,
+ * deletes and the deletion guard without keeping products in memory; only a feed that passes
+ * is then streamed again by {@link CatalogDiff#emitUpserts} — so a refused feed never publishes
+ * a single record, and memory stays at one hash per product id.
+ */
+public final class CatalogDiffer {
+
+  private final FeedOptions options;
+  private final DeletionGuard guard;
+  private final ProductHasher hasher = new ProductHasher();
+
+  public CatalogDiffer(FeedOptions options, DeletionGuard guard) {
+    this.options = options;
+    this.guard = guard;
+  }
+
+  /**
+   * First pass.
+   *
+   * @throws FeedRefusedException when the feed is unusable as a whole or trips the deletion guard
+   */
+  public CatalogDiff diff(CatalogSnapshot previous, FeedSource source) throws IOException, FeedRefusedException {
+    HashMap<String, Long> next = new HashMap<>();
+    Set<String> upserts = new HashSet<>();
+    List<RowError> errors = new ArrayList<>();
+    long[] unchanged = {0};
+    FeedSink sink = new FeedSink() {
+      @Override
+      public void product(Product product, long line) {
+        long hash = hasher.hash(product);
+        next.put(product.id(), hash);
+        Long before = previous.hash(product.id());
+        if (before == null || before != hash) {
+          upserts.add(product.id());
+        } else {
+          unchanged[0]++;
+        }
+      }
+
+      @Override
+      public void rowError(RowError error) {
+        if (errors.size() < options.maxErrorsKept()) {
+          errors.add(error);
+        }
+      }
+    };
+    FeedSummary summary;
+    try (InputStream in = source.open()) {
+      summary = new FeedParser(options).parse(in, sink);
+    }
+    List<String> deletes = new ArrayList<>();
+    for (String id : previous.ids()) {
+      if (!next.containsKey(id)) {
+        deletes.add(id);
+      }
+    }
+    deletes.sort(null);
+    guard.check(previous.size(), deletes.size());
+    return new CatalogDiff(this, source, summary, errors, Set.copyOf(upserts), List.copyOf(deletes),
+        unchanged[0], CatalogSnapshot.adopt(next));
+  }
+
+  /** Second pass: streams the products planned as upserts, checking they did not change. */
+  long emit(FeedSource source, CatalogDiff diff, java.util.function.Consumer<Product> consumer)
+      throws IOException, FeedRefusedException {
+    long[] emitted = {0};
+    Map<String, String> changed = new HashMap<>();
+    FeedSink sink = new FeedSink() {
+      @Override
+      public void product(Product product, long line) {
+        if (!diff.upsertIds().contains(product.id())) {
+          return;
+        }
+        Long planned = diff.next().hash(product.id());
+        if (planned == null || planned != hasher.hash(product)) {
+          changed.putIfAbsent("id", product.id());
+          return;
+        }
+        consumer.accept(product);
+        emitted[0]++;
+      }
+
+      @Override
+      public void rowError(RowError error) {
+        // Reported by the first pass.
+      }
+    };
+    try (InputStream in = source.open()) {
+      new FeedParser(options).parse(in, sink);
+    }
+    if (!changed.isEmpty() || emitted[0] != diff.upsertIds().size()) {
+      throw new FeedRefusedException(FeedRefusedException.Reason.SOURCE_CHANGED,
+          "the feed changed between the two passes (emitted " + emitted[0] + " of "
+              + diff.upsertIds().size() + " planned upserts); spool the feed before diffing");
+    }
+    return emitted[0];
+  }
+}

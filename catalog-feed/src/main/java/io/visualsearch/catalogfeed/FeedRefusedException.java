@@ -1,0 +1,42 @@
+package io.visualsearch.catalogfeed;
+
+/**
+ * The whole feed is refused: nothing from it may be applied. The message is meant for the
+ * retailer (what is wrong and what to do about it).
+ */
+public final class FeedRefusedException extends Exception {
+
+  /** Why a feed is refused. */
+  public enum Reason {
+    /** Content sniffing found no supported syntax. */
+    UNKNOWN_FORMAT,
+    /** Bytes are not valid UTF-8 (or the declared XML encoding). */
+    ENCODING,
+    /** The header row lacks required columns. */
+    MISSING_COLUMNS,
+    /** Syntax broken beyond per-row recovery (e.g. malformed XML, DTD entities). */
+    MALFORMED,
+    /** The decompressed feed exceeds the configured byte limit. */
+    TOO_LARGE,
+    /** Applying the feed would delete too large a share of the catalog. */
+    DELETION_GUARD,
+    /** The source yielded different content on the second pass. */
+    SOURCE_CHANGED
+  }
+
+  private final Reason reason;
+
+  public FeedRefusedException(Reason reason, String message) {
+    super(message);
+    this.reason = reason;
+  }
+
+  public FeedRefusedException(Reason reason, String message, Throwable cause) {
+    super(message, cause);
+    this.reason = reason;
+  }
+
+  public Reason reason() {
+    return reason;
+  }
+}

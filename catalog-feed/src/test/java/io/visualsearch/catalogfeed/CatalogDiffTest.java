@@ -1,0 +1,134 @@
+package io.visualsearch.catalogfeed;
+
+import static io.visualsearch.catalogfeed.FeedFixtures.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class CatalogDiffTest {
+
+  private final CatalogDiffer differ = new CatalogDiffer(FeedOptions.defaults(), DeletionGuard.defaults());
+
+  private CatalogDiff diff(CatalogSnapshot previous, String feed) throws Exception {
+    return differ.diff(previous, FeedSource.of(utf8(feed)));
+  }
+
+  @Test
+  void firstFeedUpsertsEverythingAndAReplayChangesNothing() throws Exception {
+    CatalogDiff first = diff(CatalogSnapshot.empty(), tsvCatalog(20));
+    assertEquals(20, first.upsertIds().size());
+    assertTrue(first.deletes().isEmpty());
+    List<Product> emitted = new ArrayList<>();
+    assertEquals(20, first.emitUpserts(emitted::add));
+    assertEquals("p-0", emitted.get(0).id(), "feed order");
+
+    CatalogDiff replay = diff(first.next(), tsvCatalog(20));
+    assertTrue(replay.upsertIds().isEmpty());
+    assertTrue(replay.deletes().isEmpty());
+    assertEquals(20, replay.unchanged());
+  }
+
+  @Test
+  void changedProductsAreUpsertedAndMissingOnesDeleted() throws Exception {
+    CatalogSnapshot before = diff(CatalogSnapshot.empty(), tsvCatalog(20)).next();
+    String feed = tsvCatalog(20)
+        .replace(tsvRow("p-3", "Product 3", "13.00 USD"), tsvRow("p-3", "Product 3", "11.00 USD"))
+        .replace(tsvRow("p-4", "Product 4", "14.00 USD"), tsvRow("p-4", "Product   4 ", "14.0 USD"))
+        .replace(tsvRow("p-7", "Product 7", "17.00 USD"), "")
+        .replace(tsvRow("p-8", "Product 8", "18.00 USD"), tsvRow("p-8", "Product 8", "not a price"))
+        + tsvRow("p-new", "Fresh", "1.00 USD");
+    CatalogDiff diff = diff(before, feed);
+    assertEquals(Set.of("p-3", "p-new"), diff.upsertIds(), "formatting-only change to p-4 is not a change");
+    assertEquals(List.of("p-7", "p-8"), diff.deletes(), "a row rejected this time leaves the catalog");
+    assertEquals(17, diff.unchanged());
+    assertEquals(1, diff.errors().size());
+    assertEquals(19, diff.next().size());
+    List<String> emitted = new ArrayList<>();
+    diff.emitUpserts(p -> emitted.add(p.id() + "=" + p.price()));
+    assertEquals(List.of("p-3=11.00 USD", "p-new=1.00 USD"), emitted);
+  }
+
+  @Test
+  void feedDeletingNinetyPercentIsRefusedBeforeAnythingIsEmitted() throws Exception {
+    CatalogSnapshot before = diff(CatalogSnapshot.empty(), tsvCatalog(100)).next();
+    FeedRefusedException e = assertThrows(FeedRefusedException.class, () -> diff(before, tsvCatalog(10)));
+    assertEquals(FeedRefusedException.Reason.DELETION_GUARD, e.reason());
+    assertTrue(e.getMessage().contains("delete 90 of 100 products (90%)"), e.getMessage());
+
+    CatalogDiffer forced = new CatalogDiffer(FeedOptions.defaults(), DeletionGuard.disabled());
+    CatalogDiff diff = forced.diff(before, FeedSource.of(utf8(tsvCatalog(10))));
+    assertEquals(90, diff.deletes().size());
+  }
+
+  @Test
+  void guardThresholdAndSmallCatalogsAreConfigurable() throws Exception {
+    CatalogSnapshot before = diff(CatalogSnapshot.empty(), tsvCatalog(100)).next();
+    assertEquals(50, diff(before, tsvCatalog(50)).deletes().size(), "exactly the limit passes");
+    CatalogDiffer strict = new CatalogDiffer(FeedOptions.defaults(), new DeletionGuard(0.1, 10));
+    assertThrows(FeedRefusedException.class, () -> strict.diff(before, FeedSource.of(utf8(tsvCatalog(80)))));
+    CatalogSnapshot tiny = diff(CatalogSnapshot.empty(), tsvCatalog(5)).next();
+    assertEquals(4, diff(tiny, tsvCatalog(1)).deletes().size(), "a trivial catalog is not guarded");
+  }
+
+  @Test
+  void emptyFeedAgainstARealCatalogTripsTheGuard() throws Exception {
+    CatalogSnapshot before = diff(CatalogSnapshot.empty(), tsvCatalog(30)).next();
+    FeedRefusedException e = assertThrows(FeedRefusedException.class, () -> diff(before, TSV_HEADER));
+    assertEquals(FeedRefusedException.Reason.DELETION_GUARD, e.reason());
+  }
+
+  @Test
+  void sourceThatChangesBetweenPassesIsDetected() throws Exception {
+    AtomicInteger opens = new AtomicInteger();
+    FeedSource flaky = () -> new java.io.ByteArrayInputStream(utf8(
+        opens.getAndIncrement() == 0 ? tsvCatalog(5) : tsvCatalog(5).replace("10.00 USD", "99.00 USD")));
+    CatalogDiff diff = differ.diff(CatalogSnapshot.empty(), flaky);
+    FeedRefusedException e = assertThrows(FeedRefusedException.class, () -> diff.emitUpserts(p -> { }));
+    assertEquals(FeedRefusedException.Reason.SOURCE_CHANGED, e.reason());
+  }
+
+  @Test
+  void snapshotRoundTripsCompactly() throws Exception {
+    CatalogSnapshot snapshot = diff(CatalogSnapshot.empty(), tsvCatalog(5000)).next();
+    byte[] bytes = snapshot.toBytes();
+    assertTrue(bytes.length < 5000 * 14, "about one hash plus a compressed id per product: " + bytes.length);
+    CatalogSnapshot back = CatalogSnapshot.fromBytes(bytes);
+    assertEquals(snapshot.size(), back.size());
+    for (String id : snapshot.ids()) {
+      assertEquals(snapshot.hash(id), back.hash(id));
+    }
+    assertArrayEquals(bytes, back.toBytes(), "deterministic bytes");
+  }
+
+  @Test
+  void corruptSnapshotBytesAreRejected() {
+    byte[] bytes = CatalogSnapshot.of(Map.of("a", 1L, "b", 2L)).toBytes();
+    assertThrows(IOException.class, () -> CatalogSnapshot.fromBytes(java.util.Arrays.copyOf(bytes, bytes.length - 3)));
+    assertThrows(IOException.class, () -> CatalogSnapshot.fromBytes(utf8("not a snapshot at all")));
+    assertThrows(IOException.class, () -> CatalogSnapshot.fromBytes(new byte[0]));
+  }
+
+  @Test
+  void contentHashIgnoresFormattingButNotContent() throws Exception {
+    ProductHasher hasher = new ProductHasher();
+    Map<String, Long> hashes = new HashMap<>();
+    for (String price : List.of("12.9 USD", "12.90 USD", "USD 12.90")) {
+      CollectingSink sink = new CollectingSink();
+      new FeedParser(FeedOptions.defaults()).parse(new java.io.ByteArrayInputStream(
+          utf8(TSV_HEADER + tsvRow("h", " Hat ", price))), sink);
+      hashes.put(price, hasher.hash(sink.products.get(0)));
+    }
+    assertEquals(1, Set.copyOf(hashes.values()).size());
+    CollectingSink other = new CollectingSink();
+    new FeedParser(FeedOptions.defaults()).parse(new java.io.ByteArrayInputStream(
+        utf8(TSV_HEADER + tsvRow("h", "Hat", "12.90 EUR"))), other);
+    assertNotEquals(hashes.get("12.9 USD"), hasher.hash(other.products.get(0)));
+  }
+}

@@ -1,0 +1,282 @@
+package io.visualsearch.catalogfeed;
+
+import static io.visualsearch.catalogfeed.FeedFixtures.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FeedParserTest {
+
+  private final FeedParser parser = new FeedParser(FeedOptions.defaults());
+
+  private CollectingSink parse(byte[] feed) throws Exception {
+    return parse(parser, feed);
+  }
+
+  private static CollectingSink parse(FeedParser parser, byte[] feed) throws Exception {
+    CollectingSink sink = new CollectingSink();
+    parser.parse(new ByteArrayInputStream(feed), sink);
+    return sink;
+  }
+
+  private FeedRefusedException refused(byte[] feed) {
+    return assertThrows(FeedRefusedException.class, () -> parse(feed));
+  }
+
+  @Test
+  void merchantTsvYieldsEveryAttribute() throws Exception {
+    CollectingSink sink = new CollectingSink();
+    FeedSummary summary = parser.parse(new ByteArrayInputStream(utf8(
+        TSV_HEADER + tsvRow("sku-1", "  Blue   T-shirt ", "12.99 USD"))), sink);
+    assertEquals(new FeedSummary(FeedFormat.TSV, 1, 1, 0), summary);
+    Product p = sink.products.get(0);
+    assertEquals("sku-1", p.id());
+    assertEquals("Blue T-shirt", p.title(), "whitespace is normalised");
+    assertEquals("https://img.example/sku-1.jpg", p.imageLink());
+    assertEquals(List.of("https://img.example/sku-1-b.jpg", "https://img.example/sku-1-c.jpg"),
+        p.additionalImageLinks());
+    assertEquals(new BigDecimal("12.99"), p.price().amount());
+    assertEquals("USD", p.price().currency().getCurrencyCode());
+    assertNull(p.salePrice());
+    assertEquals(Availability.IN_STOCK, p.availability());
+    assertEquals("Acme", p.brand());
+    assertEquals("Apparel & Accessories > Clothing", p.googleProductCategory());
+    assertEquals("Tops > T-shirts", p.productType());
+    assertEquals("00012345600012", p.gtin());
+    assertEquals("new", p.condition());
+  }
+
+  @Test
+  void bomPrefixedFeedStillFindsTheIdColumn() throws Exception {
+    CollectingSink sink = parse(withUtf8Bom(tsvCatalog(3)));
+    assertEquals(List.of("p-0", "p-1", "p-2"), sink.ids());
+    assertTrue(sink.errors.isEmpty());
+  }
+
+  @Test
+  void nonUtf8FeedIsRefusedWithAnEncodingReason() {
+    FeedRefusedException e = refused(latin1(TSV_HEADER + tsvRow("p-1", "Café crème", "3.00 EUR")));
+    assertEquals(FeedRefusedException.Reason.ENCODING, e.reason());
+    assertTrue(e.getMessage().contains("UTF-8"), e.getMessage());
+  }
+
+  @Test
+  void utf16DelimitedFeedIsRefused() {
+    FeedRefusedException e = refused(utf16le(tsvCatalog(2)));
+    assertEquals(FeedRefusedException.Reason.ENCODING, e.reason());
+  }
+
+  @Test
+  void headerWithoutRequiredColumnsRefusesTheWholeFeed() {
+    FeedRefusedException e = refused(utf8("id\ttitle\tlink\nA\tB\thttps://x.example/\n"));
+    assertEquals(FeedRefusedException.Reason.MISSING_COLUMNS, e.reason());
+    assertTrue(e.getMessage().contains("image_link, price"), e.getMessage());
+  }
+
+  @Test
+  void duplicateIdsAreRowErrorsAndTheFeedGoesOn() throws Exception {
+    CollectingSink sink = parse(utf8(TSV_HEADER + tsvRow("a", "First", "1.00 USD")
+        + tsvRow("b", "Other", "2.00 USD") + tsvRow("a", "Second", "3.00 USD")));
+    assertEquals(List.of("a", "b"), sink.ids());
+    assertEquals("First", sink.products.get(0).title(), "the first occurrence wins");
+    assertEquals(List.of(new RowError(4, "a", "duplicate id, first seen on line 2")), sink.errors);
+  }
+
+  @Test
+  void tenMegabyteRowIsOneRowErrorNotAnOutOfMemory() throws Exception {
+    CollectingSink sink = parse(tsvWithHugeRow(10 << 20));
+    assertEquals(List.of("before", "after"), sink.ids());
+    assertEquals(1, sink.errors.size());
+    RowError error = sink.errors.get(0);
+    assertEquals(3, error.line());
+    assertEquals("huge", error.id());
+    assertTrue(error.reason().contains("above the limit of 1048576 bytes"), error.reason());
+  }
+
+  @Test
+  void rowLimitIsConfigurable() throws Exception {
+    FeedParser strict = new FeedParser(FeedOptions.defaults().withMaxRowBytes(2048));
+    CollectingSink sink = parse(strict, tsvWithHugeRow(4096));
+    assertEquals(List.of("before", "after"), sink.ids());
+    assertEquals(1, sink.errors.size());
+  }
+
+  @Test
+  void badRowsAreReportedWithLineIdAndReason() throws Exception {
+    String feed = TSV_HEADER
+        + tsvRow("ok", "Fine", "5.00 USD")
+        + tsvRow("bad-price", "Broken", "five dollars")
+        + tsvRow("bad-currency", "Broken", "5.00 XYZ")
+        + "no-image\tTitle\t\t\t\t\t5.00 USD\t\tin stock\t\t\t\t\t\n"
+        + "\tNo id\t\t\thttps://img.example/x.jpg\t\t5.00 USD\t\t\t\t\t\t\t\n"
+        + "ftp-image\tTitle\t\t\tftp://img.example/x.jpg\t\t5.00 USD\t\t\t\t\t\t\t\n"
+        + tsvRow("bad-avail", "Broken", "5.00 USD").replace("in stock", "maybe");
+    CollectingSink sink = parse(utf8(feed));
+    assertEquals(List.of("ok"), sink.ids());
+    assertEquals(6, sink.errors.size());
+    assertEquals(new RowError(3, "bad-price", "price 'five dollars' is not '<amount> <ISO currency>', e.g. '12.99 USD'"),
+        sink.errors.get(0));
+    assertTrue(sink.errors.get(1).reason().contains("unknown currency code 'XYZ'"));
+    assertEquals(new RowError(5, "no-image", "missing required attribute 'image_link'"), sink.errors.get(2));
+    assertEquals(new RowError(6, "", "missing required attribute 'id'"), sink.errors.get(3));
+    assertTrue(sink.errors.get(4).reason().contains("not an http(s) URL"));
+    assertTrue(sink.errors.get(5).reason().startsWith("availability 'maybe'"));
+  }
+
+  @Test
+  void gzipIsDetectedByMagicBytes() throws Exception {
+    CollectingSink sink = parse(gzip(utf8(tsvCatalog(5))));
+    assertEquals(5, sink.products.size());
+  }
+
+  @Test
+  void decompressedSizeIsBounded() {
+    byte[] bomb = gzip(utf8(TSV_HEADER + "\n".repeat(1 << 20)));
+    FeedParser small = new FeedParser(FeedOptions.defaults().withMaxFeedBytes(64 * 1024));
+    FeedRefusedException e = assertThrows(FeedRefusedException.class, () -> parse(small, bomb));
+    assertEquals(FeedRefusedException.Reason.TOO_LARGE, e.reason());
+  }
+
+  @Test
+  void csvWithQuotedMultilineFieldsAndEmbeddedQuotes() throws Exception {
+    String csv = "id,title,description,image_link,price\r\n"
+        + "c1,\"Shirt, \"\"blue\"\"\",\"line one\r\nline two\",https://img.example/c1.jpg,9.50 USD\r\n"
+        + "c2,Plain,,https://img.example/c2.jpg,USD 4\r\n";
+    CollectingSink sink = parse(utf8(csv));
+    assertEquals(List.of("c1", "c2"), sink.ids());
+    assertEquals("Shirt, \"blue\"", sink.products.get(0).title());
+    assertEquals("line one line two", sink.products.get(0).description());
+    assertEquals(new BigDecimal("4"), sink.products.get(1).price().amount());
+  }
+
+  @Test
+  void semicolonCsvWithDecimalCommaPrices() throws Exception {
+    String csv = "id;title;image_link;price\nd1;Kleid;https://img.example/d1.jpg;29,90 EUR\n";
+    CollectingSink sink = parse(utf8(csv));
+    assertEquals(new Money(new BigDecimal("29.9"), java.util.Currency.getInstance("EUR")),
+        sink.products.get(0).price());
+  }
+
+  @Test
+  void jsonLinesWithArraysPriceObjectsAndABrokenLine() throws Exception {
+    String jsonl = "{\"id\":\"j1\",\"title\":\"Boot\",\"image_link\":\"https://img.example/j1.jpg\","
+        + "\"price\":{\"value\":\"59.00\",\"currency\":\"GBP\"},\"additional_image_links\":"
+        + "[\"https://img.example/j1b.jpg\"],\"availability\":\"out of stock\",\"shipping\":{\"x\":[1,2]}}\n"
+        + "{\"id\":\"j2\",\"title\":\"Broken\"\n"
+        + "{\"id\":\"j3\",\"title\":\"Sock\",\"image_link\":\"https://img.example/j3.jpg\",\"price\":\"3 GBP\"}\n";
+    CollectingSink sink = parse(utf8(jsonl));
+    assertEquals(List.of("j1", "j3"), sink.ids());
+    Product boot = sink.products.get(0);
+    assertEquals("59 GBP".replace("59", "59.00"), boot.price().toString());
+    assertEquals(Availability.OUT_OF_STOCK, boot.availability());
+    assertEquals(List.of("https://img.example/j1b.jpg"), boot.additionalImageLinks());
+    assertEquals(1, sink.errors.size());
+    assertEquals(2, sink.errors.get(0).line());
+    assertTrue(sink.errors.get(0).reason().startsWith("malformed JSON"));
+  }
+
+  @Test
+  void merchantRssWithTheGoogleNamespace() throws Exception {
+    CollectingSink sink = new CollectingSink();
+    FeedSummary summary = parser.parse(new ByteArrayInputStream(utf8(
+        rss(rssItem("r1", "Wool coat", "120.00 USD") + rssItem("r2", "Scarf", "15 USD")))), sink);
+    assertEquals(FeedFormat.RSS, summary.format());
+    assertEquals(List.of("r1", "r2"), sink.ids());
+    Product coat = sink.products.get(0);
+    assertEquals("Wool coat", coat.title());
+    assertEquals("Nice & warm", coat.description());
+    assertEquals("https://shop.example/p/r1", coat.link());
+    assertEquals(List.of("https://img.example/r1-2.jpg", "https://img.example/r1-3.jpg"), coat.additionalImageLinks());
+    assertEquals("120.00 USD", coat.price().toString(), "nested g:shipping price does not override");
+    assertEquals(Availability.PREORDER, coat.availability());
+  }
+
+  @Test
+  void merchantAtomWithLinkHref() throws Exception {
+    CollectingSink sink = new CollectingSink();
+    FeedSummary summary = parser.parse(new ByteArrayInputStream(utf8(
+        atom(atomEntry("a1", "Sandal", "20.00 EUR")))), sink);
+    assertEquals(FeedFormat.ATOM, summary.format());
+    Product sandal = sink.products.get(0);
+    assertEquals("a1", sandal.id(), "g:id, not the Atom entry id");
+    assertEquals("https://shop.example/p/a1", sandal.link());
+    assertEquals("Summary of a1", sandal.description());
+    assertEquals(Availability.BACKORDER, sandal.availability());
+  }
+
+  @Test
+  void xmlDeclaredEncodingIsHonoured() throws Exception {
+    String xml = rss(rssItem("l1", "Café crème", "3.00 EUR"))
+        .replace("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\"");
+    CollectingSink sink = parse(latin1(xml));
+    assertEquals("Café crème", sink.products.get(0).title());
+  }
+
+  @Test
+  void invalidUtf8InXmlIsAnEncodingRefusal() {
+    FeedRefusedException e = refused(latin1(rss(rssItem("l1", "Café", "3.00 EUR"))));
+    assertEquals(FeedRefusedException.Reason.ENCODING, e.reason(), e.getMessage());
+  }
+
+  @Test
+  void externalEntitiesAreNeverResolved() {
+    FeedRefusedException e = refused(utf8(xxeFeed()));
+    assertEquals(FeedRefusedException.Reason.MALFORMED, e.reason());
+    assertFalse(e.getMessage().contains("root:"), "no file content may leak into the message");
+  }
+
+  @Test
+  void entityExpansionBombIsRefusedNotExpanded() {
+    FeedRefusedException e = refused(utf8(billionLaughs()));
+    assertEquals(FeedRefusedException.Reason.MALFORMED, e.reason());
+  }
+
+  @Test
+  void oversizedXmlItemIsARowError() throws Exception {
+    FeedParser strict = new FeedParser(FeedOptions.defaults().withMaxRowBytes(4096));
+    String big = rssItem("big", "x".repeat(100_000), "1.00 USD");
+    CollectingSink sink = parse(strict, utf8(rss(rssItem("s1", "Small", "1.00 USD") + big)));
+    assertEquals(List.of("s1"), sink.ids());
+    assertEquals("big", sink.errors.get(0).id());
+  }
+
+  @Test
+  void explicitFormatOverridesSniffing() {
+    FeedParser forcedCsv = new FeedParser(FeedOptions.defaults().withFormat(FeedFormat.CSV));
+    FeedRefusedException e = assertThrows(FeedRefusedException.class,
+        () -> parse(forcedCsv, utf8(tsvCatalog(1))));
+    assertEquals(FeedRefusedException.Reason.MISSING_COLUMNS, e.reason(),
+        "read as CSV, the tab-separated header is one unknown column");
+  }
+
+  @Test
+  void unrecognisableOrEmptyContentIsRefused() {
+    assertEquals(FeedRefusedException.Reason.UNKNOWN_FORMAT, refused(new byte[0]).reason());
+    assertEquals(FeedRefusedException.Reason.UNKNOWN_FORMAT, refused(utf8("just some words\n")).reason());
+    assertEquals(FeedRefusedException.Reason.UNKNOWN_FORMAT, refused(utf8("<html><body>404</body></html>")).reason());
+    assertEquals(FeedRefusedException.Reason.UNKNOWN_FORMAT, refused(utf8("[{\"id\":1}]")).reason());
+  }
+
+  @Test
+  void moneyParsing() {
+    assertEquals("12.99 USD", Money.parse("12.99 USD").toString());
+    assertEquals("12.99 USD", Money.parse("USD12.99").toString());
+    assertEquals("1299.00 USD", Money.parse("1,299.00 usd").toString());
+    assertEquals("1000 JPY", Money.parse("1000 JPY").toString());
+    assertEquals(Money.parse("12.9 USD"), Money.parse("12.90 USD"));
+    assertThrows(IllegalArgumentException.class, () -> Money.parse("-1.00 USD"));
+    assertThrows(IllegalArgumentException.class, () -> Money.parse("12.99"));
+    assertThrows(IllegalArgumentException.class, () -> Money.parse("1.2.3 USD"));
+  }
+
+  @Test
+  void truncatedGzipIsAnIoErrorNotASilentPartialFeed() {
+    byte[] gz = gzip(utf8(tsvCatalog(200)));
+    byte[] cut = java.util.Arrays.copyOf(gz, gz.length / 2);
+    assertThrows(IOException.class, () -> parse(cut));
+  }
+}

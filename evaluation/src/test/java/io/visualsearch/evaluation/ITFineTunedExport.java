@@ -1,0 +1,117 @@
+package io.visualsearch.evaluation;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.visualsearch.defaultmodel.DefaultModelRunner;
+import io.visualsearch.defaultmodel.DefaultModelSignatures;
+import io.visualsearch.defaultmodel.ImageBatch;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Publishes a head on the real default model and checks what a model server would load. */
+class ITFineTunedExport {
+
+  @TempDir Path base;
+
+  private static final Path BASELINE =
+      Path.of(System.getProperty("evaluation.savedModel", "../default-model/target/models/default/1")).toAbsolutePath();
+
+  /** A head with seeded random weights: the export must reproduce any head, trained or not. */
+  private static ProjectionHead randomHead(float blend) {
+    Random random = new Random(4);
+    int in = BackboneGraph.GRID_FEATURES;
+    int hidden = 32;
+    int dim = 8;
+    float[] mean = new float[in];
+    float[] invStd = new float[in];
+    float[] w1 = new float[in * hidden];
+    float[] b1 = new float[hidden];
+    float[] w2 = new float[hidden * dim];
+    float[] b2 = new float[dim];
+    for (int i = 0; i < in; i++) {
+      mean[i] = random.nextFloat() * 0.01f;
+      invStd[i] = 50 + random.nextFloat() * 50;
+    }
+    for (float[] weights : new float[][] {w1, b1, w2, b2}) {
+      for (int i = 0; i < weights.length; i++) {
+        weights[i] = (float) random.nextGaussian() * 0.05f;
+      }
+    }
+    return new ProjectionHead(in, hidden, dim, mean, invStd, w1, b1, w2, b2, blend);
+  }
+
+  private static LabeledImages images() throws IOException {
+    LabeledImages test = new FashionMnist(Path.of(System.getProperty("evaluation.fashionMnist", FashionMnist.DEBIAN_DIR.toString())))
+        .read(FashionMnist.Split.TEST);
+    return test.select(new int[] {0, 1, 2, 3, 4, 5});
+  }
+
+  @Test
+  void thePublishedVersionServesTheHeadOnTopOfTheBaselineBackbone() throws IOException {
+    Files.createSymbolicLink(base.resolve("1"), BASELINE);
+    ProjectionHead head = randomHead(0.25f);
+    LabeledImages images = images();
+    Features expected;
+    try (BackboneFeatures backbone = BackboneFeatures.load(BASELINE);
+        HeadInference inference = new HeadInference(head)) {
+      BackboneFeatures.Pair features = backbone.extract(images);
+      expected = inference.embed(features.embedding(), features.grid());
+    }
+
+    Path published = new FineTunedModelExporter().export(BASELINE, head, base, 2, staged -> {
+      assertFalse(Files.exists(base.resolve("2")), "nothing is visible before the check passes");
+    });
+    assertEquals(base.resolve("2"), published);
+    try (DefaultModelRunner runner = DefaultModelRunner.load(published)) {
+      float[][] served = runner.run(DefaultModelSignatures.SERVING_DEFAULT, rgb(images));
+      assertEquals(head.outputDim(), served[0].length);
+      for (int i = 0; i < served.length; i++) {
+        float[] row = java.util.Arrays.copyOfRange(expected.rows(), i * expected.dim(), (i + 1) * expected.dim());
+        assertArrayEquals(row, served[i], 1e-5f, "image " + i);
+        double norm = 0;
+        for (float v : served[i]) {
+          norm += v * v;
+        }
+        assertEquals(1.0, norm, 1e-4, "embeddings are unit vectors");
+      }
+      // The baseline's signatures travel with the new version, and the pretrained embedding stays reachable.
+      for (String signature : new String[] {FineTunedModelExporter.PRETRAINED, DefaultModelSignatures.MIXED7,
+          DefaultModelSignatures.MIXED10, DefaultModelSignatures.CLASSIFY}) {
+        assertTrue(runner.bundle().metaGraphDef().getSignatureDefMap().containsKey(signature), signature);
+      }
+      try (DefaultModelRunner baseline = DefaultModelRunner.load(BASELINE)) {
+        assertArrayEquals(baseline.run(DefaultModelSignatures.SERVING_DEFAULT, rgb(images))[0],
+            runner.run(FineTunedModelExporter.PRETRAINED, rgb(images))[0], 1e-6f);
+      }
+    }
+  }
+
+  @Test
+  void aFailedCheckPublishesNothing() throws IOException {
+    Files.createSymbolicLink(base.resolve("1"), BASELINE);
+    IOException failure = assertThrows(IOException.class, () ->
+        new FineTunedModelExporter().export(BASELINE, randomHead(0), base, 2, staged -> {
+          throw new IOException("parity failed");
+        }));
+    assertEquals("parity failed", failure.getMessage());
+    try (var entries = Files.list(base)) {
+      assertEquals(1, entries.count(), "only the baseline remains; no staging leftovers");
+    }
+  }
+
+  private static ImageBatch rgb(LabeledImages images) {
+    byte[] rgb = new byte[images.pixels().length * 3];
+    for (int p = 0; p < images.pixels().length; p++) {
+      rgb[3 * p] = rgb[3 * p + 1] = rgb[3 * p + 2] = images.pixels()[p];
+    }
+    return new ImageBatch(rgb, images.count(), images.height(), images.width());
+  }
+}

@@ -1,0 +1,215 @@
+package io.visualsearch.imagefetch;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Every case runs against a real HTTP server on 127.0.0.1, explicitly allow-listed. */
+class ImageFetcherTest {
+
+  private static final AddressPolicy LOCAL_TEST_SERVER = AddressPolicy.allowing(List.of("127.0.0.1/32"));
+
+  private HostileServer server;
+  private ImageFetcher fetcher;
+
+  @BeforeEach
+  void start() throws Exception {
+    server = new HostileServer();
+    fetcher = new ImageFetcher(FetchConfig.defaults()
+        .withTimeouts(Duration.ofSeconds(2), Duration.ofMillis(800), Duration.ofMillis(1500))
+        .withRetries(3, Duration.ofMillis(10), Duration.ofMillis(50))
+        .withMaxBytes(1 << 20), LOCAL_TEST_SERVER);
+  }
+
+  @AfterEach
+  void stop() {
+    fetcher.close();
+    server.close();
+  }
+
+  private FetchResult.Failed failed(FetchResult result, FailureCode expected) {
+    FetchResult.Failed f = assertInstanceOf(FetchResult.Failed.class, result);
+    assertEquals(expected, f.code(), f.message());
+    assertFalse(f.message().isBlank());
+    return f;
+  }
+
+  @Test
+  void fetchesBytesWithTypeAndValidators() {
+    FetchResult.Fetched f = assertInstanceOf(FetchResult.Fetched.class, fetcher.fetch(server.url("/ok.png")));
+    assertArrayEquals(HostileServer.IMAGE, f.body());
+    assertEquals("image/png", f.contentType());
+    assertEquals(HostileServer.ETAG, f.etag());
+    assertEquals(HostileServer.LAST_MODIFIED, f.lastModified());
+    assertEquals(server.url("/ok.png"), f.finalUrl());
+  }
+
+  @Test
+  void conditionalGetAnswersNotModified() {
+    FetchResult.Fetched first = (FetchResult.Fetched) fetcher.fetch(server.url("/ok.png"));
+    assertInstanceOf(FetchResult.NotModified.class, fetcher.fetch(server.url("/ok.png"), first.validators()));
+    assertInstanceOf(FetchResult.NotModified.class,
+        fetcher.fetch(server.url("/ok.png"), new CacheValidators(null, HostileServer.LAST_MODIFIED)));
+  }
+
+  @Test
+  void slowTrickleIsCutOffByTheTotalTimeLimit() {
+    FetchResult.Failed f = failed(fetcher.fetch(server.url("/trickle")), FailureCode.TIMEOUT);
+    assertFalse(f.retriable());
+    assertEquals(1, server.hits("/trickle"), "a slow server is not retried");
+  }
+
+  @Test
+  void stalledBodyHitsTheReadTimeout() {
+    failed(fetcher.fetch(server.url("/stall")), FailureCode.TIMEOUT);
+  }
+
+  @Test
+  void redirectsAreFollowedToTheFinalUrl() {
+    FetchResult.Fetched f = assertInstanceOf(FetchResult.Fetched.class, fetcher.fetch(server.url("/hop")));
+    assertEquals(server.url("/ok.png"), f.finalUrl());
+  }
+
+  @Test
+  void redirectLoopIsDetected() {
+    FetchResult.Failed f = failed(fetcher.fetch(server.url("/loop-a")), FailureCode.TOO_MANY_REDIRECTS);
+    assertTrue(f.message().contains("loop"), f.message());
+    assertEquals(1, server.hits("/loop-a"));
+  }
+
+  @Test
+  void redirectLimitIsEnforced() {
+    try (ImageFetcher strict = new ImageFetcher(FetchConfig.defaults().withMaxRedirects(1), LOCAL_TEST_SERVER)) {
+      failed(strict.fetch(server.url("/hop")), FailureCode.TOO_MANY_REDIRECTS);
+    }
+  }
+
+  @Test
+  void redirectToCloudMetadataIsBlockedBeforeConnecting() {
+    FetchResult.Failed f = failed(fetcher.fetch(server.url("/to-metadata")), FailureCode.BLOCKED_ADDRESS);
+    assertTrue(f.message().contains("169.254.169.254"), f.message());
+    assertFalse(f.retriable());
+  }
+
+  @Test
+  void redirectToPrivateNetworkIsBlocked() {
+    failed(fetcher.fetch(server.url("/to-private")), FailureCode.BLOCKED_ADDRESS);
+  }
+
+  @Test
+  void allowListIsExactSoAnotherLoopbackAddressStaysBlocked() {
+    failed(fetcher.fetch(server.url("/to-loopback-alias")), FailureCode.BLOCKED_ADDRESS);
+  }
+
+  @Test
+  void redirectToAnotherSchemeIsRefused() {
+    failed(fetcher.fetch(server.url("/to-file")), FailureCode.UNSUPPORTED_SCHEME);
+  }
+
+  @Test
+  void withoutTheAllowListLoopbackIsRefusedInEverySpelling() {
+    int port = server.port();
+    try (ImageFetcher strict = new ImageFetcher(FetchConfig.defaults(), AddressPolicy.publicOnly())) {
+      for (String url : List.of("http://127.0.0.1:%d/ok.png", "http://localhost:%d/ok.png",
+          "http://[::1]:%d/ok.png", "http://[::ffff:127.0.0.1]:%d/ok.png", "http://2130706433:%d/ok.png",
+          "http://0.0.0.0:%d/ok.png")) {
+        FetchResult result = strict.fetch(URI.create(String.format(url, port)));
+        assertEquals(FailureCode.BLOCKED_ADDRESS, assertInstanceOf(FetchResult.Failed.class, result).code(), url);
+      }
+    }
+    assertEquals(0, server.totalHits(), "no request may reach the server");
+  }
+
+  @Test
+  void onlyHttpSchemesAndRealHostsAreFetched() {
+    failed(fetcher.fetch(URI.create("file:///etc/passwd")), FailureCode.UNSUPPORTED_SCHEME);
+    failed(fetcher.fetch(URI.create("ftp://127.0.0.1/x.png")), FailureCode.UNSUPPORTED_SCHEME);
+    failed(fetcher.fetch(URI.create("http:///x.png")), FailureCode.BAD_URL);
+    failed(fetcher.fetch(URI.create("http://user:pw@127.0.0.1:" + server.port() + "/ok.png")), FailureCode.BAD_URL);
+  }
+
+  @Test
+  void serverErrorsAreRetriedWithBackoff() {
+    assertInstanceOf(FetchResult.Fetched.class, fetcher.fetch(server.url("/flaky")));
+    assertEquals(3, server.hits("/flaky"));
+  }
+
+  @Test
+  void persistentServerErrorGivesUpAfterMaxAttemptsAndStaysRetriable() {
+    FetchResult.Failed f = failed(fetcher.fetch(server.url("/always-500")), FailureCode.HTTP_SERVER_ERROR);
+    assertTrue(f.retriable());
+    assertEquals(500, f.httpStatus());
+    assertEquals(3, server.hits("/always-500"));
+  }
+
+  @Test
+  void rateLimitHonoursRetryAfter() {
+    assertInstanceOf(FetchResult.Fetched.class, fetcher.fetch(server.url("/rate-limited")));
+    assertEquals(2, server.hits("/rate-limited"));
+  }
+
+  @Test
+  void clientErrorsAreNotRetried() {
+    FetchResult.Failed missing = failed(fetcher.fetch(server.url("/missing")), FailureCode.NOT_FOUND);
+    assertFalse(missing.retriable());
+    assertEquals(1, server.hits("/missing"));
+    failed(fetcher.fetch(server.url("/forbidden")), FailureCode.HTTP_CLIENT_ERROR);
+    assertEquals(1, server.hits("/forbidden"));
+  }
+
+  @Test
+  void connectionRefusedIsRetriable() throws Exception {
+    int port;
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      port = probe.getLocalPort();
+    }
+    FetchResult.Failed f = failed(fetcher.fetch(URI.create("http://127.0.0.1:" + port + "/x.png")),
+        FailureCode.CONNECT_FAILED);
+    assertTrue(f.retriable());
+  }
+
+  @Test
+  void bodyOverTheLimitIsAbortedWhileStreaming() {
+    failed(fetcher.fetch(server.url("/big-chunked")), FailureCode.TOO_LARGE);
+  }
+
+  @Test
+  void declaredOversizeIsRefusedWithoutReading() {
+    FetchResult.Failed f = failed(fetcher.fetch(server.url("/big-declared")), FailureCode.TOO_LARGE);
+    assertTrue(f.message().contains("declared 104857600"), f.message());
+  }
+
+  @Test
+  void emptyBodyIsAFailure() {
+    failed(fetcher.fetch(server.url("/empty")), FailureCode.IO_ERROR);
+  }
+
+  @Test
+  void perHostConcurrencyIsBounded() throws Exception {
+    ExecutorService callers = Executors.newFixedThreadPool(8);
+    try (ImageFetcher limited = new ImageFetcher(FetchConfig.defaults().withMaxPerHost(2), LOCAL_TEST_SERVER)) {
+      List<Future<FetchResult>> results = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        results.add(callers.submit(() -> limited.fetch(server.url("/slow-ok"))));
+      }
+      for (Future<FetchResult> r : results) {
+        assertInstanceOf(FetchResult.Fetched.class, r.get());
+      }
+    } finally {
+      callers.shutdownNow();
+    }
+    assertEquals(8, server.hits("/slow-ok"));
+    assertTrue(server.maxInFlight() <= 2, "in flight at once: " + server.maxInFlight());
+  }
+}

@@ -1,0 +1,134 @@
+package io.visualsearch.imagevalidation;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * Looks at leading bytes for things that are not raster images we decode, so the retailer gets
+ * a specific reason ("your image URL returns an HTML page") rather than a generic one, and for
+ * container facts the ImageIO readers do not report (APNG animation, GIF trailer).
+ */
+final class ContentSniffer {
+
+  private ContentSniffer() {}
+
+  /** A rejection for recognisable non-images or unsupported formats, else null. */
+  static ValidationResult.Rejected recognisedNonImage(byte[] data) {
+    String head = new String(data, 0, Math.min(data.length, 512), StandardCharsets.ISO_8859_1);
+    String text = head.stripLeading().toLowerCase(Locale.ROOT);
+    if (text.startsWith("\u00ef\u00bb\u00bf")) {
+      text = text.substring(3).stripLeading();
+    }
+    if (text.startsWith("<!doctype html") || text.startsWith("<html") || text.startsWith("<head")
+        || text.startsWith("<body") || (text.startsWith("<!--") && text.contains("<html"))) {
+      return new ValidationResult.Rejected(RejectReason.NOT_AN_IMAGE,
+          "the image URL returned an HTML page, not an image (error page, login or consent wall?)");
+    }
+    if (text.startsWith("<svg") || (text.startsWith("<?xml") && text.contains("<svg"))) {
+      return new ValidationResult.Rejected(RejectReason.UNSUPPORTED_FORMAT,
+          "SVG vector images are not supported: provide a JPEG, PNG or WebP");
+    }
+    if (text.startsWith("{") || text.startsWith("[")) {
+      return new ValidationResult.Rejected(RejectReason.NOT_AN_IMAGE,
+          "the image URL returned JSON, not an image");
+    }
+    if (head.startsWith("%PDF")) {
+      return new ValidationResult.Rejected(RejectReason.UNSUPPORTED_FORMAT,
+          "PDF documents are not images: provide a JPEG, PNG or WebP");
+    }
+    if (data.length >= 12 && head.startsWith("ftyp", 4)) {
+      String brand = head.substring(8, 12);
+      String name = brand.startsWith("avi") ? "AVIF" : brand.startsWith("he") || brand.startsWith("mif") ? "HEIC/HEIF" : null;
+      if (name != null) {
+        return new ValidationResult.Rejected(RejectReason.UNSUPPORTED_FORMAT,
+            name + " images are not supported: provide a JPEG, PNG or WebP");
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether the container reaches its end: JPEG EOI after the last scan, PNG IEND, GIF trailer,
+   * WebP RIFF length. Decoders report a cut-off file in many ways (or fill the rest with gray and
+   * only warn), so the structure decides; unknown formats count as complete.
+   */
+  static boolean isComplete(String format, byte[] data) {
+    return switch (format) {
+      case "jpeg" -> jpegHasEndMarker(data);
+      case "png" -> pngReachesIend(data);
+      case "gif" -> gifHasTrailer(data);
+      case "webp" -> webpRiffComplete(data);
+      default -> true;
+    };
+  }
+
+  private static boolean pngReachesIend(byte[] data) {
+    long at = 8;
+    while (at + 8 <= data.length) {
+      int i = (int) at;
+      long length = ((data[i] & 0xFFL) << 24) | ((data[i + 1] & 0xFF) << 16) | ((data[i + 2] & 0xFF) << 8)
+          | (data[i + 3] & 0xFF);
+      String type = new String(data, i + 4, 4, StandardCharsets.ISO_8859_1);
+      at += 12 + length;
+      if (type.equals("IEND")) {
+        return at <= data.length;
+      }
+    }
+    return false;
+  }
+
+  private static boolean webpRiffComplete(byte[] data) {
+    if (data.length < 12) {
+      return false;
+    }
+    long riffSize = (data[4] & 0xFFL) | ((data[5] & 0xFFL) << 8) | ((data[6] & 0xFFL) << 16) | ((data[7] & 0xFFL) << 24);
+    return riffSize + 8 <= data.length;
+  }
+
+  /** An APNG declares an acTL chunk before its first IDAT; plain ImageIO reads only frame one. */
+  static boolean isAnimatedPng(byte[] data) {
+    int at = 8; // after the signature
+    while (at + 8 <= data.length) {
+      long length = ((data[at] & 0xFFL) << 24) | ((data[at + 1] & 0xFF) << 16) | ((data[at + 2] & 0xFF) << 8)
+          | (data[at + 3] & 0xFF);
+      String type = new String(data, at + 4, 4, StandardCharsets.ISO_8859_1);
+      if (type.equals("acTL")) {
+        return true;
+      }
+      if (type.equals("IDAT") || type.equals("IEND")) {
+        return false;
+      }
+      at += 12 + length;
+      if (length < 0 || at < 0) {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /** A complete GIF ends with the 0x3B trailer; the JDK decoder silently accepts less. */
+  static boolean gifHasTrailer(byte[] data) {
+    int end = data.length - 1;
+    while (end > 0 && data[end] == 0) {
+      end--; // some encoders pad after the trailer
+    }
+    return end > 0 && data[end] == 0x3B;
+  }
+
+  /** A complete JPEG has an EOI marker (FF D9) somewhere after its last start-of-scan. */
+  static boolean jpegHasEndMarker(byte[] data) {
+    int lastSos = -1;
+    for (int i = data.length - 2; i >= 2; i--) {
+      if ((data[i] & 0xFF) == 0xFF && (data[i + 1] & 0xFF) == 0xDA) {
+        lastSos = i;
+        break;
+      }
+    }
+    for (int i = Math.max(lastSos, 0); i < data.length - 1; i++) {
+      if ((data[i] & 0xFF) == 0xFF && (data[i + 1] & 0xFF) == 0xD9) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

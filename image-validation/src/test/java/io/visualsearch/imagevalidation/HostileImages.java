@@ -1,0 +1,337 @@
+package io.visualsearch.imagevalidation;
+
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.Transparency;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.IndexColorModel;
+import java.awt.image.WritableRaster;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+
+/**
+ * Deterministic generator of the image cases (valid and hostile). Formats the JDK cannot write
+ * (CMYK JPEG, WebP) are small committed files under src/test/resources/images, made once with
+ * ImageMagick and cwebp (see SOURCES.txt there).
+ */
+final class HostileImages {
+
+  private HostileImages() {}
+
+  /** Red on the left, blue on the right, a green bar in the top-left corner (shows orientation). */
+  static BufferedImage marker(int w, int h) {
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = img.createGraphics();
+    g.setColor(Color.RED);
+    g.fillRect(0, 0, w / 2, h);
+    g.setColor(Color.BLUE);
+    g.fillRect(w / 2, 0, w - w / 2, h);
+    g.setColor(Color.GREEN);
+    g.fillRect(0, 0, Math.max(1, w / 4), Math.max(1, h / 4));
+    g.dispose();
+    return img;
+  }
+
+  static byte[] png(BufferedImage img) {
+    return write(img, "png", null);
+  }
+
+  static byte[] jpeg(BufferedImage img, boolean progressive) {
+    return write(img, "jpeg", progressive ? ImageWriteParam.MODE_DEFAULT : ImageWriteParam.MODE_DISABLED);
+  }
+
+  static byte[] bmp(BufferedImage img) {
+    return write(img, "bmp", null);
+  }
+
+  static byte[] tiff(BufferedImage img) {
+    return write(img, "tiff", null);
+  }
+
+  static byte[] gif(BufferedImage... frames) {
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+      writer.setOutput(out);
+      writer.prepareWriteSequence(null);
+      for (BufferedImage frame : frames) {
+        writer.writeToSequence(new IIOImage(indexed(frame), null, null), null);
+      }
+      writer.endWriteSequence();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      writer.dispose();
+    }
+    return bytes.toByteArray();
+  }
+
+  /** 16 bits per channel RGB, values v * 257 so the 8-bit expectation is exact. */
+  static byte[] png16BitRgb(int w, int h, int r, int g, int b) {
+    ComponentColorModel cm = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_sRGB),
+        false, false, Transparency.OPAQUE, DataBuffer.TYPE_USHORT);
+    WritableRaster raster = cm.createCompatibleWritableRaster(w, h);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        raster.setPixel(x, y, new int[] {r * 257, g * 257, b * 257});
+      }
+    }
+    return png(new BufferedImage(cm, raster, false, null));
+  }
+
+  static byte[] pngGray(int w, int h, int value, boolean sixteenBit) {
+    BufferedImage img = new BufferedImage(w, h,
+        sixteenBit ? BufferedImage.TYPE_USHORT_GRAY : BufferedImage.TYPE_BYTE_GRAY);
+    WritableRaster raster = img.getRaster();
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        raster.setSample(x, y, 0, sixteenBit ? value * 257 : value);
+      }
+    }
+    return png(img);
+  }
+
+  /** Left half fully transparent, right half opaque black. */
+  static byte[] pngWithAlpha(int w, int h) {
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_ARGB);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        img.setRGB(x, y, x < w / 2 ? 0x00FF0000 : 0xFF000000);
+      }
+    }
+    return png(img);
+  }
+
+  static byte[] pngPalette(int w, int h) {
+    return png(indexed(marker(w, h)));
+  }
+
+  /** A valid PNG signature and IHDR declaring width × height, with a token IDAT. */
+  static byte[] pngDeclaring(int width, int height, int bitDepth) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+      ByteArrayOutputStream ihdr = new ByteArrayOutputStream();
+      DataOutputStream h = new DataOutputStream(ihdr);
+      h.writeInt(width);
+      h.writeInt(height);
+      h.writeByte(bitDepth);
+      h.writeByte(2); // truecolour
+      h.writeByte(0);
+      h.writeByte(0);
+      h.writeByte(0);
+      chunk(out, "IHDR", ihdr.toByteArray());
+      chunk(out, "IDAT", deflate(new byte[64]));
+      chunk(out, "IEND", new byte[0]);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /**
+   * A complete, valid width × height RGB PNG of one grey, streamed row by row so the generator
+   * itself never holds the raster (it deflates to a few hundred kilobytes).
+   */
+  static byte[] pngLargeSolid(int width, int height) {
+    ByteArrayOutputStream idat = new ByteArrayOutputStream();
+    try (java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(idat)) {
+      byte[] row = new byte[1 + width * 3];
+      Arrays.fill(row, (byte) 0x80);
+      row[0] = 0; // filter: none
+      for (int y = 0; y < height; y++) {
+        z.write(row);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    byte[] header = pngDeclaring(width, height, 8);
+    int afterIhdr = 8 + 12 + 13;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.write(header, 0, afterIhdr);
+      chunk(out, "IDAT", idat.toByteArray());
+      chunk(out, "IEND", new byte[0]);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** A real PNG with an APNG animation-control chunk inserted after IHDR. */
+  static byte[] apng(BufferedImage img) {
+    byte[] png = png(img);
+    int afterIhdr = 8 + 12 + 13;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.write(png, 0, afterIhdr);
+      chunk(out, "acTL", new byte[] {0, 0, 0, 2, 0, 0, 0, 0});
+      out.write(png, afterIhdr, png.length - afterIhdr);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** A baseline JPEG whose SOF0 header is patched to declare width × height. */
+  static byte[] jpegDeclaring(int width, int height) {
+    byte[] jpeg = jpeg(marker(16, 16), false);
+    for (int i = 2; i < jpeg.length - 9; i++) {
+      if ((jpeg[i] & 0xFF) == 0xFF && (jpeg[i + 1] & 0xFF) == 0xC0) {
+        jpeg[i + 5] = (byte) (height >> 8);
+        jpeg[i + 6] = (byte) height;
+        jpeg[i + 7] = (byte) (width >> 8);
+        jpeg[i + 8] = (byte) width;
+        return jpeg;
+      }
+    }
+    throw new IllegalStateException("no SOF0 marker");
+  }
+
+  /** The JPEG with an EXIF APP1 segment (big-endian TIFF, one IFD entry) carrying orientation. */
+  static byte[] withExifOrientation(byte[] jpeg, int orientation) {
+    ByteArrayOutputStream tiff = new ByteArrayOutputStream();
+    try (DataOutputStream t = new DataOutputStream(tiff)) {
+      t.write(new byte[] {'M', 'M', 0, 42});
+      t.writeInt(8);          // first IFD right after the header
+      t.writeShort(1);        // one entry
+      t.writeShort(0x0112);   // Orientation
+      t.writeShort(3);        // SHORT
+      t.writeInt(1);
+      t.writeShort(orientation);
+      t.writeShort(0);
+      t.writeInt(0);          // no next IFD
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    byte[] exif = concat("Exif\0\0".getBytes(StandardCharsets.ISO_8859_1), tiff.toByteArray());
+    byte[] segment = new byte[4 + exif.length];
+    segment[0] = (byte) 0xFF;
+    segment[1] = (byte) 0xE1;
+    segment[2] = (byte) ((exif.length + 2) >> 8);
+    segment[3] = (byte) (exif.length + 2);
+    System.arraycopy(exif, 0, segment, 4, exif.length);
+    return concat(concat(Arrays.copyOf(jpeg, 2), segment), Arrays.copyOfRange(jpeg, 2, jpeg.length));
+  }
+
+  static byte[] truncated(byte[] data, double keep) {
+    return Arrays.copyOf(data, (int) (data.length * keep));
+  }
+
+  static byte[] html() {
+    return ("<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>"
+        + "<body><h1>Not Found</h1></body></html>\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  static byte[] svg() {
+    return ("<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\">"
+        + "<rect width=\"10\" height=\"10\"/></svg>").getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The first bytes of an AVIF file (ISO-BMFF ftyp box, brand avif). */
+  static byte[] avifHeader() {
+    byte[] head = new byte[64];
+    byte[] box = {0, 0, 0, 0x20, 'f', 't', 'y', 'p', 'a', 'v', 'i', 'f', 0, 0, 0, 0, 'm', 'i', 'f', '1'};
+    System.arraycopy(box, 0, head, 0, box.length);
+    return head;
+  }
+
+  /** Deterministic pseudo-random bytes that are no image. */
+  static byte[] noise(int length) {
+    byte[] data = new byte[length];
+    long x = 0x9E3779B97F4A7C15L;
+    for (int i = 0; i < length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 7;
+      x ^= x << 17;
+      data[i] = (byte) x;
+    }
+    data[0] = 'Z'; // never a known signature
+    return data;
+  }
+
+  static byte[] resource(String name) {
+    try (InputStream in = HostileImages.class.getResourceAsStream("/images/" + name)) {
+      if (in == null) {
+        throw new IllegalStateException("missing test resource images/" + name);
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static BufferedImage indexed(BufferedImage src) {
+    byte[] r = {(byte) 255, 0, 0, 0};
+    byte[] g = {0, (byte) 255, 0, 0};
+    byte[] b = {0, 0, (byte) 255, 0};
+    BufferedImage out = new BufferedImage(src.getWidth(), src.getHeight(), BufferedImage.TYPE_BYTE_INDEXED,
+        new IndexColorModel(2, 4, r, g, b));
+    Graphics2D gr = out.createGraphics();
+    gr.drawImage(src, 0, 0, null);
+    gr.dispose();
+    return out;
+  }
+
+  private static byte[] write(BufferedImage img, String format, Integer progressiveMode) {
+    ImageWriter writer = ImageIO.getImageWritersByFormatName(format).next();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+      writer.setOutput(out);
+      ImageWriteParam param = writer.getDefaultWriteParam();
+      if (progressiveMode != null) {
+        param.setProgressiveMode(progressiveMode);
+        param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+        param.setCompressionQuality(0.95f);
+      }
+      writer.write(null, new IIOImage(img, null, null), param);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      writer.dispose();
+    }
+    return bytes.toByteArray();
+  }
+
+  private static void chunk(DataOutputStream out, String type, byte[] data) throws IOException {
+    byte[] typeBytes = type.getBytes(StandardCharsets.ISO_8859_1);
+    out.writeInt(data.length);
+    out.write(typeBytes);
+    out.write(data);
+    CRC32 crc = new CRC32();
+    crc.update(typeBytes);
+    crc.update(data);
+    out.writeInt((int) crc.getValue());
+  }
+
+  private static byte[] deflate(byte[] data) {
+    Deflater deflater = new Deflater();
+    deflater.setInput(data);
+    deflater.finish();
+    byte[] out = new byte[data.length + 64];
+    int n = deflater.deflate(out);
+    deflater.end();
+    return Arrays.copyOf(out, n);
+  }
+
+  static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+}

@@ -1,0 +1,56 @@
+package io.visualsearch.indexbuilder;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+/** The builder's own series on /metrics, next to the consumer loop's. */
+final class BuildMetrics {
+
+  /** How an attempt to build a tenant ended. */
+  enum Outcome { PUBLISHED, UP_TO_DATE, HELD, LOST_RACE, FAILED }
+
+  private final Counter builds;
+  private final Histogram duration;
+  private final Gauge vectors;
+  private final Gauge products;
+  private final Counter gcDeleted;
+
+  BuildMetrics(PrometheusRegistry registry) {
+    builds = Counter.builder().name("index_builder_builds_total")
+        .help("Tenant build attempts by outcome (published, up_to_date, held, lost_race, failed)")
+        .labelNames("outcome").register(registry);
+    duration = Histogram.builder().name("index_builder_build_duration_seconds")
+        .help("Time from snapshot to CURRENT flipped, for published builds")
+        .classicUpperBounds(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600).register(registry);
+    vectors = Gauge.builder().name("index_builder_published_vectors")
+        .help("Vectors in the tenant's index that CURRENT points to").labelNames("tenant").register(registry);
+    products = Gauge.builder().name("index_builder_catalog_products")
+        .help("Products with a vector in the builder's memory, any model version").labelNames("tenant").register(registry);
+    gcDeleted = Counter.builder().name("index_builder_gc_versions_deleted_total")
+        .help("Index versions deleted after the retention period").register(registry);
+  }
+
+  void attempt(Outcome outcome) {
+    builds.labelValues(outcome.name().toLowerCase(java.util.Locale.ROOT)).inc();
+  }
+
+  void published(String tenant, int vectorCount, double seconds) {
+    duration.observe(seconds);
+    serving(tenant, vectorCount);
+  }
+
+  /** The tenant's served index, also when found up to date at start-up. */
+  void serving(String tenant, long vectorCount) {
+    vectors.labelValues(tenant).set(vectorCount);
+  }
+
+  void catalog(String tenant, int productCount) {
+    products.labelValues(tenant).set(productCount);
+  }
+
+  void collected(int versions) {
+    gcDeleted.inc(versions);
+  }
+}

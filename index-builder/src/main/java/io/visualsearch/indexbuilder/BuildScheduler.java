@@ -1,0 +1,130 @@
+package io.visualsearch.indexbuilder;
+
+import io.visualsearch.objectstore.ObjectStoreException;
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The build thread: a few times a second it asks the {@link RebuildSchedule} which tenants are
+ * due and builds them one after the other. One thread on purpose: FAISS parallelises a build
+ * itself, and tenants built one at a time bound the builder's memory to one tenant's shards.
+ * A failed build never stops the thread; the tenant is retried after a backoff, and the state it
+ * builds from stays in memory, so nothing is lost while the object store is down.
+ */
+final class BuildScheduler implements Component {
+
+  private static final Logger log = LoggerFactory.getLogger(BuildScheduler.class);
+  private static final long TICK_MS = 200;
+
+  private final RebuildSchedule schedule;
+  private final TenantBuild build;
+  private final ShardBuilder shards;
+  private final BuildMetrics metrics;
+  private final Clock clock;
+  private final Duration shutdownTimeout;
+  private final Map<String, String> failing = new ConcurrentHashMap<>();
+  private ScheduledExecutorService thread;
+
+  BuildScheduler(RebuildSchedule schedule, TenantBuild build, ShardBuilder shards, BuildMetrics metrics, Clock clock,
+      Duration shutdownTimeout) {
+    this.schedule = schedule;
+    this.build = build;
+    this.shards = shards;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.shutdownTimeout = shutdownTimeout;
+  }
+
+  @Override
+  public String name() {
+    return "index-builds";
+  }
+
+  @Override
+  public void start() {
+    shards.ensureNativeLoaded();
+    thread = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "index-builder-builds");
+      t.setDaemon(false);
+      return t;
+    });
+    thread.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+  }
+
+  private void tick() {
+    try {
+      for (RebuildSchedule.Ticket ticket : schedule.due(clock.millis())) {
+        if (thread.isShutdown()) {
+          return;
+        }
+        runOne(ticket);
+      }
+    } catch (RuntimeException e) {
+      // A tick that throws would cancel all later ones; log and carry on at the next tick.
+      log.error("build tick failed", e);
+    }
+  }
+
+  private void runOne(RebuildSchedule.Ticket ticket) {
+    schedule.started(ticket);
+    try {
+      TenantBuild.Result r = build.run(ticket);
+      metrics.attempt(r.outcome());
+      failing.remove(ticket.tenant());
+      if (r.outcome() == BuildMetrics.Outcome.HELD) {
+        schedule.held(ticket, clock.millis(), r.recheckAtMs());
+      } else {
+        schedule.succeeded(ticket, clock.millis());
+      }
+    } catch (Throwable e) {
+      // Throwable: an Error escaping here would silently cancel every future tick.
+      metrics.attempt(BuildMetrics.Outcome.FAILED);
+      long backoff = schedule.failed(ticket, clock.millis());
+      failing.put(ticket.tenant(), e.getClass().getSimpleName() + ": " + e.getMessage());
+      if (e instanceof ObjectStoreException || e instanceof SkuIdCollisionException) {
+        // Expected kinds of failure: the message says it all.
+        log.warn("tenant {}: build failed, retrying in {} ms: {}", ticket.tenant(), backoff, e.getMessage());
+      } else {
+        log.error("tenant {}: build failed, retrying in {} ms", ticket.tenant(), backoff, e);
+      }
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Ready while the thread runs; failing tenants are reported but do not make the service unready. */
+  @Override
+  public CheckResult check() {
+    if (thread == null || thread.isShutdown()) {
+      return CheckResult.failed("not running");
+    }
+    return failing.isEmpty() ? CheckResult.OK : new CheckResult(true, "builds failing for " + failing);
+  }
+
+  @Override
+  public void close() {
+    if (thread == null) {
+      return;
+    }
+    thread.shutdown();
+    try {
+      if (!thread.awaitTermination(shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("a build was still running after {}; abandoning it (the next start rebuilds)", shutdownTimeout);
+        thread.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      thread.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package io.visualsearch.indexbuilder;
+
+import io.visualsearch.pipeline.PoisonRecordException;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Every tenant's catalog plus how far into the embeddings topic they reflect. Written by the
+ * consumer thread (and the replay before it), read by the build thread; one monitor guards all
+ * of it, and snapshots share the immutable vectors instead of copying them.
+ */
+final class Catalogs {
+
+  private final Map<String, TenantCatalog> tenants = new HashMap<>();
+  /** Per partition, the next offset after the last record applied. */
+  private final Map<Integer, Long> watermarks = new TreeMap<>();
+  private final int maxOrigins;
+  private final Clock clock;
+
+  Catalogs(int maxOrigins, Clock clock) {
+    this.maxOrigins = maxOrigins;
+    this.clock = clock;
+  }
+
+  /**
+   * Applies one record at {@code partition}/{@code offset}; returns whether its tenant changed.
+   * A record below the partition's watermark was already applied (the consumer group resumes
+   * from its committed offset, which may lie behind what the start-up replay read): it is
+   * validated again, so poison still reaches the dead-letter topic, but not re-applied, so the
+   * state never steps back to an older vector.
+   */
+  synchronized boolean apply(EmbeddingChange change, int partition, long offset) throws PoisonRecordException {
+    TenantCatalog catalog = tenants.computeIfAbsent(change.tenant(), t -> new TenantCatalog(t, maxOrigins));
+    boolean alreadyApplied = offset < watermarks.getOrDefault(partition, 0L);
+    try {
+      if (alreadyApplied) {
+        if (change instanceof EmbeddingChange.Upsert u) {
+          catalog.checkDimension(u.product());
+        }
+        return false;
+      }
+      return catalog.apply(change, partition, offset, clock.millis());
+    } finally {
+      advance(partition, offset);
+    }
+  }
+
+  /** Records that a record was seen (also one refused as poison): manifests cover it. */
+  synchronized void advance(int partition, long offset) {
+    watermarks.merge(partition, offset + 1, Math::max);
+  }
+
+  synchronized Optional<TenantSnapshot> snapshot(String tenant) {
+    TenantCatalog c = tenants.get(tenant);
+    return c == null ? Optional.empty() : Optional.of(c.snapshot(watermarks));
+  }
+
+  synchronized List<String> tenants() {
+    return List.copyOf(tenants.keySet());
+  }
+
+  synchronized int products(String tenant) {
+    TenantCatalog c = tenants.get(tenant);
+    return c == null ? 0 : c.size();
+  }
+
+  synchronized Map<Integer, Long> watermarks() {
+    return Map.copyOf(watermarks);
+  }
+}

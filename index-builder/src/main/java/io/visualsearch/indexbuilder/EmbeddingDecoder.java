@@ -1,0 +1,134 @@
+package io.visualsearch.indexbuilder;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.opentelemetry.api.trace.SpanContext;
+import io.visualsearch.indexformat.IndexLayout;
+import io.visualsearch.indexformat.SkuIds;
+import io.visualsearch.pipeline.PipelineHeaders;
+import io.visualsearch.pipeline.PoisonRecordException;
+import io.visualsearch.proto.events.Embedding;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * Turns an embeddings record into an {@link EmbeddingChange}, refusing anything that must never
+ * reach an index. Each refusal carries a short reason code for the dead-letter topic; checks that
+ * need the tenant's state (the model's dimension) are the catalog's.
+ */
+final class EmbeddingDecoder {
+
+  static final String MALFORMED_KEY = "malformed-key";
+  static final String MALFORMED_PAYLOAD = "malformed-payload";
+  static final String TENANT_MISMATCH = "tenant-mismatch";
+  static final String UNKNOWN_MODEL = "unknown-model";
+  static final String EMPTY_VECTOR = "empty-vector";
+  static final String NON_FINITE_VECTOR = "non-finite-vector";
+  static final String ZERO_VECTOR = "zero-vector";
+
+  /** SKUs end up as lines of skus.tsv, so they must stay on one line and one column. */
+  private static final int MAX_SKU_CHARS = 512;
+
+  private final Set<String> modelNames;
+
+  EmbeddingDecoder(List<String> modelNames) {
+    this.modelNames = Set.copyOf(modelNames);
+  }
+
+  EmbeddingChange decode(ConsumerRecord<byte[], byte[]> rec, SpanContext origin) throws PoisonRecordException {
+    if (rec.key() == null) {
+      throw new PoisonRecordException(MALFORMED_KEY, "record has no key; expected tenant/sku");
+    }
+    String key = new String(rec.key(), StandardCharsets.UTF_8);
+    int slash = key.indexOf('/');
+    if (slash <= 0 || slash == key.length() - 1) {
+      throw new PoisonRecordException(MALFORMED_KEY, "key '" + abbreviate(key) + "' is not tenant/sku");
+    }
+    String tenant = key.substring(0, slash);
+    String sku = key.substring(slash + 1);
+    try {
+      IndexLayout.validTenant(tenant);
+    } catch (IllegalArgumentException e) {
+      throw new PoisonRecordException(MALFORMED_KEY, e.getMessage());
+    }
+    checkSku(sku);
+    String headerTenant = PipelineHeaders.get(rec.headers(), PipelineHeaders.TENANT);
+    if (headerTenant != null && !headerTenant.equals(tenant)) {
+      throw new PoisonRecordException(TENANT_MISMATCH,
+          "header tenant '" + abbreviate(headerTenant) + "' differs from key tenant '" + tenant + "'");
+    }
+    if (rec.value() == null) {
+      return new EmbeddingChange.Delete(tenant, sku);
+    }
+    Embedding e;
+    try {
+      e = Embedding.parseFrom(rec.value());
+    } catch (InvalidProtocolBufferException ex) {
+      throw new PoisonRecordException(MALFORMED_PAYLOAD, "value is not an Embedding message: " + ex.getMessage(), ex);
+    }
+    if (e.getVectorCount() == 0 && !e.getUnknownFields().asMap().isEmpty()) {
+      // Bytes that happen to parse, but only as fields Embedding does not have.
+      throw new PoisonRecordException(MALFORMED_PAYLOAD, "value is not an Embedding message (only unknown fields)");
+    }
+    if (!e.getTenant().isEmpty() && !e.getTenant().equals(tenant)) {
+      throw new PoisonRecordException(TENANT_MISMATCH,
+          "payload tenant '" + abbreviate(e.getTenant()) + "' differs from key tenant '" + tenant + "'");
+    }
+    if (!e.getSku().isEmpty() && !e.getSku().equals(sku)) {
+      throw new PoisonRecordException(MALFORMED_PAYLOAD, "payload sku '" + abbreviate(e.getSku())
+          + "' differs from key sku '" + abbreviate(sku) + "'");
+    }
+    if (!modelNames.contains(e.getModelName())) {
+      throw new PoisonRecordException(UNKNOWN_MODEL, "model '" + abbreviate(e.getModelName())
+          + "' is not one this deployment indexes " + modelNames.stream().sorted().toList());
+    }
+    if (e.getModelVersion() <= 0) {
+      throw new PoisonRecordException(MALFORMED_PAYLOAD, "model_version must be positive, got " + e.getModelVersion());
+    }
+    float[] vector = normalised(e);
+    ModelKey model = new ModelKey(e.getModelName(), e.getModelVersion(), e.getSignature());
+    return new EmbeddingChange.Upsert(tenant, new ProductVector(sku, SkuIds.id(tenant, sku), model, vector), origin);
+  }
+
+  private static void checkSku(String sku) throws PoisonRecordException {
+    if (sku.length() > MAX_SKU_CHARS) {
+      throw new PoisonRecordException(MALFORMED_KEY, "sku is " + sku.length() + " characters, at most "
+          + MAX_SKU_CHARS + " allowed");
+    }
+    for (int i = 0; i < sku.length(); i++) {
+      if (Character.isISOControl(sku.charAt(i))) {
+        throw new PoisonRecordException(MALFORMED_KEY, "sku contains a control character at " + i);
+      }
+    }
+  }
+
+  /** Cosine similarity is inner product on unit vectors: normalise once here, not per query. */
+  private static float[] normalised(Embedding e) throws PoisonRecordException {
+    int n = e.getVectorCount();
+    if (n == 0) {
+      throw new PoisonRecordException(EMPTY_VECTOR, "embedding has no vector");
+    }
+    double sumSquares = 0;
+    for (int i = 0; i < n; i++) {
+      float v = e.getVector(i);
+      if (!Float.isFinite(v)) {
+        throw new PoisonRecordException(NON_FINITE_VECTOR, "vector component " + i + " is " + v);
+      }
+      sumSquares += (double) v * v;
+    }
+    double norm = Math.sqrt(sumSquares);
+    if (norm == 0 || !Double.isFinite(norm)) {
+      throw new PoisonRecordException(ZERO_VECTOR, "vector has norm " + norm + " and cannot be normalised");
+    }
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (float) (e.getVector(i) / norm);
+    }
+    return out;
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+  }
+}

@@ -1,0 +1,69 @@
+package io.visualsearch.indexbuilder;
+
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.context.Context;
+import io.visualsearch.pipeline.Outbox;
+import io.visualsearch.pipeline.PoisonRecordException;
+import io.visualsearch.pipeline.RecordHandler;
+import io.visualsearch.tracing.KafkaHeadersCarrier;
+import io.visualsearch.tracing.Tracing;
+import java.time.Clock;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * Applies embeddings records to the catalogs and tells the schedule which tenants changed. The
+ * consumer loop calls it as its {@link RecordHandler} (poison is thrown, so the loop
+ * dead-letters it); the start-up replay calls {@link #replay} (poison is skipped: the loop
+ * already dead-lettered it, or will when it reaches it).
+ *
+ * <p>The handler never touches the object store, so an object-store outage never stalls intake;
+ * builds retry on their own thread.
+ */
+final class EmbeddingIntake implements RecordHandler {
+
+  private final EmbeddingDecoder decoder;
+  private final Catalogs catalogs;
+  private final RebuildSchedule schedule;
+  private final Tracing tracing;
+  private final Clock clock;
+
+  EmbeddingIntake(EmbeddingDecoder decoder, Catalogs catalogs, RebuildSchedule schedule, Tracing tracing, Clock clock) {
+    this.decoder = decoder;
+    this.catalogs = catalogs;
+    this.schedule = schedule;
+    this.tracing = tracing;
+    this.clock = clock;
+  }
+
+  /** Live records: linked to the loop's span for this record, which continues the product's trace. */
+  @Override
+  public void handle(ConsumerRecord<byte[], byte[]> rec, Outbox out) throws PoisonRecordException {
+    apply(rec, Span.current().getSpanContext());
+  }
+
+  /** Replayed records: linked to the span that produced them, read from the headers. */
+  boolean replay(ConsumerRecord<byte[], byte[]> rec) {
+    SpanContext origin = Span.fromContext(
+        tracing.propagator().extract(Context.root(), rec.headers(), KafkaHeadersCarrier.GETTER)).getSpanContext();
+    try {
+      apply(rec, origin);
+      return true;
+    } catch (PoisonRecordException e) {
+      return false;
+    }
+  }
+
+  private void apply(ConsumerRecord<byte[], byte[]> rec, SpanContext origin) throws PoisonRecordException {
+    EmbeddingChange change;
+    try {
+      change = decoder.decode(rec, origin);
+    } catch (PoisonRecordException e) {
+      catalogs.advance(rec.partition(), rec.offset());
+      throw e;
+    }
+    if (catalogs.apply(change, rec.partition(), rec.offset())) {
+      schedule.changed(change.tenant(), clock.millis());
+    }
+  }
+}

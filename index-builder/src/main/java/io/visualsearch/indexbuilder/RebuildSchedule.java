@@ -1,0 +1,139 @@
+package io.visualsearch.indexbuilder;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * When each tenant is due for a rebuild. Changes are debounced: a tenant is built once its
+ * changes have been quiet for a moment, or when its oldest unbuilt change reaches the maximum
+ * delay, whichever comes first — a catalog feed arriving as a burst becomes one build, and a
+ * steady trickle still gets built every few seconds. Every tenant is also rebuilt periodically.
+ * Failed builds back off exponentially; held builds (a model migration in progress) are looked
+ * at again at a given time. Times are milliseconds from the caller's clock; thread-safe.
+ */
+final class RebuildSchedule {
+
+  /** Why a build runs; a start-up check may find the published index already up to date. */
+  enum Trigger { STARTUP, CHANGED, PERIODIC }
+
+  /** What a started build took over; handed back if the build does not publish. */
+  record Ticket(String tenant, Trigger trigger, Long dirtySinceMs) {}
+
+  private static final long MIN_BACKOFF_MS = 1_000;
+  private static final long MAX_BACKOFF_MS = 300_000;
+
+  private static final class State {
+    Long dirtySinceMs;
+    long lastChangeMs;
+    boolean unverified;
+    long lastBuiltMs;
+    long notBeforeMs;
+    int failures;
+  }
+
+  private final Duration quiet;
+  private final Duration maxDelay;
+  private final Duration periodic;
+  private final Map<String, State> tenants = new HashMap<>();
+
+  RebuildSchedule(Duration quiet, Duration maxDelay, Duration periodic) {
+    this.quiet = quiet;
+    this.maxDelay = maxDelay;
+    this.periodic = periodic;
+  }
+
+  synchronized void changed(String tenant, long nowMs) {
+    State s = state(tenant, nowMs);
+    if (s.dirtySinceMs == null) {
+      s.dirtySinceMs = nowMs;
+    }
+    s.lastChangeMs = nowMs;
+  }
+
+  /** After the start-up replay: the published index of each tenant must be checked once. */
+  synchronized void replayed(List<String> replayedTenants, long nowMs) {
+    for (String t : replayedTenants) {
+      state(t, nowMs).unverified = true;
+    }
+  }
+
+  /** Tenants whose build should start now, each with the reason. */
+  synchronized List<Ticket> due(long nowMs) {
+    List<Ticket> out = new ArrayList<>();
+    for (Map.Entry<String, State> e : tenants.entrySet()) {
+      State s = e.getValue();
+      if (nowMs < s.notBeforeMs) {
+        continue;
+      }
+      Trigger trigger = null;
+      if (s.dirtySinceMs != null && (nowMs - s.lastChangeMs >= quiet.toMillis()
+          || nowMs - s.dirtySinceMs >= maxDelay.toMillis())) {
+        trigger = s.unverified ? Trigger.STARTUP : Trigger.CHANGED;
+      } else if (s.unverified) {
+        trigger = Trigger.STARTUP;
+      } else if (!periodic.isZero() && nowMs - s.lastBuiltMs >= periodic.toMillis()) {
+        trigger = Trigger.PERIODIC;
+      }
+      if (trigger != null) {
+        out.add(new Ticket(e.getKey(), trigger, s.dirtySinceMs));
+      }
+    }
+    return out;
+  }
+
+  /** The build takes the tenant's pending changes; changes arriving from now on make it dirty again. */
+  synchronized void started(Ticket ticket) {
+    State s = tenants.get(ticket.tenant());
+    s.dirtySinceMs = null;
+    s.unverified = false;
+  }
+
+  /** Published, or found already up to date. */
+  synchronized void succeeded(Ticket ticket, long nowMs) {
+    State s = tenants.get(ticket.tenant());
+    s.lastBuiltMs = nowMs;
+    s.failures = 0;
+  }
+
+  /** Retried after an exponential backoff, with the changes it took. */
+  synchronized long failed(Ticket ticket, long nowMs) {
+    State s = giveBack(ticket);
+    long backoff = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS << Math.min(s.failures, 20));
+    s.failures++;
+    s.notBeforeMs = nowMs + backoff;
+    return backoff;
+  }
+
+  /** Looked at again at {@code recheckAtMs} at the latest, or sooner on a new change. */
+  synchronized void held(Ticket ticket, long nowMs, long recheckAtMs) {
+    State s = giveBack(ticket);
+    // A held tenant still counts as built for the periodic schedule: nothing new could be built.
+    s.lastBuiltMs = nowMs;
+    s.notBeforeMs = Math.max(nowMs + quiet.toMillis(), Math.min(recheckAtMs, nowMs + maxDelay.toMillis()));
+    if (s.dirtySinceMs == null) {
+      s.dirtySinceMs = nowMs;
+    }
+  }
+
+  private State giveBack(Ticket ticket) {
+    State s = tenants.get(ticket.tenant());
+    if (ticket.dirtySinceMs() != null) {
+      s.dirtySinceMs = s.dirtySinceMs == null ? ticket.dirtySinceMs() : Math.min(s.dirtySinceMs, ticket.dirtySinceMs());
+    }
+    if (ticket.trigger() == Trigger.STARTUP) {
+      s.unverified = true;
+    }
+    return s;
+  }
+
+  private State state(String tenant, long nowMs) {
+    return tenants.computeIfAbsent(tenant, t -> {
+      State s = new State();
+      s.lastBuiltMs = nowMs;
+      return s;
+    });
+  }
+}

@@ -1,0 +1,77 @@
+package io.visualsearch.indexbuilder;
+
+import io.visualsearch.indexformat.SkuIds;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * How long a tenant build takes (recipe choice, training, adding, serializing, sku map), for
+ * catalog sizes given as {@code <vectors>x<dimension>} arguments. Prints one
+ * {@code <metric>=<value>} line per measurement. Vectors are clustered Gaussians, which train like
+ * real embeddings do; uploads are not included (they are bounded by the store, not the builder).
+ */
+public final class ShardBuildBenchmark {
+
+  private ShardBuildBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    List<String> sizes = args.length == 0 ? List.of("10000x768", "50000x128", "200000x128") : List.of(args);
+    ShardBuilder builder = new ShardBuilder(250_000, 0);
+    for (String size : sizes) {
+      String[] nd = size.split("x");
+      int n = Integer.parseInt(nd[0]);
+      int d = Integer.parseInt(nd[1]);
+      List<ProductVector> vectors = catalog(n, d, 17);
+      IndexRecipe recipe = IndexRecipe.choose(n, d, 20_000, 2_000_000, null, 16);
+      // Warm-up: native library load and JIT, on a small catalog of another tenant.
+      builder.build("warm-up", MODEL, vectors.subList(0, Math.min(n, 1000)), d,
+          IndexRecipe.choose(Math.min(n, 1000), d, 20_000, 2_000_000, null, 16), true);
+      long t0 = System.nanoTime();
+      BuiltIndex built = builder.build("bench", MODEL, vectors, d, recipe, true);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      // A debounced rebuild after a few changes reuses the training.
+      List<ProductVector> changed = new ArrayList<>(vectors.subList(10, n));
+      long t1 = System.nanoTime();
+      builder.build("bench", MODEL, changed, d, recipe, false);
+      double rebuildSeconds = (System.nanoTime() - t1) / 1e9;
+      long bytes = built.shards().stream().mapToLong(s -> s.bytes().length).sum();
+      String tag = recipe.factory().replace(",", "_").toLowerCase(Locale.ROOT) + "_" + n + "x" + d;
+      System.out.printf(Locale.ROOT, "build_seconds_%s=%.3f%n", tag, seconds);
+      System.out.printf(Locale.ROOT, "build_vectors_per_second_%s=%.0f%n", tag, n / seconds);
+      System.out.printf(Locale.ROOT, "shard_bytes_per_vector_%s=%.1f%n", tag, (double) bytes / n);
+      System.out.printf(Locale.ROOT, "rebuild_seconds_reusing_training_%s=%.3f%n", tag, rebuildSeconds);
+    }
+  }
+
+  private static final ModelKey MODEL = new ModelKey("default", 1, "");
+
+  private static List<ProductVector> catalog(int n, int d, long seed) {
+    Random r = new Random(seed);
+    int clusters = 64;
+    float[][] centres = new float[clusters][d];
+    for (float[] c : centres) {
+      for (int j = 0; j < d; j++) {
+        c[j] = (float) r.nextGaussian();
+      }
+    }
+    List<ProductVector> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      float[] c = centres[r.nextInt(clusters)];
+      float[] v = new float[d];
+      double norm = 0;
+      for (int j = 0; j < d; j++) {
+        v[j] = c[j] + 0.5f * (float) r.nextGaussian();
+        norm += v[j] * v[j];
+      }
+      float inv = (float) (1 / Math.sqrt(norm));
+      for (int j = 0; j < d; j++) {
+        v[j] *= inv;
+      }
+      String sku = "sku-" + i;
+      out.add(new ProductVector(sku, SkuIds.id("bench", sku), MODEL, v));
+    }
+    return out;
+  }
+}

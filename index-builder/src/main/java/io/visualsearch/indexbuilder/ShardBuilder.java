@@ -1,0 +1,120 @@
+package io.visualsearch.indexbuilder;
+
+import io.visualsearch.faiss.FaissIndex;
+import io.visualsearch.faiss.Metric;
+import io.visualsearch.faiss.OpenMpThreads;
+import io.visualsearch.indexformat.IndexLayout;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the FAISS files of one tenant's index from vectors of a single model. Inner product on
+ * L2-normalised vectors, so scores are cosine similarities. A large tenant is split into shards
+ * by SKU id (a product stays in its shard while the shard count stays the same); all shards
+ * share one training, done on a deterministic sample and reused by later builds of the tenant
+ * (see {@link TrainedQuantizers}).
+ */
+final class ShardBuilder {
+
+  private final int shardMaxVectors;
+  private final int ompThreads;
+  private final TrainedQuantizers trained = new TrainedQuantizers();
+
+  /** @param ompThreads OpenMP threads for FAISS calls of the building thread; 0 keeps FAISS's default */
+  ShardBuilder(int shardMaxVectors, int ompThreads) {
+    this.shardMaxVectors = shardMaxVectors;
+    this.ompThreads = ompThreads;
+  }
+
+  /** Loads FAISS's native library now, so a machine without it fails at start-up, not at the first build. */
+  void ensureNativeLoaded() {
+    OpenMpThreads.forCurrentThread();
+  }
+
+  /**
+   * @param model the model every vector comes from
+   * @param retrain train anew even if the tenant's last training could be reused
+   */
+  BuiltIndex build(String tenant, ModelKey model, List<ProductVector> vectors, int dimension, IndexRecipe recipe,
+      boolean retrain) throws SkuIdCollisionException {
+    checkIds(tenant, vectors);
+    if (ompThreads > 0) {
+      OpenMpThreads.setForCurrentThread(ompThreads);
+    }
+    List<ProductVector> byId = new ArrayList<>(vectors);
+    byId.sort(Comparator.comparingLong(ProductVector::id));
+    int shardCount = Math.max(1, (byId.size() + shardMaxVectors - 1) / shardMaxVectors);
+    List<List<ProductVector>> parts = new ArrayList<>();
+    for (int s = 0; s < shardCount; s++) {
+      parts.add(new ArrayList<>());
+    }
+    for (ProductVector p : byId) {
+      parts.get((int) (p.id() % shardCount)).add(p);
+    }
+
+    List<BuiltIndex.Shard> shards = new ArrayList<>();
+    byte[] template = retrain ? null : trained.reusable(tenant, model, recipe.factory(), dimension, vectors.size());
+    boolean didTrain = false;
+    try (FaissIndex base = template != null ? FaissIndex.deserialize(template)
+        : FaissIndex.create(dimension, recipe.factory(), Metric.INNER_PRODUCT)) {
+      if (!base.isTrained()) {
+        base.train(TrainingSample.of(vectors, Math.max(recipe.trainingSize(), recipe.lists()), dimension));
+        template = base.serialize();
+        trained.remember(tenant, model, recipe.factory(), dimension, vectors.size(), template);
+        didTrain = true;
+      }
+      if (shardCount == 1) {
+        shards.add(fill(base, parts.get(0), dimension, 0));
+      } else {
+        // Each shard starts as a copy of the trained, empty index, so all shards share the centroids.
+        byte[] empty = template != null ? template : base.serialize();
+        for (int s = 0; s < shardCount; s++) {
+          try (FaissIndex shard = FaissIndex.deserialize(empty)) {
+            shards.add(fill(shard, parts.get(s), dimension, s));
+          }
+        }
+      }
+    }
+    return new BuiltIndex(shards, skuMap(byId), byId.size(), didTrain);
+  }
+
+  private static BuiltIndex.Shard fill(FaissIndex index, List<ProductVector> part, int dimension, int shard) {
+    if (!part.isEmpty()) {
+      float[] rows = new float[part.size() * dimension];
+      long[] ids = new long[part.size()];
+      for (int i = 0; i < part.size(); i++) {
+        System.arraycopy(part.get(i).vector(), 0, rows, i * dimension, dimension);
+        ids[i] = part.get(i).id();
+      }
+      index.addWithIds(rows, ids);
+    }
+    if (index.ntotal() != part.size()) {
+      throw new IllegalStateException("shard " + shard + " holds " + index.ntotal() + " vectors, expected " + part.size());
+    }
+    return new BuiltIndex.Shard(IndexLayout.shardFileName(shard), index.serialize(), part.size());
+  }
+
+  private static void checkIds(String tenant, List<ProductVector> vectors) throws SkuIdCollisionException {
+    Map<Long, String> seen = new HashMap<>(vectors.size() * 2);
+    for (ProductVector p : vectors) {
+      String other = seen.putIfAbsent(p.id(), p.sku());
+      if (other != null) {
+        throw new SkuIdCollisionException(tenant, other, p.sku(), p.id());
+      }
+    }
+  }
+
+  /** skus.tsv: {@code <faiss id> TAB <sku>} per vector, in id order. */
+  private static byte[] skuMap(List<ProductVector> byId) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(byId.size() * 32);
+    for (ProductVector p : byId) {
+      out.writeBytes((p.id() + "\t" + p.sku() + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    return out.toByteArray();
+  }
+}

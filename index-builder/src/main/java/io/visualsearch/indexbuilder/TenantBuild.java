@@ -1,0 +1,147 @@
+package io.visualsearch.indexbuilder;
+
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Scope;
+import io.visualsearch.indexformat.IndexJson;
+import io.visualsearch.indexformat.IndexManifest;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.tracing.Tracing;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One tenant's build, start to end: snapshot the catalog, look at what is served, decide which
+ * model's vectors to index, build the shards, upload, flip CURRENT, announce, collect old
+ * versions. Runs inside a build span that links to the product spans it covers.
+ */
+final class TenantBuild {
+
+  private static final Logger log = LoggerFactory.getLogger(TenantBuild.class);
+
+  /** How the attempt ended, and for a hold when to look again. */
+  record Result(BuildMetrics.Outcome outcome, long recheckAtMs) {}
+
+  /** Everything a build needs, wired once by the service. */
+  record Parts(Catalogs catalogs, ObjectStore store, IndexJson json, ModelSelection selection, ShardBuilder shards,
+      VersionWriter writer, PublicationAnnouncer announcer, VersionCollector collector, IndexVersions versions,
+      RecipeChooser recipes, Tracing tracing, BuildMetrics metrics, Clock clock) {}
+
+  /** Picks the recipe for a catalog size and dimension (settings bound in). */
+  @FunctionalInterface
+  interface RecipeChooser {
+    IndexRecipe choose(int vectors, int dimension);
+  }
+
+  private final Parts p;
+
+  TenantBuild(Parts parts) {
+    this.p = parts;
+  }
+
+  Result run(RebuildSchedule.Ticket ticket) throws Exception {
+    TenantSnapshot snap = p.catalogs().snapshot(ticket.tenant()).orElse(null);
+    if (snap == null) {
+      return new Result(BuildMetrics.Outcome.UP_TO_DATE, 0);
+    }
+    p.metrics().catalog(snap.tenant(), snap.products().size());
+    SpanBuilder sb = p.tracing().tracer().spanBuilder("index build")
+        .setNoParent()
+        .setAttribute("tenant", snap.tenant())
+        .setAttribute("build.trigger", ticket.trigger().name().toLowerCase(java.util.Locale.ROOT));
+    for (SpanContext origin : snap.origins()) {
+      sb.addLink(origin);
+    }
+    Span span = sb.startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      Result r = build(ticket, snap, span);
+      span.setAttribute("build.outcome", r.outcome().name().toLowerCase(java.util.Locale.ROOT));
+      return r;
+    } catch (Exception | Error e) {
+      span.recordException(e);
+      span.setStatus(StatusCode.ERROR, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
+  private Result build(RebuildSchedule.Ticket ticket, TenantSnapshot snap, Span span) throws Exception {
+    long t0 = System.nanoTime();
+    String tenant = snap.tenant();
+    PublishedIndex before = PublishedIndex.read(p.store(), p.json(), tenant);
+    if (ticket.trigger() == RebuildSchedule.Trigger.STARTUP && before.manifest() != null
+        && snap.coveredBy(before.manifest().embeddingsOffsets())) {
+      log.info("tenant {}: published version {} already covers every change, no rebuild", tenant, before.version());
+      p.metrics().serving(tenant, before.manifest().vectorCount());
+      return new Result(BuildMetrics.Outcome.UP_TO_DATE, 0);
+    }
+    long now = p.clock().millis();
+    ModelSelection.Decision decision = p.selection().choose(snap.productsPerModel(), snap.lastArrivalMs(),
+        before.model(), now);
+    ModelKey model;
+    int dimension;
+    List<ProductVector> vectors;
+    if (decision == null) {
+      // Every product is gone: publish an empty index of the served model, so search returns nothing.
+      if (before.manifest() == null || before.manifest().vectorCount() == 0 || before.model() == null) {
+        return new Result(BuildMetrics.Outcome.UP_TO_DATE, 0);
+      }
+      model = before.model();
+      dimension = before.manifest().dimension();
+      vectors = List.of();
+    } else if (!decision.build()) {
+      log.info("tenant {}: build held: {}", tenant, decision.holdReason());
+      span.setAttribute("build.hold_reason", decision.holdReason());
+      return new Result(BuildMetrics.Outcome.HELD, p.selection().recheckAtMs(snap.lastArrivalMs(), decision.model()));
+    } else {
+      model = decision.model();
+      dimension = snap.dimensions().get(model);
+      vectors = snap.vectorsOf(model);
+    }
+
+    IndexRecipe recipe = p.recipes().choose(vectors.size(), dimension);
+    String version = p.versions().next(Instant.ofEpochMilli(now));
+    span.setAttribute("index.version", version);
+    span.setAttribute("model.name", model.name());
+    span.setAttribute("model.version", model.version());
+    span.setAttribute("vectors", (long) vectors.size());
+    span.setAttribute("factory", recipe.factory());
+    BuiltIndex built = p.shards().build(tenant, model, vectors, dimension, recipe,
+        ticket.trigger() == RebuildSchedule.Trigger.PERIODIC);
+    span.setAttribute("shards", (long) built.shards().size());
+    span.setAttribute("trained", built.trained());
+    IndexManifest manifest = p.writer().upload(tenant, version, built,
+        new VersionWriter.ManifestFacts(now, model, dimension, recipe, snap.watermarks()));
+    VersionWriter.Flip flip = p.writer().flip(tenant, manifest, before, p.clock().millis());
+    if (!flip.published()) {
+      log.info("tenant {}: version {} not published, CURRENT is {}", tenant, version, flip.previousVersion());
+      return new Result(BuildMetrics.Outcome.LOST_RACE, 0);
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    p.metrics().published(tenant, built.vectors(), seconds);
+    log.info("tenant {}: published version {} ({} vectors of model {}, {}, {} shard(s)) in {} ms", tenant, version,
+        built.vectors(), model, recipe.factory(), built.shards().size(), Math.round(seconds * 1000));
+    p.announcer().announce(manifest, p.clock().millis());
+    collect(tenant, version, flip.previousVersion());
+    return new Result(BuildMetrics.Outcome.PUBLISHED, 0);
+  }
+
+  /** Garbage collection is housekeeping: a failure is logged and tried again after the next build. */
+  private void collect(String tenant, String current, String previous) {
+    try {
+      List<String> deleted = p.collector().collect(tenant, current, previous, p.clock().instant());
+      if (!deleted.isEmpty()) {
+        p.metrics().collected(deleted.size());
+        log.info("tenant {}: deleted old index versions {}", tenant, deleted);
+      }
+    } catch (RuntimeException e) {
+      log.warn("tenant {}: garbage collection failed: {}", tenant, e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,102 @@
+package io.visualsearch.indexbuilder;
+
+import io.opentelemetry.api.trace.SpanContext;
+import io.visualsearch.pipeline.PoisonRecordException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One tenant's products as the embeddings topic last described them: the latest vector of each
+ * SKU, whatever model version made it. Keeping exactly what the compacted topic keeps means a
+ * restart that replays the topic rebuilds the same state. Not thread-safe; {@link Catalogs}
+ * serialises access.
+ */
+final class TenantCatalog {
+
+  static final String WRONG_DIMENSION = "wrong-dimension";
+
+  private final String tenant;
+  private final int maxOrigins;
+  private final Map<String, ProductVector> products = new HashMap<>();
+  private final Map<ModelKey, Integer> productsPerModel = new HashMap<>();
+  /** Fixed by the first vector of each model for this tenant: one bad producer cannot affect another tenant. */
+  private final Map<ModelKey, Integer> dimensions = new HashMap<>();
+  private final Map<ModelKey, Long> lastArrivalMs = new HashMap<>();
+  /** Per partition, the highest offset of a record that changed this tenant. */
+  private final Map<Integer, Long> lastOffsets = new HashMap<>();
+  private final ArrayDeque<SpanContext> recentOrigins = new ArrayDeque<>();
+
+  TenantCatalog(String tenant, int maxOrigins) {
+    this.tenant = tenant;
+    this.maxOrigins = maxOrigins;
+  }
+
+  /** Throws if the vector cannot belong to this tenant's index of its model. */
+  void checkDimension(ProductVector p) throws PoisonRecordException {
+    Integer expected = dimensions.get(p.model());
+    if (expected != null && expected != p.vector().length) {
+      throw new PoisonRecordException(WRONG_DIMENSION, "vector has " + p.vector().length + " dimensions; tenant "
+          + tenant + " indexes model " + p.model() + " with " + expected);
+    }
+  }
+
+  /** Returns whether the tenant's indexable content changed. */
+  boolean apply(EmbeddingChange change, int partition, long offset, long nowMs) throws PoisonRecordException {
+    boolean changed;
+    if (change instanceof EmbeddingChange.Upsert u) {
+      ProductVector p = u.product();
+      checkDimension(p);
+      dimensions.putIfAbsent(p.model(), p.vector().length);
+      ProductVector old = products.put(p.sku(), p);
+      changed = !p.sameContent(old);
+      if (old != null) {
+        productsPerModel.merge(old.model(), -1, Integer::sum);
+      }
+      productsPerModel.merge(p.model(), 1, Integer::sum);
+      productsPerModel.values().removeIf(c -> c == 0);
+      if (changed) {
+        lastArrivalMs.put(p.model(), nowMs);
+        remember(u.origin());
+      }
+    } else {
+      ProductVector old = products.remove(change.sku());
+      changed = old != null;
+      if (old != null) {
+        productsPerModel.merge(old.model(), -1, Integer::sum);
+        productsPerModel.values().removeIf(c -> c == 0);
+      }
+    }
+    if (changed) {
+      lastOffsets.merge(partition, offset, Math::max);
+    }
+    return changed;
+  }
+
+  private void remember(SpanContext origin) {
+    if (maxOrigins == 0 || origin == null || !origin.isValid()) {
+      return;
+    }
+    if (recentOrigins.size() == maxOrigins) {
+      recentOrigins.removeFirst();
+    }
+    recentOrigins.addLast(origin);
+  }
+
+  /**
+   * A consistent copy for one build. The span links are handed over (not copied): each change is
+   * linked from the first build that starts after it, even if that build then fails.
+   */
+  TenantSnapshot snapshot(Map<Integer, Long> watermarks) {
+    List<SpanContext> origins = new ArrayList<>(recentOrigins);
+    recentOrigins.clear();
+    return new TenantSnapshot(tenant, List.copyOf(products.values()), Map.copyOf(productsPerModel),
+        Map.copyOf(dimensions), Map.copyOf(lastArrivalMs), Map.copyOf(lastOffsets), Map.copyOf(watermarks), origins);
+  }
+
+  int size() {
+    return products.size();
+  }
+}

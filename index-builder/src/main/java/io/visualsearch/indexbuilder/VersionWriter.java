@@ -1,0 +1,88 @@
+package io.visualsearch.indexbuilder;
+
+import io.visualsearch.indexformat.CurrentPointer;
+import io.visualsearch.indexformat.IndexJson;
+import io.visualsearch.indexformat.IndexLayout;
+import io.visualsearch.indexformat.IndexManifest;
+import io.visualsearch.indexformat.Sha256;
+import io.visualsearch.objectstore.ObjectStore;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one index version under {@code indexes/<tenant>/<version>/} — shards, skus.tsv, then
+ * the manifest that names them with their checksums — and only then points CURRENT at it, with a
+ * write conditional on the ETag read before the build. Readers therefore never see a version
+ * whose files are incomplete. A lost race (another builder flipped first) is re-read: if the
+ * winner is newer, this version is abandoned to garbage collection; if it is older, the flip is
+ * tried again against the new ETag.
+ */
+final class VersionWriter {
+
+  private static final Logger log = LoggerFactory.getLogger(VersionWriter.class);
+  private static final int FLIP_ATTEMPTS = 3;
+  private static final String FAISS_TYPE = "application/octet-stream";
+  private static final String TSV_TYPE = "text/tab-separated-values; charset=utf-8";
+  private static final String JSON_TYPE = "application/json";
+  /**
+   * Vectors are L2-normalised into inner-product indexes: the similarity is cosine, and readers
+   * must normalise queries (and fresh vectors) the same way. The FAISS metric is in the files.
+   */
+  static final String METRIC = "cosine";
+
+  /** How the flip ended. {@code previousVersion} is what CURRENT named before (published) or now (lost). */
+  record Flip(boolean published, String previousVersion) {}
+
+  private final ObjectStore store;
+  private final IndexJson json;
+
+  VersionWriter(ObjectStore store, IndexJson json) {
+    this.store = store;
+    this.json = json;
+  }
+
+  /** Uploads the files and returns the manifest describing them (already uploaded). */
+  IndexManifest upload(String tenant, String version, BuiltIndex built, ManifestFacts facts) {
+    List<IndexManifest.ShardFile> shards = new ArrayList<>();
+    for (BuiltIndex.Shard s : built.shards()) {
+      store.put(IndexLayout.file(tenant, version, s.fileName()), s.bytes(), FAISS_TYPE);
+      shards.add(new IndexManifest.ShardFile(s.fileName(), s.vectors(), s.bytes().length, Sha256.hex(s.bytes())));
+    }
+    String skuFile = "skus.tsv";
+    store.put(IndexLayout.file(tenant, version, skuFile), built.skuMap(), TSV_TYPE);
+    IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT, tenant, version, facts.createdAtMs(),
+        facts.model().name(), facts.model().version(), facts.model().signature(), facts.dimension(), METRIC,
+        facts.recipe().factory(), built.vectors(), shards,
+        new IndexManifest.IndexFile(skuFile, built.skuMap().length, Sha256.hex(built.skuMap())),
+        facts.coveredOffsets(), facts.recipe().searchParameters());
+    store.put(IndexLayout.manifest(tenant, version), json.write(manifest), JSON_TYPE);
+    return manifest;
+  }
+
+  Flip flip(String tenant, IndexManifest manifest, PublishedIndex before, long nowMs) {
+    String etag = before.etag();
+    String previous = before.version();
+    byte[] pointer = json.write(new CurrentPointer(manifest.version(), IndexLayout.manifest(tenant, manifest.version()),
+        manifest.modelVersion(), nowMs));
+    for (int attempt = 1; attempt <= FLIP_ATTEMPTS; attempt++) {
+      if (store.replaceIfUnchanged(IndexLayout.currentPointer(tenant), pointer, JSON_TYPE, etag)) {
+        return new Flip(true, previous);
+      }
+      PublishedIndex now = PublishedIndex.read(store, json, tenant);
+      log.info("tenant {}: CURRENT changed during the build (now {}), version {}", tenant, now.version(),
+          now.version() != null && now.version().compareTo(manifest.version()) > 0 ? "abandoned" : "retried");
+      if (now.version() != null && now.version().compareTo(manifest.version()) > 0) {
+        return new Flip(false, now.version());
+      }
+      etag = now.etag();
+      previous = now.version();
+    }
+    return new Flip(false, previous);
+  }
+
+  /** What the manifest records besides the files. */
+  record ManifestFacts(long createdAtMs, ModelKey model, int dimension, IndexRecipe recipe,
+      java.util.Map<Integer, Long> coveredOffsets) {}
+}

@@ -1,0 +1,106 @@
+package io.visualsearch.indexbuilder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.opentelemetry.api.trace.SpanContext;
+import io.visualsearch.pipeline.PoisonRecordException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+class CatalogsTest {
+
+  private static final ModelKey V1 = new ModelKey("default", 1, "serving_default");
+  private static final ModelKey V2 = new ModelKey("default", 2, "serving_default");
+
+  private final EmbeddingDecoder decoder = new EmbeddingDecoder(List.of("default"));
+  private final Catalogs catalogs = new Catalogs(4, Clock.fixed(Instant.EPOCH, ZoneOffset.UTC));
+
+  private boolean apply(ConsumerRecord<byte[], byte[]> rec) throws PoisonRecordException {
+    return catalogs.apply(decoder.decode(rec, SpanContext.getInvalid()), rec.partition(), rec.offset());
+  }
+
+  private static Set<String> skus(List<ProductVector> vectors) {
+    return vectors.stream().map(ProductVector::sku).collect(Collectors.toSet());
+  }
+
+  @Test
+  void theLatestVectorOfEachProductCountsAndDeletesAreHonoured() throws Exception {
+    assertTrue(apply(Records.upsert("acme", "a", 1, 0, 1f, 0f)));
+    assertTrue(apply(Records.upsert("acme", "b", 1, 1, 0f, 1f)));
+    assertTrue(apply(Records.upsert("acme", "a", 1, 2, 1f, 1f)));
+    assertFalse(apply(Records.upsert("acme", "a", 1, 3, 1f, 1f)), "the same vector again is no change");
+    assertTrue(apply(Records.tombstone("acme", "b", 4)));
+    assertFalse(apply(Records.tombstone("acme", "never-seen", 5)), "deleting an unknown product is no change");
+
+    TenantSnapshot s = catalogs.snapshot("acme").orElseThrow();
+    assertEquals(Set.of("a"), skus(s.products()));
+    assertEquals(0.7071f, s.products().get(0).vector()[0], 1e-3f);
+    assertEquals(Map.of(V1, 1), s.productsPerModel());
+    assertEquals(Map.of(0, 6L), s.watermarks());
+    assertEquals(Map.of(0, 4L), s.lastOffsets(), "last offset that changed the tenant");
+  }
+
+  @Test
+  void vectorsOfTwoModelVersionsAreKeptApart() throws Exception {
+    apply(Records.upsert("acme", "a", 1, 0, 1f, 0f));
+    apply(Records.upsert("acme", "b", 1, 1, 0f, 1f));
+    apply(Records.upsert("acme", "c", 1, 2, 1f, 1f));
+    // Re-embedding with version 2 (another dimension is fine: it is another model).
+    apply(Records.upsert("acme", "a", 2, 3, 1f, 0f, 0f));
+    apply(Records.upsert("acme", "b", 2, 4, 0f, 1f, 0f));
+
+    TenantSnapshot s = catalogs.snapshot("acme").orElseThrow();
+    assertEquals(Map.of(V1, 1, V2, 2), s.productsPerModel());
+    assertEquals(Set.of("a", "b"), skus(s.vectorsOf(V2)));
+    assertEquals(Set.of("c"), skus(s.vectorsOf(V1)));
+    assertTrue(s.vectorsOf(V2).stream().allMatch(p -> p.vector().length == 3));
+    assertEquals(Map.of(V1, 2, V2, 3), s.dimensions());
+  }
+
+  @Test
+  void aVectorOfTheWrongDimensionIsRefusedForThatTenantOnly() throws Exception {
+    apply(Records.upsert("acme", "a", 1, 0, 1f, 0f));
+    PoisonRecordException e = assertThrows(PoisonRecordException.class,
+        () -> apply(Records.upsert("acme", "b", 1, 1, 1f, 0f, 0f)));
+    assertEquals("wrong-dimension", e.reason());
+    assertTrue(e.getMessage().contains("3 dimensions") && e.getMessage().contains("with 2"), e.getMessage());
+    assertTrue(apply(Records.upsert("other", "b", 1, 2, 1f, 0f, 0f)), "another tenant has its own models");
+    assertEquals(Set.of("a"), skus(catalogs.snapshot("acme").orElseThrow().products()));
+    assertEquals(Map.of(0, 3L), catalogs.watermarks(), "a refused record is still covered");
+  }
+
+  @Test
+  void recordsBelowTheWatermarkAreValidatedButNotAppliedAgain() throws Exception {
+    apply(Records.upsert("acme", "a", 1, 0, 1f, 0f));
+    apply(Records.upsert("acme", "a", 1, 1, 0f, 1f));
+    // The consumer group resumes from offset 0 after a replay that already reached offset 2.
+    assertFalse(apply(Records.upsert("acme", "a", 1, 0, 1f, 0f)));
+    assertEquals(1f, catalogs.snapshot("acme").orElseThrow().products().get(0).vector()[1], 1e-6f,
+        "state must not step back to the older vector");
+    assertThrows(PoisonRecordException.class, () -> apply(Records.upsert("acme", "b", 1, 1, 1f, 0f, 0f)));
+  }
+
+  @Test
+  void snapshotsHandOverABoundedNumberOfSpanLinks() throws Exception {
+    for (int i = 0; i < 10; i++) {
+      ConsumerRecord<byte[], byte[]> rec = Records.upsert("acme", "p" + i, 1, i, 1f, i);
+      SpanContext origin = SpanContext.create(String.format("%032x", i + 1), String.format("%016x", i + 1),
+          io.opentelemetry.api.trace.TraceFlags.getSampled(), io.opentelemetry.api.trace.TraceState.getDefault());
+      catalogs.apply(decoder.decode(rec, origin), 0, i);
+    }
+    TenantSnapshot first = catalogs.snapshot("acme").orElseThrow();
+    assertEquals(4, first.origins().size());
+    assertEquals(String.format("%032x", 10), first.origins().get(3).getTraceId(), "the most recent changes are kept");
+    assertEquals(0, catalogs.snapshot("acme").orElseThrow().origins().size(), "each change is linked once");
+  }
+}

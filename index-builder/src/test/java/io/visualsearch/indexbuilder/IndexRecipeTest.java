@@ -1,0 +1,64 @@
+package io.visualsearch.indexbuilder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class IndexRecipeTest {
+
+  private static IndexRecipe choose(int n, int d) {
+    return IndexRecipe.choose(n, d, 20_000, 2_000_000, null, 16);
+  }
+
+  @Test
+  void smallCatalogsAreSearchedExactly() {
+    IndexRecipe r = choose(19_999, 768);
+    assertEquals("IDMap,Flat", r.factory());
+    assertEquals(0, r.trainingSize());
+    assertNull(r.searchParameters());
+  }
+
+  @Test
+  void largerCatalogsGetAnInvertedFileWithEnoughTrainingPointsPerList() {
+    IndexRecipe r = choose(20_000, 768);
+    // 4·√20000 = 566 lists would leave fewer than 39 points per list: capped at 20000 / 39.
+    assertEquals("IVF512,Flat", r.factory());
+    assertEquals(20_000, r.trainingSize());
+    assertEquals("nprobe=16", r.searchParameters());
+
+    IndexRecipe million = choose(1_000_000, 768);
+    assertEquals("IVF2048,Flat", million.factory(), "4·√n = 4000, rounded down to a power of two");
+    assertEquals(524_288, million.trainingSize(), "256 points per list");
+    assertTrue(million.trainingSize() >= 39L * million.lists());
+    assertEquals("IVF2048,Flat", choose(300_000, 768).factory(), "a catalog keeps its list count while it grows");
+  }
+
+  @Test
+  void veryLargeCatalogsAreProductQuantised() {
+    IndexRecipe r = choose(4_000_000, 768);
+    assertEquals("IVF4096,PQ64", r.factory());
+    assertEquals(1_048_576, r.trainingSize());
+    assertEquals(4, IndexRecipe.pqSubquantizers(8));
+    assertEquals(48, IndexRecipe.pqSubquantizers(96));
+    assertEquals(1, IndexRecipe.pqSubquantizers(3));
+  }
+
+  @Test
+  void anOverrideIsUsedForEveryCatalogWithItsListCountFilledIn() {
+    IndexRecipe r = IndexRecipe.choose(100_000, 64, 20_000, 2_000_000, "IVF{nlist},SQ8", 32);
+    assertEquals("IVF1024,SQ8", r.factory());
+    assertEquals("nprobe=32", r.searchParameters());
+    IndexRecipe hnsw = IndexRecipe.choose(100, 64, 20_000, 2_000_000, "IDMap,HNSW32", 32);
+    assertEquals("IDMap,HNSW32", hnsw.factory());
+    assertNull(hnsw.searchParameters());
+  }
+
+  @Test
+  void tinyCatalogsAboveALowThresholdStillGetAtLeastOneList() {
+    IndexRecipe r = IndexRecipe.choose(12, 8, 10, 2_000_000, null, 16);
+    assertEquals("IVF1,Flat", r.factory());
+    assertEquals("nprobe=1", r.searchParameters());
+  }
+}

@@ -1,0 +1,53 @@
+package io.visualsearch.indexbuilder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ModelSelectionTest {
+
+  private static final ModelKey V1 = new ModelKey("default", 1, "");
+  private static final ModelKey V2 = new ModelKey("default", 2, "");
+  private final ModelSelection selection = new ModelSelection(0.9, Duration.ofMinutes(5));
+  private final long now = 1_000_000_000L;
+
+  @Test
+  void aSingleModelIsBuiltRightAway() {
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 10), Map.of(V1, now), null, now);
+    assertTrue(d.build());
+    assertEquals(V1, d.model());
+    assertNull(selection.choose(Map.of(), Map.of(), V1, now), "no products, no model");
+  }
+
+  @Test
+  void anUpgradeWaitsUntilTheNewVersionCoversTheCatalog() {
+    ModelSelection.Decision held = selection.choose(Map.of(V1, 60, V2, 40), Map.of(V2, now), V1, now);
+    assertFalse(held.build());
+    assertEquals(V2, held.model());
+    assertTrue(held.holdReason().contains("40 of 100"), held.holdReason());
+    assertTrue(selection.choose(Map.of(V1, 10, V2, 90), Map.of(V2, now), V1, now).build(), "90% reaches 0.9");
+    assertEquals(V2, selection.choose(Map.of(V1, 10, V2, 90), Map.of(V2, now), V1, now).model());
+  }
+
+  @Test
+  void aStalledUpgradeIsBuiltAfterTheQuietPeriod() {
+    Map<ModelKey, Long> arrivals = Map.of(V2, now);
+    assertFalse(selection.choose(Map.of(V1, 60, V2, 40), arrivals, V1, now + 299_999).build());
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), arrivals, V1, now + 300_000);
+    assertTrue(d.build());
+    assertEquals(V2, d.model(), "only the newest version's vectors, never a mix");
+    assertEquals(now + 300_000, selection.recheckAtMs(arrivals, V2));
+  }
+
+  @Test
+  void onceTheNewVersionIsServedStragglersDoNotHoldBuilds() {
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), Map.of(V2, now), V2, now);
+    assertTrue(d.build());
+    assertEquals(V2, d.model());
+  }
+}

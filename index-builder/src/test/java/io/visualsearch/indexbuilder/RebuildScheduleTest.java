@@ -1,0 +1,89 @@
+package io.visualsearch.indexbuilder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RebuildScheduleTest {
+
+  private final RebuildSchedule schedule = new RebuildSchedule(Duration.ofSeconds(2), Duration.ofSeconds(10),
+      Duration.ofHours(1));
+
+  private List<String> due(long nowMs) {
+    return schedule.due(nowMs).stream().map(RebuildSchedule.Ticket::tenant).toList();
+  }
+
+  private RebuildSchedule.Ticket start(String tenant, long nowMs) {
+    RebuildSchedule.Ticket t = schedule.due(nowMs).stream().filter(x -> x.tenant().equals(tenant)).findFirst().orElseThrow();
+    schedule.started(t);
+    return t;
+  }
+
+  @Test
+  void aBurstOfChangesBecomesOneBuildAfterTheQuietPeriod() {
+    schedule.changed("acme", 0);
+    schedule.changed("acme", 1_500);
+    assertEquals(List.of(), due(3_000));
+    assertEquals(List.of("acme"), due(3_500));
+    RebuildSchedule.Ticket t = start("acme", 3_500);
+    assertEquals(RebuildSchedule.Trigger.CHANGED, t.trigger());
+    schedule.succeeded(t, 3_600);
+    assertEquals(List.of(), due(10_000));
+  }
+
+  @Test
+  void aSteadyTrickleIsBuiltAtTheMaximumDelay() {
+    for (long t = 0; t <= 9_000; t += 1_000) {
+      schedule.changed("acme", t);
+      assertEquals(List.of(), due(t));
+    }
+    schedule.changed("acme", 10_000);
+    assertEquals(List.of("acme"), due(10_000));
+  }
+
+  @Test
+  void changesDuringABuildTriggerTheNextOne() {
+    schedule.changed("acme", 0);
+    RebuildSchedule.Ticket t = start("acme", 2_000);
+    schedule.changed("acme", 2_500);
+    schedule.succeeded(t, 3_000);
+    assertEquals(List.of("acme"), due(4_500));
+  }
+
+  @Test
+  void aFailedBuildKeepsItsChangesAndBacksOff() {
+    schedule.changed("acme", 0);
+    RebuildSchedule.Ticket t = start("acme", 2_000);
+    assertEquals(1_000, schedule.failed(t, 2_100));
+    assertEquals(List.of(), due(3_000));
+    RebuildSchedule.Ticket again = start("acme", 3_100);
+    assertEquals(2_000, schedule.failed(again, 3_200), "backoff doubles");
+    assertEquals(List.of(), due(5_100));
+    assertEquals(List.of("acme"), due(5_200));
+  }
+
+  @Test
+  void aHeldBuildIsLookedAtAgainAtTheRecheckTimeOrMaximumDelay() {
+    schedule.changed("acme", 0);
+    RebuildSchedule.Ticket t = start("acme", 2_000);
+    schedule.held(t, 2_000, 6_000);
+    assertEquals(List.of(), due(5_999));
+    assertEquals(List.of("acme"), due(6_000));
+    RebuildSchedule.Ticket t2 = start("acme", 6_000);
+    schedule.held(t2, 6_000, 600_000);
+    assertEquals(List.of(), due(15_999));
+    assertEquals(List.of("acme"), due(16_000), "rechecked at the maximum delay at the latest");
+  }
+
+  @Test
+  void replayedTenantsAreCheckedOnceAndEveryTenantPeriodically() {
+    schedule.replayed(List.of("acme"), 0);
+    RebuildSchedule.Ticket t = start("acme", 0);
+    assertEquals(RebuildSchedule.Trigger.STARTUP, t.trigger());
+    schedule.succeeded(t, 100);
+    assertEquals(List.of(), due(3_599_999));
+    assertEquals(RebuildSchedule.Trigger.PERIODIC, schedule.due(3_600_100).get(0).trigger());
+  }
+}

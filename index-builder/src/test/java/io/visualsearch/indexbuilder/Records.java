@@ -1,0 +1,40 @@
+package io.visualsearch.indexbuilder;
+
+import io.visualsearch.proto.events.Embedding;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.TimestampType;
+
+/** Embeddings records as the topic carries them, for unit tests. */
+final class Records {
+
+  private Records() {}
+
+  static Embedding embedding(String tenant, String sku, long modelVersion, float... vector) {
+    Embedding.Builder b = Embedding.newBuilder().setTenant(tenant).setSku(sku).setModelName("default")
+        .setModelVersion(modelVersion).setSignature("serving_default");
+    for (float v : vector) {
+      b.addVector(v);
+    }
+    return b.build();
+  }
+
+  static ConsumerRecord<byte[], byte[]> record(String key, byte[] value, String tenantHeader, long offset) {
+    RecordHeaders headers = new RecordHeaders();
+    if (tenantHeader != null) {
+      headers.add("tenant", tenantHeader.getBytes(StandardCharsets.UTF_8));
+    }
+    return new ConsumerRecord<>("embeddings", 0, offset, 0L, TimestampType.CREATE_TIME, -1, -1,
+        key == null ? null : key.getBytes(StandardCharsets.UTF_8), value, headers, Optional.empty());
+  }
+
+  static ConsumerRecord<byte[], byte[]> upsert(String tenant, String sku, long modelVersion, long offset, float... v) {
+    return record(tenant + "/" + sku, embedding(tenant, sku, modelVersion, v).toByteArray(), tenant, offset);
+  }
+
+  static ConsumerRecord<byte[], byte[]> tombstone(String tenant, String sku, long offset) {
+    return record(tenant + "/" + sku, null, tenant, offset);
+  }
+}

@@ -1,0 +1,49 @@
+package io.visualsearch.indexbuilder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+class RetentionPolicyTest {
+
+  private final RetentionPolicy policy = new RetentionPolicy(Duration.ofHours(24));
+  private final Instant now = Instant.parse("2026-11-22T12:00:00Z");
+  private final TreeSet<String> versions = new TreeSet<>(List.of(
+      "20261120T080000Z-000aaaaaa", // old
+      "20261120T090000Z-000bbbbbb", // old, was current before the current one
+      "20261121T080000Z-000cccccc", // old, lost a race
+      "20261122T080000Z-000dddddd", // current
+      "20261122T110000Z-000eeeeee", // younger than the retention period
+      "20261122T115900Z-000ffffff")); // newer than current: another builder may be about to flip to it
+
+  @Test
+  void keepsCurrentPreviousNewerAndRecentVersions() {
+    assertEquals(List.of("20261120T080000Z-000aaaaaa", "20261121T080000Z-000cccccc"),
+        policy.deletable(versions, "20261122T080000Z-000dddddd", "20261120T090000Z-000bbbbbb", now));
+  }
+
+  @Test
+  void withoutAKnownPreviousTheNewestOlderVersionIsKept() {
+    assertEquals(List.of("20261120T080000Z-000aaaaaa", "20261120T090000Z-000bbbbbb"),
+        policy.deletable(versions, "20261122T080000Z-000dddddd", null, now));
+  }
+
+  @Test
+  void nothingIsDeletedWhenCurrentIsUnknown() {
+    assertEquals(List.of(), policy.deletable(versions, null, null, now));
+    assertEquals(List.of(), policy.deletable(versions, "20261122T090000Z-000zzzzzz", null, now));
+  }
+
+  @Test
+  void versionsAreNamedInTimeOrder() {
+    IndexVersions names = new IndexVersions();
+    String a = names.next(Instant.parse("2026-11-22T08:00:00.005Z"));
+    String b = names.next(Instant.parse("2026-11-22T08:00:00.040Z"));
+    assertEquals(-1, Integer.signum(a.compareTo(b)));
+    assertEquals(Instant.parse("2026-11-22T08:00:00Z"), IndexVersions.createdAt(a));
+  }
+}

@@ -1,0 +1,145 @@
+package io.visualsearch.indexbuilder;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.visualsearch.faiss.FaissIndex;
+import io.visualsearch.faiss.Metric;
+import io.visualsearch.faiss.SearchResult;
+import io.visualsearch.indexformat.SkuIds;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ShardBuilderTest {
+
+  private static final ModelKey MODEL = new ModelKey("default", 1, "");
+  private static final int DIM = 8;
+
+  static List<ProductVector> products(String tenant, int n, long seed) {
+    Random r = new Random(seed);
+    List<ProductVector> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      float[] v = new float[DIM];
+      double norm = 0;
+      for (int j = 0; j < DIM; j++) {
+        v[j] = (float) r.nextGaussian();
+        norm += v[j] * v[j];
+      }
+      for (int j = 0; j < DIM; j++) {
+        v[j] /= (float) Math.sqrt(norm);
+      }
+      String sku = "sku-" + i;
+      out.add(new ProductVector(sku, SkuIds.id(tenant, sku), MODEL, v));
+    }
+    return out;
+  }
+
+  /** Every id in a shard: one query with k = ntotal, every list probed. */
+  static Set<Long> idsIn(byte[] shard, IndexRecipe recipe) {
+    try (FaissIndex index = FaissIndex.deserialize(shard)) {
+      if (recipe.lists() > 0) {
+        index.setParameters("nprobe=" + recipe.lists());
+      }
+      int n = (int) index.ntotal();
+      Set<Long> ids = new HashSet<>();
+      if (n == 0) {
+        return ids;
+      }
+      SearchResult r = index.search(new float[DIM], n);
+      for (long id : r.ids(0)) {
+        ids.add(id);
+      }
+      return ids;
+    }
+  }
+
+  @Test
+  void exactIndexFindsEveryProductAsItsOwnNearestNeighbour() throws Exception {
+    List<ProductVector> products = products("acme", 50, 1);
+    IndexRecipe recipe = IndexRecipe.choose(50, DIM, 20_000, 2_000_000, null, 16);
+    BuiltIndex built = new ShardBuilder(1_000, 1).build("acme", MODEL, products, DIM, recipe, false);
+    assertEquals(1, built.shards().size());
+    assertEquals("shard-000.faiss", built.shards().get(0).fileName());
+    try (FaissIndex index = FaissIndex.deserialize(built.shards().get(0).bytes())) {
+      assertEquals(Metric.INNER_PRODUCT, index.metric());
+      assertEquals(50, index.ntotal());
+      for (ProductVector p : products) {
+        SearchResult r = index.search(p.vector(), 1);
+        assertEquals(p.id(), r.id(0, 0));
+        assertEquals(1f, r.distance(0, 0), 1e-5f, "cosine of a unit vector with itself");
+      }
+    }
+    String tsv = new String(built.skuMap(), StandardCharsets.UTF_8);
+    assertEquals(50, tsv.lines().count());
+    assertTrue(tsv.contains(SkuIds.id("acme", "sku-7") + "\tsku-7\n"));
+  }
+
+  @Test
+  void ivfShardsSplitByIdShareTheTrainingAndHoldEachProductOnce() throws Exception {
+    List<ProductVector> products = products("acme", 400, 2);
+    IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, null, 4);
+    assertEquals("IVF8,Flat", recipe.factory());
+    BuiltIndex built = new ShardBuilder(150, 1).build("acme", MODEL, products, DIM, recipe, false);
+    assertEquals(3, built.shards().size());
+    Set<Long> all = new HashSet<>();
+    int total = 0;
+    for (BuiltIndex.Shard s : built.shards()) {
+      Set<Long> ids = idsIn(s.bytes(), recipe);
+      assertEquals(s.vectors(), ids.size());
+      total += ids.size();
+      all.addAll(ids);
+    }
+    assertEquals(400, total);
+    Set<Long> expected = new HashSet<>();
+    products.forEach(p -> expected.add(p.id()));
+    assertEquals(expected, all);
+  }
+
+  @Test
+  void theSameCatalogBuildsTheSameBytes() throws Exception {
+    List<ProductVector> products = products("acme", 400, 3);
+    IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, null, 4);
+    List<ProductVector> shuffled = new ArrayList<>(products);
+    java.util.Collections.shuffle(shuffled, new Random(9));
+    BuiltIndex a = new ShardBuilder(1_000, 1).build("acme", MODEL, products, DIM, recipe, false);
+    BuiltIndex b = new ShardBuilder(1_000, 1).build("acme", MODEL, shuffled, DIM, recipe, false);
+    assertArrayEquals(a.shards().get(0).bytes(), b.shards().get(0).bytes());
+    assertArrayEquals(a.skuMap(), b.skuMap());
+  }
+
+  @Test
+  void twoSkusWithOneIdFailTheBuildNamingBoth() {
+    List<ProductVector> products = new ArrayList<>(products("acme", 3, 4));
+    ProductVector clash = products.get(0);
+    products.add(new ProductVector("impostor", clash.id(), MODEL, clash.vector()));
+    IndexRecipe recipe = IndexRecipe.choose(4, DIM, 20_000, 2_000_000, null, 16);
+    SkuIdCollisionException e = assertThrows(SkuIdCollisionException.class,
+        () -> new ShardBuilder(1_000, 1).build("acme", MODEL, products, DIM, recipe, false));
+    assertTrue(e.getMessage().contains("'sku-0'") && e.getMessage().contains("'impostor'"), e.getMessage());
+  }
+
+  @Test
+  void laterBuildsReuseTheTenantsTrainingUntilTheCatalogDoublesOrARetrainIsAsked() throws Exception {
+    ShardBuilder builder = new ShardBuilder(1_000, 1);
+    List<ProductVector> products = products("acme", 800, 5);
+    IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, null, 4);
+    assertTrue(builder.build("acme", MODEL, products.subList(0, 400), DIM, recipe, false).trained());
+
+    BuiltIndex reused = builder.build("acme", MODEL, products.subList(1, 400), DIM, recipe, false);
+    assertEquals(false, reused.trained());
+    assertEquals(399, idsIn(reused.shards().get(0).bytes(), recipe).size());
+    assertTrue(builder.build("other", MODEL, products.subList(1, 400), DIM, recipe, false).trained(),
+        "trainings are per tenant");
+    assertTrue(builder.build("acme", MODEL, products.subList(1, 400), DIM, recipe, true).trained());
+    assertTrue(builder.build("acme", MODEL, products, DIM, recipe, false).trained(), "800 > 2 × 399");
+    ModelKey v2 = new ModelKey("default", 2, "");
+    assertTrue(builder.build("acme", v2, products, DIM, recipe, false).trained(), "another model trains anew");
+  }
+}

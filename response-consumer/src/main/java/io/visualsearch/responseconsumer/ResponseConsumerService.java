@@ -1,0 +1,52 @@
+package io.visualsearch.responseconsumer;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.config.ConfigDef;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreSettings;
+import io.visualsearch.pipeline.KafkaSettings;
+import io.visualsearch.pipeline.PipelineService;
+import io.visualsearch.runtime.ServiceHost;
+import io.visualsearch.topics.Topics;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Wires response-consumer: two consumer loops in one group, so a long similar-items run after an
+ * index publication never holds up the upload of answered searches.
+ */
+public final class ResponseConsumerService {
+
+  public static final String SERVICE = "response-consumer";
+
+  private ResponseConsumerService() {}
+
+  public static ConfigDef definition() {
+    return new ConfigDef().include(PipelineService.definition()).include(ObjectStoreSettings.definition())
+        .include(ResponseConsumerSettings.definition());
+  }
+
+  public static void wire(Config config, ServiceHost host) {
+    PipelineService pipeline = new PipelineService(SERVICE, config, host);
+    ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
+    TenantVectorReader vectors = new TenantVectorReader(() -> vectorConsumer(config, pipeline.instance()));
+    pipeline.consume(List.of(Topics.SEARCH_RESPONSES.name()), new ResponseArchiver(store));
+    pipeline.consume(List.of(Topics.INDEX_PUBLISHED.name()), new SimilarItemsJob(store, vectors,
+        pipeline.tracing().tracer(), config.get(ResponseConsumerSettings.SIMILAR_K),
+        config.get(ResponseConsumerSettings.SIMILAR_BATCH)));
+    pipeline.heartbeat();
+  }
+
+  /** A group-less reader for replaying the embeddings topic; it commits nothing. */
+  private static KafkaConsumer<byte[], byte[]> vectorConsumer(Config config, String instance) {
+    Properties p = KafkaSettings.common(config);
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, SERVICE + "-" + instance + "-vectors");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+    return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+}

@@ -1,0 +1,185 @@
+package io.visualsearch.responseconsumer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
+import io.visualsearch.faiss.FaissIndex;
+import io.visualsearch.faiss.SearchResult;
+import io.visualsearch.indexformat.CorruptIndexException;
+import io.visualsearch.indexformat.CurrentPointer;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreException;
+import io.visualsearch.pipeline.Outbox;
+import io.visualsearch.pipeline.PoisonRecordException;
+import io.visualsearch.pipeline.RecordHandler;
+import io.visualsearch.pipeline.RetriableProcessingException;
+import io.visualsearch.proto.events.IndexPublished;
+import io.visualsearch.searchapi.index.IndexLoader;
+import io.visualsearch.searchapi.index.LoadedIndex;
+import io.visualsearch.searchapi.index.TenantIndexes;
+import io.visualsearch.searchapi.similar.SimilarItemsFile;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * After each index publication, precomputes every product's nearest other products from that
+ * version and writes {@code similar/<tenant>/<sku>.json}; files of products the version no longer
+ * holds are deleted. Rerunning for the same version rewrites the same files (idempotent), and a
+ * publication that is no longer the tenant's CURRENT version is skipped: a newer one follows.
+ */
+public final class SimilarItemsJob implements RecordHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(SimilarItemsJob.class);
+
+  private final ObjectStore store;
+  private final IndexLoader loader;
+  private final TenantVectorReader vectors;
+  private final Tracer tracer;
+  private final int k;
+  private final int batch;
+  private final ObjectMapper json = new ObjectMapper();
+
+  public SimilarItemsJob(ObjectStore store, TenantVectorReader vectors, Tracer tracer, int k, int batch) {
+    this.store = store;
+    this.loader = new IndexLoader(store);
+    this.vectors = vectors;
+    this.tracer = tracer;
+    this.k = k;
+    this.batch = batch;
+  }
+
+  @Override
+  public void handle(ConsumerRecord<byte[], byte[]> record, Outbox out) throws Exception {
+    if (record.value() == null) {
+      return;
+    }
+    IndexPublished event;
+    try {
+      event = IndexPublished.parseFrom(record.value());
+    } catch (InvalidProtocolBufferException e) {
+      throw new PoisonRecordException("malformed-payload", "not an IndexPublished: " + e.getMessage(), e);
+    }
+    try {
+      run(event.getTenant(), event.getIndexVersion());
+    } catch (CorruptIndexException e) {
+      throw new PoisonRecordException("corrupt-index", e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new PoisonRecordException("invalid-publication", e.getMessage(), e);
+    } catch (ObjectStoreException e) {
+      if (e.retriable()) {
+        throw new RetriableProcessingException("object store unavailable: " + e.getMessage(), e);
+      }
+      throw e;
+    }
+  }
+
+  /** Returns how many products got a file (0 when the version is no longer current). */
+  public int run(String tenant, String version) throws CorruptIndexException {
+    Optional<CurrentPointer> current = loader.current(tenant);
+    if (current.isEmpty() || !current.get().version().equals(version)) {
+      log.info("tenant {}: {} is no longer the current index, skipping similar items", tenant, version);
+      return 0;
+    }
+    long t0 = System.nanoTime();
+    TenantIndexes owner = new TenantIndexes(i -> { });
+    LoadedIndex index = loader.load(tenant, version);
+    owner.install(index);
+    try {
+      Map<String, float[]> bySku = vectors.read(tenant, index.modelVersion(), index.manifest().embeddingsOffsets() == null
+          ? Map.of() : index.manifest().embeddingsOffsets());
+      List<String> skus = new ArrayList<>();
+      for (String sku : bySku.keySet()) {
+        if (bySku.get(sku).length == index.dimension()) {
+          skus.add(sku);
+        }
+      }
+      skus.sort(null);
+      int written = 0;
+      for (int from = 0; from < skus.size(); from += batch) {
+        List<String> chunk = skus.subList(from, Math.min(skus.size(), from + batch));
+        Map<String, List<SimilarItemsFile.Item>> neighbours = neighbours(index, chunk, bySku);
+        for (String sku : chunk) {
+          SimilarItemsFile file = new SimilarItemsFile(tenant, sku, version, index.modelVersion(),
+              System.currentTimeMillis(), neighbours.get(sku));
+          store.put(SimilarItemsFile.key(tenant, sku), json.writeValueAsBytes(file), "application/json");
+          written++;
+        }
+      }
+      int deleted = deleteStale(tenant, new HashSet<>(skus));
+      log.info("tenant {}: similar items of {} products from {} written, {} stale removed, in {} ms", tenant, written,
+          version, deleted, (System.nanoTime() - t0) / 1_000_000);
+      return written;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("similar items always serialise", e);
+    } finally {
+      owner.close();
+    }
+  }
+
+  private Map<String, List<SimilarItemsFile.Item>> neighbours(LoadedIndex index, List<String> chunk,
+      Map<String, float[]> bySku) {
+    int d = index.dimension();
+    float[] queries = new float[chunk.size() * d];
+    for (int i = 0; i < chunk.size(); i++) {
+      System.arraycopy(index.space().prepare(bySku.get(chunk.get(i))), 0, queries, i * d, d);
+    }
+    List<Map<String, Float>> best = new ArrayList<>();
+    for (int i = 0; i < chunk.size(); i++) {
+      best.add(new HashMap<>());
+    }
+    Span span = tracer.spanBuilder("similar items batch").setAttribute("queries", chunk.size()).startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      for (FaissIndex shard : index.shards()) {
+        int kk = (int) Math.min(k + 1, shard.ntotal());
+        if (kk == 0) {
+          continue;
+        }
+        SearchResult r = shard.search(queries, kk);
+        for (int q = 0; q < chunk.size(); q++) {
+          for (int rank = 0; rank < kk; rank++) {
+            long id = r.id(q, rank);
+            String other = id < 0 ? null : index.sku(id);
+            if (other != null && !other.equals(chunk.get(q))) {
+              best.get(q).merge(other, index.space().score(r.distance(q, rank)), Math::max);
+            }
+          }
+        }
+      }
+    } finally {
+      span.end();
+    }
+    Map<String, List<SimilarItemsFile.Item>> out = new HashMap<>();
+    for (int q = 0; q < chunk.size(); q++) {
+      out.put(chunk.get(q), best.get(q).entrySet().stream()
+          .sorted(Map.Entry.<String, Float>comparingByValue(Comparator.reverseOrder()).thenComparing(Map.Entry::getKey))
+          .limit(k).map(e -> new SimilarItemsFile.Item(e.getKey(), e.getValue())).toList());
+    }
+    return out;
+  }
+
+  private int deleteStale(String tenant, Set<String> keep) {
+    Set<String> keepKeys = new HashSet<>();
+    for (String sku : keep) {
+      keepKeys.add(SimilarItemsFile.key(tenant, sku));
+    }
+    int deleted = 0;
+    for (String key : store.list("similar/" + tenant + "/")) {
+      if (!keepKeys.contains(key)) {
+        store.delete(key);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+}

@@ -1,0 +1,100 @@
+package io.visualsearch.responseconsumer;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.visualsearch.proto.events.Embedding;
+import io.visualsearch.topics.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The vectors an index version was built from: the compacted embeddings topic replayed up to the
+ * offsets its manifest covers, keeping a tenant's latest vector per product of the index's model
+ * version. FAISS files cannot give vectors back through our binding, and the topic is the source
+ * the builder itself read, so the precomputed neighbours are those of exactly the indexed vectors.
+ */
+public final class TenantVectorReader {
+
+  private static final Duration POLL = Duration.ofMillis(500);
+  private static final Duration TIMEOUT = Duration.ofMinutes(5);
+
+  private final Supplier<Consumer<byte[], byte[]>> consumers;
+
+  public TenantVectorReader(Supplier<Consumer<byte[], byte[]>> consumers) {
+    this.consumers = consumers;
+  }
+
+  /** sku → vector; {@code until} maps partition → first offset not covered (manifest embeddings_offsets). */
+  public Map<String, float[]> read(String tenant, long modelVersion, Map<Integer, Long> until) {
+    Map<String, float[]> vectors = new HashMap<>();
+    String prefix = tenant + "/";
+    try (Consumer<byte[], byte[]> c = consumers.get()) {
+      List<TopicPartition> parts = new ArrayList<>();
+      for (PartitionInfo p : c.partitionsFor(Topics.EMBEDDINGS.name(), Duration.ofSeconds(30))) {
+        TopicPartition tp = new TopicPartition(p.topic(), p.partition());
+        if (until.getOrDefault(p.partition(), 0L) > 0) {
+          parts.add(tp);
+        }
+      }
+      if (parts.isEmpty()) {
+        return vectors;
+      }
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      Map<TopicPartition, Long> ends = c.endOffsets(parts);
+      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      while (!done(c, parts, until, ends)) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("embeddings not readable up to " + until + " within " + TIMEOUT);
+        }
+        for (ConsumerRecord<byte[], byte[]> rec : c.poll(POLL)) {
+          if (rec.offset() >= until.get(rec.partition()) || rec.key() == null) {
+            continue;
+          }
+          String key = new String(rec.key(), StandardCharsets.UTF_8);
+          if (!key.startsWith(prefix)) {
+            continue;
+          }
+          String sku = key.substring(prefix.length());
+          if (rec.value() == null) {
+            vectors.remove(sku);
+            continue;
+          }
+          try {
+            Embedding e = Embedding.parseFrom(rec.value());
+            if (e.getModelVersion() != modelVersion) {
+              continue;
+            }
+            float[] v = new float[e.getVectorCount()];
+            for (int i = 0; i < v.length; i++) {
+              v[i] = e.getVector(i);
+            }
+            vectors.put(sku, v);
+          } catch (InvalidProtocolBufferException ignored) {
+            // The builder dead-lettered it and did not index it either.
+          }
+        }
+      }
+    }
+    return vectors;
+  }
+
+  private static boolean done(Consumer<byte[], byte[]> c, List<TopicPartition> parts, Map<Integer, Long> until,
+      Map<TopicPartition, Long> ends) {
+    for (TopicPartition tp : parts) {
+      long target = Math.min(until.get(tp.partition()), ends.getOrDefault(tp, 0L));
+      if (c.position(tp) < target) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

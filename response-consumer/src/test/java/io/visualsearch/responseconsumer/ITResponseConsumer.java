@@ -1,0 +1,159 @@
+package io.visualsearch.responseconsumer;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.visualsearch.config.Config;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreSettings;
+import io.visualsearch.pipeline.KafkaClients;
+import io.visualsearch.pipeline.KafkaSettings;
+import io.visualsearch.pipeline.PipelineHeaders;
+import io.visualsearch.proto.events.Embedding;
+import io.visualsearch.proto.events.SearchHit;
+import io.visualsearch.proto.events.SearchResponseEvent;
+import io.visualsearch.runtime.RuntimeSettings;
+import io.visualsearch.runtime.ServiceHost;
+import io.visualsearch.searchapi.IndexPublication;
+import io.visualsearch.searchapi.TestVectors;
+import io.visualsearch.searchapi.similar.SimilarItemsFile;
+import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.StackExtension;
+import io.visualsearch.topics.Topics;
+import io.visualsearch.tracing.TracingSettings;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(StackExtension.class)
+class ITResponseConsumer {
+
+  final ObjectMapper json = new ObjectMapper();
+
+  @Test
+  void uploadsResponsesPrecomputesSimilarItemsAndDeadLettersPoison(EmbeddedStack stack) throws Exception {
+    Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
+    env.put("ZIPKIN_ENDPOINT", "none");
+    env.put("KAFKA_GROUP_ID", "it-response-consumer");
+    env.put("SIMILAR_ITEMS_K", "3");
+    env.put("SIMILAR_ITEMS_BATCH", "7");
+    Config config = ResponseConsumerService.definition().include(RuntimeSettings.definition()).parse(env);
+    Producer<byte[], byte[]> producer = new KafkaClients(KafkaSettings.definition()
+        .include(TracingSettings.definition()).parse(env)).producer("it-rc");
+    ObjectStore store = ObjectStore.fromConfig(ObjectStoreSettings.definition().parse(env), true);
+    store.start();
+    ServiceHost host = new ServiceHost("response-consumer-it");
+    try {
+      String tenant = "rc";
+      Map<String, float[]> vectors = TestVectors.random(40, 8, 3);
+      for (var e : vectors.entrySet()) {
+        Embedding.Builder b = Embedding.newBuilder().setTenant(tenant).setSku(e.getKey()).setModelName("default")
+            .setModelVersion(1);
+        for (float f : e.getValue()) {
+          b.addVector(f);
+        }
+        producer.send(new ProducerRecord<>(Topics.EMBEDDINGS.name(), (tenant + "/" + e.getKey()).getBytes(),
+            b.build().toByteArray())).get();
+      }
+      // A file of a product the next version no longer holds must disappear.
+      store.put(SimilarItemsFile.key(tenant, "discontinued"), "{}".getBytes(), "application/json");
+
+      ResponseConsumerService.wire(config, host);
+      host.start();
+      new IndexPublication(store, producer).publish(tenant, "20250103T000000Z-rc1", 1, vectors, 2, endOffsets(stack));
+
+      await().atMost(Duration.ofSeconds(60)).until(() -> store.exists(SimilarItemsFile.key(tenant, "sku-39")));
+      for (String sku : List.of("sku-0", "sku-17", "sku-39")) {
+        JsonNode file = json.readTree(store.get(SimilarItemsFile.key(tenant, sku)).orElseThrow().bytes());
+        assertEquals("20250103T000000Z-rc1", file.get("index_version").asText());
+        List<String> got = json.convertValue(file.get("results").findValuesAsText("sku"), List.class);
+        assertEquals(nearest(vectors, sku, 3), got, "neighbours of " + sku);
+        assertFalse(got.contains(sku));
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> !store.exists(SimilarItemsFile.key(tenant, "discontinued")));
+
+      SearchResponseEvent answered = SearchResponseEvent.newBuilder().setRequestId("req-123").setTenant(tenant)
+          .setIndexVersion("20250103T000000Z-rc1").setModelVersion(1).setK(2).setTraceId("abc")
+          .addHits(SearchHit.newBuilder().setSku("sku-1").setScore(0.9f)).build();
+      producer.send(new ProducerRecord<>(Topics.SEARCH_RESPONSES.name(), tenant.getBytes(), answered.toByteArray())).get();
+      await().atMost(Duration.ofSeconds(30)).until(() -> store.exists("responses/rc/req-123.json"));
+      JsonNode stored = json.readTree(store.get("responses/rc/req-123.json").orElseThrow().bytes());
+      assertEquals("sku-1", stored.get("hits").get(0).get("sku").asText());
+
+      byte[] poison = "definitely not protobuf".getBytes(StandardCharsets.UTF_8);
+      producer.send(new ProducerRecord<>(Topics.SEARCH_RESPONSES.name(), "rc".getBytes(), poison)).get();
+      ConsumerRecord<byte[], byte[]> dead = awaitDeadLetter(stack, poison);
+      assertEquals("malformed-payload", PipelineHeaders.get(dead.headers(), PipelineHeaders.DLQ_REASON));
+      assertTrue(host.components().stream().allMatch(c -> c.check().ok()), "service healthy after poison");
+    } finally {
+      host.close();
+      producer.close();
+      store.close();
+    }
+  }
+
+  static List<String> nearest(Map<String, float[]> vectors, String sku, int k) {
+    float[] q = vectors.get(sku);
+    return vectors.entrySet().stream().filter(e -> !e.getKey().equals(sku))
+        .sorted(Comparator.comparingDouble((Map.Entry<String, float[]> e) -> -dot(q, e.getValue()))
+            .thenComparing(Map.Entry::getKey))
+        .limit(k).map(Map.Entry::getKey).toList();
+  }
+
+  static double dot(float[] a, float[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += (double) a[i] * b[i];
+    }
+    return s;
+  }
+
+  static Map<Integer, Long> endOffsets(EmbeddedStack stack) {
+    try (KafkaConsumer<byte[], byte[]> c = reader(stack)) {
+      List<TopicPartition> parts = c.partitionsFor(Topics.EMBEDDINGS.name()).stream()
+          .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+      return c.endOffsets(parts).entrySet().stream().collect(Collectors.toMap(e -> e.getKey().partition(), Map.Entry::getValue));
+    }
+  }
+
+  static KafkaConsumer<byte[], byte[]> reader(EmbeddedStack stack) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", stack.kafkaBootstrapServers());
+    return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  static ConsumerRecord<byte[], byte[]> awaitDeadLetter(EmbeddedStack stack, byte[] value) {
+    try (KafkaConsumer<byte[], byte[]> c = reader(stack)) {
+      String dlq = Topics.SEARCH_RESPONSES.dlq().name();
+      List<TopicPartition> parts = c.partitionsFor(dlq).stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+          if (java.util.Arrays.equals(r.value(), value)) {
+            return r;
+          }
+        }
+      }
+    }
+    throw new AssertionError("poison record never reached the dead-letter topic");
+  }
+}

@@ -1,0 +1,192 @@
+package io.visualsearch.searchapi;
+
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.visualsearch.config.Config;
+import io.visualsearch.config.ConfigDef;
+import io.visualsearch.modelclient.ModelClient;
+import io.visualsearch.modelclient.ModelClientSettings;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreSettings;
+import io.visualsearch.pipeline.KafkaSettings;
+import io.visualsearch.pipeline.PipelineService;
+import io.visualsearch.runtime.ReadinessReport;
+import io.visualsearch.runtime.ServiceHost;
+import io.visualsearch.searchapi.auth.ApiKeys;
+import io.visualsearch.searchapi.auth.Authenticator;
+import io.visualsearch.searchapi.embed.ModelClientEmbedder;
+import io.visualsearch.searchapi.embed.QueryEmbedder;
+import io.visualsearch.searchapi.fresh.CatalogView;
+import io.visualsearch.searchapi.fresh.FreshnessFollower;
+import io.visualsearch.searchapi.fresh.TenantDeltas;
+import io.visualsearch.searchapi.grpc.SearchGrpcServer;
+import io.visualsearch.searchapi.grpc.VisualSearchService;
+import io.visualsearch.searchapi.http.Admission;
+import io.visualsearch.searchapi.http.ApiRoutes;
+import io.visualsearch.searchapi.http.HttpApi;
+import io.visualsearch.searchapi.http.SearchRequestParser;
+import io.visualsearch.searchapi.http.StaticFiles;
+import io.visualsearch.searchapi.image.QueryImageDecoder;
+import io.visualsearch.searchapi.index.IndexLoader;
+import io.visualsearch.searchapi.index.IndexSwapper;
+import io.visualsearch.searchapi.index.LoadedIndex;
+import io.visualsearch.searchapi.index.TenantIndexes;
+import io.visualsearch.searchapi.search.IndexSearcher;
+import io.visualsearch.searchapi.search.QueryService;
+import io.visualsearch.searchapi.search.ResponsePublisher;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Wires search-api with plain constructors onto a {@link ServiceHost}, in start order: tracing,
+ * ops, producer, object store, model client, indexes (loaded before traffic), the freshness
+ * follower, then the gRPC and HTTP front doors, the heartbeat last. Nothing is static, so several
+ * instances (the demo, tests) can share one JVM.
+ */
+public final class SearchApiService {
+
+  public static final String SERVICE = "search-api";
+
+  private final HttpApi http;
+  private final SearchGrpcServer grpc;
+  private final TenantIndexes indexes;
+  private final IndexSwapper swapper;
+  private final CatalogView catalog;
+  private final TenantDeltas deltas;
+
+  private SearchApiService(HttpApi http, SearchGrpcServer grpc, TenantIndexes indexes, IndexSwapper swapper,
+      CatalogView catalog, TenantDeltas deltas) {
+    this.http = http;
+    this.grpc = grpc;
+    this.indexes = indexes;
+    this.swapper = swapper;
+    this.catalog = catalog;
+    this.deltas = deltas;
+  }
+
+  public static ConfigDef definition() {
+    return new ConfigDef().include(PipelineService.definition()).include(ObjectStoreSettings.definition())
+        .include(ModelClientSettings.definition()).include(SearchApiSettings.definition());
+  }
+
+  /** Wires with the model client as query embedder. */
+  public static SearchApiService wire(Config config, ServiceHost host) throws IOException {
+    PipelineService pipeline = new PipelineService(SERVICE, config, host);
+    ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
+    ModelClient model = pipeline.add(new ModelClient(config, pipeline.tracing()));
+    return wire(config, pipeline, store, new ModelClientEmbedder(model));
+  }
+
+  /** Wires with a given embedder (another model transport); the store must already be added. */
+  public static SearchApiService wire(Config config, PipelineService pipeline, ObjectStore store,
+      QueryEmbedder embedder) throws IOException {
+    var registry = pipeline.registry();
+    CatalogView catalog = new CatalogView();
+    TenantDeltas deltas = new TenantDeltas();
+    FreshnessFollower[] follower = new FreshnessFollower[1];
+    TenantIndexes indexes = new TenantIndexes(index -> {
+      deltas.rebase(index);
+      if (follower[0] != null) {
+        follower[0].rewindEmbeddings(index.manifest().embeddingsOffsets());
+      }
+    });
+    IndexSwapper swapper = pipeline.add(new IndexSwapper(new IndexLoader(store), indexes,
+        config.get(SearchApiSettings.INDEX_POLL), registry));
+    follower[0] = pipeline.add(new FreshnessFollower(() -> followerConsumer(config, pipeline.instance()), catalog,
+        deltas, () -> served(indexes), swapper::published, registry));
+    GaugeWithCallback.builder().name("search_fresh_delta_entries").help("Fresh vectors and deletions held beside the indexes")
+        .callback(cb -> cb.call(deltas.totalSize())).register(registry);
+
+    ApiKeys keys = ApiKeys.parse(apiKeyPairs(config));
+    Authenticator auth = new Authenticator(keys);
+    Admission admission = new Admission(config.get(SearchApiSettings.MAX_CONCURRENT),
+        config.get(SearchApiSettings.MAX_QUEUED), config.get(SearchApiSettings.QUEUE_TIMEOUT));
+    IndexSearcher searcher = new IndexSearcher(catalog, pipeline.tracing().tracer(), config.get(SearchApiSettings.MAX_FETCH));
+    ResponsePublisher publisher = new ResponsePublisher(pipeline.producer()::producer, pipeline.tracing(), registry);
+    QueryService queries = new QueryService(indexes, deltas, catalog,
+        new QueryImageDecoder(config.get(SearchApiSettings.MAX_IMAGE_PIXELS)), embedder, searcher, publisher, store,
+        pipeline.tracing().tracer());
+    int defaultK = config.get(SearchApiSettings.DEFAULT_K);
+    long maxUpload = config.get(SearchApiSettings.MAX_UPLOAD_BYTES);
+
+    SearchGrpcServer grpc = null;
+    int grpcPort = config.get(SearchApiSettings.GRPC_PORT);
+    if (grpcPort >= 0) {
+      grpc = pipeline.add(new SearchGrpcServer(config.get(SearchApiSettings.GRPC_HOST), grpcPort,
+          (int) Math.min(Integer.MAX_VALUE, maxUpload + 64 * 1024),
+          new VisualSearchService(auth, queries, admission, defaultK), pipeline.tracing()));
+    }
+    String staticDir = config.get(SearchApiSettings.STATIC_DIR);
+    ServiceHost host = pipeline.host();
+    ApiRoutes routes = new ApiRoutes(auth, queries, new SearchRequestParser(maxUpload, defaultK), admission, maxUpload,
+        pipeline.tracing(), new StaticFiles(staticDir == null ? null : Path.of(staticDir)),
+        () -> ReadinessReport.of(host.components()), registry);
+    HttpApi http = pipeline.add(new HttpApi(config.get(SearchApiSettings.HTTP_HOST),
+        config.get(SearchApiSettings.HTTP_PORT), routes));
+    pipeline.heartbeat();
+    return new SearchApiService(http, grpc, indexes, swapper, catalog, deltas);
+  }
+
+  private static Collection<LoadedIndex> served(TenantIndexes indexes) {
+    List<LoadedIndex> out = new ArrayList<>();
+    for (String tenant : indexes.servedVersions().keySet()) {
+      indexes.acquire(tenant).ifPresent(lease -> {
+        try (lease) {
+          out.add(lease.index());
+        }
+      });
+    }
+    return out;
+  }
+
+  private static List<String> apiKeyPairs(Config config) throws IOException {
+    List<String> pairs = new ArrayList<>(config.get(SearchApiSettings.API_KEYS));
+    String file = config.get(SearchApiSettings.API_KEYS_FILE);
+    if (file != null) {
+      pairs.addAll(ApiKeys.readFile(Path.of(file)));
+    }
+    return pairs;
+  }
+
+  /** A group-less consumer: every instance reads every record and commits nothing. */
+  private static KafkaConsumer<byte[], byte[]> followerConsumer(Config config, String instance) {
+    Properties p = KafkaSettings.common(config);
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, SERVICE + "-" + instance + "-follower");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+    return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  public int httpPort() {
+    return http.port();
+  }
+
+  /** The gRPC port, or -1 when gRPC is disabled. */
+  public int grpcPort() {
+    return grpc == null ? -1 : grpc.port();
+  }
+
+  public TenantIndexes indexes() {
+    return indexes;
+  }
+
+  public IndexSwapper swapper() {
+    return swapper;
+  }
+
+  public CatalogView catalog() {
+    return catalog;
+  }
+
+  public TenantDeltas deltas() {
+    return deltas;
+  }
+}

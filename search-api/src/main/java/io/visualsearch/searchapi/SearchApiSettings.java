@@ -1,0 +1,57 @@
+package io.visualsearch.searchapi;
+
+import io.visualsearch.config.ConfigDef;
+import io.visualsearch.config.Setting;
+import java.time.Duration;
+import java.util.List;
+
+/** What an operator can set on search-api, beyond Kafka, tracing, object store and model client. */
+public final class SearchApiSettings {
+
+  public static final Setting<String> HTTP_HOST = Setting.string("SEARCH_HTTP_HOST").defaultValue("127.0.0.1")
+      .doc("Address the storefront HTTP API binds to; 0.0.0.0 in containers.");
+  public static final Setting<Integer> HTTP_PORT = Setting.integer("SEARCH_HTTP_PORT").defaultValue(8080)
+      .validate(Setting.port(), "a TCP port (0 picks a free one)").doc("Port of the HTTP API, page and health endpoints.");
+  public static final Setting<String> GRPC_HOST = Setting.string("SEARCH_GRPC_HOST").defaultValue("127.0.0.1")
+      .doc("Address the VisualSearch gRPC service binds to.");
+  public static final Setting<Integer> GRPC_PORT = Setting.integer("SEARCH_GRPC_PORT").defaultValue(8090)
+      .validate(p -> p >= -1 && p <= 65535, "a TCP port, 0 for a free one, -1 to disable gRPC")
+      .doc("Port of the VisualSearch gRPC service.");
+  public static final Setting<List<String>> API_KEYS = Setting.list("SEARCH_API_KEYS").defaultValue(List.of())
+      .validate(l -> l.stream().allMatch(e -> e.indexOf(':') > 0 && e.indexOf(':') < e.length() - 1),
+          "a comma list of tenant:key")
+      .secret()
+      .doc("API keys as tenant:key pairs; a key decides the tenant a request searches.");
+  public static final Setting<String> API_KEYS_FILE = Setting.string("SEARCH_API_KEYS_FILE").optional()
+      .doc("File with one 'tenant:key' per line (# comments), read at start, in addition to SEARCH_API_KEYS.");
+  public static final Setting<Long> MAX_UPLOAD_BYTES = Setting.longInt("SEARCH_MAX_UPLOAD_BYTES")
+      .defaultValue(10L * 1024 * 1024).validate(n -> n >= 1024, "at least 1024")
+      .doc("Largest request body accepted (413 above it).");
+  public static final Setting<Long> MAX_IMAGE_PIXELS = Setting.longInt("SEARCH_MAX_IMAGE_PIXELS")
+      .defaultValue(40_000_000L).validate(n -> n > 0, "positive")
+      .doc("Largest width*height decoded, checked from the image header before decoding (decompression bombs).");
+  public static final Setting<Integer> MAX_CONCURRENT = Setting.integer("SEARCH_MAX_CONCURRENT").defaultValue(16)
+      .validate(n -> n > 0, "positive").doc("Searches processed at once.");
+  public static final Setting<Integer> MAX_QUEUED = Setting.integer("SEARCH_MAX_QUEUED").defaultValue(64)
+      .validate(n -> n >= 0, "zero or more").doc("Searches allowed to wait for a slot; beyond it the answer is 503 with Retry-After.");
+  public static final Setting<Duration> QUEUE_TIMEOUT = Setting.duration("SEARCH_QUEUE_TIMEOUT")
+      .defaultValue(Duration.ofSeconds(2)).doc("How long a search waits for a slot before 503.");
+  public static final Setting<Integer> DEFAULT_K = Setting.integer("SEARCH_DEFAULT_K").defaultValue(10)
+      .validate(k -> k >= 1 && k <= 100, "between 1 and 100").doc("Results returned when a request gives no k.");
+  public static final Setting<Integer> MAX_FETCH = Setting.integer("SEARCH_MAX_FETCH").defaultValue(4096)
+      .validate(k -> k >= 100, "at least 100")
+      .doc("Largest candidate list asked from one shard while over-fetching for a filtered query.");
+  public static final Setting<Duration> INDEX_POLL = Setting.duration("SEARCH_INDEX_POLL_INTERVAL")
+      .defaultValue(Duration.ofSeconds(60))
+      .doc("How often CURRENT pointers are re-read, a safety net beside index.published events.");
+  public static final Setting<String> STATIC_DIR = Setting.string("SEARCH_STATIC_DIR").optional()
+      .doc("Serve the storefront page from this directory instead of the copy built into the jar (page development).");
+
+  private SearchApiSettings() {}
+
+  public static ConfigDef definition() {
+    return new ConfigDef().define(HTTP_HOST, HTTP_PORT, GRPC_HOST, GRPC_PORT, API_KEYS, API_KEYS_FILE,
+        MAX_UPLOAD_BYTES, MAX_IMAGE_PIXELS, MAX_CONCURRENT, MAX_QUEUED, QUEUE_TIMEOUT, DEFAULT_K, MAX_FETCH,
+        INDEX_POLL, STATIC_DIR);
+  }
+}

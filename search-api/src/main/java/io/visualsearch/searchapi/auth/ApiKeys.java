@@ -1,0 +1,103 @@
+package io.visualsearch.searchapi.auth;
+
+import io.visualsearch.indexformat.IndexLayout;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The tenants' API keys. A presented key is hashed and compared with every stored key hash in
+ * constant time, without stopping at the first match, so neither the time to answer nor its
+ * shape tells an attacker how close a guess was or which tenants exist.
+ */
+public final class ApiKeys {
+
+  private record Entry(String tenant, byte[] keyHash) {}
+
+  private static final int MIN_KEY_LENGTH = 16;
+
+  private final List<Entry> entries;
+
+  private ApiKeys(List<Entry> entries) {
+    this.entries = List.copyOf(entries);
+  }
+
+  /** Parses {@code tenant:key} pairs; throws on a malformed pair, an invalid tenant or a short key. */
+  public static ApiKeys parse(Collection<String> pairs) {
+    List<Entry> entries = new ArrayList<>();
+    for (String pair : pairs) {
+      int colon = pair.indexOf(':');
+      if (colon <= 0 || colon == pair.length() - 1) {
+        throw new IllegalArgumentException("API key entries are tenant:key");
+      }
+      String tenant = IndexLayout.validTenant(pair.substring(0, colon).trim());
+      String key = pair.substring(colon + 1).trim();
+      if (key.length() < MIN_KEY_LENGTH) {
+        // Never echo the key itself: this message ends up in start-up logs.
+        throw new IllegalArgumentException("API key of tenant " + tenant + " is shorter than " + MIN_KEY_LENGTH + " characters");
+      }
+      entries.add(new Entry(tenant, sha256(key)));
+    }
+    return new ApiKeys(entries);
+  }
+
+  /** Reads a key file: one {@code tenant:key} per line, blank lines and {@code #} comments ignored. */
+  public static List<String> readFile(Path file) throws IOException {
+    List<String> pairs = new ArrayList<>();
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      String t = line.strip();
+      if (!t.isEmpty() && !t.startsWith("#")) {
+        pairs.add(t);
+      }
+    }
+    return pairs;
+  }
+
+  public int size() {
+    return entries.size();
+  }
+
+  /** The tenant a presented key belongs to, or empty when it matches none. */
+  public Optional<String> tenantOf(String presentedKey) {
+    if (presentedKey == null || presentedKey.isEmpty()) {
+      return Optional.empty();
+    }
+    byte[] presented = sha256(presentedKey.trim());
+    String match = null;
+    for (Entry e : entries) {
+      // MessageDigest.isEqual is constant-time for equal lengths, and SHA-256 makes every length 32.
+      if (MessageDigest.isEqual(presented, e.keyHash()) && match == null) {
+        match = e.tenant();
+      }
+    }
+    return Optional.ofNullable(match);
+  }
+
+  /** The key of an {@code Authorization: Bearer <key>} header value, or null. */
+  public static String bearerToken(String authorizationHeader) {
+    if (authorizationHeader == null) {
+      return null;
+    }
+    String h = authorizationHeader.strip();
+    if (h.length() < 7 || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return null;
+    }
+    String token = h.substring(7).strip();
+    return token.isEmpty() ? null : token;
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package io.visualsearch.searchapi.fresh;
+
+import io.visualsearch.searchapi.index.LoadedIndex;
+import io.visualsearch.searchapi.index.VectorSpace;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One tenant's embeddings records newer than its served index: changed or new vectors searched
+ * exactly beside the shards, and deletions. A record is kept only if its offset is at or past the
+ * served manifest's embeddings offset for its partition (the "floor"); installing a newer version
+ * raises the floor and drops what the new version already contains.
+ *
+ * <p>Vectors of another model than the served index's are kept (they become relevant when an
+ * index of that model is installed) but neither searched nor allowed to hide the index's vector
+ * of the same product: one answer never mixes two models.
+ */
+public final class FreshDelta {
+
+  private final Map<String, DeltaEntry> bySku = new HashMap<>();
+  private Map<Integer, Long> floor = Map.of();
+  private String modelName = "";
+  private long modelVersion;
+  private VectorSpace space;
+  private int dimension;
+
+  /** Adopts a newly served version: new floor, model and space; drops what it covers. */
+  public synchronized void rebase(LoadedIndex index) {
+    Map<Integer, Long> offsets = index.manifest().embeddingsOffsets();
+    this.floor = offsets == null ? Map.of() : Map.copyOf(offsets);
+    VectorSpace previous = space;
+    this.space = index.space();
+    this.modelName = index.modelName() == null ? "" : index.modelName();
+    this.modelVersion = index.modelVersion();
+    this.dimension = index.dimension();
+    bySku.values().removeIf(e -> !atOrAboveFloor(e.partition(), e.offset()));
+    if (previous == null) {
+      bySku.replaceAll((sku, e) -> e.isTombstone() ? e : new DeltaEntry(e.sku(), e.partition(), e.offset(),
+          e.modelName(), e.modelVersion(), space.prepare(e.vector())));
+    } else if (!previous.equals(space)) {
+      // Vectors were prepared for the old space; re-preparing raw vectors is impossible once
+      // normalised, so drop them: the new index holds every product up to its floor anyway.
+      bySku.values().removeIf(e -> !e.isTombstone());
+    }
+  }
+
+  /** Records the newest state of a product; older or pre-floor records are ignored. */
+  public synchronized void accept(DeltaEntry entry) {
+    if (!atOrAboveFloor(entry.partition(), entry.offset())) {
+      return;
+    }
+    DeltaEntry prev = bySku.get(entry.sku());
+    if (prev != null && prev.partition() == entry.partition() && prev.offset() > entry.offset()) {
+      return;
+    }
+    DeltaEntry stored = entry.isTombstone() || space == null ? entry
+        : new DeltaEntry(entry.sku(), entry.partition(), entry.offset(), entry.modelName(), entry.modelVersion(),
+            space.prepare(entry.vector()));
+    bySku.put(entry.sku(), stored);
+  }
+
+  private boolean atOrAboveFloor(int partition, long offset) {
+    Long f = floor.get(partition);
+    return f == null || offset >= f;
+  }
+
+  /** A consistent copy for one query: what to search and which index skus it hides. */
+  public synchronized Snapshot snapshot() {
+    List<DeltaEntry> searchable = new ArrayList<>();
+    java.util.Set<String> hidden = new java.util.HashSet<>();
+    for (DeltaEntry e : bySku.values()) {
+      if (e.isTombstone()) {
+        hidden.add(e.sku());
+      } else if (sameModel(e) && e.vector().length == dimension) {
+        hidden.add(e.sku());
+        searchable.add(e);
+      }
+    }
+    return new Snapshot(List.copyOf(searchable), java.util.Set.copyOf(hidden));
+  }
+
+  private boolean sameModel(DeltaEntry e) {
+    return e.modelVersion() == modelVersion && (modelName.isEmpty() || e.modelName().isEmpty()
+        || e.modelName().equals(modelName));
+  }
+
+  public synchronized int size() {
+    return bySku.size();
+  }
+
+  /** The fresh vector of a product under the served model, if the delta has one. */
+  public synchronized float[] vectorOf(String sku) {
+    DeltaEntry e = bySku.get(sku);
+    return e == null || e.isTombstone() || !sameModel(e) ? null : e.vector();
+  }
+
+  /** @param hidden skus whose index vector must not be returned (changed or deleted since the build) */
+  public record Snapshot(List<DeltaEntry> searchable, java.util.Set<String> hidden) {}
+}

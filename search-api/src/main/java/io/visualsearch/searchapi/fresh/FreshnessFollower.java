@@ -1,0 +1,278 @@
+package io.visualsearch.searchapi.fresh;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.proto.events.Embedding;
+import io.visualsearch.proto.events.IndexPublished;
+import io.visualsearch.proto.events.ProductUpsert;
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
+import io.visualsearch.searchapi.index.LoadedIndex;
+import io.visualsearch.topics.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows the three topics that keep a search instance current, without a consumer group (every
+ * instance needs every record, and nothing is committed):
+ * <ul>
+ *   <li>{@code catalog.products} from the beginning (compacted: the latest state of every
+ *       product) into the {@link CatalogView}; the view counts as caught up once it has read up
+ *       to the end offsets the topic had when the service started;</li>
+ *   <li>{@code embeddings} from the lowest offset any served manifest has not covered, into each
+ *       tenant's {@link FreshDelta}; a newly served version with a lower offset rewinds it;</li>
+ *   <li>{@code index.published} from its end, each record telling the swapper to reload a tenant.</li>
+ * </ul>
+ * Malformed records are counted and skipped: they cannot be dead-lettered from a group-less reader
+ * and the pipeline's own consumers already dead-letter them.
+ */
+public final class FreshnessFollower implements Component {
+
+  private static final Logger log = LoggerFactory.getLogger(FreshnessFollower.class);
+  private static final Duration POLL = Duration.ofMillis(200);
+
+  private final Supplier<org.apache.kafka.clients.consumer.Consumer<byte[], byte[]>> consumerFactory;
+  private final CatalogView catalog;
+  private final TenantDeltas deltas;
+  private final Supplier<Collection<LoadedIndex>> servedIndexes;
+  private final Consumer<String> onPublished;
+  private final ConcurrentLinkedQueue<Map<Integer, Long>> rewinds = new ConcurrentLinkedQueue<>();
+  private final Counter records;
+  private final Counter malformed;
+
+  private volatile boolean running;
+  private volatile Thread thread;
+  private volatile Throwable death;
+  private volatile boolean embeddingsCaughtUp;
+  private Map<TopicPartition, Long> catalogEnds = Map.of();
+  private Map<TopicPartition, Long> embeddingsEnds = Map.of();
+
+  public FreshnessFollower(Supplier<org.apache.kafka.clients.consumer.Consumer<byte[], byte[]>> consumerFactory,
+      CatalogView catalog, TenantDeltas deltas, Supplier<Collection<LoadedIndex>> servedIndexes,
+      Consumer<String> onPublished, PrometheusRegistry registry) {
+    this.consumerFactory = consumerFactory;
+    this.catalog = catalog;
+    this.deltas = deltas;
+    this.servedIndexes = servedIndexes;
+    this.onPublished = onPublished;
+    this.records = Counter.builder().name("search_freshness_records_total")
+        .help("Records read from catalog.products, embeddings and index.published").labelNames("topic")
+        .register(registry);
+    this.malformed = Counter.builder().name("search_freshness_malformed_total")
+        .help("Records skipped because they could not be parsed").labelNames("topic").register(registry);
+  }
+
+  @Override
+  public String name() {
+    return "freshness-follower";
+  }
+
+  @Override
+  public void start() {
+    running = true;
+    Thread t = new Thread(this::run, "freshness-follower");
+    t.setDaemon(true);
+    thread = t;
+    t.start();
+  }
+
+  /** Asks the follower to re-read embeddings from these offsets (per partition) if it is past them. */
+  public void rewindEmbeddings(Map<Integer, Long> offsets) {
+    if (offsets != null && !offsets.isEmpty()) {
+      rewinds.add(Map.copyOf(offsets));
+    }
+  }
+
+  private void run() {
+    try (org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer = consumerFactory.get()) {
+      List<TopicPartition> catalogParts = partitions(consumer, Topics.CATALOG_PRODUCTS.name());
+      List<TopicPartition> embeddingParts = partitions(consumer, Topics.EMBEDDINGS.name());
+      List<TopicPartition> publishedParts = partitions(consumer, Topics.INDEX_PUBLISHED.name());
+      List<TopicPartition> all = new ArrayList<>(catalogParts);
+      all.addAll(embeddingParts);
+      all.addAll(publishedParts);
+      consumer.assign(all);
+      consumer.seekToBeginning(catalogParts);
+      consumer.seekToEnd(publishedParts);
+      catalogEnds = consumer.endOffsets(catalogParts);
+      embeddingsEnds = consumer.endOffsets(embeddingParts);
+      positionEmbeddings(consumer, embeddingParts);
+      while (running) {
+        applyRewinds(consumer);
+        ConsumerRecords<byte[], byte[]> batch = consumer.poll(POLL);
+        for (ConsumerRecord<byte[], byte[]> rec : batch) {
+          dispatch(rec);
+        }
+        if (!catalog.caughtUp() && reached(consumer, catalogEnds)) {
+          catalog.markCaughtUp();
+          log.info("catalog replay complete");
+        }
+        if (!embeddingsCaughtUp && reached(consumer, embeddingsEnds)) {
+          embeddingsCaughtUp = true;
+        }
+      }
+    } catch (Throwable e) {
+      if (running) {
+        death = e;
+        log.error("freshness follower died", e);
+      }
+    }
+  }
+
+  private static List<TopicPartition> partitions(org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> c,
+      String topic) {
+    List<TopicPartition> out = new ArrayList<>();
+    List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(30));
+    if (infos == null || infos.isEmpty()) {
+      throw new IllegalStateException("topic " + topic + " does not exist");
+    }
+    for (PartitionInfo p : infos) {
+      out.add(new TopicPartition(topic, p.partition()));
+    }
+    return out;
+  }
+
+  /** Starts embeddings where the least advanced served manifest ends, or at the end if none is served. */
+  private void positionEmbeddings(org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
+      List<TopicPartition> parts) {
+    consumer.seekToEnd(parts);
+    Map<Integer, Long> lowest = new HashMap<>();
+    for (LoadedIndex index : servedIndexes.get()) {
+      Map<Integer, Long> offsets = index.manifest().embeddingsOffsets();
+      if (offsets == null || offsets.isEmpty()) {
+        // A manifest that does not say what it covers: replay everything so nothing is missed.
+        consumer.seekToBeginning(parts);
+        return;
+      }
+      offsets.forEach((p, o) -> lowest.merge(p, o, Math::min));
+    }
+    for (TopicPartition tp : parts) {
+      Long o = lowest.get(tp.partition());
+      if (o != null) {
+        consumer.seek(tp, o);
+      }
+    }
+  }
+
+  private void applyRewinds(org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer) {
+    Map<Integer, Long> r;
+    while ((r = rewinds.poll()) != null) {
+      for (var e : r.entrySet()) {
+        TopicPartition tp = new TopicPartition(Topics.EMBEDDINGS.name(), e.getKey());
+        if (consumer.assignment().contains(tp) && consumer.position(tp) > e.getValue()) {
+          consumer.seek(tp, e.getValue());
+        }
+      }
+    }
+  }
+
+  private static boolean reached(org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
+      Map<TopicPartition, Long> ends) {
+    for (var e : ends.entrySet()) {
+      if (consumer.position(e.getKey()) < e.getValue()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void dispatch(ConsumerRecord<byte[], byte[]> rec) {
+    records.labelValues(rec.topic()).inc();
+    String key = rec.key() == null ? "" : new String(rec.key(), StandardCharsets.UTF_8);
+    try {
+      if (rec.topic().equals(Topics.CATALOG_PRODUCTS.name())) {
+        catalogRecord(key, rec.value());
+      } else if (rec.topic().equals(Topics.EMBEDDINGS.name())) {
+        embeddingRecord(key, rec);
+      } else if (rec.topic().equals(Topics.INDEX_PUBLISHED.name()) && rec.value() != null) {
+        onPublished.accept(IndexPublished.parseFrom(rec.value()).getTenant());
+      }
+    } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
+      malformed.labelValues(rec.topic()).inc();
+      log.warn("skipping malformed {} record at {}-{}: {}", rec.topic(), rec.partition(), rec.offset(), e.getMessage());
+    }
+  }
+
+  private void catalogRecord(String key, byte[] value) throws InvalidProtocolBufferException {
+    int slash = key.indexOf('/');
+    if (value == null) {
+      if (slash > 0) {
+        catalog.remove(key.substring(0, slash), key.substring(slash + 1));
+      }
+      return;
+    }
+    ProductUpsert upsert = ProductUpsert.parseFrom(value);
+    if (upsert.getTenant().isEmpty() || upsert.getProduct().getId().isEmpty()) {
+      throw new IllegalArgumentException("product record without tenant or id");
+    }
+    catalog.upsert(upsert.getTenant(), ProductInfo.of(upsert.getProduct()));
+  }
+
+  private void embeddingRecord(String key, ConsumerRecord<byte[], byte[]> rec) throws InvalidProtocolBufferException {
+    int slash = key.indexOf('/');
+    if (rec.value() == null) {
+      if (slash > 0) {
+        FreshDelta delta = deltas.of(key.substring(0, slash));
+        if (delta != null) {
+          delta.accept(new DeltaEntry(key.substring(slash + 1), rec.partition(), rec.offset(), "", 0, null));
+        }
+      }
+      return;
+    }
+    Embedding e = Embedding.parseFrom(rec.value());
+    FreshDelta delta = deltas.of(e.getTenant());
+    if (delta == null) {
+      return;
+    }
+    float[] v = new float[e.getVectorCount()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = e.getVector(i);
+    }
+    delta.accept(new DeltaEntry(e.getSku(), rec.partition(), rec.offset(), e.getModelName(), e.getModelVersion(), v));
+  }
+
+  public boolean embeddingsCaughtUp() {
+    return embeddingsCaughtUp;
+  }
+
+  @Override
+  public CheckResult check() {
+    Throwable d = death;
+    if (d != null) {
+      return CheckResult.failed(d);
+    }
+    Thread t = thread;
+    if (t == null || !t.isAlive()) {
+      return CheckResult.failed("not running");
+    }
+    return catalog.caughtUp() ? CheckResult.OK : CheckResult.failed("replaying catalog.products");
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    Thread t = thread;
+    if (t != null) {
+      try {
+        t.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package io.visualsearch.searchapi.grpc;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.opentelemetry.api.trace.Span;
+import io.visualsearch.proto.search.ProductResult;
+import io.visualsearch.proto.search.SearchReply;
+import io.visualsearch.proto.search.SearchRequest;
+import io.visualsearch.proto.search.SimilarRequest;
+import io.visualsearch.proto.search.VisualSearchGrpc;
+import io.visualsearch.searchapi.ApiException;
+import io.visualsearch.searchapi.auth.Authenticator;
+import io.visualsearch.searchapi.http.Admission;
+import io.visualsearch.searchapi.image.CropBox;
+import io.visualsearch.searchapi.search.Filters;
+import io.visualsearch.searchapi.search.QueryService;
+import io.visualsearch.searchapi.search.SearchAnswer;
+import io.visualsearch.searchapi.search.SearchHit;
+import io.visualsearch.searchapi.search.SearchQuery;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The VisualSearch gRPC API: the same query path as HTTP, with the API key in the
+ * {@code authorization} metadata entry and errors as gRPC statuses carrying the same codes and
+ * messages as the HTTP API's JSON errors.
+ */
+public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImplBase {
+
+  private static final Logger log = LoggerFactory.getLogger(VisualSearchService.class);
+  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  private static final Context.Key<String> AUTH_HEADER = Context.key("authorization");
+
+  private final Authenticator auth;
+  private final QueryService queries;
+  private final Admission admission;
+  private final int defaultK;
+
+  public VisualSearchService(Authenticator auth, QueryService queries, Admission admission, int defaultK) {
+    this.auth = auth;
+    this.queries = queries;
+    this.admission = admission;
+    this.defaultK = defaultK;
+  }
+
+  /** Copies the authorization metadata into the call's context, where the handlers read it. */
+  public ServerInterceptor credentials() {
+    return new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+          ServerCallHandler<Q, R> next) {
+        return Contexts.interceptCall(Context.current().withValue(AUTH_HEADER, headers.get(AUTHORIZATION)), call,
+            headers, next);
+      }
+    };
+  }
+
+  @Override
+  public void search(SearchRequest request, StreamObserver<SearchReply> out) {
+    answer(out, () -> {
+      String tenant = auth.tenant(AUTH_HEADER.get(), null);
+      int k = request.getK() == 0 ? defaultK : request.getK();
+      if (k < SearchQuery.MIN_K || k > SearchQuery.MAX_K) {
+        throw ApiException.badRequest("invalid_k", "k must be between " + SearchQuery.MIN_K + " and " + SearchQuery.MAX_K);
+      }
+      CropBox crop = null;
+      if (request.hasCrop()) {
+        var c = request.getCrop();
+        crop = new CropBox(c.getX(), c.getY(), c.getWidth(), c.getHeight());
+        if (crop.width() <= 0 || crop.height() <= 0 || crop.x() < 0 || crop.y() < 0) {
+          throw ApiException.badRequest("invalid_crop", "crop needs x,y >= 0 and width,height > 0");
+        }
+      }
+      Filters filters;
+      try {
+        var f = request.getFilters();
+        filters = new Filters(f.getCategory(), f.getMinPriceMicros() == 0 ? null : f.getMinPriceMicros(),
+            f.getMaxPriceMicros() == 0 ? null : f.getMaxPriceMicros(), f.getAvailability(), f.getBrand());
+      } catch (IllegalArgumentException e) {
+        throw ApiException.badRequest("invalid_filters", e.getMessage());
+      }
+      try (Admission.Permit ignored = admission.enter()) {
+        return queries.search(tenant, new SearchQuery(request.getImage().toByteArray(), k, crop, filters));
+      }
+    });
+  }
+
+  @Override
+  public void similar(SimilarRequest request, StreamObserver<SearchReply> out) {
+    answer(out, () -> {
+      String tenant = auth.tenant(AUTH_HEADER.get(), null);
+      int k = request.getK() == 0 ? defaultK : request.getK();
+      if (k < SearchQuery.MIN_K || k > SearchQuery.MAX_K) {
+        throw ApiException.badRequest("invalid_k", "k must be between " + SearchQuery.MIN_K + " and " + SearchQuery.MAX_K);
+      }
+      if (request.getSku().isEmpty() || request.getSku().length() > 256) {
+        throw ApiException.badRequest("invalid_sku", "sku must be 1 to 256 characters");
+      }
+      try (Admission.Permit ignored = admission.enter()) {
+        return queries.similar(tenant, request.getSku(), k);
+      }
+    });
+  }
+
+  private interface Call {
+    SearchAnswer run();
+  }
+
+  private static void answer(StreamObserver<SearchReply> out, Call call) {
+    SearchAnswer answer;
+    try {
+      answer = call.run();
+    } catch (ApiException e) {
+      out.onError(statusOf(e).asRuntimeException());
+      return;
+    } catch (RuntimeException e) {
+      log.error("gRPC search failed", e);
+      out.onError(Status.INTERNAL.withDescription("internal_error: the search failed unexpectedly").asRuntimeException());
+      return;
+    }
+    SearchReply.Builder reply = SearchReply.newBuilder()
+        .setIndexVersion(answer.indexVersion())
+        .setModelVersion(answer.modelVersion())
+        .setTraceId(Span.current().getSpanContext().getTraceId());
+    for (SearchHit h : answer.hits()) {
+      reply.addResults(ProductResult.newBuilder().setSku(h.sku()).setScore(h.score()).setTitle(h.product().title())
+          .setPrice(h.product().priceText()).setLink(h.product().link()).setImageLink(h.product().imageLink())
+          .setCategory(h.product().category()));
+    }
+    out.onNext(reply.build());
+    out.onCompleted();
+  }
+
+  /** The HTTP status of an API error, as the closest gRPC status; the description is "code: message". */
+  static Status statusOf(ApiException e) {
+    Status s = switch (e.status()) {
+      case 400, 413, 415, 422 -> Status.INVALID_ARGUMENT;
+      case 401 -> Status.UNAUTHENTICATED;
+      case 403 -> Status.PERMISSION_DENIED;
+      case 404 -> Status.NOT_FOUND;
+      case 503 -> e.code().equals("overloaded") ? Status.RESOURCE_EXHAUSTED : Status.UNAVAILABLE;
+      default -> Status.INTERNAL;
+    };
+    return s.withDescription(e.code() + ": " + e.getMessage());
+  }
+}

@@ -1,0 +1,263 @@
+package io.visualsearch.searchapi.http;
+
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.context.propagation.TextMapGetter;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.ExpositionFormats;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.runtime.ReadinessReport;
+import io.visualsearch.searchapi.ApiException;
+import io.visualsearch.searchapi.auth.Authenticator;
+import io.visualsearch.searchapi.search.QueryService;
+import io.visualsearch.searchapi.search.SearchAnswer;
+import io.visualsearch.searchapi.search.SearchQuery;
+import io.visualsearch.tracing.Tracing;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.eclipse.jetty.util.URIUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What each path of the storefront API does. API calls run inside a SERVER span continued from
+ * the caller's {@code traceparent}/B3 headers; the trace id goes back in the body and in the
+ * {@code X-Trace-Id} header. Every failure is answered as {@code {"error","message"}} JSON.
+ */
+public final class ApiRoutes extends Handler.Abstract {
+
+  private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
+  private static final String SEARCH = "/api/v1/search";
+  private static final String PRODUCTS = "/api/v1/products/";
+  private static final String SIMILAR_SUFFIX = "/similar";
+  private static final int MAX_SKU_CHARS = 256;
+
+  private static final TextMapGetter<HttpFields> HEADERS = new TextMapGetter<>() {
+    @Override
+    public Iterable<String> keys(HttpFields fields) {
+      List<String> names = new ArrayList<>();
+      fields.forEach(f -> names.add(f.getName()));
+      return names;
+    }
+
+    @Override
+    public String get(HttpFields fields, String key) {
+      return fields == null ? null : fields.get(key);
+    }
+  };
+
+  private final Authenticator auth;
+  private final QueryService queries;
+  private final SearchRequestParser parser;
+  private final Admission admission;
+  private final long maxBodyBytes;
+  private final Tracing tracing;
+  private final StaticFiles page;
+  private final Supplier<ReadinessReport> readiness;
+  private final PrometheusRegistry registry;
+  private final ExpositionFormats formats = ExpositionFormats.init();
+  private final AnswerJson json = new AnswerJson();
+  private final Counter requests;
+  private final Histogram latency;
+
+  public ApiRoutes(Authenticator auth, QueryService queries, SearchRequestParser parser, Admission admission,
+      long maxBodyBytes, Tracing tracing, StaticFiles page, Supplier<ReadinessReport> readiness,
+      PrometheusRegistry registry) {
+    this.auth = auth;
+    this.queries = queries;
+    this.parser = parser;
+    this.admission = admission;
+    this.maxBodyBytes = maxBodyBytes;
+    this.tracing = tracing;
+    this.page = page;
+    this.readiness = readiness;
+    this.registry = registry;
+    this.requests = Counter.builder().name("search_http_requests_total").help("API requests by route and status")
+        .labelNames("route", "status").register(registry);
+    this.latency = Histogram.builder().name("search_http_request_duration_seconds")
+        .help("API request latency by route").labelNames("route").register(registry);
+  }
+
+  @Override
+  public boolean handle(Request request, Response response, Callback callback) throws Exception {
+    String path = request.getHttpURI().getPath();
+    String method = request.getMethod();
+    if (path == null) {
+      path = "/";
+    }
+    if (path.equals(SEARCH)) {
+      if (!method.equals("POST")) {
+        return error(response, callback, new ApiException(405, "method_not_allowed", "use POST"));
+      }
+      return api("search", request, response, callback, tenant -> search(tenant, request));
+    }
+    if (path.startsWith(PRODUCTS) && path.endsWith(SIMILAR_SUFFIX)) {
+      if (!method.equals("GET")) {
+        return error(response, callback, new ApiException(405, "method_not_allowed", "use GET"));
+      }
+      String rawSku = path.substring(PRODUCTS.length(), path.length() - SIMILAR_SUFFIX.length());
+      return api("similar", request, response, callback, tenant -> similar(tenant, rawSku, request));
+    }
+    if (!method.equals("GET") && !method.equals("HEAD")) {
+      return error(response, callback, new ApiException(405, "method_not_allowed", "only GET is served here"));
+    }
+    switch (path) {
+      case "/healthz" -> {
+        return write(response, callback, 200, "text/plain; charset=utf-8", "ok\n".getBytes(StandardCharsets.UTF_8));
+      }
+      case "/readyz" -> {
+        ReadinessReport r = readiness.get();
+        return write(response, callback, r.ready() ? 200 : 503, "application/json; charset=utf-8",
+            r.toJson().getBytes(StandardCharsets.UTF_8));
+      }
+      case "/metrics" -> {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        var writer = formats.getPrometheusTextFormatWriter();
+        writer.write(out, registry.scrape());
+        return write(response, callback, 200, writer.getContentType(), out.toByteArray());
+      }
+      default -> {
+        StaticFiles.Asset asset = page.get(path);
+        if (asset == null) {
+          return error(response, callback, ApiException.notFound("not_found", "no such resource"));
+        }
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+        return write(response, callback, 200, asset.contentType(), asset.bytes());
+      }
+    }
+  }
+
+  @FunctionalInterface
+  private interface TenantCall {
+    SearchAnswer run(String tenant) throws Exception;
+  }
+
+  private boolean api(String route, Request request, Response response, Callback callback, TenantCall call) {
+    long t0 = System.nanoTime();
+    Context parent = tracing.propagator().extract(Context.root(), request.getHeaders(), HEADERS);
+    Span span = tracing.tracer().spanBuilder(request.getMethod() + " " + route).setParent(parent)
+        .setSpanKind(SpanKind.SERVER).setAttribute("http.request.method", request.getMethod())
+        .setAttribute("http.route", route).startSpan();
+    String traceId = span.getSpanContext().getTraceId();
+    response.getHeaders().put("X-Trace-Id", traceId);
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+    int status;
+    try (Scope ignored = span.makeCurrent()) {
+      tracing.propagator().inject(Context.current(), response.getHeaders(), (h, k, v) -> h.put(k, v));
+      byte[] body;
+      try {
+        String tenant = auth.tenant(request.getHeaders().get(HttpHeader.AUTHORIZATION), requestedTenant(request));
+        span.setAttribute("tenant", tenant);
+        try (Admission.Permit ignoredPermit = admission.enter()) {
+          SearchAnswer answer = call.run(tenant);
+          span.setAttribute("results", answer.hits().size());
+          span.setAttribute("index.version", answer.indexVersion());
+          body = json.answer(answer, traceId);
+          status = 200;
+        }
+      } catch (ApiException e) {
+        status = e.status();
+        body = json.error(e);
+        span.setAttribute("error.code", e.code());
+        if (e.retryAfterSeconds() != null) {
+          response.getHeaders().put(HttpHeader.RETRY_AFTER, Integer.toString(e.retryAfterSeconds()));
+        }
+        if (status >= 500) {
+          span.setStatus(StatusCode.ERROR, e.code());
+          log.warn("{} answered {} {}: {}", route, status, e.code(), e.getMessage(), e.getCause());
+        }
+      } catch (Exception e) {
+        status = 500;
+        body = json.error("internal_error", "the search failed unexpectedly; trace " + traceId);
+        span.recordException(e);
+        span.setStatus(StatusCode.ERROR, "internal error");
+        log.error("{} failed (trace {})", route, traceId, e);
+      }
+      span.setAttribute("http.response.status_code", status);
+      requests.labelValues(route, Integer.toString(status)).inc();
+      latency.labelValues(route).observe((System.nanoTime() - t0) / 1e9);
+      return write(response, callback, status, "application/json; charset=utf-8", body);
+    } finally {
+      span.end();
+    }
+  }
+
+  private SearchAnswer search(String tenant, Request request) {
+    byte[] body = readBody(request);
+    String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+    SearchQuery query = parser.parse(contentType, body);
+    return queries.search(tenant, query);
+  }
+
+  private SearchAnswer similar(String tenant, String rawSku, Request request) {
+    String sku;
+    try {
+      sku = URIUtil.decodePath(rawSku);
+    } catch (RuntimeException e) {
+      throw ApiException.badRequest("invalid_sku", "the sku in the path is not validly encoded");
+    }
+    if (sku.isEmpty() || sku.length() > MAX_SKU_CHARS || sku.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      throw ApiException.badRequest("invalid_sku", "the sku must be 1 to " + MAX_SKU_CHARS + " printable characters");
+    }
+    Fields params = Request.extractQueryParameters(request);
+    int k = parser.parseK(params.getValue("k"));
+    return queries.similar(tenant, sku, k);
+  }
+
+  /** The tenant a request names explicitly (?tenant= or X-Tenant), which must be the key's own. */
+  private static String requestedTenant(Request request) {
+    String header = request.getHeaders().get("X-Tenant");
+    if (header != null) {
+      return header.strip();
+    }
+    Fields params = Request.extractQueryParameters(request);
+    return params.getValue("tenant");
+  }
+
+  private byte[] readBody(Request request) {
+    long declared = request.getLength();
+    if (declared > maxBodyBytes) {
+      throw ApiException.tooLarge("payload_too_large", "the request body is " + declared + " bytes; at most "
+          + maxBodyBytes + " are accepted");
+    }
+    try (InputStream in = Content.Source.asInputStream(request)) {
+      byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
+      if (body.length > maxBodyBytes) {
+        throw ApiException.tooLarge("payload_too_large", "the request body exceeds " + maxBodyBytes + " bytes");
+      }
+      return body;
+    } catch (IOException e) {
+      throw ApiException.badRequest("unreadable_body", "the request body could not be read completely");
+    }
+  }
+
+  private boolean error(Response response, Callback callback, ApiException e) {
+    return write(response, callback, e.status(), "application/json; charset=utf-8", json.error(e));
+  }
+
+  private static boolean write(Response response, Callback callback, int status, String type, byte[] body) {
+    response.setStatus(status);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, Long.toString(body.length));
+    response.write(true, ByteBuffer.wrap(body), callback);
+    return true;
+  }
+}

@@ -1,0 +1,79 @@
+package io.visualsearch.searchapi.http;
+
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * Owns the Jetty server of the storefront API: thread pool, connector, limits and lifecycle. What
+ * each path does is {@link ApiRoutes}'s business.
+ */
+public final class HttpApi implements Component {
+
+  private static final int MAX_THREADS = 64;
+  private static final int REQUEST_HEADER_BYTES = 16 * 1024;
+  private static final long IDLE_TIMEOUT_MS = 30_000;
+
+  private final String host;
+  private final int requestedPort;
+  private final ApiRoutes routes;
+  private Server server;
+  private ServerConnector connector;
+
+  public HttpApi(String host, int port, ApiRoutes routes) {
+    this.host = host;
+    this.requestedPort = port;
+    this.routes = routes;
+  }
+
+  @Override
+  public String name() {
+    return "http-api";
+  }
+
+  @Override
+  public void start() throws Exception {
+    QueuedThreadPool pool = new QueuedThreadPool(MAX_THREADS, 4);
+    pool.setName("search-http");
+    server = new Server(pool);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    http.setSendDateHeader(true);
+    http.setRequestHeaderSize(REQUEST_HEADER_BYTES);
+    connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    connector.setHost(host);
+    connector.setPort(requestedPort);
+    // A client that stops sending mid-upload loses its connection instead of holding a thread.
+    connector.setIdleTimeout(IDLE_TIMEOUT_MS);
+    server.addConnector(connector);
+    server.setHandler(routes);
+    server.setErrorHandler(new JsonErrorHandler());
+    server.setStopTimeout(5_000);
+    server.start();
+  }
+
+  /** The bound port (useful when 0 asked for a free one). */
+  public int port() {
+    return connector.getLocalPort();
+  }
+
+  @Override
+  public CheckResult check() {
+    return server != null && server.isStarted() ? CheckResult.OK : CheckResult.failed("not started");
+  }
+
+  @Override
+  public void close() {
+    if (server != null) {
+      try {
+        server.stop();
+      } catch (Exception e) {
+        throw new IllegalStateException("HTTP server did not stop cleanly", e);
+      }
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package io.visualsearch.searchapi.http;
+
+import java.nio.ByteBuffer;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * Errors Jetty raises itself (malformed request line, oversized headers) in the API's JSON shape
+ * instead of Jetty's HTML page, without echoing request data.
+ */
+final class JsonErrorHandler extends ErrorHandler {
+
+  private final AnswerJson json = new AnswerJson();
+
+  @Override
+  protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
+      Callback callback) {
+    String reason = HttpStatus.getMessage(code);
+    byte[] body = json.error(code >= 500 ? "server_error" : "bad_request", reason == null ? "error " + code : reason);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
+    response.write(true, ByteBuffer.wrap(body), callback);
+  }
+
+  @Override
+  public ByteBuffer badMessageError(int status, String reason, org.eclipse.jetty.http.HttpFields.Mutable fields) {
+    fields.put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
+    String msg = HttpStatus.getMessage(status);
+    return ByteBuffer.wrap(json.error("bad_request", msg == null ? "bad request" : msg));
+  }
+
+}

@@ -1,0 +1,261 @@
+package io.visualsearch.searchapi.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.visualsearch.searchapi.ApiException;
+import io.visualsearch.searchapi.image.CropBox;
+import io.visualsearch.searchapi.search.Filters;
+import io.visualsearch.searchapi.search.SearchQuery;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import org.eclipse.jetty.http.MultiPart;
+import org.eclipse.jetty.http.MultiPartFormData;
+import org.eclipse.jetty.io.Content;
+
+/**
+ * Reads the body of {@code POST /api/v1/search} — multipart ({@code image} part plus optional
+ * {@code k}, {@code crop}, {@code category}, {@code min_price}, {@code max_price},
+ * {@code availability}, {@code brand} fields) or JSON ({@code image_base64}, {@code k},
+ * {@code crop}, {@code filters}) — into a {@link SearchQuery}. Every problem is a 4xx
+ * {@link ApiException} naming the offending field.
+ */
+public final class SearchRequestParser {
+
+  private static final Set<String> MULTIPART_FIELDS = Set.of("image", "k", "crop", "category", "min_price",
+      "max_price", "availability", "brand");
+  private static final int MAX_FIELD_CHARS = 256;
+
+  private final ObjectMapper json = new ObjectMapper();
+  private final long maxBodyBytes;
+  private final int defaultK;
+
+  public SearchRequestParser(long maxBodyBytes, int defaultK) {
+    this.maxBodyBytes = maxBodyBytes;
+    this.defaultK = defaultK;
+  }
+
+  public SearchQuery parse(String contentType, byte[] body) {
+    if (contentType == null || contentType.isBlank()) {
+      throw ApiException.unsupportedMedia("unsupported_content_type",
+          "send multipart/form-data with an 'image' part, or application/json with 'image_base64'");
+    }
+    String type = contentType.toLowerCase(Locale.ROOT);
+    if (type.startsWith("multipart/form-data")) {
+      return multipart(contentType, body);
+    }
+    if (type.startsWith("application/json")) {
+      return json(body);
+    }
+    throw ApiException.unsupportedMedia("unsupported_content_type", "content type '" + truncate(contentType)
+        + "' is not accepted; use multipart/form-data or application/json");
+  }
+
+  private SearchQuery multipart(String contentType, byte[] body) {
+    String boundary = MultiPart.extractBoundary(contentType);
+    if (boundary == null || boundary.isEmpty()) {
+      throw ApiException.badRequest("malformed_multipart", "the multipart content type has no boundary");
+    }
+    MultiPartFormData.Parser parser = new MultiPartFormData.Parser(boundary);
+    parser.setMaxParts(MULTIPART_FIELDS.size() + 4);
+    parser.setMaxLength(maxBodyBytes);
+    parser.setMaxFileSize(maxBodyBytes);
+    // The whole body is already in memory (and capped): never spill parts to temporary files.
+    parser.setMaxMemoryFileSize(maxBodyBytes + 1);
+    parser.setUseFilesForPartsWithoutFileName(false);
+    MultiPartFormData.Parts parts;
+    try {
+      parts = parser.parse(Content.Source.from(ByteBuffer.wrap(body))).get();
+    } catch (ExecutionException e) {
+      throw ApiException.badRequest("malformed_multipart", "the multipart body cannot be parsed");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ApiException.unavailable("interrupted", "the server is stopping", 1, e);
+    }
+    try (parts) {
+      MultiPart.Part image = parts.getFirst("image");
+      if (image == null) {
+        throw ApiException.badRequest("missing_image", "the multipart body has no 'image' part");
+      }
+      byte[] imageBytes;
+      try {
+        ByteBuffer buf = Content.Source.asByteBuffer(image.createContentSource());
+        imageBytes = new byte[buf.remaining()];
+        buf.get(imageBytes);
+      } catch (java.io.IOException e) {
+        throw ApiException.badRequest("malformed_multipart", "the 'image' part cannot be read");
+      }
+      int k = parseK(field(parts, "k"));
+      String crop = field(parts, "crop");
+      Filters filters = filters(field(parts, "category"), price(field(parts, "min_price"), "min_price"),
+          price(field(parts, "max_price"), "max_price"), field(parts, "availability"), field(parts, "brand"));
+      return new SearchQuery(imageBytes, k, crop == null ? null : crop(crop), filters);
+    }
+  }
+
+  private static String field(MultiPartFormData.Parts parts, String name) {
+    MultiPart.Part p = parts.getFirst(name);
+    if (p == null) {
+      return null;
+    }
+    if (p.getLength() > MAX_FIELD_CHARS * 4L) {
+      throw ApiException.badRequest("invalid_" + name, "field '" + name + "' is too long");
+    }
+    String v = p.getContentAsString(StandardCharsets.UTF_8);
+    return v == null || v.isBlank() ? null : v.strip();
+  }
+
+  private SearchQuery json(byte[] body) {
+    JsonNode root;
+    try {
+      root = json.readTree(body);
+    } catch (JsonProcessingException e) {
+      throw ApiException.badRequest("malformed_json", "the body is not valid JSON");
+    } catch (java.io.IOException e) {
+      throw ApiException.badRequest("malformed_json", "the body cannot be read as JSON");
+    }
+    if (root == null || !root.isObject()) {
+      throw ApiException.badRequest("malformed_json", "the body must be a JSON object");
+    }
+    JsonNode img = root.get("image_base64");
+    if (img == null || !img.isTextual() || img.asText().isEmpty()) {
+      throw ApiException.badRequest("missing_image", "'image_base64' must be a base64 string");
+    }
+    byte[] image;
+    try {
+      String b64 = img.asText();
+      int comma = b64.startsWith("data:") ? b64.indexOf(',') : -1;
+      // Strict alphabet (the MIME decoder silently skips garbage); line breaks from some encoders are allowed.
+      image = Base64.getDecoder().decode((comma >= 0 ? b64.substring(comma + 1) : b64).replaceAll("[\\r\\n ]", ""));
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("invalid_image_base64", "'image_base64' is not valid base64");
+    }
+    JsonNode kNode = root.get("k");
+    int k;
+    if (kNode == null || kNode.isNull()) {
+      k = defaultK;
+    } else if (!kNode.isIntegralNumber() || !kNode.canConvertToInt()) {
+      throw ApiException.badRequest("invalid_k", "k must be a whole number between " + SearchQuery.MIN_K + " and "
+          + SearchQuery.MAX_K);
+    } else {
+      k = checkK(kNode.asInt());
+    }
+    CropBox crop = null;
+    JsonNode c = root.get("crop");
+    if (c != null && !c.isNull()) {
+      if (c.isTextual()) {
+        crop = crop(c.asText());
+      } else if (c.isObject()) {
+        crop = new CropBox(intField(c, "x"), intField(c, "y"), intField(c, "w", "width"), intField(c, "h", "height"));
+      } else {
+        throw ApiException.badRequest("invalid_crop", "crop must be {\"x\",\"y\",\"w\",\"h\"} or \"x,y,w,h\"");
+      }
+    }
+    Filters filters = Filters.NONE;
+    JsonNode f = root.get("filters");
+    if (f != null && !f.isNull()) {
+      if (!f.isObject()) {
+        throw ApiException.badRequest("invalid_filters", "filters must be a JSON object");
+      }
+      filters = filters(text(f, "category"), price(text(f, "min_price"), "min_price"),
+          price(text(f, "max_price"), "max_price"), text(f, "availability"), text(f, "brand"));
+    }
+    return new SearchQuery(image, k, crop, filters);
+  }
+
+  private static String text(JsonNode obj, String name) {
+    JsonNode n = obj.get(name);
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    if (!n.isValueNode() || n.isBoolean()) {
+      throw ApiException.badRequest("invalid_" + name, "filter '" + name + "' must be a string or number");
+    }
+    String s = n.asText();
+    if (s.length() > MAX_FIELD_CHARS) {
+      throw ApiException.badRequest("invalid_" + name, "filter '" + name + "' is too long");
+    }
+    return s;
+  }
+
+  private static int intField(JsonNode obj, String... names) {
+    for (String name : names) {
+      JsonNode n = obj.get(name);
+      if (n != null) {
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+          throw ApiException.badRequest("invalid_crop", "crop." + name + " must be a whole number");
+        }
+        return n.asInt();
+      }
+    }
+    throw ApiException.badRequest("invalid_crop", "crop needs x, y, w and h");
+  }
+
+  int parseK(String raw) {
+    if (raw == null) {
+      return defaultK;
+    }
+    int k;
+    try {
+      k = Integer.parseInt(raw.strip());
+    } catch (NumberFormatException e) {
+      throw ApiException.badRequest("invalid_k", "k must be a whole number between " + SearchQuery.MIN_K + " and "
+          + SearchQuery.MAX_K);
+    }
+    return checkK(k);
+  }
+
+  private static int checkK(int k) {
+    if (k < SearchQuery.MIN_K || k > SearchQuery.MAX_K) {
+      throw ApiException.badRequest("invalid_k", "k must be between " + SearchQuery.MIN_K + " and " + SearchQuery.MAX_K
+          + ", got " + k);
+    }
+    return k;
+  }
+
+  private static CropBox crop(String raw) {
+    try {
+      CropBox box = CropBox.parse(raw);
+      if (box.width() <= 0 || box.height() <= 0 || box.x() < 0 || box.y() < 0) {
+        throw ApiException.badRequest("invalid_crop", "crop needs x,y >= 0 and w,h > 0");
+      }
+      return box;
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("invalid_crop", e.getMessage());
+    }
+  }
+
+  /** Prices are decimal amounts of the currency unit ("19.99"); filters hold micros. */
+  static Long price(String raw, String field) {
+    if (raw == null || raw.isBlank()) {
+      return null;
+    }
+    try {
+      BigDecimal amount = new BigDecimal(raw.strip());
+      if (amount.signum() < 0 || amount.compareTo(BigDecimal.valueOf(1_000_000_000_000L)) > 0) {
+        throw ApiException.badRequest("invalid_" + field, field + " must be between 0 and 10^12");
+      }
+      return amount.movePointRight(6).setScale(0, java.math.RoundingMode.HALF_UP).longValueExact();
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw ApiException.badRequest("invalid_" + field, field + " must be a decimal amount such as 19.99");
+    }
+  }
+
+  private static Filters filters(String category, Long min, Long max, String availability, String brand) {
+    try {
+      return new Filters(category, min, max, availability, brand);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("invalid_filters", e.getMessage());
+    }
+  }
+
+  private static String truncate(String s) {
+    String clean = s.replaceAll("[^\\x20-\\x7e]", "?");
+    return clean.length() <= 80 ? clean : clean.substring(0, 80) + "...";
+  }
+}

@@ -1,0 +1,54 @@
+package io.visualsearch.searchapi.http;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The storefront page: a fixed set of files (no directory listing, no path ever built from the
+ * request), read from the jar or, for page development, from a directory.
+ */
+public final class StaticFiles {
+
+  private static final String RESOURCE_DIR = "/io/visualsearch/searchapi/storefront/";
+  private static final Map<String, String> FILES = Map.of(
+      "index.html", "text/html; charset=utf-8",
+      "app.js", "text/javascript; charset=utf-8",
+      "style.css", "text/css; charset=utf-8");
+
+  private final Path directory;
+
+  /** @param directory where to read the files from, or null for the copies inside the jar */
+  public StaticFiles(Path directory) {
+    this.directory = directory;
+  }
+
+  /** The file for a request path ("/" is index.html), or null when there is none. */
+  public Asset get(String path) {
+    String name = path.equals("/") ? "index.html" : path.startsWith("/static/") ? path.substring(8) : null;
+    if (name == null || !FILES.containsKey(name)) {
+      return null;
+    }
+    try {
+      byte[] bytes;
+      if (directory != null) {
+        bytes = Files.readAllBytes(directory.resolve(name));
+      } else {
+        try (InputStream in = StaticFiles.class.getResourceAsStream(RESOURCE_DIR + name)) {
+          if (in == null) {
+            return null;
+          }
+          bytes = in.readAllBytes();
+        }
+      }
+      return new Asset(bytes, FILES.get(name));
+    } catch (IOException e) {
+      throw new UncheckedIOException("storefront file " + name + " unreadable", e);
+    }
+  }
+
+  public record Asset(byte[] bytes, String contentType) {}
+}

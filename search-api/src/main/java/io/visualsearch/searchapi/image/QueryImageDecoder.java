@@ -1,0 +1,133 @@
+package io.visualsearch.searchapi.image;
+
+import io.visualsearch.searchapi.ApiException;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageReader;
+import javax.imageio.event.IIOReadWarningListener;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * Decodes a shopper's upload defensively: the format is recognised from its magic bytes (never
+ * from a file name or a declared content type), the pixel count is checked from the header before
+ * any pixel buffer is allocated, a decoder warning (truncated or corrupt data) rejects the image
+ * instead of searching with a half-grey picture, and the result is plain opaque RGB.
+ */
+public final class QueryImageDecoder {
+
+  /** Formats a storefront can send; phones produce JPEG (and WebP), screenshots PNG. */
+  public enum Format {
+    JPEG("jpeg"), PNG("png"), WEBP("webp");
+
+    final String readerName;
+
+    Format(String readerName) {
+      this.readerName = readerName;
+    }
+  }
+
+  private final long maxPixels;
+
+  public QueryImageDecoder(long maxPixels) {
+    this.maxPixels = maxPixels;
+    // Plugins on the class path (TwelveMonkeys) register lazily; scanning once here makes the
+    // readers of every format available before the first request.
+    ImageIO.scanForPlugins();
+  }
+
+  public static Format sniff(byte[] b) {
+    if (b.length >= 3 && (b[0] & 0xff) == 0xFF && (b[1] & 0xff) == 0xD8 && (b[2] & 0xff) == 0xFF) {
+      return Format.JPEG;
+    }
+    if (b.length >= 8 && (b[0] & 0xff) == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G'
+        && b[4] == 0x0D && b[5] == 0x0A && b[6] == 0x1A && b[7] == 0x0A) {
+      return Format.PNG;
+    }
+    if (b.length >= 12 && b[0] == 'R' && b[1] == 'I' && b[2] == 'F' && b[3] == 'F'
+        && b[8] == 'W' && b[9] == 'E' && b[10] == 'B' && b[11] == 'P') {
+      return Format.WEBP;
+    }
+    return null;
+  }
+
+  /** Decodes and crops; every refusal is an {@link ApiException} with a 4xx status. */
+  public BufferedImage decode(byte[] bytes, CropBox crop) {
+    if (bytes == null || bytes.length == 0) {
+      throw ApiException.badRequest("missing_image", "the request carries no image");
+    }
+    Format format = sniff(bytes);
+    if (format == null) {
+      throw ApiException.unsupportedMedia("unsupported_image_format",
+          "the image is not a JPEG, PNG or WebP file");
+    }
+    Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format.readerName);
+    if (!readers.hasNext()) {
+      throw ApiException.unsupportedMedia("unsupported_image_format", "no decoder for " + format + " is installed");
+    }
+    ImageReader reader = readers.next();
+    List<String> warnings = new ArrayList<>();
+    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+      reader.setInput(in, true, true);
+      reader.addIIOReadWarningListener((IIOReadWarningListener) (source, warning) -> warnings.add(warning));
+      int width = reader.getWidth(0);
+      int height = reader.getHeight(0);
+      if (width <= 0 || height <= 0) {
+        throw ApiException.unprocessable("corrupt_image", "the image header declares no pixels");
+      }
+      if ((long) width * height > maxPixels) {
+        throw ApiException.tooLarge("image_too_large", "the image has " + width + "x" + height
+            + " pixels; at most " + maxPixels + " pixels are accepted");
+      }
+      if (crop != null && !crop.fitsIn(width, height)) {
+        throw ApiException.badRequest("crop_out_of_bounds", "crop " + crop + " is not inside the "
+            + width + "x" + height + " image");
+      }
+      ImageReadParam param = reader.getDefaultReadParam();
+      if (crop != null) {
+        // Decode only the region: a crop of a large photo costs the crop, not the photo.
+        param.setSourceRegion(new java.awt.Rectangle(crop.x(), crop.y(), crop.width(), crop.height()));
+      }
+      BufferedImage decoded = reader.read(0, param);
+      if (!warnings.isEmpty()) {
+        throw ApiException.unprocessable("corrupt_image", "the image data is damaged or truncated: " + warnings.get(0));
+      }
+      return opaqueRgb(decoded);
+    } catch (ApiException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      // Decoders signal broken input with IIOException, EOFException, or for hostile files with
+      // runtime exceptions (array bounds, negative sizes); all of them mean "this is not an image".
+      throw ApiException.unprocessable("corrupt_image", "the image cannot be decoded (damaged or truncated "
+          + format + " data)");
+    } catch (OutOfMemoryError e) {
+      throw ApiException.tooLarge("image_too_large", "the image is too large to decode");
+    } finally {
+      reader.dispose();
+    }
+  }
+
+  /** Transparent pixels become white, the background product photos are shot on. */
+  private static BufferedImage opaqueRgb(BufferedImage img) {
+    if (img.getType() == BufferedImage.TYPE_INT_RGB) {
+      return img;
+    }
+    BufferedImage out = new BufferedImage(img.getWidth(), img.getHeight(), BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = out.createGraphics();
+    try {
+      g.setColor(Color.WHITE);
+      g.fillRect(0, 0, img.getWidth(), img.getHeight());
+      g.drawImage(img, 0, 0, null);
+    } finally {
+      g.dispose();
+    }
+    return out;
+  }
+}

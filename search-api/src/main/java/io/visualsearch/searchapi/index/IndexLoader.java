@@ -1,0 +1,147 @@
+package io.visualsearch.searchapi.index;
+
+import io.visualsearch.faiss.FaissException;
+import io.visualsearch.faiss.FaissIndex;
+import io.visualsearch.faiss.Metric;
+import io.visualsearch.indexformat.CorruptIndexException;
+import io.visualsearch.indexformat.CurrentPointer;
+import io.visualsearch.indexformat.IndexJson;
+import io.visualsearch.indexformat.IndexLayout;
+import io.visualsearch.indexformat.IndexManifest;
+import io.visualsearch.indexformat.Sha256;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.StoredObject;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Reads a tenant's published index from the object store: CURRENT → manifest → every shard and
+ * skus.tsv, each verified against the manifest's size and sha256 before FAISS sees a byte. A
+ * version that fails any check is refused whole ({@link CorruptIndexException}); the caller keeps
+ * serving what it had.
+ */
+public final class IndexLoader {
+
+  private final ObjectStore store;
+  private final IndexJson json = new IndexJson();
+
+  public IndexLoader(ObjectStore store) {
+    this.store = store;
+  }
+
+  /** The tenant's CURRENT pointer, or empty when nothing was published for it yet. */
+  public Optional<CurrentPointer> current(String tenant) throws CorruptIndexException {
+    Optional<StoredObject> o = store.get(IndexLayout.currentPointer(tenant));
+    if (o.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(json.pointer(o.get().bytes()));
+  }
+
+  /** Tenants that have a CURRENT pointer. */
+  public Set<String> publishedTenants() {
+    Set<String> tenants = new TreeSet<>();
+    for (String key : store.list("indexes/")) {
+      String[] parts = key.split("/");
+      if (parts.length == 3 && parts[2].equals("CURRENT")) {
+        tenants.add(parts[1]);
+      }
+    }
+    return tenants;
+  }
+
+  public IndexManifest manifest(String tenant, String version) throws CorruptIndexException {
+    String key = IndexLayout.manifest(tenant, version);
+    byte[] bytes = store.get(key).orElseThrow(() -> new CorruptIndexException("manifest " + key + " is missing")).bytes();
+    IndexManifest m = json.manifest(bytes);
+    if (!tenant.equals(m.tenant()) || !version.equals(m.version())) {
+      throw new CorruptIndexException("manifest " + key + " describes " + m.tenant() + "/" + m.version());
+    }
+    return m;
+  }
+
+  /** Loads a version fully; the returned index holds one reference, owned by the caller. */
+  public LoadedIndex load(String tenant, String version) throws CorruptIndexException {
+    IndexManifest m = manifest(tenant, version);
+    Map<Long, String> skus = skuMap(tenant, m);
+    List<FaissIndex> shards = new ArrayList<>();
+    try {
+      long vectors = 0;
+      for (IndexManifest.ShardFile shard : m.shards()) {
+        byte[] bytes = fetch(tenant, m, shard.file());
+        Sha256.verify(shard.file(), bytes, shard.bytes(), shard.sha256());
+        FaissIndex index = FaissIndex.deserialize(bytes);
+        shards.add(index);
+        if (index.dimension() != m.dimension()) {
+          throw new CorruptIndexException(shard.file() + " has dimension " + index.dimension()
+              + ", manifest says " + m.dimension());
+        }
+        if (index.ntotal() != shard.vectors()) {
+          throw new CorruptIndexException(shard.file() + " holds " + index.ntotal() + " vectors, manifest says "
+              + shard.vectors());
+        }
+        if (index.metric() != shards.get(0).metric()) {
+          throw new CorruptIndexException(shard.file() + " uses metric " + index.metric() + " unlike shard 0");
+        }
+        if (m.searchParameters() != null && !m.searchParameters().isBlank()) {
+          // e.g. nprobe for IVF shards: what the builder measured its recall with.
+          index.setParameters(m.searchParameters());
+        }
+        vectors += index.ntotal();
+      }
+      if (vectors != skus.size()) {
+        throw new CorruptIndexException("shards hold " + vectors + " vectors but skus.tsv maps " + skus.size());
+      }
+      Metric metric = shards.isEmpty() ? Metric.INNER_PRODUCT : shards.get(0).metric();
+      return new LoadedIndex(m, shards, skus, VectorSpace.of(metric, m.metric()));
+    } catch (CorruptIndexException | RuntimeException e) {
+      shards.forEach(FaissIndex::close);
+      if (e instanceof FaissException f) {
+        throw new CorruptIndexException("FAISS cannot read a shard of " + tenant + "/" + version + ": " + f.getMessage());
+      }
+      throw e;
+    }
+  }
+
+  private Map<Long, String> skuMap(String tenant, IndexManifest m) throws CorruptIndexException {
+    if (m.skuMap() == null) {
+      throw new CorruptIndexException("manifest of " + tenant + "/" + m.version() + " has no sku map");
+    }
+    byte[] bytes = fetch(tenant, m, m.skuMap().file());
+    Sha256.verify(m.skuMap().file(), bytes, m.skuMap().bytes(), m.skuMap().sha256());
+    Map<Long, String> skus = new HashMap<>();
+    String text = new String(bytes, StandardCharsets.UTF_8);
+    int lineNo = 0;
+    for (String line : text.split("\n")) {
+      lineNo++;
+      if (line.isEmpty()) {
+        continue;
+      }
+      int tab = line.indexOf('\t');
+      if (tab <= 0) {
+        throw new CorruptIndexException("skus.tsv line " + lineNo + " is not '<id>\\t<sku>'");
+      }
+      long id;
+      try {
+        id = Long.parseLong(line.substring(0, tab));
+      } catch (NumberFormatException e) {
+        throw new CorruptIndexException("skus.tsv line " + lineNo + " has no numeric id");
+      }
+      if (skus.put(id, line.substring(tab + 1)) != null) {
+        throw new CorruptIndexException("skus.tsv maps id " + id + " twice");
+      }
+    }
+    return skus;
+  }
+
+  private byte[] fetch(String tenant, IndexManifest m, String file) throws CorruptIndexException {
+    String key = IndexLayout.file(tenant, m.version(), file);
+    return store.get(key).orElseThrow(() -> new CorruptIndexException(key + " is missing")).bytes();
+  }
+}

@@ -1,0 +1,150 @@
+package io.visualsearch.searchapi.index;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.indexformat.CorruptIndexException;
+import io.visualsearch.indexformat.CurrentPointer;
+import io.visualsearch.objectstore.ObjectStoreException;
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps every tenant on the version its CURRENT pointer names. Loads all tenants at start, then
+ * reloads a tenant when told (an index.published event) and every poll interval as a safety net.
+ * Loading happens on one background thread beside the served version; the switch itself is the
+ * registry's atomic install. A version that fails verification is refused and the old one stays.
+ */
+public final class IndexSwapper implements Component {
+
+  private static final Logger log = LoggerFactory.getLogger(IndexSwapper.class);
+
+  private final IndexLoader loader;
+  private final TenantIndexes indexes;
+  private final Duration pollInterval;
+  private final Counter swaps;
+  private final Counter refused;
+  private final Map<String, String> refusedVersions = new ConcurrentHashMap<>();
+  private ScheduledExecutorService worker;
+  private volatile String lastError;
+
+  public IndexSwapper(IndexLoader loader, TenantIndexes indexes, Duration pollInterval, PrometheusRegistry registry) {
+    this.loader = loader;
+    this.indexes = indexes;
+    this.pollInterval = pollInterval;
+    this.swaps = Counter.builder().name("search_index_swaps_total").help("Index versions installed")
+        .register(registry);
+    this.refused = Counter.builder().name("search_index_refused_total")
+        .help("Index versions refused (corrupt, unreadable)").register(registry);
+  }
+
+  @Override
+  public String name() {
+    return "index-swapper";
+  }
+
+  /** Loads every published tenant before the service takes traffic. */
+  @Override
+  public void start() {
+    for (String tenant : loader.publishedTenants()) {
+      refresh(tenant);
+    }
+    worker = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "index-swapper");
+      t.setDaemon(true);
+      return t;
+    });
+    long every = Math.max(1, pollInterval.toMillis());
+    worker.scheduleWithFixedDelay(this::refreshAll, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  /** Schedules a reload of the tenant's CURRENT version (called for index.published records). */
+  public void published(String tenant) {
+    ScheduledExecutorService w = worker;
+    if (w != null && !w.isShutdown()) {
+      w.execute(() -> refresh(tenant));
+    }
+  }
+
+  private void refreshAll() {
+    try {
+      for (String tenant : loader.publishedTenants()) {
+        refresh(tenant);
+      }
+    } catch (RuntimeException e) {
+      lastError = e.getMessage();
+      log.warn("index poll failed: {}", e.getMessage());
+    }
+  }
+
+  /** Installs the tenant's CURRENT version if it is not the served one; returns the served version. */
+  public Optional<String> refresh(String tenant) {
+    try {
+      Optional<CurrentPointer> pointer = loader.current(tenant);
+      if (pointer.isEmpty()) {
+        return indexes.servedVersion(tenant);
+      }
+      String version = pointer.get().version();
+      if (indexes.servedVersion(tenant).filter(version::equals).isPresent()
+          || version.equals(refusedVersions.get(tenant))) {
+        return indexes.servedVersion(tenant);
+      }
+      long t0 = System.nanoTime();
+      LoadedIndex next = loader.load(tenant, version);
+      indexes.install(next);
+      swaps.inc();
+      lastError = null;
+      log.info("tenant {} now served from index {} ({} vectors, {} shards, model {} v{}) loaded in {} ms", tenant,
+          version, next.skuCount(), next.shards().size(), next.modelName(), next.modelVersion(),
+          (System.nanoTime() - t0) / 1_000_000);
+    } catch (CorruptIndexException e) {
+      refused.inc();
+      lastError = "refused index of " + tenant + ": " + e.getMessage();
+      try {
+        loader.current(tenant).ifPresent(p -> refusedVersions.put(tenant, p.version()));
+      } catch (CorruptIndexException | RuntimeException ignored) {
+        // The pointer itself is unreadable: it is retried at the next poll.
+      }
+      log.error("tenant {}: refusing index: {}; still serving {}", tenant, e.getMessage(),
+          indexes.servedVersion(tenant).orElse("nothing"));
+    } catch (ObjectStoreException e) {
+      lastError = "object store: " + e.getMessage();
+      log.warn("tenant {}: cannot read index, will retry: {}", tenant, e.getMessage());
+    } catch (RuntimeException e) {
+      refused.inc();
+      lastError = "cannot load index of " + tenant + ": " + e;
+      log.error("tenant {}: index load failed; still serving {}", tenant,
+          indexes.servedVersion(tenant).orElse("nothing"), e);
+    }
+    return indexes.servedVersion(tenant);
+  }
+
+  @Override
+  public CheckResult check() {
+    String e = lastError;
+    // A refused version does not make the service unready: it keeps serving the previous one.
+    return e == null ? CheckResult.OK
+        : new CheckResult(true, "serving " + indexes.servedVersions() + "; last problem: " + e);
+  }
+
+  @Override
+  public void close() {
+    if (worker != null) {
+      worker.shutdownNow();
+      try {
+        worker.awaitTermination(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    indexes.close();
+  }
+}

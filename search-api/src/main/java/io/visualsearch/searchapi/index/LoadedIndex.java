@@ -1,0 +1,104 @@
+package io.visualsearch.searchapi.index;
+
+import io.visualsearch.faiss.FaissIndex;
+import io.visualsearch.indexformat.IndexManifest;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One tenant's index version in memory: its FAISS shards (native memory), the id → sku map and
+ * the manifest. Reference counted: the registry holds one reference while the version is served
+ * and every query holds one while it searches, so retiring a version during a swap frees its
+ * native memory only after the last query that still uses it has finished.
+ */
+public final class LoadedIndex {
+
+  private final IndexManifest manifest;
+  private final List<FaissIndex> shards;
+  private final Map<Long, String> skuById;
+  private final VectorSpace space;
+  private final AtomicInteger refs = new AtomicInteger(1);
+
+  public LoadedIndex(IndexManifest manifest, List<FaissIndex> shards, Map<Long, String> skuById, VectorSpace space) {
+    this.manifest = manifest;
+    this.shards = List.copyOf(shards);
+    this.skuById = Map.copyOf(skuById);
+    this.space = space;
+  }
+
+  public String tenant() {
+    return manifest.tenant();
+  }
+
+  public String version() {
+    return manifest.version();
+  }
+
+  public IndexManifest manifest() {
+    return manifest;
+  }
+
+  public long modelVersion() {
+    return manifest.modelVersion();
+  }
+
+  public String modelName() {
+    return manifest.modelName();
+  }
+
+  public int dimension() {
+    return manifest.dimension();
+  }
+
+  public VectorSpace space() {
+    return space;
+  }
+
+  public List<FaissIndex> shards() {
+    return shards;
+  }
+
+  /** The sku a FAISS id stands for, or null for an id this version does not know. */
+  public String sku(long id) {
+    return skuById.get(id);
+  }
+
+  public int skuCount() {
+    return skuById.size();
+  }
+
+  /** Takes a reference unless the version was already released; false means "read the registry again". */
+  boolean tryRetain() {
+    while (true) {
+      int r = refs.get();
+      if (r <= 0) {
+        return false;
+      }
+      if (refs.compareAndSet(r, r + 1)) {
+        return true;
+      }
+    }
+  }
+
+  /** Drops one reference; the last one frees the shards. */
+  void release() {
+    int r = refs.decrementAndGet();
+    if (r == 0) {
+      for (FaissIndex shard : shards) {
+        shard.close();
+      }
+    } else if (r < 0) {
+      throw new IllegalStateException("index " + tenant() + "/" + version() + " released more often than retained");
+    }
+  }
+
+  /** References currently held (the registry's plus in-flight queries'); 0 once freed. */
+  public int references() {
+    return Math.max(0, refs.get());
+  }
+
+  public boolean isFreed() {
+    return refs.get() <= 0;
+  }
+}

@@ -1,0 +1,175 @@
+package io.visualsearch.searchapi.search;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreException;
+import io.visualsearch.objectstore.StoredObject;
+import io.visualsearch.searchapi.ApiException;
+import io.visualsearch.searchapi.embed.QueryEmbedder;
+import io.visualsearch.searchapi.fresh.CatalogView;
+import io.visualsearch.searchapi.fresh.FreshDelta;
+import io.visualsearch.searchapi.fresh.ProductInfo;
+import io.visualsearch.searchapi.fresh.TenantDeltas;
+import io.visualsearch.searchapi.image.QueryImageDecoder;
+import io.visualsearch.searchapi.index.IndexLease;
+import io.visualsearch.searchapi.index.LoadedIndex;
+import io.visualsearch.searchapi.index.TenantIndexes;
+import io.visualsearch.searchapi.similar.SimilarItemsFile;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The query path shared by HTTP and gRPC: decode → embed → search shards and delta → publish.
+ * Holds a lease on the tenant's index version from before the model call until the answer is
+ * built, so a swap in the middle of a query changes nothing for that query.
+ */
+public final class QueryService {
+
+  private static final int NO_INDEX_RETRY_SECONDS = 30;
+
+  private final TenantIndexes indexes;
+  private final TenantDeltas deltas;
+  private final CatalogView catalog;
+  private final QueryImageDecoder decoder;
+  private final QueryEmbedder embedder;
+  private final IndexSearcher searcher;
+  private final ResponsePublisher publisher;
+  private final ObjectStore store;
+  private final Tracer tracer;
+  private final ObjectMapper json = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  public QueryService(TenantIndexes indexes, TenantDeltas deltas, CatalogView catalog, QueryImageDecoder decoder,
+      QueryEmbedder embedder, IndexSearcher searcher, ResponsePublisher publisher, ObjectStore store, Tracer tracer) {
+    this.indexes = indexes;
+    this.deltas = deltas;
+    this.catalog = catalog;
+    this.decoder = decoder;
+    this.embedder = embedder;
+    this.searcher = searcher;
+    this.publisher = publisher;
+    this.store = store;
+    this.tracer = tracer;
+  }
+
+  /** Answers a search; the current span (the transport's request span) is the parent of every step. */
+  public SearchAnswer search(String tenant, SearchQuery query) {
+    long t0 = System.nanoTime();
+    BufferedImage image;
+    Span decode = tracer.spanBuilder("decode image").setAttribute("bytes", query.image().length).startSpan();
+    try (Scope ignored = decode.makeCurrent()) {
+      image = decoder.decode(query.image(), query.crop());
+      decode.setAttribute("width", image.getWidth()).setAttribute("height", image.getHeight());
+    } catch (ApiException e) {
+      decode.setAttribute("error", e.code());
+      throw e;
+    } finally {
+      decode.end();
+    }
+    try (IndexLease lease = lease(tenant)) {
+      LoadedIndex index = lease.index();
+      QueryEmbedder.QueryVector vector;
+      Span embed = tracer.spanBuilder("embed query").startSpan();
+      try (Scope ignored = embed.makeCurrent()) {
+        vector = embedder.embed(image);
+        embed.setAttribute("model.version", vector.modelVersion());
+      } finally {
+        embed.end();
+      }
+      checkModel(index, vector);
+      SearchAnswer answer = searchIndex(index, vector.vector(), query.k(), query.filters(), null);
+      publisher.publish(tenant, UUID.randomUUID().toString(), query, answer, (System.nanoTime() - t0) / 1000);
+      return answer;
+    }
+  }
+
+  /** Precomputed similar items of a product, else computed live from its fresh vector. */
+  public SearchAnswer similar(String tenant, String sku, int k) {
+    if (catalog.caughtUp() && catalog.get(tenant, sku) == null) {
+      throw ApiException.notFound("unknown_product", "no product '" + sku + "' in this catalog");
+    }
+    try (IndexLease lease = lease(tenant)) {
+      LoadedIndex index = lease.index();
+      FreshDelta delta = deltas.of(tenant);
+      FreshDelta.Snapshot snapshot = delta == null ? new FreshDelta.Snapshot(List.of(), java.util.Set.of()) : delta.snapshot();
+      float[] fresh = delta == null ? null : delta.vectorOf(sku);
+      if (fresh == null) {
+        Optional<SearchAnswer> stored = precomputed(tenant, sku, k, index, snapshot);
+        if (stored.isPresent()) {
+          return stored.get();
+        }
+        throw ApiException.notFound("similar_not_available",
+            "similar items of '" + sku + "' are not computed yet; they appear after the next index publication");
+      }
+      return searchIndex(index, fresh, k, Filters.NONE, sku);
+    }
+  }
+
+  private Optional<SearchAnswer> precomputed(String tenant, String sku, int k, LoadedIndex index,
+      FreshDelta.Snapshot snapshot) {
+    Span span = tracer.spanBuilder("read precomputed similar").startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      Optional<StoredObject> o = store.get(SimilarItemsFile.key(tenant, sku));
+      span.setAttribute("found", o.isPresent());
+      if (o.isEmpty()) {
+        return Optional.empty();
+      }
+      SimilarItemsFile file = json.readValue(o.get().bytes(), SimilarItemsFile.class);
+      List<SearchHit> hits = new ArrayList<>();
+      for (SimilarItemsFile.Item item : file.results() == null ? List.<SimilarItemsFile.Item>of() : file.results()) {
+        if (hits.size() >= k) {
+          break;
+        }
+        if (item.sku().equals(sku) || snapshot.hidden().contains(item.sku())) {
+          continue;
+        }
+        ProductInfo p = catalog.get(tenant, item.sku());
+        if (p == null && catalog.caughtUp()) {
+          continue;
+        }
+        hits.add(new SearchHit(item.sku(), item.score(),
+            p != null ? p : new ProductInfo(item.sku(), "", 0, "", "", "", "", "", "")));
+      }
+      return Optional.of(new SearchAnswer(hits, file.indexVersion(), file.modelVersion(), 0));
+    } catch (IOException e) {
+      throw new ApiException(500, "corrupt_similar_items", "the stored similar items of this product are unreadable",
+          null, e);
+    } catch (ObjectStoreException e) {
+      throw ApiException.unavailable("store_unavailable", "the object store is unavailable, retry shortly", 2, e);
+    } finally {
+      span.end();
+    }
+  }
+
+  private SearchAnswer searchIndex(LoadedIndex index, float[] vector, int k, Filters filters, String exclude) {
+    FreshDelta delta = deltas.of(index.tenant());
+    FreshDelta.Snapshot snapshot = delta == null ? new FreshDelta.Snapshot(List.of(), java.util.Set.of()) : delta.snapshot();
+    try {
+      return searcher.search(index, snapshot, vector, k, filters, exclude);
+    } catch (IndexSearcher.DimensionMismatchException e) {
+      throw ApiException.unavailable("model_index_mismatch",
+          "the model's vectors do not fit the served index; an index for the current model is being built", 30, e);
+    }
+  }
+
+  private IndexLease lease(String tenant) {
+    return indexes.acquire(tenant).orElseThrow(() -> ApiException.unavailable("index_not_ready",
+        "no index is published for this catalog yet", NO_INDEX_RETRY_SECONDS, null));
+  }
+
+  /** One answer never mixes models: a query vector of another model version cannot search this index. */
+  private static void checkModel(LoadedIndex index, QueryEmbedder.QueryVector v) {
+    if (index.modelVersion() != 0 && v.modelVersion() != 0 && index.modelVersion() != v.modelVersion()) {
+      throw ApiException.unavailable("model_index_mismatch", "the model serves version " + v.modelVersion()
+          + " but the catalog index was built with version " + index.modelVersion() + "; retry after the rebuild",
+          30, null);
+    }
+  }
+}

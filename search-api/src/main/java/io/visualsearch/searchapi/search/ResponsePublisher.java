@@ -1,0 +1,86 @@
+package io.visualsearch.searchapi.search;
+
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.pipeline.PipelineHeaders;
+import io.visualsearch.proto.events.SearchHit;
+import io.visualsearch.proto.events.SearchResponseEvent;
+import io.visualsearch.topics.Topics;
+import io.visualsearch.tracing.KafkaHeadersCarrier;
+import io.visualsearch.tracing.Tracing;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes every answered query to {@code search.responses}, keyed by tenant, with the query's
+ * trace context in the record headers. Sending is asynchronous: the shopper does not wait for the
+ * broker; a send that finally fails is logged and counted, never turned into a failed query.
+ */
+public final class ResponsePublisher {
+
+  private static final Logger log = LoggerFactory.getLogger(ResponsePublisher.class);
+
+  private final Supplier<Producer<byte[], byte[]>> producer;
+  private final Tracing tracing;
+  private final Counter published;
+
+  public ResponsePublisher(Supplier<Producer<byte[], byte[]>> producer, Tracing tracing, PrometheusRegistry registry) {
+    this.producer = producer;
+    this.tracing = tracing;
+    this.published = Counter.builder().name("search_responses_published_total")
+        .help("search.responses records sent, by outcome").labelNames("outcome").register(registry);
+  }
+
+  public void publish(String tenant, String requestId, SearchQuery query, SearchAnswer answer, long latencyMicros) {
+    Tracer tracer = tracing.tracer();
+    Span span = tracer.spanBuilder("publish search.responses").setAttribute("messaging.system", "kafka")
+        .setAttribute("messaging.destination.name", Topics.SEARCH_RESPONSES.name()).startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      SearchResponseEvent.Builder event = SearchResponseEvent.newBuilder()
+          .setRequestId(requestId)
+          .setTenant(tenant)
+          .setTimestampMs(System.currentTimeMillis())
+          .setIndexVersion(answer.indexVersion())
+          .setModelVersion(answer.modelVersion())
+          .setTraceId(span.getSpanContext().getTraceId())
+          .setK(query.k())
+          .putAllFilters(query.filters().describe())
+          .setLatencyMicros(latencyMicros);
+      if (query.crop() != null) {
+        event.putFilters("crop", query.crop().toString());
+      }
+      for (io.visualsearch.searchapi.search.SearchHit h : answer.hits()) {
+        event.addHits(SearchHit.newBuilder().setSku(h.sku()).setScore(h.score()));
+      }
+      RecordHeaders headers = new RecordHeaders();
+      headers.add(PipelineHeaders.TENANT, tenant.getBytes(StandardCharsets.UTF_8));
+      tracing.propagator().inject(Context.current(), headers, KafkaHeadersCarrier.SETTER);
+      producer.get().send(new ProducerRecord<>(Topics.SEARCH_RESPONSES.name(), null,
+          tenant.getBytes(StandardCharsets.UTF_8), event.build().toByteArray(), headers), (meta, error) -> {
+            if (error != null) {
+              published.labelValues("failed").inc();
+              span.setStatus(StatusCode.ERROR, error.getMessage());
+              log.warn("search response {} of tenant {} not published: {}", requestId, tenant, error.getMessage());
+            } else {
+              published.labelValues("ok").inc();
+            }
+            span.end();
+          });
+    } catch (RuntimeException e) {
+      published.labelValues("failed").inc();
+      span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
+      span.end();
+      log.warn("search response {} of tenant {} not published", requestId, tenant, e);
+    }
+  }
+}

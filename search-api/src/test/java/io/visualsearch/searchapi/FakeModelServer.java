@@ -1,0 +1,102 @@
+package io.visualsearch.searchapi;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.visualsearch.proto.tfserving.ModelSpec;
+import io.visualsearch.proto.tfserving.PredictRequest;
+import io.visualsearch.proto.tfserving.PredictResponse;
+import io.visualsearch.proto.tfserving.PredictionServiceGrpc;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
+
+/**
+ * A TensorFlow-Serving-compatible PredictionService whose "model" is a 4x4 colour grid (48
+ * floats: mean of each channel in each cell, centred). It speaks the real wire protocol, so the
+ * real model client and the whole query path run against it; it stands in for the CNN only
+ * because loading TensorFlow's native runtime in every test JVM costs minutes and gigabytes.
+ */
+public final class FakeModelServer implements AutoCloseable {
+
+  public static final int GRID = 4;
+  public static final int DIM = GRID * GRID * 3;
+
+  private final AtomicLong modelVersion = new AtomicLong(1);
+  private final Server server;
+
+  public FakeModelServer() throws Exception {
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .maxInboundMessageSize(64 * 1024 * 1024)
+        .addService(new PredictionServiceGrpc.PredictionServiceImplBase() {
+          @Override
+          public void predict(PredictRequest request, StreamObserver<PredictResponse> out) {
+            out.onNext(answer(request));
+            out.onCompleted();
+          }
+        }).build().start();
+  }
+
+  public String target() {
+    return "127.0.0.1:" + server.getPort();
+  }
+
+  public void serveVersion(long version) {
+    modelVersion.set(version);
+  }
+
+  private PredictResponse answer(PredictRequest request) {
+    TensorProto images = request.getInputsOrThrow("images");
+    TensorShapeProto shape = images.getTensorShape();
+    int n = (int) shape.getDim(0).getSize();
+    int h = (int) shape.getDim(1).getSize();
+    int w = (int) shape.getDim(2).getSize();
+    byte[] px = images.getTensorContent().toByteArray();
+    ByteBuffer out = ByteBuffer.allocate(n * DIM * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < n; i++) {
+      for (float f : embed(px, i * h * w * 3, h, w)) {
+        out.putFloat(f);
+      }
+    }
+    out.flip();
+    TensorProto embedding = TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
+        .setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(n))
+            .addDim(TensorShapeProto.Dim.newBuilder().setSize(DIM)))
+        .setTensorContent(com.google.protobuf.ByteString.copyFrom(out)).build();
+    return PredictResponse.newBuilder()
+        .setModelSpec(ModelSpec.newBuilder().setName("default")
+            .setVersion(com.google.protobuf.Int64Value.of(modelVersion.get())))
+        .putOutputs("embedding", embedding).build();
+  }
+
+  /** The embedding of one RGB image of h × w pixels starting at {@code offset}. */
+  static float[] embed(byte[] px, int offset, int h, int w) {
+    double[] sum = new double[DIM];
+    int[] count = new int[GRID * GRID];
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        int cell = (y * GRID / h) * GRID + (x * GRID / w);
+        count[cell]++;
+        for (int c = 0; c < 3; c++) {
+          sum[cell * 3 + c] += (px[offset + (y * w + x) * 3 + c] & 0xff) - 128;
+        }
+      }
+    }
+    float[] v = new float[DIM];
+    for (int i = 0; i < DIM; i++) {
+      v[i] = (float) (sum[i] / Math.max(1, count[i / 3]) / 128.0);
+    }
+    return v;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    server.shutdownNow();
+    server.awaitTermination(5, TimeUnit.SECONDS);
+  }
+}

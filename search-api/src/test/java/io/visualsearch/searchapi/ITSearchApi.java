@@ -1,0 +1,491 @@
+package io.visualsearch.searchapi;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.visualsearch.pipeline.PipelineHeaders;
+import io.visualsearch.proto.events.SearchResponseEvent;
+import io.visualsearch.proto.search.SearchReply;
+import io.visualsearch.proto.search.SearchRequest;
+import io.visualsearch.proto.search.VisualSearchGrpc;
+import io.visualsearch.searchapi.similar.SimilarItemsFile;
+import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.StackExtension;
+import io.visualsearch.topics.Topics;
+import java.awt.Color;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** search-api against the real stack: Kafka, S3-compatible store, FAISS, gRPC model protocol. */
+@ExtendWith(StackExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ITSearchApi {
+
+  static final String ACME_KEY = "acme-key-0123456789abcdef";
+  static final String GLOBEX_KEY = "globex-key-0123456789abcdef";
+  static final Color[] COLORS = {Color.RED, Color.GREEN, Color.BLUE, Color.YELLOW, Color.MAGENTA, Color.CYAN,
+      Color.ORANGE, Color.PINK, Color.DARK_GRAY, new Color(120, 60, 20), new Color(20, 90, 60), new Color(90, 20, 120)};
+  static final String[] NAMES = {"red", "green", "blue", "yellow", "magenta", "cyan", "orange", "pink", "gray",
+      "brown", "teal", "purple"};
+
+  final ObjectMapper json = new ObjectMapper();
+  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  StackFixture fx;
+  String base;
+  final Map<String, Map<String, float[]>> vectors = new LinkedHashMap<>();
+  int versionCounter;
+
+  @BeforeAll
+  void start(EmbeddedStack stack) throws Exception {
+    fx = new StackFixture(stack, Map.of("SEARCH_API_KEYS", "acme:" + ACME_KEY + ",globex:" + GLOBEX_KEY,
+        "SEARCH_INDEX_POLL_INTERVAL", "2s", "KAFKA_GROUP_ID", "it-search-api"));
+    for (String tenant : List.of("acme", "globex")) {
+      Map<String, float[]> v = new LinkedHashMap<>();
+      for (int i = 0; i < COLORS.length; i++) {
+        String sku = tenant + "-" + NAMES[i];
+        // Globex shoots on grey, acme on white: the same colour is a different product per tenant.
+        Color bg = tenant.equals("acme") ? Color.WHITE : Color.LIGHT_GRAY;
+        fx.upsertProduct(tenant, sku, tenant + " " + NAMES[i] + " shirt", i % 2 == 0 ? "Apparel > Shirts" : "Apparel > Bags",
+            (i + 1) * 10_000_000L, "in stock");
+        float[] e = fx.embed(TestImages.picture(64, 64, bg, COLORS[i]));
+        fx.sendEmbedding(tenant, sku, e, 1);
+        v.put(sku, e);
+      }
+      vectors.put(tenant, v);
+      fx.publication.publish(tenant, nextVersion(), 1, v, 2, fx.embeddingsEnd());
+    }
+    fx.startService();
+    base = "http://127.0.0.1:" + fx.service.httpPort();
+    await().atMost(Duration.ofSeconds(60)).until(() -> get("/readyz", null).statusCode() == 200);
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (fx != null) {
+      fx.close();
+    }
+  }
+
+  String nextVersion() {
+    versionCounter++;
+    return String.format("20250101T%06dZ-v%d", versionCounter, versionCounter);
+  }
+
+  // ---------------------------------------------------------------- the query path
+
+  @Test
+  @Order(1)
+  void aPhotoOfAProductFindsItFirstWithItsCatalogData() throws Exception {
+    byte[] photo = TestImages.jpeg(300, 240, Color.WHITE, Color.BLUE);
+    HttpResponse<String> r = search(ACME_KEY, photo, Map.of("k", "5"));
+    assertEquals(200, r.statusCode(), r.body());
+    JsonNode body = json.readTree(r.body());
+    JsonNode first = body.get("results").get(0);
+    assertEquals("acme-blue", first.get("sku").asText());
+    assertEquals("acme blue shirt", first.get("title").asText());
+    assertEquals("30.00 USD", first.get("price").asText());
+    assertEquals("https://acme.example/p/acme-blue", first.get("link").asText());
+    assertEquals("https://acme.example/img/acme-blue.jpg", first.get("image_link").asText());
+    assertEquals("Apparel > Shirts", first.get("category").asText());
+    assertEquals(5, body.get("results").size());
+    assertEquals("20250101T000001Z-v1", body.get("index_version").asText());
+    assertEquals(1, body.get("model_version").asLong());
+    String traceId = body.get("trace_id").asText();
+    assertEquals(32, traceId.length());
+    assertEquals(traceId, r.headers().firstValue("X-Trace-Id").orElseThrow());
+  }
+
+  @Test
+  @Order(2)
+  void jsonRequestsWithCropAndFiltersWork() throws Exception {
+    // A wide photo: the shopper crops to the product on the right.
+    BufferedImage wide = new BufferedImage(400, 200, BufferedImage.TYPE_INT_RGB);
+    var g = wide.createGraphics();
+    g.setColor(Color.WHITE);
+    g.fillRect(0, 0, 400, 200);
+    g.drawImage(TestImages.picture(200, 200, Color.WHITE, Color.RED), 0, 0, null);
+    g.drawImage(TestImages.picture(200, 200, Color.WHITE, Color.GREEN), 200, 0, null);
+    g.dispose();
+    String b64 = Base64.getEncoder().encodeToString(TestImages.encode(wide, "png"));
+    HttpResponse<String> r = post("/api/v1/search", ACME_KEY, "application/json",
+        ("{\"image_base64\":\"" + b64 + "\",\"k\":3,\"crop\":{\"x\":200,\"y\":0,\"w\":200,\"h\":200}}")
+            .getBytes(StandardCharsets.UTF_8));
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals("acme-green", json.readTree(r.body()).get("results").get(0).get("sku").asText());
+
+    // Green is a "Bags" product; filtering on Shirts under 50 must never return it.
+    r = post("/api/v1/search", ACME_KEY, "application/json", ("{\"image_base64\":\"" + b64 + "\",\"k\":10,"
+        + "\"crop\":\"200,0,200,200\",\"filters\":{\"category\":\"shirts\",\"max_price\":\"50\"}}")
+        .getBytes(StandardCharsets.UTF_8));
+    assertEquals(200, r.statusCode(), r.body());
+    JsonNode results = json.readTree(r.body()).get("results");
+    assertEquals(3, results.size(), "shirts at 10, 30 and 50 USD");
+    for (JsonNode h : results) {
+      assertEquals("Apparel > Shirts", h.get("category").asText());
+    }
+  }
+
+  @Test
+  @Order(3)
+  void tenantsNeverSeeEachOthersProducts() throws Exception {
+    byte[] photo = TestImages.jpeg(100, 100, Color.WHITE, Color.RED);
+    for (JsonNode h : json.readTree(search(GLOBEX_KEY, photo, Map.of("k", "20")).body()).get("results")) {
+      assertTrue(h.get("sku").asText().startsWith("globex-"), h.toString());
+    }
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/products/globex-red/similar"))
+        .header("Authorization", "Bearer " + ACME_KEY).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(404, r.statusCode(), "acme must not learn that globex has this product: " + r.body());
+  }
+
+  @Test
+  @Order(4)
+  void everyAnsweredQueryIsPublishedWithItsTraceContext() throws Exception {
+    HttpResponse<String> r = search(ACME_KEY, TestImages.jpeg(80, 80, Color.WHITE, Color.CYAN), Map.of("k", "2"));
+    String traceId = json.readTree(r.body()).get("trace_id").asText();
+    Properties p = new Properties();
+    p.put("bootstrap.servers", fx.stack.kafkaBootstrapServers());
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = c.partitionsFor(Topics.SEARCH_RESPONSES.name()).stream()
+          .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      SearchResponseEvent found = null;
+      ConsumerRecord<byte[], byte[]> record = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (found == null && System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> rec : c.poll(Duration.ofMillis(200))) {
+          SearchResponseEvent e = SearchResponseEvent.parseFrom(rec.value());
+          if (e.getTraceId().equals(traceId)) {
+            found = e;
+            record = rec;
+          }
+        }
+      }
+      assertNotNull(found, "no search.responses record for trace " + traceId);
+      assertEquals("acme", found.getTenant());
+      assertEquals("acme-cyan", found.getHits(0).getSku());
+      assertEquals(2, found.getK());
+      assertEquals("acme", new String(record.key(), StandardCharsets.UTF_8));
+      assertEquals("acme", PipelineHeaders.get(record.headers(), PipelineHeaders.TENANT));
+      assertTrue(PipelineHeaders.get(record.headers(), "traceparent").contains(traceId));
+    }
+  }
+
+  @Test
+  @Order(5)
+  void grpcAnswersLikeHttpWithStatusCodes() throws Exception {
+    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", fx.service.grpcPort()).usePlaintext().build();
+    try {
+      Metadata md = new Metadata();
+      md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + ACME_KEY);
+      var stub = VisualSearchGrpc.newBlockingStub(ch).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+          .withDeadlineAfter(30, TimeUnit.SECONDS);
+      SearchReply reply = stub.search(SearchRequest.newBuilder()
+          .setImage(com.google.protobuf.ByteString.copyFrom(TestImages.jpeg(90, 90, Color.WHITE, Color.ORANGE)))
+          .setK(3).build());
+      assertEquals("acme-orange", reply.getResults(0).getSku());
+      assertEquals(32, reply.getTraceId().length());
+      StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+          () -> stub.search(SearchRequest.newBuilder().setImage(com.google.protobuf.ByteString.copyFromUtf8("x"))
+              .setK(1000).build()));
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+      assertTrue(e.getStatus().getDescription().startsWith("invalid_k"));
+      StatusRuntimeException anon = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+          () -> VisualSearchGrpc.newBlockingStub(ch).search(SearchRequest.getDefaultInstance()));
+      assertEquals(Status.Code.UNAUTHENTICATED, anon.getStatus().getCode());
+    } finally {
+      ch.shutdownNow();
+    }
+  }
+
+  @Test
+  @Order(6)
+  void similarItemsComeFromThePrecomputedFileWithCurrentCatalogData() throws Exception {
+    SimilarItemsFile file = new SimilarItemsFile("acme", "acme-red", "20250101T000001Z-v1", 1, 0,
+        List.of(new SimilarItemsFile.Item("acme-pink", 0.9f), new SimilarItemsFile.Item("acme-orange", 0.8f),
+            new SimilarItemsFile.Item("acme-gone", 0.7f), new SimilarItemsFile.Item("acme-magenta", 0.6f)));
+    fx.store.put(SimilarItemsFile.key("acme", "acme-red"), json.writeValueAsBytes(file), "application/json");
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/products/acme-red/similar?k=2"))
+        .header("Authorization", "Bearer " + ACME_KEY).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    JsonNode results = json.readTree(r.body()).get("results");
+    assertEquals(2, results.size());
+    assertEquals("acme-pink", results.get(0).get("sku").asText());
+    assertEquals("acme pink shirt", results.get(0).get("title").asText());
+    HttpResponse<String> none = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/products/acme-blue/similar"))
+        .header("Authorization", "Bearer " + ACME_KEY).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(404, none.statusCode());
+    assertEquals("similar_not_available", json.readTree(none.body()).get("error").asText());
+  }
+
+  // ---------------------------------------------------------------- hostile requests
+
+  @Test
+  @Order(10)
+  void hostileRequestsGetClearJsonErrorsAndTheServiceStaysHealthy() throws Exception {
+    byte[] jpeg = TestImages.jpeg(120, 120, Color.WHITE, Color.RED);
+    List<Object[]> cases = new ArrayList<>();
+    cases.add(new Object[] {"no api key", 401, search(null, jpeg, Map.of())});
+    cases.add(new Object[] {"invalid api key", 401, search("not-a-key-0123456789abcdef", jpeg, Map.of())});
+    cases.add(new Object[] {"basic auth", 401, send(HttpRequest.newBuilder(URI.create(base + "/api/v1/search"))
+        .header("Authorization", "Basic YWNtZTprZXk=").header("Content-Type", "multipart/form-data; boundary=b")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(multipart("b", jpeg, Map.of()))))});
+    cases.add(new Object[] {"other tenant header", 403, send(searchRequest(ACME_KEY, jpeg, Map.of()).header("X-Tenant", "globex"))});
+    cases.add(new Object[] {"other tenant param", 403, send(HttpRequest.newBuilder(URI.create(base + "/api/v1/search?tenant=globex"))
+        .header("Authorization", "Bearer " + ACME_KEY).header("Content-Type", "multipart/form-data; boundary=b")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(multipart("b", jpeg, Map.of()))))});
+    cases.add(new Object[] {"huge upload", 413, search(ACME_KEY, new byte[11 * 1024 * 1024], Map.of())});
+    cases.add(new Object[] {"not an image", 415, search(ACME_KEY, "hello, I am text".getBytes(StandardCharsets.UTF_8), Map.of())});
+    cases.add(new Object[] {"gif", 415, search(ACME_KEY, "GIF89a\u0001\u0000\u0001\u0000".getBytes(StandardCharsets.ISO_8859_1), Map.of())});
+    cases.add(new Object[] {"truncated jpeg", 422, search(ACME_KEY, Arrays.copyOf(jpeg, jpeg.length / 2), Map.of())});
+    cases.add(new Object[] {"pixel bomb", 413, search(ACME_KEY, TestImages.pngHeader(60_000, 60_000), Map.of())});
+    cases.add(new Object[] {"empty image", 400, search(ACME_KEY, new byte[0], Map.of())});
+    cases.add(new Object[] {"k=0", 400, search(ACME_KEY, jpeg, Map.of("k", "0"))});
+    cases.add(new Object[] {"k=10^9", 400, search(ACME_KEY, jpeg, Map.of("k", "1000000000"))});
+    cases.add(new Object[] {"k not a number", 400, search(ACME_KEY, jpeg, Map.of("k", "many"))});
+    cases.add(new Object[] {"crop outside", 400, search(ACME_KEY, jpeg, Map.of("crop", "100,100,50,50"))});
+    cases.add(new Object[] {"crop malformed", 400, search(ACME_KEY, jpeg, Map.of("crop", "1,2"))});
+    cases.add(new Object[] {"negative price", 400, search(ACME_KEY, jpeg, Map.of("min_price", "-5"))});
+    cases.add(new Object[] {"min above max", 400, search(ACME_KEY, jpeg, Map.of("min_price", "50", "max_price", "10"))});
+    cases.add(new Object[] {"malformed json", 400, post("/api/v1/search", ACME_KEY, "application/json", "{\"image_base64\":".getBytes())});
+    cases.add(new Object[] {"json array", 400, post("/api/v1/search", ACME_KEY, "application/json", "[]".getBytes())});
+    cases.add(new Object[] {"json bad base64", 400, post("/api/v1/search", ACME_KEY, "application/json", "{\"image_base64\":\"!!\"}".getBytes())});
+    cases.add(new Object[] {"malformed multipart", 400, post("/api/v1/search", ACME_KEY, "multipart/form-data; boundary=zz", "garbage without parts".getBytes())});
+    cases.add(new Object[] {"multipart without image", 400, post("/api/v1/search", ACME_KEY, "multipart/form-data; boundary=b", multipart("b", null, Map.of("k", "3")))});
+    cases.add(new Object[] {"wrong content type", 415, post("/api/v1/search", ACME_KEY, "text/plain", jpeg)});
+    cases.add(new Object[] {"GET on search", 405, get("/api/v1/search", ACME_KEY)});
+    cases.add(new Object[] {"similar with k=500", 400, get("/api/v1/products/acme-red/similar?k=500", ACME_KEY)});
+    cases.add(new Object[] {"similar of unknown product", 404, get("/api/v1/products/nope/similar", ACME_KEY)});
+    cases.add(new Object[] {"unknown path", 404, get("/api/v1/nothing", ACME_KEY)});
+    cases.add(new Object[] {"path traversal on page", 400, get("/static/../../etc/passwd", null)});
+    StringBuilder failures = new StringBuilder();
+    for (Object[] c : cases) {
+      @SuppressWarnings("unchecked")
+      HttpResponse<String> r = (HttpResponse<String>) c[2];
+      if (r.statusCode() != (int) c[1]) {
+        failures.append(c[0]).append(": expected ").append(c[1]).append(" got ").append(r.statusCode()).append(' ')
+            .append(r.body()).append('\n');
+        continue;
+      }
+      JsonNode body = json.readTree(r.body());
+      if (!body.hasNonNull("error") || !body.hasNonNull("message") || body.get("message").asText().isEmpty()) {
+        failures.append(c[0]).append(": not a JSON error: ").append(r.body()).append('\n');
+      }
+    }
+    assertEquals("", failures.toString());
+    assertTrue(cases.size() >= 20);
+    assertEquals(200, get("/healthz", null).statusCode());
+    assertEquals(200, get("/readyz", null).statusCode());
+    assertEquals(200, search(ACME_KEY, jpeg, Map.of()).statusCode(), "a valid search still works");
+  }
+
+  // ---------------------------------------------------------------- freshness and swaps
+
+  @Test
+  @Order(20)
+  void aNewProductIsSearchableAndARemovedOneDisappearsWithinSeconds() throws Exception {
+    BufferedImage stripes = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 64; y++) {
+      for (int x = 0; x < 64; x++) {
+        stripes.setRGB(x, y, (x / 16) % 2 == 0 ? 0x000000 : 0xFFFF00);
+      }
+    }
+    fx.upsertProduct("acme", "acme-stripes", "acme striped shirt", "Apparel > Shirts", 99_000_000L, "in stock");
+    float[] v = fx.embed(stripes);
+    fx.sendEmbedding("acme", "acme-stripes", v, 1);
+    vectors.get("acme").put("acme-stripes", v);
+    byte[] photo = TestImages.encode(stripes, "png");
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() ->
+        firstSku(search(ACME_KEY, photo, Map.of("k", "1"))).equals("acme-stripes"));
+
+    fx.removeProduct("acme", "acme-yellow");
+    vectors.get("acme").remove("acme-yellow");
+    byte[] yellow = TestImages.jpeg(64, 64, Color.WHITE, Color.YELLOW);
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() ->
+        !skus(search(ACME_KEY, yellow, Map.of("k", "20"))).contains("acme-yellow"));
+  }
+
+  @Test
+  @Order(21)
+  void queriesRunningThroughThreeIndexSwapsNeverFail() throws Exception {
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicInteger ok = new AtomicInteger();
+    List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    ExecutorService pool = Executors.newFixedThreadPool(3);
+    List<Future<?>> workers = new ArrayList<>();
+    for (int w = 0; w < 3; w++) {
+      Color c = COLORS[w];
+      String expected = "acme-" + NAMES[w];
+      byte[] photo = TestImages.jpeg(100, 100, Color.WHITE, c);
+      workers.add(pool.submit(() -> {
+        while (!stop.get()) {
+          try {
+            HttpResponse<String> r = search(ACME_KEY, photo, Map.of("k", "3"));
+            if (r.statusCode() != 200 || !firstSku(r).equals(expected)) {
+              failures.add(r.statusCode() + " " + r.body());
+            } else {
+              ok.incrementAndGet();
+            }
+          } catch (Exception e) {
+            failures.add(e.toString());
+          }
+        }
+        return null;
+      }));
+    }
+    List<String> published = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      String version = nextVersion();
+      // Shard counts change between versions too: 1, 2, 3.
+      fx.publication.publish("acme", version, 1, vectors.get("acme"), i + 1, fx.embeddingsEnd());
+      published.add(version);
+      await().atMost(Duration.ofSeconds(30)).until(() -> fx.service.indexes().servedVersion("acme").orElse("")
+          .equals(version));
+      Thread.sleep(300);
+    }
+    stop.set(true);
+    for (Future<?> f : workers) {
+      f.get(60, TimeUnit.SECONDS);
+    }
+    pool.shutdown();
+    System.out.printf("swap_test_queries=%d swap_test_failures=%d%n", ok.get(), failures.size());
+    assertEquals(List.of(), failures);
+    assertTrue(ok.get() > 10, "too few queries ran during the swaps: " + ok.get());
+    HttpResponse<String> after = search(ACME_KEY, TestImages.jpeg(64, 64, Color.WHITE, Color.RED), Map.of("k", "1"));
+    assertEquals(published.get(2), json.readTree(after.body()).get("index_version").asText());
+  }
+
+  @Test
+  @Order(22)
+  void aCorruptVersionIsRefusedAndThePreviousOneKeepsServing() throws Exception {
+    String served = fx.service.indexes().servedVersion("acme").orElseThrow();
+    String version = nextVersion();
+    // One flipped byte in the uploaded shard: its sha256 no longer matches the manifest.
+    fx.publication.publish("acme", version, 1, vectors.get("acme"), 1, fx.embeddingsEnd(), bytes -> {
+      bytes[bytes.length / 2] ^= 0x55;
+      return bytes;
+    });
+    fx.service.swapper().refresh("acme");
+    assertEquals(served, fx.service.indexes().servedVersion("acme").orElseThrow());
+    assertEquals(200, search(ACME_KEY, TestImages.jpeg(64, 64, Color.WHITE, Color.RED), Map.of()).statusCode());
+  }
+
+  @Test
+  @Order(23)
+  void aQueryFromAnotherModelVersionIsRefusedNotMixed() throws Exception {
+    fx.model.serveVersion(2);
+    try {
+      HttpResponse<String> r = search(ACME_KEY, TestImages.jpeg(64, 64, Color.WHITE, Color.RED), Map.of());
+      assertEquals(503, r.statusCode());
+      assertEquals("model_index_mismatch", json.readTree(r.body()).get("error").asText());
+      assertTrue(r.headers().firstValue("Retry-After").isPresent());
+    } finally {
+      fx.model.serveVersion(1);
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  String firstSku(HttpResponse<String> r) throws Exception {
+    JsonNode results = json.readTree(r.body()).get("results");
+    return results == null || results.isEmpty() ? "" : results.get(0).get("sku").asText();
+  }
+
+  List<String> skus(HttpResponse<String> r) throws Exception {
+    List<String> out = new ArrayList<>();
+    JsonNode results = json.readTree(r.body()).get("results");
+    if (r.statusCode() != 200 || results == null) {
+      throw new AssertionError("search failed: " + r.statusCode() + " " + r.body());
+    }
+    results.forEach(n -> out.add(n.get("sku").asText()));
+    return out;
+  }
+
+  static byte[] multipart(String boundary, byte[] image, Map<String, String> fields) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    if (image != null) {
+      out.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"q.jpg\"\r\n"
+          + "Content-Type: image/jpeg\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+      out.writeBytes(image);
+      out.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
+    }
+    fields.forEach((k, v) -> out.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + k
+        + "\"\r\n\r\n" + v + "\r\n").getBytes(StandardCharsets.UTF_8)));
+    out.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+    return out.toByteArray();
+  }
+
+  HttpRequest.Builder searchRequest(String key, byte[] image, Map<String, String> fields) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/api/v1/search"))
+        .header("Content-Type", "multipart/form-data; boundary=vsboundary")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(multipart("vsboundary", image, fields)));
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    return b;
+  }
+
+  HttpResponse<String> search(String key, byte[] image, Map<String, String> fields) throws Exception {
+    return send(searchRequest(key, image, fields));
+  }
+
+  HttpResponse<String> post(String path, String key, String type, byte[] body) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + key)
+        .header("Content-Type", type).POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+  }
+
+  HttpResponse<String> get(String path, String key) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).GET();
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    return send(b);
+  }
+
+  HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
+    return http.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+}

@@ -1,0 +1,78 @@
+package io.visualsearch.searchapi;
+
+import io.visualsearch.faiss.FaissIndex;
+import io.visualsearch.faiss.Metric;
+import io.visualsearch.indexformat.IndexManifest;
+import io.visualsearch.indexformat.SkuIds;
+import io.visualsearch.searchapi.index.LoadedIndex;
+import io.visualsearch.searchapi.index.VectorSpace;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/** Small real FAISS indexes for tests, built the way the index-builder builds them. */
+public final class TestVectors {
+
+  private TestVectors() {}
+
+  public static float[] unit(Random rnd, int d) {
+    float[] v = new float[d];
+    double s = 0;
+    for (int i = 0; i < d; i++) {
+      v[i] = (float) rnd.nextGaussian();
+      s += v[i] * v[i];
+    }
+    for (int i = 0; i < d; i++) {
+      v[i] /= (float) Math.sqrt(s);
+    }
+    return v;
+  }
+
+  public static Map<String, float[]> random(int n, int d, long seed) {
+    Random rnd = new Random(seed);
+    Map<String, float[]> out = new LinkedHashMap<>();
+    for (int i = 0; i < n; i++) {
+      out.put("sku-" + i, unit(rnd, d));
+    }
+    return out;
+  }
+
+  /** An in-memory version with {@code shards} IDMap,Flat inner-product shards (cosine on unit vectors). */
+  public static LoadedIndex index(String tenant, String version, long modelVersion, Map<String, float[]> vectors,
+      int shards, Map<Integer, Long> offsets) {
+    int d = vectors.values().iterator().next().length;
+    List<FaissIndex> built = new ArrayList<>();
+    List<List<String>> parts = new ArrayList<>();
+    for (int s = 0; s < shards; s++) {
+      parts.add(new ArrayList<>());
+    }
+    int i = 0;
+    for (String sku : vectors.keySet()) {
+      parts.get(i++ % shards).add(sku);
+    }
+    Map<Long, String> ids = new HashMap<>();
+    List<IndexManifest.ShardFile> files = new ArrayList<>();
+    for (int s = 0; s < shards; s++) {
+      FaissIndex idx = FaissIndex.create(d, "IDMap,Flat", Metric.INNER_PRODUCT);
+      List<String> skus = parts.get(s);
+      float[] flat = new float[skus.size() * d];
+      long[] idArr = new long[skus.size()];
+      for (int j = 0; j < skus.size(); j++) {
+        System.arraycopy(vectors.get(skus.get(j)), 0, flat, j * d, d);
+        idArr[j] = SkuIds.id(tenant, skus.get(j));
+        ids.put(idArr[j], skus.get(j));
+      }
+      if (!skus.isEmpty()) {
+        idx.addWithIds(flat, idArr);
+      }
+      built.add(idx);
+      files.add(new IndexManifest.ShardFile("shard-" + s, skus.size(), 0, ""));
+    }
+    IndexManifest m = new IndexManifest(IndexManifest.FORMAT, tenant, version, System.currentTimeMillis(), "default",
+        modelVersion, "serving_default", d, "cosine", "IDMap,Flat", vectors.size(), files, null, offsets);
+    return new LoadedIndex(m, built, ids, VectorSpace.of(Metric.INNER_PRODUCT, "cosine"));
+  }
+}

@@ -1,0 +1,135 @@
+package io.visualsearch.searchapi.http;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.visualsearch.searchapi.ApiException;
+import io.visualsearch.searchapi.image.CropBox;
+import io.visualsearch.searchapi.search.SearchQuery;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SearchRequestParserTest {
+
+  static final byte[] IMAGE = {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 1, 2, 3, 0, 13, 10, 45, 45};
+  static final String BOUNDARY = "----vs-test-boundary";
+
+  final SearchRequestParser parser = new SearchRequestParser(1024 * 1024, 10);
+
+  static byte[] multipart(byte[] image, Map<String, String> fields) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    if (image != null) {
+      out.writeBytes(("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"p.jpg\"\r\n"
+          + "Content-Type: image/jpeg\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+      out.writeBytes(image);
+      out.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
+    }
+    fields.forEach((k, v) -> out.writeBytes(("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"" + k
+        + "\"\r\n\r\n" + v + "\r\n").getBytes(StandardCharsets.UTF_8)));
+    out.writeBytes(("--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.UTF_8));
+    return out.toByteArray();
+  }
+
+  SearchQuery parseMultipart(byte[] image, Map<String, String> fields) {
+    return parser.parse("multipart/form-data; boundary=" + BOUNDARY, multipart(image, fields));
+  }
+
+  ApiException refused(String type, String body) {
+    return assertThrows(ApiException.class, () -> parser.parse(type, body.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
+  void multipartWithEveryField() {
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("k", "25");
+    f.put("crop", "1,2,30,40");
+    f.put("category", "Shoes");
+    f.put("min_price", "10");
+    f.put("max_price", "19.99");
+    f.put("availability", "in stock");
+    f.put("brand", "Acme");
+    SearchQuery q = parseMultipart(IMAGE, f);
+    assertArrayEquals(IMAGE, q.image());
+    assertEquals(25, q.k());
+    assertEquals(new CropBox(1, 2, 30, 40), q.crop());
+    assertEquals("Shoes", q.filters().category());
+    assertEquals(10_000_000L, q.filters().minPriceMicros());
+    assertEquals(19_990_000L, q.filters().maxPriceMicros());
+    assertEquals("in stock", q.filters().availability());
+    assertEquals("Acme", q.filters().brand());
+  }
+
+  @Test
+  void multipartDefaults() {
+    SearchQuery q = parseMultipart(IMAGE, Map.of());
+    assertEquals(10, q.k());
+    assertNull(q.crop());
+    assertEquals(true, q.filters().isEmpty());
+  }
+
+  @Test
+  void jsonWithCropObjectAndFilters() {
+    String b64 = Base64.getEncoder().encodeToString(IMAGE);
+    SearchQuery q = parser.parse("application/json; charset=utf-8", ("{\"image_base64\":\"" + b64 + "\",\"k\":3,"
+        + "\"crop\":{\"x\":0,\"y\":5,\"w\":10,\"h\":20},\"filters\":{\"category\":\"Bags\",\"max_price\":50}}")
+        .getBytes(StandardCharsets.UTF_8));
+    assertArrayEquals(IMAGE, q.image());
+    assertEquals(3, q.k());
+    assertEquals(new CropBox(0, 5, 10, 20), q.crop());
+    assertEquals("Bags", q.filters().category());
+    assertEquals(50_000_000L, q.filters().maxPriceMicros());
+  }
+
+  @Test
+  void jsonAcceptsADataUrl() {
+    String b64 = "data:image/jpeg;base64," + Base64.getEncoder().encodeToString(IMAGE);
+    SearchQuery q = parser.parse("application/json", ("{\"image_base64\":\"" + b64 + "\"}").getBytes(StandardCharsets.UTF_8));
+    assertArrayEquals(IMAGE, q.image());
+  }
+
+  @Test
+  void kOutOfBoundsOrNotANumberIs400() {
+    for (String k : new String[] {"0", "101", "1000000000", "-1", "ten", "1.5", "99999999999999"}) {
+      ApiException e = assertThrows(ApiException.class, () -> parseMultipart(IMAGE, Map.of("k", k)), k);
+      assertEquals(400, e.status());
+      assertEquals("invalid_k", e.code());
+    }
+    assertEquals("invalid_k", refused("application/json", "{\"image_base64\":\"AAAA\",\"k\":1e9}").code());
+    assertEquals("invalid_k", refused("application/json", "{\"image_base64\":\"AAAA\",\"k\":\"5\"}").code());
+  }
+
+  @Test
+  void malformedBodiesAre4xx() {
+    assertEquals("malformed_json", refused("application/json", "{\"image_base64\": ").code());
+    assertEquals("malformed_json", refused("application/json", "[1,2]").code());
+    assertEquals("missing_image", refused("application/json", "{\"k\":5}").code());
+    assertEquals("invalid_image_base64", refused("application/json", "{\"image_base64\":\"***\"}").code());
+    assertEquals("invalid_crop", refused("application/json", "{\"image_base64\":\"AAAA\",\"crop\":{\"x\":1}}").code());
+    assertEquals("invalid_crop", refused("application/json", "{\"image_base64\":\"AAAA\",\"crop\":\"1,2,0,4\"}").code());
+    assertEquals("invalid_filters", refused("application/json", "{\"image_base64\":\"AAAA\",\"filters\":[1]}").code());
+    assertEquals("invalid_min_price", refused("application/json", "{\"image_base64\":\"AAAA\",\"filters\":{\"min_price\":\"-3\"}}").code());
+    assertEquals("invalid_filters", refused("application/json", "{\"image_base64\":\"AAAA\",\"filters\":{\"min_price\":9,\"max_price\":2}}").code());
+    assertEquals("malformed_multipart", refused("multipart/form-data", "whatever").code());
+    assertEquals(415, refused("text/plain", "hello").status());
+    assertEquals(415, refused(null, "hello").status());
+    ApiException noImage = assertThrows(ApiException.class, () -> parseMultipart(null, Map.of("k", "3")));
+    assertEquals("missing_image", noImage.code());
+    ApiException badCrop = assertThrows(ApiException.class, () -> parseMultipart(IMAGE, Map.of("crop", "1,2,3")));
+    assertEquals("invalid_crop", badCrop.code());
+  }
+
+  @Test
+  void aMultipartBodyWithoutItsClosingBoundaryIs400() {
+    byte[] full = multipart(IMAGE, Map.of("k", "3"));
+    byte[] cut = java.util.Arrays.copyOf(full, full.length - 20);
+    ApiException e = assertThrows(ApiException.class,
+        () -> parser.parse("multipart/form-data; boundary=" + BOUNDARY, cut));
+    assertEquals(400, e.status());
+  }
+}
