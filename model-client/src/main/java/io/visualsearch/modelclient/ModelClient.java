@@ -153,11 +153,14 @@ public final class ModelClient implements Component {
           .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
           .getModelStatus(GetModelStatusRequest.newBuilder()
               .setModelSpec(ModelSpec.newBuilder().setName(model)).build());
+      // The server answered: a failure remembered from an earlier call no longer describes it.
+      lastError = null;
       return r.getModelVersionStatusList().stream()
           .filter(v -> v.getState() == ModelVersionStatus.State.AVAILABLE)
           .mapToLong(ModelVersionStatus::getVersion).max();
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        lastError = null;
         return OptionalLong.empty();
       }
       try {

@@ -12,7 +12,11 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.visualsearch.config.Config;
+import io.visualsearch.proto.tfserving.GetModelStatusRequest;
+import io.visualsearch.proto.tfserving.GetModelStatusResponse;
+import io.visualsearch.proto.tfserving.ModelServiceGrpc;
 import io.visualsearch.proto.tfserving.ModelSpec;
+import io.visualsearch.proto.tfserving.ModelVersionStatus;
 import io.visualsearch.proto.tfserving.PredictRequest;
 import io.visualsearch.proto.tfserving.PredictResponse;
 import io.visualsearch.proto.tfserving.PredictionServiceGrpc;
@@ -76,6 +80,13 @@ class ModelClientTest {
         out.onNext(PredictResponse.newBuilder()
             .setModelSpec(ModelSpec.newBuilder().setName("default").setVersion(Int64Value.of(7)))
             .putOutputs("embedding", emb).build());
+        out.onCompleted();
+      }
+    }).addService(new ModelServiceGrpc.ModelServiceImplBase() {
+      @Override
+      public void getModelStatus(GetModelStatusRequest request, StreamObserver<GetModelStatusResponse> out) {
+        out.onNext(GetModelStatusResponse.newBuilder().addModelVersionStatus(ModelVersionStatus.newBuilder()
+            .setVersion(7).setState(ModelVersionStatus.State.AVAILABLE)).build());
         out.onCompleted();
       }
     }).build().start();
@@ -146,5 +157,19 @@ class ModelClientTest {
     assertThrows(ModelUnavailableException.class, () -> client.embed(List.of(solid(Color.BLUE, 4, 4))));
     assertEquals(4, calls.get(), "maxAttempts in the retry policy bounds the attempts");
     assertEquals(false, client.check().ok());
+  }
+
+  @Test
+  void aServerThatAnswersAgainClearsTheFailureFromCheck() throws Exception {
+    for (int i = 0; i < 4; i++) {
+      failFirst.add(Status.UNAVAILABLE.withDescription("restarting"));
+    }
+    start("recovering");
+    assertThrows(ModelUnavailableException.class, () -> client.embed(List.of(solid(Color.BLUE, 4, 4))));
+    assertEquals(false, client.check().ok());
+    // A status probe, not only a successful embedding, proves the server is back: a service held
+    // not-ready until it embeds something would never be sent anything to embed.
+    assertEquals(java.util.OptionalLong.of(7), client.servedVersion());
+    assertEquals(true, client.check().ok());
   }
 }

@@ -28,8 +28,10 @@ import org.tensorflow.SavedModelBundle;
  * rescans the directory; a new version is loaded while the old one keeps serving, then becomes the
  * default in one atomic step, and the old one is retired (closed once its in-flight requests end).
  *
- * <p>Policy: the highest version that loads (TensorFlow Serving's "latest"), or exactly the pinned
- * version. A version that fails to load is not retried until its files change, and the previous
+ * <p>Policy: the highest version that loads is the default (TensorFlow Serving's "latest"), or
+ * exactly the pinned version; the newest {@code servedVersions} loaded versions stay available to
+ * requests that name their version (TensorFlow Serving's {@code latest { num_versions: N }}), so
+ * an index built with the previous version keeps answering until its successor is published. A version that fails to load is not retried until its files change, and the previous
  * version keeps serving meanwhile. Writers should create a version directory under a temporary
  * name and rename it into place.
  */
@@ -42,6 +44,7 @@ public final class ModelManager implements Component {
   private final Path modelDir;
   private final OptionalLong pinnedVersion;
   private final Duration pollInterval;
+  private final int servedVersions;
   private final NavigableMap<Long, ServableVersion> live = new ConcurrentSkipListMap<>();
   private final VersionStatusBook statuses = new VersionStatusBook();
   /** Versions that failed to load, with the fingerprint of their files at the time. */
@@ -53,10 +56,19 @@ public final class ModelManager implements Component {
   private volatile boolean closed;
 
   public ModelManager(String modelName, Path basePath, OptionalLong pinnedVersion, Duration pollInterval) {
+    this(modelName, basePath, pinnedVersion, pollInterval, 1);
+  }
+
+  public ModelManager(String modelName, Path basePath, OptionalLong pinnedVersion, Duration pollInterval,
+      int servedVersions) {
+    if (servedVersions < 1) {
+      throw new IllegalArgumentException("servedVersions must be at least 1");
+    }
     this.modelName = modelName;
     this.modelDir = basePath.resolve(modelName);
     this.pinnedVersion = pinnedVersion;
     this.pollInterval = pollInterval;
+    this.servedVersions = servedVersions;
   }
 
   @Override
@@ -176,9 +188,27 @@ public final class ModelManager implements Component {
       ServableVersion serving = current;
       boolean settled = false;
       for (Long v : candidates.descendingKeySet()) {
-        if ((serving != null && serving.version() == v) || load(v, onDisk.get(v), candidates.get(v))) {
+        ServableVersion loaded = live.get(v);
+        if (loaded != null) {
+          // Still loaded (the default, or a previous version kept served): no reload needed.
+          if (loaded != serving) {
+            current = loaded;
+            log.info("{} version {} is the default again", modelName, v);
+          }
           settled = true;
           break;
+        }
+        if (load(v, onDisk.get(v), candidates.get(v))) {
+          settled = true;
+          break;
+        }
+      }
+      if (settled) {
+        // A version deleted from disk, or no longer allowed by the pin, stops being served.
+        for (Long v : List.copyOf(live.keySet())) {
+          if (current != null && v != current.version() && !candidates.containsKey(v)) {
+            retire(v);
+          }
         }
       }
       if (!settled && serving != null) {
@@ -221,24 +251,43 @@ public final class ModelManager implements Component {
     current = loaded;
     statuses.set(version, State.AVAILABLE);
     log.info("{} version {} is serving (loaded in {} ms)", modelName, version, (System.nanoTime() - t0) / 1_000_000);
-    retireAllExcept(version);
+    retireSuperseded();
     return true;
+  }
+
+  /** Keeps the default and the newest others up to {@code servedVersions}; retires the rest. */
+  private void retireSuperseded() {
+    long keepDefault = current == null ? -1 : current.version();
+    int kept = keepDefault < 0 ? 0 : 1;
+    for (Long v : List.copyOf(live.descendingKeySet())) {
+      if (v == keepDefault) {
+        continue;
+      }
+      if (kept < servedVersions && v < keepDefault) {
+        kept++;
+        continue;
+      }
+      retire(v);
+    }
   }
 
   private void retireAllExcept(long keep) {
     for (Long v : List.copyOf(live.keySet())) {
-      if (v == keep) {
-        continue;
+      if (v != keep) {
+        retire(v);
       }
-      ServableVersion old = live.remove(v);
-      if (old != null) {
-        statuses.set(v, State.UNLOADING);
-        old.closedFuture().thenRun(() -> {
-          statuses.endedIfStill(v, State.UNLOADING);
-          log.info("{} version {} unloaded", modelName, v);
-        });
-        old.retire();
-      }
+    }
+  }
+
+  private void retire(long v) {
+    ServableVersion old = live.remove(v);
+    if (old != null) {
+      statuses.set(v, State.UNLOADING);
+      old.closedFuture().thenRun(() -> {
+        statuses.endedIfStill(v, State.UNLOADING);
+        log.info("{} version {} unloaded", modelName, v);
+      });
+      old.retire();
     }
   }
 

@@ -48,7 +48,7 @@ public final class ModelServer implements Component {
     TextMapPropagator propagator = tracing != null ? tracing.propagator() : TextMapPropagator.noop();
     ModelServerMetrics metrics = new ModelServerMetrics(registry);
     this.models = new ModelManager(settings.modelName(), settings.basePath(), settings.pinnedVersion(),
-        settings.pollInterval());
+        settings.pollInterval(), settings.servedVersions());
     this.batcher = new DynamicBatcher(settings.maxBatchSize(), settings.batchTimeout(), settings.batchThreads(),
         settings.maxQueuedRequests(), (key, inputs) -> key.version().run(key.signature(), inputs, key.outputs()),
         tracer, metrics);

@@ -23,7 +23,8 @@ public record ModelServerSettings(
     int batchThreads,
     int maxQueuedRequests,
     OptionalLong pinnedVersion,
-    Duration pollInterval) {
+    Duration pollInterval,
+    int servedVersions) {
 
   public static final Setting<String> BASE_PATH = Setting.string("MODEL_SERVER_BASE_PATH")
       .doc("Directory holding <model name>/<integer version>/saved_model.pb.");
@@ -59,7 +60,15 @@ public record ModelServerSettings(
       .defaultValue(Duration.ofSeconds(1)).validate(d -> d.toMillis() >= 10, "at least 10ms")
       .doc("How often the base path is scanned for new versions.");
 
+  public static final Setting<Integer> SERVED_VERSIONS = Setting.integer("MODEL_SERVER_SERVED_VERSIONS")
+      .defaultValue(2).validate(n -> n >= 1, "at least 1")
+      .doc("How many of the newest loaded versions stay served (a request may name any of them); the"
+          + " default 2 keeps the previous version answering while the pipeline rebuilds indexes for a new one.");
+
   public ModelServerSettings {
+    if (servedVersions < 1) {
+      throw new IllegalArgumentException("at least one version must be served");
+    }
     if (maxBatchSize < 1 || maxQueuedRequests < 1 || batchThreads < 1) {
       throw new IllegalArgumentException("batch size, queue and threads must be positive");
     }
@@ -67,7 +76,8 @@ public record ModelServerSettings(
 
   public static ConfigDef definition() {
     return new ConfigDef().define(BASE_PATH, MODEL_NAME, BIND_ADDRESS, GRPC_PORT, REST_PORT, MAX_MESSAGE_BYTES,
-        MAX_BATCH_SIZE, BATCH_TIMEOUT, BATCH_THREADS, MAX_QUEUED_REQUESTS, PINNED_VERSION, POLL_INTERVAL);
+        MAX_BATCH_SIZE, BATCH_TIMEOUT, BATCH_THREADS, MAX_QUEUED_REQUESTS, PINNED_VERSION, POLL_INTERVAL,
+        SERVED_VERSIONS);
   }
 
   public static ModelServerSettings from(Config c) {
@@ -75,7 +85,8 @@ public record ModelServerSettings(
     return new ModelServerSettings(Path.of(c.get(BASE_PATH)), c.get(MODEL_NAME), c.get(BIND_ADDRESS),
         c.get(GRPC_PORT), c.get(REST_PORT), c.get(MAX_MESSAGE_BYTES), c.get(MAX_BATCH_SIZE), c.get(BATCH_TIMEOUT),
         c.get(BATCH_THREADS), c.get(MAX_QUEUED_REQUESTS),
-        pinned == null ? OptionalLong.empty() : OptionalLong.of(pinned), c.get(POLL_INTERVAL));
+        pinned == null ? OptionalLong.empty() : OptionalLong.of(pinned), c.get(POLL_INTERVAL),
+        c.get(SERVED_VERSIONS));
   }
 
   /** Defaults for a base path, for tests and embedding; the record's withers adjust the rest. */
@@ -85,21 +96,21 @@ public record ModelServerSettings(
 
   public ModelServerSettings withPorts(int grpc, int rest) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpc, rest, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, maxQueuedRequests, pinnedVersion, pollInterval);
+        maxBatchSize, batchTimeout, batchThreads, maxQueuedRequests, pinnedVersion, pollInterval, servedVersions);
   }
 
   public ModelServerSettings withBatching(int maxBatch, Duration timeout) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatch, timeout, batchThreads, maxQueuedRequests, pinnedVersion, pollInterval);
+        maxBatch, timeout, batchThreads, maxQueuedRequests, pinnedVersion, pollInterval, servedVersions);
   }
 
   public ModelServerSettings withPolling(Duration interval, OptionalLong pinned) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, maxQueuedRequests, pinned, interval);
+        maxBatchSize, batchTimeout, batchThreads, maxQueuedRequests, pinned, interval, servedVersions);
   }
 
   public ModelServerSettings withQueueLimit(int maxQueued) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, maxQueued, pinnedVersion, pollInterval);
+        maxBatchSize, batchTimeout, batchThreads, maxQueued, pinnedVersion, pollInterval, servedVersions);
   }
 }

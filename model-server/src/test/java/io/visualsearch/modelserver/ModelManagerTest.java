@@ -54,6 +54,35 @@ class ModelManagerTest {
   }
 
   @Test
+  void withTwoServedVersionsThePreviousOneAnswersUntilAThirdArrives() throws Exception {
+    TestSavedModels.exportVersion(base, "default", 1);
+    try (ModelManager m = new ModelManager("default", base, OptionalLong.empty(), NEVER, 2)) {
+      m.start();
+      TestSavedModels.exportVersion(base, "default", 2);
+      m.scan();
+      assertEquals(OptionalLong.of(2), m.currentVersion());
+      try (ServableVersion.Lease pinned = m.acquire("default", OptionalLong.of(1))) {
+        assertEquals(1, pinned.version().version(), "an index of version 1 can still embed its queries");
+      }
+      assertEquals(State.AVAILABLE, stateOf(m, 1));
+
+      TestSavedModels.exportVersion(base, "default", 3);
+      m.scan();
+      assertEquals(OptionalLong.of(3), m.currentVersion());
+      try (ServableVersion.Lease pinned = m.acquire("default", OptionalLong.of(2))) {
+        assertEquals(2, pinned.version().version());
+      }
+      assertThrows(ServingException.class, () -> m.acquire("default", OptionalLong.of(1)));
+
+      // Rolling back by deleting the newest version makes the kept previous one the default, unreloaded.
+      deleteTree(base.resolve("default/3"));
+      m.scan();
+      assertEquals(OptionalLong.of(2), m.currentVersion());
+      assertThrows(ServingException.class, () -> m.acquire("default", OptionalLong.of(3)));
+    }
+  }
+
+  @Test
   void aBrokenVersionDoesNotReplaceAWorkingOneAndIsReportedUntilFixed() throws Exception {
     TestSavedModels.exportVersion(base, "default", 1);
     try (ModelManager m = new ModelManager("default", base, OptionalLong.empty(), NEVER)) {

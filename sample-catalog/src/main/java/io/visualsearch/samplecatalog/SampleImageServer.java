@@ -111,7 +111,7 @@ public final class SampleImageServer implements Component {
   }
 
   /** A 28×28 8-bit grayscale PNG of the stored pixels. */
-  static byte[] png(byte[] pixels) {
+  public static byte[] png(byte[] pixels) {
     BufferedImage img = new BufferedImage(FashionMnist.SIDE, FashionMnist.SIDE, BufferedImage.TYPE_BYTE_GRAY);
     img.getRaster().setDataElements(0, 0, FashionMnist.SIDE, FashionMnist.SIDE, pixels);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(1024);

@@ -1,5 +1,7 @@
 package io.visualsearch.searchapi.embed;
 
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.visualsearch.modelclient.Embeddings;
 import io.visualsearch.modelclient.ModelClient;
 import io.visualsearch.modelclient.ModelRejectedException;
@@ -18,9 +20,9 @@ public final class ModelClientEmbedder implements QueryEmbedder {
   }
 
   @Override
-  public QueryVector embed(BufferedImage image) {
+  public QueryVector embed(BufferedImage image, long modelVersion) {
     try {
-      Embeddings e = client.embed(List.of(image));
+      Embeddings e = modelVersion > 0 ? client.embed(List.of(image), modelVersion) : client.embed(List.of(image));
       if (e.vectors().length != 1) {
         throw new ApiException(502, "model_error", "the model server answered " + e.vectors().length
             + " vectors for one image", null, null);
@@ -29,6 +31,11 @@ public final class ModelClientEmbedder implements QueryEmbedder {
     } catch (ModelUnavailableException e) {
       throw ApiException.unavailable("model_unavailable", "the embedding model is unavailable, retry shortly", 2, e);
     } catch (ModelRejectedException e) {
+      if (e.getCause() instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        // The index's model version is no longer served: an index of the new version is on its way.
+        throw ApiException.unavailable("model_index_mismatch", "the model version " + modelVersion
+            + " this catalog's index was built with is no longer served; retry after the rebuild", 30, e);
+      }
       throw new ApiException(502, "model_error", "the embedding model refused the image", null, e);
     }
   }

@@ -10,7 +10,12 @@ import java.awt.image.BufferedImage;
  */
 public interface QueryEmbedder {
 
-  QueryVector embed(BufferedImage image);
+  /**
+   * Embeds with {@code modelVersion} — the version the searched index was built with, so the query
+   * and the index always come from one model, also while a new version rolls out — or with the
+   * latest served version when it is 0 (an index that does not record its version).
+   */
+  QueryVector embed(BufferedImage image, long modelVersion);
 
   /** A query vector and the model that produced it. */
   record QueryVector(float[] vector, String modelName, long modelVersion) {}

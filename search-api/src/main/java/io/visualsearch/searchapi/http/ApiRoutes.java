@@ -182,7 +182,12 @@ public final class ApiRoutes extends Handler.Abstract {
         }
         if (status >= 500) {
           span.setStatus(StatusCode.ERROR, e.code());
-          log.warn("{} answered {} {}: {}", route, status, e.code(), e.getMessage(), e.getCause());
+          // Expected states (no index yet, overload) are counted in metrics; only a cause is news.
+          if (e.getCause() != null) {
+            log.warn("{} answered {} {}: {}", route, status, e.code(), e.getMessage(), e.getCause());
+          } else {
+            log.debug("{} answered {} {}: {}", route, status, e.code(), e.getMessage());
+          }
         }
       } catch (Exception e) {
         status = 500;

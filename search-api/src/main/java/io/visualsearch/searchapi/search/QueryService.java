@@ -78,7 +78,7 @@ public final class QueryService {
       QueryEmbedder.QueryVector vector;
       Span embed = tracer.spanBuilder("embed query").startSpan();
       try (Scope ignored = embed.makeCurrent()) {
-        vector = embedder.embed(image);
+        vector = embedder.embed(image, index.modelVersion());
         embed.setAttribute("model.version", vector.modelVersion());
       } finally {
         embed.end();

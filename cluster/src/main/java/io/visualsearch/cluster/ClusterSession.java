@@ -1,0 +1,136 @@
+package io.visualsearch.cluster;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreSettings;
+import io.visualsearch.samplecatalog.FashionMnist;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A fresh cluster with its sample retailers: wipes the data directory (a new broker log and
+ * bucket: every run starts from nothing, so a reconciliation only sees this run's products),
+ * writes the feeds, starts every member. What {@code cluster}, {@code chaos}, {@code bench load}
+ * and the fault test share.
+ */
+public final class ClusterSession implements AutoCloseable {
+
+  private final SampleCatalog catalog;
+  private final Cluster cluster;
+  private ObjectStore store;
+  private Thread reaper;
+  private boolean closed;
+
+  private ClusterSession(SampleCatalog catalog, Cluster cluster) {
+    this.catalog = catalog;
+    this.cluster = cluster;
+  }
+
+  public static ClusterSession start(RepoLayout repo, Path dataDir, List<String> tenants, int size, int basePort,
+      Duration syncInterval, boolean zipkin, Map<String, String> extraEnv, PrintStream log)
+      throws IOException, InterruptedException {
+    FashionMnist dataset = FashionMnist.debian();
+    if (!dataset.isAvailable()) {
+      throw new IOException("Fashion-MNIST not found in " + FashionMnist.DEBIAN_DIR + " (./visual-search setup)");
+    }
+    if (!Files.isDirectory(repo.modelBasePath().resolve("default"))) {
+      throw new IOException("no exported model under " + repo.modelBasePath() + " (./visual-search build)");
+    }
+    deleteTree(dataDir);
+    SampleCatalog catalog = new SampleCatalog(dataset, dataDir.resolve("feeds"), tenants, size);
+    ClusterPlan plan = new ClusterPlan("127.0.0.1", dataDir, basePort, catalog.apiKeys(), catalog.sources(), 2,
+        syncInterval, zipkin, extraEnv);
+    Cluster cluster;
+    try {
+      cluster = new Cluster(repo, plan);
+    } catch (RuntimeException e) {
+      catalog.close();
+      throw e;
+    }
+    ClusterSession session = new ClusterSession(catalog, cluster);
+    // Whatever ends this JVM (Ctrl-C, a failed start, a test runner), no member outlives it.
+    Thread reaper = new Thread(session::close, "cluster-reaper");
+    Runtime.getRuntime().addShutdownHook(reaper);
+    session.reaper = reaper;
+    long t0 = System.nanoTime();
+    log.println("cluster: starting " + cluster.members().size() + " processes (logs in " + dataDir.resolve("logs") + ")");
+    try {
+      cluster.start();
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      session.close();
+      throw e;
+    }
+    log.printf("cluster: all members ready in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    return session;
+  }
+
+  public Cluster cluster() {
+    return cluster;
+  }
+
+  public SampleCatalog catalog() {
+    return catalog;
+  }
+
+  public SearchClient searchClient() {
+    return new SearchClient(cluster.searchUrl());
+  }
+
+  /** An object-store client on the cluster's bucket (the reconciler reads the published indexes with it). */
+  public synchronized ObjectStore objectStore() {
+    if (store == null) {
+      Config config = ObjectStoreSettings.definition().parse(cluster.clientEnv());
+      store = ObjectStore.fromConfig(config, false);
+      store.start();
+    }
+    return store;
+  }
+
+  /** One line per member: name, pid, ops or ready URL, log. */
+  public void describe(PrintStream out) {
+    for (ManagedProcess m : cluster.members()) {
+      out.printf("  %-24s pid %-7d %s%n", m.name(), m.pid(),
+          m.spec().readyUrl() == null ? cluster.kafkaBootstrap() : m.spec().readyUrl());
+    }
+    out.println("  search API       " + cluster.searchUrl() + "api/v1/search");
+    catalog.apiKeys().forEach((t, k) -> out.println("  tenant " + t + " key " + k + " feed " + catalog.feed(t).file()));
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (reaper != null && Thread.currentThread() != reaper) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(reaper);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running or about to; closing here is just as good
+      }
+    }
+    if (store != null) {
+      store.close();
+    }
+    cluster.close();
+    catalog.close();
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(f);
+      }
+    }
+  }
+}

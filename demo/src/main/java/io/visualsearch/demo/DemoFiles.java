@@ -1,0 +1,50 @@
+package io.visualsearch.demo;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/** The demo's own files under {@code data/} (git-ignored). */
+final class DemoFiles {
+
+  private DemoFiles() {}
+
+  /** The demo tenant's API key: kept across runs so a bookmarked storefront keeps working. */
+  static String apiKey(Path file) throws IOException {
+    if (Files.isRegularFile(file)) {
+      String key = Files.readString(file, StandardCharsets.UTF_8).trim();
+      if (key.length() >= 16) {
+        return key;
+      }
+    }
+    byte[] random = new byte[24];
+    new SecureRandom().nextBytes(random);
+    String key = "demo-" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, key + "\n", StandardCharsets.UTF_8);
+    try {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    } catch (UnsupportedOperationException e) {
+      // Not a POSIX file system: the key stays readable like the rest of data/.
+    }
+    return key;
+  }
+
+  /** A fresh demo starts from an empty broker and store, so it shows the whole ingest. */
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,153 @@
+package io.visualsearch.demo;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.config.ConfigException;
+import io.visualsearch.runtime.ExitCode;
+import io.visualsearch.runtime.ServiceStartException;
+import io.visualsearch.samplecatalog.FashionMnist;
+import io.visualsearch.samplecatalog.SampleImageServer;
+import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.StackSettings;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code ./visual-search demo}: the embedded stack, the default model, the sample catalog and every
+ * service, wired together on 127.0.0.1; then the main job — a retailer's feed ingested end to end
+ * — and a shopper's query printed in the terminal.
+ */
+public final class DemoMain {
+
+  static final String TENANT = "demo";
+
+  private DemoMain() {}
+
+  public static void main(String[] args) {
+    DemoOptions options;
+    try {
+      options = DemoOptions.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("demo: " + e.getMessage());
+      System.err.println(DemoOptions.USAGE);
+      System.exit(ExitCode.CONFIG_ERROR.code());
+      return;
+    }
+    System.exit(run(options, System.getenv()).code());
+  }
+
+  static ExitCode run(DemoOptions options, Map<String, String> processEnv) {
+    Config stackConfig;
+    try {
+      stackConfig = StackSettings.definition().parse(processEnv);
+    } catch (ConfigException e) {
+      System.err.println("demo: " + e.getMessage());
+      return ExitCode.CONFIG_ERROR;
+    }
+    Path data = Path.of("data").toAbsolutePath();
+    Path stackDir = Path.of(stackConfig.get(StackSettings.DATA_DIR)).toAbsolutePath();
+    FashionMnist dataset = FashionMnist.debian();
+    if (!dataset.isAvailable()) {
+      System.err.println("demo: Fashion-MNIST not found in " + FashionMnist.DEBIAN_DIR
+          + " (apt-get install dataset-fashion-mnist, or ./visual-search setup)");
+      return ExitCode.CONFIG_ERROR;
+    }
+    DemoEnvironment environment = new DemoEnvironment(processEnv, data);
+    if (!Files.isDirectory(environment.modelBasePath().resolve("default"))) {
+      System.err.println("demo: no exported model under " + environment.modelBasePath()
+          + " (run ./visual-search build)");
+      return ExitCode.CONFIG_ERROR;
+    }
+    try {
+      if (!options.keepData()) {
+        DemoFiles.deleteTree(stackDir);
+      }
+      String apiKey = DemoFiles.apiKey(data.resolve("demo/api-key"));
+      return run(options, stackConfig, dataset, environment, apiKey);
+    } catch (IOException e) {
+      System.err.println("demo: " + e.getMessage());
+      return ExitCode.START_FAILED;
+    }
+  }
+
+  private static ExitCode run(DemoOptions options, Config stackConfig, FashionMnist dataset,
+      DemoEnvironment environment, String apiKey) throws IOException {
+    long t0 = System.nanoTime();
+    say("starting the embedded stack (Kafka KRaft, S3-compatible store, Zipkin) on 127.0.0.1");
+    EmbeddedStack stack = new EmbeddedStack(stackConfig);
+    SampleImageServer images = new SampleImageServer(dataset, 0);
+    AtomicReference<LocalPipeline> services = new AtomicReference<>();
+    // Stops in order exactly once, whether the demo ends by itself or by Ctrl-C.
+    Runnable stopAll = new Once(() -> {
+      LocalPipeline running = services.get();
+      if (running != null) {
+        running.close();
+      }
+    }, images::close, stack::close);
+    try {
+      stack.start();
+      images.start();
+      SampleShop shop = new SampleShop(TENANT, environment.dataDir().resolve("demo/feed-" + TENANT + ".tsv"),
+          dataset, images.baseUrl(), options.size());
+      say("sample catalog: " + shop.size() + " Fashion-MNIST products in " + shop.feed()
+          + ", images served at " + images.baseUrl());
+      LocalPipeline pipeline = new LocalPipeline(
+          environment.services(stack.serviceEnvironment(), shop.source(), TENANT, apiKey));
+      services.set(pipeline);
+      say("starting model-server, response-consumer, search-api, index-builder, embeddings-generator,"
+          + " image-indexer, catalog-downloader");
+      pipeline.start();
+      URI storefront = URI.create("http://127.0.0.1:" + pipeline.searchApi().httpPort() + "/");
+      SearchClient client = new SearchClient(storefront, apiKey);
+      say("ingesting: feed -> catalog-downloader -> image-indexer -> embeddings-generator -> index-builder"
+          + " -> search-api");
+      if (!new IngestProbe(client, shop, 5).await(options.timeout(), p -> say("  " + p))) {
+        System.err.println("demo: the catalog did not become searchable within " + options.timeout().toMinutes()
+            + " min; see the services' logs above and the traces at " + stack.zipkin().baseUrl() + "/zipkin/");
+        return ExitCode.FAILED;
+      }
+      say(String.format("catalog searchable after %.1f s", (System.nanoTime() - t0) / 1e9));
+      SearchClient.Answer answer = new ShopperQuery(dataset, client).runAndPrint(System.out);
+      if (!answer.ok()) {
+        return ExitCode.FAILED;
+      }
+      System.out.println();
+      System.out.println("storefront    " + storefront + "   (tenant " + TENANT + ", API key in data/demo/api-key)");
+      System.out.println("api key       " + apiKey);
+      System.out.println("health page   " + storefront.resolve("/ops/health"));
+      System.out.println("query trace   " + stack.zipkin().baseUrl() + "/zipkin/traces/" + answer.traceId());
+      System.out.println("feed          " + shop.feed() + "   (edit it; changes are searchable after the next sync)");
+      if (options.exitAfterIngest()) {
+        return ExitCode.OK;
+      }
+      System.out.println("Ctrl-C stops the demo.");
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        stopAll.run();
+        stopped.countDown();
+      }, "demo-shutdown"));
+      stopped.await();
+      return ExitCode.OK;
+    } catch (ServiceStartException e) {
+      System.err.println("demo: " + e.getMessage());
+      return ExitCode.START_FAILED;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return ExitCode.OK;
+    } catch (Exception e) {
+      System.err.println("demo: " + e);
+      return ExitCode.START_FAILED;
+    } finally {
+      stopAll.run();
+    }
+  }
+
+  private static void say(String line) {
+    System.out.println("demo: " + line);
+  }
+
+}

@@ -1,0 +1,118 @@
+package io.visualsearch.demo.bench;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.demo.LocalPipeline;
+import io.visualsearch.demo.SampleShop;
+import io.visualsearch.demo.SearchClient;
+import io.visualsearch.samplecatalog.FashionMnist;
+import io.visualsearch.samplecatalog.SampleImageServer;
+import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.StackSettings;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The whole pipeline for a benchmark: the embedded stack on free ports in a temporary directory,
+ * one sample retailer of {@code size} products, every service in this JVM; ingested before any
+ * measurement starts.
+ */
+final class BenchDeployment implements AutoCloseable {
+
+  static final String TENANT = "bench";
+  static final String KEY = "bench-key-0123456789abcdef";
+
+  private final Path dir;
+  private final EmbeddedStack stack;
+  private final SampleImageServer images;
+  private final SampleShop shop;
+  private final LocalPipeline pipeline;
+  private final SearchClient client;
+  private final URI base;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private BenchDeployment(Path dir, EmbeddedStack stack, SampleImageServer images, SampleShop shop,
+      LocalPipeline pipeline) {
+    this.dir = dir;
+    this.stack = stack;
+    this.images = images;
+    this.shop = shop;
+    this.pipeline = pipeline;
+    this.base = URI.create("http://127.0.0.1:" + pipeline.searchApi().httpPort() + "/");
+    this.client = new SearchClient(base, KEY);
+  }
+
+  static BenchDeployment start(FashionMnist dataset, int size, Path modelBase, Map<String, String> extraEnv)
+      throws Exception {
+    Path dir = Files.createTempDirectory("vs-bench-");
+    Config stackConfig = StackSettings.definition().parse(Map.of("STACK_KAFKA_PORT", "0",
+        "STACK_KAFKA_CONTROLLER_PORT", "0", "STACK_S3_PORT", "0", "STACK_ZIPKIN_PORT", "0",
+        "STACK_DATA_DIR", dir.resolve("stack").toString()));
+    EmbeddedStack stack = new EmbeddedStack(stackConfig);
+    stack.start();
+    SampleImageServer images = new SampleImageServer(dataset, 0);
+    images.start();
+    SampleShop shop = new SampleShop(TENANT, dir.resolve("feed.tsv"), dataset, images.baseUrl(), size);
+    Map<String, String> env = new LinkedHashMap<>(stack.serviceEnvironment());
+    env.put("MODEL_SERVER_BASE_PATH", modelBase.toAbsolutePath().toString());
+    env.put("MODEL_SERVER_GRPC_PORT", "0");
+    env.put("MODEL_SERVER_REST_PORT", "0");
+    env.put("SEARCH_HTTP_PORT", "0");
+    env.put("SEARCH_GRPC_PORT", "0");
+    env.put("SEARCH_API_KEYS", TENANT + ":" + KEY);
+    env.put("CATALOG_SOURCES", shop.source());
+    env.put("CATALOG_SYNC_INTERVAL", "0s");
+    env.put("IMAGE_FETCH_ALLOW", "127.0.0.1/32");
+    env.putAll(extraEnv);
+    LocalPipeline pipeline = new LocalPipeline(env);
+    pipeline.start();
+    BenchDeployment d = new BenchDeployment(dir, stack, images, shop, pipeline);
+    d.sync();
+    return d;
+  }
+
+  /** Asks catalog-downloader to sync the feed now, as a retailer's sync job does; waits for the diff. */
+  void sync() throws IOException, InterruptedException {
+    URI uri = URI.create("http://127.0.0.1:" + pipeline.opsPort("catalog-downloader") + "/sync?tenant=" + TENANT);
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(5))
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IOException("sync answered " + r.statusCode() + ": " + r.body());
+    }
+  }
+
+  SearchClient client() {
+    return client;
+  }
+
+  URI base() {
+    return base;
+  }
+
+  SampleShop shop() {
+    return shop;
+  }
+
+  LocalPipeline pipeline() {
+    return pipeline;
+  }
+
+  @Override
+  public void close() throws IOException {
+    pipeline.close();
+    images.close();
+    stack.close();
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}

@@ -1,0 +1,169 @@
+package io.visualsearch.demo.bench;
+
+import io.visualsearch.benchmarks.BenchOptions;
+import io.visualsearch.defaultmodel.DefaultModelRunner;
+import io.visualsearch.defaultmodel.DefaultModelSignatures;
+import io.visualsearch.defaultmodel.ImageBatch;
+import io.visualsearch.demo.IngestProbe;
+import io.visualsearch.demo.SearchClient;
+import io.visualsearch.samplecatalog.FashionMnist;
+import io.visualsearch.samplecatalog.SampleImageServer;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+
+/**
+ * {@code ./visual-search bench query}: a shopper's query over HTTP, end to end (upload, decode,
+ * model server over gRPC, FAISS shards and delta, merge, publish), against the raw in-process
+ * model for the same image — measured alternately in the same run so both see the same machine.
+ * Then the query rate at saturation with {@code --clients} concurrent shoppers.
+ *
+ * <p>Last lines: {@code query_p50_vs_inprocess}, {@code query_p99_vs_inprocess} (target ≤ 1.15),
+ * {@code query_p99_vs_100ms} (target ≤ 1), {@code query_qps}.
+ */
+public final class QueryBenchmark {
+
+  private QueryBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    BenchOptions o = new BenchOptions(args);
+    int size = o.integer("size", 1000);
+    int queries = o.integer("queries", 100);
+    int rounds = o.integer("rounds", 4);
+    int clients = o.integer("clients", 8);
+    int saturationSeconds = o.integer("saturation-seconds", 15);
+    Path modelBase = Path.of(o.string("model-base", "default-model/target/models"));
+    o.rejectUnknown();
+
+    FashionMnist dataset = FashionMnist.debian();
+    System.out.println("bench query: " + size + " products, " + queries + " shopper photos (Fashion-MNIST test"
+        + " images) x " + rounds + " rounds, HTTP end to end vs in-process model; then " + clients
+        + " clients for " + saturationSeconds + " s; cores=" + Runtime.getRuntime().availableProcessors());
+    try (BenchDeployment d = BenchDeployment.start(dataset, size, modelBase, Map.of());
+        DefaultModelRunner raw = DefaultModelRunner.load(latestVersion(modelBase.resolve("default")))) {
+      long t0 = System.nanoTime();
+      if (!new IngestProbe(d.client(), d.shop(), size).await(Duration.ofMinutes(20), p -> System.out.println("  " + p))) {
+        throw new IllegalStateException("catalog not searchable within 20 min");
+      }
+      System.out.printf(Locale.ROOT, "ingested %d products in %.1f s%n", size, (System.nanoTime() - t0) / 1e9);
+      FashionMnist.Split test = dataset.test();
+      List<byte[]> photos = new ArrayList<>();
+      List<ImageBatch> tensors = new ArrayList<>();
+      for (int i = 0; i < queries; i++) {
+        byte[] png = SampleImageServer.png(test.image(i));
+        photos.add(png);
+        tensors.add(networkInput(png));
+      }
+      for (int i = 0; i < Math.min(20, queries); i++) {
+        d.client().search(photos.get(i), 10);
+        raw.run(DefaultModelSignatures.SERVING_DEFAULT, tensors.get(i));
+      }
+      double[] http = new double[rounds * queries];
+      double[] model = new double[rounds * queries];
+      int failed = 0;
+      for (int r = 0; r < rounds; r++) {
+        // Alternating rounds: a spell of load elsewhere on the machine hits both sides alike.
+        for (int i = 0; i < queries; i++) {
+          long t = System.nanoTime();
+          if (!d.client().search(photos.get(i), 10).ok()) {
+            failed++;
+          }
+          http[r * queries + i] = (System.nanoTime() - t) / 1e6;
+        }
+        for (int i = 0; i < queries; i++) {
+          long t = System.nanoTime();
+          raw.run(DefaultModelSignatures.SERVING_DEFAULT, tensors.get(i));
+          model[r * queries + i] = (System.nanoTime() - t) / 1e6;
+        }
+      }
+      Percentiles h = new Percentiles(http);
+      Percentiles m = new Percentiles(model);
+      System.out.printf(Locale.ROOT, "%-28s %10s %10s%n", "", "p50 ms", "p99 ms");
+      System.out.printf(Locale.ROOT, "%-28s %10.1f %10.1f%n", "HTTP query end to end", h.at(50), h.at(99));
+      System.out.printf(Locale.ROOT, "%-28s %10.1f %10.1f%n", "in-process model (224 px)", m.at(50), m.at(99));
+      Saturation s = saturate(d.client(), photos, clients, saturationSeconds);
+      System.out.printf(Locale.ROOT, "saturation: %d clients, %d answered, %d refused (503), %d failed%n", clients,
+          s.ok, s.refused, s.failed);
+      System.out.printf(Locale.ROOT, "query_failed=%d%n", failed + s.failed);
+      System.out.printf(Locale.ROOT, "query_qps=%.1f%n", s.ok / (double) saturationSeconds);
+      System.out.printf(Locale.ROOT, "query_p99_vs_100ms=%.3f%n", h.at(99) / 100.0);
+      System.out.printf(Locale.ROOT, "query_p99_vs_inprocess=%.3f%n", h.at(99) / m.at(99));
+      System.out.printf(Locale.ROOT, "query_p50_vs_inprocess=%.3f%n", h.at(50) / m.at(50));
+    }
+    System.exit(0);
+  }
+
+  record Saturation(long ok, long refused, long failed) {}
+
+  static Saturation saturate(SearchClient client, List<byte[]> photos, int clients, int seconds) throws Exception {
+    AtomicLong ok = new AtomicLong();
+    AtomicLong refused = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    long deadline = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+    ExecutorService pool = Executors.newFixedThreadPool(clients);
+    List<Future<?>> running = new ArrayList<>();
+    for (int c = 0; c < clients; c++) {
+      int offset = c;
+      running.add(pool.submit(() -> {
+        int i = offset;
+        while (System.nanoTime() < deadline) {
+          try {
+            SearchClient.Answer a = client.search(photos.get(i++ % photos.size()), 10);
+            (a.ok() ? ok : a.status() == 503 ? refused : failed).incrementAndGet();
+          } catch (IOException e) {
+            failed.incrementAndGet();
+          }
+        }
+        return null;
+      }));
+    }
+    for (Future<?> f : running) {
+      f.get();
+    }
+    pool.shutdown();
+    return new Saturation(ok.get(), refused.get(), failed.get());
+  }
+
+  /** The photo as the network sees it: RGB at the serving signature's 224 px. */
+  static ImageBatch networkInput(byte[] png) throws IOException {
+    BufferedImage src = ImageIO.read(new ByteArrayInputStream(png));
+    int side = DefaultModelSignatures.EMBEDDING_SIZE;
+    BufferedImage rgb = new BufferedImage(side, side, BufferedImage.TYPE_3BYTE_BGR);
+    Graphics2D g = rgb.createGraphics();
+    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    g.drawImage(src, 0, 0, side, side, null);
+    g.dispose();
+    byte[] bgr = ((java.awt.image.DataBufferByte) rgb.getRaster().getDataBuffer()).getData();
+    byte[] px = new byte[bgr.length];
+    for (int i = 0; i < bgr.length; i += 3) {
+      px[i] = bgr[i + 2];
+      px[i + 1] = bgr[i + 1];
+      px[i + 2] = bgr[i];
+    }
+    return new ImageBatch(px, 1, side, side);
+  }
+
+  static Path latestVersion(Path model) throws IOException {
+    try (Stream<Path> versions = Files.list(model)) {
+      return versions.filter(p -> p.getFileName().toString().matches("\\d+"))
+          .max((a, b) -> Long.compare(Long.parseLong(a.getFileName().toString()),
+              Long.parseLong(b.getFileName().toString())))
+          .orElseThrow(() -> new IOException("no model version under " + model));
+    }
+  }
+}

@@ -1,0 +1,240 @@
+package io.visualsearch.demo;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.visualsearch.samplecatalog.FashionMnist;
+import io.visualsearch.samplecatalog.SampleImageServer;
+import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.StackExtension;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The whole pipeline on the real stack — KRaft broker, S3-compatible store, Zipkin, the real model
+ * on the model server, FAISS — with two retailers of the Fashion-MNIST sample catalog. Only the
+ * public surfaces are used: feed files, catalog-downloader's sync endpoint, search-api's HTTP API
+ * and Zipkin's API.
+ */
+@ExtendWith(StackExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ITEndToEnd {
+
+  static final String ACME_KEY = "acme-e2e-key-0123456789";
+  static final String GLOBEX_KEY = "globex-e2e-key-0123456789";
+  static final Duration INGEST = Duration.ofMinutes(6);
+  static final Duration CHANGE = Duration.ofSeconds(90);
+
+  final HttpClient http = HttpClient.newHttpClient();
+  EmbeddedStack stack;
+  SampleImageServer images;
+  LocalPipeline pipeline;
+  SampleShop acme;
+  SampleShop globex;
+  SearchClient acmeSearch;
+  SearchClient globexSearch;
+  Path modelBase;
+
+  @BeforeAll
+  void start(EmbeddedStack stack) throws Exception {
+    this.stack = stack;
+    FashionMnist dataset = FashionMnist.debian();
+    assertTrue(dataset.isAvailable(), "Fashion-MNIST is installed by ./visual-search setup");
+    images = new SampleImageServer(dataset, 0);
+    images.start();
+    Path feeds = Files.createTempDirectory("e2e-feeds");
+    acme = new SampleShop("acme", feeds.resolve("acme.tsv"), dataset, images.baseUrl(), 60);
+    // The same photos under another retailer: identical vectors, so only isolation keeps them apart.
+    globex = new SampleShop("globex", feeds.resolve("globex.tsv"), dataset, images.baseUrl(), 30);
+    Map<String, String> env = new LinkedHashMap<>(stack.serviceEnvironment());
+    // A private copy of the model base path: the rollout test publishes a version into it.
+    modelBase = Files.createTempDirectory("e2e-models");
+    ModelVersions.copy(Path.of(System.getProperty("defaultModelBasePath")).resolve("default/1"),
+        modelBase.resolve("default"), 1);
+    env.put("MODEL_SERVER_BASE_PATH", modelBase.toString());
+    env.put("MODEL_SERVER_POLL_INTERVAL", "500ms");
+    env.put("EMBEDDINGS_MODEL_POLL_INTERVAL", "1s");
+    env.put("INDEX_BUILDER_MIGRATION_QUIET", "20s");
+    env.put("MODEL_SERVER_GRPC_PORT", "0");
+    env.put("MODEL_SERVER_REST_PORT", "0");
+    env.put("SEARCH_HTTP_PORT", "0");
+    env.put("SEARCH_GRPC_PORT", "0");
+    env.put("SEARCH_API_KEYS", "acme:" + ACME_KEY + ",globex:" + GLOBEX_KEY);
+    env.put("CATALOG_SOURCES", acme.source() + "," + globex.source());
+    env.put("CATALOG_SYNC_INTERVAL", "0s");
+    env.put("IMAGE_FETCH_ALLOW", "127.0.0.1/32");
+    env.put("INDEX_BUILDER_DEBOUNCE_QUIET", "1s");
+    env.put("HEALTH_HEARTBEAT_INTERVAL", "2s");
+    pipeline = new LocalPipeline(env);
+    pipeline.start();
+    URI base = URI.create("http://127.0.0.1:" + pipeline.searchApi().httpPort() + "/");
+    acmeSearch = new SearchClient(base, ACME_KEY);
+    globexSearch = new SearchClient(base, GLOBEX_KEY);
+    sync("acme");
+    sync("globex");
+  }
+
+  @AfterAll
+  void stop() {
+    if (pipeline != null) {
+      pipeline.close();
+    }
+    if (images != null) {
+      images.close();
+    }
+  }
+
+  /** What a retailer's sync job does after exporting its feed. */
+  void sync(String tenant) throws Exception {
+    URI uri = URI.create("http://127.0.0.1:" + pipeline.opsPort("catalog-downloader") + "/sync?tenant=" + tenant);
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+  }
+
+  @Test
+  @Order(1)
+  void theWholeCatalogBecomesSearchableAndACatalogPhotoFindsItsProductFirst() throws Exception {
+    assertTrue(new IngestProbe(acmeSearch, acme, acme.size()).await(INGEST, p -> { }),
+        "every acme product must be found first with its own photo");
+    assertTrue(new IngestProbe(globexSearch, globex, globex.size()).await(INGEST, p -> { }),
+        "every globex product must be found first with its own photo");
+    SearchClient.Answer a = acmeSearch.search(acme.catalogImage(7), 5);
+    SearchClient.Hit first = a.results().get(0);
+    assertEquals(SampleShop.sku(7), first.sku());
+    assertEquals(acme.field(first.sku(), "title"), first.title());
+    assertEquals(acme.field(first.sku(), "link"), first.link());
+    assertEquals(acme.field(first.sku(), "image_link"), first.imageLink());
+    assertEquals(1, a.modelVersion());
+    assertFalse(a.indexVersion().isEmpty());
+  }
+
+  @Test
+  @Order(2)
+  void retailersNeverSeeEachOthersProducts() throws Exception {
+    for (int i = 0; i < 30; i += 3) {
+      for (SearchClient.Hit h : acmeSearch.search(acme.catalogImage(i), 50).results()) {
+        assertTrue(h.link().contains("/shop/acme/"), "acme saw " + h);
+      }
+      for (SearchClient.Hit h : globexSearch.search(globex.catalogImage(i), 50).results()) {
+        assertTrue(h.link().contains("/shop/globex/"), "globex saw " + h);
+      }
+    }
+    assertEquals(30, globexSearch.search(globex.catalogImage(0), 100).results().size(),
+        "globex's answer holds globex's 30 products, none of acme's 60");
+  }
+
+  @Test
+  @Order(3)
+  void aPriceChangeInTheFeedShowsUpInAnswers() throws Exception {
+    String sku = SampleShop.sku(11);
+    acme.set(sku, "price", "123.45 USD");
+    acme.set(sku, "sale_price", "");
+    sync("acme");
+    await().atMost(CHANGE).pollInterval(Duration.ofMillis(500)).until(() -> {
+      SearchClient.Hit first = acmeSearch.search(acme.catalogImage(11), 1).results().get(0);
+      return first.sku().equals(sku) && first.price().startsWith("123.45");
+    });
+    SearchClient.Hit other = globexSearch.search(globex.catalogImage(11), 1).results().get(0);
+    assertEquals(sku, other.sku());
+    assertFalse(other.price().startsWith("123.45"), "globex's price of its own " + sku + " is untouched");
+  }
+
+  @Test
+  @Order(4)
+  void aProductRemovedFromTheFeedIsNeverReturnedAgain() throws Exception {
+    String sku = SampleShop.sku(5);
+    acme.remove(sku);
+    sync("acme");
+    await().atMost(CHANGE).pollInterval(Duration.ofMillis(500))
+        .until(() -> acmeSearch.search(acme.catalogImage(5), 20).results().stream().noneMatch(h -> h.sku().equals(sku)));
+    for (int i = 0; i < 10; i++) {
+      List<SearchClient.Hit> hits = acmeSearch.search(acme.catalogImage(5), 60).results();
+      assertTrue(hits.stream().noneMatch(h -> h.sku().equals(sku)), "removed " + sku + " came back: " + hits);
+      assertEquals(acme.size(), hits.size(), "every remaining acme product is still searchable");
+    }
+    assertEquals(sku, globexSearch.search(globex.catalogImage(5), 1).results().get(0).sku(),
+        "acme's removal does not touch globex");
+  }
+
+  @Test
+  @Order(5)
+  void oneProductIsOneTraceFromFeedRowToTheModelServer() throws Exception {
+    ZipkinTraces zipkin = new ZipkinTraces(stack.zipkin().baseUrl());
+    String sku = SampleShop.sku(3);
+    JsonNode trace = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+      for (JsonNode t : zipkin.find("catalog-downloader", "sku=" + sku + " and tenant=acme")) {
+        if (ZipkinTraces.services(t).containsAll(
+            Set.of("catalog-downloader", "image-indexer", "embeddings-generator", "model-server"))) {
+          return t;
+        }
+      }
+      return null;
+    }, t -> t != null);
+    assertEquals(1, ZipkinTraces.orphans(trace).size(), "one root, every other span parent-linked: "
+        + ZipkinTraces.orphans(trace));
+  }
+
+  @Test
+  @Order(6)
+  void aQueryIsOneTraceThroughSearchApiAndTheModelServer() throws Exception {
+    ZipkinTraces zipkin = new ZipkinTraces(stack.zipkin().baseUrl());
+    String traceId = acmeSearch.search(acme.catalogImage(2), 5).traceId();
+    assertNotNull(traceId);
+    JsonNode trace = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(() -> zipkin.trace(traceId), t -> ZipkinTraces.services(t).containsAll(Set.of("search-api", "model-server")));
+    assertEquals(1, ZipkinTraces.orphans(trace).size(), ZipkinTraces.orphans(trace).toString());
+    boolean shardSpan = false;
+    for (JsonNode span : trace) {
+      shardSpan |= span.path("tags").has("shard") || span.path("name").asText().contains("shard");
+    }
+    assertTrue(shardSpan, "the query's trace has a span per shard searched: " + trace);
+  }
+
+  @Test
+  @Order(7)
+  void aModelRolloutNeverMixesVersionsAndNeverFailsAQuery() throws Exception {
+    assertEquals(1, acmeSearch.search(acme.catalogImage(1), 1).modelVersion());
+    RolloutWatch watch = new RolloutWatch(List.of(acmeSearch, globexSearch), List.of(acme, globex), 20);
+    watch.start();
+    try {
+      // What a training job does when it publishes: a new version directory, renamed into place.
+      ModelVersions.copy(modelBase.resolve("default/1"), modelBase.resolve("default"), 2);
+      await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
+          .until(() -> watch.sawVersion("acme", 2) && watch.sawVersion("globex", 2));
+      // Keep querying a while on the new version: nothing may flip back.
+      watch.queries(200);
+    } finally {
+      watch.stop();
+    }
+    assertEquals(List.of(), watch.failures(), "no query fails during a rollout");
+    assertEquals(List.of(), watch.mixedIndexes(), "every index version answers with exactly one model version");
+    assertEquals(List.of(), watch.wentBack(), "once a tenant answers from version 2 it never answers from 1 again");
+    assertEquals(List.of(), watch.wrongFirst(), "each catalog photo finds its product first, on both versions");
+    SearchClient.Answer after = acmeSearch.search(acme.catalogImage(9), 1);
+    assertEquals(2, after.modelVersion());
+    assertEquals(SampleShop.sku(9), after.results().get(0).sku());
+  }
+}

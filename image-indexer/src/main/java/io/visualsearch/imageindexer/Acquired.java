@@ -1,0 +1,13 @@
+package io.visualsearch.imageindexer;
+
+import io.visualsearch.imagefetch.FetchResult;
+
+/** What {@link ImageSource} got for a product: its image, or an image host that is failing for now. */
+sealed interface Acquired {
+
+  /** The image is stored; {@code state} is what to remember for next time. */
+  record Ready(ImageState state) implements Acquired {}
+
+  /** Connect errors, 429 or 5xx after the fetcher's own retries: worth another round later. */
+  record HostFailing(FetchResult.Failed failure) implements Acquired {}
+}

@@ -1,0 +1,92 @@
+package io.visualsearch.imageindexer;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.config.ConfigDef;
+import io.visualsearch.config.Setting;
+import io.visualsearch.imagefetch.AddressPolicy;
+import io.visualsearch.imagefetch.FetchConfig;
+import io.visualsearch.imagevalidation.ValidationPolicy;
+import java.time.Duration;
+import java.util.List;
+
+/** Settings of the image-indexer: intake, the downloader's limits and the validator's limits. */
+public final class ImageIndexerSettings {
+
+  private static final FetchConfig FETCH = FetchConfig.defaults();
+  private static final ValidationPolicy IMAGE = ValidationPolicy.defaults();
+
+  public static final Setting<Integer> CONCURRENCY = Setting.integer("IMAGE_INDEXER_CONCURRENCY").defaultValue(8)
+      .validate(n -> n >= 1 && n <= 256, "between 1 and 256")
+      .doc("Products handled at once (downloads in flight); records of one product stay in order.");
+  public static final Setting<Integer> RECORD_ATTEMPTS = Setting.integer("IMAGE_INDEXER_RECORD_ATTEMPTS")
+      .defaultValue(5).validate(n -> n >= 0, "non-negative")
+      .doc("Rounds a product is retried while its image host keeps failing (5xx, 429, refused connection) before it"
+          + " goes to catalog.products.dlq; 0 retries for ever. Object-store failures are always retried.");
+  public static final Setting<List<String>> FETCH_ALLOW = Setting.list("IMAGE_FETCH_ALLOW").defaultValue(List.of())
+      .validate(ImageIndexerSettings::validAllowList, "a comma list of CIDRs, IP addresses or exact host names")
+      .doc("Non-public image hosts that may be fetched anyway, e.g. 127.0.0.1/32 for the demo; empty = public"
+          + " internet only (loopback, private, link-local and cloud-metadata addresses refused).");
+  public static final Setting<Duration> FETCH_CONNECT_TIMEOUT = Setting.duration("IMAGE_FETCH_CONNECT_TIMEOUT")
+      .defaultValue(FETCH.connectTimeout()).doc("TCP/TLS connect limit per download attempt.");
+  public static final Setting<Duration> FETCH_READ_TIMEOUT = Setting.duration("IMAGE_FETCH_READ_TIMEOUT")
+      .defaultValue(FETCH.readTimeout()).doc("Longest silence from the image server.");
+  public static final Setting<Duration> FETCH_TOTAL_TIMEOUT = Setting.duration("IMAGE_FETCH_TOTAL_TIMEOUT")
+      .defaultValue(FETCH.totalTimeout()).doc("Wall-clock limit of one attempt, redirects included (cuts off trickling"
+          + " servers).");
+  public static final Setting<Long> FETCH_MAX_BYTES = Setting.longInt("IMAGE_FETCH_MAX_BYTES")
+      .defaultValue(FETCH.maxBytes()).validate(n -> n > 0, "positive")
+      .doc("Largest image body downloaded; also the validator's input limit.");
+  public static final Setting<Integer> FETCH_MAX_REDIRECTS = Setting.integer("IMAGE_FETCH_MAX_REDIRECTS")
+      .defaultValue(FETCH.maxRedirects()).validate(n -> n >= 0 && n <= 20, "between 0 and 20")
+      .doc("Redirects followed per download; every hop passes the address check.");
+  public static final Setting<Integer> FETCH_ATTEMPTS = Setting.integer("IMAGE_FETCH_ATTEMPTS")
+      .defaultValue(FETCH.maxAttempts()).validate(n -> n >= 1 && n <= 10, "between 1 and 10")
+      .doc("Attempts within one round for connect errors, 429 and 5xx, with exponential backoff and jitter.");
+  public static final Setting<Integer> FETCH_MAX_PER_HOST = Setting.integer("IMAGE_FETCH_MAX_PER_HOST")
+      .defaultValue(FETCH.maxPerHost()).validate(n -> n >= 1 && n <= 256, "between 1 and 256")
+      .doc("Concurrent downloads from one image host, so one retailer's CDN is never hammered.");
+  public static final Setting<Long> MAX_PIXELS = Setting.longInt("IMAGE_MAX_PIXELS").defaultValue(IMAGE.maxPixels())
+      .validate(n -> n > 0, "positive")
+      .doc("Largest declared width x height, checked from the header before decoding (decompression bombs).");
+  public static final Setting<Integer> MAX_SIDE = Setting.integer("IMAGE_MAX_SIDE")
+      .defaultValue(IMAGE.maxOutputSide()).validate(n -> n >= 16 && n <= 4096, "between 16 and 4096")
+      .doc("Longest side of the stored normalised PNG; larger images are downscaled, aspect kept.");
+
+  private ImageIndexerSettings() {}
+
+  public static ConfigDef definition() {
+    return new ConfigDef().define(CONCURRENCY, RECORD_ATTEMPTS, FETCH_ALLOW, FETCH_CONNECT_TIMEOUT,
+        FETCH_READ_TIMEOUT, FETCH_TOTAL_TIMEOUT, FETCH_MAX_BYTES, FETCH_MAX_REDIRECTS, FETCH_ATTEMPTS,
+        FETCH_MAX_PER_HOST, MAX_PIXELS, MAX_SIDE);
+  }
+
+  static FetchConfig fetchConfig(Config config) {
+    return FETCH
+        .withTimeouts(config.get(FETCH_CONNECT_TIMEOUT), config.get(FETCH_READ_TIMEOUT),
+            config.get(FETCH_TOTAL_TIMEOUT))
+        .withMaxBytes(config.get(FETCH_MAX_BYTES))
+        .withMaxRedirects(config.get(FETCH_MAX_REDIRECTS))
+        .withRetries(config.get(FETCH_ATTEMPTS), FETCH.backoffBase(), FETCH.backoffMax())
+        .withMaxPerHost(config.get(FETCH_MAX_PER_HOST));
+  }
+
+  static AddressPolicy addressPolicy(Config config) {
+    List<String> allow = config.get(FETCH_ALLOW);
+    return allow.isEmpty() ? AddressPolicy.publicOnly() : AddressPolicy.allowing(allow);
+  }
+
+  static ValidationPolicy validationPolicy(Config config) {
+    // The validator must accept whatever the fetcher was allowed to download.
+    return new ValidationPolicy(config.get(FETCH_MAX_BYTES), config.get(MAX_PIXELS), config.get(MAX_SIDE),
+        IMAGE.minSide(), IMAGE.formats());
+  }
+
+  private static boolean validAllowList(List<String> entries) {
+    try {
+      AddressPolicy.allowing(entries);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package io.visualsearch.imageindexer;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.StoredObject;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Per-product image state at {@code image-state/<tenant>/<sku>} in the object store, so any
+ * instance (or a restarted one) knows what was fetched before. The SKU is percent-encoded: it is
+ * retailer text and may hold slashes or dots that would otherwise shape the key.
+ */
+final class ImageStateStore {
+
+  private static final Logger log = LoggerFactory.getLogger(ImageStateStore.class);
+  // Unknown fields are ignored so an older instance can read state a newer one wrote.
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  private final ObjectStore store;
+
+  ImageStateStore(ObjectStore store) {
+    this.store = store;
+  }
+
+  static String key(String tenant, String sku) {
+    return "image-state/" + tenant + "/" + URLEncoder.encode(sku, StandardCharsets.UTF_8);
+  }
+
+  Optional<ImageState> get(String tenant, String sku) {
+    Optional<StoredObject> o = store.get(key(tenant, sku));
+    if (o.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<ImageState> state = decode(o.get().bytes());
+    if (state.isEmpty()) {
+      // Unreadable state only costs a fresh download; it must not block the product.
+      log.warn("ignoring unreadable image state {}", key(tenant, sku));
+    }
+    return state;
+  }
+
+  void put(String tenant, String sku, ImageState state) {
+    store.put(key(tenant, sku), encode(state), "application/json");
+  }
+
+  void delete(String tenant, String sku) {
+    store.delete(key(tenant, sku));
+  }
+
+  static byte[] encode(ImageState state) {
+    try {
+      return JSON.writeValueAsBytes(state);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("image state is always serialisable", e);
+    }
+  }
+
+  static Optional<ImageState> decode(byte[] bytes) {
+    try {
+      ImageState state = JSON.readValue(bytes, ImageState.class);
+      return state == null || state.sha256() == null || !state.sha256().matches("[0-9a-f]{64}")
+          || state.imageLink() == null ? Optional.empty() : Optional.of(state);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package io.visualsearch.imageindexer;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+/**
+ * What the indexer did with each product's image, on /metrics. Downloads are what a retailer's
+ * image host pays for, so they are counted apart from conditional checks and reuse.
+ */
+final class IndexerMetrics {
+
+  private final Counter downloads;
+  private final Counter notModified;
+  private final Counter reused;
+  private final Counter stored;
+  private final Counter refused;
+
+  IndexerMetrics(PrometheusRegistry registry) {
+    downloads = Counter.builder().name("image_indexer_downloads_total")
+        .help("Image bodies downloaded (new or changed link, or a conditional GET answered 200)").register(registry);
+    notModified = Counter.builder().name("image_indexer_not_modified_total")
+        .help("Conditional GETs answered 304: stored image kept, nothing downloaded").register(registry);
+    reused = Counter.builder().name("image_indexer_reused_total")
+        .help("Products whose stored image was reused without contacting the image host").register(registry);
+    stored = Counter.builder().name("image_indexer_images_stored_total")
+        .help("Normalised images written to the object store (new content addresses)").register(registry);
+    refused = Counter.builder().name("image_indexer_refused_total")
+        .help("Products dead-lettered because of their image, by reason").labelNames("reason").register(registry);
+  }
+
+  void downloaded() {
+    downloads.inc();
+  }
+
+  void notModified() {
+    notModified.inc();
+  }
+
+  void reused() {
+    reused.inc();
+  }
+
+  void stored() {
+    stored.inc();
+  }
+
+  void refused(String reason) {
+    refused.labelValues(reason).inc();
+  }
+}

@@ -1,0 +1,124 @@
+package io.visualsearch.imageindexer;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.opentelemetry.api.trace.Span;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreException;
+import io.visualsearch.pipeline.Outbox;
+import io.visualsearch.pipeline.PoisonRecordException;
+import io.visualsearch.pipeline.RecordHandler;
+import io.visualsearch.pipeline.RetriableProcessingException;
+import io.visualsearch.proto.events.ImageReady;
+import io.visualsearch.proto.events.ProductUpsert;
+import io.visualsearch.topics.Topics;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * One catalog.products record in, one images.ready record out (same key). An upsert always
+ * re-emits, even when the image is unchanged, so images.ready carries the product version
+ * ({@code product_content_hash}) it belongs to and a record handled twice after a crash is still
+ * emitted; downstream skips unchanged images by their hash. A tombstone passes through as a
+ * tombstone and forgets the product's image state; the image object itself stays, since other
+ * products may share its content address.
+ */
+final class ProductImageHandler implements RecordHandler {
+
+  private final ImageStateStore states;
+  private final ObjectStore store;
+  private final ImageSource images;
+  private final RetryBudget budget;
+  private final IndexerMetrics metrics;
+
+  ProductImageHandler(ImageStateStore states, ObjectStore store, ImageSource images, RetryBudget budget,
+      IndexerMetrics metrics) {
+    this.states = states;
+    this.store = store;
+    this.images = images;
+    this.budget = budget;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void handle(ConsumerRecord<byte[], byte[]> rec, Outbox out) throws Exception {
+    ProductRef product = ProductRef.fromKey(rec.key() == null ? null : new String(rec.key(), StandardCharsets.UTF_8));
+    Span.current().setAttribute("sku", product.sku());
+    try {
+      if (rec.value() == null) {
+        out.send(Topics.IMAGES_READY.name(), product.key(), null, product.tenant());
+        states.delete(product.tenant(), product.sku());
+        return;
+      }
+      ProductUpsert upsert = parse(rec.value(), product);
+      ImageState state = imageFor(product, upsert, recordId(rec));
+      out.send(Topics.IMAGES_READY.name(), product.key(), ready(product, upsert, state).toByteArray(),
+          product.tenant());
+    } catch (ObjectStoreException e) {
+      // Our own store failing is never the product's fault: wait for it rather than dead-letter.
+      throw new RetriableProcessingException("object store: " + e.getMessage(), e);
+    } catch (PoisonRecordException e) {
+      metrics.refused(e.reason());
+      throw e;
+    }
+  }
+
+  private ImageState imageFor(ProductRef product, ProductUpsert upsert, String recordId)
+      throws PoisonRecordException, RetriableProcessingException {
+    String link = upsert.getProduct().getImageLink().strip();
+    if (link.isEmpty()) {
+      throw Rejections.noImageLink();
+    }
+    Optional<ImageState> previous = states.get(product.tenant(), product.sku());
+    Refresh refresh = Refresh.decide(previous, link);
+    if (refresh != Refresh.DOWNLOAD && !store.exists(previous.get().objectKey())) {
+      refresh = Refresh.DOWNLOAD; // the stored copy is gone: validators would only confirm a loss
+    }
+    Acquired acquired = images.acquire(product, link, refresh, previous);
+    if (acquired instanceof Acquired.HostFailing failing) {
+      if (budget.spend(recordId)) {
+        throw Rejections.gaveUp(link, failing.failure(), budget.maxRounds());
+      }
+      throw new RetriableProcessingException("image host failing for " + product.key() + " (round "
+          + budget.rounds(recordId) + "): " + failing.failure().message());
+    }
+    budget.forget(recordId);
+    ImageState state = ((Acquired.Ready) acquired).state();
+    Span.current().setAttribute("sha256", state.sha256());
+    if (previous.isEmpty() || !previous.get().equals(state)) {
+      states.put(product.tenant(), product.sku(), state);
+    }
+    return state;
+  }
+
+  private static ProductUpsert parse(byte[] value, ProductRef product) throws PoisonRecordException {
+    ProductUpsert upsert;
+    try {
+      upsert = ProductUpsert.parseFrom(value);
+    } catch (InvalidProtocolBufferException e) {
+      throw new PoisonRecordException("malformed-payload", "catalog.products value is not a ProductUpsert message", e);
+    }
+    if (!upsert.getTenant().isEmpty() && !upsert.getTenant().equals(product.tenant())) {
+      throw new PoisonRecordException("tenant-mismatch", "record keyed for tenant " + product.tenant()
+          + " carries a product of tenant " + upsert.getTenant());
+    }
+    return upsert;
+  }
+
+  private static ImageReady ready(ProductRef product, ProductUpsert upsert, ImageState state) {
+    return ImageReady.newBuilder()
+        .setTenant(product.tenant())
+        .setSku(product.sku())
+        .setImageSha256(state.sha256())
+        .setObjectKey(state.objectKey())
+        .setWidth(state.width())
+        .setHeight(state.height())
+        .setSourceUrl(state.imageLink())
+        .setProductContentHash(upsert.getContentHash())
+        .build();
+  }
+
+  private static String recordId(ConsumerRecord<?, ?> rec) {
+    return rec.topic() + "-" + rec.partition() + "@" + rec.offset();
+  }
+}

@@ -1,0 +1,42 @@
+package io.visualsearch.imageindexer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ImageStateStoreTest {
+
+  @Test
+  void stateRoundTripsIncludingAbsentValidators() {
+    ImageState s = new ImageState("https://img.example/1.jpg", "\"v1\"", null, "0123456789abcdef".repeat(4), 512, 384);
+    assertEquals(Optional.of(s), ImageStateStore.decode(ImageStateStore.encode(s)));
+  }
+
+  @Test
+  void unreadableOrIncompleteStateCountsAsNoState() {
+    assertTrue(ImageStateStore.decode("not json".getBytes(StandardCharsets.UTF_8)).isEmpty());
+    assertTrue(ImageStateStore.decode("{\"image_link\":\"https://x/1.jpg\"}".getBytes(StandardCharsets.UTF_8))
+        .isEmpty());
+    assertTrue(ImageStateStore.decode("{\"image_link\":\"https://x/1.jpg\",\"sha256\":\"../../etc\"}"
+        .getBytes(StandardCharsets.UTF_8)).isEmpty());
+  }
+
+  @Test
+  void fieldsFromANewerVersionAreIgnored() {
+    String json = "{\"image_link\":\"https://x/1.jpg\",\"sha256\":\"" + "b".repeat(64)
+        + "\",\"width\":3,\"height\":4,\"added_later\":true}";
+    assertEquals("https://x/1.jpg", ImageStateStore.decode(json.getBytes(StandardCharsets.UTF_8)).orElseThrow()
+        .imageLink());
+  }
+
+  @Test
+  void skusCannotShapeTheObjectKey() {
+    assertEquals("image-state/acme/fm-000123", ImageStateStore.key("acme", "fm-000123"));
+    assertEquals("image-state/acme/a%2F..%2Fb", ImageStateStore.key("acme", "a/../b"));
+    assertNotEquals(ImageStateStore.key("acme", "a b"), ImageStateStore.key("acme", "a+b"));
+  }
+}
