@@ -37,7 +37,15 @@ public final class DemoMain {
       System.exit(ExitCode.CONFIG_ERROR.code());
       return;
     }
-    System.exit(run(options, System.getenv()).code());
+    int code;
+    try {
+      code = run(options, System.getenv()).code();
+    } catch (Throwable t) {
+      // The services' threads are not daemons: an unexpected error must still end the process.
+      t.printStackTrace();
+      code = ExitCode.FAILED.code();
+    }
+    System.exit(code);
   }
 
   static ExitCode run(DemoOptions options, Map<String, String> processEnv) {

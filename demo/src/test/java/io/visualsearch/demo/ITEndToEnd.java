@@ -22,6 +22,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -236,5 +239,58 @@ class ITEndToEnd {
     SearchClient.Answer after = acmeSearch.search(acme.catalogImage(9), 1);
     assertEquals(2, after.modelVersion());
     assertEquals(SampleShop.sku(9), after.results().get(0).sku());
+  }
+
+  @Test
+  @Order(8)
+  void theHealthPageListsEveryServiceAndAStoppedOneTurnsStale() throws Exception {
+    List<String> services = List.of("catalog-downloader", "image-indexer", "embeddings-generator", "index-builder",
+        "search-api", "response-consumer");
+    String page = "http://127.0.0.1:" + pipeline.searchApi().httpPort() + "/ops/health";
+    ChromeDriver browser = HeadlessChromium.start();
+    try {
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> {
+        browser.get(page);
+        Map<String, WebElement> rows = healthRows(browser);
+        return rows.keySet().containsAll(services) && services.stream().allMatch(s ->
+            rows.get(s).getAttribute("data-state").equals("healthy")
+                && !rows.get(s).findElements(By.cssSelector("svg.spark rect")).isEmpty());
+      });
+
+      pipeline.stop("response-consumer");
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> {
+        browser.get(page);
+        return healthRows(browser).get("response-consumer").getAttribute("data-state").equals("stale");
+      });
+      Map<String, WebElement> rows = healthRows(browser);
+      for (String s : services) {
+        if (!s.equals("response-consumer")) {
+          assertEquals("healthy", rows.get(s).getAttribute("data-state"), s + " keeps running");
+        }
+      }
+      JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(http.send(
+          HttpRequest.newBuilder(URI.create(page + ".json")).build(), HttpResponse.BodyHandlers.ofString()).body());
+      Map<String, JsonNode> byService = new LinkedHashMap<>();
+      json.get("instances").forEach(i -> byService.put(i.get("service").asText(), i));
+      assertEquals(Set.copyOf(healthRows(browser).keySet()), byService.keySet(), "the JSON lists what the page lists");
+      JsonNode stopped = byService.get("response-consumer");
+      assertEquals("stale", stopped.get("state").asText());
+      WebElement stoppedRow = healthRows(browser).get("response-consumer");
+      assertEquals(stopped.get("activity_total").asText(), stoppedRow.findElements(By.tagName("td")).get(3).getText(),
+          "a stopped instance's activity is frozen, and the page and the JSON show the same count");
+      assertTrue(stoppedRow.findElement(By.linkText("traces")).getAttribute("href")
+          .contains("/zipkin/?serviceName=response-consumer"));
+    } finally {
+      browser.quit();
+    }
+  }
+
+  /** One row per service in this test (one instance each), keyed by service name. */
+  static Map<String, WebElement> healthRows(ChromeDriver browser) {
+    Map<String, WebElement> rows = new LinkedHashMap<>();
+    for (WebElement row : browser.findElements(By.cssSelector("#health tbody tr"))) {
+      rows.put(row.getAttribute("data-service"), row);
+    }
+    return rows;
   }
 }

@@ -1,5 +1,6 @@
 package io.visualsearch.pipeline;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -278,6 +279,82 @@ class ITConsumerLoop {
     assertEquals("it-downstream", process.service());
     assertEquals(feedRow.id(), process.parentId(), "consumer span must be the child of the producing span");
     assertEquals(Set.of(traceId), Set.copyOf(spans.stream().map(ZipkinSpan::traceId).toList()));
+  }
+
+  @Test
+  void interleavedRecordsOfTwoTracesKeepTheirOwnParentsAndADeadLetteredOneCarriesItsError(EmbeddedStack stack)
+      throws Exception {
+    createTopics(stack, "it.scope.in", "it.scope.in.dlq");
+    Harness h = harness(stack, "it-scope");
+    Tracing upstream = Tracing.create("it-scope-up", "u1", h.config());
+    Tracing downstream = Tracing.create("it-scope-down", "d1", h.config());
+    Map<String, String> traceOfValue = new java.util.concurrent.ConcurrentHashMap<>();
+    Map<String, String> seenTrace = new java.util.concurrent.ConcurrentHashMap<>();
+    RecordHandler handler = (rec, out) -> {
+      String v = str(rec.value());
+      seenTrace.put(v, Span.current().getSpanContext().getTraceId());
+      Span work = downstream.tracer().spanBuilder("work " + v).startSpan();
+      work.end();
+      if (v.startsWith("bad")) {
+        throw new PoisonRecordException("malformed-payload", "cannot parse " + v);
+      }
+    };
+    ConsumerLoop loop = loop(h, "it-scope", "it.scope.in", handler, downstream, new AtomicReference<>());
+    Span a = upstream.tracer().spanBuilder("sync A").startSpan();
+    Span b = upstream.tracer().spanBuilder("sync B").startSpan();
+    Outbox out = new Outbox(h.producer(), upstream);
+    // One partition, records of the two traces alternating: A1 B1 A2 B2 bad-A3 B3.
+    for (String v : List.of("A1", "B1", "A2", "B2", "bad-A3", "B3")) {
+      Span root = v.contains("A") ? a : b;
+      try (Scope ignored = root.makeCurrent()) {
+        traceOfValue.put(v, root.getSpanContext().getTraceId());
+        out.send("it.scope.in", "t1/" + v, v.getBytes(StandardCharsets.UTF_8), "t1").get();
+      }
+    }
+    a.end();
+    b.end();
+    loop.start();
+    try {
+      await().atMost(Duration.ofSeconds(30)).until(() -> seenTrace.size() == 6);
+      assertEquals(traceOfValue, seenTrace, "each record is handled inside its own trace, never its neighbour's");
+    } finally {
+      loop.close();
+      upstream.close();
+      downstream.close();
+    }
+
+    HttpClient http = HttpClient.newHttpClient();
+    for (String traceId : Set.copyOf(traceOfValue.values())) {
+      URI uri = URI.create(stack.zipkin().baseUrl() + "/api/v2/trace/" + traceId);
+      AtomicReference<String> body = new AtomicReference<>("");
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+        body.set(r.body());
+        return r.statusCode() == 200 && ZipkinSpan.parseAll(r.body()).stream()
+            .filter(sp -> sp.name().startsWith("work ")).count() == 3;
+      });
+      List<ZipkinSpan> spans = ZipkinSpan.parseAll(body.get());
+      Map<String, ZipkinSpan> byId = new java.util.HashMap<>();
+      spans.forEach(sp -> byId.put(sp.id(), sp));
+      for (ZipkinSpan work : spans.stream().filter(sp -> sp.name().startsWith("work ")).toList()) {
+        ZipkinSpan parent = byId.get(work.parentId());
+        assertNotNull(parent, work + " has its parent in its own trace");
+        assertEquals("it.scope.in process", parent.name());
+      }
+      if (body.get().contains("work bad-A3")) {
+        JsonNode dead = null;
+        for (JsonNode n : new com.fasterxml.jackson.databind.ObjectMapper().readTree(body.get())) {
+          String id = n.path("id").asText();
+          boolean parentOfBad = spans.stream().anyMatch(sp -> sp.name().equals("work bad-A3") && id.equals(sp.parentId()));
+          if (parentOfBad) {
+            dead = n;
+          }
+        }
+        assertNotNull(dead, "the dead-lettered record's span is in Zipkin");
+        assertEquals("malformed-payload", dead.path("tags").path("dlq.reason").asText());
+        assertTrue(dead.path("tags").path("error").asText().contains("cannot parse bad-A3"), dead.toString());
+      }
+    }
   }
 
   @Test

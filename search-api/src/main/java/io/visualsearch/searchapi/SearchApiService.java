@@ -1,5 +1,7 @@
 package io.visualsearch.searchapi;
 
+import io.visualsearch.healthboard.HealthPages;
+import io.visualsearch.healthboard.HealthSettings;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigDef;
@@ -72,7 +74,8 @@ public final class SearchApiService {
 
   public static ConfigDef definition() {
     return new ConfigDef().include(PipelineService.definition()).include(ObjectStoreSettings.definition())
-        .include(ModelClientSettings.definition()).include(SearchApiSettings.definition());
+        .include(ModelClientSettings.definition()).include(SearchApiSettings.definition())
+        .include(HealthSettings.definition());
   }
 
   /** Wires with the model client as query embedder. */
@@ -126,7 +129,8 @@ public final class SearchApiService {
     ServiceHost host = pipeline.host();
     ApiRoutes routes = new ApiRoutes(auth, queries, new SearchRequestParser(maxUpload, defaultK), admission, maxUpload,
         pipeline.tracing(), new StaticFiles(staticDir == null ? null : Path.of(staticDir)),
-        () -> ReadinessReport.of(host.components()), registry);
+        () -> ReadinessReport.of(host.components()), registry,
+        HealthPages.wire(config, host, SERVICE + "-" + pipeline.instance()), pipeline.activity());
     HttpApi http = pipeline.add(new HttpApi(config.get(SearchApiSettings.HTTP_HOST),
         config.get(SearchApiSettings.HTTP_PORT), routes));
     pipeline.heartbeat();

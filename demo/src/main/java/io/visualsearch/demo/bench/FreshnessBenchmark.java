@@ -23,7 +23,18 @@ public final class FreshnessBenchmark {
 
   private FreshnessBenchmark() {}
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
+    // The services' threads are not daemons: whatever ends the run must end the JVM too.
+    try {
+      run(args);
+      System.exit(0);
+    } catch (Throwable t) {
+      t.printStackTrace();
+      System.exit(1);
+    }
+  }
+
+  static void run(String[] args) throws Exception {
     BenchOptions o = new BenchOptions(args);
     int size = o.integer("size", 300);
     int changes = o.integer("changes", 20);
@@ -91,6 +102,5 @@ public final class FreshnessBenchmark {
       System.out.printf(Locale.ROOT, "removed_returned_after_gone=%d%n", comeBacks);
       System.out.printf(Locale.ROOT, "freshness_p99_vs_2s=%.3f%n", p.at(99) / 2000.0);
     }
-    System.exit(0);
   }
 }

@@ -40,7 +40,18 @@ public final class QueryBenchmark {
 
   private QueryBenchmark() {}
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
+    // The services' threads are not daemons: whatever ends the run must end the JVM too.
+    try {
+      run(args);
+      System.exit(0);
+    } catch (Throwable t) {
+      t.printStackTrace();
+      System.exit(1);
+    }
+  }
+
+  static void run(String[] args) throws Exception {
     BenchOptions o = new BenchOptions(args);
     int size = o.integer("size", 1000);
     int queries = o.integer("queries", 100);
@@ -105,7 +116,6 @@ public final class QueryBenchmark {
       System.out.printf(Locale.ROOT, "query_p99_vs_inprocess=%.3f%n", h.at(99) / m.at(99));
       System.out.printf(Locale.ROOT, "query_p50_vs_inprocess=%.3f%n", h.at(50) / m.at(50));
     }
-    System.exit(0);
   }
 
   record Saturation(long ok, long refused, long failed) {}

@@ -1,5 +1,7 @@
 package io.visualsearch.searchapi.http;
 
+import io.visualsearch.healthboard.HealthPages;
+import io.visualsearch.pipeline.Activity;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -73,6 +75,8 @@ public final class ApiRoutes extends Handler.Abstract {
   private final StaticFiles page;
   private final Supplier<ReadinessReport> readiness;
   private final PrometheusRegistry registry;
+  private final HealthPages health;
+  private final Activity activity;
   private final ExpositionFormats formats = ExpositionFormats.init();
   private final AnswerJson json = new AnswerJson();
   private final Counter requests;
@@ -80,7 +84,7 @@ public final class ApiRoutes extends Handler.Abstract {
 
   public ApiRoutes(Authenticator auth, QueryService queries, SearchRequestParser parser, Admission admission,
       long maxBodyBytes, Tracing tracing, StaticFiles page, Supplier<ReadinessReport> readiness,
-      PrometheusRegistry registry) {
+      PrometheusRegistry registry, HealthPages health, Activity activity) {
     this.auth = auth;
     this.queries = queries;
     this.parser = parser;
@@ -90,6 +94,8 @@ public final class ApiRoutes extends Handler.Abstract {
     this.page = page;
     this.readiness = readiness;
     this.registry = registry;
+    this.health = health;
+    this.activity = activity;
     this.requests = Counter.builder().name("search_http_requests_total").help("API requests by route and status")
         .labelNames("route", "status").register(registry);
     this.latency = Histogram.builder().name("search_http_request_duration_seconds")
@@ -128,6 +134,15 @@ public final class ApiRoutes extends Handler.Abstract {
         return write(response, callback, r.ready() ? 200 : 503, "application/json; charset=utf-8",
             r.toJson().getBytes(StandardCharsets.UTF_8));
       }
+      case "/ops/health" -> {
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        return write(response, callback, 200, "text/html; charset=utf-8", health.html().getBytes(StandardCharsets.UTF_8));
+      }
+      case "/ops/health.json" -> {
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        return write(response, callback, 200, "application/json; charset=utf-8",
+            health.json().getBytes(StandardCharsets.UTF_8));
+      }
       case "/metrics" -> {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         var writer = formats.getPrometheusTextFormatWriter();
@@ -160,6 +175,7 @@ public final class ApiRoutes extends Handler.Abstract {
     response.getHeaders().put("X-Trace-Id", traceId);
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
     int status;
+    boolean unexpected = false;
     try (Scope ignored = span.makeCurrent()) {
       tracing.propagator().inject(Context.current(), response.getHeaders(), (h, k, v) -> h.put(k, v));
       byte[] body;
@@ -184,12 +200,14 @@ public final class ApiRoutes extends Handler.Abstract {
           span.setStatus(StatusCode.ERROR, e.code());
           // Expected states (no index yet, overload) are counted in metrics; only a cause is news.
           if (e.getCause() != null) {
+            unexpected = true;
             log.warn("{} answered {} {}: {}", route, status, e.code(), e.getMessage(), e.getCause());
           } else {
             log.debug("{} answered {} {}: {}", route, status, e.code(), e.getMessage());
           }
         }
       } catch (Exception e) {
+        unexpected = true;
         status = 500;
         body = json.error("internal_error", "the search failed unexpectedly; trace " + traceId);
         span.recordException(e);
@@ -198,6 +216,13 @@ public final class ApiRoutes extends Handler.Abstract {
       }
       span.setAttribute("http.response.status_code", status);
       requests.labelValues(route, Integer.toString(status)).inc();
+      // The health page's activity for search-api is requests answered; its errors are failures
+      // with a cause (a dependency broke, a bug), not expected refusals such as "no index yet".
+      if (unexpected) {
+        activity.recordError();
+      } else {
+        activity.recordActivity();
+      }
       latency.labelValues(route).observe((System.nanoTime() - t0) / 1e9);
       return write(response, callback, status, "application/json; charset=utf-8", body);
     } finally {

@@ -1,0 +1,88 @@
+package io.visualsearch.healthboard;
+
+import com.google.common.html.HtmlEscapers;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code /ops/health}: the indexers' health table, rendered on the server (no script needed to
+ * read it) and refreshed by the browser every few seconds.
+ */
+public final class HealthPage {
+
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
+  private static final int SPARK_W = 120;
+  private static final int SPARK_H = 24;
+
+  private final ZipkinLinks zipkin;
+
+  public HealthPage(ZipkinLinks zipkin) {
+    this.zipkin = zipkin;
+  }
+
+  public String render(List<HealthRow> rows, long nowMs) {
+    StringBuilder h = new StringBuilder(4096);
+    h.append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">")
+        .append("<meta http-equiv=\"refresh\" content=\"5\"><title>Indexers' health</title><style>")
+        .append("body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse}")
+        .append("th,td{padding:.35em .8em;border-bottom:1px solid #ddd;text-align:left}td.n{text-align:right}")
+        .append(".healthy{background:#e3f6e3}.failing{background:#fde2e1}.stale{background:#fff1c9}")
+        .append(".state{font-weight:600}svg{vertical-align:middle}</style></head><body>")
+        .append("<h1>Indexers' health</h1><p>")
+        .append(rows.size()).append(" instances, as of ").append(TIME.format(Instant.ofEpochMilli(nowMs)))
+        .append(" UTC · <a href=\"/ops/health.json\">JSON</a></p>")
+        .append("<table id=\"health\"><thead><tr><th>service</th><th>instance</th><th>activity, last hour</th>")
+        .append("<th>activity</th><th>errors</th><th>dead letters</th><th>last activity</th><th>lag</th>")
+        .append("<th>state</th><th>traces</th></tr></thead><tbody>");
+    for (HealthRow r : rows) {
+      h.append("<tr class=\"").append(r.state().label()).append("\" data-service=\"").append(esc(r.service()))
+          .append("\" data-instance=\"").append(esc(r.instance())).append("\" data-state=\"")
+          .append(r.state().label()).append("\">")
+          .append("<td>").append(esc(r.service())).append("</td>")
+          .append("<td>").append(esc(r.instance())).append("</td>")
+          .append("<td>").append(sparkline(r.sparkline())).append("</td>")
+          .append("<td class=\"n\">").append(r.activityTotal()).append("</td>")
+          .append("<td class=\"n\">").append(r.errorTotal()).append("</td>")
+          .append("<td class=\"n\">").append(r.dlqTotal()).append("</td>")
+          .append("<td>").append(r.lastActivityMs() <= 0 ? "never" : ago(nowMs - r.lastActivityMs())).append("</td>")
+          .append("<td class=\"n\">").append(r.consumerLag()).append("</td>")
+          .append("<td class=\"state\" title=\"").append(esc(r.reason())).append("\">").append(r.state().label())
+          .append("</td><td><a href=\"").append(esc(zipkin.traces(r.service()))).append("\">traces</a></td></tr>");
+    }
+    return h.append("</tbody></table></body></html>").toString();
+  }
+
+  /** One bar per minute, scaled to the busiest minute; empty minutes draw nothing. */
+  static String sparkline(long[] perMinute) {
+    long max = 1;
+    for (long v : perMinute) {
+      max = Math.max(max, v);
+    }
+    double w = (double) SPARK_W / perMinute.length;
+    StringBuilder s = new StringBuilder(256).append("<svg class=\"spark\" width=\"").append(SPARK_W)
+        .append("\" height=\"").append(SPARK_H).append("\" viewBox=\"0 0 ").append(SPARK_W).append(' ')
+        .append(SPARK_H).append("\" role=\"img\"><line x1=\"0\" y1=\"").append(SPARK_H - 0.5).append("\" x2=\"")
+        .append(SPARK_W).append("\" y2=\"").append(SPARK_H - 0.5).append("\" stroke=\"#bbb\"/>");
+    for (int i = 0; i < perMinute.length; i++) {
+      if (perMinute[i] <= 0) {
+        continue;
+      }
+      double bar = Math.max(1, (double) perMinute[i] / max * (SPARK_H - 2));
+      s.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#3570b0\"/>",
+          i * w, SPARK_H - 1 - bar, Math.max(1, w - 0.5), bar));
+    }
+    return s.append("</svg>").toString();
+  }
+
+  static String ago(long ms) {
+    long s = Math.max(0, ms / 1000);
+    return s < 120 ? s + " s ago" : s < 7200 ? s / 60 + " min ago" : s / 3600 + " h ago";
+  }
+
+  static String esc(String s) {
+    return HtmlEscapers.htmlEscaper().escape(s);
+  }
+}

@@ -1,0 +1,49 @@
+package io.visualsearch.healthboard;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.pipeline.KafkaSettings;
+import io.visualsearch.runtime.ServiceHost;
+import java.time.Clock;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * The health page as a service mounts it: a {@link HeartbeatReader} added to the host, and the
+ * two renderings its HTTP layer answers {@code /ops/health} and {@code /ops/health.json} with.
+ */
+public final class HealthPages {
+
+  private final HealthBoard board;
+  private final HealthPage page;
+  private final HealthJson json;
+
+  private HealthPages(HealthBoard board, ZipkinLinks links) {
+    this.board = board;
+    this.page = new HealthPage(links);
+    this.json = new HealthJson(links);
+  }
+
+  /** {@code config} must hold {@link HealthSettings#definition()} and the Kafka settings. */
+  public static HealthPages wire(Config config, ServiceHost host, String clientId) {
+    HealthBoard board = new HealthBoard(Clock.systemUTC(), config.get(HealthSettings.STALE_AFTER),
+        config.get(HealthSettings.FAILING_WINDOW));
+    host.add(new HeartbeatReader(() -> {
+      Properties p = KafkaSettings.common(config);
+      p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId + "-health-board");
+      p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+      p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+      return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }, board));
+    return new HealthPages(board, new ZipkinLinks(config.get(HealthSettings.ZIPKIN_UI)));
+  }
+
+  public String html() {
+    return page.render(board.rows(), board.nowMs());
+  }
+
+  public String json() {
+    return json.render(board.rows(), board.nowMs());
+  }
+}

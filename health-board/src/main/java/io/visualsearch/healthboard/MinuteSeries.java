@@ -1,0 +1,50 @@
+package io.visualsearch.healthboard;
+
+/**
+ * Counts per wall-clock minute over the last hour, from a monotonically growing total: each new
+ * total's increase is booked to the minute it was reported in. A total that goes down (the
+ * instance restarted and counts from zero) books its whole new value.
+ */
+final class MinuteSeries {
+
+  static final int MINUTES = 60;
+
+  private final long[] counts = new long[MINUTES];
+  private final long[] minuteOf = new long[MINUTES];
+  private long lastTotal = -1;
+
+  void record(long total, long atMs) {
+    long increase = lastTotal < 0 ? 0 : total >= lastTotal ? total - lastTotal : total;
+    lastTotal = total;
+    long minute = atMs / 60_000;
+    int slot = (int) Math.floorMod(minute, (long) MINUTES);
+    if (minuteOf[slot] != minute) {
+      minuteOf[slot] = minute;
+      counts[slot] = 0;
+    }
+    counts[slot] += increase;
+  }
+
+  /** Oldest first, ending with the minute of {@code nowMs}. */
+  long[] lastHour(long nowMs) {
+    long now = nowMs / 60_000;
+    long[] out = new long[MINUTES];
+    for (int i = 0; i < MINUTES; i++) {
+      long minute = now - (MINUTES - 1) + i;
+      int slot = (int) Math.floorMod(minute, (long) MINUTES);
+      out[i] = minuteOf[slot] == minute ? counts[slot] : 0;
+    }
+    return out;
+  }
+
+  /** The increase within the last {@code windowMs}, at minute granularity. */
+  long within(long nowMs, long windowMs) {
+    long[] hour = lastHour(nowMs);
+    int minutes = (int) Math.min(MINUTES, Math.max(1, (windowMs + 59_999) / 60_000));
+    long sum = 0;
+    for (int i = MINUTES - minutes; i < MINUTES; i++) {
+      sum += hour[i];
+    }
+    return sum;
+  }
+}

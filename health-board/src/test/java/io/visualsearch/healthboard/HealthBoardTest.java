@@ -1,0 +1,118 @@
+package io.visualsearch.healthboard;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.visualsearch.proto.events.Heartbeat;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class HealthBoardTest {
+
+  final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T10:00:00Z"));
+  final HealthBoard board = new HealthBoard(clock, 3, Duration.ofMinutes(5));
+
+  Heartbeat beat(String service, String instance, long activity, long errors, long dlq, boolean ready) {
+    return Heartbeat.newBuilder().setService(service).setInstance(instance).setTimestampMs(clock.millis())
+        .setActivityTotal(activity).setErrorTotal(errors).setDlqTotal(dlq).setLastActivityMs(clock.millis())
+        .setConsumerLag(7).setReady(ready).setIntervalMs(5_000).build();
+  }
+
+  HealthRow only() {
+    List<HealthRow> rows = board.rows();
+    assertEquals(1, rows.size());
+    return rows.get(0);
+  }
+
+  @Test
+  void activityIsBookedToTheMinuteItHappenedIn() {
+    board.accept(beat("image-indexer", "a", 0, 0, 0, true));
+    clock.advance(Duration.ofSeconds(5));
+    board.accept(beat("image-indexer", "a", 40, 0, 0, true));
+    clock.advance(Duration.ofMinutes(1));
+    board.accept(beat("image-indexer", "a", 100, 0, 0, true));
+    HealthRow r = only();
+    long[] spark = r.sparkline();
+    assertEquals(60, spark.length);
+    assertEquals(60, spark[59], "the current minute");
+    assertEquals(40, spark[58], "the minute before");
+    assertEquals(100, Arrays.stream(spark).sum());
+    assertEquals(HealthState.HEALTHY, r.state());
+    assertEquals(100, r.activityTotal());
+    assertEquals(7, r.consumerLag());
+  }
+
+  @Test
+  void aSilentInstanceTurnsStaleAfterTheConfiguredNumberOfIntervals() {
+    board.accept(beat("embeddings-generator", "b", 5, 0, 0, true));
+    clock.advance(Duration.ofSeconds(15));
+    assertEquals(HealthState.HEALTHY, only().state(), "three intervals is still on time");
+    clock.advance(Duration.ofMillis(1));
+    HealthRow r = only();
+    assertEquals(HealthState.STALE, r.state());
+    assertTrue(r.reason().contains("no heartbeat"), r.reason());
+  }
+
+  @Test
+  void notReadyOrRecentErrorsMeanFailingUntilTheWindowPasses() {
+    board.accept(beat("catalog-downloader", "c", 10, 0, 0, false));
+    assertEquals(HealthState.FAILING, only().state());
+    clock.advance(Duration.ofSeconds(5));
+    board.accept(beat("catalog-downloader", "c", 10, 0, 0, true));
+    assertEquals(HealthState.HEALTHY, only().state());
+    clock.advance(Duration.ofSeconds(5));
+    board.accept(beat("catalog-downloader", "c", 11, 0, 2, true));
+    assertEquals(HealthState.FAILING, only().state(), "two dead letters just now");
+    for (int i = 0; i < 72; i++) {
+      clock.advance(Duration.ofSeconds(5));
+      board.accept(beat("catalog-downloader", "c", 11, 0, 2, true));
+    }
+    assertEquals(HealthState.HEALTHY, only().state(), "six quiet minutes later");
+  }
+
+  @Test
+  void aRestartedInstanceCountingFromZeroIsNotNegativeActivity() {
+    board.accept(beat("index-builder", "d", 500, 0, 0, true));
+    clock.advance(Duration.ofSeconds(5));
+    board.accept(beat("index-builder", "d", 3, 0, 0, true));
+    assertEquals(3, Arrays.stream(only().sparkline()).sum());
+  }
+
+  @Test
+  void instancesAreListedByServiceAndForgottenAfterAnHourOfSilence() {
+    board.accept(beat("search-api", "z", 1, 0, 0, true));
+    board.accept(beat("catalog-downloader", "y", 1, 0, 0, true));
+    board.accept(beat("catalog-downloader", "x", 1, 0, 0, true));
+    List<HealthRow> rows = board.rows();
+    assertEquals(List.of("catalog-downloader/x", "catalog-downloader/y", "search-api/z"),
+        rows.stream().map(r -> r.service() + "/" + r.instance()).toList());
+    clock.advance(Duration.ofMinutes(61));
+    assertTrue(board.rows().isEmpty());
+  }
+
+  @Test
+  void theJsonAndThePageSayTheSameAndEscapeWhatTheyShow() throws Exception {
+    board.accept(beat("image-indexer", "<host>&1", 0, 0, 0, true));
+    clock.advance(Duration.ofSeconds(5));
+    board.accept(beat("image-indexer", "<host>&1", 12, 1, 0, true));
+    ZipkinLinks links = new ZipkinLinks("http://zipkin.example:9411/");
+    List<HealthRow> rows = board.rows();
+    String html = new HealthPage(links).render(rows, clock.millis());
+    assertTrue(html.contains("data-instance=\"&lt;host&gt;&amp;1\""), html);
+    assertFalse(html.contains("<host>"), "instance names are escaped");
+    assertTrue(html.contains("data-state=\"failing\""), "an error in the window shows as failing");
+    assertTrue(html.contains("http://zipkin.example:9411/zipkin/?serviceName=image-indexer&amp;lookback=3600000"));
+    assertTrue(html.contains("<rect"), "twelve records of activity draw a bar");
+    var json = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(new HealthJson(links).render(rows, clock.millis()));
+    var row = json.get("instances").get(0);
+    assertEquals("<host>&1", row.get("instance").asText());
+    assertEquals("failing", row.get("state").asText());
+    assertEquals(12, row.get("activity_total").asLong());
+    assertEquals(12, row.get("activity_per_minute").get(59).asLong());
+  }
+}
