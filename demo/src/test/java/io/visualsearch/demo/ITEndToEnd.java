@@ -244,8 +244,8 @@ class ITEndToEnd {
   @Test
   @Order(8)
   void theHealthPageListsEveryServiceAndAStoppedOneTurnsStale() throws Exception {
-    List<String> services = List.of("catalog-downloader", "image-indexer", "embeddings-generator", "index-builder",
-        "search-api", "response-consumer");
+    List<String> services = List.of("model-server", "catalog-downloader", "image-indexer", "embeddings-generator",
+        "index-builder", "search-api", "response-consumer");
     String page = "http://127.0.0.1:" + pipeline.searchApi().httpPort() + "/ops/health";
     ChromeDriver browser = HeadlessChromium.start();
     try {

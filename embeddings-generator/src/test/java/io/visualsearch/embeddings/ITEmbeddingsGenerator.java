@@ -61,7 +61,9 @@ class ITEmbeddingsGenerator {
   static ModelServer modelServer(int port) throws Exception {
     Config c = ModelServerSettings.definition().parse(Map.of(
         "MODEL_SERVER_BASE_PATH", System.getProperty("defaultModelBasePath"),
-        "MODEL_SERVER_GRPC_PORT", Integer.toString(port), "MODEL_SERVER_REST_PORT", "-1"));
+        "MODEL_SERVER_GRPC_PORT", Integer.toString(port), "MODEL_SERVER_REST_PORT", "-1",
+        // The shipped version, whatever else a fine-tuning run has published beside it.
+        "MODEL_SERVER_MODEL_VERSION", "1"));
     ModelServer server = new ModelServer(ModelServerSettings.from(c));
     server.start();
     return server;

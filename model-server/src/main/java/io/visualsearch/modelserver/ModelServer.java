@@ -37,6 +37,19 @@ public final class ModelServer implements Component {
   private final List<Component> started = new ArrayList<>();
 
   /** Untraced, with metrics kept in a registry nobody scrapes: for tests and tools. */
+  /** Told of every answered call: front end ({@code grpc}, {@code rest}), method, status code. */
+  @FunctionalInterface
+  public interface CallObserver {
+    void answered(String api, String method, String code);
+  }
+
+  private final ModelServerMetrics metrics;
+
+  /** Replaces the call observer (the heartbeat's activity counter uses it). */
+  public void observeCalls(CallObserver observer) {
+    metrics.observe(observer);
+  }
+
   public ModelServer(ModelServerSettings settings) {
     this(settings, null, new PrometheusRegistry());
   }
@@ -47,6 +60,7 @@ public final class ModelServer implements Component {
     Tracer tracer = tracing != null ? tracing.tracer() : OpenTelemetry.noop().getTracer("model-server");
     TextMapPropagator propagator = tracing != null ? tracing.propagator() : TextMapPropagator.noop();
     ModelServerMetrics metrics = new ModelServerMetrics(registry);
+    this.metrics = metrics;
     this.models = new ModelManager(settings.modelName(), settings.basePath(), settings.pinnedVersion(),
         settings.pollInterval(), settings.servedVersions());
     this.batcher = new DynamicBatcher(settings.maxBatchSize(), settings.batchTimeout(), settings.batchThreads(),

@@ -96,7 +96,14 @@ final class ModelServerMetrics implements DynamicBatcher.Observer {
         }).register(registry);
   }
 
+  private volatile ModelServer.CallObserver observer = (api, method, code) -> { };
+
+  void observe(ModelServer.CallObserver o) {
+    observer = o;
+  }
+
   void request(String api, String method, String code, long nanos) {
+    observer.answered(api, method, code);
     requests.labelValues(api, method, code).inc();
     requestSeconds.labelValues(api, method).observe(nanos / 1e9);
   }

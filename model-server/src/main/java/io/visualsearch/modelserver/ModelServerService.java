@@ -25,7 +25,8 @@ public final class ModelServerService {
 
   /** The model server's settings plus tracing; the runtime's own settings are added by ServiceMain. */
   public static ConfigDef definition() {
-    return new ConfigDef().include(ModelServerSettings.definition()).include(TracingSettings.definition());
+    return new ConfigDef().include(ModelServerSettings.definition()).include(TracingSettings.definition())
+        .include(ModelServerHeartbeat.definition());
   }
 
   /**
@@ -40,6 +41,8 @@ public final class ModelServerService {
     Tracing tracing = host.add(Tracing.create(NAME, instance, config));
     host.add(new OpsServer(config.get(RuntimeSettings.OPS_HOST), config.get(RuntimeSettings.OPS_PORT), registry,
         host::components));
-    return host.add(new ModelServer(ModelServerSettings.from(config), tracing, registry));
+    ModelServer server = host.add(new ModelServer(ModelServerSettings.from(config), tracing, registry));
+    ModelServerHeartbeat.wireIfConfigured(config, host, server, instance);
+    return server;
   }
 }

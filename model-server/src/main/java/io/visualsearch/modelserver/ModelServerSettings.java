@@ -109,6 +109,11 @@ public record ModelServerSettings(
         maxBatchSize, batchTimeout, batchThreads, maxQueuedRequests, pinned, interval, servedVersions);
   }
 
+  public ModelServerSettings withServedVersions(int served) {
+    return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
+        maxBatchSize, batchTimeout, batchThreads, maxQueuedRequests, pinnedVersion, pollInterval, served);
+  }
+
   public ModelServerSettings withQueueLimit(int maxQueued) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
         maxBatchSize, batchTimeout, batchThreads, maxQueued, pinnedVersion, pollInterval, servedVersions);

@@ -44,8 +44,9 @@ class HotSwapAndBatchingTest {
     try (ReferenceModel ref = new ReferenceModel(v1)) {
       v1Embedding = ref.embed(px, 16, 16);
     }
+    // One served version: the old one must retire, and only after its last request.
     ModelServerSettings settings = ModelServerSettings.defaults(base).withPorts(0, -1)
-        .withPolling(Duration.ofMillis(50), OptionalLong.empty());
+        .withPolling(Duration.ofMillis(50), OptionalLong.empty()).withServedVersions(1);
     try (ModelServer server = new ModelServer(settings)) {
       server.start();
       ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();

@@ -1,6 +1,7 @@
 package io.visualsearch.demo.bench;
 
 import io.visualsearch.config.Config;
+import io.visualsearch.demo.IngestProbe;
 import io.visualsearch.demo.LocalPipeline;
 import io.visualsearch.demo.SampleShop;
 import io.visualsearch.demo.SearchClient;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -78,6 +80,43 @@ final class BenchDeployment implements AutoCloseable {
     BenchDeployment d = new BenchDeployment(dir, stack, images, shop, pipeline);
     d.sync();
     return d;
+  }
+
+  /** Starts, then waits until every product is found first with its own photo: ingest is over. */
+  static BenchDeployment ingested(FashionMnist dataset, int size, Path modelBase) throws Exception {
+    return ingested(dataset, size, modelBase, Map.of());
+  }
+
+  static BenchDeployment ingested(FashionMnist dataset, int size, Path modelBase, Map<String, String> extraEnv)
+      throws Exception {
+    long t0 = System.nanoTime();
+    BenchDeployment d = start(dataset, size, modelBase, extraEnv);
+    try {
+      if (!new IngestProbe(d.client, d.shop, size).await(Duration.ofMinutes(20), p -> System.out.println("  " + p))) {
+        throw new IllegalStateException("catalog not searchable within 20 min");
+      }
+    } catch (Exception | Error e) {
+      d.close();
+      throw e;
+    }
+    System.out.printf(Locale.ROOT, "ingested %d products in %.1f s%n", size, (System.nanoTime() - t0) / 1e9);
+    return d;
+  }
+
+  /** A benchmark's body. */
+  interface Body {
+    void run() throws Exception;
+  }
+
+  /** Runs a benchmark and ends the JVM with its outcome: the services' threads are not daemons. */
+  static void runAndExit(Body body) {
+    try {
+      body.run();
+      System.exit(0);
+    } catch (Throwable t) {
+      t.printStackTrace();
+      System.exit(1);
+    }
   }
 
   /** Asks catalog-downloader to sync the feed now, as a retailer's sync job does; waits for the diff. */

@@ -1,14 +1,12 @@
 package io.visualsearch.demo.bench;
 
 import io.visualsearch.benchmarks.BenchOptions;
-import io.visualsearch.demo.IngestProbe;
 import io.visualsearch.demo.SampleShop;
 import io.visualsearch.demo.SearchClient;
 import io.visualsearch.samplecatalog.FashionMnist;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * {@code ./visual-search bench freshness}: from a retailer's feed change to the first shopper query
@@ -24,14 +22,7 @@ public final class FreshnessBenchmark {
   private FreshnessBenchmark() {}
 
   public static void main(String[] args) {
-    // The services' threads are not daemons: whatever ends the run must end the JVM too.
-    try {
-      run(args);
-      System.exit(0);
-    } catch (Throwable t) {
-      t.printStackTrace();
-      System.exit(1);
-    }
+    BenchDeployment.runAndExit(() -> run(args));
   }
 
   static void run(String[] args) throws Exception {
@@ -48,10 +39,7 @@ public final class FreshnessBenchmark {
     System.out.println("bench freshness: " + size + " products, " + changes
         + " feed changes (price change / removal alternately), each timed from the feed write to the first query"
         + " that sees it; cores=" + Runtime.getRuntime().availableProcessors());
-    try (BenchDeployment d = BenchDeployment.start(dataset, size, modelBase, Map.of())) {
-      if (!new IngestProbe(d.client(), d.shop(), size).await(Duration.ofMinutes(20), p -> System.out.println("  " + p))) {
-        throw new IllegalStateException("catalog not searchable within 20 min");
-      }
+    try (BenchDeployment d = BenchDeployment.ingested(dataset, size, modelBase)) {
       SampleShop shop = d.shop();
       SearchClient client = d.client();
       double[] millis = new double[changes];

@@ -1,0 +1,69 @@
+package io.visualsearch.modelserver;
+
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.config.Config;
+import io.visualsearch.config.ConfigDef;
+import io.visualsearch.config.Setting;
+import io.visualsearch.pipeline.Activity;
+import io.visualsearch.pipeline.HeartbeatPublisher;
+import io.visualsearch.pipeline.KafkaSettings;
+import io.visualsearch.pipeline.ProducerComponent;
+import io.visualsearch.runtime.ReadinessReport;
+import io.visualsearch.runtime.ServiceHost;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The model server's row on the indexers' health page. Kafka is optional here — a model server
+ * (ours or TensorFlow Serving) needs none to serve — so the heartbeat runs only when a bootstrap
+ * address is given. Activity is answered Predict calls; errors are the server's own failures.
+ */
+final class ModelServerHeartbeat {
+
+  static final Setting<String> BOOTSTRAP = Setting.string("KAFKA_BOOTSTRAP_SERVERS").optional()
+      .doc("When set, the model server publishes its heartbeat to service.health on this Kafka, so the health"
+          + " page lists it; unset, it runs without Kafka.");
+
+  /** Status codes that are the server's fault, not the caller's. */
+  private static final Set<String> SERVER_FAULTS = Set.of("INTERNAL", "UNKNOWN", "DATA_LOSS", "500", "503");
+
+  private ModelServerHeartbeat() {}
+
+  static ConfigDef definition() {
+    return new ConfigDef().define(BOOTSTRAP, KafkaSettings.EXTRA, KafkaSettings.HEARTBEAT_INTERVAL);
+  }
+
+  /** Adds the producer and the heartbeat to {@code host} when Kafka is configured; call last. */
+  static void wireIfConfigured(Config config, ServiceHost host, ModelServer server, String instance) {
+    String bootstrap = config.get(BOOTSTRAP);
+    if (bootstrap == null || bootstrap.isBlank()) {
+      return;
+    }
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    for (String kv : config.get(KafkaSettings.EXTRA)) {
+      int eq = kv.indexOf('=');
+      p.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+    }
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, ModelServerService.NAME + "-" + instance + "-heartbeat");
+    ProducerComponent producer = host.add(new ProducerComponent(
+        () -> new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())));
+    // Its own registry: the model server's /metrics already counts calls under its own names.
+    Activity activity = new Activity(new PrometheusRegistry());
+    server.observeCalls((api, method, code) -> {
+      if (!method.toLowerCase(java.util.Locale.ROOT).contains("predict")) {
+        return;
+      }
+      if (SERVER_FAULTS.contains(code)) {
+        activity.recordError();
+      } else {
+        activity.recordActivity();
+      }
+    });
+    host.add(new HeartbeatPublisher(ModelServerService.NAME, instance, activity, producer::producer,
+        config.get(KafkaSettings.HEARTBEAT_INTERVAL), () -> ReadinessReport.of(host.components()).ready()));
+  }
+}
