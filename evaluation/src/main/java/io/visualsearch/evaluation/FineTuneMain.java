@@ -49,7 +49,7 @@ public final class FineTuneMain {
     CommandLine cli = CommandLine.parse(args, List.of("base-path", "baseline-version", "version", "out", "cache", "data",
         "train", "validation", "views", "validation-probes", "seed", "epochs", "batch", "pair-batch", "hidden", "dim",
         "temperature", "instance-temperature", "instance-weight", "dropout", "learning-rate", "blends", "select-every",
-        "extract-only"));
+        "extract-only", "publish"));
     Path base = Path.of(cli.get("base-path", "default-model/target/models/default"));
     long baselineVersion = cli.getLong("baseline-version", 1);
     long version = cli.getLong("version", baselineVersion + 1);
@@ -125,6 +125,13 @@ public final class FineTuneMain {
         f(best.meanAveragePrecision()), f(best.exactItemRecallAt1()));
 
     ProjectionHead head = bestHead;
+    if (cli.getLong("publish", 1) == 0) {
+      Path report = writeReport(out, cli, args, config, split, pretrained, history, best, null, head);
+      System.out.println("training_report=" + report.toAbsolutePath());
+      System.out.printf(Locale.ROOT, "validation_mAP=%.4f validation_P@10=%.4f validation_recall1_exact=%.4f%n",
+          best.meanAveragePrecision(), best.precisionAt10(), best.exactItemRecallAt1());
+      return;
+    }
     Features shipped = shippedEmbedding(head, data);
     int[] parityRows = Arrays.copyOf(split.fit(), Math.min(PARITY_IMAGES, split.fit().length));
     Path published = new FineTunedModelExporter().export(baselineDir, head, base, version,
@@ -206,8 +213,9 @@ public final class FineTuneMain {
       md.append(String.format(Locale.ROOT, "| %d | %.2f | %.4f | %.4f | %.4f |%n", r.epoch(), r.blend(),
           r.meanAveragePrecision(), r.precisionAt10(), r.exactItemRecallAt1()));
     }
-    md.append(String.format(Locale.ROOT, "%nSelected (max mAP + recall@1): epoch %d, blend %.2f. Published %s "
-        + "(embedding width %d).%n", best.epoch(), best.blend(), published.toAbsolutePath(), head.outputDim()));
+    md.append(String.format(Locale.ROOT, "%nSelected (max mAP + recall@1): epoch %d, blend %.2f. %s "
+        + "(embedding width %d).%n", best.epoch(), best.blend(),
+        published == null ? "Not published (--publish 0)" : "Published " + published.toAbsolutePath(), head.outputDim()));
     Path report = out.resolve("training.md");
     Files.writeString(report, md.toString(), StandardCharsets.UTF_8);
     return report;
