@@ -224,6 +224,9 @@ public final class ApiRoutes extends Handler.Abstract {
         activity.recordActivity();
       }
       latency.labelValues(route).observe((System.nanoTime() - t0) / 1e9);
+      if (status != 200) {
+        discardUnreadBody(request);
+      }
       return write(response, callback, status, "application/json; charset=utf-8", body);
     } finally {
       span.end();
@@ -281,6 +284,23 @@ public final class ApiRoutes extends Handler.Abstract {
 
   private boolean error(Response response, Callback callback, ApiException e) {
     return write(response, callback, e.status(), "application/json; charset=utf-8", json.error(e));
+  }
+
+  /**
+   * A request refused before its body was read (no key, bad field) still has its upload in flight;
+   * answering and closing under it makes the client see a reset instead of our JSON error. Small
+   * bodies are read and dropped first; larger ones than we accept are not worth reading.
+   */
+  private void discardUnreadBody(Request request) {
+    long length = request.getLength();
+    if (length <= 0 || length > maxBodyBytes) {
+      return;
+    }
+    try {
+      Content.Source.consumeAll(request);
+    } catch (IOException | RuntimeException e) {
+      // Already consumed or the client went away: nothing left to protect.
+    }
   }
 
   private static boolean write(Response response, Callback callback, int status, String type, byte[] body) {
