@@ -226,8 +226,11 @@ public final class Cluster implements AutoCloseable {
       try {
         m.awaitReady(Duration.ofMinutes(2));
       } catch (IOException notReady) {
-        // Up but not ready (e.g. the sticky model-client check, see RATIONALE): the suite's
-        // reconciliation judges the outcome; a member that is not even live fails above.
+        if (!m.alive()) {
+          throw notReady; // it died after answering /healthz (e.g. a listener could not bind): not "slow"
+        }
+        // Up but not ready within 2 min: the suite's reconciliation judges the outcome; a member
+        // that is not even live fails above.
         System.out.println("cluster: " + name + " live but not ready after 2 min: " + notReady.getMessage());
       }
     } else {

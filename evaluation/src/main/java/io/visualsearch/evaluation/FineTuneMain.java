@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * --validation N           of which held out for model selection (default 5,000)
  * --views N                fit images with an altered shopper-photo view (default 15,000)
  * --validation-probes N    validation images altered to measure exact-item recall (default 1,000)
- * --epochs N --batch N --hidden N --dim N --temperature T --instance-weight W --learning-rate R
- * --blends a,b,...         pretrained-embedding shares tried at selection (default 0,0.25,0.5)
+ * --epochs N (9) --batch N --hidden N --dim N --temperature T --instance-weight W (0.1) --learning-rate R
+ * --blends a,b,...         pretrained-embedding shares tried at selection (default 0,0.1)
+ * --publish 0             train and select only; publish nothing
  * --seed N                 (default 7)
  * --extract-only 1         stop after computing the backbone features
  * </pre>
@@ -59,10 +60,10 @@ public final class FineTuneMain {
     HeadConfig config = new HeadConfig(
         (int) cli.getLong("hidden", 512), (int) cli.getLong("dim", 128),
         (float) cli.getDouble("temperature", 0.05), (float) cli.getDouble("instance-temperature", 0.1),
-        (float) cli.getDouble("instance-weight", 1.0), (float) cli.getDouble("dropout", 0.25),
-        (float) cli.getDouble("learning-rate", 1e-3), (int) cli.getLong("epochs", 12),
+        (float) cli.getDouble("instance-weight", 0.1), (float) cli.getDouble("dropout", 0.25),
+        (float) cli.getDouble("learning-rate", 1e-3), (int) cli.getLong("epochs", 9),
         (int) cli.getLong("batch", 256), (int) cli.getLong("pair-batch", 128), seed);
-    float[] blends = parseBlends(cli.get("blends", "0,0.25,0.5"));
+    float[] blends = parseBlends(cli.get("blends", "0,0.1"));
     int selectEvery = (int) cli.getLong("select-every", 3);
 
     LabeledImages train = new FashionMnist(Path.of(cli.get("data", FashionMnist.DEBIAN_DIR.toString())))

@@ -16,6 +16,8 @@ public final class HealthPage {
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
   private static final int SPARK_W = 120;
   private static final int SPARK_H = 24;
+  /** Shown for instances without a consumer loop (search-api, model-server): they have no lag. */
+  static final String NO_LAG = "n/a";
 
   private final ZipkinLinks zipkin;
 
@@ -47,8 +49,8 @@ public final class HealthPage {
           .append("<td class=\"n\">").append(r.activityTotal()).append("</td>")
           .append("<td class=\"n\">").append(r.errorTotal()).append("</td>")
           .append("<td class=\"n\">").append(r.dlqTotal()).append("</td>")
-          .append("<td>").append(r.lastActivityMs() <= 0 ? "never" : ago(nowMs - r.lastActivityMs())).append("</td>")
-          .append("<td class=\"n\">").append(r.consumerLag()).append("</td>")
+          .append(lastActivity(r.lastActivityMs(), nowMs))
+          .append("<td class=\"n\">").append(r.consumerLag() < 0 ? NO_LAG : Long.toString(r.consumerLag())).append("</td>")
           .append("<td class=\"state\" title=\"").append(esc(r.reason())).append("\">").append(r.state().label())
           .append("</td><td><a href=\"").append(esc(zipkin.traces(r.service()))).append("\">traces</a></td></tr>");
     }
@@ -75,6 +77,13 @@ public final class HealthPage {
           i * w, SPARK_H - 1 - bar, Math.max(1, w - 0.5), bar));
     }
     return s.append("</svg>").toString();
+  }
+
+  private static String lastActivity(long atMs, long nowMs) {
+    if (atMs <= 0) {
+      return "<td>never</td>";
+    }
+    return "<td title=\"" + Instant.ofEpochMilli(atMs) + "\">" + ago(nowMs - atMs) + "</td>";
   }
 
   static String ago(long ms) {

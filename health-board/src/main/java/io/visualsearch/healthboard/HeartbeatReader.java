@@ -4,16 +4,12 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.visualsearch.proto.events.Heartbeat;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
-import io.visualsearch.topics.Topics;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,22 +18,37 @@ import org.slf4j.LoggerFactory;
  * Reads {@code service.health} into a {@link HealthBoard}. Group-less, every partition, starting an
  * hour back: each page-serving instance shows the whole fleet, and a restart refills the
  * sparklines from the topic instead of starting blank.
+ *
+ * <p>A failing read is retried with a fresh consumer rather than reported as not ready: the page
+ * is an operator's aid, and a broken page must not take its host (search-api) out of the load
+ * balancer. While the reader cannot read, every row turns stale, which the page shows by itself.
  */
 public final class HeartbeatReader implements Component {
 
   private static final Logger log = LoggerFactory.getLogger(HeartbeatReader.class);
-  private static final Duration HISTORY = Duration.ofHours(1);
+  private static final Duration POLL = Duration.ofMillis(500);
+  private static final Duration RETRY = Duration.ofSeconds(5);
+  /** New partitions of service.health are picked up this often. */
+  private static final Duration REASSIGN_EVERY = Duration.ofMinutes(1);
 
   private final Supplier<Consumer<byte[], byte[]>> consumers;
   private final HealthBoard board;
+  private final Duration retry;
+  private final CountDownLatch stopping = new CountDownLatch(1);
   private volatile Consumer<byte[], byte[]> consumer;
   private volatile Thread thread;
-  private volatile boolean running;
   private volatile Throwable died;
+  private volatile String status = "starting";
+  private Consumer<byte[], byte[]> first;
 
   public HeartbeatReader(Supplier<Consumer<byte[], byte[]>> consumers, HealthBoard board) {
+    this(consumers, board, RETRY);
+  }
+
+  HeartbeatReader(Supplier<Consumer<byte[], byte[]>> consumers, HealthBoard board, Duration retry) {
     this.consumers = consumers;
     this.board = board;
+    this.retry = retry;
   }
 
   @Override
@@ -47,47 +58,74 @@ public final class HeartbeatReader implements Component {
 
   @Override
   public void start() {
-    consumer = consumers.get();
-    running = true;
+    // Built here so a misconfigured client fails the service's start instead of retrying forever.
+    first = consumers.get();
     thread = new Thread(this::run, "health-board-reader");
     thread.setDaemon(true);
     thread.start();
   }
 
+  private boolean running() {
+    return stopping.getCount() > 0;
+  }
+
   private void run() {
     try {
-      seekToHistory();
-      while (running) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-          accept(r);
-        }
+      while (running()) {
+        readUntilFailure();
       }
-    } catch (WakeupException e) {
-      if (running) {
-        died = e;
-      }
-    } catch (RuntimeException | Error e) {
+    } catch (Error e) {
       died = e;
       log.error("health board reader died", e);
-    } finally {
-      consumer.close(Duration.ofSeconds(2));
     }
   }
 
-  private void seekToHistory() {
-    List<TopicPartition> parts = consumer.partitionsFor(Topics.SERVICE_HEALTH.name()).stream()
-        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-    consumer.assign(parts);
-    Map<TopicPartition, Long> since = new HashMap<>();
-    parts.forEach(p -> since.put(p, board.nowMs() - HISTORY.toMillis()));
-    Map<TopicPartition, OffsetAndTimestamp> offsets = consumer.offsetsForTimes(since);
-    for (TopicPartition p : parts) {
-      OffsetAndTimestamp o = offsets.get(p);
-      if (o == null) {
-        consumer.seekToEnd(List.of(p));
-      } else {
-        consumer.seek(p, o.offset());
+  private void readUntilFailure() {
+    try (Consumer<byte[], byte[]> c = takeConsumer()) {
+      consumer = c;
+      if (!running()) {
+        return; // close() came before this consumer existed and could not wake it
       }
+      HistoryAssignment assignment = new HistoryAssignment(c, board.nowMs());
+      if (assignment.partitions() == 0) {
+        status = "waiting for topic " + HistoryAssignment.TOPIC;
+        pause();
+        return;
+      }
+      status = "reading " + assignment.partitions() + " partitions";
+      long reassignAt = System.nanoTime() + REASSIGN_EVERY.toNanos();
+      while (running()) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(POLL)) {
+          accept(r);
+        }
+        if (System.nanoTime() >= reassignAt) {
+          assignment.addNewPartitions();
+          reassignAt = System.nanoTime() + REASSIGN_EVERY.toNanos();
+        }
+      }
+    } catch (WakeupException e) {
+      // close() woke the poll: the loop condition ends the reader
+    } catch (RuntimeException e) {
+      status = "retrying after " + e;
+      log.warn("health board reader failed; retrying in {}", retry, e);
+      pause();
+    } finally {
+      consumer = null;
+    }
+  }
+
+  private Consumer<byte[], byte[]> takeConsumer() {
+    Consumer<byte[], byte[]> c = first != null ? first : consumers.get();
+    first = null;
+    return c;
+  }
+
+  private void pause() {
+    try {
+      stopping.await(retry.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stopping.countDown();
     }
   }
 
@@ -109,15 +147,15 @@ public final class HeartbeatReader implements Component {
     if (t == null) {
       return CheckResult.failed("not started");
     }
-    if (died != null || !t.isAlive()) {
+    if (died != null || (!t.isAlive() && running())) {
       return CheckResult.failed("reader stopped: " + (died == null ? "exited" : died.toString()));
     }
-    return CheckResult.OK;
+    return new CheckResult(true, status);
   }
 
   @Override
   public void close() {
-    running = false;
+    stopping.countDown();
     Consumer<byte[], byte[]> c = consumer;
     if (c != null) {
       c.wakeup();

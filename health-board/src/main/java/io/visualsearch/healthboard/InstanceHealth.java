@@ -8,7 +8,9 @@ final class InstanceHealth {
   private final String service;
   private final String instance;
   private final MinuteSeries activity = new MinuteSeries();
-  private final MinuteSeries problems = new MinuteSeries();
+  // Kept apart: Activity counts a dead letter as an error too, so a sum would count it twice.
+  private final MinuteSeries errors = new MinuteSeries();
+  private final MinuteSeries deadLetters = new MinuteSeries();
   private Heartbeat last;
 
   InstanceHealth(String service, String instance) {
@@ -21,7 +23,8 @@ final class InstanceHealth {
       return; // a late duplicate from a retried send: the newer one already counted
     }
     activity.record(hb.getActivityTotal(), hb.getTimestampMs());
-    problems.record(hb.getErrorTotal() + hb.getDlqTotal(), hb.getTimestampMs());
+    errors.record(hb.getErrorTotal(), hb.getTimestampMs());
+    deadLetters.record(hb.getDlqTotal(), hb.getTimestampMs());
     last = hb;
   }
 
@@ -34,16 +37,18 @@ final class InstanceHealth {
     long silence = nowMs - last.getTimestampMs();
     HealthState state;
     String reason;
-    long recentProblems = problems.within(nowMs, failingWindowMs);
+    long recentErrors = errors.within(nowMs, failingWindowMs);
+    long recentDeadLetters = deadLetters.within(nowMs, failingWindowMs);
     if (silence > staleAfterIntervals * interval) {
       state = HealthState.STALE;
       reason = "no heartbeat for " + silence / 1000 + " s (expected every " + interval / 1000.0 + " s)";
     } else if (!last.getReady()) {
       state = HealthState.FAILING;
       reason = "not ready";
-    } else if (recentProblems > 0) {
+    } else if (recentErrors > 0 || recentDeadLetters > 0) {
       state = HealthState.FAILING;
-      reason = recentProblems + " errors or dead letters in the last " + failingWindowMs / 60_000 + " min";
+      reason = recentErrors + " errors, " + recentDeadLetters + " dead letters in the last "
+          + Math.max(1, failingWindowMs / 60_000) + " min";
     } else {
       state = HealthState.HEALTHY;
       reason = "";

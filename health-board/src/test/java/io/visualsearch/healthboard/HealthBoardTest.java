@@ -67,11 +67,34 @@ class HealthBoardTest {
     clock.advance(Duration.ofSeconds(5));
     board.accept(beat("catalog-downloader", "c", 11, 0, 2, true));
     assertEquals(HealthState.FAILING, only().state(), "two dead letters just now");
+    assertTrue(only().reason().startsWith("0 errors, 2 dead letters"), only().reason());
     for (int i = 0; i < 72; i++) {
       clock.advance(Duration.ofSeconds(5));
       board.accept(beat("catalog-downloader", "c", 11, 0, 2, true));
     }
     assertEquals(HealthState.HEALTHY, only().state(), "six quiet minutes later");
+  }
+
+  @Test
+  void growingErrorsAloneMeanFailingAndSilenceOutranksEverything() {
+    board.accept(beat("embeddings-generator", "e", 10, 4, 0, true));
+    clock.advance(Duration.ofSeconds(5));
+    board.accept(beat("embeddings-generator", "e", 10, 4, 0, true));
+    assertEquals(HealthState.HEALTHY, only().state(), "errors from before the board heard of it are old news");
+    clock.advance(Duration.ofSeconds(5));
+    board.accept(beat("embeddings-generator", "e", 10, 5, 0, false));
+    assertEquals(HealthState.FAILING, only().state());
+    clock.advance(Duration.ofSeconds(16));
+    assertEquals(HealthState.STALE, only().state(), "a failing instance that went silent is stale");
+  }
+
+  @Test
+  void anInstanceWithoutAConsumerLoopShowsNoLag() {
+    board.accept(beat("search-api", "s", 0, 0, 0, true).toBuilder().setConsumerLag(-1).setLastActivityMs(0).build());
+    String html = new HealthPage(new ZipkinLinks("http://z")).render(board.rows(), clock.millis());
+    assertTrue(html.contains("<td class=\"n\">n/a</td>"), html);
+    assertTrue(html.contains("<td>never</td>"), "no activity yet");
+    assertFalse(html.contains("<rect"), "an empty hour draws no bars");
   }
 
   @Test

@@ -25,6 +25,11 @@ public final class Activity {
   private final Histogram latency;
   private final Histogram batchSize;
   private final Gauge lagGauge;
+  // The heartbeat's own numbers, so /metrics and the health page agree; they also count work done
+  // outside a consumer loop (queries, feed downloads), which the per-topic series above do not.
+  private final Counter activityTotal;
+  private final Counter errorsTotal;
+  private final Gauge lastActivitySeconds;
 
   public Activity(PrometheusRegistry registry) {
     handledTotal = Counter.builder().name("pipeline_records_handled_total")
@@ -41,17 +46,30 @@ public final class Activity {
         .help("Records returned per poll").classicUpperBounds(1, 5, 10, 25, 50, 100, 250, 500).register(registry);
     lagGauge = Gauge.builder().name("pipeline_consumer_lag_records")
         .help("Records behind the end of the consumed topics").register(registry);
+    activityTotal = Counter.builder().name("pipeline_activity_total")
+        .help("Units of work done: records handled, plus work outside a consumer loop (the heartbeat's activity)")
+        .register(registry);
+    errorsTotal = Counter.builder().name("pipeline_errors_total")
+        .help("Failures: retriable, poison (dead-lettered) or other (outside a consumer loop)")
+        .labelNames("kind").register(registry);
+    // Exposed at zero from the start so rate() and alerts see a series before the first failure.
+    errorsTotal.initLabelValues("retriable");
+    errorsTotal.initLabelValues("poison");
+    errorsTotal.initLabelValues("other");
+    lastActivitySeconds = Gauge.builder().name("pipeline_last_activity_timestamp_seconds")
+        .help("Unix time of the last unit of work; 0 before any").register(registry);
   }
 
   void handled(String topic, double seconds) {
     handled.incrementAndGet();
-    lastActivityMs.set(System.currentTimeMillis());
+    touched();
     handledTotal.labelValues(topic).inc();
     latency.labelValues(topic).observe(seconds);
   }
 
   void retried(String topic) {
     errors.incrementAndGet();
+    errorsTotal.labelValues("retriable").inc();
     failedTotal.labelValues(topic, "retriable").inc();
     retriesTotal.labelValues(topic).inc();
   }
@@ -59,7 +77,9 @@ public final class Activity {
   void deadLettered(String topic, String reason) {
     errors.incrementAndGet();
     deadLettered.incrementAndGet();
+    errorsTotal.labelValues("poison").inc();
     lastActivityMs.set(System.currentTimeMillis());
+    lastActivitySeconds.set(lastActivityMs.get() / 1000.0);
     failedTotal.labelValues(topic, "poison").inc();
     dlqTotal.labelValues(topic, reason).inc();
   }
@@ -78,11 +98,19 @@ public final class Activity {
   /** Work done outside a consumer loop (a feed download, a query) counts as activity too. */
   public void recordActivity() {
     handled.incrementAndGet();
-    lastActivityMs.set(System.currentTimeMillis());
+    touched();
   }
 
   public void recordError() {
     errors.incrementAndGet();
+    errorsTotal.labelValues("other").inc();
+  }
+
+  private void touched() {
+    long now = System.currentTimeMillis();
+    lastActivityMs.set(now);
+    activityTotal.inc();
+    lastActivitySeconds.set(now / 1000.0);
   }
 
   public long handled() {

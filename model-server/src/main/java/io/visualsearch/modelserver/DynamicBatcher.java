@@ -32,8 +32,11 @@ import org.slf4j.LoggerFactory;
  * Merges concurrent requests that share a {@link BatchKey} into one TensorFlow run, in the manner
  * of TensorFlow Serving's shared batch scheduler: one queue per key, a fixed pool of threads that
  * run whichever queue is ready first. A queue is ready when it holds {@code maxBatchSize} rows or
- * its oldest request has waited {@code batchTimeout}. The pool size also bounds how many
- * TensorFlow runs execute at once; {@code maxQueuedRequests} bounds memory under overload.
+ * its oldest request has waited {@code batchTimeout}, or, when {@code dispatchWhenIdle}, as soon as
+ * no TensorFlow run is executing: waiting then only adds latency, because nothing else is using the
+ * cores, and under load the requests that arrive while a run executes still merge into the next
+ * one. The pool size also bounds how many TensorFlow runs execute at once; {@code
+ * maxQueuedRequests} bounds memory under overload.
  *
  * <p>Tracing: each TensorFlow run is one span, a child of the oldest request's span (so a single
  * request's trace shows its run) with links to every other request it served; each request's own
@@ -74,6 +77,7 @@ public final class DynamicBatcher implements Component {
   private final long timeoutNanos;
   private final int threads;
   private final int maxQueuedRequests;
+  private final boolean dispatchWhenIdle;
   private final Runner runner;
   private final Tracer tracer;
   private final Observer observer;
@@ -86,19 +90,23 @@ public final class DynamicBatcher implements Component {
   private final AtomicLong rows = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
   private int queued;
+  /** TensorFlow runs executing now. Guarded by {@link #lock}. */
+  private int running;
   private boolean closed;
 
-  DynamicBatcher(int maxBatchSize, Duration batchTimeout, int threads, int maxQueuedRequests, Runner runner) {
-    this(maxBatchSize, batchTimeout, threads, maxQueuedRequests, runner,
+  DynamicBatcher(int maxBatchSize, Duration batchTimeout, int threads, int maxQueuedRequests,
+      boolean dispatchWhenIdle, Runner runner) {
+    this(maxBatchSize, batchTimeout, threads, maxQueuedRequests, dispatchWhenIdle, runner,
         OpenTelemetry.noop().getTracer("model-server"), Observer.NONE);
   }
 
-  DynamicBatcher(int maxBatchSize, Duration batchTimeout, int threads, int maxQueuedRequests, Runner runner,
-      Tracer tracer, Observer observer) {
+  DynamicBatcher(int maxBatchSize, Duration batchTimeout, int threads, int maxQueuedRequests,
+      boolean dispatchWhenIdle, Runner runner, Tracer tracer, Observer observer) {
     this.maxBatchSize = maxBatchSize;
     this.timeoutNanos = batchTimeout.toNanos();
     this.threads = threads;
     this.maxQueuedRequests = maxQueuedRequests;
+    this.dispatchWhenIdle = dispatchWhenIdle;
     this.runner = runner;
     this.tracer = tracer;
     this.observer = observer;
@@ -176,12 +184,13 @@ public final class DynamicBatcher implements Component {
             return;
           }
           long now = System.nanoTime();
+          boolean idle = dispatchWhenIdle && running == 0;
           Map.Entry<BatchKey, Queue> ready = null;
           long nextDeadline = Long.MAX_VALUE;
           for (Map.Entry<BatchKey, Queue> e : queues.entrySet()) {
             Queue q = e.getValue();
             long deadline = q.oldestNanos() + timeoutNanos;
-            boolean isReady = !e.getKey().mergeable() || q.rows >= maxBatchSize || now - deadline >= 0;
+            boolean isReady = idle || !e.getKey().mergeable() || q.rows >= maxBatchSize || now - deadline >= 0;
             if (isReady && (ready == null || q.oldestNanos() - ready.getValue().oldestNanos() < 0)) {
               ready = e;
             } else if (!isReady && deadline - now < nextDeadline) {
@@ -195,6 +204,7 @@ public final class DynamicBatcher implements Component {
               queues.remove(key);
             }
             queued -= batch.size();
+            running++;
             if (!queues.isEmpty()) {
               changed.signal(); // another queue may be ready for another idle thread
             }
@@ -213,7 +223,18 @@ public final class DynamicBatcher implements Component {
       } finally {
         lock.unlock();
       }
-      execute(key, batch);
+      try {
+        execute(key, batch);
+      } finally {
+        lock.lock();
+        try {
+          running--;
+          // Waiters parked on a batch deadline may now be idle-ready.
+          changed.signalAll();
+        } finally {
+          lock.unlock();
+        }
+      }
     }
   }
 

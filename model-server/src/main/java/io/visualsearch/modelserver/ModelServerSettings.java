@@ -21,6 +21,7 @@ public record ModelServerSettings(
     int maxBatchSize,
     Duration batchTimeout,
     int batchThreads,
+    boolean dispatchWhenIdle,
     int maxQueuedRequests,
     OptionalLong pinnedVersion,
     Duration pollInterval,
@@ -50,6 +51,10 @@ public record ModelServerSettings(
   public static final Setting<Integer> BATCH_THREADS = Setting.integer("MODEL_SERVER_BATCH_THREADS")
       .defaultValue(Math.max(1, Runtime.getRuntime().availableProcessors()))
       .validate(n -> n >= 1, "at least 1").doc("Batches run concurrently (TensorFlow itself also uses every core).");
+  public static final Setting<Boolean> DISPATCH_WHEN_IDLE = Setting.bool("MODEL_SERVER_DISPATCH_WHEN_IDLE")
+      .defaultValue(true)
+      .doc("Run a request at once when no batch is executing instead of waiting out the batch timeout;"
+          + " under load, requests still merge while a run executes. false always waits (TensorFlow Serving's behaviour).");
   public static final Setting<Integer> MAX_QUEUED_REQUESTS = Setting.integer("MODEL_SERVER_MAX_QUEUED_REQUESTS")
       .defaultValue(1024).validate(n -> n >= 1, "at least 1")
       .doc("Requests waiting for a batch beyond which new ones are refused with UNAVAILABLE.");
@@ -76,7 +81,7 @@ public record ModelServerSettings(
 
   public static ConfigDef definition() {
     return new ConfigDef().define(BASE_PATH, MODEL_NAME, BIND_ADDRESS, GRPC_PORT, REST_PORT, MAX_MESSAGE_BYTES,
-        MAX_BATCH_SIZE, BATCH_TIMEOUT, BATCH_THREADS, MAX_QUEUED_REQUESTS, PINNED_VERSION, POLL_INTERVAL,
+        MAX_BATCH_SIZE, BATCH_TIMEOUT, BATCH_THREADS, DISPATCH_WHEN_IDLE, MAX_QUEUED_REQUESTS, PINNED_VERSION, POLL_INTERVAL,
         SERVED_VERSIONS);
   }
 
@@ -84,7 +89,7 @@ public record ModelServerSettings(
     Long pinned = c.get(PINNED_VERSION);
     return new ModelServerSettings(Path.of(c.get(BASE_PATH)), c.get(MODEL_NAME), c.get(BIND_ADDRESS),
         c.get(GRPC_PORT), c.get(REST_PORT), c.get(MAX_MESSAGE_BYTES), c.get(MAX_BATCH_SIZE), c.get(BATCH_TIMEOUT),
-        c.get(BATCH_THREADS), c.get(MAX_QUEUED_REQUESTS),
+        c.get(BATCH_THREADS), c.get(DISPATCH_WHEN_IDLE), c.get(MAX_QUEUED_REQUESTS),
         pinned == null ? OptionalLong.empty() : OptionalLong.of(pinned), c.get(POLL_INTERVAL),
         c.get(SERVED_VERSIONS));
   }
@@ -96,26 +101,32 @@ public record ModelServerSettings(
 
   public ModelServerSettings withPorts(int grpc, int rest) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpc, rest, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, maxQueuedRequests, pinnedVersion, pollInterval, servedVersions);
+        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinnedVersion, pollInterval, servedVersions);
   }
 
   public ModelServerSettings withBatching(int maxBatch, Duration timeout) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatch, timeout, batchThreads, maxQueuedRequests, pinnedVersion, pollInterval, servedVersions);
+        maxBatch, timeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinnedVersion, pollInterval, servedVersions);
   }
 
   public ModelServerSettings withPolling(Duration interval, OptionalLong pinned) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, maxQueuedRequests, pinned, interval, servedVersions);
+        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinned, interval, servedVersions);
   }
 
   public ModelServerSettings withServedVersions(int served) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, maxQueuedRequests, pinnedVersion, pollInterval, served);
+        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinnedVersion, pollInterval, served);
+  }
+
+  public ModelServerSettings withDispatchWhenIdle(boolean whenIdle) {
+    return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
+        maxBatchSize, batchTimeout, batchThreads, whenIdle, maxQueuedRequests, pinnedVersion, pollInterval,
+        servedVersions);
   }
 
   public ModelServerSettings withQueueLimit(int maxQueued) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, maxQueued, pinnedVersion, pollInterval, servedVersions);
+        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueued, pinnedVersion, pollInterval, servedVersions);
   }
 }

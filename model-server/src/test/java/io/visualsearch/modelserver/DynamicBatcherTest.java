@@ -50,7 +50,7 @@ class DynamicBatcherTest {
   @Test
   void fullBatchesRunAsOneAndEveryRequestGetsItsOwnRows() throws Exception {
     // A timeout far beyond the test: batches can only start by filling up, so merging is certain.
-    try (DynamicBatcher b = new DynamicBatcher(4, Duration.ofMinutes(5), 1, 100, this::doubleIt)) {
+    try (DynamicBatcher b = new DynamicBatcher(4, Duration.ofMinutes(5), 1, 100, false, this::doubleIt)) {
       b.start();
       List<CompletableFuture<Map<String, HostTensor>>> futures = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
@@ -68,7 +68,7 @@ class DynamicBatcherTest {
 
   @Test
   void aLoneRequestRunsWhenTheTimeoutExpires() throws Exception {
-    try (DynamicBatcher b = new DynamicBatcher(32, Duration.ofMillis(2), 1, 100, this::doubleIt)) {
+    try (DynamicBatcher b = new DynamicBatcher(32, Duration.ofMillis(2), 1, 100, false, this::doubleIt)) {
       b.start();
       HostTensor y = b.submit(KEY, Map.of("x", rows(2, 1, 2, 3, 4)), 2).get(30, TimeUnit.SECONDS).get("y");
       assertArrayEquals(ints(2, 4, 6, 8), y.data());
@@ -77,7 +77,7 @@ class DynamicBatcherTest {
 
   @Test
   void aBadRequestFailsAloneNotItsBatchMates() throws Exception {
-    try (DynamicBatcher b = new DynamicBatcher(3, Duration.ofMinutes(5), 1, 100, this::doubleIt)) {
+    try (DynamicBatcher b = new DynamicBatcher(3, Duration.ofMinutes(5), 1, 100, false, this::doubleIt)) {
       b.start();
       CompletableFuture<Map<String, HostTensor>> good1 = b.submit(KEY, Map.of("x", rows(1, 1, 1)), 1);
       CompletableFuture<Map<String, HostTensor>> bad = b.submit(KEY, Map.of("x", rows(1, -1, 0)), 1);
@@ -100,7 +100,7 @@ class DynamicBatcherTest {
       }
       return doubleIt(k, in);
     };
-    try (DynamicBatcher b = new DynamicBatcher(1, Duration.ZERO, 1, 2, blocking)) {
+    try (DynamicBatcher b = new DynamicBatcher(1, Duration.ZERO, 1, 2, false, blocking)) {
       b.start();
       List<CompletableFuture<Map<String, HostTensor>>> accepted = new ArrayList<>();
       ServingException refused = null;
@@ -120,6 +120,47 @@ class DynamicBatcherTest {
         f.get(30, TimeUnit.SECONDS);
       }
       assertEquals(1, b.stats().rejected());
+    }
+  }
+
+  @Test
+  void whenIdleALoneRequestRunsWithoutWaitingOutTheTimeout() throws Exception {
+    // A five-minute window: only idle dispatch can answer within the test's 30 s.
+    try (DynamicBatcher b = new DynamicBatcher(32, Duration.ofMinutes(5), 1, 100, true, this::doubleIt)) {
+      b.start();
+      HostTensor y = b.submit(KEY, Map.of("x", rows(1, 5, 6)), 1).get(30, TimeUnit.SECONDS).get("y");
+      assertArrayEquals(ints(10, 12), y.data());
+      assertEquals(List.of(1L), runRows);
+    }
+  }
+
+  @Test
+  void whenIdleRequestsArrivingDuringARunMergeIntoTheNext() throws Exception {
+    CountDownLatch firstRunStarted = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    DynamicBatcher.Runner gated = (k, in) -> {
+      firstRunStarted.countDown();
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return doubleIt(k, in);
+    };
+    try (DynamicBatcher b = new DynamicBatcher(32, Duration.ofMinutes(5), 1, 100, true, gated)) {
+      b.start();
+      CompletableFuture<Map<String, HostTensor>> first = b.submit(KEY, Map.of("x", rows(1, 1, 1)), 1);
+      assertTrue(firstRunStarted.await(30, TimeUnit.SECONDS), "the idle batcher did not start the first run");
+      List<CompletableFuture<Map<String, HostTensor>>> later = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        later.add(b.submit(KEY, Map.of("x", rows(1, i, i)), 1));
+      }
+      release.countDown();
+      first.get(30, TimeUnit.SECONDS);
+      for (int i = 0; i < 3; i++) {
+        assertArrayEquals(ints(2 * i, 2 * i), later.get(i).get(30, TimeUnit.SECONDS).get("y").data());
+      }
+      assertEquals(List.of(1L, 3L), runRows);
     }
   }
 

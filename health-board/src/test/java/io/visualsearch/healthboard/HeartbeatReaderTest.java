@@ -1,0 +1,159 @@
+package io.visualsearch.healthboard;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.visualsearch.proto.events.Heartbeat;
+import io.visualsearch.runtime.CheckResult;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The reader's positioning and recovery, against Kafka's in-memory consumer. */
+class HeartbeatReaderTest {
+
+  static final String TOPIC = "service.health";
+  static final TopicPartition P0 = new TopicPartition(TOPIC, 0);
+  static final TopicPartition P1 = new TopicPartition(TOPIC, 1);
+  static final Duration WAIT = Duration.ofSeconds(20);
+
+  final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T10:00:00Z"));
+  final HealthBoard board = new HealthBoard(clock, 3, Duration.ofMinutes(5));
+  final Deque<Consumer<byte[], byte[]>> consumers = new ConcurrentLinkedDeque<>();
+  HeartbeatReader reader;
+
+  /** MockConsumer does not implement offsetsForTimes; this one answers from a table. */
+  static final class HistoryConsumer extends MockConsumer<byte[], byte[]> {
+    final Map<TopicPartition, Long> firstOfLastHour = new HashMap<>();
+    final Map<TopicPartition, Long> askedFor = new ConcurrentHashMap<>();
+
+    HistoryConsumer(int partitions) {
+      super("latest");
+      if (partitions > 0) {
+        Node n = new Node(0, "localhost", 9092);
+        updatePartitions(TOPIC, java.util.stream.IntStream.range(0, partitions)
+            .mapToObj(p -> new PartitionInfo(TOPIC, p, n, new Node[] {n}, new Node[] {n})).toList());
+      }
+    }
+
+    @Override
+    public synchronized Map<TopicPartition, OffsetAndTimestamp> offsetsForTimes(Map<TopicPartition, Long> times,
+        Duration timeout) {
+      askedFor.putAll(times);
+      Map<TopicPartition, OffsetAndTimestamp> out = new HashMap<>();
+      times.keySet().forEach(tp -> out.put(tp, firstOfLastHour.containsKey(tp)
+          ? new OffsetAndTimestamp(firstOfLastHour.get(tp), times.get(tp)) : null));
+      return out;
+    }
+  }
+
+  ConsumerRecord<byte[], byte[]> beat(TopicPartition tp, long offset, String service, String instance) {
+    Heartbeat hb = Heartbeat.newBuilder().setService(service).setInstance(instance).setTimestampMs(clock.millis())
+        .setActivityTotal(offset).setReady(true).setIntervalMs(5_000).build();
+    return new ConsumerRecord<>(tp.topic(), tp.partition(), offset,
+        (service + "/" + instance).getBytes(StandardCharsets.UTF_8), hb.toByteArray());
+  }
+
+  List<String> listed() {
+    return board.rows().stream().map(r -> r.service() + "/" + r.instance()).toList();
+  }
+
+  void start() {
+    reader = new HeartbeatReader(() -> consumers.isEmpty() ? new HistoryConsumer(0) : consumers.poll(), board,
+        Duration.ofMillis(20));
+    reader.start();
+  }
+
+  @AfterEach
+  void stop() {
+    if (reader != null) {
+      reader.close();
+    }
+  }
+
+  @Test
+  void readsEveryPartitionFromTheFirstHeartbeatOfTheLastHour() {
+    HistoryConsumer c = new HistoryConsumer(2);
+    c.firstOfLastHour.put(P0, 5L); // P1 has nothing that recent: only new heartbeats count there
+    c.updateEndOffsets(Map.of(P1, 3L));
+    c.schedulePollTask(() -> {
+      c.addRecord(beat(P0, 4, "too-old", "x")); // before the hour: must not show
+      c.addRecord(beat(P0, 5, "image-indexer", "a"));
+      c.addRecord(beat(P1, 3, "index-builder", "b"));
+    });
+    consumers.add(c);
+    start();
+    await().atMost(WAIT).until(() -> listed().size() == 2);
+    assertEquals(List.of("image-indexer/a", "index-builder/b"), listed());
+    long hourAgo = clock.millis() - Duration.ofHours(1).toMillis();
+    assertEquals(Map.of(P0, hourAgo, P1, hourAgo), c.askedFor);
+    CheckResult check = reader.check();
+    assertTrue(check.ok());
+    assertEquals("reading 2 partitions", check.detail());
+  }
+
+  @Test
+  void aFailedReadIsRetriedWithAFreshConsumerWithoutFailingItsHost() {
+    HistoryConsumer broken = new HistoryConsumer(1);
+    broken.firstOfLastHour.put(P0, 0L);
+    broken.setPollException(new KafkaException("broker went away"));
+    HistoryConsumer healthy = new HistoryConsumer(1);
+    healthy.firstOfLastHour.put(P0, 0L);
+    healthy.schedulePollTask(() -> healthy.addRecord(beat(P0, 0, "catalog-downloader", "c")));
+    consumers.add(broken);
+    consumers.add(healthy);
+    start();
+    await().atMost(WAIT).until(() -> listed().equals(List.of("catalog-downloader/c")));
+    assertTrue(broken.closed(), "the failed consumer is closed, not leaked");
+    assertTrue(reader.check().ok(), "a broken page must not take search-api out of the load balancer");
+  }
+
+  @Test
+  void waitsForTheTopicToExist() {
+    start(); // every consumer sees no service.health partitions
+    await().atMost(WAIT).until(() -> reader.check().detail().equals("waiting for topic service.health"));
+    assertTrue(reader.check().ok());
+    HistoryConsumer later = new HistoryConsumer(1);
+    later.firstOfLastHour.put(P0, 0L);
+    later.schedulePollTask(() -> later.addRecord(beat(P0, 0, "embeddings-generator", "e")));
+    consumers.add(later);
+    await().atMost(WAIT).until(() -> listed().equals(List.of("embeddings-generator/e")));
+  }
+
+  @Test
+  void aClientThatCannotBeBuiltFailsTheStartInsteadOfRetrying() {
+    reader = new HeartbeatReader(() -> {
+      throw new KafkaException("no bootstrap servers");
+    }, board, Duration.ofMillis(20));
+    assertThrows(KafkaException.class, reader::start);
+  }
+
+  @Test
+  void closeStopsTheReader() {
+    HistoryConsumer c = new HistoryConsumer(1);
+    c.firstOfLastHour.put(P0, 0L);
+    consumers.add(c);
+    start();
+    await().atMost(WAIT).until(() -> reader.check().detail().startsWith("reading"));
+    reader.close();
+    await().atMost(WAIT).until(c::closed);
+  }
+}

@@ -1,0 +1,96 @@
+package io.visualsearch.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.prometheus.metrics.expositionformats.ExpositionFormats;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What Prometheus scrapes from the shared loop's {@link Activity}: conventional names and types,
+ * and the same numbers the heartbeat carries to the health page.
+ */
+class ActivityMetricsTest {
+
+  final PrometheusRegistry registry = new PrometheusRegistry();
+  final Activity activity = new Activity(registry);
+
+  String scrape() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ExpositionFormats.init().getPrometheusTextFormatWriter().write(out, registry.scrape());
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  static double value(String text, String series) {
+    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(text);
+    assertTrue(m.find(), "no sample " + series + " in\n" + text);
+    return Double.parseDouble(m.group(1));
+  }
+
+  static void assertType(String text, String family, String type) {
+    assertTrue(text.contains("# TYPE " + family + " " + type + "\n"), family + " is not a " + type + " in\n" + text);
+  }
+
+  @Test
+  void theLoopsWorkIsScrapedUnderConventionalNamesAndTypes() throws IOException {
+    activity.polled(3);
+    activity.handled("images.ready", 0.002);
+    activity.handled("images.ready", 0.300);
+    activity.deadLettered("images.ready", "invalid_image");
+    activity.polled(0); // an empty poll is not a batch
+    activity.polled(40);
+    activity.retried("images.ready");
+    activity.lag(17);
+
+    String text = scrape();
+    assertType(text, "pipeline_records_handled_total", "counter");
+    assertEquals(2, value(text, "pipeline_records_handled_total{topic=\"images.ready\"}"));
+    assertType(text, "pipeline_errors_total", "counter");
+    assertEquals(1, value(text, "pipeline_errors_total{kind=\"poison\"}"));
+    assertEquals(1, value(text, "pipeline_errors_total{kind=\"retriable\"}"));
+    assertEquals(0, value(text, "pipeline_errors_total{kind=\"other\"}"));
+    assertType(text, "pipeline_dlq_records_total", "counter");
+    assertEquals(1, value(text, "pipeline_dlq_records_total{reason=\"invalid_image\",topic=\"images.ready\"}"));
+    assertType(text, "pipeline_consumer_lag_records", "gauge");
+    assertEquals(17, value(text, "pipeline_consumer_lag_records"));
+
+    assertType(text, "pipeline_record_duration_seconds", "histogram");
+    assertEquals(2, value(text, "pipeline_record_duration_seconds_count{topic=\"images.ready\"}"));
+    assertEquals(0.302, value(text, "pipeline_record_duration_seconds_sum{topic=\"images.ready\"}"), 1e-9);
+    assertEquals(1, value(text, "pipeline_record_duration_seconds_bucket{topic=\"images.ready\",le=\"0.005\"}"));
+    assertEquals(2, value(text, "pipeline_record_duration_seconds_bucket{topic=\"images.ready\",le=\"+Inf\"}"));
+
+    assertType(text, "pipeline_poll_batch_records", "histogram");
+    assertEquals(2, value(text, "pipeline_poll_batch_records_count"));
+    assertEquals(1, value(text, "pipeline_poll_batch_records_bucket{le=\"5.0\"}"));
+    assertEquals(2, value(text, "pipeline_poll_batch_records_bucket{le=\"50.0\"}"));
+  }
+
+  @Test
+  void scrapedTotalsAreTheHeartbeatsTotalsIncludingWorkOutsideTheLoop() throws IOException {
+    assertEquals(0, value(scrape(), "pipeline_last_activity_timestamp_seconds"), "nothing done yet");
+    activity.handled("catalog.products", 0.01);
+    activity.recordActivity(); // a query answered, a feed downloaded
+    activity.recordActivity();
+    activity.recordError();
+    activity.deadLettered("catalog.products", "malformed");
+
+    String text = scrape();
+    assertType(text, "pipeline_activity_total", "counter");
+    assertEquals(activity.handled(), (long) value(text, "pipeline_activity_total"));
+    assertEquals(3, activity.handled());
+    double errors = Arrays.stream(new String[] {"retriable", "poison", "other"})
+        .mapToDouble(kind -> value(text, "pipeline_errors_total{kind=\"" + kind + "\"}")).sum();
+    assertEquals(activity.errors(), (long) errors);
+    assertEquals(2, activity.errors());
+    assertType(text, "pipeline_last_activity_timestamp_seconds", "gauge");
+    assertEquals(activity.lastActivityMs() / 1000.0, value(text, "pipeline_last_activity_timestamp_seconds"), 0.001);
+  }
+}

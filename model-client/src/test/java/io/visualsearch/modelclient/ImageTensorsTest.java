@@ -1,0 +1,41 @@
+package io.visualsearch.modelclient;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.awt.image.BufferedImage;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.TensorProto;
+
+class ImageTensorsTest {
+
+  @Test
+  void pixelsGoOutAsRgbRowsInImageOrder() {
+    BufferedImage a = new BufferedImage(2, 2, BufferedImage.TYPE_INT_RGB);
+    a.setRGB(0, 0, 0xFF0000);
+    a.setRGB(1, 0, 0x00FF00);
+    a.setRGB(0, 1, 0x0000FF);
+    a.setRGB(1, 1, 0x102030);
+    BufferedImage b = new BufferedImage(2, 2, BufferedImage.TYPE_INT_RGB);
+    b.setRGB(1, 1, 0xFFFFFF);
+
+    TensorProto t = ImageTensors.toTensor(List.of(a, b), 2);
+
+    assertEquals(DataType.DT_UINT8, t.getDtype());
+    assertEquals(List.of(2L, 2L, 2L, 3L), t.getTensorShape().getDimList().stream().map(d -> d.getSize()).toList());
+    assertArrayEquals(new byte[] {
+        (byte) 0xFF, 0, 0, 0, (byte) 0xFF, 0, 0, 0, (byte) 0xFF, 0x10, 0x20, 0x30,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF},
+        t.getTensorContent().toByteArray());
+  }
+
+  @Test
+  void everyImageIsResizedToTheSignatureSide() {
+    BufferedImage wide = new BufferedImage(40, 10, BufferedImage.TYPE_BYTE_GRAY);
+    TensorProto t = ImageTensors.toTensor(List.of(wide), 224);
+    assertEquals(List.of(1L, 224L, 224L, 3L), t.getTensorShape().getDimList().stream().map(d -> d.getSize()).toList());
+    assertEquals(224 * 224 * 3, t.getTensorContent().size());
+  }
+}
