@@ -119,7 +119,7 @@ class HotSwapAndBatchingTest {
     // A batch timeout far beyond the test: a batch can only start by filling up to 4 rows, so the
     // 8 concurrent single-image requests must run as exactly two TensorFlow calls.
     ModelServerSettings settings = ModelServerSettings.defaults(base).withPorts(0, -1)
-        .withBatching(4, Duration.ofMinutes(5));
+        .withBatching(4, Duration.ofMinutes(5)).withDispatchWhenIdle(false);
     try (ReferenceModel ref = new ReferenceModel(v1); ModelServer server = new ModelServer(settings)) {
       server.start();
       ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();

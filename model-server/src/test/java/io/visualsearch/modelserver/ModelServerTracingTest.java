@@ -140,7 +140,7 @@ class ModelServerTracingTest {
     TestSavedModels.exportVersion(base, "default", 1);
     // A timeout far beyond the test: the batch can only start by filling up with all 4 requests.
     ModelServer server = server(ModelServerSettings.defaults(base).withPorts(0, -1)
-        .withBatching(4, Duration.ofMinutes(5)));
+        .withBatching(4, Duration.ofMinutes(5)).withDispatchWhenIdle(false));
     ModelClient client = client(server);
     ExecutorService callers = Executors.newFixedThreadPool(4);
     cleanup.add(callers::shutdownNow);
