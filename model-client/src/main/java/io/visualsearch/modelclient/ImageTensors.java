@@ -21,14 +21,35 @@ final class ImageTensors {
 
   private ImageTensors() {}
 
+  /** Height and width of one image as sent. */
+  record Shape(int height, int width) {}
+
+  /**
+   * The image's own size when it fits the signature's side and {@code smallAsIs} (the signature
+   * upsamples it inside the graph, and the request carries its pixels, not an upscaled copy);
+   * otherwise the square side every larger image is resized to.
+   */
+  static Shape shapeFor(BufferedImage img, int size, boolean smallAsIs) {
+    if (smallAsIs && img.getWidth() <= size && img.getHeight() <= size) {
+      return new Shape(img.getHeight(), img.getWidth());
+    }
+    return new Shape(size, size);
+  }
+
+  /** Every image resized to the {@code size} square. */
   static TensorProto toTensor(List<BufferedImage> images, int size) {
-    int perImage = size * size * 3;
+    return toTensor(images, new Shape(size, size));
+  }
+
+  /** Every image drawn at {@code shape}; pixels as uint8 RGB rows. */
+  static TensorProto toTensor(List<BufferedImage> images, Shape shape) {
+    int perImage = shape.height() * shape.width() * 3;
     byte[] pixels = new byte[images.size() * perImage];
     int o = 0;
     for (BufferedImage img : images) {
       // Drawn into a 3-byte BGR raster, the pixels are read as one array: per-pixel getRGB goes
       // through the colour model and cost more than the resize itself at 224 px.
-      byte[] bgr = ((DataBufferByte) resize(img, size).getRaster().getDataBuffer()).getData();
+      byte[] bgr = ((DataBufferByte) draw(img, shape).getRaster().getDataBuffer()).getData();
       for (int i = 0; i < perImage; i += 3) {
         pixels[o++] = bgr[i + 2];
         pixels[o++] = bgr[i + 1];
@@ -37,18 +58,18 @@ final class ImageTensors {
     }
     return TensorProto.newBuilder()
         .setDtype(DataType.DT_UINT8)
-        .setTensorShape(shape(images.size(), size, size, 3))
+        .setTensorShape(shape(images.size(), shape.height(), shape.width(), 3))
         .setTensorContent(UnsafeByteOperations.unsafeWrap(pixels))
         .build();
   }
 
-  private static BufferedImage resize(BufferedImage img, int size) {
-    BufferedImage out = new BufferedImage(size, size, BufferedImage.TYPE_3BYTE_BGR);
+  private static BufferedImage draw(BufferedImage img, Shape shape) {
+    BufferedImage out = new BufferedImage(shape.width(), shape.height(), BufferedImage.TYPE_3BYTE_BGR);
     Graphics2D g = out.createGraphics();
     try {
       g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
       g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
-      g.drawImage(img, 0, 0, size, size, null);
+      g.drawImage(img, 0, 0, shape.width(), shape.height(), null);
     } finally {
       g.dispose();
     }

@@ -20,8 +20,11 @@ import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import io.visualsearch.tracing.GrpcTracing;
 import io.visualsearch.tracing.Tracing;
+import org.tensorflow.proto.TensorProto;
 import java.awt.image.BufferedImage;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -41,6 +44,7 @@ public final class ModelClient implements Component {
   private final String input;
   private final String output;
   private final int imageSize;
+  private final boolean sendSmallAsIs;
   private final Duration deadline;
   private final int maxMessageBytes;
   private final Tracing tracing;
@@ -60,6 +64,7 @@ public final class ModelClient implements Component {
     this.input = config.get(ModelClientSettings.INPUT);
     this.output = config.get(ModelClientSettings.OUTPUT);
     this.imageSize = config.get(ModelClientSettings.IMAGE_SIZE);
+    this.sendSmallAsIs = config.get(ModelClientSettings.SEND_SMALL_AS_IS);
     this.deadline = config.get(ModelClientSettings.DEADLINE);
     this.maxMessageBytes = config.get(ModelClientSettings.MAX_MESSAGE_BYTES);
     this.tracing = tracing;
@@ -117,14 +122,43 @@ public final class ModelClient implements Component {
     return model;
   }
 
+  /**
+   * One Predict call per tensor shape (usually exactly one). After the first answer the remaining
+   * calls are pinned to the version that gave it, so one result never mixes model versions.
+   */
   private Embeddings embed(List<BufferedImage> images, ModelSpec spec)
       throws ModelUnavailableException, ModelRejectedException {
     if (images.isEmpty()) {
       return new Embeddings(new float[0][], model, 0, signature);
     }
+    Map<ImageTensors.Shape, List<Integer>> byShape = new LinkedHashMap<>();
+    for (int i = 0; i < images.size(); i++) {
+      byShape.computeIfAbsent(ImageTensors.shapeFor(images.get(i), imageSize, sendSmallAsIs), s -> new ArrayList<>())
+          .add(i);
+    }
+    float[][] vectors = new float[images.size()][];
+    String answeredModel = null;
+    long answeredVersion = 0;
+    for (Map.Entry<ImageTensors.Shape, List<Integer>> group : byShape.entrySet()) {
+      List<BufferedImage> members = group.getValue().stream().map(images::get).toList();
+      ModelSpec callSpec = answeredModel == null ? spec
+          : spec.toBuilder().setVersion(Int64Value.of(answeredVersion)).build();
+      PredictResponse response = predict(callSpec, ImageTensors.toTensor(members, group.getKey()));
+      float[][] part = ImageTensors.fromTensor(response.getOutputsOrThrow(output), members.size());
+      for (int j = 0; j < part.length; j++) {
+        vectors[group.getValue().get(j)] = part[j];
+      }
+      answeredModel = response.getModelSpec().getName().isEmpty() ? model : response.getModelSpec().getName();
+      answeredVersion = response.getModelSpec().getVersion().getValue();
+    }
+    return new Embeddings(vectors, answeredModel, answeredVersion, signature);
+  }
+
+  private PredictResponse predict(ModelSpec spec, TensorProto images)
+      throws ModelUnavailableException, ModelRejectedException {
     PredictRequest request = PredictRequest.newBuilder()
         .setModelSpec(spec)
-        .putInputs(input, ImageTensors.toTensor(images, imageSize))
+        .putInputs(input, images)
         .addOutputFilter(output)
         .build();
     PredictResponse response;
@@ -141,9 +175,7 @@ public final class ModelClient implements Component {
     if (!response.containsOutputs(output)) {
       throw new ModelRejectedException("model " + model + " answered without output '" + output + "'", null);
     }
-    float[][] vectors = ImageTensors.fromTensor(response.getOutputsOrThrow(output), images.size());
-    return new Embeddings(vectors, response.getModelSpec().getName().isEmpty() ? model : response.getModelSpec().getName(),
-        response.getModelSpec().getVersion().getValue(), signature);
+    return response;
   }
 
   /** The newest AVAILABLE version of the model, if the server reports one. */

@@ -19,7 +19,12 @@ public final class ModelClientSettings {
       .doc("Output tensor name of the signature: float [N,D].");
   public static final Setting<Integer> IMAGE_SIZE = Setting.integer("MODEL_IMAGE_SIZE").defaultValue(224)
       .validate(s -> s >= 32 && s <= 1024, "between 32 and 1024")
-      .doc("Images are resized to this square size before they are sent, so a batch is one tensor.");
+      .doc("Images larger than this are resized to this square size before they are sent, so a batch is one tensor.");
+  public static final Setting<Boolean> SEND_SMALL_AS_IS = Setting.bool("MODEL_SEND_SMALL_IMAGES_AS_IS")
+      .defaultValue(true)
+      .doc("Images no larger than MODEL_IMAGE_SIZE go out at their own size and the signature resizes them"
+          + " (the default model does); false resizes every image, for signatures that need a fixed size."
+          + " Changing it changes the vectors: re-embed the catalog.");
   public static final Setting<Duration> DEADLINE = Setting.duration("MODEL_DEADLINE").defaultValue(Duration.ofSeconds(10))
       .doc("Deadline of one Predict call.");
   public static final Setting<Integer> MAX_MESSAGE_BYTES = Setting.integer("MODEL_MAX_MESSAGE_BYTES")
@@ -28,6 +33,7 @@ public final class ModelClientSettings {
   private ModelClientSettings() {}
 
   public static ConfigDef definition() {
-    return new ConfigDef().define(TARGET, MODEL, SIGNATURE, INPUT, OUTPUT, IMAGE_SIZE, DEADLINE, MAX_MESSAGE_BYTES);
+    return new ConfigDef().define(TARGET, MODEL, SIGNATURE, INPUT, OUTPUT, IMAGE_SIZE, SEND_SMALL_AS_IS, DEADLINE,
+        MAX_MESSAGE_BYTES);
   }
 }

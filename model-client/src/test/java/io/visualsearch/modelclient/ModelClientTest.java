@@ -131,6 +131,24 @@ class ModelClientTest {
   }
 
   @Test
+  void smallImagesGoAtTheirOwnSizeOneCallPerShapeAndTheLaterCallsArePinnedToTheFirstAnswer() throws Exception {
+    start("shapes");
+    Embeddings e = client.embed(List.of(solid(Color.RED, 28, 28), solid(Color.GREEN, 20, 10),
+        solid(Color.BLUE, 28, 28), solid(Color.WHITE, 64, 8)));
+    assertArrayEquals(new float[] {255, 0, 0}, e.vectors()[0], 0.01f);
+    assertArrayEquals(new float[] {0, 255, 0}, e.vectors()[1], 0.01f);
+    assertArrayEquals(new float[] {0, 0, 255}, e.vectors()[2], 0.01f);
+    assertArrayEquals(new float[] {255, 255, 255}, e.vectors()[3], 0.01f);
+    assertEquals(List.of(List.of(2L, 28L, 28L, 3L), List.of(1L, 10L, 20L, 3L), List.of(1L, 32L, 32L, 3L)),
+        seen.stream().map(r -> r.getInputsOrThrow("images").getTensorShape().getDimList().stream()
+            .map(TensorShapeProto.Dim::getSize).toList()).toList());
+    assertEquals(false, seen.get(0).getModelSpec().hasVersion(), "the first call asks for the latest version");
+    assertEquals(7, seen.get(1).getModelSpec().getVersion().getValue());
+    assertEquals(7, seen.get(2).getModelSpec().getVersion().getValue());
+    assertEquals(7, e.modelVersion());
+  }
+
+  @Test
   void retriesUnavailableOnly() throws Exception {
     failFirst.add(Status.UNAVAILABLE.withDescription("restarting"));
     failFirst.add(Status.UNAVAILABLE.withDescription("restarting"));

@@ -129,6 +129,10 @@ final class BenchDeployment implements AutoCloseable {
     }
   }
 
+  String zipkinUrl() {
+    return stack.zipkin().baseUrl();
+  }
+
   SearchClient client() {
     return client;
   }

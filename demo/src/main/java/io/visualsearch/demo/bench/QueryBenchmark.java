@@ -105,7 +105,11 @@ public final class QueryBenchmark {
       Percentiles m = new Percentiles(model);
       System.out.printf(Locale.ROOT, "%-28s %10s %10s%n", "", "p50 ms", "p99 ms");
       System.out.printf(Locale.ROOT, "%-28s %10.1f %10.1f%n", "HTTP query end to end", h.at(50), h.at(99));
-      System.out.printf(Locale.ROOT, "%-28s %10.1f %10.1f%n", "in-process model (224 px)", m.at(50), m.at(99));
+      System.out.printf(Locale.ROOT, "%-28s %10.1f %10.1f%n", "in-process model", m.at(50), m.at(99));
+      if (!"0".equals(sampleRatio) && !"0.0".equals(sampleRatio)) {
+        Thread.sleep(2_000); // the reporters send spans in the background, about once a second
+        new SpanBreakdown(d.zipkinUrl()).print("search-api", queries);
+      }
       Saturation s = saturate(d.client(), photos, clients, saturationSeconds);
       System.out.printf(Locale.ROOT, "saturation: %d clients, %d answered, %d refused (503), %d failed%n", clients,
           s.ok, s.refused, s.failed);
@@ -148,14 +152,20 @@ public final class QueryBenchmark {
     return new Saturation(ok.get(), refused.get(), failed.get());
   }
 
-  /** The photo as the network sees it: RGB at the serving signature's 224 px. */
+  /**
+   * The photo as the model server receives it from search-api: its own pixels when it fits the
+   * signature's 224 px (the graph resizes it), else resized to 224 px.
+   */
   static ImageBatch networkInput(byte[] png) throws IOException {
     BufferedImage src = ImageIO.read(new ByteArrayInputStream(png));
     int side = DefaultModelSignatures.EMBEDDING_SIZE;
-    BufferedImage rgb = new BufferedImage(side, side, BufferedImage.TYPE_3BYTE_BGR);
+    boolean fits = src.getWidth() <= side && src.getHeight() <= side;
+    int w = fits ? src.getWidth() : side;
+    int h = fits ? src.getHeight() : side;
+    BufferedImage rgb = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
     Graphics2D g = rgb.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-    g.drawImage(src, 0, 0, side, side, null);
+    g.drawImage(src, 0, 0, w, h, null);
     g.dispose();
     byte[] bgr = ((java.awt.image.DataBufferByte) rgb.getRaster().getDataBuffer()).getData();
     byte[] px = new byte[bgr.length];
@@ -164,7 +174,7 @@ public final class QueryBenchmark {
       px[i + 1] = bgr[i + 1];
       px[i + 2] = bgr[i];
     }
-    return new ImageBatch(px, 1, side, side);
+    return new ImageBatch(px, 1, h, w);
   }
 
   static Path latestVersion(Path model) throws IOException {
