@@ -42,7 +42,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The embeddings-generator end to end, as deployed: the embedded Kafka, S3 server and Zipkin, the
- * model server and the generator wired exactly as their mains wire them (tracing to Zipkin on),
+ * model server and the generator wired exactly as their mains wire them (tracing to Zipkin at the
+ * given sample ratio: the deployed manifests use 0.1, and at 1.0 the co-located Zipkin alone takes
+ * a quarter of these two cores),
  * images in the object store and {@code images.ready} records in; the rate is how fast
  * {@code embeddings} records come out once the generator is warm.
  */
@@ -56,7 +58,11 @@ final class GeneratorThroughputBench {
   private final Map<String, String> modelServerEnv;
   private final String tenant = "bench-" + System.currentTimeMillis();
 
-  GeneratorThroughputBench(EmbeddedStack stack, String modelBase, Map<String, String> modelServerEnv) {
+  private final String traceSampleRatio;
+
+  GeneratorThroughputBench(EmbeddedStack stack, String modelBase, Map<String, String> modelServerEnv,
+      String traceSampleRatio) {
+    this.traceSampleRatio = traceSampleRatio;
     this.stack = stack;
     this.modelBase = modelBase;
     this.modelServerEnv = modelServerEnv;
@@ -91,6 +97,7 @@ final class GeneratorThroughputBench {
       modelEnv.putAll(Map.of("MODEL_SERVER_BASE_PATH", modelBase, "MODEL_SERVER_GRPC_PORT", "0",
           "MODEL_SERVER_REST_PORT", "-1", "OPS_PORT", "0"));
       modelEnv.putAll(modelServerEnv);
+      modelEnv.put("TRACING_SAMPLE_RATIO", traceSampleRatio);
       ModelServer server = ModelServerService.wire(ModelServerService.definition()
           .include(RuntimeSettings.definition()).parse(modelEnv), modelHost);
       modelHost.start();
@@ -100,6 +107,7 @@ final class GeneratorThroughputBench {
       env.put("KAFKA_GROUP_ID", tenant);
       env.put("EMBEDDINGS_MODEL_POLL_INTERVAL", "500ms");
       env.put("OPS_PORT", "0");
+      env.put("TRACING_SAMPLE_RATIO", traceSampleRatio);
       EmbeddingsGeneratorService.wire(EmbeddingsGeneratorService.definition().include(RuntimeSettings.definition())
           .parse(env), generatorHost);
       generatorHost.start();

@@ -43,13 +43,16 @@ public final class ModelBenchmark {
     double warmupSeconds = o.decimal("warmup-seconds", 1.5);
     double serverSeconds = o.decimal("server-seconds", 6);
     int rounds = o.integer("rounds", 4);
-    int generatorWarmup = o.integer("generator-warmup", 64);
-    int generatorImages = o.integer("generator-images", 640);
+    // Enough warm-up for the JIT of the generator, the broker, s3proxy and Zipkin (all started for
+    // this phase) to settle; measured rounds of 320 images.
+    int generatorWarmup = o.integer("generator-warmup", 320);
+    int generatorImages = o.integer("generator-images", 1280);
+    String traceSampleRatio = o.string("trace-sample-ratio", "0.1");
     boolean skipGenerator = o.flag("skip-generator");
     // Model-server batching knobs; unset means the server's own defaults.
     Map<String, String> serverEnv = new HashMap<>();
     for (String knob : List.of("MODEL_SERVER_MAX_BATCH_SIZE", "MODEL_SERVER_BATCH_TIMEOUT",
-        "MODEL_SERVER_BATCH_THREADS")) {
+        "MODEL_SERVER_BATCH_THREADS", "MODEL_SERVER_DISPATCH_WHEN_IDLE")) {
       String v = o.string(knob.substring("MODEL_SERVER_".length()).toLowerCase(Locale.ROOT).replace('_', '-'), null);
       if (v != null) {
         serverEnv.put(knob, v);
@@ -119,7 +122,8 @@ public final class ModelBenchmark {
             "STACK_DATA_DIR", stackDir.toString()));
         try (EmbeddedStack stack = new EmbeddedStack(stackConfig)) {
           stack.start();
-          for (GeneratorThroughputBench.Result r : new GeneratorThroughputBench(stack, modelBase.toString(), serverEnv)
+          for (GeneratorThroughputBench.Result r : new GeneratorThroughputBench(stack, modelBase.toString(), serverEnv,
+              traceSampleRatio)
               .run(generatorWarmup, rounds, generatorImages / rounds, () -> genRaw.add(bench.round(
                   DefaultModelSignatures.SERVING_DEFAULT, DefaultModelSignatures.EMBEDDING_SIZE, 32)))) {
             genBest.add(r.imagesPerSecond());
@@ -128,8 +132,8 @@ public final class ModelBenchmark {
           deleteTree(stackDir);
         }
         System.out.printf(Locale.ROOT, "embeddings-generator: best %.1f img/s (rounds of %d images.ready records: %s), "
-                + "raw batch-32 best %.1f (rounds %s)%n", genBest.best(), generatorImages / rounds, genBest,
-            genRaw.best(), genRaw);
+                + "raw batch-32 best %.1f (rounds %s); trace sampling %s%n", genBest.best(), generatorImages / rounds,
+            genBest, genRaw.best(), genRaw, traceSampleRatio);
         generatorRatio = genBest.best() / genRaw.best();
       }
 
