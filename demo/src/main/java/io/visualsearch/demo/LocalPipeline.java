@@ -48,11 +48,11 @@ public final class LocalPipeline implements AutoCloseable {
     start(ModelServerService.NAME, ModelServerService.definition(), (c, h) -> model.set(ModelServerService.wire(c, h)));
     modelServer = model.get();
     env.put("MODEL_SERVER_TARGET", "127.0.0.1:" + modelServer.grpcPort());
-    start(ResponseConsumerService.SERVICE, ResponseConsumerService.definition(), ResponseConsumerService::wire);
+    start(ResponseConsumerService.NAME, ResponseConsumerService.definition(), ResponseConsumerService::wire);
     AtomicReference<SearchApiService> search = new AtomicReference<>();
-    start(SearchApiService.SERVICE, SearchApiService.definition(), (c, h) -> search.set(SearchApiService.wire(c, h)));
+    start(SearchApiService.NAME, SearchApiService.definition(), (c, h) -> search.set(SearchApiService.wire(c, h)));
     searchApi = search.get();
-    start(IndexBuilderService.SERVICE, IndexBuilderService.definition(), IndexBuilderService::wire);
+    start(IndexBuilderService.NAME, IndexBuilderService.definition(), IndexBuilderService::wire);
     start(EmbeddingsGeneratorService.NAME, EmbeddingsGeneratorService.definition(), EmbeddingsGeneratorService::wire);
     start(ImageIndexerService.NAME, ImageIndexerService.definition(), ImageIndexerService::wire);
     start(CatalogDownloaderService.NAME, CatalogDownloaderService.definition(), CatalogDownloaderService::wire);

@@ -8,7 +8,7 @@ public final class IndexBuilderMain {
   private IndexBuilderMain() {}
 
   public static void main(String[] args) {
-    System.exit(ServiceMain.run(IndexBuilderService.SERVICE, IndexBuilderService.definition(), System.getenv(),
+    System.exit(ServiceMain.run(IndexBuilderService.NAME, IndexBuilderService.definition(), System.getenv(),
         IndexBuilderService::wire).code());
   }
 }

@@ -20,7 +20,7 @@ import java.util.List;
  */
 public final class IndexBuilderService {
 
-  public static final String SERVICE = "index-builder";
+  public static final String NAME = "index-builder";
 
   private final PipelineService pipeline;
   private final Catalogs catalogs;
@@ -38,7 +38,7 @@ public final class IndexBuilderService {
 
   public static IndexBuilderService wire(Config config, ServiceHost host) {
     Clock clock = Clock.systemUTC();
-    PipelineService pipeline = new PipelineService(SERVICE, config, host);
+    PipelineService pipeline = new PipelineService(NAME, config, host);
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
 
     Catalogs catalogs = new Catalogs(config.get(IndexBuilderSettings.TRACE_LINKS), clock);
@@ -66,7 +66,7 @@ public final class IndexBuilderService {
 
     String instance = pipeline.instance();
     pipeline.add(new EmbeddingsReplay(
-        () -> pipeline.kafkaClients().consumer(SERVICE + "-replay", SERVICE + "-replay-" + instance),
+        () -> pipeline.kafkaClients().consumer(NAME + "-replay", NAME + "-replay-" + instance),
         Topics.EMBEDDINGS.name(), intake, catalogs, schedule, config.get(IndexBuilderSettings.REPLAY_TIMEOUT), clock));
     pipeline.add(new BuildScheduler(schedule, build, shards, metrics, clock,
         config.get(RuntimeSettings.SHUTDOWN_TIMEOUT)));

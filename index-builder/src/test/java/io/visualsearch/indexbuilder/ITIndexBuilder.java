@@ -94,7 +94,7 @@ class ITIndexBuilder {
     Map<String, String> env = env(stack, group);
     env.putAll(overrides);
     Config config = IndexBuilderService.definition().include(RuntimeSettings.definition()).parse(env);
-    ServiceHost host = new ServiceHost(IndexBuilderService.SERVICE);
+    ServiceHost host = new ServiceHost(IndexBuilderService.NAME);
     IndexBuilderService service = IndexBuilderService.wire(config, host);
     host.start();
     // The test looks at the bucket directly, whatever the service goes through.

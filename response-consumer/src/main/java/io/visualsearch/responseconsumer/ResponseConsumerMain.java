@@ -8,7 +8,7 @@ public final class ResponseConsumerMain {
   private ResponseConsumerMain() {}
 
   public static void main(String[] args) {
-    System.exit(ServiceMain.run(ResponseConsumerService.SERVICE, ResponseConsumerService.definition(), System.getenv(),
+    System.exit(ServiceMain.run(ResponseConsumerService.NAME, ResponseConsumerService.definition(), System.getenv(),
         ResponseConsumerService::wire).code());
   }
 }

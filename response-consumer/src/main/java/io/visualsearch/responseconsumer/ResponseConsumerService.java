@@ -20,7 +20,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 public final class ResponseConsumerService {
 
-  public static final String SERVICE = "response-consumer";
+  public static final String NAME = "response-consumer";
 
   private ResponseConsumerService() {}
 
@@ -30,7 +30,7 @@ public final class ResponseConsumerService {
   }
 
   public static void wire(Config config, ServiceHost host) {
-    PipelineService pipeline = new PipelineService(SERVICE, config, host);
+    PipelineService pipeline = new PipelineService(NAME, config, host);
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
     TenantVectorReader vectors = new TenantVectorReader(() -> vectorConsumer(config, pipeline.instance()));
     pipeline.consume(List.of(Topics.SEARCH_RESPONSES.name()), new ResponseArchiver(store));
@@ -43,7 +43,7 @@ public final class ResponseConsumerService {
   /** A group-less reader for replaying the embeddings topic; it commits nothing. */
   private static KafkaConsumer<byte[], byte[]> vectorConsumer(Config config, String instance) {
     Properties p = KafkaSettings.common(config);
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, SERVICE + "-" + instance + "-vectors");
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, NAME + "-" + instance + "-vectors");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);

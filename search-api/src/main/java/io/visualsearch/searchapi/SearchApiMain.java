@@ -8,7 +8,7 @@ public final class SearchApiMain {
   private SearchApiMain() {}
 
   public static void main(String[] args) {
-    System.exit(ServiceMain.run(SearchApiService.SERVICE, SearchApiService.definition(), System.getenv(),
+    System.exit(ServiceMain.run(SearchApiService.NAME, SearchApiService.definition(), System.getenv(),
         (config, host) -> SearchApiService.wire(config, host)).code());
   }
 }

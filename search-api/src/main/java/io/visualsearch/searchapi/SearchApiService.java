@@ -53,7 +53,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 public final class SearchApiService {
 
-  public static final String SERVICE = "search-api";
+  public static final String NAME = "search-api";
 
   private final HttpApi http;
   private final SearchGrpcServer grpc;
@@ -80,7 +80,7 @@ public final class SearchApiService {
 
   /** Wires with the model client as query embedder. */
   public static SearchApiService wire(Config config, ServiceHost host) throws IOException {
-    PipelineService pipeline = new PipelineService(SERVICE, config, host);
+    PipelineService pipeline = new PipelineService(NAME, config, host);
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
     ModelClient model = pipeline.add(new ModelClient(config, pipeline.tracing()));
     return wire(config, pipeline, store, new ModelClientEmbedder(model));
@@ -130,7 +130,7 @@ public final class SearchApiService {
     ApiRoutes routes = new ApiRoutes(auth, queries, new SearchRequestParser(maxUpload, defaultK), admission, maxUpload,
         pipeline.tracing(), new StaticFiles(staticDir == null ? null : Path.of(staticDir)),
         () -> ReadinessReport.of(host.components()), registry,
-        HealthPages.wire(config, host, SERVICE + "-" + pipeline.instance()), pipeline.activity());
+        HealthPages.wire(config, host, NAME + "-" + pipeline.instance()), pipeline.activity());
     HttpApi http = pipeline.add(new HttpApi(config.get(SearchApiSettings.HTTP_HOST),
         config.get(SearchApiSettings.HTTP_PORT), routes));
     pipeline.heartbeat();
@@ -161,7 +161,7 @@ public final class SearchApiService {
   /** A group-less consumer: every instance reads every record and commits nothing. */
   private static KafkaConsumer<byte[], byte[]> followerConsumer(Config config, String instance) {
     Properties p = KafkaSettings.common(config);
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, SERVICE + "-" + instance + "-follower");
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, NAME + "-" + instance + "-follower");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
