@@ -30,8 +30,17 @@ import org.slf4j.LoggerFactory;
  * --validation N           of which held out for model selection (default 5,000)
  * --views N                fit images with an altered shopper-photo view (default 15,000)
  * --validation-probes N    validation images altered to measure exact-item recall (default 1,000)
- * --epochs N (9) --batch N --hidden N --dim N --temperature T --instance-weight W (0.1) --learning-rate R
- * --blends a,b,...         pretrained-embedding shares tried at selection (default 0,0.1)
+ * --inputs grid|pixels|grid+pixels   what the head reads (default grid+pixels)
+ * --epochs N (12) --batch N --hidden N (1024) --dim N (128) --instance-dim N (64; 0 = one shared face)
+ * --temperature T --instance-weight W (0.5) --label-smoothing E (0.1) --learning-rate R
+ * --blends a,b,...         pretrained-embedding shares tried at selection (default 0)
+ * --instance-shares a,b,.. instance-face shares tried at selection (default 0,0.005,0.01,0.02)
+ * --posterior-temperatures a,b,..  category part shipped as the face (0) or as its posterior over
+ *                          the category proxies at these temperatures (default 0.01,0.02)
+ * --select-tolerance D     validation mAP within D of the best counts as a tie, broken by
+ *                          exact-item recall@1 (default 0.01, about the standard error of mAP
+ *                          over 1,000 validation queries)
+ * --select-every N         measure every N epochs and at the end (default 4)
  * --publish 0             train and select only; publish nothing
  * --seed N                 (default 7)
  * --extract-only 1         stop after computing the backbone features
@@ -50,7 +59,8 @@ public final class FineTuneMain {
     CommandLine cli = CommandLine.parse(args, List.of("base-path", "baseline-version", "version", "out", "cache", "data",
         "train", "validation", "views", "validation-probes", "seed", "epochs", "batch", "pair-batch", "hidden", "dim",
         "temperature", "instance-temperature", "instance-weight", "dropout", "learning-rate", "blends", "select-every",
-        "extract-only", "publish"));
+        "extract-only", "publish", "inputs", "instance-dim", "label-smoothing", "instance-shares", "select-tolerance",
+        "posterior-temperatures"));
     Path base = Path.of(cli.get("base-path", "default-model/target/models/default"));
     long baselineVersion = cli.getLong("baseline-version", 1);
     long version = cli.getLong("version", baselineVersion + 1);
@@ -58,13 +68,24 @@ public final class FineTuneMain {
     Path out = Path.of(cli.get("out", "data/eval/finetune"));
     FeatureCache cache = new FeatureCache(Path.of(cli.get("cache", "data/eval/cache")));
     HeadConfig config = new HeadConfig(
-        (int) cli.getLong("hidden", 512), (int) cli.getLong("dim", 128),
+        (int) cli.getLong("hidden", 1024), (int) cli.getLong("dim", 128), (int) cli.getLong("instance-dim", 64),
         (float) cli.getDouble("temperature", 0.05), (float) cli.getDouble("instance-temperature", 0.1),
-        (float) cli.getDouble("instance-weight", 0.1), (float) cli.getDouble("dropout", 0.25),
-        (float) cli.getDouble("learning-rate", 1e-3), (int) cli.getLong("epochs", 9),
+        (float) cli.getDouble("instance-weight", 0.5), (float) cli.getDouble("label-smoothing", 0.1),
+        (float) cli.getDouble("dropout", 0.25),
+        (float) cli.getDouble("learning-rate", 1e-3), (int) cli.getLong("epochs", 12),
         (int) cli.getLong("batch", 256), (int) cli.getLong("pair-batch", 128), seed);
-    float[] blends = parseBlends(cli.get("blends", "0,0.1"));
-    int selectEvery = (int) cli.getLong("select-every", 3);
+    String inputs = cli.get("inputs", "grid+pixels");
+    boolean useGrid = inputs.contains("grid");
+    boolean usePixels = inputs.contains("pixels");
+    if (!useGrid && !usePixels) {
+      throw new IllegalArgumentException("--inputs must be grid, pixels or grid+pixels, got " + inputs);
+    }
+    float[] blends = useGrid ? parseShares(cli.get("blends", "0")) : new float[] {0};
+    float[] instanceShares = config.instanceDim() > 0 ? parseShares(cli.get("instance-shares", "0,0.005,0.01,0.02"))
+        : new float[] {0};
+    float[] posteriorTemperatures = parseShares(cli.get("posterior-temperatures", "0.01,0.02"));
+    double selectTolerance = cli.getDouble("select-tolerance", 0.01);
+    int selectEvery = (int) cli.getLong("select-every", 4);
 
     LabeledImages train = new FashionMnist(Path.of(cli.get("data", FashionMnist.DEBIAN_DIR.toString())))
         .read(FashionMnist.Split.TRAIN);
@@ -77,25 +98,35 @@ public final class FineTuneMain {
         split.validationProbes().length);
 
     Path baselineDir = base.resolve(Long.toString(baselineVersion));
-    TrainingData data;
-    try (BackboneFeatures backbone = BackboneFeatures.load(baselineDir)) {
-      data = TrainingData.extract(backbone, cache, train, split, views);
+    TrainingData backboneData = null;
+    if (useGrid || cli.has("extract-only")) {
+      try (BackboneFeatures backbone = BackboneFeatures.load(baselineDir)) {
+        backboneData = TrainingData.extract(backbone, cache, train, split, views);
+      }
     }
     if (cli.has("extract-only")) {
       return;
     }
+    int pixels = usePixels ? PixelBranch.PIXELS : 0;
+    TrainingData data = !usePixels ? backboneData
+        : useGrid ? backboneData.withPixels(TrainingData.pixels(train, split, views)) : TrainingData.pixels(train, split, views);
+    int headInputs = data.clean().grid().dim();
+    log.info("head input: {} ({} columns, {} of them pixels)", inputs, headInputs, pixels);
 
     ValidationProtocol validation = new ValidationProtocol(data, VALIDATION_QUERIES, seed + 5);
     List<ValidationResult> history = new ArrayList<>();
-    ValidationResult pretrained = validation.measure(0, 1, data.clean().embedding(), data.probes().embedding());
-    log.info("validation, pretrained mixed5: mAP={} P@10={} recall1_exact={}", f(pretrained.meanAveragePrecision()),
-        f(pretrained.precisionAt10()), f(pretrained.exactItemRecallAt1()));
+    ValidationResult pretrained = null;
+    if (useGrid) {
+      pretrained = validation.measure(0, 1, data.clean().embedding(), data.probes().embedding());
+      log.info("validation, pretrained mixed5: mAP={} P@10={} recall1_exact={}", f(pretrained.meanAveragePrecision()),
+          f(pretrained.precisionAt10()), f(pretrained.exactItemRecallAt1()));
+    }
 
-    FeatureStandardisation standardisation = FeatureStandardisation.of(data.clean().grid(), split.fit());
-    ValidationResult best = null;
-    ProjectionHead bestHead = null;
+    FeatureStandardisation standardisation = FeatureStandardisation.of(data.clean().grid(), split.fit(), pixels);
+    List<ProjectionHead> snapshots = new ArrayList<>();
+    List<Integer> snapshotOf = new ArrayList<>();
     long start = System.nanoTime();
-    try (HeadTrainer trainer = new HeadTrainer(config, BackboneGraph.GRID_FEATURES, FashionMnist.CATEGORIES.size(),
+    try (HeadTrainer trainer = new HeadTrainer(config, headInputs, pixels, FashionMnist.CATEGORIES.size(),
         standardisation.mean(), standardisation.invStd())) {
       Random order = new Random(seed + 3);
       for (int epoch = 0; epoch < config.epochs(); epoch++) {
@@ -106,28 +137,41 @@ public final class FineTuneMain {
         if ((epoch + 1) % selectEvery != 0 && !last) {
           continue;
         }
-        Features headAll = trainer.embed(data.clean().grid());
-        Features headProbes = trainer.embed(data.probes().grid());
-        for (float blend : blends) {
-          ValidationResult result = validation.measure(epoch + 1, blend,
-              ValidationProtocol.blend(data.clean().embedding(), headAll, blend),
-              ValidationProtocol.blend(data.probes().embedding(), headProbes, blend));
-          history.add(result);
-          log.info("validation epoch {} blend {}: mAP={} P@10={} recall1_exact={}", epoch + 1, blend,
-              f(result.meanAveragePrecision()), f(result.precisionAt10()), f(result.exactItemRecallAt1()));
-          if (best == null || result.score() > best.score()) {
-            best = result;
-            bestHead = trainer.snapshot(blend);
+        HeadTrainer.Embedded headAll = trainer.embedFaces(data.clean().grid());
+        HeadTrainer.Embedded headProbes = trainer.embedFaces(data.probes().grid());
+        ProjectionHead snapshot = trainer.snapshot(0, 0);
+        snapshots.add(snapshot);
+        for (float posteriorTemperature : posteriorTemperatures) {
+          Features categoryAll = posteriorTemperature > 0
+              ? ValidationProtocol.posterior(headAll.category(), snapshot.proxies(), posteriorTemperature) : headAll.category();
+          Features categoryProbes = posteriorTemperature > 0
+              ? ValidationProtocol.posterior(headProbes.category(), snapshot.proxies(), posteriorTemperature) : headProbes.category();
+          for (float blend : blends) {
+            for (float share : instanceShares) {
+              ValidationResult result = validation.measure(epoch + 1, posteriorTemperature, blend, share,
+                  ValidationProtocol.compose(data.clean().embedding(), categoryAll, headAll.instance(), blend, share),
+                  ValidationProtocol.compose(data.probes().embedding(), categoryProbes, headProbes.instance(), blend, share));
+              history.add(result);
+              snapshotOf.add(snapshots.size() - 1);
+              log.info("validation epoch {} posterior {} blend {} instance share {}: mAP={} P@10={} recall1_exact={}",
+                  epoch + 1, posteriorTemperature, blend, share, f(result.meanAveragePrecision()),
+                  f(result.precisionAt10()), f(result.exactItemRecallAt1()));
+            }
           }
         }
       }
     }
-    log.info("selected epoch {} blend {} (validation mAP={} recall1_exact={})", best.epoch(), best.blend(),
-        f(best.meanAveragePrecision()), f(best.exactItemRecallAt1()));
+    int chosen = ValidationResult.select(history, selectTolerance);
+    ValidationResult best = history.get(chosen);
+    ProjectionHead bestHead = snapshots.get(snapshotOf.get(chosen))
+        .withComposition(best.posteriorTemperature(), best.blend(), best.instanceShare());
+    log.info("selected epoch {} posterior {} blend {} instance share {} (validation mAP={} P@10={} recall1_exact={})",
+        best.epoch(), best.posteriorTemperature(), best.blend(), best.instanceShare(), f(best.meanAveragePrecision()), f(best.precisionAt10()),
+        f(best.exactItemRecallAt1()));
 
     ProjectionHead head = bestHead;
     if (cli.getLong("publish", 1) == 0) {
-      Path report = writeReport(out, cli, args, config, split, pretrained, history, best, null, head);
+      Path report = writeReport(out, args, config, inputs, split, pretrained, history, best, selectTolerance, null, head);
       System.out.println("training_report=" + report.toAbsolutePath());
       System.out.printf(Locale.ROOT, "validation_mAP=%.4f validation_P@10=%.4f validation_recall1_exact=%.4f%n",
           best.meanAveragePrecision(), best.precisionAt10(), best.exactItemRecallAt1());
@@ -138,7 +182,7 @@ public final class FineTuneMain {
     Path published = new FineTunedModelExporter().export(baselineDir, head, base, version,
         staged -> checkParity(staged, train.select(split.trainIndices(parityRows)), shipped.select(parityRows)));
     seedCatalogCache(cache, published, split, train.count(), shipped);
-    Path report = writeReport(out, cli, args, config, split, pretrained, history, best, published, head);
+    Path report = writeReport(out, args, config, inputs, split, pretrained, history, best, selectTolerance, published, head);
     System.out.println("published=" + published.toAbsolutePath());
     System.out.println("training_report=" + report.toAbsolutePath());
     System.out.printf(Locale.ROOT, "validation_mAP=%.4f validation_P@10=%.4f validation_recall1_exact=%.4f%n",
@@ -195,40 +239,45 @@ public final class FineTuneMain {
     log.info("stored the catalog's embeddings under {} for the evaluation", fingerprint);
   }
 
-  private static Path writeReport(Path out, CommandLine cli, String[] args, HeadConfig config, TrainingSplit split,
-      ValidationResult pretrained, List<ValidationResult> history, ValidationResult best, Path published,
-      ProjectionHead head) throws IOException {
+  private static Path writeReport(Path out, String[] args, HeadConfig config, String inputs, TrainingSplit split,
+      ValidationResult pretrained, List<ValidationResult> history, ValidationResult best, double selectTolerance,
+      Path published, ProjectionHead head) throws IOException {
     Files.createDirectories(out);
     StringBuilder md = new StringBuilder("# Fine-tuning run\n\n");
     md.append("Command: `FineTuneMain ").append(String.join(" ", args)).append("`\n\n");
     md.append(String.format(Locale.ROOT, "Training images used: %d (fit %d, validation %d, fit views %d, validation probes %d); "
         + "test split never read.%n%n", split.used().length, split.fit().length, split.validation().length,
         split.viewed().length, split.validationProbes().length));
-    md.append("Config: `").append(config).append("`\n\n");
+    md.append("Head input: `").append(inputs).append("`. Config: `").append(config).append("`\n\n");
     md.append("Validation: up to ").append(VALIDATION_QUERIES).append(" validation images query the fit images (mAP, P@10); "
         + "altered validation images must find themselves among all used images (exact-item recall@1).\n\n");
-    md.append("| epoch | blend | val mAP | val P@10 | val exact-item recall@1 |\n|---|---|---|---|---|\n");
-    md.append(String.format(Locale.ROOT, "| pretrained mixed5 | - | %.4f | %.4f | %.4f |%n",
-        pretrained.meanAveragePrecision(), pretrained.precisionAt10(), pretrained.exactItemRecallAt1()));
-    for (ValidationResult r : history) {
-      md.append(String.format(Locale.ROOT, "| %d | %.2f | %.4f | %.4f | %.4f |%n", r.epoch(), r.blend(),
-          r.meanAveragePrecision(), r.precisionAt10(), r.exactItemRecallAt1()));
+    md.append("| epoch | posterior t | blend | instance share | val mAP | val P@10 | val exact-item recall@1 |\n"
+        + "|---|---|---|---|---|---|---|\n");
+    if (pretrained != null) {
+      md.append(String.format(Locale.ROOT, "| pretrained mixed5 | - | - | - | %.4f | %.4f | %.4f |%n",
+          pretrained.meanAveragePrecision(), pretrained.precisionAt10(), pretrained.exactItemRecallAt1()));
     }
-    md.append(String.format(Locale.ROOT, "%nSelected (max mAP + recall@1): epoch %d, blend %.2f. %s "
-        + "(embedding width %d).%n", best.epoch(), best.blend(),
+    for (ValidationResult r : history) {
+      md.append(String.format(Locale.ROOT, "| %d | %.3f | %.2f | %.2f | %.4f | %.4f | %.4f |%n", r.epoch(),
+          r.posteriorTemperature(), r.blend(), r.instanceShare(), r.meanAveragePrecision(), r.precisionAt10(), r.exactItemRecallAt1()));
+    }
+    md.append(String.format(Locale.ROOT, "%nSelected (best mAP; within %.3f of it, best exact-item recall@1): epoch %d, "
+        + "posterior t %.3f, blend %.2f, instance share %.2f. %s (embedding width %d).%n", selectTolerance, best.epoch(),
+        best.posteriorTemperature(), best.blend(),
+        best.instanceShare(),
         published == null ? "Not published (--publish 0)" : "Published " + published.toAbsolutePath(), head.outputDim()));
     Path report = out.resolve("training.md");
     Files.writeString(report, md.toString(), StandardCharsets.UTF_8);
     return report;
   }
 
-  private static float[] parseBlends(String text) {
+  private static float[] parseShares(String text) {
     String[] parts = text.split(",");
     float[] out = new float[parts.length];
     for (int i = 0; i < parts.length; i++) {
       out[i] = Float.parseFloat(parts[i].trim());
       if (!(out[i] >= 0 && out[i] < 1)) {
-        throw new IllegalArgumentException("blend must be in [0, 1), got " + parts[i]);
+        throw new IllegalArgumentException("shares must be in [0, 1), got " + parts[i]);
       }
     }
     return out;

@@ -25,7 +25,8 @@ import org.tensorflow.types.TFloat32;
 /**
  * Publishes a fine-tuned model as a new version next to the one it was trained on: the baseline
  * version's graph is imported unchanged (the frozen backbone that produced the training features,
- * byte for byte), the trained head is added on the {@code mixed5} grid as constants, and
+ * byte for byte), the trained head is added on the {@code mixed5} grid (and, with a pixel branch,
+ * on the input resized to the catalog's 28x28 grey, see {@link PixelBranch}) as constants, and
  * {@code serving_default} now returns the head's (optionally blended) L2-normalised
  * {@code embedding} for the same {@code images} input. The baseline's other signatures
  * ({@code mixed7}, {@code mixed10}, {@code classify}) are carried over, and the pretrained
@@ -76,10 +77,13 @@ final class FineTunedModelExporter {
       graph.importGraphDef(baseline.getGraphDef());
       BackboneGraph backbone = BackboneGraph.attach(graph, baseline);
       Ops tf = Ops.create(graph).withSubScope("finetuned");
-      HeadGraph headGraph = new HeadGraph(tf, HeadGraph.Weights.constants(tf, head), head.hidden());
-      Operand<TFloat32> projected = headGraph.project(backbone.grid, 0, 0);
-      Operand<TFloat32> embedding =
-          tf.withName(DefaultModelSignatures.EMBEDDING).identity(HeadGraph.blend(tf, backbone.embedding, projected, head.blend()));
+      HeadGraph headGraph = new HeadGraph(tf, HeadGraph.Weights.constants(tf, head), head.hidden(), head.gridInputs(), head.pixels());
+      Operand<TFloat32> input = head.pixels() == 0 ? backbone.grid
+          : head.gridInputs() == 0 ? PixelBranch.pixels(tf, backbone.images)
+          : tf.concat(List.of(backbone.grid, PixelBranch.pixels(tf, backbone.images)), tf.constant(1));
+      HeadGraph.Faces projected = headGraph.project(input, 0, 0);
+      Operand<TFloat32> embedding = tf.withName(DefaultModelSignatures.EMBEDDING)
+          .identity(HeadGraph.compose(tf, backbone.embedding, HeadGraph.shipped(tf, head, projected), head.blend(), head.instanceShare()));
 
       List<Signature> signatures = new ArrayList<>();
       signatures.add(Signature.builder(DefaultModelSignatures.SERVING_DEFAULT)

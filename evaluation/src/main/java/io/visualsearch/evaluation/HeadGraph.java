@@ -1,5 +1,6 @@
 package io.visualsearch.evaluation;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
@@ -16,41 +17,62 @@ import org.tensorflow.types.TInt32;
  */
 final class HeadGraph {
 
-  /** The head's weights as graph operands. */
+  /** The head's weights as graph operands; {@code wi} and {@code bi} are null without an instance face. */
   record Weights(
       Operand<TFloat32> mean, Operand<TFloat32> invStd, Operand<TFloat32> w1, Operand<TFloat32> b1,
-      Operand<TFloat32> w2, Operand<TFloat32> b2) {
+      Operand<TFloat32> w2, Operand<TFloat32> b2, Operand<TFloat32> wi, Operand<TFloat32> bi) {
 
     static Weights constants(Ops tf, ProjectionHead head) {
+      boolean instance = head.instanceDim() > 0;
       return new Weights(
           tf.withName("input_mean").constant(head.mean()),
           tf.withName("input_inv_std").constant(head.invStd()),
           tf.withName("w1").constant(Shape.of(head.inputs(), head.hidden()), DataBuffers.of(head.w1(), true, false)),
           tf.withName("b1").constant(head.b1()),
           tf.withName("w2").constant(Shape.of(head.hidden(), head.dim()), DataBuffers.of(head.w2(), true, false)),
-          tf.withName("b2").constant(head.b2()));
+          tf.withName("b2").constant(head.b2()),
+          instance ? tf.withName("wi").constant(Shape.of(head.hidden(), head.instanceDim()),
+              DataBuffers.of(head.wi(), true, false)) : null,
+          instance ? tf.withName("bi").constant(head.bi()) : null);
     }
   }
+
+  /** The head's unit-length outputs; {@code instance} is null without an instance face. */
+  record Faces(Operand<TFloat32> category, Operand<TFloat32> instance) {}
 
   private final Ops tf;
   private final Weights weights;
   private final int hidden;
+  private final int gridInputs;
+  private final int pixels;
 
-  HeadGraph(Ops tf, Weights weights, int hidden) {
+  /** {@code pixels} trailing input columns are the pixel branch (0 = none), normalised apart from the grid. */
+  HeadGraph(Ops tf, Weights weights, int hidden, int gridInputs, int pixels) {
     this.tf = tf;
     this.weights = weights;
     this.hidden = hidden;
+    this.gridInputs = gridInputs;
+    this.pixels = pixels;
   }
 
-  /** Grid features to the head's unit-length embedding; {@code dropout} > 0 only while training. */
-  Operand<TFloat32> project(Operand<TFloat32> grid, float dropout, long seed) {
-    Operand<TFloat32> x = tf.math.mul(tf.math.sub(l2Normalise(tf, grid), weights.mean()), weights.invStd());
+  /** Input rows ([grid, pixels]) to the head's faces; {@code dropout} > 0 only while training. */
+  Faces project(Operand<TFloat32> input, float dropout, long seed) {
+    Operand<TFloat32> normalised;
+    if (pixels == 0 || gridInputs == 0) {
+      normalised = l2Normalise(tf, input);
+    } else {
+      // Each view is scaled to unit length on its own, so neither drowns the other by its raw magnitude.
+      Operand<TFloat32> grid = tf.slice(input, tf.constant(new int[] {0, 0}), tf.constant(new int[] {-1, gridInputs}));
+      Operand<TFloat32> pixelPart = tf.slice(input, tf.constant(new int[] {0, gridInputs}), tf.constant(new int[] {-1, pixels}));
+      normalised = tf.concat(List.of(l2Normalise(tf, grid), l2Normalise(tf, pixelPart)), tf.constant(1));
+    }
+    Operand<TFloat32> x = tf.math.mul(tf.math.sub(normalised, weights.mean()), weights.invStd());
     Operand<TFloat32> activations = tf.nn.relu(tf.nn.biasAdd(tf.linalg.matMul(x, weights.w1()), weights.b1()));
     if (dropout > 0) {
       // The mask's shape comes from the input, not from the hidden layer: a Shape op downstream of the
       // weights would put non-differentiable ops on the gradient path, which TensorFlow's C gradient
       // builder does not survive.
-      Operand<TInt32> rows = tf.reshape(tf.gather(tf.shape(grid), tf.constant(0), tf.constant(0)), tf.constant(new int[] {1}));
+      Operand<TInt32> rows = tf.reshape(tf.gather(tf.shape(input), tf.constant(0), tf.constant(0)), tf.constant(new int[] {1}));
       Operand<TInt32> maskShape = tf.concat(List.of(rows, tf.constant(new int[] {hidden})), tf.constant(0));
       Operand<TFloat32> uniform = tf.random.randomUniform(maskShape, TFloat32.class,
           RandomUniform.seed(seed), RandomUniform.seed2(seed + 1));
@@ -58,21 +80,61 @@ final class HeadGraph {
           tf.dtypes.cast(tf.math.greaterEqual(uniform, tf.constant(dropout)), TFloat32.class));
       activations = tf.math.mul(activations, tf.math.mul(keep, tf.constant(1 / (1 - dropout))));
     }
-    return l2Normalise(tf, tf.nn.biasAdd(tf.linalg.matMul(activations, weights.w2()), weights.b2()));
+    Operand<TFloat32> category = l2Normalise(tf, tf.nn.biasAdd(tf.linalg.matMul(activations, weights.w2()), weights.b2()));
+    Operand<TFloat32> instance = weights.wi() == null ? null
+        : l2Normalise(tf, tf.nn.biasAdd(tf.linalg.matMul(activations, weights.wi()), weights.bi()));
+    return new Faces(category, instance);
   }
 
   /**
-   * The shipped embedding: with blend w > 0, {@code [sqrt(w) * pretrained, sqrt(1 - w) * head]}, a
-   * unit vector whose dot products are {@code w * cos(pretrained) + (1 - w) * cos(head)} — the
-   * pretrained part keeps item-level detail that a category-trained head compresses away.
+   * The shipped embedding: {@code [sqrt(b) * pretrained, sqrt((1 - b)(1 - s)) * category,
+   * sqrt((1 - b) s) * instance]} for blend b and instance share s, parts with weight 0 left out. A
+   * unit vector whose dot products are the same mix of the parts' cosines: the category face orders
+   * the categories, the instance face (and the pretrained features) the items within one.
    */
-  static Operand<TFloat32> blend(Ops tf, Operand<TFloat32> pretrained, Operand<TFloat32> head, float w) {
-    if (w <= 0) {
-      return head;
+  static Operand<TFloat32> compose(Ops tf, Operand<TFloat32> pretrained, Faces faces, float blend, float instanceShare) {
+    List<Operand<TFloat32>> parts = new ArrayList<>();
+    float[] scales = scales(blend, instanceShare);
+    if (scales[0] > 0) {
+      parts.add(tf.math.mul(pretrained, tf.constant(scales[0])));
     }
-    return tf.concat(List.of(
-        tf.math.mul(pretrained, tf.constant((float) Math.sqrt(w))),
-        tf.math.mul(head, tf.constant((float) Math.sqrt(1 - w)))), tf.constant(1));
+    if (scales[2] <= 0 && scales[0] <= 0) {
+      return faces.category();
+    }
+    parts.add(tf.math.mul(faces.category(), tf.constant(scales[1])));
+    if (scales[2] > 0) {
+      parts.add(tf.math.mul(faces.instance(), tf.constant(scales[2])));
+    }
+    return tf.concat(parts, tf.constant(1));
+  }
+
+  /** Scales of the pretrained part, the category face and the instance face; 0 = left out. */
+  /**
+   * The category face as a posterior over the categories: {@code normalise(softmax(cos(face,
+   * proxy_c) / t))}. Catalog images the head was fitted on sit near one-hot, so a query's cosine
+   * to them is its posterior for their category: whole categories rank in the order the query
+   * believes in, which is what full-ranking mAP rewards, instead of overlapping at their edges.
+   */
+  static Operand<TFloat32> posterior(Ops tf, Operand<TFloat32> category, Operand<TFloat32> proxies, float temperature) {
+    Operand<TFloat32> cosines = tf.linalg.matMul(category, l2Normalise(tf, proxies), org.tensorflow.op.linalg.MatMul.transposeB(true));
+    return l2Normalise(tf, tf.nn.softmax(tf.math.div(cosines, tf.constant(temperature))));
+  }
+
+  /** The faces as {@code head} ships them: the category face replaced by its posterior when the head says so. */
+  static Faces shipped(Ops tf, ProjectionHead head, Faces faces) {
+    if (head.posteriorTemperature() <= 0) {
+      return faces;
+    }
+    Operand<TFloat32> proxies = tf.withName("proxies").constant(Shape.of(head.categories(), head.dim()),
+        DataBuffers.of(head.proxies(), true, false));
+    return new Faces(posterior(tf, faces.category(), proxies, head.posteriorTemperature()), faces.instance());
+  }
+
+  static float[] scales(float blend, float instanceShare) {
+    return new float[] {
+        blend > 0 ? (float) Math.sqrt(blend) : 0,
+        (float) Math.sqrt((1 - blend) * (1 - instanceShare)),
+        instanceShare > 0 ? (float) Math.sqrt((1 - blend) * instanceShare) : 0};
   }
 
   static Operand<TFloat32> l2Normalise(Ops tf, Operand<TFloat32> x) {

@@ -21,10 +21,13 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
- * Trains the head on frozen grid features with TensorFlow Java: a normalised-softmax (proxy)
- * category loss plus an InfoNCE term that pulls a catalog image and its altered "shopper photo"
- * view together and pushes other items (of any category) apart, so categories become tight
- * without collapsing the items inside them. Adam with cosine decay. Owns its graph and session.
+ * Trains the head on frozen backbone features (and, with a pixel branch, the raw pixels) with
+ * TensorFlow Java: a normalised-softmax (proxy) category loss plus an InfoNCE term that pulls a
+ * catalog image and its altered "shopper photo" view together and pushes other items (of any
+ * category) apart. With an instance face the two losses train two outputs of the shared hidden
+ * layer, so the category face can collapse each category toward its proxy while the instance face
+ * keeps items apart; without one, both act on the same embedding. Adam with cosine decay. Owns its
+ * graph and session.
  */
 final class HeadTrainer implements AutoCloseable {
 
@@ -49,17 +52,32 @@ final class HeadTrainer implements AutoCloseable {
   private final Placeholder<TFloat32> beta1Power;
   private final Placeholder<TFloat32> beta2Power;
   private final Placeholder<TFloat32> inferenceInput;
-  private final Operand<TFloat32> inferenceOutput;
+  private final Operand<TFloat32> inferenceCategory;
+  private final Operand<TFloat32> inferenceInstance;
+  private final int pixels;
   private final Operand<TFloat32> categoryLoss;
   private final Operand<TFloat32> instanceLoss;
   private final List<Op> updates = new ArrayList<>();
   private final List<Variable<TFloat32>> parameters;
   private long step;
 
-  /** {@code mean} and {@code invStd} standardise the L2-normalised grid features (see {@link ProjectionHead}). */
+  /** The head's faces for a set of rows; {@code instance} is null without an instance face. */
+  record Embedded(Features category, Features instance) {}
+
+  /** A head on grid features only. */
   HeadTrainer(HeadConfig config, int inputs, int categories, float[] mean, float[] invStd) {
+    this(config, inputs, 0, categories, mean, invStd);
+  }
+
+  /**
+   * {@code inputs} columns per row, the last {@code pixels} of them raw pixels (0 = no pixel
+   * branch); {@code mean} and {@code invStd} standardise the part-wise L2-normalised rows (see
+   * {@link ProjectionHead}).
+   */
+  HeadTrainer(HeadConfig config, int inputs, int pixels, int categories, float[] mean, float[] invStd) {
     this.config = config;
     this.inputs = inputs;
+    this.pixels = pixels;
     this.mean = mean;
     this.invStd = invStd;
     Ops tf = Ops.create(graph);
@@ -69,8 +87,12 @@ final class HeadTrainer implements AutoCloseable {
     Variable<TFloat32> w2 = tf.withName("w2").variable(glorot(tf, init, config.hidden(), config.dim()));
     Variable<TFloat32> b2 = tf.withName("b2").variable(tf.constant(new float[config.dim()]));
     Variable<TFloat32> proxies = tf.withName("proxies").variable(glorot(tf, init, categories, config.dim()));
-    parameters = List.of(w1, b1, w2, b2, proxies);
-    HeadGraph head = new HeadGraph(tf, new HeadGraph.Weights(tf.constant(mean), tf.constant(invStd), w1, b1, w2, b2), config.hidden());
+    boolean twoFaces = config.instanceDim() > 0;
+    Variable<TFloat32> wi = twoFaces ? tf.withName("wi").variable(glorot(tf, init, config.hidden(), config.instanceDim())) : null;
+    Variable<TFloat32> bi = twoFaces ? tf.withName("bi").variable(tf.constant(new float[config.instanceDim()])) : null;
+    parameters = twoFaces ? List.of(w1, b1, w2, b2, wi, bi, proxies) : List.of(w1, b1, w2, b2, proxies);
+    HeadGraph head = new HeadGraph(tf, new HeadGraph.Weights(tf.constant(mean), tf.constant(invStd), w1, b1, w2, b2, wi, bi),
+        config.hidden(), inputs - pixels, pixels);
 
     categoryInput = features(tf);
     categoryLabels = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
@@ -86,21 +108,24 @@ final class HeadTrainer implements AutoCloseable {
     // builder crashes (SIGSEGV) differentiating Square of a reference-typed tensor directly.
     Operand<TFloat32> unitProxies = HeadGraph.l2Normalise(tf, tf.identity(proxies));
     long seed = config.seed();
-    Operand<TFloat32> categoryEmbedding = head.project(categoryInput, config.dropout(), seed + 101);
-    Operand<TFloat32> cleanEmbedding = head.project(pairClean, config.dropout(), seed + 202);
-    Operand<TFloat32> viewEmbedding = head.project(pairView, config.dropout(), seed + 303);
+    Operand<TFloat32> categoryEmbedding = head.project(categoryInput, config.dropout(), seed + 101).category();
+    HeadGraph.Faces cleanFaces = head.project(pairClean, config.dropout(), seed + 202);
+    HeadGraph.Faces viewFaces = head.project(pairView, config.dropout(), seed + 303);
+    Operand<TFloat32> viewEmbedding = viewFaces.category();
+    Operand<TFloat32> cleanInstance = twoFaces ? cleanFaces.instance() : cleanFaces.category();
+    Operand<TFloat32> viewInstance = twoFaces ? viewFaces.instance() : viewFaces.category();
     // Category loss on catalog images and on their altered views: a shopper photo belongs to the category too.
     categoryLoss = tf.math.add(
         proxyLoss(tf, categoryEmbedding, unitProxies, categoryLabels, categories),
         proxyLoss(tf, viewEmbedding, unitProxies, pairLabels, categories));
     // InfoNCE in both directions: each view must pick its own catalog image among the batch's, and back.
     Operand<TFloat32> similarity = tf.math.div(
-        tf.linalg.matMul(viewEmbedding, cleanEmbedding, MatMul.transposeB(true)), tf.constant(config.instanceTemperature()));
+        tf.linalg.matMul(viewInstance, cleanInstance, MatMul.transposeB(true)), tf.constant(config.instanceTemperature()));
     Operand<TInt32> pairs = tf.shape(pairIdentity);
     pairs = tf.reshape(pairs, tf.constant(new int[0]));
     instanceLoss = tf.math.mul(tf.constant(0.5f), tf.math.add(
-        meanCrossEntropy(tf, similarity, pairIdentity, pairs),
-        meanCrossEntropy(tf, tf.linalg.transpose(similarity, tf.constant(new int[] {1, 0})), pairIdentity, pairs)));
+        meanCrossEntropy(tf, similarity, pairIdentity, pairs, 0, 0),
+        meanCrossEntropy(tf, tf.linalg.transpose(similarity, tf.constant(new int[] {1, 0})), pairIdentity, pairs, 0, 0)));
     Operand<TFloat32> loss = tf.math.add(categoryLoss, tf.math.mul(instanceLoss, tf.constant(config.instanceWeight())));
 
     Gradients gradients = tf.gradients(loss, parameters);
@@ -121,7 +146,9 @@ final class HeadTrainer implements AutoCloseable {
     }
 
     inferenceInput = features(tf);
-    inferenceOutput = head.project(inferenceInput, 0, 0);
+    HeadGraph.Faces inference = head.project(inferenceInput, 0, 0);
+    inferenceCategory = inference.category();
+    inferenceInstance = inference.instance();
     session = new Session(graph);
     session.initialize();
   }
@@ -192,44 +219,69 @@ final class HeadTrainer implements AutoCloseable {
     return new double[] {categorySum / steps, instanceSum / steps};
   }
 
-  /** The head's embedding (no dropout) of every row of {@code grid}. */
-  Features embed(Features grid) {
-    int n = grid.count();
-    float[] out = new float[n * config.dim()];
-    for (int first = 0; first < n; first += INFERENCE_BATCH) {
-      int size = Math.min(INFERENCE_BATCH, n - first);
-      try (TFloat32 x = TFloat32.tensorOf(Shape.of(size, inputs),
-              DataBuffers.of(grid.rows(), true, false).slice((long) first * inputs, (long) size * inputs));
-          Result result = session.runner().feed(inferenceInput, x).fetch(inferenceOutput).run()) {
-        BackboneFeatures.copyRows((TFloat32) result.get(0), out, first, size, config.dim());
-      }
-    }
-    return new Features(out, config.dim());
+  /** The head's category face (no dropout) of every row of {@code rows}. */
+  Features embed(Features rows) {
+    return embedFaces(rows).category();
   }
 
-  /** The current weights, as a head with the given blend. */
-  ProjectionHead snapshot(float blend) {
+  /** Both faces (no dropout) of every row of {@code rows}. */
+  Embedded embedFaces(Features rows) {
+    int n = rows.count();
+    int instanceDim = config.instanceDim();
+    float[] category = new float[n * config.dim()];
+    float[] instance = new float[n * instanceDim];
+    for (int first = 0; first < n; first += INFERENCE_BATCH) {
+      int size = Math.min(INFERENCE_BATCH, n - first);
+      Session.Runner runner = session.runner();
+      try (TFloat32 x = TFloat32.tensorOf(Shape.of(size, inputs),
+              DataBuffers.of(rows.rows(), true, false).slice((long) first * inputs, (long) size * inputs))) {
+        runner.feed(inferenceInput, x).fetch(inferenceCategory);
+        if (instanceDim > 0) {
+          runner.fetch(inferenceInstance);
+        }
+        try (Result result = runner.run()) {
+          BackboneFeatures.copyRows((TFloat32) result.get(0), category, first, size, config.dim());
+          if (instanceDim > 0) {
+            BackboneFeatures.copyRows((TFloat32) result.get(1), instance, first, size, instanceDim);
+          }
+        }
+      }
+    }
+    return new Embedded(new Features(category, config.dim()), instanceDim > 0 ? new Features(instance, instanceDim) : null);
+  }
+
+  /** The current weights, as a head with the given blend and instance share (category face shipped as is). */
+  ProjectionHead snapshot(float blend, float instanceShare) {
+    boolean twoFaces = config.instanceDim() > 0;
     Session.Runner runner = session.runner();
-    for (int i = 0; i < 4; i++) {
-      runner.fetch(parameters.get(i));
+    for (Variable<TFloat32> parameter : parameters) {
+      runner.fetch(parameter);
     }
     try (Result result = runner.run()) {
-      float[][] values = new float[4][];
-      for (int i = 0; i < 4; i++) {
+      float[][] values = new float[parameters.size()][];
+      for (int i = 0; i < values.length; i++) {
         TFloat32 t = (TFloat32) result.get(i);
         values[i] = new float[(int) t.shape().size()];
         t.copyTo(DataBuffers.of(values[i], false, false));
       }
-      return new ProjectionHead(inputs, config.hidden(), config.dim(), mean.clone(), invStd.clone(),
-          values[0], values[1], values[2], values[3], blend);
+      float[] wi = twoFaces ? values[4] : new float[0];
+      float[] bi = twoFaces ? values[5] : new float[0];
+      return new ProjectionHead(inputs, pixels, config.hidden(), config.dim(), config.instanceDim(), mean.clone(),
+          invStd.clone(), values[0], values[1], values[2], values[3], wi, bi, values[values.length - 1], 0, blend,
+          instanceShare);
     }
+  }
+
+  ProjectionHead snapshot(float blend) {
+    return snapshot(blend, 0);
   }
 
   /** Normalised softmax: cosine to each category's proxy, divided by the temperature, as logits. */
   private Operand<TFloat32> proxyLoss(Ops tf, Operand<TFloat32> embedding, Operand<TFloat32> unitProxies,
       Operand<TInt32> labels, int categories) {
     Operand<TFloat32> cosines = tf.linalg.matMul(embedding, unitProxies, MatMul.transposeB(true));
-    return meanCrossEntropy(tf, tf.math.div(cosines, tf.constant(config.temperature())), labels, tf.constant(categories));
+    return meanCrossEntropy(tf, tf.math.div(cosines, tf.constant(config.temperature())), labels, tf.constant(categories),
+        config.labelSmoothing() / categories, categories);
   }
 
   /**
@@ -237,10 +289,12 @@ final class HeadTrainer implements AutoCloseable {
    * gradient registry (which graph-mode TensorFlow Java uses) has LogSoftmax but not the fused
    * sparse cross-entropy op. {@code classes} must not be derived from the logits (e.g. by a Shape
    * op): a non-differentiable op on the path from the weights crashes the C gradient builder.
+   * {@code offTarget} is the target mass of each wrong class (label smoothing; 0 = one-hot), taken
+   * from the right one so every target row sums to 1 over {@code classCount} classes.
    */
   private static Operand<TFloat32> meanCrossEntropy(
-      Ops tf, Operand<TFloat32> logits, Operand<TInt32> labels, Operand<TInt32> classes) {
-    Operand<TFloat32> targets = tf.oneHot(labels, classes, tf.constant(1f), tf.constant(0f));
+      Ops tf, Operand<TFloat32> logits, Operand<TInt32> labels, Operand<TInt32> classes, float offTarget, int classCount) {
+    Operand<TFloat32> targets = tf.oneHot(labels, classes, tf.constant(1f - offTarget * (classCount - 1)), tf.constant(offTarget));
     Operand<TFloat32> perExample = tf.sum(tf.math.mul(targets, tf.nn.logSoftmax(logits)), tf.constant(1));
     return tf.math.neg(tf.math.mean(perExample, tf.constant(0)));
   }

@@ -1,6 +1,8 @@
 package io.visualsearch.evaluation;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -31,42 +33,98 @@ final class ValidationProtocol {
 
   /** Measures embeddings given for every used training image (rows as {@code data.clean()}) and for the probes. */
   ValidationResult measure(int epoch, float blend, Features all, Features probes) {
+    return measure(epoch, 0, blend, 0, all, probes);
+  }
+
+  ValidationResult measure(int epoch, float posteriorTemperature, float blend, float instanceShare, Features all, Features probes) {
     int[] fit = data.split().fit();
     int[] galleryLabels = new int[fit.length];
     for (int i = 0; i < fit.length; i++) {
       galleryLabels[i] = data.labels()[fit[i]];
     }
     int[] queryLabels = Arrays.stream(queryPositions).map(p -> data.labels()[p]).toArray();
-    RankingQuality ranking;
-    try (GalleryIndex gallery = new GalleryIndex(all.select(fit), galleryLabels, CATEGORIES)) {
-      ranking = gallery.rank(all.select(queryPositions), queryLabels);
-    }
+    double[] ranking = FullRanking.meanAveragePrecisionAndPrecisionAt10(all.select(fit), galleryLabels,
+        all.select(queryPositions), queryLabels);
     double recall;
     try (GalleryIndex everything = new GalleryIndex(all, data.labels(), CATEGORIES)) {
       recall = everything.exactItemRecallAt1(probes, probeGalleryRows);
     }
-    return new ValidationResult(epoch, blend, ranking.meanAveragePrecision(), ranking.precisionAt10(), recall);
+    return new ValidationResult(epoch, posteriorTemperature, blend, instanceShare, ranking[0], ranking[1], recall);
   }
 
-  /** Rows {@code [sqrt(w) * pretrained, sqrt(1 - w) * head]}, matching {@link HeadGraph#blend}. */
-  static Features blend(Features pretrained, Features head, float w) {
-    if (w <= 0) {
-      return head;
-    }
-    int n = head.count();
-    int dp = pretrained.dim();
-    int dh = head.dim();
-    float a = (float) Math.sqrt(w);
-    float b = (float) Math.sqrt(1 - w);
-    float[] out = new float[n * (dp + dh)];
+  /** {@link HeadGraph#posterior} row by row: the category face's normalised softmax over the unit proxies. */
+  static Features posterior(Features category, float[] proxies, float temperature) {
+    int dim = category.dim();
+    int k = proxies.length / dim;
+    float[] unit = proxies.clone();
+    Vectors.normaliseRows(unit, dim);
+    int n = category.count();
+    float[] out = new float[n * k];
+    double[] logits = new double[k];
     for (int i = 0; i < n; i++) {
-      for (int j = 0; j < dp; j++) {
-        out[i * (dp + dh) + j] = pretrained.rows()[i * dp + j] * a;
+      double max = Double.NEGATIVE_INFINITY;
+      for (int c = 0; c < k; c++) {
+        double cos = 0;
+        for (int j = 0; j < dim; j++) {
+          cos += category.rows()[i * dim + j] * unit[c * dim + j];
+        }
+        logits[c] = cos / temperature;
+        max = Math.max(max, logits[c]);
       }
-      for (int j = 0; j < dh; j++) {
-        out[i * (dp + dh) + dp + j] = head.rows()[i * dh + j] * b;
+      double sum = 0;
+      for (int c = 0; c < k; c++) {
+        logits[c] = Math.exp(logits[c] - max);
+        sum += logits[c];
+      }
+      for (int c = 0; c < k; c++) {
+        out[i * k + c] = (float) (logits[c] / sum);
       }
     }
-    return new Features(out, dp + dh);
+    Vectors.normaliseRows(out, k);
+    return new Features(out, k);
+  }
+
+  /** Rows {@code [sqrt(w) * pretrained, sqrt(1 - w) * head]}: {@link #compose} without an instance face. */
+  static Features blend(Features pretrained, Features head, float w) {
+    return compose(pretrained, head, null, w, 0);
+  }
+
+  /**
+   * The shipped embedding computed from its parts, row for row as {@link HeadGraph#compose} does in
+   * the exported graph: pretrained part (blend), category face, instance face (instance share).
+   */
+  static Features compose(Features pretrained, Features category, Features instance, float blend, float instanceShare) {
+    float[] scales = HeadGraph.scales(blend, instanceShare);
+    if (scales[0] <= 0 && scales[2] <= 0) {
+      return category;
+    }
+    List<Features> parts = new ArrayList<>();
+    List<Float> weights = new ArrayList<>();
+    if (scales[0] > 0) {
+      parts.add(pretrained);
+      weights.add(scales[0]);
+    }
+    parts.add(category);
+    weights.add(scales[1]);
+    if (scales[2] > 0) {
+      parts.add(instance);
+      weights.add(scales[2]);
+    }
+    int n = category.count();
+    int width = parts.stream().mapToInt(Features::dim).sum();
+    float[] out = new float[n * width];
+    for (int i = 0; i < n; i++) {
+      int at = i * width;
+      for (int p = 0; p < parts.size(); p++) {
+        Features part = parts.get(p);
+        float w = weights.get(p);
+        int d = part.dim();
+        for (int j = 0; j < d; j++) {
+          out[at + j] = part.rows()[i * d + j] * w;
+        }
+        at += d;
+      }
+    }
+    return new Features(out, width);
   }
 }

@@ -59,7 +59,7 @@ class HeadTrainerTest {
   }
 
   private static HeadConfig config() {
-    return new HeadConfig(64, 16, 0.1f, 0.1f, 1f, 0.1f, 3e-3f, 8, 50, 25, 11);
+    return new HeadConfig(64, 16, 0, 0.1f, 0.1f, 1f, 0f, 0.1f, 3e-3f, 8, 50, 25, 11);
   }
 
 
@@ -108,6 +108,64 @@ class HeadTrainerTest {
       }
     }
     assertArrayEquals(weights[0], weights[1]);
+  }
+
+  /**
+   * Two faces on [grid, pixels] input: the instance face finds altered items that the category
+   * face (shipped as a posterior, which flattens a category) cannot tell apart, and the exported
+   * ops reproduce every composition the selection measures.
+   */
+  @Test
+  void theInstanceFaceFindsItemsTheCategoryPosteriorCannotAndTheServedOpsAgree() {
+    TrainingData grid = syntheticData();
+    int pixels = 16;
+    TrainingData data = grid.withPixels(new TrainingData(grid.split(), grid.labels(),
+        pixelPair(grid.clean().grid(), pixels), pixelPair(grid.views().grid(), pixels), pixelPair(grid.probes().grid(), pixels)));
+    int inputs = BackboneGraph.GRID_FEATURES + pixels;
+    HeadConfig config = new HeadConfig(64, 16, 16, 0.1f, 0.1f, 1f, 0.1f, 0.1f, 3e-3f, 8, 50, 25, 11);
+    FeatureStandardisation standardisation = FeatureStandardisation.of(data.clean().grid(), data.split().fit(), pixels);
+    ValidationProtocol validation = new ValidationProtocol(data, 200, 1);
+    try (HeadTrainer trainer = new HeadTrainer(config, inputs, pixels, CATEGORIES, standardisation.mean(), standardisation.invStd())) {
+      Random order = new Random(2);
+      for (int epoch = 0; epoch < config.epochs(); epoch++) {
+        trainer.epoch(data, epoch, order);
+      }
+      HeadTrainer.Embedded all = trainer.embedFaces(data.clean().grid());
+      HeadTrainer.Embedded probes = trainer.embedFaces(data.probes().grid());
+      ProjectionHead head = trainer.snapshot(0, 0);
+      Features posteriorAll = ValidationProtocol.posterior(all.category(), head.proxies(), 0.05f);
+      Features posteriorProbes = ValidationProtocol.posterior(probes.category(), head.proxies(), 0.05f);
+      ValidationResult categoryOnly = validation.measure(1, 0.05f, 0, 0, posteriorAll, posteriorProbes);
+      ValidationResult withInstances = validation.measure(1, 0.05f, 0, 0.3f,
+          ValidationProtocol.compose(null, posteriorAll, all.instance(), 0, 0.3f),
+          ValidationProtocol.compose(null, posteriorProbes, probes.instance(), 0, 0.3f));
+      assertTrue(withInstances.exactItemRecallAt1() > categoryOnly.exactItemRecallAt1() + 0.2,
+          "recall " + categoryOnly.exactItemRecallAt1() + " -> " + withInstances.exactItemRecallAt1());
+      assertTrue(categoryOnly.meanAveragePrecision() > 0.7, "posterior mAP " + categoryOnly.meanAveragePrecision());
+
+      for (float[] mix : new float[][] {{0, 0, 0}, {0.05f, 0, 0.3f}, {0, 0.2f, 0.1f}, {0.02f, 0.1f, 0}}) {
+        ProjectionHead shipped = head.withComposition(mix[0], mix[1], mix[2]);
+        Features category = mix[0] > 0 ? ValidationProtocol.posterior(all.category(), head.proxies(), mix[0]) : all.category();
+        Features expected = ValidationProtocol.compose(data.clean().embedding(), category, all.instance(), mix[1], mix[2]);
+        try (HeadInference inference = new HeadInference(shipped)) {
+          Features served = inference.embed(data.clean().embedding(), data.clean().grid());
+          assertEquals(shipped.outputDim(), served.dim());
+          assertArrayEquals(expected.rows(), served.rows(), 1e-5f, java.util.Arrays.toString(mix));
+        }
+      }
+    }
+  }
+
+  /** Pixel-like columns: a noisy copy of a few informative grid columns, on a 0-255 scale. */
+  private static BackboneFeatures.Pair pixelPair(Features grid, int pixels) {
+    Random random = new Random(grid.count());
+    float[] rows = new float[grid.count() * pixels];
+    for (int i = 0; i < grid.count(); i++) {
+      for (int j = 0; j < pixels; j++) {
+        rows[i * pixels + j] = 128 + 10 * grid.rows()[i * grid.dim() + j] + (float) random.nextGaussian() * 20;
+      }
+    }
+    return new BackboneFeatures.Pair(null, new Features(rows, pixels));
   }
 
   private static Features normalised(Features features) {

@@ -94,6 +94,53 @@ class ITFineTunedExport {
     }
   }
 
+  /** Pixel branch, instance face and category posterior: the served graph computes them from the image bytes. */
+  @Test
+  void aTwoFaceHeadOnGridAndPixelsServesWhatTheTrainedOpsCompute() throws IOException {
+    Files.createSymbolicLink(base.resolve("1"), BASELINE);
+    Random random = new Random(5);
+    int in = BackboneGraph.GRID_FEATURES + PixelBranch.PIXELS;
+    int hidden = 32;
+    int dim = 8;
+    int instanceDim = 6;
+    float[][] weights = {new float[in * hidden], new float[hidden], new float[hidden * dim], new float[dim],
+        new float[hidden * instanceDim], new float[instanceDim], new float[10 * dim]};
+    for (float[] w : weights) {
+      for (int i = 0; i < w.length; i++) {
+        w[i] = (float) random.nextGaussian() * 0.05f;
+      }
+    }
+    float[] mean = new float[in];
+    float[] invStd = new float[in];
+    for (int i = 0; i < in; i++) {
+      mean[i] = random.nextFloat() * 0.01f;
+      invStd[i] = 20 + random.nextFloat() * 20;
+    }
+    ProjectionHead head = new ProjectionHead(in, PixelBranch.PIXELS, hidden, dim, instanceDim, mean, invStd,
+        weights[0], weights[1], weights[2], weights[3], weights[4], weights[5], weights[6], 0.05f, 0, 0.2f);
+    LabeledImages images = images();
+    Features expected;
+    try (BackboneFeatures backbone = BackboneFeatures.load(BASELINE);
+        HeadInference inference = new HeadInference(head)) {
+      BackboneFeatures.Pair features = backbone.extract(images);
+      TrainingSplit none = new TrainingSplit(new int[0], new int[0], new int[0], new int[0], new int[0]);
+      BackboneFeatures.Pair empty = new BackboneFeatures.Pair(null, new Features(new float[0], 1));
+      TrainingData grid = new TrainingData(none, new int[0], features, empty, empty);
+      TrainingData pixels = new TrainingData(none, new int[0],
+          new BackboneFeatures.Pair(null, PixelBranch.of(images)), empty, empty);
+      expected = inference.embed(features.embedding(), grid.withPixels(pixels).clean().grid());
+    }
+    Path published = new FineTunedModelExporter().export(BASELINE, head, base, 2, staged -> { });
+    try (DefaultModelRunner runner = DefaultModelRunner.load(published)) {
+      float[][] served = runner.run(DefaultModelSignatures.SERVING_DEFAULT, rgb(images));
+      assertEquals(10 + instanceDim, served[0].length);
+      for (int i = 0; i < served.length; i++) {
+        float[] row = java.util.Arrays.copyOfRange(expected.rows(), i * expected.dim(), (i + 1) * expected.dim());
+        assertArrayEquals(row, served[i], 1e-5f, "image " + i);
+      }
+    }
+  }
+
   @Test
   void aFailedCheckPublishesNothing() throws IOException {
     Files.createSymbolicLink(base.resolve("1"), BASELINE);
