@@ -258,11 +258,11 @@ public final class FineTuneMain {
           pretrained.meanAveragePrecision(), pretrained.precisionAt10(), pretrained.exactItemRecallAt1()));
     }
     for (ValidationResult r : history) {
-      md.append(String.format(Locale.ROOT, "| %d | %.3f | %.2f | %.2f | %.4f | %.4f | %.4f |%n", r.epoch(),
+      md.append(String.format(Locale.ROOT, "| %d | %.3f | %.2f | %.3f | %.4f | %.4f | %.4f |%n", r.epoch(),
           r.posteriorTemperature(), r.blend(), r.instanceShare(), r.meanAveragePrecision(), r.precisionAt10(), r.exactItemRecallAt1()));
     }
     md.append(String.format(Locale.ROOT, "%nSelected (best mAP; within %.3f of it, best exact-item recall@1): epoch %d, "
-        + "posterior t %.3f, blend %.2f, instance share %.2f. %s (embedding width %d).%n", selectTolerance, best.epoch(),
+        + "posterior t %.3f, blend %.2f, instance share %.3f. %s (embedding width %d).%n", selectTolerance, best.epoch(),
         best.posteriorTemperature(), best.blend(),
         best.instanceShare(),
         published == null ? "Not published (--publish 0)" : "Published " + published.toAbsolutePath(), head.outputDim()));
