@@ -197,6 +197,11 @@ class ModelServerTracingTest {
         .header("traceparent", "00-" + traceId + "-" + callerSpan + "-01")
         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, response.statusCode(), response.body());
+    // The REST handler ends its span after the response is on the wire: wait for it to finish.
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (ofKind(serverSpans.getFinishedSpanItems(), SpanKind.SERVER).isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
     serverTracing.flush();
 
     SpanData serverSpan = only(serverSpans.getFinishedSpanItems(), SpanKind.SERVER);
