@@ -15,21 +15,22 @@ import org.tensorflow.proto.TensorShapeProto;
 /**
  * Turns images into the uint8 [N,S,S,3] tensor the embedding signature takes, and reads the
  * float [N,D] answer. Indexing and querying both go through here, so a catalog image and the same
- * image sent by a shopper are resized identically.
+ * image sent by a shopper are resized identically. Public so that benchmarks feed an in-process
+ * model exactly what the client sends.
  */
-final class ImageTensors {
+public final class ImageTensors {
 
   private ImageTensors() {}
 
   /** Height and width of one image as sent. */
-  record Shape(int height, int width) {}
+  public record Shape(int height, int width) {}
 
   /**
    * The image's own size when it fits the signature's side and {@code smallAsIs} (the signature
    * upsamples it inside the graph, and the request carries its pixels, not an upscaled copy);
    * otherwise the square side every larger image is resized to.
    */
-  static Shape shapeFor(BufferedImage img, int size, boolean smallAsIs) {
+  public static Shape shapeFor(BufferedImage img, int size, boolean smallAsIs) {
     if (smallAsIs && img.getWidth() <= size && img.getHeight() <= size) {
       return new Shape(img.getHeight(), img.getWidth());
     }
@@ -42,7 +43,7 @@ final class ImageTensors {
   }
 
   /** Every image drawn at {@code shape}; pixels as uint8 RGB rows. */
-  static TensorProto toTensor(List<BufferedImage> images, Shape shape) {
+  public static TensorProto toTensor(List<BufferedImage> images, Shape shape) {
     int perImage = shape.height() * shape.width() * 3;
     byte[] pixels = new byte[images.size() * perImage];
     int o = 0;

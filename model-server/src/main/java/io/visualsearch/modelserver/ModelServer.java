@@ -64,8 +64,8 @@ public final class ModelServer implements Component {
     this.models = new ModelManager(settings.modelName(), settings.basePath(), settings.pinnedVersion(),
         settings.pollInterval(), settings.servedVersions());
     this.batcher = new DynamicBatcher(settings.maxBatchSize(), settings.batchTimeout(), settings.batchThreads(),
-        settings.maxQueuedRequests(), settings.dispatchWhenIdle(), (key, inputs) -> key.version().run(key.signature(), inputs, key.outputs()),
-        tracer, metrics);
+        settings.maxQueuedRequests(), settings.dispatchWhenIdle(),
+        (key, inputs) -> key.version().run(key.signature(), inputs, key.outputs()), tracer, metrics);
     metrics.watch(batcher, models);
     this.service = new ModelServingService(models, batcher, settings.maxBatchSize());
     List<ServerInterceptor> interceptors = new ArrayList<>();

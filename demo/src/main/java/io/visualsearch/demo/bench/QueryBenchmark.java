@@ -5,10 +5,9 @@ import io.visualsearch.defaultmodel.DefaultModelRunner;
 import io.visualsearch.defaultmodel.DefaultModelSignatures;
 import io.visualsearch.defaultmodel.ImageBatch;
 import io.visualsearch.demo.SearchClient;
+import io.visualsearch.modelclient.ImageTensors;
 import io.visualsearch.samplecatalog.FashionMnist;
 import io.visualsearch.samplecatalog.SampleImageServer;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -153,28 +152,15 @@ public final class QueryBenchmark {
   }
 
   /**
-   * The photo as the model server receives it from search-api: its own pixels when it fits the
-   * signature's 224 px (the graph resizes it), else resized to 224 px.
+   * The photo as the model server receives it from search-api: shaped by model-client's own
+   * {@link ImageTensors} with search-api's defaults (its own pixels when it fits 224 px, since the
+   * graph resizes it; else resized to 224 px).
    */
   static ImageBatch networkInput(byte[] png) throws IOException {
     BufferedImage src = ImageIO.read(new ByteArrayInputStream(png));
-    int side = DefaultModelSignatures.EMBEDDING_SIZE;
-    boolean fits = src.getWidth() <= side && src.getHeight() <= side;
-    int w = fits ? src.getWidth() : side;
-    int h = fits ? src.getHeight() : side;
-    BufferedImage rgb = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
-    Graphics2D g = rgb.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-    g.drawImage(src, 0, 0, w, h, null);
-    g.dispose();
-    byte[] bgr = ((java.awt.image.DataBufferByte) rgb.getRaster().getDataBuffer()).getData();
-    byte[] px = new byte[bgr.length];
-    for (int i = 0; i < bgr.length; i += 3) {
-      px[i] = bgr[i + 2];
-      px[i + 1] = bgr[i + 1];
-      px[i + 2] = bgr[i];
-    }
-    return new ImageBatch(px, 1, h, w);
+    ImageTensors.Shape shape = ImageTensors.shapeFor(src, DefaultModelSignatures.EMBEDDING_SIZE, true);
+    byte[] pixels = ImageTensors.toTensor(List.of(src), shape).getTensorContent().toByteArray();
+    return new ImageBatch(pixels, 1, shape.height(), shape.width());
   }
 
   static Path latestVersion(Path model) throws IOException {
