@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.visualsearch.evaluation.FineTuneMain;
 import io.visualsearch.samplecatalog.FashionMnist;
 import io.visualsearch.samplecatalog.SampleImageServer;
 import io.visualsearch.stack.EmbeddedStack;
@@ -223,8 +224,14 @@ class ITEndToEnd {
     RolloutWatch watch = new RolloutWatch(List.of(acmeSearch, globexSearch), List.of(acme, globex), 20);
     watch.start();
     try {
-      // What a training job does when it publishes: a new version directory, renamed into place.
-      ModelVersions.copy(modelBase.resolve("default/1"), modelBase.resolve("default"), 2);
+      // The training job, small: a head fine-tuned on catalog images and their categories, on top of
+      // version 1's frozen backbone, checked for parity and renamed into place as version 2.
+      Path training = Files.createTempDirectory("e2e-finetune");
+      FineTuneMain.main(new String[] {"--base-path", modelBase.resolve("default").toString(), "--version", "2",
+          "--out", training.resolve("report").toString(), "--cache", training.resolve("cache").toString(),
+          "--train", "600", "--validation", "150", "--views", "150", "--validation-probes", "60",
+          "--epochs", "24", "--select-every", "12", "--hidden", "96", "--dim", "16", "--instance-dim", "16"});
+      assertTrue(Files.isRegularFile(modelBase.resolve("default/2/saved_model.pb")), "training published version 2");
       await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
           .until(() -> watch.sawVersion("acme", 2) && watch.sawVersion("globex", 2));
       // Keep querying a while on the new version: nothing may flip back.
@@ -238,6 +245,10 @@ class ITEndToEnd {
     assertEquals(List.of(), watch.wrongFirst(), "each catalog photo finds its product first, on both versions");
     SearchClient.Answer after = acmeSearch.search(acme.catalogImage(9), 1);
     assertEquals(2, after.modelVersion());
+    // The new version is the trained head (10 category posteriors + a 16-d instance face), not the 768-d backbone.
+    try (var lease = pipeline.searchApi().indexes().acquire("acme").orElseThrow()) {
+      assertEquals(26, lease.index().dimension());
+    }
     assertEquals(SampleShop.sku(9), after.results().get(0).sku());
   }
 

@@ -9,6 +9,11 @@ public interface Embedder extends AutoCloseable {
   /** The name reports use, e.g. {@code mixed5}. */
   String name();
 
+  /** What the report says this model is, e.g. which version directory and signature. */
+  default String description() {
+    return name();
+  }
+
   /**
    * Identifies the function this embedder computes (model bytes, signature, preprocessing):
    * features cached under one fingerprint are only reused by an embedder with the same one.

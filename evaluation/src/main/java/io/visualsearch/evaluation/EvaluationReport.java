@@ -42,6 +42,10 @@ final class EvaluationReport {
             + "recall@1: %d gallery images altered like shopper photos (`%s`: zoom-crop, shift, rotation, "
             + "light, sensor noise, JPEG) must retrieve their own entry first.%n%n",
         catalog.galleryIndices().length, catalog.queryIndices().length, catalog.exactItems().length, alteration));
+    for (ModelEvaluation m : models) {
+      md.append("- `").append(m.model()).append("`: ").append(m.description()).append('\n');
+    }
+    md.append('\n');
     md.append("| model | dim | mAP | P@10 | exact-item recall@1 | QPS (exact) | approximate index | recall@10 vs exact | QPS (approx.) |\n");
     md.append("|---|---|---|---|---|---|---|---|---|\n");
     for (ModelEvaluation m : models) {

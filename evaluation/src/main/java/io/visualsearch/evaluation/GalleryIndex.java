@@ -14,14 +14,13 @@ import java.util.Set;
  */
 public final class GalleryIndex implements AutoCloseable {
 
-  /** Queries ranked against the whole gallery at a time; bounds the gallery-sized ranking arrays held at once. */
-  private static final int RANKING_CHUNK = 32;
   private static final int TOP = 10;
 
   private final Features gallery;
   private final int[] galleryLabels;
   private final int categories;
   private final FaissIndex exact;
+  private final InnerProducts products;
 
   public GalleryIndex(Features gallery, int[] galleryLabels, int categories) {
     if (gallery.count() != galleryLabels.length) {
@@ -32,6 +31,7 @@ public final class GalleryIndex implements AutoCloseable {
     this.categories = categories;
     this.exact = FaissIndex.create(gallery.dim(), "Flat", Metric.INNER_PRODUCT);
     exact.add(gallery.rows());
+    this.products = new InnerProducts(gallery);
   }
 
   /** Ranks the whole gallery for every query; a gallery item is relevant when its label matches. */
@@ -47,13 +47,11 @@ public final class GalleryIndex implements AutoCloseable {
     double[] p10 = new double[n];
     double[] curve = new double[RankingQuality.RECALL_STEPS + 1];
     int[][] top = new int[n][];
-    for (int first = 0; first < n; first += RANKING_CHUNK) {
-      int size = Math.min(RANKING_CHUNK, n - first);
-      int chunkStart = first;
+    for (int first = 0; first < n; first += FullRanking.CHUNK) {
+      int size = Math.min(FullRanking.CHUNK, n - first);
       // The full ranking by one sort per query: FAISS with k = the whole gallery keeps a heap of that
       // size per query and took minutes on the full protocol. Top-k searches below still use FAISS.
-      long[][] chunkIds = java.util.stream.IntStream.range(0, size).parallel()
-          .mapToObj(q -> FullRanking.rankedIds(gallery, queries, chunkStart + q)).toArray(long[][]::new);
+      long[][] chunkIds = FullRanking.rankedIds(products, queries, first, size);
       for (int q = 0; q < size; q++) {
         int query = first + q;
         long[] ids = chunkIds[q];
@@ -198,6 +196,7 @@ public final class GalleryIndex implements AutoCloseable {
 
   @Override
   public void close() {
+    products.close();
     exact.close();
   }
 }

@@ -3,6 +3,7 @@ package io.visualsearch.evaluation;
 /** Everything the report says about one model. */
 public record ModelEvaluation(
     String model,
+    String description,
     int dimension,
     RankingQuality ranking,
     double exactItemRecallAt1,

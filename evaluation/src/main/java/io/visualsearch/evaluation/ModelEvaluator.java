@@ -46,7 +46,7 @@ public final class ModelEvaluator {
       int lists = ivfLists(gallery.count());
       ApproximateSearch approximate =
           index.approximate("IVF" + lists + ",Flat", "nprobe=" + Math.max(1, lists / 32), queries, QPS_ROUNDS);
-      return new ModelEvaluation(embedder.name(), gallery.dim(), ranking, recall1, qps, approximate);
+      return new ModelEvaluation(embedder.name(), embedder.description(), gallery.dim(), ranking, recall1, qps, approximate);
     }
   }
 

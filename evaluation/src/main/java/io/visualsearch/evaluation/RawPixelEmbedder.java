@@ -18,6 +18,11 @@ public final class RawPixelEmbedder implements Embedder {
   }
 
   @Override
+  public String description() {
+    return "the 28x28 grey pixels as a 784-d vector, L2-normalised (cosine)";
+  }
+
+  @Override
   public String fingerprint() {
     return "raw-pixels-cosine";
   }

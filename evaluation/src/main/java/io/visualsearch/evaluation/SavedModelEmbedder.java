@@ -21,10 +21,13 @@ public final class SavedModelEmbedder implements Embedder {
   private final String name;
   private final String signature;
   private final String fingerprint;
+  private final String description;
   private final DefaultModelRunner runner;
   private int dimension = -1;
 
-  private SavedModelEmbedder(String name, String signature, String fingerprint, DefaultModelRunner runner) {
+  private SavedModelEmbedder(String name, String signature, String fingerprint, String description,
+      DefaultModelRunner runner) {
+    this.description = description;
     this.name = name;
     this.signature = signature;
     this.fingerprint = fingerprint;
@@ -39,7 +42,14 @@ public final class SavedModelEmbedder implements Embedder {
       runner.close();
       throw new IllegalArgumentException(versionDir + " has no signature '" + signature + "'");
     }
-    return new SavedModelEmbedder(name, signature, fingerprint, runner);
+    String description = "`" + signature + "` of version " + versionDir.getFileName() + " (`" + versionDir
+        + "`, saved_model.pb SHA-256 " + fingerprint.substring(0, fingerprint.indexOf('-')) + "…)";
+    return new SavedModelEmbedder(name, signature, fingerprint, description, runner);
+  }
+
+  @Override
+  public String description() {
+    return description;
   }
 
   @Override

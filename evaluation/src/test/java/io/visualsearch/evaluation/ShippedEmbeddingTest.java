@@ -175,21 +175,6 @@ class ShippedEmbeddingTest {
     }
   }
 
-  @Test
-  void bruteForceRankingAgreesWithTheEvaluationsFaissRanking() {
-    Random random = new Random(10);
-    Features gallery = unitRows(random, 400, 8);
-    Features queries = unitRows(random, 50, 8);
-    int[] galleryLabels = random.ints(400, 0, 4).toArray();
-    int[] queryLabels = random.ints(50, 0, 4).toArray();
-    double[] fast = FullRanking.meanAveragePrecisionAndPrecisionAt10(gallery, galleryLabels, queries, queryLabels);
-    try (GalleryIndex index = new GalleryIndex(gallery, galleryLabels, 4)) {
-      RankingQuality reference = index.rank(queries, queryLabels);
-      assertEquals(reference.meanAveragePrecision(), fast[0], 1e-6);
-      assertEquals(reference.precisionAt10(), fast[1], 1e-9);
-    }
-  }
-
   private static float[] concat(float[] a, float[] b) {
     float[] out = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);
