@@ -60,6 +60,7 @@ class ITEndToEnd {
   SearchClient acmeSearch;
   SearchClient globexSearch;
   Path modelBase;
+  Map<String, String> serviceEnv;
 
   @BeforeAll
   void start(EmbeddedStack stack) throws Exception {
@@ -73,6 +74,7 @@ class ITEndToEnd {
     // The same photos under another retailer: identical vectors, so only isolation keeps them apart.
     globex = new SampleShop("globex", feeds.resolve("globex.tsv"), dataset, images.baseUrl(), 30);
     Map<String, String> env = new LinkedHashMap<>(stack.serviceEnvironment());
+    serviceEnv = env;
     // A private copy of the model base path: the rollout test publishes a version into it.
     modelBase = Files.createTempDirectory("e2e-models");
     ModelVersions.copy(Path.of(System.getProperty("defaultModelBasePath")).resolve("default/1"),
@@ -224,13 +226,14 @@ class ITEndToEnd {
     RolloutWatch watch = new RolloutWatch(List.of(acmeSearch, globexSearch), List.of(acme, globex), 20);
     watch.start();
     try {
-      // The training job, small: a head fine-tuned on catalog images and their categories, on top of
-      // version 1's frozen backbone, checked for parity and renamed into place as version 2.
+      // The training job, small: a head fine-tuned on acme's live catalog (categories from its product
+      // events, pictures from the object store) on top of version 1's frozen backbone, checked for
+      // parity and renamed into place as version 2.
       Path training = Files.createTempDirectory("e2e-finetune");
-      FineTuneMain.main(new String[] {"--base-path", modelBase.resolve("default").toString(), "--version", "2",
-          "--out", training.resolve("report").toString(), "--cache", training.resolve("cache").toString(),
-          "--train", "600", "--validation", "150", "--views", "150", "--validation-probes", "60",
-          "--epochs", "24", "--select-every", "12", "--hidden", "96", "--dim", "16", "--instance-dim", "16"});
+      FineTuneMain.run(new String[] {"--catalog-tenant", "acme", "--base-path", modelBase.resolve("default").toString(),
+          "--version", "2", "--out", training.resolve("report").toString(), "--cache", training.resolve("cache").toString(),
+          "--epochs", "24", "--select-every", "12", "--hidden", "96", "--dim", "16", "--instance-dim", "16"}, serviceEnv);
+      assertTrue(Files.readString(training.resolve("report/training.md")).contains("live catalog of tenant acme"));
       assertTrue(Files.isRegularFile(modelBase.resolve("default/2/saved_model.pb")), "training published version 2");
       await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
           .until(() -> watch.sawVersion("acme", 2) && watch.sawVersion("globex", 2));
@@ -245,7 +248,8 @@ class ITEndToEnd {
     assertEquals(List.of(), watch.wrongFirst(), "each catalog photo finds its product first, on both versions");
     SearchClient.Answer after = acmeSearch.search(acme.catalogImage(9), 1);
     assertEquals(2, after.modelVersion());
-    // The new version is the trained head (10 category posteriors + a 16-d instance face), not the 768-d backbone.
+    // The new version is the trained head (posteriors over acme's 10 categories + a 16-d instance face),
+    // not the 768-d backbone.
     try (var lease = pipeline.searchApi().indexes().acquire("acme").orElseThrow()) {
       assertEquals(26, lease.index().dimension());
     }

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,8 +27,12 @@ import org.slf4j.LoggerFactory;
  * --version N              the version to publish (default baseline + 1)
  * --out DIR                training report directory (default data/eval/finetune)
  * --cache DIR              feature cache shared with the evaluation (default data/eval/cache)
- * --train N                training images used (default all 60,000)
- * --validation N           of which held out for model selection (default 5,000)
+ * --catalog-tenant T       train on retailer T's live catalog instead of Fashion-MNIST's files:
+ *                          categories from its product events (catalog.products), pictures from
+ *                          the copies image-indexer stored (images.ready); Kafka and object store
+ *                          from the services' environment (KAFKA_BOOTSTRAP_SERVERS, S3_*)
+ * --train N                training images used (default all)
+ * --validation N           of which held out for model selection (default 5,000, at most 1/10)
  * --views N                fit images with an altered shopper-photo view (default 15,000)
  * --validation-probes N    validation images altered to measure exact-item recall (default 1,000)
  * --inputs grid|pixels|grid+pixels   what the head reads (default grid+pixels)
@@ -56,11 +61,16 @@ public final class FineTuneMain {
   private FineTuneMain() {}
 
   public static void main(String[] args) throws Exception {
+    run(args, System.getenv());
+  }
+
+  /** What {@link #main} does, with the environment given (where {@code --catalog-tenant} finds Kafka and the object store). */
+  public static void run(String[] args, Map<String, String> env) throws Exception {
     CommandLine cli = CommandLine.parse(args, List.of("base-path", "baseline-version", "version", "out", "cache", "data",
         "train", "validation", "views", "validation-probes", "seed", "epochs", "batch", "pair-batch", "hidden", "dim",
         "temperature", "instance-temperature", "instance-weight", "dropout", "learning-rate", "blends", "select-every",
         "extract-only", "publish", "inputs", "instance-dim", "label-smoothing", "instance-shares", "select-tolerance",
-        "posterior-temperatures"));
+        "posterior-temperatures", "catalog-tenant"));
     Path base = Path.of(cli.get("base-path", "default-model/target/models/default"));
     long baselineVersion = cli.getLong("baseline-version", 1);
     long version = cli.getLong("version", baselineVersion + 1);
@@ -87,11 +97,14 @@ public final class FineTuneMain {
     double selectTolerance = cli.getDouble("select-tolerance", 0.01);
     int selectEvery = (int) cli.getLong("select-every", 4);
 
-    LabeledImages train = new FashionMnist(Path.of(cli.get("data", FashionMnist.DEBIAN_DIR.toString())))
-        .read(FashionMnist.Split.TRAIN);
-    TrainingSplit split = TrainingSplit.draw(train.count(), (int) cli.getLong("train", train.count()),
-        (int) cli.getLong("validation", 5000), (int) cli.getLong("views", 15000),
+    TrainingSource source = cli.has("catalog-tenant") ? TrainingSource.catalog(cli.get("catalog-tenant", ""), env)
+        : TrainingSource.fashionMnist(Path.of(cli.get("data", FashionMnist.DEBIAN_DIR.toString())));
+    LabeledImages train = source.images();
+    int use = (int) cli.getLong("train", train.count());
+    TrainingSplit split = TrainingSplit.draw(train.count(), use,
+        (int) cli.getLong("validation", Math.min(5000, Math.max(1, use / 10))), (int) cli.getLong("views", 15000),
         (int) cli.getLong("validation-probes", 1000), seed);
+    log.info("training on {}: {} images in {} categories", source.description(), train.count(), source.categories().size());
     ShopperPhotoAlteration views = new ShopperPhotoAlteration(seed + 1000);
     log.info("training split: {} images used, {} fit, {} validation, {} fit views, {} validation probes",
         split.used().length, split.fit().length, split.validation().length, split.viewed().length,
@@ -101,7 +114,7 @@ public final class FineTuneMain {
     TrainingData backboneData = null;
     if (useGrid || cli.has("extract-only")) {
       try (BackboneFeatures backbone = BackboneFeatures.load(baselineDir)) {
-        backboneData = TrainingData.extract(backbone, cache, train, split, views);
+        backboneData = TrainingData.extract(backbone, cache, source.cacheSet(), train, split, views);
       }
     }
     if (cli.has("extract-only")) {
@@ -113,7 +126,7 @@ public final class FineTuneMain {
     int headInputs = data.clean().grid().dim();
     log.info("head input: {} ({} columns, {} of them pixels)", inputs, headInputs, pixels);
 
-    ValidationProtocol validation = new ValidationProtocol(data, VALIDATION_QUERIES, seed + 5);
+    ValidationProtocol validation = new ValidationProtocol(data, source.categories().size(), VALIDATION_QUERIES, seed + 5);
     List<ValidationResult> history = new ArrayList<>();
     ValidationResult pretrained = null;
     if (useGrid) {
@@ -126,7 +139,7 @@ public final class FineTuneMain {
     List<ProjectionHead> snapshots = new ArrayList<>();
     List<Integer> snapshotOf = new ArrayList<>();
     long start = System.nanoTime();
-    try (HeadTrainer trainer = new HeadTrainer(config, headInputs, pixels, FashionMnist.CATEGORIES.size(),
+    try (HeadTrainer trainer = new HeadTrainer(config, headInputs, pixels, source.categories().size(),
         standardisation.mean(), standardisation.invStd())) {
       Random order = new Random(seed + 3);
       for (int epoch = 0; epoch < config.epochs(); epoch++) {
@@ -171,7 +184,7 @@ public final class FineTuneMain {
 
     ProjectionHead head = bestHead;
     if (cli.getLong("publish", 1) == 0) {
-      Path report = writeReport(out, args, config, inputs, split, pretrained, history, best, selectTolerance, null, head);
+      Path report = writeReport(out, args, source, config, inputs, split, pretrained, history, best, selectTolerance, null, head);
       System.out.println("training_report=" + report.toAbsolutePath());
       System.out.printf(Locale.ROOT, "validation_mAP=%.4f validation_P@10=%.4f validation_recall1_exact=%.4f%n",
           best.meanAveragePrecision(), best.precisionAt10(), best.exactItemRecallAt1());
@@ -181,8 +194,10 @@ public final class FineTuneMain {
     int[] parityRows = Arrays.copyOf(split.fit(), Math.min(PARITY_IMAGES, split.fit().length));
     Path published = new FineTunedModelExporter().export(baselineDir, head, base, version,
         staged -> checkParity(staged, train.select(split.trainIndices(parityRows)), shipped.select(parityRows)));
-    seedCatalogCache(cache, published, split, train.count(), shipped);
-    Path report = writeReport(out, args, config, inputs, split, pretrained, history, best, selectTolerance, published, head);
+    if (source.isFashionMnist()) {
+      seedCatalogCache(cache, published, split, train.count(), shipped);
+    }
+    Path report = writeReport(out, args, source, config, inputs, split, pretrained, history, best, selectTolerance, published, head);
     System.out.println("published=" + published.toAbsolutePath());
     System.out.println("training_report=" + report.toAbsolutePath());
     System.out.printf(Locale.ROOT, "validation_mAP=%.4f validation_P@10=%.4f validation_recall1_exact=%.4f%n",
@@ -239,12 +254,14 @@ public final class FineTuneMain {
     log.info("stored the catalog's embeddings under {} for the evaluation", fingerprint);
   }
 
-  private static Path writeReport(Path out, String[] args, HeadConfig config, String inputs, TrainingSplit split,
+  private static Path writeReport(Path out, String[] args, TrainingSource source, HeadConfig config, String inputs, TrainingSplit split,
       ValidationResult pretrained, List<ValidationResult> history, ValidationResult best, double selectTolerance,
       Path published, ProjectionHead head) throws IOException {
     Files.createDirectories(out);
     StringBuilder md = new StringBuilder("# Fine-tuning run\n\n");
     md.append("Command: `FineTuneMain ").append(String.join(" ", args)).append("`\n\n");
+    md.append("Training data: ").append(source.description()).append("; categories: ")
+        .append(String.join(", ", source.categories())).append("\n\n");
     md.append(String.format(Locale.ROOT, "Training images used: %d (fit %d, validation %d, fit views %d, validation probes %d); "
         + "test split never read.%n%n", split.used().length, split.fit().length, split.validation().length,
         split.viewed().length, split.validationProbes().length));

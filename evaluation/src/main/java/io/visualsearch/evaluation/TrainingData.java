@@ -13,13 +13,13 @@ record TrainingData(
     TrainingSplit split, int[] labels, BackboneFeatures.Pair clean, BackboneFeatures.Pair views, BackboneFeatures.Pair probes) {
 
   static TrainingData extract(
-      BackboneFeatures backbone, FeatureCache cache, LabeledImages train, TrainingSplit split, ShopperPhotoAlteration alteration)
-      throws IOException {
+      BackboneFeatures backbone, FeatureCache cache, String set, LabeledImages train, TrainingSplit split,
+      ShopperPhotoAlteration alteration) throws IOException {
     int[] used = split.used();
-    String cleanKey = used.length == train.count() ? "train-all" : "train-" + FeatureCache.digest(used);
+    String cleanKey = used.length == train.count() ? set + "-all" : set + "-" + FeatureCache.digest(used);
     BackboneFeatures.Pair clean = backbone.cached(cache, cleanKey, () -> train.select(used));
-    BackboneFeatures.Pair views = alteredViews(backbone, cache, train, split.trainIndices(split.viewed()), alteration);
-    BackboneFeatures.Pair probes = alteredViews(backbone, cache, train, split.trainIndices(split.validationProbes()), alteration);
+    BackboneFeatures.Pair views = alteredViews(backbone, cache, set, train, split.trainIndices(split.viewed()), alteration);
+    BackboneFeatures.Pair probes = alteredViews(backbone, cache, set, train, split.trainIndices(split.validationProbes()), alteration);
     int[] labels = new int[used.length];
     for (int i = 0; i < used.length; i++) {
       labels[i] = train.labels()[used[i]];
@@ -67,9 +67,9 @@ record TrainingData(
   }
 
   private static BackboneFeatures.Pair alteredViews(
-      BackboneFeatures backbone, FeatureCache cache, LabeledImages train, int[] trainIndices, ShopperPhotoAlteration alteration)
-      throws IOException {
-    String key = "train-" + alteration.fingerprint() + "-" + FeatureCache.digest(trainIndices);
+      BackboneFeatures backbone, FeatureCache cache, String set, LabeledImages train, int[] trainIndices,
+      ShopperPhotoAlteration alteration) throws IOException {
+    String key = set + "-" + alteration.fingerprint() + "-" + FeatureCache.digest(trainIndices);
     return backbone.cached(cache, key, () -> alteration.alterAll(train.select(trainIndices), trainIndices));
   }
 }

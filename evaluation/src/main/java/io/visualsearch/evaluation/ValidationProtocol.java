@@ -13,14 +13,14 @@ import java.util.Random;
  */
 final class ValidationProtocol {
 
-  private static final int CATEGORIES = FashionMnist.CATEGORIES.size();
-
   private final TrainingData data;
   private final int[] queryPositions;
   private final int[] probeGalleryRows;
+  private final int categories;
 
-  ValidationProtocol(TrainingData data, int maxQueries, long seed) {
+  ValidationProtocol(TrainingData data, int categories, int maxQueries, long seed) {
     this.data = data;
+    this.categories = categories;
     int[] validation = data.split().validation();
     int[] chosen = EvaluationCatalog.subset(validation.length, Math.min(maxQueries, validation.length), new Random(seed));
     this.queryPositions = new int[chosen.length];
@@ -46,7 +46,7 @@ final class ValidationProtocol {
     double[] ranking = FullRanking.meanAveragePrecisionAndPrecisionAt10(all.select(fit), galleryLabels,
         all.select(queryPositions), queryLabels);
     double recall;
-    try (GalleryIndex everything = new GalleryIndex(all, data.labels(), CATEGORIES)) {
+    try (GalleryIndex everything = new GalleryIndex(all, data.labels(), categories)) {
       recall = everything.exactItemRecallAt1(probes, probeGalleryRows);
     }
     return new ValidationResult(epoch, posteriorTemperature, blend, instanceShare, ranking[0], ranking[1], recall);

@@ -66,7 +66,7 @@ class HeadTrainerTest {
   @Test
   void trainingImprovesRetrievalAndTheExportedOpsReproduceTheTrainedHead() {
     TrainingData data = syntheticData();
-    ValidationProtocol validation = new ValidationProtocol(data, 200, 1);
+    ValidationProtocol validation = new ValidationProtocol(data, CATEGORIES, 200, 1);
     FeatureStandardisation standardisation = FeatureStandardisation.of(data.clean().grid(), data.split().fit());
     ValidationResult raw = validation.measure(0, 0, normalised(data.clean().grid()), normalised(data.probes().grid()));
     try (HeadTrainer trainer = new HeadTrainer(config(), BackboneGraph.GRID_FEATURES, CATEGORIES, standardisation.mean(), standardisation.invStd())) {
@@ -124,7 +124,7 @@ class HeadTrainerTest {
     int inputs = BackboneGraph.GRID_FEATURES + pixels;
     HeadConfig config = new HeadConfig(64, 16, 16, 0.1f, 0.1f, 1f, 0.1f, 0.1f, 3e-3f, 8, 50, 25, 11);
     FeatureStandardisation standardisation = FeatureStandardisation.of(data.clean().grid(), data.split().fit(), pixels);
-    ValidationProtocol validation = new ValidationProtocol(data, 200, 1);
+    ValidationProtocol validation = new ValidationProtocol(data, CATEGORIES, 200, 1);
     try (HeadTrainer trainer = new HeadTrainer(config, inputs, pixels, CATEGORIES, standardisation.mean(), standardisation.invStd())) {
       Random order = new Random(2);
       for (int epoch = 0; epoch < config.epochs(); epoch++) {
