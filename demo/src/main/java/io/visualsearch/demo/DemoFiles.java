@@ -8,6 +8,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /** The demo's own files under {@code data/} (git-ignored). */
@@ -34,6 +35,23 @@ final class DemoFiles {
       // Not a POSIX file system: the key stays readable like the rest of data/.
     }
     return key;
+  }
+
+  /**
+   * The embedded stack's endpoints as shell assignments, for tools run beside the demo
+   * ({@code set -a; . data/demo/stack.env; ./visual-search finetune --catalog-tenant demo}).
+   * Owner-only: it holds the local object store's credentials.
+   */
+  static void stackEnvironment(Path file, Map<String, String> env) throws IOException {
+    StringBuilder text = new StringBuilder();
+    env.forEach((k, v) -> text.append(k).append("='").append(v.replace("'", "'\\''")).append("'\n"));
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, text, StandardCharsets.UTF_8);
+    try {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    } catch (UnsupportedOperationException e) {
+      // Not a POSIX file system: the file stays readable like the rest of data/.
+    }
   }
 
   /** A fresh demo starts from an empty broker and store, so it shows the whole ingest. */

@@ -129,6 +129,10 @@ public final class DemoMain {
       System.out.println("health page   " + storefront.resolve("/ops/health"));
       System.out.println("query trace   " + stack.zipkin().baseUrl() + "/zipkin/traces/" + answer.traceId());
       System.out.println("feed          " + shop.feed() + "   (edit it; changes are searchable after the next sync)");
+      Path stackEnv = environment.dataDir().resolve("demo/stack.env");
+      DemoFiles.stackEnvironment(stackEnv, stack.serviceEnvironment());
+      System.out.println("model rollout set -a; . " + stackEnv + "; ./visual-search finetune --catalog-tenant " + TENANT
+          + "   (trains on this catalog, publishes the next model version; answers switch to it)");
       if (options.exitAfterIngest()) {
         return ExitCode.OK;
       }

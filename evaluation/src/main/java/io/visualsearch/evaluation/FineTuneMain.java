@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * --base-path DIR          TensorFlow Serving base directory of model "default"
  *                          (default default-model/target/models/default)
  * --baseline-version N     the version whose frozen backbone is tuned on (default 1)
- * --version N              the version to publish (default baseline + 1)
+ * --version N              the version to publish (default: one above the newest in the base path);
+ *                          an existing version is never replaced
  * --out DIR                training report directory (default data/eval/finetune)
  * --cache DIR              feature cache shared with the evaluation (default data/eval/cache)
  * --catalog-tenant T       train on retailer T's live catalog instead of Fashion-MNIST's files:
@@ -73,7 +74,12 @@ public final class FineTuneMain {
         "posterior-temperatures", "catalog-tenant"));
     Path base = Path.of(cli.get("base-path", "default-model/target/models/default"));
     long baselineVersion = cli.getLong("baseline-version", 1);
-    long version = cli.getLong("version", baselineVersion + 1);
+    long version = cli.has("version") ? cli.getLong("version", 0) : Math.max(baselineVersion, newestVersion(base)) + 1;
+    if (cli.getLong("publish", 1) != 0 && Files.exists(base.resolve(Long.toString(version)))) {
+      // Vectors already embedded under that number would then sit beside vectors of another model.
+      throw new IllegalArgumentException("version " + version + " already exists in " + base
+          + "; a published version is never replaced. Choose another --version, or leave it out for the next free one");
+    }
     long seed = cli.getLong("seed", 7);
     Path out = Path.of(cli.get("out", "data/eval/finetune"));
     FeatureCache cache = new FeatureCache(Path.of(cli.get("cache", "data/eval/cache")));
@@ -202,6 +208,17 @@ public final class FineTuneMain {
     System.out.println("training_report=" + report.toAbsolutePath());
     System.out.printf(Locale.ROOT, "validation_mAP=%.4f validation_P@10=%.4f validation_recall1_exact=%.4f%n",
         best.meanAveragePrecision(), best.precisionAt10(), best.exactItemRecallAt1());
+  }
+
+  /** The highest numbered version directory under {@code base}, or 0. */
+  static long newestVersion(Path base) throws IOException {
+    if (!Files.isDirectory(base)) {
+      return 0;
+    }
+    try (java.util.stream.Stream<Path> dirs = Files.list(base)) {
+      return dirs.map(p -> p.getFileName().toString()).filter(n -> n.matches("\\d{1,18}"))
+          .mapToLong(Long::parseLong).max().orElse(0);
+    }
   }
 
   /** The exported model's embedding of every used training image, computed from the cached backbone features. */
