@@ -12,15 +12,6 @@ import org.junit.jupiter.api.Test;
 
 class FullRankingTest {
 
-  private static Features unitRows(Random random, int n, int dim) {
-    float[] rows = new float[n * dim];
-    for (int i = 0; i < rows.length; i++) {
-      rows[i] = (float) random.nextGaussian();
-    }
-    Vectors.normaliseRows(rows, dim);
-    return new Features(rows, dim);
-  }
-
   /** FAISS's exact search with k = the whole gallery is the reference the fast ranking replaces. */
   @Test
   void agreesWithFaissExactSearchOverTheWholeGalleryAcrossQueryBlocks() {
@@ -29,8 +20,8 @@ class FullRankingTest {
     int dim = 96;
     // More queries than one block, and a partial last block.
     int queryCount = FullRanking.CHUNK * 2 + 37;
-    Features gallery = unitRows(random, n, dim);
-    Features queries = unitRows(random, queryCount, dim);
+    Features gallery = RandomUnitRows.of(random, n, dim);
+    Features queries = RandomUnitRows.of(random, queryCount, dim);
     int[] galleryLabels = random.ints(n, 0, 5).toArray();
     int[] queryLabels = random.ints(queryCount, 0, 5).toArray();
     int[] relevant = new int[5];

@@ -20,15 +20,6 @@ import org.tensorflow.types.TFloat32;
 /** How the shipped embedding is put together from its parts, and how model selection picks one. */
 class ShippedEmbeddingTest {
 
-  private static Features unitRows(Random random, int n, int dim) {
-    float[] rows = new float[n * dim];
-    for (int i = 0; i < rows.length; i++) {
-      rows[i] = (float) random.nextGaussian();
-    }
-    Vectors.normaliseRows(rows, dim);
-    return new Features(rows, dim);
-  }
-
   private static double dot(Features f, int a, int b) {
     double sum = 0;
     for (int j = 0; j < f.dim(); j++) {
@@ -40,9 +31,9 @@ class ShippedEmbeddingTest {
   @Test
   void composedSimilarityIsTheWeightedMixOfThePartsCosines() {
     Random random = new Random(5);
-    Features pretrained = unitRows(random, 6, 12);
-    Features category = unitRows(random, 6, 4);
-    Features instance = unitRows(random, 6, 3);
+    Features pretrained = RandomUnitRows.of(random, 6, 12);
+    Features category = RandomUnitRows.of(random, 6, 4);
+    Features instance = RandomUnitRows.of(random, 6, 3);
     float blend = 0.1f;
     float share = 0.2f;
     Features shipped = ValidationProtocol.compose(pretrained, category, instance, blend, share);
@@ -60,9 +51,9 @@ class ShippedEmbeddingTest {
   @Test
   void partsWithoutWeightAreLeftOut() {
     Random random = new Random(6);
-    Features pretrained = unitRows(random, 3, 12);
-    Features category = unitRows(random, 3, 4);
-    Features instance = unitRows(random, 3, 3);
+    Features pretrained = RandomUnitRows.of(random, 3, 12);
+    Features category = RandomUnitRows.of(random, 3, 4);
+    Features instance = RandomUnitRows.of(random, 3, 3);
     assertSame(category, ValidationProtocol.compose(pretrained, category, instance, 0, 0));
     assertEquals(4 + 3, ValidationProtocol.compose(pretrained, category, instance, 0, 0.3f).dim());
     assertEquals(12 + 4, ValidationProtocol.compose(pretrained, category, null, 0.3f, 0).dim());
@@ -72,9 +63,9 @@ class ShippedEmbeddingTest {
   @Test
   void theGraphComposesExactlyAsTheValidationDoes() {
     Random random = new Random(7);
-    Features pretrained = unitRows(random, 5, 12);
-    Features category = unitRows(random, 5, 4);
-    Features instance = unitRows(random, 5, 3);
+    Features pretrained = RandomUnitRows.of(random, 5, 12);
+    Features category = RandomUnitRows.of(random, 5, 4);
+    Features instance = RandomUnitRows.of(random, 5, 3);
     for (float[] mix : new float[][] {{0, 0}, {0.2f, 0}, {0, 0.1f}, {0.05f, 0.3f}}) {
       Features expected = ValidationProtocol.compose(pretrained, category, instance, mix[0], mix[1]);
       try (Graph graph = new Graph()) {
@@ -143,7 +134,7 @@ class ShippedEmbeddingTest {
   @Test
   void thePosteriorFaceRanksWholeCategoriesInTheQuerysOrderAndMatchesTheGraph() {
     Random random = new Random(9);
-    Features proxies = unitRows(random, 3, 4);
+    Features proxies = RandomUnitRows.of(random, 3, 4);
     // Gallery items sit on their proxies; the query leans to category 1, then 0.
     Features gallery = new Features(concat(proxies.rows(), proxies.rows()), 4);
     float[] q = new float[4];
