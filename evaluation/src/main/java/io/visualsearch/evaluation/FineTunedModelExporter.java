@@ -3,6 +3,7 @@ package io.visualsearch.evaluation;
 import io.visualsearch.defaultmodel.DefaultModelSignatures;
 import io.visualsearch.defaultmodel.SavedModelVersions;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,6 +61,10 @@ final class FineTunedModelExporter {
     try {
       write(baselineDir, head, staging);
       check.verify(staging);
+      if (Files.exists(target)) {
+        // Another run published this number while this one trained; its vectors may already be indexed.
+        throw new IOException("version " + version + " appeared in " + baseDir + " during training; nothing published");
+      }
       SavedModelVersions.publish(staging, target);
     } finally {
       SavedModelVersions.deleteRecursively(staging);

@@ -142,6 +142,19 @@ class ITFineTunedExport {
   }
 
   @Test
+  void aVersionPublishedByAnotherRunMeanwhileIsNeverReplaced() throws IOException {
+    Files.createSymbolicLink(base.resolve("1"), BASELINE);
+    Path marker = base.resolve("2").resolve("saved_model.pb");
+    IOException failure = assertThrows(IOException.class, () ->
+        new FineTunedModelExporter().export(BASELINE, randomHead(0), base, 2, staged -> {
+          Files.createDirectories(marker.getParent());
+          Files.writeString(marker, "the other run's model");
+        }));
+    assertTrue(failure.getMessage().contains("appeared"), failure.getMessage());
+    assertEquals("the other run's model", Files.readString(marker));
+  }
+
+  @Test
   void aFailedCheckPublishesNothing() throws IOException {
     Files.createSymbolicLink(base.resolve("1"), BASELINE);
     IOException failure = assertThrows(IOException.class, () ->
