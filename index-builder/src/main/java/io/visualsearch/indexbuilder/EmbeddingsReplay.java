@@ -1,17 +1,15 @@
 package io.visualsearch.indexbuilder;
 
+import io.visualsearch.pipeline.TopicReplay;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,36 +53,13 @@ final class EmbeddingsReplay implements Component {
   @Override
   public void start() throws Exception {
     long t0 = System.nanoTime();
-    long deadline = t0 + timeout.toNanos();
-    long applied = 0;
-    long skipped = 0;
+    long[] appliedAndSkipped = new long[2];
     try (Consumer<byte[], byte[]> consumer = consumers.get()) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
-      if (infos == null || infos.isEmpty()) {
-        throw new IllegalStateException("topic " + topic + " does not exist or has no partitions");
-      }
-      for (PartitionInfo p : infos) {
-        partitions.add(new TopicPartition(topic, p.partition()));
-      }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, timeout);
-      while (!reached(consumer, ends)) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("replay of " + topic + " did not reach the end offsets " + ends
-              + " within " + timeout + "; raise INDEX_BUILDER_REPLAY_TIMEOUT");
-        }
-        for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(200))) {
-          if (rec.offset() >= ends.get(new TopicPartition(rec.topic(), rec.partition()))) {
-            continue;
-          }
-          if (intake.replay(rec)) {
-            applied++;
-          } else {
-            skipped++;
-          }
-        }
+      Map<TopicPartition, Long> ends;
+      try {
+        ends = TopicReplay.toEnd(consumer, topic, timeout, rec -> appliedAndSkipped[intake.replay(rec) ? 0 : 1]++);
+      } catch (TimeoutException e) {
+        throw new IllegalStateException(e.getMessage() + "; raise INDEX_BUILDER_REPLAY_TIMEOUT", e);
       }
       for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
         if (e.getValue() > 0) {
@@ -95,18 +70,9 @@ final class EmbeddingsReplay implements Component {
     List<String> tenants = catalogs.tenants();
     schedule.replayed(tenants, clock.millis());
     done = true;
-    log.info("replayed {}: {} records applied, {} refused, {} tenants, {} ms", topic, applied, skipped, tenants.size(),
+    log.info("replayed {}: {} records applied, {} refused, {} tenants, {} ms", topic, appliedAndSkipped[0],
+        appliedAndSkipped[1], tenants.size(),
         (System.nanoTime() - t0) / 1_000_000);
-  }
-
-  private static boolean reached(Consumer<byte[], byte[]> consumer, Map<TopicPartition, Long> ends) {
-    Collection<TopicPartition> partitions = ends.keySet();
-    for (TopicPartition tp : partitions) {
-      if (consumer.position(tp) < ends.get(tp)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   @Override
