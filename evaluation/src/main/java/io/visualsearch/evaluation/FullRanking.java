@@ -5,9 +5,10 @@ import java.util.stream.IntStream;
 
 /**
  * mAP over the full ranking and P@10 by brute force: each query's inner products with the whole
- * gallery ({@link InnerProducts}, one matrix product per block of queries), sorted once. Model selection measures many candidate embeddings on the validation split;
- * asking FAISS for k = the whole gallery keeps a k-sized heap per query, several times slower than
- * one primitive sort. Ties rank the lower gallery position first.
+ * gallery ({@link InnerProducts}, one matrix product per block of queries), sorted once. Model
+ * selection measures many candidate embeddings on the validation split; asking FAISS for k = the
+ * whole gallery keeps a k-sized heap per query, several times slower than one primitive sort. Ties
+ * rank the lower gallery position first.
  */
 final class FullRanking {
 

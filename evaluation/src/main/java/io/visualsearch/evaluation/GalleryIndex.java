@@ -20,7 +20,6 @@ public final class GalleryIndex implements AutoCloseable {
   private final int[] galleryLabels;
   private final int categories;
   private final FaissIndex exact;
-  private final InnerProducts products;
 
   public GalleryIndex(Features gallery, int[] galleryLabels, int categories) {
     if (gallery.count() != galleryLabels.length) {
@@ -31,7 +30,6 @@ public final class GalleryIndex implements AutoCloseable {
     this.categories = categories;
     this.exact = FaissIndex.create(gallery.dim(), "Flat", Metric.INNER_PRODUCT);
     exact.add(gallery.rows());
-    this.products = new InnerProducts(gallery);
   }
 
   /** Ranks the whole gallery for every query; a gallery item is relevant when its label matches. */
@@ -47,26 +45,29 @@ public final class GalleryIndex implements AutoCloseable {
     double[] p10 = new double[n];
     double[] curve = new double[RankingQuality.RECALL_STEPS + 1];
     int[][] top = new int[n][];
-    for (int first = 0; first < n; first += FullRanking.CHUNK) {
-      int size = Math.min(FullRanking.CHUNK, n - first);
-      // The full ranking by one sort per query: FAISS with k = the whole gallery keeps a heap of that
-      // size per query and took minutes on the full protocol. Top-k searches below still use FAISS.
-      long[][] chunkIds = FullRanking.rankedIds(products, queries, first, size);
-      for (int q = 0; q < size; q++) {
-        int query = first + q;
-        long[] ids = chunkIds[q];
-        int label = queryLabels[query];
-        ap[query] = averagePrecision(ids, label, relevantCount[label], curve);
-        int[] best = new int[Math.min(TOP, galleryCount)];
-        int hits = 0;
-        for (int r = 0; r < best.length; r++) {
-          best[r] = (int) ids[r];
-          if (galleryLabels[best[r]] == label) {
-            hits++;
+    // The full ranking by one sort per query: FAISS with k = the whole gallery keeps a heap of that
+    // size per query and took minutes on the full protocol. Top-k searches below still use FAISS.
+    // Only this method needs the gallery as a TensorFlow tensor, so it holds that copy while it runs.
+    try (InnerProducts products = new InnerProducts(gallery)) {
+      for (int first = 0; first < n; first += FullRanking.CHUNK) {
+        int size = Math.min(FullRanking.CHUNK, n - first);
+        long[][] chunkIds = FullRanking.rankedIds(products, queries, first, size);
+        for (int q = 0; q < size; q++) {
+          int query = first + q;
+          long[] ids = chunkIds[q];
+          int label = queryLabels[query];
+          ap[query] = averagePrecision(ids, label, relevantCount[label], curve);
+          int[] best = new int[Math.min(TOP, galleryCount)];
+          int hits = 0;
+          for (int r = 0; r < best.length; r++) {
+            best[r] = (int) ids[r];
+            if (galleryLabels[best[r]] == label) {
+              hits++;
+            }
           }
+          p10[query] = (double) hits / TOP;
+          top[query] = best;
         }
-        p10[query] = (double) hits / TOP;
-        top[query] = best;
       }
     }
     double[] perCategory = new double[categories];
@@ -196,7 +197,6 @@ public final class GalleryIndex implements AutoCloseable {
 
   @Override
   public void close() {
-    products.close();
     exact.close();
   }
 }
