@@ -27,13 +27,7 @@ final class DemoFiles {
     byte[] random = new byte[24];
     new SecureRandom().nextBytes(random);
     String key = "demo-" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-    Files.createDirectories(file.getParent());
-    Files.writeString(file, key + "\n", StandardCharsets.UTF_8);
-    try {
-      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-    } catch (UnsupportedOperationException e) {
-      // Not a POSIX file system: the key stays readable like the rest of data/.
-    }
+    writeOwnerOnly(file, key + "\n");
     return key;
   }
 
@@ -45,6 +39,11 @@ final class DemoFiles {
   static void stackEnvironment(Path file, Map<String, String> env) throws IOException {
     StringBuilder text = new StringBuilder();
     env.forEach((k, v) -> text.append(k).append("='").append(v.replace("'", "'\\''")).append("'\n"));
+    writeOwnerOnly(file, text.toString());
+  }
+
+  /** Secrets under data/: readable by the owner only where the file system has POSIX permissions. */
+  private static void writeOwnerOnly(Path file, String text) throws IOException {
     Files.createDirectories(file.getParent());
     Files.writeString(file, text, StandardCharsets.UTF_8);
     try {

@@ -20,12 +20,14 @@ import org.apache.kafka.clients.consumer.Consumer;
 /** What fine-tuning learns from: labelled images, the names of their labels, and where their features are cached. */
 record TrainingSource(String description, LabeledImages images, List<String> categories, String cacheSet) {
 
+  /** Fashion-MNIST's feature-cache set prefix, which the evaluation reads too. */
+  private static final String FASHION_MNIST_SET = "train";
   private static final Duration CATALOG_READ_TIMEOUT = Duration.ofMinutes(2);
 
   /** Fashion-MNIST's training split read from its IDX files (the test split is never read). */
   static TrainingSource fashionMnist(Path dir) throws IOException {
     return new TrainingSource("Fashion-MNIST training split (" + dir + ")", new FashionMnist(dir).read(FashionMnist.Split.TRAIN),
-        FashionMnist.CATEGORIES, "train");
+        FashionMnist.CATEGORIES, FASHION_MNIST_SET);
   }
 
   /** A retailer's live catalog, read from the pipeline's topics and object store named in {@code env}. */
@@ -46,7 +48,7 @@ record TrainingSource(String description, LabeledImages images, List<String> cat
   }
 
   boolean isFashionMnist() {
-    return cacheSet.equals("train");
+    return cacheSet.equals(FASHION_MNIST_SET);
   }
 
   private static String digest(CatalogTrainingSet.Catalog catalog) {
