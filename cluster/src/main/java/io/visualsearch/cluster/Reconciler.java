@@ -1,6 +1,7 @@
 package io.visualsearch.cluster;
 
 import io.visualsearch.faiss.FaissIndex;
+import io.visualsearch.faiss.Metric;
 import io.visualsearch.faiss.SearchResult;
 import io.visualsearch.indexformat.CurrentPointer;
 import io.visualsearch.indexformat.IndexJson;
@@ -136,11 +137,12 @@ public final class Reconciler {
         }
         int k = (int) Math.min(10, index.ntotal());
         SearchResult r = index.search(queries, k);
+        boolean innerProduct = index.metric() == Metric.INNER_PRODUCT;
         for (int q = 0; q < found.size(); q++) {
           long id = SkuIds.id(feed.tenant(), found.get(q));
-          float self = selfScore(queries, q, d, cosine);
+          float self = selfScore(queries, q, d);
           for (int rank = 0; rank < k; rank++) {
-            if (r.id(q, rank) == id && matchesSelf(r.distance(q, rank), self, cosine)) {
+            if (r.id(q, rank) == id && matchesSelf(r.distance(q, rank), self, innerProduct)) {
               matches[q]++;
             }
           }
@@ -162,10 +164,8 @@ public final class Reconciler {
     return new int[] {stale, duplicate};
   }
 
-  private static float selfScore(float[] queries, int q, int d, boolean cosine) {
-    if (cosine) {
-      return 1f;
-    }
+  /** The query's inner product with itself (1 for a normalised query). */
+  private static float selfScore(float[] queries, int q, int d) {
     float s = 0;
     for (int i = 0; i < d; i++) {
       s += queries[q * d + i] * queries[q * d + i];
@@ -173,8 +173,9 @@ public final class Reconciler {
     return s;
   }
 
-  private static boolean matchesSelf(float distance, float self, boolean cosine) {
-    return cosine ? distance >= 1 - COSINE_TOLERANCE : distance <= COSINE_TOLERANCE * self;
+  /** Inner product: within the tolerance of the self product; L2: within it of distance 0. */
+  private static boolean matchesSelf(float distance, float self, boolean innerProduct) {
+    return innerProduct ? distance >= self * (1 - COSINE_TOLERANCE) : distance <= COSINE_TOLERANCE * self;
   }
 
   private static float[] normalised(float[] v) {

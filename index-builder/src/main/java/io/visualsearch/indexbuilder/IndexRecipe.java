@@ -1,5 +1,7 @@
 package io.visualsearch.indexbuilder;
 
+import io.visualsearch.faiss.Metric;
+
 /**
  * How one tenant's index is built: the FAISS factory string, how many training vectors it gets,
  * and the search parameters recommended to readers.
@@ -10,41 +12,73 @@ package io.visualsearch.indexbuilder;
  * factory string) stays the same while a catalog grows up to fourfold and a trained quantiser
  * can be reused; never fewer than 39 training points per list (below that k-means centroids are
  * noise, FAISS warns about it); above the PQ threshold the vectors are also
- * product-quantised so a very large catalog fits in memory. Training uses up to 256 points per
+ * product-quantised so a very large catalog fits in memory: {@value #PQ_CODE_BYTES}-byte codes
+ * (plus FAISS's 8-byte id: 64 bytes a vector), after a PCA rotation down to
+ * {@value #PQ_DIMENSIONS_PER_CODE_BYTE} dimensions per code byte when the model's dimension is
+ * larger, and compared by L2 distance, which on unit vectors ranks exactly as cosine does but
+ * quantises far better than inner product (see RATIONALE.md). Training uses up to 256 points per
  * list, which is where FAISS's k-means stops sampling anyway.
  *
  * @param lists IVF list count, 0 for indexes without lists
  * @param trainingSize vectors to train on (0: the index needs no training)
  * @param searchParameters FAISS ParameterSpace string for readers, or null
+ * @param metric how FAISS compares the (always L2-normalised) vectors
  */
-record IndexRecipe(String factory, int lists, int trainingSize, String searchParameters) {
+public record IndexRecipe(String factory, int lists, int trainingSize, String searchParameters, Metric metric) {
 
   static final int MIN_POINTS_PER_LIST = 39;
   static final int MAX_POINTS_PER_LIST = 256;
   static final int MAX_LISTS = 65_536;
   /** PQ codebooks have 256 centroids each and want the same 39 points per centroid. */
   static final int MIN_PQ_TRAINING = 256 * MIN_POINTS_PER_LIST;
+  /** 64 bytes a vector in memory, less the 8-byte id every inverted list stores beside the code. */
+  public static final int PQ_CODE_BYTES = 56;
+  /** Measured best at 56 bytes on the shipped 768-d model: 2, 3 and 4 dimensions per byte. */
+  static final int PQ_DIMENSIONS_PER_CODE_BYTE = 3;
 
   /** Chooses the recipe from the catalog size, or expands an operator's factory override. */
-  static IndexRecipe choose(int vectors, int dimension, int exactThreshold, int pqThreshold, String override,
+  public static IndexRecipe choose(int vectors, int dimension, int exactThreshold, int pqThreshold, String override,
       int nprobe) {
     int lists = lists(vectors);
     if (override != null && !override.isBlank()) {
       boolean ivf = override.contains("IVF");
       String factory = override.replace("{nlist}", Integer.toString(lists));
       int training = Math.min(vectors, Math.max(MAX_POINTS_PER_LIST * lists, factory.contains("PQ") ? MIN_PQ_TRAINING : 0));
-      return new IndexRecipe(factory, ivf ? lists : 0, training, ivf ? nprobe(nprobe, lists) : null);
+      return new IndexRecipe(factory, ivf ? lists : 0, training, ivf ? nprobe(nprobe, lists) : null,
+          metricFor(factory));
     }
     if (vectors < exactThreshold) {
-      return new IndexRecipe("IDMap,Flat", 0, 0, null);
+      return new IndexRecipe("IDMap,Flat", 0, 0, null, Metric.INNER_PRODUCT);
     }
     if (vectors >= Math.max(pqThreshold, MIN_PQ_TRAINING)) {
-      int m = pqSubquantizers(dimension);
       int training = Math.min(vectors, Math.max(MAX_POINTS_PER_LIST * lists, MIN_PQ_TRAINING));
-      return new IndexRecipe("IVF" + lists + ",PQ" + m, lists, training, nprobe(nprobe, lists));
+      String factory = pqFactory(dimension, lists);
+      return new IndexRecipe(factory, lists, training, nprobe(nprobe, lists), metricFor(factory));
     }
     return new IndexRecipe("IVF" + lists + ",Flat", lists, Math.min(vectors, MAX_POINTS_PER_LIST * lists),
-        nprobe(nprobe, lists));
+        nprobe(nprobe, lists), Metric.INNER_PRODUCT);
+  }
+
+  /**
+   * The IVF-PQ factory for a model dimension: {@value #PQ_CODE_BYTES} one-byte sub-quantisers over
+   * a PCA rotation to {@value #PQ_DIMENSIONS_PER_CODE_BYTE} dimensions each, or, when the model's
+   * dimension is already that small, the largest divisor of it that fits the code.
+   */
+  public static String pqFactory(int dimension, int lists) {
+    int rotated = PQ_CODE_BYTES * PQ_DIMENSIONS_PER_CODE_BYTE;
+    // "np": no polysemous training, minutes of work for a Hamming filter no search here uses.
+    if (dimension > rotated) {
+      return "PCAR" + rotated + ",IVF" + lists + ",PQ" + PQ_CODE_BYTES + "np";
+    }
+    return "IVF" + lists + ",PQ" + pqSubquantizers(dimension) + "np";
+  }
+
+  /**
+   * Product-quantised indexes compare by L2: on unit vectors it ranks as inner product does, and
+   * FAISS's residual PQ under inner product lost two thirds of the recall in our measurement.
+   */
+  public static Metric metricFor(String factory) {
+    return factory.contains("PQ") ? Metric.L2 : Metric.INNER_PRODUCT;
   }
 
   static int lists(int vectors) {
@@ -54,9 +88,9 @@ record IndexRecipe(String factory, int lists, int trainingSize, String searchPar
     return Integer.highestOneBit(lists);
   }
 
-  /** The largest divisor of the dimension up to 64 sub-quantisers and at least 2 dimensions each. */
+  /** The largest divisor of the dimension that fits the code, with at least 2 dimensions each. */
   static int pqSubquantizers(int dimension) {
-    for (int m = Math.min(64, Math.max(1, dimension / 2)); m > 1; m--) {
+    for (int m = Math.min(PQ_CODE_BYTES, Math.max(1, dimension / 2)); m > 1; m--) {
       if (dimension % m == 0) {
         return m;
       }

@@ -1,7 +1,6 @@
 package io.visualsearch.indexbuilder;
 
 import io.visualsearch.faiss.FaissIndex;
-import io.visualsearch.faiss.Metric;
 import io.visualsearch.faiss.OpenMpThreads;
 import io.visualsearch.indexformat.IndexLayout;
 import java.io.ByteArrayOutputStream;
@@ -13,8 +12,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds the FAISS files of one tenant's index from vectors of a single model. Inner product on
- * L2-normalised vectors, so scores are cosine similarities. A large tenant is split into shards
+ * Builds the FAISS files of one tenant's index from vectors of a single model. The vectors are
+ * L2-normalised, so the recipe's metric (inner product, or L2 for product quantisation) ranks by
+ * cosine similarity. A large tenant is split into shards
  * by SKU id (a product stays in its shard while the shard count stays the same); all shards
  * share one training, done on a deterministic sample and reused by later builds of the tenant
  * (see {@link TrainedQuantizers}).
@@ -61,7 +61,7 @@ final class ShardBuilder {
     byte[] template = retrain ? null : trained.reusable(tenant, model, recipe.factory(), dimension, vectors.size());
     boolean didTrain = false;
     try (FaissIndex base = template != null ? FaissIndex.deserialize(template)
-        : FaissIndex.create(dimension, recipe.factory(), Metric.INNER_PRODUCT)) {
+        : FaissIndex.create(dimension, recipe.factory(), recipe.metric())) {
       if (!base.isTrained()) {
         base.train(TrainingSample.of(vectors, Math.max(recipe.trainingSize(), recipe.lists()), dimension));
         template = base.serialize();

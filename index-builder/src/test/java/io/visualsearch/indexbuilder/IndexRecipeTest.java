@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.visualsearch.faiss.Metric;
 import org.junit.jupiter.api.Test;
 
 class IndexRecipeTest {
@@ -38,11 +39,23 @@ class IndexRecipeTest {
   @Test
   void veryLargeCatalogsAreProductQuantised() {
     IndexRecipe r = choose(4_000_000, 768);
-    assertEquals("IVF4096,PQ64", r.factory());
+    assertEquals("PCAR168,IVF4096,PQ56np", r.factory(), "56-byte codes over a rotation to 3 dimensions a byte");
+    assertEquals(Metric.L2, r.metric(), "PQ compares unit vectors by L2");
     assertEquals(1_048_576, r.trainingSize());
+    IndexRecipe small = choose(4_000_000, 74);
+    assertEquals("IVF4096,PQ37np", small.factory(), "a model of few dimensions is quantised as it is");
     assertEquals(4, IndexRecipe.pqSubquantizers(8));
     assertEquals(48, IndexRecipe.pqSubquantizers(96));
+    assertEquals(32, IndexRecipe.pqSubquantizers(128), "at most 56 one-byte codes");
     assertEquals(1, IndexRecipe.pqSubquantizers(3));
+  }
+
+  @Test
+  void unquantisedIndexesCompareByInnerProduct() {
+    assertEquals(Metric.INNER_PRODUCT, choose(19_999, 768).metric());
+    assertEquals(Metric.INNER_PRODUCT, choose(1_000_000, 768).metric());
+    assertEquals(Metric.INNER_PRODUCT, IndexRecipe.choose(100_000, 64, 20_000, 2_000_000, "IVF{nlist},SQ8", 32).metric());
+    assertEquals(Metric.L2, IndexRecipe.choose(100_000, 64, 20_000, 2_000_000, "OPQ16,IVF{nlist},PQ16", 32).metric());
   }
 
   @Test

@@ -142,4 +142,112 @@ class ShardBuilderTest {
     ModelKey v2 = new ModelKey("default", 2, "");
     assertTrue(builder.build("acme", v2, products, DIM, recipe, false).trained(), "another model trains anew");
   }
+
+  @Test
+  void productQuantisedShardsCompareByL2AndStillRankAndScoreByCosine() throws Exception {
+    int dim = 256;
+    int n = IndexRecipe.MIN_PQ_TRAINING + 16;
+    List<ProductVector> products = clustered("acme", n, dim, 40, 6);
+    IndexRecipe recipe = IndexRecipe.choose(n, dim, 100, n, null, 16);
+    assertEquals("PCAR168,IVF256,PQ56np", recipe.factory());
+    BuiltIndex built = new ShardBuilder(100_000, 2).build("acme", MODEL, products, dim, recipe, false);
+    List<ProductVector> queries = clustered("shoppers", 100, dim, 40, 6 + 1_000);
+
+    try (FaissIndex exact = FaissIndex.create(dim, "IDMap,Flat", Metric.INNER_PRODUCT);
+        FaissIndex pq = FaissIndex.deserialize(built.shards().get(0).bytes())) {
+      assertEquals(Metric.L2, pq.metric());
+      byte[] full = built.shards().get(0).bytes();
+      try (FaissIndex empty = FaissIndex.deserialize(full)) {
+        empty.reset();
+        // Each non-empty list also records its length (8 bytes a list, nothing per vector).
+        double perVector = (full.length - empty.serialize().length - 8.0 * recipe.lists()) / n;
+        assertTrue(perVector <= 64, perVector + " bytes a vector (code and id)");
+      }
+      exact.addWithIds(vectorsOf(products, dim), products.stream().mapToLong(ProductVector::id).toArray());
+      pq.setParameters(recipe.searchParameters());
+      SearchResult truth = exact.search(vectorsOf(queries, dim), 10);
+      SearchResult found = pq.search(vectorsOf(queries, dim), 10);
+      int hits = 0;
+      double scoreError = 0;
+      for (int q = 0; q < queries.size(); q++) {
+        Set<Long> want = new HashSet<>();
+        for (long id : truth.ids(q)) {
+          want.add(id);
+        }
+        for (long id : found.ids(q)) {
+          hits += want.contains(id) ? 1 : 0;
+        }
+        // The squared L2 distance d between unit vectors is 2 - 2·cosine: search-api scores 1 - d/2.
+        scoreError += Math.abs((1 - found.distance(q, 0) / 2) - cosine(queries.get(q), byId(products, found.id(q, 0))));
+      }
+      double recall = hits / (10.0 * queries.size());
+      assertTrue(recall >= 0.75, "recall@10 " + recall);
+      assertTrue(scoreError / queries.size() < 0.02, "mean |1 - d/2 - cosine| " + scoreError / queries.size());
+    }
+  }
+
+  /**
+   * Unit vectors as a catalog's embeddings look: clustered by kind, and spread over far fewer
+   * directions than the dimension (a 32-d latent space mapped into {@code dim}, plus a little
+   * noise in every dimension).
+   */
+  static List<ProductVector> clustered(String tenant, int n, int dim, int clusters, long seed) {
+    int latent = 32;
+    Random fixed = new Random(42);
+    float[][] centres = new float[clusters][latent];
+    for (float[] centre : centres) {
+      for (int j = 0; j < latent; j++) {
+        centre[j] = (float) fixed.nextGaussian();
+      }
+    }
+    float[][] map = new float[latent][dim];
+    for (float[] row : map) {
+      for (int j = 0; j < dim; j++) {
+        row[j] = (float) fixed.nextGaussian();
+      }
+    }
+    Random r = new Random(seed);
+    List<ProductVector> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      float[] centre = centres[r.nextInt(clusters)];
+      float[] v = new float[dim];
+      for (int k = 0; k < latent; k++) {
+        float z = centre[k] + (float) (0.6 * r.nextGaussian());
+        for (int j = 0; j < dim; j++) {
+          v[j] += z * map[k][j];
+        }
+      }
+      double norm = 0;
+      for (int j = 0; j < dim; j++) {
+        v[j] += (float) (0.3 * r.nextGaussian());
+        norm += v[j] * v[j];
+      }
+      for (int j = 0; j < dim; j++) {
+        v[j] /= (float) Math.sqrt(norm);
+      }
+      String sku = "sku-" + i;
+      out.add(new ProductVector(sku, SkuIds.id(tenant, sku), MODEL, v));
+    }
+    return out;
+  }
+
+  private static float[] vectorsOf(List<ProductVector> products, int dim) {
+    float[] out = new float[products.size() * dim];
+    for (int i = 0; i < products.size(); i++) {
+      System.arraycopy(products.get(i).vector(), 0, out, i * dim, dim);
+    }
+    return out;
+  }
+
+  private static ProductVector byId(List<ProductVector> products, long id) {
+    return products.stream().filter(p -> p.id() == id).findFirst().orElseThrow();
+  }
+
+  private static double cosine(ProductVector a, ProductVector b) {
+    double dot = 0;
+    for (int i = 0; i < a.vector().length; i++) {
+      dot += (double) a.vector()[i] * b.vector()[i];
+    }
+    return dot;
+  }
 }

@@ -8,6 +8,7 @@ import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.faiss.Metric;
 import io.visualsearch.faiss.OpenMpThreads;
 import io.visualsearch.faiss.SearchResult;
+import io.visualsearch.indexbuilder.IndexRecipe;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,7 +50,7 @@ public final class AnnBenchmark {
     int queryCount = Math.min(o.integer("queries", 500), BenchCatalog.QUERIES);
     boolean embedOnly = o.flag("embed-only");
     List<String> faissFactories = List.of(o.string("faiss",
-        "Flat;IVF{nlist},Flat;HNSW32;IVF{nlist},PQ48np").split(";"));
+        "Flat;IVF{nlist},Flat;HNSW32;{ivfpq}").split(";"));
     List<Integer> nprobes = o.integers("nprobe", "1,2,4,8,16,32,64,128");
     List<Integer> efSearch = o.integers("ef-search", "16,32,64,128,256,512");
     List<Integer> luceneEf = o.integers("lucene-ef", "10,20,40,80,160,320,640");
@@ -92,7 +93,9 @@ public final class AnnBenchmark {
     int nlist = nlistFor(gallery);
     List<AnnCandidate> candidates = new ArrayList<>();
     for (String f : faissFactories) {
-      String factory = f.replace("{nlist}", Integer.toString(nlist));
+      // {ivfpq}: what the index-builder builds for a catalog past its PQ threshold.
+      String factory = f.replace("{ivfpq}", IndexRecipe.pqFactory(dimension, nlist))
+          .replace("{nlist}", Integer.toString(nlist));
       List<String> settings = factory.contains("IVF") ? nprobes.stream().filter(p -> p <= nlist)
           .map(p -> "nprobe=" + p).toList()
           : factory.startsWith("HNSW") ? efSearch.stream().map(e -> "efSearch=" + e).toList() : List.of("");
@@ -103,6 +106,7 @@ public final class AnnBenchmark {
 
     List<Point> points = new ArrayList<>();
     Optional<double[]> ivfpq = Optional.empty();
+    String ivfpqName = "";
     System.out.printf("%-40s %-14s %9s %9s %10s%n", "index", "setting", "recall@10", "nn@10", "qps");
     for (AnnCandidate c : candidates) {
       try (c) {
@@ -130,6 +134,7 @@ public final class AnnBenchmark {
           if (c.name().contains(",PQ") && p.recall10() > bestPqRecall) {
             bestPqRecall = p.recall10();
             ivfpq = Optional.of(new double[] {perVector, p.recall10(), p.nnInTop10()});
+            ivfpqName = c.name() + " " + setting;
           }
         }
       }
@@ -143,7 +148,9 @@ public final class AnnBenchmark {
     System.out.println("faiss_vs_lucene_qps_at_recall95=" + (luceneBest > 0 && faissBest > 0
         ? String.format(Locale.ROOT, "%.2f", faissBest / luceneBest) : "n/a"));
     if (ivfpq.isPresent()) {
+      System.out.println("# IVF-PQ at its best setting: " + ivfpqName);
       System.out.printf(Locale.ROOT, "ivfpq_bytes_per_vector=%.1f%n", ivfpq.get()[0]);
+      System.out.printf(Locale.ROOT, "ivfpq_nn_at10=%.4f%n", ivfpq.get()[2]);
       System.out.printf(Locale.ROOT, "ivfpq_recall10=%.4f%n", ivfpq.get()[1]);
     }
   }

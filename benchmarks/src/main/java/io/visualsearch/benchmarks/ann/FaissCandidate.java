@@ -1,13 +1,16 @@
 package io.visualsearch.benchmarks.ann;
 
 import io.visualsearch.faiss.FaissIndex;
-import io.visualsearch.faiss.Metric;
+import io.visualsearch.indexbuilder.IndexRecipe;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
-/** A FAISS index built from an index_factory string, trained on a prefix of the vectors. */
+/**
+ * A FAISS index built from an index_factory string, trained on a prefix of the vectors, with the
+ * metric the index-builder would give it (L2 for product quantisation, else inner product).
+ */
 final class FaissCandidate implements AnnCandidate {
 
   private final String factory;
@@ -36,7 +39,7 @@ final class FaissCandidate implements AnnCandidate {
 
   @Override
   public void build(float[] vectors, int n) throws Exception {
-    index = FaissIndex.create(dimension, factory, Metric.INNER_PRODUCT);
+    index = FaissIndex.create(dimension, factory, IndexRecipe.metricFor(factory));
     if (!index.isTrained()) {
       int t = Math.min(n, trainVectors);
       index.train(Arrays.copyOf(vectors, t * dimension));

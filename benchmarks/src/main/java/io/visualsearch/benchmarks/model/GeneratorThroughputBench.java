@@ -56,12 +56,14 @@ final class GeneratorThroughputBench {
   private final EmbeddedStack stack;
   private final String modelBase;
   private final Map<String, String> modelServerEnv;
+  private final Map<String, String> generatorEnv;
   private final String tenant = "bench-" + System.currentTimeMillis();
 
   private final String traceSampleRatio;
 
   GeneratorThroughputBench(EmbeddedStack stack, String modelBase, Map<String, String> modelServerEnv,
-      String traceSampleRatio) {
+      Map<String, String> generatorEnv, String traceSampleRatio) {
+    this.generatorEnv = generatorEnv;
     this.traceSampleRatio = traceSampleRatio;
     this.stack = stack;
     this.modelBase = modelBase;
@@ -108,6 +110,7 @@ final class GeneratorThroughputBench {
       env.put("EMBEDDINGS_MODEL_POLL_INTERVAL", "500ms");
       env.put("OPS_PORT", "0");
       env.put("TRACING_SAMPLE_RATIO", traceSampleRatio);
+      env.putAll(generatorEnv);
       EmbeddingsGeneratorService.wire(EmbeddingsGeneratorService.definition().include(RuntimeSettings.definition())
           .parse(env), generatorHost);
       generatorHost.start();

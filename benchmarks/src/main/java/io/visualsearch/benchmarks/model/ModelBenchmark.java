@@ -49,6 +49,11 @@ public final class ModelBenchmark {
     int generatorImages = o.integer("generator-images", 1280);
     String traceSampleRatio = o.string("trace-sample-ratio", "0.1");
     boolean skipGenerator = o.flag("skip-generator");
+    Map<String, String> generatorEnv = new HashMap<>();
+    String concurrency = o.string("generator-concurrency", null);
+    if (concurrency != null) {
+      generatorEnv.put("EMBEDDINGS_CONCURRENCY", concurrency);
+    }
     // Model-server batching knobs; unset means the server's own defaults.
     Map<String, String> serverEnv = new HashMap<>();
     for (String knob : List.of("MODEL_SERVER_MAX_BATCH_SIZE", "MODEL_SERVER_BATCH_TIMEOUT",
@@ -123,7 +128,7 @@ public final class ModelBenchmark {
         try (EmbeddedStack stack = new EmbeddedStack(stackConfig)) {
           stack.start();
           for (GeneratorThroughputBench.Result r : new GeneratorThroughputBench(stack, modelBase.toString(), serverEnv,
-              traceSampleRatio)
+              generatorEnv, traceSampleRatio)
               .run(generatorWarmup, rounds, generatorImages / rounds, () -> genRaw.add(bench.round(
                   DefaultModelSignatures.SERVING_DEFAULT, DefaultModelSignatures.EMBEDDING_SIZE, 32)))) {
             genBest.add(r.imagesPerSecond());
@@ -132,8 +137,9 @@ public final class ModelBenchmark {
           deleteTree(stackDir);
         }
         System.out.printf(Locale.ROOT, "embeddings-generator: best %.1f img/s (rounds of %d images.ready records: %s), "
-                + "raw batch-32 best %.1f (rounds %s); trace sampling %s%n", genBest.best(), generatorImages / rounds,
-            genBest, genRaw.best(), genRaw, traceSampleRatio);
+                + "raw batch-32 best %.1f (rounds %s); trace sampling %s; generator settings %s%n", genBest.best(),
+            generatorImages / rounds, genBest, genRaw.best(), genRaw, traceSampleRatio,
+            generatorEnv.isEmpty() ? "defaults" : generatorEnv);
         generatorRatio = genBest.best() / genRaw.best();
       }
 
