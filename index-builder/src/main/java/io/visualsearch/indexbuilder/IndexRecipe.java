@@ -13,7 +13,7 @@ import io.visualsearch.faiss.Metric;
  * can be reused; never fewer than 39 training points per list (below that k-means centroids are
  * noise, FAISS warns about it); above the PQ threshold the vectors are also
  * product-quantised so a very large catalog fits in memory: {@value #PQ_CODE_BYTES}-byte codes
- * (plus FAISS's 8-byte id: 64 bytes a vector), after a PCA rotation down to
+ * (with FAISS's 8-byte id and its lists' lengths, at most 64 bytes a vector), after a PCA rotation down to
  * {@value #PQ_DIMENSIONS_PER_CODE_BYTE} dimensions per code byte when the model's dimension is
  * larger, and compared by L2 distance, which on unit vectors ranks exactly as cosine does but
  * quantises far better than inner product (see RATIONALE.md). Training uses up to 256 points per
@@ -31,8 +31,11 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
   static final int MAX_LISTS = 65_536;
   /** PQ codebooks have 256 centroids each and want the same 39 points per centroid. */
   static final int MIN_PQ_TRAINING = 256 * MIN_POINTS_PER_LIST;
-  /** 64 bytes a vector in memory, less the 8-byte id every inverted list stores beside the code. */
-  public static final int PQ_CODE_BYTES = 56;
+  /**
+   * 64 bytes a vector in memory, less the 8-byte id every inverted list stores beside the code
+   * and a byte for the length each list records (8 bytes a list, up to 65,536 lists).
+   */
+  public static final int PQ_CODE_BYTES = 55;
   /** Measured best at 56 bytes on the shipped 768-d model: 2, 3 and 4 dimensions per byte. */
   static final int PQ_DIMENSIONS_PER_CODE_BYTE = 3;
 

@@ -39,14 +39,14 @@ class IndexRecipeTest {
   @Test
   void veryLargeCatalogsAreProductQuantised() {
     IndexRecipe r = choose(4_000_000, 768);
-    assertEquals("PCAR168,IVF4096,PQ56np", r.factory(), "56-byte codes over a rotation to 3 dimensions a byte");
+    assertEquals("PCAR165,IVF4096,PQ55np", r.factory(), "55-byte codes over a rotation to 3 dimensions a byte");
     assertEquals(Metric.L2, r.metric(), "PQ compares unit vectors by L2");
     assertEquals(1_048_576, r.trainingSize());
     IndexRecipe small = choose(4_000_000, 74);
     assertEquals("IVF4096,PQ37np", small.factory(), "a model of few dimensions is quantised as it is");
     assertEquals(4, IndexRecipe.pqSubquantizers(8));
     assertEquals(48, IndexRecipe.pqSubquantizers(96));
-    assertEquals(32, IndexRecipe.pqSubquantizers(128), "at most 56 one-byte codes");
+    assertEquals(32, IndexRecipe.pqSubquantizers(128), "at most 55 one-byte codes");
     assertEquals(1, IndexRecipe.pqSubquantizers(3));
   }
 

@@ -89,6 +89,7 @@ public final class DynamicBatcher implements Component {
   private final AtomicLong requests = new AtomicLong();
   private final AtomicLong rows = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
+  private final AtomicLong runNanos = new AtomicLong();
   private int queued;
   /** TensorFlow runs executing now. Guarded by {@link #lock}. */
   private int running;
@@ -138,7 +139,7 @@ public final class DynamicBatcher implements Component {
   }
 
   public BatchStats stats() {
-    return new BatchStats(runs.get(), requests.get(), rows.get(), rejected.get());
+    return new BatchStats(runs.get(), requests.get(), rows.get(), rejected.get(), runNanos.get());
   }
 
   /** Requests waiting for a batch right now. */
@@ -327,6 +328,7 @@ public final class DynamicBatcher implements Component {
       throw e;
     } finally {
       long end = System.nanoTime();
+      runNanos.addAndGet(end - start);
       span.end();
       observer.ran(signature, batch.size(), rowCount, end - start, ok);
       String runSpanId = span.getSpanContext().getSpanId();

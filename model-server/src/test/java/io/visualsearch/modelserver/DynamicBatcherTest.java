@@ -62,7 +62,11 @@ class DynamicBatcherTest {
         assertArrayEquals(ints(20 * i, 20 * i + 2), y.data());
       }
       assertEquals(List.of(4L, 4L), runRows);
-      assertEquals(new BatchStats(2, 8, 8, 0), b.stats());
+      BatchStats stats = b.stats();
+      assertEquals(List.of(2L, 8L, 8L, 0L), List.of(stats.runs(), stats.requests(), stats.rows(), stats.rejected()));
+      assertEquals(4.0, stats.rowsPerRun());
+      BatchStats none = b.stats().since(stats);
+      assertEquals(List.of(0L, 0L, 0L), List.of(none.runs(), none.rows(), none.runNanos()));
     }
   }
 

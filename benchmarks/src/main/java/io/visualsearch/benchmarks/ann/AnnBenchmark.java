@@ -52,8 +52,10 @@ public final class AnnBenchmark {
     List<String> faissFactories = List.of(o.string("faiss",
         "Flat;IVF{nlist},Flat;HNSW32;{ivfpq}").split(";"));
     List<Integer> nprobes = o.integers("nprobe", "1,2,4,8,16,32,64,128");
-    List<Integer> efSearch = o.integers("ef-search", "16,32,64,128,256,512");
-    List<Integer> luceneEf = o.integers("lucene-ef", "10,20,40,80,160,320,640");
+    // The same sweep for both HNSW implementations (each searches max(ef, k) candidates), in steps
+    // of about 1.5x through the low end, where recall crosses 0.95.
+    List<Integer> efSearch = o.integers("ef-search", "10,12,16,24,32,64,128,256,512");
+    List<Integer> luceneEf = o.integers("lucene-ef", "10,12,16,24,32,64,128,256,512");
     int threads = o.integer("build-threads", Runtime.getRuntime().availableProcessors());
     o.rejectUnknown();
 

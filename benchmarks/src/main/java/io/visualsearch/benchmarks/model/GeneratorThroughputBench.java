@@ -2,6 +2,7 @@ package io.visualsearch.benchmarks.model;
 
 import io.visualsearch.config.Config;
 import io.visualsearch.embeddings.EmbeddingsGeneratorService;
+import io.visualsearch.modelserver.BatchStats;
 import io.visualsearch.modelserver.ModelServer;
 import io.visualsearch.modelserver.ModelServerService;
 import io.visualsearch.objectstore.ObjectStore;
@@ -50,8 +51,17 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 final class GeneratorThroughputBench {
 
-  /** Embeddings per second over the measured records, and how many records that was. */
-  record Result(double imagesPerSecond, int images, double seconds) {}
+  /**
+   * Embeddings per second over the measured records, how many records that was, and what the
+   * model server's batcher did meanwhile (how full its runs were, how busy TensorFlow was).
+   */
+  record Result(double imagesPerSecond, int images, double seconds, BatchStats batches) {
+
+    /** Share of the round's wall time a TensorFlow run was executing (summed over batch threads). */
+    double tensorflowBusy() {
+      return batches.runNanos() / (seconds * 1e9);
+    }
+  }
 
   private final EmbeddedStack stack;
   private final String modelBase;
@@ -121,12 +131,13 @@ final class GeneratorThroughputBench {
       int sent = warmup;
       for (int r = 0; r < rounds; r++) {
         between.run();
+        BatchStats before = server.batchStats();
         long t0 = System.nanoTime();
         send(producer, shas, sent, perRound);
         sent += perRound;
         awaitCount(seen, sent, Duration.ofMinutes(10));
         double seconds = (System.nanoTime() - t0) / 1e9;
-        results.add(new Result(perRound / seconds, perRound, seconds));
+        results.add(new Result(perRound / seconds, perRound, seconds, server.batchStats().since(before)));
       }
       stop.set(true);
       reader.join(10_000);

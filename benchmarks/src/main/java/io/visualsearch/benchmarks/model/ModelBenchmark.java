@@ -132,6 +132,9 @@ public final class ModelBenchmark {
               .run(generatorWarmup, rounds, generatorImages / rounds, () -> genRaw.add(bench.round(
                   DefaultModelSignatures.SERVING_DEFAULT, DefaultModelSignatures.EMBEDDING_SIZE, 32)))) {
             genBest.add(r.imagesPerSecond());
+            System.out.printf(Locale.ROOT, "  generator round: %.1f img/s; model server: %.1f rows per TensorFlow run, "
+                    + "TensorFlow busy %.0f%% of the round, %.1f ms of TensorFlow per image%n", r.imagesPerSecond(),
+                r.batches().rowsPerRun(), 100 * r.tensorflowBusy(), r.batches().runNanos() / 1e6 / r.images());
           }
         } finally {
           deleteTree(stackDir);
