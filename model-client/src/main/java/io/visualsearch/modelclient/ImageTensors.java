@@ -48,6 +48,15 @@ public final class ImageTensors {
     byte[] pixels = new byte[images.size() * perImage];
     int o = 0;
     for (BufferedImage img : images) {
+      if (img.getType() == BufferedImage.TYPE_3BYTE_BGR && img.getWidth() == shape.width()
+          && img.getHeight() == shape.height()) {
+        // Already 3 bytes a pixel at the size sent (a normalised colour PNG decodes so): the
+        // raster hands out its pixels in band order, which is R, G, B.
+        byte[] rgb = (byte[]) img.getRaster().getDataElements(0, 0, shape.width(), shape.height(), null);
+        System.arraycopy(rgb, 0, pixels, o, perImage);
+        o += perImage;
+        continue;
+      }
       // Drawn into a 3-byte BGR raster, the pixels are read as one array: per-pixel getRGB goes
       // through the colour model and cost more than the resize itself at 224 px.
       byte[] bgr = ((DataBufferByte) draw(img, shape).getRaster().getDataBuffer()).getData();

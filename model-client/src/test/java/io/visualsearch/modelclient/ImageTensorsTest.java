@@ -32,6 +32,32 @@ class ImageTensorsTest {
   }
 
   @Test
+  void aBgrImageAtTheSentSizeGoesOutWithExactlyItsPixelsLikeAnyOtherLayout() {
+    java.util.Random r = new java.util.Random(3);
+    BufferedImage bgr = new BufferedImage(7, 5, BufferedImage.TYPE_3BYTE_BGR);
+    BufferedImage rgb = new BufferedImage(7, 5, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 5; y++) {
+      for (int x = 0; x < 7; x++) {
+        int c = r.nextInt(0x1000000);
+        bgr.setRGB(x, y, c);
+        rgb.setRGB(x, y, c);
+      }
+    }
+    ImageTensors.Shape asIs = new ImageTensors.Shape(5, 7);
+    byte[] fromBgr = ImageTensors.toTensor(List.of(bgr), asIs).getTensorContent().toByteArray();
+    assertArrayEquals(ImageTensors.toTensor(List.of(rgb), asIs).getTensorContent().toByteArray(), fromBgr);
+    int c = rgb.getRGB(6, 4);
+    int last = fromBgr.length - 3;
+    assertArrayEquals(new byte[] {(byte) (c >> 16), (byte) (c >> 8), (byte) c},
+        new byte[] {fromBgr[last], fromBgr[last + 1], fromBgr[last + 2]});
+    // A sub-image shares its parent's raster: only its own pixels go out.
+    BufferedImage parent = new BufferedImage(9, 9, BufferedImage.TYPE_3BYTE_BGR);
+    parent.getGraphics().drawImage(bgr, 2, 3, null);
+    assertArrayEquals(fromBgr, ImageTensors.toTensor(List.of(parent.getSubimage(2, 3, 7, 5)), asIs)
+        .getTensorContent().toByteArray());
+  }
+
+  @Test
   void everyImageIsResizedToTheSignatureSide() {
     BufferedImage wide = new BufferedImage(40, 10, BufferedImage.TYPE_BYTE_GRAY);
     TensorProto t = ImageTensors.toTensor(List.of(wide), 224);
