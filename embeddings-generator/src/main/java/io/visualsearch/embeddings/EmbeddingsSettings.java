@@ -7,8 +7,10 @@ import java.time.Duration;
 /** Settings of the embeddings-generator itself. */
 public final class EmbeddingsSettings {
 
-  public static final Setting<Integer> CONCURRENCY = Setting.integer("EMBEDDINGS_CONCURRENCY").defaultValue(16)
+  public static final Setting<Integer> CONCURRENCY = Setting.integer("EMBEDDINGS_CONCURRENCY").defaultValue(48)
       .validate(n -> n >= 1 && n <= 256, "between 1 and 256")
+      // 16 left the model server ~3.5 images a run while the rest waited on the object store;
+      // 48 fills runs of ~11 (bench model, embeddings-generator/RATIONALE.md).
       .doc("Images embedded at once; the model server merges concurrent calls into batches.");
   public static final Setting<Duration> MODEL_POLL = Setting.duration("EMBEDDINGS_MODEL_POLL_INTERVAL")
       .defaultValue(Duration.ofSeconds(5))

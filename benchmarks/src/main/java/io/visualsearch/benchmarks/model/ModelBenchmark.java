@@ -44,8 +44,9 @@ public final class ModelBenchmark {
     double serverSeconds = o.decimal("server-seconds", 6);
     int rounds = o.integer("rounds", 4);
     // Enough warm-up for the JIT of the generator, the broker, s3proxy and Zipkin (all started for
-    // this phase) to settle; measured rounds of 320 images.
-    int generatorWarmup = o.integer("generator-warmup", 320);
+    // this phase) to settle: after 320 images C2 still took a tenth of the cores. Measured rounds
+    // of 320 images.
+    int generatorWarmup = o.integer("generator-warmup", 960);
     int generatorImages = o.integer("generator-images", 1280);
     String traceSampleRatio = o.string("trace-sample-ratio", "0.1");
     boolean skipGenerator = o.flag("skip-generator");
