@@ -13,11 +13,11 @@ import io.visualsearch.faiss.Metric;
  * can be reused; never fewer than 39 training points per list (below that k-means centroids are
  * noise, FAISS warns about it); above the PQ threshold the vectors are also
  * product-quantised so a very large catalog fits in memory: {@value #PQ_CODE_BYTES}-byte codes
- * (with FAISS's 8-byte id and its lists' lengths, at most 64 bytes a vector), after a PCA rotation down to
- * {@value #PQ_DIMENSIONS_PER_CODE_BYTE} dimensions per code byte when the model's dimension is
- * larger, and compared by L2 distance, which on unit vectors ranks exactly as cosine does but
- * quantises far better than inner product (see RATIONALE.md). Training uses up to 256 points per
- * list, which is where FAISS's k-means stops sampling anyway.
+ * (with FAISS's 8-byte id and its lists' lengths, at most 64 bytes a vector), after a PCA
+ * rotation down to {@value #PQ_DIMENSIONS_PER_CODE_BYTE} dimensions per code byte when the
+ * model's dimension is larger, and compared by L2 distance, which on unit vectors ranks exactly
+ * as cosine does but quantises far better than inner product (see RATIONALE.md). Training uses
+ * up to 256 points per list, which is where FAISS's k-means stops sampling anyway.
  *
  * @param lists IVF list count, 0 for indexes without lists
  * @param trainingSize vectors to train on (0: the index needs no training)
@@ -36,7 +36,7 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
    * and a byte for the length each list records (8 bytes a list, up to 65,536 lists).
    */
   public static final int PQ_CODE_BYTES = 55;
-  /** Measured best at 56 bytes on the shipped 768-d model: 2, 3 and 4 dimensions per byte. */
+  /** The best of 2, 3 and 4 dimensions a byte at 56-byte codes on the shipped 768-d model. */
   static final int PQ_DIMENSIONS_PER_CODE_BYTE = 3;
 
   /** Chooses the recipe from the catalog size, or expands an operator's factory override. */

@@ -5,10 +5,14 @@ import io.visualsearch.demo.IngestProbe;
 import io.visualsearch.demo.LocalPipeline;
 import io.visualsearch.demo.SampleShop;
 import io.visualsearch.demo.SearchClient;
+import io.visualsearch.modelclient.ModelClient;
+import io.visualsearch.modelclient.ModelClientSettings;
 import io.visualsearch.samplecatalog.FashionMnist;
 import io.visualsearch.samplecatalog.SampleImageServer;
 import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.StackSettings;
+import io.visualsearch.tracing.Tracing;
+import io.visualsearch.tracing.TracingSettings;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -41,6 +45,7 @@ final class BenchDeployment implements AutoCloseable {
   private final SearchClient client;
   private final URI base;
   private final HttpClient http = HttpClient.newHttpClient();
+  private ModelClient modelClient;
 
   private BenchDeployment(Path dir, EmbeddedStack stack, SampleImageServer images, SampleShop shop,
       LocalPipeline pipeline) {
@@ -149,8 +154,23 @@ final class BenchDeployment implements AutoCloseable {
     return pipeline;
   }
 
+  /** A model client of this JVM's model server, as search-api's is configured, but untraced. */
+  ModelClient modelClient() {
+    if (modelClient == null) {
+      Config config = ModelClientSettings.definition().include(TracingSettings.definition()).parse(Map.of(
+          "MODEL_SERVER_TARGET", "127.0.0.1:" + pipeline.modelServer().grpcPort(), "ZIPKIN_ENDPOINT", "none",
+          "TRACING_SAMPLE_RATIO", "0"));
+      modelClient = new ModelClient(config, Tracing.create("bench", "bench", config));
+      modelClient.start();
+    }
+    return modelClient;
+  }
+
   @Override
   public void close() throws IOException {
+    if (modelClient != null) {
+      modelClient.close();
+    }
     pipeline.close();
     images.close();
     stack.close();
