@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import javax.imageio.ImageIO;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * The ground truth for "not stale": the embedding of a product's CURRENT photo by the model
@@ -80,7 +81,9 @@ public final class ExpectedVectors implements AutoCloseable {
     if (!(r instanceof ValidationResult.Accepted accepted)) {
       throw new IllegalStateException("sample image " + trainingIndex + " rejected: " + r);
     }
-    return ImageIO.read(new ByteArrayInputStream(accepted.image().png()));
+    // An in-memory stream (ImageIO.read closes it): read from an InputStream, ImageIO goes
+    // through a temp file.
+    return ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(accepted.image().png())));
   }
 
   @Override

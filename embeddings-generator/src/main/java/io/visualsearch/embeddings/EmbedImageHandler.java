@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import javax.imageio.ImageIO;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
@@ -123,7 +124,9 @@ final class EmbedImageHandler implements RecordHandler {
 
   private static BufferedImage decode(byte[] bytes, String sha) throws PoisonRecordException {
     try {
-      BufferedImage img = ImageIO.read(new ByteArrayInputStream(bytes));
+      // An in-memory stream (ImageIO.read closes it): ImageIO.read(InputStream) would first copy
+      // the bytes into a temporary file (ImageIO's disk cache is on by default), for every image.
+      BufferedImage img = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes)));
       if (img == null) {
         throw new PoisonRecordException("undecodable-image", "images/" + sha + " is not a readable image");
       }

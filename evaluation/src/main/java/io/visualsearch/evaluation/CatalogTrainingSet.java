@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import javax.imageio.ImageIO;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,7 +75,7 @@ final class CatalogTrainingSet {
         continue;
       }
       Optional<StoredObject> object = store.get(parseImage(e.getKey(), ready).getObjectKey());
-      BufferedImage decoded = object.isEmpty() ? null : ImageIO.read(new ByteArrayInputStream(object.get().bytes()));
+      BufferedImage decoded = object.isEmpty() ? null : decode(object.get().bytes());
       if (decoded == null) {
         unreadable++;
         continue;
@@ -132,5 +133,10 @@ final class CatalogTrainingSet {
     } catch (InvalidProtocolBufferException e) {
       throw new IOException("record " + key + " on " + Topics.IMAGES_READY.name() + " is not an ImageReady", e);
     }
+  }
+
+  /** An in-memory stream (ImageIO.read closes it): from an InputStream ImageIO copies into a temp file. */
+  private static BufferedImage decode(byte[] bytes) throws IOException {
+    return ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes)));
   }
 }

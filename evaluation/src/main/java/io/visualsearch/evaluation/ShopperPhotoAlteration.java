@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.util.SplittableRandom;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
@@ -157,7 +158,10 @@ public final class ShopperPhotoAlteration {
       writer.dispose();
     }
     try {
-      BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(encoded.toByteArray()));
+      // An in-memory stream (ImageIO.read closes it): from an InputStream ImageIO would copy
+      // every photo into a temp file.
+      BufferedImage decoded = ImageIO.read(new MemoryCacheImageInputStream(
+          new ByteArrayInputStream(encoded.toByteArray())));
       byte[] out = new byte[h * w];
       decoded.getRaster().getDataElements(0, 0, w, h, out);
       return out;

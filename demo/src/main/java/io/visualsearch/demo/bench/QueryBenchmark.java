@@ -54,11 +54,15 @@ public final class QueryBenchmark {
     Path modelBase = Path.of(o.string("model-base", "default-model/target/models"));
     boolean keepPipeline = o.flag("keep-pipeline");
     String sampleRatio = o.string("trace-sample-ratio", "1.0");
+    // Time between two measured calls (not measured): 0 sends them back to back; a pause lets the
+    // previous query's asynchronous tail (its search.responses record, its spans) finish first.
+    int pauseMs = o.integer("pause-ms", 0);
     o.rejectUnknown();
 
     FashionMnist dataset = FashionMnist.debian();
     System.out.println("bench query: " + size + " products, " + queries + " shopper photos (Fashion-MNIST test"
-        + " images) x " + rounds + " rounds, HTTP end to end vs in-process model; then " + clients
+        + " images) x " + rounds + " rounds" + (pauseMs > 0 ? " (" + pauseMs + " ms between calls)" : "")
+        + ", HTTP end to end vs in-process model; then " + clients
         + " clients for " + saturationSeconds + " s; trace sampling " + sampleRatio + "; cores=" + Runtime.getRuntime().availableProcessors());
     try (BenchDeployment d = BenchDeployment.ingested(dataset, size, modelBase,
             java.util.Map.of("TRACING_SAMPLE_RATIO", sampleRatio));
@@ -96,6 +100,7 @@ public final class QueryBenchmark {
       for (int r = 0; r < rounds; r++) {
         // Alternating rounds: a spell of load elsewhere on the machine hits both sides alike.
         for (int i = 0; i < queries; i++) {
+          pause(pauseMs);
           long t = System.nanoTime();
           if (!d.client().search(photos.get(i), 10).ok()) {
             failed++;
@@ -103,11 +108,13 @@ public final class QueryBenchmark {
           http[r * queries + i] = (System.nanoTime() - t) / 1e6;
         }
         for (int i = 0; i < queries; i++) {
+          pause(pauseMs);
           long t = System.nanoTime();
           grpc.embed(List.of(decoded.get(i)));
           served[r * queries + i] = (System.nanoTime() - t) / 1e6;
         }
         for (int i = 0; i < queries; i++) {
+          pause(pauseMs);
           long t = System.nanoTime();
           raw.run(DefaultModelSignatures.SERVING_DEFAULT, tensors.get(i));
           model[r * queries + i] = (System.nanoTime() - t) / 1e6;
@@ -136,6 +143,12 @@ public final class QueryBenchmark {
   }
 
   record Saturation(long ok, long refused, long failed) {}
+
+  private static void pause(int ms) throws InterruptedException {
+    if (ms > 0) {
+      Thread.sleep(ms);
+    }
+  }
 
   static Saturation saturate(SearchClient client, List<byte[]> photos, int clients, int seconds) throws Exception {
     AtomicLong ok = new AtomicLong();

@@ -1,10 +1,10 @@
 package io.visualsearch.searchapi.image;
 
+import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
 import io.visualsearch.searchapi.ApiException;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -74,7 +74,9 @@ public final class QueryImageDecoder {
     }
     ImageReader reader = readers.next();
     List<String> warnings = new ArrayList<>();
-    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+    // Read from the array itself: ImageIO.createImageInputStream would copy an InputStream
+    // into a temporary file first (ImageIO's disk cache is on by default), on every query.
+    try (ImageInputStream in = new ByteArrayImageInputStream(bytes)) {
       reader.setInput(in, true, true);
       reader.addIIOReadWarningListener((IIOReadWarningListener) (source, warning) -> warnings.add(warning));
       int width = reader.getWidth(0);
