@@ -99,26 +99,17 @@ public final class QueryBenchmark {
       int failed = 0;
       for (int r = 0; r < rounds; r++) {
         // Alternating rounds: a spell of load elsewhere on the machine hits both sides alike.
-        for (int i = 0; i < queries; i++) {
-          pause(pauseMs);
-          long t = System.nanoTime();
-          if (!d.client().search(photos.get(i), 10).ok()) {
-            failed++;
-          }
-          http[r * queries + i] = (System.nanoTime() - t) / 1e6;
-        }
-        for (int i = 0; i < queries; i++) {
-          pause(pauseMs);
-          long t = System.nanoTime();
+        int offset = r * queries;
+        failed += timeEach(queries, pauseMs, http, offset, i -> d.client().search(photos.get(i), 10).ok());
+        // These two fail by throwing, which ends the benchmark.
+        timeEach(queries, pauseMs, served, offset, i -> {
           grpc.embed(List.of(decoded.get(i)));
-          served[r * queries + i] = (System.nanoTime() - t) / 1e6;
-        }
-        for (int i = 0; i < queries; i++) {
-          pause(pauseMs);
-          long t = System.nanoTime();
+          return true;
+        });
+        timeEach(queries, pauseMs, model, offset, i -> {
           raw.run(DefaultModelSignatures.SERVING_DEFAULT, tensors.get(i));
-          model[r * queries + i] = (System.nanoTime() - t) / 1e6;
-        }
+          return true;
+        });
       }
       Percentiles h = new Percentiles(http);
       Percentiles g = new Percentiles(served);
@@ -144,10 +135,29 @@ public final class QueryBenchmark {
 
   record Saturation(long ok, long refused, long failed) {}
 
-  private static void pause(int ms) throws InterruptedException {
-    if (ms > 0) {
-      Thread.sleep(ms);
+  /** One measured call for query {@code i}; false when it failed. */
+  @FunctionalInterface
+  interface MeasuredCall {
+    boolean run(int i) throws Exception;
+  }
+
+  /**
+   * Calls {@code call} for each of {@code queries} photos, {@code pauseMs} apart (not measured),
+   * writing each call's milliseconds from {@code into[offset]} on; returns how many failed.
+   */
+  static int timeEach(int queries, int pauseMs, double[] into, int offset, MeasuredCall call) throws Exception {
+    int failed = 0;
+    for (int i = 0; i < queries; i++) {
+      if (pauseMs > 0) {
+        Thread.sleep(pauseMs);
+      }
+      long t = System.nanoTime();
+      if (!call.run(i)) {
+        failed++;
+      }
+      into[offset + i] = (System.nanoTime() - t) / 1e6;
     }
+    return failed;
   }
 
   static Saturation saturate(SearchClient client, List<byte[]> photos, int clients, int seconds) throws Exception {
