@@ -13,10 +13,12 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 #include <omp.h>
 
 #include <faiss/AutoTune.h>
+#include <faiss/IndexHNSW.h>
 #include <faiss/Index.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/impl/io.h>
@@ -49,10 +51,27 @@ inline int64_t remove_ids(faiss::Index* index, const int64_t* ids, int64_t count
     return static_cast<int64_t>(index->remove_ids(selector));
 }
 
-// "nprobe=16", "efSearch=64", or several joined by commas. ParameterSpace looks
-// through IndexIDMap / IndexPreTransform / IndexRefine wrappers on its own.
+// ParameterSpace plus the one HNSW build setting it lacks: efConstruction, the
+// candidate list while inserting (FAISS's default is 40), which must be set before
+// vectors are added. The base class recurses through IndexIDMap / IndexPreTransform
+// / IndexRefine wrappers by calling this virtual method, so the override sees the
+// HNSW index inside them.
+struct BuildAndSearchParameters : faiss::ParameterSpace {
+    void set_index_parameter(faiss::Index* index, const std::string& name, double value) const override {
+        if (name == "efConstruction") {
+            if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index)) {
+                FAISS_THROW_IF_NOT_MSG(value >= 1, "efConstruction must be at least 1");
+                hnsw->hnsw.efConstruction = static_cast<int>(value);
+                return;
+            }
+        }
+        faiss::ParameterSpace::set_index_parameter(index, name, value);
+    }
+};
+
+// "nprobe=16", "efSearch=64", "efConstruction=100", or several joined by commas.
 inline void set_index_parameters(faiss::Index* index, const char* parameters) {
-    faiss::ParameterSpace space;
+    BuildAndSearchParameters space;
     space.set_index_parameters(index, parameters);
 }
 

@@ -186,7 +186,8 @@ public final class FaissIndex implements AutoCloseable {
 
     /**
      * Applies FAISS ParameterSpace settings, e.g. {@code "nprobe=16"} for IVF or
-     * {@code "efSearch=64"} for HNSW, several separated by commas.
+     * {@code "efSearch=64"} for HNSW, several separated by commas; also {@code "efConstruction=100"}
+     * for HNSW, which FAISS's ParameterSpace lacks and which counts only for vectors added after it.
      */
     public void setParameters(String parameters) {
         Objects.requireNonNull(parameters, "parameters");

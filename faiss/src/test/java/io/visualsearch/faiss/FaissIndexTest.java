@@ -163,6 +163,48 @@ class FaissIndexTest {
     }
 
     @Test
+    void efConstructionBuildsABetterGraph() {
+        float[] database = TestVectors.random(4000, D, 13);
+        float[] queries = TestVectors.random(50, D, 14);
+        // A sparse graph (M=8) inserted with a short candidate list misses far more neighbours.
+        double hasty = hnswRecallAt10("efConstruction=8", database, queries);
+        double careful = hnswRecallAt10("efConstruction=200", database, queries);
+        assertTrue(careful > hasty + 0.08, "efConstruction=200 recall " + careful + " vs efConstruction=8 " + hasty);
+    }
+
+    private static double hnswRecallAt10(String build, float[] database, float[] queries) {
+        try (FaissIndex hnsw = FaissIndex.create(D, "HNSW8", Metric.L2)) {
+            hnsw.setParameters(build);
+            hnsw.add(database);
+            hnsw.setParameters("efSearch=16");
+            SearchResult result = hnsw.search(queries, 10);
+            int found = 0;
+            for (int q = 0; q < result.queries(); q++) {
+                Set<Long> returned = new HashSet<>();
+                for (long id : result.ids(q)) {
+                    returned.add(id);
+                }
+                for (int id : TestVectors.bruteForce(Metric.L2, database, queries, q, D, 10)) {
+                    found += returned.contains((long) id) ? 1 : 0;
+                }
+            }
+            return found / (10.0 * result.queries());
+        }
+    }
+
+    @Test
+    void efConstructionOutsideHnswIsAFaissError() {
+        try (FaissIndex ivf = FaissIndex.create(D, "IVF4,Flat", Metric.L2)) {
+            FaissException e = assertThrows(FaissException.class, () -> ivf.setParameters("efConstruction=100"));
+            assertTrue(e.getMessage().contains("efConstruction"), e.getMessage());
+        }
+        try (FaissIndex hnsw = FaissIndex.create(D, "HNSW8", Metric.L2)) {
+            FaissException e = assertThrows(FaissException.class, () -> hnsw.setParameters("efConstruction=0"));
+            assertTrue(e.getMessage().contains("at least 1"), e.getMessage());
+        }
+    }
+
+    @Test
     void unknownParameterIsAFaissError() {
         try (FaissIndex flat = FaissIndex.create(D, "IVF4,Flat", Metric.L2)) {
             FaissException e = assertThrows(FaissException.class, () -> flat.setParameters("noSuchKnob=3"));

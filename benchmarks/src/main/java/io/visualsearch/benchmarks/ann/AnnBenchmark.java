@@ -30,6 +30,7 @@ import java.util.Optional;
 public final class AnnBenchmark {
 
   static final int K = 10;
+  static final int PASSES = 3;
   static final long TEN_MILLION = 10_000_000L;
 
   private AnnBenchmark() {}
@@ -50,12 +51,17 @@ public final class AnnBenchmark {
     int queryCount = Math.min(o.integer("queries", 500), BenchCatalog.QUERIES);
     boolean embedOnly = o.flag("embed-only");
     List<String> faissFactories = List.of(o.string("faiss",
-        "Flat;IVF{nlist},Flat;HNSW32;{ivfpq}").split(";"));
+        "Flat;IVF{nlist},Flat;HNSW16;HNSW32;{ivfpq}").split(";"));
+    // Each HNSW at its library's default insertion effort: FAISS's efConstruction is 40, Lucene's
+    // beam width (the same knob) 100. Raising FAISS's to 100 lowered its recall at efSearch 10-16
+    // on these vectors (RATIONALE.md), so "the same number" is not the fairer comparison.
+    int faissEfConstruction = o.integer("faiss-ef-construction", 0);
+    int luceneBeamWidth = o.integer("lucene-beam-width", LuceneHnswCandidate.BEAM_WIDTH);
     List<Integer> nprobes = o.integers("nprobe", "1,2,4,8,16,32,64,128");
     // The same sweep for both HNSW implementations (each searches max(ef, k) candidates), in steps
     // of about 1.5x through the low end, where recall crosses 0.95.
-    List<Integer> efSearch = o.integers("ef-search", "10,12,16,24,32,64,128,256,512");
-    List<Integer> luceneEf = o.integers("lucene-ef", "10,12,16,24,32,64,128,256,512");
+    List<Integer> efSearch = o.integers("ef-search", "10,12,14,16,20,24,32,48,64,128,256");
+    List<Integer> luceneEf = o.integers("lucene-ef", "10,12,14,16,20,24,32,48,64,128,256");
     int threads = o.integer("build-threads", Runtime.getRuntime().availableProcessors());
     o.rejectUnknown();
 
@@ -101,10 +107,11 @@ public final class AnnBenchmark {
       List<String> settings = factory.contains("IVF") ? nprobes.stream().filter(p -> p <= nlist)
           .map(p -> "nprobe=" + p).toList()
           : factory.startsWith("HNSW") ? efSearch.stream().map(e -> "efSearch=" + e).toList() : List.of("");
-      candidates.add(new FaissCandidate(factory, dimension, Math.min(gallery, Math.max(64 * nlist, 50_000)),
-          settings));
+      candidates.add(new FaissCandidate(factory, factory.startsWith("HNSW") && faissEfConstruction > 0
+          ? "efConstruction=" + faissEfConstruction : "",
+          dimension, Math.min(gallery, Math.max(64 * nlist, 50_000)), settings));
     }
-    candidates.add(new LuceneHnswCandidate(dimension, luceneEf));
+    candidates.add(new LuceneHnswCandidate(dimension, luceneBeamWidth, luceneEf));
 
     List<Point> points = new ArrayList<>();
     Optional<double[]> ivfpq = Optional.empty();
@@ -188,12 +195,17 @@ public final class AnnBenchmark {
       c.search(q, K);
     }
     long[][] found = new long[count][];
-    long t0 = System.nanoTime();
-    for (int i = 0; i < count; i++) {
-      System.arraycopy(queries, i * dimension, q, 0, dimension);
-      found[i] = c.search(q, K);
+    // Best of up to three passes (a pass over 5 s is not repeated): other processes on this shared
+    // machine only ever slow a pass down, and a single pass swung QPS by a third between runs.
+    double seconds = Double.MAX_VALUE;
+    for (int pass = 0; pass < PASSES && (pass == 0 || seconds < 5); pass++) {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < count; i++) {
+        System.arraycopy(queries, i * dimension, q, 0, dimension);
+        found[i] = c.search(q, K);
+      }
+      seconds = Math.min(seconds, (System.nanoTime() - t0) / 1e9);
     }
-    double seconds = (System.nanoTime() - t0) / 1e9;
     return new Point(c.name(), c.engine(), setting, Recall.atK(truth, found, K), Recall.nearestInTopK(truth, found, K),
         count / seconds);
   }

@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * A FAISS index built from an index_factory string, trained on a prefix of the vectors, with the
- * metric the index-builder would give it (L2 for product quantisation, else inner product).
+ * metric the index-builder would give it (L2 for product quantisation, else inner product) and
+ * optional build parameters set before the vectors go in (e.g. HNSW's efConstruction).
  */
 final class FaissCandidate implements AnnCandidate {
 
@@ -17,11 +18,13 @@ final class FaissCandidate implements AnnCandidate {
   private final int dimension;
   private final int trainVectors;
   private final List<String> settings;
+  private final String buildParameters;
   private FaissIndex index;
   private long fixedBytes;
 
-  FaissCandidate(String factory, int dimension, int trainVectors, List<String> settings) {
+  FaissCandidate(String factory, String buildParameters, int dimension, int trainVectors, List<String> settings) {
     this.factory = factory;
+    this.buildParameters = buildParameters;
     this.dimension = dimension;
     this.trainVectors = trainVectors;
     this.settings = settings;
@@ -29,7 +32,7 @@ final class FaissCandidate implements AnnCandidate {
 
   @Override
   public String name() {
-    return "faiss " + factory;
+    return "faiss " + factory + (buildParameters.isEmpty() ? "" : " (" + buildParameters + ")");
   }
 
   @Override
@@ -40,6 +43,9 @@ final class FaissCandidate implements AnnCandidate {
   @Override
   public void build(float[] vectors, int n) throws Exception {
     index = FaissIndex.create(dimension, factory, IndexRecipe.metricFor(factory));
+    if (!buildParameters.isEmpty()) {
+      index.setParameters(buildParameters);
+    }
     if (!index.isTrained()) {
       int t = Math.min(n, trainVectors);
       index.train(Arrays.copyOf(vectors, t * dimension));

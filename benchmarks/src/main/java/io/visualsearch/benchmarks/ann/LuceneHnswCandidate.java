@@ -2,6 +2,9 @@ package io.visualsearch.benchmarks.ann;
 
 import java.io.IOException;
 import java.util.List;
+import org.apache.lucene.codecs.KnnVectorsFormat;
+import org.apache.lucene.codecs.lucene912.Lucene912Codec;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.index.DirectoryReader;
@@ -15,8 +18,8 @@ import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.ByteBuffersDirectory;
 
 /**
- * The pure-Java peer: Lucene's HNSW over {@link KnnFloatVectorField}s (default codec: M=16,
- * beam width 100, float32 vectors) in an in-memory directory. One indexing thread and a RAM buffer
+ * The pure-Java peer: Lucene's HNSW over {@link KnnFloatVectorField}s (its default codec with
+ * M=16 and the given beam width, Lucene's default 100; float32 vectors) in an in-memory directory. One indexing thread and a RAM buffer
  * larger than the data make exactly one segment, so doc ids are insertion order and a search is
  * one HNSW graph search ({@link LeafReader#searchNearestVectors}) with {@code ef} candidates, the
  * best {@code k} of which are returned.
@@ -24,22 +27,26 @@ import org.apache.lucene.store.ByteBuffersDirectory;
 final class LuceneHnswCandidate implements AnnCandidate {
 
   private static final String FIELD = "v";
+  static final int M = Lucene99HnswVectorsFormat.DEFAULT_MAX_CONN;
+  static final int BEAM_WIDTH = Lucene99HnswVectorsFormat.DEFAULT_BEAM_WIDTH;
 
   private final int dimension;
+  private final int beamWidth;
   private final List<Integer> efs;
   private final ByteBuffersDirectory directory = new ByteBuffersDirectory();
   private DirectoryReader reader;
   private LeafReader leaf;
   private int ef;
 
-  LuceneHnswCandidate(int dimension, List<Integer> efs) {
+  LuceneHnswCandidate(int dimension, int beamWidth, List<Integer> efs) {
     this.dimension = dimension;
+    this.beamWidth = beamWidth;
     this.efs = efs;
   }
 
   @Override
   public String name() {
-    return "lucene HNSW (M=16, beamWidth=100)";
+    return "lucene HNSW (M=" + M + ", beamWidth=" + beamWidth + ")";
   }
 
   @Override
@@ -50,7 +57,14 @@ final class LuceneHnswCandidate implements AnnCandidate {
   @Override
   public void build(float[] vectors, int n) throws IOException {
     double vectorMb = (double) n * dimension * 4 / (1 << 20);
+    KnnVectorsFormat hnsw = new Lucene99HnswVectorsFormat(M, beamWidth);
     IndexWriterConfig config = new IndexWriterConfig()
+        .setCodec(new Lucene912Codec() {
+          @Override
+          public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+            return hnsw;
+          }
+        })
         .setRAMBufferSizeMB(Math.min(2000, 256 + 2 * vectorMb))
         .setMergePolicy(NoMergePolicy.INSTANCE);
     try (IndexWriter writer = new IndexWriter(directory, config)) {

@@ -36,20 +36,25 @@ final class BenchDeployment implements AutoCloseable {
 
   static final String TENANT = "bench";
   static final String KEY = "bench-key-0123456789abcdef";
+  /** The service name of the benchmark's own direct model-server calls in Zipkin. */
+  static final String BENCH_CLIENT = "bench-client";
 
   private final Path dir;
   private final EmbeddedStack stack;
   private final SampleImageServer images;
   private final SampleShop shop;
   private final LocalPipeline pipeline;
+  private final Map<String, String> env;
   private final SearchClient client;
   private final URI base;
   private final HttpClient http = HttpClient.newHttpClient();
   private ModelClient modelClient;
+  private Tracing modelClientTracing;
 
   private BenchDeployment(Path dir, EmbeddedStack stack, SampleImageServer images, SampleShop shop,
-      LocalPipeline pipeline) {
+      LocalPipeline pipeline, Map<String, String> env) {
     this.dir = dir;
+    this.env = Map.copyOf(env);
     this.stack = stack;
     this.images = images;
     this.shop = shop;
@@ -82,7 +87,7 @@ final class BenchDeployment implements AutoCloseable {
     env.putAll(extraEnv);
     LocalPipeline pipeline = new LocalPipeline(env);
     pipeline.start();
-    BenchDeployment d = new BenchDeployment(dir, stack, images, shop, pipeline);
+    BenchDeployment d = new BenchDeployment(dir, stack, images, shop, pipeline, env);
     d.sync();
     return d;
   }
@@ -154,13 +159,18 @@ final class BenchDeployment implements AutoCloseable {
     return pipeline;
   }
 
-  /** A model client of this JVM's model server, as search-api's is configured, but untraced. */
+  /**
+   * A model client of this JVM's model server, configured and traced as search-api's is (same
+   * Zipkin, same sample ratio, service "bench-client"), so its calls are comparable span for span.
+   */
   ModelClient modelClient() {
     if (modelClient == null) {
       Config config = ModelClientSettings.definition().include(TracingSettings.definition()).parse(Map.of(
-          "MODEL_SERVER_TARGET", "127.0.0.1:" + pipeline.modelServer().grpcPort(), "ZIPKIN_ENDPOINT", "none",
-          "TRACING_SAMPLE_RATIO", "0"));
-      modelClient = new ModelClient(config, Tracing.create("bench", "bench", config));
+          "MODEL_SERVER_TARGET", "127.0.0.1:" + pipeline.modelServer().grpcPort(),
+          "ZIPKIN_ENDPOINT", env.get("ZIPKIN_ENDPOINT"),
+          "TRACING_SAMPLE_RATIO", env.getOrDefault("TRACING_SAMPLE_RATIO", "1.0")));
+      modelClientTracing = Tracing.create(BENCH_CLIENT, BENCH_CLIENT, config);
+      modelClient = new ModelClient(config, modelClientTracing);
       modelClient.start();
     }
     return modelClient;
@@ -170,6 +180,7 @@ final class BenchDeployment implements AutoCloseable {
   public void close() throws IOException {
     if (modelClient != null) {
       modelClient.close();
+      modelClientTracing.close(); // flushes its last spans
     }
     pipeline.close();
     images.close();

@@ -97,6 +97,7 @@ public final class QueryBenchmark {
       double[] served = new double[rounds * queries];
       double[] model = new double[rounds * queries];
       int failed = 0;
+      long measuredFrom = System.currentTimeMillis();
       for (int r = 0; r < rounds; r++) {
         // Alternating rounds: a spell of load elsewhere on the machine hits both sides alike.
         int offset = r * queries;
@@ -111,6 +112,7 @@ public final class QueryBenchmark {
           return true;
         });
       }
+      long measuredTo = System.currentTimeMillis();
       Percentiles h = new Percentiles(http);
       Percentiles g = new Percentiles(served);
       Percentiles m = new Percentiles(model);
@@ -120,7 +122,8 @@ public final class QueryBenchmark {
       System.out.printf(Locale.ROOT, "%-28s %10.1f %10.1f%n", "in-process model", m.at(50), m.at(99));
       if (!"0".equals(sampleRatio) && !"0.0".equals(sampleRatio)) {
         Thread.sleep(2_000); // the reporters send spans in the background, about once a second
-        new SpanBreakdown(d.zipkinUrl()).print("search-api", queries);
+        // Both the HTTP queries and the direct gRPC calls reach the model server.
+        new SpanBreakdown(d.zipkinUrl()).print("model-server", measuredFrom, measuredTo, 2 * rounds * queries);
       }
       Saturation s = saturate(d.client(), photos, clients, saturationSeconds);
       System.out.printf(Locale.ROOT, "saturation: %d clients, %d answered, %d refused (503), %d failed%n", clients,
