@@ -53,8 +53,9 @@ public final class AnnBenchmark {
     List<String> faissFactories = List.of(o.string("faiss",
         "Flat;IVF{nlist},Flat;HNSW16;HNSW32;{ivfpq}").split(";"));
     // Each HNSW at its library's default insertion effort: FAISS's efConstruction is 40, Lucene's
-    // beam width (the same knob) 100. Raising FAISS's to 100 lowered its recall at efSearch 10-16
-    // on these vectors (RATIONALE.md), so "the same number" is not the fairer comparison.
+    // beam width (the same knob) 100. Raising FAISS's to 100 lowered HNSW32's recall at efSearch
+    // 10-16 on these vectors and raised HNSW16's without reaching Lucene's (RATIONALE.md), so
+    // "the same number" is not the fairer comparison.
     int faissEfConstruction = o.integer("faiss-ef-construction", 0);
     int luceneBeamWidth = o.integer("lucene-beam-width", LuceneHnswCandidate.BEAM_WIDTH);
     List<Integer> nprobes = o.integers("nprobe", "1,2,4,8,16,32,64,128");

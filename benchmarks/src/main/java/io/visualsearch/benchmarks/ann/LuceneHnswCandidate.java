@@ -19,10 +19,11 @@ import org.apache.lucene.store.ByteBuffersDirectory;
 
 /**
  * The pure-Java peer: Lucene's HNSW over {@link KnnFloatVectorField}s (its default codec with
- * M=16 and the given beam width, Lucene's default 100; float32 vectors) in an in-memory directory. One indexing thread and a RAM buffer
- * larger than the data make exactly one segment, so doc ids are insertion order and a search is
- * one HNSW graph search ({@link LeafReader#searchNearestVectors}) with {@code ef} candidates, the
- * best {@code k} of which are returned.
+ * M=16 and the given beam width, Lucene's default 100; float32 vectors) in an in-memory
+ * directory. One indexing thread and a RAM buffer larger than the data make exactly one segment,
+ * so doc ids are insertion order and a search is one HNSW graph search
+ * ({@link LeafReader#searchNearestVectors}) with {@code ef} candidates, the best {@code k} of
+ * which are returned.
  */
 final class LuceneHnswCandidate implements AnnCandidate {
 
