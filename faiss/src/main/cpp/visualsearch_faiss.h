@@ -14,11 +14,13 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <omp.h>
 
 #include <faiss/AutoTune.h>
 #include <faiss/IndexHNSW.h>
+#include <faiss/IndexIDMap.h>
 #include <faiss/Index.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/impl/io.h>
@@ -73,6 +75,35 @@ struct BuildAndSearchParameters : faiss::ParameterSpace {
 inline void set_index_parameters(faiss::Index* index, const char* parameters) {
     BuildAndSearchParameters space;
     space.set_index_parameters(index, parameters);
+}
+
+// One search with its own HNSW candidate list, leaving the index's shared efSearch
+// alone: concurrent searches may each ask for their own, which setting it through
+// ParameterSpace would race on. HNSW does not widen the list to k by itself, so a
+// caller asking for many neighbours needs this. FAISS 1.7.3's IndexIDMap refuses any
+// search parameters, so an IDMap around an HNSW index is searched through here and
+// its labels mapped to the caller's ids.
+inline void search_hnsw(const faiss::Index* index, int64_t n, const float* x, int64_t k,
+                        float* distances, int64_t* labels, int ef_search) {
+    FAISS_THROW_IF_NOT_MSG(ef_search >= 1, "efSearch must be at least 1");
+    const faiss::Index* inner = index;
+    const std::vector<faiss::Index::idx_t>* id_map = nullptr;
+    if (auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(index)) {
+        inner = idmap->index;
+        id_map = &idmap->id_map;
+    }
+    FAISS_THROW_IF_NOT_MSG(dynamic_cast<const faiss::IndexHNSW*>(inner) != nullptr,
+                           "a per-search efSearch needs an HNSW index (or IDMap around one)");
+    faiss::SearchParametersHNSW params;
+    params.efSearch = ef_search;
+    inner->search(n, x, k, distances, labels, &params);
+    if (id_map != nullptr) {
+        for (int64_t i = 0; i < n * k; i++) {
+            if (labels[i] >= 0) {
+                labels[i] = (*id_map)[labels[i]];
+            }
+        }
+    }
 }
 
 inline void write_index_file(const faiss::Index* index, const char* path) {

@@ -136,7 +136,10 @@ public final class Reconciler {
           index.setParameters("nprobe=" + ivf.group(1)); // every list: the check must not miss by design
         }
         int k = (int) Math.min(10, index.ntotal());
-        SearchResult r = index.search(queries, k);
+        // HNSW: a candidate list far past what the builder asks readers to walk, per search.
+        boolean graph = manifest.factory() != null && manifest.factory().contains("HNSW");
+        SearchResult r = graph ? index.search(queries, k, (int) Math.min(index.ntotal(), 1024) + k)
+            : index.search(queries, k);
         boolean innerProduct = index.metric() == Metric.INNER_PRODUCT;
         for (int q = 0; q < found.size(); q++) {
           long id = SkuIds.id(feed.tenant(), found.get(q));

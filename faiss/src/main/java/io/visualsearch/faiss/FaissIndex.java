@@ -170,6 +170,24 @@ public final class FaissIndex implements AutoCloseable {
         return new SearchResult(n, k, ids, distances);
     }
 
+    /**
+     * Searches an HNSW index (or {@code IDMap,HNSW…}) with its own candidate list of
+     * {@code efSearch}, leaving the index's shared setting alone, so concurrent searches may each
+     * use their own. FAISS's HNSW does not widen its list to k: asking for many neighbours with a
+     * short list finds only part of them.
+     */
+    public SearchResult search(float[] queries, int k, int efSearch) {
+        int n = Math.toIntExact(rows(queries));
+        int size = resultSize(n, k);
+        long[] ids = new long[size];
+        float[] distances = new float[size];
+        shared(() -> {
+            FaissPreset.searchHnsw(handle, n, queries, k, distances, ids, efSearch);
+            return null;
+        });
+        return new SearchResult(n, k, ids, distances);
+    }
+
     /** Removes the given ids and returns how many vectors were removed. */
     public long removeIds(long... ids) {
         Objects.requireNonNull(ids, "ids");

@@ -129,6 +129,16 @@ final class FaissPreset {
     @Name("set_index_parameters")
     static native void setIndexParameters(NativeIndex index, String parameters) throws FaissException;
 
+    @Name("search_hnsw")
+    static native void searchHnsw(
+            @Const NativeIndex index,
+            @Cast("int64_t") long n,
+            @Const float[] x,
+            @Cast("int64_t") long k,
+            float[] distances,
+            @Cast("int64_t*") long[] labels,
+            int efSearch) throws FaissException;
+
     @Name("write_index_file")
     static native void writeIndexFile(@Const NativeIndex index, @Cast("const char*") byte[] nulTerminatedPath)
             throws FaissException;

@@ -205,6 +205,56 @@ class FaissIndexTest {
     }
 
     @Test
+    void perSearchEfSearchFindsManyNeighboursThroughIdMapAndLeavesTheSharedSettingAlone() {
+        float[] database = TestVectors.random(5000, D, 15);
+        float[] queries = TestVectors.random(20, D, 16);
+        long[] ids = new long[5000];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 1_000_000L + i;
+        }
+        int k = 200;
+        try (FaissIndex index = FaissIndex.create(D, "IDMap,HNSW16", Metric.L2)) {
+            index.addWithIds(database, ids);
+            SearchResult shortList = index.search(queries, k); // FAISS's default efSearch, 16
+            SearchResult longList = index.search(queries, k, 400);
+            double shortRecall = recall(shortList, database, queries, k);
+            double longRecall = recall(longList, database, queries, k);
+            assertTrue(longRecall > 0.9, "efSearch 400 for k=200: recall " + longRecall);
+            assertTrue(shortRecall < longRecall - 0.2, "efSearch 16 for k=200: recall " + shortRecall);
+            assertArrayEquals(shortList.ids(0), index.search(queries, k).ids(0), "the shared efSearch is unchanged");
+        }
+    }
+
+    /** Share of the true k nearest found, with ids offset by 1,000,000 as added above. */
+    private static double recall(SearchResult r, float[] database, float[] queries, int k) {
+        int found = 0;
+        for (int q = 0; q < r.queries(); q++) {
+            Set<Long> returned = new HashSet<>();
+            for (long id : r.ids(q)) {
+                returned.add(id - 1_000_000L);
+            }
+            for (int id : TestVectors.bruteForce(Metric.L2, database, queries, q, D, k)) {
+                found += returned.contains((long) id) ? 1 : 0;
+            }
+        }
+        return found / ((double) k * r.queries());
+    }
+
+    @Test
+    void perSearchEfSearchOutsideHnswIsAFaissError() {
+        try (FaissIndex flat = FaissIndex.create(D, "IDMap,Flat", Metric.L2)) {
+            flat.addWithIds(TestVectors.random(10, D, 17), new long[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+            FaissException e = assertThrows(FaissException.class, () -> flat.search(TestVectors.random(1, D, 18), 3, 32));
+            assertTrue(e.getMessage().contains("needs an HNSW index"), e.getMessage());
+        }
+        try (FaissIndex hnsw = FaissIndex.create(D, "HNSW8", Metric.L2)) {
+            hnsw.add(TestVectors.random(10, D, 19));
+            FaissException e = assertThrows(FaissException.class, () -> hnsw.search(TestVectors.random(1, D, 20), 3, 0));
+            assertTrue(e.getMessage().contains("at least 1"), e.getMessage());
+        }
+    }
+
+    @Test
     void unknownParameterIsAFaissError() {
         try (FaissIndex flat = FaissIndex.create(D, "IVF4,Flat", Metric.L2)) {
             FaissException e = assertThrows(FaissException.class, () -> flat.setParameters("noSuchKnob=3"));

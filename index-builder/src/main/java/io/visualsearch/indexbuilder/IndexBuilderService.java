@@ -52,6 +52,7 @@ public final class IndexBuilderService {
     int pq = config.get(IndexBuilderSettings.PQ_THRESHOLD);
     String factory = config.get(IndexBuilderSettings.FACTORY);
     int nprobe = config.get(IndexBuilderSettings.NPROBE);
+    int efSearch = config.get(IndexBuilderSettings.EF_SEARCH);
     ShardBuilder shards = new ShardBuilder(config.get(IndexBuilderSettings.SHARD_MAX_VECTORS),
         config.get(IndexBuilderSettings.BUILD_THREADS));
     BuildMetrics metrics = new BuildMetrics(pipeline.registry());
@@ -61,7 +62,7 @@ public final class IndexBuilderService {
         shards, new VersionWriter(store, json),
         new PublicationAnnouncer(pipeline.producer()::producer, pipeline.tracing()),
         new VersionCollector(store, new RetentionPolicy(config.get(IndexBuilderSettings.RETENTION))),
-        new IndexVersions(), (n, d) -> IndexRecipe.choose(n, d, exact, pq, factory, nprobe),
+        new IndexVersions(), (n, d) -> IndexRecipe.choose(n, d, exact, pq, factory, nprobe, efSearch),
         pipeline.tracing(), metrics, clock));
 
     String instance = pipeline.instance();

@@ -19,7 +19,7 @@ public final class IndexBuilderSettings {
       .doc("Every tenant is rebuilt at least this often even without changes; 0 disables.");
   public static final Setting<Integer> EXACT_THRESHOLD = Setting.integer("INDEX_BUILDER_EXACT_THRESHOLD")
       .defaultValue(20_000).validate(n -> n > 0, "positive")
-      .doc("Catalogs smaller than this get an exact index (IDMap,Flat); larger ones IVF.");
+      .doc("Catalogs smaller than this get an exact index (IDMap,Flat); larger ones an HNSW graph (IDMap,HNSW32).");
   public static final Setting<Integer> PQ_THRESHOLD = Setting.integer("INDEX_BUILDER_PQ_THRESHOLD")
       .defaultValue(2_000_000).validate(n -> n > 0, "positive")
       .doc("Catalogs of at least this many vectors get IVF with product quantisation (IVF-PQ).");
@@ -29,6 +29,10 @@ public final class IndexBuilderSettings {
   public static final Setting<Integer> NPROBE = Setting.integer("INDEX_BUILDER_NPROBE").defaultValue(16)
       .validate(n -> n > 0, "positive")
       .doc("nprobe written into the manifest's search parameters for IVF indexes (capped at the list count).");
+  public static final Setting<Integer> EF_SEARCH = Setting.integer("INDEX_BUILDER_EF_SEARCH").defaultValue(64)
+      .validate(n -> n > 0, "positive")
+      .doc("efSearch written into the manifest's search parameters for HNSW indexes: the candidate list readers"
+          + " walk the graph with (search-api widens it to the neighbours it asks for when that is more).");
   public static final Setting<Integer> SHARD_MAX_VECTORS = Setting.integer("INDEX_BUILDER_SHARD_MAX_VECTORS")
       .defaultValue(250_000).validate(n -> n > 0, "positive")
       .doc("Vectors per shard file at most; larger tenants are split by SKU id into several shards.");
@@ -60,7 +64,7 @@ public final class IndexBuilderSettings {
 
   public static ConfigDef definition() {
     return new ConfigDef().define(DEBOUNCE_QUIET, DEBOUNCE_MAX_DELAY, PERIODIC_INTERVAL, EXACT_THRESHOLD, PQ_THRESHOLD,
-        FACTORY, NPROBE, SHARD_MAX_VECTORS, MIGRATION_COVERAGE, MIGRATION_QUIET, RETENTION, MODEL_NAMES,
+        FACTORY, NPROBE, EF_SEARCH, SHARD_MAX_VECTORS, MIGRATION_COVERAGE, MIGRATION_QUIET, RETENTION, MODEL_NAMES,
         BUILD_THREADS, TRACE_LINKS, REPLAY_TIMEOUT);
   }
 }

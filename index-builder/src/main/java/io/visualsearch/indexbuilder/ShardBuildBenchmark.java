@@ -24,10 +24,10 @@ public final class ShardBuildBenchmark {
       int n = Integer.parseInt(nd[0]);
       int d = Integer.parseInt(nd[1]);
       List<ProductVector> vectors = catalog(n, d, 17);
-      IndexRecipe recipe = IndexRecipe.choose(n, d, 20_000, 2_000_000, null, 16);
+      IndexRecipe recipe = IndexRecipe.choose(n, d, 20_000, 2_000_000, null, 16, 64);
       // Warm-up: native library load and JIT, on a small catalog of another tenant.
       builder.build("warm-up", MODEL, vectors.subList(0, Math.min(n, 1000)), d,
-          IndexRecipe.choose(Math.min(n, 1000), d, 20_000, 2_000_000, null, 16), true);
+          IndexRecipe.choose(Math.min(n, 1000), d, 20_000, 2_000_000, null, 16, 64), true);
       long t0 = System.nanoTime();
       BuiltIndex built = builder.build("bench", MODEL, vectors, d, recipe, true);
       double seconds = (System.nanoTime() - t0) / 1e9;

@@ -234,8 +234,8 @@ class ITIndexBuilder {
       assertEquals("serving_default", a1.signature());
       assertEquals(8, a1.dimension());
       assertEquals("cosine", a1.metric());
-      assertEquals("IVF1,Flat", a1.factory(), "30 vectors are above the test's exact threshold of 25");
-      assertEquals("nprobe=1", a1.searchParameters());
+      assertEquals("IDMap,HNSW32", a1.factory(), "30 vectors are above the test's exact threshold of 25");
+      assertEquals("efSearch=64", a1.searchParameters());
       assertEquals("IDMap,Flat", b1.factory());
       assertFalse(a1.embeddingsOffsets().isEmpty());
       Set<Long> idsA = verifiedIds(h, a1);
@@ -318,7 +318,7 @@ class ITIndexBuilder {
       assertEquals(a3.version(), span.path("tags").path("index.version").asText());
       assertEquals("30", span.path("tags").path("vectors").asText());
       assertEquals("1", span.path("tags").path("model.version").asText());
-      assertEquals("IVF1,Flat", span.path("tags").path("factory").asText());
+      assertEquals("IDMap,HNSW32", span.path("tags").path("factory").asText());
 
       String metrics = http("http://127.0.0.1:" + h.service().pipeline().ops().port() + "/metrics");
       assertTrue(metrics.contains("index_builder_published_vectors{tenant=\"it-a\"} 30.0"), metrics);

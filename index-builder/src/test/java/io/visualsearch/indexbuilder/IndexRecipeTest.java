@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class IndexRecipeTest {
 
   private static IndexRecipe choose(int n, int d) {
-    return IndexRecipe.choose(n, d, 20_000, 2_000_000, null, 16);
+    return IndexRecipe.choose(n, d, 20_000, 2_000_000, null, 16, 64);
   }
 
   @Test
@@ -22,18 +22,31 @@ class IndexRecipeTest {
   }
 
   @Test
-  void largerCatalogsGetAnInvertedFileWithEnoughTrainingPointsPerList() {
-    IndexRecipe r = choose(20_000, 768);
+  void midSizeCatalogsGetAGraphSearchedWithTheConfiguredCandidateList() {
+    for (int n : new int[] {20_000, 300_000, 1_999_999}) {
+      IndexRecipe r = choose(n, 768);
+      assertEquals("IDMap,HNSW32", r.factory(), n + " vectors");
+      assertEquals(0, r.trainingSize(), "a graph needs no training");
+      assertEquals(0, r.lists());
+      assertEquals("efSearch=64", r.searchParameters());
+    }
+    assertEquals("efSearch=200", IndexRecipe.choose(50_000, 768, 20_000, 2_000_000, null, 16, 200).searchParameters());
+  }
+
+  @Test
+  void invertedFilesGetEnoughTrainingPointsPerList() {
     // 4·√20000 = 566 lists would leave fewer than 39 points per list: capped at 20000 / 39.
+    IndexRecipe r = IndexRecipe.choose(20_000, 768, 20_000, 2_000_000, "IVF{nlist},Flat", 16, 64);
     assertEquals("IVF512,Flat", r.factory());
     assertEquals(20_000, r.trainingSize());
     assertEquals("nprobe=16", r.searchParameters());
 
-    IndexRecipe million = choose(1_000_000, 768);
+    IndexRecipe million = IndexRecipe.choose(1_000_000, 768, 20_000, 2_000_000, "IVF{nlist},Flat", 16, 64);
     assertEquals("IVF2048,Flat", million.factory(), "4·√n = 4000, rounded down to a power of two");
     assertEquals(524_288, million.trainingSize(), "256 points per list");
     assertTrue(million.trainingSize() >= 39L * million.lists());
-    assertEquals("IVF2048,Flat", choose(300_000, 768).factory(), "a catalog keeps its list count while it grows");
+    assertEquals("IVF2048,Flat", IndexRecipe.choose(300_000, 768, 20_000, 2_000_000, "IVF{nlist},Flat", 16, 64)
+        .factory(), "a catalog keeps its list count while it grows");
   }
 
   @Test
@@ -54,23 +67,24 @@ class IndexRecipeTest {
   void unquantisedIndexesCompareByInnerProduct() {
     assertEquals(Metric.INNER_PRODUCT, choose(19_999, 768).metric());
     assertEquals(Metric.INNER_PRODUCT, choose(1_000_000, 768).metric());
-    assertEquals(Metric.INNER_PRODUCT, IndexRecipe.choose(100_000, 64, 20_000, 2_000_000, "IVF{nlist},SQ8", 32).metric());
-    assertEquals(Metric.L2, IndexRecipe.choose(100_000, 64, 20_000, 2_000_000, "OPQ16,IVF{nlist},PQ16", 32).metric());
+    assertEquals(Metric.INNER_PRODUCT, IndexRecipe.choose(100_000, 64, 20_000, 2_000_000, "IVF{nlist},SQ8", 32, 64).metric());
+    assertEquals(Metric.L2, IndexRecipe.choose(100_000, 64, 20_000, 2_000_000, "OPQ16,IVF{nlist},PQ16", 32, 64).metric());
   }
 
   @Test
   void anOverrideIsUsedForEveryCatalogWithItsListCountFilledIn() {
-    IndexRecipe r = IndexRecipe.choose(100_000, 64, 20_000, 2_000_000, "IVF{nlist},SQ8", 32);
+    IndexRecipe r = IndexRecipe.choose(100_000, 64, 20_000, 2_000_000, "IVF{nlist},SQ8", 32, 64);
     assertEquals("IVF1024,SQ8", r.factory());
     assertEquals("nprobe=32", r.searchParameters());
-    IndexRecipe hnsw = IndexRecipe.choose(100, 64, 20_000, 2_000_000, "IDMap,HNSW32", 32);
-    assertEquals("IDMap,HNSW32", hnsw.factory());
-    assertNull(hnsw.searchParameters());
+    IndexRecipe hnsw = IndexRecipe.choose(100, 64, 20_000, 2_000_000, "IDMap,HNSW16", 32, 64);
+    assertEquals("IDMap,HNSW16", hnsw.factory());
+    assertEquals("efSearch=64", hnsw.searchParameters());
+    assertNull(IndexRecipe.choose(100, 64, 20_000, 2_000_000, "IDMap,Flat", 32, 64).searchParameters());
   }
 
   @Test
   void tinyCatalogsAboveALowThresholdStillGetAtLeastOneList() {
-    IndexRecipe r = IndexRecipe.choose(12, 8, 10, 2_000_000, null, 16);
+    IndexRecipe r = IndexRecipe.choose(12, 8, 10, 2_000_000, "IVF{nlist},Flat", 16, 64);
     assertEquals("IVF1,Flat", r.factory());
     assertEquals("nprobe=1", r.searchParameters());
   }

@@ -2,6 +2,7 @@ package io.visualsearch.indexbuilder;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,8 +12,10 @@ import io.visualsearch.faiss.SearchResult;
 import io.visualsearch.indexformat.SkuIds;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -58,7 +61,7 @@ class ShardBuilderTest {
   @Test
   void exactIndexFindsEveryProductAsItsOwnNearestNeighbour() throws Exception {
     List<ProductVector> products = products("acme", 50, 1);
-    IndexRecipe recipe = IndexRecipe.choose(50, DIM, 20_000, 2_000_000, null, 16);
+    IndexRecipe recipe = IndexRecipe.choose(50, DIM, 20_000, 2_000_000, null, 16, 64);
     BuiltIndex built = new ShardBuilder(1_000, 1).build("acme", MODEL, products, DIM, recipe, false);
     assertEquals(1, built.shards().size());
     assertEquals("shard-000.faiss", built.shards().get(0).fileName());
@@ -77,9 +80,36 @@ class ShardBuilderTest {
   }
 
   @Test
+  void midSizeCatalogsBecomeGraphShardsThatFindEveryProductFirst() throws Exception {
+    List<ProductVector> products = products("acme", 400, 6);
+    IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, null, 4, 64);
+    assertEquals("IDMap,HNSW32", recipe.factory());
+    BuiltIndex built = new ShardBuilder(150, 1).build("acme", MODEL, products, DIM, recipe, false);
+    assertEquals(3, built.shards().size());
+    Map<Long, Integer> shardOf = new HashMap<>();
+    for (int s = 0; s < built.shards().size(); s++) {
+      try (FaissIndex index = FaissIndex.deserialize(built.shards().get(s).bytes())) {
+        index.setParameters(recipe.searchParameters());
+        // Every id the shard holds, through a candidate list as long as the shard.
+        SearchResult all = index.search(new float[DIM], (int) index.ntotal(), (int) index.ntotal());
+        for (long id : all.ids(0)) {
+          assertNull(shardOf.put(id, s), "id " + id + " in two shards");
+        }
+      }
+    }
+    assertEquals(400, shardOf.size(), "every product in exactly one shard");
+    for (ProductVector p : products) {
+      try (FaissIndex index = FaissIndex.deserialize(built.shards().get(shardOf.get(p.id())).bytes())) {
+        index.setParameters(recipe.searchParameters());
+        assertEquals(p.id(), index.search(p.vector(), 1).id(0, 0), p.sku());
+      }
+    }
+  }
+
+  @Test
   void ivfShardsSplitByIdShareTheTrainingAndHoldEachProductOnce() throws Exception {
     List<ProductVector> products = products("acme", 400, 2);
-    IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, null, 4);
+    IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, "IVF{nlist},Flat", 4, 64);
     assertEquals("IVF8,Flat", recipe.factory());
     BuiltIndex built = new ShardBuilder(150, 1).build("acme", MODEL, products, DIM, recipe, false);
     assertEquals(3, built.shards().size());
@@ -100,7 +130,7 @@ class ShardBuilderTest {
   @Test
   void theSameCatalogBuildsTheSameBytes() throws Exception {
     List<ProductVector> products = products("acme", 400, 3);
-    IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, null, 4);
+    IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, "IVF{nlist},Flat", 4, 64);
     List<ProductVector> shuffled = new ArrayList<>(products);
     java.util.Collections.shuffle(shuffled, new Random(9));
     BuiltIndex a = new ShardBuilder(1_000, 1).build("acme", MODEL, products, DIM, recipe, false);
@@ -114,7 +144,7 @@ class ShardBuilderTest {
     List<ProductVector> products = new ArrayList<>(products("acme", 3, 4));
     ProductVector clash = products.get(0);
     products.add(new ProductVector("impostor", clash.id(), MODEL, clash.vector()));
-    IndexRecipe recipe = IndexRecipe.choose(4, DIM, 20_000, 2_000_000, null, 16);
+    IndexRecipe recipe = IndexRecipe.choose(4, DIM, 20_000, 2_000_000, null, 16, 64);
     SkuIdCollisionException e = assertThrows(SkuIdCollisionException.class,
         () -> new ShardBuilder(1_000, 1).build("acme", MODEL, products, DIM, recipe, false));
     assertTrue(e.getMessage().contains("'sku-0'") && e.getMessage().contains("'impostor'"), e.getMessage());
@@ -124,7 +154,7 @@ class ShardBuilderTest {
   void laterBuildsReuseTheTenantsTrainingUntilTheCatalogDoublesOrARetrainIsAsked() throws Exception {
     ShardBuilder builder = new ShardBuilder(1_000, 1);
     List<ProductVector> products = products("acme", 800, 5);
-    IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, null, 4);
+    IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, "IVF{nlist},Flat", 4, 64);
     assertTrue(builder.build("acme", MODEL, products.subList(0, 400), DIM, recipe, false).trained());
 
     BuiltIndex reused = builder.build("acme", MODEL, products.subList(1, 400), DIM, recipe, false);
@@ -143,7 +173,7 @@ class ShardBuilderTest {
     int dim = 256;
     int n = IndexRecipe.MIN_PQ_TRAINING + 16;
     List<ProductVector> products = clustered("acme", n, dim, 40, 6);
-    IndexRecipe recipe = IndexRecipe.choose(n, dim, 100, n, null, 16);
+    IndexRecipe recipe = IndexRecipe.choose(n, dim, 100, n, null, 16, 64);
     assertEquals("PCAR165,IVF256,PQ55np", recipe.factory());
     BuiltIndex built = new ShardBuilder(100_000, 2).build("acme", MODEL, products, dim, recipe, false);
     List<ProductVector> queries = clustered("shoppers", 100, dim, 40, 6 + 1_000);

@@ -43,6 +43,12 @@ public final class TestVectors {
   /** An in-memory version with {@code shards} IDMap,Flat inner-product shards (cosine on unit vectors). */
   public static LoadedIndex index(String tenant, String version, long modelVersion, Map<String, float[]> vectors,
       int shards, Map<Integer, Long> offsets) {
+    return index(tenant, version, modelVersion, vectors, shards, offsets, "IDMap,Flat", null);
+  }
+
+  /** Shards of the given FAISS factory (taking ids), its search parameters applied as search-api's loader does. */
+  public static LoadedIndex index(String tenant, String version, long modelVersion, Map<String, float[]> vectors,
+      int shards, Map<Integer, Long> offsets, String factory, String searchParameters) {
     int d = vectors.values().iterator().next().length;
     List<FaissIndex> built = new ArrayList<>();
     List<List<String>> parts = new ArrayList<>();
@@ -56,7 +62,7 @@ public final class TestVectors {
     Map<Long, String> ids = new HashMap<>();
     List<IndexManifest.ShardFile> files = new ArrayList<>();
     for (int s = 0; s < shards; s++) {
-      FaissIndex idx = FaissIndex.create(d, "IDMap,Flat", Metric.INNER_PRODUCT);
+      FaissIndex idx = FaissIndex.create(d, factory, Metric.INNER_PRODUCT);
       List<String> skus = parts.get(s);
       float[] flat = new float[skus.size() * d];
       long[] idArr = new long[skus.size()];
@@ -68,11 +74,14 @@ public final class TestVectors {
       if (!skus.isEmpty()) {
         idx.addWithIds(flat, idArr);
       }
+      if (searchParameters != null) {
+        idx.setParameters(searchParameters);
+      }
       built.add(idx);
       files.add(new IndexManifest.ShardFile("shard-" + s, skus.size(), 0, ""));
     }
     IndexManifest m = new IndexManifest(IndexManifest.FORMAT, tenant, version, System.currentTimeMillis(), "default",
-        modelVersion, "serving_default", d, "cosine", "IDMap,Flat", vectors.size(), files, null, offsets);
+        modelVersion, "serving_default", d, "cosine", factory, vectors.size(), files, null, offsets, searchParameters);
     return new LoadedIndex(m, built, ids, VectorSpace.of(Metric.INNER_PRODUCT, "cosine"));
   }
 }

@@ -5,6 +5,8 @@ import io.visualsearch.indexformat.IndexManifest;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One tenant's index version in memory: its FAISS shards (native memory), the id → sku map and
@@ -19,12 +21,35 @@ public final class LoadedIndex {
   private final Map<Long, String> skuById;
   private final VectorSpace space;
   private final AtomicInteger refs = new AtomicInteger(1);
+  private final int graphCandidates;
+
+  private static final Pattern EF_SEARCH = Pattern.compile("(?:^|,)\\s*efSearch=(\\d+)");
+  /** FAISS's own efSearch, used when a graph index's manifest names none. */
+  static final int FAISS_DEFAULT_EF_SEARCH = 16;
 
   public LoadedIndex(IndexManifest manifest, List<FaissIndex> shards, Map<Long, String> skuById, VectorSpace space) {
     this.manifest = manifest;
     this.shards = List.copyOf(shards);
     this.skuById = Map.copyOf(skuById);
     this.space = space;
+    this.graphCandidates = graphCandidates(manifest);
+  }
+
+  /**
+   * For HNSW shards, the candidate list the builder asked readers to search with (its manifest's
+   * efSearch); 0 for other index types.
+   */
+  static int graphCandidates(IndexManifest manifest) {
+    if (manifest.factory() == null || !manifest.factory().contains("HNSW")) {
+      return 0;
+    }
+    Matcher m = EF_SEARCH.matcher(manifest.searchParameters() == null ? "" : manifest.searchParameters());
+    return m.find() ? Integer.parseInt(m.group(1)) : FAISS_DEFAULT_EF_SEARCH;
+  }
+
+  /** The HNSW candidate list every search of these shards walks at least; 0: not a graph index. */
+  public int graphCandidates() {
+    return graphCandidates;
   }
 
   public String tenant() {

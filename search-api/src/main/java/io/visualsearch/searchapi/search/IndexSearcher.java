@@ -84,7 +84,10 @@ public final class IndexSearcher {
         Span span = tracer.spanBuilder("search shard " + s).setAttribute("shard", s).setAttribute("k", kk)
             .setAttribute("index.version", index.version()).startSpan();
         try (Scope ignored = span.makeCurrent()) {
-          r = shard.search(q, kk);
+          // FAISS's HNSW does not widen its candidate list to k: an over-fetch past the manifest's
+          // efSearch walks a list of kk, per search, or it would find only part of the kk.
+          r = kk > index.graphCandidates() && index.graphCandidates() > 0 ? shard.search(q, kk, kk)
+              : shard.search(q, kk);
         } finally {
           span.end();
         }

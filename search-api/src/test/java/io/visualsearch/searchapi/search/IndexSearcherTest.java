@@ -164,6 +164,33 @@ class IndexSearcherTest {
   }
 
   @Test
+  void graphShardsWidenTheirCandidateListWhenOverFetching() {
+    int n = 20_000;
+    Map<String, float[]> vectors = TestVectors.random(n, 32, 13);
+    catalogOf(vectors);
+    for (int i = 0; i < n; i += 200) {
+      catalog.upsert(T, product("sku-" + i, "Apparel > Rare", 10_000_000, "in stock"));
+    }
+    // efSearch 16 as the manifest's: FAISS's HNSW would walk only 16 candidates for the thousands
+    // an over-fetching filtered query asks for, and find a fraction of them.
+    LoadedIndex index = TestVectors.index(T, "20250101T000000Z-g", 1, vectors, 4, Map.of(), "IDMap,HNSW16",
+        "efSearch=16");
+    opened.add(index);
+    assertEquals(16, index.graphCandidates());
+    Filters rare = new Filters("rare", null, null, null, null);
+    Random rnd = new Random(14);
+    int queries = 50;
+    int k = 10;
+    double found = 0;
+    for (int i = 0; i < queries; i++) {
+      float[] q = TestVectors.unit(rnd, 32);
+      List<String> truth = bruteForce(vectors, q, k, rare);
+      found += recall(truth, skus(searcher.search(index, deltaFor(index).snapshot(), q, k, rare, null)));
+    }
+    assertTrue(found / queries >= 0.95, "filtered recall@10 on graph shards: " + found / queries);
+  }
+
+  @Test
   void priceAvailabilityAndBrandFiltersApply() {
     Map<String, float[]> vectors = TestVectors.random(400, 8, 13);
     catalogOf(vectors);
