@@ -137,8 +137,7 @@ public final class Reconciler {
         }
         int k = (int) Math.min(10, index.ntotal());
         // HNSW: a candidate list far past what the builder asks readers to walk, per search.
-        boolean graph = manifest.factory() != null && manifest.factory().contains("HNSW");
-        SearchResult r = graph ? index.search(queries, k, (int) Math.min(index.ntotal(), 1024) + k)
+        SearchResult r = manifest.graphIndex() ? index.search(queries, k, (int) Math.min(index.ntotal(), 1024) + k)
             : index.search(queries, k);
         boolean innerProduct = index.metric() == Metric.INNER_PRODUCT;
         for (int q = 0; q < found.size(); q++) {

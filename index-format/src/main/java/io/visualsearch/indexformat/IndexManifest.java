@@ -3,6 +3,7 @@ package io.visualsearch.indexformat;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * What one published index version holds. Readers verify every file against its sha256 before
@@ -32,6 +33,18 @@ public record IndexManifest(
     @JsonProperty("search_parameters") String searchParameters) {
 
   public static final int FORMAT = 1;
+
+  /** An HNSW graph, bare or wrapped for ids; not an inverted file that merely uses one for its lists. */
+  private static final Pattern GRAPH_FACTORY = Pattern.compile("^(IDMap2?,)?HNSW\\d+");
+
+  /**
+   * Whether the shards are HNSW graphs ({@code IDMap,HNSW32}, {@code HNSW32_SQ8}, ...), whose
+   * readers choose the candidate list (efSearch) per search. An inverted file with an HNSW coarse
+   * quantiser ({@code IVF4096_HNSW32,Flat}) is not one.
+   */
+  public boolean graphIndex() {
+    return factory != null && GRAPH_FACTORY.matcher(factory).find();
+  }
 
   /** The manifest as first defined, without search parameters; kept so existing callers compile. */
   public IndexManifest(int format, String tenant, String version, long createdAtMs, String modelName,

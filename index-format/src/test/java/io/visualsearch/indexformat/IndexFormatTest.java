@@ -1,6 +1,7 @@
 package io.visualsearch.indexformat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -44,6 +45,27 @@ class IndexFormatTest {
     assertEquals(m, json.manifest(json.write(m)));
     assertThrows(CorruptIndexException.class, () -> json.manifest("{not json".getBytes(StandardCharsets.UTF_8)));
     assertThrows(CorruptIndexException.class, () -> json.manifest("{\"format\":99}".getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
+  void graphIndexesAreHnswShardsNotInvertedFilesWithAGraphQuantiser() throws Exception {
+    for (String graph : new String[] {"IDMap,HNSW32", "IDMap2,HNSW16", "HNSW32", "HNSW32_SQ8"}) {
+      assertTrue(manifestOf(graph).graphIndex(), graph);
+    }
+    for (String other : new String[] {"IVF4096_HNSW32,Flat", "IDMap,Flat", "PCAR165,IVF1024,PQ55np"}) {
+      assertFalse(manifestOf(other).graphIndex(), other);
+    }
+    assertFalse(manifestOf(null).graphIndex());
+    IndexJson json = new IndexJson();
+    String written = new String(json.write(manifestOf("IDMap,HNSW32")), StandardCharsets.UTF_8);
+    assertFalse(written.contains("graph"), "derived, not written: " + written);
+  }
+
+  private static IndexManifest manifestOf(String factory) {
+    return new IndexManifest(IndexManifest.FORMAT, "acme", "20261122T080102Z-1", 1L, "default", 2L,
+        "serving_default", 8, "INNER_PRODUCT", factory, 3,
+        List.of(new IndexManifest.ShardFile("shard-000.faiss", 3, 100, "ab")),
+        new IndexManifest.IndexFile("skus.tsv", 10, "cd"), Map.of(0, 5L), "efSearch=64");
   }
 
   @Test

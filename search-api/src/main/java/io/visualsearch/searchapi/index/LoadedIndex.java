@@ -40,7 +40,7 @@ public final class LoadedIndex {
    * efSearch); 0 for other index types.
    */
   static int graphCandidates(IndexManifest manifest) {
-    if (manifest.factory() == null || !manifest.factory().contains("HNSW")) {
+    if (!manifest.graphIndex()) {
       return 0;
     }
     Matcher m = EF_SEARCH.matcher(manifest.searchParameters() == null ? "" : manifest.searchParameters());
