@@ -52,6 +52,18 @@ class IndexSearcherTest {
     catalog.markCaughtUp();
   }
 
+  /**
+   * The catalog of {@link #catalogOf}, with one product in 200 in the "Rare" category; returns
+   * the filter on it, a 0.5 % selective one.
+   */
+  Filters rareCatalogOf(Map<String, float[]> vectors) {
+    catalogOf(vectors);
+    for (int i = 0; i < vectors.size(); i += 200) {
+      catalog.upsert(T, product("sku-" + i, "Apparel > Rare", 10_000_000, "in stock"));
+    }
+    return new Filters("rare", null, null, null, null);
+  }
+
   static ProductInfo product(String sku, String category, long price, String availability) {
     return new ProductInfo(sku, "Title " + sku, price, "USD", "https://shop/" + sku, "https://img/" + sku, category,
         "Acme", availability);
@@ -133,15 +145,9 @@ class IndexSearcherTest {
 
   @Test
   void selectiveFiltersStillFindTheExactFilteredTopKByOverFetching() {
-    int n = 20_000;
-    Map<String, float[]> vectors = TestVectors.random(n, 32, 11);
-    catalogOf(vectors);
-    // One product in 200 is a "Rare" one: a 0.5 % selective filter.
-    for (int i = 0; i < n; i += 200) {
-      catalog.upsert(T, product("sku-" + i, "Apparel > Rare", 10_000_000, "in stock"));
-    }
+    Map<String, float[]> vectors = TestVectors.random(20_000, 32, 11);
+    Filters rare = rareCatalogOf(vectors);
     LoadedIndex index = index(vectors, 4, Map.of());
-    Filters rare = new Filters("rare", null, null, null, null);
     Random rnd = new Random(12);
     int queries = 50;
     int k = 10;
@@ -165,19 +171,14 @@ class IndexSearcherTest {
 
   @Test
   void graphShardsWidenTheirCandidateListWhenOverFetching() {
-    int n = 20_000;
-    Map<String, float[]> vectors = TestVectors.random(n, 32, 13);
-    catalogOf(vectors);
-    for (int i = 0; i < n; i += 200) {
-      catalog.upsert(T, product("sku-" + i, "Apparel > Rare", 10_000_000, "in stock"));
-    }
+    Map<String, float[]> vectors = TestVectors.random(20_000, 32, 13);
+    Filters rare = rareCatalogOf(vectors);
     // efSearch 16 as the manifest's: FAISS's HNSW would walk only 16 candidates for the thousands
     // an over-fetching filtered query asks for, and find a fraction of them.
     LoadedIndex index = TestVectors.index(T, "20250101T000000Z-g", 1, vectors, 4, Map.of(), "IDMap,HNSW16",
         "efSearch=16");
     opened.add(index);
     assertEquals(16, index.graphCandidates());
-    Filters rare = new Filters("rare", null, null, null, null);
     Random rnd = new Random(14);
     int queries = 50;
     int k = 10;
