@@ -11,9 +11,13 @@
 // with what() as the message, so nothing here catches.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <omp.h>
@@ -21,7 +25,10 @@
 #include <faiss/AutoTune.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
+#include <faiss/IndexPreTransform.h>
+#include <faiss/IndexRefine.h>
 #include <faiss/Index.h>
+#include <faiss/impl/DistanceComputer.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_factory.h>
@@ -36,8 +43,25 @@ extern "C" int openblas_get_num_threads(void);
 namespace visualsearch_faiss {
 
 // metric_code is faiss::MetricType's value (INNER_PRODUCT = 0, L2 = 1).
+//
+// An "IDMap," / "IDMap2," prefix always wraps everything after it. FAISS 1.7.3's factory
+// matches a trailing ",RFlat" before the prefix, so "IDMap,PCA128,HNSW16,RFlat" would
+// come out as a refinement around an IDMap, which cannot add_with_ids.
 inline faiss::Index* create_index(int dimension, const char* description, int metric_code) {
-    return faiss::index_factory(dimension, description, static_cast<faiss::MetricType>(metric_code));
+    const auto metric = static_cast<faiss::MetricType>(metric_code);
+    const std::string text(description);
+    for (const char* prefix : {"IDMap2,", "IDMap,"}) {
+        const std::string p(prefix);
+        if (text.compare(0, p.size(), p) == 0) {
+            std::unique_ptr<faiss::Index> inner(faiss::index_factory(dimension, text.substr(p.size()).c_str(), metric));
+            faiss::IndexIDMap* wrapper = p == "IDMap2," ? new faiss::IndexIDMap2(inner.get())
+                                                        : new faiss::IndexIDMap(inner.get());
+            wrapper->own_fields = true;
+            inner.release();
+            return wrapper;
+        }
+    }
+    return faiss::index_factory(dimension, description, metric);
 }
 
 inline void delete_index(faiss::Index* index) {
@@ -80,23 +104,70 @@ inline void set_index_parameters(faiss::Index* index, const char* parameters) {
 // One search with its own HNSW candidate list, leaving the index's shared efSearch
 // alone: concurrent searches may each ask for their own, which setting it through
 // ParameterSpace would race on. HNSW does not widen the list to k by itself, so a
-// caller asking for many neighbours needs this. FAISS 1.7.3's IndexIDMap refuses any
-// search parameters, so an IDMap around an HNSW index is searched through here and
-// its labels mapped to the caller's ids.
+// caller asking for many neighbours needs this. Accepted shapes, outermost first:
+// [IDMap] [Refine] [PreTransform] HNSW. FAISS 1.7.3's IndexIDMap and IndexRefine both
+// refuse search parameters, so they are unwrapped here: the graph (through its
+// PreTransform, which passes parameters on) is asked for k * k_factor candidates, the
+// refinement index scores them exactly, the best k are kept and the IDMap's ids
+// replace the positions.
 inline void search_hnsw(const faiss::Index* index, int64_t n, const float* x, int64_t k,
                         float* distances, int64_t* labels, int ef_search) {
     FAISS_THROW_IF_NOT_MSG(ef_search >= 1, "efSearch must be at least 1");
     const faiss::Index* inner = index;
     const std::vector<faiss::Index::idx_t>* id_map = nullptr;
-    if (auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(index)) {
+    if (auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(inner)) {
         inner = idmap->index;
         id_map = &idmap->id_map;
     }
-    FAISS_THROW_IF_NOT_MSG(dynamic_cast<const faiss::IndexHNSW*>(inner) != nullptr,
-                           "a per-search efSearch needs an HNSW index (or IDMap around one)");
-    faiss::SearchParametersHNSW params;
-    params.efSearch = ef_search;
-    inner->search(n, x, k, distances, labels, &params);
+    const auto* refine = dynamic_cast<const faiss::IndexRefine*>(inner);
+    const faiss::Index* graph = refine != nullptr ? refine->base_index : inner;
+    faiss::SearchParametersHNSW hnsw_params;
+    hnsw_params.efSearch = ef_search;
+    faiss::SearchParametersPreTransform transform_params;
+    transform_params.index_params = &hnsw_params;
+    const faiss::SearchParameters* params = &hnsw_params;
+    const faiss::Index* hnsw = graph;
+    if (auto* transform = dynamic_cast<const faiss::IndexPreTransform*>(graph)) {
+        hnsw = transform->index;
+        params = &transform_params;
+    }
+    FAISS_THROW_IF_NOT_MSG(dynamic_cast<const faiss::IndexHNSW*>(hnsw) != nullptr,
+                           "a per-search efSearch needs an HNSW index, optionally inside "
+                           "IDMap / Refine / PreTransform wrappers");
+    if (refine == nullptr) {
+        graph->search(n, x, k, distances, labels, params);
+    } else {
+        const int64_t k_base = std::max<int64_t>(k, static_cast<int64_t>(k * refine->k_factor));
+        std::vector<float> base_distances(n * k_base);
+        std::vector<faiss::Index::idx_t> base_labels(n * k_base);
+        graph->search(n, x, k_base, base_distances.data(), base_labels.data(), params);
+        std::unique_ptr<faiss::DistanceComputer> exact(refine->refine_index->get_distance_computer());
+        const bool larger_is_closer = refine->refine_index->metric_type == faiss::METRIC_INNER_PRODUCT;
+        typedef std::pair<float, faiss::Index::idx_t> Scored;
+        std::vector<Scored> scored;
+        for (int64_t q = 0; q < n; q++) {
+            exact->set_query(x + q * refine->d);
+            scored.clear();
+            for (int64_t j = 0; j < k_base; j++) {
+                const faiss::Index::idx_t label = base_labels[q * k_base + j];
+                if (label >= 0) {
+                    scored.emplace_back((*exact)(label), label);
+                }
+            }
+            const size_t keep = std::min<size_t>(scored.size(), static_cast<size_t>(k));
+            std::partial_sort(scored.begin(), scored.begin() + keep, scored.end(),
+                              [larger_is_closer](const Scored& a, const Scored& b) {
+                                  return larger_is_closer ? a.first > b.first : a.first < b.first;
+                              });
+            for (int64_t j = 0; j < k; j++) {
+                const bool found = static_cast<size_t>(j) < keep;
+                distances[q * k + j] = found ? scored[j].first
+                                             : (larger_is_closer ? -std::numeric_limits<float>::max()
+                                                                 : std::numeric_limits<float>::max());
+                labels[q * k + j] = found ? scored[j].second : -1;
+            }
+        }
+    }
     if (id_map != nullptr) {
         for (int64_t i = 0; i < n * k; i++) {
             if (labels[i] >= 0) {

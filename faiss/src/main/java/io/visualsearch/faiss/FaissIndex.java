@@ -171,10 +171,12 @@ public final class FaissIndex implements AutoCloseable {
     }
 
     /**
-     * Searches an HNSW index (or {@code IDMap,HNSW…}) with its own candidate list of
-     * {@code efSearch}, leaving the index's shared setting alone, so concurrent searches may each
-     * use their own. FAISS's HNSW does not widen its list to k: asking for many neighbours with a
-     * short list finds only part of them.
+     * Searches an HNSW graph with its own candidate list of {@code efSearch}, leaving the index's
+     * shared setting alone, so concurrent searches may each use their own. The graph may sit
+     * inside {@code IDMap}, a refinement ({@code …,RFlat}: the graph's best {@code k × k_factor}
+     * are rescored on the full vectors) and a pre-transform ({@code PCA128,…}). FAISS's HNSW does
+     * not widen its list to k: asking for many neighbours with a short list finds only part of
+     * them.
      */
     public SearchResult search(float[] queries, int k, int efSearch) {
         int n = Math.toIntExact(rows(queries));

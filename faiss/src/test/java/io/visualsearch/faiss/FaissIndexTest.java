@@ -225,6 +225,62 @@ class FaissIndexTest {
         }
     }
 
+    @Test
+    void refinedGraphOverReducedVectorsIsSearchedPerSearchLikeFaissItselfAndRescoresExactly() {
+        float[] database = mostlyInTwelveDimensions(TestVectors.random(4000, D, 21));
+        float[] queries = mostlyInTwelveDimensions(TestVectors.random(30, D, 22));
+        long[] ids = new long[4000];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 1_000_000L + i;
+        }
+        int k = 10;
+        try (FaissIndex index = FaissIndex.create(D, "IDMap,PCA12,HNSW16,RFlat", Metric.L2)) {
+            assertFalse(index.isTrained(), "the PCA needs training");
+            index.train(database);
+            index.addWithIds(database, ids);
+            index.setParameters("k_factor_rf=4,efSearch=48");
+            // FAISS's own IDMap -> Refine -> PreTransform -> HNSW search with the shared settings
+            // and ours with the same list length per search must agree exactly.
+            SearchResult faissOwn = index.search(queries, k);
+            SearchResult perSearch = index.search(queries, k, 48);
+            for (int q = 0; q < queries.length / D; q++) {
+                assertArrayEquals(faissOwn.ids(q), perSearch.ids(q), "query " + q);
+                for (int rank = 0; rank < k; rank++) {
+                    long id = perSearch.ids(q)[rank];
+                    double exact = TestVectors.distance(Metric.L2, queries, q, database, (int) (id - 1_000_000L), D);
+                    assertEquals(exact, perSearch.distance(q, rank), 1e-4 * Math.max(1, exact),
+                        "query " + q + " rank " + rank + " is scored on the full vector");
+                    if (rank > 0) {
+                        assertTrue(perSearch.distance(q, rank - 1) <= perSearch.distance(q, rank), "best first");
+                    }
+                }
+            }
+            // The twelve main dimensions alone misrank close neighbours; rescoring a longer list
+            // of the reduced graph's candidates on the full vectors puts them back in order.
+            index.setParameters("k_factor_rf=1");
+            double reducedOnly = recall(index.search(queries, k, 48), database, queries, k);
+            index.setParameters("k_factor_rf=16");
+            double rescored = recall(index.search(queries, k, 160), database, queries, k);
+            assertTrue(rescored > 0.9, "rescored recall " + rescored);
+            assertTrue(rescored > reducedOnly + 0.15, "reduced only " + reducedOnly + " vs rescored " + rescored);
+            try (FaissIndex copy = FaissIndex.deserialize(index.serialize())) {
+                assertArrayEquals(index.search(queries, k, 160).ids(7), copy.search(queries, k, 160).ids(7),
+                    "the refinement factor and the ids survive serialisation");
+            }
+        }
+    }
+
+    /** Keeps the first twelve coordinates and shrinks the other twenty to two fifths. */
+    private static float[] mostlyInTwelveDimensions(float[] vectors) {
+        float[] out = vectors.clone();
+        for (int i = 0; i < out.length; i++) {
+            if (i % D >= 12) {
+                out[i] *= 0.4f;
+            }
+        }
+        return out;
+    }
+
     /** Share of the true k nearest found, with ids offset by 1,000,000 as added above. */
     private static double recall(SearchResult r, float[] database, float[] queries, int k) {
         int found = 0;

@@ -19,7 +19,8 @@ public final class IndexBuilderSettings {
       .doc("Every tenant is rebuilt at least this often even without changes; 0 disables.");
   public static final Setting<Integer> EXACT_THRESHOLD = Setting.integer("INDEX_BUILDER_EXACT_THRESHOLD")
       .defaultValue(20_000).validate(n -> n > 0, "positive")
-      .doc("Catalogs smaller than this get an exact index (IDMap,Flat); larger ones an HNSW graph (IDMap,HNSW32).");
+      .doc("Catalogs smaller than this get an exact index (IDMap,Flat); larger ones an HNSW graph"
+          + " (IDMap,PCA128,HNSW16,RFlat for models of 256+ dimensions, else IDMap,HNSW32).");
   public static final Setting<Integer> PQ_THRESHOLD = Setting.integer("INDEX_BUILDER_PQ_THRESHOLD")
       .defaultValue(2_000_000).validate(n -> n > 0, "positive")
       .doc("Catalogs of at least this many vectors get IVF with product quantisation (IVF-PQ).");

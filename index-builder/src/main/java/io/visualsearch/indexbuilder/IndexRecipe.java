@@ -8,10 +8,11 @@ import io.visualsearch.faiss.Metric;
  *
  * <p>By catalog size n: below the exact threshold every query compares against every vector
  * ({@code IDMap,Flat}: exact, no training, and at that size fast enough). Above it, an HNSW graph
- * ({@code IDMap,HNSW32}, no training, searched with the configured efSearch): on the shipped
- * model's vectors it answered about four times as many queries as an inverted file at the same
- * recall for about 9% more memory (RATIONALE.md), and the builder rebuilds from its own state, so
- * HNSW's lack of in-place removal costs nothing. Above the PQ threshold, an inverted file with
+ * searched with the configured efSearch; for the shipped 768-d model {@code
+ * IDMap,PCA128,HNSW16,RFlat}: the graph links and walks 128-d PCA projections (trained on a
+ * sample) and its best 2·k are rescored on the full vectors, which answered about twice as many
+ * queries as a graph over the full vectors at the same recall (RATIONALE.md); the builder
+ * rebuilds from its own state, so HNSW's lack of in-place removal costs nothing. Above the PQ threshold, an inverted file with
  * about 4·√n lists, rounded down to a power of two so the list count (and with it the factory
  * string) stays the same while a catalog grows up to fourfold and a trained quantiser can be
  * reused; never fewer than 39 training points per list (below that k-means centroids are noise,
@@ -43,8 +44,17 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
   /** The best of 2, 3 and 4 dimensions a byte at 56-byte codes on the shipped 768-d model. */
   static final int PQ_DIMENSIONS_PER_CODE_BYTE = 3;
 
-  /** The middle tier's graph index, wrapped so it takes the builder's 64-bit ids. */
+  /** The middle tier's graph for small models, wrapped so it takes the builder's 64-bit ids. */
   static final String GRAPH_FACTORY = "IDMap,HNSW32";
+  /**
+   * Dimensions the middle tier's graph walks in for models of at least twice as many: a PCA
+   * projection, the graph over it, and the graph's best {@value #GRAPH_REFINE_FACTOR}·k rescored
+   * on the full vectors (RATIONALE.md).
+   */
+  static final int GRAPH_DIMENSIONS = 128;
+  static final int GRAPH_REFINE_FACTOR = 2;
+  /** Enough rows to estimate the leading {@value #GRAPH_DIMENSIONS} principal axes well. */
+  static final int GRAPH_PCA_TRAINING = 32_768;
 
   /** Chooses the recipe from the catalog size, or expands an operator's factory override. */
   public static IndexRecipe choose(int vectors, int dimension, int exactThreshold, int pqThreshold, String override,
@@ -55,7 +65,8 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
       String factory = override.replace("{nlist}", Integer.toString(lists));
       int training = Math.min(vectors, Math.max(MAX_POINTS_PER_LIST * lists, factory.contains("PQ") ? MIN_PQ_TRAINING : 0));
       return new IndexRecipe(factory, ivf ? lists : 0, training,
-          ivf ? nprobe(nprobe, lists) : factory.contains("HNSW") ? efSearch(efSearch) : null, metricFor(factory));
+          ivf ? nprobe(nprobe, lists) : factory.contains("HNSW") ? graphParameters(factory, efSearch) : null,
+          metricFor(factory));
     }
     if (vectors < exactThreshold) {
       return new IndexRecipe("IDMap,Flat", 0, 0, null, Metric.INNER_PRODUCT);
@@ -65,7 +76,18 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
       String factory = pqFactory(dimension, lists);
       return new IndexRecipe(factory, lists, training, nprobe(nprobe, lists), metricFor(factory));
     }
-    return new IndexRecipe(GRAPH_FACTORY, 0, 0, efSearch(efSearch), Metric.INNER_PRODUCT);
+    String graph = graphFactory(dimension);
+    return new IndexRecipe(graph, 0, graph.contains("PCA") ? Math.min(vectors, GRAPH_PCA_TRAINING) : 0,
+        graphParameters(graph, efSearch), metricFor(graph));
+  }
+
+  /**
+   * The middle tier's factory for a model dimension: the graph walks a PCA projection to
+   * {@value #GRAPH_DIMENSIONS} dimensions and its candidates are rescored exactly ({@code RFlat})
+   * when the model has at least twice as many; a smaller model's vectors go into the graph whole.
+   */
+  public static String graphFactory(int dimension) {
+    return dimension >= 2 * GRAPH_DIMENSIONS ? "IDMap,PCA" + GRAPH_DIMENSIONS + ",HNSW16,RFlat" : GRAPH_FACTORY;
   }
 
   /**
@@ -83,11 +105,12 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
   }
 
   /**
-   * Product-quantised indexes compare by L2: on unit vectors it ranks as inner product does, and
-   * FAISS's residual PQ under inner product lost two thirds of the recall in our measurement.
+   * Product-quantised and PCA-projected indexes compare by L2: on unit vectors it ranks as inner
+   * product does, FAISS's residual PQ under inner product lost two thirds of the recall in our
+   * measurement, and a PCA centres the vectors, which changes inner products but not distances.
    */
   public static Metric metricFor(String factory) {
-    return factory.contains("PQ") ? Metric.L2 : Metric.INNER_PRODUCT;
+    return factory.contains("PQ") || factory.contains("PCA") ? Metric.L2 : Metric.INNER_PRODUCT;
   }
 
   static int lists(int vectors) {
@@ -111,7 +134,9 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
     return "nprobe=" + Math.min(nprobe, lists);
   }
 
-  private static String efSearch(int efSearch) {
-    return "efSearch=" + efSearch;
+  /** The candidate list, and for a refined graph how many candidates per result it rescores. */
+  private static String graphParameters(String factory, int efSearch) {
+    boolean refined = factory.endsWith(",RFlat") || factory.contains(",Refine(");
+    return "efSearch=" + efSearch + (refined ? ",k_factor_rf=" + GRAPH_REFINE_FACTOR : "");
   }
 }

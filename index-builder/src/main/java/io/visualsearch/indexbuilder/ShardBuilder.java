@@ -69,13 +69,13 @@ final class ShardBuilder {
         didTrain = true;
       }
       if (shardCount == 1) {
-        shards.add(fill(base, parts.get(0), dimension, 0));
+        shards.add(fill(base, parts.get(0), dimension, 0, recipe.searchParameters()));
       } else {
         // Each shard starts as a copy of the trained, empty index, so all shards share the centroids.
         byte[] empty = template != null ? template : base.serialize();
         for (int s = 0; s < shardCount; s++) {
           try (FaissIndex shard = FaissIndex.deserialize(empty)) {
-            shards.add(fill(shard, parts.get(s), dimension, s));
+            shards.add(fill(shard, parts.get(s), dimension, s, recipe.searchParameters()));
           }
         }
       }
@@ -83,7 +83,13 @@ final class ShardBuilder {
     return new BuiltIndex(shards, skuMap(byId), byId.size(), didTrain);
   }
 
-  private static BuiltIndex.Shard fill(FaissIndex index, List<ProductVector> part, int dimension, int shard) {
+  /**
+   * Adds a shard's vectors and writes its file with the recipe's search parameters set, so a
+   * reader that ignores the manifest (a reconciler, Python FAISS) still searches it as intended,
+   * e.g. rescoring a refined graph's candidates.
+   */
+  private static BuiltIndex.Shard fill(FaissIndex index, List<ProductVector> part, int dimension, int shard,
+      String searchParameters) {
     if (!part.isEmpty()) {
       float[] rows = new float[part.size() * dimension];
       long[] ids = new long[part.size()];
@@ -95,6 +101,9 @@ final class ShardBuilder {
     }
     if (index.ntotal() != part.size()) {
       throw new IllegalStateException("shard " + shard + " holds " + index.ntotal() + " vectors, expected " + part.size());
+    }
+    if (searchParameters != null && !searchParameters.isBlank()) {
+      index.setParameters(searchParameters);
     }
     return new BuiltIndex.Shard(IndexLayout.shardFileName(shard), index.serialize(), part.size());
   }

@@ -22,15 +22,29 @@ class IndexRecipeTest {
   }
 
   @Test
-  void midSizeCatalogsGetAGraphSearchedWithTheConfiguredCandidateList() {
+  void midSizeCatalogsGetAGraphOverAProjectionRescoredOnTheFullVectors() {
     for (int n : new int[] {20_000, 300_000, 1_999_999}) {
       IndexRecipe r = choose(n, 768);
-      assertEquals("IDMap,HNSW32", r.factory(), n + " vectors");
-      assertEquals(0, r.trainingSize(), "a graph needs no training");
+      assertEquals("IDMap,PCA128,HNSW16,RFlat", r.factory(), n + " vectors");
+      assertEquals(Math.min(n, 32_768), r.trainingSize(), "the projection is trained on a sample");
       assertEquals(0, r.lists());
-      assertEquals("efSearch=64", r.searchParameters());
+      assertEquals("efSearch=64,k_factor_rf=2", r.searchParameters());
+      assertEquals(Metric.L2, r.metric(), "a PCA centres the vectors: inner products would change, distances do not");
     }
-    assertEquals("efSearch=200", IndexRecipe.choose(50_000, 768, 20_000, 2_000_000, null, 16, 200).searchParameters());
+    assertEquals("efSearch=200,k_factor_rf=2",
+        IndexRecipe.choose(50_000, 768, 20_000, 2_000_000, null, 16, 200).searchParameters());
+  }
+
+  @Test
+  void aModelOfFewDimensionsGoesIntoTheGraphWhole() {
+    for (int d : new int[] {8, 128, 255}) {
+      IndexRecipe r = choose(50_000, d);
+      assertEquals("IDMap,HNSW32", r.factory(), d + " dimensions");
+      assertEquals(0, r.trainingSize(), "a graph alone needs no training");
+      assertEquals("efSearch=64", r.searchParameters());
+      assertEquals(Metric.INNER_PRODUCT, r.metric());
+    }
+    assertEquals("IDMap,PCA128,HNSW16,RFlat", choose(50_000, 256).factory());
   }
 
   @Test
@@ -66,7 +80,7 @@ class IndexRecipeTest {
   @Test
   void unquantisedIndexesCompareByInnerProduct() {
     assertEquals(Metric.INNER_PRODUCT, choose(19_999, 768).metric());
-    assertEquals(Metric.INNER_PRODUCT, choose(1_000_000, 768).metric());
+    assertEquals(Metric.INNER_PRODUCT, choose(1_000_000, 64).metric());
     assertEquals(Metric.INNER_PRODUCT, IndexRecipe.choose(100_000, 64, 20_000, 2_000_000, "IVF{nlist},SQ8", 32, 64).metric());
     assertEquals(Metric.L2, IndexRecipe.choose(100_000, 64, 20_000, 2_000_000, "OPQ16,IVF{nlist},PQ16", 32, 64).metric());
   }
@@ -78,6 +92,9 @@ class IndexRecipeTest {
     assertEquals("nprobe=32", r.searchParameters());
     IndexRecipe hnsw = IndexRecipe.choose(100, 64, 20_000, 2_000_000, "IDMap,HNSW16", 32, 64);
     assertEquals("IDMap,HNSW16", hnsw.factory());
+    assertEquals("efSearch=64,k_factor_rf=2",
+        IndexRecipe.choose(100, 768, 20_000, 2_000_000, "IDMap,PCA64,HNSW32,RFlat", 32, 64).searchParameters(),
+        "a refined graph is told how many candidates to rescore");
     assertEquals("efSearch=64", hnsw.searchParameters());
     assertNull(IndexRecipe.choose(100, 64, 20_000, 2_000_000, "IDMap,Flat", 32, 64).searchParameters());
   }

@@ -26,11 +26,15 @@ class ShardBuilderTest {
   private static final int DIM = 8;
 
   static List<ProductVector> products(String tenant, int n, long seed) {
+    return products(tenant, n, seed, DIM);
+  }
+
+  static List<ProductVector> products(String tenant, int n, long seed, int dim) {
     Random r = new Random(seed);
     List<ProductVector> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      float[] v = new float[DIM];
-      for (int j = 0; j < DIM; j++) {
+      float[] v = new float[dim];
+      for (int j = 0; j < dim; j++) {
         v[j] = (float) r.nextGaussian();
       }
       String sku = "sku-" + i;
@@ -104,6 +108,35 @@ class ShardBuilderTest {
         assertEquals(p.id(), index.search(p.vector(), 1).id(0, 0), p.sku());
       }
     }
+  }
+
+  @Test
+  void largeModelsGetRefinedGraphShardsOverATrainedProjectionWithTheirSearchSettingsInTheFile() throws Exception {
+    int dim = 256;
+    List<ProductVector> products = products("acme", 600, 8, dim);
+    IndexRecipe recipe = IndexRecipe.choose(600, dim, 100, 2_000_000, null, 4, 64);
+    assertEquals("IDMap,PCA128,HNSW16,RFlat", recipe.factory());
+    BuiltIndex built = new ShardBuilder(400, 1).build("acme", MODEL, products, dim, recipe, false);
+    assertEquals(2, built.shards().size());
+    assertTrue(built.trained(), "the projection was trained");
+    float[] queries = vectorsOf(products.subList(0, 40), dim);
+    int found = 0;
+    for (BuiltIndex.Shard s : built.shards()) {
+      try (FaissIndex asWritten = FaissIndex.deserialize(s.bytes());
+          FaissIndex configured = FaissIndex.deserialize(s.bytes())) {
+        configured.setParameters(recipe.searchParameters());
+        SearchResult a = asWritten.search(queries, 5);
+        SearchResult b = configured.search(queries, 5);
+        for (int q = 0; q < 40; q++) {
+          assertArrayEquals(b.ids(q), a.ids(q), "query " + q + ": the file carries efSearch and k_factor");
+          if (a.id(q, 0) == products.get(q).id()) {
+            found++;
+            assertEquals(0, a.distance(q, 0), 1e-4, "rescored on the full vector: distance to itself is 0");
+          }
+        }
+      }
+    }
+    assertEquals(40, found, "every product is found first in its own shard");
   }
 
   @Test

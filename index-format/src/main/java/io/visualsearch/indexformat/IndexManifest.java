@@ -34,11 +34,15 @@ public record IndexManifest(
 
   public static final int FORMAT = 1;
 
-  /** An HNSW graph, bare or wrapped for ids; not an inverted file that merely uses one for its lists. */
-  private static final Pattern GRAPH_FACTORY = Pattern.compile("^(IDMap2?,)?HNSW\\d+");
+  /**
+   * An HNSW graph, bare, wrapped for ids, over a PCA projection (then usually refined, {@code
+   * ,RFlat}); not an inverted file that merely uses one for its lists.
+   */
+  private static final Pattern GRAPH_FACTORY = Pattern.compile("^(IDMap2?,)?(PCAW?R?\\d+,)?HNSW\\d+");
 
   /**
-   * Whether the shards are HNSW graphs ({@code IDMap,HNSW32}, {@code HNSW32_SQ8}, ...), whose
+   * Whether the shards are HNSW graphs ({@code IDMap,HNSW32}, {@code IDMap,PCA128,HNSW16,RFlat},
+   * {@code HNSW32_SQ8}, ...), whose
    * readers choose the candidate list (efSearch) per search. An inverted file with an HNSW coarse
    * quantiser ({@code IVF4096_HNSW32,Flat}) is not one.
    */

@@ -49,10 +49,12 @@ class IndexFormatTest {
 
   @Test
   void graphIndexesAreHnswShardsNotInvertedFilesWithAGraphQuantiser() throws Exception {
-    for (String graph : new String[] {"IDMap,HNSW32", "IDMap2,HNSW16", "HNSW32", "HNSW32_SQ8"}) {
+    for (String graph : new String[] {"IDMap,HNSW32", "IDMap2,HNSW16", "HNSW32", "HNSW32_SQ8",
+        "IDMap,PCA128,HNSW16,RFlat", "PCAR64,HNSW32"}) {
       assertTrue(manifestOf(graph).graphIndex(), graph);
     }
-    for (String other : new String[] {"IVF4096_HNSW32,Flat", "IDMap,Flat", "PCAR165,IVF1024,PQ55np"}) {
+    for (String other : new String[] {"IVF4096_HNSW32,Flat", "IDMap,Flat", "PCAR165,IVF1024,PQ55np",
+        "PCA128,IVF4096_HNSW32,Flat"}) {
       assertFalse(manifestOf(other).graphIndex(), other);
     }
     assertFalse(manifestOf(null).graphIndex());

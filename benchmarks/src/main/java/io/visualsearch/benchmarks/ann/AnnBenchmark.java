@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * {@code ./visual-search bench ann}: recall@10 against queries per second for the FAISS index
@@ -51,7 +52,7 @@ public final class AnnBenchmark {
     int queryCount = Math.min(o.integer("queries", 500), BenchCatalog.QUERIES);
     boolean embedOnly = o.flag("embed-only");
     List<String> faissFactories = List.of(o.string("faiss",
-        "Flat;IVF{nlist},Flat;HNSW16;HNSW32;{ivfpq}").split(";"));
+        "Flat;IVF{nlist},Flat;HNSW16;HNSW32;{graph};{ivfpq}").split(";"));
     // Each HNSW at its library's default insertion effort: FAISS's efConstruction is 40, Lucene's
     // beam width (the same knob) 100. Raising FAISS's to 100 lowered HNSW32's recall at efSearch
     // 10-16 on these vectors and raised HNSW16's without reaching Lucene's (RATIONALE.md), so
@@ -62,6 +63,8 @@ public final class AnnBenchmark {
     // The same sweep for both HNSW implementations (each searches max(ef, k) candidates), in steps
     // of about 1.5x through the low end, where recall crosses 0.95.
     List<Integer> efSearch = o.integers("ef-search", "10,12,14,16,20,24,32,48,64,128,256");
+    // A refined graph rescores k·k_factor of its candidates on the full vectors.
+    List<Integer> refineFactors = o.integers("k-factor", "2,4");
     List<Integer> luceneEf = o.integers("lucene-ef", "10,12,14,16,20,24,32,48,64,128,256");
     int threads = o.integer("build-threads", Runtime.getRuntime().availableProcessors());
     o.rejectUnknown();
@@ -102,13 +105,20 @@ public final class AnnBenchmark {
     int nlist = nlistFor(gallery);
     List<AnnCandidate> candidates = new ArrayList<>();
     for (String f : faissFactories) {
-      // {ivfpq}: what the index-builder builds for a catalog past its PQ threshold.
-      String factory = f.replace("{ivfpq}", IndexRecipe.pqFactory(dimension, nlist))
+      // {graph} and {ivfpq}: what the index-builder builds for a mid-size catalog and for one past
+      // its PQ threshold.
+      String factory = f.replace("{graph}", IndexRecipe.graphFactory(dimension))
+          .replace("{ivfpq}", IndexRecipe.pqFactory(dimension, nlist))
           .replace("{nlist}", Integer.toString(nlist));
+      boolean graph = factory.contains("HNSW") && !factory.contains("IVF");
+      boolean refined = factory.endsWith(",RFlat");
       List<String> settings = factory.contains("IVF") ? nprobes.stream().filter(p -> p <= nlist)
           .map(p -> "nprobe=" + p).toList()
-          : factory.startsWith("HNSW") ? efSearch.stream().map(e -> "efSearch=" + e).toList() : List.of("");
-      candidates.add(new FaissCandidate(factory, factory.startsWith("HNSW") && faissEfConstruction > 0
+          : graph ? efSearch.stream().flatMap(e -> refined
+              ? refineFactors.stream().map(kf -> "efSearch=" + e + ",k_factor_rf=" + kf)
+              : Stream.of("efSearch=" + e)).toList()
+          : List.of("");
+      candidates.add(new FaissCandidate(factory, graph && faissEfConstruction > 0
           ? "efConstruction=" + faissEfConstruction : "",
           dimension, Math.min(gallery, Math.max(64 * nlist, 50_000)), settings));
     }

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.LongStream;
 
 /**
  * A FAISS index built from an index_factory string, trained on a prefix of the vectors, with the
@@ -51,7 +52,13 @@ final class FaissCandidate implements AnnCandidate {
       index.train(Arrays.copyOf(vectors, t * dimension));
     }
     fixedBytes = fileSize();
-    index.add(vectors.length == (long) n * dimension ? vectors : Arrays.copyOf(vectors, n * dimension));
+    float[] rows = vectors.length == (long) n * dimension ? vectors : Arrays.copyOf(vectors, n * dimension);
+    if (factory.startsWith("IDMap")) {
+      // As the index-builder adds them: with 64-bit ids (here the positions), whose map is counted.
+      index.addWithIds(rows, LongStream.range(0, n).toArray());
+    } else {
+      index.add(rows);
+    }
   }
 
   @Override
