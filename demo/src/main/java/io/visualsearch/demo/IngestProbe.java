@@ -51,9 +51,6 @@ public final class IngestProbe {
       return isFirst(client.search(shop.catalogImage(index), 3), SampleShop.sku(index));
     } catch (IOException e) {
       return false; // search-api not answering yet: not searchable yet.
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
     }
   }
 

@@ -13,8 +13,8 @@ import java.util.Map;
 
 /**
  * Builds the FAISS files of one tenant's index from vectors of a single model. The vectors are
- * L2-normalised, so the recipe's metric (inner product, or L2 for product quantisation) ranks by
- * cosine similarity. A large tenant is split into shards
+ * L2-normalised, so the recipe's metric (inner product, or L2 for product quantisation and PCA
+ * projections) ranks by cosine similarity. A large tenant is split into shards
  * by SKU id (a product stays in its shard while the shard count stays the same); all shards
  * share one training, done on a deterministic sample and reused by later builds of the tenant
  * (see {@link TrainedQuantizers}).

@@ -10,7 +10,7 @@ import java.util.stream.LongStream;
 
 /**
  * A FAISS index built from an index_factory string, trained on a prefix of the vectors, with the
- * metric the index-builder would give it (L2 for product quantisation, else inner product) and
+ * metric the index-builder would give it (L2 for product quantisation and PCA projections, else inner product) and
  * optional build parameters set before the vectors go in (e.g. HNSW's efConstruction).
  */
 final class FaissCandidate implements AnnCandidate {

@@ -51,6 +51,9 @@ public final class QueryBenchmark {
     int rounds = o.integer("rounds", 4);
     int clients = o.integer("clients", 8);
     int saturationSeconds = o.integer("saturation-seconds", 15);
+    // The JDK keeps 5 idle connections per server by default: more shoppers than that would
+    // reconnect on most requests and the saturation run would measure TCP set-up.
+    System.setProperty("http.maxConnections", Integer.toString(Math.max(5, clients)));
     Path modelBase = Path.of(o.string("model-base", "default-model/target/models"));
     boolean keepPipeline = o.flag("keep-pipeline");
     String sampleRatio = o.string("trace-sample-ratio", "1.0");
