@@ -33,6 +33,7 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
+#include <faiss/utils/distances.h>
 
 // OpenBLAS's own thread pool (FAISS calls sgemm for batches of 20+ queries and for
 // k-means). Declared here rather than pulling in OpenBLAS's cblas.h, whose location
@@ -226,6 +227,16 @@ inline void set_blas_threads(int threads) {
 
 inline int blas_threads() {
     return openblas_get_num_threads();
+}
+
+// Process-wide too: exhaustive search of fewer queries than this computes distances
+// one vector at a time (FAISS's default 20), otherwise as a BLAS matrix product.
+inline void set_exhaustive_blas_threshold(int queries) {
+    faiss::distance_compute_blas_threshold = queries;
+}
+
+inline int exhaustive_blas_threshold() {
+    return faiss::distance_compute_blas_threshold;
 }
 
 } // namespace visualsearch_faiss

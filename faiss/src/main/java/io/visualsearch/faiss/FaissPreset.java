@@ -161,4 +161,10 @@ final class FaissPreset {
 
     @Name("blas_threads")
     static native int blasThreads();
+
+    @Name("set_exhaustive_blas_threshold")
+    static native void setExhaustiveBlasThreshold(int queries);
+
+    @Name("exhaustive_blas_threshold")
+    static native int exhaustiveBlasThreshold();
 }

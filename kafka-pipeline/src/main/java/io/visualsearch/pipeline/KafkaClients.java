@@ -29,6 +29,8 @@ public final class KafkaClients {
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     // A broker outage should stall the pipeline, not drop records: keep retrying for two minutes.
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
+    // The operator's KAFKA_CLIENT_PROPERTIES win over these defaults (e.g. a longer linger.ms).
+    p.putAll(KafkaSettings.common(config));
     return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
   }
 

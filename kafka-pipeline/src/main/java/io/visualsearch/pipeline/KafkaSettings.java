@@ -24,7 +24,8 @@ public final class KafkaSettings {
       .defaultValue(Duration.ofSeconds(5)).doc("How often the service publishes its heartbeat to service.health.");
   public static final Setting<List<String>> EXTRA = Setting.list("KAFKA_CLIENT_PROPERTIES").defaultValue(List.of())
       .validate(l -> l.stream().allMatch(kv -> kv.contains("=")), "a comma list of key=value")
-      .doc("Extra Kafka client properties (security.protocol=SASL_SSL, sasl.mechanism=..., ...) for managed clusters.");
+      .doc("Extra Kafka client properties (security.protocol=SASL_SSL, sasl.mechanism=..., ...) for managed clusters;"
+          + " they also override the producer's defaults (linger.ms=5, compression.type=lz4, ...).");
 
   private KafkaSettings() {}
 
