@@ -46,10 +46,20 @@ public final class TestVectors {
     return index(tenant, version, modelVersion, vectors, shards, offsets, "IDMap,Flat", null);
   }
 
-  /** Shards of the given FAISS factory (taking ids), its search parameters applied as search-api's loader does. */
+  /**
+   * Shards of the given FAISS factory (taking ids), its search parameters applied as search-api's
+   * loader does. A factory with a PCA projection is trained on all the vectors and compares by L2,
+   * as the index-builder builds it; the others by inner product.
+   */
   public static LoadedIndex index(String tenant, String version, long modelVersion, Map<String, float[]> vectors,
       int shards, Map<Integer, Long> offsets, String factory, String searchParameters) {
     int d = vectors.values().iterator().next().length;
+    Metric metric = factory.contains("PCA") ? Metric.L2 : Metric.INNER_PRODUCT;
+    float[] all = new float[vectors.size() * d];
+    int row = 0;
+    for (float[] v : vectors.values()) {
+      System.arraycopy(v, 0, all, row++ * d, d);
+    }
     List<FaissIndex> built = new ArrayList<>();
     List<List<String>> parts = new ArrayList<>();
     for (int s = 0; s < shards; s++) {
@@ -62,7 +72,10 @@ public final class TestVectors {
     Map<Long, String> ids = new HashMap<>();
     List<IndexManifest.ShardFile> files = new ArrayList<>();
     for (int s = 0; s < shards; s++) {
-      FaissIndex idx = FaissIndex.create(d, factory, Metric.INNER_PRODUCT);
+      FaissIndex idx = FaissIndex.create(d, factory, metric);
+      if (!idx.isTrained()) {
+        idx.train(all);
+      }
       List<String> skus = parts.get(s);
       float[] flat = new float[skus.size() * d];
       long[] idArr = new long[skus.size()];
@@ -82,6 +95,6 @@ public final class TestVectors {
     }
     IndexManifest m = new IndexManifest(IndexManifest.FORMAT, tenant, version, System.currentTimeMillis(), "default",
         modelVersion, "serving_default", d, "cosine", factory, vectors.size(), files, null, offsets, searchParameters);
-    return new LoadedIndex(m, built, ids, VectorSpace.of(Metric.INNER_PRODUCT, "cosine"));
+    return new LoadedIndex(m, built, ids, VectorSpace.of(metric, "cosine"));
   }
 }

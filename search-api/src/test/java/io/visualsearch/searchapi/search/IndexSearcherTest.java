@@ -192,6 +192,36 @@ class IndexSearcherTest {
   }
 
   @Test
+  void refinedGraphShardsOverAProjectionAnswerWithExactCosines() {
+    // The index-builder's mid-size recipe for large models: a graph over 128-d PCA projections,
+    // compared by L2, whose candidates are rescored on the full vectors.
+    Map<String, float[]> vectors = TestVectors.random(3_000, 256, 15);
+    catalogOf(vectors);
+    LoadedIndex index = TestVectors.index(T, "20250101T000000Z-p", 1, vectors, 2, Map.of(),
+        "IDMap,PCA128,HNSW16,RFlat", "efSearch=64,k_factor_rf=2");
+    opened.add(index);
+    assertEquals(64, index.graphCandidates());
+    List<String> skus = new ArrayList<>(vectors.keySet());
+    for (int i = 0; i < 30; i++) {
+      String sku = skus.get(i * 97);
+      float[] q = vectors.get(sku);
+      SearchAnswer answer = searcher.search(index, deltaFor(index).snapshot(), q, 5, Filters.NONE, null);
+      assertEquals(sku, answer.hits().get(0).sku(), "a catalog image finds its own product first");
+      for (SearchHit h : answer.hits()) {
+        assertEquals(cosine(q, vectors.get(h.sku())), h.score(), 1e-4, h.sku() + ": L2 turned back into the cosine");
+      }
+    }
+  }
+
+  private static double cosine(float[] a, float[] b) {
+    double dot = 0;
+    for (int i = 0; i < a.length; i++) {
+      dot += (double) a[i] * b[i];
+    }
+    return dot;
+  }
+
+  @Test
   void priceAvailabilityAndBrandFiltersApply() {
     Map<String, float[]> vectors = TestVectors.random(400, 8, 13);
     catalogOf(vectors);
