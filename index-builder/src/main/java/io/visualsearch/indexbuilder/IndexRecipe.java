@@ -12,13 +12,13 @@ import io.visualsearch.faiss.Metric;
  * IDMap,PCA128,HNSW16,RFlat}: the graph links and walks 128-d PCA projections (trained on a
  * sample) and its best 2·k are rescored on the full vectors, which answered about twice as many
  * queries as a graph over the full vectors at the same recall (RATIONALE.md); the builder
- * rebuilds from its own state, so HNSW's lack of in-place removal costs nothing. Above the PQ threshold, an inverted file with
- * about 4·√n lists, rounded down to a power of two so the list count (and with it the factory
- * string) stays the same while a catalog grows up to fourfold and a trained quantiser can be
- * reused; never fewer than 39 training points per list (below that k-means centroids are noise,
- * FAISS warns about it); its vectors are product-quantised so a very large catalog fits in
- * memory: {@value #PQ_CODE_BYTES}-byte codes
- * (with FAISS's 8-byte id and its lists' lengths, at most 64 bytes a vector), after a PCA
+ * rebuilds from its own state, so HNSW's lack of in-place removal costs nothing. Above the PQ
+ * threshold, an inverted file with about 4·√n lists, rounded down to a power of two so the list
+ * count (and with it the factory string) stays the same while a catalog grows up to fourfold and
+ * a trained quantiser can be reused; never fewer than 39 training points per list (below that
+ * k-means centroids are noise, FAISS warns about it); its vectors are product-quantised so a
+ * very large catalog fits in memory: {@value #PQ_CODE_BYTES}-byte codes (with FAISS's 8-byte id
+ * and its lists' lengths, at most 64 bytes a vector), after a PCA
  * rotation down to {@value #PQ_DIMENSIONS_PER_CODE_BYTE} dimensions per code byte when the
  * model's dimension is larger, and compared by L2 distance, which on unit vectors ranks exactly
  * as cosine does but quantises far better than inner product (see RATIONALE.md). Training uses

@@ -42,9 +42,8 @@ public record IndexManifest(
 
   /**
    * Whether the shards are HNSW graphs ({@code IDMap,HNSW32}, {@code IDMap,PCA128,HNSW16,RFlat},
-   * {@code HNSW32_SQ8}, ...), whose
-   * readers choose the candidate list (efSearch) per search. An inverted file with an HNSW coarse
-   * quantiser ({@code IVF4096_HNSW32,Flat}) is not one.
+   * {@code HNSW32_SQ8}, ...), whose readers choose the candidate list (efSearch) per search. An
+   * inverted file with an HNSW coarse quantiser ({@code IVF4096_HNSW32,Flat}) is not one.
    */
   public boolean graphIndex() {
     return factory != null && GRAPH_FACTORY.matcher(factory).find();

@@ -21,6 +21,10 @@ public final class KafkaClients {
   }
 
   public Producer<byte[], byte[]> producer(String clientId) {
+    return new KafkaProducer<>(producerProperties(clientId), new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  Properties producerProperties(String clientId) {
     Properties p = KafkaSettings.common(config);
     p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -31,7 +35,7 @@ public final class KafkaClients {
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
     // The operator's KAFKA_CLIENT_PROPERTIES win over these defaults (e.g. a longer linger.ms).
     p.putAll(KafkaSettings.common(config));
-    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    return p;
   }
 
   public Consumer<byte[], byte[]> consumer(String groupId, String clientId) {
