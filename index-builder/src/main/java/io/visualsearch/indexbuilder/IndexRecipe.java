@@ -136,7 +136,11 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
 
   /** The candidate list, and for a refined graph how many candidates per result it rescores. */
   private static String graphParameters(String factory, int efSearch) {
-    boolean refined = factory.endsWith(",RFlat") || factory.contains(",Refine(");
-    return "efSearch=" + efSearch + (refined ? ",k_factor_rf=" + GRAPH_REFINE_FACTOR : "");
+    return "efSearch=" + efSearch + (refined(factory) ? ",k_factor_rf=" + GRAPH_REFINE_FACTOR : "");
+  }
+
+  /** Whether the factory rescores its candidates with a refinement index ({@code k_factor_rf} applies). */
+  public static boolean refined(String factory) {
+    return factory.endsWith(",RFlat") || factory.contains(",Refine(");
   }
 }

@@ -111,7 +111,7 @@ public final class AnnBenchmark {
           .replace("{ivfpq}", IndexRecipe.pqFactory(dimension, nlist))
           .replace("{nlist}", Integer.toString(nlist));
       boolean graph = factory.contains("HNSW") && !factory.contains("IVF");
-      boolean refined = factory.endsWith(",RFlat");
+      boolean refined = IndexRecipe.refined(factory);
       List<String> settings = factory.contains("IVF") ? nprobes.stream().filter(p -> p <= nlist)
           .map(p -> "nprobe=" + p).toList()
           : graph ? efSearch.stream().flatMap(e -> refined
