@@ -1,6 +1,7 @@
 package io.visualsearch.pipeline;
 
 import io.visualsearch.config.Config;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -21,10 +22,20 @@ public final class KafkaClients {
   }
 
   public Producer<byte[], byte[]> producer(String clientId) {
-    return new KafkaProducer<>(producerProperties(clientId), new ByteArraySerializer(), new ByteArraySerializer());
+    return producer(clientId, Map.of());
+  }
+
+  /** A producer whose service sets some defaults of its own; the operator's properties still win. */
+  public Producer<byte[], byte[]> producer(String clientId, Map<String, String> serviceDefaults) {
+    return new KafkaProducer<>(producerProperties(clientId, serviceDefaults), new ByteArraySerializer(),
+        new ByteArraySerializer());
   }
 
   Properties producerProperties(String clientId) {
+    return producerProperties(clientId, Map.of());
+  }
+
+  Properties producerProperties(String clientId, Map<String, String> serviceDefaults) {
     Properties p = KafkaSettings.common(config);
     p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -33,6 +44,7 @@ public final class KafkaClients {
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     // A broker outage should stall the pipeline, not drop records: keep retrying for two minutes.
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
+    p.putAll(serviceDefaults);
     // The operator's KAFKA_CLIENT_PROPERTIES win over these defaults (e.g. a longer linger.ms).
     p.putAll(KafkaSettings.common(config));
     return p;

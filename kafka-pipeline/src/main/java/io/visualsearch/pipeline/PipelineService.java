@@ -12,6 +12,7 @@ import io.visualsearch.runtime.ServiceHost;
 import io.visualsearch.tracing.Tracing;
 import io.visualsearch.tracing.TracingSettings;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The parts every pipeline service shares, wired in the order they must start: tracing, the ops
@@ -38,6 +39,14 @@ public final class PipelineService {
   }
 
   public PipelineService(String service, Config config, ServiceHost host) {
+    this(service, config, host, Map.of());
+  }
+
+  /**
+   * {@code producerDefaults}: producer properties this service needs other than the library's
+   * (search-api sends each answer at once); the operator's {@code KAFKA_CLIENT_PROPERTIES} still win.
+   */
+  public PipelineService(String service, Config config, ServiceHost host, Map<String, String> producerDefaults) {
     this.service = service;
     this.config = config;
     this.host = host;
@@ -49,7 +58,8 @@ public final class PipelineService {
     this.ops = host.add(new OpsServer(config.get(RuntimeSettings.OPS_HOST), config.get(RuntimeSettings.OPS_PORT),
         registry, host::components));
     this.clients = new KafkaClients(config);
-    this.producer = host.add(new ProducerComponent(() -> clients.producer(service + "-" + instance)));
+    this.producer = host.add(new ProducerComponent(() -> clients.producer(service + "-" + instance,
+        producerDefaults)));
   }
 
   /** Adds the consumer loop for {@code topics}; call after the service's own clients are added. */

@@ -24,4 +24,18 @@ class KafkaClientsTest {
     assertEquals("SSL", tuned.get("security.protocol"));
     assertEquals("all", tuned.get("acks"), "defaults not named by the operator stay");
   }
+
+  @Test
+  void aServicesOwnDefaultsReplaceTheLibrarysButNotTheOperators() {
+    Properties latencyFirst = new KafkaClients(KafkaSettings.definition()
+        .parse(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")))
+        .producerProperties("search-api-1", Map.of("linger.ms", "0"));
+    assertEquals("0", latencyFirst.get("linger.ms"));
+    assertEquals("all", latencyFirst.get("acks"));
+
+    Properties operator = new KafkaClients(KafkaSettings.definition().parse(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", "KAFKA_CLIENT_PROPERTIES", "linger.ms=20")))
+        .producerProperties("search-api-1", Map.of("linger.ms", "0"));
+    assertEquals("20", operator.get("linger.ms"), "the operator's value wins over the service's");
+  }
 }

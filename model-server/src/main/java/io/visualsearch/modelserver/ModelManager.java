@@ -22,6 +22,7 @@ import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.SavedModelBundle;
+import org.tensorflow.proto.ConfigProto;
 
 /**
  * Owns the loaded versions of one model under {@code <base>/<name>/<version>/}. A watcher thread
@@ -45,6 +46,7 @@ public final class ModelManager implements Component {
   private final OptionalLong pinnedVersion;
   private final Duration pollInterval;
   private final int servedVersions;
+  private final ConfigProto sessionConfig;
   private final NavigableMap<Long, ServableVersion> live = new ConcurrentSkipListMap<>();
   private final VersionStatusBook statuses = new VersionStatusBook();
   /** Versions that failed to load, with the fingerprint of their files at the time. */
@@ -61,6 +63,12 @@ public final class ModelManager implements Component {
 
   public ModelManager(String modelName, Path basePath, OptionalLong pinnedVersion, Duration pollInterval,
       int servedVersions) {
+    this(modelName, basePath, pinnedVersion, pollInterval, servedVersions, ConfigProto.getDefaultInstance());
+  }
+
+  /** {@code sessionConfig}: TensorFlow session options (thread pools) for every version loaded. */
+  public ModelManager(String modelName, Path basePath, OptionalLong pinnedVersion, Duration pollInterval,
+      int servedVersions, ConfigProto sessionConfig) {
     if (servedVersions < 1) {
       throw new IllegalArgumentException("servedVersions must be at least 1");
     }
@@ -69,6 +77,7 @@ public final class ModelManager implements Component {
     this.pinnedVersion = pinnedVersion;
     this.pollInterval = pollInterval;
     this.servedVersions = servedVersions;
+    this.sessionConfig = sessionConfig;
   }
 
   @Override
@@ -229,7 +238,7 @@ public final class ModelManager implements Component {
     long t0 = System.nanoTime();
     SavedModelBundle bundle;
     try {
-      bundle = SavedModelBundle.loader(dir.toString()).withTags(SERVE_TAG).load();
+      bundle = SavedModelBundle.loader(dir.toString()).withTags(SERVE_TAG).withConfigProto(sessionConfig).load();
     } catch (RuntimeException e) {
       failedLoads.put(version, fingerprint);
       statuses.failed(version, "failed to load " + dir + ": " + e.getMessage());

@@ -62,7 +62,7 @@ public final class ModelServer implements Component {
     ModelServerMetrics metrics = new ModelServerMetrics(registry);
     this.metrics = metrics;
     this.models = new ModelManager(settings.modelName(), settings.basePath(), settings.pinnedVersion(),
-        settings.pollInterval(), settings.servedVersions());
+        settings.pollInterval(), settings.servedVersions(), settings.sessionConfig());
     this.batcher = new DynamicBatcher(settings.maxBatchSize(), settings.batchTimeout(), settings.batchThreads(),
         settings.maxQueuedRequests(), settings.dispatchWhenIdle(),
         (key, inputs) -> key.version().run(key.signature(), inputs, key.outputs()), tracer, metrics);

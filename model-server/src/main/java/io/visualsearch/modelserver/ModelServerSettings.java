@@ -6,6 +6,7 @@ import io.visualsearch.config.Setting;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.OptionalLong;
+import org.tensorflow.proto.ConfigProto;
 
 /**
  * Everything the model server reads from the environment ({@code MODEL_SERVER_*}), defined once.
@@ -25,7 +26,9 @@ public record ModelServerSettings(
     int maxQueuedRequests,
     OptionalLong pinnedVersion,
     Duration pollInterval,
-    int servedVersions) {
+    int servedVersions,
+    int intraOpThreads,
+    int interOpThreads) {
 
   public static final Setting<String> BASE_PATH = Setting.string("MODEL_SERVER_BASE_PATH")
       .doc("Directory holding <model name>/<integer version>/saved_model.pb.");
@@ -70,6 +73,14 @@ public record ModelServerSettings(
       .doc("How many of the newest loaded versions stay served (a request may name any of them); the"
           + " default 2 keeps the previous version answering while the pipeline rebuilds indexes for a new one.");
 
+  public static final Setting<Integer> INTRA_OP_THREADS = Setting.integer("MODEL_SERVER_INTRA_OP_THREADS")
+      .defaultValue(0).validate(n -> n >= 0, "0 (TensorFlow's choice: every core) or more")
+      .doc("Threads one TensorFlow operation is split over (TensorFlow Serving's"
+          + " --tensorflow_intra_op_parallelism); see model-server/RATIONALE.md for 1 with several batch threads.");
+  public static final Setting<Integer> INTER_OP_THREADS = Setting.integer("MODEL_SERVER_INTER_OP_THREADS")
+      .defaultValue(0).validate(n -> n >= 0, "0 (TensorFlow's choice: every core) or more")
+      .doc("Threads independent TensorFlow operations run on (--tensorflow_inter_op_parallelism).");
+
   public ModelServerSettings {
     if (servedVersions < 1) {
       throw new IllegalArgumentException("at least one version must be served");
@@ -82,7 +93,7 @@ public record ModelServerSettings(
   public static ConfigDef definition() {
     return new ConfigDef().define(BASE_PATH, MODEL_NAME, BIND_ADDRESS, GRPC_PORT, REST_PORT, MAX_MESSAGE_BYTES,
         MAX_BATCH_SIZE, BATCH_TIMEOUT, BATCH_THREADS, DISPATCH_WHEN_IDLE, MAX_QUEUED_REQUESTS, PINNED_VERSION, POLL_INTERVAL,
-        SERVED_VERSIONS);
+        SERVED_VERSIONS, INTRA_OP_THREADS, INTER_OP_THREADS);
   }
 
   public static ModelServerSettings from(Config c) {
@@ -91,7 +102,7 @@ public record ModelServerSettings(
         c.get(GRPC_PORT), c.get(REST_PORT), c.get(MAX_MESSAGE_BYTES), c.get(MAX_BATCH_SIZE), c.get(BATCH_TIMEOUT),
         c.get(BATCH_THREADS), c.get(DISPATCH_WHEN_IDLE), c.get(MAX_QUEUED_REQUESTS),
         pinned == null ? OptionalLong.empty() : OptionalLong.of(pinned), c.get(POLL_INTERVAL),
-        c.get(SERVED_VERSIONS));
+        c.get(SERVED_VERSIONS), c.get(INTRA_OP_THREADS), c.get(INTER_OP_THREADS));
   }
 
   /** Defaults for a base path, for tests and embedding; the record's withers adjust the rest. */
@@ -101,32 +112,43 @@ public record ModelServerSettings(
 
   public ModelServerSettings withPorts(int grpc, int rest) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpc, rest, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinnedVersion, pollInterval, servedVersions);
+        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinnedVersion, pollInterval, servedVersions,
+        intraOpThreads, interOpThreads);
   }
 
   public ModelServerSettings withBatching(int maxBatch, Duration timeout) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatch, timeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinnedVersion, pollInterval, servedVersions);
+        maxBatch, timeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinnedVersion, pollInterval, servedVersions,
+        intraOpThreads, interOpThreads);
   }
 
   public ModelServerSettings withPolling(Duration interval, OptionalLong pinned) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinned, interval, servedVersions);
+        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinned, interval, servedVersions,
+        intraOpThreads, interOpThreads);
   }
 
   public ModelServerSettings withServedVersions(int served) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinnedVersion, pollInterval, served);
+        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinnedVersion, pollInterval, served,
+        intraOpThreads, interOpThreads);
   }
 
   public ModelServerSettings withDispatchWhenIdle(boolean whenIdle) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
         maxBatchSize, batchTimeout, batchThreads, whenIdle, maxQueuedRequests, pinnedVersion, pollInterval,
-        servedVersions);
+        servedVersions, intraOpThreads, interOpThreads);
   }
 
   public ModelServerSettings withQueueLimit(int maxQueued) {
     return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueued, pinnedVersion, pollInterval, servedVersions);
+        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueued, pinnedVersion, pollInterval, servedVersions,
+        intraOpThreads, interOpThreads);
+  }
+
+  /** The TensorFlow session options these settings ask for (0 leaves a pool's size to TensorFlow). */
+  public ConfigProto sessionConfig() {
+    return ConfigProto.newBuilder().setIntraOpParallelismThreads(intraOpThreads)
+        .setInterOpParallelismThreads(interOpThreads).build();
   }
 }

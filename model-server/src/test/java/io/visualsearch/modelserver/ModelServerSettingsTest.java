@@ -36,6 +36,24 @@ class ModelServerSettingsTest {
   }
 
   @Test
+  void tensorFlowThreadPoolsAreLeftToTensorFlowUnlessSet() {
+    ModelServerSettings d = ModelServerSettings.defaults(Path.of("/models"));
+    assertEquals(0, d.sessionConfig().getIntraOpParallelismThreads());
+    assertEquals(0, d.sessionConfig().getInterOpParallelismThreads());
+
+    ModelServerSettings s = ModelServerSettings.from(ModelServerSettings.definition().parse(Map.of(
+        "MODEL_SERVER_BASE_PATH", "/m", "MODEL_SERVER_INTRA_OP_THREADS", "1", "MODEL_SERVER_INTER_OP_THREADS", "2")));
+    assertEquals(1, s.sessionConfig().getIntraOpParallelismThreads());
+    assertEquals(2, s.sessionConfig().getInterOpParallelismThreads());
+    // The withers keep them.
+    assertEquals(1, s.withPorts(0, -1).withBatching(4, Duration.ZERO).sessionConfig().getIntraOpParallelismThreads());
+
+    ConfigException e = assertThrows(ConfigException.class, () -> ModelServerSettings.definition().parse(Map.of(
+        "MODEL_SERVER_BASE_PATH", "/m", "MODEL_SERVER_INTRA_OP_THREADS", "-1")));
+    assertTrue(e.getMessage().contains("MODEL_SERVER_INTRA_OP_THREADS"), e.getMessage());
+  }
+
+  @Test
   void badValuesAreAllReportedByName() {
     ConfigException e = assertThrows(ConfigException.class, () -> ModelServerSettings.definition().parse(Map.of(
         "MODEL_SERVER_GRPC_PORT", "99999", "MODEL_SERVER_MAX_BATCH_SIZE", "0", "MODEL_SERVER_MODEL_NAME", "../x")));

@@ -42,6 +42,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -80,9 +81,16 @@ public final class SearchApiService {
         .include(HealthSettings.definition());
   }
 
+  /**
+   * Each answer goes to search.responses at once instead of lingering 5 ms for company: a lingering
+   * record reached the broker in the middle of the next query's TensorFlow run and slowed it
+   * (RATIONALE.md). Under load, answers that arrive while a send is in flight still share a batch.
+   */
+  static final Map<String, String> PRODUCER_DEFAULTS = Map.of("linger.ms", "0");
+
   /** Wires with the model client as query embedder. */
   public static SearchApiService wire(Config config, ServiceHost host) throws IOException {
-    PipelineService pipeline = new PipelineService(NAME, config, host);
+    PipelineService pipeline = new PipelineService(NAME, config, host, PRODUCER_DEFAULTS);
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
     ModelClient model = pipeline.add(new ModelClient(config, pipeline.tracing()));
     return wire(config, pipeline, store, new ModelClientEmbedder(model));

@@ -58,7 +58,8 @@ public final class ModelBenchmark {
     // Model-server batching knobs; unset means the server's own defaults.
     Map<String, String> serverEnv = new HashMap<>();
     for (String knob : List.of("MODEL_SERVER_MAX_BATCH_SIZE", "MODEL_SERVER_BATCH_TIMEOUT",
-        "MODEL_SERVER_BATCH_THREADS", "MODEL_SERVER_DISPATCH_WHEN_IDLE")) {
+        "MODEL_SERVER_BATCH_THREADS", "MODEL_SERVER_DISPATCH_WHEN_IDLE",
+        "MODEL_SERVER_INTRA_OP_THREADS", "MODEL_SERVER_INTER_OP_THREADS")) {
       String v = o.string(knob.substring("MODEL_SERVER_".length()).toLowerCase(Locale.ROOT).replace('_', '-'), null);
       if (v != null) {
         serverEnv.put(knob, v);

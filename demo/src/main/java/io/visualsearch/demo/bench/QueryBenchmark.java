@@ -61,15 +61,29 @@ public final class QueryBenchmark {
     // Time between two measured calls (not measured): 0 sends them back to back; a pause lets the
     // previous query's asynchronous tail (its search.responses record, its spans) finish first.
     int pauseMs = o.integer("pause-ms", 0);
+    // Settings for every service of the pipeline, e.g. --service-env='MODEL_SERVER_THREAD_SPINNING=false'
+    // (several separated by ';'), to measure a setting against the defaults.
+    java.util.Map<String, String> serviceEnv = new java.util.LinkedHashMap<>();
+    for (String kv : o.string("service-env", "").split(";")) {
+      if (!kv.isBlank()) {
+        int eq = kv.indexOf('=');
+        if (eq <= 0) {
+          throw new IllegalArgumentException("--service-env takes NAME=value pairs separated by ';', got '" + kv + "'");
+        }
+        serviceEnv.put(kv.substring(0, eq).trim(), kv.substring(eq + 1));
+      }
+    }
+    serviceEnv.putIfAbsent("TRACING_SAMPLE_RATIO", sampleRatio);
     o.rejectUnknown();
 
     FashionMnist dataset = FashionMnist.debian();
     System.out.println("bench query: " + size + " products, " + queries + " shopper photos (Fashion-MNIST test"
         + " images) x " + rounds + " rounds" + (pauseMs > 0 ? " (" + pauseMs + " ms between calls)" : "")
         + ", HTTP end to end vs in-process model; then " + clients
-        + " clients for " + saturationSeconds + " s; trace sampling " + sampleRatio + "; cores=" + Runtime.getRuntime().availableProcessors());
+        + " clients for " + saturationSeconds + " s; trace sampling " + sampleRatio + "; cores=" + Runtime.getRuntime().availableProcessors()
+        + (serviceEnv.size() > 1 ? "; service settings " + serviceEnv : ""));
     try (BenchDeployment d = BenchDeployment.ingested(dataset, size, modelBase,
-            java.util.Map.of("TRACING_SAMPLE_RATIO", sampleRatio));
+            serviceEnv);
         DefaultModelRunner raw = DefaultModelRunner.load(latestVersion(modelBase.resolve("default")))) {
       if (!keepPipeline) {
         // In production the ingest side runs on other machines; on these 2 shared cores its
