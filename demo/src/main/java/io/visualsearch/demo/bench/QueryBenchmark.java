@@ -16,8 +16,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -61,9 +63,9 @@ public final class QueryBenchmark {
     // Time between two measured calls (not measured): 0 sends them back to back; a pause lets the
     // previous query's asynchronous tail (its search.responses record, its spans) finish first.
     int pauseMs = o.integer("pause-ms", 0);
-    // Settings for every service of the pipeline, e.g. --service-env='MODEL_SERVER_THREAD_SPINNING=false'
+    // Settings for every service of the pipeline, e.g. --service-env='KAFKA_CLIENT_PROPERTIES=linger.ms=5'
     // (several separated by ';'), to measure a setting against the defaults.
-    java.util.Map<String, String> serviceEnv = new java.util.LinkedHashMap<>();
+    Map<String, String> serviceEnv = new LinkedHashMap<>();
     for (String kv : o.string("service-env", "").split(";")) {
       if (!kv.isBlank()) {
         int eq = kv.indexOf('=');
