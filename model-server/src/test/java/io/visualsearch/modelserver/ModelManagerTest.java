@@ -14,6 +14,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.tensorflow.proto.ConfigProto;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -128,6 +129,24 @@ class ModelManagerTest {
       deleteTree(v2);
       m.scan();
       assertEquals(OptionalLong.of(1), m.currentVersion());
+    }
+  }
+
+  @Test
+  void everyVersionLoadsWithTheGivenSessionOptions() throws Exception {
+    TestSavedModels.exportVersion(base, "default", 1);
+    ConfigProto onePerPool = ConfigProto.newBuilder().setIntraOpParallelismThreads(1)
+        .setInterOpParallelismThreads(1).build();
+    try (ModelManager m = new ModelManager("default", base, OptionalLong.empty(), NEVER, 1, onePerPool)) {
+      m.start();
+      assertEquals(State.AVAILABLE, stateOf(m, 1));
+    }
+    // Options TensorFlow cannot honour (no CPU device) fail the load: they do reach TensorFlow.
+    ConfigProto noCpu = ConfigProto.newBuilder().putDeviceCount("CPU", 0).build();
+    try (ModelManager m = new ModelManager("default", base, OptionalLong.empty(), NEVER, 1, noCpu)) {
+      m.start();
+      assertEquals(OptionalLong.empty(), m.currentVersion());
+      assertFalse(m.check().ok());
     }
   }
 
