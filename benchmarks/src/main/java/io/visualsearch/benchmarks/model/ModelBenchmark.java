@@ -44,9 +44,10 @@ public final class ModelBenchmark {
     double serverSeconds = o.decimal("server-seconds", 6);
     int rounds = o.integer("rounds", 4);
     // Enough warm-up for the JIT of the generator, the broker, s3proxy and Zipkin (all started for
-    // this phase) to settle: after 320 images C2 still took a tenth of the cores. Measured rounds
-    // of 320 images.
-    int generatorWarmup = o.integer("generator-warmup", 960);
+    // this phase) to settle: a minute after 960 images its compiler threads still took 10-15% of
+    // the machine, and 3,200 images scored 0.76-0.77 against 0.70-0.72 for 960 (embeddings-generator
+    // RATIONALE.md). Measured rounds of 320 images.
+    int generatorWarmup = o.integer("generator-warmup", 3200);
     int generatorImages = o.integer("generator-images", 1280);
     String traceSampleRatio = o.string("trace-sample-ratio", "0.1");
     boolean skipGenerator = o.flag("skip-generator");
