@@ -3,6 +3,7 @@ package io.visualsearch.benchmarks;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,6 +51,21 @@ public final class BenchOptions {
   public List<Integer> integers(String name, String defaultValue) {
     return java.util.Arrays.stream(string(name, defaultValue).split(",")).map(String::trim).map(Integer::valueOf)
         .toList();
+  }
+
+  /** {@code NAME=value} pairs separated by ';', in the order given; none when the option is absent. */
+  public Map<String, String> pairs(String name) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String kv : string(name, "").split(";")) {
+      if (!kv.isBlank()) {
+        int eq = kv.indexOf('=');
+        if (eq <= 0) {
+          throw new IllegalArgumentException("--" + name + " takes NAME=value pairs separated by ';', got '" + kv + "'");
+        }
+        out.put(kv.substring(0, eq).trim(), kv.substring(eq + 1));
+      }
+    }
+    return out;
   }
 
   /** Call after reading every option: rejects names nobody asked for. */

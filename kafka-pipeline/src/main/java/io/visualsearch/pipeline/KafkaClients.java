@@ -31,10 +31,6 @@ public final class KafkaClients {
         new ByteArraySerializer());
   }
 
-  Properties producerProperties(String clientId) {
-    return producerProperties(clientId, Map.of());
-  }
-
   Properties producerProperties(String clientId, Map<String, String> serviceDefaults) {
     Properties p = KafkaSettings.common(config);
     p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);

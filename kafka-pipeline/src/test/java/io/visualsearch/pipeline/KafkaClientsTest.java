@@ -11,7 +11,7 @@ class KafkaClientsTest {
   @Test
   void producersAcknowledgeEveryWriteAndOperatorPropertiesOverrideTheDefaults() {
     Properties defaults = new KafkaClients(KafkaSettings.definition()
-        .parse(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))).producerProperties("svc-1");
+        .parse(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))).producerProperties("svc-1", Map.of());
     assertEquals("all", defaults.get("acks"));
     assertEquals("true", defaults.get("enable.idempotence"));
     assertEquals("5", defaults.get("linger.ms"));
@@ -19,7 +19,7 @@ class KafkaClientsTest {
 
     Properties tuned = new KafkaClients(KafkaSettings.definition().parse(Map.of(
         "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092",
-        "KAFKA_CLIENT_PROPERTIES", "linger.ms=100,security.protocol=SSL"))).producerProperties("svc-1");
+        "KAFKA_CLIENT_PROPERTIES", "linger.ms=100,security.protocol=SSL"))).producerProperties("svc-1", Map.of());
     assertEquals("100", tuned.get("linger.ms"), "the operator's value wins");
     assertEquals("SSL", tuned.get("security.protocol"));
     assertEquals("all", tuned.get("acks"), "defaults not named by the operator stay");

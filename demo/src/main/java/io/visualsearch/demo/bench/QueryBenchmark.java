@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -65,16 +64,7 @@ public final class QueryBenchmark {
     int pauseMs = o.integer("pause-ms", 0);
     // Settings for every service of the pipeline, e.g. --service-env='KAFKA_CLIENT_PROPERTIES=linger.ms=5'
     // (several separated by ';'), to measure a setting against the defaults.
-    Map<String, String> serviceEnv = new LinkedHashMap<>();
-    for (String kv : o.string("service-env", "").split(";")) {
-      if (!kv.isBlank()) {
-        int eq = kv.indexOf('=');
-        if (eq <= 0) {
-          throw new IllegalArgumentException("--service-env takes NAME=value pairs separated by ';', got '" + kv + "'");
-        }
-        serviceEnv.put(kv.substring(0, eq).trim(), kv.substring(eq + 1));
-      }
-    }
+    Map<String, String> serviceEnv = o.pairs("service-env");
     serviceEnv.putIfAbsent("TRACING_SAMPLE_RATIO", sampleRatio);
     o.rejectUnknown();
 
