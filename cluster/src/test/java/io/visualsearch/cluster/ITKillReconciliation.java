@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The CI-sized fault test: a real multi-process cluster (free ports, temporary directory), two
@@ -26,8 +26,7 @@ class ITKillReconciliation {
       "expected=(\\d+) found=(\\d+) lost=(\\d+) stale=(\\d+) duplicate=(\\d+) failed_queries=(\\d+)\\s*$");
 
   @Test
-  void threeKillsMidIngestLoseNothing() throws Exception {
-    Path data = Files.createTempDirectory("vs-chaos-it-");
+  void threeKillsMidIngestLoseNothing(@TempDir Path data) throws Exception {
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(new TeeStream(captured, System.out), true, StandardCharsets.UTF_8);
     Args args = new Args(new String[] {"--kills", "3", "--size", "40", "--scenarios", "kill", "--seed", "42",

@@ -34,6 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole pipeline on the real stack — KRaft broker, S3-compatible store, Zipkin, the real model
@@ -61,6 +62,9 @@ class ITEndToEnd {
   SearchClient globexSearch;
   Path modelBase;
   Map<String, String> serviceEnv;
+  // Feeds, the private model base path and the training job's output; JUnit deletes it after the class.
+  @TempDir
+  Path scratch;
 
   @BeforeAll
   void start(EmbeddedStack stack) throws Exception {
@@ -69,14 +73,14 @@ class ITEndToEnd {
     assertTrue(dataset.isAvailable(), "Fashion-MNIST is installed by ./visual-search setup");
     images = new SampleImageServer(dataset, 0);
     images.start();
-    Path feeds = Files.createTempDirectory("e2e-feeds");
+    Path feeds = Files.createDirectories(scratch.resolve("feeds"));
     acme = new SampleShop("acme", feeds.resolve("acme.tsv"), dataset, images.baseUrl(), 60);
     // The same photos under another retailer: identical vectors, so only isolation keeps them apart.
     globex = new SampleShop("globex", feeds.resolve("globex.tsv"), dataset, images.baseUrl(), 30);
     Map<String, String> env = new LinkedHashMap<>(stack.serviceEnvironment());
     serviceEnv = env;
     // A private copy of the model base path: the rollout test publishes a version into it.
-    modelBase = Files.createTempDirectory("e2e-models");
+    modelBase = Files.createDirectories(scratch.resolve("models"));
     ModelVersions.copy(Path.of(System.getProperty("defaultModelBasePath")).resolve("default/1"),
         modelBase.resolve("default"), 1);
     env.put("MODEL_SERVER_BASE_PATH", modelBase.toString());
@@ -229,7 +233,7 @@ class ITEndToEnd {
       // The training job, small: a head fine-tuned on acme's live catalog (categories from its product
       // events, pictures from the object store) on top of version 1's frozen backbone, checked for
       // parity and renamed into place as version 2.
-      Path training = Files.createTempDirectory("e2e-finetune");
+      Path training = Files.createDirectories(scratch.resolve("finetune"));
       FineTuneMain.run(new String[] {"--catalog-tenant", "acme", "--base-path", modelBase.resolve("default").toString(),
           "--version", "2", "--out", training.resolve("report").toString(), "--cache", training.resolve("cache").toString(),
           "--epochs", "24", "--select-every", "12", "--hidden", "96", "--dim", "16", "--instance-dim", "16"}, serviceEnv);
