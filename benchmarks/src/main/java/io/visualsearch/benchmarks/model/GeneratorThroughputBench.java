@@ -19,6 +19,8 @@ import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -27,6 +29,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -54,8 +57,16 @@ final class GeneratorThroughputBench {
   /**
    * Embeddings per second over the measured records, how many records that was, and what the
    * model server's batcher did meanwhile (how full its runs were, how busy TensorFlow was).
+   *
+   * @param jitMillis time this JVM's JIT compilers spent compiling during the round (summed over
+   *     compiler threads; it competes with TensorFlow for the cores while the code is still warming)
    */
-  record Result(double imagesPerSecond, int images, double seconds, BatchStats batches) {
+  record Result(double imagesPerSecond, int images, double seconds, BatchStats batches, long jitMillis) {
+
+    /** Compiling time as a share of one core over the round. */
+    double jitShare() {
+      return jitMillis / (seconds * 1e3);
+    }
 
     /** Share of the round's wall time a TensorFlow run was executing (summed over batch threads). */
     double tensorflowBusy() {
@@ -81,13 +92,20 @@ final class GeneratorThroughputBench {
   }
 
   /**
-   * Starts the model server and the generator on the stack, embeds {@code warmup} records, then
+   * How long to warm up: at least {@code minImages}, then rounds of the measured size until the
+   * JIT compilers spent at most {@code quietJitShare} of one core over a round, or {@code maxImages}.
+   */
+  record Warmup(int minImages, int maxImages, double quietJitShare) {}
+
+  /**
+   * Starts the model server and the generator on the stack, warms them up, then embeds
    * {@code rounds} rounds of {@code perRound} records; {@code between} runs after each round
    * (the caller's alternating reference measurement) while the pipeline is idle.
    */
-  List<Result> run(int warmup, int rounds, int perRound, Runnable between) throws Exception {
+  List<Result> run(Warmup warmup, int rounds, int perRound, Runnable between) throws Exception {
     Config storeConfig = ObjectStoreSettings.definition().parse(stack.serviceEnvironment());
     Set<String> seen = ConcurrentHashMap.newKeySet();
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
     AtomicBoolean stop = new AtomicBoolean();
     List<Result> results = new ArrayList<>();
     try (ObjectStore store = ObjectStore.fromConfig(storeConfig, false);
@@ -96,7 +114,7 @@ final class GeneratorThroughputBench {
         ServiceHost modelHost = new ServiceHost(ModelServerService.NAME);
         ServiceHost generatorHost = new ServiceHost(EmbeddingsGeneratorService.NAME)) {
       store.start();
-      int total = warmup + rounds * perRound;
+      int total = Math.max(warmup.minImages(), warmup.maxImages()) + rounds * perRound;
       System.out.printf("  storing %d distinct 224x224 PNG product images%n", total);
       String[] shas = new String[total];
       for (int i = 0; i < shas.length; i++) {
@@ -126,18 +144,43 @@ final class GeneratorThroughputBench {
       generatorHost.start();
 
       Thread reader = collect(seen, stop);
-      send(producer, shas, 0, warmup);
-      awaitCount(seen, warmup, Duration.ofMinutes(3));
-      int sent = warmup;
+      long warmFrom = System.nanoTime();
+      send(producer, shas, 0, warmup.minImages());
+      awaitCount(seen, warmup.minImages(), Duration.ofMinutes(3));
+      int sent = warmup.minImages();
+      // The process holds the broker, the AWS SDK, gRPC and the generator: their JIT compilers
+      // still took a tenth of a core after 10,000 images, competing with TensorFlow for the two
+      // cores (embeddings-generator RATIONALE.md).
+      double jitShare = Double.NaN;
+      StringBuilder warmRounds = new StringBuilder();
+      while (sent + perRound <= warmup.maxImages()) {
+        long jit0 = jit.getTotalCompilationTime();
+        long t0 = System.nanoTime();
+        send(producer, shas, sent, perRound);
+        sent += perRound;
+        awaitCount(seen, sent, Duration.ofMinutes(10));
+        jitShare = (jit.getTotalCompilationTime() - jit0) / ((System.nanoTime() - t0) / 1e6);
+        warmRounds.append(String.format(Locale.ROOT, " %.0f/%.0f%%", perRound / ((System.nanoTime() - t0) / 1e9),
+            100 * jitShare));
+        if (jitShare <= warmup.quietJitShare()) {
+          break;
+        }
+      }
+      System.out.printf(Locale.ROOT, "  warmed up with %d images in %.0f s (JIT quiet at %.0f%% of a core over %d images, "
+              + "or %d images at most)%s%n", sent, (System.nanoTime() - warmFrom) / 1e9, 100 * warmup.quietJitShare(),
+          perRound, warmup.maxImages(), warmRounds.isEmpty() ? "" : "; rounds after the first " + warmup.minImages()
+              + " (img/s / JIT share):" + warmRounds);
       for (int r = 0; r < rounds; r++) {
         between.run();
         BatchStats before = server.batchStats();
+        long jit0 = jit.getTotalCompilationTime();
         long t0 = System.nanoTime();
         send(producer, shas, sent, perRound);
         sent += perRound;
         awaitCount(seen, sent, Duration.ofMinutes(10));
         double seconds = (System.nanoTime() - t0) / 1e9;
-        results.add(new Result(perRound / seconds, perRound, seconds, server.batchStats().since(before)));
+        results.add(new Result(perRound / seconds, perRound, seconds, server.batchStats().since(before),
+            jit.getTotalCompilationTime() - jit0));
       }
       stop.set(true);
       reader.join(10_000);

@@ -43,11 +43,15 @@ public final class ModelBenchmark {
     double warmupSeconds = o.decimal("warmup-seconds", 1.5);
     double serverSeconds = o.decimal("server-seconds", 6);
     int rounds = o.integer("rounds", 4);
-    // Enough warm-up for the JIT of the generator, the broker, s3proxy and Zipkin (all started for
-    // this phase) to settle: a minute after 960 images its compiler threads still took 10-15% of
-    // the machine, and 3,200 images scored 0.76-0.77 against 0.70-0.72 for 960 (embeddings-generator
-    // RATIONALE.md). Measured rounds of 320 images.
+    // The generator phase measures steady state: its process (broker, AWS SDK, gRPC, generator)
+    // compiles for minutes, and the compilers' share of the two cores came off the generator's
+    // rate (0.76 after 3,200 images, 0.84-0.85 after 10,000-20,000, same evening; embeddings-
+    // generator RATIONALE.md). So it warms with at least --generator-warmup images, then in rounds
+    // until the JIT takes at most --generator-jit-quiet percent of a core over one, or
+    // --generator-warmup-max images. Measured rounds of 320 images.
     int generatorWarmup = o.integer("generator-warmup", 3200);
+    int generatorWarmupMax = o.integer("generator-warmup-max", 16000);
+    double generatorJitQuiet = o.decimal("generator-jit-quiet", 5) / 100;
     int generatorImages = o.integer("generator-images", 1280);
     String traceSampleRatio = o.string("trace-sample-ratio", "0.1");
     boolean skipGenerator = o.flag("skip-generator");
@@ -132,12 +136,14 @@ public final class ModelBenchmark {
           stack.start();
           for (GeneratorThroughputBench.Result r : new GeneratorThroughputBench(stack, modelBase.toString(), serverEnv,
               generatorEnv, traceSampleRatio)
-              .run(generatorWarmup, rounds, generatorImages / rounds, () -> genRaw.add(bench.round(
+              .run(new GeneratorThroughputBench.Warmup(generatorWarmup, generatorWarmupMax, generatorJitQuiet), rounds,
+                  generatorImages / rounds, () -> genRaw.add(bench.round(
                   DefaultModelSignatures.SERVING_DEFAULT, DefaultModelSignatures.EMBEDDING_SIZE, 32)))) {
             genBest.add(r.imagesPerSecond());
             System.out.printf(Locale.ROOT, "  generator round: %.1f img/s; model server: %.1f rows per TensorFlow run, "
-                    + "TensorFlow busy %.0f%% of the round, %.1f ms of TensorFlow per image%n", r.imagesPerSecond(),
-                r.batches().rowsPerRun(), 100 * r.tensorflowBusy(), r.batches().runNanos() / 1e6 / r.images());
+                    + "TensorFlow busy %.0f%% of the round, %.1f ms of TensorFlow per image; JIT compiling %.0f%% of a core%n",
+                r.imagesPerSecond(), r.batches().rowsPerRun(), 100 * r.tensorflowBusy(),
+                r.batches().runNanos() / 1e6 / r.images(), 100 * r.jitShare());
           }
         } finally {
           deleteTree(stackDir);

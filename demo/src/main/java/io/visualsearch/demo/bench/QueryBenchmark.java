@@ -12,6 +12,8 @@ import io.visualsearch.samplecatalog.SampleImageServer;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -112,6 +114,8 @@ public final class QueryBenchmark {
       double[] model = new double[rounds * queries];
       int failed = 0;
       long measuredFrom = System.currentTimeMillis();
+      CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+      long jitFrom = jit.getTotalCompilationTime();
       for (int r = 0; r < rounds; r++) {
         // Alternating rounds: a spell of load elsewhere on the machine hits both sides alike.
         int offset = r * queries;
@@ -127,6 +131,9 @@ public final class QueryBenchmark {
         });
       }
       long measuredTo = System.currentTimeMillis();
+      // search-api, the model server and this client share the JVM; compiling competes with TensorFlow.
+      System.out.printf(Locale.ROOT, "JIT compiling %.0f%% of a core over the measured calls%n",
+          100.0 * (jit.getTotalCompilationTime() - jitFrom) / Math.max(1, measuredTo - measuredFrom));
       Percentiles h = new Percentiles(http);
       Percentiles g = new Percentiles(served);
       Percentiles m = new Percentiles(model);
