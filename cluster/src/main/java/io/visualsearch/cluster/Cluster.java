@@ -45,6 +45,7 @@ public final class Cluster implements AutoCloseable {
   private final ClusterPlan plan;
   private final PortAllocator ports;
   private final Path logs;
+  private final Path scratch;
   private final int kafkaPort;
   private final int controllerPort;
   private final int s3Port;
@@ -59,6 +60,7 @@ public final class Cluster implements AutoCloseable {
     this.plan = plan;
     this.ports = new PortAllocator(plan.host(), plan.basePort());
     this.logs = plan.dataDir().resolve("logs");
+    this.scratch = plan.dataDir().resolve("tmp");
     this.kafkaPort = ports.next();
     this.controllerPort = ports.next();
     this.s3Port = ports.next();
@@ -111,7 +113,7 @@ public final class Cluster implements AutoCloseable {
     env.put("STACK_BUCKET", ClusterPlan.BUCKET);
     List<String> jvm = part.equals("kafka") ? List.of("-Xmx384m", "-XX:+UseSerialGC") : List.of("-Xmx48m", "-XX:+UseSerialGC");
     ProcessSpec spec = new ProcessSpec(part, "cluster", STACK_MAIN, jvm, List.of(part), env, ready, readyBelow);
-    members.put(part, new ManagedProcess(spec, classpath, logs.resolve(part + ".log")));
+    members.put(part, new ManagedProcess(spec, classpath, logs.resolve(part + ".log"), scratch.resolve(part)));
   }
 
   private void addService(String service, int instance, Map<String, String> env) {
@@ -126,7 +128,8 @@ public final class Cluster implements AutoCloseable {
       default -> "-Xmx320m";
     };
     ProcessSpec spec = new ProcessSpec(name, service, MAINS.get(service), List.of(heap, "-XX:+UseSerialGC"), List.of(), env, URI.create("http://" + plan.host() + ":" + ops + "/readyz"), 300);
-    members.put(name, new ManagedProcess(spec, repo.classpath(service), logs.resolve(name + ".log")));
+    members.put(name, new ManagedProcess(spec, repo.classpath(service), logs.resolve(name + ".log"),
+        scratch.resolve(name)));
   }
 
   private Map<String, String> serviceEnv(String service) {

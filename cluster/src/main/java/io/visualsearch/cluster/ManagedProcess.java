@@ -25,13 +25,20 @@ public final class ManagedProcess {
   private final ProcessSpec spec;
   private final String classpath;
   private final Path logFile;
+  private final Path scratchDir;
   private volatile Process process;
   private int starts;
 
-  public ManagedProcess(ProcessSpec spec, String classpath, Path logFile) {
+  /**
+   * @param scratchDir the process's {@code java.io.tmpdir}: a JVM killed with SIGKILL cannot delete
+   *     what it unpacked there (Kafka's compression libraries copy their native code out on every
+   *     start), so it stays with the cluster's data, not in the machine's /tmp
+   */
+  public ManagedProcess(ProcessSpec spec, String classpath, Path logFile, Path scratchDir) {
     this.spec = spec;
     this.classpath = classpath;
     this.logFile = logFile;
+    this.scratchDir = scratchDir;
   }
 
   public String name() {
@@ -53,6 +60,7 @@ public final class ManagedProcess {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(spec.jvmArgs());
+    cmd.add("-Djava.io.tmpdir=" + Files.createDirectories(scratchDir));
     cmd.add("-cp");
     cmd.add(classpath);
     cmd.add(spec.mainClass());
