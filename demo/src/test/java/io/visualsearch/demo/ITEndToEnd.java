@@ -63,12 +63,12 @@ class ITEndToEnd {
   Path modelBase;
   Map<String, String> serviceEnv;
   // Feeds, the private model base path and the training job's output; JUnit deletes it after the class.
-  @TempDir
   Path scratch;
 
   @BeforeAll
-  void start(EmbeddedStack stack) throws Exception {
+  void start(EmbeddedStack stack, @TempDir Path scratch) throws Exception {
     this.stack = stack;
+    this.scratch = scratch;
     FashionMnist dataset = FashionMnist.debian();
     assertTrue(dataset.isAvailable(), "Fashion-MNIST is installed by ./visual-search setup");
     images = new SampleImageServer(dataset, 0);
