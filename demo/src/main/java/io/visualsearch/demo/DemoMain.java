@@ -113,7 +113,10 @@ public final class DemoMain {
       SearchClient client = new SearchClient(storefront, apiKey);
       say("ingesting: feed -> catalog-downloader -> image-indexer -> embeddings-generator -> index-builder"
           + " -> search-api");
-      if (!new IngestProbe(client, shop, 5).await(options.timeout(), p -> say("  " + p))) {
+      // Every product, not a sample: the index-builder's first publications and the search-api's
+      // fresh-vector delta make a few products searchable well before the rest, and the sample
+      // query below would then rank a half-ingested catalog.
+      if (!new IngestProbe(client, shop, shop.size()).await(options.timeout(), p -> say("  " + p))) {
         System.err.println("demo: the catalog did not become searchable within " + options.timeout().toMinutes()
             + " min; see the services' logs above and the traces at " + stack.zipkin().baseUrl() + "/zipkin/");
         return ExitCode.FAILED;

@@ -3,12 +3,14 @@ package io.visualsearch.demo;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Decides when a catalog is searchable the way a shopper would: a handful of products spread over
- * the feed, each queried with its own catalog photo, must come back first.
+ * Decides when a catalog is searchable the way a shopper would: products spread over the feed
+ * (all of them when {@code count} is the catalog's size), each queried with its own catalog photo,
+ * must come back first.
  */
 public final class IngestProbe {
 
@@ -29,16 +31,22 @@ public final class IngestProbe {
   public boolean await(Duration timeout, Consumer<String> progress) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     long nextReport = 0;
-    // A product once found stays found (removals are not this probe's business): only the
-    // pending ones are asked again, so probing a whole catalog stays cheap.
+    // A product once found stays found (removals are not this probe's business), and a pass stops
+    // at the first product still missing: a pass costs one query per newly searchable product plus
+    // one, so probing a whole catalog while it is being ingested stays cheap.
     List<Integer> pending = new ArrayList<>(probes);
     while (System.nanoTime() < deadline) {
-      pending.removeIf(this::foundFirst);
+      for (Iterator<Integer> it = pending.iterator(); it.hasNext() && foundFirst(it.next()); ) {
+        it.remove();
+      }
       if (pending.isEmpty()) {
         return true;
       }
       if (System.nanoTime() >= nextReport) {
-        progress.accept((probes.size() - pending.size()) + "/" + probes.size() + " probe products searchable");
+        // A pass stops at the first miss: this is how far along the feed the found ones reach, a
+        // floor on how many are searchable.
+        progress.accept("the first " + (probes.size() - pending.size()) + " of " + probes.size()
+            + " probed products searchable");
         nextReport = System.nanoTime() + Duration.ofSeconds(10).toNanos();
       }
       Thread.sleep(1000);
