@@ -1,5 +1,6 @@
 package io.visualsearch.benchmarks.model;
 
+import io.visualsearch.benchmarks.JitActivity;
 import io.visualsearch.config.Config;
 import io.visualsearch.embeddings.EmbeddingsGeneratorService;
 import io.visualsearch.modelserver.BatchStats;
@@ -19,8 +20,6 @@ import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -58,15 +57,10 @@ final class GeneratorThroughputBench {
    * Embeddings per second over the measured records, how many records that was, and what the
    * model server's batcher did meanwhile (how full its runs were, how busy TensorFlow was).
    *
-   * @param jitMillis time this JVM's JIT compilers spent compiling during the round (summed over
-   *     compiler threads; it competes with TensorFlow for the cores while the code is still warming)
+   * @param jitShare how busy this JVM's JIT compilers were over the round, as a share of one core
+   *     (they compete with TensorFlow for the cores while the code is still warming)
    */
-  record Result(double imagesPerSecond, int images, double seconds, BatchStats batches, long jitMillis) {
-
-    /** Compiling time as a share of one core over the round. */
-    double jitShare() {
-      return jitMillis / (seconds * 1e3);
-    }
+  record Result(double imagesPerSecond, int images, double seconds, BatchStats batches, double jitShare) {
 
     /** Share of the round's wall time a TensorFlow run was executing (summed over batch threads). */
     double tensorflowBusy() {
@@ -105,7 +99,6 @@ final class GeneratorThroughputBench {
   List<Result> run(Warmup warmup, int rounds, int perRound, Runnable between) throws Exception {
     Config storeConfig = ObjectStoreSettings.definition().parse(stack.serviceEnvironment());
     Set<String> seen = ConcurrentHashMap.newKeySet();
-    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
     AtomicBoolean stop = new AtomicBoolean();
     List<Result> results = new ArrayList<>();
     try (ObjectStore store = ObjectStore.fromConfig(storeConfig, false);
@@ -154,14 +147,11 @@ final class GeneratorThroughputBench {
       double jitShare = Double.NaN;
       StringBuilder warmRounds = new StringBuilder();
       while (sent + perRound <= warmup.maxImages()) {
-        long jit0 = jit.getTotalCompilationTime();
-        long t0 = System.nanoTime();
-        send(producer, shas, sent, perRound);
+        JitActivity jit = JitActivity.start();
+        double seconds = embed(producer, shas, seen, sent, perRound);
         sent += perRound;
-        awaitCount(seen, sent, Duration.ofMinutes(10));
-        jitShare = (jit.getTotalCompilationTime() - jit0) / ((System.nanoTime() - t0) / 1e6);
-        warmRounds.append(String.format(Locale.ROOT, " %.0f/%.0f%%", perRound / ((System.nanoTime() - t0) / 1e9),
-            100 * jitShare));
+        jitShare = jit.shareOfACore();
+        warmRounds.append(String.format(Locale.ROOT, " %.0f/%.0f%%", perRound / seconds, 100 * jitShare));
         if (jitShare <= warmup.quietJitShare()) {
           break;
         }
@@ -173,14 +163,11 @@ final class GeneratorThroughputBench {
       for (int r = 0; r < rounds; r++) {
         between.run();
         BatchStats before = server.batchStats();
-        long jit0 = jit.getTotalCompilationTime();
-        long t0 = System.nanoTime();
-        send(producer, shas, sent, perRound);
+        JitActivity jit = JitActivity.start();
+        double seconds = embed(producer, shas, seen, sent, perRound);
         sent += perRound;
-        awaitCount(seen, sent, Duration.ofMinutes(10));
-        double seconds = (System.nanoTime() - t0) / 1e9;
         results.add(new Result(perRound / seconds, perRound, seconds, server.batchStats().since(before),
-            jit.getTotalCompilationTime() - jit0));
+            jit.shareOfACore()));
       }
       stop.set(true);
       reader.join(10_000);
@@ -188,6 +175,15 @@ final class GeneratorThroughputBench {
     } finally {
       stop.set(true);
     }
+  }
+
+  /** Sends records {@code from} to {@code from + count} and waits for their embeddings; the seconds that took. */
+  private double embed(KafkaProducer<byte[], byte[]> producer, String[] shas, Set<String> seen, int from, int count)
+      throws InterruptedException {
+    long t0 = System.nanoTime();
+    send(producer, shas, from, count);
+    awaitCount(seen, from + count, Duration.ofMinutes(10));
+    return (System.nanoTime() - t0) / 1e9;
   }
 
   private void send(KafkaProducer<byte[], byte[]> producer, String[] shas, int from, int count) {

@@ -1,6 +1,7 @@
 package io.visualsearch.demo.bench;
 
 import io.visualsearch.benchmarks.BenchOptions;
+import io.visualsearch.benchmarks.JitActivity;
 import io.visualsearch.defaultmodel.DefaultModelRunner;
 import io.visualsearch.defaultmodel.DefaultModelSignatures;
 import io.visualsearch.defaultmodel.ImageBatch;
@@ -12,8 +13,6 @@ import io.visualsearch.samplecatalog.SampleImageServer;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -114,8 +113,7 @@ public final class QueryBenchmark {
       double[] model = new double[rounds * queries];
       int failed = 0;
       long measuredFrom = System.currentTimeMillis();
-      CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-      long jitFrom = jit.getTotalCompilationTime();
+      JitActivity jit = JitActivity.start();
       for (int r = 0; r < rounds; r++) {
         // Alternating rounds: a spell of load elsewhere on the machine hits both sides alike.
         int offset = r * queries;
@@ -133,7 +131,7 @@ public final class QueryBenchmark {
       long measuredTo = System.currentTimeMillis();
       // search-api, the model server and this client share the JVM; compiling competes with TensorFlow.
       System.out.printf(Locale.ROOT, "JIT compiling %.0f%% of a core over the measured calls%n",
-          100.0 * (jit.getTotalCompilationTime() - jitFrom) / Math.max(1, measuredTo - measuredFrom));
+          100 * jit.shareOfACore());
       Percentiles h = new Percentiles(http);
       Percentiles g = new Percentiles(served);
       Percentiles m = new Percentiles(model);
