@@ -5,6 +5,7 @@ import io.visualsearch.config.ConfigDef;
 import io.visualsearch.config.Setting;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.OptionalLong;
 import org.tensorflow.proto.ConfigProto;
 
@@ -105,45 +106,16 @@ public record ModelServerSettings(
         c.get(SERVED_VERSIONS), c.get(INTRA_OP_THREADS), c.get(INTER_OP_THREADS));
   }
 
-  /** Defaults for a base path, for tests and embedding; the record's withers adjust the rest. */
+  /**
+   * The configuration of a server on {@code basePath} with every other setting at its default, for
+   * tests and embedding: {@link Config#with} changes one value, validated as the environment's would be.
+   */
+  public static Config defaultConfig(Path basePath) {
+    return definition().parse(Map.of(BASE_PATH.env(), basePath.toString()));
+  }
+
   public static ModelServerSettings defaults(Path basePath) {
-    return from(definition().parse(java.util.Map.of(BASE_PATH.env(), basePath.toString())));
-  }
-
-  public ModelServerSettings withPorts(int grpc, int rest) {
-    return new ModelServerSettings(basePath, modelName, bindAddress, grpc, rest, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinnedVersion, pollInterval, servedVersions,
-        intraOpThreads, interOpThreads);
-  }
-
-  public ModelServerSettings withBatching(int maxBatch, Duration timeout) {
-    return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatch, timeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinnedVersion, pollInterval, servedVersions,
-        intraOpThreads, interOpThreads);
-  }
-
-  public ModelServerSettings withPolling(Duration interval, OptionalLong pinned) {
-    return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinned, interval, servedVersions,
-        intraOpThreads, interOpThreads);
-  }
-
-  public ModelServerSettings withServedVersions(int served) {
-    return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueuedRequests, pinnedVersion, pollInterval, served,
-        intraOpThreads, interOpThreads);
-  }
-
-  public ModelServerSettings withDispatchWhenIdle(boolean whenIdle) {
-    return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, whenIdle, maxQueuedRequests, pinnedVersion, pollInterval,
-        servedVersions, intraOpThreads, interOpThreads);
-  }
-
-  public ModelServerSettings withQueueLimit(int maxQueued) {
-    return new ModelServerSettings(basePath, modelName, bindAddress, grpcPort, restPort, maxInboundMessageBytes,
-        maxBatchSize, batchTimeout, batchThreads, dispatchWhenIdle, maxQueued, pinnedVersion, pollInterval, servedVersions,
-        intraOpThreads, interOpThreads);
+    return from(defaultConfig(basePath));
   }
 
   /** The TensorFlow session options these settings ask for (0 leaves a pool's size to TensorFlow). */

@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,8 +44,9 @@ class HotSwapAndBatchingTest {
       v1Embedding = ref.embed(px, 16, 16);
     }
     // One served version: the old one must retire, and only after its last request.
-    ModelServerSettings settings = ModelServerSettings.defaults(base).withPorts(0, -1)
-        .withPolling(Duration.ofMillis(50), OptionalLong.empty()).withServedVersions(1);
+    ModelServerSettings settings = ModelServerSettings.from(ModelServerSettings.defaultConfig(base)
+        .with(ModelServerSettings.REST_PORT, -1).with(ModelServerSettings.GRPC_PORT, 0)
+        .with(ModelServerSettings.POLL_INTERVAL, Duration.ofMillis(50)).with(ModelServerSettings.SERVED_VERSIONS, 1));
     try (ModelServer server = new ModelServer(settings)) {
       server.start();
       ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
@@ -118,8 +118,10 @@ class HotSwapAndBatchingTest {
     Path v1 = TestSavedModels.exportVersion(base, "default", 1);
     // A batch timeout far beyond the test: a batch can only start by filling up to 4 rows, so the
     // 8 concurrent single-image requests must run as exactly two TensorFlow calls.
-    ModelServerSettings settings = ModelServerSettings.defaults(base).withPorts(0, -1)
-        .withBatching(4, Duration.ofMinutes(5)).withDispatchWhenIdle(false);
+    ModelServerSettings settings = ModelServerSettings.from(ModelServerSettings.defaultConfig(base)
+        .with(ModelServerSettings.REST_PORT, -1).with(ModelServerSettings.GRPC_PORT, 0)
+        .with(ModelServerSettings.MAX_BATCH_SIZE, 4).with(ModelServerSettings.BATCH_TIMEOUT, Duration.ofMinutes(5))
+        .with(ModelServerSettings.DISPATCH_WHEN_IDLE, false));
     try (ReferenceModel ref = new ReferenceModel(v1); ModelServer server = new ModelServer(settings)) {
       server.start();
       ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.visualsearch.config.Config;
 import io.visualsearch.proto.tfserving.GetModelMetadataRequest;
 import io.visualsearch.proto.tfserving.ModelSpec;
 import io.visualsearch.proto.tfserving.PredictRequest;
@@ -42,10 +43,11 @@ class ITDefaultModelServing {
   void servesTheDefaultModelsEmbeddingsAndBatchesThem() throws Exception {
     assumeTrue(Files.isRegularFile(BASE.resolve("default/1/saved_model.pb")), "default-model is not exported");
     // Pinned to the shipped version: a fine-tuned version published beside it has other outputs.
-    ModelServerSettings shipped = ModelServerSettings.defaults(BASE).withPorts(0, -1)
-        .withPolling(Duration.ofSeconds(1), java.util.OptionalLong.of(1));
-    double batched = run(shipped, true);
-    double alone = run(shipped.withBatching(1, Duration.ZERO), false);
+    Config shipped = ModelServerSettings.defaultConfig(BASE).with(ModelServerSettings.GRPC_PORT, 0)
+        .with(ModelServerSettings.REST_PORT, -1).with(ModelServerSettings.PINNED_VERSION, 1L);
+    double batched = run(ModelServerSettings.from(shipped), true);
+    double alone = run(ModelServerSettings.from(shipped.with(ModelServerSettings.MAX_BATCH_SIZE, 1)
+        .with(ModelServerSettings.BATCH_TIMEOUT, Duration.ZERO)), false);
     System.out.printf("default_model_batched_images_per_s=%.1f%n", batched);
     System.out.printf("default_model_unbatched_images_per_s=%.1f%n", alone);
     System.out.printf("dynamic_batching_speedup=%.2f%n", batched / alone);

@@ -45,12 +45,25 @@ class ModelServerSettingsTest {
         "MODEL_SERVER_BASE_PATH", "/m", "MODEL_SERVER_INTRA_OP_THREADS", "1", "MODEL_SERVER_INTER_OP_THREADS", "2")));
     assertEquals(1, s.sessionConfig().getIntraOpParallelismThreads());
     assertEquals(2, s.sessionConfig().getInterOpParallelismThreads());
-    // The withers keep them.
-    assertEquals(1, s.withPorts(0, -1).withBatching(4, Duration.ZERO).sessionConfig().getIntraOpParallelismThreads());
 
     ConfigException e = assertThrows(ConfigException.class, () -> ModelServerSettings.definition().parse(Map.of(
         "MODEL_SERVER_BASE_PATH", "/m", "MODEL_SERVER_INTRA_OP_THREADS", "-1")));
     assertTrue(e.getMessage().contains("MODEL_SERVER_INTRA_OP_THREADS"), e.getMessage());
+  }
+
+  @Test
+  void embeddersAdjustTheDefaultsThroughTheSameValidation() {
+    ModelServerSettings s = ModelServerSettings.from(ModelServerSettings.defaultConfig(Path.of("/m"))
+        .with(ModelServerSettings.GRPC_PORT, 0).with(ModelServerSettings.REST_PORT, -1)
+        .with(ModelServerSettings.MAX_BATCH_SIZE, 4));
+    assertEquals(0, s.grpcPort());
+    assertEquals(-1, s.restPort());
+    assertEquals(4, s.maxBatchSize());
+    assertEquals(Duration.ofMillis(2), s.batchTimeout(), "the rest stays at its default");
+    assertThrows(IllegalArgumentException.class,
+        () -> ModelServerSettings.defaultConfig(Path.of("/m")).with(ModelServerSettings.MAX_BATCH_SIZE, 0));
+    assertThrows(IllegalArgumentException.class,
+        () -> ModelServerSettings.defaultConfig(Path.of("/m")).with(ModelServerSettings.POLL_INTERVAL, Duration.ofMillis(1)));
   }
 
   @Test

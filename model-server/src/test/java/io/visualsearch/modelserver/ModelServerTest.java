@@ -61,7 +61,8 @@ class ModelServerTest {
   static void start() throws Exception {
     Path v1 = TestSavedModels.exportVersion(base, "default", 1);
     reference = new ReferenceModel(v1);
-    server = new ModelServer(ModelServerSettings.defaults(base).withPorts(0, -1));
+    server = new ModelServer(ModelServerSettings.from(ModelServerSettings.defaultConfig(base)
+        .with(ModelServerSettings.GRPC_PORT, 0).with(ModelServerSettings.REST_PORT, -1)));
     server.start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
     predict = PredictionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);

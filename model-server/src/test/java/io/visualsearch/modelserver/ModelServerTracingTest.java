@@ -100,7 +100,8 @@ class ModelServerTracingTest {
   @Test
   void predictThroughModelClientContinuesTheCallersTraceDownToTheTensorFlowRun() throws Exception {
     TestSavedModels.exportVersion(base, "default", 1);
-    ModelServer server = server(ModelServerSettings.defaults(base).withPorts(0, -1));
+    ModelServer server = server(ModelServerSettings.from(ModelServerSettings.defaultConfig(base)
+        .with(ModelServerSettings.GRPC_PORT, 0).with(ModelServerSettings.REST_PORT, -1)));
     ModelClient client = client(server);
 
     Span parent = clientTracing.tracer().spanBuilder("embed product").startSpan();
@@ -139,8 +140,10 @@ class ModelServerTracingTest {
   void aMergedBatchIsOneRunParentedByTheOldestRequestAndLinkedToTheOthers() throws Exception {
     TestSavedModels.exportVersion(base, "default", 1);
     // A timeout far beyond the test: the batch can only start by filling up with all 4 requests.
-    ModelServer server = server(ModelServerSettings.defaults(base).withPorts(0, -1)
-        .withBatching(4, Duration.ofMinutes(5)).withDispatchWhenIdle(false));
+    ModelServer server = server(ModelServerSettings.from(ModelServerSettings.defaultConfig(base)
+        .with(ModelServerSettings.REST_PORT, -1).with(ModelServerSettings.GRPC_PORT, 0)
+        .with(ModelServerSettings.MAX_BATCH_SIZE, 4).with(ModelServerSettings.BATCH_TIMEOUT, Duration.ofMinutes(5))
+        .with(ModelServerSettings.DISPATCH_WHEN_IDLE, false)));
     ModelClient client = client(server);
     ExecutorService callers = Executors.newFixedThreadPool(4);
     cleanup.add(callers::shutdownNow);
@@ -188,7 +191,8 @@ class ModelServerTracingTest {
   @Test
   void restPredictContinuesAW3cTraceparent() throws Exception {
     TestSavedModels.exportVersion(base, "default", 1);
-    ModelServer server = server(ModelServerSettings.defaults(base).withPorts(0, 0));
+    ModelServer server = server(ModelServerSettings.from(ModelServerSettings.defaultConfig(base)
+        .with(ModelServerSettings.GRPC_PORT, 0).with(ModelServerSettings.REST_PORT, 0)));
     String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     String callerSpan = "00f067aa0ba902b7";
     String body = "{\"instances\": [{\"image\": [[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]]]}]}";

@@ -33,7 +33,8 @@ class RestApiTest {
   @BeforeAll
   static void start() throws Exception {
     reference = new ReferenceModel(TestSavedModels.exportVersion(base, "default", 1));
-    server = new ModelServer(ModelServerSettings.defaults(base).withPorts(0, 0));
+    server = new ModelServer(ModelServerSettings.from(ModelServerSettings.defaultConfig(base)
+        .with(ModelServerSettings.GRPC_PORT, 0).with(ModelServerSettings.REST_PORT, 0)));
     server.start();
   }
 
