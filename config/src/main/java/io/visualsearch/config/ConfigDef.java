@@ -61,10 +61,8 @@ public final class ConfigDef {
   public String markdownTable() {
     StringBuilder sb = new StringBuilder("| variable | type | default | description |\n|---|---|---|---|\n");
     for (Setting<?> s : settings.values()) {
-      String def = s.required() ? "**required**" : s.defaultValue() == null ? "(unset)"
-          : s.isSecret() ? "******" : "`" + s.defaultValue() + "`";
       String doc = s.doc() + (s.validDescription().isEmpty() ? "" : " Must be " + s.validDescription() + ".");
-      sb.append("| `").append(s.env()).append("` | ").append(s.type()).append(" | ").append(def)
+      sb.append("| `").append(s.env()).append("` | ").append(s.type()).append(" | ").append(s.documentedDefault())
           .append(" | ").append(doc.replace("|", "\\|")).append(" |\n");
     }
     return sb.toString();

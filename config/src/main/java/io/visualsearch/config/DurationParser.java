@@ -30,4 +30,23 @@ final class DurationParser {
       default -> Duration.ofDays(n);
     };
   }
+
+  /** The shortest form {@link #parse} reads back to the same duration: 5m, 250ms; ISO-8601 below a millisecond. */
+  static String format(Duration d) {
+    if (d.isZero()) {
+      return "0s";
+    }
+    if (d.isNegative() || d.getNano() % 1_000_000 != 0) {
+      return d.toString();
+    }
+    long ms = d.toMillis();
+    long[] sizes = {86_400_000L, 3_600_000L, 60_000L, 1_000L, 1L};
+    String[] units = {"d", "h", "m", "s", "ms"};
+    for (int i = 0; i < sizes.length; i++) {
+      if (ms % sizes[i] == 0) {
+        return ms / sizes[i] + units[i];
+      }
+    }
+    throw new AssertionError("every whole millisecond count divides by 1");
+  }
 }

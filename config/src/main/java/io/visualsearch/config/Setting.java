@@ -23,9 +23,10 @@ public final class Setting<T> {
   private final String validDescription;
   private final String doc;
   private final boolean secret;
+  private final String defaultDescription;
 
   private Setting(String env, String type, Function<String, T> parser, T defaultValue, boolean required,
-      Predicate<T> validator, String validDescription, String doc, boolean secret) {
+      Predicate<T> validator, String validDescription, String doc, boolean secret, String defaultDescription) {
     if (!env.matches("[A-Z][A-Z0-9_]*")) {
       throw new IllegalArgumentException("setting names are upper-case env var names: " + env);
     }
@@ -38,10 +39,11 @@ public final class Setting<T> {
     this.validDescription = validDescription;
     this.doc = doc;
     this.secret = secret;
+    this.defaultDescription = defaultDescription;
   }
 
   private static <T> Setting<T> of(String env, String type, Function<String, T> parser) {
-    return new Setting<>(env, type, parser, null, true, v -> true, "", "", false);
+    return new Setting<>(env, type, parser, null, true, v -> true, "", "", false, null);
   }
 
   public static Setting<String> string(String env) {
@@ -75,25 +77,33 @@ public final class Setting<T> {
   }
 
   public Setting<T> defaultValue(T value) {
-    return new Setting<>(env, type, parser, Objects.requireNonNull(value), false, validator, validDescription, doc, secret);
+    return new Setting<>(env, type, parser, Objects.requireNonNull(value), false, validator, validDescription, doc, secret, defaultDescription);
   }
 
   /** Optional with no default: {@link Config#get} returns null when unset. */
   public Setting<T> optional() {
-    return new Setting<>(env, type, parser, null, false, validator, validDescription, doc, secret);
+    return new Setting<>(env, type, parser, null, false, validator, validDescription, doc, secret, defaultDescription);
   }
 
   public Setting<T> validate(Predicate<T> check, String description) {
-    return new Setting<>(env, type, parser, defaultValue, required, check, description, doc, secret);
+    return new Setting<>(env, type, parser, defaultValue, required, check, description, doc, secret, defaultDescription);
   }
 
   public Setting<T> doc(String text) {
-    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, text, secret);
+    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, text, secret, defaultDescription);
   }
 
   /** Never printed: values show as ****** in errors and dumps. */
   public Setting<T> secret() {
-    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, doc, true);
+    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, doc, true, defaultDescription);
+  }
+
+  /**
+   * How documentation shows a default computed on the machine it runs on (e.g. "number of cores"),
+   * where printing the value would describe only the machine that generated the docs.
+   */
+  public Setting<T> describeDefault(String text) {
+    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, doc, secret, text);
   }
 
   public static Predicate<Integer> port() {
@@ -126,6 +136,26 @@ public final class Setting<T> {
 
   public boolean isSecret() {
     return secret;
+  }
+
+  /** The default as an operator would type it (durations as 5s, lists comma-separated), or how it is chosen. */
+  public String documentedDefault() {
+    if (required) {
+      return "**required**";
+    }
+    if (defaultDescription != null) {
+      return defaultDescription;
+    }
+    if (defaultValue == null) {
+      return "(unset)";
+    }
+    if (secret) {
+      return "******";
+    }
+    String typed = defaultValue instanceof Duration d ? DurationParser.format(d)
+        : defaultValue instanceof List<?> l ? String.join(",", l.stream().map(String::valueOf).toList())
+        : String.valueOf(defaultValue);
+    return typed.isEmpty() ? "(empty)" : "`" + typed + "`";
   }
 
   /** Parses and validates a raw value; the message of the exception is meant for an operator. */

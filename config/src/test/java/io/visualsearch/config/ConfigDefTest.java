@@ -76,6 +76,33 @@ class ConfigDefTest {
   }
 
   @Test
+  void durationsAreDocumentedAsOperatorsTypeThemAndReadBackTheSame() {
+    for (Duration d : List.of(Duration.ZERO, Duration.ofMillis(2), Duration.ofMillis(1500), Duration.ofSeconds(90),
+        Duration.ofMinutes(15), Duration.ofHours(36), Duration.ofDays(7), Duration.ofNanos(500))) {
+      assertEquals(d, DurationParser.parse(DurationParser.format(d)), DurationParser.format(d));
+    }
+    assertEquals("2ms", DurationParser.format(Duration.ofMillis(2)));
+    assertEquals("1500ms", DurationParser.format(Duration.ofMillis(1500)));
+    assertEquals("90s", DurationParser.format(Duration.ofSeconds(90)));
+    assertEquals("15m", DurationParser.format(Duration.ofMinutes(15)));
+    assertEquals("36h", DurationParser.format(Duration.ofHours(36)));
+    assertEquals("7d", DurationParser.format(Duration.ofDays(7)));
+  }
+
+  @Test
+  void documentedDefaultsAreWhatAnOperatorWouldType() {
+    assertEquals("`5m`", Setting.duration("A").defaultValue(Duration.ofMinutes(5)).documentedDefault());
+    assertEquals("`a=1,b=2`", Setting.list("A").defaultValue(List.of("a=1", "b=2")).documentedDefault());
+    assertEquals("(empty)", Setting.list("A").defaultValue(List.of()).documentedDefault());
+    assertEquals("(unset)", Setting.string("A").optional().documentedDefault());
+    assertEquals("**required**", Setting.string("A").documentedDefault());
+    assertEquals("******", Setting.string("A").defaultValue("hunter2").secret().documentedDefault());
+    // A default computed on this machine is described, not printed: docs generated here would lie elsewhere.
+    assertEquals("number of cores", Setting.integer("A").defaultValue(Runtime.getRuntime().availableProcessors())
+        .describeDefault("number of cores").documentedDefault());
+  }
+
+  @Test
   void markdownTableListsEverySetting() {
     String table = def.markdownTable();
     assertTrue(table.contains("| `KAFKA_BOOTSTRAP_SERVERS` | string | **required** | Kafka brokers. |"), table);

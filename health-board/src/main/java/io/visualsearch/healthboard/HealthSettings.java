@@ -9,12 +9,12 @@ public final class HealthSettings {
 
   public static final Setting<Integer> STALE_AFTER = Setting.integer("HEALTH_STALE_AFTER_INTERVALS").defaultValue(3)
       .validate(n -> n >= 2, "at least 2 (one late heartbeat is not an outage)")
-      .doc("An instance whose last heartbeat is older than this many of its own heartbeat intervals is stale.");
+      .doc("On the health page, an instance whose last heartbeat is older than this many of its own heartbeat intervals is stale.");
   public static final Setting<Duration> FAILING_WINDOW = Setting.duration("HEALTH_FAILING_WINDOW")
       .defaultValue(Duration.ofMinutes(5)).validate(d -> d.toMillis() >= 1000, "at least 1s")
-      .doc("An instance with new errors or dead-lettered records within this window is failing.");
+      .doc("On the health page, an instance with new errors or dead-lettered records within this window is failing.");
   public static final Setting<String> ZIPKIN_UI = Setting.string("HEALTH_ZIPKIN_UI").defaultValue("http://127.0.0.1:9411")
-      .doc("Base URL of the Zipkin UI that the page's rows link to.");
+      .doc("Base URL of the Zipkin UI that the health page's rows link to.");
 
   private HealthSettings() {}
 

@@ -25,7 +25,8 @@ public final class KafkaSettings {
   public static final Setting<List<String>> EXTRA = Setting.list("KAFKA_CLIENT_PROPERTIES").defaultValue(List.of())
       .validate(l -> l.stream().allMatch(kv -> kv.contains("=")), "a comma list of key=value")
       .doc("Extra Kafka client properties (security.protocol=SASL_SSL, sasl.mechanism=..., ...) for managed clusters;"
-          + " they also override the producer's defaults (linger.ms=5, compression.type=lz4, ...).");
+          + " they also override the producer's defaults (linger.ms=5, compression.type=lz4, ...; search-api"
+          + " sends its answers with linger.ms=0).");
 
   private KafkaSettings() {}
 

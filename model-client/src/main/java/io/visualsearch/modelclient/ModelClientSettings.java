@@ -24,7 +24,7 @@ public final class ModelClientSettings {
       .defaultValue(true)
       .doc("Images no larger than MODEL_IMAGE_SIZE go out at their own size and the signature resizes them"
           + " (the default model does); false resizes every image, for signatures that need a fixed size."
-          + " Changing it changes the vectors: re-embed the catalog.");
+          + " search-api must use the embeddings-generator's value; changing it changes the vectors: re-embed the catalog.");
   public static final Setting<Duration> DEADLINE = Setting.duration("MODEL_DEADLINE").defaultValue(Duration.ofSeconds(10))
       .doc("Deadline of one Predict call.");
   public static final Setting<Integer> MAX_MESSAGE_BYTES = Setting.integer("MODEL_MAX_MESSAGE_BYTES")

@@ -54,6 +54,7 @@ public record ModelServerSettings(
       .doc("Longest a request waits for others to share its batch.");
   public static final Setting<Integer> BATCH_THREADS = Setting.integer("MODEL_SERVER_BATCH_THREADS")
       .defaultValue(Math.max(1, Runtime.getRuntime().availableProcessors()))
+      .describeDefault("number of cores")
       .validate(n -> n >= 1, "at least 1").doc("Batches run concurrently (TensorFlow itself also uses every core).");
   public static final Setting<Boolean> DISPATCH_WHEN_IDLE = Setting.bool("MODEL_SERVER_DISPATCH_WHEN_IDLE")
       .defaultValue(true)
@@ -77,7 +78,8 @@ public record ModelServerSettings(
   public static final Setting<Integer> INTRA_OP_THREADS = Setting.integer("MODEL_SERVER_INTRA_OP_THREADS")
       .defaultValue(0).validate(n -> n >= 0, "0 (TensorFlow's choice: every core) or more")
       .doc("Threads one TensorFlow operation is split over (TensorFlow Serving's"
-          + " --tensorflow_intra_op_parallelism); see model-server/RATIONALE.md for 1 with several batch threads.");
+          + " --tensorflow_intra_op_parallelism). Set it to the container's CPU limit: TensorFlow sizes its pools by"
+          + " the host's cores. See model-server/RATIONALE.md for 1 with several batch threads.");
   public static final Setting<Integer> INTER_OP_THREADS = Setting.integer("MODEL_SERVER_INTER_OP_THREADS")
       .defaultValue(0).validate(n -> n >= 0, "0 (TensorFlow's choice: every core) or more")
       .doc("Threads independent TensorFlow operations run on (--tensorflow_inter_op_parallelism).");

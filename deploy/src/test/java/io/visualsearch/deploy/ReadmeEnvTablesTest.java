@@ -1,0 +1,67 @@
+package io.visualsearch.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.visualsearch.catalogdownloader.CatalogDownloaderSettings;
+import io.visualsearch.config.ConfigDef;
+import io.visualsearch.embeddings.EmbeddingsSettings;
+import io.visualsearch.healthboard.HealthSettings;
+import io.visualsearch.imageindexer.ImageIndexerSettings;
+import io.visualsearch.indexbuilder.IndexBuilderSettings;
+import io.visualsearch.modelclient.ModelClientSettings;
+import io.visualsearch.modelserver.ModelServerSettings;
+import io.visualsearch.objectstore.ObjectStoreSettings;
+import io.visualsearch.pipeline.KafkaSettings;
+import io.visualsearch.responseconsumer.ResponseConsumerSettings;
+import io.visualsearch.runtime.RuntimeSettings;
+import io.visualsearch.searchapi.SearchApiSettings;
+import io.visualsearch.stack.StackSettings;
+import io.visualsearch.tracing.TracingSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every module that defines settings documents each of them in its README exactly as its
+ * {@link ConfigDef} says (name, type, default, doc, validation): the env-var tables are
+ * generated from the definitions, and this keeps them from drifting when a setting changes.
+ */
+class ReadmeEnvTablesTest {
+
+  static final Path ROOT = Path.of("..");
+
+  static List<Map.Entry<String, ConfigDef>> modules() {
+    return List.of(
+        Map.entry("catalog-downloader", CatalogDownloaderSettings.definition()),
+        Map.entry("deploy", TopicInitSettings.definition()),
+        Map.entry("embedded-stack", StackSettings.definition()),
+        Map.entry("embeddings-generator", EmbeddingsSettings.definition()),
+        Map.entry("health-board", HealthSettings.definition()),
+        Map.entry("image-indexer", ImageIndexerSettings.definition()),
+        Map.entry("index-builder", IndexBuilderSettings.definition()),
+        Map.entry("kafka-pipeline", KafkaSettings.definition()),
+        Map.entry("model-client", ModelClientSettings.definition()),
+        Map.entry("model-server", ModelServerSettings.definition()),
+        Map.entry("object-store", ObjectStoreSettings.definition()),
+        Map.entry("response-consumer", ResponseConsumerSettings.definition()),
+        Map.entry("search-api", SearchApiSettings.definition()),
+        Map.entry("service-runtime", RuntimeSettings.definition()),
+        Map.entry("tracing", TracingSettings.definition()));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("modules")
+  void readmeHoldsEveryRowOfTheGeneratedTable(Map.Entry<String, ConfigDef> module) throws IOException {
+    Path readme = ROOT.resolve(module.getKey()).resolve("README.md");
+    List<String> documented = Files.exists(readme) ? Files.readAllLines(readme) : List.of();
+    String table = module.getValue().markdownTable();
+    List<String> missing = table.lines().skip(2).filter(row -> !documented.contains(row)).toList();
+    assertEquals(List.of(), missing, () -> readme + " is missing or has stale rows; the generated table is:\n" + table
+        + missing.stream().collect(Collectors.joining("\n", "\nrows not found verbatim:\n", "")));
+  }
+}
