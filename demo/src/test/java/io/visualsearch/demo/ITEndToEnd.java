@@ -11,6 +11,7 @@ import io.visualsearch.evaluation.FineTuneMain;
 import io.visualsearch.samplecatalog.FashionMnist;
 import io.visualsearch.samplecatalog.SampleImageServer;
 import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.HeadlessChromium;
 import io.visualsearch.stack.StackExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -266,8 +267,8 @@ class ITEndToEnd {
     List<String> services = List.of("model-server", "catalog-downloader", "image-indexer", "embeddings-generator",
         "index-builder", "search-api", "response-consumer");
     String page = "http://127.0.0.1:" + pipeline.searchApi().httpPort() + "/ops/health";
-    ChromeDriver browser = HeadlessChromium.start();
-    try {
+    try (HeadlessChromium chromium = HeadlessChromium.start()) {
+      ChromeDriver browser = chromium.browser();
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> {
         browser.get(page);
         Map<String, WebElement> rows = healthRows(browser);
@@ -299,8 +300,6 @@ class ITEndToEnd {
           "a stopped instance's activity is frozen, and the page and the JSON show the same count");
       assertTrue(stoppedRow.findElement(By.linkText("traces")).getAttribute("href")
           .contains("/zipkin/?serviceName=response-consumer"));
-    } finally {
-      browser.quit();
     }
   }
 

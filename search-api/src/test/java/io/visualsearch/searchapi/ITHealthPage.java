@@ -4,11 +4,11 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.HeadlessChromium;
 import io.visualsearch.stack.StackExtension;
 import io.visualsearch.topics.Topic;
 import io.visualsearch.topics.TopicInitializer;
@@ -17,8 +17,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -33,9 +31,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
  * The indexers' health page served by search-api, in headless Chromium, fed by real heartbeats
@@ -45,8 +40,6 @@ import org.openqa.selenium.chrome.ChromeOptions;
 @ExtendWith(StackExtension.class)
 class ITHealthPage {
 
-  static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   static final String KEY = "health-key-0123456789abcdef";
   static final String WORK = "it.health.work";
   static final String ALPHA = "alpha-indexer";
@@ -58,8 +51,6 @@ class ITHealthPage {
 
   @Test
   void everyRunningServiceIsListedAndAStoppedOneTurnsStale(EmbeddedStack stack) throws Exception {
-    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-        "Debian packages chromium and chromium-driver are needed (./visual-search setup installs them)");
     createWorkTopic(stack);
     try (StackFixture fx = new StackFixture(stack, Map.of("SEARCH_API_KEYS", "health:" + KEY,
             "KAFKA_GROUP_ID", "it-health-page", "SERVICE_INSTANCE_ID", "health-it-api",
@@ -71,8 +62,8 @@ class ITHealthPage {
       // A refused lookup is still a request answered: search-api's own activity on the page.
       get(base + "/api/v1/products/nothing-here/similar", KEY);
 
-      WebDriver browser = chromium();
-      try {
+      try (HeadlessChromium chromium = HeadlessChromium.start()) {
+        WebDriver browser = chromium.browser();
         browser.get(base + "/ops/health");
         assertEquals("Indexers' health", browser.getTitle());
         await().atMost(DEADLINE).pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
@@ -103,8 +94,6 @@ class ITHealthPage {
         // between the two reads may make one attempt disagree; a real mismatch never agrees.
         await().atMost(DEADLINE).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().untilAsserted(() ->
             assertEquals(PageRow.fromJson(get(base + "/ops/health.json", null)), PageRow.read(browser)));
-      } finally {
-        browser.quit();
       }
     }
   }
@@ -169,14 +158,5 @@ class ITHealthPage {
       req.header("Authorization", "Bearer " + apiKey);
     }
     return http.send(req.build(), HttpResponse.BodyHandlers.ofString()).body();
-  }
-
-  static WebDriver chromium() {
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM.toFile());
-    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-extensions", "--no-first-run", "--window-size=1400,900");
-    return new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-        .usingAnyFreePort().build(), options);
   }
 }

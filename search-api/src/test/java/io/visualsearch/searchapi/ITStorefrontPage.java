@@ -3,11 +3,11 @@ package io.visualsearch.searchapi;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.visualsearch.searchapi.similar.SimilarItemsFile;
 import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.HeadlessChromium;
 import io.visualsearch.stack.StackExtension;
 import java.awt.Color;
 import java.net.URI;
@@ -26,8 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /** The storefront page in headless Chromium: upload a photo, see results, open "similar items". */
@@ -35,13 +33,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 class ITStorefrontPage {
 
   static final String KEY = "page-key-0123456789abcdef";
-  static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
 
   @Test
   void uploadingAPhotoShowsMatchingProductsAndTheirSimilarItems(EmbeddedStack stack, @TempDir Path dir) throws Exception {
-    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-        "Debian packages chromium and chromium-driver are needed (./visual-search setup installs them)");
     try (StackFixture fx = new StackFixture(stack, Map.of("SEARCH_API_KEYS", "page:" + KEY,
         "KAFKA_GROUP_ID", "it-storefront"))) {
       Map<String, float[]> vectors = new LinkedHashMap<>();
@@ -65,14 +59,8 @@ class ITStorefrontPage {
       Path photo = dir.resolve("shopper-photo.jpg");
       Files.write(photo, TestImages.jpeg(320, 240, Color.WHITE, Color.BLUE));
 
-      ChromeOptions options = new ChromeOptions();
-      options.setBinary(CHROMIUM.toFile());
-      options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-          "--disable-background-networking", "--disable-extensions", "--no-first-run", "--window-size=1200,900");
-      ChromeDriverService driverService = new ChromeDriverService.Builder()
-          .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-      ChromeDriver browser = new ChromeDriver(driverService, options);
-      try {
+      try (HeadlessChromium chromium = HeadlessChromium.start()) {
+        ChromeDriver browser = chromium.browser();
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
         browser.get(base + "/");
         assertEquals("Visual search", browser.getTitle());
@@ -99,8 +87,6 @@ class ITStorefrontPage {
         browser.findElement(By.id("search")).click();
         wait.until(d -> d.findElement(By.id("status")).getAttribute("class").contains("error"));
         assertTrue(browser.findElement(By.id("status")).getText().contains("not valid"));
-      } finally {
-        browser.quit();
       }
     }
   }
