@@ -3,7 +3,7 @@ package io.visualsearch.modelserver;
 import static io.visualsearch.modelserver.ModelServerTest.floats;
 import static io.visualsearch.modelserver.ModelServerTest.imageRequest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
@@ -41,7 +41,8 @@ class ITDefaultModelServing {
 
   @Test
   void servesTheDefaultModelsEmbeddingsAndBatchesThem() throws Exception {
-    assumeTrue(Files.isRegularFile(BASE.resolve("default/1/saved_model.pb")), "default-model is not exported");
+    assertTrue(Files.isRegularFile(BASE.resolve("default/1/saved_model.pb")),
+        "default-model's SavedModel is missing under " + BASE.toAbsolutePath() + ": build module default-model first");
     // Pinned to the shipped version: a fine-tuned version published beside it has other outputs.
     Config shipped = ModelServerSettings.defaultConfig(BASE).with(ModelServerSettings.GRPC_PORT, 0)
         .with(ModelServerSettings.REST_PORT, -1).with(ModelServerSettings.PINNED_VERSION, 1L);
