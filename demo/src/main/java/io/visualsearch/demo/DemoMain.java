@@ -116,7 +116,11 @@ public final class DemoMain {
       // Every product, not a sample: the index-builder's first publications and the search-api's
       // fresh-vector delta make a few products searchable well before the rest, and the sample
       // query below would then rank a half-ingested catalog.
-      if (!new IngestProbe(client, shop, shop.size()).await(options.timeout(), p -> say("  " + p))) {
+      PipelineProgress stages = new PipelineProgress(storefront);
+      if (!new IngestProbe(client, shop, shop.size()).await(options.timeout(), p -> {
+        String handled = stages.line();
+        say("  " + p + (handled.isEmpty() ? "" : "; " + handled));
+      })) {
         System.err.println("demo: the catalog did not become searchable within " + options.timeout().toMinutes()
             + " min; see the services' logs above and the traces at " + stack.zipkin().baseUrl() + "/zipkin/");
         return ExitCode.FAILED;
