@@ -55,7 +55,9 @@ public final class ModelBenchmark {
     int generatorImages = o.integer("generator-images", 1280);
     String traceSampleRatio = o.string("trace-sample-ratio", "0.1");
     boolean skipGenerator = o.flag("skip-generator");
-    Map<String, String> generatorEnv = new HashMap<>();
+    // Settings for the generator alone, e.g. --generator-env='KAFKA_MAX_POLL_RECORDS=500' (several
+    // separated by ';'), to measure one against the defaults.
+    Map<String, String> generatorEnv = new HashMap<>(o.pairs("generator-env"));
     String concurrency = o.string("generator-concurrency", null);
     if (concurrency != null) {
       generatorEnv.put("EMBEDDINGS_CONCURRENCY", concurrency);
