@@ -12,6 +12,7 @@ import io.visualsearch.indexbuilder.IndexRecipe;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -26,18 +27,26 @@ import java.util.stream.Stream;
  * builds use every core FAISS can use (Lucene's builder is single-threaded).
  *
  * <p>Last lines: {@code faiss_vs_lucene_qps_at_recall95}, {@code ivfpq_bytes_per_vector},
- * {@code ivfpq_recall10}.
+ * {@code ivfpq_recall10} (the target's strict recall: exactly the true ten), and beside it {@code
+ * ivfpq_recall10_within_1e-3}, ANN-Benchmarks' k-nn recall, which does not count a neighbour that
+ * ties with the true 10th to within 1e-3 as a miss.
  */
 public final class AnnBenchmark {
 
   static final int K = 10;
   static final int PASSES = 3;
   static final long TEN_MILLION = 10_000_000L;
+  /** ANN-Benchmarks' tolerance for its k-nn recall, on inner products of unit vectors. */
+  static final double TIE_EPSILON = 1e-3;
 
   private AnnBenchmark() {}
 
   /** One measured point of a candidate's sweep. */
-  record Point(String candidate, String engine, String setting, double recall10, double nnInTop10, double qps) {}
+  record Point(String candidate, String engine, String setting, double recall10, double nnInTop10,
+      double recall10WithinEpsilon, double qps) {}
+
+  /** Exact neighbours: ids of the true k nearest per query, and each query's k-th and (k+1)-th scores. */
+  record Truth(long[][] ids, double[] kthScore, double[] nextScore, double[] firstScore) {}
 
   public static void main(String[] args) throws Exception {
     BenchOptions o = new BenchOptions(args);
@@ -100,7 +109,12 @@ public final class AnnBenchmark {
             ? " -- below the " + targetGallery + " asked for: embedding is ~15 ms/image here, the cache grows each run"
             : "", queryCount, K);
 
-    long[][] truth = exactNeighbours(vectors, queries, dimension, threads);
+    Truth truth = exactNeighbours(vectors, queries, dimension, threads);
+    // Strict recall@10 asks for exactly the true ten; how far apart they are says how hard that is.
+    System.out.printf(Locale.ROOT, "ties: median inner-product gap between the true 10th and 11th neighbours %.5f,"
+        + " between the 1st and 10th %.5f; recall±%.0e counts a result within that of the 10th (ANN-Benchmarks'"
+        + " k-nn recall)%n", median(truth.kthScore(), truth.nextScore()), median(truth.firstScore(), truth.kthScore()),
+        TIE_EPSILON);
 
     int nlist = nlistFor(gallery);
     List<AnnCandidate> candidates = new ArrayList<>();
@@ -127,7 +141,8 @@ public final class AnnBenchmark {
     List<Point> points = new ArrayList<>();
     Optional<double[]> ivfpq = Optional.empty();
     String ivfpqName = "";
-    System.out.printf("%-40s %-14s %9s %9s %10s%n", "index", "setting", "recall@10", "nn@10", "qps");
+    System.out.printf("%-40s %-14s %9s %9s %12s %10s%n", "index", "setting", "recall@10", "nn@10",
+        "recall±" + String.format(Locale.ROOT, "%.0e", TIE_EPSILON), "qps");
     for (AnnCandidate c : candidates) {
       try (c) {
         OpenMpThreads.setForCurrentThread(threads);
@@ -147,13 +162,13 @@ public final class AnnBenchmark {
         double bestPqRecall = -1;
         for (String setting : c.settings()) {
           c.apply(setting);
-          Point p = measure(c, setting, queries, queryCount, dimension, truth);
+          Point p = measure(c, setting, vectors, queries, queryCount, dimension, truth);
           points.add(p);
-          System.out.printf(Locale.ROOT, "%-40s %-14s %9.4f %9.4f %10.1f%n", c.name(), setting.isEmpty() ? "-" : setting,
-              p.recall10(), p.nnInTop10(), p.qps());
+          System.out.printf(Locale.ROOT, "%-40s %-14s %9.4f %9.4f %12.4f %10.1f%n", c.name(),
+              setting.isEmpty() ? "-" : setting, p.recall10(), p.nnInTop10(), p.recall10WithinEpsilon(), p.qps());
           if (c.name().contains(",PQ") && p.recall10() > bestPqRecall) {
             bestPqRecall = p.recall10();
-            ivfpq = Optional.of(new double[] {perVector, p.recall10(), p.nnInTop10()});
+            ivfpq = Optional.of(new double[] {perVector, p.recall10(), p.nnInTop10(), p.recall10WithinEpsilon()});
             ivfpqName = c.name() + " " + setting;
           }
         }
@@ -171,23 +186,41 @@ public final class AnnBenchmark {
       System.out.println("# IVF-PQ at its best setting: " + ivfpqName);
       System.out.printf(Locale.ROOT, "ivfpq_bytes_per_vector=%.1f%n", ivfpq.get()[0]);
       System.out.printf(Locale.ROOT, "ivfpq_nn_at10=%.4f%n", ivfpq.get()[2]);
+      System.out.printf(Locale.ROOT, "ivfpq_recall10_within_1e-3=%.4f%n", ivfpq.get()[3]);
       System.out.printf(Locale.ROOT, "ivfpq_recall10=%.4f%n", ivfpq.get()[1]);
     }
   }
 
   /** Inner-product ground truth with exact (Flat) search, batched over every core. */
-  static long[][] exactNeighbours(float[] vectors, float[] queries, int dimension, int threads) {
+  static Truth exactNeighbours(float[] vectors, float[] queries, int dimension, int threads) {
     OpenMpThreads.setForCurrentThread(threads);
     BlasThreads.setForProcess(threads);
     try (FaissIndex flat = FaissIndex.create(dimension, "Flat", Metric.INNER_PRODUCT)) {
       flat.add(vectors);
-      SearchResult r = flat.search(queries, K);
-      long[][] out = new long[r.queries()][];
-      for (int q = 0; q < out.length; q++) {
-        out[q] = r.ids(q);
+      SearchResult r = flat.search(queries, K + 1);
+      int n = r.queries();
+      long[][] ids = new long[n][];
+      double[] kth = new double[n];
+      double[] next = new double[n];
+      double[] first = new double[n];
+      for (int q = 0; q < n; q++) {
+        ids[q] = Arrays.copyOf(r.ids(q), K);
+        first[q] = r.distance(q, 0);
+        kth[q] = r.distance(q, K - 1);
+        next[q] = r.distance(q, K);
       }
-      return out;
+      return new Truth(ids, kth, next, first);
     }
+  }
+
+  /** Median of {@code higher[i] - lower[i]}. */
+  static double median(double[] higher, double[] lower) {
+    double[] gaps = new double[higher.length];
+    for (int i = 0; i < gaps.length; i++) {
+      gaps[i] = higher[i] - lower[i];
+    }
+    Arrays.sort(gaps);
+    return gaps.length == 0 ? Double.NaN : gaps[gaps.length / 2];
   }
 
   /** Power of two nearest to 4·√n, the usual IVF sizing, between 64 and 65536. */
@@ -197,8 +230,8 @@ public final class AnnBenchmark {
     return target / p > 1.5 ? p * 2 : p;
   }
 
-  static Point measure(AnnCandidate c, String setting, float[] queries, int count, int dimension, long[][] truth)
-      throws Exception {
+  static Point measure(AnnCandidate c, String setting, float[] vectors, float[] queries, int count, int dimension,
+      Truth truth) throws Exception {
     float[] q = new float[dimension];
     int warmup = Math.min(count, 50);
     for (int i = 0; i < warmup; i++) {
@@ -217,8 +250,9 @@ public final class AnnBenchmark {
       }
       seconds = Math.min(seconds, (System.nanoTime() - t0) / 1e9);
     }
-    return new Point(c.name(), c.engine(), setting, Recall.atK(truth, found, K), Recall.nearestInTopK(truth, found, K),
-        count / seconds);
+    return new Point(c.name(), c.engine(), setting, Recall.atK(truth.ids(), found, K),
+        Recall.nearestInTopK(truth.ids(), found, K),
+        Recall.atKWithin(vectors, queries, dimension, truth.kthScore(), found, K, TIE_EPSILON), count / seconds);
   }
 
   static double bestQpsAtRecall(List<Point> points, String engine, double recall) {
