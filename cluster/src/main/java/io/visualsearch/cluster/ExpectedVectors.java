@@ -2,6 +2,7 @@ package io.visualsearch.cluster;
 
 import io.visualsearch.config.Config;
 import io.visualsearch.imagevalidation.ImageValidator;
+import io.visualsearch.imagevalidation.NormalisedImage;
 import io.visualsearch.imagevalidation.ValidationPolicy;
 import io.visualsearch.imagevalidation.ValidationResult;
 import io.visualsearch.modelclient.Embeddings;
@@ -10,15 +11,12 @@ import io.visualsearch.modelclient.ModelClientSettings;
 import io.visualsearch.tracing.Tracing;
 import io.visualsearch.tracing.TracingSettings;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import javax.imageio.ImageIO;
-import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * The ground truth for "not stale": the embedding of a product's CURRENT photo by the model
@@ -81,9 +79,7 @@ public final class ExpectedVectors implements AutoCloseable {
     if (!(r instanceof ValidationResult.Accepted accepted)) {
       throw new IllegalStateException("sample image " + trainingIndex + " rejected: " + r);
     }
-    // An in-memory stream (ImageIO.read closes it): read from an InputStream, ImageIO goes
-    // through a temp file.
-    return ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(accepted.image().png())));
+    return NormalisedImage.decode(accepted.image().png());
   }
 
   @Override

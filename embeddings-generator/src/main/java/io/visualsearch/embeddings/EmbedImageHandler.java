@@ -2,6 +2,7 @@ package io.visualsearch.embeddings;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.opentelemetry.api.trace.Span;
+import io.visualsearch.imagevalidation.NormalisedImage;
 import io.visualsearch.modelclient.Embeddings;
 import io.visualsearch.modelclient.ModelClient;
 import io.visualsearch.modelclient.ModelRejectedException;
@@ -18,13 +19,10 @@ import io.visualsearch.proto.events.Embedding;
 import io.visualsearch.proto.events.ImageReady;
 import io.visualsearch.topics.Topics;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
-import javax.imageio.ImageIO;
-import javax.imageio.stream.MemoryCacheImageInputStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
@@ -124,13 +122,7 @@ final class EmbedImageHandler implements RecordHandler {
 
   private static BufferedImage decode(byte[] bytes, String sha) throws PoisonRecordException {
     try {
-      // An in-memory stream (ImageIO.read closes it): ImageIO.read(InputStream) would first copy
-      // the bytes into a temporary file (ImageIO's disk cache is on by default), for every image.
-      BufferedImage img = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes)));
-      if (img == null) {
-        throw new PoisonRecordException("undecodable-image", "images/" + sha + " is not a readable image");
-      }
-      return img;
+      return NormalisedImage.decode(bytes);
     } catch (IOException e) {
       throw new PoisonRecordException("undecodable-image", "images/" + sha + ": " + e.getMessage(), e);
     }

@@ -3,6 +3,7 @@ package io.visualsearch.evaluation;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.StoredObject;
+import io.visualsearch.imagevalidation.NormalisedImage;
 import io.visualsearch.proto.events.ImageReady;
 import io.visualsearch.proto.events.Product;
 import io.visualsearch.proto.events.ProductUpsert;
@@ -10,7 +11,6 @@ import io.visualsearch.topics.Topics;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,8 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import javax.imageio.ImageIO;
-import javax.imageio.stream.MemoryCacheImageInputStream;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,7 +73,7 @@ final class CatalogTrainingSet {
         continue;
       }
       Optional<StoredObject> object = store.get(parseImage(e.getKey(), ready).getObjectKey());
-      BufferedImage decoded = object.isEmpty() ? null : decode(object.get().bytes());
+      BufferedImage decoded = object.isEmpty() ? null : readable(object.get().bytes());
       if (decoded == null) {
         unreadable++;
         continue;
@@ -135,8 +133,12 @@ final class CatalogTrainingSet {
     }
   }
 
-  /** An in-memory stream (ImageIO.read closes it): from an InputStream ImageIO copies into a temp file. */
-  private static BufferedImage decode(byte[] bytes) throws IOException {
-    return ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes)));
+  /** The stored picture, or null when its bytes are not a readable image (counted and left out). */
+  private static BufferedImage readable(byte[] bytes) {
+    try {
+      return NormalisedImage.decode(bytes);
+    } catch (IOException e) {
+      return null;
+    }
   }
 }
