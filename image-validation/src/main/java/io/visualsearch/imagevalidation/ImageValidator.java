@@ -108,11 +108,9 @@ public final class ImageValidator {
       if (hasTruncationWarning(warnings)) {
         return reject(RejectReason.TRUNCATED, "the " + format + " data ends early: the file is cut short");
       }
-      BufferedImage rgb = SrgbConverter.toSrgb(decoded);
+      BufferedImage rgb = UprightPixels.srgb(decoded);
       decoded = null; // let a large decoded raster go before the next copies
-      if (format.equals("jpeg")) {
-        rgb = ExifOrientation.apply(rgb, ExifOrientation.read(data));
-      }
+      rgb = UprightPixels.of(data, format.equals("jpeg"), width, height).orient(rgb);
       BufferedImage fitted = Downscaler.fit(rgb, policy.maxOutputSide());
       byte[] png = encodePng(fitted);
       return new ValidationResult.Accepted(new NormalisedImage(

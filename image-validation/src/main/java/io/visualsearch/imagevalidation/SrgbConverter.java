@@ -42,6 +42,20 @@ final class SrgbConverter {
       return dst;
     }
     boolean alpha = cm.hasAlpha();
+    if (!alpha && cm.getColorSpace().isCS_sRGB() && !(cm instanceof IndexColorModel)) {
+      // Already sRGB and opaque (most JPEGs): a channel copy, done by Java2D's blit loops rather
+      // than a colour-model call per pixel; the values are the same either way.
+      if (src.getType() == BufferedImage.TYPE_INT_RGB) {
+        return src;
+      }
+      java.awt.Graphics2D g = dst.createGraphics();
+      try {
+        g.drawImage(src, 0, 0, null);
+      } finally {
+        g.dispose();
+      }
+      return dst;
+    }
     for (int y = 0; y < h; y++) {
       src.getRGB(0, y, w, 1, row, 0, w); // the colour model converts to 8-bit sRGB ARGB
       if (alpha) {

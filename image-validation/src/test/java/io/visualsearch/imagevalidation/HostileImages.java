@@ -29,12 +29,12 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
  * (CMYK JPEG, WebP) are small committed files under src/test/resources/images, made once with
  * ImageMagick and cwebp (see SOURCES.txt there).
  */
-final class HostileImages {
+public final class HostileImages {
 
   private HostileImages() {}
 
   /** Red on the left, blue on the right, a green bar in the top-left corner (shows orientation). */
-  static BufferedImage marker(int w, int h) {
+  public static BufferedImage marker(int w, int h) {
     BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
     g.setColor(Color.RED);
@@ -47,23 +47,23 @@ final class HostileImages {
     return img;
   }
 
-  static byte[] png(BufferedImage img) {
+  public static byte[] png(BufferedImage img) {
     return write(img, "png", null);
   }
 
-  static byte[] jpeg(BufferedImage img, boolean progressive) {
+  public static byte[] jpeg(BufferedImage img, boolean progressive) {
     return write(img, "jpeg", progressive ? ImageWriteParam.MODE_DEFAULT : ImageWriteParam.MODE_DISABLED);
   }
 
-  static byte[] bmp(BufferedImage img) {
+  public static byte[] bmp(BufferedImage img) {
     return write(img, "bmp", null);
   }
 
-  static byte[] tiff(BufferedImage img) {
+  public static byte[] tiff(BufferedImage img) {
     return write(img, "tiff", null);
   }
 
-  static byte[] gif(BufferedImage... frames) {
+  public static byte[] gif(BufferedImage... frames) {
     ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
@@ -82,7 +82,7 @@ final class HostileImages {
   }
 
   /** 16 bits per channel RGB, values v * 257 so the 8-bit expectation is exact. */
-  static byte[] png16BitRgb(int w, int h, int r, int g, int b) {
+  public static byte[] png16BitRgb(int w, int h, int r, int g, int b) {
     ComponentColorModel cm = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_sRGB),
         false, false, Transparency.OPAQUE, DataBuffer.TYPE_USHORT);
     WritableRaster raster = cm.createCompatibleWritableRaster(w, h);
@@ -94,7 +94,7 @@ final class HostileImages {
     return png(new BufferedImage(cm, raster, false, null));
   }
 
-  static byte[] pngGray(int w, int h, int value, boolean sixteenBit) {
+  public static byte[] pngGray(int w, int h, int value, boolean sixteenBit) {
     BufferedImage img = new BufferedImage(w, h,
         sixteenBit ? BufferedImage.TYPE_USHORT_GRAY : BufferedImage.TYPE_BYTE_GRAY);
     WritableRaster raster = img.getRaster();
@@ -107,7 +107,7 @@ final class HostileImages {
   }
 
   /** Left half fully transparent, right half opaque black. */
-  static byte[] pngWithAlpha(int w, int h) {
+  public static byte[] pngWithAlpha(int w, int h) {
     BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_ARGB);
     for (int y = 0; y < h; y++) {
       for (int x = 0; x < w; x++) {
@@ -117,12 +117,12 @@ final class HostileImages {
     return png(img);
   }
 
-  static byte[] pngPalette(int w, int h) {
+  public static byte[] pngPalette(int w, int h) {
     return png(indexed(marker(w, h)));
   }
 
   /** A valid PNG signature and IHDR declaring width × height, with a token IDAT. */
-  static byte[] pngDeclaring(int width, int height, int bitDepth) {
+  public static byte[] pngDeclaring(int width, int height, int bitDepth) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
@@ -148,7 +148,7 @@ final class HostileImages {
    * A complete, valid width × height RGB PNG of one grey, streamed row by row so the generator
    * itself never holds the raster (it deflates to a few hundred kilobytes).
    */
-  static byte[] pngLargeSolid(int width, int height) {
+  public static byte[] pngLargeSolid(int width, int height) {
     ByteArrayOutputStream idat = new ByteArrayOutputStream();
     try (java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(idat)) {
       byte[] row = new byte[1 + width * 3];
@@ -174,7 +174,7 @@ final class HostileImages {
   }
 
   /** A real PNG with an APNG animation-control chunk inserted after IHDR. */
-  static byte[] apng(BufferedImage img) {
+  public static byte[] apng(BufferedImage img) {
     byte[] png = png(img);
     int afterIhdr = 8 + 12 + 13;
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -189,7 +189,7 @@ final class HostileImages {
   }
 
   /** A baseline JPEG whose SOF0 header is patched to declare width × height. */
-  static byte[] jpegDeclaring(int width, int height) {
+  public static byte[] jpegDeclaring(int width, int height) {
     byte[] jpeg = jpeg(marker(16, 16), false);
     for (int i = 2; i < jpeg.length - 9; i++) {
       if ((jpeg[i] & 0xFF) == 0xFF && (jpeg[i + 1] & 0xFF) == 0xC0) {
@@ -204,7 +204,7 @@ final class HostileImages {
   }
 
   /** The JPEG with an EXIF APP1 segment (big-endian TIFF, one IFD entry) carrying orientation. */
-  static byte[] withExifOrientation(byte[] jpeg, int orientation) {
+  public static byte[] withExifOrientation(byte[] jpeg, int orientation) {
     ByteArrayOutputStream tiff = new ByteArrayOutputStream();
     try (DataOutputStream t = new DataOutputStream(tiff)) {
       t.write(new byte[] {'M', 'M', 0, 42});
@@ -229,22 +229,22 @@ final class HostileImages {
     return concat(concat(Arrays.copyOf(jpeg, 2), segment), Arrays.copyOfRange(jpeg, 2, jpeg.length));
   }
 
-  static byte[] truncated(byte[] data, double keep) {
+  public static byte[] truncated(byte[] data, double keep) {
     return Arrays.copyOf(data, (int) (data.length * keep));
   }
 
-  static byte[] html() {
+  public static byte[] html() {
     return ("<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>"
         + "<body><h1>Not Found</h1></body></html>\n").getBytes(StandardCharsets.UTF_8);
   }
 
-  static byte[] svg() {
+  public static byte[] svg() {
     return ("<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\">"
         + "<rect width=\"10\" height=\"10\"/></svg>").getBytes(StandardCharsets.UTF_8);
   }
 
   /** The first bytes of an AVIF file (ISO-BMFF ftyp box, brand avif). */
-  static byte[] avifHeader() {
+  public static byte[] avifHeader() {
     byte[] head = new byte[64];
     byte[] box = {0, 0, 0, 0x20, 'f', 't', 'y', 'p', 'a', 'v', 'i', 'f', 0, 0, 0, 0, 'm', 'i', 'f', '1'};
     System.arraycopy(box, 0, head, 0, box.length);
@@ -252,7 +252,7 @@ final class HostileImages {
   }
 
   /** Deterministic pseudo-random bytes that are no image. */
-  static byte[] noise(int length) {
+  public static byte[] noise(int length) {
     byte[] data = new byte[length];
     long x = 0x9E3779B97F4A7C15L;
     for (int i = 0; i < length; i++) {
@@ -265,7 +265,7 @@ final class HostileImages {
     return data;
   }
 
-  static byte[] resource(String name) {
+  public static byte[] resource(String name) {
     try (InputStream in = HostileImages.class.getResourceAsStream("/images/" + name)) {
       if (in == null) {
         throw new IllegalStateException("missing test resource images/" + name);
@@ -329,7 +329,7 @@ final class HostileImages {
     return Arrays.copyOf(out, n);
   }
 
-  static byte[] concat(byte[] a, byte[] b) {
+  public static byte[] concat(byte[] a, byte[] b) {
     byte[] out = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);
     return out;

@@ -1,9 +1,9 @@
 package io.visualsearch.searchapi.image;
 
 import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
+import io.visualsearch.imagevalidation.UprightPixels;
 import io.visualsearch.searchapi.ApiException;
-import java.awt.Color;
-import java.awt.Graphics2D;
+import java.awt.Rectangle;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -19,7 +19,8 @@ import javax.imageio.stream.ImageInputStream;
  * Decodes a shopper's upload defensively: the format is recognised from its magic bytes (never
  * from a file name or a declared content type), the pixel count is checked from the header before
  * any pixel buffer is allocated, a decoder warning (truncated or corrupt data) rejects the image
- * instead of searching with a half-grey picture, and the result is plain opaque RGB.
+ * instead of searching with a half-grey picture, and the result is what the catalog normaliser
+ * makes of the same bytes: upright (EXIF orientation), 8-bit sRGB, transparency over white.
  */
 public final class QueryImageDecoder {
 
@@ -88,20 +89,24 @@ public final class QueryImageDecoder {
         throw ApiException.tooLarge("image_too_large", "the image has " + width + "x" + height
             + " pixels; at most " + maxPixels + " pixels are accepted");
       }
-      if (crop != null && !crop.fitsIn(width, height)) {
+      // The photo as the shopper sees it and as the catalog's copies were normalised: upright
+      // (a phone's EXIF orientation applied), sRGB, transparency over white. A crop box is in
+      // those upright pixels, as the browser displayed them.
+      UprightPixels upright = UprightPixels.of(bytes, format == Format.JPEG, width, height);
+      if (crop != null && !crop.fitsIn(upright.width(), upright.height())) {
         throw ApiException.badRequest("crop_out_of_bounds", "crop " + crop + " is not inside the "
-            + width + "x" + height + " image");
+            + upright.width() + "x" + upright.height() + " image");
       }
       ImageReadParam param = reader.getDefaultReadParam();
       if (crop != null) {
         // Decode only the region: a crop of a large photo costs the crop, not the photo.
-        param.setSourceRegion(new java.awt.Rectangle(crop.x(), crop.y(), crop.width(), crop.height()));
+        param.setSourceRegion(upright.sourceRegion(new Rectangle(crop.x(), crop.y(), crop.width(), crop.height())));
       }
       BufferedImage decoded = reader.read(0, param);
       if (!warnings.isEmpty()) {
         throw ApiException.unprocessable("corrupt_image", "the image data is damaged or truncated: " + warnings.get(0));
       }
-      return opaqueRgb(decoded);
+      return upright.apply(decoded);
     } catch (ApiException e) {
       throw e;
     } catch (IOException | RuntimeException e) {
@@ -114,22 +119,5 @@ public final class QueryImageDecoder {
     } finally {
       reader.dispose();
     }
-  }
-
-  /** Transparent pixels become white, the background product photos are shot on. */
-  private static BufferedImage opaqueRgb(BufferedImage img) {
-    if (img.getType() == BufferedImage.TYPE_INT_RGB) {
-      return img;
-    }
-    BufferedImage out = new BufferedImage(img.getWidth(), img.getHeight(), BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = out.createGraphics();
-    try {
-      g.setColor(Color.WHITE);
-      g.fillRect(0, 0, img.getWidth(), img.getHeight());
-      g.drawImage(img, 0, 0, null);
-    } finally {
-      g.dispose();
-    }
-    return out;
   }
 }

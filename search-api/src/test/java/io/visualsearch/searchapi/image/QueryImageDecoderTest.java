@@ -3,10 +3,16 @@ package io.visualsearch.searchapi.image;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.visualsearch.imagevalidation.HostileImages;
+import io.visualsearch.imagevalidation.ImageValidator;
+import io.visualsearch.imagevalidation.NormalisedImage;
+import io.visualsearch.imagevalidation.ValidationPolicy;
+import io.visualsearch.imagevalidation.ValidationResult;
 import io.visualsearch.searchapi.ApiException;
 import io.visualsearch.searchapi.TestImages;
 import java.awt.Color;
 import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -64,5 +70,57 @@ class QueryImageDecoderTest {
     ApiException e = assertThrows(ApiException.class, () -> decoder.decode(jpeg, new CropBox(50, 50, 60, 10)));
     assertEquals(400, e.status());
     assertEquals("crop_out_of_bounds", e.code());
+  }
+
+  @Test
+  void aPortraitPhonePhotoIsSearchedUprightAsItsCatalogCopyWasStored() throws IOException {
+    // Stored as landscape pixels plus EXIF orientation 6 ("rotate 90° clockwise to view").
+    byte[] phone = HostileImages.withExifOrientation(HostileImages.jpeg(HostileImages.marker(80, 40), false), 6);
+    BufferedImage query = decoder.decode(phone, null);
+    assertEquals(40, query.getWidth());
+    assertEquals(80, query.getHeight());
+    assertSamePixels(catalogCopy(phone), query);
+  }
+
+  @Test
+  void aCropIsInTheUprightPhotoAsTheBrowserShowsIt() throws IOException {
+    for (int orientation = 1; orientation <= 8; orientation++) {
+      byte[] phone = HostileImages.withExifOrientation(HostileImages.jpeg(HostileImages.marker(80, 40), false),
+          orientation);
+      BufferedImage upright = decoder.decode(phone, null);
+      CropBox box = new CropBox(3, 5, 17, 11);
+      BufferedImage crop = decoder.decode(phone, box);
+      assertSamePixels(upright.getSubimage(box.x(), box.y(), box.width(), box.height()), crop);
+    }
+    // Bounds are the upright image's: 40 wide once turned, so x 30 + 20 falls outside.
+    byte[] turned = HostileImages.withExifOrientation(HostileImages.jpeg(HostileImages.marker(80, 40), false), 6);
+    ApiException e = assertThrows(ApiException.class, () -> decoder.decode(turned, new CropBox(30, 0, 20, 10)));
+    assertEquals("crop_out_of_bounds", e.code());
+  }
+
+  @Test
+  void greyAndTransparentPicturesBecomeTheSamePixelsAsTheCatalogsCopies() throws IOException {
+    // A grey PNG is mapped sample for sample and transparency is white, exactly as the normaliser
+    // does for the catalog.
+    for (byte[] png : new byte[][] {HostileImages.pngGray(32, 24, 100, false), HostileImages.pngWithAlpha(32, 24)}) {
+      BufferedImage query = decoder.decode(png, null);
+      assertSamePixels(catalogCopy(png), query);
+    }
+    assertEquals(0x646464, decoder.decode(HostileImages.pngGray(8, 8, 100, false), null).getRGB(3, 3) & 0xffffff);
+  }
+
+  private static BufferedImage catalogCopy(byte[] bytes) throws IOException {
+    ValidationResult.Accepted a = (ValidationResult.Accepted) new ImageValidator(ValidationPolicy.defaults()).validate(bytes);
+    return NormalisedImage.decode(a.image().png());
+  }
+
+  private static void assertSamePixels(BufferedImage expected, BufferedImage actual) {
+    assertEquals(expected.getWidth(), actual.getWidth(), "width");
+    assertEquals(expected.getHeight(), actual.getHeight(), "height");
+    for (int y = 0; y < expected.getHeight(); y++) {
+      for (int x = 0; x < expected.getWidth(); x++) {
+        assertEquals(expected.getRGB(x, y) & 0xffffff, actual.getRGB(x, y) & 0xffffff, "pixel " + x + "," + y);
+      }
+    }
   }
 }
