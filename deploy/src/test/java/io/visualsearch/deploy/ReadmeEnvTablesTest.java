@@ -7,6 +7,7 @@ import io.visualsearch.config.ConfigDef;
 import io.visualsearch.embeddings.EmbeddingsSettings;
 import io.visualsearch.healthboard.HealthSettings;
 import io.visualsearch.imageindexer.ImageIndexerSettings;
+import io.visualsearch.imagevalidation.NormalisationSettings;
 import io.visualsearch.indexbuilder.IndexBuilderSettings;
 import io.visualsearch.modelclient.ModelClientSettings;
 import io.visualsearch.modelserver.ModelServerSettings;
@@ -43,6 +44,7 @@ class ReadmeEnvTablesTest {
         Map.entry("embeddings-generator", EmbeddingsSettings.definition()),
         Map.entry("health-board", HealthSettings.definition()),
         Map.entry("image-indexer", ImageIndexerSettings.definition()),
+        Map.entry("image-validation", NormalisationSettings.definition()),
         Map.entry("index-builder", IndexBuilderSettings.definition()),
         Map.entry("kafka-pipeline", KafkaSettings.definition()),
         Map.entry("model-client", ModelClientSettings.definition()),

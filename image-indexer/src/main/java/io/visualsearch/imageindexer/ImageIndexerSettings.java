@@ -5,6 +5,7 @@ import io.visualsearch.config.ConfigDef;
 import io.visualsearch.config.Setting;
 import io.visualsearch.imagefetch.AddressPolicy;
 import io.visualsearch.imagefetch.FetchConfig;
+import io.visualsearch.imagevalidation.NormalisationSettings;
 import io.visualsearch.imagevalidation.ValidationPolicy;
 import java.time.Duration;
 import java.util.List;
@@ -48,9 +49,8 @@ public final class ImageIndexerSettings {
   public static final Setting<Long> MAX_PIXELS = Setting.longInt("IMAGE_MAX_PIXELS").defaultValue(IMAGE.maxPixels())
       .validate(n -> n > 0, "positive")
       .doc("Largest declared width x height, checked from the header before decoding (decompression bombs).");
-  public static final Setting<Integer> MAX_SIDE = Setting.integer("IMAGE_MAX_SIDE")
-      .defaultValue(IMAGE.maxOutputSide()).validate(n -> n >= 16 && n <= 4096, "between 16 and 4096")
-      .doc("Longest side of the stored normalised PNG; larger images are downscaled, aspect kept.");
+  /** Shared with search-api, which scales shoppers' photos to the same side. */
+  public static final Setting<Integer> MAX_SIDE = NormalisationSettings.MAX_SIDE;
 
   private ImageIndexerSettings() {}
 

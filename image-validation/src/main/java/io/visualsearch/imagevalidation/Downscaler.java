@@ -10,11 +10,19 @@ import java.awt.image.BufferedImage;
  * pixels and aliases; halving repeatedly averages them all, close to an area filter at a
  * fraction of its cost.
  */
-final class Downscaler {
+public final class Downscaler {
 
   private Downscaler() {}
 
-  static BufferedImage fit(BufferedImage src, int maxSide) {
+  /**
+   * The subsampling step to decode a {@code width × height} image (or region) at when it will be
+   * fitted to {@code maxSide}: at least twice the output side is kept for a clean downscale.
+   */
+  public static int decodeStep(int width, int height, int maxSide) {
+    return Math.max(1, Math.max(width, height) / (2 * maxSide));
+  }
+
+  public static BufferedImage fit(BufferedImage src, int maxSide) {
     int w = src.getWidth();
     int h = src.getHeight();
     if (Math.max(w, h) <= maxSide) {

@@ -169,7 +169,7 @@ public final class ImageValidator {
 
   /** Decode at 1/step resolution, keeping at least twice the output side for a clean downscale. */
   private int subsampling(int width, int height) {
-    return Math.max(1, Math.max(width, height) / (2 * policy.maxOutputSide()));
+    return Downscaler.decodeStep(width, height, policy.maxOutputSide());
   }
 
   private static boolean hasTruncationWarning(List<String> warnings) {

@@ -5,6 +5,7 @@ import io.visualsearch.healthboard.HealthSettings;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigDef;
+import io.visualsearch.imagevalidation.NormalisationSettings;
 import io.visualsearch.modelclient.ModelClient;
 import io.visualsearch.modelclient.ModelClientSettings;
 import io.visualsearch.faiss.BlasThreads;
@@ -78,7 +79,7 @@ public final class SearchApiService {
   public static ConfigDef definition() {
     return new ConfigDef().include(PipelineService.definition()).include(ObjectStoreSettings.definition())
         .include(ModelClientSettings.definition()).include(SearchApiSettings.definition())
-        .include(HealthSettings.definition());
+        .include(HealthSettings.definition()).include(NormalisationSettings.definition());
   }
 
   /**
@@ -129,7 +130,8 @@ public final class SearchApiService {
     IndexSearcher searcher = new IndexSearcher(catalog, pipeline.tracing().tracer(), config.get(SearchApiSettings.MAX_FETCH));
     ResponsePublisher publisher = new ResponsePublisher(pipeline.producer()::producer, pipeline.tracing(), registry);
     QueryService queries = new QueryService(indexes, deltas, catalog,
-        new QueryImageDecoder(config.get(SearchApiSettings.MAX_IMAGE_PIXELS)), embedder, searcher, publisher, store,
+        new QueryImageDecoder(config.get(SearchApiSettings.MAX_IMAGE_PIXELS), config.get(NormalisationSettings.MAX_SIDE)),
+        embedder, searcher, publisher, store,
         pipeline.tracing().tracer());
     int defaultK = config.get(SearchApiSettings.DEFAULT_K);
     long maxUpload = config.get(SearchApiSettings.MAX_UPLOAD_BYTES);

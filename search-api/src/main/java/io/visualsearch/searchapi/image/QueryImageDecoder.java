@@ -1,6 +1,7 @@
 package io.visualsearch.searchapi.image;
 
 import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
+import io.visualsearch.imagevalidation.Downscaler;
 import io.visualsearch.imagevalidation.UprightPixels;
 import io.visualsearch.searchapi.ApiException;
 import java.awt.Rectangle;
@@ -20,7 +21,8 @@ import javax.imageio.stream.ImageInputStream;
  * from a file name or a declared content type), the pixel count is checked from the header before
  * any pixel buffer is allocated, a decoder warning (truncated or corrupt data) rejects the image
  * instead of searching with a half-grey picture, and the result is what the catalog normaliser
- * makes of the same bytes: upright (EXIF orientation), 8-bit sRGB, transparency over white.
+ * makes of the same bytes: upright (EXIF orientation), 8-bit sRGB, transparency over white, at
+ * most the catalog's normalised side.
  */
 public final class QueryImageDecoder {
 
@@ -36,9 +38,16 @@ public final class QueryImageDecoder {
   }
 
   private final long maxPixels;
+  private final int maxSide;
 
-  public QueryImageDecoder(long maxPixels) {
+  /**
+   * @param maxSide the catalog's normalised side (IMAGE_MAX_SIDE): a larger photo is decoded
+   *     subsampled and scaled down to it as the catalog's pictures were, instead of reaching the
+   *     model client's single-step resize at full size, which skips most of its pixels
+   */
+  public QueryImageDecoder(long maxPixels, int maxSide) {
     this.maxPixels = maxPixels;
+    this.maxSide = maxSide;
     // Plugins on the class path (TwelveMonkeys) register lazily; scanning once here makes the
     // readers of every format available before the first request.
     ImageIO.scanForPlugins();
@@ -98,15 +107,21 @@ public final class QueryImageDecoder {
             + upright.width() + "x" + upright.height() + " image");
       }
       ImageReadParam param = reader.getDefaultReadParam();
+      Rectangle region = new Rectangle(0, 0, width, height);
       if (crop != null) {
         // Decode only the region: a crop of a large photo costs the crop, not the photo.
-        param.setSourceRegion(upright.sourceRegion(new Rectangle(crop.x(), crop.y(), crop.width(), crop.height())));
+        region = upright.sourceRegion(new Rectangle(crop.x(), crop.y(), crop.width(), crop.height()));
+        param.setSourceRegion(region);
+      }
+      int step = Downscaler.decodeStep(region.width, region.height, maxSide);
+      if (step > 1) {
+        param.setSourceSubsampling(step, step, 0, 0);
       }
       BufferedImage decoded = reader.read(0, param);
       if (!warnings.isEmpty()) {
         throw ApiException.unprocessable("corrupt_image", "the image data is damaged or truncated: " + warnings.get(0));
       }
-      return upright.apply(decoded);
+      return Downscaler.fit(upright.apply(decoded), maxSide);
     } catch (ApiException e) {
       throw e;
     } catch (IOException | RuntimeException e) {

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 class QueryImageDecoderTest {
 
-  final QueryImageDecoder decoder = new QueryImageDecoder(4_000_000);
+  final QueryImageDecoder decoder = new QueryImageDecoder(4_000_000, ValidationPolicy.defaults().maxOutputSide());
 
   @Test
   void decodesJpegAndPngAndCropsToTheBox() {
@@ -107,6 +107,26 @@ class QueryImageDecoderTest {
       assertSamePixels(catalogCopy(png), query);
     }
     assertEquals(0x646464, decoder.decode(HostileImages.pngGray(8, 8, 100, false), null).getRGB(3, 3) & 0xffffff);
+  }
+
+  @Test
+  void aLargePhotoIsScaledDownAsItsCatalogCopyWas() throws IOException {
+    // 1600x1200 with detail finer than the 4x reduction: a single-step resize would alias it.
+    BufferedImage photo = new BufferedImage(1600, 1200, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < photo.getHeight(); y++) {
+      for (int x = 0; x < photo.getWidth(); x++) {
+        photo.setRGB(x, y, ((x / 3 + y / 2) % 2 == 0) ? 0xd03020 : 0x2040e0);
+      }
+    }
+    byte[] jpeg = HostileImages.withExifOrientation(HostileImages.jpeg(photo, false), 8);
+    BufferedImage query = decoder.decode(jpeg, null);
+    assertEquals(384, query.getWidth());
+    assertEquals(512, query.getHeight());
+    assertSamePixels(catalogCopy(jpeg), query);
+    // A crop is scaled as if it had been the photo: 1000 px tall in the upright photo, fitted to 512.
+    BufferedImage crop = decoder.decode(jpeg, new CropBox(100, 100, 500, 1000));
+    assertEquals(256, crop.getWidth());
+    assertEquals(512, crop.getHeight());
   }
 
   private static BufferedImage catalogCopy(byte[] bytes) throws IOException {
