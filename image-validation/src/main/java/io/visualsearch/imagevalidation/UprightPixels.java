@@ -30,11 +30,6 @@ public final class UprightPixels {
     return new UprightPixels(jpeg ? ExifOrientation.read(source) : ExifOrientation.NORMAL, storedWidth, storedHeight);
   }
 
-  /** The EXIF orientation, 1 (as stored) to 8. */
-  public int orientation() {
-    return orientation;
-  }
-
   /** Width of the upright image. */
   public int width() {
     return transposed() ? storedHeight : storedWidth;
