@@ -100,7 +100,7 @@ public final class ImageValidator {
             "animated images are not accepted: provide a still " + format.toUpperCase(Locale.ROOT));
       }
       ImageReadParam param = reader.getDefaultReadParam();
-      int step = subsampling(width, height);
+      int step = Downscaler.decodeStep(width, height, policy.maxOutputSide());
       if (step > 1) {
         param.setSourceSubsampling(step, step, 0, 0);
       }
@@ -108,7 +108,7 @@ public final class ImageValidator {
       if (hasTruncationWarning(warnings)) {
         return reject(RejectReason.TRUNCATED, "the " + format + " data ends early: the file is cut short");
       }
-      BufferedImage rgb = UprightPixels.srgb(decoded);
+      BufferedImage rgb = SrgbConverter.toSrgb(decoded);
       decoded = null; // let a large decoded raster go before the next copies
       rgb = UprightPixels.of(data, format.equals("jpeg"), width, height).orient(rgb);
       BufferedImage fitted = Downscaler.fit(rgb, policy.maxOutputSide());
@@ -165,11 +165,6 @@ public final class ImageValidator {
       case "png" -> ContentSniffer.isAnimatedPng(data);
       default -> false;
     };
-  }
-
-  /** Decode at 1/step resolution, keeping at least twice the output side for a clean downscale. */
-  private int subsampling(int width, int height) {
-    return Downscaler.decodeStep(width, height, policy.maxOutputSide());
   }
 
   private static boolean hasTruncationWarning(List<String> warnings) {

@@ -1,5 +1,6 @@
 package io.visualsearch.imagevalidation;
 
+import java.awt.Graphics2D;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
@@ -19,9 +20,24 @@ final class SrgbConverter {
   private SrgbConverter() {}
 
   static BufferedImage toSrgb(BufferedImage src) {
+    int type = src.getType();
+    if (type == BufferedImage.TYPE_INT_RGB) {
+      return src;
+    }
     int w = src.getWidth();
     int h = src.getHeight();
     BufferedImage dst = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    if (type == BufferedImage.TYPE_3BYTE_BGR || type == BufferedImage.TYPE_INT_BGR) {
+      // 8-bit opaque sRGB (what JPEGs decode to): a channel copy, done by Java2D's blit loops
+      // rather than a colour-model call per pixel, with the same values.
+      Graphics2D g = dst.createGraphics();
+      try {
+        g.drawImage(src, 0, 0, null);
+      } finally {
+        g.dispose();
+      }
+      return dst;
+    }
     ColorModel cm = src.getColorModel();
     boolean gray = cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY && !(cm instanceof IndexColorModel);
     int[] row = new int[w];
@@ -42,20 +58,6 @@ final class SrgbConverter {
       return dst;
     }
     boolean alpha = cm.hasAlpha();
-    if (!alpha && cm.getColorSpace().isCS_sRGB() && !(cm instanceof IndexColorModel)) {
-      // Already sRGB and opaque (most JPEGs): a channel copy, done by Java2D's blit loops rather
-      // than a colour-model call per pixel; the values are the same either way.
-      if (src.getType() == BufferedImage.TYPE_INT_RGB) {
-        return src;
-      }
-      java.awt.Graphics2D g = dst.createGraphics();
-      try {
-        g.drawImage(src, 0, 0, null);
-      } finally {
-        g.dispose();
-      }
-      return dst;
-    }
     for (int y = 0; y < h; y++) {
       src.getRGB(0, y, w, 1, row, 0, w); // the colour model converts to 8-bit sRGB ARGB
       if (alpha) {

@@ -54,16 +54,14 @@ public final class UprightPixels {
    * as 8-bit sRGB RGB, upright.
    */
   public BufferedImage apply(BufferedImage decoded) {
-    return orient(srgb(decoded));
+    return orient(SrgbConverter.toSrgb(decoded));
   }
 
-  /** The first step alone: 8-bit sRGB RGB, transparency over white, grey sample for sample. */
-  public static BufferedImage srgb(BufferedImage decoded) {
-    return SrgbConverter.toSrgb(decoded);
-  }
-
-  /** The second step alone, on {@link #srgb} output: upright (the same image when already upright). */
-  public BufferedImage orient(BufferedImage srgb) {
+  /**
+   * The second step alone, on sRGB pixels: the validator converts first and lets the decoded
+   * raster go before this copy is made.
+   */
+  BufferedImage orient(BufferedImage srgb) {
     return ExifOrientation.apply(srgb, orientation);
   }
 

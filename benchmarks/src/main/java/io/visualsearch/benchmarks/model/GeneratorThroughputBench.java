@@ -144,13 +144,12 @@ final class GeneratorThroughputBench {
       // The process holds the broker, the AWS SDK, gRPC and the generator: their JIT compilers
       // still took a tenth of a core after 10,000 images, competing with TensorFlow for the two
       // cores (embeddings-generator RATIONALE.md).
-      double jitShare = Double.NaN;
       StringBuilder warmRounds = new StringBuilder();
       while (sent + perRound <= warmup.maxImages()) {
         JitActivity jit = JitActivity.start();
         double seconds = embed(producer, shas, seen, sent, perRound);
         sent += perRound;
-        jitShare = jit.shareOfACore();
+        double jitShare = jit.shareOfACore();
         warmRounds.append(String.format(Locale.ROOT, " %.0f/%.0f%%", perRound / seconds, 100 * jitShare));
         if (jitShare <= warmup.quietJitShare()) {
           break;
