@@ -53,4 +53,10 @@ class RecallTest {
     assertEquals(2048, AnnBenchmark.nlistFor(200_000));
     assertEquals(64, AnnBenchmark.nlistFor(100));
   }
+
+  @Test
+  void theRotationCeilingKeepsTheRecipesRotationAndDropsListsAndCodes() {
+    assertEquals("PCAR165,Flat", AnnBenchmark.rotationOnly("PCAR165,IVF2048,PQ55np"));
+    assertEquals("Flat", AnnBenchmark.rotationOnly("IVF256,PQ32np"), "no rotation: exact search on the full vectors");
+  }
 }
