@@ -9,6 +9,7 @@ import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import io.visualsearch.tracing.KafkaHeadersCarrier;
 import io.visualsearch.tracing.Tracing;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -16,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -66,7 +69,7 @@ public final class ConsumerLoop implements Component {
   private final Consumer<Throwable> onDeath;
   private final DeadLetters deadLetters;
   private final int concurrency;
-  private java.util.concurrent.ExecutorService workers;
+  private ExecutorService workers;
 
   private volatile boolean running;
   private volatile Thread thread;
@@ -120,7 +123,7 @@ public final class ConsumerLoop implements Component {
     consumer = consumerFactory.get();
     if (concurrency > 1) {
       AtomicInteger n = new AtomicInteger();
-      workers = java.util.concurrent.Executors.newFixedThreadPool(concurrency, r -> {
+      workers = Executors.newFixedThreadPool(concurrency, r -> {
         Thread w = new Thread(r, service + "-worker-" + n.incrementAndGet());
         w.setDaemon(true);
         return w;
@@ -221,8 +224,7 @@ public final class ConsumerLoop implements Component {
     Map<String, CompletableFuture<Boolean>> lastByKey = new HashMap<>();
     Map<ConsumerRecord<byte[], byte[]>, CompletableFuture<Boolean>> results = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> rec : records) {
-      String key = rec.key() == null ? "\u0000" + rec.partition() + "@" + rec.offset()
-          : new String(rec.key(), java.nio.charset.StandardCharsets.UTF_8);
+      String key = rec.key() == null ? "\u0000" + rec.partition() + "@" + rec.offset() : keyOf(rec);
       CompletableFuture<Boolean> previous = lastByKey.getOrDefault(key, CompletableFuture.completedFuture(true));
       CompletableFuture<Boolean> f = previous.handle((ok, err) -> ok != null && ok)
           .thenApplyAsync(previousOk -> running && previousOk && processUninterruptibly(rec, outbox), workers);
@@ -275,7 +277,7 @@ public final class ConsumerLoop implements Component {
         .setAttribute("messaging.destination.name", rec.topic())
         .setAttribute("messaging.kafka.destination.partition", (long) rec.partition())
         .setAttribute("messaging.kafka.message.offset", rec.offset())
-        .setAttribute("messaging.kafka.message.key", rec.key() == null ? "" : new String(rec.key(), java.nio.charset.StandardCharsets.UTF_8))
+        .setAttribute("messaging.kafka.message.key", rec.key() == null ? "" : keyOf(rec))
         .setAttribute("tenant", tenant == null ? "" : tenant)
         .startSpan();
     long t0 = System.nanoTime();
@@ -300,8 +302,8 @@ public final class ConsumerLoop implements Component {
         span.setAttribute("dlq.reason", reason);
         log.warn("{}: dead-lettering {}-{}@{} ({}): {}", service, rec.topic(), rec.partition(), rec.offset(),
             reason, e.getMessage());
-        outbox.send(deadLetters.topicFor(rec), rec.key() == null ? null
-            : new String(rec.key(), java.nio.charset.StandardCharsets.UTF_8), rec.value(), deadLetters.headersFor(rec, e));
+        outbox.send(deadLetters.topicFor(rec), rec.key() == null ? null : keyOf(rec), rec.value(),
+            deadLetters.headersFor(rec, e));
         activity.deadLettered(rec.topic(), reason);
         return true;
       }
@@ -309,6 +311,10 @@ public final class ConsumerLoop implements Component {
       MDC.remove("trace_id");
       span.end();
     }
+  }
+
+  private static String keyOf(ConsumerRecord<byte[], byte[]> rec) {
+    return new String(rec.key(), StandardCharsets.UTF_8);
   }
 
   private boolean awaitAcks(List<Future<RecordMetadata>> sends) throws InterruptedException {
