@@ -20,10 +20,14 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapSetter;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * gRPC interceptors: the client side starts a CLIENT span and writes its context into call
- * metadata; the server side continues it as a SERVER span, current while the handler runs.
+ * metadata; the server side continues it as a SERVER span, current while the handler runs. The
+ * server span ends when the call is closed or, if the client gave up first (deadline, cancel),
+ * when the cancellation arrives: a handler cannot answer a cancelled call, so waiting for its
+ * close would leave exactly the slow calls out of the trace.
  */
 public final class GrpcTracing {
 
@@ -82,17 +86,22 @@ public final class GrpcTracing {
         String method = call.getMethodDescriptor().getFullMethodName();
         Span span = tracing.tracer().spanBuilder(method).setParent(parent).setSpanKind(SpanKind.SERVER)
             .setAttribute("rpc.system", "grpc").setAttribute("rpc.method", method).startSpan();
+        AtomicBoolean ended = new AtomicBoolean();
         Context ctx = parent.with(span);
         ServerCall<Q, R> traced = new io.grpc.ForwardingServerCall.SimpleForwardingServerCall<>(call) {
           @Override
           public void close(Status status, Metadata trailers) {
-            end(span, status);
+            endOnce(span, ended, status);
             super.close(status, trailers);
           }
         };
         ServerCall.Listener<Q> delegate;
         try (Scope ignored = ctx.makeCurrent()) {
           delegate = next.startCall(traced, headers);
+        } catch (RuntimeException e) {
+          span.recordException(e);
+          endOnce(span, ended, Status.fromThrowable(e));
+          throw e;
         }
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
           @Override
@@ -108,9 +117,24 @@ public final class GrpcTracing {
               super.onHalfClose();
             }
           }
+
+          @Override
+          public void onCancel() {
+            try (Scope ignored = ctx.makeCurrent()) {
+              super.onCancel();
+            } finally {
+              endOnce(span, ended, Status.CANCELLED.withDescription("the client cancelled the call or its deadline passed"));
+            }
+          }
         };
       }
     };
+  }
+
+  private static void endOnce(Span span, AtomicBoolean ended, Status status) {
+    if (ended.compareAndSet(false, true)) {
+      end(span, status);
+    }
   }
 
   private static void end(Span span, Status status) {
