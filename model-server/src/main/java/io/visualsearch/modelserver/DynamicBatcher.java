@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +37,10 @@ import org.slf4j.LoggerFactory;
  * no TensorFlow run is executing: waiting then only adds latency, because nothing else is using the
  * cores, and under load the requests that arrive while a run executes still merge into the next
  * one. The pool size also bounds how many TensorFlow runs execute at once; {@code
- * maxQueuedRequests} bounds memory under overload.
+ * maxQueuedRequests} bounds memory under overload. A request whose caller has gone (its deadline
+ * passed while it queued) is dropped when its batch is formed instead of run: under overload the
+ * queue holds many of those, and running them would spend the cores on answers nobody reads
+ * while the callers still waiting time out in turn.
  *
  * <p>Tracing: each TensorFlow run is one span, a child of the oldest request's span (so a single
  * request's trace shows its run) with links to every other request it served; each request's own
@@ -89,6 +93,7 @@ public final class DynamicBatcher implements Component {
   private final AtomicLong requests = new AtomicLong();
   private final AtomicLong rows = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
+  private final AtomicLong abandoned = new AtomicLong();
   private final AtomicLong runNanos = new AtomicLong();
   private int queued;
   /** TensorFlow runs executing now. Guarded by {@link #lock}. */
@@ -139,7 +144,7 @@ public final class DynamicBatcher implements Component {
   }
 
   public BatchStats stats() {
-    return new BatchStats(runs.get(), requests.get(), rows.get(), rejected.get(), runNanos.get());
+    return new BatchStats(runs.get(), requests.get(), rows.get(), rejected.get(), abandoned.get(), runNanos.get());
   }
 
   /** Requests waiting for a batch right now. */
@@ -154,7 +159,16 @@ public final class DynamicBatcher implements Component {
 
   /** Queues a request of {@code rowCount} rows; the future completes with its own outputs. */
   CompletableFuture<Map<String, HostTensor>> submit(BatchKey key, Map<String, HostTensor> inputs, long rowCount) {
-    Task task = new Task(inputs, rowCount, System.nanoTime(), Context.current());
+    return submit(key, inputs, rowCount, () -> false);
+  }
+
+  /**
+   * The same, for a caller that can go away: when {@code callerGone} is true by the time the
+   * request's batch is formed, the request is not run and its future fails with {@code CANCELLED}.
+   */
+  CompletableFuture<Map<String, HostTensor>> submit(BatchKey key, Map<String, HostTensor> inputs, long rowCount,
+      BooleanSupplier callerGone) {
+    Task task = new Task(inputs, rowCount, System.nanoTime(), Context.current(), callerGone);
     lock.lock();
     try {
       if (closed) {
@@ -178,6 +192,7 @@ public final class DynamicBatcher implements Component {
     while (true) {
       BatchKey key;
       List<Task> batch;
+      List<Task> gone = new ArrayList<>();
       lock.lock();
       try {
         while (true) {
@@ -200,11 +215,14 @@ public final class DynamicBatcher implements Component {
           }
           if (ready != null) {
             key = ready.getKey();
-            batch = ready.getValue().take(key.mergeable() ? maxBatchSize : 1);
+            batch = ready.getValue().take(key.mergeable() ? maxBatchSize : 1, gone);
             if (ready.getValue().isEmpty()) {
               queues.remove(key);
             }
-            queued -= batch.size();
+            queued -= batch.size() + gone.size();
+            if (batch.isEmpty()) {
+              break; // every request taken had been given up: nothing to run
+            }
             running++;
             if (!queues.isEmpty()) {
               changed.signal(); // another queue may be ready for another idle thread
@@ -224,6 +242,10 @@ public final class DynamicBatcher implements Component {
       } finally {
         lock.unlock();
       }
+      dropGone(gone);
+      if (batch.isEmpty()) {
+        continue;
+      }
       try {
         execute(key, batch);
       } finally {
@@ -236,6 +258,19 @@ public final class DynamicBatcher implements Component {
           lock.unlock();
         }
       }
+    }
+  }
+
+  private void dropGone(List<Task> gone) {
+    if (gone.isEmpty()) {
+      return;
+    }
+    abandoned.addAndGet(gone.size());
+    long now = System.nanoTime();
+    for (Task t : gone) {
+      observer.waited(now - t.enqueuedNanos);
+      t.result.completeExceptionally(ServingException.cancelled("the caller gave up after "
+          + (now - t.enqueuedNanos) / 1_000_000 + " ms in the queue; the request was not run"));
     }
   }
 
@@ -378,13 +413,15 @@ public final class DynamicBatcher implements Component {
     final long enqueuedNanos;
     /** The submitter's trace context: the request's span parents or links its TensorFlow run. */
     final Context context;
+    final BooleanSupplier callerGone;
     final CompletableFuture<Map<String, HostTensor>> result = new CompletableFuture<>();
 
-    Task(Map<String, HostTensor> inputs, long rows, long enqueuedNanos, Context context) {
+    Task(Map<String, HostTensor> inputs, long rows, long enqueuedNanos, Context context, BooleanSupplier callerGone) {
       this.inputs = inputs;
       this.rows = rows;
       this.enqueuedNanos = enqueuedNanos;
       this.context = context;
+      this.callerGone = callerGone;
     }
   }
 
@@ -406,13 +443,22 @@ public final class DynamicBatcher implements Component {
       return tasks.isEmpty();
     }
 
-    /** The oldest requests up to {@code maxRows} rows; always at least one, even if larger. */
-    List<Task> take(long maxRows) {
+    /**
+     * The oldest requests up to {@code maxRows} rows, always at least one even if larger, unless
+     * every request looked at was given up by its caller; those are moved to {@code gone}.
+     */
+    List<Task> take(long maxRows, List<Task> gone) {
       List<Task> out = new ArrayList<>();
       long taken = 0;
       Iterator<Task> it = tasks.iterator();
       while (it.hasNext()) {
         Task t = it.next();
+        if (t.callerGone.getAsBoolean()) {
+          gone.add(t);
+          rows -= t.rows;
+          it.remove();
+          continue;
+        }
         if (!out.isEmpty() && taken + t.rows > maxRows) {
           break;
         }

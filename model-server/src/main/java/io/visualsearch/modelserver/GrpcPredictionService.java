@@ -30,16 +30,19 @@ final class GrpcPredictionService extends PredictionServiceGrpc.PredictionServic
       for (Map.Entry<String, TensorProto> e : request.getInputsMap().entrySet()) {
         inputs.put(e.getKey(), codec.decode(e.getKey(), e.getValue()));
       }
-      service.predict(request.getModelSpec(), inputs, request.getOutputFilterList()).whenComplete((p, error) -> {
-        if (error != null) {
-          reply.onError(GrpcStatuses.toStatus(error));
-          return;
-        }
-        PredictResponse.Builder b = PredictResponse.newBuilder().setModelSpec(p.modelSpec());
-        p.outputs().forEach((alias, t) -> b.putOutputs(alias, codec.encode(t)));
-        reply.onNext(b.build());
-        reply.onCompleted();
-      });
+      // The call's context is cancelled when its deadline passes or the client cancels.
+      io.grpc.Context call = io.grpc.Context.current();
+      service.predict(request.getModelSpec(), inputs, request.getOutputFilterList(), call::isCancelled)
+          .whenComplete((p, error) -> {
+            if (error != null) {
+              reply.onError(GrpcStatuses.toStatus(error));
+              return;
+            }
+            PredictResponse.Builder b = PredictResponse.newBuilder().setModelSpec(p.modelSpec());
+            p.outputs().forEach((alias, t) -> b.putOutputs(alias, codec.encode(t)));
+            reply.onNext(b.build());
+            reply.onCompleted();
+          });
     } catch (RuntimeException e) {
       reply.onError(GrpcStatuses.toStatus(e));
     }

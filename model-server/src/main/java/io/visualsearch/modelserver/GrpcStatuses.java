@@ -23,6 +23,7 @@ final class GrpcStatuses {
         case FAILED_PRECONDITION -> Status.Code.FAILED_PRECONDITION;
         case RESOURCE_EXHAUSTED -> Status.Code.RESOURCE_EXHAUSTED;
         case UNAVAILABLE -> Status.Code.UNAVAILABLE;
+        case CANCELLED -> Status.Code.CANCELLED;
         case INTERNAL -> Status.Code.INTERNAL;
       };
       if (code == Status.Code.INTERNAL) {

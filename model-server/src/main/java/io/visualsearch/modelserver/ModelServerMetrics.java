@@ -67,6 +67,9 @@ final class ModelServerMetrics implements DynamicBatcher.Observer {
     CounterWithCallback.builder().name("model_server_rejected_requests_total")
         .help("Requests refused with UNAVAILABLE because the batch queue was full")
         .callback(cb -> cb.call(batcher.stats().rejected())).register(registry);
+    CounterWithCallback.builder().name("model_server_abandoned_requests_total")
+        .help("Queued requests dropped unrun because their caller had gone (deadline passed, call cancelled)")
+        .callback(cb -> cb.call(batcher.stats().abandoned())).register(registry);
     GaugeWithCallback.builder().name("model_server_version_state")
         .help("1 for the current state of each model version the server knows (LOADING, AVAILABLE, UNLOADING, END)")
         .labelNames("model", "version", "state")

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.error.Code;
 
@@ -47,6 +48,15 @@ public final class ModelServingService {
    * exceptionally. Either way the failure is a {@link ServingException} for the caller.
    */
   public CompletableFuture<Prediction> predict(ModelSpec spec, Map<String, HostTensor> inputs, List<String> outputFilter) {
+    return predict(spec, inputs, outputFilter, () -> false);
+  }
+
+  /**
+   * The same for a caller that can go away ({@code callerGone} turns true): if it has by the time
+   * the request's batch is formed, the request is not run and fails with {@code CANCELLED}.
+   */
+  public CompletableFuture<Prediction> predict(ModelSpec spec, Map<String, HostTensor> inputs, List<String> outputFilter,
+      BooleanSupplier callerGone) {
     ServableVersion.Lease lease = models.acquire(spec.getName(), requestedVersion(spec));
     try {
       ServableVersion version = lease.version();
@@ -66,7 +76,7 @@ public final class ModelServingService {
       layouts.sort(java.util.Comparator.comparing(BatchKey.InputLayout::alias));
       BatchKey key = new BatchKey(version, signature, List.copyOf(outputs), List.copyOf(layouts), mergeable);
       ModelSpec served = effectiveSpec(version, signature.key());
-      return batcher.submit(key, inputs, rows)
+      return batcher.submit(key, inputs, rows, callerGone)
           .whenComplete((r, e) -> lease.close())
           .thenApply(out -> new Prediction(served, out));
     } catch (RuntimeException e) {

@@ -14,6 +14,8 @@ public final class ServingException extends RuntimeException {
     FAILED_PRECONDITION(400),
     RESOURCE_EXHAUSTED(429),
     UNAVAILABLE(503),
+    /** The caller gave up (deadline passed, call cancelled) before the request ran; 499 as in nginx. */
+    CANCELLED(499),
     INTERNAL(500);
 
     private final int httpStatus;
@@ -53,5 +55,9 @@ public final class ServingException extends RuntimeException {
 
   public static ServingException unavailable(String message) {
     return new ServingException(Reason.UNAVAILABLE, message);
+  }
+
+  public static ServingException cancelled(String message) {
+    return new ServingException(Reason.CANCELLED, message);
   }
 }

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.proto.DataType;
 
@@ -165,6 +166,60 @@ class DynamicBatcherTest {
         assertArrayEquals(ints(2 * i, 2 * i), later.get(i).get(30, TimeUnit.SECONDS).get("y").data());
       }
       assertEquals(List.of(1L, 3L), runRows);
+    }
+  }
+
+  @Test
+  void requestsWhoseCallerHasGoneAreDroppedUnrunAndTheRestStillRun() throws Exception {
+    CountDownLatch firstRunStarted = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    DynamicBatcher.Runner gated = (k, in) -> {
+      firstRunStarted.countDown();
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return doubleIt(k, in);
+    };
+    try (DynamicBatcher b = new DynamicBatcher(32, Duration.ofMinutes(5), 1, 100, true, gated)) {
+      b.start();
+      CompletableFuture<Map<String, HostTensor>> first = b.submit(KEY, Map.of("x", rows(1, 1, 1)), 1);
+      assertTrue(firstRunStarted.await(30, TimeUnit.SECONDS), "the idle batcher did not start the first run");
+      // While the only batch thread is busy: one caller that will time out, one that waits.
+      AtomicBoolean gone = new AtomicBoolean();
+      CompletableFuture<Map<String, HostTensor>> abandoned = b.submit(KEY, Map.of("x", rows(1, 7, 7)), 1, gone::get);
+      CompletableFuture<Map<String, HostTensor>> waiting = b.submit(KEY, Map.of("x", rows(1, 4, 5)), 1, () -> false);
+      gone.set(true);
+      release.countDown();
+
+      first.get(30, TimeUnit.SECONDS);
+      assertArrayEquals(ints(8, 10), waiting.get(30, TimeUnit.SECONDS).get("y").data());
+      ExecutionException e = assertThrows(ExecutionException.class, () -> abandoned.get(30, TimeUnit.SECONDS));
+      assertEquals(ServingException.Reason.CANCELLED, assertInstanceOf(ServingException.class, e.getCause()).reason());
+      assertEquals(List.of(1L, 1L), runRows, "the abandoned request's row never reached TensorFlow");
+      assertEquals(1, b.stats().abandoned());
+      assertEquals(0, b.queued());
+    }
+  }
+
+  @Test
+  void aQueueOfOnlyAbandonedRequestsRunsNothingAndTheBatcherGoesOn() throws Exception {
+    try (DynamicBatcher b = new DynamicBatcher(32, Duration.ofMillis(1), 1, 100, false, this::doubleIt)) {
+      // Not started yet: the requests queue up, their callers leave, then the thread comes.
+      List<CompletableFuture<Map<String, HostTensor>>> gone = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        gone.add(b.submit(KEY, Map.of("x", rows(1, i, i)), 1, () -> true));
+      }
+      b.start();
+      for (CompletableFuture<Map<String, HostTensor>> f : gone) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(30, TimeUnit.SECONDS));
+        assertEquals(ServingException.Reason.CANCELLED, ((ServingException) e.getCause()).reason());
+      }
+      assertArrayEquals(ints(6, 6), b.submit(KEY, Map.of("x", rows(1, 3, 3)), 1).get(30, TimeUnit.SECONDS)
+          .get("y").data());
+      assertEquals(List.of(1L), runRows);
+      assertEquals(3, b.stats().abandoned());
     }
   }
 

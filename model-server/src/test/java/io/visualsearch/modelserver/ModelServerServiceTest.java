@@ -93,6 +93,7 @@ class ModelServerServiceTest {
       assertEquals(2.0, value(metrics, "model_server_batch_queue_wait_seconds_count"));
       assertEquals(0.0, value(metrics, "model_server_queue_depth"));
       assertEquals(0.0, value(metrics, "model_server_rejected_requests_total"));
+      assertEquals(0.0, value(metrics, "model_server_abandoned_requests_total"));
       assertEquals(1.0, value(metrics,
           "model_server_version_state{model=\"default\",state=\"AVAILABLE\",version=\"1\"}"));
       assertEquals(1.0, value(metrics, "model_server_serving_version{model=\"default\"}"));

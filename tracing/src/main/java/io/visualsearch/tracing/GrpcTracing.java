@@ -26,8 +26,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * gRPC interceptors: the client side starts a CLIENT span and writes its context into call
  * metadata; the server side continues it as a SERVER span, current while the handler runs. The
  * server span ends when the call is closed or, if the client gave up first (deadline, cancel),
- * when the cancellation arrives: a handler cannot answer a cancelled call, so waiting for its
- * close would leave exactly the slow calls out of the trace.
+ * when the cancellation arrives: a handler need not close a call its client cancelled (the answer
+ * would go nowhere), and waiting for that close would leave exactly the slow calls out of the trace.
  */
 public final class GrpcTracing {
 
