@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
@@ -306,6 +307,37 @@ public final class HostileImages {
       writer.dispose();
     }
     return bytes.toByteArray();
+  }
+
+  /**
+   * A valid 64x48 marker PNG carrying a deflate-compressed text chunk (zTXt, or iTXt with its
+   * compression flag) that inflates to {@code mebibytes} MiB: about a thousandth of that on disk.
+   */
+  public static byte[] pngWithTextBomb(int mebibytes, boolean itxt) {
+    byte[] png = png(marker(64, 48));
+    try {
+      ByteArrayOutputStream body = new ByteArrayOutputStream();
+      body.write("Comment".getBytes(StandardCharsets.ISO_8859_1));
+      body.write(0);
+      body.write(itxt ? new byte[] {1, 0, 0, 0} : new byte[] {0}); // iTXt: compressed, method, no language, no keyword
+      Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);
+      try (DeflaterOutputStream z = new DeflaterOutputStream(body, deflater)) {
+        byte[] text = new byte[1 << 20];
+        Arrays.fill(text, (byte) 'a');
+        for (int i = 0; i < mebibytes; i++) {
+          z.write(text);
+        }
+      } finally {
+        deflater.end();
+      }
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      out.write(png, 0, 33); // signature and IHDR
+      chunk(new DataOutputStream(out), itxt ? "iTXt" : "zTXt", body.toByteArray());
+      out.write(png, 33, png.length - 33);
+      return out.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static void chunk(DataOutputStream out, String type, byte[] data) throws IOException {

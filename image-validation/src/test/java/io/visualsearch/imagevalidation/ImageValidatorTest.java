@@ -111,6 +111,19 @@ class ImageValidatorTest {
   }
 
   @Test
+  void aPngWhoseTextChunkInflatesToFarMoreThanTheHeapIsReadWithoutInflatingIt() throws Exception {
+    // 128 MiB of text in ~130 KB, more than this test JVM's whole heap: the decoder must not
+    // inflate metadata it does not need (it used to, and ran out of memory).
+    for (boolean itxt : new boolean[] {false, true}) {
+      byte[] bomb = pngWithTextBomb(128, itxt);
+      assertTrue(bomb.length < 1 << 20, "the file is small: " + bomb.length);
+      NormalisedImage image = accepted(bomb);
+      assertEquals(64, image.width());
+      assertEquals(accepted(png(marker(64, 48))).sha256(), image.sha256(), "the same pixels as without the chunk");
+    }
+  }
+
+  @Test
   void jpegDeclaringHugeDimensionsIsRefusedFromTheHeader() {
     rejected(jpegDeclaring(65_000, 65_000), RejectReason.TOO_MANY_PIXELS);
   }
