@@ -73,6 +73,12 @@ public final class ImageValidator {
     if (!ContentSniffer.isComplete(format, data)) {
       return reject(RejectReason.TRUNCATED, "the " + format + " file is cut short (its end marker is missing)");
     }
+    if (format.equals("jpeg")) {
+      int scans = JpegScans.count(data);
+      if (scans > JpegScans.MAX) {
+        return reject(RejectReason.TOO_MANY_SCANS, JpegScans.refusal(scans));
+      }
+    }
     // A PNG's text chunks may be deflate-compressed, and the JDK reader inflates every one in
     // full when it reads metadata: 130 KB of file held 128 MiB of text, and the reader's
     // OutOfMemoryError could take down the whole service (ImageValidatorTest). Its pixels do not

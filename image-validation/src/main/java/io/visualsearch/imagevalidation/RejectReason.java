@@ -19,5 +19,10 @@ public enum RejectReason {
   /** Smaller than the minimum side length. */
   TOO_SMALL,
   /** More than one frame (animated GIF, WebP or PNG). */
-  ANIMATED
+  ANIMATED,
+  /**
+   * A progressive JPEG with more scans than any encoder writes: each scan is another pass over
+   * the whole image, so a few kilobytes of scan headers can cost minutes of decoding.
+   */
+  TOO_MANY_SCANS
 }

@@ -56,6 +56,29 @@ public final class HostileImages {
     return write(img, "jpeg", progressive ? ImageWriteParam.MODE_DEFAULT : ImageWriteParam.MODE_DISABLED);
   }
 
+  /**
+   * A progressive JPEG whose last scan is repeated {@code extraScans} times before the end
+   * marker: decoders warn about the odd progression and decode every copy, a pass each.
+   */
+  public static byte[] jpegWithRepeatedScans(BufferedImage img, int extraScans) {
+    byte[] jpeg = jpeg(img, true);
+    int lastScan = -1;
+    for (int i = 2; i < jpeg.length - 1; i++) {
+      if ((jpeg[i] & 0xFF) == 0xFF && (jpeg[i + 1] & 0xFF) == 0xDA) {
+        lastScan = i;
+      }
+    }
+    int end = jpeg.length - 2; // the EOI marker
+    byte[] scan = Arrays.copyOfRange(jpeg, lastScan, end);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(jpeg, 0, end);
+    for (int i = 0; i < extraScans; i++) {
+      out.write(scan, 0, scan.length);
+    }
+    out.write(jpeg, end, 2);
+    return out.toByteArray();
+  }
+
   public static byte[] bmp(BufferedImage img) {
     return write(img, "bmp", null);
   }

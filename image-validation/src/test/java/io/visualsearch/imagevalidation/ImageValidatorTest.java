@@ -124,6 +124,21 @@ class ImageValidatorTest {
   }
 
   @Test
+  void aJpegWithFarMoreScansThanAnyEncoderWritesIsRefusedBeforeDecoding() {
+    ValidationResult.Rejected r = rejected(jpegWithRepeatedScans(marker(64, 48), 500), RejectReason.TOO_MANY_SCANS);
+    assertTrue(r.message().contains("510 scans"), r.message());
+    assertTrue(r.message().contains("at most " + JpegScans.MAX), r.message());
+  }
+
+  @Test
+  void progressiveJpegsAsEncodersWriteThemAreAccepted() {
+    assertEquals(10, JpegScans.count(jpeg(marker(64, 48), true)), "libjpeg's progression for colour");
+    assertEquals(1, JpegScans.count(jpeg(marker(64, 48), false)));
+    accepted(jpeg(marker(64, 48), true));
+    accepted(jpegWithRepeatedScans(marker(64, 48), JpegScans.MAX - 10));
+  }
+
+  @Test
   void jpegDeclaringHugeDimensionsIsRefusedFromTheHeader() {
     rejected(jpegDeclaring(65_000, 65_000), RejectReason.TOO_MANY_PIXELS);
   }

@@ -14,6 +14,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
+import io.visualsearch.imagevalidation.HostileImages;
 import io.visualsearch.pipeline.PipelineHeaders;
 import io.visualsearch.proto.events.SearchResponseEvent;
 import io.visualsearch.proto.search.SearchReply;
@@ -282,6 +283,8 @@ class ITSearchApi {
     cases.add(new Object[] {"gif", 415, search(ACME_KEY, "GIF89a\u0001\u0000\u0001\u0000".getBytes(StandardCharsets.ISO_8859_1), Map.of())});
     cases.add(new Object[] {"truncated jpeg", 422, search(ACME_KEY, Arrays.copyOf(jpeg, jpeg.length / 2), Map.of())});
     cases.add(new Object[] {"pixel bomb", 413, search(ACME_KEY, TestImages.pngHeader(60_000, 60_000), Map.of())});
+    cases.add(new Object[] {"jpeg scan bomb", 422,
+        search(ACME_KEY, HostileImages.jpegWithRepeatedScans(HostileImages.marker(120, 120), 500), Map.of())});
     cases.add(new Object[] {"empty image", 400, search(ACME_KEY, new byte[0], Map.of())});
     cases.add(new Object[] {"k=0", 400, search(ACME_KEY, jpeg, Map.of("k", "0"))});
     cases.add(new Object[] {"k=10^9", 400, search(ACME_KEY, jpeg, Map.of("k", "1000000000"))});

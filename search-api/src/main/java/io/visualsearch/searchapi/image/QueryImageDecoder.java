@@ -2,6 +2,7 @@ package io.visualsearch.searchapi.image;
 
 import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
 import io.visualsearch.imagevalidation.Downscaler;
+import io.visualsearch.imagevalidation.JpegScans;
 import io.visualsearch.imagevalidation.UprightPixels;
 import io.visualsearch.searchapi.ApiException;
 import java.awt.Rectangle;
@@ -77,6 +78,10 @@ public final class QueryImageDecoder {
     if (format == null) {
       throw ApiException.unsupportedMedia("unsupported_image_format",
           "the image is not a JPEG, PNG or WebP file");
+    }
+    if (format == Format.JPEG && JpegScans.count(bytes) > JpegScans.MAX) {
+      // Each scan is a pass over the whole photo: refused before a decoder spends seconds on it.
+      throw ApiException.unprocessable("too_many_scans", JpegScans.refusal(JpegScans.count(bytes)));
     }
     Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format.readerName);
     if (!readers.hasNext()) {

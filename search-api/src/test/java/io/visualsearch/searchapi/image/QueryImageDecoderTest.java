@@ -56,6 +56,16 @@ class QueryImageDecoderTest {
   }
 
   @Test
+  void refusesAJpegWithFarMoreScansThanAnyEncoderWritesBeforeDecodingIt() {
+    byte[] scans = HostileImages.jpegWithRepeatedScans(HostileImages.marker(64, 48), 500);
+    ApiException e = assertThrows(ApiException.class, () -> decoder.decode(scans, null));
+    assertEquals(422, e.status());
+    assertEquals("too_many_scans", e.code());
+    assertEquals(48, decoder.decode(HostileImages.jpeg(HostileImages.marker(64, 48), true), null).getHeight(),
+        "an ordinary progressive JPEG is decoded");
+  }
+
+  @Test
   void refusesADecompressionBombFromItsHeaderAlone() {
     // A valid PNG header claiming 100000 x 100000 pixels, followed by no pixel data at all.
     byte[] bomb = TestImages.pngHeader(100_000, 100_000);

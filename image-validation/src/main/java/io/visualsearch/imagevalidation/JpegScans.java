@@ -1,0 +1,36 @@
+package io.visualsearch.imagevalidation;
+
+/**
+ * The scan count of a JPEG and the most a decoder here accepts. Every scan of a progressive JPEG
+ * is another pass over every block of the image, so a few kilobytes of repeated scan headers can
+ * cost minutes of decoding: 200 copies of one 31-byte scan turned a 0.4 s decode of a
+ * 16-megapixel JPEG into 9 s (RATIONALE.md). Both the catalog's validator and search-api's query
+ * decoder refuse more than {@link #MAX} before decoding.
+ */
+public final class JpegScans {
+
+  /** libjpeg writes 10 scans for a progressive colour JPEG and 6 for grey; this leaves tuned encoders room. */
+  public static final int MAX = 100;
+
+  private JpegScans() {}
+
+  /**
+   * Start-of-scan markers (FF DA). Entropy-coded data never holds FF followed by DA (an FF there
+   * is stuffed with 00), so every one is a scan, or one of an embedded thumbnail's.
+   */
+  public static int count(byte[] jpeg) {
+    int scans = 0;
+    for (int i = 2; i < jpeg.length - 1; i++) {
+      if ((jpeg[i] & 0xFF) == 0xFF && (jpeg[i + 1] & 0xFF) == 0xDA) {
+        scans++;
+      }
+    }
+    return scans;
+  }
+
+  /** What to tell the sender of a JPEG with {@code scans} scans, more than {@link #MAX}. */
+  public static String refusal(int scans) {
+    return "the JPEG has " + scans + " scans; at most " + MAX
+        + " are accepted (encoders write 1, or about 10 for a progressive JPEG): re-encode it";
+  }
+}
