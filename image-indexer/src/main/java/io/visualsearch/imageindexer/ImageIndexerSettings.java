@@ -48,7 +48,8 @@ public final class ImageIndexerSettings {
       .doc("Concurrent downloads from one image host, so one retailer's CDN is never hammered.");
   public static final Setting<Long> MAX_PIXELS = Setting.longInt("IMAGE_MAX_PIXELS").defaultValue(IMAGE.maxPixels())
       .validate(n -> n > 0, "positive")
-      .doc("Largest declared width x height, checked from the header before decoding (decompression bombs).");
+      .doc("Largest declared width x height, checked from the header before decoding (decompression bombs);"
+          + " also the most pixels the workers decode at once, which bounds the decoders' memory.");
   /** Shared with search-api, which scales shoppers' photos to the same side. */
   public static final Setting<Integer> MAX_SIDE = NormalisationSettings.MAX_SIDE;
 

@@ -34,9 +34,19 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
 public final class ImageValidator {
 
   private final ValidationPolicy policy;
+  private final DecodeBudget budget;
 
+  /**
+   * A validator for one service: its threads share a decode budget of the policy's pixel limit,
+   * so at most one largest-allowed image (or several smaller ones) decodes at a time.
+   */
   public ImageValidator(ValidationPolicy policy) {
+    this(policy, new DecodeBudget(policy.maxPixels()));
+  }
+
+  public ImageValidator(ValidationPolicy policy, DecodeBudget budget) {
     this.policy = policy;
+    this.budget = budget;
   }
 
   public ValidationResult validate(byte[] data) {
@@ -114,7 +124,10 @@ public final class ImageValidator {
       if (step > 1) {
         param.setSourceSubsampling(step, step, 0, 0);
       }
-      BufferedImage decoded = reader.read(0, param);
+      BufferedImage decoded;
+      try (DecodeBudget.Grant ignored = budget.acquire((long) width * height)) {
+        decoded = reader.read(0, param);
+      }
       if (hasTruncationWarning(warnings)) {
         return reject(RejectReason.TRUNCATED, "the " + format + " data ends early: the file is cut short");
       }
