@@ -143,15 +143,7 @@ class DynamicBatcherTest {
   void whenIdleRequestsArrivingDuringARunMergeIntoTheNext() throws Exception {
     CountDownLatch firstRunStarted = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    DynamicBatcher.Runner gated = (k, in) -> {
-      firstRunStarted.countDown();
-      try {
-        release.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      return doubleIt(k, in);
-    };
+    DynamicBatcher.Runner gated = gated(firstRunStarted, release);
     try (DynamicBatcher b = new DynamicBatcher(32, Duration.ofMinutes(5), 1, 100, true, gated)) {
       b.start();
       CompletableFuture<Map<String, HostTensor>> first = b.submit(KEY, Map.of("x", rows(1, 1, 1)), 1);
@@ -173,15 +165,7 @@ class DynamicBatcherTest {
   void requestsWhoseCallerHasGoneAreDroppedUnrunAndTheRestStillRun() throws Exception {
     CountDownLatch firstRunStarted = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    DynamicBatcher.Runner gated = (k, in) -> {
-      firstRunStarted.countDown();
-      try {
-        release.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      return doubleIt(k, in);
-    };
+    DynamicBatcher.Runner gated = gated(firstRunStarted, release);
     try (DynamicBatcher b = new DynamicBatcher(32, Duration.ofMinutes(5), 1, 100, true, gated)) {
       b.start();
       CompletableFuture<Map<String, HostTensor>> first = b.submit(KEY, Map.of("x", rows(1, 1, 1)), 1);
@@ -221,6 +205,19 @@ class DynamicBatcherTest {
       assertEquals(List.of(1L), runRows);
       assertEquals(3, b.stats().abandoned());
     }
+  }
+
+  /** doubleIt, each run first signalling {@code started} and then waiting for {@code release}. */
+  private DynamicBatcher.Runner gated(CountDownLatch started, CountDownLatch release) {
+    return (k, in) -> {
+      started.countDown();
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return doubleIt(k, in);
+    };
   }
 
   private static HostTensor rows(long n, int... values) {
