@@ -29,7 +29,8 @@ public final class SearchApiSettings {
       .doc("Largest request body accepted (413 above it).");
   public static final Setting<Long> MAX_IMAGE_PIXELS = Setting.longInt("SEARCH_MAX_IMAGE_PIXELS")
       .defaultValue(40_000_000L).validate(n -> n > 0, "positive")
-      .doc("Largest width*height decoded, checked from the image header before decoding (decompression bombs).");
+      .doc("Largest width*height decoded, checked from the image header before decoding (decompression bombs);"
+          + " also the most pixels concurrent queries decode at once, which bounds the decoders' memory.");
   public static final Setting<Integer> MAX_CONCURRENT = Setting.integer("SEARCH_MAX_CONCURRENT").defaultValue(16)
       .validate(n -> n > 0, "positive").doc("Searches processed at once.");
   public static final Setting<Integer> MAX_QUEUED = Setting.integer("SEARCH_MAX_QUEUED").defaultValue(64)

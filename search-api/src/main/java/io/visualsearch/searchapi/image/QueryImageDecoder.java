@@ -1,6 +1,7 @@
 package io.visualsearch.searchapi.image;
 
 import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
+import io.visualsearch.imagevalidation.DecodeBudget;
 import io.visualsearch.imagevalidation.Downscaler;
 import io.visualsearch.imagevalidation.JpegScans;
 import io.visualsearch.imagevalidation.UprightPixels;
@@ -39,6 +40,8 @@ public final class QueryImageDecoder {
   }
 
   private final long maxPixels;
+  /** Concurrent queries decode at most maxPixels at once: decoders hold native memory per pixel. */
+  private final DecodeBudget budget;
   private final int maxSide;
 
   /**
@@ -47,7 +50,13 @@ public final class QueryImageDecoder {
    *     model client's single-step resize at full size, which skips most of its pixels
    */
   public QueryImageDecoder(long maxPixels, int maxSide) {
+    this(maxPixels, maxSide, new DecodeBudget(maxPixels));
+  }
+
+  /** The same, decoding within {@code budget} (shared by every request this decoder serves). */
+  public QueryImageDecoder(long maxPixels, int maxSide, DecodeBudget budget) {
     this.maxPixels = maxPixels;
+    this.budget = budget;
     this.maxSide = maxSide;
     // Plugins on the class path (TwelveMonkeys) register lazily; scanning once here makes the
     // readers of every format available before the first request.
@@ -122,7 +131,10 @@ public final class QueryImageDecoder {
       if (step > 1) {
         param.setSourceSubsampling(step, step, 0, 0);
       }
-      BufferedImage decoded = reader.read(0, param);
+      BufferedImage decoded;
+      try (DecodeBudget.Grant ignored = budget.acquire((long) width * height)) {
+        decoded = reader.read(0, param);
+      }
       if (!warnings.isEmpty()) {
         throw ApiException.unprocessable("corrupt_image", "the image data is damaged or truncated: " + warnings.get(0));
       }

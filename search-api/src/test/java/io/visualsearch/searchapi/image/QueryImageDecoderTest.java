@@ -1,8 +1,10 @@
 package io.visualsearch.searchapi.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.visualsearch.imagevalidation.DecodeBudget;
 import io.visualsearch.imagevalidation.HostileImages;
 import io.visualsearch.imagevalidation.ImageValidator;
 import io.visualsearch.imagevalidation.NormalisedImage;
@@ -14,6 +16,8 @@ import java.awt.Color;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class QueryImageDecoderTest {
@@ -63,6 +67,24 @@ class QueryImageDecoderTest {
     assertEquals("too_many_scans", e.code());
     assertEquals(48, decoder.decode(HostileImages.jpeg(HostileImages.marker(64, 48), true), null).getHeight(),
         "an ordinary progressive JPEG is decoded");
+  }
+
+  @Test
+  void concurrentQueriesDecodeOnlyWithinTheSharedPixelBudget() throws Exception {
+    DecodeBudget budget = new DecodeBudget(4_000_000);
+    QueryImageDecoder budgeted = new QueryImageDecoder(4_000_000, 512, budget);
+    DecodeBudget.Grant everything = budget.acquire(4_000_000);
+    AtomicReference<BufferedImage> decoded = new AtomicReference<>();
+    Thread query = new Thread(() -> decoded.set(budgeted.decode(TestImages.png(400, 300, Color.WHITE, Color.GREEN), null)));
+    query.start();
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (query.getState() != Thread.State.WAITING && System.nanoTime() < giveUp) {
+      Thread.onSpinWait();
+    }
+    assertNull(decoded.get(), "no pixels left: the photo waits before decoding");
+    everything.close();
+    query.join(30_000);
+    assertEquals(400, decoded.get().getWidth());
   }
 
   @Test
