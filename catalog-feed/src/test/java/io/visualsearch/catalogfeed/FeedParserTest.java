@@ -245,6 +245,22 @@ class FeedParserTest {
   }
 
   @Test
+  void aGiantAttributeValueOrCommentRefusesTheFeedInsteadOfFillingTheHeap() {
+    // 64 MiB in one token; the JDK's parser held each whole (400 MiB exhausted a 256 MiB heap).
+    String giant = "a".repeat(64 << 20);
+    String item = rssItem("s1", "Small", "1.00 USD");
+    String inAttribute = item.replace("<g:id>", "<g:id note=\"" + giant + "\">");
+    String inComment = item.replace("<g:id>", "<!-- " + giant + " --><g:id>");
+    for (String feed : List.of(rss(inAttribute), rss(inComment))) {
+      FeedRefusedException e = refused(utf8(feed));
+      assertEquals(FeedRefusedException.Reason.MALFORMED, e.reason());
+      assertTrue(e.getMessage().contains("limit (" + XmlFeedReader.tokenLimit(FeedOptions.DEFAULT_MAX_ROW_BYTES) + ") exceeded"),
+          e.getMessage());
+    }
+    assertEquals(16 << 20, XmlFeedReader.tokenLimit(1 << 20), "well above a 1 MiB row: an oversized row stays a row error");
+  }
+
+  @Test
   void explicitFormatOverridesSniffing() {
     FeedParser forcedCsv = new FeedParser(FeedOptions.defaults().withFormat(FeedFormat.CSV));
     FeedRefusedException e = assertThrows(FeedRefusedException.class,
