@@ -13,6 +13,7 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
@@ -84,9 +85,9 @@ public final class ImageValidator {
       return reject(RejectReason.TRUNCATED, "the " + format + " file is cut short (its end marker is missing)");
     }
     if (format.equals("jpeg")) {
-      int scans = JpegScans.count(data);
-      if (scans > JpegScans.MAX) {
-        return reject(RejectReason.TOO_MANY_SCANS, JpegScans.refusal(scans));
+      Optional<String> tooManyScans = JpegScans.refusal(data);
+      if (tooManyScans.isPresent()) {
+        return reject(RejectReason.TOO_MANY_SCANS, tooManyScans.get());
       }
     }
     // A PNG's text chunks may be deflate-compressed, and the JDK reader inflates every one in

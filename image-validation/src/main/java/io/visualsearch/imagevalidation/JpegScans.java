@@ -1,5 +1,7 @@
 package io.visualsearch.imagevalidation;
 
+import java.util.Optional;
+
 /**
  * The scan count of a JPEG and the most a decoder here accepts. Every scan of a progressive JPEG
  * is another pass over every block of the image, so a few kilobytes of repeated scan headers can
@@ -28,9 +30,13 @@ public final class JpegScans {
     return scans;
   }
 
-  /** What to tell the sender of a JPEG with {@code scans} scans, more than {@link #MAX}. */
-  public static String refusal(int scans) {
-    return "the JPEG has " + scans + " scans; at most " + MAX
-        + " are accepted (encoders write 1, or about 10 for a progressive JPEG): re-encode it";
+  /** What to tell the sender when the JPEG has more than {@link #MAX} scans; empty when it may be decoded. */
+  public static Optional<String> refusal(byte[] jpeg) {
+    int scans = count(jpeg);
+    if (scans <= MAX) {
+      return Optional.empty();
+    }
+    return Optional.of("the JPEG has " + scans + " scans; at most " + MAX
+        + " are accepted (encoders write 1, or about 10 for a progressive JPEG): re-encode it");
   }
 }

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -88,9 +89,10 @@ public final class QueryImageDecoder {
       throw ApiException.unsupportedMedia("unsupported_image_format",
           "the image is not a JPEG, PNG or WebP file");
     }
-    if (format == Format.JPEG && JpegScans.count(bytes) > JpegScans.MAX) {
+    Optional<String> tooManyScans = format == Format.JPEG ? JpegScans.refusal(bytes) : Optional.empty();
+    if (tooManyScans.isPresent()) {
       // Each scan is a pass over the whole photo: refused before a decoder spends seconds on it.
-      throw ApiException.unprocessable("too_many_scans", JpegScans.refusal(JpegScans.count(bytes)));
+      throw ApiException.unprocessable("too_many_scans", tooManyScans.get());
     }
     Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format.readerName);
     if (!readers.hasNext()) {
