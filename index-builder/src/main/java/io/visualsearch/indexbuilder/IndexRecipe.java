@@ -139,6 +139,17 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
     return "efSearch=" + efSearch + (refined(factory) ? ",k_factor_rf=" + GRAPH_REFINE_FACTOR : "");
   }
 
+  /**
+   * Whether readers should rescore the shards' candidates on exact vectors shipped beside them:
+   * the factory's own scores are approximate (product or scalar codes, or a PCA projection) and
+   * it keeps no refinement index of its own. Without it, near ties among a query's true nearest
+   * come back in the codes' order, not the true one (RATIONALE.md).
+   */
+  public static boolean rescored(String factory) {
+    return !refined(factory) && (factory.contains("PQ") || factory.contains("SQ") || factory.contains("RQ")
+        || factory.contains("LSH") || factory.contains("PCA"));
+  }
+
   /** Whether the factory rescores its candidates with a refinement index ({@code k_factor_rf} applies). */
   public static boolean refined(String factory) {
     return factory.endsWith(",RFlat") || factory.contains(",Refine(");

@@ -3,7 +3,12 @@ package io.visualsearch.indexbuilder;
 import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.faiss.OpenMpThreads;
 import io.visualsearch.indexformat.IndexLayout;
+import io.visualsearch.indexformat.ShardVectors;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -58,6 +63,23 @@ final class ShardBuilder {
     }
 
     List<BuiltIndex.Shard> shards = new ArrayList<>();
+    try {
+      boolean didTrain = fillShards(tenant, model, vectors, dimension, recipe, retrain, parts, shards);
+      return new BuiltIndex(shards, skuMap(byId), byId.size(), didTrain);
+    } catch (IOException e) {
+      BuiltIndex.deleteExactVectors(shards);
+      throw new UncheckedIOException("cannot write the exact vectors of a shard of " + tenant, e);
+    } catch (RuntimeException e) {
+      BuiltIndex.deleteExactVectors(shards);
+      throw e;
+    }
+  }
+
+  /** Trains (or reuses the tenant's training), fills every part into its shard; true if it trained. */
+  private boolean fillShards(String tenant, ModelKey model, List<ProductVector> vectors, int dimension,
+      IndexRecipe recipe, boolean retrain, List<List<ProductVector>> parts, List<BuiltIndex.Shard> shards)
+      throws IOException {
+    boolean exactVectors = IndexRecipe.rescored(recipe.factory());
     byte[] template = retrain ? null : trained.reusable(tenant, model, recipe.factory(), dimension, vectors.size());
     boolean didTrain = false;
     try (FaissIndex base = template != null ? FaissIndex.deserialize(template)
@@ -68,35 +90,36 @@ final class ShardBuilder {
         trained.remember(tenant, model, recipe.factory(), dimension, vectors.size(), template);
         didTrain = true;
       }
-      if (shardCount == 1) {
-        shards.add(fill(base, parts.get(0), dimension, 0, recipe.searchParameters()));
+      if (parts.size() == 1) {
+        shards.add(fill(base, parts.get(0), dimension, 0, recipe.searchParameters(), exactVectors));
       } else {
         // Each shard starts as a copy of the trained, empty index, so all shards share the centroids.
         byte[] empty = template != null ? template : base.serialize();
-        for (int s = 0; s < shardCount; s++) {
+        for (int s = 0; s < parts.size(); s++) {
           try (FaissIndex shard = FaissIndex.deserialize(empty)) {
-            shards.add(fill(shard, parts.get(s), dimension, s, recipe.searchParameters()));
+            shards.add(fill(shard, parts.get(s), dimension, s, recipe.searchParameters(), exactVectors));
           }
         }
       }
     }
-    return new BuiltIndex(shards, skuMap(byId), byId.size(), didTrain);
+    return didTrain;
   }
 
   /**
    * Adds a shard's vectors and writes its file with the recipe's search parameters set, so a
    * reader that ignores the manifest (a reconciler, Python FAISS) still searches it as intended,
-   * e.g. rescoring a refined graph's candidates.
+   * e.g. rescoring a refined graph's candidates; with {@code exactVectors}, also the shard's full
+   * vectors, in id order, for readers to rescore a quantised shard's candidates.
    */
   private static BuiltIndex.Shard fill(FaissIndex index, List<ProductVector> part, int dimension, int shard,
-      String searchParameters) {
+      String searchParameters, boolean exactVectors) throws IOException {
+    float[] rows = new float[part.size() * dimension];
+    long[] ids = new long[part.size()];
+    for (int i = 0; i < part.size(); i++) {
+      System.arraycopy(part.get(i).vector(), 0, rows, i * dimension, dimension);
+      ids[i] = part.get(i).id();
+    }
     if (!part.isEmpty()) {
-      float[] rows = new float[part.size() * dimension];
-      long[] ids = new long[part.size()];
-      for (int i = 0; i < part.size(); i++) {
-        System.arraycopy(part.get(i).vector(), 0, rows, i * dimension, dimension);
-        ids[i] = part.get(i).id();
-      }
       index.addWithIds(rows, ids);
     }
     if (index.ntotal() != part.size()) {
@@ -105,7 +128,25 @@ final class ShardBuilder {
     if (searchParameters != null && !searchParameters.isBlank()) {
       index.setParameters(searchParameters);
     }
-    return new BuiltIndex.Shard(IndexLayout.shardFileName(shard), index.serialize(), part.size());
+    BuiltIndex.ExactVectors exact = null;
+    if (exactVectors) {
+      Path file = Files.createTempFile("index-builder-", ".vectors");
+      try {
+        ShardVectors.write(file, ids, rows, dimension);
+      } catch (IOException | RuntimeException e) {
+        Files.deleteIfExists(file);
+        throw e;
+      }
+      exact = new BuiltIndex.ExactVectors(IndexLayout.shardVectorsFileName(shard), file);
+    }
+    try {
+      return new BuiltIndex.Shard(IndexLayout.shardFileName(shard), index.serialize(), part.size(), exact);
+    } catch (RuntimeException e) {
+      if (exact != null) {
+        Files.deleteIfExists(exact.file());
+      }
+      throw e;
+    }
   }
 
   private static void checkIds(String tenant, List<ProductVector> vectors) throws SkuIdCollisionException {

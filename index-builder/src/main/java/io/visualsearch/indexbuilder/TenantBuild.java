@@ -112,21 +112,26 @@ final class TenantBuild {
     span.setAttribute("model.version", model.version());
     span.setAttribute("vectors", (long) vectors.size());
     span.setAttribute("factory", recipe.factory());
-    BuiltIndex built = p.shards().build(tenant, model, vectors, dimension, recipe,
-        ticket.trigger() == RebuildSchedule.Trigger.PERIODIC);
-    span.setAttribute("shards", (long) built.shards().size());
-    span.setAttribute("trained", built.trained());
-    IndexManifest manifest = p.writer().upload(tenant, version, built,
-        new VersionWriter.ManifestFacts(now, model, dimension, recipe, snap.watermarks()));
+    IndexManifest manifest;
+    int shards;
+    // The exact vectors of quantised shards wait in temporary files until uploaded.
+    try (BuiltIndex built = p.shards().build(tenant, model, vectors, dimension, recipe,
+        ticket.trigger() == RebuildSchedule.Trigger.PERIODIC)) {
+      span.setAttribute("shards", (long) built.shards().size());
+      span.setAttribute("trained", built.trained());
+      shards = built.shards().size();
+      manifest = p.writer().upload(tenant, version, built,
+          new VersionWriter.ManifestFacts(now, model, dimension, recipe, snap.watermarks()));
+    }
     VersionWriter.Flip flip = p.writer().flip(tenant, manifest, before, p.clock().millis());
     if (!flip.published()) {
       log.info("tenant {}: version {} not published, CURRENT is {}", tenant, version, flip.previousVersion());
       return new Result(BuildMetrics.Outcome.LOST_RACE, 0);
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    p.metrics().published(tenant, built.vectors(), seconds);
+    p.metrics().published(tenant, vectors.size(), seconds);
     log.info("tenant {}: published version {} ({} vectors of model {}, {}, {} shard(s)) in {} ms", tenant, version,
-        built.vectors(), model, recipe.factory(), built.shards().size(), Math.round(seconds * 1000));
+        vectors.size(), model, recipe.factory(), shards, Math.round(seconds * 1000));
     p.announcer().announce(manifest, p.clock().millis());
     collect(tenant, version, flip.previousVersion());
     return new Result(BuildMetrics.Outcome.PUBLISHED, 0);

@@ -6,13 +6,18 @@ import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.indexformat.IndexManifest;
 import io.visualsearch.indexformat.Sha256;
 import io.visualsearch.objectstore.ObjectStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes one index version under {@code indexes/<tenant>/<version>/} — shards, skus.tsv, then
+ * Writes one index version under {@code indexes/<tenant>/<version>/} — shards (with the exact
+ * vectors of quantised ones), skus.tsv, then
  * the manifest that names them with their checksums — and only then points CURRENT at it, with a
  * write conditional on the ETag read before the build. Readers therefore never see a version
  * whose files are incomplete. A lost race (another builder flipped first) is re-read: if the
@@ -48,7 +53,15 @@ final class VersionWriter {
     List<IndexManifest.ShardFile> shards = new ArrayList<>();
     for (BuiltIndex.Shard s : built.shards()) {
       store.put(IndexLayout.file(tenant, version, s.fileName()), s.bytes(), FAISS_TYPE);
-      shards.add(new IndexManifest.ShardFile(s.fileName(), s.vectors(), s.bytes().length, Sha256.hex(s.bytes())));
+      IndexManifest.IndexFile exact = null;
+      if (s.exactVectors() != null) {
+        Path file = s.exactVectors().file();
+        String name = s.exactVectors().fileName();
+        store.put(IndexLayout.file(tenant, version, name), file, FAISS_TYPE);
+        exact = new IndexManifest.IndexFile(name, size(file), sha256(file));
+      }
+      shards.add(new IndexManifest.ShardFile(s.fileName(), s.vectors(), s.bytes().length, Sha256.hex(s.bytes()),
+          exact));
     }
     String skuFile = "skus.tsv";
     store.put(IndexLayout.file(tenant, version, skuFile), built.skuMap(), TSV_TYPE);
@@ -59,6 +72,22 @@ final class VersionWriter {
         facts.coveredOffsets(), facts.recipe().searchParameters());
     store.put(IndexLayout.manifest(tenant, version), json.write(manifest), JSON_TYPE);
     return manifest;
+  }
+
+  private static long size(Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String sha256(Path file) {
+    try {
+      return Sha256.hex(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   Flip flip(String tenant, IndexManifest manifest, PublishedIndex before, long nowMs) {

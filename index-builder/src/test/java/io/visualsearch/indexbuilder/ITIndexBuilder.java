@@ -1,6 +1,7 @@
 package io.visualsearch.indexbuilder;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -16,6 +17,7 @@ import io.visualsearch.indexformat.IndexJson;
 import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.indexformat.IndexManifest;
 import io.visualsearch.indexformat.Sha256;
+import io.visualsearch.indexformat.ShardVectors;
 import io.visualsearch.indexformat.SkuIds;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreSettings;
@@ -33,6 +35,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,6 +52,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The builder against a real broker, S3 server and Zipkin: what lands in the bucket, what is
@@ -325,6 +329,55 @@ class ITIndexBuilder {
       assertTrue(metrics.contains("index_builder_builds_total{outcome=\"published\"}"), metrics);
       assertTrue(metrics.contains("index_builder_build_duration_seconds_count"), metrics);
     }
+  }
+
+  @Test
+  void quantisedShardsArePublishedWithTheirExactVectorsVerifiedByTheManifest(EmbeddedStack stack, @TempDir Path dir)
+      throws Exception {
+    try (Harness h = start(stack, "it-ib-pq", Map.of("INDEX_BUILDER_FACTORY", "IVF{nlist},PQ4x4np",
+        "INDEX_BUILDER_SHARD_MAX_VECTORS", "25"))) {
+      Random r = new Random(11);
+      Map<Long, float[]> unitById = new HashMap<>();
+      for (int i = 0; i < 40; i++) {
+        float[] v = vector(r, 8);
+        upsert(h, "it-pq", "p-" + i, 1, v);
+        unitById.put(SkuIds.id("it-pq", "p-" + i), unit(v));
+      }
+      IndexManifest m = awaitPublished(h, "it-pq", null, x -> x.vectorCount() == 40);
+      assertEquals("IVF1,PQ4x4np", m.factory());
+      assertEquals(2, m.shards().size());
+      Set<Long> ids = verifiedIds(h, m);
+      int read = 0;
+      for (IndexManifest.ShardFile shard : m.shards()) {
+        IndexManifest.IndexFile exact = shard.exactVectors();
+        assertNotNull(exact, shard.file() + " is quantised: its exact vectors ship beside it");
+        Path local = dir.resolve(exact.file());
+        assertTrue(h.store().download(IndexLayout.file("it-pq", m.version(), exact.file()), local));
+        Sha256.verify(exact.file(), local, exact.bytes(), exact.sha256());
+        try (ShardVectors vectors = ShardVectors.open(local, m.dimension(), shard.vectors())) {
+          float[] row = new float[m.dimension()];
+          for (long id : ids) {
+            if (vectors.read(id, row)) {
+              assertArrayEquals(unitById.get(id), row, 1e-6f, "the normalised vector of id " + id);
+              read++;
+            }
+          }
+        }
+      }
+      assertEquals(40, read, "every product is in exactly one shard's vectors");
+    }
+  }
+
+  private static float[] unit(float[] v) {
+    double norm = 0;
+    for (float x : v) {
+      norm += (double) x * x;
+    }
+    float[] u = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      u[i] = (float) (v[i] / Math.sqrt(norm));
+    }
+    return u;
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.visualsearch.indexbuilder;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.faiss.Metric;
 import io.visualsearch.faiss.SearchResult;
+import io.visualsearch.indexformat.ShardVectors;
 import io.visualsearch.indexformat.SkuIds;
+import java.nio.file.Files;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -241,6 +244,82 @@ class ShardBuilderTest {
       assertTrue(recall >= 0.75, "recall@10 " + recall);
       assertTrue(scoreError / queries.size() < 0.02, "mean |1 - d/2 - cosine| " + scoreError / queries.size());
     }
+  }
+
+  @Test
+  void productQuantisedShardsShipTheirExactVectorsWhichRestoreTheTrueOrder() throws Exception {
+    int dim = 256;
+    int n = IndexRecipe.MIN_PQ_TRAINING + 16;
+    List<ProductVector> products = clustered("acme", n, dim, 40, 6);
+    IndexRecipe recipe = IndexRecipe.choose(n, dim, 100, n, null, 16, 64);
+    List<ProductVector> queries = clustered("shoppers", 100, dim, 40, 6 + 1_000);
+    Map<Long, ProductVector> byId = new HashMap<>();
+    products.forEach(p -> byId.put(p.id(), p));
+    BuiltIndex built = new ShardBuilder(100_000, 2).build("acme", MODEL, products, dim, recipe, false);
+    BuiltIndex.ExactVectors exactFile = built.shards().get(0).exactVectors();
+    assertEquals("shard-000.vectors", exactFile.fileName());
+    try (FaissIndex exact = FaissIndex.create(dim, "IDMap,Flat", Metric.INNER_PRODUCT);
+        FaissIndex pq = FaissIndex.deserialize(built.shards().get(0).bytes());
+        ShardVectors vectors = ShardVectors.open(exactFile.file(), dim, n)) {
+      float[] row = new float[dim];
+      for (ProductVector p : products) {
+        assertTrue(vectors.read(p.id(), row));
+        assertArrayEquals(p.vector(), row, p.sku());
+      }
+      exact.addWithIds(vectorsOf(products, dim), products.stream().mapToLong(ProductVector::id).toArray());
+      pq.setParameters(recipe.searchParameters());
+      SearchResult truth = exact.search(vectorsOf(queries, dim), 10);
+      // What search-api does with a query that has no filters: k + 16 candidates, rescored.
+      SearchResult candidates = pq.search(vectorsOf(queries, dim), 26);
+      int codeHits = 0;
+      int rescoredHits = 0;
+      for (int q = 0; q < queries.size(); q++) {
+        Set<Long> want = new HashSet<>();
+        for (long id : truth.ids(q)) {
+          want.add(id);
+        }
+        List<long[]> scored = new ArrayList<>();
+        long[] ids = candidates.ids(q);
+        for (int rank = 0; rank < ids.length; rank++) {
+          codeHits += rank < 10 && want.contains(ids[rank]) ? 1 : 0;
+          assertTrue(vectors.read(ids[rank], row));
+          scored.add(new long[] {ids[rank], Float.floatToIntBits(dot(queries.get(q).vector(), row))});
+        }
+        scored.sort((a, b) -> Float.compare(Float.intBitsToFloat((int) b[1]), Float.intBitsToFloat((int) a[1])));
+        for (int rank = 0; rank < 10; rank++) {
+          rescoredHits += want.contains(scored.get(rank)[0]) ? 1 : 0;
+        }
+        assertEquals(truth.distance(q, 0), Float.intBitsToFloat((int) scored.get(0)[1]), 1e-5,
+            "the best rescored candidate has its exact cosine");
+      }
+      double codes = codeHits / (10.0 * queries.size());
+      double rescored = rescoredHits / (10.0 * queries.size());
+      assertTrue(rescored >= 0.95 && rescored > codes, "recall@10 rescored " + rescored + ", codes alone " + codes);
+    }
+    built.close();
+    assertFalse(Files.exists(exactFile.file()), "the temporary file goes with the build");
+  }
+
+  @Test
+  void shardsWhoseScoresAreExactShipNoVectors() throws Exception {
+    List<ProductVector> products = products("acme", 400, 2);
+    for (String factory : new String[] {"IDMap,Flat", "IVF{nlist},Flat", "IDMap,HNSW32"}) {
+      IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, factory, 4, 64);
+      try (BuiltIndex built = new ShardBuilder(1_000, 1).build("acme", MODEL, products, DIM, recipe, false)) {
+        assertNull(built.shards().get(0).exactVectors(), factory);
+      }
+    }
+    assertTrue(IndexRecipe.rescored("PCAR165,IVF256,PQ55np"));
+    assertTrue(IndexRecipe.rescored("IVF256,SQ8"));
+    assertFalse(IndexRecipe.rescored("IDMap,PCA128,HNSW16,RFlat"), "refines itself");
+  }
+
+  private static float dot(float[] a, float[] b) {
+    double d = 0;
+    for (int i = 0; i < a.length; i++) {
+      d += (double) a[i] * b[i];
+    }
+    return (float) d;
   }
 
   /**

@@ -60,6 +60,11 @@ public final class IndexLayout {
     return String.format("shard-%03d.faiss", shard);
   }
 
+  /** The exact vectors of a quantised shard ({@link ShardVectors}), beside its FAISS file. */
+  public static String shardVectorsFileName(int shard) {
+    return String.format("shard-%03d.vectors", shard);
+  }
+
   /** The version directory named by a key under the tenant prefix, or null. */
   public static String versionOf(String tenant, String key) {
     String prefix = tenantPrefix(tenant);

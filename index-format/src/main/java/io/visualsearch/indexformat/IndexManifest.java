@@ -1,5 +1,6 @@
 package io.visualsearch.indexformat;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Map;
@@ -57,12 +58,25 @@ public record IndexManifest(
         vectorCount, shards, skuMap, embeddingsOffsets, null);
   }
 
-  /** One FAISS file and the number of vectors in it. */
+  /**
+   * One FAISS file and the number of vectors in it.
+   *
+   * @param exactVectors for a quantised shard, its vectors in full ({@link ShardVectors}), which
+   *     readers rescore its candidates with; null when the shard's own scores are exact. Added
+   *     after format 1 was first published: older manifests lack it.
+   */
   public record ShardFile(
       @JsonProperty("file") String file,
       @JsonProperty("vectors") long vectors,
       @JsonProperty("bytes") long bytes,
-      @JsonProperty("sha256") String sha256) {}
+      @JsonProperty("sha256") String sha256,
+      @JsonProperty("exact_vectors") @JsonInclude(JsonInclude.Include.NON_NULL) IndexFile exactVectors) {
+
+    /** A shard whose scores need no rescoring. */
+    public ShardFile(String file, long vectors, long bytes, String sha256) {
+      this(file, vectors, bytes, sha256, null);
+    }
+  }
 
   /** Any other file of the version. */
   public record IndexFile(

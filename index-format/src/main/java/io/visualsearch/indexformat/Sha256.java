@@ -1,5 +1,9 @@
 package io.visualsearch.indexformat;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -24,6 +28,36 @@ public final class Sha256 {
       throw new CorruptIndexException(file + ": " + bytes.length + " bytes, manifest says " + expectedBytes);
     }
     String actual = hex(bytes);
+    if (!actual.equals(expectedSha256)) {
+      throw new CorruptIndexException(file + ": sha256 " + actual + " does not match manifest " + expectedSha256);
+    }
+  }
+
+  /** The hex sha256 of a file, read in a stream (files larger than any byte array). */
+  public static String hex(Path path) throws IOException {
+    MessageDigest digest;
+    try {
+      digest = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+    try (InputStream in = Files.newInputStream(path)) {
+      byte[] buffer = new byte[1 << 16];
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        digest.update(buffer, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+
+  /** Throws if the local copy {@code path} of {@code file} is not what the manifest says it holds. */
+  public static void verify(String file, Path path, long expectedBytes, String expectedSha256)
+      throws CorruptIndexException, IOException {
+    long size = Files.size(path);
+    if (size != expectedBytes) {
+      throw new CorruptIndexException(file + ": " + size + " bytes, manifest says " + expectedBytes);
+    }
+    String actual = hex(path);
     if (!actual.equals(expectedSha256)) {
       throw new CorruptIndexException(file + ": sha256 " + actual + " does not match manifest " + expectedSha256);
     }

@@ -3,7 +3,10 @@ package io.visualsearch.objectstore;
 import io.visualsearch.config.Config;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +21,7 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.core.sync.ResponseTransformer;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
@@ -101,6 +105,31 @@ public final class ObjectStore implements Component {
 
   public void put(String key, byte[] bytes, String contentType) {
     run("put " + key, () -> s3.putObject(req(key, contentType).build(), RequestBody.fromBytes(bytes)));
+  }
+
+  /** Uploads a local file, streamed from disk: for objects too large to hold in memory twice. */
+  public void put(String key, Path file, String contentType) {
+    run("put " + key, () -> s3.putObject(req(key, contentType).build(), RequestBody.fromFile(file)));
+  }
+
+  /**
+   * Downloads an object into {@code file} (replaced if it exists), streamed to disk; false when no
+   * object has the key.
+   */
+  public boolean download(String key, Path file) {
+    try {
+      Files.deleteIfExists(file);
+      call("get " + key, () -> s3.getObject(g -> g.bucket(bucket).key(key), ResponseTransformer.toFile(file)));
+      return true;
+    } catch (IOException e) {
+      throw new ObjectStoreException("get " + key + ": cannot replace " + file + ": " + e.getMessage(), e, false);
+    } catch (ObjectStoreException e) {
+      if (e.getCause() instanceof NoSuchKeyException
+          || e.getCause() instanceof S3Exception s && s.statusCode() == 404) {
+        return false;
+      }
+      throw e;
+    }
   }
 
   /** Writes only if no object has the key; false when one already does (If-None-Match: *). */

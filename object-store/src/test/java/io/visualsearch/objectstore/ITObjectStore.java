@@ -10,11 +10,15 @@ import io.visualsearch.config.Config;
 import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.StackExtension;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 @ExtendWith(StackExtension.class)
 class ITObjectStore {
@@ -47,6 +51,21 @@ class ITObjectStore {
       assertFalse(store.exists("it/b/3.json"));
       assertTrue(store.get("it/b/3.json").isEmpty());
       assertTrue(store.check().ok());
+    }
+  }
+
+  @Test
+  void filesStreamUpAndDownAndAMissingKeyDownloadsNothing(EmbeddedStack stack, @TempDir Path dir) throws Exception {
+    byte[] big = new byte[3 * 1024 * 1024 + 17];
+    new Random(3).nextBytes(big);
+    Path up = Files.write(dir.resolve("up.bin"), big);
+    Path down = Files.write(dir.resolve("down.bin"), b("stale copy of an older download"));
+    try (ObjectStore store = store(stack, Map.of())) {
+      store.put("it/files/big.bin", up, "application/octet-stream");
+      assertTrue(store.download("it/files/big.bin", down));
+      assertArrayEquals(big, Files.readAllBytes(down));
+      assertFalse(store.download("it/files/missing.bin", dir.resolve("missing.bin")));
+      assertFalse(Files.exists(dir.resolve("missing.bin")));
     }
   }
 

@@ -9,6 +9,7 @@ import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.faiss.SearchResult;
 import io.visualsearch.indexformat.CorruptIndexException;
 import io.visualsearch.indexformat.CurrentPointer;
+import io.visualsearch.indexformat.ShardVectors;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreException;
 import io.visualsearch.pipeline.Outbox;
@@ -131,8 +132,10 @@ public final class SimilarItemsJob implements RecordHandler {
       Map<String, float[]> bySku) {
     int d = index.dimension();
     float[] queries = new float[chunk.size() * d];
+    float[][] prepared = new float[chunk.size()][];
     for (int i = 0; i < chunk.size(); i++) {
-      System.arraycopy(index.space().prepare(bySku.get(chunk.get(i))), 0, queries, i * d, d);
+      prepared[i] = index.space().prepare(bySku.get(chunk.get(i)));
+      System.arraycopy(prepared[i], 0, queries, i * d, d);
     }
     List<Map<String, Float>> best = new ArrayList<>();
     for (int i = 0; i < chunk.size(); i++) {
@@ -140,8 +143,12 @@ public final class SimilarItemsJob implements RecordHandler {
     }
     Span span = tracer.spanBuilder("similar items batch").setAttribute("queries", chunk.size()).startSpan();
     try (Scope ignored = span.makeCurrent()) {
-      for (FaissIndex shard : index.shards()) {
-        int kk = (int) Math.min(k + 1, shard.ntotal());
+      for (int s = 0; s < index.shards().size(); s++) {
+        FaissIndex shard = index.shards().get(s);
+        // A quantised shard's candidates are rescored on the vectors this job already holds, from
+        // a wider list, as search-api rescores on the shard's exact vectors.
+        boolean rescore = index.manifest().shards().get(s).exactVectors() != null;
+        int kk = (int) Math.min(k + 1 + (rescore ? ShardVectors.RESCORE_EXTRA_CANDIDATES : 0), shard.ntotal());
         if (kk == 0) {
           continue;
         }
@@ -151,7 +158,11 @@ public final class SimilarItemsJob implements RecordHandler {
             long id = r.id(q, rank);
             String other = id < 0 ? null : index.sku(id);
             if (other != null && !other.equals(chunk.get(q))) {
-              best.get(q).merge(other, index.space().score(r.distance(q, rank)), Math::max);
+              float[] vector = rescore ? bySku.get(other) : null;
+              float score = vector != null && vector.length == d
+                  ? index.space().exactScore(prepared[q], index.space().prepare(vector))
+                  : index.space().score(r.distance(q, rank));
+              best.get(q).merge(other, score, Math::max);
             }
           }
         }

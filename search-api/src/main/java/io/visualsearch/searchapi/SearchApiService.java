@@ -116,7 +116,8 @@ public final class SearchApiService {
         follower[0].rewindEmbeddings(index.manifest().embeddingsOffsets());
       }
     });
-    IndexSwapper swapper = pipeline.add(new IndexSwapper(new IndexLoader(store), indexes,
+    IndexSwapper swapper = pipeline.add(new IndexSwapper(
+        new IndexLoader(store, SearchApiSettings.indexDir(config)), indexes,
         config.get(SearchApiSettings.INDEX_POLL), registry));
     follower[0] = pipeline.add(new FreshnessFollower(() -> followerConsumer(config, pipeline.instance()), catalog,
         deltas, () -> served(indexes), swapper::published, registry));

@@ -1,7 +1,9 @@
 package io.visualsearch.searchapi;
 
+import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigDef;
 import io.visualsearch.config.Setting;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -45,14 +47,25 @@ public final class SearchApiSettings {
   public static final Setting<Duration> INDEX_POLL = Setting.duration("SEARCH_INDEX_POLL_INTERVAL")
       .defaultValue(Duration.ofSeconds(60))
       .doc("How often CURRENT pointers are re-read, a safety net beside index.published events.");
+  public static final Setting<String> INDEX_DIR = Setting.string("SEARCH_INDEX_DIR").optional()
+      .doc("Local directory the exact vectors of quantised shards are downloaded to, unset: search-api-index in the"
+          + " JVM's temporary directory (about 3 KB a vector at 768"
+          + " dimensions); each file is unlinked once open, so its space returns when its version is released."
+          + " Put it on a local SSD: queries read candidates' vectors from it.");
   public static final Setting<String> STATIC_DIR = Setting.string("SEARCH_STATIC_DIR").optional()
       .doc("Serve the storefront page from this directory instead of the copy built into the jar (page development).");
 
   private SearchApiSettings() {}
 
+  /** {@link #INDEX_DIR}, or its default beside the JVM's other temporary files. */
+  public static Path indexDir(Config config) {
+    String dir = config.get(INDEX_DIR);
+    return dir != null ? Path.of(dir) : Path.of(System.getProperty("java.io.tmpdir"), "search-api-index");
+  }
+
   public static ConfigDef definition() {
     return new ConfigDef().define(HTTP_HOST, HTTP_PORT, GRPC_HOST, GRPC_PORT, API_KEYS, API_KEYS_FILE,
         MAX_UPLOAD_BYTES, MAX_IMAGE_PIXELS, MAX_CONCURRENT, MAX_QUEUED, QUEUE_TIMEOUT, DEFAULT_K, MAX_FETCH,
-        INDEX_POLL, STATIC_DIR);
+        INDEX_POLL, INDEX_DIR, STATIC_DIR);
   }
 }

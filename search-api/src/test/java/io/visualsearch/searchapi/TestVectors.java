@@ -2,11 +2,16 @@ package io.visualsearch.searchapi;
 
 import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.faiss.Metric;
+import io.visualsearch.indexformat.CorruptIndexException;
 import io.visualsearch.indexformat.IndexManifest;
+import io.visualsearch.indexformat.ShardVectors;
 import io.visualsearch.indexformat.SkuIds;
 import io.visualsearch.searchapi.index.LoadedIndex;
 import io.visualsearch.searchapi.index.VectorSpace;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,8 +58,18 @@ public final class TestVectors {
    */
   public static LoadedIndex index(String tenant, String version, long modelVersion, Map<String, float[]> vectors,
       int shards, Map<Integer, Long> offsets, String factory, String searchParameters) {
+    return index(tenant, version, modelVersion, vectors, shards, offsets, factory, searchParameters, null);
+  }
+
+  /**
+   * As above; with {@code exactDir}, every shard also gets its exact vectors, written there and
+   * opened as search-api's loader opens them (quantised shards, rescored). Product-quantised
+   * factories compare by L2, as the index-builder builds them.
+   */
+  public static LoadedIndex index(String tenant, String version, long modelVersion, Map<String, float[]> vectors,
+      int shards, Map<Integer, Long> offsets, String factory, String searchParameters, Path exactDir) {
     int d = vectors.values().iterator().next().length;
-    Metric metric = factory.contains("PCA") ? Metric.L2 : Metric.INNER_PRODUCT;
+    Metric metric = factory.contains("PCA") || factory.contains("PQ") ? Metric.L2 : Metric.INNER_PRODUCT;
     float[] all = new float[vectors.size() * d];
     int row = 0;
     for (float[] v : vectors.values()) {
@@ -71,6 +86,7 @@ public final class TestVectors {
     }
     Map<Long, String> ids = new HashMap<>();
     List<IndexManifest.ShardFile> files = new ArrayList<>();
+    List<ShardVectors> exact = new ArrayList<>();
     for (int s = 0; s < shards; s++) {
       FaissIndex idx = FaissIndex.create(d, factory, metric);
       if (!idx.isTrained()) {
@@ -91,10 +107,36 @@ public final class TestVectors {
         idx.setParameters(searchParameters);
       }
       built.add(idx);
-      files.add(new IndexManifest.ShardFile("shard-" + s, skus.size(), 0, ""));
+      IndexManifest.IndexFile exactFile = null;
+      if (exactDir != null) {
+        exact.add(exactVectors(exactDir.resolve(version + "-" + s + ".vectors"), idArr, flat, d));
+        exactFile = new IndexManifest.IndexFile("shard-" + s + ".vectors", 0, "");
+      }
+      files.add(new IndexManifest.ShardFile("shard-" + s, skus.size(), 0, "", exactFile));
     }
     IndexManifest m = new IndexManifest(IndexManifest.FORMAT, tenant, version, System.currentTimeMillis(), "default",
         modelVersion, "serving_default", d, "cosine", factory, vectors.size(), files, null, offsets, searchParameters);
-    return new LoadedIndex(m, built, ids, VectorSpace.of(metric, "cosine"));
+    return new LoadedIndex(m, built, exactDir == null ? null : exact, ids, VectorSpace.of(metric, "cosine"));
+  }
+
+  private static ShardVectors exactVectors(Path file, long[] ids, float[] rows, int d) {
+    int n = ids.length;
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> Long.compare(ids[a], ids[b]));
+    long[] sortedIds = new long[n];
+    float[] sortedRows = new float[n * d];
+    for (int i = 0; i < n; i++) {
+      sortedIds[i] = ids[order[i]];
+      System.arraycopy(rows, order[i] * d, sortedRows, i * d, d);
+    }
+    try {
+      ShardVectors.write(file, sortedIds, sortedRows, d);
+      return ShardVectors.open(file, d, n);
+    } catch (IOException | CorruptIndexException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

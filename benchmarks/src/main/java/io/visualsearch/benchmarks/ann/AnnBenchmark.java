@@ -26,12 +26,15 @@ import java.util.stream.Stream;
  * exact inner-product search. Searches run one query per call on one thread for every engine;
  * builds use every core FAISS can use (Lucene's builder is single-threaded).
  *
- * <p>Last lines: {@code faiss_vs_lucene_qps_at_recall95}, {@code ivfpq_bytes_per_vector},
- * {@code ivfpq_recall10} (the target's strict recall: exactly the true ten), and beside it {@code
- * ivfpq_recall10_within_1e-3}, ANN-Benchmarks' k-nn recall, which does not count a neighbour that
- * ties with the true 10th to within 1e-3 as a miss; {@code ivfpq_rotation_recall10}, the same
- * strict recall for exact search over the recipe's PCA rotation alone, bounds what any code over
- * that rotation can reach.
+ * <p>Last lines: {@code faiss_vs_lucene_qps_at_recall95}; for the IVF-PQ recipe searched as
+ * search-api searches it (codes in memory, candidates rescored on exact vectors read from local
+ * disk) {@code ivfpq_disk_bytes_per_vector}, {@code ivfpq_qps}, {@code ivfpq_bytes_per_vector} (in
+ * memory), {@code ivfpq_recall10} (the target's strict recall: exactly the true ten), and beside
+ * it {@code ivfpq_recall10_within_1e-3}, ANN-Benchmarks' k-nn recall, which does not count a
+ * neighbour that ties with the true 10th to within 1e-3 as a miss; {@code
+ * ivfpq_codes_only_recall10}, the same index ranked by its codes alone; {@code
+ * ivfpq_rotation_recall10}, exact search over the recipe's PCA rotation alone, which bounds what
+ * any code over that rotation can reach unaided.
  */
 public final class AnnBenchmark {
 
@@ -137,9 +140,10 @@ public final class AnnBenchmark {
               ? refineFactors.stream().map(kf -> "efSearch=" + e + ",k_factor_rf=" + kf)
               : Stream.of("efSearch=" + e)).toList()
           : List.of("");
+      // {ivfpq} is searched as search-api searches the recipe's shards: rescored on exact vectors.
       FaissCandidate candidate = new FaissCandidate(factory, graph && faissEfConstruction > 0
           ? "efConstruction=" + faissEfConstruction : "",
-          dimension, Math.min(gallery, Math.max(64 * nlist, 50_000)), settings);
+          dimension, Math.min(gallery, Math.max(64 * nlist, 50_000)), settings, f.equals("{ivfpq}"));
       candidates.add(candidate);
       if (factory.equals(rotation)) {
         rotationCandidate = candidate;
@@ -151,6 +155,7 @@ public final class AnnBenchmark {
     Optional<double[]> ivfpq = Optional.empty();
     String ivfpqName = "";
     double rotationRecall = -1;
+    double codesOnlyRecall = -1;
     System.out.printf("%-40s %-14s %9s %9s %12s %10s%n", "index", "setting", "recall@10", "nn@10",
         "recall±" + String.format(Locale.ROOT, "%.0e", TIE_EPSILON), "qps");
     for (AnnCandidate c : candidates) {
@@ -165,11 +170,15 @@ public final class AnnBenchmark {
         long bytes = c.bytes();
         double perVector = (double) (bytes - c.fixedBytes()) / gallery;
         double tenMillionGiB = (c.fixedBytes() + perVector * TEN_MILLION) / (1L << 30);
+        double diskPerVector = (double) c.diskBytes() / gallery;
         System.out.printf(Locale.ROOT, "%s: build %.1f s (%s), %.1f bytes/vector, %.1f MiB fixed, "
-                + "~%.1f GiB at 10M vectors per tenant%n", c.name(), buildSeconds,
+                + "~%.1f GiB at 10M vectors per tenant%s%n", c.name(), buildSeconds,
             c.engine().equals("faiss") ? threads + " threads" : "1 thread", perVector,
-            c.fixedBytes() / 1048576.0, tenMillionGiB);
+            c.fixedBytes() / 1048576.0, tenMillionGiB, c.diskBytes() == 0 ? ""
+                : String.format(Locale.ROOT, " in memory; plus %.0f bytes/vector (~%.0f GiB at 10M) of exact vectors"
+                    + " on local disk", diskPerVector, diskPerVector * TEN_MILLION / (1L << 30)));
         double bestPqRecall = -1;
+        double bestCodesRecall = -1;
         for (String setting : c.settings()) {
           c.apply(setting);
           Point p = measure(c, setting, vectors, queries, queryCount, dimension, truth);
@@ -179,9 +188,14 @@ public final class AnnBenchmark {
           if (c == rotationCandidate) {
             rotationRecall = p.recall10();
           }
-          if (c.name().contains(",PQ") && p.recall10() > bestPqRecall) {
+          boolean codes = setting.endsWith(FaissCandidate.CODES_ONLY);
+          if (c.name().contains(",PQ") && codes && p.recall10() > bestCodesRecall) {
+            bestCodesRecall = p.recall10();
+            codesOnlyRecall = p.recall10();
+          } else if (c.name().contains(",PQ") && !codes && p.recall10() > bestPqRecall) {
             bestPqRecall = p.recall10();
-            ivfpq = Optional.of(new double[] {perVector, p.recall10(), p.nnInTop10(), p.recall10WithinEpsilon()});
+            ivfpq = Optional.of(new double[] {perVector, p.recall10(), p.nnInTop10(), p.recall10WithinEpsilon(),
+                diskPerVector, p.qps()});
             ivfpqName = c.name() + " " + setting;
           }
         }
@@ -197,10 +211,16 @@ public final class AnnBenchmark {
         ? String.format(Locale.ROOT, "%.2f", faissBest / luceneBest) : "n/a"));
     if (ivfpq.isPresent()) {
       System.out.println("# IVF-PQ at its best setting: " + ivfpqName);
+      System.out.printf(Locale.ROOT, "ivfpq_disk_bytes_per_vector=%.0f%n", ivfpq.get()[4]);
+      System.out.printf(Locale.ROOT, "ivfpq_qps=%.1f%n", ivfpq.get()[5]);
       System.out.printf(Locale.ROOT, "ivfpq_bytes_per_vector=%.1f%n", ivfpq.get()[0]);
       System.out.printf(Locale.ROOT, "ivfpq_nn_at10=%.4f%n", ivfpq.get()[2]);
       System.out.printf(Locale.ROOT, "ivfpq_recall10_within_1e-3=%.4f%n", ivfpq.get()[3]);
       System.out.printf(Locale.ROOT, "ivfpq_recall10=%.4f%n", ivfpq.get()[1]);
+    }
+    if (codesOnlyRecall >= 0) {
+      System.out.println("# the same IVF-PQ ranked by its codes alone, without rescoring");
+      System.out.printf(Locale.ROOT, "ivfpq_codes_only_recall10=%.4f%n", codesOnlyRecall);
     }
     if (rotationRecall >= 0) {
       System.out.println("# " + rotation + ": the recipe's rotation searched exactly, no code; no code over it does better");

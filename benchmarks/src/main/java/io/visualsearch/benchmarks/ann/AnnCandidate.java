@@ -20,6 +20,11 @@ interface AnnCandidate extends AutoCloseable {
   /** Bytes the built index needs (its serialized / on-directory size). */
   long bytes() throws Exception;
 
+  /** Bytes it reads from local disk rather than keeps in memory (exact vectors to rescore with). */
+  default long diskBytes() {
+    return 0;
+  }
+
   /** The part of {@link #bytes()} that does not grow with the vector count (trained quantizers). */
   long fixedBytes();
 

@@ -2,38 +2,58 @@ package io.visualsearch.benchmarks.ann;
 
 import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.indexbuilder.IndexRecipe;
+import io.visualsearch.indexformat.ShardVectors;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.stream.LongStream;
+import java.util.stream.Stream;
 
 /**
  * A FAISS index built from an index_factory string, trained on a prefix of the vectors, with the
  * metric the index-builder would give it (L2 for product quantisation and PCA projections, else inner product) and
  * optional build parameters set before the vectors go in (e.g. HNSW's efConstruction).
+ *
+ * <p>A rescored candidate is searched as search-api searches a quantised shard: k + {@value
+ * ShardVectors#RESCORE_EXTRA_CANDIDATES} candidates from the codes, rescored on the exact vectors
+ * read from a {@link ShardVectors} file on local disk. Each of its settings is swept twice, the
+ * second time ({@value #CODES_ONLY}) ranking by the codes alone.
  */
 final class FaissCandidate implements AnnCandidate {
+
+  static final String CODES_ONLY = " codes-only";
 
   private final String factory;
   private final int dimension;
   private final int trainVectors;
   private final List<String> settings;
   private final String buildParameters;
+  private final boolean rescored;
   private FaissIndex index;
   private long fixedBytes;
+  private ShardVectors exact;
+  private long exactBytes;
+  private boolean codesOnly;
 
-  FaissCandidate(String factory, String buildParameters, int dimension, int trainVectors, List<String> settings) {
+  FaissCandidate(String factory, String buildParameters, int dimension, int trainVectors, List<String> settings,
+      boolean rescored) {
     this.factory = factory;
     this.buildParameters = buildParameters;
     this.dimension = dimension;
     this.trainVectors = trainVectors;
-    this.settings = settings;
+    this.settings = rescored ? settings.stream().flatMap(s -> Stream.of(s, s + CODES_ONLY)).toList() : settings;
+    this.rescored = rescored;
   }
 
   @Override
   public String name() {
-    return "faiss " + factory + (buildParameters.isEmpty() ? "" : " (" + buildParameters + ")");
+    return "faiss " + factory + (rescored ? " rescored" : "")
+        + (buildParameters.isEmpty() ? "" : " (" + buildParameters + ")");
   }
 
   @Override
@@ -59,6 +79,22 @@ final class FaissCandidate implements AnnCandidate {
     } else {
       index.add(rows);
     }
+    if (rescored) {
+      // On disk as search-api keeps it: opened, then unlinked; read with positional reads.
+      Path file = Files.createTempFile("ann-bench-", ".vectors");
+      try {
+        ShardVectors.write(file, LongStream.range(0, n).toArray(), rows, dimension);
+        exactBytes = Files.size(file);
+        exact = ShardVectors.open(file, dimension, n);
+      } finally {
+        Files.deleteIfExists(file);
+      }
+    }
+  }
+
+  @Override
+  public long diskBytes() {
+    return exactBytes;
   }
 
   @Override
@@ -89,20 +125,47 @@ final class FaissCandidate implements AnnCandidate {
 
   @Override
   public void apply(String setting) {
-    if (!setting.isEmpty()) {
-      index.setParameters(setting);
+    codesOnly = setting.endsWith(CODES_ONLY);
+    String parameters = codesOnly ? setting.substring(0, setting.length() - CODES_ONLY.length()) : setting;
+    if (!parameters.isEmpty()) {
+      index.setParameters(parameters);
     }
   }
 
   @Override
-  public long[] search(float[] query, int k) {
-    return index.search(query, k).ids(0);
+  public long[] search(float[] query, int k) throws IOException {
+    if (!rescored || codesOnly) {
+      return index.search(query, k).ids(0);
+    }
+    long[] candidates = index.search(query, k + ShardVectors.RESCORE_EXTRA_CANDIDATES).ids(0);
+    float[] row = new float[dimension];
+    List<Scored> scored = new ArrayList<>(candidates.length);
+    for (long id : candidates) {
+      if (id >= 0 && exact.read(id, row)) {
+        double dot = 0;
+        for (int j = 0; j < dimension; j++) {
+          dot += (double) query[j] * row[j];
+        }
+        scored.add(new Scored(id, dot));
+      }
+    }
+    scored.sort(Comparator.comparingDouble(Scored::score).reversed());
+    return scored.stream().limit(k).mapToLong(Scored::id).toArray();
   }
+
+  private record Scored(long id, double score) {}
 
   @Override
   public void close() {
     if (index != null) {
       index.close();
+    }
+    if (exact != null) {
+      try {
+        exact.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
   }
 }

@@ -9,9 +9,14 @@ import io.visualsearch.indexformat.IndexJson;
 import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.indexformat.IndexManifest;
 import io.visualsearch.indexformat.Sha256;
+import io.visualsearch.indexformat.ShardVectors;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.StoredObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,14 +30,26 @@ import java.util.TreeSet;
  * skus.tsv, each verified against the manifest's size and sha256 before FAISS sees a byte. A
  * version that fails any check is refused whole ({@link CorruptIndexException}); the caller keeps
  * serving what it had.
+ *
+ * <p>The exact vectors of quantised shards are downloaded into a scratch directory, verified,
+ * opened and unlinked at once: the open file stays readable until the version is released and
+ * its disk space is returned then, even if the process dies first.
  */
 public final class IndexLoader {
 
   private final ObjectStore store;
+  private final Path scratch;
   private final IndexJson json = new IndexJson();
 
+  /** A loader of FAISS shards only, for readers that rescore quantised shards from their own vectors. */
   public IndexLoader(ObjectStore store) {
+    this(store, null);
+  }
+
+  /** @param scratch where the exact vectors of quantised shards are downloaded to; null: not loaded */
+  public IndexLoader(ObjectStore store, Path scratch) {
     this.store = store;
+    this.scratch = scratch;
   }
 
   /** The tenant's CURRENT pointer, or empty when nothing was published for it yet. */
@@ -71,6 +88,7 @@ public final class IndexLoader {
     IndexManifest m = manifest(tenant, version);
     Map<Long, String> skus = skuMap(tenant, m);
     List<FaissIndex> shards = new ArrayList<>();
+    List<ShardVectors> exact = new ArrayList<>();
     try {
       long vectors = 0;
       for (IndexManifest.ShardFile shard : m.shards()) {
@@ -94,18 +112,46 @@ public final class IndexLoader {
           index.setParameters(m.searchParameters());
         }
         vectors += index.ntotal();
+        exact.add(scratch == null || shard.exactVectors() == null ? null : exactVectors(tenant, m, shard));
       }
       if (vectors != skus.size()) {
         throw new CorruptIndexException("shards hold " + vectors + " vectors but skus.tsv maps " + skus.size());
       }
       Metric metric = shards.isEmpty() ? Metric.INNER_PRODUCT : shards.get(0).metric();
-      return new LoadedIndex(m, shards, skus, VectorSpace.of(metric, m.metric()));
+      return new LoadedIndex(m, shards, exact, skus, VectorSpace.of(metric, m.metric()));
     } catch (CorruptIndexException | RuntimeException e) {
       shards.forEach(FaissIndex::close);
+      exact.forEach(LoadedIndex::closeQuietly);
       if (e instanceof FaissException f) {
         throw new CorruptIndexException("FAISS cannot read a shard of " + tenant + "/" + version + ": " + f.getMessage());
       }
       throw e;
+    }
+  }
+
+  private ShardVectors exactVectors(String tenant, IndexManifest m, IndexManifest.ShardFile shard)
+      throws CorruptIndexException {
+    IndexManifest.IndexFile file = shard.exactVectors();
+    String key = IndexLayout.file(tenant, m.version(), file.file());
+    Path local = null;
+    try {
+      Files.createDirectories(scratch);
+      local = Files.createTempFile(scratch, tenant + "-" + m.version() + "-", "-" + file.file());
+      if (!store.download(key, local)) {
+        throw new CorruptIndexException(key + " is missing");
+      }
+      Sha256.verify(file.file(), local, file.bytes(), file.sha256());
+      return ShardVectors.open(local, m.dimension(), shard.vectors());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot keep " + key + " in " + scratch + ": " + e.getMessage(), e);
+    } finally {
+      if (local != null) {
+        try {
+          Files.deleteIfExists(local);
+        } catch (IOException e) {
+          // The open reader keeps the data; a leftover file is only disk space, and a restart's scratch is new.
+        }
+      }
     }
   }
 

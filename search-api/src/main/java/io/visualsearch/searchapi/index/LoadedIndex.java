@@ -2,6 +2,10 @@ package io.visualsearch.searchapi.index;
 
 import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.indexformat.IndexManifest;
+import io.visualsearch.indexformat.ShardVectors;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -9,8 +13,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One tenant's index version in memory: its FAISS shards (native memory), the id → sku map and
- * the manifest. Reference counted: the registry holds one reference while the version is served
+ * One tenant's index version in memory: its FAISS shards (native memory), the exact vectors of
+ * quantised shards (open files), the id → sku map and the manifest. Reference counted: the registry holds one reference while the version is served
  * and every query holds one while it searches, so retiring a version during a swap frees its
  * native memory only after the last query that still uses it has finished.
  */
@@ -18,6 +22,7 @@ public final class LoadedIndex {
 
   private final IndexManifest manifest;
   private final List<FaissIndex> shards;
+  private final List<ShardVectors> exactVectors;
   private final Map<Long, String> skuById;
   private final VectorSpace space;
   private final AtomicInteger refs = new AtomicInteger(1);
@@ -28,8 +33,18 @@ public final class LoadedIndex {
   static final int FAISS_DEFAULT_EF_SEARCH = 16;
 
   public LoadedIndex(IndexManifest manifest, List<FaissIndex> shards, Map<Long, String> skuById, VectorSpace space) {
+    this(manifest, shards, null, skuById, space);
+  }
+
+  /**
+   * @param exactVectors per shard, the vectors its candidates are rescored with, or null (the
+   *     whole list, or an entry) when the shard's scores stand as FAISS gives them
+   */
+  public LoadedIndex(IndexManifest manifest, List<FaissIndex> shards, List<ShardVectors> exactVectors,
+      Map<Long, String> skuById, VectorSpace space) {
     this.manifest = manifest;
     this.shards = List.copyOf(shards);
+    this.exactVectors = exactVectors == null ? null : Collections.unmodifiableList(new ArrayList<>(exactVectors));
     this.skuById = Map.copyOf(skuById);
     this.space = space;
     this.graphCandidates = graphCandidates(manifest);
@@ -84,6 +99,11 @@ public final class LoadedIndex {
     return shards;
   }
 
+  /** The exact vectors of shard {@code s}, which its candidates are rescored with; null: its scores are exact. */
+  public ShardVectors exactVectors(int s) {
+    return exactVectors == null ? null : exactVectors.get(s);
+  }
+
   /** The sku a FAISS id stands for, or null for an id this version does not know. */
   public String sku(long id) {
     return skuById.get(id);
@@ -113,8 +133,21 @@ public final class LoadedIndex {
       for (FaissIndex shard : shards) {
         shard.close();
       }
+      if (exactVectors != null) {
+        exactVectors.forEach(LoadedIndex::closeQuietly);
+      }
     } else if (r < 0) {
       throw new IllegalStateException("index " + tenant() + "/" + version() + " released more often than retained");
+    }
+  }
+
+  static void closeQuietly(ShardVectors vectors) {
+    if (vectors != null) {
+      try {
+        vectors.close();
+      } catch (IOException e) {
+        // Closing a read-only file gives nothing back to act on.
+      }
     }
   }
 

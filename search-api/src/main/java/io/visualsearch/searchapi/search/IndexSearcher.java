@@ -6,11 +6,14 @@ import io.opentelemetry.context.Scope;
 import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.faiss.OpenMpThreads;
 import io.visualsearch.faiss.SearchResult;
+import io.visualsearch.indexformat.ShardVectors;
 import io.visualsearch.searchapi.fresh.CatalogView;
 import io.visualsearch.searchapi.fresh.DeltaEntry;
 import io.visualsearch.searchapi.fresh.FreshDelta;
 import io.visualsearch.searchapi.fresh.ProductInfo;
 import io.visualsearch.searchapi.index.LoadedIndex;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -18,8 +21,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Answers one query against a tenant's served version: every shard plus the exact search over the
- * fresh delta, products changed or deleted since the build hidden from the shards, products no
+ * Answers one query against a tenant's served version: every shard (a quantised shard's
+ * candidates rescored on its exact vectors) plus the exact search over the fresh delta, products changed or deleted since the build hidden from the shards, products no
  * longer in the catalog dropped, filters applied, best k kept.
  *
  * <p>Filters are applied after the vector search, so a selective filter would leave fewer than k
@@ -46,7 +49,7 @@ public final class IndexSearcher {
 
   /** The candidate list length of the first round. */
   static int initialFetch(int k, Filters filters) {
-    return filters.isEmpty() ? k + 16 : Math.max(4 * k, 64);
+    return filters.isEmpty() ? k + ShardVectors.RESCORE_EXTRA_CANDIDATES : Math.max(4 * k, 64);
   }
 
   /**
@@ -72,6 +75,7 @@ public final class IndexSearcher {
     int fetch = Math.min(initialFetch(k, filters), maxFetch);
     while (true) {
       Map<String, SearchHit> best = new HashMap<>();
+      List<Pending> toRescore = new ArrayList<>();
       boolean mayHoldMore = false;
       List<FaissIndex> shards = index.shards();
       for (int s = 0; s < shards.size(); s++) {
@@ -94,6 +98,7 @@ public final class IndexSearcher {
         if (kk == fetch && r.id(0, kk - 1) >= 0) {
           mayHoldMore = true;
         }
+        ShardVectors exact = index.exactVectors(s);
         for (int rank = 0; rank < kk; rank++) {
           long id = r.id(0, rank);
           if (id < 0) {
@@ -104,11 +109,14 @@ public final class IndexSearcher {
             continue;
           }
           SearchHit hit = admit(tenant, sku, index.space().score(r.distance(0, rank)), filters, excludeSku);
-          if (hit != null) {
+          if (hit != null && exact != null) {
+            toRescore.add(new Pending(exact, id, hit));
+          } else if (hit != null) {
             best.merge(sku, hit, (a, b) -> a.score() >= b.score() ? a : b);
           }
         }
       }
+      rescore(index, q, toRescore, fetch, best);
       List<SearchHit> merged;
       Span mergeSpan = tracer.spanBuilder("merge").setAttribute("fetch", fetch).startSpan();
       try {
@@ -128,6 +136,41 @@ public final class IndexSearcher {
         return new SearchAnswer(List.copyOf(merged), index.version(), index.modelVersion(), fetch);
       }
       fetch = (int) Math.min((long) fetch * GROWTH, maxFetch);
+    }
+  }
+
+  /** A quantised shard's admitted candidate, scored by its code, waiting to be rescored. */
+  private record Pending(ShardVectors vectors, long id, SearchHit byCode) {}
+
+  /**
+   * Rescores the best {@code fetch} candidates of the quantised shards, by their codes' scores,
+   * on their exact vectors, so near ties among the true nearest come out in their exact order
+   * (the codes alone keep them in code order; index-builder/RATIONALE.md). All shards share one
+   * training, so code scores compare across shards, and the rows read per query stay {@code
+   * fetch} however many shards a tenant has.
+   */
+  private void rescore(LoadedIndex index, float[] q, List<Pending> pending, int fetch, Map<String, SearchHit> best) {
+    if (pending.isEmpty()) {
+      return;
+    }
+    pending.sort(Comparator.comparingDouble((Pending p) -> p.byCode().score()).reversed());
+    List<Pending> chosen = pending.size() > fetch ? pending.subList(0, fetch) : pending;
+    Span span = tracer.spanBuilder("rescore").setAttribute("candidates", chosen.size())
+        .setAttribute("index.version", index.version()).startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      float[] row = new float[index.dimension()];
+      for (Pending p : chosen) {
+        SearchHit hit = p.byCode();
+        if (p.vectors().read(p.id(), row)) {
+          hit = new SearchHit(hit.sku(), index.space().exactScore(q, row), hit.product());
+        }
+        best.merge(hit.sku(), hit, (a, b) -> a.score() >= b.score() ? a : b);
+      }
+    } catch (IOException e) {
+      span.recordException(e);
+      throw new UncheckedIOException("cannot read the exact vectors of " + index.tenant() + "/" + index.version(), e);
+    } finally {
+      span.end();
     }
   }
 

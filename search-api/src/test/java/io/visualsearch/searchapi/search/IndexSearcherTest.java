@@ -12,6 +12,7 @@ import io.visualsearch.searchapi.fresh.FreshDelta;
 import io.visualsearch.searchapi.fresh.ProductInfo;
 import io.visualsearch.searchapi.index.LoadedIndex;
 import io.visualsearch.searchapi.index.TenantIndexes;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class IndexSearcherTest {
 
@@ -211,6 +213,39 @@ class IndexSearcherTest {
         assertEquals(cosine(q, vectors.get(h.sku())), h.score(), 1e-4, h.sku() + ": L2 turned back into the cosine");
       }
     }
+  }
+
+  @Test
+  void productQuantisedShardsAreRescoredOnTheirExactVectors(@TempDir Path dir) {
+    Map<String, float[]> vectors = TestVectors.random(3_000, 32, 21);
+    catalogOf(vectors);
+    LoadedIndex codesOnly = TestVectors.index(T, "20250101T000000Z-c", 1, vectors, 2, Map.of(), "IVF8,PQ16x6np", "nprobe=8");
+    LoadedIndex rescored = TestVectors.index(T, "20250101T000000Z-r", 1, vectors, 2, Map.of(), "IVF8,PQ16x6np", "nprobe=8",
+        dir);
+    opened.add(codesOnly);
+    opened.add(rescored);
+    List<String> skus = new ArrayList<>(vectors.keySet());
+    int exactAnswers = 0;
+    int exactAnswersFromCodes = 0;
+    double worstCodeScoreError = 0;
+    for (int i = 0; i < 40; i++) {
+      float[] q = vectors.get(skus.get(i * 71));
+      List<String> truth = bruteForce(vectors, q, 5, Filters.NONE);
+      SearchAnswer a = searcher.search(rescored, deltaFor(rescored).snapshot(), q, 5, Filters.NONE, null);
+      for (SearchHit h : a.hits()) {
+        assertEquals(cosine(q, vectors.get(h.sku())), h.score(), 1e-5, h.sku() + ": the exact cosine, not the code's");
+      }
+      exactAnswers += truth.equals(skus(a)) ? 1 : 0;
+      SearchAnswer c = searcher.search(codesOnly, deltaFor(codesOnly).snapshot(), q, 5, Filters.NONE, null);
+      exactAnswersFromCodes += truth.equals(skus(c)) ? 1 : 0;
+      for (SearchHit h : c.hits()) {
+        worstCodeScoreError = Math.max(worstCodeScoreError, Math.abs(cosine(q, vectors.get(h.sku())) - h.score()));
+      }
+    }
+    // 12-byte codes of 32 dimensions: far from exact on their own, which is what rescoring is for.
+    assertTrue(worstCodeScoreError > 0.01, "codes alone score approximately: " + worstCodeScoreError);
+    assertTrue(exactAnswers >= 36 && exactAnswers > exactAnswersFromCodes,
+        exactAnswers + " of 40 answers exactly the true top 5 rescored, " + exactAnswersFromCodes + " from codes alone");
   }
 
   private static double cosine(float[] a, float[] b) {

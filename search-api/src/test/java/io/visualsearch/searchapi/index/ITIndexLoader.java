@@ -1,0 +1,144 @@
+package io.visualsearch.searchapi.index;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.opentelemetry.api.trace.TracerProvider;
+import io.visualsearch.faiss.FaissIndex;
+import io.visualsearch.faiss.Metric;
+import io.visualsearch.indexformat.CorruptIndexException;
+import io.visualsearch.indexformat.CurrentPointer;
+import io.visualsearch.indexformat.IndexJson;
+import io.visualsearch.indexformat.IndexLayout;
+import io.visualsearch.indexformat.IndexManifest;
+import io.visualsearch.indexformat.Sha256;
+import io.visualsearch.indexformat.ShardVectors;
+import io.visualsearch.indexformat.SkuIds;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreSettings;
+import io.visualsearch.searchapi.TestVectors;
+import io.visualsearch.searchapi.fresh.CatalogView;
+import io.visualsearch.searchapi.fresh.FreshDelta;
+import io.visualsearch.searchapi.fresh.ProductInfo;
+import io.visualsearch.searchapi.search.Filters;
+import io.visualsearch.searchapi.search.IndexSearcher;
+import io.visualsearch.searchapi.search.SearchAnswer;
+import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.StackExtension;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The loader against the real S3 server: a quantised version's exact vectors, as the index-builder publishes them. */
+@ExtendWith(StackExtension.class)
+class ITIndexLoader {
+
+  static final String TENANT = "it-loader";
+  static final int DIM = 16;
+  final IndexJson json = new IndexJson();
+
+  @Test
+  void quantisedShardsLoadWithTheirExactVectorsVerifiedAndLeaveNoFileBehind(EmbeddedStack stack,
+      @TempDir Path work, @TempDir Path scratch) throws Exception {
+    Map<String, float[]> vectors = TestVectors.random(400, DIM, 5);
+    try (ObjectStore store = ObjectStore.fromConfig(ObjectStoreSettings.definition().parse(stack.serviceEnvironment()),
+        true)) {
+      store.start();
+      String good = "20261205T060000Z-a";
+      publish(store, good, vectors, work, false);
+      TenantIndexes owner = new TenantIndexes(i -> { });
+      try {
+        LoadedIndex index = new IndexLoader(store, scratch).load(TENANT, good);
+        owner.install(index);
+        ShardVectors exact = index.exactVectors(0);
+        assertNotNull(exact);
+        float[] row = new float[DIM];
+        for (Map.Entry<String, float[]> e : vectors.entrySet()) {
+          assertTrue(exact.read(SkuIds.id(TENANT, e.getKey()), row));
+          assertArrayEquals(e.getValue(), row, e.getKey());
+        }
+        try (Stream<Path> left = Files.list(scratch)) {
+          assertEquals(List.of(), left.toList(), "the downloaded file is unlinked once open");
+        }
+        CatalogView catalog = new CatalogView();
+        catalog.markCaughtUp();
+        vectors.keySet().forEach(sku -> catalog.upsert(TENANT, new ProductInfo(sku,
+            sku, 1, "USD", "", "", "", "", "in stock")));
+        FreshDelta delta = new FreshDelta();
+        delta.rebase(index);
+        SearchAnswer a = new IndexSearcher(catalog, TracerProvider.noop().get("it"), 4096)
+            .search(index, delta.snapshot(), vectors.get("sku-17"), 3, Filters.NONE, null);
+        assertEquals("sku-17", a.hits().get(0).sku());
+        assertEquals(1.0, a.hits().get(0).score(), 1e-5, "rescored on the exact vector: its own cosine is 1");
+
+        assertNull(new IndexLoader(store).load(TENANT, good).exactVectors(0),
+            "a loader without scratch space (the similar-items job) leaves the vectors in the store");
+      } finally {
+        owner.close();
+      }
+
+      String corrupt = "20261205T060001Z-b";
+      publish(store, corrupt, vectors, work, true);
+      CorruptIndexException e = assertThrows(CorruptIndexException.class,
+          () -> new IndexLoader(store, scratch).load(TENANT, corrupt));
+      assertTrue(e.getMessage().contains("shard-000.vectors") && e.getMessage().contains("sha256"), e.getMessage());
+      try (Stream<Path> left = Files.list(scratch)) {
+        assertEquals(List.of(), left.toList(), "a refused download is not left behind");
+      }
+    }
+  }
+
+  /** One product-quantised shard, its exact vectors (one byte flipped after hashing when {@code corrupt}), CURRENT. */
+  private void publish(ObjectStore store, String version, Map<String, float[]> vectors, Path work, boolean corrupt)
+      throws Exception {
+    TreeMap<Long, String> byId = new TreeMap<>();
+    vectors.keySet().forEach(sku -> byId.put(SkuIds.id(TENANT, sku), sku));
+    long[] ids = byId.keySet().stream().mapToLong(Long::longValue).toArray();
+    float[] rows = new float[ids.length * DIM];
+    StringBuilder tsv = new StringBuilder();
+    for (int i = 0; i < ids.length; i++) {
+      System.arraycopy(vectors.get(byId.get(ids[i])), 0, rows, i * DIM, DIM);
+      tsv.append(ids[i]).append('\t').append(byId.get(ids[i])).append('\n');
+    }
+    byte[] shard;
+    try (FaissIndex index = FaissIndex.create(DIM, "IVF1,PQ8x4np", Metric.L2)) {
+      index.train(rows);
+      index.addWithIds(rows, ids);
+      shard = index.serialize();
+    }
+    Path file = work.resolve(version + ".vectors");
+    ShardVectors.write(file, ids, rows, DIM);
+    String sha = Sha256.hex(file);
+    long bytes = Files.size(file);
+    if (corrupt) {
+      byte[] b = Files.readAllBytes(file);
+      b[b.length - 1] ^= 1;
+      Files.write(file, b);
+    }
+    store.put(IndexLayout.file(TENANT, version, "shard-000.faiss"), shard, "application/octet-stream");
+    store.put(IndexLayout.file(TENANT, version, "shard-000.vectors"), file, "application/octet-stream");
+    byte[] skus = tsv.toString().getBytes(StandardCharsets.UTF_8);
+    store.put(IndexLayout.file(TENANT, version, "skus.tsv"), skus, "text/tab-separated-values");
+    List<IndexManifest.ShardFile> shards = new ArrayList<>();
+    shards.add(new IndexManifest.ShardFile("shard-000.faiss", ids.length, shard.length, Sha256.hex(shard),
+        new IndexManifest.IndexFile("shard-000.vectors", bytes, sha)));
+    IndexManifest m = new IndexManifest(IndexManifest.FORMAT, TENANT, version, System.currentTimeMillis(), "default", 1,
+        "serving_default", DIM, "cosine", "IVF1,PQ8x4np", ids.length, shards,
+        new IndexManifest.IndexFile("skus.tsv", skus.length, Sha256.hex(skus)), Map.of(), "nprobe=1");
+    store.put(IndexLayout.manifest(TENANT, version), json.write(m), "application/json");
+    store.put(IndexLayout.currentPointer(TENANT), json.write(new CurrentPointer(version,
+        IndexLayout.manifest(TENANT, version), 1, System.currentTimeMillis())), "application/json");
+  }
+}
