@@ -7,10 +7,19 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import io.visualsearch.topics.Topic;
+import io.visualsearch.topics.TopicInitializer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -25,6 +34,38 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(StackExtension.class)
 class ITEmbeddedStack {
+
+  @Test
+  void servicesRacingToCreateTheSameTopicsSucceedAndEachTopicIsCreatedOnce(EmbeddedStack stack) throws Exception {
+    List<Topic> topics = IntStream.range(0, 12).mapToObj(i -> new Topic("race-" + i, false, Map.of())).toList();
+    int racers = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(racers);
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<List<String>>> results = new ArrayList<>();
+    try {
+      for (int r = 0; r < racers; r++) {
+        results.add(pool.submit(() -> {
+          Properties props = new Properties();
+          props.put("bootstrap.servers", stack.kafkaBootstrapServers());
+          try (Admin a = Admin.create(props)) {
+            a.listTopics().names().get(); // connected before the start line
+            go.await();
+            return new TopicInitializer(a, 2, (short) 1).ensure(topics);
+          }
+        }));
+      }
+      go.countDown();
+      List<String> created = new ArrayList<>();
+      for (Future<List<String>> f : results) {
+        created.addAll(f.get(60, TimeUnit.SECONDS));
+      }
+      created.sort(null);
+      assertEquals(topics.stream().map(Topic::name).sorted().toList(), created,
+          "no racer fails, and each topic is reported created by exactly one of them");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 
   @Test
   void kafkaCarriesARecordAndTopicsHaveTheirCleanupPolicy(EmbeddedStack stack) throws Exception {

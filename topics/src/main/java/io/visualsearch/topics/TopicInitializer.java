@@ -2,14 +2,21 @@ package io.visualsearch.topics;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.errors.TopicExistsException;
 
-/** Creates missing topics with their configuration; existing topics are left as they are. */
+/**
+ * Creates missing topics with their configuration; existing topics are left as they are. Several
+ * services may start at once and race to create the same topics: a topic someone else created
+ * in the meantime is not an error, and is not reported as created here.
+ */
 public final class TopicInitializer {
 
   private final Admin admin;
@@ -22,7 +29,7 @@ public final class TopicInitializer {
     this.replicationFactor = replicationFactor;
   }
 
-  /** Returns the names it created. */
+  /** Returns the names this call created. */
   public List<String> ensure(List<Topic> topics) throws ExecutionException, InterruptedException, TimeoutException {
     Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
     List<NewTopic> missing = new ArrayList<>();
@@ -31,15 +38,23 @@ public final class TopicInitializer {
         missing.add(new NewTopic(t.name(), partitions, replicationFactor).configs(t.configs()));
       }
     }
-    if (!missing.isEmpty()) {
+    List<String> created = new ArrayList<>();
+    if (missing.isEmpty()) {
+      return created;
+    }
+    // Each topic's outcome on its own: one lost race must neither hide another topic's real
+    // failure nor count as a creation.
+    Map<String, KafkaFuture<Void>> outcomes = admin.createTopics(missing).values();
+    for (NewTopic t : missing) {
       try {
-        admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+        outcomes.get(t.name()).get(30, TimeUnit.SECONDS);
+        created.add(t.name());
       } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
           throw e;
         }
       }
     }
-    return missing.stream().map(NewTopic::name).toList();
+    return created;
   }
 }

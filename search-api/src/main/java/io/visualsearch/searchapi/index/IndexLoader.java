@@ -149,7 +149,7 @@ public final class IndexLoader {
         try {
           Files.deleteIfExists(local);
         } catch (IOException e) {
-          // The open reader keeps the data; a leftover file is only disk space, and a restart's scratch is new.
+          // The open reader keeps the data either way; a file left behind costs disk space only.
         }
       }
     }
