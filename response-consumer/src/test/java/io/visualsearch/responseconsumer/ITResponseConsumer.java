@@ -89,6 +89,30 @@ class ITResponseConsumer {
       }
       await().atMost(Duration.ofSeconds(30)).until(() -> !store.exists(SimilarItemsFile.key(tenant, "discontinued")));
 
+      // A product-quantised version: 2-bit codes alone cannot order these neighbours, the rescoring must.
+      String quantised = "rcq";
+      for (var e : vectors.entrySet()) {
+        Embedding.Builder b = Embedding.newBuilder().setTenant(quantised).setSku(e.getKey()).setModelName("default")
+            .setModelVersion(1);
+        for (float f : e.getValue()) {
+          b.addVector(f);
+        }
+        producer.send(new ProducerRecord<>(Topics.EMBEDDINGS.name(), (quantised + "/" + e.getKey()).getBytes(),
+            b.build().toByteArray())).get();
+      }
+      new IndexPublication(store, producer).publish(quantised, "20250103T000000Z-rq1", 1, vectors, 2,
+          endOffsets(stack), bytes -> bytes, "IVF1,PQ4x2np");
+      await().atMost(Duration.ofSeconds(60)).until(() -> store.exists(SimilarItemsFile.key(quantised, "sku-39")));
+      for (String sku : List.of("sku-0", "sku-17", "sku-39")) {
+        JsonNode file = json.readTree(store.get(SimilarItemsFile.key(quantised, sku)).orElseThrow().bytes());
+        List<String> got = json.convertValue(file.get("results").findValuesAsText("sku"), List.class);
+        assertEquals(nearest(vectors, sku, 3), got, "exact neighbours of " + sku + " from a quantised version");
+        for (JsonNode hit : file.get("results")) {
+          assertEquals(dot(vectors.get(sku), vectors.get(hit.get("sku").asText())), hit.get("score").asDouble(), 1e-5,
+              "the exact cosine of " + sku + " and " + hit.get("sku").asText());
+        }
+      }
+
       SearchResponseEvent answered = SearchResponseEvent.newBuilder().setRequestId("req-123").setTenant(tenant)
           .setIndexVersion("20250103T000000Z-rc1").setModelVersion(1).setK(2).setTraceId("abc")
           .addHits(SearchHit.newBuilder().setSku("sku-1").setScore(0.9f)).build();
