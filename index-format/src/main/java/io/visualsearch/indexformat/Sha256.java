@@ -1,9 +1,10 @@
 package io.visualsearch.indexformat;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -14,11 +15,7 @@ public final class Sha256 {
   private Sha256() {}
 
   public static String hex(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-256", e);
-    }
+    return HexFormat.of().formatHex(digest().digest(bytes));
   }
 
   /** Throws if {@code bytes} are not what the manifest says {@code file} holds. */
@@ -35,19 +32,19 @@ public final class Sha256 {
 
   /** The hex sha256 of a file, read in a stream (files larger than any byte array). */
   public static String hex(Path path) throws IOException {
-    MessageDigest digest;
+    MessageDigest digest = digest();
+    try (DigestInputStream in = new DigestInputStream(Files.newInputStream(path), digest)) {
+      in.transferTo(OutputStream.nullOutputStream());
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+
+  private static MessageDigest digest() {
     try {
-      digest = MessageDigest.getInstance("SHA-256");
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JVM has SHA-256", e);
     }
-    try (InputStream in = Files.newInputStream(path)) {
-      byte[] buffer = new byte[1 << 16];
-      for (int n; (n = in.read(buffer)) > 0; ) {
-        digest.update(buffer, 0, n);
-      }
-    }
-    return HexFormat.of().formatHex(digest.digest());
   }
 
   /** Throws if the local copy {@code path} of {@code file} is not what the manifest says it holds. */

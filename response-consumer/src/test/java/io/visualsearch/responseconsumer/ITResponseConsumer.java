@@ -63,15 +63,7 @@ class ITResponseConsumer {
     try {
       String tenant = "rc";
       Map<String, float[]> vectors = TestVectors.random(40, 8, 3);
-      for (var e : vectors.entrySet()) {
-        Embedding.Builder b = Embedding.newBuilder().setTenant(tenant).setSku(e.getKey()).setModelName("default")
-            .setModelVersion(1);
-        for (float f : e.getValue()) {
-          b.addVector(f);
-        }
-        producer.send(new ProducerRecord<>(Topics.EMBEDDINGS.name(), (tenant + "/" + e.getKey()).getBytes(),
-            b.build().toByteArray())).get();
-      }
+      sendEmbeddings(producer, tenant, vectors);
       // A file of a product the next version no longer holds must disappear.
       store.put(SimilarItemsFile.key(tenant, "discontinued"), "{}".getBytes(), "application/json");
 
@@ -91,15 +83,7 @@ class ITResponseConsumer {
 
       // A product-quantised version: 2-bit codes alone cannot order these neighbours, the rescoring must.
       String quantised = "rcq";
-      for (var e : vectors.entrySet()) {
-        Embedding.Builder b = Embedding.newBuilder().setTenant(quantised).setSku(e.getKey()).setModelName("default")
-            .setModelVersion(1);
-        for (float f : e.getValue()) {
-          b.addVector(f);
-        }
-        producer.send(new ProducerRecord<>(Topics.EMBEDDINGS.name(), (quantised + "/" + e.getKey()).getBytes(),
-            b.build().toByteArray())).get();
-      }
+      sendEmbeddings(producer, quantised, vectors);
       new IndexPublication(store, producer).publish(quantised, "20250103T000000Z-rq1", 1, vectors, 2,
           endOffsets(stack), bytes -> bytes, "IVF1,PQ4x2np");
       await().atMost(Duration.ofSeconds(60)).until(() -> store.exists(SimilarItemsFile.key(quantised, "sku-39")));
@@ -130,6 +114,19 @@ class ITResponseConsumer {
       host.close();
       producer.close();
       store.close();
+    }
+  }
+
+  static void sendEmbeddings(Producer<byte[], byte[]> producer, String tenant, Map<String, float[]> vectors)
+      throws Exception {
+    for (var e : vectors.entrySet()) {
+      Embedding.Builder b = Embedding.newBuilder().setTenant(tenant).setSku(e.getKey()).setModelName("default")
+          .setModelVersion(1);
+      for (float f : e.getValue()) {
+        b.addVector(f);
+      }
+      producer.send(new ProducerRecord<>(Topics.EMBEDDINGS.name(), (tenant + "/" + e.getKey()).getBytes(),
+          b.build().toByteArray())).get();
     }
   }
 
