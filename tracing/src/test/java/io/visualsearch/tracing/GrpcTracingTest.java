@@ -1,5 +1,6 @@
 package io.visualsearch.tracing;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,6 +28,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -137,7 +139,12 @@ class GrpcTracingTest {
         () -> call("slow", CallOptions.DEFAULT.withDeadlineAfter(200, TimeUnit.MILLISECONDS)));
     assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
     assertTrue(slowCallCancelled.await(5, TimeUnit.SECONDS), "the server saw the cancellation");
-    server.flush();
+    // The handler hears of the cancellation through its Context, which gRPC cancels before (and on
+    // another thread than) it tells the call's listener, where the span ends: wait for the span.
+    await().atMost(Duration.ofSeconds(5)).until(() -> {
+      server.flush();
+      return !serverSpans.getFinishedSpanItems().isEmpty();
+    });
     SpanData serverSpan = only(serverSpans.getFinishedSpanItems());
     assertEquals(StatusCode.ERROR, serverSpan.getStatus().getStatusCode());
     assertTrue(serverSpan.getStatus().getDescription().startsWith("CANCELLED"), serverSpan.getStatus().getDescription());
