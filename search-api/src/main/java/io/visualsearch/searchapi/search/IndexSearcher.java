@@ -22,8 +22,9 @@ import java.util.Map;
 
 /**
  * Answers one query against a tenant's served version: every shard (a quantised shard's
- * candidates rescored on its exact vectors) plus the exact search over the fresh delta, products changed or deleted since the build hidden from the shards, products no
- * longer in the catalog dropped, filters applied, best k kept.
+ * candidates rescored on its exact vectors) plus the exact search over the fresh delta, products
+ * changed or deleted since the build hidden from the shards, products no longer in the catalog
+ * dropped, filters applied, best k kept.
  *
  * <p>Filters are applied after the vector search, so a selective filter would leave fewer than k
  * results if only k candidates were fetched. The searcher therefore over-fetches: it starts with
