@@ -32,8 +32,9 @@ import java.util.TreeSet;
  * serving what it had.
  *
  * <p>The exact vectors of quantised shards are downloaded into a scratch directory, verified,
- * opened and unlinked at once: the open file stays readable until the version is released and
- * its disk space is returned then, even if the process dies first.
+ * opened and unlinked at once: the open file stays readable until the last version using it is
+ * released and its disk space is returned then, even if the process dies first. A file whose
+ * content (sha256) the served version already holds is shared instead of downloaded again.
  */
 public final class IndexLoader {
 
@@ -85,10 +86,18 @@ public final class IndexLoader {
 
   /** Loads a version fully; the returned index holds one reference, owned by the caller. */
   public LoadedIndex load(String tenant, String version) throws CorruptIndexException {
+    return load(tenant, version, null);
+  }
+
+  /**
+   * As {@link #load(String, String)}, reusing the exact-vectors files of {@code served} (a version
+   * the caller holds a lease on, or null) whose content the new manifest names by the same sha256.
+   */
+  public LoadedIndex load(String tenant, String version, LoadedIndex served) throws CorruptIndexException {
     IndexManifest m = manifest(tenant, version);
     Map<Long, String> skus = skuMap(tenant, m);
     List<FaissIndex> shards = new ArrayList<>();
-    List<ShardVectors> exact = new ArrayList<>();
+    List<SharedShardVectors> exact = new ArrayList<>();
     try {
       long vectors = 0;
       for (IndexManifest.ShardFile shard : m.shards()) {
@@ -112,16 +121,20 @@ public final class IndexLoader {
           index.setParameters(m.searchParameters());
         }
         vectors += index.ntotal();
-        exact.add(scratch == null || shard.exactVectors() == null ? null : exactVectors(tenant, m, shard));
+        exact.add(scratch == null || shard.exactVectors() == null ? null : exactVectors(tenant, m, shard, served));
       }
       if (vectors != skus.size()) {
         throw new CorruptIndexException("shards hold " + vectors + " vectors but skus.tsv maps " + skus.size());
       }
       Metric metric = shards.isEmpty() ? Metric.INNER_PRODUCT : shards.get(0).metric();
-      return new LoadedIndex(m, shards, exact, skus, VectorSpace.of(metric, m.metric()));
+      return new LoadedIndex(m, shards, skus, VectorSpace.of(metric, m.metric()), exact);
     } catch (CorruptIndexException | RuntimeException e) {
       shards.forEach(FaissIndex::close);
-      exact.forEach(LoadedIndex::closeQuietly);
+      exact.forEach(v -> {
+        if (v != null) {
+          v.release();
+        }
+      });
       if (e instanceof FaissException f) {
         throw new CorruptIndexException("FAISS cannot read a shard of " + tenant + "/" + version + ": " + f.getMessage());
       }
@@ -129,9 +142,16 @@ public final class IndexLoader {
     }
   }
 
-  private ShardVectors exactVectors(String tenant, IndexManifest m, IndexManifest.ShardFile shard)
-      throws CorruptIndexException {
+  private SharedShardVectors exactVectors(String tenant, IndexManifest m, IndexManifest.ShardFile shard,
+      LoadedIndex served) throws CorruptIndexException {
     IndexManifest.IndexFile file = shard.exactVectors();
+    SharedShardVectors reused = served == null ? null : served.retainExactVectors(file.sha256());
+    if (reused != null) {
+      if (reused.vectors().dimension() == m.dimension() && reused.vectors().count() == shard.vectors()) {
+        return reused;
+      }
+      reused.release();
+    }
     String key = IndexLayout.file(tenant, m.version(), file.file());
     Path local = null;
     try {
@@ -141,7 +161,7 @@ public final class IndexLoader {
         throw new CorruptIndexException(key + " is missing");
       }
       Sha256.verify(file.file(), local, file.bytes(), file.sha256());
-      return ShardVectors.open(local, m.dimension(), shard.vectors());
+      return new SharedShardVectors(ShardVectors.open(local, m.dimension(), shard.vectors()), file.sha256());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot keep " + key + " in " + scratch + ": " + e.getMessage(), e);
     } finally {

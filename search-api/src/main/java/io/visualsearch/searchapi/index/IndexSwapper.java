@@ -98,7 +98,14 @@ public final class IndexSwapper implements Component {
         return indexes.servedVersion(tenant);
       }
       long t0 = System.nanoTime();
-      LoadedIndex next = loader.load(tenant, version);
+      LoadedIndex next;
+      // Held while loading, so the served version's files can be shared with the next one.
+      Optional<IndexLease> served = indexes.acquire(tenant);
+      try {
+        next = loader.load(tenant, version, served.map(IndexLease::index).orElse(null));
+      } finally {
+        served.ifPresent(IndexLease::close);
+      }
       indexes.install(next);
       swaps.inc();
       lastError = null;

@@ -3,7 +3,6 @@ package io.visualsearch.searchapi.index;
 import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.indexformat.IndexManifest;
 import io.visualsearch.indexformat.ShardVectors;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -22,7 +21,7 @@ public final class LoadedIndex {
 
   private final IndexManifest manifest;
   private final List<FaissIndex> shards;
-  private final List<ShardVectors> exactVectors;
+  private final List<SharedShardVectors> exactVectors;
   private final Map<Long, String> skuById;
   private final VectorSpace space;
   private final AtomicInteger refs = new AtomicInteger(1);
@@ -38,10 +37,18 @@ public final class LoadedIndex {
 
   /**
    * @param exactVectors per shard, the vectors its candidates are rescored with, or null (the
-   *     whole list, or an entry) when the shard's scores stand as FAISS gives them
+   *     whole list, or an entry) when the shard's scores stand as FAISS gives them; owned by this
+   *     version from now on
    */
   public LoadedIndex(IndexManifest manifest, List<FaissIndex> shards, List<ShardVectors> exactVectors,
       Map<Long, String> skuById, VectorSpace space) {
+    this(manifest, shards, skuById, space, exactVectors == null ? null
+        : exactVectors.stream().map(v -> v == null ? null : new SharedShardVectors(v, null)).toList());
+  }
+
+  /** With exact vectors possibly shared with other versions; this version holds one reference to each. */
+  LoadedIndex(IndexManifest manifest, List<FaissIndex> shards, Map<Long, String> skuById, VectorSpace space,
+      List<SharedShardVectors> exactVectors) {
     this.manifest = manifest;
     this.shards = List.copyOf(shards);
     this.exactVectors = exactVectors == null ? null : Collections.unmodifiableList(new ArrayList<>(exactVectors));
@@ -101,7 +108,21 @@ public final class LoadedIndex {
 
   /** The exact vectors of shard {@code s}, which its candidates are rescored with; null: its scores are exact. */
   public ShardVectors exactVectors(int s) {
-    return exactVectors == null ? null : exactVectors.get(s);
+    SharedShardVectors shared = exactVectors == null ? null : exactVectors.get(s);
+    return shared == null ? null : shared.vectors();
+  }
+
+  /** The open exact-vectors file holding content {@code sha256}, retained for the caller, or null. */
+  SharedShardVectors retainExactVectors(String sha256) {
+    if (exactVectors == null || sha256 == null || isFreed()) {
+      return null;
+    }
+    for (SharedShardVectors v : exactVectors) {
+      if (v != null && sha256.equals(v.sha256()) && v.tryRetain()) {
+        return v;
+      }
+    }
+    return null;
   }
 
   /** The sku a FAISS id stands for, or null for an id this version does not know. */
@@ -134,20 +155,14 @@ public final class LoadedIndex {
         shard.close();
       }
       if (exactVectors != null) {
-        exactVectors.forEach(LoadedIndex::closeQuietly);
+        exactVectors.forEach(v -> {
+          if (v != null) {
+            v.release();
+          }
+        });
       }
     } else if (r < 0) {
       throw new IllegalStateException("index " + tenant() + "/" + version() + " released more often than retained");
-    }
-  }
-
-  static void closeQuietly(ShardVectors vectors) {
-    if (vectors != null) {
-      try {
-        vectors.close();
-      } catch (IOException e) {
-        // Closing a read-only file gives nothing back to act on.
-      }
     }
   }
 

@@ -3,7 +3,9 @@ package io.visualsearch.searchapi.index;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -83,8 +85,31 @@ class ITIndexLoader {
         assertEquals("sku-17", a.hits().get(0).sku());
         assertEquals(1.0, a.hits().get(0).score(), 1e-5, "rescored on the exact vector: its own cosine is 1");
 
-        assertNull(new IndexLoader(store).load(TENANT, good).exactVectors(0),
+        LoadedIndex codesOnly = new IndexLoader(store).load(TENANT, good);
+        assertNull(codesOnly.exactVectors(0),
             "a loader without scratch space (the similar-items job) leaves the vectors in the store");
+        owner.install(codesOnly);
+
+        // A rebuild whose vectors did not change (a periodic retraining) shares the open file; a
+        // rebuild with other vectors downloads its own.
+        String rebuilt = "20261205T060002Z-c";
+        publish(store, rebuilt, vectors, work, false);
+        LoadedIndex again = new IndexLoader(store, scratch).load(TENANT, rebuilt, index);
+        assertSame(index.exactVectors(0), again.exactVectors(0), "same sha256: the served file is shared");
+        Map<String, float[]> changed = TestVectors.random(400, DIM, 6);
+        String other = "20261205T060003Z-d";
+        publish(store, other, changed, work, false);
+        LoadedIndex different = new IndexLoader(store, scratch).load(TENANT, other, again);
+        assertNotSame(again.exactVectors(0), different.exactVectors(0));
+        // The version that downloaded the shared file is released; the one sharing it still reads it.
+        owner.install(again);
+        assertTrue(index.isFreed());
+        assertTrue(again.exactVectors(0).read(SkuIds.id(TENANT, "sku-17"), row));
+        assertArrayEquals(vectors.get("sku-17"), row);
+        owner.install(different);
+        assertTrue(again.isFreed());
+        assertTrue(different.exactVectors(0).read(SkuIds.id(TENANT, "sku-17"), row));
+        assertArrayEquals(changed.get("sku-17"), row);
       } finally {
         owner.close();
       }
