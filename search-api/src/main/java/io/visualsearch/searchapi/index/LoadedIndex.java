@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,7 +23,7 @@ public final class LoadedIndex {
   private final List<SharedShardVectors> exactVectors;
   private final Map<Long, String> skuById;
   private final VectorSpace space;
-  private final AtomicInteger refs = new AtomicInteger(1);
+  private final RefCount refs = new RefCount();
   private final int graphCandidates;
 
   private static final Pattern EF_SEARCH = Pattern.compile("(?:^|,)\\s*efSearch=(\\d+)");
@@ -136,21 +135,12 @@ public final class LoadedIndex {
 
   /** Takes a reference unless the version was already released; false means "read the registry again". */
   boolean tryRetain() {
-    while (true) {
-      int r = refs.get();
-      if (r <= 0) {
-        return false;
-      }
-      if (refs.compareAndSet(r, r + 1)) {
-        return true;
-      }
-    }
+    return refs.tryRetain();
   }
 
   /** Drops one reference; the last one frees the shards. */
   void release() {
-    int r = refs.decrementAndGet();
-    if (r == 0) {
+    if (refs.release("index " + tenant() + "/" + version())) {
       for (FaissIndex shard : shards) {
         shard.close();
       }
@@ -161,17 +151,15 @@ public final class LoadedIndex {
           }
         });
       }
-    } else if (r < 0) {
-      throw new IllegalStateException("index " + tenant() + "/" + version() + " released more often than retained");
     }
   }
 
   /** References currently held (the registry's plus in-flight queries'); 0 once freed. */
   public int references() {
-    return Math.max(0, refs.get());
+    return refs.held();
   }
 
   public boolean isFreed() {
-    return refs.get() <= 0;
+    return refs.held() == 0;
   }
 }

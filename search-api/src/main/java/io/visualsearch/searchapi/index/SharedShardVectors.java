@@ -2,7 +2,6 @@ package io.visualsearch.searchapi.index;
 
 import io.visualsearch.indexformat.ShardVectors;
 import java.io.IOException;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An open exact-vectors file shared by the index versions whose manifests name the same content
@@ -15,7 +14,7 @@ final class SharedShardVectors {
 
   private final ShardVectors vectors;
   private final String sha256;
-  private final AtomicInteger refs = new AtomicInteger(1);
+  private final RefCount refs = new RefCount();
 
   SharedShardVectors(ShardVectors vectors, String sha256) {
     this.vectors = vectors;
@@ -33,19 +32,11 @@ final class SharedShardVectors {
 
   /** Takes a reference unless the file was already closed. */
   boolean tryRetain() {
-    while (true) {
-      int r = refs.get();
-      if (r <= 0) {
-        return false;
-      }
-      if (refs.compareAndSet(r, r + 1)) {
-        return true;
-      }
-    }
+    return refs.tryRetain();
   }
 
   void release() {
-    if (refs.decrementAndGet() == 0) {
+    if (refs.release("exact vectors " + sha256)) {
       try {
         vectors.close();
       } catch (IOException e) {
