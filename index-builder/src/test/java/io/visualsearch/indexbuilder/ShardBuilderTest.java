@@ -214,60 +214,64 @@ class ShardBuilderTest {
     BuiltIndex built = new ShardBuilder(100_000, 2).build("acme", MODEL, products, dim, recipe, false);
     List<ProductVector> queries = clustered("shoppers", 100, dim, 40, 6 + 1_000);
     BuiltIndex.ExactVectors exactFile = built.shards().get(0).exactVectors();
-    assertEquals("shard-000.vectors", exactFile.fileName());
+    try {
+      assertEquals("shard-000.vectors", exactFile.fileName());
 
-    try (FaissIndex exact = FaissIndex.create(dim, "IDMap,Flat", Metric.INNER_PRODUCT);
-        FaissIndex pq = FaissIndex.deserialize(built.shards().get(0).bytes());
-        ShardVectors vectors = ShardVectors.open(exactFile.file(), dim, n)) {
-      assertEquals(Metric.L2, pq.metric());
-      byte[] full = built.shards().get(0).bytes();
-      try (FaissIndex empty = FaissIndex.deserialize(full)) {
-        empty.reset();
-        double perVector = (full.length - empty.serialize().length) / (double) n;
-        assertTrue(perVector <= 64, perVector + " bytes a vector (code, id and the lists' lengths)");
-      }
-      float[] row = new float[dim];
-      for (ProductVector p : products) {
-        assertTrue(vectors.read(p.id(), row));
-        assertArrayEquals(p.vector(), row, p.sku());
-      }
-      exact.addWithIds(vectorsOf(products, dim), products.stream().mapToLong(ProductVector::id).toArray());
-      pq.setParameters(recipe.searchParameters());
-      SearchResult truth = exact.search(vectorsOf(queries, dim), 10);
-      // What search-api does with a query that has no filters: k + 16 candidates, rescored.
-      SearchResult candidates = pq.search(vectorsOf(queries, dim), 10 + ShardVectors.RESCORE_EXTRA_CANDIDATES);
-      int codeHits = 0;
-      int rescoredHits = 0;
-      double codeScoreError = 0;
-      for (int q = 0; q < queries.size(); q++) {
-        Set<Long> want = new HashSet<>();
-        for (long id : truth.ids(q)) {
-          want.add(id);
+      try (FaissIndex exact = FaissIndex.create(dim, "IDMap,Flat", Metric.INNER_PRODUCT);
+          FaissIndex pq = FaissIndex.deserialize(built.shards().get(0).bytes());
+          ShardVectors vectors = ShardVectors.open(exactFile.file(), dim, n)) {
+        assertEquals(Metric.L2, pq.metric());
+        byte[] full = built.shards().get(0).bytes();
+        try (FaissIndex empty = FaissIndex.deserialize(full)) {
+          empty.reset();
+          double perVector = (full.length - empty.serialize().length) / (double) n;
+          assertTrue(perVector <= 64, perVector + " bytes a vector (code, id and the lists' lengths)");
         }
-        // The squared L2 distance d between unit vectors is 2 - 2·cosine: search-api scores 1 - d/2.
-        codeScoreError += Math.abs((1 - candidates.distance(q, 0) / 2)
-            - cosine(queries.get(q), byId(products, candidates.id(q, 0))));
-        List<long[]> scored = new ArrayList<>();
-        long[] ids = candidates.ids(q);
-        for (int rank = 0; rank < ids.length; rank++) {
-          codeHits += rank < 10 && want.contains(ids[rank]) ? 1 : 0;
-          assertTrue(vectors.read(ids[rank], row));
-          scored.add(new long[] {ids[rank], Float.floatToIntBits(dot(queries.get(q).vector(), row))});
+        float[] row = new float[dim];
+        for (ProductVector p : products) {
+          assertTrue(vectors.read(p.id(), row));
+          assertArrayEquals(p.vector(), row, p.sku());
         }
-        scored.sort((a, b) -> Float.compare(Float.intBitsToFloat((int) b[1]), Float.intBitsToFloat((int) a[1])));
-        for (int rank = 0; rank < 10; rank++) {
-          rescoredHits += want.contains(scored.get(rank)[0]) ? 1 : 0;
+        exact.addWithIds(vectorsOf(products, dim), products.stream().mapToLong(ProductVector::id).toArray());
+        pq.setParameters(recipe.searchParameters());
+        SearchResult truth = exact.search(vectorsOf(queries, dim), 10);
+        // What search-api does with a query that has no filters: k + 16 candidates, rescored.
+        SearchResult candidates = pq.search(vectorsOf(queries, dim), 10 + ShardVectors.RESCORE_EXTRA_CANDIDATES);
+        int codeHits = 0;
+        int rescoredHits = 0;
+        double codeScoreError = 0;
+        for (int q = 0; q < queries.size(); q++) {
+          Set<Long> want = new HashSet<>();
+          for (long id : truth.ids(q)) {
+            want.add(id);
+          }
+          // The squared L2 distance d between unit vectors is 2 - 2·cosine: search-api scores 1 - d/2.
+          codeScoreError += Math.abs((1 - candidates.distance(q, 0) / 2)
+              - cosine(queries.get(q), byId(products, candidates.id(q, 0))));
+          List<long[]> scored = new ArrayList<>();
+          long[] ids = candidates.ids(q);
+          for (int rank = 0; rank < ids.length; rank++) {
+            codeHits += rank < 10 && want.contains(ids[rank]) ? 1 : 0;
+            assertTrue(vectors.read(ids[rank], row));
+            scored.add(new long[] {ids[rank], Float.floatToIntBits(dot(queries.get(q).vector(), row))});
+          }
+          scored.sort((a, b) -> Float.compare(Float.intBitsToFloat((int) b[1]), Float.intBitsToFloat((int) a[1])));
+          for (int rank = 0; rank < 10; rank++) {
+            rescoredHits += want.contains(scored.get(rank)[0]) ? 1 : 0;
+          }
+          assertEquals(truth.distance(q, 0), Float.intBitsToFloat((int) scored.get(0)[1]), 1e-5,
+              "the best rescored candidate has its exact cosine");
         }
-        assertEquals(truth.distance(q, 0), Float.intBitsToFloat((int) scored.get(0)[1]), 1e-5,
-            "the best rescored candidate has its exact cosine");
+        double codes = codeHits / (10.0 * queries.size());
+        double rescored = rescoredHits / (10.0 * queries.size());
+        assertTrue(codes >= 0.75, "recall@10 of the codes alone " + codes);
+        double meanCodeScoreError = codeScoreError / queries.size();
+        assertTrue(meanCodeScoreError < 0.02, "mean |1 - d/2 - cosine| " + meanCodeScoreError);
+        assertTrue(rescored >= 0.95 && rescored > codes, "recall@10 rescored " + rescored + ", codes alone " + codes);
       }
-      double codes = codeHits / (10.0 * queries.size());
-      double rescored = rescoredHits / (10.0 * queries.size());
-      assertTrue(codes >= 0.75, "recall@10 of the codes alone " + codes);
-      assertTrue(codeScoreError / queries.size() < 0.02, "mean |1 - d/2 - cosine| " + codeScoreError / queries.size());
-      assertTrue(rescored >= 0.95 && rescored > codes, "recall@10 rescored " + rescored + ", codes alone " + codes);
+    } finally {
+      built.close();
     }
-    built.close();
     assertFalse(Files.exists(exactFile.file()), "the temporary file goes with the build");
   }
 
