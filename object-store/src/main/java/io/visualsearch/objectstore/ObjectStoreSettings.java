@@ -2,6 +2,7 @@ package io.visualsearch.objectstore;
 
 import io.visualsearch.config.ConfigDef;
 import io.visualsearch.config.Setting;
+import java.time.Duration;
 
 /** How a service reaches its S3-compatible bucket. */
 public final class ObjectStoreSettings {
@@ -20,9 +21,21 @@ public final class ObjectStoreSettings {
   public static final Setting<Boolean> PATH_STYLE = Setting.bool("S3_PATH_STYLE").defaultValue(true)
       .doc("Path-style addressing (http://host/bucket/key), which S3-compatible servers expect.");
 
+  public static final Setting<Duration> CALL_TIMEOUT = Setting.duration("S3_CALL_TIMEOUT")
+      .defaultValue(Duration.ofSeconds(60)).validate(d -> d.toMillis() > 0, "positive")
+      .doc("Limit of one call on a whole object in memory (get, put, head, list, delete), retries included.");
+  public static final Setting<Duration> ATTEMPT_TIMEOUT = Setting.duration("S3_ATTEMPT_TIMEOUT")
+      .defaultValue(Duration.ofSeconds(20)).validate(d -> d.toMillis() > 0, "positive")
+      .doc("Limit of one HTTP attempt of such a call.");
+  public static final Setting<Duration> TRANSFER_TIMEOUT = Setting.duration("S3_TRANSFER_TIMEOUT")
+      .defaultValue(Duration.ofHours(1)).validate(d -> d.toMillis() > 0, "positive")
+      .doc("Limit of one streamed file transfer (a shard or its exact vectors, up or down), retries included; a"
+          + " server that stops sending is cut off sooner by the HTTP client's read timeout.");
+
   private ObjectStoreSettings() {}
 
   public static ConfigDef definition() {
-    return new ConfigDef().define(ENDPOINT, REGION, BUCKET, ACCESS_KEY, SECRET_KEY, PATH_STYLE);
+    return new ConfigDef().define(ENDPOINT, REGION, BUCKET, ACCESS_KEY, SECRET_KEY, PATH_STYLE, CALL_TIMEOUT,
+        ATTEMPT_TIMEOUT, TRANSFER_TIMEOUT);
   }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.visualsearch.config.Config;
 import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.StackExtension;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,6 +67,38 @@ class ITObjectStore {
       assertArrayEquals(big, Files.readAllBytes(down));
       assertFalse(store.download("it/files/missing.bin", dir.resolve("missing.bin")));
       assertFalse(Files.exists(dir.resolve("missing.bin")));
+    }
+  }
+
+  /**
+   * On a slow link, a call on an object in memory is cut off at the call timeout, while a file
+   * transfer of the same size, taking several times that, runs to the end under the transfer
+   * timeout: a shard's exact vectors are gigabytes, and a one-minute call limit failed every such
+   * upload and download on any real network.
+   */
+  @Test
+  void fileTransfersOutlastTheCallTimeoutThatCutsOffWholeObjectCalls(EmbeddedStack stack, @TempDir Path dir)
+      throws Exception {
+    byte[] big = new byte[8 * 1024 * 1024];
+    new Random(5).nextBytes(big);
+    Path up = Files.write(dir.resolve("up.bin"), big);
+    Path down = dir.resolve("down.bin");
+    // 2 MiB/s: each way the 8 MiB take about 4 s, against a call timeout of 1.5 s.
+    try (ThrottledTcpProxy slow = new ThrottledTcpProxy(URI.create(stack.serviceEnvironment().get("S3_ENDPOINT")),
+        2 * 1024 * 1024);
+        ObjectStore store = store(stack, Map.of("S3_ENDPOINT", slow.endpoint(), "S3_CALL_TIMEOUT", "1500ms",
+            "S3_ATTEMPT_TIMEOUT", "1500ms", "S3_TRANSFER_TIMEOUT", "60s"))) {
+      store.put("it/slow/small.json", b("{}"), "application/json");
+      assertArrayEquals(b("{}"), store.get("it/slow/small.json").orElseThrow().bytes());
+
+      ObjectStoreException cut = assertThrows(ObjectStoreException.class,
+          () -> store.put("it/slow/in-memory.bin", big, "application/octet-stream"));
+      assertTrue(cut.retriable(), "a timed-out call may succeed when retried: " + cut.getMessage());
+
+      // The same bytes as a file, each way: the cut-off above shows they cannot cross in 1.5 s.
+      store.put("it/slow/file.bin", up, "application/octet-stream");
+      assertTrue(store.download("it/slow/file.bin", down));
+      assertArrayEquals(big, Files.readAllBytes(down));
     }
   }
 
