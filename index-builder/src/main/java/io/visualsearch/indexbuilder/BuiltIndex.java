@@ -30,15 +30,36 @@ record BuiltIndex(List<Shard> shards, byte[] skuMap, int vectors, boolean traine
     deleteExactVectors(shards);
   }
 
+  /** Deletes every shard's temporary vectors file, trying all before it throws the first failure. */
   static void deleteExactVectors(List<Shard> shards) {
+    UncheckedIOException failure = null;
     for (Shard s : shards) {
       if (s.exactVectors() != null) {
         try {
           Files.deleteIfExists(s.exactVectors().file());
         } catch (IOException e) {
-          throw new UncheckedIOException("cannot delete " + s.exactVectors().file(), e);
+          if (failure == null) {
+            failure = new UncheckedIOException("cannot delete " + s.exactVectors().file(), e);
+          } else {
+            failure.addSuppressed(e);
+          }
         }
       }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  /**
+   * Deletes the temporary files of a build that failed with {@code cause}: a failure to delete is
+   * attached to the cause, which stays what the caller sees.
+   */
+  static void discardExactVectors(List<Shard> shards, Exception cause) {
+    try {
+      deleteExactVectors(shards);
+    } catch (UncheckedIOException e) {
+      cause.addSuppressed(e);
     }
   }
 }

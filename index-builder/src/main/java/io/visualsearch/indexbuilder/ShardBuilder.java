@@ -67,10 +67,11 @@ final class ShardBuilder {
       boolean didTrain = fillShards(tenant, model, vectors, dimension, recipe, retrain, parts, shards);
       return new BuiltIndex(shards, skuMap(byId), byId.size(), didTrain);
     } catch (IOException e) {
-      BuiltIndex.deleteExactVectors(shards);
-      throw new UncheckedIOException("cannot write the exact vectors of a shard of " + tenant, e);
+      UncheckedIOException failure = new UncheckedIOException("cannot write the exact vectors of a shard of " + tenant, e);
+      BuiltIndex.discardExactVectors(shards, failure);
+      throw failure;
     } catch (RuntimeException e) {
-      BuiltIndex.deleteExactVectors(shards);
+      BuiltIndex.discardExactVectors(shards, e);
       throw e;
     }
   }
@@ -134,7 +135,7 @@ final class ShardBuilder {
       try {
         ShardVectors.write(file, ids, rows, dimension);
       } catch (IOException | RuntimeException e) {
-        Files.deleteIfExists(file);
+        discard(file, e);
         throw e;
       }
       exact = new BuiltIndex.ExactVectors(IndexLayout.shardVectorsFileName(shard), file);
@@ -143,9 +144,18 @@ final class ShardBuilder {
       return new BuiltIndex.Shard(IndexLayout.shardFileName(shard), index.serialize(), part.size(), exact);
     } catch (RuntimeException e) {
       if (exact != null) {
-        Files.deleteIfExists(exact.file());
+        discard(exact.file(), e);
       }
       throw e;
+    }
+  }
+
+  /** Deletes a failed step's temporary file; a failure to delete is attached to {@code cause}. */
+  private static void discard(Path file, Exception cause) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      cause.addSuppressed(e);
     }
   }
 

@@ -99,6 +99,9 @@ public final class SimilarItemsJob implements RecordHandler {
     try {
       Map<String, float[]> bySku = vectors.read(tenant, index.modelVersion(), index.manifest().embeddingsOffsets() == null
           ? Map.of() : index.manifest().embeddingsOffsets());
+      // Prepared once (normalised for a cosine index): each vector is then a query once and a
+      // rescored candidate of ~k + 17 other queries without being normalised again.
+      bySku.replaceAll((sku, v) -> v.length == index.dimension() ? index.space().prepare(v) : v);
       List<String> skus = new ArrayList<>();
       for (String sku : bySku.keySet()) {
         if (bySku.get(sku).length == index.dimension()) {
@@ -128,14 +131,13 @@ public final class SimilarItemsJob implements RecordHandler {
     }
   }
 
+  /** The k nearest of each product of {@code chunk}; {@code prepared} holds every vector prepared for the index. */
   private Map<String, List<SimilarItemsFile.Item>> neighbours(LoadedIndex index, List<String> chunk,
-      Map<String, float[]> bySku) {
+      Map<String, float[]> prepared) {
     int d = index.dimension();
     float[] queries = new float[chunk.size() * d];
-    float[][] prepared = new float[chunk.size()][];
     for (int i = 0; i < chunk.size(); i++) {
-      prepared[i] = index.space().prepare(bySku.get(chunk.get(i)));
-      System.arraycopy(prepared[i], 0, queries, i * d, d);
+      System.arraycopy(prepared.get(chunk.get(i)), 0, queries, i * d, d);
     }
     List<Map<String, Float>> best = new ArrayList<>();
     for (int i = 0; i < chunk.size(); i++) {
@@ -158,9 +160,9 @@ public final class SimilarItemsJob implements RecordHandler {
             long id = r.id(q, rank);
             String other = id < 0 ? null : index.sku(id);
             if (other != null && !other.equals(chunk.get(q))) {
-              float[] vector = rescore ? bySku.get(other) : null;
+              float[] vector = rescore ? prepared.get(other) : null;
               float score = vector != null && vector.length == d
-                  ? index.space().exactScore(prepared[q], index.space().prepare(vector))
+                  ? index.space().exactScore(prepared.get(chunk.get(q)), vector)
                   : index.space().score(r.distance(q, rank));
               best.get(q).merge(other, score, Math::max);
             }
