@@ -44,6 +44,13 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  */
 public final class ObjectStore implements Component {
 
+  /**
+   * From this size on a whole object moved in memory is limited by the transfer timeout, not the
+   * call timeout: 8 MiB in the default 20 s attempt already needs 0.4 MB/s, and shards are
+   * hundreds of megabytes.
+   */
+  public static final int LARGE_OBJECT_BYTES = 8 * 1024 * 1024;
+
   private final Function<ScheduledExecutorService, S3Client> clientFactory;
   private final String bucket;
   private final boolean createBucket;
@@ -146,8 +153,13 @@ public final class ObjectStore implements Component {
     return bucket;
   }
 
+  /** Writes an object; one of at least {@link #LARGE_OBJECT_BYTES} is limited as a transfer. */
   public void put(String key, byte[] bytes, String contentType) {
-    run("put " + key, () -> s3.putObject(req(key, contentType).build(), RequestBody.fromBytes(bytes)));
+    PutObjectRequest.Builder r = req(key, contentType);
+    if (bytes.length >= LARGE_OBJECT_BYTES) {
+      r.overrideConfiguration(this::transferLimits);
+    }
+    run("put " + key, () -> s3.putObject(r.build(), RequestBody.fromBytes(bytes)));
   }
 
   /**
@@ -199,8 +211,21 @@ public final class ObjectStore implements Component {
   }
 
   public Optional<StoredObject> get(String key) {
+    return get(key, 0);
+  }
+
+  /**
+   * Reads an object into memory, limited as a transfer when the caller expects at least
+   * {@link #LARGE_OBJECT_BYTES} (e.g. a shard whose size its manifest states).
+   */
+  public Optional<StoredObject> get(String key, long expectedBytes) {
     try {
-      ResponseBytes<GetObjectResponse> r = call("get " + key, () -> s3.getObjectAsBytes(g -> g.bucket(bucket).key(key)));
+      ResponseBytes<GetObjectResponse> r = call("get " + key, () -> s3.getObjectAsBytes(g -> {
+        g.bucket(bucket).key(key);
+        if (expectedBytes >= LARGE_OBJECT_BYTES) {
+          g.overrideConfiguration(this::transferLimits);
+        }
+      }));
       return Optional.of(new StoredObject(key, r.asByteArray(), r.response().eTag(), r.response().contentType()));
     } catch (ObjectStoreException e) {
       if (e.getCause() instanceof NoSuchKeyException

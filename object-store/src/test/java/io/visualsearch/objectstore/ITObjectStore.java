@@ -71,34 +71,42 @@ class ITObjectStore {
   }
 
   /**
-   * On a slow link, a call on an object in memory is cut off at the call timeout, while a file
-   * transfer of the same size, taking several times that, runs to the end under the transfer
-   * timeout: a shard's exact vectors are gigabytes, and a one-minute call limit failed every such
-   * upload and download on any real network.
+   * On a slow link, a call on a small object is cut off at the call timeout, while a large object or
+   * a file transfer, taking several times that, runs to the end under the transfer timeout: shards
+   * and their exact vectors are hundreds of megabytes to gigabytes, and the one-minute call limit
+   * (20 s an attempt) failed such uploads and downloads on any slower network.
    */
   @Test
-  void fileTransfersOutlastTheCallTimeoutThatCutsOffWholeObjectCalls(EmbeddedStack stack, @TempDir Path dir)
+  void largeObjectsAndFilesOutlastTheCallTimeoutThatCutsOffSmallCalls(EmbeddedStack stack, @TempDir Path dir)
       throws Exception {
-    byte[] big = new byte[8 * 1024 * 1024];
-    new Random(5).nextBytes(big);
-    Path up = Files.write(dir.resolve("up.bin"), big);
+    byte[] small = new byte[4 * 1024 * 1024];
+    new Random(4).nextBytes(small);
+    byte[] large = new byte[ObjectStore.LARGE_OBJECT_BYTES + 1024 * 1024];
+    new Random(5).nextBytes(large);
+    Path up = Files.write(dir.resolve("up.bin"), large);
     Path down = dir.resolve("down.bin");
-    // 2 MiB/s: each way the 8 MiB take about 4 s, against a call timeout of 1.5 s.
+    // At most 3 MiB/s each way: the 4 MiB object needs over 1.3 s against a call timeout of 1 s,
+    // each 9 MiB transfer about 3 s.
     try (ThrottledTcpProxy slow = new ThrottledTcpProxy(URI.create(stack.serviceEnvironment().get("S3_ENDPOINT")),
-        2 * 1024 * 1024);
-        ObjectStore store = store(stack, Map.of("S3_ENDPOINT", slow.endpoint(), "S3_CALL_TIMEOUT", "1500ms",
-            "S3_ATTEMPT_TIMEOUT", "1500ms", "S3_TRANSFER_TIMEOUT", "60s"))) {
-      store.put("it/slow/small.json", b("{}"), "application/json");
-      assertArrayEquals(b("{}"), store.get("it/slow/small.json").orElseThrow().bytes());
+        3 * 1024 * 1024);
+        ObjectStore store = store(stack, Map.of("S3_ENDPOINT", slow.endpoint(), "S3_CALL_TIMEOUT", "1s",
+            "S3_ATTEMPT_TIMEOUT", "1s", "S3_TRANSFER_TIMEOUT", "60s"))) {
+      store.put("it/slow/tiny.json", b("{}"), "application/json");
+      assertArrayEquals(b("{}"), store.get("it/slow/tiny.json").orElseThrow().bytes());
 
       ObjectStoreException cut = assertThrows(ObjectStoreException.class,
-          () -> store.put("it/slow/in-memory.bin", big, "application/octet-stream"));
+          () -> store.put("it/slow/small.bin", small, "application/octet-stream"));
       assertTrue(cut.retriable(), "a timed-out call may succeed when retried: " + cut.getMessage());
 
-      // The same bytes as a file, each way: the cut-off above shows they cannot cross in 1.5 s.
+      store.put("it/slow/large.bin", large, "application/octet-stream");
+      assertTrue(store.download("it/slow/large.bin", down));
+      assertArrayEquals(large, Files.readAllBytes(down));
+      assertArrayEquals(large, store.get("it/slow/large.bin", large.length).orElseThrow().bytes());
+      assertThrows(ObjectStoreException.class, () -> store.get("it/slow/large.bin"),
+          "without its expected size a large object is read under the call timeout");
+
       store.put("it/slow/file.bin", up, "application/octet-stream");
-      assertTrue(store.download("it/slow/file.bin", down));
-      assertArrayEquals(big, Files.readAllBytes(down));
+      assertArrayEquals(large, store.get("it/slow/file.bin", large.length).orElseThrow().bytes());
     }
   }
 

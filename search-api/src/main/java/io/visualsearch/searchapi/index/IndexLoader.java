@@ -101,7 +101,7 @@ public final class IndexLoader {
     try {
       long vectors = 0;
       for (IndexManifest.ShardFile shard : m.shards()) {
-        byte[] bytes = fetch(tenant, m, shard.file());
+        byte[] bytes = fetch(tenant, m, shard.file(), shard.bytes());
         Sha256.verify(shard.file(), bytes, shard.bytes(), shard.sha256());
         FaissIndex index = FaissIndex.deserialize(bytes);
         shards.add(index);
@@ -179,7 +179,7 @@ public final class IndexLoader {
     if (m.skuMap() == null) {
       throw new CorruptIndexException("manifest of " + tenant + "/" + m.version() + " has no sku map");
     }
-    byte[] bytes = fetch(tenant, m, m.skuMap().file());
+    byte[] bytes = fetch(tenant, m, m.skuMap().file(), m.skuMap().bytes());
     Sha256.verify(m.skuMap().file(), bytes, m.skuMap().bytes(), m.skuMap().sha256());
     Map<Long, String> skus = new HashMap<>();
     String text = new String(bytes, StandardCharsets.UTF_8);
@@ -206,8 +206,9 @@ public final class IndexLoader {
     return skus;
   }
 
-  private byte[] fetch(String tenant, IndexManifest m, String file) throws CorruptIndexException {
+  /** A file of the version, of the size its manifest states (a large one is read as a transfer). */
+  private byte[] fetch(String tenant, IndexManifest m, String file, long bytes) throws CorruptIndexException {
     String key = IndexLayout.file(tenant, m.version(), file);
-    return store.get(key).orElseThrow(() -> new CorruptIndexException(key + " is missing")).bytes();
+    return store.get(key, bytes).orElseThrow(() -> new CorruptIndexException(key + " is missing")).bytes();
   }
 }
