@@ -10,8 +10,11 @@ import io.visualsearch.proto.tfserving.PredictionServiceGrpc;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorProto;
 import org.tensorflow.proto.TensorShapeProto;
@@ -28,6 +31,8 @@ public final class FakeModelServer implements AutoCloseable {
   public static final int DIM = GRID * GRID * 3;
 
   private final AtomicLong modelVersion = new AtomicLong(1);
+  private final AtomicReference<CountDownLatch> held = new AtomicReference<>();
+  private final AtomicInteger arrivedWhileHeld = new AtomicInteger();
   private final Server server;
 
   public FakeModelServer() throws Exception {
@@ -36,10 +41,37 @@ public final class FakeModelServer implements AutoCloseable {
         .addService(new PredictionServiceGrpc.PredictionServiceImplBase() {
           @Override
           public void predict(PredictRequest request, StreamObserver<PredictResponse> out) {
+            CountDownLatch gate = held.get();
+            if (gate != null) {
+              arrivedWhileHeld.incrementAndGet();
+              try {
+                gate.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
             out.onNext(answer(request));
             out.onCompleted();
           }
         }).build().start();
+  }
+
+  /**
+   * Holds every Predict call until the returned handle is closed: a search then stays inside the
+   * service as long as a test needs it there. {@link #heldCalls()} counts the calls that arrived.
+   */
+  public AutoCloseable hold() {
+    CountDownLatch gate = new CountDownLatch(1);
+    arrivedWhileHeld.set(0);
+    held.set(gate);
+    return () -> {
+      held.set(null);
+      gate.countDown();
+    };
+  }
+
+  public int heldCalls() {
+    return arrivedWhileHeld.get();
   }
 
   public String target() {

@@ -182,13 +182,11 @@ public final class ApiRoutes extends Handler.Abstract {
       try {
         String tenant = auth.tenant(request.getHeaders().get(HttpHeader.AUTHORIZATION), requestedTenant(request));
         span.setAttribute("tenant", tenant);
-        try (Admission.Permit ignoredPermit = admission.enter()) {
-          SearchAnswer answer = call.run(tenant);
-          span.setAttribute("results", answer.hits().size());
-          span.setAttribute("index.version", answer.indexVersion());
-          body = json.answer(answer, traceId);
-          status = 200;
-        }
+        SearchAnswer answer = call.run(tenant);
+        span.setAttribute("results", answer.hits().size());
+        span.setAttribute("index.version", answer.indexVersion());
+        body = json.answer(answer, traceId);
+        status = 200;
       } catch (ApiException e) {
         status = e.status();
         body = json.error(e);
@@ -233,11 +231,18 @@ public final class ApiRoutes extends Handler.Abstract {
     }
   }
 
+  /**
+   * The upload is read and parsed before a search slot is taken: the slots are sized for model
+   * work, and a shopper on a slow link (or one trickling bytes on purpose) would otherwise hold one
+   * for the whole upload while every other search is refused.
+   */
   private SearchAnswer search(String tenant, Request request) {
     byte[] body = readBody(request);
     String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
     SearchQuery query = parser.parse(contentType, body);
-    return queries.search(tenant, query);
+    try (Admission.Permit ignored = admission.enter()) {
+      return queries.search(tenant, query);
+    }
   }
 
   private SearchAnswer similar(String tenant, String rawSku, Request request) {
@@ -252,7 +257,9 @@ public final class ApiRoutes extends Handler.Abstract {
     }
     Fields params = Request.extractQueryParameters(request);
     int k = parser.parseK(params.getValue("k"));
-    return queries.similar(tenant, sku, k);
+    try (Admission.Permit ignored = admission.enter()) {
+      return queries.similar(tenant, sku, k);
+    }
   }
 
   /** The tenant a request names explicitly (?tenant= or X-Tenant), which must be the key's own. */

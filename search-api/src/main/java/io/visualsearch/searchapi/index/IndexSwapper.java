@@ -87,12 +87,13 @@ public final class IndexSwapper implements Component {
 
   /** Installs the tenant's CURRENT version if it is not the served one; returns the served version. */
   public Optional<String> refresh(String tenant) {
+    String version = null;
     try {
       Optional<CurrentPointer> pointer = loader.current(tenant);
       if (pointer.isEmpty()) {
         return indexes.servedVersion(tenant);
       }
-      String version = pointer.get().version();
+      version = pointer.get().version();
       if (indexes.servedVersion(tenant).filter(version::equals).isPresent()
           || version.equals(refusedVersions.get(tenant))) {
         return indexes.servedVersion(tenant);
@@ -115,10 +116,10 @@ public final class IndexSwapper implements Component {
     } catch (CorruptIndexException e) {
       refused.inc();
       lastError = "refused index of " + tenant + ": " + e.getMessage();
-      try {
-        loader.current(tenant).ifPresent(p -> refusedVersions.put(tenant, p.version()));
-      } catch (CorruptIndexException | RuntimeException ignored) {
-        // The pointer itself is unreadable: it is retried at the next poll.
+      // The version that failed, not whatever CURRENT names by now: a newer one published while
+      // this one loaded has not been tried. An unreadable pointer (no version yet) is retried.
+      if (version != null) {
+        refusedVersions.put(tenant, version);
       }
       log.error("tenant {}: refusing index: {}; still serving {}", tenant, e.getMessage(),
           indexes.servedVersion(tenant).orElse("nothing"));
