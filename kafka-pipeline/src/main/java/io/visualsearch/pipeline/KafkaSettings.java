@@ -26,7 +26,7 @@ public final class KafkaSettings {
       .validate(l -> l.stream().allMatch(kv -> kv.contains("=")), "a comma list of key=value")
       .doc("Extra Kafka client properties (security.protocol=SASL_SSL, sasl.mechanism=..., ...) for managed clusters;"
           + " they also override the producer's defaults (linger.ms=5, compression.type=lz4, ...; search-api"
-          + " sends its answers with linger.ms=0).");
+          + " sends its answers with linger.ms=0, max.block.ms=250).");
 
   private KafkaSettings() {}
 

@@ -86,8 +86,11 @@ public final class SearchApiService {
    * Each answer goes to search.responses at once instead of lingering 5 ms for company: a lingering
    * record reached the broker in the middle of the next query's TensorFlow run and slowed it
    * (RATIONALE.md). Under load, answers that arrive while a send is in flight still share a batch.
+   * A send blocks the shopper's request for at most 250 ms (Kafka's default is 60 s) when the
+   * broker is away long enough to fill the send buffer, or the topic's metadata is missing: the
+   * answer is then not archived (counted, logged) rather than late.
    */
-  static final Map<String, String> PRODUCER_DEFAULTS = Map.of("linger.ms", "0");
+  static final Map<String, String> PRODUCER_DEFAULTS = Map.of("linger.ms", "0", "max.block.ms", "250");
 
   /** Wires with the model client as query embedder. */
   public static SearchApiService wire(Config config, ServiceHost host) throws IOException {
@@ -129,7 +132,8 @@ public final class SearchApiService {
     Admission admission = new Admission(config.get(SearchApiSettings.MAX_CONCURRENT),
         config.get(SearchApiSettings.MAX_QUEUED), config.get(SearchApiSettings.QUEUE_TIMEOUT));
     IndexSearcher searcher = new IndexSearcher(catalog, pipeline.tracing().tracer(), config.get(SearchApiSettings.MAX_FETCH));
-    ResponsePublisher publisher = new ResponsePublisher(pipeline.producer()::producer, pipeline.tracing(), registry);
+    ResponsePublisher publisher = pipeline.add(
+        new ResponsePublisher(pipeline.producer()::producer, pipeline.tracing(), registry));
     QueryService queries = new QueryService(indexes, deltas, catalog,
         new QueryImageDecoder(config.get(SearchApiSettings.MAX_IMAGE_PIXELS), config.get(NormalisationSettings.MAX_SIDE)),
         embedder, searcher, publisher, store,

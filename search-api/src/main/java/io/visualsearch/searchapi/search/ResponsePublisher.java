@@ -10,13 +10,18 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.pipeline.PipelineHeaders;
 import io.visualsearch.proto.events.SearchHit;
 import io.visualsearch.proto.events.SearchResponseEvent;
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
 import io.visualsearch.topics.Topics;
 import io.visualsearch.tracing.KafkaHeadersCarrier;
 import io.visualsearch.tracing.Tracing;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * trace context in the record headers. Sending is asynchronous: the shopper does not wait for the
  * broker; a send that finally fails is logged and counted, never turned into a failed query.
  */
-public final class ResponsePublisher {
+public final class ResponsePublisher implements Component {
+
+  private static final Duration METADATA_WAIT = Duration.ofSeconds(30);
 
   private static final Logger log = LoggerFactory.getLogger(ResponsePublisher.class);
 
@@ -39,6 +46,48 @@ public final class ResponsePublisher {
     this.tracing = tracing;
     this.published = Counter.builder().name("search_responses_published_total")
         .help("search.responses records sent, by outcome").labelNames("outcome").register(registry);
+  }
+
+  @Override
+  public String name() {
+    return "search-responses-publisher";
+  }
+
+  /**
+   * Fetches the topic's metadata before traffic: a send waits for it at most the producer's short
+   * {@code max.block.ms}, and the first answers after a start would otherwise go unarchived when
+   * the broker takes longer than that to answer a new client.
+   */
+  @Override
+  public void start() {
+    long deadline = System.nanoTime() + METADATA_WAIT.toNanos();
+    while (true) {
+      try {
+        producer.get().partitionsFor(Topics.SEARCH_RESPONSES.name());
+        return;
+      } catch (TimeoutException e) {
+        if (System.nanoTime() > deadline) {
+          // Not fatal: searches are answered either way, and sends fetch the metadata themselves.
+          log.warn("no metadata for {} after {}: the first answers may not be archived",
+              Topics.SEARCH_RESPONSES.name(), METADATA_WAIT);
+          return;
+        }
+      } catch (KafkaException e) {
+        log.warn("no metadata for {}: the first answers may not be archived: {}", Topics.SEARCH_RESPONSES.name(),
+            e.getMessage());
+        return;
+      }
+    }
+  }
+
+  @Override
+  public CheckResult check() {
+    return CheckResult.OK;
+  }
+
+  @Override
+  public void close() {
+    // The producer is the pipeline's and is flushed and closed with it.
   }
 
   public void publish(String tenant, String requestId, SearchQuery query, SearchAnswer answer, long latencyMicros) {
