@@ -56,6 +56,17 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
   /** Enough rows to estimate the leading {@value #GRAPH_DIMENSIONS} principal axes well. */
   static final int GRAPH_PCA_TRAINING = 32_768;
 
+  /** The most floats one training sample may hold: the largest Java array. */
+  static final int MAX_TRAINING_FLOATS = Integer.MAX_VALUE - 8;
+
+  /**
+   * {@code wanted} rows, or as many as fit one array: from ~16.8M vectors of 768 dimensions the
+   * 256 points a list of 16,384 lists ask for would not (still 170 a list, above FAISS's 39).
+   */
+  static int trainingRows(int wanted, int dimension) {
+    return Math.min(wanted, MAX_TRAINING_FLOATS / dimension);
+  }
+
   /** Chooses the recipe from the catalog size, or expands an operator's factory override. */
   public static IndexRecipe choose(int vectors, int dimension, int exactThreshold, int pqThreshold, String override,
       int nprobe, int efSearch) {
@@ -63,7 +74,8 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
     if (override != null && !override.isBlank()) {
       boolean ivf = override.contains("IVF");
       String factory = override.replace("{nlist}", Integer.toString(lists));
-      int training = Math.min(vectors, Math.max(MAX_POINTS_PER_LIST * lists, factory.contains("PQ") ? MIN_PQ_TRAINING : 0));
+      int training = trainingRows(Math.min(vectors,
+          Math.max(MAX_POINTS_PER_LIST * lists, factory.contains("PQ") ? MIN_PQ_TRAINING : 0)), dimension);
       return new IndexRecipe(factory, ivf ? lists : 0, training,
           ivf ? nprobe(nprobe, lists) : factory.contains("HNSW") ? graphParameters(factory, efSearch) : null,
           metricFor(factory));
@@ -72,7 +84,7 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
       return new IndexRecipe("IDMap,Flat", 0, 0, null, Metric.INNER_PRODUCT);
     }
     if (vectors >= Math.max(pqThreshold, MIN_PQ_TRAINING)) {
-      int training = Math.min(vectors, Math.max(MAX_POINTS_PER_LIST * lists, MIN_PQ_TRAINING));
+      int training = trainingRows(Math.min(vectors, Math.max(MAX_POINTS_PER_LIST * lists, MIN_PQ_TRAINING)), dimension);
       String factory = pqFactory(dimension, lists);
       return new IndexRecipe(factory, lists, training, nprobe(nprobe, lists), metricFor(factory));
     }

@@ -19,7 +19,8 @@ final class TrainingSample {
         .sorted(Comparator.comparingLong(ProductVector::id))
         .limit(size)
         .toList();
-    float[] out = new float[chosen.size() * dimension];
+    // The recipe keeps samples within one array (IndexRecipe.trainingRows); anything larger is a bug.
+    float[] out = new float[Math.multiplyExact(chosen.size(), dimension)];
     for (int i = 0; i < chosen.size(); i++) {
       System.arraycopy(chosen.get(i).vector(), 0, out, i * dimension, dimension);
     }

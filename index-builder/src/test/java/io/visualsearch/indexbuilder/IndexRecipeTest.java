@@ -64,6 +64,16 @@ class IndexRecipeTest {
   }
 
   @Test
+  void theTrainingSampleOfTheLargestCatalogsFitsOneArray() {
+    IndexRecipe r = choose(20_000_000, 768);
+    assertEquals("PCAR165,IVF16384,PQ55np", r.factory());
+    assertTrue((long) r.trainingSize() * 768 <= Integer.MAX_VALUE - 8, "training floats: " + r.trainingSize() * 768L);
+    assertTrue(r.trainingSize() >= 39 * 16_384, "still enough points for every list: " + r.trainingSize());
+    IndexRecipe override = IndexRecipe.choose(20_000_000, 1024, 20_000, 2_000_000, "IVF{nlist},Flat", 16, 64);
+    assertTrue((long) override.trainingSize() * 1024 <= Integer.MAX_VALUE - 8);
+  }
+
+  @Test
   void veryLargeCatalogsAreProductQuantised() {
     IndexRecipe r = choose(4_000_000, 768);
     assertEquals("PCAR165,IVF4096,PQ55np", r.factory(), "55-byte codes over a rotation to 3 dimensions a byte");
