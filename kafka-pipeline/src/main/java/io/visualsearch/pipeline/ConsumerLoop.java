@@ -70,6 +70,9 @@ public final class ConsumerLoop implements Component {
   private final DeadLetters deadLetters;
   private final int concurrency;
   private ExecutorService workers;
+  /** Runs each batch's handling while the poll thread keeps the consumer in its group. */
+  private ExecutorService handling;
+  private boolean handlingLong;
 
   private volatile boolean running;
   private volatile Thread thread;
@@ -129,6 +132,11 @@ public final class ConsumerLoop implements Component {
         return w;
       });
     }
+    handling = Executors.newSingleThreadExecutor(r -> {
+      Thread h = new Thread(r, service + "-handler");
+      h.setDaemon(true);
+      return h;
+    });
     running = true;
     lastPollNanos = System.nanoTime();
     Thread t = new Thread(this::run, service + "-consumer");
@@ -164,6 +172,7 @@ public final class ConsumerLoop implements Component {
         onDeath.accept(e);
       }
     } finally {
+      handling.shutdownNow();
       if (workers != null) {
         workers.shutdownNow();
       }
@@ -178,9 +187,9 @@ public final class ConsumerLoop implements Component {
   private void processBatch(ConsumerRecords<byte[], byte[]> records) throws InterruptedException {
     Outbox outbox = new Outbox(producer.get(), tracing);
     Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
-    ConsumerRecord<byte[], byte[]> failed = workers == null
+    ConsumerRecord<byte[], byte[]> failed = awaitPolling(handling.submit(() -> workers == null
         ? processInOrder(records, outbox, done)
-        : processConcurrently(records, outbox, done);
+        : processConcurrently(records, outbox, done)));
     if (!awaitAcks(outbox.drain())) {
       // Nothing from this batch is committed; all of it is handled again (handlers are idempotent).
       rewind(records, Map.of());
@@ -195,6 +204,51 @@ public final class ConsumerLoop implements Component {
       backOff("retriable failure at " + failed.topic() + "-" + failed.partition() + "@" + failed.offset());
     } else {
       attempt = 0;
+    }
+  }
+
+  /**
+   * Waits for the batch in hand, handled on the handling thread, and keeps polling meanwhile with
+   * every partition paused: a poll returns nothing then, but it tells the group the member is alive
+   * (max.poll.interval.ms) and serves rebalances. A batch that outlasted the interval (a similar-
+   * items job over a large catalog) otherwise got the member expelled, its commit refused and the
+   * same records handed out again, forever. Partitions revoked meanwhile are handled to the end
+   * and their commit fails; their new owner handles those records again, as handlers allow.
+   */
+  private ConsumerRecord<byte[], byte[]> awaitPolling(Future<ConsumerRecord<byte[], byte[]>> batch)
+      throws InterruptedException {
+    try {
+      try {
+        return batch.get(POLL.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException quickBatchesEndHere) {
+        handlingLong = true;
+        consumer.pause(consumer.assignment());
+        try {
+          while (true) {
+            ConsumerRecords<byte[], byte[]> stray = consumer.poll(POLL);
+            lastPollNanos = System.nanoTime();
+            for (TopicPartition tp : stray.partitions()) {
+              // Not expected from paused partitions; fetched again once resumed.
+              consumer.seek(tp, stray.records(tp).get(0).offset());
+            }
+            if (batch.isDone()) {
+              return batch.get();
+            }
+          }
+        } finally {
+          handlingLong = false;
+          consumer.resume(consumer.assignment());
+        }
+      }
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof Error fatal) {
+        throw fatal;
+      }
+      if (cause instanceof InterruptedException interrupted) {
+        throw interrupted;
+      }
+      throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
     }
   }
 
@@ -381,7 +435,7 @@ public final class ConsumerLoop implements Component {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      if (paused) {
+      if (paused || handlingLong) {
         consumer.pause(partitions);
       }
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.opentelemetry.api.trace.Span;
@@ -148,6 +149,48 @@ class ITConsumerLoop {
     assertTrue(PipelineHeaders.get(d.headers(), PipelineHeaders.DLQ_EXCEPTION_MESSAGE).contains("cannot parse bad-1"));
     assertEquals(3, readAll(h, "it.poison.out", 3).size());
     assertEquals(null, died.get());
+  }
+
+  /**
+   * A record whose handling outlasts max.poll.interval.ms (a similar-items job over a large
+   * catalog, here 3 s against a 1.5 s limit) is handled once and committed: the loop keeps polling
+   * with its partitions paused meanwhile, so the group does not expel it and hand the record out
+   * again, over and over.
+   */
+  @Test
+  void aRecordHandledForLongerThanThePollIntervalIsHandledOnceAndCommitted(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.long", "it.long.dlq");
+    Map<String, String> env = new java.util.HashMap<>(stack.serviceEnvironment());
+    env.put("KAFKA_GROUP_ID", "it-long");
+    env.put("KAFKA_CLIENT_PROPERTIES", "max.poll.interval.ms=1500");
+    Config config = KafkaSettings.definition().include(TracingSettings.definition()).parse(env);
+    KafkaClients clients = new KafkaClients(config);
+    Harness h = new Harness(config, clients, clients.producer("it-long-producer"));
+    for (int i = 0; i < 3; i++) {
+      h.producer().send(new ProducerRecord<>("it.long", 0, null, ("l" + i).getBytes(StandardCharsets.UTF_8))).get();
+    }
+    List<String> handled = Collections.synchronizedList(new ArrayList<>());
+    RecordHandler slow = (rec, out) -> {
+      if (str(rec.value()).equals("l1")) {
+        Thread.sleep(3_000);
+      }
+      handled.add(str(rec.value()));
+    };
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = loop(h, "it-long", "it.long", slow, tracing, died);
+      loop.start();
+      try {
+        await().atMost(Duration.ofSeconds(60)).until(() -> committed(stack, "it-long", "it.long") == 3);
+        // Long enough for an expelled member to rejoin and be handed l1 again.
+        Thread.sleep(3_000);
+        assertTrue(loop.check().ok(), loop.check().toString());
+      } finally {
+        loop.close();
+      }
+    }
+    assertEquals(List.of("l0", "l1", "l2"), handled);
+    assertNull(died.get());
   }
 
   @Test
