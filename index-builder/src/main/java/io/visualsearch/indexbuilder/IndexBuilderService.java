@@ -61,7 +61,8 @@ public final class IndexBuilderService {
             config.get(IndexBuilderSettings.MIGRATION_QUIET)),
         shards, new VersionWriter(store, json),
         new PublicationAnnouncer(pipeline.producer()::producer, pipeline.tracing()),
-        new VersionCollector(store, new RetentionPolicy(config.get(IndexBuilderSettings.RETENTION))),
+        new VersionCollector(store, new RetentionPolicy(config.get(IndexBuilderSettings.RETENTION),
+            config.get(IndexBuilderSettings.RETAIN_VERSIONS))),
         new IndexVersions(), (n, d) -> IndexRecipe.choose(n, d, exact, pq, factory, nprobe, efSearch),
         pipeline.tracing(), metrics, clock));
 

@@ -48,6 +48,10 @@ public final class IndexBuilderSettings {
   public static final Setting<Duration> RETENTION = Setting.duration("INDEX_BUILDER_RETENTION")
       .defaultValue(Duration.ofHours(24)).validate(d -> !d.isNegative(), "not negative")
       .doc("Index versions older than this are deleted, except the current one and the one before it.");
+  public static final Setting<Integer> RETAIN_VERSIONS = Setting.integer("INDEX_BUILDER_RETAIN_VERSIONS")
+      .defaultValue(10).validate(n -> n >= 0, "zero or more")
+      .doc("At most this many versions older than the current one (besides the one before it) are kept, even"
+          + " inside INDEX_BUILDER_RETENTION: a catalog that changes all day is rebuilt every few seconds.");
   public static final Setting<List<String>> MODEL_NAMES = Setting.list("INDEX_BUILDER_MODEL_NAMES")
       .defaultValue(List.of("default")).validate(l -> !l.isEmpty(), "a non-empty list")
       .doc("Model names whose embeddings are indexed; others are dead-lettered as unknown-model.");
@@ -65,7 +69,8 @@ public final class IndexBuilderSettings {
 
   public static ConfigDef definition() {
     return new ConfigDef().define(DEBOUNCE_QUIET, DEBOUNCE_MAX_DELAY, PERIODIC_INTERVAL, EXACT_THRESHOLD, PQ_THRESHOLD,
-        FACTORY, NPROBE, EF_SEARCH, SHARD_MAX_VECTORS, MIGRATION_COVERAGE, MIGRATION_QUIET, RETENTION, MODEL_NAMES,
+        FACTORY, NPROBE, EF_SEARCH, SHARD_MAX_VECTORS, MIGRATION_COVERAGE, MIGRATION_QUIET, RETENTION, RETAIN_VERSIONS,
+        MODEL_NAMES,
         BUILD_THREADS, TRACE_LINKS, REPLAY_TIMEOUT);
   }
 }

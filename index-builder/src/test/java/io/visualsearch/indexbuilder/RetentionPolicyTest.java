@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class RetentionPolicyTest {
 
-  private final RetentionPolicy policy = new RetentionPolicy(Duration.ofHours(24));
+  private final RetentionPolicy policy = new RetentionPolicy(Duration.ofHours(24), 10);
   private final Instant now = Instant.parse("2026-11-22T12:00:00Z");
   private final TreeSet<String> versions = new TreeSet<>(List.of(
       "20261120T080000Z-000aaaaaa", // old
@@ -30,6 +30,22 @@ class RetentionPolicyTest {
   void withoutAKnownPreviousTheNewestOlderVersionIsKept() {
     assertEquals(List.of("20261120T080000Z-000aaaaaa", "20261120T090000Z-000bbbbbb"),
         policy.deletable(versions, "20261122T080000Z-000dddddd", null, now));
+  }
+
+  @Test
+  void aTenantRebuiltAllDayKeepsOnlyItsNewestVersionsInsideTheRetentionPeriod() {
+    TreeSet<String> busy = new TreeSet<>();
+    for (int minute = 0; minute < 60; minute++) {
+      busy.add(String.format("20261122T11%02d00Z-000%06d", minute, minute));
+    }
+    String current = "20261122T115900Z-000000059";
+    String previous = "20261122T115800Z-000000058";
+    List<String> deletable = new RetentionPolicy(Duration.ofHours(24), 3).deletable(busy, current, previous, now);
+    TreeSet<String> kept = new TreeSet<>(busy);
+    deletable.forEach(kept::remove);
+    assertEquals(List.of("20261122T115500Z-000000055", "20261122T115600Z-000000056", "20261122T115700Z-000000057",
+        previous, current), List.copyOf(kept), "the newest 3 besides the previous one, it and current");
+    assertEquals(List.copyOf(new TreeSet<>(deletable)), deletable, "in version order");
   }
 
   @Test

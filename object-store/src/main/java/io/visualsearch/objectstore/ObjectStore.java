@@ -29,6 +29,7 @@ import software.amazon.awssdk.core.sync.ResponseTransformer;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
@@ -266,6 +267,25 @@ public final class ObjectStore implements Component {
       return null;
     });
     return keys;
+  }
+
+  /**
+   * The names of the folders directly under {@code prefix} (which ends in '/'), e.g. the tenants
+   * under {@code indexes/}: one listing of common prefixes, however many objects they hold.
+   */
+  public List<String> folders(String prefix) {
+    List<String> names = new ArrayList<>();
+    ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(bucket).prefix(prefix).delimiter("/").build();
+    call("list " + prefix, () -> {
+      for (var page : s3.listObjectsV2Paginator(request)) {
+        for (CommonPrefix p : page.commonPrefixes()) {
+          String name = p.prefix().substring(prefix.length());
+          names.add(name.substring(0, name.length() - 1));
+        }
+      }
+      return null;
+    });
+    return names;
   }
 
   private void transferLimits(AwsRequestOverrideConfiguration.Builder o) {

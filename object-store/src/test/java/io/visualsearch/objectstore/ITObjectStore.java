@@ -56,6 +56,18 @@ class ITObjectStore {
   }
 
   @Test
+  void foldersAreTheNamesDirectlyUnderAPrefix(EmbeddedStack stack) {
+    try (ObjectStore store = store(stack, Map.of())) {
+      for (String key : List.of("it/tree/x/1", "it/tree/y/2", "it/tree/y/deeper/3", "it/tree/file")) {
+        store.put(key, b("."), "text/plain");
+      }
+      assertEquals(List.of("x", "y"), store.folders("it/tree/"));
+      assertEquals(List.of("deeper"), store.folders("it/tree/y/"));
+      assertEquals(List.of(), store.folders("it/none/"));
+    }
+  }
+
+  @Test
   void filesStreamUpAndDownAndAMissingKeyDownloadsNothing(EmbeddedStack stack, @TempDir Path dir) throws Exception {
     byte[] big = new byte[3 * 1024 * 1024 + 17];
     new Random(3).nextBytes(big);

@@ -62,16 +62,13 @@ public final class IndexLoader {
     return Optional.of(json.pointer(o.get().bytes()));
   }
 
-  /** Tenants that have a CURRENT pointer. */
+  /**
+   * Tenants with anything under {@code indexes/}; one without a CURRENT pointer yet has nothing to
+   * load. One listing of folders, not of every file of every retained version: every instance asks
+   * at every poll.
+   */
   public Set<String> publishedTenants() {
-    Set<String> tenants = new TreeSet<>();
-    for (String key : store.list("indexes/")) {
-      String[] parts = key.split("/");
-      if (parts.length == 3 && parts[2].equals("CURRENT")) {
-        tenants.add(parts[1]);
-      }
-    }
-    return tenants;
+    return new TreeSet<>(store.folders("indexes/"));
   }
 
   public IndexManifest manifest(String tenant, String version) throws CorruptIndexException {
