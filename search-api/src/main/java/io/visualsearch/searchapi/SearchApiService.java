@@ -34,6 +34,7 @@ import io.visualsearch.searchapi.image.QueryImageDecoder;
 import io.visualsearch.searchapi.index.IndexLoader;
 import io.visualsearch.searchapi.index.IndexSwapper;
 import io.visualsearch.searchapi.index.LoadedIndex;
+import io.visualsearch.searchapi.index.ScratchDirectory;
 import io.visualsearch.searchapi.index.TenantIndexes;
 import io.visualsearch.searchapi.search.IndexSearcher;
 import io.visualsearch.searchapi.search.QueryService;
@@ -119,8 +120,9 @@ public final class SearchApiService {
         follower[0].rewindEmbeddings(index.manifest().embeddingsOffsets());
       }
     });
+    ScratchDirectory scratch = pipeline.add(new ScratchDirectory(SearchApiSettings.indexDir(config)));
     IndexSwapper swapper = pipeline.add(new IndexSwapper(
-        new IndexLoader(store, SearchApiSettings.indexDir(config)), indexes,
+        new IndexLoader(store, scratch.path()), indexes,
         config.get(SearchApiSettings.INDEX_POLL), registry));
     follower[0] = pipeline.add(new FreshnessFollower(() -> followerConsumer(config, pipeline.instance()), catalog,
         deltas, () -> served(indexes), swapper::published, registry));
