@@ -29,6 +29,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +46,12 @@ import org.slf4j.LoggerFactory;
 public final class SimilarItemsJob implements RecordHandler {
 
   private static final Logger log = LoggerFactory.getLogger(SimilarItemsJob.class);
+  /** Files written at once: one after another, 200,000 products took the store's latency 200,000 times. */
+  private static final int WRITERS = 8;
+  /** The map entry, the sku and the array header beside each vector's floats. */
+  private static final long BYTES_PER_PRODUCT_BESIDE_VECTOR = 160;
+  /** Of the heap, what the vectors may take: the rest is the loaded shards' Java side, JSON and Kafka. */
+  private static final double HEAP_SHARE = 0.6;
 
   private final ObjectStore store;
   private final IndexLoader loader;
@@ -82,11 +92,13 @@ public final class SimilarItemsJob implements RecordHandler {
         throw new RetriableProcessingException("object store unavailable: " + e.getMessage(), e);
       }
       throw e;
+    } catch (TenantVectorReader.ReplayStalledException e) {
+      throw new RetriableProcessingException(e.getMessage(), e);
     }
   }
 
   /** Returns how many products got a file (0 when the version is no longer current). */
-  public int run(String tenant, String version) throws CorruptIndexException {
+  public int run(String tenant, String version) throws CorruptIndexException, PoisonRecordException {
     Optional<CurrentPointer> current = loader.current(tenant);
     if (current.isEmpty() || !current.get().version().equals(version)) {
       log.info("tenant {}: {} is no longer the current index, skipping similar items", tenant, version);
@@ -96,7 +108,13 @@ public final class SimilarItemsJob implements RecordHandler {
     TenantIndexes owner = new TenantIndexes(i -> { });
     LoadedIndex index = loader.load(tenant, version);
     owner.install(index);
+    ExecutorService writers = Executors.newFixedThreadPool(WRITERS, r -> {
+      Thread t = new Thread(r, "similar-items-writer");
+      t.setDaemon(true);
+      return t;
+    });
     try {
+      checkHeap(tenant, version, index);
       Map<String, float[]> bySku = vectors.read(tenant, index.modelVersion(), index.manifest().embeddingsOffsets() == null
           ? Map.of() : index.manifest().embeddingsOffsets());
       // Prepared once (normalised for a cosine index): each vector is then a query once and a
@@ -113,12 +131,14 @@ public final class SimilarItemsJob implements RecordHandler {
       for (int from = 0; from < skus.size(); from += batch) {
         List<String> chunk = skus.subList(from, Math.min(skus.size(), from + batch));
         Map<String, List<SimilarItemsFile.Item>> neighbours = neighbours(index, chunk, bySku);
+        List<Future<?>> puts = new ArrayList<>();
         for (String sku : chunk) {
           SimilarItemsFile file = new SimilarItemsFile(tenant, sku, version, index.modelVersion(),
               System.currentTimeMillis(), neighbours.get(sku));
-          store.put(SimilarItemsFile.key(tenant, sku), json.writeValueAsBytes(file), "application/json");
-          written++;
+          byte[] bytes = json.writeValueAsBytes(file);
+          puts.add(writers.submit(() -> store.put(SimilarItemsFile.key(tenant, sku), bytes, "application/json")));
         }
+        written += awaitAll(puts);
       }
       int deleted = deleteStale(tenant, new HashSet<>(skus));
       log.info("tenant {}: similar items of {} products from {} written, {} stale removed, in {} ms", tenant, written,
@@ -127,7 +147,48 @@ public final class SimilarItemsJob implements RecordHandler {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("similar items always serialise", e);
     } finally {
+      writers.shutdownNow();
       owner.close();
+    }
+  }
+
+  /**
+   * Waits for one chunk's writes; the first failure is thrown once all have ended, so a retry
+   * never races writes still in flight.
+   */
+  private static int awaitAll(List<Future<?>> puts) {
+    RuntimeException failure = null;
+    for (Future<?> f : puts) {
+      try {
+        f.get();
+      } catch (ExecutionException e) {
+        if (failure == null) {
+          failure = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while writing similar items", e);
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+    return puts.size();
+  }
+
+  /**
+   * The job holds the version's vectors on the heap while it runs; a catalog they do not fit is
+   * refused with the size it needs instead of failing the whole service with OutOfMemoryError,
+   * which would also stop archiving answers and repeat at every restart.
+   */
+  private static void checkHeap(String tenant, String version, LoadedIndex index) throws PoisonRecordException {
+    long needed = index.skuCount() * (4L * index.dimension() + BYTES_PER_PRODUCT_BESIDE_VECTOR);
+    long heap = Runtime.getRuntime().maxMemory();
+    if (needed > heap * HEAP_SHARE) {
+      throw new PoisonRecordException("catalog-exceeds-heap", "similar items of " + tenant + "/" + version + " need ~"
+          + (needed >> 20) + " MiB of heap for " + index.skuCount() + " vectors of " + index.dimension()
+          + " dimensions; this instance has " + (heap >> 20) + " MiB: give response-consumer more memory and"
+          + " replay this record from the dead-letter topic");
     }
   }
 

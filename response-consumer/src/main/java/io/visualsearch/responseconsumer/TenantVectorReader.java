@@ -24,7 +24,15 @@ import org.apache.kafka.common.TopicPartition;
 public final class TenantVectorReader {
 
   private static final Duration POLL = Duration.ofMillis(500);
-  private static final Duration TIMEOUT = Duration.ofMinutes(5);
+  /** How long the replay may make no progress at all: a topic of any size is read, a dead one is not waited on. */
+  private static final Duration STALL = Duration.ofMinutes(2);
+
+  /** The replay could not read on (broker unavailable); worth retrying later. */
+  public static final class ReplayStalledException extends RuntimeException {
+    ReplayStalledException(String message) {
+      super(message);
+    }
+  }
 
   private final Supplier<Consumer<byte[], byte[]>> consumers;
 
@@ -50,10 +58,18 @@ public final class TenantVectorReader {
       c.assign(parts);
       c.seekToBeginning(parts);
       Map<TopicPartition, Long> ends = c.endOffsets(parts);
-      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      long lastProgress = System.nanoTime();
+      long read = -1;
       while (!done(c, parts, until, ends)) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("embeddings not readable up to " + until + " within " + TIMEOUT);
+        long position = 0;
+        for (TopicPartition tp : parts) {
+          position += c.position(tp);
+        }
+        if (position > read) {
+          read = position;
+          lastProgress = System.nanoTime();
+        } else if (System.nanoTime() - lastProgress > STALL.toNanos()) {
+          throw new ReplayStalledException("embeddings replay made no progress for " + STALL + " (up to " + until + ")");
         }
         for (ConsumerRecord<byte[], byte[]> rec : c.poll(POLL)) {
           if (rec.offset() >= until.get(rec.partition()) || rec.key() == null) {
