@@ -1,6 +1,7 @@
 package io.visualsearch.catalogfeed;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.Currency;
 import java.util.Locale;
 import java.util.Objects;
@@ -9,6 +10,11 @@ import java.util.regex.Pattern;
 
 /** An amount in an ISO 4217 currency, as Merchant feeds write it ("12.99 USD"). */
 public record Money(BigDecimal amount, Currency currency) {
+
+  /** Decimals kept: prices travel as micro-units (amount_micros). */
+  public static final int MICRO_DIGITS = 6;
+  /** A trillion: any price above is a feed error, and in micro-units it still fits a long. */
+  public static final BigDecimal MAX_AMOUNT = BigDecimal.TEN.pow(12);
 
   // Amount and code in either order, optional space between: "12.99 USD", "USD 12.99", "12.99USD".
   private static final Pattern AMOUNT_FIRST =
@@ -22,6 +28,13 @@ public record Money(BigDecimal amount, Currency currency) {
     Objects.requireNonNull(currency, "currency");
     if (amount.signum() < 0) {
       throw new IllegalArgumentException("negative amount " + amount.toPlainString());
+    }
+    if (amount.compareTo(MAX_AMOUNT) > 0) {
+      throw new IllegalArgumentException("amount " + amount.toPlainString() + " is above " + MAX_AMOUNT.toPlainString());
+    }
+    // Prices travel as integer micro-units: finer digits are float-export noise ("12.990000000000002").
+    if (amount.scale() > MICRO_DIGITS) {
+      amount = amount.setScale(MICRO_DIGITS, RoundingMode.HALF_EVEN);
     }
     // One canonical scale so "12.9 USD" and "12.90 USD" are the same value (equals, hash).
     amount = amount.stripTrailingZeros();
@@ -64,11 +77,16 @@ public record Money(BigDecimal amount, Currency currency) {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("price '" + s + "' has unknown currency code '" + code + "'");
     }
+    BigDecimal amount;
     try {
-      return new Money(new BigDecimal(plainDecimal(number)), currency);
+      amount = new BigDecimal(plainDecimal(number));
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("price '" + s + "' has a malformed amount");
     }
+    if (amount.compareTo(MAX_AMOUNT) > 0) {
+      throw new IllegalArgumentException("price '" + s + "' is above " + MAX_AMOUNT.toPlainString());
+    }
+    return new Money(amount, currency);
   }
 
   private static String plainDecimal(String number) {
