@@ -109,10 +109,9 @@ final class EmbedImageHandler implements RecordHandler {
       cache.put(model.modelName(), modelVersion, sha, v);
       return v;
     } catch (ObjectStoreException e) {
-      if (e.retriable()) {
-        throw new RetriableProcessingException(e.getMessage(), e);
-      }
-      throw e;
+      // Even "access denied" or a skewed clock: the bucket is the deployment's own, so the cause
+      // is ours to fix, and dead-lettering meanwhile would drop every image of the catalog.
+      throw new RetriableProcessingException(e.getMessage(), e);
     } catch (ModelUnavailableException e) {
       throw new RetriableProcessingException(e.getMessage(), e);
     } catch (ModelRejectedException e) {

@@ -323,7 +323,9 @@ public final class ObjectStore implements Component {
       return result;
     } catch (SdkException e) {
       ObjectStoreException failure = failure(what, e);
-      if (failure.retriable()) {
+      // A refused credential is not retriable by waiting but is the store failing us all the
+      // same, so it shows in check() like an outage; a missing key or a lost race does not.
+      if (failure.retriable() || e instanceof S3Exception s && (s.statusCode() == 401 || s.statusCode() == 403)) {
         lastError = e;
       }
       throw failure;
