@@ -111,6 +111,13 @@ public final class ImageValidator {
           "the %s declares %dx%d = %d pixels, above the limit of %d", format, width, height,
           (long) width * height, policy.maxPixels()));
     }
+    if (Math.max(width, height) > ValidationPolicy.MAX_SIDE) {
+      // Decoders allocate whole rows, whatever the subsampling: a 50,000,000 x 1 PNG is within
+      // the pixel limit, deflates to kilobytes and needed ~600 MB of row buffers.
+      return reject(RejectReason.TOO_MANY_PIXELS, String.format(
+          "the %s declares %dx%d pixels; a side longer than %d px is refused", format, width, height,
+          ValidationPolicy.MAX_SIDE));
+    }
     if (Math.min(width, height) < policy.minSide()) {
       return reject(RejectReason.TOO_SMALL,
           "the image is " + width + "x" + height + ", smaller than " + policy.minSide() + " px on a side");

@@ -14,7 +14,7 @@ public enum RejectReason {
   TRUNCATED,
   /** The decoder found the data inconsistent. */
   CORRUPT,
-  /** Declared width × height above the limit: refused from the header, before any allocation. */
+  /** Declared width × height, or one side, above the limit: refused from the header, before any allocation. */
   TOO_MANY_PIXELS,
   /** Smaller than the minimum side length. */
   TOO_SMALL,

@@ -15,6 +15,9 @@ import java.util.stream.Collectors;
  */
 public record ValidationPolicy(long maxInputBytes, long maxPixels, int maxOutputSide, int minSide, Set<String> formats) {
 
+  /** Longest side accepted, whatever the pixel count: far beyond any camera, and decoders buffer whole rows. */
+  public static final int MAX_SIDE = 30_000;
+
   public ValidationPolicy {
     if (maxInputBytes < 1 || maxPixels < 1 || maxOutputSide < 1 || minSide < 1) {
       throw new IllegalArgumentException("limits must be positive");

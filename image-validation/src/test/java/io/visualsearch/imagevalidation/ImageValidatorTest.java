@@ -102,6 +102,14 @@ class ImageValidatorTest {
   }
 
   @Test
+  void aPngOneRowTallAndFortyMillionWideIsRefusedFromTheHeader() {
+    // 40,000,000 pixels are within the pixel limit, but its 16-bit rows alone are ~480 MB: without
+    // the side limit this test JVM runs out of memory decoding it.
+    ValidationResult.Rejected r = rejected(pngDeclaring(40_000_000, 1, 16), RejectReason.TOO_MANY_PIXELS);
+    assertTrue(r.message().contains("40000000x1"), r.message());
+  }
+
+  @Test
   void largeButAllowedPngIsDecodedSubsampledWithinASmallHeap() throws Exception {
     // 6000 x 6000 RGB would be a 108 MB raster, more than this test JVM's whole heap.
     NormalisedImage image = accepted(pngLargeSolid(6000, 6000));
