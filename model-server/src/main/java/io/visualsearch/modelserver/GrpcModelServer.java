@@ -44,7 +44,7 @@ public final class GrpcModelServer implements Component {
         // run on the Netty event loop: a hop through gRPC's default executor cost a thread wake-up
         // per call, which on two busy cores is a visible share of a 20 ms query.
         .directExecutor()
-        .addService(new GrpcPredictionService(service))
+        .addService(new GrpcPredictionService(service, maxInboundMessageBytes))
         .addService(new GrpcModelService(service));
     // gRPC runs the interceptor added last first.
     for (int i = interceptors.size() - 1; i >= 0; i--) {

@@ -17,10 +17,11 @@ import org.tensorflow.proto.TensorProto;
 final class GrpcPredictionService extends PredictionServiceGrpc.PredictionServiceImplBase {
 
   private final ModelServingService service;
-  private final TensorProtoCodec codec = new TensorProtoCodec();
+  private final TensorProtoCodec codec;
 
-  GrpcPredictionService(ModelServingService service) {
+  GrpcPredictionService(ModelServingService service, int maxMessageBytes) {
     this.service = service;
+    this.codec = new TensorProtoCodec(maxMessageBytes);
   }
 
   @Override

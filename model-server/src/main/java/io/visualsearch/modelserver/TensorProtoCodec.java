@@ -18,6 +18,16 @@ import org.tensorflow.proto.TensorShapeProto;
  */
 public final class TensorProtoCodec {
 
+  private final long maxTensorBytes;
+
+  /**
+   * @param maxTensorBytes most bytes one decoded input may take: the largest message accepted, since
+   *     TensorFlow's one-value shorthand lets a request of a few bytes declare a tensor of gigabytes
+   */
+  public TensorProtoCodec(long maxTensorBytes) {
+    this.maxTensorBytes = maxTensorBytes;
+  }
+
   /** Decodes one named input; {@code name} only appears in error messages. */
   public HostTensor decode(String name, TensorProto proto) {
     DataType dtype = proto.getDtype();
@@ -32,12 +42,16 @@ public final class TensorProtoCodec {
       throw ServingException.invalid("input '" + name + "': shape is too large");
     }
     if (dtype == DataType.DT_STRING) {
+      long stringBytes = 0;
+      for (ByteString v : proto.getStringValList()) {
+        stringBytes += v.size();
+      }
+      checkSize(name, count, proto.getStringValCount() == 1 ? new long[] {count, stringBytes + STRING_OVERHEAD}
+          : new long[] {count, STRING_OVERHEAD}, proto.getStringValCount() == 1 ? 0 : stringBytes);
       return HostTensor.strings(shape, stringsOf(name, proto, count));
     }
     int width = DTypes.byteSize(dtype);
-    if (count * width > Integer.MAX_VALUE - 8) {
-      throw ServingException.invalid("input '" + name + "': tensor of " + count + " elements is too large");
-    }
+    checkSize(name, count, new long[] {count, width}, 0);
     int bytes = (int) (count * width);
     if (!proto.getTensorContent().isEmpty()) {
       if (proto.getTensorContent().size() != bytes) {
@@ -47,6 +61,25 @@ public final class TensorProtoCodec {
       return HostTensor.numeric(dtype, shape, proto.getTensorContent().toByteArray());
     }
     return HostTensor.numeric(dtype, shape, typedValues(name, proto, dtype, (int) count));
+  }
+
+  /** Per string element beside its bytes: the array and its reference. */
+  private static final long STRING_OVERHEAD = 24;
+
+  /** Refuses a tensor whose decoded size, {@code factors[0] * factors[1] + plus} bytes, is over the limit. */
+  private void checkSize(String name, long count, long[] factors, long plus) {
+    long limit = Math.min(maxTensorBytes, Integer.MAX_VALUE - 8);
+    long bytes;
+    try {
+      bytes = Math.addExact(Math.multiplyExact(factors[0], factors[1]), plus);
+    } catch (ArithmeticException e) {
+      bytes = Long.MAX_VALUE;
+    }
+    if (bytes > limit) {
+      throw ServingException.invalid("input '" + name + "': a tensor of " + count + " elements would take "
+          + (bytes == Long.MAX_VALUE ? "more than " + Long.MAX_VALUE : Long.toString(bytes))
+          + " bytes decoded, more than the " + limit + " a request may carry");
+    }
   }
 
   public TensorProto encode(HostTensor t) {

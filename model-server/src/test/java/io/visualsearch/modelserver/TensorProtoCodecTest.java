@@ -17,7 +17,21 @@ import org.tensorflow.proto.TensorProto;
 
 class TensorProtoCodecTest {
 
-  private final TensorProtoCodec codec = new TensorProtoCodec();
+  private final TensorProtoCodec codec = new TensorProtoCodec(64 << 20);
+
+  @Test
+  void oneValueForAHugeTensorIsRefusedBeforeAnythingIsAllocated() {
+    // A request of a few bytes: the shorthand would fill 2 GB of floats, or 2^31 string references.
+    TensorProto floats = proto(DataType.DT_FLOAT, 500_000_000).addFloatVal(1f).build();
+    ServingException e = assertThrows(ServingException.class, () -> codec.decode("images", floats));
+    assertTrue(e.getMessage().contains("2000000000 bytes"), e.getMessage());
+    TensorProto strings = proto(DataType.DT_STRING, Integer.MAX_VALUE).addStringVal(ByteString.copyFromUtf8("x"))
+        .build();
+    assertThrows(ServingException.class, () -> codec.decode("images", strings));
+    // Within the limit the shorthand still works.
+    assertEquals(1 << 20, codec.decode("images", proto(DataType.DT_FLOAT, 1 << 18).addFloatVal(2f).build())
+        .data().length);
+  }
 
   @Test
   void typedFieldsAndTensorContentDecodeToTheSameTensor() {
