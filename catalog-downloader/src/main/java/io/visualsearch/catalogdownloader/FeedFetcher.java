@@ -5,15 +5,22 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.util.Timeout;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -29,21 +36,21 @@ final class FeedFetcher {
   /** The feed was downloaded to {@code file}, or is unchanged since the last download. */
   record Fetched(Path file, SourceState state) {}
 
-  private final HttpClient http;
+  /** Longest wait for the next bytes of a feed. */
+  private static final Duration STALL = Duration.ofSeconds(30);
+
   private final Duration timeout;
   private final long maxBytes;
   private final Function<String, S3Client> s3;
 
   FeedFetcher(Duration timeout, long maxBytes, Function<String, S3Client> s3) {
-    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(20))
-        .followRedirects(HttpClient.Redirect.NORMAL).build();
     this.timeout = timeout;
     this.maxBytes = maxBytes;
     this.s3 = s3;
   }
 
   /** Empty when the source says nothing changed since {@code previous}. */
-  Optional<Fetched> fetch(FeedLocation location, SourceState previous) throws IOException, InterruptedException {
+  Optional<Fetched> fetch(FeedLocation location, SourceState previous) throws IOException {
     boolean sameSource = previous.uri().equals(location.uri().toString());
     Path spool = Files.createTempFile("feed-" + location.tenant() + "-", ".spool");
     try {
@@ -56,32 +63,59 @@ final class FeedFetcher {
         Files.deleteIfExists(spool);
       }
       return r;
-    } catch (IOException | InterruptedException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(spool);
       throw e;
     }
   }
 
-  private Optional<Fetched> http(URI uri, SourceState previous, Path spool) throws IOException, InterruptedException {
-    HttpRequest.Builder req = HttpRequest.newBuilder(uri).timeout(timeout).GET();
+  /**
+   * Apache's client, not the JDK's: the JDK client's timeout ends when the headers arrive, so a
+   * server that stopped mid-body blocked the read, and every tenant's sync behind it, for ever. Here
+   * every read waits at most {@link #STALL} (or the whole limit, if shorter) and the download as a
+   * whole the configured timeout.
+   */
+  private Optional<Fetched> http(URI uri, SourceState previous, Path spool) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Timeout stall = Timeout.of(timeout.compareTo(STALL) < 0 ? timeout : STALL);
+    ConnectionConfig connection = ConnectionConfig.custom().setConnectTimeout(Timeout.ofSeconds(20))
+        .setSocketTimeout(stall).build();
+    HttpGet get = new HttpGet(uri);
     if (previous.etag() != null) {
-      req.header("If-None-Match", previous.etag());
+      get.addHeader("If-None-Match", previous.etag());
     }
     if (previous.lastModified() != null) {
-      req.header("If-Modified-Since", previous.lastModified());
+      get.addHeader("If-Modified-Since", previous.lastModified());
     }
-    HttpResponse<InputStream> resp = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
-    try (InputStream body = resp.body()) {
-      if (resp.statusCode() == 304) {
-        return Optional.empty();
-      }
-      if (resp.statusCode() != 200) {
-        throw new IOException("feed " + uri + " answered HTTP " + resp.statusCode());
-      }
-      copyBounded(body, spool, uri.toString());
+    // One client a download: feeds are fetched minutes apart, and nothing outlives the call.
+    try (CloseableHttpClient client = HttpClients.custom()
+        .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+            .setDefaultConnectionConfig(connection).build())
+        .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(stall).build())
+        // The bytes as served: a gzip feed is recognised by the parser, and the size limit counts what was sent.
+        .disableContentCompression()
+        .build()) {
+      return client.execute(get, response -> {
+        if (response.getCode() == 304) {
+          return Optional.empty();
+        }
+        if (response.getCode() != 200) {
+          throw new IOException("feed " + uri + " answered HTTP " + response.getCode());
+        }
+        try (InputStream body = response.getEntity().getContent()) {
+          copyBounded(body, spool, uri.toString(), deadline);
+        }
+        return Optional.of(new Fetched(spool, new SourceState(uri.toString(), header(response, "ETag"),
+            header(response, "Last-Modified"))));
+      });
+    } catch (SocketTimeoutException e) {
+      throw new IOException("feed " + uri + " sent nothing for " + stall + ": download abandoned", e);
     }
-    return Optional.of(new Fetched(spool, new SourceState(uri.toString(),
-        resp.headers().firstValue("ETag").orElse(null), resp.headers().firstValue("Last-Modified").orElse(null))));
+  }
+
+  private static String header(ClassicHttpResponse response, String name) {
+    Header h = response.getFirstHeader(name);
+    return h == null ? null : h.getValue();
   }
 
   private Optional<Fetched> s3(URI uri, SourceState previous, Path spool) throws IOException {
@@ -115,6 +149,11 @@ final class FeedFetcher {
   }
 
   private void copyBounded(InputStream in, Path spool, String what) throws IOException {
+    copyBounded(in, spool, what, Long.MAX_VALUE);
+  }
+
+  /** Copies at most the size limit, until {@code deadline} (a System.nanoTime() value; MAX_VALUE: none). */
+  private void copyBounded(InputStream in, Path spool, String what, long deadline) throws IOException {
     byte[] buf = new byte[1 << 16];
     long total = 0;
     try (OutputStream out = Files.newOutputStream(spool)) {
@@ -122,6 +161,10 @@ final class FeedFetcher {
         total += n;
         if (total > maxBytes) {
           throw new IOException("feed " + what + " is larger than " + maxBytes + " bytes");
+        }
+        if (deadline != Long.MAX_VALUE && System.nanoTime() - deadline > 0) {
+          throw new IOException("feed " + what + " took longer than " + timeout + " to download (" + total
+              + " bytes so far)");
         }
         out.write(buf, 0, n);
       }

@@ -1,0 +1,83 @@
+package io.visualsearch.catalogdownloader;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class FeedFetcherTest {
+
+  HttpServer server;
+  final CountDownLatch release = new CountDownLatch(1);
+
+  @BeforeEach
+  void start() throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/stalls", exchange -> {
+      // Headers and the first bytes, then nothing: a feed server that hangs mid-body.
+      exchange.sendResponseHeaders(200, 1_000_000);
+      OutputStream body = exchange.getResponseBody();
+      body.write("id\ttitle\n".getBytes(StandardCharsets.UTF_8));
+      body.flush();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      exchange.close();
+    });
+    server.createContext("/feed", exchange -> {
+      byte[] feed = "id\ttitle\n1\tshirt\n".getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("ETag", "\"v1\"");
+      exchange.sendResponseHeaders(200, feed.length);
+      exchange.getResponseBody().write(feed);
+      exchange.close();
+    });
+    server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+    server.start();
+  }
+
+  @AfterEach
+  void stop() {
+    release.countDown();
+    server.stop(0);
+  }
+
+  FeedLocation at(String path) {
+    return new FeedLocation("acme", URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path));
+  }
+
+  @Test
+  void aServerThatStopsSendingMidBodyFailsTheDownloadInsteadOfHangingTheSync() {
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(1), 1L << 30, bucket -> null);
+    // A bound on a hang, not a measurement: without the download limit this call never returns.
+    IOException e = assertTimeoutPreemptively(Duration.ofSeconds(60),
+        () -> assertThrows(IOException.class, () -> fetcher.fetch(at("/stalls"), SourceState.NONE)));
+    assertTrue(e.getMessage().contains("/stalls"), e.getMessage());
+  }
+
+  @Test
+  void aFeedIsDownloadedWithItsValidators() throws Exception {
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null);
+    FeedFetcher.Fetched f = fetcher.fetch(at("/feed"), SourceState.NONE).orElseThrow();
+    try {
+      assertEquals("id\ttitle\n1\tshirt\n", Files.readString(f.file()));
+      assertEquals("\"v1\"", f.state().etag());
+    } finally {
+      Files.deleteIfExists(f.file());
+    }
+  }
+}
