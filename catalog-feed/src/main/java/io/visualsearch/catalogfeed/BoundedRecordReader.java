@@ -18,6 +18,7 @@ final class BoundedRecordReader {
 
   private final Reader in;
   private final boolean quoteAware;
+  private final char delimiter;
   private final long maxRecordBytes;
   private final char[] buffer = new char[8192];
   private int position;
@@ -25,9 +26,20 @@ final class BoundedRecordReader {
   private long line = 1;
   private boolean first = true;
 
-  BoundedRecordReader(Reader in, boolean quoteAware, long maxRecordBytes) {
+  /** Records end at line ends only. */
+  BoundedRecordReader(Reader in, long maxRecordBytes) {
+    this(in, false, '\0', maxRecordBytes);
+  }
+
+  /** CSV records: a line end inside a quoted field does not end the record. */
+  static BoundedRecordReader csv(Reader in, char delimiter, long maxRecordBytes) {
+    return new BoundedRecordReader(in, true, delimiter, maxRecordBytes);
+  }
+
+  private BoundedRecordReader(Reader in, boolean quoteAware, char delimiter, long maxRecordBytes) {
     this.in = in;
     this.quoteAware = quoteAware;
+    this.delimiter = delimiter;
     this.maxRecordBytes = maxRecordBytes;
   }
 
@@ -49,6 +61,8 @@ final class BoundedRecordReader {
     long startLine = line;
     long bytes = 0;
     boolean inQuotes = false;
+    boolean quoteSeen = false; // inside quotes, the last character was a quote: closes, or "" escapes
+    boolean fieldStart = true;
     boolean oversized = false;
     boolean sawAny = false;
     while (true) {
@@ -72,14 +86,37 @@ final class BoundedRecordReader {
       }
       char c = buffer[position++];
       sawAny = true;
+      if (quoteAware) {
+        // As RFC 4180 and Commons CSV read it: a quote opens a quoted field only as the field's
+        // first character; elsewhere in an unquoted field (12" pan) it is a literal inch mark, and
+        // toggling on it swallowed every following line into one record.
+        boolean insideQuotes = false;
+        if (inQuotes) {
+          insideQuotes = true;
+          if (quoteSeen) {
+            quoteSeen = false;
+            if (c != '"') {
+              inQuotes = false; // the quote before closed the field; c is outside it
+              insideQuotes = false;
+            }
+          } else if (c == '"') {
+            quoteSeen = true;
+          }
+        }
+        if (!insideQuotes) {
+          if (c == '"' && fieldStart) {
+            inQuotes = true;
+            fieldStart = false;
+          } else {
+            fieldStart = c == delimiter;
+          }
+        }
+      }
       if (c == '\n') {
         line++;
         if (!inQuotes) {
           return finish(text, startLine, oversized, bytes);
         }
-      }
-      if (quoteAware && c == '"') {
-        inQuotes = !inQuotes; // an escaped "" toggles twice and leaves the state unchanged
       }
       bytes += utf8Length(c);
       if (!oversized) {

@@ -25,7 +25,7 @@ final class JsonLinesFeedReader {
   }
 
   void read(Reader reader, RowHandler handler) throws IOException {
-    BoundedRecordReader records = new BoundedRecordReader(reader, false, maxRowBytes);
+    BoundedRecordReader records = new BoundedRecordReader(reader, maxRowBytes);
     BoundedRecordReader.Record record;
     while ((record = records.next()) != null) {
       if (record.oversized()) {

@@ -40,6 +40,11 @@ final class TabularFeedReader {
       return csv != null;
     }
 
+    /** The CSV field delimiter (meaningful when quote-aware). */
+    char delimiter() {
+      return csv == null ? '\t' : csv.getDelimiterString().charAt(0);
+    }
+
     List<String> split(String record) throws IOException {
       if (csv == null) {
         List<String> fields = new ArrayList<>();
@@ -78,7 +83,9 @@ final class TabularFeedReader {
   }
 
   void read(Reader reader, RowHandler handler) throws IOException, FeedRefusedException {
-    BoundedRecordReader records = new BoundedRecordReader(reader, dialect.quoteAware(), maxRowBytes);
+    BoundedRecordReader records = dialect.quoteAware()
+        ? BoundedRecordReader.csv(reader, dialect.delimiter(), maxRowBytes)
+        : new BoundedRecordReader(reader, maxRowBytes);
     BoundedRecordReader.Record headerRecord = records.next();
     if (headerRecord == null) {
       throw new FeedRefusedException(FeedRefusedException.Reason.MISSING_COLUMNS, "the feed has no header row");

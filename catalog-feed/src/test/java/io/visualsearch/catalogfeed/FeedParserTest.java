@@ -154,6 +154,21 @@ class FeedParserTest {
   }
 
   @Test
+  void anInchMarkInAnUnquotedCsvFieldIsALiteralQuoteNotTheStartOfAQuotedField() throws Exception {
+    // Were the quote taken as opening a field, every later line would be swallowed into one record
+    // and those products counted as removed from the feed.
+    String csv = "id,title,image_link,price\n"
+        + "p1,12\" pan,https://img.example/p1.jpg,10 USD\n"
+        + "p2,Lid,https://img.example/p2.jpg,4 USD\n"
+        + "p3,\"Pan, 14\"\" wide\",https://img.example/p3.jpg,12 USD\n"
+        + "p4,Spatula,https://img.example/p4.jpg,3 USD\n";
+    CollectingSink sink = parse(utf8(csv));
+    assertEquals(List.of("p1", "p2", "p3", "p4"), sink.ids());
+    assertEquals("12\" pan", sink.products.get(0).title());
+    assertEquals("Pan, 14\" wide", sink.products.get(2).title());
+  }
+
+  @Test
   void semicolonCsvWithDecimalCommaPrices() throws Exception {
     String csv = "id;title;image_link;price\nd1;Kleid;https://img.example/d1.jpg;29,90 EUR\n";
     CollectingSink sink = parse(utf8(csv));
