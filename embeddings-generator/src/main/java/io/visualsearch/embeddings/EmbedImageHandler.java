@@ -76,7 +76,7 @@ final class EmbedImageHandler implements RecordHandler {
         .setModelName(model.modelName())
         .setModelVersion(modelVersion)
         .setImageSha256(ready.getImageSha256())
-        .setSignature("serving_default")
+        .setSignature(model.signature())
         .build();
     out.send(Topics.EMBEDDINGS.name(), key, embedding.toByteArray(), headers(tenant));
   }

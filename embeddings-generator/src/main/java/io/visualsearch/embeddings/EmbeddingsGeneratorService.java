@@ -27,7 +27,7 @@ public final class EmbeddingsGeneratorService {
     PipelineService pipeline = new PipelineService(NAME, config, host);
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
     ModelClient model = pipeline.add(new ModelClient(config, pipeline.tracing()));
-    VectorCache cache = new VectorCache(store, config.get(EmbeddingsSettings.CACHE_ENTRIES));
+    VectorCache cache = new VectorCache(store, model.vectorVariant(), config.get(EmbeddingsSettings.CACHE_ENTRIES));
     String group = pipeline.kafkaClients().groupId(NAME);
     int concurrency = config.get(EmbeddingsSettings.CONCURRENCY);
     pipeline.add(new ModelVersionFollower(model,

@@ -8,17 +8,21 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Vectors already computed, per (model, version, image sha256): an LRU in memory in front of the
- * object store ({@code embeddings/<model>/<version>/<sha256>.f32}, little-endian float32), so an
- * image shared by many products, re-sent after a restart, or replayed is embedded once.
+ * Vectors already computed, per (model, version, variant, image sha256): an LRU in memory in front
+ * of the object store ({@code embeddings/<model>/<version>/<variant>/<sha256>.f32}, little-endian
+ * float32), so an image shared by many products, re-sent after a restart, or replayed is embedded
+ * once. The variant (signature, output, image shaping; {@code ModelClient.vectorVariant}) keeps a
+ * generator reconfigured to another signature from reading the vectors of the previous one.
  */
 final class VectorCache {
 
   private final ObjectStore store;
+  private final String variant;
   private final Map<String, float[]> recent;
 
-  VectorCache(ObjectStore store, int maxEntries) {
+  VectorCache(ObjectStore store, String variant, int maxEntries) {
     this.store = store;
+    this.variant = variant;
     this.recent = java.util.Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<String, float[]> eldest) {
@@ -27,12 +31,12 @@ final class VectorCache {
     });
   }
 
-  static String key(String model, long version, String sha256) {
-    return "embeddings/" + model + "/" + version + "/" + sha256 + ".f32";
+  static String key(String model, long version, String variant, String sha256) {
+    return "embeddings/" + model + "/" + version + "/" + variant + "/" + sha256 + ".f32";
   }
 
   Optional<float[]> get(String model, long version, String sha256) {
-    String key = key(model, version, sha256);
+    String key = key(model, version, variant, sha256);
     float[] v = recent.get(key);
     if (v != null) {
       return Optional.of(v);
@@ -43,7 +47,7 @@ final class VectorCache {
   }
 
   void put(String model, long version, String sha256, float[] vector) {
-    String key = key(model, version, sha256);
+    String key = key(model, version, variant, sha256);
     recent.put(key, vector);
     store.putIfAbsent(key, encode(vector), "application/octet-stream");
   }

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -70,6 +72,10 @@ public final class ConsumerLoop implements Component {
   private final DeadLetters deadLetters;
   private final int concurrency;
   private ExecutorService workers;
+  /** Records handled (output acknowledged) beyond a failed one of their partition, until committed. */
+  private final Set<RecordPosition> handledAhead = ConcurrentHashMap.newKeySet();
+
+  private record RecordPosition(TopicPartition partition, long offset) {}
   /** Runs each batch's handling while the poll thread keeps the consumer in its group. */
   private ExecutorService handling;
   private boolean handlingLong;
@@ -187,16 +193,27 @@ public final class ConsumerLoop implements Component {
   private void processBatch(ConsumerRecords<byte[], byte[]> records) throws InterruptedException {
     Outbox outbox = new Outbox(producer.get(), tracing);
     Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
+    Set<ConsumerRecord<byte[], byte[]>> beyond = ConcurrentHashMap.newKeySet();
     ConsumerRecord<byte[], byte[]> failed = awaitPolling(handling.submit(() -> workers == null
         ? processInOrder(records, outbox, done)
-        : processConcurrently(records, outbox, done)));
+        : processConcurrently(records, outbox, done, beyond)));
     if (!awaitAcks(outbox.drain())) {
       // Nothing from this batch is committed; all of it is handled again (handlers are idempotent).
       rewind(records, Map.of());
       backOff("a produced record was not acknowledged");
       return;
     }
+    // Handled, and their records acknowledged, past a failure: not committable yet (offsets are a
+    // prefix), but not to be handled again when the batch is retried, which would produce their
+    // output twice.
+    for (ConsumerRecord<byte[], byte[]> rec : beyond) {
+      handledAhead.add(new RecordPosition(new TopicPartition(rec.topic(), rec.partition()), rec.offset()));
+    }
     commit(done);
+    handledAhead.removeIf(p -> {
+      OffsetAndMetadata committed = done.get(p.partition());
+      return committed != null && p.offset() < committed.offset();
+    });
     if (failed != null || !running) {
       rewind(records, done);
     }
@@ -274,14 +291,18 @@ public final class ConsumerLoop implements Component {
    * only the prefix of records that all succeeded; the rest are handled again after the backoff.
    */
   private ConsumerRecord<byte[], byte[]> processConcurrently(ConsumerRecords<byte[], byte[]> records, Outbox outbox,
-      Map<TopicPartition, OffsetAndMetadata> done) throws InterruptedException {
+      Map<TopicPartition, OffsetAndMetadata> done, Set<ConsumerRecord<byte[], byte[]>> beyond)
+      throws InterruptedException {
     Map<String, CompletableFuture<Boolean>> lastByKey = new HashMap<>();
     Map<ConsumerRecord<byte[], byte[]>, CompletableFuture<Boolean>> results = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> rec : records) {
       String key = rec.key() == null ? "\u0000" + rec.partition() + "@" + rec.offset() : keyOf(rec);
       CompletableFuture<Boolean> previous = lastByKey.getOrDefault(key, CompletableFuture.completedFuture(true));
+      boolean handledBefore = handledAhead.contains(
+          new RecordPosition(new TopicPartition(rec.topic(), rec.partition()), rec.offset()));
       CompletableFuture<Boolean> f = previous.handle((ok, err) -> ok != null && ok)
-          .thenApplyAsync(previousOk -> running && previousOk && processUninterruptibly(rec, outbox), workers);
+          .thenApplyAsync(previousOk -> running && previousOk
+              && (handledBefore || processUninterruptibly(rec, outbox)), workers);
       lastByKey.put(key, f);
       results.put(rec, f);
     }
@@ -300,7 +321,9 @@ public final class ConsumerLoop implements Component {
         }
         if (ok && prefix) {
           done.put(tp, new OffsetAndMetadata(rec.offset() + 1));
-        } else if (!ok && prefix) {
+        } else if (ok) {
+          beyond.add(rec);
+        } else if (prefix) {
           prefix = false;
           if (firstFailed == null && running) {
             firstFailed = rec;
@@ -430,7 +453,9 @@ public final class ConsumerLoop implements Component {
   private final class PauseNewPartitionsWhileBackingOff implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      // Offsets are committed synchronously after every batch: nothing is pending here.
+      // Offsets are committed synchronously after every batch. What was handled beyond a failure
+      // is the next owner's to handle again: it never saw it.
+      handledAhead.removeIf(p -> partitions.contains(p.partition()));
     }
 
     @Override

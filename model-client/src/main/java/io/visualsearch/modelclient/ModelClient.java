@@ -118,6 +118,20 @@ public final class ModelClient implements Component {
         .setVersion(Int64Value.of(version)).build());
   }
 
+  /** The signature this client calls. */
+  public String signature() {
+    return signature;
+  }
+
+  /**
+   * What decides an image's vector besides the model and its version: the signature and output
+   * called, and how images are shaped before they are sent. Vectors stored under one variant are
+   * not valid for another.
+   */
+  public String vectorVariant() {
+    return signature + "." + output + "." + imageSize + "px" + (sendSmallAsIs ? ".as-is" : ".resized");
+  }
+
   public String modelName() {
     return model;
   }

@@ -117,6 +117,25 @@ class ModelClientTest {
   }
 
   @Test
+  void everySettingThatChangesTheVectorsChangesTheVariantTheyAreStoredUnder() {
+    Map<String, String> base = Map.of("MODEL_SERVER_TARGET", "unused:1", "ZIPKIN_ENDPOINT", "none");
+    java.util.function.Function<Map<String, String>, String> variant = extra -> {
+      Map<String, String> env = new java.util.HashMap<>(base);
+      env.putAll(extra);
+      Config c = ModelClientSettings.definition().include(TracingSettings.definition()).parse(env);
+      return new ModelClient(c, Tracing.create("test", "t", c)).vectorVariant();
+    };
+    String defaults = variant.apply(Map.of());
+    assertEquals("serving_default.embedding.224px.as-is", defaults);
+    java.util.Set<String> all = new java.util.HashSet<>(java.util.List.of(defaults,
+        variant.apply(Map.of("MODEL_SIGNATURE", "mixed7")),
+        variant.apply(Map.of("MODEL_OUTPUT", "logits")),
+        variant.apply(Map.of("MODEL_IMAGE_SIZE", "299")),
+        variant.apply(Map.of("MODEL_SEND_SMALL_IMAGES_AS_IS", "false"))));
+    assertEquals(5, all.size(), all.toString());
+  }
+
+  @Test
   void sendsOneUint8BatchOfResizedImagesAndKeepsOrder() throws Exception {
     start("order");
     Embeddings e = client.embed(List.of(solid(Color.RED, 50, 20), solid(new Color(0, 128, 255), 7, 300)));
