@@ -28,6 +28,7 @@ import io.visualsearch.proto.events.IndexPublished;
 import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.runtime.ServiceHost;
 import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.FaultyLink;
 import io.visualsearch.stack.StackExtension;
 import io.visualsearch.tracing.TracingSettings;
 import java.net.URI;
@@ -443,8 +444,8 @@ class ITIndexBuilder {
   @Test
   void anObjectStoreOutageDelaysBuildsButLosesNothing(EmbeddedStack stack) throws Exception {
     URI s3 = URI.create(stack.s3().endpoint());
-    try (CuttableTcpProxy proxy = new CuttableTcpProxy(s3.getHost(), s3.getPort());
-        Harness h = start(stack, "it-ib-outage", Map.of("S3_ENDPOINT", "http://127.0.0.1:" + proxy.port()))) {
+    try (FaultyLink proxy = new FaultyLink(s3.getHost(), s3.getPort());
+        Harness h = start(stack, "it-ib-outage", Map.of("S3_ENDPOINT", proxy.httpEndpoint()))) {
       proxy.cut();
       Random r = new Random(11);
       List<String> skus = new ArrayList<>();

@@ -72,13 +72,11 @@ public final class ConsumerLoop implements Component {
   private final DeadLetters deadLetters;
   private final int concurrency;
   private ExecutorService workers;
-  /** Records handled (output acknowledged) beyond a failed one of their partition, until committed. */
-  private final Set<RecordPosition> handledAhead = ConcurrentHashMap.newKeySet();
-
-  private record RecordPosition(TopicPartition partition, long offset) {}
   /** Runs each batch's handling while the poll thread keeps the consumer in its group. */
   private ExecutorService handling;
   private boolean handlingLong;
+  /** Records handled (output acknowledged) beyond a failed one of their partition, until committed. */
+  private final Set<RecordPosition> handledAhead = ConcurrentHashMap.newKeySet();
 
   private volatile boolean running;
   private volatile Thread thread;
@@ -449,6 +447,8 @@ public final class ConsumerLoop implements Component {
     }
     return total;
   }
+
+  private record RecordPosition(TopicPartition partition, long offset) {}
 
   private final class PauseNewPartitionsWhileBackingOff implements ConsumerRebalanceListener {
     @Override

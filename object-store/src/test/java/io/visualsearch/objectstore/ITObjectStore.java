@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.visualsearch.config.Config;
 import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.FaultyLink;
 import io.visualsearch.stack.StackExtension;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -99,9 +100,9 @@ class ITObjectStore {
     Path down = dir.resolve("down.bin");
     // At most 3 MiB/s each way: the 4 MiB object needs over 1.3 s against a call timeout of 1 s,
     // each 9 MiB transfer about 3 s.
-    try (ThrottledTcpProxy slow = new ThrottledTcpProxy(URI.create(stack.serviceEnvironment().get("S3_ENDPOINT")),
-        3 * 1024 * 1024);
-        ObjectStore store = store(stack, Map.of("S3_ENDPOINT", slow.endpoint(), "S3_CALL_TIMEOUT", "1s",
+    URI s3 = URI.create(stack.serviceEnvironment().get("S3_ENDPOINT"));
+    try (FaultyLink slow = new FaultyLink(s3.getHost(), s3.getPort(), 3 * 1024 * 1024);
+        ObjectStore store = store(stack, Map.of("S3_ENDPOINT", slow.httpEndpoint(), "S3_CALL_TIMEOUT", "1s",
             "S3_ATTEMPT_TIMEOUT", "1s", "S3_TRANSFER_TIMEOUT", "60s"))) {
       store.put("it/slow/tiny.json", b("{}"), "application/json");
       assertArrayEquals(b("{}"), store.get("it/slow/tiny.json").orElseThrow().bytes());

@@ -1,4 +1,4 @@
-package io.visualsearch.indexbuilder;
+package io.visualsearch.stack;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,30 +11,47 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A loopback TCP forwarder that a test can cut and restore, to take a real server away from a
- * client without stopping the server (which other tests share).
+ * A network fault between a client under test and a real server of the stack, which other tests
+ * share and so cannot be stopped or slowed themselves: a loopback TCP relay that can be cut (open
+ * connections dropped, new ones closed at once) and restored, and that can carry at most a given
+ * number of bytes a second in each direction.
  */
-final class CuttableTcpProxy implements AutoCloseable {
+public final class FaultyLink implements AutoCloseable {
+
+  private static final int CHUNK = 16 * 1024;
 
   private final ServerSocket server;
   private final InetSocketAddress target;
+  private final long bytesPerSecond;
   private final List<Socket> open = new CopyOnWriteArrayList<>();
   private volatile boolean cut;
 
-  CuttableTcpProxy(String targetHost, int targetPort) throws IOException {
-    this.target = new InetSocketAddress(targetHost, targetPort);
+  /** A link to {@code host:port} at full speed. */
+  public FaultyLink(String host, int port) throws IOException {
+    this(host, port, 0);
+  }
+
+  /** A link carrying at most {@code bytesPerSecond} each way (0: unlimited). */
+  public FaultyLink(String host, int port, long bytesPerSecond) throws IOException {
+    this.target = new InetSocketAddress(host, port);
+    this.bytesPerSecond = bytesPerSecond;
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    Thread t = new Thread(this::acceptLoop, "proxy-accept");
+    Thread t = new Thread(this::acceptLoop, "faulty-link-accept");
     t.setDaemon(true);
     t.start();
   }
 
-  int port() {
+  public int port() {
     return server.getLocalPort();
   }
 
+  /** {@code http://127.0.0.1:<port>}, for HTTP servers such as the S3 server. */
+  public String httpEndpoint() {
+    return "http://127.0.0.1:" + port();
+  }
+
   /** Drops every open connection; new ones are accepted and closed at once. */
-  void cut() {
+  public void cut() {
     cut = true;
     for (Socket s : open) {
       closeQuietly(s);
@@ -42,7 +59,7 @@ final class CuttableTcpProxy implements AutoCloseable {
     open.clear();
   }
 
-  void restore() {
+  public void restore() {
     cut = false;
   }
 
@@ -57,24 +74,29 @@ final class CuttableTcpProxy implements AutoCloseable {
         Socket upstream = new Socket(target.getAddress(), target.getPort());
         open.add(client);
         open.add(upstream);
-        pump(client, upstream);
-        pump(upstream, client);
+        pump(client, upstream, "up");
+        pump(upstream, client, "down");
       } catch (IOException e) {
-        // Server closed, or the target refused: the client sees a dropped connection.
+        // Closed, or the target refused: the client sees a dropped connection.
       }
     }
   }
 
-  private void pump(Socket from, Socket to) {
+  private void pump(Socket from, Socket to, String direction) {
     Thread t = new Thread(() -> {
-      byte[] buf = new byte[16384];
+      byte[] buf = new byte[CHUNK];
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         int n;
         while ((n = in.read(buf)) >= 0) {
           out.write(buf, 0, n);
           out.flush();
+          if (bytesPerSecond > 0) {
+            // Each chunk waits its own share of a second: an idle connection earns no burst.
+            long nanos = n * 1_000_000_000L / bytesPerSecond;
+            Thread.sleep(nanos / 1_000_000, (int) (nanos % 1_000_000));
+          }
         }
-      } catch (IOException e) {
+      } catch (IOException | InterruptedException e) {
         // Either side closed.
       } finally {
         closeQuietly(from);
@@ -82,7 +104,7 @@ final class CuttableTcpProxy implements AutoCloseable {
         open.remove(from);
         open.remove(to);
       }
-    }, "proxy-pump");
+    }, "faulty-link-" + direction);
     t.setDaemon(true);
     t.start();
   }
