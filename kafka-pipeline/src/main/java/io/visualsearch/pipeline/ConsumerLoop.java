@@ -57,6 +57,8 @@ public final class ConsumerLoop implements Component {
 
   private static final Logger log = LoggerFactory.getLogger(ConsumerLoop.class);
   private static final Duration POLL = Duration.ofMillis(200);
+  /** How often a batch handled for long polls, far inside any max.poll.interval.ms. */
+  private static final Duration KEEP_ALIVE = Duration.ofSeconds(1);
   private static final Duration SEND_ACK_TIMEOUT = Duration.ofMinutes(2);
 
   private final String service;
@@ -234,20 +236,25 @@ public final class ConsumerLoop implements Component {
       throws InterruptedException {
     try {
       try {
-        return batch.get(POLL.toMillis(), TimeUnit.MILLISECONDS);
+        return batch.get(KEEP_ALIVE.toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException quickBatchesEndHere) {
         handlingLong = true;
         consumer.pause(consumer.assignment());
         try {
           while (true) {
-            ConsumerRecords<byte[], byte[]> stray = consumer.poll(POLL);
+            // A poll that does not wait: the wait is on the batch itself, which is taken up the
+            // moment it ends (a blocking poll here held every batch up to its timeout longer, and
+            // the embeddings-generator's model runs with it).
+            ConsumerRecords<byte[], byte[]> stray = consumer.poll(Duration.ZERO);
             lastPollNanos = System.nanoTime();
             for (TopicPartition tp : stray.partitions()) {
               // Not expected from paused partitions; fetched again once resumed.
               consumer.seek(tp, stray.records(tp).get(0).offset());
             }
-            if (batch.isDone()) {
-              return batch.get();
+            try {
+              return batch.get(KEEP_ALIVE.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException stillRunning) {
+              // poll again
             }
           }
         } finally {
