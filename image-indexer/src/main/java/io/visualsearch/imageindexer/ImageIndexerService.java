@@ -9,12 +9,18 @@ import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.PipelineService;
 import io.visualsearch.runtime.ServiceHost;
 import io.visualsearch.topics.Topics;
+import java.time.Duration;
 import java.util.List;
 
 /** Wires the image-indexer: catalog.products → fetch, validate, store images/&lt;sha256&gt; → images.ready. */
 public final class ImageIndexerService {
 
   public static final String NAME = "image-indexer";
+  /** Products of one host that used up their retries, within the window, before the host is skipped. */
+  static final int FAILING_HOST_PRODUCTS = 3;
+  static final Duration FAILING_HOST_WINDOW = Duration.ofMinutes(10);
+  /** How often a skipped host gets one product through to see whether it works again. */
+  static final Duration FAILING_HOST_PROBE = Duration.ofMinutes(1);
 
   private ImageIndexerService() {}
 
@@ -32,7 +38,8 @@ public final class ImageIndexerService {
     ImageSource images = new ImageSource(fetcher, new ImageValidator(ImageIndexerSettings.validationPolicy(config)),
         store, pipeline.tracing().tracer(), metrics);
     ProductImageHandler handler = new ProductImageHandler(new ImageStateStore(store), store, images,
-        new RetryBudget(config.get(ImageIndexerSettings.RECORD_ATTEMPTS)), metrics);
+        new RetryBudget(config.get(ImageIndexerSettings.RECORD_ATTEMPTS)),
+        new FailingHosts(FAILING_HOST_PRODUCTS, FAILING_HOST_WINDOW, FAILING_HOST_PROBE, System::nanoTime), metrics);
     pipeline.consume(List.of(Topics.CATALOG_PRODUCTS.name()), handler,
         config.get(ImageIndexerSettings.CONCURRENCY), pipeline.kafkaClients().groupId(NAME));
     pipeline.heartbeat();

@@ -11,6 +11,8 @@ import io.visualsearch.pipeline.RetriableProcessingException;
 import io.visualsearch.proto.events.ImageReady;
 import io.visualsearch.proto.events.ProductUpsert;
 import io.visualsearch.topics.Topics;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -29,14 +31,16 @@ final class ProductImageHandler implements RecordHandler {
   private final ObjectStore store;
   private final ImageSource images;
   private final RetryBudget budget;
+  private final FailingHosts failingHosts;
   private final IndexerMetrics metrics;
 
   ProductImageHandler(ImageStateStore states, ObjectStore store, ImageSource images, RetryBudget budget,
-      IndexerMetrics metrics) {
+      FailingHosts failingHosts, IndexerMetrics metrics) {
     this.states = states;
     this.store = store;
     this.images = images;
     this.budget = budget;
+    this.failingHosts = failingHosts;
     this.metrics = metrics;
   }
 
@@ -74,21 +78,41 @@ final class ProductImageHandler implements RecordHandler {
     if (refresh != Refresh.DOWNLOAD && !store.exists(previous.get().objectKey())) {
       refresh = Refresh.DOWNLOAD; // the stored copy is gone: validators would only confirm a loss
     }
+    String host = hostOf(link);
+    if (refresh == Refresh.DOWNLOAD && failingHosts.skip(host)) {
+      budget.forget(recordId);
+      throw Rejections.hostFailing(link, host);
+    }
     Acquired acquired = images.acquire(product, link, refresh, previous);
     if (acquired instanceof Acquired.HostFailing failing) {
       if (budget.spend(recordId)) {
+        failingHosts.gaveUp(host);
         throw Rejections.gaveUp(link, failing.failure(), budget.maxRounds());
       }
       throw new RetriableProcessingException("image host failing for " + product.key() + " (round "
           + budget.rounds(recordId) + "): " + failing.failure().message());
     }
     budget.forget(recordId);
+    failingHosts.succeeded(host);
     ImageState state = ((Acquired.Ready) acquired).state();
     Span.current().setAttribute("sha256", state.sha256());
     if (previous.isEmpty() || !previous.get().equals(state)) {
       states.put(product.tenant(), product.sku(), state);
     }
     return state;
+  }
+
+  /** host[:port] of an image link, the unit a CDN fails in; the link itself when it has none. */
+  static String hostOf(String link) {
+    try {
+      URI uri = new URI(link);
+      if (uri.getHost() != null) {
+        return uri.getHost().toLowerCase(java.util.Locale.ROOT) + (uri.getPort() >= 0 ? ":" + uri.getPort() : "");
+      }
+    } catch (URISyntaxException e) {
+      // fall through: the fetcher reports the link itself
+    }
+    return link;
   }
 
   private static ProductUpsert parse(byte[] value, ProductRef product) throws PoisonRecordException {

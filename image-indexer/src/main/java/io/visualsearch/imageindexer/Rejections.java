@@ -31,6 +31,12 @@ final class Rejections {
             + last.message() + "; the product is tried again when it next changes in the feed");
   }
 
+  static PoisonRecordException hostFailing(String imageLink, String host) {
+    return new PoisonRecordException("image-host-unavailable",
+        "image_link " + shown(imageLink) + " not fetched: host " + host + " failed other products' images through"
+            + " all their retries in the last minutes; the product is tried again when it next changes in the feed");
+  }
+
   static PoisonRecordException noImageLink() {
     return new PoisonRecordException("missing-image-link",
         "the product has no image_link: add one to the feed so it can be searched by image");

@@ -255,6 +255,32 @@ class ITImageIndexer {
     assertTrue(indexer.host.components().stream().allMatch(c -> c.check().ok()), "the service keeps running");
   }
 
+  /**
+   * One retailer's dead CDN: each product's retry rounds pause every partition, so once a host has
+   * used up the retries of three products, its next products are dead-lettered without a fetch.
+   */
+  @Test
+  void aHostThatFailedThreeProductsThroughTheirRetriesIsNotAskedForTheNext() throws Exception {
+    String t = "dead-cdn";
+    images.status("/down.png", 503);
+    Supplier<List<ConsumerRecord<byte[], byte[]>>> dlq = () -> recorder.records("catalog.products.dlq", t + "/");
+    for (int i = 0; i < 3; i++) {
+      indexer.send(IndexerFixture.product(t, "p" + i, images.url("/down.png"), 1_000_000));
+    }
+    await().atMost(Duration.ofSeconds(90)).until(() -> dlq.get().stream()
+        .map(r -> new String(r.key(), java.nio.charset.StandardCharsets.UTF_8)).distinct().count() == 3);
+    int fetchedBefore = images.hits("/down.png");
+    indexer.send(IndexerFixture.product(t, "p3", images.url("/down.png"), 1_000_000));
+    await().atMost(Duration.ofSeconds(30)).until(() -> dlq.get().stream()
+        .anyMatch(r -> new String(r.key(), java.nio.charset.StandardCharsets.UTF_8).equals(t + "/p3")));
+    assertEquals(fetchedBefore, images.hits("/down.png"), "the fourth product was not fetched");
+    String message = messageFor(dlq.get(), t + "/p3");
+    assertTrue(message.contains("not fetched: host 127.0.0.1:" + images.port()), message);
+    assertEquals("image-host-unavailable", dlq.get().stream()
+        .filter(r -> new String(r.key(), java.nio.charset.StandardCharsets.UTF_8).equals(t + "/p3"))
+        .map(r -> PipelineHeaders.get(r.headers(), PipelineHeaders.DLQ_REASON)).findFirst().orElseThrow());
+  }
+
   static String messageFor(List<ConsumerRecord<byte[], byte[]>> records, String key) {
     return records.stream().filter(r -> new String(r.key(), java.nio.charset.StandardCharsets.UTF_8).equals(key))
         .map(r -> PipelineHeaders.get(r.headers(), PipelineHeaders.DLQ_EXCEPTION_MESSAGE)).findFirst().orElseThrow();
