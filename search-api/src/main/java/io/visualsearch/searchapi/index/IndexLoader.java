@@ -127,11 +127,7 @@ public final class IndexLoader {
       return new LoadedIndex(m, shards, skus, VectorSpace.of(metric, m.metric()), exact);
     } catch (CorruptIndexException | RuntimeException e) {
       shards.forEach(FaissIndex::close);
-      exact.forEach(v -> {
-        if (v != null) {
-          v.release();
-        }
-      });
+      SharedShardVectors.releaseAll(exact);
       if (e instanceof FaissException f) {
         throw new CorruptIndexException("FAISS cannot read a shard of " + tenant + "/" + version + ": " + f.getMessage());
       }

@@ -145,11 +145,7 @@ public final class LoadedIndex {
         shard.close();
       }
       if (exactVectors != null) {
-        exactVectors.forEach(v -> {
-          if (v != null) {
-            v.release();
-          }
-        });
+        SharedShardVectors.releaseAll(exactVectors);
       }
     }
   }

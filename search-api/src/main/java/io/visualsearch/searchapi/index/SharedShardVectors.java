@@ -2,6 +2,7 @@ package io.visualsearch.searchapi.index;
 
 import io.visualsearch.indexformat.ShardVectors;
 import java.io.IOException;
+import java.util.List;
 
 /**
  * An open exact-vectors file shared by the index versions whose manifests name the same content
@@ -33,6 +34,15 @@ final class SharedShardVectors {
   /** Takes a reference unless the file was already closed. */
   boolean tryRetain() {
     return refs.tryRetain();
+  }
+
+  /** Releases this version's reference to each file of {@code all} (entries may be null). */
+  static void releaseAll(List<SharedShardVectors> all) {
+    for (SharedShardVectors v : all) {
+      if (v != null) {
+        v.release();
+      }
+    }
   }
 
   void release() {
