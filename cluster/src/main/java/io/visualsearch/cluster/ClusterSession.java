@@ -9,10 +9,9 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
+import org.apache.commons.io.file.PathUtils;
 
 /**
  * A fresh cluster with its sample retailers: wipes the data directory (a new broker log and
@@ -124,13 +123,8 @@ public final class ClusterSession implements AutoCloseable {
   }
 
   static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(f);
-      }
+    if (Files.exists(dir)) {
+      PathUtils.deleteDirectory(dir);
     }
   }
 }

@@ -7,9 +7,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.Map;
-import java.util.stream.Stream;
+import org.apache.commons.io.file.PathUtils;
 
 /** The demo's own files under {@code data/} (git-ignored). */
 final class DemoFiles {
@@ -55,13 +54,8 @@ final class DemoFiles {
 
   /** A fresh demo starts from an empty broker and store, so it shows the whole ingest. */
   static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
+    if (Files.exists(dir)) {
+      PathUtils.deleteDirectory(dir);
     }
   }
 }

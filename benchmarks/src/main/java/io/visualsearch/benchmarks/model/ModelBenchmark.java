@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.apache.commons.io.file.PathUtils;
 
 /**
  * {@code ./visual-search bench model}, in one run and one JVM: (1) raw in-process TensorFlow per
@@ -179,13 +180,8 @@ public final class ModelBenchmark {
   }
 
   private static void deleteTree(Path dir) throws java.io.IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
+    if (Files.exists(dir)) {
+      PathUtils.deleteDirectory(dir);
     }
   }
 }

@@ -8,9 +8,9 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
+import java.util.Optional;
 import java.util.UUID;
-import java.util.stream.Stream;
+import org.apache.commons.io.file.PathUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,11 +91,13 @@ public final class ScratchDirectory implements Component {
       return false; // gone meanwhile: its instance cleaned up
     }
     try {
-      long pid = Long.parseLong(recorded[0]);
-      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-          .map(p -> recorded.length > 1 && !recorded[1].equals("?") && !startOf(p).equals("?")
-              && !startOf(p).equals(recorded[1]))
-          .orElse(true);
+      Optional<ProcessHandle> running = ProcessHandle.of(Long.parseLong(recorded[0])).filter(ProcessHandle::isAlive);
+      if (running.isEmpty()) {
+        return true;
+      }
+      // The same pid started at another time: a restarted container's new process reused it.
+      String started = startOf(running.get());
+      return recorded.length > 1 && !recorded[1].equals("?") && !started.equals("?") && !started.equals(recorded[1]);
     } catch (NumberFormatException e) {
       return false; // not written by this class: not ours to delete
     }
@@ -105,20 +107,9 @@ public final class ScratchDirectory implements Component {
     return p.info().startInstant().map(Object::toString).orElse("?");
   }
 
+  /** Removes a directory and everything in it; the bytes its files held. */
   private static long deleteTree(Path top) throws IOException {
-    if (!Files.exists(top)) {
-      return 0;
-    }
-    long[] bytes = {0};
-    try (Stream<Path> all = Files.walk(top)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-        if (Files.isRegularFile(p)) {
-          bytes[0] += Files.size(p);
-        }
-        Files.deleteIfExists(p);
-      }
-    }
-    return bytes[0];
+    return Files.exists(top) ? PathUtils.deleteDirectory(top).getByteCounter().get() : 0;
   }
 
   @Override
