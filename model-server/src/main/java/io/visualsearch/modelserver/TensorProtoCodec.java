@@ -46,12 +46,12 @@ public final class TensorProtoCodec {
       for (ByteString v : proto.getStringValList()) {
         stringBytes += v.size();
       }
-      checkSize(name, count, proto.getStringValCount() == 1 ? new long[] {count, stringBytes + STRING_OVERHEAD}
-          : new long[] {count, STRING_OVERHEAD}, proto.getStringValCount() == 1 ? 0 : stringBytes);
+      boolean oneForAll = proto.getStringValCount() == 1; // each element gets its own copy of the value
+      checkSize(name, count, oneForAll ? stringBytes + STRING_OVERHEAD : STRING_OVERHEAD, oneForAll ? 0 : stringBytes);
       return HostTensor.strings(shape, stringsOf(name, proto, count));
     }
     int width = DTypes.byteSize(dtype);
-    checkSize(name, count, new long[] {count, width}, 0);
+    checkSize(name, count, width, 0);
     int bytes = (int) (count * width);
     if (!proto.getTensorContent().isEmpty()) {
       if (proto.getTensorContent().size() != bytes) {
@@ -66,12 +66,12 @@ public final class TensorProtoCodec {
   /** Per string element beside its bytes: the array and its reference. */
   private static final long STRING_OVERHEAD = 24;
 
-  /** Refuses a tensor whose decoded size, {@code factors[0] * factors[1] + plus} bytes, is over the limit. */
-  private void checkSize(String name, long count, long[] factors, long plus) {
+  /** Refuses a tensor whose decoded size, {@code count * perElement + shared} bytes, is over the limit. */
+  private void checkSize(String name, long count, long perElement, long shared) {
     long limit = Math.min(maxTensorBytes, Integer.MAX_VALUE - 8);
     long bytes;
     try {
-      bytes = Math.addExact(Math.multiplyExact(factors[0], factors[1]), plus);
+      bytes = Math.addExact(Math.multiplyExact(count, perElement), shared);
     } catch (ArithmeticException e) {
       bytes = Long.MAX_VALUE;
     }
