@@ -83,10 +83,11 @@ public record Money(BigDecimal amount, Currency currency) {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("price '" + s + "' has a malformed amount");
     }
-    if (amount.compareTo(MAX_AMOUNT) > 0) {
-      throw new IllegalArgumentException("price '" + s + "' is above " + MAX_AMOUNT.toPlainString());
+    try {
+      return new Money(amount, currency);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("price '" + s + "': " + e.getMessage());
     }
-    return new Money(amount, currency);
   }
 
   private static String plainDecimal(String number) {
