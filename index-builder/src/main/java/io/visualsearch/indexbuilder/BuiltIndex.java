@@ -56,9 +56,18 @@ record BuiltIndex(List<Shard> shards, byte[] skuMap, int vectors, boolean traine
    * attached to the cause, which stays what the caller sees.
    */
   static void discardExactVectors(List<Shard> shards, Exception cause) {
+    for (Shard s : shards) {
+      if (s.exactVectors() != null) {
+        discard(s.exactVectors().file(), cause);
+      }
+    }
+  }
+
+  /** Deletes a failed step's temporary file; a failure to delete is attached to {@code cause}. */
+  static void discard(Path file, Exception cause) {
     try {
-      deleteExactVectors(shards);
-    } catch (UncheckedIOException e) {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
       cause.addSuppressed(e);
     }
   }

@@ -135,7 +135,7 @@ final class ShardBuilder {
       try {
         ShardVectors.write(file, ids, rows, dimension);
       } catch (IOException | RuntimeException e) {
-        discard(file, e);
+        BuiltIndex.discard(file, e);
         throw e;
       }
       exact = new BuiltIndex.ExactVectors(IndexLayout.shardVectorsFileName(shard), file);
@@ -144,18 +144,9 @@ final class ShardBuilder {
       return new BuiltIndex.Shard(IndexLayout.shardFileName(shard), index.serialize(), part.size(), exact);
     } catch (RuntimeException e) {
       if (exact != null) {
-        discard(exact.file(), e);
+        BuiltIndex.discard(exact.file(), e);
       }
       throw e;
-    }
-  }
-
-  /** Deletes a failed step's temporary file; a failure to delete is attached to {@code cause}. */
-  private static void discard(Path file, Exception cause) {
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      cause.addSuppressed(e);
     }
   }
 
