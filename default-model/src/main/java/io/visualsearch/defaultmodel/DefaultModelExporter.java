@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.apache.commons.io.FileUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.Graph;
@@ -43,13 +44,13 @@ public final class DefaultModelExporter {
     Files.createDirectories(baseDir);
     Path target = baseDir.resolve(Long.toString(version));
     Path staging = SavedModelVersions.stagingDir(baseDir, version);
-    SavedModelVersions.deleteRecursively(staging);
+    FileUtils.deleteDirectory(staging.toFile());
     try {
       writeSavedModel(model, staging);
       selfCheck(staging);
       SavedModelVersions.publish(staging, target);
     } finally {
-      SavedModelVersions.deleteRecursively(staging);
+      FileUtils.deleteDirectory(staging.toFile());
     }
     return target;
   }

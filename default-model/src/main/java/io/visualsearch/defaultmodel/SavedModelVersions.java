@@ -3,12 +3,10 @@ package io.visualsearch.defaultmodel;
 import com.google.protobuf.CodedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
-import java.util.stream.Stream;
+import org.apache.commons.io.FileUtils;
 import org.tensorflow.proto.SavedModel;
 
 /**
@@ -48,21 +46,6 @@ public final class SavedModelVersions {
       Files.move(target, retired, StandardCopyOption.ATOMIC_MOVE);
     }
     Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-    deleteRecursively(retired);
-  }
-
-  public static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.delete(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    }
+    FileUtils.deleteDirectory(retired.toFile());
   }
 }

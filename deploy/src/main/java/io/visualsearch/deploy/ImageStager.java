@@ -2,13 +2,11 @@ package io.visualsearch.deploy;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +17,7 @@ import java.util.jar.Manifest;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.apache.commons.io.FileUtils;
 
 /**
  * Stages the build context of every image: for each {@code docker/<image>/Dockerfile}, the
@@ -87,7 +86,7 @@ public final class ImageStager {
       throw new IllegalStateException(cpFile + " is missing: build the module first (mvn -o -pl deploy -am install)");
     }
     Path out = staging.resolve(image);
-    deleteRecursively(out);
+    FileUtils.deleteDirectory(out.toFile());
     Files.createDirectories(out.resolve("lib"));
     Files.createDirectories(out.resolve("app"));
     Files.copy(dockerfile, out.resolve("Dockerfile"));
@@ -141,21 +140,6 @@ public final class ImageStager {
         Files.copy(f, out);
         out.closeEntry();
       }
-    }
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> all = Files.walk(dir)) {
-      all.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.delete(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
     }
   }
 }

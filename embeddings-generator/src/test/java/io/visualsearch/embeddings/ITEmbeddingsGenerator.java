@@ -2,20 +2,26 @@ package io.visualsearch.embeddings;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.visualsearch.config.Config;
 import io.visualsearch.modelserver.ModelServer;
 import io.visualsearch.modelserver.ModelServerSettings;
+import io.visualsearch.modelclient.ModelClient;
 import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreException;
 import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.PipelineHeaders;
+import io.visualsearch.pipeline.RetriableProcessingException;
 import io.visualsearch.proto.events.Embedding;
 import io.visualsearch.proto.events.ImageReady;
 import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.runtime.ServiceHost;
 import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.StackExtension;
+import io.visualsearch.tracing.Tracing;
 import java.awt.Color;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -55,6 +61,34 @@ class ITEmbeddingsGenerator {
   static int freePort() throws Exception {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
+    }
+  }
+
+  @Test
+  void aStoreRefusingOurCredentialsIsRetriedNotDeadLettered(EmbeddedStack stack) throws Exception {
+    Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
+    env.put("ZIPKIN_ENDPOINT", "none");
+    env.put("S3_SECRET_KEY", "not-the-secret");
+    Config config = EmbeddingsGeneratorService.definition().parse(env);
+    ObjectStore denied = ObjectStore.fromConfig(config, false);
+    Tracing tracing = Tracing.create("it-denied", "a", config);
+    ModelClient model = new ModelClient(config, tracing);
+    try {
+      assertThrows(ObjectStoreException.class, denied::start);
+      EmbedImageHandler handler = new EmbedImageHandler(denied, model,
+          new VectorCache(denied, model.vectorVariant(), 10), 1);
+      ImageReady ready = ImageReady.newBuilder().setTenant(TENANT).setSku("denied").setImageSha256("ab".repeat(32))
+          .setObjectKey("images/" + "ab".repeat(32)).build();
+      ConsumerRecord<byte[], byte[]> rec = new ConsumerRecord<>("images.ready", 0, 0L,
+          (TENANT + "/denied").getBytes(StandardCharsets.UTF_8), ready.toByteArray());
+      // Dead-lettering would drop every image of the catalog for a cause the deployment must fix.
+      RetriableProcessingException e = assertThrows(RetriableProcessingException.class, () -> handler.handle(rec, null));
+      assertTrue(e.getMessage().contains("403"), e.getMessage());
+      assertFalse(denied.check().ok(), "a refused credential shows in the store's check like an outage");
+    } finally {
+      model.close();
+      tracing.close();
+      denied.close();
     }
   }
 

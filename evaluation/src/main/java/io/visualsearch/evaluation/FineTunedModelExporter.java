@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.commons.io.FileUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.Graph;
@@ -57,7 +58,7 @@ final class FineTunedModelExporter {
       throw new IllegalArgumentException("refusing to overwrite the baseline version " + baselineDir);
     }
     Path staging = SavedModelVersions.stagingDir(baseDir, version);
-    SavedModelVersions.deleteRecursively(staging);
+    FileUtils.deleteDirectory(staging.toFile());
     try {
       write(baselineDir, head, staging);
       check.verify(staging);
@@ -67,7 +68,7 @@ final class FineTunedModelExporter {
       }
       SavedModelVersions.publish(staging, target);
     } finally {
-      SavedModelVersions.deleteRecursively(staging);
+      FileUtils.deleteDirectory(staging.toFile());
     }
     log.info("published fine-tuned model version {} at {}", version, target);
     return target;

@@ -74,7 +74,7 @@ class ITRelevanceGate {
         return new ModelEvaluator(catalog, new FeatureCache(cache), new ShopperPhotoAlteration(42), FashionMnist.CATEGORIES.size())
             .evaluate(embedder);
       } finally {
-        io.visualsearch.defaultmodel.SavedModelVersions.deleteRecursively(cache);
+        org.apache.commons.io.FileUtils.deleteDirectory(cache.toFile());
       }
     }
   }

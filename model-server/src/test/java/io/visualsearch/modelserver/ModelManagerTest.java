@@ -9,13 +9,12 @@ import io.visualsearch.modelserver.VersionStatusBook.State;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
+import org.apache.commons.io.file.PathUtils;
 import org.junit.jupiter.api.Test;
-import org.tensorflow.proto.ConfigProto;
 import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.proto.ConfigProto;
 
 /**
  * Version policy and lifecycle on real SavedModels, driving {@link ModelManager#scan()} directly
@@ -76,7 +75,7 @@ class ModelManagerTest {
       assertThrows(ServingException.class, () -> m.acquire("default", OptionalLong.of(1)));
 
       // Rolling back by deleting the newest version makes the kept previous one the default, unreloaded.
-      deleteTree(base.resolve("default/3"));
+      PathUtils.deleteDirectory(base.resolve("default/3"));
       m.scan();
       assertEquals(OptionalLong.of(2), m.currentVersion());
       assertThrows(ServingException.class, () -> m.acquire("default", OptionalLong.of(3)));
@@ -99,7 +98,7 @@ class ModelManagerTest {
       assertTrue(m.check().ok());
 
       // Replacing the files is what triggers a retry.
-      deleteTree(broken);
+      PathUtils.deleteDirectory(broken);
       TestSavedModels.exportVersion(base, "default", 2);
       m.scan();
       assertEquals(OptionalLong.of(2), m.currentVersion());
@@ -126,7 +125,7 @@ class ModelManagerTest {
     try (ModelManager m = new ModelManager("default", base, OptionalLong.empty(), NEVER)) {
       m.start();
       assertEquals(OptionalLong.of(2), m.currentVersion());
-      deleteTree(v2);
+      PathUtils.deleteDirectory(v2);
       m.scan();
       assertEquals(OptionalLong.of(1), m.currentVersion());
     }
@@ -163,13 +162,5 @@ class ModelManagerTest {
 
   private static State stateOf(ModelManager m, long version) {
     return m.statuses().stream().filter(e -> e.version() == version).findFirst().orElseThrow().state();
-  }
-
-  private static void deleteTree(Path p) throws Exception {
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(f);
-      }
-    }
   }
 }

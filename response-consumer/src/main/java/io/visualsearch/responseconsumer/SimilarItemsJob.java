@@ -59,15 +59,24 @@ public final class SimilarItemsJob implements RecordHandler {
   private final Tracer tracer;
   private final int k;
   private final int batch;
+  private final long vectorBytesAllowed;
   private final ObjectMapper json = new ObjectMapper();
 
+  /** A job whose vectors may take {@value #HEAP_SHARE} of this JVM's maximum heap. */
   public SimilarItemsJob(ObjectStore store, TenantVectorReader vectors, Tracer tracer, int k, int batch) {
+    this(store, vectors, tracer, k, batch, (long) (Runtime.getRuntime().maxMemory() * HEAP_SHARE));
+  }
+
+  /** {@code vectorBytesAllowed}: the most a run's vectors may take on the heap. */
+  SimilarItemsJob(ObjectStore store, TenantVectorReader vectors, Tracer tracer, int k, int batch,
+      long vectorBytesAllowed) {
     this.store = store;
     this.loader = new IndexLoader(store);
     this.vectors = vectors;
     this.tracer = tracer;
     this.k = k;
     this.batch = batch;
+    this.vectorBytesAllowed = vectorBytesAllowed;
   }
 
   @Override
@@ -181,15 +190,19 @@ public final class SimilarItemsJob implements RecordHandler {
    * refused with the size it needs instead of failing the whole service with OutOfMemoryError,
    * which would also stop archiving answers and repeat at every restart.
    */
-  private static void checkHeap(String tenant, String version, LoadedIndex index) throws PoisonRecordException {
+  private void checkHeap(String tenant, String version, LoadedIndex index) throws PoisonRecordException {
     long needed = index.skuCount() * (4L * index.dimension() + BYTES_PER_PRODUCT_BESIDE_VECTOR);
-    long heap = Runtime.getRuntime().maxMemory();
-    if (needed > heap * HEAP_SHARE) {
+    if (needed > vectorBytesAllowed) {
       throw new PoisonRecordException("catalog-exceeds-heap", "similar items of " + tenant + "/" + version + " need ~"
-          + (needed >> 20) + " MiB of heap for " + index.skuCount() + " vectors of " + index.dimension()
-          + " dimensions; this instance has " + (heap >> 20) + " MiB: give response-consumer more memory and"
+          + mib(needed) + " MiB of heap for " + index.skuCount() + " vectors of " + index.dimension()
+          + " dimensions; this instance allows them " + mib(vectorBytesAllowed) + " MiB (" + (int) (HEAP_SHARE * 100)
+          + " % of its " + mib(Runtime.getRuntime().maxMemory()) + " MiB heap): give response-consumer more memory and"
           + " replay this record from the dead-letter topic");
     }
+  }
+
+  private static long mib(long bytes) {
+    return (bytes + (1 << 20) - 1) >> 20;
   }
 
   /** The k nearest of each product of {@code chunk}; {@code prepared} holds every vector prepared for the index. */

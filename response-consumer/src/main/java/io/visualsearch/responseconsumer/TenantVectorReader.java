@@ -35,9 +35,16 @@ public final class TenantVectorReader {
   }
 
   private final Supplier<Consumer<byte[], byte[]>> consumers;
+  private final Duration stall;
 
   public TenantVectorReader(Supplier<Consumer<byte[], byte[]>> consumers) {
+    this(consumers, STALL);
+  }
+
+  /** {@code stall}: how long a replay may read nothing before it gives up (retriable). */
+  TenantVectorReader(Supplier<Consumer<byte[], byte[]>> consumers, Duration stall) {
     this.consumers = consumers;
+    this.stall = stall;
   }
 
   /** sku → vector; {@code until} maps partition → first offset not covered (manifest embeddings_offsets). */
@@ -68,8 +75,8 @@ public final class TenantVectorReader {
         if (position > read) {
           read = position;
           lastProgress = System.nanoTime();
-        } else if (System.nanoTime() - lastProgress > STALL.toNanos()) {
-          throw new ReplayStalledException("embeddings replay made no progress for " + STALL + " (up to " + until + ")");
+        } else if (System.nanoTime() - lastProgress > stall.toNanos()) {
+          throw new ReplayStalledException("embeddings replay made no progress for " + stall + " (up to " + until + ")");
         }
         for (ConsumerRecord<byte[], byte[]> rec : c.poll(POLL)) {
           if (rec.offset() >= until.get(rec.partition()) || rec.key() == null) {

@@ -3,16 +3,20 @@ package io.visualsearch.responseconsumer;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.api.trace.TracerProvider;
 import io.visualsearch.config.Config;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.KafkaClients;
 import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.pipeline.PipelineHeaders;
+import io.visualsearch.pipeline.PoisonRecordException;
 import io.visualsearch.proto.events.Embedding;
 import io.visualsearch.proto.events.SearchHit;
 import io.visualsearch.proto.events.SearchResponseEvent;
@@ -114,6 +118,38 @@ class ITResponseConsumer {
       host.close();
       producer.close();
       store.close();
+    }
+  }
+
+  @Test
+  void aCatalogWhoseVectorsExceedTheHeapAllowanceIsRefusedWithTheSizeItNeedsAndNothingWritten(EmbeddedStack stack)
+      throws Exception {
+    Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
+    env.put("ZIPKIN_ENDPOINT", "none");
+    Producer<byte[], byte[]> producer = new KafkaClients(KafkaSettings.definition()
+        .include(TracingSettings.definition()).parse(env)).producer("it-rc-heap");
+    try (ObjectStore store = ObjectStore.fromConfig(ObjectStoreSettings.definition().parse(env), true)) {
+      store.start();
+      String tenant = "rc-heap";
+      String version = "20250104T000000Z-rh1";
+      Map<String, float[]> vectors = TestVectors.random(300, 64, 4);
+      sendEmbeddings(producer, tenant, vectors);
+      new IndexPublication(store, producer).publish(tenant, version, 1, vectors, 2, endOffsets(stack));
+      TenantVectorReader reader = new TenantVectorReader(() -> reader(stack));
+      Tracer tracer = TracerProvider.noop().get("it");
+
+      // 300 vectors of 64 floats and their map entries take ~120 KB.
+      PoisonRecordException e = assertThrows(PoisonRecordException.class,
+          () -> new SimilarItemsJob(store, reader, tracer, 3, 64, 64 * 1024).run(tenant, version));
+      assertEquals("catalog-exceeds-heap", e.reason());
+      assertTrue(e.getMessage().contains("300 vectors of 64 dimensions"), e.getMessage());
+      assertEquals(List.of(), store.list("similar/" + tenant + "/"), "a refused run writes nothing");
+
+      assertEquals(300, new SimilarItemsJob(store, reader, tracer, 3, 64, 256 * 1024).run(tenant, version),
+          "the same catalog within a larger allowance");
+      assertEquals(300, store.list("similar/" + tenant + "/").size());
+    } finally {
+      producer.close();
     }
   }
 

@@ -10,6 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.opentelemetry.api.trace.TracerProvider;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.faiss.Metric;
 import io.visualsearch.indexformat.CorruptIndexException;
@@ -34,16 +37,21 @@ import io.visualsearch.stack.StackExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The loader against the real S3 server: a quantised version's exact vectors, as the index-builder publishes them. */
+/**
+ * The loader against the real S3 server: a quantised version's exact vectors, as the index-builder
+ * publishes them; the swapper refusing a corrupt version.
+ */
 @ExtendWith(StackExtension.class)
 class ITIndexLoader {
 
@@ -123,6 +131,54 @@ class ITIndexLoader {
         assertEquals(List.of(), left.toList(), "a refused download is not left behind");
       }
     }
+  }
+
+  @Test
+  void theSwapperRefusesACorruptVersionOnceKeepsServingAndTakesTheNextGoodOne(EmbeddedStack stack,
+      @TempDir Path work, @TempDir Path scratch) throws Exception {
+    Map<String, float[]> vectors = TestVectors.random(200, DIM, 7);
+    PrometheusRegistry registry = new PrometheusRegistry();
+    try (ObjectStore store = ObjectStore.fromConfig(ObjectStoreSettings.definition().parse(stack.serviceEnvironment()),
+        true)) {
+      store.start();
+      IndexSwapper swapper = new IndexSwapper(new IndexLoader(store, scratch), new TenantIndexes(i -> { }),
+          Duration.ofHours(1), registry);
+      try {
+        String first = "20261205T070000Z-a";
+        publish(store, first, vectors, work, false);
+        assertEquals(Optional.of(first), swapper.refresh(TENANT));
+        assertEquals("ok", swapper.check().detail());
+
+        // Other vectors: with the same ones the served file's sha256 would match and be shared unread.
+        String corrupt = "20261205T070001Z-b";
+        publish(store, corrupt, TestVectors.random(200, DIM, 8), work, true);
+        assertEquals(Optional.of(first), swapper.refresh(TENANT), "the served version stays when the next is corrupt");
+        assertEquals(1, counter(registry, "search_index_refused"));
+        assertTrue(swapper.check().ok(), "a refused version does not make the service unready");
+        assertTrue(swapper.check().detail().contains("refused index of " + TENANT), swapper.check().detail());
+
+        // Polls while CURRENT still names the refused version neither download nor refuse it again.
+        assertEquals(Optional.of(first), swapper.refresh(TENANT));
+        assertEquals(1, counter(registry, "search_index_refused"));
+
+        String fixed = "20261205T070002Z-c";
+        publish(store, fixed, vectors, work, false);
+        assertEquals(Optional.of(fixed), swapper.refresh(TENANT), "the refusal is of one version, not of the tenant");
+        assertEquals(2, counter(registry, "search_index_swaps"));
+        assertEquals("ok", swapper.check().detail());
+      } finally {
+        swapper.close();
+      }
+    }
+  }
+
+  private static double counter(PrometheusRegistry registry, String name) {
+    for (MetricSnapshot s : registry.scrape()) {
+      if (s.getMetadata().getName().equals(name)) {
+        return ((CounterSnapshot) s).getDataPoints().get(0).getValue();
+      }
+    }
+    throw new AssertionError("no counter " + name);
   }
 
   /** One product-quantised shard, its exact vectors (one byte flipped after hashing when {@code corrupt}), CURRENT. */
