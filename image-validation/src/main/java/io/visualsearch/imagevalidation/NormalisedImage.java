@@ -1,9 +1,18 @@
 package io.visualsearch.imagevalidation;
 
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBuffer;
+import java.awt.image.PixelInterleavedSampleModel;
+import java.awt.image.SampleModel;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.Arrays;
+import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
+import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
@@ -19,16 +28,41 @@ public record NormalisedImage(
   /**
    * A stored normalised PNG's pixels, for the readers of {@code images/}: decoded from memory, since
    * {@code ImageIO.read(InputStream)} would first copy every image into a temporary file (ImageIO's
-   * disk cache is on by default).
+   * disk cache is on by default). A colour image is decoded into R, G, B bytes in that order (the
+   * PNG's own), not the BGR layout {@code ImageIO.read} picks: each row is then copied as it is
+   * decoded, and the model client sends the raster's array as it stands. Reordering every pixel
+   * twice, into BGR and back, took a sixth of the decode at 224 px.
    *
    * @throws IOException when the bytes are not a readable image
    */
   public static BufferedImage decode(byte[] png) throws IOException {
-    BufferedImage image = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(png)));
-    if (image == null) {
-      throw new IOException("not a readable image (" + png.length + " bytes)");
+    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(png))) {
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) {
+        throw new IOException("not a readable image (" + png.length + " bytes)");
+      }
+      ImageReader reader = readers.next();
+      try {
+        reader.setInput(in, true, true);
+        ImageReadParam param = reader.getDefaultReadParam();
+        for (Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0); types.hasNext(); ) {
+          ImageTypeSpecifier type = types.next();
+          if (isRgbBytes(type.getSampleModel()) && !type.getColorModel().hasAlpha()
+              && type.getColorModel().getColorSpace().isCS_sRGB()) {
+            param.setDestinationType(type);
+            break;
+          }
+        }
+        return reader.read(0, param);
+      } finally {
+        reader.dispose();
+      }
     }
-    return image;
+  }
+
+  private static boolean isRgbBytes(SampleModel model) {
+    return model instanceof PixelInterleavedSampleModel m && m.getDataType() == DataBuffer.TYPE_BYTE
+        && m.getNumBands() == 3 && m.getPixelStride() == 3 && Arrays.equals(m.getBandOffsets(), new int[] {0, 1, 2});
   }
 
   /** {@code images/<sha256>}. */

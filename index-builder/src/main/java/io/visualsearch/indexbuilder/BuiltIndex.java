@@ -55,7 +55,7 @@ record BuiltIndex(List<Shard> shards, byte[] skuMap, int vectors, boolean traine
    * Deletes the temporary files of a build that failed with {@code cause}: a failure to delete is
    * attached to the cause, which stays what the caller sees.
    */
-  static void discardExactVectors(List<Shard> shards, Exception cause) {
+  static void discardExactVectors(List<Shard> shards, Throwable cause) {
     for (Shard s : shards) {
       if (s.exactVectors() != null) {
         discard(s.exactVectors().file(), cause);
@@ -64,7 +64,7 @@ record BuiltIndex(List<Shard> shards, byte[] skuMap, int vectors, boolean traine
   }
 
   /** Deletes a failed step's temporary file; a failure to delete is attached to {@code cause}. */
-  static void discard(Path file, Exception cause) {
+  static void discard(Path file, Throwable cause) {
     try {
       Files.deleteIfExists(file);
     } catch (IOException e) {

@@ -1,6 +1,8 @@
 package io.visualsearch.indexbuilder;
 
 import io.visualsearch.faiss.Metric;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * How one tenant's index is built: the FAISS factory string, how many training vectors it gets,
@@ -32,6 +34,8 @@ import io.visualsearch.faiss.Metric;
 public record IndexRecipe(String factory, int lists, int trainingSize, String searchParameters, Metric metric) {
 
   static final int MIN_POINTS_PER_LIST = 39;
+  /** A product quantiser in a factory string, with its bits per code when given. */
+  private static final Pattern PQ_CODEBOOK = Pattern.compile("PQ\\d+(?:x(\\d+))?");
   static final int MAX_POINTS_PER_LIST = 256;
   static final int MAX_LISTS = 65_536;
   /** PQ codebooks have 256 centroids each and want the same 39 points per centroid. */
@@ -71,7 +75,7 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
   public static IndexRecipe choose(int vectors, int dimension, int exactThreshold, int pqThreshold, String override,
       int nprobe, int efSearch) {
     int lists = lists(vectors);
-    if (override != null && !override.isBlank()) {
+    if (override != null && !override.isBlank() && vectors >= trainingPointsNeeded(override, lists)) {
       boolean ivf = override.contains("IVF");
       String factory = override.replace("{nlist}", Integer.toString(lists));
       int training = trainingRows(Math.min(vectors,
@@ -80,7 +84,10 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
           ivf ? nprobe(nprobe, lists) : factory.contains("HNSW") ? graphParameters(factory, efSearch) : null,
           metricFor(factory));
     }
-    if (vectors < exactThreshold) {
+    if (vectors < exactThreshold || override != null && !override.isBlank()) {
+      // Also an override with too few vectors to train it: FAISS refuses to train IVF lists or
+      // PQ codebooks on fewer points than centroids, and a tenant whose products were all
+      // deleted must still get its empty index published.
       return new IndexRecipe("IDMap,Flat", 0, 0, null, Metric.INNER_PRODUCT);
     }
     if (vectors >= Math.max(pqThreshold, MIN_PQ_TRAINING)) {
@@ -91,6 +98,21 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
     String graph = graphFactory(dimension);
     return new IndexRecipe(graph, 0, graph.contains("PCA") ? Math.min(vectors, GRAPH_PCA_TRAINING) : 0,
         graphParameters(graph, efSearch), metricFor(graph));
+  }
+
+  /**
+   * The fewest vectors a factory can be trained on: one per IVF list, one per PQ codebook centroid
+   * ({@code PQ<m>x<bits>}, 8 bits unless stated), one for any other training.
+   */
+  static int trainingPointsNeeded(String factory, int lists) {
+    boolean ivf = factory.contains("IVF");
+    int centroids = 0;
+    Matcher pq = PQ_CODEBOOK.matcher(factory);
+    while (pq.find()) {
+      centroids = Math.max(centroids, 1 << (pq.group(1) == null ? 8 : Math.min(24, Integer.parseInt(pq.group(1)))));
+    }
+    boolean trained = ivf || centroids > 0 || factory.contains("PCA") || factory.contains("SQ");
+    return Math.max(trained ? 1 : 0, Math.max(ivf ? lists : 0, centroids));
   }
 
   /**

@@ -70,7 +70,9 @@ final class ShardBuilder {
       UncheckedIOException failure = new UncheckedIOException("cannot write the exact vectors of a shard of " + tenant, e);
       BuiltIndex.discardExactVectors(shards, failure);
       throw failure;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // An Error too (an OutOfMemoryError on a large shard): the scheduler retries the build, and
+      // each attempt would leave gigabytes of earlier shards' vectors in the temporary directory.
       BuiltIndex.discardExactVectors(shards, e);
       throw e;
     }
@@ -134,7 +136,7 @@ final class ShardBuilder {
       Path file = Files.createTempFile("index-builder-", ".vectors");
       try {
         ShardVectors.write(file, ids, rows, dimension);
-      } catch (IOException | RuntimeException e) {
+      } catch (IOException | RuntimeException | Error e) {
         BuiltIndex.discard(file, e);
         throw e;
       }
@@ -142,7 +144,7 @@ final class ShardBuilder {
     }
     try {
       return new BuiltIndex.Shard(IndexLayout.shardFileName(shard), index.serialize(), part.size(), exact);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       if (exact != null) {
         BuiltIndex.discard(exact.file(), e);
       }

@@ -69,7 +69,10 @@ final class TenantCatalog {
         productsPerModel.values().removeIf(c -> c == 0);
       }
     }
-    if (changed) {
+    // A delete counts for coverage even when the product is not held: after a restart its upsert
+    // may have been compacted away while the published index, built before the delete, still
+    // holds it. Only an index built past the tombstone is known to leave it out.
+    if (changed || change instanceof EmbeddingChange.Delete) {
       lastOffsets.merge(partition, offset, Math::max);
     }
     return changed;

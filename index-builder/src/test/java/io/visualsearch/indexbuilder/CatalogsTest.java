@@ -47,7 +47,18 @@ class CatalogsTest {
     assertEquals(0.7071f, s.products().get(0).vector()[0], 1e-3f);
     assertEquals(Map.of(V1, 1), s.productsPerModel());
     assertEquals(Map.of(0, 6L), s.watermarks());
-    assertEquals(Map.of(0, 4L), s.lastOffsets(), "last offset that changed the tenant");
+    assertEquals(Map.of(0, 5L), s.lastOffsets(), "last offset that changed the tenant or deleted from it");
+  }
+
+  @Test
+  void aDeleteOfAProductCompactedAwayStillNeedsAnIndexBuiltPastIt() throws Exception {
+    // After a restart: the product's upsert was compacted away, its tombstone was not, and the
+    // published index was built before the delete (it covers offsets below 21 and holds the product).
+    apply(Records.upsert("acme", "a", 1, 10, 1f, 0f));
+    assertFalse(apply(Records.tombstone("acme", "gone", 30)));
+    TenantSnapshot s = catalogs.snapshot("acme").orElseThrow();
+    assertFalse(s.coveredBy(Map.of(0, 21L)), "an index from before the delete may still return the product");
+    assertTrue(s.coveredBy(Map.of(0, 31L)));
   }
 
   @Test

@@ -115,4 +115,18 @@ class IndexRecipeTest {
     assertEquals("IVF1,Flat", r.factory());
     assertEquals("nprobe=1", r.searchParameters());
   }
+
+  @Test
+  void anOverrideTooBigForItsVectorsFallsBackToExactSearchSoEveryCatalogCanPublish() {
+    assertEquals("IDMap,Flat", IndexRecipe.choose(0, 768, 20_000, 2_000_000, "IVF{nlist},Flat", 16, 64).factory(),
+        "a tenant whose products were all deleted");
+    assertEquals("IDMap,Flat", IndexRecipe.choose(0, 768, 20_000, 2_000_000, "IDMap,PCA64,HNSW32", 16, 64).factory());
+    assertEquals("IDMap,Flat", IndexRecipe.choose(200, 64, 20_000, 2_000_000, "IVF{nlist},PQ16np", 16, 64).factory(),
+        "256 codebook centroids need 256 points");
+    assertEquals("IVF1,PQ4x4np", IndexRecipe.choose(40, 8, 10, 2_000_000, "IVF{nlist},PQ4x4np", 16, 64).factory(),
+        "4-bit codes have 16 centroids");
+    assertEquals("IVF4,PQ16np", IndexRecipe.choose(300, 64, 20_000, 2_000_000, "IVF{nlist},PQ16np", 16, 64).factory());
+    assertEquals("IDMap,HNSW16", IndexRecipe.choose(0, 64, 20_000, 2_000_000, "IDMap,HNSW16", 16, 64).factory(),
+        "a factory that needs no training is kept");
+  }
 }

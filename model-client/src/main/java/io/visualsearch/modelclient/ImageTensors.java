@@ -5,8 +5,11 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
+import java.awt.image.PixelInterleavedSampleModel;
+import java.awt.image.WritableRaster;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.List;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorProto;
@@ -19,6 +22,8 @@ import org.tensorflow.proto.TensorShapeProto;
  * model exactly what the client sends.
  */
 public final class ImageTensors {
+
+  private static final int[] RGB_BAND_OFFSETS = {0, 1, 2};
 
   private ImageTensors() {}
 
@@ -48,9 +53,15 @@ public final class ImageTensors {
     byte[] pixels = new byte[images.size() * perImage];
     int o = 0;
     for (BufferedImage img : images) {
-      if (img.getType() == BufferedImage.TYPE_3BYTE_BGR && img.getWidth() == shape.width()
-          && img.getHeight() == shape.height()) {
-        // Already 3 bytes a pixel at the size sent (a normalised colour PNG decodes so): the
+      boolean sentAsIs = img.getWidth() == shape.width() && img.getHeight() == shape.height();
+      byte[] tight = sentAsIs ? rgbBytes(img) : null;
+      if (tight != null) {
+        System.arraycopy(tight, 0, pixels, o, perImage);
+        o += perImage;
+        continue;
+      }
+      if (sentAsIs && img.getType() == BufferedImage.TYPE_3BYTE_BGR) {
+        // Already 3 bytes a pixel at the size sent (ImageIO.read decodes a colour PNG so): the
         // raster hands out its pixels in band order, which is R, G, B.
         byte[] rgb = (byte[]) img.getRaster().getDataElements(0, 0, shape.width(), shape.height(), null);
         System.arraycopy(rgb, 0, pixels, o, perImage);
@@ -71,6 +82,23 @@ public final class ImageTensors {
         .setTensorShape(shape(images.size(), shape.height(), shape.width(), 3))
         .setTensorContent(UnsafeByteOperations.unsafeWrap(pixels))
         .build();
+  }
+
+  /**
+   * The image's own array when it holds exactly the tensor's bytes, R, G, B, rows back to back
+   * (a stored normalised image as {@code NormalisedImage.decode} returns it); else null.
+   */
+  private static byte[] rgbBytes(BufferedImage img) {
+    WritableRaster r = img.getRaster();
+    if (r.getParent() != null || r.getSampleModelTranslateX() != 0 || r.getSampleModelTranslateY() != 0
+        || !(r.getDataBuffer() instanceof DataBufferByte data) || data.getNumBanks() != 1 || data.getOffset() != 0
+        || !(r.getSampleModel() instanceof PixelInterleavedSampleModel m) || m.getNumBands() != 3
+        || m.getPixelStride() != 3 || m.getScanlineStride() != 3 * img.getWidth()
+        || !Arrays.equals(m.getBandOffsets(), RGB_BAND_OFFSETS)
+        || img.getColorModel().hasAlpha() || !img.getColorModel().getColorSpace().isCS_sRGB()) {
+      return null;
+    }
+    return data.getData();
   }
 
   private static BufferedImage draw(BufferedImage img, Shape shape) {

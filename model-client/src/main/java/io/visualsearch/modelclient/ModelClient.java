@@ -71,7 +71,14 @@ public final class ModelClient implements Component {
     this.channelBuilder = channelBuilder;
   }
 
-  /** The retry policy as service-config data: UNAVAILABLE only, a few attempts with backoff. */
+  /**
+   * The retry policy as service-config data: UNAVAILABLE only, a few attempts with backoff, and
+   * throttled per channel. A model server shedding load answers UNAVAILABLE; without the throttle
+   * every caller would send each request up to four times into that overload. With it, once about
+   * five calls in a row have failed, calls go out once each until successes earn retries back
+   * (gRPC's token bucket: 10 tokens, a failure costs one, a success returns 0.1, retries only
+   * above half), and the callers' own back-off (the consumer loop's pause) takes over.
+   */
   static Map<String, Object> serviceConfig() {
     Map<String, Object> retryPolicy = Map.of(
         "maxAttempts", 4.0,
@@ -83,7 +90,8 @@ public final class ModelClient implements Component {
         "name", List.of(Map.of("service", "tensorflow.serving.PredictionService"),
             Map.of("service", "tensorflow.serving.ModelService")),
         "retryPolicy", retryPolicy);
-    return Map.of("methodConfig", List.of(methods));
+    return Map.of("methodConfig", List.of(methods),
+        "retryThrottling", Map.of("maxTokens", 10.0, "tokenRatio", 0.1));
   }
 
   @Override

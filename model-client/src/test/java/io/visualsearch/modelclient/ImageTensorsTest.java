@@ -3,7 +3,14 @@ package io.visualsearch.modelclient;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.awt.Transparency;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.proto.DataType;
@@ -55,6 +62,36 @@ class ImageTensorsTest {
     parent.getGraphics().drawImage(bgr, 2, 3, null);
     assertArrayEquals(fromBgr, ImageTensors.toTensor(List.of(parent.getSubimage(2, 3, 7, 5)), asIs)
         .getTensorContent().toByteArray());
+  }
+
+  @Test
+  void anRgbByteImageGoesOutAsItsOwnArrayAndItsSubImagesThroughTheirPixels() {
+    java.util.Random r = new java.util.Random(5);
+    BufferedImage rgbBytes = rgbInterleaved(7, 5);
+    BufferedImage reference = new BufferedImage(7, 5, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 5; y++) {
+      for (int x = 0; x < 7; x++) {
+        int c = r.nextInt(0x1000000);
+        rgbBytes.setRGB(x, y, c);
+        reference.setRGB(x, y, c);
+      }
+    }
+    ImageTensors.Shape asIs = new ImageTensors.Shape(5, 7);
+    byte[] expected = ImageTensors.toTensor(List.of(reference), asIs).getTensorContent().toByteArray();
+    assertArrayEquals(expected, ImageTensors.toTensor(List.of(rgbBytes), asIs).getTensorContent().toByteArray());
+    BufferedImage parent = rgbInterleaved(10, 9);
+    parent.getGraphics().drawImage(reference, 3, 2, null);
+    assertArrayEquals(expected, ImageTensors.toTensor(List.of(parent.getSubimage(3, 2, 7, 5)), asIs)
+        .getTensorContent().toByteArray(), "a sub-image's array holds its parent's other pixels too");
+  }
+
+  /** R, G, B bytes in that order, as a stored normalised PNG decodes. */
+  static BufferedImage rgbInterleaved(int w, int h) {
+    ColorModel cm = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_sRGB), false, false,
+        Transparency.OPAQUE, DataBuffer.TYPE_BYTE);
+    WritableRaster raster = Raster.createInterleavedRaster(DataBuffer.TYPE_BYTE, w, h, 3 * w, 3, new int[] {0, 1, 2},
+        null);
+    return new BufferedImage(cm, raster, false, null);
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.visualsearch.modelclient;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Int64Value;
@@ -194,6 +195,21 @@ class ModelClientTest {
     assertThrows(ModelUnavailableException.class, () -> client.embed(List.of(solid(Color.BLUE, 4, 4))));
     assertEquals(4, calls.get(), "maxAttempts in the retry policy bounds the attempts");
     assertEquals(false, client.check().ok());
+  }
+
+  @Test
+  void aLastingOutageStopsBeingRetriedSoAnOverloadedServerIsNotSentEachCallFourTimes() throws Exception {
+    for (int i = 0; i < 40; i++) {
+      failFirst.add(Status.UNAVAILABLE.withDescription("queue full"));
+    }
+    start("throttled");
+    for (int i = 0; i < 5; i++) {
+      assertThrows(ModelUnavailableException.class, () -> client.embed(List.of(solid(Color.BLUE, 4, 4))));
+    }
+    int before = calls.get();
+    assertTrue(before < 4 * 5, before + " attempts for 5 calls: retries were not throttled");
+    assertThrows(ModelUnavailableException.class, () -> client.embed(List.of(solid(Color.BLUE, 4, 4))));
+    assertEquals(before + 1, calls.get(), "once throttled, a call goes out once");
   }
 
   @Test

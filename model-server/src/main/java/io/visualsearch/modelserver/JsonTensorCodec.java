@@ -35,6 +35,10 @@ final class JsonTensorCodec {
       n = n.get(0);
     }
     long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
+    // Rectangular first, then allocated: the first element at each depth alone declares the shape,
+    // and a few kilobytes of lists of 800 declare gigabytes. Checked, the tensor has no more
+    // elements than the parsed body has values.
+    walk(alias, value, shape, 0, null);
     Leaves leaves = new Leaves(alias, dtype, HostTensor.elementCount(shape));
     walk(alias, value, shape, 0, leaves);
     return leaves.build(shape);
@@ -47,9 +51,12 @@ final class JsonTensorCodec {
     return decode(alias, stacked, dtype);
   }
 
+  /** Checks that {@code node} has {@code shape} from {@code depth} on; adds its leaves to {@code out} unless null. */
   private void walk(String alias, JsonNode node, long[] shape, int depth, Leaves out) {
     if (depth == shape.length) {
-      out.add(node);
+      if (out != null) {
+        out.add(node);
+      }
       return;
     }
     if (!node.isArray() || node.size() != shape[depth]) {

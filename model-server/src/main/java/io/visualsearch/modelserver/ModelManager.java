@@ -219,6 +219,7 @@ public final class ModelManager implements Component {
             retire(v);
           }
         }
+        loadOlderServed(candidates, onDisk);
       }
       if (!settled && serving != null) {
         // Nothing on disk may be served any more (the served version's directory is gone and no
@@ -231,8 +232,50 @@ public final class ModelManager implements Component {
     }
   }
 
+  /**
+   * Fills the served set below the default with the newest versions on disk, as TensorFlow
+   * Serving's {@code latest { num_versions: N }} does. Without it a server started (or restarted)
+   * with versions 1 and 2 on disk served 2 alone, and every index still built with version 1 had
+   * its queries refused until its rebuild.
+   */
+  private void loadOlderServed(NavigableMap<Long, String> candidates, Map<Long, Path> onDisk) {
+    ServableVersion byDefault = current;
+    if (byDefault == null) {
+      return;
+    }
+    int served = 1;
+    for (Long v : candidates.headMap(byDefault.version(), false).descendingKeySet()) {
+      if (served >= servedVersions) {
+        return;
+      }
+      if (live.containsKey(v)) {
+        served++;
+        continue;
+      }
+      ServableVersion older = open(v, onDisk.get(v), candidates.get(v));
+      if (older != null) {
+        live.put(v, older);
+        statuses.set(v, State.AVAILABLE);
+        served++;
+      }
+    }
+  }
+
   /** Loads a version and makes it the default; false if loading failed. */
   private boolean load(long version, Path dir, String fingerprint) {
+    ServableVersion loaded = open(version, dir, fingerprint);
+    if (loaded == null) {
+      return false;
+    }
+    live.put(version, loaded);
+    current = loaded;
+    statuses.set(version, State.AVAILABLE);
+    retireSuperseded();
+    return true;
+  }
+
+  /** Loads a version's SavedModel; null (and remembered until its files change) if that failed. */
+  private ServableVersion open(long version, Path dir, String fingerprint) {
     statuses.set(version, State.LOADING);
     log.info("loading {} version {} from {}", modelName, version, dir);
     long t0 = System.nanoTime();
@@ -245,7 +288,7 @@ public final class ModelManager implements Component {
       // TensorFlow's message says what is wrong; its Java stack trace adds nothing.
       log.error("{} version {} failed to load from {} (retried when its files change): {}", modelName, version,
           dir, e.toString());
-      return false;
+      return null;
     }
     ServableVersion loaded;
     try {
@@ -254,14 +297,10 @@ public final class ModelManager implements Component {
       bundle.close();
       failedLoads.put(version, fingerprint);
       statuses.failed(version, "unusable SavedModel in " + dir + ": " + e.getMessage());
-      return false;
+      return null;
     }
-    live.put(version, loaded);
-    current = loaded;
-    statuses.set(version, State.AVAILABLE);
     log.info("{} version {} is serving (loaded in {} ms)", modelName, version, (System.nanoTime() - t0) / 1_000_000);
-    retireSuperseded();
-    return true;
+    return loaded;
   }
 
   /** Keeps the default and the newest others up to {@code servedVersions}; retires the rest. */

@@ -72,7 +72,7 @@ public record ModelServerSettings(
 
   public static final Setting<Integer> SERVED_VERSIONS = Setting.integer("MODEL_SERVER_SERVED_VERSIONS")
       .defaultValue(2).validate(n -> n >= 1, "at least 1")
-      .doc("How many of the newest loaded versions stay served (a request may name any of them); the"
+      .doc("How many of the newest versions on disk are served, at start too (a request may name any of them); the"
           + " default 2 keeps the previous version answering while the pipeline rebuilds indexes for a new one.");
 
   public static final Setting<Integer> INTRA_OP_THREADS = Setting.integer("MODEL_SERVER_INTRA_OP_THREADS")

@@ -114,13 +114,20 @@ final class ServableVersion {
         fed.add(t);
         runner.feed(signature.input(in.getKey()).getName(), t);
       }
+      // Each graph tensor fetched once: two aliases of one tensor (a signature may name it twice)
+      // fetched twice make TensorFlow Java fail after the run, leaking the fetched tensors.
+      Map<String, Integer> fetchIndex = new LinkedHashMap<>();
       for (String alias : outputs) {
-        runner.fetch(signature.output(alias).getName());
+        String tensor = signature.output(alias).getName();
+        if (!fetchIndex.containsKey(tensor)) {
+          fetchIndex.put(tensor, fetchIndex.size());
+          runner.fetch(tensor);
+        }
       }
       Map<String, HostTensor> result = new LinkedHashMap<>();
       try (Result r = runner.run()) {
-        for (int i = 0; i < outputs.size(); i++) {
-          result.put(outputs.get(i), NativeTensors.fromNative(r.get(i)));
+        for (String alias : outputs) {
+          result.put(alias, NativeTensors.fromNative(r.get(fetchIndex.get(signature.output(alias).getName()))));
         }
       }
       return result;

@@ -79,6 +79,34 @@ class ModelManagerTest {
       m.scan();
       assertEquals(OptionalLong.of(2), m.currentVersion());
       assertThrows(ServingException.class, () -> m.acquire("default", OptionalLong.of(3)));
+      try (ServableVersion.Lease pinned = m.acquire("default", OptionalLong.of(1))) {
+        assertEquals(1, pinned.version().version(), "the two newest on disk are served again, as on a fresh start");
+      }
+    }
+  }
+
+  @Test
+  void aServerStartedWithSeveralVersionsOnDiskServesTheNewestOnesNotTheLatestAlone() throws Exception {
+    for (long v = 1; v <= 3; v++) {
+      TestSavedModels.exportVersion(base, "default", v);
+    }
+    // A restart in the middle of a model rollout: indexes built with version 2 are still served.
+    try (ModelManager m = new ModelManager("default", base, OptionalLong.empty(), NEVER, 2)) {
+      m.start();
+      assertEquals(OptionalLong.of(3), m.currentVersion());
+      try (ServableVersion.Lease pinned = m.acquire("default", OptionalLong.of(2))) {
+        assertEquals(2, pinned.version().version());
+      }
+      assertEquals(State.AVAILABLE, stateOf(m, 2));
+      assertThrows(ServingException.class, () -> m.acquire("default", OptionalLong.of(1)), "beyond the two served");
+      m.scan();
+      assertEquals(State.AVAILABLE, stateOf(m, 2), "a rescan keeps it, without reloading");
+    }
+    try (ModelManager pinned = new ModelManager("default", base, OptionalLong.of(2), NEVER, 2)) {
+      pinned.start();
+      assertEquals(OptionalLong.of(2), pinned.currentVersion());
+      assertThrows(ServingException.class, () -> pinned.acquire("default", OptionalLong.of(1)),
+          "a pin serves exactly its version");
     }
   }
 

@@ -143,6 +143,19 @@ class ModelServerTest {
   }
 
   @Test
+  void twoOutputsNamingOneGraphTensorAreBothAnswered() {
+    for (int i = 0; i < 3; i++) {
+      PredictResponse r = predict.predict(PredictRequest.newBuilder()
+          .setModelSpec(ModelSpec.newBuilder().setName("default").setSignatureName("aliased"))
+          .putInputs("x", TensorProto.newBuilder().setDtype(DataType.DT_FLOAT).setTensorShape(shape(2))
+              .addFloatVal(1f).addFloatVal(-2f).build())
+          .build());
+      assertArrayEquals(new float[] {2f, -4f}, floats(r.getOutputsOrThrow("doubled")));
+      assertArrayEquals(new float[] {2f, -4f}, floats(r.getOutputsOrThrow("twice")));
+    }
+  }
+
+  @Test
   void metadataDescribesEverySignature() throws Exception {
     GetModelMetadataResponse r = predict.getModelMetadata(GetModelMetadataRequest.newBuilder()
         .setModelSpec(ModelSpec.newBuilder().setName("default")).addMetadataField("signature_def").build());

@@ -11,12 +11,16 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.visualsearch.proto.tfserving.PredictionServiceGrpc;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -85,5 +89,25 @@ class OversizedRequestsTest {
     HttpResponse<String> ok = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.restPort()
         + "/v1/models/default")).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, ok.statusCode());
+  }
+
+  @Test
+  void aSmallRestBodyDeclaringAHugeTensorThroughItsFirstElementsIsRefusedWithoutAllocatingIt() throws Exception {
+    // Lists of 1,200 whose first element alone is a list: ~8 KB of JSON whose first elements
+    // declare a uint8 [1200,1200,1200,1] tensor, 1.7 GB.
+    String rest = ",0".repeat(1199);
+    String body = "{\"instances\": [[[[0]" + rest + "]" + rest + "]" + rest + "]}";
+    assertTrue(body.length() < LIMIT);
+    List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
+        .filter(p -> p.getType() == MemoryType.HEAP).toList();
+    heap.forEach(MemoryPoolMXBean::resetPeakUsage);
+    HttpClient http = HttpClient.newHttpClient();
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.restPort()
+        + "/v1/models/default:predict")).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    long peak = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+    assertEquals(400, r.statusCode(), r.body());
+    assertTrue(new ObjectMapper().readTree(r.body()).get("error").asText().contains("not a rectangular tensor"), r.body());
+    assertTrue(peak < 1L << 30, "heap peaked at " + (peak >> 20) + " MiB for an 8 KB request");
   }
 }

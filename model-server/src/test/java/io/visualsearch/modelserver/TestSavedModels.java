@@ -80,9 +80,14 @@ final class TestSavedModels {
       Signature scale = Signature.builder().key("scale").methodName("tensorflow/serving/predict")
           .input("factor", factor).input("x", x).output("scaled", tf.math.mul(x, factor)).build();
 
+      // Two aliases of one graph tensor, as a signature may name it.
+      Operand<TFloat32> doubled = tf.math.mul(x, tf.constant(2f));
+      Signature aliased = Signature.builder().key("aliased").methodName("tensorflow/serving/predict")
+          .input("x", x).output("doubled", doubled).output("twice", doubled).build();
+
       SavedModelBundle.exporter(dir.toString())
           .withFunctions(SessionFunction.create(serving, s), SessionFunction.create(mixed, s),
-              SessionFunction.create(scale, s))
+              SessionFunction.create(scale, s), SessionFunction.create(aliased, s))
           .export();
     }
   }

@@ -1,6 +1,7 @@
 package io.visualsearch.searchapi;
 
 import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.visualsearch.proto.tfserving.ModelSpec;
@@ -49,6 +50,13 @@ public final class FakeModelServer implements AutoCloseable {
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               }
+            }
+            long served = modelVersion.get();
+            if (request.getModelSpec().hasVersion() && request.getModelSpec().getVersion().getValue() != served) {
+              // As TensorFlow Serving (and our model server) answer a version they do not serve.
+              out.onError(Status.NOT_FOUND.withDescription("Servable not found for request: Specific(default, "
+                  + request.getModelSpec().getVersion().getValue() + ")").asRuntimeException());
+              return;
             }
             out.onNext(answer(request));
             out.onCompleted();

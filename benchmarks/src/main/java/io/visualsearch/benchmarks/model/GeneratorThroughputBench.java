@@ -110,11 +110,16 @@ final class GeneratorThroughputBench {
       int total = Math.max(warmup.minImages(), warmup.maxImages()) + rounds * perRound;
       System.out.printf("  storing %d distinct 224x224 PNG product images%n", total);
       String[] shas = new String[total];
+      List<byte[]> sample = new ArrayList<>();
       for (int i = 0; i < shas.length; i++) {
         byte[] png = png(i);
         shas[i] = sha256(png);
         store.put("images/" + shas[i], png, "image/png");
+        if (i < 64) {
+          sample.add(png);
+        }
       }
+      StoredImageDecodeBench.print(sample);
 
       Map<String, String> modelEnv = new HashMap<>(stack.serviceEnvironment());
       modelEnv.putAll(Map.of("MODEL_SERVER_BASE_PATH", modelBase, "MODEL_SERVER_GRPC_PORT", "0",

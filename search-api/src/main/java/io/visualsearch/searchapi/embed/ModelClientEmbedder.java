@@ -29,13 +29,16 @@ public final class ModelClientEmbedder implements QueryEmbedder {
       }
       return new QueryVector(e.vectors()[0], e.modelName(), e.modelVersion());
     } catch (ModelUnavailableException e) {
-      throw ApiException.unavailable("model_unavailable", "the embedding model is unavailable, retry shortly", 2, e);
-    } catch (ModelRejectedException e) {
-      if (e.getCause() instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.NOT_FOUND) {
-        // The index's model version is no longer served: an index of the new version is on its way.
+      // The client counts NOT_FOUND as unavailable (a model still loading); for a version asked by
+      // name it means the index's model version is no longer served, and an index of the new
+      // version is on its way: a longer wait than an outage.
+      if (modelVersion > 0 && e.getCause() instanceof StatusRuntimeException s
+          && s.getStatus().getCode() == Status.Code.NOT_FOUND) {
         throw ApiException.unavailable("model_index_mismatch", "the model version " + modelVersion
             + " this catalog's index was built with is no longer served; retry after the rebuild", 30, e);
       }
+      throw ApiException.unavailable("model_unavailable", "the embedding model is unavailable, retry shortly", 2, e);
+    } catch (ModelRejectedException e) {
       throw new ApiException(502, "model_error", "the embedding model refused the image", null, e);
     }
   }
