@@ -40,16 +40,9 @@ class ImageTensorsTest {
 
   @Test
   void aBgrImageAtTheSentSizeGoesOutWithExactlyItsPixelsLikeAnyOtherLayout() {
-    java.util.Random r = new java.util.Random(3);
     BufferedImage bgr = new BufferedImage(7, 5, BufferedImage.TYPE_3BYTE_BGR);
     BufferedImage rgb = new BufferedImage(7, 5, BufferedImage.TYPE_INT_RGB);
-    for (int y = 0; y < 5; y++) {
-      for (int x = 0; x < 7; x++) {
-        int c = r.nextInt(0x1000000);
-        bgr.setRGB(x, y, c);
-        rgb.setRGB(x, y, c);
-      }
-    }
+    paintRandomly(3, bgr, rgb);
     ImageTensors.Shape asIs = new ImageTensors.Shape(5, 7);
     byte[] fromBgr = ImageTensors.toTensor(List.of(bgr), asIs).getTensorContent().toByteArray();
     assertArrayEquals(ImageTensors.toTensor(List.of(rgb), asIs).getTensorContent().toByteArray(), fromBgr);
@@ -66,16 +59,9 @@ class ImageTensorsTest {
 
   @Test
   void anRgbByteImageGoesOutAsItsOwnArrayAndItsSubImagesThroughTheirPixels() {
-    java.util.Random r = new java.util.Random(5);
     BufferedImage rgbBytes = rgbInterleaved(7, 5);
     BufferedImage reference = new BufferedImage(7, 5, BufferedImage.TYPE_INT_RGB);
-    for (int y = 0; y < 5; y++) {
-      for (int x = 0; x < 7; x++) {
-        int c = r.nextInt(0x1000000);
-        rgbBytes.setRGB(x, y, c);
-        reference.setRGB(x, y, c);
-      }
-    }
+    paintRandomly(5, rgbBytes, reference);
     ImageTensors.Shape asIs = new ImageTensors.Shape(5, 7);
     byte[] expected = ImageTensors.toTensor(List.of(reference), asIs).getTensorContent().toByteArray();
     assertArrayEquals(expected, ImageTensors.toTensor(List.of(rgbBytes), asIs).getTensorContent().toByteArray());
@@ -83,6 +69,19 @@ class ImageTensorsTest {
     parent.getGraphics().drawImage(reference, 3, 2, null);
     assertArrayEquals(expected, ImageTensors.toTensor(List.of(parent.getSubimage(3, 2, 7, 5)), asIs)
         .getTensorContent().toByteArray(), "a sub-image's array holds its parent's other pixels too");
+  }
+
+  /** The same pseudo-random colours into every image, pixel by pixel. */
+  static void paintRandomly(long seed, BufferedImage... images) {
+    java.util.Random r = new java.util.Random(seed);
+    for (int y = 0; y < images[0].getHeight(); y++) {
+      for (int x = 0; x < images[0].getWidth(); x++) {
+        int c = r.nextInt(0x1000000);
+        for (BufferedImage image : images) {
+          image.setRGB(x, y, c);
+        }
+      }
+    }
   }
 
   /** R, G, B bytes in that order, as a stored normalised PNG decodes. */
