@@ -14,8 +14,13 @@ final class DurationParser {
 
   static Duration parse(String raw) {
     String s = raw.trim().toLowerCase(Locale.ROOT);
-    if (s.startsWith("p")) {
-      return Duration.parse(s.toUpperCase(Locale.ROOT));
+    if (s.startsWith("p") || s.startsWith("-p")) {
+      Duration d = Duration.parse(s.toUpperCase(Locale.ROOT));
+      if (d.isNegative()) {
+        // No setting waits a negative time; a timeout or back-off below zero is a typo.
+        throw new IllegalArgumentException("a duration cannot be negative");
+      }
+      return d;
     }
     Matcher m = SHORT.matcher(s);
     if (!m.matches()) {

@@ -60,6 +60,9 @@ class ConfigDefTest {
     assertEquals(Duration.ofMinutes(5), DurationParser.parse("5m"));
     assertEquals(Duration.ofSeconds(30), DurationParser.parse("PT30S"));
     assertThrows(IllegalArgumentException.class, () -> DurationParser.parse("5 parsecs"));
+    assertThrows(IllegalArgumentException.class, () -> DurationParser.parse("PT-1S"));
+    assertThrows(IllegalArgumentException.class, () -> DurationParser.parse("-PT1S"));
+    assertThrows(IllegalArgumentException.class, () -> DurationParser.parse("-5s"));
   }
 
   @Test

@@ -32,20 +32,35 @@ public final class HealthBoard {
     if (hb.getService().isEmpty() || hb.getInstance().isEmpty()) {
       return;
     }
+    long now = clock.millis();
+    Heartbeat beat = hb;
+    if (hb.getTimestampMs() > now) {
+      // Stamped ahead of this board's clock (a host's clock jumped, or a unit mistake): taken as
+      // heard now. Kept as stamped, one beat a day ahead would make every later real beat look
+      // like a late duplicate and its instance look alive until that day.
+      beat = hb.toBuilder().setTimestampMs(now).build();
+    }
+    Heartbeat accepted = beat;
     instances.computeIfAbsent(hb.getService() + "/" + hb.getInstance(),
-        k -> new InstanceHealth(hb.getService(), hb.getInstance())).apply(hb);
+        k -> new InstanceHealth(accepted.getService(), accepted.getInstance())).apply(accepted);
+    forgetSilent(now);
   }
 
   /** Rows by service then instance; an instance silent for an hour is gone from the table. */
   public synchronized List<HealthRow> rows() {
     long now = clock.millis();
-    instances.values().removeIf(i -> now - i.lastHeartbeatMs() > FORGET_AFTER_MS);
+    forgetSilent(now);
     List<HealthRow> rows = new ArrayList<>();
     for (InstanceHealth i : instances.values()) {
       rows.add(i.row(now, staleAfterIntervals, failingWindowMs));
     }
     rows.sort(Comparator.comparing(HealthRow::service).thenComparing(HealthRow::instance));
     return rows;
+  }
+
+  /** Also on every heartbeat, so that instances come and gone do not pile up while nobody reads the page. */
+  private void forgetSilent(long now) {
+    instances.values().removeIf(i -> now - i.lastHeartbeatMs() > FORGET_AFTER_MS);
   }
 
   public long nowMs() {

@@ -58,6 +58,17 @@ class HealthBoardTest {
   }
 
   @Test
+  void aBeatStampedInTheFutureCountsAsHeardNowAndTheInstanceStillTurnsStale() {
+    board.accept(beat("image-indexer", "f", 1, 0, 0, true).toBuilder()
+        .setTimestampMs(clock.millis() + Duration.ofDays(1).toMillis()).build());
+    clock.advance(Duration.ofSeconds(5));
+    board.accept(beat("image-indexer", "f", 2, 0, 0, true));
+    assertEquals(HealthState.HEALTHY, only().state(), "the next real beat is not taken for a late duplicate");
+    clock.advance(Duration.ofMinutes(1));
+    assertEquals(HealthState.STALE, only().state(), "silent for a minute: stale, not alive until tomorrow");
+  }
+
+  @Test
   void notReadyOrRecentErrorsMeanFailingUntilTheWindowPasses() {
     board.accept(beat("catalog-downloader", "c", 10, 0, 0, false));
     assertEquals(HealthState.FAILING, only().state());

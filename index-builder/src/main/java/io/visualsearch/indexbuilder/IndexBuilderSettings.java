@@ -36,7 +36,7 @@ public final class IndexBuilderSettings {
           + " walk the graph with (search-api widens it to the neighbours it asks for when that is more).");
   public static final Setting<Integer> SHARD_MAX_VECTORS = Setting.integer("INDEX_BUILDER_SHARD_MAX_VECTORS")
       .defaultValue(250_000).validate(n -> n > 0, "positive")
-      .doc("Vectors per shard file at most; larger tenants are split by SKU id into several shards.");
+      .doc("Vectors per shard file at most (fewer when a shard of that many would pass ~1 GiB, e.g. 2,048-d vectors); larger tenants are split by SKU id into several shards.");
   public static final Setting<Double> MIGRATION_COVERAGE = Setting.decimal("INDEX_BUILDER_MIGRATION_COVERAGE")
       .defaultValue(0.98).validate(c -> c > 0 && c <= 1, "in (0, 1]")
       .doc("After a model upgrade, the share of a tenant's products that must carry the new model version"

@@ -42,6 +42,26 @@ final class ShardBuilder {
   }
 
   /**
+   * Bytes a shard file may take. FAISS serialises a shard into one Java array here and search-api
+   * reads it into one, and an array ends below 2 GiB: at 2,048 dimensions (a ResNet's features)
+   * 250,000 vectors of a graph shard already take more, and every build of such a tenant failed.
+   */
+  static final long MAX_SHARD_BYTES = 1L << 30;
+
+  /**
+   * Shards for {@code vectors}: at most {@code shardMaxVectors} each, and few enough bytes each by
+   * a generous estimate per vector (the full vector and graph links, or a quantised code).
+   */
+  static int shardCount(int vectors, int shardMaxVectors, int dimension, IndexRecipe recipe) {
+    long perShard = Math.min(shardMaxVectors, Math.max(1, MAX_SHARD_BYTES / estimatedBytesPerVector(dimension, recipe)));
+    return (int) Math.max(1, (vectors + perShard - 1) / perShard);
+  }
+
+  static long estimatedBytesPerVector(int dimension, IndexRecipe recipe) {
+    return recipe.factory().contains("PQ") ? dimension + 64L : 4L * dimension + 1024;
+  }
+
+  /**
    * @param model the model every vector comes from
    * @param retrain train anew even if the tenant's last training could be reused
    */
@@ -53,7 +73,7 @@ final class ShardBuilder {
     }
     List<ProductVector> byId = new ArrayList<>(vectors);
     byId.sort(Comparator.comparingLong(ProductVector::id));
-    int shardCount = Math.max(1, (byId.size() + shardMaxVectors - 1) / shardMaxVectors);
+    int shardCount = shardCount(byId.size(), shardMaxVectors, dimension, recipe);
     List<List<ProductVector>> parts = new ArrayList<>();
     for (int s = 0; s < shardCount; s++) {
       parts.add(new ArrayList<>());

@@ -367,4 +367,17 @@ class ShardBuilderTest {
     }
     return dot;
   }
+
+  @Test
+  void shardsOfLargeVectorsAreSplitBeforeTheirFilesOutgrowAnArray() {
+    IndexRecipe graph768 = IndexRecipe.choose(250_000, 768, 20_000, 2_000_000, null, 16, 64);
+    assertEquals(1, ShardBuilder.shardCount(250_000, 250_000, 768, graph768), "the shipped model: by count alone");
+    IndexRecipe graph2048 = IndexRecipe.choose(249_000, 2048, 20_000, 2_000_000, null, 16, 64);
+    int shards = ShardBuilder.shardCount(249_000, 250_000, 2048, graph2048);
+    assertEquals(3, shards);
+    long perShard = (249_000L + shards - 1) / shards * ShardBuilder.estimatedBytesPerVector(2048, graph2048);
+    assertTrue(perShard <= ShardBuilder.MAX_SHARD_BYTES, perShard + " bytes a shard");
+    IndexRecipe pq = IndexRecipe.choose(1_000_000, 768, 20_000, 2_000_000, null, 16, 64);
+    assertEquals(4, ShardBuilder.shardCount(1_000_000, 250_000, 768, pq), "quantised codes are small");
+  }
 }

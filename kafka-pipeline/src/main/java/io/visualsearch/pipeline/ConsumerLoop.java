@@ -79,6 +79,15 @@ public final class ConsumerLoop implements Component {
   private boolean handlingLong;
   /** Records handled (output acknowledged) beyond a failed one of their partition, until committed. */
   private final Set<RecordPosition> handledAhead = ConcurrentHashMap.newKeySet();
+  /**
+   * Partitions taken from this member while a batch was handled, with the poll that took them. The
+   * group coordinator checks a commit's generation, not who owns the partition: committing the
+   * batch's offsets for them could move their new owner's committed offset back (its records
+   * replayed later) or past what it has handled. Their new owner handles those records again.
+   */
+  private final Map<TopicPartition, Long> revokedMidBatch = new HashMap<>();
+  /** Counts polls, so that a partition revoked and assigned back within one rebalance is known. */
+  private long pollCount;
 
   private volatile boolean running;
   private volatile Thread thread;
@@ -194,9 +203,17 @@ public final class ConsumerLoop implements Component {
     Outbox outbox = new Outbox(producer.get(), tracing);
     Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
     Set<ConsumerRecord<byte[], byte[]>> beyond = ConcurrentHashMap.newKeySet();
+    revokedMidBatch.clear();
     ConsumerRecord<byte[], byte[]> failed = awaitPolling(handling.submit(() -> workers == null
         ? processInOrder(records, outbox, done)
         : processConcurrently(records, outbox, done, beyond)));
+    Set<TopicPartition> lost = Set.copyOf(revokedMidBatch.keySet());
+    revokedMidBatch.clear();
+    done.keySet().removeAll(lost);
+    beyond.removeIf(rec -> lost.contains(new TopicPartition(rec.topic(), rec.partition())));
+    if (!lost.isEmpty()) {
+      log.info("{}: {} revoked while their batch was handled; their new owner handles those records", service, lost);
+    }
     if (!awaitAcks(outbox.drain())) {
       // Nothing from this batch is committed; all of it is handled again (handlers are idempotent).
       rewind(records, Map.of());
@@ -230,7 +247,8 @@ public final class ConsumerLoop implements Component {
    * (max.poll.interval.ms) and serves rebalances. A batch that outlasted the interval (a similar-
    * items job over a large catalog) otherwise got the member expelled, its commit refused and the
    * same records handed out again, forever. Partitions revoked meanwhile are handled to the end
-   * and their commit fails; their new owner handles those records again, as handlers allow.
+   * but not committed (see {@link #revokedMidBatch}); their new owner handles those records again,
+   * as handlers allow.
    */
   private ConsumerRecord<byte[], byte[]> awaitPolling(Future<ConsumerRecord<byte[], byte[]>> batch)
       throws InterruptedException {
@@ -245,6 +263,7 @@ public final class ConsumerLoop implements Component {
             // A poll that does not wait: the wait is on the batch itself, which is taken up the
             // moment it ends (a blocking poll here held every batch up to its timeout longer, and
             // the embeddings-generator's model runs with it).
+            pollCount++;
             ConsumerRecords<byte[], byte[]> stray = consumer.poll(Duration.ZERO);
             lastPollNanos = System.nanoTime();
             for (TopicPartition tp : stray.partitions()) {
@@ -463,10 +482,16 @@ public final class ConsumerLoop implements Component {
       // Offsets are committed synchronously after every batch. What was handled beyond a failure
       // is the next owner's to handle again: it never saw it.
       handledAhead.removeIf(p -> partitions.contains(p.partition()));
+      if (handlingLong) {
+        partitions.forEach(tp -> revokedMidBatch.put(tp, pollCount));
+      }
     }
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      // Given straight back in the rebalance that took it (an eager rebalance revokes everything):
+      // nobody else owned it meanwhile, so the batch's offsets are still this member's to commit.
+      partitions.forEach(tp -> revokedMidBatch.remove(tp, pollCount));
       if (paused || handlingLong) {
         consumer.pause(partitions);
       }

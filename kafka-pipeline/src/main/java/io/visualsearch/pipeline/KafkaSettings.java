@@ -17,18 +17,27 @@ public final class KafkaSettings {
   public static final Setting<Integer> MAX_POLL_RECORDS = Setting.integer("KAFKA_MAX_POLL_RECORDS").defaultValue(100)
       .validate(n -> n > 0, "positive").doc("Records handled per poll (and per commit).");
   public static final Setting<Duration> RETRY_BACKOFF = Setting.duration("KAFKA_RETRY_BACKOFF")
-      .defaultValue(Duration.ofMillis(500)).doc("First pause after a retriable failure; doubles per attempt.");
+      .defaultValue(Duration.ofMillis(500)).validate(KafkaSettings::positive, "positive")
+      .doc("First pause after a retriable failure; doubles per attempt.");
   public static final Setting<Duration> RETRY_BACKOFF_MAX = Setting.duration("KAFKA_RETRY_BACKOFF_MAX")
-      .defaultValue(Duration.ofSeconds(30)).doc("Longest pause between attempts of the same record.");
+      .defaultValue(Duration.ofSeconds(30)).validate(KafkaSettings::positive, "positive")
+      .doc("Longest pause between attempts of the same record.");
   public static final Setting<Duration> HEARTBEAT_INTERVAL = Setting.duration("HEALTH_HEARTBEAT_INTERVAL")
-      .defaultValue(Duration.ofSeconds(5)).doc("How often the service publishes its heartbeat to service.health.");
+      .defaultValue(Duration.ofSeconds(5)).validate(KafkaSettings::positive, "positive")
+      .doc("How often the service publishes its heartbeat to service.health.");
+  /** Secret: it carries a managed cluster's credentials (sasl.jaas.config=... password="..."). */
   public static final Setting<List<String>> EXTRA = Setting.list("KAFKA_CLIENT_PROPERTIES").defaultValue(List.of())
-      .validate(l -> l.stream().allMatch(kv -> kv.contains("=")), "a comma list of key=value")
+      .validate(l -> l.stream().allMatch(kv -> kv.contains("=")), "a comma list of key=value").secret()
+      .describeDefault("(empty)")
       .doc("Extra Kafka client properties (security.protocol=SASL_SSL, sasl.mechanism=..., ...) for managed clusters;"
           + " they also override the producer's defaults (linger.ms=5, compression.type=lz4, ...; search-api"
           + " sends its answers with linger.ms=0, max.block.ms=250).");
 
   private KafkaSettings() {}
+
+  private static boolean positive(Duration d) {
+    return !d.isNegative() && !d.isZero();
+  }
 
   public static ConfigDef definition() {
     return new ConfigDef().define(BOOTSTRAP, GROUP_ID, MAX_POLL_RECORDS, RETRY_BACKOFF, RETRY_BACKOFF_MAX,

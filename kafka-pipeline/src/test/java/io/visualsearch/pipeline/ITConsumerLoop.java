@@ -1,12 +1,12 @@
 package io.visualsearch.pipeline;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Scope;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -27,17 +27,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -190,6 +194,69 @@ class ITConsumerLoop {
       }
     }
     assertEquals(List.of("l0", "l1", "l2"), handled);
+    assertNull(died.get());
+  }
+
+  /**
+   * A partition taken away while its batch is handled (another instance joined) is not committed
+   * by its old owner when the batch ends: the group checks a commit's generation, not who owns
+   * the partition, and the late commit moved the new owner's committed offset back.
+   */
+  @Test
+  void aPartitionRevokedWhileItsBatchIsHandledIsLeftToItsNewOwnersCommits(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.revoked", "it.revoked.dlq");
+    Harness h = harness(stack, "it-revoked");
+    for (int i = 0; i < 20; i++) {
+      h.producer().send(new ProducerRecord<>("it.revoked", 0, null, ("r" + i).getBytes(StandardCharsets.UTF_8))).get();
+    }
+    CountDownLatch blocked = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    RecordHandler slow = (rec, out) -> {
+      if (str(rec.value()).equals("r0")) {
+        blocked.countDown();
+        release.await();
+      }
+    };
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    Properties p = new Properties();
+    p.put("bootstrap.servers", stack.kafkaBootstrapServers());
+    p.put("group.id", h.clients().groupId("it-revoked"));
+    // Member ids start with the client id and the range assignor gives the partition to the first.
+    p.put("client.id", "0-newcomer");
+    p.put("enable.auto.commit", "false");
+    p.put("auto.offset.reset", "earliest");
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = loop(h, "it-revoked", "it.revoked", slow, tracing, died);
+      loop.start();
+      try (KafkaConsumer<byte[], byte[]> newcomer = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+          new ByteArrayDeserializer())) {
+        assertTrue(blocked.await(30, TimeUnit.SECONDS));
+        Thread.sleep(1_500); // past the loop's keep-alive: it polls with its partition paused
+        for (int i = 20; i < 30; i++) {
+          h.producer().send(new ProducerRecord<>("it.revoked", 0, null, ("r" + i).getBytes(StandardCharsets.UTF_8))).get();
+        }
+        newcomer.subscribe(List.of("it.revoked"));
+        int read = 0;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (read < 30 && System.nanoTime() < deadline) {
+          read += newcomer.poll(Duration.ofMillis(200)).count();
+        }
+        assertEquals(30, read, "the newcomer owns the partition and reads it from the start");
+        newcomer.commitSync();
+        assertEquals(30, committed(stack, h.clients().groupId("it-revoked"), "it.revoked"));
+
+        // The old owner's keep-alive polls finish its side of the rebalance (it now owns nothing)
+        // before its batch of r0..r19 ends.
+        Thread.sleep(5_000);
+        release.countDown();
+        Thread.sleep(2_000);
+        assertEquals(30, committed(stack, h.clients().groupId("it-revoked"), "it.revoked"),
+            "the old owner's late commit must not move the new owner's offset back");
+      } finally {
+        release.countDown();
+        loop.close();
+      }
+    }
     assertNull(died.get());
   }
 

@@ -1,7 +1,12 @@
 package io.visualsearch.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.visualsearch.config.Config;
+import io.visualsearch.config.ConfigException;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -37,5 +42,28 @@ class KafkaClientsTest {
         "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", "KAFKA_CLIENT_PROPERTIES", "linger.ms=20")))
         .producerProperties("search-api-1", Map.of("linger.ms", "0"));
     assertEquals("20", operator.get("linger.ms"), "the operator's value wins over the service's");
+  }
+
+  @Test
+  void aClusterPasswordInTheClientPropertiesNeverReachesALogOrAnError() {
+    String jaas = "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required"
+        + " username=\"svc\" password=\"S3CR3T\";";
+    Config config = KafkaSettings.definition().parse(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092",
+        "KAFKA_CLIENT_PROPERTIES", "security.protocol=SASL_SSL," + jaas));
+    assertFalse(config.toString().contains("S3CR3T"), config.toString());
+    assertTrue(new KafkaClients(config).producerProperties("svc-1", Map.of()).getProperty("sasl.jaas.config")
+        .contains("S3CR3T"), "the client still gets it");
+    ConfigException e = assertThrows(ConfigException.class, () -> KafkaSettings.definition().parse(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", "KAFKA_CLIENT_PROPERTIES", jaas + ",oops")));
+    assertFalse(e.getMessage().contains("S3CR3T"), e.getMessage());
+  }
+
+  @Test
+  void backOffsAndTheHeartbeatMustBePositive() {
+    for (String name : new String[] {"KAFKA_RETRY_BACKOFF", "KAFKA_RETRY_BACKOFF_MAX", "HEALTH_HEARTBEAT_INTERVAL"}) {
+      ConfigException e = assertThrows(ConfigException.class, () -> KafkaSettings.definition().parse(Map.of(
+          "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", name, "0s")));
+      assertTrue(e.getMessage().contains(name), e.getMessage());
+    }
   }
 }

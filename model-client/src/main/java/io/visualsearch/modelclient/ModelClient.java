@@ -233,10 +233,13 @@ public final class ModelClient implements Component {
 
   private ModelUnavailableException classify(StatusRuntimeException e) throws ModelRejectedException {
     switch (e.getStatus().getCode()) {
-      case INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE ->
+      case INVALID_ARGUMENT, OUT_OF_RANGE ->
           throw new ModelRejectedException("model server refused the input: " + e.getStatus().getDescription(), e);
       default -> {
-        // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, and NOT_FOUND while a model loads.
+        // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, NOT_FOUND while a model loads, and
+        // FAILED_PRECONDITION: TensorFlow Serving's answer to a signature the model lacks, a
+        // deployment's mistake that no input causes. Dead-lettering the input for it would drop
+        // every image of a catalog; waiting shows it in check() until the configuration is fixed.
         return unavailable(e);
       }
     }

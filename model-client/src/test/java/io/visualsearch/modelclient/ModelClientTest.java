@@ -187,6 +187,17 @@ class ModelClientTest {
   }
 
   @Test
+  void aSignatureTheModelLacksIsUnavailableNotARejectionOfTheInput() throws Exception {
+    failFirst.add(Status.FAILED_PRECONDITION.withDescription("Serving signature key \"embed\" not found."));
+    start("signature");
+    ModelUnavailableException e = assertThrows(ModelUnavailableException.class,
+        () -> client.embed(List.of(solid(Color.BLUE, 4, 4))));
+    assertTrue(e.getMessage().contains("not found"), e.getMessage());
+    assertEquals(1, calls.get(), "not retried by the channel either");
+    assertEquals(false, client.check().ok(), "shows until the configuration is fixed");
+  }
+
+  @Test
   void persistentOutageIsReportedAsUnavailableAndShowsInCheck() throws Exception {
     for (int i = 0; i < 10; i++) {
       failFirst.add(Status.UNAVAILABLE.withDescription("down"));

@@ -159,7 +159,7 @@ public final class ModelServingService {
   static OptionalLong requestedVersion(ModelSpec spec) {
     return switch (spec.getVersionChoiceCase()) {
       case VERSION -> OptionalLong.of(spec.getVersion().getValue());
-      case VERSION_LABEL -> throw ServingException.notFound("version label '" + spec.getVersionLabel()
+      case VERSION_LABEL -> throw ServingException.invalid("version label '" + spec.getVersionLabel()
           + "' is not defined for model '" + spec.getName() + "' (this server assigns no labels; ask by version)");
       case VERSIONCHOICE_NOT_SET -> OptionalLong.empty();
     };

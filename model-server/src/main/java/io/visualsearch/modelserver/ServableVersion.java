@@ -60,8 +60,10 @@ final class ServableVersion {
   SignatureSpec signature(String key) {
     SignatureSpec s = signatures.get(key);
     if (s == null) {
-      throw ServingException.notFound("signature '" + key + "' not found in model '" + modelName + "' version "
-          + version + " (signatures: " + signatures.keySet() + ")");
+      // FAILED_PRECONDITION, as TensorFlow Serving answers: the model is there, this deployment's
+      // idea of its signatures is not.
+      throw new ServingException(ServingException.Reason.FAILED_PRECONDITION, "signature '" + key
+          + "' not found in model '" + modelName + "' version " + version + " (signatures: " + signatures.keySet() + ")");
     }
     return s;
   }

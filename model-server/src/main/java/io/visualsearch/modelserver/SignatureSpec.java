@@ -98,9 +98,10 @@ final class SignatureSpec {
         throw ServingException.invalid("output_filter names '" + alias + "', not an output of signature '" + key
             + "' (outputs: " + new TreeSet<>(outputs.keySet()) + ")");
       }
-      if (!wanted.contains(alias)) {
-        wanted.add(alias);
+      if (wanted.contains(alias)) {
+        throw ServingException.invalid("output_filter names '" + alias + "' twice");
       }
+      wanted.add(alias);
     }
     return wanted;
   }

@@ -189,9 +189,15 @@ class ModelServerTest {
     expect(Status.Code.NOT_FOUND, "version 9",
         () -> predict.predict(imageRequest(px, 4, 4).setModelSpec(ModelSpec.newBuilder().setName("default")
             .setVersion(Int64Value.of(9))).build()));
-    expect(Status.Code.NOT_FOUND, "'nope'",
+    // The codes TensorFlow Serving answers, so that clients behave alike behind either server.
+    expect(Status.Code.FAILED_PRECONDITION, "'nope'",
         () -> predict.predict(imageRequest(px, 4, 4).setModelSpec(ModelSpec.newBuilder().setName("default")
             .setSignatureName("nope")).build()));
+    expect(Status.Code.INVALID_ARGUMENT, "'stable'",
+        () -> predict.predict(imageRequest(px, 4, 4).setModelSpec(ModelSpec.newBuilder().setName("default")
+            .setVersionLabel("stable")).build()));
+    expect(Status.Code.INVALID_ARGUMENT, "twice",
+        () -> predict.predict(imageRequest(px, 4, 4).addOutputFilter("embedding").addOutputFilter("embedding").build()));
     expect(Status.Code.INVALID_ARGUMENT, "DT_UINT8",
         () -> predict.predict(PredictRequest.newBuilder().setModelSpec(ModelSpec.newBuilder().setName("default"))
             .putInputs("image", TensorProto.newBuilder().setDtype(DataType.DT_FLOAT).setTensorShape(shape(1, 1, 1, 3))

@@ -9,7 +9,9 @@ public enum ExitCode {
   /** A component could not start (endpoint unreachable, port taken, model missing). */
   START_FAILED(3),
   /** A component died while running; restart the process. */
-  FAILED(4);
+  FAILED(4),
+  /** Stopped on request, but components were still closing at the stop's limit; their work is redelivered. */
+  STOP_TIMED_OUT(5);
 
   private final int code;
 

@@ -26,9 +26,21 @@ public final class ServiceHost implements AutoCloseable {
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile ExitCode exitCode = ExitCode.OK;
+  private volatile Duration stopLimit;
 
   public ServiceHost(String service) {
     this.service = service;
+  }
+
+  /**
+   * Bounds the whole stop: components still closing after {@code limit} are left behind and the
+   * service ends with {@link ExitCode#STOP_TIMED_OUT} (their in-flight work, uncommitted, is
+   * redelivered). Without it a stop waits for every component, however long a batch runs, and an
+   * orchestrator's grace period ends it with SIGKILL instead, traces unflushed.
+   */
+  public ServiceHost stopWithin(Duration limit) {
+    this.stopLimit = limit;
+    return this;
   }
 
   /** Adds a component; components start in the order added. */
@@ -99,6 +111,29 @@ public final class ServiceHost implements AutoCloseable {
     if (!stopping.compareAndSet(false, true)) {
       return;
     }
+    Duration limit = stopLimit;
+    if (limit == null) {
+      closeAll();
+      return;
+    }
+    Thread closer = new Thread(this::closeAll, service + "-close");
+    closer.setDaemon(true);
+    closer.start();
+    try {
+      closer.join(Math.max(1, limit.toMillis()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (closer.isAlive()) {
+      if (exitCode == ExitCode.OK) {
+        exitCode = ExitCode.STOP_TIMED_OUT;
+      }
+      log.error("{}: still closing after {}, stopping without waiting further ({})", service, limit, exitCode);
+      stopped.countDown();
+    }
+  }
+
+  private void closeAll() {
     List<Component> toClose;
     synchronized (started) {
       toClose = new ArrayList<>(started);

@@ -34,7 +34,10 @@ public final class ServiceMain {
       return ExitCode.CONFIG_ERROR;
     }
     log.info("{}: configuration {}", service, config);
-    ServiceHost host = new ServiceHost(service);
+    // Draining may take SERVICE_SHUTDOWN_TIMEOUT; closing what drained gets 10 s more, inside the
+    // deployments' 40 s grace period.
+    ServiceHost host = new ServiceHost(service)
+        .stopWithin(config.get(RuntimeSettings.SHUTDOWN_TIMEOUT).plusSeconds(10));
     try {
       wiring.wire(config, host);
       host.stopOnShutdown();

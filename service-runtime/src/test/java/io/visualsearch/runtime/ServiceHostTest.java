@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
 class ServiceHostTest {
@@ -64,6 +65,29 @@ class ServiceHostTest {
     assertTrue(host.awaitStop(Duration.ofSeconds(5)));
     assertEquals(ExitCode.FAILED, host.awaitStop());
     assertEquals(List.of("start worker", "close worker"), events);
+  }
+
+  @Test
+  void aStopThatOutlastsItsLimitEndsWithoutWaitingAndSaysSo() throws Exception {
+    ServiceHost host = new ServiceHost("svc").stopWithin(Duration.ofMillis(200));
+    CountDownLatch stuck = new CountDownLatch(1);
+    host.add(new Component() {
+      @Override public String name() { return "batch"; }
+      @Override public void start() { }
+      @Override public CheckResult check() { return CheckResult.OK; }
+      @Override public void close() {
+        try {
+          stuck.await(); // a batch that does not end
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    host.start();
+    host.close();
+    assertTrue(host.awaitStop(Duration.ofSeconds(30)), "stopped although a component never finished closing");
+    assertEquals(ExitCode.STOP_TIMED_OUT, host.awaitStop());
+    stuck.countDown();
   }
 
   @Test
