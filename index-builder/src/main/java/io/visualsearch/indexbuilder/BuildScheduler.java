@@ -1,6 +1,7 @@
 package io.visualsearch.indexbuilder;
 
 import io.visualsearch.objectstore.ObjectStoreException;
+import io.visualsearch.pipeline.ConsumerLoop;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.time.Clock;
@@ -10,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,11 +33,20 @@ final class BuildScheduler implements Component {
   private final BuildMetrics metrics;
   private final Clock clock;
   private final Duration shutdownTimeout;
+  private final Supplier<ConsumerLoop> intake;
   private final Map<String, String> failing = new ConcurrentHashMap<>();
   private ScheduledExecutorService thread;
+  private volatile String sharedIntake;
 
+  /**
+   * @param intake the embeddings loop (null until wired): builds wait while it owns some
+   *     partitions but not all. A second instance in the group (scaled up by mistake, a zombie
+   *     pod) gets the others, and each instance would publish versions missing the other's
+   *     changes, deletes included; instead both wait and say why.
+   */
   BuildScheduler(RebuildSchedule schedule, TenantBuild build, ShardBuilder shards, BuildMetrics metrics, Clock clock,
-      Duration shutdownTimeout) {
+      Duration shutdownTimeout, Supplier<ConsumerLoop> intake) {
+    this.intake = intake;
     this.schedule = schedule;
     this.build = build;
     this.shards = shards;
@@ -62,6 +73,15 @@ final class BuildScheduler implements Component {
 
   private void tick() {
     try {
+      ConsumerLoop loop = intake.get();
+      if (loop != null && loop.sharesItsGroup()) {
+        // Tickets stay due. Owning nothing yet (a start, a rebalance under way) does not stop
+        // builds: a restarted instance waits for its dead predecessor's session to expire before
+        // it is assigned anything, and its start-up builds are what it has to offer meanwhile.
+        sharedIntake = loop.ownership();
+        return;
+      }
+      sharedIntake = null;
       for (RebuildSchedule.Ticket ticket : schedule.due(clock.millis())) {
         if (thread.isShutdown()) {
           return;
@@ -107,6 +127,11 @@ final class BuildScheduler implements Component {
   public CheckResult check() {
     if (thread == null || thread.isShutdown()) {
       return CheckResult.failed("not running");
+    }
+    String shared = sharedIntake;
+    if (shared != null) {
+      return CheckResult.failed("builds wait: this instance owns " + shared + " embeddings partitions, so another"
+          + " index-builder shares its consumer group; run exactly one");
     }
     return failing.isEmpty() ? CheckResult.OK : new CheckResult(true, "builds failing for " + failing);
   }

@@ -5,12 +5,14 @@ import io.visualsearch.config.ConfigDef;
 import io.visualsearch.indexformat.IndexJson;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreSettings;
+import io.visualsearch.pipeline.ConsumerLoop;
 import io.visualsearch.pipeline.PipelineService;
 import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.runtime.ServiceHost;
 import io.visualsearch.topics.Topics;
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Wires the index builder with plain constructors onto a {@link ServiceHost}, in start order:
@@ -70,9 +72,11 @@ public final class IndexBuilderService {
     pipeline.add(new EmbeddingsReplay(
         () -> pipeline.kafkaClients().consumer(NAME + "-replay", NAME + "-replay-" + instance),
         Topics.EMBEDDINGS.name(), intake, catalogs, schedule, config.get(IndexBuilderSettings.REPLAY_TIMEOUT), clock));
+    // The scheduler starts before its intake (intake last), so it is handed the loop once wired.
+    AtomicReference<ConsumerLoop> intakeLoop = new AtomicReference<>();
     pipeline.add(new BuildScheduler(schedule, build, shards, metrics, clock,
-        config.get(RuntimeSettings.SHUTDOWN_TIMEOUT)));
-    pipeline.consume(List.of(Topics.EMBEDDINGS.name()), intake);
+        config.get(RuntimeSettings.SHUTDOWN_TIMEOUT), intakeLoop::get));
+    intakeLoop.set(pipeline.consume(List.of(Topics.EMBEDDINGS.name()), intake));
     pipeline.heartbeat();
     return new IndexBuilderService(pipeline, catalogs);
   }

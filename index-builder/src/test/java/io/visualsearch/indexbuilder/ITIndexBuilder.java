@@ -25,6 +25,7 @@ import io.visualsearch.pipeline.KafkaClients;
 import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.pipeline.PipelineHeaders;
 import io.visualsearch.proto.events.IndexPublished;
+import io.visualsearch.runtime.Component;
 import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.runtime.ServiceHost;
 import io.visualsearch.stack.EmbeddedStack;
@@ -43,14 +44,17 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -501,5 +505,45 @@ class ITIndexBuilder {
       return false;
     });
     return found.get();
+  }
+
+  /**
+   * A second member in the builder's consumer group (a second instance by mistake, a zombie pod)
+   * takes some embeddings partitions: each instance would publish versions missing the other's
+   * changes. The builder stops building and says why until it owns them all again.
+   */
+  @Test
+  void aSecondMemberInTheBuildersGroupHoldsItsBuildsUntilItLeaves(EmbeddedStack stack) throws Exception {
+    try (Harness h = start(stack, "it-ib-fence")) {
+      Random r = new Random(5);
+      for (int i = 0; i < 5; i++) {
+        upsert(h, "it-fence", "f-" + i, 1, vector(r, 8));
+      }
+      IndexManifest first = awaitPublished(h, "it-fence", null, m -> m.vectorCount() == 5);
+      Component builds = h.host().components().stream().filter(c -> c.name().equals("index-builds")).findFirst()
+          .orElseThrow();
+      Properties p = new Properties();
+      p.put("bootstrap.servers", stack.kafkaBootstrapServers());
+      p.put("group.id", "it-ib-fence");
+      p.put("client.id", "0-second-builder"); // sorts first: the range assignor gives it two of three partitions
+      p.put("enable.auto.commit", "false");
+      try (KafkaConsumer<byte[], byte[]> second = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+          new ByteArrayDeserializer())) {
+        second.subscribe(List.of("embeddings"));
+        await().atMost(WAIT).until(() -> {
+          second.poll(Duration.ofMillis(100));
+          return !second.assignment().isEmpty() && !builds.check().ok();
+        });
+        assertTrue(builds.check().detail().contains("another index-builder"), builds.check().detail());
+        upsert(h, "it-fence", "f-5", 1, vector(r, 8));
+        long until = System.nanoTime() + Duration.ofSeconds(5).toNanos(); // beyond the 2 s debounce
+        while (System.nanoTime() < until) {
+          second.poll(Duration.ofMillis(100));
+        }
+        assertEquals(first.version(), current(h, "it-fence").version(), "no version while the group is shared");
+      }
+      awaitPublished(h, "it-fence", first.version(), m -> m.vectorCount() == 6);
+      assertTrue(builds.check().ok(), builds.check().detail());
+    }
   }
 }

@@ -35,6 +35,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,6 +89,9 @@ public final class ConsumerLoop implements Component {
   private final Map<TopicPartition, Long> revokedMidBatch = new HashMap<>();
   /** Counts polls, so that a partition revoked and assigned back within one rebalance is known. */
   private long pollCount;
+  /** What this member owns now, and how many partitions its topics have; read from other threads. */
+  private volatile Set<TopicPartition> owned = Set.of();
+  private volatile int partitionsOfTopics;
 
   private volatile boolean running;
   private volatile Thread thread;
@@ -479,6 +483,9 @@ public final class ConsumerLoop implements Component {
   private final class PauseNewPartitionsWhileBackingOff implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      Set<TopicPartition> keep = new java.util.HashSet<>(owned);
+      keep.removeAll(partitions);
+      owned = Set.copyOf(keep);
       // Offsets are committed synchronously after every batch. What was handled beyond a failure
       // is the next owner's to handle again: it never saw it.
       handledAhead.removeIf(p -> partitions.contains(p.partition()));
@@ -495,7 +502,30 @@ public final class ConsumerLoop implements Component {
       if (paused || handlingLong) {
         consumer.pause(partitions);
       }
+      int total = 0;
+      for (String topic : topics) {
+        List<PartitionInfo> info = consumer.partitionsFor(topic);
+        total += info == null ? 0 : info.size();
+      }
+      partitionsOfTopics = total;
+      owned = Set.copyOf(consumer.assignment());
     }
+  }
+
+  /** Partitions this member owns now, of how many its topics have (0 before the first assignment). */
+  public String ownership() {
+    return owned.size() + " of " + partitionsOfTopics;
+  }
+
+  /**
+   * Whether it owns some partitions of its topics but not all: another member shares its group.
+   * For a service that must see all of a topic (the index-builder), that means two instances
+   * each working from part of it. False while nothing is assigned (a start, a rebalance).
+   */
+  public boolean sharesItsGroup() {
+    int total = partitionsOfTopics;
+    Set<TopicPartition> now = owned;
+    return total > 0 && !now.isEmpty() && now.size() < total;
   }
 
   @Override
