@@ -6,6 +6,7 @@ import static io.visualsearch.deploy.YamlFiles.map;
 import static io.visualsearch.deploy.YamlFiles.str;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.visualsearch.config.Setting;
@@ -51,10 +52,15 @@ class KubernetesManifestsTest {
     }
   }
 
+  /** The Secrets an operator creates once; the kustomization must not apply them over the real ones. */
+  static final String SECRETS_EXAMPLE = "secrets.example.yaml";
+
   @BeforeAll
   static void load() throws IOException {
     Map<String, Object> kustomization = YamlFiles.loadAll(DIR.resolve("kustomization.yaml")).get(0);
-    for (Object file : list(kustomization.get("resources"), "resources")) {
+    List<Object> files = new ArrayList<>(list(kustomization.get("resources"), "resources"));
+    files.add(SECRETS_EXAMPLE);
+    for (Object file : files) {
       for (Map<String, Object> doc : YamlFiles.loadAll(DIR.resolve(String.valueOf(file)))) {
         String kind = str(doc.get("kind"));
         String name = str(at(doc, "metadata", "name"));
@@ -195,8 +201,18 @@ class KubernetesManifestsTest {
         .collect(Collectors.toCollection(TreeSet::new));
     try (Stream<Path> files = Files.list(DIR)) {
       Set<String> present = files.map(p -> p.getFileName().toString())
-          .filter(n -> n.endsWith(".yaml") && !n.equals("kustomization.yaml")).collect(Collectors.toCollection(TreeSet::new));
+          .filter(n -> n.endsWith(".yaml") && !n.equals("kustomization.yaml") && !n.equals(SECRETS_EXAMPLE))
+          .collect(Collectors.toCollection(TreeSet::new));
       assertEquals(present, listed);
+    }
+    for (Map<String, Object> doc : YamlFiles.loadAll(DIR.resolve(SECRETS_EXAMPLE))) {
+      assertEquals("Secret", str(doc.get("kind")), SECRETS_EXAMPLE + " holds only Secrets");
+    }
+    for (String file : listed) {
+      for (Map<String, Object> doc : YamlFiles.loadAll(DIR.resolve(file))) {
+        assertTrue(!"Secret".equals(str(doc.get("kind"))), file + ": a Secret applied by every deploy overwrites the"
+            + " operator's real one");
+      }
     }
     Set<String> images = list(kustomization.get("images"), "images").stream().map(i -> str(at(i, "name")))
         .collect(Collectors.toCollection(TreeSet::new));
@@ -412,7 +428,8 @@ class KubernetesManifestsTest {
       int max = ((Number) at(hpa, "spec", "maxReplicas")).intValue();
       assertTrue(1 <= min && min <= max, target + ": minReplicas " + min + ", maxReplicas " + max);
       assertTrue(max <= partitions, target + ": maxReplicas " + max + " > " + partitions + " partitions");
-      assertTrue(((Number) at(deployment, "spec", "replicas")).intValue() >= min, target + ": replicas below minReplicas");
+      assertNull(at(deployment, "spec", "replicas"), target + ": the HPA owns the replica count; a fixed one is reset"
+          + " by every apply");
       assertTrue(!workloads.get(target).env().containsKey("KAFKA_GROUP_ID"),
           target + ": replicas must share the default consumer group");
       scaled.add(target);
@@ -423,6 +440,35 @@ class KubernetesManifestsTest {
     assertEquals(1, ((Number) at(indexBuilder, "spec", "replicas")).intValue(), "index-builder: one writer");
     assertEquals("Recreate", str(at(indexBuilder, "spec", "strategy", "type")),
         "index-builder: the old writer stops before the new one starts");
+  }
+
+  /**
+   * search-api replicas on different nodes, and a pod that keeps answering a few seconds after
+   * SIGTERM while the Service stops routing to it (the endpoints update is not instant).
+   */
+  @Test
+  void searchApiSpreadsOverNodesAndLeavesTheServiceBeforeItStops() {
+    Map<String, Object> deployment = one("Deployment", "search-api");
+    List<Object> spread = list(at(deployment, "spec", "template", "spec", "topologySpreadConstraints"), "spread");
+    assertTrue(spread.stream().anyMatch(c -> "kubernetes.io/hostname".equals(str(at(c, "topologyKey")))),
+        "search-api: replicas spread over nodes");
+    Workload w = workloads.get("search-api");
+    assertNotNull(at(w.container(), "lifecycle", "preStop"), "search-api: a preStop pause before SIGTERM");
+  }
+
+  /** Thread pools sized to the container's CPU limit, not the node's cores. */
+  @Test
+  void computeThreadsFitTheCpuLimit() {
+    for (String[] setting : new String[][] {{"model-server", "MODEL_SERVER_INTRA_OP_THREADS"},
+        {"model-server", "MODEL_SERVER_INTER_OP_THREADS"}, {"index-builder", "INDEX_BUILDER_BUILD_THREADS"}}) {
+      Workload w = workloads.get(setting[0]);
+      String value = withImageEnv(w).get(setting[1]);
+      assertNotNull(value, setting[0] + ": " + setting[1] + " unset, so sized to the node's cores");
+      String cpu = str(at(w.container(), "resources", "limits", "cpu"));
+      int threads = Integer.parseInt(value);
+      assertTrue(threads >= 1 && threads <= Math.max(1, (int) Math.floor(Double.parseDouble(cpu.replace("m", "")) /
+          (cpu.endsWith("m") ? 1000 : 1))), setting[0] + ": " + setting[1] + "=" + value + " with a CPU limit of " + cpu);
+    }
   }
 
   @Test

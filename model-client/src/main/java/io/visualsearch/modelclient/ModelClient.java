@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -51,6 +52,8 @@ public final class ModelClient implements Component {
   private final Function<String, ManagedChannelBuilder<?>> channelBuilder;
   private volatile ManagedChannel channel;
   private volatile String lastError;
+  /** When the failure in lastError happened, or check() last probed the server about it. */
+  private final AtomicLong failureSeenNanos = new AtomicLong();
 
   public ModelClient(Config config, Tracing tracing) {
     this(config, tracing, null);
@@ -70,6 +73,11 @@ public final class ModelClient implements Component {
     this.tracing = tracing;
     this.channelBuilder = channelBuilder;
   }
+
+  /** How long after a failure check() asks the server itself whether it is back. */
+  static final Duration PROBE_AFTER_FAILURE = Duration.ofSeconds(5);
+  /** Within a readiness probe's own timeout. */
+  private static final Duration PROBE_DEADLINE = Duration.ofSeconds(2);
 
   /**
    * The retry policy as service-config data: UNAVAILABLE only, a few attempts with backoff, and
@@ -202,9 +210,13 @@ public final class ModelClient implements Component {
 
   /** The newest AVAILABLE version of the model, if the server reports one. */
   public OptionalLong servedVersion() throws ModelUnavailableException {
+    return servedVersion(deadline);
+  }
+
+  private OptionalLong servedVersion(Duration callDeadline) throws ModelUnavailableException {
     try {
       GetModelStatusResponse r = ModelServiceGrpc.newBlockingStub(channel())
-          .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+          .withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
           .getModelStatus(GetModelStatusRequest.newBuilder()
               .setModelSpec(ModelSpec.newBuilder().setName(model)).build());
       // The server answered: a failure remembered from an earlier call no longer describes it.
@@ -228,6 +240,7 @@ public final class ModelClient implements Component {
 
   private ModelUnavailableException unavailable(StatusRuntimeException e) {
     lastError = e.getStatus().getCode() + ": " + e.getStatus().getDescription();
+    failureSeenNanos.set(System.nanoTime());
     return new ModelUnavailableException("model server " + target + " unavailable: " + lastError, e);
   }
 
@@ -264,6 +277,18 @@ public final class ModelClient implements Component {
       return CheckResult.failed("channel shut down");
     }
     String err = lastError;
+    long seen = failureSeenNanos.get();
+    if (err != null && System.nanoTime() - seen > PROBE_AFTER_FAILURE.toNanos()
+        && failureSeenNanos.compareAndSet(seen, System.nanoTime())) {
+      // Only a call clears a failure, and a service that is unready because of it (search-api) is
+      // sent no calls: without this probe it stayed unready after the model server came back.
+      try {
+        servedVersion(PROBE_DEADLINE);
+      } catch (ModelUnavailableException stillDown) {
+        // lastError says why
+      }
+      err = lastError;
+    }
     return err == null ? CheckResult.OK : CheckResult.failed("last call failed: " + err);
   }
 

@@ -1,5 +1,6 @@
 package io.visualsearch.modelclient;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -235,5 +236,18 @@ class ModelClientTest {
     // not-ready until it embeds something would never be sent anything to embed.
     assertEquals(java.util.OptionalLong.of(7), client.servedVersion());
     assertEquals(true, client.check().ok());
+  }
+
+  @Test
+  void aFailureShownByCheckClearsOnceTheServerAnswersAProbeWithoutAnyOtherCall() throws Exception {
+    for (int i = 0; i < 4; i++) {
+      failFirst.add(Status.UNAVAILABLE.withDescription("restarting"));
+    }
+    start("probed");
+    assertThrows(ModelUnavailableException.class, () -> client.embed(List.of(solid(Color.BLUE, 4, 4))));
+    assertEquals(false, client.check().ok(), "right after the failure");
+    // search-api is sent nothing while unready: check() itself must find the server back.
+    await().atMost(java.time.Duration.ofSeconds(30))
+        .until(() -> client.check().ok());
   }
 }

@@ -6,6 +6,7 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -50,7 +51,11 @@ public final class HttpApi implements Component {
     // A client that stops sending mid-upload loses its connection instead of holding a thread.
     connector.setIdleTimeout(IDLE_TIMEOUT_MS);
     server.addConnector(connector);
-    server.setHandler(routes);
+    // Stopping waits (up to the stop timeout) for the searches in flight instead of cutting them
+    // off; new connections are refused meanwhile.
+    GracefulHandler graceful = new GracefulHandler();
+    graceful.setHandler(routes);
+    server.setHandler(graceful);
     server.setErrorHandler(new JsonErrorHandler());
     server.setStopTimeout(5_000);
     server.start();
