@@ -456,6 +456,20 @@ class KubernetesManifestsTest {
     assertNotNull(at(w.container(), "lifecycle", "preStop"), "search-api: a preStop pause before SIGTERM");
   }
 
+  /** Every pod meets Pod Security "restricted": a namespace that enforces it admits them all. */
+  @Test
+  void everyPodRunsRestricted() {
+    for (Workload w : workloads.values()) {
+      assertEquals(Boolean.TRUE, at(w.podSpec(), "securityContext", "runAsNonRoot"), w.where() + ": runAsNonRoot");
+      assertEquals("RuntimeDefault", str(at(w.podSpec(), "securityContext", "seccompProfile", "type")),
+          w.where() + ": seccomp profile");
+      assertEquals(Boolean.FALSE, at(w.container(), "securityContext", "allowPrivilegeEscalation"),
+          w.where() + ": allowPrivilegeEscalation");
+      assertEquals(List.of("ALL"), list(at(w.container(), "securityContext", "capabilities", "drop"), "drop"),
+          w.where() + ": capabilities dropped");
+    }
+  }
+
   /** Thread pools sized to the container's CPU limit, not the node's cores. */
   @Test
   void computeThreadsFitTheCpuLimit() {

@@ -10,7 +10,7 @@ import io.visualsearch.imageindexer.ImageIndexerSettings;
 import io.visualsearch.imagevalidation.NormalisationSettings;
 import io.visualsearch.indexbuilder.IndexBuilderSettings;
 import io.visualsearch.modelclient.ModelClientSettings;
-import io.visualsearch.modelserver.ModelServerSettings;
+import io.visualsearch.modelserver.ModelServerService;
 import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.responseconsumer.ResponseConsumerSettings;
@@ -48,7 +48,8 @@ class ReadmeEnvTablesTest {
         Map.entry("index-builder", IndexBuilderSettings.definition()),
         Map.entry("kafka-pipeline", KafkaSettings.definition()),
         Map.entry("model-client", ModelClientSettings.definition()),
-        Map.entry("model-server", ModelServerSettings.definition()),
+        // With the heartbeat's and tracing's settings: the server reads them itself (it is not a pipeline service).
+        Map.entry("model-server", ModelServerService.definition()),
         Map.entry("object-store", ObjectStoreSettings.definition()),
         Map.entry("response-consumer", ResponseConsumerSettings.definition()),
         Map.entry("search-api", SearchApiSettings.definition()),

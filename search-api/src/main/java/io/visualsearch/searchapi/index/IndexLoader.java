@@ -34,7 +34,8 @@ import java.util.TreeSet;
  * <p>The exact vectors of quantised shards are downloaded into a scratch directory, verified,
  * opened and unlinked at once: the open file stays readable until the last version using it is
  * released and its disk space is returned then, even if the process dies first. A file whose
- * content (sha256) the served version already holds is shared instead of downloaded again.
+ * content (sha256) the served version already holds is shared instead of downloaded again. With
+ * scratch space the shards pass through it too, read by FAISS from the file, not the heap.
  */
 public final class IndexLoader {
 
@@ -47,7 +48,10 @@ public final class IndexLoader {
     this(store, null);
   }
 
-  /** @param scratch where the exact vectors of quantised shards are downloaded to; null: not loaded */
+  /**
+   * @param scratch where shards and the exact vectors of quantised shards are downloaded to; null:
+   *     shards are read through the heap and exact vectors not loaded
+   */
   public IndexLoader(ObjectStore store, Path scratch) {
     this.store = store;
     this.scratch = scratch;
@@ -98,9 +102,7 @@ public final class IndexLoader {
     try {
       long vectors = 0;
       for (IndexManifest.ShardFile shard : m.shards()) {
-        byte[] bytes = fetch(tenant, m, shard.file(), shard.bytes());
-        Sha256.verify(shard.file(), bytes, shard.bytes(), shard.sha256());
-        FaissIndex index = FaissIndex.deserialize(bytes);
+        FaissIndex index = shardIndex(tenant, m, shard);
         shards.add(index);
         if (index.dimension() != m.dimension()) {
           throw new CorruptIndexException(shard.file() + " has dimension " + index.dimension()
@@ -163,6 +165,41 @@ public final class IndexLoader {
           Files.deleteIfExists(local);
         } catch (IOException e) {
           // The open reader keeps the data either way; a file left behind costs disk space only.
+        }
+      }
+    }
+  }
+
+  /**
+   * A shard file, verified. With scratch space it goes through a local file that FAISS reads
+   * itself: read into the heap first, a shard of up to ~1 GiB took most of a container's heap,
+   * and twice that while the next version loaded beside the served one.
+   */
+  private FaissIndex shardIndex(String tenant, IndexManifest m, IndexManifest.ShardFile shard)
+      throws CorruptIndexException {
+    if (scratch == null) {
+      byte[] bytes = fetch(tenant, m, shard.file(), shard.bytes());
+      Sha256.verify(shard.file(), bytes, shard.bytes(), shard.sha256());
+      return FaissIndex.deserialize(bytes);
+    }
+    String key = IndexLayout.file(tenant, m.version(), shard.file());
+    Path local = null;
+    try {
+      Files.createDirectories(scratch);
+      local = Files.createTempFile(scratch, tenant + "-" + m.version() + "-", "-" + shard.file());
+      if (!store.download(key, local)) {
+        throw new CorruptIndexException(key + " is missing");
+      }
+      Sha256.verify(shard.file(), local, shard.bytes(), shard.sha256());
+      return FaissIndex.read(local);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + key + " through " + scratch + ": " + e.getMessage(), e);
+    } finally {
+      if (local != null) {
+        try {
+          Files.deleteIfExists(local);
+        } catch (IOException e) {
+          // FAISS has read it; a file left behind costs disk space only (swept at the next start).
         }
       }
     }
