@@ -81,14 +81,15 @@ public final class ConsumerLoop implements Component {
   /** Records handled (output acknowledged) beyond a failed one of their partition, until committed. */
   private final Set<RecordPosition> handledAhead = ConcurrentHashMap.newKeySet();
   /**
-   * Partitions taken from this member while a batch was handled, with the poll that took them. The
-   * group coordinator checks a commit's generation, not who owns the partition: committing the
-   * batch's offsets for them could move their new owner's committed offset back (its records
-   * replayed later) or past what it has handled. Their new owner handles those records again.
+   * Partitions taken from this member while a batch was handled, with the group generation they
+   * were taken in. The group coordinator checks a commit's generation, not who owns the partition:
+   * committing the batch's offsets for them could move their new owner's committed offset back
+   * (its records replayed later) or past what it has handled. Their new owner handles those
+   * records again.
    */
-  private final Map<TopicPartition, Long> revokedMidBatch = new HashMap<>();
-  /** Counts polls, so that a partition revoked and assigned back within one rebalance is known. */
-  private long pollCount;
+  private final Map<TopicPartition, Integer> revokedMidBatch = new HashMap<>();
+  /** Whether a rebalance revoked anything while the batch in hand was handled. */
+  private boolean rebalancedMidBatch;
   /** What this member owns now, and how many partitions its topics have; read from other threads. */
   private volatile Set<TopicPartition> owned = Set.of();
   private volatile int partitionsOfTopics;
@@ -208,6 +209,7 @@ public final class ConsumerLoop implements Component {
     Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
     Set<ConsumerRecord<byte[], byte[]>> beyond = ConcurrentHashMap.newKeySet();
     revokedMidBatch.clear();
+    rebalancedMidBatch = false;
     ConsumerRecord<byte[], byte[]> failed = awaitPolling(handling.submit(() -> workers == null
         ? processInOrder(records, outbox, done)
         : processConcurrently(records, outbox, done, beyond)));
@@ -231,6 +233,9 @@ public final class ConsumerLoop implements Component {
       handledAhead.add(new RecordPosition(new TopicPartition(rec.topic(), rec.partition()), rec.offset()));
     }
     commit(done);
+    if (rebalancedMidBatch) {
+      resumeAfter(done);
+    }
     handledAhead.removeIf(p -> {
       OffsetAndMetadata committed = done.get(p.partition());
       return committed != null && p.offset() < committed.offset();
@@ -267,7 +272,6 @@ public final class ConsumerLoop implements Component {
             // A poll that does not wait: the wait is on the batch itself, which is taken up the
             // moment it ends (a blocking poll here held every batch up to its timeout longer, and
             // the embeddings-generator's model runs with it).
-            pollCount++;
             ConsumerRecords<byte[], byte[]> stray = consumer.poll(Duration.ZERO);
             lastPollNanos = System.nanoTime();
             for (TopicPartition tp : stray.partitions()) {
@@ -447,6 +451,19 @@ public final class ConsumerLoop implements Component {
     }
   }
 
+  /**
+   * A partition revoked and handed straight back mid-batch (an eager rebalance revokes them all)
+   * restarts at the offset committed before the batch: it resumes after what was just committed,
+   * instead of handling the whole batch, a similar-items job of minutes, again.
+   */
+  private void resumeAfter(Map<TopicPartition, OffsetAndMetadata> done) {
+    for (Map.Entry<TopicPartition, OffsetAndMetadata> e : done.entrySet()) {
+      if (consumer.assignment().contains(e.getKey()) && consumer.position(e.getKey()) < e.getValue().offset()) {
+        consumer.seek(e.getKey(), e.getValue().offset());
+      }
+    }
+  }
+
   /** Seeks every partition of the batch back to its first record not committed. */
   private void rewind(ConsumerRecords<byte[], byte[]> records, Map<TopicPartition, OffsetAndMetadata> done) {
     for (TopicPartition tp : records.partitions()) {
@@ -490,15 +507,19 @@ public final class ConsumerLoop implements Component {
       // is the next owner's to handle again: it never saw it.
       handledAhead.removeIf(p -> partitions.contains(p.partition()));
       if (handlingLong) {
-        partitions.forEach(tp -> revokedMidBatch.put(tp, pollCount));
+        rebalancedMidBatch = true;
+        int generation = consumer.groupMetadata().generationId();
+        partitions.forEach(tp -> revokedMidBatch.put(tp, generation));
       }
     }
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      // Given straight back in the rebalance that took it (an eager rebalance revokes everything):
-      // nobody else owned it meanwhile, so the batch's offsets are still this member's to commit.
-      partitions.forEach(tp -> revokedMidBatch.remove(tp, pollCount));
+      // Given straight back by the rebalance that took it (an eager rebalance revokes everything):
+      // taken in generation g and assigned in g + 1, nobody else owned it meanwhile, so the
+      // batch's offsets are still this member's to commit.
+      int generation = consumer.groupMetadata().generationId();
+      partitions.forEach(tp -> revokedMidBatch.remove(tp, generation - 1));
       if (paused || handlingLong) {
         consumer.pause(partitions);
       }

@@ -2,6 +2,7 @@ package io.visualsearch.pipeline;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -257,6 +258,60 @@ class ITConsumerLoop {
         loop.close();
       }
     }
+    assertNull(died.get());
+  }
+
+  /**
+   * A rebalance in the middle of a long batch that hands this member its partition straight back
+   * (an eager rebalance revokes everything, here because another member joins the group for
+   * another topic) does not make it handle the batch again: it resumes after what it committed.
+   */
+  @Test
+  void aPartitionHandedStraightBackMidBatchIsNotHandledAgain(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.back", "it.back.dlq", "it.back.other");
+    Harness h = harness(stack, "it-back");
+    for (int i = 0; i < 10; i++) {
+      h.producer().send(new ProducerRecord<>("it.back", 0, null, ("b" + i).getBytes(StandardCharsets.UTF_8))).get();
+    }
+    CountDownLatch blocked = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<String> handled = Collections.synchronizedList(new ArrayList<>());
+    RecordHandler slow = (rec, out) -> {
+      if (str(rec.value()).equals("b0")) {
+        blocked.countDown();
+        release.await();
+      }
+      handled.add(str(rec.value()));
+    };
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    Properties p = new Properties();
+    p.put("bootstrap.servers", stack.kafkaBootstrapServers());
+    p.put("group.id", h.clients().groupId("it-back"));
+    p.put("client.id", "0-other-topic");
+    p.put("enable.auto.commit", "false");
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = loop(h, "it-back", "it.back", slow, tracing, died);
+      loop.start();
+      try (KafkaConsumer<byte[], byte[]> other = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+          new ByteArrayDeserializer())) {
+        assertTrue(blocked.await(30, TimeUnit.SECONDS));
+        Thread.sleep(1_500); // past the loop's keep-alive: it polls with its partition paused
+        other.subscribe(List.of("it.back.other"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (other.assignment().isEmpty() && System.nanoTime() < deadline) {
+          other.poll(Duration.ofMillis(100));
+        }
+        assertFalse(other.assignment().isEmpty(), "the rebalance happened");
+        Thread.sleep(3_000); // the loop's keep-alive polls take its partition back
+        release.countDown();
+        await().atMost(Duration.ofSeconds(60)).until(() -> committed(stack, h.clients().groupId("it-back"), "it.back") == 10);
+        Thread.sleep(2_000); // time enough to fetch the batch again, if the position went back
+      } finally {
+        release.countDown();
+        loop.close();
+      }
+    }
+    assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9"), handled);
     assertNull(died.get());
   }
 
