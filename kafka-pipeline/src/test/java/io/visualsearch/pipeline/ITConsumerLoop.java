@@ -198,6 +198,43 @@ class ITConsumerLoop {
     assertNull(died.get());
   }
 
+  void produce(Harness h, String topic, String prefix, int from, int to) throws Exception {
+    for (int i = from; i < to; i++) {
+      h.producer().send(new ProducerRecord<>(topic, 0, null, (prefix + i).getBytes(StandardCharsets.UTF_8))).get();
+    }
+  }
+
+  /** A handler that records what it handled and holds the record {@code value} until released. */
+  record Gate(CountDownLatch blocked, CountDownLatch release, List<String> handled) {
+    Gate() {
+      this(new CountDownLatch(1), new CountDownLatch(1), Collections.synchronizedList(new ArrayList<>()));
+    }
+
+    RecordHandler holding(String value) {
+      return (rec, out) -> {
+        if (str(rec.value()).equals(value)) {
+          blocked.countDown();
+          release.await();
+        }
+        handled.add(str(rec.value()));
+      };
+    }
+  }
+
+  /**
+   * Another member of {@code group}. Member ids start with the client id, and the range assignor
+   * gives a partition to the first: a client id starting with "0" takes it from the loop.
+   */
+  KafkaConsumer<byte[], byte[]> member(EmbeddedStack stack, String group, String clientId) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", stack.kafkaBootstrapServers());
+    p.put("group.id", group);
+    p.put("client.id", clientId);
+    p.put("enable.auto.commit", "false");
+    p.put("auto.offset.reset", "earliest");
+    return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
   /**
    * A partition taken away while its batch is handled (another instance joined) is not committed
    * by its old owner when the batch ends: the group checks a commit's generation, not who owns
@@ -207,35 +244,17 @@ class ITConsumerLoop {
   void aPartitionRevokedWhileItsBatchIsHandledIsLeftToItsNewOwnersCommits(EmbeddedStack stack) throws Exception {
     createTopics(stack, "it.revoked", "it.revoked.dlq");
     Harness h = harness(stack, "it-revoked");
-    for (int i = 0; i < 20; i++) {
-      h.producer().send(new ProducerRecord<>("it.revoked", 0, null, ("r" + i).getBytes(StandardCharsets.UTF_8))).get();
-    }
-    CountDownLatch blocked = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    RecordHandler slow = (rec, out) -> {
-      if (str(rec.value()).equals("r0")) {
-        blocked.countDown();
-        release.await();
-      }
-    };
+    produce(h, "it.revoked", "r", 0, 20);
+    Gate gate = new Gate();
+    CountDownLatch release = gate.release();
     AtomicReference<Throwable> died = new AtomicReference<>();
-    Properties p = new Properties();
-    p.put("bootstrap.servers", stack.kafkaBootstrapServers());
-    p.put("group.id", h.clients().groupId("it-revoked"));
-    // Member ids start with the client id and the range assignor gives the partition to the first.
-    p.put("client.id", "0-newcomer");
-    p.put("enable.auto.commit", "false");
-    p.put("auto.offset.reset", "earliest");
     try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
-      ConsumerLoop loop = loop(h, "it-revoked", "it.revoked", slow, tracing, died);
+      ConsumerLoop loop = loop(h, "it-revoked", "it.revoked", gate.holding("r0"), tracing, died);
       loop.start();
-      try (KafkaConsumer<byte[], byte[]> newcomer = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
-          new ByteArrayDeserializer())) {
-        assertTrue(blocked.await(30, TimeUnit.SECONDS));
+      try (KafkaConsumer<byte[], byte[]> newcomer = member(stack, h.clients().groupId("it-revoked"), "0-newcomer")) {
+        assertTrue(gate.blocked().await(30, TimeUnit.SECONDS));
         Thread.sleep(1_500); // past the loop's keep-alive: it polls with its partition paused
-        for (int i = 20; i < 30; i++) {
-          h.producer().send(new ProducerRecord<>("it.revoked", 0, null, ("r" + i).getBytes(StandardCharsets.UTF_8))).get();
-        }
+        produce(h, "it.revoked", "r", 20, 30);
         newcomer.subscribe(List.of("it.revoked"));
         int read = 0;
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -270,31 +289,16 @@ class ITConsumerLoop {
   void aPartitionHandedStraightBackMidBatchIsNotHandledAgain(EmbeddedStack stack) throws Exception {
     createTopics(stack, "it.back", "it.back.dlq", "it.back.other");
     Harness h = harness(stack, "it-back");
-    for (int i = 0; i < 10; i++) {
-      h.producer().send(new ProducerRecord<>("it.back", 0, null, ("b" + i).getBytes(StandardCharsets.UTF_8))).get();
-    }
-    CountDownLatch blocked = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    List<String> handled = Collections.synchronizedList(new ArrayList<>());
-    RecordHandler slow = (rec, out) -> {
-      if (str(rec.value()).equals("b0")) {
-        blocked.countDown();
-        release.await();
-      }
-      handled.add(str(rec.value()));
-    };
+    produce(h, "it.back", "b", 0, 10);
+    Gate gate = new Gate();
+    CountDownLatch release = gate.release();
+    List<String> handled = gate.handled();
     AtomicReference<Throwable> died = new AtomicReference<>();
-    Properties p = new Properties();
-    p.put("bootstrap.servers", stack.kafkaBootstrapServers());
-    p.put("group.id", h.clients().groupId("it-back"));
-    p.put("client.id", "0-other-topic");
-    p.put("enable.auto.commit", "false");
     try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
-      ConsumerLoop loop = loop(h, "it-back", "it.back", slow, tracing, died);
+      ConsumerLoop loop = loop(h, "it-back", "it.back", gate.holding("b0"), tracing, died);
       loop.start();
-      try (KafkaConsumer<byte[], byte[]> other = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
-          new ByteArrayDeserializer())) {
-        assertTrue(blocked.await(30, TimeUnit.SECONDS));
+      try (KafkaConsumer<byte[], byte[]> other = member(stack, h.clients().groupId("it-back"), "0-other-topic")) {
+        assertTrue(gate.blocked().await(30, TimeUnit.SECONDS));
         Thread.sleep(1_500); // past the loop's keep-alive: it polls with its partition paused
         other.subscribe(List.of("it.back.other"));
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

@@ -224,14 +224,19 @@ class ModelClientTest {
     assertEquals(before + 1, calls.get(), "once throttled, a call goes out once");
   }
 
-  @Test
-  void aServerThatAnswersAgainClearsTheFailureFromCheck() throws Exception {
+  /** A client whose first embedding failed (every attempt UNAVAILABLE) and whose check() says so. */
+  private void failedWhileTheServerRestarted(String name) throws Exception {
     for (int i = 0; i < 4; i++) {
       failFirst.add(Status.UNAVAILABLE.withDescription("restarting"));
     }
-    start("recovering");
+    start(name);
     assertThrows(ModelUnavailableException.class, () -> client.embed(List.of(solid(Color.BLUE, 4, 4))));
-    assertEquals(false, client.check().ok());
+    assertEquals(false, client.check().ok(), "right after the failure");
+  }
+
+  @Test
+  void aServerThatAnswersAgainClearsTheFailureFromCheck() throws Exception {
+    failedWhileTheServerRestarted("recovering");
     // A status probe, not only a successful embedding, proves the server is back: a service held
     // not-ready until it embeds something would never be sent anything to embed.
     assertEquals(java.util.OptionalLong.of(7), client.servedVersion());
@@ -240,12 +245,7 @@ class ModelClientTest {
 
   @Test
   void aFailureShownByCheckClearsOnceTheServerAnswersAProbeWithoutAnyOtherCall() throws Exception {
-    for (int i = 0; i < 4; i++) {
-      failFirst.add(Status.UNAVAILABLE.withDescription("restarting"));
-    }
-    start("probed");
-    assertThrows(ModelUnavailableException.class, () -> client.embed(List.of(solid(Color.BLUE, 4, 4))));
-    assertEquals(false, client.check().ok(), "right after the failure");
+    failedWhileTheServerRestarted("probed");
     // search-api is sent nothing while unready: check() itself must find the server back.
     await().atMost(java.time.Duration.ofSeconds(30))
         .until(() -> client.check().ok());

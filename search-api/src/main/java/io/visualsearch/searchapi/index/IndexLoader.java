@@ -147,27 +147,40 @@ public final class IndexLoader {
       }
       reused.release();
     }
-    String key = IndexLayout.file(tenant, m.version(), file.file());
+    return throughScratch(tenant, m, file.file(), file.bytes(), file.sha256(),
+        local -> new SharedShardVectors(ShardVectors.open(local, m.dimension(), shard.vectors()), file.sha256()));
+  }
+
+  /** What {@code open} makes of a file of the version, downloaded into scratch and verified, then unlinked. */
+  private <T> T throughScratch(String tenant, IndexManifest m, String file, long bytes, String sha256,
+      ScratchReader<T> open) throws CorruptIndexException {
+    String key = IndexLayout.file(tenant, m.version(), file);
     Path local = null;
     try {
       Files.createDirectories(scratch);
-      local = Files.createTempFile(scratch, tenant + "-" + m.version() + "-", "-" + file.file());
+      local = Files.createTempFile(scratch, tenant + "-" + m.version() + "-", "-" + file);
       if (!store.download(key, local)) {
         throw new CorruptIndexException(key + " is missing");
       }
-      Sha256.verify(file.file(), local, file.bytes(), file.sha256());
-      return new SharedShardVectors(ShardVectors.open(local, m.dimension(), shard.vectors()), file.sha256());
+      Sha256.verify(file, local, bytes, sha256);
+      return open.read(local);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot keep " + key + " in " + scratch + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot read " + key + " through " + scratch + ": " + e.getMessage(), e);
     } finally {
       if (local != null) {
         try {
           Files.deleteIfExists(local);
         } catch (IOException e) {
-          // The open reader keeps the data either way; a file left behind costs disk space only.
+          // What was read keeps its data (an open reader, FAISS's copy); a file left behind costs
+          // disk space only, and is swept at the next start.
         }
       }
     }
+  }
+
+  @FunctionalInterface
+  private interface ScratchReader<T> {
+    T read(Path local) throws IOException, CorruptIndexException;
   }
 
   /**
@@ -182,27 +195,7 @@ public final class IndexLoader {
       Sha256.verify(shard.file(), bytes, shard.bytes(), shard.sha256());
       return FaissIndex.deserialize(bytes);
     }
-    String key = IndexLayout.file(tenant, m.version(), shard.file());
-    Path local = null;
-    try {
-      Files.createDirectories(scratch);
-      local = Files.createTempFile(scratch, tenant + "-" + m.version() + "-", "-" + shard.file());
-      if (!store.download(key, local)) {
-        throw new CorruptIndexException(key + " is missing");
-      }
-      Sha256.verify(shard.file(), local, shard.bytes(), shard.sha256());
-      return FaissIndex.read(local);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + key + " through " + scratch + ": " + e.getMessage(), e);
-    } finally {
-      if (local != null) {
-        try {
-          Files.deleteIfExists(local);
-        } catch (IOException e) {
-          // FAISS has read it; a file left behind costs disk space only (swept at the next start).
-        }
-      }
-    }
+    return throughScratch(tenant, m, shard.file(), shard.bytes(), shard.sha256(), FaissIndex::read);
   }
 
   private Map<Long, String> skuMap(String tenant, IndexManifest m) throws CorruptIndexException {
