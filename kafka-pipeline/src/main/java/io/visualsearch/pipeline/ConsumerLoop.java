@@ -93,6 +93,9 @@ public final class ConsumerLoop implements Component {
   /** What this member owns now, and how many partitions its topics have; read from other threads. */
   private volatile Set<TopicPartition> owned = Set.of();
   private volatile int partitionsOfTopics;
+  /** When the batch in hand started (0: none), and how long one may take before check() fails. */
+  private volatile long batchStartedNanos;
+  private volatile Duration maxBatchTime = KafkaSettings.MAX_BATCH_TIME.defaultValue();
 
   private volatile boolean running;
   private volatile Thread thread;
@@ -204,7 +207,26 @@ public final class ConsumerLoop implements Component {
     }
   }
 
+  /**
+   * How long one batch may be handled before check() reports the loop stuck. The poll thread keeps
+   * the member in its group while a batch runs, so a handler that never returns would otherwise
+   * hold its partitions for ever with the service reported ready.
+   */
+  public ConsumerLoop maxBatchTime(Duration limit) {
+    this.maxBatchTime = limit;
+    return this;
+  }
+
   private void processBatch(ConsumerRecords<byte[], byte[]> records) throws InterruptedException {
+    batchStartedNanos = System.nanoTime();
+    try {
+      handleBatch(records);
+    } finally {
+      batchStartedNanos = 0;
+    }
+  }
+
+  private void handleBatch(ConsumerRecords<byte[], byte[]> records) throws InterruptedException {
     Outbox outbox = new Outbox(producer.get(), tracing);
     Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
     Set<ConsumerRecord<byte[], byte[]>> beyond = ConcurrentHashMap.newKeySet();
@@ -562,6 +584,12 @@ public final class ConsumerLoop implements Component {
     long sincePoll = System.nanoTime() - lastPollNanos;
     if (sincePoll > TimeUnit.MINUTES.toNanos(3)) {
       return CheckResult.failed("no poll for " + TimeUnit.NANOSECONDS.toSeconds(sincePoll) + " s");
+    }
+    long started = batchStartedNanos;
+    long handling = started == 0 ? 0 : System.nanoTime() - started;
+    if (handling > maxBatchTime.toNanos()) {
+      return CheckResult.failed("one batch handled for " + TimeUnit.NANOSECONDS.toSeconds(handling)
+          + " s, more than KAFKA_MAX_BATCH_TIME (" + maxBatchTime + "): a handler may be stuck");
     }
     return paused ? new CheckResult(true, "backing off after a retriable failure") : CheckResult.OK;
   }

@@ -25,6 +25,10 @@ public final class KafkaSettings {
   public static final Setting<Duration> HEARTBEAT_INTERVAL = Setting.duration("HEALTH_HEARTBEAT_INTERVAL")
       .defaultValue(Duration.ofSeconds(5)).validate(KafkaSettings::positive, "positive")
       .doc("How often the service publishes its heartbeat to service.health.");
+  public static final Setting<Duration> MAX_BATCH_TIME = Setting.duration("KAFKA_MAX_BATCH_TIME")
+      .defaultValue(Duration.ofMinutes(30)).validate(KafkaSettings::positive, "positive")
+      .doc("How long one poll's records may take to handle before the service reports itself not ready (a"
+          + " handler stuck on a call without a deadline); a similar-items job over a large catalog is one batch.");
   /** Secret: it carries a managed cluster's credentials (sasl.jaas.config=... password="..."). */
   public static final Setting<List<String>> EXTRA = Setting.list("KAFKA_CLIENT_PROPERTIES").defaultValue(List.of())
       .validate(l -> l.stream().allMatch(kv -> kv.contains("=")), "a comma list of key=value").secret()
@@ -41,7 +45,7 @@ public final class KafkaSettings {
 
   public static ConfigDef definition() {
     return new ConfigDef().define(BOOTSTRAP, GROUP_ID, MAX_POLL_RECORDS, RETRY_BACKOFF, RETRY_BACKOFF_MAX,
-        HEARTBEAT_INTERVAL, EXTRA);
+        MAX_BATCH_TIME, HEARTBEAT_INTERVAL, EXTRA);
   }
 
   /** Client properties shared by consumers, producers and admin clients. */

@@ -79,7 +79,8 @@ public final class PipelineService {
         () -> clients.consumer(groupId, service + "-" + instance),
         producer::producer, handler, tracing, activity,
         config.get(KafkaSettings.RETRY_BACKOFF), config.get(KafkaSettings.RETRY_BACKOFF_MAX),
-        error -> host.fail(self[0], error), concurrency);
+        error -> host.fail(self[0], error), concurrency)
+        .maxBatchTime(config.get(KafkaSettings.MAX_BATCH_TIME));
     return self[0];
   }
 

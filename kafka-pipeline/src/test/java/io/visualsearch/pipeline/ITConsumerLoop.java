@@ -319,6 +319,34 @@ class ITConsumerLoop {
     assertNull(died.get());
   }
 
+  /** A handler that does not return makes the loop not ready once a batch outlasts its bound, and ready after. */
+  @Test
+  void aBatchHandledForLongerThanItsBoundMakesTheLoopNotReady(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.stuck", "it.stuck.dlq");
+    Harness h = harness(stack, "it-stuck");
+    produce(h, "it.stuck", "s", 0, 3);
+    Gate gate = new Gate();
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = loop(h, "it-stuck", "it.stuck", gate.holding("s1"), tracing, died)
+          .maxBatchTime(Duration.ofSeconds(2));
+      loop.start();
+      try {
+        assertTrue(gate.blocked().await(30, TimeUnit.SECONDS));
+        await().atMost(Duration.ofSeconds(30)).until(() -> !loop.check().ok());
+        assertTrue(loop.check().detail().contains("KAFKA_MAX_BATCH_TIME"), loop.check().detail());
+        gate.release().countDown();
+        await().atMost(Duration.ofSeconds(30)).until(() -> loop.check().ok());
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-stuck", "it.stuck") == 3);
+      } finally {
+        gate.release().countDown();
+        loop.close();
+      }
+    }
+    assertEquals(List.of("s0", "s1", "s2"), gate.handled());
+    assertNull(died.get());
+  }
+
   @Test
   void retriableFailureMidBatchPausesRetriesAndNeverCommitsUnhandledRecords(EmbeddedStack stack) throws Exception {
     createTopics(stack, "it.retry", "it.retry.dlq");
