@@ -33,16 +33,12 @@ public final class HealthBoard {
       return;
     }
     long now = clock.millis();
-    Heartbeat beat = hb;
-    if (hb.getTimestampMs() > now) {
-      // Stamped ahead of this board's clock (a host's clock jumped, or a unit mistake): taken as
-      // heard now. Kept as stamped, one beat a day ahead would make every later real beat look
-      // like a late duplicate and its instance look alive until that day.
-      beat = hb.toBuilder().setTimestampMs(now).build();
-    }
-    Heartbeat accepted = beat;
+    // Stamped ahead of this board's clock (a host's clock jumped, or a unit mistake): taken as
+    // heard now. Kept as stamped, one beat a day ahead would make every later real beat look like
+    // a late duplicate and its instance look alive until that day.
+    Heartbeat beat = hb.getTimestampMs() > now ? hb.toBuilder().setTimestampMs(now).build() : hb;
     instances.computeIfAbsent(hb.getService() + "/" + hb.getInstance(),
-        k -> new InstanceHealth(accepted.getService(), accepted.getInstance())).apply(accepted);
+        k -> new InstanceHealth(hb.getService(), hb.getInstance())).apply(beat);
     forgetSilent(now);
   }
 

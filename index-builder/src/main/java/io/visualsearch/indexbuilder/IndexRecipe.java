@@ -34,8 +34,6 @@ import java.util.regex.Pattern;
 public record IndexRecipe(String factory, int lists, int trainingSize, String searchParameters, Metric metric) {
 
   static final int MIN_POINTS_PER_LIST = 39;
-  /** A product quantiser in a factory string, with its bits per code when given. */
-  private static final Pattern PQ_CODEBOOK = Pattern.compile("PQ\\d+(?:x(\\d+))?");
   static final int MAX_POINTS_PER_LIST = 256;
   static final int MAX_LISTS = 65_536;
   /** PQ codebooks have 256 centroids each and want the same 39 points per centroid. */
@@ -75,7 +73,8 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
   public static IndexRecipe choose(int vectors, int dimension, int exactThreshold, int pqThreshold, String override,
       int nprobe, int efSearch) {
     int lists = lists(vectors);
-    if (override != null && !override.isBlank() && vectors >= trainingPointsNeeded(override, lists)) {
+    boolean overridden = override != null && !override.isBlank();
+    if (overridden && vectors >= trainingPointsNeeded(override, lists)) {
       boolean ivf = override.contains("IVF");
       String factory = override.replace("{nlist}", Integer.toString(lists));
       int training = trainingRows(Math.min(vectors,
@@ -84,7 +83,7 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
           ivf ? nprobe(nprobe, lists) : factory.contains("HNSW") ? graphParameters(factory, efSearch) : null,
           metricFor(factory));
     }
-    if (vectors < exactThreshold || override != null && !override.isBlank()) {
+    if (vectors < exactThreshold || overridden) {
       // Also an override with too few vectors to train it: FAISS refuses to train IVF lists or
       // PQ codebooks on fewer points than centroids, and a tenant whose products were all
       // deleted must still get its empty index published.
@@ -99,6 +98,9 @@ public record IndexRecipe(String factory, int lists, int trainingSize, String se
     return new IndexRecipe(graph, 0, graph.contains("PCA") ? Math.min(vectors, GRAPH_PCA_TRAINING) : 0,
         graphParameters(graph, efSearch), metricFor(graph));
   }
+
+  /** A product quantiser in a factory string, with its bits per code when given. */
+  private static final Pattern PQ_CODEBOOK = Pattern.compile("PQ\\d+(?:x(\\d+))?");
 
   /**
    * The fewest vectors a factory can be trained on: one per IVF list, one per PQ codebook centroid

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -522,7 +523,7 @@ public final class ConsumerLoop implements Component {
   private final class PauseNewPartitionsWhileBackingOff implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      Set<TopicPartition> keep = new java.util.HashSet<>(owned);
+      Set<TopicPartition> keep = new HashSet<>(owned);
       keep.removeAll(partitions);
       owned = Set.copyOf(keep);
       // Offsets are committed synchronously after every batch. What was handled beyond a failure
@@ -586,9 +587,9 @@ public final class ConsumerLoop implements Component {
       return CheckResult.failed("no poll for " + TimeUnit.NANOSECONDS.toSeconds(sincePoll) + " s");
     }
     long started = batchStartedNanos;
-    long handling = started == 0 ? 0 : System.nanoTime() - started;
-    if (handling > maxBatchTime.toNanos()) {
-      return CheckResult.failed("one batch handled for " + TimeUnit.NANOSECONDS.toSeconds(handling)
+    long batchNanos = started == 0 ? 0 : System.nanoTime() - started;
+    if (batchNanos > maxBatchTime.toNanos()) {
+      return CheckResult.failed("one batch handled for " + TimeUnit.NANOSECONDS.toSeconds(batchNanos)
           + " s, more than KAFKA_MAX_BATCH_TIME (" + maxBatchTime + "): a handler may be stuck");
     }
     return paused ? new CheckResult(true, "backing off after a retriable failure") : CheckResult.OK;
