@@ -85,6 +85,31 @@ final class ContentSniffer {
     return riffSize + 8 <= data.length;
   }
 
+  /**
+   * Whether a WebP's image data is lossless (a VP8L chunk) rather than lossy (VP8), walking the
+   * RIFF chunks so an extended file (VP8X, then ICC, ALPH, ...) is read right too.
+   */
+  static boolean isLosslessWebp(byte[] data) {
+    int at = 12; // after "RIFF", the length and "WEBP"
+    while (at + 8 <= data.length) {
+      String fourcc = new String(data, at, 4, StandardCharsets.ISO_8859_1);
+      if (fourcc.equals("VP8L")) {
+        return true;
+      }
+      if (fourcc.equals("VP8 ")) {
+        return false;
+      }
+      long size = (data[at + 4] & 0xFFL) | ((data[at + 5] & 0xFFL) << 8) | ((data[at + 6] & 0xFFL) << 16)
+          | ((data[at + 7] & 0xFFL) << 24);
+      long next = at + 8 + size + (size & 1);
+      if (next > data.length) {
+        return false;
+      }
+      at = (int) next;
+    }
+    return false;
+  }
+
   /** An APNG declares an acTL chunk before its first IDAT; plain ImageIO reads only frame one. */
   static boolean isAnimatedPng(byte[] data) {
     int at = 8; // after the signature

@@ -111,6 +111,12 @@ public final class ImageValidator {
           "the %s declares %dx%d = %d pixels, above the limit of %d", format, width, height,
           (long) width * height, policy.maxPixels()));
     }
+    if (format.equals("webp") && (long) width * height > ValidationPolicy.MAX_LOSSLESS_WEBP_PIXELS
+        && ContentSniffer.isLosslessWebp(data)) {
+      return reject(RejectReason.TOO_MANY_PIXELS, String.format(
+          "the lossless webp declares %dx%d = %d pixels; lossless WebP is decoded whole, so it is limited to %d",
+          width, height, (long) width * height, ValidationPolicy.MAX_LOSSLESS_WEBP_PIXELS));
+    }
     if (Math.max(width, height) > ValidationPolicy.MAX_SIDE) {
       // Decoders allocate whole rows, whatever the subsampling: a 50,000,000 x 1 PNG is within
       // the pixel limit, deflates to kilobytes and needed ~600 MB of row buffers.

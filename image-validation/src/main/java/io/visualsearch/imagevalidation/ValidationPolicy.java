@@ -18,6 +18,12 @@ public record ValidationPolicy(long maxInputBytes, long maxPixels, int maxOutput
   /** Longest side accepted, whatever the pixel count: far beyond any camera, and decoders buffer whole rows. */
   public static final int MAX_SIDE = 30_000;
 
+  /**
+   * Pixel limit of a lossless WebP. Its decoder fills a full-size 4-byte raster before any
+   * subsampling: a 50-megapixel one holds 200 MB of heap for a file of a few kilobytes.
+   */
+  public static final long MAX_LOSSLESS_WEBP_PIXELS = 16_000_000L;
+
   public ValidationPolicy {
     if (maxInputBytes < 1 || maxPixels < 1 || maxOutputSide < 1 || minSide < 1) {
       throw new IllegalArgumentException("limits must be positive");

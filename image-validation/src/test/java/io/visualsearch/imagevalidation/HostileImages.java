@@ -289,6 +289,32 @@ public final class HostileImages {
     return data;
   }
 
+  /**
+   * A committed 40x30 lossy WebP whose frame header now declares {@code width x height}: the
+   * decoder sizes its work from the header, whatever data follows.
+   */
+  public static byte[] lossyWebpDeclaring(int width, int height) {
+    byte[] b = resource("lossy.webp");
+    // "VP8 " chunk at 12, its payload at 20: frame tag (3), start code (3), then 14-bit sizes.
+    b[26] = (byte) width;
+    b[27] = (byte) (width >> 8);
+    b[28] = (byte) height;
+    b[29] = (byte) (height >> 8);
+    return b;
+  }
+
+  /** The committed 40x30 lossless WebP, its VP8L header now declaring {@code width x height}. */
+  public static byte[] losslessWebpDeclaring(int width, int height) {
+    byte[] b = resource("lossless.webp");
+    // "VP8L" payload at 20: signature 0x2f, then width-1 and height-1 in 14 bits each.
+    int bits = (b[21] & 0xFF) | (b[22] & 0xFF) << 8 | (b[23] & 0xFF) << 16 | (b[24] & 0xFF) << 24;
+    bits = (bits & 0xF0000000) | (width - 1) | (height - 1) << 14;
+    for (int i = 0; i < 4; i++) {
+      b[21 + i] = (byte) (bits >> (8 * i));
+    }
+    return b;
+  }
+
   public static byte[] resource(String name) {
     try (InputStream in = HostileImages.class.getResourceAsStream("/images/" + name)) {
       if (in == null) {

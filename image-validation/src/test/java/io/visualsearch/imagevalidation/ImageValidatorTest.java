@@ -245,6 +245,24 @@ class ImageValidatorTest {
   }
 
   @Test
+  void aLargeLossyWebpDecodesWithinTheHeap() {
+    // 49 megapixels: the WebP reader before TwelveMonkeys 3.14 set up every 16x16 block of the
+    // full frame, ~700 MB, whatever the subsampling, and this heap is 96 MB. The file holds data
+    // for 40x30 only, so it ends up refused as cut short.
+    rejected(lossyWebpDeclaring(7000, 7000), RejectReason.TRUNCATED);
+    accepted(resource("lossy.webp"));
+  }
+
+  @Test
+  void aLargeLosslessWebpIsRefusedFromItsHeader() {
+    // Its decoder fills a full-size raster before subsampling: 196 MB here.
+    ValidationResult.Rejected r = rejected(losslessWebpDeclaring(7000, 7000), RejectReason.TOO_MANY_PIXELS);
+    assertTrue(r.message().contains("lossless"), r.message());
+    assertTrue(ContentSniffer.isLosslessWebp(resource("lossless.webp")));
+    assertFalse(ContentSniffer.isLosslessWebp(resource("lossy.webp")));
+  }
+
+  @Test
   void exifOrientationSixIsRotatedUpright() throws Exception {
     // Stored 40x20 landscape; orientation 6 means "rotate 90 degrees clockwise to view".
     NormalisedImage image = accepted(withExifOrientation(jpeg(marker(40, 20), false), 6));
