@@ -8,7 +8,7 @@ public enum FailureCode {
   UNSUPPORTED_SCHEME,
   /** The host resolves to a loopback, private, link-local or otherwise non-public address. */
   BLOCKED_ADDRESS,
-  /** The host name does not resolve. */
+  /** The host name does not resolve (retriable: a failing DNS server looks the same). */
   DNS_FAILURE,
   /** TCP connect failed or timed out, or the connection dropped before a response. Retriable. */
   CONNECT_FAILED,
@@ -30,6 +30,6 @@ public enum FailureCode {
   HTTP_SERVER_ERROR,
   /** TLS handshake or certificate failure. */
   TLS_ERROR,
-  /** A 2xx with no body, or another I/O failure. */
+  /** A 2xx with no body, or another I/O failure; retriable when the connection dropped. */
   IO_ERROR
 }

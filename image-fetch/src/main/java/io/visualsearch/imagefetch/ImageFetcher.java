@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.NoRouteToHostException;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -29,6 +30,7 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ConnectionClosedException;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.NoHttpResponseException;
@@ -301,8 +303,11 @@ public final class ImageFetcher implements AutoCloseable {
             + t.getMessage(), false, 0);
       }
     }
+    // A resolver cannot tell a host that does not exist from a DNS server that failed for a
+    // moment, and a product dead-lettered by a blip stays unsearchable until the retailer edits
+    // it: both are retried, within the per-record and per-host budgets.
     if (error instanceof UnknownHostException) {
-      return failed(FailureCode.DNS_FAILURE, "the image host does not resolve: " + error.getMessage(), false, 0);
+      return failed(FailureCode.DNS_FAILURE, "the image host does not resolve: " + error.getMessage(), true, 0);
     }
     if (error instanceof ConnectException || error instanceof NoRouteToHostException
         || error instanceof ConnectTimeoutException || error instanceof NoHttpResponseException) {
@@ -311,6 +316,9 @@ public final class ImageFetcher implements AutoCloseable {
     if (error instanceof SocketTimeoutException) {
       return failed(FailureCode.TIMEOUT, "the image server stopped sending for more than "
           + config.readTimeout().toMillis() + " ms", false, 0);
+    }
+    if (error instanceof SocketException || error instanceof ConnectionClosedException) {
+      return failed(FailureCode.IO_ERROR, "the image host dropped the connection: " + error.getMessage(), true, 0);
     }
     if (error instanceof SSLException) {
       return failed(FailureCode.TLS_ERROR, "TLS failure talking to the image host: " + error.getMessage(), false, 0);

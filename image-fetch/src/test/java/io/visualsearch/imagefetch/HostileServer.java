@@ -107,6 +107,11 @@ final class HostileServer implements AutoCloseable {
             send(ex, 200, "image/png", IMAGE);
           }
         }
+        case "/cut-short" -> {
+          // The first answer declares 1,000 bytes and ends the connection after 10.
+          ex.sendResponseHeaders(200, hit == 1 ? 1000 : IMAGE.length);
+          ex.getResponseBody().write(hit == 1 ? new byte[10] : IMAGE);
+        }
         case "/always-500" -> send(ex, 500, "text/plain", "boom".getBytes(StandardCharsets.UTF_8));
         case "/rate-limited" -> {
           if (hit == 1) {

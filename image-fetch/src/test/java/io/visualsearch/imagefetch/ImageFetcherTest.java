@@ -180,6 +180,20 @@ class ImageFetcherTest {
   }
 
   @Test
+  void aConnectionDroppedMidBodyIsRetried() {
+    FetchResult.Fetched f = assertInstanceOf(FetchResult.Fetched.class, fetcher.fetch(server.url("/cut-short")));
+    assertArrayEquals(HostileServer.IMAGE, f.body());
+    assertEquals(2, server.hits("/cut-short"));
+  }
+
+  @Test
+  void anUnresolvableHostStaysRetriable() {
+    FetchResult.Failed f = failed(fetcher.fetch(URI.create("http://no-such-host.invalid/x.png")),
+        FailureCode.DNS_FAILURE);
+    assertTrue(f.retriable(), "a DNS server failing for a moment looks the same as a missing host");
+  }
+
+  @Test
   void bodyOverTheLimitIsAbortedWhileStreaming() {
     failed(fetcher.fetch(server.url("/big-chunked")), FailureCode.TOO_LARGE);
   }
