@@ -58,10 +58,9 @@ public final class ResponseArchiver implements RecordHandler {
     try {
       store.put(key, json, "application/json");
     } catch (ObjectStoreException e) {
-      if (e.retriable()) {
-        throw new RetriableProcessingException("object store unavailable: " + e.getMessage(), e);
-      }
-      throw e;
+      // Even "access denied" or a skewed clock: the bucket is the deployment's own, so the cause is
+      // ours to fix, and dead-lettering meanwhile would drop every answer until it is.
+      throw new RetriableProcessingException("object store: " + e.getMessage(), e);
     }
   }
 }

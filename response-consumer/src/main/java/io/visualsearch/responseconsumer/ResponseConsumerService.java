@@ -7,7 +7,9 @@ import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.pipeline.PipelineService;
 import io.visualsearch.runtime.ServiceHost;
+import io.visualsearch.searchapi.index.ScratchDirectory;
 import io.visualsearch.topics.Topics;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -32,9 +34,11 @@ public final class ResponseConsumerService {
   public static void wire(Config config, ServiceHost host) {
     PipelineService pipeline = new PipelineService(NAME, config, host);
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
+    // search-api's: this instance's part of the directory, and what crashed instances left there is swept.
+    ScratchDirectory scratch = pipeline.add(new ScratchDirectory(Path.of(config.get(ResponseConsumerSettings.INDEX_DIR))));
     TenantVectorReader vectors = new TenantVectorReader(() -> vectorConsumer(config, pipeline.instance()));
     pipeline.consume(List.of(Topics.SEARCH_RESPONSES.name()), new ResponseArchiver(store));
-    pipeline.consume(List.of(Topics.INDEX_PUBLISHED.name()), new SimilarItemsJob(store, vectors,
+    pipeline.consume(List.of(Topics.INDEX_PUBLISHED.name()), new SimilarItemsJob(store, scratch.path(), vectors,
         pipeline.tracing().tracer(), config.get(ResponseConsumerSettings.SIMILAR_K),
         config.get(ResponseConsumerSettings.SIMILAR_BATCH)));
     pipeline.heartbeat();

@@ -10,6 +10,7 @@ import io.visualsearch.faiss.SearchResult;
 import io.visualsearch.indexformat.CorruptIndexException;
 import io.visualsearch.indexformat.CurrentPointer;
 import io.visualsearch.indexformat.ShardVectors;
+import io.visualsearch.indexformat.SkuIds;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreException;
 import io.visualsearch.pipeline.Outbox;
@@ -21,19 +22,22 @@ import io.visualsearch.searchapi.index.IndexLoader;
 import io.visualsearch.searchapi.index.LoadedIndex;
 import io.visualsearch.searchapi.index.TenantIndexes;
 import io.visualsearch.searchapi.similar.SimilarItemsFile;
+import java.io.UncheckedIOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.errors.RetriableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,17 +45,14 @@ import org.slf4j.LoggerFactory;
  * After each index publication, precomputes every product's nearest other products from that
  * version and writes {@code similar/<tenant>/<sku>.json}; files of products the version no longer
  * holds are deleted. Rerunning for the same version rewrites the same files (idempotent), and a
- * publication that is no longer the tenant's CURRENT version is skipped: a newer one follows.
+ * publication that is no longer the tenant's CURRENT version is skipped, or abandoned when a newer
+ * one replaces it mid-run: a newer one follows.
  */
 public final class SimilarItemsJob implements RecordHandler {
 
   private static final Logger log = LoggerFactory.getLogger(SimilarItemsJob.class);
   /** Files written at once: one after another, 200,000 products took the store's latency 200,000 times. */
   private static final int WRITERS = 8;
-  /** The map entry, the sku and the array header beside each vector's floats. */
-  private static final long BYTES_PER_PRODUCT_BESIDE_VECTOR = 160;
-  /** Of the heap, what the vectors may take: the rest is the loaded shards' Java side, JSON and Kafka. */
-  private static final double HEAP_SHARE = 0.6;
 
   private final ObjectStore store;
   private final IndexLoader loader;
@@ -59,24 +60,36 @@ public final class SimilarItemsJob implements RecordHandler {
   private final Tracer tracer;
   private final int k;
   private final int batch;
-  private final long vectorBytesAllowed;
+  private final HeapAllowance heap;
   private final ObjectMapper json = new ObjectMapper();
 
-  /** A job whose vectors may take {@value #HEAP_SHARE} of this JVM's maximum heap. */
-  public SimilarItemsJob(ObjectStore store, TenantVectorReader vectors, Tracer tracer, int k, int batch) {
-    this(store, vectors, tracer, k, batch, (long) (Runtime.getRuntime().maxMemory() * HEAP_SHARE));
+  /**
+   * A job whose per-product data may take {@value HeapAllowance#HEAP_SHARE} of this JVM's maximum
+   * heap; {@code scratch}: where the version's files are downloaded to and read from by FAISS.
+   */
+  public SimilarItemsJob(ObjectStore store, Path scratch, TenantVectorReader vectors, Tracer tracer, int k,
+      int batch) {
+    this(store, scratch, vectors, tracer, k, batch, HeapAllowance.ofThisJvm());
   }
 
-  /** {@code vectorBytesAllowed}: the most a run's vectors may take on the heap. */
-  SimilarItemsJob(ObjectStore store, TenantVectorReader vectors, Tracer tracer, int k, int batch,
+  /** {@code vectorBytesAllowed}: the most a run's per-product data may take on the heap. */
+  SimilarItemsJob(ObjectStore store, Path scratch, TenantVectorReader vectors, Tracer tracer, int k, int batch,
       long vectorBytesAllowed) {
+    this(store, scratch, vectors, tracer, k, batch, new HeapAllowance(vectorBytesAllowed));
+  }
+
+  private SimilarItemsJob(ObjectStore store, Path scratch, TenantVectorReader vectors, Tracer tracer, int k,
+      int batch, HeapAllowance heap) {
     this.store = store;
-    this.loader = new IndexLoader(store);
+    // Through scratch, not the heap: a shard of hundreds of MB read into a byte[] (several copies
+    // while the SDK buffers it) exhausted a 1 GiB heap, and with ExitOnOutOfMemoryError every
+    // restart read the same record again.
+    this.loader = new IndexLoader(store, scratch);
     this.vectors = vectors;
     this.tracer = tracer;
     this.k = k;
     this.batch = batch;
-    this.vectorBytesAllowed = vectorBytesAllowed;
+    this.heap = heap;
   }
 
   @Override
@@ -97,23 +110,31 @@ public final class SimilarItemsJob implements RecordHandler {
     } catch (IllegalArgumentException e) {
       throw new PoisonRecordException("invalid-publication", e.getMessage(), e);
     } catch (ObjectStoreException e) {
-      if (e.retriable()) {
-        throw new RetriableProcessingException("object store unavailable: " + e.getMessage(), e);
-      }
-      throw e;
-    } catch (TenantVectorReader.ReplayStalledException e) {
-      throw new RetriableProcessingException(e.getMessage(), e);
+      // Even "access denied" or a skewed clock: the bucket is the deployment's own, so the cause is
+      // ours to fix, and dead-lettering meanwhile would leave the version without similar items.
+      throw new RetriableProcessingException("object store: " + e.getMessage(), e);
+    } catch (TenantVectorReader.ReplayStalledException | RetriableException e) {
+      // Kafka's RetriableException covers its TimeoutException (metadata, end offsets, positions
+      // not answered in time): a broker away for a while, not a fault of the publication.
+      throw new RetriableProcessingException("embeddings replay: " + e.getMessage(), e);
+    } catch (UncheckedIOException e) {
+      // The scratch directory is this instance's own disk (full, not writable): ours to fix, as the bucket.
+      throw new RetriableProcessingException("scratch directory: " + e.getMessage(), e);
     }
   }
 
-  /** Returns how many products got a file (0 when the version is no longer current). */
+  /**
+   * Returns how many products got a file; 0 when the version is not, or stops being, the tenant's
+   * CURRENT one.
+   */
   public int run(String tenant, String version) throws CorruptIndexException, PoisonRecordException {
-    Optional<CurrentPointer> current = loader.current(tenant);
-    if (current.isEmpty() || !current.get().version().equals(version)) {
+    if (!stillCurrent(tenant, version)) {
       log.info("tenant {}: {} is no longer the current index, skipping similar items", tenant, version);
       return 0;
     }
     long t0 = System.nanoTime();
+    // Judged from the manifest, before any shard is read: loading is what used to exhaust the heap.
+    heap.check(loader.manifest(tenant, version));
     TenantIndexes owner = new TenantIndexes(i -> { });
     LoadedIndex index = loader.load(tenant, version);
     owner.install(index);
@@ -123,9 +144,10 @@ public final class SimilarItemsJob implements RecordHandler {
       return t;
     });
     try {
-      checkHeap(tenant, version, index);
+      // Only the index's products: the replay may hold products the builder left out, which the
+      // shards cannot return anyway and which must not get a file.
       Map<String, float[]> bySku = vectors.read(tenant, index.modelVersion(), index.manifest().embeddingsOffsets() == null
-          ? Map.of() : index.manifest().embeddingsOffsets());
+          ? Map.of() : index.manifest().embeddingsOffsets(), sku -> holds(index, tenant, sku));
       // Prepared once (normalised for a cosine index): each vector is then a query once and a
       // rescored candidate of ~k + 17 other queries without being normalised again.
       bySku.replaceAll((sku, v) -> v.length == index.dimension() ? index.space().prepare(v) : v);
@@ -136,8 +158,17 @@ public final class SimilarItemsJob implements RecordHandler {
         }
       }
       skus.sort(null);
+      if (skus.size() < index.skuCount()) {
+        // After compaction or a model rollout: their files, if any, stay as they are (not deleted).
+        log.warn("tenant {}: {} of the {} products of {} have no replayed vector of model version {}; their similar"
+            + " items are not recomputed", tenant, index.skuCount() - skus.size(), index.skuCount(), version,
+            index.modelVersion());
+      }
       int written = 0;
       for (int from = 0; from < skus.size(); from += batch) {
+        if (!stillCurrent(tenant, version)) {
+          return overtaken(tenant, version, written);
+        }
         List<String> chunk = skus.subList(from, Math.min(skus.size(), from + batch));
         Map<String, List<SimilarItemsFile.Item>> neighbours = neighbours(index, chunk, bySku);
         List<Future<?>> puts = new ArrayList<>();
@@ -149,7 +180,10 @@ public final class SimilarItemsJob implements RecordHandler {
         }
         written += awaitAll(puts);
       }
-      int deleted = deleteStale(tenant, new HashSet<>(skus));
+      int deleted = deleteStale(index, tenant, version);
+      if (deleted < 0) {
+        return overtaken(tenant, version, written);
+      }
       log.info("tenant {}: similar items of {} products from {} written, {} stale removed, in {} ms", tenant, written,
           version, deleted, (System.nanoTime() - t0) / 1_000_000);
       return written;
@@ -159,6 +193,22 @@ public final class SimilarItemsJob implements RecordHandler {
       writers.shutdownNow();
       owner.close();
     }
+  }
+
+  private boolean stillCurrent(String tenant, String version) throws CorruptIndexException {
+    Optional<CurrentPointer> current = loader.current(tenant);
+    return current.isPresent() && current.get().version().equals(version);
+  }
+
+  private static int overtaken(String tenant, String version, int written) {
+    log.info("tenant {}: {} stopped being the current index after {} similar items files; stopping, the newer"
+        + " publication's run writes its own", tenant, version, written);
+    return 0;
+  }
+
+  /** Whether the version indexes {@code sku}: ids are a function of tenant and sku (SkuIds). */
+  private static boolean holds(LoadedIndex index, String tenant, String sku) {
+    return sku.equals(index.sku(SkuIds.id(tenant, sku)));
   }
 
   /**
@@ -183,26 +233,6 @@ public final class SimilarItemsJob implements RecordHandler {
       throw failure;
     }
     return puts.size();
-  }
-
-  /**
-   * The job holds the version's vectors on the heap while it runs; a catalog they do not fit is
-   * refused with the size it needs instead of failing the whole service with OutOfMemoryError,
-   * which would also stop archiving answers and repeat at every restart.
-   */
-  private void checkHeap(String tenant, String version, LoadedIndex index) throws PoisonRecordException {
-    long needed = index.skuCount() * (4L * index.dimension() + BYTES_PER_PRODUCT_BESIDE_VECTOR);
-    if (needed > vectorBytesAllowed) {
-      throw new PoisonRecordException("catalog-exceeds-heap", "similar items of " + tenant + "/" + version + " need ~"
-          + mib(needed) + " MiB of heap for " + index.skuCount() + " vectors of " + index.dimension()
-          + " dimensions; this instance allows them " + mib(vectorBytesAllowed) + " MiB (" + (int) (HEAP_SHARE * 100)
-          + " % of its " + mib(Runtime.getRuntime().maxMemory()) + " MiB heap): give response-consumer more memory and"
-          + " replay this record from the dead-letter topic");
-    }
-  }
-
-  private static long mib(long bytes) {
-    return (bytes + (1 << 20) - 1) >> 20;
   }
 
   /** The k nearest of each product of {@code chunk}; {@code prepared} holds every vector prepared for the index. */
@@ -255,18 +285,39 @@ public final class SimilarItemsJob implements RecordHandler {
     return out;
   }
 
-  private int deleteStale(String tenant, Set<String> keep) {
-    Set<String> keepKeys = new HashSet<>();
-    for (String sku : keep) {
-      keepKeys.add(SimilarItemsFile.key(tenant, sku));
+  /**
+   * Deletes the files of products the version does not hold; -1, deleting nothing, when it is no
+   * longer CURRENT. Checked after listing: a newer version's run writes only once CURRENT names it,
+   * so every file listed before a check that still finds this version predates that run.
+   */
+  private int deleteStale(LoadedIndex index, String tenant, String version) throws CorruptIndexException {
+    String prefix = "similar/" + tenant + "/";
+    List<String> listed = store.list(prefix);
+    if (!stillCurrent(tenant, version)) {
+      return -1;
     }
     int deleted = 0;
-    for (String key : store.list("similar/" + tenant + "/")) {
-      if (!keepKeys.contains(key)) {
+    for (String key : listed) {
+      String sku = skuOf(tenant, prefix, key);
+      if (sku == null || !holds(index, tenant, sku)) {
         store.delete(key);
         deleted++;
       }
     }
     return deleted;
+  }
+
+  /** The sku whose file {@code key} is, or null for a key no sku's file has. */
+  private static String skuOf(String tenant, String prefix, String key) {
+    if (!key.endsWith(".json")) {
+      return null;
+    }
+    try {
+      String sku = URLDecoder.decode(key.substring(prefix.length(), key.length() - ".json".length()),
+          StandardCharsets.UTF_8);
+      return SimilarItemsFile.key(tenant, sku).equals(key) ? sku : null;
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 }

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -49,6 +50,12 @@ public final class TenantVectorReader {
 
   /** sku → vector; {@code until} maps partition → first offset not covered (manifest embeddings_offsets). */
   public Map<String, float[]> read(String tenant, long modelVersion, Map<Integer, Long> until) {
+    return read(tenant, modelVersion, until, sku -> true);
+  }
+
+  /** As {@link #read(String, long, Map)}, holding only the products {@code wanted} accepts. */
+  public Map<String, float[]> read(String tenant, long modelVersion, Map<Integer, Long> until,
+      Predicate<String> wanted) {
     Map<String, float[]> vectors = new HashMap<>();
     String prefix = tenant + "/";
     try (Consumer<byte[], byte[]> c = consumers.get()) {
@@ -87,6 +94,9 @@ public final class TenantVectorReader {
             continue;
           }
           String sku = key.substring(prefix.length());
+          if (!wanted.test(sku)) {
+            continue;
+          }
           if (rec.value() == null) {
             vectors.remove(sku);
             continue;

@@ -30,6 +30,8 @@ import io.visualsearch.stack.StackExtension;
 import io.visualsearch.topics.Topics;
 import io.visualsearch.tracing.TracingSettings;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -37,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.Producer;
@@ -45,11 +48,15 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 @ExtendWith(StackExtension.class)
 class ITResponseConsumer {
 
   final ObjectMapper json = new ObjectMapper();
+
+  @TempDir
+  Path scratch;
 
   @Test
   void uploadsResponsesPrecomputesSimilarItemsAndDeadLettersPoison(EmbeddedStack stack) throws Exception {
@@ -58,6 +65,7 @@ class ITResponseConsumer {
     env.put("KAFKA_GROUP_ID", "it-response-consumer");
     env.put("SIMILAR_ITEMS_K", "3");
     env.put("SIMILAR_ITEMS_BATCH", "7");
+    env.put("SIMILAR_ITEMS_INDEX_DIR", scratch.toString());
     Config config = ResponseConsumerService.definition().include(RuntimeSettings.definition()).parse(env);
     Producer<byte[], byte[]> producer = new KafkaClients(KafkaSettings.definition()
         .include(TracingSettings.definition()).parse(env)).producer("it-rc");
@@ -73,6 +81,10 @@ class ITResponseConsumer {
 
       ResponseConsumerService.wire(config, host);
       host.start();
+      try (Stream<Path> claimed = Files.list(scratch)) {
+        assertTrue(claimed.anyMatch(p -> p.getFileName().toString().startsWith("instance-")),
+            "shards are downloaded into SIMILAR_ITEMS_INDEX_DIR, not read through the heap");
+      }
       new IndexPublication(store, producer).publish(tenant, "20250103T000000Z-rc1", 1, vectors, 2, endOffsets(stack));
 
       await().atMost(Duration.ofSeconds(60)).until(() -> store.exists(SimilarItemsFile.key(tenant, "sku-39")));
@@ -138,14 +150,14 @@ class ITResponseConsumer {
       TenantVectorReader reader = new TenantVectorReader(() -> reader(stack));
       Tracer tracer = TracerProvider.noop().get("it");
 
-      // 300 vectors of 64 floats and their map entries take ~120 KB.
+      // 300 vectors of 64 floats, their map entries and the index's id map take ~170 KB.
       PoisonRecordException e = assertThrows(PoisonRecordException.class,
-          () -> new SimilarItemsJob(store, reader, tracer, 3, 64, 64 * 1024).run(tenant, version));
+          () -> new SimilarItemsJob(store, scratch, reader, tracer, 3, 64, 64 * 1024).run(tenant, version));
       assertEquals("catalog-exceeds-heap", e.reason());
       assertTrue(e.getMessage().contains("300 vectors of 64 dimensions"), e.getMessage());
       assertEquals(List.of(), store.list("similar/" + tenant + "/"), "a refused run writes nothing");
 
-      assertEquals(300, new SimilarItemsJob(store, reader, tracer, 3, 64, 256 * 1024).run(tenant, version),
+      assertEquals(300, new SimilarItemsJob(store, scratch, reader, tracer, 3, 64, 256 * 1024).run(tenant, version),
           "the same catalog within a larger allowance");
       assertEquals(300, store.list("similar/" + tenant + "/").size());
     } finally {

@@ -66,6 +66,17 @@ class TenantVectorReaderTest {
   }
 
   @Test
+  void productsTheCallerDoesNotWantAreNotHeld() {
+    MockConsumer<byte[], byte[]> c = topicWithEnd(2);
+    c.schedulePollTask(() -> {
+      c.addRecord(embedding(0, "shop", "indexed", 1, 1f));
+      c.addRecord(embedding(1, "shop", "not-indexed", 1, 2f));
+    });
+    Map<String, float[]> got = new TenantVectorReader(() -> c).read("shop", 1, Map.of(0, 2L), "indexed"::equals);
+    assertEquals(Set.of("indexed"), got.keySet());
+  }
+
+  @Test
   @Timeout(30) // without the give-up rule the replay polls for ever
   void aReplayThatReadsNothingForTheStallTimeGivesUpWithARetriableError() {
     MockConsumer<byte[], byte[]> c = topicWithEnd(3);
