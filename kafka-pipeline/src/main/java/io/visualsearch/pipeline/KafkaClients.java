@@ -47,12 +47,17 @@ public final class KafkaClients {
   }
 
   public Consumer<byte[], byte[]> consumer(String groupId, String clientId) {
+    return consumer(groupId, clientId, config.get(KafkaSettings.MAX_POLL_RECORDS));
+  }
+
+  /** As {@link #consumer(String, String)}, handed at most {@code maxPollRecords} records a poll. */
+  public Consumer<byte[], byte[]> consumer(String groupId, String clientId, int maxPollRecords) {
     Properties p = KafkaSettings.common(config);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.get(KafkaSettings.MAX_POLL_RECORDS));
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }

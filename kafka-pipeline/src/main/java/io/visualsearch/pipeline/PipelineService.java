@@ -72,11 +72,25 @@ public final class PipelineService {
     return host.add(loop(topics, handler, concurrency, groupId));
   }
 
+  /**
+   * A loop handed one record a poll, for records that take minutes each (a job per record): a
+   * batch is committed only once all of it is handled, so with many records a stop or a crash
+   * would redo every finished job, and a long batch would outlast KAFKA_MAX_BATCH_TIME.
+   */
+  public ConsumerLoop consumeOneAtATime(List<String> topics, RecordHandler handler) {
+    return host.add(loop(topics, handler, 1, clients.groupId(service), 1));
+  }
+
   /** A loop not added to the host, for services that start and stop loops themselves. */
   public ConsumerLoop loop(List<String> topics, RecordHandler handler, int concurrency, String groupId) {
+    return loop(topics, handler, concurrency, groupId, config.get(KafkaSettings.MAX_POLL_RECORDS));
+  }
+
+  private ConsumerLoop loop(List<String> topics, RecordHandler handler, int concurrency, String groupId,
+      int maxPollRecords) {
     ConsumerLoop[] self = new ConsumerLoop[1];
     self[0] = new ConsumerLoop(service, topics,
-        () -> clients.consumer(groupId, service + "-" + instance),
+        () -> clients.consumer(groupId, service + "-" + instance, maxPollRecords),
         producer::producer, handler, tracing, activity,
         config.get(KafkaSettings.RETRY_BACKOFF), config.get(KafkaSettings.RETRY_BACKOFF_MAX),
         error -> host.fail(self[0], error), concurrency)

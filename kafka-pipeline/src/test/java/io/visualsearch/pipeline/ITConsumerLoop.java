@@ -319,6 +319,37 @@ class ITConsumerLoop {
     assertNull(died.get());
   }
 
+  /**
+   * A loop handed one record a poll commits each record once handled, while the next is still
+   * being handled: with the usual poll size the first would wait for the whole batch.
+   */
+  @Test
+  void aLoopHandedOneRecordAPollCommitsEachWhenDone(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.jobs", "it.jobs.dlq");
+    Harness h = harness(stack, "it-jobs");
+    produce(h, "it.jobs", "j", 0, 3);
+    Gate gate = new Gate();
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = new ConsumerLoop("it-jobs", List.of("it.jobs"),
+          () -> h.clients().consumer(h.clients().groupId("it-jobs"), "it-jobs", 1), h::producer,
+          gate.holding("j1"), tracing, new Activity(new PrometheusRegistry()), Duration.ofMillis(100),
+          Duration.ofMillis(400), died::set);
+      loop.start();
+      try {
+        assertTrue(gate.blocked().await(30, TimeUnit.SECONDS));
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-jobs", "it.jobs") == 1);
+        gate.release().countDown();
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-jobs", "it.jobs") == 3);
+      } finally {
+        gate.release().countDown();
+        loop.close();
+      }
+    }
+    assertEquals(List.of("j0", "j1", "j2"), gate.handled());
+    assertNull(died.get());
+  }
+
   /** A handler that does not return makes the loop not ready once a batch outlasts its bound, and ready after. */
   @Test
   void aBatchHandledForLongerThanItsBoundMakesTheLoopNotReady(EmbeddedStack stack) throws Exception {

@@ -38,7 +38,8 @@ public final class ResponseConsumerService {
     ScratchDirectory scratch = pipeline.add(new ScratchDirectory(Path.of(config.get(ResponseConsumerSettings.INDEX_DIR))));
     TenantVectorReader vectors = new TenantVectorReader(() -> vectorConsumer(config, pipeline.instance()));
     pipeline.consume(List.of(Topics.SEARCH_RESPONSES.name()), new ResponseArchiver(store));
-    pipeline.consume(List.of(Topics.INDEX_PUBLISHED.name()), new SimilarItemsJob(store, scratch.path(), vectors,
+    // One publication a poll: each is a job of seconds to minutes, committed as soon as it is done.
+    pipeline.consumeOneAtATime(List.of(Topics.INDEX_PUBLISHED.name()), new SimilarItemsJob(store, scratch.path(), vectors,
         pipeline.tracing().tracer(), config.get(ResponseConsumerSettings.SIMILAR_K),
         config.get(ResponseConsumerSettings.SIMILAR_BATCH)));
     pipeline.heartbeat();
