@@ -32,12 +32,19 @@ public final class CatalogDownloaderService {
     CatalogSync sync = sync(config, pipeline, store);
     List<FeedLocation> sources = config.get(CatalogDownloaderSettings.SOURCES).stream().map(FeedLocation::parse).toList();
     SyncScheduler scheduler = new SyncScheduler(sync, sources, config.get(CatalogDownloaderSettings.INTERVAL));
-    pipeline.ops().route("/sync", scheduler::handle);
+    SyncEndpoint endpoint = new SyncEndpoint(scheduler, config.get(CatalogDownloaderSettings.SYNC_REPLY_WAIT));
+    pipeline.ops().route("/sync", endpoint);
     pipeline.add(scheduler);
+    pipeline.add(endpoint);
     pipeline.heartbeat();
   }
 
+  /**
+   * @throws io.visualsearch.config.ConfigException when CATALOG_MAX_ROW_BYTES does not fit in one Kafka record
+   */
   static CatalogSync sync(Config config, PipelineService pipeline, ObjectStore store) {
+    RecordSizeLimit recordLimit = RecordSizeLimit.of(config);
+    recordLimit.requireRowLimitFits(config.get(CatalogDownloaderSettings.MAX_ROW_BYTES));
     FeedOptions options = FeedOptions.defaults()
         .withMaxRowBytes(config.get(CatalogDownloaderSettings.MAX_ROW_BYTES))
         .withMaxFeedBytes(config.get(CatalogDownloaderSettings.MAX_FEED_BYTES));
@@ -48,6 +55,6 @@ public final class CatalogDownloaderService {
         config.get(CatalogDownloaderSettings.MAX_FEED_BYTES),
         bucket -> feedBuckets.computeIfAbsent(bucket, b -> ObjectStore.client(config)));
     return new CatalogSync(fetcher, new CatalogDiffer(options, guard), new CatalogStateStore(store),
-        pipeline.producer()::producer, pipeline.tracing(), pipeline.activity());
+        pipeline.producer()::producer, recordLimit, pipeline.tracing(), pipeline.activity());
   }
 }

@@ -9,8 +9,9 @@ import java.util.List;
 public final class CatalogDownloaderSettings {
 
   public static final Setting<List<String>> SOURCES = Setting.list("CATALOG_SOURCES").defaultValue(List.of())
-      .validate(l -> l.stream().allMatch(FeedLocation::isValid),
-          "a comma list of tenant=url (http(s)://, s3://bucket/key or file:///path)")
+      .validate(l -> l.stream().allMatch(FeedLocation::isValid) && FeedLocation.tenantsAreUnique(l),
+          "a comma list of tenant=url (http(s)://, s3://bucket/key or file:///path), one per tenant (two feeds of one"
+              + " tenant would each delete the other's products)")
       .doc("Feed sources, e.g. acme=https://acme.example/feed.tsv.gz,shop=s3://feeds/shop.xml.");
   public static final Setting<Duration> INTERVAL = Setting.duration("CATALOG_SYNC_INTERVAL")
       .defaultValue(Duration.ofMinutes(15))
@@ -21,17 +22,26 @@ public final class CatalogDownloaderSettings {
   public static final Setting<Integer> GUARD_MIN_CATALOG = Setting.integer("CATALOG_GUARD_MIN_PRODUCTS")
       .defaultValue(20).validate(n -> n >= 0, "non-negative")
       .doc("Catalogs smaller than this are not protected by the deletion guard.");
-  public static final Setting<Integer> MAX_ROW_BYTES = Setting.integer("CATALOG_MAX_ROW_BYTES").defaultValue(1 << 20)
-      .validate(n -> n >= 1024, "at least 1024").doc("A longer feed row is rejected (reported), not buffered.");
+  public static final Setting<Integer> MAX_ROW_BYTES = Setting.integer("CATALOG_MAX_ROW_BYTES").defaultValue(512 << 10)
+      .validate(n -> n >= 1024, "at least 1024")
+      .doc("A longer feed row (UTF-8 bytes; for XML, an item's text) is rejected (reported), not buffered. The service"
+          + " does not start when this is more than one Kafka record may carry: the producer's max.request.size (Kafka's "
+          + RecordSizeLimit.KAFKA_DEFAULT_MAX_REQUEST_BYTES + " unless KAFKA_CLIENT_PROPERTIES sets it) less "
+          + RecordSizeLimit.HEADROOM_BYTES + " for headers; a product whose record would still be larger is a rejected"
+          + " row too.");
   public static final Setting<Long> MAX_FEED_BYTES = Setting.longInt("CATALOG_MAX_FEED_BYTES").defaultValue(4L << 30)
       .validate(n -> n > 0, "positive").doc("Largest feed download accepted (decompressed bytes are bounded too).");
   public static final Setting<Duration> HTTP_TIMEOUT = Setting.duration("CATALOG_HTTP_TIMEOUT")
       .defaultValue(Duration.ofMinutes(5)).doc("Time allowed for one feed download.");
+  public static final Setting<Duration> SYNC_REPLY_WAIT = Setting.duration("CATALOG_SYNC_REPLY_WAIT")
+      .defaultValue(Duration.ofMinutes(5)).validate(d -> !d.isNegative(), "non-negative")
+      .doc("How long POST /sync waits for the sync's report before answering 202 Accepted instead; the sync goes on"
+          + " and GET /sync?tenant=... shows its report. No ops thread waits meanwhile; 0s answers 202 at once.");
 
   private CatalogDownloaderSettings() {}
 
   public static ConfigDef definition() {
     return new ConfigDef().define(SOURCES, INTERVAL, MAX_DELETE_SHARE, GUARD_MIN_CATALOG, MAX_ROW_BYTES,
-        MAX_FEED_BYTES, HTTP_TIMEOUT);
+        MAX_FEED_BYTES, HTTP_TIMEOUT, SYNC_REPLY_WAIT);
   }
 }

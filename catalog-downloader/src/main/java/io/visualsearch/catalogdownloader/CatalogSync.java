@@ -11,21 +11,16 @@ import io.visualsearch.catalogfeed.CatalogSnapshot;
 import io.visualsearch.catalogfeed.FeedRefusedException;
 import io.visualsearch.catalogfeed.FeedSource;
 import io.visualsearch.catalogfeed.Product;
-import io.visualsearch.catalogfeed.ProductHasher;
 import io.visualsearch.catalogfeed.RowError;
 import io.visualsearch.pipeline.Activity;
 import io.visualsearch.pipeline.PipelineHeaders;
-import io.visualsearch.proto.events.Money;
-import io.visualsearch.proto.events.ProductUpsert;
 import io.visualsearch.topics.Topics;
 import io.visualsearch.tracing.KafkaHeadersCarrier;
 import io.visualsearch.tracing.Tracing;
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
-
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -57,16 +52,17 @@ final class CatalogSync {
   private final CatalogDiffer differ;
   private final CatalogStateStore state;
   private final Supplier<Producer<byte[], byte[]>> producer;
+  private final RecordSizeLimit recordLimit;
   private final Tracing tracing;
   private final Activity activity;
-  private final ProductHasher hasher = new ProductHasher();
 
   CatalogSync(FeedFetcher fetcher, CatalogDiffer differ, CatalogStateStore state,
-      Supplier<Producer<byte[], byte[]>> producer, Tracing tracing, Activity activity) {
+      Supplier<Producer<byte[], byte[]>> producer, RecordSizeLimit recordLimit, Tracing tracing, Activity activity) {
     this.fetcher = fetcher;
     this.differ = differ;
     this.state = state;
     this.producer = producer;
+    this.recordLimit = recordLimit;
     this.tracing = tracing;
     this.activity = activity;
   }
@@ -112,18 +108,20 @@ final class CatalogSync {
     try {
       CatalogSnapshot previous = state.snapshot(tenant);
       FeedSource source = FeedSource.of(fetched.get().file());
+      UpsertRecords records = new UpsertRecords(tenant, location.uri().toString(), System.currentTimeMillis());
       CatalogDiff diff;
       try {
-        diff = differ.diff(previous, source);
+        // A product too large for one Kafka record is that row's error: sent, it failed the whole
+        // sync and every retry, and the tenant's catalog stopped updating.
+        diff = differ.diff(previous, source, records.sizeCheck(recordLimit));
       } catch (FeedRefusedException e) {
         return refused(location, e);
       }
       List<Future<RecordMetadata>> sends = new ArrayList<>();
-      long feedVersion = System.currentTimeMillis();
       long[] upserts = {0};
       try {
         diff.emitUpserts(p -> {
-          sends.add(upsert(tenant, p, feedVersion, location, sync));
+          sends.add(upsert(records, tenant, p, sync));
           progress.accept(++upserts[0]);
         });
       } catch (FeedRefusedException e) {
@@ -159,21 +157,14 @@ final class CatalogSync {
     return SyncReport.failed(location.tenant(), location.uri().toString(), SyncReport.Status.REFUSED, message);
   }
 
-  private Future<RecordMetadata> upsert(String tenant, Product p, long feedVersion, FeedLocation location, Span sync) {
+  private Future<RecordMetadata> upsert(UpsertRecords records, String tenant, Product p, Span sync) {
     Span row = tracing.tracer().spanBuilder("catalog product")
         .setNoParent()
         .addLink(sync.getSpanContext())
         .setSpanKind(SpanKind.PRODUCER)
         .setAttribute("tenant", tenant).setAttribute("sku", p.id()).startSpan();
     try (Scope ignored = row.makeCurrent()) {
-      ProductUpsert value = ProductUpsert.newBuilder()
-          .setTenant(tenant)
-          .setProduct(toProto(p))
-          .setContentHash(Long.toHexString(hasher.hash(p)))
-          .setFeedVersion(feedVersion)
-          .setSource(location.uri().toString())
-          .build();
-      return send(Topics.CATALOG_PRODUCTS.name(), Topics.key(tenant, p.id()), value.toByteArray(), tenant);
+      return send(Topics.CATALOG_PRODUCTS.name(), records.key(p), records.value(p).toByteArray(), tenant);
     } finally {
       row.end();
     }
@@ -183,17 +174,17 @@ final class CatalogSync {
     Span row = tracing.tracer().spanBuilder("catalog product removed").setNoParent().addLink(sync.getSpanContext())
         .setSpanKind(SpanKind.PRODUCER).setAttribute("tenant", tenant).setAttribute("sku", id).startSpan();
     try (Scope ignored = row.makeCurrent()) {
-      return send(Topics.CATALOG_PRODUCTS.name(), Topics.key(tenant, id), null, tenant);
+      return send(Topics.CATALOG_PRODUCTS.name(), Topics.key(tenant, id).getBytes(StandardCharsets.UTF_8), null, tenant);
     } finally {
       row.end();
     }
   }
 
-  private Future<RecordMetadata> send(String topic, String key, byte[] value, String tenant) {
+  private Future<RecordMetadata> send(String topic, byte[] key, byte[] value, String tenant) {
     RecordHeaders h = new RecordHeaders();
     h.add(PipelineHeaders.TENANT, tenant.getBytes(StandardCharsets.UTF_8));
     tracing.propagator().inject(Context.current(), h, KafkaHeadersCarrier.SETTER);
-    return producer.get().send(new ProducerRecord<>(topic, null, key.getBytes(StandardCharsets.UTF_8), value, h));
+    return producer.get().send(new ProducerRecord<>(topic, null, key, value, h));
   }
 
   private Future<RecordMetadata> rowError(String tenant, FeedLocation location, RowError error) {
@@ -225,33 +216,4 @@ final class CatalogSync {
       }
     }
   }
-
-  static io.visualsearch.proto.events.Product toProto(Product p) {
-    io.visualsearch.proto.events.Product.Builder b = io.visualsearch.proto.events.Product.newBuilder()
-        .setId(p.id())
-        .setTitle(p.title())
-        .setDescription(p.description())
-        .setLink(p.link())
-        .setImageLink(p.imageLink())
-        .addAllAdditionalImageLinks(p.additionalImageLinks())
-        .setPrice(money(p.price()))
-        .setAvailability(p.availability().name().toLowerCase())
-        .setBrand(p.brand())
-        .setGoogleProductCategory(p.googleProductCategory())
-        .setProductType(p.productType())
-        .setGtin(p.gtin())
-        .setCondition(p.condition());
-    if (p.salePrice() != null) {
-      b.setSalePrice(money(p.salePrice()));
-    }
-    return b.build();
-  }
-
-  private static Money money(io.visualsearch.catalogfeed.Money m) {
-    return Money.newBuilder()
-        .setAmountMicros(m.amount().multiply(BigDecimal.valueOf(1_000_000)).longValueExact())
-        .setCurrency(m.currency().getCurrencyCode())
-        .build();
-  }
-
 }

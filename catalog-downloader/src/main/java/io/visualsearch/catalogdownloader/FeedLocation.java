@@ -2,6 +2,9 @@ package io.visualsearch.catalogdownloader;
 
 import io.visualsearch.topics.Topics;
 import java.net.URI;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 
 /** Where one tenant's feed is: {@code tenant=http(s)://...}, {@code s3://bucket/key} or {@code file:///...}. */
 public record FeedLocation(String tenant, URI uri) {
@@ -24,6 +27,12 @@ public record FeedLocation(String tenant, URI uri) {
       throw new IllegalArgumentException("expected tenant=url, got " + spec);
     }
     return new FeedLocation(spec.substring(0, eq).trim(), URI.create(spec.substring(eq + 1).trim()));
+  }
+
+  /** Whether no tenant appears twice among valid specs (invalid ones are reported by {@link #isValid}). */
+  static boolean tenantsAreUnique(List<String> specs) {
+    Set<String> seen = new HashSet<>();
+    return specs.stream().filter(FeedLocation::isValid).map(s -> parse(s).tenant()).allMatch(seen::add);
   }
 
   static boolean isValid(String spec) {

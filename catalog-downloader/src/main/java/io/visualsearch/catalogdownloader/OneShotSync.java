@@ -50,6 +50,9 @@ final class OneShotSync {
         case REFUSED -> REFUSED;
         case FAILED -> ExitCode.FAILED.code();
       };
+    } catch (ConfigException e) {
+      System.err.println("catalog-downloader sync: " + e.getMessage());
+      return ExitCode.CONFIG_ERROR.code();
     } catch (Exception e) {
       System.err.println("catalog-downloader sync failed: " + e.getMessage());
       return ExitCode.FAILED.code();

@@ -1,25 +1,22 @@
 package io.visualsearch.catalogdownloader;
 
-import com.sun.net.httpserver.HttpExchange;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Syncs every source on a schedule and on demand ({@code POST /sync?tenant=T} on the ops port).
+ * Syncs every source on a schedule and on demand ({@link #request}, behind {@code POST /sync}).
  * Syncs run one at a time on one thread, so two syncs of a tenant never interleave their diffs.
  */
 final class SyncScheduler implements Component {
@@ -30,7 +27,10 @@ final class SyncScheduler implements Component {
   private final List<FeedLocation> sources;
   private final Duration interval;
   private final Map<String, SyncReport> last = new ConcurrentHashMap<>();
-  private ScheduledExecutorService worker;
+  /** On-demand syncs waiting for the worker, per tenant: a further request joins the waiting one. */
+  private final Map<String, CompletableFuture<SyncReport>> queued = new ConcurrentHashMap<>();
+  private volatile ScheduledExecutorService worker;
+  private volatile String running;
   private volatile Throwable lastFailure;
 
   SyncScheduler(CatalogSync sync, List<FeedLocation> sources, Duration interval) {
@@ -63,6 +63,7 @@ final class SyncScheduler implements Component {
   }
 
   private SyncReport syncOne(FeedLocation source) {
+    running = source.tenant();
     try {
       SyncReport r = sync.run(source, n -> { });
       last.put(source.tenant(), r);
@@ -77,59 +78,50 @@ final class SyncScheduler implements Component {
       SyncReport r = SyncReport.failed(source.tenant(), source.uri().toString(), SyncReport.Status.FAILED, e.toString());
       last.put(source.tenant(), r);
       return r;
+    } finally {
+      running = null;
     }
   }
 
-  /** Queues a sync of one tenant's sources and waits for it. */
-  List<SyncReport> syncNow(String tenant) throws Exception {
-    List<FeedLocation> mine = sources.stream().filter(s -> s.tenant().equals(tenant)).toList();
-    if (mine.isEmpty()) {
-      throw new IllegalArgumentException("no feed source configured for tenant '" + tenant + "'");
-    }
-    Future<List<SyncReport>> f = worker.submit(() -> mine.stream().map(this::syncOne).toList());
-    return f.get();
+  /** The tenant's feed source (one per tenant: CATALOG_SOURCES refuses a second). */
+  Optional<FeedLocation> source(String tenant) {
+    return sources.stream().filter(s -> s.tenant().equals(tenant)).findFirst();
   }
 
-  /** The on-demand endpoint for catalog sync jobs. */
-  void handle(HttpExchange ex) throws IOException {
-    try (ex) {
-      if (!ex.getRequestMethod().equals("POST")) {
-        reply(ex, 405, "{\"error\":\"method_not_allowed\",\"message\":\"use POST /sync?tenant=<tenant>\"}");
-        return;
-      }
-      String query = ex.getRequestURI().getRawQuery();
-      String tenant = null;
-      if (query != null) {
-        for (String kv : query.split("&")) {
-          if (kv.startsWith("tenant=")) {
-            tenant = URLDecoder.decode(kv.substring(7), StandardCharsets.UTF_8);
-          }
+  /**
+   * Queues a sync of the tenant's feed, or joins the one already waiting for the worker; completes
+   * with its report. Never blocks: the caller decides how long to wait.
+   *
+   * @throws IllegalArgumentException when no source is configured for the tenant
+   * @throws RejectedExecutionException when the scheduler is not running
+   */
+  CompletableFuture<SyncReport> request(String tenant) {
+    FeedLocation source = source(tenant)
+        .orElseThrow(() -> new IllegalArgumentException("no feed source configured for tenant '" + tenant + "'"));
+    ScheduledExecutorService w = worker;
+    if (w == null) {
+      throw new RejectedExecutionException("the sync scheduler has not started");
+    }
+    return queued.computeIfAbsent(tenant, t -> {
+      CompletableFuture<SyncReport> done = new CompletableFuture<>();
+      w.execute(() -> {
+        // Started: a request from now on queues a new sync, which will see a feed changed after
+        // this one's download.
+        queued.remove(t, done);
+        try {
+          done.complete(syncOne(source));
+        } catch (RuntimeException | Error e) {
+          done.completeExceptionally(e);
+          throw e;
         }
-      }
-      if (tenant == null) {
-        reply(ex, 400, "{\"error\":\"missing_tenant\",\"message\":\"use POST /sync?tenant=<tenant>\"}");
-        return;
-      }
-      try {
-        List<SyncReport> reports = syncNow(tenant);
-        boolean ok = reports.stream().allMatch(r -> r.status() == SyncReport.Status.APPLIED
-            || r.status() == SyncReport.Status.NOT_MODIFIED);
-        reply(ex, ok ? 200 : 422, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(reports));
-      } catch (IllegalArgumentException e) {
-        reply(ex, 404, "{\"error\":\"unknown_tenant\",\"message\":\"" + e.getMessage().replace("\"", "'") + "\"}");
-      } catch (Exception e) {
-        reply(ex, 500, "{\"error\":\"sync_failed\",\"message\":\"" + String.valueOf(e.getMessage()).replace("\"", "'") + "\"}");
-      }
-    }
+      });
+      return done;
+    });
   }
 
-  private static void reply(HttpExchange ex, int status, String body) throws IOException {
-    byte[] b = body.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "application/json");
-    ex.sendResponseHeaders(status, b.length);
-    try (OutputStream os = ex.getResponseBody()) {
-      os.write(b);
-    }
+  /** Whether a sync of the tenant is waiting or running, and its last report on this instance. */
+  SyncStatus status(String tenant) {
+    return new SyncStatus(tenant, queued.containsKey(tenant), tenant.equals(running), last.get(tenant));
   }
 
   Map<String, SyncReport> lastReports() {
@@ -138,7 +130,8 @@ final class SyncScheduler implements Component {
 
   @Override
   public CheckResult check() {
-    if (worker == null || worker.isShutdown()) {
+    ScheduledExecutorService w = worker;
+    if (w == null || w.isShutdown()) {
       return CheckResult.failed("not running");
     }
     Throwable f = lastFailure;
@@ -148,14 +141,15 @@ final class SyncScheduler implements Component {
 
   @Override
   public void close() {
-    if (worker != null) {
-      worker.shutdown();
+    ScheduledExecutorService w = worker;
+    if (w != null) {
+      w.shutdown();
       try {
-        if (!worker.awaitTermination(60, TimeUnit.SECONDS)) {
-          worker.shutdownNow();
+        if (!w.awaitTermination(60, TimeUnit.SECONDS)) {
+          w.shutdownNow();
         }
       } catch (InterruptedException e) {
-        worker.shutdownNow();
+        w.shutdownNow();
         Thread.currentThread().interrupt();
       }
     }

@@ -28,8 +28,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
 import java.util.zip.GZIPOutputStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -46,11 +53,15 @@ class ITCatalogDownloader {
   final List<ConsumerRecord<byte[], byte[]>> seen = new CopyOnWriteArrayList<>();
   final List<AutoCloseable> cleanup = new ArrayList<>();
   final HttpClient http = HttpClient.newHttpClient();
+  /** Feeds served as headers and a first line, then nothing until released: a feed server that hangs. */
+  final CountDownLatch releaseStalledFeeds = new CountDownLatch(1);
+  final AtomicInteger stalledDownloads = new AtomicInteger();
   HttpServer feedServer;
   ServiceHost host;
 
   @AfterEach
   void stop() throws Exception {
+    releaseStalledFeeds.countDown();
     if (host != null) {
       host.close();
     }
@@ -59,11 +70,25 @@ class ITCatalogDownloader {
     }
     if (feedServer != null) {
       feedServer.stop(0);
+      ((ExecutorService) feedServer.getExecutor()).shutdownNow();
     }
   }
 
   String serveFeeds() throws Exception {
     feedServer = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    feedServer.createContext("/stalls", ex -> {
+      stalledDownloads.incrementAndGet();
+      ex.sendResponseHeaders(200, 1_000_000);
+      OutputStream body = ex.getResponseBody();
+      body.write("id\ttitle\n".getBytes(StandardCharsets.UTF_8));
+      body.flush();
+      try {
+        releaseStalledFeeds.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      ex.close(); // short of the announced length: the download fails
+    });
     feedServer.createContext("/", ex -> {
       byte[] body = feeds.get(ex.getRequestURI().getPath());
       if (body == null) {
@@ -83,15 +108,21 @@ class ITCatalogDownloader {
         os.write(body);
       }
     });
+    feedServer.setExecutor(Executors.newCachedThreadPool());
     feedServer.start();
     return "http://127.0.0.1:" + feedServer.getAddress().getPort();
   }
 
   void startDownloader(EmbeddedStack stack, String sources) throws Exception {
+    startDownloader(stack, sources, Map.of());
+  }
+
+  void startDownloader(EmbeddedStack stack, String sources, Map<String, String> settings) throws Exception {
     Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
     env.put("CATALOG_SOURCES", sources);
     env.put("CATALOG_SYNC_INTERVAL", "0s");
     env.put("CATALOG_GUARD_MIN_PRODUCTS", "5");
+    env.putAll(settings);
     Config config = CatalogDownloaderService.definition().include(RuntimeSettings.definition()).parse(env);
     host = new ServiceHost(CatalogDownloaderService.NAME);
     CatalogDownloaderService.wire(config, host);
@@ -104,8 +135,15 @@ class ITCatalogDownloader {
   }
 
   HttpResponse<String> sync(String tenant) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + opsPort() + "/sync?tenant=" + tenant))
-        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(syncRequest(tenant), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpRequest syncRequest(String tenant) {
+    return HttpRequest.newBuilder(ops("/sync?tenant=" + tenant)).POST(HttpRequest.BodyPublishers.noBody()).build();
+  }
+
+  URI ops(String pathAndQuery) {
+    return URI.create("http://127.0.0.1:" + opsPort() + pathAndQuery);
   }
 
   void collect(EmbeddedStack stack) {
@@ -230,5 +268,85 @@ class ITCatalogDownloader {
     ConsumerRecord<byte[], byte[]> bad = records("catalog.products.dlq", "it-boots").get(0);
     assertEquals("it-boots/j-bad", new String(bad.key(), StandardCharsets.UTF_8));
     assertEquals("feed-row-rejected", PipelineHeaders.get(bad.headers(), PipelineHeaders.DLQ_REASON));
+  }
+
+  @Test
+  void aProductTooLargeForOneKafkaRecordIsARejectedRowAndTheRestOfTheFeedApplies(EmbeddedStack stack) throws Exception {
+    String base = serveFeeds();
+    // 400,000 CJK characters: "400k" counted in chars, 1.2 MB as UTF-8 and as a ProductUpsert, above
+    // the producer's 1 MiB max.request.size. Sent, it failed every sync of the tenant for good.
+    String rss = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel><title>t</title>
+        <item><g:id>tea-1</g:id><title>Sencha</title><link>https://shop.example/tea-1</link>
+        <g:image_link>https://img.example/tea-1.jpg</g:image_link><g:price>9.00 USD</g:price></item>
+        <item><g:id>tea-big</g:id><title>Gyokuro</title><link>https://shop.example/tea-big</link>
+        <description>%s</description>
+        <g:image_link>https://img.example/tea-big.jpg</g:image_link><g:price>30.00 USD</g:price></item>
+        </channel></rss>
+        """.formatted("\u7da0".repeat(400_000));
+    feeds.put("/teas.xml", rss.getBytes(StandardCharsets.UTF_8));
+    collect(stack);
+    startDownloader(stack, "it-teas=" + base + "/teas.xml");
+
+    HttpResponse<String> applied = sync("it-teas");
+    assertEquals(200, applied.statusCode(), applied.body());
+    assertTrue(applied.body().contains("APPLIED") && applied.body().contains("\"upserts\":1")
+        && applied.body().contains("\"rejected_rows\":1"), applied.body());
+    await().atMost(Duration.ofSeconds(30)).until(() -> records("catalog.products.dlq", "it-teas").size() == 1
+        && records("catalog.products", "it-teas").size() == 1);
+    assertEquals("it-teas/tea-1", new String(records("catalog.products", "it-teas").get(0).key(), StandardCharsets.UTF_8));
+    ConsumerRecord<byte[], byte[]> rejected = records("catalog.products.dlq", "it-teas").get(0);
+    assertEquals("it-teas/tea-big", new String(rejected.key(), StandardCharsets.UTF_8));
+    assertEquals("feed-row-rejected", PipelineHeaders.get(rejected.headers(), PipelineHeaders.DLQ_REASON));
+    String why = new String(rejected.value(), StandardCharsets.UTF_8);
+    assertTrue(why.contains("tea-big"), why);
+    long largest = Pattern.compile("\\d+").matcher(why).results().mapToLong(m -> Long.parseLong(m.group())).max()
+        .orElse(0);
+    assertTrue(largest > 1_048_576, "the reason gives the product's size (1.2 MB): " + why);
+
+    // Applied, so remembered: the unchanged feed is not downloaded, diffed or sent again.
+    HttpResponse<String> again = sync("it-teas");
+    assertEquals(200, again.statusCode(), again.body());
+    assertTrue(again.body().contains("NOT_MODIFIED"), again.body());
+    assertEquals(1, records("catalog.products", "it-teas").size());
+    assertEquals(1, records("catalog.products.dlq", "it-teas").size());
+  }
+
+  @Test
+  void syncRequestsWaitingOnAStalledFeedLeaveTheOpsPortAnswering(EmbeddedStack stack) throws Exception {
+    String base = serveFeeds();
+    startDownloader(stack, "it-stall=" + base + "/stalls",
+        Map.of("CATALOG_SYNC_REPLY_WAIT", "1s", "CATALOG_HTTP_TIMEOUT", "10m"));
+    // The ops server has two threads for everything. Two requests waiting for syncs held both, so
+    // /healthz went unanswered and the kubelet restarted the pod mid-sync.
+    CompletableFuture<HttpResponse<String>> first = http.sendAsync(syncRequest("it-stall"),
+        HttpResponse.BodyHandlers.ofString());
+    CompletableFuture<HttpResponse<String>> second = http.sendAsync(syncRequest("it-stall"),
+        HttpResponse.BodyHandlers.ofString());
+    await().atMost(Duration.ofSeconds(30)).until(() -> stalledDownloads.get() == 1);
+
+    // Bounds on a hang, not measurements: without the fix these never answer while the feed stalls.
+    HttpResponse<String> health = http.send(HttpRequest.newBuilder(ops("/healthz")).timeout(Duration.ofSeconds(30))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, health.statusCode());
+    for (HttpResponse<String> accepted : List.of(first.get(60, TimeUnit.SECONDS), second.get(60, TimeUnit.SECONDS))) {
+      assertEquals(202, accepted.statusCode(), accepted.body());
+      assertEquals("/sync?tenant=it-stall", accepted.headers().firstValue("Location").orElse(""));
+      assertTrue(accepted.body().contains("ACCEPTED"), accepted.body());
+    }
+    HttpResponse<String> state = http.send(HttpRequest.newBuilder(ops("/sync?tenant=it-stall")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, state.statusCode(), state.body());
+    assertTrue(state.body().contains("\"running\":true"), state.body());
+
+    // The feed server gives up: the download fails, and the outcome is where the 202 pointed.
+    releaseStalledFeeds.countDown();
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      String body = http.send(HttpRequest.newBuilder(ops("/sync?tenant=it-stall")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      return body.contains("\"status\":\"FAILED\"") && body.contains("\"running\":false")
+          && body.contains("\"queued\":false");
+    });
   }
 }

@@ -118,7 +118,7 @@ final class BoundedRecordReader {
           return finish(text, startLine, oversized, bytes);
         }
       }
-      bytes += utf8Length(c);
+      bytes += Utf8.length(c);
       if (!oversized) {
         if (bytes > maxRecordBytes) {
           oversized = true;
@@ -137,16 +137,5 @@ final class BoundedRecordReader {
       end--;
     }
     return new Record(text.substring(0, end), startLine, oversized, bytes);
-  }
-
-  /** UTF-8 length of one UTF-16 unit; a surrogate pair counts 2 + 2 = 4 bytes. */
-  private static int utf8Length(char c) {
-    if (c < 0x80) {
-      return 1;
-    }
-    if (c < 0x800 || Character.isSurrogate(c)) {
-      return 2;
-    }
-    return 3;
   }
 }

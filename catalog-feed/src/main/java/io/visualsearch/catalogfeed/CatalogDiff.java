@@ -15,6 +15,7 @@ public final class CatalogDiff {
 
   private final CatalogDiffer differ;
   private final FeedSource source;
+  private final ProductCheck check;
   private final FeedSummary summary;
   private final List<RowError> errors;
   private final Set<String> upsertIds;
@@ -22,16 +23,21 @@ public final class CatalogDiff {
   private final long unchanged;
   private final CatalogSnapshot next;
 
-  CatalogDiff(CatalogDiffer differ, FeedSource source, FeedSummary summary, List<RowError> errors,
-      Set<String> upsertIds, List<String> deletes, long unchanged, CatalogSnapshot next) {
+  CatalogDiff(CatalogDiffer differ, FeedSource source, ProductCheck check, FeedSummary summary,
+      List<RowError> errors, Set<String> upsertIds, List<String> deletes, long unchanged, CatalogSnapshot next) {
     this.differ = differ;
     this.source = source;
+    this.check = check;
     this.summary = summary;
     this.errors = List.copyOf(errors);
     this.upsertIds = upsertIds;
     this.deletes = deletes;
     this.unchanged = unchanged;
     this.next = next;
+  }
+
+  ProductCheck check() {
+    return check;
   }
 
   public FeedSummary summary() {

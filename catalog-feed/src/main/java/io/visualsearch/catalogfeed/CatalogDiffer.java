@@ -33,6 +33,17 @@ public final class CatalogDiffer {
    * @throws FeedRefusedException when the feed is unusable as a whole or trips the deletion guard
    */
   public CatalogDiff diff(CatalogSnapshot previous, FeedSource source) throws IOException, FeedRefusedException {
+    return diff(previous, source, ProductCheck.NONE);
+  }
+
+  /**
+   * First pass, with a further limit on products ({@link ProductCheck}): a product it refuses is a
+   * row error, so it is not upserted and, if it was in the catalog, is deleted, like any invalid row.
+   *
+   * @throws FeedRefusedException when the feed is unusable as a whole or trips the deletion guard
+   */
+  public CatalogDiff diff(CatalogSnapshot previous, FeedSource source, ProductCheck check)
+      throws IOException, FeedRefusedException {
     HashMap<String, Long> next = new HashMap<>();
     Set<String> upserts = new HashSet<>();
     List<RowError> errors = new ArrayList<>();
@@ -59,7 +70,7 @@ public final class CatalogDiffer {
     };
     FeedSummary summary;
     try (InputStream in = source.open()) {
-      summary = new FeedParser(options).parse(in, sink);
+      summary = new FeedParser(options, check).parse(in, sink);
     }
     List<String> deletes = new ArrayList<>();
     for (String id : previous.ids()) {
@@ -69,7 +80,7 @@ public final class CatalogDiffer {
     }
     deletes.sort(null);
     guard.check(previous.size(), deletes.size());
-    return new CatalogDiff(this, source, summary, errors, Set.copyOf(upserts), List.copyOf(deletes),
+    return new CatalogDiff(this, source, check, summary, errors, Set.copyOf(upserts), List.copyOf(deletes),
         unchanged[0], CatalogSnapshot.adopt(next));
   }
 
@@ -99,7 +110,8 @@ public final class CatalogDiffer {
       }
     };
     try (InputStream in = source.open()) {
-      new FeedParser(options).parse(in, sink);
+      // The same check as the first pass: it decides which of two rows of one id is the valid one.
+      new FeedParser(options, diff.check()).parse(in, sink);
     }
     if (!changed.isEmpty() || emitted[0] != diff.upsertIds().size()) {
       throw new FeedRefusedException(FeedRefusedException.Reason.SOURCE_CHANGED,

@@ -25,9 +25,16 @@ import java.util.zip.GZIPInputStream;
 public final class FeedParser {
 
   private final FeedOptions options;
+  private final ProductCheck check;
 
   public FeedParser(FeedOptions options) {
+    this(options, ProductCheck.NONE);
+  }
+
+  /** {@code check}: a further limit on valid products; what it refuses becomes a row error. */
+  public FeedParser(FeedOptions options, ProductCheck check) {
     this.options = options;
+    this.check = check;
   }
 
   /**
@@ -42,7 +49,7 @@ public final class FeedParser {
     BufferedInputStream in =
         new BufferedInputStream(new FeedSizeLimit(decompressed, options.maxFeedBytes()), 1 << 16);
     FeedFormat format = options.formatOverride() != null ? options.formatOverride() : FeedSniffer.sniff(in);
-    ValidatingHandler handler = new ValidatingHandler(sink);
+    ValidatingHandler handler = new ValidatingHandler(sink, check);
     try {
       switch (format) {
         case TSV -> new TabularFeedReader(TabularFeedReader.Dialect.tsv(), options.maxRowBytes())
@@ -78,9 +85,10 @@ public final class FeedParser {
     return new InputStreamReader(in, decoder);
   }
 
-  /** Maps rows to products, rejects later duplicates of an accepted id, counts. */
+  /** Maps rows to products, applies the caller's check, rejects later duplicates of an accepted id, counts. */
   private static final class ValidatingHandler implements RowHandler {
     private final FeedSink sink;
+    private final ProductCheck check;
     private final RowMapper mapper = new RowMapper();
     private final Map<String, Long> acceptedAt = new HashMap<>();
     long rows;
@@ -88,8 +96,9 @@ public final class FeedParser {
     long rejected;
     long lastLine;
 
-    ValidatingHandler(FeedSink sink) {
+    ValidatingHandler(FeedSink sink, ProductCheck check) {
       this.sink = sink;
+      this.check = check;
     }
 
     @Override
@@ -99,6 +108,12 @@ public final class FeedParser {
       RowMapper.Mapped mapped = mapper.map(row.attributes());
       if (mapped.error() != null) {
         reject(new RowError(row.line(), mapped.id(), mapped.error()));
+        return;
+      }
+      // Before the duplicate check, as for any other invalid row: a later valid row of the id wins.
+      String problem = check.problem(mapped.product());
+      if (problem != null) {
+        reject(new RowError(row.line(), mapped.id(), problem));
         return;
       }
       Long firstLine = acceptedAt.putIfAbsent(mapped.id(), row.line());

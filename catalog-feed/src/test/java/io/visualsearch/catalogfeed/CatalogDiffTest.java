@@ -56,6 +56,26 @@ class CatalogDiffTest {
   }
 
   @Test
+  void aProductTheCheckRefusesLeavesTheCatalogAndBothPassesAgreeOnWhichRowOfAnIdIsValid() throws Exception {
+    CatalogSnapshot before = diff(CatalogSnapshot.empty(), tsvCatalog(20)).next();
+    ProductCheck check = p -> p.description().length() > 100 ? p.id() + " is too large to publish" : null;
+    String huge = "z".repeat(500);
+    String feed = tsvCatalog(20).replace(tsvRow("p-3", "Product 3", "13.00 USD"),
+            tsvRow("p-3", "Product 3", "13.00 USD").replace("A fine thing", huge))
+        + tsvRow("p-new", "Fresh", "1.00 USD").replace("A fine thing", huge)
+        + tsvRow("p-new", "Fresh", "2.00 USD");
+    CatalogDiff diff = differ.diff(before, FeedSource.of(utf8(feed)), check);
+    assertEquals(Set.of("p-new"), diff.upsertIds());
+    assertEquals(List.of("p-3"), diff.deletes(), "a product refused by the check leaves the catalog");
+    assertEquals(List.of("p-3 is too large to publish", "p-new is too large to publish"),
+        diff.errors().stream().map(RowError::reason).toList());
+    assertFalse(diff.next().contains("p-3"));
+    List<String> emitted = new ArrayList<>();
+    diff.emitUpserts(p -> emitted.add(p.id() + "=" + p.price()));
+    assertEquals(List.of("p-new=2.00 USD"), emitted, "the second pass skips the refused row of p-new too");
+  }
+
+  @Test
   void feedDeletingNinetyPercentIsRefusedBeforeAnythingIsEmitted() throws Exception {
     CatalogSnapshot before = diff(CatalogSnapshot.empty(), tsvCatalog(100)).next();
     FeedRefusedException e = assertThrows(FeedRefusedException.class, () -> diff(before, tsvCatalog(10)));

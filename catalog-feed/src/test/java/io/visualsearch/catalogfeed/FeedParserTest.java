@@ -260,6 +260,41 @@ class FeedParserTest {
   }
 
   @Test
+  void theXmlItemLimitCountsUtf8BytesNotCharacters() throws Exception {
+    // 2,000 CJK characters are 6,000 UTF-8 bytes: over a 4,096-byte limit though under it in chars.
+    FeedParser strict = new FeedParser(FeedOptions.defaults().withMaxRowBytes(4096));
+    String cjk = rssItem("cjk", "Tea", "1.00 USD").replace("Nice &amp; warm", "\u7da0".repeat(2_000));
+    String fits = rssItem("fits", "Tea", "1.00 USD").replace("Nice &amp; warm", "\u7da0".repeat(1_000));
+    CollectingSink sink = parse(strict, utf8(rss(rssItem("s1", "Small", "1.00 USD") + cjk + fits)));
+    assertEquals(List.of("s1", "fits"), sink.ids());
+    assertEquals(1, sink.errors.size());
+    RowError error = sink.errors.get(0);
+    assertEquals("cjk", error.id());
+    assertTrue(error.reason().matches("item is \\d+ bytes \\(UTF-8\\), above the row limit of 4096 bytes"), error.reason());
+  }
+
+  @Test
+  void anOversizedXmlItemIsNamedEvenWhenItsIdComesAfterTheLongText() throws Exception {
+    FeedParser strict = new FeedParser(FeedOptions.defaults().withMaxRowBytes(4096));
+    String late = "<item>\n<description>" + "x".repeat(10_000) + "</description>\n<g:id>late</g:id>\n"
+        + "<title>Late</title></item>\n";
+    CollectingSink sink = parse(strict, utf8(rss(late + rssItem("s1", "Small", "1.00 USD"))));
+    assertEquals(List.of("s1"), sink.ids());
+    assertEquals("late", sink.errors.get(0).id());
+  }
+
+  @Test
+  void aProductTheCallersCheckRefusesIsARowErrorAndALaterValidRowOfItsIdWins() throws Exception {
+    ProductCheck shortDescriptions = p -> p.description().length() > 20 ? "description of " + p.id() + " too long" : null;
+    FeedParser checked = new FeedParser(FeedOptions.defaults(), shortDescriptions);
+    String longRow = tsvRow("a", "Long", "1.00 USD").replace("A fine thing", "y".repeat(50));
+    CollectingSink sink = parse(checked, utf8(TSV_HEADER + longRow + tsvRow("a", "Short", "2.00 USD")));
+    assertEquals(List.of("a"), sink.ids());
+    assertEquals("Short", sink.products.get(0).title());
+    assertEquals(List.of(new RowError(2, "a", "description of a too long")), sink.errors);
+  }
+
+  @Test
   void aGiantAttributeValueOrCommentRefusesTheFeedInsteadOfFillingTheHeap() {
     // 64 MiB in one token; the JDK's parser held each whole (400 MiB exhausted a 256 MiB heap).
     String giant = "a".repeat(64 << 20);

@@ -1,0 +1,188 @@
+package io.visualsearch.catalogdownloader;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /sync?tenant=T} syncs a tenant now and answers its report (200 applied or unchanged,
+ * 422 refused or failed), or 202 Accepted once {@code CATALOG_SYNC_REPLY_WAIT} has passed with the
+ * sync still queued or running; {@code GET /sync?tenant=T} answers where it stands and its last report.
+ *
+ * <p>No ops thread waits for a sync: the ops server's two threads also answer /healthz, and two
+ * requests waiting behind a long sync held both, so liveness probes timed out and the pod was
+ * restarted mid-sync. The handler returns at once and the answer is written later, from here.
+ */
+final class SyncEndpoint implements HttpHandler, Component {
+
+  private static final Logger log = LoggerFactory.getLogger(SyncEndpoint.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String USAGE = "use POST /sync?tenant=<tenant> to sync now, GET /sync?tenant=<tenant> for its state";
+
+  private final SyncScheduler scheduler;
+  private final Duration replyWait;
+  private final ScheduledThreadPoolExecutor replies;
+
+  SyncEndpoint(SyncScheduler scheduler, Duration replyWait) {
+    this.scheduler = scheduler;
+    this.replyWait = replyWait;
+    // Created here, not in start(): the ops server is up and routing before this component starts.
+    this.replies = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "sync-replies");
+      t.setDaemon(true);
+      return t;
+    });
+    replies.setRemoveOnCancelPolicy(true);
+  }
+
+  @Override
+  public String name() {
+    return "sync-endpoint";
+  }
+
+  @Override
+  public void handle(HttpExchange ex) throws IOException {
+    Reply reply = new Reply(ex);
+    String method = ex.getRequestMethod();
+    if (!method.equals("POST") && !method.equals("GET")) {
+      reply.send(405, error("method_not_allowed", USAGE));
+      return;
+    }
+    String tenant = tenant(ex);
+    if (tenant == null) {
+      reply.send(400, error("missing_tenant", USAGE));
+      return;
+    }
+    if (scheduler.source(tenant).isEmpty()) {
+      reply.send(404, error("unknown_tenant", "no feed source configured for tenant '" + tenant + "'"));
+      return;
+    }
+    if (method.equals("GET")) {
+      reply.send(200, JSON.writeValueAsString(scheduler.status(tenant)));
+      return;
+    }
+    try {
+      CompletableFuture<SyncReport> sync = scheduler.request(tenant);
+      ScheduledFuture<?> accepted = replies.schedule(() -> reply.send(202, accepted(tenant), location(tenant)),
+          replyWait.toMillis(), TimeUnit.MILLISECONDS);
+      sync.whenComplete((report, failure) -> {
+        accepted.cancel(false);
+        // Written by the reply thread, never by the sync worker: a slow client must not hold up syncs.
+        later(() -> reply.send(report, failure));
+      });
+    } catch (RejectedExecutionException e) {
+      reply.send(503, error("not_running", "the catalog-downloader is starting or stopping: " + e.getMessage()));
+    }
+  }
+
+  private void later(Runnable task) {
+    try {
+      replies.execute(task);
+    } catch (RejectedExecutionException e) {
+      // Stopping: the ops server closes the connection.
+    }
+  }
+
+  private static String tenant(HttpExchange ex) {
+    String query = ex.getRequestURI().getRawQuery();
+    if (query != null) {
+      for (String kv : query.split("&")) {
+        if (kv.startsWith("tenant=")) {
+          return URLDecoder.decode(kv.substring(7), StandardCharsets.UTF_8);
+        }
+      }
+    }
+    return null;
+  }
+
+  private static String location(String tenant) {
+    return "/sync?tenant=" + URLEncoder.encode(tenant, StandardCharsets.UTF_8);
+  }
+
+  private static String accepted(String tenant) {
+    return JSON.createObjectNode().put("tenant", tenant).put("status", "ACCEPTED")
+        .put("message", "the sync is queued or running and goes on; GET " + location(tenant)
+            + " shows it and, once it ends, its report")
+        .toString();
+  }
+
+  private static String error(String code, String message) {
+    ObjectNode body = JSON.createObjectNode().put("error", code).put("message", message);
+    return body.toString();
+  }
+
+  @Override
+  public CheckResult check() {
+    return replies.isShutdown() ? CheckResult.failed("stopped") : CheckResult.OK;
+  }
+
+  @Override
+  public void close() {
+    replies.shutdownNow();
+  }
+
+  /** One exchange's answer, written once by whichever comes first: the report or the 202. */
+  private static final class Reply {
+    private final HttpExchange ex;
+    private final AtomicBoolean sent = new AtomicBoolean();
+
+    Reply(HttpExchange ex) {
+      this.ex = ex;
+    }
+
+    void send(SyncReport report, Throwable failure) {
+      if (failure != null) {
+        send(500, error("sync_failed", String.valueOf(failure.getMessage())));
+        return;
+      }
+      boolean ok = report.status() == SyncReport.Status.APPLIED || report.status() == SyncReport.Status.NOT_MODIFIED;
+      try {
+        // An array, as when a tenant could have several sources; callers parse it so.
+        send(ok ? 200 : 422, JSON.writeValueAsString(List.of(report)));
+      } catch (IOException e) {
+        send(500, error("sync_failed", "report not serialisable: " + e.getMessage()));
+      }
+    }
+
+    void send(int status, String body) {
+      send(status, body, null);
+    }
+
+    void send(int status, String body, String location) {
+      if (!sent.compareAndSet(false, true)) {
+        return;
+      }
+      byte[] b = body.getBytes(StandardCharsets.UTF_8);
+      try (ex) {
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        if (location != null) {
+          ex.getResponseHeaders().set("Location", location);
+        }
+        ex.sendResponseHeaders(status, b.length);
+        try (OutputStream os = ex.getResponseBody()) {
+          os.write(b);
+        }
+      } catch (IOException e) {
+        log.debug("sync answer {} not delivered: {}", status, e.toString());
+      }
+    }
+  }
+}
