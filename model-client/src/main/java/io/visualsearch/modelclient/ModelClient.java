@@ -127,7 +127,11 @@ public final class ModelClient implements Component {
     return embed(images, ModelSpec.newBuilder().setName(model).setSignatureName(signature).build());
   }
 
-  /** Same, pinned to one model version, so a rollout never mixes versions in one stream. */
+  /**
+   * Same, pinned to one model version, so a rollout never mixes versions in one stream.
+   *
+   * @throws ModelVersionNotServedException when the server does not serve that version
+   */
   public Embeddings embed(List<BufferedImage> images, long version)
       throws ModelUnavailableException, ModelRejectedException {
     return embed(images, ModelSpec.newBuilder().setName(model).setSignatureName(signature)
@@ -199,6 +203,13 @@ public final class ModelClient implements Component {
           .withMaxOutboundMessageSize(maxMessageBytes)
           .predict(request);
     } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND && spec.hasVersion()) {
+        // An answer about the version, not a server failure: left out of check(), or one tenant
+        // whose index still names a retired version would make every caller's instance unready.
+        throw new ModelVersionNotServedException(spec.getVersion().getValue(), "model " + spec.getName()
+            + " version " + spec.getVersion().getValue() + " is not served by " + target + ": "
+            + e.getStatus().getDescription(), e);
+      }
       throw classify(e);
     }
     lastError = null;
@@ -249,7 +260,8 @@ public final class ModelClient implements Component {
       case INVALID_ARGUMENT, OUT_OF_RANGE ->
           throw new ModelRejectedException("model server refused the input: " + e.getStatus().getDescription(), e);
       default -> {
-        // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, NOT_FOUND while a model loads, and
+        // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, NOT_FOUND of the latest version while
+        // a model loads (a pinned version's NOT_FOUND is ModelVersionNotServedException), and
         // FAILED_PRECONDITION: TensorFlow Serving's answer to a signature the model lacks, a
         // deployment's mistake that no input causes. Dead-lettering the input for it would drop
         // every image of a catalog; waiting shows it in check() until the configuration is fixed.

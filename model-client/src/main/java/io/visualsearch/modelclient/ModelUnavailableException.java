@@ -1,7 +1,7 @@
 package io.visualsearch.modelclient;
 
 /** The model server cannot answer now (down, overloaded, model loading): try again later. */
-public final class ModelUnavailableException extends Exception {
+public class ModelUnavailableException extends Exception {
   public ModelUnavailableException(String message, Throwable cause) {
     super(message, cause);
   }

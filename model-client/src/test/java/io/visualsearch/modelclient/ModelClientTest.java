@@ -199,6 +199,31 @@ class ModelClientTest {
   }
 
   @Test
+  void aPinnedVersionTheServerNoLongerServesIsReportedAsSuchAndLeavesTheClientHealthy() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      failFirst.add(Status.NOT_FOUND.withDescription("Servable not found for request: Specific(default, 3)"));
+    }
+    start("retired");
+    for (int i = 0; i < 3; i++) {
+      ModelVersionNotServedException e = assertThrows(ModelVersionNotServedException.class,
+          () -> client.embed(List.of(solid(Color.BLUE, 4, 4)), 3));
+      assertEquals(3, e.version());
+    }
+    assertEquals(3, calls.get(), "not retried by the channel");
+    assertEquals(true, client.check().ok(), "the server answered; only that version is gone");
+  }
+
+  @Test
+  void notFoundForTheLatestVersionIsAServerStillLoadingItsModelAndShowsInCheck() throws Exception {
+    failFirst.add(Status.NOT_FOUND.withDescription("Servable not found for request: Latest(default)"));
+    start("loading");
+    ModelUnavailableException e = assertThrows(ModelUnavailableException.class,
+        () -> client.embed(List.of(solid(Color.BLUE, 4, 4))));
+    assertEquals(ModelUnavailableException.class, e.getClass());
+    assertEquals(false, client.check().ok());
+  }
+
+  @Test
   void persistentOutageIsReportedAsUnavailableAndShowsInCheck() throws Exception {
     for (int i = 0; i < 10; i++) {
       failFirst.add(Status.UNAVAILABLE.withDescription("down"));

@@ -124,8 +124,9 @@ public final class SearchApiService {
     IndexSwapper swapper = pipeline.add(new IndexSwapper(
         new IndexLoader(store, scratch.path()), indexes,
         config.get(SearchApiSettings.INDEX_POLL), registry));
+    ServiceHost host = pipeline.host();
     follower[0] = pipeline.add(new FreshnessFollower(() -> followerConsumer(config, pipeline.instance()), catalog,
-        deltas, () -> served(indexes), swapper::published, registry));
+        deltas, () -> served(indexes), swapper::published, error -> host.fail(follower[0], error), registry));
     GaugeWithCallback.builder().name("search_fresh_delta_entries").help("Fresh vectors and deletions held beside the indexes")
         .callback(cb -> cb.call(deltas.totalSize())).register(registry);
 
@@ -151,13 +152,12 @@ public final class SearchApiService {
           new VisualSearchService(auth, queries, admission, defaultK), pipeline.tracing()));
     }
     String staticDir = config.get(SearchApiSettings.STATIC_DIR);
-    ServiceHost host = pipeline.host();
     ApiRoutes routes = new ApiRoutes(auth, queries, new SearchRequestParser(maxUpload, defaultK), admission, maxUpload,
         pipeline.tracing(), new StaticFiles(staticDir == null ? null : Path.of(staticDir)),
         () -> ReadinessReport.of(host.components()), registry,
         HealthPages.wire(config, host, NAME + "-" + pipeline.instance()), pipeline.activity());
     HttpApi http = pipeline.add(new HttpApi(config.get(SearchApiSettings.HTTP_HOST),
-        config.get(SearchApiSettings.HTTP_PORT), routes));
+        config.get(SearchApiSettings.HTTP_PORT), routes, admission.capacity()));
     pipeline.heartbeat();
     return new SearchApiService(http, grpc, indexes, swapper, catalog, deltas);
   }

@@ -36,7 +36,9 @@ public final class SearchApiSettings {
   public static final Setting<Integer> MAX_CONCURRENT = Setting.integer("SEARCH_MAX_CONCURRENT").defaultValue(16)
       .validate(n -> n > 0, "positive").doc("Searches processed at once.");
   public static final Setting<Integer> MAX_QUEUED = Setting.integer("SEARCH_MAX_QUEUED").defaultValue(64)
-      .validate(n -> n >= 0, "zero or more").doc("Searches allowed to wait for a slot; beyond it the answer is 503 with Retry-After.");
+      .validate(n -> n >= 0, "zero or more").doc("Searches allowed to wait for a slot; beyond it the answer is 503 with"
+          + " Retry-After. The HTTP server has a request thread for every running or waiting search (and 16 more),"
+          + " and each holds its upload in memory.");
   public static final Setting<Duration> QUEUE_TIMEOUT = Setting.duration("SEARCH_QUEUE_TIMEOUT")
       .defaultValue(Duration.ofSeconds(2)).doc("How long a search waits for a slot before 503.");
   public static final Setting<Integer> DEFAULT_K = Setting.integer("SEARCH_DEFAULT_K").defaultValue(10)

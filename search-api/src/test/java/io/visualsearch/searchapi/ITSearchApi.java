@@ -438,6 +438,10 @@ class ITSearchApi {
       assertEquals(503, r.statusCode());
       assertEquals("model_index_mismatch", json.readTree(r.body()).get("error").asText());
       assertEquals("30", r.headers().firstValue("Retry-After").orElse(null), "longer than an outage's 2 s");
+      // The model server answered: one catalog on a retired model version must not take the
+      // instance out of rotation for every other catalog.
+      HttpResponse<String> ready = send(HttpRequest.newBuilder(URI.create(base + "/readyz")));
+      assertEquals(200, ready.statusCode(), ready.body());
     } finally {
       fx.model.serveVersion(1);
     }

@@ -2,9 +2,11 @@ package io.visualsearch.searchapi;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.visualsearch.proto.events.Product;
 import io.visualsearch.searchapi.similar.SimilarItemsFile;
 import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.HeadlessChromium;
@@ -26,13 +28,43 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-/** The storefront page in headless Chromium: upload a photo, see results, open "similar items". */
+/**
+ * The storefront page in headless Chromium: upload a photo, see results, open "similar items", crop
+ * by mouse drag; the page's security headers, feed links that are not web addresses, and a late
+ * answer that must not replace a newer one.
+ */
 @ExtendWith(StackExtension.class)
 class ITStorefrontPage {
 
   static final String KEY = "page-key-0123456789abcdef";
+
+  /**
+   * Records the crop of every search the page sends (window.searchedCrops); with
+   * window.holdNextSearch set, holds that search until window.releaseHeldSearch() and then sets
+   * window.heldSearchSettled once the page has handled its answer (its microtasks run before the
+   * timer).
+   */
+  static final String FETCH_SPY = """
+      const realFetch = window.fetch.bind(window);
+      window.searchedCrops = [];
+      window.fetch = (url, options) => {
+        if (!String(url).endsWith('/api/v1/search')) return realFetch(url, options);
+        window.searchedCrops.push(options.body.get('crop'));
+        if (!window.holdNextSearch) return realFetch(url, options);
+        window.holdNextSearch = false;
+        const settled = () => setTimeout(() => { window.heldSearchSettled = true; }, 0);
+        return new Promise((release) => { window.releaseHeldSearch = release; })
+          .then(() => realFetch(url, options))
+          .then((response) => {
+            const json = response.json.bind(response);
+            response.json = () => json().finally(settled);
+            return response;
+          }, (error) => { settled(); throw error; });
+      };
+      """;
 
   @Test
   void uploadingAPhotoShowsMatchingProductsAndTheirSimilarItems(EmbeddedStack stack, @TempDir Path dir) throws Exception {
@@ -46,6 +78,11 @@ class ITStorefrontPage {
         fx.upsertProduct("page", sku, "Page " + names[i] + " dress", "Dresses", (i + 1) * 5_000_000L, "in stock");
         vectors.put(sku, fx.embed(TestImages.picture(64, 64, Color.WHITE, colors[i])));
       }
+      // A feed row whose link and picture are not web addresses: the page must not make them an href or src.
+      fx.upsertProduct("page", Product.newBuilder().setId("page-hostile").setTitle("Hostile dress")
+          .setLink("javascript:alert(document.domain)").setImageLink("data:image/svg+xml,<svg/onload=alert(1)>")
+          .setProductType("Dresses").setAvailability("in stock").build());
+      vectors.put("page-hostile", fx.embed(TestImages.picture(64, 64, Color.WHITE, Color.MAGENTA)));
       fx.publication.publish("page", "20250102T000000Z-page1", 1, vectors, 1, fx.embeddingsEnd());
       fx.store.put(SimilarItemsFile.key("page", "page-blue"), new ObjectMapper().writeValueAsBytes(
           new SimilarItemsFile("page", "page-blue", "20250102T000000Z-page1", 1, 0,
@@ -56,6 +93,15 @@ class ITStorefrontPage {
       await().atMost(Duration.ofSeconds(60)).until(() -> http.send(HttpRequest.newBuilder(URI.create(base + "/readyz"))
           .build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
 
+      for (String path : List.of("/", "/static/app.js", "/static/style.css")) {
+        HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).build(),
+            HttpResponse.BodyHandlers.discarding());
+        String csp = r.headers().firstValue("Content-Security-Policy").orElse("");
+        assertTrue(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), path + ": " + csp);
+        assertFalse(csp.contains("unsafe-inline"), path + ": " + csp);
+        assertEquals("nosniff", r.headers().firstValue("X-Content-Type-Options").orElse(null), path);
+      }
+
       Path photo = dir.resolve("shopper-photo.jpg");
       Files.write(photo, TestImages.jpeg(320, 240, Color.WHITE, Color.BLUE));
 
@@ -64,6 +110,9 @@ class ITStorefrontPage {
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
         browser.get(base + "/");
         assertEquals("Visual search", browser.getTitle());
+        // Watches the page's API calls (the crop each search sends) and can hold the next search's
+        // answer back until released. Installed through the driver, which the page's CSP does not limit.
+        browser.executeScript(FETCH_SPY);
         browser.findElement(By.id("api-key")).sendKeys(KEY);
         browser.findElement(By.id("file")).sendKeys(photo.toString());
         wait.until(d -> !d.findElements(By.cssSelector("#results li.result")).isEmpty());
@@ -72,15 +121,51 @@ class ITStorefrontPage {
         assertEquals("Page blue dress", results.get(0).findElement(By.className("title")).getText());
         assertTrue(results.get(0).findElement(By.className("price")).getText().startsWith("15.00"));
         assertTrue(browser.findElement(By.id("status")).getText().contains("20250102T000000Z-page1"));
+        WebElement hostile = browser.findElement(By.cssSelector("#results li.result[data-sku='page-hostile']"));
+        assertEquals("span", hostile.findElement(By.className("title")).getTagName());
+        assertEquals(null, hostile.findElement(By.tagName("img")).getDomAttribute("src"));
+        assertEquals("a", results.get(0).findElement(By.className("title")).getTagName(), "a web link stays a link");
 
         results.get(0).findElement(By.tagName("button")).click();
         wait.until(d -> d.findElement(By.id("results-title")).getText().startsWith("Similar to"));
         List<WebElement> similar = browser.findElements(By.cssSelector("#results li.result"));
         assertEquals(1, similar.size());
         assertEquals("page-green", similar.get(0).getAttribute("data-sku"));
+        browser.findElement(By.id("back")).click();
+
+        // The photo is not natively draggable: a desktop browser would drag the picture itself and
+        // cancel the crop gesture's pointer.
+        WebElement preview = browser.findElement(By.id("preview"));
+        assertEquals(true, browser.executeScript("const e = new DragEvent('dragstart', {bubbles: true, cancelable: true});"
+            + " arguments[0].dispatchEvent(e); return e.defaultPrevented;", preview));
+        // A drag with the mouse searches the dragged region.
+        new Actions(browser).moveToElement(preview, -60, -40).clickAndHold().moveByOffset(100, 70).release().perform();
+        wait.until(d -> ((List<?>) browser.executeScript("return window.searchedCrops;")).stream()
+            .anyMatch(java.util.Objects::nonNull));
+        wait.until(d -> d.findElement(By.id("search")).isEnabled());
+        // A gesture the browser cancels leaves the crop as it was, instead of a box that follows the
+        // mouse with no button pressed.
+        WebElement cropBox = browser.findElement(By.id("crop"));
+        String boxBefore = cropBox.getAttribute("style");
+        new Actions(browser).moveToElement(preview, 10, 10).clickAndHold().perform();
+        browser.executeScript("document.getElementById('stage').dispatchEvent("
+            + "new PointerEvent('pointercancel', {bubbles: true, pointerId: 1, pointerType: 'mouse'}));");
+        new Actions(browser).moveByOffset(40, 40).release().perform();
+        assertEquals(boxBefore, cropBox.getAttribute("style"));
+
+        // A search answered after a later request must not replace that request's results.
+        browser.executeScript("window.holdNextSearch = true;");
+        browser.findElement(By.id("search")).click();
+        wait.until(d -> browser.executeScript("return window.releaseHeldSearch;") != null);
+        browser.findElements(By.cssSelector("#results li.result button")).get(0).click();
+        wait.until(d -> d.findElement(By.id("results-title")).getText().startsWith("Similar to"));
+        browser.executeScript("window.releaseHeldSearch();");
+        wait.until(d -> Boolean.TRUE.equals(browser.executeScript("return window.heldSearchSettled;")));
+        assertTrue(browser.findElement(By.id("results-title")).getText().startsWith("Similar to"),
+            browser.findElement(By.id("results-title")).getText());
+        browser.findElement(By.id("back")).click();
 
         // A wrong key shows the API's message instead of results.
-        browser.findElement(By.id("back")).click();
         WebElement key = browser.findElement(By.id("api-key"));
         key.clear();
         key.sendKeys("wrong-key-0123456789abcdef");

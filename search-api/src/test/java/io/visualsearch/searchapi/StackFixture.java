@@ -89,7 +89,12 @@ public final class StackFixture implements AutoCloseable {
         .setImageLink("https://" + tenant + ".example/img/" + sku + ".jpg")
         .setPrice(Money.newBuilder().setAmountMicros(priceMicros).setCurrency("USD")).setAvailability(availability)
         .setBrand("Acme").setProductType(category).build();
-    send(Topics.CATALOG_PRODUCTS.name(), tenant + "/" + sku,
+    upsertProduct(tenant, p);
+  }
+
+  /** Sends a product as given, links and all. */
+  public void upsertProduct(String tenant, Product p) throws Exception {
+    send(Topics.CATALOG_PRODUCTS.name(), tenant + "/" + p.getId(),
         ProductUpsert.newBuilder().setTenant(tenant).setProduct(p).build().toByteArray());
   }
 

@@ -9,7 +9,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -29,9 +32,14 @@ public final class ApiKeys {
     this.entries = List.copyOf(entries);
   }
 
-  /** Parses {@code tenant:key} pairs; throws on a malformed pair, an invalid tenant or a short key. */
+  /**
+   * Parses {@code tenant:key} pairs; throws on a malformed pair, an invalid tenant, a short key or
+   * one key given to two tenants. A tenant may have several keys (rotation), and a pair may repeat
+   * (the same entry in SEARCH_API_KEYS and the key file).
+   */
   public static ApiKeys parse(Collection<String> pairs) {
     List<Entry> entries = new ArrayList<>();
+    Map<String, String> tenantByKeyHash = new HashMap<>();
     for (String pair : pairs) {
       int colon = pair.indexOf(':');
       if (colon <= 0 || colon == pair.length() - 1) {
@@ -43,7 +51,16 @@ public final class ApiKeys {
         // Never echo the key itself: this message ends up in start-up logs.
         throw new IllegalArgumentException("API key of tenant " + tenant + " is shorter than " + MIN_KEY_LENGTH + " characters");
       }
-      entries.add(new Entry(tenant, sha256(key)));
+      byte[] hash = sha256(key);
+      String owner = tenantByKeyHash.putIfAbsent(HexFormat.of().formatHex(hash), tenant);
+      if (owner == null) {
+        entries.add(new Entry(tenant, hash));
+      } else if (!owner.equals(tenant)) {
+        // A key decides the tenant: shared, it would let one retailer's storefront search another's
+        // catalog (whichever was listed first). Named by tenants, never by the key.
+        throw new IllegalArgumentException("tenants " + owner + " and " + tenant
+            + " are configured with the same API key; each tenant needs its own");
+      }
     }
     return new ApiKeys(entries);
   }

@@ -1,11 +1,10 @@
 package io.visualsearch.searchapi.embed;
 
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.visualsearch.modelclient.Embeddings;
 import io.visualsearch.modelclient.ModelClient;
 import io.visualsearch.modelclient.ModelRejectedException;
 import io.visualsearch.modelclient.ModelUnavailableException;
+import io.visualsearch.modelclient.ModelVersionNotServedException;
 import io.visualsearch.searchapi.ApiException;
 import java.awt.image.BufferedImage;
 import java.util.List;
@@ -28,15 +27,12 @@ public final class ModelClientEmbedder implements QueryEmbedder {
             + " vectors for one image", null, null);
       }
       return new QueryVector(e.vectors()[0], e.modelName(), e.modelVersion());
+    } catch (ModelVersionNotServedException e) {
+      // The index's model version is no longer served, and an index of the new version is on its
+      // way: a longer wait than an outage, and no sign that the model server is unwell.
+      throw ApiException.unavailable("model_index_mismatch", "the model version " + e.version()
+          + " this catalog's index was built with is no longer served; retry after the rebuild", 30, e);
     } catch (ModelUnavailableException e) {
-      // The client counts NOT_FOUND as unavailable (a model still loading); for a version asked by
-      // name it means the index's model version is no longer served, and an index of the new
-      // version is on its way: a longer wait than an outage.
-      if (modelVersion > 0 && e.getCause() instanceof StatusRuntimeException s
-          && s.getStatus().getCode() == Status.Code.NOT_FOUND) {
-        throw ApiException.unavailable("model_index_mismatch", "the model version " + modelVersion
-            + " this catalog's index was built with is no longer served; retry after the rebuild", 30, e);
-      }
       throw ApiException.unavailable("model_unavailable", "the embedding model is unavailable, retry shortly", 2, e);
     } catch (ModelRejectedException e) {
       throw new ApiException(502, "model_error", "the embedding model refused the image", null, e);

@@ -13,28 +13,25 @@ import java.util.Map;
  * served manifest's embeddings offset for its partition (the "floor"); installing a newer version
  * raises the floor and drops what the new version already contains.
  *
- * <p>Vectors of another model than the served index's are kept (they become relevant when an
+ * <p>Vectors of another model than the searched index's are kept (they become relevant when an
  * index of that model is installed) but neither searched nor allowed to hide the index's vector
- * of the same product: one answer never mixes two models.
+ * of the same product: one answer never mixes two models. "The searched index" is the version a
+ * query leased, not the newest one installed: a query that leased a version before a swap to
+ * another model searches that version's vectors only.
  */
 public final class FreshDelta {
 
   private final Map<String, DeltaEntry> bySku = new HashMap<>();
   private Map<Integer, Long> floor = Map.of();
-  private String modelName = "";
-  private long modelVersion;
+  /** The space stored vectors are prepared for: that of the newest installed version. */
   private VectorSpace space;
-  private int dimension;
 
-  /** Adopts a newly served version: new floor, model and space; drops what it covers. */
+  /** Adopts a newly served version: new floor and space; drops what it covers. */
   public synchronized void rebase(LoadedIndex index) {
     Map<Integer, Long> offsets = index.manifest().embeddingsOffsets();
     this.floor = offsets == null ? Map.of() : Map.copyOf(offsets);
     VectorSpace previous = space;
     this.space = index.space();
-    this.modelName = index.modelName() == null ? "" : index.modelName();
-    this.modelVersion = index.modelVersion();
-    this.dimension = index.dimension();
     bySku.values().removeIf(e -> !atOrAboveFloor(e.partition(), e.offset()));
     if (previous == null) {
       bySku.replaceAll((sku, e) -> e.isTombstone() ? e : new DeltaEntry(e.sku(), e.partition(), e.offset(),
@@ -66,14 +63,17 @@ public final class FreshDelta {
     return f == null || offset >= f;
   }
 
-  /** A consistent copy for one query: what to search and which index skus it hides. */
-  public synchronized Snapshot snapshot() {
+  /**
+   * A consistent copy for one query of {@code index} (the version it leased): what to search and
+   * which index skus it hides.
+   */
+  public synchronized Snapshot snapshot(LoadedIndex index) {
     List<DeltaEntry> searchable = new ArrayList<>();
     java.util.Set<String> hidden = new java.util.HashSet<>();
     for (DeltaEntry e : bySku.values()) {
       if (e.isTombstone()) {
         hidden.add(e.sku());
-      } else if (sameModel(e) && e.vector().length == dimension) {
+      } else if (searchableIn(e, index)) {
         hidden.add(e.sku());
         searchable.add(e);
       }
@@ -81,19 +81,25 @@ public final class FreshDelta {
     return new Snapshot(List.copyOf(searchable), java.util.Set.copyOf(hidden));
   }
 
-  private boolean sameModel(DeltaEntry e) {
-    return e.modelVersion() == modelVersion && (modelName.isEmpty() || e.modelName().isEmpty()
-        || e.modelName().equals(modelName));
+  /**
+   * Whether a vector belongs in {@code index}'s space: its model version and dimension, and
+   * prepared (normalised or not) the way that index compares vectors.
+   */
+  private boolean searchableIn(DeltaEntry e, LoadedIndex index) {
+    String indexModel = index.modelName() == null ? "" : index.modelName();
+    boolean sameModel = e.modelVersion() == index.modelVersion()
+        && (indexModel.isEmpty() || e.modelName().isEmpty() || e.modelName().equals(indexModel));
+    return sameModel && e.vector().length == index.dimension() && index.space().equals(space);
   }
 
   public synchronized int size() {
     return bySku.size();
   }
 
-  /** The fresh vector of a product under the served model, if the delta has one. */
-  public synchronized float[] vectorOf(String sku) {
+  /** The fresh vector of a product in {@code index}'s model and space, if the delta has one. */
+  public synchronized float[] vectorOf(String sku, LoadedIndex index) {
     DeltaEntry e = bySku.get(sku);
-    return e == null || e.isTombstone() || !sameModel(e) ? null : e.vector();
+    return e == null || e.isTombstone() || !searchableIn(e, index) ? null : e.vector();
   }
 
   /** @param hidden skus whose index vector must not be returned (changed or deleted since the build) */

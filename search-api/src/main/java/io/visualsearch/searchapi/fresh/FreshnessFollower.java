@@ -51,6 +51,7 @@ public final class FreshnessFollower implements Component {
   private final TenantDeltas deltas;
   private final Supplier<Collection<LoadedIndex>> servedIndexes;
   private final Consumer<String> onPublished;
+  private final Consumer<Throwable> onDeath;
   private final ConcurrentLinkedQueue<Map<Integer, Long>> rewinds = new ConcurrentLinkedQueue<>();
   private final Counter records;
   private final Counter malformed;
@@ -62,14 +63,21 @@ public final class FreshnessFollower implements Component {
   private Map<TopicPartition, Long> catalogEnds = Map.of();
   private Map<TopicPartition, Long> embeddingsEnds = Map.of();
 
+  /**
+   * @param onDeath told when the follower stops for good while it should be running (a topic
+   *     missing at start, a broker away past the client's timeouts): the service must then stop so
+   *     its supervisor restarts it, as a dead {@code ConsumerLoop} stops its service, because
+   *     liveness alone would keep an instance that is never ready again
+   */
   public FreshnessFollower(Supplier<org.apache.kafka.clients.consumer.Consumer<byte[], byte[]>> consumerFactory,
       CatalogView catalog, TenantDeltas deltas, Supplier<Collection<LoadedIndex>> servedIndexes,
-      Consumer<String> onPublished, PrometheusRegistry registry) {
+      Consumer<String> onPublished, Consumer<Throwable> onDeath, PrometheusRegistry registry) {
     this.consumerFactory = consumerFactory;
     this.catalog = catalog;
     this.deltas = deltas;
     this.servedIndexes = servedIndexes;
     this.onPublished = onPublished;
+    this.onDeath = onDeath;
     this.records = Counter.builder().name("search_freshness_records_total")
         .help("Records read from catalog.products, embeddings and index.published").labelNames("topic")
         .register(registry);
@@ -130,6 +138,7 @@ public final class FreshnessFollower implements Component {
       if (running) {
         death = e;
         log.error("freshness follower died", e);
+        onDeath.accept(e);
       }
     }
   }
@@ -260,7 +269,12 @@ public final class FreshnessFollower implements Component {
     if (t == null || !t.isAlive()) {
       return CheckResult.failed("not running");
     }
-    return catalog.caughtUp() ? CheckResult.OK : CheckResult.failed("replaying catalog.products");
+    if (!catalog.caughtUp()) {
+      return CheckResult.failed("replaying " + Topics.CATALOG_PRODUCTS.name());
+    }
+    // Until then the deltas lack changes the served indexes do not hold: answers would return
+    // pictures replaced since the build, and products deleted since.
+    return embeddingsCaughtUp ? CheckResult.OK : CheckResult.failed("replaying " + Topics.EMBEDDINGS.name());
   }
 
   @Override

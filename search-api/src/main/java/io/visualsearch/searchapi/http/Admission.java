@@ -15,14 +15,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Admission {
 
   private final Semaphore running;
+  private final int maxConcurrent;
   private final int maxQueued;
   private final Duration queueTimeout;
   private final AtomicInteger waiting = new AtomicInteger();
 
   public Admission(int maxConcurrent, int maxQueued, Duration queueTimeout) {
     this.running = new Semaphore(maxConcurrent, true);
+    this.maxConcurrent = maxConcurrent;
     this.maxQueued = maxQueued;
     this.queueTimeout = queueTimeout;
+  }
+
+  /** The most searches inside at once, running or waiting for a slot; one more is refused at once. */
+  public int capacity() {
+    return (int) Math.min(Integer.MAX_VALUE, (long) maxConcurrent + maxQueued);
   }
 
   /** A permit to run; close it when done. Throws 503 when the service is saturated. */

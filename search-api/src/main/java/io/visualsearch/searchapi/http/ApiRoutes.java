@@ -155,6 +155,7 @@ public final class ApiRoutes extends Handler.Abstract {
           return error(response, callback, ApiException.notFound("not_found", "no such resource"));
         }
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+        response.getHeaders().put("Content-Security-Policy", StaticFiles.CONTENT_SECURITY_POLICY);
         return write(response, callback, 200, asset.contentType(), asset.bytes());
       }
     }
@@ -316,6 +317,8 @@ public final class ApiRoutes extends Handler.Abstract {
   private static boolean write(Response response, Callback callback, int status, String type, byte[] body) {
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+    // Every answer is what its type says: no browser may sniff a JSON error or a script into HTML.
+    response.getHeaders().put("X-Content-Type-Options", "nosniff");
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, Long.toString(body.length));
     response.write(true, ByteBuffer.wrap(body), callback);
     return true;

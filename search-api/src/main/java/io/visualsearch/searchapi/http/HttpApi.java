@@ -15,20 +15,32 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  */
 public final class HttpApi implements Component {
 
-  private static final int MAX_THREADS = 64;
+  /**
+   * Threads beyond the admitted searches and Jetty's acceptors and selectors: the searches refused
+   * with 503 (each needs a thread to be answered), uploads being read, the page, ops endpoints.
+   */
+  static final int HEADROOM_THREADS = 16;
+  private static final int MIN_THREADS = 4;
   private static final int REQUEST_HEADER_BYTES = 16 * 1024;
   private static final long IDLE_TIMEOUT_MS = 30_000;
 
   private final String host;
   private final int requestedPort;
   private final ApiRoutes routes;
+  private final int admittedSearches;
   private Server server;
   private ServerConnector connector;
 
-  public HttpApi(String host, int port, ApiRoutes routes) {
+  /**
+   * @param admittedSearches searches admission lets in at once, running and queued: each holds a
+   *     request thread, so the pool has more, and the search after them reaches admission and is
+   *     refused at once instead of waiting unseen in Jetty's queue
+   */
+  public HttpApi(String host, int port, ApiRoutes routes, int admittedSearches) {
     this.host = host;
     this.requestedPort = port;
     this.routes = routes;
+    this.admittedSearches = admittedSearches;
   }
 
   @Override
@@ -38,14 +50,18 @@ public final class HttpApi implements Component {
 
   @Override
   public void start() throws Exception {
-    QueuedThreadPool pool = new QueuedThreadPool(MAX_THREADS, 4);
+    QueuedThreadPool pool = new QueuedThreadPool();
     pool.setName("search-http");
+    pool.setMinThreads(MIN_THREADS);
     server = new Server(pool);
     HttpConfiguration http = new HttpConfiguration();
     http.setSendServerVersion(false);
     http.setSendDateHeader(true);
     http.setRequestHeaderSize(REQUEST_HEADER_BYTES);
     connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    // Acceptors and selectors hold pool threads for good; size the rest from admission.
+    pool.setMaxThreads(maxThreads(admittedSearches,
+        connector.getAcceptors() + connector.getSelectorManager().getSelectorCount()));
     connector.setHost(host);
     connector.setPort(requestedPort);
     // A client that stops sending mid-upload loses its connection instead of holding a thread.
@@ -59,6 +75,12 @@ public final class HttpApi implements Component {
     server.setErrorHandler(new JsonErrorHandler());
     server.setStopTimeout(5_000);
     server.start();
+  }
+
+  /** The request threads for that many admitted searches beside {@code leasedThreads} of Jetty's own. */
+  static int maxThreads(int admittedSearches, int leasedThreads) {
+    long n = (long) admittedSearches + leasedThreads + HEADROOM_THREADS;
+    return (int) Math.min(Integer.MAX_VALUE, n);
   }
 
   /** The bound port (useful when 0 asked for a free one). */

@@ -13,6 +13,15 @@ import java.util.Map;
  */
 public final class StaticFiles {
 
+  /**
+   * What the page may load and who may frame it: its own script, style and API calls; pictures
+   * also from the retailers' image hosts (any http/https address, as feeds give them) and the
+   * shopper's own photo (a blob: URL); no inline script, plugins, base or foreign form targets;
+   * never inside another site's frame (clickjacking the API-key field).
+   */
+  public static final String CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' blob: http: https:;"
+      + " object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
   private static final String RESOURCE_DIR = "/io/visualsearch/searchapi/storefront/";
   private static final Map<String, String> FILES = Map.of(
       "index.html", "text/html; charset=utf-8",

@@ -98,8 +98,9 @@ public final class QueryService {
     try (IndexLease lease = lease(tenant)) {
       LoadedIndex index = lease.index();
       FreshDelta delta = deltas.of(tenant);
-      FreshDelta.Snapshot snapshot = delta == null ? new FreshDelta.Snapshot(List.of(), java.util.Set.of()) : delta.snapshot();
-      float[] fresh = delta == null ? null : delta.vectorOf(sku);
+      FreshDelta.Snapshot snapshot = delta == null ? new FreshDelta.Snapshot(List.of(), java.util.Set.of())
+          : delta.snapshot(index);
+      float[] fresh = delta == null ? null : delta.vectorOf(sku, index);
       if (fresh == null) {
         Optional<SearchAnswer> stored = precomputed(tenant, sku, k, index, snapshot);
         if (stored.isPresent()) {
@@ -150,7 +151,10 @@ public final class QueryService {
 
   private SearchAnswer searchIndex(LoadedIndex index, float[] vector, int k, Filters filters, String exclude) {
     FreshDelta delta = deltas.of(index.tenant());
-    FreshDelta.Snapshot snapshot = delta == null ? new FreshDelta.Snapshot(List.of(), java.util.Set.of()) : delta.snapshot();
+    // Of the leased version, not the newest installed: a swap to another model while this query
+    // was embedded must not put that model's vectors beside this query's.
+    FreshDelta.Snapshot snapshot = delta == null ? new FreshDelta.Snapshot(List.of(), java.util.Set.of())
+        : delta.snapshot(index);
     try {
       return searcher.search(index, snapshot, vector, k, filters, exclude);
     } catch (IndexSearcher.DimensionMismatchException e) {

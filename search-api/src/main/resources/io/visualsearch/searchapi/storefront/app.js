@@ -35,15 +35,30 @@
   $('camera').addEventListener('change', (e) => choose(e.target.files[0]));
 
   // Crop by dragging: screen coordinates are scaled back to the photo's pixels for the API.
+  // An <img> is natively draggable: a desktop browser would start dragging the picture itself and
+  // cancel our pointer (pointercancel, no pointerup), so native drags are refused, and a drag the
+  // browser cancels anyway leaves the crop as it was instead of a half-drawn box stuck to the mouse.
   let dragStart = null;
+  let boxBeforeDrag = null;
   function point(e) {
     const r = preview.getBoundingClientRect();
     return { x: Math.min(Math.max(e.clientX - r.left, 0), r.width), y: Math.min(Math.max(e.clientY - r.top, 0), r.height) };
   }
+  stage.addEventListener('dragstart', (e) => e.preventDefault());
   stage.addEventListener('pointerdown', (e) => {
+    e.preventDefault();
     dragStart = point(e);
+    boxBeforeDrag = { hidden: cropBox.hidden, style: cropBox.style.cssText };
     stage.setPointerCapture(e.pointerId);
   });
+  function cancelDrag() {
+    if (!dragStart) return;
+    dragStart = null;
+    cropBox.hidden = boxBeforeDrag.hidden;
+    cropBox.style.cssText = boxBeforeDrag.style;
+  }
+  stage.addEventListener('pointercancel', cancelDrag);
+  stage.addEventListener('lostpointercapture', cancelDrag);
   stage.addEventListener('pointermove', (e) => {
     if (!dragStart) return;
     const p = point(e);
@@ -73,6 +88,20 @@
     return { 'Authorization': 'Bearer ' + key };
   }
 
+  // Only the latest request's answer is shown: an earlier search or "similar items" that answers
+  // late must not replace what the shopper asked for since. The earlier request is also aborted.
+  let latestRequest = 0;
+  let latestSearch = 0;      // the search the Search button waits for
+  let inFlight = null;
+  function nextRequest() {
+    if (inFlight) inFlight.abort();
+    inFlight = new AbortController();
+    return { id: ++latestRequest, signal: inFlight.signal };
+  }
+  function isLatest(request) {
+    return request.id === latestRequest;
+  }
+
   async function call(url, options) {
     const response = await fetch(url, options);
     let body = null;
@@ -92,30 +121,48 @@
     if (crop) form.append('crop', [crop.x, crop.y, crop.w, crop.h].join(','));
     if ($('category').value.trim()) form.append('category', $('category').value.trim());
     if ($('max-price').value) form.append('max_price', $('max-price').value);
+    const request = nextRequest();
+    latestSearch = request.id;
     $('search').disabled = true;
     say('Searching…');
     try {
-      const answer = await call('/api/v1/search', { method: 'POST', headers: headers(), body: form });
+      const answer = await call('/api/v1/search',
+        { method: 'POST', headers: headers(), body: form, signal: request.signal });
+      if (!isLatest(request)) return;
       lastPhotoResults = answer;
       show(answer, 'Looks like your photo', false);
     } catch (e) {
-      say(e.message, true);
+      if (isLatest(request)) say(e.message, true);
     } finally {
-      $('search').disabled = false;
+      if (latestSearch === request.id) $('search').disabled = false;
     }
   }
 
   async function similar(sku, title) {
+    const request = nextRequest();
     say('Loading similar items…');
     try {
       const answer = await call('/api/v1/products/' + encodeURIComponent(sku) + '/similar?k=' + ($('k').value || '12'),
-        { headers: headers() });
+        { headers: headers(), signal: request.signal });
+      if (!isLatest(request)) return;
       show(answer, 'Similar to ' + (title || sku), true);
     } catch (e) {
-      say(e.message, true);
+      if (isLatest(request)) say(e.message, true);
     }
   }
   $('back').addEventListener('click', () => lastPhotoResults && show(lastPhotoResults, 'Looks like your photo', false));
+
+  // Links and pictures come from the retailer's feed: only web addresses become an href or src
+  // (never javascript: or data:), whatever the catalog holds.
+  function webUrl(text) {
+    if (!text) return null;
+    try {
+      const url = new URL(text);
+      return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+    } catch (ignored) {
+      return null;
+    }
+  }
 
   function show(answer, title, isSimilar) {
     const list = $('results');
@@ -127,11 +174,13 @@
       const img = document.createElement('img');
       img.alt = r.title || r.sku;
       img.loading = 'lazy';
-      if (r.image_link) img.src = r.image_link;
-      const name = document.createElement(r.link ? 'a' : 'span');
+      const imageUrl = webUrl(r.image_link);
+      if (imageUrl) img.src = imageUrl;
+      const link = webUrl(r.link);
+      const name = document.createElement(link ? 'a' : 'span');
       name.className = 'title';
       name.textContent = r.title || r.sku;
-      if (r.link) { name.href = r.link; name.target = '_blank'; name.rel = 'noopener'; }
+      if (link) { name.href = link; name.target = '_blank'; name.rel = 'noopener'; }
       const price = document.createElement('span');
       price.className = 'price';
       price.textContent = r.price || '';

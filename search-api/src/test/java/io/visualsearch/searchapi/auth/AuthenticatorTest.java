@@ -58,6 +58,23 @@ class AuthenticatorTest {
   }
 
   @Test
+  void oneKeyGivenToTwoTenantsIsRefusedAtStartNamingTheTenantsNotTheKey() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ApiKeys.parse(
+        List.of("acme:shared-key-0123456789abcdef", "globex:other-key-0123456789abcdef",
+            "initech: shared-key-0123456789abcdef")));
+    assertTrue(e.getMessage().contains("acme") && e.getMessage().contains("initech"), e.getMessage());
+    assertFalse(e.getMessage().contains("shared-key"), e.getMessage());
+  }
+
+  @Test
+  void aRepeatedPairAndSeveralKeysOfOneTenantAreAccepted() {
+    ApiKeys k = ApiKeys.parse(List.of("acme:acme-key-0123456789abcdef", "acme:acme-key-0123456789abcdef",
+        "acme:acme-next-key-0123456789ab"));
+    assertEquals("acme", k.tenantOf("acme-key-0123456789abcdef").orElseThrow());
+    assertEquals("acme", k.tenantOf("acme-next-key-0123456789ab").orElseThrow());
+  }
+
+  @Test
   void readsAKeyFileWithComments(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("keys");
     Files.writeString(f, "# tenants\n\nacme:file-key-0123456789abcdef\n");

@@ -89,7 +89,7 @@ class ITIndexLoader {
         FreshDelta delta = new FreshDelta();
         delta.rebase(index);
         SearchAnswer a = new IndexSearcher(catalog, TracerProvider.noop().get("it"), 4096)
-            .search(index, delta.snapshot(), vectors.get("sku-17"), 3, Filters.NONE, null);
+            .search(index, delta.snapshot(index), vectors.get("sku-17"), 3, Filters.NONE, null);
         assertEquals("sku-17", a.hits().get(0).sku());
         assertEquals(1.0, a.hits().get(0).score(), 1e-5, "rescored on the exact vector: its own cosine is 1");
 

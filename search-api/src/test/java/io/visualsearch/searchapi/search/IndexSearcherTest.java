@@ -83,7 +83,7 @@ class IndexSearcherTest {
     catalogOf(vectors);
     LoadedIndex index = index(vectors, 3, Map.of(0, 100L));
     float[] q = vectors.get("sku-42");
-    SearchAnswer a = searcher.search(index, deltaFor(index).snapshot(), q, 5, Filters.NONE, null);
+    SearchAnswer a = searcher.search(index, deltaFor(index).snapshot(index), q, 5, Filters.NONE, null);
     assertEquals(5, a.hits().size());
     assertEquals("sku-42", a.hits().get(0).sku());
     assertEquals(1.0, a.hits().get(0).score(), 1e-4);
@@ -108,13 +108,13 @@ class IndexSearcherTest {
     // A record from before the build's offset is already in the index: ignored.
     delta.accept(new DeltaEntry("sku-3", 0, 99, "", 0, null));
 
-    SearchAnswer a = searcher.search(index, delta.snapshot(), q, 10, Filters.NONE, null);
+    SearchAnswer a = searcher.search(index, delta.snapshot(index), q, 10, Filters.NONE, null);
     List<String> got = skus(a);
     assertFalse(got.contains("sku-1"), "deleted product returned: " + got);
     assertEquals("sku-2", got.get(0));
     assertEquals("sku-new", got.get(1));
     assertEquals(1, got.stream().filter("sku-2"::equals).count(), "a changed product appears once");
-    SearchAnswer forSku3 = searcher.search(index, delta.snapshot(), vectors.get("sku-3"), 1, Filters.NONE, null);
+    SearchAnswer forSku3 = searcher.search(index, delta.snapshot(index), vectors.get("sku-3"), 1, Filters.NONE, null);
     assertEquals("sku-3", forSku3.hits().get(0).sku());
   }
 
@@ -129,7 +129,7 @@ class IndexSearcherTest {
     delta.accept(new DeltaEntry("sku-5", 0, 10, "default", 2, other));
     delta.accept(new DeltaEntry("sku-v2only", 0, 11, "default", 2, q.clone()));
     catalog.upsert(T, product("sku-v2only", "Shoes", 1, "in stock"));
-    SearchAnswer a = searcher.search(index, delta.snapshot(), q, 3, Filters.NONE, null);
+    SearchAnswer a = searcher.search(index, delta.snapshot(index), q, 3, Filters.NONE, null);
     assertEquals("sku-5", a.hits().get(0).sku(), "the v1 vector of sku-5 must still be served");
     assertFalse(skus(a).contains("sku-v2only"));
   }
@@ -140,7 +140,7 @@ class IndexSearcherTest {
     catalogOf(vectors);
     catalog.remove(T, "sku-7");
     LoadedIndex index = index(vectors, 2, Map.of());
-    SearchAnswer a = searcher.search(index, deltaFor(index).snapshot(), vectors.get("sku-7"), 10, Filters.NONE, null);
+    SearchAnswer a = searcher.search(index, deltaFor(index).snapshot(index), vectors.get("sku-7"), 10, Filters.NONE, null);
     assertFalse(skus(a).contains("sku-7"));
     assertEquals(10, a.hits().size(), "the removed product is replaced by the next candidate");
   }
@@ -159,8 +159,8 @@ class IndexSearcherTest {
     for (int i = 0; i < queries; i++) {
       float[] q = TestVectors.unit(rnd, 32);
       List<String> truth = bruteForce(vectors, q, k, rare);
-      List<String> got = skus(searcher.search(index, deltaFor(index).snapshot(), q, k, rare, null));
-      List<String> postFiltered = skus(naive.search(index, deltaFor(index).snapshot(), q, k, rare, null));
+      List<String> got = skus(searcher.search(index, deltaFor(index).snapshot(index), q, k, rare, null));
+      List<String> postFiltered = skus(naive.search(index, deltaFor(index).snapshot(index), q, k, rare, null));
       assertEquals(truth, got, "over-fetch must find the exact filtered top k");
       overFetchRecall += recall(truth, got);
       postFilterRecall += recall(truth, postFiltered);
@@ -188,7 +188,7 @@ class IndexSearcherTest {
     for (int i = 0; i < queries; i++) {
       float[] q = TestVectors.unit(rnd, 32);
       List<String> truth = bruteForce(vectors, q, k, rare);
-      found += recall(truth, skus(searcher.search(index, deltaFor(index).snapshot(), q, k, rare, null)));
+      found += recall(truth, skus(searcher.search(index, deltaFor(index).snapshot(index), q, k, rare, null)));
     }
     assertTrue(found / queries >= 0.95, "filtered recall@10 on graph shards: " + found / queries);
   }
@@ -207,7 +207,7 @@ class IndexSearcherTest {
     for (int i = 0; i < 30; i++) {
       String sku = skus.get(i * 97);
       float[] q = vectors.get(sku);
-      SearchAnswer answer = searcher.search(index, deltaFor(index).snapshot(), q, 5, Filters.NONE, null);
+      SearchAnswer answer = searcher.search(index, deltaFor(index).snapshot(index), q, 5, Filters.NONE, null);
       assertEquals(sku, answer.hits().get(0).sku(), "a catalog image finds its own product first");
       for (SearchHit h : answer.hits()) {
         assertEquals(cosine(q, vectors.get(h.sku())), h.score(), 1e-4, h.sku() + ": L2 turned back into the cosine");
@@ -231,12 +231,12 @@ class IndexSearcherTest {
     for (int i = 0; i < 40; i++) {
       float[] q = vectors.get(skus.get(i * 71));
       List<String> truth = bruteForce(vectors, q, 5, Filters.NONE);
-      SearchAnswer a = searcher.search(rescored, deltaFor(rescored).snapshot(), q, 5, Filters.NONE, null);
+      SearchAnswer a = searcher.search(rescored, deltaFor(rescored).snapshot(rescored), q, 5, Filters.NONE, null);
       for (SearchHit h : a.hits()) {
         assertEquals(cosine(q, vectors.get(h.sku())), h.score(), 1e-5, h.sku() + ": the exact cosine, not the code's");
       }
       exactAnswers += truth.equals(skus(a)) ? 1 : 0;
-      SearchAnswer c = searcher.search(codesOnly, deltaFor(codesOnly).snapshot(), q, 5, Filters.NONE, null);
+      SearchAnswer c = searcher.search(codesOnly, deltaFor(codesOnly).snapshot(codesOnly), q, 5, Filters.NONE, null);
       exactAnswersFromCodes += truth.equals(skus(c)) ? 1 : 0;
       for (SearchHit h : c.hits()) {
         worstCodeScoreError = Math.max(worstCodeScoreError, Math.abs(cosine(q, vectors.get(h.sku())) - h.score()));
@@ -262,7 +262,7 @@ class IndexSearcherTest {
     catalogOf(vectors);
     LoadedIndex index = index(vectors, 2, Map.of());
     Filters f = new Filters(null, 10_000_000L, 20_000_000L, "in_stock", "acme");
-    SearchAnswer a = searcher.search(index, deltaFor(index).snapshot(), vectors.get("sku-0"), 20, f, null);
+    SearchAnswer a = searcher.search(index, deltaFor(index).snapshot(index), vectors.get("sku-0"), 20, f, null);
     assertEquals(20, a.hits().size());
     for (SearchHit h : a.hits()) {
       assertTrue(h.product().priceMicros() >= 10_000_000L && h.product().priceMicros() <= 20_000_000L);

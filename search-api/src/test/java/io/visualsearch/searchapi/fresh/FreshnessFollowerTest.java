@@ -1,0 +1,107 @@
+package io.visualsearch.searchapi.fresh;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.proto.events.Embedding;
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.searchapi.index.LoadedIndex;
+import io.visualsearch.topics.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The follower against Kafka's MockConsumer: how it dies, and when it counts as caught up. */
+class FreshnessFollowerTest {
+
+  static final TopicPartition EMBEDDINGS_0 = new TopicPartition(Topics.EMBEDDINGS.name(), 0);
+
+  final CatalogView catalog = new CatalogView();
+  final TenantDeltas deltas = new TenantDeltas();
+  final List<LoadedIndex> served = new ArrayList<>();
+  final CompletableFuture<Throwable> died = new CompletableFuture<>();
+  FreshnessFollower follower;
+
+  FreshnessFollower start(MockConsumer<byte[], byte[]> consumer) {
+    follower = new FreshnessFollower(() -> consumer, catalog, deltas, () -> List.copyOf(served), tenant -> { },
+        died::complete, new PrometheusRegistry());
+    follower.start();
+    return follower;
+  }
+
+  @AfterEach
+  void stop() {
+    if (follower != null) {
+      follower.close();
+    }
+  }
+
+  /** A consumer that knows the three followed topics, one empty partition each. */
+  static MockConsumer<byte[], byte[]> consumerWithTopics() {
+    MockConsumer<byte[], byte[]> c = new MockConsumer<>("earliest");
+    for (io.visualsearch.topics.Topic t : List.of(Topics.CATALOG_PRODUCTS, Topics.EMBEDDINGS, Topics.INDEX_PUBLISHED)) {
+      c.updatePartitions(t.name(), List.of(new PartitionInfo(t.name(), 0, Node.noNode(), new Node[0], new Node[0])));
+      TopicPartition tp = new TopicPartition(t.name(), 0);
+      c.updateBeginningOffsets(Map.of(tp, 0L));
+      c.updateEndOffsets(Map.of(tp, 0L));
+    }
+    return c;
+  }
+
+  @Test
+  void aFollowerThatCannotSetUpItsConsumerReportsItsDeathSoTheServiceStops() throws Exception {
+    // No topics known: partitionsFor answers nothing, as before the topics are created.
+    start(new MockConsumer<>("earliest"));
+    Throwable cause = died.get(30, TimeUnit.SECONDS);
+    assertTrue(cause.getMessage().contains(Topics.CATALOG_PRODUCTS.name()), cause.getMessage());
+    assertFalse(follower.check().ok());
+  }
+
+  @Test
+  void closingTheFollowerIsNotADeath() throws Exception {
+    start(consumerWithTopics());
+    await().atMost(Duration.ofSeconds(30)).until(() -> follower.check().ok());
+    follower.close();
+    assertNull(died.getNow(null), "a stop must not end the service as failed");
+  }
+
+  @Test
+  void anInstanceIsNotReadyUntilItHasReplayedTheEmbeddingsItsIndexesDoNotCover() {
+    LoadedIndex index = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 0L));
+    served.add(index);
+    deltas.rebase(index);
+    MockConsumer<byte[], byte[]> consumer = consumerWithTopics();
+    consumer.updateEndOffsets(Map.of(EMBEDDINGS_0, 1L));
+    start(consumer);
+
+    await().atMost(Duration.ofSeconds(30)).until(catalog::caughtUp);
+    CheckResult replaying = follower.check();
+    assertFalse(replaying.ok(), "an embeddings backlog means stale vectors would be served");
+    assertTrue(replaying.detail().contains(Topics.EMBEDDINGS.name()), replaying.detail());
+
+    consumer.schedulePollTask(() -> consumer.addRecord(new ConsumerRecord<>(Topics.EMBEDDINGS.name(), 0, 0L,
+        "acme/sku-1".getBytes(StandardCharsets.UTF_8), embedding("acme", "sku-1").toByteArray())));
+    await().atMost(Duration.ofSeconds(30)).until(() -> follower.check().ok());
+    assertEquals(1, deltas.of("acme").size());
+  }
+
+  static Embedding embedding(String tenant, String sku) {
+    return Embedding.newBuilder().setTenant(tenant).setSku(sku).setModelName("default").setModelVersion(1)
+        .addVector(1f).addVector(0f).build();
+  }
+}
