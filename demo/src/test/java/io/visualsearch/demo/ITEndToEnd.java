@@ -17,6 +17,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +25,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -171,6 +176,45 @@ class ITEndToEnd {
     SearchClient.Hit other = globexSearch.search(globex.catalogImage(11), 1).results().get(0);
     assertEquals(sku, other.sku());
     assertFalse(other.price().startsWith("123.45"), "globex's price of its own " + sku + " is untouched");
+
+    // The change also comes back through image-indexer and the generator as an embedding of the
+    // same image: search-api must not hold it as a fresh vector (the index already has it), or a
+    // nightly price update would have it search the whole catalog exactly until the next build.
+    await().atMost(CHANGE).pollInterval(Duration.ofMillis(500)).until(() -> embeddingsOf("acme/" + sku) >= 2);
+    await().during(Duration.ofSeconds(5)).atMost(CHANGE).pollInterval(Duration.ofMillis(500))
+        .until(() -> freshDeltaEntries() == 0);
+  }
+
+  /** How many records the embeddings topic holds for a product key. */
+  long embeddingsOf(String key) {
+    Map<String, Object> props = Map.of("bootstrap.servers", stack.kafkaBootstrapServers(), "group.id",
+        "e2e-reader-" + System.nanoTime(), "auto.offset.reset", "earliest", "enable.auto.commit", "false");
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+        new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = c.partitionsFor("embeddings").stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      Map<TopicPartition, Long> ends = c.endOffsets(parts);
+      long found = 0;
+      while (parts.stream().anyMatch(p -> c.position(p) < ends.get(p))) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+          if (r.key() != null && new String(r.key(), StandardCharsets.UTF_8).equals(key)) {
+            found++;
+          }
+        }
+      }
+      return found;
+    }
+  }
+
+  /** search-api's fresh vectors and deletions, over all tenants (its /metrics gauge). */
+  double freshDeltaEntries() throws Exception {
+    URI uri = URI.create("http://127.0.0.1:" + pipeline.opsPort("search-api") + "/metrics");
+    String body = http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body();
+    return body.lines().filter(l -> l.startsWith("search_fresh_delta_entries "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1).trim())).findFirst()
+        .orElseThrow(() -> new AssertionError("no search_fresh_delta_entries in /metrics"));
   }
 
   @Test

@@ -7,12 +7,12 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The files of one index version, ready to upload: FAISS files and the sku map in memory, the
+ * The files of one index version, ready to upload: FAISS files, the sku and image maps in memory, the
  * exact vectors of quantised shards in temporary files, which {@link #close()} deletes.
  *
  * @param trained whether this build trained its quantiser (false: none needed, or reused)
  */
-record BuiltIndex(List<Shard> shards, byte[] skuMap, int vectors, boolean trained) implements AutoCloseable {
+record BuiltIndex(List<Shard> shards, byte[] skuMap, byte[] imageMap, int vectors, boolean trained) implements AutoCloseable {
 
   /**
    * One FAISS file.

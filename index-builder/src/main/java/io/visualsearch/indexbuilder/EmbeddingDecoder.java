@@ -2,6 +2,7 @@ package io.visualsearch.indexbuilder;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.opentelemetry.api.trace.SpanContext;
+import io.visualsearch.indexformat.ImageKeys;
 import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.indexformat.SkuIds;
 import io.visualsearch.pipeline.PipelineHeaders;
@@ -88,7 +89,8 @@ final class EmbeddingDecoder {
     }
     float[] vector = normalised(e);
     ModelKey model = new ModelKey(e.getModelName(), e.getModelVersion(), e.getSignature());
-    return new EmbeddingChange.Upsert(tenant, new ProductVector(sku, SkuIds.id(tenant, sku), model, vector), origin);
+    return new EmbeddingChange.Upsert(tenant, new ProductVector(sku, SkuIds.id(tenant, sku), model, vector,
+        ImageKeys.of(e.getImageSha256())), origin);
   }
 
   private static void checkSku(String sku) throws PoisonRecordException {

@@ -70,7 +70,7 @@ public final class ShardBuildBenchmark {
         v[j] *= inv;
       }
       String sku = "sku-" + i;
-      out.add(new ProductVector(sku, SkuIds.id("bench", sku), MODEL, v));
+      out.add(new ProductVector(sku, SkuIds.id("bench", sku), MODEL, v, 0));
     }
     return out;
   }

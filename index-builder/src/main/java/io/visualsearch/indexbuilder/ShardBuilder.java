@@ -2,6 +2,7 @@ package io.visualsearch.indexbuilder;
 
 import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.faiss.OpenMpThreads;
+import io.visualsearch.indexformat.ImageKeys;
 import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.indexformat.ShardVectors;
 import java.io.ByteArrayOutputStream;
@@ -85,7 +86,7 @@ final class ShardBuilder {
     List<BuiltIndex.Shard> shards = new ArrayList<>();
     try {
       boolean didTrain = fillShards(tenant, model, vectors, dimension, recipe, retrain, parts, shards);
-      return new BuiltIndex(shards, skuMap(byId), byId.size(), didTrain);
+      return new BuiltIndex(shards, skuMap(byId), imageMap(byId), byId.size(), didTrain);
     } catch (IOException e) {
       UncheckedIOException failure = new UncheckedIOException("cannot write the exact vectors of a shard of " + tenant, e);
       BuiltIndex.discardExactVectors(shards, failure);
@@ -180,6 +181,17 @@ final class ShardBuilder {
         throw new SkuIdCollisionException(tenant, other, p.sku(), p.id());
       }
     }
+  }
+
+  /** images.tsv: the image each vector was computed from, in id order. */
+  private static byte[] imageMap(List<ProductVector> byId) {
+    long[] ids = new long[byId.size()];
+    long[] keys = new long[byId.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = byId.get(i).id();
+      keys[i] = byId.get(i).imageKey();
+    }
+    return ImageKeys.write(ids, keys);
   }
 
   /** skus.tsv: {@code <faiss id> TAB <sku>} per vector, in id order. */

@@ -1,6 +1,7 @@
 package io.visualsearch.indexbuilder;
 
 import io.visualsearch.indexformat.CurrentPointer;
+import io.visualsearch.indexformat.ImageKeys;
 import io.visualsearch.indexformat.IndexJson;
 import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.indexformat.IndexManifest;
@@ -17,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes one index version under {@code indexes/<tenant>/<version>/} — shards (with the exact
- * vectors of quantised ones), skus.tsv, then
+ * vectors of quantised ones), skus.tsv, images.tsv, then
  * the manifest that names them with their checksums — and only then points CURRENT at it, with a
  * write conditional on the ETag read before the build. Readers therefore never see a version
  * whose files are incomplete. A lost race (another builder flipped first) is re-read: if the
@@ -65,11 +66,13 @@ final class VersionWriter {
     }
     String skuFile = "skus.tsv";
     store.put(IndexLayout.file(tenant, version, skuFile), built.skuMap(), TSV_TYPE);
+    store.put(IndexLayout.file(tenant, version, ImageKeys.FILE), built.imageMap(), TSV_TYPE);
     IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT, tenant, version, facts.createdAtMs(),
         facts.model().name(), facts.model().version(), facts.model().signature(), facts.dimension(), METRIC,
         facts.recipe().factory(), built.vectors(), shards,
         new IndexManifest.IndexFile(skuFile, built.skuMap().length, Sha256.hex(built.skuMap())),
-        facts.coveredOffsets(), facts.recipe().searchParameters());
+        facts.coveredOffsets(), facts.recipe().searchParameters(),
+        new IndexManifest.IndexFile(ImageKeys.FILE, built.imageMap().length, Sha256.hex(built.imageMap())));
     store.put(IndexLayout.manifest(tenant, version), json.write(manifest), JSON_TYPE);
     return manifest;
   }

@@ -13,6 +13,7 @@ import io.visualsearch.config.Config;
 import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.faiss.SearchResult;
 import io.visualsearch.indexformat.CurrentPointer;
+import io.visualsearch.indexformat.ImageKeys;
 import io.visualsearch.indexformat.IndexJson;
 import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.indexformat.IndexManifest;
@@ -189,6 +190,14 @@ class ITIndexBuilder {
       tsvIds.add(Long.parseLong(parts[0]));
     });
     assertEquals(tsvIds, ids, "skus.tsv lists exactly the shards' ids");
+    byte[] images = file(h, m, m.imageMap().file());
+    Sha256.verify(m.imageMap().file(), images, m.imageMap().bytes(), m.imageMap().sha256());
+    ImageKeys keys = ImageKeys.parse(images);
+    new String(tsv, StandardCharsets.UTF_8).lines().forEach(l -> {
+      String[] parts = l.split("\t");
+      assertEquals(ImageKeys.of(Records.imageSha(parts[1])), keys.keyOf(Long.parseLong(parts[0])),
+          "images.tsv names the image of " + parts[1]);
+    });
     assertEquals(m.vectorCount(), ids.size());
     return ids;
   }

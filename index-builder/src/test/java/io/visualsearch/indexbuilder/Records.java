@@ -2,6 +2,9 @@ package io.visualsearch.indexbuilder;
 
 import io.visualsearch.proto.events.Embedding;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -14,11 +17,20 @@ final class Records {
 
   static Embedding embedding(String tenant, String sku, long modelVersion, float... vector) {
     Embedding.Builder b = Embedding.newBuilder().setTenant(tenant).setSku(sku).setModelName("default")
-        .setModelVersion(modelVersion).setSignature("serving_default");
+        .setModelVersion(modelVersion).setSignature("serving_default").setImageSha256(imageSha(sku));
     for (float v : vector) {
       b.addVector(v);
     }
     return b.build();
+  }
+
+  /** The image a test product's vector stands for: a sha256 of its sku. */
+  static String imageSha(String sku) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(sku.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static ConsumerRecord<byte[], byte[]> record(String key, byte[] value, String tenantHeader, long offset) {

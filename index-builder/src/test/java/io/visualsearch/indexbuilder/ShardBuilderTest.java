@@ -41,7 +41,7 @@ class ShardBuilderTest {
         v[j] = (float) r.nextGaussian();
       }
       String sku = "sku-" + i;
-      out.add(new ProductVector(sku, SkuIds.id(tenant, sku), MODEL, unit(v)));
+      out.add(new ProductVector(sku, SkuIds.id(tenant, sku), MODEL, unit(v), 0));
     }
     return out;
   }
@@ -179,7 +179,7 @@ class ShardBuilderTest {
   void twoSkusWithOneIdFailTheBuildNamingBoth() {
     List<ProductVector> products = new ArrayList<>(products("acme", 3, 4));
     ProductVector clash = products.get(0);
-    products.add(new ProductVector("impostor", clash.id(), MODEL, clash.vector()));
+    products.add(new ProductVector("impostor", clash.id(), MODEL, clash.vector(), 0));
     IndexRecipe recipe = IndexRecipe.choose(4, DIM, 20_000, 2_000_000, null, 16, 64);
     SkuIdCollisionException e = assertThrows(SkuIdCollisionException.class,
         () -> new ShardBuilder(1_000, 1).build("acme", MODEL, products, DIM, recipe, false));
@@ -332,7 +332,7 @@ class ShardBuilderTest {
         v[j] += (float) (0.3 * r.nextGaussian());
       }
       String sku = "sku-" + i;
-      out.add(new ProductVector(sku, SkuIds.id(tenant, sku), MODEL, unit(v)));
+      out.add(new ProductVector(sku, SkuIds.id(tenant, sku), MODEL, unit(v), 0));
     }
     return out;
   }

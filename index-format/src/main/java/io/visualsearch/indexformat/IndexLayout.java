@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
  * indexes/&lt;tenant&gt;/&lt;version&gt;/manifest.json
  * indexes/&lt;tenant&gt;/&lt;version&gt;/shard-000.faiss ...  plain FAISS files (write_index format)
  * indexes/&lt;tenant&gt;/&lt;version&gt;/skus.tsv           FAISS id TAB sku, one line per vector
+ * indexes/&lt;tenant&gt;/&lt;version&gt;/images.tsv         FAISS id TAB image key ({@link ImageKeys})
  * </pre>
  */
 public final class IndexLayout {

@@ -15,6 +15,8 @@ import java.util.regex.Pattern;
  * @param searchParameters FAISS ParameterSpace settings the builder recommends for searching the
  *     shards (e.g. {@code "nprobe=16"} for IVF); null or empty when the index needs none. Added
  *     after format 1 was first published: older manifests lack it and read as null.
+ * @param imageMap {@link ImageKeys}: the image each vector was computed from; null in versions
+ *     published before it existed, whose readers then treat every re-sent embedding as a change
  */
 public record IndexManifest(
     @JsonProperty("format") int format,
@@ -31,7 +33,8 @@ public record IndexManifest(
     @JsonProperty("shards") List<ShardFile> shards,
     @JsonProperty("sku_map") IndexFile skuMap,
     @JsonProperty("embeddings_offsets") Map<Integer, Long> embeddingsOffsets,
-    @JsonProperty("search_parameters") String searchParameters) {
+    @JsonProperty("search_parameters") String searchParameters,
+    @JsonProperty("image_map") @JsonInclude(JsonInclude.Include.NON_NULL) IndexFile imageMap) {
 
   public static final int FORMAT = 1;
 
@@ -55,7 +58,7 @@ public record IndexManifest(
       long modelVersion, String signature, int dimension, String metric, String factory, long vectorCount,
       List<ShardFile> shards, IndexFile skuMap, Map<Integer, Long> embeddingsOffsets) {
     this(format, tenant, version, createdAtMs, modelName, modelVersion, signature, dimension, metric, factory,
-        vectorCount, shards, skuMap, embeddingsOffsets, null);
+        vectorCount, shards, skuMap, embeddingsOffsets, null, null);
   }
 
   /**

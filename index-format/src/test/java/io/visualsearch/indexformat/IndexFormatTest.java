@@ -67,7 +67,7 @@ class IndexFormatTest {
     return new IndexManifest(IndexManifest.FORMAT, "acme", "20261122T080102Z-1", 1L, "default", 2L,
         "serving_default", 8, "INNER_PRODUCT", factory, 3,
         List.of(new IndexManifest.ShardFile("shard-000.faiss", 3, 100, "ab")),
-        new IndexManifest.IndexFile("skus.tsv", 10, "cd"), Map.of(0, 5L), "efSearch=64");
+        new IndexManifest.IndexFile("skus.tsv", 10, "cd"), Map.of(0, 5L), "efSearch=64", null);
   }
 
   @Test
@@ -76,11 +76,33 @@ class IndexFormatTest {
     IndexManifest withParams = new IndexManifest(IndexManifest.FORMAT, "acme", "20261122T080102Z-1", 1L, "default",
         2L, "serving_default", 8, "INNER_PRODUCT", "IVF64,Flat", 3,
         List.of(new IndexManifest.ShardFile("shard-000.faiss", 3, 100, "ab")),
-        new IndexManifest.IndexFile("skus.tsv", 10, "cd"), Map.of(0, 5L), "nprobe=8");
+        new IndexManifest.IndexFile("skus.tsv", 10, "cd"), Map.of(0, 5L), "nprobe=8",
+        new IndexManifest.IndexFile(ImageKeys.FILE, 20, "ef"));
     assertEquals("nprobe=8", json.manifest(json.write(withParams)).searchParameters());
+    assertEquals(withParams.imageMap(), json.manifest(json.write(withParams)).imageMap());
     String older = "{\"format\":1,\"tenant\":\"acme\",\"version\":\"20261122T080102Z-1\",\"dimension\":8,"
         + "\"shards\":[{\"file\":\"shard-000.faiss\",\"vectors\":1,\"bytes\":2,\"sha256\":\"ab\"}]}";
     assertNull(json.manifest(older.getBytes(StandardCharsets.UTF_8)).searchParameters());
+    assertNull(json.manifest(older.getBytes(StandardCharsets.UTF_8)).imageMap());
+  }
+
+  @Test
+  void imageKeysRoundTripAndRefuseDisorder() throws Exception {
+    String sha = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    long key = ImageKeys.of(sha);
+    assertEquals(0x0011223344556677L, key);
+    assertEquals(0, ImageKeys.of("not a sha"));
+    assertEquals(0, ImageKeys.of(sha.replace('f', 'g')), "every digit must be hex");
+    byte[] file = ImageKeys.write(new long[] {3, 9, 12}, new long[] {key, 0, -5});
+    ImageKeys keys = ImageKeys.parse(file);
+    assertEquals(2, keys.size(), "an unknown image is left out");
+    assertEquals(key, keys.keyOf(3));
+    assertEquals(0, keys.keyOf(9));
+    assertEquals(-5, keys.keyOf(12));
+    assertEquals(0, keys.keyOf(4));
+    assertThrows(CorruptIndexException.class,
+        () -> ImageKeys.parse("9\t0000000000000001\n3\t0000000000000002\n".getBytes(StandardCharsets.UTF_8)));
+    assertThrows(CorruptIndexException.class, () -> ImageKeys.parse("3 12\n".getBytes(StandardCharsets.UTF_8)));
   }
 
   @Test

@@ -115,7 +115,7 @@ public final class TestVectors {
       files.add(new IndexManifest.ShardFile("shard-" + s, skus.size(), 0, "", exactFile));
     }
     IndexManifest m = new IndexManifest(IndexManifest.FORMAT, tenant, version, System.currentTimeMillis(), "default",
-        modelVersion, "serving_default", d, "cosine", factory, vectors.size(), files, null, offsets, searchParameters);
+        modelVersion, "serving_default", d, "cosine", factory, vectors.size(), files, null, offsets, searchParameters, null);
     return new LoadedIndex(m, built, exactDir == null ? null : exact, ids, VectorSpace.of(metric, "cosine"));
   }
 

@@ -18,6 +18,11 @@ import java.util.Map;
  * of the same product: one answer never mixes two models. "The searched index" is the version a
  * query leased, not the newest one installed: a query that leased a version before a swap to
  * another model searches that version's vectors only.
+ *
+ * <p>A record that repeats what the newest installed version already holds (same image, same
+ * model) is not kept: a price or title change travels the whole pipeline and comes back as an
+ * embeddings record with the same vector, and a nightly update of every product would otherwise
+ * fill the delta with the whole catalog, searched exactly on every query until the next build.
  */
 public final class FreshDelta {
 
@@ -25,6 +30,8 @@ public final class FreshDelta {
   private Map<Integer, Long> floor = Map.of();
   /** The space stored vectors are prepared for: that of the newest installed version. */
   private VectorSpace space;
+  /** The newest installed version, for what it already holds (read only while it is served). */
+  private LoadedIndex served;
 
   /** Adopts a newly served version: new floor and space; drops what it covers. */
   public synchronized void rebase(LoadedIndex index) {
@@ -32,10 +39,11 @@ public final class FreshDelta {
     this.floor = offsets == null ? Map.of() : Map.copyOf(offsets);
     VectorSpace previous = space;
     this.space = index.space();
-    bySku.values().removeIf(e -> !atOrAboveFloor(e.partition(), e.offset()));
+    this.served = index;
+    bySku.values().removeIf(e -> !atOrAboveFloor(e.partition(), e.offset()) || alreadyServed(e));
     if (previous == null) {
       bySku.replaceAll((sku, e) -> e.isTombstone() ? e : new DeltaEntry(e.sku(), e.partition(), e.offset(),
-          e.modelName(), e.modelVersion(), space.prepare(e.vector())));
+          e.modelName(), e.modelVersion(), space.prepare(e.vector()), e.imageKey()));
     } else if (!previous.equals(space)) {
       // Vectors were prepared for the old space; re-preparing raw vectors is impossible once
       // normalised, so drop them: the new index holds every product up to its floor anyway.
@@ -52,10 +60,21 @@ public final class FreshDelta {
     if (prev != null && prev.partition() == entry.partition() && prev.offset() > entry.offset()) {
       return;
     }
+    if (alreadyServed(entry)) {
+      // The product is back to what the index holds: its indexed vector is current again.
+      bySku.remove(entry.sku());
+      return;
+    }
     DeltaEntry stored = entry.isTombstone() || space == null ? entry
         : new DeltaEntry(entry.sku(), entry.partition(), entry.offset(), entry.modelName(), entry.modelVersion(),
-            space.prepare(entry.vector()));
+            space.prepare(entry.vector()), entry.imageKey());
     bySku.put(entry.sku(), stored);
+  }
+
+  /** Whether the newest installed version holds this very vector: same image, same model. */
+  private boolean alreadyServed(DeltaEntry e) {
+    return served != null && !e.isTombstone() && e.imageKey() != 0 && searchableIn(e, served)
+        && served.imageKeyOf(e.sku()) == e.imageKey();
   }
 
   private boolean atOrAboveFloor(int partition, long offset) {

@@ -3,6 +3,7 @@ package io.visualsearch.searchapi.fresh;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.indexformat.ImageKeys;
 import io.visualsearch.proto.events.Embedding;
 import io.visualsearch.proto.events.IndexPublished;
 import io.visualsearch.proto.events.ProductUpsert;
@@ -238,7 +239,7 @@ public final class FreshnessFollower implements Component {
       if (slash > 0) {
         FreshDelta delta = deltas.of(key.substring(0, slash));
         if (delta != null) {
-          delta.accept(new DeltaEntry(key.substring(slash + 1), rec.partition(), rec.offset(), "", 0, null));
+          delta.accept(new DeltaEntry(key.substring(slash + 1), rec.partition(), rec.offset(), "", 0, null, 0));
         }
       }
       return;
@@ -252,7 +253,8 @@ public final class FreshnessFollower implements Component {
     for (int i = 0; i < v.length; i++) {
       v[i] = e.getVector(i);
     }
-    delta.accept(new DeltaEntry(e.getSku(), rec.partition(), rec.offset(), e.getModelName(), e.getModelVersion(), v));
+    delta.accept(new DeltaEntry(e.getSku(), rec.partition(), rec.offset(), e.getModelName(), e.getModelVersion(), v,
+        ImageKeys.of(e.getImageSha256())));
   }
 
   public boolean embeddingsCaughtUp() {

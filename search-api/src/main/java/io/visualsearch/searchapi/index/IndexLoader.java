@@ -5,6 +5,7 @@ import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.faiss.Metric;
 import io.visualsearch.indexformat.CorruptIndexException;
 import io.visualsearch.indexformat.CurrentPointer;
+import io.visualsearch.indexformat.ImageKeys;
 import io.visualsearch.indexformat.IndexJson;
 import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.indexformat.IndexManifest;
@@ -97,6 +98,7 @@ public final class IndexLoader {
   public LoadedIndex load(String tenant, String version, LoadedIndex served) throws CorruptIndexException {
     IndexManifest m = manifest(tenant, version);
     Map<Long, String> skus = skuMap(tenant, m);
+    ImageKeys images = imageKeys(tenant, m);
     List<FaissIndex> shards = new ArrayList<>();
     List<SharedShardVectors> exact = new ArrayList<>();
     try {
@@ -126,7 +128,7 @@ public final class IndexLoader {
         throw new CorruptIndexException("shards hold " + vectors + " vectors but skus.tsv maps " + skus.size());
       }
       Metric metric = shards.isEmpty() ? Metric.INNER_PRODUCT : shards.get(0).metric();
-      return new LoadedIndex(m, shards, skus, VectorSpace.of(metric, m.metric()), exact);
+      return new LoadedIndex(m, shards, skus, images, VectorSpace.of(metric, m.metric()), exact);
     } catch (CorruptIndexException | RuntimeException e) {
       shards.forEach(FaissIndex::close);
       SharedShardVectors.releaseAll(exact);
@@ -227,6 +229,16 @@ public final class IndexLoader {
       }
     }
     return skus;
+  }
+
+  /** The version's images.tsv; none for a version published before it existed. */
+  private ImageKeys imageKeys(String tenant, IndexManifest m) throws CorruptIndexException {
+    if (m.imageMap() == null) {
+      return ImageKeys.none();
+    }
+    byte[] bytes = fetch(tenant, m, m.imageMap().file(), m.imageMap().bytes());
+    Sha256.verify(m.imageMap().file(), bytes, m.imageMap().bytes(), m.imageMap().sha256());
+    return ImageKeys.parse(bytes);
   }
 
   /** A file of the version, of the size its manifest states (a large one is read as a transfer). */

@@ -1,8 +1,10 @@
 package io.visualsearch.searchapi.index;
 
 import io.visualsearch.faiss.FaissIndex;
+import io.visualsearch.indexformat.ImageKeys;
 import io.visualsearch.indexformat.IndexManifest;
 import io.visualsearch.indexformat.ShardVectors;
+import io.visualsearch.indexformat.SkuIds;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -12,7 +14,7 @@ import java.util.regex.Pattern;
 
 /**
  * One tenant's index version in memory: its FAISS shards (native memory), the exact vectors of
- * quantised shards (open files), the id → sku map and the manifest. Reference counted: the registry holds one reference while the version is served
+ * quantised shards (open files), the id → sku and id → image maps and the manifest. Reference counted: the registry holds one reference while the version is served
  * and every query holds one while it searches, so retiring a version during a swap frees its
  * native memory only after the last query that still uses it has finished.
  */
@@ -22,6 +24,7 @@ public final class LoadedIndex {
   private final List<FaissIndex> shards;
   private final List<SharedShardVectors> exactVectors;
   private final Map<Long, String> skuById;
+  private final ImageKeys imageKeys;
   private final VectorSpace space;
   private final RefCount refs = new RefCount();
   private final int graphCandidates;
@@ -32,6 +35,12 @@ public final class LoadedIndex {
 
   public LoadedIndex(IndexManifest manifest, List<FaissIndex> shards, Map<Long, String> skuById, VectorSpace space) {
     this(manifest, shards, null, skuById, space);
+  }
+
+  /** A version whose shards need no rescoring, with what images its vectors were computed from. */
+  public LoadedIndex(IndexManifest manifest, List<FaissIndex> shards, Map<Long, String> skuById, ImageKeys imageKeys,
+      VectorSpace space) {
+    this(manifest, shards, skuById, imageKeys, space, null);
   }
 
   /**
@@ -48,7 +57,14 @@ public final class LoadedIndex {
   /** With exact vectors possibly shared with other versions; this version holds one reference to each. */
   LoadedIndex(IndexManifest manifest, List<FaissIndex> shards, Map<Long, String> skuById, VectorSpace space,
       List<SharedShardVectors> exactVectors) {
+    this(manifest, shards, skuById, ImageKeys.none(), space, exactVectors);
+  }
+
+  /** @param imageKeys the image each vector was computed from ({@code images.tsv}) */
+  LoadedIndex(IndexManifest manifest, List<FaissIndex> shards, Map<Long, String> skuById, ImageKeys imageKeys,
+      VectorSpace space, List<SharedShardVectors> exactVectors) {
     this.manifest = manifest;
+    this.imageKeys = imageKeys;
     this.shards = List.copyOf(shards);
     this.exactVectors = exactVectors == null ? null : Collections.unmodifiableList(new ArrayList<>(exactVectors));
     this.skuById = Map.copyOf(skuById);
@@ -99,6 +115,14 @@ public final class LoadedIndex {
 
   public VectorSpace space() {
     return space;
+  }
+
+  /**
+   * The image the indexed vector of {@code sku} was computed from ({@link ImageKeys}); 0 when the
+   * version does not hold the product or does not say.
+   */
+  public long imageKeyOf(String sku) {
+    return imageKeys.keyOf(SkuIds.id(tenant(), sku));
   }
 
   public List<FaissIndex> shards() {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import io.visualsearch.indexformat.ImageKeys;
 import io.visualsearch.searchapi.index.LoadedIndex;
 import java.util.List;
 import java.util.Map;
@@ -21,8 +22,8 @@ class FreshDeltaTest {
     delta.rebase(v1);
     // A query leased v1 and waits for its embedding while v2 is installed and new vectors arrive.
     delta.rebase(v2);
-    delta.accept(new DeltaEntry("sku-changed", 0, 21, "default", 2, new float[] {0, 1}));
-    delta.accept(new DeltaEntry("sku-old-model", 0, 22, "default", 1, new float[] {1, 0}));
+    delta.accept(new DeltaEntry("sku-changed", 0, 21, "default", 2, new float[] {0, 1}, 0));
+    delta.accept(new DeltaEntry("sku-old-model", 0, 22, "default", 1, new float[] {1, 0}, 0));
 
     FreshDelta.Snapshot forV1 = delta.snapshot(v1);
     assertEquals(List.of("sku-old-model"), forV1.searchable().stream().map(DeltaEntry::sku).toList());
@@ -37,12 +38,50 @@ class FreshDeltaTest {
   }
 
   @Test
+  void aRecordRepeatingWhatTheServedVersionHoldsIsNotKept() throws Exception {
+    String indexed = "ab".repeat(32);
+    String changed = "cd".repeat(32);
+    LoadedIndex v1 = ShardlessVersions.withImages("acme", "v1", 1, 2, Map.of(0, 10L),
+        Map.of("sku-1", indexed, "sku-2", indexed));
+    FreshDelta delta = new FreshDelta();
+    delta.rebase(v1);
+
+    // A price change comes back through the pipeline with the same image and model.
+    delta.accept(new DeltaEntry("sku-1", 0, 11, "default", 1, new float[] {1, 0}, ImageKeys.of(indexed)));
+    assertEquals(0, delta.size(), "nothing new to search: the index holds this vector");
+
+    delta.accept(new DeltaEntry("sku-2", 0, 12, "default", 1, new float[] {0, 1}, ImageKeys.of(changed)));
+    assertEquals(List.of("sku-2"), delta.snapshot(v1).searchable().stream().map(DeltaEntry::sku).toList());
+    delta.accept(new DeltaEntry("sku-2", 0, 13, "default", 1, new float[] {1, 0}, ImageKeys.of(indexed)));
+    assertEquals(0, delta.size(), "back to the indexed image: the index's vector is current again");
+    assertEquals(Set.of(), delta.snapshot(v1).hidden());
+
+    delta.accept(new DeltaEntry("sku-1", 0, 14, "default", 2, new float[] {1, 0}, ImageKeys.of(indexed)));
+    delta.accept(new DeltaEntry("sku-3", 0, 15, "default", 1, new float[] {1, 0}, 0));
+    assertEquals(2, delta.size(), "another model's vector, or one of an unknown image, is kept");
+  }
+
+  @Test
+  void installingAVersionDropsEntriesItAlreadyHolds() throws Exception {
+    String image = "ef".repeat(32);
+    FreshDelta delta = new FreshDelta();
+    delta.rebase(ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 10L)));
+    delta.accept(new DeltaEntry("sku-1", 0, 15, "default", 1, new float[] {1, 0}, ImageKeys.of(image)));
+    delta.accept(new DeltaEntry("sku-2", 0, 16, "default", 1, new float[] {0, 1}, ImageKeys.of(image)));
+    assertEquals(2, delta.size());
+    // Built from offsets before both records, but with sku-1's image (it was re-sent after the build).
+    delta.rebase(ShardlessVersions.withImages("acme", "v2", 1, 2, Map.of(0, 12L), Map.of("sku-1", image)));
+    assertEquals(1, delta.size());
+    assertNull(delta.vectorOf("sku-1", ShardlessVersions.of("acme", "v2", 1, 2, Map.of(0, 12L))));
+  }
+
+  @Test
   void aDeletionHidesTheProductFromEveryVersion() {
     LoadedIndex v1 = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 10L));
     LoadedIndex v2 = ShardlessVersions.of("acme", "v2", 2, 2, Map.of(0, 20L));
     FreshDelta delta = new FreshDelta();
     delta.rebase(v2);
-    delta.accept(new DeltaEntry("sku-gone", 0, 21, "", 0, null));
+    delta.accept(new DeltaEntry("sku-gone", 0, 21, "", 0, null, 0));
     assertEquals(Set.of("sku-gone"), delta.snapshot(v1).hidden());
     assertEquals(Set.of("sku-gone"), delta.snapshot(v2).hidden());
   }

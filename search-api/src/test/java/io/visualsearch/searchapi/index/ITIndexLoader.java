@@ -217,7 +217,7 @@ class ITIndexLoader {
         new IndexManifest.IndexFile("shard-000.vectors", bytes, sha)));
     IndexManifest m = new IndexManifest(IndexManifest.FORMAT, TENANT, version, System.currentTimeMillis(), "default", 1,
         "serving_default", DIM, "cosine", "IVF1,PQ8x4np", ids.length, shards,
-        new IndexManifest.IndexFile("skus.tsv", skus.length, Sha256.hex(skus)), Map.of(), "nprobe=1");
+        new IndexManifest.IndexFile("skus.tsv", skus.length, Sha256.hex(skus)), Map.of(), "nprobe=1", null);
     store.put(IndexLayout.manifest(TENANT, version), json.write(m), "application/json");
     store.put(IndexLayout.currentPointer(TENANT), json.write(new CurrentPointer(version,
         IndexLayout.manifest(TENANT, version), 1, System.currentTimeMillis())), "application/json");

@@ -99,14 +99,14 @@ class IndexSearcherTest {
     FreshDelta delta = deltaFor(index);
     float[] q = vectors.get("sku-1");
     // sku-1 was deleted after the build; sku-2 changed its picture to exactly the query; sku-new is new.
-    delta.accept(new DeltaEntry("sku-1", 0, 100, "", 0, null));
-    delta.accept(new DeltaEntry("sku-2", 0, 101, "default", 1, q.clone()));
+    delta.accept(new DeltaEntry("sku-1", 0, 100, "", 0, null, 0));
+    delta.accept(new DeltaEntry("sku-2", 0, 101, "default", 1, q.clone(), 0));
     float[] near = q.clone();
     near[0] += 0.05f;
-    delta.accept(new DeltaEntry("sku-new", 0, 102, "default", 1, near));
+    delta.accept(new DeltaEntry("sku-new", 0, 102, "default", 1, near, 0));
     catalog.upsert(T, product("sku-new", "Shoes", 5_000_000, "in stock"));
     // A record from before the build's offset is already in the index: ignored.
-    delta.accept(new DeltaEntry("sku-3", 0, 99, "", 0, null));
+    delta.accept(new DeltaEntry("sku-3", 0, 99, "", 0, null, 0));
 
     SearchAnswer a = searcher.search(index, delta.snapshot(index), q, 10, Filters.NONE, null);
     List<String> got = skus(a);
@@ -126,8 +126,8 @@ class IndexSearcherTest {
     FreshDelta delta = deltaFor(index);
     float[] q = vectors.get("sku-5");
     float[] other = TestVectors.unit(new Random(99), 8);
-    delta.accept(new DeltaEntry("sku-5", 0, 10, "default", 2, other));
-    delta.accept(new DeltaEntry("sku-v2only", 0, 11, "default", 2, q.clone()));
+    delta.accept(new DeltaEntry("sku-5", 0, 10, "default", 2, other, 0));
+    delta.accept(new DeltaEntry("sku-v2only", 0, 11, "default", 2, q.clone(), 0));
     catalog.upsert(T, product("sku-v2only", "Shoes", 1, "in stock"));
     SearchAnswer a = searcher.search(index, delta.snapshot(index), q, 3, Filters.NONE, null);
     assertEquals("sku-5", a.hits().get(0).sku(), "the v1 vector of sku-5 must still be served");
