@@ -2,6 +2,7 @@ package io.visualsearch.catalogdownloader;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.visualsearch.catalogfeed.CatalogSnapshot;
+import io.visualsearch.catalogfeed.PendingIds;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.StoredObject;
 import java.io.IOException;
@@ -10,8 +11,10 @@ import java.util.Optional;
 /**
  * What the downloader remembers per tenant, in the object store so any instance can take over:
  * {@code catalog/<tenant>/snapshot.bin} (product id → content hash of the last applied feed),
- * {@code catalog/<tenant>/source.json} (validators for a conditional download) and
- * {@code catalog/<tenant>/last-sync.json} (the last sync's report, refused feeds included).
+ * {@code catalog/<tenant>/pending.bin} (ids a sync may have published since, while it has not saved
+ * its snapshot; see {@link PendingIds}), {@code catalog/<tenant>/source.json} (validators for a
+ * conditional download) and {@code catalog/<tenant>/last-sync.json} (the last sync's report, refused
+ * feeds included).
  */
 final class CatalogStateStore {
 
@@ -29,6 +32,19 @@ final class CatalogStateStore {
 
   void saveSnapshot(String tenant, CatalogSnapshot snapshot) {
     store.put(prefix(tenant) + "snapshot.bin", snapshot.toBytes(), "application/octet-stream");
+  }
+
+  PendingIds pending(String tenant) throws IOException {
+    Optional<StoredObject> o = store.get(prefix(tenant) + "pending.bin");
+    return o.isEmpty() ? PendingIds.empty() : PendingIds.fromBytes(o.get().bytes());
+  }
+
+  void savePending(String tenant, PendingIds pending) {
+    store.put(prefix(tenant) + "pending.bin", pending.toBytes(), "application/octet-stream");
+  }
+
+  void clearPending(String tenant) {
+    store.delete(prefix(tenant) + "pending.bin");
   }
 
   SourceState source(String tenant) throws IOException {

@@ -10,6 +10,7 @@ import io.visualsearch.catalogfeed.CatalogDiffer;
 import io.visualsearch.catalogfeed.CatalogSnapshot;
 import io.visualsearch.catalogfeed.FeedRefusedException;
 import io.visualsearch.catalogfeed.FeedSource;
+import io.visualsearch.catalogfeed.PendingIds;
 import io.visualsearch.catalogfeed.Product;
 import io.visualsearch.catalogfeed.RowError;
 import io.visualsearch.pipeline.Activity;
@@ -20,18 +21,12 @@ import io.visualsearch.tracing.Tracing;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,9 +34,12 @@ import org.slf4j.LoggerFactory;
 /**
  * One sync of one tenant's feed: download (conditionally), diff against the last applied
  * snapshot, emit only what changed — upserts, and tombstones for products that left — then, only
- * once every record is acknowledged, remember the new snapshot. A crash in between re-emits the
- * same changes next time, which consumers treat as no-ops. Each product row starts its own trace
- * (linked to the sync's span), so one product can be followed from here to the index.
+ * once every record is acknowledged, remember the new snapshot. The ids about to be sent are
+ * recorded as pending before the first send and dropped after the snapshot is saved; a sync that
+ * ends in between leaves them for the next one, which downloads the feed even if unchanged and
+ * sends each of them again (upsert or tombstone, as the feed now says), whatever the snapshot says.
+ * Consumers treat a repeated change as a no-op. Each product row starts its own trace (linked to
+ * the sync's span), so one product can be followed from here to the index.
  */
 final class CatalogSync {
 
@@ -101,7 +99,10 @@ final class CatalogSync {
   private SyncReport sync(FeedLocation location, Span sync, LongConsumer progress)
       throws IOException, InterruptedException {
     String tenant = location.tenant();
-    Optional<FeedFetcher.Fetched> fetched = fetcher.fetch(location, state.source(tenant));
+    PendingIds unfinished = state.pending(tenant);
+    // The feed may well be unchanged since the sync that left ids pending; only a diff reconciles them.
+    SourceState validators = unfinished.isEmpty() ? state.source(tenant) : SourceState.NONE;
+    Optional<FeedFetcher.Fetched> fetched = fetcher.fetch(location, validators);
     if (fetched.isEmpty()) {
       return SyncReport.notModified(tenant, location.uri().toString());
     }
@@ -113,34 +114,40 @@ final class CatalogSync {
       try {
         // A product too large for one Kafka record is that row's error: sent, it failed the whole
         // sync and every retry, and the tenant's catalog stopped updating.
-        diff = differ.diff(previous, source, records.sizeCheck(recordLimit));
+        diff = differ.diff(previous, unfinished, source, records.sizeCheck(recordLimit));
       } catch (FeedRefusedException e) {
         return refused(location, e);
       }
-      List<Future<RecordMetadata>> sends = new ArrayList<>();
+      // Recorded before the first send: if this sync ends before its snapshot is saved, the next one
+      // cannot tell from the snapshot what the topic holds for these ids.
+      PendingIds sending = diff.pending();
+      if (!sending.isEmpty()) {
+        state.savePending(tenant, sending);
+      }
+      Acknowledgements acks = new Acknowledgements();
       long[] upserts = {0};
       try {
         diff.emitUpserts(p -> {
-          sends.add(upsert(records, tenant, p, sync));
+          upsert(records, tenant, p, sync, acks);
           progress.accept(++upserts[0]);
-        });
+        }, error -> rowError(tenant, location, error, acks));
       } catch (FeedRefusedException e) {
         return refused(location, e);
       }
       for (String id : diff.deletes()) {
-        sends.add(tombstone(tenant, id, sync));
+        tombstone(tenant, id, sync, acks);
       }
-      for (RowError error : diff.errors()) {
-        sends.add(rowError(tenant, location, error));
-      }
-      awaitAcks(sends);
+      acks.await(producer.get());
       state.saveSnapshot(tenant, diff.next());
       state.saveSource(tenant, fetched.get().state());
+      if (!unfinished.isEmpty() || !sending.isEmpty()) {
+        state.clearPending(tenant);
+      }
       activity.recordActivity();
       List<String> errors = diff.errors().stream().limit(MAX_ERRORS_REPORTED).map(RowError::toString).toList();
       return new SyncReport(tenant, location.uri().toString(), SyncReport.Status.APPLIED,
           diff.summary().format().name(), diff.summary().rows(), upserts[0], diff.deletes().size(), diff.unchanged(),
-          diff.summary().rejected(), errors, "", System.currentTimeMillis());
+          diff.reconciled(), diff.summary().rejected(), errors, "", System.currentTimeMillis());
     } finally {
       Files.deleteIfExists(fetched.get().file());
     }
@@ -151,49 +158,53 @@ final class CatalogSync {
     String message = e.reason() + ": " + e.getMessage();
     log.error("catalog sync {}: feed refused, nothing applied: {}", location.tenant(), message);
     RecordHeaders h = dlqHeaders(location.tenant(), "feed-refused-" + e.reason().name().toLowerCase(), message);
-    awaitAcks(List.of(producer.get().send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS.dlq().name(), null,
+    Acknowledgements ack = new Acknowledgements();
+    producer.get().send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS.dlq().name(), null,
         (location.tenant() + "/").getBytes(StandardCharsets.UTF_8),
-        location.uri().toString().getBytes(StandardCharsets.UTF_8), h))));
+        location.uri().toString().getBytes(StandardCharsets.UTF_8), h), ack);
+    ack.await(producer.get());
     return SyncReport.failed(location.tenant(), location.uri().toString(), SyncReport.Status.REFUSED, message);
   }
 
-  private Future<RecordMetadata> upsert(UpsertRecords records, String tenant, Product p, Span sync) {
+  private void upsert(UpsertRecords records, String tenant, Product p, Span sync, Acknowledgements acks) {
     Span row = tracing.tracer().spanBuilder("catalog product")
         .setNoParent()
         .addLink(sync.getSpanContext())
         .setSpanKind(SpanKind.PRODUCER)
         .setAttribute("tenant", tenant).setAttribute("sku", p.id()).startSpan();
     try (Scope ignored = row.makeCurrent()) {
-      return send(Topics.CATALOG_PRODUCTS.name(), records.key(p), records.value(p).toByteArray(), tenant);
+      send(Topics.CATALOG_PRODUCTS.name(), records.key(p), records.value(p).toByteArray(), tenant, acks);
     } finally {
       row.end();
     }
   }
 
-  private Future<RecordMetadata> tombstone(String tenant, String id, Span sync) {
+  private void tombstone(String tenant, String id, Span sync, Acknowledgements acks) {
     Span row = tracing.tracer().spanBuilder("catalog product removed").setNoParent().addLink(sync.getSpanContext())
         .setSpanKind(SpanKind.PRODUCER).setAttribute("tenant", tenant).setAttribute("sku", id).startSpan();
     try (Scope ignored = row.makeCurrent()) {
-      return send(Topics.CATALOG_PRODUCTS.name(), Topics.key(tenant, id).getBytes(StandardCharsets.UTF_8), null, tenant);
+      send(Topics.CATALOG_PRODUCTS.name(), Topics.key(tenant, id).getBytes(StandardCharsets.UTF_8), null, tenant, acks);
     } finally {
       row.end();
     }
   }
 
-  private Future<RecordMetadata> send(String topic, byte[] key, byte[] value, String tenant) {
+  private void send(String topic, byte[] key, byte[] value, String tenant, Acknowledgements acks) {
     RecordHeaders h = new RecordHeaders();
     h.add(PipelineHeaders.TENANT, tenant.getBytes(StandardCharsets.UTF_8));
     tracing.propagator().inject(Context.current(), h, KafkaHeadersCarrier.SETTER);
-    return producer.get().send(new ProducerRecord<>(topic, null, key, value, h));
+    producer.get().send(new ProducerRecord<>(topic, null, key, value, h), acks);
   }
 
-  private Future<RecordMetadata> rowError(String tenant, FeedLocation location, RowError error) {
+  /** Every rejected row, as the second pass reads it: the report lists only the first few. */
+  private void rowError(String tenant, FeedLocation location, RowError error, Acknowledgements acks) {
     String id = error.id() == null || error.id().isEmpty() ? "line-" + error.line() : error.id();
     RecordHeaders h = dlqHeaders(tenant, "feed-row-rejected", error.reason());
     h.add("feed.line", Long.toString(error.line()).getBytes(StandardCharsets.UTF_8));
     h.add("feed.source", location.uri().toString().getBytes(StandardCharsets.UTF_8));
-    return producer.get().send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS.dlq().name(), null,
-        (tenant + "/" + id).getBytes(StandardCharsets.UTF_8), error.toString().getBytes(StandardCharsets.UTF_8), h));
+    producer.get().send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS.dlq().name(), null,
+        (tenant + "/" + id).getBytes(StandardCharsets.UTF_8), error.toString().getBytes(StandardCharsets.UTF_8), h),
+        acks);
   }
 
   private static RecordHeaders dlqHeaders(String tenant, String reason, String message) {
@@ -204,16 +215,5 @@ final class CatalogSync {
     h.add(PipelineHeaders.DLQ_SERVICE, CatalogDownloaderService.NAME.getBytes(StandardCharsets.UTF_8));
     h.add(PipelineHeaders.DLQ_TIMESTAMP, Long.toString(System.currentTimeMillis()).getBytes(StandardCharsets.UTF_8));
     return h;
-  }
-
-  private void awaitAcks(List<Future<RecordMetadata>> sends) throws InterruptedException, IOException {
-    producer.get().flush();
-    for (Future<RecordMetadata> f : sends) {
-      try {
-        f.get(2, TimeUnit.MINUTES);
-      } catch (ExecutionException | TimeoutException e) {
-        throw new IOException("catalog changes not acknowledged by Kafka; the sync will be retried: " + e.getMessage(), e);
-      }
-    }
   }
 }

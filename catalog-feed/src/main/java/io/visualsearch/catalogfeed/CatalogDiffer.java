@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Compares a new feed with the previous {@link CatalogSnapshot}. Two passes over a re-readable
@@ -44,10 +45,24 @@ public final class CatalogDiffer {
    */
   public CatalogDiff diff(CatalogSnapshot previous, FeedSource source, ProductCheck check)
       throws IOException, FeedRefusedException {
+    return diff(previous, PendingIds.empty(), source, check);
+  }
+
+  /**
+   * First pass after a sync that may have published {@code pending} without saving its snapshot:
+   * for those ids the snapshot is not what the topic holds, so each is sent again whatever the
+   * snapshot says — upserted if the feed has it, else tombstoned. They count as catalog products
+   * for the deletion guard (the topic may hold them).
+   *
+   * @throws FeedRefusedException when the feed is unusable as a whole or trips the deletion guard
+   */
+  public CatalogDiff diff(CatalogSnapshot previous, PendingIds pending, FeedSource source, ProductCheck check)
+      throws IOException, FeedRefusedException {
     HashMap<String, Long> next = new HashMap<>();
     Set<String> upserts = new HashSet<>();
     List<RowError> errors = new ArrayList<>();
     long[] unchanged = {0};
+    long[] reconciled = {0};
     FeedSink sink = new FeedSink() {
       @Override
       public void product(Product product, long line) {
@@ -56,6 +71,9 @@ public final class CatalogDiffer {
         Long before = previous.hash(product.id());
         if (before == null || before != hash) {
           upserts.add(product.id());
+        } else if (pending.contains(product.id())) {
+          upserts.add(product.id());
+          reconciled[0]++;
         } else {
           unchanged[0]++;
         }
@@ -78,14 +96,27 @@ public final class CatalogDiffer {
         deletes.add(id);
       }
     }
+    long catalogSize = previous.size();
+    for (String id : pending.newIds()) {
+      if (!previous.contains(id)) {
+        catalogSize++;
+        if (!next.containsKey(id)) {
+          deletes.add(id);
+          reconciled[0]++;
+        }
+      }
+    }
     deletes.sort(null);
-    guard.check(previous.size(), deletes.size());
-    return new CatalogDiff(this, source, check, summary, errors, Set.copyOf(upserts), List.copyOf(deletes),
-        unchanged[0], CatalogSnapshot.adopt(next));
+    guard.check(catalogSize, deletes.size());
+    return new CatalogDiff(this, source, check, summary, errors, previous, Set.copyOf(upserts), List.copyOf(deletes),
+        unchanged[0], reconciled[0], CatalogSnapshot.adopt(next));
   }
 
-  /** Second pass: streams the products planned as upserts, checking they did not change. */
-  long emit(FeedSource source, CatalogDiff diff, java.util.function.Consumer<Product> consumer)
+  /**
+   * Second pass: streams the products planned as upserts, checking they did not change, and every
+   * rejected row (the first pass keeps only {@link FeedOptions#maxErrorsKept()} of them).
+   */
+  long emit(FeedSource source, CatalogDiff diff, Consumer<Product> consumer, Consumer<RowError> rejected)
       throws IOException, FeedRefusedException {
     long[] emitted = {0};
     Map<String, String> changed = new HashMap<>();
@@ -106,7 +137,7 @@ public final class CatalogDiffer {
 
       @Override
       public void rowError(RowError error) {
-        // Reported by the first pass.
+        rejected.accept(error);
       }
     };
     try (InputStream in = source.open()) {

@@ -26,7 +26,8 @@ public record DeletionGuard(double maxDeleteShare, int minCatalogSize) {
     return new DeletionGuard(1.0, 0);
   }
 
-  void check(int previousSize, int deletes) throws FeedRefusedException {
+  /** {@code previousSize}: the products consumers may hold, i.e. the snapshot's and pending new ones. */
+  void check(long previousSize, long deletes) throws FeedRefusedException {
     if (previousSize < minCatalogSize || previousSize == 0) {
       return;
     }

@@ -6,7 +6,9 @@ package io.visualsearch.catalogfeed;
  * @param formatOverride null to sniff the content, else the format to use
  * @param maxRowBytes a row (or XML item) larger than this, in UTF-8 bytes, is a per-row error
  * @param maxFeedBytes the decompressed feed may not exceed this (gzip bombs, runaway exports)
- * @param maxErrorsKept how many row errors a diff keeps for the report (all are counted)
+ * @param maxErrorsKept how many row errors a diff keeps for the report (all are counted, and the
+ *     second pass, {@link CatalogDiff#emitUpserts(java.util.function.Consumer, java.util.function.Consumer)},
+ *     hands all over)
  */
 public record FeedOptions(FeedFormat formatOverride, int maxRowBytes, long maxFeedBytes, int maxErrorsKept) {
 

@@ -76,6 +76,84 @@ class CatalogDiffTest {
   }
 
   @Test
+  void idsAnUnfinishedSyncMayHavePublishedAreSentAgainWhateverTheSnapshotSays() throws Exception {
+    CatalogSnapshot saved = diff(CatalogSnapshot.empty(), tsvCatalog(20)).next();
+    // A sync that sent a price change, a tombstone and a new product, then ended before saving its snapshot.
+    CatalogDiff unfinished = diff(saved, tsvCatalog(20)
+        .replace(tsvRow("p-3", "Product 3", "13.00 USD"), tsvRow("p-3", "Product 3", "11.00 USD"))
+        .replace(tsvRow("p-7", "Product 7", "17.00 USD"), "")
+        + tsvRow("p-new", "Fresh", "1.00 USD"));
+    PendingIds pending = PendingIds.fromBytes(unfinished.pending().toBytes());
+
+    // The feed is back to what the saved snapshot says: only the pending ids tell what the topic may hold.
+    String feed = tsvCatalog(20);
+    CatalogDiff blind = diff(saved, feed);
+    assertTrue(blind.upsertIds().isEmpty() && blind.deletes().isEmpty(), "the snapshot alone sees no change");
+    CatalogDiff diff = differ.diff(saved, pending, FeedSource.of(utf8(feed)), ProductCheck.NONE);
+    assertEquals(Set.of("p-3", "p-7"), diff.upsertIds(), "the old price again, and the product back");
+    assertEquals(List.of("p-new"), diff.deletes(), "a product only the unfinished sync published");
+    assertEquals(3, diff.reconciled());
+    assertEquals(18, diff.unchanged());
+    List<String> emitted = new ArrayList<>();
+    diff.emitUpserts(p -> emitted.add(p.id() + "=" + p.price()));
+    assertEquals(List.of("p-3=13.00 USD", "p-7=17.00 USD"), emitted);
+    PendingIds recorded = diff.pending();
+    assertEquals(List.of("p-3", "p-7", "p-new"), java.util.stream.Stream.concat(
+            java.util.stream.IntStream.range(0, 20).mapToObj(i -> "p-" + i), java.util.stream.Stream.of("p-new"))
+        .filter(recorded::contains).toList(), "recorded before sending, in case this sync does not finish either");
+  }
+
+  @Test
+  void productsOnlyAnUnfinishedSyncPublishedCountForTheDeletionGuard() throws Exception {
+    CatalogDiff unfinishedFirstLoad = diff(CatalogSnapshot.empty(), tsvCatalog(100));
+    PendingIds pending = unfinishedFirstLoad.pending();
+    FeedRefusedException e = assertThrows(FeedRefusedException.class,
+        () -> differ.diff(CatalogSnapshot.empty(), pending, FeedSource.of(utf8(tsvCatalog(10))), ProductCheck.NONE));
+    assertEquals(FeedRefusedException.Reason.DELETION_GUARD, e.reason());
+    assertTrue(e.getMessage().contains("delete 90 of 100 products"), e.getMessage());
+    CatalogDiff complete = differ.diff(CatalogSnapshot.empty(), pending, FeedSource.of(utf8(tsvCatalog(95))),
+        ProductCheck.NONE);
+    assertEquals(95, complete.upsertIds().size());
+    assertEquals(5, complete.deletes().size());
+  }
+
+  @Test
+  void pendingIdsKeepIdsTheSnapshotHoldsAsHashesAndNewOnesInFull() throws Exception {
+    CatalogSnapshot saved = diff(CatalogSnapshot.empty(), tsvCatalog(5000)).next();
+    List<String> ids = new ArrayList<>(saved.ids());
+    ids.add("brand-new");
+    PendingIds pending = PendingIds.of(saved, ids);
+    assertEquals(5001, pending.size());
+    assertEquals(List.of("brand-new"), pending.newIds());
+    byte[] bytes = pending.toBytes();
+    assertTrue(bytes.length < 5000 * 8 + 100, "8 bytes an id the snapshot already holds: " + bytes.length);
+    PendingIds back = PendingIds.fromBytes(bytes);
+    assertTrue(back.contains("p-4999") && back.contains("brand-new"));
+    assertFalse(back.contains("p-5000") || back.contains("brand-old"));
+    assertEquals(List.of("brand-new"), back.newIds());
+    assertArrayEquals(bytes, back.toBytes(), "deterministic bytes");
+
+    assertTrue(PendingIds.fromBytes(PendingIds.empty().toBytes()).isEmpty());
+    assertThrows(IOException.class, () -> PendingIds.fromBytes(java.util.Arrays.copyOf(bytes, bytes.length - 3)));
+    assertThrows(IOException.class, () -> PendingIds.fromBytes(CatalogSnapshot.empty().toBytes()));
+  }
+
+  @Test
+  void theSecondPassHandsOverEveryRejectedRowNotOnlyTheOnesKeptForTheReport() throws Exception {
+    CatalogDiffer keepsTwo = new CatalogDiffer(new FeedOptions(null, 1 << 20, 1 << 20, 2), DeletionGuard.defaults());
+    StringBuilder feed = new StringBuilder(tsvCatalog(3));
+    for (int i = 0; i < 5; i++) {
+      feed.append(tsvRow("bad-" + i, "Broken", "not a price"));
+    }
+    CatalogDiff diff = keepsTwo.diff(CatalogSnapshot.empty(), FeedSource.of(utf8(feed.toString())));
+    assertEquals(2, diff.errors().size());
+    assertEquals(5, diff.summary().rejected());
+    List<String> rejected = new ArrayList<>();
+    assertEquals(3, diff.emitUpserts(p -> { }, error -> rejected.add(error.id())));
+    assertEquals(List.of("bad-0", "bad-1", "bad-2", "bad-3", "bad-4"), rejected);
+  }
+
+  @Test
   void feedDeletingNinetyPercentIsRefusedBeforeAnythingIsEmitted() throws Exception {
     CatalogSnapshot before = diff(CatalogSnapshot.empty(), tsvCatalog(100)).next();
     FeedRefusedException e = assertThrows(FeedRefusedException.class, () -> diff(before, tsvCatalog(10)));

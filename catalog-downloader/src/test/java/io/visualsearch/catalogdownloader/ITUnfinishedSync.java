@@ -1,0 +1,256 @@
+package io.visualsearch.catalogdownloader;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.sun.net.httpserver.HttpServer;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.catalogfeed.CatalogDiffer;
+import io.visualsearch.catalogfeed.DeletionGuard;
+import io.visualsearch.catalogfeed.FeedOptions;
+import io.visualsearch.config.Config;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreException;
+import io.visualsearch.objectstore.ObjectStoreSettings;
+import io.visualsearch.pipeline.Activity;
+import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.StackExtension;
+import io.visualsearch.topics.Topics;
+import io.visualsearch.tracing.Tracing;
+import io.visualsearch.tracing.TracingSettings;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.NotEnoughReplicasException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+
+/**
+ * Syncs that send their changes and end before saving the snapshot that records them, and the sync
+ * after: state in the stack's object store (whose snapshot writes can be made to fail), feeds from a
+ * local HTTP server that answers conditional GETs, catalog.products played by Kafka's MockProducer.
+ */
+@ExtendWith(StackExtension.class)
+class ITUnfinishedSync {
+
+  final Map<String, byte[]> feeds = new ConcurrentHashMap<>();
+  final AtomicInteger failingSnapshotWrites = new AtomicInteger();
+  final FailingProducer producer = new FailingProducer();
+  final List<AutoCloseable> cleanup = new ArrayList<>();
+  String feedBase;
+  ObjectStore store;
+
+  @BeforeEach
+  void start(EmbeddedStack stack) throws Exception {
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", ex -> {
+      byte[] body = feeds.get(ex.getRequestURI().getPath());
+      String etag = "\"" + Arrays.hashCode(body) + "\"";
+      if (etag.equals(ex.getRequestHeaders().getFirst("If-None-Match"))) {
+        ex.sendResponseHeaders(304, -1);
+        ex.close();
+        return;
+      }
+      ex.getResponseHeaders().set("ETag", etag);
+      ex.sendResponseHeaders(200, body.length);
+      try (OutputStream os = ex.getResponseBody()) {
+        os.write(body);
+      }
+    });
+    server.start();
+    cleanup.add(() -> server.stop(0));
+    feedBase = "http://127.0.0.1:" + server.getAddress().getPort();
+    store = snapshotWritesCanFail(stack);
+    cleanup.add(store::close);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (AutoCloseable c : cleanup) {
+      c.close();
+    }
+  }
+
+  /** The stack's store, except that the next {@link #failingSnapshotWrites} snapshot writes fail. */
+  ObjectStore snapshotWritesCanFail(EmbeddedStack stack) {
+    Config config = ObjectStoreSettings.definition().parse(stack.serviceEnvironment());
+    S3Client real = ObjectStore.client(config);
+    S3Client s3 = (S3Client) Proxy.newProxyInstance(S3Client.class.getClassLoader(), new Class<?>[] {S3Client.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("putObject") && args[0] instanceof PutObjectRequest put
+              && put.key().endsWith("/snapshot.bin") && failingSnapshotWrites.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            throw SdkClientException.create("connection reset (injected)");
+          }
+          try {
+            return method.invoke(real, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    ObjectStore s = new ObjectStore(timeouts -> s3, config.get(ObjectStoreSettings.BUCKET), true, Duration.ofMinutes(1));
+    s.start();
+    return s;
+  }
+
+  CatalogSync sync(FeedOptions options) {
+    Tracing tracing = Tracing.create(CatalogDownloaderService.NAME, "it",
+        TracingSettings.definition().parse(Map.of("ZIPKIN_ENDPOINT", "none")));
+    cleanup.add(tracing::close);
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofMinutes(1), 1 << 20, bucket -> {
+      throw new UnsupportedOperationException("feeds come over HTTP here");
+    });
+    return new CatalogSync(fetcher, new CatalogDiffer(options, new DeletionGuard(0.5, 5)),
+        new CatalogStateStore(store), () -> producer, new RecordSizeLimit(RecordSizeLimit.KAFKA_DEFAULT_MAX_REQUEST_BYTES),
+        tracing, new Activity(new PrometheusRegistry()));
+  }
+
+  FeedLocation serve(String tenant, String... rows) {
+    feeds.put("/" + tenant + ".tsv", feed(rows));
+    return new FeedLocation(tenant, URI.create(feedBase + "/" + tenant + ".tsv"));
+  }
+
+  /** A Merchant TSV feed of the products named, in that order; "id:bad" is a row without a valid price. */
+  static byte[] feed(String... rows) {
+    StringBuilder sb = new StringBuilder("id\ttitle\tlink\timage_link\tprice\n");
+    for (String row : rows) {
+      String id = row.replace(":bad", "");
+      sb.append(id).append("\tShirt ").append(id).append("\thttps://shop.example/").append(id)
+          .append("\thttps://img.example/").append(id).append(".jpg\t")
+          .append(row.endsWith(":bad") ? "free" : "10.00 USD").append('\n');
+    }
+    return sb.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** What the last syncs sent, as "upsert t/id", "tombstone t/id" or "dead-letter t/id"; then forgets it. */
+  List<String> sent() {
+    List<String> sent = producer.history().stream().map(r -> (!r.topic().equals(Topics.CATALOG_PRODUCTS.name())
+        ? "dead-letter " : r.value() == null ? "tombstone " : "upsert ") + new String(r.key(), StandardCharsets.UTF_8))
+        .toList();
+    producer.clear();
+    return sent;
+  }
+
+  boolean pendingStored(String tenant) {
+    return store.exists("catalog/" + tenant + "/pending.bin");
+  }
+
+  @Test
+  void aProductNewInASyncThatEndedBeforeSavingItsSnapshotIsTombstonedWhenItLeavesTheFeed() throws Exception {
+    CatalogSync sync = sync(FeedOptions.defaults());
+    String t = "unfinished-ghost";
+    failingSnapshotWrites.set(1);
+    assertThrows(ObjectStoreException.class, () -> sync.run(serve(t, "A", "X"), n -> { }));
+    assertEquals(List.of("upsert " + t + "/A", "upsert " + t + "/X"), sent(), "sent, acknowledged, not recorded");
+
+    SyncReport next = sync.run(serve(t, "A"), n -> { });
+    assertEquals(SyncReport.Status.APPLIED, next.status());
+    assertEquals(List.of("upsert " + t + "/A", "tombstone " + t + "/X"), sent(),
+        "X never was in a saved snapshot, yet the topic has it");
+    assertEquals(1, next.reconciled());
+    assertFalse(pendingStored(t), "reconciled and recorded in the snapshot: nothing left pending");
+
+    assertEquals(SyncReport.Status.NOT_MODIFIED, sync.run(serve(t, "A"), n -> { }).status());
+    assertEquals(List.of(), sent());
+  }
+
+  @Test
+  void aProductTombstonedInASyncThatEndedBeforeSavingItsSnapshotIsUpsertedWhenItComesBack() throws Exception {
+    CatalogSync sync = sync(FeedOptions.defaults());
+    String t = "unfinished-lost";
+    assertEquals(SyncReport.Status.APPLIED, sync.run(serve(t, "A", "Y"), n -> { }).status());
+    assertEquals(List.of("upsert " + t + "/A", "upsert " + t + "/Y"), sent());
+    failingSnapshotWrites.set(1);
+    assertThrows(ObjectStoreException.class, () -> sync.run(serve(t, "A"), n -> { }));
+    assertEquals(List.of("tombstone " + t + "/Y"), sent());
+
+    // Y is back as the saved snapshot has it (other rows' order, so the download is not skipped as unchanged).
+    SyncReport next = sync.run(serve(t, "Y", "A"), n -> { });
+    assertEquals(SyncReport.Status.APPLIED, next.status());
+    assertEquals(List.of("upsert " + t + "/Y"), sent(), "the snapshot says unchanged, the topic has a tombstone");
+    assertEquals(1, next.reconciled());
+    assertEquals(1, next.unchanged());
+    assertFalse(pendingStored(t));
+  }
+
+  @Test
+  void aFailedSendLeavesItsSyncsChangesToTheNextSyncEvenWhenTheFeedIsBackToWhatWasLastDownloaded()
+      throws Exception {
+    CatalogSync sync = sync(FeedOptions.defaults());
+    String t = "unfinished-send";
+    assertEquals(SyncReport.Status.APPLIED, sync.run(serve(t, "A", "Y"), n -> { }).status());
+    sent();
+    producer.failing = t + "/Y";
+    assertThrows(IOException.class, () -> sync.run(serve(t, "A", "X"), n -> { }));
+    assertEquals(List.of("upsert " + t + "/X", "tombstone " + t + "/Y"), sent(), "X acknowledged, Y refused");
+    producer.failing = null;
+
+    // The very bytes of the last applied download: a conditional GET would answer 304 and skip the sync.
+    SyncReport next = sync.run(serve(t, "A", "Y"), n -> { });
+    assertEquals(SyncReport.Status.APPLIED, next.status());
+    assertEquals(List.of("upsert " + t + "/Y", "tombstone " + t + "/X"), sent());
+    assertEquals(2, next.reconciled());
+    assertFalse(pendingStored(t));
+    assertEquals(SyncReport.Status.NOT_MODIFIED, sync.run(serve(t, "A", "Y"), n -> { }).status());
+  }
+
+  @Test
+  void everyRejectedRowIsDeadLetteredNotOnlyTheOnesTheReportLists() throws Exception {
+    CatalogSync sync = sync(new FeedOptions(null, 1 << 20, 1 << 20, 2));
+    String t = "unfinished-dlq";
+    SyncReport report = sync.run(serve(t, "A", "b1:bad", "b2:bad", "b3:bad", "b4:bad", "b5:bad"), n -> { });
+    assertEquals(SyncReport.Status.APPLIED, report.status());
+    assertEquals(5, report.rejectedRows());
+    assertEquals(2, report.rowErrors().size(), "the report lists the first ones");
+    assertEquals(List.of("upsert " + t + "/A", "dead-letter " + t + "/b1", "dead-letter " + t + "/b2",
+        "dead-letter " + t + "/b3", "dead-letter " + t + "/b4", "dead-letter " + t + "/b5"), sent());
+  }
+
+  /** Completes sends when flushed, except those of the key {@link #failing}, which the broker refuses. */
+  static final class FailingProducer extends MockProducer<byte[], byte[]> {
+    volatile String failing;
+    private int completed;
+
+    FailingProducer() {
+      super(false, null, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    @Override
+    public synchronized void flush() {
+      List<ProducerRecord<byte[], byte[]>> sent = history();
+      while (completed < sent.size()) {
+        ProducerRecord<byte[], byte[]> r = sent.get(completed++);
+        if (new String(r.key(), StandardCharsets.UTF_8).equals(failing)) {
+          errorNext(new NotEnoughReplicasException("not enough in-sync replicas (injected)"));
+        } else {
+          completeNext();
+        }
+      }
+    }
+
+    @Override
+    public synchronized void clear() {
+      super.clear();
+      completed = 0;
+    }
+  }
+}
