@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.visualsearch.searchapi.similar.SimilarItemsFile;
 import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.StackExtension;
 import java.awt.Color;
@@ -18,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
@@ -87,6 +89,35 @@ class ITAdmission {
     }
     assertEquals(200, first.get().statusCode(), "the admitted search completes once the model answers");
     assertEquals(200, search().statusCode(), "the slot is free again");
+  }
+
+  /**
+   * Precomputed similar items are a read of the store, not a search: product pages keep their
+   * answers while every search slot is busy, and a slow store would not take the slots either.
+   */
+  @Test
+  void precomputedSimilarItemsAreAnsweredWhileEverySearchSlotIsTaken() throws Exception {
+    fx.store.put(SimilarItemsFile.key("acme", "admission-0"), json.writeValueAsBytes(new SimilarItemsFile("acme",
+        "admission-0", "20250101T000001Z-v1", 1, System.currentTimeMillis(),
+        List.of(new SimilarItemsFile.Item("admission-1", 0.9f)))), "application/json");
+    CompletableFuture<HttpResponse<String>> first;
+    try (AutoCloseable held = fx.model.hold()) {
+      first = CompletableFuture.supplyAsync(() -> {
+        try {
+          return search();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      await().atMost(Duration.ofSeconds(30)).until(() -> fx.model.heldCalls() == 1);
+      HttpResponse<String> similar = http.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + port + "/api/v1/products/admission-0/similar"))
+          .header("Authorization", "Bearer " + KEY).timeout(Duration.ofSeconds(30)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, similar.statusCode(), similar.body());
+      assertEquals("admission-1", json.readTree(similar.body()).get("results").get(0).get("sku").asText());
+    }
+    assertEquals(200, first.get().statusCode());
   }
 
   @Test

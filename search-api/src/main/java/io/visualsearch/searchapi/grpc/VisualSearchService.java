@@ -23,6 +23,7 @@ import io.visualsearch.searchapi.search.QueryService;
 import io.visualsearch.searchapi.search.SearchAnswer;
 import io.visualsearch.searchapi.search.SearchHit;
 import io.visualsearch.searchapi.search.SearchQuery;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,8 +103,12 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       if (request.getSku().isEmpty() || request.getSku().length() > 256) {
         throw ApiException.badRequest("invalid_sku", "sku must be 1 to 256 characters");
       }
+      Optional<SearchAnswer> stored = queries.storedSimilar(tenant, request.getSku(), k);
+      if (stored.isPresent()) {
+        return stored.get();
+      }
       try (Admission.Permit ignored = admission.enter()) {
-        return queries.similar(tenant, request.getSku(), k);
+        return queries.liveSimilar(tenant, request.getSku(), k);
       }
     });
   }

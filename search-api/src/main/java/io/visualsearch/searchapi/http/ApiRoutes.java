@@ -26,6 +26,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
@@ -258,8 +259,12 @@ public final class ApiRoutes extends Handler.Abstract {
     }
     Fields params = Request.extractQueryParameters(request);
     int k = parser.parseK(params.getValue("k"));
+    Optional<SearchAnswer> stored = queries.storedSimilar(tenant, sku, k);
+    if (stored.isPresent()) {
+      return stored.get();
+    }
     try (Admission.Permit ignored = admission.enter()) {
-      return queries.similar(tenant, sku, k);
+      return queries.liveSimilar(tenant, sku, k);
     }
   }
 

@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -90,31 +91,46 @@ public final class QueryService {
     }
   }
 
-  /** Precomputed similar items of a product, else computed live from its fresh vector. */
-  public SearchAnswer similar(String tenant, String sku, int k) {
+  /**
+   * A product's similar items as precomputed after the last publication; empty when its vector
+   * changed since (ask {@link #liveSimilar}). Needs no search slot, and reads the store without
+   * holding the index: a slow store must neither take the slots sized for model and FAISS work
+   * from visual search, nor keep a retired version's native memory.
+   */
+  public Optional<SearchAnswer> storedSimilar(String tenant, String sku, int k) {
     if (catalog.caughtUp() && catalog.get(tenant, sku) == null) {
       throw ApiException.notFound("unknown_product", "no product '" + sku + "' in this catalog");
     }
+    Set<String> hidden;
     try (IndexLease lease = lease(tenant)) {
       LoadedIndex index = lease.index();
       FreshDelta delta = deltas.of(tenant);
-      FreshDelta.Snapshot snapshot = delta == null ? new FreshDelta.Snapshot(List.of(), java.util.Set.of())
-          : delta.snapshot(index);
-      float[] fresh = delta == null ? null : delta.vectorOf(sku, index);
-      if (fresh == null) {
-        Optional<SearchAnswer> stored = precomputed(tenant, sku, k, index, snapshot);
-        if (stored.isPresent()) {
-          return stored.get();
-        }
-        throw ApiException.notFound("similar_not_available",
-            "similar items of '" + sku + "' are not computed yet; they appear after the next index publication");
+      if (delta != null && delta.vectorOf(sku, index) != null) {
+        return Optional.empty();
       }
-      return searchIndex(index, fresh, k, Filters.NONE, sku);
+      hidden = delta == null ? Set.of() : delta.snapshot(index).hidden();
     }
+    return Optional.of(precomputed(tenant, sku, k, hidden).orElseThrow(() -> ApiException.notFound(
+        "similar_not_available",
+        "similar items of '" + sku + "' are not computed yet; they appear after the next index publication")));
   }
 
-  private Optional<SearchAnswer> precomputed(String tenant, String sku, int k, LoadedIndex index,
-      FreshDelta.Snapshot snapshot) {
+  /** Similar items searched live from the product's fresh vector: a search, run in a search slot. */
+  public SearchAnswer liveSimilar(String tenant, String sku, int k) {
+    try (IndexLease lease = lease(tenant)) {
+      LoadedIndex index = lease.index();
+      FreshDelta delta = deltas.of(tenant);
+      float[] fresh = delta == null ? null : delta.vectorOf(sku, index);
+      if (fresh != null) {
+        return searchIndex(index, fresh, k, Filters.NONE, sku);
+      }
+    }
+    // A version holding the change was installed meanwhile: its precomputed files are current.
+    return storedSimilar(tenant, sku, k).orElseThrow(() -> ApiException.notFound("similar_not_available",
+        "similar items of '" + sku + "' are being recomputed; retry shortly"));
+  }
+
+  private Optional<SearchAnswer> precomputed(String tenant, String sku, int k, Set<String> hidden) {
     Span span = tracer.spanBuilder("read precomputed similar").startSpan();
     try (Scope ignored = span.makeCurrent()) {
       Optional<StoredObject> o = store.get(SimilarItemsFile.key(tenant, sku));
@@ -128,7 +144,7 @@ public final class QueryService {
         if (hits.size() >= k) {
           break;
         }
-        if (item.sku().equals(sku) || snapshot.hidden().contains(item.sku())) {
+        if (item.sku().equals(sku) || hidden.contains(item.sku())) {
           continue;
         }
         ProductInfo p = catalog.get(tenant, item.sku());
