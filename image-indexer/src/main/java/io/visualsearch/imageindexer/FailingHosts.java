@@ -13,7 +13,13 @@ import java.util.function.LongSupplier;
  * tenant's images for the budget of each of its products in turn: hours for a large catalog. Once
  * a host has used up the budget of {@code threshold} products within {@code window}, its products
  * are dead-lettered at once, without a fetch or a round; every {@code probeEvery} one of them is
- * let through to try, and a success clears the host. In memory, like the budget.
+ * let through to try, and an answer from the host clears it. In memory, like the budget.
+ *
+ * <p>Conditional refreshes of images we already hold are judged on weaker evidence: {@code
+ * threshold} of them failing within {@code window} (each after the fetcher's own attempts) is
+ * enough to stop asking the host, since skipping one only keeps a stored image for a while. That
+ * evidence never dead-letters a new product: losing a product until its next feed change needs
+ * the stronger kind, as before.
  */
 final class FailingHosts {
 
@@ -31,7 +37,10 @@ final class FailingHosts {
   };
 
   private static final class Host {
+    /** Products that used up their whole retry budget. */
     final Deque<Long> givenUp = new ArrayDeque<>();
+    /** Conditional refreshes that failed through the fetcher's attempts. */
+    final Deque<Long> refreshesFailed = new ArrayDeque<>();
     long nextProbe;
   }
 
@@ -53,7 +62,21 @@ final class FailingHosts {
     }
   }
 
-  /** A product of {@code host} was fetched: the host works. */
+  /** A conditional refresh of a stored image from {@code host} failed through the fetcher's attempts. */
+  synchronized void refreshFailed(String host) {
+    long now = nanoTime.getAsLong();
+    Host h = hosts.computeIfAbsent(host, k -> new Host());
+    h.refreshesFailed.addLast(now);
+    prune(h, now);
+    if (h.refreshesFailed.size() >= threshold) {
+      h.nextProbe = now + probeEveryNanos;
+    }
+  }
+
+  /**
+   * {@code host} answered a request (an image or a 304): it works. Only then: reusing a stored
+   * image without asking says nothing about the host.
+   */
   synchronized void succeeded(String host) {
     hosts.remove(host);
   }
@@ -63,13 +86,26 @@ final class FailingHosts {
    * and no probe is due. A due probe is let through (false) once, and the next one scheduled.
    */
   synchronized boolean skip(String host) {
+    return skip(host, false);
+  }
+
+  /**
+   * Like {@link #skip}, for a conditional refresh of an image we hold: the host also counts as
+   * failing when its refreshes kept failing. The probe is shared: any answer clears the host.
+   */
+  synchronized boolean skipRefresh(String host) {
+    return skip(host, true);
+  }
+
+  private boolean skip(String host, boolean refresh) {
     Host h = hosts.get(host);
     if (h == null) {
       return false;
     }
     long now = nanoTime.getAsLong();
     prune(h, now);
-    if (h.givenUp.size() < threshold) {
+    boolean failing = h.givenUp.size() >= threshold || refresh && h.refreshesFailed.size() >= threshold;
+    if (!failing) {
       return false;
     }
     if (now - h.nextProbe >= 0) {
@@ -80,8 +116,13 @@ final class FailingHosts {
   }
 
   private void prune(Host h, long now) {
-    while (!h.givenUp.isEmpty() && now - h.givenUp.peekFirst() > windowNanos) {
-      h.givenUp.removeFirst();
+    prune(h.givenUp, now);
+    prune(h.refreshesFailed, now);
+  }
+
+  private void prune(Deque<Long> times, long now) {
+    while (!times.isEmpty() && now - times.peekFirst() > windowNanos) {
+      times.removeFirst();
     }
   }
 }

@@ -44,7 +44,7 @@ final class ImageSource {
     if (refresh == Refresh.REUSE) {
       metrics.reused();
       Span.current().setAttribute("image.refresh", "reuse");
-      return new Acquired.Ready(previous.orElseThrow());
+      return new Acquired.Ready(previous.orElseThrow(), false);
     }
     URI uri = parse(imageLink);
     CacheValidators validators = refresh == Refresh.CONDITIONAL ? previous.orElseThrow().validators()
@@ -52,7 +52,7 @@ final class ImageSource {
     FetchResult result = fetch(product, uri, refresh, validators);
     if (result instanceof FetchResult.NotModified) {
       metrics.notModified();
-      return new Acquired.Ready(previous.orElseThrow());
+      return new Acquired.Ready(previous.orElseThrow(), true);
     }
     if (result instanceof FetchResult.Failed failed) {
       if (failed.retriable()) {
@@ -65,7 +65,7 @@ final class ImageSource {
     NormalisedImage image = validate(product, imageLink, fetched.body());
     store(product, image);
     return new Acquired.Ready(new ImageState(imageLink, fetched.etag(), fetched.lastModified(), image.sha256(),
-        image.width(), image.height()));
+        image.width(), image.height()), true);
   }
 
   private static URI parse(String imageLink) throws PoisonRecordException {

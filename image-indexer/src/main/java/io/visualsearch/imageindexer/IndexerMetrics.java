@@ -13,6 +13,7 @@ final class IndexerMetrics {
   private final Counter notModified;
   private final Counter reused;
   private final Counter stored;
+  private final Counter keptStale;
   private final Counter refused;
 
   IndexerMetrics(PrometheusRegistry registry) {
@@ -24,6 +25,10 @@ final class IndexerMetrics {
         .help("Products whose stored image was reused without contacting the image host").register(registry);
     stored = Counter.builder().name("image_indexer_images_stored_total")
         .help("Normalised images written to the object store (new content addresses)").register(registry);
+    keptStale = Counter.builder().name("image_indexer_kept_stale_total")
+        .help("Conditional refreshes the image host could not answer: the stored image re-announced unchecked, by"
+            + " reason (host-failing: not asked, the host is marked failing; host-unavailable: 5xx, 429 or no"
+            + " connection after the fetcher's attempts)").labelNames("reason").register(registry);
     refused = Counter.builder().name("image_indexer_refused_total")
         .help("Products dead-lettered because of their image, by reason").labelNames("reason").register(registry);
   }
@@ -42,6 +47,10 @@ final class IndexerMetrics {
 
   void stored() {
     stored.inc();
+  }
+
+  void keptStale(String reason) {
+    keptStale.labelValues(reason).inc();
   }
 
   void refused(String reason) {

@@ -16,6 +16,8 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One catalog.products record in, one images.ready record out (same key). An upsert always
@@ -23,9 +25,15 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * ({@code product_content_hash}) it belongs to and a record handled twice after a crash is still
  * emitted; downstream skips unchanged images by their hash. A tombstone passes through as a
  * tombstone and forgets the product's image state; the image object itself stays, since other
- * products may share its content address.
+ * products may share its content address. Retry budget and failing hosts bound downloads; a
+ * re-check of a stored image its host cannot answer keeps that image instead.
  */
 final class ProductImageHandler implements RecordHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(ProductImageHandler.class);
+  /** Stale-reuse reasons, the label of image_indexer_kept_stale_total. */
+  static final String HOST_FAILING = "host-failing";
+  static final String HOST_UNAVAILABLE = "host-unavailable";
 
   private final ImageStateStore states;
   private final ObjectStore store;
@@ -83,8 +91,15 @@ final class ProductImageHandler implements RecordHandler {
       budget.forget(recordId);
       throw Rejections.hostFailing(link, host);
     }
+    if (refresh == Refresh.CONDITIONAL && failingHosts.skipRefresh(host)) {
+      return keepStored(product, previous.get(), recordId, HOST_FAILING, "host " + host + " is marked failing");
+    }
     Acquired acquired = images.acquire(product, link, refresh, previous);
     if (acquired instanceof Acquired.HostFailing failing) {
+      if (refresh == Refresh.CONDITIONAL) {
+        failingHosts.refreshFailed(host);
+        return keepStored(product, previous.get(), recordId, HOST_UNAVAILABLE, failing.failure().message());
+      }
       if (budget.spend(recordId)) {
         failingHosts.gaveUp(host);
         throw Rejections.gaveUp(link, failing.failure(), budget.maxRounds());
@@ -93,13 +108,37 @@ final class ProductImageHandler implements RecordHandler {
           + budget.rounds(recordId) + "): " + failing.failure().message());
     }
     budget.forget(recordId);
-    failingHosts.succeeded(host);
-    ImageState state = ((Acquired.Ready) acquired).state();
+    Acquired.Ready ready = (Acquired.Ready) acquired;
+    if (ready.hostAnswered()) {
+      failingHosts.succeeded(host);
+    }
+    ImageState state = ready.state();
     Span.current().setAttribute("sha256", state.sha256());
     if (previous.isEmpty() || !previous.get().equals(state)) {
       states.put(product.tenant(), product.sku(), state);
     }
     return state;
+  }
+
+  /**
+   * A conditional refresh the image host cannot answer now: the stored image stands, unchecked.
+   * It is what this link served when the host last answered and it is indexed; the record is a
+   * catalog change (price, stock) that needs no new image. Retry rounds would pause every tenant
+   * for a product that is already searchable, and dead-lettering would drop it from images.ready
+   * for a CDN outage. A picture replaced behind the same link is fetched on the product's next
+   * change once the host answers.
+   */
+  private ImageState keepStored(ProductRef product, ImageState stored, String recordId, String reason, String why) {
+    budget.forget(recordId);
+    metrics.keptStale(reason);
+    Span.current().setAttribute("sha256", stored.sha256()).setAttribute("image.kept_stale", reason);
+    if (HOST_UNAVAILABLE.equals(reason)) {
+      // Bounded: after a few of these the host is marked failing and only probed once a minute.
+      log.warn("{}: kept the stored image unchecked ({}): {}", product.key(), reason, why);
+    } else {
+      log.debug("{}: kept the stored image unchecked ({}): {}", product.key(), reason, why);
+    }
+    return stored;
   }
 
   /** host[:port] of an image link, the unit a CDN fails in; the link itself when it has none. */

@@ -47,4 +47,36 @@ class FailingHostsTest {
     hosts.succeeded("cdn.down.example");
     assertFalse(hosts.skip("cdn.down.example"), "the host works again");
   }
+
+  @Test
+  void failedRefreshesStopFurtherRefreshesButNeverNewProducts() {
+    hosts.refreshFailed("cdn.down.example");
+    hosts.refreshFailed("cdn.down.example");
+    assertFalse(hosts.skipRefresh("cdn.down.example"), "two may be bad luck");
+    hosts.refreshFailed("cdn.down.example");
+    assertTrue(hosts.skipRefresh("cdn.down.example"));
+    assertFalse(hosts.skip("cdn.down.example"), "a new product is only given up on products that used their budget");
+    advance(Duration.ofSeconds(61));
+    assertFalse(hosts.skipRefresh("cdn.down.example"), "the probe is let through");
+    assertTrue(hosts.skipRefresh("cdn.down.example"));
+    hosts.succeeded("cdn.down.example");
+    assertFalse(hosts.skipRefresh("cdn.down.example"), "the host answered");
+  }
+
+  @Test
+  void aHostFailingNewProductsIsNotAskedForRefreshesEither() {
+    for (int i = 0; i < 3; i++) {
+      hosts.gaveUp("cdn.down.example");
+    }
+    assertTrue(hosts.skipRefresh("cdn.down.example"));
+  }
+
+  @Test
+  void failedRefreshesOlderThanTheWindowDoNotCount() {
+    hosts.refreshFailed("cdn.flaky.example");
+    hosts.refreshFailed("cdn.flaky.example");
+    advance(Duration.ofMinutes(11));
+    hosts.refreshFailed("cdn.flaky.example");
+    assertFalse(hosts.skipRefresh("cdn.flaky.example"));
+  }
 }

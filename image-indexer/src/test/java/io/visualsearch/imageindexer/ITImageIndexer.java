@@ -281,6 +281,64 @@ class ITImageIndexer {
         .map(r -> PipelineHeaders.get(r.headers(), PipelineHeaders.DLQ_REASON)).findFirst().orElseThrow());
   }
 
+  /**
+   * A retailer's CDN goes down during its daily feed while its existing products change price:
+   * each is re-announced at once with the image we hold, none is dead-lettered, and after a few
+   * failed conditional GETs the host is not asked again (but for a probe a minute).
+   */
+  @Test
+  void priceChangesWhileTheImageHostIsDownKeepTheStoredImages() throws Exception {
+    String t = "cdn-outage";
+    int products = 30;
+    Map<String, String> indexed = new HashMap<>();
+    for (int i = 0; i < products; i++) {
+      images.image("/o" + i + ".png", TestImages.png(new Color(20 + 7 * i, 90, 160)), "image/png", "\"o" + i + "\"");
+      indexer.send(IndexerFixture.product(t, "p" + i, images.url("/o" + i + ".png"), 1_000_000));
+    }
+    for (int i = 0; i < products; i++) {
+      awaitReady(t, "p" + i, 1);
+      indexed.put("p" + i, last(t, "p" + i).getImageSha256());
+      images.status("/o" + i + ".png", 503);
+    }
+
+    long outageStart = System.nanoTime();
+    Map<String, String> productVersions = new HashMap<>();
+    for (int i = 0; i < products; i++) {
+      ProductUpsert cheaper = IndexerFixture.product(t, "p" + i, images.url("/o" + i + ".png"), 900_000);
+      productVersions.put("p" + i, cheaper.getContentHash());
+      indexer.send(cheaper);
+    }
+    Supplier<List<ConsumerRecord<byte[], byte[]>>> dlq = () -> recorder.records("catalog.products.dlq", t + "/");
+    await().atMost(Duration.ofSeconds(120)).until(() -> indexed.keySet().stream().allMatch(sku ->
+        ready(t, sku).size() >= 2 || dlq.get().stream().anyMatch(r -> new String(r.key(),
+            java.nio.charset.StandardCharsets.UTF_8).equals(t + "/" + sku))));
+    long minutes = Duration.ofNanos(System.nanoTime() - outageStart).toMinutes();
+
+    int conditionalGets = 0;
+    for (int i = 0; i < products; i++) {
+      conditionalGets += images.hits("/o" + i + ".png") - 1;
+    }
+    // IMAGE_FETCH_ATTEMPTS=1: one request a refresh. Before the host is marked failing, fewer than
+    // FAILING_HOST_PRODUCTS refreshes have failed and at most CONCURRENCY are in flight; after it,
+    // one probe a minute.
+    long bound = ImageIndexerService.FAILING_HOST_PRODUCTS - 1 + ImageIndexerSettings.CONCURRENCY.defaultValue()
+        + 1 + minutes;
+    assertTrue(conditionalGets <= bound, conditionalGets + " conditional GETs to a down host for " + products
+        + " price changes, more than " + bound);
+    assertEquals(List.of(), dlq.get().stream().map(r -> new String(r.key(), java.nio.charset.StandardCharsets.UTF_8)
+        + ": " + PipelineHeaders.get(r.headers(), PipelineHeaders.DLQ_REASON)).toList(),
+        "a product whose image we hold is not dead-lettered for its host's outage");
+    for (String sku : indexed.keySet()) {
+      assertEquals(2, ready(t, sku).size(), sku);
+      ImageReady r = last(t, sku);
+      assertEquals(indexed.get(sku), r.getImageSha256(), sku + ": the stored image");
+      assertEquals(productVersions.get(sku), r.getProductContentHash(), sku + ": the new product version");
+      assertTrue(indexer.store.exists(r.getObjectKey()));
+    }
+    assertTrue(indexer.metrics().contains("image_indexer_kept_stale_total{reason=\"host-failing\"}"),
+        "stale reuse visible on /metrics");
+  }
+
   static String messageFor(List<ConsumerRecord<byte[], byte[]>> records, String key) {
     return records.stream().filter(r -> new String(r.key(), java.nio.charset.StandardCharsets.UTF_8).equals(key))
         .map(r -> PipelineHeaders.get(r.headers(), PipelineHeaders.DLQ_EXCEPTION_MESSAGE)).findFirst().orElseThrow();

@@ -1,0 +1,228 @@
+package io.visualsearch.imageindexer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.visualsearch.imagefetch.AddressPolicy;
+import io.visualsearch.imagefetch.FetchConfig;
+import io.visualsearch.imagefetch.ImageFetcher;
+import io.visualsearch.imagevalidation.ImageValidator;
+import io.visualsearch.imagevalidation.ValidationPolicy;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.pipeline.Outbox;
+import io.visualsearch.pipeline.PoisonRecordException;
+import io.visualsearch.pipeline.RetriableProcessingException;
+import io.visualsearch.proto.events.ImageReady;
+import io.visualsearch.proto.events.ProductUpsert;
+import io.visualsearch.tracing.Tracing;
+import java.awt.Color;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The handler's use of {@link FailingHosts} against a local image host: what a price change does
+ * when the host is down or marked failing, and that only an answer from the host clears it.
+ */
+class ProductImageHandlerTest {
+
+  static final String TENANT = "shop";
+
+  final AtomicLong now = new AtomicLong(1_000_000_000_000L);
+  final FailingHosts failingHosts = new FailingHosts(3, Duration.ofMinutes(10), Duration.ofMinutes(1), now::get);
+  final RetryBudget budget = new RetryBudget(5);
+  final PrometheusRegistry registry = new PrometheusRegistry();
+  final IndexerMetrics metrics = new IndexerMetrics(registry);
+  final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
+      new ByteArraySerializer());
+  ObjectStore store;
+  ImageStateStore states;
+  ImageHost images;
+  ImageFetcher fetcher;
+  Tracing tracing;
+  Outbox outbox;
+  ProductImageHandler handler;
+  long offset;
+  long price = 1_000_000;
+
+  @BeforeEach
+  void start() throws Exception {
+    store = MemoryObjectStore.started();
+    states = new ImageStateStore(store);
+    images = new ImageHost();
+    // One attempt a round: each round the handler makes is one request the host sees.
+    fetcher = new ImageFetcher(FetchConfig.defaults().withRetries(1, Duration.ofMillis(1), Duration.ofMillis(1)),
+        AddressPolicy.allowing(List.of("127.0.0.1/32")));
+    tracing = Tracing.withExporter("image-indexer-test", new DiscardingExporter());
+    outbox = new Outbox(producer, tracing);
+    ImageSource source = new ImageSource(fetcher, new ImageValidator(ValidationPolicy.defaults()), store,
+        tracing.tracer(), metrics);
+    handler = new ProductImageHandler(states, store, source, budget, failingHosts, metrics);
+  }
+
+  @AfterEach
+  void stop() {
+    fetcher.close();
+    images.close();
+    tracing.close();
+    store.close();
+  }
+
+  String host() {
+    return "127.0.0.1:" + images.port();
+  }
+
+  void markFailing() {
+    for (int i = 0; i < 3; i++) {
+      failingHosts.gaveUp(host());
+    }
+    assertTrue(failingHosts.skip(host()));
+  }
+
+  /** Sends the product's record (a new price each time) through the handler; the images.ready it emitted. */
+  ImageReady handle(String sku, String path) throws Exception {
+    ProductUpsert upsert = IndexerFixture.product(TENANT, sku, images.url(path), price++);
+    handler.handle(new ConsumerRecord<>("catalog.products", 0, offset++,
+        (TENANT + "/" + sku).getBytes(StandardCharsets.UTF_8), upsert.toByteArray()), outbox);
+    List<ProducerRecord<byte[], byte[]>> sent = producer.history();
+    ProducerRecord<byte[], byte[]> last = sent.get(sent.size() - 1);
+    assertEquals("images.ready", last.topic());
+    ImageReady ready = ImageReady.parseFrom(last.value());
+    assertEquals(upsert.getContentHash(), ready.getProductContentHash(), "names the product version it belongs to");
+    return ready;
+  }
+
+  /** A product indexed from the host while it worked, its image served with {@code etag} (null: none). */
+  String indexed(String sku, String path, Color color, String etag) throws Exception {
+    images.image(path, TestImages.png(color), "image/png", etag);
+    String sha = handle(sku, path).getImageSha256();
+    assertEquals(1, images.downloads(path));
+    return sha;
+  }
+
+  double keptStale(String reason) {
+    for (MetricSnapshot s : registry.scrape()) {
+      if (s instanceof CounterSnapshot c && c.getMetadata().getPrometheusName().equals("image_indexer_kept_stale")) {
+        return c.getDataPoints().stream().filter(d -> reason.equals(d.getLabels().get("reason")))
+            .mapToDouble(CounterSnapshot.CounterDataPointSnapshot::getValue).sum();
+      }
+    }
+    return 0;
+  }
+
+  @Test
+  void reusingAStoredImageWithoutAskingDoesNotClearAFailingHost() throws Exception {
+    String sha = indexed("plain", "/plain.png", Color.ORANGE, null);
+    markFailing();
+
+    assertEquals(sha, handle("plain", "/plain.png").getImageSha256(), "price change: the stored image reused");
+    assertEquals(1, images.hits("/plain.png"), "nothing was asked of the host");
+    assertTrue(failingHosts.skip(host()), "a reuse says nothing about the host: it stays marked failing");
+  }
+
+  @Test
+  void aConditionalRefreshOfAHostMarkedFailingKeepsTheStoredImageWithoutAsking() throws Exception {
+    String sha = indexed("e-1", "/e1.png", Color.RED, "\"v1\"");
+    markFailing();
+    images.status("/e1.png", 503);
+
+    ImageReady ready = handle("e-1", "/e1.png");
+    assertEquals(sha, ready.getImageSha256());
+    assertEquals("images/" + sha, ready.getObjectKey());
+    assertEquals(1, images.hits("/e1.png"), "a host marked failing is not asked");
+    assertEquals(1.0, keptStale(ProductImageHandler.HOST_FAILING));
+    assertTrue(failingHosts.skip(host()), "still failing: nothing reached the host");
+  }
+
+  @Test
+  void aConditionalRefreshTheHostCannotAnswerKeepsTheStoredImageAtOnceAndFewAreAsked() throws Exception {
+    String[] shas = new String[4];
+    Color[] colors = {Color.RED, Color.GREEN, Color.BLUE, Color.CYAN};
+    for (int i = 0; i < 4; i++) {
+      shas[i] = indexed("e-" + i, "/e" + i + ".png", colors[i], "\"v" + i + "\"");
+      images.status("/e" + i + ".png", 503);
+    }
+
+    for (int i = 0; i < 3; i++) {
+      // Returns, not RetriableProcessingException: no round of the loop, no pause of other tenants.
+      assertEquals(shas[i], handle("e-" + i, "/e" + i + ".png").getImageSha256());
+      assertEquals(2, images.hits("/e" + i + ".png"), "one conditional GET, no further rounds");
+      assertEquals(0, budget.rounds("catalog.products-0@" + (offset - 1)), "no retry budget spent");
+    }
+    assertEquals(3.0, keptStale(ProductImageHandler.HOST_UNAVAILABLE));
+    assertEquals(shas[3], handle("e-3", "/e3.png").getImageSha256());
+    assertEquals(1, images.hits("/e3.png"), "three failed refreshes: the host is not asked for the fourth");
+    assertEquals(1.0, keptStale(ProductImageHandler.HOST_FAILING));
+    assertFalse(failingHosts.skip(host()), "failed refreshes alone never dead-letter a new product");
+    assertTrue(states.get(TENANT, "e-0").orElseThrow().hasValidators(), "state kept for the next conditional GET");
+  }
+
+  @Test
+  void aNotModifiedAnswerToTheProbeClearsTheHost() throws Exception {
+    String sha = indexed("e-1", "/e1.png", Color.RED, "\"v1\"");
+    markFailing();
+    now.addAndGet(Duration.ofSeconds(61).toNanos());
+
+    assertEquals(sha, handle("e-1", "/e1.png").getImageSha256());
+    assertEquals(1, images.notModified("/e1.png"), "the due probe was a conditional GET");
+    assertFalse(failingHosts.skip(host()), "the host answered: it works again");
+  }
+
+  @Test
+  void aConditionalRefreshAnsweredNotFoundIsStillDeadLetteredAndTheStateKept() throws Exception {
+    indexed("e-1", "/e1.png", Color.RED, "\"v1\"");
+    ImageState before = states.get(TENANT, "e-1").orElseThrow();
+    images.status("/e1.png", 404);
+
+    PoisonRecordException e = assertThrows(PoisonRecordException.class, () -> handle("e-1", "/e1.png"));
+    assertEquals("image-fetch-not-found", e.reason());
+    assertEquals(before, states.get(TENANT, "e-1").orElseThrow(), "the indexed image stays");
+  }
+
+  @Test
+  void aNewProductOfADownHostStillSpendsItsBudgetAndIsDeadLetteredAtOnceWhenTheHostIsMarked() throws Exception {
+    images.status("/new.png", 503);
+    assertThrows(RetriableProcessingException.class, () -> handle("n-1", "/new.png"));
+    assertEquals(1, budget.rounds("catalog.products-0@0"));
+
+    markFailing();
+    PoisonRecordException e = assertThrows(PoisonRecordException.class, () -> handle("n-2", "/new.png"));
+    assertEquals("image-host-unavailable", e.reason());
+    assertEquals(1, images.hits("/new.png"), "the marked host was not asked for the second product");
+  }
+
+  /** Spans are not what these tests look at. */
+  static final class DiscardingExporter implements SpanExporter {
+    @Override
+    public CompletableResultCode export(Collection<SpanData> spans) {
+      return CompletableResultCode.ofSuccess();
+    }
+
+    @Override
+    public CompletableResultCode flush() {
+      return CompletableResultCode.ofSuccess();
+    }
+
+    @Override
+    public CompletableResultCode shutdown() {
+      return CompletableResultCode.ofSuccess();
+    }
+  }
+}
