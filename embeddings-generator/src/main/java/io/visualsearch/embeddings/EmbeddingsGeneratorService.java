@@ -28,13 +28,13 @@ public final class EmbeddingsGeneratorService {
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
     ModelClient model = pipeline.add(new ModelClient(config, pipeline.tracing()));
     VectorCache cache = new VectorCache(store, model.vectorVariant(), config.get(EmbeddingsSettings.CACHE_ENTRIES));
-    String group = pipeline.kafkaClients().groupId(NAME);
+    String groupBase = pipeline.kafkaClients().groupId(NAME) + "." + model.modelName();
     int concurrency = config.get(EmbeddingsSettings.CONCURRENCY);
-    pipeline.add(new ModelVersionFollower(model,
-        version -> pipeline.loop(List.of(Topics.IMAGES_READY.name()),
-            new EmbedImageHandler(store, model, cache, version), concurrency,
-            group + "." + model.modelName() + ".v" + version),
-        config.get(EmbeddingsSettings.MODEL_POLL)));
+    pipeline.add(new ModelVersionFollower(model.modelName(), model::servedVersion, new EmbeddingProbe(model),
+        new ObjectStoreFollowedVersions(store, groupBase), new BrokerConsumerGroups(config),
+        (version, group) -> pipeline.loop(List.of(Topics.IMAGES_READY.name()),
+            new EmbedImageHandler(store, model, cache, version), concurrency, group),
+        groupBase, config.get(EmbeddingsSettings.MODEL_POLL)));
     pipeline.heartbeat();
   }
 }

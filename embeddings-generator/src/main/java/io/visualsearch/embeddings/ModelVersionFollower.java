@@ -1,40 +1,79 @@
 package io.visualsearch.embeddings;
 
-import io.visualsearch.modelclient.ModelClient;
 import io.visualsearch.modelclient.ModelUnavailableException;
-import io.visualsearch.pipeline.ConsumerLoop;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongFunction;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one consumer loop per served model version. Each version has its own consumer group, so a
- * new version starts from the beginning of the compacted images.ready topic and re-embeds the
- * whole catalog, while a restart of the same version resumes where its group committed. The old
- * version's loop stops once the new one runs; the index-builder keeps the versions apart.
+ * Runs one consumer loop for the newest served model version, in the consumer group the
+ * deployment's {@link FollowedVersion} names for it. A new version's group starts from the
+ * beginning of the compacted images.ready topic and re-embeds the whole catalog; so does a version
+ * followed again after another one (a rollback), in a group of its own, or the products not
+ * changed since would keep the withdrawn version's vectors for good. A restart resumes the
+ * recorded group. The old version's loop stops once the new one runs; the index-builder keeps the
+ * versions apart.
+ *
+ * <p>Before a loop is started for a version, the version embeds a probe image: a version that
+ * refuses the generator's signature, input or output would have every catalog image
+ * dead-lettered, so the current loop keeps running and the check fails until it accepts.
  */
 final class ModelVersionFollower implements Component {
 
   private static final Logger log = LoggerFactory.getLogger(ModelVersionFollower.class);
 
-  private final ModelClient model;
-  private final LongFunction<ConsumerLoop> loopForVersion;
+  /** The newest version the model server serves (ModelClient.servedVersion). */
+  interface ServedVersion {
+    OptionalLong get() throws ModelUnavailableException;
+  }
+
+  /** A consumer loop embedding images.ready with {@code version} in consumer group {@code group}. */
+  interface LoopFactory {
+    Component loop(long version, String group);
+  }
+
+  private final String modelName;
+  private final ServedVersion served;
+  private final VersionProbe probe;
+  private final FollowedVersionStore followed;
+  private final Supplier<Collection<String>> existingGroups;
+  private final LoopFactory loops;
+  private final String groupBase;
   private final Duration interval;
   private ScheduledExecutorService timer;
-  private volatile ConsumerLoop current;
-  private volatile long version = -1;
+  private volatile Component current;
+  private volatile FollowedVersion following;
   private volatile String waiting = "model server not asked yet";
+  /** Why the version this instance embeds with is no longer served (null: it is, as far as known). */
+  private volatile String notServed;
+  /** Why the newest served version is not followed: it refused the probe (null: none did). */
+  private volatile String refused;
+  /** The newest served version is not followed yet: its probe got no answer (null: none pending). */
+  private volatile String pending;
+  /** The last failure of a poll, logged with its stack once (an object store down fails every poll). */
+  private String lastFailure;
 
-  ModelVersionFollower(ModelClient model, LongFunction<ConsumerLoop> loopForVersion, Duration interval) {
-    this.model = model;
-    this.loopForVersion = loopForVersion;
+  /**
+   * @param existingGroups consumer group ids on the broker, asked only when no record exists yet
+   * @param groupBase group ids are {@code <groupBase>.v<version>[.replay-<k>]}
+   */
+  ModelVersionFollower(String modelName, ServedVersion served, VersionProbe probe, FollowedVersionStore followed,
+      Supplier<Collection<String>> existingGroups, LoopFactory loops, String groupBase, Duration interval) {
+    this.modelName = modelName;
+    this.served = served;
+    this.probe = probe;
+    this.followed = followed;
+    this.existingGroups = existingGroups;
+    this.loops = loops;
+    this.groupBase = groupBase;
     this.interval = interval;
   }
 
@@ -55,31 +94,127 @@ final class ModelVersionFollower implements Component {
 
   void poll() {
     try {
-      OptionalLong served = model.servedVersion();
-      if (served.isEmpty()) {
-        waitFor("model " + model.modelName() + " has no available version yet");
+      OptionalLong newest = served.get();
+      FollowedVersion now = following;
+      if (newest.isEmpty()) {
+        String why = "model " + modelName + " has no available version";
+        notServed = now == null ? null : "model version " + now.version() + " is not served any more: " + why;
+        waitFor(why);
         return;
       }
       waiting = null;
-      long v = served.getAsLong();
-      if (v == version) {
-        return;
-      }
-      log.info("model {} version {} is served (was {}): embedding the catalog with it", model.modelName(), v, version);
-      ConsumerLoop next = loopForVersion.apply(v);
-      next.start();
-      ConsumerLoop previous = current;
-      current = next;
-      version = v;
-      if (previous != null) {
-        previous.close();
-      }
+      long v = newest.getAsLong();
+      notServed = now != null && v < now.version()
+          ? "model version " + now.version() + " is not served any more (the newest served is " + v + ")" : null;
+      follow(v);
+      lastFailure = null;
     } catch (ModelUnavailableException e) {
+      // Whether the followed version is still served is unknown; the model client's check shows the outage.
       waitFor(e.getMessage());
     } catch (Throwable e) {
       // A scheduled task that throws is never run again: report and keep following.
-      waitFor("cannot follow model versions: " + e);
-      log.warn("model version check failed", e);
+      String why = "cannot follow model versions: " + e;
+      if (!why.equals(lastFailure)) {
+        log.warn("model version check failed", e);
+      }
+      lastFailure = why;
+      waitFor(why);
+    }
+  }
+
+  /** Makes this instance embed with {@code v} in the group the deployment's record names for it. */
+  private void follow(long v) throws ModelUnavailableException {
+    FollowedVersion now = following;
+    if (now != null && now.version() == v) {
+      refused = null;
+      pending = null;
+      FollowedVersion recorded = followed.read().followed();
+      if (recorded != null && recorded.version() == v && !recorded.group().equals(now.group())) {
+        // Another instance started a replay of this version (this one never saw the version it
+        // replaced): join it, or this instance would go on resuming the old group alone.
+        switchTo(recorded, now);
+      }
+      return;
+    }
+    VersionProbe.Result r = probe.probe(v);
+    switch (r.outcome()) {
+      case REFUSED -> {
+        String why = "version " + v + " refuses the generator's signature/input/output: " + r.reason();
+        if (!why.equals(refused)) {
+          log.warn("{}; {}", why, now == null ? "nothing is embedded until it accepts"
+              : "still embedding with version " + now.version());
+        }
+        refused = why;
+        pending = null;
+        return;
+      }
+      case NOT_READY -> {
+        refused = null;
+        pending = "version " + v + " did not answer the probe yet: " + r.reason();
+        return;
+      }
+      case ACCEPTED -> {
+        refused = null;
+        pending = null;
+      }
+    }
+    FollowedVersion next = record(v);
+    if (next != null) {
+      switchTo(next, now);
+    }
+  }
+
+  private void switchTo(FollowedVersion next, FollowedVersion now) {
+    log.info("model {} version {} is served (was {}): embedding the catalog with it in consumer group {}{}",
+        modelName, next.version(), now == null ? "none" : now.version(), next.group(),
+        next.replay() ? ", a group of its own that starts from the beginning of images.ready" : "");
+    Component loop = loops.loop(next.version(), next.group());
+    try {
+      loop.start();
+    } catch (Exception e) {
+      loop.close();
+      throw new IllegalStateException("cannot start the consumer loop of version " + next.version() + ": "
+          + e.getMessage(), e);
+    }
+    Component previous = current;
+    current = loop;
+    following = next;
+    notServed = null;
+    if (previous != null) {
+      previous.close();
+    }
+  }
+
+  /**
+   * The deployment's record for {@code v}, written first if it names another version: a restart,
+   * or another instance, then joins the same group instead of starting the replay over or
+   * resuming the version's old group. Written before the loop starts, so a crash in between
+   * leaves a group that has committed nothing and starts from the beginning again. Null when
+   * {@code v} turned out to be a stale view.
+   */
+  private FollowedVersion record(long v) throws ModelUnavailableException {
+    for (int attempt = 0; ; attempt++) {
+      FollowedVersionStore.Read read = followed.read();
+      FollowedVersion recorded = read.followed();
+      if (recorded != null && v < recorded.version()) {
+        // A step back. The recorded version was served when it was written, after this poll may
+        // have asked the server: ask again, so an instance that saw the newer version a moment
+        // late does not record a rollback and send the deployment into a needless replay.
+        OptionalLong again = served.get();
+        if (again.isEmpty() || again.getAsLong() != v) {
+          return null;
+        }
+      }
+      FollowedVersion next = recorded == null
+          ? FollowedVersion.first(v, groupBase, existingGroups.get())
+          : recorded.switchTo(v, groupBase);
+      if (next.equals(recorded) || followed.replace(next, read)) {
+        return next;
+      }
+      if (attempt == 5) {
+        throw new IllegalStateException("the followed-version record keeps changing under this instance");
+      }
+      // Another instance switched first: follow what it recorded.
     }
   }
 
@@ -90,18 +225,42 @@ final class ModelVersionFollower implements Component {
     waiting = reason;
   }
 
+  /** The version this instance embeds with, -1 before the first. */
   long version() {
-    return version;
+    FollowedVersion f = following;
+    return f == null ? -1 : f.version();
+  }
+
+  /** The consumer group of the version this instance embeds with, null before the first. */
+  String group() {
+    FollowedVersion f = following;
+    return f == null ? null : f.group();
   }
 
   @Override
   public CheckResult check() {
-    ConsumerLoop loop = current;
-    if (loop == null) {
-      return CheckResult.failed(waiting == null ? "no model version yet" : waiting);
+    Component loop = current;
+    FollowedVersion f = following;
+    String refusal = refused;
+    if (loop == null || f == null) {
+      String why = refusal != null ? refusal : pending != null ? pending : waiting;
+      return CheckResult.failed(why == null ? "no model version yet" : why);
+    }
+    if (refusal != null) {
+      return CheckResult.failed(refusal + "; still embedding with version " + f.version());
+    }
+    String gone = notServed;
+    if (gone != null) {
+      String p = pending;
+      return CheckResult.failed(gone + (p == null ? "" : "; " + p));
     }
     CheckResult r = loop.check();
-    return r.ok() ? new CheckResult(true, "embedding with model version " + version) : r;
+    if (!r.ok()) {
+      return r;
+    }
+    String p = pending;
+    return new CheckResult(true, "embedding with model version " + f.version() + " in consumer group " + f.group()
+        + (p == null ? "" : "; " + p));
   }
 
   @Override
@@ -114,7 +273,7 @@ final class ModelVersionFollower implements Component {
         Thread.currentThread().interrupt();
       }
     }
-    ConsumerLoop loop = current;
+    Component loop = current;
     if (loop != null) {
       loop.close();
     }

@@ -1,0 +1,293 @@
+package io.visualsearch.embeddings;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.visualsearch.config.Config;
+import io.visualsearch.modelserver.ModelServer;
+import io.visualsearch.modelserver.ModelServerSettings;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreSettings;
+import io.visualsearch.pipeline.PipelineHeaders;
+import io.visualsearch.proto.events.Embedding;
+import io.visualsearch.proto.events.ImageReady;
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
+import io.visualsearch.runtime.RuntimeSettings;
+import io.visualsearch.runtime.ServiceHost;
+import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.StackExtension;
+import java.awt.Color;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.commons.io.FileUtils;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Model versions coming and going under a running generator, on the real broker, S3 server and
+ * model server serving small real SavedModels (each test its own model name, so its consumer
+ * groups, vector cache and followed-version record are its own).
+ */
+@ExtendWith(StackExtension.class)
+class ITModelVersionChanges {
+
+  static final int PRODUCTS = 6;
+
+  /** What the embeddings topic and images.ready.dlq hold for one tenant, in topic order. */
+  static final class TenantTopics implements AutoCloseable {
+    final String tenant;
+    final Map<String, List<Embedding>> embeddings = new ConcurrentHashMap<>();
+    final List<String> deadLettered = new CopyOnWriteArrayList<>();
+    private volatile boolean stop;
+    private final Thread reader;
+
+    TenantTopics(EmbeddedStack stack, String tenant) {
+      this.tenant = tenant;
+      Properties p = new Properties();
+      p.put("bootstrap.servers", stack.kafkaBootstrapServers());
+      p.put("group.id", "it-versions-reader-" + System.nanoTime());
+      p.put("auto.offset.reset", "earliest");
+      KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      c.subscribe(List.of("embeddings", "images.ready.dlq"));
+      reader = new Thread(() -> {
+        try (c) {
+          while (!stop) {
+            for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+              String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
+              if (!key.startsWith(tenant + "/")) {
+                continue;
+              }
+              if (r.topic().equals("images.ready.dlq")) {
+                deadLettered.add(key + ": " + PipelineHeaders.get(r.headers(), PipelineHeaders.DLQ_REASON));
+              } else if (r.value() != null) {
+                try {
+                  embeddings.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(Embedding.parseFrom(r.value()));
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              }
+            }
+          }
+        }
+      });
+      reader.start();
+    }
+
+    /** Whether the last embedding of each of {@code skus} is of {@code version}. */
+    boolean lastOf(List<String> skus, long version) {
+      for (String sku : skus) {
+        List<Embedding> list = embeddings.get(tenant + "/" + sku);
+        if (list == null || list.get(list.size() - 1).getModelVersion() != version) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      stop = true;
+      reader.join();
+    }
+  }
+
+  static ModelServer modelServer(Path base, String model) throws Exception {
+    Config c = ModelServerSettings.definition().parse(Map.of(
+        "MODEL_SERVER_BASE_PATH", base.toString(), "MODEL_SERVER_MODEL_NAME", model,
+        "MODEL_SERVER_GRPC_PORT", "0", "MODEL_SERVER_REST_PORT", "-1", "MODEL_SERVER_POLL_INTERVAL", "200ms"));
+    ModelServer server = new ModelServer(ModelServerSettings.from(c));
+    server.start();
+    return server;
+  }
+
+  static ServiceHost generator(EmbeddedStack stack, int modelPort, String model) throws Exception {
+    Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
+    env.put("MODEL_SERVER_TARGET", "127.0.0.1:" + modelPort);
+    env.put("MODEL_NAME", model);
+    env.put("KAFKA_GROUP_ID", "it-versions");
+    env.put("EMBEDDINGS_MODEL_POLL_INTERVAL", "300ms");
+    env.put("KAFKA_RETRY_BACKOFF_MAX", "1s");
+    env.put("MODEL_DEADLINE", "5s");
+    Config config = EmbeddingsGeneratorService.definition().include(RuntimeSettings.definition()).parse(env);
+    ServiceHost host = new ServiceHost(EmbeddingsGeneratorService.NAME);
+    EmbeddingsGeneratorService.wire(config, host);
+    host.start();
+    return host;
+  }
+
+  static CheckResult followerCheck(ServiceHost generator) {
+    for (Component c : generator.components()) {
+      if (c instanceof ModelVersionFollower f) {
+        return f.check();
+      }
+    }
+    throw new IllegalStateException("no model-version-follower");
+  }
+
+  static List<String> sendCatalog(EmbeddedStack stack, String tenant, String prefix, int n, int hueOffset)
+      throws Exception {
+    Config storeConfig = ObjectStoreSettings.definition().parse(stack.serviceEnvironment());
+    List<String> skus = new java.util.ArrayList<>();
+    try (ObjectStore store = ObjectStore.fromConfig(storeConfig, false);
+         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers",
+             stack.kafkaBootstrapServers()), new ByteArraySerializer(), new ByteArraySerializer())) {
+      store.start();
+      for (int i = 0; i < n; i++) {
+        String sku = prefix + i;
+        byte[] png = ITEmbeddingsGenerator.png(Color.getHSBColor((hueOffset + i) / 17f, 0.8f, 0.9f), 64 + i, 48);
+        String sha = ITEmbeddingsGenerator.sha(png);
+        store.put("images/" + sha, png, "image/png");
+        ImageReady r = ImageReady.newBuilder().setTenant(tenant).setSku(sku).setImageSha256(sha)
+            .setObjectKey("images/" + sha).build();
+        ProducerRecord<byte[], byte[]> rec = new ProducerRecord<>("images.ready",
+            (tenant + "/" + sku).getBytes(StandardCharsets.UTF_8), r.toByteArray());
+        rec.headers().add(PipelineHeaders.TENANT, tenant.getBytes(StandardCharsets.UTF_8));
+        producer.send(rec).get();
+        skus.add(sku);
+      }
+    }
+    return skus;
+  }
+
+  /**
+   * Rollback: v1 serving, v2 published and the catalog re-embedded with it, then v2 withdrawn. The
+   * compacted embeddings topic must end with a v1 vector for every product, not only for those
+   * changed since the rollout (the index-builder picks the newest version present).
+   */
+  @Test
+  void aWithdrawnVersionLeavesEveryProductOnThePreviousVersion(EmbeddedStack stack) throws Exception {
+    String model = "rollback";
+    String tenant = "it-rollback";
+    Path base = Files.createTempDirectory("it-rollback-models-");
+    TinyEmbeddingModels.publish(base, model, 1, TinyEmbeddingModels.Contract.GENERATOR);
+    ModelServer server = modelServer(base, model);
+    ServiceHost gen = null;
+    try (TenantTopics topics = new TenantTopics(stack, tenant)) {
+      gen = generator(stack, server.grpcPort(), model);
+      List<String> catalog = sendCatalog(stack, tenant, "sku-", PRODUCTS, 0);
+      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 1));
+      Map<String, List<Float>> v1Vectors = new HashMap<>();
+      for (String sku : catalog) {
+        v1Vectors.put(sku, topics.embeddings.get(tenant + "/" + sku).get(0).getVectorList());
+      }
+
+      TinyEmbeddingModels.publish(base, model, 2, TinyEmbeddingModels.Contract.GENERATOR);
+      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 2));
+      // One product changes while v2 serves: the one the old group would have re-embedded anyway.
+      List<String> changed = sendCatalog(stack, tenant, "sku-", 1, 9);
+      await().atMost(Duration.ofSeconds(60)).until(() -> topics.embeddings.get(tenant + "/" + changed.get(0)).size() == 3);
+
+      FileUtils.deleteDirectory(base.resolve(model).resolve("2").toFile());
+      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 1));
+      for (String sku : catalog.subList(1, catalog.size())) {
+        List<Embedding> list = topics.embeddings.get(tenant + "/" + sku);
+        assertEquals(v1Vectors.get(sku), list.get(list.size() - 1).getVectorList(), sku + " is back on v1's vector");
+      }
+      ServiceHost running = gen;
+      await().atMost(Duration.ofSeconds(30)).until(() -> followerCheck(running).ok());
+      assertTrue(followerCheck(gen).detail().contains("model version 1"), followerCheck(gen).detail());
+      assertEquals(List.of(), topics.deadLettered);
+    } finally {
+      if (gen != null) {
+        gen.close();
+      }
+      server.close();
+      FileUtils.deleteQuietly(base.toFile());
+    }
+  }
+
+  /**
+   * The same rollback while the generator is down: it comes back knowing no version, and must
+   * still re-embed every product with v1.
+   */
+  @Test
+  void aRollbackWhileTheGeneratorIsDownStillReEmbedsEveryProduct(EmbeddedStack stack) throws Exception {
+    String model = "rollback-restart";
+    String tenant = "it-rollback-restart";
+    Path base = Files.createTempDirectory("it-rollback-restart-models-");
+    TinyEmbeddingModels.publish(base, model, 1, TinyEmbeddingModels.Contract.GENERATOR);
+    ModelServer server = modelServer(base, model);
+    ServiceHost gen = null;
+    try (TenantTopics topics = new TenantTopics(stack, tenant)) {
+      gen = generator(stack, server.grpcPort(), model);
+      List<String> catalog = sendCatalog(stack, tenant, "sku-", PRODUCTS, 3);
+      // v1's group commits the whole catalog first: that is the offset a restart must not resume.
+      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 1));
+      TinyEmbeddingModels.publish(base, model, 2, TinyEmbeddingModels.Contract.GENERATOR);
+      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 2));
+      gen.close();
+      gen = null;
+
+      FileUtils.deleteDirectory(base.resolve(model).resolve("2").toFile());
+      ServiceHost[] running = {generator(stack, server.grpcPort(), model)};
+      gen = running[0];
+      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 1));
+      await().atMost(Duration.ofSeconds(30)).until(() -> followerCheck(running[0]).ok());
+      assertEquals(List.of(), topics.deadLettered);
+    } finally {
+      if (gen != null) {
+        gen.close();
+      }
+      server.close();
+      FileUtils.deleteQuietly(base.toFile());
+    }
+  }
+
+  /**
+   * A new version the generator cannot call (output renamed, or no serving_default signature):
+   * nothing is dead-lettered, the catalog keeps being embedded with v1, and the check names v2.
+   */
+  @ParameterizedTest
+  @EnumSource(value = TinyEmbeddingModels.Contract.class, names = {"OUTPUT_RENAMED", "SIGNATURE_MISSING"})
+  void aVersionRefusingTheGeneratorsContractIsNotSwitchedTo(TinyEmbeddingModels.Contract contract,
+      EmbeddedStack stack) throws Exception {
+    String model = "refused-" + contract.name().toLowerCase().replace('_', '-');
+    String tenant = "it-" + model;
+    Path base = Files.createTempDirectory("it-" + model + "-models-");
+    TinyEmbeddingModels.publish(base, model, 1, TinyEmbeddingModels.Contract.GENERATOR);
+    ModelServer server = modelServer(base, model);
+    ServiceHost gen = null;
+    try (TenantTopics topics = new TenantTopics(stack, tenant)) {
+      ServiceHost running = generator(stack, server.grpcPort(), model);
+      gen = running;
+      List<String> catalog = sendCatalog(stack, tenant, "sku-", PRODUCTS, 5);
+      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 1));
+
+      TinyEmbeddingModels.publish(base, model, 2, contract);
+      await().atMost(Duration.ofSeconds(60)).until(() -> followerCheck(running).detail()
+          .contains("version 2 refuses the generator's signature/input/output"));
+
+      List<String> added = sendCatalog(stack, tenant, "new-", 3, 11);
+      await().atMost(Duration.ofSeconds(60)).until(() -> topics.lastOf(added, 1));
+      assertEquals(List.of(), topics.deadLettered, "nothing may be dead-lettered for the version's contract");
+      assertTrue(topics.lastOf(catalog, 1));
+      assertFalse(followerCheck(running).ok());
+      assertTrue(followerCheck(running).detail().contains("version 2"), followerCheck(running).detail());
+    } finally {
+      if (gen != null) {
+        gen.close();
+      }
+      server.close();
+      FileUtils.deleteQuietly(base.toFile());
+    }
+  }
+}
