@@ -34,6 +34,15 @@ final class Catalogs {
    * state never steps back to an older vector.
    */
   synchronized boolean apply(EmbeddingChange change, int partition, long offset) throws PoisonRecordException {
+    return apply(change, partition, offset, clock.millis());
+  }
+
+  /**
+   * As {@link #apply(EmbeddingChange, int, long)}, for a record produced at {@code producedAtMs}:
+   * when each model's vectors last changed is then the same after a restart's replay as it was live.
+   */
+  synchronized boolean apply(EmbeddingChange change, int partition, long offset, long producedAtMs)
+      throws PoisonRecordException {
     TenantCatalog catalog = tenants.computeIfAbsent(change.tenant(), t -> new TenantCatalog(t, maxOrigins));
     boolean alreadyApplied = offset < watermarks.getOrDefault(partition, 0L);
     try {
@@ -43,7 +52,7 @@ final class Catalogs {
         }
         return false;
       }
-      return catalog.apply(change, partition, offset, clock.millis());
+      return catalog.apply(change, partition, offset, producedAtMs);
     } finally {
       advance(partition, offset);
     }

@@ -62,7 +62,10 @@ final class EmbeddingIntake implements RecordHandler {
       catalogs.advance(rec.partition(), rec.offset());
       throw e;
     }
-    if (catalogs.apply(change, rec.partition(), rec.offset())) {
+    // The producer's timestamp, not now: a replay after a restart applies hours of records in
+    // seconds, and which model's vectors came last decides what a tenant's index is built from.
+    long producedAtMs = rec.timestamp() > 0 ? rec.timestamp() : clock.millis();
+    if (catalogs.apply(change, rec.partition(), rec.offset(), producedAtMs)) {
       schedule.changed(change.tenant(), clock.millis());
     }
   }

@@ -2,14 +2,19 @@ package io.visualsearch.indexbuilder;
 
 import java.time.Duration;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Map;
 
 /**
  * Decides which model's vectors a tenant's next index is built from. An index holds one model
- * version only. After an upgrade the newest version present wins, but its first index waits until
- * the re-embedding has covered the catalog (a share of the products) or has gone quiet (no new
- * vector of that version for a while, so stragglers whose images fail do not block it forever).
- * Until then the index already published keeps serving.
+ * version only. The target is the model whose vectors changed last, the one the embeddings-generator
+ * is producing now (ties: the newest version). After an upgrade that is the new version; after a
+ * rollback (a newer version withdrawn, the catalog re-embedded with the one before) it is the older
+ * one: the newest version present would otherwise go on being indexed from fewer and fewer
+ * products while the model server no longer embeds queries for it. A target other than the
+ * published model waits until the re-embedding has covered the catalog (a share of the products)
+ * or has gone quiet (no new vector of it for a while, so stragglers whose images fail do not block
+ * it forever). Until then the index already published keeps serving, unchanged.
  */
 final class ModelSelection {
 
@@ -37,7 +42,7 @@ final class ModelSelection {
     if (productsPerModel.isEmpty()) {
       return null;
     }
-    ModelKey newest = Collections.max(productsPerModel.keySet());
+    ModelKey newest = target(productsPerModel, lastArrivalMs);
     if (newest.equals(published) || productsPerModel.size() == 1) {
       return new Decision(newest, null);
     }
@@ -52,6 +57,12 @@ final class ModelSelection {
     }
     return new Decision(newest, String.format("model %s covers %d of %d products (%.1f%%); waiting for %.1f%% or %s"
         + " without a new vector of it", newest, covered, total, 100.0 * covered / total, 100 * coverage, quiet));
+  }
+
+  /** The model present whose vectors changed last; of equals, the newest version. */
+  static ModelKey target(Map<ModelKey, Integer> productsPerModel, Map<ModelKey, Long> lastArrivalMs) {
+    Comparator<ModelKey> lastChanged = Comparator.comparingLong(m -> lastArrivalMs.getOrDefault(m, Long.MIN_VALUE));
+    return Collections.max(productsPerModel.keySet(), lastChanged.thenComparing(Comparator.naturalOrder()));
   }
 
   /** When a held decision may change by itself (the quiet period running out). */

@@ -44,6 +44,22 @@ class ModelSelectionTest {
     assertEquals(now + 300_000, selection.recheckAtMs(arrivals, V2));
   }
 
+  /**
+   * v2 withdrawn, the catalog re-embedded with v1: v2 is not rebuilt from the products it still
+   * holds (fewer at every build, and no query can be embedded with it), and v1 takes over once it
+   * covers the catalog.
+   */
+  @Test
+  void aRollbackMovesToTheVersionBeingReEmbeddedNotTheNewestPresent() {
+    Map<ModelKey, Long> arrivals = Map.of(V2, now - 60_000, V1, now);
+    ModelSelection.Decision held = selection.choose(Map.of(V1, 40, V2, 60), arrivals, V2, now);
+    assertFalse(held.build(), "the published v2 index stays as it is meanwhile");
+    assertEquals(V1, held.model());
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 95, V2, 5), arrivals, V2, now);
+    assertTrue(d.build());
+    assertEquals(V1, d.model());
+  }
+
   @Test
   void onceTheNewVersionIsServedStragglersDoNotHoldBuilds() {
     ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), Map.of(V2, now), V2, now);
