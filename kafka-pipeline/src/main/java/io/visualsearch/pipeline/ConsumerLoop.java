@@ -78,7 +78,7 @@ public final class ConsumerLoop implements Component {
   private ExecutorService workers;
   /** Runs each batch's handling while the poll thread keeps the consumer in its group. */
   private ExecutorService handling;
-  private boolean handlingLong;
+  private volatile boolean handlingLong;
   /** Records handled (output acknowledged) beyond a failed one of their partition, until committed. */
   private final Set<RecordPosition> handledAhead = ConcurrentHashMap.newKeySet();
   /**
@@ -91,6 +91,12 @@ public final class ConsumerLoop implements Component {
   private final Map<TopicPartition, Integer> revokedMidBatch = new HashMap<>();
   /** Whether a rebalance revoked anything while the batch in hand was handled. */
   private boolean rebalancedMidBatch;
+  /**
+   * Partitions of the batch in hand whose remaining records were not started because the
+   * partition was taken meanwhile: the new owner handles them, and output produced here after
+   * its own would overwrite newer records of the same keys in compacted topics.
+   */
+  private final Set<TopicPartition> leftToNewOwner = ConcurrentHashMap.newKeySet();
   /** What this member owns now, and how many partitions its topics have; read from other threads. */
   private volatile Set<TopicPartition> owned = Set.of();
   private volatile int partitionsOfTopics;
@@ -233,6 +239,7 @@ public final class ConsumerLoop implements Component {
     Set<ConsumerRecord<byte[], byte[]>> beyond = ConcurrentHashMap.newKeySet();
     revokedMidBatch.clear();
     rebalancedMidBatch = false;
+    leftToNewOwner.clear();
     ConsumerRecord<byte[], byte[]> failed = awaitPolling(handling.submit(() -> workers == null
         ? processInOrder(records, outbox, done)
         : processConcurrently(records, outbox, done, beyond)));
@@ -258,6 +265,8 @@ public final class ConsumerLoop implements Component {
     commit(done);
     if (rebalancedMidBatch) {
       resumeAfter(done);
+      // Taken and handed straight back: what was left unstarted is this member's again.
+      rewind(records, done, leftToNewOwner);
     }
     handledAhead.removeIf(p -> {
       OffsetAndMetadata committed = done.get(p.partition());
@@ -332,6 +341,9 @@ public final class ConsumerLoop implements Component {
         if (!running) {
           return null;
         }
+        if (!stillOwned(tp)) {
+          break;
+        }
         if (!process(rec, outbox)) {
           return rec;
         }
@@ -355,8 +367,9 @@ public final class ConsumerLoop implements Component {
       CompletableFuture<Boolean> previous = lastByKey.getOrDefault(key, CompletableFuture.completedFuture(true));
       boolean handledBefore = handledAhead.contains(
           new RecordPosition(new TopicPartition(rec.topic(), rec.partition()), rec.offset()));
+      TopicPartition tp = new TopicPartition(rec.topic(), rec.partition());
       CompletableFuture<Boolean> f = previous.handle((ok, err) -> ok != null && ok)
-          .thenApplyAsync(previousOk -> running && previousOk
+          .thenApplyAsync(previousOk -> running && previousOk && stillOwned(tp)
               && (handledBefore || processUninterruptibly(rec, outbox)), workers);
       lastByKey.put(key, f);
       results.put(rec, f);
@@ -380,13 +393,26 @@ public final class ConsumerLoop implements Component {
           beyond.add(rec);
         } else if (prefix) {
           prefix = false;
-          if (firstFailed == null && running) {
+          if (firstFailed == null && running && !leftToNewOwner.contains(tp)) {
             firstFailed = rec;
           }
         }
       }
     }
     return firstFailed;
+  }
+
+  /**
+   * Whether a record of {@code tp} may still be started: not once a rebalance took the partition
+   * (the keep-alive polls serve rebalances while the batch is handled). A record already running
+   * then runs to its end; only a transactional producer could fence its output.
+   */
+  private boolean stillOwned(TopicPartition tp) {
+    if (!handlingLong || owned.contains(tp)) {
+      return true;
+    }
+    leftToNewOwner.add(tp);
+    return false;
   }
 
   private boolean processUninterruptibly(ConsumerRecord<byte[], byte[]> rec, Outbox outbox) {
@@ -489,8 +515,14 @@ public final class ConsumerLoop implements Component {
 
   /** Seeks every partition of the batch back to its first record not committed. */
   private void rewind(ConsumerRecords<byte[], byte[]> records, Map<TopicPartition, OffsetAndMetadata> done) {
-    for (TopicPartition tp : records.partitions()) {
-      if (!consumer.assignment().contains(tp)) {
+    rewind(records, done, records.partitions());
+  }
+
+  /** Seeks {@code partitions} of the batch still assigned back to their first record not committed. */
+  private void rewind(ConsumerRecords<byte[], byte[]> records, Map<TopicPartition, OffsetAndMetadata> done,
+      Set<TopicPartition> partitions) {
+    for (TopicPartition tp : partitions) {
+      if (!consumer.assignment().contains(tp) || records.records(tp).isEmpty()) {
         continue;
       }
       OffsetAndMetadata d = done.get(tp);
