@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
 public final class IndexSwapper implements Component {
 
   private static final Logger log = LoggerFactory.getLogger(IndexSwapper.class);
+  /** Longest wait before loading again a version that failed to load for a reason of this instance. */
+  private static final Duration MAX_LOAD_BACKOFF = Duration.ofMinutes(30);
 
   private final IndexLoader loader;
   private final TenantIndexes indexes;
@@ -33,6 +35,8 @@ public final class IndexSwapper implements Component {
   private final Counter swaps;
   private final Counter refused;
   private final Map<String, String> refusedVersions = new ConcurrentHashMap<>();
+  /** Per tenant, a version that failed to load for a reason of this instance, and when to try it again. */
+  private final Map<String, FailedLoad> failedLoads = new ConcurrentHashMap<>();
   private ScheduledExecutorService worker;
   private volatile String lastError;
 
@@ -95,7 +99,7 @@ public final class IndexSwapper implements Component {
       }
       version = pointer.get().version();
       if (indexes.servedVersion(tenant).filter(version::equals).isPresent()
-          || version.equals(refusedVersions.get(tenant))) {
+          || version.equals(refusedVersions.get(tenant)) || waiting(tenant, version)) {
         return indexes.servedVersion(tenant);
       }
       long t0 = System.nanoTime();
@@ -108,6 +112,7 @@ public final class IndexSwapper implements Component {
         served.ifPresent(IndexLease::close);
       }
       indexes.install(next);
+      failedLoads.remove(tenant);
       swaps.inc();
       lastError = null;
       log.info("tenant {} now served from index {} ({} vectors, {} shards, model {} v{}) loaded in {} ms", tenant,
@@ -128,12 +133,35 @@ public final class IndexSwapper implements Component {
       log.warn("tenant {}: cannot read index, will retry: {}", tenant, e.getMessage());
     } catch (RuntimeException e) {
       refused.inc();
+      if (version != null) {
+        backOff(tenant, version);
+      }
       lastError = "cannot load index of " + tenant + ": " + e;
       log.error("tenant {}: index load failed; still serving {}", tenant,
           indexes.servedVersion(tenant).orElse("nothing"), e);
     }
     return indexes.servedVersion(tenant);
   }
+
+  /**
+   * Whether a version that failed to load here (a full scratch disk, say) waits before the next
+   * try: every poll and every index.published event downloaded the whole version again, on the
+   * one thread that loads every tenant's versions.
+   */
+  private boolean waiting(String tenant, String version) {
+    FailedLoad f = failedLoads.get(tenant);
+    return f != null && f.version().equals(version) && System.nanoTime() < f.retryAtNanos();
+  }
+
+  private void backOff(String tenant, String version) {
+    failedLoads.compute(tenant, (t, f) -> {
+      int attempts = f != null && f.version().equals(version) ? f.attempts() + 1 : 1;
+      long delay = Math.min(MAX_LOAD_BACKOFF.toNanos(), Math.max(1, pollInterval.toNanos()) << Math.min(attempts - 1, 20));
+      return new FailedLoad(version, attempts, System.nanoTime() + delay);
+    });
+  }
+
+  private record FailedLoad(String version, int attempts, long retryAtNanos) {}
 
   @Override
   public CheckResult check() {

@@ -172,6 +172,37 @@ class ITIndexLoader {
     }
   }
 
+  /**
+   * A version that cannot be loaded for a reason of this instance (here its scratch directory is a
+   * file) is not downloaded again at every poll and event, only after a backoff; a newer version
+   * is tried at once.
+   */
+  @Test
+  void aVersionThatFailsToLoadHereIsTriedAgainOnlyAfterABackoff(EmbeddedStack stack, @TempDir Path work)
+      throws Exception {
+    Map<String, float[]> vectors = TestVectors.random(50, DIM, 9);
+    PrometheusRegistry registry = new PrometheusRegistry();
+    Path notADirectory = Files.writeString(work.resolve("scratch-file"), "in the way");
+    try (ObjectStore store = ObjectStore.fromConfig(ObjectStoreSettings.definition().parse(stack.serviceEnvironment()),
+        true)) {
+      store.start();
+      IndexSwapper swapper = new IndexSwapper(new IndexLoader(store, notADirectory), new TenantIndexes(i -> { }),
+          Duration.ofHours(1), registry);
+      try {
+        publish(store, "20261205T080000Z-a", vectors, work, false);
+        assertEquals(Optional.empty(), swapper.refresh(TENANT));
+        assertEquals(1, counter(registry, "search_index_refused"));
+        assertEquals(Optional.empty(), swapper.refresh(TENANT));
+        assertEquals(1, counter(registry, "search_index_refused"), "not loaded again within the backoff");
+        publish(store, "20261205T080001Z-b", vectors, work, false);
+        assertEquals(Optional.empty(), swapper.refresh(TENANT));
+        assertEquals(2, counter(registry, "search_index_refused"), "a newer version is tried at once");
+      } finally {
+        swapper.close();
+      }
+    }
+  }
+
   private static double counter(PrometheusRegistry registry, String name) {
     for (MetricSnapshot s : registry.scrape()) {
       if (s.getMetadata().getName().equals(name)) {
