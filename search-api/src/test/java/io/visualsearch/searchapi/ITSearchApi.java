@@ -293,6 +293,12 @@ class ITSearchApi {
     cases.add(new Object[] {"crop malformed", 400, search(ACME_KEY, jpeg, Map.of("crop", "1,2"))});
     cases.add(new Object[] {"negative price", 400, search(ACME_KEY, jpeg, Map.of("min_price", "-5"))});
     cases.add(new Object[] {"min above max", 400, search(ACME_KEY, jpeg, Map.of("min_price", "50", "max_price", "10"))});
+    cases.add(new Object[] {"price with a huge exponent", 400, search(ACME_KEY, jpeg, Map.of("min_price", "1e-999999999"))});
+    cases.add(new Object[] {"badly encoded query", 400, send(HttpRequest.newBuilder(URI.create(base + "/api/v1/search?tenant=%C3"))
+        .header("Authorization", "Bearer " + ACME_KEY).header("Content-Type", "multipart/form-data; boundary=b")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(multipart("b", jpeg, Map.of()))))});
+    cases.add(new Object[] {"similar, badly encoded k", 400, get("/api/v1/products/acme-red/similar?k=%C3", ACME_KEY)});
+    cases.add(new Object[] {"similar without a sku", 404, get("/api/v1/products/similar", ACME_KEY)});
     cases.add(new Object[] {"malformed json", 400, post("/api/v1/search", ACME_KEY, "application/json", "{\"image_base64\":".getBytes())});
     cases.add(new Object[] {"json array", 400, post("/api/v1/search", ACME_KEY, "application/json", "[]".getBytes())});
     cases.add(new Object[] {"json bad base64", 400, post("/api/v1/search", ACME_KEY, "application/json", "{\"image_base64\":\"!!\"}".getBytes())});

@@ -116,7 +116,9 @@ public final class ApiRoutes extends Handler.Abstract {
       }
       return api("search", request, response, callback, tenant -> search(tenant, request));
     }
-    if (path.startsWith(PRODUCTS) && path.endsWith(SIMILAR_SUFFIX)) {
+    // "/api/v1/products/similar" has no sku between the two: an unknown path, not a crash.
+    if (path.startsWith(PRODUCTS) && path.endsWith(SIMILAR_SUFFIX)
+        && path.length() >= PRODUCTS.length() + SIMILAR_SUFFIX.length()) {
       if (!method.equals("GET")) {
         return error(response, callback, new ApiException(405, "method_not_allowed", "use GET"));
       }
@@ -257,7 +259,7 @@ public final class ApiRoutes extends Handler.Abstract {
     if (sku.isEmpty() || sku.length() > MAX_SKU_CHARS || sku.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
       throw ApiException.badRequest("invalid_sku", "the sku must be 1 to " + MAX_SKU_CHARS + " printable characters");
     }
-    Fields params = Request.extractQueryParameters(request);
+    Fields params = queryParameters(request);
     int k = parser.parseK(params.getValue("k"));
     Optional<SearchAnswer> stored = queries.storedSimilar(tenant, sku, k);
     if (stored.isPresent()) {
@@ -268,13 +270,25 @@ public final class ApiRoutes extends Handler.Abstract {
     }
   }
 
+  /**
+   * The query string's parameters; a badly encoded one ("?tenant=%C3") is the client's error, which
+   * Jetty reports with an exception that was answered 500 and counted as a search-api failure.
+   */
+  private static Fields queryParameters(Request request) {
+    try {
+      return Request.extractQueryParameters(request);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw ApiException.badRequest("invalid_query", "the query string is not validly encoded: " + e.getMessage());
+    }
+  }
+
   /** The tenant a request names explicitly (?tenant= or X-Tenant), which must be the key's own. */
   private static String requestedTenant(Request request) {
     String header = request.getHeaders().get("X-Tenant");
     if (header != null) {
       return header.strip();
     }
-    Fields params = Request.extractQueryParameters(request);
+    Fields params = queryParameters(request);
     return params.getValue("tenant");
   }
 

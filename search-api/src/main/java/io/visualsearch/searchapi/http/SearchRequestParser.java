@@ -14,6 +14,7 @@ import java.util.Base64;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.regex.Pattern;
 import org.eclipse.jetty.http.MultiPart;
 import org.eclipse.jetty.http.MultiPartFormData;
 import org.eclipse.jetty.io.Content;
@@ -26,6 +27,9 @@ import org.eclipse.jetty.io.Content;
  * {@link ApiException} naming the offending field.
  */
 public final class SearchRequestParser {
+
+  /** A price as digits with at most 18 decimals; exponents are refused, see {@link #price}. */
+  private static final Pattern PLAIN_AMOUNT = Pattern.compile("\\d{1,13}(\\.\\d{0,18})?");
 
   private static final Set<String> MULTIPART_FIELDS = Set.of("image", "k", "crop", "category", "min_price",
       "max_price", "availability", "brand");
@@ -230,10 +234,17 @@ public final class SearchRequestParser {
     }
   }
 
-  /** Prices are decimal amounts of the currency unit ("19.99"); filters hold micros. */
+  /**
+   * Prices are decimal amounts of the currency unit ("19.99"); filters hold micros. Only plain
+   * digits are parsed: BigDecimal takes "1e-999999999" as well, and rounding it allocated ~2 GB,
+   * enough for a 60-byte request to end the process with OutOfMemoryError.
+   */
   static Long price(String raw, String field) {
     if (raw == null || raw.isBlank()) {
       return null;
+    }
+    if (!PLAIN_AMOUNT.matcher(raw.strip()).matches()) {
+      throw ApiException.badRequest("invalid_" + field, field + " must be a decimal amount such as 19.99");
     }
     try {
       BigDecimal amount = new BigDecimal(raw.strip());

@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.visualsearch.searchapi.ApiException;
 import io.visualsearch.searchapi.image.CropBox;
 import io.visualsearch.searchapi.search.SearchQuery;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -101,6 +103,13 @@ class SearchRequestParserTest {
       assertEquals("invalid_k", e.code());
     }
     assertEquals("invalid_k", refused("application/json", "{\"image_base64\":\"AAAA\",\"k\":1e9}").code());
+    // BigDecimal parses these; rounding the first allocated ~2 GB and the second took minutes.
+    assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+      assertEquals("invalid_min_price", refused("application/json",
+          "{\"image_base64\":\"AAAA\",\"filters\":{\"min_price\":\"1e-999999999\"}}").code());
+      assertEquals("invalid_max_price", refused("application/json",
+          "{\"image_base64\":\"AAAA\",\"filters\":{\"max_price\":\"1e-5000000\"}}").code());
+    });
     assertEquals("invalid_k", refused("application/json", "{\"image_base64\":\"AAAA\",\"k\":\"5\"}").code());
   }
 
