@@ -2,6 +2,7 @@ package io.visualsearch.modelclient;
 
 import com.google.protobuf.Int64Value;
 import io.grpc.ConnectivityState;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -203,6 +204,12 @@ public final class ModelClient implements Component {
           .withMaxOutboundMessageSize(maxMessageBytes)
           .predict(request);
     } catch (StatusRuntimeException e) {
+      if (Context.current().isCancelled()) {
+        // The caller stopped waiting (the deadline or cancellation of the request it serves, which
+        // the stub inherits): nothing about the model server, so check() stays as it is; counted
+        // as a failure, a storefront with short deadlines made every search-api replica unready.
+        throw new ModelUnavailableException("the caller stopped waiting: " + e.getStatus(), e);
+      }
       if (e.getStatus().getCode() == Status.Code.NOT_FOUND && spec.hasVersion()) {
         // An answer about the version, not a server failure: left out of check(), or one tenant
         // whose index still names a retired version would make every caller's instance unready.

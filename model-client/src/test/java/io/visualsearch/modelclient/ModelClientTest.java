@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Int64Value;
+import io.grpc.Context;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -31,6 +32,9 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -47,6 +51,8 @@ class ModelClientTest {
   final AtomicInteger calls = new AtomicInteger();
   final List<Status> failFirst = new ArrayList<>();
   final List<PredictRequest> seen = new ArrayList<>();
+  /** When set, Predict never answers: the caller's own deadline ends the call. */
+  volatile boolean silent;
   Server server;
   ModelClient client;
 
@@ -55,6 +61,9 @@ class ModelClientTest {
       @Override
       public void predict(PredictRequest request, StreamObserver<PredictResponse> out) {
         int n = calls.getAndIncrement();
+        if (silent) {
+          return;
+        }
         if (n < failFirst.size()) {
           out.onError(failFirst.get(n).asRuntimeException());
           return;
@@ -211,6 +220,21 @@ class ModelClientTest {
     }
     assertEquals(3, calls.get(), "not retried by the channel");
     assertEquals(true, client.check().ok(), "the server answered; only that version is gone");
+  }
+
+  /** A search whose shopper's gRPC deadline passed: the model server did nothing wrong. */
+  @Test
+  void aCallerThatStopsWaitingLeavesTheClientHealthy() throws Exception {
+    silent = true;
+    start("silent");
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    try (Context.CancellableContext request = Context.current().withDeadlineAfter(100, TimeUnit.MILLISECONDS, timer)) {
+      assertThrows(ModelUnavailableException.class,
+          () -> request.call(() -> client.embed(List.of(solid(Color.BLUE, 4, 4)))));
+    } finally {
+      timer.shutdownNow();
+    }
+    assertEquals(true, client.check().ok(), client.check().detail());
   }
 
   @Test
