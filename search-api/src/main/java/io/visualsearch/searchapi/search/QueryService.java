@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Semaphore;
 
 /**
  * The query path shared by HTTP and gRPC: decode → embed → search shards and delta → publish.
@@ -46,6 +47,15 @@ public final class QueryService {
   private final ObjectStore store;
   private final Tracer tracer;
   private final ObjectMapper json = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  /**
+   * Precomputed similar items read from the store at once. They take no search slot, but each holds
+   * a request thread while the store answers: a slow store must not take every thread from visual
+   * search, whose queries never touch the store.
+   */
+  static final int MAX_STORE_READS = 8;
+
+  private final Semaphore storeReads = new Semaphore(MAX_STORE_READS);
 
   public QueryService(TenantIndexes indexes, TenantDeltas deltas, CatalogView catalog, QueryImageDecoder decoder,
       QueryEmbedder embedder, IndexSearcher searcher, ResponsePublisher publisher, ObjectStore store, Tracer tracer) {
@@ -110,9 +120,17 @@ public final class QueryService {
       }
       hidden = delta == null ? Set.of() : delta.snapshot(index).hidden();
     }
-    return Optional.of(precomputed(tenant, sku, k, hidden).orElseThrow(() -> ApiException.notFound(
-        "similar_not_available",
-        "similar items of '" + sku + "' are not computed yet; they appear after the next index publication")));
+    if (!storeReads.tryAcquire()) {
+      throw ApiException.unavailable("overloaded", "too many similar-items reads are waiting for the store; retry"
+          + " shortly", 1, null);
+    }
+    try {
+      return Optional.of(precomputed(tenant, sku, k, hidden).orElseThrow(() -> ApiException.notFound(
+          "similar_not_available",
+          "similar items of '" + sku + "' are not computed yet; they appear after the next index publication")));
+    } finally {
+      storeReads.release();
+    }
   }
 
   /** Similar items searched live from the product's fresh vector: a search, run in a search slot. */
