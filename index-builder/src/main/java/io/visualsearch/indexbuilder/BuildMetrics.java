@@ -16,6 +16,8 @@ final class BuildMetrics {
   private final Gauge vectors;
   private final Gauge products;
   private final Counter gcDeleted;
+  private final Gauge announcementsPending;
+  private final Counter announcementFailures;
 
   BuildMetrics(PrometheusRegistry registry) {
     builds = Counter.builder().name("index_builder_builds_total")
@@ -30,6 +32,11 @@ final class BuildMetrics {
         .help("Products with a vector in the builder's memory, any model version").labelNames("tenant").register(registry);
     gcDeleted = Counter.builder().name("index_builder_gc_versions_deleted_total")
         .help("Index versions deleted after the retention period").register(registry);
+    announcementsPending = Gauge.builder().name("index_builder_announcements_pending")
+        .help("Tenants whose published version is not yet acknowledged on index.published (retried with a backoff)")
+        .register(registry);
+    announcementFailures = Counter.builder().name("index_builder_announcement_failures_total")
+        .help("Attempts to send an index.published event that failed").register(registry);
   }
 
   void attempt(Outcome outcome) {
@@ -52,5 +59,13 @@ final class BuildMetrics {
 
   void collected(int versions) {
     gcDeleted.inc(versions);
+  }
+
+  void announcementsPending(int tenants) {
+    announcementsPending.set(tenants);
+  }
+
+  void announcementFailed() {
+    announcementFailures.inc();
   }
 }

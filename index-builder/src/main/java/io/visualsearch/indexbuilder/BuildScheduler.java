@@ -6,6 +6,8 @@ import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -20,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * due and builds them one after the other. One thread on purpose: FAISS parallelises a build
  * itself, and tenants built one at a time bound the builder's memory to one tenant's shards.
  * A failed build never stops the thread; the tenant is retried after a backoff, and the state it
- * builds from stays in memory, so nothing is lost while the object store is down.
+ * builds from stays in memory, so nothing is lost while the object store is down. Announcements
+ * that failed are sent again from here too, before the builds of each tick.
  */
 final class BuildScheduler implements Component {
 
@@ -73,6 +76,8 @@ final class BuildScheduler implements Component {
 
   private void tick() {
     try {
+      // Before the group check: these versions are CURRENT already, whoever else is building.
+      build.announcements().retryDue();
       ConsumerLoop loop = intake.get();
       if (loop != null && loop.sharesItsGroup()) {
         // Tickets stay due. Owning nothing yet (a start, a rebalance under way) does not stop
@@ -122,7 +127,11 @@ final class BuildScheduler implements Component {
     }
   }
 
-  /** Ready while the thread runs; failing tenants are reported but do not make the service unready. */
+  /**
+   * Ready while the thread runs; failing tenants, and announcements pending for minutes, are
+   * reported but do not make the service unready: search-api still finds an unannounced version
+   * through CURRENT, and an unready builder would publish nothing more.
+   */
   @Override
   public CheckResult check() {
     if (thread == null || thread.isShutdown()) {
@@ -133,13 +142,26 @@ final class BuildScheduler implements Component {
       return CheckResult.failed("builds wait: this instance owns " + shared + " embeddings partitions, so another"
           + " index-builder shares its consumer group; run exactly one");
     }
-    return failing.isEmpty() ? CheckResult.OK : new CheckResult(true, "builds failing for " + failing);
+    List<String> problems = new ArrayList<>();
+    if (!failing.isEmpty()) {
+      problems.add("builds failing for " + failing);
+    }
+    String overdue = build.announcements().overdue();
+    if (!overdue.isEmpty()) {
+      problems.add("published but not announced on index.published: " + overdue);
+    }
+    return problems.isEmpty() ? CheckResult.OK : new CheckResult(true, String.join("; ", problems));
   }
 
   @Override
   public void close() {
     if (thread == null) {
       return;
+    }
+    Map<String, String> unannounced = build.announcements().versions();
+    if (!unannounced.isEmpty()) {
+      log.warn("stopping with announcements not yet acknowledged {}; the next start announces those the topic"
+          + " lacks", unannounced);
     }
     thread.shutdown();
     try {

@@ -39,7 +39,7 @@ final class Catalogs {
 
   /**
    * As {@link #apply(EmbeddingChange, int, long)}, for a record produced at {@code producedAtMs}:
-   * when each model's vectors last changed is then the same after a restart's replay as it was live.
+   * which model's vectors changed last is then the same after a restart's replay as it was live.
    */
   synchronized boolean apply(EmbeddingChange change, int partition, long offset, long producedAtMs)
       throws PoisonRecordException {
@@ -52,7 +52,7 @@ final class Catalogs {
         }
         return false;
       }
-      return catalog.apply(change, partition, offset, producedAtMs);
+      return catalog.apply(change, partition, offset, clock.millis(), producedAtMs);
     } finally {
       advance(partition, offset);
     }

@@ -58,6 +58,9 @@ public final class IndexBuilderService {
     ShardBuilder shards = new ShardBuilder(config.get(IndexBuilderSettings.SHARD_MAX_VECTORS),
         config.get(IndexBuilderSettings.BUILD_THREADS));
     BuildMetrics metrics = new BuildMetrics(pipeline.registry());
+    AnnouncedVersions announced = new AnnouncedVersions(() -> pipeline.kafkaClients().consumer(NAME + "-announced",
+        NAME + "-announced-" + pipeline.instance()), Topics.INDEX_PUBLISHED.name(),
+        config.get(IndexBuilderSettings.REPLAY_TIMEOUT));
     TenantBuild build = new TenantBuild(new TenantBuild.Parts(catalogs, store, json,
         new ModelSelection(config.get(IndexBuilderSettings.MIGRATION_COVERAGE),
             config.get(IndexBuilderSettings.MIGRATION_QUIET)),
@@ -66,12 +69,14 @@ public final class IndexBuilderService {
         new VersionCollector(store, new RetentionPolicy(config.get(IndexBuilderSettings.RETENTION),
             config.get(IndexBuilderSettings.RETAIN_VERSIONS))),
         new IndexVersions(), (n, d) -> IndexRecipe.choose(n, d, exact, pq, factory, nprobe, efSearch),
-        pipeline.tracing(), metrics, clock));
+        pipeline.tracing(), metrics, clock, announced));
 
     String instance = pipeline.instance();
     pipeline.add(new EmbeddingsReplay(
         () -> pipeline.kafkaClients().consumer(NAME + "-replay", NAME + "-replay-" + instance),
         Topics.EMBEDDINGS.name(), intake, catalogs, schedule, config.get(IndexBuilderSettings.REPLAY_TIMEOUT), clock));
+    // Read before the build thread starts: its start-up checks ask it.
+    pipeline.add(announced);
     // The scheduler starts before its intake (intake last), so it is handed the loop once wired.
     AtomicReference<ConsumerLoop> intakeLoop = new AtomicReference<>();
     pipeline.add(new BuildScheduler(schedule, build, shards, metrics, clock,

@@ -34,15 +34,19 @@ final class ModelSelection {
   }
 
   /**
+   * @param lastArrivalMs per model, when a changed vector of it last reached this builder: the
+   *     quiet period is measured on it, so it starts again after a restart's replay
+   * @param lastProducedMs per model, the newest producer timestamp of a changed vector of it: the
+   *     target is measured on it, the same after a replay as live
    * @param published model of the index being served, or null when there is none
    * @return null when the tenant has no products at all
    */
-  Decision choose(Map<ModelKey, Integer> productsPerModel, Map<ModelKey, Long> lastArrivalMs, ModelKey published,
-      long nowMs) {
+  Decision choose(Map<ModelKey, Integer> productsPerModel, Map<ModelKey, Long> lastArrivalMs,
+      Map<ModelKey, Long> lastProducedMs, ModelKey published, long nowMs) {
     if (productsPerModel.isEmpty()) {
       return null;
     }
-    ModelKey newest = target(productsPerModel, lastArrivalMs);
+    ModelKey newest = target(productsPerModel, lastProducedMs);
     if (newest.equals(published) || productsPerModel.size() == 1) {
       return new Decision(newest, null);
     }
@@ -60,8 +64,8 @@ final class ModelSelection {
   }
 
   /** The model present whose vectors changed last; of equals, the newest version. */
-  static ModelKey target(Map<ModelKey, Integer> productsPerModel, Map<ModelKey, Long> lastArrivalMs) {
-    Comparator<ModelKey> lastChanged = Comparator.comparingLong(m -> lastArrivalMs.getOrDefault(m, Long.MIN_VALUE));
+  static ModelKey target(Map<ModelKey, Integer> productsPerModel, Map<ModelKey, Long> lastProducedMs) {
+    Comparator<ModelKey> lastChanged = Comparator.comparingLong(m -> lastProducedMs.getOrDefault(m, Long.MIN_VALUE));
     return Collections.max(productsPerModel.keySet(), lastChanged.thenComparing(Comparator.naturalOrder()));
   }
 

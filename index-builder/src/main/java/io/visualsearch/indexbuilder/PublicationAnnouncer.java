@@ -9,24 +9,19 @@ import io.visualsearch.topics.Topics;
 import io.visualsearch.tracing.KafkaHeadersCarrier;
 import io.visualsearch.tracing.Tracing;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * Tells search instances a new version is current: {@code index.published}, key tenant, with
- * the tenant and model-version headers and the build span's trace context.
+ * the tenant and model-version headers and the build span's trace context. Sends without waiting
+ * for the acknowledgement: {@link PendingAnnouncements} keeps what is not acknowledged yet.
  */
 final class PublicationAnnouncer {
-
-  /** The producer already retries for two minutes before it reports a failure. */
-  private static final Duration ACK_TIMEOUT = Duration.ofMinutes(3);
 
   private final Supplier<Producer<byte[], byte[]>> producer;
   private final Tracing tracing;
@@ -36,7 +31,13 @@ final class PublicationAnnouncer {
     this.tracing = tracing;
   }
 
-  void announce(IndexManifest m, long publishedAtMs) throws InterruptedException, ExecutionException, TimeoutException {
+  /**
+   * Hands the event to the producer; {@code done} hears how it ended (on the producer's thread).
+   * Throws when the producer refuses it outright (not started, closed).
+   *
+   * @param trace the context of the build span that flipped CURRENT, also when sent again later
+   */
+  void send(IndexManifest m, long publishedAtMs, Context trace, Callback done) {
     IndexPublished.Builder event = IndexPublished.newBuilder()
         .setTenant(m.tenant())
         .setIndexVersion(m.version())
@@ -52,9 +53,8 @@ final class PublicationAnnouncer {
     RecordHeaders headers = new RecordHeaders();
     headers.add(PipelineHeaders.TENANT, m.tenant().getBytes(StandardCharsets.UTF_8));
     headers.add(PipelineHeaders.MODEL_VERSION, Long.toString(m.modelVersion()).getBytes(StandardCharsets.UTF_8));
-    tracing.propagator().inject(Context.current(), headers, KafkaHeadersCarrier.SETTER);
+    tracing.propagator().inject(trace, headers, KafkaHeadersCarrier.SETTER);
     producer.get().send(new ProducerRecord<>(Topics.INDEX_PUBLISHED.name(), null,
-            m.tenant().getBytes(StandardCharsets.UTF_8), event.build().toByteArray(), headers))
-        .get(ACK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        m.tenant().getBytes(StandardCharsets.UTF_8), event.build().toByteArray(), headers), done);
   }
 }

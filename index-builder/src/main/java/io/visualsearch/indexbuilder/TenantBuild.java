@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One tenant's build, start to end: snapshot the catalog, look at what is served, decide which
  * model's vectors to index, build the shards, upload, flip CURRENT, announce, collect old
- * versions. Runs inside a build span that links to the product spans it covers.
+ * versions. Runs inside a build span that links to the product spans it covers. Once CURRENT is
+ * flipped the version is published, whatever becomes of its announcement (see
+ * {@link PendingAnnouncements}).
  */
 final class TenantBuild {
 
@@ -30,7 +32,7 @@ final class TenantBuild {
   /** Everything a build needs, wired once by the service. */
   record Parts(Catalogs catalogs, ObjectStore store, IndexJson json, ModelSelection selection, ShardBuilder shards,
       VersionWriter writer, PublicationAnnouncer announcer, VersionCollector collector, IndexVersions versions,
-      RecipeChooser recipes, Tracing tracing, BuildMetrics metrics, Clock clock) {}
+      RecipeChooser recipes, Tracing tracing, BuildMetrics metrics, Clock clock, AnnouncedVersions announced) {}
 
   /** Picks the recipe for a catalog size and dimension (settings bound in). */
   @FunctionalInterface
@@ -39,9 +41,16 @@ final class TenantBuild {
   }
 
   private final Parts p;
+  private final PendingAnnouncements announcements;
 
   TenantBuild(Parts parts) {
     this.p = parts;
+    this.announcements = new PendingAnnouncements(parts.announcer(), parts.metrics(), parts.clock());
+  }
+
+  /** Announcements not acknowledged yet; the build thread retries them. */
+  PendingAnnouncements announcements() {
+    return announcements;
   }
 
   Result run(RebuildSchedule.Ticket ticket) throws Exception {
@@ -79,11 +88,17 @@ final class TenantBuild {
         && snap.coveredBy(before.manifest().embeddingsOffsets())) {
       log.info("tenant {}: published version {} already covers every change, no rebuild", tenant, before.version());
       p.metrics().serving(tenant, before.manifest().vectorCount());
+      if (!p.announced().covers(tenant, before.version())) {
+        // The last run stopped between the flip and the announcement's acknowledgement.
+        log.info("tenant {}: index.published does not name version {}, announcing it now", tenant, before.version());
+        span.setAttribute("index.version", before.version());
+        announcements.announce(before.manifest(), before.pointer().updatedAtMs());
+      }
       return new Result(BuildMetrics.Outcome.UP_TO_DATE, 0);
     }
     long now = p.clock().millis();
     ModelSelection.Decision decision = p.selection().choose(snap.productsPerModel(), snap.lastArrivalMs(),
-        before.model(), now);
+        snap.lastProducedMs(), before.model(), now);
     ModelKey model;
     int dimension;
     List<ProductVector> vectors;
@@ -132,7 +147,9 @@ final class TenantBuild {
     p.metrics().published(tenant, vectors.size(), seconds);
     log.info("tenant {}: published version {} ({} vectors of model {}, {}, {} shard(s)) in {} ms", tenant, version,
         vectors.size(), model, recipe.factory(), shards, Math.round(seconds * 1000));
-    p.announcer().announce(manifest, p.clock().millis());
+    // Published: a failed announcement is retried on its own (never by building again), and
+    // collection runs whatever becomes of it.
+    announcements.announce(manifest, p.clock().millis());
     collect(tenant, version, flip.previousVersion());
     return new Result(BuildMetrics.Outcome.PUBLISHED, 0);
   }

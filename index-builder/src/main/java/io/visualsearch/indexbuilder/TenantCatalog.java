@@ -24,7 +24,10 @@ final class TenantCatalog {
   private final Map<ModelKey, Integer> productsPerModel = new HashMap<>();
   /** Fixed by the first vector of each model for this tenant: one bad producer cannot affect another tenant. */
   private final Map<ModelKey, Integer> dimensions = new HashMap<>();
+  /** When a changed vector of each model last reached this builder: its quiet period. */
   private final Map<ModelKey, Long> lastArrivalMs = new HashMap<>();
+  /** The newest producer timestamp of a changed vector of each model: which model is being produced. */
+  private final Map<ModelKey, Long> lastProducedMs = new HashMap<>();
   /** Per partition, the highest offset of a record that changed this tenant. */
   private final Map<Integer, Long> lastOffsets = new HashMap<>();
   private final ArrayDeque<SpanContext> recentOrigins = new ArrayDeque<>();
@@ -45,6 +48,16 @@ final class TenantCatalog {
 
   /** Returns whether the tenant's indexable content changed. */
   boolean apply(EmbeddingChange change, int partition, long offset, long nowMs) throws PoisonRecordException {
+    return apply(change, partition, offset, nowMs, nowMs);
+  }
+
+  /**
+   * @param nowMs when the record reached this builder (a replay's records arrive now: a migration's
+   *     quiet period starts again after a restart, rather than having run while the builder was down)
+   * @param producedAtMs when it was produced (the same after a replay as live)
+   */
+  boolean apply(EmbeddingChange change, int partition, long offset, long nowMs, long producedAtMs)
+      throws PoisonRecordException {
     boolean changed;
     if (change instanceof EmbeddingChange.Upsert u) {
       ProductVector p = u.product();
@@ -59,6 +72,8 @@ final class TenantCatalog {
       productsPerModel.values().removeIf(c -> c == 0);
       if (changed) {
         lastArrivalMs.put(p.model(), nowMs);
+        // The newest, not the last applied: a replay interleaves partitions in fetch order.
+        lastProducedMs.merge(p.model(), producedAtMs, Math::max);
         remember(u.origin());
       }
     } else {
@@ -96,7 +111,7 @@ final class TenantCatalog {
     List<SpanContext> origins = new ArrayList<>(recentOrigins);
     recentOrigins.clear();
     return new TenantSnapshot(tenant, List.copyOf(products.values()), Map.copyOf(productsPerModel),
-        Map.copyOf(dimensions), Map.copyOf(lastArrivalMs), Map.copyOf(lastOffsets), Map.copyOf(watermarks), origins);
+        Map.copyOf(dimensions), Map.copyOf(lastArrivalMs), Map.copyOf(lastProducedMs), Map.copyOf(lastOffsets), Map.copyOf(watermarks), origins);
   }
 
   int size() {

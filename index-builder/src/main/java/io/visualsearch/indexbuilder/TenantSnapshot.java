@@ -8,13 +8,16 @@ import java.util.Map;
  * A tenant's catalog at one instant, which a build works from while ingestion goes on.
  *
  * @param productsPerModel how many products currently carry a vector of each model
+ * @param lastArrivalMs per model, when a changed vector of it last reached this builder
+ * @param lastProducedMs per model, the newest producer timestamp of a changed vector of it
  * @param lastOffsets per partition, the highest offset of a record that changed this tenant
  * @param watermarks per partition, the next offset after the last record applied to any tenant:
  *     every record before it is reflected here, so a manifest can claim to cover it
  * @param origins spans of recent changes, for the build span's links
  */
 record TenantSnapshot(String tenant, List<ProductVector> products, Map<ModelKey, Integer> productsPerModel,
-    Map<ModelKey, Integer> dimensions, Map<ModelKey, Long> lastArrivalMs, Map<Integer, Long> lastOffsets,
+    Map<ModelKey, Integer> dimensions, Map<ModelKey, Long> lastArrivalMs, Map<ModelKey, Long> lastProducedMs,
+    Map<Integer, Long> lastOffsets,
     Map<Integer, Long> watermarks, List<SpanContext> origins) {
 
   List<ProductVector> vectorsOf(ModelKey model) {

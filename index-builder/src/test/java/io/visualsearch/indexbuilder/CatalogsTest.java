@@ -50,6 +50,22 @@ class CatalogsTest {
     assertEquals(Map.of(0, 5L), s.lastOffsets(), "last offset that changed the tenant or deleted from it");
   }
 
+  /**
+   * Which model is being produced is judged on the records' own timestamps, newest first, and the
+   * quiet period on when they reached the builder: a replay applies partitions in fetch order and
+   * hours of records in seconds.
+   */
+  @Test
+  void producedAtIsTheNewestTimestampAndArrivalIsWhenApplied() throws Exception {
+    ConsumerRecord<byte[], byte[]> newer = Records.upsert("acme", "a", 2, 0, 1f, 0f);
+    ConsumerRecord<byte[], byte[]> older = Records.upsert("acme", "b", 2, 0, 0f, 1f);
+    catalogs.apply(decoder.decode(newer, SpanContext.getInvalid()), 0, 0, 5_000_000L);
+    catalogs.apply(decoder.decode(older, SpanContext.getInvalid()), 1, 0, 4_400_000L);
+    TenantSnapshot s = catalogs.snapshot("acme").orElseThrow();
+    assertEquals(Map.of(V2, 5_000_000L), s.lastProducedMs(), "the newest, not the last applied");
+    assertEquals(Map.of(V2, 0L), s.lastArrivalMs(), "applied at the builder's now (the fixed clock's epoch)");
+  }
+
   @Test
   void aDeleteOfAProductCompactedAwayStillNeedsAnIndexBuiltPastIt() throws Exception {
     // After a restart: the product's upsert was compacted away, its tombstone was not, and the

@@ -18,27 +18,27 @@ class ModelSelectionTest {
 
   @Test
   void aSingleModelIsBuiltRightAway() {
-    ModelSelection.Decision d = selection.choose(Map.of(V1, 10), Map.of(V1, now), null, now);
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 10), Map.of(V1, now), Map.of(V1, now), null, now);
     assertTrue(d.build());
     assertEquals(V1, d.model());
-    assertNull(selection.choose(Map.of(), Map.of(), V1, now), "no products, no model");
+    assertNull(selection.choose(Map.of(), Map.of(), Map.of(), V1, now), "no products, no model");
   }
 
   @Test
   void anUpgradeWaitsUntilTheNewVersionCoversTheCatalog() {
-    ModelSelection.Decision held = selection.choose(Map.of(V1, 60, V2, 40), Map.of(V2, now), V1, now);
+    ModelSelection.Decision held = selection.choose(Map.of(V1, 60, V2, 40), Map.of(V2, now), Map.of(V2, now), V1, now);
     assertFalse(held.build());
     assertEquals(V2, held.model());
     assertTrue(held.holdReason().contains("40 of 100"), held.holdReason());
-    assertTrue(selection.choose(Map.of(V1, 10, V2, 90), Map.of(V2, now), V1, now).build(), "90% reaches 0.9");
-    assertEquals(V2, selection.choose(Map.of(V1, 10, V2, 90), Map.of(V2, now), V1, now).model());
+    assertTrue(selection.choose(Map.of(V1, 10, V2, 90), Map.of(V2, now), Map.of(V2, now), V1, now).build(), "90% reaches 0.9");
+    assertEquals(V2, selection.choose(Map.of(V1, 10, V2, 90), Map.of(V2, now), Map.of(V2, now), V1, now).model());
   }
 
   @Test
   void aStalledUpgradeIsBuiltAfterTheQuietPeriod() {
     Map<ModelKey, Long> arrivals = Map.of(V2, now);
-    assertFalse(selection.choose(Map.of(V1, 60, V2, 40), arrivals, V1, now + 299_999).build());
-    ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), arrivals, V1, now + 300_000);
+    assertFalse(selection.choose(Map.of(V1, 60, V2, 40), arrivals, arrivals, V1, now + 299_999).build());
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), arrivals, arrivals, V1, now + 300_000);
     assertTrue(d.build());
     assertEquals(V2, d.model(), "only the newest version's vectors, never a mix");
     assertEquals(now + 300_000, selection.recheckAtMs(arrivals, V2));
@@ -52,17 +52,32 @@ class ModelSelectionTest {
   @Test
   void aRollbackMovesToTheVersionBeingReEmbeddedNotTheNewestPresent() {
     Map<ModelKey, Long> arrivals = Map.of(V2, now - 60_000, V1, now);
-    ModelSelection.Decision held = selection.choose(Map.of(V1, 40, V2, 60), arrivals, V2, now);
+    Map<ModelKey, Long> produced = Map.of(V2, now - 60_000, V1, now);
+    ModelSelection.Decision held = selection.choose(Map.of(V1, 40, V2, 60), arrivals, produced, V2, now);
     assertFalse(held.build(), "the published v2 index stays as it is meanwhile");
     assertEquals(V1, held.model());
-    ModelSelection.Decision d = selection.choose(Map.of(V1, 95, V2, 5), arrivals, V2, now);
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 95, V2, 5), arrivals, produced, V2, now);
     assertTrue(d.build());
     assertEquals(V1, d.model());
   }
 
+  /**
+   * A builder restarted during an upgrade replays v2 vectors produced minutes ago: the quiet
+   * period counts from their arrival, not their production, or the restart alone would publish
+   * v2 from the part of the catalog re-embedded so far.
+   */
+  @Test
+  void aReplayAfterARestartStartsTheQuietPeriodAgain() {
+    Map<ModelKey, Long> arrivals = Map.of(V1, now, V2, now);
+    Map<ModelKey, Long> produced = Map.of(V1, now - 3_600_000, V2, now - 360_000);
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), arrivals, produced, V1, now);
+    assertFalse(d.build(), "v2 covers 40% and its vectors arrived just now");
+    assertEquals(V2, d.model());
+  }
+
   @Test
   void onceTheNewVersionIsServedStragglersDoNotHoldBuilds() {
-    ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), Map.of(V2, now), V2, now);
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), Map.of(V2, now), Map.of(V2, now), V2, now);
     assertTrue(d.build());
     assertEquals(V2, d.model());
   }

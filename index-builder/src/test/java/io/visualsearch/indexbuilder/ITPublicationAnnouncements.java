@@ -1,0 +1,301 @@
+package io.visualsearch.indexbuilder;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.visualsearch.indexformat.CurrentPointer;
+import io.visualsearch.indexformat.IndexJson;
+import io.visualsearch.indexformat.IndexLayout;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreSettings;
+import io.visualsearch.pipeline.KafkaClients;
+import io.visualsearch.pipeline.KafkaSettings;
+import io.visualsearch.pipeline.TopicReplay;
+import io.visualsearch.proto.events.IndexPublished;
+import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.StackExtension;
+import io.visualsearch.topics.Topics;
+import io.visualsearch.tracing.Tracing;
+import io.visualsearch.tracing.TracingSettings;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Announcements on {@code index.published} that fail, against the real S3 server and broker: the
+ * builder is put together as {@link IndexBuilderService} does, except that the producer its
+ * announcements use can be switched to one whose broker does not answer, as a Kafka outage looks
+ * to the client.
+ */
+@ExtendWith(StackExtension.class)
+class ITPublicationAnnouncements {
+
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private final IndexJson json = new IndexJson();
+
+  /** Where announcements go: the stack's broker, or while {@code down} one that does not answer. */
+  private static final class SwitchableProducer implements Supplier<Producer<byte[], byte[]>>, AutoCloseable {
+    final AtomicBoolean down = new AtomicBoolean();
+    final AtomicInteger triedWhileDown = new AtomicInteger();
+    final Producer<byte[], byte[]> up;
+    final Producer<byte[], byte[]> unreachable;
+
+    SwitchableProducer(KafkaClients clients, String id) throws Exception {
+      up = clients.producer(id);
+      int closedPort;
+      try (ServerSocket s = new ServerSocket(0)) {
+        closedPort = s.getLocalPort();
+      }
+      Properties p = new Properties();
+      p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + closedPort);
+      p.put(ProducerConfig.CLIENT_ID_CONFIG, id + "-unreachable");
+      // Metadata never arrives; a short wait keeps the test quick (production waits a minute).
+      p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "200");
+      unreachable = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    @Override
+    public Producer<byte[], byte[]> get() {
+      if (down.get()) {
+        triedWhileDown.incrementAndGet();
+        return unreachable;
+      }
+      return up;
+    }
+
+    @Override
+    public void close() {
+      unreachable.close(Duration.ZERO);
+      up.close();
+    }
+  }
+
+  /** The builder's parts as IndexBuilderService wires them, on a catalog the test fills itself. */
+  private static final class Builder implements AutoCloseable {
+    final Catalogs catalogs = new Catalogs(8, Clock.systemUTC());
+    final RebuildSchedule schedule = new RebuildSchedule(Duration.ZERO, Duration.ZERO, Duration.ZERO);
+    final PrometheusRegistry registry = new PrometheusRegistry();
+    final AnnouncedVersions announced;
+    final TenantBuild build;
+    final BuildScheduler scheduler;
+    private final EmbeddingDecoder decoder = new EmbeddingDecoder(List.of("default"));
+
+    Builder(ObjectStore store, KafkaClients clients, String id, Supplier<Producer<byte[], byte[]>> producer) {
+      IndexJson json = new IndexJson();
+      Tracing tracing = Tracing.withExporter(IndexBuilderService.NAME, SpanExporter.composite());
+      BuildMetrics metrics = new BuildMetrics(registry);
+      ShardBuilder shards = new ShardBuilder(250_000, 1);
+      announced = new AnnouncedVersions(() -> clients.consumer(id + "-announced", id + "-announced"),
+          Topics.INDEX_PUBLISHED.name(), WAIT);
+      build = new TenantBuild(new TenantBuild.Parts(catalogs, store, json, new ModelSelection(1.0, Duration.ofMinutes(10)),
+          shards, new VersionWriter(store, json), new PublicationAnnouncer(producer, tracing),
+          new VersionCollector(store, new RetentionPolicy(Duration.ZERO, 10)), new IndexVersions(),
+          (n, d) -> IndexRecipe.choose(n, d, 20_000, 2_000_000, null, 16, 64), tracing, metrics, Clock.systemUTC(),
+          announced));
+      scheduler = new BuildScheduler(schedule, build, shards, metrics, Clock.systemUTC(), Duration.ofSeconds(30),
+          () -> null);
+    }
+
+    /** Products of {@code tenant} at the given offsets of partition 0, as the intake applies them. */
+    void apply(String tenant, long firstOffset, int products) throws Exception {
+      for (int i = 0; i < products; i++) {
+        long offset = firstOffset + i;
+        catalogs.apply(decoder.decode(Records.upsert(tenant, "p-" + i, 1, offset, 1f, i, 2f, 0f),
+            SpanContext.getInvalid()), 0, offset);
+      }
+    }
+
+    double builds(String outcome) {
+      return counter("index_builder_builds", "outcome", outcome);
+    }
+
+    double counter(String name, String label, String value) {
+      for (MetricSnapshot s : registry.scrape()) {
+        if (s.getMetadata().getName().equals(name) && s instanceof CounterSnapshot c) {
+          for (CounterSnapshot.CounterDataPointSnapshot d : c.getDataPoints()) {
+            if (label == null || value.equals(d.getLabels().get(label))) {
+              return d.getValue();
+            }
+          }
+        }
+      }
+      return 0;
+    }
+
+    @Override
+    public void close() {
+      scheduler.close();
+    }
+  }
+
+  private static Map<String, String> env(EmbeddedStack stack) {
+    return stack.serviceEnvironment();
+  }
+
+  private static ObjectStore store(EmbeddedStack stack) {
+    ObjectStore store = ObjectStore.fromConfig(ObjectStoreSettings.definition().parse(env(stack)), false);
+    store.start();
+    return store;
+  }
+
+  private static KafkaClients clients(EmbeddedStack stack) {
+    return new KafkaClients(KafkaSettings.definition().include(TracingSettings.definition()).parse(env(stack)));
+  }
+
+  private CurrentPointer current(ObjectStore store, String tenant) throws Exception {
+    var o = store.get(IndexLayout.currentPointer(tenant));
+    return o.isEmpty() ? null : json.pointer(o.get().bytes());
+  }
+
+  private static TreeSet<String> versions(ObjectStore store, String tenant) {
+    TreeSet<String> out = new TreeSet<>();
+    for (String k : store.list(IndexLayout.tenantPrefix(tenant))) {
+      String v = IndexLayout.versionOf(tenant, k);
+      if (v != null) {
+        out.add(v);
+      }
+    }
+    return out;
+  }
+
+  /** Every version announced for {@code tenant} so far, in topic order. */
+  private static List<String> announced(KafkaClients clients, String tenant) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (var consumer = clients.consumer("it-ann-reader", "it-ann-reader-" + System.nanoTime())) {
+      TopicReplay.toEnd(consumer, Topics.INDEX_PUBLISHED.name(), WAIT, rec -> {
+        if (rec.key() != null && tenant.equals(new String(rec.key(), StandardCharsets.UTF_8))) {
+          try {
+            out.add(IndexPublished.parseFrom(rec.value()).getIndexVersion());
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Kafka is down when a change is published: the version stays published (CURRENT flipped once,
+   * one version uploaded), garbage collection runs, and the announcement is retried on the build
+   * thread's ticks, not by building the tenant again, until the broker answers.
+   */
+  @Test
+  void aChangePublishedWhileKafkaIsDownIsOneVersionCollectedAroundAndAnnouncedOnceKafkaAnswers(EmbeddedStack stack)
+      throws Exception {
+    String tenant = "it-ann-outage";
+    // Two versions of an earlier run: CURRENT names the newer, so the older one is garbage.
+    String older = "20200101T000000Z-000aaaaaa";
+    String before = "20200101T000001Z-000bbbbbb";
+    KafkaClients clients = clients(stack);
+    try (ObjectStore store = store(stack);
+        SwitchableProducer producer = new SwitchableProducer(clients, "it-ann-outage");
+        Builder b = new Builder(store, clients, "it-ann-outage", producer)) {
+      for (String v : List.of(older, before)) {
+        store.put(IndexLayout.file(tenant, v, "shard-000.faiss"), new byte[] {1, 2, 3}, "application/octet-stream");
+      }
+      store.put(IndexLayout.currentPointer(tenant), json.write(new CurrentPointer(before,
+          IndexLayout.manifest(tenant, before), 1, 0)), "application/json");
+
+      producer.down.set(true);
+      b.apply(tenant, 0, 3);
+      b.schedule.changed(tenant, System.currentTimeMillis());
+      b.scheduler.start();
+
+      await().atMost(WAIT).until(() -> !current(store, tenant).version().equals(before));
+      String published = current(store, tenant).version();
+      // Several failed attempts, each a tick of the build thread after its backoff.
+      await().atMost(WAIT).until(() -> producer.triedWhileDown.get() >= 4);
+      assertEquals(new TreeSet<>(List.of(before, published)), versions(store, tenant),
+          "one version built for one change, and the garbage collected (the one before CURRENT stays)");
+      assertEquals(published, current(store, tenant).version());
+      assertEquals(0, b.builds("failed"), "the build published; only its announcement failed");
+      assertEquals(1, b.builds("published"));
+      assertEquals(Map.of(tenant, published), b.build.announcements().versions());
+      assertTrue(b.counter("index_builder_announcement_failures", null, null) >= 3, "the fourth may be on its way");
+      assertTrue(b.scheduler.check().ok(), "search-api still finds the version through CURRENT");
+      assertEquals(List.of(), announced(clients, tenant));
+
+      producer.down.set(false);
+      await().atMost(WAIT).until(() -> b.build.announcements().size() == 0);
+      assertEquals(List.of(published), announced(clients, tenant));
+      assertEquals(new TreeSet<>(List.of(before, published)), versions(store, tenant));
+      assertEquals(1, b.builds("published"));
+      assertEquals("ok", b.scheduler.check().detail());
+    }
+  }
+
+  /**
+   * A builder stopped between flipping CURRENT and the announcement's acknowledgement: at its next
+   * start the published version covers every change, so nothing is built; it is announced then,
+   * because index.published does not name it. A version the topic already names is not announced
+   * again.
+   */
+  @Test
+  void aVersionPublishedButNeverAnnouncedIsAnnouncedAtTheNextStartAndOnlyThatOne(EmbeddedStack stack)
+      throws Exception {
+    String unannounced = "it-ann-crash";
+    String announcedTenant = "it-ann-fine";
+    KafkaClients clients = clients(stack);
+    try (ObjectStore store = store(stack);
+        SwitchableProducer producer = new SwitchableProducer(clients, "it-ann-crash")) {
+      String unannouncedVersion;
+      String announcedVersion;
+      try (Builder first = new Builder(store, clients, "it-ann-crash-1", producer)) {
+        first.scheduler.start();
+        first.apply(announcedTenant, 0, 3);
+        first.schedule.changed(announcedTenant, System.currentTimeMillis());
+        await().atMost(WAIT).until(() -> announced(clients, announcedTenant).size() == 1);
+        announcedVersion = current(store, announcedTenant).version();
+
+        producer.down.set(true);
+        first.apply(unannounced, 3, 4);
+        first.schedule.changed(unannounced, System.currentTimeMillis());
+        await().atMost(WAIT).until(() -> current(store, unannounced) != null);
+        unannouncedVersion = current(store, unannounced).version();
+        await().atMost(WAIT).until(() -> producer.triedWhileDown.get() >= 1);
+      } // stops with the announcement pending, as a crash would leave it
+
+      producer.down.set(false);
+      try (Builder second = new Builder(store, clients, "it-ann-crash-2", producer)) {
+        // A restart: the replay rebuilds the same catalogs, and each tenant is checked once.
+        second.apply(announcedTenant, 0, 3);
+        second.apply(unannounced, 3, 4);
+        second.schedule.replayed(List.of(announcedTenant, unannounced), System.currentTimeMillis());
+        second.announced.start();
+        second.scheduler.start();
+
+        await().atMost(WAIT).until(() -> second.builds("up_to_date") == 2);
+        await().atMost(WAIT).until(() -> second.build.announcements().size() == 0);
+        producer.up.flush();
+        assertEquals(List.of(unannouncedVersion), announced(clients, unannounced));
+        assertEquals(List.of(announcedVersion), announced(clients, announcedTenant), "announced once, not again");
+        assertEquals(0, second.builds("published"), "nothing rebuilt");
+        assertEquals(Set.of(unannouncedVersion), versions(store, unannounced));
+        assertEquals(unannouncedVersion, current(store, unannounced).version());
+      }
+    }
+  }
+}
