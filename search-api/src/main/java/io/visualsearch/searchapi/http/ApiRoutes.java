@@ -20,8 +20,6 @@ import io.visualsearch.searchapi.search.SearchAnswer;
 import io.visualsearch.searchapi.search.SearchQuery;
 import io.visualsearch.tracing.Tracing;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -30,7 +28,6 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -80,6 +77,7 @@ public final class ApiRoutes extends Handler.Abstract {
   private final Activity activity;
   private final ExpositionFormats formats = ExpositionFormats.init();
   private final AnswerJson json = new AnswerJson();
+  private final UploadReader uploads = new UploadReader(UploadPace.SHOPPERS, UploadReader.DRAIN_BUDGET);
   private final Counter requests;
   private final Histogram latency;
 
@@ -293,20 +291,7 @@ public final class ApiRoutes extends Handler.Abstract {
   }
 
   private byte[] readBody(Request request) {
-    long declared = request.getLength();
-    if (declared > maxBodyBytes) {
-      throw ApiException.tooLarge("payload_too_large", "the request body is " + declared + " bytes; at most "
-          + maxBodyBytes + " are accepted");
-    }
-    try (InputStream in = Content.Source.asInputStream(request)) {
-      byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
-      if (body.length > maxBodyBytes) {
-        throw ApiException.tooLarge("payload_too_large", "the request body exceeds " + maxBodyBytes + " bytes");
-      }
-      return body;
-    } catch (IOException e) {
-      throw ApiException.badRequest("unreadable_body", "the request body could not be read completely");
-    }
+    return uploads.read(request, maxBodyBytes);
   }
 
   private boolean error(Response response, Callback callback, ApiException e) {
@@ -315,22 +300,13 @@ public final class ApiRoutes extends Handler.Abstract {
 
   /**
    * A request refused before its body was read (no key, bad field) still has its upload in flight;
-   * answering and closing under it makes the client see a reset instead of our JSON error (the
-   * kernel resets a connection closed with unread data, often before the client has read the
-   * answer). So a declared body of up to twice the upload cap is read and dropped first: an upload
-   * a little over the cap gets its 413 every time, for at most the cost of two accepted uploads.
-   * Larger declared bodies, and bodies of unknown length, are not worth reading.
+   * closing under it makes the kernel reset the connection, often before the client has read our
+   * JSON error. So a declared body of up to twice the upload cap is read and dropped first, for a
+   * few seconds at most ({@link UploadReader#discard}): an upload a little over the cap gets its 413
+   * every time, and a client without a key cannot hold a request thread by trickling its body.
    */
   private void discardUnreadBody(Request request) {
-    long length = request.getLength();
-    if (length <= 0 || length > 2 * maxBodyBytes) {
-      return;
-    }
-    try {
-      Content.Source.consumeAll(request);
-    } catch (IOException | RuntimeException e) {
-      // Already consumed or the client went away: nothing left to protect.
-    }
+    uploads.discard(request, 2 * maxBodyBytes);
   }
 
   private static boolean write(Response response, Callback callback, int status, String type, byte[] body) {

@@ -64,7 +64,9 @@ public final class HttpApi implements Component {
         connector.getAcceptors() + connector.getSelectorManager().getSelectorCount()));
     connector.setHost(host);
     connector.setPort(requestedPort);
-    // A client that stops sending mid-upload loses its connection instead of holding a thread.
+    // A client that goes silent loses its connection. One byte restarts this timeout, so a trickling
+    // upload is cut off by UploadReader's minimum pace instead (Jetty's own data-rate settings do
+    // not do it in 12.1: see UploadReader).
     connector.setIdleTimeout(IDLE_TIMEOUT_MS);
     server.addConnector(connector);
     // Stopping waits (up to the stop timeout) for the searches in flight instead of cutting them
