@@ -133,7 +133,8 @@ public final class SearchApiService {
     ApiKeys keys = ApiKeys.parse(apiKeyPairs(config));
     Authenticator auth = new Authenticator(keys);
     Admission admission = new Admission(config.get(SearchApiSettings.MAX_CONCURRENT),
-        config.get(SearchApiSettings.MAX_QUEUED), config.get(SearchApiSettings.QUEUE_TIMEOUT));
+        config.get(SearchApiSettings.MAX_QUEUED), config.get(SearchApiSettings.MAX_PER_TENANT),
+        config.get(SearchApiSettings.QUEUE_TIMEOUT));
     IndexSearcher searcher = new IndexSearcher(catalog, pipeline.tracing().tracer(), config.get(SearchApiSettings.MAX_FETCH));
     ResponsePublisher publisher = pipeline.add(
         new ResponsePublisher(pipeline.producer()::producer, pipeline.tracing(), registry));

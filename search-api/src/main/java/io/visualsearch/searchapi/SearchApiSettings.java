@@ -39,6 +39,10 @@ public final class SearchApiSettings {
       .validate(n -> n >= 0, "zero or more").doc("Searches allowed to wait for a slot; beyond it the answer is 503 with"
           + " Retry-After. The HTTP server has a request thread for every running or waiting search (and 16 more),"
           + " and each holds its upload in memory.");
+  public static final Setting<Integer> MAX_PER_TENANT = Setting.integer("SEARCH_MAX_PER_TENANT").defaultValue(40)
+      .validate(n -> n > 0, "positive").doc("Searches one tenant may have running or waiting at once; beyond it that"
+          + " tenant is answered 503 with Retry-After while the others are still served (one retailer's burst or"
+          + " scraper must not take every slot).");
   public static final Setting<Duration> QUEUE_TIMEOUT = Setting.duration("SEARCH_QUEUE_TIMEOUT")
       .defaultValue(Duration.ofSeconds(2)).doc("How long a search waits for a slot before 503.");
   public static final Setting<Integer> DEFAULT_K = Setting.integer("SEARCH_DEFAULT_K").defaultValue(10)
@@ -67,7 +71,7 @@ public final class SearchApiSettings {
 
   public static ConfigDef definition() {
     return new ConfigDef().define(HTTP_HOST, HTTP_PORT, GRPC_HOST, GRPC_PORT, API_KEYS, API_KEYS_FILE,
-        MAX_UPLOAD_BYTES, MAX_IMAGE_PIXELS, MAX_CONCURRENT, MAX_QUEUED, QUEUE_TIMEOUT, DEFAULT_K, MAX_FETCH,
+        MAX_UPLOAD_BYTES, MAX_IMAGE_PIXELS, MAX_CONCURRENT, MAX_QUEUED, MAX_PER_TENANT, QUEUE_TIMEOUT, DEFAULT_K, MAX_FETCH,
         INDEX_POLL, INDEX_DIR, STATIC_DIR);
   }
 }

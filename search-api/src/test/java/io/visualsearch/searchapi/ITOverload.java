@@ -45,6 +45,7 @@ class ITOverload {
     // only be admission's "queue full".
     try (StackFixture fx = new StackFixture(stack, Map.of("SEARCH_API_KEYS", "acme:" + KEY,
         "SEARCH_MAX_CONCURRENT", Integer.toString(MAX_CONCURRENT), "SEARCH_MAX_QUEUED", Integer.toString(MAX_QUEUED),
+        "SEARCH_MAX_PER_TENANT", Integer.toString(SEARCHES), // one tenant, never held back on its own here
         "SEARCH_QUEUE_TIMEOUT", "10m", "MODEL_DEADLINE", "10m", "KAFKA_GROUP_ID", "it-overload"))) {
       Map<String, float[]> vectors = new LinkedHashMap<>();
       vectors.put("overload-0", fx.embed(TestImages.picture(64, 64, Color.WHITE, Color.GREEN)));

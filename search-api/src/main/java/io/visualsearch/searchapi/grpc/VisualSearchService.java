@@ -86,7 +86,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       } catch (IllegalArgumentException e) {
         throw ApiException.badRequest("invalid_filters", e.getMessage());
       }
-      try (Admission.Permit ignored = admission.enter()) {
+      try (Admission.Permit ignored = admission.enter(tenant)) {
         return queries.search(tenant, new SearchQuery(request.getImage().toByteArray(), k, crop, filters));
       }
     });
@@ -107,7 +107,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       if (stored.isPresent()) {
         return stored.get();
       }
-      try (Admission.Permit ignored = admission.enter()) {
+      try (Admission.Permit ignored = admission.enter(tenant)) {
         return queries.liveSimilar(tenant, request.getSku(), k);
       }
     });

@@ -2,6 +2,8 @@ package io.visualsearch.searchapi.http;
 
 import io.visualsearch.searchapi.ApiException;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -10,7 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Bounded concurrency for the expensive endpoints: at most {@code maxConcurrent} searches run,
  * at most {@code maxQueued} wait (each at most {@code queueTimeout}); anything beyond is refused
  * at once with 503 and Retry-After, so overload sheds load instead of piling up threads and
- * latency for everyone.
+ * latency for everyone. One tenant holds at most {@code maxPerTenant} of those places, running
+ * or waiting: a retailer's burst is refused on its own before it takes the slots of every other.
  */
 public final class Admission {
 
@@ -18,12 +21,16 @@ public final class Admission {
   private final int maxConcurrent;
   private final int maxQueued;
   private final Duration queueTimeout;
+  private final int maxPerTenant;
   private final AtomicInteger waiting = new AtomicInteger();
+  /** Per tenant, its searches running or waiting; kept for good: tenants are the API keys' few. */
+  private final Map<String, AtomicInteger> inside = new ConcurrentHashMap<>();
 
-  public Admission(int maxConcurrent, int maxQueued, Duration queueTimeout) {
+  public Admission(int maxConcurrent, int maxQueued, int maxPerTenant, Duration queueTimeout) {
     this.running = new Semaphore(maxConcurrent, true);
     this.maxConcurrent = maxConcurrent;
     this.maxQueued = maxQueued;
+    this.maxPerTenant = maxPerTenant;
     this.queueTimeout = queueTimeout;
   }
 
@@ -32,10 +39,33 @@ public final class Admission {
     return (int) Math.min(Integer.MAX_VALUE, (long) maxConcurrent + maxQueued);
   }
 
-  /** A permit to run; close it when done. Throws 503 when the service is saturated. */
-  public Permit enter() {
+  /**
+   * A permit to run a search of {@code tenant}; close it when done. Throws 503 when the tenant
+   * already holds its share, or the service is saturated.
+   */
+  public Permit enter(String tenant) {
+    AtomicInteger mine = inside.computeIfAbsent(tenant, t -> new AtomicInteger());
+    if (mine.incrementAndGet() > maxPerTenant) {
+      leave(mine);
+      throw ApiException.unavailable("tenant_overloaded", "this catalog has " + maxPerTenant
+          + " searches running or waiting already, retry shortly", 1, null);
+    }
+    try {
+      return new Permit(enterShared(), mine);
+    } catch (RuntimeException e) {
+      leave(mine);
+      throw e;
+    }
+  }
+
+  private static void leave(AtomicInteger mine) {
+    mine.decrementAndGet();
+  }
+
+  /** The shared slot; the permit's close gives it back. */
+  private Semaphore enterShared() {
     if (running.tryAcquire()) {
-      return new Permit();
+      return running;
     }
     if (waiting.incrementAndGet() > maxQueued) {
       waiting.decrementAndGet();
@@ -45,7 +75,7 @@ public final class Admission {
       if (!running.tryAcquire(queueTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
         throw overloaded();
       }
-      return new Permit();
+      return running;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw overloaded();
@@ -58,15 +88,23 @@ public final class Admission {
     return ApiException.unavailable("overloaded", "the search service is at capacity, retry shortly", 1, null);
   }
 
-  /** Returned by {@link #enter()}; releases the slot exactly once. */
+  /** Returned by {@link #enter}; gives back the slot and the tenant's place exactly once. */
   public final class Permit implements AutoCloseable {
+    private final Semaphore slot;
+    private final AtomicInteger tenantInside;
     private boolean closed;
+
+    private Permit(Semaphore slot, AtomicInteger tenantInside) {
+      this.slot = slot;
+      this.tenantInside = tenantInside;
+    }
 
     @Override
     public void close() {
       if (!closed) {
         closed = true;
-        running.release();
+        slot.release();
+        leave(tenantInside);
       }
     }
   }

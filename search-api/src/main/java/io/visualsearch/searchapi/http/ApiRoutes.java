@@ -242,7 +242,7 @@ public final class ApiRoutes extends Handler.Abstract {
     byte[] body = readBody(request);
     String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
     SearchQuery query = parser.parse(contentType, body);
-    try (Admission.Permit ignored = admission.enter()) {
+    try (Admission.Permit ignored = admission.enter(tenant)) {
       return queries.search(tenant, query);
     }
   }
@@ -263,7 +263,7 @@ public final class ApiRoutes extends Handler.Abstract {
     if (stored.isPresent()) {
       return stored.get();
     }
-    try (Admission.Permit ignored = admission.enter()) {
+    try (Admission.Permit ignored = admission.enter(tenant)) {
       return queries.liveSimilar(tenant, sku, k);
     }
   }
