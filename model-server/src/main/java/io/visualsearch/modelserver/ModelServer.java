@@ -76,8 +76,8 @@ public final class ModelServer implements Component {
     this.grpc = new GrpcModelServer(settings.bindAddress(), settings.grpcPort(), settings.maxInboundMessageBytes(),
         service, interceptors);
     this.rest = settings.restPort() < 0 ? null : new RestModelServer(settings.bindAddress(), settings.restPort(),
-        settings.maxInboundMessageBytes(), Math.max(4, 2 * settings.batchThreads()), service, tracer, propagator,
-        metrics);
+        settings.maxInboundMessageBytes(), settings.restBodyBudgetBytes(), Math.max(4, 2 * settings.batchThreads()),
+        settings.maxQueuedRequests(), service, tracer, propagator, metrics);
   }
 
   @Override

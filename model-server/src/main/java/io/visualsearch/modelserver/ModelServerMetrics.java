@@ -99,6 +99,14 @@ final class ModelServerMetrics implements DynamicBatcher.Observer {
         }).register(registry);
   }
 
+  /** Registers the REST body budget's use, read at scrape time. */
+  void watch(RestBodyBudget budget) {
+    GaugeWithCallback.builder().name("model_server_rest_body_budget_used_bytes")
+        .help("Estimated heap held by REST request bodies being read and decoded (MODEL_SERVER_REST_BODY_BUDGET_BYTES"
+            + " bounds it; beyond it REST answers 503)")
+        .callback(cb -> cb.call(budget.used())).register(registry);
+  }
+
   private volatile ModelServer.CallObserver observer = (api, method, code) -> { };
 
   void observe(ModelServer.CallObserver o) {

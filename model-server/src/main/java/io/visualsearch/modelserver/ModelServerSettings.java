@@ -29,7 +29,8 @@ public record ModelServerSettings(
     Duration pollInterval,
     int servedVersions,
     int intraOpThreads,
-    int interOpThreads) {
+    int interOpThreads,
+    long restBodyBudgetBytes) {
 
   public static final Setting<String> BASE_PATH = Setting.string("MODEL_SERVER_BASE_PATH")
       .doc("Directory holding <model name>/<integer version>/saved_model.pb.");
@@ -62,7 +63,8 @@ public record ModelServerSettings(
           + " under load, requests still merge while a run executes. false always waits (TensorFlow Serving's behaviour).");
   public static final Setting<Integer> MAX_QUEUED_REQUESTS = Setting.integer("MODEL_SERVER_MAX_QUEUED_REQUESTS")
       .defaultValue(1024).validate(n -> n >= 1, "at least 1")
-      .doc("Requests waiting for a batch beyond which new ones are refused with UNAVAILABLE.");
+      .doc("Requests waiting for a batch beyond which new ones are refused with UNAVAILABLE; also the REST requests"
+          + " that may wait for a handler thread, beyond which REST answers 503.");
   public static final Setting<Long> PINNED_VERSION = Setting.longInt("MODEL_SERVER_MODEL_VERSION").optional()
       .validate(v -> v >= 0, "a version number (>= 0)")
       .doc("Serve exactly this version; unset serves the latest.");
@@ -84,6 +86,13 @@ public record ModelServerSettings(
       .defaultValue(0).validate(n -> n >= 0, "0 (TensorFlow's choice: every core) or more")
       .doc("Threads independent TensorFlow operations run on (--tensorflow_inter_op_parallelism).");
 
+  public static final Setting<Long> REST_BODY_BUDGET_BYTES = Setting.longInt("MODEL_SERVER_REST_BODY_BUDGET_BYTES")
+      .defaultValue(Runtime.getRuntime().maxMemory() / 4).describeDefault("a quarter of the maximum heap")
+      .validate(n -> n >= 1024 * 1024, "at least 1048576 (1 MiB)")
+      .doc("Heap all REST request bodies being read and decoded may hold together, estimated at 16 times their size"
+          + " (the JSON tree); a request beyond it is answered 503 at once. One body larger than the whole budget runs"
+          + " only while no other is in flight. gRPC is not counted.");
+
   public ModelServerSettings {
     if (servedVersions < 1) {
       throw new IllegalArgumentException("at least one version must be served");
@@ -96,7 +105,7 @@ public record ModelServerSettings(
   public static ConfigDef definition() {
     return new ConfigDef().define(BASE_PATH, MODEL_NAME, BIND_ADDRESS, GRPC_PORT, REST_PORT, MAX_MESSAGE_BYTES,
         MAX_BATCH_SIZE, BATCH_TIMEOUT, BATCH_THREADS, DISPATCH_WHEN_IDLE, MAX_QUEUED_REQUESTS, PINNED_VERSION, POLL_INTERVAL,
-        SERVED_VERSIONS, INTRA_OP_THREADS, INTER_OP_THREADS);
+        SERVED_VERSIONS, INTRA_OP_THREADS, INTER_OP_THREADS, REST_BODY_BUDGET_BYTES);
   }
 
   public static ModelServerSettings from(Config c) {
@@ -105,7 +114,7 @@ public record ModelServerSettings(
         c.get(GRPC_PORT), c.get(REST_PORT), c.get(MAX_MESSAGE_BYTES), c.get(MAX_BATCH_SIZE), c.get(BATCH_TIMEOUT),
         c.get(BATCH_THREADS), c.get(DISPATCH_WHEN_IDLE), c.get(MAX_QUEUED_REQUESTS),
         pinned == null ? OptionalLong.empty() : OptionalLong.of(pinned), c.get(POLL_INTERVAL),
-        c.get(SERVED_VERSIONS), c.get(INTRA_OP_THREADS), c.get(INTER_OP_THREADS));
+        c.get(SERVED_VERSIONS), c.get(INTRA_OP_THREADS), c.get(INTER_OP_THREADS), c.get(REST_BODY_BUDGET_BYTES));
   }
 
   /**

@@ -13,20 +13,16 @@ import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The REST listener (TensorFlow Serving's port 8501) on the JDK's HTTP server: owns the socket,
- * the handler threads, the body-size limit, a SERVER span per request (continuing a W3C or B3
- * context sent by the caller) and request metrics; {@link RestApi} does the rest.
+ * the handler threads and their wait queue, the body-size limit, the heap budget for bodies being
+ * decoded, a SERVER span per request (continuing a W3C or B3 context sent by the caller) and
+ * request metrics; {@link RestApi} does the rest.
  */
 public final class RestModelServer implements Component {
 
@@ -46,25 +42,30 @@ public final class RestModelServer implements Component {
 
   private final String bindAddress;
   private final int port;
-  private final int maxBodyBytes;
   private final int threads;
+  private final int maxWaiting;
+  private final RestBodyReader bodies;
+  private final RestBodyBudget budget;
   private final RestApi api;
   private final Tracer tracer;
   private final TextMapPropagator propagator;
   private final ModelServerMetrics metrics;
   private volatile HttpServer server;
-  private volatile ExecutorService executor;
+  private volatile RestHandlerPool pool;
 
-  RestModelServer(String bindAddress, int port, int maxBodyBytes, int threads, ModelServingService service,
-      Tracer tracer, TextMapPropagator propagator, ModelServerMetrics metrics) {
+  RestModelServer(String bindAddress, int port, int maxBodyBytes, long bodyBudgetBytes, int threads, int maxWaiting,
+      ModelServingService service, Tracer tracer, TextMapPropagator propagator, ModelServerMetrics metrics) {
     this.bindAddress = bindAddress;
     this.port = port;
-    this.maxBodyBytes = maxBodyBytes;
     this.threads = threads;
+    this.maxWaiting = maxWaiting;
+    this.bodies = new RestBodyReader(maxBodyBytes);
+    this.budget = new RestBodyBudget(bodyBudgetBytes);
     this.api = new RestApi(service);
     this.tracer = tracer;
     this.propagator = propagator;
     this.metrics = metrics;
+    metrics.watch(budget);
   }
 
   @Override
@@ -74,15 +75,10 @@ public final class RestModelServer implements Component {
 
   @Override
   public void start() throws IOException {
-    AtomicInteger n = new AtomicInteger();
-    executor = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "model-rest-" + n.getAndIncrement());
-      t.setDaemon(true);
-      return t;
-    });
+    pool = new RestHandlerPool(threads, maxWaiting);
     HttpServer s = HttpServer.create(new InetSocketAddress(bindAddress, port), 64);
     s.createContext("/", this::exchange);
-    s.setExecutor(executor);
+    s.setExecutor(pool.executor());
     s.start();
     server = s;
   }
@@ -125,18 +121,19 @@ public final class RestModelServer implements Component {
   private int respond(HttpExchange ex) throws IOException {
     try (ex) {
       RestApi.Reply reply;
-      byte[] body = readBody(ex.getRequestBody());
-      if (body == null) {
-        reply = api.error(413, "request body exceeds " + maxBodyBytes + " bytes");
+      byte[] out;
+      if (RestHandlerPool.overflowing()) {
+        reply = api.error(503, "all REST handler threads are busy and " + maxWaiting
+            + " requests are already waiting; retry later");
+        out = api.mapper().writeValueAsBytes(reply.body());
       } else {
-        try {
-          reply = api.handle(ex.getRequestMethod(), ex.getRequestURI().getPath(), body);
-        } catch (RuntimeException e) {
-          log.error("REST request {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
-          reply = api.error(500, "internal error: " + e.getClass().getSimpleName());
+        // Held until the reply is serialised (the decoded tensors and the reply tree live that
+        // long), not while a slow client reads it.
+        try (RestBodyBudget.Lease lease = budget.lease()) {
+          reply = handle(ex, lease);
+          out = api.mapper().writeValueAsBytes(reply.body());
         }
       }
-      byte[] out = api.mapper().writeValueAsBytes(reply.body());
       ex.getResponseHeaders().set("Content-Type", "application/json");
       ex.sendResponseHeaders(reply.status(), out.length);
       try (OutputStream os = ex.getResponseBody()) {
@@ -146,10 +143,33 @@ public final class RestModelServer implements Component {
     }
   }
 
-  /** The body, or null when it is larger than allowed (read no further than the limit). */
-  private byte[] readBody(InputStream in) throws IOException {
-    byte[] data = in.readNBytes(maxBodyBytes + 1);
-    return data.length > maxBodyBytes ? null : data;
+  private RestApi.Reply handle(HttpExchange ex, RestBodyBudget.Lease lease) throws IOException {
+    try {
+      byte[] body = bodies.read(ex.getRequestBody(), declaredLength(ex), lease);
+      return api.handle(ex.getRequestMethod(), ex.getRequestURI().getPath(), body);
+    } catch (RestBodyReader.Refused r) {
+      return api.error(r.status, r.getMessage());
+    } catch (RuntimeException e) {
+      log.error("REST request {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
+      return api.error(500, "internal error: " + e.getClass().getSimpleName());
+    }
+  }
+
+  /**
+   * The body's declared length, or -1 when it is chunked. Without either header the JDK's server
+   * reads no body, so that is 0.
+   */
+  private static long declaredLength(HttpExchange ex) {
+    String encoding = ex.getRequestHeaders().getFirst("Transfer-Encoding");
+    if (encoding != null && encoding.equalsIgnoreCase("chunked")) {
+      return -1;
+    }
+    String length = ex.getRequestHeaders().getFirst("Content-Length");
+    try {
+      return length == null ? 0 : Long.parseLong(length.trim());
+    } catch (NumberFormatException e) {
+      return 0; // the JDK's server has already refused such a request before calling the handler
+    }
   }
 
   @Override
@@ -158,17 +178,9 @@ public final class RestModelServer implements Component {
     if (s != null) {
       s.stop(1);
     }
-    ExecutorService e = executor;
-    if (e != null) {
-      e.shutdown();
-      try {
-        if (!e.awaitTermination(10, TimeUnit.SECONDS)) {
-          e.shutdownNow();
-        }
-      } catch (InterruptedException ie) {
-        Thread.currentThread().interrupt();
-        e.shutdownNow();
-      }
+    RestHandlerPool p = pool;
+    if (p != null) {
+      p.close();
     }
   }
 }

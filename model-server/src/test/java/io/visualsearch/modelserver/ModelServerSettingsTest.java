@@ -67,6 +67,16 @@ class ModelServerSettingsTest {
   }
 
   @Test
+  void theRestBodyBudgetDefaultsToAQuarterOfTheHeapAndIsAtLeastOneMebibyte() {
+    assertEquals(Runtime.getRuntime().maxMemory() / 4, ModelServerSettings.defaults(Path.of("/m")).restBodyBudgetBytes());
+    assertEquals(8L << 20, ModelServerSettings.from(ModelServerSettings.definition().parse(Map.of(
+        "MODEL_SERVER_BASE_PATH", "/m", "MODEL_SERVER_REST_BODY_BUDGET_BYTES", "8388608"))).restBodyBudgetBytes());
+    ConfigException e = assertThrows(ConfigException.class, () -> ModelServerSettings.definition().parse(Map.of(
+        "MODEL_SERVER_BASE_PATH", "/m", "MODEL_SERVER_REST_BODY_BUDGET_BYTES", "1000")));
+    assertTrue(e.getMessage().contains("MODEL_SERVER_REST_BODY_BUDGET_BYTES"), e.getMessage());
+  }
+
+  @Test
   void badValuesAreAllReportedByName() {
     ConfigException e = assertThrows(ConfigException.class, () -> ModelServerSettings.definition().parse(Map.of(
         "MODEL_SERVER_GRPC_PORT", "99999", "MODEL_SERVER_MAX_BATCH_SIZE", "0", "MODEL_SERVER_MODEL_NAME", "../x")));

@@ -1,0 +1,43 @@
+package io.visualsearch.modelserver;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class RestBodyBudgetTest {
+
+  @Test
+  void aShareThatDoesNotFitIsRefusedWholeAndNothingIsHeldForIt() {
+    RestBodyBudget budget = new RestBodyBudget(100);
+    try (RestBodyBudget.Lease a = budget.lease(); RestBodyBudget.Lease b = budget.lease()) {
+      assertTrue(a.grow(60));
+      assertFalse(b.grow(41));
+      assertEquals(60, budget.used());
+      assertTrue(b.grow(40));
+      assertEquals(100, budget.used());
+    }
+    assertEquals(0, budget.used(), "closing gives every share back");
+  }
+
+  @Test
+  void aBodyLargerThanTheWholeBudgetRunsOnlyAlone() {
+    RestBodyBudget budget = new RestBodyBudget(100);
+    try (RestBodyBudget.Lease small = budget.lease()) {
+      assertTrue(small.grow(1));
+      try (RestBodyBudget.Lease big = budget.lease()) {
+        assertFalse(big.grow(1_000));
+      }
+    }
+    try (RestBodyBudget.Lease big = budget.lease()) {
+      assertTrue(big.grow(1_000));
+      assertTrue(big.grow(1_000), "growing a share that already holds everything costs nothing more");
+      assertEquals(100, big.held());
+      try (RestBodyBudget.Lease other = budget.lease()) {
+        assertFalse(other.grow(1));
+      }
+    }
+    assertEquals(0, budget.used());
+  }
+}
