@@ -44,6 +44,9 @@ final class Catalogs {
   synchronized boolean apply(EmbeddingChange change, int partition, long offset, long producedAtMs)
       throws PoisonRecordException {
     TenantCatalog catalog = tenants.computeIfAbsent(change.tenant(), t -> new TenantCatalog(t, maxOrigins));
+    // Defensive (the replay settles every tenant when it ends): a live record must meet settled
+    // dimensions, or whichever vector it met first would fix them again.
+    catalog.settleDimensions();
     boolean alreadyApplied = offset < watermarks.getOrDefault(partition, 0L);
     try {
       if (alreadyApplied) {
@@ -56,6 +59,33 @@ final class Catalogs {
     } finally {
       advance(partition, offset);
     }
+  }
+
+  /**
+   * A record of the start-up replay, produced at {@code producedAtMs}: applied without refusing
+   * any dimension, which {@link #settleDimensions} decides once the replay has read everything
+   * (the replay interleaves partitions in fetch order, so the first vector it applies is no
+   * better a judge than any other). Returns whether its tenant changed.
+   */
+  synchronized boolean replay(EmbeddingChange change, int partition, long offset, long producedAtMs) {
+    TenantCatalog catalog = tenants.computeIfAbsent(change.tenant(), t -> TenantCatalog.replaying(t, maxOrigins));
+    try {
+      return catalog.replay(change, partition, offset, clock.millis(), producedAtMs);
+    } finally {
+      advance(partition, offset);
+    }
+  }
+
+  /**
+   * Ends the start-up replay: each tenant's dimension of each model is the majority's, from now on
+   * live records of another are refused. Returns how many products' latest vectors were refused.
+   */
+  synchronized int settleDimensions() {
+    int refused = 0;
+    for (TenantCatalog c : tenants.values()) {
+      refused += c.settleDimensions();
+    }
+    return refused;
   }
 
   /** Records that a record was seen (also one refused as poison): manifests cover it. */

@@ -15,7 +15,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * Applies embeddings records to the catalogs and tells the schedule which tenants changed. The
  * consumer loop calls it as its {@link RecordHandler} (poison is thrown, so the loop
  * dead-letters it); the start-up replay calls {@link #replay} (poison is skipped: the loop
- * already dead-lettered it, or will when it reaches it).
+ * already dead-lettered it, or will when it reaches it), then {@link #replayed}, which settles the
+ * dimensions a replay cannot judge record by record.
  *
  * <p>The handler never touches the object store, so an object-store outage never stalls intake;
  * builds retry on their own thread.
@@ -47,14 +48,27 @@ final class EmbeddingIntake implements RecordHandler {
     SpanContext origin = Span.fromContext(
         tracing.propagator().extract(Context.root(), rec.headers(), KafkaHeadersCarrier.GETTER)).getSpanContext();
     try {
-      apply(rec, origin);
+      apply(rec, origin, true);
       return true;
     } catch (PoisonRecordException e) {
       return false;
     }
   }
 
+  /**
+   * The replay has read everything: vectors of a dimension most of their tenant's products of that
+   * model do not have are refused now. Returns how many products lost their latest vector.
+   */
+  int replayed() {
+    return catalogs.settleDimensions();
+  }
+
   private void apply(ConsumerRecord<byte[], byte[]> rec, SpanContext origin) throws PoisonRecordException {
+    apply(rec, origin, false);
+  }
+
+  private void apply(ConsumerRecord<byte[], byte[]> rec, SpanContext origin, boolean replaying)
+      throws PoisonRecordException {
     EmbeddingChange change;
     try {
       change = decoder.decode(rec, origin);
@@ -65,7 +79,10 @@ final class EmbeddingIntake implements RecordHandler {
     // The producer's timestamp, not now: a replay after a restart applies hours of records in
     // seconds, and which model's vectors came last decides what a tenant's index is built from.
     long producedAtMs = rec.timestamp() > 0 ? rec.timestamp() : clock.millis();
-    if (catalogs.apply(change, rec.partition(), rec.offset(), producedAtMs)) {
+    boolean changed = replaying
+        ? catalogs.replay(change, rec.partition(), rec.offset(), producedAtMs)
+        : catalogs.apply(change, rec.partition(), rec.offset(), producedAtMs);
+    if (changed) {
       schedule.changed(change.tenant(), clock.millis());
     }
   }

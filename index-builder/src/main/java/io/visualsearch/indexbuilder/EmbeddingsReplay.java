@@ -67,11 +67,12 @@ final class EmbeddingsReplay implements Component {
         }
       }
     }
+    int refused = intake.replayed();
     List<String> tenants = catalogs.tenants();
     schedule.replayed(tenants, clock.millis());
     done = true;
-    log.info("replayed {}: {} records applied, {} refused, {} tenants, {} ms", topic, appliedAndSkipped[0],
-        appliedAndSkipped[1], tenants.size(),
+    log.info("replayed {}: {} records applied, {} refused, {} products' latest vectors refused as {}, {} tenants, {} ms",
+        topic, appliedAndSkipped[0], appliedAndSkipped[1], refused, TenantCatalog.WRONG_DIMENSION, tenants.size(),
         (System.nanoTime() - t0) / 1_000_000);
   }
 

@@ -22,8 +22,13 @@ final class TenantCatalog {
   private final int maxOrigins;
   private final Map<String, ProductVector> products = new HashMap<>();
   private final Map<ModelKey, Integer> productsPerModel = new HashMap<>();
-  /** Fixed by the first vector of each model for this tenant: one bad producer cannot affect another tenant. */
+  /**
+   * Fixed per model for this tenant, so one bad producer cannot affect another tenant: live by the
+   * first accepted vector, after the start-up replay by {@link DimensionVote}.
+   */
   private final Map<ModelKey, Integer> dimensions = new HashMap<>();
+  /** Non-null while the start-up replay runs: nothing is refused for its dimension until it is settled. */
+  private DimensionVote vote;
   /** When a changed vector of each model last reached this builder: its quiet period. */
   private final Map<ModelKey, Long> lastArrivalMs = new HashMap<>();
   /** The newest producer timestamp of a changed vector of each model: which model is being produced. */
@@ -35,6 +40,13 @@ final class TenantCatalog {
   TenantCatalog(String tenant, int maxOrigins) {
     this.tenant = tenant;
     this.maxOrigins = maxOrigins;
+  }
+
+  /** A catalog the start-up replay fills: {@link #settleDimensions} ends it. */
+  static TenantCatalog replaying(String tenant, int maxOrigins) {
+    TenantCatalog c = new TenantCatalog(tenant, maxOrigins);
+    c.vote = new DimensionVote();
+    return c;
   }
 
   /** Throws if the vector cannot belong to this tenant's index of its model. */
@@ -58,11 +70,49 @@ final class TenantCatalog {
    */
   boolean apply(EmbeddingChange change, int partition, long offset, long nowMs, long producedAtMs)
       throws PoisonRecordException {
+    if (change instanceof EmbeddingChange.Upsert u) {
+      checkDimension(u.product());
+      dimensions.putIfAbsent(u.product().model(), u.product().vector().length);
+    }
+    return record(change, partition, offset, nowMs, producedAtMs);
+  }
+
+  /**
+   * A record of the start-up replay, of a catalog made {@link #replaying}: held whatever its
+   * dimension until {@link #settleDimensions}, as the replay's order must not decide it.
+   */
+  boolean replay(EmbeddingChange change, int partition, long offset, long nowMs, long producedAtMs) {
+    if (vote == null) {
+      throw new IllegalStateException("tenant " + tenant + " is not being replayed");
+    }
+    return record(change, partition, offset, nowMs, producedAtMs);
+  }
+
+  /**
+   * Ends the start-up replay: each model's dimension is the one most of its products carry, and
+   * products whose latest vector has another are refused (see {@link DimensionVote}). Returns
+   * how many were; 0 once settled.
+   */
+  int settleDimensions() {
+    if (vote == null) {
+      return 0;
+    }
+    DimensionVote.Outcome o = vote.settle(tenant, products);
+    vote = null;
+    dimensions.putAll(o.dimensions());
+    o.lastProducedMs().forEach((model, ms) -> lastProducedMs.merge(model, ms, Math::max));
+    o.lastOffsets().forEach((partition, offset) -> lastOffsets.merge(partition, offset, Math::max));
+    productsPerModel.clear();
+    for (ProductVector p : products.values()) {
+      productsPerModel.merge(p.model(), 1, Integer::sum);
+    }
+    return o.refused();
+  }
+
+  private boolean record(EmbeddingChange change, int partition, long offset, long nowMs, long producedAtMs) {
     boolean changed;
     if (change instanceof EmbeddingChange.Upsert u) {
       ProductVector p = u.product();
-      checkDimension(p);
-      dimensions.putIfAbsent(p.model(), p.vector().length);
       ProductVector old = products.put(p.sku(), p);
       changed = !p.sameContent(old);
       if (old != null) {
@@ -72,9 +122,14 @@ final class TenantCatalog {
       productsPerModel.values().removeIf(c -> c == 0);
       if (changed) {
         lastArrivalMs.put(p.model(), nowMs);
+        remember(u.origin());
+        if (vote != null) {
+          // Whether this change counts is known once the vote is settled.
+          vote.changed(p, old, partition, offset, producedAtMs);
+          return true;
+        }
         // The newest, not the last applied: a replay interleaves partitions in fetch order.
         lastProducedMs.merge(p.model(), producedAtMs, Math::max);
-        remember(u.origin());
       }
     } else {
       ProductVector old = products.remove(change.sku());
@@ -82,6 +137,9 @@ final class TenantCatalog {
       if (old != null) {
         productsPerModel.merge(old.model(), -1, Integer::sum);
         productsPerModel.values().removeIf(c -> c == 0);
+      }
+      if (vote != null) {
+        vote.deleted(change.sku());
       }
     }
     // A delete counts for coverage even when the product is not held: after a restart its upsert

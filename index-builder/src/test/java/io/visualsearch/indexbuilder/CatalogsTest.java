@@ -29,6 +29,10 @@ class CatalogsTest {
     return catalogs.apply(decoder.decode(rec, SpanContext.getInvalid()), rec.partition(), rec.offset());
   }
 
+  private boolean replay(ConsumerRecord<byte[], byte[]> rec, long producedAtMs) throws PoisonRecordException {
+    return catalogs.replay(decoder.decode(rec, SpanContext.getInvalid()), rec.partition(), rec.offset(), producedAtMs);
+  }
+
   private static Set<String> skus(List<ProductVector> vectors) {
     return vectors.stream().map(ProductVector::sku).collect(Collectors.toSet());
   }
@@ -129,5 +133,75 @@ class CatalogsTest {
     assertEquals(4, first.origins().size());
     assertEquals(String.format("%032x", 10), first.origins().get(3).getTraceId(), "the most recent changes are kept");
     assertEquals(0, catalogs.snapshot("acme").orElseThrow().origins().size(), "each change is linked once");
+  }
+
+  /**
+   * The compacted topic still holds a vector refused live for its dimension as the latest of its
+   * product, and the replay happens to apply it first: it must not fix the tenant's dimension.
+   */
+  @Test
+  void theReplaySettlesADimensionOnTheMajorityNotOnTheFirstApplied() throws Exception {
+    replay(Records.upsertOn(1, "acme", "bad", 1, 0, 512), 9_000);
+    for (int i = 0; i < 10; i++) {
+      replay(Records.upsertOn(0, "acme", "p" + i, 1, i, 768), 1_000 + i);
+    }
+    int refused = catalogs.settleDimensions();
+
+    TenantSnapshot s = catalogs.snapshot("acme").orElseThrow();
+    assertEquals(10, s.products().size());
+    assertTrue(s.products().stream().allMatch(p -> p.vector().length == 768));
+    assertEquals(Map.of(V1, 768), s.dimensions());
+    assertEquals(1, refused);
+    assertEquals(Map.of(V1, 10), s.productsPerModel());
+    assertEquals(Map.of(V1, 1_009L), s.lastProducedMs(), "a refused vector is not what is being produced");
+    assertEquals(Map.of(0, 9L), s.lastOffsets(), "nor a change an index must cover");
+    assertEquals(Map.of(0, 10L, 1, 1L), s.watermarks(), "but it was seen");
+
+    // Live again: the settled dimension holds.
+    PoisonRecordException e = assertThrows(PoisonRecordException.class,
+        () -> apply(Records.upsertOn(1, "acme", "bad2", 1, 1, 512)));
+    assertEquals("wrong-dimension", e.reason());
+    assertTrue(apply(Records.upsertOn(0, "acme", "p10", 1, 10, 768)));
+  }
+
+  @Test
+  void aProductWhoseLatestVectorLosesKeepsItsEarlierOneWhenTheTopicStillHoldsIt() throws Exception {
+    replay(Records.upsertOn(0, "acme", "a", 1, 0, 3), 1);
+    replay(Records.upsertOn(0, "acme", "b", 1, 1, 3), 2);
+    replay(Records.upsertOn(0, "acme", "a", 1, 2, 2), 3);
+    replay(Records.upsertOn(0, "acme", "c", 1, 3, 2), 4);
+    replay(Records.upsertOn(0, "acme", "d", 1, 4, 3), 5);
+    // A product that moved on to another model: what it held of the first no longer matters.
+    replay(Records.upsertOn(0, "acme", "d", 2, 5, 4), 6);
+    replay(Records.upsertOn(0, "acme", "e", 1, 6, 3), 7);
+    replay(Records.upsertOn(0, "acme", "f", 1, 7, 3), 8);
+    assertEquals(2, catalogs.settleDimensions(), "a (back to its 3-d vector) and c (dropped)");
+
+    TenantSnapshot s = catalogs.snapshot("acme").orElseThrow();
+    assertEquals(Set.of("a", "b", "d", "e", "f"), skus(s.products()));
+    assertEquals(3, s.products().stream().filter(p -> p.sku().equals("a")).findFirst().orElseThrow().vector().length);
+    assertEquals(Map.of(V1, 3, V2, 4), s.dimensions());
+    assertEquals(Map.of(V1, 4, V2, 1), s.productsPerModel());
+  }
+
+  @Test
+  void aTiedVoteGoesToTheDimensionProducedLast() throws Exception {
+    replay(Records.upsertOn(0, "acme", "a", 1, 0, 3), 2_000);
+    replay(Records.upsertOn(1, "acme", "b", 1, 0, 2), 1_000);
+    assertEquals(1, catalogs.settleDimensions());
+    assertEquals(Map.of(V1, 3), catalogs.snapshot("acme").orElseThrow().dimensions());
+  }
+
+  @Test
+  void aDeleteDuringTheReplayForgetsEveryVectorOfTheProduct() throws Exception {
+    replay(Records.upsertOn(0, "acme", "a", 1, 0, 3), 1);
+    replay(Records.upsertOn(0, "acme", "a", 1, 1, 2), 2);
+    replay(Records.tombstone("acme", "a", 2), 3);
+    replay(Records.upsertOn(0, "acme", "a", 1, 3, 2), 4);
+    replay(Records.upsertOn(0, "acme", "b", 1, 4, 3), 5);
+    replay(Records.upsertOn(0, "acme", "c", 1, 5, 3), 6);
+    assertEquals(1, catalogs.settleDimensions());
+    assertEquals(Set.of("b", "c"), skus(catalogs.snapshot("acme").orElseThrow().products()),
+        "the 3-d vector of a from before its delete must not come back");
   }
 }

@@ -34,16 +34,29 @@ final class Records {
   }
 
   static ConsumerRecord<byte[], byte[]> record(String key, byte[] value, String tenantHeader, long offset) {
+    return record(key, value, tenantHeader, 0, offset);
+  }
+
+  static ConsumerRecord<byte[], byte[]> record(String key, byte[] value, String tenantHeader, int partition,
+      long offset) {
     RecordHeaders headers = new RecordHeaders();
     if (tenantHeader != null) {
       headers.add("tenant", tenantHeader.getBytes(StandardCharsets.UTF_8));
     }
-    return new ConsumerRecord<>("embeddings", 0, offset, 0L, TimestampType.CREATE_TIME, -1, -1,
+    return new ConsumerRecord<>("embeddings", partition, offset, 0L, TimestampType.CREATE_TIME, -1, -1,
         key == null ? null : key.getBytes(StandardCharsets.UTF_8), value, headers, Optional.empty());
   }
 
   static ConsumerRecord<byte[], byte[]> upsert(String tenant, String sku, long modelVersion, long offset, float... v) {
     return record(tenant + "/" + sku, embedding(tenant, sku, modelVersion, v).toByteArray(), tenant, offset);
+  }
+
+  /** A record of {@code dimensions} dimensions (all of them 1) on {@code partition}. */
+  static ConsumerRecord<byte[], byte[]> upsertOn(int partition, String tenant, String sku, long modelVersion,
+      long offset, int dimensions) {
+    float[] v = new float[dimensions];
+    java.util.Arrays.fill(v, 1f);
+    return record(tenant + "/" + sku, embedding(tenant, sku, modelVersion, v).toByteArray(), tenant, partition, offset);
   }
 
   static ConsumerRecord<byte[], byte[]> tombstone(String tenant, String sku, long offset) {
