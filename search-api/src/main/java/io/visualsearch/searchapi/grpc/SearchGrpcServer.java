@@ -1,10 +1,13 @@
 package io.visualsearch.searchapi.grpc;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
+import io.visualsearch.searchapi.http.UploadBudget;
 import io.visualsearch.tracing.GrpcTracing;
 import io.visualsearch.tracing.Tracing;
 import java.net.InetSocketAddress;
@@ -12,6 +15,11 @@ import java.util.concurrent.TimeUnit;
 
 /** Owns the gRPC server's lifecycle; {@link VisualSearchService} owns what the calls do. */
 public final class SearchGrpcServer implements Component {
+
+  /** The fewest gRPC calls let in at once: {@code SEARCH_MAX_CONCURRENT}'s default. */
+  static final int MIN_CALLS = 16;
+  /** The most, whatever the heap: beyond admission's default places (80) calls would be refused there. */
+  static final int MAX_CALLS = 256;
 
   private final String host;
   private final int requestedPort;
@@ -35,13 +43,33 @@ public final class SearchGrpcServer implements Component {
 
   @Override
   public void start() throws Exception {
-    // Interceptors run last-added first: tracing opens the span, then credentials are read inside it.
     server = NettyServerBuilder.forAddress(new InetSocketAddress(host, requestedPort))
         .maxInboundMessageSize(maxMessageBytes)
-        .addService(ServerInterceptors.intercept(service, service.credentials(),
+        .addService(wire(service.bindService(), service.credentials(), new CallLimit(maxCalls(maxMessageBytes)),
             new GrpcTracing(tracing).serverInterceptor()))
         .build()
         .start();
+  }
+
+  /**
+   * The service behind its interceptors, which run last-added first: tracing opens the span; the
+   * credentials are checked inside it from the headers alone, so a call without a valid key is
+   * refused before its message is received, and takes no place; then the call limit.
+   */
+  static ServerServiceDefinition wire(ServerServiceDefinition service, ServerInterceptor credentials, CallLimit limit,
+      ServerInterceptor tracing) {
+    return ServerInterceptors.intercept(service, limit, credentials, tracing);
+  }
+
+  /**
+   * gRPC calls in flight at once, from the heap share request bodies may take
+   * ({@link UploadBudget#process()}): each call may hold a message of up to {@code maxMessageBytes}
+   * {@link UploadBudget#PARSE_COPIES} times (buffered, parsed, its image copied out). At least
+   * {@link #MIN_CALLS}, so that gRPC alone can still fill the default search slots.
+   */
+  static int maxCalls(int maxMessageBytes) {
+    long perCall = UploadBudget.costOf(Math.max(1, maxMessageBytes));
+    return (int) Math.max(MIN_CALLS, Math.min(MAX_CALLS, UploadBudget.process().capacity() / perCall));
   }
 
   public int port() {

@@ -1,9 +1,9 @@
 package io.visualsearch.searchapi.http;
 
 import io.visualsearch.searchapi.ApiException;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.io.Content;
@@ -27,23 +27,32 @@ final class UploadReader {
    * request thread only this long per connection.
    */
   static final Duration DRAIN_BUDGET = Duration.ofSeconds(5);
-  /** Starting size of a body's buffer: not the declared length, which costs a client nothing to claim. */
+  /** Starting size of a chunked body's buffer, which doubles as the body arrives. */
   private static final int FIRST_BUFFER_BYTES = 64 * 1024;
   /** A request whose body was given up on mid-read: draining it would only wait for the same client again. */
   private static final String ABANDONED = UploadReader.class.getName() + ".abandoned";
 
   private final UploadPace pace;
   private final Duration drainBudget;
+  private final UploadBudget budget;
 
+  /** A reader whose bodies share the process's {@link UploadBudget#process() budget}. */
   UploadReader(UploadPace pace, Duration drainBudget) {
+    this(pace, drainBudget, UploadBudget.process());
+  }
+
+  UploadReader(UploadPace pace, Duration drainBudget, UploadBudget budget) {
     this.pace = pace;
     this.drainBudget = drainBudget;
+    this.budget = budget;
   }
 
   /**
    * The whole body, at most {@code maxBytes}: 413 when it declares or turns out larger, 408 when it
-   * falls behind the pace, 400 when the connection fails under it. Given up mid-read, the rest is
-   * left unread and Jetty closes the connection after the answer.
+   * falls behind the pace, 400 when the connection fails under it, 503 {@code overloaded} when the
+   * {@link UploadBudget} has no room for it. Given up mid-read, the rest is left unread and Jetty
+   * closes the connection after the answer. The body's reservation is held until the request's
+   * handling ends (its answer written), since the body and what is parsed from it live that long.
    */
   byte[] read(Request request, long maxBytes) {
     long declared = request.getLength();
@@ -51,11 +60,22 @@ final class UploadReader {
       throw ApiException.tooLarge("payload_too_large", "the request body is " + declared + " bytes; at most "
           + maxBytes + " are accepted");
     }
-    ByteArrayOutputStream body = new ByteArrayOutputStream((int) Math.min(FIRST_BUFFER_BYTES,
-        declared >= 0 ? declared : maxBytes));
+    if (declared == 0) {
+      return new byte[0];
+    }
+    // Reserved before a byte is read, so that a refusal costs nothing but the answer; a chunked
+    // body reserves as its buffer grows.
+    UploadBudget.Reservation reservation = declared > 0
+        ? budget.reserve(UploadBudget.costOf(declared)) : budget.open();
+    Request.addCompletionListener(request, failure -> reservation.close());
+    // A declared length within the cap is the array's size: one copy of the body, never regrown or
+    // trimmed. The reservation is made first, so a client claiming 10 MiB and sending nothing holds
+    // budget, not more than it would by sending them.
+    byte[] body = declared > 0 ? new byte[(int) declared] : new byte[0];
+    int size = 0;
     long start = System.nanoTime();
     while (true) {
-      Content.Chunk chunk = nextChunk(request, pace.deadlineNanos(start, body.size()));
+      Content.Chunk chunk = nextChunk(request, pace.deadlineNanos(start, size));
       if (chunk == null) {
         request.setAttribute(ABANDONED, Boolean.TRUE);
         throw new ApiException(408, "upload_too_slow", "the request body arrived slower than "
@@ -67,18 +87,51 @@ final class UploadReader {
           throw ApiException.badRequest("unreadable_body", "the request body could not be read completely");
         }
         ByteBuffer bytes = chunk.getByteBuffer();
-        if (body.size() + (long) bytes.remaining() > maxBytes) {
+        int n = bytes.remaining();
+        if (size + (long) n > maxBytes) {
           request.setAttribute(ABANDONED, Boolean.TRUE);
           throw ApiException.tooLarge("payload_too_large", "the request body exceeds " + maxBytes + " bytes");
         }
-        append(body, bytes);
-        if (chunk.isLast()) {
-          return body.toByteArray();
+        if (size + n > body.length) {
+          if (declared > 0) {
+            // More than declared: Jetty fails such a body itself; never grow past the reservation.
+            request.setAttribute(ABANDONED, Boolean.TRUE);
+            throw ApiException.badRequest("unreadable_body", "the request body is longer than its Content-Length");
+          }
+          body = grow(body, size + n, maxBytes, reservation, request);
+        }
+        bytes.duplicate().get(body, size, n);
+        size += n;
+        // A declared body is whole at its length: waiting for the end-of-content chunk as well
+        // could wait for a demand that is not woken once the bytes are all in.
+        if (chunk.isLast() || declared > 0 && size == declared) {
+          return size == body.length ? body : Arrays.copyOf(body, size);
         }
       } finally {
         chunk.release();
       }
     }
+  }
+
+  /**
+   * A chunked body's buffer, doubled (from {@link #FIRST_BUFFER_BYTES}, at most {@code maxBytes})
+   * until it holds {@code needed} bytes, after the budget took the new size's cost: 503
+   * {@code overloaded} when it has no room, and the rest of the body is left unread.
+   */
+  private static byte[] grow(byte[] body, int needed, long maxBytes, UploadBudget.Reservation reservation,
+      Request request) {
+    long capacity = Math.max(body.length, FIRST_BUFFER_BYTES);
+    while (capacity < needed) {
+      capacity *= 2;
+    }
+    capacity = Math.min(capacity, maxBytes);
+    try {
+      reservation.grow(UploadBudget.costOf(capacity) - reservation.held());
+    } catch (ApiException e) {
+      request.setAttribute(ABANDONED, Boolean.TRUE);
+      throw e;
+    }
+    return Arrays.copyOf(body, (int) capacity);
   }
 
   /**
@@ -93,13 +146,15 @@ final class UploadReader {
       return;
     }
     long deadline = System.nanoTime() + drainBudget.toNanos();
+    long drained = 0;
     while (true) {
       Content.Chunk chunk = nextChunk(request, deadline);
       if (chunk == null) {
         return;
       }
+      drained += chunk.remaining();
       chunk.release();
-      if (chunk.isLast() || Content.Chunk.isFailure(chunk)) {
+      if (chunk.isLast() || Content.Chunk.isFailure(chunk) || drained >= length) {
         return;
       }
     }
@@ -128,16 +183,6 @@ final class UploadReader {
         Thread.currentThread().interrupt();
         return null;
       }
-    }
-  }
-
-  private static void append(ByteArrayOutputStream body, ByteBuffer bytes) {
-    if (bytes.hasArray()) {
-      body.write(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining());
-    } else {
-      byte[] copy = new byte[bytes.remaining()];
-      bytes.duplicate().get(copy);
-      body.write(copy, 0, copy.length);
     }
   }
 }

@@ -96,6 +96,37 @@ class SearchRequestParserTest {
   }
 
   @Test
+  void jsonBase64IsDecodedFromTheBodyWithItsEscapesAndLineBreaks() {
+    byte[] image = new byte[3000];
+    new java.util.Random(7).nextBytes(image);
+    String wrapped = Base64.getMimeEncoder().encodeToString(image); // CRLF every 76 characters
+    String escaped = wrapped.replace("/", "\\/").replace("\r\n", "\\r\\n");
+    String body = "{\"k\":2,\"crop\":\"1,2,3,4\", \"image_base64\" : \"" + escaped + "\",\"filters\":{\"brand\":\"B\"}}";
+    SearchQuery q = parser.parse("application/json", body.getBytes(StandardCharsets.UTF_8));
+    assertArrayEquals(image, q.image());
+    assertEquals(2, q.k());
+    assertEquals("B", q.filters().brand());
+    // The same body with a byte-order mark, and as UTF-16: read through the parser's text instead.
+    byte[] utf8 = body.getBytes(StandardCharsets.UTF_8);
+    byte[] bom = new byte[utf8.length + 3];
+    bom[0] = (byte) 0xef;
+    bom[1] = (byte) 0xbb;
+    bom[2] = (byte) 0xbf;
+    System.arraycopy(utf8, 0, bom, 3, utf8.length);
+    assertArrayEquals(image, parser.parse("application/json", bom).image());
+    assertArrayEquals(image, parser.parse("application/json", body.getBytes(StandardCharsets.UTF_16BE)).image());
+    // The last image_base64 wins, as it did in a tree.
+    assertArrayEquals(IMAGE, parser.parse("application/json", ("{\"image_base64\":5,\"image_base64\":\""
+        + Base64.getEncoder().encodeToString(IMAGE) + "\"}").getBytes(StandardCharsets.UTF_8)).image());
+    assertEquals("missing_image", refused("application/json", "{\"image_base64\":\"AAAA\",\"image_base64\":null}").code());
+    assertEquals("missing_image", refused("application/json", "{\"image_base64\":\"\"}").code());
+    assertEquals("malformed_json", refused("application/json", "{\"image_base64\":\"AA\u0001AA\"}").code());
+    assertEquals("malformed_json", refused("application/json", "[1]").code());
+    assertEquals("malformed_json", refused("application/json", "").code());
+    assertEquals("invalid_image_base64", refused("application/json", "{\"image_base64\":\"AA\\tAA\"}").code());
+  }
+
+  @Test
   void kOutOfBoundsOrNotANumberIs400() {
     for (String k : new String[] {"0", "101", "1000000000", "-1", "ten", "1.5", "99999999999999"}) {
       ApiException e = assertThrows(ApiException.class, () -> parseMultipart(IMAGE, Map.of("k", k)), k);

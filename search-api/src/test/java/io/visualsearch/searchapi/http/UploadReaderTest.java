@@ -8,7 +8,6 @@ import io.visualsearch.searchapi.ApiException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.LocalConnector;
@@ -33,9 +32,9 @@ class UploadReaderTest {
   static final long MAX_BYTES = 1000;
 
   final UploadReader reader = new UploadReader(PACE, DRAIN);
-  /** Drains for longer than any test runs, so that the body's second half arrives while it waits. */
-  final UploadReader patientReader = new UploadReader(PACE, Duration.ofSeconds(30));
-  final CountDownLatch refusing = new CountDownLatch(1);
+  /** Room for three 600-byte uploads at once, read at a pace that waits for them as long as any test runs. */
+  final UploadBudget threeUploads = new UploadBudget(3 * UploadBudget.costOf(600));
+  final UploadReader budgeted = new UploadReader(new UploadPace(1000, Duration.ofSeconds(60)), DRAIN, threeUploads);
   Server server;
   LocalConnector connector;
 
@@ -52,10 +51,11 @@ class UploadReaderTest {
         try {
           String path = request.getHttpURI().getPath();
           if (path.startsWith("/refuse")) {
-            refusing.countDown();
-            (path.equals("/refuse-patiently") ? patientReader : reader).discard(request, 2 * MAX_BYTES);
+            reader.discard(request, 2 * MAX_BYTES);
             status = 401;
             text = "refused";
+          } else if (path.equals("/budgeted")) {
+            text = "read " + budgeted.read(request, MAX_BYTES).length;
           } else {
             text = "read " + reader.read(request, MAX_BYTES).length;
           }
@@ -101,22 +101,6 @@ class UploadReaderTest {
   }
 
   @Test
-  void aRefusedBodyStillArrivingIsDrainedAndTheConnectionKept() throws Exception {
-    LocalConnector.LocalEndPoint client = connector.connect();
-    client.addInput(post("/refuse-patiently", 1500) + "x".repeat(500));
-    assertTrue(refusing.await(10, TimeUnit.SECONDS));
-    // Without the drain the answer would be out and the connection closing by now.
-    Thread.sleep(200);
-    client.addInput("x".repeat(1000));
-    String refused = client.getResponse(false, 10, TimeUnit.SECONDS);
-    assertTrue(refused.startsWith("HTTP/1.1 401"), refused);
-    assertFalse(refused.contains("Connection: close"), refused);
-    client.addInput(post("/read", 5) + "hello");
-    String next = client.getResponse(false, 10, TimeUnit.SECONDS);
-    assertTrue(next != null && next.endsWith("read 5"), "the next request on the same connection: " + next);
-  }
-
-  @Test
   void aRefusedBodyThatStallsIsLeftUnreadAndItsConnectionClosed() throws Exception {
     LocalConnector.LocalEndPoint client = connector.connect();
     client.addInput(post("/refuse", 1500) + "x".repeat(10));
@@ -134,6 +118,44 @@ class UploadReaderTest {
     assertTrue(refused.startsWith("HTTP/1.1 401"), refused);
     client.waitUntilClosedOrIdleFor(10, TimeUnit.SECONDS);
     assertFalse(client.isOpen());
+  }
+
+  @Test
+  void withRoomForThreeUploadsTheFourthIsRefusedAtOnceAndTheRoomReturnsWhenTheyAreAnswered() throws Exception {
+    LocalConnector.LocalEndPoint[] reading = new LocalConnector.LocalEndPoint[3];
+    for (int i = 0; i < reading.length; i++) {
+      reading[i] = connector.connect();
+      reading[i].addInput(post("/budgeted", 600) + "x".repeat(100));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (threeUploads.available() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(0, threeUploads.available(), "three uploads being read hold the whole budget");
+    // Its whole body is there: without the budget it would be read and answered 200.
+    String fourth = connector.getResponse(post("/budgeted", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    assertTrue(fourth.startsWith("HTTP/1.1 503"), fourth);
+    assertTrue(fourth.endsWith("overloaded"), fourth);
+    for (LocalConnector.LocalEndPoint client : reading) {
+      client.addInput("x".repeat(500));
+      String answer = client.getResponse(false, 10, TimeUnit.SECONDS);
+      assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("read 600"), answer);
+    }
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (threeUploads.available() < threeUploads.capacity() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(threeUploads.capacity(), threeUploads.available(), "each answered request gave its share back");
+    String next = connector.getResponse(post("/budgeted", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    assertTrue(next.startsWith("HTTP/1.1 200") && next.endsWith("read 600"), next);
+  }
+
+  @Test
+  void aChunkedBodyIsReadWholeWithinTheBudget() throws Exception {
+    String chunked = "POST /budgeted HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + "190\r\n" + "y".repeat(400) + "\r\n" + "c8\r\n" + "z".repeat(200) + "\r\n0\r\n\r\n";
+    String answer = connector.getResponse(chunked, 10, TimeUnit.SECONDS);
+    assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("read 600"), answer);
   }
 
   @Test

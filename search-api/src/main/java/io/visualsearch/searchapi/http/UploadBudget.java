@@ -1,0 +1,146 @@
+package io.visualsearch.searchapi.http;
+
+import io.visualsearch.searchapi.ApiException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The heap that request bodies being read and parsed may hold at once, in bytes. Nothing else
+ * bounds that phase but the request threads (~100), and each may hold an upload of up to
+ * {@code SEARCH_MAX_UPLOAD_BYTES} several times over while it is parsed: ~50 concurrent 10 MiB
+ * uploads filled a 1.5 GiB heap, and {@code -XX:+ExitOnOutOfMemoryError} ended the pod. So a body
+ * reserves its bytes times {@link #PARSE_COPIES} before it is read (its declared length, or step by
+ * step as a chunked body grows), and a reservation that does not fit is refused at once with 503
+ * {@code overloaded} and Retry-After, like admission's: a burst sheds load instead of the process.
+ *
+ * <p>Like image-validation's {@code DecodeBudget} for pixels, but for request bytes; the pixels a
+ * query decodes are that budget's business, not this one's.
+ */
+public final class UploadBudget {
+
+  /**
+   * Heap a body costs per byte while it is parsed: the body itself, the image bytes taken out of
+   * it (a multipart part, or base64 decoded from JSON, 3/4 of its size), and the parsers' working
+   * buffers. Counted from the code: multipart holds the body, the image part's content and the
+   * image array copied from it (3x while it is copied), JSON the body and the decoded image (1.75x).
+   */
+  public static final int PARSE_COPIES = 3;
+
+  /**
+   * Share of the largest heap ({@link Runtime#maxMemory()}) that request bodies may hold at once:
+   * a quarter, ~384 MiB of a 1.5 GiB heap, which is twelve 10 MiB uploads at their peak, or ~60 of
+   * the 2 MB a phone photo usually is; the rest stays for the indexes' catalog data, the fresh
+   * deltas, the decoders' pixels (bounded by {@code SEARCH_MAX_IMAGE_PIXELS}) and answers.
+   */
+  public static final double HEAP_SHARE = 0.25;
+
+  /** The process's budget: the heap is the process's, so every reader of request bodies shares it. */
+  private static final UploadBudget PROCESS = new UploadBudget((long) (Runtime.getRuntime().maxMemory() * HEAP_SHARE));
+
+  private final long capacity;
+  private final AtomicLong available;
+
+  /** A budget of {@code capacityBytes} (heap bytes, parse copies included). */
+  public UploadBudget(long capacityBytes) {
+    if (capacityBytes <= 0) {
+      throw new IllegalArgumentException("an upload budget needs a positive capacity");
+    }
+    this.capacity = capacityBytes;
+    this.available = new AtomicLong(capacityBytes);
+  }
+
+  /** The budget every request reader of this process shares: {@link #HEAP_SHARE} of the heap. */
+  public static UploadBudget process() {
+    return PROCESS;
+  }
+
+  public long capacity() {
+    return capacity;
+  }
+
+  /** Heap bytes not reserved right now. */
+  public long available() {
+    return available.get();
+  }
+
+  /** The heap that {@code bodyBytes} of request body cost while parsed ({@link #PARSE_COPIES} each). */
+  public static long costOf(long bodyBytes) {
+    return bodyBytes > Long.MAX_VALUE / PARSE_COPIES ? Long.MAX_VALUE : bodyBytes * PARSE_COPIES;
+  }
+
+  /** An empty reservation, to {@link Reservation#grow} as a body of unknown length arrives. */
+  public Reservation open() {
+    return new Reservation();
+  }
+
+  /**
+   * A reservation of {@code heapBytes}, or 503 {@code overloaded} at once when it does not fit
+   * beside the others. A reservation larger than the whole budget is taken as the whole budget, so
+   * one upload of the largest accepted size is always read when nothing else is.
+   */
+  public Reservation reserve(long heapBytes) {
+    Reservation r = new Reservation();
+    r.grow(heapBytes);
+    return r;
+  }
+
+  private boolean tryTake(long bytes) {
+    while (true) {
+      long now = available.get();
+      if (now < bytes) {
+        return false;
+      }
+      if (available.compareAndSet(now, now - bytes)) {
+        return true;
+      }
+    }
+  }
+
+  static ApiException overloaded() {
+    return ApiException.unavailable("overloaded", "too many uploads are being read at once, retry shortly", 1, null);
+  }
+
+  /** Heap bytes taken from the budget; {@link #close} gives them back, exactly once. */
+  public final class Reservation implements AutoCloseable {
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private long held;
+
+    private Reservation() {
+    }
+
+    /** Bytes this reservation holds. */
+    public synchronized long held() {
+      return held;
+    }
+
+    /**
+     * Takes {@code moreHeapBytes} more (at most what is left of the whole budget), or throws 503
+     * {@code overloaded} at once when they do not fit; what it held already stays held.
+     */
+    public synchronized void grow(long moreHeapBytes) {
+      if (moreHeapBytes <= 0) {
+        return;
+      }
+      if (closed.get()) {
+        throw new IllegalStateException("the reservation was closed");
+      }
+      long take = Math.min(moreHeapBytes, capacity - held);
+      if (take > 0 && !tryTake(take)) {
+        throw overloaded();
+      }
+      held += take;
+    }
+
+    @Override
+    public void close() {
+      if (closed.compareAndSet(false, true)) {
+        long give;
+        synchronized (this) {
+          give = held;
+          held = 0;
+        }
+        available.addAndGet(give);
+      }
+    }
+  }
+}

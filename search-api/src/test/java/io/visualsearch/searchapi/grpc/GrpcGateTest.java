@@ -1,0 +1,170 @@
+package io.visualsearch.searchapi.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.visualsearch.proto.search.SearchRequest;
+import io.visualsearch.proto.search.SimilarRequest;
+import io.visualsearch.proto.search.VisualSearchGrpc;
+import io.visualsearch.searchapi.auth.ApiKeys;
+import io.visualsearch.searchapi.auth.Authenticator;
+import io.visualsearch.tracing.GrpcTracing;
+import io.visualsearch.tracing.Tracing;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The gRPC server's interceptors as {@link SearchGrpcServer#wire} puts them: a call without a valid
+ * key never reaches the service (nor is its message asked for), and calls beyond the limit are
+ * refused at once. A hook in front of the service counts what reaches it; it holds a call open
+ * on request, and answers the rest itself (the service has no query path here).
+ */
+class GrpcGateTest {
+
+  static final String KEY = "acme-key-0123456789abcdef";
+  static final int MAX_MESSAGE = 12 * 1024 * 1024;
+
+  final AtomicInteger reached = new AtomicInteger();
+  final AtomicInteger messages = new AtomicInteger();
+  final CountDownLatch holding = new CountDownLatch(1);
+  final CountDownLatch letGo = new CountDownLatch(1);
+  Server server;
+  ManagedChannel channel;
+
+  void start(int maxCalls) throws Exception {
+    VisualSearchService service = new VisualSearchService(
+        new Authenticator(ApiKeys.parse(List.of("acme:" + KEY))), null, null, 10);
+    ServerInterceptor hook = new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+          ServerCallHandler<Q, R> next) {
+        reached.incrementAndGet();
+        call.request(1);
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<Q>(new ServerCall.Listener<>() { }) {
+          @Override
+          public void onMessage(Q message) {
+            messages.incrementAndGet();
+          }
+
+          @Override
+          public void onHalfClose() {
+            if (message(headers)) {
+              holding.countDown();
+              try {
+                letGo.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            call.close(Status.NOT_FOUND.withDescription("hook"), new Metadata());
+          }
+        };
+      }
+    };
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).maxInboundMessageSize(MAX_MESSAGE)
+        .addService(SearchGrpcServer.wire(ServerInterceptors.intercept(service, hook), service.credentials(),
+            new CallLimit(maxCalls), new GrpcTracing(Tracing.withExporter("test", SpanExporter.composite()))
+                .serverInterceptor()))
+        .build().start();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
+        .maxInboundMessageSize(MAX_MESSAGE).build();
+  }
+
+  static final Metadata.Key<String> HOLD = Metadata.Key.of("x-hold", Metadata.ASCII_STRING_MARSHALLER);
+
+  static boolean message(Metadata headers) {
+    return headers.get(HOLD) != null;
+  }
+
+  VisualSearchGrpc.VisualSearchBlockingStub stub(String authorization, boolean hold) {
+    Metadata md = new Metadata();
+    if (authorization != null) {
+      md.put(VisualSearchService.AUTHORIZATION, authorization);
+    }
+    if (hold) {
+      md.put(HOLD, "1");
+    }
+    return VisualSearchGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+        .withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void stop() {
+    letGo.countDown();
+    if (channel != null) {
+      channel.shutdownNow();
+    }
+    if (server != null) {
+      server.shutdownNow();
+    }
+  }
+
+  @Test
+  void aCallWithoutAValidKeyIsRefusedBeforeItsMessageIsProcessed() throws Exception {
+    start(4);
+    SearchRequest huge = SearchRequest.newBuilder().setImage(ByteString.copyFrom(new byte[10 * 1024 * 1024])).build();
+    for (String authorization : new String[] {null, "Bearer not-a-key-0123456789", "Basic eA=="}) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub(authorization, false).search(huge));
+      assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode(), String.valueOf(authorization));
+      assertTrue(e.getStatus().getDescription().startsWith("missing_api_key")
+          || e.getStatus().getDescription().startsWith("invalid_api_key"), e.getStatus().getDescription());
+    }
+    StatusRuntimeException similar = assertThrows(StatusRuntimeException.class,
+        () -> stub(null, false).similar(SimilarRequest.newBuilder().setSku("x").build()));
+    assertEquals(Status.Code.UNAUTHENTICATED, similar.getStatus().getCode());
+    assertEquals(0, reached.get(), "no anonymous call reached the service");
+    assertEquals(0, messages.get());
+    // The hook itself sees a call with a key, message and all.
+    StatusRuntimeException keyed = assertThrows(StatusRuntimeException.class, () -> stub("Bearer " + KEY, false).search(huge));
+    assertEquals("hook", keyed.getStatus().getDescription());
+    assertEquals(1, reached.get());
+    assertEquals(1, messages.get());
+  }
+
+  @Test
+  void callsBeyondTheLimitAreRefusedAtOnceAndItsPlacesReturn() throws Exception {
+    start(1);
+    CompletableFuture<StatusRuntimeException> held = CompletableFuture.supplyAsync(() -> assertThrows(
+        StatusRuntimeException.class, () -> stub("Bearer " + KEY, true).similar(SimilarRequest.newBuilder().setSku("a").build())));
+    assertTrue(holding.await(30, TimeUnit.SECONDS));
+    StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+        () -> stub("Bearer " + KEY, false).similar(SimilarRequest.newBuilder().setSku("b").build()));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode());
+    assertTrue(refused.getStatus().getDescription().startsWith("overloaded"), refused.getStatus().getDescription());
+    letGo.countDown();
+    assertEquals("hook", held.get(30, TimeUnit.SECONDS).getStatus().getDescription());
+    StatusRuntimeException after = assertThrows(StatusRuntimeException.class,
+        () -> stub("Bearer " + KEY, false).similar(SimilarRequest.newBuilder().setSku("c").build()));
+    assertEquals("hook", after.getStatus().getDescription(), "the ended call gave its place back");
+    assertEquals(2, reached.get());
+  }
+
+  @Test
+  void theCallLimitFollowsTheHeapShareWithinItsBounds() {
+    int calls = SearchGrpcServer.maxCalls(10 * 1024 * 1024 + 64 * 1024);
+    assertTrue(calls >= SearchGrpcServer.MIN_CALLS && calls <= SearchGrpcServer.MAX_CALLS, "" + calls);
+    assertEquals(SearchGrpcServer.MIN_CALLS, SearchGrpcServer.maxCalls(Integer.MAX_VALUE));
+  }
+}
