@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.visualsearch.config.Config;
 import io.visualsearch.pipeline.PipelineHeaders;
@@ -89,7 +90,18 @@ class ITCatalogDownloader {
       }
       ex.close(); // short of the announced length: the download fails
     });
-    feedServer.createContext("/", ex -> {
+    feedServer.createContext("/", conditionalFeeds(feeds));
+    feedServer.setExecutor(Executors.newCachedThreadPool());
+    feedServer.start();
+    return "http://127.0.0.1:" + feedServer.getAddress().getPort();
+  }
+
+  /**
+   * Serves the feed stored under the request's path (404 when there is none) with an ETag of its
+   * bytes, and answers 304 to a conditional GET naming that ETag.
+   */
+  static HttpHandler conditionalFeeds(Map<String, byte[]> feeds) {
+    return ex -> {
       byte[] body = feeds.get(ex.getRequestURI().getPath());
       if (body == null) {
         ex.sendResponseHeaders(404, -1);
@@ -107,10 +119,7 @@ class ITCatalogDownloader {
       try (OutputStream os = ex.getResponseBody()) {
         os.write(body);
       }
-    });
-    feedServer.setExecutor(Executors.newCachedThreadPool());
-    feedServer.start();
-    return "http://127.0.0.1:" + feedServer.getAddress().getPort();
+    };
   }
 
   void startDownloader(EmbeddedStack stack, String sources) throws Exception {

@@ -20,7 +20,6 @@ import io.visualsearch.topics.Topics;
 import io.visualsearch.tracing.Tracing;
 import io.visualsearch.tracing.TracingSettings;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.net.InetSocketAddress;
@@ -28,7 +27,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -63,20 +61,7 @@ class ITUnfinishedSync {
   @BeforeEach
   void start(EmbeddedStack stack) throws Exception {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/", ex -> {
-      byte[] body = feeds.get(ex.getRequestURI().getPath());
-      String etag = "\"" + Arrays.hashCode(body) + "\"";
-      if (etag.equals(ex.getRequestHeaders().getFirst("If-None-Match"))) {
-        ex.sendResponseHeaders(304, -1);
-        ex.close();
-        return;
-      }
-      ex.getResponseHeaders().set("ETag", etag);
-      ex.sendResponseHeaders(200, body.length);
-      try (OutputStream os = ex.getResponseBody()) {
-        os.write(body);
-      }
-    });
+    server.createContext("/", ITCatalogDownloader.conditionalFeeds(feeds));
     server.start();
     cleanup.add(() -> server.stop(0));
     feedBase = "http://127.0.0.1:" + server.getAddress().getPort();

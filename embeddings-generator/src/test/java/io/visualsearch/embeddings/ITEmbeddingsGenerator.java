@@ -104,12 +104,15 @@ class ITEmbeddingsGenerator {
   }
 
   static ServiceHost generator(EmbeddedStack stack, int modelPort) throws Exception {
+    return startGenerator(stack, Map.of("MODEL_SERVER_TARGET", "127.0.0.1:" + modelPort,
+        "KAFKA_GROUP_ID", "it-embeddings", "EMBEDDINGS_MODEL_POLL_INTERVAL", "500ms",
+        "KAFKA_RETRY_BACKOFF_MAX", "1s", "MODEL_DEADLINE", "3s"));
+  }
+
+  /** A generator wired and started on the stack's environment with {@code settings} over it. */
+  static ServiceHost startGenerator(EmbeddedStack stack, Map<String, String> settings) throws Exception {
     Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
-    env.put("MODEL_SERVER_TARGET", "127.0.0.1:" + modelPort);
-    env.put("KAFKA_GROUP_ID", "it-embeddings");
-    env.put("EMBEDDINGS_MODEL_POLL_INTERVAL", "500ms");
-    env.put("KAFKA_RETRY_BACKOFF_MAX", "1s");
-    env.put("MODEL_DEADLINE", "3s");
+    env.putAll(settings);
     Config config = EmbeddingsGeneratorService.definition().include(RuntimeSettings.definition()).parse(env);
     ServiceHost host = new ServiceHost(EmbeddingsGeneratorService.NAME);
     EmbeddingsGeneratorService.wire(config, host);
@@ -150,13 +153,19 @@ class ITEmbeddingsGenerator {
     producer.send(rec).get();
   }
 
-  Thread collect(EmbeddedStack stack, List<AutoCloseable> toClose) {
+  /** A consumer of the embeddings topic and images.ready.dlq from their start, in a group of its own. */
+  static KafkaConsumer<byte[], byte[]> outputReader(EmbeddedStack stack, String groupPrefix) {
     Properties p = new Properties();
     p.put("bootstrap.servers", stack.kafkaBootstrapServers());
-    p.put("group.id", "it-emb-reader-" + System.nanoTime());
+    p.put("group.id", groupPrefix + System.nanoTime());
     p.put("auto.offset.reset", "earliest");
     KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     c.subscribe(List.of("embeddings", "images.ready.dlq"));
+    return c;
+  }
+
+  Thread collect(EmbeddedStack stack, List<AutoCloseable> toClose) {
+    KafkaConsumer<byte[], byte[]> c = outputReader(stack, "it-emb-reader-");
     boolean[] stop = {false};
     Thread t = new Thread(() -> {
       while (!stop[0]) {

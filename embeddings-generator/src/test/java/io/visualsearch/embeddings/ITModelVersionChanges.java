@@ -15,7 +15,6 @@ import io.visualsearch.proto.events.Embedding;
 import io.visualsearch.proto.events.ImageReady;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
-import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.runtime.ServiceHost;
 import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.StackExtension;
@@ -27,7 +26,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.commons.io.FileUtils;
@@ -35,7 +33,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -62,12 +59,7 @@ class ITModelVersionChanges {
 
     TenantTopics(EmbeddedStack stack, String tenant) {
       this.tenant = tenant;
-      Properties p = new Properties();
-      p.put("bootstrap.servers", stack.kafkaBootstrapServers());
-      p.put("group.id", "it-versions-reader-" + System.nanoTime());
-      p.put("auto.offset.reset", "earliest");
-      KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-      c.subscribe(List.of("embeddings", "images.ready.dlq"));
+      KafkaConsumer<byte[], byte[]> c = ITEmbeddingsGenerator.outputReader(stack, "it-versions-reader-");
       reader = new Thread(() -> {
         try (c) {
           while (!stop) {
@@ -120,18 +112,9 @@ class ITModelVersionChanges {
   }
 
   static ServiceHost generator(EmbeddedStack stack, int modelPort, String model) throws Exception {
-    Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
-    env.put("MODEL_SERVER_TARGET", "127.0.0.1:" + modelPort);
-    env.put("MODEL_NAME", model);
-    env.put("KAFKA_GROUP_ID", "it-versions");
-    env.put("EMBEDDINGS_MODEL_POLL_INTERVAL", "300ms");
-    env.put("KAFKA_RETRY_BACKOFF_MAX", "1s");
-    env.put("MODEL_DEADLINE", "5s");
-    Config config = EmbeddingsGeneratorService.definition().include(RuntimeSettings.definition()).parse(env);
-    ServiceHost host = new ServiceHost(EmbeddingsGeneratorService.NAME);
-    EmbeddingsGeneratorService.wire(config, host);
-    host.start();
-    return host;
+    return ITEmbeddingsGenerator.startGenerator(stack, Map.of("MODEL_SERVER_TARGET", "127.0.0.1:" + modelPort,
+        "MODEL_NAME", model, "KAFKA_GROUP_ID", "it-versions", "EMBEDDINGS_MODEL_POLL_INTERVAL", "300ms",
+        "KAFKA_RETRY_BACKOFF_MAX", "1s", "MODEL_DEADLINE", "5s"));
   }
 
   static CheckResult followerCheck(ServiceHost generator) {
@@ -169,49 +152,104 @@ class ITModelVersionChanges {
   }
 
   /**
+   * One test's model: its SavedModels under a temporary base path (version 1 published), the model
+   * server serving them, what the topics hold for its tenant ("it-" + the model's name), and the
+   * generator once started. Closing stops the topics' reader, the generator and the model server,
+   * then deletes the base path.
+   */
+  static final class VersionedModel implements AutoCloseable {
+    final String model;
+    final String tenant;
+    final Path base;
+    final ModelServer server;
+    final TenantTopics topics;
+    ServiceHost generator;
+
+    VersionedModel(EmbeddedStack stack, String model) throws Exception {
+      this.model = model;
+      this.tenant = "it-" + model;
+      this.base = Files.createTempDirectory("it-" + model + "-models-");
+      ModelServer started = null;
+      try {
+        publish(1, TinyEmbeddingModels.Contract.GENERATOR);
+        started = modelServer(base, model);
+        this.server = started;
+        this.topics = new TenantTopics(stack, tenant);
+      } catch (Exception | Error e) {
+        if (started != null) {
+          started.close();
+        }
+        FileUtils.deleteQuietly(base.toFile());
+        throw e;
+      }
+    }
+
+    void publish(long version, TinyEmbeddingModels.Contract contract) throws Exception {
+      TinyEmbeddingModels.publish(base, model, version, contract);
+    }
+
+    void withdraw(long version) throws Exception {
+      FileUtils.deleteDirectory(base.resolve(model).resolve(Long.toString(version)).toFile());
+    }
+
+    /** Starts a generator on this model (the last one started is closed with the rest). */
+    ServiceHost startGenerator(EmbeddedStack stack) throws Exception {
+      generator = generator(stack, server.grpcPort(), model);
+      return generator;
+    }
+
+    /** Closes the running generator, as a deployment taking it down would. */
+    void stopGenerator() {
+      generator.close();
+      generator = null;
+    }
+
+    @Override
+    public void close() throws Exception {
+      try {
+        topics.close();
+      } finally {
+        if (generator != null) {
+          generator.close();
+        }
+        server.close();
+        FileUtils.deleteQuietly(base.toFile());
+      }
+    }
+  }
+
+  /**
    * Rollback: v1 serving, v2 published and the catalog re-embedded with it, then v2 withdrawn. The
    * compacted embeddings topic must end with a v1 vector for every product, not only for those
    * changed since the rollout (the index-builder picks the newest version present).
    */
   @Test
   void aWithdrawnVersionLeavesEveryProductOnThePreviousVersion(EmbeddedStack stack) throws Exception {
-    String model = "rollback";
-    String tenant = "it-rollback";
-    Path base = Files.createTempDirectory("it-rollback-models-");
-    TinyEmbeddingModels.publish(base, model, 1, TinyEmbeddingModels.Contract.GENERATOR);
-    ModelServer server = modelServer(base, model);
-    ServiceHost gen = null;
-    try (TenantTopics topics = new TenantTopics(stack, tenant)) {
-      gen = generator(stack, server.grpcPort(), model);
-      List<String> catalog = sendCatalog(stack, tenant, "sku-", PRODUCTS, 0);
-      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 1));
+    try (VersionedModel m = new VersionedModel(stack, "rollback")) {
+      ServiceHost gen = m.startGenerator(stack);
+      List<String> catalog = sendCatalog(stack, m.tenant, "sku-", PRODUCTS, 0);
+      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 1));
       Map<String, List<Float>> v1Vectors = new HashMap<>();
       for (String sku : catalog) {
-        v1Vectors.put(sku, topics.embeddings.get(tenant + "/" + sku).get(0).getVectorList());
+        v1Vectors.put(sku, m.topics.embeddings.get(m.tenant + "/" + sku).get(0).getVectorList());
       }
 
-      TinyEmbeddingModels.publish(base, model, 2, TinyEmbeddingModels.Contract.GENERATOR);
-      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 2));
+      m.publish(2, TinyEmbeddingModels.Contract.GENERATOR);
+      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 2));
       // One product changes while v2 serves: the one the old group would have re-embedded anyway.
-      List<String> changed = sendCatalog(stack, tenant, "sku-", 1, 9);
-      await().atMost(Duration.ofSeconds(60)).until(() -> topics.embeddings.get(tenant + "/" + changed.get(0)).size() == 3);
+      List<String> changed = sendCatalog(stack, m.tenant, "sku-", 1, 9);
+      await().atMost(Duration.ofSeconds(60))
+          .until(() -> m.topics.embeddings.get(m.tenant + "/" + changed.get(0)).size() == 3);
 
-      FileUtils.deleteDirectory(base.resolve(model).resolve("2").toFile());
-      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 1));
+      m.withdraw(2);
+      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 1));
       for (String sku : catalog.subList(1, catalog.size())) {
-        List<Embedding> list = topics.embeddings.get(tenant + "/" + sku);
+        List<Embedding> list = m.topics.embeddings.get(m.tenant + "/" + sku);
         assertEquals(v1Vectors.get(sku), list.get(list.size() - 1).getVectorList(), sku + " is back on v1's vector");
       }
-      ServiceHost running = gen;
-      await().atMost(Duration.ofSeconds(30)).until(() -> followerCheck(running).ok());
+      await().atMost(Duration.ofSeconds(30)).until(() -> followerCheck(gen).ok());
       assertTrue(followerCheck(gen).detail().contains("model version 1"), followerCheck(gen).detail());
-      assertEquals(List.of(), topics.deadLettered);
-    } finally {
-      if (gen != null) {
-        gen.close();
-      }
-      server.close();
-      FileUtils.deleteQuietly(base.toFile());
+      assertEquals(List.of(), m.topics.deadLettered);
     }
   }
 
@@ -221,34 +259,20 @@ class ITModelVersionChanges {
    */
   @Test
   void aRollbackWhileTheGeneratorIsDownStillReEmbedsEveryProduct(EmbeddedStack stack) throws Exception {
-    String model = "rollback-restart";
-    String tenant = "it-rollback-restart";
-    Path base = Files.createTempDirectory("it-rollback-restart-models-");
-    TinyEmbeddingModels.publish(base, model, 1, TinyEmbeddingModels.Contract.GENERATOR);
-    ModelServer server = modelServer(base, model);
-    ServiceHost gen = null;
-    try (TenantTopics topics = new TenantTopics(stack, tenant)) {
-      gen = generator(stack, server.grpcPort(), model);
-      List<String> catalog = sendCatalog(stack, tenant, "sku-", PRODUCTS, 3);
+    try (VersionedModel m = new VersionedModel(stack, "rollback-restart")) {
+      m.startGenerator(stack);
+      List<String> catalog = sendCatalog(stack, m.tenant, "sku-", PRODUCTS, 3);
       // v1's group commits the whole catalog first: that is the offset a restart must not resume.
-      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 1));
-      TinyEmbeddingModels.publish(base, model, 2, TinyEmbeddingModels.Contract.GENERATOR);
-      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 2));
-      gen.close();
-      gen = null;
+      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 1));
+      m.publish(2, TinyEmbeddingModels.Contract.GENERATOR);
+      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 2));
+      m.stopGenerator();
 
-      FileUtils.deleteDirectory(base.resolve(model).resolve("2").toFile());
-      ServiceHost[] running = {generator(stack, server.grpcPort(), model)};
-      gen = running[0];
-      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 1));
-      await().atMost(Duration.ofSeconds(30)).until(() -> followerCheck(running[0]).ok());
-      assertEquals(List.of(), topics.deadLettered);
-    } finally {
-      if (gen != null) {
-        gen.close();
-      }
-      server.close();
-      FileUtils.deleteQuietly(base.toFile());
+      m.withdraw(2);
+      ServiceHost restarted = m.startGenerator(stack);
+      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 1));
+      await().atMost(Duration.ofSeconds(30)).until(() -> followerCheck(restarted).ok());
+      assertEquals(List.of(), m.topics.deadLettered);
     }
   }
 
@@ -260,34 +284,21 @@ class ITModelVersionChanges {
   @EnumSource(value = TinyEmbeddingModels.Contract.class, names = {"OUTPUT_RENAMED", "SIGNATURE_MISSING"})
   void aVersionRefusingTheGeneratorsContractIsNotSwitchedTo(TinyEmbeddingModels.Contract contract,
       EmbeddedStack stack) throws Exception {
-    String model = "refused-" + contract.name().toLowerCase().replace('_', '-');
-    String tenant = "it-" + model;
-    Path base = Files.createTempDirectory("it-" + model + "-models-");
-    TinyEmbeddingModels.publish(base, model, 1, TinyEmbeddingModels.Contract.GENERATOR);
-    ModelServer server = modelServer(base, model);
-    ServiceHost gen = null;
-    try (TenantTopics topics = new TenantTopics(stack, tenant)) {
-      ServiceHost running = generator(stack, server.grpcPort(), model);
-      gen = running;
-      List<String> catalog = sendCatalog(stack, tenant, "sku-", PRODUCTS, 5);
-      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 1));
+    try (VersionedModel m = new VersionedModel(stack, "refused-" + contract.name().toLowerCase().replace('_', '-'))) {
+      ServiceHost running = m.startGenerator(stack);
+      List<String> catalog = sendCatalog(stack, m.tenant, "sku-", PRODUCTS, 5);
+      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 1));
 
-      TinyEmbeddingModels.publish(base, model, 2, contract);
+      m.publish(2, contract);
       await().atMost(Duration.ofSeconds(60)).until(() -> followerCheck(running).detail()
           .contains("version 2 refuses the generator's signature/input/output"));
 
-      List<String> added = sendCatalog(stack, tenant, "new-", 3, 11);
-      await().atMost(Duration.ofSeconds(60)).until(() -> topics.lastOf(added, 1));
-      assertEquals(List.of(), topics.deadLettered, "nothing may be dead-lettered for the version's contract");
-      assertTrue(topics.lastOf(catalog, 1));
+      List<String> added = sendCatalog(stack, m.tenant, "new-", 3, 11);
+      await().atMost(Duration.ofSeconds(60)).until(() -> m.topics.lastOf(added, 1));
+      assertEquals(List.of(), m.topics.deadLettered, "nothing may be dead-lettered for the version's contract");
+      assertTrue(m.topics.lastOf(catalog, 1));
       assertFalse(followerCheck(running).ok());
       assertTrue(followerCheck(running).detail().contains("version 2"), followerCheck(running).detail());
-    } finally {
-      if (gen != null) {
-        gen.close();
-      }
-      server.close();
-      FileUtils.deleteQuietly(base.toFile());
     }
   }
 }

@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -53,22 +54,25 @@ final class FailingHosts {
 
   /** A product of {@code host} used up its retry budget. */
   synchronized void gaveUp(String host) {
-    long now = nanoTime.getAsLong();
-    Host h = hosts.computeIfAbsent(host, k -> new Host());
-    h.givenUp.addLast(now);
-    prune(h, now);
-    if (h.givenUp.size() >= threshold) {
-      h.nextProbe = now + probeEveryNanos;
-    }
+    failed(host, h -> h.givenUp);
   }
 
   /** A conditional refresh of a stored image from {@code host} failed through the fetcher's attempts. */
   synchronized void refreshFailed(String host) {
+    failed(host, h -> h.refreshesFailed);
+  }
+
+  /**
+   * Records a failure of {@code host} now among its failures of one {@code kind}, and schedules the
+   * next probe once that kind reaches the threshold within the window.
+   */
+  private void failed(String host, Function<Host, Deque<Long>> kind) {
     long now = nanoTime.getAsLong();
     Host h = hosts.computeIfAbsent(host, k -> new Host());
-    h.refreshesFailed.addLast(now);
+    Deque<Long> failures = kind.apply(h);
+    failures.addLast(now);
     prune(h, now);
-    if (h.refreshesFailed.size() >= threshold) {
+    if (failures.size() >= threshold) {
       h.nextProbe = now + probeEveryNanos;
     }
   }

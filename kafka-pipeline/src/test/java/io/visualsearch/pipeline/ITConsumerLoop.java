@@ -81,7 +81,14 @@ class ITConsumerLoop {
 
   ConsumerLoop loop(Harness h, String service, String topic, RecordHandler handler, Tracing tracing,
       AtomicReference<Throwable> died, int concurrency) {
-    return new ConsumerLoop(service, List.of(topic), () -> h.clients().consumer(h.clients().groupId(service), service),
+    return loop(h, service, topic, handler, tracing, died, concurrency, h.config().get(KafkaSettings.MAX_POLL_RECORDS));
+  }
+
+  /** A loop whose consumer is handed at most {@code maxPollRecords} records a poll. */
+  ConsumerLoop loop(Harness h, String service, String topic, RecordHandler handler, Tracing tracing,
+      AtomicReference<Throwable> died, int concurrency, int maxPollRecords) {
+    return new ConsumerLoop(service, List.of(topic),
+        () -> h.clients().consumer(h.clients().groupId(service), service, maxPollRecords),
         h::producer, handler, tracing, new Activity(new PrometheusRegistry()), Duration.ofMillis(100),
         Duration.ofMillis(400), died::set, concurrency);
   }
@@ -352,10 +359,7 @@ class ITConsumerLoop {
     Gate gate = new Gate();
     AtomicReference<Throwable> died = new AtomicReference<>();
     try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
-      ConsumerLoop loop = new ConsumerLoop("it-jobs", List.of("it.jobs"),
-          () -> h.clients().consumer(h.clients().groupId("it-jobs"), "it-jobs", 1), h::producer,
-          gate.holding("j1"), tracing, new Activity(new PrometheusRegistry()), Duration.ofMillis(100),
-          Duration.ofMillis(400), died::set);
+      ConsumerLoop loop = loop(h, "it-jobs", "it.jobs", gate.holding("j1"), tracing, died, 1, 1);
       loop.start();
       try {
         assertTrue(gate.blocked().await(30, TimeUnit.SECONDS));

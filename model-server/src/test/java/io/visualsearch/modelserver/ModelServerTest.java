@@ -63,22 +63,32 @@ class ModelServerTest {
     reference = new ReferenceModel(v1);
     server = new ModelServer(ModelServerSettings.from(ModelServerSettings.defaultConfig(base)
         .with(ModelServerSettings.GRPC_PORT, 0).with(ModelServerSettings.REST_PORT, -1)));
-    server.start();
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
+    channel = startWithChannel(server);
     predict = PredictionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
     models = ModelServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
   }
 
   @AfterAll
   static void stop() throws Exception {
+    stopWithChannel(channel, server);
+    if (reference != null) {
+      reference.close();
+    }
+  }
+
+  /** Starts {@code server} and opens a plaintext channel to its gRPC port. */
+  static ManagedChannel startWithChannel(ModelServer server) throws Exception {
+    server.start();
+    return NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
+  }
+
+  /** Closes what {@link #startWithChannel} opened; either is null when a {@code @BeforeAll} failed first. */
+  static void stopWithChannel(ManagedChannel channel, ModelServer server) throws InterruptedException {
     if (channel != null) {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
     if (server != null) {
       server.close();
-    }
-    if (reference != null) {
-      reference.close();
     }
   }
 

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.visualsearch.proto.tfserving.PredictionServiceGrpc;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -47,18 +46,12 @@ class OversizedRequestsTest {
     server = new ModelServer(ModelServerSettings.from(ModelServerSettings.defaultConfig(base)
         .with(ModelServerSettings.GRPC_PORT, 0).with(ModelServerSettings.REST_PORT, 0)
         .with(ModelServerSettings.MAX_MESSAGE_BYTES, LIMIT)));
-    server.start();
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
+    channel = ModelServerTest.startWithChannel(server);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (channel != null) {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-    if (server != null) {
-      server.close();
-    }
+    ModelServerTest.stopWithChannel(channel, server);
   }
 
   @Test

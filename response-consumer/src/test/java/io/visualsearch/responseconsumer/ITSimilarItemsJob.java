@@ -1,5 +1,7 @@
 package io.visualsearch.responseconsumer;
 
+import static io.visualsearch.responseconsumer.TenantVectorReaderTest.TOPIC;
+import static io.visualsearch.responseconsumer.TenantVectorReaderTest.topicWithEnd;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -35,11 +37,11 @@ import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.producer.MockProducer;
-import org.apache.kafka.common.Node;
 import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,9 +53,6 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(StackExtension.class)
 class ITSimilarItemsJob {
 
-  static final String TOPIC = Topics.EMBEDDINGS.name();
-  static final TopicPartition P0 = new TopicPartition(TOPIC, 0);
-
   final ObjectMapper json = new ObjectMapper();
   final Tracer tracer = TracerProvider.noop().get("it");
   final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
@@ -62,135 +61,136 @@ class ITSimilarItemsJob {
   @TempDir
   Path scratch;
 
-  @Test
-  void aCatalogOverTheHeapAllowanceIsRefusedBeforeAnyShardIsRead(EmbeddedStack stack) throws Exception {
-    try (ObjectStore store = store(stack)) {
-      String tenant = "sij-heap";
-      String version = "20250105T000000Z-h1";
-      Map<String, float[]> vectors = TestVectors.random(50, 16, 5);
-      publish(store, tenant, version, vectors);
-      // Read before the check, the shard would fail the run as corrupt-index (as a large one
-      // filled the heap) and the refusal with the size it needs would never be reached.
-      store.delete(IndexLayout.file(tenant, version, IndexLayout.shardFileName(0)));
+  ObjectStore store;
 
-      SimilarItemsJob job = new SimilarItemsJob(store, scratch, replaying(tenant, vectors), tracer, 3, 8, 1024);
-      PoisonRecordException e = assertThrows(PoisonRecordException.class, () -> job.handle(published(tenant, version),
-          null));
-      assertEquals("catalog-exceeds-heap", e.reason(), e.getMessage());
-      assertTrue(e.getMessage().contains("50 vectors of 16 dimensions"), e.getMessage());
+  @BeforeEach
+  void openStore(EmbeddedStack stack) {
+    store = ObjectStore.fromConfig(ObjectStoreSettings.definition().parse(stack.serviceEnvironment()), true);
+    store.start();
+  }
+
+  @AfterEach
+  void closeStore() {
+    if (store != null) {
+      store.close();
     }
   }
 
   @Test
-  void aBrokerThatDoesNotAnswerTheReplayInTimeIsRetriedNotDeadLettered(EmbeddedStack stack) throws Exception {
-    try (ObjectStore store = store(stack)) {
-      String tenant = "sij-timeout";
-      String version = "20250105T000000Z-t1";
-      publish(store, tenant, version, TestVectors.random(10, 8, 6));
-      MockConsumer<byte[], byte[]> unanswered = new MockConsumer<>("earliest") {
-        @Override
-        public List<PartitionInfo> partitionsFor(String topic, Duration timeout) {
-          throw new TimeoutException("Timeout expired while fetching topic metadata");
-        }
-      };
+  void aCatalogOverTheHeapAllowanceIsRefusedBeforeAnyShardIsRead() throws Exception {
+    String tenant = "sij-heap";
+    String version = "20250105T000000Z-h1";
+    Map<String, float[]> vectors = TestVectors.random(50, 16, 5);
+    publish(tenant, version, vectors);
+    // Read before the check, the shard would fail the run as corrupt-index (as a large one
+    // filled the heap) and the refusal with the size it needs would never be reached.
+    store.delete(IndexLayout.file(tenant, version, IndexLayout.shardFileName(0)));
 
-      SimilarItemsJob job = new SimilarItemsJob(store, scratch, new TenantVectorReader(() -> unanswered), tracer, 3, 8);
-      RetriableProcessingException e = assertThrows(RetriableProcessingException.class,
-          () -> job.handle(published(tenant, version), null));
-      assertTrue(e.getMessage().contains("fetching topic metadata"), e.getMessage());
-    }
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replaying(tenant, vectors), tracer, 3, 8, 1024);
+    PoisonRecordException e = assertThrows(PoisonRecordException.class, () -> job.handle(published(tenant, version),
+        null));
+    assertEquals("catalog-exceeds-heap", e.reason(), e.getMessage());
+    assertTrue(e.getMessage().contains("50 vectors of 16 dimensions"), e.getMessage());
   }
 
   @Test
-  void aScratchDirectoryThatCannotBeWrittenIsRetriedNotDeadLettered(EmbeddedStack stack) throws Exception {
-    try (ObjectStore store = store(stack)) {
-      String tenant = "sij-scratch";
-      String version = "20250105T000000Z-s1";
-      Map<String, float[]> vectors = TestVectors.random(10, 8, 7);
-      publish(store, tenant, version, vectors);
-      Path notADirectory = Files.createFile(scratch.resolve("a-file"));
+  void aBrokerThatDoesNotAnswerTheReplayInTimeIsRetriedNotDeadLettered() throws Exception {
+    String tenant = "sij-timeout";
+    String version = "20250105T000000Z-t1";
+    publish(tenant, version, TestVectors.random(10, 8, 6));
+    MockConsumer<byte[], byte[]> unanswered = new MockConsumer<>("earliest") {
+      @Override
+      public List<PartitionInfo> partitionsFor(String topic, Duration timeout) {
+        throw new TimeoutException("Timeout expired while fetching topic metadata");
+      }
+    };
 
-      SimilarItemsJob job = new SimilarItemsJob(store, notADirectory, replaying(tenant, vectors), tracer, 3, 8);
-      assertThrows(RetriableProcessingException.class, () -> job.handle(published(tenant, version), null));
-    }
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, new TenantVectorReader(() -> unanswered), tracer, 3, 8);
+    RetriableProcessingException e = assertThrows(RetriableProcessingException.class,
+        () -> job.handle(published(tenant, version), null));
+    assertTrue(e.getMessage().contains("fetching topic metadata"), e.getMessage());
   }
 
   @Test
-  void theIndexsProductsDecideWhichFilesAreWrittenAndWhichAreKept(EmbeddedStack stack) throws Exception {
-    try (ObjectStore store = store(stack)) {
-      String tenant = "sij-products";
-      String version = "20250105T000000Z-p1";
-      Map<String, float[]> indexed = TestVectors.random(12, 8, 8);
-      publish(store, tenant, version, indexed);
-      byte[] earlier = "{\"index_version\":\"20250104T000000Z-p0\"}".getBytes(StandardCharsets.UTF_8);
-      store.put(SimilarItemsFile.key(tenant, "sku-5"), earlier, "application/json");
-      store.put(SimilarItemsFile.key(tenant, "discontinued"), earlier, "application/json");
-      // Compaction (or a model rollout) left sku-5 without a vector the index was built from, and
-      // the topic holds a product this version does not index.
-      Map<String, float[]> replayed = new LinkedHashMap<>(indexed);
-      replayed.remove("sku-5");
-      replayed.put("ghost", indexed.get("sku-6"));
+  void aScratchDirectoryThatCannotBeWrittenIsRetriedNotDeadLettered() throws Exception {
+    String tenant = "sij-scratch";
+    String version = "20250105T000000Z-s1";
+    Map<String, float[]> vectors = TestVectors.random(10, 8, 7);
+    publish(tenant, version, vectors);
+    Path notADirectory = Files.createFile(scratch.resolve("a-file"));
 
-      int written = new SimilarItemsJob(store, scratch, replaying(tenant, replayed), tracer, 3, 4)
-          .run(tenant, version);
-
-      assertEquals(11, written);
-      Optional<StoredObject> sku5 = store.get(SimilarItemsFile.key(tenant, "sku-5"));
-      assertTrue(sku5.isPresent(), "an indexed product without a replayed vector keeps its file");
-      assertArrayEquals(earlier, sku5.get().bytes(), "and it is not rewritten");
-      assertFalse(store.exists(SimilarItemsFile.key(tenant, "ghost")), "a product the index does not hold gets none");
-      assertFalse(store.exists(SimilarItemsFile.key(tenant, "discontinued")));
-      JsonNode sku6 = json.readTree(store.get(SimilarItemsFile.key(tenant, "sku-6")).orElseThrow().bytes());
-      assertEquals(version, sku6.get("index_version").asText());
-    }
+    SimilarItemsJob job = new SimilarItemsJob(store, notADirectory, replaying(tenant, vectors), tracer, 3, 8);
+    assertThrows(RetriableProcessingException.class, () -> job.handle(published(tenant, version), null));
   }
 
   @Test
-  void aRunOvertakenWhileReadingTheTopicWritesNothingAndLeavesTheNewerVersionsFilesAlone(EmbeddedStack stack)
-      throws Exception {
-    try (ObjectStore store = store(stack)) {
-      Overtaking o = new Overtaking(store, "sij-overtaken-read");
-      MockConsumer<byte[], byte[]> replay = topic(o.first.size());
-      replay.schedulePollTask(() -> {
-        add(replay, o.tenant, o.first);
+  void theIndexsProductsDecideWhichFilesAreWrittenAndWhichAreKept() throws Exception {
+    String tenant = "sij-products";
+    String version = "20250105T000000Z-p1";
+    Map<String, float[]> indexed = TestVectors.random(12, 8, 8);
+    publish(tenant, version, indexed);
+    byte[] earlier = "{\"index_version\":\"20250104T000000Z-p0\"}".getBytes(StandardCharsets.UTF_8);
+    store.put(SimilarItemsFile.key(tenant, "sku-5"), earlier, "application/json");
+    store.put(SimilarItemsFile.key(tenant, "discontinued"), earlier, "application/json");
+    // Compaction (or a model rollout) left sku-5 without a vector the index was built from, and
+    // the topic holds a product this version does not index.
+    Map<String, float[]> replayed = new LinkedHashMap<>(indexed);
+    replayed.remove("sku-5");
+    replayed.put("ghost", indexed.get("sku-6"));
+
+    int written = new SimilarItemsJob(store, scratch, replaying(tenant, replayed), tracer, 3, 4)
+        .run(tenant, version);
+
+    assertEquals(11, written);
+    Optional<StoredObject> sku5 = store.get(SimilarItemsFile.key(tenant, "sku-5"));
+    assertTrue(sku5.isPresent(), "an indexed product without a replayed vector keeps its file");
+    assertArrayEquals(earlier, sku5.get().bytes(), "and it is not rewritten");
+    assertFalse(store.exists(SimilarItemsFile.key(tenant, "ghost")), "a product the index does not hold gets none");
+    assertFalse(store.exists(SimilarItemsFile.key(tenant, "discontinued")));
+    JsonNode sku6 = json.readTree(store.get(SimilarItemsFile.key(tenant, "sku-6")).orElseThrow().bytes());
+    assertEquals(version, sku6.get("index_version").asText());
+  }
+
+  @Test
+  void aRunOvertakenWhileReadingTheTopicWritesNothingAndLeavesTheNewerVersionsFilesAlone() throws Exception {
+    Overtaking o = new Overtaking("sij-overtaken-read");
+    MockConsumer<byte[], byte[]> replay = topicWithEnd(o.first.size());
+    replay.schedulePollTask(() -> {
+      add(replay, o.tenant, o.first);
+      o.overtake();
+    });
+
+    int written = new SimilarItemsJob(store, scratch, new TenantVectorReader(() -> replay), tracer, 3, 4)
+        .run(o.tenant, o.older);
+
+    o.assertNewerFileSurvives();
+    assertEquals(0, written);
+    assertFalse(store.exists(SimilarItemsFile.key(o.tenant, "sku-0")), "nothing written for the older version");
+  }
+
+  @Test
+  void aRunOvertakenWhileWritingDeletesNothingOfTheNewerVersion() throws Exception {
+    Overtaking o = new Overtaking("sij-overtaken-write");
+    // 10 products in chunks of 4: the job opens a span per chunk it searches, so the third opens
+    // after the last check before writing, and only the check before deleting can notice.
+    int[] chunks = {0};
+    Tracer overtakingAtTheLastChunk = name -> {
+      if (++chunks[0] == 3) {
         o.overtake();
-      });
+      }
+      return tracer.spanBuilder(name);
+    };
 
-      int written = new SimilarItemsJob(store, scratch, new TenantVectorReader(() -> replay), tracer, 3, 4)
-          .run(o.tenant, o.older);
+    int written = new SimilarItemsJob(store, scratch, replaying(o.tenant, o.first), overtakingAtTheLastChunk, 3, 4)
+        .run(o.tenant, o.older);
 
-      o.assertNewerFileSurvives();
-      assertEquals(0, written);
-      assertFalse(store.exists(SimilarItemsFile.key(o.tenant, "sku-0")), "nothing written for the older version");
-    }
-  }
-
-  @Test
-  void aRunOvertakenWhileWritingDeletesNothingOfTheNewerVersion(EmbeddedStack stack) throws Exception {
-    try (ObjectStore store = store(stack)) {
-      Overtaking o = new Overtaking(store, "sij-overtaken-write");
-      // 10 products in chunks of 4: the job opens a span per chunk it searches, so the third opens
-      // after the last check before writing, and only the check before deleting can notice.
-      int[] chunks = {0};
-      Tracer overtakingAtTheLastChunk = name -> {
-        if (++chunks[0] == 3) {
-          o.overtake();
-        }
-        return tracer.spanBuilder(name);
-      };
-
-      int written = new SimilarItemsJob(store, scratch, replaying(o.tenant, o.first), overtakingAtTheLastChunk, 3, 4)
-          .run(o.tenant, o.older);
-
-      o.assertNewerFileSurvives();
-      assertEquals(3, chunks[0]);
-      assertEquals(0, written);
-    }
+    o.assertNewerFileSurvives();
+    assertEquals(3, chunks[0]);
+    assertEquals(0, written);
   }
 
   /** A tenant whose version {@code older} is replaced by {@code newer}, which adds product sku-new. */
   final class Overtaking {
-    final ObjectStore store;
     final String tenant;
     final String older = "20250105T000000Z-o1";
     final String newer = "20250105T000001Z-o2";
@@ -198,10 +198,9 @@ class ITSimilarItemsJob {
     final Map<String, float[]> second = new LinkedHashMap<>(first);
     final byte[] newerFile;
 
-    Overtaking(ObjectStore store, String tenant) throws Exception {
-      this.store = store;
+    Overtaking(String tenant) throws Exception {
       this.tenant = tenant;
-      publish(store, tenant, older, first);
+      publish(tenant, older, first);
       second.put("sku-new", TestVectors.random(1, 8, 10).values().iterator().next());
       newerFile = json.writeValueAsBytes(new SimilarItemsFile(tenant, "sku-new", newer, 1, 1L,
           List.of(new SimilarItemsFile.Item("sku-1", 0.5f))));
@@ -210,7 +209,7 @@ class ITSimilarItemsJob {
     /** The builder publishes the next version, and that version's run (another member's, after a rebalance) writes. */
     void overtake() {
       try {
-        publish(store, tenant, newer, second);
+        publish(tenant, newer, second);
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
@@ -224,14 +223,8 @@ class ITSimilarItemsJob {
     }
   }
 
-  ObjectStore store(EmbeddedStack stack) {
-    ObjectStore store = ObjectStore.fromConfig(ObjectStoreSettings.definition().parse(stack.serviceEnvironment()), true);
-    store.start();
-    return store;
-  }
-
   /** A version of {@code vectors} built from partition 0 of the embeddings topic up to their count. */
-  void publish(ObjectStore store, String tenant, String version, Map<String, float[]> vectors) throws Exception {
+  void publish(String tenant, String version, Map<String, float[]> vectors) throws Exception {
     new IndexPublication(store, producer).publish(tenant, version, 1, vectors, 2, Map.of(0, (long) vectors.size()));
   }
 
@@ -243,18 +236,9 @@ class ITSimilarItemsJob {
 
   /** A replay of an embeddings topic holding exactly {@code vectors}, one record each from offset 0. */
   static TenantVectorReader replaying(String tenant, Map<String, float[]> vectors) {
-    MockConsumer<byte[], byte[]> c = topic(vectors.size());
+    MockConsumer<byte[], byte[]> c = topicWithEnd(vectors.size());
     c.schedulePollTask(() -> add(c, tenant, vectors));
     return new TenantVectorReader(() -> c);
-  }
-
-  static MockConsumer<byte[], byte[]> topic(long end) {
-    MockConsumer<byte[], byte[]> c = new MockConsumer<>("earliest");
-    Node n = new Node(0, "localhost", 9092);
-    c.updatePartitions(TOPIC, List.of(new PartitionInfo(TOPIC, 0, n, new Node[] {n}, new Node[] {n})));
-    c.updateBeginningOffsets(Map.of(P0, 0L));
-    c.updateEndOffsets(Map.of(P0, end));
-    return c;
   }
 
   static void add(MockConsumer<byte[], byte[]> c, String tenant, Map<String, float[]> vectors) {
