@@ -73,15 +73,7 @@ class ITAdmission {
   void aSearchBeyondCapacityIsRefusedAtOnceWithRetryAfter() throws Exception {
     CompletableFuture<HttpResponse<String>> first;
     try (AutoCloseable held = fx.model.hold()) {
-      first = CompletableFuture.supplyAsync(() -> {
-        try {
-          return search();
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
-      // The first search holds the only slot while the model answers it.
-      await().atMost(Duration.ofSeconds(30)).until(() -> fx.model.heldCalls() == 1);
+      first = searchHoldingTheOnlySlot();
       HttpResponse<String> refused = search();
       assertEquals(503, refused.statusCode(), refused.body());
       assertEquals("overloaded", json.readTree(refused.body()).get("error").asText());
@@ -102,14 +94,7 @@ class ITAdmission {
         List.of(new SimilarItemsFile.Item("admission-1", 0.9f)))), "application/json");
     CompletableFuture<HttpResponse<String>> first;
     try (AutoCloseable held = fx.model.hold()) {
-      first = CompletableFuture.supplyAsync(() -> {
-        try {
-          return search();
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
-      await().atMost(Duration.ofSeconds(30)).until(() -> fx.model.heldCalls() == 1);
+      first = searchHoldingTheOnlySlot();
       HttpResponse<String> similar = http.send(HttpRequest.newBuilder(
               URI.create("http://127.0.0.1:" + port + "/api/v1/products/admission-0/similar"))
           .header("Authorization", "Bearer " + KEY).timeout(Duration.ofSeconds(30)).build(),
@@ -141,6 +126,19 @@ class ITAdmission {
       String status = new String(slow.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
       assertEquals("HTTP/1.1 200", status, "the slow upload is answered once complete");
     }
+  }
+
+  /** A search that has taken the only slot and waits there for the held model. */
+  CompletableFuture<HttpResponse<String>> searchHoldingTheOnlySlot() {
+    CompletableFuture<HttpResponse<String>> running = CompletableFuture.supplyAsync(() -> {
+      try {
+        return search();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> fx.model.heldCalls() == 1);
+    return running;
   }
 
   HttpResponse<String> search() throws Exception {
