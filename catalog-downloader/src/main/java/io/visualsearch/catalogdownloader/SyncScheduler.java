@@ -124,10 +124,6 @@ final class SyncScheduler implements Component {
     return new SyncStatus(tenant, queued.containsKey(tenant), tenant.equals(running), last.get(tenant));
   }
 
-  Map<String, SyncReport> lastReports() {
-    return Map.copyOf(last);
-  }
-
   @Override
   public CheckResult check() {
     ScheduledExecutorService w = worker;

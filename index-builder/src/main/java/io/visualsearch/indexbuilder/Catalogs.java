@@ -31,15 +31,8 @@ final class Catalogs {
    * A record below the partition's watermark was already applied (the consumer group resumes
    * from its committed offset, which may lie behind what the start-up replay read): it is
    * validated again, so poison still reaches the dead-letter topic, but not re-applied, so the
-   * state never steps back to an older vector.
-   */
-  synchronized boolean apply(EmbeddingChange change, int partition, long offset) throws PoisonRecordException {
-    return apply(change, partition, offset, clock.millis());
-  }
-
-  /**
-   * As {@link #apply(EmbeddingChange, int, long)}, for a record produced at {@code producedAtMs}:
-   * which model's vectors changed last is then the same after a restart's replay as it was live.
+   * state never steps back to an older vector. {@code producedAtMs} is the record's own
+   * timestamp: which model's vectors changed last is then the same after a restart's replay as live.
    */
   synchronized boolean apply(EmbeddingChange change, int partition, long offset, long producedAtMs)
       throws PoisonRecordException {

@@ -58,12 +58,9 @@ final class TenantCatalog {
     }
   }
 
-  /** Returns whether the tenant's indexable content changed. */
-  boolean apply(EmbeddingChange change, int partition, long offset, long nowMs) throws PoisonRecordException {
-    return apply(change, partition, offset, nowMs, nowMs);
-  }
-
   /**
+   * Returns whether the tenant's indexable content changed.
+   *
    * @param nowMs when the record reached this builder (a replay's records arrive now: a migration's
    *     quiet period starts again after a restart, rather than having run while the builder was down)
    * @param producedAtMs when it was produced (the same after a replay as live)

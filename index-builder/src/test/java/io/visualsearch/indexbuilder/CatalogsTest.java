@@ -26,7 +26,7 @@ class CatalogsTest {
   private final Catalogs catalogs = new Catalogs(4, Clock.fixed(Instant.EPOCH, ZoneOffset.UTC));
 
   private boolean apply(ConsumerRecord<byte[], byte[]> rec) throws PoisonRecordException {
-    return catalogs.apply(decoder.decode(rec, SpanContext.getInvalid()), rec.partition(), rec.offset());
+    return catalogs.apply(decoder.decode(rec, SpanContext.getInvalid()), rec.partition(), rec.offset(), rec.timestamp());
   }
 
   private boolean replay(ConsumerRecord<byte[], byte[]> rec, long producedAtMs) throws PoisonRecordException {
@@ -127,7 +127,7 @@ class CatalogsTest {
       ConsumerRecord<byte[], byte[]> rec = Records.upsert("acme", "p" + i, 1, i, 1f, i);
       SpanContext origin = SpanContext.create(String.format("%032x", i + 1), String.format("%016x", i + 1),
           io.opentelemetry.api.trace.TraceFlags.getSampled(), io.opentelemetry.api.trace.TraceState.getDefault());
-      catalogs.apply(decoder.decode(rec, origin), 0, i);
+      catalogs.apply(decoder.decode(rec, origin), 0, i, rec.timestamp());
     }
     TenantSnapshot first = catalogs.snapshot("acme").orElseThrow();
     assertEquals(4, first.origins().size());

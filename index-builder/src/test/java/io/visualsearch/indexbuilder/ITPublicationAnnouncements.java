@@ -123,7 +123,7 @@ class ITPublicationAnnouncements {
       for (int i = 0; i < products; i++) {
         long offset = firstOffset + i;
         catalogs.apply(decoder.decode(Records.upsert(tenant, "p-" + i, 1, offset, 1f, i, 2f, 0f),
-            SpanContext.getInvalid()), 0, offset);
+            SpanContext.getInvalid()), 0, offset, System.currentTimeMillis());
       }
     }
 

@@ -30,10 +30,6 @@ final class CallLimit implements ServerInterceptor {
     this.maxCalls = maxCalls;
   }
 
-  int maxCalls() {
-    return maxCalls;
-  }
-
   /** Calls that may start now. */
   int available() {
     return calls.availablePermits();
