@@ -30,6 +30,7 @@ import io.visualsearch.searchapi.http.ApiRoutes;
 import io.visualsearch.searchapi.http.HttpApi;
 import io.visualsearch.searchapi.http.SearchRequestParser;
 import io.visualsearch.searchapi.http.StaticFiles;
+import io.visualsearch.searchapi.http.UploadBudget;
 import io.visualsearch.searchapi.image.QueryImageDecoder;
 import io.visualsearch.searchapi.index.IndexLoader;
 import io.visualsearch.searchapi.index.IndexSwapper;
@@ -144,19 +145,20 @@ public final class SearchApiService {
         pipeline.tracing().tracer());
     int defaultK = config.get(SearchApiSettings.DEFAULT_K);
     long maxUpload = config.get(SearchApiSettings.MAX_UPLOAD_BYTES);
+    UploadBudget bodies = UploadBudget.ofHeap(Runtime.getRuntime().maxMemory());
 
     SearchGrpcServer grpc = null;
     int grpcPort = config.get(SearchApiSettings.GRPC_PORT);
     if (grpcPort >= 0) {
       grpc = pipeline.add(new SearchGrpcServer(config.get(SearchApiSettings.GRPC_HOST), grpcPort,
-          (int) Math.min(Integer.MAX_VALUE, maxUpload + 64 * 1024),
+          (int) Math.min(Integer.MAX_VALUE, maxUpload + 64 * 1024), bodies,
           new VisualSearchService(auth, queries, admission, defaultK), pipeline.tracing()));
     }
     String staticDir = config.get(SearchApiSettings.STATIC_DIR);
     ApiRoutes routes = new ApiRoutes(auth, queries, new SearchRequestParser(maxUpload, defaultK), admission, maxUpload,
         pipeline.tracing(), new StaticFiles(staticDir == null ? null : Path.of(staticDir)),
         () -> ReadinessReport.of(host.components()), registry,
-        HealthPages.wire(config, host, NAME + "-" + pipeline.instance()), pipeline.activity());
+        HealthPages.wire(config, host, NAME + "-" + pipeline.instance()), pipeline.activity(), bodies);
     HttpApi http = pipeline.add(new HttpApi(config.get(SearchApiSettings.HTTP_HOST),
         config.get(SearchApiSettings.HTTP_PORT), routes, admission.capacity()));
     pipeline.heartbeat();

@@ -24,14 +24,18 @@ public final class SearchGrpcServer implements Component {
   private final String host;
   private final int requestedPort;
   private final int maxMessageBytes;
+  private final UploadBudget bodies;
   private final VisualSearchService service;
   private final Tracing tracing;
   private Server server;
 
-  public SearchGrpcServer(String host, int port, int maxMessageBytes, VisualSearchService service, Tracing tracing) {
+  /** {@code bodies} is the budget the HTTP uploads share; it sizes how many calls are let in at once. */
+  public SearchGrpcServer(String host, int port, int maxMessageBytes, UploadBudget bodies, VisualSearchService service,
+      Tracing tracing) {
     this.host = host;
     this.requestedPort = port;
     this.maxMessageBytes = maxMessageBytes;
+    this.bodies = bodies;
     this.service = service;
     this.tracing = tracing;
   }
@@ -45,7 +49,7 @@ public final class SearchGrpcServer implements Component {
   public void start() throws Exception {
     server = NettyServerBuilder.forAddress(new InetSocketAddress(host, requestedPort))
         .maxInboundMessageSize(maxMessageBytes)
-        .addService(wire(service.bindService(), service.credentials(), new CallLimit(maxCalls(maxMessageBytes)),
+        .addService(wire(service.bindService(), service.credentials(), new CallLimit(maxCalls(maxMessageBytes, bodies.capacity())),
             new GrpcTracing(tracing).serverInterceptor()))
         .build()
         .start();
@@ -63,13 +67,13 @@ public final class SearchGrpcServer implements Component {
 
   /**
    * gRPC calls in flight at once, from the heap share request bodies may take
-   * ({@link UploadBudget#process()}): each call may hold a message of up to {@code maxMessageBytes}
+   * ({@code budgetBytes}, the {@link UploadBudget}'s capacity): each call may hold a message of up to {@code maxMessageBytes}
    * {@link UploadBudget#PARSE_COPIES} times (buffered, parsed, its image copied out). At least
    * {@link #MIN_CALLS}, so that gRPC alone can still fill the default search slots.
    */
-  static int maxCalls(int maxMessageBytes) {
+  static int maxCalls(int maxMessageBytes, long budgetBytes) {
     long perCall = UploadBudget.costOf(Math.max(1, maxMessageBytes));
-    return (int) Math.max(MIN_CALLS, Math.min(MAX_CALLS, UploadBudget.process().capacity() / perCall));
+    return (int) Math.max(MIN_CALLS, Math.min(MAX_CALLS, budgetBytes / perCall));
   }
 
   public int port() {

@@ -77,13 +77,13 @@ public final class ApiRoutes extends Handler.Abstract {
   private final Activity activity;
   private final ExpositionFormats formats = ExpositionFormats.init();
   private final AnswerJson json = new AnswerJson();
-  private final UploadReader uploads = new UploadReader(UploadPace.SHOPPERS, UploadReader.DRAIN_BUDGET);
+  private final UploadReader uploads;
   private final Counter requests;
   private final Histogram latency;
 
   public ApiRoutes(Authenticator auth, QueryService queries, SearchRequestParser parser, Admission admission,
       long maxBodyBytes, Tracing tracing, StaticFiles page, Supplier<ReadinessReport> readiness,
-      PrometheusRegistry registry, HealthPages health, Activity activity) {
+      PrometheusRegistry registry, HealthPages health, Activity activity, UploadBudget bodies) {
     this.auth = auth;
     this.queries = queries;
     this.parser = parser;
@@ -95,6 +95,7 @@ public final class ApiRoutes extends Handler.Abstract {
     this.registry = registry;
     this.health = health;
     this.activity = activity;
+    this.uploads = new UploadReader(UploadPace.SHOPPERS, UploadReader.DRAIN_BUDGET, bodies);
     this.requests = Counter.builder().name("search_http_requests_total").help("API requests by route and status")
         .labelNames("route", "status").register(registry);
     this.latency = Histogram.builder().name("search_http_request_duration_seconds")

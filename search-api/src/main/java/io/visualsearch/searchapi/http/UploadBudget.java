@@ -34,9 +34,6 @@ public final class UploadBudget {
    */
   public static final double HEAP_SHARE = 0.25;
 
-  /** The process's budget: the heap is the process's, so every reader of request bodies shares it. */
-  private static final UploadBudget PROCESS = new UploadBudget((long) (Runtime.getRuntime().maxMemory() * HEAP_SHARE));
-
   private final long capacity;
   private final AtomicLong available;
 
@@ -49,9 +46,13 @@ public final class UploadBudget {
     this.available = new AtomicLong(capacityBytes);
   }
 
-  /** The budget every request reader of this process shares: {@link #HEAP_SHARE} of the heap. */
-  public static UploadBudget process() {
-    return PROCESS;
+  /**
+   * The budget for a heap of {@code maxHeapBytes} ({@link Runtime#maxMemory()}): {@link #HEAP_SHARE}
+   * of it. The heap is the process's, so the service builds one and every reader of request bodies
+   * (HTTP uploads, and the gRPC call limit's sizing) shares it.
+   */
+  public static UploadBudget ofHeap(long maxHeapBytes) {
+    return new UploadBudget((long) (maxHeapBytes * HEAP_SHARE));
   }
 
   public long capacity() {

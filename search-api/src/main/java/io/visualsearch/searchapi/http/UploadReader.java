@@ -36,11 +36,6 @@ final class UploadReader {
   private final Duration drainBudget;
   private final UploadBudget budget;
 
-  /** A reader whose bodies share the process's {@link UploadBudget#process() budget}. */
-  UploadReader(UploadPace pace, Duration drainBudget) {
-    this(pace, drainBudget, UploadBudget.process());
-  }
-
   UploadReader(UploadPace pace, Duration drainBudget, UploadBudget budget) {
     this.pace = pace;
     this.drainBudget = drainBudget;

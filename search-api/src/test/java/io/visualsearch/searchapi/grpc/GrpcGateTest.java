@@ -24,6 +24,7 @@ import io.visualsearch.proto.search.SimilarRequest;
 import io.visualsearch.proto.search.VisualSearchGrpc;
 import io.visualsearch.searchapi.auth.ApiKeys;
 import io.visualsearch.searchapi.auth.Authenticator;
+import io.visualsearch.searchapi.http.UploadBudget;
 import io.visualsearch.tracing.GrpcTracing;
 import io.visualsearch.tracing.Tracing;
 import java.net.InetSocketAddress;
@@ -163,8 +164,12 @@ class GrpcGateTest {
 
   @Test
   void theCallLimitFollowsTheHeapShareWithinItsBounds() {
-    int calls = SearchGrpcServer.maxCalls(10 * 1024 * 1024 + 64 * 1024);
-    assertTrue(calls >= SearchGrpcServer.MIN_CALLS && calls <= SearchGrpcServer.MAX_CALLS, "" + calls);
-    assertEquals(SearchGrpcServer.MIN_CALLS, SearchGrpcServer.maxCalls(Integer.MAX_VALUE));
+    long tenMiB = 10 * 1024 * 1024;
+    // A budget for 24 calls of 10 MiB parsed three times over.
+    long budget = 24 * UploadBudget.costOf(tenMiB);
+    assertEquals(24, SearchGrpcServer.maxCalls((int) tenMiB, budget));
+    assertEquals(SearchGrpcServer.MIN_CALLS, SearchGrpcServer.maxCalls((int) tenMiB, budget / 4), "at least the default slots");
+    assertEquals(SearchGrpcServer.MAX_CALLS, SearchGrpcServer.maxCalls(1024, budget), "never past admission's places");
+    assertEquals(SearchGrpcServer.MIN_CALLS, SearchGrpcServer.maxCalls(Integer.MAX_VALUE, budget));
   }
 }

@@ -57,7 +57,7 @@ class UploadBudgetTest {
   }
 
   @Test
-  void theProcessBudgetIsAQuarterOfTheHeap() {
-    assertEquals((long) (Runtime.getRuntime().maxMemory() * UploadBudget.HEAP_SHARE), UploadBudget.process().capacity());
+  void theBudgetIsAQuarterOfTheHeap() {
+    assertEquals(384L << 20, UploadBudget.ofHeap(1536L << 20).capacity());
   }
 }

@@ -31,7 +31,7 @@ class UploadReaderTest {
   static final Duration DRAIN = Duration.ofMillis(300);
   static final long MAX_BYTES = 1000;
 
-  final UploadReader reader = new UploadReader(PACE, DRAIN);
+  final UploadReader reader = new UploadReader(PACE, DRAIN, UploadBudget.ofHeap(Runtime.getRuntime().maxMemory()));
   /** Room for three 600-byte uploads at once, read at a pace that waits for them as long as any test runs. */
   final UploadBudget threeUploads = new UploadBudget(3 * UploadBudget.costOf(600));
   final UploadReader budgeted = new UploadReader(new UploadPace(1000, Duration.ofSeconds(60)), DRAIN, threeUploads);
