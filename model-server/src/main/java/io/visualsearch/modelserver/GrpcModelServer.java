@@ -13,6 +13,9 @@ import java.util.concurrent.TimeUnit;
 /** The gRPC listener (TensorFlow Serving's port 8500): owns the Netty server's lifecycle only. */
 public final class GrpcModelServer implements Component {
 
+  /** Each stream's and the connection's receive window; see model-server/RATIONALE.md. */
+  static final int FLOW_CONTROL_WINDOW_BYTES = 4 << 20;
+
   private final String bindAddress;
   private final int port;
   private final int maxInboundMessageBytes;
@@ -44,6 +47,9 @@ public final class GrpcModelServer implements Component {
         // run on the Netty event loop: a hop through gRPC's default executor cost a thread wake-up
         // per call, which on two busy cores is a visible share of a 20 ms query.
         .directExecutor()
+        // A fixed window: gRPC's automatic tuning answers data with PING frames, one exchange per
+        // call on both sides, woken at the moments a query waits for (model-server/RATIONALE.md).
+        .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
         .addService(new GrpcPredictionService(service, maxInboundMessageBytes))
         .addService(new GrpcModelService(service));
     // gRPC runs the interceptor added last first.
