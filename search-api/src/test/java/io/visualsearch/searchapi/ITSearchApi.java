@@ -3,7 +3,6 @@ package io.visualsearch.searchapi;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -186,6 +185,18 @@ class ITSearchApi {
   void everyAnsweredQueryIsPublishedWithItsTraceContext() throws Exception {
     HttpResponse<String> r = search(ACME_KEY, TestImages.jpeg(80, 80, Color.WHITE, Color.CYAN), Map.of("k", "2"));
     String traceId = json.readTree(r.body()).get("trace_id").asText();
+    ConsumerRecord<byte[], byte[]> record = publishedRecord(traceId);
+    SearchResponseEvent found = SearchResponseEvent.parseFrom(record.value());
+    assertEquals("acme", found.getTenant());
+    assertEquals("acme-cyan", found.getHits(0).getSku());
+    assertEquals(2, found.getK());
+    assertEquals("acme", new String(record.key(), StandardCharsets.UTF_8));
+    assertEquals("acme", PipelineHeaders.get(record.headers(), PipelineHeaders.TENANT));
+    assertTrue(PipelineHeaders.get(record.headers(), "traceparent").contains(traceId));
+  }
+
+  /** The search.responses record of the query traced {@code traceId}; fails after 30 s without one. */
+  private ConsumerRecord<byte[], byte[]> publishedRecord(String traceId) throws Exception {
     Properties p = new Properties();
     p.put("bootstrap.servers", fx.stack.kafkaBootstrapServers());
     try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
@@ -193,26 +204,16 @@ class ITSearchApi {
           .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
       c.assign(parts);
       c.seekToBeginning(parts);
-      SearchResponseEvent found = null;
-      ConsumerRecord<byte[], byte[]> record = null;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (found == null && System.nanoTime() < deadline) {
+      while (System.nanoTime() < deadline) {
         for (ConsumerRecord<byte[], byte[]> rec : c.poll(Duration.ofMillis(200))) {
-          SearchResponseEvent e = SearchResponseEvent.parseFrom(rec.value());
-          if (e.getTraceId().equals(traceId)) {
-            found = e;
-            record = rec;
+          if (SearchResponseEvent.parseFrom(rec.value()).getTraceId().equals(traceId)) {
+            return rec;
           }
         }
       }
-      assertNotNull(found, "no search.responses record for trace " + traceId);
-      assertEquals("acme", found.getTenant());
-      assertEquals("acme-cyan", found.getHits(0).getSku());
-      assertEquals(2, found.getK());
-      assertEquals("acme", new String(record.key(), StandardCharsets.UTF_8));
-      assertEquals("acme", PipelineHeaders.get(record.headers(), PipelineHeaders.TENANT));
-      assertTrue(PipelineHeaders.get(record.headers(), "traceparent").contains(traceId));
     }
+    throw new AssertionError("no search.responses record for trace " + traceId);
   }
 
   @Test
@@ -229,6 +230,9 @@ class ITSearchApi {
           .setK(3).build());
       assertEquals("acme-orange", reply.getResults(0).getSku());
       assertEquals(32, reply.getTraceId().length());
+      SearchResponseEvent published = SearchResponseEvent.parseFrom(publishedRecord(reply.getTraceId()).value());
+      assertEquals("acme-orange", published.getHits(0).getSku(), "gRPC answers are archived like HTTP's");
+      assertEquals(3, published.getK());
       StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
           () -> stub.search(SearchRequest.newBuilder().setImage(com.google.protobuf.ByteString.copyFromUtf8("x"))
               .setK(1000).build()));

@@ -18,6 +18,7 @@ import io.visualsearch.searchapi.ApiException;
 import io.visualsearch.searchapi.auth.Authenticator;
 import io.visualsearch.searchapi.http.Admission;
 import io.visualsearch.searchapi.image.CropBox;
+import io.visualsearch.searchapi.search.Answered;
 import io.visualsearch.searchapi.search.Filters;
 import io.visualsearch.searchapi.search.QueryService;
 import io.visualsearch.searchapi.search.SearchAnswer;
@@ -116,22 +117,22 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       }
       Optional<SearchAnswer> stored = queries.storedSimilar(tenant, request.getSku(), k);
       if (stored.isPresent()) {
-        return stored.get();
+        return Answered.of(stored.get());
       }
       try (Admission.Permit ignored = admission.enter(tenant)) {
-        return queries.liveSimilar(tenant, request.getSku(), k);
+        return Answered.of(queries.liveSimilar(tenant, request.getSku(), k));
       }
     });
   }
 
   private interface Call {
-    SearchAnswer run();
+    Answered run();
   }
 
   private static void answer(StreamObserver<SearchReply> out, Call call) {
-    SearchAnswer answer;
+    Answered answered;
     try {
-      answer = call.run();
+      answered = call.run();
     } catch (ApiException e) {
       out.onError(statusOf(e).asRuntimeException());
       return;
@@ -140,6 +141,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       out.onError(Status.INTERNAL.withDescription("internal_error: the search failed unexpectedly").asRuntimeException());
       return;
     }
+    SearchAnswer answer = answered.answer();
     SearchReply.Builder reply = SearchReply.newBuilder()
         .setIndexVersion(answer.indexVersion())
         .setModelVersion(answer.modelVersion())
@@ -151,6 +153,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
     }
     out.onNext(reply.build());
     out.onCompleted();
+    answered.afterSent().run();
   }
 
   /** The HTTP status of an API error, as the closest gRPC status; the description is "code: message". */

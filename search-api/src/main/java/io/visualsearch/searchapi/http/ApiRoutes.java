@@ -15,6 +15,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.runtime.ReadinessReport;
 import io.visualsearch.searchapi.ApiException;
 import io.visualsearch.searchapi.auth.Authenticator;
+import io.visualsearch.searchapi.search.Answered;
 import io.visualsearch.searchapi.search.QueryService;
 import io.visualsearch.searchapi.search.SearchAnswer;
 import io.visualsearch.searchapi.search.SearchQuery;
@@ -165,7 +166,7 @@ public final class ApiRoutes extends Handler.Abstract {
 
   @FunctionalInterface
   private interface TenantCall {
-    SearchAnswer run(String tenant) throws Exception;
+    Answered run(String tenant) throws Exception;
   }
 
   private boolean api(String route, Request request, Response response, Callback callback, TenantCall call) {
@@ -182,10 +183,12 @@ public final class ApiRoutes extends Handler.Abstract {
     try (Scope ignored = span.makeCurrent()) {
       tracing.propagator().inject(Context.current(), response.getHeaders(), (h, k, v) -> h.put(k, v));
       byte[] body;
+      Answered answered = null;
       try {
         String tenant = auth.tenant(request.getHeaders().get(HttpHeader.AUTHORIZATION), requestedTenant(request));
         span.setAttribute("tenant", tenant);
-        SearchAnswer answer = call.run(tenant);
+        answered = call.run(tenant);
+        SearchAnswer answer = answered.answer();
         span.setAttribute("results", answer.hits().size());
         span.setAttribute("index.version", answer.indexVersion());
         body = json.answer(answer, traceId);
@@ -228,7 +231,12 @@ public final class ApiRoutes extends Handler.Abstract {
       if (status != 200) {
         discardUnreadBody(request);
       }
-      return write(response, callback, status, "application/json; charset=utf-8", body);
+      boolean handled = write(response, callback, status, "application/json; charset=utf-8", body);
+      if (answered != null) {
+        // The answer is in the socket (or queued for it): the shopper no longer waits for this.
+        answered.afterSent().run();
+      }
+      return handled;
     } finally {
       span.end();
     }
@@ -239,8 +247,8 @@ public final class ApiRoutes extends Handler.Abstract {
    * work, and a shopper on a slow link (or one trickling bytes on purpose) would otherwise hold one
    * for the whole upload while every other search is refused.
    */
-  private SearchAnswer search(String tenant, Request request) {
-    byte[] body = readBody(request);
+  private Answered search(String tenant, Request request) {
+    byte[] body = readBody(tenant, request);
     String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
     SearchQuery query = parser.parse(contentType, body);
     try (Admission.Permit ignored = admission.enter(tenant)) {
@@ -248,7 +256,7 @@ public final class ApiRoutes extends Handler.Abstract {
     }
   }
 
-  private SearchAnswer similar(String tenant, String rawSku, Request request) {
+  private Answered similar(String tenant, String rawSku, Request request) {
     String sku;
     try {
       sku = URIUtil.decodePath(rawSku);
@@ -262,10 +270,10 @@ public final class ApiRoutes extends Handler.Abstract {
     int k = parser.parseK(params.getValue("k"));
     Optional<SearchAnswer> stored = queries.storedSimilar(tenant, sku, k);
     if (stored.isPresent()) {
-      return stored.get();
+      return Answered.of(stored.get());
     }
     try (Admission.Permit ignored = admission.enter(tenant)) {
-      return queries.liveSimilar(tenant, sku, k);
+      return Answered.of(queries.liveSimilar(tenant, sku, k));
     }
   }
 
@@ -291,8 +299,8 @@ public final class ApiRoutes extends Handler.Abstract {
     return params.getValue("tenant");
   }
 
-  private byte[] readBody(Request request) {
-    return uploads.read(request, maxBodyBytes);
+  private byte[] readBody(String tenant, Request request) {
+    return uploads.read(request, tenant, maxBodyBytes);
   }
 
   private boolean error(Response response, Callback callback, ApiException e) {

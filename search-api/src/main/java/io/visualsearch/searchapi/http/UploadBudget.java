@@ -1,6 +1,8 @@
 package io.visualsearch.searchapi.http;
 
 import io.visualsearch.searchapi.ApiException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -12,6 +14,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * reserves its bytes times {@link #PARSE_COPIES} before it is read (its declared length, or step by
  * step as a chunked body grows), and a reservation that does not fit is refused at once with 503
  * {@code overloaded} and Retry-After, like admission's: a burst sheds load instead of the process.
+ *
+ * <p>One tenant holds at most {@link #TENANT_SHARE} of it: a tenant's uploads (one leaked key
+ * trickling large bodies at the minimum pace, or a storefront's burst) are refused with 503
+ * {@code tenant_overloaded} while other tenants' are still read, as admission does for searches.
  *
  * <p>Like image-validation's {@code DecodeBudget} for pixels, but for request bytes; the pixels a
  * query decodes are that budget's business, not this one's.
@@ -34,8 +40,17 @@ public final class UploadBudget {
    */
   public static final double HEAP_SHARE = 0.25;
 
+  /**
+   * Share of the budget one tenant's bodies may hold at once: half, like admission's default
+   * {@code SEARCH_MAX_PER_TENANT} (40 of 80 places), so no one tenant can leave the others nothing.
+   */
+  public static final double TENANT_SHARE = 0.5;
+
   private final long capacity;
+  private final long perTenant;
   private final AtomicLong available;
+  /** Bytes each tenant holds; tenants are the configured few, so entries are kept. */
+  private final Map<String, AtomicLong> heldByTenant = new ConcurrentHashMap<>();
 
   /** A budget of {@code capacityBytes} (heap bytes, parse copies included). */
   public UploadBudget(long capacityBytes) {
@@ -43,6 +58,7 @@ public final class UploadBudget {
       throw new IllegalArgumentException("an upload budget needs a positive capacity");
     }
     this.capacity = capacityBytes;
+    this.perTenant = Math.max(1, (long) (capacityBytes * TENANT_SHARE));
     this.available = new AtomicLong(capacityBytes);
   }
 
@@ -69,23 +85,48 @@ public final class UploadBudget {
     return bodyBytes > Long.MAX_VALUE / PARSE_COPIES ? Long.MAX_VALUE : bodyBytes * PARSE_COPIES;
   }
 
-  /** An empty reservation, to {@link Reservation#grow} as a body of unknown length arrives. */
-  public Reservation open() {
-    return new Reservation();
+  /** Bytes one tenant's bodies may hold at once ({@link #TENANT_SHARE} of the capacity). */
+  public long perTenant() {
+    return perTenant;
+  }
+
+  /** Bytes {@code tenant}'s bodies hold right now. */
+  public long heldBy(String tenant) {
+    AtomicLong held = heldByTenant.get(tenant);
+    return held == null ? 0 : held.get();
+  }
+
+  /** An empty reservation for {@code tenant}, to {@link Reservation#grow} as a body of unknown length arrives. */
+  public Reservation open(String tenant) {
+    return new Reservation(heldByTenant.computeIfAbsent(tenant, t -> new AtomicLong()));
   }
 
   /**
-   * A reservation of {@code heapBytes}, or 503 {@code overloaded} at once when it does not fit
-   * beside the others. A reservation larger than the whole budget is taken as the whole budget, so
-   * one upload of the largest accepted size is always read when nothing else is.
+   * A reservation of {@code heapBytes} for {@code tenant}, or 503 at once when it does not fit
+   * beside the others: {@code tenant_overloaded} when the tenant's share is spent, {@code
+   * overloaded} when the whole budget is. A reservation larger than a tenant's share is taken as
+   * the whole share, so one upload of the largest accepted size is always read when nothing else
+   * is.
    */
-  public Reservation reserve(long heapBytes) {
-    Reservation r = new Reservation();
+  public Reservation reserve(String tenant, long heapBytes) {
+    Reservation r = open(tenant);
     r.grow(heapBytes);
     return r;
   }
 
-  private boolean tryTake(long bytes) {
+  private static boolean tryTake(AtomicLong from, long bytes, long limit) {
+    while (true) {
+      long now = from.get();
+      if (now + bytes > limit) {
+        return false;
+      }
+      if (from.compareAndSet(now, now + bytes)) {
+        return true;
+      }
+    }
+  }
+
+  private boolean tryTakeShared(long bytes) {
     while (true) {
       long now = available.get();
       if (now < bytes) {
@@ -101,12 +142,19 @@ public final class UploadBudget {
     return ApiException.unavailable("overloaded", "too many uploads are being read at once, retry shortly", 1, null);
   }
 
+  static ApiException tenantOverloaded() {
+    return ApiException.unavailable("tenant_overloaded", "this catalog's uploads being read at once hold its share"
+        + " of the server's memory, retry shortly", 1, null);
+  }
+
   /** Heap bytes taken from the budget; {@link #close} gives them back, exactly once. */
   public final class Reservation implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicLong tenantHeld;
     private long held;
 
-    private Reservation() {
+    private Reservation(AtomicLong tenantHeld) {
+      this.tenantHeld = tenantHeld;
     }
 
     /** Bytes this reservation holds. */
@@ -115,8 +163,9 @@ public final class UploadBudget {
     }
 
     /**
-     * Takes {@code moreHeapBytes} more (at most what is left of the whole budget), or throws 503
-     * {@code overloaded} at once when they do not fit; what it held already stays held.
+     * Takes {@code moreHeapBytes} more (at most what is left of a tenant's share), or throws 503
+     * {@code tenant_overloaded} or {@code overloaded} at once when they do not fit; what it held
+     * already stays held.
      */
     public synchronized void grow(long moreHeapBytes) {
       if (moreHeapBytes <= 0) {
@@ -125,8 +174,15 @@ public final class UploadBudget {
       if (closed.get()) {
         throw new IllegalStateException("the reservation was closed");
       }
-      long take = Math.min(moreHeapBytes, capacity - held);
-      if (take > 0 && !tryTake(take)) {
+      long take = Math.min(moreHeapBytes, perTenant - held);
+      if (take <= 0) {
+        return;
+      }
+      if (!tryTake(tenantHeld, take, perTenant)) {
+        throw tenantOverloaded();
+      }
+      if (!tryTakeShared(take)) {
+        tenantHeld.addAndGet(-take);
         throw overloaded();
       }
       held += take;
@@ -140,6 +196,7 @@ public final class UploadBudget {
           give = held;
           held = 0;
         }
+        tenantHeld.addAndGet(-give);
         available.addAndGet(give);
       }
     }

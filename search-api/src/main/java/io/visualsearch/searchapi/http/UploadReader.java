@@ -49,7 +49,7 @@ final class UploadReader {
    * closes the connection after the answer. The body's reservation is held until the request's
    * handling ends (its answer written), since the body and what is parsed from it live that long.
    */
-  byte[] read(Request request, long maxBytes) {
+  byte[] read(Request request, String tenant, long maxBytes) {
     long declared = request.getLength();
     if (declared > maxBytes) {
       throw ApiException.tooLarge("payload_too_large", "the request body is " + declared + " bytes; at most "
@@ -61,7 +61,7 @@ final class UploadReader {
     // Reserved before a byte is read, so that a refusal costs nothing but the answer; a chunked
     // body reserves as its buffer grows.
     UploadBudget.Reservation reservation = declared > 0
-        ? budget.reserve(UploadBudget.costOf(declared)) : budget.open();
+        ? budget.reserve(tenant, UploadBudget.costOf(declared)) : budget.open(tenant);
     Request.addCompletionListener(request, failure -> reservation.close());
     // A declared length within the cap is the array's size: one copy of the body, never regrown or
     // trimmed. The reservation is made first, so a client claiming 10 MiB and sending nothing holds

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreException;
@@ -70,8 +71,12 @@ public final class QueryService {
     this.tracer = tracer;
   }
 
-  /** Answers a search; the current span (the transport's request span) is the parent of every step. */
-  public SearchAnswer search(String tenant, SearchQuery query) {
+  /**
+   * Answers a search; the current span (the transport's request span) is the parent of every step.
+   * The transport runs {@link Answered#afterSent} once the answer is sent, which publishes it to
+   * {@code search.responses} under the same trace.
+   */
+  public Answered search(String tenant, SearchQuery query) {
     long t0 = System.nanoTime();
     BufferedImage image;
     Span decode = tracer.spanBuilder("decode image").setAttribute("bytes", query.image().length).startSpan();
@@ -96,8 +101,13 @@ public final class QueryService {
       }
       checkModel(index, vector);
       SearchAnswer answer = searchIndex(index, vector.vector(), query.k(), query.filters(), null);
-      publisher.publish(tenant, UUID.randomUUID().toString(), query, answer, (System.nanoTime() - t0) / 1000);
-      return answer;
+      long latencyMicros = (System.nanoTime() - t0) / 1000;
+      Context request = Context.current();
+      return new Answered(answer, () -> {
+        try (Scope ignored = request.makeCurrent()) {
+          publisher.publish(tenant, UUID.randomUUID().toString(), query, answer, latencyMicros);
+        }
+      });
     }
   }
 

@@ -54,10 +54,10 @@ class UploadReaderTest {
             reader.discard(request, 2 * MAX_BYTES);
             status = 401;
             text = "refused";
-          } else if (path.equals("/budgeted")) {
-            text = "read " + budgeted.read(request, MAX_BYTES).length;
+          } else if (path.startsWith("/budgeted/")) {
+            text = "read " + budgeted.read(request, path.substring("/budgeted/".length()), MAX_BYTES).length;
           } else {
-            text = "read " + reader.read(request, MAX_BYTES).length;
+            text = "read " + reader.read(request, "tenant", MAX_BYTES).length;
           }
         } catch (ApiException e) {
           status = e.status();
@@ -125,7 +125,7 @@ class UploadReaderTest {
     LocalConnector.LocalEndPoint[] reading = new LocalConnector.LocalEndPoint[3];
     for (int i = 0; i < reading.length; i++) {
       reading[i] = connector.connect();
-      reading[i].addInput(post("/budgeted", 600) + "x".repeat(100));
+      reading[i].addInput(post("/budgeted/tenant-" + i, 600) + "x".repeat(100));
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (threeUploads.available() > 0 && System.nanoTime() < deadline) {
@@ -133,7 +133,7 @@ class UploadReaderTest {
     }
     assertEquals(0, threeUploads.available(), "three uploads being read hold the whole budget");
     // Its whole body is there: without the budget it would be read and answered 200.
-    String fourth = connector.getResponse(post("/budgeted", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    String fourth = connector.getResponse(post("/budgeted/tenant-3", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
     assertTrue(fourth.startsWith("HTTP/1.1 503"), fourth);
     assertTrue(fourth.endsWith("overloaded"), fourth);
     for (LocalConnector.LocalEndPoint client : reading) {
@@ -146,13 +146,27 @@ class UploadReaderTest {
       Thread.sleep(10);
     }
     assertEquals(threeUploads.capacity(), threeUploads.available(), "each answered request gave its share back");
-    String next = connector.getResponse(post("/budgeted", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    String next = connector.getResponse(post("/budgeted/tenant-3", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    assertTrue(next.startsWith("HTTP/1.1 200") && next.endsWith("read 600"), next);
+  }
+
+  @Test
+  void oneTenantsUploadsHoldAtMostItsShareWhileOthersAreStillRead() throws Exception {
+    // The budget has room for three uploads, a tenant's share for one and a half: acme has one
+    // upload being read.
+    UploadBudget.Reservation acmeReading = threeUploads.reserve("acme", UploadBudget.costOf(600));
+    String second = connector.getResponse(post("/budgeted/acme", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    assertTrue(second.startsWith("HTTP/1.1 503") && second.endsWith("tenant_overloaded"), second);
+    String other = connector.getResponse(post("/budgeted/globex", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    assertTrue(other.startsWith("HTTP/1.1 200") && other.endsWith("read 600"), "another tenant is read: " + other);
+    acmeReading.close();
+    String next = connector.getResponse(post("/budgeted/acme", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
     assertTrue(next.startsWith("HTTP/1.1 200") && next.endsWith("read 600"), next);
   }
 
   @Test
   void aChunkedBodyIsReadWholeWithinTheBudget() throws Exception {
-    String chunked = "POST /budgeted HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"
+    String chunked = "POST /budgeted/tenant HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"
         + "190\r\n" + "y".repeat(400) + "\r\n" + "c8\r\n" + "z".repeat(200) + "\r\n0\r\n\r\n";
     String answer = connector.getResponse(chunked, 10, TimeUnit.SECONDS);
     assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("read 600"), answer);
