@@ -28,7 +28,7 @@ public final class EmbeddingsGeneratorService {
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
     ModelClient model = pipeline.add(new ModelClient(config, pipeline.tracing()));
     VectorCache cache = new VectorCache(store, model.vectorVariant(), config.get(EmbeddingsSettings.CACHE_ENTRIES));
-    String groupBase = pipeline.kafkaClients().groupId(NAME) + "." + model.modelName();
+    String groupBase = groupBase(pipeline.kafkaClients().groupId(NAME), model.modelName(), model.vectorVariant());
     int concurrency = config.get(EmbeddingsSettings.CONCURRENCY);
     pipeline.add(new ModelVersionFollower(model.modelName(), model::servedVersion, new EmbeddingProbe(model),
         new ObjectStoreFollowedVersions(store, groupBase), new BrokerConsumerGroups(config),
@@ -36,5 +36,15 @@ public final class EmbeddingsGeneratorService {
             new EmbedImageHandler(store, model, cache, version), concurrency, group),
         groupBase, config.get(EmbeddingsSettings.MODEL_POLL)));
     pipeline.heartbeat();
+  }
+
+  /**
+   * {@code <group id>.<model>.<variant>}: the vector variant (signature, output, image shaping) is
+   * part of every group's name, so a generator reconfigured to another signature of the same model
+   * version starts a group of its own and re-embeds the whole catalog, instead of resuming the old
+   * group's offsets and leaving every unchanged product with the old layer's vector (RATIONALE.md).
+   */
+  static String groupBase(String groupId, String modelName, String vectorVariant) {
+    return groupId + "." + modelName + "." + vectorVariant;
   }
 }

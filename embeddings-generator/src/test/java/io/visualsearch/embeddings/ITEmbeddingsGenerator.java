@@ -3,6 +3,7 @@ package io.visualsearch.embeddings;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -260,6 +261,25 @@ class ITEmbeddingsGenerator {
       assertEquals(2, dlq.size(), "no record may be dead-lettered because the model server was down");
       for (var e : embeddings.entrySet()) {
         assertEquals(1, e.getValue().size(), "embedded more than once: " + e.getKey());
+      }
+
+      // Reconfigured to another layer of the same model version, of the same dimension: the whole
+      // catalog is embedded again with it, not only the products that change from now on.
+      gen = startGenerator(stack, Map.of("MODEL_SERVER_TARGET", "127.0.0.1:" + modelPort,
+          "KAFKA_GROUP_ID", "it-embeddings", "EMBEDDINGS_MODEL_POLL_INTERVAL", "500ms",
+          "KAFKA_RETRY_BACKOFF_MAX", "1s", "MODEL_DEADLINE", "10s", "MODEL_SIGNATURE", "mixed7"));
+      try {
+        await().atMost(Duration.ofSeconds(120)).until(() -> embeddings.values().stream()
+            .allMatch(list -> list.stream().anyMatch(e -> e.getSignature().equals("mixed7"))));
+      } finally {
+        gen.close();
+      }
+      for (var e : embeddings.entrySet()) {
+        Embedding first = e.getValue().get(0);
+        Embedding again = e.getValue().stream().filter(x -> x.getSignature().equals("mixed7")).findFirst().orElseThrow();
+        assertEquals("serving_default", first.getSignature());
+        assertEquals(first.getVectorCount(), again.getVectorCount(), "same dimension: only the signature tells them apart");
+        assertNotEquals(first.getVectorList(), again.getVectorList(), e.getKey());
       }
     } finally {
       model.close();

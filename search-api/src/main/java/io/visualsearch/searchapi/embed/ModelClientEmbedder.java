@@ -26,7 +26,7 @@ public final class ModelClientEmbedder implements QueryEmbedder {
         throw new ApiException(502, "model_error", "the model server answered " + e.vectors().length
             + " vectors for one image", null, null);
       }
-      return new QueryVector(e.vectors()[0], e.modelName(), e.modelVersion());
+      return new QueryVector(e.vectors()[0], e.modelName(), e.modelVersion(), client.signature());
     } catch (ModelVersionNotServedException e) {
       // The index's model version is no longer served, and an index of the new version is on its
       // way: a longer wait than an outage, and no sign that the model server is unwell.

@@ -17,6 +17,6 @@ public interface QueryEmbedder {
    */
   QueryVector embed(BufferedImage image, long modelVersion);
 
-  /** A query vector and the model that produced it. */
-  record QueryVector(float[] vector, String modelName, long modelVersion) {}
+  /** A query vector and the model (name, version and signature) that produced it. */
+  record QueryVector(float[] vector, String modelName, long modelVersion, String signature) {}
 }

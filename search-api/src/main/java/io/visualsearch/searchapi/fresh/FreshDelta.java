@@ -42,8 +42,7 @@ public final class FreshDelta {
     this.served = index;
     bySku.values().removeIf(e -> !atOrAboveFloor(e.partition(), e.offset()) || alreadyServed(e));
     if (previous == null) {
-      bySku.replaceAll((sku, e) -> e.isTombstone() ? e : new DeltaEntry(e.sku(), e.partition(), e.offset(),
-          e.modelName(), e.modelVersion(), space.prepare(e.vector()), e.imageKey()));
+      bySku.replaceAll((sku, e) -> e.isTombstone() ? e : e.withVector(space.prepare(e.vector())));
     } else if (!previous.equals(space)) {
       // Vectors were prepared for the old space; re-preparing raw vectors is impossible once
       // normalised, so drop them: the new index holds every product up to its floor anyway.
@@ -65,9 +64,7 @@ public final class FreshDelta {
       bySku.remove(entry.sku());
       return;
     }
-    DeltaEntry stored = entry.isTombstone() || space == null ? entry
-        : new DeltaEntry(entry.sku(), entry.partition(), entry.offset(), entry.modelName(), entry.modelVersion(),
-            space.prepare(entry.vector()), entry.imageKey());
+    DeltaEntry stored = entry.isTombstone() || space == null ? entry : entry.withVector(space.prepare(entry.vector()));
     bySku.put(entry.sku(), stored);
   }
 
@@ -101,14 +98,20 @@ public final class FreshDelta {
   }
 
   /**
-   * Whether a vector belongs in {@code index}'s space: its model version and dimension, and
-   * prepared (normalised or not) the way that index compares vectors.
+   * Whether a vector belongs in {@code index}'s space: its model version, signature and dimension,
+   * and prepared (normalised or not) the way that index compares vectors. Another signature of the
+   * same version (the generator reconfigured to another layer) may have the same dimension and
+   * would then be compared with vectors it has nothing in common with.
    */
   private boolean searchableIn(DeltaEntry e, LoadedIndex index) {
-    String indexModel = index.modelName() == null ? "" : index.modelName();
-    boolean sameModel = e.modelVersion() == index.modelVersion()
-        && (indexModel.isEmpty() || e.modelName().isEmpty() || e.modelName().equals(indexModel));
+    boolean sameModel = e.modelVersion() == index.modelVersion() && agree(e.modelName(), index.modelName())
+        && agree(e.signature(), index.signature());
     return sameModel && e.vector().length == index.dimension() && index.space().equals(space);
+  }
+
+  /** Equal, or one side unknown (a record or manifest from before the field was written). */
+  private static boolean agree(String a, String b) {
+    return a == null || b == null || a.isEmpty() || b.isEmpty() || a.equals(b);
   }
 
   public synchronized int size() {

@@ -253,8 +253,8 @@ public final class FreshnessFollower implements Component {
     for (int i = 0; i < v.length; i++) {
       v[i] = e.getVector(i);
     }
-    delta.accept(new DeltaEntry(e.getSku(), rec.partition(), rec.offset(), e.getModelName(), e.getModelVersion(), v,
-        ImageKeys.of(e.getImageSha256())));
+    delta.accept(new DeltaEntry(e.getSku(), rec.partition(), rec.offset(), e.getModelName(), e.getModelVersion(),
+        e.getSignature(), v, ImageKeys.of(e.getImageSha256())));
   }
 
   public boolean embeddingsCaughtUp() {

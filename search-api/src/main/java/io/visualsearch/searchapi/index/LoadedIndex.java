@@ -109,6 +109,11 @@ public final class LoadedIndex {
     return manifest.modelName();
   }
 
+  /** The model signature the indexed vectors were computed with (null or empty when not recorded). */
+  public String signature() {
+    return manifest.signature();
+  }
+
   public int dimension() {
     return manifest.dimension();
   }

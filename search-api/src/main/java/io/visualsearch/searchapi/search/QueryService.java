@@ -212,12 +212,21 @@ public final class QueryService {
         "no index is published for this catalog yet", NO_INDEX_RETRY_SECONDS, null));
   }
 
-  /** One answer never mixes models: a query vector of another model version cannot search this index. */
+  /**
+   * One answer never mixes models: a query vector of another model version, or of another signature
+   * of it (another layer, possibly of the same dimension), cannot search this index.
+   */
   private static void checkModel(LoadedIndex index, QueryEmbedder.QueryVector v) {
     if (index.modelVersion() != 0 && v.modelVersion() != 0 && index.modelVersion() != v.modelVersion()) {
       throw ApiException.unavailable("model_index_mismatch", "the model serves version " + v.modelVersion()
           + " but the catalog index was built with version " + index.modelVersion() + "; retry after the rebuild",
           30, null);
+    }
+    String built = index.signature();
+    if (built != null && !built.isEmpty() && v.signature() != null && !v.signature().isEmpty()
+        && !built.equals(v.signature())) {
+      throw ApiException.unavailable("model_index_mismatch", "queries are embedded with signature '" + v.signature()
+          + "' but the catalog index was built with '" + built + "'; retry after the rebuild", 30, null);
     }
   }
 }

@@ -38,6 +38,25 @@ class FreshDeltaTest {
   }
 
   @Test
+  void aVectorOfAnotherSignatureOfTheSameVersionIsNotSearchedBesideTheIndex() {
+    // The generator reconfigured to another layer of version 1, of the same dimension: its vectors
+    // wait for an index of that layer instead of being compared with serving_default's.
+    LoadedIndex v1 = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 10L));
+    FreshDelta delta = new FreshDelta();
+    delta.rebase(v1);
+    delta.accept(new DeltaEntry("sku-other-layer", 0, 11, "default", 1, "mixed7", new float[] {1, 0}, 0));
+    delta.accept(new DeltaEntry("sku-same-layer", 0, 12, "default", 1, "serving_default", new float[] {0, 1}, 0));
+    delta.accept(new DeltaEntry("sku-unsaid", 0, 13, "default", 1, new float[] {0, 1}, 0));
+
+    FreshDelta.Snapshot snapshot = delta.snapshot(v1);
+    assertEquals(Set.of("sku-same-layer", "sku-unsaid"),
+        Set.copyOf(snapshot.searchable().stream().map(DeltaEntry::sku).toList()));
+    assertEquals(Set.of("sku-same-layer", "sku-unsaid"), snapshot.hidden(),
+        "the index's own vector of sku-other-layer stays searchable");
+    assertNull(delta.vectorOf("sku-other-layer", v1));
+  }
+
+  @Test
   void aRecordRepeatingWhatTheServedVersionHoldsIsNotKept() throws Exception {
     String indexed = "ab".repeat(32);
     String changed = "cd".repeat(32);

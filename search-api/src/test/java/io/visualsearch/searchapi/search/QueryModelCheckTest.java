@@ -1,0 +1,61 @@
+package io.visualsearch.searchapi.search;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Tracer;
+import io.visualsearch.faiss.Metric;
+import io.visualsearch.indexformat.IndexManifest;
+import io.visualsearch.searchapi.ApiException;
+import io.visualsearch.searchapi.embed.QueryEmbedder;
+import io.visualsearch.searchapi.fresh.CatalogView;
+import io.visualsearch.searchapi.fresh.TenantDeltas;
+import io.visualsearch.searchapi.image.QueryImageDecoder;
+import io.visualsearch.searchapi.index.LoadedIndex;
+import io.visualsearch.searchapi.index.TenantIndexes;
+import io.visualsearch.searchapi.index.VectorSpace;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+
+/** A query vector searches only an index of its own model: version and signature. */
+class QueryModelCheckTest {
+
+  private final Tracer tracer = OpenTelemetry.noop().getTracer("test");
+
+  private QueryService service(String querySignature) {
+    TenantIndexes indexes = new TenantIndexes(i -> { });
+    IndexManifest m = new IndexManifest(IndexManifest.FORMAT, "acme", "v1", 0, "default", 1, "serving_default", 2,
+        "cosine", "IDMap,Flat", 0, List.of(), null, Map.of());
+    indexes.install(new LoadedIndex(m, List.of(), Map.of(), VectorSpace.of(Metric.INNER_PRODUCT, "cosine")));
+    CatalogView catalog = new CatalogView();
+    QueryEmbedder embedder = (image, version) -> new QueryEmbedder.QueryVector(new float[] {1, 0}, "default", 1,
+        querySignature);
+    return new QueryService(indexes, new TenantDeltas(), catalog, new QueryImageDecoder(1_000_000, 512), embedder,
+        new IndexSearcher(catalog, tracer, 1000), null, null, tracer);
+  }
+
+  private static SearchQuery photo() throws Exception {
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    ImageIO.write(new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB), "png", png);
+    return new SearchQuery(png.toByteArray(), 5, null, Filters.NONE);
+  }
+
+  @Test
+  void aQueryOfAnotherSignatureOfTheIndexModelVersionIsRefusedNotCompared() throws Exception {
+    ApiException e = assertThrows(ApiException.class, () -> service("mixed7").search("acme", photo()));
+    assertEquals(503, e.status());
+    assertEquals("model_index_mismatch", e.code());
+    assertTrue(e.getMessage().contains("mixed7") && e.getMessage().contains("serving_default"), e.getMessage());
+  }
+
+  @Test
+  void aQueryOfTheIndexSignatureIsSearched() throws Exception {
+    assertEquals(List.of(), service("serving_default").search("acme", photo()).answer().hits());
+  }
+}
