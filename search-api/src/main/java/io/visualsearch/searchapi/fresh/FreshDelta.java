@@ -28,22 +28,22 @@ public final class FreshDelta {
 
   private final Map<String, DeltaEntry> bySku = new HashMap<>();
   private Map<Integer, Long> floor = Map.of();
-  /** The space stored vectors are prepared for: that of the newest installed version. */
-  private VectorSpace space;
-  /** The newest installed version, for what it already holds (read only while it is served). */
+  /**
+   * The newest installed version, for what it already holds (read only while it is served); stored
+   * vectors are prepared for its space.
+   */
   private LoadedIndex served;
 
   /** Adopts a newly served version: new floor and space; drops what it covers. */
   public synchronized void rebase(LoadedIndex index) {
     Map<Integer, Long> offsets = index.manifest().embeddingsOffsets();
     this.floor = offsets == null ? Map.of() : Map.copyOf(offsets);
-    VectorSpace previous = space;
-    this.space = index.space();
+    VectorSpace previous = space();
     this.served = index;
     bySku.values().removeIf(e -> !atOrAboveFloor(e.partition(), e.offset()) || alreadyServed(e));
     if (previous == null) {
-      bySku.replaceAll((sku, e) -> e.isTombstone() ? e : e.withVector(space.prepare(e.vector())));
-    } else if (!previous.equals(space)) {
+      bySku.replaceAll((sku, e) -> e.isTombstone() ? e : e.withVector(index.space().prepare(e.vector())));
+    } else if (!previous.equals(index.space())) {
       // Vectors were prepared for the old space; re-preparing raw vectors is impossible once
       // normalised, so drop them: the new index holds every product up to its floor anyway.
       bySku.values().removeIf(e -> !e.isTombstone());
@@ -64,7 +64,8 @@ public final class FreshDelta {
       bySku.remove(entry.sku());
       return;
     }
-    DeltaEntry stored = entry.isTombstone() || space == null ? entry : entry.withVector(space.prepare(entry.vector()));
+    DeltaEntry stored = entry.isTombstone() || served == null ? entry
+        : entry.withVector(served.space().prepare(entry.vector()));
     bySku.put(entry.sku(), stored);
   }
 
@@ -106,7 +107,12 @@ public final class FreshDelta {
   private boolean searchableIn(DeltaEntry e, LoadedIndex index) {
     boolean sameModel = e.modelVersion() == index.modelVersion() && agree(e.modelName(), index.modelName())
         && agree(e.signature(), index.signature());
-    return sameModel && e.vector().length == index.dimension() && index.space().equals(space);
+    return sameModel && e.vector().length == index.dimension() && index.space().equals(space());
+  }
+
+  /** The space stored vectors are prepared for: the newest installed version's (none before one). */
+  private VectorSpace space() {
+    return served == null ? null : served.space();
   }
 
   /** Equal, or one side unknown (a record or manifest from before the field was written). */
