@@ -232,7 +232,7 @@ public final class ApiRoutes extends Handler.Abstract {
         discardUnreadBody(request);
       }
       boolean handled = write(response, callback, status, "application/json; charset=utf-8", body);
-      if (answered != null) {
+      if (answered != null && status == 200) {
         // The answer is in the socket (or queued for it): the shopper no longer waits for this.
         answered.afterSent().run();
       }

@@ -48,7 +48,8 @@ public final class UploadBudget {
 
   private final long capacity;
   private final long perTenant;
-  private final AtomicLong available;
+  /** Bytes all reservations hold. */
+  private final AtomicLong heldByAll = new AtomicLong();
   /** Bytes each tenant holds; tenants are the configured few, so entries are kept. */
   private final Map<String, AtomicLong> heldByTenant = new ConcurrentHashMap<>();
 
@@ -59,7 +60,6 @@ public final class UploadBudget {
     }
     this.capacity = capacityBytes;
     this.perTenant = Math.max(1, (long) (capacityBytes * TENANT_SHARE));
-    this.available = new AtomicLong(capacityBytes);
   }
 
   /**
@@ -77,7 +77,7 @@ public final class UploadBudget {
 
   /** Heap bytes not reserved right now. */
   public long available() {
-    return available.get();
+    return capacity - heldByAll.get();
   }
 
   /** The heap that {@code bodyBytes} of request body cost while parsed ({@link #PARSE_COPIES} each). */
@@ -126,18 +126,6 @@ public final class UploadBudget {
     }
   }
 
-  private boolean tryTakeShared(long bytes) {
-    while (true) {
-      long now = available.get();
-      if (now < bytes) {
-        return false;
-      }
-      if (available.compareAndSet(now, now - bytes)) {
-        return true;
-      }
-    }
-  }
-
   static ApiException overloaded() {
     return ApiException.unavailable("overloaded", "too many uploads are being read at once, retry shortly", 1, null);
   }
@@ -181,7 +169,7 @@ public final class UploadBudget {
       if (!tryTake(tenantHeld, take, perTenant)) {
         throw tenantOverloaded();
       }
-      if (!tryTakeShared(take)) {
+      if (!tryTake(heldByAll, take, capacity)) {
         tenantHeld.addAndGet(-take);
         throw overloaded();
       }
@@ -197,7 +185,7 @@ public final class UploadBudget {
           held = 0;
         }
         tenantHeld.addAndGet(-give);
-        available.addAndGet(give);
+        heldByAll.addAndGet(-give);
       }
     }
   }
