@@ -105,19 +105,14 @@ public final class FreshDelta {
    * would then be compared with vectors it has nothing in common with.
    */
   private boolean searchableIn(DeltaEntry e, LoadedIndex index) {
-    boolean sameModel = e.modelVersion() == index.modelVersion() && agree(e.modelName(), index.modelName())
-        && agree(e.signature(), index.signature());
+    boolean sameModel = e.modelVersion() == index.modelVersion() && index.fitsModelName(e.modelName())
+        && index.fitsSignature(e.signature());
     return sameModel && e.vector().length == index.dimension() && index.space().equals(space());
   }
 
   /** The space stored vectors are prepared for: the newest installed version's (none before one). */
   private VectorSpace space() {
     return served == null ? null : served.space();
-  }
-
-  /** Equal, or one side unknown (a record or manifest from before the field was written). */
-  private static boolean agree(String a, String b) {
-    return a == null || b == null || a.isEmpty() || b.isEmpty() || a.equals(b);
   }
 
   public synchronized int size() {

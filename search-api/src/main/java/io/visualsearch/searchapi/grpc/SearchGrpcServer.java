@@ -49,7 +49,8 @@ public final class SearchGrpcServer implements Component {
   public void start() throws Exception {
     server = NettyServerBuilder.forAddress(new InetSocketAddress(host, requestedPort))
         .maxInboundMessageSize(maxMessageBytes)
-        .addService(wire(service.bindService(), service.credentials(), new CallLimit(maxCalls(maxMessageBytes, bodies.capacity())),
+        .addService(wire(service.bindService(), service.credentials(),
+            new CallLimit(maxCalls(maxMessageBytes, bodies.capacity())),
             new GrpcTracing(tracing).serverInterceptor()))
         .build()
         .start();
@@ -67,8 +68,9 @@ public final class SearchGrpcServer implements Component {
 
   /**
    * gRPC calls in flight at once, from the heap share request bodies may take
-   * ({@code budgetBytes}, the {@link UploadBudget}'s capacity): each call may hold a message of up to {@code maxMessageBytes}
-   * {@link UploadBudget#PARSE_COPIES} times (buffered, parsed, its image copied out). At least
+   * ({@code budgetBytes}, the {@link UploadBudget}'s capacity): each call may hold a message of up
+   * to {@code maxMessageBytes} {@link UploadBudget#PARSE_COPIES} times (buffered, parsed, its image
+   * copied out). At least
    * {@link #MIN_CALLS}, so that gRPC alone can still fill the default search slots.
    */
   static int maxCalls(int maxMessageBytes, long budgetBytes) {

@@ -114,6 +114,24 @@ public final class LoadedIndex {
     return manifest.signature();
   }
 
+  /** Whether vectors of model {@code name} may sit beside this version's: equal, or either side unknown. */
+  public boolean fitsModelName(String name) {
+    return agree(name, manifest.modelName());
+  }
+
+  /**
+   * Whether vectors computed with {@code signature} may be compared with this version's: equal, or
+   * either side unknown (a record or manifest from before the field was written). Another signature
+   * of the same model version may have the same dimension and still be another layer.
+   */
+  public boolean fitsSignature(String signature) {
+    return agree(signature, manifest.signature());
+  }
+
+  private static boolean agree(String a, String b) {
+    return a == null || b == null || a.isEmpty() || b.isEmpty() || a.equals(b);
+  }
+
   public int dimension() {
     return manifest.dimension();
   }

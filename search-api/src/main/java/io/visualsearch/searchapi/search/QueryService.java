@@ -222,11 +222,9 @@ public final class QueryService {
           + " but the catalog index was built with version " + index.modelVersion() + "; retry after the rebuild",
           30, null);
     }
-    String built = index.signature();
-    if (built != null && !built.isEmpty() && v.signature() != null && !v.signature().isEmpty()
-        && !built.equals(v.signature())) {
+    if (!index.fitsSignature(v.signature())) {
       throw ApiException.unavailable("model_index_mismatch", "queries are embedded with signature '" + v.signature()
-          + "' but the catalog index was built with '" + built + "'; retry after the rebuild", 30, null);
+          + "' but the catalog index was built with '" + index.signature() + "'; retry after the rebuild", 30, null);
     }
   }
 }
