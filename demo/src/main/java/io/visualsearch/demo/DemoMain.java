@@ -3,6 +3,8 @@ package io.visualsearch.demo;
 import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigException;
 import io.visualsearch.runtime.ExitCode;
+import io.visualsearch.runtime.HttpRequestDeadline;
+import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.runtime.ServiceStartException;
 import io.visualsearch.samplecatalog.FashionMnist;
 import io.visualsearch.samplecatalog.SampleImageServer;
@@ -52,6 +54,8 @@ public final class DemoMain {
     Config stackConfig;
     try {
       stackConfig = StackSettings.definition().parse(processEnv);
+      // Before the sample image server, the first HTTP server of this process: the JDK reads it once.
+      HttpRequestDeadline.apply(RuntimeSettings.definition().parse(processEnv).get(RuntimeSettings.HTTP_REQUEST_TIMEOUT));
     } catch (ConfigException e) {
       System.err.println("demo: " + e.getMessage());
       return ExitCode.CONFIG_ERROR;

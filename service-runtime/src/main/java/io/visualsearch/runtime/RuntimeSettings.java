@@ -17,11 +17,17 @@ public final class RuntimeSettings {
   public static final Setting<Duration> SHUTDOWN_TIMEOUT = Setting.duration("SERVICE_SHUTDOWN_TIMEOUT")
       .defaultValue(Duration.ofSeconds(20))
       .doc("How long a stop may drain in-flight work before components are closed anyway.");
+  public static final Setting<Duration> HTTP_REQUEST_TIMEOUT = Setting.duration("SERVICE_HTTP_REQUEST_TIMEOUT")
+      .defaultValue(Duration.ofSeconds(30))
+      .doc("How long a request's head and body may take to arrive at the process's JDK HTTP servers (the ops"
+          + " port, the model server's REST port, catalog-downloader's sync endpoint); a client slower than that,"
+          + " or gone mid-request, is disconnected and its handler thread freed. Whole seconds, rounded up; 0s"
+          + " means no limit. Sets the JVM's sun.net.httpserver.maxReqTime unless the JVM was started with it.");
 
   private RuntimeSettings() {}
 
   public static ConfigDef definition() {
-    return new ConfigDef().define(OPS_HOST, OPS_PORT, INSTANCE_ID, SHUTDOWN_TIMEOUT);
+    return new ConfigDef().define(OPS_HOST, OPS_PORT, INSTANCE_ID, SHUTDOWN_TIMEOUT, HTTP_REQUEST_TIMEOUT);
   }
 
   public static String defaultInstanceId() {

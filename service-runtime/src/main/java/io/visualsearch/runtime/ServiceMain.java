@@ -34,6 +34,7 @@ public final class ServiceMain {
       return ExitCode.CONFIG_ERROR;
     }
     log.info("{}: configuration {}", service, config);
+    HttpRequestDeadline.apply(config.get(RuntimeSettings.HTTP_REQUEST_TIMEOUT));
     // Draining may take SERVICE_SHUTDOWN_TIMEOUT; closing what drained gets 10 s more, inside the
     // deployments' 40 s grace period.
     ServiceHost host = new ServiceHost(service)

@@ -7,6 +7,8 @@ import io.visualsearch.demo.SampleShop;
 import io.visualsearch.demo.SearchClient;
 import io.visualsearch.modelclient.ModelClient;
 import io.visualsearch.modelclient.ModelClientSettings;
+import io.visualsearch.runtime.HttpRequestDeadline;
+import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.samplecatalog.FashionMnist;
 import io.visualsearch.samplecatalog.SampleImageServer;
 import io.visualsearch.stack.EmbeddedStack;
@@ -64,6 +66,8 @@ final class BenchDeployment implements AutoCloseable {
 
   static BenchDeployment start(FashionMnist dataset, int size, Path modelBase, Map<String, String> extraEnv)
       throws Exception {
+    // The services' limit, as in production; before the first HTTP server of this process.
+    HttpRequestDeadline.apply(RuntimeSettings.definition().parse(Map.of()).get(RuntimeSettings.HTTP_REQUEST_TIMEOUT));
     Path dir = Files.createTempDirectory("vs-bench-");
     Config stackConfig = StackSettings.definition().parse(Map.of("STACK_KAFKA_PORT", "0",
         "STACK_KAFKA_CONTROLLER_PORT", "0", "STACK_S3_PORT", "0", "STACK_ZIPKIN_PORT", "0",

@@ -1,0 +1,35 @@
+package io.visualsearch.runtime;
+
+import java.time.Duration;
+
+/**
+ * How long a request may take to arrive at the JDK's HTTP server ({@code com.sun.net.httpserver}),
+ * which serves every ops port, the model server's REST API and catalog-downloader's sync endpoint.
+ * That server reads a request's head and body on a handler thread and has no read timeout of its
+ * own: a client that stalls mid-request, or vanishes without closing, holds the thread for good,
+ * and the ops server has two. Its limit is the JDK's {@code sun.net.httpserver.maxReqTime}, a
+ * process-wide system property read once, when the process creates its first such server; so it
+ * is set at the top of each process's main, before anything listens.
+ */
+public final class HttpRequestDeadline {
+
+  static final String PROPERTY = "sun.net.httpserver.maxReqTime";
+
+  private HttpRequestDeadline() {}
+
+  /**
+   * Sets the limit to {@code limit} in whole seconds (rounded up; zero leaves requests unlimited)
+   * unless the JVM was started with the property, which then wins. Returns the value in force, as
+   * the property's text, or null when there is none.
+   */
+  public static String apply(Duration limit) {
+    String given = System.getProperty(PROPERTY);
+    if (given != null || limit.isZero()) {
+      return given;
+    }
+    long seconds = limit.plusNanos(999_999_999).getSeconds();
+    String value = Long.toString(seconds);
+    System.setProperty(PROPERTY, value);
+    return value;
+  }
+}
