@@ -86,12 +86,12 @@ public final class UploadBudget {
   }
 
   /** Bytes one tenant's bodies may hold at once ({@link #TENANT_SHARE} of the capacity). */
-  public long perTenant() {
+  long perTenant() {
     return perTenant;
   }
 
   /** Bytes {@code tenant}'s bodies hold right now. */
-  public long heldBy(String tenant) {
+  long heldBy(String tenant) {
     AtomicLong held = heldByTenant.get(tenant);
     return held == null ? 0 : held.get();
   }
