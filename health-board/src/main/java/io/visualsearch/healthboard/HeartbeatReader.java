@@ -5,11 +5,14 @@ import io.visualsearch.proto.events.Heartbeat;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +37,8 @@ public final class HeartbeatReader implements Component {
   private final Supplier<Consumer<byte[], byte[]>> consumers;
   private final HealthBoard board;
   private final Duration retry;
+  /** Per partition, the offset after the last heartbeat read; only the reader's thread uses it. */
+  private final Map<TopicPartition, Long> readUpTo = new HashMap<>();
   private final CountDownLatch stopping = new CountDownLatch(1);
   private volatile Consumer<byte[], byte[]> consumer;
   private volatile Thread thread;
@@ -86,7 +91,7 @@ public final class HeartbeatReader implements Component {
       if (!running()) {
         return; // close() came before this consumer existed and could not wake it
       }
-      HistoryAssignment assignment = new HistoryAssignment(c, board.nowMs());
+      HistoryAssignment assignment = new HistoryAssignment(c, board.nowMs(), readUpTo);
       if (assignment.partitions() == 0) {
         status = "waiting for topic " + HistoryAssignment.TOPIC;
         pause();
@@ -130,6 +135,7 @@ public final class HeartbeatReader implements Component {
   }
 
   private void accept(ConsumerRecord<byte[], byte[]> r) {
+    readUpTo.put(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
     if (r.value() == null) {
       return;
     }

@@ -15,8 +15,9 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * Assigns a consumer every partition of {@code service.health}, positioned at the first heartbeat
- * of the last hour, which is all the page shows. Re-reading a heartbeat is harmless: the board
- * ignores heartbeats older than the latest of their instance.
+ * of the last hour, which is all the page shows, or after the last one already read when that is
+ * later. Heartbeats are not read twice: the board takes a beat stamped ahead of its clock as
+ * heard now, so a second reading of one would look new, and its totals would be booked again.
  */
 final class HistoryAssignment {
 
@@ -25,10 +26,13 @@ final class HistoryAssignment {
   private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(10);
 
   private final Consumer<byte[], byte[]> consumer;
+  private final Map<TopicPartition, Long> readUpTo;
   private final Set<TopicPartition> assigned = new HashSet<>();
 
-  HistoryAssignment(Consumer<byte[], byte[]> consumer, long nowMs) {
+  /** @param readUpTo per partition, the offset after the last heartbeat already read (by an earlier consumer) */
+  HistoryAssignment(Consumer<byte[], byte[]> consumer, long nowMs, Map<TopicPartition, Long> readUpTo) {
     this.consumer = consumer;
+    this.readUpTo = readUpTo;
     List<TopicPartition> all = topicPartitions();
     if (!all.isEmpty()) {
       assign(all, nowMs - HISTORY.toMillis());
@@ -67,7 +71,7 @@ final class HistoryAssignment {
       if (o == null) {
         consumer.seekToEnd(List.of(p)); // nothing that recent: only heartbeats from now on matter
       } else {
-        consumer.seek(p, o.offset());
+        consumer.seek(p, Math.max(o.offset(), readUpTo.getOrDefault(p, 0L)));
       }
     }
   }

@@ -127,6 +127,44 @@ class HeartbeatReaderTest {
   }
 
   @Test
+  void aRetryDoesNotReadAgainWhatWasReadBeforeSoAFastHostClockBooksNothingTwice() {
+    // A host whose clock runs ten minutes ahead: the board takes its beats as heard now.
+    HistoryConsumer broken = new HistoryConsumer(1);
+    broken.firstOfLastHour.put(P0, 0L);
+    broken.schedulePollTask(() -> {
+      broken.addRecord(beatAhead(P0, 0, 100, 2));
+      broken.addRecord(beatAhead(P0, 1, 110, 4));
+    });
+    broken.schedulePollTask(() -> {
+      clock.advance(Duration.ofMinutes(6)); // those two errors are now older than the 5-minute failing window
+      broken.setPollException(new KafkaException("broker went away"));
+    });
+    HistoryConsumer healthy = new HistoryConsumer(1);
+    healthy.firstOfLastHour.put(P0, 0L); // the hour still begins with the beats read before the failure
+    healthy.schedulePollTask(() -> {
+      healthy.addRecord(beatAhead(P0, 0, 100, 2));
+      healthy.addRecord(beatAhead(P0, 1, 110, 4));
+      healthy.addRecord(beatAhead(P0, 2, 115, 4));
+    });
+    consumers.add(broken);
+    consumers.add(healthy);
+    start();
+    await().atMost(WAIT).until(() -> !board.rows().isEmpty() && board.rows().get(0).activityTotal() == 115);
+    HealthRow row = board.rows().get(0);
+    assertEquals(15, java.util.Arrays.stream(row.sparkline()).sum(), "110 - 100 and 115 - 110, each booked once");
+    assertEquals(HealthState.HEALTHY, row.state(), "the old errors are not booked again as new ones: " + row.reason());
+  }
+
+  /** A beat from a host whose clock is ten minutes ahead of the board's, with the totals it reports. */
+  ConsumerRecord<byte[], byte[]> beatAhead(TopicPartition tp, long offset, long activityTotal, long errorTotal) {
+    Heartbeat hb = Heartbeat.newBuilder().setService("image-indexer").setInstance("fast-clock")
+        .setTimestampMs(clock.millis() + Duration.ofMinutes(10).toMillis()).setActivityTotal(activityTotal)
+        .setErrorTotal(errorTotal).setReady(true).setIntervalMs(5_000).build();
+    return new ConsumerRecord<>(tp.topic(), tp.partition(), offset,
+        "image-indexer/fast-clock".getBytes(StandardCharsets.UTF_8), hb.toByteArray());
+  }
+
+  @Test
   void waitsForTheTopicToExist() {
     start(); // every consumer sees no service.health partitions
     await().atMost(WAIT).until(() -> reader.check().detail().equals("waiting for topic service.health"));
