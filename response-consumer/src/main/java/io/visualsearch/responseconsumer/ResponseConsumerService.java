@@ -37,7 +37,10 @@ public final class ResponseConsumerService {
     // search-api's: this instance's part of the directory, and what crashed instances left there is swept.
     ScratchDirectory scratch = pipeline.add(new ScratchDirectory(Path.of(config.get(ResponseConsumerSettings.INDEX_DIR))));
     TenantVectorReader vectors = new TenantVectorReader(() -> vectorConsumer(config, pipeline.instance()));
-    pipeline.consume(List.of(Topics.SEARCH_RESPONSES.name()), new ResponseArchiver(store));
+    // Each answer is its own key (search-api keys them tenant/request-id), so its PUT need not
+    // wait for the one before it: one at a time, a busy tenant's answers queued faster than written.
+    pipeline.consume(List.of(Topics.SEARCH_RESPONSES.name()), new ResponseArchiver(store),
+        config.get(ResponseConsumerSettings.ARCHIVE_CONCURRENCY), pipeline.kafkaClients().groupId(NAME));
     // One publication a poll: each is a job of seconds to minutes, committed as soon as it is done.
     pipeline.consumeOneAtATime(List.of(Topics.INDEX_PUBLISHED.name()), new SimilarItemsJob(store, scratch.path(), vectors,
         pipeline.tracing().tracer(), config.get(ResponseConsumerSettings.SIMILAR_K),

@@ -14,6 +14,9 @@ public final class ResponseConsumerSettings {
   public static final Setting<Integer> SIMILAR_BATCH = Setting.integer("SIMILAR_ITEMS_BATCH").defaultValue(512)
       .validate(n -> n >= 1 && n <= 65536, "between 1 and 65536")
       .doc("Products searched per FAISS call while precomputing.");
+  public static final Setting<Integer> ARCHIVE_CONCURRENCY = Setting.integer("RESPONSE_ARCHIVE_CONCURRENCY")
+      .defaultValue(8).validate(n -> n >= 1 && n <= 256, "between 1 and 256")
+      .doc("Answered searches written to the object store at once, each a PUT that mostly waits on the store.");
   public static final Setting<String> INDEX_DIR = Setting.string("SIMILAR_ITEMS_INDEX_DIR")
       .defaultValue(Path.of(System.getProperty("java.io.tmpdir"), "response-consumer-index").toString())
       .describeDefault("response-consumer-index in the JVM's temporary directory")
@@ -25,7 +28,7 @@ public final class ResponseConsumerSettings {
   private ResponseConsumerSettings() {}
 
   public static ConfigDef definition() {
-    return new ConfigDef().define(SIMILAR_K, SIMILAR_BATCH, INDEX_DIR);
+    return new ConfigDef().define(SIMILAR_K, SIMILAR_BATCH, ARCHIVE_CONCURRENCY, INDEX_DIR);
   }
 
   private static boolean isPath(String dir) {

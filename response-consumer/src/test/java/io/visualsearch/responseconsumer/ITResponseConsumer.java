@@ -116,10 +116,22 @@ class ITResponseConsumer {
       SearchResponseEvent answered = SearchResponseEvent.newBuilder().setRequestId("req-123").setTenant(tenant)
           .setIndexVersion("20250103T000000Z-rc1").setModelVersion(1).setK(2).setTraceId("abc")
           .addHits(SearchHit.newBuilder().setSku("sku-1").setScore(0.9f)).build();
-      producer.send(new ProducerRecord<>(Topics.SEARCH_RESPONSES.name(), tenant.getBytes(), answered.toByteArray())).get();
+      producer.send(new ProducerRecord<>(Topics.SEARCH_RESPONSES.name(), (tenant + "/req-123").getBytes(),
+          answered.toByteArray())).get();
       await().atMost(Duration.ofSeconds(30)).until(() -> store.exists("responses/rc/req-123.json"));
       JsonNode stored = json.readTree(store.get("responses/rc/req-123.json").orElseThrow().bytes());
       assertEquals("sku-1", stored.get("hits").get(0).get("sku").asText());
+
+      // A burst of one tenant's answers, archived by several workers at once: every one lands, whole.
+      for (int i = 0; i < 200; i++) {
+        SearchResponseEvent e = answered.toBuilder().setRequestId("burst-" + i).build();
+        producer.send(new ProducerRecord<>(Topics.SEARCH_RESPONSES.name(), (tenant + "/burst-" + i).getBytes(),
+            e.toByteArray()));
+      }
+      producer.flush();
+      await().atMost(Duration.ofSeconds(60)).until(() -> store.list("responses/rc/burst-").size() == 200);
+      assertEquals("burst-137", json.readTree(store.get("responses/rc/burst-137.json").orElseThrow().bytes())
+          .get("request_id").asText());
 
       byte[] poison = "definitely not protobuf".getBytes(StandardCharsets.UTF_8);
       producer.send(new ProducerRecord<>(Topics.SEARCH_RESPONSES.name(), "rc".getBytes(), poison)).get();

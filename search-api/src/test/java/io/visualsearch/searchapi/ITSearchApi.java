@@ -190,7 +190,8 @@ class ITSearchApi {
     assertEquals("acme", found.getTenant());
     assertEquals("acme-cyan", found.getHits(0).getSku());
     assertEquals(2, found.getK());
-    assertEquals("acme", new String(record.key(), StandardCharsets.UTF_8));
+    assertEquals("acme/" + found.getRequestId(), new String(record.key(), StandardCharsets.UTF_8),
+        "each answer its own key, so one tenant's answers are archived side by side");
     assertEquals("acme", PipelineHeaders.get(record.headers(), PipelineHeaders.TENANT));
     assertTrue(PipelineHeaders.get(record.headers(), "traceparent").contains(traceId));
   }

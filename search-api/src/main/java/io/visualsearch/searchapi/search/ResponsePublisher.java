@@ -27,8 +27,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishes every answered query to {@code search.responses}, keyed by tenant, with the query's
- * trace context in the record headers. Sending is asynchronous: the shopper does not wait for the
+ * Publishes every answered query to {@code search.responses}, keyed {@code tenant/request-id}, with
+ * the query's trace context in the record headers. Keyed by tenant alone, all of a retailer's
+ * answers went to one partition and, one key, were archived one object at a time: fewer answers a
+ * second than a busy storefront asks. Sending is asynchronous: the shopper does not wait for the
  * broker; a send that finally fails is logged and counted, never turned into a failed query.
  */
 public final class ResponsePublisher implements Component {
@@ -90,6 +92,11 @@ public final class ResponsePublisher implements Component {
     // The producer is the pipeline's and is flushed and closed with it.
   }
 
+  /** The record key: the tenant's answers spread over the partitions, each archived on its own. */
+  static byte[] key(String tenant, String requestId) {
+    return (tenant + "/" + requestId).getBytes(StandardCharsets.UTF_8);
+  }
+
   public void publish(String tenant, String requestId, SearchQuery query, SearchAnswer answer, long latencyMicros) {
     Tracer tracer = tracing.tracer();
     Span span = tracer.spanBuilder("publish search.responses").setAttribute("messaging.system", "kafka")
@@ -115,7 +122,7 @@ public final class ResponsePublisher implements Component {
       headers.add(PipelineHeaders.TENANT, tenant.getBytes(StandardCharsets.UTF_8));
       tracing.propagator().inject(Context.current(), headers, KafkaHeadersCarrier.SETTER);
       producer.get().send(new ProducerRecord<>(Topics.SEARCH_RESPONSES.name(), null,
-          tenant.getBytes(StandardCharsets.UTF_8), event.build().toByteArray(), headers), (meta, error) -> {
+          key(tenant, requestId), event.build().toByteArray(), headers), (meta, error) -> {
             if (error != null) {
               published.labelValues("failed").inc();
               span.setStatus(StatusCode.ERROR, error.getMessage());
