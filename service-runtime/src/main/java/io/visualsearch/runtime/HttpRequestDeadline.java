@@ -19,17 +19,11 @@ public final class HttpRequestDeadline {
 
   /**
    * Sets the limit to {@code limit} in whole seconds (rounded up; zero leaves requests unlimited)
-   * unless the JVM was started with the property, which then wins. Returns the value in force, as
-   * the property's text, or null when there is none.
+   * unless the JVM was started with the property, which then wins.
    */
-  public static String apply(Duration limit) {
-    String given = System.getProperty(PROPERTY);
-    if (given != null || limit.isZero()) {
-      return given;
+  public static void apply(Duration limit) {
+    if (System.getProperty(PROPERTY) == null && !limit.isZero()) {
+      System.setProperty(PROPERTY, Long.toString(limit.plusNanos(999_999_999).getSeconds()));
     }
-    long seconds = limit.plusNanos(999_999_999).getSeconds();
-    String value = Long.toString(seconds);
-    System.setProperty(PROPERTY, value);
-    return value;
   }
 }
