@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -139,6 +140,17 @@ public final class QueryBenchmark {
       System.out.printf(Locale.ROOT, "%-28s %10.1f %10.1f%n", "HTTP query end to end", h.at(50), h.at(99));
       System.out.printf(Locale.ROOT, "%-28s %10.1f %10.1f%n", "model server over gRPC", g.at(50), g.at(99));
       System.out.printf(Locale.ROOT, "%-28s %10.1f %10.1f%n", "in-process model", m.at(50), m.at(99));
+      // The spread of the headline ratio within this run: on a shared machine it moves by more than
+      // a change to the query path usually does, and one run's figure alone hides that.
+      StringBuilder perRound = new StringBuilder("p50 HTTP / in-process by round:");
+      for (int r = 0; r < rounds; r++) {
+        int from = r * queries;
+        double[] roundHttp = Arrays.copyOfRange(http, from, from + queries);
+        double[] roundModel = Arrays.copyOfRange(model, from, from + queries);
+        perRound.append(String.format(Locale.ROOT, " %.3f",
+            new Percentiles(roundHttp).at(50) / new Percentiles(roundModel).at(50)));
+      }
+      System.out.println(perRound);
       if (!"0".equals(sampleRatio) && !"0.0".equals(sampleRatio)) {
         Thread.sleep(2_000); // the reporters send spans in the background, about once a second
         // Both the HTTP queries and the direct gRPC calls reach the model server.
