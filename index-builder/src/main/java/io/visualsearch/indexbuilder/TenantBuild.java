@@ -80,12 +80,22 @@ final class TenantBuild {
     }
   }
 
+  /**
+   * False when the replay settled the published model on another dimension than the published index
+   * has: its vectors are then the ones this builder now refuses, and it is rebuilt at once rather
+   * than at the tenant's next change.
+   */
+  private static boolean ofSettledDimension(PublishedIndex published, TenantSnapshot snap) {
+    Integer settled = published.model() == null ? null : snap.dimensions().get(published.model());
+    return settled == null || settled == published.manifest().dimension();
+  }
+
   private Result build(RebuildSchedule.Ticket ticket, TenantSnapshot snap, Span span) throws Exception {
     long t0 = System.nanoTime();
     String tenant = snap.tenant();
     PublishedIndex before = PublishedIndex.read(p.store(), p.json(), tenant);
     if (ticket.trigger() == RebuildSchedule.Trigger.STARTUP && before.manifest() != null
-        && snap.coveredBy(before.manifest().embeddingsOffsets())) {
+        && snap.coveredBy(before.manifest().embeddingsOffsets()) && ofSettledDimension(before, snap)) {
       log.info("tenant {}: published version {} already covers every change, no rebuild", tenant, before.version());
       p.metrics().serving(tenant, before.manifest().vectorCount());
       if (!p.announced().covers(tenant, before.version())) {

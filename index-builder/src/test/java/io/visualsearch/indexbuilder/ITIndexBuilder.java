@@ -455,6 +455,32 @@ class ITIndexBuilder {
   }
 
   @Test
+  void anIndexOfTheDimensionARestartNoLongerAcceptsIsRebuiltAtStart(EmbeddedStack stack) throws Exception {
+    Random r = new Random(11);
+    String tenant = "it-dim";
+    IndexManifest served;
+    try (Harness h = start(stack, "it-ib-dim")) {
+      upsert(h, tenant, "a", 1, vector(r, 3));
+      upsert(h, tenant, "b", 1, vector(r, 3));
+      IndexManifest first = awaitPublished(h, tenant, null, m -> m.vectorCount() == 2);
+      // Most of the catalog comes back with another dimension of the same model (an operator's
+      // change of output): refused while running, since the index already has 3.
+      for (String s : List.of("c", "d", "e", "g")) {
+        upsert(h, tenant, s, 1, vector(r, 4));
+      }
+      upsert(h, tenant, "f", 1, vector(r, 3));
+      served = awaitPublished(h, tenant, first.version(), m -> m.vectorCount() == 3);
+      assertEquals(3, served.dimension(), "published after every record above: it covers them all");
+    }
+    try (Harness h = start(stack, "it-ib-dim")) {
+      // The replay settles the model on 4 dimensions, as most products carry: a, b and f are refused now.
+      IndexManifest rebuilt = awaitPublished(h, tenant, served.version(), m -> true);
+      assertEquals(4, rebuilt.dimension());
+      assertEquals(idsOf(tenant, List.of("c", "d", "e", "g")), verifiedIds(h, rebuilt));
+    }
+  }
+
+  @Test
   void anObjectStoreOutageDelaysBuildsButLosesNothing(EmbeddedStack stack) throws Exception {
     URI s3 = URI.create(stack.s3().endpoint());
     try (FaultyLink proxy = new FaultyLink(s3.getHost(), s3.getPort());
