@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.Int64Value;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.visualsearch.config.Config;
 import io.visualsearch.modelserver.ModelServer;
 import io.visualsearch.modelserver.ModelServerSettings;
@@ -13,6 +16,11 @@ import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.PipelineHeaders;
 import io.visualsearch.proto.events.Embedding;
 import io.visualsearch.proto.events.ImageReady;
+import io.visualsearch.proto.tfserving.GetModelStatusRequest;
+import io.visualsearch.proto.tfserving.GetModelStatusResponse;
+import io.visualsearch.proto.tfserving.ModelServiceGrpc;
+import io.visualsearch.proto.tfserving.ModelSpec;
+import io.visualsearch.proto.tfserving.ModelVersionStatus;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import io.visualsearch.runtime.ServiceHost;
@@ -103,9 +111,16 @@ class ITModelVersionChanges {
   }
 
   static ModelServer modelServer(Path base, String model) throws Exception {
-    Config c = ModelServerSettings.definition().parse(Map.of(
+    return modelServer(base, model, 0, Map.of());
+  }
+
+  static ModelServer modelServer(Path base, String model, int grpcPort, Map<String, String> extra) throws Exception {
+    Map<String, String> env = new HashMap<>(Map.of(
         "MODEL_SERVER_BASE_PATH", base.toString(), "MODEL_SERVER_MODEL_NAME", model,
-        "MODEL_SERVER_GRPC_PORT", "0", "MODEL_SERVER_REST_PORT", "-1", "MODEL_SERVER_POLL_INTERVAL", "200ms"));
+        "MODEL_SERVER_GRPC_PORT", Integer.toString(grpcPort), "MODEL_SERVER_REST_PORT", "-1",
+        "MODEL_SERVER_POLL_INTERVAL", "200ms"));
+    env.putAll(extra);
+    Config c = ModelServerSettings.definition().parse(env);
     ModelServer server = new ModelServer(ModelServerSettings.from(c));
     server.start();
     return server;
@@ -161,7 +176,7 @@ class ITModelVersionChanges {
     final String model;
     final String tenant;
     final Path base;
-    final ModelServer server;
+    ModelServer server;
     final TenantTopics topics;
     ServiceHost generator;
 
@@ -186,6 +201,13 @@ class ITModelVersionChanges {
 
     void publish(long version, TinyEmbeddingModels.Contract contract) throws Exception {
       TinyEmbeddingModels.publish(base, model, version, contract);
+    }
+
+    /** Restarts the model server on its port with {@code extra} settings, as a redeployment would. */
+    void restartServer(Map<String, String> extra) throws Exception {
+      int port = server.grpcPort();
+      server.close();
+      server = modelServer(base, model, port, extra);
     }
 
     void withdraw(long version) throws Exception {
@@ -249,6 +271,37 @@ class ITModelVersionChanges {
       }
       await().atMost(Duration.ofSeconds(30)).until(() -> followerCheck(gen).ok());
       assertTrue(followerCheck(gen).detail().contains("model version 1"), followerCheck(gen).detail());
+      assertEquals(List.of(), m.topics.deadLettered);
+    }
+  }
+
+  /**
+   * Rollback without an outage: v2 stays on disk, served to the requests that name it (the queries
+   * of indexes built with it), while {@code MODEL_SERVER_DEFAULT_VERSION=1} makes v1 the version the
+   * generator follows, so every product is embedded with v1 again.
+   */
+  @Test
+  void aChosenDefaultVersionRollsTheCatalogBackWhileTheNewerOneStillAnswers(EmbeddedStack stack) throws Exception {
+    try (VersionedModel m = new VersionedModel(stack, "rollback-default")) {
+      ServiceHost gen = m.startGenerator(stack);
+      List<String> catalog = sendCatalog(stack, m.tenant, "sku-", PRODUCTS, 5);
+      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 1));
+      m.publish(2, TinyEmbeddingModels.Contract.GENERATOR);
+      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 2));
+
+      m.restartServer(Map.of("MODEL_SERVER_DEFAULT_VERSION", "1"));
+      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 1));
+      await().atMost(Duration.ofSeconds(30)).until(() -> followerCheck(gen).ok());
+      assertTrue(followerCheck(gen).detail().contains("model version 1"), followerCheck(gen).detail());
+      ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", m.server.grpcPort()).usePlaintext().build();
+      try {
+        GetModelStatusResponse status = ModelServiceGrpc.newBlockingStub(ch).getModelStatus(GetModelStatusRequest
+            .newBuilder().setModelSpec(ModelSpec.newBuilder().setName(m.model).setVersion(Int64Value.of(2))).build());
+        assertEquals(ModelVersionStatus.State.AVAILABLE, status.getModelVersionStatus(0).getState(),
+            "v2 still answers the queries of the indexes built with it");
+      } finally {
+        ch.shutdownNow();
+      }
       assertEquals(List.of(), m.topics.deadLettered);
     }
   }

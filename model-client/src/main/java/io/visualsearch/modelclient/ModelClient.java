@@ -9,11 +9,11 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.visualsearch.config.Config;
+import io.visualsearch.proto.tfserving.GetModelMetadataRequest;
+import io.visualsearch.proto.tfserving.GetModelMetadataResponse;
 import io.visualsearch.proto.tfserving.GetModelStatusRequest;
-import io.visualsearch.proto.tfserving.GetModelStatusResponse;
 import io.visualsearch.proto.tfserving.ModelServiceGrpc;
 import io.visualsearch.proto.tfserving.ModelSpec;
-import io.visualsearch.proto.tfserving.ModelVersionStatus;
 import io.visualsearch.proto.tfserving.PredictRequest;
 import io.visualsearch.proto.tfserving.PredictResponse;
 import io.visualsearch.proto.tfserving.PredictionServiceGrpc;
@@ -32,6 +32,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * A client of any TensorFlow-Serving-compatible model server (ours, or TensorFlow Serving
@@ -232,26 +233,44 @@ public final class ModelClient implements Component {
     return response;
   }
 
-  /** The newest AVAILABLE version of the model, if the server reports one. */
+  /**
+   * The version the server answers requests that name none with, as its GetModelMetadata says:
+   * the newest it serves, or the default an operator chose to roll back to while newer versions
+   * still answer the requests that name them. Empty when the server does not know the model.
+   */
   public OptionalLong servedVersion() throws ModelUnavailableException {
-    return servedVersion(deadline);
+    return answered(() -> {
+      GetModelMetadataResponse r = PredictionServiceGrpc.newBlockingStub(channel())
+          .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+          .getModelMetadata(GetModelMetadataRequest.newBuilder().setModelSpec(ModelSpec.newBuilder().setName(model))
+              .addMetadataField("signature_def").build());
+      return r.getModelSpec().hasVersion() ? OptionalLong.of(r.getModelSpec().getVersion().getValue())
+          : OptionalLong.empty();
+    }, OptionalLong.empty());
   }
 
-  private OptionalLong servedVersion(Duration callDeadline) throws ModelUnavailableException {
+  /** Asks the server how the model is, loaded or not: an answer clears a remembered failure. */
+  private void probe(Duration callDeadline) throws ModelUnavailableException {
+    answered(() -> ModelServiceGrpc.newBlockingStub(channel())
+        .withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
+        .getModelStatus(GetModelStatusRequest.newBuilder().setModelSpec(ModelSpec.newBuilder().setName(model)).build()),
+        null);
+  }
+
+  /**
+   * A call about the model rather than with it: the server answering clears a failure remembered
+   * from an earlier call, as does NOT_FOUND (the server is up, the model unknown), which gives
+   * {@code unknownModel}; any other failure is the server being unavailable.
+   */
+  private <T> T answered(Supplier<T> call, T unknownModel) throws ModelUnavailableException {
     try {
-      GetModelStatusResponse r = ModelServiceGrpc.newBlockingStub(channel())
-          .withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
-          .getModelStatus(GetModelStatusRequest.newBuilder()
-              .setModelSpec(ModelSpec.newBuilder().setName(model)).build());
-      // The server answered: a failure remembered from an earlier call no longer describes it.
+      T answer = call.get();
       lastError = null;
-      return r.getModelVersionStatusList().stream()
-          .filter(v -> v.getState() == ModelVersionStatus.State.AVAILABLE)
-          .mapToLong(ModelVersionStatus::getVersion).max();
+      return answer;
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
         lastError = null;
-        return OptionalLong.empty();
+        return unknownModel;
       }
       try {
         throw classify(e);
@@ -260,7 +279,6 @@ public final class ModelClient implements Component {
       }
     }
   }
-
 
   private ModelUnavailableException unavailable(StatusRuntimeException e) {
     lastError = e.getStatus().getCode() + ": " + e.getStatus().getDescription();
@@ -308,7 +326,7 @@ public final class ModelClient implements Component {
       // Only a call clears a failure, and a service that is unready because of it (search-api) is
       // sent no calls: without this probe it stayed unready after the model server came back.
       try {
-        servedVersion(PROBE_DEADLINE);
+        probe(PROBE_DEADLINE);
       } catch (ModelUnavailableException stillDown) {
         // lastError says why
       }

@@ -15,6 +15,8 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.visualsearch.config.Config;
+import io.visualsearch.proto.tfserving.GetModelMetadataRequest;
+import io.visualsearch.proto.tfserving.GetModelMetadataResponse;
 import io.visualsearch.proto.tfserving.GetModelStatusRequest;
 import io.visualsearch.proto.tfserving.GetModelStatusResponse;
 import io.visualsearch.proto.tfserving.ModelServiceGrpc;
@@ -93,11 +95,21 @@ class ModelClientTest {
             .putOutputs("embedding", emb).build());
         out.onCompleted();
       }
+
+      @Override
+      public void getModelMetadata(GetModelMetadataRequest request, StreamObserver<GetModelMetadataResponse> out) {
+        // Version 7 answers requests that name none; 8, loaded too, only those that name it (a rollback).
+        out.onNext(GetModelMetadataResponse.newBuilder()
+            .setModelSpec(ModelSpec.newBuilder().setName("default").setVersion(Int64Value.of(7))).build());
+        out.onCompleted();
+      }
     }).addService(new ModelServiceGrpc.ModelServiceImplBase() {
       @Override
       public void getModelStatus(GetModelStatusRequest request, StreamObserver<GetModelStatusResponse> out) {
-        out.onNext(GetModelStatusResponse.newBuilder().addModelVersionStatus(ModelVersionStatus.newBuilder()
-            .setVersion(7).setState(ModelVersionStatus.State.AVAILABLE)).build());
+        out.onNext(GetModelStatusResponse.newBuilder()
+            .addModelVersionStatus(ModelVersionStatus.newBuilder().setVersion(7).setState(ModelVersionStatus.State.AVAILABLE))
+            .addModelVersionStatus(ModelVersionStatus.newBuilder().setVersion(8).setState(ModelVersionStatus.State.AVAILABLE))
+            .build());
         out.onCompleted();
       }
     }).build().start();
@@ -288,7 +300,8 @@ class ModelClientTest {
     failedWhileTheServerRestarted("recovering");
     // A status probe, not only a successful embedding, proves the server is back: a service held
     // not-ready until it embeds something would never be sent anything to embed.
-    assertEquals(java.util.OptionalLong.of(7), client.servedVersion());
+    assertEquals(java.util.OptionalLong.of(7), client.servedVersion(),
+        "the version answering requests that name none, not the newest loaded");
     assertEquals(true, client.check().ok());
   }
 

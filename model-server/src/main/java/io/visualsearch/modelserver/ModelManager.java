@@ -9,10 +9,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
@@ -29,11 +31,14 @@ import org.tensorflow.proto.ConfigProto;
  * rescans the directory; a new version is loaded while the old one keeps serving, then becomes the
  * default in one atomic step, and the old one is retired (closed once its in-flight requests end).
  *
- * <p>Policy: the highest version that loads is the default (TensorFlow Serving's "latest"), or
- * exactly the pinned version; the newest {@code servedVersions} loaded versions stay available to
- * requests that name their version (TensorFlow Serving's {@code latest { num_versions: N }}), so
- * an index built with the previous version keeps answering until its successor is published. A version that fails to load is not retried until its files change, and the previous
- * version keeps serving meanwhile. Writers should create a version directory under a temporary
+ * <p>Policy ({@link VersionPolicy}): the highest version that loads is the default (TensorFlow
+ * Serving's "latest"), or exactly the pinned version, or a chosen default; beside the default, the
+ * newest versions up to {@code servedVersions} in all stay available to requests that name their
+ * version (TensorFlow Serving's {@code latest { num_versions: N }}): older ones under "latest", any
+ * other under a chosen default, none under a pin. So an index built with another served version
+ * keeps answering until its successor is published. A version that fails to load is not retried
+ * until its files change, and the previous version keeps serving meanwhile. Writers should create a
+ * version directory under a temporary
  * name and rename it into place.
  */
 public final class ModelManager implements Component {
@@ -43,7 +48,7 @@ public final class ModelManager implements Component {
 
   private final String modelName;
   private final Path modelDir;
-  private final OptionalLong pinnedVersion;
+  private final VersionPolicy policy;
   private final Duration pollInterval;
   private final int servedVersions;
   private final ConfigProto sessionConfig;
@@ -63,18 +68,19 @@ public final class ModelManager implements Component {
 
   public ModelManager(String modelName, Path basePath, OptionalLong pinnedVersion, Duration pollInterval,
       int servedVersions) {
-    this(modelName, basePath, pinnedVersion, pollInterval, servedVersions, ConfigProto.getDefaultInstance());
+    this(modelName, basePath, VersionPolicy.pinnedOrLatest(pinnedVersion), pollInterval, servedVersions,
+        ConfigProto.getDefaultInstance());
   }
 
   /** {@code sessionConfig}: TensorFlow session options (thread pools) for every version loaded. */
-  public ModelManager(String modelName, Path basePath, OptionalLong pinnedVersion, Duration pollInterval,
+  ModelManager(String modelName, Path basePath, VersionPolicy policy, Duration pollInterval,
       int servedVersions, ConfigProto sessionConfig) {
     if (servedVersions < 1) {
       throw new IllegalArgumentException("servedVersions must be at least 1");
     }
     this.modelName = modelName;
     this.modelDir = basePath.resolve(modelName);
-    this.pinnedVersion = pinnedVersion;
+    this.policy = policy;
     this.pollInterval = pollInterval;
     this.servedVersions = servedVersions;
     this.sessionConfig = sessionConfig;
@@ -182,6 +188,7 @@ public final class ModelManager implements Component {
         return;
       }
       lastScanProblem = onDisk.isEmpty() ? "no version directories found" : "";
+      NavigableMap<Long, String> loadable = new TreeMap<>();
       NavigableMap<Long, String> candidates = new TreeMap<>();
       for (Map.Entry<Long, Path> e : onDisk.entrySet()) {
         String fp = fingerprint(e.getValue());
@@ -190,7 +197,8 @@ public final class ModelManager implements Component {
           continue;
         }
         failedLoads.remove(e.getKey());
-        if (pinnedVersion.isEmpty() || pinnedVersion.getAsLong() == e.getKey()) {
+        loadable.put(e.getKey(), fp);
+        if (policy.mayBeDefault(e.getKey())) {
           candidates.put(e.getKey(), fp);
         }
       }
@@ -213,13 +221,7 @@ public final class ModelManager implements Component {
         }
       }
       if (settled) {
-        // A version deleted from disk, or no longer allowed by the pin, stops being served.
-        for (Long v : List.copyOf(live.keySet())) {
-          if (current != null && v != current.version() && !candidates.containsKey(v)) {
-            retire(v);
-          }
-        }
-        loadOlderServed(candidates, onDisk);
+        serveBesideDefault(loadable, onDisk);
       }
       if (!settled && serving != null) {
         // Nothing on disk may be served any more (the served version's directory is gone and no
@@ -233,30 +235,36 @@ public final class ModelManager implements Component {
   }
 
   /**
-   * Fills the served set below the default with the newest versions on disk, as TensorFlow
-   * Serving's {@code latest { num_versions: N }} does. Without it a server started (or restarted)
-   * with versions 1 and 2 on disk served 2 alone, and every index still built with version 1 had
-   * its queries refused until its rebuild.
+   * Serves the newest loadable versions beside the default, up to {@code servedVersions} in all,
+   * as TensorFlow Serving's {@code latest { num_versions: N }} does, and retires every other: one
+   * deleted from disk, pushed out by a newer one, or not allowed by the policy. Without it a server
+   * started (or restarted) with versions 1 and 2 on disk served 2 alone, and every index still
+   * built with version 1 had its queries refused until its rebuild.
    */
-  private void loadOlderServed(NavigableMap<Long, String> candidates, Map<Long, Path> onDisk) {
-    ServableVersion byDefault = current;
-    if (byDefault == null) {
-      return;
-    }
-    int served = 1;
-    for (Long v : candidates.headMap(byDefault.version(), false).descendingKeySet()) {
-      if (served >= servedVersions) {
-        return;
+  private void serveBesideDefault(NavigableMap<Long, String> loadable, Map<Long, Path> onDisk) {
+    long byDefault = current.version();
+    Set<Long> kept = new HashSet<>(List.of(byDefault));
+    for (Long v : loadable.descendingKeySet()) {
+      if (kept.size() >= servedVersions) {
+        break;
       }
-      if (live.containsKey(v)) {
-        served++;
+      if (v == byDefault || !policy.mayServeBeside(v, byDefault)) {
         continue;
       }
-      ServableVersion older = open(v, onDisk.get(v), candidates.get(v));
-      if (older != null) {
-        live.put(v, older);
+      if (live.containsKey(v)) {
+        kept.add(v);
+        continue;
+      }
+      ServableVersion other = open(v, onDisk.get(v), loadable.get(v));
+      if (other != null) {
+        live.put(v, other);
         statuses.set(v, State.AVAILABLE);
-        served++;
+        kept.add(v);
+      }
+    }
+    for (Long v : List.copyOf(live.keySet())) {
+      if (!kept.contains(v)) {
+        retire(v);
       }
     }
   }
@@ -270,7 +278,6 @@ public final class ModelManager implements Component {
     live.put(version, loaded);
     current = loaded;
     statuses.set(version, State.AVAILABLE);
-    retireSuperseded();
     return true;
   }
 
@@ -301,22 +308,6 @@ public final class ModelManager implements Component {
     }
     log.info("{} version {} is serving (loaded in {} ms)", modelName, version, (System.nanoTime() - t0) / 1_000_000);
     return loaded;
-  }
-
-  /** Keeps the default and the newest others up to {@code servedVersions}; retires the rest. */
-  private void retireSuperseded() {
-    long keepDefault = current == null ? -1 : current.version();
-    int kept = keepDefault < 0 ? 0 : 1;
-    for (Long v : List.copyOf(live.descendingKeySet())) {
-      if (v == keepDefault) {
-        continue;
-      }
-      if (kept < servedVersions && v < keepDefault) {
-        kept++;
-        continue;
-      }
-      retire(v);
-    }
   }
 
   private void retireAllExcept(long keep) {

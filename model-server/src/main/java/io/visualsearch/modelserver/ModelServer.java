@@ -61,7 +61,7 @@ public final class ModelServer implements Component {
     TextMapPropagator propagator = tracing != null ? tracing.propagator() : TextMapPropagator.noop();
     ModelServerMetrics metrics = new ModelServerMetrics(registry);
     this.metrics = metrics;
-    this.models = new ModelManager(settings.modelName(), settings.basePath(), settings.pinnedVersion(),
+    this.models = new ModelManager(settings.modelName(), settings.basePath(), settings.versionPolicy(),
         settings.pollInterval(), settings.servedVersions(), settings.sessionConfig());
     this.batcher = new DynamicBatcher(settings.maxBatchSize(), settings.batchTimeout(), settings.batchThreads(),
         settings.maxQueuedRequests(), settings.dispatchWhenIdle(),

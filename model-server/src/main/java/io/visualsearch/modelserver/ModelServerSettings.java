@@ -2,11 +2,12 @@ package io.visualsearch.modelserver;
 
 import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigDef;
+import io.visualsearch.config.ConfigException;
 import io.visualsearch.config.Setting;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import org.tensorflow.proto.ConfigProto;
 
 /**
@@ -25,7 +26,7 @@ public record ModelServerSettings(
     int batchThreads,
     boolean dispatchWhenIdle,
     int maxQueuedRequests,
-    OptionalLong pinnedVersion,
+    VersionPolicy versionPolicy,
     Duration pollInterval,
     int servedVersions,
     int intraOpThreads,
@@ -68,6 +69,11 @@ public record ModelServerSettings(
   public static final Setting<Long> PINNED_VERSION = Setting.longInt("MODEL_SERVER_MODEL_VERSION").optional()
       .validate(v -> v >= 0, "a version number (>= 0)")
       .doc("Serve exactly this version; unset serves the latest.");
+  public static final Setting<Long> DEFAULT_VERSION = Setting.longInt("MODEL_SERVER_DEFAULT_VERSION").optional()
+      .validate(v -> v >= 0, "a version number (>= 0)")
+      .doc("Answer requests that name no version with this one instead of the newest, while the newest others on"
+          + " disk (MODEL_SERVER_SERVED_VERSIONS in all) still answer requests naming theirs: a rollback that keeps"
+          + " serving the indexes of the withdrawn version until they are rebuilt. Not with MODEL_SERVER_MODEL_VERSION.");
   public static final Setting<Duration> POLL_INTERVAL = Setting.duration("MODEL_SERVER_POLL_INTERVAL")
       .defaultValue(Duration.ofSeconds(1)).validate(d -> d.toMillis() >= 10, "at least 10ms")
       .doc("How often the base path is scanned for new versions.");
@@ -104,16 +110,24 @@ public record ModelServerSettings(
 
   public static ConfigDef definition() {
     return new ConfigDef().define(BASE_PATH, MODEL_NAME, BIND_ADDRESS, GRPC_PORT, REST_PORT, MAX_MESSAGE_BYTES,
-        MAX_BATCH_SIZE, BATCH_TIMEOUT, BATCH_THREADS, DISPATCH_WHEN_IDLE, MAX_QUEUED_REQUESTS, PINNED_VERSION, POLL_INTERVAL,
+        MAX_BATCH_SIZE, BATCH_TIMEOUT, BATCH_THREADS, DISPATCH_WHEN_IDLE, MAX_QUEUED_REQUESTS, PINNED_VERSION, DEFAULT_VERSION,
+        POLL_INTERVAL,
         SERVED_VERSIONS, INTRA_OP_THREADS, INTER_OP_THREADS, REST_BODY_BUDGET_BYTES);
   }
 
   public static ModelServerSettings from(Config c) {
     Long pinned = c.get(PINNED_VERSION);
+    Long byDefault = c.get(DEFAULT_VERSION);
+    if (pinned != null && byDefault != null) {
+      throw new ConfigException(List.of(PINNED_VERSION.env() + " serves one version only and " + DEFAULT_VERSION.env()
+          + " serves others beside its own: set one of them"));
+    }
+    VersionPolicy policy = pinned != null ? VersionPolicy.pinned(pinned)
+        : byDefault != null ? VersionPolicy.byDefault(byDefault) : VersionPolicy.latest();
     return new ModelServerSettings(Path.of(c.get(BASE_PATH)), c.get(MODEL_NAME), c.get(BIND_ADDRESS),
         c.get(GRPC_PORT), c.get(REST_PORT), c.get(MAX_MESSAGE_BYTES), c.get(MAX_BATCH_SIZE), c.get(BATCH_TIMEOUT),
         c.get(BATCH_THREADS), c.get(DISPATCH_WHEN_IDLE), c.get(MAX_QUEUED_REQUESTS),
-        pinned == null ? OptionalLong.empty() : OptionalLong.of(pinned), c.get(POLL_INTERVAL),
+        policy, c.get(POLL_INTERVAL),
         c.get(SERVED_VERSIONS), c.get(INTRA_OP_THREADS), c.get(INTER_OP_THREADS), c.get(REST_BODY_BUDGET_BYTES));
   }
 

@@ -147,6 +147,37 @@ class ModelManagerTest {
   }
 
   @Test
+  void aChosenDefaultRollsBackWhileTheWithdrawnVersionStillAnswersItsIndexes() throws Exception {
+    TestSavedModels.exportVersion(base, "default", 1);
+    TestSavedModels.exportVersion(base, "default", 2);
+    try (ModelManager m = new ModelManager("default", base, VersionPolicy.byDefault(1), NEVER, 2,
+        ConfigProto.getDefaultInstance())) {
+      m.start();
+      assertEquals(OptionalLong.of(1), m.currentVersion(), "requests naming no version (the generator's) get 1");
+      try (ServableVersion.Lease withdrawn = m.acquire("default", OptionalLong.of(2))) {
+        assertEquals(2, withdrawn.version().version(), "indexes built with 2 still embed their queries");
+      }
+
+      // A third version while rolled back: 1 stays the default, the newest other is served beside it.
+      TestSavedModels.exportVersion(base, "default", 3);
+      m.scan();
+      assertEquals(OptionalLong.of(1), m.currentVersion());
+      try (ServableVersion.Lease newest = m.acquire("default", OptionalLong.of(3))) {
+        assertEquals(3, newest.version().version());
+      }
+      assertThrows(ServingException.class, () -> m.acquire("default", OptionalLong.of(2)), "two served in all");
+
+      // The withdrawn versions deleted once the indexes are rebuilt with 1.
+      PathUtils.deleteDirectory(base.resolve("default/3"));
+      PathUtils.deleteDirectory(base.resolve("default/2"));
+      m.scan();
+      assertEquals(OptionalLong.of(1), m.currentVersion());
+      assertEquals(State.AVAILABLE, stateOf(m, 1), "the default was never reloaded");
+      assertThrows(ServingException.class, () -> m.acquire("default", OptionalLong.of(3)));
+    }
+  }
+
+  @Test
   void removingTheServedVersionFallsBackToTheNextHighest() throws Exception {
     TestSavedModels.exportVersion(base, "default", 1);
     Path v2 = TestSavedModels.exportVersion(base, "default", 2);
@@ -164,13 +195,13 @@ class ModelManagerTest {
     TestSavedModels.exportVersion(base, "default", 1);
     ConfigProto onePerPool = ConfigProto.newBuilder().setIntraOpParallelismThreads(1)
         .setInterOpParallelismThreads(1).build();
-    try (ModelManager m = new ModelManager("default", base, OptionalLong.empty(), NEVER, 1, onePerPool)) {
+    try (ModelManager m = new ModelManager("default", base, VersionPolicy.latest(), NEVER, 1, onePerPool)) {
       m.start();
       assertEquals(State.AVAILABLE, stateOf(m, 1));
     }
     // Options TensorFlow cannot honour (no CPU device) fail the load: they do reach TensorFlow.
     ConfigProto noCpu = ConfigProto.newBuilder().putDeviceCount("CPU", 0).build();
-    try (ModelManager m = new ModelManager("default", base, OptionalLong.empty(), NEVER, 1, noCpu)) {
+    try (ModelManager m = new ModelManager("default", base, VersionPolicy.latest(), NEVER, 1, noCpu)) {
       m.start();
       assertEquals(OptionalLong.empty(), m.currentVersion());
       assertFalse(m.check().ok());

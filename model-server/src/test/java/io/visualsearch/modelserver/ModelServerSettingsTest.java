@@ -20,7 +20,7 @@ class ModelServerSettingsTest {
     assertEquals(8500, d.grpcPort());
     assertEquals(8501, d.restPort());
     assertEquals("127.0.0.1", d.bindAddress());
-    assertEquals(OptionalLong.empty(), d.pinnedVersion());
+    assertEquals(VersionPolicy.latest(), d.versionPolicy());
 
     ModelServerSettings s = ModelServerSettings.from(ModelServerSettings.definition().parse(Map.of(
         "MODEL_SERVER_BASE_PATH", "/m", "MODEL_SERVER_MODEL_NAME", "clip", "MODEL_SERVER_GRPC_PORT", "9500",
@@ -31,8 +31,20 @@ class ModelServerSettingsTest {
     assertEquals(9500, s.grpcPort());
     assertEquals(8, s.maxBatchSize());
     assertEquals(Duration.ofMillis(5), s.batchTimeout());
-    assertEquals(OptionalLong.of(3), s.pinnedVersion());
+    assertEquals(VersionPolicy.pinned(3), s.versionPolicy());
     assertEquals(Duration.ofSeconds(30), s.pollInterval());
+  }
+
+  @Test
+  void aDefaultVersionServesOthersBesideItAndExcludesAPin() {
+    Map<String, String> env = new java.util.HashMap<>(Map.of("MODEL_SERVER_BASE_PATH", "/m",
+        "MODEL_SERVER_DEFAULT_VERSION", "1"));
+    assertEquals(VersionPolicy.byDefault(1),
+        ModelServerSettings.from(ModelServerSettings.definition().parse(env)).versionPolicy());
+    env.put("MODEL_SERVER_MODEL_VERSION", "2");
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> ModelServerSettings.from(ModelServerSettings.definition().parse(env)));
+    assertTrue(e.getMessage().contains("MODEL_SERVER_DEFAULT_VERSION"), e.getMessage());
   }
 
   @Test

@@ -44,6 +44,12 @@ public final class ServiceMain {
       host.stopOnShutdown();
       host.start();
       return host.awaitStop();
+    } catch (ConfigException e) {
+      // Settings that are valid alone but not together, found while wiring.
+      log.error("{}: {}", service, e.getMessage());
+      System.err.println(service + ": " + e.getMessage());
+      host.close();
+      return ExitCode.CONFIG_ERROR;
     } catch (ServiceStartException e) {
       log.error(e.getMessage(), e.getCause());
       System.err.println(e.getMessage());

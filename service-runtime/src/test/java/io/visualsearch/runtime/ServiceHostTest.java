@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.visualsearch.config.ConfigDef;
+import io.visualsearch.config.ConfigException;
 import io.visualsearch.config.Setting;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -96,5 +97,13 @@ class ServiceHostTest {
     ExitCode code = ServiceMain.run("svc", def, Map.of(), (c, h) -> events.add("wired"));
     assertEquals(ExitCode.CONFIG_ERROR, code);
     assertTrue(events.isEmpty());
+  }
+
+  @Test
+  void settingsThatConflictWhileWiringExitWithConfigErrorNotAFailedStart() {
+    ExitCode code = ServiceMain.run("svc", new ConfigDef(), Map.of(), (c, h) -> {
+      throw new ConfigException(List.of("A and B cannot both be set"));
+    });
+    assertEquals(ExitCode.CONFIG_ERROR, code);
   }
 }
