@@ -8,7 +8,6 @@ import io.visualsearch.config.ConfigException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 class ModelServerSettingsTest {
