@@ -187,7 +187,10 @@ public final class ModelManager implements Component {
         log.warn(lastScanProblem);
         return;
       }
-      lastScanProblem = onDisk.isEmpty() ? "no version directories found" : "";
+      lastScanProblem = onDisk.isEmpty() ? "no version directories found"
+          : policy.chosen().isPresent() && !onDisk.containsKey(policy.chosen().getAsLong())
+              ? "the chosen version " + policy.chosen().getAsLong() + " is not on disk (found " + onDisk.keySet() + ")"
+              : "";
       NavigableMap<Long, String> loadable = new TreeMap<>();
       NavigableMap<Long, String> candidates = new TreeMap<>();
       for (Map.Entry<Long, Path> e : onDisk.entrySet()) {

@@ -178,6 +178,18 @@ class ModelManagerTest {
   }
 
   @Test
+  void aChosenVersionThatIsNotOnDiskIsNamedByTheCheck() throws Exception {
+    TestSavedModels.exportVersion(base, "default", 1);
+    try (ModelManager m = new ModelManager("default", base, VersionPolicy.byDefault(4), NEVER, 2,
+        ConfigProto.getDefaultInstance())) {
+      m.start();
+      assertEquals(OptionalLong.empty(), m.currentVersion(), "a default that is not there is not replaced by another");
+      assertFalse(m.check().ok());
+      assertTrue(m.check().detail().contains("the chosen version 4 is not on disk (found [1])"), m.check().detail());
+    }
+  }
+
+  @Test
   void removingTheServedVersionFallsBackToTheNextHighest() throws Exception {
     TestSavedModels.exportVersion(base, "default", 1);
     Path v2 = TestSavedModels.exportVersion(base, "default", 2);
