@@ -38,8 +38,7 @@ import org.tensorflow.proto.ConfigProto;
  * other under a chosen default, none under a pin. So an index built with another served version
  * keeps answering until its successor is published. A version that fails to load is not retried
  * until its files change, and the previous version keeps serving meanwhile. Writers should create a
- * version directory under a temporary
- * name and rename it into place.
+ * version directory under a temporary name and rename it into place.
  */
 public final class ModelManager implements Component {
 

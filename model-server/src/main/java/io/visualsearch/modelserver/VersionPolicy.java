@@ -11,17 +11,17 @@ import java.util.OptionalLong;
  * @param chosen the default version; empty for the newest
  * @param exclusive whether the chosen version is the only one served
  */
-record VersionPolicy(OptionalLong chosen, boolean exclusive) {
+public record VersionPolicy(OptionalLong chosen, boolean exclusive) {
 
-  static VersionPolicy latest() {
+  public static VersionPolicy latest() {
     return new VersionPolicy(OptionalLong.empty(), false);
   }
 
-  static VersionPolicy pinned(long version) {
+  public static VersionPolicy pinned(long version) {
     return new VersionPolicy(OptionalLong.of(version), true);
   }
 
-  static VersionPolicy byDefault(long version) {
+  public static VersionPolicy byDefault(long version) {
     return new VersionPolicy(OptionalLong.of(version), false);
   }
 
