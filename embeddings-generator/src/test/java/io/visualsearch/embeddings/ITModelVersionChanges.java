@@ -220,6 +220,20 @@ class ITModelVersionChanges {
       return generator;
     }
 
+    /**
+     * Starts a generator, sends a catalog (hues from {@code hueOffset}) and waits until every
+     * product is embedded with v1, then publishes v2 and waits until every product is embedded
+     * with it: the state a rollback starts from. Returns the catalog's skus.
+     */
+    List<String> embeddedWithV1ThenV2(EmbeddedStack stack, int hueOffset) throws Exception {
+      startGenerator(stack);
+      List<String> catalog = sendCatalog(stack, tenant, "sku-", PRODUCTS, hueOffset);
+      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 1));
+      publish(2, TinyEmbeddingModels.Contract.GENERATOR);
+      await().atMost(Duration.ofSeconds(120)).until(() -> topics.lastOf(catalog, 2));
+      return catalog;
+    }
+
     /** Closes the running generator, as a deployment taking it down would. */
     void stopGenerator() {
       generator.close();
@@ -283,11 +297,8 @@ class ITModelVersionChanges {
   @Test
   void aChosenDefaultVersionRollsTheCatalogBackWhileTheNewerOneStillAnswers(EmbeddedStack stack) throws Exception {
     try (VersionedModel m = new VersionedModel(stack, "rollback-default")) {
-      ServiceHost gen = m.startGenerator(stack);
-      List<String> catalog = sendCatalog(stack, m.tenant, "sku-", PRODUCTS, 5);
-      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 1));
-      m.publish(2, TinyEmbeddingModels.Contract.GENERATOR);
-      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 2));
+      List<String> catalog = m.embeddedWithV1ThenV2(stack, 5);
+      ServiceHost gen = m.generator;
 
       m.restartServer(Map.of("MODEL_SERVER_DEFAULT_VERSION", "1"));
       await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 1));
@@ -313,12 +324,8 @@ class ITModelVersionChanges {
   @Test
   void aRollbackWhileTheGeneratorIsDownStillReEmbedsEveryProduct(EmbeddedStack stack) throws Exception {
     try (VersionedModel m = new VersionedModel(stack, "rollback-restart")) {
-      m.startGenerator(stack);
-      List<String> catalog = sendCatalog(stack, m.tenant, "sku-", PRODUCTS, 3);
       // v1's group commits the whole catalog first: that is the offset a restart must not resume.
-      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 1));
-      m.publish(2, TinyEmbeddingModels.Contract.GENERATOR);
-      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 2));
+      List<String> catalog = m.embeddedWithV1ThenV2(stack, 3);
       m.stopGenerator();
 
       m.withdraw(2);
