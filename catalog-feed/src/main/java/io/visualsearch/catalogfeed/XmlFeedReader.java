@@ -142,8 +142,15 @@ final class XmlFeedReader {
                 String href = xml.getAttributeValue(null, "href");
                 String rel = xml.getAttributeValue(null, "rel");
                 if (href != null && (rel == null || rel.equals("alternate"))) {
-                  plain.computeIfAbsent(field, k -> new ArrayList<>(1)).add(href);
+                  // Counted like text: each href is below the parser's token limit, but an item
+                  // repeating them was held whole past the row limit.
                   bytes += Utf8.length(href);
+                  if (bytes > maxRowBytes) {
+                    oversized = true;
+                  }
+                  if (!oversized) {
+                    plain.computeIfAbsent(field, k -> new ArrayList<>(1)).add(href);
+                  }
                 }
               }
             } else {

@@ -5,8 +5,12 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.math.BigDecimal;
+import java.util.Collections;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class FeedParserTest {
@@ -292,6 +296,26 @@ class FeedParserTest {
     assertEquals(List.of("a"), sink.ids());
     assertEquals("Short", sink.products.get(0).title());
     assertEquals(List.of(new RowError(2, "a", "description of a too long")), sink.errors);
+  }
+
+  @Test
+  void anAtomEntryRepeatingLinksPastTheRowLimitIsARowErrorNotHeldInMemory() throws Exception {
+    // Each href is a 1 MiB token, under the parser's limit; together they are more than this heap.
+    byte[] link = utf8("<link href=\"https://shop.example/" + "a".repeat(1 << 20) + "\"/>\n");
+    long links = Runtime.getRuntime().maxMemory() / link.length + 64;
+    String entry = atomEntry("many", "Linked", "1.00 USD");
+    int cut = entry.indexOf("<summary>");
+    String feed = atom(entry.substring(0, cut) + "\u0000" + entry.substring(cut) + atomEntry("s1", "Small", "1.00 USD"));
+    int hole = feed.indexOf('\u0000');
+    InputStream repeated = new SequenceInputStream(Collections.enumeration(Stream.concat(Stream.concat(
+        Stream.of(utf8(feed.substring(0, hole))), Stream.generate(() -> link).limit(links)),
+        Stream.of(utf8(feed.substring(hole + 1)))).map(ByteArrayInputStream::new).toList()));
+    CollectingSink sink = new CollectingSink();
+    parser.parse(repeated, sink);
+    assertEquals(List.of("s1"), sink.ids(), "the entry after it is read");
+    assertEquals(1, sink.errors.size());
+    assertEquals("many", sink.errors.get(0).id());
+    assertTrue(sink.errors.get(0).reason().contains("above the row limit"), sink.errors.get(0).reason());
   }
 
   @Test
