@@ -31,7 +31,7 @@ public final class CatalogDownloaderService {
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
     CatalogSync sync = sync(config, pipeline, store);
     List<FeedLocation> sources = config.get(CatalogDownloaderSettings.SOURCES).stream().map(FeedLocation::parse).toList();
-    SyncScheduler scheduler = new SyncScheduler(sync, sources, config.get(CatalogDownloaderSettings.INTERVAL));
+    SyncScheduler scheduler = new SyncScheduler(sync::run, sources, config.get(CatalogDownloaderSettings.INTERVAL));
     SyncEndpoint endpoint = new SyncEndpoint(scheduler, config.get(CatalogDownloaderSettings.SYNC_REPLY_WAIT));
     pipeline.ops().route("/sync", endpoint);
     pipeline.add(scheduler);

@@ -11,6 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.config.ConnectionConfig;
@@ -73,7 +76,8 @@ final class FeedFetcher {
    * Apache's client, not the JDK's: the JDK client's timeout ends when the headers arrive, so a
    * server that stopped mid-body blocked the read, and every tenant's sync behind it, for ever. Here
    * every read waits at most {@link #STALL} (or the whole limit, if shorter) and the download as a
-   * whole the configured timeout.
+   * whole the configured timeout: an alarm aborts the exchange, so a server dribbling its headers
+   * (which no read timeout catches) is cut off too.
    */
   private Optional<Fetched> http(URI uri, SourceState previous, Path spool) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -87,6 +91,11 @@ final class FeedFetcher {
     if (previous.lastModified() != null) {
       get.addHeader("If-Modified-Since", previous.lastModified());
     }
+    AtomicBoolean overdue = new AtomicBoolean();
+    CompletableFuture<Void> alarm = CompletableFuture.runAsync(() -> {
+      overdue.set(true);
+      get.cancel();
+    }, CompletableFuture.delayedExecutor(timeout.toNanos(), TimeUnit.NANOSECONDS));
     // One client a download: feeds are fetched minutes apart, and nothing outlives the call.
     try (CloseableHttpClient client = HttpClients.custom()
         .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
@@ -110,6 +119,13 @@ final class FeedFetcher {
       });
     } catch (SocketTimeoutException e) {
       throw new IOException("feed " + uri + " sent nothing for " + stall + ": download abandoned", e);
+    } catch (IOException | RuntimeException e) {
+      if (overdue.get()) {
+        throw new IOException("feed " + uri + " took longer than " + timeout + " to download: download abandoned", e);
+      }
+      throw e;
+    } finally {
+      alarm.cancel(false);
     }
   }
 

@@ -2,15 +2,20 @@ package io.visualsearch.catalogdownloader;
 
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongConsumer;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,17 +28,24 @@ final class SyncScheduler implements Component {
 
   private static final Logger log = LoggerFactory.getLogger(SyncScheduler.class);
 
-  private final CatalogSync sync;
+  /** One sync of one source; {@link CatalogSync#run} in the service. */
+  interface SyncJob {
+    SyncReport run(FeedLocation source, LongConsumer progress) throws IOException, InterruptedException;
+  }
+
+  private final SyncJob sync;
   private final List<FeedLocation> sources;
   private final Duration interval;
   private final Map<String, SyncReport> last = new ConcurrentHashMap<>();
   /** On-demand syncs waiting for the worker, per tenant: a further request joins the waiting one. */
   private final Map<String, CompletableFuture<SyncReport>> queued = new ConcurrentHashMap<>();
   private volatile ScheduledExecutorService worker;
+  /** The periodic syncs; done only if one threw past {@link #syncOne} (an Error), which ends them for good. */
+  private volatile ScheduledFuture<?> schedule;
   private volatile String running;
   private volatile Throwable lastFailure;
 
-  SyncScheduler(CatalogSync sync, List<FeedLocation> sources, Duration interval) {
+  SyncScheduler(SyncJob sync, List<FeedLocation> sources, Duration interval) {
     this.sync = sync;
     this.sources = List.copyOf(sources);
     this.interval = interval;
@@ -52,7 +64,7 @@ final class SyncScheduler implements Component {
       return t;
     });
     if (!interval.isZero()) {
-      worker.scheduleWithFixedDelay(this::syncAll, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+      schedule = worker.scheduleWithFixedDelay(this::syncAll, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 
@@ -130,9 +142,29 @@ final class SyncScheduler implements Component {
     if (w == null || w.isShutdown()) {
       return CheckResult.failed("not running");
     }
+    ScheduledFuture<?> periodic = schedule;
+    if (periodic != null && periodic.isDone()) {
+      // The executor never runs a periodic task again once it threw: every tenant's scheduled
+      // syncs have stopped, though on-demand ones would still work and hide it.
+      return CheckResult.failed("scheduled syncs stopped: " + endOf(periodic));
+    }
     Throwable f = lastFailure;
     // A failing feed source is the retailer's problem to fix; the service itself stays ready.
     return f == null ? CheckResult.OK : new CheckResult(true, "last sync failed: " + f.getMessage());
+  }
+
+  private static String endOf(ScheduledFuture<?> periodic) {
+    try {
+      periodic.get();
+      return "ended";
+    } catch (ExecutionException e) {
+      return String.valueOf(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted";
+    } catch (CancellationException e) {
+      return "cancelled";
+    }
   }
 
   @Override

@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -67,6 +70,34 @@ class FeedFetcherTest {
     IOException e = assertTimeoutPreemptively(Duration.ofSeconds(60),
         () -> assertThrows(IOException.class, () -> fetcher.fetch(at("/stalls"), SourceState.NONE)));
     assertTrue(e.getMessage().contains("/stalls"), e.getMessage());
+  }
+
+  @Test
+  void aServerDribblingItsHeadersIsCutOffAtTheDownloadLimit() throws Exception {
+    // A byte every 200 ms: never silent long enough for a read timeout, and headers never end.
+    try (ServerSocket dribbler = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      Thread serving = new Thread(() -> {
+        try (Socket c = dribbler.accept()) {
+          OutputStream out = c.getOutputStream();
+          out.write("HTTP/1.1 200 OK\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
+          while (true) {
+            out.write('a');
+            out.flush();
+            Thread.sleep(200);
+          }
+        } catch (IOException | InterruptedException e) {
+          // the fetcher hung up
+        }
+      }, "dribbler");
+      serving.setDaemon(true);
+      serving.start();
+      FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(1), 1L << 30, bucket -> null);
+      FeedLocation slow = new FeedLocation("acme", URI.create("http://127.0.0.1:" + dribbler.getLocalPort() + "/feed"));
+      // A bound on a hang, not a measurement: without the alarm this call returns after half an hour.
+      IOException e = assertTimeoutPreemptively(Duration.ofSeconds(60),
+          () -> assertThrows(IOException.class, () -> fetcher.fetch(slow, SourceState.NONE)));
+      assertTrue(e.getMessage().contains("took longer than PT1S"), e.getMessage());
+    }
   }
 
   @Test

@@ -1,0 +1,65 @@
+package io.visualsearch.catalogdownloader;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.visualsearch.runtime.CheckResult;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class SyncSchedulerTest {
+
+  private static final FeedLocation SOURCE = FeedLocation.parse("shop=file:///srv/feeds/shop.tsv");
+
+  @Test
+  void aFeedThatFailsKeepsTheScheduleAndTheServiceReady() throws Exception {
+    CountDownLatch attempts = new CountDownLatch(3);
+    SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+      attempts.countDown();
+      throw new IOException("feed answered HTTP 500");
+    }, List.of(SOURCE), Duration.ofMillis(20));
+    scheduler.start();
+    try {
+      assertTrue(attempts.await(30, TimeUnit.SECONDS), "the feed is tried again at each interval");
+      CheckResult check = scheduler.check();
+      assertTrue(check.ok(), check.detail());
+      assertTrue(check.detail().contains("HTTP 500"), check.detail());
+    } finally {
+      scheduler.close();
+    }
+  }
+
+  @Test
+  void anErrorThatEndsTheScheduledSyncsMakesTheServiceNotReady() throws Exception {
+    CountDownLatch thrown = new CountDownLatch(1);
+    SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+      thrown.countDown();
+      throw new StackOverflowError("feed nested too deep");
+    }, List.of(SOURCE), Duration.ofMillis(20));
+    scheduler.start();
+    try {
+      assertTrue(thrown.await(30, TimeUnit.SECONDS));
+      CheckResult check = awaitFailed(scheduler);
+      assertFalse(check.ok());
+      assertEquals("scheduled syncs stopped: java.lang.StackOverflowError: feed nested too deep", check.detail());
+    } finally {
+      scheduler.close();
+    }
+  }
+
+  /** The executor marks the periodic task done just after the error leaves it. */
+  private static CheckResult awaitFailed(SyncScheduler scheduler) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    CheckResult check = scheduler.check();
+    while (check.ok() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+      check = scheduler.check();
+    }
+    return check;
+  }
+}
