@@ -86,14 +86,20 @@ final class ContentSniffer {
   }
 
   /**
-   * Whether a WebP's image data is lossless (a VP8L chunk) rather than lossy (VP8), walking the
-   * RIFF chunks so an extended file (VP8X, then ICC, ALPH, ...) is read right too.
+   * Whether a WebP holds lossless data: its image (a VP8L chunk rather than lossy VP8), or the
+   * alpha plane of a lossy image (an ALPH chunk whose compression method is 1, which is how cwebp
+   * writes transparent cut-outs). Both go through the lossless decoder, which fills a full-size
+   * raster whatever the subsampling. The RIFF chunks are walked, so an extended file (VP8X, then
+   * ICC, ALPH, ...) is read right too.
    */
   static boolean isLosslessWebp(byte[] data) {
     int at = 12; // after "RIFF", the length and "WEBP"
     while (at + 8 <= data.length) {
       String fourcc = new String(data, at, 4, StandardCharsets.ISO_8859_1);
       if (fourcc.equals("VP8L")) {
+        return true;
+      }
+      if (fourcc.equals("ALPH") && at + 8 < data.length && (data[at + 8] & 0x03) == 1) {
         return true;
       }
       if (fourcc.equals("VP8 ")) {
@@ -108,6 +114,30 @@ final class ContentSniffer {
       at = (int) next;
     }
     return false;
+  }
+
+  /**
+   * A refusal for a BMP wrapping a JPEG or PNG (compression 4 or 5), else null. The JDK's reader
+   * allocates the wrapped image's size as the header declares it (54 bytes could ask for 2 GiB)
+   * and hands it to a second reader that none of our checks reach.
+   */
+  static ValidationResult.Rejected bmpRefusal(byte[] data) {
+    // Windows headers (40 bytes or more) carry the compression at offset 30; OS/2 1.x has none.
+    if (data.length < 34 || data[0] != 'B' || data[1] != 'M' || le32(data, 14) < 40) {
+      return null;
+    }
+    long compression = le32(data, 30);
+    if (compression != 4 && compression != 5) {
+      return null;
+    }
+    String inner = compression == 4 ? "JPEG" : "PNG";
+    return new ValidationResult.Rejected(RejectReason.UNSUPPORTED_FORMAT,
+        "BMP files wrapping a " + inner + " are not supported: provide the " + inner + " itself");
+  }
+
+  private static long le32(byte[] data, int at) {
+    return (data[at] & 0xFFL) | ((data[at + 1] & 0xFFL) << 8) | ((data[at + 2] & 0xFFL) << 16)
+        | ((data[at + 3] & 0xFFL) << 24);
   }
 
   /** An APNG declares an acTL chunk before its first IDAT; plain ImageIO reads only frame one. */

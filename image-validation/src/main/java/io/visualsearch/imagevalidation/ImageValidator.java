@@ -84,6 +84,12 @@ public final class ImageValidator {
     if (!ContentSniffer.isComplete(format, data)) {
       return reject(RejectReason.TRUNCATED, "the " + format + " file is cut short (its end marker is missing)");
     }
+    if (format.equals("bmp")) {
+      ValidationResult.Rejected refused = ContentSniffer.bmpRefusal(data);
+      if (refused != null) {
+        return refused;
+      }
+    }
     if (format.equals("jpeg")) {
       Optional<String> tooManyScans = JpegScans.refusal(data);
       if (tooManyScans.isPresent()) {
@@ -114,7 +120,7 @@ public final class ImageValidator {
     if (format.equals("webp") && (long) width * height > ValidationPolicy.MAX_LOSSLESS_WEBP_PIXELS
         && ContentSniffer.isLosslessWebp(data)) {
       return reject(RejectReason.TOO_MANY_PIXELS, String.format(
-          "the lossless webp declares %dx%d = %d pixels; lossless WebP is decoded whole, so it is limited to %d",
+          "the lossless webp (or lossless alpha) declares %dx%d = %d pixels; lossless WebP is decoded whole, so it is limited to %d",
           width, height, (long) width * height, ValidationPolicy.MAX_LOSSLESS_WEBP_PIXELS));
     }
     if (Math.max(width, height) > ValidationPolicy.MAX_SIDE) {

@@ -83,6 +83,23 @@ public final class HostileImages {
     return write(img, "bmp", null);
   }
 
+  /**
+   * A 64x48 BMP (Windows 3.x header) whose pixels are {@code payload} stored with
+   * {@code compression} (1 RLE8, 4 JPEG, 5 PNG), its header declaring {@code imageSize} bytes of
+   * them and the pixels starting {@code pixelOffset} bytes in (a 256-colour palette fills the gap).
+   */
+  public static byte[] bmpDeclaring(int compression, long imageSize, long pixelOffset, byte[] payload) {
+    int palette = compression == 1 ? 1024 : 0;
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(54 + palette + payload.length)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.put((byte) 'B').put((byte) 'M').putInt(b.capacity()).putInt(0).putInt((int) pixelOffset);
+    b.putInt(40).putInt(64).putInt(48).putShort((short) 1).putShort((short) (compression == 1 ? 8 : 0))
+        .putInt(compression).putInt((int) imageSize).putInt(2835).putInt(2835).putInt(0).putInt(0);
+    b.position(54 + palette);
+    b.put(payload);
+    return b.array();
+  }
+
   public static byte[] tiff(BufferedImage img) {
     return write(img, "tiff", null);
   }
@@ -313,6 +330,28 @@ public final class HostileImages {
       b[21 + i] = (byte) (bits >> (8 * i));
     }
     return b;
+  }
+
+  /**
+   * The committed lossy WebP as an extended file declaring {@code width x height}, with a
+   * transparency plane compressed the lossless way (ALPH method 1, as cwebp writes cut-outs).
+   */
+  public static byte[] lossyWebpWithLosslessAlphaDeclaring(int width, int height) {
+    byte[] lossy = lossyWebpDeclaring(width, height);
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(12 + 18 + 10 + lossy.length - 12)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(b.capacity() - 8)
+        .put("WEBP".getBytes(StandardCharsets.US_ASCII));
+    b.put("VP8X".getBytes(StandardCharsets.US_ASCII)).putInt(10).put((byte) 0x10).put(new byte[3]);
+    b.put(le24(width - 1)).put(le24(height - 1));
+    // Alpha header: no pre-processing, no filter, compression 1 (lossless); then one data byte.
+    b.put("ALPH".getBytes(StandardCharsets.US_ASCII)).putInt(2).put((byte) 0x01).put((byte) 0);
+    b.put(lossy, 12, lossy.length - 12);
+    return b.array();
+  }
+
+  private static byte[] le24(int v) {
+    return new byte[] {(byte) v, (byte) (v >> 8), (byte) (v >> 16)};
   }
 
   public static byte[] resource(String name) {

@@ -263,6 +263,17 @@ class ImageValidatorTest {
   }
 
   @Test
+  void aLargeLossyWebpWithLosslessAlphaIsRefusedFromItsHeader() {
+    // Its alpha plane goes through the lossless decoder, which fills a full-size raster.
+    ValidationResult.Rejected r = rejected(lossyWebpWithLosslessAlphaDeclaring(7000, 7000),
+        RejectReason.TOO_MANY_PIXELS);
+    assertTrue(r.message().contains("lossless alpha"), r.message());
+    assertEquals(RejectReason.TRUNCATED,
+        ((ValidationResult.Rejected) validator.validate(lossyWebpDeclaring(7000, 7000))).reason(),
+        "without such alpha the same size is decoded (and found cut short)");
+  }
+
+  @Test
   void exifOrientationSixIsRotatedUpright() throws Exception {
     // Stored 40x20 landscape; orientation 6 means "rotate 90 degrees clockwise to view".
     NormalisedImage image = accepted(withExifOrientation(jpeg(marker(40, 20), false), 6));
@@ -305,6 +316,30 @@ class ImageValidatorTest {
   @Test
   void bmpIsAccepted() {
     assertEquals("bmp", accepted(bmp(marker(8, 8))).sourceFormat());
+  }
+
+  @Test
+  void aBmpWrappingAJpegOrPngIsRefusedBeforeTheReaderAllocatesWhatItDeclares() {
+    // The JDK's reader allocates the declared size (2 GiB here, on this 96 MB heap) and hands the
+    // wrapped image to a reader none of our checks reach.
+    byte[] inner = png(marker(64, 48));
+    for (long declared : new long[] {inner.length, 0x7FFF_FFF0L}) {
+      for (int compression : new int[] {4, 5}) {
+        ValidationResult.Rejected r = rejected(bmpDeclaring(compression, declared, 54, inner),
+            RejectReason.UNSUPPORTED_FORMAT);
+        assertTrue(r.message().contains(compression == 4 ? "JPEG" : "PNG"), r.message());
+      }
+    }
+  }
+
+  @Test
+  void aBmpDeclaringMoreThanItHoldsIsRefusedAsCutShort() {
+    byte[] endOfBitmap = {0, 1};
+    assertEquals("bmp", accepted(bmpDeclaring(1, 2, 54 + 1024, endOfBitmap)).sourceFormat(),
+        "an honest run-length BMP still decodes");
+    rejected(bmpDeclaring(1, 0x7FFF_FFF0L, 54 + 1024, endOfBitmap), RejectReason.TRUNCATED);
+    // The palette is sized from the pixel-data offset: 256 MB of it, declared by 4 bytes.
+    rejected(bmpDeclaring(1, 2, 0x1000_0000L, endOfBitmap), RejectReason.TRUNCATED);
   }
 
   @Test
