@@ -33,6 +33,7 @@ import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ConnectionClosedException;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.MessageConstraintException;
 import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.io.CloseMode;
@@ -56,6 +57,9 @@ public final class ImageFetcher implements AutoCloseable {
   private final PoolingHttpClientConnectionManager pool;
   private final ScheduledExecutorService watchdog;
   private final HostLimiter hosts;
+
+  /** An error or redirect body up to this size is read to keep the connection; a longer one closes it. */
+  private static final long DRAINED_BODY_BYTES = 64 << 10;
 
   public ImageFetcher(FetchConfig config, AddressPolicy addresses) {
     this.config = config;
@@ -190,7 +194,9 @@ public final class ImageFetcher implements AutoCloseable {
     AtomicBoolean timedOut = new AtomicBoolean();
     try (HostLimiter.Permit permit = hosts.acquire(origin, remainingMillis)) {
       if (permit == null) {
-        return Attempt.of(timeout());
+        // Our own queue, not the server's speed: worth another try once this host's downloads finish.
+        return Attempt.of(failed(FailureCode.RATE_LIMITED, "all " + config.maxPerHost() + " download slots for "
+            + origin + " stayed busy for the whole time limit", true, 0));
       }
       long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
       ScheduledFuture<?> alarm = watchdog.schedule(() -> {
@@ -200,7 +206,7 @@ public final class ImageFetcher implements AutoCloseable {
       try {
         ClassicHttpResponse response = client.executeOpen(null, get, null);
         try {
-          return handle(url, get, response);
+          return handle(url, get, response, previous);
         } finally {
           closeQuietly(response);
         }
@@ -218,15 +224,21 @@ public final class ImageFetcher implements AutoCloseable {
     }
   }
 
-  private Attempt handle(URI url, HttpGet get, ClassicHttpResponse response) throws IOException {
+  private Attempt handle(URI url, HttpGet get, ClassicHttpResponse response, CacheValidators previous)
+      throws IOException {
     int status = response.getCode();
     HttpEntity entity = response.getEntity();
     if (status == 304) {
-      EntityUtils.consume(entity);
+      discard(get, entity);
+      if (previous.etag() == null && previous.lastModified() == null) {
+        // Nothing was asked to be compared: there is no copy of ours this could refer to.
+        return Attempt.of(failed(FailureCode.HTTP_CLIENT_ERROR,
+            "the image URL answered HTTP 304 Not Modified to a request that was not conditional", false, status));
+      }
       return Attempt.of(new FetchResult.NotModified(url));
     }
     if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
-      EntityUtils.consume(entity);
+      discard(get, entity);
       Header location = response.getFirstHeader("Location");
       if (location == null || location.getValue().isBlank()) {
         return Attempt.of(failed(FailureCode.BAD_REDIRECT, "HTTP " + status + " without a Location header", false,
@@ -240,19 +252,19 @@ public final class ImageFetcher implements AutoCloseable {
       }
     }
     if (status == 429 || status >= 500) {
-      EntityUtils.consume(entity);
+      discard(get, entity);
       boolean limited = status == 429;
       return new Attempt(failed(limited ? FailureCode.RATE_LIMITED : FailureCode.HTTP_SERVER_ERROR,
           "the image server answered HTTP " + status + (limited ? " (rate limited)" : " (server error)"), true,
           status), retryAfter(response), null);
     }
     if (status == 404 || status == 410) {
-      EntityUtils.consume(entity);
+      discard(get, entity);
       return Attempt.of(failed(FailureCode.NOT_FOUND,
           "the image URL answered HTTP " + status + ": check image_link in the feed", false, status));
     }
     if (status < 200 || status >= 300) {
-      EntityUtils.consume(entity);
+      discard(get, entity);
       return Attempt.of(failed(FailureCode.HTTP_CLIENT_ERROR,
           "the image URL answered HTTP " + status + " (is it public, without login or hotlink protection?)",
           false, status));
@@ -275,6 +287,22 @@ public final class ImageFetcher implements AutoCloseable {
     }
     return Attempt.of(new FetchResult.Fetched(body, entity.getContentType(), header(response, "ETag"),
         header(response, "Last-Modified"), url));
+  }
+
+  /**
+   * Lets an unwanted body go: read when short, so the connection is reused; otherwise the
+   * connection is closed, so an endless error page costs neither the time limit nor a retry.
+   */
+  private static void discard(HttpGet get, HttpEntity entity) throws IOException {
+    if (entity == null) {
+      return;
+    }
+    long length = entity.getContentLength();
+    if (length >= 0 && length <= DRAINED_BODY_BYTES) {
+      EntityUtils.consume(entity);
+    } else {
+      get.cancel();
+    }
   }
 
   /** The body, or null as soon as it exceeds the byte limit. */
@@ -319,6 +347,11 @@ public final class ImageFetcher implements AutoCloseable {
     }
     if (error instanceof SocketException || error instanceof ConnectionClosedException) {
       return failed(FailureCode.IO_ERROR, "the image host dropped the connection: " + error.getMessage(), true, 0);
+    }
+    if (error instanceof MessageConstraintException) {
+      // HttpCore's own bounds on a response head (line length, header count): a broken or hostile server.
+      return failed(FailureCode.IO_ERROR, "the image server's response head is over the limits: "
+          + error.getMessage(), false, 0);
     }
     if (error instanceof SSLException) {
       return failed(FailureCode.TLS_ERROR, "TLS failure talking to the image host: " + error.getMessage(), false, 0);

@@ -112,6 +112,16 @@ final class HostileServer implements AutoCloseable {
           ex.sendResponseHeaders(200, hit == 1 ? 1000 : IMAGE.length);
           ex.getResponseBody().write(hit == 1 ? new byte[10] : IMAGE);
         }
+        case "/always-304" -> ex.sendResponseHeaders(304, -1); // whatever the request asked
+        case "/unavailable-endless" -> {
+          // A 503 whose error page never ends: chunked, 8 KB at a time until the client hangs up.
+          ex.sendResponseHeaders(503, 0);
+          OutputStream out = ex.getResponseBody();
+          byte[] block = new byte[8 * 1024];
+          for (long end = System.nanoTime() + 60_000_000_000L; System.nanoTime() < end; ) {
+            out.write(block);
+          }
+        }
         case "/always-500" -> send(ex, 500, "text/plain", "boom".getBytes(StandardCharsets.UTF_8));
         case "/rate-limited" -> {
           if (hit == 1) {

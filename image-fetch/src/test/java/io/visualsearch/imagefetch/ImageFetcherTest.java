@@ -2,15 +2,20 @@ package io.visualsearch.imagefetch;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -210,6 +215,37 @@ class ImageFetcherTest {
   }
 
   @Test
+  void anEndlessErrorPageIsNotReadSoTheServerErrorIsRetried() {
+    FetchResult.Failed f = failed(fetcher.fetch(server.url("/unavailable-endless")), FailureCode.HTTP_SERVER_ERROR);
+    assertTrue(f.retriable(), "not a slow server's timeout: " + f.message());
+    assertEquals(3, server.hits("/unavailable-endless"));
+  }
+
+  @Test
+  void aNotModifiedAnswerToAPlainRequestIsAFailureNotOurOldCopy() {
+    FetchResult.Failed f = failed(fetcher.fetch(server.url("/always-304")), FailureCode.HTTP_CLIENT_ERROR);
+    assertFalse(f.retriable());
+    assertTrue(f.message().contains("not conditional"), f.message());
+    assertInstanceOf(FetchResult.NotModified.class,
+        fetcher.fetch(server.url("/always-304"), new CacheValidators(HostileServer.ETAG, null)));
+  }
+
+  @Test
+  void aResponseHeadBeyondTheLimitsIsAClearFailureNotBuffered() throws Exception {
+    // One header line that never ends, and header lines that never end: HttpCore stops reading at
+    // its limits (8 KiB a line, 100 headers), and the retailer is told why.
+    for (List<String> headAndFiller : List.of(List.of("HTTP/1.1 200 OK\r\nX-Filler: ", "a"),
+        List.of("HTTP/1.1 200 OK\r\n", "X-Filler: a\r\n"))) {
+      try (RawHeadServer raw = new RawHeadServer(headAndFiller.get(0), headAndFiller.get(1))) {
+        FetchResult.Failed f = failed(fetcher.fetch(raw.url()), FailureCode.IO_ERROR);
+        assertFalse(f.retriable());
+        assertTrue(f.message().contains("response head is over the limits"), f.message());
+        assertEquals(1, raw.connections());
+      }
+    }
+  }
+
+  @Test
   void perHostConcurrencyIsBounded() throws Exception {
     ExecutorService callers = Executors.newFixedThreadPool(8);
     try (ImageFetcher limited = new ImageFetcher(FetchConfig.defaults().withMaxPerHost(2), LOCAL_TEST_SERVER)) {
@@ -225,5 +261,46 @@ class ImageFetcherTest {
     }
     assertEquals(8, server.hits("/slow-ok"));
     assertTrue(server.maxInFlight() <= 2, "in flight at once: " + server.maxInFlight());
+  }
+
+  /** Answers every connection with {@code head} and then {@code filler} repeated until the client hangs up. */
+  private static final class RawHeadServer implements AutoCloseable {
+    private final ServerSocket socket;
+    private final Thread acceptor;
+    private final AtomicInteger connections = new AtomicInteger();
+
+    RawHeadServer(String head, String filler) throws IOException {
+      socket = new ServerSocket(0, 8, InetAddress.getByName("127.0.0.1"));
+      byte[] block = filler.repeat(64 * 1024 / filler.length()).getBytes(StandardCharsets.US_ASCII);
+      acceptor = new Thread(() -> {
+        while (!socket.isClosed()) {
+          try (Socket c = socket.accept()) {
+            connections.incrementAndGet();
+            OutputStream out = c.getOutputStream();
+            out.write(head.getBytes(StandardCharsets.US_ASCII));
+            while (true) {
+              out.write(block);
+            }
+          } catch (IOException e) {
+            // the client hung up, or the server closed
+          }
+        }
+      }, "raw-head-server");
+      acceptor.setDaemon(true);
+      acceptor.start();
+    }
+
+    URI url() {
+      return URI.create("http://127.0.0.1:" + socket.getLocalPort() + "/head.png");
+    }
+
+    int connections() {
+      return connections.get();
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
   }
 }
