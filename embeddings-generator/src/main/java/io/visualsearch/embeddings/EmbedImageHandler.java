@@ -91,23 +91,11 @@ final class EmbedImageHandler implements RecordHandler {
   private float[] vectorFor(ImageReady ready) throws Exception {
     String sha = ready.getImageSha256();
     try {
-      Optional<float[]> cached = cache.get(model.modelName(), modelVersion, sha);
-      if (cached.isPresent()) {
+      VectorCache.Vector v = cache.get(model.modelName(), modelVersion, sha, () -> embed(sha));
+      if (!v.computed()) {
         Span.current().setAttribute("embedding.cached", true);
-        return cached.get();
       }
-      StoredObject image = store.get("images/" + sha).orElseThrow(() -> new PoisonRecordException("image-missing",
-          "normalised image images/" + sha + " is not in the object store"));
-      BufferedImage decoded = decode(image.bytes(), sha);
-      Embeddings e = model.embed(List.of(decoded), modelVersion);
-      float[] v = e.vectors()[0];
-      for (float x : v) {
-        if (!Float.isFinite(x)) {
-          throw new PoisonRecordException("non-finite-embedding", "model returned NaN/Inf for image " + sha);
-        }
-      }
-      cache.put(model.modelName(), modelVersion, sha, v);
-      return v;
+      return v.values();
     } catch (ObjectStoreException e) {
       // Even "access denied" or a skewed clock: the bucket is the deployment's own, so the cause
       // is ours to fix, and dead-lettering meanwhile would drop every image of the catalog.
@@ -117,6 +105,19 @@ final class EmbedImageHandler implements RecordHandler {
     } catch (ModelRejectedException e) {
       throw new PoisonRecordException("model-rejected-input", e.getMessage(), e);
     }
+  }
+
+  private float[] embed(String sha) throws Exception {
+    StoredObject image = store.get("images/" + sha).orElseThrow(() -> new PoisonRecordException("image-missing",
+        "normalised image images/" + sha + " is not in the object store"));
+    BufferedImage decoded = decode(image.bytes(), sha);
+    float[] v = model.embed(List.of(decoded), modelVersion).vectors()[0];
+    for (float x : v) {
+      if (!Float.isFinite(x)) {
+        throw new PoisonRecordException("non-finite-embedding", "model returned NaN/Inf for image " + sha);
+      }
+    }
+    return v;
   }
 
   private static BufferedImage decode(byte[] bytes, String sha) throws PoisonRecordException {
