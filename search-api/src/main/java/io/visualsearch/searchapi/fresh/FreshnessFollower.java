@@ -169,7 +169,11 @@ public final class FreshnessFollower implements Component {
         consumer.seekToBeginning(parts);
         return;
       }
-      offsets.forEach((p, o) -> lowest.merge(p, o, Math::min));
+      for (TopicPartition tp : parts) {
+        // A partition the manifest does not name had no record when the index was built: all of
+        // it is newer than the index (FreshDelta keeps it all too).
+        lowest.merge(tp.partition(), offsets.getOrDefault(tp.partition(), 0L), Math::min);
+      }
     }
     for (TopicPartition tp : parts) {
       Long o = lowest.get(tp.partition());

@@ -78,10 +78,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
   public void search(SearchRequest request, StreamObserver<SearchReply> out) {
     answer(out, () -> {
       String tenant = auth.tenant(AUTH_HEADER.get(), null);
-      int k = request.getK() == 0 ? defaultK : request.getK();
-      if (k < SearchQuery.MIN_K || k > SearchQuery.MAX_K) {
-        throw ApiException.badRequest("invalid_k", "k must be between " + SearchQuery.MIN_K + " and " + SearchQuery.MAX_K);
-      }
+      int k = SearchQuery.checkedK(request.getK() == 0 ? defaultK : request.getK());
       CropBox crop = null;
       if (request.hasCrop()) {
         var c = request.getCrop();
@@ -108,10 +105,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
   public void similar(SimilarRequest request, StreamObserver<SearchReply> out) {
     answer(out, () -> {
       String tenant = auth.tenant(AUTH_HEADER.get(), null);
-      int k = request.getK() == 0 ? defaultK : request.getK();
-      if (k < SearchQuery.MIN_K || k > SearchQuery.MAX_K) {
-        throw ApiException.badRequest("invalid_k", "k must be between " + SearchQuery.MIN_K + " and " + SearchQuery.MAX_K);
-      }
+      int k = SearchQuery.checkedK(request.getK() == 0 ? defaultK : request.getK());
       if (request.getSku().isEmpty() || request.getSku().length() > 256) {
         throw ApiException.badRequest("invalid_sku", "sku must be 1 to 256 characters");
       }

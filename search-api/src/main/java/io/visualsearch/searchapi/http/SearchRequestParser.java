@@ -183,7 +183,7 @@ public final class SearchRequestParser {
       throw ApiException.badRequest("invalid_k", "k must be a whole number between " + SearchQuery.MIN_K + " and "
           + SearchQuery.MAX_K);
     } else {
-      k = checkK(kNode.asInt());
+      k = SearchQuery.checkedK(kNode.asInt());
     }
     CropBox crop = null;
     JsonNode c = root.get("crop");
@@ -247,16 +247,9 @@ public final class SearchRequestParser {
       throw ApiException.badRequest("invalid_k", "k must be a whole number between " + SearchQuery.MIN_K + " and "
           + SearchQuery.MAX_K);
     }
-    return checkK(k);
+    return SearchQuery.checkedK(k);
   }
 
-  private static int checkK(int k) {
-    if (k < SearchQuery.MIN_K || k > SearchQuery.MAX_K) {
-      throw ApiException.badRequest("invalid_k", "k must be between " + SearchQuery.MIN_K + " and " + SearchQuery.MAX_K
-          + ", got " + k);
-    }
-    return k;
-  }
 
   private static CropBox crop(String raw) {
     try {

@@ -100,6 +100,28 @@ class FreshnessFollowerTest {
     assertEquals(1, deltas.of("acme").size());
   }
 
+  @Test
+  void aPartitionTheServedManifestDoesNotNameIsReadFromItsStart() {
+    // Built when partition 1 had no record yet: the manifest names partition 0 only.
+    LoadedIndex index = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 5L));
+    served.add(index);
+    deltas.rebase(index);
+    MockConsumer<byte[], byte[]> consumer = consumerWithTopics();
+    TopicPartition embeddings1 = new TopicPartition(Topics.EMBEDDINGS.name(), 1);
+    consumer.updatePartitions(Topics.EMBEDDINGS.name(), List.of(
+        new PartitionInfo(Topics.EMBEDDINGS.name(), 0, Node.noNode(), new Node[0], new Node[0]),
+        new PartitionInfo(Topics.EMBEDDINGS.name(), 1, Node.noNode(), new Node[0], new Node[0])));
+    consumer.updateBeginningOffsets(Map.of(embeddings1, 0L));
+    consumer.updateEndOffsets(Map.of(EMBEDDINGS_0, 5L, embeddings1, 1L));
+    // A product added after that build, before this instance (re)started.
+    consumer.schedulePollTask(() -> consumer.addRecord(new ConsumerRecord<>(Topics.EMBEDDINGS.name(), 1, 0L,
+        "acme/sku-new".getBytes(StandardCharsets.UTF_8), embedding("acme", "sku-new").toByteArray())));
+    start(consumer);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> follower.check().ok());
+    assertEquals(1, deltas.of("acme").size(), "the new product is searchable on this instance too");
+  }
+
   static Embedding embedding(String tenant, String sku) {
     return Embedding.newBuilder().setTenant(tenant).setSku(sku).setModelName("default").setModelVersion(1)
         .addVector(1f).addVector(0f).build();
