@@ -38,6 +38,7 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -107,6 +108,8 @@ public final class ConsumerLoop implements Component {
   private volatile boolean running;
   private volatile Thread thread;
   private volatile Throwable death;
+  /** Why the last batch's records were refused for good (too large, not authorised); null once one is acknowledged. */
+  private volatile Throwable refusedSend;
   private volatile long lastPollNanos;
   private org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
   private boolean paused;
@@ -480,11 +483,18 @@ public final class ConsumerLoop implements Component {
     for (Future<RecordMetadata> f : sends) {
       try {
         f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      } catch (ExecutionException | TimeoutException e) {
+      } catch (ExecutionException e) {
         log.warn("{}: produced record not acknowledged: {}", service, e.getMessage());
+        // Retried like any failed batch, but no retry can succeed: the partitions stay where they
+        // are, so this must show as not ready rather than as an ordinary back-off.
+        refusedSend = e.getCause() instanceof RetriableException ? null : e.getCause();
+        return false;
+      } catch (TimeoutException e) {
+        log.warn("{}: produced record not acknowledged within {}", service, SEND_ACK_TIMEOUT);
         return false;
       }
     }
+    refusedSend = null;
     return true;
   }
 
@@ -623,6 +633,11 @@ public final class ConsumerLoop implements Component {
     if (batchNanos > maxBatchTime.toNanos()) {
       return CheckResult.failed("one batch handled for " + TimeUnit.NANOSECONDS.toSeconds(batchNanos)
           + " s, more than KAFKA_MAX_BATCH_TIME (" + maxBatchTime + "): a handler may be stuck");
+    }
+    Throwable refused = refusedSend;
+    if (refused != null) {
+      return CheckResult.failed("the broker refuses a record this service produced, and retrying cannot help, so "
+          + "its partitions cannot advance: " + refused);
     }
     return paused ? new CheckResult(true, "backing off after a retriable failure") : CheckResult.OK;
   }

@@ -12,6 +12,7 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Scope;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.config.Config;
+import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.StackExtension;
 import io.visualsearch.tracing.Tracing;
@@ -168,6 +169,35 @@ class ITConsumerLoop {
     assertTrue(PipelineHeaders.get(d.headers(), PipelineHeaders.DLQ_EXCEPTION_MESSAGE).contains("cannot parse bad-1"));
     assertEquals(3, readAll(h, "it.poison.out", 3).size());
     assertEquals(null, died.get());
+  }
+
+  @Test
+  void aProducedRecordTheBrokerCanNeverTakeMakesTheLoopNotReady(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.refused", "it.refused.out");
+    Harness h = harness(stack, "it-refused");
+    AtomicInteger attempts = new AtomicInteger();
+    RecordHandler handler = (rec, out) -> {
+      attempts.incrementAndGet();
+      // Above the producer's max.request.size (1 MiB): refused at every attempt.
+      out.send("it.refused.out", str(rec.key()), new byte[2 << 20], "t1");
+    };
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = loop(h, "it-refused", "it.refused", handler, tracing, died);
+      h.producer().send(new ProducerRecord<>("it.refused", 0, "k".getBytes(StandardCharsets.UTF_8),
+          "v".getBytes(StandardCharsets.UTF_8))).get();
+      loop.start();
+      try {
+        await().atMost(Duration.ofSeconds(30)).until(() -> attempts.get() >= 2);
+        CheckResult check = loop.check();
+        assertFalse(check.ok(), "an ordinary back-off would hide a partition that can never advance");
+        assertTrue(check.detail().contains("RecordTooLargeException"), check.detail());
+        assertEquals(0, committed(stack, "it-refused", "it.refused"), "nothing is lost meanwhile");
+      } finally {
+        loop.close();
+      }
+    }
+    assertNull(died.get());
   }
 
   /**
