@@ -14,7 +14,11 @@ import java.util.Map;
  * products while the model server no longer embeds queries for it. A target other than the
  * published model waits until the re-embedding has covered the catalog (a share of the products)
  * or has gone quiet (no new vector of it for a while, so stragglers whose images fail do not block
- * it forever). Until then the index already published keeps serving, unchanged.
+ * it forever). Until then the index already published keeps serving, unchanged. The published
+ * model itself is held the same way when it now covers far fewer products than its index holds
+ * while another model is present: a vector of it arriving late in an upgrade (an old generator
+ * still running, a rollback begun) would otherwise rebuild the served index from the products
+ * not yet re-embedded, dropping the rest, which the manifest's offsets then count as covered.
  */
 final class ModelSelection {
 
@@ -39,18 +43,22 @@ final class ModelSelection {
    * @param lastProducedMs per model, the newest producer timestamp of a changed vector of it: the
    *     target is measured on it, the same after a replay as live
    * @param published model of the index being served, or null when there is none
+   * @param publishedVectors how many products the served index holds (0 when there is none)
    * @return null when the tenant has no products at all
    */
   Decision choose(Map<ModelKey, Integer> productsPerModel, Map<ModelKey, Long> lastArrivalMs,
-      Map<ModelKey, Long> lastProducedMs, ModelKey published, long nowMs) {
+      Map<ModelKey, Long> lastProducedMs, ModelKey published, long publishedVectors, long nowMs) {
     if (productsPerModel.isEmpty()) {
       return null;
     }
     ModelKey newest = target(productsPerModel, lastProducedMs);
-    if (newest.equals(published) || productsPerModel.size() == 1) {
+    if (productsPerModel.size() == 1) {
       return new Decision(newest, null);
     }
-    int total = productsPerModel.values().stream().mapToInt(Integer::intValue).sum();
+    boolean served = newest.equals(published);
+    // The served model is measured against its own index, so stragglers of another model left
+    // after an upgrade do not hold it; any other model against the whole catalog.
+    long total = served ? publishedVectors : productsPerModel.values().stream().mapToInt(Integer::intValue).sum();
     int covered = productsPerModel.get(newest);
     if (covered >= Math.ceil(coverage * total)) {
       return new Decision(newest, null);
@@ -59,8 +67,9 @@ final class ModelSelection {
     if (quietFor >= quiet.toMillis()) {
       return new Decision(newest, null);
     }
-    return new Decision(newest, String.format("model %s covers %d of %d products (%.1f%%); waiting for %.1f%% or %s"
-        + " without a new vector of it", newest, covered, total, 100.0 * covered / total, 100 * coverage, quiet));
+    return new Decision(newest, String.format("model %s covers %d of %d products%s (%.1f%%); waiting for %.1f%% or %s"
+        + " without a new vector of it", newest, covered, total, served ? " its served index holds" : "",
+        100.0 * covered / total, 100 * coverage, quiet));
   }
 
   /** The model present whose vectors changed last; of equals, the newest version. */

@@ -108,7 +108,7 @@ final class TenantBuild {
     }
     long now = p.clock().millis();
     ModelSelection.Decision decision = p.selection().choose(snap.productsPerModel(), snap.lastArrivalMs(),
-        snap.lastProducedMs(), before.model(), now);
+        snap.lastProducedMs(), before.model(), before.manifest() == null ? 0 : before.manifest().vectorCount(), now);
     ModelKey model;
     int dimension;
     List<ProductVector> vectors;

@@ -18,27 +18,27 @@ class ModelSelectionTest {
 
   @Test
   void aSingleModelIsBuiltRightAway() {
-    ModelSelection.Decision d = selection.choose(Map.of(V1, 10), Map.of(V1, now), Map.of(V1, now), null, now);
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 10), Map.of(V1, now), Map.of(V1, now), null, 0, now);
     assertTrue(d.build());
     assertEquals(V1, d.model());
-    assertNull(selection.choose(Map.of(), Map.of(), Map.of(), V1, now), "no products, no model");
+    assertNull(selection.choose(Map.of(), Map.of(), Map.of(), V1, 0, now), "no products, no model");
   }
 
   @Test
   void anUpgradeWaitsUntilTheNewVersionCoversTheCatalog() {
-    ModelSelection.Decision held = selection.choose(Map.of(V1, 60, V2, 40), Map.of(V2, now), Map.of(V2, now), V1, now);
+    ModelSelection.Decision held = selection.choose(Map.of(V1, 60, V2, 40), Map.of(V2, now), Map.of(V2, now), V1, 100, now);
     assertFalse(held.build());
     assertEquals(V2, held.model());
     assertTrue(held.holdReason().contains("40 of 100"), held.holdReason());
-    assertTrue(selection.choose(Map.of(V1, 10, V2, 90), Map.of(V2, now), Map.of(V2, now), V1, now).build(), "90% reaches 0.9");
-    assertEquals(V2, selection.choose(Map.of(V1, 10, V2, 90), Map.of(V2, now), Map.of(V2, now), V1, now).model());
+    assertTrue(selection.choose(Map.of(V1, 10, V2, 90), Map.of(V2, now), Map.of(V2, now), V1, 100, now).build(), "90% reaches 0.9");
+    assertEquals(V2, selection.choose(Map.of(V1, 10, V2, 90), Map.of(V2, now), Map.of(V2, now), V1, 100, now).model());
   }
 
   @Test
   void aStalledUpgradeIsBuiltAfterTheQuietPeriod() {
     Map<ModelKey, Long> arrivals = Map.of(V2, now);
-    assertFalse(selection.choose(Map.of(V1, 60, V2, 40), arrivals, arrivals, V1, now + 299_999).build());
-    ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), arrivals, arrivals, V1, now + 300_000);
+    assertFalse(selection.choose(Map.of(V1, 60, V2, 40), arrivals, arrivals, V1, 100, now + 299_999).build());
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), arrivals, arrivals, V1, 100, now + 300_000);
     assertTrue(d.build());
     assertEquals(V2, d.model(), "only the newest version's vectors, never a mix");
     assertEquals(now + 300_000, selection.recheckAtMs(arrivals, V2));
@@ -53,10 +53,10 @@ class ModelSelectionTest {
   void aRollbackMovesToTheVersionBeingReEmbeddedNotTheNewestPresent() {
     Map<ModelKey, Long> arrivals = Map.of(V2, now - 60_000, V1, now);
     Map<ModelKey, Long> produced = Map.of(V2, now - 60_000, V1, now);
-    ModelSelection.Decision held = selection.choose(Map.of(V1, 40, V2, 60), arrivals, produced, V2, now);
+    ModelSelection.Decision held = selection.choose(Map.of(V1, 40, V2, 60), arrivals, produced, V2, 100, now);
     assertFalse(held.build(), "the published v2 index stays as it is meanwhile");
     assertEquals(V1, held.model());
-    ModelSelection.Decision d = selection.choose(Map.of(V1, 95, V2, 5), arrivals, produced, V2, now);
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 95, V2, 5), arrivals, produced, V2, 100, now);
     assertTrue(d.build());
     assertEquals(V1, d.model());
   }
@@ -70,14 +70,30 @@ class ModelSelectionTest {
   void aReplayAfterARestartStartsTheQuietPeriodAgain() {
     Map<ModelKey, Long> arrivals = Map.of(V1, now, V2, now);
     Map<ModelKey, Long> produced = Map.of(V1, now - 3_600_000, V2, now - 360_000);
-    ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), arrivals, produced, V1, now);
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), arrivals, produced, V1, 100, now);
     assertFalse(d.build(), "v2 covers 40% and its vectors arrived just now");
     assertEquals(V2, d.model());
   }
 
+  /**
+   * v1 served from 100 products, 70 already re-embedded with v2, then one more v1 vector (an old
+   * generator still running): rebuilding v1 now would serve 31 products and drop the other 69.
+   */
+  @Test
+  void aLateVectorOfTheServedModelMidUpgradeDoesNotShrinkItsIndex() {
+    Map<ModelKey, Long> arrivals = Map.of(V2, now - 1_000, V1, now);
+    Map<ModelKey, Long> produced = Map.of(V2, now - 1_000, V1, now);
+    ModelSelection.Decision held = selection.choose(Map.of(V1, 31, V2, 70), arrivals, produced, V1, 100, now);
+    assertFalse(held.build(), "the served index stays whole");
+    assertEquals(V1, held.model());
+    assertTrue(held.holdReason().contains("31 of 100 products its served index holds"), held.holdReason());
+    assertTrue(selection.choose(Map.of(V1, 31, V2, 70), arrivals, produced, V1, 100, now + 300_000).build(),
+        "a rollback whose re-embedding stalls is still built after the quiet period");
+  }
+
   @Test
   void onceTheNewVersionIsServedStragglersDoNotHoldBuilds() {
-    ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), Map.of(V2, now), Map.of(V2, now), V2, now);
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), Map.of(V2, now), Map.of(V2, now), V2, 40, now);
     assertTrue(d.build());
     assertEquals(V2, d.model());
   }
