@@ -7,6 +7,23 @@ package io.visualsearch.catalogfeed;
  */
 public record RowError(long line, String id, String reason) {
 
+  /** Reasons quote the rejected value; a row may be a megabyte, its error must stay a line. */
+  static final int MAX_REASON_CHARS = 1000;
+
+  /**
+   * Shortens what a hostile row could make long: an id past the longest valid one (it was refused
+   * for that, or never read as one) and a reason quoting a huge field. Each error is a dead-letter
+   * record, and one above Kafka's record limit failed the whole sync, at every interval.
+   */
+  public RowError {
+    if (id.length() > RowMapper.MAX_ID_LENGTH) {
+      id = id.substring(0, RowMapper.MAX_ID_LENGTH);
+    }
+    if (reason.length() > MAX_REASON_CHARS) {
+      reason = reason.substring(0, MAX_REASON_CHARS) + "... (" + reason.length() + " characters in all)";
+    }
+  }
+
   @Override
   public String toString() {
     return "line " + line + (id.isEmpty() ? "" : " (id " + id + ")") + ": " + reason;

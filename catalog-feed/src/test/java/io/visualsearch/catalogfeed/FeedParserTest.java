@@ -319,6 +319,23 @@ class FeedParserTest {
   }
 
   @Test
+  void aRowErrorQuotingAHugeFieldStaysShortEnoughToDeadLetter() throws Exception {
+    String hugePrice = "1" + "0".repeat(400_000) + "x USD";
+    String hugeId = "i".repeat(400_000);
+    String extraFields = hugeId + "\tExtra" + "\t".repeat(13) + "one field too many\n";
+    CollectingSink sink = parse(utf8(TSV_HEADER + tsvRow("p1", "Priced", hugePrice) + extraFields
+        + tsvRow("ok", "Fine", "1.00 USD")));
+    assertEquals(List.of("ok"), sink.ids());
+    assertEquals(2, sink.errors.size());
+    for (RowError e : sink.errors) {
+      assertTrue(e.toString().length() < 1200, "a dead-letter record, not a megabyte: " + e.toString().length());
+    }
+    assertTrue(sink.errors.get(0).reason().startsWith("price '1000"), sink.errors.get(0).reason());
+    assertTrue(sink.errors.get(0).reason().endsWith("characters in all)"), sink.errors.get(0).reason());
+    assertEquals("i".repeat(50), sink.errors.get(1).id(), "an id past the longest valid one is cut there");
+  }
+
+  @Test
   void aGiantAttributeValueOrCommentRefusesTheFeedInsteadOfFillingTheHeap() {
     // 64 MiB in one token; the JDK's parser held each whole (400 MiB exhausted a 256 MiB heap).
     String giant = "a".repeat(64 << 20);
