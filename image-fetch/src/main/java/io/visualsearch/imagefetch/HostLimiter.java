@@ -1,13 +1,15 @@
 package io.visualsearch.imagefetch;
 
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
  * At most {@code perHost} requests in flight per origin, so one retailer's slow CDN cannot take
- * every worker, and we stay polite to each host. One semaphore per origin seen (a catalog's
- * images come from a handful of origins).
+ * every worker, and we stay polite to each host. An origin's slots are kept only while someone
+ * holds or waits for one: image URLs on wildcard-DNS subdomains would otherwise grow the table
+ * for as long as the service runs.
  */
 final class HostLimiter {
 
@@ -17,8 +19,17 @@ final class HostLimiter {
     void close();
   }
 
+  private static final class Slots {
+    final Semaphore semaphore;
+    int users; // holding or waiting; guarded by the limiter
+
+    Slots(int perHost) {
+      semaphore = new Semaphore(perHost, true);
+    }
+  }
+
   private final int perHost;
-  private final ConcurrentHashMap<String, Semaphore> slots = new ConcurrentHashMap<>();
+  private final Map<String, Slots> slots = new HashMap<>();
 
   HostLimiter(int perHost) {
     this.perHost = perHost;
@@ -26,10 +37,36 @@ final class HostLimiter {
 
   /** Null when no slot freed up within the timeout. */
   Permit acquire(String origin, long timeoutMillis) throws InterruptedException {
-    Semaphore semaphore = slots.computeIfAbsent(origin, k -> new Semaphore(perHost, true));
-    if (!semaphore.tryAcquire(timeoutMillis, TimeUnit.MILLISECONDS)) {
+    Slots s;
+    synchronized (this) {
+      s = slots.computeIfAbsent(origin, k -> new Slots(perHost));
+      s.users++;
+    }
+    boolean acquired = false;
+    try {
+      acquired = s.semaphore.tryAcquire(timeoutMillis, TimeUnit.MILLISECONDS);
+    } finally {
+      if (!acquired) {
+        leave(origin, s);
+      }
+    }
+    if (!acquired) {
       return null;
     }
-    return semaphore::release;
+    return () -> {
+      s.semaphore.release();
+      leave(origin, s);
+    };
+  }
+
+  private synchronized void leave(String origin, Slots s) {
+    if (--s.users == 0) {
+      slots.remove(origin, s);
+    }
+  }
+
+  /** Origins with a slot held or awaited. */
+  synchronized int origins() {
+    return slots.size();
   }
 }

@@ -181,8 +181,7 @@ public final class ImageFetcher implements AutoCloseable {
     if (remainingMillis <= 0) {
       return Attempt.of(timeout());
     }
-    String origin = url.getScheme().toLowerCase(Locale.ROOT) + "://" + url.getHost().toLowerCase(Locale.ROOT)
-        + ":" + url.getPort();
+    String origin = originOf(url);
     HttpGet get = new HttpGet(url);
     get.setHeader("Accept", "image/*");
     if (previous.etag() != null) {
@@ -287,6 +286,13 @@ public final class ImageFetcher implements AutoCloseable {
     }
     return Attempt.of(new FetchResult.Fetched(body, entity.getContentType(), header(response, "ETag"),
         header(response, "Last-Modified"), url));
+  }
+
+  /** Scheme, host and port, whichever way the URL spells them: the key of a host's slots. */
+  static String originOf(URI url) {
+    String scheme = url.getScheme().toLowerCase(Locale.ROOT);
+    int port = url.getPort() != -1 ? url.getPort() : scheme.equals("https") ? 443 : 80;
+    return scheme + "://" + url.getHost().toLowerCase(Locale.ROOT) + ":" + port;
   }
 
   /**
