@@ -103,6 +103,11 @@ final class VersionWriter {
         return new Flip(true, previous);
       }
       PublishedIndex now = PublishedIndex.read(store, json, tenant);
+      if (manifest.version().equals(now.version())) {
+        // Our write landed and its answer was lost; the client's retry then met our own ETag.
+        // Published, and what it replaced is still the version read before this attempt.
+        return new Flip(true, previous);
+      }
       log.info("tenant {}: CURRENT changed during the build (now {}), version {}", tenant, now.version(),
           now.version() != null && now.version().compareTo(manifest.version()) > 0 ? "abandoned" : "retried");
       if (now.version() != null && now.version().compareTo(manifest.version()) > 0) {
