@@ -463,8 +463,7 @@ public final class ConsumerLoop implements Component {
         span.setAttribute("dlq.reason", reason);
         log.warn("{}: dead-lettering {}-{}@{} ({}): {}", service, rec.topic(), rec.partition(), rec.offset(),
             reason, e.getMessage());
-        outbox.send(deadLetters.topicFor(rec), rec.key() == null ? null : keyOf(rec), rec.value(),
-            deadLetters.headersFor(rec, e));
+        outbox.send(deadLetters.topicFor(rec), rec.key(), rec.value(), deadLetters.headersFor(rec, e));
         activity.deadLettered(rec.topic(), reason);
         return true;
       }

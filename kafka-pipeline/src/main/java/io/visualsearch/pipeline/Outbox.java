@@ -39,9 +39,13 @@ public final class Outbox {
   }
 
   public Future<RecordMetadata> send(String topic, String key, byte[] value, Headers headers) {
+    return send(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value, headers);
+  }
+
+  /** With the key's bytes as they are: a dead-letter copy keeps even a key that is not UTF-8. */
+  Future<RecordMetadata> send(String topic, byte[] key, byte[] value, Headers headers) {
     tracing.propagator().inject(Context.current(), headers, KafkaHeadersCarrier.SETTER);
-    Future<RecordMetadata> f = producer.send(new ProducerRecord<>(topic, null, key == null ? null
-        : key.getBytes(StandardCharsets.UTF_8), value, headers));
+    Future<RecordMetadata> f = producer.send(new ProducerRecord<>(topic, null, key, value, headers));
     pending.add(f);
     return f;
   }

@@ -1,6 +1,7 @@
 package io.visualsearch.pipeline;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -121,6 +122,8 @@ class ITConsumerLoop {
     return out;
   }
 
+  private static final byte[] BINARY_KEY = {(byte) 0xFF, 0, (byte) 0xC3, 'k'};
+
   @Test
   void poisonGoesToTheDeadLetterTopicWithItsOriginAndTheLoopKeepsConsuming(EmbeddedStack stack) throws Exception {
     createTopics(stack, "it.poison", "it.poison.dlq", "it.poison.out");
@@ -144,18 +147,22 @@ class ITConsumerLoop {
         h.producer().send(new ProducerRecord<>("it.poison", 0, ("k-" + v).getBytes(StandardCharsets.UTF_8),
             v.getBytes(StandardCharsets.UTF_8), headers)).get();
       }
+      // A key that is not UTF-8 (as malformed-key poison often is): dead-lettered byte for byte.
+      h.producer().send(new ProducerRecord<>("it.poison", 0, BINARY_KEY, "bad-2".getBytes(StandardCharsets.UTF_8)))
+          .get();
       loop.start();
       try {
         await().atMost(Duration.ofSeconds(30)).until(() -> handled.size() == 3);
         assertEquals(List.of("a", "b", "c"), handled);
-        await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-poison", "it.poison") == 4);
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-poison", "it.poison") == 5);
         assertTrue(loop.check().ok(), loop.check().detail());
       } finally {
         loop.close();
       }
     }
-    List<ConsumerRecord<byte[], byte[]>> dlq = readAll(h, "it.poison.dlq", 1);
-    assertEquals(1, dlq.size());
+    List<ConsumerRecord<byte[], byte[]>> dlq = readAll(h, "it.poison.dlq", 2);
+    assertEquals(2, dlq.size());
+    assertArrayEquals(BINARY_KEY, dlq.get(1).key(), "the same key, so a replay lands on the same partition");
     ConsumerRecord<byte[], byte[]> d = dlq.get(0);
     assertEquals("k-bad-1", str(d.key()));
     assertEquals("bad-1", str(d.value()));
