@@ -84,7 +84,7 @@ public final class SimilarItemsJob implements RecordHandler {
     // Through scratch, not the heap: a shard of hundreds of MB read into a byte[] (several copies
     // while the SDK buffers it) exhausted a 1 GiB heap, and with ExitOnOutOfMemoryError every
     // restart read the same record again.
-    this.loader = new IndexLoader(store, scratch);
+    this.loader = IndexLoader.shardsOnly(store, scratch);
     this.vectors = vectors;
     this.tracer = tracer;
     this.k = k;

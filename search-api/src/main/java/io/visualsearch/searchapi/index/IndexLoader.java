@@ -42,6 +42,7 @@ public final class IndexLoader {
 
   private final ObjectStore store;
   private final Path scratch;
+  private final boolean withExactVectors;
   private final IndexJson json = new IndexJson();
 
   /** A loader of FAISS shards only, for readers that rescore quantised shards from their own vectors. */
@@ -54,8 +55,22 @@ public final class IndexLoader {
    *     shards are read through the heap and exact vectors not loaded
    */
   public IndexLoader(ObjectStore store, Path scratch) {
+    this(store, scratch, true);
+  }
+
+  private IndexLoader(ObjectStore store, Path scratch, boolean withExactVectors) {
     this.store = store;
     this.scratch = scratch;
+    this.withExactVectors = withExactVectors;
+  }
+
+  /**
+   * A loader of FAISS shards only, read through {@code scratch}, for readers that rescore from
+   * their own vectors (the similar-items job): the exact vectors of a quantised shard are some
+   * 50 times its size, not worth downloading and hashing to be left unread.
+   */
+  public static IndexLoader shardsOnly(ObjectStore store, Path scratch) {
+    return new IndexLoader(store, scratch, false);
   }
 
   /** The tenant's CURRENT pointer, or empty when nothing was published for it yet. */
@@ -122,7 +137,8 @@ public final class IndexLoader {
           index.setParameters(m.searchParameters());
         }
         vectors += index.ntotal();
-        exact.add(scratch == null || shard.exactVectors() == null ? null : exactVectors(tenant, m, shard, served));
+        exact.add(scratch == null || !withExactVectors || shard.exactVectors() == null ? null
+            : exactVectors(tenant, m, shard, served));
       }
       if (vectors != skus.size()) {
         throw new CorruptIndexException("shards hold " + vectors + " vectors but skus.tsv maps " + skus.size());

@@ -94,9 +94,12 @@ class ITIndexLoader {
         assertEquals(1.0, a.hits().get(0).score(), 1e-5, "rescored on the exact vector: its own cosine is 1");
 
         LoadedIndex codesOnly = new IndexLoader(store).load(TENANT, good);
-        assertNull(codesOnly.exactVectors(0),
-            "a loader without scratch space (the similar-items job) leaves the vectors in the store");
+        assertNull(codesOnly.exactVectors(0), "a loader without scratch space leaves the vectors in the store");
         owner.install(codesOnly);
+        LoadedIndex shardsOnly = IndexLoader.shardsOnly(store, scratch).load(TENANT, good);
+        assertNull(shardsOnly.exactVectors(0), "the similar-items job rescoring from its own vectors too");
+        assertEquals(vectors.size(), shardsOnly.skuCount());
+        shardsOnly.release();
 
         // A rebuild whose vectors did not change (a periodic retraining) shares the open file; a
         // rebuild with other vectors downloads its own.
