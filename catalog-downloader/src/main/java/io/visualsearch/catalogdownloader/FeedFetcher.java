@@ -1,5 +1,7 @@
 package io.visualsearch.catalogdownloader;
 
+import io.visualsearch.imagefetch.AddressPolicy;
+import io.visualsearch.imagefetch.VettingDnsResolver;
 import io.visualsearch.objectstore.ObjectStoreException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -96,9 +99,15 @@ final class FeedFetcher {
       overdue.set(true);
       get.cancel();
     }, CompletableFuture.delayedExecutor(timeout.toNanos(), TimeUnit.NANOSECONDS));
+    // The feed's own host is the operator's choice and may be internal; where its server redirects
+    // is the retailer's, so any other host must be public (the resolver vets every connection,
+    // so the socket goes where the check looked).
+    String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
+    AddressPolicy redirects = AddressPolicy.allowing(List.of(host));
     // One client a download: feeds are fetched minutes apart, and nothing outlives the call.
     try (CloseableHttpClient client = HttpClients.custom()
         .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+            .setDnsResolver(new VettingDnsResolver(redirects))
             .setDefaultConnectionConfig(connection).build())
         .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(stall).build())
         // The bytes as served: a gzip feed is recognised by the parser, and the size limit counts what was sent.

@@ -16,6 +16,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,6 +48,14 @@ class FeedFetcherTest {
       exchange.getResponseHeaders().add("ETag", "\"v1\"");
       exchange.sendResponseHeaders(200, feed.length);
       exchange.getResponseBody().write(feed);
+      exchange.close();
+    });
+    server.createContext("/moved", exchange -> {
+      // The retailer's server sends us on, to where it wants us to look.
+      String target = exchange.getRequestURI().getQuery();
+      exchange.getResponseHeaders().add("Location", target.replace("PORT",
+          Integer.toString(server.getAddress().getPort())));
+      exchange.sendResponseHeaders(302, -1);
       exchange.close();
     });
     server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
@@ -97,6 +106,18 @@ class FeedFetcherTest {
       IOException e = assertTimeoutPreemptively(Duration.ofSeconds(60),
           () -> assertThrows(IOException.class, () -> fetcher.fetch(slow, SourceState.NONE)));
       assertTrue(e.getMessage().contains("took longer than PT1S"), e.getMessage());
+    }
+  }
+
+  @Test
+  void aRedirectIsFollowedOnTheFeedsOwnHostButNeverToAnotherNonPublicAddress() throws Exception {
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null);
+    FeedFetcher.Fetched f = fetcher.fetch(at("/moved?http://127.0.0.1:PORT/feed"), SourceState.NONE).orElseThrow();
+    Files.deleteIfExists(f.file());
+    for (String elsewhere : List.of("http://127.0.0.2:PORT/feed", "http://169.254.169.254/latest/meta-data/",
+        "http://10.1.2.3/feed")) {
+      IOException e = assertThrows(IOException.class, () -> fetcher.fetch(at("/moved?" + elsewhere), SourceState.NONE));
+      assertTrue(e.getMessage().contains("non-public address"), elsewhere + ": " + e.getMessage());
     }
   }
 

@@ -11,11 +11,11 @@ import org.apache.hc.client5.http.DnsResolver;
  * with any refused address is refused as a whole: mixing a public and a private record is itself
  * an attack pattern.
  */
-final class VettingDnsResolver implements DnsResolver {
+public final class VettingDnsResolver implements DnsResolver {
 
   private final AddressPolicy policy;
 
-  VettingDnsResolver(AddressPolicy policy) {
+  public VettingDnsResolver(AddressPolicy policy) {
     this.policy = policy;
   }
 
