@@ -8,6 +8,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
+import sun.misc.Signal;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -22,6 +23,7 @@ public final class ServiceHost implements AutoCloseable {
 
   private final String service;
   private final List<Component> components = new ArrayList<>();
+  /** Guards starting and the list of started components, so a stop sees each start whole. */
   private final List<Component> started = new ArrayList<>();
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final CountDownLatch stopped = new CountDownLatch(1);
@@ -57,19 +59,31 @@ public final class ServiceHost implements AutoCloseable {
     return service;
   }
 
-  /** Starts everything; on a start failure closes what started and throws. */
+  /**
+   * Starts everything; on a start failure closes what started and throws. A stop requested
+   * meanwhile (a signal, a component's {@link #fail}) waits for the component starting then, and
+   * no later one starts: the intake, added last, would otherwise run on against closed producers.
+   */
   public void start() throws ServiceStartException {
     for (Component c : components) {
-      try {
-        log.info("{}: starting {}", service, c.name());
-        c.start();
-        synchronized (started) {
-          started.add(c);
+      Exception failure = null;
+      synchronized (started) {
+        if (stopping.get()) {
+          log.info("{}: stop requested while starting; {} and the components after it not started", service, c.name());
+          return;
         }
-      } catch (Exception e) {
+        try {
+          log.info("{}: starting {}", service, c.name());
+          c.start();
+          started.add(c);
+        } catch (Exception e) {
+          failure = e;
+        }
+      }
+      if (failure != null) {
         exitCode = ExitCode.START_FAILED;
         close();
-        throw new ServiceStartException(service + ": " + c.name() + " failed to start: " + e.getMessage(), e);
+        throw new ServiceStartException(service + ": " + c.name() + " failed to start: " + failure.getMessage(), failure);
       }
     }
     log.info("{}: started {} components", service, components.size());
@@ -91,6 +105,25 @@ public final class ServiceHost implements AutoCloseable {
 
   public boolean awaitStop(Duration timeout) throws InterruptedException {
     return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * SIGTERM and SIGINT stop the service in order, and {@code main} then exits with the code that
+   * says how the stop went (OK, STOP_TIMED_OUT). Left to the JVM's shutdown hooks, the process
+   * ends with 128 + the signal (143) whatever happened: main's System.exit waits behind the hooks
+   * the signal started, and the JVM halts with the signal's status. Where the JVM reserves a
+   * signal (-Xrs), the shutdown hook still stops the service.
+   */
+  public ServiceHost stopOnSignals() {
+    for (String name : List.of("TERM", "INT")) {
+      try {
+        Signal.handle(new Signal(name), s -> new Thread(this::close, service + "-stop-" + name).start());
+      } catch (IllegalArgumentException e) {
+        log.warn("{}: SIG{} is reserved by the JVM; its shutdown hook stops the service ({})", service, name,
+            e.getMessage());
+      }
+    }
+    return this;
   }
 
   /** Installs a JVM shutdown hook (SIGTERM, Ctrl-C) that stops the service in order. */
@@ -135,6 +168,7 @@ public final class ServiceHost implements AutoCloseable {
 
   private void closeAll() {
     List<Component> toClose;
+    // Waits for a component starting now: it is closed with the others, in order.
     synchronized (started) {
       toClose = new ArrayList<>(started);
     }

@@ -41,7 +41,7 @@ public final class ServiceMain {
         .stopWithin(config.get(RuntimeSettings.SHUTDOWN_TIMEOUT).plusSeconds(10));
     try {
       wiring.wire(config, host);
-      host.stopOnShutdown();
+      host.stopOnSignals().stopOnShutdown();
       host.start();
       return host.awaitStop();
     } catch (ConfigException e) {

@@ -92,6 +92,49 @@ class ServiceHostTest {
   }
 
   @Test
+  void aStopDuringStartClosesTheComponentStartingThenAndStartsNoLaterOne() throws Exception {
+    ServiceHost host = new ServiceHost("svc");
+    CountDownLatch loading = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    host.add(recording("producer", false));
+    host.add(new Component() {
+      @Override public String name() { return "model"; }
+      @Override public void start() {
+        loading.countDown();
+        try {
+          release.await(); // a slow load, during which SIGTERM arrives
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        events.add("start model");
+      }
+      @Override public CheckResult check() { return CheckResult.OK; }
+      @Override public void close() { events.add("close model"); }
+    });
+    host.add(recording("intake", false));
+    Thread starting = new Thread(() -> {
+      try {
+        host.start();
+      } catch (ServiceStartException e) {
+        throw new AssertionError(e);
+      }
+    });
+    starting.start();
+    loading.await();
+    Thread stopping = new Thread(host::close);
+    stopping.start();
+    while (stopping.getState() != Thread.State.BLOCKED) {
+      Thread.sleep(5); // until the stop waits for the start under way
+    }
+    release.countDown();
+    starting.join();
+    stopping.join();
+    assertEquals(ExitCode.OK, host.awaitStop());
+    assertEquals(List.of("start producer", "start model", "close model", "close producer"), events,
+        "the intake never starts against closed producers, and the rest close in order");
+  }
+
+  @Test
   void missingRequiredConfigurationExitsWithConfigError() {
     ConfigDef def = new ConfigDef().define(Setting.string("KAFKA_BOOTSTRAP_SERVERS"));
     ExitCode code = ServiceMain.run("svc", def, Map.of(), (c, h) -> events.add("wired"));
