@@ -5,6 +5,7 @@ import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
@@ -118,7 +119,10 @@ public final class ModelManager implements Component {
       return CheckResult.failed("no version of model '" + modelName + "' is loaded from " + modelDir
           + (lastScanProblem.isEmpty() ? "" : " (" + lastScanProblem + ")"));
     }
-    return new CheckResult(true, "serving " + modelName + " version " + c.version());
+    String problem = lastScanProblem;
+    // Still serving, but what the last scan found wrong is for the operator to see.
+    return new CheckResult(true, "serving " + modelName + " version " + c.version()
+        + (problem.isEmpty() ? "" : " (" + problem + ")"));
   }
 
   /**
@@ -335,7 +339,9 @@ public final class ModelManager implements Component {
   private Map<Long, Path> versionsOnDisk() throws IOException {
     Map<Long, Path> versions = new TreeMap<>();
     if (!Files.isDirectory(modelDir)) {
-      return versions;
+      // Like TensorFlow Serving, a missing base path is not an empty list of versions to serve: a
+      // volume remounted, or the directory swapped by a rename, would otherwise unload everything.
+      throw new NoSuchFileException(modelDir.toString(), null, "the model directory does not exist");
     }
     try (Stream<Path> children = Files.list(modelDir)) {
       for (Path p : (Iterable<Path>) children::iterator) {

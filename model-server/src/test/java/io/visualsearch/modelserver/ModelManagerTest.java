@@ -203,6 +203,21 @@ class ModelManagerTest {
   }
 
   @Test
+  void aModelDirectoryMissingForAMomentUnloadsNothing() throws Exception {
+    TestSavedModels.exportVersion(base, "default", 1);
+    try (ModelManager m = new ModelManager("default", base, OptionalLong.empty(), NEVER)) {
+      m.start();
+      Path away = Files.move(base.resolve("default"), base.resolve("default.old"));
+      m.scan();
+      assertEquals(OptionalLong.of(1), m.currentVersion(), "a remount or a swap by rename is no removal");
+      assertTrue(m.check().detail().contains("does not exist"), m.check().detail());
+      Files.move(away, base.resolve("default"));
+      m.scan();
+      assertEquals(State.AVAILABLE, stateOf(m, 1));
+    }
+  }
+
+  @Test
   void everyVersionLoadsWithTheGivenSessionOptions() throws Exception {
     TestSavedModels.exportVersion(base, "default", 1);
     ConfigProto onePerPool = ConfigProto.newBuilder().setIntraOpParallelismThreads(1)
