@@ -12,8 +12,10 @@ import io.visualsearch.config.Config;
 import io.visualsearch.proto.tfserving.GetModelMetadataRequest;
 import io.visualsearch.proto.tfserving.GetModelMetadataResponse;
 import io.visualsearch.proto.tfserving.GetModelStatusRequest;
+import io.visualsearch.proto.tfserving.GetModelStatusResponse;
 import io.visualsearch.proto.tfserving.ModelServiceGrpc;
 import io.visualsearch.proto.tfserving.ModelSpec;
+import io.visualsearch.proto.tfserving.ModelVersionStatus;
 import io.visualsearch.proto.tfserving.PredictRequest;
 import io.visualsearch.proto.tfserving.PredictResponse;
 import io.visualsearch.proto.tfserving.PredictionServiceGrpc;
@@ -211,7 +213,10 @@ public final class ModelClient implements Component {
           .withMaxOutboundMessageSize(maxMessageBytes)
           .predict(request);
     } catch (StatusRuntimeException e) {
-      if (Context.current().isCancelled()) {
+      Context caller = Context.current();
+      // The call's own deadline timer may fire before the one that cancels the context, for the
+      // same instant: an expired context deadline is the caller's too.
+      if (caller.isCancelled() || (caller.getDeadline() != null && caller.getDeadline().isExpired())) {
         // The caller stopped waiting (the deadline or cancellation of the request it serves, which
         // the stub inherits): nothing about the model server, so check() stays as it is; counted
         // as a failure, a storefront with short deadlines made every search-api replica unready.
@@ -249,12 +254,34 @@ public final class ModelClient implements Component {
     }, OptionalLong.empty());
   }
 
-  /** Asks the server how the model is, loaded or not: an answer clears a remembered failure. */
+  /**
+   * Asks the server how the model is: a remembered failure clears only when some version is
+   * AVAILABLE. A server still loading (or failing to load) its model answers too, and a service
+   * made ready by that answer would be sent queries that all fail, again and again.
+   */
   private void probe(Duration callDeadline) throws ModelUnavailableException {
-    answered(() -> ModelServiceGrpc.newBlockingStub(channel())
+    GetModelStatusResponse status = answered(() -> ModelServiceGrpc.newBlockingStub(channel())
         .withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
         .getModelStatus(GetModelStatusRequest.newBuilder().setModelSpec(ModelSpec.newBuilder().setName(model)).build()),
         null);
+    String missing = status == null ? "the model server does not know model '" + model + "'" : unavailability(status);
+    if (missing != null) {
+      lastError = missing;
+      failureSeenNanos.set(System.nanoTime());
+    }
+  }
+
+  /** Null when a version of the model is AVAILABLE; else what the server says of each. */
+  private String unavailability(GetModelStatusResponse status) {
+    List<String> states = new ArrayList<>();
+    for (ModelVersionStatus v : status.getModelVersionStatusList()) {
+      if (v.getState() == ModelVersionStatus.State.AVAILABLE) {
+        return null;
+      }
+      String error = v.getStatus().getErrorMessage();
+      states.add(v.getVersion() + " " + v.getState() + (error.isEmpty() ? "" : " (" + error + ")"));
+    }
+    return "no version of model '" + model + "' is AVAILABLE" + (states.isEmpty() ? "" : ": " + String.join(", ", states));
   }
 
   /**

@@ -55,6 +55,8 @@ class ModelClientTest {
   final List<PredictRequest> seen = new ArrayList<>();
   /** When set, Predict never answers: the caller's own deadline ends the call. */
   volatile boolean silent;
+  /** What GetModelStatus says of both versions. */
+  volatile ModelVersionStatus.State versionState = ModelVersionStatus.State.AVAILABLE;
   Server server;
   ModelClient client;
 
@@ -107,8 +109,8 @@ class ModelClientTest {
       @Override
       public void getModelStatus(GetModelStatusRequest request, StreamObserver<GetModelStatusResponse> out) {
         out.onNext(GetModelStatusResponse.newBuilder()
-            .addModelVersionStatus(ModelVersionStatus.newBuilder().setVersion(7).setState(ModelVersionStatus.State.AVAILABLE))
-            .addModelVersionStatus(ModelVersionStatus.newBuilder().setVersion(8).setState(ModelVersionStatus.State.AVAILABLE))
+            .addModelVersionStatus(ModelVersionStatus.newBuilder().setVersion(7).setState(versionState))
+            .addModelVersionStatus(ModelVersionStatus.newBuilder().setVersion(8).setState(versionState))
             .build());
         out.onCompleted();
       }
@@ -311,5 +313,17 @@ class ModelClientTest {
     // search-api is sent nothing while unready: check() itself must find the server back.
     await().atMost(java.time.Duration.ofSeconds(30))
         .until(() -> client.check().ok());
+  }
+
+  @Test
+  void aServerStillLoadingItsModelKeepsTheFailureInCheckUntilAVersionIsAvailable() throws Exception {
+    versionState = ModelVersionStatus.State.LOADING;
+    failedWhileTheServerRestarted("loading-after-restart");
+    // The probe gets an answer, but one that serves nothing: still not ready, and saying why.
+    await().atMost(java.time.Duration.ofSeconds(30))
+        .until(() -> client.check().detail().contains("no version of model 'default' is AVAILABLE: 7 LOADING"));
+    assertEquals(false, client.check().ok());
+    versionState = ModelVersionStatus.State.AVAILABLE;
+    await().atMost(java.time.Duration.ofSeconds(30)).until(() -> client.check().ok());
   }
 }
