@@ -42,7 +42,7 @@ public final class Tracing implements Component {
   }
 
   public static Tracing create(String service, String instance, Config config) {
-    String endpoint = config.get(TracingSettings.ZIPKIN_ENDPOINT);
+    String endpoint = config.get(TracingSettings.ZIPKIN_ENDPOINT).strip();
     SpanProcessor processor = "none".equalsIgnoreCase(endpoint)
         ? SpanProcessor.composite()
         : BatchSpanProcessor.builder(ZipkinSpanExporter.builder()

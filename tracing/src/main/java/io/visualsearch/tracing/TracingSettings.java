@@ -8,12 +8,27 @@ public final class TracingSettings {
 
   public static final Setting<String> ZIPKIN_ENDPOINT = Setting.string("ZIPKIN_ENDPOINT")
       .defaultValue("http://127.0.0.1:9411/api/v2/spans")
+      .validate(TracingSettings::isEndpoint, "'none' or an http(s):// URL")
       .doc("Zipkin v2 span endpoint; the word 'none' disables export.");
   public static final Setting<Double> SAMPLE_RATIO = Setting.decimal("TRACING_SAMPLE_RATIO").defaultValue(1.0)
       .validate(r -> r >= 0 && r <= 1, "between 0 and 1")
       .doc("Share of new traces recorded; a sampled parent in incoming headers is always honoured.");
 
   private TracingSettings() {}
+
+  /** Checked at start: the sender refused a bad URL only while wiring, as a failed start, not a config error. */
+  static boolean isEndpoint(String value) {
+    if (value.strip().equalsIgnoreCase("none")) {
+      return true;
+    }
+    try {
+      java.net.URI uri = new java.net.URI(value.strip());
+      return ("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))
+          && uri.getHost() != null;
+    } catch (java.net.URISyntaxException e) {
+      return false;
+    }
+  }
 
   public static ConfigDef definition() {
     return new ConfigDef().define(ZIPKIN_ENDPOINT, SAMPLE_RATIO);
