@@ -5,6 +5,7 @@ import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.runtime.ServiceHost;
 import java.time.Clock;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -29,13 +30,15 @@ public final class HealthPages {
   public static HealthPages wire(Config config, ServiceHost host, String clientId) {
     HealthBoard board = new HealthBoard(Clock.systemUTC(), config.get(HealthSettings.STALE_AFTER),
         config.get(HealthSettings.FAILING_WINDOW));
-    host.add(new HeartbeatReader(() -> {
+    CompletableFuture<Throwable> death = new CompletableFuture<>();
+    HeartbeatReader reader = host.add(new HeartbeatReader(() -> {
       Properties p = KafkaSettings.common(config);
       p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId + "-health-board");
       p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
       p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
       return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    }, board));
+    }, board, death::complete));
+    death.thenAccept(error -> host.fail(reader, error));
     return new HealthPages(board, new ZipkinLinks(config.get(HealthSettings.ZIPKIN_UI)));
   }
 

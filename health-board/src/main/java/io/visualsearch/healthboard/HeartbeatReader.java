@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  * <p>A failing read is retried with a fresh consumer rather than reported as not ready: the page
  * is an operator's aid, and a broken page must not take its host (search-api) out of the load
  * balancer. While the reader cannot read, every row turns stale, which the page shows by itself.
+ * An Error (out of memory) ends the reader for good: it is reported to {@code onDeath}, which stops
+ * the service so it is restarted; otherwise its host stayed unready for ever while /healthz said ok.
  */
 public final class HeartbeatReader implements Component {
 
@@ -37,6 +39,7 @@ public final class HeartbeatReader implements Component {
   private final Supplier<Consumer<byte[], byte[]>> consumers;
   private final HealthBoard board;
   private final Duration retry;
+  private final java.util.function.Consumer<Throwable> onDeath;
   /** Per partition, the offset after the last heartbeat read; only the reader's thread uses it. */
   private final Map<TopicPartition, Long> readUpTo = new HashMap<>();
   private final CountDownLatch stopping = new CountDownLatch(1);
@@ -46,14 +49,17 @@ public final class HeartbeatReader implements Component {
   private volatile String status = "starting";
   private Consumer<byte[], byte[]> first;
 
-  public HeartbeatReader(Supplier<Consumer<byte[], byte[]>> consumers, HealthBoard board) {
-    this(consumers, board, RETRY);
+  public HeartbeatReader(Supplier<Consumer<byte[], byte[]>> consumers, HealthBoard board,
+      java.util.function.Consumer<Throwable> onDeath) {
+    this(consumers, board, RETRY, onDeath);
   }
 
-  HeartbeatReader(Supplier<Consumer<byte[], byte[]>> consumers, HealthBoard board, Duration retry) {
+  HeartbeatReader(Supplier<Consumer<byte[], byte[]>> consumers, HealthBoard board, Duration retry,
+      java.util.function.Consumer<Throwable> onDeath) {
     this.consumers = consumers;
     this.board = board;
     this.retry = retry;
+    this.onDeath = onDeath;
   }
 
   @Override
@@ -82,6 +88,7 @@ public final class HeartbeatReader implements Component {
     } catch (Error e) {
       died = e;
       log.error("health board reader died", e);
+      onDeath.accept(e);
     }
   }
 

@@ -2,6 +2,8 @@ package io.visualsearch.healthboard;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,8 +16,10 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
@@ -39,6 +43,7 @@ class HeartbeatReaderTest {
   final HealthBoard board = new HealthBoard(clock, 3, Duration.ofMinutes(5));
   final Deque<Consumer<byte[], byte[]>> consumers = new ConcurrentLinkedDeque<>();
   HeartbeatReader reader;
+  final CompletableFuture<Throwable> died = new CompletableFuture<>();
 
   /** MockConsumer does not implement offsetsForTimes; this one answers from a table. */
   static final class HistoryConsumer extends MockConsumer<byte[], byte[]> {
@@ -78,7 +83,7 @@ class HeartbeatReaderTest {
 
   void start() {
     reader = new HeartbeatReader(() -> consumers.isEmpty() ? new HistoryConsumer(0) : consumers.poll(), board,
-        Duration.ofMillis(20));
+        Duration.ofMillis(20), died::complete);
     reader.start();
   }
 
@@ -180,8 +185,22 @@ class HeartbeatReaderTest {
   void aClientThatCannotBeBuiltFailsTheStartInsteadOfRetrying() {
     reader = new HeartbeatReader(() -> {
       throw new KafkaException("no bootstrap servers");
-    }, board, Duration.ofMillis(20));
+    }, board, Duration.ofMillis(20), died::complete);
     assertThrows(KafkaException.class, reader::start);
+  }
+
+  @Test
+  void anErrorThatEndsTheReaderIsReportedSoTheServiceRestarts() throws Exception {
+    HistoryConsumer c = new HistoryConsumer(1);
+    c.firstOfLastHour.put(P0, 0L);
+    OutOfMemoryError oom = new OutOfMemoryError("Java heap space");
+    c.schedulePollTask(() -> {
+      throw oom;
+    });
+    consumers.add(c);
+    start();
+    assertSame(oom, died.get(30, TimeUnit.SECONDS), "not left unready for ever behind a live /healthz");
+    assertFalse(reader.check().ok());
   }
 
   @Test
