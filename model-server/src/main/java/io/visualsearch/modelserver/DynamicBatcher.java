@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * no TensorFlow run is executing: waiting then only adds latency, because nothing else is using the
  * cores, and under load the requests that arrive while a run executes still merge into the next
  * one. The pool size also bounds how many TensorFlow runs execute at once; {@code
- * maxQueuedRequests} bounds memory under overload. A request whose caller has gone (its deadline
+ * maxQueuedRequests} and {@code maxQueuedBytes} (the requests' input bytes) bound memory under
+ * overload: a count alone let thirty 64 MiB requests fill a 2 GiB heap. A merged batch takes
+ * requests up to {@link #MAX_MERGED_BYTES} of input, so merging never copies more than that. A request whose caller has gone (its deadline
  * passed while it queued) is dropped when its batch is formed instead of run: under overload the
  * queue holds many of those, and running them would spend the cores on answers nobody reads
  * while the callers still waiting time out in turn.
@@ -76,11 +78,14 @@ public final class DynamicBatcher implements Component {
   private static final AttributeKey<String> RUN_SPAN = AttributeKey.stringKey("batch.run_span_id");
 
   private static final Logger log = LoggerFactory.getLogger(DynamicBatcher.class);
+  /** Input bytes one merged run may copy together (well below the 2 GiB a Java array holds). */
+  static final long MAX_MERGED_BYTES = 256L << 20;
 
   private final int maxBatchSize;
   private final long timeoutNanos;
   private final int threads;
   private final int maxQueuedRequests;
+  private final long maxQueuedBytes;
   private final boolean dispatchWhenIdle;
   private final Runner runner;
   private final Tracer tracer;
@@ -96,22 +101,25 @@ public final class DynamicBatcher implements Component {
   private final AtomicLong abandoned = new AtomicLong();
   private final AtomicLong runNanos = new AtomicLong();
   private int queued;
+  /** Input bytes of the queued requests. Guarded by {@link #lock}. */
+  private long queuedBytes;
   /** TensorFlow runs executing now. Guarded by {@link #lock}. */
   private int running;
   private boolean closed;
 
   DynamicBatcher(int maxBatchSize, Duration batchTimeout, int threads, int maxQueuedRequests,
       boolean dispatchWhenIdle, Runner runner) {
-    this(maxBatchSize, batchTimeout, threads, maxQueuedRequests, dispatchWhenIdle, runner,
+    this(maxBatchSize, batchTimeout, threads, maxQueuedRequests, Long.MAX_VALUE, dispatchWhenIdle, runner,
         OpenTelemetry.noop().getTracer("model-server"), Observer.NONE);
   }
 
-  DynamicBatcher(int maxBatchSize, Duration batchTimeout, int threads, int maxQueuedRequests,
+  DynamicBatcher(int maxBatchSize, Duration batchTimeout, int threads, int maxQueuedRequests, long maxQueuedBytes,
       boolean dispatchWhenIdle, Runner runner, Tracer tracer, Observer observer) {
     this.maxBatchSize = maxBatchSize;
     this.timeoutNanos = batchTimeout.toNanos();
     this.threads = threads;
     this.maxQueuedRequests = maxQueuedRequests;
+    this.maxQueuedBytes = maxQueuedBytes;
     this.dispatchWhenIdle = dispatchWhenIdle;
     this.runner = runner;
     this.tracer = tracer;
@@ -179,8 +187,15 @@ public final class DynamicBatcher implements Component {
         throw ServingException.unavailable("the model server is overloaded: " + queued
             + " requests are waiting for a batch; retry later");
       }
+      // One request larger than the whole budget still runs when nothing else waits.
+      if (queued > 0 && queuedBytes + task.bytes > maxQueuedBytes) {
+        rejected.incrementAndGet();
+        throw ServingException.unavailable("the model server is overloaded: " + queuedBytes / (1024 * 1024)
+            + " MiB of requests are waiting for a batch; retry later");
+      }
       queues.computeIfAbsent(key, k -> new Queue()).add(task);
       queued++;
+      queuedBytes += task.bytes;
       changed.signalAll();
     } finally {
       lock.unlock();
@@ -215,11 +230,12 @@ public final class DynamicBatcher implements Component {
           }
           if (ready != null) {
             key = ready.getKey();
-            batch = ready.getValue().take(key.mergeable() ? maxBatchSize : 1, gone);
+            batch = ready.getValue().take(key.mergeable() ? maxBatchSize : 1, MAX_MERGED_BYTES, gone);
             if (ready.getValue().isEmpty()) {
               queues.remove(key);
             }
             queued -= batch.size() + gone.size();
+            queuedBytes -= bytesOf(batch) + bytesOf(gone);
             if (batch.isEmpty()) {
               break; // every request taken had been given up: nothing to run
             }
@@ -259,6 +275,14 @@ public final class DynamicBatcher implements Component {
         }
       }
     }
+  }
+
+  private static long bytesOf(List<Task> tasks) {
+    long n = 0;
+    for (Task t : tasks) {
+      n += t.bytes;
+    }
+    return n;
   }
 
   private void dropGone(List<Task> gone) {
@@ -391,6 +415,7 @@ public final class DynamicBatcher implements Component {
       queues.values().forEach(q -> abandoned.addAll(q.tasks));
       queues.clear();
       queued = 0;
+      queuedBytes = 0;
       changed.signalAll();
     } finally {
       lock.unlock();
@@ -415,10 +440,23 @@ public final class DynamicBatcher implements Component {
     final Context context;
     final BooleanSupplier callerGone;
     final CompletableFuture<Map<String, HostTensor>> result = new CompletableFuture<>();
+    /** Input bytes held while queued (numeric data, or string elements). */
+    final long bytes;
 
     Task(Map<String, HostTensor> inputs, long rows, long enqueuedNanos, Context context, BooleanSupplier callerGone) {
       this.inputs = inputs;
       this.rows = rows;
+      long b = 0;
+      for (HostTensor t : inputs.values()) {
+        if (t.isString()) {
+          for (byte[] e : t.stringElements()) {
+            b += e.length;
+          }
+        } else {
+          b += t.data().length;
+        }
+      }
+      this.bytes = b;
       this.enqueuedNanos = enqueuedNanos;
       this.context = context;
       this.callerGone = callerGone;
@@ -444,12 +482,14 @@ public final class DynamicBatcher implements Component {
     }
 
     /**
-     * The oldest requests up to {@code maxRows} rows, always at least one even if larger, unless
-     * every request looked at was given up by its caller; those are moved to {@code gone}.
+     * The oldest requests up to {@code maxRows} rows and {@code maxBytes} of input, always at least
+     * one even if larger, unless every request looked at was given up by its caller; those are
+     * moved to {@code gone}.
      */
-    List<Task> take(long maxRows, List<Task> gone) {
+    List<Task> take(long maxRows, long maxBytes, List<Task> gone) {
       List<Task> out = new ArrayList<>();
       long taken = 0;
+      long takenBytes = 0;
       Iterator<Task> it = tasks.iterator();
       while (it.hasNext()) {
         Task t = it.next();
@@ -459,11 +499,12 @@ public final class DynamicBatcher implements Component {
           it.remove();
           continue;
         }
-        if (!out.isEmpty() && taken + t.rows > maxRows) {
+        if (!out.isEmpty() && (taken + t.rows > maxRows || takenBytes + t.bytes > maxBytes)) {
           break;
         }
         out.add(t);
         taken += t.rows;
+        takenBytes += t.bytes;
         it.remove();
       }
       rows -= taken;

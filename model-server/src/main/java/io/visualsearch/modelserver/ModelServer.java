@@ -64,7 +64,7 @@ public final class ModelServer implements Component {
     this.models = new ModelManager(settings.modelName(), settings.basePath(), settings.versionPolicy(),
         settings.pollInterval(), settings.servedVersions(), settings.sessionConfig());
     this.batcher = new DynamicBatcher(settings.maxBatchSize(), settings.batchTimeout(), settings.batchThreads(),
-        settings.maxQueuedRequests(), settings.dispatchWhenIdle(),
+        settings.maxQueuedRequests(), settings.maxQueuedBytes(), settings.dispatchWhenIdle(),
         (key, inputs) -> key.version().run(key.signature(), inputs, key.outputs()), tracer, metrics);
     metrics.watch(batcher, models);
     this.service = new ModelServingService(models, batcher, settings.maxBatchSize());

@@ -31,7 +31,8 @@ public record ModelServerSettings(
     int servedVersions,
     int intraOpThreads,
     int interOpThreads,
-    long restBodyBudgetBytes) {
+    long restBodyBudgetBytes,
+    long maxQueuedBytes) {
 
   public static final Setting<String> BASE_PATH = Setting.string("MODEL_SERVER_BASE_PATH")
       .doc("Directory holding <model name>/<integer version>/saved_model.pb.");
@@ -66,6 +67,11 @@ public record ModelServerSettings(
       .defaultValue(1024).validate(n -> n >= 1, "at least 1")
       .doc("Requests waiting for a batch beyond which new ones are refused with UNAVAILABLE; also the REST requests"
           + " that may wait for a handler thread, beyond which REST answers 503.");
+  public static final Setting<Long> MAX_QUEUED_BYTES = Setting.longInt("MODEL_SERVER_MAX_QUEUED_BYTES")
+      .defaultValue(Runtime.getRuntime().maxMemory() / 4).describeDefault("a quarter of the maximum heap")
+      .validate(n -> n >= 1024 * 1024, "at least 1048576 (1 MiB)")
+      .doc("Input bytes all requests waiting for a batch may hold together, beyond which new ones are refused with"
+          + " UNAVAILABLE; a request larger than the whole budget still runs when nothing else waits.");
   public static final Setting<Long> PINNED_VERSION = Setting.longInt("MODEL_SERVER_MODEL_VERSION").optional()
       .validate(v -> v >= 0, "a version number (>= 0)")
       .doc("Serve exactly this version; unset serves the latest.");
@@ -111,7 +117,8 @@ public record ModelServerSettings(
   public static ConfigDef definition() {
     return new ConfigDef().define(BASE_PATH, MODEL_NAME, BIND_ADDRESS, GRPC_PORT, REST_PORT, MAX_MESSAGE_BYTES,
         MAX_BATCH_SIZE, BATCH_TIMEOUT, BATCH_THREADS, DISPATCH_WHEN_IDLE, MAX_QUEUED_REQUESTS, PINNED_VERSION,
-        DEFAULT_VERSION, POLL_INTERVAL, SERVED_VERSIONS, INTRA_OP_THREADS, INTER_OP_THREADS, REST_BODY_BUDGET_BYTES);
+        DEFAULT_VERSION, POLL_INTERVAL, SERVED_VERSIONS, INTRA_OP_THREADS, INTER_OP_THREADS, REST_BODY_BUDGET_BYTES,
+        MAX_QUEUED_BYTES);
   }
 
   public static ModelServerSettings from(Config c) {
@@ -127,7 +134,8 @@ public record ModelServerSettings(
         c.get(GRPC_PORT), c.get(REST_PORT), c.get(MAX_MESSAGE_BYTES), c.get(MAX_BATCH_SIZE), c.get(BATCH_TIMEOUT),
         c.get(BATCH_THREADS), c.get(DISPATCH_WHEN_IDLE), c.get(MAX_QUEUED_REQUESTS),
         policy, c.get(POLL_INTERVAL),
-        c.get(SERVED_VERSIONS), c.get(INTRA_OP_THREADS), c.get(INTER_OP_THREADS), c.get(REST_BODY_BUDGET_BYTES));
+        c.get(SERVED_VERSIONS), c.get(INTRA_OP_THREADS), c.get(INTER_OP_THREADS), c.get(REST_BODY_BUDGET_BYTES),
+        c.get(MAX_QUEUED_BYTES));
   }
 
   /**

@@ -95,6 +95,42 @@ class DynamicBatcherTest {
   }
 
   @Test
+  void queuedInputBeyondTheByteBudgetIsRefusedWithUnavailable() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch running = new CountDownLatch(1);
+    DynamicBatcher.Runner blocking = (k, in) -> {
+      running.countDown();
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return doubleIt(k, in);
+    };
+    // 20 bytes of queue: two one-row requests (8 bytes each) wait, a third does not fit. The
+    // request count limit (100) is never reached: only the bytes refuse it.
+    try (DynamicBatcher b = new DynamicBatcher(1, Duration.ZERO, 1, 100, 20, false, blocking,
+        io.opentelemetry.api.OpenTelemetry.noop().getTracer("test"), DynamicBatcher.Observer.NONE)) {
+      b.start();
+      CompletableFuture<Map<String, HostTensor>> first = b.submit(KEY, Map.of("x", rows(1, 1, 1)), 1);
+      assertTrue(running.await(30, TimeUnit.SECONDS), "the first request runs, out of the queue");
+      CompletableFuture<Map<String, HostTensor>> second = b.submit(KEY, Map.of("x", rows(1, 2, 2)), 1);
+      CompletableFuture<Map<String, HostTensor>> third = b.submit(KEY, Map.of("x", rows(1, 3, 3)), 1);
+      ServingException refused = assertThrows(ServingException.class,
+          () -> b.submit(KEY, Map.of("x", rows(1, 4, 4)), 1));
+      assertEquals(ServingException.Reason.UNAVAILABLE, refused.reason());
+      assertTrue(refused.getMessage().contains("MiB of requests are waiting"), refused.getMessage());
+      release.countDown();
+      for (CompletableFuture<Map<String, HostTensor>> f : List.of(first, second, third)) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+      // Their bytes were given back: the queue takes requests again.
+      assertArrayEquals(ints(10, 10), b.submit(KEY, Map.of("x", rows(1, 5, 5)), 1).get(30, TimeUnit.SECONDS)
+          .get("y").data());
+    }
+  }
+
+  @Test
   void aFullQueueRefusesWithUnavailable() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     DynamicBatcher.Runner blocking = (k, in) -> {
