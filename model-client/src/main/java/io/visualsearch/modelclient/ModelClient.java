@@ -123,6 +123,10 @@ public final class ModelClient implements Component {
         : NettyChannelBuilder.forTarget(target).usePlaintext().flowControlWindow(FLOW_CONTROL_WINDOW_BYTES);
     channel = b.defaultServiceConfig(serviceConfig())
         .enableRetry()
+        // gRPC stops retrying a call once it has sent more than the per-call retry buffer (1 MiB by
+        // default): a request of a large image or several would fail on its first UNAVAILABLE.
+        .perRpcBufferLimit(maxMessageBytes)
+        .retryBufferSize(Math.max(16L << 20, 2L * maxMessageBytes))
         .maxInboundMessageSize(maxMessageBytes)
         .intercept(new GrpcTracing(tracing).clientInterceptor())
         .build();

@@ -61,7 +61,17 @@ class ModelClientTest {
   ModelClient client;
 
   ModelClient start(String name) throws Exception {
-    server = InProcessServerBuilder.forName(name).directExecutor().addService(new PredictionServiceGrpc.PredictionServiceImplBase() {
+    server = withServices(InProcessServerBuilder.forName(name).directExecutor()).build().start();
+    Config config = ModelClientSettings.definition().include(TracingSettings.definition())
+        .parse(Map.of("MODEL_SERVER_TARGET", name, "MODEL_IMAGE_SIZE", "32", "ZIPKIN_ENDPOINT", "none"));
+    client = new ModelClient(config, Tracing.create("test", "t", config), InProcessChannelBuilder::forName);
+    client.start();
+    return client;
+  }
+
+  /** The fake PredictionService and ModelService on {@code builder}. */
+  private <B extends io.grpc.ServerBuilder<B>> B withServices(B builder) {
+    return builder.addService(new PredictionServiceGrpc.PredictionServiceImplBase() {
       @Override
       public void predict(PredictRequest request, StreamObserver<PredictResponse> out) {
         int n = calls.getAndIncrement();
@@ -114,10 +124,17 @@ class ModelClientTest {
             .build());
         out.onCompleted();
       }
-    }).build().start();
+    });
+  }
+
+  /** The same fake over TCP, the client on its own Netty channel, images up to {@code imageSize} sent as they are. */
+  ModelClient startOverTcp(int imageSize) throws Exception {
+    server = withServices(io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
+        .forAddress(new java.net.InetSocketAddress("127.0.0.1", 0))).build().start();
     Config config = ModelClientSettings.definition().include(TracingSettings.definition())
-        .parse(Map.of("MODEL_SERVER_TARGET", name, "MODEL_IMAGE_SIZE", "32", "ZIPKIN_ENDPOINT", "none"));
-    client = new ModelClient(config, Tracing.create("test", "t", config), InProcessChannelBuilder::forName);
+        .parse(Map.of("MODEL_SERVER_TARGET", "127.0.0.1:" + server.getPort(), "MODEL_IMAGE_SIZE",
+            Integer.toString(imageSize), "ZIPKIN_ENDPOINT", "none"));
+    client = new ModelClient(config, Tracing.create("test", "t", config));
     client.start();
     return client;
   }
@@ -198,6 +215,18 @@ class ModelClientTest {
     failFirst.add(Status.UNAVAILABLE.withDescription("restarting"));
     start("retry");
     client.embed(List.of(solid(Color.GREEN, 4, 4)));
+    assertEquals(3, calls.get(), "two UNAVAILABLE answers are retried by the channel");
+  }
+
+  @Test
+  void aRequestAboveGrpcsDefaultRetryBufferIsRetriedToo() throws Exception {
+    // 600 x 600 x 3 bytes: above the 1 MiB a gRPC channel buffers per call for retries by default,
+    // beyond which it gives up retrying after the first attempt.
+    failFirst.add(Status.UNAVAILABLE.withDescription("restarting"));
+    failFirst.add(Status.UNAVAILABLE.withDescription("restarting"));
+    startOverTcp(600);
+    Embeddings e = client.embed(List.of(solid(Color.GREEN, 600, 600)));
+    assertArrayEquals(new float[] {0, 255, 0}, e.vectors()[0], 0.01f);
     assertEquals(3, calls.get(), "two UNAVAILABLE answers are retried by the channel");
   }
 
