@@ -108,6 +108,9 @@ public final class GrpcTracing {
           public void onMessage(Q message) {
             try (Scope ignored = ctx.makeCurrent()) {
               super.onMessage(message);
+            } catch (RuntimeException | Error e) {
+              failed(e);
+              throw e;
             }
           }
 
@@ -115,7 +118,19 @@ public final class GrpcTracing {
           public void onHalfClose() {
             try (Scope ignored = ctx.makeCurrent()) {
               super.onHalfClose();
+            } catch (RuntimeException | Error e) {
+              failed(e);
+              throw e;
             }
+          }
+
+          /**
+           * gRPC answers a handler's exception by cancelling the stream itself, around the call's
+           * close: without this the span ended as a client's cancellation, the error unrecorded.
+           */
+          private void failed(Throwable e) {
+            span.recordException(e);
+            endOnce(span, ended, Status.UNKNOWN.withDescription("the handler threw " + e).withCause(e));
           }
 
           @Override

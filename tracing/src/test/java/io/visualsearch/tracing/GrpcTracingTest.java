@@ -78,6 +78,9 @@ class GrpcTracingTest {
             io.grpc.Context.current().addListener(c -> slowCallCancelled.countDown(), Runnable::run);
             return;
           }
+          if (request.equals("throw")) {
+            throw new IllegalStateException("handler bug");
+          }
           if (request.equals("fail")) {
             observer.onError(Status.INVALID_ARGUMENT.withDescription("bad input").asRuntimeException());
             return;
@@ -131,6 +134,22 @@ class GrpcTracingTest {
       assertEquals(StatusCode.ERROR, span.getStatus().getStatusCode(), span.getKind().toString());
       assertTrue(span.getStatus().getDescription().contains("INVALID_ARGUMENT"), span.getStatus().getDescription());
     }
+  }
+
+  @Test
+  void aHandlerThatThrowsEndsItsServerSpanWithTheExceptionRecorded() {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> call("throw", CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS)));
+    assertEquals(Status.Code.UNKNOWN, e.getStatus().getCode());
+    await().atMost(Duration.ofSeconds(5)).until(() -> {
+      server.flush();
+      return !serverSpans.getFinishedSpanItems().isEmpty();
+    });
+    SpanData serverSpan = only(serverSpans.getFinishedSpanItems());
+    assertEquals(StatusCode.ERROR, serverSpan.getStatus().getStatusCode());
+    assertTrue(serverSpan.getStatus().getDescription().startsWith("UNKNOWN"), serverSpan.getStatus().getDescription());
+    assertTrue(serverSpan.getEvents().stream().anyMatch(ev -> ev.getName().equals("exception")),
+        "the handler's exception is on the span: " + serverSpan.getEvents());
   }
 
   @Test
