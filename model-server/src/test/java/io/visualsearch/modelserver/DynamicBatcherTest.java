@@ -98,15 +98,7 @@ class DynamicBatcherTest {
   void queuedInputBeyondTheByteBudgetIsRefusedWithUnavailable() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch running = new CountDownLatch(1);
-    DynamicBatcher.Runner blocking = (k, in) -> {
-      running.countDown();
-      try {
-        release.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      return doubleIt(k, in);
-    };
+    DynamicBatcher.Runner blocking = gated(running, release);
     // 20 bytes of queue: two one-row requests (8 bytes each) wait, a third does not fit. The
     // request count limit (100) is never reached: only the bytes refuse it.
     try (DynamicBatcher b = new DynamicBatcher(1, Duration.ZERO, 1, 100, 20, false, blocking,

@@ -5,12 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,19 +29,8 @@ class ITHttpRequestDeadline {
 
   @Test
   void clientsStalledMidRequestAreDisconnectedAndLivenessAnswersAgain() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    Path log = dir.resolve("service.log");
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), OpsOnlyService.class.getName())
-        .redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("OPS_PORT", Integer.toString(port));
-    pb.environment().put("SERVICE_HTTP_REQUEST_TIMEOUT", "2s");
-    Process service = pb.start();
-    try {
-      awaitLive(port, service, log);
+    try (OpsOnlyProcess service = OpsOnlyProcess.start(dir, Map.of("SERVICE_HTTP_REQUEST_TIMEOUT", "2s"))) {
+      int port = service.port;
       // One stops inside its head, one inside its body: together they hold both ops threads.
       try (Socket head = send(port, "GET /healthz HTTP/1.1\r\nHost: ops\r\n");
           Socket body = send(port, "POST /healthz HTTP/1.1\r\nHost: ops\r\nContent-Length: 1000\r\n\r\nab")) {
@@ -51,24 +39,6 @@ class ITHttpRequestDeadline {
         // Requests queued behind the stalled ones meanwhile may have been cut with them (the limit
         // counts from the connection's accept); a probe sent now has the threads back.
         assertEquals("HTTP/1.1 200 OK", statusLine(port), "liveness answers once the stalled requests are cut");
-      }
-    } finally {
-      service.destroy();
-      service.waitFor();
-    }
-  }
-
-  private static void awaitLive(int port, Process service, Path log) throws Exception {
-    long deadline = System.currentTimeMillis() + PATIENCE_MILLIS;
-    while (true) {
-      try {
-        assertEquals("HTTP/1.1 200 OK", statusLine(port));
-        return;
-      } catch (IOException e) {
-        if (!service.isAlive() || System.currentTimeMillis() > deadline) {
-          throw new AssertionError("the service did not come up: " + Files.readString(log), e);
-        }
-        Thread.sleep(100);
       }
     }
   }
