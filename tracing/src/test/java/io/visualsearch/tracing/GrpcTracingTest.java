@@ -103,6 +103,15 @@ class GrpcTracingTest {
     server.close();
   }
 
+  /** The server span, once ended: gRPC may end the call on another thread than the client's answer. */
+  private SpanData awaitServerSpan() {
+    await().atMost(Duration.ofSeconds(5)).until(() -> {
+      server.flush();
+      return !serverSpans.getFinishedSpanItems().isEmpty();
+    });
+    return only(serverSpans.getFinishedSpanItems());
+  }
+
   private String call(String request, CallOptions options) {
     return ClientCalls.blockingUnaryCall(ClientInterceptors.intercept(channel, new GrpcTracing(client).clientInterceptor()),
         ECHO, options, request);
@@ -141,11 +150,7 @@ class GrpcTracingTest {
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
         () -> call("throw", CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS)));
     assertEquals(Status.Code.UNKNOWN, e.getStatus().getCode());
-    await().atMost(Duration.ofSeconds(5)).until(() -> {
-      server.flush();
-      return !serverSpans.getFinishedSpanItems().isEmpty();
-    });
-    SpanData serverSpan = only(serverSpans.getFinishedSpanItems());
+    SpanData serverSpan = awaitServerSpan();
     assertEquals(StatusCode.ERROR, serverSpan.getStatus().getStatusCode());
     assertTrue(serverSpan.getStatus().getDescription().startsWith("UNKNOWN"), serverSpan.getStatus().getDescription());
     assertTrue(serverSpan.getEvents().stream().anyMatch(ev -> ev.getName().equals("exception")),
@@ -160,11 +165,7 @@ class GrpcTracingTest {
     assertTrue(slowCallCancelled.await(5, TimeUnit.SECONDS), "the server saw the cancellation");
     // The handler hears of the cancellation through its Context, which gRPC cancels before (and on
     // another thread than) it tells the call's listener, where the span ends: wait for the span.
-    await().atMost(Duration.ofSeconds(5)).until(() -> {
-      server.flush();
-      return !serverSpans.getFinishedSpanItems().isEmpty();
-    });
-    SpanData serverSpan = only(serverSpans.getFinishedSpanItems());
+    SpanData serverSpan = awaitServerSpan();
     assertEquals(StatusCode.ERROR, serverSpan.getStatus().getStatusCode());
     assertTrue(serverSpan.getStatus().getDescription().startsWith("CANCELLED"), serverSpan.getStatus().getDescription());
     client.flush();
