@@ -10,7 +10,6 @@ import java.net.URI;
 import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -165,9 +164,10 @@ final class FeedFetcher {
   }
 
   private Optional<Fetched> file(URI uri, Path spool) throws IOException {
-    Files.copy(Path.of(uri), spool, StandardCopyOption.REPLACE_EXISTING);
-    if (Files.size(spool) > maxBytes) {
-      throw new IOException("feed " + uri + " is larger than " + maxBytes + " bytes");
+    // Copied within the size limit, like a download: a huge file (or a device that never ends)
+    // is refused when it passes the limit, not after filling the spool's disk.
+    try (InputStream in = Files.newInputStream(Path.of(uri))) {
+      copyBounded(in, spool, uri.toString());
     }
     return Optional.of(new Fetched(spool, new SourceState(uri.toString(), null,
         Long.toString(Files.getLastModifiedTime(Path.of(uri)).toMillis()))));

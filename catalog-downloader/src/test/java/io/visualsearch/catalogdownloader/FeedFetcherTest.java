@@ -122,6 +122,16 @@ class FeedFetcherTest {
   }
 
   @Test
+  void aFileFeedIsReadWithinTheSizeLimit() throws Exception {
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1 << 20, bucket -> null);
+    // A file that never ends: copied whole before the size check, it filled the spool's disk.
+    FeedLocation endless = new FeedLocation("acme", URI.create("file:///dev/zero"));
+    IOException e = assertTimeoutPreemptively(Duration.ofSeconds(60),
+        () -> assertThrows(IOException.class, () -> fetcher.fetch(endless, SourceState.NONE)));
+    assertTrue(e.getMessage().contains("larger than 1048576 bytes"), e.getMessage());
+  }
+
+  @Test
   void aFeedIsDownloadedWithItsValidators() throws Exception {
     FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null);
     FeedFetcher.Fetched f = fetcher.fetch(at("/feed"), SourceState.NONE).orElseThrow();
