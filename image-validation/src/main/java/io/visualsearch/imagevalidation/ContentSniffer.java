@@ -81,7 +81,7 @@ final class ContentSniffer {
     if (data.length < 12) {
       return false;
     }
-    long riffSize = (data[4] & 0xFFL) | ((data[5] & 0xFFL) << 8) | ((data[6] & 0xFFL) << 16) | ((data[7] & 0xFFL) << 24);
+    long riffSize = le32(data, 4);
     return riffSize + 8 <= data.length;
   }
 
@@ -105,8 +105,7 @@ final class ContentSniffer {
       if (fourcc.equals("VP8 ")) {
         return false;
       }
-      long size = (data[at + 4] & 0xFFL) | ((data[at + 5] & 0xFFL) << 8) | ((data[at + 6] & 0xFFL) << 16)
-          | ((data[at + 7] & 0xFFL) << 24);
+      long size = le32(data, at + 4);
       long next = at + 8 + size + (size & 1);
       if (next > data.length) {
         return false;
@@ -135,6 +134,7 @@ final class ContentSniffer {
         "BMP files wrapping a " + inner + " are not supported: provide the " + inner + " itself");
   }
 
+  /** The unsigned little-endian 32-bit number at {@code at} (RIFF chunk sizes, BMP header fields). */
   private static long le32(byte[] data, int at) {
     return (data[at] & 0xFFL) | ((data[at + 1] & 0xFFL) << 8) | ((data[at + 2] & 0xFFL) << 16)
         | ((data[at + 3] & 0xFFL) << 24);
