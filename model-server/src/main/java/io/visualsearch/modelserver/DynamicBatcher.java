@@ -39,10 +39,10 @@ import org.slf4j.LoggerFactory;
  * one. The pool size also bounds how many TensorFlow runs execute at once; {@code
  * maxQueuedRequests} and {@code maxQueuedBytes} (the requests' input bytes) bound memory under
  * overload: a count alone let thirty 64 MiB requests fill a 2 GiB heap. A merged batch takes
- * requests up to {@link #MAX_MERGED_BYTES} of input, so merging never copies more than that. A request whose caller has gone (its deadline
- * passed while it queued) is dropped when its batch is formed instead of run: under overload the
- * queue holds many of those, and running them would spend the cores on answers nobody reads
- * while the callers still waiting time out in turn.
+ * requests up to {@link #MAX_MERGED_BYTES} of input, so merging never copies more than that. A
+ * request whose caller has gone (its deadline passed while it queued) is dropped when its batch is
+ * formed instead of run: under overload the queue holds many of those, and running them would
+ * spend the cores on answers nobody reads while the callers still waiting time out in turn.
  *
  * <p>Tracing: each TensorFlow run is one span, a child of the oldest request's span (so a single
  * request's trace shows its run) with links to every other request it served; each request's own
@@ -446,17 +446,7 @@ public final class DynamicBatcher implements Component {
     Task(Map<String, HostTensor> inputs, long rows, long enqueuedNanos, Context context, BooleanSupplier callerGone) {
       this.inputs = inputs;
       this.rows = rows;
-      long b = 0;
-      for (HostTensor t : inputs.values()) {
-        if (t.isString()) {
-          for (byte[] e : t.stringElements()) {
-            b += e.length;
-          }
-        } else {
-          b += t.data().length;
-        }
-      }
-      this.bytes = b;
+      this.bytes = inputs.values().stream().mapToLong(HostTensor::byteSize).sum();
       this.enqueuedNanos = enqueuedNanos;
       this.context = context;
       this.callerGone = callerGone;

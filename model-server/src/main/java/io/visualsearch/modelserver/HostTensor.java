@@ -92,6 +92,18 @@ public final class HostTensor {
     return strings;
   }
 
+  /** Bytes of data held: the numeric buffer, or the string elements' bytes. */
+  public long byteSize() {
+    if (!isString()) {
+      return data().length;
+    }
+    long n = 0;
+    for (byte[] e : stringElements()) {
+      n += e.length;
+    }
+    return n;
+  }
+
   /** Shape without the leading (batch) dimension. */
   public long[] rowShape() {
     return Arrays.copyOfRange(shape, 1, shape.length);
