@@ -69,7 +69,8 @@ public final class ServiceHost implements AutoCloseable {
       Exception failure = null;
       synchronized (started) {
         if (stopping.get()) {
-          log.info("{}: stop requested while starting; {} and the components after it not started", service, c.name());
+          log.info("{}: stop requested while starting; {} and the components after it not started", service,
+              c.name());
           return;
         }
         try {

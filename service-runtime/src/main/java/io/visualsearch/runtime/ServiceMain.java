@@ -29,9 +29,7 @@ public final class ServiceMain {
     try {
       config = definition.include(RuntimeSettings.definition()).parse(env);
     } catch (ConfigException e) {
-      log.error("{}: {}", service, e.getMessage());
-      System.err.println(service + ": " + e.getMessage());
-      return ExitCode.CONFIG_ERROR;
+      return configError(service, e);
     }
     log.info("{}: configuration {}", service, config);
     HttpRequestDeadline.apply(config.get(RuntimeSettings.HTTP_REQUEST_TIMEOUT));
@@ -46,10 +44,9 @@ public final class ServiceMain {
       return host.awaitStop();
     } catch (ConfigException e) {
       // Settings that are valid alone but not together, found while wiring.
-      log.error("{}: {}", service, e.getMessage());
-      System.err.println(service + ": " + e.getMessage());
+      ExitCode code = configError(service, e);
       host.close();
-      return ExitCode.CONFIG_ERROR;
+      return code;
     } catch (ServiceStartException e) {
       log.error(e.getMessage(), e.getCause());
       System.err.println(e.getMessage());
@@ -63,5 +60,12 @@ public final class ServiceMain {
       host.close();
       return ExitCode.START_FAILED;
     }
+  }
+
+  /** Says what is wrong in the log and on stderr, where an operator starting the service looks. */
+  private static ExitCode configError(String service, ConfigException e) {
+    log.error("{}: {}", service, e.getMessage());
+    System.err.println(service + ": " + e.getMessage());
+    return ExitCode.CONFIG_ERROR;
   }
 }

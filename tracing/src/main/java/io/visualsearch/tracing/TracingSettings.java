@@ -2,6 +2,8 @@ package io.visualsearch.tracing;
 
 import io.visualsearch.config.ConfigDef;
 import io.visualsearch.config.Setting;
+import java.net.URI;
+import java.net.URISyntaxException;
 
 /** Where spans go and how many are kept. */
 public final class TracingSettings {
@@ -22,10 +24,10 @@ public final class TracingSettings {
       return true;
     }
     try {
-      java.net.URI uri = new java.net.URI(value.strip());
+      URI uri = new URI(value.strip());
       return ("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))
           && uri.getHost() != null;
-    } catch (java.net.URISyntaxException e) {
+    } catch (URISyntaxException e) {
       return false;
     }
   }
