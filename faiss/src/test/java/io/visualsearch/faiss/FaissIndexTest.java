@@ -13,10 +13,14 @@ import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -457,22 +461,25 @@ class FaissIndexTest {
         try (FaissIndex index = FaissIndex.create(D, "Flat", Metric.L2)) {
             index.add(database);
             long[] expected = index.search(queries, 5).allIds();
-            AtomicInteger mismatches = new AtomicInteger();
-            Thread[] threads = new Thread[4];
-            for (int t = 0; t < threads.length; t++) {
-                threads[t] = new Thread(() -> {
-                    for (int i = 0; i < 20; i++) {
-                        if (!Arrays.equals(expected, index.search(queries, 5).allIds())) {
-                            mismatches.incrementAndGet();
+            // Futures, not bare threads: a search that throws must fail the test, not end its thread quietly.
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<Integer>> agreeing = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    agreeing.add(pool.submit(() -> {
+                        int same = 0;
+                        for (int i = 0; i < 20; i++) {
+                            same += Arrays.equals(expected, index.search(queries, 5).allIds()) ? 1 : 0;
                         }
-                    }
-                });
-                threads[t].start();
+                        return same;
+                    }));
+                }
+                for (Future<Integer> f : agreeing) {
+                    assertEquals(20, f.get(), "every concurrent search matches the serial one");
+                }
+            } finally {
+                pool.shutdownNow();
             }
-            for (Thread thread : threads) {
-                thread.join();
-            }
-            assertEquals(0, mismatches.get());
         }
     }
 }

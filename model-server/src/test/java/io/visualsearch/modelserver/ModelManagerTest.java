@@ -2,6 +2,7 @@ package io.visualsearch.modelserver;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -99,8 +100,11 @@ class ModelManagerTest {
       }
       assertEquals(State.AVAILABLE, stateOf(m, 2));
       assertThrows(ServingException.class, () -> m.acquire("default", OptionalLong.of(1)), "beyond the two served");
+      ServableVersion servedBefore = servable(m, 2);
       m.scan();
-      assertEquals(State.AVAILABLE, stateOf(m, 2), "a rescan keeps it, without reloading");
+      assertEquals(State.AVAILABLE, stateOf(m, 2));
+      assertSame(servedBefore, servable(m, 2), "a rescan keeps the loaded version, without reloading it");
+      assertFalse(servedBefore.closedFuture().isDone());
     }
     try (ModelManager pinned = new ModelManager("default", base, OptionalLong.of(2), NEVER, 2)) {
       pinned.start();
@@ -168,11 +172,14 @@ class ModelManagerTest {
       assertThrows(ServingException.class, () -> m.acquire("default", OptionalLong.of(2)), "two served in all");
 
       // The withdrawn versions deleted once the indexes are rebuilt with 1.
+      ServableVersion defaultBefore = servable(m, 1);
       PathUtils.deleteDirectory(base.resolve("default/3"));
       PathUtils.deleteDirectory(base.resolve("default/2"));
       m.scan();
       assertEquals(OptionalLong.of(1), m.currentVersion());
-      assertEquals(State.AVAILABLE, stateOf(m, 1), "the default was never reloaded");
+      assertEquals(State.AVAILABLE, stateOf(m, 1));
+      assertSame(defaultBefore, servable(m, 1), "the default was never reloaded");
+      assertFalse(defaultBefore.closedFuture().isDone());
       assertThrows(ServingException.class, () -> m.acquire("default", OptionalLong.of(3)));
     }
   }
@@ -248,5 +255,12 @@ class ModelManagerTest {
 
   private static State stateOf(ModelManager m, long version) {
     return m.statuses().stream().filter(e -> e.version() == version).findFirst().orElseThrow().state();
+  }
+
+  /** The loaded instance serving {@code version}; the lease is returned at once. */
+  private static ServableVersion servable(ModelManager m, long version) {
+    try (ServableVersion.Lease lease = m.acquire("default", OptionalLong.of(version))) {
+      return lease.version();
+    }
   }
 }
