@@ -109,6 +109,15 @@ class ITSearchApi {
     }
   }
 
+  List<String> similarSkus(String sku, int k) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/products/" + sku
+        + "/similar?k=" + k)).header("Authorization", "Bearer " + ACME_KEY).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    List<String> skus = new ArrayList<>();
+    json.readTree(r.body()).get("results").forEach(h -> skus.add(h.get("sku").asText()));
+    return skus;
+  }
+
   String nextVersion() {
     versionCounter++;
     return String.format("20250101T%06dZ-v%d", versionCounter, versionCounter);
@@ -172,7 +181,9 @@ class ITSearchApi {
   @Order(3)
   void tenantsNeverSeeEachOthersProducts() throws Exception {
     byte[] photo = TestImages.jpeg(100, 100, Color.WHITE, Color.RED);
-    for (JsonNode h : json.readTree(search(GLOBEX_KEY, photo, Map.of("k", "20")).body()).get("results")) {
+    JsonNode globex = json.readTree(search(GLOBEX_KEY, photo, Map.of("k", "20")).body()).get("results");
+    assertEquals(NAMES.length, globex.size(), "all of globex's products, and none of acme's: " + globex);
+    for (JsonNode h : globex) {
       assertTrue(h.get("sku").asText().startsWith("globex-"), h.toString());
     }
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/products/globex-red/similar"))
@@ -250,9 +261,12 @@ class ITSearchApi {
   @Test
   @Order(6)
   void similarItemsComeFromThePrecomputedFileWithCurrentCatalogData() throws Exception {
+    // acme-gone left the catalog; acme-withdrawn is in it, but its vector is deleted after the build.
+    fx.upsertProduct("acme", "acme-withdrawn", "acme withdrawn shirt", "Apparel > Shirts", 5_000_000L, "in stock");
     SimilarItemsFile file = new SimilarItemsFile("acme", "acme-red", "20250101T000001Z-v1", 1, 0,
         List.of(new SimilarItemsFile.Item("acme-pink", 0.9f), new SimilarItemsFile.Item("acme-orange", 0.8f),
-            new SimilarItemsFile.Item("acme-gone", 0.7f), new SimilarItemsFile.Item("acme-magenta", 0.6f)));
+            new SimilarItemsFile.Item("acme-gone", 0.7f), new SimilarItemsFile.Item("acme-withdrawn", 0.65f),
+            new SimilarItemsFile.Item("acme-magenta", 0.6f)));
     fx.store.put(SimilarItemsFile.key("acme", "acme-red"), json.writeValueAsBytes(file), "application/json");
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/products/acme-red/similar?k=2"))
         .header("Authorization", "Bearer " + ACME_KEY).build(), HttpResponse.BodyHandlers.ofString());
@@ -261,6 +275,12 @@ class ITSearchApi {
     assertEquals(2, results.size());
     assertEquals("acme-pink", results.get(0).get("sku").asText());
     assertEquals("acme pink shirt", results.get(0).get("title").asText());
+    await().atMost(Duration.ofSeconds(30)).until(() -> similarSkus("acme-red", 5).equals(
+        List.of("acme-pink", "acme-orange", "acme-withdrawn", "acme-magenta")));
+
+    fx.sendEmbeddingTombstone("acme", "acme-withdrawn");
+    await().atMost(Duration.ofSeconds(30)).until(() -> similarSkus("acme-red", 5).equals(
+        List.of("acme-pink", "acme-orange", "acme-magenta")));
     HttpResponse<String> none = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/products/acme-blue/similar"))
         .header("Authorization", "Bearer " + ACME_KEY).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(404, none.statusCode());

@@ -103,6 +103,11 @@ public final class StackFixture implements AutoCloseable {
     send(Topics.EMBEDDINGS.name(), tenant + "/" + sku, null);
   }
 
+  /** The embedding alone deleted (the product stays in the catalog), as when its image is withdrawn. */
+  public void sendEmbeddingTombstone(String tenant, String sku) throws Exception {
+    send(Topics.EMBEDDINGS.name(), tenant + "/" + sku, null);
+  }
+
   public void sendEmbedding(String tenant, String sku, float[] vector, long modelVersion) throws Exception {
     Embedding.Builder e = Embedding.newBuilder().setTenant(tenant).setSku(sku).setModelName("default")
         .setModelVersion(modelVersion).setSignature("serving_default");

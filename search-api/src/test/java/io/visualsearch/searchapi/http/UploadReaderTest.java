@@ -9,6 +9,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.LocalConnector;
 import org.eclipse.jetty.server.Request;
@@ -35,6 +37,7 @@ class UploadReaderTest {
   /** Room for three 600-byte uploads at once, read at a pace that waits for them as long as any test runs. */
   final UploadBudget threeUploads = new UploadBudget(3 * UploadBudget.costOf(600));
   final UploadReader budgeted = new UploadReader(new UploadPace(1000, Duration.ofSeconds(60)), DRAIN, threeUploads);
+  final AtomicLong unreadAfterDiscard = new AtomicLong(-1);
   Server server;
   LocalConnector connector;
 
@@ -52,6 +55,14 @@ class UploadReaderTest {
           String path = request.getHttpURI().getPath();
           if (path.startsWith("/refuse")) {
             reader.discard(request, 2 * MAX_BYTES);
+            if (path.equals("/refuse-and-count")) {
+              // What discard left of the bytes that had arrived, read without waiting.
+              Content.Chunk left = request.read();
+              unreadAfterDiscard.set(left == null ? 0 : left.remaining());
+              if (left != null) {
+                left.release();
+              }
+            }
             status = 401;
             text = "refused";
           } else if (path.startsWith("/budgeted/")) {
@@ -113,9 +124,10 @@ class UploadReaderTest {
   @Test
   void aRefusedBodyOverTwiceTheCapIsNotDrainedAtAll() throws Exception {
     LocalConnector.LocalEndPoint client = connector.connect();
-    client.addInput(post("/refuse", 2 * MAX_BYTES + 1) + "x".repeat(10));
+    client.addInput(post("/refuse-and-count", 2 * MAX_BYTES + 1) + "x".repeat(10));
     String refused = client.getResponse(false, 10, TimeUnit.SECONDS);
     assertTrue(refused.startsWith("HTTP/1.1 401"), refused);
+    assertEquals(10, unreadAfterDiscard.get(), "not one byte of a body that large is read");
     client.waitUntilClosedOrIdleFor(10, TimeUnit.SECONDS);
     assertFalse(client.isOpen());
   }

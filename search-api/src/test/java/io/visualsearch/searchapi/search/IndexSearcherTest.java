@@ -260,6 +260,12 @@ class IndexSearcherTest {
   void priceAvailabilityAndBrandFiltersApply() {
     Map<String, float[]> vectors = TestVectors.random(400, 8, 13);
     catalogOf(vectors);
+    // Every fifth product is another brand, so the brand filter has something to leave out.
+    for (int i = 0; i < vectors.size(); i += 5) {
+      ProductInfo p = catalog.get(T, "sku-" + i);
+      catalog.upsert(T, new ProductInfo(p.sku(), p.title(), p.priceMicros(), p.currency(), p.link(), p.imageLink(),
+          p.category(), "Globex", p.availability()));
+    }
     LoadedIndex index = index(vectors, 2, Map.of());
     Filters f = new Filters(null, 10_000_000L, 20_000_000L, "in_stock", "acme");
     SearchAnswer a = searcher.search(index, deltaFor(index).snapshot(index), vectors.get("sku-0"), 20, f, null);
@@ -267,6 +273,7 @@ class IndexSearcherTest {
     for (SearchHit h : a.hits()) {
       assertTrue(h.product().priceMicros() >= 10_000_000L && h.product().priceMicros() <= 20_000_000L);
       assertEquals("in stock", h.product().availability());
+      assertEquals("Acme", h.product().brand(), h.sku());
     }
     assertEquals(bruteForce(vectors, vectors.get("sku-0"), 20, f), skus(a));
   }

@@ -29,13 +29,17 @@ class QueryModelCheckTest {
   private final Tracer tracer = OpenTelemetry.noop().getTracer("test");
 
   private QueryService service(String querySignature) {
+    return service(1, querySignature);
+  }
+
+  private QueryService service(long queryModelVersion, String querySignature) {
     TenantIndexes indexes = new TenantIndexes(i -> { });
     IndexManifest m = new IndexManifest(IndexManifest.FORMAT, "acme", "v1", 0, "default", 1, "serving_default", 2,
         "cosine", "IDMap,Flat", 0, List.of(), null, Map.of());
     indexes.install(new LoadedIndex(m, List.of(), Map.of(), VectorSpace.of(Metric.INNER_PRODUCT, "cosine")));
     CatalogView catalog = new CatalogView();
-    QueryEmbedder embedder = (image, version) -> new QueryEmbedder.QueryVector(new float[] {1, 0}, "default", 1,
-        querySignature);
+    QueryEmbedder embedder = (image, version) -> new QueryEmbedder.QueryVector(new float[] {1, 0}, "default",
+        queryModelVersion, querySignature);
     return new QueryService(indexes, new TenantDeltas(), catalog, new QueryImageDecoder(1_000_000, 512), embedder,
         new IndexSearcher(catalog, tracer, 1000), null, null, tracer);
   }
@@ -52,6 +56,15 @@ class QueryModelCheckTest {
     assertEquals(503, e.status());
     assertEquals("model_index_mismatch", e.code());
     assertTrue(e.getMessage().contains("mixed7") && e.getMessage().contains("serving_default"), e.getMessage());
+  }
+
+  @Test
+  void aQueryEmbeddedByAnotherModelVersionIsRefusedNotCompared() throws Exception {
+    // The model server rolled to version 2 while the tenant's index is still of version 1.
+    ApiException e = assertThrows(ApiException.class, () -> service(2, "serving_default").search("acme", photo()));
+    assertEquals(503, e.status());
+    assertEquals("model_index_mismatch", e.code());
+    assertTrue(e.getMessage().contains("version 2") && e.getMessage().contains("version 1"), e.getMessage());
   }
 
   @Test
