@@ -2,7 +2,7 @@ package io.visualsearch.demo;
 
 import java.time.Duration;
 
-/** {@code ./visual-search demo [--exit-after-ingest] [--size N] [--keep-data] [--timeout 10m]}. */
+/** {@code ./visual-search demo [--exit-after-ingest] [--size N] [--keep-data] [--timeout MINUTES]}. */
 record DemoOptions(boolean exitAfterIngest, int size, boolean keepData, Duration timeout) {
 
   static final String USAGE = "usage: ./visual-search demo [--exit-after-ingest] [--size N (1..60000, default 500)]"

@@ -107,6 +107,17 @@ class ComposeFileTest {
   }
 
   @Test
+  void everyServiceMayDrainBeforeDockerKillsIt() {
+    // ServiceMain gives up at SERVICE_SHUTDOWN_TIMEOUT + 10 s; Docker's own default is 10 s.
+    ours().forEach((name, s) -> {
+      if (s.isServer()) {
+        assertEquals("40s", str(at(services.get(name), "stop_grace_period")), name + ": stop_grace_period, as Kubernetes's"
+            + " terminationGracePeriodSeconds");
+      }
+    });
+  }
+
+  @Test
   void everyVariableIsDefinedRequiredOnesAreSetAndValuesParse() {
     List<String> problems = new ArrayList<>();
     ours().forEach((name, s) -> {

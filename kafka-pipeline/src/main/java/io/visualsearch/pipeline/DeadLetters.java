@@ -13,6 +13,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 final class DeadLetters {
 
   private static final int MAX_MESSAGE_CHARS = 4000;
+  private static final int MAX_STACK_TRACE_CHARS = 8000;
 
   private final String service;
 
@@ -38,17 +39,37 @@ final class DeadLetters {
     put(h, PipelineHeaders.DLQ_ORIGIN_OFFSET, Long.toString(record.offset()));
     put(h, PipelineHeaders.DLQ_REASON, reasonOf(error));
     put(h, PipelineHeaders.DLQ_EXCEPTION_CLASS, error.getClass().getName());
-    put(h, PipelineHeaders.DLQ_EXCEPTION_MESSAGE, describe(error));
+    put(h, PipelineHeaders.DLQ_EXCEPTION_MESSAGE, messageOf(error));
+    put(h, PipelineHeaders.DLQ_EXCEPTION_STACK_TRACE, stackTraceOf(error));
     put(h, PipelineHeaders.DLQ_SERVICE, service);
     put(h, PipelineHeaders.DLQ_TIMESTAMP, Long.toString(System.currentTimeMillis()));
     return h;
   }
 
-  private static String describe(Throwable error) {
+  /**
+   * What a retailer or operator reads: the exception's own message (a poison reason says what was
+   * wrong with the record), and the root cause's when it differs. The frames go in their own header.
+   */
+  static String messageOf(Throwable error) {
+    String text = error.getMessage() != null ? error.getMessage() : error.getClass().getName();
+    Throwable root = error;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    if (root != error && root.getMessage() != null && !text.contains(root.getMessage())) {
+      text += " (caused by " + root + ")";
+    }
+    return cap(text, MAX_MESSAGE_CHARS);
+  }
+
+  private static String stackTraceOf(Throwable error) {
     StringWriter sw = new StringWriter();
     error.printStackTrace(new PrintWriter(sw));
-    String text = sw.toString();
-    return text.length() <= MAX_MESSAGE_CHARS ? text : text.substring(0, MAX_MESSAGE_CHARS);
+    return cap(sw.toString(), MAX_STACK_TRACE_CHARS);
+  }
+
+  private static String cap(String text, int chars) {
+    return text.length() <= chars ? text : text.substring(0, chars);
   }
 
   private static void put(Headers h, String key, String value) {

@@ -15,7 +15,10 @@ public final class PipelineHeaders {
   public static final String DLQ_ORIGIN_OFFSET = "dlq.origin.offset";
   public static final String DLQ_REASON = "dlq.reason";
   public static final String DLQ_EXCEPTION_CLASS = "dlq.exception.class";
+  /** The exception's message alone (a poison record's reason in words), readable by the retailer. */
   public static final String DLQ_EXCEPTION_MESSAGE = "dlq.exception.message";
+  /** The exception's stack trace, for the engineer; capped. */
+  public static final String DLQ_EXCEPTION_STACK_TRACE = "dlq.exception.stacktrace";
   public static final String DLQ_SERVICE = "dlq.service";
   public static final String DLQ_TIMESTAMP = "dlq.timestamp";
 

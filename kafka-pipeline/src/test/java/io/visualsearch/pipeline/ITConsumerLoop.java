@@ -183,7 +183,11 @@ class ITConsumerLoop {
     assertEquals("2", PipelineHeaders.get(d.headers(), PipelineHeaders.DLQ_ORIGIN_OFFSET));
     assertEquals("malformed-payload", PipelineHeaders.get(d.headers(), PipelineHeaders.DLQ_REASON));
     assertEquals(PoisonRecordException.class.getName(), PipelineHeaders.get(d.headers(), PipelineHeaders.DLQ_EXCEPTION_CLASS));
-    assertTrue(PipelineHeaders.get(d.headers(), PipelineHeaders.DLQ_EXCEPTION_MESSAGE).contains("cannot parse bad-1"));
+    assertEquals("cannot parse bad-1", PipelineHeaders.get(d.headers(), PipelineHeaders.DLQ_EXCEPTION_MESSAGE),
+        "the message alone, no stack frames");
+    String trace = PipelineHeaders.get(d.headers(), PipelineHeaders.DLQ_EXCEPTION_STACK_TRACE);
+    assertTrue(trace.startsWith(PoisonRecordException.class.getName() + ": cannot parse bad-1") && trace.contains("\tat "),
+        trace);
     assertEquals(3, readAll(h, "it.poison.out", 3).size());
     assertEquals(null, died.get());
   }

@@ -5,6 +5,7 @@ import io.visualsearch.healthboard.HealthSettings;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigDef;
+import io.visualsearch.config.ConfigException;
 import io.visualsearch.imagevalidation.NormalisationSettings;
 import io.visualsearch.modelclient.ModelClient;
 import io.visualsearch.modelclient.ModelClientSettings;
@@ -96,6 +97,7 @@ public final class SearchApiService {
 
   /** Wires with the model client as query embedder. */
   public static SearchApiService wire(Config config, ServiceHost host) throws IOException {
+    apiKeys(config); // before anything connects: a bad key stops the start with exit 2, not 3
     PipelineService pipeline = new PipelineService(NAME, config, host, PRODUCER_DEFAULTS);
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
     ModelClient model = pipeline.add(new ModelClient(config, pipeline.tracing()));
@@ -131,7 +133,7 @@ public final class SearchApiService {
     GaugeWithCallback.builder().name("search_fresh_delta_entries").help("Fresh vectors and deletions held beside the indexes")
         .callback(cb -> cb.call(deltas.totalSize())).register(registry);
 
-    ApiKeys keys = ApiKeys.parse(apiKeyPairs(config));
+    ApiKeys keys = apiKeys(config);
     Authenticator auth = new Authenticator(keys);
     Admission admission = new Admission(config.get(SearchApiSettings.MAX_CONCURRENT),
         config.get(SearchApiSettings.MAX_QUEUED), config.get(SearchApiSettings.MAX_PER_TENANT),
@@ -175,6 +177,15 @@ public final class SearchApiService {
       });
     }
     return out;
+  }
+
+  /** A short, shared or malformed key is a configuration error (exit 2), named without the key. */
+  private static ApiKeys apiKeys(Config config) throws IOException {
+    try {
+      return ApiKeys.parse(apiKeyPairs(config));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(List.of("SEARCH_API_KEYS / SEARCH_API_KEYS_FILE: " + e.getMessage()));
+    }
   }
 
   private static List<String> apiKeyPairs(Config config) throws IOException {

@@ -22,7 +22,7 @@ public final class Topics {
   public static final Topic EMBEDDINGS = new Topic("embeddings", true, COMPACTED);
   /** Key tenant; value IndexPublished. Compacted: the latest publication per tenant is what matters. */
   public static final Topic INDEX_PUBLISHED = new Topic("index.published", true, COMPACTED);
-  /** Key tenant; value SearchResponseEvent. */
+  /** Key tenant/request-id (one tenant's answers spread over the partitions); value SearchResponseEvent. */
   public static final Topic SEARCH_RESPONSES = new Topic("search.responses", false, DAYS_7);
   /** Key service/instance; value Heartbeat. An hour is all the health page shows. */
   public static final Topic SERVICE_HEALTH = new Topic("service.health", false,
