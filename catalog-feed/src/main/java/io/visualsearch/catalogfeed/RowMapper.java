@@ -16,10 +16,21 @@ final class RowMapper {
   static final int MAX_ID_LENGTH = 50;
 
   private static final Pattern WHITESPACE = Pattern.compile("\\s+");
-  private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
 
   /** Either a product or a reason, never both. */
   record Mapped(Product product, String id, String error) {}
+
+  private static boolean wholeCharacters(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   Mapped map(Map<String, List<String>> attributes) {
     String id = text(attributes, AttributeNames.ID);
@@ -29,8 +40,14 @@ final class RowMapper {
     if (id.length() > MAX_ID_LENGTH) {
       return failure(id.substring(0, MAX_ID_LENGTH), "id is longer than " + MAX_ID_LENGTH + " characters");
     }
-    if (CONTROL.matcher(id).find()) {
+    if (id.chars().anyMatch(Character::isISOControl)) {
+      // C1 too (U+0080-U+009F, mis-decoded Windows-1252): the index-builder refuses such a key
+      // (EmbeddingDecoder), so accepted here the product would be searchable only until the next build.
       return failure("", "id contains control characters");
+    }
+    if (!wholeCharacters(id)) {
+      // A lone surrogate becomes '?' in UTF-8: two such ids would share one Kafka key.
+      return failure("", "id contains an unpaired UTF-16 surrogate");
     }
     String title = text(attributes, AttributeNames.TITLE);
     if (title.isEmpty()) {

@@ -181,6 +181,17 @@ class FeedParserTest {
   }
 
   @Test
+  void idsTheIndexCouldNotKeyAreRowErrorsAtTheFeed() throws Exception {
+    // U+0085 is what a Windows-1252 ellipsis becomes when read as Latin-1; \ud800 has no pair.
+    String row = "{\"id\":\"%s\",\"title\":\"Boot\",\"image_link\":\"https://img.example/b.jpg\",\"price\":\"3 GBP\"}\n";
+    String jsonl = row.formatted("AB\\u0085C") + row.formatted("x\\ud800") + row.formatted("ok-\\ud83d\\udc62");
+    CollectingSink sink = parse(utf8(jsonl));
+    assertEquals(List.of("ok-\ud83d\udc62"), sink.ids(), "a paired surrogate (an emoji) is a whole character");
+    assertEquals(List.of("id contains control characters", "id contains an unpaired UTF-16 surrogate"),
+        sink.errors.stream().map(RowError::reason).toList());
+  }
+
+  @Test
   void jsonLinesWithArraysPriceObjectsAndABrokenLine() throws Exception {
     String jsonl = "{\"id\":\"j1\",\"title\":\"Boot\",\"image_link\":\"https://img.example/j1.jpg\","
         + "\"price\":{\"value\":\"59.00\",\"currency\":\"GBP\"},\"additional_image_links\":"

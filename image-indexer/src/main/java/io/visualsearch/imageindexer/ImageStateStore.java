@@ -30,8 +30,17 @@ final class ImageStateStore {
     this.store = store;
   }
 
+  /**
+   * The sku is URL-encoded, and a sku of only dots ({@code .}, {@code ..}) has its dots encoded too:
+   * as a path segment S3 refuses it (400, which would stall the partition) and other stores
+   * resolve it, so every tenant's {@code ..} would share one object.
+   */
   static String key(String tenant, String sku) {
-    return "image-state/" + tenant + "/" + URLEncoder.encode(sku, StandardCharsets.UTF_8);
+    String segment = URLEncoder.encode(sku, StandardCharsets.UTF_8);
+    if (segment.equals(".") || segment.equals("..")) {
+      segment = segment.replace(".", "%2E");
+    }
+    return "image-state/" + tenant + "/" + segment;
   }
 
   Optional<ImageState> get(String tenant, String sku) {

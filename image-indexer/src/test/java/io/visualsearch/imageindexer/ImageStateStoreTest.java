@@ -37,6 +37,11 @@ class ImageStateStoreTest {
   void skusCannotShapeTheObjectKey() {
     assertEquals("image-state/acme/fm-000123", ImageStateStore.key("acme", "fm-000123"));
     assertEquals("image-state/acme/a%2F..%2Fb", ImageStateStore.key("acme", "a/../b"));
+    // A whole segment of dots is a path step to S3 and HTTP: never a key's last segment.
+    assertEquals("image-state/acme/%2E%2E", ImageStateStore.key("acme", ".."));
+    assertEquals("image-state/acme/%2E", ImageStateStore.key("acme", "."));
+    assertEquals("image-state/acme/...", ImageStateStore.key("acme", "..."));
+    assertNotEquals(ImageStateStore.key("acme", ".."), ImageStateStore.key("acme", "%2E%2E"));
     assertNotEquals(ImageStateStore.key("acme", "a b"), ImageStateStore.key("acme", "a+b"));
   }
 }

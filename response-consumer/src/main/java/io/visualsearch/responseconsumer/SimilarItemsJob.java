@@ -17,6 +17,7 @@ import io.visualsearch.pipeline.Outbox;
 import io.visualsearch.pipeline.PoisonRecordException;
 import io.visualsearch.pipeline.RecordHandler;
 import io.visualsearch.pipeline.RetriableProcessingException;
+import io.visualsearch.proto.events.Embedding;
 import io.visualsearch.proto.events.IndexPublished;
 import io.visualsearch.searchapi.index.IndexLoader;
 import io.visualsearch.searchapi.index.LoadedIndex;
@@ -36,6 +37,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.errors.RetriableException;
 import org.slf4j.Logger;
@@ -146,7 +148,11 @@ public final class SimilarItemsJob implements RecordHandler {
     try {
       // Only the index's products: the replay may hold products the builder left out, which the
       // shards cannot return anyway and which must not get a file.
-      Map<String, float[]> bySku = vectors.read(tenant, index.modelVersion(), index.manifest().embeddingsOffsets() == null
+      // Of the index's model, signature included: during a move to another layer of the same
+      // version, a re-embedded product's new vector would query the old layer's shards.
+      Predicate<Embedding> ofTheIndex = e -> e.getModelVersion() == index.modelVersion()
+          && index.fitsModelName(e.getModelName()) && index.fitsSignature(e.getSignature());
+      Map<String, float[]> bySku = vectors.read(tenant, ofTheIndex, index.manifest().embeddingsOffsets() == null
           ? Map.of() : index.manifest().embeddingsOffsets(), sku -> holds(index, tenant, sku));
       // Prepared once (normalised for a cosine index): each vector is then a query once and a
       // rescored candidate of ~k + 17 other queries without being normalised again.

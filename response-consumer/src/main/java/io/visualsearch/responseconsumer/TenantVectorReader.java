@@ -48,13 +48,17 @@ public final class TenantVectorReader {
     this.stall = stall;
   }
 
-  /** sku → vector; {@code until} maps partition → first offset not covered (manifest embeddings_offsets). */
-  public Map<String, float[]> read(String tenant, long modelVersion, Map<Integer, Long> until) {
-    return read(tenant, modelVersion, until, sku -> true);
+  /**
+   * sku → vector of the embeddings {@code ofTheIndex} accepts (the index's model name, version and
+   * signature: another layer of the same version can have the same dimension); {@code until} maps
+   * partition → first offset not covered (manifest embeddings_offsets).
+   */
+  public Map<String, float[]> read(String tenant, Predicate<Embedding> ofTheIndex, Map<Integer, Long> until) {
+    return read(tenant, ofTheIndex, until, sku -> true);
   }
 
-  /** As {@link #read(String, long, Map)}, holding only the products {@code wanted} accepts. */
-  public Map<String, float[]> read(String tenant, long modelVersion, Map<Integer, Long> until,
+  /** As {@link #read(String, Predicate, Map)}, holding only the products {@code wanted} accepts. */
+  public Map<String, float[]> read(String tenant, Predicate<Embedding> ofTheIndex, Map<Integer, Long> until,
       Predicate<String> wanted) {
     Map<String, float[]> vectors = new HashMap<>();
     String prefix = tenant + "/";
@@ -103,7 +107,7 @@ public final class TenantVectorReader {
           }
           try {
             Embedding e = Embedding.parseFrom(rec.value());
-            if (e.getModelVersion() != modelVersion) {
+            if (!ofTheIndex.test(e)) {
               continue;
             }
             float[] v = new float[e.getVectorCount()];

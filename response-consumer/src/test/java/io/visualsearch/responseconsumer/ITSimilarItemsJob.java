@@ -152,6 +152,39 @@ class ITSimilarItemsJob {
   }
 
   @Test
+  void aVectorOfAnotherLayerOfTheIndexsModelVersionIsNotTakenForItsOwn() throws Exception {
+    String tenant = "sij-layers";
+    String version = "20250105T000000Z-l1";
+    Map<String, float[]> indexed = TestVectors.random(8, 8, 9);
+    // The generator moved to another signature of version 1 (same dimension) after the build;
+    // sku-2 was re-embedded with it, so the replay's latest sku-2 is not the vector the index holds.
+    MockConsumer<byte[], byte[]> c = topicWithEnd(indexed.size() + 1);
+    c.schedulePollTask(() -> {
+      add(c, tenant, indexed);
+      Embedding.Builder other = Embedding.newBuilder().setTenant(tenant).setSku("sku-2").setModelVersion(1)
+          .setModelName("default").setSignature("mixed7");
+      for (float f : indexed.get("sku-3")) {
+        other.addVector(f);
+      }
+      c.addRecord(new ConsumerRecord<>(TOPIC, 0, indexed.size(), (tenant + "/sku-2").getBytes(StandardCharsets.UTF_8),
+          other.build().toByteArray()));
+    });
+    Map<Integer, Long> until = Map.of(0, (long) indexed.size() + 1);
+    new IndexPublication(store, producer).publish(tenant, version, 1, indexed, 2, until);
+
+    int written = new SimilarItemsJob(store, scratch, new TenantVectorReader(() -> c), tracer, 3, 4).run(tenant, version);
+
+    assertEquals(8, written);
+    // From the vector the index holds (its earlier record): the other layer's vector, a copy of
+    // sku-3's, would make sku-3 its neighbour at 1.0.
+    JsonNode sku2 = json.readTree(store.get(SimilarItemsFile.key(tenant, "sku-2")).orElseThrow().bytes());
+    assertEquals(version, sku2.get("index_version").asText());
+    for (JsonNode hit : sku2.get("results")) {
+      assertTrue(hit.get("score").floatValue() < 0.99f, "sku-2 searched with another layer's vector: " + sku2);
+    }
+  }
+
+  @Test
   void aRunOvertakenWhileReadingTheTopicWritesNothingAndLeavesTheNewerVersionsFilesAlone() throws Exception {
     Overtaking o = new Overtaking("sij-overtaken-read");
     MockConsumer<byte[], byte[]> replay = topicWithEnd(o.first.size());

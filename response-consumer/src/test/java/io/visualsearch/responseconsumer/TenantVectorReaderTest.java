@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.common.Node;
@@ -25,6 +26,7 @@ class TenantVectorReaderTest {
 
   static final String TOPIC = Topics.EMBEDDINGS.name();
   static final TopicPartition P0 = new TopicPartition(TOPIC, 0);
+  static final Predicate<Embedding> VERSION_1 = e -> e.getModelVersion() == 1;
 
   static MockConsumer<byte[], byte[]> topicWithEnd(long end) {
     MockConsumer<byte[], byte[]> c = new MockConsumer<>("earliest");
@@ -59,10 +61,24 @@ class TenantVectorReaderTest {
           "not protobuf".getBytes(StandardCharsets.UTF_8)));
       c.addRecord(embedding(7, "shop", "f", 1, 6f)); // after the manifest's offset: not in this index
     });
-    Map<String, float[]> got = new TenantVectorReader(() -> c).read("shop", 1, Map.of(0, 7L));
+    Map<String, float[]> got = new TenantVectorReader(() -> c).read("shop", VERSION_1, Map.of(0, 7L));
     assertEquals(Set.of("a"), got.keySet());
     assertArrayEquals(new float[] {3f, -3f}, got.get("a"));
     assertTrue(c.closed(), "the replay's consumer is closed");
+  }
+
+  @Test
+  void onlyEmbeddingsTheIndexsModelAcceptsAreRead() {
+    MockConsumer<byte[], byte[]> c = topicWithEnd(2);
+    c.schedulePollTask(() -> {
+      c.addRecord(embedding(0, "shop", "old-layer", 1, 1f));
+      c.addRecord(new ConsumerRecord<>(TOPIC, 0, 1, "shop/new-layer".getBytes(StandardCharsets.UTF_8),
+          Embedding.newBuilder().setTenant("shop").setSku("new-layer").setModelVersion(1).setSignature("mixed7")
+              .addVector(2f).addVector(-2f).build().toByteArray()));
+    });
+    Map<String, float[]> got = new TenantVectorReader(() -> c).read("shop",
+        e -> e.getModelVersion() == 1 && !e.getSignature().equals("mixed7"), Map.of(0, 2L));
+    assertEquals(Set.of("old-layer"), got.keySet());
   }
 
   @Test
@@ -72,7 +88,7 @@ class TenantVectorReaderTest {
       c.addRecord(embedding(0, "shop", "indexed", 1, 1f));
       c.addRecord(embedding(1, "shop", "not-indexed", 1, 2f));
     });
-    Map<String, float[]> got = new TenantVectorReader(() -> c).read("shop", 1, Map.of(0, 2L), "indexed"::equals);
+    Map<String, float[]> got = new TenantVectorReader(() -> c).read("shop", VERSION_1, Map.of(0, 2L), "indexed"::equals);
     assertEquals(Set.of("indexed"), got.keySet());
   }
 
@@ -84,7 +100,7 @@ class TenantVectorReaderTest {
     c.schedulePollTask(() -> c.addRecord(embedding(0, "shop", "a", 1, 1f)));
     TenantVectorReader reader = new TenantVectorReader(() -> c, Duration.ofMillis(300));
     TenantVectorReader.ReplayStalledException e = assertThrows(TenantVectorReader.ReplayStalledException.class,
-        () -> reader.read("shop", 1, Map.of(0, 3L)));
+        () -> reader.read("shop", VERSION_1, Map.of(0, 3L)));
     assertTrue(e.getMessage().contains("no progress for PT0.3S"), e.getMessage());
     assertTrue(c.closed());
   }
@@ -92,7 +108,7 @@ class TenantVectorReaderTest {
   @Test
   void partitionsTheManifestDoesNotCoverAreNotRead() {
     MockConsumer<byte[], byte[]> c = topicWithEnd(3);
-    assertEquals(Map.of(), new TenantVectorReader(() -> c, Duration.ofMillis(300)).read("shop", 1, Map.of()));
+    assertEquals(Map.of(), new TenantVectorReader(() -> c, Duration.ofMillis(300)).read("shop", VERSION_1, Map.of()));
     assertEquals(Set.of(), c.assignment());
   }
 }
