@@ -45,6 +45,7 @@ final class CatalogSync {
 
   private static final Logger log = LoggerFactory.getLogger(CatalogSync.class);
   private static final int MAX_ERRORS_REPORTED = 100;
+  private static final String REJECTED_ROW = "feed-row-rejected";
 
   private final FeedFetcher fetcher;
   private final CatalogDiffer differ;
@@ -130,7 +131,7 @@ final class CatalogSync {
         diff.emitUpserts(p -> {
           upsert(records, tenant, p, sync, acks);
           progress.accept(++upserts[0]);
-        }, error -> rowError(tenant, location, error, acks));
+        }, error -> rowError(tenant, location, error, sync, acks));
       } catch (FeedRefusedException e) {
         return refused(location, e);
       }
@@ -154,10 +155,11 @@ final class CatalogSync {
   }
 
   private SyncReport refused(FeedLocation location, FeedRefusedException e) throws InterruptedException, IOException {
-    activity.recordError();
     String message = e.reason() + ": " + e.getMessage();
     log.error("catalog sync {}: feed refused, nothing applied: {}", location.tenant(), message);
-    RecordHeaders h = dlqHeaders(location.tenant(), "feed-refused-" + e.reason().name().toLowerCase(), message);
+    String reason = "feed-refused-" + e.reason().name().toLowerCase(java.util.Locale.ROOT);
+    activity.deadLettered(Topics.CATALOG_PRODUCTS.name(), reason);
+    RecordHeaders h = dlqHeaders(location.tenant(), reason, message);
     Acknowledgements ack = new Acknowledgements();
     producer.get().send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS.dlq().name(), null,
         (location.tenant() + "/").getBytes(StandardCharsets.UTF_8),
@@ -196,15 +198,29 @@ final class CatalogSync {
     producer.get().send(new ProducerRecord<>(topic, null, key, value, h), acks);
   }
 
-  /** Every rejected row, as the second pass reads it: the report lists only the first few. */
-  private void rowError(String tenant, FeedLocation location, RowError error, Acknowledgements acks) {
+  /**
+   * Every rejected row, as the second pass reads it: the report lists only the first few. Traced
+   * and counted like a consumer loop's dead letter, so the rejection is on the health page and in
+   * Zipkin, searchable by sku like an accepted row.
+   */
+  private void rowError(String tenant, FeedLocation location, RowError error, Span sync, Acknowledgements acks) {
     String id = error.id() == null || error.id().isEmpty() ? "line-" + error.line() : error.id();
-    RecordHeaders h = dlqHeaders(tenant, "feed-row-rejected", error.reason());
-    h.add("feed.line", Long.toString(error.line()).getBytes(StandardCharsets.UTF_8));
-    h.add("feed.source", location.uri().toString().getBytes(StandardCharsets.UTF_8));
-    producer.get().send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS.dlq().name(), null,
-        (tenant + "/" + id).getBytes(StandardCharsets.UTF_8), error.toString().getBytes(StandardCharsets.UTF_8), h),
-        acks);
+    Span row = tracing.tracer().spanBuilder("catalog product rejected").setNoParent().addLink(sync.getSpanContext())
+        .setSpanKind(SpanKind.PRODUCER).setAttribute("tenant", tenant).setAttribute("sku", id)
+        .setAttribute("feed.line", error.line()).setAttribute("dlq.reason", REJECTED_ROW).startSpan();
+    try (Scope ignored = row.makeCurrent()) {
+      row.setStatus(StatusCode.ERROR, error.reason());
+      RecordHeaders h = dlqHeaders(tenant, REJECTED_ROW, error.reason());
+      h.add("feed.line", Long.toString(error.line()).getBytes(StandardCharsets.UTF_8));
+      h.add("feed.source", location.uri().toString().getBytes(StandardCharsets.UTF_8));
+      tracing.propagator().inject(Context.current(), h, KafkaHeadersCarrier.SETTER);
+      producer.get().send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS.dlq().name(), null,
+          (tenant + "/" + id).getBytes(StandardCharsets.UTF_8), error.toString().getBytes(StandardCharsets.UTF_8), h),
+          acks);
+      activity.deadLettered(Topics.CATALOG_PRODUCTS.name(), REJECTED_ROW);
+    } finally {
+      row.end();
+    }
   }
 
   private static RecordHeaders dlqHeaders(String tenant, String reason, String message) {

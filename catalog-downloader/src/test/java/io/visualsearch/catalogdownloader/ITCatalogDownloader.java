@@ -277,6 +277,12 @@ class ITCatalogDownloader {
     ConsumerRecord<byte[], byte[]> bad = records("catalog.products.dlq", "it-boots").get(0);
     assertEquals("it-boots/j-bad", new String(bad.key(), StandardCharsets.UTF_8));
     assertEquals("feed-row-rejected", PipelineHeaders.get(bad.headers(), PipelineHeaders.DLQ_REASON));
+    assertTrue(PipelineHeaders.get(bad.headers(), "traceparent") != null, "the rejected row has a trace");
+    // Counted as a dead letter, as the health page and alerts read it.
+    String metrics = http.send(HttpRequest.newBuilder(ops("/metrics")).build(), HttpResponse.BodyHandlers.ofString())
+        .body();
+    assertTrue(metrics.contains("pipeline_dlq_records_total{reason=\"feed-row-rejected\",topic=\"catalog.products\"} 1"),
+        metrics);
   }
 
   @Test

@@ -50,11 +50,13 @@ public final class Activity {
         .help("Units of work done: records handled, plus work outside a consumer loop (the heartbeat's activity)")
         .register(registry);
     errorsTotal = Counter.builder().name("pipeline_errors_total")
-        .help("Failures: retriable, poison (dead-lettered) or other (outside a consumer loop)")
+        .help("Failures: retriable, poison (dead-lettered), send (a produced record not acknowledged) or other"
+            + " (outside a consumer loop)")
         .labelNames("kind").register(registry);
     // Exposed at zero from the start so rate() and alerts see a series before the first failure.
     errorsTotal.initLabelValues("retriable");
     errorsTotal.initLabelValues("poison");
+    errorsTotal.initLabelValues("send");
     errorsTotal.initLabelValues("other");
     lastActivitySeconds = Gauge.builder().name("pipeline_last_activity_timestamp_seconds")
         .help("Unix time of the last unit of work; 0 before any").register(registry);
@@ -74,7 +76,11 @@ public final class Activity {
     retriesTotal.labelValues(topic).inc();
   }
 
-  void deadLettered(String topic, String reason) {
+  /**
+   * A record sent to {@code topic}'s dead-letter topic for {@code reason}: by the consumer loop, or
+   * by work outside one (a feed row catalog-downloader rejects).
+   */
+  public void deadLettered(String topic, String reason) {
     errors.incrementAndGet();
     deadLettered.incrementAndGet();
     errorsTotal.labelValues("poison").inc();
@@ -82,6 +88,12 @@ public final class Activity {
     lastActivitySeconds.set(lastActivityMs.get() / 1000.0);
     failedTotal.labelValues(topic, "poison").inc();
     dlqTotal.labelValues(topic, reason).inc();
+  }
+
+  /** A batch whose produced records the broker did not acknowledge: handled again, nothing committed. */
+  void unacknowledged() {
+    errors.incrementAndGet();
+    errorsTotal.labelValues("send").inc();
   }
 
   void polled(int records) {

@@ -255,6 +255,8 @@ public final class ConsumerLoop implements Component {
     }
     if (!awaitAcks(outbox.drain())) {
       // Nothing from this batch is committed; all of it is handled again (handlers are idempotent).
+      // An error on the health page: activity alone would show a loop that commits nothing as busy.
+      activity.unacknowledged();
       rewind(records, Map.of());
       backOff("a produced record was not acknowledged");
       return;
@@ -466,6 +468,11 @@ public final class ConsumerLoop implements Component {
         outbox.send(deadLetters.topicFor(rec), rec.key(), rec.value(), deadLetters.headersFor(rec, e));
         activity.deadLettered(rec.topic(), reason);
         return true;
+      } catch (Error e) {
+        // The loop dies of it (exit 4); the record's span must say which record and why.
+        span.recordException(e);
+        span.setStatus(StatusCode.ERROR, e.toString());
+        throw e;
       }
     } finally {
       MDC.remove("trace_id");

@@ -10,7 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.config.Config;
 import io.visualsearch.runtime.CheckResult;
@@ -89,10 +92,16 @@ class ITConsumerLoop {
   /** A loop whose consumer is handed at most {@code maxPollRecords} records a poll. */
   ConsumerLoop loop(Harness h, String service, String topic, RecordHandler handler, Tracing tracing,
       AtomicReference<Throwable> died, int concurrency, int maxPollRecords) {
+    return loop(h, service, topic, handler, tracing, died, concurrency, maxPollRecords,
+        new Activity(new PrometheusRegistry()));
+  }
+
+  ConsumerLoop loop(Harness h, String service, String topic, RecordHandler handler, Tracing tracing,
+      AtomicReference<Throwable> died, int concurrency, int maxPollRecords, Activity activity) {
     return new ConsumerLoop(service, List.of(topic),
         () -> h.clients().consumer(h.clients().groupId(service), service, maxPollRecords),
-        h::producer, handler, tracing, new Activity(new PrometheusRegistry()), Duration.ofMillis(100),
-        Duration.ofMillis(400), died::set, concurrency);
+        h::producer, handler, tracing, activity, Duration.ofMillis(100), Duration.ofMillis(400), died::set,
+        concurrency);
   }
 
   static String str(byte[] b) {
@@ -193,6 +202,36 @@ class ITConsumerLoop {
   }
 
   @Test
+  void anErrorThatKillsTheLoopMarksTheSpanOfTheRecordThatCausedIt(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.fatal", "it.fatal.dlq");
+    Harness h = harness(stack, "it-fatal");
+    h.producer().send(new ProducerRecord<>("it.fatal", 0, "k".getBytes(StandardCharsets.UTF_8),
+        "deep".getBytes(StandardCharsets.UTF_8))).get();
+    RecordHandler handler = (rec, out) -> {
+      throw new StackOverflowError("decoder recursed too deep");
+    };
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    InMemorySpanExporter spans = InMemorySpanExporter.create();
+    SpanData span;
+    try (Tracing tracing = Tracing.withExporter("loop-it", spans)) {
+      ConsumerLoop loop = loop(h, "it-fatal", "it.fatal", handler, tracing, died);
+      loop.start();
+      try {
+        await().atMost(Duration.ofSeconds(30)).until(() -> died.get() != null);
+        assertFalse(loop.check().ok(), "a dead loop is not ready");
+        // Read before the exporter is shut down, which empties it.
+        span = await().atMost(Duration.ofSeconds(30)).until(() -> spans.getFinishedSpanItems().stream()
+            .filter(s -> s.getName().equals("it.fatal process")).findFirst().orElse(null), s -> s != null);
+      } finally {
+        loop.close();
+      }
+    }
+    assertEquals(StatusCode.ERROR, span.getStatus().getStatusCode());
+    assertTrue(span.getStatus().getDescription().contains("decoder recursed too deep"), span.getStatus().toString());
+    assertEquals(0, committed(stack, "it-fatal", "it.fatal"), "the record is handled again after a restart");
+  }
+
+  @Test
   void aProducedRecordTheBrokerCanNeverTakeMakesTheLoopNotReady(EmbeddedStack stack) throws Exception {
     createTopics(stack, "it.refused", "it.refused.out");
     Harness h = harness(stack, "it-refused");
@@ -203,8 +242,10 @@ class ITConsumerLoop {
       out.send("it.refused.out", str(rec.key()), new byte[2 << 20], "t1");
     };
     AtomicReference<Throwable> died = new AtomicReference<>();
+    Activity activity = new Activity(new PrometheusRegistry());
     try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
-      ConsumerLoop loop = loop(h, "it-refused", "it.refused", handler, tracing, died);
+      ConsumerLoop loop = loop(h, "it-refused", "it.refused", handler, tracing, died, 1,
+          h.config().get(KafkaSettings.MAX_POLL_RECORDS), activity);
       h.producer().send(new ProducerRecord<>("it.refused", 0, "k".getBytes(StandardCharsets.UTF_8),
           "v".getBytes(StandardCharsets.UTF_8))).get();
       loop.start();
@@ -214,6 +255,8 @@ class ITConsumerLoop {
         assertFalse(check.ok(), "an ordinary back-off would hide a partition that can never advance");
         assertTrue(check.detail().contains("RecordTooLargeException"), check.detail());
         assertEquals(0, committed(stack, "it-refused", "it.refused"), "nothing is lost meanwhile");
+        // The health page: each round that commits nothing is an error, not only activity.
+        await().atMost(Duration.ofSeconds(30)).until(() -> activity.errors() >= 2);
       } finally {
         loop.close();
       }
