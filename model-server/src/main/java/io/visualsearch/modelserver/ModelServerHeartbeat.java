@@ -27,10 +27,20 @@ final class ModelServerHeartbeat {
       .doc("When set, the model server publishes its heartbeat to service.health on this Kafka, so the health"
           + " page lists it; unset, it runs without Kafka.");
 
-  /** Status codes that are the server's fault, not the caller's. */
-  private static final Set<String> SERVER_FAULTS = Set.of("INTERNAL", "UNKNOWN", "DATA_LOSS", "500", "503");
+  /**
+   * Status codes that are the server's fault, not the caller's, under gRPC's names and REST's
+   * numbers alike: shedding load or having no version loaded (UNAVAILABLE, 503) and TensorFlow out
+   * of memory (RESOURCE_EXHAUSTED, 429) fail every client's request, and the generator and
+   * search-api reach this server over gRPC.
+   */
+  private static final Set<String> SERVER_FAULTS = Set.of("INTERNAL", "UNKNOWN", "DATA_LOSS", "UNAVAILABLE",
+      "RESOURCE_EXHAUSTED", "500", "503", "429");
 
   private ModelServerHeartbeat() {}
+
+  static boolean isServerFault(String code) {
+    return SERVER_FAULTS.contains(code);
+  }
 
   static ConfigDef definition() {
     return new ConfigDef().define(BOOTSTRAP, KafkaSettings.EXTRA, KafkaSettings.HEARTBEAT_INTERVAL);
@@ -57,7 +67,7 @@ final class ModelServerHeartbeat {
       if (!method.toLowerCase(java.util.Locale.ROOT).contains("predict")) {
         return;
       }
-      if (SERVER_FAULTS.contains(code)) {
+      if (isServerFault(code)) {
         activity.recordError();
       } else {
         activity.recordActivity();

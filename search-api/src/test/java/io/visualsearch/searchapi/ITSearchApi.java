@@ -109,6 +109,14 @@ class ITSearchApi {
     }
   }
 
+  /** The heartbeat's activity count, as search-api's /metrics exposes it. */
+  double activityTotal() throws Exception {
+    String metrics = get("/metrics", null).body();
+    return metrics.lines().filter(l -> l.startsWith("pipeline_activity_total ")).mapToDouble(
+        l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1).trim())).findFirst()
+        .orElseThrow(() -> new AssertionError("no pipeline_activity_total in " + metrics));
+  }
+
   List<String> similarSkus(String sku, int k) throws Exception {
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/products/" + sku
         + "/similar?k=" + k)).header("Authorization", "Bearer " + ACME_KEY).build(), HttpResponse.BodyHandlers.ofString());
@@ -231,6 +239,7 @@ class ITSearchApi {
   @Test
   @Order(5)
   void grpcAnswersLikeHttpWithStatusCodes() throws Exception {
+    double activityBefore = activityTotal();
     ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", fx.service.grpcPort()).usePlaintext().build();
     try {
       Metadata md = new Metadata();
@@ -253,6 +262,8 @@ class ITSearchApi {
       StatusRuntimeException anon = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
           () -> VisualSearchGrpc.newBlockingStub(ch).search(SearchRequest.getDefaultInstance()));
       assertEquals(Status.Code.UNAUTHENTICATED, anon.getStatus().getCode());
+      // The health page counts gRPC answers as it counts HTTP's: the search and the refused k.
+      assertTrue(activityTotal() - activityBefore >= 2, "gRPC calls are search-api's activity");
     } finally {
       ch.shutdownNow();
     }

@@ -9,6 +9,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.opentelemetry.api.trace.Span;
+import io.visualsearch.pipeline.Activity;
 import io.visualsearch.proto.search.ProductResult;
 import io.visualsearch.proto.search.SearchReply;
 import io.visualsearch.proto.search.SearchRequest;
@@ -43,12 +44,16 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
   private final QueryService queries;
   private final Admission admission;
   private final int defaultK;
+  private final Activity activity;
 
-  public VisualSearchService(Authenticator auth, QueryService queries, Admission admission, int defaultK) {
+  /** {@code activity}: the health page's row, counted as for HTTP (answers; failures with a cause). */
+  public VisualSearchService(Authenticator auth, QueryService queries, Admission admission, int defaultK,
+      Activity activity) {
     this.auth = auth;
     this.queries = queries;
     this.admission = admission;
     this.defaultK = defaultK;
+    this.activity = activity;
   }
 
   /**
@@ -123,18 +128,27 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
     Answered run();
   }
 
-  private static void answer(StreamObserver<SearchReply> out, Call call) {
+  private void answer(StreamObserver<SearchReply> out, Call call) {
     Answered answered;
     try {
       answered = call.run();
     } catch (ApiException e) {
+      // As over HTTP: expected refusals (no index yet, overload, a bad request) are activity; a
+      // failure with a cause (a dependency broke) is an error.
+      if (e.status() >= 500 && e.getCause() != null) {
+        activity.recordError();
+      } else {
+        activity.recordActivity();
+      }
       out.onError(statusOf(e).asRuntimeException());
       return;
     } catch (RuntimeException e) {
+      activity.recordError();
       log.error("gRPC search failed", e);
       out.onError(Status.INTERNAL.withDescription("internal_error: the search failed unexpectedly").asRuntimeException());
       return;
     }
+    activity.recordActivity();
     SearchAnswer answer = answered.answer();
     SearchReply.Builder reply = SearchReply.newBuilder()
         .setIndexVersion(answer.indexVersion())

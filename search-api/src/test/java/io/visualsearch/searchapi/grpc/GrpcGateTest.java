@@ -19,6 +19,8 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.pipeline.Activity;
 import io.visualsearch.proto.search.SearchRequest;
 import io.visualsearch.proto.search.SimilarRequest;
 import io.visualsearch.proto.search.VisualSearchGrpc;
@@ -56,7 +58,7 @@ class GrpcGateTest {
 
   void start(int maxCalls) throws Exception {
     VisualSearchService service = new VisualSearchService(
-        new Authenticator(ApiKeys.parse(List.of("acme:" + KEY))), null, null, 10);
+        new Authenticator(ApiKeys.parse(List.of("acme:" + KEY))), null, null, 10, new Activity(new PrometheusRegistry()));
     ServerInterceptor hook = new ServerInterceptor() {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
