@@ -4,8 +4,13 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.pipeline.Activity;
 
-/** The builder's own series on /metrics, next to the consumer loop's. */
+/**
+ * The builder's own series on /metrics, next to the consumer loop's, and its builds on the health
+ * page: a published build is activity, a failed one an error (the loop alone showed a builder
+ * that could publish nothing as healthy, busy with embeddings).
+ */
 final class BuildMetrics {
 
   /** How an attempt to build a tenant ended. */
@@ -18,8 +23,15 @@ final class BuildMetrics {
   private final Counter gcDeleted;
   private final Gauge announcementsPending;
   private final Counter announcementFailures;
+  private final Activity activity;
 
+  /** Series only: the builds are on no health page (tools, tests). */
   BuildMetrics(PrometheusRegistry registry) {
+    this(registry, new Activity(new PrometheusRegistry()));
+  }
+
+  BuildMetrics(PrometheusRegistry registry, Activity activity) {
+    this.activity = activity;
     builds = Counter.builder().name("index_builder_builds_total")
         .help("Tenant build attempts by outcome (published, up_to_date, held, lost_race, failed)")
         .labelNames("outcome").register(registry);
@@ -41,6 +53,11 @@ final class BuildMetrics {
 
   void attempt(Outcome outcome) {
     builds.labelValues(outcome.name().toLowerCase(java.util.Locale.ROOT)).inc();
+    if (outcome == Outcome.FAILED) {
+      activity.recordError();
+    } else if (outcome == Outcome.PUBLISHED) {
+      activity.recordActivity();
+    }
   }
 
   void published(String tenant, int vectorCount, double seconds) {

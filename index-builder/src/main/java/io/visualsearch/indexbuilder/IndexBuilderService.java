@@ -57,7 +57,7 @@ public final class IndexBuilderService {
     int efSearch = config.get(IndexBuilderSettings.EF_SEARCH);
     ShardBuilder shards = new ShardBuilder(config.get(IndexBuilderSettings.SHARD_MAX_VECTORS),
         config.get(IndexBuilderSettings.BUILD_THREADS));
-    BuildMetrics metrics = new BuildMetrics(pipeline.registry());
+    BuildMetrics metrics = new BuildMetrics(pipeline.registry(), pipeline.activity());
     AnnouncedVersions announced = new AnnouncedVersions(() -> pipeline.kafkaClients().consumer(NAME + "-announced",
         NAME + "-announced-" + pipeline.instance()), Topics.INDEX_PUBLISHED.name(),
         config.get(IndexBuilderSettings.REPLAY_TIMEOUT));

@@ -126,7 +126,7 @@ public final class SearchApiService {
     ScratchDirectory scratch = pipeline.add(new ScratchDirectory(SearchApiSettings.indexDir(config)));
     IndexSwapper swapper = pipeline.add(new IndexSwapper(
         new IndexLoader(store, scratch.path()), indexes,
-        config.get(SearchApiSettings.INDEX_POLL), registry));
+        config.get(SearchApiSettings.INDEX_POLL), registry, pipeline.activity()));
     ServiceHost host = pipeline.host();
     follower[0] = pipeline.add(new FreshnessFollower(() -> followerConsumer(config, pipeline.instance()), catalog,
         deltas, () -> served(indexes), swapper::published, error -> host.fail(follower[0], error), registry));

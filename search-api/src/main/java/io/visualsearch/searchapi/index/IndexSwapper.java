@@ -5,6 +5,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.indexformat.CorruptIndexException;
 import io.visualsearch.indexformat.CurrentPointer;
 import io.visualsearch.objectstore.ObjectStoreException;
+import io.visualsearch.pipeline.Activity;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.time.Duration;
@@ -29,6 +30,7 @@ public final class IndexSwapper implements Component {
   /** Longest wait before loading again a version that failed to load for a reason of this instance. */
   private static final Duration MAX_LOAD_BACKOFF = Duration.ofMinutes(30);
 
+  private final Activity activity;
   private final IndexLoader loader;
   private final TenantIndexes indexes;
   private final Duration pollInterval;
@@ -40,7 +42,13 @@ public final class IndexSwapper implements Component {
   private ScheduledExecutorService worker;
   private volatile String lastError;
 
-  public IndexSwapper(IndexLoader loader, TenantIndexes indexes, Duration pollInterval, PrometheusRegistry registry) {
+  /**
+   * {@code activity}: the health page's row; an installed version is activity, a refused or failed
+   * load an error (the service stays ready, serving the previous version, so only the page shows it).
+   */
+  public IndexSwapper(IndexLoader loader, TenantIndexes indexes, Duration pollInterval, PrometheusRegistry registry,
+      Activity activity) {
+    this.activity = activity;
     this.loader = loader;
     this.indexes = indexes;
     this.pollInterval = pollInterval;
@@ -114,12 +122,14 @@ public final class IndexSwapper implements Component {
       indexes.install(next);
       failedLoads.remove(tenant);
       swaps.inc();
+      activity.recordActivity();
       lastError = null;
       log.info("tenant {} now served from index {} ({} vectors, {} shards, model {} v{}) loaded in {} ms", tenant,
           version, next.skuCount(), next.shards().size(), next.modelName(), next.modelVersion(),
           (System.nanoTime() - t0) / 1_000_000);
     } catch (CorruptIndexException e) {
       refused.inc();
+      activity.recordError();
       lastError = "refused index of " + tenant + ": " + e.getMessage();
       // The version that failed, not whatever CURRENT names by now: a newer one published while
       // this one loaded has not been tried. An unreadable pointer (no version yet) is retried.
@@ -129,10 +139,12 @@ public final class IndexSwapper implements Component {
       log.error("tenant {}: refusing index: {}; still serving {}", tenant, e.getMessage(),
           indexes.servedVersion(tenant).orElse("nothing"));
     } catch (ObjectStoreException e) {
+      activity.recordError();
       lastError = "object store: " + e.getMessage();
       log.warn("tenant {}: cannot read index, will retry: {}", tenant, e.getMessage());
     } catch (RuntimeException e) {
       refused.inc();
+      activity.recordError();
       if (version != null) {
         backOff(tenant, version);
       }

@@ -25,6 +25,7 @@ import io.visualsearch.indexformat.ShardVectors;
 import io.visualsearch.indexformat.SkuIds;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreSettings;
+import io.visualsearch.pipeline.Activity;
 import io.visualsearch.searchapi.TestVectors;
 import io.visualsearch.searchapi.fresh.CatalogView;
 import io.visualsearch.searchapi.fresh.FreshDelta;
@@ -144,8 +145,9 @@ class ITIndexLoader {
     try (ObjectStore store = ObjectStore.fromConfig(ObjectStoreSettings.definition().parse(stack.serviceEnvironment()),
         true)) {
       store.start();
+      Activity activity = new Activity(registry);
       IndexSwapper swapper = new IndexSwapper(new IndexLoader(store, scratch), new TenantIndexes(i -> { }),
-          Duration.ofHours(1), registry);
+          Duration.ofHours(1), registry, activity);
       try {
         String first = "20261205T070000Z-a";
         publish(store, first, vectors, work, false);
@@ -158,6 +160,7 @@ class ITIndexLoader {
         assertEquals(Optional.of(first), swapper.refresh(TENANT), "the served version stays when the next is corrupt");
         assertEquals(1, counter(registry, "search_index_refused"));
         assertTrue(swapper.check().ok(), "a refused version does not make the service unready");
+        assertEquals(1, activity.errors(), "so the health page is where it shows");
         assertTrue(swapper.check().detail().contains("refused index of " + TENANT), swapper.check().detail());
 
         // Polls while CURRENT still names the refused version neither download nor refuse it again.
@@ -168,6 +171,7 @@ class ITIndexLoader {
         publish(store, fixed, vectors, work, false);
         assertEquals(Optional.of(fixed), swapper.refresh(TENANT), "the refusal is of one version, not of the tenant");
         assertEquals(2, counter(registry, "search_index_swaps"));
+        assertEquals(2, activity.handled(), "each installed version is activity");
         assertEquals("ok", swapper.check().detail());
       } finally {
         swapper.close();
@@ -190,7 +194,7 @@ class ITIndexLoader {
         true)) {
       store.start();
       IndexSwapper swapper = new IndexSwapper(new IndexLoader(store, notADirectory), new TenantIndexes(i -> { }),
-          Duration.ofHours(1), registry);
+          Duration.ofHours(1), registry, new Activity(registry));
       try {
         publish(store, "20261205T080000Z-a", vectors, work, false);
         assertEquals(Optional.empty(), swapper.refresh(TENANT));
