@@ -126,10 +126,11 @@ public final class SearchApiService {
     ScratchDirectory scratch = pipeline.add(new ScratchDirectory(SearchApiSettings.indexDir(config)));
     IndexSwapper swapper = pipeline.add(new IndexSwapper(
         new IndexLoader(store, scratch.path()), indexes,
-        config.get(SearchApiSettings.INDEX_POLL), registry, pipeline.activity()));
+        config.get(SearchApiSettings.INDEX_POLL), registry, pipeline.activity(), pipeline.tracing().tracer()));
     ServiceHost host = pipeline.host();
     follower[0] = pipeline.add(new FreshnessFollower(() -> followerConsumer(config, pipeline.instance()), catalog,
-        deltas, () -> served(indexes), swapper::published, error -> host.fail(follower[0], error), registry));
+        deltas, () -> served(indexes), swapper::published, error -> host.fail(follower[0], error), registry,
+        pipeline.tracing()));
     GaugeWithCallback.builder().name("search_fresh_delta_entries").help("Fresh vectors and deletions held beside the indexes")
         .callback(cb -> cb.call(deltas.totalSize())).register(registry);
 

@@ -1,6 +1,11 @@
 package io.visualsearch.searchapi.fresh;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.indexformat.ImageKeys;
@@ -11,6 +16,8 @@ import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import io.visualsearch.searchapi.index.LoadedIndex;
 import io.visualsearch.topics.Topics;
+import io.visualsearch.tracing.KafkaHeadersCarrier;
+import io.visualsearch.tracing.Tracing;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -51,7 +59,8 @@ public final class FreshnessFollower implements Component {
   private final CatalogView catalog;
   private final TenantDeltas deltas;
   private final Supplier<Collection<LoadedIndex>> servedIndexes;
-  private final Consumer<String> onPublished;
+  private final BiConsumer<String, Context> onPublished;
+  private final Tracing tracing;
   private final Consumer<Throwable> onDeath;
   private final ConcurrentLinkedQueue<Map<Integer, Long>> rewinds = new ConcurrentLinkedQueue<>();
   private final Counter records;
@@ -63,6 +72,8 @@ public final class FreshnessFollower implements Component {
   private volatile boolean embeddingsCaughtUp;
   private Map<TopicPartition, Long> catalogEnds = Map.of();
   private Map<TopicPartition, Long> embeddingsEnds = Map.of();
+  /** The highest offset dispatched per partition, so a rewind's second reading is not traced again. */
+  private final Map<TopicPartition, Long> readUpTo = new HashMap<>();
 
   /**
    * @param onDeath told when the follower stops for good while it should be running (a topic
@@ -72,7 +83,9 @@ public final class FreshnessFollower implements Component {
    */
   public FreshnessFollower(Supplier<org.apache.kafka.clients.consumer.Consumer<byte[], byte[]>> consumerFactory,
       CatalogView catalog, TenantDeltas deltas, Supplier<Collection<LoadedIndex>> servedIndexes,
-      Consumer<String> onPublished, Consumer<Throwable> onDeath, PrometheusRegistry registry) {
+      BiConsumer<String, Context> onPublished, Consumer<Throwable> onDeath, PrometheusRegistry registry,
+      Tracing tracing) {
+    this.tracing = tracing;
     this.consumerFactory = consumerFactory;
     this.catalog = catalog;
     this.deltas = deltas;
@@ -208,18 +221,47 @@ public final class FreshnessFollower implements Component {
   void dispatch(ConsumerRecord<byte[], byte[]> rec) {
     records.labelValues(rec.topic()).inc();
     String key = rec.key() == null ? "" : new String(rec.key(), StandardCharsets.UTF_8);
-    try {
+    Context parent = tracing.propagator().extract(Context.root(), rec.headers(), KafkaHeadersCarrier.GETTER);
+    Span span = live(rec) && Span.fromContext(parent).getSpanContext().isValid()
+        ? tracing.tracer().spanBuilder(rec.topic() + " follow").setParent(parent).setSpanKind(SpanKind.CONSUMER)
+            .setAttribute("messaging.destination.name", rec.topic())
+            .setAttribute("messaging.kafka.message.key", key)
+            .setAttribute("messaging.kafka.message.offset", rec.offset()).startSpan()
+        : Span.getInvalid();
+    try (Scope ignored = span.makeCurrent()) {
       if (rec.topic().equals(Topics.CATALOG_PRODUCTS.name())) {
         catalogRecord(key, rec.value());
       } else if (rec.topic().equals(Topics.EMBEDDINGS.name())) {
-        embeddingRecord(key, rec);
+        span.setAttribute("fresh_delta.applied", embeddingRecord(key, rec));
       } else if (rec.topic().equals(Topics.INDEX_PUBLISHED.name()) && rec.value() != null) {
-        onPublished.accept(IndexPublished.parseFrom(rec.value()).getTenant());
+        onPublished.accept(IndexPublished.parseFrom(rec.value()).getTenant(), parent);
       }
     } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
       malformed.labelValues(rec.topic()).inc();
+      span.recordException(e);
+      span.setStatus(StatusCode.ERROR, "malformed record");
       log.warn("skipping malformed {} record at {}-{}: {}", rec.topic(), rec.partition(), rec.offset(), e.getMessage());
+    } finally {
+      span.end();
     }
+  }
+
+  /**
+   * Whether a record arrives as it is written, past the start-up replay, and for the first time
+   * (not re-read by a rewind): only those are traced, as the step that made a product searchable
+   * (or its change visible) on this instance. A replay would add a span to every product's old
+   * trace at each restart. Called on the follower thread only.
+   */
+  private boolean live(ConsumerRecord<byte[], byte[]> rec) {
+    TopicPartition tp = new TopicPartition(rec.topic(), rec.partition());
+    boolean first = rec.offset() > readUpTo.getOrDefault(tp, -1L);
+    if (first) {
+      readUpTo.put(tp, rec.offset());
+    }
+    if (rec.topic().equals(Topics.CATALOG_PRODUCTS.name())) {
+      return first && catalog.caughtUp();
+    }
+    return first && (!rec.topic().equals(Topics.EMBEDDINGS.name()) || embeddingsCaughtUp);
   }
 
   private void catalogRecord(String key, byte[] value) throws InvalidProtocolBufferException {
@@ -237,21 +279,23 @@ public final class FreshnessFollower implements Component {
     catalog.upsert(upsert.getTenant(), ProductInfo.of(upsert.getProduct()));
   }
 
-  private void embeddingRecord(String key, ConsumerRecord<byte[], byte[]> rec) throws InvalidProtocolBufferException {
+  /** Whether the record reached a served tenant's delta (a vector now searchable, or a deletion applied). */
+  private boolean embeddingRecord(String key, ConsumerRecord<byte[], byte[]> rec) throws InvalidProtocolBufferException {
     int slash = key.indexOf('/');
     if (rec.value() == null) {
       if (slash > 0) {
         FreshDelta delta = deltas.of(key.substring(0, slash));
         if (delta != null) {
           delta.accept(new DeltaEntry(key.substring(slash + 1), rec.partition(), rec.offset(), "", 0, null, 0));
+          return true;
         }
       }
-      return;
+      return false;
     }
     Embedding e = Embedding.parseFrom(rec.value());
     FreshDelta delta = deltas.of(e.getTenant());
     if (delta == null) {
-      return;
+      return false;
     }
     float[] v = new float[e.getVectorCount()];
     for (int i = 0; i < v.length; i++) {
@@ -259,6 +303,7 @@ public final class FreshnessFollower implements Component {
     }
     delta.accept(new DeltaEntry(e.getSku(), rec.partition(), rec.offset(), e.getModelName(), e.getModelVersion(),
         e.getSignature(), v, ImageKeys.of(e.getImageSha256())));
+    return true;
   }
 
   public boolean embeddingsCaughtUp() {

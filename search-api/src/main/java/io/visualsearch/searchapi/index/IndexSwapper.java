@@ -1,5 +1,9 @@
 package io.visualsearch.searchapi.index;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.indexformat.CorruptIndexException;
@@ -31,6 +35,7 @@ public final class IndexSwapper implements Component {
   private static final Duration MAX_LOAD_BACKOFF = Duration.ofMinutes(30);
 
   private final Activity activity;
+  private final Tracer tracer;
   private final IndexLoader loader;
   private final TenantIndexes indexes;
   private final Duration pollInterval;
@@ -47,8 +52,9 @@ public final class IndexSwapper implements Component {
    * load an error (the service stays ready, serving the previous version, so only the page shows it).
    */
   public IndexSwapper(IndexLoader loader, TenantIndexes indexes, Duration pollInterval, PrometheusRegistry registry,
-      Activity activity) {
+      Activity activity, Tracer tracer) {
     this.activity = activity;
+    this.tracer = tracer;
     this.loader = loader;
     this.indexes = indexes;
     this.pollInterval = pollInterval;
@@ -78,11 +84,16 @@ public final class IndexSwapper implements Component {
     worker.scheduleWithFixedDelay(this::refreshAll, every, every, TimeUnit.MILLISECONDS);
   }
 
-  /** Schedules a reload of the tenant's CURRENT version (called for index.published records). */
-  public void published(String tenant) {
+  /**
+   * Schedules a reload of the tenant's CURRENT version (called for index.published records); the
+   * load is traced under {@code publication}, the record's context, so the build's trace shows when
+   * each instance served it.
+   */
+  public void published(String tenant, Context publication) {
     ScheduledExecutorService w = worker;
     if (w != null && !w.isShutdown()) {
-      w.execute(() -> refresh(tenant));
+      Runnable reload = () -> refresh(tenant);
+      w.execute(publication.wrap(reload));
     }
   }
 
@@ -100,6 +111,7 @@ public final class IndexSwapper implements Component {
   /** Installs the tenant's CURRENT version if it is not the served one; returns the served version. */
   public Optional<String> refresh(String tenant) {
     String version = null;
+    Span span = null;
     try {
       Optional<CurrentPointer> pointer = loader.current(tenant);
       if (pointer.isEmpty()) {
@@ -110,6 +122,9 @@ public final class IndexSwapper implements Component {
           || version.equals(refusedVersions.get(tenant)) || waiting(tenant, version)) {
         return indexes.servedVersion(tenant);
       }
+      // Only an actual load is a span: the polls that find nothing new would each be a trace.
+      span = tracer.spanBuilder("load index").setAttribute("tenant", tenant).setAttribute("index.version", version)
+          .startSpan();
       long t0 = System.nanoTime();
       LoadedIndex next;
       // Held while loading, so the served version's files can be shared with the next one.
@@ -123,6 +138,8 @@ public final class IndexSwapper implements Component {
       failedLoads.remove(tenant);
       swaps.inc();
       activity.recordActivity();
+      span.setAttribute("vectors", next.skuCount());
+      span.setAttribute("shards", next.shards().size());
       lastError = null;
       log.info("tenant {} now served from index {} ({} vectors, {} shards, model {} v{}) loaded in {} ms", tenant,
           version, next.skuCount(), next.shards().size(), next.modelName(), next.modelVersion(),
@@ -130,6 +147,7 @@ public final class IndexSwapper implements Component {
     } catch (CorruptIndexException e) {
       refused.inc();
       activity.recordError();
+      failed(span, "refused", e);
       lastError = "refused index of " + tenant + ": " + e.getMessage();
       // The version that failed, not whatever CURRENT names by now: a newer one published while
       // this one loaded has not been tried. An unreadable pointer (no version yet) is retried.
@@ -140,19 +158,32 @@ public final class IndexSwapper implements Component {
           indexes.servedVersion(tenant).orElse("nothing"));
     } catch (ObjectStoreException e) {
       activity.recordError();
+      failed(span, "object store", e);
       lastError = "object store: " + e.getMessage();
       log.warn("tenant {}: cannot read index, will retry: {}", tenant, e.getMessage());
     } catch (RuntimeException e) {
       refused.inc();
       activity.recordError();
+      failed(span, "load failed", e);
       if (version != null) {
         backOff(tenant, version);
       }
       lastError = "cannot load index of " + tenant + ": " + e;
       log.error("tenant {}: index load failed; still serving {}", tenant,
           indexes.servedVersion(tenant).orElse("nothing"), e);
+    } finally {
+      if (span != null) {
+        span.end();
+      }
     }
     return indexes.servedVersion(tenant);
+  }
+
+  private static void failed(Span span, String what, Exception e) {
+    if (span != null) {
+      span.recordException(e);
+      span.setStatus(StatusCode.ERROR, what + ": " + e.getMessage());
+    }
   }
 
   /**

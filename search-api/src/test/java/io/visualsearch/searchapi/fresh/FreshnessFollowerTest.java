@@ -6,11 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.proto.events.Embedding;
+import io.visualsearch.proto.events.IndexPublished;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.searchapi.index.LoadedIndex;
 import io.visualsearch.topics.Topics;
+import io.visualsearch.tracing.Tracing;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,11 +41,15 @@ class FreshnessFollowerTest {
   final TenantDeltas deltas = new TenantDeltas();
   final List<LoadedIndex> served = new ArrayList<>();
   final CompletableFuture<Throwable> died = new CompletableFuture<>();
+  final InMemorySpanExporter spans = InMemorySpanExporter.create();
+  final Tracing tracing = Tracing.withExporter("search-api", spans);
+  final List<String> published = new java.util.concurrent.CopyOnWriteArrayList<>();
   FreshnessFollower follower;
 
   FreshnessFollower start(MockConsumer<byte[], byte[]> consumer) {
-    follower = new FreshnessFollower(() -> consumer, catalog, deltas, () -> List.copyOf(served), tenant -> { },
-        died::complete, new PrometheusRegistry());
+    follower = new FreshnessFollower(() -> consumer, catalog, deltas, () -> List.copyOf(served),
+        (tenant, context) -> published.add(tenant + " " + Span.fromContext(context).getSpanContext().getTraceId()),
+        died::complete, new PrometheusRegistry(), tracing);
     follower.start();
     return follower;
   }
@@ -49,6 +59,7 @@ class FreshnessFollowerTest {
     if (follower != null) {
       follower.close();
     }
+    tracing.close();
   }
 
   /** A consumer that knows the three followed topics, one empty partition each. */
@@ -120,6 +131,49 @@ class FreshnessFollowerTest {
 
     await().atMost(Duration.ofSeconds(30)).until(() -> follower.check().ok());
     assertEquals(1, deltas.of("acme").size(), "the new product is searchable on this instance too");
+  }
+
+  /**
+   * A product's trace reaches the step that made it searchable here: a live embeddings record is a
+   * span under the record's context, as is an index publication's reload; the start-up replay is
+   * not traced (every restart would add a span to every product's old trace).
+   */
+  @Test
+  void liveRecordsContinueTheirProductsTraceAndTheReplayDoesNot() {
+    LoadedIndex index = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 0L));
+    served.add(index);
+    deltas.rebase(index);
+    MockConsumer<byte[], byte[]> consumer = consumerWithTopics();
+    consumer.updateEndOffsets(Map.of(EMBEDDINGS_0, 1L));
+    String replayed = "0af7651916cd43dd8448eb211c80319c";
+    String live = "4bf92f3577b34da6a3ce929d0e0e4736";
+    consumer.schedulePollTask(() -> consumer.addRecord(traced(new ConsumerRecord<>(Topics.EMBEDDINGS.name(), 0, 0L,
+        "acme/sku-old".getBytes(StandardCharsets.UTF_8), embedding("acme", "sku-old").toByteArray()), replayed)));
+    start(consumer);
+    await().atMost(Duration.ofSeconds(30)).until(() -> follower.check().ok());
+
+    consumer.schedulePollTask(() -> {
+      consumer.addRecord(traced(new ConsumerRecord<>(Topics.EMBEDDINGS.name(), 0, 1L,
+          "acme/sku-new".getBytes(StandardCharsets.UTF_8), embedding("acme", "sku-new").toByteArray()), live));
+      consumer.addRecord(traced(new ConsumerRecord<>(Topics.INDEX_PUBLISHED.name(), 0, 0L,
+          "acme".getBytes(StandardCharsets.UTF_8),
+          IndexPublished.newBuilder().setTenant("acme").setIndexVersion("v2").build().toByteArray()), live));
+    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> spans.getFinishedSpanItems().stream()
+        .anyMatch(s -> s.getName().equals(Topics.EMBEDDINGS.name() + " follow")));
+    SpanData followed = spans.getFinishedSpanItems().stream()
+        .filter(s -> s.getName().equals(Topics.EMBEDDINGS.name() + " follow")).findFirst().orElseThrow();
+    assertEquals(live, followed.getTraceId());
+    assertEquals("00f067aa0ba902b7", followed.getParentSpanId());
+    assertEquals(Boolean.TRUE, followed.getAttributes().get(AttributeKey.booleanKey("fresh_delta.applied")));
+    assertTrue(spans.getFinishedSpanItems().stream().noneMatch(s -> s.getTraceId().equals(replayed)),
+        "the replayed record is not traced");
+    await().atMost(Duration.ofSeconds(30)).until(() -> published.contains("acme " + live));
+  }
+
+  static ConsumerRecord<byte[], byte[]> traced(ConsumerRecord<byte[], byte[]> rec, String traceId) {
+    rec.headers().add("traceparent", ("00-" + traceId + "-00f067aa0ba902b7-01").getBytes(StandardCharsets.UTF_8));
+    return rec;
   }
 
   static Embedding embedding(String tenant, String sku) {

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.opentelemetry.api.trace.TracerProvider;
+import io.opentelemetry.api.OpenTelemetry;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
@@ -147,7 +148,7 @@ class ITIndexLoader {
       store.start();
       Activity activity = new Activity(registry);
       IndexSwapper swapper = new IndexSwapper(new IndexLoader(store, scratch), new TenantIndexes(i -> { }),
-          Duration.ofHours(1), registry, activity);
+          Duration.ofHours(1), registry, activity, OpenTelemetry.noop().getTracer("test"));
       try {
         String first = "20261205T070000Z-a";
         publish(store, first, vectors, work, false);
@@ -194,7 +195,7 @@ class ITIndexLoader {
         true)) {
       store.start();
       IndexSwapper swapper = new IndexSwapper(new IndexLoader(store, notADirectory), new TenantIndexes(i -> { }),
-          Duration.ofHours(1), registry, new Activity(registry));
+          Duration.ofHours(1), registry, new Activity(registry), OpenTelemetry.noop().getTracer("test"));
       try {
         publish(store, "20261205T080000Z-a", vectors, work, false);
         assertEquals(Optional.empty(), swapper.refresh(TENANT));
