@@ -162,11 +162,18 @@ final class TenantCatalog {
    * A consistent copy for one build. The span links are handed over (not copied): each change is
    * linked from the first build that starts after it, even if that build then fails.
    */
-  TenantSnapshot snapshot(Map<Integer, Long> watermarks) {
+  /**
+   * @param arrivalsAnyTenant per model, when a changed vector of it last reached the builder for any
+   *     tenant: the quiet period of this tenant's models is measured on the later of the two
+   */
+  TenantSnapshot snapshot(Map<Integer, Long> watermarks, Map<ModelKey, Long> arrivalsAnyTenant) {
     List<SpanContext> origins = new ArrayList<>(recentOrigins);
     recentOrigins.clear();
+    Map<ModelKey, Long> arrivals = new HashMap<>(lastArrivalMs);
+    arrivalsAnyTenant.forEach((model, ms) -> arrivals.computeIfPresent(model, (m, own) -> Math.max(own, ms)));
     return new TenantSnapshot(tenant, List.copyOf(products.values()), Map.copyOf(productsPerModel),
-        Map.copyOf(dimensions), Map.copyOf(lastArrivalMs), Map.copyOf(lastProducedMs), Map.copyOf(lastOffsets), Map.copyOf(watermarks), origins);
+        Map.copyOf(dimensions), Map.copyOf(arrivals), Map.copyOf(lastProducedMs), Map.copyOf(lastOffsets),
+        Map.copyOf(watermarks), origins);
   }
 
   int size() {

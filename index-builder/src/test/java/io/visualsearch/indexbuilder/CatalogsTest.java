@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.opentelemetry.api.trace.SpanContext;
 import io.visualsearch.pipeline.PoisonRecordException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -68,6 +69,40 @@ class CatalogsTest {
     TenantSnapshot s = catalogs.snapshot("acme").orElseThrow();
     assertEquals(Map.of(V2, 5_000_000L), s.lastProducedMs(), "the newest, not the last applied");
     assertEquals(Map.of(V2, 0L), s.lastArrivalMs(), "applied at the builder's now (the fixed clock's epoch)");
+  }
+
+  /**
+   * A model rollout re-embeds images.ready in log order: a small tenant's recent products wait
+   * behind a large tenant's images. Its re-embedding is not stalled while the other tenant's
+   * vectors of the same model keep arriving, so its new-model index is not built from part of it.
+   */
+  @Test
+  void aReEmbeddingBusyWithAnotherTenantIsNotQuietForThisOne() throws Exception {
+    ManualClock clock = new ManualClock();
+    Catalogs shared = new Catalogs(4, clock);
+    ModelSelection selection = new ModelSelection(0.98, Duration.ofMinutes(5));
+    long offset = 0;
+    for (String sku : List.of("a", "b", "c", "d")) {
+      shared.apply(decoder.decode(Records.upsert("small", sku, 1, offset, 1f, 0f), SpanContext.getInvalid()), 0,
+          offset++, clock.millis());
+    }
+    shared.apply(decoder.decode(Records.upsert("small", "a", 2, offset, 0f, 1f), SpanContext.getInvalid()), 0,
+        offset++, clock.millis() + 1);
+    for (int minute = 1; minute <= 10; minute++) {
+      clock.advance(Duration.ofMinutes(1));
+      shared.apply(decoder.decode(Records.upsert("large", "p-" + minute, 2, offset, 1f, 1f), SpanContext.getInvalid()),
+          0, offset++, clock.millis());
+    }
+    TenantSnapshot small = shared.snapshot("small").orElseThrow();
+    ModelSelection.Decision busy = selection.choose(small.productsPerModel(), small.lastArrivalMs(),
+        small.lastProducedMs(), V1, 4, clock.millis());
+    assertEquals(V2, busy.model());
+    assertFalse(busy.build(), "10 minutes without a vector of its own, but the re-embedding runs on");
+
+    clock.advance(Duration.ofMinutes(5));
+    small = shared.snapshot("small").orElseThrow();
+    assertTrue(selection.choose(small.productsPerModel(), small.lastArrivalMs(), small.lastProducedMs(), V1, 4,
+        clock.millis()).build(), "quiet everywhere for the quiet period: the stragglers no longer hold it");
   }
 
   @Test

@@ -8,11 +8,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.indexformat.IndexManifest;
 import io.visualsearch.proto.events.IndexPublished;
 import io.visualsearch.tracing.Tracing;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -26,35 +22,6 @@ import org.junit.jupiter.api.Test;
  * a producer that fails and recovers, on a clock the test moves.
  */
 class PendingAnnouncementsTest {
-
-  /** A clock the test moves by hand. */
-  private static final class ManualClock extends Clock {
-    private long ms = 1_000_000;
-
-    void advance(Duration d) {
-      ms += d.toMillis();
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public long millis() {
-      return ms;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(ms);
-    }
-  }
 
   private final ManualClock clock = new ManualClock();
   private final MockProducer<byte[], byte[]> producer =
