@@ -8,6 +8,7 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.opentelemetry.context.Scope;
 import io.visualsearch.config.Config;
 import io.visualsearch.proto.tfserving.GetModelMetadataRequest;
 import io.visualsearch.proto.tfserving.GetModelMetadataResponse;
@@ -23,6 +24,7 @@ import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import io.visualsearch.tracing.GrpcTracing;
 import io.visualsearch.tracing.Tracing;
+import io.visualsearch.tracing.Untraced;
 import org.tensorflow.proto.TensorProto;
 import java.awt.image.BufferedImage;
 import java.time.Duration;
@@ -248,6 +250,12 @@ public final class ModelClient implements Component {
    * still answer the requests that name them. Empty when the server does not know the model.
    */
   public OptionalLong servedVersion() throws ModelUnavailableException {
+    try (Scope ignored = Untraced.unlessInTrace()) {
+      return servedVersionTraced();
+    }
+  }
+
+  private OptionalLong servedVersionTraced() throws ModelUnavailableException {
     return answered(() -> {
       GetModelMetadataResponse r = PredictionServiceGrpc.newBlockingStub(channel())
           .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
@@ -264,10 +272,13 @@ public final class ModelClient implements Component {
    * made ready by that answer would be sent queries that all fail, again and again.
    */
   private void probe(Duration callDeadline) throws ModelUnavailableException {
-    GetModelStatusResponse status = answered(() -> ModelServiceGrpc.newBlockingStub(channel())
-        .withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
-        .getModelStatus(GetModelStatusRequest.newBuilder().setModelSpec(ModelSpec.newBuilder().setName(model)).build()),
-        null);
+    GetModelStatusResponse status;
+    try (Scope ignored = Untraced.unlessInTrace()) {
+      status = answered(() -> ModelServiceGrpc.newBlockingStub(channel())
+          .withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
+          .getModelStatus(GetModelStatusRequest.newBuilder().setModelSpec(ModelSpec.newBuilder().setName(model))
+              .build()), null);
+    }
     String missing = status == null ? "the model server does not know model '" + model + "'" : unavailability(status);
     if (missing != null) {
       lastError = missing;

@@ -14,6 +14,9 @@ import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.visualsearch.config.Config;
 import io.visualsearch.proto.tfserving.GetModelMetadataRequest;
 import io.visualsearch.proto.tfserving.GetModelMetadataResponse;
@@ -146,6 +149,31 @@ class ModelClientTest {
     }
     if (server != null) {
       server.shutdownNow();
+    }
+  }
+
+  @Test
+  void aPollOnNoOnesBehalfIsNoTraceButInsideATraceItIsPartOfIt() throws Exception {
+    server = withServices(InProcessServerBuilder.forName("untraced-polls").directExecutor()).build().start();
+    Config config = ModelClientSettings.definition().include(TracingSettings.definition())
+        .parse(Map.of("MODEL_SERVER_TARGET", "untraced-polls", "MODEL_IMAGE_SIZE", "32"));
+    InMemorySpanExporter spans = InMemorySpanExporter.create();
+    try (Tracing tracing = Tracing.withExporter("test", spans)) {
+      client = new ModelClient(config, tracing, InProcessChannelBuilder::forName);
+      client.start();
+      assertEquals(java.util.OptionalLong.of(7), client.servedVersion());
+      tracing.flush();
+      assertEquals(List.of(), spans.getFinishedSpanItems(), "the generator polls every few seconds: no trace each");
+
+      Span batch = tracing.tracer().spanBuilder("embed batch").startSpan();
+      try (Scope ignored = batch.makeCurrent()) {
+        client.servedVersion();
+      } finally {
+        batch.end();
+      }
+      tracing.flush();
+      assertTrue(spans.getFinishedSpanItems().stream().anyMatch(
+          s -> s.getParentSpanId().equals(batch.getSpanContext().getSpanId())), "inside a trace: " + spans);
     }
   }
 
