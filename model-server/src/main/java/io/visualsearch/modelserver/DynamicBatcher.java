@@ -353,14 +353,18 @@ public final class DynamicBatcher implements Component {
   }
 
   /**
-   * One TensorFlow run as a span (child of the oldest request, linked to the others) and one
-   * metrics observation; every served request's span is told which run served it.
+   * One TensorFlow run as a span (child of the oldest sampled request, linked to the others) and
+   * one metrics observation; every served request's span is told which run served it. The oldest
+   * sampled one, not the oldest: a run under an unsampled generator request was recorded nowhere,
+   * and the sampled search queries merged into it lost their model time.
    */
   private Map<String, HostTensor> tracedRun(BatchKey key, List<Task> batch, Map<String, HostTensor> inputs,
       long rowCount) {
     String signature = key.signatureName();
+    Task parent = batch.stream().filter(t -> Span.fromContext(t.context).getSpanContext().isSampled()).findFirst()
+        .orElse(batch.get(0));
     SpanBuilder builder = tracer.spanBuilder("tensorflow.run " + signature)
-        .setParent(batch.get(0).context)
+        .setParent(parent.context)
         .setSpanKind(SpanKind.INTERNAL)
         .setAttribute("model.signature", signature)
         .setAttribute(BATCH_ROWS, rowCount)
@@ -368,9 +372,9 @@ public final class DynamicBatcher implements Component {
     if (key.version() != null) {
       builder.setAttribute("model.name", key.version().modelName()).setAttribute("model.version", key.version().version());
     }
-    for (Task t : batch.subList(1, batch.size())) {
+    for (Task t : batch) {
       SpanContext linked = Span.fromContext(t.context).getSpanContext();
-      if (linked.isValid()) {
+      if (t != parent && linked.isValid()) {
         builder.addLink(linked);
       }
     }

@@ -6,6 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceState;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.visualsearch.tracing.Tracing;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
@@ -68,6 +77,41 @@ class DynamicBatcherTest {
       assertEquals(4.0, stats.rowsPerRun());
       BatchStats none = b.stats().since(stats);
       assertEquals(List.of(0L, 0L, 0L), List.of(none.runs(), none.rows(), none.runNanos()));
+    }
+  }
+
+  /**
+   * A run merging an unsampled request (a generator at a low sample ratio) ahead of a sampled one
+   * (a shopper's query) is recorded in the query's trace, linked to the other.
+   */
+  @Test
+  void aMergedRunIsTracedUnderItsFirstSampledRequestNotItsOldest() throws Exception {
+    InMemorySpanExporter spans = InMemorySpanExporter.create();
+    try (Tracing tracing = Tracing.withExporter("model-server", spans);
+        DynamicBatcher b = new DynamicBatcher(2, Duration.ofMinutes(5), 1, 100, Long.MAX_VALUE, false,
+            this::doubleIt, tracing.tracer(), DynamicBatcher.Observer.NONE)) {
+      b.start();
+      SpanContext unsampled = SpanContext.create("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331",
+          TraceFlags.getDefault(), TraceState.getDefault());
+      SpanContext sampled = SpanContext.create("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7",
+          TraceFlags.getSampled(), TraceState.getDefault());
+      CompletableFuture<Map<String, HostTensor>> first;
+      try (Scope ignored = Context.root().with(Span.wrap(unsampled)).makeCurrent()) {
+        first = b.submit(KEY, Map.of("x", rows(1, 1, 2)), 1);
+      }
+      CompletableFuture<Map<String, HostTensor>> second;
+      try (Scope ignored = Context.root().with(Span.wrap(sampled)).makeCurrent()) {
+        second = b.submit(KEY, Map.of("x", rows(1, 3, 4)), 1);
+      }
+      first.get(30, TimeUnit.SECONDS);
+      second.get(30, TimeUnit.SECONDS);
+      tracing.flush();
+      SpanData run = spans.getFinishedSpanItems().stream().filter(s -> s.getName().startsWith("tensorflow.run"))
+          .findFirst().orElseThrow(() -> new AssertionError("the run was not recorded: " + spans.getFinishedSpanItems()));
+      assertEquals(sampled.getTraceId(), run.getTraceId());
+      assertEquals(sampled.getSpanId(), run.getParentSpanId());
+      assertEquals(List.of(unsampled.getSpanId()), run.getLinks().stream().map(l -> l.getSpanContext().getSpanId())
+          .toList(), "linked to the request it is not the child of");
     }
   }
 
