@@ -55,6 +55,7 @@ public final class CatalogDownloaderService {
         config.get(CatalogDownloaderSettings.MAX_FEED_BYTES),
         bucket -> feedBuckets.computeIfAbsent(bucket, b -> ObjectStore.client(config)));
     return new CatalogSync(fetcher, new CatalogDiffer(options, guard), new CatalogStateStore(store),
-        pipeline.producer()::producer, recordLimit, pipeline.tracing(), pipeline.activity());
+        pipeline.producer()::producer, recordLimit, pipeline.tracing(), pipeline.activity(),
+        new SyncLeases(store, pipeline.instance()));
   }
 }

@@ -54,9 +54,12 @@ final class CatalogSync {
   private final RecordSizeLimit recordLimit;
   private final Tracing tracing;
   private final Activity activity;
+  private final SyncLeases leases;
 
   CatalogSync(FeedFetcher fetcher, CatalogDiffer differ, CatalogStateStore state,
-      Supplier<Producer<byte[], byte[]>> producer, RecordSizeLimit recordLimit, Tracing tracing, Activity activity) {
+      Supplier<Producer<byte[], byte[]>> producer, RecordSizeLimit recordLimit, Tracing tracing, Activity activity,
+      SyncLeases leases) {
+    this.leases = leases;
     this.fetcher = fetcher;
     this.differ = differ;
     this.state = state;
@@ -78,7 +81,10 @@ final class CatalogSync {
       if (report.status() == SyncReport.Status.REFUSED) {
         sync.setStatus(StatusCode.ERROR, report.message());
       }
-      state.saveReport(tenant, report);
+      if (report.status() != SyncReport.Status.BUSY) {
+        // A busy sync did nothing: the last report stays the running sync's to write.
+        state.saveReport(tenant, report);
+      }
       log.info("catalog sync {}", report);
       return report;
     } catch (IOException | InterruptedException | RuntimeException e) {
@@ -98,6 +104,19 @@ final class CatalogSync {
   }
 
   private SyncReport sync(FeedLocation location, Span sync, LongConsumer progress)
+      throws IOException, InterruptedException {
+    SyncLeases.Lease lease;
+    try {
+      lease = leases.acquire(location.tenant());
+    } catch (SyncLeases.BusyException e) {
+      return SyncReport.failed(location.tenant(), location.uri().toString(), SyncReport.Status.BUSY, e.getMessage());
+    }
+    try (lease) {
+      return sync(location, sync, progress, lease);
+    }
+  }
+
+  private SyncReport sync(FeedLocation location, Span sync, LongConsumer progress, SyncLeases.Lease lease)
       throws IOException, InterruptedException {
     String tenant = location.tenant();
     PendingIds unfinished = state.pending(tenant);
@@ -139,6 +158,12 @@ final class CatalogSync {
         tombstone(tenant, id, sync, acks);
       }
       acks.await(producer.get());
+      if (!lease.held()) {
+        // Another sync took the tenant over (this one stalled past the lease): its state is the
+        // one to keep. What this one sent stays pending, so the next sync reconciles it.
+        throw new IOException("lost the sync lease of " + tenant + " before saving its state; the changes sent are"
+            + " reconciled by the next sync");
+      }
       state.saveSnapshot(tenant, diff.next());
       state.saveSource(tenant, fetched.get().state());
       if (!unfinished.isEmpty() || !sending.isEmpty()) {

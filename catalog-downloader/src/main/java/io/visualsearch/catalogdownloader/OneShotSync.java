@@ -16,6 +16,8 @@ import me.tongfei.progressbar.ProgressBarStyle;
 final class OneShotSync {
 
   static final int REFUSED = 5;
+  /** Another sync of the tenant is running; try again later. */
+  static final int BUSY = 6;
 
   private OneShotSync() {}
 
@@ -49,6 +51,7 @@ final class OneShotSync {
         case APPLIED, NOT_MODIFIED -> ExitCode.OK.code();
         case REFUSED -> REFUSED;
         case FAILED -> ExitCode.FAILED.code();
+        case BUSY -> BUSY;
       };
     } catch (ConfigException e) {
       System.err.println("catalog-downloader sync: " + e.getMessage());

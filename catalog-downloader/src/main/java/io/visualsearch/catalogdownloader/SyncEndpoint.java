@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /sync?tenant=T} syncs a tenant now and answers its report (200 applied or unchanged,
- * 422 refused or failed), or 202 Accepted once {@code CATALOG_SYNC_REPLY_WAIT} has passed with the
+ * 422 refused or failed, 409 another sync of the tenant running elsewhere), or 202 Accepted once {@code CATALOG_SYNC_REPLY_WAIT} has passed with the
  * sync still queued or running; {@code GET /sync?tenant=T} answers where it stands and its last report.
  *
  * <p>No ops thread waits for a sync: the ops server's two threads also answer /healthz, and two
@@ -153,10 +153,14 @@ final class SyncEndpoint implements HttpHandler, Component {
         send(500, error("sync_failed", String.valueOf(failure.getMessage())));
         return;
       }
-      boolean ok = report.status() == SyncReport.Status.APPLIED || report.status() == SyncReport.Status.NOT_MODIFIED;
+      int status = switch (report.status()) {
+        case APPLIED, NOT_MODIFIED -> 200;
+        case BUSY -> 409;
+        case REFUSED, FAILED -> 422;
+      };
       try {
         // An array, as when a tenant could have several sources; callers parse it so.
-        send(ok ? 200 : 422, JSON.writeValueAsString(List.of(report)));
+        send(status, JSON.writeValueAsString(List.of(report)));
       } catch (IOException e) {
         send(500, error("sync_failed", "report not serialisable: " + e.getMessage()));
       }

@@ -25,7 +25,8 @@ public record SyncReport(
     @JsonProperty("message") String message,
     @JsonProperty("finished_at_ms") long finishedAtMs) {
 
-  public enum Status { APPLIED, NOT_MODIFIED, REFUSED, FAILED }
+  /** BUSY: another sync of the tenant was running (on this instance, another or the one-shot job); nothing done. */
+  public enum Status { APPLIED, NOT_MODIFIED, REFUSED, FAILED, BUSY }
 
   static SyncReport notModified(String tenant, String source) {
     return new SyncReport(tenant, source, Status.NOT_MODIFIED, "", 0, 0, 0, 0, 0, 0, List.of(),

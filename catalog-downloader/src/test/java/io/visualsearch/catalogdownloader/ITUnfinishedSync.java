@@ -106,7 +106,7 @@ class ITUnfinishedSync {
     });
     return new CatalogSync(fetcher, new CatalogDiffer(options, new DeletionGuard(0.5, 5)),
         new CatalogStateStore(store), () -> producer, new RecordSizeLimit(RecordSizeLimit.KAFKA_DEFAULT_MAX_REQUEST_BYTES),
-        tracing, new Activity(new PrometheusRegistry()));
+        tracing, new Activity(new PrometheusRegistry()), new SyncLeases(store, "it-" + System.nanoTime()));
   }
 
   FeedLocation serve(String tenant, String... rows) {
@@ -137,6 +137,20 @@ class ITUnfinishedSync {
 
   boolean pendingStored(String tenant) {
     return store.exists("catalog/" + tenant + "/pending.bin");
+  }
+
+  @Test
+  void aSyncOfATenantAnotherSyncHoldsIsBusyAndChangesNothing() throws Exception {
+    CatalogSync sync = sync(FeedOptions.defaults());
+    String t = "unfinished-busy";
+    try (SyncLeases.Lease oneShotJob = new SyncLeases(store, "one-shot-job").acquire(t)) {
+      SyncReport busy = sync.run(serve(t, "A"), n -> { });
+      assertEquals(SyncReport.Status.BUSY, busy.status());
+      assertEquals(List.of(), sent(), "nothing sent beside the running sync");
+      assertFalse(store.exists("catalog/" + t + "/last-sync.json"), "the running sync's report is the one kept");
+    }
+    assertEquals(SyncReport.Status.APPLIED, sync.run(serve(t, "A"), n -> { }).status());
+    assertEquals(List.of("upsert " + t + "/A"), sent());
   }
 
   @Test
