@@ -54,8 +54,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -557,6 +559,7 @@ class ITIndexBuilder {
       IndexManifest first = awaitPublished(h, "it-fence", null, m -> m.vectorCount() == 5);
       Component builds = h.host().components().stream().filter(c -> c.name().equals("index-builds")).findFirst()
           .orElseThrow();
+      String sku;
       Properties p = new Properties();
       p.put("bootstrap.servers", stack.kafkaBootstrapServers());
       p.put("group.id", "it-ib-fence");
@@ -570,15 +573,39 @@ class ITIndexBuilder {
           return !second.assignment().isEmpty() && !builds.check().ok();
         });
         assertTrue(builds.check().detail().contains("another index-builder"), builds.check().detail());
-        upsert(h, "it-fence", "f-5", 1, vector(r, 8));
+        // A change on one of the builder's own partitions: one the second member owns would never
+        // reach the builder, and no version would follow whether builds were held or not.
+        sku = skuOutside(second, "it-fence", "f-", 5);
+        upsert(h, "it-fence", sku, 1, vector(r, 8));
+        await().atMost(WAIT).until(() -> {
+          second.poll(Duration.ofMillis(100));
+          return h.service().products("it-fence") == 6;
+        });
         long until = System.nanoTime() + Duration.ofSeconds(5).toNanos(); // beyond the 2 s debounce
         while (System.nanoTime() < until) {
           second.poll(Duration.ofMillis(100));
         }
         assertEquals(first.version(), current(h, "it-fence").version(), "no version while the group is shared");
       }
-      awaitPublished(h, "it-fence", first.version(), m -> m.vectorCount() == 6);
+      IndexManifest after = awaitPublished(h, "it-fence", first.version(), m -> m.vectorCount() == 6);
+      assertTrue(verifiedIds(h, after).contains(SkuIds.id("it-fence", sku)), "the held change is in the next version");
       assertTrue(builds.check().ok(), builds.check().detail());
     }
+  }
+
+  /**
+   * The first sku {@code prefix + n}, {@code prefix + (n + 1)}, ... whose embeddings key the
+   * producer's default partitioner (murmur2 of the key) puts on a partition {@code member} does not own.
+   */
+  private static String skuOutside(KafkaConsumer<byte[], byte[]> member, String tenant, String prefix, int n) {
+    int partitions = member.partitionsFor("embeddings").size();
+    for (int i = n; i < n + 100; i++) {
+      byte[] key = (tenant + "/" + prefix + i).getBytes(StandardCharsets.UTF_8);
+      int partition = Utils.toPositive(Utils.murmur2(key)) % partitions;
+      if (!member.assignment().contains(new TopicPartition("embeddings", partition))) {
+        return prefix + i;
+      }
+    }
+    throw new AssertionError(member.assignment() + " holds every embeddings partition");
   }
 }
