@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.visualsearch.config.Config;
 import io.visualsearch.modelserver.ModelServer;
 import io.visualsearch.modelserver.ModelServerSettings;
@@ -27,6 +29,10 @@ import java.awt.Color;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -37,6 +43,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -57,6 +64,8 @@ class ITEmbeddingsGenerator {
   static final String TENANT = "it-emb";
 
   final Map<String, List<Embedding>> embeddings = new ConcurrentHashMap<>();
+  /** The traceparent of each key's first embedding: the trace of the record that produced it. */
+  final Map<String, String> traceparents = new ConcurrentHashMap<>();
   final List<ConsumerRecord<byte[], byte[]>> dlq = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   static int freePort() throws Exception {
@@ -181,6 +190,7 @@ class ITEmbeddingsGenerator {
             try {
               embeddings.computeIfAbsent(key, k -> new java.util.concurrent.CopyOnWriteArrayList<>())
                   .add(Embedding.parseFrom(r.value()));
+              traceparents.putIfAbsent(key, PipelineHeaders.get(r.headers(), "traceparent"));
             } catch (Exception e) {
               throw new IllegalStateException(e);
             }
@@ -195,6 +205,29 @@ class ITEmbeddingsGenerator {
       t.join();
     });
     return t;
+  }
+
+  /** The spans of the trace {@code traceparent} names, once Zipkin holds its span {@code name}. */
+  static JsonNode zipkinTrace(EmbeddedStack stack, String traceparent, String name) {
+    URI uri = URI.create(stack.zipkin().baseUrl() + "/api/v2/trace/" + traceparent.split("-")[1]);
+    AtomicReference<JsonNode> trace = new AtomicReference<>();
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        return false;
+      }
+      JsonNode spans = new ObjectMapper().readTree(r.body());
+      trace.set(spans);
+      // The record's span ends last, after its model call: the trace is complete once it is in.
+      for (JsonNode span : spans) {
+        if (name.equals(span.path("name").asText())) {
+          return true;
+        }
+      }
+      return false;
+    });
+    return trace.get();
   }
 
   @Test
@@ -234,6 +267,22 @@ class ITEmbeddingsGenerator {
       }
       assertEquals(embeddings.get(TENANT + "/sku-0").get(0).getVectorList(),
           embeddings.get(TENANT + "/sku-same").get(0).getVectorList());
+      // Equal vectors come from a deterministic model called twice as well: the two records' traces
+      // hold one model call between them, and the other record found the vector.
+      int predictCalls = 0;
+      int cachedRecords = 0;
+      for (String sku : List.of("sku-0", "sku-same")) {
+        for (JsonNode span : zipkinTrace(stack, traceparents.get(TENANT + "/" + sku), "images.ready process")) {
+          if (span.path("tags").path("rpc.method").asText().endsWith("/Predict")) {
+            predictCalls++;
+          }
+          if (span.path("tags").path("embedding.cached").asText().equals("true")) {
+            cachedRecords++;
+          }
+        }
+      }
+      assertEquals(1, predictCalls, "the image two products share is embedded once");
+      assertEquals(1, cachedRecords, "one record computed the vector, the other was given it");
       Map<String, String> reasons = new HashMap<>();
       for (ConsumerRecord<byte[], byte[]> r : dlq) {
         reasons.put(new String(r.key(), StandardCharsets.UTF_8), PipelineHeaders.get(r.headers(), PipelineHeaders.DLQ_REASON));
