@@ -2,6 +2,7 @@ package io.visualsearch.modelserver;
 
 import static io.visualsearch.modelserver.ModelServerTest.floats;
 import static io.visualsearch.modelserver.ModelServerTest.imageRequest;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,11 +34,17 @@ import org.tensorflow.proto.TensorProto;
  * The product's model (module default-model, built separately) served by this server. Skipped
  * when it has not been exported. Also prints the throughput of dynamic batching against one
  * request per TensorFlow run, as {@code <metric>=<value>} lines (measured, never asserted).
+ * Asserted: a merged run answers each request what a run of its image alone does, and requests
+ * sent together to a server that waits for a full batch share one run.
  */
 class ITDefaultModelServing {
 
   private static final Path BASE = Path.of(System.getProperty("defaultModelBase", "../default-model/target/models"));
   private static final int EMBEDDING = 768;
+  private static final int CLIENTS = 16;
+
+  /** What one server answered to concurrent single-image requests (image i at i), and how it ran them. */
+  private record Answers(double imagesPerSecond, List<float[]> embeddings, BatchStats stats) {}
 
   @Test
   void servesTheDefaultModelsEmbeddingsAndBatchesThem() throws Exception {
@@ -46,20 +53,42 @@ class ITDefaultModelServing {
     // Pinned to the shipped version: a fine-tuned version published beside it has other outputs.
     Config shipped = ModelServerSettings.defaultConfig(BASE).with(ModelServerSettings.GRPC_PORT, 0)
         .with(ModelServerSettings.REST_PORT, -1).with(ModelServerSettings.PINNED_VERSION, 1L);
-    double batched = run(ModelServerSettings.from(shipped), true);
-    double alone = run(ModelServerSettings.from(shipped.with(ModelServerSettings.MAX_BATCH_SIZE, 1)
-        .with(ModelServerSettings.BATCH_TIMEOUT, Duration.ZERO)), false);
-    System.out.printf("default_model_batched_images_per_s=%.1f%n", batched);
-    System.out.printf("default_model_unbatched_images_per_s=%.1f%n", alone);
-    System.out.printf("dynamic_batching_speedup=%.2f%n", batched / alone);
+    Answers batched = run(ModelServerSettings.from(shipped), true, 64);
+    Answers alone = run(ModelServerSettings.from(shipped.with(ModelServerSettings.MAX_BATCH_SIZE, 1)
+        .with(ModelServerSettings.BATCH_TIMEOUT, Duration.ZERO)), false, 64);
+    System.out.printf("default_model_batched_images_per_s=%.1f%n", batched.imagesPerSecond());
+    System.out.printf("default_model_unbatched_images_per_s=%.1f%n", alone.imagesPerSecond());
+    System.out.printf("dynamic_batching_speedup=%.2f%n", batched.imagesPerSecond() / alone.imagesPerSecond());
+    assertEquals(1.0, alone.stats().rowsPerRun(), "the reference answers are one image per TensorFlow run");
+    assertSameEmbeddings(alone.embeddings(), batched.embeddings());
+
+    // How the default settings merge depends on timing, so merging is asserted on a server that
+    // waits for CLIENTS rows: requests sent together arrive well within its 30 s window.
+    Answers merged = run(ModelServerSettings.from(shipped.with(ModelServerSettings.MAX_BATCH_SIZE, CLIENTS)
+        .with(ModelServerSettings.BATCH_TIMEOUT, Duration.ofSeconds(30))
+        .with(ModelServerSettings.DISPATCH_WHEN_IDLE, false)), false, CLIENTS);
+    assertEquals(1, merged.stats().runs(), "requests sent together share one run: " + merged.stats());
+    assertEquals(CLIENTS, merged.stats().rows(), merged.stats().toString());
+    assertSameEmbeddings(alone.embeddings().subList(0, CLIENTS), merged.embeddings());
   }
 
-  /** Checks the signature and answers, then returns images per second for 64 concurrent requests. */
-  private double run(ModelServerSettings settings, boolean checkAnswers) throws Exception {
+  /** Each answer sliced out of a merged run is the image's own embedding, not a neighbour's. */
+  private static void assertSameEmbeddings(List<float[]> expected, List<float[]> actual) {
+    assertEquals(expected.size(), actual.size());
+    for (int i = 0; i < expected.size(); i++) {
+      assertArrayEquals(expected.get(i), actual.get(i), 1e-5f, "image " + i);
+    }
+  }
+
+  /**
+   * Checks the signature and answers, then sends {@code n} single-image requests from {@link
+   * #CLIENTS} threads and returns their embeddings, the rate and the batcher's work for them.
+   */
+  private Answers run(ModelServerSettings settings, boolean checkAnswers, int n) throws Exception {
     try (ModelServer server = new ModelServer(settings)) {
       server.start();
       ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
-      ExecutorService clients = Executors.newFixedThreadPool(16);
+      ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
       try {
         var stub = PredictionServiceGrpc.newBlockingStub(channel);
         SignatureDefMap sigs = stub.withDeadlineAfter(60, TimeUnit.SECONDS).getModelMetadata(
@@ -90,7 +119,7 @@ class ITDefaultModelServing {
           }
         }
 
-        int n = 64;
+        BatchStats before = server.batchStats();
         long t0 = System.nanoTime();
         List<Future<float[]>> answers = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -98,12 +127,16 @@ class ITDefaultModelServing {
           answers.add(clients.submit(() -> floats(stub.withDeadlineAfter(120, TimeUnit.SECONDS)
               .predict(renamed(imageRequest(px, 64, 64))).getOutputsOrThrow("embedding"))));
         }
+        List<float[]> embeddings = new ArrayList<>();
         for (Future<float[]> f : answers) {
-          assertEquals(EMBEDDING, f.get(180, TimeUnit.SECONDS).length);
+          float[] embedding = f.get(180, TimeUnit.SECONDS);
+          assertEquals(EMBEDDING, embedding.length);
+          embeddings.add(embedding);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        System.out.println("batch stats " + server.batchStats());
-        return n / seconds;
+        BatchStats stats = server.batchStats().since(before);
+        System.out.println("batch stats " + stats);
+        return new Answers(n / seconds, embeddings, stats);
       } finally {
         clients.shutdownNow();
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
