@@ -74,7 +74,7 @@ public final class FineTuneMain {
         "posterior-temperatures", "catalog-tenant"));
     Path base = Path.of(cli.get("base-path", "default-model/target/models/default"));
     long baselineVersion = cli.getLong("baseline-version", 1);
-    long version = cli.has("version") ? cli.getLong("version", 0) : Math.max(baselineVersion, newestVersion(base)) + 1;
+    long version = cli.has("version") ? cli.getLong("version", 0) : nextVersion(base, baselineVersion);
     if (cli.getLong("publish", 1) != 0 && Files.exists(base.resolve(Long.toString(version)))) {
       // Vectors already embedded under that number would then sit beside vectors of another model.
       throw new IllegalArgumentException("version " + version + " already exists in " + base
@@ -208,6 +208,14 @@ public final class FineTuneMain {
     System.out.println("training_report=" + report.toAbsolutePath());
     System.out.printf(Locale.ROOT, "validation_mAP=%.4f validation_P@10=%.4f validation_recall1_exact=%.4f%n",
         best.meanAveragePrecision(), best.precisionAt10(), best.exactItemRecallAt1());
+  }
+
+  /**
+   * The version published when {@code --version} is not given: one above every version under
+   * {@code base} and above the baseline.
+   */
+  static long nextVersion(Path base, long baselineVersion) throws IOException {
+    return Math.max(baselineVersion, newestVersion(base)) + 1;
   }
 
   /** The highest numbered version directory under {@code base}, or 0. */

@@ -21,6 +21,8 @@ class FineTuneMainTest {
     Files.createDirectories(base.resolve(".3.staging"));
     Files.createDirectories(base.resolve("notes"));
     assertEquals(3, FineTuneMain.newestVersion(base));
+    assertEquals(4, FineTuneMain.nextVersion(base, 1), "one above the newest, not above the baseline");
+    assertEquals(6, FineTuneMain.nextVersion(base, 5), "one above a baseline newer than every version here");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> FineTuneMain.run(new String[] {"--base-path", base.toString(), "--version", "3"}, Map.of()));
     assertTrue(e.getMessage().contains("never replaced"), e.getMessage());
@@ -30,6 +32,7 @@ class FineTuneMainTest {
   @Test
   void anEmptyBasePathHasNoVersions() throws Exception {
     assertEquals(0, FineTuneMain.newestVersion(base.resolve("missing")));
+    assertEquals(2, FineTuneMain.nextVersion(base.resolve("missing"), 1));
   }
 
   @Test
