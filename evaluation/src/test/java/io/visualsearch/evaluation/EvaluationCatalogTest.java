@@ -36,6 +36,11 @@ class EvaluationCatalogTest {
   @Test
   void trainingSplitsNeverOverlapAndStayInsideTheTrainingImages() {
     TrainingSplit split = TrainingSplit.draw(1000, 800, 100, 300, 50, 9);
+    // The loops below check each position; these say there are positions to check.
+    assertEquals(800, split.used().length);
+    assertEquals(100, split.validation().length);
+    assertEquals(300, split.viewed().length);
+    assertEquals(50, split.validationProbes().length);
     Set<Integer> fit = new HashSet<>();
     for (int p : split.fit()) {
       fit.add(p);
