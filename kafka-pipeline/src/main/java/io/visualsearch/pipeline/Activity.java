@@ -4,6 +4,8 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -16,7 +18,8 @@ public final class Activity {
   private final AtomicLong errors = new AtomicLong();
   private final AtomicLong deadLettered = new AtomicLong();
   private final AtomicLong lastActivityMs = new AtomicLong();
-  private final AtomicLong lag = new AtomicLong(-1);
+  /** Per consumer loop (response-consumer runs two): the heartbeat carries their sum. */
+  private final Map<Object, Long> lags = new ConcurrentHashMap<>();
 
   private final Counter handledTotal;
   private final Counter failedTotal;
@@ -102,9 +105,9 @@ public final class Activity {
     }
   }
 
-  void lag(long records) {
-    lag.set(records);
-    lagGauge.set(records);
+  void lag(Object loop, long records) {
+    lags.put(loop, records);
+    lagGauge.set(lag());
   }
 
   /** Work done outside a consumer loop (a feed download, a query) counts as activity too. */
@@ -141,7 +144,8 @@ public final class Activity {
     return lastActivityMs.get();
   }
 
+  /** Records behind the end of every consumed topic, all loops together; -1 before any loop reported. */
   public long lag() {
-    return lag.get();
+    return lags.isEmpty() ? -1 : lags.values().stream().mapToLong(Long::longValue).sum();
   }
 }

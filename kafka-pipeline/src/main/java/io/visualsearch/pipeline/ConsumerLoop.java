@@ -181,7 +181,6 @@ public final class ConsumerLoop implements Component {
   private void run() {
     try {
       consumer.subscribe(topics, new PauseNewPartitionsWhileBackingOff());
-      long nextLagNanos = 0;
       while (running) {
         ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
         lastPollNanos = System.nanoTime();
@@ -193,10 +192,7 @@ public final class ConsumerLoop implements Component {
         if (!records.isEmpty()) {
           processBatch(records);
         }
-        if (System.nanoTime() >= nextLagNanos) {
-          activity.lag(currentLag());
-          nextLagNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-        }
+        reportLagIfDue();
       }
     } catch (Throwable e) {
       death = e;
@@ -311,6 +307,8 @@ public final class ConsumerLoop implements Component {
             // the embeddings-generator's model runs with it).
             ConsumerRecords<byte[], byte[]> stray = consumer.poll(Duration.ZERO);
             lastPollNanos = System.nanoTime();
+            // Records pile up behind a batch of minutes (a similar-items job): the page must see it.
+            reportLagIfDue();
             for (TopicPartition tp : stray.partitions()) {
               // Not expected from paused partitions; fetched again once resumed.
               consumer.seek(tp, stray.records(tp).get(0).offset());
@@ -553,6 +551,16 @@ public final class ConsumerLoop implements Component {
     paused = true;
     resumeAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay);
     log.info("{}: {}; paused {} partitions for {} ms (attempt {})", service, why, consumer.assignment().size(), delay, attempt);
+  }
+
+  /** When the lag is next reported; the poll thread's alone. */
+  private long nextLagNanos;
+
+  private void reportLagIfDue() {
+    if (System.nanoTime() >= nextLagNanos) {
+      activity.lag(this, currentLag());
+      nextLagNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    }
   }
 
   private long currentLag() {

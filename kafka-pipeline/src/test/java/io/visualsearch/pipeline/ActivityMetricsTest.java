@@ -38,6 +38,26 @@ class ActivityMetricsTest {
     assertTrue(text.contains("# TYPE " + family + " " + type + "\n"), family + " is not a " + type + " in\n" + text);
   }
 
+  /**
+   * response-consumer runs two loops on one Activity: its lag is theirs together, not whichever
+   * reported last (the answers' loop at 0 hid publications piling up behind a similar-items job).
+   */
+  @Test
+  void theLagOfTwoLoopsIsTheirSumAndEachLoopReplacesOnlyItsOwn() throws IOException {
+    assertEquals(-1, activity.lag(), "no loop reported yet");
+    Object answers = new Object();
+    Object publications = new Object();
+    activity.lag(publications, 5);
+    activity.lag(answers, 0);
+    assertEquals(5, activity.lag());
+    activity.lag(answers, 2);
+    activity.lag(answers, 0);
+    assertEquals(5, activity.lag());
+    assertEquals(5, value(scrape(), "pipeline_consumer_lag_records"));
+    activity.lag(publications, 1);
+    assertEquals(1, activity.lag());
+  }
+
   @Test
   void theLoopsWorkIsScrapedUnderConventionalNamesAndTypes() throws IOException {
     activity.polled(3);
@@ -47,7 +67,7 @@ class ActivityMetricsTest {
     activity.polled(0); // an empty poll is not a batch
     activity.polled(40);
     activity.retried("images.ready");
-    activity.lag(17);
+    activity.lag("loop", 17);
 
     String text = scrape();
     assertType(text, "pipeline_records_handled_total", "counter");
