@@ -18,8 +18,8 @@ final class RolloutWatch {
   private final List<String> failures = new ArrayList<>();
   private final List<String> wrongFirst = new ArrayList<>();
   private final List<String> wentBack = new ArrayList<>();
-  private final Map<String, Long> modelOfIndex = new HashMap<>();
-  private final List<String> mixed = new ArrayList<>();
+  /** Per tenant and index version, the first few answers' traces, to check how their queries were embedded. */
+  private final Map<String, List<Sample>> samples = new HashMap<>();
   private final Map<String, Long> newestSeen = new HashMap<>();
   private final AtomicInteger answered = new AtomicInteger();
   private volatile boolean running;
@@ -64,9 +64,9 @@ final class RolloutWatch {
       note(failures, tenant + " HTTP " + a.status() + " " + a.error());
       return;
     }
-    Long model = modelOfIndex.putIfAbsent(tenant + "/" + a.indexVersion(), a.modelVersion());
-    if (model != null && model != a.modelVersion()) {
-      note(mixed, tenant + " index " + a.indexVersion() + " answered with models " + model + " and " + a.modelVersion());
+    List<Sample> ofIndex = samples.computeIfAbsent(tenant + " index " + a.indexVersion(), k -> new ArrayList<>());
+    if (ofIndex.size() < 3 && a.traceId() != null) {
+      ofIndex.add(new Sample(tenant + " index " + a.indexVersion(), a.traceId(), a.modelVersion()));
     }
     long newest = newestSeen.getOrDefault(tenant, 0L);
     if (a.modelVersion() < newest) {
@@ -108,8 +108,11 @@ final class RolloutWatch {
     return List.copyOf(failures);
   }
 
-  synchronized List<String> mixedIndexes() {
-    return List.copyOf(mixed);
+  /** An answer: what it names as its model version (its index's) and the trace of its query. */
+  record Sample(String index, String traceId, long modelVersion) {}
+
+  synchronized List<Sample> samples() {
+    return samples.values().stream().flatMap(List::stream).toList();
   }
 
   synchronized List<String> wentBack() {

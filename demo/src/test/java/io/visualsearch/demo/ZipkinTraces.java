@@ -47,6 +47,16 @@ final class ZipkinTraces {
     return names;
   }
 
+  /** The {@code key} tag of the trace's span named {@code spanName}, or null when it has none. */
+  static String tag(JsonNode trace, String spanName, String key) {
+    for (JsonNode span : trace) {
+      if (span.path("name").asText().equals(spanName) && span.path("tags").has(key)) {
+        return span.path("tags").path(key).asText();
+      }
+    }
+    return null;
+  }
+
   /** Span ids whose parent is not in the trace: a well-linked trace has exactly one, its root. */
   static List<String> orphans(JsonNode trace) {
     Set<String> ids = new HashSet<>();
