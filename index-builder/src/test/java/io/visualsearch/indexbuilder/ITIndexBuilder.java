@@ -339,6 +339,14 @@ class ITIndexBuilder {
       assertEquals("30", span.path("tags").path("vectors").asText());
       assertEquals("1", span.path("tags").path("model.version").asText());
       assertEquals("IDMap,HNSW32", span.path("tags").path("factory").asText());
+      // Zipkin drops links: the products the build links to get an "indexed" span in their own
+      // traces, naming the version and the build's trace.
+      String indexedQuery = stack.zipkin().baseUrl() + "/api/v2/traces?spanName=indexed&lookback=3600000&limit=50"
+          + "&annotationQuery=" + java.net.URLEncoder.encode("index.version=" + a3.version(), StandardCharsets.UTF_8);
+      await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).until(() -> {
+        String body = http(indexedQuery);
+        return body.startsWith("[") && body.contains("\"build.trace_id\":\"" + traceId + "\"");
+      });
 
       String metrics = http("http://127.0.0.1:" + h.service().pipeline().ops().port() + "/metrics");
       assertTrue(metrics.contains("index_builder_published_vectors{tenant=\"it-a\"} 30.0"), metrics);

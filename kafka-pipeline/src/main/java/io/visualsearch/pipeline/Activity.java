@@ -110,6 +110,11 @@ public final class Activity {
     lagGauge.set(lag());
   }
 
+  void forgetLag(Object loop) {
+    lags.remove(loop);
+    lagGauge.set(Math.max(0, lag()));
+  }
+
   /** Work done outside a consumer loop (a feed download, a query) counts as activity too. */
   public void recordActivity() {
     handled.incrementAndGet();

@@ -668,5 +668,7 @@ public final class ConsumerLoop implements Component {
         Thread.currentThread().interrupt();
       }
     }
+    // A loop replaced by another (the generator's per model version) no longer counts.
+    activity.forgetLag(this);
   }
 }

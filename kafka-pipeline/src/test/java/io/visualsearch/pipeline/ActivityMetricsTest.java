@@ -56,6 +56,8 @@ class ActivityMetricsTest {
     assertEquals(5, value(scrape(), "pipeline_consumer_lag_records"));
     activity.lag(publications, 1);
     assertEquals(1, activity.lag());
+    activity.forgetLag(publications);
+    assertEquals(0, activity.lag(), "a closed loop's last lag no longer counts");
   }
 
   @Test
