@@ -103,7 +103,8 @@ class ITStorefrontPage {
       }
 
       Path photo = dir.resolve("shopper-photo.jpg");
-      Files.write(photo, TestImages.jpeg(320, 240, Color.WHITE, Color.BLUE));
+      // Taller than the page shows it (420 px): a crop drawn on screen is scaled back to the photo's pixels.
+      Files.write(photo, TestImages.jpeg(800, 600, Color.WHITE, Color.BLUE));
 
       try (HeadlessChromium chromium = HeadlessChromium.start()) {
         ChromeDriver browser = chromium.browser();
@@ -138,10 +139,34 @@ class ITStorefrontPage {
         WebElement preview = browser.findElement(By.id("preview"));
         assertEquals(true, browser.executeScript("const e = new DragEvent('dragstart', {bubbles: true, cancelable: true});"
             + " arguments[0].dispatchEvent(e); return e.defaultPrevented;", preview));
-        // A drag with the mouse searches the dragged region.
+        // A drag with the mouse searches the dragged region, in the photo's own pixels. Where the
+        // pointer went down and up is recorded as the page sees it (the driver aims at the part of
+        // the photo in view, not at its centre).
+        browser.executeScript("window.pointerAt = []; for (const type of ['pointerdown', 'pointerup']) {"
+            + " document.getElementById('stage').addEventListener(type, e => window.pointerAt.push("
+            + "{x: e.clientX, y: e.clientY}), true); }");
         new Actions(browser).moveToElement(preview, -60, -40).clickAndHold().moveByOffset(100, 70).release().perform();
         wait.until(d -> ((List<?>) browser.executeScript("return window.searchedCrops;")).stream()
             .anyMatch(java.util.Objects::nonNull));
+        @SuppressWarnings("unchecked")
+        Map<String, Number> shown = (Map<String, Number>) browser.executeScript("const r = arguments[0]"
+            + ".getBoundingClientRect(); const [down, up] = window.pointerAt; return {left: r.left, top: r.top,"
+            + " w: r.width, h: r.height, nw: arguments[0].naturalWidth, nh: arguments[0].naturalHeight,"
+            + " x0: down.x, y0: down.y, x1: up.x, y1: up.y};", preview);
+        double sx = shown.get("nw").doubleValue() / shown.get("w").doubleValue();
+        double sy = shown.get("nh").doubleValue() / shown.get("h").doubleValue();
+        assertTrue(sx > 1.2 && sy > 1.2, "the photo is shown scaled down: " + shown);
+        double left = shown.get("left").doubleValue();
+        double top = shown.get("top").doubleValue();
+        double[] expected = {(shown.get("x0").doubleValue() - left) * sx, (shown.get("y0").doubleValue() - top) * sy,
+            (shown.get("x1").doubleValue() - shown.get("x0").doubleValue()) * sx,
+            (shown.get("y1").doubleValue() - shown.get("y0").doubleValue()) * sy};
+        List<?> crops = (List<?>) browser.executeScript("return window.searchedCrops;");
+        String[] sent = String.valueOf(crops.get(crops.size() - 1)).split(",");
+        for (int i = 0; i < 4; i++) {
+          assertEquals(expected[i], Double.parseDouble(sent[i]), 1.0, "crop " + String.join(",", sent) + " against "
+              + java.util.Arrays.toString(expected) + " from " + shown);
+        }
         wait.until(d -> d.findElement(By.id("search")).isEnabled());
         // A gesture the browser cancels leaves the crop as it was, instead of a box that follows the
         // mouse with no button pressed.
