@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
@@ -182,7 +183,7 @@ final class CatalogSync {
   private SyncReport refused(FeedLocation location, FeedRefusedException e) throws InterruptedException, IOException {
     String message = e.reason() + ": " + e.getMessage();
     log.error("catalog sync {}: feed refused, nothing applied: {}", location.tenant(), message);
-    String reason = "feed-refused-" + e.reason().name().toLowerCase(java.util.Locale.ROOT);
+    String reason = "feed-refused-" + e.reason().name().toLowerCase(Locale.ROOT);
     activity.deadLettered(Topics.CATALOG_PRODUCTS.name(), reason);
     RecordHeaders h = dlqHeaders(location.tenant(), reason, message);
     Acknowledgements ack = new Acknowledgements();

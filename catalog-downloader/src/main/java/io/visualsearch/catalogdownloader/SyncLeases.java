@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -83,7 +84,7 @@ final class SyncLeases {
       Holder holder = read(there.get());
       if (holder.expiresAtMs() > clock.millis()) {
         throw new BusyException("a sync of " + tenant + " is already running on " + holder.owner()
-            + " (its lease runs until " + java.time.Instant.ofEpochMilli(holder.expiresAtMs()) + ")");
+            + " (its lease runs until " + Instant.ofEpochMilli(holder.expiresAtMs()) + ")");
       }
       if (store.replaceIfUnchanged(key, body(), "application/json", there.get().etag())) {
         log.info("tenant {}: took over the sync lease {} held until it expired", tenant, holder.owner());

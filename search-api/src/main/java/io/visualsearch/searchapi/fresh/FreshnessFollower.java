@@ -221,8 +221,11 @@ public final class FreshnessFollower implements Component {
   void dispatch(ConsumerRecord<byte[], byte[]> rec) {
     records.labelValues(rec.topic()).inc();
     String key = rec.key() == null ? "" : new String(rec.key(), StandardCharsets.UTF_8);
-    Context parent = tracing.propagator().extract(Context.root(), rec.headers(), KafkaHeadersCarrier.GETTER);
-    Span span = live(rec) && Span.fromContext(parent).getSpanContext().isValid()
+    // Headers read for live records only: a start-up replay reads millions.
+    boolean live = live(rec);
+    Context parent = live || rec.topic().equals(Topics.INDEX_PUBLISHED.name())
+        ? tracing.propagator().extract(Context.root(), rec.headers(), KafkaHeadersCarrier.GETTER) : Context.root();
+    Span span = live && Span.fromContext(parent).getSpanContext().isValid()
         ? tracing.tracer().spanBuilder(rec.topic() + " follow").setParent(parent).setSpanKind(SpanKind.CONSUMER)
             .setAttribute("messaging.destination.name", rec.topic())
             .setAttribute("messaging.kafka.message.key", key)
