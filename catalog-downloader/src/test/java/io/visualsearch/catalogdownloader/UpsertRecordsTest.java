@@ -8,7 +8,13 @@ import io.visualsearch.catalogfeed.Availability;
 import io.visualsearch.catalogfeed.Money;
 import io.visualsearch.catalogfeed.Product;
 import io.visualsearch.catalogfeed.ProductCheck;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.record.internal.AbstractRecords;
+import org.apache.kafka.common.record.internal.CompressionType;
+import org.apache.kafka.common.record.internal.RecordBatch;
 import org.junit.jupiter.api.Test;
 
 class UpsertRecordsTest {
@@ -31,6 +37,36 @@ class UpsertRecordsTest {
     assertEquals("product tea-big would be a " + bytes + "-byte Kafka record, above the "
         + kafkaDefault.maxRecordBytes() + " bytes one record may carry; shorten its description or other long"
         + " attributes", problem);
+  }
+
+  /**
+   * The largest product the check lets through is one the producer takes: its record, with the
+   * headers a sync sends (tenant, traceparent), is within max.request.size by Kafka's own estimate,
+   * the one its producer checks before sending.
+   */
+  @Test
+  void theLargestProductTheCheckPassesIsARecordTheProducerTakes() {
+    ProductCheck check = records.sizeCheck(kafkaDefault);
+    int low = 0;
+    int high = RecordSizeLimit.KAFKA_DEFAULT_MAX_REQUEST_BYTES;
+    while (low < high) {
+      int mid = (low + high + 1) >>> 1;
+      if (check.problem(product("tea", "x".repeat(mid))) == null) {
+        low = mid;
+      } else {
+        high = mid - 1;
+      }
+    }
+    Product largest = product("tea", "x".repeat(low));
+    assertTrue(low > 1_000_000, "a product of nearly a mebibyte still passes: " + low);
+    Header[] headers = {new RecordHeader("tenant", "acme".getBytes(StandardCharsets.UTF_8)),
+        new RecordHeader("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            .getBytes(StandardCharsets.UTF_8))};
+    for (CompressionType compression : List.of(CompressionType.NONE, CompressionType.LZ4)) {
+      int estimate = AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE, compression,
+          records.key(largest), records.value(largest).toByteArray(), headers);
+      assertTrue(estimate <= RecordSizeLimit.KAFKA_DEFAULT_MAX_REQUEST_BYTES, compression + ": " + estimate);
+    }
   }
 
   @Test
