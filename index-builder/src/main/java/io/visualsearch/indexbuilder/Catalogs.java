@@ -16,13 +16,6 @@ import java.util.TreeMap;
 final class Catalogs {
 
   private final Map<String, TenantCatalog> tenants = new HashMap<>();
-  /**
-   * Per model, when a changed vector of it last arrived for any tenant. A re-embedding that has
-   * gone quiet for one tenant may only be busy with another's images (the generator replays
-   * images.ready in log order): a tenant's migration counts as stalled only when the whole
-   * re-embedding is quiet, or a small tenant's new-model index was built from part of its catalog.
-   */
-  private final Map<ModelKey, Long> arrivalsAnyTenant = new HashMap<>();
   /** Per partition, the next offset after the last record applied. */
   private final Map<Integer, Long> watermarks = new TreeMap<>();
   private final int maxOrigins;
@@ -55,7 +48,7 @@ final class Catalogs {
         }
         return false;
       }
-      return arrived(change, catalog.apply(change, partition, offset, clock.millis(), producedAtMs));
+      return catalog.apply(change, partition, offset, clock.millis(), producedAtMs);
     } finally {
       advance(partition, offset);
     }
@@ -70,7 +63,7 @@ final class Catalogs {
   synchronized boolean replay(EmbeddingChange change, int partition, long offset, long producedAtMs) {
     TenantCatalog catalog = tenants.computeIfAbsent(change.tenant(), t -> TenantCatalog.replaying(t, maxOrigins));
     try {
-      return arrived(change, catalog.replay(change, partition, offset, clock.millis(), producedAtMs));
+      return catalog.replay(change, partition, offset, clock.millis(), producedAtMs);
     } finally {
       advance(partition, offset);
     }
@@ -88,13 +81,6 @@ final class Catalogs {
     return refused;
   }
 
-  private boolean arrived(EmbeddingChange change, boolean changed) {
-    if (changed && change instanceof EmbeddingChange.Upsert u) {
-      arrivalsAnyTenant.put(u.product().model(), clock.millis());
-    }
-    return changed;
-  }
-
   /** Records that a record was seen (also one refused as poison): manifests cover it. */
   synchronized void advance(int partition, long offset) {
     watermarks.merge(partition, offset + 1, Math::max);
@@ -102,7 +88,19 @@ final class Catalogs {
 
   synchronized Optional<TenantSnapshot> snapshot(String tenant) {
     TenantCatalog c = tenants.get(tenant);
-    return c == null ? Optional.empty() : Optional.of(c.snapshot(watermarks, arrivalsAnyTenant));
+    if (c == null) {
+      return Optional.empty();
+    }
+    // A re-embedding that has gone quiet for one tenant may only be busy with another's images
+    // (the generator replays images.ready in log order): a tenant's migration counts as stalled
+    // only when no tenant's products are moving to that model any more, or a small tenant's
+    // new-model index was built from part of its catalog. Ordinary changes of tenants that moved
+    // already do not count, or they would hold a tenant with broken images for good.
+    Map<ModelKey, Long> migrating = new HashMap<>();
+    for (TenantCatalog t : tenants.values()) {
+      t.migrationArrivals().forEach((model, ms) -> migrating.merge(model, ms, Math::max));
+    }
+    return Optional.of(c.snapshot(watermarks, migrating));
   }
 
   synchronized List<String> tenants() {

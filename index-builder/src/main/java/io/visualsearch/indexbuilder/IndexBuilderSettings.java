@@ -43,8 +43,8 @@ public final class IndexBuilderSettings {
           + " before the first index of that version is built.");
   public static final Setting<Duration> MIGRATION_QUIET = Setting.duration("INDEX_BUILDER_MIGRATION_QUIET")
       .defaultValue(Duration.ofMinutes(5)).validate(d -> !d.isNegative(), "not negative")
-      .doc("After a model upgrade, build the new version anyway once no vector of it has arrived, for any tenant,"
-          + " for this long (products whose re-embedding failed are then left out).");
+      .doc("After a model upgrade, build the new version anyway once no product of any tenant has been re-embedded"
+          + " with it for this long (products whose re-embedding failed are then left out).");
   public static final Setting<Duration> RETENTION = Setting.duration("INDEX_BUILDER_RETENTION")
       .defaultValue(Duration.ofHours(24)).validate(d -> !d.isNegative(), "not negative")
       .doc("Index versions older than this are deleted, except the current one and the one before it.");

@@ -13,8 +13,8 @@ import java.util.Map;
  * one: the newest version present would otherwise go on being indexed from fewer and fewer
  * products while the model server no longer embeds queries for it. A target other than the
  * published model waits until the re-embedding has covered the catalog (a share of the products)
- * or has gone quiet (no new vector of it for any tenant for a while, so stragglers whose images fail
- * do not block it forever). Until then the index already published keeps serving, unchanged. The published
+ * or has gone quiet (no product of any tenant re-embedded with it for a while, so stragglers whose
+ * images fail do not block it forever). Until then the index already published keeps serving, unchanged. The published
  * model itself is held the same way when it now covers far fewer products than its index holds
  * while another model is present: a vector of it arriving late in an upgrade (an old generator
  * still running, a rollback begun) would otherwise rebuild the served index from the products
@@ -38,9 +38,9 @@ final class ModelSelection {
   }
 
   /**
-   * @param lastArrivalMs per model, when a changed vector of it last reached this builder, for this
-   *     tenant or any other: the quiet period is measured on it, so it starts again after a
-   *     restart's replay
+   * @param lastArrivalMs per model, when a changed vector of it last reached this builder for this
+   *     tenant, or a product of any tenant was last re-embedded with it: the quiet period is
+   *     measured on it, so it starts again after a restart's replay
    * @param lastProducedMs per model, the newest producer timestamp of a changed vector of it: the
    *     target is measured on it, the same after a replay as live
    * @param published model of the index being served, or null when there is none

@@ -31,6 +31,8 @@ final class TenantCatalog {
   private DimensionVote vote;
   /** When a changed vector of each model last reached this builder: its quiet period. */
   private final Map<ModelKey, Long> lastArrivalMs = new HashMap<>();
+  /** Per model, when a product last moved to it from another model: a re-embedding, not a catalog change. */
+  private final Map<ModelKey, Long> migrationArrivalMs = new HashMap<>();
   /** The newest producer timestamp of a changed vector of each model: which model is being produced. */
   private final Map<ModelKey, Long> lastProducedMs = new HashMap<>();
   /** Per partition, the highest offset of a record that changed this tenant. */
@@ -119,6 +121,9 @@ final class TenantCatalog {
       productsPerModel.values().removeIf(c -> c == 0);
       if (changed) {
         lastArrivalMs.put(p.model(), nowMs);
+        if (old != null && !old.model().equals(p.model())) {
+          migrationArrivalMs.put(p.model(), nowMs);
+        }
         remember(u.origin());
         if (vote != null) {
           // Whether this change counts is known once the vote is settled.
@@ -162,9 +167,13 @@ final class TenantCatalog {
    * A consistent copy for one build. The span links are handed over (not copied): each change is
    * linked from the first build that starts after it, even if that build then fails.
    */
+  Map<ModelKey, Long> migrationArrivals() {
+    return migrationArrivalMs;
+  }
+
   /**
-   * @param arrivalsAnyTenant per model, when a changed vector of it last reached the builder for any
-   *     tenant: the quiet period of this tenant's models is measured on the later of the two
+   * @param arrivalsAnyTenant per model, when a product of any tenant last moved to it from another
+   *     model: the quiet period of this tenant's models is measured on the later of the two
    */
   TenantSnapshot snapshot(Map<Integer, Long> watermarks, Map<ModelKey, Long> arrivalsAnyTenant) {
     List<SpanContext> origins = new ArrayList<>(recentOrigins);
