@@ -88,6 +88,12 @@ final class CatalogSync {
       }
       log.info("catalog sync {}", report);
       return report;
+    } catch (SyncLeases.LostException e) {
+      // The sync that took over writes the tenant's state and report; none of this one's.
+      sync.recordException(e);
+      sync.setStatus(StatusCode.ERROR, e.getMessage());
+      activity.recordError();
+      throw e;
     } catch (IOException | InterruptedException | RuntimeException e) {
       sync.recordException(e);
       sync.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
@@ -149,22 +155,24 @@ final class CatalogSync {
       long[] upserts = {0};
       try {
         diff.emitUpserts(p -> {
+          lease.requireHeld();
           upsert(records, tenant, p, sync, acks);
           progress.accept(++upserts[0]);
-        }, error -> rowError(tenant, location, error, sync, acks));
+        }, error -> {
+          lease.requireHeld();
+          rowError(tenant, location, error, acks);
+        });
       } catch (FeedRefusedException e) {
         return refused(location, e);
       }
       for (String id : diff.deletes()) {
+        lease.requireHeld();
         tombstone(tenant, id, sync, acks);
       }
       acks.await(producer.get());
-      if (!lease.held()) {
-        // Another sync took the tenant over (this one stalled past the lease): its state is the
-        // one to keep. What this one sent stays pending, so the next sync reconciles it.
-        throw new IOException("lost the sync lease of " + tenant + " before saving its state; the changes sent are"
-            + " reconciled by the next sync");
-      }
+      // Another sync may take the tenant over once this one stalls near the lease's end: it is
+      // then the one whose state counts, and what this one sent is in the pending ids it read.
+      lease.requireHeld();
       state.saveSnapshot(tenant, diff.next());
       state.saveSource(tenant, fetched.get().state());
       if (!unfinished.isEmpty() || !sending.isEmpty()) {
@@ -225,28 +233,21 @@ final class CatalogSync {
   }
 
   /**
-   * Every rejected row, as the second pass reads it: the report lists only the first few. Traced
-   * and counted like a consumer loop's dead letter, so the rejection is on the health page and in
-   * Zipkin, searchable by sku like an accepted row.
+   * Every rejected row, as the second pass reads it: the report lists only the first few. Counted
+   * like a consumer loop's dead letter, and carrying the sync's trace context (the sync span is
+   * current): a span of its own per row started thousands of traces at every sync of a feed
+   * whose rows are rejected each time.
    */
-  private void rowError(String tenant, FeedLocation location, RowError error, Span sync, Acknowledgements acks) {
+  private void rowError(String tenant, FeedLocation location, RowError error, Acknowledgements acks) {
     String id = error.id() == null || error.id().isEmpty() ? "line-" + error.line() : error.id();
-    Span row = tracing.tracer().spanBuilder("catalog product rejected").setNoParent().addLink(sync.getSpanContext())
-        .setSpanKind(SpanKind.PRODUCER).setAttribute("tenant", tenant).setAttribute("sku", id)
-        .setAttribute("feed.line", error.line()).setAttribute("dlq.reason", REJECTED_ROW).startSpan();
-    try (Scope ignored = row.makeCurrent()) {
-      row.setStatus(StatusCode.ERROR, error.reason());
-      RecordHeaders h = dlqHeaders(tenant, REJECTED_ROW, error.reason());
-      h.add("feed.line", Long.toString(error.line()).getBytes(StandardCharsets.UTF_8));
-      h.add("feed.source", location.uri().toString().getBytes(StandardCharsets.UTF_8));
-      tracing.propagator().inject(Context.current(), h, KafkaHeadersCarrier.SETTER);
-      producer.get().send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS.dlq().name(), null,
-          (tenant + "/" + id).getBytes(StandardCharsets.UTF_8), error.toString().getBytes(StandardCharsets.UTF_8), h),
-          acks);
-      activity.deadLettered(Topics.CATALOG_PRODUCTS.name(), REJECTED_ROW);
-    } finally {
-      row.end();
-    }
+    RecordHeaders h = dlqHeaders(tenant, REJECTED_ROW, error.reason());
+    h.add("feed.line", Long.toString(error.line()).getBytes(StandardCharsets.UTF_8));
+    h.add("feed.source", location.uri().toString().getBytes(StandardCharsets.UTF_8));
+    tracing.propagator().inject(Context.current(), h, KafkaHeadersCarrier.SETTER);
+    producer.get().send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS.dlq().name(), null,
+        (tenant + "/" + id).getBytes(StandardCharsets.UTF_8), error.toString().getBytes(StandardCharsets.UTF_8), h),
+        acks);
+    activity.deadLettered(Topics.CATALOG_PRODUCTS.name(), REJECTED_ROW);
   }
 
   private static RecordHeaders dlqHeaders(String tenant, String reason, String message) {

@@ -1,5 +1,6 @@
 package io.visualsearch.catalogdownloader;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.visualsearch.objectstore.ObjectStore;
@@ -11,6 +12,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -26,8 +28,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The lease is {@code catalog/<tenant>/sync.lease}: created only if absent, or replaced only if
  * the one there has expired (conditional writes, so two takers cannot both win), renewed every
- * third of its time to live while the sync runs, deleted when it ends. An instance that dies
- * holding it blocks that tenant's syncs for one time to live at most.
+ * sixth of its time to live while the sync runs, deleted when it ends. Its holder counts it as held
+ * only until a third of its time before it expires ({@link Lease#held()}), so a sync that stalls
+ * stops sending before anyone may take the tenant over (hosts' clocks must agree within that
+ * margin). A lease left by an earlier run of this same instance (a restart after a kill) is taken
+ * over at once; one left by another instance blocks the tenant for one time to live at most.
  */
 final class SyncLeases {
 
@@ -38,6 +43,8 @@ final class SyncLeases {
 
   private final ObjectStore store;
   private final String owner;
+  /** Tells this process's leases from those an earlier run of the same instance left behind. */
+  private final String run = UUID.randomUUID().toString();
   private final Duration ttl;
   private final Clock clock;
 
@@ -52,14 +59,31 @@ final class SyncLeases {
     this.clock = clock;
   }
 
-  /** Another sync of the tenant holds the lease. */
+  /** Another sync of the tenant holds the lease, until {@link #expiresAtMs()} unless renewed. */
   static final class BusyException extends Exception {
-    BusyException(String message) {
+    private final long expiresAtMs;
+
+    BusyException(String message, long expiresAtMs) {
+      super(message);
+      this.expiresAtMs = expiresAtMs;
+    }
+
+    long expiresAtMs() {
+      return expiresAtMs;
+    }
+  }
+
+  /** The sync's lease ran out or was taken over: it must stop sending and save nothing. */
+  static final class LostException extends RuntimeException {
+    LostException(String message) {
       super(message);
     }
   }
 
-  record Holder(@JsonProperty("owner") String owner, @JsonProperty("expires_at_ms") long expiresAtMs) {}
+  /** Fields a later version adds are ignored: misread, a live lease would look expired. */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  record Holder(@JsonProperty("owner") String owner, @JsonProperty("run") String run,
+      @JsonProperty("expires_at_ms") long expiresAtMs) {}
 
   static String key(String tenant) {
     return "catalog/" + tenant + "/sync.lease";
@@ -68,38 +92,38 @@ final class SyncLeases {
   /** Takes the tenant's lease and keeps it renewed until the returned lease is closed. */
   Lease acquire(String tenant) throws BusyException {
     String key = key(tenant);
-    // Twice at most: the lease there may be deleted between our create and our read.
+    // Twice at most: the lease there may be deleted between a refused create and its read.
     for (int attempt = 0; attempt < 2; attempt++) {
-      if (store.putIfAbsent(key, body(), "application/json")) {
-        Optional<StoredObject> mine = store.get(key);
-        if (mine.isPresent() && owner.equals(read(mine.get()).owner())) {
-          return new Lease(tenant, key, mine.get().etag());
-        }
-        continue;
+      long expires = clock.millis() + ttl.toMillis();
+      Optional<String> created = store.writeIfUnchanged(key, body(expires), "application/json", null);
+      if (created.isPresent()) {
+        return new Lease(tenant, key, created.get(), expires);
       }
       Optional<StoredObject> there = store.get(key);
       if (there.isEmpty()) {
         continue;
       }
       Holder holder = read(there.get());
-      if (holder.expiresAtMs() > clock.millis()) {
+      boolean leftByOurLastRun = owner.equals(holder.owner()) && !run.equals(holder.run());
+      if (holder.expiresAtMs() > clock.millis() && !leftByOurLastRun) {
         throw new BusyException("a sync of " + tenant + " is already running on " + holder.owner()
-            + " (its lease runs until " + Instant.ofEpochMilli(holder.expiresAtMs()) + ")");
+            + " (its lease runs until " + Instant.ofEpochMilli(holder.expiresAtMs()) + ")", holder.expiresAtMs());
       }
-      if (store.replaceIfUnchanged(key, body(), "application/json", there.get().etag())) {
-        log.info("tenant {}: took over the sync lease {} held until it expired", tenant, holder.owner());
-        Optional<StoredObject> mine = store.get(key);
-        if (mine.isPresent() && owner.equals(read(mine.get()).owner())) {
-          return new Lease(tenant, key, mine.get().etag());
-        }
+      expires = clock.millis() + ttl.toMillis();
+      Optional<String> taken = store.writeIfUnchanged(key, body(expires), "application/json", there.get().etag());
+      if (taken.isPresent()) {
+        log.info("tenant {}: took over the sync lease {} left ({})", tenant, holder.owner(),
+            leftByOurLastRun ? "an earlier run of this instance" : "expired");
+        return new Lease(tenant, key, taken.get(), expires);
       }
     }
-    throw new BusyException("a sync of " + tenant + " is starting elsewhere at the same moment");
+    throw new BusyException("a sync of " + tenant + " is starting elsewhere at the same moment",
+        clock.millis() + ttl.toMillis());
   }
 
-  private byte[] body() {
+  private byte[] body(long expiresAtMs) {
     try {
-      return JSON.writeValueAsBytes(new Holder(owner, clock.millis() + ttl.toMillis()));
+      return JSON.writeValueAsBytes(new Holder(owner, run, expiresAtMs));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -109,12 +133,12 @@ final class SyncLeases {
     try {
       return JSON.readValue(o.bytes(), Holder.class);
     } catch (IOException e) {
-      // Not ours to parse: treated as expired, so a damaged lease cannot block the tenant for good.
-      return new Holder("unreadable lease", 0);
+      // Not JSON at all (written by hand?): treated as expired, so it cannot block the tenant for good.
+      return new Holder("unreadable lease", "", 0);
     }
   }
 
-  /** A held lease; {@link #held()} turns false if a renewal found it taken over. */
+  /** A held lease; {@link #held()} turns false once it nears expiry unrenewed or was taken over. */
   final class Lease implements AutoCloseable {
 
     private final String tenant;
@@ -124,23 +148,34 @@ final class SyncLeases {
     private volatile long expiresAtMs;
     private volatile boolean lost;
 
-    private Lease(String tenant, String key, String etag) {
+    private Lease(String tenant, String key, String etag, long expiresAtMs) {
       this.tenant = tenant;
       this.key = key;
       this.etag = etag;
-      this.expiresAtMs = clock.millis() + ttl.toMillis();
+      this.expiresAtMs = expiresAtMs;
       this.renewer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "sync-lease-" + tenant);
         t.setDaemon(true);
         return t;
       });
-      long every = Math.max(1, ttl.toMillis() / 3);
+      // Every sixth: a renewal that fails or hangs for a store call's time leaves room for more.
+      long every = Math.max(1, ttl.toMillis() / 6);
       renewer.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
     }
 
-    /** Whether this sync still holds the tenant: its state may be saved only then. */
+    /**
+     * Whether this sync may still act for the tenant (send, save its state): until a third of the
+     * lease's time before it expires, so the sync stops before another may take over.
+     */
     boolean held() {
-      return !lost && clock.millis() < expiresAtMs;
+      return !lost && clock.millis() < expiresAtMs - ttl.toMillis() / 3;
+    }
+
+    void requireHeld() {
+      if (!held()) {
+        throw new LostException("lost the sync lease of " + tenant + " (" + (lost ? "taken over" : "not renewed in time")
+            + "); this sync stops, and the sync that takes the tenant over reconciles what it sent");
+      }
     }
 
     private void renew() {
@@ -148,29 +183,32 @@ final class SyncLeases {
         return;
       }
       try {
+        // The expiry written, not the time the write returned: the store may hold it a while.
         long expires = clock.millis() + ttl.toMillis();
-        if (store.replaceIfUnchanged(key, body(), "application/json", etag)) {
-          etag = store.get(key).map(StoredObject::etag).orElse(etag);
+        Optional<String> renewed = store.writeIfUnchanged(key, body(expires), "application/json", etag);
+        if (renewed.isPresent()) {
+          etag = renewed.get();
           expiresAtMs = expires;
         } else {
           lost = true;
-          log.warn("tenant {}: the sync lease was taken over; this sync will not save its state", tenant);
+          log.warn("tenant {}: the sync lease was taken over; this sync stops and saves nothing", tenant);
         }
       } catch (ObjectStoreException e) {
-        // Tried again at the next renewal; held() turns false once the lease has run out meanwhile.
+        // Tried again at the next renewal; held() turns false if the lease nears expiry meanwhile.
         log.warn("tenant {}: could not renew the sync lease: {}", tenant, e.getMessage());
       }
     }
 
     @Override
     public void close() {
-      renewer.shutdownNow();
+      // Not interrupted: a renewal under way may have written, and its ETag is the one to delete.
+      renewer.shutdown();
       try {
-        renewer.awaitTermination(10, TimeUnit.SECONDS);
+        renewer.awaitTermination(1, TimeUnit.MINUTES);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      if (!held()) {
+      if (lost || clock.millis() >= expiresAtMs) {
         return;
       }
       try {

@@ -44,11 +44,18 @@ final class SyncScheduler implements Component {
   private volatile ScheduledFuture<?> schedule;
   private volatile String running;
   private volatile Throwable lastFailure;
+  private final Duration busyRetry;
 
   SyncScheduler(SyncJob sync, List<FeedLocation> sources, Duration interval) {
+    this(sync, sources, interval, SyncLeases.TTL);
+  }
+
+  /** {@code busyRetry}: when a scheduled sync found the tenant busy, how soon it is tried again. */
+  SyncScheduler(SyncJob sync, List<FeedLocation> sources, Duration interval, Duration busyRetry) {
     this.sync = sync;
     this.sources = List.copyOf(sources);
     this.interval = interval;
+    this.busyRetry = busyRetry;
   }
 
   @Override
@@ -70,7 +77,21 @@ final class SyncScheduler implements Component {
 
   private void syncAll() {
     for (FeedLocation source : sources) {
-      syncOne(source);
+      syncScheduled(source);
+    }
+  }
+
+  /**
+   * A scheduled sync that found another sync of the tenant running (the one-shot job, another
+   * instance, a lease this instance's previous run left) is tried again once that lease would have
+   * run out, not a whole interval later.
+   */
+  private void syncScheduled(FeedLocation source) {
+    if (syncOne(source).status() == SyncReport.Status.BUSY) {
+      ScheduledExecutorService w = worker;
+      if (w != null && !w.isShutdown()) {
+        w.schedule(() -> syncScheduled(source), busyRetry.toMillis(), TimeUnit.MILLISECONDS);
+      }
     }
   }
 

@@ -65,6 +65,23 @@ class ITSyncLeases {
   }
 
   @Test
+  void aLeaseTheInstancesPreviousRunLeftIsTakenOverAtOnceAndAnotherInstancesIsNot() throws Exception {
+    // Killed mid-sync: the lease of this instance's previous run (same name, another run) is still
+    // live. Here that run is still in the JVM, so it can be seen to find its lease gone.
+    Duration ttl = Duration.ofSeconds(3);
+    try (SyncLeases.Lease orphan = leases("catalog-downloader-0", ttl).acquire("lease-restart")) {
+      SyncLeases.BusyException busy = assertThrows(SyncLeases.BusyException.class,
+          () -> leases("catalog-downloader-1", ttl).acquire("lease-restart"));
+      assertTrue(busy.expiresAtMs() > System.currentTimeMillis(), "says when it would run out");
+      try (SyncLeases.Lease restarted = leases("catalog-downloader-0", ttl).acquire("lease-restart")) {
+        assertTrue(restarted.held(), "no need to wait for the dead run's lease to run out");
+        await().atMost(Duration.ofSeconds(10)).until(() -> !orphan.held());
+        assertThrows(SyncLeases.LostException.class, orphan::requireHeld, "the old run may send nothing more");
+      }
+    }
+  }
+
+  @Test
   void aRunningSyncRenewsItsLeaseBeyondItsTimeToLive() throws Exception {
     // Renewed every third of it: a store call may stall most of a second on a loaded machine.
     Duration ttl = Duration.ofSeconds(2);

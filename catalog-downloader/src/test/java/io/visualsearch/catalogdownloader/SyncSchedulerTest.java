@@ -35,6 +35,27 @@ class SyncSchedulerTest {
   }
 
   @Test
+  void aScheduledSyncThatFoundTheTenantBusyIsTriedAgainSoonNotAtTheNextInterval() throws Exception {
+    List<SyncReport.Status> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CountDownLatch applied = new CountDownLatch(1);
+    SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+      SyncReport.Status status = answers.isEmpty() ? SyncReport.Status.BUSY : SyncReport.Status.APPLIED;
+      answers.add(status);
+      if (status == SyncReport.Status.APPLIED) {
+        applied.countDown();
+      }
+      return SyncReport.failed(source.tenant(), source.uri().toString(), status, "");
+    }, List.of(SOURCE), Duration.ofHours(1), Duration.ofMillis(50));
+    scheduler.start();
+    try {
+      assertTrue(applied.await(30, TimeUnit.SECONDS), "retried within the lease's time, not an hour later");
+      assertEquals(List.of(SyncReport.Status.BUSY, SyncReport.Status.APPLIED), answers);
+    } finally {
+      scheduler.close();
+    }
+  }
+
+  @Test
   void anErrorThatEndsTheScheduledSyncsMakesTheServiceNotReady() throws Exception {
     CountDownLatch thrown = new CountDownLatch(1);
     SyncScheduler scheduler = new SyncScheduler((source, progress) -> {

@@ -35,6 +35,7 @@ import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -195,8 +196,7 @@ public final class ObjectStore implements Component {
 
   /** Writes only if no object has the key; false when one already does (If-None-Match: *). */
   public boolean putIfAbsent(String key, byte[] bytes, String contentType) {
-    return conditional("create " + key, () ->
-        s3.putObject(req(key, contentType).ifNoneMatch("*").build(), RequestBody.fromBytes(bytes)));
+    return writeIfUnchanged(key, bytes, contentType, null).isPresent();
   }
 
   /**
@@ -204,11 +204,19 @@ public final class ObjectStore implements Component {
    * exist); false when someone else changed it first.
    */
   public boolean replaceIfUnchanged(String key, byte[] bytes, String contentType, String expectedEtag) {
-    if (expectedEtag == null) {
-      return putIfAbsent(key, bytes, contentType);
-    }
-    return conditional("replace " + key, () ->
-        s3.putObject(req(key, contentType).ifMatch(expectedEtag).build(), RequestBody.fromBytes(bytes)));
+    return writeIfUnchanged(key, bytes, contentType, expectedEtag).isPresent();
+  }
+
+  /**
+   * As {@link #replaceIfUnchanged}, answering the written object's ETag (the next conditional
+   * write's condition, without reading the object back), or empty when the condition failed.
+   */
+  public Optional<String> writeIfUnchanged(String key, byte[] bytes, String contentType, String expectedEtag) {
+    return expectedEtag == null
+        ? conditional("create " + key, () ->
+            s3.putObject(req(key, contentType).ifNoneMatch("*").build(), RequestBody.fromBytes(bytes)))
+        : conditional("replace " + key, () ->
+            s3.putObject(req(key, contentType).ifMatch(expectedEtag).build(), RequestBody.fromBytes(bytes)));
   }
 
   public Optional<StoredObject> get(String key) {
@@ -296,14 +304,13 @@ public final class ObjectStore implements Component {
     return PutObjectRequest.builder().bucket(bucket).key(key).contentType(contentType);
   }
 
-  private boolean conditional(String what, Supplier<?> op) {
+  private Optional<String> conditional(String what, Supplier<PutObjectResponse> op) {
     try {
-      call(what, op);
-      return true;
+      return Optional.of(call(what, op).eTag());
     } catch (ObjectStoreException e) {
       // 412: the condition failed; 409: a concurrent conditional write won the race.
       if (e.getCause() instanceof S3Exception s && (s.statusCode() == 412 || s.statusCode() == 409)) {
-        return false;
+        return Optional.empty();
       }
       throw e;
     }
