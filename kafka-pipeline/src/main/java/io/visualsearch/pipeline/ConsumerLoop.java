@@ -557,7 +557,8 @@ public final class ConsumerLoop implements Component {
   private long nextLagNanos;
 
   private void reportLagIfDue() {
-    if (System.nanoTime() >= nextLagNanos) {
+    // Not once stopping: a report after close's forgetLag would count a gone loop for good.
+    if (running && System.nanoTime() >= nextLagNanos) {
       activity.lag(this, currentLag());
       nextLagNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
     }

@@ -12,8 +12,10 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 /** Builds the dead-letter copy of a record: same key, value and headers, plus where and why. */
 final class DeadLetters {
 
-  private static final int MAX_MESSAGE_CHARS = 4000;
-  private static final int MAX_STACK_TRACE_CHARS = 8000;
+  /** The two headers together stay within 8 KiB, half of the room producers keep for headers. */
+  private static final int MAX_MESSAGE_BYTES = 2048;
+  private static final int MAX_STACK_TRACE_BYTES = 6144;
+  private static final int MAX_CAUSE_DEPTH = 32;
 
   private final String service;
 
@@ -53,23 +55,37 @@ final class DeadLetters {
   static String messageOf(Throwable error) {
     String text = error.getMessage() != null ? error.getMessage() : error.getClass().getName();
     Throwable root = error;
-    while (root.getCause() != null && root.getCause() != root) {
+    // Bounded: a cause chain may loop (a.initCause(b), b.initCause(a) is legal).
+    for (int depth = 0; depth < MAX_CAUSE_DEPTH && root.getCause() != null && root.getCause() != root; depth++) {
       root = root.getCause();
     }
     if (root != error && root.getMessage() != null && !text.contains(root.getMessage())) {
       text += " (caused by " + root + ")";
     }
-    return cap(text, MAX_MESSAGE_CHARS);
+    return capUtf8(text, MAX_MESSAGE_BYTES);
   }
 
   private static String stackTraceOf(Throwable error) {
     StringWriter sw = new StringWriter();
     error.printStackTrace(new PrintWriter(sw));
-    return cap(sw.toString(), MAX_STACK_TRACE_CHARS);
+    return capUtf8(sw.toString(), MAX_STACK_TRACE_BYTES);
   }
 
-  private static String cap(String text, int chars) {
-    return text.length() <= chars ? text : text.substring(0, chars);
+  /**
+   * At most {@code bytes} of UTF-8, cut at a character: the copy must fit the producer's request
+   * size beside a record near its limit, and multi-byte text (a title, an IRI) counted in chars
+   * could take three times the room.
+   */
+  static String capUtf8(String text, int bytes) {
+    byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+    if (utf8.length <= bytes) {
+      return text;
+    }
+    int end = bytes;
+    while (end > 0 && (utf8[end] & 0xC0) == 0x80) {
+      end--; // back to the first byte of the character that does not fit
+    }
+    return new String(utf8, 0, end, StandardCharsets.UTF_8);
   }
 
   private static void put(Headers h, String key, String value) {

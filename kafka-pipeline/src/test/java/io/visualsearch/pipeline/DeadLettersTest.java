@@ -27,6 +27,31 @@ class DeadLettersTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Timeout(10)
+  void aCauseChainThatLoopsEnds() {
+    IllegalStateException a = new IllegalStateException("a");
+    IllegalArgumentException b = new IllegalArgumentException("b");
+    a.initCause(b);
+    b.initCause(a);
+    assertTrue(DeadLetters.messageOf(a).startsWith("a"));
+  }
+
+  @Test
+  void headersAreCappedInBytesAtACharacterBoundary() {
+    String tea = "\u7da0".repeat(5000); // three bytes each in UTF-8
+    String capped = DeadLetters.capUtf8(tea, 2048);
+    assertEquals(682, capped.length(), "682 whole characters, 2046 bytes");
+    assertTrue(capped.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 2048);
+    var headers = letters.headersFor(new ConsumerRecord<>("t", 0, 0L, new byte[0], new byte[0]),
+        new PoisonRecordException("malformed-payload", tea));
+    int bytes = 0;
+    for (var h : headers) {
+      bytes += h.key().length() + h.value().length;
+    }
+    assertTrue(bytes <= 9000, "a dead-letter copy adds at most ~8 KiB of headers: " + bytes);
+  }
+
+  @Test
   void anExceptionWithoutAMessageIsNamedAndARootCauseIsQuoted() {
     assertEquals(NullPointerException.class.getName(), DeadLetters.messageOf(new NullPointerException()));
     IllegalStateException wrapped = new IllegalStateException("cannot read the stored image",
