@@ -97,7 +97,7 @@ final class SyncLeases {
       long expires = clock.millis() + ttl.toMillis();
       Optional<String> created = store.writeIfUnchanged(key, body(expires), "application/json", null);
       if (created.isPresent()) {
-        return new Lease(tenant, key, created.get(), expires);
+        return new Lease(tenant, key, etagOf(key, created.get()), expires);
       }
       Optional<StoredObject> there = store.get(key);
       if (there.isEmpty()) {
@@ -114,11 +114,16 @@ final class SyncLeases {
       if (taken.isPresent()) {
         log.info("tenant {}: took over the sync lease {} left ({})", tenant, holder.owner(),
             leftByOurLastRun ? "an earlier run of this instance" : "expired");
-        return new Lease(tenant, key, taken.get(), expires);
+        return new Lease(tenant, key, etagOf(key, taken.get()), expires);
       }
     }
     throw new BusyException("a sync of " + tenant + " is starting elsewhere at the same moment",
         clock.millis() + ttl.toMillis());
+  }
+
+  /** The ETag a write returned, or, from a store that returns none, the one read back. */
+  private String etagOf(String key, String written) {
+    return written.isEmpty() ? store.get(key).map(StoredObject::etag).orElse("") : written;
   }
 
   private byte[] body(long expiresAtMs) {
@@ -187,7 +192,7 @@ final class SyncLeases {
         long expires = clock.millis() + ttl.toMillis();
         Optional<String> renewed = store.writeIfUnchanged(key, body(expires), "application/json", etag);
         if (renewed.isPresent()) {
-          etag = renewed.get();
+          etag = etagOf(key, renewed.get());
           expiresAtMs = expires;
         } else {
           lost = true;
