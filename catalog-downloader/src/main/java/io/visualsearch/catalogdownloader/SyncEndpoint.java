@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /sync?tenant=T} syncs a tenant now and answers its report (200 applied or unchanged,
- * 422 refused or failed, 409 another sync of the tenant running elsewhere), or 202 Accepted once {@code CATALOG_SYNC_REPLY_WAIT} has passed with the
- * sync still queued or running; {@code GET /sync?tenant=T} answers where it stands and its last report.
+ * 422 refused or failed, 409 another sync of the tenant running elsewhere), or 202 Accepted once
+ * {@code CATALOG_SYNC_REPLY_WAIT} has passed with the sync still queued or running; {@code GET
+ * /sync?tenant=T} answers where it stands and its last report.
  *
  * <p>No ops thread waits for a sync: the ops server's two threads also answer /healthz, and two
  * requests waiting behind a long sync held both, so liveness probes timed out and the pod was

@@ -178,7 +178,8 @@ final class SyncLeases {
 
     void requireHeld() {
       if (!held()) {
-        throw new LostException("lost the sync lease of " + tenant + " (" + (lost ? "taken over" : "not renewed in time")
+        throw new LostException("lost the sync lease of " + tenant + " ("
+            + (lost ? "taken over" : "not renewed in time")
             + "); this sync stops, and the sync that takes the tenant over reconciles what it sent");
       }
     }

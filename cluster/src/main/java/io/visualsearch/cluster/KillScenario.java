@@ -6,10 +6,11 @@ import java.util.List;
 
 /**
  * (a) {@code kills} times over one ingest: SIGKILL a randomly chosen service process (any of the
- * nine: seven services, the two scaled ones twice; including the only search-api, model-server and index-builder), restart it at once and
- * wait until it is ready again. The feeds change twice while the kills go on, so the ingest keeps
- * flowing through every hop. Query failures while search-api or model-server itself is down are
- * the documented single-instance outage and counted apart; all others are failures.
+ * nine: seven services, the two scaled ones twice; including the only search-api, model-server and
+ * index-builder), restart it at once and wait until it is ready again. The feeds change twice while
+ * the kills go on, so the ingest keeps flowing through every hop. Query failures while search-api
+ * or model-server itself is down are the documented single-instance outage and counted apart; all
+ * others are failures.
  */
 final class KillScenario implements Scenario {
 

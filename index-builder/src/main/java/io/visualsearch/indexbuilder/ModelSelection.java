@@ -14,11 +14,12 @@ import java.util.Map;
  * products while the model server no longer embeds queries for it. A target other than the
  * published model waits until the re-embedding has covered the catalog (a share of the products)
  * or has gone quiet (no product of any tenant re-embedded with it for a while, so stragglers whose
- * images fail do not block it forever). Until then the index already published keeps serving, unchanged. The published
- * model itself is held the same way when it now covers far fewer products than its index holds
- * while another model is present: a vector of it arriving late in an upgrade (an old generator
- * still running, a rollback begun) would otherwise rebuild the served index from the products
- * not yet re-embedded, dropping the rest, which the manifest's offsets then count as covered.
+ * images fail do not block it forever). Until then the index already published keeps serving,
+ * unchanged. The published model itself is held the same way when it now covers far fewer products
+ * than its index holds while another model is present: a vector of it arriving late in an upgrade
+ * (an old generator still running, a rollback begun) would otherwise rebuild the served index from
+ * the products not yet re-embedded, dropping the rest, which the manifest's offsets then count as
+ * covered.
  */
 final class ModelSelection {
 

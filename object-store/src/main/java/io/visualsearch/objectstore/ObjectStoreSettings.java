@@ -13,7 +13,8 @@ public final class ObjectStoreSettings {
       .doc("Signing region.");
   public static final Setting<String> BUCKET = Setting.string("S3_BUCKET")
       .validate(b -> b.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"), "a valid S3 bucket name")
-      .doc("Bucket of this deployment; the services write under catalog/, image-state/, images/, embeddings/, embeddings-generator/, indexes/, responses/ and similar/.");
+      .doc("Bucket of this deployment; the services write under catalog/, image-state/, images/, embeddings/,"
+          + " embeddings-generator/, indexes/, responses/ and similar/.");
   public static final Setting<String> ACCESS_KEY = Setting.string("S3_ACCESS_KEY").optional()
       .doc("Access key id; unset uses the AWS default credential chain.");
   public static final Setting<String> SECRET_KEY = Setting.string("S3_SECRET_KEY").optional().secret()
