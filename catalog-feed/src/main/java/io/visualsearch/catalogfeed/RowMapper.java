@@ -2,6 +2,7 @@ package io.visualsearch.catalogfeed;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,18 +21,6 @@ final class RowMapper {
   /** Either a product or a reason, never both. */
   record Mapped(Product product, String id, String error) {}
 
-  private static boolean wholeCharacters(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   Mapped map(Map<String, List<String>> attributes) {
     String id = text(attributes, AttributeNames.ID);
     if (id.isEmpty()) {
@@ -45,7 +34,7 @@ final class RowMapper {
       // (EmbeddingDecoder), so accepted here the product would be searchable only until the next build.
       return failure("", "id contains control characters");
     }
-    if (!wholeCharacters(id)) {
+    if (!StandardCharsets.UTF_8.newEncoder().canEncode(id)) {
       // A lone surrogate becomes '?' in UTF-8: two such ids would share one Kafka key.
       return failure("", "id contains an unpaired UTF-16 surrogate");
     }
