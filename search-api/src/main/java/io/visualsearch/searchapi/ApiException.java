@@ -58,6 +58,14 @@ public final class ApiException extends RuntimeException {
     return status;
   }
 
+  /**
+   * A failure of the service (a dependency broke), which the health page counts as an error: a 5xx
+   * with a cause. Expected states answered 5xx (no index yet, overload) have none.
+   */
+  public boolean isServiceFault() {
+    return status >= 500 && getCause() != null;
+  }
+
   public String code() {
     return code;
   }

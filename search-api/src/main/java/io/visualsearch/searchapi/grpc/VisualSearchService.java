@@ -133,9 +133,8 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
     try {
       answered = call.run();
     } catch (ApiException e) {
-      // As over HTTP: expected refusals (no index yet, overload, a bad request) are activity; a
-      // failure with a cause (a dependency broke) is an error.
-      if (e.status() >= 500 && e.getCause() != null) {
+      // As over HTTP: expected refusals (no index yet, overload, a bad request) are activity.
+      if (e.isServiceFault()) {
         activity.recordError();
       } else {
         activity.recordActivity();

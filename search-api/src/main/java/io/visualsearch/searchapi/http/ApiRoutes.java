@@ -203,7 +203,7 @@ public final class ApiRoutes extends Handler.Abstract {
         if (status >= 500) {
           span.setStatus(StatusCode.ERROR, e.code());
           // Expected states (no index yet, overload) are counted in metrics; only a cause is news.
-          if (e.getCause() != null) {
+          if (e.isServiceFault()) {
             unexpected = true;
             log.warn("{} answered {} {}: {}", route, status, e.code(), e.getMessage(), e.getCause());
           } else {
