@@ -4,8 +4,11 @@ import io.visualsearch.searchapi.index.LoadedIndex;
 import io.visualsearch.searchapi.index.VectorSpace;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * One tenant's embeddings records newer than its served index: changed or new vectors searched
@@ -76,18 +79,23 @@ public final class FreshDelta {
   }
 
   private boolean atOrAboveFloor(int partition, long offset) {
-    Long f = floor.get(partition);
-    return f == null || offset >= f;
+    return atOrAbove(floor, partition, offset);
   }
 
   /**
    * A consistent copy for one query of {@code index} (the version it leased): what to search and
-   * which index skus it hides.
+   * which index skus it hides. Records before {@code index}'s own floor are left out: a version
+   * installed but not adopted yet (see {@link #rebase}) already holds them, and an older record of a
+   * product would hide its newer indexed vector.
    */
   public synchronized Snapshot snapshot(LoadedIndex index) {
+    Map<Integer, Long> own = floorOf(index);
     List<DeltaEntry> searchable = new ArrayList<>();
-    java.util.Set<String> hidden = new java.util.HashSet<>();
+    Set<String> hidden = new HashSet<>();
     for (DeltaEntry e : bySku.values()) {
+      if (!atOrAbove(own, e.partition(), e.offset())) {
+        continue;
+      }
       if (e.isTombstone()) {
         hidden.add(e.sku());
       } else if (searchableIn(e, index)) {
@@ -95,7 +103,34 @@ public final class FreshDelta {
         searchable.add(e);
       }
     }
-    return new Snapshot(List.copyOf(searchable), java.util.Set.copyOf(hidden));
+    return new Snapshot(List.copyOf(searchable), Set.copyOf(hidden));
+  }
+
+  /**
+   * The same, only while this delta still holds every record {@code index} lacks: empty once a
+   * version with a higher floor was adopted, which dropped the records below its floor (and those
+   * it holds itself), though {@code index} lacks them. A query leased {@code index} a moment before
+   * that swap: it leases again and gets the adopted version.
+   */
+  public synchronized Optional<Snapshot> completeSnapshot(LoadedIndex index) {
+    Map<Integer, Long> own = floorOf(index);
+    for (Map.Entry<Integer, Long> f : floor.entrySet()) {
+      Long o = own.get(f.getKey());
+      if (o == null || o < f.getValue()) {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(snapshot(index));
+  }
+
+  private static Map<Integer, Long> floorOf(LoadedIndex index) {
+    Map<Integer, Long> offsets = index.manifest().embeddingsOffsets();
+    return offsets == null ? Map.of() : offsets;
+  }
+
+  private static boolean atOrAbove(Map<Integer, Long> floor, int partition, long offset) {
+    Long f = floor.get(partition);
+    return f == null || offset >= f;
   }
 
   /**
@@ -119,12 +154,19 @@ public final class FreshDelta {
     return bySku.size();
   }
 
-  /** The fresh vector of a product in {@code index}'s model and space, if the delta has one. */
-  public synchronized float[] vectorOf(String sku, LoadedIndex index) {
-    DeltaEntry e = bySku.get(sku);
-    return e == null || e.isTombstone() || !searchableIn(e, index) ? null : e.vector();
-  }
-
   /** @param hidden skus whose index vector must not be returned (changed or deleted since the build) */
-  public record Snapshot(List<DeltaEntry> searchable, java.util.Set<String> hidden) {}
+  public record Snapshot(List<DeltaEntry> searchable, Set<String> hidden) {
+
+    public static final Snapshot EMPTY = new Snapshot(List.of(), Set.of());
+
+    /** The fresh vector of a product, if this copy has one for the index it was taken for. */
+    public float[] vectorOf(String sku) {
+      for (DeltaEntry e : searchable) {
+        if (e.sku().equals(sku)) {
+          return e.vector();
+        }
+      }
+      return null;
+    }
+  }
 }

@@ -37,6 +37,7 @@ import java.util.concurrent.Semaphore;
 public final class QueryService {
 
   private static final int NO_INDEX_RETRY_SECONDS = 30;
+  private static final int SERVE_ATTEMPTS = 3;
 
   private final TenantIndexes indexes;
   private final TenantDeltas deltas;
@@ -89,8 +90,8 @@ public final class QueryService {
     } finally {
       decode.end();
     }
-    try (IndexLease lease = lease(tenant)) {
-      LoadedIndex index = lease.index();
+    try (Served served = serve(tenant)) {
+      LoadedIndex index = served.lease().index();
       QueryEmbedder.QueryVector vector;
       Span embed = tracer.spanBuilder("embed query").startSpan();
       try (Scope ignored = embed.makeCurrent()) {
@@ -100,7 +101,7 @@ public final class QueryService {
         embed.end();
       }
       checkModel(index, vector);
-      SearchAnswer answer = searchIndex(index, vector.vector(), query.k(), query.filters(), null);
+      SearchAnswer answer = searchIndex(index, served.delta(), vector.vector(), query.k(), query.filters(), null);
       long latencyMicros = (System.nanoTime() - t0) / 1000;
       Context request = Context.current();
       return new Answered(answer, () -> {
@@ -122,13 +123,11 @@ public final class QueryService {
       throw ApiException.notFound("unknown_product", "no product '" + sku + "' in this catalog");
     }
     Set<String> hidden;
-    try (IndexLease lease = lease(tenant)) {
-      LoadedIndex index = lease.index();
-      FreshDelta delta = deltas.of(tenant);
-      if (delta != null && delta.vectorOf(sku, index) != null) {
+    try (Served served = serve(tenant)) {
+      if (served.delta().vectorOf(sku) != null) {
         return Optional.empty();
       }
-      hidden = delta == null ? Set.of() : delta.snapshot(index).hidden();
+      hidden = served.delta().hidden();
     }
     if (!storeReads.tryAcquire()) {
       throw ApiException.unavailable("overloaded", "too many similar-items reads are waiting for the store; retry"
@@ -145,12 +144,10 @@ public final class QueryService {
 
   /** Similar items searched live from the product's fresh vector: a search, run in a search slot. */
   public SearchAnswer liveSimilar(String tenant, String sku, int k) {
-    try (IndexLease lease = lease(tenant)) {
-      LoadedIndex index = lease.index();
-      FreshDelta delta = deltas.of(tenant);
-      float[] fresh = delta == null ? null : delta.vectorOf(sku, index);
+    try (Served served = serve(tenant)) {
+      float[] fresh = served.delta().vectorOf(sku);
       if (fresh != null) {
-        return searchIndex(index, fresh, k, Filters.NONE, sku);
+        return searchIndex(served.lease().index(), served.delta(), fresh, k, Filters.NONE, sku);
       }
     }
     // A version holding the change was installed meanwhile: its precomputed files are current.
@@ -193,17 +190,47 @@ public final class QueryService {
     }
   }
 
-  private SearchAnswer searchIndex(LoadedIndex index, float[] vector, int k, Filters filters, String exclude) {
-    FreshDelta delta = deltas.of(index.tenant());
-    // Of the leased version, not the newest installed: a swap to another model while this query
-    // was embedded must not put that model's vectors beside this query's.
-    FreshDelta.Snapshot snapshot = delta == null ? new FreshDelta.Snapshot(List.of(), java.util.Set.of())
-        : delta.snapshot(index);
+  private SearchAnswer searchIndex(LoadedIndex index, FreshDelta.Snapshot snapshot, float[] vector, int k,
+      Filters filters, String exclude) {
     try {
       return searcher.search(index, snapshot, vector, k, filters, exclude);
     } catch (IndexSearcher.DimensionMismatchException e) {
       throw ApiException.unavailable("model_index_mismatch",
           "the model's vectors do not fit the served index; an index for the current model is being built", 30, e);
+    }
+  }
+
+  /**
+   * A leased version and its fresh delta as of the lease, for one query. Copied at once, not after
+   * the model call: a swap meanwhile adopts the new version's floor and drops the records it holds,
+   * which the leased version lacks (a changed product would be answered with its old picture, a
+   * new one missed). Of the leased version, not the newest installed: a swap to another model
+   * while the query is embedded must not put that model's vectors beside the query's.
+   */
+  private record Served(IndexLease lease, FreshDelta.Snapshot delta) implements AutoCloseable {
+    @Override
+    public void close() {
+      lease.close();
+    }
+  }
+
+  private Served serve(String tenant) {
+    for (int attempt = 1; ; attempt++) {
+      IndexLease lease = lease(tenant);
+      FreshDelta delta = deltas.of(tenant);
+      if (delta == null) {
+        return new Served(lease, FreshDelta.Snapshot.EMPTY);
+      }
+      Optional<FreshDelta.Snapshot> complete = delta.completeSnapshot(lease.index());
+      if (complete.isPresent()) {
+        return new Served(lease, complete.get());
+      }
+      // A swap landed between the lease and the copy: the version leased now is the adopted one.
+      // Swaps in a row faster than this loop answer from what the delta still holds.
+      if (attempt == SERVE_ATTEMPTS) {
+        return new Served(lease, delta.snapshot(lease.index()));
+      }
+      lease.close();
     }
   }
 

@@ -3,6 +3,7 @@ package io.visualsearch.searchapi.fresh;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.visualsearch.indexformat.ImageKeys;
 import io.visualsearch.searchapi.index.LoadedIndex;
@@ -28,13 +29,13 @@ class FreshDeltaTest {
     FreshDelta.Snapshot forV1 = delta.snapshot(v1);
     assertEquals(List.of("sku-old-model"), forV1.searchable().stream().map(DeltaEntry::sku).toList());
     assertEquals(Set.of("sku-old-model"), forV1.hidden(), "v1's own vector of sku-changed stays searchable");
-    assertNull(delta.vectorOf("sku-changed", v1));
-    assertArrayEquals(new float[] {1, 0}, delta.vectorOf("sku-old-model", v1));
+    assertNull(delta.snapshot(v1).vectorOf("sku-changed"));
+    assertArrayEquals(new float[] {1, 0}, delta.snapshot(v1).vectorOf("sku-old-model"));
 
     FreshDelta.Snapshot forV2 = delta.snapshot(v2);
     assertEquals(List.of("sku-changed"), forV2.searchable().stream().map(DeltaEntry::sku).toList());
     assertEquals(Set.of("sku-changed"), forV2.hidden());
-    assertArrayEquals(new float[] {0, 1}, delta.vectorOf("sku-changed", v2));
+    assertArrayEquals(new float[] {0, 1}, delta.snapshot(v2).vectorOf("sku-changed"));
   }
 
   @Test
@@ -53,7 +54,7 @@ class FreshDeltaTest {
         Set.copyOf(snapshot.searchable().stream().map(DeltaEntry::sku).toList()));
     assertEquals(Set.of("sku-same-layer", "sku-unsaid"), snapshot.hidden(),
         "the index's own vector of sku-other-layer stays searchable");
-    assertNull(delta.vectorOf("sku-other-layer", v1));
+    assertNull(delta.snapshot(v1).vectorOf("sku-other-layer"));
   }
 
   @Test
@@ -91,7 +92,7 @@ class FreshDeltaTest {
     // Built from offsets before both records, but with sku-1's image (it was re-sent after the build).
     delta.rebase(ShardlessVersions.withImages("acme", "v2", 1, 2, Map.of(0, 12L), Map.of("sku-1", image)));
     assertEquals(1, delta.size());
-    assertNull(delta.vectorOf("sku-1", ShardlessVersions.of("acme", "v2", 1, 2, Map.of(0, 12L))));
+    assertNull(delta.snapshot(ShardlessVersions.of("acme", "v2", 1, 2, Map.of(0, 12L))).vectorOf("sku-1"));
   }
 
   @Test
@@ -103,5 +104,37 @@ class FreshDeltaTest {
     delta.accept(new DeltaEntry("sku-gone", 0, 21, "", 0, null, 0));
     assertEquals(Set.of("sku-gone"), delta.snapshot(v1).hidden());
     assertEquals(Set.of("sku-gone"), delta.snapshot(v2).hidden());
+  }
+
+  @Test
+  void aVersionReplacedSinceItWasLeasedGetsNoSnapshotOnceItsRecordsAreDropped() {
+    LoadedIndex v1 = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 10L));
+    LoadedIndex v2 = ShardlessVersions.of("acme", "v2", 1, 2, Map.of(0, 20L));
+    FreshDelta delta = new FreshDelta();
+    delta.rebase(v1);
+    delta.accept(new DeltaEntry("sku-changed", 0, 15, "default", 1, new float[] {0, 1}, 0));
+    assertTrue(delta.completeSnapshot(v1).isPresent());
+
+    delta.rebase(v2); // drops offset 15: v2 holds it, v1 does not
+    assertTrue(delta.completeSnapshot(v1).isEmpty(), "a snapshot without sku-changed would answer v1's old vector");
+    assertTrue(delta.completeSnapshot(v2).isPresent());
+  }
+
+  @Test
+  void aVersionInstalledButNotYetAdoptedSkipsRecordsItHolds() {
+    LoadedIndex v1 = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 10L));
+    LoadedIndex v2 = ShardlessVersions.of("acme", "v2", 1, 2, Map.of(0, 20L));
+    FreshDelta delta = new FreshDelta();
+    delta.rebase(v1);
+    // The follower is behind: it has the product's picture of offset 15, v2 the one of offset 18.
+    delta.accept(new DeltaEntry("sku-changed", 0, 15, "default", 1, new float[] {0, 1}, 0));
+    delta.accept(new DeltaEntry("sku-gone", 0, 16, "", 0, null, 0));
+    delta.accept(new DeltaEntry("sku-new", 0, 21, "default", 1, new float[] {1, 0}, 0));
+
+    // A query leased v2 between its installation and the delta adopting it.
+    FreshDelta.Snapshot forV2 = delta.completeSnapshot(v2).orElseThrow();
+    assertEquals(List.of("sku-new"), forV2.searchable().stream().map(DeltaEntry::sku).toList());
+    assertEquals(Set.of("sku-new"), forV2.hidden(), "older records must not hide v2's newer vectors");
+    assertEquals(Set.of("sku-changed", "sku-gone", "sku-new"), delta.snapshot(v1).hidden());
   }
 }
