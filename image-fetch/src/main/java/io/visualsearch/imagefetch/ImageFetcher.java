@@ -11,6 +11,7 @@ import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
@@ -127,7 +128,7 @@ public final class ImageFetcher implements AutoCloseable {
   private Attempt followRedirects(URI start, CacheValidators previous) {
     URI current = start;
     Set<URI> seen = new HashSet<>();
-    long deadline = System.nanoTime() + config.totalTimeout().toNanos();
+    TimeLimit limit = new TimeLimit(config.totalTimeout());
     for (int hop = 0; hop <= config.maxRedirects(); hop++) {
       FetchResult.Failed invalid = checkUrl(current);
       if (invalid != null) {
@@ -137,7 +138,7 @@ public final class ImageFetcher implements AutoCloseable {
         return Attempt.of(failed(FailureCode.TOO_MANY_REDIRECTS,
             "redirect loop: the redirects from " + start + " come back to " + current, false, 0));
       }
-      Attempt attempt = exchange(current, previous, deadline);
+      Attempt attempt = exchange(current, previous, limit);
       if (attempt.redirect() == null) {
         return attempt;
       }
@@ -176,9 +177,29 @@ public final class ImageFetcher implements AutoCloseable {
     return null;
   }
 
-  private Attempt exchange(URI url, CacheValidators previous, long deadline) {
-    long remainingMillis = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-    if (remainingMillis <= 0) {
+  /**
+   * The server's time for one image, over all its redirects. Waiting for one of our own per-host
+   * slots is not the server's time: a host answering within the limit, with more of its images
+   * queued than it has slots, would otherwise have the queued ones refused as too slow, for good.
+   */
+  private static final class TimeLimit {
+    private long deadlineNanos;
+
+    TimeLimit(Duration total) {
+      this.deadlineNanos = System.nanoTime() + total.toNanos();
+    }
+
+    long remainingMillis() {
+      return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+    }
+
+    void exclude(long waitedNanos) {
+      deadlineNanos += waitedNanos;
+    }
+  }
+
+  private Attempt exchange(URI url, CacheValidators previous, TimeLimit limit) {
+    if (limit.remainingMillis() <= 0) {
       return Attempt.of(timeout());
     }
     String origin = originOf(url);
@@ -191,13 +212,17 @@ public final class ImageFetcher implements AutoCloseable {
       get.setHeader("If-Modified-Since", previous.lastModified());
     }
     AtomicBoolean timedOut = new AtomicBoolean();
-    try (HostLimiter.Permit permit = hosts.acquire(origin, remainingMillis)) {
+    long queued = System.nanoTime();
+    // The wait itself is bounded by the whole limit: a host whose slots stay busy that long is
+    // asked again later (retriable), not counted against this image.
+    try (HostLimiter.Permit permit = hosts.acquire(origin, config.totalTimeout().toMillis())) {
       if (permit == null) {
         // Our own queue, not the server's speed: worth another try once this host's downloads finish.
         return Attempt.of(failed(FailureCode.RATE_LIMITED, "all " + config.maxPerHost() + " download slots for "
             + origin + " stayed busy for the whole time limit", true, 0));
       }
-      long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+      limit.exclude(System.nanoTime() - queued);
+      long left = limit.remainingMillis();
       ScheduledFuture<?> alarm = watchdog.schedule(() -> {
         timedOut.set(true);
         get.cancel(); // closes the connection: a blocked read returns at once

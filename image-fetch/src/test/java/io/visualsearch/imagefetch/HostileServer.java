@@ -156,6 +156,10 @@ final class HostileServer implements AutoCloseable {
             inFlight.decrementAndGet();
           }
         }
+        case "/ok-in-600ms" -> {
+          sleep(600);
+          send(ex, 200, "image/png", IMAGE);
+        }
         default -> send(ex, 404, "text/plain", new byte[0]);
       }
     } catch (IOException e) {

@@ -265,6 +265,27 @@ class ImageFetcherTest {
     assertTrue(server.maxInFlight() <= 2, "in flight at once: " + server.maxInFlight());
   }
 
+  @Test
+  void waitingForOneOfOurOwnSlotsIsNotCountedAsTheServersTime() throws Exception {
+    // The host answers each image in 600 ms, within the 1 s limit; the second image waits ~600 ms
+    // for the one slot first. Counted against the limit, it was refused as too slow, for good.
+    ExecutorService callers = Executors.newFixedThreadPool(2);
+    try (ImageFetcher oneSlot = new ImageFetcher(FetchConfig.defaults().withMaxPerHost(1)
+        .withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(900), Duration.ofSeconds(1)), LOCAL_TEST_SERVER)) {
+      List<Future<FetchResult>> results = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        results.add(callers.submit(() -> oneSlot.fetch(server.url("/ok-in-600ms"))));
+      }
+      for (Future<FetchResult> r : results) {
+        FetchResult result = r.get();
+        assertInstanceOf(FetchResult.Fetched.class, result, result::toString);
+      }
+    } finally {
+      callers.shutdownNow();
+    }
+    assertEquals(2, server.hits("/ok-in-600ms"));
+  }
+
   /** Answers every connection with {@code head} and then {@code filler} repeated until the client hangs up. */
   private static final class RawHeadServer implements AutoCloseable {
     private final ServerSocket socket;

@@ -35,7 +35,7 @@ public final class ImageIndexerSettings {
       .defaultValue(FETCH.readTimeout()).doc("Longest silence from the image server.");
   public static final Setting<Duration> FETCH_TOTAL_TIMEOUT = Setting.duration("IMAGE_FETCH_TOTAL_TIMEOUT")
       .defaultValue(FETCH.totalTimeout()).doc("Wall-clock limit of one attempt, redirects included (cuts off trickling"
-          + " servers).");
+          + " servers); waiting for one of the host's download slots is not counted, and is itself bounded by it.");
   public static final Setting<Long> FETCH_MAX_BYTES = Setting.longInt("IMAGE_FETCH_MAX_BYTES")
       .defaultValue(FETCH.maxBytes()).validate(n -> n > 0, "positive")
       .doc("Largest image body downloaded; also the validator's input limit.");
