@@ -39,7 +39,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,9 +115,11 @@ public final class SimilarItemsJob implements RecordHandler {
       // Even "access denied" or a skewed clock: the bucket is the deployment's own, so the cause is
       // ours to fix, and dead-lettering meanwhile would leave the version without similar items.
       throw new RetriableProcessingException("object store: " + e.getMessage(), e);
-    } catch (TenantVectorReader.ReplayStalledException | RetriableException e) {
-      // Kafka's RetriableException covers its TimeoutException (metadata, end offsets, positions
-      // not answered in time): a broker away for a while, not a fault of the publication.
+    } catch (TenantVectorReader.ReplayStalledException | KafkaException e) {
+      // The replay reads the deployment's own embeddings topic: whatever Kafka throws there (its
+      // TimeoutException for metadata or offsets not answered in time, a consumer not built because
+      // the bootstrap name did not resolve, a refused login) is the cluster's state, as the bucket's
+      // is above, never a fault of the publication, which would otherwise lose its similar items.
       throw new RetriableProcessingException("embeddings replay: " + e.getMessage(), e);
     } catch (UncheckedIOException e) {
       // The scratch directory is this instance's own disk (full, not writable): ours to fix, as the bucket.

@@ -37,7 +37,9 @@ import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
@@ -109,6 +111,24 @@ class ITSimilarItemsJob {
     RetriableProcessingException e = assertThrows(RetriableProcessingException.class,
         () -> job.handle(published(tenant, version), null));
     assertTrue(e.getMessage().contains("fetching topic metadata"), e.getMessage());
+  }
+
+  @Test
+  void aReplayConsumerThatCannotBeBuiltIsRetriedNotDeadLettered() throws Exception {
+    String tenant = "sij-unbuilt";
+    String version = "20250105T000000Z-u1";
+    publish(tenant, version, TestVectors.random(10, 8, 8));
+    // What KafkaConsumer's constructor throws when the bootstrap name does not resolve for a moment:
+    // not one of Kafka's RetriableExceptions, and dead-lettering left the version without similar items.
+    TenantVectorReader unbuilt = new TenantVectorReader(() -> {
+      throw new KafkaException("Failed to construct kafka consumer",
+          new ConfigException("No resolvable bootstrap urls given in bootstrap.servers"));
+    });
+
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, unbuilt, tracer, 3, 8);
+    RetriableProcessingException e = assertThrows(RetriableProcessingException.class,
+        () -> job.handle(published(tenant, version), null));
+    assertTrue(e.getMessage().contains("Failed to construct kafka consumer"), e.getMessage());
   }
 
   @Test
