@@ -22,7 +22,7 @@ public final class ImageIndexerSettings {
   public static final Setting<Integer> RECORD_ATTEMPTS = Setting.integer("IMAGE_INDEXER_RECORD_ATTEMPTS")
       .defaultValue(5).validate(n -> n >= 0, "non-negative")
       .doc("Rounds a product whose image must be downloaded (new product or image_link) is retried while its image"
-          + " host keeps failing (5xx, 429, refused connection) before it goes to catalog.products.dlq; 0 retries for"
+          + " host keeps failing (5xx, 429, refused connection, too slow) before it goes to catalog.products.dlq; 0 retries for"
           + " ever. A product whose stored image only needs re-checking keeps it instead, without retries."
           + " Object-store failures are always retried.");
   public static final Setting<List<String>> FETCH_ALLOW = Setting.list("IMAGE_FETCH_ALLOW").defaultValue(List.of())

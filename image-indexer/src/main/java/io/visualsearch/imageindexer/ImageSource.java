@@ -6,6 +6,7 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import io.visualsearch.imagefetch.CacheValidators;
+import io.visualsearch.imagefetch.FailureCode;
 import io.visualsearch.imagefetch.FetchResult;
 import io.visualsearch.imagefetch.ImageFetcher;
 import io.visualsearch.imagevalidation.ImageValidator;
@@ -55,7 +56,9 @@ final class ImageSource {
       return new Acquired.Ready(previous.orElseThrow(), true);
     }
     if (result instanceof FetchResult.Failed failed) {
-      if (failed.retriable()) {
+      // A slow answer is not the fetcher's to repeat at once (that would multiply the slowest
+      // hosts' cost), but it is not the link's fault either: rounds of the loop ask again later.
+      if (failed.retriable() || failed.code() == FailureCode.TIMEOUT) {
         return new Acquired.HostFailing(failed);
       }
       throw Rejections.fetchFailed(imageLink, failed);

@@ -1,5 +1,6 @@
 package io.visualsearch.imageindexer;
 
+import io.visualsearch.imagefetch.FailureCode;
 import io.visualsearch.imagefetch.FetchResult;
 import io.visualsearch.imagevalidation.ValidationResult;
 import io.visualsearch.pipeline.PoisonRecordException;
@@ -26,7 +27,9 @@ final class Rejections {
   }
 
   static PoisonRecordException gaveUp(String imageLink, FetchResult.Failed last, int rounds) {
-    return new PoisonRecordException("image-host-unavailable",
+    // A server too slow every time keeps its own reason: the retailer's fix differs from a host that is down.
+    String reason = last.code() == FailureCode.TIMEOUT ? "image-fetch-timeout" : "image-host-unavailable";
+    return new PoisonRecordException(reason,
         "image_link " + shown(imageLink) + " still failed after " + rounds + " rounds of retries: "
             + last.message() + "; the product is tried again when it next changes in the feed");
   }

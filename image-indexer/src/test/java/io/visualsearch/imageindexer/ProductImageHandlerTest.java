@@ -67,8 +67,10 @@ class ProductImageHandlerTest {
     store = MemoryObjectStore.started();
     states = new ImageStateStore(store);
     images = new ImageHost();
-    // One attempt a round: each round the handler makes is one request the host sees.
-    fetcher = new ImageFetcher(FetchConfig.defaults().withRetries(1, Duration.ofMillis(1), Duration.ofMillis(1)),
+    // One attempt a round: each round the handler makes is one request the host sees; a 1 s limit
+    // for the cases of a server too slow.
+    fetcher = new ImageFetcher(FetchConfig.defaults().withRetries(1, Duration.ofMillis(1), Duration.ofMillis(1))
+        .withTimeouts(Duration.ofSeconds(2), Duration.ofMillis(800), Duration.ofSeconds(1)),
         AddressPolicy.allowing(List.of("127.0.0.1/32")));
     tracing = Tracing.withExporter("image-indexer-test", new DiscardingExporter());
     outbox = new Outbox(producer, tracing);
@@ -206,6 +208,31 @@ class ProductImageHandlerTest {
     PoisonRecordException e = assertThrows(PoisonRecordException.class, () -> handle("n-2", "/new.png"));
     assertEquals("image-host-unavailable", e.reason());
     assertEquals(1, images.hits("/new.png"), "the marked host was not asked for the second product");
+  }
+
+  @Test
+  void aConditionalRefreshTheHostAnswersTooSlowlyKeepsTheStoredImage() throws Exception {
+    String sha = indexed("e-1", "/e1.png", Color.RED, "\"v1\"");
+    images.trickle("/e1.png");
+
+    // A price change of an indexed product is not dead-lettered for one slow answer.
+    assertEquals(sha, handle("e-1", "/e1.png").getImageSha256());
+    assertEquals(1.0, keptStale(ProductImageHandler.HOST_UNAVAILABLE));
+    assertEquals(0, budget.rounds("catalog.products-0@" + (offset - 1)), "no retry budget spent");
+  }
+
+  @Test
+  void aNewProductWhoseServerIsTooSlowIsAskedAgainInLaterRoundsBeforeItIsDeadLettered() throws Exception {
+    images.trickle("/slow.png");
+    for (int round = 1; round < budget.maxRounds(); round++) {
+      offset = 0; // the same record, handled again
+      assertThrows(RetriableProcessingException.class, () -> handle("n-1", "/slow.png"), "round " + round);
+    }
+    offset = 0;
+    PoisonRecordException e = assertThrows(PoisonRecordException.class, () -> handle("n-1", "/slow.png"));
+    assertEquals("image-fetch-timeout", e.reason(), e.getMessage());
+    assertTrue(e.getMessage().contains(budget.maxRounds() + " rounds"), e.getMessage());
+    assertEquals(budget.maxRounds(), images.hits("/slow.png"));
   }
 
   /** Spans are not what these tests look at. */
