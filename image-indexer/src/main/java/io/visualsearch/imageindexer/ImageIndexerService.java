@@ -21,6 +21,9 @@ public final class ImageIndexerService {
   static final Duration FAILING_HOST_WINDOW = Duration.ofMinutes(10);
   /** How often a skipped host gets one product through to see whether it works again. */
   static final Duration FAILING_HOST_PROBE = Duration.ofMinutes(1);
+  /** Different hosts unreachable within a minute, none answering: our own way out is down (OutboundNetwork). */
+  static final int UNREACHABLE_HOSTS = 3;
+  static final Duration UNREACHABLE_WINDOW = Duration.ofMinutes(1);
 
   private ImageIndexerService() {}
 
@@ -35,11 +38,13 @@ public final class ImageIndexerService {
     ImageFetcher fetcher = pipeline.add(new FetcherComponent(new ImageFetcher(
         ImageIndexerSettings.fetchConfig(config), ImageIndexerSettings.addressPolicy(config)))).fetcher();
     IndexerMetrics metrics = new IndexerMetrics(pipeline.registry());
+    OutboundNetwork network = new OutboundNetwork(UNREACHABLE_HOSTS, UNREACHABLE_WINDOW, System::nanoTime);
     ImageSource images = new ImageSource(fetcher, new ImageValidator(ImageIndexerSettings.validationPolicy(config)),
-        store, pipeline.tracing().tracer(), metrics);
+        store, pipeline.tracing().tracer(), metrics, network);
     ProductImageHandler handler = new ProductImageHandler(new ImageStateStore(store), store, images,
         new RetryBudget(config.get(ImageIndexerSettings.RECORD_ATTEMPTS)),
-        new FailingHosts(FAILING_HOST_PRODUCTS, FAILING_HOST_WINDOW, FAILING_HOST_PROBE, System::nanoTime), metrics);
+        new FailingHosts(FAILING_HOST_PRODUCTS, FAILING_HOST_WINDOW, FAILING_HOST_PROBE, System::nanoTime), network,
+        metrics);
     pipeline.consume(List.of(Topics.CATALOG_PRODUCTS.name()), handler,
         config.get(ImageIndexerSettings.CONCURRENCY), pipeline.kafkaClients().groupId(NAME));
     pipeline.heartbeat();

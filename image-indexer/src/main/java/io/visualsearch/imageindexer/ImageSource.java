@@ -30,14 +30,16 @@ final class ImageSource {
   private final ObjectStore store;
   private final Tracer tracer;
   private final IndexerMetrics metrics;
+  private final OutboundNetwork network;
 
   ImageSource(ImageFetcher fetcher, ImageValidator validator, ObjectStore store, Tracer tracer,
-      IndexerMetrics metrics) {
+      IndexerMetrics metrics, OutboundNetwork network) {
     this.fetcher = fetcher;
     this.validator = validator;
     this.store = store;
     this.tracer = tracer;
     this.metrics = metrics;
+    this.network = network;
   }
 
   Acquired acquire(ProductRef product, String imageLink, Refresh refresh, Optional<ImageState> previous)
@@ -86,6 +88,7 @@ final class ImageSource {
         .setAttribute("image.refresh", refresh.name().toLowerCase(java.util.Locale.ROOT));
     try (Scope ignored = span.makeCurrent()) {
       FetchResult result = fetcher.fetch(uri, validators);
+      observe(uri, result);
       if (result instanceof FetchResult.Fetched f) {
         span.setAttribute("http.response.status_code", 200L);
         span.setAttribute("bytes", (long) f.body().length);
@@ -105,6 +108,17 @@ final class ImageSource {
       return result;
     } finally {
       span.end();
+    }
+  }
+
+  /** What the result says about our own way out: see {@link OutboundNetwork}. */
+  private void observe(URI uri, FetchResult result) {
+    if (result instanceof FetchResult.Failed failed && failed.httpStatus() == 0) {
+      if (failed.code() == FailureCode.DNS_FAILURE || failed.code() == FailureCode.CONNECT_FAILED) {
+        network.unreachable(ProductImageHandler.hostOf(uri.toString()));
+      }
+    } else {
+      network.answered();
     }
   }
 

@@ -40,15 +40,17 @@ final class ProductImageHandler implements RecordHandler {
   private final ImageSource images;
   private final RetryBudget budget;
   private final FailingHosts failingHosts;
+  private final OutboundNetwork network;
   private final IndexerMetrics metrics;
 
   ProductImageHandler(ImageStateStore states, ObjectStore store, ImageSource images, RetryBudget budget,
-      FailingHosts failingHosts, IndexerMetrics metrics) {
+      FailingHosts failingHosts, OutboundNetwork network, IndexerMetrics metrics) {
     this.states = states;
     this.store = store;
     this.images = images;
     this.budget = budget;
     this.failingHosts = failingHosts;
+    this.network = network;
     this.metrics = metrics;
   }
 
@@ -87,7 +89,7 @@ final class ProductImageHandler implements RecordHandler {
       refresh = Refresh.DOWNLOAD; // the stored copy is gone: validators would only confirm a loss
     }
     String host = hostOf(link);
-    if (refresh == Refresh.DOWNLOAD && failingHosts.skip(host)) {
+    if (refresh == Refresh.DOWNLOAD && !network.looksDown() && failingHosts.skip(host)) {
       budget.forget(recordId);
       throw Rejections.hostFailing(link, host);
     }
@@ -99,6 +101,11 @@ final class ProductImageHandler implements RecordHandler {
       if (refresh == Refresh.CONDITIONAL) {
         failingHosts.refreshFailed(host);
         return keepStored(product, previous.get(), recordId, HOST_UNAVAILABLE, failing.failure().message());
+      }
+      if (network.looksDown()) {
+        // Not this host's failure, nor this product's: wait for our own way out, spending nothing.
+        throw new RetriableProcessingException("image hosts unreachable and none answering: the outbound network"
+            + " looks down; " + product.key() + " waits without spending its retries: " + failing.failure().message());
       }
       if (budget.spend(recordId)) {
         failingHosts.gaveUp(host);

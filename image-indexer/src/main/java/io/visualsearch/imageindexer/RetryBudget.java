@@ -6,7 +6,8 @@ import java.util.Map;
 /**
  * Counts retry rounds per record. The consumer loop retries a retriable failure for ever, which is
  * right when our own store or network is down but would let one retailer's dead image host stall
- * the partition: after {@code maxRounds} the record is dead-lettered instead. In memory only: a
+ * the partition: after {@code maxRounds} the record is dead-lettered instead. Rounds are not spent
+ * while {@link OutboundNetwork} says our own way out looks down. In memory only: a
  * restart grants a fresh budget, which errs on the side of not losing products.
  */
 final class RetryBudget {

@@ -24,8 +24,11 @@ import io.visualsearch.proto.events.ImageReady;
 import io.visualsearch.proto.events.ProductUpsert;
 import io.visualsearch.tracing.Tracing;
 import java.awt.Color;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,6 +51,7 @@ class ProductImageHandlerTest {
   final AtomicLong now = new AtomicLong(1_000_000_000_000L);
   final FailingHosts failingHosts = new FailingHosts(3, Duration.ofMinutes(10), Duration.ofMinutes(1), now::get);
   final RetryBudget budget = new RetryBudget(5);
+  final OutboundNetwork network = new OutboundNetwork(3, Duration.ofMinutes(1), now::get);
   final PrometheusRegistry registry = new PrometheusRegistry();
   final IndexerMetrics metrics = new IndexerMetrics(registry);
   final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
@@ -75,8 +79,8 @@ class ProductImageHandlerTest {
     tracing = Tracing.withExporter("image-indexer-test", new DiscardingExporter());
     outbox = new Outbox(producer, tracing);
     ImageSource source = new ImageSource(fetcher, new ImageValidator(ValidationPolicy.defaults()), store,
-        tracing.tracer(), metrics);
-    handler = new ProductImageHandler(states, store, source, budget, failingHosts, metrics);
+        tracing.tracer(), metrics, network);
+    handler = new ProductImageHandler(states, store, source, budget, failingHosts, network, metrics);
   }
 
   @AfterEach
@@ -100,8 +104,13 @@ class ProductImageHandlerTest {
 
   /** Sends the product's record (a new price each time) through the handler; the images.ready it emitted. */
   ImageReady handle(String sku, String path) throws Exception {
-    ProductUpsert upsert = IndexerFixture.product(TENANT, sku, images.url(path), price++);
-    handler.handle(new ConsumerRecord<>("catalog.products", 0, offset++,
+    return handleLink(sku, images.url(path), offset++);
+  }
+
+  /** The same for any image link, as the record at {@code recordOffset} (the same offset: the record handled again). */
+  ImageReady handleLink(String sku, String link, long recordOffset) throws Exception {
+    ProductUpsert upsert = IndexerFixture.product(TENANT, sku, link, price++);
+    handler.handle(new ConsumerRecord<>("catalog.products", 0, recordOffset,
         (TENANT + "/" + sku).getBytes(StandardCharsets.UTF_8), upsert.toByteArray()), outbox);
     List<ProducerRecord<byte[], byte[]>> sent = producer.history();
     ProducerRecord<byte[], byte[]> last = sent.get(sent.size() - 1);
@@ -233,6 +242,38 @@ class ProductImageHandlerTest {
     assertEquals("image-fetch-timeout", e.reason(), e.getMessage());
     assertTrue(e.getMessage().contains(budget.maxRounds() + " rounds"), e.getMessage());
     assertEquals(budget.maxRounds(), images.hits("/slow.png"));
+  }
+
+  @Test
+  void whileSeveralHostsAreUnreachableAndNoneAnswersNewProductsWaitWithoutSpendingTheirRetries() throws Exception {
+    List<String> links = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+        links.add("http://127.0.0.1:" + closed.getLocalPort() + "/p.png"); // refused once closed
+      }
+    }
+    assertThrows(RetriableProcessingException.class, () -> handleLink("d-0", links.get(0), 100));
+    assertThrows(RetriableProcessingException.class, () -> handleLink("d-1", links.get(1), 101));
+    assertEquals(1, budget.rounds("catalog.products-0@100"), "one unreachable host: its failure, as before");
+    now.addAndGet(Duration.ofSeconds(1).toNanos());
+    assertThrows(RetriableProcessingException.class, () -> handleLink("d-2", links.get(2), 102));
+    assertEquals(0, budget.rounds("catalog.products-0@102"), "the third host unreachable: our way out looks down");
+
+    // Our egress is down for longer than the products' whole budget: nothing is dead-lettered.
+    for (int round = 0; round < 2 * budget.maxRounds(); round++) {
+      now.addAndGet(Duration.ofSeconds(5).toNanos());
+      for (int i = 0; i < 3; i++) {
+        int p = i;
+        assertThrows(RetriableProcessingException.class, () -> handleLink("d-" + p, links.get(p), 100 + p));
+      }
+    }
+    assertEquals(1, budget.rounds("catalog.products-0@100"));
+    assertEquals(0, budget.rounds("catalog.products-0@102"));
+
+    // A host answers: the way out works, and an unreachable host is that host's failure again.
+    indexed("ok", "/ok.png", Color.RED, null);
+    assertThrows(RetriableProcessingException.class, () -> handleLink("d-0", links.get(0), 100));
+    assertEquals(2, budget.rounds("catalog.products-0@100"));
   }
 
   /** Spans are not what these tests look at. */

@@ -1,0 +1,61 @@
+package io.visualsearch.imageindexer;
+
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * Whether our own way out (DNS resolver, route, egress proxy) looks down, rather than the image
+ * hosts. An image host that cannot be resolved or connected to spends its products' retry rounds
+ * and ends their records in the dead-letter topic ({@link RetryBudget}, {@link FailingHosts}); when
+ * the cause is on our side, every host looks like that, and a minute of lost egress would lose
+ * every new product of the minute until its next feed change. The tell: {@code hosts} different
+ * hosts unreachable within {@code window} and none answering since. One retailer's CDN being down
+ * leaves the other hosts answering; a catalog served by one host alone cannot tell the two apart
+ * and is judged as before. Any HTTP answer from any host (an image, a 304, a 404, a 503) clears it.
+ */
+final class OutboundNetwork {
+
+  private static final int MAX_TRACKED = 1_000;
+
+  private final int hosts;
+  private final long windowNanos;
+  private final LongSupplier nanoTime;
+  /** Host → when it was last unreachable since the last answer, newest last. */
+  private final Map<String, Long> unreachable = new LinkedHashMap<>(16, 0.75f, true);
+
+  OutboundNetwork(int hosts, Duration window, LongSupplier nanoTime) {
+    this.hosts = hosts;
+    this.windowNanos = window.toNanos();
+    this.nanoTime = nanoTime;
+  }
+
+  /** A host answered over HTTP, whatever it said: the way out works. */
+  synchronized void answered() {
+    unreachable.clear();
+  }
+
+  /** {@code host} could not be resolved or connected to. */
+  synchronized void unreachable(String host) {
+    unreachable.put(host, nanoTime.getAsLong());
+    if (unreachable.size() > MAX_TRACKED) {
+      Iterator<String> eldest = unreachable.keySet().iterator();
+      eldest.next();
+      eldest.remove();
+    }
+  }
+
+  /** True when enough different hosts were unreachable within the window and none answered since. */
+  synchronized boolean looksDown() {
+    long now = nanoTime.getAsLong();
+    int recent = 0;
+    for (long at : unreachable.values()) {
+      if (now - at <= windowNanos) {
+        recent++;
+      }
+    }
+    return recent >= hosts;
+  }
+}

@@ -1,0 +1,39 @@
+package io.visualsearch.imageindexer;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class OutboundNetworkTest {
+
+  final AtomicLong now = new AtomicLong(5_000_000_000_000L);
+  final OutboundNetwork network = new OutboundNetwork(3, Duration.ofMinutes(1), now::get);
+
+  @Test
+  void oneHostUnreachableOverAndOverIsThatHostsFailure() {
+    for (int i = 0; i < 10; i++) {
+      network.unreachable("cdn.shop:443");
+    }
+    network.unreachable("img.other:443");
+    assertFalse(network.looksDown(), "two hosts: one retailer's CDN and one more can be down");
+    network.unreachable("media.third:443");
+    assertTrue(network.looksDown());
+  }
+
+  @Test
+  void unreachableHostsCountOnlyWithinTheWindowAndUntilAnyHostAnswers() {
+    network.unreachable("a:443");
+    network.unreachable("b:443");
+    now.addAndGet(Duration.ofSeconds(61).toNanos());
+    network.unreachable("c:443");
+    assertFalse(network.looksDown(), "a and b failed over a minute ago");
+    network.unreachable("a:443");
+    network.unreachable("b:443");
+    assertTrue(network.looksDown());
+    network.answered();
+    assertFalse(network.looksDown());
+  }
+}
