@@ -4,6 +4,7 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.indexformat.CorruptIndexException;
@@ -44,6 +45,12 @@ public final class IndexSwapper implements Component {
   private final Map<String, String> refusedVersions = new ConcurrentHashMap<>();
   /** Per tenant, a version that failed to load for a reason of this instance, and when to try it again. */
   private final Map<String, FailedLoad> failedLoads = new ConcurrentHashMap<>();
+  /**
+   * Per tenant, the newest publication whose reload is queued and not begun. One queued reload a
+   * tenant: it reads CURRENT when it runs, so it serves every publication queued behind one long
+   * load (an hour-long shard transfer) instead of each adding a task and a CURRENT read.
+   */
+  private final Map<String, Context> queued = new ConcurrentHashMap<>();
   private ScheduledExecutorService worker;
   private volatile String lastError;
 
@@ -91,9 +98,14 @@ public final class IndexSwapper implements Component {
    */
   public void published(String tenant, Context publication) {
     ScheduledExecutorService w = worker;
-    if (w != null && !w.isShutdown()) {
-      Runnable reload = () -> refresh(tenant);
-      w.execute(publication.wrap(reload));
+    if (w != null && !w.isShutdown() && queued.put(tenant, publication) == null) {
+      w.execute(() -> {
+        // Taken off before the load: a publication arriving meanwhile queues the next reload.
+        Context newest = queued.remove(tenant);
+        try (Scope ignored = newest.makeCurrent()) {
+          refresh(tenant);
+        }
+      });
     }
   }
 

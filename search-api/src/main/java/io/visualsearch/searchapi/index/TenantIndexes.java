@@ -15,6 +15,8 @@ public final class TenantIndexes implements AutoCloseable {
 
   private final Map<String, LoadedIndex> served = new ConcurrentHashMap<>();
   private final Consumer<LoadedIndex> onInstalled;
+  /** Set before close retires the versions: a load finishing after it must not install into nothing. */
+  private volatile boolean closed;
 
   /** {@code onInstalled} runs after a version became the served one (e.g. to prune the fresh delta). */
   public TenantIndexes(Consumer<LoadedIndex> onInstalled) {
@@ -50,20 +52,21 @@ public final class TenantIndexes implements AutoCloseable {
 
   /**
    * Serves {@code next} for its tenant and retires the previous version. The caller hands over
-   * its reference to {@code next}: if {@code next} is the version already served it is released.
+   * its reference to {@code next}: if {@code next} is the version already served, or the registry
+   * is closed, it is released.
    */
   public void install(LoadedIndex next) {
     LoadedIndex[] previous = new LoadedIndex[1];
-    boolean[] same = new boolean[1];
+    boolean[] dropped = new boolean[1];
     served.compute(next.tenant(), (tenant, current) -> {
-      if (current != null && current.version().equals(next.version())) {
-        same[0] = true;
+      if (closed || current != null && current.version().equals(next.version())) {
+        dropped[0] = true;
         return current;
       }
       previous[0] = current;
       return next;
     });
-    if (same[0]) {
+    if (dropped[0]) {
       next.release();
       return;
     }
@@ -76,6 +79,7 @@ public final class TenantIndexes implements AutoCloseable {
   /** Retires every served version (in-flight queries still finish on theirs). */
   @Override
   public void close() {
+    closed = true;
     for (String tenant : served.keySet()) {
       LoadedIndex index = served.remove(tenant);
       if (index != null) {

@@ -45,6 +45,21 @@ class TenantIndexesTest {
   }
 
   @Test
+  void aLoadFinishingAfterCloseIsFreedNotInstalled() {
+    // The swapper waits a bounded time for its load at shutdown; one still reading from the store
+    // ends afterwards and installs, and nothing would ever release its native shards.
+    List<String> installed = new ArrayList<>();
+    TenantIndexes indexes = new TenantIndexes(i -> installed.add(i.version()));
+    indexes.close();
+    LoadedIndex late = version("20250103T000000Z-c");
+    indexes.install(late);
+
+    assertTrue(late.isFreed());
+    assertTrue(indexes.acquire("t1").isEmpty());
+    assertEquals(List.of(), installed);
+  }
+
+  @Test
   void reinstallingTheServedVersionReleasesTheDuplicate() {
     TenantIndexes indexes = new TenantIndexes(i -> { });
     LoadedIndex v1 = version("20250101T000000Z-a");
