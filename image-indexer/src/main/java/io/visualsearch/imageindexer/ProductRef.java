@@ -2,6 +2,7 @@ package io.visualsearch.imageindexer;
 
 import io.visualsearch.pipeline.PoisonRecordException;
 import io.visualsearch.topics.Topics;
+import java.nio.charset.StandardCharsets;
 
 /** The product a catalog.products record is about, from its {@code tenant/sku} key. */
 record ProductRef(String tenant, String sku) {
@@ -17,8 +18,19 @@ record ProductRef(String tenant, String sku) {
     } catch (IllegalArgumentException e) {
       throw new PoisonRecordException("invalid-tenant", e.getMessage(), e);
     }
-    return new ProductRef(tenant, key.substring(tenant.length() + 1));
+    String sku = key.substring(tenant.length() + 1);
+    // The sku becomes an object-store key segment: S3 answers a key over its limit with 400, which
+    // retried like any store failure would stall the partition for good.
+    int keyBytes = ImageStateStore.key(tenant, sku).getBytes(StandardCharsets.UTF_8).length;
+    if (keyBytes > MAX_OBJECT_KEY_BYTES) {
+      throw new PoisonRecordException("invalid-sku", "the sku of " + Rejections.shown(key) + " makes an object-store"
+          + " key of " + keyBytes + " bytes, over the " + MAX_OBJECT_KEY_BYTES + " S3 accepts: shorten the id");
+    }
+    return new ProductRef(tenant, sku);
   }
+
+  /** S3's limit on an object key, in UTF-8 bytes. */
+  static final int MAX_OBJECT_KEY_BYTES = 1024;
 
   String key() {
     return tenant + "/" + sku;
