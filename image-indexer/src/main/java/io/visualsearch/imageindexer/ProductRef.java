@@ -19,18 +19,21 @@ record ProductRef(String tenant, String sku) {
       throw new PoisonRecordException("invalid-tenant", e.getMessage(), e);
     }
     String sku = key.substring(tenant.length() + 1);
-    // The sku becomes an object-store key segment: S3 answers a key over its limit with 400, which
-    // retried like any store failure would stall the partition for good.
+    // The sku becomes an object-store key segment here and downstream: S3 answers a key over its
+    // limit with 400, which, retried like any store failure, would stall a partition for good.
     int keyBytes = ImageStateStore.key(tenant, sku).getBytes(StandardCharsets.UTF_8).length;
-    if (keyBytes > MAX_OBJECT_KEY_BYTES) {
+    if (keyBytes > MAX_STATE_KEY_BYTES) {
       throw new PoisonRecordException("invalid-sku", "the sku of " + Rejections.shown(key) + " makes an object-store"
-          + " key of " + keyBytes + " bytes, over the " + MAX_OBJECT_KEY_BYTES + " S3 accepts: shorten the id");
+          + " key of " + keyBytes + " bytes, over the " + MAX_STATE_KEY_BYTES + " allowed: shorten the id");
     }
     return new ProductRef(tenant, sku);
   }
 
-  /** S3's limit on an object key, in UTF-8 bytes. */
-  static final int MAX_OBJECT_KEY_BYTES = 1024;
+  /**
+   * S3's limit on an object key (1024 UTF-8 bytes), less room for the keys derived from the same sku
+   * downstream, which are a few bytes longer (response-consumer's {@code similar/<tenant>/<sku>.json}).
+   */
+  static final int MAX_STATE_KEY_BYTES = 1024 - 16;
 
   String key() {
     return tenant + "/" + sku;

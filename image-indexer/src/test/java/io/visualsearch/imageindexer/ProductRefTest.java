@@ -32,12 +32,13 @@ class ProductRefTest {
 
   @Test
   void aSkuWhoseStateKeyS3WouldRefuseIsPoisonNotAStalledPartition() throws Exception {
-    // 112 CJK characters: 1008 bytes once URL-encoded, a 1025-byte key under image-state/acme/.
+    // 111 CJK characters: 999 bytes once URL-encoded, a 1016-byte key under image-state/acme/, and
+    // its similar-items file's one byte longer still.
     PoisonRecordException e = assertThrows(PoisonRecordException.class,
-        () -> ProductRef.fromKey("acme/" + "\u6f22".repeat(112)));
+        () -> ProductRef.fromKey("acme/" + "\u6f22".repeat(111)));
     assertEquals("invalid-sku", e.reason());
-    assertTrue(e.getMessage().contains("1025 bytes"), e.getMessage());
-    String longest = "\u6f22".repeat(111);
+    assertTrue(e.getMessage().contains("1016 bytes"), e.getMessage());
+    String longest = "\u6f22".repeat(110);
     assertEquals(new ProductRef("acme", longest), ProductRef.fromKey("acme/" + longest));
   }
 }
