@@ -12,8 +12,14 @@ public enum FailureCode {
   DNS_FAILURE,
   /** TCP connect failed or timed out, or the connection dropped before a response. Retriable. */
   CONNECT_FAILED,
-  /** Reading stalled past the read timeout, or the whole fetch exceeded its time limit. */
+  /** Reading the body stalled past the read timeout, or the whole fetch exceeded its time limit. */
   TIMEOUT,
+  /**
+   * No response head within the read timeout or the time limit: the host could not be reached
+   * (a black-holed route, an unanswered resolver, every address timing out) or accepted the
+   * connection and never answered. Not retried at once: it already took the whole limit.
+   */
+  NO_RESPONSE,
   /** The body is larger than the byte limit. */
   TOO_LARGE,
   /** More redirects than allowed, or a redirect loop. */

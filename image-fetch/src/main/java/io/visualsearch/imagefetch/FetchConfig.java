@@ -7,8 +7,9 @@ import java.time.Duration;
  *
  * @param connectTimeout TCP (and TLS) connect limit per attempt
  * @param readTimeout longest silence while waiting for headers or body bytes
- * @param totalTimeout wall-clock limit of one attempt, redirects included: cuts off servers that
- *     trickle bytes just fast enough to beat the read timeout
+ * @param totalTimeout limit of one attempt, redirects included: cuts off servers that trickle
+ *     bytes just fast enough to beat the read timeout. Waits for one of the host's slots ({@code
+ *     maxPerHost}) are not counted, and have the same limit of their own
  * @param maxBytes body size limit; streaming aborts past it
  * @param maxRedirects redirects followed per attempt
  * @param maxAttempts attempts for retriable failures (connect errors, 429, 5xx); 1 = no retry

@@ -45,7 +45,7 @@ import org.apache.hc.core5.util.Timeout;
  * it from worker threads). Per fetch: only http/https; every connection — the first and each
  * manually followed redirect — goes through {@link VettingDnsResolver}, so private, loopback
  * and metadata addresses are never contacted; a watchdog cancels any attempt that outlives the
- * total time limit (slow-trickle servers); bodies stop at the byte limit; retriable failures
+ * total time limit (slow-trickle servers), not counting its waits for a per-host slot; bodies stop at the byte limit; retriable failures
  * (connect errors, 429, 5xx) are retried with exponential backoff and jitter.
  *
  * <p>Owns its connection pool and watchdog thread: close it when done.
@@ -181,20 +181,31 @@ public final class ImageFetcher implements AutoCloseable {
    * The server's time for one image, over all its redirects. Waiting for one of our own per-host
    * slots is not the server's time: a host answering within the limit, with more of its images
    * queued than it has slots, would otherwise have the queued ones refused as too slow, for good.
+   * Those waits have a limit of their own, the same amount over all hops, so an attempt lasts at
+   * most twice the limit.
    */
   private static final class TimeLimit {
+    private final long totalNanos;
     private long deadlineNanos;
+    private long waitedNanos;
 
     TimeLimit(Duration total) {
-      this.deadlineNanos = System.nanoTime() + total.toNanos();
+      this.totalNanos = total.toNanos();
+      this.deadlineNanos = System.nanoTime() + totalNanos;
     }
 
     long remainingMillis() {
       return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
     }
 
-    void exclude(long waitedNanos) {
-      deadlineNanos += waitedNanos;
+    /** How long the next wait for a slot may last. */
+    long slotWaitMillis() {
+      return Math.max(0, TimeUnit.NANOSECONDS.toMillis(totalNanos - waitedNanos));
+    }
+
+    void exclude(long waited) {
+      waitedNanos += waited;
+      deadlineNanos += waited;
     }
   }
 
@@ -212,10 +223,11 @@ public final class ImageFetcher implements AutoCloseable {
       get.setHeader("If-Modified-Since", previous.lastModified());
     }
     AtomicBoolean timedOut = new AtomicBoolean();
+    boolean answered = false;
     long queued = System.nanoTime();
-    // The wait itself is bounded by the whole limit: a host whose slots stay busy that long is
-    // asked again later (retriable), not counted against this image.
-    try (HostLimiter.Permit permit = hosts.acquire(origin, config.totalTimeout().toMillis())) {
+    // The waits are bounded by the limit too: a host whose slots stay busy that long is asked
+    // again later (retriable), not counted against this image.
+    try (HostLimiter.Permit permit = hosts.acquire(origin, limit.slotWaitMillis())) {
       if (permit == null) {
         // Our own queue, not the server's speed: worth another try once this host's downloads finish.
         return Attempt.of(failed(FailureCode.RATE_LIMITED, "all " + config.maxPerHost() + " download slots for "
@@ -229,6 +241,7 @@ public final class ImageFetcher implements AutoCloseable {
       }, Math.max(left, 1), TimeUnit.MILLISECONDS);
       try {
         ClassicHttpResponse response = client.executeOpen(null, get, null);
+        answered = true;
         try {
           return handle(url, get, response, previous);
         } finally {
@@ -241,6 +254,9 @@ public final class ImageFetcher implements AutoCloseable {
       Thread.currentThread().interrupt();
       return Attempt.of(failed(FailureCode.IO_ERROR, "interrupted", true, 0));
     } catch (IOException | RuntimeException e) {
+      if (!answered && (timedOut.get() || e instanceof SocketTimeoutException && !(e instanceof ConnectTimeoutException))) {
+        return Attempt.of(noResponse(origin, timedOut.get() ? config.totalTimeout() : config.readTimeout()));
+      }
       if (timedOut.get()) {
         return Attempt.of(timeout());
       }
@@ -393,6 +409,11 @@ public final class ImageFetcher implements AutoCloseable {
   private FetchResult.Failed timeout() {
     return failed(FailureCode.TIMEOUT, "the image download took longer than "
         + config.totalTimeout().toMillis() + " ms (server too slow)", false, 0);
+  }
+
+  private FetchResult.Failed noResponse(String origin, Duration waited) {
+    return failed(FailureCode.NO_RESPONSE, "no answer from " + origin + " within " + waited.toMillis()
+        + " ms: the image host cannot be reached, or never answers", false, 0);
   }
 
   private FetchResult.Failed tooLarge(long declared) {

@@ -83,6 +83,28 @@ class ImageFetcherTest {
   }
 
   @Test
+  void aServerThatAcceptsAndNeverAnswersIsNoResponseNotASlowImage() throws Exception {
+    // What a black-holed route or a hung host looks like from here: nothing at all comes back.
+    try (ServerSocket silent = new ServerSocket(0, 8, InetAddress.getByName("127.0.0.1"))) {
+      List<Socket> held = new ArrayList<>();
+      Thread acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            held.add(silent.accept());
+          }
+        } catch (IOException e) {
+          // closed
+        }
+      });
+      acceptor.start();
+      URI url = URI.create("http://127.0.0.1:" + silent.getLocalPort() + "/p.png");
+      FetchResult.Failed f = failed(fetcher.fetch(url), FailureCode.NO_RESPONSE);
+      assertFalse(f.retriable(), "it took the whole read timeout: not repeated at once");
+      assertTrue(f.message().contains("no answer from"), f.message());
+    }
+  }
+
+  @Test
   void redirectsAreFollowedToTheFinalUrl() {
     FetchResult.Fetched f = assertInstanceOf(FetchResult.Fetched.class, fetcher.fetch(server.url("/hop")));
     assertEquals(server.url("/ok.png"), f.finalUrl());

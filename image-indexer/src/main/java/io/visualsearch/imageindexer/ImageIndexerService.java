@@ -24,6 +24,8 @@ public final class ImageIndexerService {
   /** Different hosts unreachable within a minute, none answering: our own way out is down (OutboundNetwork). */
   static final int UNREACHABLE_HOSTS = 3;
   static final Duration UNREACHABLE_WINDOW = Duration.ofMinutes(1);
+  /** The longest products wait without spending rounds on one such judgement. */
+  static final Duration UNREACHABLE_GRACE = Duration.ofMinutes(10);
 
   private ImageIndexerService() {}
 
@@ -38,7 +40,8 @@ public final class ImageIndexerService {
     ImageFetcher fetcher = pipeline.add(new FetcherComponent(new ImageFetcher(
         ImageIndexerSettings.fetchConfig(config), ImageIndexerSettings.addressPolicy(config)))).fetcher();
     IndexerMetrics metrics = new IndexerMetrics(pipeline.registry());
-    OutboundNetwork network = new OutboundNetwork(UNREACHABLE_HOSTS, UNREACHABLE_WINDOW, System::nanoTime);
+    OutboundNetwork network = new OutboundNetwork(UNREACHABLE_HOSTS, UNREACHABLE_WINDOW, UNREACHABLE_GRACE,
+        System::nanoTime);
     ImageSource images = new ImageSource(fetcher, new ImageValidator(ImageIndexerSettings.validationPolicy(config)),
         store, pipeline.tracing().tracer(), metrics, network);
     ProductImageHandler handler = new ProductImageHandler(new ImageStateStore(store), store, images,

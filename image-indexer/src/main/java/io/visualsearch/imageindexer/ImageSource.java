@@ -58,9 +58,9 @@ final class ImageSource {
       return new Acquired.Ready(previous.orElseThrow(), true);
     }
     if (result instanceof FetchResult.Failed failed) {
-      // A slow answer is not the fetcher's to repeat at once (that would multiply the slowest
-      // hosts' cost), but it is not the link's fault either: rounds of the loop ask again later.
-      if (failed.retriable() || failed.code() == FailureCode.TIMEOUT) {
+      // A slow answer, or none, is not the fetcher's to repeat at once (that would multiply the
+      // slowest hosts' cost), but it is not the link's fault either: rounds of the loop ask again.
+      if (failed.retriable() || failed.code() == FailureCode.TIMEOUT || failed.code() == FailureCode.NO_RESPONSE) {
         return new Acquired.HostFailing(failed);
       }
       throw Rejections.fetchFailed(imageLink, failed);
@@ -114,7 +114,8 @@ final class ImageSource {
   /** What the result says about our own way out: see {@link OutboundNetwork}. */
   private void observe(URI uri, FetchResult result) {
     if (result instanceof FetchResult.Failed failed && failed.httpStatus() == 0) {
-      if (failed.code() == FailureCode.DNS_FAILURE || failed.code() == FailureCode.CONNECT_FAILED) {
+      if (failed.code() == FailureCode.DNS_FAILURE || failed.code() == FailureCode.CONNECT_FAILED
+          || failed.code() == FailureCode.NO_RESPONSE) {
         network.unreachable(ProductImageHandler.hostOf(uri.toString()));
       }
     } else {

@@ -2,6 +2,7 @@ package io.visualsearch.imageindexer;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.opentelemetry.api.trace.Span;
+import io.visualsearch.imagefetch.FailureCode;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreException;
 import io.visualsearch.pipeline.Outbox;
@@ -56,7 +57,13 @@ final class ProductImageHandler implements RecordHandler {
 
   @Override
   public void handle(ConsumerRecord<byte[], byte[]> rec, Outbox out) throws Exception {
-    ProductRef product = ProductRef.fromKey(rec.key() == null ? null : new String(rec.key(), StandardCharsets.UTF_8));
+    ProductRef product;
+    try {
+      product = ProductRef.fromKey(rec.key() == null ? null : new String(rec.key(), StandardCharsets.UTF_8));
+    } catch (PoisonRecordException e) {
+      metrics.refused(e.reason());
+      throw e;
+    }
     Span.current().setAttribute("sku", product.sku());
     try {
       if (rec.value() == null) {
@@ -99,7 +106,9 @@ final class ProductImageHandler implements RecordHandler {
     Acquired acquired = images.acquire(product, link, refresh, previous);
     if (acquired instanceof Acquired.HostFailing failing) {
       if (refresh == Refresh.CONDITIONAL) {
-        failingHosts.refreshFailed(host);
+        if (!network.looksDown()) {
+          failingHosts.refreshFailed(host);
+        }
         return keepStored(product, previous.get(), recordId, HOST_UNAVAILABLE, failing.failure().message());
       }
       if (network.looksDown()) {
@@ -108,7 +117,11 @@ final class ProductImageHandler implements RecordHandler {
             + " looks down; " + product.key() + " waits without spending its retries: " + failing.failure().message());
       }
       if (budget.spend(recordId)) {
-        failingHosts.gaveUp(host);
+        // A slow image says little about the host's other images (a large one served slowly): only
+        // a host that fails to answer is skipped for its next products.
+        if (failing.failure().code() != FailureCode.TIMEOUT) {
+          failingHosts.gaveUp(host);
+        }
         throw Rejections.gaveUp(link, failing.failure(), budget.maxRounds());
       }
       throw new RetriableProcessingException("image host failing for " + product.key() + " (round "

@@ -2,6 +2,7 @@ package io.visualsearch.imageindexer;
 
 import io.visualsearch.pipeline.PoisonRecordException;
 import io.visualsearch.topics.Topics;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 
 /** The product a catalog.products record is about, from its {@code tenant/sku} key. */
@@ -19,21 +20,23 @@ record ProductRef(String tenant, String sku) {
       throw new PoisonRecordException("invalid-tenant", e.getMessage(), e);
     }
     String sku = key.substring(tenant.length() + 1);
-    // The sku becomes an object-store key segment here and downstream: S3 answers a key over its
-    // limit with 400, which, retried like any store failure, would stall a partition for good.
-    int keyBytes = ImageStateStore.key(tenant, sku).getBytes(StandardCharsets.UTF_8).length;
-    if (keyBytes > MAX_STATE_KEY_BYTES) {
-      throw new PoisonRecordException("invalid-sku", "the sku of " + Rejections.shown(key) + " makes an object-store"
-          + " key of " + keyBytes + " bytes, over the " + MAX_STATE_KEY_BYTES + " allowed: shorten the id");
+    // The sku becomes an object-store key segment here and downstream (image-state/<tenant>/<sku>,
+    // similar/<tenant>/<sku>.json). A store answers a segment or key over its limits with 400,
+    // which, retried like any store failure, would stall a partition for good.
+    int segmentBytes = URLEncoder.encode(sku, StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8).length;
+    if (segmentBytes > MAX_SKU_SEGMENT_BYTES) {
+      throw new PoisonRecordException("invalid-sku", "the sku of " + Rejections.shown(key) + " is " + segmentBytes
+          + " bytes once URL-encoded for object-store keys, over the " + MAX_SKU_SEGMENT_BYTES + " allowed: shorten"
+          + " the id");
     }
     return new ProductRef(tenant, sku);
   }
 
   /**
-   * S3's limit on an object key (1024 UTF-8 bytes), less room for the keys derived from the same sku
-   * downstream, which are a few bytes longer (response-consumer's {@code similar/<tenant>/<sku>.json}).
+   * MinIO refuses a key segment over 255 bytes (S3 a whole key over 1024, which a 63-character tenant
+   * and this segment stay well under), less the {@code .json} of the similar-items file.
    */
-  static final int MAX_STATE_KEY_BYTES = 1024 - 16;
+  static final int MAX_SKU_SEGMENT_BYTES = 250;
 
   String key() {
     return tenant + "/" + sku;

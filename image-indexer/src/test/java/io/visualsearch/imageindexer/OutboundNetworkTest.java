@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class OutboundNetworkTest {
 
   final AtomicLong now = new AtomicLong(5_000_000_000_000L);
-  final OutboundNetwork network = new OutboundNetwork(3, Duration.ofMinutes(1), now::get);
+  final OutboundNetwork network = new OutboundNetwork(3, Duration.ofMinutes(1), Duration.ofMinutes(10), now::get);
 
   @Test
   void oneHostUnreachableOverAndOverIsThatHostsFailure() {
@@ -35,5 +35,27 @@ class OutboundNetworkTest {
     assertTrue(network.looksDown());
     network.answered();
     assertFalse(network.looksDown());
+  }
+
+  @Test
+  void theJudgementEndsAfterTheGraceEvenIfNoHostAnswers() {
+    // Three dead domains, and nothing else gets through while their products hold the partitions.
+    for (int minute = 0; minute <= 10; minute++) {
+      network.unreachable("typo-a:443");
+      network.unreachable("typo-b:443");
+      network.unreachable("typo-c:443");
+      assertTrue(network.looksDown(), "minute " + minute);
+      now.addAndGet(Duration.ofMinutes(1).toNanos() - 1);
+    }
+    network.unreachable("typo-a:443");
+    network.unreachable("typo-b:443");
+    network.unreachable("typo-c:443");
+    assertFalse(network.looksDown(), "past the grace: the products spend their rounds again");
+
+    network.answered();
+    network.unreachable("a:443");
+    network.unreachable("b:443");
+    network.unreachable("c:443");
+    assertTrue(network.looksDown(), "an answer starts the next judgement afresh");
   }
 }

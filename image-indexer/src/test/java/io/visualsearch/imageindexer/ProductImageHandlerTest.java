@@ -51,7 +51,7 @@ class ProductImageHandlerTest {
   final AtomicLong now = new AtomicLong(1_000_000_000_000L);
   final FailingHosts failingHosts = new FailingHosts(3, Duration.ofMinutes(10), Duration.ofMinutes(1), now::get);
   final RetryBudget budget = new RetryBudget(5);
-  final OutboundNetwork network = new OutboundNetwork(3, Duration.ofMinutes(1), now::get);
+  final OutboundNetwork network = new OutboundNetwork(3, Duration.ofMinutes(1), Duration.ofMinutes(10), now::get);
   final PrometheusRegistry registry = new PrometheusRegistry();
   final IndexerMetrics metrics = new IndexerMetrics(registry);
   final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
@@ -242,6 +242,22 @@ class ProductImageHandlerTest {
     assertEquals("image-fetch-timeout", e.reason(), e.getMessage());
     assertTrue(e.getMessage().contains(budget.maxRounds() + " rounds"), e.getMessage());
     assertEquals(budget.maxRounds(), images.hits("/slow.png"));
+  }
+
+  @Test
+  void slowImagesThatUseUpTheirRoundsDoNotMarkTheHostFailingForItsOtherImages() throws Exception {
+    // Three large images served too slowly, each out of rounds at once (a budget of one round).
+    ImageSource source = new ImageSource(fetcher, new ImageValidator(ValidationPolicy.defaults()), store,
+        tracing.tracer(), metrics, network);
+    handler = new ProductImageHandler(states, store, source, new RetryBudget(1), failingHosts, network, metrics);
+    for (int i = 0; i < 3; i++) {
+      images.trickle("/large-" + i + ".png");
+      int n = i;
+      assertEquals("image-fetch-timeout", assertThrows(PoisonRecordException.class,
+          () -> handle("large-" + n, "/large-" + n + ".png")).reason());
+    }
+    assertFalse(failingHosts.skip(host()), "the host answered each time, only slowly");
+    indexed("small", "/small.png", Color.RED, null);
   }
 
   @Test

@@ -217,18 +217,20 @@ public final class QueryService {
   private Served serve(String tenant) {
     for (int attempt = 1; ; attempt++) {
       IndexLease lease = lease(tenant);
-      FreshDelta delta = deltas.of(tenant);
-      if (delta == null) {
-        return new Served(lease, FreshDelta.Snapshot.EMPTY);
+      Optional<FreshDelta.Snapshot> copy;
+      try {
+        FreshDelta delta = deltas.of(tenant);
+        // A swap landing between the lease and the copy leaves none: lease again, the adopted version.
+        // Swaps in a row faster than this loop answer from what the delta still holds.
+        copy = delta == null ? Optional.of(FreshDelta.Snapshot.EMPTY)
+            : attempt == SERVE_ATTEMPTS ? Optional.of(delta.snapshot(lease.index()))
+            : delta.completeSnapshot(lease.index());
+      } catch (RuntimeException | Error e) {
+        lease.close();
+        throw e;
       }
-      Optional<FreshDelta.Snapshot> complete = delta.completeSnapshot(lease.index());
-      if (complete.isPresent()) {
-        return new Served(lease, complete.get());
-      }
-      // A swap landed between the lease and the copy: the version leased now is the adopted one.
-      // Swaps in a row faster than this loop answer from what the delta still holds.
-      if (attempt == SERVE_ATTEMPTS) {
-        return new Served(lease, delta.snapshot(lease.index()));
+      if (copy.isPresent()) {
+        return new Served(lease, copy.get());
       }
       lease.close();
     }
