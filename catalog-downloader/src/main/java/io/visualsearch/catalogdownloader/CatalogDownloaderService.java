@@ -8,7 +8,9 @@ import io.visualsearch.config.ConfigDef;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.PipelineService;
+import io.visualsearch.runtime.ScratchDirectory;
 import io.visualsearch.runtime.ServiceHost;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,9 +53,10 @@ public final class CatalogDownloaderService {
     DeletionGuard guard = new DeletionGuard(config.get(CatalogDownloaderSettings.MAX_DELETE_SHARE),
         config.get(CatalogDownloaderSettings.GUARD_MIN_CATALOG));
     Map<String, S3Client> feedBuckets = new ConcurrentHashMap<>();
+    ScratchDirectory spool = pipeline.add(new ScratchDirectory(Path.of(config.get(CatalogDownloaderSettings.SPOOL_DIR))));
     FeedFetcher fetcher = new FeedFetcher(config.get(CatalogDownloaderSettings.HTTP_TIMEOUT),
         config.get(CatalogDownloaderSettings.MAX_FEED_BYTES),
-        bucket -> feedBuckets.computeIfAbsent(bucket, b -> ObjectStore.client(config)));
+        bucket -> feedBuckets.computeIfAbsent(bucket, b -> ObjectStore.client(config)), spool.path());
     return new CatalogSync(fetcher, new CatalogDiffer(options, guard), new CatalogStateStore(store),
         pipeline.producer()::producer, recordLimit, pipeline.tracing(), pipeline.activity(),
         new SyncLeases(store, pipeline.instance()));

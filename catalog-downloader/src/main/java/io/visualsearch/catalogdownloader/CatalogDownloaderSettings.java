@@ -2,6 +2,8 @@ package io.visualsearch.catalogdownloader;
 
 import io.visualsearch.config.ConfigDef;
 import io.visualsearch.config.Setting;
+import io.visualsearch.runtime.ScratchDirectory;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -38,10 +40,17 @@ public final class CatalogDownloaderSettings {
       .doc("How long POST /sync waits for the sync's report before answering 202 Accepted instead; the sync goes on"
           + " and GET /sync?tenant=... shows its report. No ops thread waits meanwhile; 0s answers 202 at once.");
 
+  public static final Setting<String> SPOOL_DIR = Setting.string("CATALOG_SPOOL_DIR")
+      .defaultValue(Path.of(System.getProperty("java.io.tmpdir"), "catalog-downloader-spool").toString())
+      .describeDefault("catalog-downloader-spool in the JVM's temporary directory")
+      .validate(ScratchDirectory::isDirectoryPath, "a directory path")
+      .doc("Local directory a feed is spooled to while a sync reads it (up to CATALOG_MAX_FEED_BYTES a sync);"
+          + " what a killed instance left there is removed when the next one starts.");
+
   private CatalogDownloaderSettings() {}
 
   public static ConfigDef definition() {
     return new ConfigDef().define(SOURCES, INTERVAL, MAX_DELETE_SHARE, GUARD_MIN_CATALOG, MAX_ROW_BYTES,
-        MAX_FEED_BYTES, HTTP_TIMEOUT, SYNC_REPLY_WAIT);
+        MAX_FEED_BYTES, HTTP_TIMEOUT, SYNC_REPLY_WAIT, SPOOL_DIR);
   }
 }

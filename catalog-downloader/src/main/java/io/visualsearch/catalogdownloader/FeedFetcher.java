@@ -47,17 +47,25 @@ final class FeedFetcher {
   private final Duration timeout;
   private final long maxBytes;
   private final Function<String, S3Client> s3;
+  private final Path spoolDir;
 
+  /** Spools into the JVM's temporary directory. */
   FeedFetcher(Duration timeout, long maxBytes, Function<String, S3Client> s3) {
+    this(timeout, maxBytes, s3, Path.of(System.getProperty("java.io.tmpdir")));
+  }
+
+  /** Spools into {@code spoolDir} (this instance's {@code ScratchDirectory}, swept after a crash). */
+  FeedFetcher(Duration timeout, long maxBytes, Function<String, S3Client> s3, Path spoolDir) {
     this.timeout = timeout;
     this.maxBytes = maxBytes;
     this.s3 = s3;
+    this.spoolDir = spoolDir;
   }
 
   /** Empty when the source says nothing changed since {@code previous}. */
   Optional<Fetched> fetch(FeedLocation location, SourceState previous) throws IOException {
     boolean sameSource = previous.uri().equals(location.uri().toString());
-    Path spool = Files.createTempFile("feed-" + location.tenant() + "-", ".spool");
+    Path spool = Files.createTempFile(spoolDir, "feed-" + location.tenant() + "-", ".spool");
     try {
       Optional<Fetched> r = switch (location.uri().getScheme()) {
         case "http", "https" -> http(location.uri(), sameSource ? previous : SourceState.NONE, spool);

@@ -39,8 +39,8 @@ final class OneShotSync {
     try {
       PipelineService pipeline = new PipelineService(CatalogDownloaderService.NAME, config, host);
       ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
+      CatalogSync sync = CatalogDownloaderService.sync(config, pipeline, store); // adds its spool directory
       host.start();
-      CatalogSync sync = CatalogDownloaderService.sync(config, pipeline, store);
       SyncReport report;
       try (ProgressBar bar = new ProgressBarBuilder().setTaskName("upserts " + location.tenant())
           .setStyle(ProgressBarStyle.ASCII).setInitialMax(-1).build()) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import io.visualsearch.runtime.ScratchDirectory;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -15,12 +16,14 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class FeedFetcherTest {
 
@@ -118,6 +121,21 @@ class FeedFetcherTest {
         "http://10.1.2.3/feed")) {
       IOException e = assertThrows(IOException.class, () -> fetcher.fetch(at("/moved?" + elsewhere), SourceState.NONE));
       assertTrue(e.getMessage().contains("non-public address"), elsewhere + ": " + e.getMessage());
+    }
+  }
+
+  @Test
+  void aFeedIsSpooledIntoTheInstancesScratchDirectory(@TempDir Path root) throws Exception {
+    // A sync killed mid-download leaves its spool there, where the next instance's start removes it.
+    ScratchDirectory scratch = new ScratchDirectory(root);
+    scratch.start();
+    try {
+      FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null, scratch.path());
+      FeedFetcher.Fetched f = fetcher.fetch(at("/moved?http://127.0.0.1:PORT/feed"), SourceState.NONE).orElseThrow();
+      assertEquals(scratch.path(), f.file().getParent());
+      Files.deleteIfExists(f.file());
+    } finally {
+      scratch.close();
     }
   }
 

@@ -37,7 +37,6 @@ final class AnnouncedVersions implements Component {
   private final String topic;
   private final Duration timeout;
   private final Map<String, String> newest = new ConcurrentHashMap<>();
-  private volatile boolean read;
 
   AnnouncedVersions(Supplier<Consumer<byte[], byte[]>> consumers, String topic, Duration timeout) {
     this.consumers = consumers;
@@ -55,7 +54,6 @@ final class AnnouncedVersions implements Component {
     long t0 = System.nanoTime();
     try (Consumer<byte[], byte[]> consumer = consumers.get()) {
       TopicReplay.toEnd(consumer, topic, timeout, this::remember);
-      read = true;
       log.info("read {}: {} tenants announced, {} ms", topic, newest.size(), (System.nanoTime() - t0) / 1_000_000);
     } catch (TimeoutException | IllegalStateException | KafkaException e) {
       if (e instanceof InterruptException) {
@@ -85,10 +83,22 @@ final class AnnouncedVersions implements Component {
     }
   }
 
-  /** Whether the topic already names {@code version} of the tenant, or a newer one. */
+  /**
+   * Whether the topic already names {@code version} of the tenant, or a newer one, as read at start
+   * or announced by this builder since (acknowledged or still being retried).
+   */
   boolean covers(String tenant, String version) {
-    String announced = read ? newest.get(tenant) : null;
+    String announced = newest.get(tenant);
     return announced != null && announced.compareTo(version) >= 0;
+  }
+
+  /**
+   * This builder announces {@code version}: asked again later (a held build, the periodic check),
+   * it is not announced a second time. Its announcer retries it until acknowledged, and a run that
+   * stops before that reads the topic again at its next start.
+   */
+  void announcing(String tenant, String version) {
+    newest.merge(tenant, version, (a, b) -> a.compareTo(b) >= 0 ? a : b);
   }
 
   @Override

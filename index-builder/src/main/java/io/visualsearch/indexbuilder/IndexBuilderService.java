@@ -8,8 +8,10 @@ import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.ConsumerLoop;
 import io.visualsearch.pipeline.PipelineService;
 import io.visualsearch.runtime.RuntimeSettings;
+import io.visualsearch.runtime.ScratchDirectory;
 import io.visualsearch.runtime.ServiceHost;
 import io.visualsearch.topics.Topics;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -55,8 +57,9 @@ public final class IndexBuilderService {
     String factory = config.get(IndexBuilderSettings.FACTORY);
     int nprobe = config.get(IndexBuilderSettings.NPROBE);
     int efSearch = config.get(IndexBuilderSettings.EF_SEARCH);
+    ScratchDirectory scratch = pipeline.add(new ScratchDirectory(Path.of(config.get(IndexBuilderSettings.SCRATCH_DIR))));
     ShardBuilder shards = new ShardBuilder(config.get(IndexBuilderSettings.SHARD_MAX_VECTORS),
-        config.get(IndexBuilderSettings.BUILD_THREADS));
+        config.get(IndexBuilderSettings.BUILD_THREADS), scratch.path());
     BuildMetrics metrics = new BuildMetrics(pipeline.registry(), pipeline.activity());
     AnnouncedVersions announced = new AnnouncedVersions(() -> pipeline.kafkaClients().consumer(NAME + "-announced",
         NAME + "-announced-" + pipeline.instance()), Topics.INDEX_PUBLISHED.name(),

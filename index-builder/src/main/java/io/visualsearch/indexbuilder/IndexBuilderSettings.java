@@ -2,6 +2,8 @@ package io.visualsearch.indexbuilder;
 
 import io.visualsearch.config.ConfigDef;
 import io.visualsearch.config.Setting;
+import io.visualsearch.runtime.ScratchDirectory;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -65,11 +67,18 @@ public final class IndexBuilderSettings {
       .defaultValue(Duration.ofMinutes(10)).validate(d -> d.toMillis() > 0, "positive")
       .doc("Start-up fails if replaying the embeddings topic takes longer than this.");
 
+  public static final Setting<String> SCRATCH_DIR = Setting.string("INDEX_BUILDER_SCRATCH_DIR")
+      .defaultValue(Path.of(System.getProperty("java.io.tmpdir"), "index-builder-scratch").toString())
+      .describeDefault("index-builder-scratch in the JVM's temporary directory")
+      .validate(ScratchDirectory::isDirectoryPath, "a directory path")
+      .doc("Local directory a build writes quantised shards' exact vectors to before uploading them (about 3 KB a"
+          + " vector at 768 dimensions); what a killed instance left there is removed when the next one starts.");
+
   private IndexBuilderSettings() {}
 
   public static ConfigDef definition() {
     return new ConfigDef().define(DEBOUNCE_QUIET, DEBOUNCE_MAX_DELAY, PERIODIC_INTERVAL, EXACT_THRESHOLD, PQ_THRESHOLD,
         FACTORY, NPROBE, EF_SEARCH, SHARD_MAX_VECTORS, MIGRATION_COVERAGE, MIGRATION_QUIET, RETENTION, RETAIN_VERSIONS,
-        MODEL_NAMES, BUILD_THREADS, TRACE_LINKS, REPLAY_TIMEOUT);
+        MODEL_NAMES, BUILD_THREADS, TRACE_LINKS, REPLAY_TIMEOUT, SCRATCH_DIR);
   }
 }

@@ -30,11 +30,22 @@ final class ShardBuilder {
   private final int shardMaxVectors;
   private final int ompThreads;
   private final TrainedQuantizers trained = new TrainedQuantizers();
+  private final Path scratch;
 
-  /** @param ompThreads OpenMP threads for FAISS calls of the building thread; 0 keeps FAISS's default */
+  /**
+   * Writes exact vectors into the JVM's temporary directory.
+   *
+   * @param ompThreads OpenMP threads for FAISS calls of the building thread; 0 keeps FAISS's default
+   */
   ShardBuilder(int shardMaxVectors, int ompThreads) {
+    this(shardMaxVectors, ompThreads, Path.of(System.getProperty("java.io.tmpdir")));
+  }
+
+  /** Writes exact vectors into {@code scratch} (this instance's {@code ScratchDirectory}, swept after a crash). */
+  ShardBuilder(int shardMaxVectors, int ompThreads, Path scratch) {
     this.shardMaxVectors = shardMaxVectors;
     this.ompThreads = ompThreads;
+    this.scratch = scratch;
   }
 
   /** Loads FAISS's native library now, so a machine without it fails at start-up, not at the first build. */
@@ -135,7 +146,7 @@ final class ShardBuilder {
    * e.g. rescoring a refined graph's candidates; with {@code exactVectors}, also the shard's full
    * vectors, in id order, for readers to rescore a quantised shard's candidates.
    */
-  private static BuiltIndex.Shard fill(FaissIndex index, List<ProductVector> part, int dimension, int shard,
+  private BuiltIndex.Shard fill(FaissIndex index, List<ProductVector> part, int dimension, int shard,
       String searchParameters, boolean exactVectors) throws IOException {
     float[] rows = new float[part.size() * dimension];
     long[] ids = new long[part.size()];
@@ -154,7 +165,7 @@ final class ShardBuilder {
     }
     BuiltIndex.ExactVectors exact = null;
     if (exactVectors) {
-      Path file = Files.createTempFile("index-builder-", ".vectors");
+      Path file = Files.createTempFile(scratch, "index-builder-", ".vectors");
       try {
         ShardVectors.write(file, ids, rows, dimension);
       } catch (IOException | RuntimeException | Error e) {

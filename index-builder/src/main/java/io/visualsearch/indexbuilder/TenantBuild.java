@@ -91,6 +91,28 @@ final class TenantBuild {
     return settled == null || settled == published.manifest().dimension();
   }
 
+  /**
+   * Announces the published version when index.published does not name it: the last run stopped
+   * between the flip and the announcement's acknowledgement. Wherever a build ends without a new
+   * version, not only when the version covers every change: an emptied catalog's version stays
+   * "up to date" for good once a later deletion arrives, and a held build may wait long, while
+   * response-consumer keeps the removed products' similar items until it is announced.
+   */
+  private void announceIfMissing(PublishedIndex before, Span span) {
+    if (before.manifest() == null || p.announced().covers(before.manifest().tenant(), before.version())) {
+      return;
+    }
+    log.info("tenant {}: index.published does not name version {}, announcing it now", before.manifest().tenant(),
+        before.version());
+    span.setAttribute("index.version", before.version());
+    announce(before.manifest(), before.pointer().updatedAtMs());
+  }
+
+  private void announce(IndexManifest manifest, long publishedAtMs) {
+    p.announced().announcing(manifest.tenant(), manifest.version());
+    announcements.announce(manifest, publishedAtMs);
+  }
+
   private Result build(RebuildSchedule.Ticket ticket, TenantSnapshot snap, Span span) throws Exception {
     long t0 = System.nanoTime();
     String tenant = snap.tenant();
@@ -99,12 +121,7 @@ final class TenantBuild {
         && snap.coveredBy(before.manifest().embeddingsOffsets()) && ofSettledDimension(before, snap)) {
       log.info("tenant {}: published version {} already covers every change, no rebuild", tenant, before.version());
       p.metrics().serving(tenant, before.manifest().vectorCount());
-      if (!p.announced().covers(tenant, before.version())) {
-        // The last run stopped between the flip and the announcement's acknowledgement.
-        log.info("tenant {}: index.published does not name version {}, announcing it now", tenant, before.version());
-        span.setAttribute("index.version", before.version());
-        announcements.announce(before.manifest(), before.pointer().updatedAtMs());
-      }
+      announceIfMissing(before, span);
       return new Result(BuildMetrics.Outcome.UP_TO_DATE, 0);
     }
     long now = p.clock().millis();
@@ -116,6 +133,7 @@ final class TenantBuild {
     if (decision == null) {
       // Every product is gone: publish an empty index of the served model, so search returns nothing.
       if (before.manifest() == null || before.manifest().vectorCount() == 0 || before.model() == null) {
+        announceIfMissing(before, span);
         return new Result(BuildMetrics.Outcome.UP_TO_DATE, 0);
       }
       model = before.model();
@@ -124,6 +142,7 @@ final class TenantBuild {
     } else if (!decision.build()) {
       log.info("tenant {}: build held: {}", tenant, decision.holdReason());
       span.setAttribute("build.hold_reason", decision.holdReason());
+      announceIfMissing(before, span);
       return new Result(BuildMetrics.Outcome.HELD, p.selection().recheckAtMs(snap.lastArrivalMs(), decision.model()));
     } else {
       model = decision.model();
@@ -160,7 +179,7 @@ final class TenantBuild {
         vectors.size(), model, recipe.factory(), shards, Math.round(seconds * 1000));
     // Published: a failed announcement is retried on its own (never by building again), and
     // collection runs whatever becomes of it.
-    announcements.announce(manifest, p.clock().millis());
+    announce(manifest, p.clock().millis());
     markIndexed(snap, version, span);
     collect(tenant, version, flip.previousVersion());
     return new Result(BuildMetrics.Outcome.PUBLISHED, 0);

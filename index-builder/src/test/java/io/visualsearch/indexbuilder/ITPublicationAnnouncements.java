@@ -127,6 +127,15 @@ class ITPublicationAnnouncements {
       }
     }
 
+    /** Deletions of products p-{from}..p-{to - 1} of {@code tenant}, from {@code firstOffset} of partition 0. */
+    void delete(String tenant, int from, int to, long firstOffset) throws Exception {
+      for (int i = from; i < to; i++) {
+        long offset = firstOffset + i - from;
+        catalogs.apply(decoder.decode(Records.tombstone(tenant, "p-" + i, offset), SpanContext.getInvalid()), 0,
+            offset, System.currentTimeMillis());
+      }
+    }
+
     double builds(String outcome) {
       return counter("index_builder_builds", "outcome", outcome);
     }
@@ -295,6 +304,59 @@ class ITPublicationAnnouncements {
         assertEquals(0, second.builds("published"), "nothing rebuilt");
         assertEquals(Set.of(unannouncedVersion), versions(store, unannounced));
         assertEquals(unannouncedVersion, current(store, unannounced).version());
+      }
+    }
+  }
+
+  /**
+   * A catalog emptied by its feed, its empty version published but never announced: at the next
+   * start a deletion repeated past that version's offsets (a re-sent tombstone) means the version no
+   * longer covers every change, and with no product left nothing is built either. It must still be
+   * announced, or response-consumer keeps serving the removed products' similar items for good.
+   */
+  @Test
+  void anEmptiedCatalogsVersionNeverAnnouncedIsAnnouncedAtTheNextStart(EmbeddedStack stack) throws Exception {
+    String tenant = "it-ann-emptied";
+    KafkaClients clients = clients(stack);
+    try (ObjectStore store = store(stack);
+        SwitchableProducer producer = new SwitchableProducer(clients, "it-ann-emptied")) {
+      String emptied;
+      try (Builder first = new Builder(store, clients, "it-ann-emptied-1", producer)) {
+        first.scheduler.start();
+        first.apply(tenant, 0, 3);
+        first.schedule.changed(tenant, System.currentTimeMillis());
+        await().atMost(WAIT).until(() -> announced(clients, tenant).size() == 1);
+
+        producer.down.set(true);
+        first.delete(tenant, 0, 3, 3);
+        first.schedule.changed(tenant, System.currentTimeMillis());
+        await().atMost(WAIT).until(() -> !announced(clients, tenant).contains(current(store, tenant).version())
+            && producer.triedWhileDown.get() >= 1);
+        emptied = current(store, tenant).version();
+        assertTrue(first.build.announcements().size() > 0, "the announcement is still pending");
+      }
+
+      producer.down.set(false);
+      try (Builder second = new Builder(store, clients, "it-ann-emptied-2", producer)) {
+        second.apply(tenant, 0, 3);
+        second.delete(tenant, 0, 3, 3);
+        second.delete(tenant, 0, 1, 6); // p-0's deletion again, past the emptied version's offsets
+        second.schedule.replayed(List.of(tenant), System.currentTimeMillis());
+        second.announced.start();
+        second.scheduler.start();
+
+        await().atMost(WAIT).until(() -> second.builds("up_to_date") == 1);
+        await().atMost(WAIT).until(() -> second.build.announcements().size() == 0);
+        producer.up.flush();
+        List<String> all = announced(clients, tenant);
+        assertEquals(emptied, all.get(all.size() - 1));
+        assertEquals(0, second.builds("published"), "nothing to build: no product left");
+
+        // The next check of the tenant finds it announced: once, not at every check.
+        second.schedule.changed(tenant, System.currentTimeMillis());
+        await().atMost(WAIT).until(() -> second.builds("up_to_date") == 2);
+        producer.up.flush();
+        assertEquals(all, announced(clients, tenant));
       }
     }
   }

@@ -7,7 +7,7 @@ import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.pipeline.PipelineService;
 import io.visualsearch.runtime.ServiceHost;
-import io.visualsearch.searchapi.index.ScratchDirectory;
+import io.visualsearch.runtime.ScratchDirectory;
 import io.visualsearch.topics.Topics;
 import java.nio.file.Path;
 import java.util.List;

@@ -2,7 +2,7 @@ package io.visualsearch.responseconsumer;
 
 import io.visualsearch.config.ConfigDef;
 import io.visualsearch.config.Setting;
-import java.nio.file.InvalidPathException;
+import io.visualsearch.runtime.ScratchDirectory;
 import java.nio.file.Path;
 
 /** What an operator can set on response-consumer beyond Kafka, tracing and the object store. */
@@ -20,7 +20,7 @@ public final class ResponseConsumerSettings {
   public static final Setting<String> INDEX_DIR = Setting.string("SIMILAR_ITEMS_INDEX_DIR")
       .defaultValue(Path.of(System.getProperty("java.io.tmpdir"), "response-consumer-index").toString())
       .describeDefault("response-consumer-index in the JVM's temporary directory")
-      .validate(ResponseConsumerSettings::isPath, "a directory path")
+      .validate(ScratchDirectory::isDirectoryPath, "a directory path")
       .doc("Local directory a published version's shards (and a quantised shard's exact vectors) are downloaded to"
           + " and read by FAISS from, never through the heap; each file is unlinked once open, so its space returns"
           + " when the run ends. Needs room for the largest tenant's version.");
@@ -29,14 +29,5 @@ public final class ResponseConsumerSettings {
 
   public static ConfigDef definition() {
     return new ConfigDef().define(SIMILAR_K, SIMILAR_BATCH, ARCHIVE_CONCURRENCY, INDEX_DIR);
-  }
-
-  private static boolean isPath(String dir) {
-    try {
-      Path.of(dir);
-      return !dir.isBlank();
-    } catch (InvalidPathException e) {
-      return false;
-    }
   }
 }

@@ -36,7 +36,7 @@ import io.visualsearch.searchapi.image.QueryImageDecoder;
 import io.visualsearch.searchapi.index.IndexLoader;
 import io.visualsearch.searchapi.index.IndexSwapper;
 import io.visualsearch.searchapi.index.LoadedIndex;
-import io.visualsearch.searchapi.index.ScratchDirectory;
+import io.visualsearch.runtime.ScratchDirectory;
 import io.visualsearch.searchapi.index.TenantIndexes;
 import io.visualsearch.searchapi.search.IndexSearcher;
 import io.visualsearch.searchapi.search.QueryService;

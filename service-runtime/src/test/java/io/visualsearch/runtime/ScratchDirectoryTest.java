@@ -1,4 +1,4 @@
-package io.visualsearch.searchapi.index;
+package io.visualsearch.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

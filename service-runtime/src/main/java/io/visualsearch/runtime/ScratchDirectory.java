@@ -1,11 +1,10 @@
-package io.visualsearch.searchapi.index;
+package io.visualsearch.runtime;
 
-import io.visualsearch.runtime.CheckResult;
-import io.visualsearch.runtime.Component;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
@@ -44,6 +43,16 @@ public final class ScratchDirectory implements Component {
     this.ownerFile = root.resolve(id + OWNER);
   }
 
+  /** For a setting naming a scratch root: a usable, non-blank path. */
+  public static boolean isDirectoryPath(String dir) {
+    try {
+      Path.of(dir);
+      return !dir.isBlank();
+    } catch (InvalidPathException e) {
+      return false;
+    }
+  }
+
   /** Where this instance downloads to; it exists once started. */
   public Path path() {
     return dir;
@@ -51,7 +60,7 @@ public final class ScratchDirectory implements Component {
 
   @Override
   public String name() {
-    return "index-scratch";
+    return "scratch";
   }
 
   @Override
