@@ -58,6 +58,11 @@ public record FetchConfig(
         maxPerHost, maxTotal, userAgent);
   }
 
+  public FetchConfig withMaxTotal(int total) {
+    return new FetchConfig(connectTimeout, readTimeout, totalTimeout, maxBytes, maxRedirects, maxAttempts, backoffBase,
+        backoffMax, maxPerHost, total, userAgent);
+  }
+
   public FetchConfig withMaxPerHost(int perHost) {
     return new FetchConfig(connectTimeout, readTimeout, totalTimeout, maxBytes, maxRedirects, maxAttempts,
         backoffBase, backoffMax, perHost, Math.max(maxTotal, perHost), userAgent);

@@ -23,7 +23,18 @@ public sealed interface FetchResult {
 
   /**
    * A failure after retries. {@code retriable} says whether trying again later may help;
-   * {@code httpStatus} is 0 when no HTTP response was involved.
+   * {@code httpStatus} is 0 when no HTTP response was involved; {@code redirectedTo} is the URL
+   * that failed when it was a redirect's target (the hops before it answered), else null.
    */
-  record Failed(FailureCode code, String message, boolean retriable, int httpStatus) implements FetchResult {}
+  record Failed(FailureCode code, String message, boolean retriable, int httpStatus, URI redirectedTo)
+      implements FetchResult {
+
+    public Failed(FailureCode code, String message, boolean retriable, int httpStatus) {
+      this(code, message, retriable, httpStatus, null);
+    }
+
+    Failed at(URI target) {
+      return new Failed(code, message, retriable, httpStatus, target);
+    }
+  }
 }

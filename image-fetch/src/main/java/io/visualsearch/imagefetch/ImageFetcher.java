@@ -140,7 +140,8 @@ public final class ImageFetcher implements AutoCloseable {
       }
       Attempt attempt = exchange(current, previous, limit);
       if (attempt.redirect() == null) {
-        return attempt;
+        return hop > 0 && attempt.result() instanceof FetchResult.Failed f
+            ? new Attempt(f.at(current), attempt.retryAfterSeconds(), null) : attempt;
       }
       current = attempt.redirect();
     }

@@ -95,6 +95,7 @@ final class HostileServer implements AutoCloseable {
         case "/loop-a" -> redirect(ex, "/loop-b");
         case "/loop-b" -> redirect(ex, "/loop-a");
         case "/hop" -> redirect(ex, "/hop2");
+        case "/redirect-to" -> redirect(ex, ex.getRequestURI().getRawQuery()); // the query is the Location
         case "/hop2" -> redirect(ex, "http://127.0.0.1:" + port() + "/ok.png");
         case "/to-metadata" -> redirect(ex, "http://169.254.169.254/latest/meta-data/iam/");
         case "/to-private" -> redirect(ex, "http://10.0.0.5/internal.png");

@@ -101,6 +101,11 @@ class ImageFetcherTest {
       FetchResult.Failed f = failed(fetcher.fetch(url), FailureCode.NO_RESPONSE);
       assertFalse(f.retriable(), "it took the whole read timeout: not repeated at once");
       assertTrue(f.message().contains("no answer from"), f.message());
+      assertEquals(null, f.redirectedTo(), "the link's own host did not answer");
+
+      // Reached through a redirect, the failure names the target: the first host answered.
+      FetchResult.Failed redirected = failed(fetcher.fetch(URI.create(server.url("/redirect-to") + "?" + url)), FailureCode.NO_RESPONSE);
+      assertEquals(url, redirected.redirectedTo());
     }
   }
 

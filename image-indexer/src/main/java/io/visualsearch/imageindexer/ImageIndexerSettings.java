@@ -70,7 +70,10 @@ public final class ImageIndexerSettings {
         .withMaxBytes(config.get(FETCH_MAX_BYTES))
         .withMaxRedirects(config.get(FETCH_MAX_REDIRECTS))
         .withRetries(config.get(FETCH_ATTEMPTS), FETCH.backoffBase(), FETCH.backoffMax())
-        .withMaxPerHost(config.get(FETCH_MAX_PER_HOST));
+        .withMaxPerHost(config.get(FETCH_MAX_PER_HOST))
+        // A connection for every record handled at once: a wait for one of our own pooled
+        // connections would be cut off by the image's time limit and blamed on its host.
+        .withMaxTotal(Math.max(FETCH.maxTotal(), config.get(CONCURRENCY)));
   }
 
   static AddressPolicy addressPolicy(Config config) {

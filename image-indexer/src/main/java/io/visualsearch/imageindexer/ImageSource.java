@@ -113,12 +113,13 @@ final class ImageSource {
 
   /** What the result says about our own way out: see {@link OutboundNetwork}. */
   private void observe(URI uri, FetchResult result) {
-    if (result instanceof FetchResult.Failed failed && failed.httpStatus() == 0) {
+    if (result instanceof FetchResult.Failed failed && failed.httpStatus() == 0 && failed.redirectedTo() == null) {
       if (failed.code() == FailureCode.DNS_FAILURE || failed.code() == FailureCode.CONNECT_FAILED
           || failed.code() == FailureCode.NO_RESPONSE) {
         network.unreachable(ProductImageHandler.hostOf(uri.toString()));
       }
     } else {
+      // Any answer, a redirect's included (whatever its target did next): the way out works.
       network.answered();
     }
   }

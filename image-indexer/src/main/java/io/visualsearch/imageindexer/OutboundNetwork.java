@@ -70,6 +70,7 @@ final class OutboundNetwork {
       }
     }
     if (recent < hosts) {
+      downSince = 0; // that episode is over: the next one gets its own grace
       return false;
     }
     if (downSince == 0) {

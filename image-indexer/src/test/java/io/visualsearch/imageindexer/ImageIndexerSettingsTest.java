@@ -47,6 +47,14 @@ class ImageIndexerSettingsTest {
   }
 
   @Test
+  void everyRecordHandledAtOnceHasAConnectionOfItsOwn() {
+    // A record waiting for a pooled connection would run out its image's time limit on our queue.
+    Map<String, String> env = minimal();
+    env.put("IMAGE_INDEXER_CONCURRENCY", "256");
+    assertEquals(256, ImageIndexerSettings.fetchConfig(ImageIndexerService.definition().parse(env)).maxTotal());
+  }
+
+  @Test
   void aMalformedAllowListStopsTheServiceAtStart() {
     Map<String, String> env = minimal();
     env.put("IMAGE_FETCH_ALLOW", "127.0.0.1/33");

@@ -58,4 +58,23 @@ class OutboundNetworkTest {
     network.unreachable("c:443");
     assertTrue(network.looksDown(), "an answer starts the next judgement afresh");
   }
+
+  @Test
+  void anOutageLongAfterAnEpisodeThatRanOutItsGraceGetsAGraceOfItsOwn() {
+    for (int minute = 0; minute <= 11; minute++) {
+      network.unreachable("typo-a:443");
+      network.unreachable("typo-b:443");
+      network.unreachable("typo-c:443");
+      network.looksDown();
+      now.addAndGet(Duration.ofMinutes(1).toNanos());
+    }
+    assertFalse(network.looksDown(), "the typos' grace ran out");
+    // Their products are dead-lettered; nothing fails, and nothing answers, for hours.
+    now.addAndGet(Duration.ofHours(3).toNanos());
+    assertFalse(network.looksDown());
+    network.unreachable("a:443");
+    network.unreachable("b:443");
+    network.unreachable("c:443");
+    assertTrue(network.looksDown(), "our egress down now: a new episode");
+  }
 }

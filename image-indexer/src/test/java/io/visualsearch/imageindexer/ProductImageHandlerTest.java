@@ -292,6 +292,23 @@ class ProductImageHandlerTest {
     assertEquals(2, budget.rounds("catalog.products-0@100"));
   }
 
+  @Test
+  void aRedirectToAnUnreachableTargetProvesTheWayOutWorks() throws Exception {
+    List<String> links = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+        links.add("http://127.0.0.1:" + closed.getLocalPort() + "/p.png");
+      }
+    }
+    assertThrows(RetriableProcessingException.class, () -> handleLink("d-0", links.get(0), 100));
+    assertThrows(RetriableProcessingException.class, () -> handleLink("d-1", links.get(1), 101));
+    // A third host answers with a redirect whose target cannot be reached: that host answered.
+    images.redirect("/moved.png", links.get(2));
+    assertThrows(RetriableProcessingException.class, () -> handle("r-0", "/moved.png"));
+    assertFalse(network.looksDown());
+    assertEquals(1, budget.rounds("catalog.products-0@" + (offset - 1)), "the product spends its round");
+  }
+
   /** Spans are not what these tests look at. */
   static final class DiscardingExporter implements SpanExporter {
     @Override

@@ -14,11 +14,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * This instance's part of {@code SEARCH_INDEX_DIR}: {@code instance-<id>/}, beside
- * {@code instance-<id>.owner} naming the process (pid and start time). Downloads are unlinked as
- * soon as they are open, but one cut short by a crash stays behind, and the directory outlives the
- * container (an emptyDir), so repeated crashes would fill it. At start, every instance directory
- * whose owner is no longer running is deleted; at close, this one.
+ * This process's part of a service's local scratch root (search-api's and response-consumer's index
+ * files, catalog-downloader's feed spools, index-builder's exact vectors): {@code instance-<id>/},
+ * beside {@code instance-<id>.owner} naming the process (pid and start time). A file a crash cut
+ * short stays behind, and the root outlives the process (an emptyDir, a Compose container's
+ * restart, a host), so repeated crashes would fill it. At start, every instance directory whose
+ * owner is no longer running is deleted; at close, this one.
  *
  * <p>Not file locks: closing any descriptor of a locked file drops the process's POSIX lock on it,
  * so checking another instance's lock from the same JVM (the demo, tests) would release it. The
