@@ -55,6 +55,8 @@ public final class SimilarItemsJob implements RecordHandler {
   private static final Logger log = LoggerFactory.getLogger(SimilarItemsJob.class);
   /** Files written at once: one after another, 200,000 products took the store's latency 200,000 times. */
   private static final int WRITERS = 8;
+  /** Starts of one publication's job that may end with the process before it is dead-lettered. */
+  static final int MAX_STARTS = 3;
 
   private final ObjectStore store;
   private final IndexLoader loader;
@@ -63,6 +65,7 @@ public final class SimilarItemsJob implements RecordHandler {
   private final int k;
   private final int batch;
   private final HeapAllowance heap;
+  private final JobStarts starts;
   private final ObjectMapper json = new ObjectMapper();
 
   /**
@@ -92,6 +95,7 @@ public final class SimilarItemsJob implements RecordHandler {
     this.k = k;
     this.batch = batch;
     this.heap = heap;
+    this.starts = new JobStarts(store, MAX_STARTS);
   }
 
   @Override
@@ -106,7 +110,12 @@ public final class SimilarItemsJob implements RecordHandler {
       throw new PoisonRecordException("malformed-payload", "not an IndexPublished: " + e.getMessage(), e);
     }
     try {
-      run(event.getTenant(), event.getIndexVersion());
+      starts.starting(event.getTenant(), event.getIndexVersion());
+      try {
+        run(event.getTenant(), event.getIndexVersion());
+      } finally {
+        ended(event.getTenant(), event.getIndexVersion());
+      }
     } catch (CorruptIndexException e) {
       throw new PoisonRecordException("corrupt-index", e.getMessage(), e);
     } catch (IllegalArgumentException e) {
@@ -124,6 +133,15 @@ public final class SimilarItemsJob implements RecordHandler {
     } catch (UncheckedIOException e) {
       // The scratch directory is this instance's own disk (full, not writable): ours to fix, as the bucket.
       throw new RetriableProcessingException("scratch directory: " + e.getMessage(), e);
+    }
+  }
+
+  private void ended(String tenant, String version) {
+    try {
+      starts.ended(tenant, version);
+    } catch (ObjectStoreException e) {
+      // The job's own outcome matters more; a count left behind only brings its limit closer.
+      log.warn("tenant {}: start count of {} not removed: {}", tenant, version, e.getMessage());
     }
   }
 
@@ -306,6 +324,9 @@ public final class SimilarItemsJob implements RecordHandler {
     }
     int deleted = 0;
     for (String key : listed) {
+      if (key.equals(JobStarts.key(tenant, version))) {
+        continue; // this job's own start count; another version's, left by a job never redelivered, goes
+      }
       String sku = skuOf(tenant, prefix, key);
       if (sku == null || !holds(index, tenant, sku)) {
         store.delete(key);

@@ -132,6 +132,34 @@ class ITSimilarItemsJob {
   }
 
   @Test
+  void aPublicationWhoseJobKeptKillingTheProcessIsDeadLetteredAtItsNextStart() throws Exception {
+    String tenant = "sij-crashes";
+    String version = "20250105T000000Z-c1";
+    Map<String, float[]> vectors = TestVectors.random(10, 8, 9);
+    publish(tenant, version, vectors);
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replaying(tenant, vectors), tracer, 3, 8);
+
+    // One earlier start died with the process: the job runs again, and its count goes when it ends.
+    store.put(JobStarts.key(tenant, version), "1".getBytes(StandardCharsets.UTF_8), "text/plain");
+    String older = "20250104T000000Z-c0"; // a count no redelivery will ever remove
+    store.put(JobStarts.key(tenant, older), "2".getBytes(StandardCharsets.UTF_8), "text/plain");
+    job.handle(published(tenant, version), null);
+    assertTrue(store.get(SimilarItemsFile.key(tenant, "sku-3")).isPresent());
+    assertTrue(store.get(JobStarts.key(tenant, version)).isEmpty(), "an ended job leaves no count");
+    assertTrue(store.get(JobStarts.key(tenant, older)).isEmpty(), "removed with the stale files");
+
+    // Every start so far died with the process (each restart read the record again): no more.
+    store.delete(SimilarItemsFile.key(tenant, "sku-3"));
+    store.put(JobStarts.key(tenant, version), Integer.toString(SimilarItemsJob.MAX_STARTS)
+        .getBytes(StandardCharsets.UTF_8), "text/plain");
+    PoisonRecordException e = assertThrows(PoisonRecordException.class,
+        () -> job.handle(published(tenant, version), null));
+    assertEquals("job-crashed", e.reason(), e.getMessage());
+    assertTrue(store.get(SimilarItemsFile.key(tenant, "sku-3")).isEmpty(), "not run again");
+    assertTrue(store.get(JobStarts.key(tenant, version)).isEmpty());
+  }
+
+  @Test
   void aScratchDirectoryThatCannotBeWrittenIsRetriedNotDeadLettered() throws Exception {
     String tenant = "sij-scratch";
     String version = "20250105T000000Z-s1";
@@ -141,6 +169,7 @@ class ITSimilarItemsJob {
 
     SimilarItemsJob job = new SimilarItemsJob(store, notADirectory, replaying(tenant, vectors), tracer, 3, 8);
     assertThrows(RetriableProcessingException.class, () -> job.handle(published(tenant, version), null));
+    assertTrue(store.get(JobStarts.key(tenant, version)).isEmpty(), "a failure the process survived is no crash");
   }
 
   @Test
