@@ -8,7 +8,7 @@ import io.opentelemetry.context.Context;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.pipeline.Activity;
-import java.lang.reflect.Proxy;
+import io.visualsearch.searchapi.StuckStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -16,35 +16,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.HeadBucketResponse;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
-import software.amazon.awssdk.services.s3.paginators.ListObjectsV2Iterable;
 
 class IndexSwapperTest {
 
   @Test
   void publicationsQueuedBehindASlowLoadCostOneReloadATenantNotOneEach(@TempDir Path scratch) throws Exception {
-    CountDownLatch storeAnswers = new CountDownLatch(1);
-    AtomicInteger pointerReads = new AtomicInteger();
-    S3Client s3 = (S3Client) Proxy.newProxyInstance(S3Client.class.getClassLoader(), new Class<?>[] {S3Client.class},
-        (proxy, method, args) -> switch (method.getName()) {
-          case "headBucket" -> HeadBucketResponse.builder().build();
-          case "serviceName" -> "s3";
-          case "close" -> null;
-          case "listObjectsV2Paginator" -> new ListObjectsV2Iterable((S3Client) proxy, (ListObjectsV2Request) args[0]);
-          case "listObjectsV2" -> ListObjectsV2Response.builder().build();
-          default -> {
-            // Each reload reads the tenant's CURRENT pointer; the first one hangs like a long transfer.
-            pointerReads.incrementAndGet();
-            storeAnswers.await();
-            throw NoSuchKeyException.builder().statusCode(404).message("no such key").build();
-          }
-        });
-    ObjectStore store = new ObjectStore(timeouts -> s3, "slow", false, Duration.ofMinutes(1));
-    store.start();
+    // Each reload reads the tenant's CURRENT pointer; the first one hangs like a long transfer.
+    StuckStore stuck = new StuckStore();
+    CountDownLatch storeAnswers = stuck.answers;
+    AtomicInteger pointerReads = stuck.reads;
+    ObjectStore store = stuck.store;
     PrometheusRegistry registry = new PrometheusRegistry();
     IndexSwapper swapper = new IndexSwapper(new IndexLoader(store, scratch), new TenantIndexes(i -> { }),
         Duration.ofHours(1), registry, new Activity(registry), OpenTelemetry.noop().getTracer("test"));

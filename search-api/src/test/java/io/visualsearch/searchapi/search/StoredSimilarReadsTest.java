@@ -10,12 +10,12 @@ import io.visualsearch.faiss.Metric;
 import io.visualsearch.indexformat.IndexManifest;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.searchapi.ApiException;
+import io.visualsearch.searchapi.StuckStore;
 import io.visualsearch.searchapi.fresh.CatalogView;
 import io.visualsearch.searchapi.fresh.TenantDeltas;
 import io.visualsearch.searchapi.index.LoadedIndex;
 import io.visualsearch.searchapi.index.TenantIndexes;
 import io.visualsearch.searchapi.index.VectorSpace;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,30 +27,16 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.HeadBucketResponse;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /** Precomputed similar items against a store that does not answer. */
 class StoredSimilarReadsTest {
 
   @Test
   void readsWaitingForAStuckStoreAreBoundedAndTheNextIsRefusedAtOnce() throws Exception {
-    CountDownLatch storeAnswers = new CountDownLatch(1);
-    AtomicInteger waiting = new AtomicInteger();
-    S3Client s3 = (S3Client) Proxy.newProxyInstance(S3Client.class.getClassLoader(), new Class<?>[] {S3Client.class},
-        (proxy, method, args) -> switch (method.getName()) {
-          case "headBucket" -> HeadBucketResponse.builder().build();
-          case "serviceName" -> "s3";
-          case "close" -> null;
-          default -> {
-            waiting.incrementAndGet();
-            storeAnswers.await();
-            throw NoSuchKeyException.builder().statusCode(404).message("no such key").build();
-          }
-        });
-    ObjectStore store = new ObjectStore(timeouts -> s3, "stuck", false, Duration.ofMinutes(1));
-    store.start();
+    StuckStore stuckStore = new StuckStore();
+    CountDownLatch storeAnswers = stuckStore.answers;
+    AtomicInteger waiting = stuckStore.reads;
+    ObjectStore store = stuckStore.store;
     TenantIndexes indexes = new TenantIndexes(i -> { });
     IndexManifest m = new IndexManifest(IndexManifest.FORMAT, "acme", "v1", 0, "default", 1, "serving_default", 2,
         "cosine", "IDMap,Flat", 0, List.of(), null, Map.of());
