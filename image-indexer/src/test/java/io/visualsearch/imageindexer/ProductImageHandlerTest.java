@@ -262,12 +262,7 @@ class ProductImageHandlerTest {
 
   @Test
   void whileSeveralHostsAreUnreachableAndNoneAnswersNewProductsWaitWithoutSpendingTheirRetries() throws Exception {
-    List<String> links = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-        links.add("http://127.0.0.1:" + closed.getLocalPort() + "/p.png"); // refused once closed
-      }
-    }
+    List<String> links = refusingLinks(3);
     assertThrows(RetriableProcessingException.class, () -> handleLink("d-0", links.get(0), 100));
     assertThrows(RetriableProcessingException.class, () -> handleLink("d-1", links.get(1), 101));
     assertEquals(1, budget.rounds("catalog.products-0@100"), "one unreachable host: its failure, as before");
@@ -294,12 +289,7 @@ class ProductImageHandlerTest {
 
   @Test
   void aRedirectToAnUnreachableTargetProvesTheWayOutWorks() throws Exception {
-    List<String> links = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-        links.add("http://127.0.0.1:" + closed.getLocalPort() + "/p.png");
-      }
-    }
+    List<String> links = refusingLinks(3);
     assertThrows(RetriableProcessingException.class, () -> handleLink("d-0", links.get(0), 100));
     assertThrows(RetriableProcessingException.class, () -> handleLink("d-1", links.get(1), 101));
     // A third host answers with a redirect whose target cannot be reached: that host answered.
@@ -307,6 +297,27 @@ class ProductImageHandlerTest {
     assertThrows(RetriableProcessingException.class, () -> handle("r-0", "/moved.png"));
     assertFalse(network.looksDown());
     assertEquals(1, budget.rounds("catalog.products-0@" + (offset - 1)), "the product spends its round");
+  }
+
+  /**
+   * Links to {@code n} different ports of 127.0.0.1 that refuse connections. The ports are held
+   * open together while chosen: one closed before the next is chosen is often handed out again.
+   */
+  static List<String> refusingLinks(int n) throws Exception {
+    List<ServerSocket> held = new ArrayList<>();
+    try {
+      List<String> links = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
+        held.add(s);
+        links.add("http://127.0.0.1:" + s.getLocalPort() + "/p.png");
+      }
+      return links;
+    } finally {
+      for (ServerSocket s : held) {
+        s.close(); // refused from now on
+      }
+    }
   }
 
   /** Spans are not what these tests look at. */
