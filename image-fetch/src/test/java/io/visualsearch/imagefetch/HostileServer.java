@@ -157,8 +157,8 @@ final class HostileServer implements AutoCloseable {
             inFlight.decrementAndGet();
           }
         }
-        case "/ok-in-600ms" -> {
-          sleep(600);
+        case "/ok-in-1200ms" -> {
+          sleep(1200);
           send(ex, 200, "image/png", IMAGE);
         }
         default -> send(ex, 404, "text/plain", new byte[0]);

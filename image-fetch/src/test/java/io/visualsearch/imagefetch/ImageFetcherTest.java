@@ -294,14 +294,14 @@ class ImageFetcherTest {
 
   @Test
   void waitingForOneOfOurOwnSlotsIsNotCountedAsTheServersTime() throws Exception {
-    // The host answers each image in 600 ms, within the 1 s limit; the second image waits ~600 ms
+    // The host answers each image in 1.2 s, within the 1.9 s limit; the second image waits ~1.2 s
     // for the one slot first. Counted against the limit, it was refused as too slow, for good.
     ExecutorService callers = Executors.newFixedThreadPool(2);
     try (ImageFetcher oneSlot = new ImageFetcher(FetchConfig.defaults().withMaxPerHost(1)
-        .withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(900), Duration.ofSeconds(1)), LOCAL_TEST_SERVER)) {
+        .withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(1700), Duration.ofMillis(1900)), LOCAL_TEST_SERVER)) {
       List<Future<FetchResult>> results = new ArrayList<>();
       for (int i = 0; i < 2; i++) {
-        results.add(callers.submit(() -> oneSlot.fetch(server.url("/ok-in-600ms"))));
+        results.add(callers.submit(() -> oneSlot.fetch(server.url("/ok-in-1200ms"))));
       }
       for (Future<FetchResult> r : results) {
         FetchResult result = r.get();
@@ -310,7 +310,7 @@ class ImageFetcherTest {
     } finally {
       callers.shutdownNow();
     }
-    assertEquals(2, server.hits("/ok-in-600ms"));
+    assertEquals(2, server.hits("/ok-in-1200ms"));
   }
 
   /** Answers every connection with {@code head} and then {@code filler} repeated until the client hangs up. */
