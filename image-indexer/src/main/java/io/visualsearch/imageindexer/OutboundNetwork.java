@@ -1,7 +1,6 @@
 package io.visualsearch.imageindexer;
 
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -30,7 +29,12 @@ final class OutboundNetwork {
   private final long graceNanos;
   private final LongSupplier nanoTime;
   /** Host → when it was last unreachable since the last answer, newest last. */
-  private final Map<String, Long> unreachable = new LinkedHashMap<>(16, 0.75f, true);
+  private final Map<String, Long> unreachable = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+      return size() > MAX_TRACKED;
+    }
+  };
   /** When the current judgement "down" began; 0 while there is none. */
   private long downSince;
 
@@ -50,11 +54,6 @@ final class OutboundNetwork {
   /** {@code host} could not be resolved or connected to. */
   synchronized void unreachable(String host) {
     unreachable.put(host, nanoTime.getAsLong());
-    if (unreachable.size() > MAX_TRACKED) {
-      Iterator<String> eldest = unreachable.keySet().iterator();
-      eldest.next();
-      eldest.remove();
-    }
   }
 
   /**

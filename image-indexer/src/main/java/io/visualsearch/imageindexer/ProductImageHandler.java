@@ -57,15 +57,10 @@ final class ProductImageHandler implements RecordHandler {
 
   @Override
   public void handle(ConsumerRecord<byte[], byte[]> rec, Outbox out) throws Exception {
-    ProductRef product;
     try {
-      product = ProductRef.fromKey(rec.key() == null ? null : new String(rec.key(), StandardCharsets.UTF_8));
-    } catch (PoisonRecordException e) {
-      metrics.refused(e.reason());
-      throw e;
-    }
-    Span.current().setAttribute("sku", product.sku());
-    try {
+      ProductRef product = ProductRef.fromKey(rec.key() == null ? null
+          : new String(rec.key(), StandardCharsets.UTF_8));
+      Span.current().setAttribute("sku", product.sku());
       if (rec.value() == null) {
         out.send(Topics.IMAGES_READY.name(), product.key(), null, product.tenant());
         states.delete(product.tenant(), product.sku());
