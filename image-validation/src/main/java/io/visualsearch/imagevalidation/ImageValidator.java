@@ -112,23 +112,9 @@ public final class ImageValidator {
     if (width <= 0 || height <= 0) {
       return reject(RejectReason.CORRUPT, format + " header declares " + width + "x" + height + " pixels");
     }
-    if ((long) width * height > policy.maxPixels()) {
-      return reject(RejectReason.TOO_MANY_PIXELS, String.format(
-          "the %s declares %dx%d = %d pixels, above the limit of %d", format, width, height,
-          (long) width * height, policy.maxPixels()));
-    }
-    if (format.equals("webp") && (long) width * height > ValidationPolicy.MAX_LOSSLESS_WEBP_PIXELS
-        && ContentSniffer.isLosslessWebp(data)) {
-      return reject(RejectReason.TOO_MANY_PIXELS, String.format(
-          "the lossless webp (or lossless alpha) declares %dx%d = %d pixels; lossless WebP is decoded whole, so it is limited to %d",
-          width, height, (long) width * height, ValidationPolicy.MAX_LOSSLESS_WEBP_PIXELS));
-    }
-    if (Math.max(width, height) > ValidationPolicy.MAX_SIDE) {
-      // Decoders allocate whole rows, whatever the subsampling: a 50,000,000 x 1 PNG is within
-      // the pixel limit, deflates to kilobytes and needed ~600 MB of row buffers.
-      return reject(RejectReason.TOO_MANY_PIXELS, String.format(
-          "the %s declares %dx%d pixels; a side longer than %d px is refused", format, width, height,
-          ValidationPolicy.MAX_SIDE));
+    Optional<String> tooLarge = DeclaredSize.refusal(format, width, height, policy.maxPixels(), data);
+    if (tooLarge.isPresent()) {
+      return reject(RejectReason.TOO_MANY_PIXELS, tooLarge.get());
     }
     if (Math.min(width, height) < policy.minSide()) {
       return reject(RejectReason.TOO_SMALL,

@@ -23,6 +23,14 @@ public record ReadinessReport(boolean ready, Map<String, CheckResult> checks) {
     return new ReadinessReport(ready, checks);
   }
 
+  /**
+   * Only whether the service is ready, for a port the public reaches: the checks' details name
+   * tenants, versions and internal errors, which belong on the ops port.
+   */
+  public String toSummaryJson() {
+    return "{\"ready\":" + ready + "}\n";
+  }
+
   public String toJson() {
     StringBuilder sb = new StringBuilder("{\"ready\":").append(ready).append(",\"checks\":{");
     String sep = "";

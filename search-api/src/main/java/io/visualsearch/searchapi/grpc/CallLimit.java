@@ -6,21 +6,32 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * At most {@code maxCalls} gRPC calls in flight; the next is refused at once with
- * RESOURCE_EXHAUSTED {@code overloaded}, before its message is asked for. A call's message (up to
- * the server's inbound limit, ~10 MiB) is buffered whole, parsed, and its image copied out, and
- * gRPC's default executor starts a thread for every call: without a bound, concurrent calls could
- * fill the heap before admission ever saw them. The place is given back when the call ends,
- * answered or cancelled.
+ * At most {@code maxCalls} gRPC calls in flight, and one tenant at most {@link #TENANT_SHARE} of
+ * them; the next is refused at once with RESOURCE_EXHAUSTED {@code overloaded}, before its message
+ * is asked for. A call's message (up to the server's inbound limit, ~10 MiB) is buffered whole,
+ * parsed, and its image copied out, and gRPC's default executor starts a thread for every call:
+ * without a bound, concurrent calls could fill the heap before admission ever saw them. Without a
+ * share, one key's calls that never send their message (a stalled client, or a leaked key) held
+ * every place, and every other tenant's gRPC searches were refused for as long as they lasted.
+ * The place is given back when the call ends, answered or cancelled.
+ *
+ * <p>Runs inside the credentials interceptor, which puts the caller's tenant into the call's
+ * context ({@link VisualSearchService#TENANT}).
  */
 final class CallLimit implements ServerInterceptor {
 
+  /** The HTTP side's share for one tenant's uploads too ({@code UploadBudget.TENANT_SHARE}). */
+  static final double TENANT_SHARE = 0.5;
+
   private final Semaphore calls;
   private final int maxCalls;
+  private final int perTenant;
+  private final ConcurrentHashMap<String, Integer> tenantCalls = new ConcurrentHashMap<>();
 
   CallLimit(int maxCalls) {
     if (maxCalls <= 0) {
@@ -28,6 +39,7 @@ final class CallLimit implements ServerInterceptor {
     }
     this.calls = new Semaphore(maxCalls);
     this.maxCalls = maxCalls;
+    this.perTenant = Math.max(1, (int) (maxCalls * TENANT_SHARE));
   }
 
   /** Calls that may start now. */
@@ -35,10 +47,34 @@ final class CallLimit implements ServerInterceptor {
     return calls.availablePermits();
   }
 
+  private boolean enterTenant(String tenant) {
+    boolean[] entered = {false};
+    tenantCalls.compute(tenant, (t, n) -> {
+      int now = n == null ? 0 : n;
+      if (now >= perTenant) {
+        return n;
+      }
+      entered[0] = true;
+      return now + 1;
+    });
+    return entered[0];
+  }
+
+  private void leaveTenant(String tenant) {
+    tenantCalls.computeIfPresent(tenant, (t, n) -> n <= 1 ? null : n - 1);
+  }
+
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
       ServerCallHandler<Q, R> next) {
+    String tenant = String.valueOf(VisualSearchService.TENANT.get());
+    if (!enterTenant(tenant)) {
+      call.close(Status.RESOURCE_EXHAUSTED.withDescription("overloaded: this API key's tenant has " + perTenant
+          + " gRPC calls in flight, retry shortly"), new Metadata());
+      return new ServerCall.Listener<>() { };
+    }
     if (!calls.tryAcquire()) {
+      leaveTenant(tenant);
       call.close(Status.RESOURCE_EXHAUSTED.withDescription("overloaded: the search service has " + maxCalls
           + " gRPC calls in flight, retry shortly"), new Metadata());
       return new ServerCall.Listener<>() { };
@@ -47,6 +83,7 @@ final class CallLimit implements ServerInterceptor {
     Runnable release = () -> {
       if (released.compareAndSet(false, true)) {
         calls.release();
+        leaveTenant(tenant);
       }
     };
     ServerCall.Listener<Q> listener;

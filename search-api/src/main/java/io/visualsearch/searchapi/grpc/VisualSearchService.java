@@ -39,6 +39,8 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
   private static final Logger log = LoggerFactory.getLogger(VisualSearchService.class);
   static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   private static final Context.Key<String> AUTH_HEADER = Context.key("authorization");
+  /** The authenticated caller's tenant, in the context of every call past {@link #credentials}. */
+  static final Context.Key<String> TENANT = Context.key("tenant");
 
   private final Authenticator auth;
   private final QueryService queries;
@@ -68,13 +70,15 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
           ServerCallHandler<Q, R> next) {
         String authorization = headers.get(AUTHORIZATION);
+        String tenant;
         try {
-          auth.tenant(authorization, null);
+          tenant = auth.tenant(authorization, null);
         } catch (ApiException e) {
           call.close(statusOf(e), new Metadata());
           return new ServerCall.Listener<>() { };
         }
-        return Contexts.interceptCall(Context.current().withValue(AUTH_HEADER, authorization), call, headers, next);
+        return Contexts.interceptCall(Context.current().withValue(AUTH_HEADER, authorization).withValue(TENANT, tenant),
+            call, headers, next);
       }
     };
   }

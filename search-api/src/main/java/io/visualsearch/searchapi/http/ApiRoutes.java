@@ -133,9 +133,10 @@ public final class ApiRoutes extends Handler.Abstract {
         return write(response, callback, 200, "text/plain; charset=utf-8", "ok\n".getBytes(StandardCharsets.UTF_8));
       }
       case "/readyz" -> {
+        // The details (tenants served, their versions, the last load error) stay on OPS_PORT.
         ReadinessReport r = readiness.get();
         return write(response, callback, r.ready() ? 200 : 503, "application/json; charset=utf-8",
-            r.toJson().getBytes(StandardCharsets.UTF_8));
+            r.toSummaryJson().getBytes(StandardCharsets.UTF_8));
       }
       case "/ops/health" -> {
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");

@@ -35,6 +35,9 @@ public final class SearchRequestParser {
 
   private static final Set<String> MULTIPART_FIELDS = Set.of("image", "k", "crop", "category", "min_price",
       "max_price", "availability", "brand");
+  private static final Set<String> JSON_FIELDS = Set.of("image_base64", "k", "crop", "filters");
+  /** Members a JSON object field may have: crop has 4 (or its long names), filters 5. */
+  private static final int MAX_OBJECT_MEMBERS = 16;
   private static final int MAX_FIELD_CHARS = 256;
 
   private final ObjectMapper json = new ObjectMapper();
@@ -117,7 +120,8 @@ public final class SearchRequestParser {
   }
 
   /**
-   * The JSON body, read as a stream: every field but {@code image_base64} becomes a tree node, and
+   * The JSON body, read as a stream: every known field but {@code image_base64} becomes a small tree
+   * node (unknown fields are only checked as JSON), and
    * the image is decoded straight from the body's bytes once the whole body proved valid JSON. A
    * tree held the base64 as a String (and Jackson's text buffer twice its size while building it),
    * then a substring, a {@code replaceAll} copy and the decoded bytes: about five times the body at
@@ -149,12 +153,16 @@ public final class SearchRequestParser {
             imageQuote = -1;
             imageText = p.getText();
           }
-        } else {
+        } else if (JSON_FIELDS.contains(name)) {
           if (name.equals("image_base64")) {
             imageQuote = -1;
             imageText = null;
           }
-          root.set(name, json.readTree(p));
+          root.set(name, smallValue(p, name));
+        } else {
+          // Checked as JSON, never built: a tree of a few-byte node per `{}` costs dozens of times
+          // the body, more than the upload budget reserves for it.
+          p.skipChildren();
         }
       }
       if (p.currentToken() != JsonToken.END_OBJECT) {
@@ -206,6 +214,32 @@ public final class SearchRequestParser {
           price(text(f, "max_price"), "max_price"), text(f, "availability"), text(f, "brand"));
     }
     return new SearchQuery(image, k, crop, filters);
+  }
+
+  /**
+   * The value at the parser, which must be a plain value or an object of at most
+   * {@link #MAX_OBJECT_MEMBERS} plain values: none of the request's fields is larger, so a nested
+   * or long one is refused before it is built.
+   */
+  private JsonNode smallValue(JsonParser p, String name) throws java.io.IOException {
+    JsonToken t = p.currentToken();
+    if (t.isScalarValue()) {
+      return json.readTree(p);
+    }
+    ApiException tooBig = ApiException.badRequest("invalid_" + name, "'" + name
+        + "' must be a plain value or an object of at most " + MAX_OBJECT_MEMBERS + " plain values");
+    if (t != JsonToken.START_OBJECT) {
+      throw tooBig;
+    }
+    ObjectNode obj = json.createObjectNode();
+    String member;
+    while ((member = p.nextFieldName()) != null) {
+      if (!p.nextToken().isScalarValue() || obj.size() >= MAX_OBJECT_MEMBERS) {
+        throw tooBig;
+      }
+      obj.set(member, json.readTree(p));
+    }
+    return obj;
   }
 
   private static String text(JsonNode obj, String name) {

@@ -2,6 +2,7 @@ package io.visualsearch.searchapi.image;
 
 import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
 import io.visualsearch.imagevalidation.DecodeBudget;
+import io.visualsearch.imagevalidation.DeclaredSize;
 import io.visualsearch.imagevalidation.Downscaler;
 import io.visualsearch.imagevalidation.JpegScans;
 import io.visualsearch.imagevalidation.UprightPixels;
@@ -21,11 +22,11 @@ import javax.imageio.stream.ImageInputStream;
 
 /**
  * Decodes a shopper's upload defensively: the format is recognised from its magic bytes (never
- * from a file name or a declared content type), the pixel count is checked from the header before
- * any pixel buffer is allocated, a decoder warning (truncated or corrupt data) rejects the image
- * instead of searching with a half-grey picture, and the result is what the catalog normaliser
- * makes of the same bytes: upright (EXIF orientation), 8-bit sRGB, transparency over white, at
- * most the catalog's normalised side.
+ * from a file name or a declared content type), the declared size is checked from the header as
+ * the catalog checks it ({@link DeclaredSize}) before any pixel buffer is allocated, a decoder
+ * warning (truncated or corrupt data) rejects the image instead of searching with a half-grey
+ * picture, and the result is what the catalog normaliser makes of the same bytes: upright (EXIF
+ * orientation), 8-bit sRGB, transparency over white, at most the catalog's normalised side.
  */
 public final class QueryImageDecoder {
 
@@ -110,9 +111,11 @@ public final class QueryImageDecoder {
       if (width <= 0 || height <= 0) {
         throw ApiException.unprocessable("corrupt_image", "the image header declares no pixels");
       }
-      if ((long) width * height > maxPixels) {
-        throw ApiException.tooLarge("image_too_large", "the image has " + width + "x" + height
-            + " pixels; at most " + maxPixels + " pixels are accepted");
+      // The catalog's own limits: a side too long or a large lossless WebP takes hundreds of
+      // megabytes of row buffers or raster from a file of a few hundred bytes, whatever its count.
+      Optional<String> tooLarge = DeclaredSize.refusal(format.readerName, width, height, maxPixels, bytes);
+      if (tooLarge.isPresent()) {
+        throw ApiException.tooLarge("image_too_large", tooLarge.get());
       }
       // The photo as the shopper sees it and as the catalog's copies were normalised: upright
       // (a phone's EXIF orientation applied), sRGB, transparency over white. A crop box is in

@@ -33,6 +33,7 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -47,18 +48,20 @@ import org.junit.jupiter.api.Test;
 class GrpcGateTest {
 
   static final String KEY = "acme-key-0123456789abcdef";
+  static final String OTHER_KEY = "globex-key-0123456789abcdef";
   static final int MAX_MESSAGE = 12 * 1024 * 1024;
 
   final AtomicInteger reached = new AtomicInteger();
   final AtomicInteger messages = new AtomicInteger();
-  final CountDownLatch holding = new CountDownLatch(1);
+  /** One permit for every call the hook holds open. */
+  final Semaphore holding = new Semaphore(0);
   final CountDownLatch letGo = new CountDownLatch(1);
   Server server;
   ManagedChannel channel;
 
   void start(int maxCalls) throws Exception {
     VisualSearchService service = new VisualSearchService(
-        new Authenticator(ApiKeys.parse(List.of("acme:" + KEY))), null, null, 10, new Activity(new PrometheusRegistry()));
+        new Authenticator(ApiKeys.parse(List.of("acme:" + KEY, "globex:" + OTHER_KEY))), null, null, 10, new Activity(new PrometheusRegistry()));
     ServerInterceptor hook = new ServerInterceptor() {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
@@ -74,7 +77,7 @@ class GrpcGateTest {
           @Override
           public void onHalfClose() {
             if (message(headers)) {
-              holding.countDown();
+              holding.release();
               try {
                 letGo.await(30, TimeUnit.SECONDS);
               } catch (InterruptedException e) {
@@ -151,7 +154,7 @@ class GrpcGateTest {
     start(1);
     CompletableFuture<StatusRuntimeException> held = CompletableFuture.supplyAsync(() -> assertThrows(
         StatusRuntimeException.class, () -> stub("Bearer " + KEY, true).similar(SimilarRequest.newBuilder().setSku("a").build())));
-    assertTrue(holding.await(30, TimeUnit.SECONDS));
+    assertTrue(holding.tryAcquire(30, TimeUnit.SECONDS));
     StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
         () -> stub("Bearer " + KEY, false).similar(SimilarRequest.newBuilder().setSku("b").build()));
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode());
@@ -162,6 +165,32 @@ class GrpcGateTest {
         () -> stub("Bearer " + KEY, false).similar(SimilarRequest.newBuilder().setSku("c").build()));
     assertEquals("hook", after.getStatus().getDescription(), "the ended call gave its place back");
     assertEquals(2, reached.get());
+  }
+
+  @Test
+  void oneTenantsCallsTakeAtMostHalfThePlacesAndTheOthersStillGetIn() throws Exception {
+    start(4);
+    List<CompletableFuture<StatusRuntimeException>> held = new java.util.ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      String sku = "held-" + i;
+      held.add(CompletableFuture.supplyAsync(() -> assertThrows(StatusRuntimeException.class,
+          () -> stub("Bearer " + KEY, true).similar(SimilarRequest.newBuilder().setSku(sku).build()))));
+    }
+    assertTrue(holding.tryAcquire(2, 30, TimeUnit.SECONDS));
+    StatusRuntimeException third = assertThrows(StatusRuntimeException.class,
+        () -> stub("Bearer " + KEY, false).similar(SimilarRequest.newBuilder().setSku("c").build()));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, third.getStatus().getCode());
+    assertTrue(third.getStatus().getDescription().contains("tenant"), third.getStatus().getDescription());
+    StatusRuntimeException other = assertThrows(StatusRuntimeException.class,
+        () -> stub("Bearer " + OTHER_KEY, false).similar(SimilarRequest.newBuilder().setSku("d").build()));
+    assertEquals("hook", other.getStatus().getDescription(), "another tenant's call is let in");
+    letGo.countDown();
+    for (CompletableFuture<StatusRuntimeException> h : held) {
+      assertEquals("hook", h.get(30, TimeUnit.SECONDS).getStatus().getDescription());
+    }
+    StatusRuntimeException after = assertThrows(StatusRuntimeException.class,
+        () -> stub("Bearer " + KEY, false).similar(SimilarRequest.newBuilder().setSku("e").build()));
+    assertEquals("hook", after.getStatus().getDescription(), "the tenant's ended calls gave their places back");
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.visualsearch.searchapi.ApiException;
 import io.visualsearch.searchapi.image.CropBox;
@@ -162,6 +163,44 @@ class SearchRequestParserTest {
     assertEquals("missing_image", noImage.code());
     ApiException badCrop = assertThrows(ApiException.class, () -> parseMultipart(IMAGE, Map.of("crop", "1,2,3")));
     assertEquals("invalid_crop", badCrop.code());
+  }
+
+  @Test
+  void unknownJsonFieldsAreCheckedButNeverBuilt() {
+    // 4 MiB of empty objects: as a tree, ~30 times the body in nodes, far past the 3 bodies the
+    // upload budget reserves for a request.
+    int n = 1_400_000;
+    StringBuilder body = new StringBuilder(n * 3 + 64).append("{\"pad\":[");
+    for (int i = 0; i < n; i++) {
+      body.append(i == 0 ? "{}" : ",{}");
+    }
+    body.append("],\"image_base64\":\"").append(Base64.getEncoder().encodeToString(IMAGE)).append("\",\"k\":3}");
+    byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
+    SearchRequestParser roomy = new SearchRequestParser(bytes.length, 10);
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    SearchQuery q = roomy.parse("application/json", bytes);
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    assertArrayEquals(IMAGE, q.image());
+    assertEquals(3, q.k());
+    assertTrue(allocated < UploadBudget.costOf(bytes.length), allocated + " bytes allocated for a body of " + bytes.length);
+    assertEquals("malformed_json", refused("application/json", "{\"image_base64\":\"AAAA\",\"pad\":[{],\"k\":3}").code(),
+        "a skipped field is still checked as JSON");
+  }
+
+  @Test
+  void knownJsonFieldsAreRefusedWhenNestedOrLarge() {
+    assertEquals("invalid_crop", refused("application/json",
+        "{\"image_base64\":\"AAAA\",\"crop\":{\"x\":{\"a\":1},\"y\":0,\"w\":1,\"h\":1}}").code());
+    assertEquals("invalid_k", refused("application/json", "{\"image_base64\":\"AAAA\",\"k\":[3]}").code());
+    StringBuilder many = new StringBuilder("{\"image_base64\":\"AAAA\",\"filters\":{");
+    for (int i = 0; i < 17; i++) {
+      many.append(i == 0 ? "" : ",").append("\"f").append(i).append("\":1");
+    }
+    assertEquals("invalid_filters", refused("application/json", many.append("}}").toString()).code());
+    assertEquals(5, parser.parse("application/json", "{\"image_base64\":\"AAAA\",\"k\":5,\"crop\":{\"x\":0,\"y\":0,\"w\":1,\"h\":1},\"filters\":{\"brand\":\"Acme\"}}"
+        .getBytes(StandardCharsets.UTF_8)).k());
   }
 
   @Test

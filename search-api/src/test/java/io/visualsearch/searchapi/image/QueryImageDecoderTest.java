@@ -3,6 +3,7 @@ package io.visualsearch.searchapi.image;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.visualsearch.imagevalidation.DecodeBudget;
 import io.visualsearch.imagevalidation.HostileImages;
@@ -94,6 +95,22 @@ class QueryImageDecoderTest {
     ApiException e = assertThrows(ApiException.class, () -> decoder.decode(bomb, null));
     assertEquals(413, e.status());
     assertEquals("image_too_large", e.code());
+  }
+
+  @Test
+  void refusesWhatTheCatalogRefusesFromItsHeaderWithinThePixelLimit() {
+    // Within 40 megapixels, but a PNG one row tall makes the reader allocate row buffers of
+    // hundreds of megabytes, and a lossless WebP is decoded into a full-size raster: the
+    // catalog's validator refuses both, and a shopper's upload must not get further.
+    QueryImageDecoder roomy = new QueryImageDecoder(40_000_000, 512);
+    for (byte[] hostile : new byte[][] {
+        HostileImages.pngDeclaring(40_000_000, 1, 16), HostileImages.losslessWebpDeclaring(6000, 6000)}) {
+      ApiException e = assertThrows(ApiException.class, () -> roomy.decode(hostile, null));
+      assertEquals(413, e.status());
+      assertEquals("image_too_large", e.code());
+      assertTrue(e.getMessage().contains("side longer than") || e.getMessage().contains("lossless"), e.getMessage());
+    }
+    assertEquals(40, roomy.decode(HostileImages.jpeg(HostileImages.marker(80, 40), false), null).getHeight());
   }
 
   @Test
