@@ -16,7 +16,7 @@ public final class CatalogDownloaderSettings {
               + " tenant would each delete the other's products)")
       .doc("Feed sources, e.g. acme=https://acme.example/feed.tsv.gz,shop=s3://feeds/shop.xml.");
   public static final Setting<Duration> INTERVAL = Setting.duration("CATALOG_SYNC_INTERVAL")
-      .defaultValue(Duration.ofMinutes(15))
+      .defaultValue(Duration.ofMinutes(15)).validate(d -> d.isZero() || d.toMillis() >= 1000, "0s or at least 1s")
       .doc("How often every source is synced; 0s syncs only on demand (POST /sync?tenant=... on the ops port).");
   public static final Setting<Double> MAX_DELETE_SHARE = Setting.decimal("CATALOG_MAX_DELETE_SHARE").defaultValue(0.5)
       .validate(d -> d > 0 && d <= 1, "in (0, 1]")
@@ -34,7 +34,8 @@ public final class CatalogDownloaderSettings {
   public static final Setting<Long> MAX_FEED_BYTES = Setting.longInt("CATALOG_MAX_FEED_BYTES").defaultValue(4L << 30)
       .validate(n -> n > 0, "positive").doc("Largest feed download accepted (decompressed bytes are bounded too).");
   public static final Setting<Duration> HTTP_TIMEOUT = Setting.duration("CATALOG_HTTP_TIMEOUT")
-      .defaultValue(Duration.ofMinutes(5)).doc("Time allowed for one feed download.");
+      .defaultValue(Duration.ofMinutes(5)).validate(d -> d.toMillis() >= 1000, "at least 1s")
+      .doc("Time allowed for one feed download.");
   public static final Setting<Duration> SYNC_REPLY_WAIT = Setting.duration("CATALOG_SYNC_REPLY_WAIT")
       .defaultValue(Duration.ofMinutes(5)).validate(d -> !d.isNegative(), "non-negative")
       .doc("How long POST /sync waits for the sync's report before answering 202 Accepted instead; the sync goes on"

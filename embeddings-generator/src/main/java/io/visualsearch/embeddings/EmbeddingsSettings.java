@@ -13,7 +13,7 @@ public final class EmbeddingsSettings {
       // 48 fills runs of ~11 (bench model, embeddings-generator/RATIONALE.md).
       .doc("Images embedded at once; the model server merges concurrent calls into batches.");
   public static final Setting<Duration> MODEL_POLL = Setting.duration("EMBEDDINGS_MODEL_POLL_INTERVAL")
-      .defaultValue(Duration.ofSeconds(5))
+      .defaultValue(Duration.ofSeconds(5)).validate(d -> d.toMillis() >= 100, "at least 100ms")
       .doc("How often the served model version is checked; a new version starts a re-embedding of the catalog.");
   public static final Setting<Integer> CACHE_ENTRIES = Setting.integer("EMBEDDINGS_CACHE_ENTRIES").defaultValue(50_000)
       .validate(n -> n >= 0, "non-negative")

@@ -30,11 +30,11 @@ public final class ImageIndexerSettings {
       .doc("Non-public image hosts that may be fetched anyway, e.g. 127.0.0.1/32 for the demo; empty = public"
           + " internet only (loopback, private, link-local and cloud-metadata addresses refused).");
   public static final Setting<Duration> FETCH_CONNECT_TIMEOUT = Setting.duration("IMAGE_FETCH_CONNECT_TIMEOUT")
-      .defaultValue(FETCH.connectTimeout()).doc("TCP/TLS connect limit per download attempt.");
+      .defaultValue(FETCH.connectTimeout()).validate(d -> d.toMillis() >= 100, "at least 100ms").doc("TCP/TLS connect limit per download attempt.");
   public static final Setting<Duration> FETCH_READ_TIMEOUT = Setting.duration("IMAGE_FETCH_READ_TIMEOUT")
-      .defaultValue(FETCH.readTimeout()).doc("Longest silence from the image server.");
+      .defaultValue(FETCH.readTimeout()).validate(d -> d.toMillis() >= 100, "at least 100ms").doc("Longest silence from the image server.");
   public static final Setting<Duration> FETCH_TOTAL_TIMEOUT = Setting.duration("IMAGE_FETCH_TOTAL_TIMEOUT")
-      .defaultValue(FETCH.totalTimeout()).doc("Wall-clock limit of one attempt, redirects included (cuts off trickling"
+      .defaultValue(FETCH.totalTimeout()).validate(d -> d.toMillis() >= 100, "at least 100ms").doc("Wall-clock limit of one attempt, redirects included (cuts off trickling"
           + " servers); waiting for one of the host's download slots is not counted, and is itself bounded by it.");
   public static final Setting<Long> FETCH_MAX_BYTES = Setting.longInt("IMAGE_FETCH_MAX_BYTES")
       .defaultValue(FETCH.maxBytes()).validate(n -> n > 0, "positive")

@@ -104,6 +104,10 @@ public final class ConsumerLoop implements Component {
   /** When the batch in hand started (0: none), and how long one may take before check() fails. */
   private volatile long batchStartedNanos;
   private volatile Duration maxBatchTime = KafkaSettings.MAX_BATCH_TIME.defaultValue();
+  /** How long a stop waits for the batch in hand; see {@link #drainWithin}. */
+  private volatile Duration drainLimit = Duration.ofMinutes(3);
+  /** When a stop stops waiting for the batch in hand ({@link System#nanoTime}); set by {@link #close}. */
+  private volatile long abandonAtNanos;
 
   private volatile boolean running;
   private volatile Thread thread;
@@ -194,6 +198,8 @@ public final class ConsumerLoop implements Component {
         }
         reportLagIfDue();
       }
+    } catch (BatchAbandonedException e) {
+      log.warn("{}: {}", service, e.getMessage());
     } catch (Throwable e) {
       death = e;
       if (running) {
@@ -220,6 +226,18 @@ public final class ConsumerLoop implements Component {
    */
   public ConsumerLoop maxBatchTime(Duration limit) {
     this.maxBatchTime = limit;
+    return this;
+  }
+
+  /**
+   * How long a stop waits for the batch in hand before abandoning it: its handler is interrupted,
+   * nothing of it is committed (its records are handled again by whoever gets the partitions), and
+   * the consumer is closed. The service's stop limit bounds the whole stop; a batch that took all
+   * of it left the producers unflushed and the consumer unclosed, its partitions idle until the
+   * group's session timeout.
+   */
+  public ConsumerLoop drainWithin(Duration limit) {
+    this.drainLimit = limit;
     return this;
   }
 
@@ -316,6 +334,11 @@ public final class ConsumerLoop implements Component {
             try {
               return batch.get(KEEP_ALIVE.toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException stillRunning) {
+              if (!running && System.nanoTime() - abandonAtNanos >= 0) {
+                batch.cancel(true);
+                throw new BatchAbandonedException("stopping: the batch in hand outlasted the drain limit ("
+                    + drainLimit + "); it is not committed, and its records are handled again");
+              }
               // poll again
             }
           }
@@ -457,6 +480,16 @@ public final class ConsumerLoop implements Component {
         log.warn("{}: will retry {}-{}@{}: {}", service, rec.topic(), rec.partition(), rec.offset(), e.getMessage());
         return false;
       } catch (Exception e) {
+        if (!(e instanceof PoisonRecordException) && (!running || Thread.currentThread().isInterrupted())) {
+          // A stop interrupts what it stops waiting for, and a handler cut off mid-way fails in
+          // whatever way its library reports an interrupt: the record is not at fault, and is
+          // handled again after the restart instead of dead-lettered.
+          span.recordException(e);
+          span.setStatus(StatusCode.ERROR, "stopping: " + e.getMessage());
+          log.warn("{}: not dead-lettering {}-{}@{} while stopping: {}", service, rec.topic(), rec.partition(),
+              rec.offset(), e.toString());
+          return false;
+        }
         String reason = DeadLetters.reasonOf(e);
         span.recordException(e);
         span.setStatus(StatusCode.ERROR, reason + ": " + e.getMessage());
@@ -660,16 +693,25 @@ public final class ConsumerLoop implements Component {
   /** Stops intake, lets the batch in hand finish (acknowledged and committed), then closes. */
   @Override
   public void close() {
+    abandonAtNanos = System.nanoTime() + drainLimit.toNanos();
     running = false;
     Thread t = thread;
     if (t != null && t != Thread.currentThread()) {
       try {
-        t.join(TimeUnit.MINUTES.toMillis(3));
+        // The drain, then the consumer's own close (10 s at most).
+        t.join(drainLimit.plusSeconds(15).toMillis());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
     }
     // A loop replaced by another (the generator's per model version) no longer counts.
     activity.forgetLag(this);
+  }
+
+  /** Ends the poll thread at a stop whose drain limit passed; its batch is left uncommitted. */
+  private static final class BatchAbandonedException extends RuntimeException {
+    BatchAbandonedException(String message) {
+      super(message, null, false, false);
+    }
   }
 }

@@ -94,7 +94,8 @@ public final class PipelineService {
         producer::producer, handler, tracing, activity,
         config.get(KafkaSettings.RETRY_BACKOFF), config.get(KafkaSettings.RETRY_BACKOFF_MAX),
         error -> host.fail(self[0], error), concurrency)
-        .maxBatchTime(config.get(KafkaSettings.MAX_BATCH_TIME));
+        .maxBatchTime(config.get(KafkaSettings.MAX_BATCH_TIME))
+        .drainWithin(config.get(RuntimeSettings.SHUTDOWN_TIMEOUT));
     return self[0];
   }
 

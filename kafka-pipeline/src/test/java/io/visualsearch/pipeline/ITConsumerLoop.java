@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -102,6 +103,10 @@ class ITConsumerLoop {
         () -> h.clients().consumer(h.clients().groupId(service), service, maxPollRecords),
         h::producer, handler, tracing, activity, Duration.ofMillis(100), Duration.ofMillis(400), died::set,
         concurrency);
+  }
+
+  static boolean threadAlive(String name) {
+    return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals(name) && t.isAlive());
   }
 
   static String str(byte[] b) {
@@ -467,6 +472,75 @@ class ITConsumerLoop {
     }
     assertEquals(List.of("j0", "j1", "j2"), gate.handled());
     assertNull(died.get());
+  }
+
+  /**
+   * A stop waits for the batch in hand only as long as its drain limit: then the handler is
+   * interrupted, the loop closes, and the record it held is not committed, so the next owner
+   * handles it. Before, the stop waited three minutes for the batch, past the service's whole stop
+   * limit, and the producers were never flushed.
+   */
+  @Test
+  void aStopAbandonsABatchThatOutlastsTheDrainLimitWithoutCommittingIt(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.drain", "it.drain.dlq");
+    Harness h = harness(stack, "it-drain");
+    produce(h, "it.drain", "d", 0, 3);
+    Gate gate = new Gate();
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
+    RecordHandler holding = (rec, out) -> {
+      try {
+        gate.holding("d1").handle(rec, out);
+      } catch (InterruptedException e) {
+        interrupted.set(true);
+        // A slow library call ends after the loop has closed (and its last interrupt has landed),
+        // and reports the interrupt its own way: no fault of the record's.
+        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (threadAlive("it-drain-consumer") && System.nanoTime() < giveUp) {
+          try {
+            Thread.sleep(20);
+          } catch (InterruptedException again) {
+            // the loop's shutdown of its handler thread
+          }
+        }
+        throw new IllegalStateException("interrupted while handling", e);
+      }
+    };
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = loop(h, "it-drain", "it.drain", holding, tracing, died, 1, 1)
+          .drainWithin(Duration.ofSeconds(1));
+      loop.start();
+      try {
+        assertTrue(gate.blocked().await(30, TimeUnit.SECONDS));
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-drain", "it.drain") == 1);
+        // A hang guard, not a timing claim: without the limit the stop waits three minutes.
+        assertTimeoutPreemptively(Duration.ofSeconds(60), loop::close);
+        assertTrue(interrupted.get(), "the handler was told to stop");
+        assertEquals(1, committed(stack, "it-drain", "it.drain"), "the abandoned record is not committed");
+        // The handler's thread carries on after the stop stopped waiting for it: its last word (a
+        // dead-letter copy, if any) is sent before it ends.
+        await().atMost(Duration.ofSeconds(60)).until(() -> !threadAlive("it-drain-handler"));
+        h.producer().flush();
+        try (KafkaConsumer<byte[], byte[]> c = member(stack, "it-drain-check", "check")) {
+          TopicPartition dlq = new TopicPartition("it.drain.dlq", 0);
+          assertEquals(0L, c.endOffsets(List.of(dlq)).get(dlq), "a record cut off by a stop is not dead-lettered");
+        }
+      } finally {
+        gate.release().countDown();
+        loop.close();
+      }
+      List<String> next = Collections.synchronizedList(new ArrayList<>());
+      ConsumerLoop second = loop(h, "it-drain", "it.drain", (rec, out) -> next.add(str(rec.value())), tracing,
+          new AtomicReference<>());
+      second.start();
+      try {
+        await().atMost(Duration.ofSeconds(30)).until(() -> next.size() == 2);
+      } finally {
+        second.close();
+      }
+      assertEquals(List.of("d1", "d2"), next);
+    }
+    assertNull(died.get(), "a stop is not a death");
   }
 
   /** A handler that does not return makes the loop not ready once a batch outlasts its bound, and ready after. */

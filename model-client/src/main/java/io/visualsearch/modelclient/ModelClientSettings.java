@@ -26,6 +26,7 @@ public final class ModelClientSettings {
           + " (the default model does); false resizes every image, for signatures that need a fixed size."
           + " search-api must use the embeddings-generator's value; changing it changes the vectors: re-embed the catalog.");
   public static final Setting<Duration> DEADLINE = Setting.duration("MODEL_DEADLINE").defaultValue(Duration.ofSeconds(10))
+      .validate(d -> d.toMillis() >= 100, "at least 100ms")
       .doc("Deadline of one Predict call.");
   public static final Setting<Integer> MAX_MESSAGE_BYTES = Setting.integer("MODEL_MAX_MESSAGE_BYTES")
       .defaultValue(64 * 1024 * 1024).validate(n -> n > 0, "positive").doc("Largest gRPC message accepted.");

@@ -137,11 +137,18 @@ public final class SimilarItemsJob implements RecordHandler {
   }
 
   private void ended(String tenant, String version) {
+    // A job stopped by an interrupt ended too; the store's client would refuse to start a request
+    // on an interrupted thread, and the start would be taken for a crash.
+    boolean interrupted = Thread.interrupted();
     try {
       starts.ended(tenant, version);
     } catch (ObjectStoreException e) {
       // The job's own outcome matters more; a count left behind only brings its limit closer.
       log.warn("tenant {}: start count of {} not removed: {}", tenant, version, e.getMessage());
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -149,7 +156,8 @@ public final class SimilarItemsJob implements RecordHandler {
    * Returns how many products got a file; 0 when the version is not, or stops being, the tenant's
    * CURRENT one.
    */
-  public int run(String tenant, String version) throws CorruptIndexException, PoisonRecordException {
+  public int run(String tenant, String version)
+      throws CorruptIndexException, PoisonRecordException, InterruptedException {
     if (!stillCurrent(tenant, version)) {
       log.info("tenant {}: {} is no longer the current index, skipping similar items", tenant, version);
       return 0;
@@ -192,6 +200,11 @@ public final class SimilarItemsJob implements RecordHandler {
       }
       int written = 0;
       for (int from = 0; from < skus.size(); from += batch) {
+        if (Thread.interrupted()) {
+          // The service is stopping and its loop gave up waiting: end here, so the start is
+          // counted as ended rather than as a crash, and the record is handled again after the restart.
+          throw new InterruptedException("stopped after " + written + " similar items files");
+        }
         if (!stillCurrent(tenant, version)) {
           return overtaken(tenant, version, written);
         }
@@ -241,7 +254,7 @@ public final class SimilarItemsJob implements RecordHandler {
    * Waits for one chunk's writes; the first failure is thrown once all have ended, so a retry
    * never races writes still in flight.
    */
-  private static int awaitAll(List<Future<?>> puts) {
+  private static int awaitAll(List<Future<?>> puts) throws InterruptedException {
     RuntimeException failure = null;
     for (Future<?> f : puts) {
       try {
@@ -250,9 +263,6 @@ public final class SimilarItemsJob implements RecordHandler {
         if (failure == null) {
           failure = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while writing similar items", e);
       }
     }
     if (failure != null) {

@@ -159,6 +159,34 @@ class ITSimilarItemsJob {
     assertTrue(store.get(JobStarts.key(tenant, version)).isEmpty());
   }
 
+  /**
+   * A stop interrupts a job that outlasts the loop's drain limit: it ends at once as interrupted
+   * (never as a failure, which would dead-letter the publication), and its start is counted as
+   * ended, so three rollouts during long jobs do not make the publication look like a crash loop.
+   */
+  @Test
+  void aJobInterruptedByAStopEndsWithoutCountingAsACrash() throws Exception {
+    String tenant = "sij-stopped";
+    String version = "20250105T000000Z-i1";
+    Map<String, float[]> vectors = TestVectors.random(10, 8, 11);
+    publish(tenant, version, vectors);
+    int[] chunks = {0};
+    Tracer stoppingAtTheSecondChunk = name -> {
+      if (++chunks[0] == 2) {
+        Thread.currentThread().interrupt(); // what the loop's cancel does to the handler thread
+      }
+      return tracer.spanBuilder(name);
+    };
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replaying(tenant, vectors), stoppingAtTheSecondChunk, 3, 4);
+    try {
+      assertThrows(InterruptedException.class, () -> job.handle(published(tenant, version), null));
+    } finally {
+      Thread.interrupted();
+    }
+    assertTrue(store.get(JobStarts.key(tenant, version)).isEmpty(), "a stopped job is no crash");
+    assertEquals(2, chunks[0], "no chunk after the interrupt");
+  }
+
   @Test
   void aScratchDirectoryThatCannotBeWrittenIsRetriedNotDeadLettered() throws Exception {
     String tenant = "sij-scratch";

@@ -44,14 +44,15 @@ public final class SearchApiSettings {
           + " tenant is answered 503 with Retry-After while the others are still served (one retailer's burst or"
           + " scraper must not take every slot).");
   public static final Setting<Duration> QUEUE_TIMEOUT = Setting.duration("SEARCH_QUEUE_TIMEOUT")
-      .defaultValue(Duration.ofSeconds(2)).doc("How long a search waits for a slot before 503.");
+      .defaultValue(Duration.ofSeconds(2)).validate(d -> !d.isNegative(), "not negative")
+      .doc("How long a search waits for a slot before 503.");
   public static final Setting<Integer> DEFAULT_K = Setting.integer("SEARCH_DEFAULT_K").defaultValue(10)
       .validate(k -> k >= 1 && k <= 100, "between 1 and 100").doc("Results returned when a request gives no k.");
   public static final Setting<Integer> MAX_FETCH = Setting.integer("SEARCH_MAX_FETCH").defaultValue(4096)
       .validate(k -> k >= 100, "at least 100")
       .doc("Largest candidate list asked from one shard while over-fetching for a filtered query.");
   public static final Setting<Duration> INDEX_POLL = Setting.duration("SEARCH_INDEX_POLL_INTERVAL")
-      .defaultValue(Duration.ofSeconds(60))
+      .defaultValue(Duration.ofSeconds(60)).validate(d -> d.toMillis() >= 1000, "at least 1s")
       .doc("How often CURRENT pointers are re-read, a safety net beside index.published events.");
   public static final Setting<String> INDEX_DIR = Setting.string("SEARCH_INDEX_DIR").optional()
       .doc("Local directory the exact vectors of quantised shards are downloaded to, unset: search-api-index in the"
