@@ -12,10 +12,10 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,11 +65,15 @@ final class SyncScheduler implements Component {
 
   @Override
   public void start() {
-    worker = Executors.newSingleThreadScheduledExecutor(r -> {
+    ScheduledThreadPoolExecutor w = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "catalog-sync");
       t.setDaemon(false);
       return t;
     });
+    // A stop runs the sync in hand and on-demand ones already due, never a busy tenant's retry
+    // that is still waiting: it would start a whole sync (lease, feed download) while stopping.
+    w.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    worker = w;
     if (!interval.isZero()) {
       schedule = worker.scheduleWithFixedDelay(this::syncAll, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }

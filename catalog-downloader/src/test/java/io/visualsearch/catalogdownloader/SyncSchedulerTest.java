@@ -56,6 +56,23 @@ class SyncSchedulerTest {
   }
 
   @Test
+  void aStopDropsABusyTenantsRetryThatIsStillWaiting() throws Exception {
+    List<SyncReport.Status> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CountDownLatch busy = new CountDownLatch(1);
+    SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+      answers.add(SyncReport.Status.BUSY);
+      busy.countDown();
+      return SyncReport.failed(source.tenant(), source.uri().toString(), SyncReport.Status.BUSY, "");
+    }, List.of(SOURCE), Duration.ofHours(1), Duration.ofSeconds(2));
+    scheduler.start();
+    assertTrue(busy.await(30, TimeUnit.SECONDS));
+    // The retry is two seconds away when the stop comes: it must not run, nor hold the stop.
+    scheduler.close();
+    Thread.sleep(2500);
+    assertEquals(List.of(SyncReport.Status.BUSY), answers, "no sync started while stopping");
+  }
+
+  @Test
   void anErrorThatEndsTheScheduledSyncsMakesTheServiceNotReady() throws Exception {
     CountDownLatch thrown = new CountDownLatch(1);
     SyncScheduler scheduler = new SyncScheduler((source, progress) -> {

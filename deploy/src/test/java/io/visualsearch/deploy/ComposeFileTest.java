@@ -134,6 +134,19 @@ class ComposeFileTest {
     assertEquals(List.of(), problems);
   }
 
+  /** A service that can reach Kafka is given it: without, its heartbeat is off and the health page never lists it. */
+  @Test
+  void everyServiceThatReadsTheBrokerIsGivenIt() {
+    List<String> missing = new ArrayList<>();
+    ours().forEach((name, s) -> {
+      boolean reads = s.definition().settings().stream().anyMatch(d -> d.env().equals("KAFKA_BOOTSTRAP_SERVERS"));
+      if (reads && environment(name).getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "").isBlank()) {
+        missing.add(name);
+      }
+    });
+    assertEquals(List.of(), missing);
+  }
+
   /** The image's own ENV applies under the compose environment. */
   private static Map<String, String> withImageEnv(DeployedService s, Map<String, String> env) {
     try {

@@ -80,6 +80,18 @@ class DockerfilesTest {
     assertTrue(!user.equals("root") && !user.equals("0"), d.path() + ": runs as root");
   }
 
+  /** The JVM ends with 3 on an OutOfMemoryError under ExitOnOutOfMemoryError: no exit code of ours may mean 3 too. */
+  @ParameterizedTest
+  @EnumSource(DeployedService.class)
+  void anOutOfMemoryExitIsNotOneOfTheServicesOwnCodes(DeployedService s) throws IOException {
+    Dockerfile d = dockerfile(s);
+    if (d.entrypoint().contains("-XX:+ExitOnOutOfMemoryError")) {
+      for (io.visualsearch.runtime.ExitCode code : io.visualsearch.runtime.ExitCode.values()) {
+        assertTrue(code.code() != 3, d.path() + ": " + code + " exits 3, as the JVM does on an OutOfMemoryError");
+      }
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(DeployedService.class)
   void entrypointRunsTheServiceMainFromItsOwnJar(DeployedService s) throws Exception {

@@ -242,6 +242,19 @@ class KubernetesManifestsTest {
     assertEquals(List.of(), problems);
   }
 
+  /** A service that can reach Kafka is given it: without, its heartbeat is off and the health page never lists it. */
+  @Test
+  void everyServiceThatReadsTheBrokerIsGivenIt() {
+    List<String> missing = new ArrayList<>();
+    for (Workload w : workloads.values()) {
+      boolean reads = w.service().definition().settings().stream().anyMatch(s -> s.env().equals("KAFKA_BOOTSTRAP_SERVERS"));
+      if (reads && w.env().getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "").isBlank()) {
+        missing.add(w.where());
+      }
+    }
+    assertEquals(List.of(), missing);
+  }
+
   /** Credentials only from Secrets; every other setting from a ConfigMap (or the pod's own fields). */
   @Test
   void secretsComeFromSecretsAndEverythingElseFromConfigMaps() {

@@ -6,8 +6,12 @@ public enum ExitCode {
   OK(0),
   /** The environment does not describe a runnable service; fix the configuration. */
   CONFIG_ERROR(2),
-  /** A component could not start (endpoint unreachable, port taken, model missing). */
-  START_FAILED(3),
+  /**
+   * A component could not start (endpoint unreachable, port taken, model missing). Not 3: that is
+   * the JVM's own exit on an OutOfMemoryError under {@code -XX:+ExitOnOutOfMemoryError}, which the
+   * images run with, and a heap problem must not read as a configuration one.
+   */
+  START_FAILED(6),
   /** A component died while running; restart the process. */
   FAILED(4),
   /** Stopped on request, but components were still closing at the stop's limit; their work is redelivered. */

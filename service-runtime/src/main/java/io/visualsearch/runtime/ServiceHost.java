@@ -4,7 +4,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -27,6 +29,8 @@ public final class ServiceHost implements AutoCloseable {
   private final List<Component> started = new ArrayList<>();
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final CountDownLatch stopped = new CountDownLatch(1);
+  /** Completed with {@link #stopped}, for waiting on the stop and a start at once. */
+  private final CompletableFuture<Void> stoppedSignal = new CompletableFuture<>();
   private volatile ExitCode exitCode = ExitCode.OK;
   private volatile Duration stopLimit;
 
@@ -88,6 +92,50 @@ public final class ServiceHost implements AutoCloseable {
       }
     }
     log.info("{}: started {} components", service, components.size());
+  }
+
+  /**
+   * Starts everything, then waits for the stop, and returns how the service ended. The start runs
+   * on its own thread so that a stop requested meanwhile (SIGTERM during a replay of minutes) is
+   * bounded by {@link #stopWithin} like any other: {@link #start} itself waits for the component
+   * starting then, and {@code main}, waiting there, outlived the stop limit until the
+   * orchestrator's SIGKILL.
+   */
+  public ExitCode startAndAwaitStop() throws ServiceStartException, InterruptedException {
+    CompletableFuture<Void> starting = new CompletableFuture<>();
+    Thread starter = new Thread(() -> {
+      try {
+        start();
+        starting.complete(null);
+      } catch (Throwable e) {
+        starting.completeExceptionally(e);
+      }
+    }, service + "-start");
+    starter.setDaemon(true);
+    starter.start();
+    try {
+      CompletableFuture.anyOf(starting, stoppedSignal).exceptionally(e -> null).get();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e); // not reached: failures are read from starting below
+    }
+    // A failed start stops the host itself before it throws: its failure is still the answer.
+    if (!starting.isDone() && exitCode != ExitCode.START_FAILED) {
+      log.error("{}: stopped while a component was still starting ({})", service, exitCode);
+      return exitCode;
+    }
+    try {
+      starting.get();
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof ServiceStartException failed) {
+        throw failed;
+      }
+      if (cause instanceof Error error) {
+        throw error;
+      }
+      throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+    }
+    return awaitStop();
   }
 
   /** Called by a component whose worker died: the process must not limp on. */
@@ -163,7 +211,7 @@ public final class ServiceHost implements AutoCloseable {
         exitCode = ExitCode.STOP_TIMED_OUT;
       }
       log.error("{}: still closing after {}, stopping without waiting further ({})", service, limit, exitCode);
-      stopped.countDown();
+      markStopped();
     }
   }
 
@@ -183,6 +231,11 @@ public final class ServiceHost implements AutoCloseable {
       }
     }
     log.info("{}: stopped ({})", service, exitCode);
+    markStopped();
+  }
+
+  private void markStopped() {
     stopped.countDown();
+    stoppedSignal.complete(null);
   }
 }

@@ -40,8 +40,7 @@ public final class ServiceMain {
     try {
       wiring.wire(config, host);
       host.stopOnSignals().stopOnShutdown();
-      host.start();
-      return host.awaitStop();
+      return host.startAndAwaitStop();
     } catch (ConfigException e) {
       // Settings that are valid alone but not together, found while wiring.
       ExitCode code = configError(service, e);

@@ -140,6 +140,47 @@ class ServiceHostTest {
   }
 
   @Test
+  void aStopDuringAStartThatOutlastsTheLimitEndsTheWaitWithTheTimedOutCode() throws Exception {
+    ServiceHost host = new ServiceHost("svc").stopWithin(Duration.ofMillis(200));
+    CountDownLatch starting = new CountDownLatch(1);
+    CountDownLatch never = new CountDownLatch(1);
+    host.add(new Component() {
+      @Override public String name() { return "replay"; }
+      @Override public void start() throws InterruptedException {
+        starting.countDown();
+        never.await(); // a replay of minutes
+      }
+      @Override public CheckResult check() { return CheckResult.OK; }
+      @Override public void close() { }
+    });
+    java.util.concurrent.CompletableFuture<ExitCode> ended = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return host.startAndAwaitStop();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    try {
+      assertTrue(starting.await(30, java.util.concurrent.TimeUnit.SECONDS));
+      host.close();
+      // A hang guard: before, the wait lasted as long as the start did.
+      assertEquals(ExitCode.STOP_TIMED_OUT, ended.get(30, java.util.concurrent.TimeUnit.SECONDS));
+    } finally {
+      never.countDown();
+    }
+  }
+
+  @Test
+  void startAndAwaitStopReportsAFailedStart() {
+    ServiceHost host = new ServiceHost("svc");
+    host.add(recording("client", false));
+    host.add(recording("server", true));
+    ServiceStartException e = assertThrows(ServiceStartException.class, host::startAndAwaitStop);
+    assertTrue(e.getMessage().contains("server failed to start"), e.getMessage());
+    assertEquals(List.of("start client", "close client"), events);
+  }
+
+  @Test
   void missingRequiredConfigurationExitsWithConfigError() {
     ConfigDef def = new ConfigDef().define(Setting.string("KAFKA_BOOTSTRAP_SERVERS"));
     ExitCode code = ServiceMain.run("svc", def, Map.of(), (c, h) -> events.add("wired"));
