@@ -553,8 +553,11 @@ public final class ConsumerLoop implements Component {
    * instead of handling the whole batch, a similar-items job of minutes, again.
    */
   private void resumeAfter(Map<TopicPartition, OffsetAndMetadata> done) {
+    // Paused since it came back, a partition cannot be past its batch's end: the seek needs no
+    // position(), which blocks on the coordinator for a partition just assigned and, when that
+    // times out (a broker restarting during the rebalance), killed the poll thread.
     for (Map.Entry<TopicPartition, OffsetAndMetadata> e : done.entrySet()) {
-      if (consumer.assignment().contains(e.getKey()) && consumer.position(e.getKey()) < e.getValue().offset()) {
+      if (consumer.assignment().contains(e.getKey())) {
         consumer.seek(e.getKey(), e.getValue().offset());
       }
     }

@@ -5,6 +5,7 @@ import io.visualsearch.searchapi.index.VectorSpace;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,7 +30,32 @@ import java.util.Set;
  */
 public final class FreshDelta {
 
+  /** Absorbed vectors kept at most; the oldest go first (their products then answer from the files). */
+  static final int MAX_ABSORBED = 10_000;
+  /** Adopted versions remembered, for telling a similar-items file's version's age. */
+  static final int MAX_ADOPTED = 256;
+
   private final Map<String, DeltaEntry> bySku = new HashMap<>();
+  /**
+   * Vectors a version adopted from this delta, with the adoption that took them: the product's
+   * precomputed similar items are of its old picture (or missing, for a new product) until
+   * response-consumer writes files for that version or a later one, minutes later. Until then
+   * its similar items are searched live from this vector, as while it was in the delta.
+   */
+  private final Map<String, Absorbed> absorbed = new LinkedHashMap<>() {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Absorbed> eldest) {
+      return size() > MAX_ABSORBED;
+    }
+  };
+  /** Version -> its adoption's number (1, 2, ...), for the newest {@link #MAX_ADOPTED} versions. */
+  private final Map<String, Long> adoptions = new LinkedHashMap<>() {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+      return size() > MAX_ADOPTED;
+    }
+  };
+  private long adopted;
   private Map<Integer, Long> floor = Map.of();
   /**
    * The newest installed version, for what it already holds (read only while it is served); stored
@@ -43,13 +69,27 @@ public final class FreshDelta {
     this.floor = offsets == null ? Map.of() : Map.copyOf(offsets);
     VectorSpace previous = space();
     this.served = index;
-    bySku.values().removeIf(e -> !atOrAboveFloor(e.partition(), e.offset()) || alreadyServed(e));
+    adoptions.remove(index.version());
+    adoptions.put(index.version(), ++adopted);
+    boolean sameSpace = previous != null && previous.equals(index.space());
+    bySku.values().removeIf(e -> {
+      boolean covered = !atOrAboveFloor(e.partition(), e.offset()) || alreadyServed(e);
+      if (covered) {
+        // Re-inserted, so the map's order is the order of absorption.
+        absorbed.remove(e.sku());
+        if (sameSpace && !e.isTombstone() && searchableIn(e, index)) {
+          absorbed.put(e.sku(), new Absorbed(e, adopted));
+        }
+      }
+      return covered;
+    });
     if (previous == null) {
       bySku.replaceAll((sku, e) -> e.isTombstone() ? e : e.withVector(index.space().prepare(e.vector())));
-    } else if (!previous.equals(index.space())) {
+    } else if (!sameSpace) {
       // Vectors were prepared for the old space; re-preparing raw vectors is impossible once
       // normalised, so drop them: the new index holds every product up to its floor anyway.
       bySku.values().removeIf(e -> !e.isTombstone());
+      absorbed.clear();
     }
   }
 
@@ -70,6 +110,7 @@ public final class FreshDelta {
     DeltaEntry stored = entry.isTombstone() || served == null ? entry
         : entry.withVector(served.space().prepare(entry.vector()));
     bySku.put(entry.sku(), stored);
+    absorbed.remove(entry.sku());
   }
 
   /** Whether the newest installed version holds this very vector: same image, same model. */
@@ -103,7 +144,13 @@ public final class FreshDelta {
         searchable.add(e);
       }
     }
-    return new Snapshot(List.copyOf(searchable), Set.copyOf(hidden));
+    Map<String, Absorbed> recent = new HashMap<>();
+    absorbed.forEach((sku, a) -> {
+      if (!hidden.contains(sku) && searchableIn(a.entry(), index)) {
+        recent.put(sku, a);
+      }
+    });
+    return new Snapshot(List.copyOf(searchable), Set.copyOf(hidden), Map.copyOf(recent), Map.copyOf(adoptions));
   }
 
   /**
@@ -154,10 +201,41 @@ public final class FreshDelta {
     return bySku.size();
   }
 
-  /** @param hidden skus whose index vector must not be returned (changed or deleted since the build) */
-  public record Snapshot(List<DeltaEntry> searchable, Set<String> hidden) {
+  /** A vector a version took from the delta, by the number of the adoption that took it. */
+  record Absorbed(DeltaEntry entry, long adoption) {}
 
-    public static final Snapshot EMPTY = new Snapshot(List.of(), Set.of());
+  /**
+   * @param hidden skus whose index vector must not be returned (changed or deleted since the build)
+   * @param absorbed vectors recently taken into an index from the delta (see {@link FreshDelta#absorbed})
+   * @param adoptions version -> adoption number, for the versions this delta remembers
+   */
+  public record Snapshot(List<DeltaEntry> searchable, Set<String> hidden, Map<String, Absorbed> absorbed,
+      Map<String, Long> adoptions) {
+
+    public static final Snapshot EMPTY = new Snapshot(List.of(), Set.of(), Map.of(), Map.of());
+
+    public Snapshot(List<DeltaEntry> searchable, Set<String> hidden) {
+      this(searchable, hidden, Map.of(), Map.of());
+    }
+
+    /** The vector an index recently took from the delta for this product, if any. */
+    public float[] absorbedVectorOf(String sku) {
+      Absorbed a = absorbed.get(sku);
+      return a == null ? null : a.entry().vector();
+    }
+
+    /**
+     * The vector an index recently took from the delta for this product, while precomputed similar
+     * items of {@code fileVersion} (null: no file) predate it; null when the file is current.
+     */
+    public float[] newerThanFile(String sku, String fileVersion) {
+      Absorbed a = absorbed.get(sku);
+      if (a == null) {
+        return null;
+      }
+      Long fileAdoption = fileVersion == null ? null : adoptions.get(fileVersion);
+      return fileAdoption != null && fileAdoption >= a.adoption() ? null : a.entry().vector();
+    }
 
     /** The fresh vector of a product, if this copy has one for the index it was taken for. */
     public float[] vectorOf(String sku) {

@@ -122,30 +122,42 @@ public final class QueryService {
     if (catalog.caughtUp() && catalog.get(tenant, sku) == null) {
       throw ApiException.notFound("unknown_product", "no product '" + sku + "' in this catalog");
     }
-    Set<String> hidden;
+    FreshDelta.Snapshot delta;
     try (Served served = serve(tenant)) {
-      if (served.delta().vectorOf(sku) != null) {
-        return Optional.empty();
-      }
-      hidden = served.delta().hidden();
+      delta = served.delta();
+    }
+    if (delta.vectorOf(sku) != null) {
+      return Optional.empty();
     }
     if (!storeReads.tryAcquire()) {
       throw ApiException.unavailable("overloaded", "too many similar-items reads are waiting for the store; retry"
           + " shortly", 1, null);
     }
+    Optional<SearchAnswer> file;
     try {
-      return Optional.of(precomputed(tenant, sku, k, hidden).orElseThrow(() -> ApiException.notFound(
-          "similar_not_available",
-          "similar items of '" + sku + "' are not computed yet; they appear after the next index publication")));
+      file = precomputed(tenant, sku, k, delta.hidden());
     } finally {
       storeReads.release();
     }
+    if (delta.newerThanFile(sku, file.map(SearchAnswer::indexVersion).orElse(null)) != null) {
+      // Its picture changed (or it is new) since these files were computed: the index swapped in
+      // meanwhile took its vector from the delta, and the files of that version are not written yet.
+      return Optional.empty();
+    }
+    return Optional.of(file.orElseThrow(() -> ApiException.notFound("similar_not_available",
+        "similar items of '" + sku + "' are not computed yet; they appear after the next index publication")));
   }
 
-  /** Similar items searched live from the product's fresh vector: a search, run in a search slot. */
+  /**
+   * Similar items searched live from the product's fresh vector (in the delta, or taken into the
+   * index since and newer than its precomputed files): a search, run in a search slot.
+   */
   public SearchAnswer liveSimilar(String tenant, String sku, int k) {
     try (Served served = serve(tenant)) {
       float[] fresh = served.delta().vectorOf(sku);
+      if (fresh == null) {
+        fresh = served.delta().absorbedVectorOf(sku);
+      }
       if (fresh != null) {
         return searchIndex(served.lease().index(), served.delta(), fresh, k, Filters.NONE, sku);
       }

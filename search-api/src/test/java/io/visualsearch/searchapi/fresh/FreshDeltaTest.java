@@ -137,4 +137,47 @@ class FreshDeltaTest {
     assertEquals(Set.of("sku-new"), forV2.hidden(), "older records must not hide v2's newer vectors");
     assertEquals(Set.of("sku-changed", "sku-gone", "sku-new"), delta.snapshot(v1).hidden());
   }
+
+  @Test
+  void aVectorTakenIntoANewVersionIsNewerThanTheFilesOfOlderVersionsOnly() {
+    LoadedIndex v1 = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 10L));
+    LoadedIndex v2 = ShardlessVersions.of("acme", "v2", 1, 2, Map.of(0, 20L));
+    LoadedIndex v3 = ShardlessVersions.of("acme", "v3", 1, 2, Map.of(0, 30L));
+    FreshDelta delta = new FreshDelta();
+    delta.rebase(v1);
+    delta.accept(new DeltaEntry("sku-changed", 0, 15, "default", 1, new float[] {0, 1}, 0));
+    delta.accept(new DeltaEntry("sku-removed", 0, 16, "default", 1, null, 0));
+    delta.rebase(v2);
+
+    FreshDelta.Snapshot s = delta.snapshot(v2);
+    assertNull(s.vectorOf("sku-changed"), "v2 holds it: no longer searched beside the index");
+    assertArrayEquals(new float[] {0, 1}, s.newerThanFile("sku-changed", "v1"), "v1's files are of the old picture");
+    assertArrayEquals(new float[] {0, 1}, s.newerThanFile("sku-changed", null), "no file at all");
+    assertArrayEquals(new float[] {0, 1}, s.newerThanFile("sku-changed", "v0-unknown"));
+    assertNull(s.newerThanFile("sku-changed", "v2"), "v2's files know the new picture");
+    assertNull(s.absorbedVectorOf("sku-removed"), "a deletion is no vector");
+
+    delta.rebase(v3);
+    assertNull(delta.snapshot(v3).newerThanFile("sku-changed", "v3"));
+    assertNull(delta.snapshot(v3).newerThanFile("sku-changed", "v2"), "taken by v2: v2's files are current");
+    assertArrayEquals(new float[] {0, 1}, delta.snapshot(v3).newerThanFile("sku-changed", "v1"));
+
+    // A newer record of the product goes back into the delta; a deletion ends it.
+    delta.accept(new DeltaEntry("sku-changed", 0, 31, "default", 1, null, 0));
+    assertNull(delta.snapshot(v3).absorbedVectorOf("sku-changed"));
+    assertNull(delta.snapshot(v3).newerThanFile("sku-changed", "v1"));
+  }
+
+  @Test
+  void absorbedVectorsOfAnotherModelOrSpaceAreNeverSearched() {
+    LoadedIndex v1 = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 10L));
+    LoadedIndex v2 = ShardlessVersions.of("acme", "v2", 1, 2, Map.of(0, 20L));
+    LoadedIndex v3OtherModel = ShardlessVersions.of("acme", "v3", 2, 2, Map.of(0, 30L));
+    FreshDelta delta = new FreshDelta();
+    delta.rebase(v1);
+    delta.accept(new DeltaEntry("sku-changed", 0, 15, "default", 1, new float[] {0, 1}, 0));
+    delta.rebase(v2);
+    assertArrayEquals(new float[] {0, 1}, delta.snapshot(v2).absorbedVectorOf("sku-changed"));
+    assertNull(delta.snapshot(v3OtherModel).absorbedVectorOf("sku-changed"), "model 1's vector, model 2's index");
+  }
 }
