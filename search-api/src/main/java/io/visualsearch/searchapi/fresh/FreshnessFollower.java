@@ -199,10 +199,18 @@ public final class FreshnessFollower implements Component {
   private void applyRewinds(org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer) {
     Map<Integer, Long> r;
     while ((r = rewinds.poll()) != null) {
-      for (var e : r.entrySet()) {
-        TopicPartition tp = new TopicPartition(Topics.EMBEDDINGS.name(), e.getKey());
-        if (consumer.assignment().contains(tp) && consumer.position(tp) > e.getValue()) {
-          consumer.seek(tp, e.getValue());
+      for (TopicPartition tp : consumer.assignment()) {
+        if (!tp.topic().equals(Topics.EMBEDDINGS.name())) {
+          continue;
+        }
+        Long from = r.get(tp.partition());
+        if (from == null) {
+          // Named by no manifest: it had no record when the index was built, so all of it is
+          // newer, as at start-up. A tenant's first version (its records were not kept before) or a
+          // change of vector space (the delta dropped its vectors) needs it read again.
+          consumer.seekToBeginning(List.of(tp));
+        } else if (consumer.position(tp) > from) {
+          consumer.seek(tp, from);
         }
       }
     }

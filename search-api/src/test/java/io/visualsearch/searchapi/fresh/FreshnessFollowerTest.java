@@ -133,6 +133,40 @@ class FreshnessFollowerTest {
     assertEquals(1, deltas.of("acme").size(), "the new product is searchable on this instance too");
   }
 
+  @Test
+  void aTenantsFirstVersionRereadsThePartitionsItsManifestDoesNotName() {
+    // Nothing of acme is served yet: its records pass by and are not kept.
+    MockConsumer<byte[], byte[]> consumer = consumerWithTopics();
+    TopicPartition embeddings1 = new TopicPartition(Topics.EMBEDDINGS.name(), 1);
+    consumer.updatePartitions(Topics.EMBEDDINGS.name(), List.of(
+        new PartitionInfo(Topics.EMBEDDINGS.name(), 0, Node.noNode(), new Node[0], new Node[0]),
+        new PartitionInfo(Topics.EMBEDDINGS.name(), 1, Node.noNode(), new Node[0], new Node[0])));
+    consumer.updateBeginningOffsets(Map.of(embeddings1, 0L));
+    consumer.updateEndOffsets(Map.of(embeddings1, 0L));
+    start(consumer);
+    await().atMost(Duration.ofSeconds(30)).until(() -> follower.check().ok());
+    consumer.schedulePollTask(() -> consumer.addRecord(new ConsumerRecord<>(Topics.EMBEDDINGS.name(), 1, 0L,
+        "acme/sku-new".getBytes(StandardCharsets.UTF_8), embedding("acme", "sku-new").toByteArray())));
+    await().atMost(Duration.ofSeconds(30)).until(() -> consumer.position(embeddings1) == 1L);
+
+    // acme's first version, built when partition 1 had no record: its manifest names partition 0.
+    LoadedIndex index = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 0L));
+    served.add(index);
+    deltas.rebase(index);
+    follower.rewindEmbeddings(index.manifest().embeddingsOffsets());
+    // The broker still holds the record: offered on every poll, read only from a position at or before it.
+    Runnable offer = new Runnable() {
+      @Override
+      public void run() {
+        consumer.addRecord(new ConsumerRecord<>(Topics.EMBEDDINGS.name(), 1, 0L,
+            "acme/sku-new".getBytes(StandardCharsets.UTF_8), embedding("acme", "sku-new").toByteArray()));
+        consumer.schedulePollTask(this);
+      }
+    };
+    consumer.schedulePollTask(offer);
+    await().atMost(Duration.ofSeconds(30)).until(() -> deltas.of("acme").size() == 1);
+  }
+
   /**
    * A product's trace reaches the step that made it searchable here: a live embeddings record is a
    * span under the record's context, as is an index publication's reload; the start-up replay is
