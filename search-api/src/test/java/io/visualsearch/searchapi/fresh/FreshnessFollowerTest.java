@@ -36,6 +36,7 @@ import org.junit.jupiter.api.Test;
 class FreshnessFollowerTest {
 
   static final TopicPartition EMBEDDINGS_0 = new TopicPartition(Topics.EMBEDDINGS.name(), 0);
+  static final TopicPartition EMBEDDINGS_1 = new TopicPartition(Topics.EMBEDDINGS.name(), 1);
 
   final CatalogView catalog = new CatalogView();
   final TenantDeltas deltas = new TenantDeltas();
@@ -71,6 +72,17 @@ class FreshnessFollowerTest {
       c.updateBeginningOffsets(Map.of(tp, 0L));
       c.updateEndOffsets(Map.of(tp, 0L));
     }
+    return c;
+  }
+
+  /** The same, with a second, empty embeddings partition. */
+  static MockConsumer<byte[], byte[]> consumerWithTwoEmbeddingsPartitions() {
+    MockConsumer<byte[], byte[]> c = consumerWithTopics();
+    c.updatePartitions(Topics.EMBEDDINGS.name(), List.of(
+        new PartitionInfo(Topics.EMBEDDINGS.name(), 0, Node.noNode(), new Node[0], new Node[0]),
+        new PartitionInfo(Topics.EMBEDDINGS.name(), 1, Node.noNode(), new Node[0], new Node[0])));
+    c.updateBeginningOffsets(Map.of(EMBEDDINGS_1, 0L));
+    c.updateEndOffsets(Map.of(EMBEDDINGS_1, 0L));
     return c;
   }
 
@@ -117,13 +129,8 @@ class FreshnessFollowerTest {
     LoadedIndex index = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 5L));
     served.add(index);
     deltas.rebase(index);
-    MockConsumer<byte[], byte[]> consumer = consumerWithTopics();
-    TopicPartition embeddings1 = new TopicPartition(Topics.EMBEDDINGS.name(), 1);
-    consumer.updatePartitions(Topics.EMBEDDINGS.name(), List.of(
-        new PartitionInfo(Topics.EMBEDDINGS.name(), 0, Node.noNode(), new Node[0], new Node[0]),
-        new PartitionInfo(Topics.EMBEDDINGS.name(), 1, Node.noNode(), new Node[0], new Node[0])));
-    consumer.updateBeginningOffsets(Map.of(embeddings1, 0L));
-    consumer.updateEndOffsets(Map.of(EMBEDDINGS_0, 5L, embeddings1, 1L));
+    MockConsumer<byte[], byte[]> consumer = consumerWithTwoEmbeddingsPartitions();
+    consumer.updateEndOffsets(Map.of(EMBEDDINGS_0, 5L, EMBEDDINGS_1, 1L));
     // A product added after that build, before this instance (re)started.
     consumer.schedulePollTask(() -> consumer.addRecord(new ConsumerRecord<>(Topics.EMBEDDINGS.name(), 1, 0L,
         "acme/sku-new".getBytes(StandardCharsets.UTF_8), embedding("acme", "sku-new").toByteArray())));
@@ -136,18 +143,13 @@ class FreshnessFollowerTest {
   @Test
   void aTenantsFirstVersionRereadsThePartitionsItsManifestDoesNotName() {
     // Nothing of acme is served yet: its records pass by and are not kept.
-    MockConsumer<byte[], byte[]> consumer = consumerWithTopics();
-    TopicPartition embeddings1 = new TopicPartition(Topics.EMBEDDINGS.name(), 1);
-    consumer.updatePartitions(Topics.EMBEDDINGS.name(), List.of(
-        new PartitionInfo(Topics.EMBEDDINGS.name(), 0, Node.noNode(), new Node[0], new Node[0]),
-        new PartitionInfo(Topics.EMBEDDINGS.name(), 1, Node.noNode(), new Node[0], new Node[0])));
-    consumer.updateBeginningOffsets(Map.of(embeddings1, 0L));
-    consumer.updateEndOffsets(Map.of(embeddings1, 0L));
+    MockConsumer<byte[], byte[]> consumer = consumerWithTwoEmbeddingsPartitions();
+    consumer.updateEndOffsets(Map.of(EMBEDDINGS_1, 0L));
     start(consumer);
     await().atMost(Duration.ofSeconds(30)).until(() -> follower.check().ok());
     consumer.schedulePollTask(() -> consumer.addRecord(new ConsumerRecord<>(Topics.EMBEDDINGS.name(), 1, 0L,
         "acme/sku-new".getBytes(StandardCharsets.UTF_8), embedding("acme", "sku-new").toByteArray())));
-    await().atMost(Duration.ofSeconds(30)).until(() -> consumer.position(embeddings1) == 1L);
+    await().atMost(Duration.ofSeconds(30)).until(() -> consumer.position(EMBEDDINGS_1) == 1L);
 
     // acme's first version, built when partition 1 had no record: its manifest names partition 0.
     LoadedIndex index = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 0L));
