@@ -90,6 +90,14 @@ public final class ConsumerLoop implements Component {
    * records again.
    */
   private final Map<TopicPartition, Integer> revokedMidBatch = new HashMap<>();
+  /**
+   * What the last batch handled, acknowledged and could not commit, of partitions revoked during it
+   * and not yet assigned again when it ended, with the generation they were taken in: given back
+   * in the very next generation, nobody else owned them meanwhile, so those offsets are committed
+   * then instead of the whole batch being handled again (a similar-items job of minutes). Any
+   * other assignment drops them. Touched on the poll thread only.
+   */
+  private final Map<TopicPartition, HandledBeforeRevocation> awaitingHandback = new HashMap<>();
   /** Whether a rebalance revoked anything while the batch in hand was handled. */
   private boolean rebalancedMidBatch;
   /**
@@ -257,11 +265,15 @@ public final class ConsumerLoop implements Component {
     revokedMidBatch.clear();
     rebalancedMidBatch = false;
     leftToNewOwner.clear();
+    awaitingHandback.clear();
     ConsumerRecord<byte[], byte[]> failed = awaitPolling(handling.submit(() -> workers == null
         ? processInOrder(records, outbox, done)
         : processConcurrently(records, outbox, done, beyond)));
-    Set<TopicPartition> lost = Set.copyOf(revokedMidBatch.keySet());
+    Map<TopicPartition, Integer> lostIn = new HashMap<>(revokedMidBatch);
+    Set<TopicPartition> lost = Set.copyOf(lostIn.keySet());
     revokedMidBatch.clear();
+    Map<TopicPartition, OffsetAndMetadata> lostDone = new HashMap<>(done);
+    lostDone.keySet().retainAll(lost);
     done.keySet().removeAll(lost);
     beyond.removeIf(rec -> lost.contains(new TopicPartition(rec.topic(), rec.partition())));
     if (!lost.isEmpty()) {
@@ -281,6 +293,7 @@ public final class ConsumerLoop implements Component {
     for (ConsumerRecord<byte[], byte[]> rec : beyond) {
       handledAhead.add(new RecordPosition(new TopicPartition(rec.topic(), rec.partition()), rec.offset()));
     }
+    lostDone.forEach((tp, offset) -> awaitingHandback.put(tp, new HandledBeforeRevocation(lostIn.get(tp), offset)));
     commit(done);
     if (rebalancedMidBatch) {
       resumeAfter(done);
@@ -636,6 +649,21 @@ public final class ConsumerLoop implements Component {
       // batch's offsets are still this member's to commit.
       int generation = consumer.groupMetadata().generationId();
       partitions.forEach(tp -> revokedMidBatch.remove(tp, generation - 1));
+      // Given back only after the batch that handled them ended: commit what it handled there.
+      Map<TopicPartition, OffsetAndMetadata> handedBack = new HashMap<>();
+      for (TopicPartition tp : partitions) {
+        HandledBeforeRevocation h = awaitingHandback.get(tp);
+        if (h != null && h.generation() == generation - 1) {
+          handedBack.put(tp, h.offset());
+        }
+      }
+      awaitingHandback.clear();
+      if (!handedBack.isEmpty()) {
+        commit(handedBack);
+        handedBack.forEach(consumer::seek);
+        log.info("{}: {} handed back after their batch ended; resuming after what it handled", service,
+            handedBack.keySet());
+      }
       if (paused || handlingLong) {
         consumer.pause(partitions);
       }
@@ -717,4 +745,7 @@ public final class ConsumerLoop implements Component {
       super(message, null, false, false);
     }
   }
+
+  /** Offsets handled in a batch of a partition revoked in {@code generation} while it ran. */
+  private record HandledBeforeRevocation(int generation, OffsetAndMetadata offset) {}
 }

@@ -447,6 +447,47 @@ class ITConsumerLoop {
   }
 
   /**
+   * The same when the batch ends between the revocation and the assignment that gives the
+   * partition back: what the batch handled is committed when it comes back, not handled again.
+   */
+  @Test
+  void aPartitionHandedBackAfterItsBatchEndedIsNotHandledAgain(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.late", "it.late.dlq", "it.late.other");
+    Harness h = harness(stack, "it-late");
+    produce(h, "it.late", "b", 0, 10);
+    Gate gate = new Gate();
+    CountDownLatch release = gate.release();
+    List<String> handled = gate.handled();
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = loop(h, "it-late", "it.late", gate.holding("b0"), tracing, died);
+      loop.start();
+      try (KafkaConsumer<byte[], byte[]> other = member(stack, h.clients().groupId("it-late"), "0-other-topic")) {
+        assertTrue(gate.blocked().await(30, TimeUnit.SECONDS));
+        Thread.sleep(1_500); // past the loop's keep-alive: it polls with its partition paused
+        other.subscribe(List.of("it.late.other"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!loop.ownership().startsWith("0 of") && System.nanoTime() < deadline) {
+          other.poll(Duration.ofMillis(10));
+        }
+        assertTrue(loop.ownership().startsWith("0 of"), "the rebalance took the partition: " + loop.ownership());
+        release.countDown(); // the batch ends before the group has given the partition back
+        while (other.assignment().isEmpty() && System.nanoTime() < deadline) {
+          other.poll(Duration.ofMillis(100));
+        }
+        assertFalse(other.assignment().isEmpty(), "the rebalance ended");
+        await().atMost(Duration.ofSeconds(60)).until(() -> committed(stack, h.clients().groupId("it-late"), "it.late") == 10);
+        Thread.sleep(2_000); // time enough to fetch the batch again, if the position went back
+      } finally {
+        release.countDown();
+        loop.close();
+      }
+    }
+    assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9"), handled);
+    assertNull(died.get());
+  }
+
+  /**
    * A loop handed one record a poll commits each record once handled, while the next is still
    * being handled: with the usual poll size the first would wait for the whole batch.
    */
