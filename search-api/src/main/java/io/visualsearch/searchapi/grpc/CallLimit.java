@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class CallLimit implements ServerInterceptor {
 
-  /** The HTTP side's share for one tenant's uploads too ({@code UploadBudget.TENANT_SHARE}). */
+  /** The share one tenant's uploads get on the HTTP side too ({@code UploadBudget.TENANT_SHARE}). */
   static final double TENANT_SHARE = 0.5;
 
   private final Semaphore calls;
