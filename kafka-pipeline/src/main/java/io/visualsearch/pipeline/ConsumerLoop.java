@@ -116,6 +116,7 @@ public final class ConsumerLoop implements Component {
   private volatile Duration drainLimit = Duration.ofMinutes(3);
   /** When a stop stops waiting for the batch in hand ({@link System#nanoTime}); set by {@link #close}. */
   private volatile long abandonAtNanos;
+  private volatile Supplier<OptionalLong> stopBegan = OptionalLong::empty;
 
   private volatile boolean running;
   private volatile Thread thread;
@@ -245,7 +246,17 @@ public final class ConsumerLoop implements Component {
    * group's session timeout.
    */
   public ConsumerLoop drainWithin(Duration limit) {
+    return drainWithin(limit, OptionalLong::empty);
+  }
+
+  /**
+   * The same, counted from when the service's stop began ({@code stopBegan}, empty while it runs):
+   * a service with several loops closes them one after the other, and each starting its own
+   * allowance would add them up past the stop's limit.
+   */
+  public ConsumerLoop drainWithin(Duration limit, Supplier<OptionalLong> stopBegan) {
     this.drainLimit = limit;
+    this.stopBegan = stopBegan;
     return this;
   }
 
@@ -724,13 +735,14 @@ public final class ConsumerLoop implements Component {
   /** Stops intake, lets the batch in hand finish (acknowledged and committed), then closes. */
   @Override
   public void close() {
-    abandonAtNanos = System.nanoTime() + drainLimit.toNanos();
+    long now = System.nanoTime();
+    abandonAtNanos = stopBegan.get().orElse(now) + drainLimit.toNanos();
     running = false;
     Thread t = thread;
     if (t != null && t != Thread.currentThread()) {
       try {
         // The drain, then the consumer's own close (10 s at most).
-        t.join(drainLimit.plusSeconds(15).toMillis());
+        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(abandonAtNanos - now)) + TimeUnit.SECONDS.toMillis(15));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

@@ -584,6 +584,34 @@ class ITConsumerLoop {
     assertNull(died.get(), "a stop is not a death");
   }
 
+  /**
+   * A loop closed late in the service's stop (another loop drained first) has only what is left of
+   * the stop's drain time, not an allowance of its own: the two would add up past the stop limit.
+   */
+  @Test
+  void aLoopClosedLateInAStopHasOnlyWhatIsLeftOfTheDrain(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.late-stop", "it.late-stop.dlq");
+    Harness h = harness(stack, "it-late-stop");
+    produce(h, "it.late-stop", "s", 0, 1);
+    Gate gate = new Gate();
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      // The service's stop began a minute ago, and the drain allows a minute.
+      ConsumerLoop loop = loop(h, "it-late-stop", "it.late-stop", gate.holding("s0"), tracing, died, 1, 1)
+          .drainWithin(Duration.ofSeconds(60), () -> java.util.OptionalLong.of(System.nanoTime() - 60_000_000_000L));
+      loop.start();
+      try {
+        assertTrue(gate.blocked().await(30, TimeUnit.SECONDS));
+        // A hang guard, not a timing claim: counted from its own close, the loop would wait a minute.
+        assertTimeoutPreemptively(Duration.ofSeconds(30), loop::close);
+        assertEquals(0, committed(stack, "it-late-stop", "it.late-stop"));
+      } finally {
+        gate.release().countDown();
+        loop.close();
+      }
+    }
+  }
+
   /** A handler that does not return makes the loop not ready once a batch outlasts its bound, and ready after. */
   @Test
   void aBatchHandledForLongerThanItsBoundMakesTheLoopNotReady(EmbeddedStack stack) throws Exception {

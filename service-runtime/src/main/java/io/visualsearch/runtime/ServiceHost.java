@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -32,6 +33,8 @@ public final class ServiceHost implements AutoCloseable {
   /** Completed with {@link #stopped}, for waiting on the stop and a start at once. */
   private final CompletableFuture<Void> stoppedSignal = new CompletableFuture<>();
   private volatile ExitCode exitCode = ExitCode.OK;
+  /** When the stop began ({@link System#nanoTime}); meaningful once {@link #stopping} is set. */
+  private volatile long stopBeganNanos;
   private volatile Duration stopLimit;
 
   public ServiceHost(String service) {
@@ -188,11 +191,22 @@ public final class ServiceHost implements AutoCloseable {
     return this;
   }
 
+  /**
+   * When the stop began, empty while the service runs: the components that drain work share the
+   * stop's time from this moment, so a second one to close does not start its own allowance.
+   */
+  public OptionalLong stopBegan() {
+    return stopping.get() ? OptionalLong.of(stopBeganNanos) : OptionalLong.empty();
+  }
+
   @Override
   public void close() {
+    long now = System.nanoTime();
     if (!stopping.compareAndSet(false, true)) {
       return;
     }
+    // Written before any component is closed: their close() reads it.
+    stopBeganNanos = now;
     Duration limit = stopLimit;
     if (limit == null) {
       closeAll();

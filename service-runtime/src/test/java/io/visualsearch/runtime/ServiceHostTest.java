@@ -171,6 +171,23 @@ class ServiceHostTest {
   }
 
   @Test
+  void componentsClosingInAStopSeeWhenItBegan() throws Exception {
+    ServiceHost host = new ServiceHost("svc");
+    List<java.util.OptionalLong> seen = new ArrayList<>();
+    host.add(new Component() {
+      @Override public String name() { return "loop"; }
+      @Override public CheckResult check() { return CheckResult.OK; }
+      @Override public void close() { seen.add(host.stopBegan()); }
+    });
+    host.start();
+    assertTrue(host.stopBegan().isEmpty(), "running: no stop");
+    long before = System.nanoTime();
+    host.close();
+    assertEquals(1, seen.size());
+    assertTrue(seen.get(0).isPresent() && seen.get(0).getAsLong() - before >= 0, "set before the first close");
+  }
+
+  @Test
   void startAndAwaitStopReportsAFailedStart() {
     ServiceHost host = new ServiceHost("svc");
     host.add(recording("client", false));
