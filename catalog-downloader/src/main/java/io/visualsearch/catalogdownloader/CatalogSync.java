@@ -73,7 +73,7 @@ final class CatalogSync {
   SyncReport run(FeedLocation location, LongConsumer progress) throws IOException, InterruptedException {
     String tenant = location.tenant();
     Span sync = tracing.tracer().spanBuilder("catalog sync").setSpanKind(SpanKind.INTERNAL)
-        .setAttribute("tenant", tenant).setAttribute("feed.source", location.uri().toString()).startSpan();
+        .setAttribute("tenant", tenant).setAttribute("feed.source", location.display()).startSpan();
     try (Scope ignored = sync.makeCurrent()) {
       SyncReport report = sync(location, sync, progress);
       sync.setAttribute("sync.status", report.status().name());
@@ -99,7 +99,7 @@ final class CatalogSync {
       sync.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
       activity.recordError();
       try {
-        state.saveReport(tenant, SyncReport.failed(tenant, location.uri().toString(), SyncReport.Status.FAILED,
+        state.saveReport(tenant, SyncReport.failed(tenant, location.display(), SyncReport.Status.FAILED,
             e.getClass().getSimpleName() + ": " + e.getMessage()));
       } catch (RuntimeException | IOException ignored) {
         // the store may be what failed; the log has it
@@ -116,7 +116,7 @@ final class CatalogSync {
     try {
       lease = leases.acquire(location.tenant());
     } catch (SyncLeases.BusyException e) {
-      return SyncReport.failed(location.tenant(), location.uri().toString(), SyncReport.Status.BUSY, e.getMessage());
+      return SyncReport.failed(location.tenant(), location.display(), SyncReport.Status.BUSY, e.getMessage());
     }
     try (lease) {
       return sync(location, sync, progress, lease);
@@ -131,12 +131,12 @@ final class CatalogSync {
     SourceState validators = unfinished.isEmpty() ? state.source(tenant) : SourceState.NONE;
     Optional<FeedFetcher.Fetched> fetched = fetcher.fetch(location, validators);
     if (fetched.isEmpty()) {
-      return SyncReport.notModified(tenant, location.uri().toString());
+      return SyncReport.notModified(tenant, location.display());
     }
     try {
       CatalogSnapshot previous = state.snapshot(tenant);
       FeedSource source = FeedSource.of(fetched.get().file());
-      UpsertRecords records = new UpsertRecords(tenant, location.uri().toString(), System.currentTimeMillis());
+      UpsertRecords records = new UpsertRecords(tenant, location.display(), System.currentTimeMillis());
       CatalogDiff diff;
       try {
         // A product too large for one Kafka record is that row's error: sent, it failed the whole
@@ -180,7 +180,7 @@ final class CatalogSync {
       }
       activity.recordActivity();
       List<String> errors = diff.errors().stream().limit(MAX_ERRORS_REPORTED).map(RowError::toString).toList();
-      return new SyncReport(tenant, location.uri().toString(), SyncReport.Status.APPLIED,
+      return new SyncReport(tenant, location.display(), SyncReport.Status.APPLIED,
           diff.summary().format().name(), diff.summary().rows(), upserts[0], diff.deletes().size(), diff.unchanged(),
           diff.reconciled(), diff.summary().rejected(), errors, "", System.currentTimeMillis());
     } finally {
@@ -194,12 +194,14 @@ final class CatalogSync {
     String reason = "feed-refused-" + e.reason().name().toLowerCase(Locale.ROOT);
     activity.deadLettered(Topics.CATALOG_PRODUCTS.name(), reason);
     RecordHeaders h = dlqHeaders(location.tenant(), reason, message);
+    // In the sync's trace, as rejected rows are: from the dead letter to the sync that refused it.
+    tracing.propagator().inject(Context.current(), h, KafkaHeadersCarrier.SETTER);
     Acknowledgements ack = new Acknowledgements();
     producer.get().send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS.dlq().name(), null,
         (location.tenant() + "/").getBytes(StandardCharsets.UTF_8),
-        location.uri().toString().getBytes(StandardCharsets.UTF_8), h), ack);
+        location.display().getBytes(StandardCharsets.UTF_8), h), ack);
     ack.await(producer.get());
-    return SyncReport.failed(location.tenant(), location.uri().toString(), SyncReport.Status.REFUSED, message);
+    return SyncReport.failed(location.tenant(), location.display(), SyncReport.Status.REFUSED, message);
   }
 
   private void upsert(UpsertRecords records, String tenant, Product p, Span sync, Acknowledgements acks) {
@@ -242,7 +244,7 @@ final class CatalogSync {
     String id = error.id() == null || error.id().isEmpty() ? "line-" + error.line() : error.id();
     RecordHeaders h = dlqHeaders(tenant, REJECTED_ROW, error.reason());
     h.add("feed.line", Long.toString(error.line()).getBytes(StandardCharsets.UTF_8));
-    h.add("feed.source", location.uri().toString().getBytes(StandardCharsets.UTF_8));
+    h.add("feed.source", location.display().getBytes(StandardCharsets.UTF_8));
     tracing.propagator().inject(Context.current(), h, KafkaHeadersCarrier.SETTER);
     producer.get().send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS.dlq().name(), null,
         (tenant + "/" + id).getBytes(StandardCharsets.UTF_8), error.toString().getBytes(StandardCharsets.UTF_8), h),

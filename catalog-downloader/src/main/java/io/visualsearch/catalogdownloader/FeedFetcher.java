@@ -125,19 +125,19 @@ final class FeedFetcher {
           return Optional.empty();
         }
         if (response.getCode() != 200) {
-          throw new IOException("feed " + uri + " answered HTTP " + response.getCode());
+          throw new IOException("feed " + FeedLocation.redact(uri) + " answered HTTP " + response.getCode());
         }
         try (InputStream body = response.getEntity().getContent()) {
-          copyBounded(body, spool, uri.toString(), deadline);
+          copyBounded(body, spool, FeedLocation.redact(uri), deadline);
         }
         return Optional.of(new Fetched(spool, new SourceState(uri.toString(), header(response, "ETag"),
             header(response, "Last-Modified"))));
       });
     } catch (SocketTimeoutException e) {
-      throw new IOException("feed " + uri + " sent nothing for " + stall + ": download abandoned", e);
+      throw new IOException("feed " + FeedLocation.redact(uri) + " sent nothing for " + stall + ": download abandoned", e);
     } catch (IOException | RuntimeException e) {
       if (overdue.get()) {
-        throw new IOException("feed " + uri + " took longer than " + timeout + " to download: download abandoned", e);
+        throw new IOException("feed " + FeedLocation.redact(uri) + " took longer than " + timeout + " to download: download abandoned", e);
       }
       throw e;
     } finally {
@@ -159,15 +159,15 @@ final class FeedFetcher {
         g.ifNoneMatch(previous.etag());
       }
     })) {
-      copyBounded(in, spool, uri.toString());
+      copyBounded(in, spool, FeedLocation.redact(uri));
       return Optional.of(new Fetched(spool, new SourceState(uri.toString(), in.response().eTag(), null)));
     } catch (S3Exception e) {
       if (e.statusCode() == 304) {
         return Optional.empty();
       }
-      throw new IOException("feed " + uri + ": " + e.getMessage(), e);
+      throw new IOException("feed " + FeedLocation.redact(uri) + ": " + e.getMessage(), e);
     } catch (SdkException e) {
-      throw new ObjectStoreException("feed " + uri + ": " + e.getMessage(), e, true);
+      throw new ObjectStoreException("feed " + FeedLocation.redact(uri) + ": " + e.getMessage(), e, true);
     }
   }
 
@@ -175,7 +175,7 @@ final class FeedFetcher {
     // Copied within the size limit, like a download: a huge file (or a device that never ends)
     // is refused when it passes the limit, not after filling the spool's disk.
     try (InputStream in = Files.newInputStream(Path.of(uri))) {
-      copyBounded(in, spool, uri.toString());
+      copyBounded(in, spool, FeedLocation.redact(uri));
     }
     return Optional.of(new Fetched(spool, new SourceState(uri.toString(), null,
         Long.toString(Files.getLastModifiedTime(Path.of(uri)).toMillis()))));

@@ -14,11 +14,44 @@ public record FeedLocation(String tenant, URI uri) {
     String scheme = uri.getScheme();
     if (scheme == null || !(scheme.equals("http") || scheme.equals("https") || scheme.equals("s3")
         || scheme.equals("file"))) {
-      throw new IllegalArgumentException("unsupported feed URL " + uri + ": use http(s)://, s3:// or file://");
+      throw new IllegalArgumentException("unsupported feed URL " + redact(uri) + ": use http(s)://, s3:// or file://");
     }
     if (scheme.equals("s3") && (uri.getHost() == null || uri.getPath() == null || uri.getPath().length() < 2)) {
-      throw new IllegalArgumentException("S3 feed URL must be s3://bucket/key: " + uri);
+      throw new IllegalArgumentException("S3 feed URL must be s3://bucket/key: " + redact(uri));
     }
+  }
+
+  /**
+   * The feed's address as reports, records, traces and logs show it: a private feed's credential
+   * lives in its URL (user info, a token or a presigned S3 signature in the query), and those
+   * places are read by far more people and services than the configuration.
+   */
+  public String display() {
+    return redact(uri);
+  }
+
+  /** {@code uri} without user info, each query parameter's value replaced by {@code ***}. */
+  static String redact(URI uri) {
+    if (uri.getScheme() == null) {
+      return uri.getRawPath() == null ? "" : uri.getRawPath(); // not a URL we fetch: a relative path at most
+    }
+    StringBuilder out = new StringBuilder(uri.getScheme()).append(':');
+    if (uri.getRawAuthority() != null) {
+      out.append("//").append(uri.getHost() == null ? "" : uri.getHost());
+      if (uri.getPort() >= 0) {
+        out.append(':').append(uri.getPort());
+      }
+    }
+    out.append(uri.getRawPath() == null ? "" : uri.getRawPath());
+    if (uri.getRawQuery() != null) {
+      StringBuilder query = new StringBuilder();
+      for (String pair : uri.getRawQuery().split("&", -1)) {
+        int eq = pair.indexOf('=');
+        query.append(query.length() == 0 ? "" : "&").append(eq < 0 ? pair : pair.substring(0, eq) + "=***");
+      }
+      out.append('?').append(query);
+    }
+    return out.toString();
   }
 
   public static FeedLocation parse(String spec) {

@@ -108,11 +108,11 @@ final class SyncScheduler implements Component {
       return r;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return SyncReport.failed(source.tenant(), source.uri().toString(), SyncReport.Status.FAILED, "interrupted");
+      return SyncReport.failed(source.tenant(), source.display(), SyncReport.Status.FAILED, "interrupted");
     } catch (Exception e) {
       lastFailure = e;
       log.warn("catalog sync of {} failed; next attempt at the next interval: {}", source.tenant(), e.toString());
-      SyncReport r = SyncReport.failed(source.tenant(), source.uri().toString(), SyncReport.Status.FAILED, e.toString());
+      SyncReport r = SyncReport.failed(source.tenant(), source.display(), SyncReport.Status.FAILED, e.toString());
       last.put(source.tenant(), r);
       return r;
     } finally {

@@ -33,4 +33,14 @@ class FeedLocationTest {
   private static String message(String spec) {
     return assertThrows(IllegalArgumentException.class, () -> FeedLocation.parse(spec)).getMessage();
   }
+
+  @Test
+  void aFeedIsShownWithoutItsCredentials() {
+    assertEquals("https://feeds.example.com:8443/f.tsv?token=***&X-Amz-Signature=***&flag",
+        FeedLocation.parse("a=https://user:pw@feeds.example.com:8443/f.tsv?token=s3cr3t&X-Amz-Signature=abc&flag")
+            .display());
+    assertEquals("s3://catalogs/b/feed.xml", FeedLocation.parse("b=s3://catalogs/b/feed.xml").display());
+    assertEquals("file:/srv/feeds/c.csv", FeedLocation.parse("c=file:///srv/feeds/c.csv").display());
+    assertFalse(message("a=ftp://user:pw@example.com/feed.tsv?token=s3cr3t").contains("s3cr3t"));
+  }
 }

@@ -2,6 +2,7 @@ package io.visualsearch.catalogdownloader;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -198,12 +199,16 @@ class ITCatalogDownloader {
     String base = serveFeeds();
     feeds.put("/shop.tsv", tsv(20, i -> "10.00 USD", java.util.Set.of()).getBytes(StandardCharsets.UTF_8));
     collect(stack);
-    startDownloader(stack, "it-shop=" + base + "/shop.tsv");
+    // A private feed's token is in its URL: it must not travel with the records or the reports.
+    startDownloader(stack, "it-shop=" + base + "/shop.tsv?token=s3cr3t");
 
-    assertEquals(200, sync("it-shop").statusCode());
+    HttpResponse<String> applied = sync("it-shop");
+    assertEquals(200, applied.statusCode());
+    assertFalse(applied.body().contains("s3cr3t"), applied.body());
     await().atMost(Duration.ofSeconds(30)).until(() -> records("catalog.products", "it-shop").size() == 20);
     ConsumerRecord<byte[], byte[]> first = records("catalog.products", "it-shop").get(0);
     ProductUpsert u = ProductUpsert.parseFrom(first.value());
+    assertEquals(base + "/shop.tsv?token=***", u.getSource());
     assertEquals("it-shop", u.getTenant());
     assertEquals(10_000_000, u.getProduct().getPrice().getAmountMicros());
     assertEquals("USD", u.getProduct().getPrice().getCurrency());
@@ -234,8 +239,10 @@ class ITCatalogDownloader {
     assertEquals(422, refused.statusCode(), refused.body());
     assertTrue(refused.body().contains("REFUSED"), refused.body());
     await().atMost(Duration.ofSeconds(30)).until(() -> records("catalog.products.dlq", "it-shop").size() == 1);
-    assertTrue(PipelineHeaders.get(records("catalog.products.dlq", "it-shop").get(0).headers(), PipelineHeaders.DLQ_REASON)
-        .startsWith("feed-refused"));
+    ConsumerRecord<byte[], byte[]> refusal = records("catalog.products.dlq", "it-shop").get(0);
+    assertTrue(PipelineHeaders.get(refusal.headers(), PipelineHeaders.DLQ_REASON).startsWith("feed-refused"));
+    assertFalse(new String(refusal.value(), StandardCharsets.UTF_8).contains("s3cr3t"));
+    assertTrue(PipelineHeaders.get(refusal.headers(), "traceparent") != null, "in the sync's trace");
     Thread.sleep(1000);
     assertEquals(22, records("catalog.products", "it-shop").size(), "a refused feed applies nothing");
   }

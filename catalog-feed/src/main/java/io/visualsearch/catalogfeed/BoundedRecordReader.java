@@ -11,8 +11,11 @@ import java.io.Reader;
  */
 final class BoundedRecordReader {
 
-  /** A record; when {@code oversized}, {@code text} is only its first {@link #PREFIX_CHARS} chars. */
-  record Record(String text, long line, boolean oversized, long bytes) {}
+  /**
+   * A record; when {@code oversized}, {@code text} is only its first {@link #PREFIX_CHARS} chars.
+   * {@code unterminated}: the input ended inside a quoted field this record opened.
+   */
+  record Record(String text, long line, boolean oversized, long bytes, boolean unterminated) {}
 
   static final int PREFIX_CHARS = 256;
 
@@ -74,7 +77,7 @@ final class BoundedRecordReader {
           if (!sawAny) {
             return null;
           }
-          return finish(text, startLine, oversized, bytes);
+          return finish(text, startLine, oversized, bytes, inQuotes && !quoteSeen);
         }
         if (first) {
           first = false;
@@ -115,7 +118,7 @@ final class BoundedRecordReader {
       if (c == '\n') {
         line++;
         if (!inQuotes) {
-          return finish(text, startLine, oversized, bytes);
+          return finish(text, startLine, oversized, bytes, false);
         }
       }
       bytes += Utf8.length(c);
@@ -131,11 +134,12 @@ final class BoundedRecordReader {
     }
   }
 
-  private static Record finish(StringBuilder text, long startLine, boolean oversized, long bytes) {
+  private static Record finish(StringBuilder text, long startLine, boolean oversized, long bytes,
+      boolean unterminated) {
     int end = text.length();
     if (!oversized && end > 0 && text.charAt(end - 1) == '\r') {
       end--;
     }
-    return new Record(text.substring(0, end), startLine, oversized, bytes);
+    return new Record(text.substring(0, end), startLine, oversized, bytes, unterminated);
   }
 }

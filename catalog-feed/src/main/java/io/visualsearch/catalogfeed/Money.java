@@ -22,6 +22,8 @@ public record Money(BigDecimal amount, Currency currency) {
   private static final Pattern CODE_FIRST =
       Pattern.compile("([A-Za-z]{3})\\s*([0-9][0-9.,]*)");
   private static final Pattern DECIMAL_COMMA = Pattern.compile("[0-9]+,[0-9]{1,2}");
+  /** Digits grouped by thousands, the groups separated by one space here. */
+  private static final Pattern THOUSANDS = Pattern.compile("[0-9]{1,3}( [0-9]{3})*");
 
   public Money {
     Objects.requireNonNull(amount, "amount");
@@ -44,7 +46,7 @@ public record Money(BigDecimal amount, Currency currency) {
   }
 
   /**
-   * Parses "12.99 USD" (also "USD 12.99", "1,299.00 USD", "12,99 EUR").
+   * Parses "12.99 USD" (also "USD 12.99", "1,299.00 USD", "1.299,00 EUR", "12,99 EUR").
    *
    * @throws IllegalArgumentException with a message a retailer can act on
    */
@@ -91,13 +93,27 @@ public record Money(BigDecimal amount, Currency currency) {
   }
 
   private static String plainDecimal(String number) {
-    if (number.contains(".")) {
-      return number.replace(",", ""); // commas are thousands separators
+    int dot = number.lastIndexOf('.');
+    int comma = number.lastIndexOf(',');
+    if (dot >= 0 && comma >= 0) {
+      // Both: the last one is the decimal separator, the other groups thousands, whichever the
+      // convention ("1,299.00" or "1.299,00"; reading the second as 1.299 put prices 1000x low).
+      char decimal = dot > comma ? '.' : ',';
+      char grouping = decimal == '.' ? ',' : '.';
+      int at = Math.max(dot, comma);
+      String whole = number.substring(0, at);
+      if (number.indexOf(decimal) != at || !THOUSANDS.matcher(whole.replace(grouping, ' ')).matches()) {
+        throw new NumberFormatException(number);
+      }
+      return whole.replace(String.valueOf(grouping), "") + "." + number.substring(at + 1);
+    }
+    if (dot >= 0) {
+      return number;
     }
     if (DECIMAL_COMMA.matcher(number).matches()) {
       return number.replace(',', '.'); // "12,99": decimal comma
     }
-    return number.replace(",", "");
+    return number.replace(",", ""); // commas are thousands separators
   }
 
   /** Merchant notation, e.g. "12.99 USD" (at least the currency's usual decimals). */

@@ -112,6 +112,13 @@ final class TabularFeedReader {
     int idColumn = header.indexOf(AttributeNames.ID);
     BoundedRecordReader.Record record;
     while ((record = records.next()) != null) {
+      if (record.unterminated()) {
+        // Every line after the opening quote joined this one record: as rejected rows, they would
+        // all count as removed from the catalog, though only one quote was wrong.
+        throw new FeedRefusedException(FeedRefusedException.Reason.MALFORMED, "a quoted field opened on line "
+            + record.line() + " is never closed, so every line after it would be one row; write a quote inside"
+            + " a quoted field as two quotes (\"\")");
+      }
       if (record.oversized()) {
         handler.unreadable(record.line(), idFromPrefix(record.text(), idColumn),
             "row is " + record.bytes() + " bytes, above the limit of " + maxRowBytes + " bytes");

@@ -173,6 +173,25 @@ class FeedParserTest {
   }
 
   @Test
+  void aQuotedFieldNeverClosedRefusesTheFeedInsteadOfRemovingEveryLaterProduct() throws Exception {
+    // An exporter that quotes fields without doubling the quotes inside: "12"" reads as an escaped
+    // quote, and the field runs to the end of the file. As one rejected row, p3..p5 would count as
+    // removed from the catalog.
+    String csv = "id,title,image_link,price\n"
+        + "p1,Pan,https://img.example/p1.jpg,10 USD\n"
+        + "p2,\"Skillet 12\"\",https://img.example/p2.jpg,10 USD\n"
+        + "p3,Lid,https://img.example/p3.jpg,4 USD\n"
+        + "p4,Pot,https://img.example/p4.jpg,4 USD\n"
+        + "p5,Whisk,https://img.example/p5.jpg,4 USD\n";
+    FeedRefusedException e = refused(utf8(csv));
+    assertEquals(FeedRefusedException.Reason.MALFORMED, e.reason());
+    assertTrue(e.getMessage().contains("line 3"), e.getMessage());
+    // A quoted field closed by the file's last character is complete.
+    assertEquals(List.of("q1"), parse(utf8("id,title,image_link,price\nq1,Pan,https://img.example/q1.jpg,\"10 USD\""))
+        .ids());
+  }
+
+  @Test
   void semicolonCsvWithDecimalCommaPrices() throws Exception {
     String csv = "id;title;image_link;price\nd1;Kleid;https://img.example/d1.jpg;29,90 EUR\n";
     CollectingSink sink = parse(utf8(csv));

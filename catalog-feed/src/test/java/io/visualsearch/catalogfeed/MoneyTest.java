@@ -26,4 +26,15 @@ class MoneyTest {
     assertEquals(1_000_000_000_000_000_000L,
         Money.parse("1000000000000 USD").amount().movePointRight(6).longValueExact(), "the largest still fits");
   }
+
+  @Test
+  void withBothSeparatorsTheLastOneIsTheDecimalSeparator() {
+    assertEquals(new BigDecimal("1299"), Money.parse("1.299,00 EUR").amount());
+    assertEquals(new BigDecimal("1299"), Money.parse("1,299.00 USD").amount());
+    assertEquals(new BigDecimal("1234567.89"), Money.parse("1.234.567,89 EUR").amount());
+    assertEquals(new BigDecimal("1234567.89"), Money.parse("USD 1,234,567.89").amount());
+    for (String odd : new String[] {"1,2.99 USD", "1.2,99 EUR", "1.299,00,00 EUR", "12,34.56 USD"}) {
+      assertThrows(IllegalArgumentException.class, () -> Money.parse(odd), odd);
+    }
+  }
 }
