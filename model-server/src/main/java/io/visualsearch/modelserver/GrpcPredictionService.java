@@ -28,8 +28,9 @@ final class GrpcPredictionService extends PredictionServiceGrpc.PredictionServic
   public void predict(PredictRequest request, StreamObserver<PredictResponse> reply) {
     try {
       Map<String, HostTensor> inputs = new LinkedHashMap<>();
+      TensorProtoCodec.RequestBudget budget = codec.requestBudget();
       for (Map.Entry<String, TensorProto> e : request.getInputsMap().entrySet()) {
-        inputs.put(e.getKey(), codec.decode(e.getKey(), e.getValue()));
+        inputs.put(e.getKey(), codec.decode(e.getKey(), e.getValue(), budget));
       }
       // The call's context is cancelled when its deadline passes or the client cancels.
       io.grpc.Context call = io.grpc.Context.current();

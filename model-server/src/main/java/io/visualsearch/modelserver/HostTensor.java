@@ -92,14 +92,26 @@ public final class HostTensor {
     return strings;
   }
 
-  /** Bytes of data held: the numeric buffer, or the string elements' bytes. */
+  /**
+   * Most dimensions a tensor may have: TensorFlow's own limit, which it enforces by aborting the
+   * process, so requests are held to it before a tensor is made.
+   */
+  static final int MAX_RANK = 254;
+
+  /** Heap a string element takes beside its bytes: its array's header and the list's reference to it. */
+  static final long STRING_ELEMENT_OVERHEAD = 24;
+
+  /**
+   * Heap the data takes: the numeric buffer, or the string elements' bytes plus each element's own
+   * overhead (a million one-byte strings hold ~24 MB, not 1 MB).
+   */
   public long byteSize() {
     if (!isString()) {
       return data().length;
     }
     long n = 0;
     for (byte[] e : stringElements()) {
-      n += e.length;
+      n += e.length + STRING_ELEMENT_OVERHEAD;
     }
     return n;
   }

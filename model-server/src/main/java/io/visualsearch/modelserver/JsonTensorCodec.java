@@ -28,6 +28,10 @@ final class JsonTensorCodec {
     List<Long> dims = new ArrayList<>();
     JsonNode n = value;
     while (n.isArray()) {
+      if (dims.size() == HostTensor.MAX_RANK) {
+        throw ServingException.invalid("input '" + alias + "' is nested more than " + HostTensor.MAX_RANK
+            + " lists deep, more dimensions than a tensor may have");
+      }
       dims.add((long) n.size());
       if (n.size() == 0) {
         break;

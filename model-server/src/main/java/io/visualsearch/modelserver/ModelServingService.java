@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.error.Code;
 
@@ -57,7 +58,32 @@ public final class ModelServingService {
    */
   public CompletableFuture<Prediction> predict(ModelSpec spec, Map<String, HostTensor> inputs, List<String> outputFilter,
       BooleanSupplier callerGone) {
+    return run(models.acquire(spec.getName(), requestedVersion(spec)), spec, inputs, outputFilter, callerGone);
+  }
+
+  /**
+   * Decodes a request's inputs for the version it runs on, and runs them on that same version: a
+   * front end that needs the signature's input dtypes to decode (REST's JSON) would otherwise decode
+   * for one version and run on another swapped in meanwhile, whose inputs may differ.
+   */
+  public CompletableFuture<Prediction> predict(ModelSpec spec, Function<SignatureDef, Map<String, HostTensor>> decode,
+      List<String> outputFilter) {
     ServableVersion.Lease lease = models.acquire(spec.getName(), requestedVersion(spec));
+    Map<String, HostTensor> inputs;
+    try {
+      String key = signatureName(spec);
+      lease.version().signature(key);
+      inputs = decode.apply(lease.version().signatureDefs().get(key));
+    } catch (RuntimeException e) {
+      lease.close();
+      throw e;
+    }
+    return run(lease, spec, inputs, outputFilter, () -> false);
+  }
+
+  /** Runs on the leased version; the lease is closed when the run ends, or at once if it cannot start. */
+  private CompletableFuture<Prediction> run(ServableVersion.Lease lease, ModelSpec spec, Map<String, HostTensor> inputs,
+      List<String> outputFilter, BooleanSupplier callerGone) {
     try {
       ServableVersion version = lease.version();
       SignatureSpec signature = version.signature(signatureName(spec));
@@ -82,15 +108,6 @@ public final class ModelServingService {
     } catch (RuntimeException e) {
       lease.close();
       throw e;
-    }
-  }
-
-  /** The SignatureDef a request would run (for front ends that need input dtypes to decode). */
-  public SignatureDef signatureDef(ModelSpec spec) {
-    try (ServableVersion.Lease lease = models.acquire(spec.getName(), requestedVersion(spec))) {
-      String key = signatureName(spec);
-      lease.version().signature(key);
-      return lease.version().signatureDefs().get(key);
     }
   }
 

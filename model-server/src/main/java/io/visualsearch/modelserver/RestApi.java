@@ -144,12 +144,14 @@ final class RestApi {
       return error(400, "send exactly one of \"instances\" (row format) or \"inputs\" (columnar format)");
     }
     ModelSpec s = spec.build();
-    SignatureDef signature = service.signatureDef(s);
-    Map<String, HostTensor> inputs = rows ? rowInputs(request.get("instances"), signature)
-        : columnarInputs(request.get("inputs"), signature);
+    List<Map<String, HostTensor>> decoded = new ArrayList<>(1);
     ModelServingService.Prediction p;
     try {
-      p = service.predict(s, inputs, List.of()).get();
+      p = service.predict(s, signature -> {
+        decoded.add(rows ? rowInputs(request.get("instances"), signature)
+            : columnarInputs(request.get("inputs"), signature));
+        return decoded.get(0);
+      }, List.of()).get();
     } catch (ExecutionException e) {
       Throwable cause = GrpcStatuses.unwrap(e);
       if (cause instanceof ServingException se) {
@@ -160,6 +162,7 @@ final class RestApi {
       Thread.currentThread().interrupt();
       throw ServingException.unavailable("interrupted while waiting for the prediction");
     }
+    Map<String, HostTensor> inputs = decoded.get(0);
     ObjectNode out = json.createObjectNode();
     if (rows) {
       out.set("predictions", predictions(p.outputs(), inputs));

@@ -28,8 +28,34 @@ public final class TensorProtoCodec {
     this.maxTensorBytes = maxTensorBytes;
   }
 
+  /**
+   * What the inputs of one request may take decoded, together: each input is held to the same limit
+   * as one message, but a request of forty few-byte inputs, each declaring the limit through the
+   * one-value shorthand, would otherwise be decoded into forty times as much heap.
+   */
+  public final class RequestBudget {
+    private long left = maxTensorBytes;
+
+    private void spend(String name, long bytes) {
+      if (bytes > left) {
+        throw ServingException.invalid("input '" + name + "' would take " + bytes + " bytes decoded, more than the "
+            + left + " left of the " + maxTensorBytes + " a request's inputs may take together");
+      }
+      left -= bytes;
+    }
+  }
+
+  public RequestBudget requestBudget() {
+    return new RequestBudget();
+  }
+
   /** Decodes one named input; {@code name} only appears in error messages. */
   public HostTensor decode(String name, TensorProto proto) {
+    return decode(name, proto, new RequestBudget());
+  }
+
+  /** The same, spending from the budget of the request the input belongs to. */
+  public HostTensor decode(String name, TensorProto proto, RequestBudget budget) {
     DataType dtype = proto.getDtype();
     if (!DTypes.isSupported(dtype)) {
       throw ServingException.invalid("input '" + name + "': " + DTypes.unsupported(dtype).getMessage());
@@ -47,11 +73,12 @@ public final class TensorProtoCodec {
         stringBytes += v.size();
       }
       boolean oneForAll = proto.getStringValCount() == 1; // each element gets its own copy of the value
-      checkSize(name, count, oneForAll ? stringBytes + STRING_OVERHEAD : STRING_OVERHEAD, oneForAll ? 0 : stringBytes);
+      budget.spend(name, checkSize(name, count, oneForAll ? stringBytes + STRING_OVERHEAD : STRING_OVERHEAD,
+          oneForAll ? 0 : stringBytes));
       return HostTensor.strings(shape, stringsOf(name, proto, count));
     }
     int width = DTypes.byteSize(dtype);
-    checkSize(name, count, width, 0);
+    budget.spend(name, checkSize(name, count, width, 0));
     int bytes = (int) (count * width);
     if (!proto.getTensorContent().isEmpty()) {
       if (proto.getTensorContent().size() != bytes) {
@@ -64,10 +91,13 @@ public final class TensorProtoCodec {
   }
 
   /** Per string element beside its bytes: the array and its reference. */
-  private static final long STRING_OVERHEAD = 24;
+  private static final long STRING_OVERHEAD = HostTensor.STRING_ELEMENT_OVERHEAD;
 
-  /** Refuses a tensor whose decoded size, {@code count * perElement + shared} bytes, is over the limit. */
-  private void checkSize(String name, long count, long perElement, long shared) {
+  /**
+   * Refuses a tensor whose decoded size, {@code count * perElement + shared} bytes, is over the
+   * limit; returns that size.
+   */
+  private long checkSize(String name, long count, long perElement, long shared) {
     long limit = Math.min(maxTensorBytes, Integer.MAX_VALUE - 8);
     long bytes;
     try {
@@ -80,6 +110,7 @@ public final class TensorProtoCodec {
           + (bytes == Long.MAX_VALUE ? "more than " + Long.MAX_VALUE : Long.toString(bytes))
           + " bytes decoded, more than the " + limit + " a request may carry");
     }
+    return bytes;
   }
 
   public TensorProto encode(HostTensor t) {
@@ -105,6 +136,10 @@ public final class TensorProtoCodec {
   private static long[] shapeOf(String name, TensorShapeProto shape) {
     if (shape.getUnknownRank()) {
       throw ServingException.invalid("input '" + name + "': shape must be fully defined, got unknown rank");
+    }
+    if (shape.getDimCount() > HostTensor.MAX_RANK) {
+      throw ServingException.invalid("input '" + name + "': " + shape.getDimCount() + " dimensions, more than the "
+          + HostTensor.MAX_RANK + " a tensor may have");
     }
     long[] dims = new long[shape.getDimCount()];
     for (int i = 0; i < dims.length; i++) {

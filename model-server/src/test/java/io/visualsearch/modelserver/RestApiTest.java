@@ -126,6 +126,14 @@ class RestApiTest {
     img.addArray().add(1).add(2).add(3);
     img.addArray().add(1).add(2);
     assertTrue(post("/v1/models/default:predict", ragged, 400).get("error").asText().contains("rectangular"));
+    // Deeper than TensorFlow allows (it aborts the process past 254 dimensions).
+    ObjectNode deep = json.createObjectNode();
+    ArrayNode level = deep.putArray("inputs");
+    for (int i = 0; i < 300; i++) {
+      level = level.addArray();
+    }
+    level.add(1);
+    assertTrue(post("/v1/models/default:predict", deep, 400).get("error").asText().contains("254"));
     HttpResponse<String> notJson = http.send(HttpRequest.newBuilder(uri("/v1/models/default:predict"))
         .POST(HttpRequest.BodyPublishers.ofString("{nope")).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(400, notJson.statusCode());

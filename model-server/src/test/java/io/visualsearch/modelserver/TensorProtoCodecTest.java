@@ -34,6 +34,38 @@ class TensorProtoCodecTest {
   }
 
   @Test
+  void theInputsOfOneRequestShareOneLimit() {
+    // Each input alone is within the limit; forty of them, a few bytes each on the wire, are not.
+    TensorProtoCodec small = new TensorProtoCodec(1 << 20);
+    TensorProtoCodec.RequestBudget request = small.requestBudget();
+    TensorProto quarter = proto(DataType.DT_UINT8, 1 << 18).addIntVal(0).build();
+    for (int i = 0; i < 4; i++) {
+      small.decode("a" + i, quarter, request);
+    }
+    ServingException e = assertThrows(ServingException.class, () -> small.decode("a4", quarter, request));
+    assertEquals(ServingException.Reason.INVALID_ARGUMENT, e.reason());
+    assertTrue(e.getMessage().contains("'a4'") && e.getMessage().contains("together"), e.getMessage());
+    assertEquals(1 << 18, small.decode("alone", quarter).data().length, "another request has its own budget");
+  }
+
+  @Test
+  void moreDimensionsThanTensorFlowAllowsAreRefusedNotPassedOn() {
+    // TensorFlow aborts the process on a shape of more than 254 dimensions.
+    TensorProto deep = TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
+        .setTensorShape(TensorProtoCodec.shapeProto(new long[255])).build();
+    assertInvalid(deep, "255 dimensions");
+    assertEquals(254, codec.decode("x", TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
+        .setTensorShape(TensorProtoCodec.shapeProto(new long[254])).build()).shape().length);
+  }
+
+  @Test
+  void aStringTensorCountsTheHeapOfEachElement() {
+    HostTensor strings = codec.decode("x", proto(DataType.DT_STRING, 1000).addStringVal(ByteString.copyFromUtf8("x"))
+        .build());
+    assertEquals(1000 * (1 + HostTensor.STRING_ELEMENT_OVERHEAD), strings.byteSize());
+  }
+
+  @Test
   void typedFieldsAndTensorContentDecodeToTheSameTensor() {
     ByteBuffer f = le(8);
     f.putFloat(1.5f).putFloat(-2f);
