@@ -298,6 +298,7 @@ public final class ConsumerLoop implements Component {
       backOff("a produced record was not acknowledged");
       return;
     }
+    outbox.acknowledged();
     // Handled, and their records acknowledged, past a failure: not committable yet (offsets are a
     // prefix), but not to be handled again when the batch is retried, which would produce their
     // output twice.
@@ -493,7 +494,8 @@ public final class ConsumerLoop implements Component {
       MDC.put("trace_id", span.getSpanContext().getTraceId());
       try {
         handler.handle(rec, outbox);
-        activity.handled(rec.topic(), (System.nanoTime() - t0) / 1e9);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        outbox.onAcknowledged(() -> activity.handled(rec.topic(), seconds));
         return true;
       } catch (InterruptedException e) {
         throw e;
@@ -521,7 +523,7 @@ public final class ConsumerLoop implements Component {
         log.warn("{}: dead-lettering {}-{}@{} ({}): {}", service, rec.topic(), rec.partition(), rec.offset(),
             reason, e.getMessage());
         outbox.send(deadLetters.topicFor(rec), rec.key(), rec.value(), deadLetters.headersFor(rec, e));
-        activity.deadLettered(rec.topic(), reason);
+        outbox.onAcknowledged(() -> activity.deadLettered(rec.topic(), reason));
         return true;
       } catch (Error e) {
         // The loop dies of it (exit 4); the record's span must say which record and why.

@@ -23,6 +23,8 @@ public final class Outbox {
   private final Tracing tracing;
   // Handlers of one batch may run on several threads (ConsumerLoop concurrency).
   private final List<Future<RecordMetadata>> pending = java.util.Collections.synchronizedList(new ArrayList<>());
+  /** What to count once the batch's records are acknowledged (see {@link #onAcknowledged}). */
+  private final List<Runnable> bookings = java.util.Collections.synchronizedList(new ArrayList<>());
 
   public Outbox(Producer<byte[], byte[]> producer, Tracing tracing) {
     this.producer = producer;
@@ -48,6 +50,23 @@ public final class Outbox {
     Future<RecordMetadata> f = producer.send(new ProducerRecord<>(topic, null, key, value, headers));
     pending.add(f);
     return f;
+  }
+
+  /**
+   * Runs {@code booking} once every record of the batch is acknowledged, never if one is not (the
+   * batch is then handled again, and counting it each time inflated the health page's activity and
+   * dead letters for records never written).
+   */
+  void onAcknowledged(Runnable booking) {
+    bookings.add(booking);
+  }
+
+  /** Runs the bookings of a batch whose records were all acknowledged. */
+  void acknowledged() {
+    synchronized (bookings) {
+      bookings.forEach(Runnable::run);
+      bookings.clear();
+    }
   }
 
   /** Sends that are not yet known to be acknowledged; cleared by {@link #drain()}. */

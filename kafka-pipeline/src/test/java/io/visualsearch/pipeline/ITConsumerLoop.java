@@ -262,6 +262,7 @@ class ITConsumerLoop {
         assertEquals(0, committed(stack, "it-refused", "it.refused"), "nothing is lost meanwhile");
         // The health page: each round that commits nothing is an error, not only activity.
         await().atMost(Duration.ofSeconds(30)).until(() -> activity.errors() >= 2);
+        assertEquals(0, activity.handled(), "a record whose output was never written is not counted as handled");
       } finally {
         loop.close();
       }

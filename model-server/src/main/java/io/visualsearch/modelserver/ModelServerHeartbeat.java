@@ -36,10 +36,27 @@ final class ModelServerHeartbeat {
   private static final Set<String> SERVER_FAULTS = Set.of("INTERNAL", "UNKNOWN", "DATA_LOSS", "UNAVAILABLE",
       "RESOURCE_EXHAUSTED", "500", "503", "429");
 
+  /**
+   * The caller went before an answer (its deadline passed, it cancelled, or the request was dropped
+   * from the queue unrun for that reason): no answer was given, so neither activity nor, as the
+   * caller's own choice, an error. Counted as activity, an overloaded server whose queue expires
+   * showed busy and healthy while it answered nothing.
+   */
+  private static final Set<String> ABANDONED = Set.of("CANCELLED", "DEADLINE_EXCEEDED", "499");
+
   private ModelServerHeartbeat() {}
 
   static boolean isServerFault(String code) {
     return SERVER_FAULTS.contains(code);
+  }
+
+  /** Books one Predict call with {@code code} (a gRPC status name or an HTTP status number). */
+  static void count(Activity activity, String code) {
+    if (isServerFault(code)) {
+      activity.recordError();
+    } else if (!ABANDONED.contains(code)) {
+      activity.recordActivity();
+    }
   }
 
   static ConfigDef definition() {
@@ -67,11 +84,7 @@ final class ModelServerHeartbeat {
       if (!method.toLowerCase(java.util.Locale.ROOT).contains("predict")) {
         return;
       }
-      if (isServerFault(code)) {
-        activity.recordError();
-      } else {
-        activity.recordActivity();
-      }
+      count(activity, code);
     });
     host.add(new HeartbeatPublisher(ModelServerService.NAME, instance, activity, producer::producer,
         config.get(KafkaSettings.HEARTBEAT_INTERVAL), () -> ReadinessReport.of(host.components()).ready()));

@@ -1,9 +1,12 @@
 package io.visualsearch.modelserver;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.pipeline.Activity;
 import org.junit.jupiter.api.Test;
 
 /** Which answers count as the model server's errors on the health page, over gRPC and REST alike. */
@@ -26,5 +29,20 @@ class ModelServerHeartbeatTest {
     }
     assertFalse(ModelServerHeartbeat.isServerFault(Status.Code.DEADLINE_EXCEEDED.name()), "the caller stopped waiting");
     assertFalse(ModelServerHeartbeat.isServerFault(Status.Code.OK.name()));
+  }
+
+  @Test
+  void aCallWhoseCallerWentIsNeitherActivityNorAnError() {
+    Activity activity = new Activity(new PrometheusRegistry());
+    for (String abandoned : new String[] {Status.Code.CANCELLED.name(), Status.Code.DEADLINE_EXCEEDED.name(), "499"}) {
+      ModelServerHeartbeat.count(activity, abandoned);
+    }
+    assertEquals(0, activity.handled(), "an overloaded server whose queue expires answered nothing");
+    assertEquals(0, activity.errors());
+    ModelServerHeartbeat.count(activity, Status.Code.OK.name());
+    ModelServerHeartbeat.count(activity, "200");
+    ModelServerHeartbeat.count(activity, Status.Code.UNAVAILABLE.name());
+    assertEquals(2, activity.handled());
+    assertEquals(1, activity.errors());
   }
 }
