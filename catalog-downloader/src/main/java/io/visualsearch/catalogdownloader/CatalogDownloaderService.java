@@ -49,7 +49,8 @@ public final class CatalogDownloaderService {
     recordLimit.requireRowLimitFits(config.get(CatalogDownloaderSettings.MAX_ROW_BYTES));
     FeedOptions options = FeedOptions.defaults()
         .withMaxRowBytes(config.get(CatalogDownloaderSettings.MAX_ROW_BYTES))
-        .withMaxFeedBytes(config.get(CatalogDownloaderSettings.MAX_FEED_BYTES));
+        .withMaxFeedBytes(config.get(CatalogDownloaderSettings.MAX_FEED_BYTES))
+        .withMaxProducts(config.get(CatalogDownloaderSettings.MAX_PRODUCTS));
     DeletionGuard guard = new DeletionGuard(config.get(CatalogDownloaderSettings.MAX_DELETE_SHARE),
         config.get(CatalogDownloaderSettings.GUARD_MIN_CATALOG));
     Map<String, S3Client> feedBuckets = new ConcurrentHashMap<>();

@@ -35,6 +35,10 @@ public final class CatalogDownloaderSettings {
           + " row too.");
   public static final Setting<Long> MAX_FEED_BYTES = Setting.longInt("CATALOG_MAX_FEED_BYTES").defaultValue(4L << 30)
       .validate(n -> n > 0, "positive").doc("Largest feed download accepted (decompressed bytes are bounded too).");
+  public static final Setting<Long> MAX_PRODUCTS = Setting.longInt("CATALOG_MAX_PRODUCTS").defaultValue(500_000L)
+      .validate(n -> n > 0, "positive")
+      .doc("A feed with more valid products is refused (TOO_LARGE), nothing applied: a sync holds each product's id,"
+          + " and the previous snapshot's, in memory (about 1 KiB of heap a product); raise it with the heap.");
   public static final Setting<Duration> HTTP_TIMEOUT = Setting.duration("CATALOG_HTTP_TIMEOUT")
       .defaultValue(Duration.ofMinutes(5)).validate(d -> d.toMillis() >= 1000, "at least 1s")
       .doc("Time allowed for one feed download.");
@@ -54,6 +58,6 @@ public final class CatalogDownloaderSettings {
 
   public static ConfigDef definition() {
     return new ConfigDef().define(SOURCES, INTERVAL, MAX_DELETE_SHARE, GUARD_MIN_CATALOG, MAX_ROW_BYTES,
-        MAX_FEED_BYTES, HTTP_TIMEOUT, SYNC_REPLY_WAIT, SPOOL_DIR);
+        MAX_FEED_BYTES, MAX_PRODUCTS, HTTP_TIMEOUT, SYNC_REPLY_WAIT, SPOOL_DIR);
   }
 }

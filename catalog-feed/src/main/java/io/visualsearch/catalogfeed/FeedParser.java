@@ -49,7 +49,7 @@ public final class FeedParser {
     BufferedInputStream in =
         new BufferedInputStream(new FeedSizeLimit(decompressed, options.maxFeedBytes()), 1 << 16);
     FeedFormat format = options.formatOverride() != null ? options.formatOverride() : FeedSniffer.sniff(in);
-    ValidatingHandler handler = new ValidatingHandler(sink, check);
+    ValidatingHandler handler = new ValidatingHandler(sink, check, options.maxProducts());
     try {
       switch (format) {
         case TSV -> new TabularFeedReader(TabularFeedReader.Dialect.tsv(), options.maxRowBytes())
@@ -62,6 +62,8 @@ public final class FeedParser {
         default -> throw new IllegalStateException("unhandled format " + format);
       }
     } catch (FeedSizeLimit.ExceededException e) {
+      throw new FeedRefusedException(FeedRefusedException.Reason.TOO_LARGE, e.getMessage(), e);
+    } catch (TooManyProductsException e) {
       throw new FeedRefusedException(FeedRefusedException.Reason.TOO_LARGE, e.getMessage(), e);
     } catch (CharacterCodingException | CharConversionException e) {
       throw new FeedRefusedException(
@@ -91,14 +93,16 @@ public final class FeedParser {
     private final ProductCheck check;
     private final RowMapper mapper = new RowMapper();
     private final Map<String, Long> acceptedAt = new HashMap<>();
+    private final long maxProducts;
     long rows;
     long accepted;
     long rejected;
     long lastLine;
 
-    ValidatingHandler(FeedSink sink, ProductCheck check) {
+    ValidatingHandler(FeedSink sink, ProductCheck check, long maxProducts) {
       this.sink = sink;
       this.check = check;
+      this.maxProducts = maxProducts;
     }
 
     @Override
@@ -121,7 +125,10 @@ public final class FeedParser {
         reject(new RowError(row.line(), mapped.id(), "duplicate id, first seen on line " + firstLine));
         return;
       }
-      accepted++;
+      if (++accepted > maxProducts) {
+        throw new TooManyProductsException("the feed has more than " + maxProducts + " products (line " + row.line()
+            + "), more than a sync is allowed to hold in memory");
+      }
       sink.product(mapped.product(), row.line());
     }
 
@@ -135,6 +142,13 @@ public final class FeedParser {
     private void reject(RowError error) {
       rejected++;
       sink.rowError(error);
+    }
+  }
+
+  /** Ends a parse whose feed passed the product limit; becomes a TOO_LARGE refusal. */
+  private static final class TooManyProductsException extends RuntimeException {
+    TooManyProductsException(String message) {
+      super(message, null, false, false);
     }
   }
 }

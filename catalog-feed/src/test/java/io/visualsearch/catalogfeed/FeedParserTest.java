@@ -138,6 +138,15 @@ class FeedParserTest {
   }
 
   @Test
+  void aFeedWithMoreProductsThanASyncMayHoldIsRefused() throws Exception {
+    FeedParser four = new FeedParser(FeedOptions.defaults().withMaxProducts(4));
+    assertEquals(4, parse(four, utf8(tsvCatalog(4))).products.size());
+    FeedRefusedException e = assertThrows(FeedRefusedException.class, () -> parse(four, utf8(tsvCatalog(5))));
+    assertEquals(FeedRefusedException.Reason.TOO_LARGE, e.reason());
+    assertTrue(e.getMessage().contains("more than 4 products"), e.getMessage());
+  }
+
+  @Test
   void decompressedSizeIsBounded() {
     byte[] bomb = gzip(utf8(TSV_HEADER + "\n".repeat(1 << 20)));
     FeedParser small = new FeedParser(FeedOptions.defaults().withMaxFeedBytes(64 * 1024));
