@@ -415,36 +415,8 @@ class ITConsumerLoop {
    */
   @Test
   void aPartitionHandedStraightBackMidBatchIsNotHandledAgain(EmbeddedStack stack) throws Exception {
-    createTopics(stack, "it.back", "it.back.dlq", "it.back.other");
-    Harness h = harness(stack, "it-back");
-    produce(h, "it.back", "b", 0, 10);
-    Gate gate = new Gate();
-    CountDownLatch release = gate.release();
-    List<String> handled = gate.handled();
-    AtomicReference<Throwable> died = new AtomicReference<>();
-    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
-      ConsumerLoop loop = loop(h, "it-back", "it.back", gate.holding("b0"), tracing, died);
-      loop.start();
-      try (KafkaConsumer<byte[], byte[]> other = member(stack, h.clients().groupId("it-back"), "0-other-topic")) {
-        assertTrue(gate.blocked().await(30, TimeUnit.SECONDS));
-        Thread.sleep(1_500); // past the loop's keep-alive: it polls with its partition paused
-        other.subscribe(List.of("it.back.other"));
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (other.assignment().isEmpty() && System.nanoTime() < deadline) {
-          other.poll(Duration.ofMillis(100));
-        }
-        assertFalse(other.assignment().isEmpty(), "the rebalance happened");
-        Thread.sleep(3_000); // the loop's keep-alive polls take its partition back
-        release.countDown();
-        await().atMost(Duration.ofSeconds(60)).until(() -> committed(stack, h.clients().groupId("it-back"), "it.back") == 10);
-        Thread.sleep(2_000); // time enough to fetch the batch again, if the position went back
-      } finally {
-        release.countDown();
-        loop.close();
-      }
-    }
-    assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9"), handled);
-    assertNull(died.get());
+    assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9"),
+        handledAcrossAHandback(stack, "it-back", false));
   }
 
   /**
@@ -453,39 +425,55 @@ class ITConsumerLoop {
    */
   @Test
   void aPartitionHandedBackAfterItsBatchEndedIsNotHandledAgain(EmbeddedStack stack) throws Exception {
-    createTopics(stack, "it.late", "it.late.dlq", "it.late.other");
-    Harness h = harness(stack, "it-late");
-    produce(h, "it.late", "b", 0, 10);
+    assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9"),
+        handledAcrossAHandback(stack, "it-late", true));
+  }
+
+  /**
+   * What a loop handles of ten records when another member's join takes its partition while b0 is
+   * held and the group gives it straight back; b0 is released once the partition is back, or, with
+   * {@code releaseWhileAway}, as soon as it was taken (the batch then ends before it comes back).
+   */
+  List<String> handledAcrossAHandback(EmbeddedStack stack, String name, boolean releaseWhileAway) throws Exception {
+    String topic = name.replace('-', '.');
+    createTopics(stack, topic, topic + ".dlq", topic + ".other");
+    Harness h = harness(stack, name);
+    produce(h, topic, "b", 0, 10);
     Gate gate = new Gate();
     CountDownLatch release = gate.release();
-    List<String> handled = gate.handled();
     AtomicReference<Throwable> died = new AtomicReference<>();
     try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
-      ConsumerLoop loop = loop(h, "it-late", "it.late", gate.holding("b0"), tracing, died);
+      ConsumerLoop loop = loop(h, name, topic, gate.holding("b0"), tracing, died);
       loop.start();
-      try (KafkaConsumer<byte[], byte[]> other = member(stack, h.clients().groupId("it-late"), "0-other-topic")) {
+      try (KafkaConsumer<byte[], byte[]> other = member(stack, h.clients().groupId(name), "0-other-topic")) {
         assertTrue(gate.blocked().await(30, TimeUnit.SECONDS));
         Thread.sleep(1_500); // past the loop's keep-alive: it polls with its partition paused
-        other.subscribe(List.of("it.late.other"));
+        other.subscribe(List.of(topic + ".other"));
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!loop.ownership().startsWith("0 of") && System.nanoTime() < deadline) {
-          other.poll(Duration.ofMillis(10));
+        if (releaseWhileAway) {
+          while (!loop.ownership().startsWith("0 of") && System.nanoTime() < deadline) {
+            other.poll(Duration.ofMillis(10));
+          }
+          assertTrue(loop.ownership().startsWith("0 of"), "the rebalance took the partition: " + loop.ownership());
+          release.countDown(); // the batch ends before the group has given the partition back
         }
-        assertTrue(loop.ownership().startsWith("0 of"), "the rebalance took the partition: " + loop.ownership());
-        release.countDown(); // the batch ends before the group has given the partition back
         while (other.assignment().isEmpty() && System.nanoTime() < deadline) {
           other.poll(Duration.ofMillis(100));
         }
-        assertFalse(other.assignment().isEmpty(), "the rebalance ended");
-        await().atMost(Duration.ofSeconds(60)).until(() -> committed(stack, h.clients().groupId("it-late"), "it.late") == 10);
+        assertFalse(other.assignment().isEmpty(), "the rebalance happened");
+        if (!releaseWhileAway) {
+          Thread.sleep(3_000); // the loop's keep-alive polls take its partition back
+          release.countDown();
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> committed(stack, h.clients().groupId(name), topic) == 10);
         Thread.sleep(2_000); // time enough to fetch the batch again, if the position went back
       } finally {
         release.countDown();
         loop.close();
       }
     }
-    assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9"), handled);
     assertNull(died.get());
+    return gate.handled();
   }
 
   /**
