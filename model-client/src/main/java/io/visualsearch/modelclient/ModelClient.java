@@ -20,6 +20,7 @@ import io.visualsearch.proto.tfserving.ModelVersionStatus;
 import io.visualsearch.proto.tfserving.PredictRequest;
 import io.visualsearch.proto.tfserving.PredictResponse;
 import io.visualsearch.proto.tfserving.PredictionServiceGrpc;
+import io.visualsearch.proto.tfserving.SignatureDefMap;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import io.visualsearch.tracing.GrpcTracing;
@@ -280,9 +281,39 @@ public final class ModelClient implements Component {
               .build()), null);
     }
     String missing = status == null ? "the model server does not know model '" + model + "'" : unavailability(status);
+    if (missing == null) {
+      missing = signatureMissing(callDeadline);
+    }
     if (missing != null) {
       lastError = missing;
       failureSeenNanos.set(System.nanoTime());
+    }
+  }
+
+  /**
+   * Null when the served version has the configured signature, or the server does not list its
+   * signatures; else what is missing. A version AVAILABLE alone cleared a FAILED_PRECONDITION for a
+   * signature the model lacks, and the service went ready, was sent queries that all failed, went
+   * unready, and so on every few seconds.
+   */
+  private String signatureMissing(Duration callDeadline) throws ModelUnavailableException {
+    GetModelMetadataResponse metadata;
+    try (Scope ignored = Untraced.unlessInTrace()) {
+      metadata = answered(() -> PredictionServiceGrpc.newBlockingStub(channel())
+          .withDeadlineAfter(callDeadline.toMillis(), TimeUnit.MILLISECONDS)
+          .getModelMetadata(GetModelMetadataRequest.newBuilder().setModelSpec(ModelSpec.newBuilder().setName(model))
+              .addMetadataField("signature_def").build()), null);
+    }
+    com.google.protobuf.Any listed = metadata == null ? null : metadata.getMetadataMap().get("signature_def");
+    if (listed == null) {
+      return null;
+    }
+    try {
+      SignatureDefMap signatures = listed.unpack(SignatureDefMap.class);
+      return signatures.containsSignatureDef(signature) ? null : "model '" + model + "' has no signature '"
+          + signature + "' (it has " + String.join(", ", signatures.getSignatureDefMap().keySet()) + ")";
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return null; // not a list we can read: the next Predict says what is wrong
     }
   }
 

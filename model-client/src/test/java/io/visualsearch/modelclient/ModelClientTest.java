@@ -28,6 +28,7 @@ import io.visualsearch.proto.tfserving.ModelVersionStatus;
 import io.visualsearch.proto.tfserving.PredictRequest;
 import io.visualsearch.proto.tfserving.PredictResponse;
 import io.visualsearch.proto.tfserving.PredictionServiceGrpc;
+import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.tracing.Tracing;
 import io.visualsearch.tracing.TracingSettings;
 import java.awt.Color;
@@ -58,6 +59,8 @@ class ModelClientTest {
   final List<PredictRequest> seen = new ArrayList<>();
   /** When set, Predict never answers: the caller's own deadline ends the call. */
   volatile boolean silent;
+  /** The signatures GetModelMetadata lists; null: it lists none (says nothing of them). */
+  volatile java.util.Set<String> signatures;
   /** What GetModelStatus says of both versions. */
   volatile ModelVersionStatus.State versionState = ModelVersionStatus.State.AVAILABLE;
   Server server;
@@ -114,8 +117,16 @@ class ModelClientTest {
       @Override
       public void getModelMetadata(GetModelMetadataRequest request, StreamObserver<GetModelMetadataResponse> out) {
         // Version 7 answers requests that name none; 8, loaded too, only those that name it (a rollback).
-        out.onNext(GetModelMetadataResponse.newBuilder()
-            .setModelSpec(ModelSpec.newBuilder().setName("default").setVersion(Int64Value.of(7))).build());
+        GetModelMetadataResponse.Builder r = GetModelMetadataResponse.newBuilder()
+            .setModelSpec(ModelSpec.newBuilder().setName("default").setVersion(Int64Value.of(7)));
+        java.util.Set<String> listed = signatures;
+        if (listed != null) {
+          io.visualsearch.proto.tfserving.SignatureDefMap.Builder map =
+              io.visualsearch.proto.tfserving.SignatureDefMap.newBuilder();
+          listed.forEach(name -> map.putSignatureDef(name, org.tensorflow.proto.SignatureDef.getDefaultInstance()));
+          r.putMetadata("signature_def", com.google.protobuf.Any.pack(map.build()));
+        }
+        out.onNext(r.build());
         out.onCompleted();
       }
     }).addService(new ModelServiceGrpc.ModelServiceImplBase() {
@@ -276,6 +287,24 @@ class ModelClientTest {
     assertTrue(e.getMessage().contains("not found"), e.getMessage());
     assertEquals(1, calls.get(), "not retried by the channel either");
     assertEquals(false, client.check().ok(), "shows until the configuration is fixed");
+  }
+
+  @Test
+  void aSignatureTheModelLacksKeepsTheClientUnreadyPastItsProbe() throws Exception {
+    failFirst.add(Status.FAILED_PRECONDITION.withDescription("Serving signature key \"serving_default\" not found."));
+    signatures = java.util.Set.of("mixed7");
+    start("signature-probe");
+    assertThrows(ModelUnavailableException.class, () -> client.embed(List.of(solid(Color.BLUE, 4, 4))));
+    // Past the probe's wait: a version is AVAILABLE, but still without the signature.
+    Thread.sleep(ModelClient.PROBE_AFTER_FAILURE.toMillis() + 500);
+    CheckResult probed = client.check();
+    assertEquals(false, probed.ok(), "a version AVAILABLE alone does not make a missing signature appear");
+    assertTrue(probed.detail().contains("no signature 'serving_default'"), probed.detail());
+    // The model is fixed: the next probe clears it.
+    signatures = java.util.Set.of("mixed7", "serving_default");
+    Thread.sleep(ModelClient.PROBE_AFTER_FAILURE.toMillis() + 500);
+    client.check();
+    assertTrue(client.check().ok(), client.check().detail());
   }
 
   @Test
