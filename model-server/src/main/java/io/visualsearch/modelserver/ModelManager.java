@@ -44,6 +44,7 @@ import org.tensorflow.proto.ConfigProto;
 public final class ModelManager implements Component {
 
   private static final Logger log = LoggerFactory.getLogger(ModelManager.class);
+  private final java.util.concurrent.atomic.AtomicBoolean zeroReported = new java.util.concurrent.atomic.AtomicBoolean();
   private static final String SERVE_TAG = "serve";
 
   private final String modelName;
@@ -350,7 +351,16 @@ public final class ModelManager implements Component {
           continue;
         }
         if (Files.isRegularFile(p.resolve("saved_model.pb")) || Files.isRegularFile(p.resolve("saved_model.pbtxt"))) {
-          versions.put(Long.parseLong(n), p);
+          long version = Long.parseLong(n);
+          if (version == 0) {
+            // The pipeline's records and the TensorFlow Serving API's default both read 0 as "no
+            // version": an index of version 0 would take any served version's queries as its own.
+            if (zeroReported.compareAndSet(false, true)) {
+              log.warn("{}: version directory 0 is not served; model versions start at 1", modelDir);
+            }
+            continue;
+          }
+          versions.put(version, p);
         }
       }
     }

@@ -73,10 +73,10 @@ public record ModelServerSettings(
       .doc("Input bytes all requests waiting for a batch may hold together, beyond which new ones are refused with"
           + " UNAVAILABLE; a request larger than the whole budget still runs when nothing else waits.");
   public static final Setting<Long> PINNED_VERSION = Setting.longInt("MODEL_SERVER_MODEL_VERSION").optional()
-      .validate(v -> v >= 0, "a version number (>= 0)")
+      .validate(v -> v >= 1, "a version number (>= 1; version 0 is never served)")
       .doc("Serve exactly this version; unset serves the latest.");
   public static final Setting<Long> DEFAULT_VERSION = Setting.longInt("MODEL_SERVER_DEFAULT_VERSION").optional()
-      .validate(v -> v >= 0, "a version number (>= 0)")
+      .validate(v -> v >= 1, "a version number (>= 1; version 0 is never served)")
       .doc("Answer requests that name no version with this one instead of the newest, while the newest others on"
           + " disk (MODEL_SERVER_SERVED_VERSIONS in all) still answer requests naming theirs: a rollback that keeps"
           + " serving the indexes of the withdrawn version until they are rebuilt. Not with MODEL_SERVER_MODEL_VERSION.");

@@ -55,6 +55,18 @@ class ModelManagerTest {
   }
 
   @Test
+  void versionZeroIsNotServed() throws Exception {
+    // 0 is what a record or a response without a version says: served, it would pass for any.
+    TestSavedModels.exportVersion(base, "default", 0);
+    TestSavedModels.exportVersion(base, "default", 1);
+    try (ModelManager m = new ModelManager("default", base, OptionalLong.empty(), NEVER, 2)) {
+      m.start();
+      assertEquals(OptionalLong.of(1), m.currentVersion());
+      assertThrows(ServingException.class, () -> m.acquire("default", OptionalLong.of(0)).close());
+    }
+  }
+
+  @Test
   void withTwoServedVersionsThePreviousOneAnswersUntilAThirdArrives() throws Exception {
     TestSavedModels.exportVersion(base, "default", 1);
     try (ModelManager m = new ModelManager("default", base, OptionalLong.empty(), NEVER, 2)) {
