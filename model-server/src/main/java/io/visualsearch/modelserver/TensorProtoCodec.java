@@ -73,8 +73,8 @@ public final class TensorProtoCodec {
         stringBytes += v.size();
       }
       boolean oneForAll = proto.getStringValCount() == 1; // each element gets its own copy of the value
-      budget.spend(name, checkSize(name, count, oneForAll ? stringBytes + STRING_OVERHEAD : STRING_OVERHEAD,
-          oneForAll ? 0 : stringBytes));
+      long perElement = HostTensor.STRING_ELEMENT_OVERHEAD + (oneForAll ? stringBytes : 0);
+      budget.spend(name, checkSize(name, count, perElement, oneForAll ? 0 : stringBytes));
       return HostTensor.strings(shape, stringsOf(name, proto, count));
     }
     int width = DTypes.byteSize(dtype);
@@ -89,9 +89,6 @@ public final class TensorProtoCodec {
     }
     return HostTensor.numeric(dtype, shape, typedValues(name, proto, dtype, (int) count));
   }
-
-  /** Per string element beside its bytes: the array and its reference. */
-  private static final long STRING_OVERHEAD = HostTensor.STRING_ELEMENT_OVERHEAD;
 
   /**
    * Refuses a tensor whose decoded size, {@code count * perElement + shared} bytes, is over the

@@ -6,6 +6,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.visualsearch.searchapi.http.UploadBudget;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -25,8 +26,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class CallLimit implements ServerInterceptor {
 
-  /** The share one tenant's uploads get on the HTTP side too ({@code UploadBudget.TENANT_SHARE}). */
-  static final double TENANT_SHARE = 0.5;
+  /** The share one tenant's uploads get on the HTTP side too. */
+  static final double TENANT_SHARE = UploadBudget.TENANT_SHARE;
 
   private final Semaphore calls;
   private final int maxCalls;

@@ -38,7 +38,6 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
 
   private static final Logger log = LoggerFactory.getLogger(VisualSearchService.class);
   static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-  private static final Context.Key<String> AUTH_HEADER = Context.key("authorization");
   /** The authenticated caller's tenant, in the context of every call past {@link #credentials}. */
   static final Context.Key<String> TENANT = Context.key("tenant");
 
@@ -77,16 +76,25 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
           call.close(statusOf(e), new Metadata());
           return new ServerCall.Listener<>() { };
         }
-        return Contexts.interceptCall(Context.current().withValue(AUTH_HEADER, authorization).withValue(TENANT, tenant),
-            call, headers, next);
+        return Contexts.interceptCall(Context.current().withValue(TENANT, tenant), call, headers, next);
       }
     };
+  }
+
+  /** The caller's tenant, authenticated once, from the call's headers, by {@link #credentials}. */
+  private static String callerTenant() {
+    String tenant = TENANT.get();
+    if (tenant == null) {
+      // Bound without its credentials interceptor: no call is let through unauthenticated.
+      throw ApiException.unauthorized("missing_api_key", "send 'authorization: Bearer <api key>'");
+    }
+    return tenant;
   }
 
   @Override
   public void search(SearchRequest request, StreamObserver<SearchReply> out) {
     answer(out, () -> {
-      String tenant = auth.tenant(AUTH_HEADER.get(), null);
+      String tenant = callerTenant();
       int k = SearchQuery.checkedK(request.getK() == 0 ? defaultK : request.getK());
       CropBox crop = null;
       if (request.hasCrop()) {
@@ -113,7 +121,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
   @Override
   public void similar(SimilarRequest request, StreamObserver<SearchReply> out) {
     answer(out, () -> {
-      String tenant = auth.tenant(AUTH_HEADER.get(), null);
+      String tenant = callerTenant();
       int k = SearchQuery.checkedK(request.getK() == 0 ? defaultK : request.getK());
       if (request.getSku().isEmpty() || request.getSku().length() > 256) {
         throw ApiException.badRequest("invalid_sku", "sku must be 1 to 256 characters");
