@@ -117,16 +117,13 @@ public final class ServiceHost implements AutoCloseable {
     starter.setDaemon(true);
     starter.start();
     try {
-      CompletableFuture.anyOf(starting, stoppedSignal).exceptionally(e -> null).get();
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e); // not reached: failures are read from starting below
-    }
-    // A failed start stops the host itself before it throws: its failure is still the answer.
-    if (!starting.isDone() && exitCode != ExitCode.START_FAILED) {
-      log.error("{}: stopped while a component was still starting ({})", service, exitCode);
-      return exitCode;
-    }
-    try {
+      // Ends with the start (its failure thrown from here) or with a stop that gave up on it.
+      CompletableFuture.anyOf(starting, stoppedSignal).get();
+      // A failed start stops the host itself before it throws: its failure is still the answer.
+      if (!starting.isDone() && exitCode != ExitCode.START_FAILED) {
+        log.error("{}: stopped while a component was still starting ({})", service, exitCode);
+        return exitCode;
+      }
       starting.get();
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
