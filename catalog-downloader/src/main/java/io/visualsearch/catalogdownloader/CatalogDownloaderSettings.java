@@ -14,9 +14,10 @@ public final class CatalogDownloaderSettings {
       .validate(l -> l.stream().allMatch(FeedLocation::isValid) && FeedLocation.tenantsAreUnique(l),
           "a comma list of tenant=url (http(s)://, s3://bucket/key or file:///path), one per tenant (two feeds of one"
               + " tenant would each delete the other's products)")
-      .doc("Feed sources, e.g. acme=https://acme.example/feed.tsv.gz,shop=s3://feeds/shop.xml. Reports, records,"
-          + " traces and sync logs show each URL without user info and with query values masked; the start-up"
-          + " log prints the configuration as given.");
+      .shownAs(FeedLocation::displaySpecs)
+      .doc("Feed sources, e.g. acme=https://acme.example/feed.tsv.gz,shop=s3://feeds/shop.xml. Logs (the start-up"
+          + " configuration and its errors too), reports, records and traces show each URL without user info and"
+          + " with query values masked.");
   public static final Setting<Duration> INTERVAL = Setting.duration("CATALOG_SYNC_INTERVAL")
       .defaultValue(Duration.ofMinutes(15)).validate(d -> d.isZero() || d.toMillis() >= 1000, "0s or at least 1s")
       .doc("How often every source is synced; 0s syncs only on demand (POST /sync?tenant=... on the ops port).");

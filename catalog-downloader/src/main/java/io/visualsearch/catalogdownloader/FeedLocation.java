@@ -62,6 +62,25 @@ public record FeedLocation(String tenant, URI uri) {
     return new FeedLocation(spec.substring(0, eq).trim(), URI.create(spec.substring(eq + 1).trim()));
   }
 
+  /**
+   * CATALOG_SOURCES as logs show it, each URL as {@link #display()} does; a spec that is not a
+   * valid location is still masked, since the start-up error that names it is logged too.
+   */
+  static String displaySpecs(List<String> specs) {
+    return String.join(",", specs.stream().map(FeedLocation::displaySpec).toList());
+  }
+
+  private static String displaySpec(String spec) {
+    int eq = spec.indexOf('=');
+    String tenant = eq < 0 ? "" : spec.substring(0, eq).trim() + "=";
+    String url = spec.substring(eq + 1).trim();
+    try {
+      return tenant + redact(URI.create(url));
+    } catch (IllegalArgumentException e) {
+      return tenant + "(not a URL)";
+    }
+  }
+
   /** Whether no tenant appears twice among valid specs (invalid ones are reported by {@link #isValid}). */
   static boolean tenantsAreUnique(List<String> specs) {
     Set<String> seen = new HashSet<>();

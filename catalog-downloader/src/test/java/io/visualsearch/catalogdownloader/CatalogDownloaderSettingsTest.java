@@ -1,6 +1,7 @@
 package io.visualsearch.catalogdownloader;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,6 +43,26 @@ class CatalogDownloaderSettingsTest {
   void anUnusableSourceIsStillRefusedForWhatItIs() {
     ConfigException e = assertThrows(ConfigException.class, () -> parse(Map.of("CATALOG_SOURCES", "acme=ftp://a/f")));
     assertTrue(e.getMessage().contains("tenant=url"), e.getMessage());
+  }
+
+  @Test
+  void feedCredentialsStayOutOfTheStartUpLogAndItsErrors() {
+    String tokenFeed = "acme=https://feeds.acme.example/f.tsv?token=hunter2";
+    String userInfoFeed = "shop=https://shop:swordfish@feeds.shop.example/f.xml";
+    Config config = parse(Map.of("CATALOG_SOURCES", tokenFeed + "," + userInfoFeed));
+    assertEquals(List.of(tokenFeed, userInfoFeed), config.get(CatalogDownloaderSettings.SOURCES), "used as given");
+    String logged = config.toString();
+    assertTrue(logged.contains("CATALOG_SOURCES=acme=https://feeds.acme.example/f.tsv?token=***,"
+        + "shop=https://feeds.shop.example/f.xml"), logged);
+    assertFalse(logged.contains("hunter2") || logged.contains("swordfish"), logged);
+
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> parse(Map.of("CATALOG_SOURCES", tokenFeed + ",acme=https://other.example/f.tsv?sig=swordfish")));
+    assertTrue(e.getMessage().contains("acme=https://feeds.acme.example/f.tsv?token=***"), e.getMessage());
+    assertFalse(e.getMessage().contains("hunter2") || e.getMessage().contains("swordfish"), e.getMessage());
+    ConfigException unparsable = assertThrows(ConfigException.class,
+        () -> parse(Map.of("CATALOG_SOURCES", "acme=https://a b/?token=hunter2")));
+    assertFalse(unparsable.getMessage().contains("hunter2"), unparsable.getMessage());
   }
 
   @Test

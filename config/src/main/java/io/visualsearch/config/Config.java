@@ -28,11 +28,16 @@ public final class Config {
     return new Config(copy);
   }
 
-  /** For start-up logs: every value, secrets masked. */
+  /** For start-up logs: every value, secrets masked, values that carry one shown as their setting says. */
   @Override
   public String toString() {
     return values.entrySet().stream()
-        .map(e -> e.getKey().env() + "=" + (e.getKey().isSecret() ? "******" : e.getValue()))
+        .map(e -> e.getKey().env() + "=" + shown(e.getKey(), e.getValue()))
         .collect(Collectors.joining(", ", "{", "}"));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> String shown(Setting<T> setting, Object value) {
+    return setting.display((T) value);
   }
 }

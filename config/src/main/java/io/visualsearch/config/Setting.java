@@ -24,9 +24,11 @@ public final class Setting<T> {
   private final String doc;
   private final boolean secret;
   private final String defaultDescription;
+  private final Function<T, String> shownAs;
 
   private Setting(String env, String type, Function<String, T> parser, T defaultValue, boolean required,
-      Predicate<T> validator, String validDescription, String doc, boolean secret, String defaultDescription) {
+      Predicate<T> validator, String validDescription, String doc, boolean secret, String defaultDescription,
+      Function<T, String> shownAs) {
     if (!env.matches("[A-Z][A-Z0-9_]*")) {
       throw new IllegalArgumentException("setting names are upper-case env var names: " + env);
     }
@@ -40,10 +42,11 @@ public final class Setting<T> {
     this.doc = doc;
     this.secret = secret;
     this.defaultDescription = defaultDescription;
+    this.shownAs = shownAs;
   }
 
   private static <T> Setting<T> of(String env, String type, Function<String, T> parser) {
-    return new Setting<>(env, type, parser, null, true, v -> true, "", "", false, null);
+    return new Setting<>(env, type, parser, null, true, v -> true, "", "", false, null, null);
   }
 
   public static Setting<String> string(String env) {
@@ -77,25 +80,35 @@ public final class Setting<T> {
   }
 
   public Setting<T> defaultValue(T value) {
-    return new Setting<>(env, type, parser, Objects.requireNonNull(value), false, validator, validDescription, doc, secret, defaultDescription);
+    return new Setting<>(env, type, parser, Objects.requireNonNull(value), false, validator, validDescription, doc, secret, defaultDescription, shownAs);
   }
 
   /** Optional with no default: {@link Config#get} returns null when unset. */
   public Setting<T> optional() {
-    return new Setting<>(env, type, parser, null, false, validator, validDescription, doc, secret, defaultDescription);
+    return new Setting<>(env, type, parser, null, false, validator, validDescription, doc, secret, defaultDescription, shownAs);
   }
 
   public Setting<T> validate(Predicate<T> check, String description) {
-    return new Setting<>(env, type, parser, defaultValue, required, check, description, doc, secret, defaultDescription);
+    return new Setting<>(env, type, parser, defaultValue, required, check, description, doc, secret, defaultDescription, shownAs);
   }
 
   public Setting<T> doc(String text) {
-    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, text, secret, defaultDescription);
+    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, text, secret, defaultDescription, shownAs);
   }
 
   /** Never printed: values show as ****** in errors and dumps. */
   public Setting<T> secret() {
-    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, doc, true, defaultDescription);
+    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, doc, true, defaultDescription, shownAs);
+  }
+
+  /**
+   * How start-up logs and validation errors show a value that is not secret as a whole but may
+   * carry one inside (e.g. a URL's user info or token). A raw value that does not parse is then
+   * not shown at all, since only a parsed value can be masked.
+   */
+  public Setting<T> shownAs(Function<T, String> display) {
+    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, doc, secret,
+        defaultDescription, Objects.requireNonNull(display));
   }
 
   /**
@@ -103,7 +116,7 @@ public final class Setting<T> {
    * where printing the value would describe only the machine that generated the docs.
    */
   public Setting<T> describeDefault(String text) {
-    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, doc, secret, text);
+    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, doc, secret, text, shownAs);
   }
 
   public static Predicate<Integer> port() {
@@ -165,7 +178,7 @@ public final class Setting<T> {
       value = parser.apply(raw);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("not a valid " + type + ": " + shown(raw)
-          + (e.getMessage() == null || secret ? "" : " (" + e.getMessage() + ")"));
+          + (e.getMessage() == null || secret || shownAs != null ? "" : " (" + e.getMessage() + ")"));
     }
     check(value);
     return value;
@@ -173,12 +186,21 @@ public final class Setting<T> {
 
   void check(T value) {
     if (!validator.test(value)) {
-      throw new IllegalArgumentException(shown(String.valueOf(value)) + " is invalid: must be " + validDescription);
+      throw new IllegalArgumentException(shownValue(value) + " is invalid: must be " + validDescription);
     }
   }
 
+  /** The value as logs may print it: masked when secret, through {@link #shownAs} when given. */
+  String display(T value) {
+    return secret ? "******" : shownAs == null || value == null ? String.valueOf(value) : shownAs.apply(value);
+  }
+
+  private String shownValue(T value) {
+    return secret ? display(value) : "'" + display(value) + "'";
+  }
+
   String shown(String raw) {
-    return secret ? "******" : "'" + raw + "'";
+    return secret || shownAs != null ? "******" : "'" + raw + "'";
   }
 
   private static Boolean parseBoolean(String s) {

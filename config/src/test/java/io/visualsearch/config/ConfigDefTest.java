@@ -55,6 +55,31 @@ class ConfigDefTest {
   }
 
   @Test
+  void aValueCarryingACredentialIsShownThroughItsDisplayInDumpsAndErrors() {
+    Setting<List<String>> feeds = Setting.list("FEEDS").defaultValue(List.of())
+        .validate(l -> l.size() < 2, "at most one feed")
+        .shownAs(l -> String.join(",", l.stream().map(f -> f.replaceAll("token=[^,&]*", "token=***")).toList()));
+    ConfigDef withFeeds = new ConfigDef().define(feeds);
+    Config c = withFeeds.parse(Map.of("FEEDS", "https://a/f?token=hunter2"));
+    assertEquals(List.of("https://a/f?token=hunter2"), c.get(feeds));
+    assertEquals("{FEEDS=https://a/f?token=***}", c.toString());
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> withFeeds.parse(Map.of("FEEDS", "https://a/f?token=hunter2,https://b/f?token=swordfish")));
+    assertTrue(e.getMessage().contains("FEEDS: 'https://a/f?token=***,https://b/f?token=***' is invalid"),
+        e.getMessage());
+    assertFalse(e.getMessage().contains("hunter2") || e.getMessage().contains("swordfish"), e.getMessage());
+  }
+
+  @Test
+  void aValueThatDoesNotParseIsNotShownWhenOnlyItsDisplayMayBe() {
+    Setting<Integer> port = Setting.integer("PORT_WITH_TOKEN").shownAs(p -> "port " + p);
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> new ConfigDef().define(port).parse(Map.of("PORT_WITH_TOKEN", "hunter2")));
+    assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+    assertTrue(e.getMessage().contains("PORT_WITH_TOKEN: not a valid int"), e.getMessage());
+  }
+
+  @Test
   void durationsAcceptShortAndIsoForms() {
     assertEquals(Duration.ofMillis(250), DurationParser.parse("250ms"));
     assertEquals(Duration.ofMinutes(5), DurationParser.parse("5m"));
