@@ -155,7 +155,8 @@ public final class SearchApiService {
     if (grpcPort >= 0) {
       grpc = pipeline.add(new SearchGrpcServer(config.get(SearchApiSettings.GRPC_HOST), grpcPort,
           (int) Math.min(Integer.MAX_VALUE, maxUpload + 64 * 1024), bodies,
-          new VisualSearchService(auth, queries, admission, defaultK, pipeline.activity()), pipeline.tracing()));
+          new VisualSearchService(auth, queries, admission, defaultK, pipeline.activity()), pipeline.tracing(),
+          config.get(SearchApiSettings.GRPC_MESSAGE_TIMEOUT)));
     }
     String staticDir = config.get(SearchApiSettings.STATIC_DIR);
     ApiRoutes routes = new ApiRoutes(auth, queries, new SearchRequestParser(maxUpload, defaultK), admission, maxUpload,

@@ -19,6 +19,11 @@ public final class SearchApiSettings {
   public static final Setting<Integer> GRPC_PORT = Setting.integer("SEARCH_GRPC_PORT").defaultValue(8090)
       .validate(p -> p >= -1 && p <= 65535, "a TCP port, 0 for a free one, -1 to disable gRPC")
       .doc("Port of the VisualSearch gRPC service.");
+  public static final Setting<Duration> GRPC_MESSAGE_TIMEOUT = Setting.duration("SEARCH_GRPC_MESSAGE_TIMEOUT")
+      .defaultValue(Duration.ofSeconds(30)).validate(d -> d.toMillis() >= 100 && d.toMinutes() <= 10,
+          "between 100ms and 10m")
+      .doc("A gRPC call whose request has not arrived whole this long after the call started is closed with"
+          + " DEADLINE_EXCEEDED request_timeout, giving its place back; the search itself is not timed by it.");
   public static final Setting<List<String>> API_KEYS = Setting.list("SEARCH_API_KEYS").defaultValue(List.of())
       .validate(l -> l.stream().allMatch(e -> e.indexOf(':') > 0 && e.indexOf(':') < e.length() - 1),
           "a comma list of tenant:key")
@@ -71,7 +76,7 @@ public final class SearchApiSettings {
   }
 
   public static ConfigDef definition() {
-    return new ConfigDef().define(HTTP_HOST, HTTP_PORT, GRPC_HOST, GRPC_PORT, API_KEYS, API_KEYS_FILE,
+    return new ConfigDef().define(HTTP_HOST, HTTP_PORT, GRPC_HOST, GRPC_PORT, GRPC_MESSAGE_TIMEOUT, API_KEYS, API_KEYS_FILE,
         MAX_UPLOAD_BYTES, MAX_IMAGE_PIXELS, MAX_CONCURRENT, MAX_QUEUED, MAX_PER_TENANT, QUEUE_TIMEOUT, DEFAULT_K, MAX_FETCH,
         INDEX_POLL, INDEX_DIR, STATIC_DIR);
   }

@@ -11,6 +11,9 @@ import io.visualsearch.searchapi.http.UploadBudget;
 import io.visualsearch.tracing.GrpcTracing;
 import io.visualsearch.tracing.Tracing;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /** Owns the gRPC server's lifecycle; {@link VisualSearchService} owns what the calls do. */
@@ -27,17 +30,23 @@ public final class SearchGrpcServer implements Component {
   private final UploadBudget bodies;
   private final VisualSearchService service;
   private final Tracing tracing;
+  private final Duration messageTimeout;
+  private ScheduledExecutorService messageTimer;
   private Server server;
 
-  /** {@code bodies} is the budget the HTTP uploads share; it sizes how many calls are let in at once. */
+  /**
+   * {@code bodies} is the budget the HTTP uploads share; it sizes how many calls are let in at once.
+   * {@code messageTimeout}: how long after its start a call's request must have arrived.
+   */
   public SearchGrpcServer(String host, int port, int maxMessageBytes, UploadBudget bodies, VisualSearchService service,
-      Tracing tracing) {
+      Tracing tracing, Duration messageTimeout) {
     this.host = host;
     this.requestedPort = port;
     this.maxMessageBytes = maxMessageBytes;
     this.bodies = bodies;
     this.service = service;
     this.tracing = tracing;
+    this.messageTimeout = messageTimeout;
   }
 
   @Override
@@ -47,10 +56,17 @@ public final class SearchGrpcServer implements Component {
 
   @Override
   public void start() throws Exception {
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, runnable -> {
+      Thread t = new Thread(runnable, "grpc-message-deadline");
+      t.setDaemon(true);
+      return t;
+    });
+    timer.setRemoveOnCancelPolicy(true); // answered calls' expiries leave the queue at once
+    messageTimer = timer;
     server = NettyServerBuilder.forAddress(new InetSocketAddress(host, requestedPort))
         .maxInboundMessageSize(maxMessageBytes)
         .addService(wire(service.bindService(), service.credentials(),
-            new CallLimit(maxCalls(maxMessageBytes, bodies.capacity())),
+            new CallLimit(maxCalls(maxMessageBytes, bodies.capacity())), new MessageDeadline(messageTimeout, timer),
             new GrpcTracing(tracing).serverInterceptor()))
         .build()
         .start();
@@ -59,11 +75,12 @@ public final class SearchGrpcServer implements Component {
   /**
    * The service behind its interceptors, which run last-added first: tracing opens the span; the
    * credentials are checked inside it from the headers alone, so a call without a valid key is
-   * refused before its message is received, and takes no place; then the call limit.
+   * refused before its message is received, and takes no place; then the call limit; then the
+   * deadline for the request's arrival, inside the limit so that a call it closes gives its place back.
    */
   static ServerServiceDefinition wire(ServerServiceDefinition service, ServerInterceptor credentials, CallLimit limit,
-      ServerInterceptor tracing) {
-    return ServerInterceptors.intercept(service, limit, credentials, tracing);
+      MessageDeadline messageDeadline, ServerInterceptor tracing) {
+    return ServerInterceptors.intercept(service, messageDeadline, limit, credentials, tracing);
   }
 
   /**
@@ -99,6 +116,9 @@ public final class SearchGrpcServer implements Component {
         server.shutdownNow();
         Thread.currentThread().interrupt();
       }
+    }
+    if (messageTimer != null) {
+      messageTimer.shutdownNow();
     }
   }
 }

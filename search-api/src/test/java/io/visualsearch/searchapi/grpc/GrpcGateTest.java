@@ -29,7 +29,13 @@ import io.visualsearch.searchapi.auth.Authenticator;
 import io.visualsearch.searchapi.http.UploadBudget;
 import io.visualsearch.tracing.GrpcTracing;
 import io.visualsearch.tracing.Tracing;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.visualsearch.proto.search.SearchReply;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -56,10 +62,15 @@ class GrpcGateTest {
   /** One permit for every call the hook holds open. */
   final Semaphore holding = new Semaphore(0);
   final CountDownLatch letGo = new CountDownLatch(1);
+  final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
   Server server;
   ManagedChannel channel;
 
   void start(int maxCalls) throws Exception {
+    start(maxCalls, Duration.ofSeconds(30));
+  }
+
+  void start(int maxCalls, Duration messageTimeout) throws Exception {
     VisualSearchService service = new VisualSearchService(
         new Authenticator(ApiKeys.parse(List.of("acme:" + KEY, "globex:" + OTHER_KEY))), null, null, 10, new Activity(new PrometheusRegistry()));
     ServerInterceptor hook = new ServerInterceptor() {
@@ -91,7 +102,7 @@ class GrpcGateTest {
     };
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).maxInboundMessageSize(MAX_MESSAGE)
         .addService(SearchGrpcServer.wire(ServerInterceptors.intercept(service, hook), service.credentials(),
-            new CallLimit(maxCalls), new GrpcTracing(Tracing.withExporter("test", SpanExporter.composite()))
+            new CallLimit(maxCalls), new MessageDeadline(messageTimeout, timer), new GrpcTracing(Tracing.withExporter("test", SpanExporter.composite()))
                 .serverInterceptor()))
         .build().start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
@@ -118,6 +129,7 @@ class GrpcGateTest {
 
   @AfterEach
   void stop() {
+    timer.shutdownNow();
     letGo.countDown();
     if (channel != null) {
       channel.shutdownNow();
@@ -191,6 +203,42 @@ class GrpcGateTest {
     StatusRuntimeException after = assertThrows(StatusRuntimeException.class,
         () -> stub("Bearer " + KEY, false).similar(SimilarRequest.newBuilder().setSku("e").build()));
     assertEquals("hook", after.getStatus().getDescription(), "the tenant's ended calls gave their places back");
+  }
+
+  @Test
+  void aCallWhoseRequestNeverArrivesIsClosedAndGivesItsPlaceBack() throws Exception {
+    start(1, Duration.ofMillis(500));
+    Metadata md = new Metadata();
+    md.put(VisualSearchService.AUTHORIZATION, "Bearer " + KEY);
+    ClientCall<SimilarRequest, SearchReply> stalled = channel.newCall(VisualSearchGrpc.getSimilarMethod(),
+        CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS));
+    CompletableFuture<Status> closed = new CompletableFuture<>();
+    stalled.start(new ClientCall.Listener<>() {
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        closed.complete(status);
+      }
+    }, md);
+    stalled.request(1);
+    // The message is sent but the request never ends (the client's library sends nothing at all before it).
+    stalled.sendMessage(SimilarRequest.newBuilder().setSku("stalled").build());
+    Status status = closed.get(20, TimeUnit.SECONDS);
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, status.getCode());
+    assertTrue(status.getDescription().startsWith("request_timeout"), status.getDescription());
+    StatusRuntimeException after = assertThrows(StatusRuntimeException.class,
+        () -> stub("Bearer " + KEY, false).similar(SimilarRequest.newBuilder().setSku("a").build()));
+    assertEquals("hook", after.getStatus().getDescription(), "the only place was given back");
+  }
+
+  @Test
+  void aSearchRunningPastTheMessageDeadlineIsNotCutOff() throws Exception {
+    start(2, Duration.ofMillis(200));
+    CompletableFuture<StatusRuntimeException> held = CompletableFuture.supplyAsync(() -> assertThrows(
+        StatusRuntimeException.class, () -> stub("Bearer " + KEY, true).similar(SimilarRequest.newBuilder().setSku("a").build())));
+    assertTrue(holding.tryAcquire(30, TimeUnit.SECONDS));
+    Thread.sleep(600); // well past the message deadline, with the request in the service's hands
+    letGo.countDown();
+    assertEquals("hook", held.get(30, TimeUnit.SECONDS).getStatus().getDescription());
   }
 
   @Test
