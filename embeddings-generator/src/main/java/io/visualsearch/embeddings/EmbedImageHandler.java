@@ -77,6 +77,7 @@ final class EmbedImageHandler implements RecordHandler {
         .setModelVersion(modelVersion)
         .setImageSha256(ready.getImageSha256())
         .setSignature(model.signature())
+        .setVectorVariant(model.vectorVariant())
         .build();
     out.send(Topics.EMBEDDINGS.name(), key, embedding.toByteArray(), headers(tenant));
   }

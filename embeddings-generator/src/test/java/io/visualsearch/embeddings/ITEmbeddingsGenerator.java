@@ -327,6 +327,8 @@ class ITEmbeddingsGenerator {
         Embedding first = e.getValue().get(0);
         Embedding again = e.getValue().stream().filter(x -> x.getSignature().equals("mixed7")).findFirst().orElseThrow();
         assertEquals("serving_default", first.getSignature());
+        assertEquals("serving_default.embedding.224px.as-is", first.getVectorVariant(), "the record names its variant");
+        assertEquals("mixed7.embedding.224px.as-is", again.getVectorVariant());
         assertEquals(first.getVectorCount(), again.getVectorCount(), "same dimension: only the signature tells them apart");
         assertNotEquals(first.getVectorList(), again.getVectorList(), e.getKey());
       }

@@ -88,7 +88,7 @@ final class EmbeddingDecoder {
       throw new PoisonRecordException(MALFORMED_PAYLOAD, "model_version must be positive, got " + e.getModelVersion());
     }
     float[] vector = normalised(e);
-    ModelKey model = new ModelKey(e.getModelName(), e.getModelVersion(), e.getSignature());
+    ModelKey model = new ModelKey(e.getModelName(), e.getModelVersion(), e.getSignature(), e.getVectorVariant());
     return new EmbeddingChange.Upsert(tenant, new ProductVector(sku, SkuIds.id(tenant, sku), model, vector,
         ImageKeys.of(e.getImageSha256())), origin);
   }

@@ -12,4 +12,9 @@ record ProductVector(String sku, long id, ModelKey model, float[] vector, long i
   boolean sameContent(ProductVector other) {
     return other != null && model.equals(other.model) && java.util.Arrays.equals(vector, other.vector);
   }
+
+  /** The same vector counted under another key of its model ({@link LegacyVariants}). */
+  ProductVector withModel(ModelKey other) {
+    return new ProductVector(sku, id, other, vector, imageKey);
+  }
 }

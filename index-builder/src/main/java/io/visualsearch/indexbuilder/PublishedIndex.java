@@ -53,6 +53,7 @@ record PublishedIndex(String etag, CurrentPointer pointer, IndexManifest manifes
 
   ModelKey model() {
     return manifest == null || manifest.modelName() == null ? null : new ModelKey(manifest.modelName(), manifest.modelVersion(),
-        manifest.signature() == null ? "" : manifest.signature());
+        manifest.signature() == null ? "" : manifest.signature(),
+        manifest.vectorVariant() == null ? "" : manifest.vectorVariant());
   }
 }

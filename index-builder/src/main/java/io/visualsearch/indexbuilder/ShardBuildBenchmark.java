@@ -45,7 +45,7 @@ public final class ShardBuildBenchmark {
     }
   }
 
-  private static final ModelKey MODEL = new ModelKey("default", 1, "");
+  private static final ModelKey MODEL = new ModelKey("default", 1, "", "");
 
   private static List<ProductVector> catalog(int n, int d, long seed) {
     Random r = new Random(seed);

@@ -86,8 +86,8 @@ final class TenantBuild {
    * has: its vectors are then the ones this builder now refuses, and it is rebuilt at once rather
    * than at the tenant's next change.
    */
-  private static boolean ofSettledDimension(PublishedIndex published, TenantSnapshot snap) {
-    Integer settled = published.model() == null ? null : snap.dimensions().get(published.model());
+  private static boolean ofSettledDimension(PublishedIndex published, ModelKey publishedModel, TenantSnapshot snap) {
+    Integer settled = publishedModel == null ? null : snap.dimensions().get(publishedModel);
     return settled == null || settled == published.manifest().dimension();
   }
 
@@ -113,12 +113,16 @@ final class TenantBuild {
     announcements.announce(manifest, publishedAtMs);
   }
 
-  private Result build(RebuildSchedule.Ticket ticket, TenantSnapshot snap, Span span) throws Exception {
+  private Result build(RebuildSchedule.Ticket ticket, TenantSnapshot recorded, Span span) throws Exception {
     long t0 = System.nanoTime();
-    String tenant = snap.tenant();
+    String tenant = recorded.tenant();
     PublishedIndex before = PublishedIndex.read(p.store(), p.json(), tenant);
+    LegacyVariants variants = LegacyVariants.of(recorded, before.model(),
+        before.manifest() == null ? 0 : before.manifest().dimension());
+    TenantSnapshot snap = variants.apply(recorded);
+    ModelKey published = variants.resolve(before.model());
     if (ticket.trigger() == RebuildSchedule.Trigger.STARTUP && before.manifest() != null
-        && snap.coveredBy(before.manifest().embeddingsOffsets()) && ofSettledDimension(before, snap)) {
+        && snap.coveredBy(before.manifest().embeddingsOffsets()) && ofSettledDimension(before, published, snap)) {
       log.info("tenant {}: published version {} already covers every change, no rebuild", tenant, before.version());
       p.metrics().serving(tenant, before.manifest().vectorCount());
       announceIfMissing(before, span);
@@ -126,17 +130,17 @@ final class TenantBuild {
     }
     long now = p.clock().millis();
     ModelSelection.Decision decision = p.selection().choose(snap.productsPerModel(), snap.lastArrivalMs(),
-        snap.lastProducedMs(), before.model(), before.manifest() == null ? 0 : before.manifest().vectorCount(), now);
+        snap.lastProducedMs(), published, before.manifest() == null ? 0 : before.manifest().vectorCount(), now);
     ModelKey model;
     int dimension;
     List<ProductVector> vectors;
     if (decision == null) {
       // Every product is gone: publish an empty index of the served model, so search returns nothing.
-      if (before.manifest() == null || before.manifest().vectorCount() == 0 || before.model() == null) {
+      if (before.manifest() == null || before.manifest().vectorCount() == 0 || published == null) {
         announceIfMissing(before, span);
         return new Result(BuildMetrics.Outcome.UP_TO_DATE, 0);
       }
-      model = before.model();
+      model = published;
       dimension = before.manifest().dimension();
       vectors = List.of();
     } else if (!decision.build()) {

@@ -121,7 +121,11 @@ final class TenantCatalog {
       productsPerModel.values().removeIf(c -> c == 0);
       if (changed) {
         lastArrivalMs.put(p.model(), nowMs);
-        if (old != null && !old.model().equals(p.model())) {
+        // A record without a variant replaced by one naming it, in the same lane, is the same model
+        // written by an upgraded generator (LegacyVariants), not a re-embedding.
+        boolean sameModel = old != null && (old.model().equals(p.model())
+            || old.model().variantUnknown() && old.model().sameLane(p.model()));
+        if (old != null && !sameModel) {
           migrationArrivalMs.put(p.model(), nowMs);
         }
         remember(u.origin());

@@ -72,7 +72,8 @@ final class VersionWriter {
         facts.recipe().factory(), built.vectors(), shards,
         new IndexManifest.IndexFile(skuFile, built.skuMap().length, Sha256.hex(built.skuMap())),
         facts.coveredOffsets(), facts.recipe().searchParameters(),
-        new IndexManifest.IndexFile(ImageKeys.FILE, built.imageMap().length, Sha256.hex(built.imageMap())));
+        new IndexManifest.IndexFile(ImageKeys.FILE, built.imageMap().length, Sha256.hex(built.imageMap())),
+        facts.model().variantUnknown() ? null : facts.model().variant());
     store.put(IndexLayout.manifest(tenant, version), json.write(manifest), JSON_TYPE);
     return manifest;
   }

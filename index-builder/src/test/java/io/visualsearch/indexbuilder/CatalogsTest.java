@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 
 class CatalogsTest {
 
-  private static final ModelKey V1 = new ModelKey("default", 1, "serving_default");
-  private static final ModelKey V2 = new ModelKey("default", 2, "serving_default");
+  private static final ModelKey V1 = new ModelKey("default", 1, "serving_default", "");
+  private static final ModelKey V2 = new ModelKey("default", 2, "serving_default", "");
 
   private final EmbeddingDecoder decoder = new EmbeddingDecoder(List.of("default"));
   private final Catalogs catalogs = new Catalogs(4, Clock.fixed(Instant.EPOCH, ZoneOffset.UTC));

@@ -27,7 +27,7 @@ class EmbeddingDecoderTest {
     EmbeddingChange.Upsert u = assertInstanceOf(EmbeddingChange.Upsert.class, c);
     assertEquals("acme", u.tenant());
     assertEquals(SkuIds.id("acme", "sku-1"), u.product().id());
-    assertEquals(new ModelKey("default", 3, "serving_default"), u.product().model());
+    assertEquals(new ModelKey("default", 3, "serving_default", ""), u.product().model());
     assertArrayEquals(new float[] {0.6f, 0.8f}, u.product().vector(), 1e-6f);
   }
 

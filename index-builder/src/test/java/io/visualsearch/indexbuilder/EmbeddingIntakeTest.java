@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 class EmbeddingIntakeTest {
 
-  private static final ModelKey V1 = new ModelKey("default", 1, "serving_default");
+  private static final ModelKey V1 = new ModelKey("default", 1, "serving_default", "");
 
   private final Clock clock = Clock.fixed(Instant.EPOCH, ZoneOffset.UTC);
   private final Catalogs catalogs = new Catalogs(4, clock);

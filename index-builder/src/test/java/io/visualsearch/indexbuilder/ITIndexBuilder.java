@@ -3,6 +3,7 @@ package io.visualsearch.indexbuilder;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -133,6 +134,10 @@ class ITIndexBuilder {
 
   private static void upsert(Harness h, String tenant, String sku, long modelVersion, float[] v) throws Exception {
     send(h, tenant, sku, Records.embedding(tenant, sku, modelVersion, v).toByteArray());
+  }
+
+  private static void upsert(Harness h, String tenant, String sku, String variant, float[] v) throws Exception {
+    send(h, tenant, sku, Records.embedding(tenant, sku, 1, v).toBuilder().setVectorVariant(variant).build().toByteArray());
   }
 
   private CurrentPointer current(Harness h, String tenant) throws Exception {
@@ -461,6 +466,45 @@ class ITIndexBuilder {
               "never a partial index of the new model: " + e);
         }
       }
+    }
+  }
+
+  @Test
+  void anotherVectorVariantOfTheSameVersionIsPublishedWholeOnlyAndRecordsWithoutOneJoinTheServedVariant(
+      EmbeddedStack stack) throws Exception {
+    Random r = new Random(5);
+    String tenant = "it-variant";
+    String asIs224 = "serving_default.embedding.224px.as-is";
+    String resized299 = "serving_default.embedding.299px.resized";
+    List<String> skus = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      skus.add("v-" + i);
+    }
+    try (Harness h = start(stack, "it-ib-variant")) {
+      for (String s : skus) {
+        upsert(h, tenant, s, 1, vector(r, 8)); // written before records named their variant
+      }
+      IndexManifest legacy = awaitPublished(h, tenant, null, m -> m.vectorCount() == 10);
+      assertNull(legacy.vectorVariant());
+      // The upgraded generator's first records, same configuration: the same model, not a rollout.
+      for (String s : skus.subList(0, 3)) {
+        upsert(h, tenant, s, asIs224, vector(r, 8));
+      }
+      IndexManifest named = awaitPublished(h, tenant, legacy.version(), m -> asIs224.equals(m.vectorVariant()));
+      assertEquals(10, named.vectorCount(), "the records without a variant joined it");
+      // Reconfigured to another image size: same version, signature and dimension, another space.
+      for (String s : skus.subList(0, 5)) {
+        upsert(h, tenant, s, resized299, vector(r, 8));
+      }
+      Thread.sleep(3_000); // well past the debounce
+      assertEquals(named.version(), current(h, tenant).version(), "half a catalog of the new variant is not published,"
+          + " nor are its vectors mixed into the served one's");
+      for (String s : skus.subList(5, 10)) {
+        upsert(h, tenant, s, resized299, vector(r, 8));
+      }
+      IndexManifest resized = awaitPublished(h, tenant, named.version(), m -> resized299.equals(m.vectorVariant()));
+      assertEquals(10, resized.vectorCount());
+      assertEquals(idsOf(tenant, skus), verifiedIds(h, resized));
     }
   }
 

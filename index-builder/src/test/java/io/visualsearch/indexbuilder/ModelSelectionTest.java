@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 
 class ModelSelectionTest {
 
-  private static final ModelKey V1 = new ModelKey("default", 1, "");
-  private static final ModelKey V2 = new ModelKey("default", 2, "");
+  private static final ModelKey V1 = new ModelKey("default", 1, "", "");
+  private static final ModelKey V2 = new ModelKey("default", 2, "", "");
   private final ModelSelection selection = new ModelSelection(0.9, Duration.ofMinutes(5));
   private final long now = 1_000_000_000L;
 

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 
 class ShardBuilderTest {
 
-  private static final ModelKey MODEL = new ModelKey("default", 1, "");
+  private static final ModelKey MODEL = new ModelKey("default", 1, "", "");
   private static final int DIM = 8;
 
   static List<ProductVector> products(String tenant, int n, long seed) {
@@ -200,7 +200,7 @@ class ShardBuilderTest {
         "trainings are per tenant");
     assertTrue(builder.build("acme", MODEL, products.subList(1, 400), DIM, recipe, true).trained());
     assertTrue(builder.build("acme", MODEL, products, DIM, recipe, false).trained(), "800 > 2 × 399");
-    ModelKey v2 = new ModelKey("default", 2, "");
+    ModelKey v2 = new ModelKey("default", 2, "", "");
     assertTrue(builder.build("acme", v2, products, DIM, recipe, false).trained(), "another model trains anew");
   }
 

@@ -17,6 +17,9 @@ import java.util.regex.Pattern;
  *     after format 1 was first published: older manifests lack it and read as null.
  * @param imageMap {@link ImageKeys}: the image each vector was computed from; null in versions
  *     published before it existed, whose readers then treat every re-sent embedding as a change
+ * @param vectorVariant what besides the model, its version and signature decided the vectors: the
+ *     output read and how images were shaped ({@code Embedding.vector_variant}); null in versions
+ *     published before it existed, and when the vectors' records did not say
  */
 public record IndexManifest(
     @JsonProperty("format") int format,
@@ -34,7 +37,8 @@ public record IndexManifest(
     @JsonProperty("sku_map") IndexFile skuMap,
     @JsonProperty("embeddings_offsets") Map<Integer, Long> embeddingsOffsets,
     @JsonProperty("search_parameters") String searchParameters,
-    @JsonProperty("image_map") @JsonInclude(JsonInclude.Include.NON_NULL) IndexFile imageMap) {
+    @JsonProperty("image_map") @JsonInclude(JsonInclude.Include.NON_NULL) IndexFile imageMap,
+    @JsonProperty("vector_variant") @JsonInclude(JsonInclude.Include.NON_NULL) String vectorVariant) {
 
   public static final int FORMAT = 1;
 
@@ -58,7 +62,16 @@ public record IndexManifest(
       long modelVersion, String signature, int dimension, String metric, String factory, long vectorCount,
       List<ShardFile> shards, IndexFile skuMap, Map<Integer, Long> embeddingsOffsets) {
     this(format, tenant, version, createdAtMs, modelName, modelVersion, signature, dimension, metric, factory,
-        vectorCount, shards, skuMap, embeddingsOffsets, null, null);
+        vectorCount, shards, skuMap, embeddingsOffsets, null, null, null);
+  }
+
+  /** A manifest that does not name its vectors' variant, as written before it could. */
+  public IndexManifest(int format, String tenant, String version, long createdAtMs, String modelName,
+      long modelVersion, String signature, int dimension, String metric, String factory, long vectorCount,
+      List<ShardFile> shards, IndexFile skuMap, Map<Integer, Long> embeddingsOffsets, String searchParameters,
+      IndexFile imageMap) {
+    this(format, tenant, version, createdAtMs, modelName, modelVersion, signature, dimension, metric, factory,
+        vectorCount, shards, skuMap, embeddingsOffsets, searchParameters, imageMap, null);
   }
 
   /**

@@ -48,11 +48,9 @@ public final class ModelClient implements Component {
 
   private final String target;
   private final String model;
-  private final String signature;
+  /** The variant this client embeds with unless a call names another. */
+  private final VectorVariant variant;
   private final String input;
-  private final String output;
-  private final int imageSize;
-  private final boolean sendSmallAsIs;
   private final Duration deadline;
   private final int maxMessageBytes;
   private final Tracing tracing;
@@ -70,11 +68,9 @@ public final class ModelClient implements Component {
   ModelClient(Config config, Tracing tracing, Function<String, ManagedChannelBuilder<?>> channelBuilder) {
     this.target = config.get(ModelClientSettings.TARGET);
     this.model = config.get(ModelClientSettings.MODEL);
-    this.signature = config.get(ModelClientSettings.SIGNATURE);
     this.input = config.get(ModelClientSettings.INPUT);
-    this.output = config.get(ModelClientSettings.OUTPUT);
-    this.imageSize = config.get(ModelClientSettings.IMAGE_SIZE);
-    this.sendSmallAsIs = config.get(ModelClientSettings.SEND_SMALL_AS_IS);
+    this.variant = new VectorVariant(config.get(ModelClientSettings.SIGNATURE), config.get(ModelClientSettings.OUTPUT),
+        config.get(ModelClientSettings.IMAGE_SIZE), config.get(ModelClientSettings.SEND_SMALL_AS_IS));
     this.deadline = config.get(ModelClientSettings.DEADLINE);
     this.maxMessageBytes = config.get(ModelClientSettings.MAX_MESSAGE_BYTES);
     this.tracing = tracing;
@@ -136,12 +132,12 @@ public final class ModelClient implements Component {
   }
 
   public int imageSize() {
-    return imageSize;
+    return variant.imageSize();
   }
 
   /** Embeds the images in one call with the latest served version; vectors keep input order. */
   public Embeddings embed(List<BufferedImage> images) throws ModelUnavailableException, ModelRejectedException {
-    return embed(images, ModelSpec.newBuilder().setName(model).setSignatureName(signature).build());
+    return embed(images, ModelSpec.newBuilder().setName(model).setSignatureName(variant.signature()).build(), variant);
   }
 
   /**
@@ -151,13 +147,23 @@ public final class ModelClient implements Component {
    */
   public Embeddings embed(List<BufferedImage> images, long version)
       throws ModelUnavailableException, ModelRejectedException {
-    return embed(images, ModelSpec.newBuilder().setName(model).setSignatureName(signature)
-        .setVersion(Int64Value.of(version)).build());
+    return embed(images, version, variant);
+  }
+
+  /**
+   * Same, pinned to one model version and embedded as {@code as} says (its signature, output and
+   * image shaping) instead of this client's configuration: a query must be embedded the way the
+   * index it searches was built, also while another variant rolls out.
+   */
+  public Embeddings embed(List<BufferedImage> images, long version, VectorVariant as)
+      throws ModelUnavailableException, ModelRejectedException {
+    return embed(images, ModelSpec.newBuilder().setName(model).setSignatureName(as.signature())
+        .setVersion(Int64Value.of(version)).build(), as);
   }
 
   /** The signature this client calls. */
   public String signature() {
-    return signature;
+    return variant.signature();
   }
 
   /**
@@ -166,7 +172,12 @@ public final class ModelClient implements Component {
    * not valid for another.
    */
   public String vectorVariant() {
-    return signature + "." + output + "." + imageSize + "px" + (sendSmallAsIs ? ".as-is" : ".resized");
+    return variant.name();
+  }
+
+  /** The variant this client embeds with unless a call names another. */
+  public VectorVariant variant() {
+    return variant;
   }
 
   public String modelName() {
@@ -177,14 +188,14 @@ public final class ModelClient implements Component {
    * One Predict call per tensor shape (usually exactly one). After the first answer the remaining
    * calls are pinned to the version that gave it, so one result never mixes model versions.
    */
-  private Embeddings embed(List<BufferedImage> images, ModelSpec spec)
+  private Embeddings embed(List<BufferedImage> images, ModelSpec spec, VectorVariant as)
       throws ModelUnavailableException, ModelRejectedException {
     if (images.isEmpty()) {
-      return new Embeddings(new float[0][], model, 0, signature);
+      return new Embeddings(new float[0][], model, 0, as.signature());
     }
     Map<ImageTensors.Shape, List<Integer>> byShape = new LinkedHashMap<>();
     for (int i = 0; i < images.size(); i++) {
-      byShape.computeIfAbsent(ImageTensors.shapeFor(images.get(i), imageSize, sendSmallAsIs), s -> new ArrayList<>())
+      byShape.computeIfAbsent(ImageTensors.shapeFor(images.get(i), as.imageSize(), as.sendSmallAsIs()), s -> new ArrayList<>())
           .add(i);
     }
     float[][] vectors = new float[images.size()][];
@@ -194,18 +205,18 @@ public final class ModelClient implements Component {
       List<BufferedImage> members = group.getValue().stream().map(images::get).toList();
       ModelSpec callSpec = answeredModel == null ? spec
           : spec.toBuilder().setVersion(Int64Value.of(answeredVersion)).build();
-      PredictResponse response = predict(callSpec, ImageTensors.toTensor(members, group.getKey()));
-      float[][] part = ImageTensors.fromTensor(response.getOutputsOrThrow(output), members.size());
+      PredictResponse response = predict(callSpec, ImageTensors.toTensor(members, group.getKey()), as.output());
+      float[][] part = ImageTensors.fromTensor(response.getOutputsOrThrow(as.output()), members.size());
       for (int j = 0; j < part.length; j++) {
         vectors[group.getValue().get(j)] = part[j];
       }
       answeredModel = response.getModelSpec().getName().isEmpty() ? model : response.getModelSpec().getName();
       answeredVersion = response.getModelSpec().getVersion().getValue();
     }
-    return new Embeddings(vectors, answeredModel, answeredVersion, signature);
+    return new Embeddings(vectors, answeredModel, answeredVersion, as.signature());
   }
 
-  private PredictResponse predict(ModelSpec spec, TensorProto images)
+  private PredictResponse predict(ModelSpec spec, TensorProto images, String output)
       throws ModelUnavailableException, ModelRejectedException {
     PredictRequest request = PredictRequest.newBuilder()
         .setModelSpec(spec)
@@ -310,8 +321,8 @@ public final class ModelClient implements Component {
     }
     try {
       SignatureDefMap signatures = listed.unpack(SignatureDefMap.class);
-      return signatures.containsSignatureDef(signature) ? null : "model '" + model + "' has no signature '"
-          + signature + "' (it has " + String.join(", ", signatures.getSignatureDefMap().keySet()) + ")";
+      return signatures.containsSignatureDef(variant.signature()) ? null : "model '" + model + "' has no signature '"
+          + variant.signature() + "' (it has " + String.join(", ", signatures.getSignatureDefMap().keySet()) + ")";
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
       return null; // not a list we can read: the next Predict says what is wrong
     }

@@ -24,7 +24,8 @@ public final class ModelClientSettings {
       .defaultValue(true)
       .doc("Images no larger than MODEL_IMAGE_SIZE go out at their own size and the signature resizes them"
           + " (the default model does); false resizes every image, for signatures that need a fixed size."
-          + " search-api must use the embeddings-generator's value; changing it changes the vectors: re-embed the catalog.");
+          + " Changing it in the embeddings-generator changes the vectors, and the catalog is re-embedded; search-api"
+          + " embeds queries as the searched index says and uses its own value only for indexes that do not say.");
   public static final Setting<Duration> DEADLINE = Setting.duration("MODEL_DEADLINE").defaultValue(Duration.ofSeconds(10))
       .validate(d -> d.toMillis() >= 100, "at least 100ms")
       .doc("Deadline of one Predict call.");

@@ -231,6 +231,25 @@ class ModelClientTest {
   }
 
   @Test
+  void aCallNamingAVariantIsEmbeddedAsItSaysNotAsConfigured() throws Exception {
+    start("variant");
+    VectorVariant other = new VectorVariant("mixed7", "embedding", 16, false);
+    Embeddings e = client.embed(List.of(solid(Color.RED, 20, 10)), 7, other);
+    assertArrayEquals(new float[] {255, 0, 0}, e.vectors()[0], 0.01f);
+    assertEquals("mixed7", e.signature());
+    PredictRequest sent = seen.get(0);
+    assertEquals("mixed7", sent.getModelSpec().getSignatureName());
+    assertEquals(7, sent.getModelSpec().getVersion().getValue());
+    assertEquals(List.of("embedding"), sent.getOutputFilterList());
+    assertEquals(List.of(1L, 16L, 16L, 3L), sent.getInputsOrThrow("images").getTensorShape().getDimList().stream()
+        .map(TensorShapeProto.Dim::getSize).toList(), "resized to its size although small: it says resized");
+    client.embed(List.of(solid(Color.RED, 20, 10)), 7);
+    assertEquals(List.of(1L, 10L, 20L, 3L), seen.get(1).getInputsOrThrow("images").getTensorShape().getDimList()
+        .stream().map(TensorShapeProto.Dim::getSize).toList(), "the configured variant sends it as it is");
+    assertEquals("serving_default", seen.get(1).getModelSpec().getSignatureName());
+  }
+
+  @Test
   void smallImagesGoAtTheirOwnSizeOneCallPerShapeAndTheLaterCallsArePinnedToTheFirstAnswer() throws Exception {
     start("shapes");
     Embeddings e = client.embed(List.of(solid(Color.RED, 28, 28), solid(Color.GREEN, 20, 10),

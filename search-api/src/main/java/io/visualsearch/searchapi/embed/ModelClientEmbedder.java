@@ -5,6 +5,7 @@ import io.visualsearch.modelclient.ModelClient;
 import io.visualsearch.modelclient.ModelRejectedException;
 import io.visualsearch.modelclient.ModelUnavailableException;
 import io.visualsearch.modelclient.ModelVersionNotServedException;
+import io.visualsearch.modelclient.VectorVariant;
 import io.visualsearch.searchapi.ApiException;
 import java.awt.image.BufferedImage;
 import java.util.List;
@@ -19,14 +20,18 @@ public final class ModelClientEmbedder implements QueryEmbedder {
   }
 
   @Override
-  public QueryVector embed(BufferedImage image, long modelVersion) {
+  public QueryVector embed(BufferedImage image, long modelVersion, String signature, String variant) {
+    // A name this client cannot read (another writer's format) leaves its own configuration, which
+    // the model check then compares: a clear 503 rather than a guess.
+    VectorVariant as = VectorVariant.parse(variant, signature).orElse(client.variant());
     try {
-      Embeddings e = modelVersion > 0 ? client.embed(List.of(image), modelVersion) : client.embed(List.of(image));
+      Embeddings e = modelVersion > 0 ? client.embed(List.of(image), modelVersion, as) : client.embed(List.of(image));
       if (e.vectors().length != 1) {
         throw new ApiException(502, "model_error", "the model server answered " + e.vectors().length
             + " vectors for one image", null, null);
       }
-      return new QueryVector(e.vectors()[0], e.modelName(), e.modelVersion(), client.signature());
+      VectorVariant used = modelVersion > 0 ? as : client.variant();
+      return new QueryVector(e.vectors()[0], e.modelName(), e.modelVersion(), used.signature(), used.name());
     } catch (ModelVersionNotServedException e) {
       // The index's model version is no longer served, and an index of the new version is on its
       // way: a longer wait than an outage, and no sign that the model server is unwell.

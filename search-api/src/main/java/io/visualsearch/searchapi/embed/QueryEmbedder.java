@@ -13,10 +13,22 @@ public interface QueryEmbedder {
   /**
    * Embeds with {@code modelVersion} — the version the searched index was built with, so the query
    * and the index always come from one model, also while a new version rolls out — or with the
-   * latest served version when it is 0 (an index that does not record its version).
+   * latest served version when it is 0 (an index that does not record its version); and as the
+   * index's {@code variant} (with its {@code signature}) says, so that a change of layer, output or
+   * image size rolls out the same way; with the embedder's own configuration when the index does
+   * not say (null or empty).
    */
-  QueryVector embed(BufferedImage image, long modelVersion);
+  QueryVector embed(BufferedImage image, long modelVersion, String signature, String variant);
 
-  /** A query vector and the model (name, version and signature) that produced it. */
-  record QueryVector(float[] vector, String modelName, long modelVersion, String signature) {}
+  /**
+   * A query vector and the model (name, version and signature) that produced it, and its variant
+   * (signature, output and image shaping; null when the embedder cannot say).
+   */
+  record QueryVector(float[] vector, String modelName, long modelVersion, String signature, String variant) {
+
+    /** A vector whose variant is not known. */
+    public QueryVector(float[] vector, String modelName, long modelVersion, String signature) {
+      this(vector, modelName, modelVersion, signature, null);
+    }
+  }
 }

@@ -181,14 +181,15 @@ public final class FreshDelta {
   }
 
   /**
-   * Whether a vector belongs in {@code index}'s space: its model version, signature and dimension,
-   * and prepared (normalised or not) the way that index compares vectors. Another signature of the
-   * same version (the generator reconfigured to another layer) may have the same dimension and
-   * would then be compared with vectors it has nothing in common with.
+   * Whether a vector belongs in {@code index}'s space: its model version, signature, variant and
+   * dimension, and prepared (normalised or not) the way that index compares vectors. Another
+   * signature or variant of the same version (the generator reconfigured to another layer, output
+   * or image size) may have the same dimension and would then be compared with vectors it has
+   * nothing in common with.
    */
   private boolean searchableIn(DeltaEntry e, LoadedIndex index) {
     boolean sameModel = e.modelVersion() == index.modelVersion() && index.fitsModelName(e.modelName())
-        && index.fitsSignature(e.signature());
+        && index.fitsSignature(e.signature()) && index.fitsVariant(e.variant());
     return sameModel && e.vector().length == index.dimension() && index.space().equals(space());
   }
 

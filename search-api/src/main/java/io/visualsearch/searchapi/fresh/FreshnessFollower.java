@@ -313,7 +313,7 @@ public final class FreshnessFollower implements Component {
       v[i] = e.getVector(i);
     }
     delta.accept(new DeltaEntry(e.getSku(), rec.partition(), rec.offset(), e.getModelName(), e.getModelVersion(),
-        e.getSignature(), v, ImageKeys.of(e.getImageSha256())));
+        e.getSignature(), e.getVectorVariant(), v, ImageKeys.of(e.getImageSha256())));
     return true;
   }
 

@@ -128,6 +128,19 @@ public final class LoadedIndex {
     return agree(signature, manifest.signature());
   }
 
+  /** The generator's vector variant the indexed vectors were computed with (null when not recorded). */
+  public String vectorVariant() {
+    return manifest.vectorVariant();
+  }
+
+  /**
+   * Whether vectors of {@code variant} (signature, output and image shaping) may be compared with
+   * this version's: equal, or either side unknown (records and manifests from before the field).
+   */
+  public boolean fitsVariant(String variant) {
+    return agree(variant, manifest.vectorVariant());
+  }
+
   private static boolean agree(String a, String b) {
     return a == null || b == null || a.isEmpty() || b.isEmpty() || a.equals(b);
   }

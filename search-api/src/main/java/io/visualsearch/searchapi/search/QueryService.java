@@ -95,7 +95,7 @@ public final class QueryService {
       QueryEmbedder.QueryVector vector;
       Span embed = tracer.spanBuilder("embed query").startSpan();
       try (Scope ignored = embed.makeCurrent()) {
-        vector = embedder.embed(image, index.modelVersion());
+        vector = embedder.embed(image, index.modelVersion(), index.signature(), index.vectorVariant());
         embed.setAttribute("model.version", vector.modelVersion());
       } finally {
         embed.end();
@@ -266,6 +266,11 @@ public final class QueryService {
     if (!index.fitsSignature(v.signature())) {
       throw ApiException.unavailable("model_index_mismatch", "queries are embedded with signature '" + v.signature()
           + "' but the catalog index was built with '" + index.signature() + "'; retry after the rebuild", 30, null);
+    }
+    if (!index.fitsVariant(v.variant())) {
+      throw ApiException.unavailable("model_index_mismatch", "queries are embedded as '" + v.variant()
+          + "' but the catalog index was built as '" + index.vectorVariant() + "' (signature, output, image size);"
+          + " search-api's MODEL_* settings must match the embeddings-generator's; retry after the rebuild", 30, null);
     }
   }
 }

@@ -58,6 +58,24 @@ class FreshDeltaTest {
   }
 
   @Test
+  void aVectorOfAnotherVariantOfTheSameSignatureIsNotSearchedBesideTheIndex() {
+    // The generator reconfigured to another image size: same version, signature and dimension.
+    String asIs224 = "serving_default.embedding.224px.as-is";
+    LoadedIndex v1 = ShardlessVersions.ofVariant("acme", "v1", 1, 2, Map.of(0, 10L), asIs224);
+    FreshDelta delta = new FreshDelta();
+    delta.rebase(v1);
+    delta.accept(new DeltaEntry("sku-resized", 0, 11, "default", 1, "serving_default",
+        "serving_default.embedding.299px.resized", new float[] {1, 0}, 0));
+    delta.accept(new DeltaEntry("sku-same", 0, 12, "default", 1, "serving_default", asIs224, new float[] {0, 1}, 0));
+    delta.accept(new DeltaEntry("sku-unsaid", 0, 13, "default", 1, "serving_default", new float[] {0, 1}, 0));
+
+    FreshDelta.Snapshot snapshot = delta.snapshot(v1);
+    assertEquals(Set.of("sku-same", "sku-unsaid"),
+        Set.copyOf(snapshot.searchable().stream().map(DeltaEntry::sku).toList()));
+    assertNull(snapshot.vectorOf("sku-resized"));
+  }
+
+  @Test
   void aRecordRepeatingWhatTheServedVersionHoldsIsNotKept() throws Exception {
     String indexed = "ab".repeat(32);
     String changed = "cd".repeat(32);

@@ -24,6 +24,14 @@ final class ShardlessVersions {
     return new LoadedIndex(m, List.of(), Map.of(), VectorSpace.of(Metric.INNER_PRODUCT, "cosine"));
   }
 
+  /** The same, its vectors of the generator's vector {@code variant}. */
+  static LoadedIndex ofVariant(String tenant, String version, long modelVersion, int dimension,
+      Map<Integer, Long> embeddingsOffsets, String variant) {
+    IndexManifest m = new IndexManifest(IndexManifest.FORMAT, tenant, version, 0, "default", modelVersion,
+        "serving_default", dimension, "cosine", "IDMap,Flat", 0, List.of(), null, embeddingsOffsets, null, null, variant);
+    return new LoadedIndex(m, List.of(), Map.of(), VectorSpace.of(Metric.INNER_PRODUCT, "cosine"));
+  }
+
   /** The same, saying which image each product's indexed vector was computed from (sku → sha256). */
   static LoadedIndex withImages(String tenant, String version, long modelVersion, int dimension,
       Map<Integer, Long> embeddingsOffsets, Map<String, String> imageOf) throws CorruptIndexException {

@@ -33,13 +33,24 @@ class QueryModelCheckTest {
   }
 
   private QueryService service(long queryModelVersion, String querySignature) {
+    return service(queryModelVersion, querySignature, null, null);
+  }
+
+  /** What the service asked the embedder for: the index's signature and variant. */
+  private final List<String> asked = new java.util.ArrayList<>();
+
+  private QueryService service(long queryModelVersion, String querySignature, String queryVariant,
+      String indexVariant) {
     TenantIndexes indexes = new TenantIndexes(i -> { });
     IndexManifest m = new IndexManifest(IndexManifest.FORMAT, "acme", "v1", 0, "default", 1, "serving_default", 2,
-        "cosine", "IDMap,Flat", 0, List.of(), null, Map.of());
+        "cosine", "IDMap,Flat", 0, List.of(), null, Map.of(), null, null, indexVariant);
     indexes.install(new LoadedIndex(m, List.of(), Map.of(), VectorSpace.of(Metric.INNER_PRODUCT, "cosine")));
     CatalogView catalog = new CatalogView();
-    QueryEmbedder embedder = (image, version) -> new QueryEmbedder.QueryVector(new float[] {1, 0}, "default",
-        queryModelVersion, querySignature);
+    QueryEmbedder embedder = (image, version, signature, variant) -> {
+      asked.add(signature + " " + variant);
+      return new QueryEmbedder.QueryVector(new float[] {1, 0}, "default", queryModelVersion, querySignature,
+          queryVariant);
+    };
     return new QueryService(indexes, new TenantDeltas(), catalog, new QueryImageDecoder(1_000_000, 512), embedder,
         new IndexSearcher(catalog, tracer, 1000), null, null, tracer);
   }
@@ -65,6 +76,23 @@ class QueryModelCheckTest {
     assertEquals(503, e.status());
     assertEquals("model_index_mismatch", e.code());
     assertTrue(e.getMessage().contains("version 2") && e.getMessage().contains("version 1"), e.getMessage());
+  }
+
+  @Test
+  void theQueryIsEmbeddedAsTheIndexVariantSaysAndAnotherVariantIsRefusedNotCompared() throws Exception {
+    String indexVariant = "serving_default.embedding.224px.as-is";
+    assertEquals(List.of(), service(1, "serving_default", indexVariant, indexVariant).search("acme", photo())
+        .answer().hits());
+    assertEquals(List.of("serving_default " + indexVariant), asked, "asked for the index's own variant");
+    // An embedder that could not do as asked (it could not read the name) and used another size.
+    ApiException e = assertThrows(ApiException.class, () -> service(1, "serving_default",
+        "serving_default.embedding.299px.as-is", indexVariant).search("acme", photo()));
+    assertEquals(503, e.status());
+    assertEquals("model_index_mismatch", e.code());
+    assertTrue(e.getMessage().contains("299px") && e.getMessage().contains("224px"), e.getMessage());
+    // An index from before variants were recorded takes any.
+    assertEquals(List.of(), service(1, "serving_default", "serving_default.embedding.299px.as-is", null)
+        .search("acme", photo()).answer().hits());
   }
 
   @Test

@@ -47,7 +47,7 @@ class SwapDuringQueryTest {
     deltas.of("acme").accept(new DeltaEntry("changed", 0, 15, "default", 1, new float[] {0, 1}, 0));
     LoadedIndex v2 = TestVectors.index("acme", "v2", 1, vectors(new float[] {0, 1}), 1, Map.of(0, 20L));
     boolean[] swapped = {false};
-    QueryEmbedder embedder = (image, version) -> {
+    QueryEmbedder embedder = (image, version, signature, variant) -> {
       if (!swapped[0]) {
         // v2, built past offset 15, is installed while the model embeds the photo: adopting it drops
         // the delta's record, which v1 lacks.
