@@ -23,6 +23,7 @@ import io.visualsearch.searchapi.embed.ModelClientEmbedder;
 import io.visualsearch.searchapi.embed.QueryEmbedder;
 import io.visualsearch.searchapi.fresh.CatalogView;
 import io.visualsearch.searchapi.fresh.FreshnessFollower;
+import io.visualsearch.searchapi.fresh.RolloutReembedder;
 import io.visualsearch.searchapi.fresh.TenantDeltas;
 import io.visualsearch.searchapi.grpc.SearchGrpcServer;
 import io.visualsearch.searchapi.grpc.VisualSearchService;
@@ -128,9 +129,11 @@ public final class SearchApiService {
         new IndexLoader(store, scratch.path()), indexes,
         config.get(SearchApiSettings.INDEX_POLL), registry, pipeline.activity(), pipeline.tracing().tracer()));
     ServiceHost host = pipeline.host();
+    RolloutReembedder standIns = pipeline.add(new RolloutReembedder(store, embedder, RolloutReembedder.MAX_QUEUED,
+        registry, pipeline.tracing().tracer()));
     follower[0] = pipeline.add(new FreshnessFollower(() -> followerConsumer(config, pipeline.instance()), catalog,
         deltas, () -> served(indexes), swapper::published, error -> host.fail(follower[0], error), registry,
-        pipeline.tracing()));
+        pipeline.tracing(), standIns));
     GaugeWithCallback.builder().name("search_fresh_delta_entries").help("Fresh vectors and deletions held beside the indexes")
         .callback(cb -> cb.call(deltas.totalSize())).register(registry);
 

@@ -492,6 +492,28 @@ class ITSearchApi {
     }
   }
 
+  @Test
+  @Order(24)
+  void duringAModelRolloutANewProductIsSearchableBeforeTheNewModelsIndexIsServed() throws Exception {
+    // The generator embeds with version 2 now; the served index is of version 1 until version 2's
+    // index is published. search-api embeds the product's normalised picture with version 1 itself.
+    BufferedImage checks = new BufferedImage(64, 64, BufferedImage.TYPE_3BYTE_BGR);
+    for (int y = 0; y < 64; y++) {
+      for (int x = 0; x < 64; x++) {
+        checks.setRGB(x, y, ((x / 8) + (y / 8)) % 2 == 0 ? 0xFF00FF : 0x00FFFF);
+      }
+    }
+    String sha = "7e".repeat(32);
+    fx.store.put("images/" + sha, TestImages.encode(checks, "png"), "image/png");
+    fx.upsertProduct("acme", "acme-rollout", "acme chequered scarf", "Apparel > Scarves", 25_000_000L, "in stock");
+    float[] ofVersion2 = new float[FakeModelServer.DIM];
+    ofVersion2[0] = 1;
+    fx.sendEmbedding("acme", "acme-rollout", ofVersion2, 2, sha);
+    byte[] photo = TestImages.encode(checks, "png");
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() ->
+        firstSku(search(ACME_KEY, photo, Map.of("k", "1"))).equals("acme-rollout"));
+  }
+
   // ---------------------------------------------------------------- helpers
 
   String firstSku(HttpResponse<String> r) throws Exception {

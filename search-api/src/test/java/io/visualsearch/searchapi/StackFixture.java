@@ -109,8 +109,14 @@ public final class StackFixture implements AutoCloseable {
   }
 
   public void sendEmbedding(String tenant, String sku, float[] vector, long modelVersion) throws Exception {
+    sendEmbedding(tenant, sku, vector, modelVersion, "");
+  }
+
+  /** The same, of the normalised picture {@code images/<imageSha256>} ("" for none). */
+  public void sendEmbedding(String tenant, String sku, float[] vector, long modelVersion, String imageSha256)
+      throws Exception {
     Embedding.Builder e = Embedding.newBuilder().setTenant(tenant).setSku(sku).setModelName("default")
-        .setModelVersion(modelVersion).setSignature("serving_default");
+        .setModelVersion(modelVersion).setSignature("serving_default").setImageSha256(imageSha256);
     for (float f : vector) {
       e.addVector(f);
     }

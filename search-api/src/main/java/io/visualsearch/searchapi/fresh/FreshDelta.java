@@ -27,6 +27,10 @@ import java.util.Set;
  * model) is not kept: a price or title change travels the whole pipeline and comes back as an
  * embeddings record with the same vector, and a nightly update of every product would otherwise
  * fill the delta with the whole catalog, searched exactly on every query until the next build.
+ *
+ * <p>During a model rollout the generator embeds changes with the new model only. A record whose
+ * picture the served version does not hold gets a stand-in computed here with the served model
+ * ({@link RolloutReembedder}), searched in the record's place by versions of that model.
  */
 public final class FreshDelta {
 
@@ -36,6 +40,11 @@ public final class FreshDelta {
   static final int MAX_ADOPTED = 256;
 
   private final Map<String, DeltaEntry> bySku = new HashMap<>();
+  /**
+   * Per sku, a vector of the served version's model computed from the picture of the product's
+   * record in {@link #bySku} (same partition and offset), which that version cannot search itself.
+   */
+  private final Map<String, DeltaEntry> standIns = new HashMap<>();
   /**
    * Vectors a version adopted from this delta, with the adoption that took them: the product's
    * precomputed similar items are of its old picture (or missing, for a new product) until
@@ -77,12 +86,17 @@ public final class FreshDelta {
       if (covered) {
         // Re-inserted, so the map's order is the order of absorption.
         absorbed.remove(e.sku());
+        DeltaEntry standIn = standIns.remove(e.sku());
         if (sameSpace && !e.isTombstone() && searchableIn(e, index)) {
           absorbed.put(e.sku(), new Absorbed(e, adopted));
+        } else if (sameSpace && standIn != null && searchableIn(standIn, index)) {
+          absorbed.put(e.sku(), new Absorbed(standIn, adopted));
         }
       }
       return covered;
     });
+    // A stand-in is for the model it was computed with; another model's version needs none, or its own.
+    standIns.values().removeIf(t -> !sameSpace || !searchableIn(t, index));
     if (previous == null) {
       bySku.replaceAll((sku, e) -> e.isTombstone() ? e : e.withVector(index.space().prepare(e.vector())));
     } else if (!sameSpace) {
@@ -102,15 +116,67 @@ public final class FreshDelta {
     if (prev != null && prev.partition() == entry.partition() && prev.offset() > entry.offset()) {
       return;
     }
+    if (prev == null || prev.partition() != entry.partition() || prev.offset() != entry.offset()) {
+      standIns.remove(entry.sku()); // kept when a rewind reads the same record again
+    }
     if (alreadyServed(entry)) {
       // The product is back to what the index holds: its indexed vector is current again.
       bySku.remove(entry.sku());
+      standIns.remove(entry.sku());
       return;
     }
     DeltaEntry stored = entry.isTombstone() || served == null ? entry
         : entry.withVector(served.space().prepare(entry.vector()));
     bySku.put(entry.sku(), stored);
     absorbed.remove(entry.sku());
+  }
+
+  /**
+   * The served version, when {@code entry} is the product's newest record, a vector that version
+   * cannot search (another model, signature or variant: a rollout), of a picture the version does
+   * not hold for the product: without a stand-in of the served model the product's change would
+   * not be searchable until an index of the record's model is served. Empty otherwise, and once
+   * the record has its stand-in.
+   */
+  public synchronized Optional<LoadedIndex> needsStandIn(DeltaEntry entry) {
+    if (served == null || served.modelVersion() == 0 || entry.isTombstone() || entry.imageKey() == 0
+        || !isNewest(entry) || standIns.containsKey(entry.sku())) {
+      return Optional.empty();
+    }
+    DeltaEntry held = bySku.get(entry.sku());
+    if (searchableIn(held, served) || served.imageKeyOf(entry.sku()) == entry.imageKey()) {
+      return Optional.empty();
+    }
+    return Optional.of(served);
+  }
+
+  /**
+   * Keeps {@code vector}, computed with {@code model}'s model from the picture of {@code source},
+   * as the record's stand-in for versions of that model. False (nothing kept) when a newer record
+   * of the product arrived meanwhile, or the served version is no longer of that model.
+   */
+  public synchronized boolean acceptStandIn(DeltaEntry source, LoadedIndex model, float[] vector) {
+    if (served == null || !isNewest(source)) {
+      return false;
+    }
+    DeltaEntry standIn = new DeltaEntry(source.sku(), source.partition(), source.offset(),
+        orEmpty(model.modelName()), model.modelVersion(), orEmpty(model.signature()), orEmpty(model.vectorVariant()),
+        vector, source.imageKey());
+    if (!searchableIn(standIn, served)) {
+      return false;
+    }
+    standIns.put(source.sku(), standIn.withVector(served.space().prepare(vector)));
+    return true;
+  }
+
+  private static String orEmpty(String s) {
+    return s == null ? "" : s;
+  }
+
+  /** Whether {@code entry} is the record this delta holds for its product. */
+  private boolean isNewest(DeltaEntry entry) {
+    DeltaEntry held = bySku.get(entry.sku());
+    return held != null && held.partition() == entry.partition() && held.offset() == entry.offset();
   }
 
   /** Whether the newest installed version holds this very vector: same image, same model. */
@@ -142,6 +208,12 @@ public final class FreshDelta {
       } else if (searchableIn(e, index)) {
         hidden.add(e.sku());
         searchable.add(e);
+      } else {
+        DeltaEntry standIn = standIns.get(e.sku());
+        if (standIn != null && searchableIn(standIn, index)) {
+          hidden.add(e.sku());
+          searchable.add(standIn);
+        }
       }
     }
     Map<String, Absorbed> recent = new HashMap<>();

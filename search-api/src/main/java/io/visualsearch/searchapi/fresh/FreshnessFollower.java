@@ -52,6 +52,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class FreshnessFollower implements Component {
 
+  /** Told of every vector record that reached a tenant's delta, which may be of another model than the served index's. */
+  @FunctionalInterface
+  public interface OtherModelRecords {
+    /** Does nothing: records of another model wait for an index of that model. */
+    OtherModelRecords WAIT_FOR_INDEX = (delta, entry, imageSha256) -> { };
+
+    /** Called on the follower's thread: must not block. */
+    void arrived(FreshDelta delta, DeltaEntry entry, String imageSha256);
+  }
+
   private static final Logger log = LoggerFactory.getLogger(FreshnessFollower.class);
   private static final Duration POLL = Duration.ofMillis(200);
 
@@ -62,6 +72,7 @@ public final class FreshnessFollower implements Component {
   private final BiConsumer<String, Context> onPublished;
   private final Tracing tracing;
   private final Consumer<Throwable> onDeath;
+  private final OtherModelRecords otherModelRecords;
   private final ConcurrentLinkedQueue<Map<Integer, Long>> rewinds = new ConcurrentLinkedQueue<>();
   private final Counter records;
   private final Counter malformed;
@@ -84,8 +95,9 @@ public final class FreshnessFollower implements Component {
   public FreshnessFollower(Supplier<org.apache.kafka.clients.consumer.Consumer<byte[], byte[]>> consumerFactory,
       CatalogView catalog, TenantDeltas deltas, Supplier<Collection<LoadedIndex>> servedIndexes,
       BiConsumer<String, Context> onPublished, Consumer<Throwable> onDeath, PrometheusRegistry registry,
-      Tracing tracing) {
+      Tracing tracing, OtherModelRecords otherModelRecords) {
     this.tracing = tracing;
+    this.otherModelRecords = otherModelRecords;
     this.consumerFactory = consumerFactory;
     this.catalog = catalog;
     this.deltas = deltas;
@@ -312,8 +324,10 @@ public final class FreshnessFollower implements Component {
     for (int i = 0; i < v.length; i++) {
       v[i] = e.getVector(i);
     }
-    delta.accept(new DeltaEntry(e.getSku(), rec.partition(), rec.offset(), e.getModelName(), e.getModelVersion(),
-        e.getSignature(), e.getVectorVariant(), v, ImageKeys.of(e.getImageSha256())));
+    DeltaEntry entry = new DeltaEntry(e.getSku(), rec.partition(), rec.offset(), e.getModelName(), e.getModelVersion(),
+        e.getSignature(), e.getVectorVariant(), v, ImageKeys.of(e.getImageSha256()));
+    delta.accept(entry);
+    otherModelRecords.arrived(delta, entry, e.getImageSha256());
     return true;
   }
 

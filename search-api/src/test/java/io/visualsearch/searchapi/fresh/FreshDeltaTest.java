@@ -2,6 +2,7 @@ package io.visualsearch.searchapi.fresh;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import io.visualsearch.indexformat.ImageKeys;
 import io.visualsearch.searchapi.index.LoadedIndex;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -73,6 +75,53 @@ class FreshDeltaTest {
     assertEquals(Set.of("sku-same", "sku-unsaid"),
         Set.copyOf(snapshot.searchable().stream().map(DeltaEntry::sku).toList()));
     assertNull(snapshot.vectorOf("sku-resized"));
+  }
+
+  @Test
+  void duringARolloutAProductWhosePictureTheServedIndexLacksGetsAStandInOfTheServedModel() throws Exception {
+    String indexed = "ab".repeat(32);
+    String changed = "cd".repeat(32);
+    LoadedIndex v1 = ShardlessVersions.withImages("acme", "v1", 1, 2, Map.of(0, 10L),
+        Map.of("sku-1", indexed, "sku-2", indexed));
+    FreshDelta delta = new FreshDelta();
+    delta.rebase(v1);
+    // The generator re-embeds with version 2 (3-d): sku-1's picture is the indexed one, sku-2's
+    // changed, sku-new is a new product.
+    DeltaEntry unchanged = new DeltaEntry("sku-1", 0, 11, "default", 2, new float[] {1, 0, 0}, ImageKeys.of(indexed));
+    DeltaEntry newPicture = new DeltaEntry("sku-2", 0, 12, "default", 2, new float[] {0, 1, 0}, ImageKeys.of(changed));
+    DeltaEntry newProduct = new DeltaEntry("sku-new", 0, 13, "default", 2, new float[] {0, 0, 1}, ImageKeys.of(changed));
+    for (DeltaEntry e : List.of(unchanged, newPicture, newProduct)) {
+      delta.accept(e);
+    }
+    assertTrue(delta.needsStandIn(unchanged).isEmpty(), "the served index holds its picture");
+    assertEquals(Optional.of(v1), delta.needsStandIn(newPicture));
+    assertEquals(Optional.of(v1), delta.needsStandIn(newProduct));
+    assertEquals(List.of(), delta.snapshot(v1).searchable(), "version 2's vectors are not searched in version 1");
+
+    assertTrue(delta.acceptStandIn(newPicture, v1, new float[] {0, 2}));
+    FreshDelta.Snapshot s = delta.snapshot(v1);
+    assertEquals(List.of("sku-2"), s.searchable().stream().map(DeltaEntry::sku).toList());
+    assertEquals(1, s.searchable().get(0).modelVersion());
+    assertEquals(Set.of("sku-2"), s.hidden(), "its indexed vector, of the old picture, is hidden");
+    assertArrayEquals(new float[] {0, 1}, s.vectorOf("sku-2"), 1e-6f, "prepared for the index's cosine space");
+    assertTrue(delta.needsStandIn(newPicture).isEmpty(), "it has one");
+
+    // A newer record of the product drops the stand-in; one computed from the older picture is refused.
+    DeltaEntry newer = new DeltaEntry("sku-2", 0, 14, "default", 2, new float[] {1, 1, 0}, ImageKeys.of("ef".repeat(32)));
+    delta.accept(newer);
+    assertEquals(List.of(), delta.snapshot(v1).searchable());
+    assertFalse(delta.acceptStandIn(newPicture, v1, new float[] {0, 2}), "of a picture the product no longer has");
+    assertEquals(Optional.of(v1), delta.needsStandIn(newer));
+
+    // Version 2's index, built up to offset 13: its own vectors serve; a stand-in of version 1 is moot.
+    assertTrue(delta.acceptStandIn(newer, v1, new float[] {1, 1}));
+    LoadedIndex v2 = ShardlessVersions.of("acme", "v2", 2, 3, Map.of(0, 14L));
+    delta.rebase(v2);
+    FreshDelta.Snapshot forV2 = delta.snapshot(v2);
+    assertEquals(List.of("sku-2"), forV2.searchable().stream().map(DeltaEntry::sku).toList());
+    assertEquals(2, forV2.searchable().get(0).modelVersion());
+    assertTrue(delta.needsStandIn(newer).isEmpty(), "version 2 searches the record itself");
+    assertFalse(delta.acceptStandIn(newer, v1, new float[] {1, 1}), "no longer the served model");
   }
 
   @Test

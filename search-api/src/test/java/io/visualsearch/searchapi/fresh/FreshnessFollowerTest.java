@@ -50,7 +50,7 @@ class FreshnessFollowerTest {
   FreshnessFollower start(MockConsumer<byte[], byte[]> consumer) {
     follower = new FreshnessFollower(() -> consumer, catalog, deltas, () -> List.copyOf(served),
         (tenant, context) -> published.add(tenant + " " + Span.fromContext(context).getSpanContext().getTraceId()),
-        died::complete, new PrometheusRegistry(), tracing);
+        died::complete, new PrometheusRegistry(), tracing, FreshnessFollower.OtherModelRecords.WAIT_FOR_INDEX);
     follower.start();
     return follower;
   }

@@ -1,0 +1,173 @@
+package io.visualsearch.searchapi.fresh;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.opentelemetry.api.OpenTelemetry;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.visualsearch.indexformat.ImageKeys;
+import io.visualsearch.searchapi.ApiException;
+import io.visualsearch.searchapi.MemoryStore;
+import io.visualsearch.searchapi.embed.QueryEmbedder;
+import io.visualsearch.searchapi.index.LoadedIndex;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The stand-ins of a rollout's changed products: the picture read from the store, embedded with the
+ * served index's model version and variant, kept by the delta; what cannot be done is counted and
+ * leaves the product waiting for the new index, as before.
+ */
+class RolloutReembedderTest {
+
+  static final String VARIANT = "serving_default.embedding.224px.as-is";
+
+  final MemoryStore memory = new MemoryStore();
+  final PrometheusRegistry registry = new PrometheusRegistry();
+  final List<String> asked = new CopyOnWriteArrayList<>();
+  final LoadedIndex v1 = ShardlessVersions.ofVariant("acme", "v1", 1, 2, Map.of(0, 10L), VARIANT);
+  final FreshDelta delta = new FreshDelta();
+  RolloutReembedder reembedder;
+
+  /** A model that answers [red, green] of the picture's first pixel, at the version it is asked for. */
+  QueryEmbedder model = (image, version, signature, variant) -> {
+    asked.add(version + " " + signature + " " + variant);
+    Color c = new Color(image.getRGB(0, 0));
+    if (c.getBlue() == 255) {
+      throw ApiException.unavailable("model_unavailable", "down", 2, null);
+    }
+    return new QueryEmbedder.QueryVector(new float[] {c.getRed(), c.getGreen()}, "default", version, signature,
+        variant);
+  };
+
+  void start(int maxQueued) {
+    delta.rebase(v1);
+    reembedder = new RolloutReembedder(memory.store, (image, version, signature, variant) ->
+        model.embed(image, version, signature, variant), maxQueued, registry,
+        OpenTelemetry.noop().getTracer("test"));
+    reembedder.start();
+  }
+
+  @AfterEach
+  void stop() {
+    if (reembedder != null) {
+      reembedder.close();
+    }
+  }
+
+  static String sha(char c) {
+    return String.valueOf(c).repeat(64);
+  }
+
+  void picture(String sha, Color color) throws Exception {
+    BufferedImage image = new BufferedImage(8, 8, BufferedImage.TYPE_3BYTE_BGR);
+    Graphics2D g = image.createGraphics();
+    g.setColor(color);
+    g.fillRect(0, 0, 8, 8);
+    g.dispose();
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    ImageIO.write(image, "png", png);
+    memory.objects.put("images/" + sha, png.toByteArray());
+  }
+
+  /** A version-2 record of {@code sku}, handed over as the follower does. */
+  DeltaEntry arrive(String sku, long offset, String sha) {
+    DeltaEntry e = new DeltaEntry(sku, 0, offset, "default", 2, "serving_default", VARIANT, new float[] {1, 1, 1},
+        ImageKeys.of(sha));
+    delta.accept(e);
+    reembedder.arrived(delta, e, sha);
+    return e;
+  }
+
+  double count(String outcome) {
+    for (MetricSnapshot s : registry.scrape()) {
+      if (s.getMetadata().getName().equals("search_rollout_stand_ins")) {
+        return ((CounterSnapshot) s).getDataPoints().stream()
+            .filter(d -> outcome.equals(d.getLabels().get("outcome"))).mapToDouble(d -> d.getValue()).sum();
+      }
+    }
+    return 0;
+  }
+
+  void awaitCount(String outcome, double n) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (count(outcome) < n && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(n, count(outcome), outcome);
+  }
+
+  @Test
+  void aNewPictureIsEmbeddedWithTheServedVersionAndVariantAndSearchedInItsIndex() throws Exception {
+    start(10);
+    picture(sha('a'), Color.RED);
+    arrive("sku-new", 11, sha('a'));
+    awaitCount("embedded", 1);
+    assertEquals(List.of("1 serving_default " + VARIANT), asked, "the served index's model, not the record's");
+    FreshDelta.Snapshot s = delta.snapshot(v1);
+    assertArrayEquals(new float[] {1, 0}, s.vectorOf("sku-new"), 1e-6f);
+    assertEquals(1, s.searchable().get(0).modelVersion());
+  }
+
+  @Test
+  void whatCannotBeEmbeddedIsCountedAndTheNextRecordsAreStillServed() throws Exception {
+    start(10);
+    picture(sha('b'), Color.BLUE); // the model fails on it
+    picture(sha('c'), Color.GREEN);
+    arrive("sku-missing", 11, sha('d'));
+    arrive("sku-failing", 12, sha('b'));
+    arrive("sku-fine", 13, sha('c'));
+    awaitCount("embedded", 1);
+    assertEquals(1, count("image_missing"));
+    assertEquals(1, count("failed"));
+    FreshDelta.Snapshot s = delta.snapshot(v1);
+    assertNull(s.vectorOf("sku-missing"));
+    assertNull(s.vectorOf("sku-failing"));
+    assertArrayEquals(new float[] {0, 1}, s.vectorOf("sku-fine"), 1e-6f);
+  }
+
+  @Test
+  void aRecordSupersededWhileWaitingGetsNoStandInAndAFullQueueDropsRecords() throws Exception {
+    CountDownLatch modelHeld = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    QueryEmbedder real = model;
+    model = (image, version, signature, variant) -> {
+      modelHeld.countDown();
+      try {
+        release.await(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return real.embed(image, version, signature, variant);
+    };
+    start(1);
+    picture(sha('a'), Color.RED);
+    arrive("sku-1", 11, sha('a'));
+    assertTrue(modelHeld.await(20, TimeUnit.SECONDS));
+    arrive("sku-2", 12, sha('a')); // queued
+    arrive("sku-3", 13, sha('a')); // the queue is full
+    assertEquals(1, count("dropped"));
+    arrive("sku-2", 14, sha('a')); // sku-2 changes again while its first record waits (and is dropped too)
+    release.countDown();
+    awaitCount("embedded", 1);
+    awaitCount("superseded", 1);
+    FreshDelta.Snapshot s = delta.snapshot(v1);
+    assertArrayEquals(new float[] {1, 0}, s.vectorOf("sku-1"), 1e-6f);
+    assertNull(s.vectorOf("sku-2"), "its newest record was dropped with the queue full, its older one superseded");
+    assertNull(s.vectorOf("sku-3"));
+  }
+}
