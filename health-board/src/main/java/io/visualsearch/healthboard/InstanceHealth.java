@@ -1,6 +1,7 @@
 package io.visualsearch.healthboard;
 
 import io.visualsearch.proto.events.Heartbeat;
+import java.time.Instant;
 
 /** What the heartbeats of one instance have said so far. Not thread-safe: the board guards it. */
 final class InstanceHealth {
@@ -12,6 +13,13 @@ final class InstanceHealth {
   private final MinuteSeries errors = new MinuteSeries();
   private final MinuteSeries deadLetters = new MinuteSeries();
   private Heartbeat last;
+  /**
+   * Another process heard under this instance name while the one shown beat too (its
+   * {@code started_at_ms}, and its latest beat): a name configured alike for two processes, whose
+   * interleaved totals would otherwise read as restarts and bogus activity.
+   */
+  private long otherStartedAtMs;
+  private long otherLastBeatMs;
 
   InstanceHealth(String service, String instance) {
     this.service = service;
@@ -19,13 +27,30 @@ final class InstanceHealth {
   }
 
   void apply(Heartbeat hb) {
-    if (last != null && hb.getTimestampMs() < last.getTimestampMs()) {
+    long started = hb.getStartedAtMs();
+    long shown = last == null ? 0 : last.getStartedAtMs();
+    if (started != 0 && shown != 0 && started != shown) {
+      if (started < shown) {
+        // An older process still beating after a newer one took the name: the row stays the newer's.
+        noteOther(started, hb.getTimestampMs());
+        return;
+      }
+      if (last.getTimestampMs() >= started) {
+        // Not a restart: the process shown so far beat after this one had started.
+        noteOther(shown, last.getTimestampMs());
+      }
+    } else if (last != null && hb.getTimestampMs() < last.getTimestampMs()) {
       return; // a late duplicate from a retried send: the newer one already counted
     }
     activity.record(hb.getActivityTotal(), hb.getTimestampMs());
     errors.record(hb.getErrorTotal(), hb.getTimestampMs());
     deadLetters.record(hb.getDlqTotal(), hb.getTimestampMs());
     last = hb;
+  }
+
+  private void noteOther(long startedAtMs, long beatMs) {
+    otherStartedAtMs = startedAtMs;
+    otherLastBeatMs = Math.max(otherLastBeatMs, beatMs);
   }
 
   long lastHeartbeatMs() {
@@ -42,6 +67,11 @@ final class InstanceHealth {
     if (silence > staleAfterIntervals * interval) {
       state = HealthState.STALE;
       reason = "no heartbeat for " + silence / 1000 + " s (expected every " + interval / 1000.0 + " s)";
+    } else if (otherLastBeatMs != 0 && nowMs - otherLastBeatMs <= staleAfterIntervals * interval) {
+      state = HealthState.FAILING;
+      reason = "two processes send heartbeats as " + instance + " (started " + Instant.ofEpochMilli(otherStartedAtMs)
+          + " and " + Instant.ofEpochMilli(last.getStartedAtMs()) + "): give each its own SERVICE_INSTANCE_ID;"
+          + " the row shows the later one";
     } else if (!last.getReady()) {
       state = HealthState.FAILING;
       reason = "not ready";

@@ -116,6 +116,52 @@ class HealthBoardTest {
     assertEquals(3, Arrays.stream(only().sparkline()).sum());
   }
 
+  Heartbeat beatOf(long startedAtMs, long activity) {
+    return beat("index-builder", "builder-0", activity, 0, 0, true).toBuilder().setStartedAtMs(startedAtMs).build();
+  }
+
+  @Test
+  void twoProcessesBeatingUnderOneNameAreCalledOutAndTheRowKeepsTheLaterOnesCounts() {
+    long first = clock.millis();
+    board.accept(beatOf(first, 500));
+    clock.advance(Duration.ofSeconds(2));
+    long second = clock.millis();
+    board.accept(beatOf(second, 3)); // a second process given the same SERVICE_INSTANCE_ID
+    for (int i = 0; i < 6; i++) {
+      clock.advance(Duration.ofSeconds(2));
+      board.accept(beatOf(first, 510 + i));
+      board.accept(beatOf(second, 4 + i));
+    }
+    HealthRow r = only();
+    assertEquals(HealthState.FAILING, r.state());
+    assertTrue(r.reason().contains("two processes") && r.reason().contains("SERVICE_INSTANCE_ID"), r.reason());
+    assertEquals(9, r.activityTotal(), "the later process's own total, not the two interleaved");
+    assertEquals(9, Arrays.stream(r.sparkline()).sum(), "no bogus restarts booked");
+    // The first one stops: once its beats are older than the stale limit, the row is healthy again.
+    clock.advance(Duration.ofSeconds(10));
+    board.accept(beatOf(second, 20));
+    assertEquals(HealthState.FAILING, only().state(), "its last beat is 10 s old, within three intervals");
+    clock.advance(Duration.ofSeconds(6));
+    board.accept(beatOf(second, 21));
+    assertEquals(HealthState.HEALTHY, only().state(), only().reason());
+  }
+
+  @Test
+  void aRestartUnderTheSameNameIsNotTakenForTwoProcesses() {
+    long first = clock.millis();
+    board.accept(beatOf(first, 500));
+    clock.advance(Duration.ofSeconds(5));
+    board.accept(beatOf(first, 505)); // its last beat, as it stops
+    clock.advance(Duration.ofSeconds(1));
+    long second = clock.millis();
+    board.accept(beatOf(second, 0));
+    clock.advance(Duration.ofSeconds(5));
+    board.accept(beatOf(second, 7));
+    HealthRow r = only();
+    assertEquals(HealthState.HEALTHY, r.state(), r.reason());
+    assertEquals(7, r.activityTotal());
+  }
+
   @Test
   void instancesAreListedByServiceAndForgottenAfterAnHourOfSilence() {
     board.accept(beat("search-api", "z", 1, 0, 0, true));

@@ -28,6 +28,8 @@ public final class HeartbeatPublisher implements Component {
   private final Duration interval;
   private final BooleanSupplier ready;
   private ScheduledExecutorService timer;
+  /** This process's beats, told apart from another's under the same instance name. */
+  private volatile long startedAtMs;
 
   public HeartbeatPublisher(String service, String instance, Activity activity,
       Supplier<Producer<byte[], byte[]>> producer, Duration interval, BooleanSupplier ready) {
@@ -46,6 +48,7 @@ public final class HeartbeatPublisher implements Component {
 
   @Override
   public void start() {
+    startedAtMs = System.currentTimeMillis();
     timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, service + "-heartbeat");
       t.setDaemon(true);
@@ -67,6 +70,7 @@ public final class HeartbeatPublisher implements Component {
           .setConsumerLag(activity.lag())
           .setReady(ready.getAsBoolean())
           .setIntervalMs(interval.toMillis())
+          .setStartedAtMs(startedAtMs)
           .build();
       producer.get().send(new ProducerRecord<>(Topics.SERVICE_HEALTH.name(),
           (service + "/" + instance).getBytes(StandardCharsets.UTF_8), hb.toByteArray()));

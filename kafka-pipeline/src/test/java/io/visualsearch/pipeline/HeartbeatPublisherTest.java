@@ -1,0 +1,51 @@
+package io.visualsearch.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.proto.events.Heartbeat;
+import java.time.Duration;
+import java.util.List;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+
+/** What a heartbeat says about the process sending it (the broker's part is ITHealthPage's). */
+class HeartbeatPublisherTest {
+
+  static List<Heartbeat> beats(MockProducer<byte[], byte[]> producer) throws Exception {
+    List<Heartbeat> out = new java.util.ArrayList<>();
+    for (var r : producer.history()) {
+      out.add(Heartbeat.parseFrom(r.value()));
+    }
+    return out;
+  }
+
+  @Test
+  void everyBeatOfOneProcessCarriesItsStartAndAnotherProcessUnderTheSameNameAnother() throws Exception {
+    MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
+        new ByteArraySerializer());
+    HeartbeatPublisher first = new HeartbeatPublisher("index-builder", "builder-0",
+        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true);
+    first.start();
+    first.beat();
+    first.close(); // beats once more as it stops
+    Thread.sleep(5);
+    HeartbeatPublisher second = new HeartbeatPublisher("index-builder", "builder-0",
+        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true);
+    second.start();
+    second.close();
+    List<Heartbeat> beats = beats(producer);
+    long firstStart = beats.get(0).getStartedAtMs();
+    long lastStart = beats.get(beats.size() - 1).getStartedAtMs();
+    assertTrue(firstStart > 0);
+    assertNotEquals(firstStart, lastStart, "the health page tells the two processes apart");
+    // The timer's first beat may or may not have run: the two explicit beats of the first are there.
+    assertTrue(beats.stream().filter(b -> b.getStartedAtMs() == firstStart).count() >= 2, beats.toString());
+    assertTrue(beats.stream().allMatch(b -> b.getStartedAtMs() == firstStart || b.getStartedAtMs() == lastStart),
+        "one start per process, the same on each of its beats");
+    assertEquals("builder-0", beats.get(beats.size() - 1).getInstance());
+  }
+}
