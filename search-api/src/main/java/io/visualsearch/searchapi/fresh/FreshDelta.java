@@ -29,8 +29,8 @@ import java.util.Set;
  * fill the delta with the whole catalog, searched exactly on every query until the next build.
  *
  * <p>During a model rollout the generator embeds changes with the new model only. A record whose
- * picture the served version does not hold gets a stand-in computed here with the served model
- * ({@link RolloutReembedder}), searched in the record's place by versions of that model.
+ * picture the served version does not hold gets a stand-in of the served model (embedded by
+ * {@link RolloutReembedder}), searched in the record's place by versions of that model.
  */
 public final class FreshDelta {
 
