@@ -55,6 +55,7 @@ public final class PipelineService {
     JvmMetrics.builder().register(registry);
     this.activity = new Activity(registry);
     this.tracing = host.add(Tracing.create(service, instance, config));
+    SpanLossMetrics.register(registry, tracing.loss());
     this.ops = host.add(new OpsServer(config.get(RuntimeSettings.OPS_HOST), config.get(RuntimeSettings.OPS_PORT),
         registry, host::components));
     this.clients = new KafkaClients(config);

@@ -4,6 +4,7 @@ import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigDef;
+import io.visualsearch.pipeline.SpanLossMetrics;
 import io.visualsearch.runtime.OpsServer;
 import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.runtime.ServiceHost;
@@ -39,6 +40,7 @@ public final class ModelServerService {
     PrometheusRegistry registry = new PrometheusRegistry();
     JvmMetrics.builder().register(registry);
     Tracing tracing = host.add(Tracing.create(NAME, instance, config));
+    SpanLossMetrics.register(registry, tracing.loss());
     host.add(new OpsServer(config.get(RuntimeSettings.OPS_HOST), config.get(RuntimeSettings.OPS_PORT), registry,
         host::components));
     ModelServer server = host.add(new ModelServer(ModelServerSettings.from(config), tracing, registry));

@@ -33,31 +33,47 @@ public final class Tracing implements Component {
   private static final AttributeKey<String> SERVICE_NAME = AttributeKey.stringKey("service.name");
   private static final AttributeKey<String> INSTANCE_ID = AttributeKey.stringKey("service.instance.id");
 
+  /** The batching processor's queue, as the SDK's default: spans beyond it are dropped, and counted. */
+  static final int MAX_QUEUED_SPANS = 2048;
+
   private final OpenTelemetrySdk sdk;
   private final String service;
+  private final SpanLoss loss;
 
-  private Tracing(OpenTelemetrySdk sdk, String service) {
+  private Tracing(OpenTelemetrySdk sdk, String service, SpanLoss loss) {
     this.sdk = sdk;
     this.service = service;
+    this.loss = loss;
   }
 
   public static Tracing create(String service, String instance, Config config) {
     String endpoint = config.get(TracingSettings.ZIPKIN_ENDPOINT).strip();
-    SpanProcessor processor = "none".equalsIgnoreCase(endpoint)
-        ? SpanProcessor.composite()
-        : BatchSpanProcessor.builder(ZipkinSpanExporter.builder()
-            .setSender(URLConnectionSender.create(endpoint)).build())
-            .setScheduleDelay(Duration.ofMillis(500)).build();
-    return create(service, instance, config.get(TracingSettings.SAMPLE_RATIO), processor);
+    double ratio = config.get(TracingSettings.SAMPLE_RATIO);
+    if ("none".equalsIgnoreCase(endpoint)) {
+      return create(service, instance, ratio, SpanProcessor.composite(), new SpanLoss());
+    }
+    return exporting(service, instance, ratio,
+        ZipkinSpanExporter.builder().setSender(URLConnectionSender.create(endpoint)).build(), Duration.ofMillis(500),
+        MAX_QUEUED_SPANS);
   }
 
   /** For tests and tools that bring their own exporter. */
   public static Tracing withExporter(String service, SpanExporter exporter) {
-    return create(service, service, 1.0,
-        BatchSpanProcessor.builder(exporter).setScheduleDelay(Duration.ofMillis(100)).build());
+    return exporting(service, service, 1.0, exporter, Duration.ofMillis(100), MAX_QUEUED_SPANS);
   }
 
-  private static Tracing create(String service, String instance, double ratio, SpanProcessor processor) {
+  /** Batched to {@code exporter}, what is lost on the way counted. */
+  static Tracing exporting(String service, String instance, double ratio, SpanExporter exporter, Duration delay,
+      int maxQueued) {
+    SpanLoss loss = new SpanLoss();
+    SpanProcessor processor = BatchSpanProcessor.builder(loss.counting(exporter)).setScheduleDelay(delay)
+        .setMaxQueueSize(maxQueued).setMaxExportBatchSize(Math.min(512, maxQueued))
+        .setMeterProvider(loss.meterProvider()).build();
+    return create(service, instance, ratio, processor, loss);
+  }
+
+  private static Tracing create(String service, String instance, double ratio, SpanProcessor processor,
+      SpanLoss loss) {
     Resource resource = Resource.getDefault().merge(Resource.create(
         Attributes.of(SERVICE_NAME, service, INSTANCE_ID, instance)));
     SdkTracerProvider provider = SdkTracerProvider.builder()
@@ -71,7 +87,12 @@ public final class Tracing implements Component {
         .setTracerProvider(provider)
         .setPropagators(ContextPropagators.create(propagator))
         .build();
-    return new Tracing(sdk, service);
+    return new Tracing(sdk, service, loss);
+  }
+
+  /** What was recorded and lost before Zipkin. */
+  public SpanLoss loss() {
+    return loss;
   }
 
   public OpenTelemetry openTelemetry() {
@@ -108,5 +129,6 @@ public final class Tracing implements Component {
   @Override
   public void close() {
     sdk.getSdkTracerProvider().shutdown().join(10, TimeUnit.SECONDS);
+    loss.close();
   }
 }
