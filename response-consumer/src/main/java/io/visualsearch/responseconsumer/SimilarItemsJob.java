@@ -214,8 +214,10 @@ public final class SimilarItemsJob implements RecordHandler {
         Map<String, List<SimilarItemsFile.Item>> neighbours = neighbours(index, chunk, bySku);
         List<Future<?>> puts = new ArrayList<>();
         for (String sku : chunk) {
+          // With the product's vector: search-api searches live from it when asked for more items.
           SimilarItemsFile file = new SimilarItemsFile(tenant, sku, version, index.modelVersion(),
-              System.currentTimeMillis(), neighbours.get(sku));
+              System.currentTimeMillis(), neighbours.get(sku), index.vectorVariant(),
+              SimilarItemsFile.encode(bySku.get(sku)));
           byte[] bytes = json.writeValueAsBytes(file);
           puts.add(writers.submit(() -> store.put(SimilarItemsFile.key(tenant, sku), bytes, "application/json")));
         }

@@ -94,6 +94,17 @@ class ITResponseConsumer {
         List<String> got = json.convertValue(file.get("results").findValuesAsText("sku"), List.class);
         assertEquals(nearest(vectors, sku, 3), got, "neighbours of " + sku);
         assertFalse(got.contains(sku));
+        // The product's own vector, as the cosine index compares it, for search-api's live searches of a larger k.
+        float[] own = json.treeToValue(file, SimilarItemsFile.class).decodedVector();
+        float[] expected = vectors.get(sku).clone();
+        double norm = 0;
+        for (float x : expected) {
+          norm += x * x;
+        }
+        for (int i = 0; i < expected.length; i++) {
+          expected[i] /= (float) Math.sqrt(norm);
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected, own, 1e-5f, "vector of " + sku);
       }
       await().atMost(Duration.ofSeconds(30)).until(() -> !store.exists(SimilarItemsFile.key(tenant, "discontinued")));
 

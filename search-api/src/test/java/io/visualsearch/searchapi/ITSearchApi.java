@@ -292,6 +292,16 @@ class ITSearchApi {
     fx.sendEmbeddingTombstone("acme", "acme-withdrawn");
     await().atMost(Duration.ofSeconds(30)).until(() -> similarSkus("acme-red", 5).equals(
         List.of("acme-pink", "acme-orange", "acme-magenta")));
+
+    // A file keeping the product's vector: a page asking for more than it lists gets a live search.
+    SimilarItemsFile short1 = new SimilarItemsFile("acme", "acme-red", "20250101T000001Z-v1", 1, 0,
+        List.of(new SimilarItemsFile.Item("acme-pink", 0.9f)), null,
+        SimilarItemsFile.encode(vectors.get("acme").get("acme-red")));
+    fx.store.put(SimilarItemsFile.key("acme", "acme-red"), json.writeValueAsBytes(short1), "application/json");
+    assertEquals(List.of("acme-pink"), similarSkus("acme-red", 1), "what the file holds is read");
+    List<String> more = similarSkus("acme-red", 4);
+    assertEquals(4, more.size(), more.toString());
+    assertFalse(more.contains("acme-red") || more.contains("acme-withdrawn"), more.toString());
     HttpResponse<String> none = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/products/acme-blue/similar"))
         .header("Authorization", "Bearer " + ACME_KEY).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(404, none.statusCode());

@@ -126,12 +126,12 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       if (request.getSku().isEmpty() || request.getSku().length() > 256) {
         throw ApiException.badRequest("invalid_sku", "sku must be 1 to 256 characters");
       }
-      Optional<SearchAnswer> stored = queries.storedSimilar(tenant, request.getSku(), k);
-      if (stored.isPresent()) {
-        return Answered.of(stored.get());
+      QueryService.SimilarPlan plan = queries.planSimilar(tenant, request.getSku(), k);
+      if (!plan.live()) {
+        return Answered.of(plan.file());
       }
       try (Admission.Permit ignored = admission.enter(tenant)) {
-        return Answered.of(queries.liveSimilar(tenant, request.getSku(), k));
+        return Answered.of(queries.liveSimilar(tenant, request.getSku(), k, plan));
       }
     });
   }

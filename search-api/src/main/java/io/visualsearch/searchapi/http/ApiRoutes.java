@@ -269,12 +269,12 @@ public final class ApiRoutes extends Handler.Abstract {
     }
     Fields params = queryParameters(request);
     int k = parser.parseK(params.getValue("k"));
-    Optional<SearchAnswer> stored = queries.storedSimilar(tenant, sku, k);
-    if (stored.isPresent()) {
-      return Answered.of(stored.get());
+    QueryService.SimilarPlan plan = queries.planSimilar(tenant, sku, k);
+    if (!plan.live()) {
+      return Answered.of(plan.file());
     }
     try (Admission.Permit ignored = admission.enter(tenant)) {
-      return Answered.of(queries.liveSimilar(tenant, sku, k));
+      return Answered.of(queries.liveSimilar(tenant, sku, k, plan));
     }
   }
 

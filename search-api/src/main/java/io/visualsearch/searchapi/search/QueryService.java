@@ -113,12 +113,33 @@ public final class QueryService {
   }
 
   /**
-   * A product's similar items as precomputed after the last publication; empty when its vector
-   * changed since (ask {@link #liveSimilar}). Needs no search slot, and reads the store without
+   * Where a product's similar items come from.
+   *
+   * @param live whether {@link #liveSimilar} must search them (in a search slot): the product's
+   *     vector changed since its file was computed, or more items are asked than the file holds
+   * @param file the precomputed answer (null when the product's vector changed since): the answer
+   *     when not live, and what a live search falls back to when it cannot run
+   * @param fileVector the product's vector from its file, for a live search when no fresher one exists
+   */
+  public record SimilarPlan(boolean live, SearchAnswer file, float[] fileVector, String fileVariant) {
+
+    static SimilarPlan stored(SearchAnswer file) {
+      return new SimilarPlan(false, file, null, null);
+    }
+
+    static SimilarPlan fresh() {
+      return new SimilarPlan(true, null, null, null);
+    }
+  }
+
+  /**
+   * Reads a product's precomputed similar items and decides whether they answer: not when its
+   * vector changed since they were computed, nor when more are asked than the file holds (then a
+   * live search from the file's vector answers). Needs no search slot, and reads the store without
    * holding the index: a slow store must neither take the slots sized for model and FAISS work
    * from visual search, nor keep a retired version's native memory.
    */
-  public Optional<SearchAnswer> storedSimilar(String tenant, String sku, int k) {
+  public SimilarPlan planSimilar(String tenant, String sku, int k) {
     if (catalog.caughtUp() && catalog.get(tenant, sku) == null) {
       throw ApiException.notFound("unknown_product", "no product '" + sku + "' in this catalog");
     }
@@ -127,47 +148,68 @@ public final class QueryService {
       delta = served.delta();
     }
     if (delta.vectorOf(sku) != null) {
-      return Optional.empty();
+      return SimilarPlan.fresh();
     }
     if (!storeReads.tryAcquire()) {
       throw ApiException.unavailable("overloaded", "too many similar-items reads are waiting for the store; retry"
           + " shortly", 1, null);
     }
-    Optional<SearchAnswer> file;
+    Optional<StoredItems> file;
     try {
       file = precomputed(tenant, sku, k, delta.hidden());
     } finally {
       storeReads.release();
     }
-    if (delta.newerThanFile(sku, file.map(SearchAnswer::indexVersion).orElse(null)) != null) {
+    if (delta.newerThanFile(sku, file.map(f -> f.answer().indexVersion()).orElse(null)) != null) {
       // Its picture changed (or it is new) since these files were computed: the index swapped in
       // meanwhile took its vector from the delta, and the files of that version are not written yet.
-      return Optional.empty();
+      return SimilarPlan.fresh();
     }
-    return Optional.of(file.orElseThrow(() -> ApiException.notFound("similar_not_available",
-        "similar items of '" + sku + "' are not computed yet; they appear after the next index publication")));
+    StoredItems stored = file.orElseThrow(() -> ApiException.notFound("similar_not_available",
+        "similar items of '" + sku + "' are not computed yet; they appear after the next index publication"));
+    if (stored.answer().hits().size() < k && stored.vector() != null) {
+      // More asked than the file holds (its list is SIMILAR_ITEMS_K long, less what left the catalog since).
+      return new SimilarPlan(true, stored.answer(), stored.vector(), stored.variant());
+    }
+    return SimilarPlan.stored(stored.answer());
   }
 
   /**
-   * Similar items searched live from the product's fresh vector (in the delta, or taken into the
-   * index since and newer than its precomputed files): a search, run in a search slot.
+   * Similar items searched live, in a search slot: from the product's fresh vector (in the delta,
+   * or taken into the index since and newer than its precomputed files), else from its file's
+   * vector when that fits the served index; else the file's own answer.
    */
-  public SearchAnswer liveSimilar(String tenant, String sku, int k) {
+  public SearchAnswer liveSimilar(String tenant, String sku, int k, SimilarPlan plan) {
     try (Served served = serve(tenant)) {
-      float[] fresh = served.delta().vectorOf(sku);
-      if (fresh == null) {
-        fresh = served.delta().absorbedVectorOf(sku);
+      LoadedIndex index = served.lease().index();
+      float[] vector = served.delta().vectorOf(sku);
+      if (vector == null) {
+        vector = served.delta().absorbedVectorOf(sku);
       }
-      if (fresh != null) {
-        return searchIndex(served.lease().index(), served.delta(), fresh, k, Filters.NONE, sku);
+      if (vector == null && plan.fileVector() != null && plan.file().modelVersion() == index.modelVersion()
+          && index.fitsVariant(plan.fileVariant()) && plan.fileVector().length == index.dimension()) {
+        vector = plan.fileVector();
+      }
+      if (vector != null) {
+        return searchIndex(index, served.delta(), vector, k, Filters.NONE, sku);
       }
     }
+    if (plan.file() != null) {
+      return plan.file();
+    }
     // A version holding the change was installed meanwhile: its precomputed files are current.
-    return storedSimilar(tenant, sku, k).orElseThrow(() -> ApiException.notFound("similar_not_available",
-        "similar items of '" + sku + "' are being recomputed; retry shortly"));
+    SimilarPlan again = planSimilar(tenant, sku, k);
+    if (again.file() == null) {
+      throw ApiException.notFound("similar_not_available", "similar items of '" + sku + "' are being recomputed;"
+          + " retry shortly");
+    }
+    return again.file();
   }
 
-  private Optional<SearchAnswer> precomputed(String tenant, String sku, int k, Set<String> hidden) {
+  /** A similar-items file as read: its answer for the asking query, and the product's vector if it has one. */
+  private record StoredItems(SearchAnswer answer, float[] vector, String variant) {}
+
+  private Optional<StoredItems> precomputed(String tenant, String sku, int k, Set<String> hidden) {
     Span span = tracer.spanBuilder("read precomputed similar").startSpan();
     try (Scope ignored = span.makeCurrent()) {
       Optional<StoredObject> o = store.get(SimilarItemsFile.key(tenant, sku));
@@ -191,7 +233,8 @@ public final class QueryService {
         hits.add(new SearchHit(item.sku(), item.score(),
             p != null ? p : new ProductInfo(item.sku(), "", 0, "", "", "", "", "", "")));
       }
-      return Optional.of(new SearchAnswer(hits, file.indexVersion(), file.modelVersion(), 0));
+      return Optional.of(new StoredItems(new SearchAnswer(hits, file.indexVersion(), file.modelVersion(), 0),
+          file.decodedVector(), file.vectorVariant()));
     } catch (IOException e) {
       throw new ApiException(500, "corrupt_similar_items", "the stored similar items of this product are unreadable",
           null, e);

@@ -1,6 +1,7 @@
 package io.visualsearch.searchapi.search;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -68,12 +69,44 @@ class SimilarAfterSwapTest {
     // v2's files are written: read, not searched.
     file("changed", "v2", "near-new", "added");
     assertEquals(List.of("near-new", "added"), similar("changed").hits().stream().map(SearchHit::sku).toList());
-    assertTrue(service.storedSimilar("acme", "changed", 5).isPresent());
+    assertFalse(service.planSimilar("acme", "changed", 5).live());
+  }
+
+  @Test
+  void moreItemsThanTheFileHoldsAreSearchedLiveFromTheFilesVector() throws Exception {
+    for (String sku : List.of("changed", "near-new", "near-old", "added")) {
+      catalog.upsert("acme", new ProductInfo(sku, sku, 1, "USD", "https://shop/" + sku, "https://img/" + sku, "Shoes",
+          "Acme", "in stock"));
+    }
+    catalog.markCaughtUp();
+    indexes.install(TestVectors.index("acme", "v1", 1, vectors(new float[] {1, 0}, true), 1, Map.of(0, 10L)));
+    // Precomputed with SIMILAR_ITEMS_K = 1, with the product's own vector.
+    putFile(new SimilarItemsFile("acme", "changed", "v1", 1, 1L, List.of(new SimilarItemsFile.Item("near-old", 0.96f)),
+        null, SimilarItemsFile.encode(new float[] {1, 0})));
+    QueryService.SimilarPlan one = service.planSimilar("acme", "changed", 1);
+    assertFalse(one.live(), "the file holds what is asked");
+    QueryService.SimilarPlan three = service.planSimilar("acme", "changed", 3);
+    assertTrue(three.live());
+    SearchAnswer live = service.liveSimilar("acme", "changed", 3, three);
+    assertEquals(List.of("near-old", "near-new", "added"), live.hits().stream().map(SearchHit::sku).toList(),
+        "by cosine to (1, 0), the product itself left out");
+
+    // A file of another model version than the index served: its vector is not compared with it.
+    putFile(new SimilarItemsFile("acme", "changed", "v0", 7, 1L, List.of(new SimilarItemsFile.Item("near-old", 0.96f)),
+        null, SimilarItemsFile.encode(new float[] {1, 0})));
+    QueryService.SimilarPlan otherModel = service.planSimilar("acme", "changed", 3);
+    assertEquals(List.of("near-old"), service.liveSimilar("acme", "changed", 3, otherModel).hits().stream()
+        .map(SearchHit::sku).toList(), "the file's own answer, as before");
   }
 
   /** What the HTTP and gRPC handlers do: the file when it is current, else a live search. */
   private SearchAnswer similar(String sku) {
-    return service.storedSimilar("acme", sku, 5).orElseGet(() -> service.liveSimilar("acme", sku, 5));
+    QueryService.SimilarPlan plan = service.planSimilar("acme", sku, 5);
+    return plan.live() ? service.liveSimilar("acme", sku, 5, plan) : plan.file();
+  }
+
+  private void putFile(SimilarItemsFile file) throws Exception {
+    memory.objects.put(SimilarItemsFile.key("acme", file.sku()), json.writeValueAsBytes(file));
   }
 
   private void file(String sku, String version, String... neighbours) throws Exception {

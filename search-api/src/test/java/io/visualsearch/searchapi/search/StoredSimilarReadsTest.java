@@ -48,7 +48,7 @@ class StoredSimilarReadsTest {
     List<Future<?>> stuck = new ArrayList<>();
     try {
       for (int i = 0; i < QueryService.MAX_STORE_READS; i++) {
-        stuck.add(pages.submit(() -> queries.storedSimilar("acme", "sku", 5)));
+        stuck.add(pages.submit(() -> queries.planSimilar("acme", "sku", 5)));
       }
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (waiting.get() < QueryService.MAX_STORE_READS && System.nanoTime() < deadline) {
@@ -56,7 +56,7 @@ class StoredSimilarReadsTest {
       }
       assertEquals(QueryService.MAX_STORE_READS, waiting.get());
       ApiException refused = assertTimeoutPreemptively(Duration.ofSeconds(10),
-          () -> assertThrows(ApiException.class, () -> queries.storedSimilar("acme", "sku", 5)),
+          () -> assertThrows(ApiException.class, () -> queries.planSimilar("acme", "sku", 5)),
           "one more read is refused, not queued behind the stuck ones");
       assertEquals(503, refused.status());
       assertEquals("overloaded", refused.code());
