@@ -80,25 +80,30 @@ public final class Setting<T> {
   }
 
   public Setting<T> defaultValue(T value) {
-    return new Setting<>(env, type, parser, Objects.requireNonNull(value), false, validator, validDescription, doc, secret, defaultDescription, shownAs);
+    return new Setting<>(env, type, parser, Objects.requireNonNull(value), false, validator,
+        validDescription, doc, secret, defaultDescription, shownAs);
   }
 
   /** Optional with no default: {@link Config#get} returns null when unset. */
   public Setting<T> optional() {
-    return new Setting<>(env, type, parser, null, false, validator, validDescription, doc, secret, defaultDescription, shownAs);
+    return new Setting<>(env, type, parser, null, false, validator,
+        validDescription, doc, secret, defaultDescription, shownAs);
   }
 
   public Setting<T> validate(Predicate<T> check, String description) {
-    return new Setting<>(env, type, parser, defaultValue, required, check, description, doc, secret, defaultDescription, shownAs);
+    return new Setting<>(env, type, parser, defaultValue, required, check,
+        description, doc, secret, defaultDescription, shownAs);
   }
 
   public Setting<T> doc(String text) {
-    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, text, secret, defaultDescription, shownAs);
+    return new Setting<>(env, type, parser, defaultValue, required, validator,
+        validDescription, text, secret, defaultDescription, shownAs);
   }
 
   /** Never printed: values show as ****** in errors and dumps. */
   public Setting<T> secret() {
-    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, doc, true, defaultDescription, shownAs);
+    return new Setting<>(env, type, parser, defaultValue, required, validator,
+        validDescription, doc, true, defaultDescription, shownAs);
   }
 
   /**
@@ -116,7 +121,8 @@ public final class Setting<T> {
    * where printing the value would describe only the machine that generated the docs.
    */
   public Setting<T> describeDefault(String text) {
-    return new Setting<>(env, type, parser, defaultValue, required, validator, validDescription, doc, secret, text, shownAs);
+    return new Setting<>(env, type, parser, defaultValue, required, validator,
+        validDescription, doc, secret, text, shownAs);
   }
 
   public static Predicate<Integer> port() {

@@ -46,7 +46,7 @@ final class LegacyVariants {
       if (!legacy.variantUnknown()) {
         continue;
       }
-      ModelKey to = null;
+      ModelKey to;
       if (published != null && !published.variantUnknown() && published.sameLane(legacy)) {
         to = published;
       } else {

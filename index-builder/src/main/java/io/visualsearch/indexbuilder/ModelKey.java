@@ -27,11 +27,6 @@ record ModelKey(String name, long version, String signature, String variant) imp
     return variant.isEmpty();
   }
 
-  /** The same model, signature included, with {@code otherVariant}. */
-  ModelKey withVariant(String otherVariant) {
-    return new ModelKey(name, version, signature, otherVariant);
-  }
-
   /** Whether {@code o} differs from this key in its variant at most. */
   boolean sameLane(ModelKey o) {
     return version == o.version && name.equals(o.name) && signature.equals(o.signature);
@@ -39,6 +34,7 @@ record ModelKey(String name, long version, String signature, String variant) imp
 
   @Override
   public String toString() {
-    return name + ":" + version + (signature.isEmpty() ? "" : "/" + signature) + (variant.isEmpty() ? "" : " [" + variant + "]");
+    return name + ":" + version + (signature.isEmpty() ? "" : "/" + signature)
+        + (variant.isEmpty() ? "" : " [" + variant + "]");
   }
 }

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 class LegacyVariantsTest {
 
   static final ModelKey LEGACY = new ModelKey("default", 1, "serving_default", "");
-  static final ModelKey A = LEGACY.withVariant("serving_default.embedding.224px.as-is");
-  static final ModelKey B = LEGACY.withVariant("serving_default.embedding.299px.as-is");
+  static final ModelKey A = new ModelKey("default", 1, "serving_default", "serving_default.embedding.224px.as-is");
+  static final ModelKey B = new ModelKey("default", 1, "serving_default", "serving_default.embedding.299px.as-is");
   static final ModelKey OTHER_SIGNATURE = new ModelKey("default", 1, "mixed7", "mixed7.embedding.224px.as-is");
 
   /** A snapshot holding {@code counts} products of each model, of {@code dims} dimensions each (default 4). */

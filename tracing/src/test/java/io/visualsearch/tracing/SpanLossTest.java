@@ -12,31 +12,17 @@ import java.util.Collection;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 class SpanLossTest {
 
-  @Test
-  void everyRecordedSpanIsEitherSentOrCountedAsLostWithItsReason() throws Exception {
-    CountDownLatch exporting = new CountDownLatch(1);
-    CountDownLatch zipkinBack = new CountDownLatch(1);
-    AtomicInteger sent = new AtomicInteger();
-    AtomicInteger calls = new AtomicInteger();
-    // Zipkin hangs on the first batch and refuses it; it takes the later ones.
-    SpanExporter zipkin = new SpanExporter() {
+  /** A Zipkin that answers each batch as {@code export} says. */
+  static SpanExporter zipkin(Function<Collection<SpanData>, CompletableResultCode> export) {
+    return new SpanExporter() {
       @Override
       public CompletableResultCode export(Collection<SpanData> spans) {
-        if (calls.getAndIncrement() == 0) {
-          exporting.countDown();
-          try {
-            zipkinBack.await(20, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-          return CompletableResultCode.ofFailure();
-        }
-        sent.addAndGet(spans.size());
-        return CompletableResultCode.ofSuccess();
+        return export.apply(spans);
       }
 
       @Override
@@ -49,6 +35,28 @@ class SpanLossTest {
         return CompletableResultCode.ofSuccess();
       }
     };
+  }
+
+  @Test
+  void everyRecordedSpanIsEitherSentOrCountedAsLostWithItsReason() throws Exception {
+    CountDownLatch exporting = new CountDownLatch(1);
+    CountDownLatch zipkinBack = new CountDownLatch(1);
+    AtomicInteger sent = new AtomicInteger();
+    AtomicInteger calls = new AtomicInteger();
+    // Zipkin hangs on the first batch and refuses it; it takes the later ones.
+    SpanExporter zipkin = zipkin(spans -> {
+      if (calls.getAndIncrement() == 0) {
+        exporting.countDown();
+        try {
+          zipkinBack.await(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return CompletableResultCode.ofFailure();
+      }
+      sent.addAndGet(spans.size());
+      return CompletableResultCode.ofSuccess();
+    });
     Tracing tracing = Tracing.exporting("test", "test", 1.0, zipkin, Duration.ofMillis(10), 4);
     try {
       Tracer tracer = tracing.tracer();
@@ -73,23 +81,10 @@ class SpanLossTest {
   @Test
   void nothingIsCountedWhenEverythingArrives() throws Exception {
     AtomicInteger sent = new AtomicInteger();
-    SpanExporter zipkin = new SpanExporter() {
-      @Override
-      public CompletableResultCode export(Collection<SpanData> spans) {
-        sent.addAndGet(spans.size());
-        return CompletableResultCode.ofSuccess();
-      }
-
-      @Override
-      public CompletableResultCode flush() {
-        return CompletableResultCode.ofSuccess();
-      }
-
-      @Override
-      public CompletableResultCode shutdown() {
-        return CompletableResultCode.ofSuccess();
-      }
-    };
+    SpanExporter zipkin = zipkin(spans -> {
+      sent.addAndGet(spans.size());
+      return CompletableResultCode.ofSuccess();
+    });
     Tracing tracing = Tracing.withExporter("test", zipkin);
     try {
       for (int i = 0; i < 10; i++) {

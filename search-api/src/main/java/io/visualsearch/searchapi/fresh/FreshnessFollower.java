@@ -52,7 +52,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class FreshnessFollower implements Component {
 
-  /** Told of every vector record that reached a tenant's delta, which may be of another model than the served index's. */
+  /**
+   * Told of every vector record of a served tenant once its delta has seen it: it may be of another
+   * model than the served index's ({@link RolloutReembedder}).
+   */
   @FunctionalInterface
   public interface OtherModelRecords {
     /** Does nothing: records of another model wait for an index of that model. */

@@ -16,6 +16,14 @@ import org.junit.jupiter.api.Test;
 
 class FreshDeltaTest {
 
+  /** The picture version 1 indexed for sku-1 and sku-2, and another one. */
+  static final String INDEXED = "ab".repeat(32);
+  static final String CHANGED = "cd".repeat(32);
+
+  static LoadedIndex v1WithPictures() throws Exception {
+    return ShardlessVersions.withImages("acme", "v1", 1, 2, Map.of(0, 10L), Map.of("sku-1", INDEXED, "sku-2", INDEXED));
+  }
+
   @Test
   void aQueryOfAVersionLeasedBeforeASwapToAnotherModelSearchesOnlyItsOwnModelsVectors() {
     // Same dimension, so nothing but the model version tells the two spaces apart.
@@ -79,10 +87,9 @@ class FreshDeltaTest {
 
   @Test
   void duringARolloutAProductWhosePictureTheServedIndexLacksGetsAStandInOfTheServedModel() throws Exception {
-    String indexed = "ab".repeat(32);
-    String changed = "cd".repeat(32);
-    LoadedIndex v1 = ShardlessVersions.withImages("acme", "v1", 1, 2, Map.of(0, 10L),
-        Map.of("sku-1", indexed, "sku-2", indexed));
+    String indexed = INDEXED;
+    String changed = CHANGED;
+    LoadedIndex v1 = v1WithPictures();
     FreshDelta delta = new FreshDelta();
     delta.rebase(v1);
     // The generator re-embeds with version 2 (3-d): sku-1's picture is the indexed one, sku-2's
@@ -126,10 +133,9 @@ class FreshDeltaTest {
 
   @Test
   void aRecordRepeatingWhatTheServedVersionHoldsIsNotKept() throws Exception {
-    String indexed = "ab".repeat(32);
-    String changed = "cd".repeat(32);
-    LoadedIndex v1 = ShardlessVersions.withImages("acme", "v1", 1, 2, Map.of(0, 10L),
-        Map.of("sku-1", indexed, "sku-2", indexed));
+    String indexed = INDEXED;
+    String changed = CHANGED;
+    LoadedIndex v1 = v1WithPictures();
     FreshDelta delta = new FreshDelta();
     delta.rebase(v1);
 

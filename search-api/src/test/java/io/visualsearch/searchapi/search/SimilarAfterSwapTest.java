@@ -45,11 +45,7 @@ class SimilarAfterSwapTest {
 
   @Test
   void aChangedPicturesSimilarItemsStayLiveUntilItsNewVersionsFilesAreWritten() throws Exception {
-    for (String sku : List.of("changed", "near-new", "near-old", "added")) {
-      catalog.upsert("acme", new ProductInfo(sku, sku, 1, "USD", "https://shop/" + sku, "https://img/" + sku, "Shoes",
-          "Acme", "in stock"));
-    }
-    catalog.markCaughtUp();
+    catalogOfFourProducts();
     // v1: "changed" shows its old picture, close to near-old; its files say so.
     indexes.install(TestVectors.index("acme", "v1", 1, vectors(new float[] {1, 0}, false), 1, Map.of(0, 10L)));
     file("changed", "v1", "near-old", "near-new");
@@ -74,11 +70,7 @@ class SimilarAfterSwapTest {
 
   @Test
   void moreItemsThanTheFileHoldsAreSearchedLiveFromTheFilesVector() throws Exception {
-    for (String sku : List.of("changed", "near-new", "near-old", "added")) {
-      catalog.upsert("acme", new ProductInfo(sku, sku, 1, "USD", "https://shop/" + sku, "https://img/" + sku, "Shoes",
-          "Acme", "in stock"));
-    }
-    catalog.markCaughtUp();
+    catalogOfFourProducts();
     indexes.install(TestVectors.index("acme", "v1", 1, vectors(new float[] {1, 0}, true), 1, Map.of(0, 10L)));
     // Precomputed with SIMILAR_ITEMS_K = 1, with the product's own vector.
     putFile(new SimilarItemsFile("acme", "changed", "v1", 1, 1L, List.of(new SimilarItemsFile.Item("near-old", 0.96f)),
@@ -97,6 +89,14 @@ class SimilarAfterSwapTest {
     QueryService.SimilarPlan otherModel = service.planSimilar("acme", "changed", 3);
     assertEquals(List.of("near-old"), service.liveSimilar("acme", "changed", 3, otherModel).hits().stream()
         .map(SearchHit::sku).toList(), "the file's own answer, as before");
+  }
+
+  private void catalogOfFourProducts() {
+    for (String sku : List.of("changed", "near-new", "near-old", "added")) {
+      catalog.upsert("acme", new ProductInfo(sku, sku, 1, "USD", "https://shop/" + sku, "https://img/" + sku, "Shoes",
+          "Acme", "in stock"));
+    }
+    catalog.markCaughtUp();
   }
 
   /** What the HTTP and gRPC handlers do: the file when it is current, else a live search. */
