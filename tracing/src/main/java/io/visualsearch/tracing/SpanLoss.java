@@ -20,6 +20,8 @@ import java.util.concurrent.atomic.LongAdder;
  * meter provider of our own, so nothing is exported as OpenTelemetry metrics), and the ones in
  * batches the exporter failed to send (Zipkin down or refusing). An SRE following a trace with a
  * hole in it can tell lost spans from spans never made. Exposing the counts is the service's job.
+ * The processor's count is the SDK's legacy instrumentation, not a stable API: {@code SpanLossTest}
+ * fails if an SDK upgrade renames it.
  */
 public final class SpanLoss {
 

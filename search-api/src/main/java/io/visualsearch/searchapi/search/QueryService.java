@@ -120,6 +120,7 @@ public final class QueryService {
    * @param file the precomputed answer (null when the product's vector changed since): the answer
    *     when not live, and what a live search falls back to when it cannot run
    * @param fileVector the product's vector from its file, for a live search when no fresher one exists
+   * @param fileVariant the vector variant of the index the file was computed from (null: not recorded)
    */
   public record SimilarPlan(boolean live, SearchAnswer file, float[] fileVector, String fileVariant) {
 
