@@ -65,7 +65,7 @@ final class EmbedImageHandler implements RecordHandler {
     } catch (InvalidProtocolBufferException e) {
       throw new PoisonRecordException("malformed-payload", "images.ready value is not an ImageReady message", e);
     }
-    if (!ready.getImageSha256().matches("[0-9a-f]{64}")) {
+    if (!NormalisedImage.isSha256(ready.getImageSha256())) {
       throw new PoisonRecordException("bad-image-hash", "image hash '" + ready.getImageSha256() + "' is not a sha256");
     }
     float[] vector = vectorFor(ready);
@@ -109,8 +109,8 @@ final class EmbedImageHandler implements RecordHandler {
   }
 
   private float[] embed(String sha) throws Exception {
-    StoredObject image = store.get("images/" + sha).orElseThrow(() -> new PoisonRecordException("image-missing",
-        "normalised image images/" + sha + " is not in the object store"));
+    StoredObject image = store.get(NormalisedImage.objectKey(sha)).orElseThrow(() -> new PoisonRecordException(
+        "image-missing", "normalised image " + NormalisedImage.objectKey(sha) + " is not in the object store"));
     BufferedImage decoded = decode(image.bytes(), sha);
     float[] v = model.embed(List.of(decoded), modelVersion).vectors()[0];
     for (float x : v) {
@@ -125,7 +125,7 @@ final class EmbedImageHandler implements RecordHandler {
     try {
       return NormalisedImage.decode(bytes);
     } catch (IOException e) {
-      throw new PoisonRecordException("undecodable-image", "images/" + sha + ": " + e.getMessage(), e);
+      throw new PoisonRecordException("undecodable-image", NormalisedImage.objectKey(sha) + ": " + e.getMessage(), e);
     }
   }
 

@@ -3,6 +3,7 @@ package io.visualsearch.imageindexer;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.visualsearch.imagefetch.CacheValidators;
+import io.visualsearch.imagevalidation.NormalisedImage;
 
 /**
  * What the indexer remembers about one product's image: the link it came from, the server's
@@ -28,6 +29,6 @@ record ImageState(
 
   @JsonIgnore
   String objectKey() {
-    return "images/" + sha256;
+    return NormalisedImage.objectKey(sha256);
   }
 }

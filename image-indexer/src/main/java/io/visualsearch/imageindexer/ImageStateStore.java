@@ -3,6 +3,7 @@ package io.visualsearch.imageindexer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.visualsearch.imagevalidation.NormalisedImage;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.StoredObject;
 import java.io.IOException;
@@ -75,7 +76,7 @@ final class ImageStateStore {
   static Optional<ImageState> decode(byte[] bytes) {
     try {
       ImageState state = JSON.readValue(bytes, ImageState.class);
-      return state == null || state.sha256() == null || !state.sha256().matches("[0-9a-f]{64}")
+      return state == null || !NormalisedImage.isSha256(state.sha256())
           || state.imageLink() == null ? Optional.empty() : Optional.of(state);
     } catch (IOException e) {
       return Optional.empty();

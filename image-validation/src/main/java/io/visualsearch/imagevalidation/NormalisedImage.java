@@ -67,6 +67,16 @@ public record NormalisedImage(
 
   /** {@code images/<sha256>}. */
   public String objectKey() {
+    return objectKey(sha256);
+  }
+
+  /** Where the normalised image of content hash {@code sha256} is stored: {@code images/<sha256>}. */
+  public static String objectKey(String sha256) {
     return "images/" + sha256;
+  }
+
+  /** Whether {@code s} is a content hash as this record's {@code sha256}: 64 lower-case hex digits. */
+  public static boolean isSha256(String s) {
+    return s != null && s.matches("[0-9a-f]{64}");
   }
 }

@@ -179,9 +179,8 @@ public final class SimilarItemsJob implements RecordHandler {
       // Of the index's model, signature and variant included: during a move to another layer,
       // output or image size of the same version, a re-embedded product's new vector would query
       // the old one's shards.
-      Predicate<Embedding> ofTheIndex = e -> e.getModelVersion() == index.modelVersion()
-          && index.fitsModelName(e.getModelName()) && index.fitsSignature(e.getSignature())
-          && index.fitsVariant(e.getVectorVariant());
+      Predicate<Embedding> ofTheIndex = e -> index.fitsModel(e.getModelName(), e.getModelVersion(), e.getSignature(),
+          e.getVectorVariant());
       Map<String, float[]> bySku = vectors.read(tenant, ofTheIndex, index.manifest().embeddingsOffsets() == null
           ? Map.of() : index.manifest().embeddingsOffsets(), sku -> holds(index, tenant, sku));
       // Prepared once (normalised for a cosine index): each vector is then a query once and a

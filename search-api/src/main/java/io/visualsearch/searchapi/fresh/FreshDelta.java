@@ -260,9 +260,8 @@ public final class FreshDelta {
    * nothing in common with.
    */
   private boolean searchableIn(DeltaEntry e, LoadedIndex index) {
-    boolean sameModel = e.modelVersion() == index.modelVersion() && index.fitsModelName(e.modelName())
-        && index.fitsSignature(e.signature()) && index.fitsVariant(e.variant());
-    return sameModel && e.vector().length == index.dimension() && index.space().equals(space());
+    return index.fitsModel(e.modelName(), e.modelVersion(), e.signature(), e.variant())
+        && e.vector().length == index.dimension() && index.space().equals(space());
   }
 
   /** The space stored vectors are prepared for: the newest installed version's (none before one). */

@@ -87,7 +87,7 @@ public final class RolloutReembedder implements Component, FreshnessFollower.Oth
   public void arrived(FreshDelta delta, DeltaEntry entry, String imageSha256) {
     Optional<LoadedIndex> served = delta.needsStandIn(entry);
     ThreadPoolExecutor w = worker;
-    if (served.isEmpty() || w == null || !imageSha256.matches("[0-9a-f]{64}")) {
+    if (served.isEmpty() || w == null || !NormalisedImage.isSha256(imageSha256)) {
       return;
     }
     try {
@@ -120,15 +120,15 @@ public final class RolloutReembedder implements Component, FreshnessFollower.Oth
     if (delta.needsStandIn(entry).isEmpty()) {
       return "superseded";
     }
-    Optional<StoredObject> picture = store.get("images/" + imageSha256);
+    Optional<StoredObject> picture = store.get(NormalisedImage.objectKey(imageSha256));
     if (picture.isEmpty()) {
       return "image_missing";
     }
     BufferedImage image = NormalisedImage.decode(picture.get().bytes());
     QueryEmbedder.QueryVector v = embedder.embed(image, served.modelVersion(), served.signature(),
         served.vectorVariant());
-    boolean fits = v.modelVersion() == served.modelVersion() && served.fitsSignature(v.signature())
-        && served.fitsVariant(v.variant()) && v.vector().length == served.dimension();
+    boolean fits = served.fitsModel(v.modelName(), v.modelVersion(), v.signature(), v.variant())
+        && v.vector().length == served.dimension();
     for (float x : v.vector()) {
       fits &= Float.isFinite(x);
     }

@@ -141,6 +141,14 @@ public final class LoadedIndex {
     return agree(variant, manifest.vectorVariant());
   }
 
+  /**
+   * Whether a vector of this model version, name, signature and variant lies in this version's
+   * space: the version equal, the rest equal or unknown on either side (see the three above).
+   */
+  public boolean fitsModel(String name, long version, String signature, String variant) {
+    return version == modelVersion() && fitsModelName(name) && fitsSignature(signature) && fitsVariant(variant);
+  }
+
   private static boolean agree(String a, String b) {
     return a == null || b == null || a.isEmpty() || b.isEmpty() || a.equals(b);
   }

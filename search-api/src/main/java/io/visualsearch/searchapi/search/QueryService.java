@@ -168,9 +168,10 @@ public final class QueryService {
     }
     StoredItems stored = file.orElseThrow(() -> ApiException.notFound("similar_not_available",
         "similar items of '" + sku + "' are not computed yet; they appear after the next index publication"));
-    if (stored.answer().hits().size() < k && stored.vector() != null) {
+    float[] vector = stored.answer().hits().size() < k ? stored.file().decodedVector() : null;
+    if (vector != null) {
       // More asked than the file holds (its list is SIMILAR_ITEMS_K long, less what left the catalog since).
-      return new SimilarPlan(true, stored.answer(), stored.vector(), stored.variant());
+      return new SimilarPlan(true, stored.answer(), vector, stored.file().vectorVariant());
     }
     return SimilarPlan.stored(stored.answer());
   }
@@ -187,8 +188,10 @@ public final class QueryService {
       if (vector == null) {
         vector = served.delta().absorbedVectorOf(sku);
       }
-      if (vector == null && plan.fileVector() != null && plan.file().modelVersion() == index.modelVersion()
-          && index.fitsVariant(plan.fileVariant()) && plan.fileVector().length == index.dimension()) {
+      // A file names its model by version and variant (which holds the signature) only.
+      if (vector == null && plan.fileVector() != null
+          && index.fitsModel(null, plan.file().modelVersion(), null, plan.fileVariant())
+          && plan.fileVector().length == index.dimension()) {
         vector = plan.fileVector();
       }
       if (vector != null) {
@@ -207,8 +210,11 @@ public final class QueryService {
     return again.file();
   }
 
-  /** A similar-items file as read: its answer for the asking query, and the product's vector if it has one. */
-  private record StoredItems(SearchAnswer answer, float[] vector, String variant) {}
+  /**
+   * A similar-items file as read, and its answer for the asking query; the product's vector stays
+   * encoded until a request asks for more than the answer holds.
+   */
+  private record StoredItems(SearchAnswer answer, SimilarItemsFile file) {}
 
   private Optional<StoredItems> precomputed(String tenant, String sku, int k, Set<String> hidden) {
     Span span = tracer.spanBuilder("read precomputed similar").startSpan();
@@ -234,8 +240,7 @@ public final class QueryService {
         hits.add(new SearchHit(item.sku(), item.score(),
             p != null ? p : new ProductInfo(item.sku(), "", 0, "", "", "", "", "", "")));
       }
-      return Optional.of(new StoredItems(new SearchAnswer(hits, file.indexVersion(), file.modelVersion(), 0),
-          file.decodedVector(), file.vectorVariant()));
+      return Optional.of(new StoredItems(new SearchAnswer(hits, file.indexVersion(), file.modelVersion(), 0), file));
     } catch (IOException e) {
       throw new ApiException(500, "corrupt_similar_items", "the stored similar items of this product are unreadable",
           null, e);
