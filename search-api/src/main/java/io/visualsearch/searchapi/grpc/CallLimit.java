@@ -14,9 +14,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * At most {@code maxCalls} gRPC calls in flight, and one tenant at most {@link #TENANT_SHARE} of
  * them; the next is refused at once with RESOURCE_EXHAUSTED {@code overloaded}, before its message
- * is asked for. A call's message (up to the server's inbound limit, ~10 MiB) is buffered whole,
- * parsed, and its image copied out, and gRPC's default executor starts a thread for every call:
- * without a bound, concurrent calls could fill the heap before admission ever saw them. Without a
+ * is asked for. gRPC's default executor starts a thread for every call, and each call's message
+ * (up to the server's inbound limit, ~10 MiB) takes its bytes from the upload budget as it arrives
+ * ({@link RequestArrival}): without a bound on places, calls beyond what the budget can read would
+ * still each hold a thread and a connection's buffers. Without a
  * share, one key's calls that never send their message (a stalled client, or a leaked key) held
  * every place, and every other tenant's gRPC searches were refused for as long as they lasted.
  * The place is given back when the call ends, answered or cancelled.

@@ -35,7 +35,8 @@ public final class SearchGrpcServer implements Component {
   private Server server;
 
   /**
-   * {@code bodies} is the budget the HTTP uploads share; it sizes how many calls are let in at once.
+   * {@code bodies} is the budget the HTTP uploads share: each call's message takes its part of it as
+   * it arrives, and it sizes how many calls are let in at once.
    * {@code messageTimeout}: how long after its start a call's request must have arrived.
    */
   public SearchGrpcServer(String host, int port, int maxMessageBytes, UploadBudget bodies, VisualSearchService service,
@@ -63,10 +64,12 @@ public final class SearchGrpcServer implements Component {
     });
     timer.setRemoveOnCancelPolicy(true); // answered calls' expiries leave the queue at once
     messageTimer = timer;
+    RequestArrival arrival = new RequestArrival(messageTimeout, timer, bodies);
     server = NettyServerBuilder.forAddress(new InetSocketAddress(host, requestedPort))
         .maxInboundMessageSize(maxMessageBytes)
+        .addStreamTracerFactory(arrival.byteCounter())
         .addService(wire(service.bindService(), service.credentials(),
-            new CallLimit(maxCalls(maxMessageBytes, bodies.capacity())), new MessageDeadline(messageTimeout, timer),
+            new CallLimit(maxCalls(maxMessageBytes, bodies.capacity())), arrival,
             new GrpcTracing(tracing).serverInterceptor()))
         .build()
         .start();
@@ -76,11 +79,13 @@ public final class SearchGrpcServer implements Component {
    * The service behind its interceptors, which run last-added first: tracing opens the span; the
    * credentials are checked inside it from the headers alone, so a call without a valid key is
    * refused before its message is received, and takes no place; then the call limit; then the
-   * deadline for the request's arrival, inside the limit so that a call it closes gives its place back.
+   * guard of the request's arrival (its time limit and its bytes' part of the budget), inside the
+   * limit so that a call it closes gives its place back, and inside the credentials so that its
+   * bytes are charged to the caller's tenant.
    */
   static ServerServiceDefinition wire(ServerServiceDefinition service, ServerInterceptor credentials, CallLimit limit,
-      MessageDeadline messageDeadline, ServerInterceptor tracing) {
-    return ServerInterceptors.intercept(service, messageDeadline, limit, credentials, tracing);
+      RequestArrival arrival, ServerInterceptor tracing) {
+    return ServerInterceptors.intercept(service, arrival, limit, credentials, tracing);
   }
 
   /**

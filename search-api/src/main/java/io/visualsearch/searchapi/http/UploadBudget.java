@@ -65,7 +65,7 @@ public final class UploadBudget {
   /**
    * The budget for a heap of {@code maxHeapBytes} ({@link Runtime#maxMemory()}): {@link #HEAP_SHARE}
    * of it. The heap is the process's, so the service builds one and every reader of request bodies
-   * (HTTP uploads, and the gRPC call limit's sizing) shares it.
+   * shares it: HTTP uploads, and gRPC messages as they arrive (the gRPC call limit is sized from it too).
    */
   public static UploadBudget ofHeap(long maxHeapBytes) {
     return new UploadBudget((long) (maxHeapBytes * HEAP_SHARE));

@@ -71,6 +71,10 @@ class GrpcGateTest {
   }
 
   void start(int maxCalls, Duration messageTimeout) throws Exception {
+    start(maxCalls, messageTimeout, new UploadBudget(1L << 30));
+  }
+
+  void start(int maxCalls, Duration messageTimeout, UploadBudget bodies) throws Exception {
     VisualSearchService service = new VisualSearchService(
         new Authenticator(ApiKeys.parse(List.of("acme:" + KEY, "globex:" + OTHER_KEY))), null, null, 10, new Activity(new PrometheusRegistry()));
     ServerInterceptor hook = new ServerInterceptor() {
@@ -100,9 +104,11 @@ class GrpcGateTest {
         };
       }
     };
+    RequestArrival arrival = new RequestArrival(messageTimeout, timer, bodies);
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).maxInboundMessageSize(MAX_MESSAGE)
+        .addStreamTracerFactory(arrival.byteCounter())
         .addService(SearchGrpcServer.wire(ServerInterceptors.intercept(service, hook), service.credentials(),
-            new CallLimit(maxCalls), new MessageDeadline(messageTimeout, timer), new GrpcTracing(Tracing.withExporter("test", SpanExporter.composite()))
+            new CallLimit(maxCalls), arrival, new GrpcTracing(Tracing.withExporter("test", SpanExporter.composite()))
                 .serverInterceptor()))
         .build().start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
@@ -239,6 +245,72 @@ class GrpcGateTest {
     Thread.sleep(600); // well past the message deadline, with the request in the service's hands
     letGo.countDown();
     assertEquals("hook", held.get(30, TimeUnit.SECONDS).getStatus().getDescription());
+  }
+
+  /** The server gives a call's bytes back when it has ended there, which the client may see first. */
+  static void assertAvailable(UploadBudget bodies, long expected, String message) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (bodies.available() != expected && System.nanoTime() < until) {
+      Thread.sleep(10);
+    }
+    assertEquals(expected, bodies.available(), message);
+  }
+
+  static SearchRequest photoOf(int bytes) {
+    return SearchRequest.newBuilder().setImage(ByteString.copyFrom(new byte[bytes])).build();
+  }
+
+  @Test
+  void aMessageHoldsItsPartOfTheUploadBudgetUntilItsCallEnds() throws Exception {
+    UploadBudget bodies = new UploadBudget(64L << 20);
+    start(4, Duration.ofSeconds(30), bodies);
+    int image = 1 << 20;
+    CompletableFuture<StatusRuntimeException> held = CompletableFuture.supplyAsync(() -> assertThrows(
+        StatusRuntimeException.class, () -> stub("Bearer " + KEY, true).search(photoOf(image))));
+    assertTrue(holding.tryAcquire(30, TimeUnit.SECONDS));
+    long taken = bodies.capacity() - bodies.available();
+    // The message on the wire: the image, a few bytes of protobuf framing, gRPC's 5-byte prefix.
+    assertTrue(taken >= UploadBudget.costOf(image) && taken <= UploadBudget.costOf(image + 64), "taken " + taken);
+    letGo.countDown();
+    assertEquals("hook", held.get(30, TimeUnit.SECONDS).getStatus().getDescription());
+    assertAvailable(bodies, bodies.capacity(), "the ended call gave its bytes back");
+  }
+
+  @Test
+  void aMessageThatNoLongerFitsBesideTheUploadsIsCutOffAndTheServiceNeverSeesIt() throws Exception {
+    UploadBudget bodies = new UploadBudget(64L << 20);
+    start(4, Duration.ofSeconds(30), bodies);
+    // HTTP uploads of other tenants hold all but 2 MiB of the budget.
+    UploadBudget.Reservation uploads = bodies.reserve("globex", (long) (bodies.capacity() * UploadBudget.TENANT_SHARE));
+    UploadBudget.Reservation more = bodies.reserve("initech", bodies.available() - (2 << 20));
+    StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+        () -> stub("Bearer " + KEY, false).search(photoOf(4 << 20)));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode());
+    assertTrue(refused.getStatus().getDescription().startsWith("overloaded"), refused.getStatus().getDescription());
+    assertEquals(0, messages.get(), "the cut-off message never reached the service");
+    assertAvailable(bodies, 2 << 20, "the cut-off call gave back what it had taken");
+    uploads.close();
+    more.close();
+    StatusRuntimeException read = assertThrows(StatusRuntimeException.class,
+        () -> stub("Bearer " + KEY, false).search(photoOf(4 << 20)));
+    assertEquals("hook", read.getStatus().getDescription(), "read once the uploads are done");
+    assertAvailable(bodies, bodies.capacity(), "every call gave its bytes back");
+  }
+
+  @Test
+  void aTenantWhoseUploadsHoldItsShareGetsNoMoreOverGrpcWhileOthersDo() throws Exception {
+    UploadBudget bodies = new UploadBudget(64L << 20);
+    start(4, Duration.ofSeconds(30), bodies);
+    UploadBudget.Reservation acmeUploads = bodies.reserve("acme", (long) (bodies.capacity() * UploadBudget.TENANT_SHARE));
+    StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+        () -> stub("Bearer " + KEY, false).search(photoOf(1 << 20)));
+    assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
+    assertTrue(refused.getStatus().getDescription().startsWith("tenant_overloaded"), refused.getStatus().getDescription());
+    StatusRuntimeException other = assertThrows(StatusRuntimeException.class,
+        () -> stub("Bearer " + OTHER_KEY, false).search(photoOf(1 << 20)));
+    assertEquals("hook", other.getStatus().getDescription(), "another tenant's message is read");
+    acmeUploads.close();
+    assertAvailable(bodies, bodies.capacity(), "every call gave its bytes back");
   }
 
   @Test
