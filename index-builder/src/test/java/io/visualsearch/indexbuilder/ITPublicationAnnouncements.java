@@ -120,9 +120,14 @@ class ITPublicationAnnouncements {
 
     /** Products of {@code tenant} at the given offsets of partition 0, as the intake applies them. */
     void apply(String tenant, long firstOffset, int products) throws Exception {
+      apply(tenant, firstOffset, products, 1);
+    }
+
+    /** Products p-0.. of {@code tenant} embedded with {@code modelVersion}, from {@code firstOffset} of partition 0. */
+    void apply(String tenant, long firstOffset, int products, long modelVersion) throws Exception {
       for (int i = 0; i < products; i++) {
         long offset = firstOffset + i;
-        catalogs.apply(decoder.decode(Records.upsert(tenant, "p-" + i, 1, offset, 1f, i, 2f, 0f),
+        catalogs.apply(decoder.decode(Records.upsert(tenant, "p-" + i, modelVersion, offset, 1f, i, 2f, 0f),
             SpanContext.getInvalid()), 0, offset, System.currentTimeMillis());
       }
     }
@@ -304,6 +309,46 @@ class ITPublicationAnnouncements {
         assertEquals(0, second.builds("published"), "nothing rebuilt");
         assertEquals(Set.of(unannouncedVersion), versions(store, unannounced));
         assertEquals(unannouncedVersion, current(store, unannounced).version());
+      }
+    }
+  }
+
+  /**
+   * A version published but never announced, and at the next start a model rollout under way: the
+   * new model's vectors cover only part of the catalog, so the build is held and nothing is
+   * published for as long as the re-embedding takes. The served version is announced all the same,
+   * or response-consumer never computes its similar items.
+   */
+  @Test
+  void aVersionNeverAnnouncedIsAnnouncedWhileARolloutHoldsTheNextBuild(EmbeddedStack stack) throws Exception {
+    String tenant = "it-ann-held";
+    KafkaClients clients = clients(stack);
+    try (ObjectStore store = store(stack);
+        SwitchableProducer producer = new SwitchableProducer(clients, "it-ann-held")) {
+      String served;
+      try (Builder first = new Builder(store, clients, "it-ann-held-1", producer)) {
+        producer.down.set(true);
+        first.scheduler.start();
+        first.apply(tenant, 0, 4);
+        first.schedule.changed(tenant, System.currentTimeMillis());
+        await().atMost(WAIT).until(() -> current(store, tenant) != null && producer.triedWhileDown.get() >= 1);
+        served = current(store, tenant).version();
+      } // stops with the announcement pending
+
+      producer.down.set(false);
+      try (Builder second = new Builder(store, clients, "it-ann-held-2", producer)) {
+        second.apply(tenant, 0, 4);
+        second.apply(tenant, 4, 2, 2); // model version 2 has re-embedded 2 of the 4 products so far
+        second.schedule.replayed(List.of(tenant), System.currentTimeMillis());
+        second.announced.start();
+        second.scheduler.start();
+
+        await().atMost(WAIT).until(() -> second.builds("held") >= 1);
+        await().atMost(WAIT).until(() -> second.build.announcements().size() == 0);
+        producer.up.flush();
+        assertEquals(List.of(served), announced(clients, tenant));
+        assertEquals(0, second.builds("published"), "the rollout holds the build");
+        assertEquals(served, current(store, tenant).version());
       }
     }
   }

@@ -416,7 +416,18 @@ class ITConsumerLoop {
   @Test
   void aPartitionHandedStraightBackMidBatchIsNotHandledAgain(EmbeddedStack stack) throws Exception {
     assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9"),
-        handledAcrossAHandback(stack, "it-back", false));
+        handledAcrossAHandback(stack, "it-back", false, false));
+  }
+
+  /**
+   * The same with a consumer whose {@code position()} times out, as it does for a partition just
+   * assigned while a broker restarts during the rebalance: the resume must not need it, or the
+   * poll thread dies on the timeout.
+   */
+  @Test
+  void aPartitionHandedStraightBackResumesWithoutAskingItsPosition(EmbeddedStack stack) throws Exception {
+    assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9"),
+        handledAcrossAHandback(stack, "it-noposition", false, true));
   }
 
   /**
@@ -426,15 +437,17 @@ class ITConsumerLoop {
   @Test
   void aPartitionHandedBackAfterItsBatchEndedIsNotHandledAgain(EmbeddedStack stack) throws Exception {
     assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9"),
-        handledAcrossAHandback(stack, "it-late", true));
+        handledAcrossAHandback(stack, "it-late", true, false));
   }
 
   /**
    * What a loop handles of ten records when another member's join takes its partition while b0 is
    * held and the group gives it straight back; b0 is released once the partition is back, or, with
    * {@code releaseWhileAway}, as soon as it was taken (the batch then ends before it comes back).
+   * With {@code positionTimesOut} every {@code position()} call on the loop's consumer throws.
    */
-  List<String> handledAcrossAHandback(EmbeddedStack stack, String name, boolean releaseWhileAway) throws Exception {
+  List<String> handledAcrossAHandback(EmbeddedStack stack, String name, boolean releaseWhileAway,
+      boolean positionTimesOut) throws Exception {
     String topic = name.replace('-', '.');
     createTopics(stack, topic, topic + ".dlq", topic + ".other");
     Harness h = harness(stack, name);
@@ -443,7 +456,11 @@ class ITConsumerLoop {
     CountDownLatch release = gate.release();
     AtomicReference<Throwable> died = new AtomicReference<>();
     try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
-      ConsumerLoop loop = loop(h, name, topic, gate.holding("b0"), tracing, died);
+      ConsumerLoop loop = positionTimesOut
+          ? new ConsumerLoop(name, List.of(topic), () -> positionTimingOut(h.clients().consumer(h.clients().groupId(name),
+              name, h.config().get(KafkaSettings.MAX_POLL_RECORDS))), h::producer, gate.holding("b0"), tracing,
+              new Activity(new PrometheusRegistry()), Duration.ofMillis(100), Duration.ofMillis(400), died::set)
+          : loop(h, name, topic, gate.holding("b0"), tracing, died);
       loop.start();
       try (KafkaConsumer<byte[], byte[]> other = member(stack, h.clients().groupId(name), "0-other-topic")) {
         assertTrue(gate.blocked().await(30, TimeUnit.SECONDS));
@@ -474,6 +491,24 @@ class ITConsumerLoop {
     }
     assertNull(died.get());
     return gate.handled();
+  }
+
+  /** {@code consumer}, except that asking a partition's position times out. */
+  @SuppressWarnings("unchecked")
+  static org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> positionTimingOut(
+      org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer) {
+    return (org.apache.kafka.clients.consumer.Consumer<byte[], byte[]>) java.lang.reflect.Proxy.newProxyInstance(
+        ITConsumerLoop.class.getClassLoader(), new Class<?>[] {org.apache.kafka.clients.consumer.Consumer.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("position")) {
+            throw new org.apache.kafka.common.errors.TimeoutException("position timed out (test)");
+          }
+          try {
+            return method.invoke(consumer, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
   }
 
   /**
