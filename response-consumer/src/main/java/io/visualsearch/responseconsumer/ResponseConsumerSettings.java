@@ -14,6 +14,11 @@ public final class ResponseConsumerSettings {
   public static final Setting<Integer> SIMILAR_BATCH = Setting.integer("SIMILAR_ITEMS_BATCH").defaultValue(512)
       .validate(n -> n >= 1 && n <= 65536, "between 1 and 65536")
       .doc("Products searched per FAISS call while precomputing.");
+  public static final Setting<Long> SIMILAR_NATIVE_MEMORY = Setting.longInt("SIMILAR_ITEMS_NATIVE_MEMORY_BYTES")
+      .defaultValue(0L).validate(n -> n >= 0, "0 (derived) or more")
+      .doc("Memory outside the heap a publication's similar-items run may give FAISS for the index's shards; a"
+          + " version whose shards need more is dead-lettered catalog-exceeds-native-memory before any is read. 0:"
+          + " the container's memory less the maximum heap and ~256 MiB the JVM takes itself.");
   public static final Setting<Integer> ARCHIVE_CONCURRENCY = Setting.integer("RESPONSE_ARCHIVE_CONCURRENCY")
       .defaultValue(8).validate(n -> n >= 1 && n <= 256, "between 1 and 256")
       .doc("Answered searches written to the object store at once, each a PUT that mostly waits on the store.");
@@ -28,6 +33,6 @@ public final class ResponseConsumerSettings {
   private ResponseConsumerSettings() {}
 
   public static ConfigDef definition() {
-    return new ConfigDef().define(SIMILAR_K, SIMILAR_BATCH, ARCHIVE_CONCURRENCY, INDEX_DIR);
+    return new ConfigDef().define(SIMILAR_K, SIMILAR_BATCH, SIMILAR_NATIVE_MEMORY, ARCHIVE_CONCURRENCY, INDEX_DIR);
   }
 }

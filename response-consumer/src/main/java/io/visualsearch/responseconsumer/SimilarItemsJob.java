@@ -9,6 +9,7 @@ import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.faiss.SearchResult;
 import io.visualsearch.indexformat.CorruptIndexException;
 import io.visualsearch.indexformat.CurrentPointer;
+import io.visualsearch.indexformat.IndexManifest;
 import io.visualsearch.indexformat.ShardVectors;
 import io.visualsearch.indexformat.SkuIds;
 import io.visualsearch.objectstore.ObjectStore;
@@ -65,26 +66,28 @@ public final class SimilarItemsJob implements RecordHandler {
   private final int k;
   private final int batch;
   private final HeapAllowance heap;
+  private final NativeAllowance natives;
   private final JobStarts starts;
   private final ObjectMapper json = new ObjectMapper();
 
   /**
    * A job whose per-product data may take {@value HeapAllowance#HEAP_SHARE} of this JVM's maximum
-   * heap; {@code scratch}: where the version's files are downloaded to and read from by FAISS.
+   * heap, and whose shards {@code nativeBytesAllowed} outside it (0: derived from the container's
+   * memory, {@link NativeAllowance#of}); {@code scratch}: where the version's files are downloaded
+   * to and read from by FAISS.
    */
   public SimilarItemsJob(ObjectStore store, Path scratch, TenantVectorReader vectors, Tracer tracer, int k,
-      int batch) {
-    this(store, scratch, vectors, tracer, k, batch, HeapAllowance.ofThisJvm());
+      int batch, long nativeBytesAllowed) {
+    this(store, scratch, vectors, tracer, k, batch, HeapAllowance.ofThisJvm(), NativeAllowance.of(nativeBytesAllowed));
   }
 
-  /** {@code vectorBytesAllowed}: the most a run's per-product data may take on the heap. */
-  SimilarItemsJob(ObjectStore store, Path scratch, TenantVectorReader vectors, Tracer tracer, int k, int batch,
-      long vectorBytesAllowed) {
-    this(store, scratch, vectors, tracer, k, batch, new HeapAllowance(vectorBytesAllowed));
+  /** With the allowances derived from this JVM and machine. */
+  SimilarItemsJob(ObjectStore store, Path scratch, TenantVectorReader vectors, Tracer tracer, int k, int batch) {
+    this(store, scratch, vectors, tracer, k, batch, 0);
   }
 
-  private SimilarItemsJob(ObjectStore store, Path scratch, TenantVectorReader vectors, Tracer tracer, int k,
-      int batch, HeapAllowance heap) {
+  SimilarItemsJob(ObjectStore store, Path scratch, TenantVectorReader vectors, Tracer tracer, int k,
+      int batch, HeapAllowance heap, NativeAllowance natives) {
     this.store = store;
     // Through scratch, not the heap: a shard of hundreds of MB read into a byte[] (several copies
     // while the SDK buffers it) exhausted a 1 GiB heap, and with ExitOnOutOfMemoryError every
@@ -95,6 +98,7 @@ public final class SimilarItemsJob implements RecordHandler {
     this.k = k;
     this.batch = batch;
     this.heap = heap;
+    this.natives = natives;
     this.starts = new JobStarts(store, MAX_STARTS);
   }
 
@@ -164,7 +168,9 @@ public final class SimilarItemsJob implements RecordHandler {
     }
     long t0 = System.nanoTime();
     // Judged from the manifest, before any shard is read: loading is what used to exhaust the heap.
-    heap.check(loader.manifest(tenant, version));
+    IndexManifest manifest = loader.manifest(tenant, version);
+    heap.check(manifest);
+    natives.check(manifest);
     TenantIndexes owner = new TenantIndexes(i -> { });
     LoadedIndex index = loader.load(tenant, version);
     owner.install(index);

@@ -175,12 +175,14 @@ class ITResponseConsumer {
 
       // 300 vectors of 64 floats, their map entries and the index's id map take ~170 KB.
       PoisonRecordException e = assertThrows(PoisonRecordException.class,
-          () -> new SimilarItemsJob(store, scratch, reader, tracer, 3, 64, 64 * 1024).run(tenant, version));
+          () -> new SimilarItemsJob(store, scratch, reader, tracer, 3, 64, new HeapAllowance(64 * 1024),
+              NativeAllowance.of(0)).run(tenant, version));
       assertEquals("catalog-exceeds-heap", e.reason());
       assertTrue(e.getMessage().contains("300 vectors of 64 dimensions"), e.getMessage());
       assertEquals(List.of(), store.list("similar/" + tenant + "/"), "a refused run writes nothing");
 
-      assertEquals(300, new SimilarItemsJob(store, scratch, reader, tracer, 3, 64, 256 * 1024).run(tenant, version),
+      assertEquals(300, new SimilarItemsJob(store, scratch, reader, tracer, 3, 64, new HeapAllowance(256 * 1024),
+          NativeAllowance.of(0)).run(tenant, version),
           "the same catalog within a larger allowance");
       assertEquals(300, store.list("similar/" + tenant + "/").size());
     } finally {

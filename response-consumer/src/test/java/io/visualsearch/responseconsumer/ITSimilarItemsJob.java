@@ -88,11 +88,29 @@ class ITSimilarItemsJob {
     // filled the heap) and the refusal with the size it needs would never be reached.
     store.delete(IndexLayout.file(tenant, version, IndexLayout.shardFileName(0)));
 
-    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replaying(tenant, vectors), tracer, 3, 8, 1024);
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replaying(tenant, vectors), tracer, 3, 8, new HeapAllowance(1024),
+        NativeAllowance.of(0));
     PoisonRecordException e = assertThrows(PoisonRecordException.class, () -> job.handle(published(tenant, version),
         null));
     assertEquals("catalog-exceeds-heap", e.reason(), e.getMessage());
     assertTrue(e.getMessage().contains("50 vectors of 16 dimensions"), e.getMessage());
+  }
+
+  @Test
+  void aCatalogWhoseShardsExceedTheNativeAllowanceIsRefusedBeforeAnyShardIsRead() throws Exception {
+    String tenant = "sij-native";
+    String version = "20250105T000000Z-n1";
+    Map<String, float[]> vectors = TestVectors.random(50, 16, 5);
+    publish(tenant, version, vectors);
+    store.delete(IndexLayout.file(tenant, version, IndexLayout.shardFileName(0)));
+
+    // 50 vectors of 16 floats: the Flat shard is over 3 KiB; the heap has room for them.
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replaying(tenant, vectors), tracer, 3, 8,
+        HeapAllowance.ofThisJvm(), new NativeAllowance(1024, "a test's"));
+    PoisonRecordException e = assertThrows(PoisonRecordException.class, () -> job.handle(published(tenant, version),
+        null));
+    assertEquals("catalog-exceeds-native-memory", e.reason(), e.getMessage());
+    assertTrue(e.getMessage().contains("allows them 1 MiB (a test's)"), e.getMessage());
   }
 
   @Test
