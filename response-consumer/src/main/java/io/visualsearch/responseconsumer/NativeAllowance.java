@@ -4,6 +4,8 @@ import io.visualsearch.indexformat.IndexManifest;
 import io.visualsearch.pipeline.PoisonRecordException;
 import java.lang.management.ManagementFactory;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How much memory outside the heap a similar-items run may give FAISS, judged from the version's
@@ -14,6 +16,8 @@ import java.util.List;
  * size it needs, the record goes to the dead-letter topic at once and the service goes on archiving.
  */
 final class NativeAllowance {
+
+  private static final Logger log = LoggerFactory.getLogger(NativeAllowance.class);
 
   /**
    * What the JVM itself takes outside the heap in this service: class metadata and compiled code
@@ -34,10 +38,18 @@ final class NativeAllowance {
 
   /**
    * The machine's memory (the container's limit, as the JVM reads it) less the largest heap and
-   * {@link #JVM_OWN_BYTES}; never below zero.
+   * {@link #JVM_OWN_BYTES}. When that leaves nothing, the heap was sized without regard to the
+   * machine (a developer's {@code -Xmx} on a small box), its limit says nothing about what is free,
+   * and refusing every version would be wrong: the check is off, with a warning at start.
    */
   static NativeAllowance derived(long machineBytes, long maxHeapBytes) {
-    long allowed = Math.max(0, machineBytes - maxHeapBytes - JVM_OWN_BYTES);
+    long allowed = machineBytes - maxHeapBytes - JVM_OWN_BYTES;
+    if (allowed <= 0) {
+      log.warn("the {} MiB heap leaves no memory beside it on this machine ({} MiB): similar-items runs are not"
+          + " checked for the memory their shards need outside the heap; set SIMILAR_ITEMS_NATIVE_MEMORY_BYTES to"
+          + " check them", mib(maxHeapBytes), mib(machineBytes));
+      return new NativeAllowance(Long.MAX_VALUE, "unchecked");
+    }
     return new NativeAllowance(allowed, "the " + mib(machineBytes) + " MiB of memory this instance has, less its "
         + mib(maxHeapBytes) + " MiB heap and ~" + mib(JVM_OWN_BYTES) + " MiB the JVM takes itself");
   }
