@@ -159,7 +159,7 @@ public final class SearchApiService {
       grpc = pipeline.add(new SearchGrpcServer(config.get(SearchApiSettings.GRPC_HOST), grpcPort,
           (int) Math.min(Integer.MAX_VALUE, maxUpload + 64 * 1024), bodies,
           new VisualSearchService(auth, queries, admission, defaultK, pipeline.activity()), pipeline.tracing(),
-          config.get(SearchApiSettings.GRPC_MESSAGE_TIMEOUT)));
+          config.get(SearchApiSettings.GRPC_MESSAGE_TIMEOUT), registry));
     }
     String staticDir = config.get(SearchApiSettings.STATIC_DIR);
     ApiRoutes routes = new ApiRoutes(auth, queries, new SearchRequestParser(maxUpload, defaultK), admission, maxUpload,

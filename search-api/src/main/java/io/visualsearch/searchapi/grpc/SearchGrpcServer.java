@@ -5,6 +5,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import io.visualsearch.searchapi.http.UploadBudget;
@@ -31,6 +32,7 @@ public final class SearchGrpcServer implements Component {
   private final VisualSearchService service;
   private final Tracing tracing;
   private final Duration messageTimeout;
+  private final PrometheusRegistry registry;
   private ScheduledExecutorService messageTimer;
   private Server server;
 
@@ -40,7 +42,7 @@ public final class SearchGrpcServer implements Component {
    * {@code messageTimeout}: how long after its start a call's request must have arrived.
    */
   public SearchGrpcServer(String host, int port, int maxMessageBytes, UploadBudget bodies, VisualSearchService service,
-      Tracing tracing, Duration messageTimeout) {
+      Tracing tracing, Duration messageTimeout, PrometheusRegistry registry) {
     this.host = host;
     this.requestedPort = port;
     this.maxMessageBytes = maxMessageBytes;
@@ -48,6 +50,7 @@ public final class SearchGrpcServer implements Component {
     this.service = service;
     this.tracing = tracing;
     this.messageTimeout = messageTimeout;
+    this.registry = registry;
   }
 
   @Override
@@ -70,13 +73,14 @@ public final class SearchGrpcServer implements Component {
         .addStreamTracerFactory(arrival.byteCounter())
         .addService(wire(service.bindService(), service.credentials(),
             new CallLimit(maxCalls(maxMessageBytes, bodies.capacity())), arrival,
-            new GrpcTracing(tracing).serverInterceptor()))
+            new GrpcTracing(tracing).serverInterceptor(), new GrpcCallMetrics(registry)))
         .build()
         .start();
   }
 
   /**
-   * The service behind its interceptors, which run last-added first: tracing opens the span; the
+   * The service behind its interceptors, which run last-added first: the metrics count every call,
+   * refused or answered; tracing opens the span; the
    * credentials are checked inside it from the headers alone, so a call without a valid key is
    * refused before its message is received, and takes no place; then the call limit; then the
    * guard of the request's arrival (its time limit and its bytes' part of the budget), inside the
@@ -84,8 +88,8 @@ public final class SearchGrpcServer implements Component {
    * bytes are charged to the caller's tenant.
    */
   static ServerServiceDefinition wire(ServerServiceDefinition service, ServerInterceptor credentials, CallLimit limit,
-      RequestArrival arrival, ServerInterceptor tracing) {
-    return ServerInterceptors.intercept(service, arrival, limit, credentials, tracing);
+      RequestArrival arrival, ServerInterceptor tracing, GrpcCallMetrics metrics) {
+    return ServerInterceptors.intercept(service, arrival, limit, credentials, tracing, metrics);
   }
 
   /**

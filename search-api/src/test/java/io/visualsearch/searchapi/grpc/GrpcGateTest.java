@@ -20,6 +20,8 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.visualsearch.pipeline.Activity;
 import io.visualsearch.proto.search.SearchRequest;
 import io.visualsearch.proto.search.SimilarRequest;
@@ -63,6 +65,7 @@ class GrpcGateTest {
   final Semaphore holding = new Semaphore(0);
   final CountDownLatch letGo = new CountDownLatch(1);
   final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+  final PrometheusRegistry registry = new PrometheusRegistry();
   Server server;
   ManagedChannel channel;
 
@@ -109,7 +112,7 @@ class GrpcGateTest {
         .addStreamTracerFactory(arrival.byteCounter())
         .addService(SearchGrpcServer.wire(ServerInterceptors.intercept(service, hook), service.credentials(),
             new CallLimit(maxCalls), arrival, new GrpcTracing(Tracing.withExporter("test", SpanExporter.composite()))
-                .serverInterceptor()))
+                .serverInterceptor(), new GrpcCallMetrics(registry)))
         .build().start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
         .maxInboundMessageSize(MAX_MESSAGE).build();
@@ -159,6 +162,8 @@ class GrpcGateTest {
         () -> stub(null, false).similar(SimilarRequest.newBuilder().setSku("x").build()));
     assertEquals(Status.Code.UNAUTHENTICATED, similar.getStatus().getCode());
     assertEquals(0, reached.get(), "no anonymous call reached the service");
+    assertEquals(3, calls("Search", "UNAUTHENTICATED"), "refusals before the service are counted");
+    assertEquals(1, calls("Similar", "UNAUTHENTICATED"));
     assertEquals(0, messages.get());
     // The hook itself sees a call with a key, message and all.
     StatusRuntimeException keyed = assertThrows(StatusRuntimeException.class, () -> stub("Bearer " + KEY, false).search(huge));
@@ -247,6 +252,20 @@ class GrpcGateTest {
     assertEquals("hook", held.get(30, TimeUnit.SECONDS).getStatus().getDescription());
   }
 
+  /** search_grpc_requests_total of {@code method} and {@code code}; 0 when none was counted. */
+  double calls(String method, String code) {
+    for (MetricSnapshot m : registry.scrape()) {
+      if (m.getMetadata().getName().equals("search_grpc_requests") && m instanceof CounterSnapshot c) {
+        for (CounterSnapshot.CounterDataPointSnapshot d : c.getDataPoints()) {
+          if (method.equals(d.getLabels().get("method")) && code.equals(d.getLabels().get("code"))) {
+            return d.getValue();
+          }
+        }
+      }
+    }
+    return 0;
+  }
+
   /** The server gives a call's bytes back when it has ended there, which the client may see first. */
   static void assertAvailable(UploadBudget bodies, long expected, String message) throws InterruptedException {
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -288,6 +307,7 @@ class GrpcGateTest {
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode());
     assertTrue(refused.getStatus().getDescription().startsWith("overloaded"), refused.getStatus().getDescription());
     assertEquals(0, messages.get(), "the cut-off message never reached the service");
+    assertEquals(1, calls("Search", "RESOURCE_EXHAUSTED"));
     assertAvailable(bodies, 2 << 20, "the cut-off call gave back what it had taken");
     uploads.close();
     more.close();
