@@ -135,7 +135,9 @@ public final class DemoMain {
         return ExitCode.FAILED;
       }
       System.out.println();
-      System.out.println("storefront    " + storefront + "   (tenant " + TENANT + ", API key in data/demo/api-key)");
+      // The key in the fragment: the page takes it from there, and a fragment never reaches a server.
+      System.out.println("storefront    " + storefront + "#key=" + apiKey + "   (tenant " + TENANT
+          + "; the link carries its API key, also in data/demo/api-key)");
       System.out.println("api key       " + apiKey);
       System.out.println("health page   " + storefront.resolve("/ops/health"));
       System.out.println("query trace   " + stack.zipkin().baseUrl() + "/zipkin/traces/" + answer.traceId());

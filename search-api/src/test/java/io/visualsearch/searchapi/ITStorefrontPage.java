@@ -197,6 +197,17 @@ class ITStorefrontPage {
         browser.findElement(By.id("search")).click();
         wait.until(d -> d.findElement(By.id("status")).getAttribute("class").contains("error"));
         assertTrue(browser.findElement(By.id("status")).getText().contains("not valid"));
+
+        // A link carrying the key (as the demo prints it) searches without pasting it, and the key
+        // leaves the address bar.
+        browser.get(base + "/?from=demo#key=" + KEY);
+        assertEquals(KEY, browser.findElement(By.id("api-key")).getAttribute("value"));
+        assertEquals(base + "/?from=demo", browser.getCurrentUrl());
+        assertTrue(browser.findElement(By.id("intro")).isDisplayed(), "the empty page says what it is for");
+        browser.findElement(By.id("file")).sendKeys(photo.toString());
+        wait.until(d -> !d.findElements(By.cssSelector("#results li.result")).isEmpty());
+        assertEquals("page-blue", browser.findElements(By.cssSelector("#results li.result")).get(0).getAttribute("data-sku"));
+        assertFalse(browser.findElement(By.id("intro")).isDisplayed());
       }
     }
   }

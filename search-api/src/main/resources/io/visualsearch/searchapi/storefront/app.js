@@ -13,6 +13,13 @@
   let crop = null;           // {x, y, w, h} in the photo's own pixels
   let lastPhotoResults = null;
 
+  // A link may carry the key in its fragment (the demo prints one): a fragment is never sent to the
+  // server, and it leaves the address bar and the history at once, kept for this tab only.
+  const linked = /^#key=([^&]+)$/.exec(location.hash);
+  if (linked) {
+    sessionStorage.setItem('vs-api-key', decodeURIComponent(linked[1]).trim());
+    history.replaceState(null, '', location.pathname + location.search);
+  }
   keyInput.value = sessionStorage.getItem('vs-api-key') || '';
   keyInput.addEventListener('change', () => sessionStorage.setItem('vs-api-key', keyInput.value.trim()));
   $('key-form').addEventListener('submit', (e) => e.preventDefault());
@@ -28,6 +35,7 @@
     crop = null;
     cropBox.hidden = true;
     preview.src = URL.createObjectURL(file);
+    $('intro').hidden = true;
     $('preview-box').hidden = false;
     preview.onload = () => search();
   }
