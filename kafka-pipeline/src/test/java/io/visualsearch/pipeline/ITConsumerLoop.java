@@ -457,8 +457,9 @@ class ITConsumerLoop {
     AtomicReference<Throwable> died = new AtomicReference<>();
     try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
       ConsumerLoop loop = positionTimesOut
-          ? new ConsumerLoop(name, List.of(topic), () -> positionTimingOut(h.clients().consumer(h.clients().groupId(name),
-              name, h.config().get(KafkaSettings.MAX_POLL_RECORDS))), h::producer, gate.holding("b0"), tracing,
+          ? new ConsumerLoop(name, List.of(topic), () -> positionTimingOut(h.clients().consumer(
+              h.clients().groupId(name), name, h.config().get(KafkaSettings.MAX_POLL_RECORDS))), h::producer,
+              gate.holding("b0"), tracing,
               new Activity(new PrometheusRegistry()), Duration.ofMillis(100), Duration.ofMillis(400), died::set)
           : loop(h, name, topic, gate.holding("b0"), tracing, died);
       loop.start();

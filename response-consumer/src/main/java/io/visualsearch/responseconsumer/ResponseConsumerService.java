@@ -44,7 +44,8 @@ public final class ResponseConsumerService {
     // One publication a poll: each is a job of seconds to minutes, committed as soon as it is done.
     pipeline.consumeOneAtATime(List.of(Topics.INDEX_PUBLISHED.name()), new SimilarItemsJob(store, scratch.path(), vectors,
         pipeline.tracing().tracer(), config.get(ResponseConsumerSettings.SIMILAR_K),
-        config.get(ResponseConsumerSettings.SIMILAR_BATCH), config.get(ResponseConsumerSettings.SIMILAR_NATIVE_MEMORY)));
+        config.get(ResponseConsumerSettings.SIMILAR_BATCH),
+        config.get(ResponseConsumerSettings.SIMILAR_NATIVE_MEMORY)));
     pipeline.heartbeat();
   }
 

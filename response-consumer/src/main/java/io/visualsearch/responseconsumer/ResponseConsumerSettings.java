@@ -18,8 +18,8 @@ public final class ResponseConsumerSettings {
       .defaultValue(0L).validate(n -> n >= 0, "0 (derived) or more")
       .doc("Memory outside the heap a publication's similar-items run may give FAISS for the index's shards; a"
           + " version whose shards need more is dead-lettered catalog-exceeds-native-memory before any is read. 0:"
-          + " the container's memory less the maximum heap and ~256 MiB the JVM takes itself (unchecked, with a warning,"
-          + " when that leaves nothing).");
+          + " the container's memory less the maximum heap and ~256 MiB the JVM takes itself (unchecked, with a"
+          + " warning, when that leaves nothing).");
   public static final Setting<Integer> ARCHIVE_CONCURRENCY = Setting.integer("RESPONSE_ARCHIVE_CONCURRENCY")
       .defaultValue(8).validate(n -> n >= 1 && n <= 256, "between 1 and 256")
       .doc("Answered searches written to the object store at once, each a PUT that mostly waits on the store.");

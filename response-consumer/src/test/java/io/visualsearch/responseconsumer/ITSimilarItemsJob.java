@@ -88,8 +88,8 @@ class ITSimilarItemsJob {
     // filled the heap) and the refusal with the size it needs would never be reached.
     store.delete(IndexLayout.file(tenant, version, IndexLayout.shardFileName(0)));
 
-    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replaying(tenant, vectors), tracer, 3, 8, new HeapAllowance(1024),
-        NativeAllowance.of(0));
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replaying(tenant, vectors), tracer, 3, 8,
+        new HeapAllowance(1024), NativeAllowance.of(0));
     PoisonRecordException e = assertThrows(PoisonRecordException.class, () -> job.handle(published(tenant, version),
         null));
     assertEquals("catalog-exceeds-heap", e.reason(), e.getMessage());

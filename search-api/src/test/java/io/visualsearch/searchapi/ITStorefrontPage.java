@@ -206,7 +206,8 @@ class ITStorefrontPage {
         assertTrue(browser.findElement(By.id("intro")).isDisplayed(), "the empty page says what it is for");
         browser.findElement(By.id("file")).sendKeys(photo.toString());
         wait.until(d -> !d.findElements(By.cssSelector("#results li.result")).isEmpty());
-        assertEquals("page-blue", browser.findElements(By.cssSelector("#results li.result")).get(0).getAttribute("data-sku"));
+        assertEquals("page-blue",
+            browser.findElements(By.cssSelector("#results li.result")).get(0).getAttribute("data-sku"));
         assertFalse(browser.findElement(By.id("intro")).isDisplayed());
       }
     }

@@ -321,11 +321,13 @@ class GrpcGateTest {
   void aTenantWhoseUploadsHoldItsShareGetsNoMoreOverGrpcWhileOthersDo() throws Exception {
     UploadBudget bodies = new UploadBudget(64L << 20);
     start(4, Duration.ofSeconds(30), bodies);
-    UploadBudget.Reservation acmeUploads = bodies.reserve("acme", (long) (bodies.capacity() * UploadBudget.TENANT_SHARE));
+    long share = (long) (bodies.capacity() * UploadBudget.TENANT_SHARE);
+    UploadBudget.Reservation acmeUploads = bodies.reserve("acme", share);
     StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
         () -> stub("Bearer " + KEY, false).search(photoOf(1 << 20)));
     assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
-    assertTrue(refused.getStatus().getDescription().startsWith("tenant_overloaded"), refused.getStatus().getDescription());
+    assertTrue(refused.getStatus().getDescription().startsWith("tenant_overloaded"),
+        refused.getStatus().getDescription());
     StatusRuntimeException other = assertThrows(StatusRuntimeException.class,
         () -> stub("Bearer " + OTHER_KEY, false).search(photoOf(1 << 20)));
     assertEquals("hook", other.getStatus().getDescription(), "another tenant's message is read");
