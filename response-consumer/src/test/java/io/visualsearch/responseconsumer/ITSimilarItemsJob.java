@@ -80,37 +80,33 @@ class ITSimilarItemsJob {
 
   @Test
   void aCatalogOverTheHeapAllowanceIsRefusedBeforeAnyShardIsRead() throws Exception {
-    String tenant = "sij-heap";
-    String version = "20250105T000000Z-h1";
-    Map<String, float[]> vectors = TestVectors.random(50, 16, 5);
-    publish(tenant, version, vectors);
-    // Read before the check, the shard would fail the run as corrupt-index (as a large one
-    // filled the heap) and the refusal with the size it needs would never be reached.
-    store.delete(IndexLayout.file(tenant, version, IndexLayout.shardFileName(0)));
-
-    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replaying(tenant, vectors), tracer, 3, 8,
-        new HeapAllowance(1024), NativeAllowance.of(0));
-    PoisonRecordException e = assertThrows(PoisonRecordException.class, () -> job.handle(published(tenant, version),
-        null));
+    PoisonRecordException e = refusedBeforeAnyShardIsRead("sij-heap", new HeapAllowance(1024), NativeAllowance.of(0));
     assertEquals("catalog-exceeds-heap", e.reason(), e.getMessage());
     assertTrue(e.getMessage().contains("50 vectors of 16 dimensions"), e.getMessage());
   }
 
   @Test
   void aCatalogWhoseShardsExceedTheNativeAllowanceIsRefusedBeforeAnyShardIsRead() throws Exception {
-    String tenant = "sij-native";
-    String version = "20250105T000000Z-n1";
+    // 50 vectors of 16 floats: the Flat shard is over 3 KiB; the heap has room for them.
+    PoisonRecordException e = refusedBeforeAnyShardIsRead("sij-native", HeapAllowance.ofThisJvm(),
+        new NativeAllowance(1024, "a test's"));
+    assertEquals("catalog-exceeds-native-memory", e.reason(), e.getMessage());
+    assertTrue(e.getMessage().contains("allows them 1 MiB (a test's)"), e.getMessage());
+  }
+
+  /**
+   * The refusal of a job with these allowances over a published version of 50 vectors of 16
+   * dimensions whose shard is then deleted: read before the checks, the shard would fail the run as
+   * corrupt-index (as a large one filled the heap) and the refusal would never be reached.
+   */
+  private PoisonRecordException refusedBeforeAnyShardIsRead(String tenant, HeapAllowance heap,
+      NativeAllowance natives) throws Exception {
+    String version = "20250105T000000Z-a1";
     Map<String, float[]> vectors = TestVectors.random(50, 16, 5);
     publish(tenant, version, vectors);
     store.delete(IndexLayout.file(tenant, version, IndexLayout.shardFileName(0)));
-
-    // 50 vectors of 16 floats: the Flat shard is over 3 KiB; the heap has room for them.
-    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replaying(tenant, vectors), tracer, 3, 8,
-        HeapAllowance.ofThisJvm(), new NativeAllowance(1024, "a test's"));
-    PoisonRecordException e = assertThrows(PoisonRecordException.class, () -> job.handle(published(tenant, version),
-        null));
-    assertEquals("catalog-exceeds-native-memory", e.reason(), e.getMessage());
-    assertTrue(e.getMessage().contains("allows them 1 MiB (a test's)"), e.getMessage());
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replaying(tenant, vectors), tracer, 3, 8, heap, natives);
+    return assertThrows(PoisonRecordException.class, () -> job.handle(published(tenant, version), null));
   }
 
   @Test
