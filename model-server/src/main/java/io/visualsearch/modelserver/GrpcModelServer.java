@@ -21,11 +21,16 @@ public final class GrpcModelServer implements Component {
   private final int maxInboundMessageBytes;
   private final ModelServingService service;
   private final List<ServerInterceptor> interceptors;
+  private final GrpcMessageBudget messages;
   private volatile Server server;
 
-  /** {@code interceptors} wrap every call; the first in the list is the outermost. */
+  /**
+   * {@code interceptors} wrap every call, the first in the list outermost; {@code messages} bounds
+   * what the calls being received hold, inside them all.
+   */
   GrpcModelServer(String bindAddress, int port, int maxInboundMessageBytes, ModelServingService service,
-      List<ServerInterceptor> interceptors) {
+      List<ServerInterceptor> interceptors, GrpcMessageBudget messages) {
+    this.messages = messages;
     this.bindAddress = bindAddress;
     this.port = port;
     this.maxInboundMessageBytes = maxInboundMessageBytes;
@@ -52,6 +57,8 @@ public final class GrpcModelServer implements Component {
         .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
         .addService(new GrpcPredictionService(service, maxInboundMessageBytes))
         .addService(new GrpcModelService(service));
+    // Innermost: the calls it cuts off are still counted and traced by the interceptors outside it.
+    builder.addStreamTracerFactory(messages.byteCounter()).intercept(messages);
     // gRPC runs the interceptor added last first.
     for (int i = interceptors.size() - 1; i >= 0; i--) {
       builder.intercept(interceptors.get(i));

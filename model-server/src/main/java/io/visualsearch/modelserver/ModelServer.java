@@ -73,8 +73,10 @@ public final class ModelServer implements Component {
       interceptors.add(new GrpcTracing(tracing).serverInterceptor()); // outermost: the span covers everything
     }
     interceptors.add(new GrpcMetricsInterceptor(metrics));
+    GrpcMessageBudget messages = new GrpcMessageBudget(new BodyBudget(settings.grpcMessageBudgetBytes()));
+    metrics.watchGrpc(messages.budget());
     this.grpc = new GrpcModelServer(settings.bindAddress(), settings.grpcPort(), settings.maxInboundMessageBytes(),
-        service, interceptors);
+        service, interceptors, messages);
     this.rest = settings.restPort() < 0 ? null : new RestModelServer(settings.bindAddress(), settings.restPort(),
         settings.maxInboundMessageBytes(), settings.restBodyBudgetBytes(), Math.max(4, 2 * settings.batchThreads()),
         settings.maxQueuedRequests(), service, tracer, propagator, metrics);

@@ -100,10 +100,18 @@ final class ModelServerMetrics implements DynamicBatcher.Observer {
   }
 
   /** Registers the REST body budget's use, read at scrape time. */
-  void watch(RestBodyBudget budget) {
+  void watch(BodyBudget budget) {
     GaugeWithCallback.builder().name("model_server_rest_body_budget_used_bytes")
         .help("Estimated heap held by REST request bodies being read and decoded (MODEL_SERVER_REST_BODY_BUDGET_BYTES"
             + " bounds it; beyond it REST answers 503)")
+        .callback(cb -> cb.call(budget.used())).register(registry);
+  }
+
+  /** Registers the gRPC message budget's use, read at scrape time. */
+  void watchGrpc(BodyBudget budget) {
+    GaugeWithCallback.builder().name("model_server_grpc_message_budget_used_bytes")
+        .help("Estimated heap held by gRPC requests being received and decoded (MODEL_SERVER_GRPC_MESSAGE_BUDGET_BYTES"
+            + " bounds it; beyond it a message is cut off with UNAVAILABLE)")
         .callback(cb -> cb.call(budget.used())).register(registry);
   }
 

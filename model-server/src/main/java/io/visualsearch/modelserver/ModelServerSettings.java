@@ -32,6 +32,7 @@ public record ModelServerSettings(
     int intraOpThreads,
     int interOpThreads,
     long restBodyBudgetBytes,
+    long grpcMessageBudgetBytes,
     long maxQueuedBytes) {
 
   public static final Setting<String> BASE_PATH = Setting.string("MODEL_SERVER_BASE_PATH")
@@ -103,7 +104,13 @@ public record ModelServerSettings(
       .validate(n -> n >= 1024 * 1024, "at least 1048576 (1 MiB)")
       .doc("Heap all REST request bodies being read and decoded may hold together, estimated at 16 times their size"
           + " (the JSON tree); a request beyond it is answered 503 at once. One body larger than the whole budget runs"
-          + " only while no other is in flight. gRPC is not counted.");
+          + " only while no other is in flight. gRPC has its own (MODEL_SERVER_GRPC_MESSAGE_BUDGET_BYTES).");
+  public static final Setting<Long> GRPC_MESSAGE_BUDGET_BYTES = Setting.longInt("MODEL_SERVER_GRPC_MESSAGE_BUDGET_BYTES")
+      .defaultValue(Runtime.getRuntime().maxMemory() / 4).describeDefault("a quarter of the maximum heap")
+      .validate(n -> n >= 1024 * 1024, "at least 1048576 (1 MiB)")
+      .doc("Heap all gRPC requests being received and decoded may hold together, estimated at 3 times their size;"
+          + " a message beyond it is cut off with UNAVAILABLE as it arrives. One message larger than the whole budget"
+          + " is read only while no other is.");
 
   public ModelServerSettings {
     if (servedVersions < 1) {
@@ -118,6 +125,7 @@ public record ModelServerSettings(
     return new ConfigDef().define(BASE_PATH, MODEL_NAME, BIND_ADDRESS, GRPC_PORT, REST_PORT, MAX_MESSAGE_BYTES,
         MAX_BATCH_SIZE, BATCH_TIMEOUT, BATCH_THREADS, DISPATCH_WHEN_IDLE, MAX_QUEUED_REQUESTS, PINNED_VERSION,
         DEFAULT_VERSION, POLL_INTERVAL, SERVED_VERSIONS, INTRA_OP_THREADS, INTER_OP_THREADS, REST_BODY_BUDGET_BYTES,
+        GRPC_MESSAGE_BUDGET_BYTES,
         MAX_QUEUED_BYTES);
   }
 
@@ -135,6 +143,7 @@ public record ModelServerSettings(
         c.get(BATCH_THREADS), c.get(DISPATCH_WHEN_IDLE), c.get(MAX_QUEUED_REQUESTS),
         policy, c.get(POLL_INTERVAL),
         c.get(SERVED_VERSIONS), c.get(INTRA_OP_THREADS), c.get(INTER_OP_THREADS), c.get(REST_BODY_BUDGET_BYTES),
+        c.get(GRPC_MESSAGE_BUDGET_BYTES),
         c.get(MAX_QUEUED_BYTES));
   }
 

@@ -5,7 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Reads a REST request body within the size limit and the shared {@link RestBodyBudget}: a
+ * Reads a REST request body within the size limit and the shared {@link BodyBudget}: a
  * declared Content-Length is charged before anything is read; a chunked body is charged piece by
  * piece as it arrives. A refused body is read on and thrown away (up to the size limit) so that
  * the connection stays usable and the client reads the answer instead of a reset.
@@ -30,13 +30,13 @@ final class RestBodyReader {
     this.maxBodyBytes = maxBodyBytes;
   }
 
-  /** The body, charged to {@code lease} at {@link RestBodyBudget#EXPANSION} times its size. */
-  byte[] read(InputStream in, long declaredLength, RestBodyBudget.Lease lease) throws IOException, Refused {
+  /** The body, charged to {@code lease} at {@link BodyBudget#EXPANSION} times its size. */
+  byte[] read(InputStream in, long declaredLength, BodyBudget.Lease lease) throws IOException, Refused {
     if (declaredLength > maxBodyBytes) {
       throw tooLarge(in);
     }
     if (declaredLength >= 0) {
-      if (!lease.grow(declaredLength * RestBodyBudget.EXPANSION)) {
+      if (!lease.grow(declaredLength * BodyBudget.EXPANSION)) {
         throw overBudget(in, declaredLength);
       }
       byte[] data = in.readNBytes(maxBodyBytes + 1);
@@ -48,7 +48,7 @@ final class RestBodyReader {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     byte[] piece = new byte[PIECE];
     while (true) {
-      if (!lease.grow((long) PIECE * RestBodyBudget.EXPANSION)) {
+      if (!lease.grow((long) PIECE * BodyBudget.EXPANSION)) {
         throw overBudget(in, -1);
       }
       int n = in.readNBytes(piece, 0, PIECE);

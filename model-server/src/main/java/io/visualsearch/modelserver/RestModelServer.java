@@ -45,7 +45,7 @@ public final class RestModelServer implements Component {
   private final int threads;
   private final int maxWaiting;
   private final RestBodyReader bodies;
-  private final RestBodyBudget budget;
+  private final BodyBudget budget;
   private final RestApi api;
   private final Tracer tracer;
   private final TextMapPropagator propagator;
@@ -60,7 +60,7 @@ public final class RestModelServer implements Component {
     this.threads = threads;
     this.maxWaiting = maxWaiting;
     this.bodies = new RestBodyReader(maxBodyBytes);
-    this.budget = new RestBodyBudget(bodyBudgetBytes);
+    this.budget = new BodyBudget(bodyBudgetBytes);
     this.api = new RestApi(service);
     this.tracer = tracer;
     this.propagator = propagator;
@@ -129,7 +129,7 @@ public final class RestModelServer implements Component {
       } else {
         // Held until the reply is serialised (the decoded tensors and the reply tree live that
         // long), not while a slow client reads it.
-        try (RestBodyBudget.Lease lease = budget.lease()) {
+        try (BodyBudget.Lease lease = budget.lease()) {
           reply = handle(ex, lease);
           out = api.mapper().writeValueAsBytes(reply.body());
         }
@@ -143,7 +143,7 @@ public final class RestModelServer implements Component {
     }
   }
 
-  private RestApi.Reply handle(HttpExchange ex, RestBodyBudget.Lease lease) throws IOException {
+  private RestApi.Reply handle(HttpExchange ex, BodyBudget.Lease lease) throws IOException {
     try {
       byte[] body = bodies.read(ex.getRequestBody(), declaredLength(ex), lease);
       return api.handle(ex.getRequestMethod(), ex.getRequestURI().getPath(), body);

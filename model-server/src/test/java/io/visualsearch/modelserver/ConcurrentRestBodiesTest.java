@@ -63,8 +63,8 @@ class ConcurrentRestBodiesTest {
   @Test
   void aSecondNearLimitBodyIsRefusedAtOnceWhileTheFirstIsReadAndTheServerKeepsServing() throws Exception {
     byte[] body = imageBody(70, 70);
-    assertTrue(body.length < LIMIT && 2L * body.length * RestBodyBudget.EXPANSION > BUDGET
-        && (long) body.length * RestBodyBudget.EXPANSION <= BUDGET, "one body fits the budget, two do not");
+    assertTrue(body.length < LIMIT && 2L * body.length * BodyBudget.EXPANSION > BUDGET
+        && (long) body.length * BodyBudget.EXPANSION <= BUDGET, "one body fits the budget, two do not");
     try (Socket first = new Socket("127.0.0.1", server.restPort())) {
       first.setSoTimeout(30_000);
       OutputStream out = first.getOutputStream();

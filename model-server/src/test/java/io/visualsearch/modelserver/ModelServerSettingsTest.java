@@ -78,7 +78,7 @@ class ModelServerSettingsTest {
   }
 
   @Test
-  void theRestBodyBudgetDefaultsToAQuarterOfTheHeapAndIsAtLeastOneMebibyte() {
+  void theBodyBudgetDefaultsToAQuarterOfTheHeapAndIsAtLeastOneMebibyte() {
     assertEquals(Runtime.getRuntime().maxMemory() / 4, ModelServerSettings.defaults(Path.of("/m")).restBodyBudgetBytes());
     assertEquals(8L << 20, ModelServerSettings.from(ModelServerSettings.definition().parse(Map.of(
         "MODEL_SERVER_BASE_PATH", "/m", "MODEL_SERVER_REST_BODY_BUDGET_BYTES", "8388608"))).restBodyBudgetBytes());

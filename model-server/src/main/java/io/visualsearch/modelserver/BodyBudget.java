@@ -3,16 +3,17 @@ package io.visualsearch.modelserver;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Heap shared by every REST request body being read, parsed and decoded, in estimated bytes.
- * A JSON body costs many times its size once Jackson has built its tree, so a few large bodies at
- * once can exhaust a heap that gRPC (search queries, the embeddings-generator) shares; this budget
- * turns that into prompt 503s for REST instead of an out-of-memory exit for everyone. It never
- * waits: a request that does not fit is refused, and the client retries.
+ * Heap shared by the request bodies of one front end being read, parsed and decoded, in estimated
+ * bytes: one budget for REST's bodies, one for gRPC's messages ({@link GrpcMessageBudget}). A JSON
+ * body costs many times its size once Jackson has built its tree, and a gRPC message three times
+ * (buffered, parsed, decoded), so a few large ones at once could exhaust the heap both share; a
+ * budget turns that into prompt refusals (REST 503, gRPC UNAVAILABLE) instead of an out-of-memory
+ * exit for everyone. It never waits: a request that does not fit is refused, and the client retries.
  */
-final class RestBodyBudget {
+final class BodyBudget {
 
   /**
-   * Estimated heap per body byte while it is decoded: Jackson's tree measured 12-14x the body for
+   * Estimated heap per REST body byte while it is decoded: Jackson's tree measured 12-14x the body for
    * uint8 images in row format (about 40 bytes per number, a list per pixel), plus the body itself
    * and the decoded tensor.
    */
@@ -21,7 +22,7 @@ final class RestBodyBudget {
   private final long limit;
   private final AtomicLong used = new AtomicLong();
 
-  RestBodyBudget(long limit) {
+  BodyBudget(long limit) {
     if (limit < 1) {
       throw new IllegalArgumentException("budget must be positive: " + limit);
     }

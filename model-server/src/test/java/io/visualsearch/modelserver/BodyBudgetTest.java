@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-class RestBodyBudgetTest {
+class BodyBudgetTest {
 
   @Test
   void aShareThatDoesNotFitIsRefusedWholeAndNothingIsHeldForIt() {
-    RestBodyBudget budget = new RestBodyBudget(100);
-    try (RestBodyBudget.Lease a = budget.lease(); RestBodyBudget.Lease b = budget.lease()) {
+    BodyBudget budget = new BodyBudget(100);
+    try (BodyBudget.Lease a = budget.lease(); BodyBudget.Lease b = budget.lease()) {
       assertTrue(a.grow(60));
       assertFalse(b.grow(41));
       assertEquals(60, budget.used());
@@ -23,18 +23,18 @@ class RestBodyBudgetTest {
 
   @Test
   void aBodyLargerThanTheWholeBudgetRunsOnlyAlone() {
-    RestBodyBudget budget = new RestBodyBudget(100);
-    try (RestBodyBudget.Lease small = budget.lease()) {
+    BodyBudget budget = new BodyBudget(100);
+    try (BodyBudget.Lease small = budget.lease()) {
       assertTrue(small.grow(1));
-      try (RestBodyBudget.Lease big = budget.lease()) {
+      try (BodyBudget.Lease big = budget.lease()) {
         assertFalse(big.grow(1_000));
       }
     }
-    try (RestBodyBudget.Lease big = budget.lease()) {
+    try (BodyBudget.Lease big = budget.lease()) {
       assertTrue(big.grow(1_000));
       assertTrue(big.grow(1_000), "growing a share that already holds everything costs nothing more");
       assertEquals(100, big.held());
-      try (RestBodyBudget.Lease other = budget.lease()) {
+      try (BodyBudget.Lease other = budget.lease()) {
         assertFalse(other.grow(1));
       }
     }

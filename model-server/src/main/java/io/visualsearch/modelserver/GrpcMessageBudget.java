@@ -1,0 +1,167 @@
+package io.visualsearch.modelserver;
+
+import io.grpc.Context;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerStreamTracer;
+import io.grpc.Status;
+
+/**
+ * gRPC requests take their bytes from a {@link BodyBudget} as the transport reads them, {@link
+ * #COPIES} for each, until the handler has decoded the request and queued it (the batch queue
+ * counts the decoded inputs from then on, {@code MODEL_SERVER_MAX_QUEUED_BYTES}). Without it
+ * nothing but the 64 MiB message limit bounded what calls being received held: a dozen clients
+ * sending large batches at once filled the heap before the queue ever saw them. A message that no
+ * longer fits is cut off where it is, UNAVAILABLE like a full queue (the clients' retry policy
+ * backs off and sends it again), and what it sent is dropped.
+ *
+ * <p>The server runs calls on the transport's threads ({@code directExecutor}), so the close
+ * cannot race the handler; a request that arrives after its call was cut off is dropped.
+ */
+final class GrpcMessageBudget implements ServerInterceptor {
+
+  /** Heap a message costs per byte while it is handled: buffered whole, parsed, its tensors decoded. */
+  static final int COPIES = 3;
+
+  private static final Context.Key<Arrival> ARRIVAL = Context.key("grpc-message-budget");
+
+  private final BodyBudget budget;
+
+  GrpcMessageBudget(BodyBudget budget) {
+    this.budget = budget;
+  }
+
+  BodyBudget budget() {
+    return budget;
+  }
+
+  /** The stream tracer factory the server is built with: it tells each call how many bytes arrived. */
+  ServerStreamTracer.Factory byteCounter() {
+    return new ServerStreamTracer.Factory() {
+      @Override
+      public ServerStreamTracer newServerStreamTracer(String fullMethodName, Metadata headers) {
+        Arrival arrival = new Arrival(budget.lease());
+        return new ServerStreamTracer() {
+          @Override
+          public Context filterContext(Context context) {
+            return context.withValue(ARRIVAL, arrival);
+          }
+
+          @Override
+          public void inboundWireSize(long bytes) {
+            arrival.arrived(bytes);
+          }
+        };
+      }
+    };
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+      ServerCallHandler<Q, R> next) {
+    Arrival arrival = ARRIVAL.get();
+    if (arrival == null) {
+      return next.startCall(call, headers); // a transport without stream tracers: nothing to count
+    }
+    arrival.begin(call);
+    ServerCall.Listener<Q> listener;
+    try {
+      listener = next.startCall(call, headers);
+    } catch (RuntimeException | Error e) {
+      arrival.release();
+      throw e;
+    }
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+      @Override
+      public void onMessage(Q message) {
+        if (!arrival.isCutOff()) {
+          super.onMessage(message);
+        }
+      }
+
+      @Override
+      public void onHalfClose() {
+        if (arrival.isCutOff()) {
+          return;
+        }
+        try {
+          super.onHalfClose();
+        } finally {
+          arrival.release(); // decoded and queued, or refused: the message's copies are gone
+        }
+      }
+
+      @Override
+      public void onCancel() {
+        try {
+          super.onCancel();
+        } finally {
+          arrival.release();
+        }
+      }
+
+      @Override
+      public void onComplete() {
+        try {
+          super.onComplete();
+        } finally {
+          arrival.release();
+        }
+      }
+    };
+  }
+
+  /** One call's message on its way in. */
+  private final class Arrival {
+    private final BodyBudget.Lease lease;
+    private ServerCall<?, ?> call;
+    private boolean cutOff;
+    private boolean released;
+    /** Bytes read before the call was started, charged when it is. */
+    private long early;
+
+    Arrival(BodyBudget.Lease lease) {
+      this.lease = lease;
+    }
+
+    synchronized void begin(ServerCall<?, ?> call) {
+      this.call = call;
+      if (early > 0) {
+        long bytes = early;
+        early = 0;
+        arrived(bytes);
+      }
+    }
+
+    synchronized void arrived(long bytes) {
+      if (call == null) {
+        early += bytes;
+        return;
+      }
+      if (cutOff || released) {
+        return;
+      }
+      if (!lease.grow(bytes * COPIES)) {
+        cutOff = true;
+        lease.close();
+        call.close(Status.UNAVAILABLE.withDescription("the model server is overloaded: gRPC requests being received"
+            + " hold ~" + budget.used() / (1024 * 1024) + " of the " + budget.limit() / (1024 * 1024) + " MiB they may"
+            + " (MODEL_SERVER_GRPC_MESSAGE_BUDGET_BYTES); retry shortly"), new Metadata());
+      }
+    }
+
+    synchronized boolean isCutOff() {
+      return cutOff;
+    }
+
+    synchronized void release() {
+      if (!released) {
+        released = true;
+        lease.close();
+      }
+    }
+  }
+}
