@@ -1,6 +1,5 @@
 package io.visualsearch.modelserver;
 
-import io.grpc.Context;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -8,6 +7,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerStreamTracer;
 import io.grpc.Status;
+import io.visualsearch.grpcinbound.InboundBytes;
 
 /**
  * gRPC requests take their bytes from a {@link BodyBudget} as the transport reads them, {@link
@@ -26,9 +26,8 @@ final class GrpcMessageBudget implements ServerInterceptor {
   /** Heap a message costs per byte while it is handled: buffered whole, parsed, its tensors decoded. */
   static final int COPIES = 3;
 
-  private static final Context.Key<Arrival> ARRIVAL = Context.key("grpc-message-budget");
-
   private final BodyBudget budget;
+  private final InboundBytes inbound = new InboundBytes();
 
   GrpcMessageBudget(BodyBudget budget) {
     this.budget = budget;
@@ -40,33 +39,16 @@ final class GrpcMessageBudget implements ServerInterceptor {
 
   /** The stream tracer factory the server is built with: it tells each call how many bytes arrived. */
   ServerStreamTracer.Factory byteCounter() {
-    return new ServerStreamTracer.Factory() {
-      @Override
-      public ServerStreamTracer newServerStreamTracer(String fullMethodName, Metadata headers) {
-        Arrival arrival = new Arrival(budget.lease());
-        return new ServerStreamTracer() {
-          @Override
-          public Context filterContext(Context context) {
-            return context.withValue(ARRIVAL, arrival);
-          }
-
-          @Override
-          public void inboundWireSize(long bytes) {
-            arrival.arrived(bytes);
-          }
-        };
-      }
-    };
+    return inbound.tracerFactory();
   }
 
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
       ServerCallHandler<Q, R> next) {
-    Arrival arrival = ARRIVAL.get();
-    if (arrival == null) {
-      return next.startCall(call, headers); // a transport without stream tracers: nothing to count
+    Arrival arrival = new Arrival(call, budget.lease());
+    if (!inbound.meter(arrival::arrived)) {
+      return next.startCall(call, headers); // a transport that reports no sizes: nothing to count
     }
-    arrival.begin(call);
     ServerCall.Listener<Q> listener;
     try {
       listener = next.startCall(call, headers);
@@ -116,31 +98,17 @@ final class GrpcMessageBudget implements ServerInterceptor {
 
   /** One call's message on its way in. */
   private final class Arrival {
+    private final ServerCall<?, ?> call;
     private final BodyBudget.Lease lease;
-    private ServerCall<?, ?> call;
     private boolean cutOff;
     private boolean released;
-    /** Bytes read before the call was started, charged when it is. */
-    private long early;
 
-    Arrival(BodyBudget.Lease lease) {
+    Arrival(ServerCall<?, ?> call, BodyBudget.Lease lease) {
+      this.call = call;
       this.lease = lease;
     }
 
-    synchronized void begin(ServerCall<?, ?> call) {
-      this.call = call;
-      if (early > 0) {
-        long bytes = early;
-        early = 0;
-        arrived(bytes);
-      }
-    }
-
     synchronized void arrived(long bytes) {
-      if (call == null) {
-        early += bytes;
-        return;
-      }
       if (cutOff || released) {
         return;
       }

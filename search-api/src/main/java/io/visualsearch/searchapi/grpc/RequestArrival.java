@@ -1,6 +1,5 @@
 package io.visualsearch.searchapi.grpc;
 
-import io.grpc.Context;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -8,6 +7,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerStreamTracer;
 import io.grpc.Status;
+import io.visualsearch.grpcinbound.InboundBytes;
 import io.visualsearch.searchapi.ApiException;
 import io.visualsearch.searchapi.http.UploadBudget;
 import java.time.Duration;
@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * this limit (the client's own deadline still applies).
  *
  * <p>Memory: the message's bytes take their part of the {@link UploadBudget} that HTTP uploads take
- * theirs of, as the transport reads them ({@link #byteCounter}, {@link UploadBudget#PARSE_COPIES}
+ * theirs of, as the transport reads them ({@link InboundBytes}, {@link UploadBudget#PARSE_COPIES}
  * for each, the buffered message, the parsed request and the image copied out of it), and keep it
  * until the call ends. A message that no longer fits is cut off where it is: the call is closed
  * RESOURCE_EXHAUSTED {@code overloaded} (UNAVAILABLE {@code tenant_overloaded} when its tenant's
@@ -38,11 +38,10 @@ import java.util.concurrent.TimeUnit;
  */
 final class RequestArrival implements ServerInterceptor {
 
-  private static final Context.Key<Arrival> ARRIVAL = Context.key("request-arrival");
-
   private final Duration limit;
   private final ScheduledExecutorService timer;
   private final UploadBudget bodies;
+  private final InboundBytes inbound = new InboundBytes();
 
   RequestArrival(Duration limit, ScheduledExecutorService timer, UploadBudget bodies) {
     if (limit.isNegative() || limit.isZero()) {
@@ -58,31 +57,14 @@ final class RequestArrival implements ServerInterceptor {
    * of its message the transport has read. A server built without it applies the time limit alone.
    */
   ServerStreamTracer.Factory byteCounter() {
-    return new ServerStreamTracer.Factory() {
-      @Override
-      public ServerStreamTracer newServerStreamTracer(String fullMethodName, Metadata headers) {
-        Arrival arrival = new Arrival();
-        return new ServerStreamTracer() {
-          @Override
-          public Context filterContext(Context context) {
-            return context.withValue(ARRIVAL, arrival);
-          }
-
-          @Override
-          public void inboundWireSize(long bytes) {
-            arrival.arrived(bytes);
-          }
-        };
-      }
-    };
+    return inbound.tracerFactory();
   }
 
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
       ServerCallHandler<Q, R> next) {
-    Arrival found = ARRIVAL.get();
-    Arrival arrival = found != null ? found : new Arrival();
-    arrival.begin(call, bodies.open(String.valueOf(VisualSearchService.TENANT.get())));
+    Arrival arrival = new Arrival(call, bodies.open(String.valueOf(VisualSearchService.TENANT.get())));
+    inbound.meter(arrival::arrived);
     ServerCall.Listener<Q> listener;
     try {
       listener = next.startCall(call, headers);
@@ -132,32 +114,21 @@ final class RequestArrival implements ServerInterceptor {
     };
   }
 
-  /** One call's request on its way in: waiting for it, handed to the service, or cut off. */
+  /** One call's request on its way in: waiting for it, handed to the service, cut off, or the call over. */
   private static final class Arrival {
-    private enum State { WAITING, RECEIVED, CUT_OFF }
+    private enum State { WAITING, RECEIVED, CUT_OFF, ENDED }
 
+    private final ServerCall<?, ?> call;
+    private final UploadBudget.Reservation reservation;
     private State state = State.WAITING;
-    private ServerCall<?, ?> call;
-    private UploadBudget.Reservation reservation;
-    /** Bytes read before the call was started, charged when it is. */
-    private long early;
 
-    synchronized void begin(ServerCall<?, ?> call, UploadBudget.Reservation reservation) {
+    Arrival(ServerCall<?, ?> call, UploadBudget.Reservation reservation) {
       this.call = call;
       this.reservation = reservation;
-      if (early > 0) {
-        long bytes = early;
-        early = 0;
-        arrived(bytes);
-      }
     }
 
     /** Transport thread: {@code bytes} more of the message were read. */
     synchronized void arrived(long bytes) {
-      if (reservation == null) {
-        early += bytes;
-        return;
-      }
       if (state != State.WAITING) {
         return;
       }
@@ -189,11 +160,10 @@ final class RequestArrival implements ServerInterceptor {
       return false;
     }
 
-    /** The call ended: its bytes leave the budget. */
+    /** The call ended: its bytes leave the budget, and bytes reported after it are not charged. */
     synchronized void end() {
-      if (reservation != null) {
-        reservation.close();
-      }
+      state = State.ENDED;
+      reservation.close();
     }
   }
 }
