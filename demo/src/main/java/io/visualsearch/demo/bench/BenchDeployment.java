@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.commons.io.file.PathUtils;
 
 /**
@@ -51,6 +52,13 @@ final class BenchDeployment implements AutoCloseable {
   private final HttpClient http = HttpClient.newHttpClient();
   private ModelClient modelClient;
   private Tracing modelClientTracing;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  /**
+   * Ctrl-C or SIGTERM during a run: stops the services and the stack's child processes (Zipkin,
+   * the S3 server) in order, as a normal end does; without it they outlived the benchmark, holding
+   * their ports and memory.
+   */
+  private final Thread onSignal = new Thread(this::closeQuietly, "bench-shutdown");
 
   private BenchDeployment(Path dir, EmbeddedStack stack, SampleImageServer images, SampleShop shop,
       LocalPipeline pipeline, Map<String, String> env) {
@@ -62,6 +70,7 @@ final class BenchDeployment implements AutoCloseable {
     this.pipeline = pipeline;
     this.base = URI.create("http://127.0.0.1:" + pipeline.searchApi().httpPort() + "/");
     this.client = new SearchClient(base, KEY);
+    Runtime.getRuntime().addShutdownHook(onSignal);
   }
 
   static BenchDeployment start(FashionMnist dataset, int size, Path modelBase, Map<String, String> extraEnv)
@@ -179,8 +188,26 @@ final class BenchDeployment implements AutoCloseable {
     return modelClient;
   }
 
+  private void closeQuietly() {
+    try {
+      close();
+    } catch (IOException | RuntimeException e) {
+      System.err.println("bench: stopping the deployment: " + e);
+    }
+  }
+
   @Override
   public void close() throws IOException {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    if (Thread.currentThread() != onSignal) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(onSignal);
+      } catch (IllegalStateException shuttingDown) {
+        // The JVM is shutting down and the hook will run: it finds this deployment closed already.
+      }
+    }
     if (modelClient != null) {
       modelClient.close();
       modelClientTracing.close(); // flushes its last spans
