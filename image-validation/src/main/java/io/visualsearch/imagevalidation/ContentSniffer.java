@@ -170,20 +170,8 @@ final class ContentSniffer {
     return end > 0 && data[end] == 0x3B;
   }
 
-  /** A complete JPEG has an EOI marker (FF D9) somewhere after its last start-of-scan. */
+  /** A complete JPEG's marker structure reaches its EOI marker (FF D9); bytes after it are ignored. */
   static boolean jpegHasEndMarker(byte[] data) {
-    int lastSos = -1;
-    for (int i = data.length - 2; i >= 2; i--) {
-      if ((data[i] & 0xFF) == 0xFF && (data[i + 1] & 0xFF) == 0xDA) {
-        lastSos = i;
-        break;
-      }
-    }
-    for (int i = Math.max(lastSos, 0); i < data.length - 1; i++) {
-      if ((data[i] & 0xFF) == 0xFF && (data[i + 1] & 0xFF) == 0xD9) {
-        return true;
-      }
-    }
-    return false;
+    return JpegStructure.of(data).complete();
   }
 }

@@ -17,17 +17,12 @@ public final class JpegScans {
   private JpegScans() {}
 
   /**
-   * Start-of-scan markers (FF DA). Entropy-coded data never holds FF followed by DA (an FF there
-   * is stuffed with 00), so every one is a scan, or one of an embedded thumbnail's.
+   * The scans of the image up to its end marker (EOI), found by walking its marker structure:
+   * whatever follows EOI (a motion photo's video, a second picture) and an EXIF thumbnail inside
+   * its APP1 segment are not scans of this image.
    */
   public static int count(byte[] jpeg) {
-    int scans = 0;
-    for (int i = 2; i < jpeg.length - 1; i++) {
-      if ((jpeg[i] & 0xFF) == 0xFF && (jpeg[i + 1] & 0xFF) == 0xDA) {
-        scans++;
-      }
-    }
-    return scans;
+    return JpegStructure.of(jpeg).scans();
   }
 
   /** What to tell the sender when the JPEG has more than {@link #MAX} scans; empty when it may be decoded. */

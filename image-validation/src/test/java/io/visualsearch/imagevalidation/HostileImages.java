@@ -270,6 +270,21 @@ public final class HostileImages {
     return concat(concat(Arrays.copyOf(jpeg, 2), segment), Arrays.copyOfRange(jpeg, 2, jpeg.length));
   }
 
+  /**
+   * The JPEG with a whole second JPEG inside an APP1 segment right after SOI, where EXIF keeps
+   * its thumbnail: that JPEG's scans and end marker are not the image's.
+   */
+  public static byte[] withThumbnail(byte[] jpeg, byte[] thumbnail) {
+    byte[] exif = concat("Exif\0\0".getBytes(StandardCharsets.ISO_8859_1), thumbnail);
+    byte[] segment = new byte[4 + exif.length];
+    segment[0] = (byte) 0xFF;
+    segment[1] = (byte) 0xE1;
+    segment[2] = (byte) ((exif.length + 2) >> 8);
+    segment[3] = (byte) (exif.length + 2);
+    System.arraycopy(exif, 0, segment, 4, exif.length);
+    return concat(concat(Arrays.copyOf(jpeg, 2), segment), Arrays.copyOfRange(jpeg, 2, jpeg.length));
+  }
+
   public static byte[] truncated(byte[] data, double keep) {
     return Arrays.copyOf(data, (int) (data.length * keep));
   }

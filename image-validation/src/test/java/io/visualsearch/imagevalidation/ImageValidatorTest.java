@@ -91,6 +91,33 @@ class ImageValidatorTest {
   }
 
   @Test
+  void bytesAfterTheJpegEndMarkerAreNotPartOfTheImage() {
+    // A phone's motion photo is a JPEG with a video appended after EOI, whose bytes may hold
+    // FF DA anywhere: neither a scan start without an end after it nor a pile of them counts.
+    for (boolean progressive : new boolean[] {false, true}) {
+      byte[] jpeg = jpeg(marker(64, 48), progressive);
+      String photo = accepted(jpeg).sha256();
+      assertEquals(photo, accepted(concat(jpeg, new byte[] {(byte) 0xFF, (byte) 0xDA, 0x00, 0x01})).sha256());
+      byte[] scanMarkers = new byte[2 * (JpegScans.MAX + 1)];
+      for (int i = 0; i < scanMarkers.length; i += 2) {
+        scanMarkers[i] = (byte) 0xFF;
+        scanMarkers[i + 1] = (byte) 0xDA;
+      }
+      byte[] withTrailer = concat(jpeg, scanMarkers);
+      assertEquals(JpegScans.count(jpeg), JpegScans.count(withTrailer));
+      assertEquals(photo, accepted(withTrailer).sha256());
+    }
+  }
+
+  @Test
+  void anExifThumbnailsEndMarkerIsNotTheImagesEnd() {
+    byte[] thumbnail = jpeg(marker(16, 12), true);
+    assertEquals(10, JpegScans.count(withThumbnail(jpeg(marker(64, 48), true), thumbnail)), "the image's scans only");
+    rejected(truncated(withThumbnail(jpeg(marker(64, 48), false), thumbnail), 0.9), RejectReason.TRUNCATED);
+    rejected(withThumbnail(jpegWithRepeatedScans(marker(64, 48), 500), thumbnail), RejectReason.TOO_MANY_SCANS);
+  }
+
+  @Test
   void headerOnlyJpegIsTruncated() {
     rejected(truncated(jpeg(marker(64, 48), false), 0.05), RejectReason.TRUNCATED);
   }
