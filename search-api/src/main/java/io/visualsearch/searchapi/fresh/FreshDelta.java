@@ -23,10 +23,15 @@ import java.util.Set;
  * query leased, not the newest one installed: a query that leased a version before a swap to
  * another model searches that version's vectors only.
  *
- * <p>A record that repeats what the newest installed version already holds (same image, same
- * model) is not kept: a price or title change travels the whole pipeline and comes back as an
+ * <p>A record of the picture the newest installed version already holds for its product is not
+ * kept, whatever its model: it changes nothing that version answers. Of the same model it repeats
+ * the indexed vector: a price or title change travels the whole pipeline and comes back as an
  * embeddings record with the same vector, and a nightly update of every product would otherwise
- * fill the delta with the whole catalog, searched exactly on every query until the next build.
+ * fill the delta with the whole catalog, searched exactly on every query until the next build. Of
+ * another model it is a model rollout re-embedding the catalog: kept, every product's vector of the
+ * new model would sit here until the new model's index is served, hours on a large catalog and
+ * about 3 KB a product on the heap. A version of that model, once adopted, gets the records past its
+ * floor read again (the follower rewinds to it), so it misses none of them.
  *
  * <p>During a model rollout the generator embeds changes with the new model only. A record whose
  * picture the served version does not hold gets a stand-in of the served model (embedded by
@@ -179,10 +184,12 @@ public final class FreshDelta {
     return held != null && held.partition() == entry.partition() && held.offset() == entry.offset();
   }
 
-  /** Whether the newest installed version holds this very vector: same image, same model. */
+  /**
+   * Whether the newest installed version holds this record's picture for its product: the same
+   * vector when of its model, nothing it could search otherwise (see the class comment).
+   */
   private boolean alreadyServed(DeltaEntry e) {
-    return served != null && !e.isTombstone() && e.imageKey() != 0 && searchableIn(e, served)
-        && served.imageKeyOf(e.sku()) == e.imageKey();
+    return served != null && !e.isTombstone() && e.imageKey() != 0 && served.imageKeyOf(e.sku()) == e.imageKey();
   }
 
   private boolean atOrAboveFloor(int partition, long offset) {
