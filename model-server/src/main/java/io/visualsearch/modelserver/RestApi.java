@@ -1,6 +1,7 @@
 package io.visualsearch.modelserver;
 
 import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -44,6 +45,9 @@ final class RestApi {
   private final JsonTensorCodec tensors = new JsonTensorCodec();
   private final ObjectMapper json = JsonMapper.builder()
       .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // TF Serving accepts NaN and Infinity
+      // ... and writes them bare, as Python's json and numpy read them. Jackson's default, the
+      // string "NaN", is a string to every reader, this server's own input decoder included.
+      .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
       .build();
   private final JsonFormat.Printer protoJson = JsonFormat.printer().preservingProtoFieldNames()
       .includingDefaultValueFields().omittingInsignificantWhitespace();

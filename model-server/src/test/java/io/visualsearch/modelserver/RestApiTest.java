@@ -140,6 +140,21 @@ class RestApiTest {
     assertTrue(json.readTree(notJson.body()).get("error").asText().contains("JSON"));
   }
 
+  @Test
+  void nonFiniteOutputsAreBareNumbersThatTheServerReadsBack() throws Exception {
+    // "aliased" doubles x: NaN and the infinities stay what they are.
+    HttpResponse<String> r = postRaw("/v1/models/default:predict",
+        "{\"signature_name\":\"aliased\",\"inputs\":{\"x\":[NaN,Infinity,-Infinity,1.5]}}");
+    assertEquals(200, r.statusCode(), r.body());
+    // TensorFlow Serving writes them bare; a quoted "NaN" is a string to Python's json and numpy.
+    String doubled = "[NaN,Infinity,-Infinity,3.0]";
+    assertTrue(r.body().contains("\"doubled\":" + doubled), r.body());
+    HttpResponse<String> back = postRaw("/v1/models/default:predict",
+        "{\"signature_name\":\"aliased\",\"inputs\":{\"x\":" + doubled + "}}");
+    assertEquals(200, back.statusCode(), back.body());
+    assertTrue(back.body().contains("\"twice\":[NaN,Infinity,-Infinity,6.0]"), back.body());
+  }
+
   private static ArrayNode nested(byte[] px, int h, int w) {
     ArrayNode image = json.createArrayNode();
     for (int y = 0; y < h; y++) {
@@ -171,6 +186,11 @@ class RestApiTest {
         HttpResponse.BodyHandlers.ofString());
     assertEquals(expectStatus, r.statusCode(), r.body());
     return json.readTree(r.body());
+  }
+
+  private static HttpResponse<String> postRaw(String path, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private static JsonNode post(String path, JsonNode body, int expectStatus) throws Exception {
