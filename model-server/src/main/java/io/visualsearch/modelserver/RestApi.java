@@ -193,6 +193,11 @@ final class RestApi {
       inputs.put(alias, tensors.decodeRows(alias, values, signature.getInputsOrThrow(alias).getDtype()));
       return inputs;
     }
+    // Every instance, not just the first: a misspelt key in a later one would otherwise be
+    // dropped without a word while the same key in the first is refused.
+    for (int i = 0; i < instances.size(); i++) {
+      checkNoUnknownNames(instances.get(i), signature, "instance " + i + ": ");
+    }
     for (String alias : signature.getInputsMap().keySet()) {
       List<JsonNode> values = new ArrayList<>();
       for (JsonNode instance : instances) {
@@ -204,14 +209,13 @@ final class RestApi {
       }
       inputs.put(alias, tensors.decodeRows(alias, values, signature.getInputsOrThrow(alias).getDtype()));
     }
-    checkNoUnknownNames(instances.get(0), signature);
     return inputs;
   }
 
   private Map<String, HostTensor> columnarInputs(JsonNode value, SignatureDef signature) {
     Map<String, HostTensor> inputs = new LinkedHashMap<>();
     if (value.isObject() && !JsonTensorCodec.isBase64Value(value)) {
-      checkNoUnknownNames(value, signature);
+      checkNoUnknownNames(value, signature, "");
       for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         inputs.put(e.getKey(), tensors.decode(e.getKey(), e.getValue(), signature.getInputsOrThrow(e.getKey()).getDtype()));
@@ -223,11 +227,12 @@ final class RestApi {
     return inputs;
   }
 
-  private static void checkNoUnknownNames(JsonNode object, SignatureDef signature) {
+  /** Refuses a key of {@code object} the signature has no input for; {@code where} prefixes the message. */
+  private static void checkNoUnknownNames(JsonNode object, SignatureDef signature, String where) {
     for (Iterator<String> it = object.fieldNames(); it.hasNext(); ) {
       String name = it.next();
       if (!signature.getInputsMap().containsKey(name)) {
-        throw ServingException.invalid("'" + name + "' is not an input of the signature (inputs: "
+        throw ServingException.invalid(where + "'" + name + "' is not an input of the signature (inputs: "
             + signature.getInputsMap().keySet() + ")");
       }
     }

@@ -155,6 +155,20 @@ class RestApiTest {
     assertTrue(back.body().contains("\"twice\":[NaN,Infinity,-Infinity,6.0]"), back.body());
   }
 
+  @Test
+  void anUnknownInputNameInAnyInstanceIsRefused() throws Exception {
+    // "aliased" takes one input, x, a scalar per instance: without the 'y' this request is fine.
+    HttpResponse<String> later = postRaw("/v1/models/default:predict",
+        "{\"signature_name\":\"aliased\",\"instances\":[{\"x\":1},{\"x\":2,\"y\":3}]}");
+    assertEquals(400, later.statusCode(), later.body());
+    assertTrue(json.readTree(later.body()).get("error").asText().startsWith("instance 1: 'y' is not an input"),
+        later.body());
+    HttpResponse<String> first = postRaw("/v1/models/default:predict",
+        "{\"signature_name\":\"aliased\",\"instances\":[{\"x\":[1],\"y\":[3]},{\"x\":[2]}]}");
+    assertEquals(400, first.statusCode(), first.body());
+    assertTrue(json.readTree(first.body()).get("error").asText().startsWith("instance 0: 'y'"), first.body());
+  }
+
   private static ArrayNode nested(byte[] px, int h, int w) {
     ArrayNode image = json.createArrayNode();
     for (int y = 0; y < h; y++) {
