@@ -303,10 +303,16 @@ public final class QueryService {
   }
 
   /**
-   * One answer never mixes models: a query vector of another model version, or of another signature
+   * One answer never mixes models: a query vector of another model, model version, or signature
    * of it (another layer, possibly of the same dimension), cannot search this index.
    */
   private static void checkModel(LoadedIndex index, QueryEmbedder.QueryVector v) {
+    if (!index.fitsModelName(v.modelName())) {
+      // Version numbers start again at 1 for every model: only the name tells two models apart.
+      throw ApiException.unavailable("model_index_mismatch", "queries are embedded with model '" + v.modelName()
+          + "' but the catalog index was built with model '" + index.modelName() + "'; search-api's MODEL_NAME must"
+          + " name the model the embeddings-generator uses; retry after the rebuild", 30, null);
+    }
     if (index.modelVersion() != 0 && v.modelVersion() != 0 && index.modelVersion() != v.modelVersion()) {
       throw ApiException.unavailable("model_index_mismatch", "the model serves version " + v.modelVersion()
           + " but the catalog index was built with version " + index.modelVersion() + "; retry after the rebuild",

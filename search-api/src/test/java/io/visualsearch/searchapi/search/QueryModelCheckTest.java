@@ -41,6 +41,11 @@ class QueryModelCheckTest {
 
   private QueryService service(long queryModelVersion, String querySignature, String queryVariant,
       String indexVariant) {
+    return service("default", queryModelVersion, querySignature, queryVariant, indexVariant);
+  }
+
+  private QueryService service(String queryModel, long queryModelVersion, String querySignature, String queryVariant,
+      String indexVariant) {
     TenantIndexes indexes = new TenantIndexes(i -> { });
     IndexManifest m = new IndexManifest(IndexManifest.FORMAT, "acme", "v1", 0, "default", 1, "serving_default", 2,
         "cosine", "IDMap,Flat", 0, List.of(), null, Map.of(), null, null, indexVariant);
@@ -48,7 +53,7 @@ class QueryModelCheckTest {
     CatalogView catalog = new CatalogView();
     QueryEmbedder embedder = (image, version, signature, variant) -> {
       asked.add(signature + " " + variant);
-      return new QueryEmbedder.QueryVector(new float[] {1, 0}, "default", queryModelVersion, querySignature,
+      return new QueryEmbedder.QueryVector(new float[] {1, 0}, queryModel, queryModelVersion, querySignature,
           queryVariant);
     };
     return new QueryService(indexes, new TenantDeltas(), catalog, new QueryImageDecoder(1_000_000, 512), embedder,
@@ -76,6 +81,17 @@ class QueryModelCheckTest {
     assertEquals(503, e.status());
     assertEquals("model_index_mismatch", e.code());
     assertTrue(e.getMessage().contains("version 2") && e.getMessage().contains("version 1"), e.getMessage());
+  }
+
+  @Test
+  void aQueryEmbeddedByAnotherModelOfTheSameVersionNumberIsRefusedNotCompared() throws Exception {
+    // search-api still names "default" while the catalog was re-embedded with a model "clip", whose
+    // versions start at 1 again and whose vectors have the same dimension.
+    ApiException e = assertThrows(ApiException.class,
+        () -> service("clip", 1, "serving_default", null, null).search("acme", photo()));
+    assertEquals(503, e.status());
+    assertEquals("model_index_mismatch", e.code());
+    assertTrue(e.getMessage().contains("'clip'") && e.getMessage().contains("'default'"), e.getMessage());
   }
 
   @Test
