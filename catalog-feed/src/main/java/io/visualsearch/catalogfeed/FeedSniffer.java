@@ -95,33 +95,70 @@ final class FeedSniffer {
   }
 
   private static FeedFormat xmlKind(String head) throws FeedRefusedException {
-    // Skip the prolog (declaration, comments, doctype) to the root element's name.
+    // Skip the prolog to the root element's name: the declaration and processing instructions,
+    // comments (which may hold markup of their own, "<!-- by <Shop> -->") and a DOCTYPE.
     int at = 0;
-    while (true) {
+    while (at >= 0) {
       at = head.indexOf('<', at);
       if (at < 0 || at + 1 >= head.length()) {
         break;
       }
-      char next = head.charAt(at + 1);
-      if (next == '?' || next == '!') {
-        at++;
-        continue;
+      if (head.startsWith("<?", at)) {
+        at = after(head, "?>", at + 2);
+      } else if (head.startsWith("<!--", at)) {
+        at = after(head, "-->", at + 4);
+      } else if (head.startsWith("<!", at)) {
+        at = afterDoctype(head, at + 2);
+      } else {
+        return rootKind(head.substring(at + 1).split("[\\s>/]", 2)[0]);
       }
-      String rest = head.substring(at + 1);
-      String name = rest.split("[\\s>/]", 2)[0];
-      String local = name.contains(":") ? name.substring(name.indexOf(':') + 1) : name;
-      if (local.equals("rss")) {
-        return FeedFormat.RSS;
-      }
-      if (local.equals("feed")) {
-        return FeedFormat.ATOM;
-      }
-      throw new FeedRefusedException(
-          FeedRefusedException.Reason.UNKNOWN_FORMAT,
-          "XML feed with root element <" + name + ">: expected RSS 2.0 <rss> or Atom <feed>");
     }
     // Root not within the peek window (huge prolog): let the XML reader decide.
     return FeedFormat.RSS;
+  }
+
+  private static FeedFormat rootKind(String name) throws FeedRefusedException {
+    String local = name.contains(":") ? name.substring(name.indexOf(':') + 1) : name;
+    if (local.equals("rss")) {
+      return FeedFormat.RSS;
+    }
+    if (local.equals("feed")) {
+      return FeedFormat.ATOM;
+    }
+    throw new FeedRefusedException(
+        FeedRefusedException.Reason.UNKNOWN_FORMAT,
+        "XML feed with root element <" + name + ">: expected RSS 2.0 <rss> or Atom <feed>");
+  }
+
+  /** Just past the next {@code end} from {@code from}; -1 when the peek window ends first. */
+  private static int after(String head, String end, int from) {
+    int found = head.indexOf(end, from);
+    return found < 0 ? -1 : found + end.length();
+  }
+
+  /**
+   * Just past a DOCTYPE's closing '>', or -1. Its quoted ids, and the entity values and comments
+   * of its internal subset ([...]), may hold '>' of their own. The XML reader refuses any DOCTYPE
+   * anyway; skipping it here lets it say so rather than this sniffer naming a wrong root.
+   */
+  private static int afterDoctype(String head, int from) {
+    char quote = 0;
+    boolean subset = false;
+    for (int i = from; i >= 0 && i < head.length(); i++) {
+      char c = head.charAt(i);
+      if (quote != 0) {
+        quote = c == quote ? 0 : quote;
+      } else if (head.startsWith("<!--", i)) {
+        i = after(head, "-->", i + 4) - 1;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '[' || c == ']') {
+        subset = c == '[';
+      } else if (c == '>' && !subset) {
+        return i + 1;
+      }
+    }
+    return -1;
   }
 
   static byte[] peek(BufferedInputStream in, int max) throws IOException {

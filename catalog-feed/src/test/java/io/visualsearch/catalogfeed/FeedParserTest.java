@@ -254,6 +254,15 @@ class FeedParserTest {
   }
 
   @Test
+  void markupInsideTheXmlPrologIsNotTakenForTheRootElement() throws Exception {
+    String rss = rss(rssItem("r1", "Wool coat", "120.00 USD"));
+    CollectingSink sink = parse(utf8(rss.replace("?>\n", "?><!-- by <Shop> --><?generator <Shop>?>\n")));
+    assertEquals(List.of("r1"), sink.ids());
+    FeedRefusedException e = refused(utf8(rss.replace("?>\n", "?><!DOCTYPE rss [<!ENTITY shop '<Shop>'>]>\n")));
+    assertTrue(e.getMessage().contains("DOCTYPE"), "the DOCTYPE is refused, not its content taken for a root: " + e);
+  }
+
+  @Test
   void merchantAtomWithLinkHref() throws Exception {
     CollectingSink sink = new CollectingSink();
     FeedSummary summary = parser.parse(new ByteArrayInputStream(utf8(
