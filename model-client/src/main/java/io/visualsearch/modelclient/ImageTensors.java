@@ -114,6 +114,11 @@ public final class ImageTensors {
     return out;
   }
 
+  /**
+   * The {@code [expectedRows, D]} float answer as rows. A server that does not follow the API (a
+   * short {@code tensor_content}, a D below 1) is a bad answer like a wrong dtype, refused
+   * before anything is allocated or read, not a BufferUnderflowException out of {@code embed}.
+   */
   static float[][] fromTensor(TensorProto t, int expectedRows) throws ModelRejectedException {
     if (t.getDtype() != DataType.DT_FLOAT) {
       throw new ModelRejectedException("embedding output has dtype " + t.getDtype() + ", expected DT_FLOAT", null);
@@ -123,23 +128,35 @@ public final class ImageTensors {
       throw new ModelRejectedException("embedding output has shape " + shape.getDimList()
           + ", expected [" + expectedRows + ", D]", null);
     }
-    int d = (int) shape.getDim(1).getSize();
-    float[][] out = new float[expectedRows][d];
+    long dim = shape.getDim(1).getSize();
+    if (dim < 1 || dim > Integer.MAX_VALUE) {
+      throw new ModelRejectedException("embedding output has shape " + shape.getDimList()
+          + ": D must be between 1 and " + Integer.MAX_VALUE, null);
+    }
+    int d = (int) dim;
+    long floats = (long) expectedRows * d; // both below 2^31: cannot overflow
     if (!t.getTensorContent().isEmpty()) {
+      if (t.getTensorContent().size() != floats * Float.BYTES) {
+        throw new ModelRejectedException("embedding output has " + t.getTensorContent().size()
+            + " bytes of tensor_content, expected " + floats * Float.BYTES + " for shape [" + expectedRows + ", " + d
+            + "]", null);
+      }
+      float[][] out = new float[expectedRows][d];
       ByteBuffer buf = t.getTensorContent().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
       for (float[] row : out) {
         buf.asFloatBuffer().get(row);
-        buf.position(buf.position() + d * 4);
+        buf.position(buf.position() + d * Float.BYTES);
       }
-    } else {
-      if (t.getFloatValCount() != expectedRows * d) {
-        throw new ModelRejectedException("embedding output holds " + t.getFloatValCount() + " floats, expected "
-            + expectedRows * d, null);
-      }
-      for (int i = 0; i < expectedRows; i++) {
-        for (int j = 0; j < d; j++) {
-          out[i][j] = t.getFloatVal(i * d + j);
-        }
+      return out;
+    }
+    if (t.getFloatValCount() != floats) {
+      throw new ModelRejectedException("embedding output holds " + t.getFloatValCount() + " floats, expected "
+          + floats, null);
+    }
+    float[][] out = new float[expectedRows][d];
+    for (int i = 0; i < expectedRows; i++) {
+      for (int j = 0; j < d; j++) {
+        out[i][j] = t.getFloatVal(i * d + j);
       }
     }
     return out;

@@ -2,7 +2,10 @@ package io.visualsearch.modelclient;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import java.awt.Transparency;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
@@ -11,10 +14,13 @@ import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
 
 class ImageTensorsTest {
 
@@ -99,5 +105,43 @@ class ImageTensorsTest {
     TensorProto t = ImageTensors.toTensor(List.of(wide), 224);
     assertEquals(List.of(1L, 224L, 224L, 3L), t.getTensorShape().getDimList().stream().map(d -> d.getSize()).toList());
     assertEquals(224 * 224 * 3, t.getTensorContent().size());
+  }
+
+  @Test
+  void anEmbeddingAnswerIsReadRowByRow() throws Exception {
+    float[][] rows = ImageTensors.fromTensor(embedding(littleEndian(1, 2, 3, 4, 5, 6), 2, 3), 2);
+    assertArrayEquals(new float[] {1, 2, 3}, rows[0]);
+    assertArrayEquals(new float[] {4, 5, 6}, rows[1]);
+  }
+
+  @Test
+  void aMalformedEmbeddingAnswerIsRejectedNotABufferError() {
+    // A non-conforming server: too few or too many bytes for [2, 3], a D that is no size.
+    for (TensorProto bad : List.of(
+        embedding(littleEndian(1, 2, 3, 4, 5), 2, 3),
+        embedding(littleEndian(1, 2, 3, 4, 5, 6, 7), 2, 3),
+        embedding(littleEndian(1, 2, 3, 4, 5, 6), 2, -1),
+        embedding(littleEndian(1, 2, 3, 4, 5, 6), 2, 0),
+        embedding(littleEndian(1, 2, 3, 4, 5, 6), 2, (1L << 32) + 3))) {
+      ModelRejectedException e = assertThrows(ModelRejectedException.class, () -> ImageTensors.fromTensor(bad, 2),
+          bad.getTensorShape().toString());
+      assertTrue(e.getMessage().startsWith("embedding output has"), e.getMessage());
+    }
+  }
+
+  private static TensorProto embedding(ByteString content, long rows, long d) {
+    return TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
+        .setTensorShape(TensorShapeProto.newBuilder()
+            .addDim(TensorShapeProto.Dim.newBuilder().setSize(rows))
+            .addDim(TensorShapeProto.Dim.newBuilder().setSize(d)))
+        .setTensorContent(content).build();
+  }
+
+  private static ByteString littleEndian(float... values) {
+    ByteBuffer b = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      b.putFloat(v);
+    }
+    return ByteString.copyFrom(b.array());
   }
 }
