@@ -71,13 +71,11 @@ final class RowMapper {
       return failure(id, e.getMessage());
     }
     List<String> additional = new ArrayList<>();
+    // One value a link: the delimited readers split their comma-separated cells already.
     for (String value : attributes.getOrDefault(AttributeNames.ADDITIONAL_IMAGE_LINK, List.of())) {
-      // Delimited text formats pack several links into one cell, comma-separated.
-      for (String part : value.split(",")) {
-        String url = clean(part);
-        if (!url.isEmpty() && httpUrlProblem(url) == null) {
-          additional.add(url);
-        }
+      String url = clean(value);
+      if (!url.isEmpty() && httpUrlProblem(url) == null) {
+        additional.add(url);
       }
     }
     String link = text(attributes, AttributeNames.LINK);

@@ -139,7 +139,14 @@ final class TabularFeedReader {
       }
       Map<String, List<String>> attributes = new LinkedHashMap<>();
       for (int c = 0; c < header.size() && c < fields.size(); c++) {
-        attributes.computeIfAbsent(header.get(c), k -> new ArrayList<>(1)).add(fields.get(c));
+        List<String> values = attributes.computeIfAbsent(header.get(c), k -> new ArrayList<>(1));
+        if (header.get(c).equals(AttributeNames.ADDITIONAL_IMAGE_LINK)) {
+          // Delimited text packs several links into one cell, comma-separated (a comma inside a
+          // link is written %2C there); XML elements and JSON array items are one link each.
+          values.addAll(List.of(fields.get(c).split(",")));
+        } else {
+          values.add(fields.get(c));
+        }
       }
       handler.row(new RawRow(record.line(), attributes));
     }

@@ -254,6 +254,14 @@ class FeedParserTest {
   }
 
   @Test
+  void anXmlAdditionalImageLinkIsOneLinkCommasAndAll() throws Exception {
+    String cloudinary = "https://res.example.com/image/upload/w_500,h_500/a.jpg";
+    CollectingSink sink = parse(utf8(rss(rssItem("r1", "Wool coat", "120.00 USD")
+        .replace("https://img.example/r1-2.jpg", cloudinary))));
+    assertEquals(List.of(cloudinary, "https://img.example/r1-3.jpg"), sink.products.get(0).additionalImageLinks());
+  }
+
+  @Test
   void markupInsideTheXmlPrologIsNotTakenForTheRootElement() throws Exception {
     String rss = rss(rssItem("r1", "Wool coat", "120.00 USD"));
     CollectingSink sink = parse(utf8(rss.replace("?>\n", "?><!-- by <Shop> --><?generator <Shop>?>\n")));
