@@ -3,6 +3,7 @@ package io.visualsearch.indexbuilder;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.opentelemetry.api.trace.SpanContext;
 import io.visualsearch.indexformat.ImageKeys;
+import io.visualsearch.indexformat.IndexableVectors;
 import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.indexformat.SkuIds;
 import io.visualsearch.pipeline.PipelineHeaders;
@@ -24,9 +25,9 @@ final class EmbeddingDecoder {
   static final String MALFORMED_PAYLOAD = "malformed-payload";
   static final String TENANT_MISMATCH = "tenant-mismatch";
   static final String UNKNOWN_MODEL = "unknown-model";
-  static final String EMPTY_VECTOR = "empty-vector";
-  static final String NON_FINITE_VECTOR = "non-finite-vector";
-  static final String ZERO_VECTOR = "zero-vector";
+  static final String EMPTY_VECTOR = IndexableVectors.EMPTY;
+  static final String NON_FINITE_VECTOR = IndexableVectors.NON_FINITE;
+  static final String ZERO_VECTOR = IndexableVectors.ZERO;
 
   /** SKUs end up as lines of skus.tsv, so they must stay on one line and one column. */
   private static final int MAX_SKU_CHARS = 512;
@@ -107,27 +108,21 @@ final class EmbeddingDecoder {
 
   /** Cosine similarity is inner product on unit vectors: normalise once here, not per query. */
   private static float[] normalised(Embedding e) throws PoisonRecordException {
-    int n = e.getVectorCount();
-    if (n == 0) {
-      throw new PoisonRecordException(EMPTY_VECTOR, "embedding has no vector");
-    }
+    float[] v = new float[e.getVectorCount()];
     double sumSquares = 0;
-    for (int i = 0; i < n; i++) {
-      float v = e.getVector(i);
-      if (!Float.isFinite(v)) {
-        throw new PoisonRecordException(NON_FINITE_VECTOR, "vector component " + i + " is " + v);
-      }
-      sumSquares += (double) v * v;
+    for (int i = 0; i < v.length; i++) {
+      v[i] = e.getVector(i);
+      sumSquares += (double) v[i] * v[i];
+    }
+    IndexableVectors.Refusal refusal = IndexableVectors.refusal(v);
+    if (refusal != null) {
+      throw new PoisonRecordException(refusal.reason(), refusal.message());
     }
     double norm = Math.sqrt(sumSquares);
-    if (norm == 0 || !Double.isFinite(norm)) {
-      throw new PoisonRecordException(ZERO_VECTOR, "vector has norm " + norm + " and cannot be normalised");
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) (v[i] / norm);
     }
-    float[] out = new float[n];
-    for (int i = 0; i < n; i++) {
-      out[i] = (float) (e.getVector(i) / norm);
-    }
-    return out;
+    return v;
   }
 
   private static String abbreviate(String s) {

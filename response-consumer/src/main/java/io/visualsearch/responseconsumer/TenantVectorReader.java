@@ -1,6 +1,7 @@
 package io.visualsearch.responseconsumer;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.visualsearch.indexformat.IndexableVectors;
 import io.visualsearch.proto.events.Embedding;
 import io.visualsearch.topics.Topics;
 import java.nio.charset.StandardCharsets;
@@ -107,14 +108,17 @@ public final class TenantVectorReader {
           }
           try {
             Embedding e = Embedding.parseFrom(rec.value());
-            if (!ofTheIndex.test(e)) {
+            if (!ofTheIndex.test(e) || !agrees(e.getTenant(), tenant) || !agrees(e.getSku(), sku)) {
               continue;
             }
             float[] v = new float[e.getVectorCount()];
             for (int i = 0; i < v.length; i++) {
               v[i] = e.getVector(i);
             }
-            vectors.put(sku, v);
+            if (IndexableVectors.refusal(v) == null) {
+              // Otherwise the builder dead-lettered it and kept the product's previous vector, as here.
+              vectors.put(sku, v);
+            }
           } catch (InvalidProtocolBufferException ignored) {
             // The builder dead-lettered it and did not index it either.
           }
@@ -122,6 +126,11 @@ public final class TenantVectorReader {
       }
     }
     return vectors;
+  }
+
+  /** The key names the product; the builder dead-letters a record whose payload names another. */
+  private static boolean agrees(String payload, String key) {
+    return payload.isEmpty() || payload.equals(key);
   }
 
   private static boolean done(Consumer<byte[], byte[]> c, List<TopicPartition> parts, Map<Integer, Long> until,

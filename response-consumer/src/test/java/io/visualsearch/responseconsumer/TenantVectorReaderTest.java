@@ -67,6 +67,26 @@ class TenantVectorReaderTest {
     assertTrue(c.closed(), "the replay's consumer is closed");
   }
 
+  /**
+   * Records the index-builder dead-letters leave the product's previous vector, as in the index: a
+   * NaN taken in would give the product garbage neighbours and rank it first in every list.
+   */
+  @Test
+  void recordsNoIndexTakesLeaveTheProductsPreviousVector() {
+    MockConsumer<byte[], byte[]> c = topicWithEnd(5);
+    byte[] key = "shop/a".getBytes(StandardCharsets.UTF_8);
+    c.schedulePollTask(() -> {
+      c.addRecord(embedding(0, "shop", "a", 1, 1f));
+      c.addRecord(embedding(1, "shop", "a", 1, Float.NaN));
+      c.addRecord(embedding(2, "shop", "a", 1, 0f));
+      c.addRecord(new ConsumerRecord<>(TOPIC, 0, 3, key, embedding(3, "elsewhere", "a", 1, 7f).value()));
+      c.addRecord(new ConsumerRecord<>(TOPIC, 0, 4, key, embedding(4, "shop", "b", 1, 8f).value()));
+    });
+    Map<String, float[]> got = new TenantVectorReader(() -> c).read("shop", VERSION_1, Map.of(0, 5L));
+    assertEquals(Set.of("a"), got.keySet());
+    assertArrayEquals(new float[] {1f, -1f}, got.get("a"));
+  }
+
   @Test
   void onlyEmbeddingsTheIndexsModelAcceptsAreRead() {
     MockConsumer<byte[], byte[]> c = topicWithEnd(2);

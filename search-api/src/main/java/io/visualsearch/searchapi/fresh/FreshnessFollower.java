@@ -9,6 +9,7 @@ import io.opentelemetry.context.Scope;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.indexformat.ImageKeys;
+import io.visualsearch.indexformat.IndexableVectors;
 import io.visualsearch.proto.events.Embedding;
 import io.visualsearch.proto.events.IndexPublished;
 import io.visualsearch.proto.events.ProductUpsert;
@@ -318,20 +319,37 @@ public final class FreshnessFollower implements Component {
       }
       return false;
     }
+    if (slash <= 0) {
+      return false;
+    }
+    String tenant = key.substring(0, slash);
+    String sku = key.substring(slash + 1);
     Embedding e = Embedding.parseFrom(rec.value());
-    FreshDelta delta = deltas.of(e.getTenant());
-    if (delta == null) {
+    FreshDelta delta = deltas.of(tenant);
+    if (delta == null || !agrees(e.getTenant(), tenant) || !agrees(e.getSku(), sku)) {
       return false;
     }
     float[] v = new float[e.getVectorCount()];
     for (int i = 0; i < v.length; i++) {
       v[i] = e.getVector(i);
     }
-    DeltaEntry entry = new DeltaEntry(e.getSku(), rec.partition(), rec.offset(), e.getModelName(), e.getModelVersion(),
+    if (IndexableVectors.refusal(v) != null) {
+      // The index-builder dead-letters it and keeps the product's previous vector: so does the delta.
+      return false;
+    }
+    DeltaEntry entry = new DeltaEntry(sku, rec.partition(), rec.offset(), e.getModelName(), e.getModelVersion(),
         e.getSignature(), e.getVectorVariant(), v, ImageKeys.of(e.getImageSha256()));
     delta.accept(entry);
     otherModelRecords.arrived(delta, entry, e.getImageSha256());
     return true;
+  }
+
+  /**
+   * The key names the product, as for the index-builder, which dead-letters a record whose payload
+   * names another (the delta must not take what no index will).
+   */
+  private static boolean agrees(String payload, String key) {
+    return payload.isEmpty() || payload.equals(key);
   }
 
   public boolean embeddingsCaughtUp() {

@@ -1,6 +1,7 @@
 package io.visualsearch.searchapi.fresh;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -138,6 +139,39 @@ class FreshnessFollowerTest {
 
     await().atMost(Duration.ofSeconds(30)).until(() -> follower.check().ok());
     assertEquals(1, deltas.of("acme").size(), "the new product is searchable on this instance too");
+  }
+
+  /**
+   * Records the index-builder dead-letters (a NaN, a zero vector, a payload naming another tenant or
+   * product than the key) leave the product's previous vector in the delta, as in the index: a NaN
+   * taken in would rank first in every answer.
+   */
+  @Test
+  void recordsNoIndexTakesLeaveTheProductsPreviousVector() {
+    LoadedIndex index = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 0L));
+    served.add(index);
+    deltas.rebase(index);
+    MockConsumer<byte[], byte[]> consumer = consumerWithTopics();
+    List<Embedding> refused = List.of(
+        embedding("acme", "sku-1").toBuilder().setVector(1, Float.NaN).build(),
+        embedding("acme", "sku-1").toBuilder().setVector(0, 0f).build(),
+        embedding("other", "sku-1").toBuilder().setVector(0, 0f).setVector(1, 1f).build(),
+        embedding("acme", "sku-2").toBuilder().setVector(0, 0f).setVector(1, 1f).build());
+    consumer.updateEndOffsets(Map.of(EMBEDDINGS_0, 1L + refused.size()));
+    byte[] key = "acme/sku-1".getBytes(StandardCharsets.UTF_8);
+    consumer.schedulePollTask(() -> {
+      consumer.addRecord(new ConsumerRecord<>(Topics.EMBEDDINGS.name(), 0, 0L, key,
+          embedding("acme", "sku-1").toByteArray()));
+      for (int i = 0; i < refused.size(); i++) {
+        consumer.addRecord(new ConsumerRecord<>(Topics.EMBEDDINGS.name(), 0, 1L + i, key, refused.get(i).toByteArray()));
+      }
+    });
+    start(consumer);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> follower.check().ok());
+    FreshDelta.Snapshot s = deltas.of("acme").snapshot(index);
+    assertEquals(List.of("sku-1"), s.searchable().stream().map(DeltaEntry::sku).toList());
+    assertArrayEquals(new float[] {1, 0}, s.vectorOf("sku-1"));
   }
 
   @Test
