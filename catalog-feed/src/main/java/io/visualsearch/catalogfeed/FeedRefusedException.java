@@ -2,7 +2,8 @@ package io.visualsearch.catalogfeed;
 
 /**
  * The whole feed is refused: nothing from it may be applied. The message is meant for the
- * retailer (what is wrong and what to do about it).
+ * retailer (what is wrong and what to do about it), and is cut to 1,000 characters as a row's
+ * reason is: it may quote the feed, and it goes into a dead-letter record.
  */
 public final class FeedRefusedException extends Exception {
 
@@ -27,12 +28,12 @@ public final class FeedRefusedException extends Exception {
   private final Reason reason;
 
   public FeedRefusedException(Reason reason, String message) {
-    super(message);
+    super(BoundedReason.of(message));
     this.reason = reason;
   }
 
   public FeedRefusedException(Reason reason, String message, Throwable cause) {
-    super(message, cause);
+    super(BoundedReason.of(message), cause);
     this.reason = reason;
   }
 

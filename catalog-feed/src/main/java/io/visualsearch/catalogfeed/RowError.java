@@ -7,9 +7,6 @@ package io.visualsearch.catalogfeed;
  */
 public record RowError(long line, String id, String reason) {
 
-  /** Reasons quote the rejected value; a row may be a megabyte, its error must stay a line. */
-  static final int MAX_REASON_CHARS = 1000;
-
   /**
    * Shortens what a hostile row could make long: an id past the longest valid one (it was refused
    * for that, or never read as one) and a reason quoting a huge field. Each error is a dead-letter
@@ -19,9 +16,7 @@ public record RowError(long line, String id, String reason) {
     if (id.length() > RowMapper.MAX_ID_LENGTH) {
       id = id.substring(0, RowMapper.MAX_ID_LENGTH);
     }
-    if (reason.length() > MAX_REASON_CHARS) {
-      reason = reason.substring(0, MAX_REASON_CHARS) + "... (" + reason.length() + " characters in all)";
-    }
+    reason = BoundedReason.of(reason);
   }
 
   @Override

@@ -74,6 +74,9 @@ final class TabularFeedReader {
     }
   }
 
+  /** Header names a MISSING_COLUMNS refusal lists before saying how many more the header has. */
+  private static final int LISTED_COLUMNS = 20;
+
   private final Dialect dialect;
   private final int maxRowBytes;
 
@@ -107,7 +110,7 @@ final class TabularFeedReader {
       throw new FeedRefusedException(
           FeedRefusedException.Reason.MISSING_COLUMNS,
           "the header row lacks required column(s) " + String.join(", ", missing)
-              + "; found: " + String.join(", ", header));
+              + "; found: " + columnList(header));
     }
     int idColumn = header.indexOf(AttributeNames.ID);
     BoundedRecordReader.Record record;
@@ -150,6 +153,18 @@ final class TabularFeedReader {
       }
       handler.row(new RawRow(record.line(), attributes));
     }
+  }
+
+  /**
+   * The first few header names and how many more: enough to spot a wrong delimiter or a misspelt
+   * name. A header of half a million commas listed in full made a refusal of a megabyte.
+   */
+  private static String columnList(List<String> header) {
+    if (header.size() <= LISTED_COLUMNS) {
+      return String.join(", ", header);
+    }
+    return String.join(", ", header.subList(0, LISTED_COLUMNS)) + " and " + (header.size() - LISTED_COLUMNS)
+        + " more";
   }
 
   /** Best effort: the id of an oversized row when it lies in the kept prefix (TSV only). */

@@ -82,6 +82,22 @@ class FeedParserTest {
   }
 
   @Test
+  void aRefusalStaysShortEnoughToDeadLetterWhateverTheFeedHolds() {
+    // Half a million commas is a header row within the row limit; listing its names in full made
+    // a dead-letter record larger than Kafka accepts, and the sync failed instead of refusing.
+    FeedRefusedException header = refused(utf8(",".repeat(500_000) + "\n"));
+    assertEquals(FeedRefusedException.Reason.MISSING_COLUMNS, header.reason());
+    assertTrue(header.getMessage().endsWith(" and 499981 more"), header.getMessage());
+    // Any other refusal quoting the feed is cut as a row's reason is: here an 8 KiB root element name.
+    FeedRefusedException root = refused(utf8("<" + "x".repeat(100_000) + "/>"));
+    assertEquals(FeedRefusedException.Reason.UNKNOWN_FORMAT, root.reason());
+    assertTrue(root.getMessage().endsWith("characters in all)"), root.getMessage());
+    for (FeedRefusedException e : List.of(header, root)) {
+      assertTrue(utf8(e.getMessage()).length < 2048, "a dead-letter header, not a megabyte: " + e.getMessage().length());
+    }
+  }
+
+  @Test
   void duplicateIdsAreRowErrorsAndTheFeedGoesOn() throws Exception {
     CollectingSink sink = parse(utf8(TSV_HEADER + tsvRow("a", "First", "1.00 USD")
         + tsvRow("b", "Other", "2.00 USD") + tsvRow("a", "Second", "3.00 USD")));
