@@ -66,7 +66,7 @@ public final class IndexBuilderService {
         config.get(IndexBuilderSettings.REPLAY_TIMEOUT));
     TenantBuild build = new TenantBuild(new TenantBuild.Parts(catalogs, store, json,
         new ModelSelection(config.get(IndexBuilderSettings.MIGRATION_COVERAGE),
-            config.get(IndexBuilderSettings.MIGRATION_QUIET)),
+            config.get(IndexBuilderSettings.MIGRATION_QUIET_COVERAGE), config.get(IndexBuilderSettings.MIGRATION_QUIET)),
         shards, new VersionWriter(store, json),
         new PublicationAnnouncer(pipeline.producer()::producer, pipeline.tracing()),
         new VersionCollector(store, new RetentionPolicy(config.get(IndexBuilderSettings.RETENTION),

@@ -47,6 +47,13 @@ public final class IndexBuilderSettings {
       .defaultValue(Duration.ofMinutes(5)).validate(d -> !d.isNegative(), "not negative")
       .doc("After a model upgrade, build the new version anyway once no product of any tenant has been re-embedded"
           + " with it for this long (products whose re-embedding failed are then left out).");
+  public static final Setting<Double> MIGRATION_QUIET_COVERAGE = Setting.decimal(
+      "INDEX_BUILDER_MIGRATION_QUIET_COVERAGE")
+      .defaultValue(0.9).validate(c -> c > 0 && c <= 1, "in (0, 1]")
+      .doc("The share of a tenant's products the new model version must carry for INDEX_BUILDER_MIGRATION_QUIET"
+          + " to build it: a re-embedding that stops short of it (an embeddings-generator down mid-way, a stray"
+          + " vector of an old model) keeps the published index serving instead of dropping the products not"
+          + " re-embedded.");
   public static final Setting<Duration> RETENTION = Setting.duration("INDEX_BUILDER_RETENTION")
       .defaultValue(Duration.ofHours(24)).validate(d -> !d.isNegative(), "not negative")
       .doc("Index versions older than this are deleted, except the current one and the one before it.");
@@ -78,7 +85,7 @@ public final class IndexBuilderSettings {
 
   public static ConfigDef definition() {
     return new ConfigDef().define(DEBOUNCE_QUIET, DEBOUNCE_MAX_DELAY, PERIODIC_INTERVAL, EXACT_THRESHOLD, PQ_THRESHOLD,
-        FACTORY, NPROBE, EF_SEARCH, SHARD_MAX_VECTORS, MIGRATION_COVERAGE, MIGRATION_QUIET, RETENTION, RETAIN_VERSIONS,
+        FACTORY, NPROBE, EF_SEARCH, SHARD_MAX_VECTORS, MIGRATION_COVERAGE, MIGRATION_QUIET_COVERAGE, MIGRATION_QUIET, RETENTION, RETAIN_VERSIONS,
         MODEL_NAMES, BUILD_THREADS, TRACE_LINKS, REPLAY_TIMEOUT, SCRATCH_DIR);
   }
 }

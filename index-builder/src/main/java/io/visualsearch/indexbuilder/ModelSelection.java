@@ -14,8 +14,11 @@ import java.util.Map;
  * products while the model server no longer embeds queries for it. A target other than the
  * published model waits until the re-embedding has covered the catalog (a share of the products)
  * or has gone quiet (no product of any tenant re-embedded with it for a while, so stragglers whose
- * images fail do not block it forever). Until then the index already published keeps serving,
- * unchanged. The published model itself is held the same way when it now covers far fewer products
+ * images fail do not block it forever) having covered most of it ({@code quietCoverage}): a
+ * re-embedding that went quiet early is an embeddings-generator stopped mid-way, or a stray vector
+ * of a model nobody re-embeds with (an old generator replica after an upgrade), and building from
+ * it would drop every product it has not reached. Until then the index already published keeps
+ * serving, unchanged. The published model itself is held the same way when it now covers far fewer products
  * than its index holds while another model is present: a vector of it arriving late in an upgrade
  * (an old generator still running, a rollback begun) would otherwise rebuild the served index from
  * the products not yet re-embedded, dropping the rest, which the manifest's offsets then count as
@@ -31,10 +34,12 @@ final class ModelSelection {
   }
 
   private final double coverage;
+  private final double quietCoverage;
   private final Duration quiet;
 
-  ModelSelection(double coverage, Duration quiet) {
+  ModelSelection(double coverage, double quietCoverage, Duration quiet) {
     this.coverage = coverage;
+    this.quietCoverage = quietCoverage;
     this.quiet = quiet;
   }
 
@@ -66,12 +71,19 @@ final class ModelSelection {
       return new Decision(newest, null);
     }
     long quietFor = nowMs - lastArrivalMs.getOrDefault(newest, 0L);
-    if (quietFor >= quiet.toMillis()) {
+    boolean enoughWhenQuiet = covered >= Math.ceil(quietCoverage * total);
+    if (quietFor >= quiet.toMillis() && enoughWhenQuiet) {
       return new Decision(newest, null);
     }
-    return new Decision(newest, String.format("model %s covers %d of %d products%s (%.1f%%); waiting for %.1f%% or %s"
-        + " without a new vector of it", newest, covered, total, served ? " its served index holds" : "",
-        100.0 * covered / total, 100 * coverage, quiet));
+    String covers = String.format("model %s covers %d of %d products%s (%.1f%%)", newest, covered, total,
+        served ? " its served index holds" : "", 100.0 * covered / total);
+    if (!enoughWhenQuiet) {
+      return new Decision(newest, String.format("%s; waiting for %.1f%% (building after %s without a new vector of"
+          + " it needs %.1f%%: is the embeddings-generator re-embedding with it?)", covers, 100 * coverage, quiet,
+          100 * quietCoverage));
+    }
+    return new Decision(newest, String.format("%s; waiting for %.1f%% or %s without a new vector of it", covers,
+        100 * coverage, quiet));
   }
 
   /** The model present whose vectors changed last; of equals, the newest version. */

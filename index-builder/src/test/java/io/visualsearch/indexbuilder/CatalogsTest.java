@@ -80,7 +80,8 @@ class CatalogsTest {
   void aReEmbeddingBusyWithAnotherTenantIsNotQuietForThisOne() throws Exception {
     ManualClock clock = new ManualClock();
     Catalogs shared = new Catalogs(4, clock);
-    ModelSelection selection = new ModelSelection(0.98, Duration.ofMinutes(5));
+    // A quarter may build once quiet: this is about when the quiet period runs, not how much it needs.
+    ModelSelection selection = new ModelSelection(0.98, 0.25, Duration.ofMinutes(5));
     long offset = 0;
     for (String sku : List.of("a", "b", "c", "d")) {
       shared.apply(decoder.decode(Records.upsert("small", sku, 1, offset, 1f, 0f), SpanContext.getInvalid()), 0,

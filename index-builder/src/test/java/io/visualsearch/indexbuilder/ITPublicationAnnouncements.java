@@ -109,7 +109,7 @@ class ITPublicationAnnouncements {
       ShardBuilder shards = new ShardBuilder(250_000, 1);
       announced = new AnnouncedVersions(() -> clients.consumer(id + "-announced", id + "-announced"),
           Topics.INDEX_PUBLISHED.name(), WAIT);
-      build = new TenantBuild(new TenantBuild.Parts(catalogs, store, json, new ModelSelection(1.0, Duration.ofMinutes(10)),
+      build = new TenantBuild(new TenantBuild.Parts(catalogs, store, json, new ModelSelection(1.0, 0.9, Duration.ofMinutes(10)),
           shards, new VersionWriter(store, json), new PublicationAnnouncer(producer, tracing),
           new VersionCollector(store, new RetentionPolicy(Duration.ZERO, 10)), new IndexVersions(),
           (n, d) -> IndexRecipe.choose(n, d, 20_000, 2_000_000, null, 16, 64), tracing, metrics, Clock.systemUTC(),

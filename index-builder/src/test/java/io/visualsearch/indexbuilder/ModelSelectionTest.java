@@ -13,7 +13,7 @@ class ModelSelectionTest {
 
   private static final ModelKey V1 = new ModelKey("default", 1, "", "");
   private static final ModelKey V2 = new ModelKey("default", 2, "", "");
-  private final ModelSelection selection = new ModelSelection(0.9, Duration.ofMinutes(5));
+  private final ModelSelection selection = new ModelSelection(0.9, 0.5, Duration.ofMinutes(5));
   private final long now = 1_000_000_000L;
 
   @Test
@@ -35,13 +35,35 @@ class ModelSelectionTest {
   }
 
   @Test
-  void aStalledUpgradeIsBuiltAfterTheQuietPeriod() {
+  void anUpgradeThatWentQuietHavingCoveredMostIsBuiltWithoutItsStragglers() {
     Map<ModelKey, Long> arrivals = Map.of(V2, now);
-    assertFalse(selection.choose(Map.of(V1, 60, V2, 40), arrivals, arrivals, V1, 100, now + 299_999).build());
-    ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), arrivals, arrivals, V1, 100, now + 300_000);
+    assertFalse(selection.choose(Map.of(V1, 40, V2, 60), arrivals, arrivals, V1, 100, now + 299_999).build());
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 40, V2, 60), arrivals, arrivals, V1, 100, now + 300_000);
     assertTrue(d.build());
     assertEquals(V2, d.model(), "only the newest version's vectors, never a mix");
     assertEquals(now + 300_000, selection.recheckAtMs(arrivals, V2));
+  }
+
+  /** The embeddings-generator stopped 40% into an upgrade: building v2 would drop the other 60%. */
+  @Test
+  void anUpgradeThatStoppedEarlyIsNotBuiltWhenItGoesQuiet() {
+    Map<ModelKey, Long> arrivals = Map.of(V2, now);
+    ModelSelection.Decision d = selection.choose(Map.of(V1, 60, V2, 40), arrivals, arrivals, V1, 100, now + 3_600_000);
+    assertFalse(d.build(), "the published v1 index keeps serving every product");
+    assertTrue(d.holdReason().contains("40 of 100") && d.holdReason().contains("embeddings-generator"),
+        d.holdReason());
+  }
+
+  /**
+   * Served from a v2 index of 100 products, then one v1 vector (an old generator replica still
+   * running): v1 is the model produced last, and once quiet it was built, an index of one product.
+   */
+  @Test
+  void aStrayVectorOfTheOldModelAfterAnUpgradeNeverShrinksTheServedIndex() {
+    Map<ModelKey, Long> arrivals = Map.of(V2, now - 3_600_000, V1, now);
+    ModelSelection.Decision d = selection.choose(Map.of(V2, 99, V1, 1), arrivals, arrivals, V2, 100, now + 300_000);
+    assertFalse(d.build());
+    assertEquals(V1, d.model());
   }
 
   /**
@@ -87,8 +109,10 @@ class ModelSelectionTest {
     assertFalse(held.build(), "the served index stays whole");
     assertEquals(V1, held.model());
     assertTrue(held.holdReason().contains("31 of 100 products its served index holds"), held.holdReason());
-    assertTrue(selection.choose(Map.of(V1, 31, V2, 70), arrivals, produced, V1, 100, now + 300_000).build(),
-        "a rollback whose re-embedding stalls is still built after the quiet period");
+    assertFalse(selection.choose(Map.of(V1, 31, V2, 70), arrivals, produced, V1, 100, now + 300_000).build(),
+        "nor after the quiet period: 31 of 100 is a stray or a rollback stopped early");
+    assertTrue(selection.choose(Map.of(V1, 60, V2, 41), arrivals, produced, V1, 100, now + 300_000).build(),
+        "a rollback that went quiet having re-embedded most of the catalog is built");
   }
 
   @Test
