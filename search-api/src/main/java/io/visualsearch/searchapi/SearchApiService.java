@@ -16,6 +16,7 @@ import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.pipeline.PipelineService;
 import io.visualsearch.runtime.ReadinessReport;
+import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.runtime.ServiceHost;
 import io.visualsearch.searchapi.auth.ApiKeys;
 import io.visualsearch.searchapi.auth.Authenticator;
@@ -44,11 +45,13 @@ import io.visualsearch.searchapi.search.QueryService;
 import io.visualsearch.searchapi.search.ResponsePublisher;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -153,13 +156,16 @@ public final class SearchApiService {
     long maxUpload = config.get(SearchApiSettings.MAX_UPLOAD_BYTES);
     UploadBudget bodies = UploadBudget.ofHeap(Runtime.getRuntime().maxMemory());
 
+    // HTTP, then gRPC, drain their searches in flight within one SERVICE_SHUTDOWN_TIMEOUT together.
+    Duration drainAllowance = config.get(RuntimeSettings.SHUTDOWN_TIMEOUT);
+    Supplier<Duration> drainTimeLeft = () -> host.stopTimeLeft(drainAllowance);
     SearchGrpcServer grpc = null;
     int grpcPort = config.get(SearchApiSettings.GRPC_PORT);
     if (grpcPort >= 0) {
       grpc = pipeline.add(new SearchGrpcServer(config.get(SearchApiSettings.GRPC_HOST), grpcPort,
           (int) Math.min(Integer.MAX_VALUE, maxUpload + 64 * 1024), bodies,
           new VisualSearchService(auth, queries, admission, defaultK, pipeline.activity()), pipeline.tracing(),
-          config.get(SearchApiSettings.GRPC_MESSAGE_TIMEOUT), registry));
+          config.get(SearchApiSettings.GRPC_MESSAGE_TIMEOUT), registry, drainTimeLeft));
     }
     String staticDir = config.get(SearchApiSettings.STATIC_DIR);
     ApiRoutes routes = new ApiRoutes(auth, queries, new SearchRequestParser(maxUpload, defaultK), admission, maxUpload,
@@ -167,7 +173,7 @@ public final class SearchApiService {
         () -> ReadinessReport.of(host.components()), registry,
         HealthPages.wire(config, host, NAME + "-" + pipeline.instance()), pipeline.activity(), bodies);
     HttpApi http = pipeline.add(new HttpApi(config.get(SearchApiSettings.HTTP_HOST),
-        config.get(SearchApiSettings.HTTP_PORT), routes, admission.capacity()));
+        config.get(SearchApiSettings.HTTP_PORT), routes, admission.capacity(), drainTimeLeft));
     pipeline.heartbeat();
     return new SearchApiService(http, grpc, indexes, swapper, catalog, deltas);
   }

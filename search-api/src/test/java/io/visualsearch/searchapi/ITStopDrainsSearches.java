@@ -52,7 +52,9 @@ class ITStopDrainsSearches {
         });
         await().atMost(Duration.ofSeconds(30)).until(() -> fx.model.heldCalls() == 1);
         stopping = CompletableFuture.runAsync(fx.host::close);
-        Thread.sleep(500); // the stop is under way while the model still holds the search
+        // The stop is under way while the model still holds the search, longer than the 5 s search-api
+        // once gave its searches whatever SERVICE_SHUTDOWN_TIMEOUT (20 s by default) said.
+        Thread.sleep(6_000);
       }
       assertEquals(200, inFlight.get().statusCode(), "answered, not cut off by the stop");
       stopping.get();

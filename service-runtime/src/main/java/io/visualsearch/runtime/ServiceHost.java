@@ -196,6 +196,20 @@ public final class ServiceHost implements AutoCloseable {
     return stopping.get() ? OptionalLong.of(stopBeganNanos) : OptionalLong.empty();
   }
 
+  /**
+   * What is left of {@code allowance} (e.g. SERVICE_SHUTDOWN_TIMEOUT) for draining, counted from when
+   * the stop began; the whole allowance while the service runs. Components that drain one after
+   * the other share it instead of each waiting the whole of it.
+   */
+  public Duration stopTimeLeft(Duration allowance) {
+    OptionalLong began = stopBegan();
+    if (began.isEmpty()) {
+      return allowance;
+    }
+    Duration left = allowance.minusNanos(System.nanoTime() - began.getAsLong());
+    return left.isNegative() ? Duration.ZERO : left;
+  }
+
   @Override
   public void close() {
     long now = System.nanoTime();

@@ -188,6 +188,34 @@ class ServiceHostTest {
   }
 
   @Test
+  void componentsDrainingOneAfterAnotherShareTheAllowance() throws Exception {
+    ServiceHost host = new ServiceHost("svc");
+    Duration allowance = Duration.ofSeconds(20);
+    List<Duration> left = new ArrayList<>();
+    host.add(new Component() {
+      @Override public String name() { return "grpc"; }
+      @Override public CheckResult check() { return CheckResult.OK; }
+      @Override public void close() { left.add(host.stopTimeLeft(allowance)); }
+    });
+    host.add(new Component() {
+      @Override public String name() { return "http"; }
+      @Override public CheckResult check() { return CheckResult.OK; }
+      @Override public void close() {
+        try {
+          Thread.sleep(300); // draining its requests
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    host.start();
+    assertEquals(allowance, host.stopTimeLeft(allowance), "running: all of it");
+    host.close();
+    assertTrue(left.get(0).compareTo(allowance.minusMillis(300)) <= 0, "what the first left: " + left.get(0));
+    assertEquals(Duration.ZERO, host.stopTimeLeft(Duration.ofMillis(1)), "spent: none, never negative");
+  }
+
+  @Test
   void startAndAwaitStopReportsAFailedStart() {
     ServiceHost host = new ServiceHost("svc");
     host.add(recording("client", false));

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /** Owns the gRPC server's lifecycle; {@link VisualSearchService} owns what the calls do. */
 public final class SearchGrpcServer implements Component {
@@ -33,6 +34,7 @@ public final class SearchGrpcServer implements Component {
   private final Tracing tracing;
   private final Duration messageTimeout;
   private final PrometheusRegistry registry;
+  private final Supplier<Duration> drainTimeLeft;
   private ScheduledExecutorService messageTimer;
   private Server server;
 
@@ -42,7 +44,8 @@ public final class SearchGrpcServer implements Component {
    * {@code messageTimeout}: how long after its start a call's request must have arrived.
    */
   public SearchGrpcServer(String host, int port, int maxMessageBytes, UploadBudget bodies, VisualSearchService service,
-      Tracing tracing, Duration messageTimeout, PrometheusRegistry registry) {
+      Tracing tracing, Duration messageTimeout, PrometheusRegistry registry, Supplier<Duration> drainTimeLeft) {
+    this.drainTimeLeft = drainTimeLeft;
     this.host = host;
     this.requestedPort = port;
     this.maxMessageBytes = maxMessageBytes;
@@ -118,7 +121,8 @@ public final class SearchGrpcServer implements Component {
     if (server != null) {
       server.shutdown();
       try {
-        if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        // The calls in flight get what is left of the shutdown allowance after HTTP's drain.
+        if (!server.awaitTermination(drainTimeLeft.get().toNanos(), TimeUnit.NANOSECONDS)) {
           server.shutdownNow();
         }
       } catch (InterruptedException e) {

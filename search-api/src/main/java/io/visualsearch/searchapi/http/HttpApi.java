@@ -2,6 +2,8 @@ package io.visualsearch.searchapi.http;
 
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
+import java.time.Duration;
+import java.util.function.Supplier;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -28,6 +30,7 @@ public final class HttpApi implements Component {
   private final int requestedPort;
   private final ApiRoutes routes;
   private final int admittedSearches;
+  private final Supplier<Duration> drainTimeLeft;
   private Server server;
   private ServerConnector connector;
 
@@ -36,7 +39,12 @@ public final class HttpApi implements Component {
    *     request thread, so the pool has more, and the search after them reaches admission and is
    *     refused at once instead of waiting unseen in Jetty's queue
    */
-  public HttpApi(String host, int port, ApiRoutes routes, int admittedSearches) {
+  /**
+   * @param drainTimeLeft how long stopping may still wait for the searches in flight (the service's
+   *     shutdown allowance, less what the stop has spent already)
+   */
+  public HttpApi(String host, int port, ApiRoutes routes, int admittedSearches, Supplier<Duration> drainTimeLeft) {
+    this.drainTimeLeft = drainTimeLeft;
     this.host = host;
     this.requestedPort = port;
     this.routes = routes;
@@ -69,13 +77,12 @@ public final class HttpApi implements Component {
     // not do it in 12.1: see UploadReader).
     connector.setIdleTimeout(IDLE_TIMEOUT_MS);
     server.addConnector(connector);
-    // Stopping waits (up to the stop timeout) for the searches in flight instead of cutting them
-    // off; new connections are refused meanwhile.
+    // Stopping waits (up to what is left of SERVICE_SHUTDOWN_TIMEOUT) for the searches in flight
+    // instead of cutting them off; new connections are refused meanwhile.
     GracefulHandler graceful = new GracefulHandler();
     graceful.setHandler(routes);
     server.setHandler(graceful);
     server.setErrorHandler(new JsonErrorHandler());
-    server.setStopTimeout(5_000);
     server.start();
   }
 
@@ -99,6 +106,7 @@ public final class HttpApi implements Component {
   public void close() {
     if (server != null) {
       try {
+        server.setStopTimeout(Math.max(1, drainTimeLeft.get().toMillis()));
         server.stop();
       } catch (Exception e) {
         throw new IllegalStateException("HTTP server did not stop cleanly", e);
