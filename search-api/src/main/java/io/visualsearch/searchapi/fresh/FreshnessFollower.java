@@ -26,12 +26,14 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
@@ -68,6 +70,8 @@ public final class FreshnessFollower implements Component {
 
   private static final Logger log = LoggerFactory.getLogger(FreshnessFollower.class);
   private static final Duration POLL = Duration.ofMillis(200);
+  /** How often the followed topics are asked for partitions added since (from the client's metadata). */
+  static final Duration PARTITION_CHECK = Duration.ofSeconds(30);
 
   private final Supplier<org.apache.kafka.clients.consumer.Consumer<byte[], byte[]>> consumerFactory;
   private final CatalogView catalog;
@@ -81,6 +85,7 @@ public final class FreshnessFollower implements Component {
   private final Counter records;
   private final Counter malformed;
 
+  private Duration partitionCheck = PARTITION_CHECK;
   private volatile boolean running;
   private volatile Thread thread;
   private volatile Throwable death;
@@ -150,8 +155,13 @@ public final class FreshnessFollower implements Component {
       catalogEnds = consumer.endOffsets(catalogParts);
       embeddingsEnds = consumer.endOffsets(embeddingParts);
       positionEmbeddings(consumer, embeddingParts);
+      long nextPartitionCheck = System.nanoTime() + partitionCheck.toNanos();
       while (running) {
         applyRewinds(consumer);
+        if (System.nanoTime() - nextPartitionCheck >= 0) {
+          followAddedPartitions(consumer);
+          nextPartitionCheck = System.nanoTime() + partitionCheck.toNanos();
+        }
         ConsumerRecords<byte[], byte[]> batch = consumer.poll(POLL);
         for (ConsumerRecord<byte[], byte[]> rec : batch) {
           dispatch(rec);
@@ -171,6 +181,43 @@ public final class FreshnessFollower implements Component {
         onDeath.accept(e);
       }
     }
+  }
+
+  /** For tests: how often to look for added partitions. Before {@link #start}. */
+  void checkPartitionsEvery(Duration interval) {
+    this.partitionCheck = interval;
+  }
+
+  /**
+   * Partitions added to a followed topic while this instance runs: keys hash anew, so products move
+   * to partitions it did not read, and a product it never saw counts as gone from the feed. Each is
+   * read from its start: no served manifest names it, so all of it is newer than every index.
+   */
+  private void followAddedPartitions(org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer) {
+    Set<TopicPartition> assigned = consumer.assignment();
+    List<TopicPartition> added = new ArrayList<>();
+    try {
+      for (String topic : List.of(Topics.CATALOG_PRODUCTS.name(), Topics.EMBEDDINGS.name(),
+          Topics.INDEX_PUBLISHED.name())) {
+        for (TopicPartition tp : partitions(consumer, topic)) {
+          if (!assigned.contains(tp)) {
+            added.add(tp);
+          }
+        }
+      }
+    } catch (KafkaException e) {
+      log.warn("could not list the followed topics' partitions; trying again in {}: {}", partitionCheck,
+          e.getMessage());
+      return;
+    }
+    if (added.isEmpty()) {
+      return;
+    }
+    List<TopicPartition> all = new ArrayList<>(assigned);
+    all.addAll(added);
+    consumer.assign(all); // the partitions already followed keep their positions
+    consumer.seekToBeginning(added);
+    log.info("following partitions added since the start: {}", added);
   }
 
   private static List<TopicPartition> partitions(org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> c,

@@ -14,6 +14,8 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.proto.events.Embedding;
 import io.visualsearch.proto.events.IndexPublished;
+import io.visualsearch.proto.events.Product;
+import io.visualsearch.proto.events.ProductUpsert;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.searchapi.index.LoadedIndex;
 import io.visualsearch.topics.Topics;
@@ -172,6 +174,45 @@ class FreshnessFollowerTest {
     FreshDelta.Snapshot s = deltas.of("acme").snapshot(index);
     assertEquals(List.of("sku-1"), s.searchable().stream().map(DeltaEntry::sku).toList());
     assertArrayEquals(new float[] {1, 0}, s.vectorOf("sku-1"));
+  }
+
+  /**
+   * Partitions added to the topics while the instance runs: products now hash to them, and one
+   * never read would count as gone from the feed, its new vector never searched.
+   */
+  @Test
+  void partitionsAddedWhileRunningAreFollowedFromTheirStart() {
+    LoadedIndex index = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 0L));
+    served.add(index);
+    deltas.rebase(index);
+    MockConsumer<byte[], byte[]> consumer = consumerWithTopics();
+    follower = new FreshnessFollower(() -> consumer, catalog, deltas, () -> List.copyOf(served), (t, c) -> { },
+        died::complete, new PrometheusRegistry(), tracing, FreshnessFollower.OtherModelRecords.WAIT_FOR_INDEX);
+    follower.checkPartitionsEvery(Duration.ofMillis(50));
+    follower.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> follower.check().ok());
+
+    TopicPartition catalog1 = new TopicPartition(Topics.CATALOG_PRODUCTS.name(), 1);
+    consumer.schedulePollTask(() -> {
+      consumer.updatePartitions(Topics.CATALOG_PRODUCTS.name(), List.of(
+          new PartitionInfo(Topics.CATALOG_PRODUCTS.name(), 0, Node.noNode(), new Node[0], new Node[0]),
+          new PartitionInfo(Topics.CATALOG_PRODUCTS.name(), 1, Node.noNode(), new Node[0], new Node[0])));
+      consumer.updatePartitions(Topics.EMBEDDINGS.name(), List.of(
+          new PartitionInfo(Topics.EMBEDDINGS.name(), 0, Node.noNode(), new Node[0], new Node[0]),
+          new PartitionInfo(Topics.EMBEDDINGS.name(), 1, Node.noNode(), new Node[0], new Node[0])));
+      consumer.updateBeginningOffsets(Map.of(catalog1, 0L, EMBEDDINGS_1, 0L));
+    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> consumer.assignment().containsAll(List.of(catalog1,
+        EMBEDDINGS_1)));
+    consumer.schedulePollTask(() -> {
+      consumer.addRecord(new ConsumerRecord<>(Topics.CATALOG_PRODUCTS.name(), 1, 0L,
+          "acme/sku-moved".getBytes(StandardCharsets.UTF_8), ProductUpsert.newBuilder().setTenant("acme")
+              .setProduct(Product.newBuilder().setId("sku-moved").setTitle("moved")).build().toByteArray()));
+      consumer.addRecord(new ConsumerRecord<>(Topics.EMBEDDINGS.name(), 1, 0L,
+          "acme/sku-moved".getBytes(StandardCharsets.UTF_8), embedding("acme", "sku-moved").toByteArray()));
+    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> deltas.of("acme").size() == 1);
+    assertEquals("moved", catalog.get("acme", "sku-moved").title(), "its product data too");
   }
 
   @Test
