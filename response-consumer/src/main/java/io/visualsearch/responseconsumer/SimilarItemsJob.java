@@ -47,9 +47,10 @@ import org.slf4j.LoggerFactory;
 /**
  * After each index publication, precomputes every product's nearest other products from that
  * version and writes {@code similar/<tenant>/<sku>.json}; files of products the version no longer
- * holds are deleted. Rerunning for the same version rewrites the same files (idempotent), and a
- * publication that is no longer the tenant's CURRENT version is skipped, or abandoned when a newer
- * one replaces it mid-run: a newer one follows.
+ * holds are deleted first. Rerunning for the same version rewrites the same files (idempotent), and
+ * a publication that is no longer the tenant's CURRENT version is skipped, or abandoned when a newer
+ * one replaces it mid-run: a newer one follows, and takes up the writing where this one left off
+ * ({@link WriteCursor}).
  */
 public final class SimilarItemsJob implements RecordHandler {
 
@@ -68,6 +69,7 @@ public final class SimilarItemsJob implements RecordHandler {
   private final HeapAllowance heap;
   private final NativeAllowance natives;
   private final JobStarts starts;
+  private final WriteCursor cursor;
   private final ObjectMapper json = new ObjectMapper();
 
   /**
@@ -100,6 +102,7 @@ public final class SimilarItemsJob implements RecordHandler {
     this.heap = heap;
     this.natives = natives;
     this.starts = new JobStarts(store, MAX_STARTS);
+    this.cursor = new WriteCursor(store);
   }
 
   @Override
@@ -205,6 +208,13 @@ public final class SimilarItemsJob implements RecordHandler {
             + " items are not recomputed", tenant, index.skuCount() - skus.size(), index.skuCount(), version,
             index.modelVersion());
       }
+      // Before writing: a run overtaken part-way, as every run of a tenant republished faster than
+      // its run takes, still removes the files of products gone from the feed.
+      int deleted = deleteStale(index, tenant, version);
+      if (deleted < 0) {
+        return overtaken(tenant, version, 0);
+      }
+      skus = cursor.order(tenant, skus);
       int written = 0;
       for (int from = 0; from < skus.size(); from += batch) {
         if (Thread.interrupted()) {
@@ -227,10 +237,7 @@ public final class SimilarItemsJob implements RecordHandler {
           puts.add(writers.submit(() -> store.put(SimilarItemsFile.key(tenant, sku), bytes, "application/json")));
         }
         written += awaitAll(puts);
-      }
-      int deleted = deleteStale(index, tenant, version);
-      if (deleted < 0) {
-        return overtaken(tenant, version, written);
+        cursor.wrote(tenant, chunk.get(chunk.size() - 1));
       }
       log.info("tenant {}: similar items of {} products from {} written, {} stale removed, in {} ms", tenant, written,
           version, deleted, (System.nanoTime() - t0) / 1_000_000);
@@ -250,7 +257,7 @@ public final class SimilarItemsJob implements RecordHandler {
 
   private static int overtaken(String tenant, String version, int written) {
     log.info("tenant {}: {} stopped being the current index after {} similar items files; stopping, the newer"
-        + " publication's run writes its own", tenant, version, written);
+        + " publication's run goes on from there", tenant, version, written);
     return 0;
   }
 
@@ -343,7 +350,7 @@ public final class SimilarItemsJob implements RecordHandler {
     }
     int deleted = 0;
     for (String key : listed) {
-      if (key.equals(JobStarts.key(tenant, version))) {
+      if (key.equals(JobStarts.key(tenant, version)) || key.equals(WriteCursor.key(tenant))) {
         continue; // this job's own start count; another version's, left by a job never redelivered, goes
       }
       String sku = skuOf(tenant, prefix, key);

@@ -296,7 +296,7 @@ class ITSimilarItemsJob {
   void aRunOvertakenWhileWritingDeletesNothingOfTheNewerVersion() throws Exception {
     Overtaking o = new Overtaking("sij-overtaken-write");
     // 10 products in chunks of 4: the job opens a span per chunk it searches, so the third opens
-    // after the last check before writing, and only the check before deleting can notice.
+    // after the last check before writing; the stale files were deleted before the first.
     int[] chunks = {0};
     Tracer overtakingAtTheLastChunk = name -> {
       if (++chunks[0] == 3) {
@@ -310,7 +310,41 @@ class ITSimilarItemsJob {
 
     o.assertNewerFileSurvives();
     assertEquals(3, chunks[0]);
-    assertEquals(0, written);
+    assertEquals(10, written, "its last chunk was under way: written, and nothing deleted after it");
+  }
+
+  /**
+   * A tenant republished faster than its run takes: every run is overtaken after its first chunk.
+   * Each run goes on where the last one stopped, so together they reach every product, and each
+   * removes the files of products gone before writing.
+   */
+  @Test
+  void runsOvertakenOneAfterAnotherWriteOnWhereTheLastStoppedAndStillRemoveGoneProducts() throws Exception {
+    String tenant = "sij-republished";
+    List<String> versions = List.of("20250106T000000Z-r1", "20250106T000001Z-r2", "20250106T000002Z-r3");
+    Map<String, float[]> vectors = TestVectors.random(10, 8, 11);
+    publish(tenant, versions.get(0), vectors);
+    store.put(SimilarItemsFile.key(tenant, "discontinued"), "{}".getBytes(StandardCharsets.UTF_8), "application/json");
+    for (int run = 0; run < 2; run++) {
+      String next = versions.get(run + 1);
+      Tracer overtakingInTheFirstChunk = name -> {
+        try {
+          publish(tenant, next, vectors);
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+        return tracer.spanBuilder(name);
+      };
+      // Chunks of 4: the check before the first passed, the one before the second finds the next version.
+      assertEquals(0, new SimilarItemsJob(store, scratch, replaying(tenant, vectors), overtakingInTheFirstChunk, 3, 4)
+          .run(tenant, versions.get(run)));
+      assertFalse(store.exists(SimilarItemsFile.key(tenant, "discontinued")), "removed though the run was overtaken");
+    }
+    for (int i = 0; i < 8; i++) {
+      JsonNode file = json.readTree(store.get(SimilarItemsFile.key(tenant, "sku-" + i)).orElseThrow().bytes());
+      assertEquals(versions.get(i / 4), file.get("index_version").asText(), "sku-" + i);
+    }
+    assertFalse(store.exists(SimilarItemsFile.key(tenant, "sku-8")), "not reached yet");
   }
 
   /** A tenant whose version {@code older} is replaced by {@code newer}, which adds product sku-new. */
