@@ -87,9 +87,16 @@ public final class ConsumerLoop implements Component {
    * were taken in. The group coordinator checks a commit's generation, not who owns the partition:
    * committing the batch's offsets for them could move their new owner's committed offset back
    * (its records replayed later) or past what it has handled. Their new owner handles those
-   * records again.
+   * records again. One given back later than straight back stays here, and is not this batch's:
+   * the member that had it meanwhile handled and committed records after the batch's. Read by
+   * {@link #stillOwned} on the handling threads.
    */
-  private final Map<TopicPartition, Integer> revokedMidBatch = new HashMap<>();
+  private final Map<TopicPartition, Integer> revokedMidBatch = new ConcurrentHashMap<>();
+  /**
+   * Partitions revoked since the last assignment, with the generation they were taken in: the
+   * next assignment tells whether another member had them meanwhile. Touched on the poll thread only.
+   */
+  private final Map<TopicPartition, Integer> revokedSinceAssignment = new HashMap<>();
   /**
    * What the last batch handled, acknowledged and could not commit, of partitions revoked during it
    * and not yet assigned again when it ended, with the generation they were taken in: given back
@@ -290,11 +297,14 @@ public final class ConsumerLoop implements Component {
     if (!lost.isEmpty()) {
       log.info("{}: {} revoked while their batch was handled; their new owner handles those records", service, lost);
     }
+    // Never rewound: one given back meanwhile resumes from what the member that had it committed.
+    Set<TopicPartition> kept = new HashSet<>(records.partitions());
+    kept.removeAll(lost);
     if (!awaitAcks(outbox.drain())) {
       // Nothing from this batch is committed; all of it is handled again (handlers are idempotent).
       // An error on the health page: activity alone would show a loop that commits nothing as busy.
       activity.unacknowledged();
-      rewind(records, Map.of());
+      rewind(records, Map.of(), kept);
       backOff("a produced record was not acknowledged");
       return;
     }
@@ -310,6 +320,7 @@ public final class ConsumerLoop implements Component {
     if (rebalancedMidBatch) {
       resumeAfter(done);
       // Taken and handed straight back: what was left unstarted is this member's again.
+      leftToNewOwner.retainAll(kept);
       rewind(records, done, leftToNewOwner);
     }
     handledAhead.removeIf(p -> {
@@ -317,7 +328,7 @@ public final class ConsumerLoop implements Component {
       return committed != null && p.offset() < committed.offset();
     });
     if (failed != null || !running) {
-      rewind(records, done);
+      rewind(records, done, kept);
     }
     if (failed != null) {
       backOff("retriable failure at " + failed.topic() + "-" + failed.partition() + "@" + failed.offset());
@@ -455,11 +466,12 @@ public final class ConsumerLoop implements Component {
 
   /**
    * Whether a record of {@code tp} may still be started: not once a rebalance took the partition
-   * (the keep-alive polls serve rebalances while the batch is handled). A record already running
-   * then runs to its end; only a transactional producer could fence its output.
+   * (the keep-alive polls serve rebalances while the batch is handled), unless handed straight
+   * back. A record already running then runs to its end; only a transactional producer could
+   * fence its output.
    */
   private boolean stillOwned(TopicPartition tp) {
-    if (!handlingLong || owned.contains(tp)) {
+    if (!handlingLong || (owned.contains(tp) && !revokedMidBatch.containsKey(tp))) {
       return true;
     }
     leftToNewOwner.add(tp);
@@ -589,11 +601,6 @@ public final class ConsumerLoop implements Component {
     }
   }
 
-  /** Seeks every partition of the batch back to its first record not committed. */
-  private void rewind(ConsumerRecords<byte[], byte[]> records, Map<TopicPartition, OffsetAndMetadata> done) {
-    rewind(records, done, records.partitions());
-  }
-
   /** Seeks {@code partitions} of the batch still assigned back to their first record not committed. */
   private void rewind(ConsumerRecords<byte[], byte[]> records, Map<TopicPartition, OffsetAndMetadata> done,
       Set<TopicPartition> partitions) {
@@ -645,13 +652,12 @@ public final class ConsumerLoop implements Component {
       Set<TopicPartition> keep = new HashSet<>(owned);
       keep.removeAll(partitions);
       owned = Set.copyOf(keep);
-      // Offsets are committed synchronously after every batch. What was handled beyond a failure
-      // is the next owner's to handle again: it never saw it.
-      handledAhead.removeIf(p -> partitions.contains(p.partition()));
+      int generation = consumer.groupMetadata().generationId();
+      partitions.forEach(tp -> revokedSinceAssignment.put(tp, generation));
       if (handlingLong) {
         rebalancedMidBatch = true;
-        int generation = consumer.groupMetadata().generationId();
-        partitions.forEach(tp -> revokedMidBatch.put(tp, generation));
+        // The first taking counts: given back later than straight back, another member had it.
+        partitions.forEach(tp -> revokedMidBatch.putIfAbsent(tp, generation));
       }
     }
 
@@ -662,6 +668,13 @@ public final class ConsumerLoop implements Component {
       // batch's offsets are still this member's to commit.
       int generation = consumer.groupMetadata().generationId();
       partitions.forEach(tp -> revokedMidBatch.remove(tp, generation - 1));
+      // Offsets are committed synchronously after every batch. What was handled beyond a failure
+      // is the next owner's to handle again, as it never saw it; given straight back, it is not.
+      handledAhead.removeIf(p -> {
+        Integer taken = revokedSinceAssignment.get(p.partition());
+        return taken != null && !(partitions.contains(p.partition()) && taken == generation - 1);
+      });
+      revokedSinceAssignment.clear();
       // Given back only after the batch that handled them ended: commit what it handled there.
       Map<TopicPartition, OffsetAndMetadata> handedBack = new HashMap<>();
       for (TopicPartition tp : partitions) {

@@ -36,6 +36,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
@@ -52,6 +53,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 @ExtendWith(StackExtension.class)
@@ -510,6 +512,200 @@ class ITConsumerLoop {
             throw e.getCause();
           }
         });
+  }
+
+  /**
+   * A partition taken while its batch is handled, handled and committed by another member, and
+   * given back before the batch ends (that member left) is still not the batch's: the loop starts
+   * none of the records it had not started (their output would land after that member's for the
+   * same keys, and in a compacted topic an old upsert would replace a newer tombstone), nor
+   * rewinds it, not even to retry the record it was handling, but resumes where that member
+   * committed.
+   */
+  @ParameterizedTest(name = "concurrency {0}, held record fails {1}")
+  @CsvSource({"1, false", "4, false", "1, true"})
+  void aPartitionGivenBackAfterAnotherMemberHadItResumesWhereThatMemberCommitted(int concurrency,
+      boolean heldFails, EmbeddedStack stack) throws Exception {
+    String service = "it-regained" + concurrency + (heldFails ? "-failing" : "");
+    String topic = service.replace('-', '.');
+    createTopics(stack, topic, topic + ".dlq");
+    Harness h = harness(stack, service);
+    produce(h, topic, "product", "r", 0, 20);
+    Holds holds = new Holds("r0");
+    RecordHandler handler = (rec, out) -> {
+      if (holds.hold(str(rec.value())) && heldFails) {
+        throw new RetriableProcessingException("model server unavailable");
+      }
+    };
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = loop(h, service, topic, handler, tracing, died, concurrency);
+      loop.start();
+      try {
+        holds.awaitHeld("r0");
+        handOverAndBack(stack, h, service, topic, loop, 20);
+        holds.release("r0");
+        produce(h, topic, "product", "r", 20, 21);
+        await().atMost(Duration.ofSeconds(60)).until(() -> committed(stack, h.clients().groupId(service), topic) == 21);
+      } finally {
+        holds.releaseAll();
+        loop.close();
+      }
+    }
+    assertNull(died.get());
+    assertEquals(List.of("r0", "r20"), holds.started(), "handled again what the other member had handled");
+  }
+
+  /**
+   * The same when the batch reached the partition's next record while the other member had it (a
+   * record of another key was still running when it came back): the partition is not rewound to
+   * that record, behind what the other member committed.
+   */
+  @Test
+  void aPartitionLeftToAnotherMemberMidBatchIsNotRewoundWhenGivenBack(EmbeddedStack stack) throws Exception {
+    String service = "it-regained-reached";
+    String topic = service.replace('-', '.');
+    createTopics(stack, topic, topic + ".dlq");
+    Harness h = harness(stack, service);
+    for (int i = 0; i < 10; i++) {
+      produce(h, topic, "a", "a", i, i + 1);
+      produce(h, topic, "b", "b", i, i + 1);
+    }
+    Holds holds = new Holds("a0", "b0");
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = loop(h, service, topic, (rec, out) -> holds.hold(str(rec.value())), tracing, died, 4);
+      loop.start();
+      try {
+        holds.awaitHeld("a0");
+        holds.awaitHeld("b0");
+        handOverAndBack(stack, h, service, topic, loop, 20, () -> holds.release("a0"));
+        holds.release("b0");
+        produce(h, topic, "c", "c", 0, 1);
+        await().atMost(Duration.ofSeconds(60)).until(() -> committed(stack, h.clients().groupId(service), topic) == 21);
+      } finally {
+        holds.releaseAll();
+        loop.close();
+      }
+    }
+    assertNull(died.get());
+    List<String> started = new ArrayList<>(holds.started());
+    Collections.sort(started);
+    assertEquals(List.of("a0", "b0", "c0"), started, "handled again what the other member had handled");
+  }
+
+  void handOverAndBack(EmbeddedStack stack, Harness h, String service, String topic, ConsumerLoop loop, int records)
+      throws Exception {
+    handOverAndBack(stack, h, service, topic, loop, records, () -> { });
+  }
+
+  /**
+   * Another member joins, takes the loop's partition, reads its {@code records} and commits them,
+   * runs {@code whileAway}, and leaves; returns once the loop owns the partition again.
+   */
+  void handOverAndBack(EmbeddedStack stack, Harness h, String service, String topic, ConsumerLoop loop, int records,
+      Runnable whileAway) throws Exception {
+    try (KafkaConsumer<byte[], byte[]> newcomer = member(stack, h.clients().groupId(service), "0-newcomer")) {
+      newcomer.subscribe(List.of(topic));
+      int read = 0;
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (read < records && System.nanoTime() < deadline) {
+        read += newcomer.poll(Duration.ofMillis(200)).count();
+      }
+      assertEquals(records, read, "the newcomer owns the partition and reads it from the start");
+      newcomer.commitSync();
+      whileAway.run();
+    }
+    // The loop gave it up before the newcomer could read it, so owning it again is the next rebalance.
+    await().atMost(Duration.ofSeconds(60)).until(() -> loop.ownership().equals("1 of 1"));
+  }
+
+  /** Records each value a handler starts, and holds the first start of some values until released. */
+  record Holds(Map<String, CountDownLatch> held, Map<String, CountDownLatch> released, List<String> started) {
+    Holds(String... values) {
+      this(new java.util.HashMap<>(), new java.util.HashMap<>(), Collections.synchronizedList(new ArrayList<>()));
+      for (String v : values) {
+        held.put(v, new CountDownLatch(1));
+        released.put(v, new CountDownLatch(1));
+      }
+    }
+
+    /** Whether {@code value} was held (its first start). */
+    boolean hold(String value) throws InterruptedException {
+      started.add(value);
+      CountDownLatch h = held.get(value);
+      if (h == null || h.getCount() == 0) {
+        return false;
+      }
+      h.countDown();
+      released.get(value).await();
+      return true;
+    }
+
+    void awaitHeld(String value) throws InterruptedException {
+      assertTrue(held.get(value).await(30, TimeUnit.SECONDS), value + " was never started");
+    }
+
+    void release(String value) {
+      released.get(value).countDown();
+    }
+
+    void releaseAll() {
+      released.values().forEach(CountDownLatch::countDown);
+    }
+  }
+
+  /**
+   * Records of other keys handled past a failed one are not handled again on the retry when a
+   * rebalance during the back-off gives the partition straight back (an eager rebalance revokes
+   * everything; here another member joins the group for another topic).
+   */
+  @Test
+  void recordsHandledPastAFailureAreNotHandledAgainWhenARebalanceGivesThePartitionBack(EmbeddedStack stack)
+      throws Exception {
+    String name = "it-ahead";
+    String topic = name.replace('-', '.');
+    createTopics(stack, topic, topic + ".dlq", topic + ".other");
+    Harness h = harness(stack, name);
+    produce(h, topic, "x", "x", 0, 1);
+    produce(h, topic, "y", "y", 0, 1);
+    AtomicBoolean failing = new AtomicBoolean(true);
+    AtomicInteger attempts = new AtomicInteger();
+    List<String> handled = Collections.synchronizedList(new ArrayList<>());
+    RecordHandler handler = (rec, out) -> {
+      if (str(rec.value()).equals("x0")) {
+        attempts.incrementAndGet();
+        if (failing.get()) {
+          throw new RetriableProcessingException("model server unavailable");
+        }
+      }
+      handled.add(str(rec.value()));
+    };
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = loop(h, name, topic, handler, tracing, died, 4);
+      loop.start();
+      try (KafkaConsumer<byte[], byte[]> other = member(stack, h.clients().groupId(name), "0-other-topic")) {
+        // A second attempt: the first batch ended, y0 remembered as handled past x0.
+        await().atMost(Duration.ofSeconds(30)).until(() -> attempts.get() >= 2 && handled.contains("y0"));
+        other.subscribe(List.of(topic + ".other"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (other.assignment().isEmpty() && System.nanoTime() < deadline) {
+          other.poll(Duration.ofMillis(100));
+        }
+        assertFalse(other.assignment().isEmpty(), "the rebalance happened");
+        // The loop rejoined before the rebalance could end: an attempt from now on is one of a
+        // batch fetched after the partition came back.
+        int before = attempts.get();
+        await().atMost(Duration.ofSeconds(30)).until(() -> attempts.get() > before);
+        failing.set(false);
+        await().atMost(Duration.ofSeconds(60)).until(() -> committed(stack, h.clients().groupId(name), topic) == 2);
+      } finally {
+        loop.close();
+      }
+    }
+    assertNull(died.get());
+    assertEquals(List.of("y0", "x0"), handled, "y0 handled again after the rebalance");
   }
 
   /**
