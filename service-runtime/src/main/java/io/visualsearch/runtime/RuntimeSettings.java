@@ -19,7 +19,7 @@ public final class RuntimeSettings {
       .doc("How long a stop may drain in-flight work: a consumer loop then abandons its batch (not committed, handled"
           + " again after the restart) and components close; 10 s more for closing, then the process exits with 5.");
   public static final Setting<Duration> HTTP_REQUEST_TIMEOUT = Setting.duration("SERVICE_HTTP_REQUEST_TIMEOUT")
-      .defaultValue(Duration.ofSeconds(30)).validate(d -> d.toMillis() >= 1000, "at least 1s")
+      .defaultValue(Duration.ofSeconds(30)).validate(d -> d.isZero() || d.toMillis() >= 1000, "0s (no limit) or at least 1s")
       .doc("How long a request's head and body may take to arrive at the process's JDK HTTP servers (the ops"
           + " port, the model server's REST port, catalog-downloader's sync endpoint); a client slower than that,"
           + " or gone mid-request, is disconnected and its handler thread freed. Whole seconds, rounded up; 0s"

@@ -73,7 +73,7 @@ public final class ServiceHost implements AutoCloseable {
    */
   public void start() throws ServiceStartException {
     for (Component c : components) {
-      Exception failure = null;
+      Throwable failure = null;
       synchronized (started) {
         if (stopping.get()) {
           log.info("{}: stop requested while starting; {} and the components after it not started", service,
@@ -84,7 +84,9 @@ public final class ServiceHost implements AutoCloseable {
           log.info("{}: starting {}", service, c.name());
           c.start();
           started.add(c);
-        } catch (Exception e) {
+        } catch (Exception | Error e) {
+          // An Error too (a native library that does not load: UnsatisfiedLinkError): the start
+          // failed, and what started must close, with the start failure's exit code.
           failure = e;
         }
       }
@@ -247,16 +249,21 @@ public final class ServiceHost implements AutoCloseable {
       toClose = new ArrayList<>(started);
     }
     Collections.reverse(toClose);
-    for (Component c : toClose) {
-      try {
-        log.info("{}: closing {}", service, c.name());
-        c.close();
-      } catch (RuntimeException e) {
-        log.warn("{}: {} did not close cleanly", service, c.name(), e);
+    try {
+      for (Component c : toClose) {
+        try {
+          log.info("{}: closing {}", service, c.name());
+          c.close();
+        } catch (RuntimeException | Error e) {
+          // An Error too: the components after it must still close (producers flushed, the ops
+          // port down), and the stop must end, or main waits for it forever.
+          log.warn("{}: {} did not close cleanly", service, c.name(), e);
+        }
       }
+      log.info("{}: stopped ({})", service, exitCode);
+    } finally {
+      markStopped();
     }
-    log.info("{}: stopped ({})", service, exitCode);
-    markStopped();
   }
 
   private void markStopped() {

@@ -226,6 +226,44 @@ class ServiceHostTest {
   }
 
   @Test
+  void aNativeLibraryThatDoesNotLoadAtStartIsAFailedStart() {
+    ServiceHost host = new ServiceHost("svc");
+    host.add(recording("client", false));
+    host.add(new Component() {
+      @Override public String name() { return "faiss"; }
+      @Override public void start() { throw new UnsatisfiedLinkError("no jnifaiss in java.library.path"); }
+      @Override public CheckResult check() { return CheckResult.OK; }
+      @Override public void close() { events.add("close faiss"); }
+    });
+    ServiceStartException e = assertThrows(ServiceStartException.class, host::startAndAwaitStop);
+    assertTrue(e.getMessage().contains("faiss failed to start: no jnifaiss"), e.getMessage());
+    assertEquals(List.of("start client", "close client"), events, "what started is closed");
+    assertEquals(ExitCode.START_FAILED, ServiceMain.run("svc", new ConfigDef(), Map.of(), (c, h) -> h.add(
+        new Component() {
+          @Override public String name() { return "faiss"; }
+          @Override public void start() { throw new UnsatisfiedLinkError("no jnifaiss"); }
+          @Override public CheckResult check() { return CheckResult.OK; }
+          @Override public void close() { }
+        })));
+  }
+
+  @Test
+  void anErrorClosingOneComponentStillClosesTheOthersAndEndsTheStop() throws Exception {
+    ServiceHost host = new ServiceHost("svc").stopWithin(Duration.ofSeconds(30));
+    host.add(recording("client", false));
+    host.add(new Component() {
+      @Override public String name() { return "broken"; }
+      @Override public CheckResult check() { return CheckResult.OK; }
+      @Override public void close() { throw new NoClassDefFoundError("a class missing from the image"); }
+    });
+    host.add(recording("intake", false));
+    host.start();
+    host.close();
+    assertTrue(host.awaitStop(Duration.ofSeconds(30)), "the stop ends");
+    assertEquals(List.of("start client", "start intake", "close intake", "close client"), events);
+  }
+
+  @Test
   void missingRequiredConfigurationExitsWithConfigError() {
     ConfigDef def = new ConfigDef().define(Setting.string("KAFKA_BOOTSTRAP_SERVERS"));
     ExitCode code = ServiceMain.run("svc", def, Map.of(), (c, h) -> events.add("wired"));
