@@ -42,7 +42,7 @@ public final class HealthBoard {
     forgetSilent(now);
   }
 
-  /** Rows by service then instance; an instance silent for an hour is gone from the table. */
+  /** Rows by service then instance; an instance stale for an hour is gone from the table. */
   public synchronized List<HealthRow> rows() {
     long now = clock.millis();
     forgetSilent(now);
@@ -54,9 +54,14 @@ public final class HealthBoard {
     return rows;
   }
 
-  /** Also on every heartbeat, so that instances come and gone do not pile up while nobody reads the page. */
+  /**
+   * Also on every heartbeat, so that instances come and gone do not pile up while nobody reads the
+   * page. Counted from when the instance turned stale, not from its last beat: with a long heartbeat
+   * interval or many intervals to staleness, a dead instance showed healthy for the hour, then left
+   * the table without ever showing stale.
+   */
   private void forgetSilent(long now) {
-    instances.values().removeIf(i -> now - i.lastHeartbeatMs() > FORGET_AFTER_MS);
+    instances.values().removeIf(i -> now - i.lastHeartbeatMs() > i.staleAfterMs(staleAfterIntervals) + FORGET_AFTER_MS);
   }
 
   public long nowMs() {

@@ -57,6 +57,11 @@ final class InstanceHealth {
     return last == null ? 0 : last.getTimestampMs();
   }
 
+  /** The silence after which this instance is stale: that many of its own heartbeat intervals. */
+  long staleAfterMs(int staleAfterIntervals) {
+    return last == null ? 0 : staleAfterIntervals * Math.max(1, last.getIntervalMs());
+  }
+
   HealthRow row(long nowMs, int staleAfterIntervals, long failingWindowMs) {
     long interval = Math.max(1, last.getIntervalMs());
     long silence = nowMs - last.getTimestampMs();

@@ -175,6 +175,19 @@ class HealthBoardTest {
   }
 
   @Test
+  void anInstanceSlowToTurnStaleShowsStaleForAnHourBeforeItIsForgotten() {
+    // 1,000 intervals of 5 s: stale after 83 minutes of silence, later than the hour rows are kept.
+    HealthBoard patient = new HealthBoard(clock, 1_000, Duration.ofMinutes(5));
+    patient.accept(beat("index-builder", "a", 1, 0, 0, true));
+    clock.advance(Duration.ofMinutes(84));
+    assertEquals(HealthState.STALE, patient.rows().get(0).state(), "dead, and shown so");
+    clock.advance(Duration.ofMinutes(59));
+    assertEquals(1, patient.rows().size(), "stale for less than an hour: still listed");
+    clock.advance(Duration.ofMinutes(2));
+    assertTrue(patient.rows().isEmpty());
+  }
+
+  @Test
   void theJsonAndThePageSayTheSameAndEscapeWhatTheyShow() throws Exception {
     board.accept(beat("image-indexer", "<host>&1", 0, 0, 0, true));
     clock.advance(Duration.ofSeconds(5));
