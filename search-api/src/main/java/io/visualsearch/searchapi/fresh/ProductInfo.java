@@ -3,6 +3,8 @@ package io.visualsearch.searchapi.fresh;
 import io.visualsearch.proto.events.Money;
 import io.visualsearch.proto.events.Product;
 import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.Currency;
 import java.util.Locale;
 
 /** What a result shows and filters look at, kept from the latest catalog.products record. */
@@ -16,12 +18,29 @@ public record ProductInfo(String sku, String title, long priceMicros, String cur
         p.getImageLink(), category, p.getBrand(), p.getAvailability());
   }
 
-  /** "12.50 USD", or empty when the feed had no price. */
+  /**
+   * "12.50 USD", "1500 JPY", "12.345 KWD": the amount with its currency's ISO 4217 minor units, or
+   * empty when the feed had no price.
+   */
   public String priceText() {
     if (priceMicros <= 0 && currency.isEmpty()) {
       return "";
     }
-    String amount = BigDecimal.valueOf(priceMicros, 6).setScale(2, java.math.RoundingMode.HALF_UP).toPlainString();
-    return currency.isEmpty() ? amount : amount + " " + currency.toUpperCase(Locale.ROOT);
+    String code = currency.toUpperCase(Locale.ROOT);
+    String amount = BigDecimal.valueOf(priceMicros, 6).setScale(minorUnits(code), RoundingMode.HALF_UP).toPlainString();
+    return code.isEmpty() ? amount : amount + " " + code;
+  }
+
+  /**
+   * Decimals the currency is written with; 2 for a code Java does not know (a feed's typo, a newer
+   * currency) and for those without minor units (XAU, XXX), as every amount was shown before.
+   */
+  static int minorUnits(String code) {
+    try {
+      int digits = Currency.getInstance(code).getDefaultFractionDigits();
+      return digits >= 0 ? digits : 2;
+    } catch (IllegalArgumentException e) {
+      return 2;
+    }
   }
 }
