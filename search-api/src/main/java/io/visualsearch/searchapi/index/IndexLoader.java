@@ -149,10 +149,23 @@ public final class IndexLoader {
       shards.forEach(FaissIndex::close);
       SharedShardVectors.releaseAll(exact);
       if (e instanceof FaissException f) {
-        throw new CorruptIndexException("FAISS cannot read a shard of " + tenant + "/" + version + ": " + f.getMessage());
+        String message = "FAISS cannot read a shard of " + tenant + "/" + version + ": " + f.getMessage();
+        if (outOfNativeMemory(f)) {
+          // Retried with back-off (a RuntimeException), not the version refused for good.
+          throw new IllegalStateException(message + " (out of native memory on this instance)", f);
+        }
+        throw new CorruptIndexException(message);
       }
       throw e;
     }
+  }
+
+  /**
+   * Whether FAISS failed for want of native memory (C++'s bad_alloc; two versions are held during
+   * a swap): this machine's state, not the shard's, whose size and sha256 were verified.
+   */
+  static boolean outOfNativeMemory(FaissException f) {
+    return f.getMessage() != null && f.getMessage().contains("bad_alloc");
   }
 
   private SharedShardVectors exactVectors(String tenant, IndexManifest m, IndexManifest.ShardFile shard,
