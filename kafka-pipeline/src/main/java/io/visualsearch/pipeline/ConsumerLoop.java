@@ -124,6 +124,7 @@ public final class ConsumerLoop implements Component {
   /** When a stop stops waiting for the batch in hand ({@link System#nanoTime}); set by {@link #close}. */
   private volatile long abandonAtNanos;
   private volatile Supplier<OptionalLong> stopBegan = OptionalLong::empty;
+  private volatile Consumer<String> drainCutShort = why -> { };
 
   private volatile boolean running;
   private volatile Thread thread;
@@ -216,6 +217,7 @@ public final class ConsumerLoop implements Component {
       }
     } catch (BatchAbandonedException e) {
       log.warn("{}: {}", service, e.getMessage());
+      drainCutShort.accept(e.getMessage());
     } catch (Throwable e) {
       death = e;
       if (running) {
@@ -264,6 +266,12 @@ public final class ConsumerLoop implements Component {
   public ConsumerLoop drainWithin(Duration limit, Supplier<OptionalLong> stopBegan) {
     this.drainLimit = limit;
     this.stopBegan = stopBegan;
+    return this;
+  }
+
+  /** Told when a stop gives up the batch in hand at the drain's limit, with why (for the exit code). */
+  public ConsumerLoop onDrainCutShort(Consumer<String> listener) {
+    this.drainCutShort = listener;
     return this;
   }
 

@@ -769,8 +769,9 @@ class ITConsumerLoop {
       }
     };
     try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      AtomicReference<String> cutShort = new AtomicReference<>();
       ConsumerLoop loop = loop(h, "it-drain", "it.drain", holding, tracing, died, 1, 1)
-          .drainWithin(Duration.ofSeconds(1));
+          .drainWithin(Duration.ofSeconds(1)).onDrainCutShort(cutShort::set);
       loop.start();
       try {
         assertTrue(gate.blocked().await(30, TimeUnit.SECONDS));
@@ -778,6 +779,8 @@ class ITConsumerLoop {
         // A hang guard, not a timing claim: without the limit the stop waits three minutes.
         assertTimeoutPreemptively(Duration.ofSeconds(60), loop::close);
         assertTrue(interrupted.get(), "the handler was told to stop");
+        assertTrue(cutShort.get() != null && cutShort.get().contains("drain limit"),
+            "the service is told, for its exit code: " + cutShort.get());
         assertEquals(1, committed(stack, "it-drain", "it.drain"), "the abandoned record is not committed");
         // The handler's thread carries on after the stop stopped waiting for it: its last word (a
         // dead-letter copy, if any) is sent before it ends.

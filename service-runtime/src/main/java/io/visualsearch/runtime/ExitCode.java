@@ -14,7 +14,10 @@ public enum ExitCode {
   START_FAILED(6),
   /** A component died while running; restart the process. */
   FAILED(4),
-  /** Stopped on request, but components were still closing at the stop's limit; their work is redelivered. */
+  /**
+   * Stopped on request, but components were still closing at the stop's limit, or gave up work in
+   * hand at the drain's; their work is redelivered.
+   */
   STOP_TIMED_OUT(5);
 
   private final int code;

@@ -148,6 +148,18 @@ public final class ServiceHost implements AutoCloseable {
     t.start();
   }
 
+  /**
+   * Called by a component that gave up work in hand at the drain's limit (its records are handled
+   * again after the restart): the stop was not the clean drain exit code 0 says, so it ends with
+   * {@link ExitCode#STOP_TIMED_OUT}, unless it already ends worse.
+   */
+  public void drainCutShort(Component who, String what) {
+    log.warn("{}: {} did not drain in time: {}", service, who.name(), what);
+    if (exitCode == ExitCode.OK) {
+      exitCode = ExitCode.STOP_TIMED_OUT;
+    }
+  }
+
   /** Blocks until the service has stopped; returns how it ended. */
   public ExitCode awaitStop() throws InterruptedException {
     stopped.await();

@@ -264,6 +264,24 @@ class ServiceHostTest {
   }
 
   @Test
+  void aDrainCutShortIsNotACleanStop() throws Exception {
+    ServiceHost host = new ServiceHost("svc");
+    Component loop = recording("loop", false);
+    host.add(loop);
+    host.start();
+    host.drainCutShort(loop, "the batch in hand outlasted the drain limit");
+    host.close();
+    assertEquals(ExitCode.STOP_TIMED_OUT, host.awaitStop(), "its records are handled again after the restart");
+
+    ServiceHost failed = new ServiceHost("svc");
+    failed.add(loop);
+    failed.start();
+    failed.fail(loop, new IllegalStateException("poll thread died"));
+    failed.drainCutShort(loop, "the batch in hand outlasted the drain limit");
+    assertEquals(ExitCode.FAILED, failed.awaitStop(), "a worse end stays the answer");
+  }
+
+  @Test
   void missingRequiredConfigurationExitsWithConfigError() {
     ConfigDef def = new ConfigDef().define(Setting.string("KAFKA_BOOTSTRAP_SERVERS"));
     ExitCode code = ServiceMain.run("svc", def, Map.of(), (c, h) -> events.add("wired"));
