@@ -42,27 +42,34 @@ class ITStorefrontPage {
   static final String KEY = "page-key-0123456789abcdef";
 
   /**
-   * Records the crop of every search the page sends (window.searchedCrops); with
-   * window.holdNextSearch set, holds that search until window.releaseHeldSearch() and then sets
-   * window.heldSearchSettled once the page has handled its answer (its microtasks run before the
-   * timer).
+   * Records the crop and the image size of every search the page sends (window.searchedCrops,
+   * window.searchedBytes); with window.holdNextSearch set, holds that search until
+   * window.releaseHeldSearch() and then sets window.heldSearchSettled once the page has handled its
+   * answer (its microtasks run before the timer). window.holdNextSimilar does the same for the next
+   * "similar items" request (releaseHeldSimilar, heldSimilarSettled).
    */
   static final String FETCH_SPY = """
       const realFetch = window.fetch.bind(window);
       window.searchedCrops = [];
-      window.fetch = (url, options) => {
-        if (!String(url).endsWith('/api/v1/search')) return realFetch(url, options);
-        window.searchedCrops.push(options.body.get('crop'));
-        if (!window.holdNextSearch) return realFetch(url, options);
-        window.holdNextSearch = false;
-        const settled = () => setTimeout(() => { window.heldSearchSettled = true; }, 0);
-        return new Promise((release) => { window.releaseHeldSearch = release; })
+      window.searchedBytes = [];
+      const held = (name, url, options) => {
+        if (!window['holdNext' + name]) return realFetch(url, options);
+        window['holdNext' + name] = false;
+        const settled = () => setTimeout(() => { window['held' + name + 'Settled'] = true; }, 0);
+        return new Promise((release) => { window['releaseHeld' + name] = release; })
           .then(() => realFetch(url, options))
           .then((response) => {
             const json = response.json.bind(response);
             response.json = () => json().finally(settled);
             return response;
           }, (error) => { settled(); throw error; });
+      };
+      window.fetch = (url, options) => {
+        if (String(url).includes('/similar?')) return held('Similar', url, options);
+        if (!String(url).endsWith('/api/v1/search')) return realFetch(url, options);
+        window.searchedCrops.push(options.body.get('crop'));
+        window.searchedBytes.push(options.body.get('image').size);
+        return held('Search', url, options);
       };
       """;
 
@@ -83,10 +90,20 @@ class ITStorefrontPage {
           .setLink("javascript:alert(document.domain)").setImageLink("data:image/svg+xml,<svg/onload=alert(1)>")
           .setProductType("Dresses").setAvailability("in stock").build());
       vectors.put("page-hostile", fx.embed(TestImages.picture(64, 64, Color.WHITE, Color.MAGENTA)));
+      // SKUs the page must encode in the similar-items path (%2F, %25).
+      fx.upsertProduct("page", "page/navy", "Page navy dress", "Dresses", 7_000_000L, "in stock");
+      vectors.put("page/navy", fx.embed(TestImages.picture(64, 64, Color.WHITE, Color.YELLOW)));
+      fx.upsertProduct("page", "page-50%", "Page sale dress", "Dresses", 8_000_000L, "in stock");
+      vectors.put("page-50%", fx.embed(TestImages.picture(64, 64, Color.WHITE, Color.PINK)));
       fx.publication.publish("page", "20250102T000000Z-page1", 1, vectors, 1, fx.embeddingsEnd());
       fx.store.put(SimilarItemsFile.key("page", "page-blue"), new ObjectMapper().writeValueAsBytes(
           new SimilarItemsFile("page", "page-blue", "20250102T000000Z-page1", 1, 0,
               List.of(new SimilarItemsFile.Item("page-green", 0.5f)))), "application/json");
+      for (String sku : List.of("page-green", "page/navy", "page-50%")) {
+        fx.store.put(SimilarItemsFile.key("page", sku), new ObjectMapper().writeValueAsBytes(
+            new SimilarItemsFile("page", sku, "20250102T000000Z-page1", 1, 0,
+                List.of(new SimilarItemsFile.Item("page-red", 0.5f)))), "application/json");
+      }
       SearchApiService service = fx.startService();
       String base = "http://127.0.0.1:" + service.httpPort();
       HttpClient http = HttpClient.newHttpClient();
@@ -101,10 +118,27 @@ class ITStorefrontPage {
         assertFalse(csp.contains("unsafe-inline"), path + ": " + csp);
         assertEquals("nosniff", r.headers().firstValue("X-Content-Type-Options").orElse(null), path);
       }
+      // An encoded SKU reaches its similar items; an encoded '/' elsewhere is no route, never the
+      // page, a static file or the health page it would decode to.
+      for (String sku : List.of("page%2Fnavy", "page-50%25")) {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/products/" + sku
+            + "/similar")).header("Authorization", "Bearer " + KEY).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), sku + ": " + r.body());
+        assertTrue(r.body().contains("page-red"), r.body());
+      }
+      for (String path : List.of("/static%2Fapp.js", "/ops%2Fhealth", "/ops%2Fhealth.json", "/api/v1%2Fsearch",
+          "/%2Fstatic/app.js")) {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertTrue(r.statusCode() == 404 || r.statusCode() == 400, path + ": " + r.statusCode() + " " + r.body());
+      }
 
       Path photo = dir.resolve("shopper-photo.jpg");
       // Taller than the page shows it (420 px): a crop drawn on screen is scaled back to the photo's pixels.
       Files.write(photo, TestImages.jpeg(800, 600, Color.WHITE, Color.BLUE));
+      // 54 MP, over SEARCH_MAX_IMAGE_PIXELS (40 MP); flat colours keep the file small.
+      Path large = dir.resolve("phone-photo.jpg");
+      Files.write(large, largePhoto(9000, 6000));
 
       try (HeadlessChromium chromium = HeadlessChromium.start()) {
         ChromeDriver browser = chromium.browser();
@@ -133,6 +167,16 @@ class ITStorefrontPage {
         assertEquals(1, similar.size());
         assertEquals("page-green", similar.get(0).getAttribute("data-sku"));
         browser.findElement(By.id("back")).click();
+        // SKUs holding '/' or '%' have their similar items too.
+        for (String sku : List.of("page/navy", "page-50%")) {
+          browser.findElement(By.cssSelector("#results li.result[data-sku='" + sku + "'] button")).click();
+          wait.until(d -> d.findElement(By.id("results-title")).getText().startsWith("Similar to")
+              || d.findElement(By.id("status")).getAttribute("class").contains("error"));
+          assertFalse(browser.findElement(By.id("status")).getAttribute("class").contains("error"),
+              sku + ": " + browser.findElement(By.id("status")).getText());
+          assertEquals("page-red", browser.findElement(By.cssSelector("#results li.result")).getAttribute("data-sku"));
+          browser.findElement(By.id("back")).click();
+        }
 
         // The photo is not natively draggable: a desktop browser would drag the picture itself and
         // cancel the crop gesture's pointer.
@@ -178,6 +222,15 @@ class ITStorefrontPage {
         new Actions(browser).moveByOffset(40, 40).release().perform();
         assertEquals(boxBefore, cropBox.getAttribute("style"));
 
+        // A tap on the photo drops the crop and searches the whole photo again, as "Whole photo" does.
+        long searchesBefore = ((List<?>) browser.executeScript("return window.searchedCrops;")).size();
+        new Actions(browser).moveToElement(preview, 10, 10).click().perform();
+        wait.until(d -> ((List<?>) browser.executeScript("return window.searchedCrops;")).size() > searchesBefore);
+        List<?> afterTap = (List<?>) browser.executeScript("return window.searchedCrops;");
+        assertEquals(null, afterTap.get(afterTap.size() - 1));
+        assertFalse(cropBox.isDisplayed());
+        wait.until(d -> d.findElement(By.id("search")).isEnabled());
+
         // A search answered after a later request must not replace that request's results.
         browser.executeScript("window.holdNextSearch = true;");
         browser.findElement(By.id("search")).click();
@@ -188,7 +241,18 @@ class ITStorefrontPage {
         wait.until(d -> Boolean.TRUE.equals(browser.executeScript("return window.heldSearchSettled;")));
         assertTrue(browser.findElement(By.id("results-title")).getText().startsWith("Similar to"),
             browser.findElement(By.id("results-title")).getText());
+
+        // Back while a "similar items" answer is on its way: the photo's results stay.
+        browser.executeScript("window.holdNextSimilar = true;");
+        browser.findElement(By.cssSelector("#results li.result[data-sku='page-green'] button")).click();
+        wait.until(d -> browser.executeScript("return window.releaseHeldSimilar;") != null);
         browser.findElement(By.id("back")).click();
+        assertEquals("Looks like your photo", browser.findElement(By.id("results-title")).getText());
+        browser.executeScript("window.releaseHeldSimilar();");
+        wait.until(d -> Boolean.TRUE.equals(browser.executeScript("return window.heldSimilarSettled;")));
+        assertEquals("Looks like your photo", browser.findElement(By.id("results-title")).getText());
+        assertEquals("page-blue",
+            browser.findElements(By.cssSelector("#results li.result")).get(0).getAttribute("data-sku"));
 
         // A wrong key shows the API's message instead of results.
         WebElement key = browser.findElement(By.id("api-key"));
@@ -209,7 +273,48 @@ class ITStorefrontPage {
         assertEquals("page-blue",
             browser.findElements(By.cssSelector("#results li.result")).get(0).getAttribute("data-sku"));
         assertFalse(browser.findElement(By.id("intro")).isDisplayed());
+
+        // A file the browser cannot decode says so, and the previous photo's results go.
+        Path notAnImage = dir.resolve("x.jpg");
+        byte[] noise = new byte[4096];
+        new java.util.Random(7).nextBytes(noise);
+        Files.write(notAnImage, noise);
+        browser.findElement(By.id("file")).sendKeys(notAnImage.toString());
+        wait.until(d -> d.findElement(By.id("status")).getAttribute("class").contains("error"));
+        assertTrue(browser.findElement(By.id("status")).getText().contains("not an image"),
+            browser.findElement(By.id("status")).getText());
+        assertTrue(browser.findElements(By.cssSelector("#results li.result")).isEmpty());
+
+        // A phone's 48 MP photo, over the server's pixel limit, is sent scaled down and finds the
+        // same product; what goes up is a small JPEG, not the original.
+        browser.get(base + "/");
+        browser.executeScript(FETCH_SPY);
+        browser.findElement(By.id("file")).sendKeys(large.toString());
+        wait.until(d -> !d.findElements(By.cssSelector("#results li.result")).isEmpty()
+            || d.findElement(By.id("status")).getAttribute("class").contains("error"));
+        assertFalse(browser.findElement(By.id("status")).getAttribute("class").contains("error"),
+            browser.findElement(By.id("status")).getText());
+        assertEquals("page-blue",
+            browser.findElements(By.cssSelector("#results li.result")).get(0).getAttribute("data-sku"));
+        List<?> sizes = (List<?>) browser.executeScript("return window.searchedBytes;");
+        assertEquals(1, sizes.size());
+        long sentBytes = ((Number) sizes.get(0)).longValue();
+        assertTrue(sentBytes < 1024 * 1024 && sentBytes < Files.size(large), sentBytes + " bytes sent of "
+            + Files.size(large));
       }
     }
+  }
+
+  /** A large JPEG, drawn three bytes a pixel: an int-per-pixel picture of 54 MP takes 216 MB of heap. */
+  static byte[] largePhoto(int w, int h) {
+    java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(w, h,
+        java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
+    java.awt.Graphics2D g = img.createGraphics();
+    g.setColor(Color.WHITE);
+    g.fillRect(0, 0, w, h);
+    g.setColor(Color.BLUE);
+    g.fillRect(w / 4, h / 4, w / 2, h / 2);
+    g.dispose();
+    return TestImages.encode(img, "jpeg");
   }
 }

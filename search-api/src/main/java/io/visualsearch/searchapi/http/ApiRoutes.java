@@ -105,6 +105,8 @@ public final class ApiRoutes extends Handler.Abstract {
 
   @Override
   public boolean handle(Request request, Response response, Callback callback) throws Exception {
+    // The raw path, still percent-encoded: every route matches it as sent and only the SKU is
+    // decoded, so an encoded '/' (which HttpApi lets through for SKUs) never separates segments.
     String path = request.getHttpURI().getPath();
     String method = request.getMethod();
     if (path == null) {

@@ -4,6 +4,7 @@ import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.time.Duration;
 import java.util.function.Supplier;
+import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -66,6 +67,12 @@ public final class HttpApi implements Component {
     http.setSendServerVersion(false);
     http.setSendDateHeader(true);
     http.setRequestHeaderSize(REQUEST_HEADER_BYTES);
+    // A SKU may hold '/' or '%' ("page/blue"): the page sends it encoded (%2F, %25) in
+    // /api/v1/products/{sku}/similar, which Jetty refuses as ambiguous (400) by default. ApiRoutes
+    // matches every route on the raw path and decodes only the SKU, so "/ops%2Fhealth" or
+    // "/static%2Fapp.js" is no route (404), never the file or page it would decode to.
+    http.setUriCompliance(UriCompliance.DEFAULT.with("DEFAULT+encoded SKU",
+        UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR, UriCompliance.Violation.AMBIGUOUS_PATH_ENCODING));
     connector = new ServerConnector(server, new HttpConnectionFactory(http));
     // Acceptors and selectors hold pool threads for good; size the rest from admission.
     pool.setMaxThreads(maxThreads(admittedSearches,

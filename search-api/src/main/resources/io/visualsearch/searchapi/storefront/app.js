@@ -10,7 +10,8 @@
   const cropBox = $('crop');
   const status = $('status');
   let photo = null;          // the File being searched
-  let crop = null;           // {x, y, w, h} in the photo's own pixels
+  let upload = null;         // a promise of what is sent for it: {blob, name, scale, width, height}
+  let crop = null;           // {x, y, w, h} in the photo's own (upright) pixels
   let lastPhotoResults = null;
 
   // A link may carry the key in its fragment (the demo prints one): a fragment is never sent to the
@@ -32,12 +33,63 @@
   function choose(file) {
     if (!file) return;
     photo = file;
+    upload = null;
     crop = null;
     cropBox.hidden = true;
+    preview.onload = () => search();
+    preview.onerror = () => unreadable();
     preview.src = URL.createObjectURL(file);
     $('intro').hidden = true;
     $('preview-box').hidden = false;
-    preview.onload = () => search();
+  }
+
+  // A file the browser cannot decode (HEIC on most browsers, a PDF, a broken download) fires no
+  // load event: say so, instead of a page that does nothing, and drop the previous photo's results.
+  function unreadable() {
+    photo = null;
+    upload = null;
+    nextRequest();
+    lastPhotoResults = null;
+    $('preview-box').hidden = true;
+    $('results').replaceChildren();
+    $('results-section').hidden = true;
+    $('search').disabled = false;
+    say('This file is not an image the browser can show (JPEG, PNG, WebP or GIF).', true);
+  }
+
+  // The server reads a photo at IMAGE_MAX_SIDE (512 px) and refuses more than
+  // SEARCH_MAX_IMAGE_PIXELS (40 MP) or SEARCH_MAX_UPLOAD_BYTES (10 MiB): a phone's original
+  // (48 MP, 10+ MB) is refused or cut off mid-upload. A large photo is drawn at MAX_UPLOAD_SIDE,
+  // twice what the server keeps so that a crop still has detail, and sent as JPEG. Drawing applies
+  // the EXIF orientation, as the server would have, so the crop's upright pixels stay upright.
+  const MAX_UPLOAD_SIDE = 1024;
+  const SENT_AS_IS = ['image/jpeg', 'image/png', 'image/webp'];
+  function prepareUpload() {
+    const w = preview.naturalWidth, h = preview.naturalHeight;
+    const scale = Math.min(1, MAX_UPLOAD_SIDE / Math.max(w, h));
+    // Small photos of a type the API reads go as they are; others (GIF, HEIC on Safari) are redrawn.
+    if (scale === 1 && SENT_AS_IS.includes(photo.type)) {
+      return Promise.resolve({ blob: photo, name: photo.name, scale: 1, width: w, height: h });
+    }
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.max(1, Math.round(w * scale));
+    canvas.height = Math.max(1, Math.round(h * scale));
+    const context = canvas.getContext('2d');
+    context.fillStyle = '#fff';   // transparency over white, as the server flattens it
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    context.drawImage(preview, 0, 0, canvas.width, canvas.height);
+    return new Promise((resolve, reject) => canvas.toBlob((blob) => blob
+      ? resolve({ blob, name: 'photo.jpg', scale: canvas.width / w, width: canvas.width, height: canvas.height })
+      : reject(new Error('The photo could not be prepared for upload; try a smaller one.')), 'image/jpeg', 0.9));
+  }
+
+  // The crop is chosen in the photo's own pixels; the upload may be the photo scaled down. Its
+  // edges are scaled, not its size, so rounding never takes it past the upload's own edges.
+  function scaledCrop(box, sent) {
+    if (sent.scale === 1) return box;
+    const edge = (v, size) => Math.min(Math.round(v * sent.scale), size);
+    const x = Math.min(edge(box.x, sent.width), sent.width - 1), y = Math.min(edge(box.y, sent.height), sent.height - 1);
+    return { x, y, w: Math.max(1, edge(box.x + box.w, sent.width) - x), h: Math.max(1, edge(box.y + box.h, sent.height) - y) };
   }
   $('file').addEventListener('change', (e) => choose(e.target.files[0]));
   $('camera').addEventListener('change', (e) => choose(e.target.files[0]));
@@ -83,11 +135,17 @@
     const x = Math.round(Math.min(p.x, dragStart.x) * sx), y = Math.round(Math.min(p.y, dragStart.y) * sy);
     const w = Math.round(Math.abs(p.x - dragStart.x) * sx), h = Math.round(Math.abs(p.y - dragStart.y) * sy);
     dragStart = null;
-    if (w < 8 || h < 8) { crop = null; cropBox.hidden = true; return; }
+    // A tap (no real drag) means the whole photo again, as the "Whole photo" button does.
+    if (w < 8 || h < 8) { if (crop) wholePhoto(); else cropBox.hidden = true; return; }
     crop = { x, y, w: Math.min(w, preview.naturalWidth - x), h: Math.min(h, preview.naturalHeight - y) };
     search();
   });
-  $('clear-crop').addEventListener('click', () => { crop = null; cropBox.hidden = true; search(); });
+  function wholePhoto() {
+    crop = null;
+    cropBox.hidden = true;
+    search();
+  }
+  $('clear-crop').addEventListener('click', wholePhoto);
   $('search').addEventListener('click', () => search());
 
   function headers() {
@@ -121,21 +179,38 @@
     return body;
   }
 
-  async function search() {
-    if (!photo) return;
+  // The search's fields as they are when it is asked for; the image is added once prepared.
+  function searchFields() {
+    return { k: $('k').value || '12', crop, category: $('category').value.trim(), maxPrice: $('max-price').value };
+  }
+
+  function searchForm(fields, sent) {
     const form = new FormData();
-    form.append('image', photo);
-    form.append('k', $('k').value || '12');
-    if (crop) form.append('crop', [crop.x, crop.y, crop.w, crop.h].join(','));
-    if ($('category').value.trim()) form.append('category', $('category').value.trim());
-    if ($('max-price').value) form.append('max_price', $('max-price').value);
+    form.append('image', sent.blob, sent.name);
+    form.append('k', fields.k);
+    if (fields.crop) {
+      const box = scaledCrop(fields.crop, sent);
+      form.append('crop', [box.x, box.y, box.w, box.h].join(','));
+    }
+    if (fields.category) form.append('category', fields.category);
+    if (fields.maxPrice) form.append('max_price', fields.maxPrice);
+    return form;
+  }
+
+  async function search() {
+    // Not before the photo has loaded: its upload is drawn from the preview (choose() searches then).
+    if (!photo || !preview.complete || !preview.naturalWidth) return;
+    const fields = searchFields();
     const request = nextRequest();
     latestSearch = request.id;
     $('search').disabled = true;
     say('Searching…');
     try {
+      if (!upload) upload = prepareUpload();
+      const sent = await upload;
+      if (!isLatest(request)) return;
       const answer = await call('/api/v1/search',
-        { method: 'POST', headers: headers(), body: form, signal: request.signal });
+        { method: 'POST', headers: headers(), body: searchForm(fields, sent), signal: request.signal });
       if (!isLatest(request)) return;
       lastPhotoResults = answer;
       show(answer, 'Looks like your photo', false);
@@ -158,7 +233,14 @@
       if (isLatest(request)) say(e.message, true);
     }
   }
-  $('back').addEventListener('click', () => lastPhotoResults && show(lastPhotoResults, 'Looks like your photo', false));
+  // Back also retires the "similar items" still on its way, which would otherwise replace the
+  // photo's results the shopper went back to.
+  function back() {
+    if (!lastPhotoResults) return;
+    nextRequest();
+    show(lastPhotoResults, 'Looks like your photo', false);
+  }
+  $('back').addEventListener('click', back);
 
   // Links and pictures come from the retailer's feed: only web addresses become an href or src
   // (never javascript: or data:), whatever the catalog holds.
