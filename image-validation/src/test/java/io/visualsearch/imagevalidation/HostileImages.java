@@ -260,14 +260,7 @@ public final class HostileImages {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    byte[] exif = concat("Exif\0\0".getBytes(StandardCharsets.ISO_8859_1), tiff.toByteArray());
-    byte[] segment = new byte[4 + exif.length];
-    segment[0] = (byte) 0xFF;
-    segment[1] = (byte) 0xE1;
-    segment[2] = (byte) ((exif.length + 2) >> 8);
-    segment[3] = (byte) (exif.length + 2);
-    System.arraycopy(exif, 0, segment, 4, exif.length);
-    return concat(concat(Arrays.copyOf(jpeg, 2), segment), Arrays.copyOfRange(jpeg, 2, jpeg.length));
+    return withExif(jpeg, tiff.toByteArray());
   }
 
   /**
@@ -275,7 +268,12 @@ public final class HostileImages {
    * its thumbnail: that JPEG's scans and end marker are not the image's.
    */
   public static byte[] withThumbnail(byte[] jpeg, byte[] thumbnail) {
-    byte[] exif = concat("Exif\0\0".getBytes(StandardCharsets.ISO_8859_1), thumbnail);
+    return withExif(jpeg, thumbnail);
+  }
+
+  /** The JPEG with an EXIF APP1 segment holding {@code payload} right after SOI. */
+  private static byte[] withExif(byte[] jpeg, byte[] payload) {
+    byte[] exif = concat("Exif\0\0".getBytes(StandardCharsets.ISO_8859_1), payload);
     byte[] segment = new byte[4 + exif.length];
     segment[0] = (byte) 0xFF;
     segment[1] = (byte) 0xE1;

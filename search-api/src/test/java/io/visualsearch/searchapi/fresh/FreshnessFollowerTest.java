@@ -66,6 +66,14 @@ class FreshnessFollowerTest {
     tracing.close();
   }
 
+  /** acme's version v1 (model 1, 2-d) built up to {@code embeddingsOffsets}, served and adopted by its delta. */
+  LoadedIndex serving(Map<Integer, Long> embeddingsOffsets) {
+    LoadedIndex index = ShardlessVersions.of("acme", "v1", 1, 2, embeddingsOffsets);
+    served.add(index);
+    deltas.rebase(index);
+    return index;
+  }
+
   /** A consumer that knows the three followed topics, one empty partition each. */
   static MockConsumer<byte[], byte[]> consumerWithTopics() {
     MockConsumer<byte[], byte[]> c = new MockConsumer<>("earliest");
@@ -108,9 +116,7 @@ class FreshnessFollowerTest {
 
   @Test
   void anInstanceIsNotReadyUntilItHasReplayedTheEmbeddingsItsIndexesDoNotCover() {
-    LoadedIndex index = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 0L));
-    served.add(index);
-    deltas.rebase(index);
+    serving(Map.of(0, 0L));
     MockConsumer<byte[], byte[]> consumer = consumerWithTopics();
     consumer.updateEndOffsets(Map.of(EMBEDDINGS_0, 1L));
     start(consumer);
@@ -129,9 +135,7 @@ class FreshnessFollowerTest {
   @Test
   void aPartitionTheServedManifestDoesNotNameIsReadFromItsStart() {
     // Built when partition 1 had no record yet: the manifest names partition 0 only.
-    LoadedIndex index = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 5L));
-    served.add(index);
-    deltas.rebase(index);
+    serving(Map.of(0, 5L));
     MockConsumer<byte[], byte[]> consumer = consumerWithTwoEmbeddingsPartitions();
     consumer.updateEndOffsets(Map.of(EMBEDDINGS_0, 5L, EMBEDDINGS_1, 1L));
     // A product added after that build, before this instance (re)started.
@@ -150,9 +154,7 @@ class FreshnessFollowerTest {
    */
   @Test
   void recordsNoIndexTakesLeaveTheProductsPreviousVector() {
-    LoadedIndex index = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 0L));
-    served.add(index);
-    deltas.rebase(index);
+    LoadedIndex index = serving(Map.of(0, 0L));
     MockConsumer<byte[], byte[]> consumer = consumerWithTopics();
     List<Embedding> refused = List.of(
         embedding("acme", "sku-1").toBuilder().setVector(1, Float.NaN).build(),
@@ -182,9 +184,7 @@ class FreshnessFollowerTest {
    */
   @Test
   void partitionsAddedWhileRunningAreFollowedFromTheirStart() {
-    LoadedIndex index = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 0L));
-    served.add(index);
-    deltas.rebase(index);
+    serving(Map.of(0, 0L));
     MockConsumer<byte[], byte[]> consumer = consumerWithTopics();
     follower = new FreshnessFollower(() -> consumer, catalog, deltas, () -> List.copyOf(served), (t, c) -> { },
         died::complete, new PrometheusRegistry(), tracing, FreshnessFollower.OtherModelRecords.WAIT_FOR_INDEX);
@@ -227,9 +227,7 @@ class FreshnessFollowerTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> consumer.position(EMBEDDINGS_1) == 1L);
 
     // acme's first version, built when partition 1 had no record: its manifest names partition 0.
-    LoadedIndex index = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 0L));
-    served.add(index);
-    deltas.rebase(index);
+    LoadedIndex index = serving(Map.of(0, 0L));
     follower.rewindEmbeddings(index.manifest().embeddingsOffsets());
     // The broker still holds the record: offered on every poll, read only from a position at or before it.
     Runnable offer = new Runnable() {
@@ -251,9 +249,7 @@ class FreshnessFollowerTest {
    */
   @Test
   void liveRecordsContinueTheirProductsTraceAndTheReplayDoesNot() {
-    LoadedIndex index = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 0L));
-    served.add(index);
-    deltas.rebase(index);
+    serving(Map.of(0, 0L));
     MockConsumer<byte[], byte[]> consumer = consumerWithTopics();
     consumer.updateEndOffsets(Map.of(EMBEDDINGS_0, 1L));
     String replayed = "0af7651916cd43dd8448eb211c80319c";
