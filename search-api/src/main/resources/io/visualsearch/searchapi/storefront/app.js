@@ -206,7 +206,8 @@
     $('search').disabled = true;
     say('Searching…');
     try {
-      if (!upload) upload = prepareUpload();
+      // Kept for the photo's next searches (a crop, a filter); a failure is not kept, so they try again.
+      if (!upload) upload = prepareUpload().catch((e) => { upload = null; throw e; });
       const sent = await upload;
       if (!isLatest(request)) return;
       const answer = await call('/api/v1/search',
