@@ -5,11 +5,13 @@ import io.visualsearch.searchapi.index.VectorSpace;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.IntSupplier;
 
 /**
  * One tenant's embeddings records newer than its served index: changed or new vectors searched
@@ -39,7 +41,7 @@ import java.util.Set;
  */
 public final class FreshDelta {
 
-  /** Absorbed vectors kept at most; the oldest go first (their products then answer from the files). */
+  /** Absorbed vectors kept at most by a delta of its own; the oldest go first (their products then answer from the files). */
   static final int MAX_ABSORBED = 10_000;
   /** Adopted versions remembered, for telling a similar-items file's version's age. */
   static final int MAX_ADOPTED = 256;
@@ -56,12 +58,9 @@ public final class FreshDelta {
    * response-consumer writes files for that version or a later one, minutes later. Until then
    * its similar items are searched live from this vector, as while it was in the delta.
    */
-  private final Map<String, Absorbed> absorbed = new LinkedHashMap<>() {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Absorbed> eldest) {
-      return size() > MAX_ABSORBED;
-    }
-  };
+  private final Map<String, Absorbed> absorbed = new LinkedHashMap<>();
+  /** How many absorbed vectors this delta may keep now (a share of every tenant's, see {@link TenantDeltas}). */
+  private final IntSupplier absorbedCap;
   /** Version -> its adoption's number (1, 2, ...), for the newest {@link #MAX_ADOPTED} versions. */
   private final Map<String, Long> adoptions = new LinkedHashMap<>() {
     @Override
@@ -76,6 +75,26 @@ public final class FreshDelta {
    * vectors are prepared for its space.
    */
   private LoadedIndex served;
+
+  /** A delta that keeps at most {@link #MAX_ABSORBED} absorbed vectors. */
+  public FreshDelta() {
+    this(() -> MAX_ABSORBED);
+  }
+
+  /** A delta that keeps at most {@code absorbedCap} absorbed vectors, read at each adoption. */
+  FreshDelta(IntSupplier absorbedCap) {
+    this.absorbedCap = absorbedCap;
+  }
+
+  /** Drops the oldest absorbed vectors past the cap: their products then answer from the files. */
+  synchronized void trimAbsorbed() {
+    int cap = absorbedCap.getAsInt();
+    Iterator<String> oldest = absorbed.keySet().iterator();
+    while (absorbed.size() > cap && oldest.hasNext()) {
+      oldest.next();
+      oldest.remove();
+    }
+  }
 
   /** Adopts a newly served version: new floor and space; drops what it covers. */
   public synchronized void rebase(LoadedIndex index) {
@@ -110,6 +129,7 @@ public final class FreshDelta {
       bySku.values().removeIf(e -> !e.isTombstone());
       absorbed.clear();
     }
+    trimAbsorbed();
   }
 
   /** Records the newest state of a product; older or pre-floor records are ignored. */
