@@ -123,7 +123,7 @@ public final class ConsumerLoop implements Component {
   private volatile Duration drainLimit = Duration.ofMinutes(3);
   /** When a stop stops waiting for the batch in hand ({@link System#nanoTime}); set by {@link #close}. */
   private volatile long abandonAtNanos;
-  private volatile Supplier<OptionalLong> stopBegan = OptionalLong::empty;
+  private volatile Supplier<Duration> drainTimeLeft = () -> drainLimit;
   private volatile Consumer<String> drainCutShort = why -> { };
 
   private volatile boolean running;
@@ -255,17 +255,17 @@ public final class ConsumerLoop implements Component {
    * group's session timeout.
    */
   public ConsumerLoop drainWithin(Duration limit) {
-    return drainWithin(limit, OptionalLong::empty);
+    return drainWithin(limit, () -> limit);
   }
 
   /**
-   * The same, counted from when the service's stop began ({@code stopBegan}, empty while it runs):
-   * a service with several loops closes them one after the other, and each starting its own
-   * allowance would add them up past the stop's limit.
+   * The same, with what is left of {@code limit} when the loop closes ({@code timeLeft}, e.g. the
+   * service host's {@code stopTimeLeft}): a service with several loops closes them one after the
+   * other, and each starting its own allowance would add them up past the stop's limit.
    */
-  public ConsumerLoop drainWithin(Duration limit, Supplier<OptionalLong> stopBegan) {
+  public ConsumerLoop drainWithin(Duration limit, Supplier<Duration> timeLeft) {
     this.drainLimit = limit;
-    this.stopBegan = stopBegan;
+    this.drainTimeLeft = timeLeft;
     return this;
   }
 
@@ -759,7 +759,7 @@ public final class ConsumerLoop implements Component {
   @Override
   public void close() {
     long now = System.nanoTime();
-    abandonAtNanos = stopBegan.get().orElse(now) + drainLimit.toNanos();
+    abandonAtNanos = now + drainTimeLeft.get().toNanos();
     running = false;
     Thread t = thread;
     if (t != null && t != Thread.currentThread()) {

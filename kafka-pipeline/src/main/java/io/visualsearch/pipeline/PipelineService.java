@@ -96,7 +96,8 @@ public final class PipelineService {
         config.get(KafkaSettings.RETRY_BACKOFF), config.get(KafkaSettings.RETRY_BACKOFF_MAX),
         error -> host.fail(self[0], error), concurrency)
         .maxBatchTime(config.get(KafkaSettings.MAX_BATCH_TIME))
-        .drainWithin(config.get(RuntimeSettings.SHUTDOWN_TIMEOUT), host::stopBegan)
+        .drainWithin(config.get(RuntimeSettings.SHUTDOWN_TIMEOUT),
+            () -> host.stopTimeLeft(config.get(RuntimeSettings.SHUTDOWN_TIMEOUT)))
         .onDrainCutShort(why -> host.drainCutShort(self[0], why));
     return self[0];
   }
