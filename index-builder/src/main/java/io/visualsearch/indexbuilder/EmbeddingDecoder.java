@@ -2,6 +2,7 @@ package io.visualsearch.indexbuilder;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.opentelemetry.api.trace.SpanContext;
+import io.visualsearch.indexformat.EmbeddingKeys;
 import io.visualsearch.indexformat.ImageKeys;
 import io.visualsearch.indexformat.IndexableVectors;
 import io.visualsearch.indexformat.IndexLayout;
@@ -73,11 +74,11 @@ final class EmbeddingDecoder {
       // Bytes that happen to parse, but only as fields Embedding does not have.
       throw new PoisonRecordException(MALFORMED_PAYLOAD, "value is not an Embedding message (only unknown fields)");
     }
-    if (!e.getTenant().isEmpty() && !e.getTenant().equals(tenant)) {
+    if (!EmbeddingKeys.agrees(e.getTenant(), tenant)) {
       throw new PoisonRecordException(TENANT_MISMATCH,
           "payload tenant '" + abbreviate(e.getTenant()) + "' differs from key tenant '" + tenant + "'");
     }
-    if (!e.getSku().isEmpty() && !e.getSku().equals(sku)) {
+    if (!EmbeddingKeys.agrees(e.getSku(), sku)) {
       throw new PoisonRecordException(MALFORMED_PAYLOAD, "payload sku '" + abbreviate(e.getSku())
           + "' differs from key sku '" + abbreviate(sku) + "'");
     }

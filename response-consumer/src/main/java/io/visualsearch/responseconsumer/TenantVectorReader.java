@@ -1,6 +1,7 @@
 package io.visualsearch.responseconsumer;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.visualsearch.indexformat.EmbeddingKeys;
 import io.visualsearch.indexformat.IndexableVectors;
 import io.visualsearch.proto.events.Embedding;
 import io.visualsearch.topics.Topics;
@@ -108,7 +109,8 @@ public final class TenantVectorReader {
           }
           try {
             Embedding e = Embedding.parseFrom(rec.value());
-            if (!ofTheIndex.test(e) || !agrees(e.getTenant(), tenant) || !agrees(e.getSku(), sku)) {
+            if (!ofTheIndex.test(e) || !EmbeddingKeys.agrees(e.getTenant(), tenant)
+                || !EmbeddingKeys.agrees(e.getSku(), sku)) {
               continue;
             }
             float[] v = new float[e.getVectorCount()];
@@ -126,11 +128,6 @@ public final class TenantVectorReader {
       }
     }
     return vectors;
-  }
-
-  /** The key names the product; the builder dead-letters a record whose payload names another. */
-  private static boolean agrees(String payload, String key) {
-    return payload.isEmpty() || payload.equals(key);
   }
 
   private static boolean done(Consumer<byte[], byte[]> c, List<TopicPartition> parts, Map<Integer, Long> until,

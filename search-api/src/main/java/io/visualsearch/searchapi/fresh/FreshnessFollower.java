@@ -8,6 +8,7 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.indexformat.EmbeddingKeys;
 import io.visualsearch.indexformat.ImageKeys;
 import io.visualsearch.indexformat.IndexableVectors;
 import io.visualsearch.proto.events.Embedding;
@@ -373,7 +374,7 @@ public final class FreshnessFollower implements Component {
     String sku = key.substring(slash + 1);
     Embedding e = Embedding.parseFrom(rec.value());
     FreshDelta delta = deltas.of(tenant);
-    if (delta == null || !agrees(e.getTenant(), tenant) || !agrees(e.getSku(), sku)) {
+    if (delta == null || !EmbeddingKeys.agrees(e.getTenant(), tenant) || !EmbeddingKeys.agrees(e.getSku(), sku)) {
       return false;
     }
     float[] v = new float[e.getVectorCount()];
@@ -389,14 +390,6 @@ public final class FreshnessFollower implements Component {
     delta.accept(entry);
     otherModelRecords.arrived(delta, entry, e.getImageSha256());
     return true;
-  }
-
-  /**
-   * The key names the product, as for the index-builder, which dead-letters a record whose payload
-   * names another (the delta must not take what no index will).
-   */
-  private static boolean agrees(String payload, String key) {
-    return payload.isEmpty() || payload.equals(key);
   }
 
   public boolean embeddingsCaughtUp() {
