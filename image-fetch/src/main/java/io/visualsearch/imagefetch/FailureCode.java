@@ -28,7 +28,7 @@ public enum FailureCode {
   BAD_REDIRECT,
   /** 404 / 410. */
   NOT_FOUND,
-  /** Other 4xx, except 429. */
+  /** Other 4xx, except 429; retriable for 408 Request Timeout. */
   HTTP_CLIENT_ERROR,
   /** 429 Too Many Requests. Retriable. */
   RATE_LIMITED,

@@ -34,6 +34,7 @@ import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ConnectionClosedException;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.MalformedChunkCodingException;
 import org.apache.hc.core5.http.MessageConstraintException;
 import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
@@ -46,7 +47,7 @@ import org.apache.hc.core5.util.Timeout;
  * manually followed redirect — goes through {@link VettingDnsResolver}, so private, loopback
  * and metadata addresses are never contacted; a watchdog cancels any attempt that outlives the
  * total time limit (slow-trickle servers), not counting its waits for a per-host slot; bodies stop at the byte limit; retriable failures
- * (connect errors, 429, 5xx) are retried with exponential backoff and jitter.
+ * (connect errors, dropped connections, 408, 429, 5xx) are retried with exponential backoff and jitter.
  *
  * <p>Owns its connection pool and watchdog thread: close it when done.
  */
@@ -299,6 +300,14 @@ public final class ImageFetcher implements AutoCloseable {
           "the image server answered HTTP " + status + (limited ? " (rate limited)" : " (server error)"), true,
           status), retryAfter(response), null);
     }
+    if (status == 408) {
+      // The server gave up waiting for our request (a busy front end closing idle connections):
+      // says nothing about the link, and a product dead-lettered for it stays unsearchable.
+      discard(get, entity);
+      return new Attempt(failed(FailureCode.HTTP_CLIENT_ERROR,
+          "the image server answered HTTP 408 (it timed out waiting for the request)", true, status),
+          retryAfter(response), null);
+    }
     if (status == 404 || status == 410) {
       discard(get, entity);
       return Attempt.of(failed(FailureCode.NOT_FOUND,
@@ -393,7 +402,11 @@ public final class ImageFetcher implements AutoCloseable {
       return failed(FailureCode.TIMEOUT, "the image server stopped sending for more than "
           + config.readTimeout().toMillis() + " ms", false, 0);
     }
-    if (error instanceof SocketException || error instanceof ConnectionClosedException) {
+    // A connection dropped inside a chunked body reads as broken chunk coding (truncated chunk,
+    // or "CRLF expected" when the drop falls between data and its CRLF); HttpCore does not tell
+    // that from a server that garbles its chunks, and the indexer's budgets bound what the latter costs.
+    if (error instanceof SocketException || error instanceof ConnectionClosedException
+        || error instanceof MalformedChunkCodingException) {
       return failed(FailureCode.IO_ERROR, "the image host dropped the connection: " + error.getMessage(), true, 0);
     }
     if (error instanceof MessageConstraintException) {

@@ -113,6 +113,13 @@ final class HostileServer implements AutoCloseable {
           ex.sendResponseHeaders(200, hit == 1 ? 1000 : IMAGE.length);
           ex.getResponseBody().write(hit == 1 ? new byte[10] : IMAGE);
         }
+        case "/408-once" -> {
+          if (hit == 1) {
+            send(ex, 408, "text/plain", "request timeout".getBytes(StandardCharsets.UTF_8));
+          } else {
+            send(ex, 200, "image/png", IMAGE);
+          }
+        }
         case "/always-304" -> ex.sendResponseHeaders(304, -1); // whatever the request asked
         case "/unavailable-endless" -> {
           // A 503 whose error page never ends: chunked, 8 KB at a time until the client hangs up.

@@ -221,6 +221,58 @@ class ImageFetcherTest {
   }
 
   @Test
+  void aConnectionDroppedMidChunkedBodyIsRetried() throws Exception {
+    // The first answer promises a chunk of 1,000 bytes and the connection ends after 10: HttpCore
+    // calls that a truncated chunk, not a closed connection, and it was dead-lettered for good.
+    byte[] image = HostileServer.IMAGE;
+    try (ServerSocket raw = new ServerSocket(0, 8, InetAddress.getByName("127.0.0.1"))) {
+      AtomicInteger connections = new AtomicInteger();
+      Thread answerer = new Thread(() -> {
+        while (!raw.isClosed()) {
+          try (Socket c = raw.accept()) {
+            readRequestHead(c);
+            OutputStream out = c.getOutputStream();
+            if (connections.incrementAndGet() == 1) {
+              out.write("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n"
+                  .getBytes(StandardCharsets.US_ASCII));
+              out.write(new byte[10]);
+            } else {
+              out.write(("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: " + image.length
+                  + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+              out.write(image);
+            }
+            out.flush();
+          } catch (IOException e) {
+            // the server closed
+          }
+        }
+      }, "chunked-drop-server");
+      answerer.setDaemon(true);
+      answerer.start();
+      FetchResult result = fetcher.fetch(URI.create("http://127.0.0.1:" + raw.getLocalPort() + "/p.png"));
+      FetchResult.Fetched f = assertInstanceOf(FetchResult.Fetched.class, result, result::toString);
+      assertArrayEquals(image, f.body());
+      assertEquals(2, connections.get());
+    }
+  }
+
+  /** Reads up to the blank line, so closing the socket sends a FIN, not a reset for unread bytes. */
+  private static void readRequestHead(Socket c) throws IOException {
+    java.io.InputStream in = c.getInputStream();
+    int matched = 0;
+    for (int b; matched < 4 && (b = in.read()) >= 0; ) {
+      matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+    }
+  }
+
+  @Test
+  void aRequestTimeoutAnswerIsRetried() {
+    FetchResult.Fetched f = assertInstanceOf(FetchResult.Fetched.class, fetcher.fetch(server.url("/408-once")));
+    assertArrayEquals(HostileServer.IMAGE, f.body());
+    assertEquals(2, server.hits("/408-once"));
+  }
+
+  @Test
   void anUnresolvableHostStaysRetriable() {
     FetchResult.Failed f = failed(fetcher.fetch(URI.create("http://no-such-host.invalid/x.png")),
         FailureCode.DNS_FAILURE);
