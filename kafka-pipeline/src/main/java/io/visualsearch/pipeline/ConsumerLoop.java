@@ -717,14 +717,17 @@ public final class ConsumerLoop implements Component {
   }
 
   /**
-   * Whether it owns some partitions of its topics but not all: another member shares its group.
-   * For a service that must see all of a topic (the index-builder), that means two instances
-   * each working from part of it. False while nothing is assigned (a start, a rebalance).
+   * Whether it owns fewer than all partitions of its topics, none included: another member shares
+   * its group. For a service that must see all of a topic (the index-builder), that means two
+   * instances each working from part of it, or, with more instances than partitions, one working
+   * from none of it. False only before the first assignment (a start), when the topics' partitions
+   * are not known yet. A rebalance revokes before it assigns (all of them, in an eager one), so a
+   * lone member reads as shared while one runs, and alone again once its assignment completes; the
+   * consumer's close revokes everything too, so a stopped loop reads as shared.
    */
   public boolean sharesItsGroup() {
     int total = partitionsOfTopics;
-    Set<TopicPartition> now = owned;
-    return total > 0 && !now.isEmpty() && now.size() < total;
+    return total > 0 && owned.size() < total;
   }
 
   @Override

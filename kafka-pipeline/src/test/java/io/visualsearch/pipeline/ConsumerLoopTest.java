@@ -1,0 +1,101 @@
+package io.visualsearch.pipeline;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.tracing.Tracing;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The loop's own decisions, on Kafka's mock clients (the broker's part is ITConsumerLoop's). */
+class ConsumerLoopTest {
+
+  static final String TOPIC = "in";
+
+  final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
+  final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
+      new ByteArraySerializer());
+  final Activity activity = new Activity(new PrometheusRegistry());
+  final AtomicReference<Throwable> died = new AtomicReference<>();
+  final Tracing tracing = Tracing.withExporter("loop-test", InMemorySpanExporter.create());
+  final List<ConsumerLoop> started = new ArrayList<>();
+
+  @AfterEach
+  void stop() {
+    started.forEach(ConsumerLoop::close);
+    tracing.close();
+  }
+
+  /** The topic, with {@code n} partitions, each starting at offset 0. */
+  List<TopicPartition> partitions(int n) {
+    List<PartitionInfo> info = new ArrayList<>();
+    List<TopicPartition> tps = new ArrayList<>();
+    Map<TopicPartition, Long> beginning = new HashMap<>();
+    for (int p = 0; p < n; p++) {
+      info.add(new PartitionInfo(TOPIC, p, null, null, null));
+      TopicPartition tp = new TopicPartition(TOPIC, p);
+      tps.add(tp);
+      beginning.put(tp, 0L);
+    }
+    consumer.updatePartitions(TOPIC, info);
+    consumer.updateBeginningOffsets(beginning);
+    return tps;
+  }
+
+  ConsumerLoop loop(RecordHandler handler, int concurrency) {
+    return new ConsumerLoop("loop-test", List.of(TOPIC), () -> consumer, () -> producer, handler, tracing, activity,
+        Duration.ofMillis(50), Duration.ofMillis(200), died::set, concurrency);
+  }
+
+  ConsumerLoop start(ConsumerLoop loop) {
+    started.add(loop);
+    loop.start();
+    return loop;
+  }
+
+  /** The group gives the member {@code assignment}, on its poll thread as a real rebalance does. */
+  void rebalance(ConsumerLoop loop, List<TopicPartition> assignment) {
+    consumer.schedulePollTask(() -> consumer.rebalance(assignment));
+    String expected = assignment.size() + " of ";
+    await().atMost(Duration.ofSeconds(30)).until(() -> loop.ownership().startsWith(expected)
+        && !loop.ownership().endsWith(" of 0"));
+  }
+
+  @Test
+  void aMemberOwningFewerPartitionsThanItsTopicHasSharesItsGroupOnceTheyAreKnownNoneIncluded() {
+    List<TopicPartition> tps = partitions(2);
+    ConsumerLoop loop = start(loop((rec, out) -> { }, 1));
+    assertFalse(loop.sharesItsGroup(), "before the first assignment nothing is known: " + loop.ownership());
+
+    rebalance(loop, tps);
+    assertFalse(loop.sharesItsGroup(), "alone: " + loop.ownership());
+
+    rebalance(loop, List.of(tps.get(1)));
+    assertTrue(loop.sharesItsGroup(), "another member has the rest: " + loop.ownership());
+
+    // More instances than partitions: this one got none, and works from none of the topic.
+    rebalance(loop, List.of());
+    assertEquals("0 of 2", loop.ownership());
+    assertTrue(loop.sharesItsGroup(), "another member has them all: " + loop.ownership());
+
+    // An eager rebalance revokes everything before it assigns: shared meanwhile, alone again after.
+    rebalance(loop, tps);
+    assertFalse(loop.sharesItsGroup(), "alone again once the assignment completes: " + loop.ownership());
+    assertEquals(null, died.get());
+  }
+}
