@@ -14,9 +14,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * at once with 503 and Retry-After, so overload sheds load instead of piling up threads and
  * latency for everyone. One tenant holds at most {@code maxPerTenant} of those places, running
  * or waiting: a retailer's burst is refused on its own before it takes the slots of every other.
+ *
+ * <p>Without a queue ({@link #withoutQueue}) it bounds other waits on a request thread the same
+ * way: the similar-items reads of the store.
  */
 public final class Admission {
 
+  private final String what;
   private final Semaphore running;
   private final int maxConcurrent;
   private final int maxQueued;
@@ -27,11 +31,24 @@ public final class Admission {
   private final Map<String, AtomicInteger> inside = new ConcurrentHashMap<>();
 
   public Admission(int maxConcurrent, int maxQueued, int maxPerTenant, Duration queueTimeout) {
+    this("searches", maxConcurrent, maxQueued, maxPerTenant, queueTimeout);
+  }
+
+  private Admission(String what, int maxConcurrent, int maxQueued, int maxPerTenant, Duration queueTimeout) {
+    this.what = what;
     this.running = new Semaphore(maxConcurrent, true);
     this.maxConcurrent = maxConcurrent;
     this.maxQueued = maxQueued;
     this.maxPerTenant = maxPerTenant;
     this.queueTimeout = queueTimeout;
+  }
+
+  /**
+   * At most {@code max} of {@code what} (a plural noun, for the refusals' messages) at once, one
+   * tenant at most {@code maxPerTenant} of them; none waits: beyond either, 503 at once.
+   */
+  public static Admission withoutQueue(String what, int max, int maxPerTenant) {
+    return new Admission(what, max, 0, maxPerTenant, Duration.ZERO);
   }
 
   /** The most searches inside at once, running or waiting for a slot; one more is refused at once. */
@@ -47,8 +64,8 @@ public final class Admission {
     AtomicInteger mine = inside.computeIfAbsent(tenant, t -> new AtomicInteger());
     if (mine.incrementAndGet() > maxPerTenant) {
       leave(mine);
-      throw ApiException.unavailable("tenant_overloaded", "this catalog has " + maxPerTenant
-          + " searches running or waiting already, retry shortly", 1, null);
+      throw ApiException.unavailable("tenant_overloaded", "this catalog has " + maxPerTenant + " " + what
+          + " running or waiting already, retry shortly", 1, null);
     }
     try {
       return new Permit(enterShared(), mine);
@@ -84,8 +101,9 @@ public final class Admission {
     }
   }
 
-  private static ApiException overloaded() {
-    return ApiException.unavailable("overloaded", "the search service is at capacity, retry shortly", 1, null);
+  private ApiException overloaded() {
+    return ApiException.unavailable("overloaded", "the search service is at capacity for " + what + ", retry shortly",
+        1, null);
   }
 
   /** Returned by {@link #enter}; gives back the slot and the tenant's place exactly once. */

@@ -15,6 +15,8 @@ import io.visualsearch.searchapi.fresh.CatalogView;
 import io.visualsearch.searchapi.fresh.FreshDelta;
 import io.visualsearch.searchapi.fresh.ProductInfo;
 import io.visualsearch.searchapi.fresh.TenantDeltas;
+import io.visualsearch.searchapi.http.Admission;
+import io.visualsearch.searchapi.http.UploadBudget;
 import io.visualsearch.searchapi.image.QueryImageDecoder;
 import io.visualsearch.searchapi.index.IndexLease;
 import io.visualsearch.searchapi.index.LoadedIndex;
@@ -27,7 +29,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.Semaphore;
 
 /**
  * The query path shared by HTTP and gRPC: decode → embed → search shards and delta → publish.
@@ -57,7 +58,15 @@ public final class QueryService {
    */
   static final int MAX_STORE_READS = 8;
 
-  private final Semaphore storeReads = new Semaphore(MAX_STORE_READS);
+  /**
+   * Of those, one tenant's at most: half, the share it gets of uploads and gRPC calls. Without it
+   * one tenant's similar-items traffic (or its slow prefix of the store) held all eight, and every
+   * other tenant's similar items were refused 503 while it lasted.
+   */
+  static final int MAX_STORE_READS_PER_TENANT = (int) (MAX_STORE_READS * UploadBudget.TENANT_SHARE);
+
+  private final Admission storeReads =
+      Admission.withoutQueue("similar-items reads", MAX_STORE_READS, MAX_STORE_READS_PER_TENANT);
 
   public QueryService(TenantIndexes indexes, TenantDeltas deltas, CatalogView catalog, QueryImageDecoder decoder,
       QueryEmbedder embedder, IndexSearcher searcher, ResponsePublisher publisher, ObjectStore store, Tracer tracer) {
@@ -151,15 +160,9 @@ public final class QueryService {
     if (delta.vectorOf(sku) != null) {
       return SimilarPlan.fresh();
     }
-    if (!storeReads.tryAcquire()) {
-      throw ApiException.unavailable("overloaded", "too many similar-items reads are waiting for the store; retry"
-          + " shortly", 1, null);
-    }
     Optional<StoredItems> file;
-    try {
+    try (Admission.Permit ignored = storeReads.enter(tenant)) {
       file = precomputed(tenant, sku, k, delta.hidden());
-    } finally {
-      storeReads.release();
     }
     if (delta.newerThanFile(sku, file.map(f -> f.answer().indexVersion()).orElse(null)) != null) {
       // Its picture changed (or it is new) since these files were computed: the index swapped in
