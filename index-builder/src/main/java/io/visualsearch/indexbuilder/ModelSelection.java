@@ -19,7 +19,7 @@ import java.util.Map;
  * of a model nobody re-embeds with (an old generator replica after an upgrade), and building from
  * it would drop every product it has not reached. Until then the index already published keeps
  * serving, unchanged. The published model itself is held the same way when it now covers far fewer products
- * than its index holds while another model is present: a vector of it arriving late in an upgrade
+ * than its index holds (or than the catalog has, when products were removed since) while another model is present: a vector of it arriving late in an upgrade
  * (an old generator still running, a rollback begun) would otherwise rebuild the served index from
  * the products not yet re-embedded, dropping the rest, which the manifest's offsets then count as
  * covered.
@@ -63,9 +63,14 @@ final class ModelSelection {
       return new Decision(newest, null);
     }
     boolean served = newest.equals(published);
+    long catalog = productsPerModel.values().stream().mapToInt(Integer::intValue).sum();
     // The served model is measured against its own index, so stragglers of another model left
-    // after an upgrade do not hold it; any other model against the whole catalog.
-    long total = served ? publishedVectors : productsPerModel.values().stream().mapToInt(Integer::intValue).sum();
+    // after an upgrade do not hold it; any other model against the whole catalog. Not against more
+    // than the catalog: products removed since the index was built are no longer the tenant's, and
+    // a catalog that shrank after an upgrade was otherwise held for good, its removed products
+    // served. Each product of another model still counts, as it may have left the served index.
+    boolean servedIndexSmaller = served && publishedVectors <= catalog;
+    long total = served ? Math.min(publishedVectors, catalog) : catalog;
     int covered = productsPerModel.get(newest);
     if (covered >= Math.ceil(coverage * total)) {
       return new Decision(newest, null);
@@ -76,7 +81,7 @@ final class ModelSelection {
       return new Decision(newest, null);
     }
     String covers = String.format("model %s covers %d of %d products%s (%.1f%%)", newest, covered, total,
-        served ? " its served index holds" : "", 100.0 * covered / total);
+        servedIndexSmaller ? " its served index holds" : "", 100.0 * covered / total);
     if (!enoughWhenQuiet) {
       return new Decision(newest, String.format("%s; waiting for %.1f%% (building after %s without a new vector of"
           + " it needs %.1f%%: is the embeddings-generator re-embedding with it?)", covers, 100 * coverage, quiet,

@@ -121,4 +121,30 @@ class ModelSelectionTest {
     assertTrue(d.build());
     assertEquals(V2, d.model());
   }
+
+  /**
+   * Moved from v1 to v2 an hour ago, 20 stragglers left on v1, the v2 index holding 980: the
+   * retailer then removes 150 products. Measured against the 980 its index held, v2's 830 was held
+   * at every build for good, the removed products served and new ones never published.
+   */
+  @Test
+  void aCatalogThatShrinksAfterAnUpgradeIsStillBuilt() {
+    ModelSelection defaults = new ModelSelection(0.98, 0.9, Duration.ofMinutes(5));
+    Map<ModelKey, Long> arrivals = Map.of(V1, now - 7_200_000, V2, now - 3_600_000);
+    ModelSelection.Decision d = defaults.choose(Map.of(V2, 830, V1, 20), arrivals, arrivals, V2, 980, now);
+    assertTrue(d.build(), d.holdReason());
+    assertEquals(V2, d.model());
+    assertTrue(defaults.choose(Map.of(V2, 840, V1, 10), arrivals, arrivals, V2, 980, now).build(),
+        "98% of what is left is built at once");
+    ModelSelection.Decision recent = defaults.choose(Map.of(V2, 830, V1, 20), Map.of(V2, now), arrivals, V2, 980, now);
+    assertFalse(recent.build(), "a v1 product may have left the served index: 97.6% waits for the quiet period");
+    assertTrue(recent.holdReason().contains("830 of 850 products ("), recent.holdReason());
+  }
+
+  /** The guard against a late vector of the served model holds in a shrunk catalog too. */
+  @Test
+  void aLateVectorOfTheServedModelInAShrunkCatalogDoesNotShrinkItsIndex() {
+    Map<ModelKey, Long> arrivals = Map.of(V2, now - 1_000, V1, now);
+    assertFalse(selection.choose(Map.of(V1, 10, V2, 70), arrivals, arrivals, V1, 100, now + 300_000).build());
+  }
 }
