@@ -20,6 +20,9 @@ import java.util.concurrent.ExecutionException;
  * <p>Records of different keys are handled concurrently, and catalog variants often share one
  * photo: a lookup that misses while another record is already embedding the same image waits for
  * that vector instead of asking the model server a second time.
+ *
+ * <p>A vector whose write to the store failed stays in memory marked unwritten: the record's retry
+ * writes it without asking the model again, and only then is it answered from memory like any other.
  */
 final class VectorCache {
 
@@ -33,7 +36,7 @@ final class VectorCache {
 
   private final ObjectStore store;
   private final String variant;
-  private final Map<String, float[]> recent;
+  private final Map<String, Remembered> recent;
   private final Map<String, CompletableFuture<float[]>> inFlight = new ConcurrentHashMap<>();
 
   VectorCache(ObjectStore store, String variant, int maxEntries) {
@@ -41,7 +44,7 @@ final class VectorCache {
     this.variant = variant;
     this.recent = java.util.Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
       @Override
-      protected boolean removeEldestEntry(Map.Entry<String, float[]> eldest) {
+      protected boolean removeEldestEntry(Map.Entry<String, Remembered> eldest) {
         return size() > maxEntries;
       }
     });
@@ -67,14 +70,16 @@ final class VectorCache {
       }
     }
     try {
-      Optional<float[]> known = lookup(key);
-      float[] values = known.isPresent() ? known.get() : embedder.embed();
-      if (known.isEmpty()) {
-        recent.put(key, values);
-        store.putIfAbsent(key, encode(values), "application/octet-stream");
+      Optional<Remembered> known = lookup(key);
+      Remembered r = known.isPresent() ? known.get() : new Remembered(embedder.embed(), false);
+      if (!r.written()) {
+        // Remembered before the write, so a failed write costs the retry a PUT, not a model call.
+        recent.put(key, r);
+        store.putIfAbsent(key, encode(r.values()), "application/octet-stream");
+        recent.put(key, new Remembered(r.values(), true));
       }
-      mine.complete(values);
-      return new Vector(values, known.isEmpty());
+      mine.complete(r.values());
+      return new Vector(r.values(), known.isEmpty());
     } catch (Throwable t) {
       mine.completeExceptionally(t);
       throw t;
@@ -83,15 +88,18 @@ final class VectorCache {
     }
   }
 
-  private Optional<float[]> lookup(String key) {
-    float[] v = recent.get(key);
-    if (v != null) {
-      return Optional.of(v);
+  private Optional<Remembered> lookup(String key) {
+    Remembered r = recent.get(key);
+    if (r != null) {
+      return Optional.of(r);
     }
-    Optional<float[]> stored = store.get(key).map(o -> decode(o.bytes()));
+    Optional<Remembered> stored = store.get(key).map(o -> new Remembered(decode(o.bytes()), true));
     stored.ifPresent(f -> recent.put(key, f));
     return stored;
   }
+
+  /** A vector in memory, and whether the store has it (false: computed, its write failed). */
+  private record Remembered(float[] values, boolean written) {}
 
   static byte[] encode(float[] v) {
     ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);

@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.visualsearch.config.Config;
 import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreException;
+import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.PoisonRecordException;
 import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.StackExtension;
@@ -21,12 +23,19 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.DelegatingS3Client;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.PutObjectResponse;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /** The vector cache on the real S3 server: one model call per image and version, whoever asks. */
 @ExtendWith(StackExtension.class)
@@ -116,6 +125,40 @@ class ITVectorCache {
     }
     assertEquals(1, modelCalls.get());
     assertTrue(cache.get("m", 1, sha, () -> new float[] {1f}).computed(), "a failure is not remembered");
+  }
+
+  @Test
+  void aVectorWhoseWriteFailedIsWrittenByTheRetryWithoutAnotherModelCall(EmbeddedStack stack) throws Exception {
+    Config config = EmbeddingsGeneratorService.definition().parse(stack.serviceEnvironment());
+    AtomicBoolean failNextPut = new AtomicBoolean(true);
+    S3Client slowingDown = new DelegatingS3Client(ObjectStore.client(config)) {
+      @Override
+      public PutObjectResponse putObject(PutObjectRequest request, RequestBody body) {
+        if (failNextPut.getAndSet(false)) {
+          throw S3Exception.builder().statusCode(503).message("SlowDown").build();
+        }
+        return super.putObject(request, body);
+      }
+    };
+    ObjectStore outage = new ObjectStore(timeouts -> slowingDown, config.get(ObjectStoreSettings.BUCKET), false,
+        config.get(ObjectStoreSettings.TRANSFER_TIMEOUT));
+    outage.start();
+    try {
+      String variant = "it-variant-" + System.nanoTime();
+      VectorCache cache = new VectorCache(outage, variant, 10);
+      String sha = "ab".repeat(32);
+      ObjectStoreException e = assertThrows(ObjectStoreException.class,
+          () -> cache.get("m", 1, sha, () -> new float[] {0.6f, 0.8f}));
+      assertTrue(e.retriable());
+      assertArrayEquals(new float[] {0.6f, 0.8f}, cache.get("m", 1, sha, () -> {
+        throw new AssertionError("the retry writes the vector it already has");
+      }).values());
+      assertArrayEquals(new float[] {0.6f, 0.8f}, new VectorCache(store, variant, 10).get("m", 1, sha, () -> {
+        throw new AssertionError("a restarted generator reads the vector the retry wrote");
+      }).values());
+    } finally {
+      outage.close();
+    }
   }
 
   private static boolean parked(Thread t) {
