@@ -452,10 +452,14 @@ public final class ConsumerLoop implements Component {
         try {
           ok = results.get(rec).get();
         } catch (ExecutionException e) {
-          if (e.getCause() instanceof Error fatal) {
+          // process() returns false for what a retry can mend; what leaves it (a dead letter the
+          // producer refused at once, as one in a fatal state does) kills the loop as it does in
+          // order, instead of being retried for ever behind a ready check.
+          Throwable cause = e.getCause();
+          if (cause instanceof Error fatal) {
             throw fatal;
           }
-          ok = false;
+          throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
         }
         if (ok && prefix) {
           done.put(tp, new OffsetAndMetadata(rec.offset() + 1));

@@ -8,26 +8,41 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.tracing.Tracing;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The loop's own decisions, on Kafka's mock clients (the broker's part is ITConsumerLoop's). */
 class ConsumerLoopTest {
 
   static final String TOPIC = "in";
 
-  final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
+  /** Every offset the loop committed, readable after the consumer closed. */
+  final Map<TopicPartition, Long> commits = new java.util.concurrent.ConcurrentHashMap<>();
+  final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest") {
+    @Override
+    public synchronized void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets) {
+      super.commitSync(offsets);
+      offsets.forEach((tp, o) -> commits.put(tp, o.offset()));
+    }
+  };
   final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
       new ByteArraySerializer());
   final Activity activity = new Activity(new PrometheusRegistry());
@@ -76,6 +91,21 @@ class ConsumerLoopTest {
         && !loop.ownership().endsWith(" of 0"));
   }
 
+  /** Assigns partition 0 and hands the loop {@code values} there (key k-value), on its poll thread. */
+  void deliver(List<TopicPartition> tps, String... values) {
+    consumer.schedulePollTask(() -> {
+      consumer.rebalance(tps);
+      for (int i = 0; i < values.length; i++) {
+        consumer.addRecord(new ConsumerRecord<>(TOPIC, 0, i, ("k-" + values[i]).getBytes(StandardCharsets.UTF_8),
+            values[i].getBytes(StandardCharsets.UTF_8)));
+      }
+    });
+  }
+
+  static String str(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+
   @Test
   void aMemberOwningFewerPartitionsThanItsTopicHasSharesItsGroupOnceTheyAreKnownNoneIncluded() {
     List<TopicPartition> tps = partitions(2);
@@ -97,5 +127,27 @@ class ConsumerLoopTest {
     rebalance(loop, tps);
     assertFalse(loop.sharesItsGroup(), "alone again once the assignment completes: " + loop.ownership());
     assertEquals(null, died.get());
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2})
+  void aDeadLetterTheProducerRefusesAtOnceKillsTheLoopAtAnyConcurrency(int concurrency) {
+    List<TopicPartition> tps = partitions(1);
+    // An idempotent producer in a fatal state throws from send() itself, the dead letter's too.
+    producer.sendException = new KafkaException("producer is in a fatal state",
+        new ClusterAuthorizationException("not authorised for idempotent writes"));
+    ConsumerLoop loop = start(loop((rec, out) -> {
+      if (str(rec.value()).startsWith("bad")) {
+        throw new PoisonRecordException("malformed-payload", "cannot parse " + str(rec.value()));
+      }
+      out.send("out", str(rec.key()), rec.value(), "t1");
+    }, concurrency));
+    deliver(tps, "bad-1", "a");
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> died.get() != null);
+    assertTrue(died.get() instanceof KafkaException, String.valueOf(died.get()));
+    assertFalse(loop.check().ok(), "a dead loop is not ready: " + loop.check().detail());
+    assertEquals(0, activity.handled());
+    assertEquals(Map.of(), commits, "nothing committed: the records are handled again after the restart");
   }
 }
