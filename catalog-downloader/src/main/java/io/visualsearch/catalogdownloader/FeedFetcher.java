@@ -6,12 +6,12 @@ import io.visualsearch.objectstore.ObjectStoreException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +48,7 @@ final class FeedFetcher {
   private final long maxBytes;
   private final Function<String, S3Client> s3;
   private final Path spoolDir;
+  private final VettingDnsResolver.Lookup lookup;
 
   /** Spools into the JVM's temporary directory. */
   FeedFetcher(Duration timeout, long maxBytes, Function<String, S3Client> s3) {
@@ -56,10 +57,17 @@ final class FeedFetcher {
 
   /** Spools into {@code spoolDir} (this instance's {@code ScratchDirectory}, swept after a crash). */
   FeedFetcher(Duration timeout, long maxBytes, Function<String, S3Client> s3, Path spoolDir) {
+    this(timeout, maxBytes, s3, spoolDir, InetAddress::getAllByName);
+  }
+
+  /** Resolves feed hosts with {@code lookup} (a test's DNS answers). */
+  FeedFetcher(Duration timeout, long maxBytes, Function<String, S3Client> s3, Path spoolDir,
+      VettingDnsResolver.Lookup lookup) {
     this.timeout = timeout;
     this.maxBytes = maxBytes;
     this.s3 = s3;
     this.spoolDir = spoolDir;
+    this.lookup = lookup;
   }
 
   /** Empty when the source says nothing changed since {@code previous}. */
@@ -108,13 +116,15 @@ final class FeedFetcher {
     }, CompletableFuture.delayedExecutor(timeout.toNanos(), TimeUnit.NANOSECONDS));
     // The feed's own host is the operator's choice and may be internal; where its server redirects
     // is the retailer's, so any other host must be public (the resolver vets every connection,
-    // so the socket goes where the check looked).
-    String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
-    AddressPolicy redirects = AddressPolicy.allowing(List.of(host));
+    // so the socket goes where the check looked). What the operator chose is where the host
+    // pointed when the download began: later answers for it (a same-host redirect, a new
+    // connection) are held to those addresses or the public ones, else its DNS could rebind it.
+    VettingDnsResolver resolver = VettingDnsResolver.trustingFirstAnswerOf(uri.getHost(), AddressPolicy.publicOnly(),
+        lookup);
     // One client a download: feeds are fetched minutes apart, and nothing outlives the call.
     try (CloseableHttpClient client = HttpClients.custom()
         .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
-            .setDnsResolver(new VettingDnsResolver(redirects))
+            .setDnsResolver(resolver)
             .setDefaultConnectionConfig(connection).build())
         .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(stall).build())
         // The bytes as served: a gzip feed is recognised by the parser, and the size limit counts what was sent.

@@ -18,6 +18,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
@@ -58,6 +61,14 @@ class FeedFetcherTest {
       String target = exchange.getRequestURI().getQuery();
       exchange.getResponseHeaders().add("Location", target.replace("PORT",
           Integer.toString(server.getAddress().getPort())));
+      exchange.sendResponseHeaders(302, -1);
+      exchange.close();
+    });
+    server.createContext("/moved-closing", exchange -> {
+      // As /moved, on a connection the server ends: the redirect needs a new one, and a new lookup.
+      exchange.getResponseHeaders().add("Location", exchange.getRequestURI().getQuery().replace("PORT",
+          Integer.toString(server.getAddress().getPort())));
+      exchange.getResponseHeaders().add("Connection", "close");
       exchange.sendResponseHeaders(302, -1);
       exchange.close();
     });
@@ -121,6 +132,38 @@ class FeedFetcherTest {
         "http://10.1.2.3/feed")) {
       IOException e = assertThrows(IOException.class, () -> fetcher.fetch(at("/moved?" + elsewhere), SourceState.NONE));
       assertTrue(e.getMessage().contains("non-public address"), elsewhere + ": " + e.getMessage());
+    }
+  }
+
+  @Test
+  void theFeedHostCannotRebindToAnotherInternalAddressForASameHostRedirect() throws Exception {
+    // feeds.retailer.example first points at the feed server, then (zero TTL) at another internal
+    // address: trusting the name, the download followed it there.
+    Deque<String> answers = new ArrayDeque<>(List.of("127.0.0.1", "127.0.0.2"));
+    List<String> asked = new ArrayList<>();
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null,
+        Path.of(System.getProperty("java.io.tmpdir")), host -> {
+          asked.add(host);
+          return new InetAddress[] {InetAddress.getByName(answers.remove())};
+        });
+    String feedHost = "http://feeds.retailer.example:" + server.getAddress().getPort();
+    FeedLocation location = new FeedLocation("acme", URI.create(feedHost + "/moved-closing?" + feedHost + "/feed"));
+    IOException e = assertThrows(IOException.class, () -> fetcher.fetch(location, SourceState.NONE));
+    assertTrue(e.getMessage().contains("non-public address"), e.getMessage());
+    assertEquals(List.of("feeds.retailer.example", "feeds.retailer.example"), asked);
+  }
+
+  @Test
+  void theFeedHostsFirstAddressStaysReachableForASameHostRedirect() throws Exception {
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null,
+        Path.of(System.getProperty("java.io.tmpdir")), host -> new InetAddress[] {InetAddress.getByName("127.0.0.1")});
+    String feedHost = "http://feeds.corp.example:" + server.getAddress().getPort();
+    FeedLocation location = new FeedLocation("acme", URI.create(feedHost + "/moved-closing?" + feedHost + "/feed"));
+    FeedFetcher.Fetched f = fetcher.fetch(location, SourceState.NONE).orElseThrow();
+    try {
+      assertEquals("id\ttitle\n1\tshirt\n", Files.readString(f.file()));
+    } finally {
+      Files.deleteIfExists(f.file());
     }
   }
 
