@@ -223,6 +223,11 @@ public final class ConsumerLoop implements Component {
       if (running) {
         log.error("{}: consumer loop died", service, e);
         onDeath.accept(e);
+      } else {
+        // The service is stopping anyway, but not after the clean drain exit code 0 would say.
+        log.error("{}: consumer loop died while draining; the batch in hand is not committed, and its records are "
+            + "handled again", service, e);
+        drainCutShort.accept("the consumer loop died while draining: " + e);
       }
     } finally {
       handling.shutdownNow();
@@ -269,7 +274,10 @@ public final class ConsumerLoop implements Component {
     return this;
   }
 
-  /** Told when a stop gives up the batch in hand at the drain's limit, with why (for the exit code). */
+  /**
+   * Told when a stop gives up the batch in hand, at the drain's limit or because the loop died
+   * draining it, with why (for the exit code).
+   */
   public ConsumerLoop onDrainCutShort(Consumer<String> listener) {
     this.drainCutShort = listener;
     return this;

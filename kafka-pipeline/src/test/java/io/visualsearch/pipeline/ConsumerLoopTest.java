@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.runtime.ExitCode;
+import io.visualsearch.runtime.ServiceHost;
 import io.visualsearch.tracing.Tracing;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -14,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
@@ -149,5 +152,34 @@ class ConsumerLoopTest {
     assertFalse(loop.check().ok(), "a dead loop is not ready: " + loop.check().detail());
     assertEquals(0, activity.handled());
     assertEquals(Map.of(), commits, "nothing committed: the records are handled again after the restart");
+  }
+
+  @Test
+  void aLoopThatDiesWhileDrainingEndsTheStopWithItsOwnExitCodeNotAsACleanDrain() throws Exception {
+    List<TopicPartition> tps = partitions(1);
+    CountDownLatch handling = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ServiceHost host = new ServiceHost("loop-test");
+    ConsumerLoop[] self = new ConsumerLoop[1];
+    self[0] = host.add(loop((rec, out) -> {
+      handling.countDown();
+      release.await();
+      throw new AssertionError("decoder invariant broken");
+    }, 1).onDrainCutShort(why -> host.drainCutShort(self[0], why)));
+    host.start();
+    deliver(tps, "a");
+    handling.await();
+
+    Thread stop = new Thread(host::close, "test-stop");
+    stop.start();
+    // The stop waits for the batch in hand: the loop is draining now.
+    await().atMost(Duration.ofSeconds(30)).until(() -> stop.getState() == Thread.State.TIMED_WAITING);
+    release.countDown();
+
+    assertEquals(ExitCode.STOP_TIMED_OUT, host.awaitStop(), "the drain did not finish cleanly");
+    stop.join();
+    assertEquals(null, died.get(), "a stop, not a death mid-run");
+    assertFalse(self[0].check().ok());
+    assertEquals(Map.of(), commits, "the batch is handled again after the restart");
   }
 }

@@ -16,7 +16,7 @@ public enum ExitCode {
   FAILED(4),
   /**
    * Stopped on request, but components were still closing at the stop's limit, or gave up work in
-   * hand at the drain's; their work is redelivered.
+   * hand at the drain's or died draining it; their work is redelivered.
    */
   STOP_TIMED_OUT(5);
 

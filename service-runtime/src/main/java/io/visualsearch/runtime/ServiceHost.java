@@ -149,9 +149,9 @@ public final class ServiceHost implements AutoCloseable {
   }
 
   /**
-   * Called by a component that gave up work in hand at the drain's limit (its records are handled
-   * again after the restart): the stop was not the clean drain exit code 0 says, so it ends with
-   * {@link ExitCode#STOP_TIMED_OUT}, unless it already ends worse.
+   * Called by a component that gave up work in hand at the drain's limit, or died draining it (its
+   * records are handled again after the restart): the stop was not the clean drain exit code 0
+   * says, so it ends with {@link ExitCode#STOP_TIMED_OUT}, unless it already ends worse.
    */
   public void drainCutShort(Component who, String what) {
     log.warn("{}: {} did not drain in time: {}", service, who.name(), what);
