@@ -58,7 +58,7 @@ final class UpsertRecords {
         .setImageLink(p.imageLink())
         .addAllAdditionalImageLinks(p.additionalImageLinks())
         .setPrice(money(p.price()))
-        .setAvailability(p.availability().name().toLowerCase())
+        .setAvailability(p.availability().feedValue())
         .setBrand(p.brand())
         .setGoogleProductCategory(p.googleProductCategory())
         .setProductType(p.productType())

@@ -10,6 +10,7 @@ import io.visualsearch.catalogfeed.Product;
 import io.visualsearch.catalogfeed.ProductCheck;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.record.internal.AbstractRecords;
@@ -26,6 +27,18 @@ class UpsertRecordsTest {
 
   final UpsertRecords records = new UpsertRecords("acme", "https://acme.example/feed.xml", 1_700_000_000_000L);
   final RecordSizeLimit kafkaDefault = new RecordSizeLimit(RecordSizeLimit.KAFKA_DEFAULT_MAX_REQUEST_BYTES);
+
+  @Test
+  void availabilityIsSentInTheFeedSpellingWhateverTheHostsLocale() {
+    // Under Turkish rules "IN_STOCK" lower-cases to "\u0131n_stock", which search's filter never matches.
+    Locale before = Locale.getDefault();
+    Locale.setDefault(Locale.forLanguageTag("tr-TR"));
+    try {
+      assertEquals("in_stock", UpsertRecords.toProto(product("tea-1", "green")).getAvailability());
+    } finally {
+      Locale.setDefault(before);
+    }
+  }
 
   @Test
   void aProductWhoseRecordTheProducerWouldRefuseIsRefusedWithItsIdAndSize() {

@@ -1,5 +1,7 @@
 package io.visualsearch.catalogfeed;
 
+import java.util.Locale;
+
 /**
  * Refuses a feed that would delete more than {@code maxDeleteShare} of a catalog of at least
  * {@code minCatalogSize} products. A truncated export, a feed of the wrong store or a broken
@@ -33,7 +35,8 @@ public record DeletionGuard(double maxDeleteShare, int minCatalogSize) {
     }
     double share = (double) deletes / previousSize;
     if (share > maxDeleteShare) {
-      throw new FeedRefusedException(FeedRefusedException.Reason.DELETION_GUARD, String.format(
+      // The root locale: the host's could write the counts in another script, or the share with a comma.
+      throw new FeedRefusedException(FeedRefusedException.Reason.DELETION_GUARD, String.format(Locale.ROOT,
           "the feed would delete %d of %d products (%.0f%%), above the limit of %.0f%%; "
               + "check the export is complete, or re-run with the deletion guard disabled",
           deletes, previousSize, share * 100, maxDeleteShare * 100));

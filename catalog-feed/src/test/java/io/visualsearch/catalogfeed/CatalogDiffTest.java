@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -163,6 +164,18 @@ class CatalogDiffTest {
     CatalogDiffer forced = new CatalogDiffer(FeedOptions.defaults(), DeletionGuard.disabled());
     CatalogDiff diff = forced.diff(before, FeedSource.of(utf8(tsvCatalog(10))));
     assertEquals(90, diff.deletes().size());
+  }
+
+  @Test
+  void theGuardsRefusalWritesItsNumbersTheSameOnEveryHost() {
+    Locale before = Locale.getDefault();
+    Locale.setDefault(Locale.forLanguageTag("ar-SA"));
+    try {
+      FeedRefusedException e = assertThrows(FeedRefusedException.class, () -> DeletionGuard.defaults().check(100, 90));
+      assertTrue(e.getMessage().contains("delete 90 of 100 products (90%), above the limit of 50%"), e.getMessage());
+    } finally {
+      Locale.setDefault(before);
+    }
   }
 
   @Test
