@@ -12,9 +12,10 @@ import org.tensorflow.proto.TensorShapeProto;
 /**
  * TensorProto to and from {@link HostTensor}. Input accepts both encodings TensorFlow clients use:
  * packed {@code tensor_content} and the typed repeated fields ({@code float_val}, {@code int_val},
- * ...), including TensorFlow's shorthand of one value for a whole tensor. Output is always
- * {@code tensor_content} for numbers (compact; {@code tf.make_ndarray} and our clients read both)
- * and {@code string_val} for strings.
+ * ...), including TensorFlow's shorthand of one value for a whole tensor. Output is in the typed
+ * fields, one value per element, as TensorFlow Serving's Predict answers by default (its
+ * {@code kAsProtoField}): a stock client reading {@code outputs['x'].float_val} finds its values,
+ * which in {@code tensor_content} it would not.
  */
 public final class TensorProtoCodec {
 
@@ -110,14 +111,48 @@ public final class TensorProtoCodec {
     return bytes;
   }
 
+  /** An output tensor, its values in the field TensorFlow's {@code Tensor::AsProtoField} uses for the dtype. */
   public TensorProto encode(HostTensor t) {
     TensorProto.Builder b = TensorProto.newBuilder().setDtype(t.dtype()).setTensorShape(shapeProto(t.shape()));
     if (t.isString()) {
       for (byte[] s : t.stringElements()) {
         b.addStringVal(ByteString.copyFrom(s));
       }
-    } else {
-      b.setTensorContent(ByteString.copyFrom(t.data()));
+      return b.build();
+    }
+    ByteBuffer in = ByteBuffer.wrap(t.data()).order(ByteOrder.LITTLE_ENDIAN);
+    switch (t.dtype()) {
+      case DT_FLOAT -> {
+        while (in.hasRemaining()) {
+          b.addFloatVal(in.getFloat());
+        }
+      }
+      case DT_DOUBLE -> {
+        while (in.hasRemaining()) {
+          b.addDoubleVal(in.getDouble());
+        }
+      }
+      case DT_INT32 -> {
+        while (in.hasRemaining()) {
+          b.addIntVal(in.getInt());
+        }
+      }
+      case DT_INT64 -> {
+        while (in.hasRemaining()) {
+          b.addInt64Val(in.getLong());
+        }
+      }
+      case DT_UINT8 -> {
+        while (in.hasRemaining()) {
+          b.addIntVal(in.get() & 0xff);
+        }
+      }
+      case DT_BOOL -> {
+        while (in.hasRemaining()) {
+          b.addBoolVal(in.get() != 0);
+        }
+      }
+      default -> throw DTypes.unsupported(t.dtype());
     }
     return b.build();
   }

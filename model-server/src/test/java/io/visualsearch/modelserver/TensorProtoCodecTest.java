@@ -137,6 +137,36 @@ class TensorProtoCodecTest {
     }
   }
 
+  @Test
+  void outputsAreInTheTypedFieldsTensorFlowServingAnswersWith() {
+    ByteBuffer f = le(8);
+    f.putFloat(1.5f).putFloat(-2f);
+    assertEquals(List.of(1.5f, -2f), encode(DataType.DT_FLOAT, f).getFloatValList());
+    ByteBuffer d = le(16);
+    d.putDouble(0.1).putDouble(-3);
+    assertEquals(List.of(0.1, -3.0), encode(DataType.DT_DOUBLE, d).getDoubleValList());
+    ByteBuffer i32 = le(8);
+    i32.putInt(7).putInt(-9);
+    assertEquals(List.of(7, -9), encode(DataType.DT_INT32, i32).getIntValList());
+    ByteBuffer i64 = le(16);
+    i64.putLong(1L << 40).putLong(-3);
+    assertEquals(List.of(1L << 40, -3L), encode(DataType.DT_INT64, i64).getInt64ValList());
+    ByteBuffer u8 = le(2);
+    u8.put((byte) 255).put((byte) 0);
+    assertEquals(List.of(255, 0), encode(DataType.DT_UINT8, u8).getIntValList(), "uint8 values unsigned, in int_val");
+    ByteBuffer bools = le(2);
+    bools.put((byte) 1).put((byte) 0);
+    assertEquals(List.of(true, false), encode(DataType.DT_BOOL, bools).getBoolValList());
+  }
+
+  private TensorProto encode(DataType dtype, ByteBuffer content) {
+    HostTensor t = HostTensor.numeric(dtype, new long[] {2}, content.array());
+    TensorProto p = codec.encode(t);
+    assertTrue(p.getTensorContent().isEmpty(), dtype.toString());
+    assertArrayEquals(t.data(), codec.decode("x", p).data(), "decodes back to the same tensor");
+    return p;
+  }
+
   private void assertSame(TensorProto.Builder typed, ByteBuffer content, DataType dtype) {
     HostTensor a = codec.decode("x", typed.build());
     HostTensor b = codec.decode("x", typed.clone().clearFloatVal().clearIntVal().clearInt64Val()
