@@ -1,5 +1,6 @@
 package io.visualsearch.catalogfeed;
 
+import io.visualsearch.topics.SkuSegment;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +38,12 @@ final class RowMapper {
     if (!StandardCharsets.UTF_8.newEncoder().canEncode(id)) {
       // A lone surrogate becomes '?' in UTF-8: two such ids would share one Kafka key.
       return failure("", "id contains an unpaired UTF-16 surrogate");
+    }
+    String segmentProblem = SkuSegment.problem(id);
+    if (segmentProblem != null) {
+      // 50 characters can still be 450 bytes URL-encoded: accepted here, the image-indexer
+      // dead-lettered the product, unsearchable until the retailer changed its id.
+      return failure(id, "id " + segmentProblem);
     }
     String title = text(attributes, AttributeNames.TITLE);
     if (title.isEmpty()) {

@@ -236,6 +236,20 @@ class FeedParserTest {
   }
 
   @Test
+  void idsTooLongForAnObjectStoreKeyOnceEncodedAreRowErrorsAtTheFeed() throws Exception {
+    // 28 characters, within Merchant Center's 50, but 252 bytes URL-encoded: the image-indexer
+    // refuses that sku (invalid-sku), so published, the product was dead-lettered downstream.
+    String tooLong = "\u5546".repeat(28);
+    String fits = "\u5546".repeat(27);
+    CollectingSink sink = parse(utf8(TSV_HEADER + tsvRow(tooLong, "Tea", "3.00 USD") + tsvRow(fits, "Tea", "3.00 USD")));
+    assertEquals(List.of(fits), sink.ids());
+    assertEquals(1, sink.errors.size());
+    assertEquals(tooLong, sink.errors.get(0).id());
+    assertEquals("id " + io.visualsearch.topics.SkuSegment.problem(tooLong), sink.errors.get(0).reason());
+    assertTrue(sink.errors.get(0).reason().startsWith("id is 252 bytes once URL-encoded"), sink.errors.get(0).reason());
+  }
+
+  @Test
   void jsonLinesWithArraysPriceObjectsAndABrokenLine() throws Exception {
     String jsonl = "{\"id\":\"j1\",\"title\":\"Boot\",\"image_link\":\"https://img.example/j1.jpg\","
         + "\"price\":{\"value\":\"59.00\",\"currency\":\"GBP\"},\"additional_image_links\":"

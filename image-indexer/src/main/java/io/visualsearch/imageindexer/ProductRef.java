@@ -1,9 +1,8 @@
 package io.visualsearch.imageindexer;
 
 import io.visualsearch.pipeline.PoisonRecordException;
+import io.visualsearch.topics.SkuSegment;
 import io.visualsearch.topics.Topics;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 
 /** The product a catalog.products record is about, from its {@code tenant/sku} key. */
 record ProductRef(String tenant, String sku) {
@@ -22,21 +21,14 @@ record ProductRef(String tenant, String sku) {
     String sku = key.substring(tenant.length() + 1);
     // The sku becomes an object-store key segment here and downstream (image-state/<tenant>/<sku>,
     // similar/<tenant>/<sku>.json). A store answers a segment or key over its limits with 400,
-    // which, retried like any store failure, would stall a partition for good.
-    int segmentBytes = URLEncoder.encode(sku, StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8).length;
-    if (segmentBytes > MAX_SKU_SEGMENT_BYTES) {
-      throw new PoisonRecordException("invalid-sku", "the sku of " + Rejections.shown(key) + " is " + segmentBytes
-          + " bytes once URL-encoded for object-store keys, over the " + MAX_SKU_SEGMENT_BYTES + " allowed: shorten"
-          + " the id");
+    // which, retried like any store failure, would stall a partition for good. The feed refuses
+    // such ids by the same rule; this catches records from elsewhere.
+    String problem = SkuSegment.problem(sku);
+    if (problem != null) {
+      throw new PoisonRecordException("invalid-sku", "the sku of " + Rejections.shown(key) + " " + problem);
     }
     return new ProductRef(tenant, sku);
   }
-
-  /**
-   * MinIO refuses a key segment over 255 bytes (S3 a whole key over 1024, which a 63-character tenant
-   * and this segment stay well under), less the {@code .json} of the similar-items file.
-   */
-  static final int MAX_SKU_SEGMENT_BYTES = 250;
 
   String key() {
     return tenant + "/" + sku;

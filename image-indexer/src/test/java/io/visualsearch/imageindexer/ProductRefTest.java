@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.visualsearch.pipeline.PoisonRecordException;
+import io.visualsearch.topics.SkuSegment;
 import org.junit.jupiter.api.Test;
 
 class ProductRefTest {
@@ -44,5 +45,17 @@ class ProductRefTest {
     assertEquals("invalid-sku", assertThrows(PoisonRecordException.class,
         () -> ProductRef.fromKey("acme/" + "/".repeat(84))).reason());
     assertEquals("/".repeat(83), ProductRef.fromKey("acme/" + "/".repeat(83)).sku());
+  }
+
+  @Test
+  void theSkuRuleIsTheOneTheFeedRefusesIdsBy() throws Exception {
+    // The feed rejects a row by SkuSegment; a record it lets through must not be dead-lettered here.
+    String refused = "\u5546".repeat(28);
+    assertTrue(SkuSegment.problem(refused) != null);
+    PoisonRecordException e = assertThrows(PoisonRecordException.class, () -> ProductRef.fromKey("acme/" + refused));
+    assertTrue(e.getMessage().endsWith(SkuSegment.problem(refused)), e.getMessage());
+    String accepted = "\u5546".repeat(27);
+    assertEquals(null, SkuSegment.problem(accepted));
+    assertEquals(accepted, ProductRef.fromKey("acme/" + accepted).sku());
   }
 }
