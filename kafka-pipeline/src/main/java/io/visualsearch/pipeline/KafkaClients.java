@@ -1,7 +1,12 @@
 package io.visualsearch.pipeline;
 
 import io.visualsearch.config.Config;
+import io.visualsearch.config.ConfigException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -15,10 +20,37 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /** Kafka clients configured for at-least-once processing with acknowledged writes. */
 public final class KafkaClients {
 
+  /**
+   * The producer properties the consumer loop's promise rests on (a record is committed only once
+   * what it produced is on every in-sync replica, written once), with the values that keep it.
+   * The operator's properties override the producer's own, so any other value is refused at start:
+   * {@code acks=1} beside {@code enable.idempotence=false} weakened every write without a word.
+   */
+  private static final Map<String, Set<String>> ACKNOWLEDGED_WRITES = Map.of(
+      ProducerConfig.ACKS_CONFIG, Set.of("all", "-1"),
+      ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, Set.of("true"));
+
   private final Config config;
 
+  /** @throws ConfigException when KAFKA_CLIENT_PROPERTIES weakens the acknowledged writes */
   public KafkaClients(Config config) {
+    requireAcknowledgedWrites(config);
     this.config = config;
+  }
+
+  private static void requireAcknowledgedWrites(Config config) {
+    List<String> problems = new ArrayList<>();
+    KafkaSettings.clientProperties(config).forEach((key, value) -> {
+      Set<String> kept = ACKNOWLEDGED_WRITES.get(key);
+      if (kept != null && !kept.contains(value.toLowerCase(Locale.ROOT))) {
+        problems.add(KafkaSettings.EXTRA.env() + ": " + key + "=" + value + " is refused: producers set acks=all and"
+            + " enable.idempotence=true themselves, so that a record is committed only once what it produced is"
+            + " safely written; remove it");
+      }
+    });
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
   }
 
   public Producer<byte[], byte[]> producer(String clientId) {

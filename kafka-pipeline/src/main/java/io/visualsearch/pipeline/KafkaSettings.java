@@ -5,6 +5,7 @@ import io.visualsearch.config.ConfigDef;
 import io.visualsearch.config.Setting;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 /** How a service reaches Kafka and how its consumer loop behaves. */
@@ -31,7 +32,7 @@ public final class KafkaSettings {
           + " handler stuck on a call without a deadline); a similar-items job over a large catalog is one batch.");
   /** Secret: it carries a managed cluster's credentials (sasl.jaas.config=... password="..."). */
   public static final Setting<List<String>> EXTRA = Setting.list("KAFKA_CLIENT_PROPERTIES").defaultValue(List.of())
-      .validate(l -> l.stream().allMatch(kv -> kv.contains("=")), "a comma list of key=value").secret()
+      .validate(ClientProperties::wellFormed, "a comma list of key=value").secret()
       .describeDefault("(empty)")
       .doc("Extra Kafka client properties (security.protocol=SASL_SSL, sasl.mechanism=..., ...) for managed clusters;"
           + " they also override the producer's defaults (linger.ms=5, compression.type=lz4, ...; search-api"
@@ -52,10 +53,12 @@ public final class KafkaSettings {
   public static Properties common(Config config) {
     Properties p = new Properties();
     p.put("bootstrap.servers", config.get(BOOTSTRAP));
-    for (String kv : config.get(EXTRA)) {
-      int eq = kv.indexOf('=');
-      p.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
-    }
+    p.putAll(clientProperties(config));
     return p;
+  }
+
+  /** The operator's {@link #EXTRA}, a value that is a comma list itself kept whole. */
+  static Map<String, String> clientProperties(Config config) {
+    return ClientProperties.parse(config.get(EXTRA));
   }
 }

@@ -9,6 +9,7 @@ import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigException;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class KafkaClientsTest {
@@ -54,7 +55,7 @@ class KafkaClientsTest {
     assertTrue(new KafkaClients(config).producerProperties("svc-1", Map.of()).getProperty("sasl.jaas.config")
         .contains("S3CR3T"), "the client still gets it");
     ConfigException e = assertThrows(ConfigException.class, () -> KafkaSettings.definition().parse(Map.of(
-        "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", "KAFKA_CLIENT_PROPERTIES", jaas + ",oops")));
+        "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", "KAFKA_CLIENT_PROPERTIES", "oops," + jaas)));
     assertFalse(e.getMessage().contains("S3CR3T"), e.getMessage());
   }
 
@@ -65,5 +66,48 @@ class KafkaClientsTest {
           "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", name, "0s")));
       assertTrue(e.getMessage().contains(name), e.getMessage());
     }
+  }
+
+  static Config withClientProperties(String properties) {
+    return KafkaSettings.definition().parse(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092",
+        "KAFKA_CLIENT_PROPERTIES", properties));
+  }
+
+  @Test
+  void operatorPropertiesThatWouldWeakenTheAcknowledgedWritesAreAConfigErrorNamingThem() {
+    String jaas = "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required"
+        + " username=\"svc\" password=\"S3CR3T\";";
+    for (String weakening : new String[] {"acks=1", "acks=0", "enable.idempotence=false",
+        "linger.ms=20,acks=1,enable.idempotence=false," + jaas}) {
+      Config config = withClientProperties(weakening);
+      ConfigException e = assertThrows(ConfigException.class, () -> new KafkaClients(config), weakening);
+      assertTrue(e.getMessage().contains("KAFKA_CLIENT_PROPERTIES"), e.getMessage());
+      for (String property : weakening.split(",")) {
+        if (property.startsWith("acks") || property.startsWith("enable.idempotence")) {
+          assertTrue(e.getMessage().contains(property), "names " + property + ": " + e.getMessage());
+        }
+      }
+      assertFalse(e.getMessage().contains("S3CR3T"), e.getMessage());
+    }
+    for (String keeping : new String[] {"acks=all", "acks=-1", "acks=ALL", "enable.idempotence=true"}) {
+      Properties p = new KafkaClients(withClientProperties(keeping)).producerProperties("svc-1", Map.of());
+      assertTrue(Set.of("all", "-1", "ALL").contains(p.getProperty("acks")), keeping);
+      assertEquals("true", p.get("enable.idempotence"), keeping);
+    }
+  }
+
+  @Test
+  void aPropertyWhoseValueIsACommaListKeepsItWhole() {
+    Properties p = new KafkaClients(withClientProperties(
+        "ssl.enabled.protocols=TLSv1.2,TLSv1.3,security.protocol=SSL,ssl.cipher.suites=TLS_AES_128_GCM_SHA256,"
+            + " TLS_AES_256_GCM_SHA384")).producerProperties("svc-1", Map.of());
+    assertEquals("TLSv1.2,TLSv1.3", p.get("ssl.enabled.protocols"));
+    assertEquals("SSL", p.get("security.protocol"));
+    assertEquals("TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384", p.get("ssl.cipher.suites"));
+    assertFalse(p.containsKey("TLSv1.3"));
+
+    ConfigException e = assertThrows(ConfigException.class, () -> withClientProperties("TLSv1.3,acks=all"),
+        "a list must begin with a property");
+    assertTrue(e.getMessage().contains("KAFKA_CLIENT_PROPERTIES"), e.getMessage());
   }
 }
