@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What a tenant serves right now: its CURRENT pointer, the ETag to flip it against, and the
- * manifest it names. A pointer or manifest that cannot be read counts as "no model known" (the
- * next build replaces it), never as a reason to stop building.
+ * manifest it names. A pointer or manifest that cannot be read, lacks what builds and readers rely
+ * on ({@link IndexJson} refuses it) or describes another index counts as "no model known" (the next
+ * build replaces it), never as a reason to stop building.
  *
  * @param etag null when the tenant has no CURRENT yet
  */
@@ -40,8 +41,14 @@ record PublishedIndex(String etag, CurrentPointer pointer, IndexManifest manifes
       Optional<StoredObject> m = store.get(pointer.manifestKey());
       try {
         manifest = m.isEmpty() ? null : json.manifest(m.get().bytes());
+        if (manifest != null && (!tenant.equals(manifest.tenant()) || !pointer.version().equals(manifest.version()))) {
+          // Announced or compared as the tenant's, it would speak for another index.
+          throw new CorruptIndexException("it describes " + manifest.tenant() + "/" + manifest.version());
+        }
       } catch (CorruptIndexException e) {
-        log.warn("tenant {}: unreadable manifest {}: {}", tenant, pointer.manifestKey(), e.getMessage());
+        log.warn("tenant {}: unreadable manifest {}, the next build replaces it: {}", tenant, pointer.manifestKey(),
+            e.getMessage());
+        manifest = null;
       }
     }
     return new PublishedIndex(o.etag(), pointer, manifest);

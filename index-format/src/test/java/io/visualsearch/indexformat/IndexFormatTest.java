@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +49,44 @@ class IndexFormatTest {
     assertThrows(CorruptIndexException.class, () -> json.manifest("{\"format\":99}".getBytes(StandardCharsets.UTF_8)));
   }
 
+  /**
+   * What readers and the builder's announcement use without checking must be there: a manifest
+   * lacking it was accepted, then failed every build of its tenant and held back every tenant's
+   * index.published, re-announced for ever.
+   */
+  @Test
+  void manifestsAndPointersMissingWhatReadersUseAreRefused() throws Exception {
+    IndexJson json = new IndexJson();
+    ObjectMapper mapper = new ObjectMapper();
+    byte[] whole = json.write(manifestOf("IDMap,Flat"));
+    assertEquals("acme", json.manifest(whole).tenant());
+    for (String field : new String[] {"model_name", "model_version", "embeddings_offsets", "sku_map"}) {
+      ObjectNode m = (ObjectNode) mapper.readTree(whole);
+      m.remove(field);
+      assertThrows(CorruptIndexException.class, () -> json.manifest(mapper.writeValueAsBytes(m)), "without " + field);
+    }
+    String[][] broken = {{"model_name", "\"\""}, {"model_version", "0"}, {"model_version", "-1"},
+        {"embeddings_offsets", "{\"0\": null}"}, {"shards", "[null]"}, {"version", "\"latest\""},
+        {"tenant", "\"../acme\""}};
+    for (String[] field : broken) {
+      ObjectNode m = (ObjectNode) mapper.readTree(whole);
+      m.set(field[0], mapper.readTree(field[1]));
+      assertThrows(CorruptIndexException.class, () -> json.manifest(mapper.writeValueAsBytes(m)), m.toString());
+    }
+    assertThrows(CorruptIndexException.class, () -> json.manifest("null".getBytes(StandardCharsets.UTF_8)));
+
+    CurrentPointer p = new CurrentPointer("20261122T080102Z-1", IndexLayout.manifest("acme", "20261122T080102Z-1"), 2,
+        5);
+    assertEquals(p, json.pointer(json.write(p)));
+    assertThrows(CorruptIndexException.class, () -> json.pointer("null".getBytes(StandardCharsets.UTF_8)));
+    assertThrows(CorruptIndexException.class,
+        () -> json.pointer(json.write(new CurrentPointer(null, p.manifestKey(), 2, 5))));
+    assertThrows(CorruptIndexException.class,
+        () -> json.pointer(json.write(new CurrentPointer(p.version(), null, 2, 5))));
+    assertThrows(CorruptIndexException.class,
+        () -> json.pointer(json.write(new CurrentPointer("latest", p.manifestKey(), 2, 5))));
+  }
+
   @Test
   void graphIndexesAreHnswShardsNotInvertedFilesWithAGraphQuantiser() throws Exception {
     for (String graph : new String[] {"IDMap,HNSW32", "IDMap2,HNSW16", "HNSW32", "HNSW32_SQ8",
@@ -81,6 +121,8 @@ class IndexFormatTest {
     assertEquals("nprobe=8", json.manifest(json.write(withParams)).searchParameters());
     assertEquals(withParams.imageMap(), json.manifest(json.write(withParams)).imageMap());
     String older = "{\"format\":1,\"tenant\":\"acme\",\"version\":\"20261122T080102Z-1\",\"dimension\":8,"
+        + "\"model_name\":\"default\",\"model_version\":2,\"embeddings_offsets\":{\"0\":5},"
+        + "\"sku_map\":{\"file\":\"skus.tsv\",\"bytes\":10,\"sha256\":\"cd\"},"
         + "\"shards\":[{\"file\":\"shard-000.faiss\",\"vectors\":1,\"bytes\":2,\"sha256\":\"ab\"}]}";
     assertNull(json.manifest(older.getBytes(StandardCharsets.UTF_8)).searchParameters());
     assertNull(json.manifest(older.getBytes(StandardCharsets.UTF_8)).imageMap());
