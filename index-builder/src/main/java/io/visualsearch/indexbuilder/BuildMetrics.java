@@ -23,6 +23,7 @@ final class BuildMetrics {
   private final Counter gcDeleted;
   private final Gauge announcementsPending;
   private final Counter announcementFailures;
+  private final Counter announcementsDropped;
   private final Activity activity;
 
   /** Series only: the builds are on no health page (tools, tests). */
@@ -49,6 +50,9 @@ final class BuildMetrics {
         .register(registry);
     announcementFailures = Counter.builder().name("index_builder_announcement_failures_total")
         .help("Attempts to send an index.published event that failed").register(registry);
+    announcementsDropped = Counter.builder().name("index_builder_announcements_dropped_total")
+        .help("Published versions whose manifest could not make an index.published event, never announced")
+        .register(registry);
   }
 
   void attempt(Outcome outcome) {
@@ -84,5 +88,11 @@ final class BuildMetrics {
 
   void announcementFailed() {
     announcementFailures.inc();
+  }
+
+  /** An error on the health page too: unlike a failed send, nothing retries it. */
+  void announcementDropped() {
+    announcementsDropped.inc();
+    activity.recordError();
   }
 }

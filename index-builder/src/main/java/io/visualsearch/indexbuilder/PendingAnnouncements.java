@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,13 +113,39 @@ final class PendingAnnouncements {
       }
       p.inFlight = true;
     }
+    ProducerRecord<byte[], byte[]> event;
     try {
-      announcer.send(p.manifest, p.publishedAtMs, p.trace, (metadata, error) -> done(p, error));
+      event = announcer.event(p.manifest, p.publishedAtMs, p.trace);
+    } catch (RuntimeException e) {
+      drop(p, e);
+      return true;
+    }
+    try {
+      announcer.send(event, (metadata, error) -> done(p, error));
       return true;
     } catch (RuntimeException e) {
       done(p, e);
       return false;
     }
+  }
+
+  /**
+   * The manifest cannot make an event: no retry changes that, and it is this tenant's, not the
+   * channel's. Kept, it was retried for ever, grew the backoff that every tenant's announcement
+   * waits on and stopped each retry round before the tenants queued behind it.
+   */
+  private void drop(Pending p, RuntimeException e) {
+    String tenant = p.manifest.tenant();
+    synchronized (this) {
+      p.inFlight = false;
+      if (pending.get(tenant) == p) {
+        pending.remove(tenant);
+        metrics.announcementsPending(pending.size());
+      }
+    }
+    metrics.announcementDropped();
+    log.error("tenant {}: version {} cannot be announced on index.published, dropped (search-api still finds it"
+        + " through CURRENT; the tenant's next publication is announced)", tenant, p.manifest.version(), e);
   }
 
   private void done(Pending p, Exception error) {

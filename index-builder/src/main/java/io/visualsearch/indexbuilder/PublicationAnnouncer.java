@@ -32,12 +32,12 @@ final class PublicationAnnouncer {
   }
 
   /**
-   * Hands the event to the producer; {@code done} hears how it ended (on the producer's thread).
-   * Throws when the producer refuses it outright (not started, closed).
+   * The event announcing {@code m}. Throws when the manifest cannot make one (a field it needs is
+   * missing): no retry can change that.
    *
    * @param trace the context of the build span that flipped CURRENT, also when sent again later
    */
-  void send(IndexManifest m, long publishedAtMs, Context trace, Callback done) {
+  ProducerRecord<byte[], byte[]> event(IndexManifest m, long publishedAtMs, Context trace) {
     IndexPublished.Builder event = IndexPublished.newBuilder()
         .setTenant(m.tenant())
         .setIndexVersion(m.version())
@@ -54,7 +54,15 @@ final class PublicationAnnouncer {
     headers.add(PipelineHeaders.TENANT, m.tenant().getBytes(StandardCharsets.UTF_8));
     headers.add(PipelineHeaders.MODEL_VERSION, Long.toString(m.modelVersion()).getBytes(StandardCharsets.UTF_8));
     tracing.propagator().inject(trace, headers, KafkaHeadersCarrier.SETTER);
-    producer.get().send(new ProducerRecord<>(Topics.INDEX_PUBLISHED.name(), null,
-        m.tenant().getBytes(StandardCharsets.UTF_8), event.build().toByteArray(), headers), done);
+    return new ProducerRecord<>(Topics.INDEX_PUBLISHED.name(), null, m.tenant().getBytes(StandardCharsets.UTF_8),
+        event.build().toByteArray(), headers);
+  }
+
+  /**
+   * Hands the event to the producer; {@code done} hears how it ended (on the producer's thread).
+   * Throws when the producer refuses it outright (not started, closed).
+   */
+  void send(ProducerRecord<byte[], byte[]> event, Callback done) {
+    producer.get().send(event, done);
   }
 }

@@ -122,4 +122,32 @@ class PendingAnnouncementsTest {
     assertEquals(List.of(V1), sentVersions());
     assertEquals(0, pending.size());
   }
+
+  /**
+   * A manifest that cannot make an event (no model name) was kept and re-sent for ever, each time
+   * growing the backoff every tenant waits on and ending the retry round before the tenants queued
+   * behind it. It is dropped; the others go out in the same round and new ones at once.
+   */
+  @Test
+  void anAnnouncementThatCannotBeMadeIsDroppedWithoutHoldingBackOtherTenants() throws Exception {
+    pending.announce(manifest("acme", V1), 1L);
+    producer.errorNext(new TimeoutException("broker down"));
+    IndexManifest unnamed = new IndexManifest(IndexManifest.FORMAT, "broken", V1, 1L, null, 1L, "serving_default", 8,
+        "cosine", "IDMap,Flat", 3, List.of(new IndexManifest.ShardFile("shard-000.faiss", 3, 100, "ab")),
+        new IndexManifest.IndexFile("skus.tsv", 10, "cd"), Map.of(0, 5L), null, null);
+    pending.announce(unnamed, 2L);
+    pending.announce(manifest("other", O1), 3L);
+    assertEquals(List.of(V1), sentVersions(), "queued while the backoff holds");
+
+    clock.advance(Duration.ofMinutes(5));
+    pending.retryDue();
+    assertEquals(List.of(V1, V1, O1), sentVersions(), "the tenant queued behind the broken one goes out too");
+    assertEquals(Map.of("acme", V1, "other", O1), pending.versions(), "the broken one is not kept");
+    pending.announce(manifest("acme", V2), 4L);
+    assertEquals(List.of(V1, V1, O1, V2), sentVersions(), "no backoff: the channel did not fail");
+    producer.completeNext();
+    producer.completeNext();
+    producer.completeNext();
+    assertEquals(0, pending.size());
+  }
 }
