@@ -12,7 +12,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Streams a retailer feed into a {@link FeedSink}: gzip is unwrapped when the magic bytes say
@@ -45,7 +44,7 @@ public final class FeedParser {
    */
   public FeedSummary parse(InputStream raw, FeedSink sink) throws IOException, FeedRefusedException {
     BufferedInputStream buffered = new BufferedInputStream(raw, 1 << 16);
-    InputStream decompressed = isGzip(buffered) ? new GZIPInputStream(buffered, 1 << 16) : buffered;
+    InputStream decompressed = isGzip(buffered) ? new StrictGzipInputStream(buffered) : buffered;
     BufferedInputStream in =
         new BufferedInputStream(new FeedSizeLimit(decompressed, options.maxFeedBytes()), 1 << 16);
     FeedFormat format = options.formatOverride() != null ? options.formatOverride() : FeedSniffer.sniff(in);

@@ -4,6 +4,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPOutputStream;
 
 /**
@@ -57,6 +60,33 @@ final class FeedFixtures {
       gz.write(data);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** One gzip member with every optional header field set (FEXTRA, FNAME, FCOMMENT, FHCRC). */
+  static byte[] gzipWithFullHeader(byte[] data, String name, String comment) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(new byte[] {0x1f, (byte) 0x8b, 8, 4 | 8 | 16 | 2, 0, 0, 0, 0, 0, 3});
+    out.writeBytes(new byte[] {4, 0, 'A', 'B', 0, 0}); // XLEN 4: one subfield "AB" of length 0
+    out.writeBytes((name + "\0").getBytes(StandardCharsets.ISO_8859_1));
+    out.writeBytes((comment + "\0").getBytes(StandardCharsets.ISO_8859_1));
+    CRC32 headerCrc = new CRC32();
+    headerCrc.update(out.toByteArray());
+    out.write((int) headerCrc.getValue() & 0xFF);
+    out.write((int) (headerCrc.getValue() >> 8) & 0xFF);
+    Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+    try (DeflaterOutputStream body = new DeflaterOutputStream(out, deflater)) {
+      body.write(data);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    CRC32 crc = new CRC32();
+    crc.update(data);
+    for (long v : new long[] {crc.getValue(), data.length}) {
+      for (int i = 0; i < 4; i++) {
+        out.write((int) (v >> (8 * i)) & 0xFF);
+      }
     }
     return out.toByteArray();
   }

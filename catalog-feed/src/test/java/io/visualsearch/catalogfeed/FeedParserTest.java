@@ -467,6 +467,35 @@ class FeedParserTest {
   }
 
   @Test
+  void concatenatedGzipMembersAreOneFeed() throws Exception {
+    // What `cat part1.gz part2.gz` or a streaming exporter writes.
+    String all = tsvCatalog(20);
+    int cut = all.indexOf("p-10\t");
+    CollectingSink sink = parse(concat(gzip(utf8(all.substring(0, cut))), gzip(utf8(all.substring(cut)))));
+    assertEquals(20, sink.products.size());
+  }
+
+  @Test
+  void aDamagedGzipMemberAfterTheFirstIsAnIoErrorNotTheEndOfTheFeed() {
+    // The JDK's GZIPInputStream takes a malformed member header for the end of the data: the rows
+    // after it were missing from the feed, hence deleted from the catalog (tombstoned).
+    String all = tsvCatalog(20);
+    int cut = all.indexOf("p-10\t");
+    byte[] second = gzip(utf8(all.substring(cut)));
+    second[0] = 0;
+    byte[] damaged = concat(gzip(utf8(all.substring(0, cut))), second);
+    IOException e = assertThrows(IOException.class, () -> parse(damaged));
+    assertTrue(e.getMessage().contains("damaged"), e.getMessage());
+  }
+
+  @Test
+  void gzipHeadersWithNameCommentExtraFieldAndHeaderCrcAreRead() throws Exception {
+    // gzip(1) stores the file name; other tools add a comment, an extra field or a header CRC.
+    CollectingSink sink = parse(gzipWithFullHeader(utf8(tsvCatalog(5)), "feed.tsv", "nightly export"));
+    assertEquals(5, sink.products.size());
+  }
+
+  @Test
   void truncatedGzipIsAnIoErrorNotASilentPartialFeed() {
     byte[] gz = gzip(utf8(tsvCatalog(200)));
     byte[] cut = java.util.Arrays.copyOf(gz, gz.length / 2);
