@@ -72,8 +72,9 @@ public final class ImageIndexerSettings {
         .withRetries(config.get(FETCH_ATTEMPTS), FETCH.backoffBase(), FETCH.backoffMax())
         .withMaxPerHost(config.get(FETCH_MAX_PER_HOST))
         // A connection for every record handled at once: a wait for one of our own pooled
-        // connections would be cut off by the image's time limit and blamed on its host.
-        .withMaxTotal(Math.max(FETCH.maxTotal(), config.get(CONCURRENCY)));
+        // connections would be cut off by the image's time limit and blamed on its host. And
+        // never fewer than one host may have: FetchConfig refuses that.
+        .withMaxTotal(Math.max(Math.max(FETCH.maxTotal(), config.get(CONCURRENCY)), config.get(FETCH_MAX_PER_HOST)));
   }
 
   static AddressPolicy addressPolicy(Config config) {

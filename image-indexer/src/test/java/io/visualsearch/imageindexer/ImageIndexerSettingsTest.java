@@ -55,6 +55,17 @@ class ImageIndexerSettingsTest {
   }
 
   @Test
+  void aPerHostLimitAboveTheDefaultPoolIsAccepted() {
+    // 100 is within the setting's 1-256, yet the pool size was set back to 64 below it and the
+    // service stopped at start with "invalid fetch limits", naming no setting.
+    Map<String, String> env = minimal();
+    env.put("IMAGE_FETCH_MAX_PER_HOST", "100");
+    FetchConfig fetch = ImageIndexerSettings.fetchConfig(ImageIndexerService.definition().parse(env));
+    assertEquals(100, fetch.maxPerHost());
+    assertEquals(100, fetch.maxTotal());
+  }
+
+  @Test
   void aMalformedAllowListStopsTheServiceAtStart() {
     Map<String, String> env = minimal();
     env.put("IMAGE_FETCH_ALLOW", "127.0.0.1/33");
