@@ -14,16 +14,11 @@ final class FeedSniffer {
   /** Peeks (mark/reset) at the stream; the stream is left at its start. */
   static FeedFormat sniff(BufferedInputStream in) throws IOException, FeedRefusedException {
     byte[] head = peek(in, PEEK_BYTES);
-    int i = 0;
-    if (startsWith(head, 0xEF, 0xBB, 0xBF)) {
-      i = 3;
-    } else if (startsWith(head, 0xFE, 0xFF) || startsWith(head, 0xFF, 0xFE)) {
+    if (startsWith(head, 0xFE, 0xFF) || startsWith(head, 0xFF, 0xFE)) {
       // XML may be UTF-16 (StAX decodes it); delimited text must be UTF-8.
       return sniffUtf16(head);
     }
-    while (i < head.length && isSpace(head[i])) {
-      i++;
-    }
+    int i = contentStart(head);
     if (i == head.length) {
       throw new FeedRefusedException(FeedRefusedException.Reason.UNKNOWN_FORMAT, "the feed is empty");
     }
@@ -69,17 +64,25 @@ final class FeedSniffer {
     byte[] head = peek(in, PEEK_BYTES);
     int commas = 0;
     int semicolons = 0;
-    for (byte b : head) {
-      if (b == '\n') {
-        break;
-      }
-      if (b == ',') {
+    // The header row, as sniff found it: a blank first line counted nothing, gave ',' to a ';'
+    // feed and refused the whole of it for missing columns.
+    for (int i = contentStart(head); i < head.length && head[i] != '\n'; i++) {
+      if (head[i] == ',') {
         commas++;
-      } else if (b == ';') {
+      } else if (head[i] == ';') {
         semicolons++;
       }
     }
     return semicolons > commas ? ';' : ',';
+  }
+
+  /** Where the content begins: after a UTF-8 BOM and leading whitespace and blank lines. */
+  private static int contentStart(byte[] head) {
+    int i = startsWith(head, 0xEF, 0xBB, 0xBF) ? 3 : 0;
+    while (i < head.length && isSpace(head[i])) {
+      i++;
+    }
+    return i;
   }
 
   private static FeedFormat sniffUtf16(byte[] head) throws FeedRefusedException {

@@ -225,6 +225,17 @@ class FeedParserTest {
   }
 
   @Test
+  void aSemicolonCsvAfterABlankLineKeepsItsDelimiter() throws Exception {
+    // The delimiter was counted on the (empty) first line: ',' won, and every column went missing.
+    String csv = "\nid;title;price;image_link\n1;Boot;3,50 EUR;https://img.example/1.jpg\n";
+    for (byte[] feed : List.of(utf8(csv), withUtf8Bom(csv))) {
+      CollectingSink sink = parse(feed);
+      assertEquals(List.of("1"), sink.ids());
+      assertEquals(new BigDecimal("3.5"), sink.products.get(0).price().amount());
+    }
+  }
+
+  @Test
   void idsTheIndexCouldNotKeyAreRowErrorsAtTheFeed() throws Exception {
     // U+0085 is what a Windows-1252 ellipsis becomes when read as Latin-1; \ud800 has no pair.
     String row = "{\"id\":\"%s\",\"title\":\"Boot\",\"image_link\":\"https://img.example/b.jpg\",\"price\":\"3 GBP\"}\n";
