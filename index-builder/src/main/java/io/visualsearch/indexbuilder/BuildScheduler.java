@@ -36,20 +36,18 @@ final class BuildScheduler implements Component {
   private final BuildMetrics metrics;
   private final Clock clock;
   private final Duration shutdownTimeout;
-  private final Supplier<ConsumerLoop> intake;
+  private final IntakeGate intake;
   private final Map<String, String> failing = new ConcurrentHashMap<>();
   private ScheduledExecutorService thread;
-  private volatile String sharedIntake;
 
   /**
-   * @param intake the embeddings loop (null until wired): builds wait while it owns some
-   *     partitions but not all. A second instance in the group (scaled up by mistake, a zombie
-   *     pod) gets the others, and each instance would publish versions missing the other's
-   *     changes, deletes included; instead both wait and say why.
+   * @param intake the embeddings loop (null until wired): builds wait while it owns fewer
+   *     partitions than the topic has, and only start-up checks run before its first assignment
+   *     ({@link IntakeGate})
    */
   BuildScheduler(RebuildSchedule schedule, TenantBuild build, ShardBuilder shards, BuildMetrics metrics, Clock clock,
       Duration shutdownTimeout, Supplier<ConsumerLoop> intake) {
-    this.intake = intake;
+    this.intake = new IntakeGate(intake);
     this.schedule = schedule;
     this.build = build;
     this.shards = shards;
@@ -78,20 +76,13 @@ final class BuildScheduler implements Component {
     try {
       // Before the group check: these versions are CURRENT already, whoever else is building.
       build.announcements().retryDue();
-      ConsumerLoop loop = intake.get();
-      if (loop != null && loop.sharesItsGroup()) {
-        // Tickets stay due. Owning nothing yet (a start, a rebalance under way) does not stop
-        // builds: a restarted instance waits for its dead predecessor's session to expire before
-        // it is assigned anything, and its start-up builds are what it has to offer meanwhile.
-        sharedIntake = loop.ownership();
-        return;
-      }
-      sharedIntake = null;
       for (RebuildSchedule.Ticket ticket : schedule.due(clock.millis())) {
         if (thread.isShutdown()) {
           return;
         }
-        runOne(ticket);
+        if (intake.admits(ticket)) {
+          runOne(ticket);
+        }
       }
     } catch (RuntimeException e) {
       // A tick that throws would cancel all later ones; log and carry on at the next tick.
@@ -105,11 +96,7 @@ final class BuildScheduler implements Component {
       TenantBuild.Result r = build.run(ticket);
       metrics.attempt(r.outcome());
       failing.remove(ticket.tenant());
-      if (r.outcome() == BuildMetrics.Outcome.HELD) {
-        schedule.held(ticket, clock.millis(), r.recheckAtMs());
-      } else {
-        schedule.succeeded(ticket, clock.millis());
-      }
+      schedule.ended(ticket, r.outcome(), clock.millis(), r.recheckAtMs());
     } catch (Throwable e) {
       // Throwable: an Error escaping here would silently cancel every future tick.
       metrics.attempt(BuildMetrics.Outcome.FAILED);
@@ -137,7 +124,7 @@ final class BuildScheduler implements Component {
     if (thread == null || thread.isShutdown()) {
       return CheckResult.failed("not running");
     }
-    String shared = sharedIntake;
+    String shared = intake.shared();
     if (shared != null) {
       return CheckResult.failed("builds wait: this instance owns " + shared + " embeddings partitions, so another"
           + " index-builder shares its consumer group; run exactly one");

@@ -91,6 +91,15 @@ final class RebuildSchedule {
     s.unverified = false;
   }
 
+  /** How the build of {@code ticket} ended, for a build that did not throw. */
+  synchronized void ended(Ticket ticket, BuildMetrics.Outcome outcome, long nowMs, long recheckAtMs) {
+    switch (outcome) {
+      case HELD -> held(ticket, nowMs, recheckAtMs);
+      case LOST_RACE -> lostRace(ticket, nowMs);
+      default -> succeeded(ticket, nowMs);
+    }
+  }
+
   /** Published, or found already up to date. */
   synchronized void succeeded(Ticket ticket, long nowMs) {
     State s = tenants.get(ticket.tenant());
@@ -104,6 +113,23 @@ final class RebuildSchedule {
     long backoff = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS << Math.min(s.failures, 20));
     s.failures++;
     s.notBeforeMs = nowMs + backoff;
+    return backoff;
+  }
+
+  /**
+   * Another builder flipped CURRENT to a newer version meanwhile, which need not hold the changes
+   * this build took (counted as built, they were dropped until the tenant's next change): they come
+   * back and the tenant is built again after a backoff, so two builders flipping in turn do not
+   * build in a loop. A start-up check given back checks again, and finds a version that covers
+   * everything up to date.
+   */
+  synchronized long lostRace(Ticket ticket, long nowMs) {
+    long backoff = failed(ticket, nowMs);
+    State s = tenants.get(ticket.tenant());
+    if (s.dirtySinceMs == null) {
+      // A periodic build took no changes, but what it would have published is not served either.
+      s.dirtySinceMs = nowMs;
+    }
     return backoff;
   }
 

@@ -1,6 +1,7 @@
 package io.visualsearch.indexbuilder;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.time.Duration;
 import java.util.List;
@@ -85,5 +86,36 @@ class RebuildScheduleTest {
     schedule.succeeded(t, 100);
     assertEquals(List.of(), due(3_599_999));
     assertEquals(RebuildSchedule.Trigger.PERIODIC, schedule.due(3_600_100).get(0).trigger());
+  }
+
+  /**
+   * Another builder's newer version won the flip: it need not hold this build's changes. Counted
+   * as built, they were dropped until the tenant's next change; they come back after a backoff.
+   */
+  @Test
+  void aBuildThatLostTheFlipGivesItsChangesBackAndIsBuiltAgain() {
+    schedule.changed("acme", 0);
+    RebuildSchedule.Ticket t = start("acme", 2_000);
+    schedule.ended(t, BuildMetrics.Outcome.LOST_RACE, 2_100, 0);
+    assertEquals(List.of(), due(3_099), "backs off");
+    assertEquals(List.of("acme"), due(3_100), "and is built again");
+    RebuildSchedule.Ticket again = start("acme", 3_100);
+    assertEquals(RebuildSchedule.Trigger.CHANGED, again.trigger());
+    assertEquals(0L, again.dirtySinceMs(), "since the first change it took");
+    schedule.ended(again, BuildMetrics.Outcome.PUBLISHED, 3_200, 0);
+    assertEquals(List.of(), due(100_000));
+
+    schedule.replayed(List.of("other"), 0);
+    RebuildSchedule.Ticket check = start("other", 0);
+    schedule.ended(check, BuildMetrics.Outcome.LOST_RACE, 100, 0);
+    assertEquals(RebuildSchedule.Trigger.STARTUP, start("other", 5_000).trigger(),
+        "checked again: a winner covering every change makes it up to date");
+
+    RebuildSchedule.Ticket periodic = start("acme", 3_600_000 + 3_200);
+    assertEquals(RebuildSchedule.Trigger.PERIODIC, periodic.trigger());
+    schedule.ended(periodic, BuildMetrics.Outcome.LOST_RACE, 3_604_000, 0);
+    assertFalse(due(3_604_999).contains("acme"), "backs off");
+    assertEquals(RebuildSchedule.Trigger.CHANGED, start("acme", 3_605_000).trigger(),
+        "the winner need not hold what this instance would publish");
   }
 }

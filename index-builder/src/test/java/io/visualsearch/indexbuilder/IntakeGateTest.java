@@ -1,0 +1,100 @@
+package io.visualsearch.indexbuilder;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.pipeline.Activity;
+import io.visualsearch.pipeline.ConsumerLoop;
+import io.visualsearch.tracing.Tracing;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Which builds the embeddings loop lets run, on a real loop over Kafka's mock consumer. */
+class IntakeGateTest {
+
+  private static final String TOPIC = "embeddings";
+  private static final RebuildSchedule.Ticket STARTUP = new RebuildSchedule.Ticket("acme",
+      RebuildSchedule.Trigger.STARTUP, 1L);
+  private static final RebuildSchedule.Ticket CHANGED = new RebuildSchedule.Ticket("acme",
+      RebuildSchedule.Trigger.CHANGED, 1L);
+  private static final RebuildSchedule.Ticket PERIODIC = new RebuildSchedule.Ticket("acme",
+      RebuildSchedule.Trigger.PERIODIC, null);
+
+  private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
+  private final Tracing tracing = Tracing.withExporter("gate-test", SpanExporter.composite());
+  private final ConsumerLoop loop = new ConsumerLoop("gate-test", List.of(TOPIC), () -> consumer,
+      () -> new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()), (rec, out) -> { },
+      tracing, new Activity(new PrometheusRegistry()), Duration.ofMillis(50), Duration.ofMillis(200), e -> { });
+  private final IntakeGate gate = new IntakeGate(() -> loop);
+
+  @AfterEach
+  void stop() {
+    loop.close();
+    tracing.close();
+  }
+
+  private List<TopicPartition> partitions(int n) {
+    List<PartitionInfo> info = new ArrayList<>();
+    List<TopicPartition> tps = new ArrayList<>();
+    Map<TopicPartition, Long> beginning = new HashMap<>();
+    for (int p = 0; p < n; p++) {
+      info.add(new PartitionInfo(TOPIC, p, null, null, null));
+      tps.add(new TopicPartition(TOPIC, p));
+      beginning.put(tps.get(p), 0L);
+    }
+    consumer.updatePartitions(TOPIC, info);
+    consumer.updateBeginningOffsets(beginning);
+    return tps;
+  }
+
+  /** The group gives the member {@code assignment}, on its poll thread as a real rebalance does. */
+  private void rebalance(List<TopicPartition> assignment, String ownership) {
+    consumer.schedulePollTask(() -> consumer.rebalance(assignment));
+    await().atMost(Duration.ofSeconds(30)).until(() -> loop.ownership().equals(ownership));
+  }
+
+  /**
+   * An instance never assigned anything (more builders than partitions, a group that never
+   * rebalances to it) rebuilt every tenant from its start-up catalog at each periodic rebuild,
+   * and its flip won over the versions of the instance that owns the partitions.
+   */
+  @Test
+  void beforeTheFirstAssignmentOnlyStartUpChecksRun() {
+    List<TopicPartition> tps = partitions(2);
+    loop.start();
+    assertEquals("0 of 0", loop.ownership());
+    assertTrue(gate.admits(STARTUP), "the replayed catalog is current as of the start");
+    assertFalse(gate.admits(PERIODIC), "the catalog no longer follows the topic");
+    assertFalse(gate.admits(CHANGED));
+    assertNull(gate.shared());
+
+    rebalance(tps, "2 of 2");
+    assertTrue(gate.admits(PERIODIC));
+    assertTrue(gate.admits(CHANGED));
+    assertTrue(gate.admits(STARTUP));
+
+    rebalance(List.of(tps.get(0)), "1 of 2");
+    assertFalse(gate.admits(STARTUP), "another member has the other partition");
+    assertFalse(gate.admits(PERIODIC));
+    assertEquals("1 of 2", gate.shared());
+
+    rebalance(tps, "2 of 2");
+    assertTrue(gate.admits(PERIODIC), "alone again");
+    assertNull(gate.shared());
+  }
+}
