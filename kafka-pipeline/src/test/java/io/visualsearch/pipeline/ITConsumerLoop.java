@@ -45,11 +45,14 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.NotEnoughReplicasException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -1112,5 +1115,131 @@ class ITConsumerLoop {
       }
       assertEquals(expected, seen, "key k" + k + " handled out of order or twice");
     }
+  }
+
+  /** A producer whose sends the test acknowledges, or fails, one by one. */
+  static MockProducer<byte[], byte[]> unacknowledgingProducer() {
+    return new MockProducer<>(false, null, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  static List<String> values(MockProducer<byte[], byte[]> producer) {
+    return producer.history().stream().map(r -> str(r.value())).toList();
+  }
+
+  /**
+   * A batch whose output the broker did not all acknowledge commits nothing, counts nothing as
+   * handled, and is rewound and handled again whole after the back-off (its records' output may
+   * be missing from the topic); once a round is acknowledged it is committed, and not handled again.
+   */
+  @Test
+  void aBatchWhoseOutputIsNotAllAcknowledgedIsHandledAgainWholeAndThenCommitted(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.unacked");
+    Harness h = harness(stack, "it-unacked");
+    produce(h, "it.unacked", "u", 0, 5);
+    MockProducer<byte[], byte[]> out = unacknowledgingProducer();
+    List<String> handled = Collections.synchronizedList(new ArrayList<>());
+    RecordHandler handler = (rec, o) -> {
+      handled.add(str(rec.value()));
+      o.send("it.unacked.out", (String) null, ("out-" + str(rec.value())).getBytes(StandardCharsets.UTF_8), "t1");
+    };
+    Activity activity = new Activity(new PrometheusRegistry());
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    List<String> round = List.of("u0", "u1", "u2", "u3", "u4");
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      // A back-off long enough to read the check while it lasts.
+      ConsumerLoop loop = new ConsumerLoop("it-unacked", List.of("it.unacked"),
+          () -> h.clients().consumer("it-unacked", "it-unacked"), () -> out, handler, tracing, activity,
+          Duration.ofSeconds(5), Duration.ofSeconds(5), died::set);
+      loop.start();
+      try {
+        await().atMost(Duration.ofSeconds(30)).until(() -> out.history().size() == 5);
+        out.completeNext();
+        out.completeNext();
+        out.errorNext(new NotEnoughReplicasException("1 replica in sync, 2 required"));
+        out.completeNext();
+        out.completeNext();
+        await().atMost(Duration.ofSeconds(30)).until(() -> activity.errors() == 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> loop.check().detail().contains("backing off"));
+        assertTrue(loop.check().ok(), "a retriable refusal is an ordinary back-off: " + loop.check().detail());
+        assertEquals(0, committed(stack, "it-unacked", "it.unacked"), "nothing of the batch is committed");
+        assertEquals(0, activity.handled(), "records whose output was not all written are not counted");
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> out.history().size() == 10);
+        assertEquals(0, committed(stack, "it-unacked", "it.unacked"));
+        while (out.completeNext()) {
+          // the second round's five
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-unacked", "it.unacked") == 5);
+        assertEquals(5, activity.handled());
+        assertEquals(1, activity.errors());
+      } finally {
+        loop.close();
+      }
+    }
+    List<String> twice = new ArrayList<>(round);
+    twice.addAll(round);
+    assertEquals(twice, handled, "the whole batch again, in order, and no third round");
+    assertEquals(twice.stream().map(v -> "out-" + v).toList(), values(out));
+    assertNull(died.get());
+  }
+
+  /**
+   * With concurrency, records of other keys handled and acknowledged past a failed one are not
+   * handled again when the retry's own output is not acknowledged either: the rewind goes back to
+   * the failed record, and only it is handled until its output is written.
+   */
+  @Test
+  void recordsHandledPastAFailureStayHandledWhenTheRetrysOutputIsNotAcknowledged(EmbeddedStack stack)
+      throws Exception {
+    createTopics(stack, "it.unacked4");
+    Harness h = harness(stack, "it-unacked4");
+    for (int i = 0; i < 5; i++) {
+      h.producer().send(new ProducerRecord<>("it.unacked4", 0, ("k" + i).getBytes(StandardCharsets.UTF_8),
+          ("u" + i).getBytes(StandardCharsets.UTF_8))).get();
+    }
+    MockProducer<byte[], byte[]> out = unacknowledgingProducer();
+    Map<String, AtomicInteger> calls = new java.util.concurrent.ConcurrentHashMap<>();
+    AtomicBoolean u1Failed = new AtomicBoolean();
+    RecordHandler handler = (rec, o) -> {
+      String v = str(rec.value());
+      calls.computeIfAbsent(v, k -> new AtomicInteger()).incrementAndGet();
+      if (v.equals("u1") && u1Failed.compareAndSet(false, true)) {
+        throw new RetriableProcessingException("model server unavailable");
+      }
+      o.send("it.unacked4.out", str(rec.key()), ("out-" + v).getBytes(StandardCharsets.UTF_8), "t1");
+    };
+    Activity activity = new Activity(new PrometheusRegistry());
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = new ConsumerLoop("it-unacked4", List.of("it.unacked4"),
+          () -> h.clients().consumer("it-unacked4", "it-unacked4"), () -> out, handler, tracing, activity,
+          Duration.ofMillis(100), Duration.ofMillis(400), died::set, 4);
+      loop.start();
+      try {
+        // Round 1: u1 fails, u0 and u2..u4 are handled and their output acknowledged; u0 is committed.
+        await().atMost(Duration.ofSeconds(30)).until(() -> out.history().size() == 4);
+        while (out.completeNext()) {
+          // all four
+        }
+        // Round 2: u1 alone, its output refused.
+        await().atMost(Duration.ofSeconds(30)).until(() -> out.history().size() == 5);
+        assertEquals("out-u1", values(out).get(4));
+        assertEquals(1, committed(stack, "it-unacked4", "it.unacked4"));
+        out.errorNext(new NotEnoughReplicasException("1 replica in sync, 2 required"));
+        // Round 3: u1 alone again, acknowledged; all five committed.
+        await().atMost(Duration.ofSeconds(30)).until(() -> out.history().size() == 6);
+        assertEquals("out-u1", values(out).get(5));
+        assertEquals(1, committed(stack, "it-unacked4", "it.unacked4"));
+        out.completeNext();
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-unacked4", "it.unacked4") == 5);
+        assertEquals(5, activity.handled());
+      } finally {
+        loop.close();
+      }
+    }
+    assertEquals(Map.of("u0", 1, "u1", 3, "u2", 1, "u3", 1, "u4", 1), calls.entrySet().stream()
+        .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().get())));
+    assertEquals(6, out.history().size(), "no output produced twice for u2..u4");
+    assertNull(died.get());
   }
 }
