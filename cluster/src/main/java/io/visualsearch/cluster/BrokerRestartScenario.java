@@ -14,7 +14,7 @@ final class BrokerRestartScenario implements Scenario {
   }
 
   @Override
-  public Reconciliation run(ChaosContext ctx) throws Exception {
+  public ScenarioResult run(ChaosContext ctx) throws Exception {
     ctx.churn(0.3, 0.05, 3, 5);
     Thread.sleep(3000);
     long killedAt = System.nanoTime();
@@ -23,14 +23,13 @@ final class BrokerRestartScenario implements Scenario {
     ctx.cluster().restart("kafka");
     long back = System.nanoTime();
     double brokerDown = (back - killedAt) / 1e9;
-    double ready = ctx.awaitAllReady(back, Duration.ofMinutes(5));
-    double converged = ctx.awaitConverged(back);
+    Recovery recovery = new Recovery();
+    String ready = recovery.waited("all services ready within 5 min after the broker was back",
+        ctx.awaitAllReady(back, Duration.ofMinutes(5)));
+    String converged = recovery.waited("ingest converged within " + ctx.convergeTimeout + " after the broker was back",
+        ctx.awaitConverged(back));
     ctx.say(String.format("broker-restart: broker back after %.1f s; recovery: all services ready %s after it,"
-        + " ingest converged %s after it", brokerDown, seconds(ready), seconds(converged)));
-    return ctx.reconcile(name());
-  }
-
-  static String seconds(double s) {
-    return s < 0 ? "NEVER" : String.format("%.1f s", s);
+        + " ingest converged %s after it", brokerDown, ready, converged));
+    return ctx.finish(name(), recovery);
   }
 }

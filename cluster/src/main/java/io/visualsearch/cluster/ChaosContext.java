@@ -2,6 +2,7 @@ package io.visualsearch.cluster;
 
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -11,6 +12,9 @@ import java.util.Random;
  * output stream. Also the two waits every scenario ends with.
  */
 public final class ChaosContext {
+
+  /** How long a scenario's end waits for every member to be running and ready. */
+  static final Duration MEMBERS_SETTLE = Duration.ofMinutes(2);
 
   final ClusterSession session;
   final Reconciler reconciler;
@@ -91,6 +95,41 @@ public final class ChaosContext {
     }
     say("  not converged within " + convergeTimeout + ": " + last);
     return -1;
+  }
+
+  /**
+   * Ends a scenario: the full reconciliation, then every member must be running and ready (waited
+   * for up to {@link #MEMBERS_SETTLE}, as one may be between two calls). A member that died, or
+   * never became ready again, fails the scenario however clean the indexes: its replica, or a
+   * retry, may have done its work, and the cluster the next scenario starts from is not whole.
+   */
+  ScenarioResult finish(String scenario, Recovery recovery) throws Exception {
+    Reconciliation r = reconcile(scenario);
+    long deadline = System.nanoTime() + MEMBERS_SETTLE.toNanos();
+    List<String> unwell = notRunningOrNotReady(cluster().members());
+    while (!unwell.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(1000);
+      unwell = notRunningOrNotReady(cluster().members());
+    }
+    unwell.forEach(recovery::missed);
+    ScenarioResult result = new ScenarioResult(r, recovery.missing());
+    if (!result.notRecovered().isEmpty()) {
+      say("[" + scenario + "] not recovered: " + String.join("; ", result.notRecovered()));
+    }
+    return result;
+  }
+
+  /** Members not running, or running but not answering ready (those with a ready URL), now. */
+  static List<String> notRunningOrNotReady(List<ManagedProcess> members) {
+    List<String> out = new ArrayList<>();
+    for (ManagedProcess m : members) {
+      if (!m.alive()) {
+        out.add(m.name() + " is not running (exit " + m.exitCode() + "; see " + m.logFile() + ")");
+      } else if (m.spec().readyUrl() != null && !m.ready()) {
+        out.add(m.name() + " is not ready (" + m.spec().readyUrl() + ")");
+      }
+    }
+    return out;
   }
 
   /** The full reconciliation (index + every product's answer), printed per tenant. */

@@ -26,9 +26,10 @@ final class KillScenario implements Scenario {
   }
 
   @Override
-  public Reconciliation run(ChaosContext ctx) throws Exception {
+  public ScenarioResult run(ChaosContext ctx) throws Exception {
     List<ManagedProcess> services = ctx.cluster().serviceMembers();
     List<Double> restarts = new ArrayList<>();
+    Recovery recovery = new Recovery();
     long start = System.nanoTime();
     for (int i = 1; i <= kills; i++) {
       Thread.sleep(1000 + ctx.random.nextInt(4000));
@@ -51,16 +52,17 @@ final class KillScenario implements Scenario {
       if (queryPath) {
         long ok = ctx.load.awaitSuccessAfter(deadAt, Duration.ofMinutes(3).toMillis());
         ctx.load.endOutage();
-        query = ok < 0 ? ", queries NOT answered within 3 min" : String.format(", queries answered again after %.1f s",
-            (ok - deadAt) / 1e9);
+        query = ", queries answered again after " + recovery.waited("queries answered within 3 min after kill " + i
+            + " (" + victim.name() + ")", ok < 0 ? -1 : (ok - deadAt) / 1e9);
       }
       ctx.say(String.format("kill %d/%d: %s (pid %d) killed -9, ready again after %.1f s%s", i, kills, victim.name(),
           victim.pid(), ready, query));
     }
     double converged = ctx.awaitConverged(start);
+    recovery.waited("ingest converged within " + ctx.convergeTimeout + " of the first kill", converged);
     ctx.say(String.format("kill: %d kills, restart-to-ready max %.1f s, mean %.1f s; ingest converged %s", kills,
         restarts.stream().mapToDouble(d -> d).max().orElse(0), restarts.stream().mapToDouble(d -> d).average().orElse(0),
         converged < 0 ? "NEVER" : String.format("%.1f s after the first kill", converged)));
-    return ctx.reconcile(name());
+    return ctx.finish(name(), recovery);
   }
 }

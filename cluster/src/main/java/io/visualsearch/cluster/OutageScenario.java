@@ -25,7 +25,7 @@ final class OutageScenario implements Scenario {
   }
 
   @Override
-  public Reconciliation run(ChaosContext ctx) throws Exception {
+  public ScenarioResult run(ChaosContext ctx) throws Exception {
     boolean queryPath = member.startsWith("model-server");
     ctx.churn(0.3, 0.05, 3, 5);
     Thread.sleep(3000);
@@ -38,16 +38,20 @@ final class OutageScenario implements Scenario {
     ctx.cluster().restart(member);
     long back = System.nanoTime();
     ctx.say(member + " back");
+    Recovery recovery = new Recovery();
     String query = "";
     if (queryPath) {
       long ok = ctx.load.awaitSuccessAfter(back, Duration.ofMinutes(5).toMillis());
       ctx.load.endOutage();
-      query = ", queries answered " + BrokerRestartScenario.seconds(ok < 0 ? -1 : (ok - back) / 1e9) + " after it";
+      query = ", queries answered " + recovery.waited("queries answered within 5 min after " + member + " was back",
+          ok < 0 ? -1 : (ok - back) / 1e9) + " after it";
     }
-    double ready = ctx.awaitAllReady(back, Duration.ofMinutes(5));
-    double converged = ctx.awaitConverged(back);
+    String ready = recovery.waited("all services ready within 5 min after " + member + " was back",
+        ctx.awaitAllReady(back, Duration.ofMinutes(5)));
+    String converged = recovery.waited("ingest converged within " + ctx.convergeTimeout + " after " + member
+        + " was back", ctx.awaitConverged(back));
     ctx.say(String.format("%s: recovery: all services ready %s after it is back%s, ingest converged %s after it",
-        name(), BrokerRestartScenario.seconds(ready), query, BrokerRestartScenario.seconds(converged)));
-    return ctx.reconcile(name());
+        name(), ready, query, converged));
+    return ctx.finish(name(), recovery);
   }
 }

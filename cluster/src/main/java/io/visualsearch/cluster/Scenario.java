@@ -1,9 +1,9 @@
 package io.visualsearch.cluster;
 
-/** One fault scenario; it ends with a full reconciliation, which it returns. */
+/** One fault scenario; it ends with a full reconciliation and the recoveries that never came. */
 interface Scenario {
 
   String name();
 
-  Reconciliation run(ChaosContext ctx) throws Exception;
+  ScenarioResult run(ChaosContext ctx) throws Exception;
 }

@@ -26,11 +26,12 @@ final class SwapUnderLoadScenario implements Scenario {
   }
 
   @Override
-  public Reconciliation run(ChaosContext ctx) throws Exception {
+  public ScenarioResult run(ChaosContext ctx) throws Exception {
     long failedBefore = ctx.load.failed();
     long okBefore = ctx.load.ok();
     int versionsBefore = ctx.load.indexVersions().size();
     int swaps = 0;
+    Recovery recovery = new Recovery();
     for (int round = 1; round <= rounds; round++) {
       Map<String, String> before = currentVersions(ctx);
       ctx.churn(0.05, 0.05, 1, 1);
@@ -41,13 +42,17 @@ final class SwapUnderLoadScenario implements Scenario {
       int moved = changed(before, currentVersions(ctx));
       swaps += moved;
       ctx.say("swap round " + round + ": " + moved + "/" + before.size() + " tenants published a new version");
+      if (moved < before.size()) {
+        recovery.missed("swap round " + round + ": " + (before.size() - moved) + " of " + before.size()
+            + " tenants published no new version within " + ctx.convergeTimeout);
+      }
     }
-    double converged = ctx.awaitConverged(System.nanoTime());
+    String converged = recovery.waited("ingest converged within " + ctx.convergeTimeout + " after the swaps",
+        ctx.awaitConverged(System.nanoTime()));
     ctx.say(String.format("swap-under-load: %d index publications, %d answered queries, %d distinct served versions"
         + " seen in answers, failed queries %d; converged %s", swaps, ctx.load.ok() - okBefore,
-        ctx.load.indexVersions().size() - versionsBefore, ctx.load.failed() - failedBefore,
-        BrokerRestartScenario.seconds(converged)));
-    return ctx.reconcile(name());
+        ctx.load.indexVersions().size() - versionsBefore, ctx.load.failed() - failedBefore, converged));
+    return ctx.finish(name(), recovery);
   }
 
   private static Map<String, String> currentVersions(ChaosContext ctx) throws Exception {
