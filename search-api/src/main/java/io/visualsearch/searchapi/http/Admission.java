@@ -81,23 +81,27 @@ public final class Admission {
 
   /** The shared slot; the permit's close gives it back. */
   private Semaphore enterShared() {
-    if (running.tryAcquire()) {
-      return running;
-    }
-    if (waiting.incrementAndGet() > maxQueued) {
-      waiting.decrementAndGet();
-      throw overloaded();
-    }
     try {
-      if (!running.tryAcquire(queueTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      // Timed even without a wait: tryAcquire() takes a freed slot ahead of the searches queued
+      // for it (fairness or not), and those then time out with 503 behind every newcomer.
+      if (running.tryAcquire(0, TimeUnit.MILLISECONDS)) {
+        return running;
+      }
+      if (waiting.incrementAndGet() > maxQueued) {
+        waiting.decrementAndGet();
         throw overloaded();
       }
-      return running;
+      try {
+        if (!running.tryAcquire(queueTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+          throw overloaded();
+        }
+        return running;
+      } finally {
+        waiting.decrementAndGet();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw overloaded();
-    } finally {
-      waiting.decrementAndGet();
     }
   }
 
