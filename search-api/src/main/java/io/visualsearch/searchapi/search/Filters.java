@@ -1,14 +1,17 @@
 package io.visualsearch.searchapi.search;
 
+import io.visualsearch.catalogfeed.Availability;
+import io.visualsearch.searchapi.ApiException;
 import io.visualsearch.searchapi.fresh.ProductInfo;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 
 /**
  * Restrictions a storefront puts on results. Text fields compare case-insensitively; a category
  * matches the product's whole category path or any one level of it ("Apparel > Shoes" matches
- * "shoes"); prices are in micros of the currency unit, bounds inclusive.
+ * "shoes"); prices are in micros of the currency unit, bounds inclusive. Availability is one of the
+ * catalog's four values, in any spelling a feed may give it ("In-Stock", "pre order"), held as the
+ * catalog writes it ("in_stock", "preorder"); another is refused 400 {@code invalid_availability}.
  */
 public record Filters(String category, Long minPriceMicros, Long maxPriceMicros, String availability, String brand) {
 
@@ -16,7 +19,7 @@ public record Filters(String category, Long minPriceMicros, Long maxPriceMicros,
 
   public Filters {
     category = blankToNull(category);
-    availability = blankToNull(availability);
+    availability = catalogSpelling(blankToNull(availability));
     brand = blankToNull(brand);
     if (minPriceMicros != null && minPriceMicros < 0 || maxPriceMicros != null && maxPriceMicros < 0) {
       throw new IllegalArgumentException("prices cannot be negative");
@@ -41,7 +44,8 @@ public record Filters(String category, Long minPriceMicros, Long maxPriceMicros,
     if (brand != null && !brand.equalsIgnoreCase(p.brand())) {
       return false;
     }
-    if (availability != null && !normaliseAvailability(availability).equals(normaliseAvailability(p.availability()))) {
+    if (availability != null && !availability.equals(p.availability())
+        && !availability.equals(productAvailability(p.availability()))) {
       return false;
     }
     if (minPriceMicros != null && p.priceMicros() < minPriceMicros) {
@@ -65,9 +69,31 @@ public record Filters(String category, Long minPriceMicros, Long maxPriceMicros,
     return false;
   }
 
-  /** Google Merchant writes "in_stock" in XML and "in stock" in TSV feeds. */
-  private static String normaliseAvailability(String s) {
-    return s == null ? "" : s.strip().toLowerCase(Locale.ROOT).replace('_', ' ');
+  /**
+   * By the feed's own rule: a filter that only lowercased and read '_' as ' ' matched nothing for
+   * "in-stock" or "pre-order", which the feed takes, and an unknown value matched nothing silently.
+   */
+  private static String catalogSpelling(String availability) {
+    if (availability == null) {
+      return null;
+    }
+    try {
+      return Availability.parse(availability).feedValue();
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("invalid_availability", e.getMessage());
+    }
+  }
+
+  /** A product's availability as the catalog writes it; null when it is none of the four. */
+  private static String productAvailability(String availability) {
+    if (availability == null || availability.isBlank()) {
+      return null;
+    }
+    try {
+      return Availability.parse(availability).feedValue();
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   /** The filters as flat strings, for the search.responses event. */

@@ -64,7 +64,7 @@ class SearchRequestParserTest {
     assertEquals("Shoes", q.filters().category());
     assertEquals(10_000_000L, q.filters().minPriceMicros());
     assertEquals(19_990_000L, q.filters().maxPriceMicros());
-    assertEquals("in stock", q.filters().availability());
+    assertEquals("in_stock", q.filters().availability());
     assertEquals("Acme", q.filters().brand());
   }
 
@@ -156,6 +156,10 @@ class SearchRequestParserTest {
     assertEquals("invalid_filters", refused("application/json", "{\"image_base64\":\"AAAA\",\"filters\":[1]}").code());
     assertEquals("invalid_min_price", refused("application/json", "{\"image_base64\":\"AAAA\",\"filters\":{\"min_price\":\"-3\"}}").code());
     assertEquals("invalid_filters", refused("application/json", "{\"image_base64\":\"AAAA\",\"filters\":{\"min_price\":9,\"max_price\":2}}").code());
+    assertEquals("invalid_availability", refused("application/json",
+        "{\"image_base64\":\"AAAA\",\"filters\":{\"availability\":\"available\"}}").code());
+    assertEquals("invalid_availability", assertThrows(ApiException.class,
+        () -> parseMultipart(IMAGE, Map.of("availability", "sold out"))).code());
     assertEquals("malformed_multipart", refused("multipart/form-data", "whatever").code());
     assertEquals(415, refused("text/plain", "hello").status());
     assertEquals(415, refused(null, "hello").status());

@@ -1,0 +1,57 @@
+package io.visualsearch.searchapi.search;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.visualsearch.searchapi.ApiException;
+import io.visualsearch.searchapi.fresh.ProductInfo;
+import org.junit.jupiter.api.Test;
+
+class FiltersTest {
+
+  /** As catalog.products holds it: the feed's value, whatever spelling the retailer's feed used. */
+  static ProductInfo stocked(String availability) {
+    return new ProductInfo("sku-1", "Shoe", 10_000_000, "USD", "https://shop/1", "https://img/1", "Shoes", "Acme",
+        availability);
+  }
+
+  static Filters availability(String availability) {
+    return new Filters(null, null, null, availability, null);
+  }
+
+  @Test
+  void everySpellingTheFeedAcceptsMatchesTheCatalogsValue() {
+    assertTrue(availability("in_stock").matches(stocked("in_stock")));
+    assertTrue(availability("in stock").matches(stocked("in_stock")));
+    assertTrue(availability("In-Stock").matches(stocked("in_stock")));
+    assertTrue(availability("in-stock").matches(stocked("in_stock")));
+    assertTrue(availability("pre-order").matches(stocked("preorder")));
+    assertTrue(availability("pre order").matches(stocked("preorder")));
+    assertTrue(availability("pre_order").matches(stocked("preorder")));
+    assertTrue(availability("back-order").matches(stocked("backorder")));
+    assertTrue(availability("OUT OF STOCK").matches(stocked("out_of_stock")));
+    assertTrue(availability("in-stock").matches(stocked("in stock")), "a product spelled as a TSV feed spells it");
+    assertFalse(availability("in-stock").matches(stocked("out_of_stock")));
+    assertFalse(availability("preorder").matches(stocked("backorder")));
+    assertFalse(availability("in_stock").matches(stocked("")), "a product of unknown availability");
+  }
+
+  @Test
+  void theFilterHoldsTheCatalogsSpelling() {
+    assertEquals("preorder", availability(" Pre-Order ").availability());
+    assertEquals("in_stock", availability("in stock").describe().get("availability"));
+  }
+
+  @Test
+  void anAvailabilityTheCatalogCannotHoldIsRefused() {
+    for (String unknown : new String[] {"available", "instock", "sold out", "limited_availability"}) {
+      ApiException e = assertThrows(ApiException.class, () -> availability(unknown), unknown);
+      assertEquals(400, e.status());
+      assertEquals("invalid_availability", e.code());
+      assertTrue(e.getMessage().contains("in_stock, out_of_stock, preorder, backorder"), e.getMessage());
+    }
+    assertEquals(null, availability("  ").availability(), "blank is no filter");
+  }
+}
