@@ -24,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -127,6 +128,8 @@ public final class ConsumerLoop implements Component {
   private volatile Consumer<String> drainCutShort = why -> { };
 
   private volatile boolean running;
+  /** Set by the first of {@link #beginStop} and {@link #close}, which fixes the drain's deadline. */
+  private final AtomicBoolean stopBegun = new AtomicBoolean();
   private volatile Thread thread;
   private volatile Throwable death;
   /** Why the last batch's records were refused for good (too large, not authorised); null once one is acknowledged. */
@@ -191,6 +194,7 @@ public final class ConsumerLoop implements Component {
       h.setDaemon(true);
       return h;
     });
+    stopBegun.set(false);
     running = true;
     lastPollNanos = System.nanoTime();
     Thread t = new Thread(this::run, service + "-consumer");
@@ -770,17 +774,31 @@ public final class ConsumerLoop implements Component {
     return paused ? new CheckResult(true, "backing off after a retriable failure") : CheckResult.OK;
   }
 
+  /**
+   * Stops intake at once: no record is started after it, and the poll thread leaves after the
+   * batch in hand, which {@link #close} waits for. The host calls it on every loop when the stop
+   * begins: a loop closed after another one otherwise kept polling, and starting records, while
+   * that one drained.
+   */
+  @Override
+  public void beginStop() {
+    if (stopBegun.compareAndSet(false, true)) {
+      // Before running: the poll thread reads the deadline once it sees the loop stopping.
+      abandonAtNanos = System.nanoTime() + drainTimeLeft.get().toNanos();
+      running = false;
+    }
+  }
+
   /** Stops intake, lets the batch in hand finish (acknowledged and committed), then closes. */
   @Override
   public void close() {
-    long now = System.nanoTime();
-    abandonAtNanos = now + drainTimeLeft.get().toNanos();
-    running = false;
+    beginStop();
     Thread t = thread;
     if (t != null && t != Thread.currentThread()) {
       try {
         // The drain, then the consumer's own close (10 s at most).
-        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(abandonAtNanos - now)) + TimeUnit.SECONDS.toMillis(15));
+        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(abandonAtNanos - System.nanoTime()))
+            + TimeUnit.SECONDS.toMillis(15));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

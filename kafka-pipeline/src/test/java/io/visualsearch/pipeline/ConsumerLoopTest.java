@@ -182,4 +182,40 @@ class ConsumerLoopTest {
     assertFalse(self[0].check().ok());
     assertEquals(Map.of(), commits, "the batch is handled again after the restart");
   }
+
+  @Test
+  void aStopEndsTheIntakeOfEveryLoopAtOnceWhileOneDrains() throws Exception {
+    List<TopicPartition> tps = partitions(1);
+    MockConsumer<byte[], byte[]> otherConsumer = new MockConsumer<>("earliest");
+    TopicPartition other = new TopicPartition("other", 0);
+    otherConsumer.updatePartitions("other", List.of(new PartitionInfo("other", 0, null, null, null)));
+    otherConsumer.updateBeginningOffsets(Map.of(other, 0L));
+    CountDownLatch handling = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ServiceHost host = new ServiceHost("loop-test");
+    // Added first, so closed last: it used to poll on, starting records, while the other drained.
+    host.add(new ConsumerLoop("loop-test", List.of("other"), () -> otherConsumer, () -> producer,
+        (rec, out) -> { }, tracing, activity, Duration.ofMillis(50), Duration.ofMillis(200), died::set));
+    host.add(loop((rec, out) -> {
+      handling.countDown();
+      release.await();
+    }, 1));
+    host.start();
+    otherConsumer.schedulePollTask(() -> otherConsumer.rebalance(List.of(other)));
+    deliver(tps, "a");
+    handling.await();
+
+    Thread stop = new Thread(host::close, "test-stop");
+    stop.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> stop.getState() == Thread.State.TIMED_WAITING);
+    // The second loop's batch is still in hand; the first loop has already left its group.
+    await().atMost(Duration.ofSeconds(30)).until(otherConsumer::closed);
+    assertFalse(host.awaitStop(Duration.ZERO), "the other loop's batch is still in hand");
+    release.countDown();
+
+    assertEquals(ExitCode.OK, host.awaitStop(), "both drained cleanly");
+    stop.join();
+    assertEquals(Map.of(tps.get(0), 1L), commits, "the drained batch is committed");
+    assertEquals(null, died.get());
+  }
 }

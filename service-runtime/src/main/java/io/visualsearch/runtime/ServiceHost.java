@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one service: starts its components in order (intake last), waits, and on stop closes them
- * in reverse order exactly once — intake stops first, then work drains, producers flush, clients
- * close. A component that dies ({@link #fail}) stops the whole process with {@link ExitCode#FAILED}
+ * in reverse order exactly once — every intake stops at once ({@link Component#beginStop}), then
+ * work drains, producers flush, clients close. A component that dies ({@link #fail}) stops the whole process with {@link ExitCode#FAILED}
  * so a supervisor restarts it instead of leaving a half-alive service.
  */
 public final class ServiceHost implements AutoCloseable {
@@ -262,6 +262,14 @@ public final class ServiceHost implements AutoCloseable {
     }
     Collections.reverse(toClose);
     try {
+      // Every intake stops at once; then each drains and closes in turn.
+      for (Component c : toClose) {
+        try {
+          c.beginStop();
+        } catch (RuntimeException | Error e) {
+          log.warn("{}: {} did not stop taking work cleanly", service, c.name(), e);
+        }
+      }
       for (Component c : toClose) {
         try {
           log.info("{}: closing {}", service, c.name());

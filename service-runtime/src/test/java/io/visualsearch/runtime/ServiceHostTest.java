@@ -49,6 +49,24 @@ class ServiceHostTest {
   }
 
   @Test
+  void aStopTellsEveryComponentToStopTakingWorkBeforeItClosesAny() throws Exception {
+    ServiceHost host = new ServiceHost("svc");
+    for (String name : List.of("producer", "intake-1", "intake-2")) {
+      host.add(new Component() {
+        @Override public String name() { return name; }
+        @Override public CheckResult check() { return CheckResult.OK; }
+        @Override public void beginStop() { events.add("stop taking " + name); }
+        @Override public void close() { events.add("close " + name); }
+      });
+    }
+    host.start();
+    host.close();
+    assertEquals(List.of("stop taking intake-2", "stop taking intake-1", "stop taking producer",
+        "close intake-2", "close intake-1", "close producer"), events);
+    assertEquals(ExitCode.OK, host.awaitStop());
+  }
+
+  @Test
   void startFailureClosesOnlyWhatStartedAndNamesTheComponent() {
     ServiceHost host = new ServiceHost("svc");
     host.add(recording("client", false));
