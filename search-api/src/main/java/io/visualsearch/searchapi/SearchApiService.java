@@ -156,7 +156,8 @@ public final class SearchApiService {
     long maxUpload = config.get(SearchApiSettings.MAX_UPLOAD_BYTES);
     UploadBudget bodies = UploadBudget.ofHeap(Runtime.getRuntime().maxMemory());
 
-    // HTTP, then gRPC, drain their searches in flight within one SERVICE_SHUTDOWN_TIMEOUT together.
+    // HTTP, then gRPC, drain their searches in flight within one SERVICE_SHUTDOWN_TIMEOUT together;
+    // gRPC refuses new calls from the stop's start (beginStop), not only once HTTP has drained.
     Duration drainAllowance = config.get(RuntimeSettings.SHUTDOWN_TIMEOUT);
     Supplier<Duration> drainTimeLeft = () -> host.stopTimeLeft(drainAllowance);
     SearchGrpcServer grpc = null;

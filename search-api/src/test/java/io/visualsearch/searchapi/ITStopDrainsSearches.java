@@ -3,9 +3,21 @@ package io.visualsearch.searchapi;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.visualsearch.proto.search.SearchRequest;
+import io.visualsearch.proto.search.VisualSearchGrpc;
 import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.StackExtension;
 import java.awt.Color;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,6 +27,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -58,6 +71,77 @@ class ITStopDrainsSearches {
       }
       assertEquals(200, inFlight.get().statusCode(), "answered, not cut off by the stop");
       stopping.get();
+    }
+  }
+
+  @Test
+  void aGrpcCallArrivingWhileHttpDrainsIsRefusedAndOneInFlightIsAnswered(EmbeddedStack stack) throws Exception {
+    try (StackFixture fx = new StackFixture(stack, Map.of("SEARCH_API_KEYS", "acme:" + KEY,
+        "KAFKA_GROUP_ID", "it-stop-refuses-grpc"))) {
+      fx.upsertProduct("acme", "drain-0", "shirt", "Apparel > Shirts", 10_000_000L, "in stock");
+      float[] e = fx.embed(TestImages.picture(64, 64, Color.WHITE, Color.RED));
+      fx.sendEmbedding("acme", "drain-0", e, 1);
+      fx.publication.publish("acme", "20250101T000001Z-d1", 1, Map.of("drain-0", e), 1, fx.embeddingsEnd());
+      fx.startService();
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      int httpPort = fx.service.httpPort();
+      URI uri = URI.create("http://127.0.0.1:" + httpPort + "/api/v1/search");
+      await().atMost(Duration.ofSeconds(60)).until(() -> search(http, uri).statusCode() == 200);
+      int grpcPort = fx.service.grpcPort();
+
+      CompletableFuture<HttpResponse<String>> httpInFlight;
+      CompletableFuture<Status> grpcInFlight;
+      CompletableFuture<Status> late;
+      CompletableFuture<Void> stopping;
+      try (AutoCloseable held = fx.model.hold()) {
+        httpInFlight = CompletableFuture.supplyAsync(() -> {
+          try {
+            return search(http, uri);
+          } catch (Exception ex) {
+            throw new IllegalStateException(ex);
+          }
+        });
+        grpcInFlight = CompletableFuture.supplyAsync(() -> grpcSearch(grpcPort));
+        await().atMost(Duration.ofSeconds(30)).until(() -> fx.model.heldCalls() == 2);
+        stopping = CompletableFuture.runAsync(fx.host::close);
+        // HTTP closes its port as its drain starts: every front end has been told to stop by then.
+        await().atMost(Duration.ofSeconds(30)).until(() -> !accepts(httpPort));
+
+        late = CompletableFuture.supplyAsync(() -> grpcSearch(grpcPort));
+        await().atMost(Duration.ofSeconds(10)).until(() -> late.isDone() || fx.model.heldCalls() > 2);
+        assertEquals(2, fx.model.heldCalls(), "a gRPC call arriving after the stop began never reached the model");
+      }
+      assertEquals(Status.Code.UNAVAILABLE, late.get().getCode(), "refused, not taken while HTTP drains");
+      assertEquals(200, httpInFlight.get().statusCode(), "answered, not cut off by the stop");
+      assertEquals(Status.Code.OK, grpcInFlight.get().getCode(), "answered, not cut off by the stop");
+      stopping.get();
+    }
+  }
+
+  static boolean accepts(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** A gRPC search on a channel of its own, as a caller arriving now opens one; its status. */
+  static Status grpcSearch(int port) {
+    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    try {
+      Metadata md = new Metadata();
+      md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + KEY);
+      VisualSearchGrpc.newBlockingStub(ch).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+          .withDeadlineAfter(60, TimeUnit.SECONDS)
+          .search(SearchRequest.newBuilder()
+              .setImage(ByteString.copyFrom(TestImages.jpeg(64, 64, Color.WHITE, Color.RED))).setK(1).build());
+      return Status.OK;
+    } catch (StatusRuntimeException e) {
+      return e.getStatus();
+    } finally {
+      ch.shutdownNow();
     }
   }
 
