@@ -282,6 +282,28 @@ class KubernetesManifestsTest {
     assertEquals(List.of(), problems);
   }
 
+  /**
+   * A Secret key the service can do without is referenced optional: the Secret may hold only what
+   * this deployment needs (e.g. only the S3 keys for a plaintext in-cluster Kafka), and a missing
+   * non-optional key stops the pod at CreateContainerConfigError before the service ever runs.
+   */
+  @Test
+  void secretKeysOfSettingsThatAreNotRequiredAreReferencedOptional() {
+    List<String> problems = new ArrayList<>();
+    for (Workload w : workloads.values()) {
+      Map<String, Setting<?>> defs = w.service().definition().settings().stream()
+          .collect(Collectors.toMap(Setting::env, s -> s));
+      for (Object e : list(w.container().get("env"), "env")) {
+        Object ref = at(e, "valueFrom", "secretKeyRef");
+        Setting<?> def = defs.get(str(at(e, "name")));
+        if (ref != null && def != null && !def.required() && !Boolean.TRUE.equals(at(ref, "optional"))) {
+          problems.add(w.where() + ": " + def.env() + " is not required but its secretKeyRef is not optional: true");
+        }
+      }
+    }
+    assertEquals(List.of(), problems);
+  }
+
   /** A ConfigMap key no workload reads is a setting that silently does nothing. */
   @Test
   void everyConfigMapAndSecretKeyIsRead() {
