@@ -304,6 +304,17 @@ class KubernetesManifestsTest {
     assertEquals(List.of(), problems);
   }
 
+  /**
+   * A Job's pod template is immutable: while the finished topic-init Job is kept, an apply with a
+   * new image tag is refused. Kept minutes (for kubectl wait and its log), not a day.
+   */
+  @Test
+  void finishedTopicInitJobIsRemovedWithinMinutes() {
+    Object ttl = at(one("Job", "topic-init"), "spec", "ttlSecondsAfterFinished");
+    assertTrue(ttl instanceof Number n && n.intValue() >= 60 && n.intValue() <= 600,
+        "topic-init: ttlSecondsAfterFinished " + ttl + ", want 60..600");
+  }
+
   /** A ConfigMap key no workload reads is a setting that silently does nothing. */
   @Test
   void everyConfigMapAndSecretKeyIsRead() {
