@@ -1,7 +1,6 @@
 package io.visualsearch.indexbuilder;
 
 import io.visualsearch.objectstore.ObjectStoreException;
-import io.visualsearch.pipeline.ConsumerLoop;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.time.Clock;
@@ -13,7 +12,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,15 +37,15 @@ final class BuildScheduler implements Component {
   private final IntakeGate intake;
   private final Map<String, String> failing = new ConcurrentHashMap<>();
   private ScheduledExecutorService thread;
+  private ScheduledExecutorService watch;
 
   /**
-   * @param intake the embeddings loop (null until wired): builds wait while it owns fewer
-   *     partitions than the topic has, and only start-up checks run before its first assignment
-   *     ({@link IntakeGate})
+   * @param intake what the embeddings loop lets run ({@link IntakeGate}): builds wait while it owns
+   *     fewer partitions than the topic has, and only start-up checks run before its first assignment
    */
   BuildScheduler(RebuildSchedule schedule, TenantBuild build, ShardBuilder shards, BuildMetrics metrics, Clock clock,
-      Duration shutdownTimeout, Supplier<ConsumerLoop> intake) {
-    this.intake = new IntakeGate(intake);
+      Duration shutdownTimeout, IntakeGate intake) {
+    this.intake = intake;
     this.schedule = schedule;
     this.build = build;
     this.shards = shards;
@@ -70,6 +68,21 @@ final class BuildScheduler implements Component {
       return t;
     });
     thread.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+    // Its own thread: a build of minutes must not hide another member coming and going.
+    watch = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "index-builder-group-watch");
+      t.setDaemon(true);
+      return t;
+    });
+    watch.scheduleWithFixedDelay(this::watchGroup, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+  }
+
+  private void watchGroup() {
+    try {
+      intake.observe();
+    } catch (RuntimeException e) {
+      log.error("group watch failed", e);
+    }
   }
 
   private void tick() {
@@ -124,10 +137,9 @@ final class BuildScheduler implements Component {
     if (thread == null || thread.isShutdown()) {
       return CheckResult.failed("not running");
     }
-    String shared = intake.shared();
-    if (shared != null) {
-      return CheckResult.failed("builds wait: this instance owns " + shared + " embeddings partitions, so another"
-          + " index-builder shares its consumer group; run exactly one");
+    String held = intake.holdReason();
+    if (held != null) {
+      return CheckResult.failed(held);
     }
     List<String> problems = new ArrayList<>();
     if (!failing.isEmpty()) {
@@ -150,6 +162,7 @@ final class BuildScheduler implements Component {
       log.warn("stopping with announcements not yet acknowledged {}; the next start announces those the topic"
           + " lacks", unannounced);
     }
+    watch.shutdownNow();
     thread.shutdown();
     try {
       if (!thread.awaitTermination(shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS)) {

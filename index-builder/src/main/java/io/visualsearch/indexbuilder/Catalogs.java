@@ -6,7 +6,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Every tenant's catalog plus how far into the embeddings topic they reflect. Written by the
@@ -18,6 +20,11 @@ final class Catalogs {
   private final Map<String, TenantCatalog> tenants = new HashMap<>();
   /** Per partition, the next offset after the last record applied. */
   private final Map<Integer, Long> watermarks = new TreeMap<>();
+  /**
+   * While another member may hold some partitions ({@link #watchForSkips}), those on which a record
+   * arrived past the watermark: the records between were handled by someone else. Null otherwise.
+   */
+  private Set<Integer> jumped;
   private final int maxOrigins;
   private final Clock clock;
 
@@ -83,7 +90,42 @@ final class Catalogs {
 
   /** Records that a record was seen (also one refused as poison): manifests cover it. */
   synchronized void advance(int partition, long offset) {
+    if (jumped != null && offset > watermarks.getOrDefault(partition, 0L)) {
+      jumped.add(partition);
+    }
     watermarks.merge(partition, offset + 1, Math::max);
+  }
+
+  /**
+   * Another member of the group may own some partitions from now on, handle their records and
+   * commit them: a partition handed back resumes at its commit, past records this instance never
+   * applied (a tombstone among them), and the next manifest would claim to cover them.
+   */
+  synchronized void watchForSkips() {
+    jumped = new TreeSet<>();
+  }
+
+  /**
+   * Ends the watch begun by {@link #watchForSkips}: per partition whose records this instance did
+   * not all apply, what it applied and what it missed. A partition was skipped if a record arrived
+   * past its watermark since, or if the group committed past it ({@code committed}), which a
+   * partition handed back and not yet read again shows.
+   */
+  synchronized Map<Integer, String> endWatch(Map<Integer, Long> committed) {
+    Map<Integer, String> skipped = new TreeMap<>();
+    if (jumped != null) {
+      for (int p : jumped) {
+        skipped.put(p, "a record arrived past the offsets applied");
+      }
+    }
+    committed.forEach((p, next) -> {
+      long applied = watermarks.getOrDefault(p, 0L);
+      if (next > applied) {
+        skipped.put(p, "applied up to offset " + applied + ", the group committed " + next);
+      }
+    });
+    jumped = null;
+    return skipped;
   }
 
   synchronized Optional<TenantSnapshot> snapshot(String tenant) {

@@ -82,8 +82,12 @@ public final class IndexBuilderService {
     pipeline.add(announced);
     // The scheduler starts before its intake (intake last), so it is handed the loop once wired.
     AtomicReference<ConsumerLoop> intakeLoop = new AtomicReference<>();
-    pipeline.add(new BuildScheduler(schedule, build, shards, metrics, clock,
-        config.get(RuntimeSettings.SHUTDOWN_TIMEOUT), intakeLoop::get));
+    AtomicReference<BuildScheduler> scheduler = new AtomicReference<>();
+    GroupOffsets committed = new GroupOffsets(() -> pipeline.kafkaClients().consumer(
+        pipeline.kafkaClients().groupId(NAME), NAME + "-offsets-" + instance), Topics.EMBEDDINGS.name());
+    scheduler.set(pipeline.add(new BuildScheduler(schedule, build, shards, metrics, clock,
+        config.get(RuntimeSettings.SHUTDOWN_TIMEOUT),
+        new IntakeGate(intakeLoop::get, catalogs, committed, e -> host.fail(scheduler.get(), e)))));
     intakeLoop.set(pipeline.consume(List.of(Topics.EMBEDDINGS.name()), intake));
     pipeline.heartbeat();
     return new IndexBuilderService(pipeline, catalogs);

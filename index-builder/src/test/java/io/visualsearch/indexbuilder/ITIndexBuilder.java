@@ -646,6 +646,85 @@ class ITIndexBuilder {
   }
 
   /**
+   * A second member takes two of three embeddings partitions, handles a tombstone there and commits
+   * it, then leaves: the builder took them back at that commit, never applied the tombstone, and
+   * its next version, after a change on the same partition, claimed to cover it with the deleted
+   * product still in it. The builder stops instead, and its restart replays the topic.
+   */
+  @Test
+  void aSecondMemberThatHandledRecordsStopsTheBuilderWhenItHandsThemBack(EmbeddedStack stack) throws Exception {
+    String tenant = "it-handback";
+    List<String> skus = new ArrayList<>();
+    Random r = new Random(7);
+    String deleted;
+    String added;
+    String first;
+    try (Harness h = start(stack, "it-ib-handback")) {
+      for (int i = 0; i < 12; i++) {
+        skus.add("h-" + i);
+        upsert(h, tenant, "h-" + i, 1, vector(r, 8));
+      }
+      first = awaitPublished(h, tenant, null, m -> m.vectorCount() == 12).version();
+      Component builds = h.host().components().stream().filter(c -> c.name().equals("index-builds")).findFirst()
+          .orElseThrow();
+      Properties p = new Properties();
+      p.put("bootstrap.servers", stack.kafkaBootstrapServers());
+      p.put("group.id", "it-ib-handback");
+      p.put("client.id", "0-second-builder"); // sorts first: the range assignor gives it two of three partitions
+      p.put("enable.auto.commit", "false");
+      try (KafkaConsumer<byte[], byte[]> second = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+          new ByteArrayDeserializer())) {
+        second.subscribe(List.of("embeddings"));
+        await().atMost(WAIT).until(() -> {
+          second.poll(Duration.ofMillis(100));
+          return !second.assignment().isEmpty() && !builds.check().ok();
+        });
+        deleted = skus.stream().filter(sku -> second.assignment().contains(
+            new TopicPartition("embeddings", partitionOf(second, tenant, sku)))).findFirst()
+            .orElseThrow(() -> new AssertionError("no product on " + second.assignment()));
+        int partition = partitionOf(second, tenant, deleted);
+        added = skuOn(second, tenant, "h-", 12, partition);
+        send(h, tenant, deleted, null);
+        await().atMost(WAIT).until(() -> {
+          boolean seen = false;
+          for (ConsumerRecord<byte[], byte[]> rec : second.poll(Duration.ofMillis(100))) {
+            seen |= rec.value() == null && key(rec).equals(tenant + "/" + deleted);
+          }
+          return seen;
+        });
+        second.commitSync();
+      }
+      // After the hand-back: a change on the same partition, which the builder reads past the tombstone.
+      upsert(h, tenant, added, 1, vector(r, 8));
+      assertTrue(h.host().awaitStop(WAIT), "the builder stops");
+      assertEquals(io.visualsearch.runtime.ExitCode.FAILED, h.host().awaitStop());
+      assertEquals(first, current(h, tenant).version(), "nothing published from the incomplete memory");
+    }
+    try (Harness h = start(stack, "it-ib-handback")) {
+      IndexManifest m = awaitPublished(h, tenant, first, x -> true);
+      Set<Long> ids = verifiedIds(h, m);
+      assertFalse(ids.contains(SkuIds.id(tenant, deleted)), "the replay applied the tombstone");
+      assertTrue(ids.contains(SkuIds.id(tenant, added)));
+    }
+  }
+
+  private static int partitionOf(KafkaConsumer<byte[], byte[]> member, String tenant, String sku) {
+    byte[] key = (tenant + "/" + sku).getBytes(StandardCharsets.UTF_8);
+    return Utils.toPositive(Utils.murmur2(key)) % member.partitionsFor("embeddings").size();
+  }
+
+  /** The first sku {@code prefix + n}, {@code prefix + (n + 1)}, ... on {@code partition}. */
+  private static String skuOn(KafkaConsumer<byte[], byte[]> member, String tenant, String prefix, int n,
+      int partition) {
+    for (int i = n; i < n + 100; i++) {
+      if (partitionOf(member, tenant, prefix + i) == partition) {
+        return prefix + i;
+      }
+    }
+    throw new AssertionError("no sku on partition " + partition);
+  }
+
+  /**
    * The first sku {@code prefix + n}, {@code prefix + (n + 1)}, ... whose embeddings key the
    * producer's default partitioner (murmur2 of the key) puts on a partition {@code member} does not own.
    */

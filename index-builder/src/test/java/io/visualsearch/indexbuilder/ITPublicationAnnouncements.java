@@ -114,8 +114,9 @@ class ITPublicationAnnouncements {
           new VersionCollector(store, new RetentionPolicy(Duration.ZERO, 10)), new IndexVersions(),
           (n, d) -> IndexRecipe.choose(n, d, 20_000, 2_000_000, null, 16, 64), tracing, metrics, Clock.systemUTC(),
           announced));
+      // No consumer loop here: the tests drive the catalogs themselves, and every build runs.
       scheduler = new BuildScheduler(schedule, build, shards, metrics, Clock.systemUTC(), Duration.ofSeconds(30),
-          () -> null);
+          new IntakeGate(() -> null, catalogs, null, e -> { }));
     }
 
     /** Products of {@code tenant} at the given offsets of partition 0, as the intake applies them. */

@@ -11,12 +11,15 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.pipeline.Activity;
 import io.visualsearch.pipeline.ConsumerLoop;
 import io.visualsearch.tracing.Tracing;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -40,7 +43,18 @@ class IntakeGateTest {
   private final ConsumerLoop loop = new ConsumerLoop("gate-test", List.of(TOPIC), () -> consumer,
       () -> new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()), (rec, out) -> { },
       tracing, new Activity(new PrometheusRegistry()), Duration.ofMillis(50), Duration.ofMillis(200), e -> { });
-  private final IntakeGate gate = new IntakeGate(() -> loop);
+  private final Catalogs catalogs = new Catalogs(0, Clock.systemUTC());
+  /** What the group has committed, as the broker keeps it for every member. */
+  private final Map<TopicPartition, OffsetAndMetadata> groupCommits = new ConcurrentHashMap<>();
+  private final List<IllegalStateException> stops = new ArrayList<>();
+  private final IntakeGate gate = new IntakeGate(() -> loop, catalogs, new GroupOffsets(() -> {
+    MockConsumer<byte[], byte[]> member = new MockConsumer<>("earliest");
+    member.updatePartitions(TOPIC, consumer.partitionsFor(TOPIC));
+    // The mock answers with the commits of assigned partitions only; a real consumer needs none.
+    member.assign(groupCommits.keySet());
+    member.commitSync(groupCommits);
+    return member;
+  }, TOPIC), stops::add);
 
   @AfterEach
   void stop() {
@@ -81,7 +95,7 @@ class IntakeGateTest {
     assertTrue(gate.admits(STARTUP), "the replayed catalog is current as of the start");
     assertFalse(gate.admits(PERIODIC), "the catalog no longer follows the topic");
     assertFalse(gate.admits(CHANGED));
-    assertNull(gate.shared());
+    assertNull(gate.holdReason());
 
     rebalance(tps, "2 of 2");
     assertTrue(gate.admits(PERIODIC));
@@ -91,10 +105,66 @@ class IntakeGateTest {
     rebalance(List.of(tps.get(0)), "1 of 2");
     assertFalse(gate.admits(STARTUP), "another member has the other partition");
     assertFalse(gate.admits(PERIODIC));
-    assertEquals("1 of 2", gate.shared());
+    assertTrue(gate.holdReason().contains("owns 1 of 2"), gate.holdReason());
 
     rebalance(tps, "2 of 2");
-    assertTrue(gate.admits(PERIODIC), "alone again");
-    assertNull(gate.shared());
+    assertTrue(gate.admits(PERIODIC), "alone again: the other member committed nothing");
+    assertNull(gate.holdReason());
+    assertEquals(List.of(), stops);
+  }
+
+  /** Applied on each partition up to offset 3 (exclusive), as the replay or the loop would. */
+  private void appliedUpTo3(List<TopicPartition> tps) {
+    for (TopicPartition tp : tps) {
+      for (long o = 0; o < 3; o++) {
+        catalogs.advance(tp.partition(), o);
+      }
+    }
+  }
+
+  /**
+   * A second member handled partition 1's records 3 and 4 (a tombstone among them, say) and
+   * committed 5, then left: resumed at 5, this instance never applied them, and its next manifest
+   * claimed to cover them. The service stops, so that its restart replays the topic.
+   */
+  @Test
+  void partitionsHandedBackPastWhatThisInstanceAppliedStopTheService() {
+    List<TopicPartition> tps = partitions(2);
+    appliedUpTo3(tps);
+    loop.start();
+    rebalance(tps, "2 of 2");
+    groupCommits.put(tps.get(0), new OffsetAndMetadata(3));
+    groupCommits.put(tps.get(1), new OffsetAndMetadata(3));
+    assertTrue(gate.admits(CHANGED));
+
+    rebalance(List.of(tps.get(0)), "1 of 2");
+    gate.observe();
+    groupCommits.put(tps.get(1), new OffsetAndMetadata(5));
+    rebalance(tps, "2 of 2");
+    assertFalse(gate.admits(CHANGED), "nothing is published from a memory missing records 3 and 4");
+    assertEquals(1, stops.size());
+    assertTrue(stops.get(0).getMessage().contains("1=applied up to offset 3, the group committed 5"),
+        stops.get(0).getMessage());
+    assertTrue(gate.holdReason().contains("replays the topic"), gate.holdReason());
+  }
+
+  /**
+   * The same, but this instance had already read on from the other member's commit when it looked:
+   * the group's commit is its own by then, and the jump past records 3 and 4 tells it.
+   */
+  @Test
+  void aHandedBackPartitionReadOnPastRecordsNeverAppliedStopsTheServiceToo() {
+    List<TopicPartition> tps = partitions(2);
+    appliedUpTo3(tps);
+    loop.start();
+    rebalance(tps, "2 of 2");
+    rebalance(List.of(tps.get(0)), "1 of 2");
+    gate.observe();
+    rebalance(tps, "2 of 2");
+    catalogs.advance(1, 5);
+    groupCommits.put(tps.get(1), new OffsetAndMetadata(6));
+    gate.observe();
+    assertEquals(1, stops.size());
+    assertTrue(stops.get(0).getMessage().contains("1=a record arrived past"), stops.get(0).getMessage());
   }
 }
