@@ -83,7 +83,7 @@ public final class ImageStager {
     Path target = moduleDir.resolve("target");
     Path cpFile = target.resolve("runtime-classpath.txt");
     if (!Files.isRegularFile(cpFile)) {
-      throw new IllegalStateException(cpFile + " is missing: build the module first (mvn -o -pl deploy -am install)");
+      throw new IllegalStateException(cpFile + " is missing: build the module first (mvn -B -ntp -pl deploy -am install -DskipTests)");
     }
     Path out = staging.resolve(image);
     FileUtils.deleteDirectory(out.toFile());

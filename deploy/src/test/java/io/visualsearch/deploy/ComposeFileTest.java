@@ -102,7 +102,7 @@ class ComposeFileTest {
       assertEquals(s.image, name, "compose service named after its image");
       assertEquals("target/docker/" + s.image, str(at(services.get(name), "build", "context")), name + ": build context");
       assertTrue(Files.isRegularFile(FILE.getParent().resolve(str(at(services.get(name), "build", "context"))).resolve("Dockerfile")),
-          name + ": the build context is not staged (mvn -o -pl deploy -am install)");
+          name + ": the build context is not staged (mvn -B -ntp -pl deploy -am install -DskipTests)");
     });
   }
 
