@@ -814,6 +814,9 @@ class ITConsumerLoop {
   /**
    * A loop closed late in the service's stop (another loop drained first) has only what is left of
    * the stop's drain time, not an allowance of its own: the two would add up past the stop limit.
+   * With none left, the batch in hand is given up at once: its handler is interrupted, the service
+   * is told (for its exit code), and nothing is committed. Counted from its own close, the loop
+   * would wait the whole hour of its drain limit for a handler that never ends.
    */
   @Test
   void aLoopClosedLateInAStopHasOnlyWhatIsLeftOfTheDrain(EmbeddedStack stack) throws Exception {
@@ -822,21 +825,36 @@ class ITConsumerLoop {
     produce(h, "it.late-stop", "s", 0, 1);
     Gate gate = new Gate();
     AtomicReference<Throwable> died = new AtomicReference<>();
+    AtomicBoolean interrupted = new AtomicBoolean();
+    RecordHandler holding = (rec, out) -> {
+      try {
+        gate.holding("s0").handle(rec, out);
+      } catch (InterruptedException e) {
+        interrupted.set(true);
+        throw e;
+      }
+    };
+    AtomicReference<String> cutShort = new AtomicReference<>();
     try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
-      // The service's stop began a minute ago, and the drain allows a minute: none of it is left.
-      ConsumerLoop loop = loop(h, "it-late-stop", "it.late-stop", gate.holding("s0"), tracing, died, 1, 1)
-          .drainWithin(Duration.ofSeconds(60), () -> Duration.ZERO);
+      // The service's stop began long ago, and its drain time is spent: none of it is left.
+      ConsumerLoop loop = loop(h, "it-late-stop", "it.late-stop", holding, tracing, died, 1, 1)
+          .drainWithin(Duration.ofHours(1), () -> Duration.ZERO).onDrainCutShort(cutShort::set);
       loop.start();
       try {
         assertTrue(gate.blocked().await(30, TimeUnit.SECONDS));
-        // A hang guard, not a timing claim: counted from its own close, the loop would wait a minute.
-        assertTimeoutPreemptively(Duration.ofSeconds(30), loop::close);
-        assertEquals(0, committed(stack, "it-late-stop", "it.late-stop"));
+        // A hang guard, not the evidence: the loop's own allowance would hold the close for an hour.
+        assertTimeoutPreemptively(Duration.ofSeconds(120), loop::close);
+        assertTrue(cutShort.get() != null && cutShort.get().contains("drain limit"),
+            "the service is told the batch was given up: " + cutShort.get());
+        await().atMost(Duration.ofSeconds(30)).untilTrue(interrupted);
+        assertEquals(0, committed(stack, "it-late-stop", "it.late-stop"), "the abandoned record is not committed");
+        assertEquals(List.of(), gate.handled(), "the held record was never handled to its end");
       } finally {
         gate.release().countDown();
         loop.close();
       }
     }
+    assertNull(died.get(), "a stop is not a death");
   }
 
   /** A handler that does not return makes the loop not ready once a batch outlasts its bound, and ready after. */
