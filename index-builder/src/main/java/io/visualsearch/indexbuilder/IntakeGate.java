@@ -102,7 +102,7 @@ final class IntakeGate {
         return false;
       }
     }
-    return ticket.trigger() == RebuildSchedule.Trigger.STARTUP || assignedOnce(loop);
+    return ticket.trigger() == RebuildSchedule.Trigger.STARTUP || loop.assignedOnce();
   }
 
   /** Why builds wait whatever is due, or null. */
@@ -120,10 +120,5 @@ final class IntakeGate {
           + " records unapplied here cannot be told yet: " + uncheckable;
     }
     return null;
-  }
-
-  /** The loop knows its topics' partitions from its first assignment on ("N of 0" before it). */
-  private static boolean assignedOnce(ConsumerLoop loop) {
-    return !loop.ownership().endsWith(" of 0");
   }
 }

@@ -727,6 +727,11 @@ public final class ConsumerLoop implements Component {
     }
   }
 
+  /** Whether the group has assigned this member partitions at least once since it started. */
+  public boolean assignedOnce() {
+    return partitionsOfTopics > 0;
+  }
+
   /** Partitions this member owns now, of how many its topics have (0 before the first assignment). */
   public String ownership() {
     return owned.size() + " of " + partitionsOfTopics;

@@ -114,6 +114,7 @@ class ConsumerLoopTest {
     List<TopicPartition> tps = partitions(2);
     ConsumerLoop loop = start(loop((rec, out) -> { }, 1));
     assertFalse(loop.sharesItsGroup(), "before the first assignment nothing is known: " + loop.ownership());
+    assertFalse(loop.assignedOnce());
 
     rebalance(loop, tps);
     assertFalse(loop.sharesItsGroup(), "alone: " + loop.ownership());
@@ -125,6 +126,7 @@ class ConsumerLoopTest {
     rebalance(loop, List.of());
     assertEquals("0 of 2", loop.ownership());
     assertTrue(loop.sharesItsGroup(), "another member has them all: " + loop.ownership());
+    assertTrue(loop.assignedOnce(), "owning nothing now is not never having been assigned");
 
     // An eager rebalance revokes everything before it assigns: shared meanwhile, alone again after.
     rebalance(loop, tps);
