@@ -1,6 +1,7 @@
 package io.visualsearch.objectstore;
 
 import io.visualsearch.config.Config;
+import io.visualsearch.config.ConfigException;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
@@ -74,17 +76,44 @@ public final class ObjectStore implements Component {
     this.transferTimeout = transferTimeout;
   }
 
+  /** @throws ConfigException when only one of S3_ACCESS_KEY and S3_SECRET_KEY is set */
   public static ObjectStore fromConfig(Config config, boolean createBucket) {
-    return new ObjectStore(timeouts -> builder(config, timeouts).build(), config.get(ObjectStoreSettings.BUCKET),
+    Optional<AwsBasicCredentials> keys = staticKeys(config);
+    return new ObjectStore(timeouts -> builder(config, keys, timeouts).build(), config.get(ObjectStoreSettings.BUCKET),
         createBucket, config.get(ObjectStoreSettings.TRANSFER_TIMEOUT));
   }
 
-  /** An S3 client with this deployment's endpoint and credentials, e.g. to read feeds from another bucket. */
+  /**
+   * An S3 client with this deployment's endpoint and credentials, e.g. to read feeds from another bucket.
+   *
+   * @throws ConfigException when only one of S3_ACCESS_KEY and S3_SECRET_KEY is set
+   */
   public static S3Client client(Config config) {
-    return builder(config, null).build();
+    return builder(config, staticKeys(config), null).build();
   }
 
-  private static S3ClientBuilder builder(Config config, ScheduledExecutorService timeouts) {
+  /**
+   * The key pair, or empty for the AWS default chain. Half a pair is refused here, while wiring, so
+   * the service exits as misconfigured naming the missing setting; the SDK would refuse it only when
+   * the client is built at start, in words naming neither variable.
+   */
+  private static Optional<AwsBasicCredentials> staticKeys(Config config) {
+    String accessKey = config.get(ObjectStoreSettings.ACCESS_KEY);
+    String secretKey = config.get(ObjectStoreSettings.SECRET_KEY);
+    if (accessKey == null && secretKey == null) {
+      return Optional.empty();
+    }
+    if (secretKey == null || accessKey == null) {
+      String set = accessKey != null ? ObjectStoreSettings.ACCESS_KEY.env() : ObjectStoreSettings.SECRET_KEY.env();
+      String unset = accessKey != null ? ObjectStoreSettings.SECRET_KEY.env() : ObjectStoreSettings.ACCESS_KEY.env();
+      throw new ConfigException(List.of(unset + " is required when " + set + " is set (unset both for the AWS"
+          + " default credential chain)"));
+    }
+    return Optional.of(AwsBasicCredentials.create(accessKey, secretKey));
+  }
+
+  private static S3ClientBuilder builder(Config config, Optional<AwsBasicCredentials> keys,
+      ScheduledExecutorService timeouts) {
     S3ClientBuilder b = S3Client.builder()
         .region(Region.of(config.get(ObjectStoreSettings.REGION)))
         .forcePathStyle(config.get(ObjectStoreSettings.PATH_STYLE))
@@ -102,9 +131,8 @@ public final class ObjectStore implements Component {
     if (endpoint != null) {
       b.endpointOverride(URI.create(endpoint));
     }
-    String accessKey = config.get(ObjectStoreSettings.ACCESS_KEY);
-    b.credentialsProvider(accessKey == null ? DefaultCredentialsProvider.builder().build()
-        : StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, config.get(ObjectStoreSettings.SECRET_KEY))));
+    b.credentialsProvider(keys.<AwsCredentialsProvider>map(StaticCredentialsProvider::create)
+        .orElseGet(() -> DefaultCredentialsProvider.builder().build()));
     return b;
   }
 
