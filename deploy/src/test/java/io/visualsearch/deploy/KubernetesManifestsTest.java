@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.visualsearch.config.Setting;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -313,6 +314,28 @@ class KubernetesManifestsTest {
     Object ttl = at(one("Job", "topic-init"), "spec", "ttlSecondsAfterFinished");
     assertTrue(ttl instanceof Number n && n.intValue() >= 60 && n.intValue() <= 600,
         "topic-init: ttlSecondsAfterFinished " + ttl + ", want 60..600");
+  }
+
+  /**
+   * The health page's trace links go to the Zipkin the services send their spans to, not to the
+   * default (a Zipkin on the viewer's own machine, which has none of these traces).
+   */
+  @Test
+  void healthPageLinksToTheZipkinThatReceivesTheSpans() {
+    List<String> problems = new ArrayList<>();
+    for (Workload w : workloads.values()) {
+      boolean links = w.service().definition().settings().stream().anyMatch(s -> s.env().equals("HEALTH_ZIPKIN_UI"));
+      if (!links) {
+        continue;
+      }
+      URI ui = URI.create(w.env().getOrDefault("HEALTH_ZIPKIN_UI", ""));
+      URI spans = URI.create(w.env().getOrDefault("ZIPKIN_ENDPOINT", ""));
+      if (ui.getHost() == null || !ui.getHost().equals(spans.getHost()) || ui.getPort() != spans.getPort()) {
+        problems.add(w.where() + ": HEALTH_ZIPKIN_UI '" + w.env().get("HEALTH_ZIPKIN_UI") + "' is not the Zipkin of"
+            + " ZIPKIN_ENDPOINT " + spans);
+      }
+    }
+    assertEquals(List.of(), problems);
   }
 
   /** A ConfigMap key no workload reads is a setting that silently does nothing. */
