@@ -57,6 +57,9 @@ final class ChildProcess implements Component {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmArgs);
+    // Names the stack the server belongs to in its command line: `ps` (and a test) can tell which
+    // stack a server process is, when a machine runs several.
+    cmd.add("-Dvisualsearch.stack.log=" + logFile);
     cmd.add("-jar");
     cmd.add(jar.toString());
     cmd.addAll(args);

@@ -62,7 +62,18 @@ public final class EmbeddedKafka implements Component {
           .run();
     }
     KafkaRaftServer s = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
-    s.startup();
+    try {
+      s.startup();
+    } catch (RuntimeException | Error e) {
+      // The controller may be up when the broker fails (its port taken): it must not keep running.
+      try {
+        s.shutdown();
+        s.awaitShutdown();
+      } catch (RuntimeException stopping) {
+        e.addSuppressed(stopping);
+      }
+      throw e;
+    }
     server = s;
   }
 

@@ -65,17 +65,40 @@ public final class EmbeddedStack implements Component {
     return "embedded-stack";
   }
 
-  /** Starts the two child processes first (they take longest) while Kafka starts in-process. */
+  /**
+   * Starts the two child processes first (they take longest) while Kafka starts in-process. When
+   * any part fails, every part is stopped before the failure is thrown: the caller's close() only
+   * knows what started, and a child still starting would otherwise come up after it and outlive
+   * this JVM.
+   */
   @Override
   public void start() throws Exception {
     long t0 = System.nanoTime();
-    Thread zipkinStart = startAsync(zipkin);
-    Thread s3Start = startAsync(s3);
-    kafka.start();
-    started.add(kafka);
-    createTopics();
-    joinStart(s3Start, s3);
-    joinStart(zipkinStart, zipkin);
+    Thread zipkinStart = null;
+    Thread s3Start = null;
+    try {
+      zipkinStart = startAsync(zipkin);
+      s3Start = startAsync(s3);
+      kafka.start();
+      started.add(kafka);
+      createTopics();
+      joinStart(s3Start, s3);
+      joinStart(zipkinStart, zipkin);
+    } catch (Exception | Error e) {
+      awaitEnd(s3Start);
+      awaitEnd(zipkinStart);
+      startFailures.values().stream().filter(f -> f != e).forEach(e::addSuppressed);
+      started.clear();
+      // Each is a no-op when it never started.
+      for (Component c : List.of(zipkin, s3, kafka)) {
+        try {
+          c.close();
+        } catch (RuntimeException closing) {
+          e.addSuppressed(closing);
+        }
+      }
+      throw e;
+    }
     log.info("embedded stack up in {} ms: kafka {}, s3 {}, zipkin {}", (System.nanoTime() - t0) / 1_000_000,
         kafka.bootstrapServers(), s3.endpoint(), zipkin.baseUrl());
   }
@@ -98,10 +121,27 @@ public final class EmbeddedStack implements Component {
     t.join();
     Exception e = startFailures.get(c);
     if (e != null) {
-      close();
       throw e;
     }
     started.add(c);
+  }
+
+  /** Waits out a start in progress even when interrupted: closing a child mid-start races its spawn. */
+  private static void awaitEnd(Thread t) {
+    if (t == null) {
+      return;
+    }
+    boolean interrupted = false;
+    while (t.isAlive()) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void createTopics() throws Exception {

@@ -1,14 +1,18 @@
 package io.visualsearch.stack;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import io.visualsearch.topics.Topic;
 import io.visualsearch.topics.TopicInitializer;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -30,6 +35,7 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(StackExtension.class)
@@ -118,5 +124,49 @@ class ITEmbeddedStack {
     assertTrue(s3.body().contains("<Name>visual-search</Name>"), s3.body());
     assertTrue(stack.check().ok());
     assertTrue(stack.zipkin().baseUrl().startsWith("http://127.0.0.1:"));
+  }
+
+  @Test
+  void aStackThatFailsToStartLeavesNoServerProcessRunning(@TempDir Path dir) throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      EmbeddedStack stack = new EmbeddedStack(config(dir, "STACK_KAFKA_PORT", String.valueOf(taken.getLocalPort())));
+      assertThrows(Exception.class, stack::start, "the broker's port is taken");
+      stack.close(); // what the demo does after a failed start
+    }
+    assertNoServerOf(dir);
+  }
+
+  /** A stack on free ports in {@code dir}, with one setting given. */
+  private static io.visualsearch.config.Config config(Path dir, String key, String value) {
+    Map<String, String> env = new java.util.HashMap<>(Map.of("STACK_KAFKA_PORT", "0",
+        "STACK_KAFKA_CONTROLLER_PORT", "0", "STACK_S3_PORT", "0", "STACK_ZIPKIN_PORT", "0",
+        "STACK_DATA_DIR", dir.toString()));
+    env.put(key, value);
+    return StackSettings.definition().parse(env);
+  }
+
+  /**
+   * No s3proxy or Zipkin process of the stack in {@code dir} is left running. Child starts still in
+   * progress are waited out first: a server spawned after the failure is the leak this looks for.
+   */
+  private static void assertNoServerOf(Path dir) throws Exception {
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("start-")) {
+        t.join(TimeUnit.MINUTES.toMillis(3));
+      }
+    }
+    List<ProcessHandle> left = ProcessHandle.current().descendants()
+        .filter(p -> p.info().commandLine().orElse("").contains(dir.toString())).toList();
+    try {
+      for (ProcessHandle p : left) {
+        try {
+          p.onExit().get(2, TimeUnit.MINUTES);
+        } catch (TimeoutException e) {
+          throw new AssertionError("still running after the failed start: " + p.info().commandLine().orElse("?"));
+        }
+      }
+    } finally {
+      left.forEach(ProcessHandle::destroyForcibly);
+    }
   }
 }
