@@ -3,7 +3,8 @@
 // faiss::Index itself is bound directly for its virtual methods (train, add,
 // search, ...). What lives here is the glue that would otherwise need more C++
 // types mapped to Java: the factory with an int metric code, remove_ids by an
-// id array (IDSelectorBatch), ParameterSpace, in-memory (de)serialisation and
+// id array (IDSelectorBatch), ParameterSpace, per-search HNSW and IVF parameters
+// through the wrappers FAISS 1.7.3 refuses them in, in-memory (de)serialisation and
 // the calling thread's OpenMP setting.
 //
 // Every function may throw faiss::FaissException (a std::exception); the JNI
@@ -25,6 +26,8 @@
 #include <faiss/AutoTune.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFFastScan.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexRefine.h>
 #include <faiss/Index.h>
@@ -102,46 +105,52 @@ inline void set_index_parameters(faiss::Index* index, const char* parameters) {
     space.set_index_parameters(index, parameters);
 }
 
-// One search with its own HNSW candidate list, leaving the index's shared efSearch
-// alone: concurrent searches may each ask for their own, which setting it through
-// ParameterSpace would race on. HNSW does not widen the list to k by itself, so a
-// caller asking for many neighbours needs this. Accepted shapes, outermost first:
-// [IDMap] [Refine] [PreTransform] HNSW. FAISS 1.7.3's IndexIDMap and IndexRefine both
-// refuse search parameters, so they are unwrapped here: the graph (through its
-// PreTransform, which passes parameters on) is asked for k * k_factor candidates, the
-// refinement index scores them exactly, the best k are kept and the IDMap's ids
-// replace the positions.
-inline void search_hnsw(const faiss::Index* index, int64_t n, const float* x, int64_t k,
-                        float* distances, int64_t* labels, int ef_search) {
-    FAISS_THROW_IF_NOT_MSG(ef_search >= 1, "efSearch must be at least 1");
-    const faiss::Index* inner = index;
+// An index as the builder writes it, outermost first: [IDMap] [Refine] [PreTransform] leaf,
+// each wrapper optional; the leaf is what per-search parameters are for (HNSW, IVF).
+struct Wrapped {
     const std::vector<faiss::Index::idx_t>* id_map = nullptr;
+    const faiss::IndexRefine* refine = nullptr;
+    // What the refinement's candidates come from (the index itself when there is none).
+    const faiss::Index* base = nullptr;
+    const faiss::IndexPreTransform* transform = nullptr;
+    const faiss::Index* leaf = nullptr;
+};
+
+inline Wrapped unwrap(const faiss::Index* index) {
+    Wrapped w;
+    const faiss::Index* inner = index;
     if (auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(inner)) {
         inner = idmap->index;
-        id_map = &idmap->id_map;
+        w.id_map = &idmap->id_map;
     }
-    const auto* refine = dynamic_cast<const faiss::IndexRefine*>(inner);
-    const faiss::Index* graph = refine != nullptr ? refine->base_index : inner;
-    faiss::SearchParametersHNSW hnsw_params;
-    hnsw_params.efSearch = ef_search;
+    w.refine = dynamic_cast<const faiss::IndexRefine*>(inner);
+    w.base = w.refine != nullptr ? w.refine->base_index : inner;
+    w.transform = dynamic_cast<const faiss::IndexPreTransform*>(w.base);
+    w.leaf = w.transform != nullptr ? w.transform->index : w.base;
+    return w;
+}
+
+// One search of a wrapped index with parameters for its leaf. FAISS 1.7.3's IndexIDMap and
+// IndexRefine both refuse search parameters, so they are unwrapped here: the leaf (through its
+// PreTransform, which passes parameters on) is asked for k * k_factor candidates, the
+// refinement index scores them exactly, the best k are kept and the IDMap's ids replace the
+// positions.
+inline void search_leaf_with(const Wrapped& w, int64_t n, const float* x, int64_t k,
+                             float* distances, int64_t* labels, faiss::SearchParameters* leaf_params) {
     faiss::SearchParametersPreTransform transform_params;
-    transform_params.index_params = &hnsw_params;
-    const faiss::SearchParameters* params = &hnsw_params;
-    const faiss::Index* hnsw = graph;
-    if (auto* transform = dynamic_cast<const faiss::IndexPreTransform*>(graph)) {
-        hnsw = transform->index;
+    transform_params.index_params = leaf_params;
+    const faiss::SearchParameters* params = leaf_params;
+    if (w.transform != nullptr) {
         params = &transform_params;
     }
-    FAISS_THROW_IF_NOT_MSG(dynamic_cast<const faiss::IndexHNSW*>(hnsw) != nullptr,
-                           "a per-search efSearch needs an HNSW index, optionally inside "
-                           "IDMap / Refine / PreTransform wrappers");
+    const faiss::IndexRefine* refine = w.refine;
     if (refine == nullptr) {
-        graph->search(n, x, k, distances, labels, params);
+        w.base->search(n, x, k, distances, labels, params);
     } else {
         const int64_t k_base = std::max<int64_t>(k, static_cast<int64_t>(k * refine->k_factor));
         std::vector<float> base_distances(n * k_base);
         std::vector<faiss::Index::idx_t> base_labels(n * k_base);
-        graph->search(n, x, k_base, base_distances.data(), base_labels.data(), params);
+        w.base->search(n, x, k_base, base_distances.data(), base_labels.data(), params);
         std::unique_ptr<faiss::DistanceComputer> exact(refine->refine_index->get_distance_computer());
         const bool larger_is_closer = refine->refine_index->metric_type == faiss::METRIC_INNER_PRODUCT;
         typedef std::pair<float, faiss::Index::idx_t> Scored;
@@ -169,13 +178,60 @@ inline void search_hnsw(const faiss::Index* index, int64_t n, const float* x, in
             }
         }
     }
-    if (id_map != nullptr) {
+    if (w.id_map != nullptr) {
         for (int64_t i = 0; i < n * k; i++) {
             if (labels[i] >= 0) {
-                labels[i] = (*id_map)[labels[i]];
+                labels[i] = (*w.id_map)[labels[i]];
             }
         }
     }
+}
+
+// One search with its own HNSW candidate list, leaving the index's shared efSearch
+// alone: concurrent searches may each ask for their own, which setting it through
+// ParameterSpace would race on. HNSW does not widen the list to k by itself, so a
+// caller asking for many neighbours needs this.
+inline void search_hnsw(const faiss::Index* index, int64_t n, const float* x, int64_t k,
+                        float* distances, int64_t* labels, int ef_search) {
+    FAISS_THROW_IF_NOT_MSG(ef_search >= 1, "efSearch must be at least 1");
+    const Wrapped w = unwrap(index);
+    FAISS_THROW_IF_NOT_MSG(dynamic_cast<const faiss::IndexHNSW*>(w.leaf) != nullptr,
+                           "a per-search efSearch needs an HNSW index, optionally inside "
+                           "IDMap / Refine / PreTransform wrappers");
+    faiss::SearchParametersHNSW hnsw_params;
+    hnsw_params.efSearch = ef_search;
+    search_leaf_with(w, n, x, k, distances, labels, &hnsw_params);
+}
+
+// The inverted file a search may choose its own nprobe for (inside the same wrappers), or null:
+// FAISS 1.7.3's fast-scan inverted files refuse search parameters.
+inline const faiss::IndexIVF* probeable_ivf(const faiss::Index* leaf) {
+    const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(leaf);
+    return ivf != nullptr && dynamic_cast<const faiss::IndexIVFFastScan*>(ivf) == nullptr ? ivf : nullptr;
+}
+
+// Its list count (nlist), 0 when there is none.
+inline int64_t probeable_lists(const faiss::Index* index) {
+    const faiss::IndexIVF* ivf = probeable_ivf(unwrap(index).leaf);
+    return ivf != nullptr ? static_cast<int64_t>(ivf->nlist) : 0;
+}
+
+// One search probing its own number of inverted lists (at most all of them), leaving the
+// index's shared nprobe alone, as search_hnsw does for efSearch: a search that needs more
+// candidates than the usual lists hold (a selective filter) probes more. The index's own
+// max_codes still bounds the scan.
+inline void search_ivf(const faiss::Index* index, int64_t n, const float* x, int64_t k,
+                       float* distances, int64_t* labels, int nprobe) {
+    FAISS_THROW_IF_NOT_MSG(nprobe >= 1, "nprobe must be at least 1");
+    const Wrapped w = unwrap(index);
+    const faiss::IndexIVF* ivf = probeable_ivf(w.leaf);
+    FAISS_THROW_IF_NOT_MSG(ivf != nullptr,
+                           "a per-search nprobe needs an IVF index other than fast-scan, optionally "
+                           "inside IDMap / Refine / PreTransform wrappers");
+    faiss::SearchParametersIVF ivf_params;
+    ivf_params.nprobe = std::min<size_t>(static_cast<size_t>(nprobe), ivf->nlist);
+    ivf_params.max_codes = ivf->max_codes;
+    search_leaf_with(w, n, x, k, distances, labels, &ivf_params);
 }
 
 inline void write_index_file(const faiss::Index* index, const char* path) {

@@ -190,6 +190,34 @@ public final class FaissIndex implements AutoCloseable {
         return new SearchResult(n, k, ids, distances);
     }
 
+    /**
+     * Searches an inverted file probing {@code nprobe} of its lists (at most all of them), leaving
+     * the index's shared nprobe alone, so concurrent searches may each probe their own. The IVF
+     * index may sit inside the same wrappers as {@link #search(float[], int, int)}'s graph. An
+     * IVF search finds only what its probed lists hold: past that it pads the k results with -1.
+     * Only where {@link #probeableLists()} is positive: FAISS 1.7.3's fast-scan inverted files
+     * ({@code …x4fs}) refuse it.
+     */
+    public SearchResult searchProbing(float[] queries, int k, int nprobe) {
+        int n = Math.toIntExact(rows(queries));
+        int size = resultSize(n, k);
+        long[] ids = new long[size];
+        float[] distances = new float[size];
+        shared(() -> {
+            FaissPreset.searchIvf(handle, n, queries, k, distances, ids, nprobe);
+            return null;
+        });
+        return new SearchResult(n, k, ids, distances);
+    }
+
+    /**
+     * The list count (nlist) of the inverted file {@link #searchProbing} can search, inside the same
+     * wrappers; 0 when there is none (no inverted file, or a fast-scan one).
+     */
+    public int probeableLists() {
+        return shared(() -> Math.toIntExact(FaissPreset.probeableLists(handle)));
+    }
+
     /** Removes the given ids and returns how many vectors were removed. */
     public long removeIds(long... ids) {
         Objects.requireNonNull(ids, "ids");

@@ -139,6 +139,20 @@ final class FaissPreset {
             @Cast("int64_t*") long[] labels,
             int efSearch) throws FaissException;
 
+    @Name("search_ivf")
+    static native void searchIvf(
+            @Const NativeIndex index,
+            @Cast("int64_t") long n,
+            @Const float[] x,
+            @Cast("int64_t") long k,
+            float[] distances,
+            @Cast("int64_t*") long[] labels,
+            int nprobe) throws FaissException;
+
+    @Name("probeable_lists")
+    @Cast("int64_t")
+    static native long probeableLists(@Const NativeIndex index) throws FaissException;
+
     @Name("write_index_file")
     static native void writeIndexFile(@Const NativeIndex index, @Cast("const char*") byte[] nulTerminatedPath)
             throws FaissException;

@@ -301,6 +301,79 @@ class FaissIndexTest {
     }
 
     @Test
+    void perSearchNprobeFindsWhatTheUsualListsLackAndLeavesTheSharedSettingAlone() {
+        float[] database = TestVectors.clustered(6000, D, 64, 31);
+        float[] queries = TestVectors.random(10, D, 32);
+        long[] ids = new long[6000];
+        Arrays.setAll(ids, i -> 1_000_000L + i);
+        int k = 500;
+        try (FaissIndex index = FaissIndex.create(D, "IDMap,IVF64,Flat", Metric.L2)) {
+            index.train(database);
+            index.addWithIds(database, ids);
+            index.setParameters("nprobe=1");
+            assertEquals(64, index.probeableLists());
+            SearchResult oneList = index.search(queries, k);
+            assertTrue(valid(oneList) < queries.length / D * k, "one list of ~94 vectors cannot hold 500 neighbours");
+            SearchResult everyList = index.searchProbing(queries, k, 64);
+            assertEquals(queries.length / D * k, valid(everyList));
+            assertEquals(1.0, recall(everyList, database, queries, k), 1e-9, "every list probed: exact");
+            assertArrayEquals(everyList.allIds(), index.searchProbing(queries, k, 1000).allIds(),
+                "nprobe beyond the list count probes every list");
+            assertTrue(valid(index.searchProbing(queries, k, 8)) > valid(oneList), "more lists, more found");
+            assertArrayEquals(oneList.allIds(), index.search(queries, k).allIds(), "the shared nprobe is unchanged");
+        }
+    }
+
+    @Test
+    void perSearchNprobeReachesAnInvertedFileBehindAPreTransformAndARefinement() {
+        float[] database = mostlyInTwelveDimensions(TestVectors.clustered(4000, D, 32, 33));
+        float[] queries = mostlyInTwelveDimensions(TestVectors.random(10, D, 34));
+        long[] ids = new long[4000];
+        Arrays.setAll(ids, i -> 1_000_000L + i);
+        int k = 10;
+        try (FaissIndex index = FaissIndex.create(D, "IDMap,PCA16,IVF16,Flat,RFlat", Metric.L2)) {
+            index.train(database);
+            index.addWithIds(database, ids);
+            assertEquals(16, index.probeableLists());
+            index.setParameters("nprobe=16,k_factor_rf=4");
+            // FAISS's own IDMap -> Refine -> PreTransform -> IVF search with the shared nprobe and
+            // ours with the same nprobe per search must agree exactly.
+            assertArrayEquals(index.search(queries, k).allIds(), index.searchProbing(queries, k, 16).allIds());
+        }
+    }
+
+    @Test
+    void perSearchNprobeOutsideAnInvertedFileIsAFaissError() {
+        try (FaissIndex flat = FaissIndex.create(D, "IDMap,Flat", Metric.L2)) {
+            flat.addWithIds(TestVectors.random(10, D, 35), new long[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+            assertEquals(0, flat.probeableLists());
+            FaissException e = assertThrows(FaissException.class, () -> flat.searchProbing(TestVectors.random(1, D, 36), 3, 4));
+            assertTrue(e.getMessage().contains("needs an IVF index"), e.getMessage());
+        }
+        try (FaissIndex ivf = FaissIndex.create(D, "IVF4,Flat", Metric.L2)) {
+            float[] database = TestVectors.random(200, D, 37);
+            ivf.train(database);
+            ivf.add(database);
+            FaissException e = assertThrows(FaissException.class, () -> ivf.searchProbing(TestVectors.random(1, D, 38), 3, 0));
+            assertTrue(e.getMessage().contains("at least 1"), e.getMessage());
+        }
+        try (FaissIndex fastScan = FaissIndex.create(D, "IVF4,PQ8x4fs", Metric.L2)) {
+            float[] database = TestVectors.random(2000, D, 39);
+            fastScan.train(database);
+            fastScan.add(database);
+            assertEquals(0, fastScan.probeableLists(), "FAISS 1.7.3's fast scan refuses search parameters");
+            FaissException e = assertThrows(FaissException.class,
+                () -> fastScan.searchProbing(TestVectors.random(1, D, 40), 3, 2));
+            assertTrue(e.getMessage().contains("other than fast-scan"), e.getMessage());
+        }
+    }
+
+    /** Results that are neighbours, not FAISS's -1 padding. */
+    private static int valid(SearchResult r) {
+        return (int) Arrays.stream(r.allIds()).filter(id -> id >= 0).count();
+    }
+
+    @Test
     void perSearchEfSearchOutsideHnswIsAFaissError() {
         try (FaissIndex flat = FaissIndex.create(D, "IDMap,Flat", Metric.L2)) {
             flat.addWithIds(TestVectors.random(10, D, 17), new long[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});

@@ -45,6 +45,38 @@ public final class TestVectors {
     return out;
   }
 
+  /**
+   * Unit vectors around {@code clusters} random centres, as a catalog's embeddings gather by kind
+   * of product: each a centre plus Gaussian noise of {@code spread} in all (then normalised).
+   */
+  public static Map<String, float[]> clustered(int n, int d, int clusters, double spread, long seed) {
+    Random rnd = new Random(seed);
+    List<float[]> centres = new ArrayList<>();
+    for (int c = 0; c < clusters; c++) {
+      centres.add(unit(rnd, d));
+    }
+    Map<String, float[]> out = new LinkedHashMap<>();
+    for (int i = 0; i < n; i++) {
+      out.put("sku-" + i, near(centres.get(rnd.nextInt(clusters)), spread, rnd));
+    }
+    return out;
+  }
+
+  /** A unit vector near {@code centre}: Gaussian noise of {@code spread} in all, normalised. */
+  public static float[] near(float[] centre, double spread, Random rnd) {
+    float[] noise = unit(rnd, centre.length);
+    float[] v = new float[centre.length];
+    double s = 0;
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) (centre[i] + spread * noise[i]);
+      s += v[i] * v[i];
+    }
+    for (int i = 0; i < v.length; i++) {
+      v[i] /= (float) Math.sqrt(s);
+    }
+    return v;
+  }
+
   /** An in-memory version with {@code shards} IDMap,Flat inner-product shards (cosine on unit vectors). */
   public static LoadedIndex index(String tenant, String version, long modelVersion, Map<String, float[]> vectors,
       int shards, Map<Integer, Long> offsets) {

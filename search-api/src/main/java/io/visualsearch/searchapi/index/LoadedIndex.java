@@ -28,8 +28,12 @@ public final class LoadedIndex {
   private final VectorSpace space;
   private final RefCount refs = new RefCount();
   private final int graphCandidates;
+  private final int probedLists;
 
   private static final Pattern EF_SEARCH = Pattern.compile("(?:^|,)\\s*efSearch=(\\d+)");
+  private static final Pattern NPROBE = Pattern.compile("(?:^|,)\\s*nprobe=(\\d+)");
+  /** FAISS's own nprobe, used when an inverted file's manifest names none. */
+  static final int FAISS_DEFAULT_NPROBE = 1;
   /** FAISS's own efSearch, used when a graph index's manifest names none. */
   static final int FAISS_DEFAULT_EF_SEARCH = 16;
 
@@ -70,6 +74,7 @@ public final class LoadedIndex {
     this.skuById = Map.copyOf(skuById);
     this.space = space;
     this.graphCandidates = graphCandidates(manifest);
+    this.probedLists = probedLists(manifest);
   }
 
   /**
@@ -87,6 +92,17 @@ public final class LoadedIndex {
   /** The HNSW candidate list every search of these shards walks at least; 0: not a graph index. */
   public int graphCandidates() {
     return graphCandidates;
+  }
+
+  /** The nprobe the manifest set on the shards (FAISS's 1 when it names none); IVF shards only. */
+  static int probedLists(IndexManifest manifest) {
+    Matcher m = NPROBE.matcher(manifest.searchParameters() == null ? "" : manifest.searchParameters());
+    return m.find() ? Integer.parseInt(m.group(1)) : FAISS_DEFAULT_NPROBE;
+  }
+
+  /** The inverted lists a search of these shards probes unless it asks for more (their manifest's nprobe). */
+  public int probedLists() {
+    return probedLists;
   }
 
   public String tenant() {

@@ -15,6 +15,7 @@ import io.visualsearch.searchapi.index.LoadedIndex;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -31,7 +32,9 @@ import java.util.Map;
  * a candidate list a few times k and, while fewer than k results survive and a shard may still
  * hold more, asks again with a list four times longer, up to {@code maxFetch} per shard. On a
  * flat index this finds exactly the filtered top k whenever the matches lie within maxFetch
- * candidates (measured in IndexSearcherTest and RATIONALE.md).
+ * candidates (measured in IndexSearcherTest and RATIONALE.md). A graph shard walks a candidate
+ * list as long as the list asked; an inverted-file shard probes lists in proportion to it, and
+ * more again when the lists it probed held fewer vectors than it asked for.
  */
 public final class IndexSearcher {
 
@@ -74,30 +77,52 @@ public final class IndexSearcher {
       }
     }
     int fetch = Math.min(initialFetch(k, filters), maxFetch);
+    List<FaissIndex> shards = index.shards();
+    // Per shard, the inverted lists its next search probes; 0: the index's own nprobe.
+    int[] probes = new int[shards.size()];
+    ProbeableLists lists = new ProbeableLists(shards);
+    int unfilteredFetch = initialFetch(k, Filters.NONE);
     while (true) {
       Map<String, SearchHit> best = new HashMap<>();
       List<Pending> toRescore = new ArrayList<>();
       boolean mayHoldMore = false;
-      List<FaissIndex> shards = index.shards();
       for (int s = 0; s < shards.size(); s++) {
         FaissIndex shard = shards.get(s);
         int kk = (int) Math.min(fetch, shard.ntotal());
         if (kk == 0) {
           continue;
         }
+        if (fetch > unfilteredFetch && lists.of(s) > 0) {
+          probes[s] = Math.max(probes[s], proportionalProbes(index.probedLists(), fetch, unfilteredFetch, lists.of(s)));
+        }
         SearchResult r;
         Span span = tracer.spanBuilder("search shard " + s).setAttribute("shard", s).setAttribute("k", kk)
             .setAttribute("index.version", index.version()).startSpan();
         try (Scope ignored = span.makeCurrent()) {
-          // FAISS's HNSW does not widen its candidate list to k: an over-fetch past the manifest's
-          // efSearch walks a list of kk, per search, or it would find only part of the kk.
-          r = kk > index.graphCandidates() && index.graphCandidates() > 0 ? shard.search(q, kk, kk)
-              : shard.search(q, kk);
+          if (probes[s] > 0) {
+            span.setAttribute("nprobe", probes[s]);
+            r = shard.searchProbing(q, kk, probes[s]);
+          } else {
+            // FAISS's HNSW does not widen its candidate list to k: an over-fetch past the manifest's
+            // efSearch walks a list of kk, per search, or it would find only part of the kk.
+            r = kk > index.graphCandidates() && index.graphCandidates() > 0 ? shard.search(q, kk, kk)
+                : shard.search(q, kk);
+          }
         } finally {
           span.end();
         }
-        if (kk == fetch && r.id(0, kk - 1) >= 0) {
+        int found = found(r, kk);
+        if (kk == fetch && found == kk && fetch < maxFetch) {
           mayHoldMore = true;
+        }
+        if (found < kk) {
+          // An inverted file finds only what its probed lists hold and pads the rest with -1: not
+          // the end of the shard while it has lists left to probe.
+          int wider = widerProbes(probes[s] > 0 ? probes[s] : index.probedLists(), lists.of(s));
+          if (wider > 0) {
+            probes[s] = wider;
+            mayHoldMore = true;
+          }
         }
         ShardVectors exact = index.exactVectors(s);
         for (int rank = 0; rank < kk; rank++) {
@@ -133,10 +158,55 @@ public final class IndexSearcher {
       } finally {
         mergeSpan.end();
       }
-      if (merged.size() >= k || !mayHoldMore || fetch >= maxFetch) {
+      if (merged.size() >= k || !mayHoldMore) {
         return new SearchAnswer(List.copyOf(merged), index.version(), index.modelVersion(), fetch);
       }
       fetch = (int) Math.min((long) fetch * GROWTH, maxFetch);
+    }
+  }
+
+  /** The results of one search that are vectors, not FAISS's -1 padding (which comes last). */
+  private static int found(SearchResult r, int kk) {
+    int n = 0;
+    while (n < kk && r.id(0, n) >= 0) {
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * The lists an inverted-file shard probes for a list of {@code fetch} candidates: the manifest's
+   * {@code nprobe} is what the builder measured recall with for an unfiltered query's list
+   * ({@code unfilteredFetch}), so a longer list probes proportionally more, up to all {@code lists}.
+   * A filtered query's nearest matches lie as far out as an unfiltered query's nearest {@code
+   * fetch}: with the manifest's nprobe a rare filter found what the nearest lists held, not them.
+   */
+  static int proportionalProbes(int nprobe, int fetch, int unfilteredFetch, int lists) {
+    long probes = ((long) nprobe * fetch + unfilteredFetch - 1) / unfilteredFetch;
+    return (int) Math.min(probes, lists);
+  }
+
+  /** {@link #GROWTH} times the lists {@code probed}, up to all {@code lists}; 0 when none are left. */
+  static int widerProbes(int probed, int lists) {
+    return probed >= lists ? 0 : (int) Math.min((long) probed * GROWTH, lists);
+  }
+
+  /** Per shard, the lists a search may choose to probe ({@link FaissIndex#probeableLists}), asked once. */
+  private static final class ProbeableLists {
+    private final List<FaissIndex> shards;
+    private final int[] lists;
+
+    ProbeableLists(List<FaissIndex> shards) {
+      this.shards = shards;
+      this.lists = new int[shards.size()];
+      Arrays.fill(lists, -1);
+    }
+
+    int of(int shard) {
+      if (lists[shard] < 0) {
+        lists[shard] = shards.get(shard).probeableLists();
+      }
+      return lists[shard];
     }
   }
 

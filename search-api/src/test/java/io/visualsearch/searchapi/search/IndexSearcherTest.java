@@ -194,6 +194,60 @@ class IndexSearcherTest {
   }
 
   @Test
+  void invertedFileShardsProbeMoreListsWhenOverFetching() {
+    // Gathered by kind of product, as embeddings are: on scattered random vectors one list of 64
+    // finds too little even unfiltered for nprobe 1 to be a setting anyone would publish.
+    Map<String, float[]> vectors = TestVectors.clustered(20_000, 32, 64, 0.7, 13);
+    Filters rare = rareCatalogOf(vectors);
+    // nprobe 1 of 64 lists, ~78 vectors a list in each of 4 shards: FAISS padded an over-fetch of
+    // 256 with -1 past what the one list held, the shard seemed exhausted, and a query of this
+    // 0.5 % filter got the one or two matches that list held.
+    LoadedIndex index = TestVectors.index(T, "20250101T000000Z-i", 1, vectors, 4, Map.of(), "IVF64,Flat",
+        "nprobe=1");
+    opened.add(index);
+    assertEquals(1, index.probedLists());
+    List<float[]> products = new ArrayList<>(vectors.values());
+    Random rnd = new Random(14);
+    int queries = 50;
+    int k = 10;
+    double found = 0;
+    for (int i = 0; i < queries; i++) {
+      // A shopper's photo looks like some product of the catalog.
+      float[] q = TestVectors.near(products.get(rnd.nextInt(products.size())), 0.7, rnd);
+      List<String> truth = bruteForce(vectors, q, k, rare);
+      SearchAnswer answer = searcher.search(index, deltaFor(index).snapshot(index), q, k, rare, null);
+      assertEquals(k, answer.hits().size(), "query " + i + ": thousands match");
+      found += recall(truth, skus(answer));
+    }
+    assertTrue(found / queries >= 0.95, "filtered recall@10 on inverted-file shards: " + found / queries);
+  }
+
+  @Test
+  void invertedFileShardsProbeMoreListsWhenTheirListsHoldFewerThanAsked() {
+    Map<String, float[]> vectors = TestVectors.clustered(2_500, 32, 64, 0.7, 16);
+    catalogOf(vectors);
+    // ~39 vectors a list: the one list nprobe 1 probes cannot hold an unfiltered query's 100.
+    LoadedIndex index = TestVectors.index(T, "20250101T000000Z-j", 1, vectors, 1, Map.of(), "IVF64,Flat",
+        "nprobe=1");
+    opened.add(index);
+    float[] q = vectors.get("sku-5");
+    SearchAnswer answer = searcher.search(index, deltaFor(index).snapshot(index), q, 100, Filters.NONE, null);
+    assertEquals(100, answer.hits().size());
+    assertEquals("sku-5", answer.hits().get(0).sku());
+  }
+
+  @Test
+  void anOverFetchProbesListsInProportionToTheCandidatesItAsks() {
+    assertEquals(16, IndexSearcher.proportionalProbes(16, 26, 26, 4096), "an unfiltered list: the manifest's");
+    assertEquals(40, IndexSearcher.proportionalProbes(16, 64, 26, 4096));
+    assertEquals(2521, IndexSearcher.proportionalProbes(16, 4096, 26, 4096));
+    assertEquals(64, IndexSearcher.proportionalProbes(16, 4096, 26, 64), "at most every list");
+    assertEquals(4, IndexSearcher.widerProbes(1, 64));
+    assertEquals(64, IndexSearcher.widerProbes(32, 64));
+    assertEquals(0, IndexSearcher.widerProbes(64, 64), "every list probed: nothing left");
+  }
+
+  @Test
   void refinedGraphShardsOverAProjectionAnswerWithExactCosines() {
     // The index-builder's mid-size recipe for large models: a graph over 128-d PCA projections,
     // compared by L2, whose candidates are rescored on the full vectors.
