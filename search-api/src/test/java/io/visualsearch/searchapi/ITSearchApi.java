@@ -36,9 +36,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -314,64 +317,68 @@ class ITSearchApi {
   @Order(10)
   void hostileRequestsGetClearJsonErrorsAndTheServiceStaysHealthy() throws Exception {
     byte[] jpeg = TestImages.jpeg(120, 120, Color.WHITE, Color.RED);
-    List<Object[]> cases = new ArrayList<>();
-    cases.add(new Object[] {"no api key", 401, search(null, jpeg, Map.of())});
-    cases.add(new Object[] {"invalid api key", 401, search("not-a-key-0123456789abcdef", jpeg, Map.of())});
-    cases.add(new Object[] {"basic auth", 401, send(HttpRequest.newBuilder(URI.create(base + "/api/v1/search"))
+    // Each case is sent only when the loop below reaches it, so the count of answers checked says
+    // how many hostile requests the service really met.
+    List<HostileCase> cases = new ArrayList<>();
+    cases.add(new HostileCase("no api key", 401, () -> search(null, jpeg, Map.of())));
+    cases.add(new HostileCase("invalid api key", 401, () -> search("not-a-key-0123456789abcdef", jpeg, Map.of())));
+    cases.add(new HostileCase("basic auth", 401, () -> send(HttpRequest.newBuilder(URI.create(base + "/api/v1/search"))
         .header("Authorization", "Basic YWNtZTprZXk=").header("Content-Type", "multipart/form-data; boundary=b")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(multipart("b", jpeg, Map.of()))))});
-    cases.add(new Object[] {"other tenant header", 403, send(searchRequest(ACME_KEY, jpeg, Map.of()).header("X-Tenant", "globex"))});
-    cases.add(new Object[] {"other tenant param", 403, send(HttpRequest.newBuilder(URI.create(base + "/api/v1/search?tenant=globex"))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(multipart("b", jpeg, Map.of()))))));
+    cases.add(new HostileCase("other tenant header", 403, () -> send(searchRequest(ACME_KEY, jpeg, Map.of()).header("X-Tenant", "globex"))));
+    cases.add(new HostileCase("other tenant param", 403, () -> send(HttpRequest.newBuilder(URI.create(base + "/api/v1/search?tenant=globex"))
         .header("Authorization", "Bearer " + ACME_KEY).header("Content-Type", "multipart/form-data; boundary=b")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(multipart("b", jpeg, Map.of()))))});
-    cases.add(new Object[] {"huge upload", 413, search(ACME_KEY, new byte[11 * 1024 * 1024], Map.of())});
-    cases.add(new Object[] {"not an image", 415, search(ACME_KEY, "hello, I am text".getBytes(StandardCharsets.UTF_8), Map.of())});
-    cases.add(new Object[] {"gif", 415, search(ACME_KEY, "GIF89a\u0001\u0000\u0001\u0000".getBytes(StandardCharsets.ISO_8859_1), Map.of())});
-    cases.add(new Object[] {"truncated jpeg", 422, search(ACME_KEY, Arrays.copyOf(jpeg, jpeg.length / 2), Map.of())});
-    cases.add(new Object[] {"pixel bomb", 413, search(ACME_KEY, TestImages.pngHeader(60_000, 60_000), Map.of())});
-    cases.add(new Object[] {"jpeg scan bomb", 422,
-        search(ACME_KEY, HostileImages.jpegWithRepeatedScans(HostileImages.marker(120, 120), 500), Map.of())});
-    cases.add(new Object[] {"empty image", 400, search(ACME_KEY, new byte[0], Map.of())});
-    cases.add(new Object[] {"k=0", 400, search(ACME_KEY, jpeg, Map.of("k", "0"))});
-    cases.add(new Object[] {"k=10^9", 400, search(ACME_KEY, jpeg, Map.of("k", "1000000000"))});
-    cases.add(new Object[] {"k not a number", 400, search(ACME_KEY, jpeg, Map.of("k", "many"))});
-    cases.add(new Object[] {"crop outside", 400, search(ACME_KEY, jpeg, Map.of("crop", "100,100,50,50"))});
-    cases.add(new Object[] {"crop malformed", 400, search(ACME_KEY, jpeg, Map.of("crop", "1,2"))});
-    cases.add(new Object[] {"negative price", 400, search(ACME_KEY, jpeg, Map.of("min_price", "-5"))});
-    cases.add(new Object[] {"min above max", 400, search(ACME_KEY, jpeg, Map.of("min_price", "50", "max_price", "10"))});
-    cases.add(new Object[] {"price with a huge exponent", 400, search(ACME_KEY, jpeg, Map.of("min_price", "1e-999999999"))});
-    cases.add(new Object[] {"badly encoded query", 400, send(HttpRequest.newBuilder(URI.create(base + "/api/v1/search?tenant=%C3"))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(multipart("b", jpeg, Map.of()))))));
+    cases.add(new HostileCase("huge upload", 413, () -> search(ACME_KEY, new byte[11 * 1024 * 1024], Map.of())));
+    cases.add(new HostileCase("not an image", 415, () -> search(ACME_KEY, "hello, I am text".getBytes(StandardCharsets.UTF_8), Map.of())));
+    cases.add(new HostileCase("gif", 415, () -> search(ACME_KEY, "GIF89a\u0001\u0000\u0001\u0000".getBytes(StandardCharsets.ISO_8859_1), Map.of())));
+    cases.add(new HostileCase("truncated jpeg", 422, () -> search(ACME_KEY, Arrays.copyOf(jpeg, jpeg.length / 2), Map.of())));
+    cases.add(new HostileCase("pixel bomb", 413, () -> search(ACME_KEY, TestImages.pngHeader(60_000, 60_000), Map.of())));
+    cases.add(new HostileCase("jpeg scan bomb", 422,
+        () -> search(ACME_KEY, HostileImages.jpegWithRepeatedScans(HostileImages.marker(120, 120), 500), Map.of())));
+    cases.add(new HostileCase("empty image", 400, () -> search(ACME_KEY, new byte[0], Map.of())));
+    cases.add(new HostileCase("k=0", 400, () -> search(ACME_KEY, jpeg, Map.of("k", "0"))));
+    cases.add(new HostileCase("k=10^9", 400, () -> search(ACME_KEY, jpeg, Map.of("k", "1000000000"))));
+    cases.add(new HostileCase("k not a number", 400, () -> search(ACME_KEY, jpeg, Map.of("k", "many"))));
+    cases.add(new HostileCase("crop outside", 400, () -> search(ACME_KEY, jpeg, Map.of("crop", "100,100,50,50"))));
+    cases.add(new HostileCase("crop malformed", 400, () -> search(ACME_KEY, jpeg, Map.of("crop", "1,2"))));
+    cases.add(new HostileCase("negative price", 400, () -> search(ACME_KEY, jpeg, Map.of("min_price", "-5"))));
+    cases.add(new HostileCase("min above max", 400, () -> search(ACME_KEY, jpeg, Map.of("min_price", "50", "max_price", "10"))));
+    cases.add(new HostileCase("price with a huge exponent", 400, () -> search(ACME_KEY, jpeg, Map.of("min_price", "1e-999999999"))));
+    cases.add(new HostileCase("badly encoded query", 400, () -> send(HttpRequest.newBuilder(URI.create(base + "/api/v1/search?tenant=%C3"))
         .header("Authorization", "Bearer " + ACME_KEY).header("Content-Type", "multipart/form-data; boundary=b")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(multipart("b", jpeg, Map.of()))))});
-    cases.add(new Object[] {"similar, badly encoded k", 400, get("/api/v1/products/acme-red/similar?k=%C3", ACME_KEY)});
-    cases.add(new Object[] {"similar without a sku", 404, get("/api/v1/products/similar", ACME_KEY)});
-    cases.add(new Object[] {"malformed json", 400, post("/api/v1/search", ACME_KEY, "application/json", "{\"image_base64\":".getBytes())});
-    cases.add(new Object[] {"json array", 400, post("/api/v1/search", ACME_KEY, "application/json", "[]".getBytes())});
-    cases.add(new Object[] {"json bad base64", 400, post("/api/v1/search", ACME_KEY, "application/json", "{\"image_base64\":\"!!\"}".getBytes())});
-    cases.add(new Object[] {"malformed multipart", 400, post("/api/v1/search", ACME_KEY, "multipart/form-data; boundary=zz", "garbage without parts".getBytes())});
-    cases.add(new Object[] {"multipart without image", 400, post("/api/v1/search", ACME_KEY, "multipart/form-data; boundary=b", multipart("b", null, Map.of("k", "3")))});
-    cases.add(new Object[] {"wrong content type", 415, post("/api/v1/search", ACME_KEY, "text/plain", jpeg)});
-    cases.add(new Object[] {"GET on search", 405, get("/api/v1/search", ACME_KEY)});
-    cases.add(new Object[] {"similar with k=500", 400, get("/api/v1/products/acme-red/similar?k=500", ACME_KEY)});
-    cases.add(new Object[] {"similar of unknown product", 404, get("/api/v1/products/nope/similar", ACME_KEY)});
-    cases.add(new Object[] {"unknown path", 404, get("/api/v1/nothing", ACME_KEY)});
-    cases.add(new Object[] {"path traversal on page", 400, get("/static/../../etc/passwd", null)});
+        .POST(HttpRequest.BodyPublishers.ofByteArray(multipart("b", jpeg, Map.of()))))));
+    cases.add(new HostileCase("similar, badly encoded k", 400, () -> get("/api/v1/products/acme-red/similar?k=%C3", ACME_KEY)));
+    cases.add(new HostileCase("similar without a sku", 404, () -> get("/api/v1/products/similar", ACME_KEY)));
+    cases.add(new HostileCase("malformed json", 400, () -> post("/api/v1/search", ACME_KEY, "application/json", "{\"image_base64\":".getBytes())));
+    cases.add(new HostileCase("json array", 400, () -> post("/api/v1/search", ACME_KEY, "application/json", "[]".getBytes())));
+    cases.add(new HostileCase("json bad base64", 400, () -> post("/api/v1/search", ACME_KEY, "application/json", "{\"image_base64\":\"!!\"}".getBytes())));
+    cases.add(new HostileCase("malformed multipart", 400, () -> post("/api/v1/search", ACME_KEY, "multipart/form-data; boundary=zz", "garbage without parts".getBytes())));
+    cases.add(new HostileCase("multipart without image", 400, () -> post("/api/v1/search", ACME_KEY, "multipart/form-data; boundary=b", multipart("b", null, Map.of("k", "3")))));
+    cases.add(new HostileCase("wrong content type", 415, () -> post("/api/v1/search", ACME_KEY, "text/plain", jpeg)));
+    cases.add(new HostileCase("GET on search", 405, () -> get("/api/v1/search", ACME_KEY)));
+    cases.add(new HostileCase("similar with k=500", 400, () -> get("/api/v1/products/acme-red/similar?k=500", ACME_KEY)));
+    cases.add(new HostileCase("similar of unknown product", 404, () -> get("/api/v1/products/nope/similar", ACME_KEY)));
+    cases.add(new HostileCase("unknown path", 404, () -> get("/api/v1/nothing", ACME_KEY)));
+    cases.add(new HostileCase("path traversal on page", 400, () -> get("/static/../../etc/passwd", null)));
     StringBuilder failures = new StringBuilder();
-    for (Object[] c : cases) {
-      @SuppressWarnings("unchecked")
-      HttpResponse<String> r = (HttpResponse<String>) c[2];
-      if (r.statusCode() != (int) c[1]) {
-        failures.append(c[0]).append(": expected ").append(c[1]).append(" got ").append(r.statusCode()).append(' ')
-            .append(r.body()).append('\n');
+    Set<String> checked = new LinkedHashSet<>();
+    for (HostileCase c : cases) {
+      HttpResponse<String> r = c.send().call();
+      checked.add(c.name());
+      if (r.statusCode() != c.status()) {
+        failures.append(c.name()).append(": expected ").append(c.status()).append(" got ").append(r.statusCode())
+            .append(' ').append(r.body()).append('\n');
         continue;
       }
       JsonNode body = json.readTree(r.body());
       if (!body.hasNonNull("error") || !body.hasNonNull("message") || body.get("message").asText().isEmpty()) {
-        failures.append(c[0]).append(": not a JSON error: ").append(r.body()).append('\n');
+        failures.append(c.name()).append(": not a JSON error: ").append(r.body()).append('\n');
       }
     }
     assertEquals("", failures.toString());
-    assertTrue(cases.size() >= 20);
+    assertEquals(cases.size(), checked.size(), "every case is sent and answered, each under its own name");
+    assertTrue(checked.size() >= 20, "at least 20 distinct hostile requests were sent, got " + checked.size());
     assertEquals(200, get("/healthz", null).statusCode());
     HttpResponse<String> ready = get("/readyz", null);
     assertEquals(200, ready.statusCode());
@@ -564,6 +571,9 @@ class ITSearchApi {
     }
     return b;
   }
+
+  /** A hostile request, sent only when called, and the status it must get. */
+  record HostileCase(String name, int status, Callable<HttpResponse<String>> send) {}
 
   HttpResponse<String> search(String key, byte[] image, Map<String, String> fields) throws Exception {
     return send(searchRequest(key, image, fields));
