@@ -1,7 +1,5 @@
 package io.visualsearch.responseconsumer;
 
-import static io.visualsearch.responseconsumer.TenantVectorReaderTest.TOPIC;
-import static io.visualsearch.responseconsumer.TenantVectorReaderTest.topicWithEnd;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,10 +10,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.TracerProvider;
+import io.visualsearch.config.Config;
 import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.objectstore.StoredObject;
+import io.visualsearch.pipeline.KafkaClients;
+import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.pipeline.PoisonRecordException;
 import io.visualsearch.pipeline.RetriableProcessingException;
 import io.visualsearch.proto.events.Embedding;
@@ -26,22 +27,24 @@ import io.visualsearch.searchapi.similar.SimilarItemsFile;
 import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.StackExtension;
 import io.visualsearch.topics.Topics;
+import io.visualsearch.tracing.TracingSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
-import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,30 +52,43 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The job against versions published in the stack's object store, with the embeddings replay
- * played by Kafka's in-memory consumer so each test decides exactly what the topic still holds.
+ * The job against versions published in the stack's object store and announced on its broker, the
+ * embeddings replay reading the stack's embeddings topic up to the end offsets each version's
+ * manifest records. Kafka's in-memory consumer stands in only for failures the broker cannot be
+ * made to show on cue (metadata not answered, a consumer that cannot be built).
  */
 @ExtendWith(StackExtension.class)
 class ITSimilarItemsJob {
 
   final ObjectMapper json = new ObjectMapper();
   final Tracer tracer = TracerProvider.noop().get("it");
-  final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
-      new ByteArraySerializer());
 
   @TempDir
   Path scratch;
 
   ObjectStore store;
+  Producer<byte[], byte[]> producer;
+  /** The replay of the stack's embeddings topic, as the service reads it. */
+  TenantVectorReader replay;
+  EmbeddedStack stack;
 
   @BeforeEach
-  void openStore(EmbeddedStack stack) {
-    store = ObjectStore.fromConfig(ObjectStoreSettings.definition().parse(stack.serviceEnvironment()), true);
+  void openStoreAndBroker(EmbeddedStack stack) {
+    this.stack = stack;
+    Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
+    env.put("ZIPKIN_ENDPOINT", "none");
+    store = ObjectStore.fromConfig(ObjectStoreSettings.definition().parse(env), true);
     store.start();
+    Config kafka = KafkaSettings.definition().include(TracingSettings.definition()).parse(env);
+    producer = new KafkaClients(kafka).producer("it-similar-items-job");
+    replay = new TenantVectorReader(() -> ITResponseConsumer.reader(stack));
   }
 
   @AfterEach
-  void closeStore() {
+  void closeStoreAndBroker() {
+    if (producer != null) {
+      producer.close();
+    }
     if (store != null) {
       store.close();
     }
@@ -105,7 +121,7 @@ class ITSimilarItemsJob {
     Map<String, float[]> vectors = TestVectors.random(50, 16, 5);
     publish(tenant, version, vectors);
     store.delete(IndexLayout.file(tenant, version, IndexLayout.shardFileName(0)));
-    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replaying(tenant, vectors), tracer, 3, 8, heap, natives);
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replay, tracer, 3, 8, heap, natives);
     return assertThrows(PoisonRecordException.class, () -> job.handle(published(tenant, version), null));
   }
 
@@ -151,7 +167,7 @@ class ITSimilarItemsJob {
     String version = "20250105T000000Z-c1";
     Map<String, float[]> vectors = TestVectors.random(10, 8, 9);
     publish(tenant, version, vectors);
-    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replaying(tenant, vectors), tracer, 3, 8);
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replay, tracer, 3, 8);
 
     // One earlier start died with the process: the job runs again, and its count goes when it ends.
     store.put(JobStarts.key(tenant, version), "1".getBytes(StandardCharsets.UTF_8), "text/plain");
@@ -191,7 +207,7 @@ class ITSimilarItemsJob {
       }
       return tracer.spanBuilder(name);
     };
-    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replaying(tenant, vectors), stoppingAtTheSecondChunk, 3, 4);
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replay, stoppingAtTheSecondChunk, 3, 4);
     try {
       assertThrows(InterruptedException.class, () -> job.handle(published(tenant, version), null));
     } finally {
@@ -209,7 +225,7 @@ class ITSimilarItemsJob {
     publish(tenant, version, vectors);
     Path notADirectory = Files.createFile(scratch.resolve("a-file"));
 
-    SimilarItemsJob job = new SimilarItemsJob(store, notADirectory, replaying(tenant, vectors), tracer, 3, 8);
+    SimilarItemsJob job = new SimilarItemsJob(store, notADirectory, replay, tracer, 3, 8);
     assertThrows(RetriableProcessingException.class, () -> job.handle(published(tenant, version), null));
     assertTrue(store.get(JobStarts.key(tenant, version)).isEmpty(), "a failure the process survived is no crash");
   }
@@ -219,7 +235,6 @@ class ITSimilarItemsJob {
     String tenant = "sij-products";
     String version = "20250105T000000Z-p1";
     Map<String, float[]> indexed = TestVectors.random(12, 8, 8);
-    publish(tenant, version, indexed);
     byte[] earlier = "{\"index_version\":\"20250104T000000Z-p0\"}".getBytes(StandardCharsets.UTF_8);
     store.put(SimilarItemsFile.key(tenant, "sku-5"), earlier, "application/json");
     store.put(SimilarItemsFile.key(tenant, "discontinued"), earlier, "application/json");
@@ -228,9 +243,10 @@ class ITSimilarItemsJob {
     Map<String, float[]> replayed = new LinkedHashMap<>(indexed);
     replayed.remove("sku-5");
     replayed.put("ghost", indexed.get("sku-6"));
+    ITResponseConsumer.sendEmbeddings(producer, tenant, replayed);
+    publishBuiltFromTheTopic(tenant, version, indexed);
 
-    int written = new SimilarItemsJob(store, scratch, replaying(tenant, replayed), tracer, 3, 4)
-        .run(tenant, version);
+    int written = new SimilarItemsJob(store, scratch, replay, tracer, 3, 4).run(tenant, version);
 
     assertEquals(11, written);
     Optional<StoredObject> sku5 = store.get(SimilarItemsFile.key(tenant, "sku-5"));
@@ -249,43 +265,42 @@ class ITSimilarItemsJob {
     Map<String, float[]> indexed = TestVectors.random(8, 8, 9);
     // The generator moved to another signature of version 1 (same dimension) after the build;
     // sku-2 was re-embedded with it, so the replay's latest sku-2 is not the vector the index holds.
-    MockConsumer<byte[], byte[]> c = topicWithEnd(indexed.size() + 1);
-    c.schedulePollTask(() -> {
-      add(c, tenant, indexed);
-      Embedding.Builder other = Embedding.newBuilder().setTenant(tenant).setSku("sku-2").setModelVersion(1)
-          .setModelName("default").setSignature("mixed7");
-      for (float f : indexed.get("sku-3")) {
-        other.addVector(f);
-      }
-      c.addRecord(new ConsumerRecord<>(TOPIC, 0, indexed.size(), (tenant + "/sku-2").getBytes(StandardCharsets.UTF_8),
-          other.build().toByteArray()));
-    });
-    Map<Integer, Long> until = Map.of(0, (long) indexed.size() + 1);
-    new IndexPublication(store, producer).publish(tenant, version, 1, indexed, 2, until);
+    ITResponseConsumer.sendEmbeddings(producer, tenant, indexed);
+    Embedding.Builder other = Embedding.newBuilder().setTenant(tenant).setSku("sku-2").setModelVersion(1)
+        .setModelName("default").setSignature("mixed7");
+    for (float f : indexed.get("sku-3")) {
+      other.addVector(f);
+    }
+    producer.send(new ProducerRecord<>(Topics.EMBEDDINGS.name(), (tenant + "/sku-2").getBytes(StandardCharsets.UTF_8),
+        other.build().toByteArray())).get();
+    publishBuiltFromTheTopic(tenant, version, indexed);
 
-    int written = new SimilarItemsJob(store, scratch, new TenantVectorReader(() -> c), tracer, 3, 4).run(tenant, version);
+    int written = new SimilarItemsJob(store, scratch, replay, tracer, 3, 4).run(tenant, version);
 
     assertEquals(8, written);
     // From the vector the index holds (its earlier record): the other layer's vector, a copy of
-    // sku-3's, would make sku-3 its neighbour at 1.0.
+    // sku-3's, would make sku-3 its neighbour at 1.0. The vectors are unit vectors of a Flat index:
+    // the nearest by brute force are exactly the file's, with their cosines.
     JsonNode sku2 = json.readTree(store.get(SimilarItemsFile.key(tenant, "sku-2")).orElseThrow().bytes());
     assertEquals(version, sku2.get("index_version").asText());
+    List<String> expected = ITResponseConsumer.nearest(indexed, "sku-2", 3);
+    assertEquals(expected, sku2.get("results").findValuesAsText("sku"), "neighbours of sku-2: " + sku2);
     for (JsonNode hit : sku2.get("results")) {
-      assertTrue(hit.get("score").floatValue() < 0.99f, "sku-2 searched with another layer's vector: " + sku2);
+      assertEquals(ITResponseConsumer.dot(indexed.get("sku-2"), indexed.get(hit.get("sku").asText())),
+          hit.get("score").asDouble(), 1e-5, "sku-2's cosine with " + hit.get("sku").asText());
     }
   }
 
   @Test
   void aRunOvertakenWhileReadingTheTopicWritesNothingAndLeavesTheNewerVersionsFilesAlone() throws Exception {
     Overtaking o = new Overtaking("sij-overtaken-read");
-    MockConsumer<byte[], byte[]> replay = topicWithEnd(o.first.size());
-    replay.schedulePollTask(() -> {
-      add(replay, o.tenant, o.first);
+    // The newer version is published as the older run's replay begins reading the topic.
+    TenantVectorReader overtakenWhileReading = new TenantVectorReader(() -> {
       o.overtake();
+      return ITResponseConsumer.reader(stack);
     });
 
-    int written = new SimilarItemsJob(store, scratch, new TenantVectorReader(() -> replay), tracer, 3, 4)
-        .run(o.tenant, o.older);
+    int written = new SimilarItemsJob(store, scratch, overtakenWhileReading, tracer, 3, 4).run(o.tenant, o.older);
 
     o.assertNewerFileSurvives();
     assertEquals(0, written);
@@ -305,7 +320,7 @@ class ITSimilarItemsJob {
       return tracer.spanBuilder(name);
     };
 
-    int written = new SimilarItemsJob(store, scratch, replaying(o.tenant, o.first), overtakingAtTheLastChunk, 3, 4)
+    int written = new SimilarItemsJob(store, scratch, replay, overtakingAtTheLastChunk, 3, 4)
         .run(o.tenant, o.older);
 
     o.assertNewerFileSurvives();
@@ -336,7 +351,7 @@ class ITSimilarItemsJob {
         return tracer.spanBuilder(name);
       };
       // Chunks of 4: the check before the first passed, the one before the second finds the next version.
-      assertEquals(0, new SimilarItemsJob(store, scratch, replaying(tenant, vectors), overtakingInTheFirstChunk, 3, 4)
+      assertEquals(0, new SimilarItemsJob(store, scratch, replay, overtakingInTheFirstChunk, 3, 4)
           .run(tenant, versions.get(run)));
       assertFalse(store.exists(SimilarItemsFile.key(tenant, "discontinued")), "removed though the run was overtaken");
     }
@@ -381,33 +396,20 @@ class ITSimilarItemsJob {
     }
   }
 
-  /** A version of {@code vectors} built from partition 0 of the embeddings topic up to their count. */
+  /** A version of {@code vectors}, built once they were sent to the embeddings topic. */
   void publish(String tenant, String version, Map<String, float[]> vectors) throws Exception {
-    new IndexPublication(store, producer).publish(tenant, version, 1, vectors, 2, Map.of(0, (long) vectors.size()));
+    ITResponseConsumer.sendEmbeddings(producer, tenant, vectors);
+    publishBuiltFromTheTopic(tenant, version, vectors);
+  }
+
+  /** A version of {@code vectors} built from the embeddings topic up to its end offsets now, whatever it holds. */
+  void publishBuiltFromTheTopic(String tenant, String version, Map<String, float[]> vectors) throws Exception {
+    new IndexPublication(store, producer).publish(tenant, version, 1, vectors, 2, ITResponseConsumer.endOffsets(stack));
   }
 
   static ConsumerRecord<byte[], byte[]> published(String tenant, String version) {
     byte[] value = IndexPublished.newBuilder().setTenant(tenant).setIndexVersion(version).setModelVersion(1).build()
         .toByteArray();
     return new ConsumerRecord<>(Topics.INDEX_PUBLISHED.name(), 0, 0, tenant.getBytes(StandardCharsets.UTF_8), value);
-  }
-
-  /** A replay of an embeddings topic holding exactly {@code vectors}, one record each from offset 0. */
-  static TenantVectorReader replaying(String tenant, Map<String, float[]> vectors) {
-    MockConsumer<byte[], byte[]> c = topicWithEnd(vectors.size());
-    c.schedulePollTask(() -> add(c, tenant, vectors));
-    return new TenantVectorReader(() -> c);
-  }
-
-  static void add(MockConsumer<byte[], byte[]> c, String tenant, Map<String, float[]> vectors) {
-    long offset = 0;
-    for (var e : vectors.entrySet()) {
-      Embedding.Builder b = Embedding.newBuilder().setTenant(tenant).setSku(e.getKey()).setModelVersion(1);
-      for (float f : e.getValue()) {
-        b.addVector(f);
-      }
-      c.addRecord(new ConsumerRecord<>(TOPIC, 0, offset++, (tenant + "/" + e.getKey()).getBytes(StandardCharsets.UTF_8),
-          b.build().toByteArray()));
-    }
   }
 }
