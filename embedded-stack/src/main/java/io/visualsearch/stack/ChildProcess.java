@@ -3,6 +3,9 @@ package io.visualsearch.stack;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,11 +33,14 @@ final class ChildProcess implements Component {
   private final URI readyProbe;
   private final Path logFile;
   private final Duration startTimeout;
+  private final String portSetting;
   private Process process;
 
+  /** {@code portSetting} is the variable that moves the server's port, named when the port is taken. */
   ChildProcess(String name, Path jar, List<String> jvmArgs, List<String> args, Map<String, String> env,
-      URI readyProbe, Path logFile, Duration startTimeout) {
+      URI readyProbe, Path logFile, Duration startTimeout, String portSetting) {
     this.name = name;
+    this.portSetting = portSetting;
     this.jar = jar;
     this.jvmArgs = jvmArgs;
     this.args = args;
@@ -54,6 +60,7 @@ final class ChildProcess implements Component {
     if (!Files.isRegularFile(jar)) {
       throw new IOException(name + ": jar not found at " + jar + " (run the build once: it fetches it)");
     }
+    requirePortFree();
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmArgs);
@@ -71,6 +78,23 @@ final class ChildProcess implements Component {
     awaitReady();
   }
 
+  /**
+   * The readiness probe cannot tell this server from whatever else answers on its port (MinIO on
+   * :9000, another demo's Zipkin, a leftover of ours): the server would then be "ready" and fail to
+   * bind a moment later, with only its log saying so.
+   */
+  private void requirePortFree() throws IOException {
+    String host = readyProbe.getHost();
+    int port = readyProbe.getPort();
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.setReuseAddress(true); // as a server binds: a closed connection's TIME_WAIT is no obstacle
+      probe.bind(new InetSocketAddress(InetAddress.getByName(host), port));
+    } catch (IOException e) {
+      throw new IOException(name + ": " + host + ":" + port + " is already in use (another demo, or a leftover"
+          + " s3proxy/zipkin?) — set " + portSetting, e);
+    }
+  }
+
   private void awaitReady() throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     long deadline = System.nanoTime() + startTimeout.toNanos();
@@ -81,7 +105,8 @@ final class ChildProcess implements Component {
       try {
         HttpResponse<Void> r = http.send(HttpRequest.newBuilder(readyProbe).timeout(Duration.ofSeconds(2)).build(),
             HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() < 500) {
+        // Alive after answering: an answer from a process that is about to exit is not this server's.
+        if (r.statusCode() < 500 && process.isAlive()) {
           return;
         }
       } catch (IOException notYet) {

@@ -32,7 +32,8 @@ public final class S3ProxyServer implements Component {
     this.bucket = bucket;
     this.process = new ChildProcess("s3proxy", jar, List.of("-Xmx256m"),
         List.of("--properties", dataDir.resolve("s3proxy.properties").toString()), Map.of(),
-        URI.create(endpoint() + "/"), dataDir.resolve("s3proxy.log"), Duration.ofSeconds(60));
+        URI.create(endpoint() + "/"), dataDir.resolve("s3proxy.log"), Duration.ofSeconds(60),
+        StackSettings.S3_PORT.env());
   }
 
   public String endpoint() {

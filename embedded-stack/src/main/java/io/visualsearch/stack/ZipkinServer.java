@@ -23,7 +23,8 @@ public final class ZipkinServer implements Component {
             "--armeria.ports[0].protocols=http"),
         Map.of("STORAGE_TYPE", "mem", "MEM_MAX_SPANS", "200000", "QUERY_PORT", String.valueOf(port),
             "COLLECTOR_SCRIBE_ENABLED", "false", "SELF_TRACING_ENABLED", "false"),
-        URI.create(baseUrl() + "/health"), dataDir.resolve("zipkin.log"), Duration.ofSeconds(90));
+        URI.create(baseUrl() + "/health"), dataDir.resolve("zipkin.log"), Duration.ofSeconds(90),
+        StackSettings.ZIPKIN_PORT.env());
   }
 
   public String baseUrl() {

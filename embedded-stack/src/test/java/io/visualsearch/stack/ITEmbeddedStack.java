@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpServer;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -132,6 +134,27 @@ class ITEmbeddedStack {
       EmbeddedStack stack = new EmbeddedStack(config(dir, "STACK_KAFKA_PORT", String.valueOf(taken.getLocalPort())));
       assertThrows(Exception.class, stack::start, "the broker's port is taken");
       stack.close(); // what the demo does after a failed start
+    }
+    assertNoServerOf(dir);
+  }
+
+  @Test
+  void aServerAlreadyAnsweringOnZipkinsPortFailsTheStartNamingThePort(@TempDir Path dir) throws Exception {
+    HttpServer impostor = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    impostor.createContext("/", exchange -> {
+      exchange.sendResponseHeaders(200, -1);
+      exchange.close();
+    });
+    impostor.start();
+    try {
+      int port = impostor.getAddress().getPort();
+      EmbeddedStack stack = new EmbeddedStack(config(dir, "STACK_ZIPKIN_PORT", String.valueOf(port)));
+      Exception e = assertThrows(Exception.class, stack::start, "something else answers on Zipkin's port");
+      assertTrue(e.getMessage().contains("127.0.0.1:" + port + " is already in use")
+          && e.getMessage().contains("STACK_ZIPKIN_PORT"), e.getMessage());
+      stack.close();
+    } finally {
+      impostor.stop(0);
     }
     assertNoServerOf(dir);
   }
