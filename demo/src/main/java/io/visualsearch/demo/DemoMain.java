@@ -100,6 +100,14 @@ public final class DemoMain {
         running.close();
       }
     }, images::close, stack::close);
+    // From before the stack starts: a SIGTERM or Ctrl-C at any point (the ingest wait is minutes)
+    // must stop s3proxy and Zipkin, which are processes of their own and outlive this JVM.
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      stopAll.run();
+      stopped.countDown();
+    }, "demo-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
     try {
       stack.start();
       images.start();
@@ -150,11 +158,6 @@ public final class DemoMain {
         return ExitCode.OK;
       }
       System.out.println("Ctrl-C stops the demo.");
-      CountDownLatch stopped = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        stopAll.run();
-        stopped.countDown();
-      }, "demo-shutdown"));
       stopped.await();
       return ExitCode.OK;
     } catch (ServiceStartException e) {
@@ -168,6 +171,11 @@ public final class DemoMain {
       return ExitCode.START_FAILED;
     } finally {
       stopAll.run();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // The hook is what is running this stop.
+      }
     }
   }
 
