@@ -1,10 +1,10 @@
 package io.visualsearch.catalogdownloader;
 
+import io.visualsearch.topics.Availability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.visualsearch.catalogfeed.Availability;
 import io.visualsearch.catalogfeed.Money;
 import io.visualsearch.catalogfeed.Product;
 import io.visualsearch.catalogfeed.ProductCheck;

@@ -1,5 +1,6 @@
 package io.visualsearch.catalogfeed;
 
+import io.visualsearch.topics.Availability;
 import java.util.List;
 import java.util.Objects;
 

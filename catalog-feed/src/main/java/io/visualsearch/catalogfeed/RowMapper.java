@@ -1,5 +1,6 @@
 package io.visualsearch.catalogfeed;
 
+import io.visualsearch.topics.Availability;
 import io.visualsearch.topics.SkuSegment;
 import java.net.URI;
 import java.net.URISyntaxException;

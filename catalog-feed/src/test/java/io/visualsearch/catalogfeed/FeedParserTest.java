@@ -1,5 +1,6 @@
 package io.visualsearch.catalogfeed;
 
+import io.visualsearch.topics.Availability;
 import static io.visualsearch.catalogfeed.FeedFixtures.*;
 import static org.junit.jupiter.api.Assertions.*;
 

@@ -1,5 +1,6 @@
 package io.visualsearch.catalogfeed;
 
+import io.visualsearch.topics.Availability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.fail;

@@ -1,8 +1,8 @@
 package io.visualsearch.samplecatalog;
 
+import io.visualsearch.topics.Availability;
 import static org.junit.jupiter.api.Assertions.*;
 
-import io.visualsearch.catalogfeed.Availability;
 import io.visualsearch.catalogfeed.FeedParser;
 import io.visualsearch.catalogfeed.FeedOptions;
 import io.visualsearch.catalogfeed.FeedSink;

@@ -1,8 +1,12 @@
-package io.visualsearch.catalogfeed;
+package io.visualsearch.topics;
 
 import java.util.Locale;
 
-/** Merchant Center availability values. */
+/**
+ * A product's availability on {@code catalog.products}: the Merchant Center values, written in
+ * their feed spelling by the catalog-downloader and matched by search filters. Shared so that a
+ * filter accepts exactly the spellings a feed may use.
+ */
 public enum Availability {
   IN_STOCK,
   OUT_OF_STOCK,

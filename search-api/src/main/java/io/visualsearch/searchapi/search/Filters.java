@@ -1,8 +1,8 @@
 package io.visualsearch.searchapi.search;
 
-import io.visualsearch.catalogfeed.Availability;
 import io.visualsearch.searchapi.ApiException;
 import io.visualsearch.searchapi.fresh.ProductInfo;
+import io.visualsearch.topics.Availability;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
