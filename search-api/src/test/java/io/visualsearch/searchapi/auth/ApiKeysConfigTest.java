@@ -1,30 +1,70 @@
 package io.visualsearch.searchapi.auth;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.visualsearch.config.ConfigException;
 import io.visualsearch.runtime.ExitCode;
 import io.visualsearch.runtime.ServiceMain;
 import io.visualsearch.searchapi.SearchApiService;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** A key search-api refuses is a configuration error, found before the service connects anywhere. */
 class ApiKeysConfigTest {
 
-  private static ExitCode startWith(String keys) {
+  /** How a start with {@code keys} ended, and the configuration error the wiring raised, if any. */
+  private record Start(ExitCode code, ConfigException refusal) {}
+
+  private static Start startWith(String keys) {
+    AtomicReference<ConfigException> refusal = new AtomicReference<>();
     // Nothing listens on port 1: the start must stop on the keys before any client is built.
-    return ServiceMain.run(SearchApiService.NAME, SearchApiService.definition(), Map.of(
+    ExitCode code = ServiceMain.run(SearchApiService.NAME, SearchApiService.definition(), Map.of(
         "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1", "S3_BUCKET", "bucket", "S3_ENDPOINT", "http://127.0.0.1:1",
-        "SEARCH_API_KEYS", keys), (config, host) -> SearchApiService.wire(config, host));
+        "S3_ACCESS_KEY", "test", "S3_SECRET_KEY", "test-secret", "SEARCH_API_KEYS", keys), (config, host) -> {
+          try {
+            SearchApiService.wire(config, host);
+          } catch (ConfigException e) {
+            refusal.set(e);
+            throw e;
+          }
+        });
+    return new Start(code, refusal.get());
+  }
+
+  private static void assertRefusedNamingTheSettingNotTheKey(Start start, String key, String reason) {
+    assertEquals(ExitCode.CONFIG_ERROR, start.code());
+    assertNotNull(start.refusal(), "the keys, not another setting, stopped the start");
+    String message = start.refusal().getMessage();
+    assertTrue(message.contains("SEARCH_API_KEYS"), message);
+    assertTrue(message.contains(reason), message);
+    // The message goes to start-up logs and stderr.
+    assertFalse(message.contains(key), message);
   }
 
   @Test
   void aKeyShorterThanSixteenCharactersStopsTheStartWithAConfigurationError() {
-    assertEquals(ExitCode.CONFIG_ERROR, startWith("acme:secret123"));
+    assertRefusedNamingTheSettingNotTheKey(startWith("acme:secret123"), "secret123",
+        "API key of tenant acme is shorter than 16 characters");
   }
 
   @Test
   void oneKeyGivenToTwoTenantsStopsTheStartWithAConfigurationError() {
-    assertEquals(ExitCode.CONFIG_ERROR, startWith("acme:0123456789abcdef,globex:0123456789abcdef"));
+    assertRefusedNamingTheSettingNotTheKey(startWith("acme:0123456789abcdef,globex:0123456789abcdef"),
+        "0123456789abcdef", "tenants acme and globex are configured with the same API key");
+  }
+
+  @Test
+  void theSameEnvironmentWithValidKeysGetsPastConfiguration() {
+    // The control: with its keys valid, this environment is not a configuration error, so the
+    // refusals above are the keys'. It then fails where it first meets an unreachable endpoint
+    // (the object store on port 1).
+    Start start = startWith("acme:0123456789abcdef,globex:fedcba9876543210");
+    assertNull(start.refusal());
+    assertEquals(ExitCode.START_FAILED, start.code());
   }
 }
