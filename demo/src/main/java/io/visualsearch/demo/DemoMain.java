@@ -16,7 +16,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * {@code ./visual-search demo}: the embedded stack, the default model, the sample catalog and every
@@ -129,12 +131,21 @@ public final class DemoMain {
       // fresh-vector delta make a few products searchable well before the rest, and the sample
       // query below would then rank a half-ingested catalog.
       PipelineProgress stages = new PipelineProgress(storefront);
-      if (!new IngestProbe(client, shop, shop.size()).await(options.timeout(), p -> {
+      IngestProbe probe = new IngestProbe(client, shop, shop.size());
+      Consumer<String> progress = p -> {
         String handled = stages.line();
         say("  " + p + (handled.isEmpty() ? "" : "; " + handled));
-      })) {
+      };
+      IngestProbe.Outcome ingest =
+          probe.await(options.timeout(), () -> pipeline.stoppedService().isPresent(), progress);
+      if (ingest == IngestProbe.Outcome.ABORTED) {
+        return serviceStopped(pipeline);
+      }
+      if (ingest == IngestProbe.Outcome.TIMED_OUT) {
+        String problem = probe.lastProblem();
         System.err.println("demo: the catalog did not become searchable within " + options.timeout().toMinutes()
-            + " min; see the services' logs above and the traces at " + stack.zipkin().baseUrl() + "/zipkin/");
+            + " min" + (problem == null ? "" : " (last search failed: " + problem + ")")
+            + "; see the services' logs above and the traces at " + stack.zipkin().baseUrl() + "/zipkin/");
         return ExitCode.FAILED;
       }
       say(String.format("catalog searchable after %.1f s", (System.nanoTime() - t0) / 1e9));
@@ -158,7 +169,12 @@ public final class DemoMain {
         return ExitCode.OK;
       }
       System.out.println("Ctrl-C stops the demo.");
-      stopped.await();
+      // A service that fails after the ingest must end the demo, not leave it running broken.
+      while (!stopped.await(1, TimeUnit.SECONDS)) {
+        if (pipeline.stoppedService().isPresent()) {
+          return serviceStopped(pipeline);
+        }
+      }
       return ExitCode.OK;
     } catch (ServiceStartException e) {
       System.err.println("demo: " + e.getMessage());
@@ -177,6 +193,11 @@ public final class DemoMain {
         // The hook is what is running this stop.
       }
     }
+  }
+
+  private static ExitCode serviceStopped(LocalPipeline pipeline) {
+    System.err.println("demo: " + pipeline.stoppedService().orElse("a service") + " stopped (error above)");
+    return ExitCode.FAILED;
   }
 
   private static void say(String line) {

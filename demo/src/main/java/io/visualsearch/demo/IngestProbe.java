@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -14,9 +15,15 @@ import java.util.function.Consumer;
  */
 public final class IngestProbe {
 
+  /** How a wait ended. */
+  public enum Outcome { SEARCHABLE, TIMED_OUT, ABORTED }
+
   private final SearchClient client;
   private final SampleShop shop;
   private final List<Integer> probes = new ArrayList<>();
+  // What the last search that failed said; cleared by a 200. A 401 or a 500 is not "not yet": the
+  // progress line and the timeout message say it, so a wrong key does not look like a slow ingest.
+  private volatile String lastProblem;
 
   public IngestProbe(SearchClient client, SampleShop shop, int count) {
     this.client = client;
@@ -29,6 +36,16 @@ public final class IngestProbe {
 
   /** Polls until every probe is found first; false when {@code timeout} passes first. */
   public boolean await(Duration timeout, Consumer<String> progress) throws InterruptedException {
+    return await(timeout, () -> false, progress) == Outcome.SEARCHABLE;
+  }
+
+  /**
+   * Polls until every probe is found first, {@code timeout} passes, or {@code abort} says waiting
+   * is pointless (a service of the pipeline stopped): checked before every pass, so it ends the wait
+   * within a second.
+   */
+  public Outcome await(Duration timeout, BooleanSupplier abort, Consumer<String> progress)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     long nextReport = 0;
     // A product once found stays found (removals are not this probe's business), and a pass stops
@@ -36,28 +53,40 @@ public final class IngestProbe {
     // one, so probing a whole catalog while it is being ingested stays cheap.
     List<Integer> pending = new ArrayList<>(probes);
     while (System.nanoTime() < deadline) {
+      if (abort.getAsBoolean()) {
+        return Outcome.ABORTED;
+      }
       for (Iterator<Integer> it = pending.iterator(); it.hasNext() && foundFirst(it.next()); ) {
         it.remove();
       }
       if (pending.isEmpty()) {
-        return true;
+        return Outcome.SEARCHABLE;
       }
       if (System.nanoTime() >= nextReport) {
         // A pass stops at the first miss: this is how far along the feed the found ones reach, a
         // floor on how many are searchable.
+        String problem = lastProblem;
         progress.accept("the first " + (probes.size() - pending.size()) + " of " + probes.size()
-            + " probed products searchable");
+            + " probed products searchable" + (problem == null ? "" : "; last search failed: " + problem));
         nextReport = System.nanoTime() + Duration.ofSeconds(10).toNanos();
       }
       Thread.sleep(1000);
     }
-    return false;
+    return Outcome.TIMED_OUT;
+  }
+
+  /** What the last failed search said (an HTTP status and error, or the connection's error); null after a 200. */
+  public String lastProblem() {
+    return lastProblem;
   }
 
   private boolean foundFirst(int index) {
     try {
-      return isFirst(client.search(shop.catalogImage(index), 3), SampleShop.sku(index));
+      SearchClient.Answer answer = client.search(shop.catalogImage(index), 3);
+      lastProblem = answer.ok() ? null : "HTTP " + answer.status() + " " + answer.error();
+      return isFirst(answer, SampleShop.sku(index));
     } catch (IOException e) {
+      lastProblem = e.toString();
       return false; // search-api not answering yet: not searchable yet.
     }
   }

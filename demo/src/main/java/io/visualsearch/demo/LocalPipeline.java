@@ -16,11 +16,13 @@ import io.visualsearch.runtime.ServiceHost;
 import io.visualsearch.runtime.ServiceMain;
 import io.visualsearch.runtime.ServiceStartException;
 import io.visualsearch.searchapi.SearchApiService;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -103,6 +105,25 @@ public final class LocalPipeline implements AutoCloseable {
       }
     }
     throw new IllegalStateException(service + " has no ops endpoint");
+  }
+
+  /**
+   * A service that stopped by itself (a component failed, and its host closed it), if any: the
+   * pipeline is then broken, and waiting for the catalog to become searchable is pointless.
+   * Services stopped with {@link #stop} are not counted.
+   */
+  public Optional<String> stoppedService() {
+    for (Map.Entry<String, ServiceHost> e : new LinkedHashMap<>(byName).entrySet()) {
+      try {
+        if (e.getValue().awaitStop(Duration.ZERO)) {
+          return Optional.of(e.getKey());
+        }
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+        return Optional.empty();
+      }
+    }
+    return Optional.empty();
   }
 
   /** Stops one service, as a crash or a deploy would; the others keep running. */
