@@ -1,19 +1,24 @@
 package io.visualsearch.searchapi.index;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.visualsearch.searchapi.TestVectors;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 class TenantIndexesTest {
@@ -76,7 +81,8 @@ class TenantIndexesTest {
     TenantIndexes indexes = new TenantIndexes(i -> { });
     indexes.install(version("20250101T000000Z-v0"));
     AtomicBoolean stop = new AtomicBoolean();
-    AtomicInteger queries = new AtomicInteger();
+    // Queries by the version their lease held: a version with queries was served while they ran.
+    Map<String, AtomicInteger> queriesOf = new ConcurrentHashMap<>();
     ExecutorService pool = Executors.newFixedThreadPool(4);
     List<Future<?>> workers = new ArrayList<>();
     float[] q = TestVectors.unit(new java.util.Random(1), 8);
@@ -86,30 +92,52 @@ class TenantIndexesTest {
           try (IndexLease lease = indexes.acquire("t1").orElseThrow()) {
             // Throws IllegalStateException if the native index had been closed under us.
             lease.index().shards().forEach(s -> s.search(q, 5));
-            queries.incrementAndGet();
+            queriesOf.computeIfAbsent(lease.index().version(), v -> new AtomicInteger()).incrementAndGet();
           }
         }
         return null;
       }));
     }
+    // Every swap happens under running queries: the first once the workers are searching, each
+    // next one once queries have leased the version just installed.
+    awaitQueries(workers, () -> count(queriesOf, "20250101T000000Z-v0") >= 20);
     List<LoadedIndex> versions = new ArrayList<>();
     for (int v = 1; v <= 40; v++) {
       LoadedIndex next = version(String.format("20250101T0000%02dZ-v%d", v, v));
       versions.add(next);
       indexes.install(next);
-      Thread.sleep(2);
+      awaitQueries(workers, () -> count(queriesOf, next.version()) >= 3);
     }
     stop.set(true);
     for (Future<?> f : workers) {
       f.get(30, TimeUnit.SECONDS);
     }
     pool.shutdown();
-    assertTrue(queries.get() > 0);
+    for (LoadedIndex v : versions) {
+      assertTrue(count(queriesOf, v.version()) >= 3, v.version() + " was never searched while served");
+    }
     // Every retired version has been freed; only the last one is still served.
     for (int i = 0; i < versions.size() - 1; i++) {
       assertTrue(versions.get(i).isFreed(), "version " + i + " leaked");
     }
     assertEquals(1, versions.get(versions.size() - 1).references());
     indexes.close();
+  }
+
+  private static int count(Map<String, AtomicInteger> queriesOf, String version) {
+    AtomicInteger n = queriesOf.get(version);
+    return n == null ? 0 : n.get();
+  }
+
+  /** Waits until {@code reached}, or rethrows the failure of a worker that stopped querying. */
+  private static void awaitQueries(List<Future<?>> workers, BooleanSupplier reached) throws Exception {
+    await().atMost(Duration.ofSeconds(60)).until(
+        () -> reached.getAsBoolean() || workers.stream().anyMatch(Future::isDone));
+    for (Future<?> f : workers) {
+      if (f.isDone()) {
+        f.get();
+        fail("a query worker stopped while swaps were still running");
+      }
+    }
   }
 }
