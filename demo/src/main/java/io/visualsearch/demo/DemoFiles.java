@@ -8,6 +8,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
+import io.visualsearch.stack.EmbeddedStack;
 import org.apache.commons.io.file.PathUtils;
 
 /** The demo's own files under {@code data/} (git-ignored). */
@@ -52,10 +53,37 @@ final class DemoFiles {
     }
   }
 
-  /** A fresh demo starts from an empty broker and store, so it shows the whole ingest. */
-  static void deleteTree(Path dir) throws IOException {
-    if (Files.exists(dir)) {
-      PathUtils.deleteDirectory(dir);
+  /**
+   * A fresh demo starts from an empty broker and store, so it shows the whole ingest. Only a
+   * directory the stack created (it holds {@link EmbeddedStack#DATA_DIR_MARKER}) or an empty one
+   * is deleted: STACK_DATA_DIR=/mnt/scratch or STACK_DATA_DIR=. must not wipe what is there.
+   */
+  static void deleteStackData(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    if (!Files.isRegularFile(dir.resolve(EmbeddedStack.DATA_DIR_MARKER)) && !isEmptyDirectory(dir)) {
+      throw new NotStackData(dir);
+    }
+    PathUtils.deleteDirectory(dir);
+  }
+
+  private static boolean isEmptyDirectory(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return false;
+    }
+    try (var entries = Files.list(dir)) {
+      return entries.findAny().isEmpty();
+    }
+  }
+
+  /** The stack's data directory holds files the stack did not create: a setting to fix, not a failure. */
+  static final class NotStackData extends IOException {
+    NotStackData(Path dir) {
+      super("STACK_DATA_DIR " + dir + " is not empty and was not created by the stack (no "
+          + EmbeddedStack.DATA_DIR_MARKER + " in it); the demo deletes that directory at every start, so point"
+          + " STACK_DATA_DIR at a directory of its own, or run with --keep-data. A data/stack from before"
+          + " the marker existed: delete it once by hand.");
     }
   }
 }

@@ -78,10 +78,13 @@ public final class DemoMain {
     }
     try {
       if (!options.keepData()) {
-        DemoFiles.deleteTree(stackDir);
+        DemoFiles.deleteStackData(stackDir);
       }
       String apiKey = DemoFiles.apiKey(data.resolve("demo/api-key"));
       return run(options, stackConfig, dataset, environment, apiKey);
+    } catch (DemoFiles.NotStackData e) {
+      System.err.println("demo: " + e.getMessage());
+      return ExitCode.CONFIG_ERROR;
     } catch (IOException e) {
       System.err.println("demo: " + e.getMessage());
       return ExitCode.START_FAILED;

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -30,6 +31,13 @@ public final class EmbeddedStack implements Component {
 
   private static final Logger log = LoggerFactory.getLogger(EmbeddedStack.class);
 
+  /**
+   * The file that marks a data directory as the stack's own, written when the stack starts on an
+   * absent or empty directory: the demo deletes a marked directory at start, and nothing else.
+   */
+  public static final String DATA_DIR_MARKER = ".visual-search-stack";
+
+  private final Path data;
   private final EmbeddedKafka kafka;
   private final S3ProxyServer s3;
   private final ZipkinServer zipkin;
@@ -38,7 +46,7 @@ public final class EmbeddedStack implements Component {
 
   public EmbeddedStack(Config config) {
     String host = config.get(StackSettings.HOST);
-    Path data = Path.of(config.get(StackSettings.DATA_DIR)).toAbsolutePath();
+    this.data = Path.of(config.get(StackSettings.DATA_DIR)).toAbsolutePath();
     StackJars jars = new StackJars();
     this.kafka = new EmbeddedKafka(host, port(host, config.get(StackSettings.KAFKA_PORT)),
         port(host, config.get(StackSettings.KAFKA_CONTROLLER_PORT)), data.resolve("kafka"));
@@ -74,6 +82,7 @@ public final class EmbeddedStack implements Component {
   @Override
   public void start() throws Exception {
     long t0 = System.nanoTime();
+    markDataDir();
     Thread zipkinStart = null;
     Thread s3Start = null;
     try {
@@ -101,6 +110,21 @@ public final class EmbeddedStack implements Component {
     }
     log.info("embedded stack up in {} ms: kafka {}, s3 {}, zipkin {}", (System.nanoTime() - t0) / 1_000_000,
         kafka.bootstrapServers(), s3.endpoint(), zipkin.baseUrl());
+  }
+
+  /** Before any part writes to it: a directory holding only the marker is still the stack's own. */
+  private void markDataDir() throws IOException {
+    Files.createDirectories(data);
+    Path marker = data.resolve(DATA_DIR_MARKER);
+    if (Files.exists(marker)) {
+      return;
+    }
+    try (var entries = Files.list(data)) {
+      if (entries.findAny().isEmpty()) {
+        Files.writeString(marker, "Created by the visual-search embedded stack; the demo deletes this directory"
+            + " at start.\n");
+      }
+    }
   }
 
   private final Map<Component, Exception> startFailures = Collections.synchronizedMap(new LinkedHashMap<>());

@@ -18,7 +18,9 @@ public final class StackSettings {
   public static final Setting<Integer> ZIPKIN_PORT = Setting.integer("STACK_ZIPKIN_PORT").defaultValue(9411)
       .validate(Setting.port(), "a TCP port").doc("Zipkin port.");
   public static final Setting<String> DATA_DIR = Setting.string("STACK_DATA_DIR").defaultValue("data/stack")
-      .doc("Directory holding Kafka logs, object-store files and server logs.");
+      .doc("Directory holding Kafka logs, object-store files and server logs. The demo deletes it at every start"
+          + " (unless --keep-data), so it must be the stack's own: one the stack created (it holds"
+          + " .visual-search-stack), an empty one, or none yet; the demo refuses any other.");
   public static final Setting<String> BUCKET = Setting.string("STACK_BUCKET").defaultValue("visual-search")
       .doc("Bucket created in the S3-compatible server.");
   public static final Setting<Integer> PARTITIONS = Setting.integer("STACK_TOPIC_PARTITIONS").defaultValue(3)

@@ -136,6 +136,8 @@ class ITEmbeddedStack {
       stack.close(); // what the demo does after a failed start
     }
     assertNoServerOf(dir);
+    assertTrue(java.nio.file.Files.exists(dir.resolve(EmbeddedStack.DATA_DIR_MARKER)),
+        "the stack marked the empty directory it started on as its own");
   }
 
   @Test
