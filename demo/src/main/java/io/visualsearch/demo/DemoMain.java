@@ -179,6 +179,10 @@ public final class DemoMain {
         }
       }
       return ExitCode.OK;
+    } catch (ConfigException e) {
+      // A service setting from the environment (SEARCH_HTTP_PORT=abc): the user's to fix, as the stack's are.
+      System.err.println("demo: " + e.getMessage());
+      return ExitCode.CONFIG_ERROR;
     } catch (ServiceStartException e) {
       System.err.println("demo: " + e.getMessage());
       return ExitCode.START_FAILED;

@@ -1,0 +1,41 @@
+package io.visualsearch.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.visualsearch.runtime.ExitCode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The demo launcher itself, on its own stack (free ports, a temporary data directory). */
+class ITDemoMain {
+
+  @Test
+  void anInvalidServiceSettingIsAConfigurationErrorNotAStartFailure(@TempDir Path dir) throws Exception {
+    Files.createDirectories(dir.resolve("models/default")); // the launcher's prerequisite check
+    Map<String, String> env = Map.of("STACK_KAFKA_PORT", "0", "STACK_KAFKA_CONTROLLER_PORT", "0",
+        "STACK_S3_PORT", "0", "STACK_ZIPKIN_PORT", "0", "STACK_DATA_DIR", dir.resolve("stack").toString(),
+        "MODEL_SERVER_BASE_PATH", dir.resolve("models").toString(),
+        "MODEL_SERVER_GRPC_PORT", "not-a-port");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream stderr = System.err;
+    ExitCode code;
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      code = DemoMain.run(new DemoOptions(true, 10, false, Duration.ofMinutes(1)), env);
+    } finally {
+      System.setErr(stderr);
+    }
+    String said = err.toString(StandardCharsets.UTF_8);
+    stderr.print(said);
+    assertEquals(ExitCode.CONFIG_ERROR, code, said);
+    assertTrue(said.contains("MODEL_SERVER_GRPC_PORT"), said);
+  }
+}
