@@ -155,6 +155,10 @@ public final class SearchApiService {
     int defaultK = config.get(SearchApiSettings.DEFAULT_K);
     long maxUpload = config.get(SearchApiSettings.MAX_UPLOAD_BYTES);
     UploadBudget bodies = UploadBudget.ofHeap(Runtime.getRuntime().maxMemory());
+    // Beside search_http_requests_total{status="503"}: whether refusals come from bodies filling the budget.
+    GaugeWithCallback.builder().name("search_upload_reserved_bytes")
+        .help("Heap reserved now by request bodies being read and parsed, of the upload budget")
+        .callback(cb -> cb.call(bodies.capacity() - bodies.available())).register(registry);
 
     // HTTP, then gRPC, drain their searches in flight within one SERVICE_SHUTDOWN_TIMEOUT together;
     // gRPC refuses new calls from the stop's start (beginStop), not only once HTTP has drained.

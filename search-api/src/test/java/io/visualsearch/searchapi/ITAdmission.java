@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.visualsearch.searchapi.http.UploadBudget;
 import io.visualsearch.searchapi.similar.SimilarItemsFile;
 import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.StackExtension;
@@ -115,9 +116,9 @@ class ITAdmission {
           .getBytes(StandardCharsets.US_ASCII));
       out.write(body, 0, body.length / 2);
       out.flush();
-      // The server takes the request as soon as its headers are in; give it time to, so that a
-      // slot taken for the upload would be taken by now.
-      Thread.sleep(500);
+      // The server reserves the body's heap once it has taken the request and before it reads a
+      // byte of the body: from then on, a slot taken for the upload would be taken.
+      await().atMost(Duration.ofSeconds(30)).until(() -> uploadReservedBytes() >= UploadBudget.costOf(body.length));
       HttpResponse<String> other = search();
       assertEquals(200, other.statusCode(), "another shopper's search while an upload trickles: " + other.body());
 
@@ -139,6 +140,15 @@ class ITAdmission {
     });
     await().atMost(Duration.ofSeconds(30)).until(() -> fx.model.heldCalls() == 1);
     return running;
+  }
+
+  /** The heap request bodies hold now, from /metrics. */
+  double uploadReservedBytes() throws Exception {
+    String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    return metrics.lines().filter(l -> l.startsWith("search_upload_reserved_bytes "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst()
+        .orElseThrow(() -> new AssertionError("no search_upload_reserved_bytes in /metrics"));
   }
 
   HttpResponse<String> search() throws Exception {
