@@ -202,6 +202,8 @@ public final class EmbeddedStack implements Component {
     env.put("S3_SECRET_KEY", S3ProxyServer.SECRET_KEY);
     env.put("S3_REGION", "us-east-1");
     env.put("ZIPKIN_ENDPOINT", zipkin.spansEndpoint());
+    // The health page's trace links: its default is Zipkin's usual port, not necessarily this one.
+    env.put("HEALTH_ZIPKIN_UI", zipkin.baseUrl());
     return env;
   }
 

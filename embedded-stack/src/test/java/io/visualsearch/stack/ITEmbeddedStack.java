@@ -126,6 +126,8 @@ class ITEmbeddedStack {
     assertTrue(s3.body().contains("<Name>visual-search</Name>"), s3.body());
     assertTrue(stack.check().ok());
     assertTrue(stack.zipkin().baseUrl().startsWith("http://127.0.0.1:"));
+    // The stack runs on a free port here: the health page's trace links must follow it, not :9411.
+    assertEquals(stack.zipkin().baseUrl(), stack.serviceEnvironment().get("HEALTH_ZIPKIN_UI"));
   }
 
   @Test
