@@ -21,6 +21,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,6 +104,8 @@ class ITEndToEnd {
     env.put("CATALOG_SYNC_INTERVAL", "0s");
     env.put("IMAGE_FETCH_ALLOW", "127.0.0.1/32");
     env.put("INDEX_BUILDER_DEBOUNCE_QUIET", "1s");
+    // Shards of 25 vectors at most: acme's 60 products are searched in three, globex's 30 in two.
+    env.put("INDEX_BUILDER_SHARD_MAX_VECTORS", "25");
     env.put("HEALTH_HEARTBEAT_INTERVAL", "2s");
     pipeline = new LocalPipeline(env);
     pipeline.start();
@@ -261,16 +265,47 @@ class ITEndToEnd {
   @Order(6)
   void aQueryIsOneTraceThroughSearchApiAndTheModelServer() throws Exception {
     ZipkinTraces zipkin = new ZipkinTraces(stack.zipkin().baseUrl());
-    String traceId = acmeSearch.search(acme.catalogImage(2), 5).traceId();
+    // An answer from the version acme is served from, whose shards are known (a swap between the two
+    // is waited out). A query of k=5 on ~60 products is answered in one round, which searches each
+    // shard holding vectors once (search-api's IndexSearcher, a span "search shard <n>" each).
+    ServedAnswer served = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(() -> servedAnswer("acme", acmeSearch, acme.catalogImage(2), 5),
+            a -> a.version().equals(a.answer().indexVersion()));
+    assertTrue(served.shardsWithVectors().size() > 1, "acme's 60 products are in shards of 25: " + served);
+    String traceId = served.answer().traceId();
     assertNotNull(traceId);
+    // Until search-api's last span of the search (the merge, which ends after every shard's) is in.
     JsonNode trace = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
-        .until(() -> zipkin.trace(traceId), t -> ZipkinTraces.services(t).containsAll(Set.of("search-api", "model-server")));
+        .until(() -> zipkin.trace(traceId), t -> ZipkinTraces.services(t).containsAll(Set.of("search-api", "model-server"))
+            && ZipkinTraces.tag(t, "merge", "results") != null);
     assertEquals(1, ZipkinTraces.orphans(trace).size(), ZipkinTraces.orphans(trace).toString());
-    boolean shardSpan = false;
+    List<String> searchedShards = new ArrayList<>();
     for (JsonNode span : trace) {
-      shardSpan |= span.path("tags").has("shard") || span.path("name").asText().contains("shard");
+      if (span.path("name").asText().startsWith("search shard")) {
+        assertEquals(served.version(), span.path("tags").path("index.version").asText(), "a shard of " + span);
+        searchedShards.add(span.path("tags").path("shard").asText());
+      }
     }
-    assertTrue(shardSpan, "the query's trace has a span per shard searched: " + trace);
+    searchedShards.sort(Comparator.comparingInt(Integer::parseInt));
+    assertEquals(served.shardsWithVectors(), searchedShards,
+        "the query's trace has one span per shard of " + served.version() + " searched: " + trace);
+  }
+
+  /** An answer, and the version its tenant was served from just before it with that version's shards holding vectors. */
+  record ServedAnswer(String version, List<String> shardsWithVectors, SearchClient.Answer answer) {}
+
+  ServedAnswer servedAnswer(String tenant, SearchClient client, byte[] image, int k) throws Exception {
+    String version;
+    List<String> shardsWithVectors = new ArrayList<>();
+    try (var lease = pipeline.searchApi().indexes().acquire(tenant).orElseThrow()) {
+      version = lease.index().version();
+      for (int s = 0; s < lease.index().shards().size(); s++) {
+        if (lease.index().shards().get(s).ntotal() > 0) {
+          shardsWithVectors.add(Integer.toString(s));
+        }
+      }
+    }
+    return new ServedAnswer(version, shardsWithVectors, client.search(image, k));
   }
 
   @Test
