@@ -77,6 +77,8 @@ public final class DemoMain {
       return ExitCode.CONFIG_ERROR;
     }
     try {
+      // Servers a SIGKILLed demo left running: their PID files go with the directory below.
+      EmbeddedStack.stopLeftovers(stackDir);
       if (!options.keepData()) {
         DemoFiles.deleteStackData(stackDir);
       }

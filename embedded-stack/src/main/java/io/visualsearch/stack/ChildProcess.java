@@ -16,7 +16,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A server run from its published jar as a separate JVM, started and judged ready by an HTTP
@@ -60,6 +62,7 @@ final class ChildProcess implements Component {
     if (!Files.isRegularFile(jar)) {
       throw new IOException(name + ": jar not found at " + jar + " (run the build once: it fetches it)");
     }
+    stopLeftover(name, jar, logFile.getParent());
     requirePortFree();
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -75,7 +78,52 @@ final class ChildProcess implements Component {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
     pb.environment().putAll(env);
     process = pb.start();
+    Files.writeString(pidFile(logFile.getParent(), name), process.pid() + "\n");
     awaitReady();
+  }
+
+  private static Path pidFile(Path dir, String name) {
+    return dir.resolve(name + ".pid");
+  }
+
+  /**
+   * Stops the server a previous run on {@code dir} left running: a JVM killed with SIGKILL (or
+   * halted) never stops its children, and the orphan holds the port. Only a live process whose
+   * command line still names this jar and this directory's log is stopped, so a PID the system has
+   * given to another process since is left alone.
+   */
+  static void stopLeftover(String name, Path jar, Path dir) {
+    Path pidFile = pidFile(dir, name);
+    long pid;
+    try {
+      pid = Long.parseLong(Files.readString(pidFile).trim());
+    } catch (IOException | NumberFormatException noneOrUnreadable) {
+      return;
+    }
+    String log = dir.resolve(name + ".log").toString();
+    ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+        .filter(p -> p.info().commandLine().map(c -> c.contains(jar.toString()) && c.contains(log)).orElse(false))
+        .ifPresent(p -> {
+          System.err.println("stack: stopping " + name + " (pid " + pid + ") left running by a previous stack on " + dir);
+          p.descendants().forEach(ProcessHandle::destroy);
+          p.destroy();
+          try {
+            p.onExit().get(10, TimeUnit.SECONDS);
+          } catch (TimeoutException e) {
+            p.destroyForcibly();
+            p.onExit().join();
+          } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+          } catch (ExecutionException e) {
+            // onExit does not fail
+          }
+        });
+    try {
+      Files.deleteIfExists(pidFile);
+    } catch (IOException e) {
+      // The next start reads it again and finds the process gone.
+    }
   }
 
   /**
@@ -145,6 +193,11 @@ final class ChildProcess implements Component {
     } catch (InterruptedException e) {
       p.destroyForcibly();
       Thread.currentThread().interrupt();
+    }
+    try {
+      Files.deleteIfExists(pidFile(logFile.getParent(), name));
+    } catch (IOException e) {
+      // Harmless: the next start finds the process gone.
     }
   }
 }

@@ -112,6 +112,18 @@ public final class EmbeddedStack implements Component {
         kafka.bootstrapServers(), s3.endpoint(), zipkin.baseUrl());
   }
 
+  /**
+   * Stops the s3proxy and Zipkin a previous stack on {@code dataDir} left running (its JVM was
+   * killed with SIGKILL): for whoever deletes the directory before a start, which removes the PID
+   * files each server's own start would otherwise find.
+   */
+  public static void stopLeftovers(Path dataDir) {
+    StackJars jars = new StackJars();
+    Path data = dataDir.toAbsolutePath();
+    ChildProcess.stopLeftover(S3ProxyServer.NAME, jars.s3proxy(), data.resolve("s3"));
+    ChildProcess.stopLeftover(ZipkinServer.NAME, jars.zipkin(), data.resolve("zipkin"));
+  }
+
   /** Before any part writes to it: a directory holding only the marker is still the stack's own. */
   private void markDataDir() throws IOException {
     Files.createDirectories(data);

@@ -16,6 +16,8 @@ import java.util.Properties;
  */
 public final class S3ProxyServer implements Component {
 
+  static final String NAME = "s3proxy";
+
   public static final String ACCESS_KEY = "visual-search";
   public static final String SECRET_KEY = "visual-search-local-secret";
 
@@ -30,9 +32,9 @@ public final class S3ProxyServer implements Component {
     this.port = port;
     this.dataDir = dataDir;
     this.bucket = bucket;
-    this.process = new ChildProcess("s3proxy", jar, List.of("-Xmx256m"),
+    this.process = new ChildProcess(NAME, jar, List.of("-Xmx256m"),
         List.of("--properties", dataDir.resolve("s3proxy.properties").toString()), Map.of(),
-        URI.create(endpoint() + "/"), dataDir.resolve("s3proxy.log"), Duration.ofSeconds(60),
+        URI.create(endpoint() + "/"), dataDir.resolve(NAME + ".log"), Duration.ofSeconds(60),
         StackSettings.S3_PORT.env());
   }
 
@@ -46,7 +48,7 @@ public final class S3ProxyServer implements Component {
 
   @Override
   public String name() {
-    return "s3proxy";
+    return NAME;
   }
 
   @Override

@@ -11,6 +11,8 @@ import java.util.Map;
 /** A Zipkin server with in-memory storage, bound to one address. */
 public final class ZipkinServer implements Component {
 
+  static final String NAME = "zipkin";
+
   private final String host;
   private final int port;
   private final ChildProcess process;
@@ -18,12 +20,12 @@ public final class ZipkinServer implements Component {
   ZipkinServer(Path jar, String host, int port, Path dataDir) {
     this.host = host;
     this.port = port;
-    this.process = new ChildProcess("zipkin", jar, List.of("-Xmx256m", "-XX:+UseSerialGC"),
+    this.process = new ChildProcess(NAME, jar, List.of("-Xmx256m", "-XX:+UseSerialGC"),
         List.of("--armeria.ports[0].port=" + port, "--armeria.ports[0].ip=" + host,
             "--armeria.ports[0].protocols=http"),
         Map.of("STORAGE_TYPE", "mem", "MEM_MAX_SPANS", "200000", "QUERY_PORT", String.valueOf(port),
             "COLLECTOR_SCRIBE_ENABLED", "false", "SELF_TRACING_ENABLED", "false"),
-        URI.create(baseUrl() + "/health"), dataDir.resolve("zipkin.log"), Duration.ofSeconds(90),
+        URI.create(baseUrl() + "/health"), dataDir.resolve(NAME + ".log"), Duration.ofSeconds(90),
         StackSettings.ZIPKIN_PORT.env());
   }
 
@@ -37,7 +39,7 @@ public final class ZipkinServer implements Component {
 
   @Override
   public String name() {
-    return "zipkin";
+    return NAME;
   }
 
   @Override

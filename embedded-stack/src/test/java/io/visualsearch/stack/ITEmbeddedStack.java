@@ -163,6 +163,26 @@ class ITEmbeddedStack {
     assertNoServerOf(dir);
   }
 
+  @Test
+  void aServerLeftRunningByAKilledStackIsStoppedByTheNextStartOnItsDirectory(@TempDir Path dir) throws Exception {
+    int port;
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    Path jar = new StackJars().zipkin();
+    ZipkinServer orphan = new ZipkinServer(jar, "127.0.0.1", port, dir);
+    ZipkinServer next = new ZipkinServer(jar, "127.0.0.1", port, dir);
+    try {
+      orphan.start(); // then its JVM is "killed": nothing closes it
+      next.start();
+      assertTrue(orphan.check().detail().startsWith("exited"), "the leftover was stopped: " + orphan.check());
+      assertTrue(next.check().ok());
+    } finally {
+      next.close();
+      orphan.close();
+    }
+  }
+
   /** A stack on free ports in {@code dir}, with one setting given. */
   private static io.visualsearch.config.Config config(Path dir, String key, String value) {
     Map<String, String> env = new java.util.HashMap<>(Map.of("STACK_KAFKA_PORT", "0",
