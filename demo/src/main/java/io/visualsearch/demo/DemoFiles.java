@@ -56,13 +56,17 @@ final class DemoFiles {
   /**
    * A fresh demo starts from an empty broker and store, so it shows the whole ingest. Only a
    * directory the stack created (it holds {@link EmbeddedStack#DATA_DIR_MARKER}) or an empty one
-   * is deleted: STACK_DATA_DIR=/mnt/scratch or STACK_DATA_DIR=. must not wipe what is there.
+   * is deleted: STACK_DATA_DIR=/mnt/scratch or STACK_DATA_DIR=. must not wipe what is there. The
+   * demo's own default, {@code data/stack} in the git-ignored {@code data/}, is always the stack's:
+   * demos before the marker existed left it without one.
    */
-  static void deleteStackData(Path dir) throws IOException {
+  static void deleteStackData(Path dir, Path demoDefault) throws IOException {
     if (!Files.exists(dir)) {
       return;
     }
-    if (!Files.isRegularFile(dir.resolve(EmbeddedStack.DATA_DIR_MARKER)) && !isEmptyDirectory(dir)) {
+    boolean ours = dir.toAbsolutePath().normalize().equals(demoDefault.toAbsolutePath().normalize())
+        || Files.isRegularFile(dir.resolve(EmbeddedStack.DATA_DIR_MARKER));
+    if (!ours && !isEmptyDirectory(dir)) {
       throw new NotStackData(dir);
     }
     PathUtils.deleteDirectory(dir);
@@ -82,8 +86,7 @@ final class DemoFiles {
     NotStackData(Path dir) {
       super("STACK_DATA_DIR " + dir + " is not empty and was not created by the stack (no "
           + EmbeddedStack.DATA_DIR_MARKER + " in it); the demo deletes that directory at every start, so point"
-          + " STACK_DATA_DIR at a directory of its own, or run with --keep-data. A data/stack from before"
-          + " the marker existed: delete it once by hand.");
+          + " STACK_DATA_DIR at a directory of its own, or run with --keep-data.");
     }
   }
 }

@@ -80,7 +80,7 @@ public final class DemoMain {
       // Servers a SIGKILLed demo left running: their PID files go with the directory below.
       EmbeddedStack.stopLeftovers(stackDir);
       if (!options.keepData()) {
-        DemoFiles.deleteStackData(stackDir);
+        DemoFiles.deleteStackData(stackDir, Path.of(StackSettings.DATA_DIR.defaultValue()));
       }
       String apiKey = DemoFiles.apiKey(data.resolve("demo/api-key"));
       return run(options, stackConfig, dataset, environment, apiKey);
