@@ -14,7 +14,6 @@ import java.nio.ByteOrder;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorProto;
@@ -30,8 +29,9 @@ public final class FakeModelServer implements AutoCloseable {
 
   public static final int GRID = 4;
   public static final int DIM = GRID * GRID * 3;
+  /** The one version it serves; which versions a real server serves is ITModelVersions' business. */
+  public static final long VERSION = 1;
 
-  private final AtomicLong modelVersion = new AtomicLong(1);
   private final AtomicReference<CountDownLatch> held = new AtomicReference<>();
   private final AtomicInteger arrivedWhileHeld = new AtomicInteger();
   private final Server server;
@@ -51,8 +51,7 @@ public final class FakeModelServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
               }
             }
-            long served = modelVersion.get();
-            if (request.getModelSpec().hasVersion() && request.getModelSpec().getVersion().getValue() != served) {
+            if (request.getModelSpec().hasVersion() && request.getModelSpec().getVersion().getValue() != VERSION) {
               // As TensorFlow Serving (and our model server) answer a version they do not serve.
               out.onError(Status.NOT_FOUND.withDescription("Servable not found for request: Specific(default, "
                   + request.getModelSpec().getVersion().getValue() + ")").asRuntimeException());
@@ -86,10 +85,6 @@ public final class FakeModelServer implements AutoCloseable {
     return "127.0.0.1:" + server.getPort();
   }
 
-  public void serveVersion(long version) {
-    modelVersion.set(version);
-  }
-
   private PredictResponse answer(PredictRequest request) {
     TensorProto images = request.getInputsOrThrow("images");
     TensorShapeProto shape = images.getTensorShape();
@@ -110,7 +105,7 @@ public final class FakeModelServer implements AutoCloseable {
         .setTensorContent(com.google.protobuf.ByteString.copyFrom(out)).build();
     return PredictResponse.newBuilder()
         .setModelSpec(ModelSpec.newBuilder().setName("default")
-            .setVersion(com.google.protobuf.Int64Value.of(modelVersion.get())))
+            .setVersion(com.google.protobuf.Int64Value.of(VERSION)))
         .putOutputs("embedding", embedding).build();
   }
 

@@ -492,24 +492,6 @@ class ITSearchApi {
   }
 
   @Test
-  @Order(23)
-  void aQueryFromAnotherModelVersionIsRefusedNotMixed() throws Exception {
-    fx.model.serveVersion(2);
-    try {
-      HttpResponse<String> r = search(ACME_KEY, TestImages.jpeg(64, 64, Color.WHITE, Color.RED), Map.of());
-      assertEquals(503, r.statusCode());
-      assertEquals("model_index_mismatch", json.readTree(r.body()).get("error").asText());
-      assertEquals("30", r.headers().firstValue("Retry-After").orElse(null), "longer than an outage's 2 s");
-      // The model server answered: one catalog on a retired model version must not take the
-      // instance out of rotation for every other catalog.
-      HttpResponse<String> ready = send(HttpRequest.newBuilder(URI.create(base + "/readyz")));
-      assertEquals(200, ready.statusCode(), ready.body());
-    } finally {
-      fx.model.serveVersion(1);
-    }
-  }
-
-  @Test
   @Order(24)
   void duringAModelRolloutANewProductIsSearchableBeforeTheNewModelsIndexIsServed() throws Exception {
     // The generator embeds with version 2 now; the served index is of version 1 until version 2's

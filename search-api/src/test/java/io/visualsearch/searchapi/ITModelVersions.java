@@ -1,0 +1,162 @@
+package io.visualsearch.searchapi;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.visualsearch.config.Config;
+import io.visualsearch.modelclient.ModelClient;
+import io.visualsearch.modelserver.ModelServer;
+import io.visualsearch.modelserver.ModelServerSettings;
+import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.StackExtension;
+import io.visualsearch.tracing.Tracing;
+import java.awt.Color;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * search-api against the real model server on a tiny SavedModel: which model versions answer a
+ * query is the server's decision (the stand-in model server could only guess it), and an index
+ * is searched only with vectors of its own version.
+ */
+@ExtendWith(StackExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ITModelVersions {
+
+  static final String KEY = "acme-key-0123456789abcdef";
+  static final String MODEL = "default";
+
+  final ObjectMapper json = new ObjectMapper();
+  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  Path models;
+  ModelServer modelServer;
+  StackFixture fx;
+  Tracing tracing;
+  /** Asks the model server, as search-api does, which version answers a query naming none. */
+  ModelClient latest;
+  String base;
+
+  @BeforeAll
+  void start(EmbeddedStack stack) throws Exception {
+    models = Files.createTempDirectory("it-search-api-models-");
+    TinyEmbeddingModel.publish(models, MODEL, 1);
+    // The server's default: the two newest versions on disk are served.
+    Config settings = ModelServerSettings.definition().parse(Map.of("MODEL_SERVER_BASE_PATH", models.toString(),
+        "MODEL_SERVER_MODEL_NAME", MODEL, "MODEL_SERVER_GRPC_PORT", "0", "MODEL_SERVER_REST_PORT", "-1",
+        "MODEL_SERVER_POLL_INTERVAL", "200ms"));
+    modelServer = new ModelServer(ModelServerSettings.from(settings));
+    modelServer.start();
+    fx = new StackFixture(stack, Map.of("SEARCH_API_KEYS", "acme:" + KEY, "KAFKA_GROUP_ID", "it-model-versions",
+        "MODEL_SERVER_TARGET", "127.0.0.1:" + modelServer.grpcPort(), "MODEL_NAME", MODEL));
+    tracing = Tracing.create("it-model-probe", "it", fx.config);
+    latest = new ModelClient(fx.config, tracing);
+    latest.start();
+    Map<String, float[]> vectors = new LinkedHashMap<>();
+    Color[] colors = {Color.RED, Color.GREEN, Color.BLUE};
+    for (int i = 0; i < colors.length; i++) {
+      String sku = "versions-" + i;
+      fx.upsertProduct("acme", sku, "shirt " + i, "Apparel > Shirts", 10_000_000L, "in stock");
+      float[] e = fx.embed(TestImages.picture(64, 64, Color.WHITE, colors[i]));
+      fx.sendEmbedding("acme", sku, e, 1);
+      vectors.put(sku, e);
+    }
+    fx.publication.publish("acme", "20250101T000001Z-v1", 1, vectors, 1, fx.embeddingsEnd());
+    fx.startService();
+    base = "http://127.0.0.1:" + fx.service.httpPort();
+    await().atMost(Duration.ofSeconds(60)).until(() -> search().statusCode() == 200);
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (latest != null) {
+      latest.close();
+      tracing.close();
+    }
+    if (fx != null) {
+      fx.close();
+    }
+    if (modelServer != null) {
+      modelServer.close();
+    }
+    if (models != null) {
+      try (Stream<Path> files = Files.walk(models)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  @Test
+  @Order(1)
+  void theIndexsVersionStillAnswersWhileANewerOneRollsOut() throws Exception {
+    TinyEmbeddingModel.publish(models, MODEL, 2);
+    await().atMost(Duration.ofSeconds(60)).until(() -> latestVersion() == 2);
+    HttpResponse<String> r = search();
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals("versions-0", json.readTree(r.body()).get("results").get(0).get("sku").asText(),
+        "the red photo, embedded with the index's version 1, finds the red shirt");
+  }
+
+  @Test
+  @Order(2)
+  void aQueryFromAnotherModelVersionIsRefusedNotMixed() throws Exception {
+    // Version 3 on disk: the server serves 3 and 2, no longer the index's 1.
+    Path v3 = TinyEmbeddingModel.publish(models, MODEL, 3);
+    await().atMost(Duration.ofSeconds(60)).until(() -> latestVersion() == 3);
+    // Version 1 is retired once 3 is loaded; until then its queries are still answered.
+    await().atMost(Duration.ofSeconds(60)).until(() -> search().statusCode() != 200);
+    HttpResponse<String> r = search();
+    assertEquals(503, r.statusCode(), r.body());
+    assertEquals("model_index_mismatch", json.readTree(r.body()).get("error").asText());
+    assertEquals("30", r.headers().firstValue("Retry-After").orElse(null), "longer than an outage's 2 s");
+    // The model server answered: one catalog on a retired model version must not take the
+    // instance out of rotation for every other catalog.
+    HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, ready.statusCode(), ready.body());
+
+    // Withdrawn again, version 1 is served once more and its index answers.
+    delete(v3);
+    await().atMost(Duration.ofSeconds(60)).until(() -> search().statusCode() == 200);
+  }
+
+  long latestVersion() throws Exception {
+    return latest.embed(List.of(TestImages.picture(32, 32, Color.WHITE, Color.RED))).modelVersion();
+  }
+
+  private static void delete(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  HttpResponse<String> search() throws Exception {
+    String image = Base64.getEncoder().encodeToString(TestImages.jpeg(64, 64, Color.WHITE, Color.RED));
+    return http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/search"))
+        .header("Authorization", "Bearer " + KEY).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"image_base64\":\"" + image + "\",\"k\":3}",
+            StandardCharsets.UTF_8)).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+}
