@@ -4,29 +4,22 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.visualsearch.config.Config;
 import io.visualsearch.modelclient.ModelClient;
-import io.visualsearch.modelserver.ModelServer;
-import io.visualsearch.modelserver.ModelServerSettings;
 import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.StackExtension;
 import io.visualsearch.tracing.Tracing;
 import java.awt.Color;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -47,12 +40,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ITModelVersions {
 
   static final String KEY = "acme-key-0123456789abcdef";
-  static final String MODEL = "default";
 
   final ObjectMapper json = new ObjectMapper();
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  Path models;
-  ModelServer modelServer;
+  TinyModelServer models;
   StackFixture fx;
   Tracing tracing;
   /** Asks the model server, as search-api does, which version answers a query naming none. */
@@ -61,16 +52,10 @@ class ITModelVersions {
 
   @BeforeAll
   void start(EmbeddedStack stack) throws Exception {
-    models = Files.createTempDirectory("it-search-api-models-");
-    TinyEmbeddingModel.publish(models, MODEL, 1);
-    // The server's default: the two newest versions on disk are served.
-    Config settings = ModelServerSettings.definition().parse(Map.of("MODEL_SERVER_BASE_PATH", models.toString(),
-        "MODEL_SERVER_MODEL_NAME", MODEL, "MODEL_SERVER_GRPC_PORT", "0", "MODEL_SERVER_REST_PORT", "-1",
-        "MODEL_SERVER_POLL_INTERVAL", "200ms"));
-    modelServer = new ModelServer(ModelServerSettings.from(settings));
-    modelServer.start();
-    fx = new StackFixture(stack, Map.of("SEARCH_API_KEYS", "acme:" + KEY, "KAFKA_GROUP_ID", "it-model-versions",
-        "MODEL_SERVER_TARGET", "127.0.0.1:" + modelServer.grpcPort(), "MODEL_NAME", MODEL));
+    models = new TinyModelServer();
+    Map<String, String> env = new HashMap<>(models.env());
+    env.putAll(Map.of("SEARCH_API_KEYS", "acme:" + KEY, "KAFKA_GROUP_ID", "it-model-versions"));
+    fx = new StackFixture(stack, env);
     tracing = Tracing.create("it-model-probe", "it", fx.config);
     latest = new ModelClient(fx.config, tracing);
     latest.start();
@@ -98,20 +83,15 @@ class ITModelVersions {
     if (fx != null) {
       fx.close();
     }
-    if (modelServer != null) {
-      modelServer.close();
-    }
     if (models != null) {
-      try (Stream<Path> files = Files.walk(models)) {
-        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      models.close();
     }
   }
 
   @Test
   @Order(1)
   void theIndexsVersionStillAnswersWhileANewerOneRollsOut() throws Exception {
-    TinyEmbeddingModel.publish(models, MODEL, 2);
+    models.publish(2);
     await().atMost(Duration.ofSeconds(60)).until(() -> latestVersion() == 2);
     HttpResponse<String> r = search();
     assertEquals(200, r.statusCode(), r.body());
@@ -123,7 +103,7 @@ class ITModelVersions {
   @Order(2)
   void aQueryFromAnotherModelVersionIsRefusedNotMixed() throws Exception {
     // Version 3 on disk: the server serves 3 and 2, no longer the index's 1.
-    Path v3 = TinyEmbeddingModel.publish(models, MODEL, 3);
+    models.publish(3);
     await().atMost(Duration.ofSeconds(60)).until(() -> latestVersion() == 3);
     // Version 1 is retired once 3 is loaded; until then its queries are still answered.
     await().atMost(Duration.ofSeconds(60)).until(() -> search().statusCode() != 200);
@@ -138,18 +118,12 @@ class ITModelVersions {
     assertEquals(200, ready.statusCode(), ready.body());
 
     // Withdrawn again, version 1 is served once more and its index answers.
-    delete(v3);
+    models.withdraw(3);
     await().atMost(Duration.ofSeconds(60)).until(() -> search().statusCode() == 200);
   }
 
   long latestVersion() throws Exception {
     return latest.embed(List.of(TestImages.picture(32, 32, Color.WHITE, Color.RED))).modelVersion();
-  }
-
-  private static void delete(Path dir) throws IOException {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 
   HttpResponse<String> search() throws Exception {

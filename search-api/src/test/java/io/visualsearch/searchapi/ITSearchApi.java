@@ -35,6 +35,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -76,6 +77,7 @@ class ITSearchApi {
 
   final ObjectMapper json = new ObjectMapper();
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  TinyModelServer model;
   StackFixture fx;
   String base;
   final Map<String, Map<String, float[]>> vectors = new LinkedHashMap<>();
@@ -83,8 +85,12 @@ class ITSearchApi {
 
   @BeforeAll
   void start(EmbeddedStack stack) throws Exception {
-    fx = new StackFixture(stack, Map.of("SEARCH_API_KEYS", "acme:" + ACME_KEY + ",globex:" + GLOBEX_KEY,
+    // Queries are embedded by the real model server, on a tiny SavedModel.
+    model = new TinyModelServer();
+    Map<String, String> env = new HashMap<>(model.env());
+    env.putAll(Map.of("SEARCH_API_KEYS", "acme:" + ACME_KEY + ",globex:" + GLOBEX_KEY,
         "SEARCH_INDEX_POLL_INTERVAL", "2s", "KAFKA_GROUP_ID", "it-search-api"));
+    fx = new StackFixture(stack, env);
     for (String tenant : List.of("acme", "globex")) {
       Map<String, float[]> v = new LinkedHashMap<>();
       for (int i = 0; i < COLORS.length; i++) {
@@ -109,6 +115,9 @@ class ITSearchApi {
   void stop() throws Exception {
     if (fx != null) {
       fx.close();
+    }
+    if (model != null) {
+      model.close();
     }
   }
 
@@ -505,7 +514,7 @@ class ITSearchApi {
     String sha = "7e".repeat(32);
     fx.store.put("images/" + sha, TestImages.encode(checks, "png"), "image/png");
     fx.upsertProduct("acme", "acme-rollout", "acme chequered scarf", "Apparel > Scarves", 25_000_000L, "in stock");
-    float[] ofVersion2 = new float[FakeModelServer.DIM];
+    float[] ofVersion2 = new float[vectors.get("acme").values().iterator().next().length];
     ofVersion2[0] = 1;
     fx.sendEmbedding("acme", "acme-rollout", ofVersion2, 2, sha);
     byte[] photo = TestImages.encode(checks, "png");
