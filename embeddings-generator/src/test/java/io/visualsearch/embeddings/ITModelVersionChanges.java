@@ -11,6 +11,7 @@ import io.grpc.ManagedChannelBuilder;
 import io.visualsearch.config.Config;
 import io.visualsearch.modelserver.ModelServer;
 import io.visualsearch.modelserver.ModelServerSettings;
+import io.visualsearch.modelserver.TinyEmbeddingModels;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.PipelineHeaders;

@@ -3,6 +3,7 @@ package io.visualsearch.searchapi;
 import io.visualsearch.config.Config;
 import io.visualsearch.modelserver.ModelServer;
 import io.visualsearch.modelserver.ModelServerSettings;
+import io.visualsearch.modelserver.TinyEmbeddingModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +12,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * The real model server serving {@link TinyEmbeddingModel}s from a temporary base path, version 1
+ * The real model server serving {@link TinyEmbeddingModels} from a temporary base path, version 1
  * published, with the server's default of serving the two newest versions on disk.
  */
 final class TinyModelServer implements AutoCloseable {
@@ -48,7 +49,7 @@ final class TinyModelServer implements AutoCloseable {
 
   /** Puts {@code version} on disk; the server loads it at its next scan. */
   Path publish(long version) throws IOException {
-    return TinyEmbeddingModel.publish(base, MODEL, version);
+    return TinyEmbeddingModels.publish(base, MODEL, version, TinyEmbeddingModels.Contract.GENERATOR);
   }
 
   /** Takes {@code version} off disk, as a rollback does. */

@@ -1,4 +1,4 @@
-package io.visualsearch.searchapi;
+package io.visualsearch.modelserver;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,27 +21,36 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TUint8;
 
 /**
- * A small real SavedModel the model server loads in a moment, with the product model's contract
- * (signature serving_default, uint8 input images [N,H,W,3], float output embedding): resize
- * 16x16, a 3x3 convolution of fixed weights (8 channels), mean, L2 normalise. Even versions negate
- * the weights, so a vector shows which version made it. As embeddings-generator's
- * TinyEmbeddingModels, which also exports versions breaking the contract.
+ * Small real SavedModels the model server loads in a moment, shaped like the product's model:
+ * uint8 images [N,H,W,3] → resize 16x16 → 3x3 conv (fixed weights, 8 channels) → mean → L2
+ * normalise → float [N,8]. Even versions negate the weights, so a vector shows which version
+ * made it. A {@link Contract} other than {@code GENERATOR} is a version the generator cannot call.
+ * In model-server's test-jar for every module whose tests run the real model server.
  */
-final class TinyEmbeddingModel {
+public final class TinyEmbeddingModels {
 
-  private TinyEmbeddingModel() {}
+  public enum Contract {
+    /** Signature serving_default, input images, output embedding: what the generator calls. */
+    GENERATOR,
+    /** The output is named features: the generator's output filter is refused (INVALID_ARGUMENT). */
+    OUTPUT_RENAMED,
+    /** No serving_default signature (FAILED_PRECONDITION). */
+    SIGNATURE_MISSING
+  }
+
+  private TinyEmbeddingModels() {}
 
   /** Publishes {@code <base>/<name>/<version>} the way the model server expects: written aside, then renamed. */
-  static Path publish(Path base, String name, long version) throws IOException {
+  public static Path publish(Path base, String name, long version, Contract contract) throws IOException {
     Path modelDir = Files.createDirectories(base.resolve(name));
     Path tmp = Files.createTempDirectory(base, "export-");
-    export(tmp, version % 2 == 1 ? 1f : -1f);
+    export(tmp, version % 2 == 1 ? 1f : -1f, contract);
     Path target = modelDir.resolve(Long.toString(version));
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     return target;
   }
 
-  private static void export(Path dir, float sign) throws IOException {
+  private static void export(Path dir, float sign, Contract contract) throws IOException {
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Ops tf = Ops.create(g);
       Placeholder<TUint8> images = tf.withName("images").placeholder(TUint8.class,
@@ -53,8 +62,12 @@ final class TinyEmbeddingModel {
       Operand<TFloat32> pooled = tf.math.mean(conv, tf.constant(new int[] {1, 2}));
       Operand<TFloat32> sumSq = tf.sum(tf.math.square(pooled), tf.constant(new int[] {1}), Sum.keepDims(true));
       Operand<TFloat32> embedding = tf.math.mul(pooled, tf.math.rsqrt(tf.math.maximum(sumSq, tf.constant(1e-12f))));
-      Signature signature = Signature.builder().key("serving_default").methodName("tensorflow/serving/predict")
-          .input("images", images).output("embedding", embedding).build();
+      Signature signature = Signature.builder()
+          .key(contract == Contract.SIGNATURE_MISSING ? "image_features" : "serving_default")
+          .methodName("tensorflow/serving/predict")
+          .input("images", images)
+          .output(contract == Contract.OUTPUT_RENAMED ? "features" : "embedding", embedding)
+          .build();
       SavedModelBundle.exporter(dir.toString()).withFunction(SessionFunction.create(signature, s)).export();
     }
   }
