@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 /**
  * One setting, defined once: its environment variable, type, default, validation and doc.
@@ -77,6 +78,14 @@ public final class Setting<T> {
   /** Comma-separated list; blanks are dropped. */
   public static Setting<List<String>> list(String env) {
     return of(env, "list", s -> Arrays.stream(s.split(",")).map(String::trim).filter(p -> !p.isEmpty()).toList());
+  }
+
+  /**
+   * A list split only where {@code separator} matches, for items that may hold commas and spaces
+   * themselves (a password): each item is trimmed at its ends, blank ones dropped, the rest kept as typed.
+   */
+  public static Setting<List<String>> list(String env, Pattern separator) {
+    return of(env, "list", s -> separator.splitAsStream(s).map(String::trim).filter(p -> !p.isEmpty()).toList());
   }
 
   public Setting<T> defaultValue(T value) {

@@ -118,6 +118,15 @@ class ConfigDefTest {
   }
 
   @Test
+  void aListWithItsOwnSeparatorKeepsEachItemAsTypedButForItsEnds() {
+    Setting<List<String>> pairs = Setting.list("PAIRS", java.util.regex.Pattern.compile(";(?=[a-z]+=)"))
+        .defaultValue(List.of());
+    Config c = new ConfigDef().define(pairs).parse(Map.of("PAIRS", "  ;a=1; 2,, 3 ;;b=x ; ;c=y"));
+    assertEquals(List.of("a=1; 2,, 3 ;", "b=x ;", "c=y"), c.get(pairs), "blank items dropped, the rest kept");
+    assertEquals("list", pairs.type());
+  }
+
+  @Test
   void documentedDefaultsAreWhatAnOperatorWouldType() {
     assertEquals("`5m`", Setting.duration("A").defaultValue(Duration.ofMinutes(5)).documentedDefault());
     assertEquals("`a=1,b=2`", Setting.list("A").defaultValue(List.of("a=1", "b=2")).documentedDefault());

@@ -31,7 +31,8 @@ public final class KafkaSettings {
       .doc("How long one poll's records may take to handle before the service reports itself not ready (a"
           + " handler stuck on a call without a deadline); a similar-items job over a large catalog is one batch.");
   /** Secret: it carries a managed cluster's credentials (sasl.jaas.config=... password="..."). */
-  public static final Setting<List<String>> EXTRA = Setting.list("KAFKA_CLIENT_PROPERTIES").defaultValue(List.of())
+  public static final Setting<List<String>> EXTRA = Setting.list("KAFKA_CLIENT_PROPERTIES", ClientProperties.SEPARATOR)
+      .defaultValue(List.of())
       .validate(ClientProperties::wellFormed, "a comma list of key=value").secret()
       .describeDefault("(empty)")
       .doc("Extra Kafka client properties (security.protocol=SASL_SSL, sasl.mechanism=..., ...) for managed clusters;"
@@ -57,7 +58,7 @@ public final class KafkaSettings {
     return p;
   }
 
-  /** The operator's {@link #EXTRA}, a value that is a comma list itself kept whole. */
+  /** The operator's {@link #EXTRA}, a value holding commas kept whole. */
   static Map<String, String> clientProperties(Config config) {
     return ClientProperties.parse(config.get(EXTRA));
   }

@@ -103,11 +103,32 @@ class KafkaClientsTest {
             + " TLS_AES_256_GCM_SHA384")).producerProperties("svc-1", Map.of());
     assertEquals("TLSv1.2,TLSv1.3", p.get("ssl.enabled.protocols"));
     assertEquals("SSL", p.get("security.protocol"));
-    assertEquals("TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384", p.get("ssl.cipher.suites"));
+    assertEquals("TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384", p.get("ssl.cipher.suites"), "as typed");
     assertFalse(p.containsKey("TLSv1.3"));
 
     ConfigException e = assertThrows(ConfigException.class, () -> withClientProperties("TLSv1.3,acks=all"),
         "a list must begin with a property");
     assertTrue(e.getMessage().contains("KAFKA_CLIENT_PROPERTIES"), e.getMessage());
+  }
+
+  @Test
+  void aValueHoldingCommasAndSpacesReachesTheClientExactlyAsTyped() {
+    String jaas = "org.apache.kafka.common.security.plain.PlainLoginModule required"
+        + " username=\"svc\" password=\"ab, cd\";";
+    Properties p = new KafkaClients(withClientProperties(
+        "security.protocol=SASL_SSL, sasl.jaas.config=" + jaas + " ,sasl.mechanism=PLAIN"))
+        .producerProperties("svc-1", Map.of());
+    assertEquals(jaas, p.get("sasl.jaas.config"), "a changed password fails only at the broker");
+    assertEquals("SASL_SSL", p.get("security.protocol"));
+    assertEquals("PLAIN", p.get("sasl.mechanism"));
+  }
+
+  @Test
+  void doubledCommasInsideAValueAreKept() {
+    Properties doubled = new KafkaClients(withClientProperties(
+        "sasl.jaas.config=x required password=\"a,,b\";,linger.ms=7")).producerProperties("svc-1", Map.of());
+    assertEquals("x required password=\"a,,b\";", doubled.get("sasl.jaas.config"),
+        "only a comma before key= ends a value");
+    assertEquals("7", doubled.get("linger.ms"));
   }
 }
