@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -36,7 +37,9 @@ final class ChildProcess implements Component {
   private final Path logFile;
   private final Duration startTimeout;
   private final String portSetting;
-  private Process process;
+  private volatile Process process;
+  /** Set by close(): a spawn finishing after it (a stop while the stack starts) ends itself. */
+  private volatile boolean closed;
 
   /** {@code portSetting} is the variable that moves the server's port, named when the port is taken. */
   ChildProcess(String name, Path jar, List<String> jvmArgs, List<String> args, Map<String, String> env,
@@ -78,7 +81,12 @@ final class ChildProcess implements Component {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
     pb.environment().putAll(env);
     process = pb.start();
-    Files.writeString(pidFile(logFile.getParent(), name), process.pid() + "\n");
+    if (closed) {
+      close();
+      throw new IOException(name + ": stopped while starting");
+    }
+    // With the PID of this JVM, which owns it: only a server whose owner is gone is a leftover.
+    Files.writeString(pidFile(logFile.getParent(), name), process.pid() + " " + ProcessHandle.current().pid() + "\n");
     awaitReady();
   }
 
@@ -90,20 +98,28 @@ final class ChildProcess implements Component {
    * Stops the server a previous run on {@code dir} left running: a JVM killed with SIGKILL (or
    * halted) never stops its children, and the orphan holds the port. Only a live process whose
    * command line still names this jar and this directory's log is stopped, so a PID the system has
-   * given to another process since is left alone.
+   * given to another process since is left alone. A server whose owning JVM still runs is another
+   * stack's at work on this directory (a second demo): that is refused, not stopped.
    */
-  static void stopLeftover(String name, Path jar, Path dir) {
+  static void stopLeftover(String name, Path jar, Path dir) throws IOException {
     Path pidFile = pidFile(dir, name);
     long pid;
+    long owner;
     try {
-      pid = Long.parseLong(Files.readString(pidFile).trim());
+      String[] ids = Files.readString(pidFile).trim().split(" ");
+      pid = Long.parseLong(ids[0]);
+      owner = ids.length > 1 ? Long.parseLong(ids[1]) : -1;
     } catch (IOException | NumberFormatException noneOrUnreadable) {
       return;
     }
     String log = dir.resolve(name + ".log").toString();
-    ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-        .filter(p -> p.info().commandLine().map(c -> c.contains(jar.toString()) && c.contains(log)).orElse(false))
-        .ifPresent(p -> {
+    Optional<ProcessHandle> server = ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+        .filter(p -> p.info().commandLine().map(c -> c.contains(jar.toString()) && c.contains(log)).orElse(false));
+    if (server.isPresent() && owner > 0 && ProcessHandle.of(owner).map(ProcessHandle::isAlive).orElse(false)) {
+      throw new IOException(name + " (pid " + pid + ") of a stack still running in process " + owner + " uses " + dir
+          + ": stop that demo or test first, or give this one its own STACK_DATA_DIR");
+    }
+    server.ifPresent(p -> {
           System.err.println("stack: stopping " + name + " (pid " + pid + ") left running by a previous stack on " + dir);
           p.descendants().forEach(ProcessHandle::destroy);
           p.destroy();
@@ -147,6 +163,9 @@ final class ChildProcess implements Component {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     long deadline = System.nanoTime() + startTimeout.toNanos();
     while (System.nanoTime() < deadline) {
+      if (closed) {
+        throw new IOException(name + ": stopped while starting");
+      }
       if (!process.isAlive()) {
         throw new IOException(name + " exited with code " + process.exitValue() + "; see " + logFile);
       }
@@ -180,6 +199,7 @@ final class ChildProcess implements Component {
 
   @Override
   public void close() {
+    closed = true;
     Process p = process;
     if (p == null) {
       return;

@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -42,7 +43,8 @@ public final class EmbeddedStack implements Component {
   private final S3ProxyServer s3;
   private final ZipkinServer zipkin;
   private final int partitions;
-  private final List<Component> started = new ArrayList<>();
+  /** Also read by close() on a shutdown hook's thread while start() runs. */
+  private final List<Component> started = new CopyOnWriteArrayList<>();
 
   public EmbeddedStack(Config config) {
     String host = config.get(StackSettings.HOST);
@@ -117,7 +119,7 @@ public final class EmbeddedStack implements Component {
    * killed with SIGKILL): for whoever deletes the directory before a start, which removes the PID
    * files each server's own start would otherwise find.
    */
-  public static void stopLeftovers(Path dataDir) {
+  public static void stopLeftovers(Path dataDir) throws IOException {
     StackJars jars = new StackJars();
     Path data = dataDir.toAbsolutePath();
     ChildProcess.stopLeftover(S3ProxyServer.NAME, jars.s3proxy(), data.resolve("s3"));
@@ -230,11 +232,21 @@ public final class EmbeddedStack implements Component {
     return CheckResult.OK;
   }
 
+  /**
+   * Also stops the two servers while they are still starting (a stop during start-up, such as the
+   * demo's shutdown hook on Ctrl-C): they join {@code started} only once up, and a spawn that ends
+   * after this destroys itself.
+   */
   @Override
   public void close() {
     List<Component> toClose = new ArrayList<>(started);
     Collections.reverse(toClose);
     started.clear();
+    for (Component child : List.of(zipkin, s3)) {
+      if (!toClose.contains(child)) {
+        toClose.add(0, child);
+      }
+    }
     for (Component c : toClose) {
       try {
         c.close();

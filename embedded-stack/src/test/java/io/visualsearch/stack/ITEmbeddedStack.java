@@ -14,6 +14,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import io.visualsearch.topics.Topic;
 import io.visualsearch.topics.TopicInitializer;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -173,7 +175,10 @@ class ITEmbeddedStack {
     ZipkinServer orphan = new ZipkinServer(jar, "127.0.0.1", port, dir);
     ZipkinServer next = new ZipkinServer(jar, "127.0.0.1", port, dir);
     try {
-      orphan.start(); // then its JVM is "killed": nothing closes it
+      orphan.start();
+      // Its JVM is "killed": nothing closes it, and the PID file names an owner that is gone.
+      Path pidFile = dir.resolve(ZipkinServer.NAME + ".pid");
+      Files.writeString(pidFile, Files.readString(pidFile).trim().split(" ")[0] + " " + exitedPid() + "\n");
       next.start();
       assertTrue(orphan.check().detail().startsWith("exited"), "the leftover was stopped: " + orphan.check());
       assertTrue(next.check().ok());
@@ -181,6 +186,33 @@ class ITEmbeddedStack {
       next.close();
       orphan.close();
     }
+  }
+
+  @Test
+  void aServerOfAStackStillRunningIsNotStoppedButTheSecondStartIsRefused(@TempDir Path dir) throws Exception {
+    int port;
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    Path jar = new StackJars().zipkin();
+    ZipkinServer running = new ZipkinServer(jar, "127.0.0.1", port, dir);
+    ZipkinServer second = new ZipkinServer(jar, "127.0.0.1", port, dir);
+    try {
+      running.start(); // owned by this JVM, which runs on
+      IOException e = assertThrows(IOException.class, second::start);
+      assertTrue(e.getMessage().contains("still running in process " + ProcessHandle.current().pid()), e.getMessage());
+      assertTrue(running.check().ok(), "the running stack's server is left alone: " + running.check());
+    } finally {
+      second.close();
+      running.close();
+    }
+  }
+
+  /** The PID of a process that has exited: an owner that is gone. */
+  private static long exitedPid() throws Exception {
+    Process p = new ProcessBuilder("true").start();
+    p.waitFor();
+    return p.pid();
   }
 
   /** A stack on free ports in {@code dir}, with one setting given. */
