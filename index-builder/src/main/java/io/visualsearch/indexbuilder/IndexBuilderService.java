@@ -87,7 +87,7 @@ public final class IndexBuilderService {
         pipeline.kafkaClients().groupId(NAME), NAME + "-offsets-" + instance), Topics.EMBEDDINGS.name());
     scheduler.set(pipeline.add(new BuildScheduler(schedule, build, shards, metrics, clock,
         config.get(RuntimeSettings.SHUTDOWN_TIMEOUT),
-        new IntakeGate(intakeLoop::get, catalogs, committed, e -> host.fail(scheduler.get(), e)))));
+        new IntakeGate(intakeLoop::get, catalogs, committed, clock, e -> host.fail(scheduler.get(), e)))));
     intakeLoop.set(pipeline.consume(List.of(Topics.EMBEDDINGS.name()), intake));
     pipeline.heartbeat();
     return new IndexBuilderService(pipeline, catalogs);

@@ -1,6 +1,8 @@
 package io.visualsearch.indexbuilder;
 
 import io.visualsearch.pipeline.ConsumerLoop;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -19,7 +21,10 @@ import org.slf4j.LoggerFactory;
  *       memory lacks them for good and the next manifest would claim to cover them. The service
  *       then stops (a failed component), and its restart replays the topic; otherwise builds go
  *       on. {@link #observe} watches for this on its own thread, as a round of builds can take
- *       minutes, long enough for another member to come and go unseen by the build thread;
+ *       minutes, long enough for another member to come and go unseen by the build thread. The
+ *       group's commits are read there only, outside any lock the readiness check or the build
+ *       thread takes (a lookup against a troubled broker takes up to a minute), and a failed
+ *       lookup is tried again after a backoff, not at every tick;
  *   <li>before the loop's first assignment only start-up checks run: the catalog is the replay's,
  *       current as of the start, and a restarted instance waits for its dead predecessor's session
  *       to expire before it is assigned anything, so those checks are what it has to offer
@@ -30,42 +35,58 @@ import org.slf4j.LoggerFactory;
 final class IntakeGate {
 
   private static final Logger log = LoggerFactory.getLogger(IntakeGate.class);
+  private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+  private static final Duration MAX_RETRY = Duration.ofSeconds(30);
+
+  /**
+   * Shared since the last check of what came back. A new one each time sharing is seen, so a
+   * lookup begun before it can tell its commits may predate the other member's.
+   *
+   * @param failure why the last lookup of the group's commits failed, null before the first
+   * @param retryAtMs no lookup before this
+   */
+  private record Watch(String failure, long retryAtMs, Duration backoff) {
+
+    Watch failed(String why, long nowMs) {
+      return new Watch(why, nowMs + backoff.toMillis(), min(backoff.multipliedBy(2), MAX_RETRY));
+    }
+
+    private static Duration min(Duration a, Duration b) {
+      return a.compareTo(b) <= 0 ? a : b;
+    }
+  }
 
   private final Supplier<ConsumerLoop> intake;
   private final Catalogs catalogs;
   private final GroupOffsets offsets;
+  private final Clock clock;
   private final Consumer<IllegalStateException> stop;
-  /** Shared since the last check of what came back (or that check could not be made yet). */
-  private boolean watching;
-  private String uncheckable;
+  /** Null while not watching. Replaced under this object's monitor, which no lookup holds. */
+  private volatile Watch watch;
   private volatile String stopping;
 
   /**
    * @param intake the embeddings loop, null until wired (then every build runs)
+   * @param clock paces the retries of failed lookups of the group's commits
    * @param stop stops the service, with why
    */
-  IntakeGate(Supplier<ConsumerLoop> intake, Catalogs catalogs, GroupOffsets offsets,
+  IntakeGate(Supplier<ConsumerLoop> intake, Catalogs catalogs, GroupOffsets offsets, Clock clock,
       Consumer<IllegalStateException> stop) {
     this.intake = intake;
     this.catalogs = catalogs;
     this.offsets = offsets;
+    this.clock = clock;
     this.stop = stop;
   }
 
-  /** Follows the group: called every few hundred milliseconds, and before each build. */
-  synchronized void observe() {
+  /** Follows the group, on the watch thread: called every few hundred milliseconds. */
+  void observe() {
     ConsumerLoop loop = intake.get();
-    if (loop == null || stopping != null) {
+    if (loop == null || stopping != null || noteSharing(loop)) {
       return;
     }
-    if (loop.sharesItsGroup()) {
-      if (!watching) {
-        catalogs.watchForSkips();
-        watching = true;
-      }
-      return;
-    }
-    if (!watching) {
+    Watch w = watch;
+    if (w == null || clock.millis() < w.retryAtMs()) {
       return;
     }
     Map<Integer, Long> committed;
@@ -73,51 +94,81 @@ final class IntakeGate {
       committed = offsets.committed();
     } catch (RuntimeException e) {
       // Builds stay held until it can be told whether the other member left records unapplied.
-      uncheckable = e.getClass().getSimpleName() + ": " + e.getMessage();
-      log.warn("embeddings partitions came back from another member; cannot read the group's commits yet: {}",
-          uncheckable);
+      Watch failed = w.failed(e.getClass().getSimpleName() + ": " + e.getMessage(), clock.millis());
+      synchronized (this) {
+        if (watch == w) {
+          watch = failed;
+        }
+      }
+      log.warn("embeddings partitions came back from another member; cannot read the group's commits yet,"
+          + " trying again in {}: {}", w.backoff(), failed.failure());
       return;
     }
-    watching = false;
-    uncheckable = null;
-    Map<Integer, String> skipped = catalogs.endWatch(committed);
+    Map<Integer, String> skipped;
+    synchronized (this) {
+      if (watch != w || loop.sharesItsGroup()) {
+        return; // shared again meanwhile: the next look waits for the group to settle and reads anew
+      }
+      watch = null;
+      skipped = catalogs.endWatch(committed);
+      if (!skipped.isEmpty()) {
+        stopping = "embeddings partitions came back from another member of the group, which handled records"
+            + " this instance never applied " + skipped + "; stopping so that the restart replays the topic";
+      }
+    }
     if (skipped.isEmpty()) {
       log.info("embeddings partitions came back from another member of the group, which left no record unapplied here");
       return;
     }
-    stopping = "embeddings partitions came back from another member of the group, which handled records this"
-        + " instance never applied " + skipped + "; stopping so that the restart replays the topic";
     stop.accept(new IllegalStateException(stopping));
   }
 
-  /** Whether {@code ticket} may run now; one that may not stays due. */
+  /** Whether the group is shared now; if so, (re)starts the watch. Never waits on the broker. */
+  private boolean noteSharing(ConsumerLoop loop) {
+    if (!loop.sharesItsGroup()) {
+      return false;
+    }
+    synchronized (this) {
+      if (watch == null) {
+        catalogs.watchForSkips();
+      }
+      watch = new Watch(null, Long.MIN_VALUE, FIRST_RETRY);
+    }
+    return true;
+  }
+
+  /**
+   * Whether {@code ticket} may run now; one that may not stays due. Sees sharing itself (a build
+   * must not start on a share the watch thread has not noticed yet) but leaves the lookup of what
+   * came back to the watch thread.
+   */
   boolean admits(RebuildSchedule.Ticket ticket) {
     ConsumerLoop loop = intake.get();
     if (loop == null) {
       return true;
     }
-    observe();
-    synchronized (this) {
-      if (watching || stopping != null) {
-        return false;
-      }
+    if (stopping != null || noteSharing(loop) || watch != null) {
+      return false;
     }
     return ticket.trigger() == RebuildSchedule.Trigger.STARTUP || loop.assignedOnce();
   }
 
-  /** Why builds wait whatever is due, or null. */
-  synchronized String holdReason() {
-    if (stopping != null) {
-      return stopping;
+  /** Why builds wait whatever is due, or null. Never waits on the broker: the readiness check asks. */
+  String holdReason() {
+    String s = stopping;
+    if (s != null) {
+      return s;
     }
     ConsumerLoop loop = intake.get();
     if (loop != null && loop.sharesItsGroup()) {
       return "builds wait: this instance owns " + loop.ownership() + " embeddings partitions, so another"
           + " index-builder shares its consumer group; run exactly one";
     }
-    if (watching) {
+    Watch w = watch;
+    if (w != null) {
       return "builds wait: embeddings partitions came back from another member of the group, and whether it left"
-          + " records unapplied here cannot be told yet: " + uncheckable;
+          + " records unapplied here cannot be told yet: "
+          + (w.failure() == null ? "reading the group's commits" : w.failure());
     }
     return null;
   }

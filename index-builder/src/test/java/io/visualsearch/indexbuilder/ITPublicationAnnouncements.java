@@ -116,7 +116,7 @@ class ITPublicationAnnouncements {
           announced));
       // No consumer loop here: the tests drive the catalogs themselves, and every build runs.
       scheduler = new BuildScheduler(schedule, build, shards, metrics, Clock.systemUTC(), Duration.ofSeconds(30),
-          new IntakeGate(() -> null, catalogs, null, e -> { }));
+          new IntakeGate(() -> null, catalogs, null, Clock.systemUTC(), e -> { }));
     }
 
     /** Products of {@code tenant} at the given offsets of partition 0, as the intake applies them. */

@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.opentelemetry.sdk.trace.export.SpanExporter;
@@ -18,6 +19,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.MockProducer;
@@ -47,14 +53,23 @@ class IntakeGateTest {
   /** What the group has committed, as the broker keeps it for every member. */
   private final Map<TopicPartition, OffsetAndMetadata> groupCommits = new ConcurrentHashMap<>();
   private final List<IllegalStateException> stops = new ArrayList<>();
+  private final ManualClock clock = new ManualClock();
+  /** The group's consumers the gate opens to read its commits; a test may make them slow or failing. */
+  private volatile Supplier<Consumer<byte[], byte[]>> groupConsumers = this::groupMember;
+  private final AtomicInteger lookups = new AtomicInteger();
   private final IntakeGate gate = new IntakeGate(() -> loop, catalogs, new GroupOffsets(() -> {
+    lookups.incrementAndGet();
+    return groupConsumers.get();
+  }, TOPIC), clock, stops::add);
+
+  private MockConsumer<byte[], byte[]> groupMember() {
     MockConsumer<byte[], byte[]> member = new MockConsumer<>("earliest");
     member.updatePartitions(TOPIC, consumer.partitionsFor(TOPIC));
     // The mock answers with the commits of assigned partitions only; a real consumer needs none.
     member.assign(groupCommits.keySet());
     member.commitSync(groupCommits);
     return member;
-  }, TOPIC), stops::add);
+  }
 
   @AfterEach
   void stop() {
@@ -108,6 +123,7 @@ class IntakeGateTest {
     assertTrue(gate.holdReason().contains("owns 1 of 2"), gate.holdReason());
 
     rebalance(tps, "2 of 2");
+    gate.observe(); // the watch thread's look at what came back
     assertTrue(gate.admits(PERIODIC), "alone again: the other member committed nothing");
     assertNull(gate.holdReason());
     assertEquals(List.of(), stops);
@@ -141,6 +157,7 @@ class IntakeGateTest {
     gate.observe();
     groupCommits.put(tps.get(1), new OffsetAndMetadata(5));
     rebalance(tps, "2 of 2");
+    gate.observe();
     assertFalse(gate.admits(CHANGED), "nothing is published from a memory missing records 3 and 4");
     assertEquals(1, stops.size());
     assertTrue(stops.get(0).getMessage().contains("1=applied up to offset 3, the group committed 5"),
@@ -166,5 +183,103 @@ class IntakeGateTest {
     gate.observe();
     assertEquals(1, stops.size());
     assertTrue(stops.get(0).getMessage().contains("1=a record arrived past"), stops.get(0).getMessage());
+  }
+
+  /** Shared, then alone again: the partitions came back and the watch has to read the group's commits. */
+  private List<TopicPartition> handedBack() {
+    List<TopicPartition> tps = partitions(2);
+    loop.start();
+    rebalance(tps, "2 of 2");
+    rebalance(List.of(tps.get(0)), "1 of 2");
+    gate.observe();
+    rebalance(tps, "2 of 2");
+    return tps;
+  }
+
+  /**
+   * A lookup of the group's commits against a slow broker takes up to a minute; the readiness
+   * check (a probe timing out after 3 s) and the build thread waited for it, as it ran under the
+   * lock they took.
+   */
+  @Test
+  void theReadinessCheckAndTheBuildThreadAnswerWhileTheWatchReadsTheGroupsCommits() throws Exception {
+    handedBack();
+    CountDownLatch inLookup = new CountDownLatch(1);
+    CountDownLatch brokerAnswers = new CountDownLatch(1);
+    groupConsumers = () -> new MockConsumer<>("earliest") {
+      @Override
+      public synchronized List<PartitionInfo> partitionsFor(String topic, Duration timeout) {
+        inLookup.countDown();
+        try {
+          brokerAnswers.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return groupMember().partitionsFor(topic, timeout);
+      }
+    };
+    Thread watch = new Thread(gate::observe, "test-group-watch");
+    watch.start();
+    try {
+      assertTrue(inLookup.await(30, TimeUnit.SECONDS));
+      // A hang guard only: without the fix these wait for the lookup, which never ends by itself.
+      String held = assertTimeoutPreemptively(Duration.ofSeconds(30), gate::holdReason);
+      assertTrue(held.contains("cannot be told yet"), held);
+      assertFalse(assertTimeoutPreemptively(Duration.ofSeconds(30), () -> gate.admits(CHANGED)),
+          "what came back is not checked yet");
+      assertTrue(watch.isAlive(), "the lookup was still in progress");
+    } finally {
+      brokerAnswers.countDown();
+      watch.join();
+    }
+    assertTrue(gate.admits(CHANGED), "the other member committed nothing");
+    assertNull(gate.holdReason());
+  }
+
+  /**
+   * A broker failing fast had a new consumer of the group opened and asked at every tick of the
+   * watch (200 ms) and again before every due build: failed lookups are retried after a backoff,
+   * doubling from 1 s to 30 s.
+   */
+  @Test
+  void failedLookupsOfTheGroupsCommitsAreRetriedAfterABackoff() {
+    handedBack();
+    groupConsumers = () -> new MockConsumer<>("earliest") {
+      @Override
+      public synchronized List<PartitionInfo> partitionsFor(String topic, Duration timeout) {
+        throw new org.apache.kafka.common.errors.TimeoutException("broker down");
+      }
+    };
+    lookups.set(0);
+    for (int tick = 0; tick < 5; tick++) {
+      gate.observe();
+      assertFalse(gate.admits(CHANGED));
+    }
+    assertEquals(1, lookups.get(), "one lookup until the first retry is due");
+    assertTrue(gate.holdReason().contains("broker down"), gate.holdReason());
+
+    clock.advance(Duration.ofSeconds(1));
+    gate.observe();
+    gate.observe();
+    assertEquals(2, lookups.get(), "retried after 1 s");
+    clock.advance(Duration.ofSeconds(1));
+    gate.observe();
+    assertEquals(2, lookups.get(), "then after 2 s");
+    clock.advance(Duration.ofSeconds(1));
+    gate.observe();
+    assertEquals(3, lookups.get());
+    for (int i = 0; i < 10; i++) {
+      clock.advance(Duration.ofSeconds(30));
+      gate.observe();
+    }
+    clock.advance(Duration.ofSeconds(29));
+    gate.observe();
+    assertEquals(13, lookups.get(), "at most every 30 s");
+
+    groupConsumers = this::groupMember;
+    clock.advance(Duration.ofSeconds(1));
+    gate.observe();
+    assertTrue(gate.admits(CHANGED), "the broker answers again: the other member committed nothing");
+    assertEquals(List.of(), stops);
   }
 }
