@@ -42,6 +42,11 @@ final class DemoEnvironment {
     env.put("TRACING_SAMPLE_RATIO", "1.0");
     env.putAll(processEnv);
     env.putAll(stackEnv);
+    // A link for the viewer's browser, not an endpoint of the stack: one the user gives wins
+    // (HEALTH_ZIPKIN_UI=http://devbox:9411 to read traces from another machine).
+    if (processEnv.containsKey("HEALTH_ZIPKIN_UI")) {
+      env.put("HEALTH_ZIPKIN_UI", processEnv.get("HEALTH_ZIPKIN_UI"));
+    }
     return env;
   }
 }

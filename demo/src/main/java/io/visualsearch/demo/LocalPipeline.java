@@ -3,6 +3,7 @@ package io.visualsearch.demo;
 import io.visualsearch.catalogdownloader.CatalogDownloaderService;
 import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigDef;
+import io.visualsearch.config.ConfigException;
 import io.visualsearch.embeddings.EmbeddingsGeneratorService;
 import io.visualsearch.imageindexer.ImageIndexerService;
 import io.visualsearch.indexbuilder.IndexBuilderService;
@@ -65,6 +66,11 @@ public final class LocalPipeline implements AutoCloseable {
     ServiceHost host = new ServiceHost(name);
     try {
       wiring.wire(config, host);
+    } catch (ConfigException e) {
+      // A setting refused while wiring (KAFKA_CLIENT_PROPERTIES=acks=1): exit 2, as ServiceMain does.
+      host.close();
+      close();
+      throw e;
     } catch (Exception e) {
       host.close();
       close();

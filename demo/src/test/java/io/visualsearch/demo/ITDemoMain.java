@@ -38,4 +38,27 @@ class ITDemoMain {
     assertEquals(ExitCode.CONFIG_ERROR, code, said);
     assertTrue(said.contains("MODEL_SERVER_GRPC_PORT"), said);
   }
+
+  @Test
+  void aSettingRefusedWhileAServiceIsWiredIsAConfigurationErrorToo(@TempDir Path dir) throws Exception {
+    Files.createDirectories(dir.resolve("models/default"));
+    // Parsed fine, refused by the Kafka clients' wiring: acks=1 would weaken every acknowledged write.
+    Map<String, String> env = Map.of("STACK_KAFKA_PORT", "0", "STACK_KAFKA_CONTROLLER_PORT", "0",
+        "STACK_S3_PORT", "0", "STACK_ZIPKIN_PORT", "0", "STACK_DATA_DIR", dir.resolve("stack").toString(),
+        "MODEL_SERVER_BASE_PATH", dir.resolve("models").toString(),
+        "KAFKA_CLIENT_PROPERTIES", "acks=1");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream stderr = System.err;
+    ExitCode code;
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      code = DemoMain.run(new DemoOptions(true, 10, false, Duration.ofMinutes(1)), env);
+    } finally {
+      System.setErr(stderr);
+    }
+    String said = err.toString(StandardCharsets.UTF_8);
+    stderr.print(said);
+    assertEquals(ExitCode.CONFIG_ERROR, code, said);
+    assertTrue(said.contains("acks"), said);
+  }
 }
