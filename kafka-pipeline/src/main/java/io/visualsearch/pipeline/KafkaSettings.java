@@ -58,8 +58,8 @@ public final class KafkaSettings {
     return p;
   }
 
-  /** The operator's {@link #EXTRA}, a value holding commas kept whole. */
-  static Map<String, String> clientProperties(Config config) {
+  /** The operator's {@link #EXTRA}, a value holding commas kept whole; for every Kafka client a service makes. */
+  public static Map<String, String> clientProperties(Config config) {
     return ClientProperties.parse(config.get(EXTRA));
   }
 }

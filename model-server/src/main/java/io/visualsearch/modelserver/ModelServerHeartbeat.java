@@ -71,10 +71,7 @@ final class ModelServerHeartbeat {
     }
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    for (String kv : config.get(KafkaSettings.EXTRA)) {
-      int eq = kv.indexOf('=');
-      p.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
-    }
+    p.putAll(KafkaSettings.clientProperties(config));
     p.put(ProducerConfig.CLIENT_ID_CONFIG, ModelServerService.NAME + "-" + instance + "-heartbeat");
     ProducerComponent producer = host.add(new ProducerComponent(
         () -> new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())));
