@@ -19,34 +19,27 @@ class ITDemoMain {
 
   @Test
   void anInvalidServiceSettingIsAConfigurationErrorNotAStartFailure(@TempDir Path dir) throws Exception {
-    Files.createDirectories(dir.resolve("models/default")); // the launcher's prerequisite check
-    Map<String, String> env = Map.of("STACK_KAFKA_PORT", "0", "STACK_KAFKA_CONTROLLER_PORT", "0",
-        "STACK_S3_PORT", "0", "STACK_ZIPKIN_PORT", "0", "STACK_DATA_DIR", dir.resolve("stack").toString(),
-        "MODEL_SERVER_BASE_PATH", dir.resolve("models").toString(),
-        "MODEL_SERVER_GRPC_PORT", "not-a-port");
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream stderr = System.err;
-    ExitCode code;
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      code = DemoMain.run(new DemoOptions(true, 10, false, Duration.ofMinutes(1)), env);
-    } finally {
-      System.setErr(stderr);
-    }
-    String said = err.toString(StandardCharsets.UTF_8);
-    stderr.print(said);
-    assertEquals(ExitCode.CONFIG_ERROR, code, said);
-    assertTrue(said.contains("MODEL_SERVER_GRPC_PORT"), said);
+    Run run = runWith(dir, "MODEL_SERVER_GRPC_PORT", "not-a-port");
+    assertEquals(ExitCode.CONFIG_ERROR, run.code(), run.said());
+    assertTrue(run.said().contains("MODEL_SERVER_GRPC_PORT"), run.said());
   }
 
   @Test
   void aSettingRefusedWhileAServiceIsWiredIsAConfigurationErrorToo(@TempDir Path dir) throws Exception {
-    Files.createDirectories(dir.resolve("models/default"));
     // Parsed fine, refused by the Kafka clients' wiring: acks=1 would weaken every acknowledged write.
+    Run run = runWith(dir, "KAFKA_CLIENT_PROPERTIES", "acks=1");
+    assertEquals(ExitCode.CONFIG_ERROR, run.code(), run.said());
+    assertTrue(run.said().contains("acks"), run.said());
+  }
+
+  private record Run(ExitCode code, String said) {}
+
+  /** The demo on its own stack in {@code dir} with one setting added, and what it wrote to stderr. */
+  private static Run runWith(Path dir, String setting, String value) throws Exception {
+    Files.createDirectories(dir.resolve("models/default")); // the launcher's prerequisite check
     Map<String, String> env = Map.of("STACK_KAFKA_PORT", "0", "STACK_KAFKA_CONTROLLER_PORT", "0",
         "STACK_S3_PORT", "0", "STACK_ZIPKIN_PORT", "0", "STACK_DATA_DIR", dir.resolve("stack").toString(),
-        "MODEL_SERVER_BASE_PATH", dir.resolve("models").toString(),
-        "KAFKA_CLIENT_PROPERTIES", "acks=1");
+        "MODEL_SERVER_BASE_PATH", dir.resolve("models").toString(), setting, value);
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     PrintStream stderr = System.err;
     ExitCode code;
@@ -58,7 +51,6 @@ class ITDemoMain {
     }
     String said = err.toString(StandardCharsets.UTF_8);
     stderr.print(said);
-    assertEquals(ExitCode.CONFIG_ERROR, code, said);
-    assertTrue(said.contains("acks"), said);
+    return new Run(code, said);
   }
 }

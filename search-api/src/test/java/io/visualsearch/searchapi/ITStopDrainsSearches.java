@@ -44,14 +44,8 @@ class ITStopDrainsSearches {
   void aSearchInFlightWhenTheServiceStopsIsStillAnswered(EmbeddedStack stack) throws Exception {
     try (StackFixture fx = new StackFixture(stack, Map.of("SEARCH_API_KEYS", "acme:" + KEY,
         "KAFKA_GROUP_ID", "it-stop-drains"))) {
-      fx.upsertProduct("acme", "drain-0", "shirt", "Apparel > Shirts", 10_000_000L, "in stock");
-      float[] e = fx.embed(TestImages.picture(64, 64, Color.WHITE, Color.RED));
-      fx.sendEmbedding("acme", "drain-0", e, 1);
-      fx.publication.publish("acme", "20250101T000001Z-d1", 1, Map.of("drain-0", e), 1, fx.embeddingsEnd());
-      fx.startService();
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-      URI uri = URI.create("http://127.0.0.1:" + fx.service.httpPort() + "/api/v1/search");
-      await().atMost(Duration.ofSeconds(60)).until(() -> search(http, uri).statusCode() == 200);
+      URI uri = serveOneShirt(fx, http);
 
       CompletableFuture<HttpResponse<String>> inFlight;
       CompletableFuture<Void> stopping;
@@ -78,15 +72,9 @@ class ITStopDrainsSearches {
   void aGrpcCallArrivingWhileHttpDrainsIsRefusedAndOneInFlightIsAnswered(EmbeddedStack stack) throws Exception {
     try (StackFixture fx = new StackFixture(stack, Map.of("SEARCH_API_KEYS", "acme:" + KEY,
         "KAFKA_GROUP_ID", "it-stop-refuses-grpc"))) {
-      fx.upsertProduct("acme", "drain-0", "shirt", "Apparel > Shirts", 10_000_000L, "in stock");
-      float[] e = fx.embed(TestImages.picture(64, 64, Color.WHITE, Color.RED));
-      fx.sendEmbedding("acme", "drain-0", e, 1);
-      fx.publication.publish("acme", "20250101T000001Z-d1", 1, Map.of("drain-0", e), 1, fx.embeddingsEnd());
-      fx.startService();
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      URI uri = serveOneShirt(fx, http);
       int httpPort = fx.service.httpPort();
-      URI uri = URI.create("http://127.0.0.1:" + httpPort + "/api/v1/search");
-      await().atMost(Duration.ofSeconds(60)).until(() -> search(http, uri).statusCode() == 200);
       int grpcPort = fx.service.grpcPort();
 
       CompletableFuture<HttpResponse<String>> httpInFlight;
@@ -151,5 +139,17 @@ class ITStopDrainsSearches {
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString("{\"image_base64\":\"" + image + "\",\"k\":1}", StandardCharsets.UTF_8))
         .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** acme's catalog of one shirt, indexed and served; the search URI once it answers. */
+  private static URI serveOneShirt(StackFixture fx, HttpClient http) throws Exception {
+    fx.upsertProduct("acme", "drain-0", "shirt", "Apparel > Shirts", 10_000_000L, "in stock");
+    float[] e = fx.embed(TestImages.picture(64, 64, Color.WHITE, Color.RED));
+    fx.sendEmbedding("acme", "drain-0", e, 1);
+    fx.publication.publish("acme", "20250101T000001Z-d1", 1, Map.of("drain-0", e), 1, fx.embeddingsEnd());
+    fx.startService();
+    URI uri = URI.create("http://127.0.0.1:" + fx.service.httpPort() + "/api/v1/search");
+    await().atMost(Duration.ofSeconds(60)).until(() -> search(http, uri).statusCode() == 200);
+    return uri;
   }
 }
