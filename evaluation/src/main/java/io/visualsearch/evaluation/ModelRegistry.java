@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.stream.Stream;
 
@@ -50,6 +51,37 @@ public final class ModelRegistry {
         throw new IllegalArgumentException("unknown model '" + name + "' (raw, mixed5, mixed7, mixed10, finetuned, v<N>)");
       }
     };
+  }
+
+  /**
+   * Checks, without loading anything, that {@code name} is a known model whose version directory
+   * holds a {@code saved_model.pb}; empty when it does, else why not. A missing version otherwise
+   * surfaces only when the evaluation reaches that model, after every model before it was embedded.
+   */
+  public Optional<String> problem(String name) {
+    long version;
+    try {
+      version = switch (name) {
+        case "raw" -> 0;
+        case "mixed5", "mixed7", "mixed10" -> baselineVersion;
+        case "finetuned" -> finetunedVersion();
+        default -> {
+          if (name.matches("v[1-9][0-9]*")) {
+            yield Long.parseLong(name.substring(1));
+          }
+          yield -1;
+        }
+      };
+    } catch (IOException e) {
+      return Optional.of(name + ": " + e.getMessage());
+    }
+    if (version < 0) {
+      return Optional.of("unknown model '" + name + "' (raw, mixed5, mixed7, mixed10, finetuned, v<N>)");
+    }
+    if (version > 0 && !Files.isRegularFile(base.resolve(Long.toString(version)).resolve("saved_model.pb"))) {
+      return Optional.of(name + ": no saved_model.pb in " + base.resolve(Long.toString(version)));
+    }
+    return Optional.empty();
   }
 
   private Embedder savedModel(String name, long version, String signature) throws IOException {
