@@ -58,8 +58,12 @@ public final class HeartbeatPublisher implements Component {
   }
 
   void beat() {
+    beat(false);
+  }
+
+  private void beat(boolean last) {
     try {
-      Heartbeat hb = Heartbeat.newBuilder()
+      Heartbeat.Builder hb = Heartbeat.newBuilder()
           .setService(service)
           .setInstance(instance)
           .setTimestampMs(System.currentTimeMillis())
@@ -68,12 +72,16 @@ public final class HeartbeatPublisher implements Component {
           .setDlqTotal(activity.deadLettered())
           .setLastActivityMs(activity.lastActivityMs())
           .setConsumerLag(activity.lag())
-          .setReady(ready.getAsBoolean())
           .setIntervalMs(interval.toMillis())
-          .setStartedAtMs(startedAtMs)
-          .build();
+          .setStartedAtMs(startedAtMs);
+      // The last beat goes out while the loops are only asked to stop, so their readiness still
+      // says yes: sent as it was, the health page showed a stopped instance healthy until stale.
+      hb.setReady(!last && ready.getAsBoolean());
+      if (last) {
+        hb.setDetail("stopping");
+      }
       producer.get().send(new ProducerRecord<>(Topics.SERVICE_HEALTH.name(),
-          (service + "/" + instance).getBytes(StandardCharsets.UTF_8), hb.toByteArray()));
+          (service + "/" + instance).getBytes(StandardCharsets.UTF_8), hb.build().toByteArray()));
     } catch (RuntimeException e) {
       log.debug("heartbeat not sent: {}", e.getMessage());
     }
@@ -88,7 +96,13 @@ public final class HeartbeatPublisher implements Component {
   public void close() {
     if (timer != null) {
       timer.shutdownNow();
-      beat();
+      try {
+        // A timer beat still being sent would otherwise follow the last one and say ready again.
+        timer.awaitTermination(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      beat(true);
     }
   }
 }

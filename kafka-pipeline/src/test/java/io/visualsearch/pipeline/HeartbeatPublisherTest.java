@@ -1,6 +1,7 @@
 package io.visualsearch.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,5 +48,22 @@ class HeartbeatPublisherTest {
     assertTrue(beats.stream().allMatch(b -> b.getStartedAtMs() == firstStart || b.getStartedAtMs() == lastStart),
         "one start per process, the same on each of its beats");
     assertEquals("builder-0", beats.get(beats.size() - 1).getInstance());
+  }
+
+  @Test
+  void theBeatSentAsItStopsSaysNotReadyStoppingThoughItsLoopsStillSayReady() throws Exception {
+    MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
+        new ByteArraySerializer());
+    HeartbeatPublisher publisher = new HeartbeatPublisher("image-indexer", "indexer-0",
+        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true);
+    publisher.start();
+    publisher.beat();
+    publisher.close();
+    List<Heartbeat> beats = beats(producer);
+    Heartbeat last = beats.get(beats.size() - 1);
+    assertFalse(last.getReady(), "a stopping instance is not shown healthy until it turns stale");
+    assertEquals("stopping", last.getDetail());
+    assertTrue(beats.subList(0, beats.size() - 1).stream().allMatch(Heartbeat::getReady),
+        "while running, the beats say what the loops say: " + beats);
   }
 }
