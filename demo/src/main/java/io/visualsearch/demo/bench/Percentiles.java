@@ -2,17 +2,19 @@ package io.visualsearch.demo.bench;
 
 import java.util.Arrays;
 
-/** Nearest-rank percentiles of a sample; benchmarks report p50 and p99 of the same run. */
+/**
+ * Nearest-rank percentiles of a sample; benchmarks report p50 and p99 of the same run. NaN marks a
+ * call that failed (it has no latency) and is not part of the sample.
+ */
 final class Percentiles {
 
   private final double[] sorted;
 
   Percentiles(double[] values) {
-    if (values.length == 0) {
-      throw new IllegalArgumentException("no samples");
+    sorted = Arrays.stream(values).filter(v -> !Double.isNaN(v)).sorted().toArray();
+    if (sorted.length == 0) {
+      throw new IllegalArgumentException(values.length == 0 ? "no samples" : "no call succeeded: nothing to measure");
     }
-    sorted = values.clone();
-    Arrays.sort(sorted);
   }
 
   double at(double percentile) {
