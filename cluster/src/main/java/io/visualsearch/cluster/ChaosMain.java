@@ -80,25 +80,53 @@ public final class ChaosMain {
       Reconciler reconciler = new Reconciler(session.objectStore(), vectors, session.catalog());
       ChaosContext ctx = new ChaosContext(session, reconciler, load, new Random(seed), out,
           args.duration("converge-timeout", Duration.ofMinutes(10)));
-      List<Reconciliation> results = new ArrayList<>();
-      boolean passed = true;
-      for (Scenario scenario : scenarios) {
-        long failedBefore = load.failed();
-        long t0 = System.nanoTime();
-        ctx.say("=== scenario " + scenario.name());
-        ScenarioResult r = scenario.run(ctx);
-        results.add(r.reconciliation());
-        long failed = load.failed() - failedBefore;
-        passed &= r.passed(failed);
-        out.printf("chaos: [%s] done in %.0f s: %s%n", scenario.name(), (System.nanoTime() - t0) / 1e9,
-            r.reconciliation().summary(failed));
-      }
-      out.println("chaos: queries answered " + load.ok() + ", unavailable during declared outages "
-          + load.failedInOutage() + ", failed " + load.failed()
-          + (load.sampleErrors().isEmpty() ? "" : " e.g. " + load.sampleErrors().iterator().next()));
-      out.println(Reconciliation.total(results, load.failed()));
-      out.flush();
-      return passed && load.failed() == 0;
+      return runScenarios(scenarios, ctx);
     }
+  }
+
+  /**
+   * Runs the scenarios in order and prints the summary; true when every one passed. A scenario
+   * that throws (a restarted member died, the reconciliation could not read an object) is a fault
+   * the suite found, not a start failure: it fails the run, the scenarios after it are skipped (the
+   * cluster is in an unknown state), and the last line still sums what was reconciled.
+   */
+  static boolean runScenarios(List<Scenario> scenarios, ChaosContext ctx) {
+    PrintStream out = ctx.out;
+    QueryLoad load = ctx.load;
+    List<Reconciliation> results = new ArrayList<>();
+    boolean passed = true;
+    for (int i = 0; i < scenarios.size(); i++) {
+      Scenario scenario = scenarios.get(i);
+      long failedBefore = load.failed();
+      long t0 = System.nanoTime();
+      ctx.say("=== scenario " + scenario.name());
+      ScenarioResult r;
+      try {
+        r = scenario.run(ctx);
+      } catch (Exception e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        out.printf("chaos: [%s] failed after %.0f s: %s%n", scenario.name(), (System.nanoTime() - t0) / 1e9, e);
+        e.printStackTrace(out);
+        List<String> skipped = scenarios.subList(i + 1, scenarios.size()).stream().map(Scenario::name).toList();
+        if (!skipped.isEmpty()) {
+          out.println("chaos: skipped " + String.join(", ", skipped) + " (the cluster is in an unknown state)");
+        }
+        passed = false;
+        break;
+      }
+      results.add(r.reconciliation());
+      long failed = load.failed() - failedBefore;
+      passed &= r.passed(failed);
+      out.printf("chaos: [%s] done in %.0f s: %s%n", scenario.name(), (System.nanoTime() - t0) / 1e9,
+          r.reconciliation().summary(failed));
+    }
+    out.println("chaos: queries answered " + load.ok() + ", unavailable during declared outages "
+        + load.failedInOutage() + ", failed " + load.failed()
+        + (load.sampleErrors().isEmpty() ? "" : " e.g. " + load.sampleErrors().iterator().next()));
+    out.println(Reconciliation.total(results, load.failed()));
+    out.flush();
+    return passed && load.failed() == 0;
   }
 }
