@@ -33,6 +33,10 @@ public final class ClusterMain {
       session = ClusterSession.start(repo, repo.root().resolve(args.string("data", "data/cluster")),
           args.list("tenants", "a,b"), args.integer("size", 300), args.integer("base-port", 19000),
           args.duration("sync-interval", Duration.ofSeconds(30)), !args.flag("no-zipkin"), Map.of(), System.out);
+    } catch (IllegalArgumentException e) {
+      System.err.println("cluster: " + e.getMessage());
+      System.exit(ExitCode.CONFIG_ERROR.code());
+      return;
     } catch (Exception e) {
       System.err.println("cluster: " + e.getMessage());
       System.exit(ExitCode.START_FAILED.code());
