@@ -83,7 +83,7 @@ final class InstanceHealth {
     } else if (recentErrors > 0 || recentDeadLetters > 0) {
       state = HealthState.FAILING;
       reason = recentErrors + " errors, " + recentDeadLetters + " dead letters in the last "
-          + Math.max(1, failingWindowMs / 60_000) + " min";
+          + window(failingWindowMs);
     } else {
       state = HealthState.HEALTHY;
       reason = "";
@@ -91,5 +91,12 @@ final class InstanceHealth {
     return new HealthRow(service, instance, state, reason, last.getActivityTotal(), last.getErrorTotal(),
         last.getDlqTotal(), last.getLastActivityMs(), last.getTimestampMs(), last.getConsumerLag(), last.getReady(),
         activity.lastHour(nowMs));
+  }
+
+  /** The failing window as configured (HEALTH_FAILING_WINDOW is at least 1s). */
+  static String window(long ms) {
+    return ms % 3_600_000 == 0 ? ms / 3_600_000 + " h"
+        : ms % 60_000 == 0 ? ms / 60_000 + " min"
+        : ms % 1_000 == 0 ? ms / 1_000 + " s" : ms + " ms";
   }
 }

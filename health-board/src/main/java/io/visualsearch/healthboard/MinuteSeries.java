@@ -37,10 +37,15 @@ final class MinuteSeries {
     return out;
   }
 
-  /** The increase within the last {@code windowMs}, at minute granularity. */
+  /**
+   * The increase within the last {@code windowMs}, at minute granularity: every minute that
+   * overlaps the window counts whole, so the window is never shorter than asked (an increase at
+   * 10:00:59 still counts at 10:05:01 for five minutes), up to a minute longer.
+   */
   long within(long nowMs, long windowMs) {
     long[] hour = lastHour(nowMs);
-    int minutes = (int) Math.min(MINUTES, Math.max(1, (windowMs + 59_999) / 60_000));
+    long minutesOverlapped = nowMs / 60_000 - Math.floorDiv(nowMs - windowMs, 60_000L) + 1;
+    int minutes = (int) Math.min(MINUTES, minutesOverlapped);
     long sum = 0;
     for (int i = MINUTES - minutes; i < MINUTES; i++) {
       sum += hour[i];

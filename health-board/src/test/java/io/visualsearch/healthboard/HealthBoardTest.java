@@ -79,11 +79,40 @@ class HealthBoardTest {
     board.accept(beat("catalog-downloader", "c", 11, 0, 2, true));
     assertEquals(HealthState.FAILING, only().state(), "two dead letters just now");
     assertTrue(only().reason().startsWith("0 errors, 2 dead letters"), only().reason());
-    for (int i = 0; i < 72; i++) {
+    for (int i = 0; i < 59; i++) {
+      clock.advance(Duration.ofSeconds(5));
+      board.accept(beat("catalog-downloader", "c", 11, 0, 2, true));
+    }
+    assertEquals(HealthState.FAILING, only().state(), "4 min 55 s later: still within the 5-minute window");
+    for (int i = 0; i < 13; i++) {
       clock.advance(Duration.ofSeconds(5));
       board.accept(beat("catalog-downloader", "c", 11, 0, 2, true));
     }
     assertEquals(HealthState.HEALTHY, only().state(), "six quiet minutes later");
+  }
+
+  @Test
+  void theFailingWindowIsNeverShorterThanConfigured() {
+    clock.advance(Duration.ofSeconds(58)); // 10:00:58
+    board.accept(beat("image-indexer", "w", 10, 0, 0, true));
+    clock.advance(Duration.ofSeconds(1)); // 10:00:59: a dead letter
+    board.accept(beat("image-indexer", "w", 11, 1, 1, true));
+    for (int i = 0; i < 48; i++) { // quiet beats up to 10:04:59
+      clock.advance(Duration.ofSeconds(5));
+      board.accept(beat("image-indexer", "w", 11, 1, 1, true));
+    }
+    clock.advance(Duration.ofSeconds(2));
+    assertEquals(Instant.parse("2026-11-22T10:05:01Z"), clock.instant());
+    HealthRow r = only();
+    assertEquals(HealthState.FAILING, r.state(), "the dead letter of 4 min 2 s ago is within the 5 minutes");
+    assertEquals("1 errors, 1 dead letters in the last 5 min", r.reason());
+
+    HealthBoard ninetySeconds = new HealthBoard(clock, 3, Duration.ofSeconds(90));
+    ninetySeconds.accept(beat("image-indexer", "w", 11, 1, 1, true));
+    clock.advance(Duration.ofSeconds(5));
+    ninetySeconds.accept(beat("image-indexer", "w", 11, 2, 1, true));
+    assertEquals("1 errors, 0 dead letters in the last 90 s", ninetySeconds.rows().get(0).reason(),
+        "the window as configured, not rounded to minutes");
   }
 
   @Test
