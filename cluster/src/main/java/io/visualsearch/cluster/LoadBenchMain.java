@@ -39,6 +39,10 @@ public final class LoadBenchMain {
     }
     try {
       System.exit(run(args, RepoLayout.locate(), System.out) ? 0 : ExitCode.FAILED.code());
+    } catch (IllegalArgumentException e) {
+      // an option's value (a number, a refused --data directory), read as the run needs it
+      System.err.println("bench load: " + e.getMessage());
+      System.exit(ExitCode.CONFIG_ERROR.code());
     } catch (Exception e) {
       System.err.println("bench load: " + e);
       System.exit(ExitCode.START_FAILED.code());
