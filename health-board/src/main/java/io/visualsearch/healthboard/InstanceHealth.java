@@ -79,7 +79,8 @@ final class InstanceHealth {
           + " the row shows the later one";
     } else if (!last.getReady()) {
       state = HealthState.FAILING;
-      reason = "not ready";
+      // A stopping service's last beat says "stopping": failing until it turns stale, and saying why.
+      reason = last.getDetail().isEmpty() ? "not ready" : "not ready: " + last.getDetail();
     } else if (recentErrors > 0 || recentDeadLetters > 0) {
       state = HealthState.FAILING;
       reason = recentErrors + " errors, " + recentDeadLetters + " dead letters in the last "

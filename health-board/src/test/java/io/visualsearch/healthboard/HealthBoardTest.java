@@ -116,6 +116,18 @@ class HealthBoardTest {
   }
 
   @Test
+  void anInstanceThatSaysItIsStoppingIsFailingWithThatReasonUntilItTurnsStale() {
+    board.accept(beat("image-indexer", "s", 10, 0, 0, true));
+    clock.advance(Duration.ofSeconds(2));
+    board.accept(beat("image-indexer", "s", 12, 0, 0, false).toBuilder().setDetail("stopping").build());
+    HealthRow r = only();
+    assertEquals(HealthState.FAILING, r.state());
+    assertEquals("not ready: stopping", r.reason());
+    clock.advance(Duration.ofSeconds(16));
+    assertEquals(HealthState.STALE, only().state(), "stopped: stale once three intervals passed, as any silent one");
+  }
+
+  @Test
   void growingErrorsAloneMeanFailingAndSilenceOutranksEverything() {
     board.accept(beat("embeddings-generator", "e", 10, 4, 0, true));
     clock.advance(Duration.ofSeconds(5));
@@ -173,6 +185,24 @@ class HealthBoardTest {
     clock.advance(Duration.ofSeconds(6));
     board.accept(beatOf(second, 21));
     assertEquals(HealthState.HEALTHY, only().state(), only().reason());
+  }
+
+  @Test
+  void theStateTooltipEscapesTheInstanceNameInItsReason() {
+    long first = clock.millis();
+    Heartbeat one = beat("index-builder", "<b>\"x", 500, 0, 0, true).toBuilder().setStartedAtMs(first).build();
+    board.accept(one);
+    clock.advance(Duration.ofSeconds(2));
+    long second = clock.millis();
+    board.accept(beat("index-builder", "<b>\"x", 3, 0, 0, true).toBuilder().setStartedAtMs(second).build());
+    clock.advance(Duration.ofSeconds(2));
+    board.accept(one.toBuilder().setTimestampMs(clock.millis()).build());
+    HealthRow r = only();
+    assertTrue(r.reason().contains("two processes send heartbeats as <b>\"x"), r.reason());
+    String html = new HealthPage(new ZipkinLinks("http://z")).render(board.rows(), clock.millis());
+    assertTrue(html.contains("title=\"two processes send heartbeats as &lt;b&gt;&quot;x"), html);
+    assertFalse(html.contains("<b>"), "no markup from an instance name: " + html);
+    assertFalse(html.contains("\"x"), "no attribute ended by an instance name: " + html);
   }
 
   @Test
