@@ -49,8 +49,7 @@ public final class QueryLoad implements AutoCloseable {
       TenantFeed feed = catalog.feed(tenant);
       boolean outageAtStart = outages.get() > 0;
       try {
-        List<String> skus = feed.skus();
-        byte[] photo = catalog.png(feed.imageIndex(skus.get(random.nextInt(skus.size()))));
+        byte[] photo = catalog.png(feed.randomImage(random));
         SearchClient.Answer a = client.search(catalog.apiKeys().get(tenant), photo, 5);
         if (a.ok()) {
           ok.incrementAndGet();

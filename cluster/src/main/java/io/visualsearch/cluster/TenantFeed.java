@@ -15,6 +15,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -74,6 +75,18 @@ public final class TenantFeed {
 
   public synchronized int size() {
     return rows.size();
+  }
+
+  /**
+   * The training image of a product drawn at random, in one step: a product picked from
+   * {@link #skus()} may be removed by a feed change before its image is looked up.
+   */
+  public synchronized int randomImage(Random random) {
+    if (rows.isEmpty()) {
+      throw new IllegalStateException(tenant + " has no products");
+    }
+    List<String> skus = List.copyOf(rows.keySet());
+    return imageIndex(skus.get(random.nextInt(skus.size())));
   }
 
   /** The training image a product shows in the feed now. */
