@@ -16,11 +16,17 @@ import java.util.TreeMap;
 public final class HealthBoard {
 
   private static final long FORGET_AFTER_MS = Duration.ofHours(1).toMillis();
+  /** Heartbeats sweep out silent instances at most this often (of the board's clock). */
+  private static final long SWEEP_EVERY_MS = 1_000;
 
   private final Clock clock;
   private final int staleAfterIntervals;
   private final long failingWindowMs;
   private final Map<String, InstanceHealth> instances = new TreeMap<>();
+  private boolean swept;
+  private long lastSweepMs;
+  /** Instances looked at by sweeps so far: what a replay of an hour costs. */
+  private long examined;
 
   public HealthBoard(Clock clock, int staleAfterIntervals, Duration failingWindow) {
     this.clock = clock;
@@ -39,7 +45,11 @@ public final class HealthBoard {
     Heartbeat beat = hb.getTimestampMs() > now ? hb.toBuilder().setTimestampMs(now).build() : hb;
     instances.computeIfAbsent(hb.getService() + "/" + hb.getInstance(),
         k -> new InstanceHealth(hb.getService(), hb.getInstance())).apply(beat);
-    forgetSilent(now);
+    // Not on every beat: a replay of an hour from many (crash-looped) instance ids would look at
+    // every instance for every beat read. A clock set back sweeps at once.
+    if (!swept || now < lastSweepMs || now - lastSweepMs >= SWEEP_EVERY_MS) {
+      forgetSilent(now);
+    }
   }
 
   /** Rows by service then instance; an instance stale for an hour is gone from the table. */
@@ -55,13 +65,20 @@ public final class HealthBoard {
   }
 
   /**
-   * Also on every heartbeat, so that instances come and gone do not pile up while nobody reads the
-   * page. Counted from when the instance turned stale, not from its last beat: with a long heartbeat
+   * Also on heartbeats (at most once a second), so that instances come and gone do not pile up
+   * while nobody reads the page. Counted from when the instance turned stale, not from its last beat: with a long heartbeat
    * interval or many intervals to staleness, a dead instance showed healthy for the hour, then left
    * the table without ever showing stale.
    */
   private void forgetSilent(long now) {
+    swept = true;
+    lastSweepMs = now;
+    examined += instances.size();
     instances.values().removeIf(i -> now - i.lastHeartbeatMs() > i.staleAfterMs(staleAfterIntervals) + FORGET_AFTER_MS);
+  }
+
+  synchronized long instancesExamined() {
+    return examined;
   }
 
   public long nowMs() {

@@ -234,6 +234,28 @@ class HealthBoardTest {
   }
 
   @Test
+  void replayingAnHourOfManyShortLivedInstancesLooksAtEachOnlyAFewTimesAndTheSilentAreStillForgotten() {
+    // After a restart the reader replays the last hour at once: 300 crash-looped instance ids,
+    // twelve beats each, read while the board's clock hardly moves.
+    long hourAgo = clock.millis() - Duration.ofHours(1).toMillis();
+    for (int id = 0; id < 300; id++) {
+      for (int b = 0; b < 12; b++) {
+        board.accept(beat("image-indexer", "crash-" + id, b, 0, 0, true).toBuilder()
+            .setTimestampMs(hourAgo + id * 12_000L + b * 1_000L).build());
+      }
+      clock.advance(Duration.ofMillis(10));
+    }
+    assertEquals(300, board.rows().size(), "every instance of the hour is listed");
+    long replayed = board.instancesExamined();
+    assertTrue(replayed < 10 * 300, "a few sweeps, not one per beat read: " + replayed);
+    // Silent ever since: forgotten by the sweep the next heartbeat brings, once the hour is over.
+    clock.advance(Duration.ofMinutes(62));
+    board.accept(beat("search-api", "s", 1, 0, 0, true));
+    assertTrue(board.instancesExamined() > replayed, "a heartbeat a second later sweeps again");
+    assertEquals(List.of("search-api/s"), board.rows().stream().map(r -> r.service() + "/" + r.instance()).toList());
+  }
+
+  @Test
   void anInstanceSlowToTurnStaleShowsStaleForAnHourBeforeItIsForgotten() {
     // 1,000 intervals of 5 s: stale after 83 minutes of silence, later than the hour rows are kept.
     HealthBoard patient = new HealthBoard(clock, 1_000, Duration.ofMinutes(5));
