@@ -218,26 +218,40 @@ public final class Cluster implements AutoCloseable {
     return Admin.create(p);
   }
 
-  /** Restarts a member after a kill or stop and waits until it is ready again. */
-  public void restart(String name) throws IOException, InterruptedException {
+  /** How long a restarted service is given, once live, to answer ready. */
+  static final Duration RESTART_READY = Duration.ofMinutes(2);
+
+  /**
+   * Restarts a member after a kill or stop and waits until it is ready again. False when a
+   * restarted service is live but not ready within {@link #RESTART_READY} (the caller reports it;
+   * the scenario's end judges it); throws when it died or never came up at all.
+   */
+  public boolean restart(String name) throws IOException, InterruptedException {
     ManagedProcess m = member(name);
     m.start();
     if (name.equals("kafka")) {
       awaitBroker(START_TIMEOUT);
+      return true;
     } else if (m.spec().readyUrl() != null && !m.spec().module().equals("cluster")) {
-      m.awaitLive(START_TIMEOUT);
-      try {
-        m.awaitReady(Duration.ofMinutes(2));
-      } catch (IOException notReady) {
-        if (!m.alive()) {
-          throw notReady; // it died after answering /healthz (e.g. a listener could not bind): not "slow"
-        }
-        // Up but not ready within 2 min: the suite's reconciliation judges the outcome; a member
-        // that is not even live fails above.
-        System.out.println("cluster: " + name + " live but not ready after 2 min: " + notReady.getMessage());
-      }
+      return awaitRestarted(m, START_TIMEOUT, RESTART_READY);
     } else {
       m.awaitReady(START_TIMEOUT);
+      return true;
+    }
+  }
+
+  /** Live within {@code live}, then ready within {@code ready}: true, or false when only live. */
+  static boolean awaitRestarted(ManagedProcess m, Duration live, Duration ready) throws IOException, InterruptedException {
+    m.awaitLive(live);
+    try {
+      m.awaitReady(ready);
+      return true;
+    } catch (IOException notReady) {
+      if (!m.alive()) {
+        throw notReady; // it died after answering /healthz (e.g. a listener could not bind): not "slow"
+      }
+      System.out.println("cluster: " + m.name() + " live but not ready after " + ready + ": " + notReady.getMessage());
+      return false;
     }
   }
 
