@@ -15,9 +15,14 @@ public final class HealthJson {
     this.zipkin = zipkin;
   }
 
-  public String render(List<HealthRow> rows, long nowMs) {
+  public String render(List<HealthRow> rows, ReaderStatus reader, long nowMs) {
     ObjectNode root = json.createObjectNode();
     root.put("generated_at_ms", nowMs);
+    // Read before the rows: with reading false, an empty instances[] means "not heard", not "none".
+    ObjectNode status = root.putObject("reader");
+    status.put("reading", reader.reading());
+    status.put("detail", reader.detail());
+    status.put("last_read_ms", reader.lastReadMs());
     ArrayNode out = root.putArray("instances");
     for (HealthRow r : rows) {
       ObjectNode o = out.addObject();

@@ -25,15 +25,17 @@ public final class HealthPage {
     this.zipkin = zipkin;
   }
 
-  public String render(List<HealthRow> rows, long nowMs) {
+  public String render(List<HealthRow> rows, ReaderStatus reader, long nowMs) {
     StringBuilder h = new StringBuilder(4096);
     h.append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">")
         .append("<meta http-equiv=\"refresh\" content=\"5\"><title>Indexers' health</title><style>")
         .append("body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse}")
         .append("th,td{padding:.35em .8em;border-bottom:1px solid #ddd;text-align:left}td.n{text-align:right}")
         .append(".healthy{background:#e3f6e3}.failing{background:#fde2e1}.stale{background:#fff1c9}")
-        .append(".state{font-weight:600}svg{vertical-align:middle}</style></head><body>")
-        .append("<h1>Indexers' health</h1><p>")
+        .append(".state{font-weight:600}svg{vertical-align:middle}")
+        .append("#reader.down{background:#fde2e1;border:1px solid #c62828;padding:.6em .8em}</style></head><body>")
+        .append("<h1>Indexers' health</h1>")
+        .append(readerBanner(reader, nowMs)).append("<p>")
         .append(rows.size()).append(" instances, as of ").append(TIME.format(Instant.ofEpochMilli(nowMs)))
         .append(" UTC · <a href=\"/ops/health.json\">JSON</a></p>")
         .append("<table id=\"health\"><thead><tr><th>service</th><th>instance</th><th>activity, last hour</th>")
@@ -55,6 +57,22 @@ public final class HealthPage {
           .append("</td><td><a href=\"").append(esc(zipkin.traces(r.service()))).append("\">traces</a></td></tr>");
     }
     return h.append("</tbody></table></body></html>").toString();
+  }
+
+  /**
+   * Whether this page's own reading of service.health works: a reader that cannot read shows an
+   * empty or stale table, which must not pass for a fleet with nothing running.
+   */
+  private static String readerBanner(ReaderStatus reader, long nowMs) {
+    String lastRead = reader.lastReadMs() <= 0 ? "never"
+        : TIME.format(Instant.ofEpochMilli(reader.lastReadMs())) + " UTC (" + ago(nowMs - reader.lastReadMs()) + ")";
+    if (reader.reading()) {
+      return "<p id=\"reader\" class=\"ok\" data-reading=\"true\">" + HistoryAssignment.TOPIC + ": "
+          + esc(reader.detail()) + " · last heartbeat read " + lastRead + "</p>";
+    }
+    return "<p id=\"reader\" class=\"down\" data-reading=\"false\"><strong>Not reading " + HistoryAssignment.TOPIC
+        + "</strong>: " + esc(reader.detail()) + " · last heartbeat read " + lastRead
+        + ". The rows are what was read before; they turn stale, and leave the table after an hour.</p>";
   }
 
   /** One bar per minute, scaled to the busiest minute; empty minutes draw nothing. */

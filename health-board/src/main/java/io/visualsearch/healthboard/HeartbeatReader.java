@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A failing read is retried with a fresh consumer rather than reported as not ready: the page
  * is an operator's aid, and a broken page must not take its host (search-api) out of the load
- * balancer. While the reader cannot read, every row turns stale, which the page shows by itself.
+ * balancer. While the reader cannot read, the page and its JSON say so above the rows
+ * ({@link #status}), with when a heartbeat was last read; the rows read before turn stale.
  * An Error (out of memory) ends the reader for good: it is reported to {@code onDeath}, which stops
  * the service so it is restarted; otherwise its host stayed unready for ever while /healthz said ok.
  */
@@ -47,6 +48,8 @@ public final class HeartbeatReader implements Component {
   private volatile Thread thread;
   private volatile Throwable died;
   private volatile String status = "starting";
+  private volatile boolean reading;
+  private volatile long lastReadMs;
   private Consumer<byte[], byte[]> first;
 
   public HeartbeatReader(Supplier<Consumer<byte[], byte[]>> consumers, HealthBoard board,
@@ -105,6 +108,7 @@ public final class HeartbeatReader implements Component {
         return;
       }
       status = "reading " + assignment.partitions() + " partitions";
+      reading = true;
       long reassignAt = System.nanoTime() + REASSIGN_EVERY.toNanos();
       while (running()) {
         for (ConsumerRecord<byte[], byte[]> r : c.poll(POLL)) {
@@ -118,10 +122,12 @@ public final class HeartbeatReader implements Component {
     } catch (WakeupException e) {
       // close() woke the poll: the loop condition ends the reader
     } catch (RuntimeException e) {
+      reading = false;
       status = "retrying after " + e;
       log.warn("health board reader failed; retrying in {}", retry, e);
       pause();
     } finally {
+      reading = false;
       consumer = null;
     }
   }
@@ -143,6 +149,7 @@ public final class HeartbeatReader implements Component {
 
   private void accept(ConsumerRecord<byte[], byte[]> r) {
     readUpTo.put(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
+    lastReadMs = board.nowMs();
     if (r.value() == null) {
       return;
     }
@@ -164,6 +171,12 @@ public final class HeartbeatReader implements Component {
       return CheckResult.failed("reader stopped: " + (died == null ? "exited" : died.toString()));
     }
     return new CheckResult(true, status);
+  }
+
+  /** For the page: whether heartbeats are being read, and when one last was. */
+  public ReaderStatus status() {
+    CheckResult c = check();
+    return new ReaderStatus(c.ok() && reading, c.detail(), lastReadMs);
   }
 
   @Override

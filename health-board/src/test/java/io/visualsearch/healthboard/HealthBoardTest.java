@@ -15,6 +15,7 @@ class HealthBoardTest {
 
   final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T10:00:00Z"));
   final HealthBoard board = new HealthBoard(clock, 3, Duration.ofMinutes(5));
+  static final ReaderStatus READING = new ReaderStatus(true, "reading 1 partitions", 1);
 
   Heartbeat beat(String service, String instance, long activity, long errors, long dlq, boolean ready) {
     return Heartbeat.newBuilder().setService(service).setInstance(instance).setTimestampMs(clock.millis())
@@ -143,7 +144,7 @@ class HealthBoardTest {
   @Test
   void anInstanceWithoutAConsumerLoopShowsNoLag() {
     board.accept(beat("search-api", "s", 0, 0, 0, true).toBuilder().setConsumerLag(-1).setLastActivityMs(0).build());
-    String html = new HealthPage(new ZipkinLinks("http://z")).render(board.rows(), clock.millis());
+    String html = new HealthPage(new ZipkinLinks("http://z")).render(board.rows(), READING, clock.millis());
     assertTrue(html.contains("<td class=\"n\">n/a</td>"), html);
     assertTrue(html.contains("<td>never</td>"), "no activity yet");
     assertFalse(html.contains("<rect"), "an empty hour draws no bars");
@@ -199,7 +200,7 @@ class HealthBoardTest {
     board.accept(one.toBuilder().setTimestampMs(clock.millis()).build());
     HealthRow r = only();
     assertTrue(r.reason().contains("two processes send heartbeats as <b>\"x"), r.reason());
-    String html = new HealthPage(new ZipkinLinks("http://z")).render(board.rows(), clock.millis());
+    String html = new HealthPage(new ZipkinLinks("http://z")).render(board.rows(), READING, clock.millis());
     assertTrue(html.contains("title=\"two processes send heartbeats as &lt;b&gt;&quot;x"), html);
     assertFalse(html.contains("<b>"), "no markup from an instance name: " + html);
     assertFalse(html.contains("\"x"), "no attribute ended by an instance name: " + html);
@@ -275,14 +276,14 @@ class HealthBoardTest {
     board.accept(beat("image-indexer", "<host>&1", 12, 1, 0, true));
     ZipkinLinks links = new ZipkinLinks("http://zipkin.example:9411/");
     List<HealthRow> rows = board.rows();
-    String html = new HealthPage(links).render(rows, clock.millis());
+    String html = new HealthPage(links).render(rows, READING, clock.millis());
     assertTrue(html.contains("data-instance=\"&lt;host&gt;&amp;1\""), html);
     assertFalse(html.contains("<host>"), "instance names are escaped");
     assertTrue(html.contains("data-state=\"failing\""), "an error in the window shows as failing");
     assertTrue(html.contains("http://zipkin.example:9411/zipkin/?serviceName=image-indexer&amp;lookback=3600000"));
     assertTrue(html.contains("<rect"), "twelve records of activity draw a bar");
     var json = new com.fasterxml.jackson.databind.ObjectMapper()
-        .readTree(new HealthJson(links).render(rows, clock.millis()));
+        .readTree(new HealthJson(links).render(rows, READING, clock.millis()));
     var row = json.get("instances").get(0);
     assertEquals("<host>&1", row.get("instance").asText());
     assertEquals("failing", row.get("state").asText());
