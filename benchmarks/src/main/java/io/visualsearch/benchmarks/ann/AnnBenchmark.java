@@ -1,6 +1,7 @@
 package io.visualsearch.benchmarks.ann;
 
 import io.visualsearch.benchmarks.BenchOptions;
+import io.visualsearch.benchmarks.BenchRun;
 import io.visualsearch.benchmarks.MachineLoad;
 import io.visualsearch.defaultmodel.DefaultModelRunner;
 import io.visualsearch.faiss.BlasThreads;
@@ -58,7 +59,11 @@ public final class AnnBenchmark {
   /** Exact neighbours: ids of the true k nearest per query, and each query's k-th and (k+1)-th scores. */
   record Truth(long[][] ids, double[] kthScore, double[] nextScore, double[] firstScore) {}
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
+    BenchRun.runAndExit(() -> run(args));
+  }
+
+  static void run(String[] args) throws Exception {
     BenchOptions o = new BenchOptions(args);
     Path datasetDir = o.path("dataset-dir", FashionMnistImages.DEBIAN_DIR.toString());
     Path modelDir = o.path("model", "default-model/target/models/default/1");

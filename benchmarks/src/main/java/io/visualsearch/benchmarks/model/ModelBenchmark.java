@@ -1,6 +1,8 @@
 package io.visualsearch.benchmarks.model;
 
 import io.visualsearch.benchmarks.BenchOptions;
+import io.visualsearch.benchmarks.BenchRun;
+import io.visualsearch.benchmarks.BenchStack;
 import io.visualsearch.benchmarks.MachineLoad;
 import io.visualsearch.config.Config;
 import io.visualsearch.defaultmodel.DefaultModelRunner;
@@ -10,8 +12,6 @@ import io.visualsearch.modelserver.ModelServer;
 import io.visualsearch.modelserver.ModelServerService;
 import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.runtime.ServiceHost;
-import io.visualsearch.stack.EmbeddedStack;
-import io.visualsearch.stack.StackSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.apache.commons.io.file.PathUtils;
 
 /**
  * {@code ./visual-search bench model}, in one run and one JVM: (1) raw in-process TensorFlow per
@@ -36,7 +35,11 @@ public final class ModelBenchmark {
 
   private ModelBenchmark() {}
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
+    BenchRun.runAndExit(() -> run(args));
+  }
+
+  static void run(String[] args) throws Exception {
     BenchOptions o = new BenchOptions(args);
     Path modelBase = o.path("model-base", "default-model/target/models");
     double pointSeconds = o.decimal("point-seconds", 4);
@@ -132,12 +135,8 @@ public final class ModelBenchmark {
         RoundBest genRaw = new RoundBest();
         RoundBest genBest = new RoundBest();
         Path stackDir = Files.createDirectories(Path.of("data/bench")).resolve("stack-" + ProcessHandle.current().pid());
-        Config stackConfig = StackSettings.definition().parse(Map.of("STACK_KAFKA_PORT", "0",
-            "STACK_KAFKA_CONTROLLER_PORT", "0", "STACK_S3_PORT", "0", "STACK_ZIPKIN_PORT", "0",
-            "STACK_DATA_DIR", stackDir.toString()));
-        try (EmbeddedStack stack = new EmbeddedStack(stackConfig)) {
-          stack.start();
-          for (GeneratorThroughputBench.Result r : new GeneratorThroughputBench(stack, modelBase.toString(), serverEnv,
+        try (BenchStack stack = BenchStack.start(stackDir)) {
+          for (GeneratorThroughputBench.Result r : new GeneratorThroughputBench(stack.stack(), modelBase.toString(), serverEnv,
               generatorEnv, traceSampleRatio)
               .run(new GeneratorThroughputBench.Warmup(generatorWarmup, generatorWarmupMax, generatorJitQuiet), rounds,
                   generatorImages / rounds, () -> genRaw.add(bench.round(
@@ -148,8 +147,6 @@ public final class ModelBenchmark {
                 r.imagesPerSecond(), r.batches().rowsPerRun(), 100 * r.tensorflowBusy(),
                 r.batches().runNanos() / 1e6 / r.images(), 100 * r.jitShare());
           }
-        } finally {
-          deleteTree(stackDir);
         }
         System.out.printf(Locale.ROOT, "embeddings-generator: best %.1f img/s (rounds of %d images.ready records: %s), "
                 + "raw batch-32 best %.1f (rounds %s); trace sampling %s; generator settings %s%n", genBest.best(),
@@ -166,7 +163,6 @@ public final class ModelBenchmark {
         System.out.printf(Locale.ROOT, "embeddings_generator_vs_raw_throughput=%.2f%n", generatorRatio);
       }
     }
-    System.exit(0); // Kafka and gRPC leave non-daemon threads behind
   }
 
   /** The highest integer version directory of a model. */
@@ -176,12 +172,6 @@ public final class ModelBenchmark {
           .max(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString())))
           .orElseThrow(() -> new IllegalStateException("no SavedModel version under " + modelDir
               + " (build module default-model first)"));
-    }
-  }
-
-  private static void deleteTree(Path dir) throws java.io.IOException {
-    if (Files.exists(dir)) {
-      PathUtils.deleteDirectory(dir);
     }
   }
 }
