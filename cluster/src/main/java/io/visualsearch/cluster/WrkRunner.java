@@ -18,11 +18,13 @@ import java.util.concurrent.TimeUnit;
 public final class WrkRunner {
 
   private final Path script;
+  private final Path output;
   private final URI target;
 
   public WrkRunner(Path workDir, URI searchBase, String apiKey, byte[] photo) throws IOException {
     Files.createDirectories(workDir);
     this.script = workDir.resolve("search.lua");
+    this.output = workDir.resolve("wrk.out");
     this.target = searchBase.resolve("/api/v1/search");
     String body = SearchClient.body(photo, 10);
     String lua = "wrk.method = \"POST\"\n"
@@ -40,12 +42,33 @@ public final class WrkRunner {
     int threads = Math.max(1, Math.min(2, connections / 2));
     List<String> cmd = List.of("wrk", "-t" + threads, "-c" + connections, "-d" + duration.toSeconds() + "s",
         "--timeout", "10s", "--latency", "-s", script.toString(), target.toString());
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(duration.toSeconds() + 60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      p.destroyForcibly();
-      throw new IOException("wrk failed: " + output);
+    return WrkResult.parse(runBounded(cmd, output, duration.plusSeconds(60)));
+  }
+
+  /**
+   * Runs {@code cmd} with its output in {@code outputFile} and returns that output. The process is
+   * killed when it has not exited within {@code timeout}: reading its output from a pipe instead
+   * would wait for the end of the stream first, i.e. forever for a hung wrk.
+   */
+  static String runBounded(List<String> cmd, Path outputFile, Duration timeout) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(outputFile.toFile()).start();
+    boolean exited = false;
+    try {
+      exited = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } finally {
+      if (!exited) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+      }
     }
-    return WrkResult.parse(output);
+    String text = Files.readString(outputFile, StandardCharsets.UTF_8);
+    if (!exited) {
+      throw new IOException(cmd.get(0) + " did not finish within " + timeout + " and was killed; output: " + text);
+    }
+    if (p.exitValue() != 0) {
+      throw new IOException(cmd.get(0) + " failed with exit " + p.exitValue() + ": " + text);
+    }
+    return text;
   }
 }
