@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.commons.io.file.PathUtils;
 
@@ -44,64 +45,80 @@ final class BenchDeployment implements AutoCloseable {
   private final Path dir;
   private final EmbeddedStack stack;
   private final SampleImageServer images;
-  private final SampleShop shop;
-  private final LocalPipeline pipeline;
-  private final Map<String, String> env;
-  private final SearchClient client;
-  private final URI base;
+  private SampleShop shop;
+  private LocalPipeline pipeline;
+  private Map<String, String> env;
+  private SearchClient client;
+  private URI base;
   private final HttpClient http = HttpClient.newHttpClient();
   private ModelClient modelClient;
   private Tracing modelClientTracing;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final CountDownLatch done = new CountDownLatch(1);
   /**
-   * Ctrl-C or SIGTERM during a run: stops the services and the stack's child processes (Zipkin,
-   * the S3 server) in order, as a normal end does; without it they outlived the benchmark, holding
-   * their ports and memory.
+   * Ctrl-C or SIGTERM during a run, start-up included: stops the services and the stack's child
+   * processes (Zipkin, the S3 server) in order, as a normal end does; without it they outlived the
+   * benchmark, holding their ports and memory.
    */
   private final Thread onSignal = new Thread(this::closeQuietly, "bench-shutdown");
 
-  private BenchDeployment(Path dir, EmbeddedStack stack, SampleImageServer images, SampleShop shop,
-      LocalPipeline pipeline, Map<String, String> env) {
+  private BenchDeployment(Path dir, EmbeddedStack stack, SampleImageServer images) {
     this.dir = dir;
-    this.env = Map.copyOf(env);
     this.stack = stack;
     this.images = images;
-    this.shop = shop;
-    this.pipeline = pipeline;
-    this.base = URI.create("http://127.0.0.1:" + pipeline.searchApi().httpPort() + "/");
-    this.client = new SearchClient(base, KEY);
     Runtime.getRuntime().addShutdownHook(onSignal);
   }
 
   static BenchDeployment start(FashionMnist dataset, int size, Path modelBase, Map<String, String> extraEnv)
       throws Exception {
+    return start(Path.of(System.getProperty("java.io.tmpdir")), dataset, size, modelBase, extraEnv);
+  }
+
+  /**
+   * The deployment in a new {@code vs-bench-*} directory under {@code parent}. A start that fails
+   * (a service refusing a --service-env setting, a port taken) stops whatever it had started and
+   * deletes the directory before it throws.
+   */
+  static BenchDeployment start(Path parent, FashionMnist dataset, int size, Path modelBase,
+      Map<String, String> extraEnv) throws Exception {
     // The services' limit, as in production; before the first HTTP server of this process.
     HttpRequestDeadline.apply(RuntimeSettings.definition().parse(Map.of()).get(RuntimeSettings.HTTP_REQUEST_TIMEOUT));
-    Path dir = Files.createTempDirectory("vs-bench-");
+    Path dir = Files.createTempDirectory(parent, "vs-bench-");
     Config stackConfig = StackSettings.definition().parse(Map.of("STACK_KAFKA_PORT", "0",
         "STACK_KAFKA_CONTROLLER_PORT", "0", "STACK_S3_PORT", "0", "STACK_ZIPKIN_PORT", "0",
         "STACK_DATA_DIR", dir.resolve("stack").toString()));
-    EmbeddedStack stack = new EmbeddedStack(stackConfig);
-    stack.start();
-    SampleImageServer images = new SampleImageServer(dataset, 0);
-    images.start();
-    SampleShop shop = new SampleShop(TENANT, dir.resolve("feed.tsv"), dataset, images.baseUrl(), size);
-    Map<String, String> env = new LinkedHashMap<>(stack.serviceEnvironment());
-    env.put("MODEL_SERVER_BASE_PATH", modelBase.toAbsolutePath().toString());
-    env.put("MODEL_SERVER_GRPC_PORT", "0");
-    env.put("MODEL_SERVER_REST_PORT", "0");
-    env.put("SEARCH_HTTP_PORT", "0");
-    env.put("SEARCH_GRPC_PORT", "0");
-    env.put("SEARCH_API_KEYS", TENANT + ":" + KEY);
-    env.put("CATALOG_SOURCES", shop.source());
-    env.put("CATALOG_SYNC_INTERVAL", "0s");
-    env.put("IMAGE_FETCH_ALLOW", "127.0.0.1/32");
-    env.putAll(extraEnv);
-    LocalPipeline pipeline = new LocalPipeline(env);
-    pipeline.start();
-    BenchDeployment d = new BenchDeployment(dir, stack, images, shop, pipeline, env);
-    d.sync();
+    BenchDeployment d = new BenchDeployment(dir, new EmbeddedStack(stackConfig), new SampleImageServer(dataset, 0));
+    try {
+      d.startServices(dataset, size, modelBase, extraEnv);
+      d.sync();
+    } catch (Exception | Error e) {
+      d.close();
+      throw e;
+    }
     return d;
+  }
+
+  private void startServices(FashionMnist dataset, int size, Path modelBase, Map<String, String> extraEnv)
+      throws Exception {
+    stack.start();
+    images.start();
+    shop = new SampleShop(TENANT, dir.resolve("feed.tsv"), dataset, images.baseUrl(), size);
+    Map<String, String> services = new LinkedHashMap<>(stack.serviceEnvironment());
+    services.put("MODEL_SERVER_BASE_PATH", modelBase.toAbsolutePath().toString());
+    services.put("MODEL_SERVER_GRPC_PORT", "0");
+    services.put("MODEL_SERVER_REST_PORT", "0");
+    services.put("SEARCH_HTTP_PORT", "0");
+    services.put("SEARCH_GRPC_PORT", "0");
+    services.put("SEARCH_API_KEYS", TENANT + ":" + KEY);
+    services.put("CATALOG_SOURCES", shop.source());
+    services.put("CATALOG_SYNC_INTERVAL", "0s");
+    services.put("IMAGE_FETCH_ALLOW", "127.0.0.1/32");
+    services.putAll(extraEnv);
+    env = Map.copyOf(services);
+    pipeline = new LocalPipeline(services);
+    pipeline.start();
+    base = URI.create("http://127.0.0.1:" + pipeline.searchApi().httpPort() + "/");
+    client = new SearchClient(base, KEY);
   }
 
   /** Starts, then waits until every product is found first with its own photo: ingest is over. */
@@ -123,22 +140,6 @@ final class BenchDeployment implements AutoCloseable {
     }
     System.out.printf(Locale.ROOT, "ingested %d products in %.1f s%n", size, (System.nanoTime() - t0) / 1e9);
     return d;
-  }
-
-  /** A benchmark's body. */
-  interface Body {
-    void run() throws Exception;
-  }
-
-  /** Runs a benchmark and ends the JVM with its outcome: the services' threads are not daemons. */
-  static void runAndExit(Body body) {
-    try {
-      body.run();
-      System.exit(0);
-    } catch (Throwable t) {
-      t.printStackTrace();
-      System.exit(1);
-    }
   }
 
   /** Asks catalog-downloader to sync the feed now, as a retailer's sync job does; waits for the diff. */
@@ -199,22 +200,38 @@ final class BenchDeployment implements AutoCloseable {
   @Override
   public void close() throws IOException {
     if (!closed.compareAndSet(false, true)) {
+      if (Thread.currentThread() == onSignal) {
+        // The JVM halts when its hooks return: let the close under way elsewhere finish first.
+        try {
+          done.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       return;
     }
-    if (Thread.currentThread() != onSignal) {
-      try {
-        Runtime.getRuntime().removeShutdownHook(onSignal);
-      } catch (IllegalStateException shuttingDown) {
-        // The JVM is shutting down and the hook will run: it finds this deployment closed already.
+    try {
+      if (Thread.currentThread() != onSignal) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(onSignal);
+        } catch (IllegalStateException shuttingDown) {
+          // The JVM is shutting down and the hook will run: it waits for this close.
+        }
       }
+      if (modelClient != null) {
+        modelClient.close();
+        modelClientTracing.close(); // flushes its last spans
+      }
+      if (pipeline != null) {
+        pipeline.close();
+      }
+      images.close();
+      stack.close();
+      if (Files.exists(dir)) {
+        PathUtils.deleteDirectory(dir);
+      }
+    } finally {
+      done.countDown();
     }
-    if (modelClient != null) {
-      modelClient.close();
-      modelClientTracing.close(); // flushes its last spans
-    }
-    pipeline.close();
-    images.close();
-    stack.close();
-    PathUtils.deleteDirectory(dir);
   }
 }

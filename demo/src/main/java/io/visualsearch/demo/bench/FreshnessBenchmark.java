@@ -1,6 +1,7 @@
 package io.visualsearch.demo.bench;
 
 import io.visualsearch.benchmarks.BenchOptions;
+import io.visualsearch.benchmarks.BenchRun;
 import io.visualsearch.demo.SampleShop;
 import io.visualsearch.demo.SearchClient;
 import io.visualsearch.samplecatalog.FashionMnist;
@@ -22,7 +23,7 @@ public final class FreshnessBenchmark {
   private FreshnessBenchmark() {}
 
   public static void main(String[] args) {
-    BenchDeployment.runAndExit(() -> run(args));
+    BenchRun.runAndExit(() -> run(args));
   }
 
   static void run(String[] args) throws Exception {

@@ -1,6 +1,7 @@
 package io.visualsearch.demo.bench;
 
 import io.visualsearch.benchmarks.BenchOptions;
+import io.visualsearch.benchmarks.BenchRun;
 import io.visualsearch.benchmarks.JitActivity;
 import io.visualsearch.defaultmodel.DefaultModelRunner;
 import io.visualsearch.defaultmodel.DefaultModelSignatures;
@@ -44,7 +45,7 @@ public final class QueryBenchmark {
   private QueryBenchmark() {}
 
   public static void main(String[] args) {
-    BenchDeployment.runAndExit(() -> run(args));
+    BenchRun.runAndExit(() -> run(args));
   }
 
   static void run(String[] args) throws Exception {
