@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.interactions.Actions;
@@ -148,7 +149,14 @@ class ITStorefrontPage {
         // Watches the page's API calls (the crop each search sends) and can hold the next search's
         // answer back until released. Installed through the driver, which the page's CSP does not limit.
         browser.executeScript(FETCH_SPY);
-        browser.findElement(By.id("api-key")).sendKeys(KEY);
+        // From the key field the keyboard reaches a photo picker (a file input off screen, not
+        // display:none), and the picker's label shows that it has the focus.
+        WebElement keyField = browser.findElement(By.id("api-key"));
+        keyField.sendKeys(KEY);
+        keyField.sendKeys(Keys.TAB);
+        assertEquals("file", browser.executeScript("return document.activeElement.type;"));
+        assertFalse("none".equals(browser.executeScript(
+            "return getComputedStyle(document.activeElement.closest('label')).outlineStyle;")));
         browser.findElement(By.id("file")).sendKeys(photo.toString());
         wait.until(d -> !d.findElements(By.cssSelector("#results li.result")).isEmpty());
         List<WebElement> results = browser.findElements(By.cssSelector("#results li.result"));
@@ -160,6 +168,9 @@ class ITStorefrontPage {
         assertEquals("span", hostile.findElement(By.className("title")).getTagName());
         assertEquals(null, hostile.findElement(By.tagName("img")).getDomAttribute("src"));
         assertEquals("a", results.get(0).findElement(By.className("title")).getTagName(), "a web link stays a link");
+        // A screen reader's list of buttons tells the cards' "Similar items" apart.
+        String similarName = results.get(0).findElement(By.tagName("button")).getAccessibleName();
+        assertTrue(similarName.contains("Page blue dress"), similarName);
 
         results.get(0).findElement(By.tagName("button")).click();
         wait.until(d -> d.findElement(By.id("results-title")).getText().startsWith("Similar to"));

@@ -281,6 +281,8 @@
       const more = document.createElement('button');
       more.type = 'button';
       more.textContent = 'Similar items';
+      // Every card's button says the same: a screen reader's list of buttons names the product.
+      more.setAttribute('aria-label', 'Similar items to ' + (r.title || r.sku));
       more.addEventListener('click', () => similar(r.sku, r.title));
       li.append(img, name, price, meta, more);
       list.append(li);
