@@ -11,6 +11,7 @@ import io.visualsearch.faiss.OpenMpThreads;
 import io.visualsearch.faiss.SearchResult;
 import io.visualsearch.indexbuilder.IndexBuilderSettings;
 import io.visualsearch.indexbuilder.IndexRecipe;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -93,13 +94,20 @@ public final class AnnBenchmark {
     int threads = o.integer("build-threads", Runtime.getRuntime().availableProcessors());
     o.rejectUnknown();
 
+    String fingerprint = EmbeddingCache.modelFingerprint(modelDir);
     System.out.println(MachineLoad.now().header("bench ann: recall@10 vs QPS, FAISS index types vs Lucene HNSW, "
-        + dimension + "-d " + signature + " embeddings of Fashion-MNIST"));
+        + dimension + "-d " + signature + " embeddings of Fashion-MNIST by " + modelDir + " (model " + fingerprint + ")"));
 
     BenchCatalog catalog = new BenchCatalog(FashionMnistImages.read(datasetDir, "t10k"),
         FashionMnistImages.read(datasetDir, "train"));
-    EmbeddingCache cache = new EmbeddingCache(
-        cacheDir.resolve("fashion-mnist-v1-" + signature + "-" + dimension + ".f32"), dimension);
+    Path cacheFile = EmbeddingCache.fileFor(cacheDir, modelDir, signature, dimension);
+    Path unnamed = cacheDir.resolve("fashion-mnist-v1-" + signature + "-" + dimension + ".f32");
+    if (Files.exists(unnamed) && !Files.exists(cacheFile)) {
+      // Caches from before files were named by model: nothing says which model computed them.
+      System.out.println("not reusing " + unnamed + ": its model is unknown; if " + modelDir
+          + " computed it, rename it to " + cacheFile.getFileName());
+    }
+    EmbeddingCache cache = new EmbeddingCache(cacheFile, dimension);
     long wanted = BenchCatalog.QUERIES + (long) targetGallery;
     if (cache.rows() < wanted && !embedBudget.isZero()) {
       System.out.printf("embedding: %d of %d vectors cached; embedding more for up to %d s (resumes next run)%n",

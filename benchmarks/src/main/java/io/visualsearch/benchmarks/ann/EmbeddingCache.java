@@ -3,6 +3,14 @@ package io.visualsearch.benchmarks.ann;
 import io.visualsearch.defaultmodel.DefaultModelRunner;
 import io.visualsearch.defaultmodel.ImageBatch;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -13,7 +21,8 @@ import java.time.Duration;
 
 /**
  * Real embeddings of the {@link BenchCatalog}, computed in-process with the shipped SavedModel and
- * kept in one file of little-endian float32 rows in catalog order. Embedding costs ~15 ms an image
+ * kept in one file of little-endian float32 rows in catalog order, one file per model (see {@link
+ * #fileFor}). Embedding costs ~15 ms an image
  * on this machine, so the file grows across runs within a time budget and is never recomputed.
  */
 final class EmbeddingCache {
@@ -26,6 +35,50 @@ final class EmbeddingCache {
   EmbeddingCache(Path file, int dimension) {
     this.file = file;
     this.dimension = dimension;
+  }
+
+  /**
+   * The cache file for embeddings of {@code modelDir} (a SavedModel version directory): named by
+   * the model's fingerprint as well as the signature and dimension, so that another model, or
+   * another version of the same one, never reads or extends this model's vectors.
+   */
+  static Path fileFor(Path cacheDir, Path modelDir, String signature, int dimension) throws IOException {
+    return cacheDir.resolve("fashion-mnist-v1-" + modelFingerprint(modelDir) + "-" + signature + "-" + dimension + ".f32");
+  }
+
+  /**
+   * The first 12 hex digits of a SHA-256 over the model's graph ({@code saved_model.pb}) and every
+   * file of its {@code variables} directory, names included: what the embeddings depend on.
+   */
+  static String modelFingerprint(Path modelDir) throws IOException {
+    Path graph = modelDir.resolve("saved_model.pb");
+    if (!Files.isRegularFile(graph)) {
+      throw new IOException("no SavedModel in " + modelDir + " (saved_model.pb missing)");
+    }
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    List<Path> files = new ArrayList<>(List.of(graph));
+    Path variables = modelDir.resolve("variables");
+    if (Files.isDirectory(variables)) {
+      try (Stream<Path> s = Files.walk(variables)) {
+        s.filter(Files::isRegularFile).sorted().forEach(files::add);
+      }
+    }
+    byte[] buffer = new byte[1 << 16];
+    for (Path f : files) {
+      sha.update(modelDir.relativize(f).toString().getBytes(StandardCharsets.UTF_8));
+      sha.update((byte) 0);
+      try (InputStream in = Files.newInputStream(f)) {
+        for (int n; (n = in.read(buffer)) > 0; ) {
+          sha.update(buffer, 0, n);
+        }
+      }
+    }
+    return HexFormat.of().formatHex(sha.digest()).substring(0, 12);
   }
 
   /** Complete rows on disk (a row cut short by an interrupted run does not count). */
