@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -43,16 +44,19 @@ class ITStorefrontPage {
   static final String KEY = "page-key-0123456789abcdef";
 
   /**
-   * Records the crop and the image size of every search the page sends (window.searchedCrops,
-   * window.searchedBytes); with window.holdNextSearch set, holds that search until
-   * window.releaseHeldSearch() and then sets window.heldSearchSettled once the page has handled its
-   * answer (its microtasks run before the timer). window.holdNextSimilar does the same for the next
-   * "similar items" request (releaseHeldSimilar, heldSimilarSettled).
+   * Records the crop, the image size, the image and the abort signal of every search the page sends
+   * (window.searchedCrops, searchedBytes, searchedImages, searchSignals); with window.holdNextSearch
+   * set, holds that search until window.releaseHeldSearch() and then sets window.heldSearchSettled
+   * once the page has handled its answer (its microtasks run before the timer).
+   * window.holdNextSimilar does the same for the next "similar items" request (releaseHeldSimilar,
+   * heldSimilarSettled).
    */
   static final String FETCH_SPY = """
       const realFetch = window.fetch.bind(window);
       window.searchedCrops = [];
       window.searchedBytes = [];
+      window.searchedImages = [];
+      window.searchSignals = [];
       const held = (name, url, options) => {
         if (!window['holdNext' + name]) return realFetch(url, options);
         window['holdNext' + name] = false;
@@ -70,6 +74,8 @@ class ITStorefrontPage {
         if (!String(url).endsWith('/api/v1/search')) return realFetch(url, options);
         window.searchedCrops.push(options.body.get('crop'));
         window.searchedBytes.push(options.body.get('image').size);
+        window.searchedImages.push(options.body.get('image'));
+        window.searchSignals.push(options.signal);
         return held('Search', url, options);
       };
       """;
@@ -137,6 +143,7 @@ class ITStorefrontPage {
       Path photo = dir.resolve("shopper-photo.jpg");
       // Taller than the page shows it (420 px): a crop drawn on screen is scaled back to the photo's pixels.
       Files.write(photo, TestImages.jpeg(800, 600, Color.WHITE, Color.BLUE));
+      byte[] redPhoto = TestImages.jpeg(800, 600, Color.WHITE, Color.RED);
       // 54 MP, over SEARCH_MAX_IMAGE_PIXELS (40 MP); flat colours keep the file small.
       Path large = dir.resolve("phone-photo.jpg");
       Files.write(large, largePhoto(9000, 6000));
@@ -265,13 +272,40 @@ class ITStorefrontPage {
         assertEquals("page-blue",
             browser.findElements(By.cssSelector("#results li.result")).get(0).getAttribute("data-sku"));
 
-        // A wrong key shows the API's message instead of results.
+        // Another photo chosen while a search of this one is on its way: that search is aborted and
+        // this photo's results go at once (choosing fires no load yet, so the new photo has not
+        // searched), and the new photo gets its own results.
+        browser.executeScript("window.releaseHeldSearch = null; window.heldSearchSettled = false;"
+            + " window.holdNextSearch = true;");
+        browser.findElement(By.id("search")).click();
+        wait.until(d -> browser.executeScript("return window.releaseHeldSearch;") != null);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> afterChoosing = (Map<String, Object>) browser.executeScript(
+            "const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));"
+            + " const files = new DataTransfer(); files.items.add(new File([bytes], 'red.jpg', {type: 'image/jpeg'}));"
+            + " const input = document.getElementById('file'); input.files = files.files;"
+            + " input.dispatchEvent(new Event('change', {bubbles: true}));"
+            + " return {aborted: window.searchSignals[window.searchSignals.length - 1].aborted,"
+            + " shown: document.querySelectorAll('#results li.result').length};",
+            Base64.getEncoder().encodeToString(redPhoto));
+        assertEquals(Map.of("aborted", true, "shown", 0L), afterChoosing);
+        browser.executeScript("window.releaseHeldSearch();");
+        wait.until(d -> Boolean.TRUE.equals(browser.executeScript("return window.heldSearchSettled;")));
+        wait.until(d -> !d.findElements(By.cssSelector("#results li.result")).isEmpty());
+        assertEquals("page-red",
+            browser.findElements(By.cssSelector("#results li.result")).get(0).getAttribute("data-sku"));
+        assertEquals("Looks like your photo", browser.findElement(By.id("results-title")).getText());
+        wait.until(d -> d.findElement(By.id("search")).isEnabled());
+
+        // A wrong key shows the API's message instead of results, and the earlier search's results go.
         WebElement key = browser.findElement(By.id("api-key"));
         key.clear();
         key.sendKeys("wrong-key-0123456789abcdef");
         browser.findElement(By.id("search")).click();
         wait.until(d -> d.findElement(By.id("status")).getAttribute("class").contains("error"));
         assertTrue(browser.findElement(By.id("status")).getText().contains("not valid"));
+        assertTrue(browser.findElements(By.cssSelector("#results li.result")).isEmpty());
+        assertFalse(browser.findElement(By.id("results-section")).isDisplayed());
 
         // A link carrying the key (as the demo prints it) searches without pasting it, and the key
         // leaves the address bar.
@@ -279,11 +313,15 @@ class ITStorefrontPage {
         assertEquals(KEY, browser.findElement(By.id("api-key")).getAttribute("value"));
         assertEquals(base + "/?from=demo", browser.getCurrentUrl());
         assertTrue(browser.findElement(By.id("intro")).isDisplayed(), "the empty page says what it is for");
+        browser.executeScript("window.revoked = []; const revoke = URL.revokeObjectURL.bind(URL);"
+            + " URL.revokeObjectURL = (url) => { window.revoked.push(url); revoke(url); };");
         browser.findElement(By.id("file")).sendKeys(photo.toString());
         wait.until(d -> !d.findElements(By.cssSelector("#results li.result")).isEmpty());
         assertEquals("page-blue",
             browser.findElements(By.cssSelector("#results li.result")).get(0).getAttribute("data-sku"));
         assertFalse(browser.findElement(By.id("intro")).isDisplayed());
+        String firstPhotoUrl = browser.findElement(By.id("preview")).getDomProperty("src");
+        assertTrue(firstPhotoUrl.startsWith("blob:"), firstPhotoUrl);
 
         // A file the browser cannot decode says so, and the previous photo's results go.
         Path notAnImage = dir.resolve("x.jpg");
@@ -295,6 +333,8 @@ class ITStorefrontPage {
         assertTrue(browser.findElement(By.id("status")).getText().contains("not an image"),
             browser.findElement(By.id("status")).getText());
         assertTrue(browser.findElements(By.cssSelector("#results li.result")).isEmpty());
+        // The previous photo's blob: address is released once another is chosen; the one shown is kept.
+        assertEquals(List.of(firstPhotoUrl), browser.executeScript("return window.revoked;"));
 
         // A phone's 48 MP photo, over the server's pixel limit, is sent scaled down and finds the
         // same product; what goes up is a small JPEG, not the original.

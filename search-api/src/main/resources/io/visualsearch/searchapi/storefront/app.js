@@ -13,6 +13,7 @@
   let upload = null;         // a promise of what is sent for it: {blob, name, scale, width, height}
   let crop = null;           // {x, y, w, h} in the photo's own (upright) pixels
   let lastPhotoResults = null;
+  let photoUrl = null;       // the blob: address the preview shows
 
   // A link may carry the key in its fragment (the demo prints one): a fragment is never sent to the
   // server, and it leaves the address bar and the history at once, kept for this tab only.
@@ -30,29 +31,41 @@
     status.className = isError ? 'error' : '';
   }
 
+  // The previous photo's search is retired and its results go at once: its answer, landing before
+  // this photo has loaded and searched, would be shown under this photo. Its blob: address is
+  // released (the browser holds the file for it until the tab closes); this one stays, since the
+  // upload is drawn from the preview again after a failure.
   function choose(file) {
     if (!file) return;
     photo = file;
     upload = null;
     crop = null;
     cropBox.hidden = true;
+    nextRequest();
+    clearResults();
     preview.onload = () => search();
     preview.onerror = () => unreadable();
-    preview.src = URL.createObjectURL(file);
+    if (photoUrl) URL.revokeObjectURL(photoUrl);
+    photoUrl = URL.createObjectURL(file);
+    preview.src = photoUrl;
     $('intro').hidden = true;
     $('preview-box').hidden = false;
   }
 
   // A file the browser cannot decode (HEIC on most browsers, a PDF, a broken download) fires no
   // load event: say so, instead of a page that does nothing, and drop the previous photo's results.
+  function clearResults() {
+    lastPhotoResults = null;
+    $('results').replaceChildren();
+    $('results-section').hidden = true;
+  }
+
   function unreadable() {
     photo = null;
     upload = null;
     nextRequest();
-    lastPhotoResults = null;
+    clearResults();
     $('preview-box').hidden = true;
-    $('results').replaceChildren();
-    $('results-section').hidden = true;
     $('search').disabled = false;
     say('This file is not an image the browser can show (JPEG, PNG, WebP or GIF).', true);
   }
@@ -216,7 +229,12 @@
       lastPhotoResults = answer;
       show(answer, 'Looks like your photo', false);
     } catch (e) {
-      if (isLatest(request)) say(e.message, true);
+      // The results on screen were of an earlier search (another photo, crop or filter): under the
+      // error they would pass for this one's.
+      if (isLatest(request)) {
+        clearResults();
+        say(e.message, true);
+      }
     } finally {
       if (latestSearch === request.id) $('search').disabled = false;
     }
