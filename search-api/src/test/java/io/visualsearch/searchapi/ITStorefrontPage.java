@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -35,8 +36,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The storefront page in headless Chromium: upload a photo, see results, open "similar items", crop
- * by mouse drag; the page's security headers, feed links that are not web addresses, and a late
- * answer that must not replace a newer one.
+ * by mouse drag (also on a photo sent scaled down), the crop box through a reflow; the page's
+ * security headers, feed links that are not web addresses, keyboard and screen-reader access, a late
+ * answer or a failed search that must not leave earlier results shown, blob: addresses released.
  */
 @ExtendWith(StackExtension.class)
 class ITStorefrontPage {
@@ -204,32 +206,35 @@ class ITStorefrontPage {
         // A drag with the mouse searches the dragged region, in the photo's own pixels. Where the
         // pointer went down and up is recorded as the page sees it (the driver aims at the part of
         // the photo in view, not at its centre).
-        browser.executeScript("window.pointerAt = []; for (const type of ['pointerdown', 'pointerup']) {"
-            + " document.getElementById('stage').addEventListener(type, e => window.pointerAt.push("
-            + "{x: e.clientX, y: e.clientY}), true); }");
+        recordPointer(browser);
         new Actions(browser).moveToElement(preview, -60, -40).clickAndHold().moveByOffset(100, 70).release().perform();
         wait.until(d -> ((List<?>) browser.executeScript("return window.searchedCrops;")).stream()
             .anyMatch(java.util.Objects::nonNull));
-        @SuppressWarnings("unchecked")
-        Map<String, Number> shown = (Map<String, Number>) browser.executeScript("const r = arguments[0]"
-            + ".getBoundingClientRect(); const [down, up] = window.pointerAt; return {left: r.left, top: r.top,"
-            + " w: r.width, h: r.height, nw: arguments[0].naturalWidth, nh: arguments[0].naturalHeight,"
-            + " x0: down.x, y0: down.y, x1: up.x, y1: up.y};", preview);
-        double sx = shown.get("nw").doubleValue() / shown.get("w").doubleValue();
-        double sy = shown.get("nh").doubleValue() / shown.get("h").doubleValue();
-        assertTrue(sx > 1.2 && sy > 1.2, "the photo is shown scaled down: " + shown);
-        double left = shown.get("left").doubleValue();
-        double top = shown.get("top").doubleValue();
-        double[] expected = {(shown.get("x0").doubleValue() - left) * sx, (shown.get("y0").doubleValue() - top) * sy,
-            (shown.get("x1").doubleValue() - shown.get("x0").doubleValue()) * sx,
-            (shown.get("y1").doubleValue() - shown.get("y0").doubleValue()) * sy};
-        List<?> crops = (List<?>) browser.executeScript("return window.searchedCrops;");
-        String[] sent = String.valueOf(crops.get(crops.size() - 1)).split(",");
-        for (int i = 0; i < 4; i++) {
-          assertEquals(expected[i], Double.parseDouble(sent[i]), 1.0, "crop " + String.join(",", sent) + " against "
-              + java.util.Arrays.toString(expected) + " from " + shown);
-        }
+        Map<String, Number> shown = shown(browser, preview);
+        assertTrue(shown.get("nw").doubleValue() / shown.get("w").doubleValue() > 1.2
+            && shown.get("nh").doubleValue() / shown.get("h").doubleValue() > 1.2,
+            "the photo is shown scaled down: " + shown);
+        assertCropSent(browser, shown, shown.get("nw").doubleValue(), shown.get("nh").doubleValue(), 1.0);
         wait.until(d -> d.findElement(By.id("search")).isEnabled());
+
+        // The crop box stays on the part of the photo it was drawn on when the page reflows: a
+        // narrower window shows the photo smaller.
+        String boxInPhoto = "const p = document.getElementById('preview').getBoundingClientRect(),"
+            + " b = document.getElementById('crop').getBoundingClientRect();"
+            + " return [(b.left - p.left) / p.width, (b.top - p.top) / p.height,"
+            + " b.width / p.width, b.height / p.height, p.width, p.height];";
+        List<?> drawn = (List<?>) browser.executeScript(boxInPhoto);
+        Dimension window = browser.manage().window().getSize();
+        browser.manage().window().setSize(new Dimension(500, window.getHeight()));
+        wait.until(d -> ((Number) ((List<?>) browser.executeScript(boxInPhoto)).get(4)).doubleValue()
+            < ((Number) drawn.get(4)).doubleValue() - 50);
+        List<?> reflowed = (List<?>) browser.executeScript(boxInPhoto);
+        for (int i = 0; i < 4; i++) {
+          double size = ((Number) reflowed.get(4 + i % 2)).doubleValue();
+          assertEquals(((Number) drawn.get(i)).doubleValue() * size, ((Number) reflowed.get(i)).doubleValue() * size,
+              1.5, "crop box in the photo, drawn " + drawn + ", after the reflow " + reflowed);
+        }
+        browser.manage().window().setSize(window);
         // A gesture the browser cancels leaves the crop as it was, instead of a box that follows the
         // mouse with no button pressed.
         WebElement cropBox = browser.findElement(By.id("crop"));
@@ -352,8 +357,73 @@ class ITStorefrontPage {
         long sentBytes = ((Number) sizes.get(0)).longValue();
         assertTrue(sentBytes < 1024 * 1024 && sentBytes < Files.size(large), sentBytes + " bytes sent of "
             + Files.size(large));
+        wait.until(d -> d.findElement(By.id("search")).isEnabled());
+
+        // A crop on it is scaled with the photo: inside the upload's own pixels, where the drag was.
+        List<?> uploaded = (List<?>) browser.executeAsyncScript("const done = arguments[arguments.length - 1];"
+            + " createImageBitmap(window.searchedImages[0]).then(b => done([b.width, b.height]));");
+        double uploadWidth = ((Number) uploaded.get(0)).doubleValue();
+        double uploadHeight = ((Number) uploaded.get(1)).doubleValue();
+        assertEquals(List.of(1024L, 683L), uploaded, "the upload is the photo at 1024 px");
+        WebElement largePreview = browser.findElement(By.id("preview"));
+        recordPointer(browser);
+        new Actions(browser).moveToElement(largePreview, -60, -40).clickAndHold().moveByOffset(100, 70).release()
+            .perform();
+        wait.until(d -> ((List<?>) browser.executeScript("return window.searchedCrops;")).size() == 2);
+        // Rounded twice (to the photo's pixels, then each edge to the upload's), so within 1.5 px.
+        String[] sent = assertCropSent(browser, shown(browser, largePreview), uploadWidth, uploadHeight, 1.5);
+        assertTrue(Integer.parseInt(sent[0]) + Integer.parseInt(sent[2]) <= uploadWidth
+            && Integer.parseInt(sent[1]) + Integer.parseInt(sent[3]) <= uploadHeight, String.join(",", sent));
+        wait.until(d -> d.findElement(By.id("search")).isEnabled());
+        assertFalse(browser.findElement(By.id("status")).getAttribute("class").contains("error"),
+            browser.findElement(By.id("status")).getText());
+        assertFalse(browser.findElements(By.cssSelector("#results li.result")).isEmpty());
+
+        // A tap whose pointer slips 2 px is still a tap, the whole photo, though on this photo 2 px
+        // of screen are 28 of its own pixels.
+        new Actions(browser).moveToElement(largePreview, 10, 10).clickAndHold().moveByOffset(2, 2).release().perform();
+        wait.until(d -> ((List<?>) browser.executeScript("return window.searchedCrops;")).size() == 3);
+        assertEquals(null, ((List<?>) browser.executeScript("return window.searchedCrops;")).get(2));
       }
     }
+  }
+
+  /** Records where the pointer goes down and up as the page sees it (window.pointerAt). */
+  static void recordPointer(ChromeDriver browser) {
+    browser.executeScript("window.pointerAt = []; for (const type of ['pointerdown', 'pointerup']) {"
+        + " document.getElementById('stage').addEventListener(type, e => window.pointerAt.push("
+        + "{x: e.clientX, y: e.clientY}), true); }");
+  }
+
+  /** The preview's place and natural size, and the last drag recorded on it (down x0,y0, up x1,y1). */
+  @SuppressWarnings("unchecked")
+  static Map<String, Number> shown(ChromeDriver browser, WebElement preview) {
+    return (Map<String, Number>) browser.executeScript("const r = arguments[0]"
+        + ".getBoundingClientRect(); const [down, up] = window.pointerAt.slice(-2); return {left: r.left, top: r.top,"
+        + " w: r.width, h: r.height, nw: arguments[0].naturalWidth, nh: arguments[0].naturalHeight,"
+        + " x0: down.x, y0: down.y, x1: up.x, y1: up.y};", preview);
+  }
+
+  /**
+   * The last search's crop is the drag recorded on the preview, in a picture of width x height (the
+   * photo's own pixels, or the scaled-down upload's), to within the rounding of each step.
+   */
+  static String[] assertCropSent(ChromeDriver browser, Map<String, Number> shown, double width, double height,
+      double tolerance) {
+    double sx = width / shown.get("w").doubleValue();
+    double sy = height / shown.get("h").doubleValue();
+    double left = shown.get("left").doubleValue();
+    double top = shown.get("top").doubleValue();
+    double[] expected = {(shown.get("x0").doubleValue() - left) * sx, (shown.get("y0").doubleValue() - top) * sy,
+        (shown.get("x1").doubleValue() - shown.get("x0").doubleValue()) * sx,
+        (shown.get("y1").doubleValue() - shown.get("y0").doubleValue()) * sy};
+    List<?> crops = (List<?>) browser.executeScript("return window.searchedCrops;");
+    String[] sent = String.valueOf(crops.get(crops.size() - 1)).split(",");
+    for (int i = 0; i < 4; i++) {
+      assertEquals(expected[i], Double.parseDouble(sent[i]), tolerance, "crop " + String.join(",", sent) + " against "
+          + java.util.Arrays.toString(expected) + " in " + width + "x" + height + " from " + shown);
+    }
+    return sent;
   }
 
   /** A large JPEG, drawn three bytes a pixel: an int-per-pixel picture of 54 MP takes 216 MB of heap. */

@@ -107,7 +107,9 @@
   $('file').addEventListener('change', (e) => choose(e.target.files[0]));
   $('camera').addEventListener('change', (e) => choose(e.target.files[0]));
 
-  // Crop by dragging: screen coordinates are scaled back to the photo's pixels for the API.
+  // Crop by dragging: screen coordinates are scaled back to the photo's pixels for the API. The box
+  // is placed in percent of the photo, so it stays on the same part when the page reflows (a
+  // resized window, a rotated phone).
   // An <img> is natively draggable: a desktop browser would start dragging the picture itself and
   // cancel our pointer (pointercancel, no pointerup), so native drags are refused, and a drag the
   // browser cancels anyway leaves the crop as it was instead of a half-drawn box stuck to the mouse.
@@ -135,21 +137,30 @@
   stage.addEventListener('pointermove', (e) => {
     if (!dragStart) return;
     const p = point(e);
-    const left = Math.min(p.x, dragStart.x), top = Math.min(p.y, dragStart.y);
-    Object.assign(cropBox.style, { left: left + 'px', top: top + 'px',
-      width: Math.abs(p.x - dragStart.x) + 'px', height: Math.abs(p.y - dragStart.y) + 'px' });
+    const r = preview.getBoundingClientRect();
+    const percent = (v, size) => (v / size * 100) + '%';
+    Object.assign(cropBox.style, {
+      left: percent(Math.min(p.x, dragStart.x), r.width), top: percent(Math.min(p.y, dragStart.y), r.height),
+      width: percent(Math.abs(p.x - dragStart.x), r.width),
+      height: percent(Math.abs(p.y - dragStart.y), r.height) });
     cropBox.hidden = false;
   });
   stage.addEventListener('pointerup', (e) => {
     if (!dragStart) return;
     const p = point(e);
+    const start = dragStart;
+    dragStart = null;
+    // A tap (no real drag) means the whole photo again, as the "Whole photo" button does. It is told
+    // on screen, before scaling: a finger's 2 px slip on a 4000 px photo shown 560 px wide is 14
+    // of the photo's pixels, which would search a speck of it.
+    if (Math.abs(p.x - start.x) < 8 || Math.abs(p.y - start.y) < 8) {
+      if (crop) wholePhoto(); else cropBox.hidden = true;
+      return;
+    }
     const r = preview.getBoundingClientRect();
     const sx = preview.naturalWidth / r.width, sy = preview.naturalHeight / r.height;
-    const x = Math.round(Math.min(p.x, dragStart.x) * sx), y = Math.round(Math.min(p.y, dragStart.y) * sy);
-    const w = Math.round(Math.abs(p.x - dragStart.x) * sx), h = Math.round(Math.abs(p.y - dragStart.y) * sy);
-    dragStart = null;
-    // A tap (no real drag) means the whole photo again, as the "Whole photo" button does.
-    if (w < 8 || h < 8) { if (crop) wholePhoto(); else cropBox.hidden = true; return; }
+    const x = Math.round(Math.min(p.x, start.x) * sx), y = Math.round(Math.min(p.y, start.y) * sy);
+    const w = Math.round(Math.abs(p.x - start.x) * sx), h = Math.round(Math.abs(p.y - start.y) * sy);
     crop = { x, y, w: Math.min(w, preview.naturalWidth - x), h: Math.min(h, preview.naturalHeight - y) };
     search();
   });
