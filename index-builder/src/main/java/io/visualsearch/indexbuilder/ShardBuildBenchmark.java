@@ -1,6 +1,7 @@
 package io.visualsearch.indexbuilder;
 
 import io.visualsearch.indexformat.SkuIds;
+import io.visualsearch.runtime.ExitCode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -9,20 +10,34 @@ import java.util.Random;
 /**
  * How long a tenant build takes (recipe choice, training, adding, serializing, sku map), for
  * catalog sizes given as {@code <vectors>x<dimension>} arguments. Prints one
- * {@code <metric>=<value>} line per measurement. Vectors are clustered Gaussians, which train like
+ * {@code <metric>=<value>} line per measurement (absolute values: seconds, vectors per second, bytes
+ * per vector); an option or any other argument is refused with exit 2. Vectors are clustered Gaussians, which train like
  * real embeddings do; uploads are not included (they are bounded by the store, not the builder).
  */
 public final class ShardBuildBenchmark {
 
   private ShardBuildBenchmark() {}
 
+  static final String USAGE = "usage: ./visual-search bench index-builder [<vectors>x<dimension> ...]"
+      + " (default 10000x768 50000x128 200000x128; takes no --options)";
+
+  /** A catalog size to build: {@code n} vectors of {@code d} dimensions. */
+  record Size(int n, int d) {}
+
   public static void main(String[] args) throws Exception {
-    List<String> sizes = args.length == 0 ? List.of("10000x768", "50000x128", "200000x128") : List.of(args);
+    List<Size> sizes;
+    try {
+      sizes = sizes(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("bench index-builder: " + e.getMessage());
+      System.err.println(USAGE);
+      System.exit(ExitCode.CONFIG_ERROR.code());
+      return;
+    }
     ShardBuilder builder = new ShardBuilder(250_000, 0);
-    for (String size : sizes) {
-      String[] nd = size.split("x");
-      int n = Integer.parseInt(nd[0]);
-      int d = Integer.parseInt(nd[1]);
+    for (Size size : sizes) {
+      int n = size.n();
+      int d = size.d();
       List<ProductVector> vectors = catalog(n, d, 17);
       IndexRecipe recipe = IndexRecipe.choose(n, d, 20_000, 2_000_000, null, 16, 64);
       // Warm-up: native library load and JIT, on a small catalog of another tenant.
@@ -46,6 +61,36 @@ public final class ShardBuildBenchmark {
   }
 
   private static final ModelKey MODEL = new ModelKey("default", 1, "", "");
+
+  /**
+   * The sizes the arguments ask for. An option (--seconds=5, as other benchmarks take) or anything
+   * else not {@code <vectors>x<dimension>} is refused by name, instead of failing as a number.
+   */
+  static List<Size> sizes(String[] args) {
+    if (args.length == 0) {
+      return List.of(new Size(10_000, 768), new Size(50_000, 128), new Size(200_000, 128));
+    }
+    List<Size> out = new ArrayList<>();
+    for (String a : args) {
+      if (a.startsWith("-")) {
+        throw new IllegalArgumentException("unknown option " + a);
+      }
+      String[] nd = a.split("x", -1);
+      try {
+        if (nd.length == 2) {
+          Size size = new Size(Integer.parseInt(nd[0]), Integer.parseInt(nd[1]));
+          if (size.n() > 0 && size.d() > 0) {
+            out.add(size);
+            continue;
+          }
+        }
+      } catch (NumberFormatException notANumber) {
+        // refused below with the whole argument
+      }
+      throw new IllegalArgumentException("'" + a + "' is not <vectors>x<dimension> (e.g. 10000x768)");
+    }
+    return out;
+  }
 
   private static List<ProductVector> catalog(int n, int d, long seed) {
     Random r = new Random(seed);
