@@ -52,14 +52,14 @@
     $('preview-box').hidden = false;
   }
 
-  // A file the browser cannot decode (HEIC on most browsers, a PDF, a broken download) fires no
-  // load event: say so, instead of a page that does nothing, and drop the previous photo's results.
   function clearResults() {
     lastPhotoResults = null;
     $('results').replaceChildren();
     $('results-section').hidden = true;
   }
 
+  // A file the browser cannot decode (HEIC on most browsers, a PDF, a broken download) fires no
+  // load event: say so, instead of a page that does nothing, and drop the previous photo's results.
   function unreadable() {
     photo = null;
     upload = null;
