@@ -358,7 +358,7 @@ class ITEndToEnd {
 
   @Test
   @Order(8)
-  void theHealthPageListsEveryServiceAndAStoppedOneTurnsStale() throws Exception {
+  void theHealthPageListsEveryServiceAndShowsAStoppedOneStopped() throws Exception {
     List<String> services = List.of("model-server", "catalog-downloader", "image-indexer", "embeddings-generator",
         "index-builder", "search-api", "response-consumer");
     String page = "http://127.0.0.1:" + pipeline.searchApi().httpPort() + "/ops/health";
@@ -375,7 +375,7 @@ class ITEndToEnd {
       pipeline.stop("response-consumer");
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> {
         browser.get(page);
-        return healthRows(browser).get("response-consumer").getAttribute("data-state").equals("stale");
+        return healthRows(browser).get("response-consumer").getAttribute("data-state").equals("stopped");
       });
       Map<String, WebElement> rows = healthRows(browser);
       for (String s : services) {
@@ -389,7 +389,7 @@ class ITEndToEnd {
       json.get("instances").forEach(i -> byService.put(i.get("service").asText(), i));
       assertEquals(Set.copyOf(healthRows(browser).keySet()), byService.keySet(), "the JSON lists what the page lists");
       JsonNode stopped = byService.get("response-consumer");
-      assertEquals("stale", stopped.get("state").asText());
+      assertEquals("stopped", stopped.get("state").asText(), "stopped on request, not stale as a crash would be");
       WebElement stoppedRow = healthRows(browser).get("response-consumer");
       assertEquals(stopped.get("activity_total").asText(), stoppedRow.findElements(By.tagName("td")).get(3).getText(),
           "a stopped instance's activity is frozen, and the page and the JSON show the same count");

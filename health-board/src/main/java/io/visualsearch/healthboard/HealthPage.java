@@ -31,7 +31,7 @@ public final class HealthPage {
         .append("<meta http-equiv=\"refresh\" content=\"5\"><title>Indexers' health</title><style>")
         .append("body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse}")
         .append("th,td{padding:.35em .8em;border-bottom:1px solid #ddd;text-align:left}td.n{text-align:right}")
-        .append(".healthy{background:#e3f6e3}.failing{background:#fde2e1}.stale{background:#fff1c9}")
+        .append(".healthy{background:#e3f6e3}.failing{background:#fde2e1}.stale{background:#fff1c9}.stopped{color:#777}")
         .append(".state{font-weight:600}svg{vertical-align:middle}")
         .append("#reader.down{background:#fde2e1;border:1px solid #c62828;padding:.6em .8em}</style></head><body>")
         .append("<h1>Indexers' health</h1>")

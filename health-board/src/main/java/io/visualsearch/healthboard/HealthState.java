@@ -6,8 +6,10 @@ public enum HealthState {
   HEALTHY,
   /** Heartbeats on time, but not ready or with recent errors / dead letters. */
   FAILING,
-  /** No heartbeat for several intervals: stopped, hung, or cut off from Kafka. */
-  STALE;
+  /** No heartbeat for several intervals: crashed, hung, or cut off from Kafka. */
+  STALE,
+  /** Its last heartbeat said it was stopping on request: a rollout or a scale-down, not an outage. */
+  STOPPED;
 
   public String label() {
     return name().toLowerCase(java.util.Locale.ROOT);

@@ -69,7 +69,11 @@ final class InstanceHealth {
     String reason;
     long recentErrors = errors.within(nowMs, failingWindowMs);
     long recentDeadLetters = deadLetters.within(nowMs, failingWindowMs);
-    if (silence > staleAfterIntervals * interval) {
+    if (last.getStopping()) {
+      // Asked to stop and said so: an SRE's alert on failing or stale must not fire for a rollout.
+      state = HealthState.STOPPED;
+      reason = "stopped on request at " + Instant.ofEpochMilli(last.getTimestampMs());
+    } else if (silence > staleAfterIntervals * interval) {
       state = HealthState.STALE;
       reason = "no heartbeat for " + silence / 1000 + " s (expected every " + interval / 1000.0 + " s)";
     } else if (otherLastBeatMs != 0 && nowMs - otherLastBeatMs <= staleAfterIntervals * interval) {
@@ -79,7 +83,6 @@ final class InstanceHealth {
           + " the row shows the later one";
     } else if (!last.getReady()) {
       state = HealthState.FAILING;
-      // A stopping service's last beat says "stopping": failing until it turns stale, and saying why.
       reason = last.getDetail().isEmpty() ? "not ready" : "not ready: " + last.getDetail();
     } else if (recentErrors > 0 || recentDeadLetters > 0) {
       state = HealthState.FAILING;

@@ -117,15 +117,26 @@ class HealthBoardTest {
   }
 
   @Test
-  void anInstanceThatSaysItIsStoppingIsFailingWithThatReasonUntilItTurnsStale() {
+  void anInstanceStoppedOnRequestIsShownStoppedNotFailingNorStaleUntilARestartBeatsAgain() {
     board.accept(beat("image-indexer", "s", 10, 0, 0, true));
     clock.advance(Duration.ofSeconds(2));
-    board.accept(beat("image-indexer", "s", 12, 0, 0, false).toBuilder().setDetail("stopping").build());
+    board.accept(beat("image-indexer", "s", 12, 0, 0, false).toBuilder().setDetail("stopping").setStopping(true).build());
     HealthRow r = only();
-    assertEquals(HealthState.FAILING, r.state());
-    assertEquals("not ready: stopping", r.reason());
+    assertEquals(HealthState.STOPPED, r.state(), "a rollout's clean stop is no alert");
+    assertTrue(r.reason().startsWith("stopped on request at "), r.reason());
     clock.advance(Duration.ofSeconds(16));
-    assertEquals(HealthState.STALE, only().state(), "stopped: stale once three intervals passed, as any silent one");
+    assertEquals(HealthState.STOPPED, only().state(), "still stopped, not stale, once three intervals passed");
+    clock.advance(Duration.ofSeconds(4));
+    board.accept(beat("image-indexer", "s", 0, 0, 0, true).toBuilder()
+        .setStartedAtMs(clock.millis()).build());
+    assertEquals(HealthState.HEALTHY, only().state(), "restarted under the same name: the new process's row");
+  }
+
+  @Test
+  void aNotReadyBeatSaysItsDetail() {
+    board.accept(beat("image-indexer", "s", 12, 0, 0, false).toBuilder().setDetail("catching up").build());
+    assertEquals(HealthState.FAILING, only().state());
+    assertEquals("not ready: catching up", only().reason());
   }
 
   @Test

@@ -78,7 +78,7 @@ public final class HeartbeatPublisher implements Component {
       // says yes: sent as it was, the health page showed a stopped instance healthy until stale.
       hb.setReady(!last && ready.getAsBoolean());
       if (last) {
-        hb.setDetail("stopping");
+        hb.setStopping(true).setDetail("stopping");
       }
       producer.get().send(new ProducerRecord<>(Topics.SERVICE_HEALTH.name(),
           (service + "/" + instance).getBytes(StandardCharsets.UTF_8), hb.build().toByteArray()));

@@ -63,6 +63,7 @@ class HeartbeatPublisherTest {
     Heartbeat last = beats.get(beats.size() - 1);
     assertFalse(last.getReady(), "a stopping instance is not shown healthy until it turns stale");
     assertEquals("stopping", last.getDetail());
+    assertTrue(last.getStopping(), "the page tells a stop on request from a crash by it");
     assertTrue(beats.subList(0, beats.size() - 1).stream().allMatch(Heartbeat::getReady),
         "while running, the beats say what the loops say: " + beats);
   }

@@ -86,7 +86,7 @@ class ITHealthPage {
         // No reload from the test: the page's own refresh must bring the change.
         await().atMost(DEADLINE).pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
           Map<String, PageRow> rows = PageRow.read(browser);
-          assertEquals("stale", rows.get(BETA + "/b-1").state());
+          assertEquals("stopped", rows.get(BETA + "/b-1").state(), "closed on request, so said as it stopped");
           assertEquals("healthy", rows.get(ALPHA + "/a-1").state());
         });
 
