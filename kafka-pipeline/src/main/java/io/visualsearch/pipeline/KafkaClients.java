@@ -84,6 +84,11 @@ public final class KafkaClients {
 
   /** As {@link #consumer(String, String)}, handed at most {@code maxPollRecords} records a poll. */
   public Consumer<byte[], byte[]> consumer(String groupId, String clientId, int maxPollRecords) {
+    return new KafkaConsumer<>(consumerProperties(groupId, clientId, maxPollRecords), new ByteArrayDeserializer(),
+        new ByteArrayDeserializer());
+  }
+
+  Properties consumerProperties(String groupId, String clientId, int maxPollRecords) {
     Properties p = KafkaSettings.common(config);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
@@ -91,7 +96,7 @@ public final class KafkaClients {
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    return p;
   }
 
   public String groupId(String service) {

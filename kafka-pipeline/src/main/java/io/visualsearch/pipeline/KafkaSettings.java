@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 
 /** How a service reaches Kafka and how its consumer loop behaves. */
 public final class KafkaSettings {
@@ -50,10 +51,17 @@ public final class KafkaSettings {
         MAX_BATCH_TIME, HEARTBEAT_INTERVAL, EXTRA);
   }
 
-  /** Client properties shared by consumers, producers and admin clients. */
+  /**
+   * Client properties shared by consumers, producers and admin clients. Every consumer a service
+   * builds starts from these, so none asks a broker with {@code auto.create.topics.enable=true} to
+   * create a topic it subscribes to before topic-init made it: such a topic gets the broker's
+   * defaults (one partition, delete after 7 days), which topic-init can repair only in part.
+   * Producers and admin clients ignore the key (an INFO line at most). The operator may override it.
+   */
   public static Properties common(Config config) {
     Properties p = new Properties();
     p.put("bootstrap.servers", config.get(BOOTSTRAP));
+    p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
     p.putAll(clientProperties(config));
     return p;
   }

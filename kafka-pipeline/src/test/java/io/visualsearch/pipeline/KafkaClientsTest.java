@@ -32,6 +32,14 @@ class KafkaClientsTest {
   }
 
   @Test
+  void noConsumerAsksTheBrokerToCreateATopicWithItsDefaults() {
+    Config config = KafkaSettings.definition().parse(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"));
+    assertEquals("false", new KafkaClients(config).consumerProperties("g", "c", 10).get("allow.auto.create.topics"));
+    // search-api, response-consumer and the health board build their consumers from these.
+    assertEquals("false", KafkaSettings.common(config).get("allow.auto.create.topics"));
+  }
+
+  @Test
   void aServicesOwnDefaultsReplaceTheLibrarysButNotTheOperators() {
     Properties latencyFirst = new KafkaClients(KafkaSettings.definition()
         .parse(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")))
