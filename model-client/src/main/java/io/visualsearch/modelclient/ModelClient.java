@@ -1,15 +1,18 @@
 package io.visualsearch.modelclient;
 
 import com.google.protobuf.Int64Value;
+import io.grpc.ChannelCredentials;
 import io.grpc.ConnectivityState;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.opentelemetry.context.Scope;
 import io.visualsearch.config.Config;
+import io.visualsearch.config.ConfigException;
 import io.visualsearch.proto.tfserving.GetModelMetadataRequest;
 import io.visualsearch.proto.tfserving.GetModelMetadataResponse;
 import io.visualsearch.proto.tfserving.GetModelStatusRequest;
@@ -28,8 +31,18 @@ import io.visualsearch.tracing.Tracing;
 import io.visualsearch.tracing.Untraced;
 import org.tensorflow.proto.TensorProto;
 import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +51,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A client of any TensorFlow-Serving-compatible model server (ours, or TensorFlow Serving
@@ -55,6 +69,8 @@ public final class ModelClient implements Component {
   private final int maxMessageBytes;
   private final Tracing tracing;
   private final Function<String, ManagedChannelBuilder<?>> channelBuilder;
+  /** TLS, or null for plaintext. */
+  private final ChannelCredentials tls;
   private volatile ManagedChannel channel;
   private volatile String lastError;
   /** When the failure in lastError happened, or check() last probed the server about it. */
@@ -75,6 +91,52 @@ public final class ModelClient implements Component {
     this.maxMessageBytes = config.get(ModelClientSettings.MAX_MESSAGE_BYTES);
     this.tracing = tracing;
     this.channelBuilder = channelBuilder;
+    this.tls = tlsCredentials(config.get(ModelClientSettings.TLS), config.get(ModelClientSettings.TLS_CA_FILE));
+  }
+
+  /**
+   * grpc-java's own TLS (certificate chain and host name checked), trusting the CA file's
+   * certificates or the JVM's default trust store. The file is read here, so a missing or unreadable
+   * one stops the service at start as a configuration error instead of failing every call later.
+   */
+  static ChannelCredentials tlsCredentials(boolean tls, String caFile) {
+    if (!tls) {
+      if (caFile != null) {
+        throw new ConfigException(List.of("MODEL_SERVER_TLS_CA_FILE is set but MODEL_SERVER_TLS is false:"
+            + " calls would go out in plaintext"));
+      }
+      return null;
+    }
+    if (caFile == null) {
+      return TlsChannelCredentials.create();
+    }
+    Collection<? extends Certificate> certificates;
+    try (InputStream in = Files.newInputStream(Path.of(caFile))) {
+      certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(List.of("MODEL_SERVER_TLS_CA_FILE: " + caFile + " does not exist"));
+    } catch (IOException e) {
+      throw new ConfigException(List.of("MODEL_SERVER_TLS_CA_FILE: cannot read " + caFile + ": " + e));
+    } catch (GeneralSecurityException e) {
+      throw new ConfigException(List.of("MODEL_SERVER_TLS_CA_FILE: " + caFile + " is not a PEM file of certificates: "
+          + e.getMessage()));
+    }
+    if (certificates.isEmpty()) {
+      throw new ConfigException(List.of("MODEL_SERVER_TLS_CA_FILE: " + caFile + " holds no PEM certificate"));
+    }
+    try {
+      KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+      trusted.load(null, null);
+      int i = 0;
+      for (Certificate c : certificates) {
+        trusted.setCertificateEntry("ca-" + i++, c);
+      }
+      TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trust.init(trusted);
+      return TlsChannelCredentials.newBuilder().trustManager(trust.getTrustManagers()).build();
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalStateException("the JVM cannot build a trust store", e);
+    }
   }
 
   /** How long after a failure check() asks the server itself whether it is back. */
@@ -95,6 +157,9 @@ public final class ModelClient implements Component {
    * five calls in a row have failed, calls go out once each until successes earn retries back
    * (gRPC's token bucket: 10 tokens, a failure costs one, a success returns 0.1, retries only
    * above half), and the callers' own back-off (the consumer loop's pause) takes over.
+   *
+   * <p>round_robin: a target resolving to several model servers (a headless Service) spreads calls
+   * over all of them; gRPC's default, pick_first, sent every call of a client to one of them.
    */
   static Map<String, Object> serviceConfig() {
     Map<String, Object> retryPolicy = Map.of(
@@ -108,7 +173,8 @@ public final class ModelClient implements Component {
             Map.of("service", "tensorflow.serving.ModelService")),
         "retryPolicy", retryPolicy);
     return Map.of("methodConfig", List.of(methods),
-        "retryThrottling", Map.of("maxTokens", 10.0, "tokenRatio", 0.1));
+        "retryThrottling", Map.of("maxTokens", 10.0, "tokenRatio", 0.1),
+        "loadBalancingConfig", List.of(Map.of("round_robin", Map.of())));
   }
 
   @Override
@@ -119,7 +185,8 @@ public final class ModelClient implements Component {
   @Override
   public void start() {
     ManagedChannelBuilder<?> b = channelBuilder != null ? channelBuilder.apply(target)
-        : NettyChannelBuilder.forTarget(target).usePlaintext().flowControlWindow(FLOW_CONTROL_WINDOW_BYTES);
+        : (tls == null ? NettyChannelBuilder.forTarget(target).usePlaintext()
+            : NettyChannelBuilder.forTarget(target, tls)).flowControlWindow(FLOW_CONTROL_WINDOW_BYTES);
     channel = b.defaultServiceConfig(serviceConfig())
         .enableRetry()
         // gRPC stops retrying a call once it has sent more than the per-call retry buffer (1 MiB by

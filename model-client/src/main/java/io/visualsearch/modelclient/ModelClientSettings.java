@@ -8,7 +8,13 @@ import java.time.Duration;
 public final class ModelClientSettings {
 
   public static final Setting<String> TARGET = Setting.string("MODEL_SERVER_TARGET").defaultValue("127.0.0.1:8500")
-      .doc("gRPC address of the TensorFlow-Serving-compatible model server (host:port).");
+      .doc("gRPC address of the TensorFlow-Serving-compatible model server (host:port); a name resolving to several"
+          + " addresses (dns:///model-server-headless:8500) spreads calls over all of them, round-robin.");
+  public static final Setting<Boolean> TLS = Setting.bool("MODEL_SERVER_TLS").defaultValue(false)
+      .doc("Call the model server over TLS, verifying its certificate and host name; false: plaintext.");
+  public static final Setting<String> TLS_CA_FILE = Setting.string("MODEL_SERVER_TLS_CA_FILE").optional()
+      .doc("PEM file of the CA certificates that sign the model server's certificate, read at start; unset: the"
+          + " JVM's default trust store. Only with MODEL_SERVER_TLS=true.");
   public static final Setting<String> MODEL = Setting.string("MODEL_NAME").defaultValue("default")
       .doc("Served model name.");
   public static final Setting<String> SIGNATURE = Setting.string("MODEL_SIGNATURE").defaultValue("serving_default")
@@ -35,7 +41,7 @@ public final class ModelClientSettings {
   private ModelClientSettings() {}
 
   public static ConfigDef definition() {
-    return new ConfigDef().define(TARGET, MODEL, SIGNATURE, INPUT, OUTPUT, IMAGE_SIZE, SEND_SMALL_AS_IS, DEADLINE,
+    return new ConfigDef().define(TARGET, TLS, TLS_CA_FILE, MODEL, SIGNATURE, INPUT, OUTPUT, IMAGE_SIZE, SEND_SMALL_AS_IS, DEADLINE,
         MAX_MESSAGE_BYTES);
   }
 }
