@@ -16,7 +16,11 @@ import java.util.List;
 public final class ImageIndexerService {
 
   public static final String NAME = "image-indexer";
-  /** Products of one host that used up their retries, within the window, before the host is skipped. */
+  /**
+   * A tenant's products on one host that used up their retries, within the window, before the host
+   * is skipped for that tenant; also the different hosts on which they did so before the tenant's
+   * next host failures get no rounds.
+   */
   static final int FAILING_HOST_PRODUCTS = 3;
   static final Duration FAILING_HOST_WINDOW = Duration.ofMinutes(10);
   /** How often a skipped host gets one product through to see whether it works again. */

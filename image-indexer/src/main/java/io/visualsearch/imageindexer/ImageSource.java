@@ -88,7 +88,7 @@ final class ImageSource {
         .setAttribute("image.refresh", refresh.name().toLowerCase(java.util.Locale.ROOT));
     try (Scope ignored = span.makeCurrent()) {
       FetchResult result = fetcher.fetch(uri, validators);
-      observe(uri, result);
+      observe(product.tenant(), uri, result);
       if (result instanceof FetchResult.Fetched f) {
         span.setAttribute("http.response.status_code", 200L);
         span.setAttribute("bytes", (long) f.body().length);
@@ -112,11 +112,11 @@ final class ImageSource {
   }
 
   /** What the result says about our own way out: see {@link OutboundNetwork}. */
-  private void observe(URI uri, FetchResult result) {
+  private void observe(String tenant, URI uri, FetchResult result) {
     if (result instanceof FetchResult.Failed failed && failed.httpStatus() == 0 && failed.redirectedTo() == null) {
       if (failed.code() == FailureCode.DNS_FAILURE || failed.code() == FailureCode.CONNECT_FAILED
           || failed.code() == FailureCode.NO_RESPONSE) {
-        network.unreachable(ProductImageHandler.hostOf(uri.toString()));
+        network.unreachable(tenant, ProductImageHandler.hostOf(uri.toString()));
       }
     } else {
       // Any answer, a redirect's included (whatever its target did next): the way out works.

@@ -91,11 +91,12 @@ final class ProductImageHandler implements RecordHandler {
       refresh = Refresh.DOWNLOAD; // the stored copy is gone: validators would only confirm a loss
     }
     String host = hostOf(link);
-    if (refresh == Refresh.DOWNLOAD && !network.looksDown() && failingHosts.skip(host)) {
+    String tenant = product.tenant();
+    if (refresh == Refresh.DOWNLOAD && !network.looksDown() && failingHosts.skip(tenant, host)) {
       budget.forget(recordId);
       throw Rejections.hostFailing(link, host);
     }
-    if (refresh == Refresh.CONDITIONAL && failingHosts.skipRefresh(host)) {
+    if (refresh == Refresh.CONDITIONAL && failingHosts.skipRefresh(tenant, host)) {
       return keepStored(product, previous.get(), recordId, HOST_FAILING, "host " + host + " is marked failing");
     }
     Acquired acquired = images.acquire(product, link, refresh, previous);
@@ -111,13 +112,20 @@ final class ProductImageHandler implements RecordHandler {
         throw new RetriableProcessingException("image hosts unreachable and none answering: the outbound network"
             + " looks down; " + product.key() + " waits without spending its retries: " + failing.failure().message());
       }
-      if (budget.spend(recordId)) {
+      // Each round pauses every tenant: a tenant whose products already used up their retries on
+      // several hosts gets none more, whatever its next host is called.
+      boolean tenantOutOfRetries = failingHosts.outOfRetries(tenant);
+      if (tenantOutOfRetries || budget.spend(recordId)) {
+        budget.forget(recordId);
         // A slow image says little about the host's other images (a large one served slowly): only
-        // a host that fails to answer is skipped for its next products.
+        // a host that fails to answer is skipped for the tenant's next products.
         if (failing.failure().code() != FailureCode.TIMEOUT) {
-          failingHosts.gaveUp(host);
+          failingHosts.gaveUp(tenant, host);
+        } else {
+          failingHosts.gaveUpSlowly(tenant, host);
         }
-        throw Rejections.gaveUp(link, failing.failure(), budget.maxRounds());
+        throw tenantOutOfRetries ? Rejections.tenantHostsFailing(link, failing.failure())
+            : Rejections.gaveUp(link, failing.failure(), budget.maxRounds());
       }
       throw new RetriableProcessingException("image host failing for " + product.key() + " (round "
           + budget.rounds(recordId) + "): " + failing.failure().message());
@@ -125,7 +133,7 @@ final class ProductImageHandler implements RecordHandler {
     budget.forget(recordId);
     Acquired.Ready ready = (Acquired.Ready) acquired;
     if (ready.hostAnswered()) {
-      failingHosts.succeeded(host);
+      failingHosts.succeeded(tenant, host);
     }
     ImageState state = ready.state();
     Span.current().setAttribute("sha256", state.sha256());
@@ -156,7 +164,12 @@ final class ProductImageHandler implements RecordHandler {
     return stored;
   }
 
-  /** host[:port] of an image link, the unit a CDN fails in; the link itself when it has none. */
+  /**
+   * host[:port] of an image link, the unit a CDN fails in; the link itself when it has none. The
+   * port stays: a shop's CDN and its origin on :8080 are different servers, and dropping it would
+   * not stop the breaker being bypassed by many names (wildcard DNS); the tenant's budget of
+   * failing hosts bounds both ({@link FailingHosts#outOfRetries}).
+   */
   static String hostOf(String link) {
     try {
       URI uri = new URI(link);

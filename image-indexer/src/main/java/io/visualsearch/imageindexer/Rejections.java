@@ -36,8 +36,18 @@ final class Rejections {
 
   static PoisonRecordException hostFailing(String imageLink, String host) {
     return new PoisonRecordException("image-host-unavailable",
-        "image_link " + shown(imageLink) + " not fetched: host " + host + " failed other products' images through"
-            + " all their retries in the last minutes; the product is tried again when it next changes in the feed");
+        "image_link " + shown(imageLink) + " not fetched: host " + host + " failed this catalog's other products'"
+            + " images through all their retries in the last minutes; the product is tried again when it next"
+            + " changes in the feed");
+  }
+
+  static PoisonRecordException tenantHostsFailing(String imageLink, FetchResult.Failed failure) {
+    String reason = failure.code() == FailureCode.TIMEOUT ? "image-fetch-timeout" : "image-host-unavailable";
+    return new PoisonRecordException(reason,
+        "image_link " + shown(imageLink) + " failed and was not retried: " + failure.message() + "; this catalog's"
+            + " image hosts are failing (products on several different hosts used up all their retries in the"
+            + " last minutes): check that the image hosts named in the feed are up; the product is tried again"
+            + " when it next changes in the feed");
   }
 
   static PoisonRecordException noImageLink() {

@@ -97,9 +97,9 @@ class ProductImageHandlerTest {
 
   void markFailing() {
     for (int i = 0; i < 3; i++) {
-      failingHosts.gaveUp(host());
+      failingHosts.gaveUp(TENANT, host());
     }
-    assertTrue(failingHosts.skip(host()));
+    assertTrue(failingHosts.skip(TENANT, host()));
   }
 
   /** Sends the product's record (a new price each time) through the handler; the images.ready it emitted. */
@@ -109,9 +109,14 @@ class ProductImageHandlerTest {
 
   /** The same for any image link, as the record at {@code recordOffset} (the same offset: the record handled again). */
   ImageReady handleLink(String sku, String link, long recordOffset) throws Exception {
-    ProductUpsert upsert = IndexerFixture.product(TENANT, sku, link, price++);
+    return handleLink(TENANT, sku, link, recordOffset);
+  }
+
+  /** The same for a product of {@code tenant}. */
+  ImageReady handleLink(String tenant, String sku, String link, long recordOffset) throws Exception {
+    ProductUpsert upsert = IndexerFixture.product(tenant, sku, link, price++);
     handler.handle(new ConsumerRecord<>("catalog.products", 0, recordOffset,
-        (TENANT + "/" + sku).getBytes(StandardCharsets.UTF_8), upsert.toByteArray()), outbox);
+        (tenant + "/" + sku).getBytes(StandardCharsets.UTF_8), upsert.toByteArray()), outbox);
     List<ProducerRecord<byte[], byte[]>> sent = producer.history();
     ProducerRecord<byte[], byte[]> last = sent.get(sent.size() - 1);
     assertEquals("images.ready", last.topic());
@@ -145,7 +150,7 @@ class ProductImageHandlerTest {
 
     assertEquals(sha, handle("plain", "/plain.png").getImageSha256(), "price change: the stored image reused");
     assertEquals(1, images.hits("/plain.png"), "nothing was asked of the host");
-    assertTrue(failingHosts.skip(host()), "a reuse says nothing about the host: it stays marked failing");
+    assertTrue(failingHosts.skip(TENANT, host()), "a reuse says nothing about the host: it stays marked failing");
   }
 
   @Test
@@ -159,7 +164,7 @@ class ProductImageHandlerTest {
     assertEquals("images/" + sha, ready.getObjectKey());
     assertEquals(1, images.hits("/e1.png"), "a host marked failing is not asked");
     assertEquals(1.0, keptStale(ProductImageHandler.HOST_FAILING));
-    assertTrue(failingHosts.skip(host()), "still failing: nothing reached the host");
+    assertTrue(failingHosts.skip(TENANT, host()), "still failing: nothing reached the host");
   }
 
   @Test
@@ -181,7 +186,7 @@ class ProductImageHandlerTest {
     assertEquals(shas[3], handle("e-3", "/e3.png").getImageSha256());
     assertEquals(1, images.hits("/e3.png"), "three failed refreshes: the host is not asked for the fourth");
     assertEquals(1.0, keptStale(ProductImageHandler.HOST_FAILING));
-    assertFalse(failingHosts.skip(host()), "failed refreshes alone never dead-letter a new product");
+    assertFalse(failingHosts.skip(TENANT, host()), "failed refreshes alone never dead-letter a new product");
     assertTrue(states.get(TENANT, "e-0").orElseThrow().hasValidators(), "state kept for the next conditional GET");
   }
 
@@ -193,7 +198,7 @@ class ProductImageHandlerTest {
 
     assertEquals(sha, handle("e-1", "/e1.png").getImageSha256());
     assertEquals(1, images.notModified("/e1.png"), "the due probe was a conditional GET");
-    assertFalse(failingHosts.skip(host()), "the host answered: it works again");
+    assertFalse(failingHosts.skip(TENANT, host()), "the host answered: it works again");
   }
 
   @Test
@@ -256,18 +261,19 @@ class ProductImageHandlerTest {
       assertEquals("image-fetch-timeout", assertThrows(PoisonRecordException.class,
           () -> handle("large-" + n, "/large-" + n + ".png")).reason());
     }
-    assertFalse(failingHosts.skip(host()), "the host answered each time, only slowly");
+    assertFalse(failingHosts.skip(TENANT, host()), "the host answered each time, only slowly");
     indexed("small", "/small.png", Color.RED, null);
   }
 
   @Test
   void whileSeveralHostsAreUnreachableAndNoneAnswersNewProductsWaitWithoutSpendingTheirRetries() throws Exception {
     List<String> links = refusingLinks(3);
-    assertThrows(RetriableProcessingException.class, () -> handleLink("d-0", links.get(0), 100));
-    assertThrows(RetriableProcessingException.class, () -> handleLink("d-1", links.get(1), 101));
+    // Three tenants' products: our egress down fails them all alike.
+    assertThrows(RetriableProcessingException.class, () -> handleLink("shop-0", "d-0", links.get(0), 100));
+    assertThrows(RetriableProcessingException.class, () -> handleLink("shop-1", "d-1", links.get(1), 101));
     assertEquals(1, budget.rounds("catalog.products-0@100"), "one unreachable host: its failure, as before");
     now.addAndGet(Duration.ofSeconds(1).toNanos());
-    assertThrows(RetriableProcessingException.class, () -> handleLink("d-2", links.get(2), 102));
+    assertThrows(RetriableProcessingException.class, () -> handleLink("shop-2", "d-2", links.get(2), 102));
     assertEquals(0, budget.rounds("catalog.products-0@102"), "the third host unreachable: our way out looks down");
 
     // Our egress is down for longer than the products' whole budget: nothing is dead-lettered.
@@ -275,7 +281,7 @@ class ProductImageHandlerTest {
       now.addAndGet(Duration.ofSeconds(5).toNanos());
       for (int i = 0; i < 3; i++) {
         int p = i;
-        assertThrows(RetriableProcessingException.class, () -> handleLink("d-" + p, links.get(p), 100 + p));
+        assertThrows(RetriableProcessingException.class, () -> handleLink("shop-" + p, "d-" + p, links.get(p), 100 + p));
       }
     }
     assertEquals(1, budget.rounds("catalog.products-0@100"));
@@ -283,20 +289,78 @@ class ProductImageHandlerTest {
 
     // A host answers: the way out works, and an unreachable host is that host's failure again.
     indexed("ok", "/ok.png", Color.RED, null);
-    assertThrows(RetriableProcessingException.class, () -> handleLink("d-0", links.get(0), 100));
+    assertThrows(RetriableProcessingException.class, () -> handleLink("shop-0", "d-0", links.get(0), 100));
     assertEquals(2, budget.rounds("catalog.products-0@100"));
   }
 
   @Test
   void aRedirectToAnUnreachableTargetProvesTheWayOutWorks() throws Exception {
     List<String> links = refusingLinks(3);
-    assertThrows(RetriableProcessingException.class, () -> handleLink("d-0", links.get(0), 100));
-    assertThrows(RetriableProcessingException.class, () -> handleLink("d-1", links.get(1), 101));
+    assertThrows(RetriableProcessingException.class, () -> handleLink("shop-0", "d-0", links.get(0), 100));
+    assertThrows(RetriableProcessingException.class, () -> handleLink("shop-1", "d-1", links.get(1), 101));
     // A third host answers with a redirect whose target cannot be reached: that host answered.
     images.redirect("/moved.png", links.get(2));
     assertThrows(RetriableProcessingException.class, () -> handle("r-0", "/moved.png"));
     assertFalse(network.looksDown());
     assertEquals(1, budget.rounds("catalog.products-0@" + (offset - 1)), "the product spends its round");
+  }
+
+  /** Handles the product's record, the same record each round, until it is dead-lettered; the rounds it took. */
+  int roundsUntilDeadLettered(String tenant, String sku, String link, long recordOffset) throws Exception {
+    for (int round = 1; round < budget.maxRounds(); round++) {
+      assertThrows(RetriableProcessingException.class, () -> handleLink(tenant, sku, link, recordOffset),
+          sku + " round " + round);
+    }
+    PoisonRecordException e = assertThrows(PoisonRecordException.class, () -> handleLink(tenant, sku, link, recordOffset));
+    assertEquals("image-host-unavailable", e.reason(), e.getMessage());
+    return budget.maxRounds();
+  }
+
+  @Test
+  void aTenantWhoseProductsUsedUpTheirRetriesOnThreeHostsGetsNoRoundsForTheNextHostsFailures() throws Exception {
+    // Five differently named dead hosts (wildcard DNS or closed ports): each its own host to the breaker.
+    List<String> links = refusingLinks(5);
+    for (int i = 0; i < 3; i++) {
+      roundsUntilDeadLettered("evil", "e-" + i, links.get(i), 200 + i);
+    }
+    assertFalse(network.looksDown(), "one tenant's dead hosts are not our way out down");
+
+    for (int i = 3; i < 5; i++) {
+      int n = i;
+      // Dead-lettered on the first failure: no RetriableProcessingException, no paused partitions.
+      PoisonRecordException e = assertThrows(PoisonRecordException.class,
+          () -> handleLink("evil", "e-" + n, links.get(n), 200 + n));
+      assertEquals("image-host-unavailable", e.reason());
+      assertTrue(e.getMessage().contains("image hosts are failing"), e.getMessage());
+      assertEquals(0, budget.rounds("catalog.products-0@" + (200 + n)));
+    }
+
+    // Another tenant is not judged by them: its products are fetched, and a failure gets its rounds.
+    images.image("/other.png", TestImages.png(Color.GREEN), "image/png", null);
+    handleLink("other", "o-1", images.url("/other.png"), 300);
+    assertEquals(1, images.downloads("/other.png"));
+    assertThrows(RetriableProcessingException.class, () -> handleLink("other", "o-2", links.get(4), 301));
+    // The tenant's products on a host that answers still index.
+    images.image("/evil-ok.png", TestImages.png(Color.BLUE), "image/png", null);
+    handleLink("evil", "e-ok", images.url("/evil-ok.png"), 302);
+  }
+
+  @Test
+  void anotherTenantsProductsThatUsedUpTheirRetriesOnASharedHostNeverSkipAProduct() throws Exception {
+    images.status("/a.png", 503);
+    for (int i = 0; i < 3; i++) {
+      roundsUntilDeadLettered("tenant-a", "a-" + i, images.url("/a.png"), 400 + i);
+    }
+    int askedForA = images.hits("/a.png");
+    PoisonRecordException skipped = assertThrows(PoisonRecordException.class,
+        () -> handleLink("tenant-a", "a-3", images.url("/a.png"), 403));
+    assertTrue(skipped.getMessage().contains("not fetched"), skipped.getMessage());
+    assertEquals(askedForA, images.hits("/a.png"), "tenant-a's fourth product on the host is not fetched");
+
+    images.image("/b.png", TestImages.png(Color.MAGENTA), "image/png", null);
+    handleLink("tenant-b", "b-1", images.url("/b.png"), 500);
+    assertEquals(1, images.downloads("/b.png"), "tenant-b's product on the same host is fetched");
+    assertFalse(failingHosts.skip("tenant-a", host()), "the host answered: it works for everyone again");
   }
 
   /**
