@@ -28,11 +28,13 @@ public final class CatalogDownloaderService {
         .include(CatalogDownloaderSettings.definition());
   }
 
+  /** @throws io.visualsearch.config.ConfigException when a feed is one {@link FeedRules} refuses */
   public static void wire(Config config, ServiceHost host) {
+    List<FeedLocation> sources = config.get(CatalogDownloaderSettings.SOURCES).stream().map(FeedLocation::parse).toList();
+    FeedRules.of(config).require(sources);
     PipelineService pipeline = new PipelineService(NAME, config, host);
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
     CatalogSync sync = sync(config, pipeline, store);
-    List<FeedLocation> sources = config.get(CatalogDownloaderSettings.SOURCES).stream().map(FeedLocation::parse).toList();
     SyncScheduler scheduler = new SyncScheduler(sync::run, sources, config.get(CatalogDownloaderSettings.INTERVAL));
     SyncEndpoint endpoint = new SyncEndpoint(scheduler, config.get(CatalogDownloaderSettings.SYNC_REPLY_WAIT));
     pipeline.ops().route("/sync", endpoint);

@@ -11,13 +11,24 @@ import java.util.List;
 public final class CatalogDownloaderSettings {
 
   public static final Setting<List<String>> SOURCES = Setting.list("CATALOG_SOURCES").defaultValue(List.of())
-      .validate(l -> l.stream().allMatch(FeedLocation::isValid) && FeedLocation.tenantsAreUnique(l),
+      .validate(l -> l.stream().allMatch(FeedLocation::isValid) && FeedLocation.tenantsAreUnique(l)
+              && FeedLocation.feedsAreUnique(l),
           "a comma list of tenant=url (http(s)://, s3://bucket/key or file:///path), one per tenant (two feeds of one"
-              + " tenant would each delete the other's products)")
+              + " tenant would each delete the other's products) and one tenant per feed (a second tenant would"
+              + " publish the first one's catalog as its own)")
       .shownAs(FeedLocation::displaySpecs)
       .doc("Feed sources, e.g. acme=https://acme.example/feed.tsv.gz,shop=s3://feeds/shop.xml. Logs (the start-up"
           + " configuration and its errors too), reports, records and traces show each URL without user info and"
           + " with query values masked.");
+  public static final Setting<Boolean> S3_FEEDS_PER_TENANT_PREFIX = Setting.bool("CATALOG_S3_FEEDS_PER_TENANT_PREFIX")
+      .defaultValue(false)
+      .doc("When true, a tenant's s3:// feed must have a key under <tenant>/ (acme=s3://feeds/acme/feed.xml), so one"
+          + " tenant's feed URL cannot name another's in a shared feed bucket. An s3:// feed in S3_BUCKET, the"
+          + " deployment's own bucket, is refused either way.");
+  public static final Setting<String> FILE_FEED_ROOT = Setting.string("CATALOG_FILE_FEED_ROOT").optional()
+      .validate(FeedRules::isRootPath, "an absolute directory path")
+      .doc("Directory file:// feeds must be under (e.g. /feeds); any other file:// feed stops the service at start."
+          + " Unset, a file:// feed may be any file the service can read, and a warning says so at start.");
   public static final Setting<Duration> INTERVAL = Setting.duration("CATALOG_SYNC_INTERVAL")
       .defaultValue(Duration.ofMinutes(15)).validate(d -> d.isZero() || d.toMillis() >= 1000, "0s or at least 1s")
       .doc("How often every source is synced; 0s syncs only on demand (POST /sync?tenant=... on the ops port).");
@@ -58,7 +69,7 @@ public final class CatalogDownloaderSettings {
   private CatalogDownloaderSettings() {}
 
   public static ConfigDef definition() {
-    return new ConfigDef().define(SOURCES, INTERVAL, MAX_DELETE_SHARE, GUARD_MIN_CATALOG, MAX_ROW_BYTES,
+    return new ConfigDef().define(SOURCES, S3_FEEDS_PER_TENANT_PREFIX, FILE_FEED_ROOT, INTERVAL, MAX_DELETE_SHARE, GUARD_MIN_CATALOG, MAX_ROW_BYTES,
         MAX_FEED_BYTES, MAX_PRODUCTS, HTTP_TIMEOUT, SYNC_REPLY_WAIT, SPOOL_DIR);
   }
 }

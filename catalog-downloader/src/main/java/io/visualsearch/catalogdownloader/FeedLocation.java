@@ -4,6 +4,7 @@ import io.visualsearch.topics.Topics;
 import java.net.URI;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /** Where one tenant's feed is: {@code tenant=http(s)://...}, {@code s3://bucket/key} or {@code file:///...}. */
@@ -85,6 +86,22 @@ public record FeedLocation(String tenant, URI uri) {
   static boolean tenantsAreUnique(List<String> specs) {
     Set<String> seen = new HashSet<>();
     return specs.stream().filter(FeedLocation::isValid).map(s -> parse(s).tenant()).allMatch(seen::add);
+  }
+
+  /**
+   * Whether no feed is named by two tenants among valid specs: the second would publish the first's
+   * catalog as its own (a copy/paste slip when onboarding). Compared without user info, case-blind in
+   * scheme and host, with dot segments resolved.
+   */
+  static boolean feedsAreUnique(List<String> specs) {
+    Set<String> seen = new HashSet<>();
+    return specs.stream().filter(FeedLocation::isValid).map(s -> parse(s).sameFeedKey()).allMatch(seen::add);
+  }
+
+  private String sameFeedKey() {
+    URI n = uri.normalize();
+    String host = n.getHost() == null ? "" : n.getHost().toLowerCase(Locale.ROOT);
+    return n.getScheme().toLowerCase(Locale.ROOT) + "://" + host + ":" + n.getPort() + (n.getPath() == null ? n.getSchemeSpecificPart() : n.getPath()) + "?" + n.getQuery();
   }
 
   static boolean isValid(String spec) {

@@ -7,6 +7,7 @@ import io.visualsearch.pipeline.PipelineService;
 import io.visualsearch.runtime.ExitCode;
 import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.runtime.ServiceHost;
+import java.util.List;
 import java.util.Map;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -31,6 +32,7 @@ final class OneShotSync {
     try {
       location = new FeedLocation(args[1], java.net.URI.create(args[2]));
       config = CatalogDownloaderService.definition().include(RuntimeSettings.definition()).parse(env);
+      FeedRules.of(config).require(List.of(location), "the feed");
     } catch (IllegalArgumentException | ConfigException e) {
       System.err.println("catalog-downloader sync: " + e.getMessage());
       return ExitCode.CONFIG_ERROR.code();
