@@ -4,8 +4,8 @@ import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigException;
 import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.topics.TopicInitializer;
+import io.visualsearch.topics.TopicLayoutException;
 import io.visualsearch.topics.Topics;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
@@ -13,8 +13,12 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 
 /**
  * The topic-init job (Compose service, Kubernetes Job): creates every topic of {@link Topics#all()}
- * that is missing, with its cleanup policy, and exits. Existing topics are left as they are, so
- * running it again is harmless. Exit codes: 0 done, 2 configuration error, 3 Kafka failed.
+ * that is missing, with its configs and {@code min.insync.replicas}, and sets those configs back on
+ * topics that exist with others (a broker that auto-created one from a client's request gave it
+ * its defaults), so running it again is harmless. An existing topic with fewer partitions than
+ * {@code TOPICS_PARTITIONS} or another replication factor than {@code TOPICS_REPLICATION_FACTOR}
+ * cannot be repaired by a config change: it is refused, naming each. Exit codes: 0 done,
+ * 2 configuration error, 3 Kafka failed, 4 topics laid out otherwise (their configs repaired).
  */
 public final class TopicInitMain {
 
@@ -36,11 +40,18 @@ public final class TopicInitMain {
     props.putIfAbsent(AdminClientConfig.CLIENT_ID_CONFIG, "visual-search-topic-init");
     props.putIfAbsent(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "60000");
     try (Admin admin = Admin.create(props)) {
-      List<String> created = new TopicInitializer(admin, config.get(TopicInitSettings.PARTITIONS),
-          config.get(TopicInitSettings.REPLICATION_FACTOR).shortValue()).ensure(Topics.all());
-      System.out.println("topic-init: created " + created.size() + " of " + Topics.all().size() + " topics "
-          + created);
+      report(new TopicInitializer(admin, config.get(TopicInitSettings.PARTITIONS),
+          config.get(TopicInitSettings.REPLICATION_FACTOR).shortValue()).apply(Topics.all()));
       return 0;
+    } catch (TopicLayoutException e) {
+      report(e.outcome());
+      for (String problem : e.problems()) {
+        System.err.println("topic-init: " + problem);
+      }
+      System.err.println("topic-init: refused: a config change cannot fix that. Recreate those topics (delete"
+          + " them while no service runs, then run topic-init again), move their replicas with"
+          + " kafka-reassign-partitions, or set TOPICS_PARTITIONS / TOPICS_REPLICATION_FACTOR to what they have");
+      return 4;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return 3;
@@ -48,5 +59,12 @@ public final class TopicInitMain {
       System.err.println("topic-init: failed: " + e);
       return 3;
     }
+  }
+
+  private static void report(TopicInitializer.Outcome outcome) {
+    System.out.println("topic-init: created " + outcome.created().size() + " of " + Topics.all().size()
+        + " topics " + outcome.created());
+    outcome.repaired().forEach((topic, configs) ->
+        System.out.println("topic-init: set " + configs + " on existing topic " + topic));
   }
 }
