@@ -17,7 +17,10 @@ public final class CatalogDownloaderSettings {
               + " tenant would each delete the other's products) and one tenant per feed (a second tenant would"
               + " publish the first one's catalog as its own)")
       .shownAs(FeedLocation::displaySpecs)
-      .doc("Feed sources, e.g. acme=https://acme.example/feed.tsv.gz,shop=s3://feeds/shop.xml. Logs (the start-up"
+      .doc("Feed sources, e.g. acme=https://acme.example/feed.tsv.gz,shop=s3://feeds/shop.xml. An s3:// feed is read"
+          + " with this deployment's own S3 settings (S3_ENDPOINT, S3_REGION, S3_PATH_STYLE) and credentials"
+          + " (S3_ACCESS_KEY/S3_SECRET_KEY or the default chain, e.g. IRSA): its bucket must be in that store and"
+          + " region and readable by them; serve a feed from elsewhere over https. Logs (the start-up"
           + " configuration and its errors too), reports, records and traces show each URL without user info and"
           + " with query values masked.");
   public static final Setting<Boolean> S3_FEEDS_PER_TENANT_PREFIX = Setting.bool("CATALOG_S3_FEEDS_PER_TENANT_PREFIX")
