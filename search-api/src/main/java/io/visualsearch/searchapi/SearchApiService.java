@@ -15,6 +15,7 @@ import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.pipeline.PipelineService;
+import io.visualsearch.runtime.Component;
 import io.visualsearch.runtime.ReadinessReport;
 import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.runtime.ServiceHost;
@@ -104,7 +105,11 @@ public final class SearchApiService {
     apiKeys(config); // before anything connects: a bad key stops the start with exit 2, not 3
     PipelineService pipeline = new PipelineService(NAME, config, host, PRODUCER_DEFAULTS);
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
-    ModelClient model = pipeline.add(new ModelClient(config, pipeline.tracing()));
+    ModelClient model = new ModelClient(config, pipeline.tracing());
+    // Reported on /readyz, not gating it: every replica shares the one model server, so a restart
+    // of it would leave the Service without endpoints; each search answers 503 model_unavailable
+    // with Retry-After meanwhile, and what needs no model still answers (RATIONALE.md).
+    pipeline.add(Component.reportedOnly(model));
     return wire(config, pipeline, store, new ModelClientEmbedder(model));
   }
 

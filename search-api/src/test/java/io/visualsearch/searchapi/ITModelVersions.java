@@ -2,9 +2,15 @@ package io.visualsearch.searchapi;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.visualsearch.modelclient.ModelClient;
+import io.visualsearch.runtime.OpsServer;
+import io.visualsearch.searchapi.similar.SimilarItemsFile;
 import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.StackExtension;
 import io.visualsearch.tracing.Tracing;
@@ -120,6 +126,43 @@ class ITModelVersions {
     // Withdrawn again, version 1 is served once more and its index answers.
     models.withdraw(3);
     await().atMost(Duration.ofSeconds(60)).until(() -> search().statusCode() == 200);
+  }
+
+  @Test
+  @Order(3)
+  void aModelServerThatIsDownLeavesSearchApiReadyAndItsSearchesAnswer503() throws Exception {
+    SimilarItemsFile similar = new SimilarItemsFile("acme", "versions-0", "20250101T000001Z-v1", 1, 0,
+        List.of(new SimilarItemsFile.Item("versions-1", 0.9f), new SimilarItemsFile.Item("versions-2", 0.8f)));
+    fx.store.put(SimilarItemsFile.key("acme", "versions-0"), json.writeValueAsBytes(similar), "application/json");
+    // Every replica shares the model server: a restart of it must not empty the Service.
+    models.close();
+    models = null;
+
+    HttpResponse<String> r = search();
+    assertEquals(503, r.statusCode(), r.body());
+    assertEquals("model_unavailable", json.readTree(r.body()).get("error").asText());
+    assertEquals("2", r.headers().firstValue("Retry-After").orElse(null));
+
+    HttpResponse<String> ready = get(base + "/readyz");
+    assertEquals(200, ready.statusCode(), ready.body());
+    int opsPort = fx.host.components().stream().filter(c -> c instanceof OpsServer)
+        .mapToInt(c -> ((OpsServer) c).port()).findFirst().orElseThrow();
+    HttpResponse<String> ops = get("http://127.0.0.1:" + opsPort + "/readyz");
+    assertEquals(200, ops.statusCode(), ops.body());
+    JsonNode modelCheck = json.readTree(ops.body()).get("checks").get("model-client");
+    assertNotNull(modelCheck, ops.body());
+    assertFalse(modelCheck.get("ok").asBoolean(), ops.body());
+    assertTrue(modelCheck.get("detail").asText().contains("UNAVAILABLE"), ops.body());
+    assertFalse(modelCheck.get("gates_readiness").asBoolean(), ops.body());
+
+    HttpResponse<String> items = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/products/versions-0/similar?k=2"))
+        .header("Authorization", "Bearer " + KEY).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, items.statusCode(), items.body());
+    assertEquals("versions-1", json.readTree(items.body()).get("results").get(0).get("sku").asText());
+  }
+
+  HttpResponse<String> get(String url) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   long latestVersion() throws Exception {

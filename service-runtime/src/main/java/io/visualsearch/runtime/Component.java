@@ -17,6 +17,59 @@ public interface Component extends AutoCloseable {
   CheckResult check();
 
   /**
+   * Whether a failing {@link #check()} makes the whole service not ready; false for a part that
+   * {@link #reportedOnly} wraps.
+   */
+  default boolean gatesReadiness() {
+    return true;
+  }
+
+  /**
+   * The same component, its check shown in /readyz (marked {@code "gates_readiness":false}) but
+   * never making the service unready, on /readyz or in its heartbeat: for a dependency every replica shares, where failing readiness on it
+   * takes all of them out of rotation at once, and the requests that need it answer their own
+   * error meanwhile (search-api's model client, its RATIONALE.md).
+   */
+  static Component reportedOnly(Component inner) {
+    return new Component() {
+      @Override
+      public String name() {
+        return inner.name();
+      }
+
+      @Override
+      public void start() throws Exception {
+        inner.start();
+      }
+
+      @Override
+      public CheckResult check() {
+        return inner.check();
+      }
+
+      @Override
+      public boolean gatesReadiness() {
+        return false;
+      }
+
+      @Override
+      public void beginStop() {
+        inner.beginStop();
+      }
+
+      @Override
+      public void close() {
+        inner.close();
+      }
+
+      @Override
+      public String toString() {
+        return inner.toString();
+      }
+    };
+  }
+
+  /**
    * Stops taking new work, at once and without waiting for any: called on every started component
    * when a stop begins, before any is closed. Work already taken is finished (drained) in
    * {@link #close}, which the host calls one component after the other; without this a second

@@ -1,14 +1,21 @@
 package io.visualsearch.runtime;
 
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
-/** Aggregated {@link Component#check()} answers, as served by /readyz. */
-public record ReadinessReport(boolean ready, Map<String, CheckResult> checks) {
+/**
+ * Aggregated {@link Component#check()} answers, as served by /readyz: ready when every check of a
+ * component that {@link Component#gatesReadiness gates readiness} passes; the others
+ * ({@code reportedOnly}) are listed with their answer but do not count.
+ */
+public record ReadinessReport(boolean ready, Map<String, CheckResult> checks, Set<String> reportedOnly) {
 
   public static ReadinessReport of(List<Component> components) {
     Map<String, CheckResult> checks = new LinkedHashMap<>();
+    Set<String> reportedOnly = new LinkedHashSet<>();
     boolean ready = true;
     for (Component c : components) {
       CheckResult r;
@@ -18,9 +25,13 @@ public record ReadinessReport(boolean ready, Map<String, CheckResult> checks) {
         r = CheckResult.failed(e);
       }
       checks.put(c.name(), r);
-      ready &= r.ok();
+      if (c.gatesReadiness()) {
+        ready &= r.ok();
+      } else {
+        reportedOnly.add(c.name());
+      }
     }
-    return new ReadinessReport(ready, checks);
+    return new ReadinessReport(ready, checks, reportedOnly);
   }
 
   /**
@@ -36,7 +47,11 @@ public record ReadinessReport(boolean ready, Map<String, CheckResult> checks) {
     String sep = "";
     for (var e : checks.entrySet()) {
       sb.append(sep).append(quote(e.getKey())).append(":{\"ok\":").append(e.getValue().ok())
-          .append(",\"detail\":").append(quote(e.getValue().detail())).append('}');
+          .append(",\"detail\":").append(quote(e.getValue().detail()));
+      if (reportedOnly.contains(e.getKey())) {
+        sb.append(",\"gates_readiness\":false");
+      }
+      sb.append('}');
       sep = ",";
     }
     return sb.append("}}\n").toString();

@@ -53,4 +53,34 @@ class OpsServerTest {
       ops.close();
     }
   }
+
+  @Test
+  void aReportedOnlyCheckIsShownButDoesNotMakeTheServiceUnready() throws Exception {
+    Component shared = Component.reportedOnly(new Component() {
+      @Override public String name() { return "model-client"; }
+      @Override public CheckResult check() { return CheckResult.failed("last call failed: UNAVAILABLE"); }
+      @Override public void close() {}
+    });
+    AtomicReference<CheckResult> consumerState = new AtomicReference<>(CheckResult.OK);
+    Component consumer = new Component() {
+      @Override public String name() { return "consumer"; }
+      @Override public CheckResult check() { return consumerState.get(); }
+      @Override public void close() {}
+    };
+    OpsServer ops = new OpsServer("127.0.0.1", 0, new PrometheusRegistry(), () -> List.of(shared, consumer));
+    ops.start();
+    try {
+      HttpResponse<String> ready = get(ops, "/readyz");
+      assertEquals(200, ready.statusCode(), ready.body());
+      assertEquals("{\"ready\":true,\"checks\":{\"model-client\":{\"ok\":false,\"detail\":"
+          + "\"last call failed: UNAVAILABLE\",\"gates_readiness\":false},\"consumer\":{\"ok\":true,\"detail\":\"ok\"}}}\n",
+          ready.body());
+
+      // The components that gate readiness still do.
+      consumerState.set(CheckResult.failed("poll thread is dead"));
+      assertEquals(503, get(ops, "/readyz").statusCode());
+    } finally {
+      ops.close();
+    }
+  }
 }
