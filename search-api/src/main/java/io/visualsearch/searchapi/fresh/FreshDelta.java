@@ -142,7 +142,15 @@ public final class FreshDelta {
       return;
     }
     if (prev == null || prev.partition() != entry.partition() || prev.offset() != entry.offset()) {
-      standIns.remove(entry.sku()); // kept when a rewind reads the same record again
+      if (reembedsSearchedPicture(prev, entry)) {
+        // A rollout's re-embedding of a picture the served version searches from this delta: the
+        // old model's vector keeps answering for it, or the served version's older picture would
+        // answer again (a new product vanish) until an index of the new model is served.
+        standIns.put(entry.sku(), new DeltaEntry(entry.sku(), entry.partition(), entry.offset(), prev.modelName(),
+            prev.modelVersion(), prev.signature(), prev.variant(), prev.vector(), prev.imageKey()));
+      } else {
+        standIns.remove(entry.sku()); // kept when a rewind reads the same record again
+      }
     }
     if (alreadyServed(entry)) {
       // The product is back to what the index holds: its indexed vector is current again.
@@ -154,6 +162,15 @@ public final class FreshDelta {
         : entry.withVector(served.space().prepare(entry.vector()));
     bySku.put(entry.sku(), stored);
     absorbed.remove(entry.sku());
+  }
+
+  /**
+   * Whether {@code entry} is the same picture as {@code prev}, which the served version searches
+   * (its vector prepared for it), in a vector that version cannot search.
+   */
+  private boolean reembedsSearchedPicture(DeltaEntry prev, DeltaEntry entry) {
+    return prev != null && served != null && !prev.isTombstone() && !entry.isTombstone() && prev.imageKey() != 0
+        && prev.imageKey() == entry.imageKey() && searchableIn(prev, served) && !searchableIn(entry, served);
   }
 
   /**

@@ -132,6 +132,35 @@ class FreshDeltaTest {
   }
 
   @Test
+  void aRolloutReEmbeddingAPictureTheDeltaAlreadySearchesKeepsTheServedModelsVector() throws Exception {
+    LoadedIndex v1 = v1WithPictures();
+    FreshDelta delta = new FreshDelta();
+    delta.rebase(v1);
+    // sku-2's new picture and a new product, embedded with version 1 before the rollout: searchable.
+    delta.accept(new DeltaEntry("sku-2", 0, 11, "default", 1, new float[] {0, 3}, ImageKeys.of(CHANGED)));
+    delta.accept(new DeltaEntry("sku-new", 0, 12, "default", 1, new float[] {4, 0}, ImageKeys.of(CHANGED)));
+    // The rollout re-embeds the same pictures with version 2 (3-d).
+    DeltaEntry sku2 = new DeltaEntry("sku-2", 0, 13, "default", 2, new float[] {1, 0, 0}, ImageKeys.of(CHANGED));
+    DeltaEntry added = new DeltaEntry("sku-new", 0, 14, "default", 2, new float[] {0, 1, 0}, ImageKeys.of(CHANGED));
+    delta.accept(sku2);
+    delta.accept(added);
+
+    FreshDelta.Snapshot s = delta.snapshot(v1);
+    assertEquals(Set.of("sku-2", "sku-new"), s.hidden(), "version 1's vector of sku-2's old picture stays hidden");
+    assertEquals(Set.of("sku-2", "sku-new"), Set.copyOf(s.searchable().stream().map(DeltaEntry::sku).toList()));
+    assertTrue(s.searchable().stream().allMatch(e -> e.modelVersion() == 1));
+    assertArrayEquals(new float[] {0, 1}, s.vectorOf("sku-2"), 1e-6f);
+    assertArrayEquals(new float[] {1, 0}, s.vectorOf("sku-new"), 1e-6f);
+    assertTrue(delta.needsStandIn(sku2).isEmpty(), "its version 1 vector stands in; nothing to re-embed");
+
+    // Version 2's index, built up to sku-2's record: it serves sku-new's record itself.
+    LoadedIndex v2 = ShardlessVersions.of("acme", "v2", 2, 3, Map.of(0, 14L));
+    delta.rebase(v2);
+    assertEquals(List.of("sku-new"), delta.snapshot(v2).searchable().stream().map(DeltaEntry::sku).toList());
+    assertEquals(2, delta.snapshot(v2).searchable().get(0).modelVersion());
+  }
+
+  @Test
   void aRecordRepeatingWhatTheServedVersionHoldsIsNotKept() throws Exception {
     String indexed = INDEXED;
     String changed = CHANGED;
