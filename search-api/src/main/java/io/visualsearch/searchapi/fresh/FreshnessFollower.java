@@ -347,11 +347,19 @@ public final class FreshnessFollower implements Component {
       }
       return;
     }
-    ProductUpsert upsert = ProductUpsert.parseFrom(value);
-    if (upsert.getTenant().isEmpty() || upsert.getProduct().getId().isEmpty()) {
-      throw new IllegalArgumentException("product record without tenant or id");
+    if (slash <= 0) {
+      throw new IllegalArgumentException("product record whose key is not <tenant>/<sku>");
     }
-    catalog.upsert(upsert.getTenant(), ProductInfo.of(upsert.getProduct()));
+    String tenant = key.substring(0, slash);
+    String sku = key.substring(slash + 1);
+    ProductUpsert upsert = ProductUpsert.parseFrom(value);
+    // The key names the product, as for its deletion: a payload naming another tenant's product
+    // would overwrite that tenant's title and price (counted malformed, skipped).
+    if (!EmbeddingKeys.agrees(upsert.getTenant(), tenant) || !EmbeddingKeys.agrees(upsert.getProduct().getId(), sku)) {
+      throw new IllegalArgumentException("product record keyed " + key + " names tenant '" + upsert.getTenant()
+          + "', id '" + upsert.getProduct().getId() + "'");
+    }
+    catalog.upsert(tenant, ProductInfo.of(sku, upsert.getProduct()));
   }
 
   /** Whether the record reached a served tenant's delta (a vector now searchable, or a deletion applied). */

@@ -11,10 +11,11 @@ import java.util.Locale;
 public record ProductInfo(String sku, String title, long priceMicros, String currency, String link,
     String imageLink, String category, String brand, String availability) {
 
-  public static ProductInfo of(Product p) {
+  /** The product as the record keyed {@code sku} holds it (its id, when set, agrees). */
+  public static ProductInfo of(String sku, Product p) {
     Money price = p.hasSalePrice() && p.getSalePrice().getAmountMicros() > 0 ? p.getSalePrice() : p.getPrice();
     String category = !p.getProductType().isEmpty() ? p.getProductType() : p.getGoogleProductCategory();
-    return new ProductInfo(p.getId(), p.getTitle(), price.getAmountMicros(), price.getCurrency(), p.getLink(),
+    return new ProductInfo(sku, p.getTitle(), price.getAmountMicros(), price.getCurrency(), p.getLink(),
         p.getImageLink(), category, p.getBrand(), p.getAvailability());
   }
 

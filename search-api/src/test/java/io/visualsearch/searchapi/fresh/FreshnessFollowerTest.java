@@ -278,6 +278,34 @@ class FreshnessFollowerTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> published.contains("acme " + live));
   }
 
+  @Test
+  void aProductRecordWhosePayloadNamesAnotherProductThanItsKeyIsSkipped() {
+    serving(Map.of(0, 0L));
+    MockConsumer<byte[], byte[]> consumer = consumerWithTopics();
+    start(consumer);
+    await().atMost(Duration.ofSeconds(30)).until(() -> follower.check().ok());
+
+    consumer.schedulePollTask(() -> {
+      consumer.addRecord(product(0, "globex/x", "globex", "x", "globex shirt"));
+      consumer.addRecord(product(1, "acme/x", "globex", "x", "acme's title on globex's product"));
+      consumer.addRecord(product(2, "acme/w", "acme", "x", "acme's w under the sku x"));
+      consumer.addRecord(product(3, "acme/y", "", "", "named by its key only"));
+      consumer.addRecord(product(4, "acme/z", "acme", "z", "last"));
+    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> catalog.get("acme", "z") != null);
+    assertEquals("globex shirt", catalog.get("globex", "x").title(), "another tenant's record does not overwrite it");
+    assertNull(catalog.get("acme", "x"));
+    assertNull(catalog.get("acme", "w"));
+    assertEquals("named by its key only", catalog.get("acme", "y").title());
+    assertEquals("y", catalog.get("acme", "y").sku());
+  }
+
+  static ConsumerRecord<byte[], byte[]> product(long offset, String key, String tenant, String id, String title) {
+    return new ConsumerRecord<>(Topics.CATALOG_PRODUCTS.name(), 0, offset, key.getBytes(StandardCharsets.UTF_8),
+        ProductUpsert.newBuilder().setTenant(tenant).setProduct(Product.newBuilder().setId(id).setTitle(title)).build()
+            .toByteArray());
+  }
+
   static ConsumerRecord<byte[], byte[]> traced(ConsumerRecord<byte[], byte[]> rec, String traceId) {
     rec.headers().add("traceparent", ("00-" + traceId + "-00f067aa0ba902b7-01").getBytes(StandardCharsets.UTF_8));
     return rec;
