@@ -205,7 +205,8 @@ public final class SearchApiService {
     try {
       return ApiKeys.parse(apiKeyPairs(config));
     } catch (IllegalArgumentException e) {
-      throw new ConfigException(List.of("SEARCH_API_KEYS / SEARCH_API_KEYS_FILE: " + e.getMessage()));
+      throw new ConfigException(List.of("SEARCH_API_KEYS / SEARCH_API_KEYS_FILE: " + e.getMessage()
+          + " (entries counted through SEARCH_API_KEYS, then the file's lines that are not blank or #)"));
     }
   }
 

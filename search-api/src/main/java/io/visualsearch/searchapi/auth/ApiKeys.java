@@ -35,31 +35,43 @@ public final class ApiKeys {
   /**
    * Parses {@code tenant:key} pairs; throws on a malformed pair, an invalid tenant, a short key or
    * one key given to two tenants. A tenant may have several keys (rotation), and a pair may repeat
-   * (the same entry in SEARCH_API_KEYS and the key file).
+   * (the same entry in SEARCH_API_KEYS and the key file). Errors name an entry by its position
+   * (#1 is the first) and never quote it: an entry written key-first ({@code <key>:acme}) would
+   * otherwise put its key in the start-up logs as a tenant name.
    */
   public static ApiKeys parse(Collection<String> pairs) {
     List<Entry> entries = new ArrayList<>();
-    Map<String, String> tenantByKeyHash = new HashMap<>();
+    Map<String, Integer> firstEntryByKeyHash = new HashMap<>();
+    List<String> tenants = new ArrayList<>();
+    int n = 0;
     for (String pair : pairs) {
+      n++;
       int colon = pair.indexOf(':');
       if (colon <= 0 || colon == pair.length() - 1) {
-        throw new IllegalArgumentException("API key entries are tenant:key");
+        throw new IllegalArgumentException("API key entry #" + n + " is not tenant:key");
       }
-      String tenant = IndexLayout.validTenant(pair.substring(0, colon).trim());
+      String tenant = pair.substring(0, colon).trim();
+      try {
+        IndexLayout.validTenant(tenant);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("API key entry #" + n + " does not start with a tenant name (lower-case"
+            + " letters, digits, '-' and '_', at most 63 characters); entries are tenant:key");
+      }
+      tenants.add(tenant);
       String key = pair.substring(colon + 1).trim();
       if (key.length() < MIN_KEY_LENGTH) {
-        // Never echo the key itself: this message ends up in start-up logs.
-        throw new IllegalArgumentException("API key of tenant " + tenant + " is shorter than " + MIN_KEY_LENGTH + " characters");
+        throw new IllegalArgumentException("the key of API key entry #" + n + " is shorter than " + MIN_KEY_LENGTH
+            + " characters");
       }
       byte[] hash = sha256(key);
-      String owner = tenantByKeyHash.putIfAbsent(HexFormat.of().formatHex(hash), tenant);
-      if (owner == null) {
+      Integer first = firstEntryByKeyHash.putIfAbsent(HexFormat.of().formatHex(hash), n);
+      if (first == null) {
         entries.add(new Entry(tenant, hash));
-      } else if (!owner.equals(tenant)) {
+      } else if (!tenants.get(first - 1).equals(tenant)) {
         // A key decides the tenant: shared, it would let one retailer's storefront search another's
-        // catalog (whichever was listed first). Named by tenants, never by the key.
-        throw new IllegalArgumentException("tenants " + owner + " and " + tenant
-            + " are configured with the same API key; each tenant needs its own");
+        // catalog (whichever was listed first).
+        throw new IllegalArgumentException("API key entries #" + first + " and #" + n
+            + " give two tenants the same key; each tenant needs its own");
       }
     }
     return new ApiKeys(entries);

@@ -49,13 +49,24 @@ class ApiKeysConfigTest {
   @Test
   void aKeyShorterThanSixteenCharactersStopsTheStartWithAConfigurationError() {
     assertRefusedNamingTheSettingNotTheKey(startWith("acme:secret123"), "secret123",
-        "API key of tenant acme is shorter than 16 characters");
+        "the key of API key entry #1 is shorter than 16 characters");
   }
 
   @Test
   void oneKeyGivenToTwoTenantsStopsTheStartWithAConfigurationError() {
     assertRefusedNamingTheSettingNotTheKey(startWith("acme:0123456789abcdef,globex:0123456789abcdef"),
-        "0123456789abcdef", "tenants acme and globex are configured with the same API key");
+        "0123456789abcdef", "API key entries #1 and #2 give two tenants the same key");
+  }
+
+  @Test
+  void anEntryWrittenKeyFirstIsNamedByItsPositionNotItsText() {
+    // A hex key is a valid tenant name, the tenant a short key: neither message may quote the entry.
+    String hexKey = "3f9a0c77d2e14b6a9c0d8e7f";
+    assertRefusedNamingTheSettingNotTheKey(startWith("globex:fedcba9876543210," + hexKey + ":acme"), hexKey,
+        "the key of API key entry #2 is shorter than 16 characters");
+    String mixedKey = "Q7x-Kp2vR9mZ4tLw";
+    assertRefusedNamingTheSettingNotTheKey(startWith(mixedKey + ":acme"), mixedKey,
+        "API key entry #1 does not start with a tenant name");
   }
 
   @Test

@@ -58,12 +58,33 @@ class AuthenticatorTest {
   }
 
   @Test
-  void oneKeyGivenToTwoTenantsIsRefusedAtStartNamingTheTenantsNotTheKey() {
+  void oneKeyGivenToTwoTenantsIsRefusedAtStartNamingTheEntriesNotTheKey() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ApiKeys.parse(
         List.of("acme:shared-key-0123456789abcdef", "globex:other-key-0123456789abcdef",
             "initech: shared-key-0123456789abcdef")));
-    assertTrue(e.getMessage().contains("acme") && e.getMessage().contains("initech"), e.getMessage());
+    assertTrue(e.getMessage().contains("#1 and #3"), e.getMessage());
     assertFalse(e.getMessage().contains("shared-key"), e.getMessage());
+    // Two entries written key-first, each "key" a long tenant name: their tenant parts are the keys.
+    IllegalArgumentException keyFirst = assertThrows(IllegalArgumentException.class, () -> ApiKeys.parse(
+        List.of("5e1f0c2a9b7d4e36:acme-storefront-eu", "a0b1c2d3e4f56789:acme-storefront-eu")));
+    assertFalse(keyFirst.getMessage().contains("5e1f0c2a9b7d4e36"), keyFirst.getMessage());
+    assertFalse(keyFirst.getMessage().contains("a0b1c2d3e4f56789"), keyFirst.getMessage());
+  }
+
+  @Test
+  void anEntryWrittenKeyFirstIsRefusedWithoutQuotingTheKey() {
+    // A lower-case hex key passes for a tenant name, and the tenant is then a short key.
+    String hexKey = "9c4e1a7f03d25b68e0f1";
+    IllegalArgumentException shortKey = assertThrows(IllegalArgumentException.class,
+        () -> ApiKeys.parse(List.of("globex:globex-key-0123456789", hexKey + ":acme")));
+    assertFalse(shortKey.getMessage().contains(hexKey), shortKey.getMessage());
+    assertTrue(shortKey.getMessage().contains("entry #2"), shortKey.getMessage());
+    // Any other key is not a tenant name.
+    String mixedKey = "Zk8_Qw2+Lm5/Xp9=";
+    IllegalArgumentException notATenant = assertThrows(IllegalArgumentException.class,
+        () -> ApiKeys.parse(List.of(mixedKey + ":acme")));
+    assertFalse(notATenant.getMessage().contains(mixedKey), notATenant.getMessage());
+    assertTrue(notATenant.getMessage().contains("entry #1"), notATenant.getMessage());
   }
 
   @Test
