@@ -93,6 +93,8 @@ public final class Cluster implements AutoCloseable {
           case "image-indexer" -> env.put("IMAGE_FETCH_ALLOW", plan.host() + "/32");
           case "catalog-downloader" -> {
             env.put("CATALOG_SOURCES", plan.catalogSources());
+            // where ClusterSession writes the sample feeds; no other file is a feed
+            env.put("CATALOG_FILE_FEED_ROOT", plan.dataDir().resolve("feeds").toAbsolutePath().normalize().toString());
             env.put("CATALOG_SYNC_INTERVAL", plan.catalogSyncInterval().toSeconds() + "s");
           }
           default -> { }

@@ -37,6 +37,8 @@ final class DemoEnvironment {
     env.put("SEARCH_GRPC_PORT", "8090");
     env.put("SEARCH_API_KEYS", tenant + ":" + apiKey);
     env.put("CATALOG_SOURCES", feedSource);
+    // The demo's feed is a file it writes there; no other file is a feed.
+    env.put("CATALOG_FILE_FEED_ROOT", dataDir.resolve("demo").toAbsolutePath().normalize().toString());
     env.put("CATALOG_SYNC_INTERVAL", "30s");
     env.put("IMAGE_FETCH_ALLOW", "127.0.0.1/32");
     env.put("TRACING_SAMPLE_RATIO", "1.0");

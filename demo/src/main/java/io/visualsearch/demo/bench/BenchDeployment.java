@@ -111,6 +111,7 @@ final class BenchDeployment implements AutoCloseable {
     services.put("SEARCH_GRPC_PORT", "0");
     services.put("SEARCH_API_KEYS", TENANT + ":" + KEY);
     services.put("CATALOG_SOURCES", shop.source());
+    services.put("CATALOG_FILE_FEED_ROOT", shop.feed().getParent().toAbsolutePath().normalize().toString());
     services.put("CATALOG_SYNC_INTERVAL", "0s");
     services.put("IMAGE_FETCH_ALLOW", "127.0.0.1/32");
     services.putAll(extraEnv);
