@@ -7,6 +7,7 @@ import io.visualsearch.modelclient.Embeddings;
 import io.visualsearch.modelclient.ModelClient;
 import io.visualsearch.modelclient.ModelRejectedException;
 import io.visualsearch.modelclient.ModelUnavailableException;
+import io.visualsearch.modelclient.ModelVersionNotServedException;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreException;
 import io.visualsearch.objectstore.StoredObject;
@@ -32,20 +33,45 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  */
 final class EmbedImageHandler implements RecordHandler {
 
+  /** Whether a record may be handled now. */
+  interface Gate {
+    /** Null to handle {@code rec}; otherwise why it waits (it is retried after the loop's backoff). */
+    String holds(ConsumerRecord<byte[], byte[]> rec);
+
+    Gate OPEN = rec -> null;
+  }
+
   private final ObjectStore store;
   private final ModelClient model;
   private final VectorCache cache;
   private final long modelVersion;
+  private final Gate gate;
+  private final Runnable versionNotServed;
 
   EmbedImageHandler(ObjectStore store, ModelClient model, VectorCache cache, long modelVersion) {
+    this(store, model, cache, modelVersion, Gate.OPEN, () -> {});
+  }
+
+  /**
+   * @param gate holds records back (a replay behind the previous version's loop, ModelVersionFollower)
+   * @param versionNotServed told when the model server answers that {@code modelVersion} is not served
+   */
+  EmbedImageHandler(ObjectStore store, ModelClient model, VectorCache cache, long modelVersion, Gate gate,
+      Runnable versionNotServed) {
     this.store = store;
     this.model = model;
     this.cache = cache;
     this.modelVersion = modelVersion;
+    this.gate = gate;
+    this.versionNotServed = versionNotServed;
   }
 
   @Override
   public void handle(ConsumerRecord<byte[], byte[]> rec, Outbox out) throws Exception {
+    String held = gate.holds(rec);
+    if (held != null) {
+      throw new RetriableProcessingException(held);
+    }
     String key = rec.key() == null ? null : new String(rec.key(), StandardCharsets.UTF_8);
     if (key == null || key.indexOf('/') <= 0) {
       throw new PoisonRecordException("missing-key", "images.ready record without a tenant/sku key");
@@ -100,6 +126,9 @@ final class EmbedImageHandler implements RecordHandler {
     } catch (ObjectStoreException e) {
       // Even "access denied" or a skewed clock: the bucket is the deployment's own, so the cause
       // is ours to fix, and dead-lettering meanwhile would drop every image of the catalog.
+      throw new RetriableProcessingException(e.getMessage(), e);
+    } catch (ModelVersionNotServedException e) {
+      versionNotServed.run();
       throw new RetriableProcessingException(e.getMessage(), e);
     } catch (ModelUnavailableException e) {
       throw new RetriableProcessingException(e.getMessage(), e);

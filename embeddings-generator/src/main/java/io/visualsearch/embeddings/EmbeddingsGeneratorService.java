@@ -30,11 +30,12 @@ public final class EmbeddingsGeneratorService {
     VectorCache cache = new VectorCache(store, model.vectorVariant(), config.get(EmbeddingsSettings.CACHE_ENTRIES));
     String groupBase = groupBase(pipeline.kafkaClients().groupId(NAME), model.modelName(), model.vectorVariant());
     int concurrency = config.get(EmbeddingsSettings.CONCURRENCY);
+    BrokerConsumerGroups broker = new BrokerConsumerGroups(config);
     pipeline.add(new ModelVersionFollower(model.modelName(), model::servedVersion, new EmbeddingProbe(model),
-        new ObjectStoreFollowedVersions(store, groupBase), new BrokerConsumerGroups(config),
-        (version, group) -> pipeline.loop(List.of(Topics.IMAGES_READY.name()),
-            new EmbedImageHandler(store, model, cache, version), concurrency, group),
-        groupBase, config.get(EmbeddingsSettings.MODEL_POLL)));
+        new ObjectStoreFollowedVersions(store, groupBase), broker,
+        (version, group, gate, notServed) -> pipeline.loop(List.of(Topics.IMAGES_READY.name()),
+            new EmbedImageHandler(store, model, cache, version, gate, notServed), concurrency, group),
+        broker, groupBase, config.get(EmbeddingsSettings.MODEL_POLL)));
     pipeline.heartbeat();
   }
 

@@ -5,6 +5,7 @@ import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -19,8 +20,11 @@ import org.slf4j.LoggerFactory;
  * beginning of the compacted images.ready topic and re-embeds the whole catalog; so does a version
  * followed again after another one (a rollback), in a group of its own, or the products not
  * changed since would keep the withdrawn version's vectors for good. A restart resumes the
- * recorded group. The old version's loop stops once the new one runs; the index-builder keeps the
- * versions apart.
+ * recorded group. After an upgrade the previous version's loop keeps running in its own group until
+ * the new version's replay has reached the end images.ready had at the switch ({@link Handover}),
+ * so the catalog's changes meanwhile are embedded with the version still served within seconds,
+ * not after the whole catalog; after a rollback (the version withdrawn, or no longer the default)
+ * it stops at once. The index-builder keeps the versions apart.
  *
  * <p>Before a loop is started for a version, the version embeds a probe image: a version that
  * refuses the generator's signature, input or output would have every catalog image
@@ -35,9 +39,28 @@ final class ModelVersionFollower implements Component {
     OptionalLong get() throws ModelUnavailableException;
   }
 
-  /** A consumer loop embedding images.ready with {@code version} in consumer group {@code group}. */
+  /**
+   * A consumer loop embedding images.ready with {@code version} in consumer group {@code group},
+   * handling a record only once {@code gate} lets it, telling {@code notServed} when the model
+   * server answers that the version is not served.
+   */
   interface LoopFactory {
-    Component loop(long version, String group);
+    Component loop(long version, String group, EmbedImageHandler.Gate gate, Runnable notServed);
+  }
+
+  /** What the broker knows of images.ready and of the consumer groups reading it. */
+  interface GroupProgress extends AutoCloseable {
+    /** Per partition of images.ready, the offset of the next record written. */
+    Map<Integer, Long> endOffsets();
+
+    /** Per partition of images.ready, the offset {@code group} committed (absent: none). */
+    Map<Integer, Long> committed(String group);
+
+    /** Whether any consumer, on any instance, is a member of {@code group}. */
+    boolean hasMembers(String group);
+
+    @Override
+    default void close() {}
   }
 
   private final String modelName;
@@ -46,10 +69,13 @@ final class ModelVersionFollower implements Component {
   private final FollowedVersionStore followed;
   private final Supplier<Collection<String>> existingGroups;
   private final LoopFactory loops;
+  private final GroupProgress progress;
   private final String groupBase;
   private final Duration interval;
   private ScheduledExecutorService timer;
   private volatile Component current;
+  /** The previous version's loop during a rollout (null: none). */
+  private volatile Handover handover;
   private volatile FollowedVersion following;
   private volatile String waiting = "model server not asked yet";
   /** Why the version this instance embeds with is no longer served (null: it is, as far as known). */
@@ -66,13 +92,15 @@ final class ModelVersionFollower implements Component {
    * @param groupBase group ids are {@code <groupBase>.v<version>[.replay-<k>]}
    */
   ModelVersionFollower(String modelName, ServedVersion served, VersionProbe probe, FollowedVersionStore followed,
-      Supplier<Collection<String>> existingGroups, LoopFactory loops, String groupBase, Duration interval) {
+      Supplier<Collection<String>> existingGroups, LoopFactory loops, GroupProgress progress, String groupBase,
+      Duration interval) {
     this.modelName = modelName;
     this.served = served;
     this.probe = probe;
     this.followed = followed;
     this.existingGroups = existingGroups;
     this.loops = loops;
+    this.progress = progress;
     this.groupBase = groupBase;
     this.interval = interval;
   }
@@ -93,6 +121,7 @@ final class ModelVersionFollower implements Component {
   }
 
   void poll() {
+    handOver();
     try {
       OptionalLong newest = served.get();
       FollowedVersion now = following;
@@ -168,7 +197,11 @@ final class ModelVersionFollower implements Component {
     log.info("model {} version {} is served (was {}): embedding the catalog with it in consumer group {}{}",
         modelName, next.version(), now == null ? "none" : now.version(), next.group(),
         next.replay() ? ", a group of its own that starts from the beginning of images.ready" : "");
-    Component loop = loops.loop(next.version(), next.group());
+    Component previous = current;
+    Handover keep = previous != null && now != null && next.version() > now.version()
+        ? handoverFrom(now, previous) : null;
+    Component loop = loops.loop(next.version(), next.group(), keep == null ? EmbedImageHandler.Gate.OPEN : keep,
+        () -> versionNotServed(next.version()));
     try {
       loop.start();
     } catch (Exception e) {
@@ -176,12 +209,88 @@ final class ModelVersionFollower implements Component {
       throw new IllegalStateException("cannot start the consumer loop of version " + next.version() + ": "
           + e.getMessage(), e);
     }
-    Component previous = current;
+    Handover older = handover;
     current = loop;
+    handover = keep;
     following = next;
     notServed = null;
-    if (previous != null) {
+    // A third version during a rollout, or a rollback: the version before is not served any more,
+    // or is not to be embedded with any more. Its loop stops, and no longer holds back the loop it
+    // was handing over to (now the previous one, or closed), which would otherwise stop at the end
+    // of the topic and hold the new replay behind it for good.
+    if (older != null) {
+      older.closePrevious();
+      older.open();
+    }
+    if (previous != null && keep == null) {
       previous.close();
+    }
+  }
+
+  /**
+   * The previous version's loop kept running after an upgrade, or null to stop it at once: the
+   * topic is empty, or the broker cannot tell where the replay must get to (then the catalog's
+   * changes wait for the replay, as they would without a handover).
+   */
+  private Handover handoverFrom(FollowedVersion now, Component previous) {
+    try {
+      Map<Integer, Long> ends = progress.endOffsets();
+      if (ends.values().stream().allMatch(o -> o == 0)) {
+        return null;
+      }
+      Handover h = new Handover(now.version(), now.group(), previous, ends, progress.committed(now.group()));
+      log.info("version {} keeps embedding the catalog's changes in group {} until the replay reaches offsets {}",
+          now.version(), now.group(), ends);
+      return h;
+    } catch (RuntimeException e) {
+      log.warn("version {}'s loop stops now, not after the replay: {}", now.version(), e.getMessage());
+      return null;
+    }
+  }
+
+  private void versionNotServed(long version) {
+    Handover h = handover;
+    if (h != null && h.previousVersion == version) {
+      h.previousNotServed();
+    }
+  }
+
+  /**
+   * Stops the previous version's loop once the replay has reached the end offsets of the switch,
+   * or at once when its version is no longer served or its loop fails; then lets the replay past
+   * the previous group's offsets once no instance has a loop in that group any more.
+   */
+  private void handOver() {
+    Handover h = handover;
+    if (h == null) {
+      return;
+    }
+    try {
+      if (h.previousRunning()) {
+        CheckResult previousCheck = h.previousLoop().check();
+        String why = h.isPreviousNotServed() ? "version " + h.previousVersion + " is not served any more"
+            : !previousCheck.ok() ? "its loop fails: " + previousCheck.detail()
+            : h.replayCaughtUp(progress.committed(following.group())) ? "the replay reached offsets " + h.replayUntil
+            : null;
+        if (why == null) {
+          h.previousCommitted(progress.committed(h.previousGroup));
+          return;
+        }
+        log.info("version {}'s loop (group {}) stops: {}", h.previousVersion, h.previousGroup, why);
+        h.closePrevious();
+      }
+      if (progress.hasMembers(h.previousGroup)) {
+        // Another instance's loop of that version still embeds: keep following its offsets.
+        h.previousCommitted(progress.committed(h.previousGroup));
+        return;
+      }
+      h.open();
+      if (handover == h) {
+        handover = null;
+      }
+    } catch (RuntimeException e) {
+      // Asked again at the next poll; meanwhile the replay waits for offsets it cannot read.
+      log.warn("cannot tell how far version {}'s hand-over has come: {}", h.previousVersion, e.getMessage());
     }
   }
 
@@ -259,8 +368,23 @@ final class ModelVersionFollower implements Component {
       return r;
     }
     String p = pending;
+    Handover h = handover;
     return new CheckResult(true, "embedding with model version " + f.version() + " in consumer group " + f.group()
+        + (h != null && h.previousRunning() ? "; version " + h.previousVersion + " embeds the catalog's changes in "
+            + h.previousGroup + " until this replay reaches offsets " + h.replayUntil : "")
         + (p == null ? "" : "; " + p));
+  }
+
+  @Override
+  public void beginStop() {
+    Handover h = handover;
+    if (h != null) {
+      h.beginStop();
+    }
+    Component loop = current;
+    if (loop != null) {
+      loop.beginStop();
+    }
   }
 
   @Override
@@ -273,9 +397,16 @@ final class ModelVersionFollower implements Component {
         Thread.currentThread().interrupt();
       }
     }
+    // Both stop taking records first, so they drain side by side.
+    beginStop();
+    Handover h = handover;
+    if (h != null) {
+      h.closePrevious();
+    }
     Component loop = current;
     if (loop != null) {
       loop.close();
     }
+    progress.close();
   }
 }

@@ -6,8 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Int64Value;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
 import io.visualsearch.config.Config;
 import io.visualsearch.modelserver.ModelServer;
 import io.visualsearch.modelserver.ModelServerSettings;
@@ -17,11 +23,16 @@ import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.PipelineHeaders;
 import io.visualsearch.proto.events.Embedding;
 import io.visualsearch.proto.events.ImageReady;
+import io.visualsearch.proto.tfserving.GetModelMetadataRequest;
+import io.visualsearch.proto.tfserving.GetModelMetadataResponse;
 import io.visualsearch.proto.tfserving.GetModelStatusRequest;
 import io.visualsearch.proto.tfserving.GetModelStatusResponse;
 import io.visualsearch.proto.tfserving.ModelServiceGrpc;
 import io.visualsearch.proto.tfserving.ModelSpec;
 import io.visualsearch.proto.tfserving.ModelVersionStatus;
+import io.visualsearch.proto.tfserving.PredictRequest;
+import io.visualsearch.proto.tfserving.PredictResponse;
+import io.visualsearch.proto.tfserving.PredictionServiceGrpc;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import io.visualsearch.runtime.ServiceHost;
@@ -35,8 +46,12 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.commons.io.FileUtils;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -252,6 +267,124 @@ class ITModelVersionChanges {
         server.close();
         FileUtils.deleteQuietly(base.toFile());
       }
+    }
+  }
+
+  /**
+   * Between the generator and the model server: relays every call, but holds the catalog's images
+   * pinned to {@code heldVersion} (not the probe's {@code MODEL_IMAGE_SIZE} square) until released,
+   * each for a little longer than the generator's 5 s deadline, so a replay stays where it is.
+   */
+  static final class HoldingProxy implements AutoCloseable {
+    final long heldVersion;
+    final CountDownLatch released = new CountDownLatch(1);
+    final AtomicInteger held = new AtomicInteger();
+    private final ManagedChannel upstream;
+    private final Server server;
+
+    HoldingProxy(int upstreamPort, long heldVersion) throws Exception {
+      this.heldVersion = heldVersion;
+      upstream = ManagedChannelBuilder.forAddress("127.0.0.1", upstreamPort).usePlaintext().build();
+      PredictionServiceGrpc.PredictionServiceBlockingStub predictions = PredictionServiceGrpc.newBlockingStub(upstream);
+      ModelServiceGrpc.ModelServiceBlockingStub models = ModelServiceGrpc.newBlockingStub(upstream);
+      server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+          .addService(new PredictionServiceGrpc.PredictionServiceImplBase() {
+            @Override
+            public void predict(PredictRequest request, StreamObserver<PredictResponse> response) {
+              relay(() -> {
+                if (catalogImageOfHeldVersion(request)) {
+                  held.incrementAndGet();
+                  if (!released.await(6, TimeUnit.SECONDS)) {
+                    throw Status.UNAVAILABLE.withDescription("held by the test").asRuntimeException();
+                  }
+                }
+                return predictions.predict(request);
+              }, response);
+            }
+
+            @Override
+            public void getModelMetadata(GetModelMetadataRequest request,
+                StreamObserver<GetModelMetadataResponse> response) {
+              relay(() -> predictions.getModelMetadata(request), response);
+            }
+          })
+          .addService(new ModelServiceGrpc.ModelServiceImplBase() {
+            @Override
+            public void getModelStatus(GetModelStatusRequest request, StreamObserver<GetModelStatusResponse> response) {
+              relay(() -> models.getModelStatus(request), response);
+            }
+          })
+          .build().start();
+    }
+
+    int port() {
+      return server.getPort();
+    }
+
+    private boolean catalogImageOfHeldVersion(PredictRequest request) {
+      if (!request.getModelSpec().hasVersion() || request.getModelSpec().getVersion().getValue() != heldVersion) {
+        return false;
+      }
+      return request.getInputsMap().values().stream().anyMatch(t -> t.getTensorShape().getDim(1).getSize() != 224);
+    }
+
+    private static <T> void relay(Callable<T> call, StreamObserver<T> response) {
+      T answer;
+      try {
+        answer = call.call();
+      } catch (StatusRuntimeException e) {
+        response.onError(e);
+        return;
+      } catch (Exception e) {
+        response.onError(Status.INTERNAL.withCause(e).withDescription(e.toString()).asRuntimeException());
+        return;
+      }
+      response.onNext(answer);
+      response.onCompleted();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      released.countDown();
+      server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      upstream.shutdownNow();
+    }
+  }
+
+  /**
+   * Upgrade: while v2 re-embeds the catalog from the beginning of images.ready (held here, as a
+   * large catalog keeps it busy for hours), a product added meanwhile is embedded with v1, still
+   * served, instead of waiting behind the whole catalog; once the replay has passed it, every
+   * product's last embedding is v2's, the new one's too, and v1's loop is gone.
+   */
+  @Test
+  void duringAnUpgradeTheCatalogsChangesAreEmbeddedWithThePreviousVersionUntilTheReplayCatchesUp(
+      EmbeddedStack stack) throws Exception {
+    try (VersionedModel m = new VersionedModel(stack, "upgrade-live");
+         HoldingProxy proxy = new HoldingProxy(m.server.grpcPort(), 2)) {
+      m.generator = generator(stack, proxy.port(), m.model);
+      ServiceHost gen = m.generator;
+      List<String> catalog = sendCatalog(stack, m.tenant, "sku-", PRODUCTS, 2);
+      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(catalog, 1));
+
+      m.publish(2, TinyEmbeddingModels.Contract.GENERATOR);
+      await().atMost(Duration.ofSeconds(60)).until(() -> followerCheck(gen).detail()
+          .contains("embedding with model version 2"));
+      await().atMost(Duration.ofSeconds(60)).until(() -> proxy.held.get() > 0);
+
+      List<String> added = sendCatalog(stack, m.tenant, "new-", 1, 13);
+      await().atMost(Duration.ofSeconds(60)).until(() -> m.topics.lastOf(added, 1));
+      assertFalse(m.topics.lastOf(catalog.subList(0, 1), 2), "the replay is still held");
+      assertTrue(followerCheck(gen).ok(), followerCheck(gen).detail());
+
+      proxy.released.countDown();
+      List<String> all = new java.util.ArrayList<>(catalog);
+      all.addAll(added);
+      await().atMost(Duration.ofSeconds(120)).until(() -> m.topics.lastOf(all, 2));
+      await().atMost(Duration.ofSeconds(60)).until(() -> !followerCheck(gen).detail().contains("version 1 embeds"));
+      assertTrue(m.topics.lastOf(all, 2), "v2's vector of the added product came after v1's");
+      assertTrue(followerCheck(gen).ok(), followerCheck(gen).detail());
+      assertEquals(List.of(), m.topics.deadLettered);
     }
   }
 

@@ -73,15 +73,46 @@ class ModelVersionFollowerTest {
     }
   }
 
+  /** images.ready and its consumer groups on the broker; empty, as a new topic is, unless a test fills it. */
+  static final class Broker implements ModelVersionFollower.GroupProgress {
+    final Map<Integer, Long> ends = new HashMap<>();
+    final Map<String, Map<Integer, Long>> committed = new HashMap<>();
+    final java.util.Set<String> withMembers = new java.util.HashSet<>();
+
+    @Override
+    public Map<Integer, Long> endOffsets() {
+      return Map.copyOf(ends);
+    }
+
+    @Override
+    public Map<Integer, Long> committed(String group) {
+      return Map.copyOf(committed.getOrDefault(group, Map.of()));
+    }
+
+    @Override
+    public boolean hasMembers(String group) {
+      return withMembers.contains(group);
+    }
+  }
+
   static final class Loop implements Component {
     final long version;
     final String group;
+    final EmbedImageHandler.Gate gate;
+    final Runnable notServed;
     boolean started;
     boolean closed;
 
-    Loop(long version, String group) {
+    Loop(long version, String group, EmbedImageHandler.Gate gate, Runnable notServed) {
       this.version = version;
       this.group = group;
+      this.gate = gate;
+      this.notServed = notServed;
+    }
+
+    boolean holds(int partition, long offset) {
+      return gate.holds(new org.apache.kafka.clients.consumer.ConsumerRecord<>("images.ready", partition, offset,
+          null, null)) != null;
     }
 
     @Override
@@ -108,17 +139,22 @@ class ModelVersionFollowerTest {
   final Server server = new Server();
   final Record record = new Record();
   final List<String> groupsOnBroker = new ArrayList<>();
+  final Broker broker = new Broker();
 
   final class Instance {
     final Probe probe = new Probe();
     final List<Loop> loops = new ArrayList<>();
     final ModelVersionFollower follower = new ModelVersionFollower("default", server, probe, record,
-        () -> List.copyOf(groupsOnBroker), (v, g) -> {
-          Loop l = new Loop(v, g);
+        () -> List.copyOf(groupsOnBroker), (v, g, gate, notServed) -> {
+          Loop l = new Loop(v, g, gate, notServed);
           loops.add(l);
           groupsOnBroker.add(g);
           return l;
-        }, BASE, Duration.ofSeconds(5));
+        }, broker, BASE, Duration.ofSeconds(5));
+
+    List<Loop> live() {
+      return loops.stream().filter(l -> l.started && !l.closed).toList();
+    }
 
     Loop running() {
       List<Loop> live = loops.stream().filter(l -> l.started && !l.closed).toList();
@@ -303,6 +339,75 @@ class ModelVersionFollowerTest {
     gen.follower.poll();
     assertTrue(gen.follower.check().ok(), gen.follower.check().detail());
     assertEquals(BASE + ".v1.replay-1", gen.running().group);
+  }
+
+  @Test
+  void afterAnUpgradeThePreviousVersionEmbedsChangesUntilTheReplayHasReachedTheEndOfTheSwitch() {
+    Instance gen = new Instance();
+    gen.serve(1);
+    Loop v1 = gen.running();
+    broker.ends.putAll(Map.of(0, 1000L, 1, 800L));
+    broker.committed.put(BASE + ".v1", Map.of(0, 990L, 1, 800L));
+    broker.withMembers.add(BASE + ".v1");
+
+    gen.serve(2);
+    Loop v2 = gen.loops.get(1);
+    assertEquals(List.of(v1, v2), gen.live(), "v1 goes on embedding the catalog's changes while v2 replays it");
+    assertTrue(gen.follower.check().ok(), gen.follower.check().detail());
+    assertTrue(gen.follower.check().detail().contains("version 1 embeds the catalog's changes"),
+        gen.follower.check().detail());
+    assertFalse(v2.holds(0, 989), "what v1 committed is replayed");
+    assertTrue(v2.holds(0, 990), "v2's vector of a change must not land before v1's");
+    assertTrue(v2.holds(1, 800));
+    assertFalse(v1.holds(0, 5000), "the previous version's own loop holds nothing");
+
+    broker.committed.put(BASE + ".v1", Map.of(0, 1010L, 1, 805L));
+    broker.committed.put(BASE + ".v2", Map.of(0, 1000L, 1, 799L));
+    gen.follower.poll();
+    assertFalse(v1.closed, "the replay has not reached partition 1's end of the switch yet");
+    assertFalse(v2.holds(0, 1009));
+    assertTrue(v2.holds(0, 1010));
+
+    broker.committed.put(BASE + ".v2", Map.of(0, 1000L, 1, 800L));
+    gen.follower.poll();
+    assertTrue(v1.closed, "the replay caught up: v1's loop stops");
+    assertTrue(v2.holds(0, 1010), "until v1's group is empty on every instance, its offsets still order the topic");
+    assertTrue(gen.follower.check().detail().endsWith("consumer group " + BASE + ".v2"), gen.follower.check().detail());
+
+    broker.withMembers.remove(BASE + ".v1");
+    gen.follower.poll();
+    assertFalse(v2.holds(0, 5000));
+    assertEquals(v2, gen.running());
+  }
+
+  @Test
+  void thePreviousVersionStopsAtOnceWhenItIsNoLongerServedOrANewerOneComes() {
+    Instance gen = new Instance();
+    gen.serve(1);
+    Loop v1 = gen.running();
+    broker.ends.put(0, 1000L);
+    gen.serve(2);
+    Loop v2 = gen.loops.get(1);
+    assertFalse(v1.closed);
+    v1.notServed.run();
+    v2.notServed.run();
+    gen.follower.poll();
+    assertTrue(v1.closed, "a version the model server answers NOT_FOUND for must not hold the replay");
+    assertFalse(v2.holds(0, 5000));
+    assertTrue(gen.follower.check().ok(), gen.follower.check().detail());
+
+    gen.serve(3);
+    assertEquals(List.of(v2, gen.loops.get(2)), gen.live(), "v2 embeds the changes while v3 replays");
+    Loop v3 = gen.loops.get(2);
+    assertTrue(v3.holds(0, 0), "v2's group committed nothing yet");
+    gen.serve(4);
+    assertTrue(v2.closed, "v2 is two versions behind");
+    assertEquals(List.of(v3, gen.loops.get(3)), gen.live());
+    assertFalse(v3.holds(0, 5000), "v3, now the previous version, embeds the changes; v2 no longer holds it back");
+    assertTrue(gen.loops.get(3).holds(0, 0), "v4's replay follows v3's group");
+
+    gen.serve(3);
+    assertEquals(BASE + ".v3.replay-1", gen.running().group, "a rollback stops every other loop at once");
   }
 
   @Test
