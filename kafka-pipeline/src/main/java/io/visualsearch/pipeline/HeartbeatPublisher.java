@@ -27,18 +27,25 @@ public final class HeartbeatPublisher implements Component {
   private final Supplier<Producer<byte[], byte[]>> producer;
   private final Duration interval;
   private final BooleanSupplier ready;
+  private final BooleanSupplier failed;
   private ScheduledExecutorService timer;
   /** This process's beats, told apart from another's under the same instance name. */
   private volatile long startedAtMs;
 
+  /**
+   * @param ready whether the service is ready, sent on every beat
+   * @param failed whether the service is stopping because a part of it failed (not on request):
+   *     its last beat then says failed, not stopping, so the health page shows it as an outage
+   */
   public HeartbeatPublisher(String service, String instance, Activity activity,
-      Supplier<Producer<byte[], byte[]>> producer, Duration interval, BooleanSupplier ready) {
+      Supplier<Producer<byte[], byte[]>> producer, Duration interval, BooleanSupplier ready, BooleanSupplier failed) {
     this.service = service;
     this.instance = instance;
     this.activity = activity;
     this.producer = producer;
     this.interval = interval;
     this.ready = ready;
+    this.failed = failed;
   }
 
   @Override
@@ -77,7 +84,9 @@ public final class HeartbeatPublisher implements Component {
       // The last beat goes out while the loops are only asked to stop, so their readiness still
       // says yes: sent as it was, the health page showed a stopped instance healthy until stale.
       hb.setReady(!last && ready.getAsBoolean());
-      if (last) {
+      if (last && failed.getAsBoolean()) {
+        hb.setDetail("failed");
+      } else if (last) {
         hb.setStopping(true).setDetail("stopping");
       }
       producer.get().send(new ProducerRecord<>(Topics.SERVICE_HEALTH.name(),

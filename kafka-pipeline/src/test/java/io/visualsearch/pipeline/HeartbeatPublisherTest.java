@@ -29,13 +29,13 @@ class HeartbeatPublisherTest {
     MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
         new ByteArraySerializer());
     HeartbeatPublisher first = new HeartbeatPublisher("index-builder", "builder-0",
-        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true);
+        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true, () -> false);
     first.start();
     first.beat();
     first.close(); // beats once more as it stops
     Thread.sleep(5);
     HeartbeatPublisher second = new HeartbeatPublisher("index-builder", "builder-0",
-        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true);
+        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true, () -> false);
     second.start();
     second.close();
     List<Heartbeat> beats = beats(producer);
@@ -55,7 +55,7 @@ class HeartbeatPublisherTest {
     MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
         new ByteArraySerializer());
     HeartbeatPublisher publisher = new HeartbeatPublisher("image-indexer", "indexer-0",
-        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true);
+        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true, () -> false);
     publisher.start();
     publisher.beat();
     publisher.close();
@@ -66,5 +66,20 @@ class HeartbeatPublisherTest {
     assertTrue(last.getStopping(), "the page tells a stop on request from a crash by it");
     assertTrue(beats.subList(0, beats.size() - 1).stream().allMatch(Heartbeat::getReady),
         "while running, the beats say what the loops say: " + beats);
+  }
+
+  @Test
+  void theBeatSentAsItStopsAfterAFailureSaysFailedNotStoppedOnRequest() throws Exception {
+    MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
+        new ByteArraySerializer());
+    HeartbeatPublisher publisher = new HeartbeatPublisher("embeddings-generator", "gen-0",
+        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true, () -> true);
+    publisher.start();
+    publisher.close();
+    List<Heartbeat> beats = beats(producer);
+    Heartbeat last = beats.get(beats.size() - 1);
+    assertFalse(last.getStopping(), "a crash must stay an alert on the health page, not read as a rollout");
+    assertFalse(last.getReady());
+    assertEquals("failed", last.getDetail());
   }
 }

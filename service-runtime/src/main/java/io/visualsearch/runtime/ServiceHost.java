@@ -140,6 +140,11 @@ public final class ServiceHost implements AutoCloseable {
     return awaitStop();
   }
 
+  /** Whether the service is stopping (or stopped) because a component failed, not on request. */
+  public boolean failed() {
+    return exitCode == ExitCode.FAILED || exitCode == ExitCode.START_FAILED;
+  }
+
   /** Called by a component whose worker died: the process must not limp on. */
   public void fail(Component who, Throwable error) {
     log.error("{}: {} failed, stopping the service", service, who.name(), error);

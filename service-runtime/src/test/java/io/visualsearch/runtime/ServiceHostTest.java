@@ -89,6 +89,27 @@ class ServiceHostTest {
   }
 
   @Test
+  void whatClosesKnowsWhetherTheStopIsAFailureOrARequest() throws Exception {
+    for (boolean failing : new boolean[] {true, false}) {
+      ServiceHost host = new ServiceHost("svc");
+      List<Boolean> seenWhileClosing = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Component worker = host.add(new Component() {
+        @Override public String name() { return "heartbeat"; }
+        @Override public CheckResult check() { return CheckResult.OK; }
+        @Override public void close() { seenWhileClosing.add(host.failed()); }
+      });
+      host.start();
+      if (failing) {
+        host.fail(worker, new RuntimeException("poll thread died"));
+      } else {
+        host.close();
+      }
+      assertTrue(host.awaitStop(Duration.ofSeconds(5)));
+      assertEquals(List.of(failing), seenWhileClosing, "a heartbeat's last beat says failed or stopping by it");
+    }
+  }
+
+  @Test
   void aStopThatOutlastsItsLimitEndsWithoutWaitingAndSaysSo() throws Exception {
     ServiceHost host = new ServiceHost("svc").stopWithin(Duration.ofMillis(200));
     CountDownLatch stuck = new CountDownLatch(1);
