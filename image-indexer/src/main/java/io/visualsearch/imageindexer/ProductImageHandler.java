@@ -118,8 +118,12 @@ final class ProductImageHandler implements RecordHandler {
       if (tenantOutOfRetries || budget.spend(recordId)) {
         budget.forget(recordId);
         // A slow image says little about the host's other images (a large one served slowly): only
-        // a host that fails to answer is skipped for the tenant's next products.
-        if (failing.failure().code() != FailureCode.TIMEOUT) {
+        // a host that fails to answer is skipped for the tenant's next products. A product refused
+        // its rounds (the tenant's budget) tried once: counted as one that used them up, a few
+        // blips of the tenant's healthy CDN would get that CDN skipped for all its products.
+        if (tenantOutOfRetries) {
+          // not counted
+        } else if (failing.failure().code() != FailureCode.TIMEOUT) {
           failingHosts.gaveUp(tenant, host);
         } else {
           failingHosts.gaveUpSlowly(tenant, host);

@@ -346,6 +346,24 @@ class ProductImageHandlerTest {
   }
 
   @Test
+  void productsRefusedTheirRoundsByTheTenantsBudgetDoNotGetItsHealthyHostSkipped() throws Exception {
+    List<String> links = refusingLinks(3);
+    for (int i = 0; i < 3; i++) {
+      roundsUntilDeadLettered("evil", "e-" + i, links.get(i), 600 + i);
+    }
+    // Three blips of the tenant's own working CDN while it is out of retries: each product is
+    // dead-lettered at once, having tried once.
+    images.status("/blip.png", 503);
+    for (int i = 0; i < 3; i++) {
+      int n = i;
+      assertThrows(PoisonRecordException.class, () -> handleLink("evil", "b-" + n, images.url("/blip.png"), 610 + n));
+    }
+    images.image("/fine.png", TestImages.png(Color.ORANGE), "image/png", null);
+    handleLink("evil", "f-1", images.url("/fine.png"), 620);
+    assertEquals(1, images.downloads("/fine.png"), "the CDN is not skipped for the tenant's next product");
+  }
+
+  @Test
   void anotherTenantsProductsThatUsedUpTheirRetriesOnASharedHostNeverSkipAProduct() throws Exception {
     images.status("/a.png", 503);
     for (int i = 0; i < 3; i++) {
