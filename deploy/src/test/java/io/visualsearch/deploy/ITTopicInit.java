@@ -103,6 +103,18 @@ class ITTopicInit {
   }
 
   @Test
+  void anOperatorsHigherMinInsyncReplicasIsKeptWhileTheRestIsRepaired() throws Exception {
+    admin.createTopics(List.of(new NewTopic(Topics.EMBEDDINGS.name(), 2, (short) 1)
+        .configs(Map.of("cleanup.policy", "delete", "min.insync.replicas", "3")))).all().get(30, TimeUnit.SECONDS);
+
+    assertEquals(0, TopicInitMain.run(env(2)));
+
+    assertEquals("compact", eventually(Topics.EMBEDDINGS.name(), "cleanup.policy", "compact"));
+    assertEquals("3", configOf(Topics.EMBEDDINGS.name()).get("min.insync.replicas").value(),
+        "three of five replicas, say: the operator's choice, not lowered to the project's floor");
+  }
+
+  @Test
   void aTopicWithFewerPartitionsIsRefusedWithItsConfigsRepairedAllTheSame() throws Exception {
     createWithBrokerDefaults(Topics.EMBEDDINGS.name(), 1);
 

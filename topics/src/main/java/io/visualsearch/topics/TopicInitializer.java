@@ -135,7 +135,7 @@ public final class TopicInitializer {
       Map<String, String> drift = new LinkedHashMap<>();
       configsOf(t).entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(wanted -> {
         ConfigEntry entry = current.get(wanted.getKey());
-        if (entry == null || !wanted.getValue().equals(entry.value())) {
+        if (entry == null || !wanted.getValue().equals(entry.value()) && !strongerAlready(wanted.getKey(), wanted.getValue(), entry)) {
           drift.put(wanted.getKey(), wanted.getValue());
         }
       });
@@ -150,6 +150,21 @@ public final class TopicInitializer {
       admin.incrementalAlterConfigs(changes).all().get(30, TimeUnit.SECONDS);
     }
     return repaired;
+  }
+
+  /**
+   * An operator's own {@code min.insync.replicas} above the project's floor (3 of 5 replicas) is a
+   * choice, not drift: raised when below, never lowered.
+   */
+  static boolean strongerAlready(String name, String wanted, ConfigEntry entry) {
+    if (!name.equals(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG) || entry.value() == null) {
+      return false;
+    }
+    try {
+      return Integer.parseInt(entry.value().trim()) > Integer.parseInt(wanted);
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   private List<String> layoutProblems(List<Topic> present) throws ExecutionException, InterruptedException,
