@@ -8,8 +8,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.commons.io.file.PathUtils;
 
 /**
@@ -22,13 +20,12 @@ public final class BenchStack implements AutoCloseable {
 
   private final Path dir;
   private final EmbeddedStack stack;
-  private final AtomicBoolean closed = new AtomicBoolean();
-  private final CountDownLatch done = new CountDownLatch(1);
-  private final Thread onSignal = new Thread(this::closeQuietly, "bench-stack-shutdown");
+  private final CloseOnSignal closer;
 
   private BenchStack(Path dir, EmbeddedStack stack) {
     this.dir = dir;
     this.stack = stack;
+    this.closer = new CloseOnSignal("stopping the embedded stack", this::teardown);
   }
 
   /** Starts a stack on free ports in {@code dir}, which it deletes when closed. */
@@ -37,7 +34,6 @@ public final class BenchStack implements AutoCloseable {
         "STACK_KAFKA_CONTROLLER_PORT", "0", "STACK_S3_PORT", "0", "STACK_ZIPKIN_PORT", "0",
         "STACK_DATA_DIR", dir.toString()));
     BenchStack s = new BenchStack(dir, new EmbeddedStack(config));
-    Runtime.getRuntime().addShutdownHook(s.onSignal);
     try {
       s.stack.start();
     } catch (Exception | Error e) {
@@ -51,43 +47,23 @@ public final class BenchStack implements AutoCloseable {
     return stack;
   }
 
-  private void closeQuietly() {
-    try {
-      close();
-    } catch (RuntimeException e) {
-      System.err.println("bench: stopping the embedded stack: " + e);
+  private void teardown() throws IOException {
+    stack.close();
+    if (Files.exists(dir)) {
+      PathUtils.deleteDirectory(dir);
     }
   }
 
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      if (Thread.currentThread() == onSignal) {
-        // The JVM halts when its hooks return: let the close under way elsewhere finish first.
-        try {
-          done.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      return;
-    }
     try {
-      if (Thread.currentThread() != onSignal) {
-        try {
-          Runtime.getRuntime().removeShutdownHook(onSignal);
-        } catch (IllegalStateException shuttingDown) {
-          // The hook is running or will run; it waits for this close.
-        }
-      }
-      stack.close();
-      if (Files.exists(dir)) {
-        PathUtils.deleteDirectory(dir);
-      }
+      closer.close();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } finally {
-      done.countDown();
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.visualsearch.demo.bench;
 
+import io.visualsearch.benchmarks.CloseOnSignal;
 import io.visualsearch.config.Config;
 import io.visualsearch.demo.IngestProbe;
 import io.visualsearch.demo.LocalPipeline;
@@ -26,8 +27,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.commons.io.file.PathUtils;
 
 /**
@@ -53,20 +52,18 @@ final class BenchDeployment implements AutoCloseable {
   private final HttpClient http = HttpClient.newHttpClient();
   private ModelClient modelClient;
   private Tracing modelClientTracing;
-  private final AtomicBoolean closed = new AtomicBoolean();
-  private final CountDownLatch done = new CountDownLatch(1);
   /**
    * Ctrl-C or SIGTERM during a run, start-up included: stops the services and the stack's child
    * processes (Zipkin, the S3 server) in order, as a normal end does; without it they outlived the
    * benchmark, holding their ports and memory.
    */
-  private final Thread onSignal = new Thread(this::closeQuietly, "bench-shutdown");
+  private final CloseOnSignal closer;
 
   private BenchDeployment(Path dir, EmbeddedStack stack, SampleImageServer images) {
     this.dir = dir;
     this.stack = stack;
     this.images = images;
-    Runtime.getRuntime().addShutdownHook(onSignal);
+    this.closer = new CloseOnSignal("stopping the deployment", this::teardown);
   }
 
   static BenchDeployment start(FashionMnist dataset, int size, Path modelBase, Map<String, String> extraEnv)
@@ -190,49 +187,29 @@ final class BenchDeployment implements AutoCloseable {
     return modelClient;
   }
 
-  private void closeQuietly() {
+  @Override
+  public void close() throws IOException {
     try {
-      close();
+      closer.close();
     } catch (IOException | RuntimeException e) {
-      System.err.println("bench: stopping the deployment: " + e);
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
 
-  @Override
-  public void close() throws IOException {
-    if (!closed.compareAndSet(false, true)) {
-      if (Thread.currentThread() == onSignal) {
-        // The JVM halts when its hooks return: let the close under way elsewhere finish first.
-        try {
-          done.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      return;
+  private void teardown() throws IOException {
+    if (modelClient != null) {
+      modelClient.close();
+      modelClientTracing.close(); // flushes its last spans
     }
-    try {
-      if (Thread.currentThread() != onSignal) {
-        try {
-          Runtime.getRuntime().removeShutdownHook(onSignal);
-        } catch (IllegalStateException shuttingDown) {
-          // The JVM is shutting down and the hook will run: it waits for this close.
-        }
-      }
-      if (modelClient != null) {
-        modelClient.close();
-        modelClientTracing.close(); // flushes its last spans
-      }
-      if (pipeline != null) {
-        pipeline.close();
-      }
-      images.close();
-      stack.close();
-      if (Files.exists(dir)) {
-        PathUtils.deleteDirectory(dir);
-      }
-    } finally {
-      done.countDown();
+    if (pipeline != null) {
+      pipeline.close();
+    }
+    images.close();
+    stack.close();
+    if (Files.exists(dir)) {
+      PathUtils.deleteDirectory(dir);
     }
   }
 }
