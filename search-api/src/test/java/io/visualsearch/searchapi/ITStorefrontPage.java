@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.visualsearch.imagevalidation.HostileImages;
 import io.visualsearch.proto.events.Product;
 import io.visualsearch.searchapi.similar.SimilarItemsFile;
 import io.visualsearch.stack.EmbeddedStack;
@@ -36,7 +37,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The storefront page in headless Chromium: upload a photo, see results, open "similar items", crop
- * by mouse drag (also on a photo sent scaled down), the crop box through a reflow; the page's
+ * by mouse drag (also on a photo sent scaled down, and on a phone photo stored sideways with an EXIF
+ * orientation), the crop box through a reflow; the page's
  * security headers, feed links that are not web addresses, keyboard and screen-reader access, a late
  * answer or a failed search that must not leave earlier results shown, blob: addresses released.
  */
@@ -386,6 +388,111 @@ class ITStorefrontPage {
         assertEquals(null, ((List<?>) browser.executeScript("return window.searchedCrops;")).get(2));
       }
     }
+  }
+
+  /**
+   * A phone photo is stored sideways with an EXIF orientation tag. The shopper crops the photo as
+   * the page shows it (upright), and the server must search that region: the page's crop and the
+   * server's decoding agree on which way is up, for a photo sent as it is and for one the page
+   * redraws smaller before sending.
+   */
+  @Test
+  void aCropOnASidewaysStoredPhotoSearchesTheRegionTheShopperSaw(EmbeddedStack stack, @TempDir Path dir)
+      throws Exception {
+    String key = "turned-key-0123456789abcdef";
+    try (StackFixture fx = new StackFixture(stack, Map.of("SEARCH_API_KEYS", "turned:" + key,
+        "KAFKA_GROUP_ID", "it-storefront-turned"))) {
+      Map<String, float[]> vectors = new LinkedHashMap<>();
+      Color[] colors = {Color.RED, Color.GREEN, Color.BLUE, Color.ORANGE};
+      String[] names = {"red", "green", "blue", "orange"};
+      for (int i = 0; i < colors.length; i++) {
+        String sku = "turned-" + names[i];
+        fx.upsertProduct("turned", sku, "Turned " + names[i] + " shirt", "Shirts", (i + 1) * 5_000_000L, "in stock");
+        vectors.put(sku, fx.embed(TestImages.picture(64, 64, Color.WHITE, colors[i])));
+      }
+      fx.publication.publish("turned", "20250103T000000Z-turned1", 1, vectors, 1, fx.embeddingsEnd());
+      SearchApiService service = fx.startService();
+      String base = "http://127.0.0.1:" + service.httpPort();
+      HttpClient http = HttpClient.newHttpClient();
+      await().atMost(Duration.ofSeconds(60)).until(() -> http.send(HttpRequest.newBuilder(URI.create(base + "/readyz"))
+          .build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+
+      // Upright, a red shirt above a blue one; stored turned a quarter left, tagged "rotate 90°
+      // clockwise to view" (orientation 6), as a phone held upright writes it.
+      Path small = dir.resolve("turned-small.jpg");
+      Files.write(small, HostileImages.withExifOrientation(HostileImages.jpeg(storedSideways(400), false), 6));
+      Path large = dir.resolve("turned-large.jpg");
+      Files.write(large, HostileImages.withExifOrientation(HostileImages.jpeg(storedSideways(1400), false), 6));
+
+      try (HeadlessChromium chromium = HeadlessChromium.start()) {
+        ChromeDriver browser = chromium.browser();
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+        browser.get(base + "/#key=" + key);
+        browser.executeScript(FETCH_SPY);
+        for (Path photo : List.of(small, large)) {
+          int searches = ((List<?>) browser.executeScript("return window.searchedCrops;")).size();
+          browser.findElement(By.id("file")).sendKeys(photo.toString());
+          wait.until(d -> ((List<?>) browser.executeScript("return window.searchedCrops;")).size() > searches);
+          wait.until(d -> d.findElement(By.id("search")).isEnabled());
+          WebElement preview = browser.findElement(By.id("preview"));
+          @SuppressWarnings("unchecked")
+          Map<String, Number> box = (Map<String, Number>) browser.executeScript("arguments[0].scrollIntoView({block:"
+              + " 'center'}); const r = arguments[0].getBoundingClientRect(); return {left: r.left, top: r.top,"
+              + " w: r.width, h: r.height, nw: arguments[0].naturalWidth, nh: arguments[0].naturalHeight};", preview);
+          assertTrue(box.get("h").doubleValue() > box.get("w").doubleValue() * 1.5
+              && box.get("nh").doubleValue() > box.get("nw").doubleValue() * 1.5, "shown upright: " + box);
+          double left = box.get("left").doubleValue();
+          double top = box.get("top").doubleValue();
+          double w = box.get("w").doubleValue();
+          double h = box.get("h").doubleValue();
+          // Each half of the upright photo is one shirt: cropping it finds that shirt first.
+          for (String half : List.of("top", "bottom")) {
+            int sent = ((List<?>) browser.executeScript("return window.searchedCrops;")).size();
+            double y0 = half.equals("top") ? top + 3 : top + h / 2 + 3;
+            new Actions(browser).moveToLocation((int) Math.ceil(left + 3), (int) Math.ceil(y0)).clickAndHold()
+                .moveToLocation((int) Math.floor(left + w - 3), (int) Math.floor(y0 + h / 2 - 6)).release().perform();
+            wait.until(d -> ((List<?>) browser.executeScript("return window.searchedCrops;")).size() > sent);
+            wait.until(d -> d.findElement(By.id("search")).isEnabled());
+            assertFalse(browser.findElement(By.id("status")).getAttribute("class").contains("error"),
+                photo.getFileName() + " " + half + ": " + browser.findElement(By.id("status")).getText());
+            List<?> crops = (List<?>) browser.executeScript("return window.searchedCrops;");
+            assertEquals(half.equals("top") ? "turned-red" : "turned-blue",
+                browser.findElements(By.cssSelector("#results li.result")).get(0).getAttribute("data-sku"),
+                photo.getFileName() + ", " + half + " half cropped as " + crops.get(crops.size() - 1));
+          }
+        }
+        // The small photo went up as it was (still stored sideways, with its tag); the large one
+        // was redrawn upright at 1024 px, with no tag left to turn it.
+        List<?> bytes = (List<?>) browser.executeScript("return window.searchedBytes;");
+        assertEquals(Files.size(small), ((Number) bytes.get(0)).longValue());
+        Object uploaded = browser.executeAsyncScript("const done = arguments[arguments.length - 1];"
+            + " createImageBitmap(window.searchedImages[window.searchedImages.length - 1])"
+            + ".then(b => done(b.width + 'x' + b.height));");
+        assertEquals("512x1024", uploaded);
+      }
+    }
+  }
+
+  /**
+   * A photo whose upright view is a red shirt above a blue one, each on a white square of
+   * {@code side} px, stored turned a quarter left (so that turning it 90° clockwise shows it upright).
+   */
+  static java.awt.image.BufferedImage storedSideways(int side) {
+    java.awt.image.BufferedImage upright = new java.awt.image.BufferedImage(side, 2 * side,
+        java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
+    java.awt.Graphics2D g = upright.createGraphics();
+    g.drawImage(TestImages.picture(side, side, Color.WHITE, Color.RED), 0, 0, null);
+    g.drawImage(TestImages.picture(side, side, Color.WHITE, Color.BLUE), 0, side, null);
+    g.dispose();
+    java.awt.image.BufferedImage stored = new java.awt.image.BufferedImage(2 * side, side,
+        java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
+    for (int y = 0; y < side; y++) {
+      for (int x = 0; x < 2 * side; x++) {
+        // Turning the stored picture clockwise puts its pixel (x, y) at (side - 1 - y, x).
+        stored.setRGB(x, y, upright.getRGB(side - 1 - y, x));
+      }
+    }
+    return stored;
   }
 
   /** Records where the pointer goes down and up as the page sees it (window.pointerAt). */
