@@ -24,8 +24,14 @@ import java.util.regex.Pattern;
  * @param group the consumer group embedding the catalog with it
  * @param highest the highest version this deployment has followed
  * @param replays how many replay groups this deployment has started (the next one is numbered after it)
+ * @param upgradedFrom after an upgrade, the version followed before and its group, whose loops may
+ *     still embed the catalog's changes on some instances while this group replays (null: none)
  */
-record FollowedVersion(long version, String group, long highest, int replays) {
+record FollowedVersion(long version, String group, long highest, int replays, Previous upgradedFrom) {
+
+  /** A version followed before this one and the consumer group it was embedded in. */
+  record Previous(long version, String group) {}
+
 
   private static final Pattern GROUP = Pattern.compile("\\.v(\\d+)(?:\\.replay-(\\d+))?");
 
@@ -34,6 +40,14 @@ record FollowedVersion(long version, String group, long highest, int replays) {
       throw new IllegalArgumentException("inconsistent followed version: " + version + " " + group + " " + highest
           + " " + replays);
     }
+    if (upgradedFrom != null && (upgradedFrom.version() >= version || upgradedFrom.group() == null
+        || upgradedFrom.group().isEmpty())) {
+      throw new IllegalArgumentException("inconsistent previous version: " + upgradedFrom + " before " + version);
+    }
+  }
+
+  FollowedVersion(long version, String group, long highest, int replays) {
+    this(version, group, highest, replays, null);
   }
 
   static String plainGroup(String base, long version) {
@@ -71,10 +85,13 @@ record FollowedVersion(long version, String group, long highest, int replays) {
     if (served == version) {
       return this;
     }
+    // An upgrade (a newer version than the one followed) names the group it takes over from: an
+    // instance starting mid-rollout learns from it which loops its replay must let go first.
+    Previous before = served > version ? new Previous(version, group) : null;
     if (served > highest) {
-      return new FollowedVersion(served, plainGroup(base, served), served, replays);
+      return new FollowedVersion(served, plainGroup(base, served), served, replays, before);
     }
-    return new FollowedVersion(served, base + ".v" + served + ".replay-" + (replays + 1), highest, replays + 1);
+    return new FollowedVersion(served, base + ".v" + served + ".replay-" + (replays + 1), highest, replays + 1, before);
   }
 
   /** Whether this group re-embeds the catalog after another version was followed. */
@@ -88,6 +105,10 @@ record FollowedVersion(long version, String group, long highest, int replays) {
     p.setProperty("group", group);
     p.setProperty("highest", Long.toString(highest));
     p.setProperty("replays", Integer.toString(replays));
+    if (upgradedFrom != null) {
+      p.setProperty("upgraded-from.version", Long.toString(upgradedFrom.version()));
+      p.setProperty("upgraded-from.group", upgradedFrom.group());
+    }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
       p.store(out, "embeddings-generator: the model version followed and its consumer group");
@@ -101,8 +122,12 @@ record FollowedVersion(long version, String group, long highest, int replays) {
     Properties p = new Properties();
     try {
       p.load(new ByteArrayInputStream(bytes));
+      // Records written before the upgrade's origin was kept have none: nothing to wait for.
+      String fromVersion = p.getProperty("upgraded-from.version");
+      Previous from = fromVersion == null ? null
+          : new Previous(Long.parseLong(fromVersion), p.getProperty("upgraded-from.group"));
       return new FollowedVersion(Long.parseLong(p.getProperty("version")), p.getProperty("group"),
-          Long.parseLong(p.getProperty("highest")), Integer.parseInt(p.getProperty("replays")));
+          Long.parseLong(p.getProperty("highest")), Integer.parseInt(p.getProperty("replays")), from);
     } catch (IOException | RuntimeException e) {
       throw new IllegalStateException("unreadable followed-version record: " + e.getMessage(), e);
     }

@@ -17,6 +17,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * the new version's one would leave the product on the previous version for good, once that loop
  * stops. A committed offset comes after its records' vectors were acknowledged, so the new
  * version's vector of a record always comes after the previous version's.
+ *
+ * <p>An instance that starts mid-rollout runs no previous loop of its own ({@link #awaiting}): it
+ * only holds its replay behind the loops other instances still run in the previous group.
  */
 final class Handover implements EmbedImageHandler.Gate {
 
@@ -24,6 +27,7 @@ final class Handover implements EmbedImageHandler.Gate {
   final String previousGroup;
   /** Per partition, the end offset of images.ready when the new version's loop started. */
   final Map<Integer, Long> replayUntil;
+  /** This instance's loop of the previous version; null when only other instances run one. */
   private final Component previousLoop;
   private volatile boolean previousClosed;
   /** The previous group's committed offsets, as last read from the broker. */
@@ -39,6 +43,15 @@ final class Handover implements EmbedImageHandler.Gate {
     this.previousLoop = previousLoop;
     this.replayUntil = Map.copyOf(replayUntil);
     this.previousCommitted = Map.copyOf(previousCommitted);
+    this.previousClosed = previousLoop == null;
+  }
+
+  /**
+   * The gate of a replay started while other instances may still run the previous version's loop
+   * in {@code previousGroup}, which has committed {@code previousCommitted} so far.
+   */
+  static Handover awaiting(long previousVersion, String previousGroup, Map<Integer, Long> previousCommitted) {
+    return new Handover(previousVersion, previousGroup, null, Map.of(), previousCommitted);
   }
 
   @Override
@@ -91,12 +104,14 @@ final class Handover implements EmbedImageHandler.Gate {
   }
 
   void beginStop() {
-    previousLoop.beginStop();
+    if (previousLoop != null) {
+      previousLoop.beginStop();
+    }
   }
 
   /** Stops intake, drains the batch in hand (acknowledged and committed), closes. Idempotent. */
   synchronized void closePrevious() {
-    if (!previousClosed) {
+    if (!previousClosed && previousLoop != null) {
       previousLoop.close();
       previousClosed = true;
     }

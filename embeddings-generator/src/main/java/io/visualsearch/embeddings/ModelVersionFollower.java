@@ -198,8 +198,8 @@ final class ModelVersionFollower implements Component {
         modelName, next.version(), now == null ? "none" : now.version(), next.group(),
         next.replay() ? ", a group of its own that starts from the beginning of images.ready" : "");
     Component previous = current;
-    Handover keep = previous != null && now != null && next.version() > now.version()
-        ? handoverFrom(now, previous) : null;
+    Handover keep = previous != null && now != null && next.version() > now.version() ? handoverFrom(now, previous)
+        : previous == null ? awaitingOthers(next) : null;
     Component loop = loops.loop(next.version(), next.group(), keep == null ? EmbedImageHandler.Gate.OPEN : keep,
         () -> versionNotServed(next.version()));
     try {
@@ -245,6 +245,32 @@ final class ModelVersionFollower implements Component {
     } catch (RuntimeException e) {
       log.warn("version {}'s loop stops now, not after the replay: {}", now.version(), e.getMessage());
       return null;
+    }
+  }
+
+  /**
+   * On start-up mid-rollout, the gate that holds this instance's replay behind the previous
+   * version's loops still running on other instances, or null when none does. This instance does
+   * not start such a loop itself: its group would resume where it stopped and could write a
+   * previous-version vector after the replay's one. When the broker cannot tell, the replay waits
+   * for the next poll to ask again.
+   */
+  private Handover awaitingOthers(FollowedVersion next) {
+    FollowedVersion.Previous from = next.upgradedFrom();
+    if (from == null) {
+      return null;
+    }
+    try {
+      if (!progress.hasMembers(from.group())) {
+        return null;
+      }
+      log.info("version {}'s loops on other instances (group {}) still embed the catalog's changes: this replay"
+          + " follows their commits", from.version(), from.group());
+      return Handover.awaiting(from.version(), from.group(), progress.committed(from.group()));
+    } catch (RuntimeException e) {
+      log.warn("cannot tell whether version {}'s loops still run (group {}); asking again at the next poll: {}",
+          from.version(), from.group(), e.getMessage());
+      return Handover.awaiting(from.version(), from.group(), Map.of());
     }
   }
 
@@ -371,7 +397,9 @@ final class ModelVersionFollower implements Component {
     Handover h = handover;
     return new CheckResult(true, "embedding with model version " + f.version() + " in consumer group " + f.group()
         + (h != null && h.previousRunning() ? "; version " + h.previousVersion + " embeds the catalog's changes in "
-            + h.previousGroup + " until this replay reaches offsets " + h.replayUntil : "")
+            + h.previousGroup + " until this replay reaches offsets " + h.replayUntil
+            : h != null ? "; this replay follows the commits of version " + h.previousVersion + "'s loops in "
+            + h.previousGroup + " on other instances until they stop" : "")
         + (p == null ? "" : "; " + p));
   }
 

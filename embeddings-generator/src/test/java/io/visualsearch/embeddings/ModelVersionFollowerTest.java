@@ -74,7 +74,7 @@ class ModelVersionFollowerTest {
   }
 
   /** images.ready and its consumer groups on the broker; empty, as a new topic is, unless a test fills it. */
-  static final class Broker implements ModelVersionFollower.GroupProgress {
+  static class Broker implements ModelVersionFollower.GroupProgress {
     final Map<Integer, Long> ends = new HashMap<>();
     final Map<String, Map<Integer, Long>> committed = new HashMap<>();
     final java.util.Set<String> withMembers = new java.util.HashSet<>();
@@ -144,13 +144,27 @@ class ModelVersionFollowerTest {
   final class Instance {
     final Probe probe = new Probe();
     final List<Loop> loops = new ArrayList<>();
-    final ModelVersionFollower follower = new ModelVersionFollower("default", server, probe, record,
-        () -> List.copyOf(groupsOnBroker), (v, g, gate, notServed) -> {
-          Loop l = new Loop(v, g, gate, notServed);
-          loops.add(l);
-          groupsOnBroker.add(g);
-          return l;
-        }, broker, BASE, Duration.ofSeconds(5));
+    final ModelVersionFollower follower;
+
+    Instance() {
+      this(broker);
+    }
+
+    Instance(ModelVersionFollower.GroupProgress progress) {
+      follower = new ModelVersionFollower("default", server, probe, record,
+          () -> List.copyOf(groupsOnBroker), (v, g, gate, notServed) -> {
+            Loop l = new Loop(v, g, gate, notServed);
+            loops.add(l);
+            groupsOnBroker.add(g);
+            return l;
+          }, progress, BASE, Duration.ofSeconds(5));
+    }
+
+    /** The loop running after a poll with {@code newest} served. */
+    Loop loopAfter(long newest) {
+      serve(newest);
+      return running();
+    }
 
     List<Loop> live() {
       return loops.stream().filter(l -> l.started && !l.closed).toList();
@@ -266,7 +280,8 @@ class ModelVersionFollowerTest {
     // b asked the server just before v2 became available, and reads the record a's switch wrote.
     server.nextAnswers.add(1L);
     b.follower.poll();
-    assertEquals(new FollowedVersion(2, BASE + ".v2", 2, 0), record.value);
+    assertEquals(new FollowedVersion(2, BASE + ".v2", 2, 0, new FollowedVersion.Previous(1, BASE + ".v1")),
+        record.value);
     assertTrue(b.loops.isEmpty());
     b.follower.poll();
     assertEquals(BASE + ".v2", b.running().group);
@@ -372,10 +387,12 @@ class ModelVersionFollowerTest {
     gen.follower.poll();
     assertTrue(v1.closed, "the replay caught up: v1's loop stops");
     assertTrue(v2.holds(0, 1010), "until v1's group is empty on every instance, its offsets still order the topic");
-    assertTrue(gen.follower.check().detail().endsWith("consumer group " + BASE + ".v2"), gen.follower.check().detail());
+    assertTrue(gen.follower.check().detail().contains("version 1's loops in " + BASE + ".v1 on other instances"),
+        gen.follower.check().detail());
 
     broker.withMembers.remove(BASE + ".v1");
     gen.follower.poll();
+    assertTrue(gen.follower.check().detail().endsWith("consumer group " + BASE + ".v2"), gen.follower.check().detail());
     assertFalse(v2.holds(0, 5000));
     assertEquals(v2, gen.running());
   }
@@ -411,8 +428,81 @@ class ModelVersionFollowerTest {
   }
 
   @Test
+  void anInstanceStartedMidRolloutHoldsItsReplayBehindThePreviousLoopsOfTheOthers() {
+    Instance first = new Instance();
+    first.serve(1);
+    broker.ends.put(0, 1000L);
+    broker.committed.put(BASE + ".v1", Map.of(0, 990L));
+    broker.withMembers.add(BASE + ".v1");
+    first.serve(2);
+    assertEquals(2, first.live().size(), "the first instance keeps v1's loop during the rollout");
+
+    // Another instance (new, or restarted) starts while v1's loop still runs on the first one.
+    Instance restarted = new Instance();
+    restarted.serve(2);
+    Loop replay = restarted.running();
+    assertEquals(BASE + ".v2", replay.group, "it joins the replay and starts no v1 loop of its own");
+    assertFalse(replay.holds(0, 989), "what v1 committed is replayed");
+    assertTrue(replay.holds(0, 990), "a change v1 has not embedded yet waits: its v1 vector must not land after v2's");
+    assertTrue(restarted.follower.check().ok(), restarted.follower.check().detail());
+    assertTrue(restarted.follower.check().detail().contains("version 1's loops in " + BASE + ".v1"),
+        restarted.follower.check().detail());
+
+    broker.committed.put(BASE + ".v1", Map.of(0, 1005L));
+    restarted.follower.poll();
+    assertFalse(replay.holds(0, 1004));
+    assertTrue(replay.holds(0, 1005));
+
+    broker.withMembers.remove(BASE + ".v1");
+    restarted.follower.poll();
+    assertFalse(replay.holds(0, 5000), "no v1 loop is left anywhere: nothing is held");
+    assertTrue(restarted.follower.check().detail().endsWith("consumer group " + BASE + ".v2"),
+        restarted.follower.check().detail());
+
+    // Once the rollout is over, a start holds nothing; nor after a rollback, which names no version before it.
+    Instance later = new Instance();
+    later.serve(2);
+    assertFalse(later.running().holds(0, 5000));
+    broker.withMembers.add(BASE + ".v2");
+    first.serve(1);
+    assertEquals(null, record.value.upgradedFrom());
+    assertFalse(new Instance().loopAfter(1).holds(0, 5000));
+  }
+
+  @Test
+  void aStartMidRolloutWhenTheBrokerCannotTellHoldsTheReplayUntilItCan() {
+    Instance first = new Instance();
+    first.serve(1);
+    first.serve(2);
+    Broker down = new Broker() {
+      boolean answering;
+
+      @Override
+      public boolean hasMembers(String group) {
+        if (!answering) {
+          answering = true;
+          throw new IllegalStateException("broker not reachable");
+        }
+        return false;
+      }
+    };
+    Instance restarted = new Instance(down);
+    restarted.serve(2);
+    assertTrue(restarted.running().holds(0, 0), "whether v1's loops still run is not known yet");
+    restarted.follower.poll();
+    assertFalse(restarted.running().holds(0, 0));
+  }
+
+  @Test
   void theRecordSurvivesItsOwnEncoding() {
     FollowedVersion f = new FollowedVersion(3, "a.b.v3.replay-2", 5, 2);
     assertEquals(f, FollowedVersion.decode(f.encode()));
+    FollowedVersion upgraded = f.switchTo(6, "a.b");
+    assertEquals(new FollowedVersion.Previous(3, "a.b.v3.replay-2"), upgraded.upgradedFrom());
+    assertEquals(upgraded, FollowedVersion.decode(upgraded.encode()));
+    assertEquals(null, upgraded.switchTo(4, "a.b").upgradedFrom(), "a rollback hands over from nothing");
+    assertEquals(new FollowedVersion(3, "a.b.v3.replay-2", 5, 2), FollowedVersion.decode(
+        "version=3\ngroup=a.b.v3.replay-2\nhighest=5\nreplays=2\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+        "a record written before upgrades named their origin still reads");
   }
 }
