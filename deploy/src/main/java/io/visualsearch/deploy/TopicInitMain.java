@@ -3,6 +3,7 @@ package io.visualsearch.deploy;
 import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigException;
 import io.visualsearch.pipeline.KafkaSettings;
+import io.visualsearch.runtime.ExitCode;
 import io.visualsearch.topics.TopicInitializer;
 import io.visualsearch.topics.TopicLayoutException;
 import io.visualsearch.topics.Topics;
@@ -18,7 +19,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
  * its defaults), so running it again is harmless. An existing topic with fewer partitions than
  * {@code TOPICS_PARTITIONS} or another replication factor than {@code TOPICS_REPLICATION_FACTOR}
  * cannot be repaired by a config change: it is refused, naming each. Exit codes: 0 done,
- * 2 configuration error, 3 Kafka failed, 4 topics laid out otherwise (their configs repaired).
+ * 2 configuration error, 6 Kafka failed (as a service that cannot start: 3 is the JVM's own exit on
+ * an OutOfMemoryError in the images), 4 topics laid out otherwise (their configs repaired).
  */
 public final class TopicInitMain {
 
@@ -54,10 +56,10 @@ public final class TopicInitMain {
       return 4;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return 3;
+      return ExitCode.START_FAILED.code();
     } catch (Exception e) {
       System.err.println("topic-init: failed: " + e);
-      return 3;
+      return ExitCode.START_FAILED.code();
     }
   }
 

@@ -67,4 +67,35 @@ class ReadmeEnvTablesTest {
     assertEquals(List.of(), missing, () -> readme + " is missing or has stale rows; the generated table is:\n" + table
         + missing.stream().collect(Collectors.joining("\n", "\nrows not found verbatim:\n", "")));
   }
+
+  /**
+   * A service's README repeats the rows of the libraries it uses (its whole environment in one
+   * table): each copy must be the owning definition's row, or an operator reads an old default,
+   * range or meaning there while the library's own README is right.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("modules")
+  void copiedRowsOfOtherModulesSettingsAreCurrent(Map.Entry<String, ConfigDef> module) throws IOException {
+    // A name may have more than one definition (the model server's KAFKA_BOOTSTRAP_SERVERS is optional).
+    Map<String, java.util.Set<String>> generated = new java.util.HashMap<>();
+    for (Map.Entry<String, ConfigDef> m : modules()) {
+      m.getValue().markdownTable().lines().skip(2)
+          .forEach(row -> generated.computeIfAbsent(settingOf(row), k -> new java.util.TreeSet<>()).add(row));
+    }
+    Path readme = ROOT.resolve(module.getKey()).resolve("README.md");
+    List<String> stale = (Files.exists(readme) ? Files.readAllLines(readme) : List.<String>of()).stream()
+        .filter(line -> generated.containsKey(settingOf(line)) && !generated.get(settingOf(line)).contains(line))
+        .toList();
+    assertEquals(List.of(), stale, () -> readme + " has rows that differ from their settings' definitions; they are:\n"
+        + stale.stream().flatMap(row -> generated.get(settingOf(row)).stream()).collect(Collectors.joining("\n")));
+  }
+
+  /** The setting a table row documents ({@code | `NAME` | ...}), or "" for any other line. */
+  static String settingOf(String line) {
+    if (!line.startsWith("| `")) {
+      return "";
+    }
+    int end = line.indexOf('`', 3);
+    return end < 0 ? "" : line.substring(3, end);
+  }
 }

@@ -28,8 +28,9 @@ import org.apache.kafka.common.errors.TopicExistsException;
  *
  * <p>An existing topic may have been made by something else: a broker with
  * {@code auto.create.topics.enable=true} creates one with its defaults (delete policy, 7 days) from
- * a client's first metadata request. Its configs ({@code cleanup.policy}, retention,
- * {@code min.insync.replicas}, ...) are set back to the topic's own, which is safe at any time. Fewer
+ * a client's first metadata request. Its configs ({@code cleanup.policy}, retention, ...) are set
+ * back to the topic's own, which is safe at any time; {@code min.insync.replicas} is raised to the
+ * topic's floor when below it, and an operator's higher value is kept. Fewer
  * partitions than asked, or another replication factor, are refused with
  * {@link TopicLayoutException} after those repairs: adding partitions moves keys to other partitions
  * (a compacted topic would then replay a product's stale state beside its new one), and changing
