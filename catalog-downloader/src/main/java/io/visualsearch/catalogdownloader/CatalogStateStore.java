@@ -1,5 +1,6 @@
 package io.visualsearch.catalogdownloader;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.visualsearch.catalogfeed.CatalogSnapshot;
 import io.visualsearch.catalogfeed.PendingIds;
@@ -7,6 +8,8 @@ import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.StoredObject;
 import java.io.IOException;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the downloader remembers per tenant, in the object store so any instance can take over:
@@ -17,6 +20,10 @@ import java.util.Optional;
  * feeds included).
  */
 final class CatalogStateStore {
+
+  private static final Logger log = LoggerFactory.getLogger(CatalogStateStore.class);
+  private static final ObjectMapper LENIENT = new ObjectMapper()
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   private final ObjectStore store;
   private final ObjectMapper json = new ObjectMapper();
@@ -49,7 +56,21 @@ final class CatalogStateStore {
 
   SourceState source(String tenant) throws IOException {
     Optional<StoredObject> o = store.get(prefix(tenant) + "source.json");
-    return o.isEmpty() ? SourceState.NONE : json.readValue(o.get().bytes(), SourceState.class);
+    return o.isEmpty() ? SourceState.NONE : parseSource(tenant, o.get().bytes());
+  }
+
+  /**
+   * The validators as stored, fields added by a newer version ignored (a rollback, or two versions
+   * side by side in a rolling update); a file that cannot be read at all counts as none, since the
+   * validators only save a download: failing instead stopped every sync of the tenant for good.
+   */
+  static SourceState parseSource(String tenant, byte[] bytes) {
+    try {
+      return LENIENT.readValue(bytes, SourceState.class);
+    } catch (IOException e) {
+      log.warn("catalog/{}/source.json is unreadable ({}): the next download is unconditional", tenant, e.getMessage());
+      return SourceState.NONE;
+    }
   }
 
   void saveSource(String tenant, SourceState state) throws IOException {

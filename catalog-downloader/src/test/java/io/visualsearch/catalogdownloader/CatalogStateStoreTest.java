@@ -1,0 +1,24 @@
+package io.visualsearch.catalogdownloader;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** Reading the stored feed validators written by another version of the downloader, or damaged. */
+class CatalogStateStoreTest {
+
+  @Test
+  void validatorsWithAFieldANewerVersionAddedStillRead() {
+    byte[] newer = """
+        {"uri":"https://feeds.acme.example/catalog.csv","etag":"\\"v7\\"","last_modified":null,"content_sha256":"ab"}
+        """.getBytes(StandardCharsets.UTF_8);
+    assertEquals(new SourceState("https://feeds.acme.example/catalog.csv", "\"v7\"", null),
+        CatalogStateStore.parseSource("acme", newer));
+  }
+
+  @Test
+  void unreadableValidatorsCountAsNoneSoTheNextDownloadIsUnconditional() {
+    assertEquals(SourceState.NONE, CatalogStateStore.parseSource("acme", "{\"uri\": ".getBytes(StandardCharsets.UTF_8)));
+  }
+}
