@@ -232,7 +232,7 @@ public final class SimilarItemsJob implements RecordHandler {
           // With the product's vector: search-api searches live from it when asked for more items.
           SimilarItemsFile file = new SimilarItemsFile(tenant, sku, version, index.modelVersion(),
               System.currentTimeMillis(), neighbours.get(sku), index.vectorVariant(),
-              SimilarItemsFile.encode(bySku.get(sku)));
+              SimilarItemsFile.encode(bySku.get(sku)), index.modelName());
           byte[] bytes = json.writeValueAsBytes(file);
           puts.add(writers.submit(() -> store.put(SimilarItemsFile.key(tenant, sku), bytes, "application/json")));
         }

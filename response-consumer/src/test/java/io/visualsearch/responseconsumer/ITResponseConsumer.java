@@ -91,6 +91,8 @@ class ITResponseConsumer {
       for (String sku : List.of("sku-0", "sku-17", "sku-39")) {
         JsonNode file = json.readTree(store.get(SimilarItemsFile.key(tenant, sku)).orElseThrow().bytes());
         assertEquals("20250103T000000Z-rc1", file.get("index_version").asText());
+        // Two models' versions both count from 1: search-api compares the file's vector only within its model.
+        assertEquals("default", file.path("model_name").asText(null));
         List<String> got = json.convertValue(file.get("results").findValuesAsText("sku"), List.class);
         assertEquals(nearest(vectors, sku, 3), got, "neighbours of " + sku);
         assertFalse(got.contains(sku));

@@ -130,15 +130,17 @@ public final class QueryService {
    *     when not live, and what a live search falls back to when it cannot run
    * @param fileVector the product's vector from its file, for a live search when no fresher one exists
    * @param fileVariant the vector variant of the index the file was computed from (null: not recorded)
+   * @param fileModel the model of the index the file was computed from (null: not recorded)
    */
-  public record SimilarPlan(boolean live, SearchAnswer file, float[] fileVector, String fileVariant) {
+  public record SimilarPlan(boolean live, SearchAnswer file, float[] fileVector, String fileVariant,
+      String fileModel) {
 
     static SimilarPlan stored(SearchAnswer file) {
-      return new SimilarPlan(false, file, null, null);
+      return new SimilarPlan(false, file, null, null, null);
     }
 
     static SimilarPlan fresh() {
-      return new SimilarPlan(true, null, null, null);
+      return new SimilarPlan(true, null, null, null, null);
     }
   }
 
@@ -174,7 +176,7 @@ public final class QueryService {
     float[] vector = stored.answer().hits().size() < k ? stored.file().decodedVector() : null;
     if (vector != null) {
       // More asked than the file holds (its list is SIMILAR_ITEMS_K long, less what left the catalog since).
-      return new SimilarPlan(true, stored.answer(), vector, stored.file().vectorVariant());
+      return new SimilarPlan(true, stored.answer(), vector, stored.file().vectorVariant(), stored.file().modelName());
     }
     return SimilarPlan.stored(stored.answer());
   }
@@ -191,10 +193,13 @@ public final class QueryService {
       if (vector == null) {
         vector = served.delta().absorbedVectorOf(sku);
       }
-      // A file names its model by version and variant (which holds the signature) only.
-      if (vector == null && plan.fileVector() != null
-          && index.fitsModel(null, plan.file().modelVersion(), null, plan.fileVariant())
-          && plan.fileVector().length == index.dimension()) {
+      // The file's vector is of the served index's space when it was computed from that very index,
+      // or from one of the same model (name, version and variant, which holds the signature). Two
+      // models' versions both count from 1, so a file naming no model (written before the name was
+      // kept) counts only for its own index: else its own answer.
+      if (vector == null && plan.fileVector() != null && plan.fileVector().length == index.dimension()
+          && (index.version().equals(plan.file().indexVersion()) || plan.fileModel() != null
+              && index.fitsModel(plan.fileModel(), plan.file().modelVersion(), null, plan.fileVariant()))) {
         vector = plan.fileVector();
       }
       if (vector != null) {

@@ -19,6 +19,8 @@ import java.util.List;
  *     holds; null in files written before it existed
  * @param vectorVariant the index's vector variant ({@code IndexManifest.vector_variant}), so that
  *     the vector is only compared with an index of the same space; null when the index names none
+ * @param modelName the index's model: two models' versions both count from 1, and only the name
+ *     tells their spaces apart; null in files written before it was kept
  */
 public record SimilarItemsFile(
     @JsonProperty("tenant") String tenant,
@@ -28,14 +30,21 @@ public record SimilarItemsFile(
     @JsonProperty("computed_at_ms") long computedAtMs,
     @JsonProperty("results") List<Item> results,
     @JsonProperty("vector_variant") @JsonInclude(JsonInclude.Include.NON_NULL) String vectorVariant,
-    @JsonProperty("vector") @JsonInclude(JsonInclude.Include.NON_NULL) String vector) {
+    @JsonProperty("vector") @JsonInclude(JsonInclude.Include.NON_NULL) String vector,
+    @JsonProperty("model_name") @JsonInclude(JsonInclude.Include.NON_NULL) String modelName) {
 
   public record Item(@JsonProperty("sku") String sku, @JsonProperty("score") float score) {}
 
   /** A file without the product's own vector, as written before it was kept. */
   public SimilarItemsFile(String tenant, String sku, String indexVersion, long modelVersion, long computedAtMs,
       List<Item> results) {
-    this(tenant, sku, indexVersion, modelVersion, computedAtMs, results, null, null);
+    this(tenant, sku, indexVersion, modelVersion, computedAtMs, results, null, null, null);
+  }
+
+  /** A file with the product's vector, as written before the model's name was kept. */
+  public SimilarItemsFile(String tenant, String sku, String indexVersion, long modelVersion, long computedAtMs,
+      List<Item> results, String vectorVariant, String vector) {
+    this(tenant, sku, indexVersion, modelVersion, computedAtMs, results, vectorVariant, vector, null);
   }
 
   /** The object key; the sku is URL-encoded so a '/' or '..' in a sku cannot escape the tenant's prefix. */

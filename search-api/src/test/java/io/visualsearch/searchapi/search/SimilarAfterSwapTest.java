@@ -91,6 +91,33 @@ class SimilarAfterSwapTest {
         .map(SearchHit::sku).toList(), "the file's own answer, as before");
   }
 
+  @Test
+  void aFilesVectorIsSearchedLiveOnlyInTheSpaceOfItsOwnModel() throws Exception {
+    catalogOfFourProducts();
+    // The served index: model "default" version 1. Files computed from an earlier index ("v0").
+    indexes.install(TestVectors.index("acme", "v1", 1, vectors(new float[] {1, 0}, true), 1, Map.of(0, 10L)));
+    List<SimilarItemsFile.Item> one = List.of(new SimilarItemsFile.Item("near-old", 0.96f));
+    String vector = SimilarItemsFile.encode(new float[] {1, 0});
+
+    // Another model whose versions also start at 1, same dimension: its vector means nothing here.
+    putFile(new SimilarItemsFile("acme", "changed", "v0", 1, 1L, one, null, vector, "catalog-clip"));
+    assertEquals(List.of("near-old"), liveSkus(), "the file's own answer");
+    // A file naming no model, of another index: which model it was is not known.
+    putFile(new SimilarItemsFile("acme", "changed", "v0", 1, 1L, one, null, vector));
+    assertEquals(List.of("near-old"), liveSkus(), "the file's own answer");
+    // The same model, or the served index itself, even from a file naming no model: searched live.
+    putFile(new SimilarItemsFile("acme", "changed", "v0", 1, 1L, one, null, vector, "default"));
+    assertEquals(List.of("near-old", "near-new", "added"), liveSkus());
+    putFile(new SimilarItemsFile("acme", "changed", "v1", 1, 1L, one, null, vector));
+    assertEquals(List.of("near-old", "near-new", "added"), liveSkus());
+  }
+
+  private List<String> liveSkus() {
+    QueryService.SimilarPlan plan = service.planSimilar("acme", "changed", 3);
+    assertTrue(plan.live(), "more asked than the file holds");
+    return service.liveSimilar("acme", "changed", 3, plan).hits().stream().map(SearchHit::sku).toList();
+  }
+
   private void catalogOfFourProducts() {
     for (String sku : List.of("changed", "near-new", "near-old", "added")) {
       catalog.upsert("acme", new ProductInfo(sku, sku, 1, "USD", "https://shop/" + sku, "https://img/" + sku, "Shoes",
