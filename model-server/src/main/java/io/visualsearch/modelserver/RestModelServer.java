@@ -98,7 +98,7 @@ public final class RestModelServer implements Component {
 
   private void exchange(HttpExchange ex) throws IOException {
     long start = System.nanoTime();
-    String method = ex.getRequestMethod();
+    String method = knownMethod(ex.getRequestMethod());
     String route = RestApi.route(ex.getRequestURI().getPath());
     Context parent = propagator.extract(Context.root(), ex, HEADERS);
     Span span = tracer.spanBuilder(method + " " + route).setParent(parent).setSpanKind(SpanKind.SERVER)
@@ -115,6 +115,18 @@ public final class RestModelServer implements Component {
       span.end();
       metrics.request("rest", method + " " + route, Integer.toString(status), System.nanoTime() - start);
     }
+  }
+
+  private static final java.util.Set<String> METHODS = java.util.Set.of("GET", "HEAD", "POST", "PUT", "DELETE",
+      "CONNECT", "OPTIONS", "TRACE", "PATCH");
+
+  /**
+   * The method as a metric label and span name: HTTP's own methods, any other token {@code _OTHER}
+   * (OpenTelemetry's name for it). The JDK server passes on whatever token a client sends, and a
+   * series per invented method grew the metrics without bound.
+   */
+  static String knownMethod(String method) {
+    return METHODS.contains(method) ? method : "_OTHER";
   }
 
   /** Handles one exchange and returns the status sent. */

@@ -101,6 +101,36 @@ class ModelServerServiceTest {
     }
   }
 
+  @Test
+  void restMethodsAClientInventsShareOneMetricSeries() throws Exception {
+    Map<String, String> env = new HashMap<>(Map.of(
+        "MODEL_SERVER_BASE_PATH", base.toString(),
+        "MODEL_SERVER_GRPC_PORT", "0",
+        "MODEL_SERVER_REST_PORT", "0",
+        "OPS_PORT", "0",
+        "ZIPKIN_ENDPOINT", "none"));
+    Config config = ModelServerService.definition().include(RuntimeSettings.definition()).parse(env);
+    try (ServiceHost host = new ServiceHost(ModelServerService.NAME)) {
+      ModelServer server = ModelServerService.wire(config, host);
+      host.start();
+      int ops = host.components().stream().filter(OpsServer.class::isInstance).map(OpsServer.class::cast)
+          .findFirst().orElseThrow().port();
+      for (int i = 0; i < 20; i++) {
+        http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.restPort() + "/v1/models/default"))
+            .method("X" + i, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+      }
+      get(server.restPort(), "/v1/models/default");
+      String metrics = get(ops, "/metrics").body();
+      java.util.Set<String> restMethods = new java.util.TreeSet<>();
+      java.util.regex.Matcher m = java.util.regex.Pattern
+          .compile("model_server_requests_total\\{api=\"rest\",code=\"\\d+\",method=\"([^\"]*)\"\\}").matcher(metrics);
+      while (m.find()) {
+        restMethods.add(m.group(1).split(" ")[0]);
+      }
+      assertEquals(java.util.Set.of("GET", "_OTHER"), restMethods, metrics);
+    }
+  }
+
   HttpResponse<String> get(int port, String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
         HttpResponse.BodyHandlers.ofString());
