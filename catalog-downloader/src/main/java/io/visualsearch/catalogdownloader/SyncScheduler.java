@@ -45,6 +45,8 @@ final class SyncScheduler implements Component {
   private volatile String running;
   private volatile Throwable lastFailure;
   private final Duration busyRetry;
+  /** Per tenant, the retry of a scheduled sync that found it busy, while it waits (one at most). */
+  private final Map<String, ScheduledFuture<?>> busyRetries = new ConcurrentHashMap<>();
 
   SyncScheduler(SyncJob sync, List<FeedLocation> sources, Duration interval) {
     this(sync, sources, interval, SyncLeases.TTL);
@@ -81,7 +83,11 @@ final class SyncScheduler implements Component {
 
   private void syncAll() {
     for (FeedLocation source : sources) {
-      syncScheduled(source);
+      // A tenant busy for longer than the interval already has its retry on the way: another
+      // chain of retries each pass would sync it once per chain as soon as it is free.
+      if (!busyRetries.containsKey(source.tenant())) {
+        syncScheduled(source);
+      }
     }
   }
 
@@ -94,7 +100,11 @@ final class SyncScheduler implements Component {
     if (syncOne(source).status() == SyncReport.Status.BUSY) {
       ScheduledExecutorService w = worker;
       if (w != null && !w.isShutdown()) {
-        w.schedule(() -> syncScheduled(source), busyRetry.toMillis(), TimeUnit.MILLISECONDS);
+        // Put before the retry can run: both run on the one worker thread, this one first.
+        busyRetries.put(source.tenant(), w.schedule(() -> {
+          busyRetries.remove(source.tenant());
+          syncScheduled(source);
+        }, busyRetry.toMillis(), TimeUnit.MILLISECONDS));
       }
     }
   }

@@ -56,6 +56,29 @@ class SyncSchedulerTest {
   }
 
   @Test
+  void aTenantBusyForSeveralIntervalsHasOneRetryNotOnePerInterval() throws Exception {
+    FeedLocation other = FeedLocation.parse("other=file:///srv/feeds/other.tsv");
+    List<String> synced = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CountDownLatch passes = new CountDownLatch(6);
+    SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+      synced.add(source.tenant());
+      if (source.tenant().equals("other")) {
+        passes.countDown();
+        return SyncReport.failed(source.tenant(), source.uri().toString(), SyncReport.Status.APPLIED, "");
+      }
+      return SyncReport.failed(source.tenant(), source.uri().toString(), SyncReport.Status.BUSY, "");
+    }, List.of(SOURCE, other), Duration.ofMillis(20), Duration.ofMinutes(10));
+    scheduler.start();
+    try {
+      assertTrue(passes.await(30, TimeUnit.SECONDS));
+      // Six passes over both tenants: "shop" was tried in the first only, and waits for its one retry.
+      assertEquals(1, synced.stream().filter("shop"::equals).count(), synced.toString());
+    } finally {
+      scheduler.close();
+    }
+  }
+
+  @Test
   void aStopDropsABusyTenantsRetryThatIsStillWaiting() throws Exception {
     List<SyncReport.Status> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
     CountDownLatch busy = new CountDownLatch(1);
