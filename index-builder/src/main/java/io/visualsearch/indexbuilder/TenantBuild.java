@@ -169,12 +169,25 @@ final class TenantBuild {
       span.setAttribute("shards", (long) built.shards().size());
       span.setAttribute("trained", built.trained());
       shards = built.shards().size();
-      manifest = p.writer().upload(tenant, version, built,
-          new VersionWriter.ManifestFacts(now, model, dimension, recipe, snap.watermarks()));
+      try {
+        manifest = p.writer().upload(tenant, version, built,
+            new VersionWriter.ManifestFacts(now, model, dimension, recipe, snap.watermarks()));
+      } catch (RuntimeException e) {
+        discardUnlessCurrent(tenant, version, "its upload failed");
+        throw e;
+      }
     }
-    VersionWriter.Flip flip = p.writer().flip(tenant, manifest, before, p.clock().millis());
+    VersionWriter.Flip flip;
+    try {
+      flip = p.writer().flip(tenant, manifest, before, p.clock().millis());
+    } catch (RuntimeException e) {
+      // The pointer may have been written with its answer lost: then the version is served.
+      discardUnlessCurrent(tenant, version, "its flip failed");
+      throw e;
+    }
     if (!flip.published()) {
       log.info("tenant {}: version {} not published, CURRENT is {}", tenant, version, flip.previousVersion());
+      discardUnlessCurrent(tenant, version, "another builder published first");
       return new Result(BuildMetrics.Outcome.LOST_RACE, 0);
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
@@ -199,6 +212,27 @@ final class TenantBuild {
       p.tracing().tracer().spanBuilder("indexed").setParent(Context.root().with(Span.wrap(origin)))
           .setAttribute("tenant", snap.tenant()).setAttribute("index.version", version)
           .setAttribute("build.trace_id", build.getSpanContext().getTraceId()).startSpan().end();
+    }
+  }
+
+  /**
+   * Deletes a version this build wrote but did not publish: each retry of a failing build names a
+   * new version, and a store failing part-way through large tenants' uploads grew the bucket by a
+   * partial index per retry, which collection only reached after a later publication. Best effort,
+   * and never the version CURRENT names (or when CURRENT cannot be read): what is left is collected
+   * after the tenant's next publication.
+   */
+  private void discardUnlessCurrent(String tenant, String version, String why) {
+    try {
+      var pointer = p.store().get(io.visualsearch.indexformat.IndexLayout.currentPointer(tenant));
+      if (pointer.isPresent() && version.equals(p.json().pointer(pointer.get().bytes()).version())) {
+        return;
+      }
+      int deleted = p.collector().discard(tenant, version);
+      log.info("tenant {}: version {} deleted ({} objects): {}", tenant, version, deleted, why);
+    } catch (Exception e) {
+      log.warn("tenant {}: version {} left for garbage collection ({}); deleting it failed: {}", tenant, version, why,
+          e.getMessage());
     }
   }
 

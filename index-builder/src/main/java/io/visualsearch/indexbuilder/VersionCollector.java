@@ -31,20 +31,47 @@ final class VersionCollector {
         versions.add(v);
       }
     }
+    // A version older than CURRENT without a manifest is an upload that never finished (its
+    // builder died, or lost the race while its files were going up): it can never be published,
+    // and it must not take one of the places kept for versions to roll back to.
+    SortedSet<String> whole = new TreeSet<>();
     List<String> deleted = new ArrayList<>();
-    for (String v : policy.deletable(versions, current, previous, now)) {
-      String prefix = IndexLayout.versionPrefix(tenant, v);
-      String manifest = IndexLayout.manifest(tenant, v);
-      if (keys.contains(manifest)) {
-        store.delete(manifest);
+    for (String v : versions) {
+      boolean unfinished = current != null && v.compareTo(current) < 0 && !v.equals(previous)
+          && !keys.contains(IndexLayout.manifest(tenant, v)) && IndexVersions.createdAt(v) != null;
+      if (unfinished) {
+        delete(tenant, v, keys);
+        deleted.add(v);
+      } else {
+        whole.add(v);
       }
-      for (String k : keys) {
-        if (k.startsWith(prefix) && !k.equals(manifest)) {
-          store.delete(k);
-        }
-      }
+    }
+    for (String v : policy.deletable(whole, current, previous, now)) {
+      delete(tenant, v, keys);
       deleted.add(v);
     }
+    java.util.Collections.sort(deleted);
     return deleted;
+  }
+
+  /** Deletes one version that was never published (its build failed or lost the race); returns the objects deleted. */
+  int discard(String tenant, String version) {
+    String prefix = IndexLayout.versionPrefix(tenant, version);
+    List<String> keys = store.list(prefix);
+    delete(tenant, version, keys);
+    return keys.size();
+  }
+
+  private void delete(String tenant, String version, java.util.Collection<String> keys) {
+    String prefix = IndexLayout.versionPrefix(tenant, version);
+    String manifest = IndexLayout.manifest(tenant, version);
+    if (keys.contains(manifest)) {
+      store.delete(manifest);
+    }
+    for (String k : keys) {
+      if (k.startsWith(prefix) && !k.equals(manifest)) {
+        store.delete(k);
+      }
+    }
   }
 }
