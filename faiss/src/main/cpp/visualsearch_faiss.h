@@ -24,10 +24,12 @@
 #include <omp.h>
 
 #include <faiss/AutoTune.h>
+#include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexIVFFastScan.h>
+#include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexRefine.h>
 #include <faiss/Index.h>
@@ -232,6 +234,45 @@ inline void search_ivf(const faiss::Index* index, int64_t n, const float* x, int
     ivf_params.nprobe = std::min<size_t>(static_cast<size_t>(nprobe), ivf->nlist);
     ivf_params.max_codes = ivf->max_codes;
     search_leaf_with(w, n, x, k, distances, labels, &ivf_params);
+}
+
+// Every vector the index keeps whole, as it was added, and its id (its position when there is
+// no IDMap), into out (ntotal x d floats) and ids (ntotal): a flat index, an HNSW graph's flat
+// storage, the flat index of a refinement (in position order), or an inverted file of flat lists
+// (list by list). Other indexes keep codes or projections, from which FAISS would give back
+// approximations: refused with FAISS's own "not implemented" wording.
+inline void stored_vectors(const faiss::Index* index, float* out, int64_t* ids) {
+    const Wrapped w = unwrap(index);
+    const faiss::Index* whole = w.refine != nullptr ? w.refine->refine_index
+                                                    : w.transform == nullptr ? w.leaf : nullptr;
+    const auto id_of = [&w](int64_t inner) { return w.id_map != nullptr ? (*w.id_map)[inner] : inner; };
+    if (whole != nullptr && (dynamic_cast<const faiss::IndexFlat*>(whole) != nullptr
+                             || dynamic_cast<const faiss::IndexHNSWFlat*>(whole) != nullptr)) {
+        whole->reconstruct_n(0, index->ntotal, out);
+        for (int64_t i = 0; i < index->ntotal; i++) {
+            ids[i] = id_of(i);
+        }
+        return;
+    }
+    const auto* ivf = whole == w.leaf ? dynamic_cast<const faiss::IndexIVFFlat*>(whole) : nullptr;
+    FAISS_THROW_IF_NOT_MSG(ivf != nullptr,
+                           "stored_vectors not implemented for this type of index: it does not keep its vectors whole");
+    int64_t row = 0;
+    for (size_t list = 0; list < ivf->nlist; list++) {
+        const size_t size = ivf->invlists->list_size(list);
+        if (size == 0) {
+            continue;
+        }
+        FAISS_THROW_IF_NOT_MSG(row + static_cast<int64_t>(size) <= index->ntotal, "inverted lists hold more than ntotal");
+        faiss::InvertedLists::ScopedCodes codes(ivf->invlists, list);
+        faiss::InvertedLists::ScopedIds list_ids(ivf->invlists, list);
+        std::memcpy(out + row * ivf->d, codes.get(), size * ivf->code_size);
+        for (size_t i = 0; i < size; i++) {
+            ids[row + static_cast<int64_t>(i)] = id_of(list_ids[i]);
+        }
+        row += static_cast<int64_t>(size);
+    }
+    FAISS_THROW_IF_NOT_MSG(row == index->ntotal, "inverted lists hold fewer than ntotal");
 }
 
 inline void write_index_file(const faiss::Index* index, const char* path) {

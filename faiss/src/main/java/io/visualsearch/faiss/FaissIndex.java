@@ -218,6 +218,29 @@ public final class FaissIndex implements AutoCloseable {
         return shared(() -> Math.toIntExact(FaissPreset.probeableLists(handle)));
     }
 
+    /** Vectors the index holds, row-major, with their ids ({@link #storedVectors}). */
+    public record StoredVectors(long[] ids, float[] vectors) {}
+
+    /**
+     * Every vector as it was added, with its id, for an index that keeps them whole: Flat, HNSW's
+     * flat storage, a refinement's flat index, an inverted file of flat lists (inside IDMap or
+     * not). Quantised indexes (PQ, SQ codes) and pre-transformed ones without a refinement keep
+     * only approximations: {@link UnsupportedOperationException}. Rows are in the index's own
+     * order (an inverted file's list by list), each beside its id.
+     */
+    public StoredVectors storedVectors() {
+        return shared(() -> {
+            long n = handle.ntotal();
+            if (n * dimension > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException(n + " vectors of " + dimension + " floats do not fit one array");
+            }
+            long[] ids = new long[(int) n];
+            float[] vectors = new float[(int) (n * dimension)];
+            unsupportedAware("storedVectors", () -> FaissPreset.storedVectors(handle, vectors, ids));
+            return new StoredVectors(ids, vectors);
+        });
+    }
+
     /** Removes the given ids and returns how many vectors were removed. */
     public long removeIds(long... ids) {
         Objects.requireNonNull(ids, "ids");

@@ -153,6 +153,10 @@ final class FaissPreset {
     @Cast("int64_t")
     static native long probeableLists(@Const NativeIndex index) throws FaissException;
 
+    @Name("stored_vectors")
+    static native void storedVectors(@Const NativeIndex index, float[] out, @Cast("int64_t*") long[] ids)
+            throws FaissException;
+
     @Name("write_index_file")
     static native void writeIndexFile(@Const NativeIndex index, @Cast("const char*") byte[] nulTerminatedPath)
             throws FaissException;

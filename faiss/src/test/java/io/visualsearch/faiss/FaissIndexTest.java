@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class FaissIndexTest {
     private static final int D = 32;
@@ -123,6 +124,50 @@ class FaissIndexTest {
                     () -> flat.addWithIds(TestVectors.random(2, D, 9), new long[] {5, 6}));
             assertTrue(e.getMessage().contains("add_with_ids not implemented"), e.getMessage());
             assertTrue(e.getCause() instanceof FaissException);
+        }
+    }
+
+    /** Every layout the index-builder writes without a file of exact vectors beside it. */
+    @ParameterizedTest
+    @ValueSource(strings = {"Flat", "IDMap,Flat", "IDMap,HNSW32", "IDMap,PCA16,HNSW16,RFlat", "IDMap,IVF8,Flat",
+        "IVF8,Flat"})
+    void storedVectorsGiveBackExactlyWhatWasAddedWithTheirIds(String factory) {
+        float[] database = TestVectors.clustered(600, D, 12, 21);
+        long[] ids = new long[600];
+        Arrays.setAll(ids, i -> factory.equals("Flat") ? i : 5_000_000_000L + 3L * i);
+        try (FaissIndex index = FaissIndex.create(D, factory, Metric.INNER_PRODUCT)) {
+            if (!index.isTrained()) {
+                index.train(database);
+            }
+            if (factory.equals("Flat")) {
+                index.add(database);
+            } else {
+                index.addWithIds(database, ids);
+            }
+            FaissIndex.StoredVectors stored = index.storedVectors();
+            assertEquals(600, stored.ids().length);
+            // Each row beside its id, in whatever order the index keeps them (an inverted file's lists).
+            for (int row = 0; row < 600; row++) {
+                int added = Arrays.binarySearch(ids, stored.ids()[row]);
+                assertTrue(added >= 0, "an id that was added: " + stored.ids()[row]);
+                assertArrayEquals(TestVectors.row(database, D, added),
+                        Arrays.copyOfRange(stored.vectors(), row * D, (row + 1) * D), factory + " row " + row);
+            }
+            assertEquals(600, Arrays.stream(stored.ids()).distinct().count());
+        }
+    }
+
+    @Test
+    void storedVectorsOfAQuantisedIndexAreUnsupportedNotApproximated() {
+        float[] database = TestVectors.clustered(2000, D, 20, 22);
+        try (FaissIndex pq = FaissIndex.create(D, "IDMap,IVF8,PQ8", Metric.L2)) {
+            pq.train(database);
+            long[] ids = new long[2000];
+            Arrays.setAll(ids, i -> i + 1);
+            pq.addWithIds(database, ids);
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                    pq::storedVectors);
+            assertTrue(e.getMessage().contains("does not keep its vectors whole"), e.getMessage());
         }
     }
 

@@ -193,6 +193,25 @@ public final class ShardVectors implements AutoCloseable {
     return true;
   }
 
+  /** Rows of the file: their ids and row-major vectors. */
+  public record Rows(long[] ids, float[] vectors) {}
+
+  /** Rows {@code from .. from + n - 1} in file order (ascending id), for reading a shard through. */
+  public Rows rows(long from, int n) throws IOException {
+    if (from < 0 || n < 0 || from + n > count) {
+      throw new IllegalArgumentException("rows " + from + ".." + (from + n) + " outside the " + count + " of " + name);
+    }
+    if ((long) n * dimension * Float.BYTES > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(n + " rows of " + dimension + " floats do not fit one buffer");
+    }
+    long[] ids = new long[n];
+    read(channel, HEADER_BYTES + from * Long.BYTES, n * Long.BYTES, name).asLongBuffer().get(ids);
+    float[] vectors = new float[n * dimension];
+    long at = HEADER_BYTES + count * Long.BYTES + from * dimension * (long) Float.BYTES;
+    read(channel, at, n * dimension * Float.BYTES, name).asFloatBuffer().get(vectors);
+    return new Rows(ids, vectors);
+  }
+
   private static ByteBuffer read(FileChannel channel, long position, int bytes, String name) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
     while (b.hasRemaining()) {

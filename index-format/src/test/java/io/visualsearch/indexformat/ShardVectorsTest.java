@@ -68,6 +68,25 @@ class ShardVectorsTest {
   }
 
   @Test
+  void aShardIsReadThroughInPagesOfRowsWithTheirIds() throws Exception {
+    int n = 2 * ShardVectors.FENCE_EVERY + 9;
+    int d = 5;
+    long[] ids = ids(n);
+    float[] rows = rows(n, d);
+    Path file = dir.resolve("shard-001.vectors");
+    ShardVectors.write(file, ids, rows, d);
+    try (ShardVectors v = ShardVectors.open(file, d, n)) {
+      ShardVectors.Rows first = v.rows(0, 100);
+      ShardVectors.Rows rest = v.rows(100, n - 100);
+      assertArrayEquals(java.util.Arrays.copyOfRange(ids, 0, 100), first.ids());
+      assertArrayEquals(java.util.Arrays.copyOfRange(rows, 0, 100 * d), first.vectors());
+      assertArrayEquals(java.util.Arrays.copyOfRange(ids, 100, n), rest.ids());
+      assertArrayEquals(java.util.Arrays.copyOfRange(rows, 100 * d, n * d), rest.vectors());
+      assertThrows(IllegalArgumentException.class, () -> v.rows(n - 1, 2), "past the last row");
+    }
+  }
+
+  @Test
   void anEmptyShardOpensAndHoldsNothing() throws Exception {
     Path file = dir.resolve("empty.vectors");
     ShardVectors.write(file, new long[0], new float[0], 4);

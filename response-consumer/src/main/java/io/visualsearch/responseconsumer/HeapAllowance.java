@@ -14,8 +14,8 @@ final class HeapAllowance {
 
   /** Of the heap, what a run's per-product data may take; the rest is fixed costs (Kafka's fetch buffers, one chunk). */
   static final double HEAP_SHARE = 0.6;
-  /** The replayed vector's map entry, its sku and the float array's header. */
-  static final long BYTES_PER_REPLAYED_PRODUCT_BESIDE_VECTOR = 160;
+  /** The vector's map entry, its sku and the float array's header. */
+  static final long BYTES_PER_PRODUCT_BESIDE_VECTOR = 160;
   /**
    * The loaded index's id → sku entry (a Long, the sku, the map's slots) and, while it loads,
    * skus.tsv's bytes, its text and the map it is parsed into before being copied.
@@ -35,7 +35,7 @@ final class HeapAllowance {
 
   /** The bytes a run over {@code m} holds on the heap; the shards themselves are native memory. */
   static long needed(IndexManifest m) {
-    return vectors(m) * (4L * m.dimension() + BYTES_PER_REPLAYED_PRODUCT_BESIDE_VECTOR + BYTES_PER_INDEXED_PRODUCT);
+    return vectors(m) * (4L * m.dimension() + BYTES_PER_PRODUCT_BESIDE_VECTOR + BYTES_PER_INDEXED_PRODUCT);
   }
 
   void check(IndexManifest m) throws PoisonRecordException {

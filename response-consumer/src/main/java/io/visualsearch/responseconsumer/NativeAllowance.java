@@ -73,7 +73,7 @@ final class NativeAllowance {
 
   /**
    * The native memory a run over {@code m} holds: its shards, which FAISS keeps about as laid out
-   * in their files. The job does not load a quantised shard's exact vectors (it has its own).
+   * in their files. A quantised shard's exact vectors are read from disk, not held in memory.
    */
   static long needed(IndexManifest m) {
     List<IndexManifest.ShardFile> shards = m.shards() == null ? List.of() : m.shards();

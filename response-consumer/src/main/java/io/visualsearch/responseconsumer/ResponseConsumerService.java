@@ -4,17 +4,12 @@ import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigDef;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreSettings;
-import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.pipeline.PipelineService;
 import io.visualsearch.runtime.ServiceHost;
 import io.visualsearch.runtime.ScratchDirectory;
 import io.visualsearch.topics.Topics;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Wires response-consumer: two consumer loops in one group, so a long similar-items run after an
@@ -36,26 +31,15 @@ public final class ResponseConsumerService {
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
     // search-api's: this instance's part of the directory, and what crashed instances left there is swept.
     ScratchDirectory scratch = pipeline.add(new ScratchDirectory(Path.of(config.get(ResponseConsumerSettings.INDEX_DIR))));
-    TenantVectorReader vectors = new TenantVectorReader(() -> vectorConsumer(config, pipeline.instance()));
     // Each answer is its own key (search-api keys them tenant/request-id), so its PUT need not
     // wait for the one before it: one at a time, a busy tenant's answers queued faster than written.
     pipeline.consume(List.of(Topics.SEARCH_RESPONSES.name()), new ResponseArchiver(store),
         config.get(ResponseConsumerSettings.ARCHIVE_CONCURRENCY), pipeline.kafkaClients().groupId(NAME));
     // One publication a poll: each is a job of seconds to minutes, committed as soon as it is done.
-    pipeline.consumeOneAtATime(List.of(Topics.INDEX_PUBLISHED.name()), new SimilarItemsJob(store, scratch.path(), vectors,
+    pipeline.consumeOneAtATime(List.of(Topics.INDEX_PUBLISHED.name()), new SimilarItemsJob(store, scratch.path(),
         pipeline.tracing().tracer(), config.get(ResponseConsumerSettings.SIMILAR_K),
         config.get(ResponseConsumerSettings.SIMILAR_BATCH),
         config.get(ResponseConsumerSettings.SIMILAR_NATIVE_MEMORY)));
     pipeline.heartbeat();
-  }
-
-  /** A group-less reader for replaying the embeddings topic; it commits nothing. */
-  private static KafkaConsumer<byte[], byte[]> vectorConsumer(Config config, String instance) {
-    Properties p = KafkaSettings.common(config);
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, NAME + "-" + instance + "-vectors");
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
-    return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 }

@@ -18,7 +18,6 @@ import io.visualsearch.pipeline.Outbox;
 import io.visualsearch.pipeline.PoisonRecordException;
 import io.visualsearch.pipeline.RecordHandler;
 import io.visualsearch.pipeline.RetriableProcessingException;
-import io.visualsearch.proto.events.Embedding;
 import io.visualsearch.proto.events.IndexPublished;
 import io.visualsearch.searchapi.index.IndexLoader;
 import io.visualsearch.searchapi.index.LoadedIndex;
@@ -38,9 +37,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +59,6 @@ public final class SimilarItemsJob implements RecordHandler {
 
   private final ObjectStore store;
   private final IndexLoader loader;
-  private final TenantVectorReader vectors;
   private final Tracer tracer;
   private final int k;
   private final int batch;
@@ -78,24 +74,23 @@ public final class SimilarItemsJob implements RecordHandler {
    * memory, {@link NativeAllowance#of}); {@code scratch}: where the version's files are downloaded
    * to and read from by FAISS.
    */
-  public SimilarItemsJob(ObjectStore store, Path scratch, TenantVectorReader vectors, Tracer tracer, int k,
-      int batch, long nativeBytesAllowed) {
-    this(store, scratch, vectors, tracer, k, batch, HeapAllowance.ofThisJvm(), NativeAllowance.of(nativeBytesAllowed));
+  public SimilarItemsJob(ObjectStore store, Path scratch, Tracer tracer, int k, int batch, long nativeBytesAllowed) {
+    this(store, scratch, tracer, k, batch, HeapAllowance.ofThisJvm(), NativeAllowance.of(nativeBytesAllowed));
   }
 
   /** With the allowances derived from this JVM and machine. */
-  SimilarItemsJob(ObjectStore store, Path scratch, TenantVectorReader vectors, Tracer tracer, int k, int batch) {
-    this(store, scratch, vectors, tracer, k, batch, 0);
+  SimilarItemsJob(ObjectStore store, Path scratch, Tracer tracer, int k, int batch) {
+    this(store, scratch, tracer, k, batch, 0);
   }
 
-  SimilarItemsJob(ObjectStore store, Path scratch, TenantVectorReader vectors, Tracer tracer, int k,
-      int batch, HeapAllowance heap, NativeAllowance natives) {
+  SimilarItemsJob(ObjectStore store, Path scratch, Tracer tracer, int k, int batch, HeapAllowance heap,
+      NativeAllowance natives) {
     this.store = store;
     // Through scratch, not the heap: a shard of hundreds of MB read into a byte[] (several copies
     // while the SDK buffers it) exhausted a 1 GiB heap, and with ExitOnOutOfMemoryError every
     // restart read the same record again.
-    this.loader = IndexLoader.shardsOnly(store, scratch);
-    this.vectors = vectors;
+    // With a quantised shard's exact vectors: they are the vectors the job computes neighbours of.
+    this.loader = new IndexLoader(store, scratch);
     this.tracer = tracer;
     this.k = k;
     this.batch = batch;
@@ -131,12 +126,10 @@ public final class SimilarItemsJob implements RecordHandler {
       // Even "access denied" or a skewed clock: the bucket is the deployment's own, so the cause is
       // ours to fix, and dead-lettering meanwhile would leave the version without similar items.
       throw new RetriableProcessingException("object store: " + e.getMessage(), e);
-    } catch (TenantVectorReader.ReplayStalledException | KafkaException e) {
-      // The replay reads the deployment's own embeddings topic: whatever Kafka throws there (its
-      // TimeoutException for metadata or offsets not answered in time, a consumer not built because
-      // the bootstrap name did not resolve, a refused login) is the cluster's state, as the bucket's
-      // is above, never a fault of the publication, which would otherwise lose its similar items.
-      throw new RetriableProcessingException("embeddings replay: " + e.getMessage(), e);
+    } catch (UnsupportedOperationException e) {
+      // An operator's index factory that keeps only codes and no exact vectors beside them.
+      throw new PoisonRecordException("vectors-not-readable", "the version's vectors cannot be read back exactly: "
+          + e.getMessage(), e);
     } catch (UncheckedIOException e) {
       // The scratch directory is this instance's own disk (full, not writable): ours to fix, as the bucket.
       throw new RetriableProcessingException("scratch directory: " + e.getMessage(), e);
@@ -183,30 +176,26 @@ public final class SimilarItemsJob implements RecordHandler {
       return t;
     });
     try {
-      // Only the index's products: the replay may hold products the builder left out, which the
-      // shards cannot return anyway and which must not get a file.
-      // Of the index's model, signature and variant included: during a move to another layer,
-      // output or image size of the same version, a re-embedded product's new vector would query
-      // the old one's shards.
-      Predicate<Embedding> ofTheIndex = e -> index.fitsModel(e.getModelName(), e.getModelVersion(), e.getSignature(),
-          e.getVectorVariant());
-      Map<String, float[]> bySku = vectors.read(tenant, ofTheIndex, index.manifest().embeddingsOffsets() == null
-          ? Map.of() : index.manifest().embeddingsOffsets(), sku -> holds(index, tenant, sku));
-      // Prepared once (normalised for a cosine index): each vector is then a query once and a
-      // rescored candidate of ~k + 17 other queries without being normalised again.
-      bySku.replaceAll((sku, v) -> v.length == index.dimension() ? index.space().prepare(v) : v);
-      List<String> skus = new ArrayList<>();
-      for (String sku : bySku.keySet()) {
-        if (bySku.get(sku).length == index.dimension()) {
-          skus.add(sku);
-        }
+      // The vectors the version itself holds (a quantised shard's exact ones), prepared for its
+      // space when it was built: exactly what its shards are searched with, whatever the
+      // embeddings topic holds now, and read from the tenant's own files, not a replay of every
+      // tenant's records.
+      Map<String, float[]> bySku = new HashMap<>();
+      Span reading = tracer.spanBuilder("read indexed vectors").startSpan();
+      try (Scope ignored = reading.makeCurrent()) {
+        index.forEachVector(bySku::put);
+        reading.setAttribute("vectors", (long) bySku.size());
+      } catch (java.io.IOException e) {
+        // A quantised shard's exact vectors are read from this instance's scratch disk.
+        throw new UncheckedIOException(e);
+      } finally {
+        reading.end();
       }
+      List<String> skus = new ArrayList<>(bySku.keySet());
       skus.sort(null);
       if (skus.size() < index.skuCount()) {
-        // After compaction or a model rollout: their files, if any, stay as they are (not deleted).
-        log.warn("tenant {}: {} of the {} products of {} have no replayed vector of model version {}; their similar"
-            + " items are not recomputed", tenant, index.skuCount() - skus.size(), index.skuCount(), version,
-            index.modelVersion());
+        throw new CorruptIndexException(tenant + "/" + version + ": its shards hold vectors of " + skus.size()
+            + " of the " + index.skuCount() + " products its skus.tsv maps");
       }
       // Before writing: a run overtaken part-way, as every run of a tenant republished faster than
       // its run takes, still removes the files of products gone from the feed.

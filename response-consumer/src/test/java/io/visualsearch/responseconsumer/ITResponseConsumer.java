@@ -17,7 +17,6 @@ import io.visualsearch.pipeline.KafkaClients;
 import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.pipeline.PipelineHeaders;
 import io.visualsearch.pipeline.PoisonRecordException;
-import io.visualsearch.proto.events.Embedding;
 import io.visualsearch.proto.events.SearchHit;
 import io.visualsearch.proto.events.SearchResponseEvent;
 import io.visualsearch.runtime.RuntimeSettings;
@@ -75,7 +74,6 @@ class ITResponseConsumer {
     try {
       String tenant = "rc";
       Map<String, float[]> vectors = TestVectors.random(40, 8, 3);
-      sendEmbeddings(producer, tenant, vectors);
       // A file of a product the next version no longer holds must disappear.
       store.put(SimilarItemsFile.key(tenant, "discontinued"), "{}".getBytes(), "application/json");
 
@@ -112,7 +110,6 @@ class ITResponseConsumer {
 
       // A product-quantised version: 2-bit codes alone cannot order these neighbours, the rescoring must.
       String quantised = "rcq";
-      sendEmbeddings(producer, quantised, vectors);
       new IndexPublication(store, producer).publish(quantised, "20250103T000000Z-rq1", 1, vectors, 2,
           endOffsets(stack), bytes -> bytes, "IVF1,PQ4x2np");
       await().atMost(Duration.ofSeconds(60)).until(() -> store.exists(SimilarItemsFile.key(quantised, "sku-39")));
@@ -170,39 +167,24 @@ class ITResponseConsumer {
       String tenant = "rc-heap";
       String version = "20250104T000000Z-rh1";
       Map<String, float[]> vectors = TestVectors.random(300, 64, 4);
-      sendEmbeddings(producer, tenant, vectors);
       new IndexPublication(store, producer).publish(tenant, version, 1, vectors, 2, endOffsets(stack));
-      TenantVectorReader reader = new TenantVectorReader(() -> reader(stack));
       Tracer tracer = TracerProvider.noop().get("it");
 
       // 300 vectors of 64 floats, their map entries and the index's id map take ~170 KB.
       PoisonRecordException e = assertThrows(PoisonRecordException.class,
-          () -> new SimilarItemsJob(store, scratch, reader, tracer, 3, 64, new HeapAllowance(64 * 1024),
+          () -> new SimilarItemsJob(store, scratch, tracer, 3, 64, new HeapAllowance(64 * 1024),
               NativeAllowance.of(0)).run(tenant, version));
       assertEquals("catalog-exceeds-heap", e.reason());
       assertTrue(e.getMessage().contains("300 vectors of 64 dimensions"), e.getMessage());
       assertEquals(List.of(), store.list("similar/" + tenant + "/"), "a refused run writes nothing");
 
-      assertEquals(300, new SimilarItemsJob(store, scratch, reader, tracer, 3, 64, new HeapAllowance(256 * 1024),
+      assertEquals(300, new SimilarItemsJob(store, scratch, tracer, 3, 64, new HeapAllowance(256 * 1024),
           NativeAllowance.of(0)).run(tenant, version),
           "the same catalog within a larger allowance");
       assertEquals(300, store.list("similar/" + tenant + "/").stream().filter(k -> k.endsWith(".json")).count(),
           "a file per product (beside the run's cursor)");
     } finally {
       producer.close();
-    }
-  }
-
-  static void sendEmbeddings(Producer<byte[], byte[]> producer, String tenant, Map<String, float[]> vectors)
-      throws Exception {
-    for (var e : vectors.entrySet()) {
-      Embedding.Builder b = Embedding.newBuilder().setTenant(tenant).setSku(e.getKey()).setModelName("default")
-          .setModelVersion(1);
-      for (float f : e.getValue()) {
-        b.addVector(f);
-      }
-      producer.send(new ProducerRecord<>(Topics.EMBEDDINGS.name(), (tenant + "/" + e.getKey()).getBytes(),
-          b.build().toByteArray())).get();
     }
   }
 

@@ -19,7 +19,6 @@ import io.visualsearch.pipeline.KafkaClients;
 import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.pipeline.PoisonRecordException;
 import io.visualsearch.pipeline.RetriableProcessingException;
-import io.visualsearch.proto.events.Embedding;
 import io.visualsearch.proto.events.IndexPublished;
 import io.visualsearch.searchapi.IndexPublication;
 import io.visualsearch.searchapi.TestVectors;
@@ -31,31 +30,25 @@ import io.visualsearch.tracing.TracingSettings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.config.ConfigException;
-import org.apache.kafka.common.errors.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The job against versions published in the stack's object store and announced on its broker, the
- * embeddings replay reading the stack's embeddings topic up to the end offsets each version's
- * manifest records. Kafka's in-memory consumer stands in only for failures the broker cannot be
- * made to show on cue (metadata not answered, a consumer that cannot be built).
+ * The job against versions published in the stack's object store and announced on its broker: it
+ * reads each version's vectors from the version itself (shards, or a quantised shard's exact
+ * vectors), never from the embeddings topic.
  */
 @ExtendWith(StackExtension.class)
 class ITSimilarItemsJob {
@@ -68,8 +61,6 @@ class ITSimilarItemsJob {
 
   ObjectStore store;
   Producer<byte[], byte[]> producer;
-  /** The replay of the stack's embeddings topic, as the service reads it. */
-  TenantVectorReader replay;
   EmbeddedStack stack;
 
   @BeforeEach
@@ -81,7 +72,6 @@ class ITSimilarItemsJob {
     store.start();
     Config kafka = KafkaSettings.definition().include(TracingSettings.definition()).parse(env);
     producer = new KafkaClients(kafka).producer("it-similar-items-job");
-    replay = new TenantVectorReader(() -> ITResponseConsumer.reader(stack));
   }
 
   @AfterEach
@@ -121,44 +111,8 @@ class ITSimilarItemsJob {
     Map<String, float[]> vectors = TestVectors.random(50, 16, 5);
     publish(tenant, version, vectors);
     store.delete(IndexLayout.file(tenant, version, IndexLayout.shardFileName(0)));
-    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replay, tracer, 3, 8, heap, natives);
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, tracer, 3, 8, heap, natives);
     return assertThrows(PoisonRecordException.class, () -> job.handle(published(tenant, version), null));
-  }
-
-  @Test
-  void aBrokerThatDoesNotAnswerTheReplayInTimeIsRetriedNotDeadLettered() throws Exception {
-    String tenant = "sij-timeout";
-    String version = "20250105T000000Z-t1";
-    publish(tenant, version, TestVectors.random(10, 8, 6));
-    MockConsumer<byte[], byte[]> unanswered = new MockConsumer<>("earliest") {
-      @Override
-      public List<PartitionInfo> partitionsFor(String topic, Duration timeout) {
-        throw new TimeoutException("Timeout expired while fetching topic metadata");
-      }
-    };
-
-    SimilarItemsJob job = new SimilarItemsJob(store, scratch, new TenantVectorReader(() -> unanswered), tracer, 3, 8);
-    RetriableProcessingException e = assertThrows(RetriableProcessingException.class,
-        () -> job.handle(published(tenant, version), null));
-    assertTrue(e.getMessage().contains("fetching topic metadata"), e.getMessage());
-  }
-
-  @Test
-  void aReplayConsumerThatCannotBeBuiltIsRetriedNotDeadLettered() throws Exception {
-    String tenant = "sij-unbuilt";
-    String version = "20250105T000000Z-u1";
-    publish(tenant, version, TestVectors.random(10, 8, 8));
-    // What KafkaConsumer's constructor throws when the bootstrap name does not resolve for a moment:
-    // not one of Kafka's RetriableExceptions, and dead-lettering left the version without similar items.
-    TenantVectorReader unbuilt = new TenantVectorReader(() -> {
-      throw new KafkaException("Failed to construct kafka consumer",
-          new ConfigException("No resolvable bootstrap urls given in bootstrap.servers"));
-    });
-
-    SimilarItemsJob job = new SimilarItemsJob(store, scratch, unbuilt, tracer, 3, 8);
-    RetriableProcessingException e = assertThrows(RetriableProcessingException.class,
-        () -> job.handle(published(tenant, version), null));
-    assertTrue(e.getMessage().contains("Failed to construct kafka consumer"), e.getMessage());
   }
 
   @Test
@@ -167,7 +121,7 @@ class ITSimilarItemsJob {
     String version = "20250105T000000Z-c1";
     Map<String, float[]> vectors = TestVectors.random(10, 8, 9);
     publish(tenant, version, vectors);
-    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replay, tracer, 3, 8);
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, tracer, 3, 8);
 
     // One earlier start died with the process: the job runs again, and its count goes when it ends.
     store.put(JobStarts.key(tenant, version), "1".getBytes(StandardCharsets.UTF_8), "text/plain");
@@ -202,12 +156,12 @@ class ITSimilarItemsJob {
     publish(tenant, version, vectors);
     int[] chunks = {0};
     Tracer stoppingAtTheSecondChunk = name -> {
-      if (++chunks[0] == 2) {
+      if (name.equals("similar items batch") && ++chunks[0] == 2) {
         Thread.currentThread().interrupt(); // what the loop's cancel does to the handler thread
       }
       return tracer.spanBuilder(name);
     };
-    SimilarItemsJob job = new SimilarItemsJob(store, scratch, replay, stoppingAtTheSecondChunk, 3, 4);
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, stoppingAtTheSecondChunk, 3, 4);
     try {
       assertThrows(InterruptedException.class, () -> job.handle(published(tenant, version), null));
     } finally {
@@ -225,82 +179,60 @@ class ITSimilarItemsJob {
     publish(tenant, version, vectors);
     Path notADirectory = Files.createFile(scratch.resolve("a-file"));
 
-    SimilarItemsJob job = new SimilarItemsJob(store, notADirectory, replay, tracer, 3, 8);
+    SimilarItemsJob job = new SimilarItemsJob(store, notADirectory, tracer, 3, 8);
     assertThrows(RetriableProcessingException.class, () -> job.handle(published(tenant, version), null));
     assertTrue(store.get(JobStarts.key(tenant, version)).isEmpty(), "a failure the process survived is no crash");
   }
 
-  @Test
-  void theIndexsProductsDecideWhichFilesAreWrittenAndWhichAreKept() throws Exception {
-    String tenant = "sij-products";
-    String version = "20250105T000000Z-p1";
-    Map<String, float[]> indexed = TestVectors.random(12, 8, 8);
-    byte[] earlier = "{\"index_version\":\"20250104T000000Z-p0\"}".getBytes(StandardCharsets.UTF_8);
-    store.put(SimilarItemsFile.key(tenant, "sku-5"), earlier, "application/json");
-    store.put(SimilarItemsFile.key(tenant, "discontinued"), earlier, "application/json");
-    // Compaction (or a model rollout) left sku-5 without a vector the index was built from, and
-    // the topic holds a product this version does not index.
-    Map<String, float[]> replayed = new LinkedHashMap<>(indexed);
-    replayed.remove("sku-5");
-    replayed.put("ghost", indexed.get("sku-6"));
-    ITResponseConsumer.sendEmbeddings(producer, tenant, replayed);
-    publishBuiltFromTheTopic(tenant, version, indexed);
+  /**
+   * The neighbours are those of the vectors the version holds, read from its own files: nothing
+   * of the tenant is on the embeddings topic here (compacted away, or another model's by now), and
+   * every indexed product still gets its file; a file of a product the version does not hold goes.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"flat", "quantised"})
+  void everyIndexedProductsNeighboursComeFromTheVersionsOwnVectors(String kind) throws Exception {
+    String tenant = "sij-own-" + kind;
+    String version = "20250105T000000Z-o1";
+    Map<String, float[]> indexed = TestVectors.random(kind.equals("flat") ? 12 : 300, 8, 8);
+    store.put(SimilarItemsFile.key(tenant, "discontinued"), "{}".getBytes(StandardCharsets.UTF_8), "application/json");
+    if (kind.equals("flat")) {
+      new IndexPublication(store, producer).publish(tenant, version, 1, indexed, 2, Map.of());
+    } else {
+      // IVF-PQ shards: their codes only approximate the vectors, which the version keeps beside them.
+      new IndexPublication(store, producer).publish(tenant, version, 1, indexed, 2, Map.of(), bytes -> bytes,
+          "IVF1,PQ4x2np");
+    }
 
-    int written = new SimilarItemsJob(store, scratch, replay, tracer, 3, 4).run(tenant, version);
+    int written = new SimilarItemsJob(store, scratch, tracer, 3, 64).run(tenant, version);
 
-    assertEquals(11, written);
-    Optional<StoredObject> sku5 = store.get(SimilarItemsFile.key(tenant, "sku-5"));
-    assertTrue(sku5.isPresent(), "an indexed product without a replayed vector keeps its file");
-    assertArrayEquals(earlier, sku5.get().bytes(), "and it is not rewritten");
-    assertFalse(store.exists(SimilarItemsFile.key(tenant, "ghost")), "a product the index does not hold gets none");
+    assertEquals(indexed.size(), written);
     assertFalse(store.exists(SimilarItemsFile.key(tenant, "discontinued")));
-    JsonNode sku6 = json.readTree(store.get(SimilarItemsFile.key(tenant, "sku-6")).orElseThrow().bytes());
-    assertEquals(version, sku6.get("index_version").asText());
-  }
-
-  @Test
-  void aVectorOfAnotherLayerOfTheIndexsModelVersionIsNotTakenForItsOwn() throws Exception {
-    String tenant = "sij-layers";
-    String version = "20250105T000000Z-l1";
-    Map<String, float[]> indexed = TestVectors.random(8, 8, 9);
-    // The generator moved to another signature of version 1 (same dimension) after the build;
-    // sku-2 was re-embedded with it, so the replay's latest sku-2 is not the vector the index holds.
-    ITResponseConsumer.sendEmbeddings(producer, tenant, indexed);
-    Embedding.Builder other = Embedding.newBuilder().setTenant(tenant).setSku("sku-2").setModelVersion(1)
-        .setModelName("default").setSignature("mixed7");
-    for (float f : indexed.get("sku-3")) {
-      other.addVector(f);
-    }
-    producer.send(new ProducerRecord<>(Topics.EMBEDDINGS.name(), (tenant + "/sku-2").getBytes(StandardCharsets.UTF_8),
-        other.build().toByteArray())).get();
-    publishBuiltFromTheTopic(tenant, version, indexed);
-
-    int written = new SimilarItemsJob(store, scratch, replay, tracer, 3, 4).run(tenant, version);
-
-    assertEquals(8, written);
-    // From the vector the index holds (its earlier record): the other layer's vector, a copy of
-    // sku-3's, would make sku-3 its neighbour at 1.0. The vectors are unit vectors of a Flat index:
-    // the nearest by brute force are exactly the file's, with their cosines.
-    JsonNode sku2 = json.readTree(store.get(SimilarItemsFile.key(tenant, "sku-2")).orElseThrow().bytes());
-    assertEquals(version, sku2.get("index_version").asText());
-    List<String> expected = ITResponseConsumer.nearest(indexed, "sku-2", 3);
-    assertEquals(expected, sku2.get("results").findValuesAsText("sku"), "neighbours of sku-2: " + sku2);
-    for (JsonNode hit : sku2.get("results")) {
-      assertEquals(ITResponseConsumer.dot(indexed.get("sku-2"), indexed.get(hit.get("sku").asText())),
-          hit.get("score").asDouble(), 1e-5, "sku-2's cosine with " + hit.get("sku").asText());
+    for (String sku : List.of("sku-0", "sku-5", "sku-11")) {
+      JsonNode file = json.readTree(store.get(SimilarItemsFile.key(tenant, sku)).orElseThrow().bytes());
+      assertEquals(version, file.get("index_version").asText());
+      // Unit vectors: the nearest by brute force over the indexed vectors, with their cosines.
+      assertEquals(ITResponseConsumer.nearest(indexed, sku, 3), file.get("results").findValuesAsText("sku"),
+          "neighbours of " + sku + ": " + file);
+      for (JsonNode hit : file.get("results")) {
+        assertEquals(ITResponseConsumer.dot(indexed.get(sku), indexed.get(hit.get("sku").asText())),
+            hit.get("score").asDouble(), 1e-5, sku + "'s cosine with " + hit.get("sku").asText());
+      }
     }
   }
 
   @Test
-  void aRunOvertakenWhileReadingTheTopicWritesNothingAndLeavesTheNewerVersionsFilesAlone() throws Exception {
+  void aRunOvertakenWhileReadingTheVectorsWritesNothingAndLeavesTheNewerVersionsFilesAlone() throws Exception {
     Overtaking o = new Overtaking("sij-overtaken-read");
-    // The newer version is published as the older run's replay begins reading the topic.
-    TenantVectorReader overtakenWhileReading = new TenantVectorReader(() -> {
-      o.overtake();
-      return ITResponseConsumer.reader(stack);
-    });
+    // The newer version is published as the older run begins reading its version's vectors.
+    Tracer overtakingWhileReading = name -> {
+      if (name.equals("read indexed vectors")) {
+        o.overtake();
+      }
+      return tracer.spanBuilder(name);
+    };
 
-    int written = new SimilarItemsJob(store, scratch, overtakenWhileReading, tracer, 3, 4).run(o.tenant, o.older);
+    int written = new SimilarItemsJob(store, scratch, overtakingWhileReading, 3, 4).run(o.tenant, o.older);
 
     o.assertNewerFileSurvives();
     assertEquals(0, written);
@@ -314,13 +246,13 @@ class ITSimilarItemsJob {
     // after the last check before writing; the stale files were deleted before the first.
     int[] chunks = {0};
     Tracer overtakingAtTheLastChunk = name -> {
-      if (++chunks[0] == 3) {
+      if (name.equals("similar items batch") && ++chunks[0] == 3) {
         o.overtake();
       }
       return tracer.spanBuilder(name);
     };
 
-    int written = new SimilarItemsJob(store, scratch, replay, overtakingAtTheLastChunk, 3, 4)
+    int written = new SimilarItemsJob(store, scratch, overtakingAtTheLastChunk, 3, 4)
         .run(o.tenant, o.older);
 
     o.assertNewerFileSurvives();
@@ -343,6 +275,9 @@ class ITSimilarItemsJob {
     for (int run = 0; run < 2; run++) {
       String next = versions.get(run + 1);
       Tracer overtakingInTheFirstChunk = name -> {
+        if (!name.equals("similar items batch")) {
+          return tracer.spanBuilder(name);
+        }
         try {
           publish(tenant, next, vectors);
         } catch (Exception e) {
@@ -351,7 +286,7 @@ class ITSimilarItemsJob {
         return tracer.spanBuilder(name);
       };
       // Chunks of 4: the check before the first passed, the one before the second finds the next version.
-      assertEquals(0, new SimilarItemsJob(store, scratch, replay, overtakingInTheFirstChunk, 3, 4)
+      assertEquals(0, new SimilarItemsJob(store, scratch, overtakingInTheFirstChunk, 3, 4)
           .run(tenant, versions.get(run)));
       assertFalse(store.exists(SimilarItemsFile.key(tenant, "discontinued")), "removed though the run was overtaken");
     }
@@ -396,15 +331,9 @@ class ITSimilarItemsJob {
     }
   }
 
-  /** A version of {@code vectors}, built once they were sent to the embeddings topic. */
+  /** A version of {@code vectors} (Flat shards), announced on the stack's broker. */
   void publish(String tenant, String version, Map<String, float[]> vectors) throws Exception {
-    ITResponseConsumer.sendEmbeddings(producer, tenant, vectors);
-    publishBuiltFromTheTopic(tenant, version, vectors);
-  }
-
-  /** A version of {@code vectors} built from the embeddings topic up to its end offsets now, whatever it holds. */
-  void publishBuiltFromTheTopic(String tenant, String version, Map<String, float[]> vectors) throws Exception {
-    new IndexPublication(store, producer).publish(tenant, version, 1, vectors, 2, ITResponseConsumer.endOffsets(stack));
+    new IndexPublication(store, producer).publish(tenant, version, 1, vectors, 2, Map.of());
   }
 
   static ConsumerRecord<byte[], byte[]> published(String tenant, String version) {

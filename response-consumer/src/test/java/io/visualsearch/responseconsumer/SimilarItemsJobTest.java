@@ -10,7 +10,6 @@ import io.visualsearch.proto.events.IndexPublished;
 import io.visualsearch.topics.Topics;
 import java.nio.file.Path;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.MockConsumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,8 +24,7 @@ class SimilarItemsJobTest {
     byte[] published = IndexPublished.newBuilder().setTenant("shop").setIndexVersion("20250103T000000Z-v1")
         .setModelVersion(1).build().toByteArray();
     try (ObjectStore store = DeniedStore.started()) {
-      SimilarItemsJob job = new SimilarItemsJob(store, scratch, new TenantVectorReader(() -> new MockConsumer<>("earliest")),
-          TracerProvider.noop().get("test"), 3, 8);
+      SimilarItemsJob job = new SimilarItemsJob(store, scratch, TracerProvider.noop().get("test"), 3, 8);
       RetriableProcessingException e = assertThrows(RetriableProcessingException.class, () -> job.handle(
           new ConsumerRecord<>(Topics.INDEX_PUBLISHED.name(), 0, 0, "shop".getBytes(), published), null));
       assertTrue(e.getMessage().contains("Access Denied"), e.getMessage());

@@ -208,6 +208,48 @@ public final class LoadedIndex {
     return null;
   }
 
+  /** Receives one indexed product's vector. */
+  @FunctionalInterface
+  public interface VectorSink {
+    void accept(String sku, float[] vector);
+  }
+
+  /** Rows read from a quantised shard's exact vectors at a time: a shard's file can exceed a heap array. */
+  private static final int EXACT_ROWS_AT_ONCE = 4096;
+
+  /**
+   * Every indexed product's vector as this version holds it (prepared for its space: a cosine
+   * index's are normalised): a quantised shard's from its exact vectors, any other shard's from
+   * the shard itself. The vectors the version searches, without replaying where they came from.
+   *
+   * @throws UnsupportedOperationException for a shard that keeps neither (an operator's factory
+   *     with codes and no rescoring), which cannot give its vectors back exactly
+   */
+  public void forEachVector(VectorSink sink) throws java.io.IOException {
+    int d = dimension();
+    for (int s = 0; s < shards.size(); s++) {
+      ShardVectors exact = exactVectors(s);
+      if (exact != null) {
+        for (long from = 0; from < exact.count(); from += EXACT_ROWS_AT_ONCE) {
+          ShardVectors.Rows rows = exact.rows(from, (int) Math.min(EXACT_ROWS_AT_ONCE, exact.count() - from));
+          deliver(rows.ids(), rows.vectors(), d, sink);
+        }
+      } else {
+        FaissIndex.StoredVectors stored = shards.get(s).storedVectors();
+        deliver(stored.ids(), stored.vectors(), d, sink);
+      }
+    }
+  }
+
+  private void deliver(long[] ids, float[] vectors, int d, VectorSink sink) {
+    for (int i = 0; i < ids.length; i++) {
+      String sku = skuById.get(ids[i]);
+      if (sku != null) {
+        sink.accept(sku, java.util.Arrays.copyOfRange(vectors, i * d, (i + 1) * d));
+      }
+    }
+  }
+
   /** The sku a FAISS id stands for, or null for an id this version does not know. */
   public String sku(long id) {
     return skuById.get(id);
