@@ -236,43 +236,48 @@ inline void search_ivf(const faiss::Index* index, int64_t n, const float* x, int
     search_leaf_with(w, n, x, k, distances, labels, &ivf_params);
 }
 
-// Every vector the index keeps whole, as it was added, and its id (its position when there is
-// no IDMap), into out (ntotal x d floats) and ids (ntotal): a flat index, an HNSW graph's flat
-// storage, the flat index of a refinement (in position order), or an inverted file of flat lists
-// (list by list). Other indexes keep codes or projections, from which FAISS would give back
-// approximations: refused with FAISS's own "not implemented" wording.
-inline void stored_vectors(const faiss::Index* index, float* out, int64_t* ids) {
+// Rows [from, from + n) of the vectors the index keeps whole, as they were added, and their ids
+// (their positions when there is no IDMap), into out (n x d floats) and ids (n): a flat index, an
+// HNSW graph's flat storage, the flat index of a refinement (rows in position order), or an
+// inverted file of flat lists (rows list by list). Other indexes keep codes or projections, from
+// which FAISS would give back approximations: refused with FAISS's own "not implemented" wording.
+inline void stored_vectors(const faiss::Index* index, int64_t from, int64_t n, float* out, int64_t* ids) {
+    FAISS_THROW_IF_NOT_MSG(from >= 0 && n >= 0 && from + n <= index->ntotal, "rows outside the index");
     const Wrapped w = unwrap(index);
     const faiss::Index* whole = w.refine != nullptr ? w.refine->refine_index
                                                     : w.transform == nullptr ? w.leaf : nullptr;
     const auto id_of = [&w](int64_t inner) { return w.id_map != nullptr ? (*w.id_map)[inner] : inner; };
     if (whole != nullptr && (dynamic_cast<const faiss::IndexFlat*>(whole) != nullptr
                              || dynamic_cast<const faiss::IndexHNSWFlat*>(whole) != nullptr)) {
-        whole->reconstruct_n(0, index->ntotal, out);
-        for (int64_t i = 0; i < index->ntotal; i++) {
-            ids[i] = id_of(i);
+        whole->reconstruct_n(from, n, out);
+        for (int64_t i = 0; i < n; i++) {
+            ids[i] = id_of(from + i);
         }
         return;
     }
     const auto* ivf = whole == w.leaf ? dynamic_cast<const faiss::IndexIVFFlat*>(whole) : nullptr;
     FAISS_THROW_IF_NOT_MSG(ivf != nullptr,
                            "stored_vectors not implemented for this type of index: it does not keep its vectors whole");
-    int64_t row = 0;
-    for (size_t list = 0; list < ivf->nlist; list++) {
-        const size_t size = ivf->invlists->list_size(list);
-        if (size == 0) {
+    int64_t row = 0;  // the first row of the current list
+    int64_t copied = 0;
+    for (size_t list = 0; list < ivf->nlist && copied < n; list++) {
+        const auto size = static_cast<int64_t>(ivf->invlists->list_size(list));
+        if (row + size <= from + copied) {
+            row += size;
             continue;
         }
-        FAISS_THROW_IF_NOT_MSG(row + static_cast<int64_t>(size) <= index->ntotal, "inverted lists hold more than ntotal");
+        const int64_t start = from + copied - row;
+        const int64_t take = std::min(size - start, n - copied);
         faiss::InvertedLists::ScopedCodes codes(ivf->invlists, list);
         faiss::InvertedLists::ScopedIds list_ids(ivf->invlists, list);
-        std::memcpy(out + row * ivf->d, codes.get(), size * ivf->code_size);
-        for (size_t i = 0; i < size; i++) {
-            ids[row + static_cast<int64_t>(i)] = id_of(list_ids[i]);
+        std::memcpy(out + copied * ivf->d, codes.get() + start * ivf->code_size, take * ivf->code_size);
+        for (int64_t i = 0; i < take; i++) {
+            ids[copied + i] = id_of(list_ids[start + i]);
         }
-        row += static_cast<int64_t>(size);
+        copied += take;
+        row += size;
     }
-    FAISS_THROW_IF_NOT_MSG(row == index->ntotal, "inverted lists hold fewer than ntotal");
+    FAISS_THROW_IF_NOT_MSG(copied == n, "inverted lists hold fewer rows than ntotal");
 }
 
 inline void write_index_file(const faiss::Index* index, const char* path) {

@@ -222,23 +222,28 @@ public final class FaissIndex implements AutoCloseable {
     public record StoredVectors(long[] ids, float[] vectors) {}
 
     /**
-     * Every vector as it was added, with its id, for an index that keeps them whole: Flat, HNSW's
-     * flat storage, a refinement's flat index, an inverted file of flat lists (inside IDMap or
-     * not). Quantised indexes (PQ, SQ codes) and pre-transformed ones without a refinement keep
-     * only approximations: {@link UnsupportedOperationException}. Rows are in the index's own
-     * order (an inverted file's list by list), each beside its id.
+     * Rows {@code from .. from + count - 1} of the vectors as they were added, each beside its id,
+     * for an index that keeps them whole: Flat, HNSW's flat storage, a refinement's flat index, an
+     * inverted file of flat lists (inside IDMap or not). Rows are in the index's own order (an
+     * inverted file's list by list), so paging through {@code 0 .. ntotal} reads each vector once.
+     * Quantised indexes (PQ, SQ codes) and pre-transformed ones without a refinement keep only
+     * approximations: {@link UnsupportedOperationException}.
      */
-    public StoredVectors storedVectors() {
-        return shared(() -> {
-            long n = handle.ntotal();
-            if (n * dimension > Integer.MAX_VALUE - 8) {
-                throw new IllegalArgumentException(n + " vectors of " + dimension + " floats do not fit one array");
-            }
-            long[] ids = new long[(int) n];
-            float[] vectors = new float[(int) (n * dimension)];
-            unsupportedAware("storedVectors", () -> FaissPreset.storedVectors(handle, vectors, ids));
-            return new StoredVectors(ids, vectors);
+    public StoredVectors storedVectors(long from, int count) {
+        if (from < 0 || count < 0) {
+            throw new IllegalArgumentException("rows must not be negative: from " + from + ", count " + count);
+        }
+        long size = (long) count * dimension;
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(count + " rows of " + dimension + " floats do not fit one array");
+        }
+        long[] ids = new long[count];
+        float[] vectors = new float[(int) size];
+        shared(() -> {
+            unsupportedAware("storedVectors", () -> FaissPreset.storedVectors(handle, from, count, vectors, ids));
+            return null;
         });
+        return new StoredVectors(ids, vectors);
     }
 
     /** Removes the given ids and returns how many vectors were removed. */

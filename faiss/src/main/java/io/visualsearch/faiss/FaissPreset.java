@@ -154,8 +154,12 @@ final class FaissPreset {
     static native long probeableLists(@Const NativeIndex index) throws FaissException;
 
     @Name("stored_vectors")
-    static native void storedVectors(@Const NativeIndex index, float[] out, @Cast("int64_t*") long[] ids)
-            throws FaissException;
+    static native void storedVectors(
+            @Const NativeIndex index,
+            @Cast("int64_t") long from,
+            @Cast("int64_t") long n,
+            float[] out,
+            @Cast("int64_t*") long[] ids) throws FaissException;
 
     @Name("write_index_file")
     static native void writeIndexFile(@Const NativeIndex index, @Cast("const char*") byte[] nulTerminatedPath)

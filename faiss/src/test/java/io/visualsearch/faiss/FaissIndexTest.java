@@ -144,8 +144,13 @@ class FaissIndexTest {
             } else {
                 index.addWithIds(database, ids);
             }
-            FaissIndex.StoredVectors stored = index.storedVectors();
-            assertEquals(600, stored.ids().length);
+            // In pages, as a reader goes through a large shard: 250 rows, then the other 350.
+            FaissIndex.StoredVectors first = index.storedVectors(0, 250);
+            FaissIndex.StoredVectors rest = index.storedVectors(250, 350);
+            FaissIndex.StoredVectors stored = new FaissIndex.StoredVectors(
+                    java.util.stream.LongStream.concat(Arrays.stream(first.ids()), Arrays.stream(rest.ids())).toArray(),
+                    concat(first.vectors(), rest.vectors()));
+            assertThrows(FaissException.class, () -> index.storedVectors(550, 100), "rows past the end");
             // Each row beside its id, in whatever order the index keeps them (an inverted file's lists).
             for (int row = 0; row < 600; row++) {
                 int added = Arrays.binarySearch(ids, stored.ids()[row]);
@@ -166,7 +171,7 @@ class FaissIndexTest {
             Arrays.setAll(ids, i -> i + 1);
             pq.addWithIds(database, ids);
             UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                    pq::storedVectors);
+                    () -> pq.storedVectors(0, 10));
             assertTrue(e.getMessage().contains("does not keep its vectors whole"), e.getMessage());
         }
     }
@@ -599,5 +604,11 @@ class FaissIndexTest {
                 pool.shutdownNow();
             }
         }
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 }

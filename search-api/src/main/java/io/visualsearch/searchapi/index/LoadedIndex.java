@@ -214,8 +214,8 @@ public final class LoadedIndex {
     void accept(String sku, float[] vector);
   }
 
-  /** Rows read from a quantised shard's exact vectors at a time: a shard's file can exceed a heap array. */
-  private static final int EXACT_ROWS_AT_ONCE = 4096;
+  /** Rows read at a time: a whole shard's vectors beside the caller's own copies could take the heap twice. */
+  private static final int ROWS_AT_ONCE = 4096;
 
   /**
    * Every indexed product's vector as this version holds it (prepared for its space: a cosine
@@ -230,13 +230,16 @@ public final class LoadedIndex {
     for (int s = 0; s < shards.size(); s++) {
       ShardVectors exact = exactVectors(s);
       if (exact != null) {
-        for (long from = 0; from < exact.count(); from += EXACT_ROWS_AT_ONCE) {
-          ShardVectors.Rows rows = exact.rows(from, (int) Math.min(EXACT_ROWS_AT_ONCE, exact.count() - from));
+        for (long from = 0; from < exact.count(); from += ROWS_AT_ONCE) {
+          ShardVectors.Rows rows = exact.rows(from, (int) Math.min(ROWS_AT_ONCE, exact.count() - from));
           deliver(rows.ids(), rows.vectors(), d, sink);
         }
       } else {
-        FaissIndex.StoredVectors stored = shards.get(s).storedVectors();
-        deliver(stored.ids(), stored.vectors(), d, sink);
+        FaissIndex shard = shards.get(s);
+        for (long from = 0; from < shard.ntotal(); from += ROWS_AT_ONCE) {
+          FaissIndex.StoredVectors stored = shard.storedVectors(from, (int) Math.min(ROWS_AT_ONCE, shard.ntotal() - from));
+          deliver(stored.ids(), stored.vectors(), d, sink);
+        }
       }
     }
   }
