@@ -60,6 +60,18 @@ import javax.net.ssl.TrustManagerFactory;
  */
 public final class ModelClient implements Component {
 
+  /**
+   * Whose calls these are, told to the model server in the {@value #PRIORITY_HEADER} header: a
+   * shopper waiting on a search ({@code INTERACTIVE}) or catalog work ({@code BULK}, no header). Our
+   * model server runs an interactive request before any bulk one ready at the same time and keeps a
+   * share of its queue for them; TensorFlow Serving ignores the header.
+   */
+  public enum Priority { INTERACTIVE, BULK }
+
+  /** gRPC metadata naming a call's priority; its one value is {@value #INTERACTIVE}. */
+  public static final String PRIORITY_HEADER = "x-request-priority";
+  public static final String INTERACTIVE = "interactive";
+
   private final String target;
   private final String model;
   /** The variant this client embeds with unless a call names another. */
@@ -71,17 +83,30 @@ public final class ModelClient implements Component {
   private final Function<String, ManagedChannelBuilder<?>> channelBuilder;
   /** TLS, or null for plaintext. */
   private final ChannelCredentials tls;
+  /** The priority header's interceptor, or null for bulk calls (no header). */
+  private final io.grpc.ClientInterceptor priority;
   private volatile ManagedChannel channel;
   private volatile String lastError;
   /** When the failure in lastError happened, or check() last probed the server about it. */
   private final AtomicLong failureSeenNanos = new AtomicLong();
 
+  /** A client of catalog work ({@link Priority#BULK}). */
   public ModelClient(Config config, Tracing tracing) {
-    this(config, tracing, null);
+    this(config, tracing, Priority.BULK);
+  }
+
+  public ModelClient(Config config, Tracing tracing, Priority priority) {
+    this(config, tracing, null, priority);
   }
 
   /** {@code channelBuilder} lets tests use an in-process transport; null means Netty over TCP. */
   ModelClient(Config config, Tracing tracing, Function<String, ManagedChannelBuilder<?>> channelBuilder) {
+    this(config, tracing, channelBuilder, Priority.BULK);
+  }
+
+  ModelClient(Config config, Tracing tracing, Function<String, ManagedChannelBuilder<?>> channelBuilder,
+      Priority priority) {
+    this.priority = priority == Priority.INTERACTIVE ? interactiveHeader() : null;
     this.target = config.get(ModelClientSettings.TARGET);
     this.model = config.get(ModelClientSettings.MODEL);
     this.input = config.get(ModelClientSettings.INPUT);
@@ -92,6 +117,12 @@ public final class ModelClient implements Component {
     this.tracing = tracing;
     this.channelBuilder = channelBuilder;
     this.tls = tlsCredentials(config.get(ModelClientSettings.TLS), config.get(ModelClientSettings.TLS_CA_FILE));
+  }
+
+  private static io.grpc.ClientInterceptor interactiveHeader() {
+    io.grpc.Metadata headers = new io.grpc.Metadata();
+    headers.put(io.grpc.Metadata.Key.of(PRIORITY_HEADER, io.grpc.Metadata.ASCII_STRING_MARSHALLER), INTERACTIVE);
+    return io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers);
   }
 
   /**
@@ -292,11 +323,11 @@ public final class ModelClient implements Component {
         .build();
     PredictResponse response;
     try {
-      response = PredictionServiceGrpc.newBlockingStub(channel())
+      PredictionServiceGrpc.PredictionServiceBlockingStub stub = PredictionServiceGrpc.newBlockingStub(channel())
           .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
           .withMaxInboundMessageSize(maxMessageBytes)
-          .withMaxOutboundMessageSize(maxMessageBytes)
-          .predict(request);
+          .withMaxOutboundMessageSize(maxMessageBytes);
+      response = (priority == null ? stub : stub.withInterceptors(priority)).predict(request);
     } catch (StatusRuntimeException e) {
       Context caller = Context.current();
       // The call's own deadline timer may fire before the one that cancels the context, for the

@@ -182,7 +182,9 @@ public final class DynamicBatcher implements Component {
       if (closed) {
         throw ServingException.unavailable("the model server is shutting down");
       }
-      if (queued >= maxQueuedRequests) {
+      // A quarter of the queue is kept for interactive requests: a backfill's catalog work would
+      // otherwise fill it and turn every shopper's search away as overloaded.
+      if (queued >= (key.interactive() ? maxQueuedRequests : maxQueuedRequests - maxQueuedRequests / 4)) {
         rejected.incrementAndGet();
         throw ServingException.unavailable("the model server is overloaded: " + queued
             + " requests are waiting for a batch; retry later");
@@ -222,7 +224,12 @@ public final class DynamicBatcher implements Component {
             Queue q = e.getValue();
             long deadline = q.oldestNanos() + timeoutNanos;
             boolean isReady = idle || !e.getKey().mergeable() || q.rows >= maxBatchSize || now - deadline >= 0;
-            if (isReady && (ready == null || q.oldestNanos() - ready.getValue().oldestNanos() < 0)) {
+            // Interactive queues first, then the oldest: a shopper's query does not wait behind a
+            // backfill's queued images, only behind the runs already executing.
+            boolean first = ready == null || e.getKey().interactive() && !ready.getKey().interactive()
+                || e.getKey().interactive() == ready.getKey().interactive()
+                && q.oldestNanos() - ready.getValue().oldestNanos() < 0;
+            if (isReady && first) {
               ready = e;
             } else if (!isReady && deadline - now < nextDeadline) {
               nextDeadline = deadline - now;
@@ -368,7 +375,8 @@ public final class DynamicBatcher implements Component {
         .setSpanKind(SpanKind.INTERNAL)
         .setAttribute("model.signature", signature)
         .setAttribute(BATCH_ROWS, rowCount)
-        .setAttribute(BATCH_REQUESTS, (long) batch.size());
+        .setAttribute(BATCH_REQUESTS, (long) batch.size())
+        .setAttribute("batch.priority", key.interactive() ? "interactive" : "bulk");
     if (key.version() != null) {
       builder.setAttribute("model.name", key.version().modelName()).setAttribute("model.version", key.version().version());
     }

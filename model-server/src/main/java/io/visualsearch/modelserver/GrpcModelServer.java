@@ -57,7 +57,9 @@ public final class GrpcModelServer implements Component {
         .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
         .addService(new GrpcPredictionService(service, maxInboundMessageBytes))
         .addService(new GrpcModelService(service));
-    // Innermost: the calls it cuts off are still counted and traced by the interceptors outside it.
+    builder.intercept(new RequestPriority());
+    // Innermost but for the priority: the calls it cuts off are still counted and traced by the
+    // interceptors outside it.
     builder.addStreamTracerFactory(messages.byteCounter()).intercept(messages);
     // gRPC runs the interceptor added last first.
     for (int i = interceptors.size() - 1; i >= 0; i--) {

@@ -34,7 +34,8 @@ final class GrpcPredictionService extends PredictionServiceGrpc.PredictionServic
       }
       // The call's context is cancelled when its deadline passes or the client cancels.
       io.grpc.Context call = io.grpc.Context.current();
-      service.predict(request.getModelSpec(), inputs, request.getOutputFilterList(), call::isCancelled)
+      service.predict(request.getModelSpec(), inputs, request.getOutputFilterList(), call::isCancelled,
+              RequestPriority.interactive())
           .whenComplete((p, error) -> {
             if (error != null) {
               reply.onError(GrpcStatuses.toStatus(error));

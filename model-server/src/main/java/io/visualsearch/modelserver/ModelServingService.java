@@ -58,7 +58,14 @@ public final class ModelServingService {
    */
   public CompletableFuture<Prediction> predict(ModelSpec spec, Map<String, HostTensor> inputs, List<String> outputFilter,
       BooleanSupplier callerGone) {
-    return run(models.acquire(spec.getName(), requestedVersion(spec)), spec, inputs, outputFilter, callerGone);
+    return predict(spec, inputs, outputFilter, callerGone, false);
+  }
+
+  /** The same, run before catalog work when {@code interactive} (a shopper waits on it). */
+  public CompletableFuture<Prediction> predict(ModelSpec spec, Map<String, HostTensor> inputs, List<String> outputFilter,
+      BooleanSupplier callerGone, boolean interactive) {
+    return run(models.acquire(spec.getName(), requestedVersion(spec)), spec, inputs, outputFilter, callerGone,
+        interactive);
   }
 
   /**
@@ -78,12 +85,12 @@ public final class ModelServingService {
       lease.close();
       throw e;
     }
-    return run(lease, spec, inputs, outputFilter, () -> false);
+    return run(lease, spec, inputs, outputFilter, () -> false, false);
   }
 
   /** Runs on the leased version; the lease is closed when the run ends, or at once if it cannot start. */
   private CompletableFuture<Prediction> run(ServableVersion.Lease lease, ModelSpec spec, Map<String, HostTensor> inputs,
-      List<String> outputFilter, BooleanSupplier callerGone) {
+      List<String> outputFilter, BooleanSupplier callerGone, boolean interactive) {
     try {
       ServableVersion version = lease.version();
       SignatureSpec signature = version.signature(signatureName(spec));
@@ -100,7 +107,8 @@ public final class ModelServingService {
         }
       }
       layouts.sort(java.util.Comparator.comparing(BatchKey.InputLayout::alias));
-      BatchKey key = new BatchKey(version, signature, List.copyOf(outputs), List.copyOf(layouts), mergeable);
+      BatchKey key = new BatchKey(version, signature, List.copyOf(outputs), List.copyOf(layouts), mergeable,
+          interactive);
       ModelSpec served = effectiveSpec(version, signature.key());
       return batcher.submit(key, inputs, rows, callerGone)
           .whenComplete((r, e) -> lease.close())

@@ -200,6 +200,68 @@ class DynamicBatcherTest {
     }
   }
 
+  private static final BatchKey INTERACTIVE_KEY = new BatchKey(null, null, List.of("y"),
+      List.of(new BatchKey.InputLayout("x", DataType.DT_INT32, List.of(2L))), true, true);
+
+  @Test
+  void aShoppersRequestRunsBeforeCatalogWorkQueuedAheadOfIt() throws Exception {
+    CountDownLatch firstRunStarted = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<Boolean> runs = java.util.Collections.synchronizedList(new ArrayList<>());
+    DynamicBatcher.Runner recording = (k, in) -> {
+      runs.add(k.interactive());
+      return gated(firstRunStarted, release).run(k, in);
+    };
+    try (DynamicBatcher b = new DynamicBatcher(4, Duration.ZERO, 1, 100, false, recording)) {
+      b.start();
+      List<CompletableFuture<Map<String, HostTensor>>> all = new ArrayList<>();
+      all.add(b.submit(KEY, Map.of("x", rows(1, 0, 0)), 1));
+      assertTrue(firstRunStarted.await(30, TimeUnit.SECONDS));
+      // A backfill: five batches of catalog work queued, then one shopper's query.
+      for (int i = 0; i < 20; i++) {
+        all.add(b.submit(KEY, Map.of("x", rows(1, i, i)), 1));
+      }
+      CompletableFuture<Map<String, HostTensor>> query = b.submit(INTERACTIVE_KEY, Map.of("x", rows(1, 7, 8)), 1);
+      release.countDown();
+      assertArrayEquals(ints(14, 16), query.get(30, TimeUnit.SECONDS).get("y").data());
+      for (CompletableFuture<Map<String, HostTensor>> f : all) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+      assertEquals(List.of(false, true, false, false, false, false, false), runs,
+          "the run in hand, then the query, then the catalog's five batches");
+    }
+  }
+
+  @Test
+  void aQuarterOfTheQueueIsKeptForShoppersRequests() throws Exception {
+    CountDownLatch firstRunStarted = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    try (DynamicBatcher b = new DynamicBatcher(1, Duration.ZERO, 1, 8, false, gated(firstRunStarted, release))) {
+      b.start();
+      List<CompletableFuture<Map<String, HostTensor>>> accepted = new ArrayList<>();
+      accepted.add(b.submit(KEY, Map.of("x", rows(1, 0, 0)), 1));
+      assertTrue(firstRunStarted.await(30, TimeUnit.SECONDS));
+      int bulk = 0;
+      try {
+        while (bulk < 100) {
+          accepted.add(b.submit(KEY, Map.of("x", rows(1, 1, 1)), 1));
+          bulk++;
+        }
+      } catch (ServingException e) {
+        assertEquals(ServingException.Reason.UNAVAILABLE, e.reason());
+      }
+      assertEquals(6, bulk, "catalog work may fill 6 of the 8 places");
+      accepted.add(b.submit(INTERACTIVE_KEY, Map.of("x", rows(1, 2, 2)), 1));
+      accepted.add(b.submit(INTERACTIVE_KEY, Map.of("x", rows(1, 3, 3)), 1));
+      assertThrows(ServingException.class, () -> b.submit(INTERACTIVE_KEY, Map.of("x", rows(1, 4, 4)), 1),
+          "past the whole queue, a query is refused too");
+      release.countDown();
+      for (CompletableFuture<Map<String, HostTensor>> f : accepted) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+    }
+  }
+
   @Test
   void whenIdleALoneRequestRunsWithoutWaitingOutTheTimeout() throws Exception {
     // A five-minute window: only idle dispatch can answer within the test's 30 s.

@@ -136,6 +136,29 @@ class ModelServerTracingTest {
     assertEquals(run.getSpanId(), batched.getAttributes().get(RUN_SPAN));
   }
 
+  /** search-api's client marks its calls interactive; the generator's (and TF Serving's clients') carry nothing. */
+  @Test
+  void aShoppersCallRunsAsInteractiveAndCatalogWorkAsBulk() throws Exception {
+    assertEquals(ModelClient.PRIORITY_HEADER, RequestPriority.HEADER.name());
+    assertEquals(ModelClient.INTERACTIVE, RequestPriority.INTERACTIVE);
+    TestSavedModels.exportVersion(base, "default", 1);
+    ModelServer server = server(ModelServerSettings.from(ModelServerSettings.defaultConfig(base)
+        .with(ModelServerSettings.GRPC_PORT, 0).with(ModelServerSettings.REST_PORT, -1)));
+    Config config = ModelClientSettings.definition().parse(Map.of(
+        "MODEL_SERVER_TARGET", "127.0.0.1:" + server.grpcPort(), "MODEL_INPUT", "image", "MODEL_IMAGE_SIZE", "32",
+        "MODEL_DEADLINE", "60s"));
+    for (ModelClient.Priority priority : ModelClient.Priority.values()) {
+      try (ModelClient client = new ModelClient(config, clientTracing, priority)) {
+        client.start();
+        client.embed(List.of(image(Color.RED)));
+      }
+    }
+    serverTracing.flush();
+    List<String> runs = serverSpans.getFinishedSpanItems().stream().filter(s -> s.getKind() == SpanKind.INTERNAL)
+        .map(s -> s.getAttributes().get(AttributeKey.stringKey("batch.priority"))).toList();
+    assertEquals(List.of("interactive", "bulk"), runs);
+  }
+
   @Test
   void aMergedBatchIsOneRunParentedByTheOldestRequestAndLinkedToTheOthers() throws Exception {
     TestSavedModels.exportVersion(base, "default", 1);

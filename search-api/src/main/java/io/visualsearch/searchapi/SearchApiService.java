@@ -105,7 +105,8 @@ public final class SearchApiService {
     apiKeys(config); // before anything connects: a bad key stops the start with exit 2, not 3
     PipelineService pipeline = new PipelineService(NAME, config, host, PRODUCER_DEFAULTS);
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
-    ModelClient model = new ModelClient(config, pipeline.tracing());
+    // A shopper waits on every call: the model server runs them ahead of the catalog's embedding.
+    ModelClient model = new ModelClient(config, pipeline.tracing(), ModelClient.Priority.INTERACTIVE);
     // Reported on /readyz, not gating it: every replica shares the one model server, so a restart
     // of it would leave the Service without endpoints; each search answers 503 model_unavailable
     // with Retry-After meanwhile, and what needs no model still answers (RATIONALE.md).

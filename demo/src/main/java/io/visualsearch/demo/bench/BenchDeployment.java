@@ -181,7 +181,8 @@ final class BenchDeployment implements AutoCloseable {
           "ZIPKIN_ENDPOINT", env.get("ZIPKIN_ENDPOINT"),
           "TRACING_SAMPLE_RATIO", env.getOrDefault("TRACING_SAMPLE_RATIO", "1.0")));
       modelClientTracing = Tracing.create(BENCH_CLIENT, BENCH_CLIENT, config);
-      modelClient = new ModelClient(config, modelClientTracing);
+      // As search-api calls it: the query bench compares the two paths to the same model server.
+      modelClient = new ModelClient(config, modelClientTracing, ModelClient.Priority.INTERACTIVE);
       modelClient.start();
     }
     return modelClient;
