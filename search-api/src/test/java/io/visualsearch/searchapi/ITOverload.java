@@ -80,6 +80,78 @@ class ITOverload {
     }
   }
 
+  /**
+   * gRPC callers that give up while their search waits for a slot: one whose deadline passes leaves
+   * the queue then (its place goes to the next caller), and one that cancels is not searched when
+   * its turn comes; neither counts as a service error.
+   */
+  @Test
+  void grpcCallersThatGiveUpWhileQueuedLeaveTheirPlaceAndAreNotSearched(EmbeddedStack stack) throws Exception {
+    try (StackFixture fx = new StackFixture(stack, Map.of("SEARCH_API_KEYS", "acme:" + KEY,
+        "SEARCH_MAX_CONCURRENT", "1", "SEARCH_MAX_QUEUED", "2", "SEARCH_MAX_PER_TENANT", "10",
+        "SEARCH_QUEUE_TIMEOUT", "10m", "MODEL_DEADLINE", "10m", "KAFKA_GROUP_ID", "it-overload-grpc"))) {
+      Map<String, float[]> vectors = new LinkedHashMap<>();
+      vectors.put("gone-0", fx.embed(TestImages.picture(64, 64, Color.WHITE, Color.GREEN)));
+      fx.upsertProduct("acme", "gone-0", "gone-0", "Apparel", 1_000_000L, "in stock");
+      fx.publication.publish("acme", "20250101T000002Z-g1", 1, vectors, 1, fx.embeddingsEnd());
+      SearchApiService service = fx.startService();
+      String base = "http://127.0.0.1:" + service.httpPort();
+      await().atMost(Duration.ofSeconds(60)).until(() -> search(base).join().statusCode() == 200);
+      double errorsBefore = metric(base, "pipeline_errors_total{kind=\"other\"}");
+
+      io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+          .forAddress("127.0.0.1", service.grpcPort()).usePlaintext().build();
+      try {
+        io.grpc.Metadata auth = new io.grpc.Metadata();
+        auth.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer " + KEY);
+        var stub = io.visualsearch.proto.search.VisualSearchGrpc.newFutureStub(channel)
+            .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(auth));
+        var request = io.visualsearch.proto.search.SearchRequest.newBuilder()
+            .setImage(com.google.protobuf.ByteString.copyFrom(TestImages.jpeg(64, 64, Color.WHITE, Color.GREEN)))
+            .setK(1).build();
+        try (AutoCloseable held = fx.model.hold()) {
+          var running = stub.withDeadlineAfter(60, java.util.concurrent.TimeUnit.SECONDS).search(request);
+          await().atMost(Duration.ofSeconds(30)).until(() -> fx.model.heldCalls() == 1);
+          // Two places in the queue: one caller with a short deadline, one that will cancel.
+          var hasty = stub.withDeadlineAfter(300, java.util.concurrent.TimeUnit.MILLISECONDS).search(request);
+          io.grpc.Context.CancellableContext cancelling = io.grpc.Context.current().withCancellation();
+          var cancelled = cancelling.call(() -> stub.search(request));
+          assertEquals(io.grpc.Status.Code.DEADLINE_EXCEEDED, codeOf(hasty));
+          // The hasty caller's place is free again: a patient one takes it instead of being refused.
+          var patient = stub.withDeadlineAfter(60, java.util.concurrent.TimeUnit.SECONDS).search(request);
+          cancelling.cancel(null);
+          assertEquals(io.grpc.Status.Code.CANCELLED, codeOf(cancelled));
+          held.close();
+          assertEquals("gone-0", running.get(30, java.util.concurrent.TimeUnit.SECONDS).getResults(0).getSku());
+          assertEquals("gone-0", patient.get(30, java.util.concurrent.TimeUnit.SECONDS).getResults(0).getSku(),
+              "queued in the place the hasty caller left");
+        }
+      } finally {
+        channel.shutdownNow();
+      }
+      // The cancelled call, given the slot after the first, was not searched: a search whose model
+      // call failed for want of a caller would have counted as the service's error.
+      assertEquals(errorsBefore, metric(base, "pipeline_errors_total{kind=\"other\"}"));
+    }
+  }
+
+  static io.grpc.Status.Code codeOf(com.google.common.util.concurrent.ListenableFuture<?> call) throws Exception {
+    try {
+      call.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      return io.grpc.Status.Code.OK;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return io.grpc.Status.fromThrowable(e.getCause()).getCode();
+    }
+  }
+
+  double metric(String base, String name) throws Exception {
+    String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    return metrics.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(
+        l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1).trim())).findFirst()
+        .orElseThrow(() -> new AssertionError("no " + name + " in " + metrics));
+  }
+
   CompletableFuture<HttpResponse<String>> search(String base) {
     try {
       return http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/api/v1/search"))

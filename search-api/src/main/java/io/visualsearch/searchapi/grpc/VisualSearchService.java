@@ -112,7 +112,8 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       } catch (IllegalArgumentException e) {
         throw ApiException.badRequest("invalid_filters", e.getMessage());
       }
-      try (Admission.Permit ignored = admission.enter(tenant)) {
+      try (Admission.Permit ignored = admission.enter(tenant, untilDeadline())) {
+        stillWanted();
         return queries.search(tenant, new SearchQuery(request.getImage().toByteArray(), k, crop, filters));
       }
     });
@@ -130,10 +131,30 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       if (!plan.live()) {
         return Answered.of(plan.file());
       }
-      try (Admission.Permit ignored = admission.enter(tenant)) {
+      try (Admission.Permit ignored = admission.enter(tenant, untilDeadline())) {
+        stillWanted();
         return Answered.of(queries.liveSimilar(tenant, request.getSku(), k, plan));
       }
     });
+  }
+
+  /**
+   * How long the call may wait for a search slot: until its deadline (the queue's own limit
+   * applies too). Past it nobody reads the answer, and under overload the queue was full of such
+   * calls, each handed a slot in turn to decode a photo for no one.
+   */
+  private static java.time.Duration untilDeadline() {
+    io.grpc.Deadline deadline = io.grpc.Context.current().getDeadline();
+    return deadline == null ? java.time.Duration.ofDays(1)
+        : java.time.Duration.ofMillis(Math.max(0, deadline.timeRemaining(java.util.concurrent.TimeUnit.MILLISECONDS)));
+  }
+
+  /** Gives the slot back at once when the caller cancelled or its deadline passed while it waited. */
+  private static void stillWanted() {
+    if (io.grpc.Context.current().isCancelled()) {
+      throw new ApiException(499, "caller_gone", "the call was cancelled or its deadline passed while it waited"
+          + " for a search slot; nothing was searched");
+    }
   }
 
   private interface Call {
@@ -182,6 +203,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       case 401 -> Status.UNAUTHENTICATED;
       case 403 -> Status.PERMISSION_DENIED;
       case 404 -> Status.NOT_FOUND;
+      case 499 -> Status.CANCELLED;
       case 503 -> e.code().equals("overloaded") ? Status.RESOURCE_EXHAUSTED : Status.UNAVAILABLE;
       default -> Status.INTERNAL;
     };

@@ -61,6 +61,15 @@ public final class Admission {
    * already holds its share, or the service is saturated.
    */
   public Permit enter(String tenant) {
+    return enter(tenant, queueTimeout);
+  }
+
+  /**
+   * The same, waiting for a slot at most {@code longestWait} (within the queue's own limit): a
+   * caller whose deadline comes sooner must not hold a place in the queue, and be handed a slot,
+   * after it has gone.
+   */
+  public Permit enter(String tenant, Duration longestWait) {
     AtomicInteger mine = inside.computeIfAbsent(tenant, t -> new AtomicInteger());
     if (mine.incrementAndGet() > maxPerTenant) {
       leave(mine);
@@ -68,7 +77,7 @@ public final class Admission {
           + " running or waiting already, retry shortly", 1, null);
     }
     try {
-      return new Permit(enterShared(), mine);
+      return new Permit(enterShared(longestWait.compareTo(queueTimeout) < 0 ? longestWait : queueTimeout), mine);
     } catch (RuntimeException e) {
       leave(mine);
       throw e;
@@ -80,7 +89,7 @@ public final class Admission {
   }
 
   /** The shared slot; the permit's close gives it back. */
-  private Semaphore enterShared() {
+  private Semaphore enterShared(Duration wait) {
     try {
       // Timed even without a wait: tryAcquire() takes a freed slot ahead of the searches queued
       // for it (fairness or not), and those then time out with 503 behind every newcomer.
@@ -92,7 +101,7 @@ public final class Admission {
         throw overloaded();
       }
       try {
-        if (!running.tryAcquire(queueTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        if (!running.tryAcquire(Math.max(0, wait.toMillis()), TimeUnit.MILLISECONDS)) {
           throw overloaded();
         }
         return running;
