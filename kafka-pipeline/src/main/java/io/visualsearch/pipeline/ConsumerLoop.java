@@ -638,12 +638,23 @@ public final class ConsumerLoop implements Component {
   }
 
   private void backOff(String why) {
-    long delay = Math.min(backoffMax.toMillis(), backoff.toMillis() << Math.min(attempt, 20));
+    long delay = jittered(Math.min(backoffMax.toMillis(), backoff.toMillis() << Math.min(attempt, 20)),
+        java.util.concurrent.ThreadLocalRandom.current().nextDouble());
     attempt++;
     consumer.pause(consumer.assignment());
     paused = true;
     resumeAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay);
     log.info("{}: {}; paused {} partitions for {} ms (attempt {})", service, why, consumer.assignment().size(), delay, attempt);
+  }
+
+  /**
+   * Between half and all of {@code ceilingMillis} ({@code random} in [0, 1)): replicas that failed
+   * together (the model server or the store went down under all of them) would otherwise come back
+   * on the same schedule, each with its batch in flight, in waves onto a dependency still recovering.
+   */
+  static long jittered(long ceilingMillis, double random) {
+    long low = (ceilingMillis + 1) / 2;
+    return Math.min(ceilingMillis, low + (long) (random * (ceilingMillis - low + 1)));
   }
 
   /** When the lag is next reported; the poll thread's alone. */

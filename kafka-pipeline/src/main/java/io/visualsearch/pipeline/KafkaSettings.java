@@ -20,7 +20,8 @@ public final class KafkaSettings {
       .validate(n -> n > 0, "positive").doc("Records handled per poll (and per commit).");
   public static final Setting<Duration> RETRY_BACKOFF = Setting.duration("KAFKA_RETRY_BACKOFF")
       .defaultValue(Duration.ofMillis(500)).validate(KafkaSettings::positive, "positive")
-      .doc("First pause after a retriable failure; doubles per attempt.");
+      .doc("First pause after a retriable failure; doubles per attempt, each pause drawn between half and all of"
+          + " it so that replicas failing together do not resume together.");
   public static final Setting<Duration> RETRY_BACKOFF_MAX = Setting.duration("KAFKA_RETRY_BACKOFF_MAX")
       .defaultValue(Duration.ofSeconds(30)).validate(KafkaSettings::positive, "positive")
       .doc("Longest pause between attempts of the same record.");

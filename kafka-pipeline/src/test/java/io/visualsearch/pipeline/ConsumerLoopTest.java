@@ -110,6 +110,16 @@ class ConsumerLoopTest {
   }
 
   @Test
+  void aRetryPauseIsSpreadBetweenHalfAndAllOfItsBackoff() {
+    assertEquals(1000, ConsumerLoop.jittered(2000, 0.0));
+    assertEquals(1500, ConsumerLoop.jittered(2000, 0.5));
+    assertTrue(ConsumerLoop.jittered(2000, 0.999999) <= 2000 && ConsumerLoop.jittered(2000, 0.999999) >= 1999);
+    assertEquals(1, ConsumerLoop.jittered(1, 0.3), "never a pause of nothing");
+    // Replicas drawing different numbers pause differently: they do not all resume at once.
+    assertTrue(ConsumerLoop.jittered(30_000, 0.1) != ConsumerLoop.jittered(30_000, 0.9));
+  }
+
+  @Test
   void aMemberOwningFewerPartitionsThanItsTopicHasSharesItsGroupOnceTheyAreKnownNoneIncluded() {
     List<TopicPartition> tps = partitions(2);
     ConsumerLoop loop = start(loop((rec, out) -> { }, 1));
