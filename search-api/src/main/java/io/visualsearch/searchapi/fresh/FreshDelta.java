@@ -75,6 +75,15 @@ public final class FreshDelta {
    * vectors are prepared for its space.
    */
   private LoadedIndex served;
+  /**
+   * Bumped by every change. Each search and similar-items request takes a snapshot: copying up to
+   * the absorbed cap's entries under this lock per request capped a busy tenant's product pages
+   * and stalled the follower's accept() behind them, so one is computed again only after a change.
+   */
+  private long changes;
+  private LoadedIndex snapshotIndex;
+  private long snapshotChanges = -1;
+  private Snapshot lastSnapshot;
 
   /** A delta that keeps at most {@link #MAX_ABSORBED} absorbed vectors. */
   public FreshDelta() {
@@ -88,6 +97,7 @@ public final class FreshDelta {
 
   /** Drops the oldest absorbed vectors past the cap: their products then answer from the files. */
   synchronized void trimAbsorbed() {
+    changes++;
     int cap = absorbedCap.getAsInt();
     Iterator<String> oldest = absorbed.keySet().iterator();
     while (absorbed.size() > cap && oldest.hasNext()) {
@@ -98,6 +108,9 @@ public final class FreshDelta {
 
   /** Adopts a newly served version: new floor and space; drops what it covers. */
   public synchronized void rebase(LoadedIndex index) {
+    changes++;
+    lastSnapshot = null;
+    snapshotIndex = null;
     Map<Integer, Long> offsets = index.manifest().embeddingsOffsets();
     this.floor = offsets == null ? Map.of() : Map.copyOf(offsets);
     VectorSpace previous = space();
@@ -137,6 +150,7 @@ public final class FreshDelta {
     if (!atOrAboveFloor(entry.partition(), entry.offset())) {
       return;
     }
+    changes++;
     DeltaEntry prev = bySku.get(entry.sku());
     if (prev != null && prev.partition() == entry.partition() && prev.offset() > entry.offset()) {
       return;
@@ -198,6 +212,7 @@ public final class FreshDelta {
    * of the product arrived meanwhile, or the served version is no longer of that model.
    */
   public synchronized boolean acceptStandIn(DeltaEntry source, LoadedIndex model, float[] vector) {
+    changes++;
     if (served == null || !isNewest(source)) {
       return false;
     }
@@ -240,6 +255,9 @@ public final class FreshDelta {
    * product would hide its newer indexed vector.
    */
   public synchronized Snapshot snapshot(LoadedIndex index) {
+    if (lastSnapshot != null && snapshotIndex == index && snapshotChanges == changes) {
+      return lastSnapshot;
+    }
     Map<Integer, Long> own = floorOf(index);
     List<DeltaEntry> searchable = new ArrayList<>();
     Set<String> hidden = new HashSet<>();
@@ -266,7 +284,10 @@ public final class FreshDelta {
         recent.put(sku, a);
       }
     });
-    return new Snapshot(List.copyOf(searchable), Set.copyOf(hidden), Map.copyOf(recent), Map.copyOf(adoptions));
+    lastSnapshot = new Snapshot(List.copyOf(searchable), Set.copyOf(hidden), Map.copyOf(recent), Map.copyOf(adoptions));
+    snapshotIndex = index;
+    snapshotChanges = changes;
+    return lastSnapshot;
   }
 
   /**

@@ -2,6 +2,8 @@ package io.visualsearch.searchapi.fresh;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,6 +48,27 @@ class FreshDeltaTest {
     assertEquals(List.of("sku-changed"), forV2.searchable().stream().map(DeltaEntry::sku).toList());
     assertEquals(Set.of("sku-changed"), forV2.hidden());
     assertArrayEquals(new float[] {0, 1}, delta.snapshot(v2).vectorOf("sku-changed"));
+  }
+
+  /** Every request takes a snapshot: it is computed once per change, not copied for each request. */
+  @Test
+  void requestsBetweenTwoChangesShareOneSnapshotAndAChangeIsSeenAtOnce() {
+    LoadedIndex v1 = ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 10L));
+    LoadedIndex v2 = ShardlessVersions.of("acme", "v2", 1, 2, Map.of(0, 10L));
+    FreshDelta delta = new FreshDelta();
+    delta.rebase(v1);
+    delta.accept(new DeltaEntry("sku-a", 0, 11, "default", 1, new float[] {1, 0}, 0));
+    FreshDelta.Snapshot first = delta.snapshot(v1);
+    assertSame(first, delta.snapshot(v1), "nothing changed: the same snapshot");
+    assertSame(first, delta.completeSnapshot(v1).orElseThrow());
+    assertNotSame(first, delta.snapshot(v2), "another version's snapshot is its own");
+
+    delta.accept(new DeltaEntry("sku-b", 0, 12, "default", 1, new float[] {0, 1}, 0));
+    FreshDelta.Snapshot second = delta.snapshot(v1);
+    assertEquals(Set.of("sku-a", "sku-b"), second.hidden(), "the change is in the next request's snapshot");
+    delta.accept(new DeltaEntry("sku-a", 0, 13, "default", 1, null, 0));
+    assertEquals(List.of("sku-b"), delta.snapshot(v1).searchable().stream().map(DeltaEntry::sku).toList(),
+        "a removal too");
   }
 
   @Test
