@@ -320,11 +320,11 @@ public final class ConsumerLoop implements Component {
     // Never rewound: one given back meanwhile resumes from what the member that had it committed.
     Set<TopicPartition> kept = new HashSet<>(records.partitions());
     kept.removeAll(lost);
-    if (!awaitAcks(outbox.drain())) {
-      // Nothing from this batch is committed; all of it is handled again (handlers are idempotent).
+    Acks acks = awaitAcks(outbox.drain());
+    if (!acks.all()) {
       // An error on the health page: activity alone would show a loop that commits nothing as busy.
       activity.unacknowledged();
-      rewind(records, Map.of(), kept);
+      settlePartly(records, done, beyond, kept, acks, outbox);
       backOff("a produced record was not acknowledged");
       return;
     }
@@ -426,7 +426,8 @@ public final class ConsumerLoop implements Component {
         if (!stillOwned(tp)) {
           break;
         }
-        if (!process(rec, outbox)) {
+        // A dead letter already written when an earlier round's other output was refused.
+        if (!handledAhead.contains(positionOf(rec)) && !process(rec, outbox)) {
           return rec;
         }
         done.put(tp, new OffsetAndMetadata(rec.offset() + 1));
@@ -526,6 +527,7 @@ public final class ConsumerLoop implements Component {
         .setAttribute("tenant", tenant == null ? "" : tenant)
         .startSpan();
     long t0 = System.nanoTime();
+    outbox.handling(positionOf(rec));
     try (Scope ignored = span.makeCurrent()) {
       MDC.put("trace_id", span.getSpanContext().getTraceId());
       try {
@@ -558,7 +560,7 @@ public final class ConsumerLoop implements Component {
         span.setAttribute("dlq.reason", reason);
         log.warn("{}: dead-lettering {}-{}@{} ({}): {}", service, rec.topic(), rec.partition(), rec.offset(),
             reason, e.getMessage());
-        outbox.send(deadLetters.topicFor(rec), rec.key(), rec.value(), deadLetters.headersFor(rec, e));
+        outbox.sendDeadLetter(deadLetters.topicFor(rec), rec.key(), rec.value(), deadLetters.headersFor(rec, e));
         outbox.onAcknowledged(() -> activity.deadLettered(rec.topic(), reason));
         return true;
       } catch (Error e) {
@@ -568,6 +570,7 @@ public final class ConsumerLoop implements Component {
         throw e;
       }
     } finally {
+      outbox.handled();
       MDC.remove("trace_id");
       span.end();
     }
@@ -577,24 +580,60 @@ public final class ConsumerLoop implements Component {
     return new String(rec.key(), StandardCharsets.UTF_8);
   }
 
-  private boolean awaitAcks(List<Future<RecordMetadata>> sends) throws InterruptedException {
+  /**
+   * How a batch's sends ended: whether all were acknowledged; the input records with a send that
+   * was not; those whose every send was their dead letter, acknowledged; and whether a send made
+   * for no known record failed.
+   */
+  private record Acks(boolean all, Set<RecordPosition> failed, Set<RecordPosition> onlyDeadLetters,
+      boolean unattributedFailed) {}
+
+  private Acks awaitAcks(List<Outbox.Sent> sends) throws InterruptedException {
     long deadline = System.nanoTime() + SEND_ACK_TIMEOUT.toNanos();
-    for (Future<RecordMetadata> f : sends) {
+    Set<RecordPosition> failed = new HashSet<>();
+    Set<RecordPosition> withOtherOutput = new HashSet<>();
+    Set<RecordPosition> deadLettered = new HashSet<>();
+    boolean unattributedFailed = false;
+    Throwable refused = null;
+    String firstFailure = null;
+    for (Outbox.Sent sent : sends) {
+      if (sent.origin() != null) {
+        (sent.deadLetter() ? deadLettered : withOtherOutput).add(sent.origin());
+      }
       try {
-        f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        // Every send is waited for (none longer than the batch's limit in all), so each record's
+        // outcome is known, not only the first failure's.
+        sent.ack().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        continue;
       } catch (ExecutionException e) {
-        log.warn("{}: produced record not acknowledged: {}", service, e.getMessage());
         // Retried like any failed batch, but no retry can succeed: the partitions stay where they
         // are, so this must show as not ready rather than as an ordinary back-off.
-        refusedSend = e.getCause() instanceof RetriableException ? null : e.getCause();
-        return false;
+        if (refused == null && !(e.getCause() instanceof RetriableException)) {
+          refused = e.getCause();
+        }
+        if (firstFailure == null) {
+          firstFailure = "produced record not acknowledged: " + e.getMessage();
+        }
       } catch (TimeoutException e) {
-        log.warn("{}: produced record not acknowledged within {}", service, SEND_ACK_TIMEOUT);
-        return false;
+        if (firstFailure == null) {
+          firstFailure = "produced record not acknowledged within " + SEND_ACK_TIMEOUT;
+        }
+      }
+      if (sent.origin() == null) {
+        unattributedFailed = true;
+      } else {
+        failed.add(sent.origin());
       }
     }
-    refusedSend = null;
-    return true;
+    if (firstFailure == null) {
+      refusedSend = null;
+      return new Acks(true, Set.of(), Set.of(), false);
+    }
+    log.warn("{}: {} ({} input records affected)", service, firstFailure, failed.size());
+    refusedSend = refused;
+    deadLettered.removeAll(withOtherOutput);
+    deadLettered.removeAll(failed);
+    return new Acks(false, failed, deadLettered, unattributedFailed);
   }
 
   private void commit(Map<TopicPartition, OffsetAndMetadata> done) {
@@ -623,6 +662,53 @@ public final class ConsumerLoop implements Component {
         consumer.seek(e.getKey(), e.getValue().offset());
       }
     }
+  }
+
+  /**
+   * After some of a batch's output was not acknowledged: per partition, the handled records before
+   * the first whose output failed are committed, and the rest is handled again (handlers are
+   * idempotent), in order, so a key's later output never lands before its earlier one. A record
+   * whose only output was its dead letter, acknowledged, is not handled again: each retry of the
+   * batch wrote another copy of it. Sends made off the handling threads cannot be told apart: if
+   * one of them failed, nothing is committed.
+   */
+  private void settlePartly(ConsumerRecords<byte[], byte[]> records, Map<TopicPartition, OffsetAndMetadata> done,
+      Set<ConsumerRecord<byte[], byte[]>> beyond, Set<TopicPartition> kept, Acks acks, Outbox outbox) {
+    Map<TopicPartition, OffsetAndMetadata> committable = new HashMap<>();
+    Set<RecordPosition> settled = new HashSet<>();
+    if (!acks.unattributedFailed()) {
+      Set<RecordPosition> handledBeyond = new HashSet<>();
+      beyond.forEach(rec -> handledBeyond.add(positionOf(rec)));
+      for (TopicPartition tp : kept) {
+        OffsetAndMetadata handledUntil = done.get(tp);
+        boolean prefix = true;
+        for (ConsumerRecord<byte[], byte[]> rec : records.records(tp)) {
+          RecordPosition p = positionOf(rec);
+          boolean handled = handledUntil != null && rec.offset() < handledUntil.offset() || handledBeyond.contains(p);
+          if (!handled) {
+            prefix = false;
+            continue;
+          }
+          if (prefix && !acks.failed().contains(p)) {
+            committable.put(tp, new OffsetAndMetadata(rec.offset() + 1));
+            settled.add(p);
+            continue;
+          }
+          prefix = false;
+          if (acks.onlyDeadLetters().contains(p)) {
+            handledAhead.add(p);
+            settled.add(p);
+          }
+        }
+      }
+    }
+    outbox.acknowledged(p -> p != null && settled.contains(p));
+    commit(committable);
+    rewind(records, committable, kept);
+  }
+
+  private static RecordPosition positionOf(ConsumerRecord<byte[], byte[]> rec) {
+    return new RecordPosition(new TopicPartition(rec.topic(), rec.partition()), rec.offset());
   }
 
   /** Seeks {@code partitions} of the batch still assigned back to their first record not committed. */
@@ -679,7 +765,6 @@ public final class ConsumerLoop implements Component {
     return total;
   }
 
-  private record RecordPosition(TopicPartition partition, long offset) {}
 
   private final class PauseNewPartitionsWhileBackingOff implements ConsumerRebalanceListener {
     @Override

@@ -19,12 +19,22 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  */
 public final class Outbox {
 
+  /**
+   * One send: the input record it was made for (null when made off the thread handling a record)
+   * and whether it is that record's dead letter.
+   */
+  record Sent(RecordPosition origin, boolean deadLetter, Future<RecordMetadata> ack) {}
+
+  private record Booking(RecordPosition origin, Runnable count) {}
+
   private final Producer<byte[], byte[]> producer;
   private final Tracing tracing;
   // Handlers of one batch may run on several threads (ConsumerLoop concurrency).
-  private final List<Future<RecordMetadata>> pending = java.util.Collections.synchronizedList(new ArrayList<>());
-  /** What to count once the batch's records are acknowledged (see {@link #onAcknowledged}). */
-  private final List<Runnable> bookings = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final List<Sent> pending = java.util.Collections.synchronizedList(new ArrayList<>());
+  /** What to count once the records are acknowledged (see {@link #onAcknowledged}). */
+  private final List<Booking> bookings = java.util.Collections.synchronizedList(new ArrayList<>());
+  /** The input record this thread handles now, which its sends are made for. */
+  private final ThreadLocal<RecordPosition> handling = new ThreadLocal<>();
 
   public Outbox(Producer<byte[], byte[]> producer, Tracing tracing) {
     this.producer = producer;
@@ -44,12 +54,29 @@ public final class Outbox {
     return send(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value, headers);
   }
 
-  /** With the key's bytes as they are: a dead-letter copy keeps even a key that is not UTF-8. */
   Future<RecordMetadata> send(String topic, byte[] key, byte[] value, Headers headers) {
+    return send(topic, key, value, headers, false);
+  }
+
+  /** The record's dead letter, with the key's bytes as they are (even a key that is not UTF-8). */
+  Future<RecordMetadata> sendDeadLetter(String topic, byte[] key, byte[] value, Headers headers) {
+    return send(topic, key, value, headers, true);
+  }
+
+  private Future<RecordMetadata> send(String topic, byte[] key, byte[] value, Headers headers, boolean deadLetter) {
     tracing.propagator().inject(Context.current(), headers, KafkaHeadersCarrier.SETTER);
     Future<RecordMetadata> f = producer.send(new ProducerRecord<>(topic, null, key, value, headers));
-    pending.add(f);
+    pending.add(new Sent(handling.get(), deadLetter, f));
     return f;
+  }
+
+  /** What this thread sends until {@link #handled()} is made for the input record at {@code position}. */
+  void handling(RecordPosition position) {
+    handling.set(position);
+  }
+
+  void handled() {
+    handling.remove();
   }
 
   /**
@@ -58,21 +85,34 @@ public final class Outbox {
    * dead letters for records never written).
    */
   void onAcknowledged(Runnable booking) {
-    bookings.add(booking);
+    bookings.add(new Booking(handling.get(), booking));
   }
 
   /** Runs the bookings of a batch whose records were all acknowledged. */
   void acknowledged() {
+    acknowledged(origin -> true);
+  }
+
+  /**
+   * Runs the bookings made for the records {@code settled} accepts (acknowledged and not to be
+   * handled again; null for bookings made off a handling thread) and drops the others, whose
+   * records are handled again.
+   */
+  void acknowledged(java.util.function.Predicate<RecordPosition> settled) {
     synchronized (bookings) {
-      bookings.forEach(Runnable::run);
+      for (Booking b : bookings) {
+        if (settled.test(b.origin())) {
+          b.count().run();
+        }
+      }
       bookings.clear();
     }
   }
 
   /** Sends that are not yet known to be acknowledged; cleared by {@link #drain()}. */
-  List<Future<RecordMetadata>> drain() {
+  List<Sent> drain() {
     synchronized (pending) {
-      List<Future<RecordMetadata>> out = new ArrayList<>(pending);
+      List<Sent> out = new ArrayList<>(pending);
       pending.clear();
       return out;
     }

@@ -1145,12 +1145,14 @@ class ITConsumerLoop {
   }
 
   /**
-   * A batch whose output the broker did not all acknowledge commits nothing, counts nothing as
-   * handled, and is rewound and handled again whole after the back-off (its records' output may
-   * be missing from the topic); once a round is acknowledged it is committed, and not handled again.
+   * A batch whose output the broker did not all acknowledge commits the records before the first
+   * whose output was refused, counts only those as handled, and handles the rest again in order
+   * after the back-off (a later record's output must not land before an earlier one's of the same
+   * key); once that round is acknowledged it is committed, and not handled again.
    */
   @Test
-  void aBatchWhoseOutputIsNotAllAcknowledgedIsHandledAgainWholeAndThenCommitted(EmbeddedStack stack) throws Exception {
+  void aBatchWhoseOutputIsNotAllAcknowledgedIsHandledAgainFromTheFirstRefusedAndThenCommitted(EmbeddedStack stack)
+      throws Exception {
     createTopics(stack, "it.unacked");
     Harness h = harness(stack, "it-unacked");
     produce(h, "it.unacked", "u", 0, 5);
@@ -1179,13 +1181,13 @@ class ITConsumerLoop {
         await().atMost(Duration.ofSeconds(30)).until(() -> activity.errors() == 1);
         await().atMost(Duration.ofSeconds(5)).until(() -> loop.check().detail().contains("backing off"));
         assertTrue(loop.check().ok(), "a retriable refusal is an ordinary back-off: " + loop.check().detail());
-        assertEquals(0, committed(stack, "it-unacked", "it.unacked"), "nothing of the batch is committed");
-        assertEquals(0, activity.handled(), "records whose output was not all written are not counted");
+        assertEquals(2, committed(stack, "it-unacked", "it.unacked"), "u0 and u1, whose output was written");
+        assertEquals(2, activity.handled(), "records whose output was not all written are not counted");
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> out.history().size() == 10);
-        assertEquals(0, committed(stack, "it-unacked", "it.unacked"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> out.history().size() == 8);
+        assertEquals(2, committed(stack, "it-unacked", "it.unacked"));
         while (out.completeNext()) {
-          // the second round's five
+          // the second round's three
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-unacked", "it.unacked") == 5);
         assertEquals(5, activity.handled());
@@ -1194,10 +1196,65 @@ class ITConsumerLoop {
         loop.close();
       }
     }
-    List<String> twice = new ArrayList<>(round);
-    twice.addAll(round);
-    assertEquals(twice, handled, "the whole batch again, in order, and no third round");
-    assertEquals(twice.stream().map(v -> "out-" + v).toList(), values(out));
+    List<String> expected = new ArrayList<>(round);
+    expected.addAll(List.of("u2", "u3", "u4"));
+    assertEquals(expected, handled, "from the refused record again, in order (u4's output was written but"
+        + " follows it), and no third round");
+    assertEquals(expected.stream().map(v -> "out-" + v).toList(), values(out));
+    assertNull(died.get());
+  }
+
+  /**
+   * A poison record's dead letter written in a batch whose other output was refused is not written
+   * again when the batch is retried: the dead-letter topic holds one copy, with its origin.
+   */
+  @Test
+  void aDeadLetterWrittenInABatchRetriedForOtherOutputIsWrittenOnce(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.unacked.dlq5");
+    Harness h = harness(stack, "it-unacked-dlq");
+    produce(h, "it.unacked.dlq5", "d", 0, 5);
+    MockProducer<byte[], byte[]> out = unacknowledgingProducer();
+    List<String> handled = Collections.synchronizedList(new ArrayList<>());
+    RecordHandler handler = (rec, o) -> {
+      String v = str(rec.value());
+      handled.add(v);
+      if (v.equals("d3")) {
+        throw new PoisonRecordException("malformed-payload", "not a product");
+      }
+      o.send("it.unacked.dlq5.out", (String) null, ("out-" + v).getBytes(StandardCharsets.UTF_8), "t1");
+    };
+    Activity activity = new Activity(new PrometheusRegistry());
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = new ConsumerLoop("it-unacked-dlq", List.of("it.unacked.dlq5"),
+          () -> h.clients().consumer("it-unacked-dlq", "it-unacked-dlq"), () -> out, handler, tracing, activity,
+          Duration.ofMillis(100), Duration.ofMillis(400), died::set);
+      loop.start();
+      try {
+        // Round 1: out-d0, out-d1 (refused), out-d2, d3's dead letter, out-d4.
+        await().atMost(Duration.ofSeconds(30)).until(() -> out.history().size() == 5);
+        out.completeNext();
+        out.errorNext(new NotEnoughReplicasException("1 replica in sync, 2 required"));
+        while (out.completeNext()) {
+          // the other three, the dead letter among them
+        }
+        // Round 2, from d1: d3 is not handled again, its dead letter already written.
+        await().atMost(Duration.ofSeconds(30)).until(() -> out.history().size() == 8);
+        while (out.completeNext()) {
+          // out-d1, out-d2, out-d4
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-unacked-dlq", "it.unacked.dlq5") == 5);
+      } finally {
+        loop.close();
+      }
+    }
+    List<ProducerRecord<byte[], byte[]>> deadLetters = out.history().stream()
+        .filter(r -> r.topic().equals("it.unacked.dlq5.dlq")).toList();
+    assertEquals(1, deadLetters.size(), "one copy of the dead letter: " + values(out));
+    assertEquals("3", str(deadLetters.get(0).headers().lastHeader("dlq.origin.offset").value()));
+    assertEquals(List.of("d0", "d1", "d2", "d3", "d4", "d1", "d2", "d4"), handled);
+    assertEquals(List.of("out-d0", "out-d1", "out-d2", "d3", "out-d4", "out-d1", "out-d2", "out-d4"), values(out));
+    assertEquals(1, activity.deadLettered(), "counted once, though its batch was handled twice");
     assertNull(died.get());
   }
 
