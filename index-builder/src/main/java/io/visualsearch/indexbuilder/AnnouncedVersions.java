@@ -19,7 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The newest version each tenant's {@code index.published} record names, read once at start-up
+ * The version each tenant's latest {@code index.published} record names, read once at start-up
  * (the topic is compacted on the tenant: about a record a tenant). A builder that stopped between
  * flipping CURRENT and the acknowledgement of its announcement finds, at its next start, a
  * published version that covers every change and builds nothing; this tells it whether that
@@ -36,6 +36,7 @@ final class AnnouncedVersions implements Component {
   private final Supplier<Consumer<byte[], byte[]>> consumers;
   private final String topic;
   private final Duration timeout;
+  /** Per tenant, the version its latest record names (the topic is keyed by tenant: one partition each). */
   private final Map<String, String> newest = new ConcurrentHashMap<>();
 
   AnnouncedVersions(Supplier<Consumer<byte[], byte[]>> consumers, String topic, Duration timeout) {
@@ -75,21 +76,22 @@ final class AnnouncedVersions implements Component {
       return;
     }
     try {
-      String version = IndexPublished.parseFrom(rec.value()).getIndexVersion();
-      // Versions sort by time; the highest is the newest whatever order they were written in.
-      newest.merge(tenant, version, (a, b) -> a.compareTo(b) >= 0 ? a : b);
+      // The last record read is the latest announcement: records of a tenant are in one partition,
+      // in the order written. Not the highest name: names come from builders' clocks, and one a
+      // host's clock put ahead would hide a later publication named behind it.
+      newest.put(tenant, IndexPublished.parseFrom(rec.value()).getIndexVersion());
     } catch (InvalidProtocolBufferException e) {
       log.warn("{} offset {}/{}: unreadable record of tenant {} skipped", topic, rec.partition(), rec.offset(), tenant);
     }
   }
 
   /**
-   * Whether the topic already names {@code version} of the tenant, or a newer one, as read at start
-   * or announced by this builder since (acknowledged or still being retried).
+   * Whether the tenant's latest announcement names {@code version}, as read at start or announced
+   * by this builder since (acknowledged or still being retried). Another version, older or newer
+   * by name, means consumers were last told of something CURRENT no longer is.
    */
   boolean covers(String tenant, String version) {
-    String announced = newest.get(tenant);
-    return announced != null && announced.compareTo(version) >= 0;
+    return version.equals(newest.get(tenant));
   }
 
   /**
@@ -98,7 +100,7 @@ final class AnnouncedVersions implements Component {
    * stops before that reads the topic again at its next start.
    */
   void announcing(String tenant, String version) {
-    newest.merge(tenant, version, (a, b) -> a.compareTo(b) >= 0 ? a : b);
+    newest.put(tenant, version);
   }
 
   @Override
