@@ -45,7 +45,7 @@ final class HeapAllowance {
           + " need ~" + mib(needed) + " MiB of heap for " + vectors(m) + " vectors of " + m.dimension()
           + " dimensions and their skus; this instance allows them " + mib(bytesAllowed) + " MiB ("
           + (int) (HEAP_SHARE * 100) + " % of its " + mib(Runtime.getRuntime().maxMemory()) + " MiB heap): give"
-          + " response-consumer more memory and replay this record from the dead-letter topic");
+          + " response-consumer more memory and send this record back from the dead-letter topic (./visual-search redrive index.published.dlq --reason=catalog-exceeds-heap)");
     }
   }
 

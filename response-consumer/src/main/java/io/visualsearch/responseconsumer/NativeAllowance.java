@@ -86,8 +86,8 @@ final class NativeAllowance {
       throw new PoisonRecordException("catalog-exceeds-native-memory", "similar items of " + m.tenant() + "/"
           + m.version() + " need ~" + mib(needed) + " MiB outside the heap for the index's shards; this instance"
           + " allows them " + mib(bytesAllowed) + " MiB (" + basis + "): give response-consumer more memory, or set"
-          + " SIMILAR_ITEMS_NATIVE_MEMORY_BYTES where that estimate is wrong, and replay this record from the"
-          + " dead-letter topic");
+          + " SIMILAR_ITEMS_NATIVE_MEMORY_BYTES where that estimate is wrong, and send this record back from the"
+          + " dead-letter topic (./visual-search redrive index.published.dlq --reason=catalog-exceeds-native-memory)");
     }
   }
 
