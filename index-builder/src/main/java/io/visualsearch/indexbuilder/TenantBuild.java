@@ -177,14 +177,10 @@ final class TenantBuild {
         throw e;
       }
     }
-    VersionWriter.Flip flip;
-    try {
-      flip = p.writer().flip(tenant, manifest, before, p.clock().millis());
-    } catch (RuntimeException e) {
-      // The pointer may have been written with its answer lost: then the version is served.
-      discardUnlessCurrent(tenant, version, "its flip failed");
-      throw e;
-    }
+    // A flip that fails is not undone: the store may still apply a write whose answer was lost
+    // or abandoned after its timeout, and CURRENT would name a deleted version. The version is
+    // whole (its manifest written), so collection decides about it once CURRENT is known.
+    VersionWriter.Flip flip = p.writer().flip(tenant, manifest, before, p.clock().millis());
     if (!flip.published()) {
       log.info("tenant {}: version {} not published, CURRENT is {}", tenant, version, flip.previousVersion());
       discardUnlessCurrent(tenant, version, "another builder published first");
@@ -216,11 +212,12 @@ final class TenantBuild {
   }
 
   /**
-   * Deletes a version this build wrote but did not publish: each retry of a failing build names a
-   * new version, and a store failing part-way through large tenants' uploads grew the bucket by a
-   * partial index per retry, which collection only reached after a later publication. Best effort,
-   * and never the version CURRENT names (or when CURRENT cannot be read): what is left is collected
-   * after the tenant's next publication.
+   * Deletes a version this build wrote but did not publish (its upload failed, or another builder
+   * flipped first): each retry of a failing build names a new version, and a store failing
+   * part-way through large tenants' uploads grew the bucket by a partial index per retry, which
+   * collection only reached after a later publication. Best effort, and never the version CURRENT
+   * names (or when CURRENT cannot be read): what is left is collected after the tenant's next
+   * publication.
    */
   private void discardUnlessCurrent(String tenant, String version, String why) {
     try {

@@ -2,6 +2,8 @@ package io.visualsearch.indexbuilder;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.visualsearch.config.Config;
 import io.visualsearch.indexformat.CurrentPointer;
@@ -42,12 +44,17 @@ class ITUnpublishedVersions {
 
   /** The stack's store, except that manifest writes fail while {@code failManifests} is set. */
   private static ObjectStore store(EmbeddedStack stack, AtomicBoolean failManifests) {
+    return store(stack, "/manifest.json", failManifests);
+  }
+
+  /** The stack's store, except that writes of keys ending {@code failing} fail while {@code fail} is set. */
+  private static ObjectStore store(EmbeddedStack stack, String failing, AtomicBoolean fail) {
     Config config = ObjectStoreSettings.definition().parse(stack.serviceEnvironment());
     S3Client real = ObjectStore.client(config);
     S3Client s3 = (S3Client) Proxy.newProxyInstance(S3Client.class.getClassLoader(), new Class<?>[] {S3Client.class},
         (proxy, method, args) -> {
           if (method.getName().equals("putObject") && args[0] instanceof PutObjectRequest put
-              && put.key().endsWith("/manifest.json") && failManifests.get()) {
+              && put.key().endsWith(failing) && fail.get()) {
             throw SdkClientException.create("connection reset (injected)");
           }
           try {
@@ -96,6 +103,32 @@ class ITUnpublishedVersions {
       await().atMost(WAIT).until(() -> b.builds("published") == 1);
       String published = json.pointer(store.get(IndexLayout.currentPointer(tenant)).orElseThrow().bytes()).version();
       assertEquals(Set.of(published), versions(store, tenant));
+    }
+  }
+
+  /**
+   * A flip that fails may still be applied by the store (an answer lost, a write abandoned at its
+   * timeout): the version it named is left whole, or CURRENT could name a deleted version.
+   */
+  @Test
+  void aVersionWhoseFlipFailedIsLeftWhole(EmbeddedStack stack) throws Exception {
+    String tenant = "it-unpublished-flip";
+    AtomicBoolean failFlips = new AtomicBoolean(true);
+    KafkaClients clients = clients(stack);
+    try (ObjectStore store = store(stack, "/CURRENT", failFlips);
+        var producer = clients.producer("it-unpublished-flip");
+        Builder b = new Builder(store, clients, "it-unpublished-flip", () -> producer)) {
+      b.apply(tenant, 0, 3);
+      b.schedule.changed(tenant, System.currentTimeMillis());
+      b.scheduler.start();
+      await().atMost(WAIT).until(() -> b.builds("failed") >= 1);
+      failFlips.set(false);
+      TreeSet<String> left = versions(store, tenant);
+      assertFalse(left.isEmpty(), "the version of the failed flip is kept");
+      for (String v : left) {
+        // Had the store applied that write after all, CURRENT would name a whole version.
+        assertTrue(store.exists(IndexLayout.manifest(tenant, v)), v);
+      }
     }
   }
 

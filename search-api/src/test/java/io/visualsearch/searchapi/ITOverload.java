@@ -82,8 +82,8 @@ class ITOverload {
 
   /**
    * gRPC callers that give up while their search waits for a slot: one whose deadline passes leaves
-   * the queue then (its place goes to the next caller), and one that cancels is not searched when
-   * its turn comes; neither counts as a service error.
+   * the queue then (its place goes to the next caller), and one that cancels does not hold up the
+   * callers behind it (that it is not searched is {@code CallerGoneTest}'s).
    */
   @Test
   void grpcCallersThatGiveUpWhileQueuedLeaveTheirPlaceAndAreNotSearched(EmbeddedStack stack) throws Exception {
@@ -97,7 +97,6 @@ class ITOverload {
       SearchApiService service = fx.startService();
       String base = "http://127.0.0.1:" + service.httpPort();
       await().atMost(Duration.ofSeconds(60)).until(() -> search(base).join().statusCode() == 200);
-      double errorsBefore = metric(base, "pipeline_errors_total{kind=\"other\"}");
 
       io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
           .forAddress("127.0.0.1", service.grpcPort()).usePlaintext().build();
@@ -129,9 +128,6 @@ class ITOverload {
       } finally {
         channel.shutdownNow();
       }
-      // The cancelled call, given the slot after the first, was not searched: a search whose model
-      // call failed for want of a caller would have counted as the service's error.
-      assertEquals(errorsBefore, metric(base, "pipeline_errors_total{kind=\"other\"}"));
     }
   }
 
@@ -142,14 +138,6 @@ class ITOverload {
     } catch (java.util.concurrent.ExecutionException e) {
       return io.grpc.Status.fromThrowable(e.getCause()).getCode();
     }
-  }
-
-  double metric(String base, String name) throws Exception {
-    String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-    return metrics.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(
-        l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1).trim())).findFirst()
-        .orElseThrow(() -> new AssertionError("no " + name + " in " + metrics));
   }
 
   CompletableFuture<HttpResponse<String>> search(String base) {

@@ -52,6 +52,11 @@ public final class Admission {
   }
 
   /** The most searches inside at once, running or waiting for a slot; one more is refused at once. */
+  /** Requests waiting for a slot now. */
+  public int waiting() {
+    return waiting.get();
+  }
+
   public int capacity() {
     return (int) Math.min(Integer.MAX_VALUE, (long) maxConcurrent + maxQueued);
   }
