@@ -83,6 +83,7 @@ public final class ModelClient implements Component {
   private final Function<String, ManagedChannelBuilder<?>> channelBuilder;
   /** TLS, or null for plaintext. */
   private final ChannelCredentials tls;
+  private final String name;
   /** The priority header's interceptor, or null for bulk calls (no header). */
   private final io.grpc.ClientInterceptor priority;
   private volatile ManagedChannel channel;
@@ -99,6 +100,11 @@ public final class ModelClient implements Component {
     this(config, tracing, null, priority);
   }
 
+  /** With a name of its own on health checks, for a service with two clients of one server. */
+  public ModelClient(Config config, Tracing tracing, Priority priority, String name) {
+    this(config, tracing, null, priority, name);
+  }
+
   /** {@code channelBuilder} lets tests use an in-process transport; null means Netty over TCP. */
   ModelClient(Config config, Tracing tracing, Function<String, ManagedChannelBuilder<?>> channelBuilder) {
     this(config, tracing, channelBuilder, Priority.BULK);
@@ -106,6 +112,12 @@ public final class ModelClient implements Component {
 
   ModelClient(Config config, Tracing tracing, Function<String, ManagedChannelBuilder<?>> channelBuilder,
       Priority priority) {
+    this(config, tracing, channelBuilder, priority, "model-client");
+  }
+
+  private ModelClient(Config config, Tracing tracing, Function<String, ManagedChannelBuilder<?>> channelBuilder,
+      Priority priority, String name) {
+    this.name = name;
     this.priority = priority == Priority.INTERACTIVE ? interactiveHeader() : null;
     this.target = config.get(ModelClientSettings.TARGET);
     this.model = config.get(ModelClientSettings.MODEL);
@@ -210,7 +222,7 @@ public final class ModelClient implements Component {
 
   @Override
   public String name() {
-    return "model-client";
+    return name;
   }
 
   @Override

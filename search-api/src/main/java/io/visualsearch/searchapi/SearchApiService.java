@@ -111,12 +111,25 @@ public final class SearchApiService {
     // of it would leave the Service without endpoints; each search answers 503 model_unavailable
     // with Retry-After meanwhile, and what needs no model still answers (RATIONALE.md).
     pipeline.add(Component.reportedOnly(model));
-    return wire(config, pipeline, store, new ModelClientEmbedder(model));
+    // The catalog's own work (stand-in vectors during a model rollout) goes as bulk, behind queries.
+    ModelClient catalogModel = new ModelClient(config, pipeline.tracing(), ModelClient.Priority.BULK,
+        "model-client-catalog");
+    pipeline.add(Component.reportedOnly(catalogModel));
+    return wire(config, pipeline, store, new ModelClientEmbedder(model), new ModelClientEmbedder(catalogModel));
   }
 
   /** Wires with a given embedder (another model transport); the store must already be added. */
   public static SearchApiService wire(Config config, PipelineService pipeline, ObjectStore store,
       QueryEmbedder embedder) throws IOException {
+    return wire(config, pipeline, store, embedder, embedder);
+  }
+
+  /**
+   * Wires with {@code embedder} for shoppers' queries and {@code catalogEmbedder} for the
+   * service's own catalog work (rollout stand-ins), which must not go ahead of queries.
+   */
+  public static SearchApiService wire(Config config, PipelineService pipeline, ObjectStore store,
+      QueryEmbedder embedder, QueryEmbedder catalogEmbedder) throws IOException {
     var registry = pipeline.registry();
     // Queries come one per call on many request threads. Every exhaustive search (exact shards,
     // the rescoring of refined graphs) goes through BLAS, an order of magnitude faster here than
@@ -138,7 +151,7 @@ public final class SearchApiService {
         new IndexLoader(store, scratch.path()), indexes,
         config.get(SearchApiSettings.INDEX_POLL), registry, pipeline.activity(), pipeline.tracing().tracer()));
     ServiceHost host = pipeline.host();
-    RolloutReembedder standIns = pipeline.add(new RolloutReembedder(store, embedder, RolloutReembedder.MAX_QUEUED,
+    RolloutReembedder standIns = pipeline.add(new RolloutReembedder(store, catalogEmbedder, RolloutReembedder.MAX_QUEUED,
         registry, pipeline.tracing().tracer()));
     follower[0] = pipeline.add(new FreshnessFollower(() -> followerConsumer(config, pipeline.instance()), catalog,
         deltas, () -> served(indexes), swapper::published, error -> host.fail(follower[0], error), registry,

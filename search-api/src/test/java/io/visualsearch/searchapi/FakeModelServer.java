@@ -34,11 +34,26 @@ public final class FakeModelServer implements AutoCloseable {
 
   private final AtomicReference<CountDownLatch> held = new AtomicReference<>();
   private final AtomicInteger arrivedWhileHeld = new AtomicInteger();
+  /** The x-request-priority header of every Predict call, in arrival order ("" for none). */
+  private final java.util.List<String> priorities = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
   private final Server server;
 
   public FakeModelServer() throws Exception {
+    io.grpc.Metadata.Key<String> priority = io.grpc.Metadata.Key.of("x-request-priority",
+        io.grpc.Metadata.ASCII_STRING_MARSHALLER);
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .maxInboundMessageSize(64 * 1024 * 1024)
+        .intercept(new io.grpc.ServerInterceptor() {
+          @Override
+          public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call,
+              io.grpc.Metadata headers, io.grpc.ServerCallHandler<Q, R> next) {
+            if (call.getMethodDescriptor().getBareMethodName().equals("Predict")) {
+              String p = headers.get(priority);
+              priorities.add(p == null ? "" : p);
+            }
+            return next.startCall(call, headers);
+          }
+        })
         .addService(new PredictionServiceGrpc.PredictionServiceImplBase() {
           @Override
           public void predict(PredictRequest request, StreamObserver<PredictResponse> out) {
@@ -75,6 +90,13 @@ public final class FakeModelServer implements AutoCloseable {
       held.set(null);
       gate.countDown();
     };
+  }
+
+  /** The x-request-priority header of every Predict call so far, in arrival order ("" for none). */
+  public java.util.List<String> priorities() {
+    synchronized (priorities) {
+      return java.util.List.copyOf(priorities);
+    }
   }
 
   public int heldCalls() {
