@@ -31,7 +31,9 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * retailer's CDN back, a larger container, a corrected feed): each record of {@code <topic>.dlq}
  * up to its end when the run starts, whose reason the filter accepts, goes to {@code <topic>} with
  * * its key, value and original headers ({@code dlq.*} left out, {@code redriven.from} added, naming
- * where it was). Progress is committed in a consumer group of its own per topic and filter, after
+ * where it was), unless a later record of its key is on the topic already: the letter would then
+ * bring back what that record replaced (a product removed from the feed since, a picture changed),
+ * and in a compacted topic for good. Progress is committed in a consumer group of its own per topic and filter, after
  * the records sent are acknowledged, so a run stopped part-way, or run again, goes on where the
  * last one ended instead of sending the same letters twice.
  */
@@ -40,8 +42,16 @@ final class DeadLetterRedrive {
   /** Names the dead letter a redriven record came from: {@code <dlq-topic>-<partition>@<offset>}. */
   static final String REDRIVEN_FROM = "redriven.from";
 
-  /** What a run did, by dead-letter reason. */
-  record Outcome(Map<String, Integer> redriven, Map<String, Integer> skipped, int withoutOrigin) {}
+  /**
+   * What a run did, by dead-letter reason: sent back, left by the filter, and left because a later
+   * record of the same key is on the topic already (sending the letter would bring back what that
+   * record replaced: a product removed from the feed, a picture changed since).
+   */
+  record Outcome(Map<String, Integer> redriven, Map<String, Integer> skipped, Map<String, Integer> superseded,
+      int withoutOrigin) {}
+
+  /** A dead letter of the topic, read: the record and where its original sat. */
+  private record Letter(ConsumerRecord<byte[], byte[]> record, String reason, int partition, long offset) {}
 
   private final Consumer<byte[], byte[]> consumer;
   private final Producer<byte[], byte[]> producer;
@@ -64,8 +74,8 @@ final class DeadLetterRedrive {
 
   /**
    * Reads {@code dlqTopic} from the group's committed offsets to the end it has now and sends the
-   * dead letters whose reason {@code accepts} back; with {@code dryRun} only counts them, sending
-   * and committing nothing.
+   * dead letters whose reason {@code accepts} back, except those a later record of their key on
+   * the topic has replaced; with {@code dryRun} only counts them, sending and committing nothing.
    */
   Outcome run(String dlqTopic, Predicate<String> accepts, boolean dryRun) throws InterruptedException, TimeoutException,
       ExecutionException {
@@ -73,62 +83,135 @@ final class DeadLetterRedrive {
       throw new IllegalArgumentException(dlqTopic + " is not a dead-letter topic (<topic>" + Topic.DLQ_SUFFIX + ")");
     }
     String origin = dlqTopic.substring(0, dlqTopic.length() - Topic.DLQ_SUFFIX.length());
-    List<PartitionInfo> infos = consumer.partitionsFor(dlqTopic, stall);
-    if (infos == null || infos.isEmpty()) {
-      throw new IllegalArgumentException("no topic " + dlqTopic);
-    }
-    List<TopicPartition> partitions = infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-    consumer.assign(partitions);
-    Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new java.util.HashSet<>(partitions), stall);
-    Map<TopicPartition, Long> beginning = consumer.beginningOffsets(partitions, stall);
-    Map<TopicPartition, Long> end = consumer.endOffsets(partitions, stall);
-    for (TopicPartition tp : partitions) {
+    List<TopicPartition> letterPartitions = partitions(dlqTopic);
+    consumer.assign(letterPartitions);
+    Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new java.util.HashSet<>(letterPartitions),
+        stall);
+    Map<TopicPartition, Long> beginning = consumer.beginningOffsets(letterPartitions, stall);
+    Map<TopicPartition, Long> end = consumer.endOffsets(letterPartitions, stall);
+    for (TopicPartition tp : letterPartitions) {
       OffsetAndMetadata c = committed.get(tp);
       consumer.seek(tp, c == null ? beginning.get(tp) : Math.max(c.offset(), beginning.get(tp)));
     }
     Map<String, Integer> redriven = new TreeMap<>();
     Map<String, Integer> skipped = new TreeMap<>();
+    Map<String, Integer> superseded = new TreeMap<>();
     int withoutOrigin = 0;
+    List<Letter> toSend = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> rec : readToEnd(letterPartitions, end)) {
+      String from = header(rec.headers(), PipelineHeaders.DLQ_ORIGIN_TOPIC);
+      String reason = String.valueOf(header(rec.headers(), PipelineHeaders.DLQ_REASON));
+      if (!origin.equals(from)) {
+        withoutOrigin++; // not a dead letter of that topic: left where it is
+      } else if (!accepts.test(reason)) {
+        skipped.merge(reason, 1, Integer::sum);
+      } else {
+        toSend.add(new Letter(rec, reason, (int) number(header(rec.headers(), PipelineHeaders.DLQ_ORIGIN_PARTITION)),
+            number(header(rec.headers(), PipelineHeaders.DLQ_ORIGIN_OFFSET))));
+      }
+    }
+    Map<TopicPartition, Map<java.nio.ByteBuffer, Long>> latest = latestOffsets(origin, toSend);
+    List<Future<RecordMetadata>> sends = new ArrayList<>();
+    for (Letter l : toSend) {
+      Long newest = l.record().key() == null || l.partition() < 0 ? null
+          : latest.getOrDefault(new TopicPartition(origin, l.partition()), Map.of())
+              .get(java.nio.ByteBuffer.wrap(l.record().key()));
+      if (newest != null && newest > l.offset()) {
+        superseded.merge(l.reason(), 1, Integer::sum);
+        continue;
+      }
+      redriven.merge(l.reason(), 1, Integer::sum);
+      if (!dryRun) {
+        ConsumerRecord<byte[], byte[]> rec = l.record();
+        sends.add(producer.send(new ProducerRecord<>(origin, null, rec.key(), rec.value(), originalHeaders(rec))));
+      }
+    }
+    if (!dryRun) {
+      producer.flush();
+      for (Future<RecordMetadata> f : sends) {
+        f.get(stall.toMillis(), TimeUnit.MILLISECONDS);
+      }
+      Map<TopicPartition, OffsetAndMetadata> upTo = new HashMap<>();
+      end.forEach((tp, o) -> upTo.put(tp, new OffsetAndMetadata(o)));
+      consumer.assign(letterPartitions);
+      consumer.commitSync(upTo, stall);
+    }
+    return new Outcome(redriven, skipped, superseded, withoutOrigin);
+  }
+
+  private List<TopicPartition> partitions(String topic) {
+    List<PartitionInfo> infos = consumer.partitionsFor(topic, stall);
+    if (infos == null || infos.isEmpty()) {
+      throw new IllegalArgumentException("no topic " + topic);
+    }
+    return infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+  }
+
+  /** Every record of the assigned {@code partitions} from their positions up to {@code end}. */
+  private List<ConsumerRecord<byte[], byte[]>> readToEnd(List<TopicPartition> partitions, Map<TopicPartition, Long> end)
+      throws TimeoutException {
+    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
     long lastProgress = System.nanoTime();
     while (!reachedEnd(partitions, end)) {
       var records = consumer.poll(Duration.ofMillis(500));
       if (records.isEmpty()) {
         if (System.nanoTime() - lastProgress > stall.toNanos()) {
-          throw new TimeoutException("read nothing of " + dlqTopic + " for " + stall + " before its end " + end);
+          throw new TimeoutException("read nothing of " + partitions + " for " + stall + " before their end " + end);
         }
         continue;
       }
       lastProgress = System.nanoTime();
-      List<Future<RecordMetadata>> sends = new ArrayList<>();
-      Map<TopicPartition, OffsetAndMetadata> upTo = new HashMap<>();
       for (ConsumerRecord<byte[], byte[]> rec : records) {
-        TopicPartition tp = new TopicPartition(rec.topic(), rec.partition());
-        if (rec.offset() >= end.get(tp)) {
-          continue; // written after the run started: the next run's
+        if (rec.offset() < end.get(new TopicPartition(rec.topic(), rec.partition()))) {
+          out.add(rec); // a later one is the next run's
         }
-        upTo.put(tp, new OffsetAndMetadata(rec.offset() + 1));
-        String from = header(rec.headers(), PipelineHeaders.DLQ_ORIGIN_TOPIC);
-        String reason = header(rec.headers(), PipelineHeaders.DLQ_REASON);
-        if (!origin.equals(from)) {
-          withoutOrigin++; // not a dead letter of that topic: left where it is
-        } else if (!accepts.test(reason)) {
-          skipped.merge(String.valueOf(reason), 1, Integer::sum);
-        } else {
-          redriven.merge(String.valueOf(reason), 1, Integer::sum);
-          if (!dryRun) {
-            sends.add(producer.send(new ProducerRecord<>(origin, null, rec.key(), rec.value(), originalHeaders(rec))));
-          }
-        }
-      }
-      if (!dryRun) {
-        producer.flush();
-        for (Future<RecordMetadata> f : sends) {
-          f.get(stall.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        consumer.commitSync(upTo, stall);
       }
     }
-    return new Outcome(redriven, skipped, withoutOrigin);
+    return out;
+  }
+
+  /**
+   * Per partition of {@code origin}, the offset of the latest record of each key the letters have,
+   * read from the earliest letter's original onwards.
+   */
+  private Map<TopicPartition, Map<java.nio.ByteBuffer, Long>> latestOffsets(String origin, List<Letter> letters)
+      throws TimeoutException {
+    Map<TopicPartition, Long> from = new HashMap<>();
+    Map<TopicPartition, java.util.Set<java.nio.ByteBuffer>> keys = new HashMap<>();
+    for (Letter l : letters) {
+      if (l.record().key() != null && l.partition() >= 0 && l.offset() >= 0) {
+        TopicPartition tp = new TopicPartition(origin, l.partition());
+        from.merge(tp, l.offset(), Math::min);
+        keys.computeIfAbsent(tp, k -> new java.util.HashSet<>()).add(java.nio.ByteBuffer.wrap(l.record().key()));
+      }
+    }
+    Map<TopicPartition, Map<java.nio.ByteBuffer, Long>> latest = new HashMap<>();
+    if (from.isEmpty()) {
+      return latest;
+    }
+    List<TopicPartition> partitions = List.copyOf(from.keySet());
+    consumer.assign(partitions);
+    Map<TopicPartition, Long> beginning = consumer.beginningOffsets(partitions, stall);
+    Map<TopicPartition, Long> end = consumer.endOffsets(partitions, stall);
+    for (TopicPartition tp : partitions) {
+      consumer.seek(tp, Math.max(from.get(tp), beginning.get(tp)));
+    }
+    for (ConsumerRecord<byte[], byte[]> rec : readToEnd(partitions, end)) {
+      TopicPartition tp = new TopicPartition(rec.topic(), rec.partition());
+      if (rec.key() != null && keys.get(tp).contains(java.nio.ByteBuffer.wrap(rec.key()))) {
+        latest.computeIfAbsent(tp, k -> new HashMap<>()).merge(java.nio.ByteBuffer.wrap(rec.key()), rec.offset(),
+            Math::max);
+      }
+    }
+    return latest;
+  }
+
+  private static long number(String s) {
+    try {
+      return s == null ? -1 : Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   private boolean reachedEnd(List<TopicPartition> partitions, Map<TopicPartition, Long> end) {

@@ -69,6 +69,8 @@ public final class DeadLetterRedriveMain {
       String verb = dryRun ? "would send " : "sent ";
       o.redriven().forEach((r, n) -> System.out.println("  " + verb + n + " " + r));
       o.skipped().forEach((r, n) -> System.out.println("  left " + n + " " + r));
+      o.superseded().forEach((r, n) -> System.out.println("  left " + n + " " + r
+          + " replaced since by a later record of their key"));
       if (o.withoutOrigin() > 0) {
         System.out.println("  left " + o.withoutOrigin() + " not dead letters of " + topic.replaceAll("\\.dlq$", ""));
       }

@@ -69,18 +69,25 @@ class ITDeadLetterRedrive {
 
   @Test
   void deadLettersOfAReasonGoBackToTheirTopicOnceWithTheirOwnHeaders() throws Exception {
-    deadLetter("p-0", TOPIC, "image-host-unavailable");
-    deadLetter("p-1", TOPIC, "malformed-payload");
-    deadLetter("p-2", TOPIC, "image-host-unavailable");
-    deadLetter("x-3", "images.ready", "image-host-unavailable"); // not a dead letter of catalog.products
+    failed("p-0", "image-host-unavailable");
+    failed("p-1", "malformed-payload");
+    failed("p-2", "image-host-unavailable");
+    deadLetter("x-3", "images.ready", 0, "image-host-unavailable"); // not a dead letter of catalog.products
+    failed("p-5", "image-host-unavailable");
+    failed("p-6", "image-host-unavailable");
+    // Since they were dead-lettered: p-5 removed from the feed (a tombstone), p-6 changed again.
+    producer.send(new ProducerRecord<>(TOPIC, 0, "p-5".getBytes(StandardCharsets.UTF_8), null)).get();
+    producer.send(new ProducerRecord<>(TOPIC, 0, "p-6".getBytes(StandardCharsets.UTF_8),
+        "newer value of p-6".getBytes(StandardCharsets.UTF_8))).get();
     Map<String, String> env = Map.of("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
     String[] hostUnavailable = {DLQ, "--reason=image-host-unavailable"};
 
     assertEquals(0, DeadLetterRedriveMain.run(new String[] {DLQ, "--reason=image-host-unavailable", "--dry-run"}, env));
-    assertEquals(List.of(), read(TOPIC, 0), "a dry run sends nothing");
+    assertEquals(7, read(TOPIC, 7).size(), "a dry run sends nothing");
 
     assertEquals(0, DeadLetterRedriveMain.run(hostUnavailable, env));
-    List<ConsumerRecord<byte[], byte[]>> sent = read(TOPIC, 2);
+    // p-5 and p-6 stay as the feed left them: their letters would bring back what it replaced.
+    List<ConsumerRecord<byte[], byte[]>> sent = read(TOPIC, 9).subList(7, 9);
     assertEquals(List.of("p-0", "p-2"), sent.stream().map(r -> str(r.key())).toList());
     for (ConsumerRecord<byte[], byte[]> r : sent) {
       assertEquals("value of " + str(r.key()), str(r.value()));
@@ -90,24 +97,36 @@ class ITDeadLetterRedrive {
     }
     assertEquals(DLQ + "-0@0", str(sent.get(0).headers().lastHeader(DeadLetterRedrive.REDRIVEN_FROM).value()));
 
-    // Run again: nothing new. A dead letter written since: only it.
+    // Run again: nothing new. A dead letter written since: only it. Without a filter: the other
+    // reason's letter, not the letters already sent back, whose records are now their keys' latest.
     assertEquals(0, DeadLetterRedriveMain.run(hostUnavailable, env));
-    assertEquals(2, read(TOPIC, 2).size());
-    deadLetter("p-4", TOPIC, "image-host-unavailable");
+    assertEquals(9, read(TOPIC, 9).size());
+    failed("p-4", "image-host-unavailable");
     assertEquals(0, DeadLetterRedriveMain.run(hostUnavailable, env));
-    assertEquals(List.of("p-0", "p-2", "p-4"), read(TOPIC, 3).stream().map(r -> str(r.key())).toList());
+    assertEquals(0, DeadLetterRedriveMain.run(new String[] {DLQ}, env));
+    assertEquals(List.of("p-0", "p-1", "p-2", "p-5", "p-6", "p-5", "p-6", "p-0", "p-2", "p-4", "p-4", "p-1"),
+        read(TOPIC, 12).stream().map(r -> str(r.key())).toList());
 
     assertEquals(2, DeadLetterRedriveMain.run(new String[] {TOPIC}, env), "not a dead-letter topic");
     assertEquals(2, DeadLetterRedriveMain.run(new String[] {DLQ, "--everything"}, env));
     assertEquals(2, DeadLetterRedriveMain.run(new String[] {DLQ}, Map.of()), "no Kafka configured");
   }
 
-  private void deadLetter(String key, String origin, String reason) throws Exception {
+  /** A record of catalog.products that its consumer then dead-lettered with {@code reason}. */
+  private void failed(String key, String reason) throws Exception {
+    RecordHeaders h = new RecordHeaders();
+    h.add(PipelineHeaders.TENANT, "acme".getBytes(StandardCharsets.UTF_8));
+    long offset = producer.send(new ProducerRecord<>(TOPIC, 0, key.getBytes(StandardCharsets.UTF_8),
+        ("value of " + key).getBytes(StandardCharsets.UTF_8), h)).get(30, TimeUnit.SECONDS).offset();
+    deadLetter(key, TOPIC, offset, reason);
+  }
+
+  private void deadLetter(String key, String origin, long originOffset, String reason) throws Exception {
     RecordHeaders h = new RecordHeaders();
     h.add(PipelineHeaders.TENANT, "acme".getBytes(StandardCharsets.UTF_8));
     h.add(PipelineHeaders.DLQ_ORIGIN_TOPIC, origin.getBytes(StandardCharsets.UTF_8));
     h.add(PipelineHeaders.DLQ_ORIGIN_PARTITION, "0".getBytes(StandardCharsets.UTF_8));
-    h.add(PipelineHeaders.DLQ_ORIGIN_OFFSET, "17".getBytes(StandardCharsets.UTF_8));
+    h.add(PipelineHeaders.DLQ_ORIGIN_OFFSET, Long.toString(originOffset).getBytes(StandardCharsets.UTF_8));
     h.add(PipelineHeaders.DLQ_REASON, reason.getBytes(StandardCharsets.UTF_8));
     producer.send(new ProducerRecord<>(DLQ, null, key.getBytes(StandardCharsets.UTF_8),
         ("value of " + key).getBytes(StandardCharsets.UTF_8), h)).get(30, TimeUnit.SECONDS);
