@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.visualsearch.pipeline.PipelineHeaders;
 import io.visualsearch.stack.EmbeddedKafka;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,8 +44,7 @@ class ITDeadLetterRedrive {
 
   @BeforeEach
   void start() throws Exception {
-    kafka = new EmbeddedKafka("127.0.0.1", freePort(), freePort(), dir.resolve("kafka"));
-    kafka.start();
+    kafka = SingleBroker.start(dir);
     Properties p = new Properties();
     p.put("bootstrap.servers", kafka.bootstrapServers());
     try (Admin admin = Admin.create(p)) {
@@ -154,11 +151,5 @@ class ITDeadLetterRedrive {
 
   private static String str(byte[] b) {
     return new String(b, StandardCharsets.UTF_8);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.visualsearch.stack.EmbeddedKafka;
 import io.visualsearch.topics.Topics;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -33,8 +31,7 @@ class ITTopicInit {
 
   @BeforeEach
   void start() throws Exception {
-    kafka = new EmbeddedKafka("127.0.0.1", freePort(), freePort(), dir.resolve("kafka"));
-    kafka.start();
+    kafka = SingleBroker.start(dir);
     Properties p = new Properties();
     p.put("bootstrap.servers", kafka.bootstrapServers());
     admin = Admin.create(p);
@@ -50,11 +47,6 @@ class ITTopicInit {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   private Map<String, String> env(int partitions) {
     return Map.of("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(), "TOPICS_PARTITIONS", String.valueOf(partitions),

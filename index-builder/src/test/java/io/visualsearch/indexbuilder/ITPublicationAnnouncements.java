@@ -105,15 +105,9 @@ class ITPublicationAnnouncements {
   }
 
   private static TreeSet<String> versions(ObjectStore store, String tenant) {
-    TreeSet<String> out = new TreeSet<>();
-    for (String k : store.list(IndexLayout.tenantPrefix(tenant))) {
-      String v = IndexLayout.versionOf(tenant, k);
-      if (v != null) {
-        out.add(v);
-      }
-    }
-    return out;
+    return StoredVersions.of(store, tenant);
   }
+
 
   /** Every version announced for {@code tenant} so far, in topic order. */
   private static List<String> announced(KafkaClients clients, String tenant) throws Exception {

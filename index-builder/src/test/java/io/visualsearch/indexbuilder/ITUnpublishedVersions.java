@@ -74,15 +74,9 @@ class ITUnpublishedVersions {
   }
 
   private static TreeSet<String> versions(ObjectStore store, String tenant) {
-    TreeSet<String> out = new TreeSet<>();
-    for (String k : store.list(IndexLayout.tenantPrefix(tenant))) {
-      String v = IndexLayout.versionOf(tenant, k);
-      if (v != null) {
-        out.add(v);
-      }
-    }
-    return out;
+    return StoredVersions.of(store, tenant);
   }
+
 
   @Test
   void aBuildWhoseUploadFailsLeavesNoPartialVersionBehind(EmbeddedStack stack) throws Exception {
