@@ -41,19 +41,10 @@ class ModelServerServiceTest {
 
   @Test
   void opsEndpointShowsReadinessAndBatchRequestAndVersionMetrics() throws Exception {
-    Map<String, String> env = new HashMap<>(Map.of(
-        "MODEL_SERVER_BASE_PATH", base.toString(),
-        "MODEL_SERVER_GRPC_PORT", "0",
-        "MODEL_SERVER_REST_PORT", "-1",
-        "MODEL_SERVER_POLL_INTERVAL", "50ms",
-        "OPS_PORT", "0",
-        "ZIPKIN_ENDPOINT", "none"));
-    Config config = ModelServerService.definition().include(RuntimeSettings.definition()).parse(env);
     try (ServiceHost host = new ServiceHost(ModelServerService.NAME)) {
-      ModelServer server = ModelServerService.wire(config, host);
+      ModelServer server = ModelServerService.wire(config("-1"), host);
       host.start();
-      int ops = host.components().stream().filter(OpsServer.class::isInstance).map(OpsServer.class::cast)
-          .findFirst().orElseThrow().port();
+      int ops = opsPort(host);
 
       assertEquals(200, get(ops, "/healthz").statusCode());
       assertEquals(503, get(ops, "/readyz").statusCode(), "no model version yet: not ready");
@@ -103,18 +94,10 @@ class ModelServerServiceTest {
 
   @Test
   void restMethodsAClientInventsShareOneMetricSeries() throws Exception {
-    Map<String, String> env = new HashMap<>(Map.of(
-        "MODEL_SERVER_BASE_PATH", base.toString(),
-        "MODEL_SERVER_GRPC_PORT", "0",
-        "MODEL_SERVER_REST_PORT", "0",
-        "OPS_PORT", "0",
-        "ZIPKIN_ENDPOINT", "none"));
-    Config config = ModelServerService.definition().include(RuntimeSettings.definition()).parse(env);
     try (ServiceHost host = new ServiceHost(ModelServerService.NAME)) {
-      ModelServer server = ModelServerService.wire(config, host);
+      ModelServer server = ModelServerService.wire(config("0"), host);
       host.start();
-      int ops = host.components().stream().filter(OpsServer.class::isInstance).map(OpsServer.class::cast)
-          .findFirst().orElseThrow().port();
+      int ops = opsPort(host);
       for (int i = 0; i < 20; i++) {
         http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.restPort() + "/v1/models/default"))
             .method("X" + i, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
@@ -129,6 +112,22 @@ class ModelServerServiceTest {
       }
       assertEquals(java.util.Set.of("GET", "_OTHER"), restMethods, metrics);
     }
+  }
+
+  /** The service on free ports, models from {@code base}, REST on {@code restPort} (-1: off). */
+  Config config(String restPort) {
+    return ModelServerService.definition().include(RuntimeSettings.definition()).parse(new HashMap<>(Map.of(
+        "MODEL_SERVER_BASE_PATH", base.toString(),
+        "MODEL_SERVER_GRPC_PORT", "0",
+        "MODEL_SERVER_REST_PORT", restPort,
+        "MODEL_SERVER_POLL_INTERVAL", "50ms",
+        "OPS_PORT", "0",
+        "ZIPKIN_ENDPOINT", "none")));
+  }
+
+  static int opsPort(ServiceHost host) {
+    return host.components().stream().filter(OpsServer.class::isInstance).map(OpsServer.class::cast)
+        .findFirst().orElseThrow().port();
   }
 
   HttpResponse<String> get(int port, String path) throws Exception {
