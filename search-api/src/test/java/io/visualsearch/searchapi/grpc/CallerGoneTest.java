@@ -39,8 +39,18 @@ class CallerGoneTest {
     Admission admission = new Admission(1, 4, 4, Duration.ofMinutes(1));
     VisualSearchService service = new VisualSearchService(new Authenticator(ApiKeys.parse(List.of("acme:" + KEY))),
         null, admission, 10, activity);
+    // Counts down once the server has seen the caller go (its call's context cancelled).
+    java.util.concurrent.CountDownLatch seenGone = new java.util.concurrent.CountDownLatch(1);
+    io.grpc.ServerInterceptor watch = new io.grpc.ServerInterceptor() {
+      @Override
+      public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call, Metadata headers,
+          io.grpc.ServerCallHandler<Q, R> next) {
+        Context.current().addListener(c -> seenGone.countDown(), Runnable::run);
+        return next.startCall(call, headers);
+      }
+    };
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(io.grpc.ServerInterceptors.intercept(service, service.credentials())).build().start();
+        .addService(io.grpc.ServerInterceptors.intercept(service, service.credentials(), watch)).build().start();
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
     try {
       Metadata auth = new Metadata();
@@ -51,6 +61,7 @@ class CallerGoneTest {
       var call = caller.call(() -> stub.search(SearchRequest.newBuilder().setK(1).build()));
       await().atMost(Duration.ofSeconds(30)).until(() -> admission.waiting() == 1);
       caller.cancel(null);
+      assertEquals(true, seenGone.await(30, TimeUnit.SECONDS), "the server never saw the caller go");
       busy.close();
       // Its turn comes: the slot is taken and handed back, and the call counts as activity, not an error.
       await().atMost(Duration.ofSeconds(30)).until(() -> activity.lastActivityMs() > 0 || activity.errors() > 0);
