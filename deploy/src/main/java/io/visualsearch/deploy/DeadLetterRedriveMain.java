@@ -1,20 +1,15 @@
 package io.visualsearch.deploy;
 
-import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigDef;
 import io.visualsearch.config.ConfigException;
+import io.visualsearch.pipeline.KafkaClients;
 import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.runtime.ExitCode;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Properties;
 import java.util.function.Predicate;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.producer.Producer;
 
 /**
  * {@code ./visual-search redrive <topic>.dlq [--reason=<reason>] [--dry-run]}: sends the dead
@@ -27,6 +22,9 @@ public final class DeadLetterRedriveMain {
 
   /** How long the run may wait for Kafka to answer, or read nothing, before it gives up. */
   static final Duration STALL = Duration.ofMinutes(1);
+  static final String CLIENT_ID = "visual-search-redrive";
+  /** Dead letters read a poll: they are held until the run's end anyway. */
+  static final int POLL_RECORDS = 500;
 
   private DeadLetterRedriveMain() {}
 
@@ -52,17 +50,20 @@ public final class DeadLetterRedriveMain {
     if (topic == null) {
       return usage("name the dead-letter topic");
     }
-    Config config;
+    KafkaClients clients;
     try {
-      config = new ConfigDef().define(KafkaSettings.BOOTSTRAP, KafkaSettings.EXTRA).parse(env);
+      // The services' own clients: acknowledged, idempotent writes, and operator properties that
+      // would weaken them refused here as there.
+      clients = new KafkaClients(new ConfigDef().define(KafkaSettings.BOOTSTRAP, KafkaSettings.EXTRA).parse(env));
     } catch (ConfigException e) {
       System.err.println("redrive: " + e.getMessage());
       return ExitCode.CONFIG_ERROR.code();
     }
     String wanted = reason;
     Predicate<String> accepts = wanted == null ? r -> true : wanted::equals;
-    try (KafkaConsumer<byte[], byte[]> consumer = consumer(config, DeadLetterRedrive.groupId(topic, reason));
-        KafkaProducer<byte[], byte[]> producer = producer(config)) {
+    try (Consumer<byte[], byte[]> consumer = clients.consumer(DeadLetterRedrive.groupId(topic, reason),
+            CLIENT_ID, POLL_RECORDS);
+        Producer<byte[], byte[]> producer = clients.producer(CLIENT_ID)) {
       DeadLetterRedrive.Outcome o = new DeadLetterRedrive(consumer, producer, STALL).run(topic, accepts, dryRun);
       System.out.println("redrive " + topic + (reason == null ? "" : " (reason " + reason + ")")
           + (dryRun ? ", dry run: nothing sent" : "") + ":");
@@ -92,23 +93,5 @@ public final class DeadLetterRedriveMain {
     System.err.println("redrive: " + problem);
     System.err.println("usage: ./visual-search redrive <topic>.dlq [--reason=<dlq.reason>] [--dry-run]");
     return ExitCode.CONFIG_ERROR.code();
-  }
-
-  private static KafkaConsumer<byte[], byte[]> consumer(Config config, String group) {
-    Properties p = KafkaSettings.common(config);
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
-    return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer(Config config) {
-    Properties p = KafkaSettings.common(config);
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, "visual-search-redrive");
-    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
   }
 }
