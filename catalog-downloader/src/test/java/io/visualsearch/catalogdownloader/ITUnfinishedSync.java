@@ -9,7 +9,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.catalogfeed.CatalogDiffer;
 import io.visualsearch.catalogfeed.DeletionGuard;
 import io.visualsearch.catalogfeed.FeedOptions;
-import io.visualsearch.config.Config;
+import io.visualsearch.objectstore.FailingPutsStore;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreException;
 import io.visualsearch.objectstore.ObjectStoreSettings;
@@ -20,8 +20,6 @@ import io.visualsearch.topics.Topics;
 import io.visualsearch.tracing.Tracing;
 import io.visualsearch.tracing.TracingSettings;
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -39,9 +37,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import software.amazon.awssdk.core.exception.SdkClientException;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 
 /**
  * Syncs that send their changes and end before saving the snapshot that records them, and the sync
@@ -78,23 +73,8 @@ class ITUnfinishedSync {
 
   /** The stack's store, except that the next {@link #failingSnapshotWrites} snapshot writes fail. */
   ObjectStore snapshotWritesCanFail(EmbeddedStack stack) {
-    Config config = ObjectStoreSettings.definition().parse(stack.serviceEnvironment());
-    S3Client real = ObjectStore.client(config);
-    S3Client s3 = (S3Client) Proxy.newProxyInstance(S3Client.class.getClassLoader(), new Class<?>[] {S3Client.class},
-        (proxy, method, args) -> {
-          if (method.getName().equals("putObject") && args[0] instanceof PutObjectRequest put
-              && put.key().endsWith("/snapshot.bin") && failingSnapshotWrites.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-            throw SdkClientException.create("connection reset (injected)");
-          }
-          try {
-            return method.invoke(real, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
-    ObjectStore s = new ObjectStore(timeouts -> s3, config.get(ObjectStoreSettings.BUCKET), true, Duration.ofMinutes(1));
-    s.start();
-    return s;
+    return FailingPutsStore.over(ObjectStoreSettings.definition().parse(stack.serviceEnvironment()),
+        put -> put.key().endsWith("/snapshot.bin") && failingSnapshotWrites.getAndUpdate(n -> Math.max(0, n - 1)) > 0);
   }
 
   CatalogSync sync(FeedOptions options) {

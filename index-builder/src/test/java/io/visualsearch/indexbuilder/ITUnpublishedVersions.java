@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.visualsearch.config.Config;
 import io.visualsearch.indexformat.CurrentPointer;
 import io.visualsearch.indexformat.IndexJson;
 import io.visualsearch.indexformat.IndexLayout;
+import io.visualsearch.objectstore.FailingPutsStore;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.KafkaClients;
@@ -16,8 +16,6 @@ import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.StackExtension;
 import io.visualsearch.tracing.TracingSettings;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -26,9 +24,6 @@ import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import software.amazon.awssdk.core.exception.SdkClientException;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 
 /**
  * Versions that were never published do not stay in the bucket: a build whose upload fails
@@ -49,23 +44,8 @@ class ITUnpublishedVersions {
 
   /** The stack's store, except that writes of keys ending {@code failing} fail while {@code fail} is set. */
   private static ObjectStore store(EmbeddedStack stack, String failing, AtomicBoolean fail) {
-    Config config = ObjectStoreSettings.definition().parse(stack.serviceEnvironment());
-    S3Client real = ObjectStore.client(config);
-    S3Client s3 = (S3Client) Proxy.newProxyInstance(S3Client.class.getClassLoader(), new Class<?>[] {S3Client.class},
-        (proxy, method, args) -> {
-          if (method.getName().equals("putObject") && args[0] instanceof PutObjectRequest put
-              && put.key().endsWith(failing) && fail.get()) {
-            throw SdkClientException.create("connection reset (injected)");
-          }
-          try {
-            return method.invoke(real, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
-    ObjectStore s = new ObjectStore(timeouts -> s3, config.get(ObjectStoreSettings.BUCKET), true, Duration.ofMinutes(1));
-    s.start();
-    return s;
+    return FailingPutsStore.over(ObjectStoreSettings.definition().parse(stack.serviceEnvironment()),
+        put -> put.key().endsWith(failing) && fail.get());
   }
 
   private static KafkaClients clients(EmbeddedStack stack) {
