@@ -51,11 +51,7 @@ public final class Outbox {
   }
 
   public Future<RecordMetadata> send(String topic, String key, byte[] value, Headers headers) {
-    return send(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value, headers);
-  }
-
-  Future<RecordMetadata> send(String topic, byte[] key, byte[] value, Headers headers) {
-    return send(topic, key, value, headers, false);
+    return send(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value, headers, false);
   }
 
   /** The record's dead letter, with the key's bytes as they are (even a key that is not UTF-8). */
