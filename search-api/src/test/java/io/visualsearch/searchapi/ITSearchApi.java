@@ -271,6 +271,15 @@ class ITSearchApi {
               .setK(1000).build()));
       assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
       assertTrue(e.getStatus().getDescription().startsWith("invalid_k"));
+      // Filters are bounded as over HTTP: a megabyte brand would travel on in the archived answer.
+      StatusRuntimeException longBrand = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+          () -> stub.search(SearchRequest.newBuilder()
+              .setImage(com.google.protobuf.ByteString.copyFrom(TestImages.jpeg(90, 90, Color.WHITE, Color.ORANGE)))
+              .setFilters(io.visualsearch.proto.search.Filters.newBuilder().setBrand("b".repeat(1_000_000)))
+              .setK(3).build()));
+      assertEquals(Status.Code.INVALID_ARGUMENT, longBrand.getStatus().getCode());
+      assertTrue(longBrand.getStatus().getDescription().startsWith("invalid_filters"),
+          longBrand.getStatus().getDescription());
       StatusRuntimeException anon = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
           () -> VisualSearchGrpc.newBlockingStub(ch).search(SearchRequest.getDefaultInstance()));
       assertEquals(Status.Code.UNAUTHENTICATED, anon.getStatus().getCode());

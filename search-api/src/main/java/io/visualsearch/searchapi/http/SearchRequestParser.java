@@ -38,7 +38,7 @@ public final class SearchRequestParser {
   private static final Set<String> JSON_FIELDS = Set.of("image_base64", "k", "crop", "filters");
   /** Members a JSON object field may have: crop has 4 (or its long names), filters 5. */
   private static final int MAX_OBJECT_MEMBERS = 16;
-  private static final int MAX_FIELD_CHARS = 256;
+  private static final int MAX_FIELD_CHARS = Filters.MAX_TEXT_CHARS;
 
   private final ObjectMapper json = new ObjectMapper();
   private final long maxBodyBytes;

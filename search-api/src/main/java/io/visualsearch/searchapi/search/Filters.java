@@ -16,17 +16,30 @@ import java.util.Map;
 public record Filters(String category, Long minPriceMicros, Long maxPriceMicros, String availability, String brand) {
 
   public static final Filters NONE = new Filters(null, null, null, null, null);
+  /**
+   * Longest text filter, on every transport: each answered query's filters travel on in its
+   * {@code search.responses} event and its archived answer, so a megabyte "brand" sent over gRPC
+   * filled the shared producer's buffer for every tenant and was archived as a megabyte object.
+   */
+  public static final int MAX_TEXT_CHARS = 256;
 
   public Filters {
-    category = blankToNull(category);
-    availability = catalogSpelling(blankToNull(availability));
-    brand = blankToNull(brand);
+    category = blankToNull(checkedLength("category", category));
+    availability = catalogSpelling(blankToNull(checkedLength("availability", availability)));
+    brand = blankToNull(checkedLength("brand", brand));
     if (minPriceMicros != null && minPriceMicros < 0 || maxPriceMicros != null && maxPriceMicros < 0) {
       throw new IllegalArgumentException("prices cannot be negative");
     }
     if (minPriceMicros != null && maxPriceMicros != null && minPriceMicros > maxPriceMicros) {
       throw new IllegalArgumentException("min_price is above max_price");
     }
+  }
+
+  private static String checkedLength(String name, String value) {
+    if (value != null && value.length() > MAX_TEXT_CHARS) {
+      throw new IllegalArgumentException("filter '" + name + "' is longer than " + MAX_TEXT_CHARS + " characters");
+    }
+    return value;
   }
 
   private static String blankToNull(String s) {

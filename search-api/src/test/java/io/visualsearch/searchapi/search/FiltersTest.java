@@ -54,4 +54,19 @@ class FiltersTest {
     }
     assertEquals(null, availability("  ").availability(), "blank is no filter");
   }
+
+  @Test
+  void textFiltersLongerThanTheLimitAreRefusedWhateverTheTransport() {
+    String limit = "x".repeat(Filters.MAX_TEXT_CHARS);
+    assertEquals(limit, new Filters(null, null, null, null, limit).brand());
+    for (int field = 0; field < 3; field++) {
+      String tooLong = limit + "x";
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, switch (field) {
+        case 0 -> () -> new Filters(tooLong, null, null, null, null);
+        case 1 -> () -> new Filters(null, null, null, tooLong, null);
+        default -> () -> new Filters(null, null, null, null, tooLong);
+      });
+      assertTrue(e.getMessage().contains("longer than " + Filters.MAX_TEXT_CHARS), e.getMessage());
+    }
+  }
 }
