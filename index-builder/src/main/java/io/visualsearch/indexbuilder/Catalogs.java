@@ -102,7 +102,9 @@ final class Catalogs {
    * applied (a tombstone among them), and the next manifest would claim to cover them.
    */
   synchronized void watchForSkips() {
-    jumped = new TreeSet<>();
+    if (jumped == null) {
+      jumped = new TreeSet<>();
+    }
   }
 
   /**

@@ -66,6 +66,9 @@ final class EmbeddingsReplay implements Component {
           catalogs.advance(e.getKey().partition(), e.getValue() - 1);
         }
       }
+      // Until the intake's first assignment shows otherwise, another member (the pod this one
+      // replaces, still running on a lost node) may handle and commit records past these ends.
+      catalogs.watchForSkips();
     }
     int refused = intake.replayed();
     List<String> tenants = catalogs.tenants();

@@ -29,7 +29,11 @@ import org.slf4j.LoggerFactory;
  *       current as of the start, and a restarted instance waits for its dead predecessor's session
  *       to expire before it is assigned anything, so those checks are what it has to offer
  *       meanwhile. A periodic rebuild then would publish that frozen catalog over whatever the
- *       instance owning the partitions published since; it waits for the assignment.
+ *       instance owning the partitions published since; it waits for the assignment;
+ *   <li>the first assignment is checked as a hand-back is: while this instance replayed, the one
+ *       it replaces (still running on a node that lost its kubelet) may have handled and committed
+ *       records past the replay's ends, and the loop would resume at those commits with all
+ *       partitions at once, never seeing the group shared.
  * </ul>
  */
 final class IntakeGate {
@@ -45,10 +49,25 @@ final class IntakeGate {
    * @param failure why the last lookup of the group's commits failed, null before the first
    * @param retryAtMs no lookup before this
    */
-  private record Watch(String failure, long retryAtMs, Duration backoff) {
+  private record Watch(String failure, long retryAtMs, Duration backoff, boolean atStart) {
+
+    static Watch sinceStart() {
+      return new Watch(null, Long.MIN_VALUE, FIRST_RETRY, true);
+    }
+
+    static Watch sinceShared() {
+      return new Watch(null, Long.MIN_VALUE, FIRST_RETRY, false);
+    }
 
     Watch failed(String why, long nowMs) {
-      return new Watch(why, nowMs + backoff.toMillis(), min(backoff.multipliedBy(2), MAX_RETRY));
+      return new Watch(why, nowMs + backoff.toMillis(), min(backoff.multipliedBy(2), MAX_RETRY), atStart);
+    }
+
+    /** What the watch looks at, for logs and the hold reason. */
+    String what() {
+      return atStart
+          ? "embeddings partitions were first assigned after the start-up replay"
+          : "embeddings partitions came back from another member of the group";
     }
 
     private static Duration min(Duration a, Duration b) {
@@ -61,8 +80,11 @@ final class IntakeGate {
   private final GroupOffsets offsets;
   private final Clock clock;
   private final Consumer<IllegalStateException> stop;
-  /** Null while not watching. Replaced under this object's monitor, which no lookup holds. */
-  private volatile Watch watch;
+  /**
+   * Null while not watching. Replaced under this object's monitor, which no lookup holds. Begins
+   * watching: the replay's ends are checked against the group's commits at the first assignment.
+   */
+  private volatile Watch watch = Watch.sinceStart();
   private volatile String stopping;
 
   /**
@@ -82,7 +104,7 @@ final class IntakeGate {
   /** Follows the group, on the watch thread: called every few hundred milliseconds. */
   void observe() {
     ConsumerLoop loop = intake.get();
-    if (loop == null || stopping != null || noteSharing(loop)) {
+    if (loop == null || stopping != null || noteSharing(loop) || !loop.assignedOnce()) {
       return;
     }
     Watch w = watch;
@@ -100,8 +122,8 @@ final class IntakeGate {
           watch = failed;
         }
       }
-      log.warn("embeddings partitions came back from another member; cannot read the group's commits yet,"
-          + " trying again in {}: {}", w.backoff(), failed.failure());
+      log.warn("{}; cannot read the group's commits yet, trying again in {}: {}", w.what(), w.backoff(),
+          failed.failure());
       return;
     }
     Map<Integer, String> skipped;
@@ -112,12 +134,12 @@ final class IntakeGate {
       watch = null;
       skipped = catalogs.endWatch(committed);
       if (!skipped.isEmpty()) {
-        stopping = "embeddings partitions came back from another member of the group, which handled records"
-            + " this instance never applied " + skipped + "; stopping so that the restart replays the topic";
+        stopping = w.what() + ", and another member handled records this instance never applied " + skipped
+            + "; stopping so that the restart replays the topic";
       }
     }
     if (skipped.isEmpty()) {
-      log.info("embeddings partitions came back from another member of the group, which left no record unapplied here");
+      log.info("{}; no other member left a record unapplied here", w.what());
       return;
     }
     stop.accept(new IllegalStateException(stopping));
@@ -129,10 +151,8 @@ final class IntakeGate {
       return false;
     }
     synchronized (this) {
-      if (watch == null) {
-        catalogs.watchForSkips();
-      }
-      watch = new Watch(null, Long.MIN_VALUE, FIRST_RETRY);
+      catalogs.watchForSkips();
+      watch = Watch.sinceShared();
     }
     return true;
   }
@@ -147,10 +167,13 @@ final class IntakeGate {
     if (loop == null) {
       return true;
     }
-    if (stopping != null || noteSharing(loop) || watch != null) {
+    if (stopping != null || noteSharing(loop)) {
       return false;
     }
-    return ticket.trigger() == RebuildSchedule.Trigger.STARTUP || loop.assignedOnce();
+    if (!loop.assignedOnce()) {
+      return ticket.trigger() == RebuildSchedule.Trigger.STARTUP;
+    }
+    return watch == null;
   }
 
   /** Why builds wait whatever is due, or null. Never waits on the broker: the readiness check asks. */
@@ -165,10 +188,9 @@ final class IntakeGate {
           + " index-builder shares its consumer group; run exactly one";
     }
     Watch w = watch;
-    if (w != null) {
-      return "builds wait: embeddings partitions came back from another member of the group, and whether it left"
-          + " records unapplied here cannot be told yet: "
-          + (w.failure() == null ? "reading the group's commits" : w.failure());
+    if (w != null && loop != null && loop.assignedOnce()) {
+      return "builds wait: " + w.what() + ", and whether another member left records unapplied here cannot be"
+          + " told yet: " + (w.failure() == null ? "reading the group's commits" : w.failure());
     }
     return null;
   }

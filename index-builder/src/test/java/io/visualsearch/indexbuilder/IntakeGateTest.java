@@ -113,6 +113,9 @@ class IntakeGateTest {
     assertNull(gate.holdReason());
 
     rebalance(tps, "2 of 2");
+    assertFalse(gate.admits(PERIODIC), "not before the first assignment is checked against the group's commits");
+    assertTrue(gate.holdReason().contains("first assigned after the start-up replay"), gate.holdReason());
+    gate.observe();
     assertTrue(gate.admits(PERIODIC));
     assertTrue(gate.admits(CHANGED));
     assertTrue(gate.admits(STARTUP));
@@ -151,6 +154,7 @@ class IntakeGateTest {
     rebalance(tps, "2 of 2");
     groupCommits.put(tps.get(0), new OffsetAndMetadata(3));
     groupCommits.put(tps.get(1), new OffsetAndMetadata(3));
+    gate.observe();
     assertTrue(gate.admits(CHANGED));
 
     rebalance(List.of(tps.get(0)), "1 of 2");
@@ -183,6 +187,68 @@ class IntakeGateTest {
     gate.observe();
     assertEquals(1, stops.size());
     assertTrue(stops.get(0).getMessage().contains("1=a record arrived past"), stops.get(0).getMessage());
+  }
+
+  /**
+   * The pod this one replaces kept running on a node that lost its kubelet: while this instance
+   * replayed up to offset 3, it handled records 3 and 4 of partition 1 and committed 5, then was
+   * stopped. Assigned both partitions at once, this instance never saw the group shared, resumed
+   * at 5 and published versions without records 3 and 4.
+   */
+  @Test
+  void aFirstAssignmentPastTheReplaysEndsStopsTheService() {
+    List<TopicPartition> tps = partitions(2);
+    appliedUpTo3(tps);
+    catalogs.watchForSkips(); // as the replay does when it ends
+    loop.start();
+    groupCommits.put(tps.get(0), new OffsetAndMetadata(3));
+    groupCommits.put(tps.get(1), new OffsetAndMetadata(5));
+    gate.observe();
+    assertEquals(0, lookups.get(), "nothing to compare before the first assignment");
+    assertTrue(gate.admits(STARTUP), "start-up checks still run from the replayed catalog");
+
+    rebalance(tps, "2 of 2");
+    gate.observe();
+    assertFalse(gate.admits(CHANGED), "nothing is published from a memory missing records 3 and 4");
+    assertFalse(gate.admits(PERIODIC));
+    assertEquals(1, stops.size());
+    assertTrue(stops.get(0).getMessage().contains("first assigned after the start-up replay"), stops.get(0).getMessage());
+    assertTrue(stops.get(0).getMessage().contains("1=applied up to offset 3, the group committed 5"),
+        stops.get(0).getMessage());
+  }
+
+  /** The same start, where this instance read on from the other member's commit before the watch looked. */
+  @Test
+  void aFirstAssignmentReadOnPastRecordsNeverAppliedStopsTheServiceToo() {
+    List<TopicPartition> tps = partitions(2);
+    appliedUpTo3(tps);
+    catalogs.watchForSkips();
+    loop.start();
+    rebalance(tps, "2 of 2");
+    catalogs.advance(1, 5);
+    groupCommits.put(tps.get(1), new OffsetAndMetadata(6));
+    gate.observe();
+    assertEquals(1, stops.size());
+    assertTrue(stops.get(0).getMessage().contains("1=a record arrived past"), stops.get(0).getMessage());
+  }
+
+  /** An ordinary restart: the group's commits lie within what the replay read, and builds go on. */
+  @Test
+  void aFirstAssignmentWithinTheReplaysEndsLetsBuildsRun() {
+    List<TopicPartition> tps = partitions(2);
+    appliedUpTo3(tps);
+    catalogs.watchForSkips();
+    loop.start();
+    groupCommits.put(tps.get(0), new OffsetAndMetadata(2));
+    groupCommits.put(tps.get(1), new OffsetAndMetadata(3));
+    rebalance(tps, "2 of 2");
+    catalogs.advance(0, 2); // resumed at the commit, behind what the replay read: applied again
+    catalogs.advance(1, 3);
+    gate.observe();
+    assertTrue(gate.admits(CHANGED));
+    assertTrue(gate.admits(PERIODIC));
+    assertNull(gate.holdReason());
+    assertEquals(List.of(), stops);
   }
 
   /** Shared, then alone again: the partitions came back and the watch has to read the group's commits. */
