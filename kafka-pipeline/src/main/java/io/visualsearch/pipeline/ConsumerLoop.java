@@ -64,6 +64,8 @@ public final class ConsumerLoop implements Component {
   /** How often a batch handled for long polls, far inside any max.poll.interval.ms. */
   private static final Duration KEEP_ALIVE = Duration.ofSeconds(1);
   private static final Duration SEND_ACK_TIMEOUT = Duration.ofMinutes(2);
+  /** A lookup of paused partitions' ends, every 2 s on the poll thread: short, as polls wait on it. */
+  private static final Duration LAG_LOOKUP_TIMEOUT = Duration.ofMillis(500);
 
   private final String service;
   private final List<String> topics;
@@ -755,14 +757,42 @@ public final class ConsumerLoop implements Component {
   }
 
   private long currentLag() {
+    Map<TopicPartition, Long> ends = pausedEnds();
     long total = 0;
     for (TopicPartition tp : consumer.assignment()) {
+      Long end = ends.get(tp);
+      if (end != null) {
+        try {
+          total += Math.max(0, end - consumer.position(tp, Duration.ZERO));
+          continue;
+        } catch (KafkaException | IllegalStateException noPositionYet) {
+          // the figure the consumer has cached, below
+        }
+      }
       OptionalLong lag = consumer.currentLag(tp);
       if (lag.isPresent()) {
         total += lag.getAsLong();
       }
     }
     return total;
+  }
+
+  /**
+   * The log ends of paused partitions, asked of the broker: the consumer learns a partition's end
+   * from its fetches, and a paused one is not fetched, so behind a batch of minutes (a similar-
+   * items job) or a retry backoff its cached lag stayed at what it was when it paused while
+   * records piled up. A lookup that fails leaves the cached figure.
+   */
+  private Map<TopicPartition, Long> pausedEnds() {
+    Set<TopicPartition> paused = consumer.paused();
+    if (paused.isEmpty()) {
+      return Map.of();
+    }
+    try {
+      return consumer.endOffsets(paused, LAG_LOOKUP_TIMEOUT);
+    } catch (KafkaException e) {
+      return Map.of();
+    }
   }
 
 

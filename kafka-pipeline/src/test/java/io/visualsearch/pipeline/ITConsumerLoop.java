@@ -317,6 +317,41 @@ class ITConsumerLoop {
     assertNull(died.get());
   }
 
+  /**
+   * Records piling up behind a batch of minutes (a similar-items job) showed as lag 0 for all of
+   * it: a paused partition is not fetched, and the consumer's cached end never moved.
+   */
+  @Test
+  void recordsPilingUpBehindALongBatchShowInTheLag(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.lagging", "it.lagging.dlq");
+    Harness h = harness(stack, "it-lagging");
+    produce(h, "it.lagging", "g", 0, 1);
+    CountDownLatch inLongBatch = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    RecordHandler holding = (rec, out) -> {
+      if (str(rec.value()).equals("g0")) {
+        inLongBatch.countDown();
+        release.await();
+      }
+    };
+    Activity activity = new Activity(new PrometheusRegistry());
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = loop(h, "it-lagging", "it.lagging", holding, tracing, died, 1,
+          h.config().get(KafkaSettings.MAX_POLL_RECORDS), activity);
+      loop.start();
+      try {
+        assertTrue(inLongBatch.await(60, TimeUnit.SECONDS));
+        produce(h, "it.lagging", "g", 1, 11);
+        await().atMost(Duration.ofSeconds(60)).until(() -> activity.lag() >= 10);
+      } finally {
+        release.countDown();
+        loop.close();
+      }
+    }
+    assertNull(died.get());
+  }
+
   void produce(Harness h, String topic, String prefix, int from, int to) throws Exception {
     produce(h, topic, null, prefix, from, to);
   }
