@@ -30,15 +30,30 @@ public final class KafkaClients {
       ProducerConfig.ACKS_CONFIG, Set.of("all", "-1"),
       ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, Set.of("true"));
 
+  /**
+   * Consumer group properties the consumer loop's rebalance handling rests on: it commits and
+   * rewinds around eager rebalances of the classic protocol (everything revoked before anything is
+   * assigned), which a cooperative assignor or the consumer protocol changes, leaving commits
+   * refused mid-rebalance and behind for hours on a quiet partition; and every loop and replica
+   * shares one environment, so one static member id would fence all members but one, over and over.
+   */
+  private static final Map<String, String> GROUP_PROTOCOL = Map.of(
+      ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, "the consumer loop relies on eager rebalances of the"
+          + " default range assignor",
+      ConsumerConfig.GROUP_PROTOCOL_CONFIG, "the consumer loop relies on the classic group protocol's eager"
+          + " rebalances",
+      ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "every consumer of every replica would share the one static"
+          + " member id and fence the others");
+
   private final Config config;
 
-  /** @throws ConfigException when KAFKA_CLIENT_PROPERTIES weakens the acknowledged writes */
+  /** @throws ConfigException when KAFKA_CLIENT_PROPERTIES weakens the acknowledged writes or the group protocol */
   public KafkaClients(Config config) {
-    requireAcknowledgedWrites(config);
+    refuseUnsafeProperties(config);
     this.config = config;
   }
 
-  private static void requireAcknowledgedWrites(Config config) {
+  private static void refuseUnsafeProperties(Config config) {
     List<String> problems = new ArrayList<>();
     KafkaSettings.clientProperties(config).forEach((key, value) -> {
       Set<String> kept = ACKNOWLEDGED_WRITES.get(key);
@@ -46,6 +61,10 @@ public final class KafkaClients {
         problems.add(KafkaSettings.EXTRA.env() + ": " + key + "=" + value + " is refused: producers set acks=all and"
             + " enable.idempotence=true themselves, so that a record is committed only once what it produced is"
             + " safely written; remove it");
+      }
+      String why = GROUP_PROTOCOL.get(key);
+      if (why != null && !(key.equals(ConsumerConfig.GROUP_PROTOCOL_CONFIG) && value.equalsIgnoreCase("classic"))) {
+        problems.add(KafkaSettings.EXTRA.env() + ": " + key + "=" + value + " is refused: " + why + "; remove it");
       }
     });
     if (!problems.isEmpty()) {

@@ -105,6 +105,19 @@ class KafkaClientsTest {
   }
 
   @Test
+  void groupPropertiesTheLoopsRebalanceHandlingCannotHonourAreAConfigErrorNamingThem() {
+    for (String unsafe : new String[] {
+        "partition.assignment.strategy=org.apache.kafka.clients.consumer.CooperativeStickyAssignor",
+        "group.protocol=consumer", "group.instance.id=catalog-downloader-0"}) {
+      ConfigException e = assertThrows(ConfigException.class, () -> new KafkaClients(withClientProperties(unsafe)),
+          unsafe);
+      assertTrue(e.getMessage().contains(unsafe + " is refused"), e.getMessage());
+    }
+    Properties p = new KafkaClients(withClientProperties("group.protocol=classic")).consumerProperties("g", "c", 10);
+    assertEquals("classic", p.getProperty("group.protocol"), "the default, spelled out, is kept");
+  }
+
+  @Test
   void aPropertyWhoseValueIsACommaListKeepsItWhole() {
     Properties p = new KafkaClients(withClientProperties(
         "ssl.enabled.protocols=TLSv1.2,TLSv1.3,security.protocol=SSL,ssl.cipher.suites=TLS_AES_128_GCM_SHA256,"
