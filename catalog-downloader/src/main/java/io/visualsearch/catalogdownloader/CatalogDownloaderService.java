@@ -13,8 +13,6 @@ import io.visualsearch.runtime.ServiceHost;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import software.amazon.awssdk.services.s3.S3Client;
 
 /** Wires the catalog-downloader: feeds → catalog.products. */
 public final class CatalogDownloaderService {
@@ -47,6 +45,15 @@ public final class CatalogDownloaderService {
    * @throws io.visualsearch.config.ConfigException when CATALOG_MAX_ROW_BYTES does not fit in one Kafka record
    */
   static CatalogSync sync(Config config, PipelineService pipeline, ObjectStore store) {
+    return sync(config, pipeline, store, pipeline.instance());
+  }
+
+  /**
+   * @param leaseOwner names this process in tenants' sync leases: a lease of the same owner but
+   *     another run is taken over at once, as left by this instance's killed predecessor, so two
+   *     processes that run at the same time must never share it
+   */
+  static CatalogSync sync(Config config, PipelineService pipeline, ObjectStore store, String leaseOwner) {
     RecordSizeLimit recordLimit = RecordSizeLimit.of(config);
     recordLimit.requireRowLimitFits(config.get(CatalogDownloaderSettings.MAX_ROW_BYTES));
     FeedOptions options = FeedOptions.defaults()
@@ -55,13 +62,12 @@ public final class CatalogDownloaderService {
         .withMaxProducts(config.get(CatalogDownloaderSettings.MAX_PRODUCTS));
     DeletionGuard guard = new DeletionGuard(config.get(CatalogDownloaderSettings.MAX_DELETE_SHARE),
         config.get(CatalogDownloaderSettings.GUARD_MIN_CATALOG));
-    Map<String, S3Client> feedBuckets = new ConcurrentHashMap<>();
+    FeedBucketClient feedBuckets = pipeline.add(new FeedBucketClient(config));
     ScratchDirectory spool = pipeline.add(new ScratchDirectory(Path.of(config.get(CatalogDownloaderSettings.SPOOL_DIR))));
     FeedFetcher fetcher = new FeedFetcher(config.get(CatalogDownloaderSettings.HTTP_TIMEOUT),
-        config.get(CatalogDownloaderSettings.MAX_FEED_BYTES),
-        bucket -> feedBuckets.computeIfAbsent(bucket, b -> ObjectStore.client(config)), spool.path());
+        config.get(CatalogDownloaderSettings.MAX_FEED_BYTES), feedBuckets::forBucket, spool.path());
     return new CatalogSync(fetcher, new CatalogDiffer(options, guard), new CatalogStateStore(store),
         pipeline.producer()::producer, recordLimit, pipeline.tracing(), pipeline.activity(),
-        new SyncLeases(store, pipeline.instance()));
+        new SyncLeases(store, leaseOwner));
   }
 }

@@ -41,7 +41,10 @@ final class OneShotSync {
     try {
       PipelineService pipeline = new PipelineService(CatalogDownloaderService.NAME, config, host);
       ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
-      CatalogSync sync = CatalogDownloaderService.sync(config, pipeline, store); // adds its spool directory
+      // Its own lease owner: run with `kubectl exec` in a downloader's pod, it inherits the pod's
+      // instance id, and a lease of the same owner is taken over at once as a dead run's.
+      CatalogSync sync = CatalogDownloaderService.sync(config, pipeline, store, // adds its spool directory
+          pipeline.instance() + "/one-shot-" + ProcessHandle.current().pid());
       host.start();
       SyncReport report;
       try (ProgressBar bar = new ProgressBarBuilder().setTaskName("upserts " + location.tenant())

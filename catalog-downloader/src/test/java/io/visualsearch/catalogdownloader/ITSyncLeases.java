@@ -53,6 +53,27 @@ class ITSyncLeases {
     service.acquire("lease-busy").close();
   }
 
+  /**
+   * A one-shot sync run with `kubectl exec` in a downloader's pod inherits the pod's instance id:
+   * as the lease's owner it took over the pod's running sync of the tenant at once, as if left by
+   * a dead run, and both sent changes until the loser's next renewal.
+   */
+  @Test
+  void aOneShotSyncInTheServicesPodIsBusyWhileTheServiceSyncsTheTenant(EmbeddedStack stack,
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path feeds) throws Exception {
+    java.nio.file.Files.writeString(feeds.resolve("feed.tsv"), "id\ttitle\n");
+    java.util.Map<String, String> env = new java.util.HashMap<>(stack.serviceEnvironment());
+    env.put("SERVICE_INSTANCE_ID", "catalog-downloader-7");
+    env.put("CATALOG_FILE_FEED_ROOT", feeds.toString());
+    env.put("CATALOG_SPOOL_DIR", feeds.resolve("spool").toString());
+    env.put("OPS_PORT", "0");
+    try (SyncLeases.Lease running = leases("catalog-downloader-7", Duration.ofMinutes(2)).acquire("lease-exec")) {
+      int exit = OneShotSync.run(new String[] {"sync", "lease-exec", feeds.resolve("feed.tsv").toUri().toString()}, env);
+      org.junit.jupiter.api.Assertions.assertEquals(OneShotSync.BUSY, exit);
+      assertTrue(running.held(), "the service's sync keeps its tenant");
+    }
+  }
+
   @Test
   void aLeaseLeftByADeadInstanceIsTakenOverOnceExpired() throws Exception {
     store.put(SyncLeases.key("lease-dead"), ("{\"owner\":\"killed-pod\",\"expires_at_ms\":"
@@ -83,13 +104,23 @@ class ITSyncLeases {
 
   @Test
   void aRunningSyncRenewsItsLeaseBeyondItsTimeToLive() throws Exception {
-    // Renewed every third of it: a store call may stall most of a second on a loaded machine.
-    Duration ttl = Duration.ofSeconds(2);
+    // Renewed every third of it; held while the last renewal has more than a third left, so a
+    // store call stalling a few seconds on a loaded machine does not lose it here.
+    Duration ttl = Duration.ofSeconds(6);
+    long acquiredAtMs = System.currentTimeMillis();
     try (SyncLeases.Lease held = leases("long-sync", ttl).acquire("lease-renewed")) {
-      Thread.sleep(3 * ttl.toMillis()); // three lifetimes: held only if renewed
+      // Stored as running out beyond two lifetimes from the start: renewed after its first one ended.
+      await().atMost(Duration.ofSeconds(60)).until(() -> storedExpiryMs("lease-renewed") > acquiredAtMs + 2 * ttl.toMillis());
       assertTrue(held.held());
       assertThrows(SyncLeases.BusyException.class, () -> leases("another", ttl).acquire("lease-renewed"));
     }
+  }
+
+  private long storedExpiryMs(String tenant) {
+    String lease = new String(store.get(SyncLeases.key(tenant)).orElseThrow().bytes(), StandardCharsets.UTF_8);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"expires_at_ms\":(\\d+)").matcher(lease);
+    assertTrue(m.find(), lease);
+    return Long.parseLong(m.group(1));
   }
 
   @Test
