@@ -20,13 +20,18 @@ final class GrpcStatuses {
       Status.Code code = switch (se.reason()) {
         case NOT_FOUND -> Status.Code.NOT_FOUND;
         case INVALID_ARGUMENT -> Status.Code.INVALID_ARGUMENT;
+        case OUT_OF_RANGE -> Status.Code.OUT_OF_RANGE;
         case FAILED_PRECONDITION -> Status.Code.FAILED_PRECONDITION;
         case RESOURCE_EXHAUSTED -> Status.Code.RESOURCE_EXHAUSTED;
         case UNAVAILABLE -> Status.Code.UNAVAILABLE;
         case CANCELLED -> Status.Code.CANCELLED;
         case INTERNAL -> Status.Code.INTERNAL;
+        case UNIMPLEMENTED -> Status.Code.UNIMPLEMENTED;
+        case PERMISSION_DENIED -> Status.Code.PERMISSION_DENIED;
+        case UNAUTHENTICATED -> Status.Code.UNAUTHENTICATED;
+        case UNKNOWN -> Status.Code.UNKNOWN;
       };
-      if (code == Status.Code.INTERNAL) {
+      if (code == Status.Code.INTERNAL || code == Status.Code.UNKNOWN) {
         log.error("request failed inside the server", e);
       }
       return Status.fromCode(code).withDescription(se.getMessage()).asRuntimeException();

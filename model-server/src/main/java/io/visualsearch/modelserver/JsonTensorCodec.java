@@ -22,6 +22,9 @@ import org.tensorflow.proto.DataType;
 final class JsonTensorCodec {
 
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  /** Bits of the largest integers a float and a double hold exactly (their significands'). */
+  private static final int FLOAT_EXACT_INTEGER_BITS = 24;
+  private static final int DOUBLE_EXACT_INTEGER_BITS = 53;
 
   /** A whole tensor from one nested-array value ("inputs" format). */
   HostTensor decode(String alias, JsonNode value, DataType dtype) {
@@ -167,8 +170,8 @@ final class JsonTensorCodec {
     void add(JsonNode v) {
       switch (dtype) {
         case DT_STRING -> strings.add(stringOf(v));
-        case DT_FLOAT -> bytes.putFloat((float) number(v).doubleValue());
-        case DT_DOUBLE -> bytes.putDouble(number(v).doubleValue());
+        case DT_FLOAT -> bytes.putFloat((float) lossless(v, FLOAT_EXACT_INTEGER_BITS, Float.MAX_VALUE, "float"));
+        case DT_DOUBLE -> bytes.putDouble(lossless(v, DOUBLE_EXACT_INTEGER_BITS, Double.MAX_VALUE, "double"));
         case DT_INT32 -> bytes.putInt((int) integer(v, Integer.MIN_VALUE, Integer.MAX_VALUE));
         case DT_INT64 -> bytes.putLong(integer(v, Long.MIN_VALUE, Long.MAX_VALUE));
         case DT_UINT8 -> bytes.put((byte) integer(v, 0, 255));
@@ -202,6 +205,34 @@ final class JsonTensorCodec {
         throw bad(v, "a number");
       }
       return v.numberValue();
+    }
+
+    /**
+     * A JSON number for a float or double input, refused where TensorFlow Serving refuses it as
+     * not convertible without loss: an integer literal of more than {@code exactBits} bits (beyond
+     * 2^24 - 1 for float, 2^53 - 1 for double; 16777217 would reach the model as 16777216), or a
+     * decimal outside the type's finite range (1e39 would become a float infinity). A decimal that
+     * only rounds (0.1 has no exact float) is accepted, as there, and so are NaN and the infinities.
+     */
+    private double lossless(JsonNode v, int exactBits, double max, String type) {
+      double d = number(v).doubleValue();
+      boolean lossless;
+      if (v.isIntegralNumber() && v.canConvertToLong()) {
+        long exact = (1L << exactBits) - 1;
+        lossless = v.longValue() >= -exact && v.longValue() <= exact;
+      } else if (v.isIntegralNumber()) {
+        // TF Serving's parser reads an integer as unsigned 64 bits while it fits, as a decimal
+        // (range checked only) past that.
+        java.math.BigInteger big = v.bigIntegerValue();
+        lossless = !(big.signum() > 0 && big.bitLength() <= 64) && Math.abs(d) <= max;
+      } else {
+        lossless = !Double.isFinite(d) || Math.abs(d) <= max;
+      }
+      if (!lossless) {
+        throw ServingException.invalid("input '" + alias + "' (" + dtype + ") element " + index
+            + ": cannot convert JSON value " + abbreviated(v) + " to " + type + " without loss of precision");
+      }
+      return d;
     }
 
     private long integer(JsonNode v, long min, long max) {

@@ -31,10 +31,13 @@ final class ModelServerHeartbeat {
    * Status codes that are the server's fault, not the caller's, under gRPC's names and REST's
    * numbers alike: shedding load or having no version loaded (UNAVAILABLE, 503) and TensorFlow out
    * of memory (RESOURCE_EXHAUSTED, 429) fail every client's request, and the generator and
-   * search-api reach this server over gRPC.
+   * search-api reach this server over gRPC. A Predict answered UNIMPLEMENTED, PERMISSION_DENIED or
+   * UNAUTHENTICATED carries a TensorFlow run's own code (a kernel missing, a file the graph cannot
+   * read): this server checks no credentials, so none of them is the caller's doing.
    */
   private static final Set<String> SERVER_FAULTS = Set.of("INTERNAL", "UNKNOWN", "DATA_LOSS", "UNAVAILABLE",
-      "RESOURCE_EXHAUSTED", "500", "503", "429");
+      "RESOURCE_EXHAUSTED", "UNIMPLEMENTED", "PERMISSION_DENIED", "UNAUTHENTICATED", "500", "503", "429", "501",
+      "403", "401");
 
   /**
    * The caller went before an answer (its deadline passed, it cancelled, or the request was dropped

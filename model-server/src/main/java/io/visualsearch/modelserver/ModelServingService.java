@@ -144,7 +144,9 @@ public final class ModelServingService {
   public GetModelStatusResponse status(GetModelStatusRequest request) {
     ModelSpec spec = request.getModelSpec();
     models.checkName(spec.getName());
-    OptionalLong wanted = requestedVersion(spec);
+    // Only a version narrows the list, as in TensorFlow Serving: a label is not looked up here,
+    // so asking the status "of" a label lists every version rather than failing.
+    OptionalLong wanted = spec.hasVersion() ? OptionalLong.of(spec.getVersion().getValue()) : OptionalLong.empty();
     GetModelStatusResponse.Builder b = GetModelStatusResponse.newBuilder();
     for (VersionStatusBook.Entry e : models.statuses()) {
       if (wanted.isEmpty() || wanted.getAsLong() == e.version()) {

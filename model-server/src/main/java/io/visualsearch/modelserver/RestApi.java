@@ -148,14 +148,10 @@ final class RestApi {
       return error(400, "send exactly one of \"instances\" (row format) or \"inputs\" (columnar format)");
     }
     ModelSpec s = spec.build();
-    List<Map<String, HostTensor>> decoded = new ArrayList<>(1);
     ModelServingService.Prediction p;
     try {
-      p = service.predict(s, signature -> {
-        decoded.add(rows ? rowInputs(request.get("instances"), signature)
-            : columnarInputs(request.get("inputs"), signature));
-        return decoded.get(0);
-      }, List.of()).get();
+      p = service.predict(s, signature -> rows ? rowInputs(request.get("instances"), signature)
+          : columnarInputs(request.get("inputs"), signature), List.of()).get();
     } catch (ExecutionException e) {
       Throwable cause = GrpcStatuses.unwrap(e);
       if (cause instanceof ServingException se) {
@@ -166,10 +162,9 @@ final class RestApi {
       Thread.currentThread().interrupt();
       throw ServingException.unavailable("interrupted while waiting for the prediction");
     }
-    Map<String, HostTensor> inputs = decoded.get(0);
     ObjectNode out = json.createObjectNode();
     if (rows) {
-      out.set("predictions", predictions(p.outputs(), inputs));
+      out.set("predictions", predictions(p.outputs()));
     } else if (p.outputs().size() == 1) {
       Map.Entry<String, HostTensor> only = p.outputs().entrySet().iterator().next();
       out.set("outputs", tensors.encode(only.getKey(), only.getValue()));
@@ -247,14 +242,19 @@ final class RestApi {
     return in.keySet().iterator().next();
   }
 
-  /** Row format: one entry per instance; an object per instance when there are several outputs. */
-  private JsonNode predictions(Map<String, HostTensor> outputs, Map<String, HostTensor> inputs) {
-    long batch = inputs.values().iterator().next().shape().length == 0 ? -1 : inputs.values().iterator().next().dim(0);
+  /**
+   * Row format: one entry per row of the outputs; an object per row when there are several
+   * outputs. As in TensorFlow Serving, the outputs need only agree with each other on their first
+   * dimension, not with the number of instances sent.
+   */
+  JsonNode predictions(Map<String, HostTensor> outputs) {
+    long batch = -1;
     for (Map.Entry<String, HostTensor> e : outputs.entrySet()) {
-      if (e.getValue().rank() == 0 || e.getValue().dim(0) != batch) {
+      if (e.getValue().rank() == 0 || (batch >= 0 && e.getValue().dim(0) != batch)) {
         throw ServingException.invalid("output '" + e.getKey() + "' has shape " + ShapeText.of(e.getValue().shape())
             + ", not one row per instance; use the columnar \"inputs\" format for this signature");
       }
+      batch = e.getValue().dim(0);
     }
     ArrayNode list = json.createArrayNode();
     for (long row = 0; row < batch; row++) {

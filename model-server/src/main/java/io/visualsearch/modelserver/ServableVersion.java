@@ -12,9 +12,13 @@ import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
+import org.tensorflow.exceptions.TFFailedPreconditionException;
 import org.tensorflow.exceptions.TFInvalidArgumentException;
 import org.tensorflow.exceptions.TFOutOfRangeException;
+import org.tensorflow.exceptions.TFPermissionDeniedException;
 import org.tensorflow.exceptions.TFResourceExhaustedException;
+import org.tensorflow.exceptions.TFUnauthenticatedException;
+import org.tensorflow.exceptions.TFUnimplementedException;
 import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.proto.SignatureDef;
 
@@ -133,18 +137,43 @@ final class ServableVersion {
         }
       }
       return result;
-    } catch (TFInvalidArgumentException | TFOutOfRangeException e) {
-      throw ServingException.invalid("model '" + modelName + "' version " + version + " rejected the input: "
-          + firstLine(e.getMessage()));
-    } catch (TFResourceExhaustedException e) {
-      throw new ServingException(ServingException.Reason.RESOURCE_EXHAUSTED,
-          "model '" + modelName + "' ran out of resources: " + firstLine(e.getMessage()), e);
-    } catch (TensorFlowException e) {
-      throw new ServingException(ServingException.Reason.INTERNAL,
-          "model '" + modelName + "' version " + version + " failed: " + firstLine(e.getMessage()), e);
+    } catch (TensorFlowException | TFInvalidArgumentException | TFUnimplementedException e) {
+      // The last two extend IllegalArgumentException and UnsupportedOperationException instead.
+      throw runFailure(modelName, version, e);
     } finally {
       fed.forEach(Tensor::close);
     }
+  }
+
+  private static final Map<Class<?>, ServingException.Reason> RUN_FAILURES = Map.of(
+      TFInvalidArgumentException.class, ServingException.Reason.INVALID_ARGUMENT,
+      TFOutOfRangeException.class, ServingException.Reason.OUT_OF_RANGE,
+      TFFailedPreconditionException.class, ServingException.Reason.FAILED_PRECONDITION,
+      TFResourceExhaustedException.class, ServingException.Reason.RESOURCE_EXHAUSTED,
+      TFUnimplementedException.class, ServingException.Reason.UNIMPLEMENTED,
+      TFPermissionDeniedException.class, ServingException.Reason.PERMISSION_DENIED,
+      TFUnauthenticatedException.class, ServingException.Reason.UNAUTHENTICATED);
+
+  /**
+   * A failed run as the caller is told of it: with TensorFlow's own code, since TensorFlow Serving
+   * returns the session's status unchanged and clients act on the code (model-client takes
+   * INVALID_ARGUMENT and OUT_OF_RANGE as the input refused, and waits out the others).
+   */
+  static ServingException runFailure(String modelName, long version, RuntimeException e) {
+    String where = "model '" + modelName + "' version " + version;
+    String why = firstLine(e.getMessage());
+    ServingException.Reason reason = RUN_FAILURES.get(e.getClass());
+    if (reason == null) {
+      // TensorFlow Java has classes for the codes above only; any other (INTERNAL, NOT_FOUND,
+      // ABORTED, UNAVAILABLE, DATA_LOSS, ...) arrives as a bare TensorFlowException that does not
+      // say which, and UNKNOWN is the code for an error whose code is not known.
+      return new ServingException(ServingException.Reason.UNKNOWN, where + " failed: " + why, e);
+    }
+    return switch (reason) {
+      case INVALID_ARGUMENT, OUT_OF_RANGE -> new ServingException(reason, where + " rejected the input: " + why, e);
+      case RESOURCE_EXHAUSTED -> new ServingException(reason, where + " ran out of resources: " + why, e);
+      default -> new ServingException(reason, where + " failed: " + why, e);
+    };
   }
 
   private static String firstLine(String s) {

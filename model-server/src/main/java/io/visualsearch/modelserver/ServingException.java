@@ -7,16 +7,27 @@ package io.visualsearch.modelserver;
  */
 public final class ServingException extends RuntimeException {
 
-  /** Why a request failed; mirrors the gRPC codes TensorFlow Serving answers with. */
+  /**
+   * Why a request failed; mirrors the gRPC codes TensorFlow Serving answers with, each with the
+   * HTTP status TF Serving's REST server gives that code.
+   */
   public enum Reason {
     NOT_FOUND(404),
     INVALID_ARGUMENT(400),
+    /** TensorFlow's own code for some bad inputs (an index past a dimension's end). */
+    OUT_OF_RANGE(400),
     FAILED_PRECONDITION(400),
     RESOURCE_EXHAUSTED(429),
     UNAVAILABLE(503),
     /** The caller gave up (deadline passed, call cancelled) before the request ran; 499 as in nginx. */
     CANCELLED(499),
-    INTERNAL(500);
+    INTERNAL(500),
+    // The rest arise only from a TensorFlow run, passed on with the code TensorFlow gave it.
+    UNIMPLEMENTED(501),
+    PERMISSION_DENIED(403),
+    UNAUTHENTICATED(401),
+    /** A TensorFlow failure whose code TensorFlow Java does not tell (see ServableVersion). */
+    UNKNOWN(500);
 
     private final int httpStatus;
 

@@ -15,8 +15,12 @@ class ModelServerHeartbeatTest {
   @Test
   void everyReasonTheServerCausesIsAnErrorUnderBothApisNames() {
     for (ServingException.Reason reason : ServingException.Reason.values()) {
-      boolean servers = reason == ServingException.Reason.INTERNAL || reason == ServingException.Reason.UNAVAILABLE
-          || reason == ServingException.Reason.RESOURCE_EXHAUSTED;
+      boolean servers = switch (reason) {
+        case INTERNAL, UNKNOWN, UNAVAILABLE, RESOURCE_EXHAUSTED -> true;
+        // Only a TensorFlow run answers these: a kernel missing, a file the graph cannot read.
+        case UNIMPLEMENTED, PERMISSION_DENIED, UNAUTHENTICATED -> true;
+        default -> false;
+      };
       String grpc = GrpcStatuses.toStatus(new ServingException(reason, "x")).getStatus().getCode().name();
       String rest = Integer.toString(reason.httpStatus());
       if (servers) {

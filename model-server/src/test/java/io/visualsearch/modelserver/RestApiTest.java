@@ -68,6 +68,20 @@ class RestApiTest {
   }
 
   @Test
+  void theStatusOfALabelListsEveryVersionWhilePredictAndMetadataRefuseIt() throws Exception {
+    // TensorFlow Serving's status narrows by version only, so a label lists every version.
+    JsonNode versions = get("/v1/models/default/labels/stable", 200).get("model_version_status");
+    assertEquals(get("/v1/models/default", 200).get("model_version_status"), versions);
+    assertEquals("1", versions.get(0).get("version").asText());
+    assertTrue(get("/v1/models/other/labels/stable", 404).get("error").asText().contains("'other'"));
+
+    assertTrue(get("/v1/models/default/labels/stable/metadata", 400).get("error").asText().contains("'stable'"));
+    ObjectNode rows = json.createObjectNode();
+    rows.putArray("instances").add(nested(TestSavedModels.image(11, 6, 5), 6, 5));
+    assertTrue(post("/v1/models/default/labels/stable:predict", rows, 400).get("error").asText().contains("'stable'"));
+  }
+
+  @Test
   void rowAndColumnarPredictGiveTheModelsEmbeddings() throws Exception {
     byte[] a = TestSavedModels.image(11, 6, 5);
     byte[] b = TestSavedModels.image(12, 6, 5);
