@@ -327,6 +327,15 @@ class ITSearchApi {
         .header("Authorization", "Bearer " + ACME_KEY).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(404, none.statusCode());
     assertEquals("similar_not_available", json.readTree(none.body()).get("error").asText());
+    // A damaged file (an item naming no product) is the data's fault, said so, not a crash of the service.
+    fx.store.put(SimilarItemsFile.key("acme", "acme-blue"),
+        "{\"index_version\":\"20250101T000001Z-v1\",\"results\":[{\"score\":0.9}]}".getBytes(StandardCharsets.UTF_8),
+        "application/json");
+    HttpResponse<String> damaged = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/products/acme-blue/similar"))
+        .header("Authorization", "Bearer " + ACME_KEY).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(500, damaged.statusCode());
+    assertEquals("corrupt_similar_items", json.readTree(damaged.body()).get("error").asText(), damaged.body());
+    fx.store.delete(SimilarItemsFile.key("acme", "acme-blue"));
   }
 
   // ---------------------------------------------------------------- hostile requests
@@ -434,13 +443,13 @@ class ITSearchApi {
     fx.sendEmbedding("acme", "acme-stripes", v, 1);
     vectors.get("acme").put("acme-stripes", v);
     byte[] photo = TestImages.encode(stripes, "png");
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() ->
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
         firstSku(search(ACME_KEY, photo, Map.of("k", "1"))).equals("acme-stripes"));
 
     fx.removeProduct("acme", "acme-yellow");
     vectors.get("acme").remove("acme-yellow");
     byte[] yellow = TestImages.jpeg(64, 64, Color.WHITE, Color.YELLOW);
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() ->
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
         !skus(search(ACME_KEY, yellow, Map.of("k", "20"))).contains("acme-yellow"));
   }
 
@@ -527,7 +536,7 @@ class ITSearchApi {
     ofVersion2[0] = 1;
     fx.sendEmbedding("acme", "acme-rollout", ofVersion2, 2, sha);
     byte[] photo = TestImages.encode(checks, "png");
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() ->
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
         firstSku(search(ACME_KEY, photo, Map.of("k", "1"))).equals("acme-rollout"));
   }
 

@@ -163,8 +163,10 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
 
   private void answer(StreamObserver<SearchReply> out, Call call) {
     Answered answered;
+    SearchReply reply;
     try {
       answered = call.run();
+      reply = reply(answered.answer());
     } catch (ApiException e) {
       // As over HTTP: expected refusals (no index yet, overload, a bad request) are activity.
       if (e.isServiceFault()) {
@@ -181,7 +183,13 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       return;
     }
     activity.recordActivity();
-    SearchAnswer answer = answered.answer();
+    out.onNext(reply);
+    out.onCompleted();
+    answered.afterSent().run();
+  }
+
+  /** Built inside the call's error handling: a failure here is answered INTERNAL, not gRPC's bare UNKNOWN. */
+  private static SearchReply reply(SearchAnswer answer) {
     SearchReply.Builder reply = SearchReply.newBuilder()
         .setIndexVersion(answer.indexVersion())
         .setModelVersion(answer.modelVersion())
@@ -191,9 +199,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
           .setPrice(h.product().priceText()).setLink(h.product().link()).setImageLink(h.product().imageLink())
           .setCategory(h.product().category()));
     }
-    out.onNext(reply.build());
-    out.onCompleted();
-    answered.afterSent().run();
+    return reply.build();
   }
 
   /** The HTTP status of an API error, as the closest gRPC status; the description is "code: message". */

@@ -233,6 +233,10 @@ public final class QueryService {
         return Optional.empty();
       }
       SimilarItemsFile file = json.readValue(o.get().bytes(), SimilarItemsFile.class);
+      String problem = file.problem();
+      if (problem != null) {
+        throw new IOException(SimilarItemsFile.key(tenant, sku) + ": " + problem);
+      }
       List<SearchHit> hits = new ArrayList<>();
       for (SimilarItemsFile.Item item : file.results() == null ? List.<SimilarItemsFile.Item>of() : file.results()) {
         if (hits.size() >= k) {

@@ -52,6 +52,26 @@ public record SimilarItemsFile(
     return "similar/" + IndexLayout.validTenant(tenant) + "/" + URLEncoder.encode(sku, StandardCharsets.UTF_8) + ".json";
   }
 
+  /**
+   * What makes a file as read unusable, or null: a file written by another tool, or damaged,
+   * without its version or with an item that names no product. Read on, it failed as an internal
+   * error (a NullPointerException) on HTTP and escaped gRPC's error handling.
+   */
+  public String problem() {
+    if (indexVersion == null || indexVersion.isBlank()) {
+      return "it names no index_version";
+    }
+    if (results != null) {
+      for (int i = 0; i < results.size(); i++) {
+        Item item = results.get(i);
+        if (item == null || item.sku() == null || item.sku().isEmpty()) {
+          return "results[" + i + "] names no sku";
+        }
+      }
+    }
+    return null;
+  }
+
   /** {@code v} as the {@code vector} field holds it. */
   public static String encode(float[] v) {
     ByteBuffer b = ByteBuffer.allocate(v.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
