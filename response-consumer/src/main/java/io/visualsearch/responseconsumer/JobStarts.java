@@ -20,6 +20,8 @@ final class JobStarts {
 
   private final ObjectStore store;
   private final int maxStarts;
+  /** The count key of the job running now, null between jobs; guarded by this. */
+  private String inFlight;
 
   JobStarts(ObjectStore store, int maxStarts) {
     this.store = store;
@@ -31,7 +33,7 @@ final class JobStarts {
   }
 
   /** Records one more start; poison when {@code maxStarts} earlier starts never ended. */
-  void starting(String tenant, String version) throws PoisonRecordException {
+  synchronized void starting(String tenant, String version) throws PoisonRecordException {
     String key = key(tenant, version);
     Optional<Integer> earlier = store.get(key).map(o -> parse(new String(o.bytes(), StandardCharsets.UTF_8)));
     int started = earlier.orElse(0);
@@ -42,11 +44,33 @@ final class JobStarts {
           + " past the container's limit?); the next publication computes the tenant's similar items");
     }
     store.put(key, Integer.toString(started + 1).getBytes(StandardCharsets.UTF_8), "text/plain");
+    inFlight = key;
   }
 
   /** The job ended (done, skipped, refused or failed) without taking the process with it. */
-  void ended(String tenant, String version) {
+  synchronized void ended(String tenant, String version) {
+    inFlight = null;
     store.delete(key(tenant, version));
+  }
+
+  /**
+   * The service is stopping on request (a rolling deploy, a node drain): the job in flight, if
+   * any, may not end before the process does (a shard download of minutes, a native FAISS call
+   * that ignores the interrupt), and its start is taken back so that routine stops never add up
+   * to {@code job-crashed}. Should it end after all, {@link #ended} removes the count as usual.
+   */
+  synchronized void plannedStop() {
+    String key = inFlight;
+    if (key == null) {
+      return;
+    }
+    inFlight = null;
+    int started = store.get(key).map(o -> parse(new String(o.bytes(), StandardCharsets.UTF_8))).orElse(0);
+    if (started <= 1) {
+      store.delete(key);
+    } else {
+      store.put(key, Integer.toString(started - 1).getBytes(StandardCharsets.UTF_8), "text/plain");
+    }
   }
 
   private static int parse(String text) {

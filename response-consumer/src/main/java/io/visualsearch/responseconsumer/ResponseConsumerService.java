@@ -36,10 +36,11 @@ public final class ResponseConsumerService {
     pipeline.consume(List.of(Topics.SEARCH_RESPONSES.name()), new ResponseArchiver(store),
         config.get(ResponseConsumerSettings.ARCHIVE_CONCURRENCY), pipeline.kafkaClients().groupId(NAME));
     // One publication a poll: each is a job of seconds to minutes, committed as soon as it is done.
-    pipeline.consumeOneAtATime(List.of(Topics.INDEX_PUBLISHED.name()), new SimilarItemsJob(store, scratch.path(),
-        pipeline.tracing().tracer(), config.get(ResponseConsumerSettings.SIMILAR_K),
-        config.get(ResponseConsumerSettings.SIMILAR_BATCH),
+    // A component too: a stop on request takes back the start of the job in flight.
+    SimilarItemsJob similar = pipeline.add(new SimilarItemsJob(store, scratch.path(), pipeline.tracing().tracer(),
+        config.get(ResponseConsumerSettings.SIMILAR_K), config.get(ResponseConsumerSettings.SIMILAR_BATCH),
         config.get(ResponseConsumerSettings.SIMILAR_NATIVE_MEMORY)));
+    pipeline.consumeOneAtATime(List.of(Topics.INDEX_PUBLISHED.name()), similar);
     pipeline.heartbeat();
   }
 }

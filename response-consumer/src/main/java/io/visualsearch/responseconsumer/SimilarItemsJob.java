@@ -19,6 +19,8 @@ import io.visualsearch.pipeline.PoisonRecordException;
 import io.visualsearch.pipeline.RecordHandler;
 import io.visualsearch.pipeline.RetriableProcessingException;
 import io.visualsearch.proto.events.IndexPublished;
+import io.visualsearch.runtime.CheckResult;
+import io.visualsearch.runtime.Component;
 import io.visualsearch.searchapi.index.IndexLoader;
 import io.visualsearch.searchapi.index.LoadedIndex;
 import io.visualsearch.searchapi.index.TenantIndexes;
@@ -49,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * one replaces it mid-run: a newer one follows, and takes up the writing where this one left off
  * ({@link WriteCursor}).
  */
-public final class SimilarItemsJob implements RecordHandler {
+public final class SimilarItemsJob implements RecordHandler, Component {
 
   private static final Logger log = LoggerFactory.getLogger(SimilarItemsJob.class);
   /** Files written at once: one after another, 200,000 products took the store's latency 200,000 times. */
@@ -98,6 +100,31 @@ public final class SimilarItemsJob implements RecordHandler {
     this.natives = natives;
     this.starts = new JobStarts(store, MAX_STARTS);
     this.cursor = new WriteCursor(store);
+  }
+
+  @Override
+  public String name() {
+    return "similar-items-job";
+  }
+
+  @Override
+  public CheckResult check() {
+    return CheckResult.OK; // its loop's check says whether it runs
+  }
+
+  /** A stop on request: the job in flight is not counted as one that took the process down. */
+  @Override
+  public void beginStop() {
+    try {
+      starts.plannedStop();
+    } catch (ObjectStoreException e) {
+      log.warn("the running similar-items job's start is still counted (the store did not answer): {}", e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    // Nothing of its own: the loop that runs it drains it.
   }
 
   @Override

@@ -171,6 +171,61 @@ class ITSimilarItemsJob {
     assertEquals(2, chunks[0], "no chunk after the interrupt");
   }
 
+  /**
+   * A rolling deploy or a node drain stops the service while a long job downloads a big shard or
+   * sits in a native FAISS call, neither of which answers the interrupt: the process ended before
+   * the job did, its start stayed counted, and three routine deploys dead-lettered the publication
+   * as {@code job-crashed}.
+   */
+  @Test
+  void aStopOnRequestTakesBackTheStartOfTheJobInFlight() throws Exception {
+    String tenant = "sij-planned";
+    String version = "20250105T000000Z-p1";
+    publish(tenant, version, TestVectors.random(10, 8, 13));
+    java.util.concurrent.CountDownLatch inJob = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Tracer holding = name -> {
+      if (name.equals("similar items batch") && inJob.getCount() > 0) {
+        inJob.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return tracer.spanBuilder(name);
+    };
+    store.put(JobStarts.key(tenant, version), "1".getBytes(StandardCharsets.UTF_8), "text/plain"); // died once
+    SimilarItemsJob job = new SimilarItemsJob(store, scratch, holding, 3, 4);
+    java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread running = new Thread(() -> {
+      try {
+        job.handle(published(tenant, version), null);
+      } catch (Exception e) {
+        failed.set(e);
+      }
+    }, "test-similar-items-job");
+    running.start();
+    try {
+      assertTrue(inJob.await(60, java.util.concurrent.TimeUnit.SECONDS));
+      assertEquals("2", startsOf(tenant, version), "this start is counted while the job runs");
+      job.beginStop();
+      assertEquals("1", startsOf(tenant, version), "were the process to end now, only the earlier start counts");
+    } finally {
+      release.countDown();
+      running.join(60_000);
+    }
+    org.junit.jupiter.api.Assertions.assertNull(failed.get());
+    assertTrue(store.get(JobStarts.key(tenant, version)).isEmpty(), "it ended after all: no count");
+    job.beginStop();
+    assertTrue(store.get(JobStarts.key(tenant, version)).isEmpty(), "nothing in flight: nothing taken back");
+  }
+
+  private String startsOf(String tenant, String version) {
+    return store.get(JobStarts.key(tenant, version)).map(o -> new String(o.bytes(), StandardCharsets.UTF_8))
+        .orElse("none");
+  }
+
   @Test
   void aScratchDirectoryThatCannotBeWrittenIsRetriedNotDeadLettered() throws Exception {
     String tenant = "sij-scratch";
