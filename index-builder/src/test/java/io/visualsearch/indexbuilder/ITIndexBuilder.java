@@ -84,6 +84,25 @@ class ITIndexBuilder {
     }
   }
 
+  /**
+   * Until the builder's group has committed every embeddings record produced so far: a check that
+   * nothing was published afterwards is then about records the builder has applied, not about
+   * records it may not have read yet on a loaded machine (the topic holds every test's tenants).
+   */
+  private static void awaitIntakeCommittedToTheEnd(Harness h, String group) {
+    try (org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> probe = h.clients().consumer(group, group + "-probe")) {
+      Set<TopicPartition> tps = new HashSet<>();
+      probe.partitionsFor(io.visualsearch.topics.Topics.EMBEDDINGS.name())
+          .forEach(p -> tps.add(new TopicPartition(p.topic(), p.partition())));
+      Map<TopicPartition, Long> ends = probe.endOffsets(tps);
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        var committed = probe.committed(tps);
+        return tps.stream().allMatch(tp -> ends.get(tp) == 0
+            || committed.get(tp) != null && committed.get(tp).offset() >= ends.get(tp));
+      });
+    }
+  }
+
   private Map<String, String> env(EmbeddedStack stack, String group) {
     Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
     env.put("KAFKA_GROUP_ID", group);
@@ -428,7 +447,9 @@ class ITIndexBuilder {
       for (String s : skus.subList(0, 5)) {
         upsert(h, "it-c", s, 2, vector(r, 16));
       }
-      // Well past the debounce: a builder that did not wait for coverage would publish 5 vectors of v2 now.
+      // Applied, then well past the debounce: a builder that did not wait for coverage would have
+      // published 5 vectors of v2 by now.
+      awaitIntakeCommittedToTheEnd(h, "it-ib-upgrade");
       Thread.sleep(3_000);
       assertEquals(v1.version(), current(h, "it-c").version(), "a half-migrated catalog must not be published");
     }
@@ -496,6 +517,7 @@ class ITIndexBuilder {
       for (String s : skus.subList(0, 5)) {
         upsert(h, tenant, s, resized299, vector(r, 8));
       }
+      awaitIntakeCommittedToTheEnd(h, "it-ib-variant");
       Thread.sleep(3_000); // well past the debounce
       assertEquals(named.version(), current(h, tenant).version(), "half a catalog of the new variant is not published,"
           + " nor are its vectors mixed into the served one's");
