@@ -50,8 +50,24 @@ final class CatalogStateStore {
     store.put(prefix(tenant) + "pending.bin", pending.toBytes(), "application/octet-stream");
   }
 
-  void clearPending(String tenant) {
-    store.delete(prefix(tenant) + "pending.bin");
+  /**
+   * Removes the pending ids once the sync that wrote or read {@code known} saved its snapshot, but
+   * only while they are still those: a sync that stalled past its lease finishing late would
+   * otherwise delete the ids the sync that took the tenant over has written since, and a crash of
+   * that one before its snapshot would leave what it sent untracked. Returns whether they went.
+   */
+  boolean clearPending(String tenant, PendingIds known) {
+    String key = prefix(tenant) + "pending.bin";
+    Optional<StoredObject> there = store.get(key);
+    if (there.isEmpty()) {
+      return true;
+    }
+    if (!java.util.Arrays.equals(there.get().bytes(), known.toBytes())) {
+      log.info("tenant {}: pending ids left in place: another sync has written its own since", tenant);
+      return false;
+    }
+    store.delete(key);
+    return true;
   }
 
   SourceState source(String tenant) throws IOException {

@@ -174,9 +174,11 @@ final class CatalogSync {
       // then the one whose state counts, and what this one sent is in the pending ids it read.
       lease.requireHeld();
       state.saveSnapshot(tenant, diff.next());
+      lease.requireHeld(); // before each write: a store slow enough to stall one may cost the lease
       state.saveSource(tenant, fetched.get().state());
       if (!unfinished.isEmpty() || !sending.isEmpty()) {
-        state.clearPending(tenant);
+        lease.requireHeld();
+        state.clearPending(tenant, sending.isEmpty() ? unfinished : sending);
       }
       activity.recordActivity();
       List<String> errors = diff.errors().stream().limit(MAX_ERRORS_REPORTED).map(RowError::toString).toList();

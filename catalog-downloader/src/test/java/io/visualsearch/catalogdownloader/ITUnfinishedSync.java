@@ -3,6 +3,7 @@ package io.visualsearch.catalogdownloader;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -48,6 +49,8 @@ class ITUnfinishedSync {
 
   final Map<String, byte[]> feeds = new ConcurrentHashMap<>();
   final AtomicInteger failingSnapshotWrites = new AtomicInteger();
+  /** Run once just before the next write of a source.json, i.e. after the snapshot's. */
+  final java.util.concurrent.atomic.AtomicReference<Runnable> beforeSourceWrite = new java.util.concurrent.atomic.AtomicReference<>();
   final FailingProducer producer = new FailingProducer();
   final List<AutoCloseable> cleanup = new ArrayList<>();
   String feedBase;
@@ -73,8 +76,15 @@ class ITUnfinishedSync {
 
   /** The stack's store, except that the next {@link #failingSnapshotWrites} snapshot writes fail. */
   ObjectStore snapshotWritesCanFail(EmbeddedStack stack) {
-    return FailingPutsStore.over(ObjectStoreSettings.definition().parse(stack.serviceEnvironment()),
-        put -> put.key().endsWith("/snapshot.bin") && failingSnapshotWrites.getAndUpdate(n -> Math.max(0, n - 1)) > 0);
+    return FailingPutsStore.over(ObjectStoreSettings.definition().parse(stack.serviceEnvironment()), put -> {
+      if (put.key().endsWith("/source.json")) {
+        Runnable before = beforeSourceWrite.getAndSet(null);
+        if (before != null) {
+          before.run();
+        }
+      }
+      return put.key().endsWith("/snapshot.bin") && failingSnapshotWrites.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+    });
   }
 
   CatalogSync sync(FeedOptions options) {
@@ -131,6 +141,28 @@ class ITUnfinishedSync {
     }
     assertEquals(SyncReport.Status.APPLIED, sync.run(serve(t, "A"), n -> { }).status());
     assertEquals(List.of("upsert " + t + "/A"), sent());
+  }
+
+  /**
+   * A sync stalled on a slow store past its lease; another instance took the tenant over and wrote
+   * its own pending ids before sending. The stalled sync, finishing, deleted them: had the other
+   * one then died before its snapshot, what it sent would have been tracked nowhere.
+   */
+  @Test
+  void aSyncFinishingLateLeavesThePendingIdsAnotherSyncWroteSince() throws Exception {
+    CatalogSync sync = sync(FeedOptions.defaults());
+    String t = "unfinished-late";
+    byte[] theirs = io.visualsearch.catalogfeed.PendingIds.empty().toBytes();
+    beforeSourceWrite.set(() -> store.put("catalog/" + t + "/pending.bin", theirs, "application/octet-stream"));
+    assertEquals(SyncReport.Status.APPLIED, sync.run(serve(t, "A", "B"), n -> { }).status());
+    assertTrue(pendingStored(t), "the other sync's pending ids are its own to clear");
+    org.junit.jupiter.api.Assertions.assertArrayEquals(theirs,
+        store.get("catalog/" + t + "/pending.bin").orElseThrow().bytes());
+
+    // Its own pending ids, as it wrote them, a sync clears.
+    store.delete("catalog/" + t + "/pending.bin");
+    assertEquals(SyncReport.Status.APPLIED, sync.run(serve(t, "A", "B", "C"), n -> { }).status());
+    assertFalse(pendingStored(t));
   }
 
   @Test
