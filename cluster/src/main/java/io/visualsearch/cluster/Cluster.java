@@ -1,6 +1,7 @@
 package io.visualsearch.cluster;
 
-import io.visualsearch.stack.S3ProxyServer;
+import io.visualsearch.stack.PortAllocator;
+import io.visualsearch.stack.StackEndpoints;
 import io.visualsearch.topics.TopicInitializer;
 import io.visualsearch.topics.Topics;
 import java.io.IOException;
@@ -50,6 +51,7 @@ public final class Cluster implements AutoCloseable {
   private final int controllerPort;
   private final int s3Port;
   private final int zipkinPort;
+  private final StackEndpoints stack;
   private final int searchHttpPort;
   private final int modelGrpcPort;
   private final Map<String, ManagedProcess> members = new LinkedHashMap<>();
@@ -69,16 +71,17 @@ public final class Cluster implements AutoCloseable {
     int searchGrpc = ports.next();
     this.modelGrpcPort = ports.next();
     int modelRest = ports.next();
+    this.stack = StackEndpoints.onPorts(plan.host(), kafkaPort, s3Port, ClusterPlan.BUCKET, zipkinPort);
     String stackCp = repo.classpath("cluster");
     addStack("kafka", stackCp, null, 0);
     addStack("s3", stackCp, URI.create(s3Endpoint() + "/"), 500);
     if (plan.zipkin()) {
-      addStack("zipkin", stackCp, URI.create("http://" + plan.host() + ":" + zipkinPort + "/health"), 300);
+      addStack("zipkin", stackCp, URI.create(stack.zipkinBaseUrl() + "/health"), 300);
     }
     for (String service : SERVICES) {
       int instances = SCALED.contains(service) ? plan.scaledInstances() : 1;
       for (int i = 1; i <= instances; i++) {
-        Map<String, String> env = serviceEnv(service);
+        Map<String, String> env = serviceEnv();
         switch (service) {
           case "model-server" -> {
             env.put("MODEL_SERVER_BASE_PATH", repo.modelBasePath().toString());
@@ -134,15 +137,19 @@ public final class Cluster implements AutoCloseable {
         scratch.resolve(name)));
   }
 
-  private Map<String, String> serviceEnv(String service) {
-    Map<String, String> env = new LinkedHashMap<>();
-    env.put("KAFKA_BOOTSTRAP_SERVERS", kafkaBootstrap());
-    env.put("S3_ENDPOINT", s3Endpoint());
-    env.put("S3_BUCKET", ClusterPlan.BUCKET);
-    env.put("S3_ACCESS_KEY", S3ProxyServer.ACCESS_KEY);
-    env.put("S3_SECRET_KEY", S3ProxyServer.SECRET_KEY);
-    env.put("S3_REGION", "us-east-1");
-    env.put("ZIPKIN_ENDPOINT", plan.zipkin() ? "http://" + plan.host() + ":" + zipkinPort + "/api/v2/spans" : "none");
+  /**
+   * What every service member gets: the stack's service environment (the same list the embedded
+   * stack gives its services, {@code HEALTH_ZIPKIN_UI} included), the model server, then the plan's
+   * extra settings over them.
+   */
+  private Map<String, String> serviceEnv() {
+    Map<String, String> env = stack.serviceEnvironment();
+    if (!plan.zipkin()) {
+      // No Zipkin member: no spans sent. HEALTH_ZIPKIN_UI still names this cluster's Zipkin port,
+      // so the health page's trace links lead nowhere rather than to another deployment's Zipkin
+      // on the default :9411 (a demo's).
+      env.put("ZIPKIN_ENDPOINT", "none");
+    }
     env.put("MODEL_SERVER_TARGET", modelTarget());
     env.putAll(plan.extraEnv());
     return env;
@@ -274,11 +281,11 @@ public final class Cluster implements AutoCloseable {
   }
 
   public String kafkaBootstrap() {
-    return plan.host() + ":" + kafkaPort;
+    return stack.kafkaBootstrapServers();
   }
 
   public String s3Endpoint() {
-    return "http://" + plan.host() + ":" + s3Port;
+    return stack.s3Endpoint();
   }
 
   public String modelTarget() {
@@ -299,7 +306,7 @@ public final class Cluster implements AutoCloseable {
 
   /** Settings a client of the object store and model server (the reconciler) needs. */
   public Map<String, String> clientEnv() {
-    Map<String, String> env = serviceEnv("client");
+    Map<String, String> env = serviceEnv();
     env.put("ZIPKIN_ENDPOINT", "none");
     return env;
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import io.visualsearch.stack.PortAllocator;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;

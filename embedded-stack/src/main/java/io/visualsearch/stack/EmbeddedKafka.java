@@ -42,6 +42,10 @@ public final class EmbeddedKafka implements Component {
   }
 
   public String bootstrapServers() {
+    return bootstrapServers(host, port);
+  }
+
+  static String bootstrapServers(String host, int port) {
     return host + ":" + port;
   }
 

@@ -6,9 +6,6 @@ import io.visualsearch.runtime.Component;
 import io.visualsearch.topics.TopicInitializer;
 import io.visualsearch.topics.Topics;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,24 +47,23 @@ public final class EmbeddedStack implements Component {
     String host = config.get(StackSettings.HOST);
     this.data = Path.of(config.get(StackSettings.DATA_DIR)).toAbsolutePath();
     StackJars jars = new StackJars();
-    this.kafka = new EmbeddedKafka(host, port(host, config.get(StackSettings.KAFKA_PORT)),
-        port(host, config.get(StackSettings.KAFKA_CONTROLLER_PORT)), data.resolve("kafka"));
-    this.s3 = new S3ProxyServer(jars.s3proxy(), host, port(host, config.get(StackSettings.S3_PORT)),
+    PortAllocator free = new PortAllocator(host, 0);
+    this.kafka = new EmbeddedKafka(host, port(free, config.get(StackSettings.KAFKA_PORT)),
+        port(free, config.get(StackSettings.KAFKA_CONTROLLER_PORT)), data.resolve("kafka"));
+    this.s3 = new S3ProxyServer(jars.s3proxy(), host, port(free, config.get(StackSettings.S3_PORT)),
         data.resolve("s3"), config.get(StackSettings.BUCKET));
-    this.zipkin = new ZipkinServer(jars.zipkin(), host, port(host, config.get(StackSettings.ZIPKIN_PORT)),
+    this.zipkin = new ZipkinServer(jars.zipkin(), host, port(free, config.get(StackSettings.ZIPKIN_PORT)),
         data.resolve("zipkin"));
     this.partitions = config.get(StackSettings.PARTITIONS);
   }
 
-  private static int port(String host, int requested) {
-    if (requested != 0) {
-      return requested;
-    }
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(host))) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+  /**
+   * The requested port, or for 0 a free one from {@link PortAllocator}: s3proxy and Zipkin bind
+   * theirs seconds later in their own JVMs while this JVM's Kafka clients connect, and a port from
+   * {@code new ServerSocket(0)} could meanwhile become one of those connections' local port.
+   */
+  private static int port(PortAllocator free, int requested) {
+    return requested != 0 ? requested : free.next();
   }
 
   @Override
@@ -206,19 +202,14 @@ public final class EmbeddedStack implements Component {
     return kafka;
   }
 
-  /** The environment variables that point a service at this stack. */
+  /** Where this stack's parts answer. */
+  public StackEndpoints endpoints() {
+    return new StackEndpoints(kafka.bootstrapServers(), s3.endpoint(), s3.bucket(), zipkin.baseUrl());
+  }
+
+  /** The environment variables that point a service at this stack: {@link StackEndpoints#serviceEnvironment()}. */
   public Map<String, String> serviceEnvironment() {
-    Map<String, String> env = new LinkedHashMap<>();
-    env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-    env.put("S3_ENDPOINT", s3.endpoint());
-    env.put("S3_BUCKET", s3.bucket());
-    env.put("S3_ACCESS_KEY", S3ProxyServer.ACCESS_KEY);
-    env.put("S3_SECRET_KEY", S3ProxyServer.SECRET_KEY);
-    env.put("S3_REGION", "us-east-1");
-    env.put("ZIPKIN_ENDPOINT", zipkin.spansEndpoint());
-    // The health page's trace links: its default is Zipkin's usual port, not necessarily this one.
-    env.put("HEALTH_ZIPKIN_UI", zipkin.baseUrl());
-    return env;
+    return endpoints().serviceEnvironment();
   }
 
   @Override

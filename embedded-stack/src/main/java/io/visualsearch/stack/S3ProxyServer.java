@@ -39,6 +39,10 @@ public final class S3ProxyServer implements Component {
   }
 
   public String endpoint() {
+    return endpoint(host, port);
+  }
+
+  static String endpoint(String host, int port) {
     return "http://" + host + ":" + port;
   }
 

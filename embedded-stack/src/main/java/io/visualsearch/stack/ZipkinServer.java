@@ -30,11 +30,19 @@ public final class ZipkinServer implements Component {
   }
 
   public String baseUrl() {
-    return "http://" + host + ":" + port;
+    return baseUrl(host, port);
   }
 
   public String spansEndpoint() {
-    return baseUrl() + "/api/v2/spans";
+    return spansEndpoint(baseUrl());
+  }
+
+  static String baseUrl(String host, int port) {
+    return "http://" + host + ":" + port;
+  }
+
+  static String spansEndpoint(String baseUrl) {
+    return baseUrl + "/api/v2/spans";
   }
 
   @Override

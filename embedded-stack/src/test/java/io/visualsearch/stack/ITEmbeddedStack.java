@@ -167,10 +167,7 @@ class ITEmbeddedStack {
 
   @Test
   void aServerLeftRunningByAKilledStackIsStoppedByTheNextStartOnItsDirectory(@TempDir Path dir) throws Exception {
-    int port;
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = free.getLocalPort();
-    }
+    int port = PortAllocator.free("127.0.0.1"); // Zipkin binds it seconds later, in its own JVM
     Path jar = new StackJars().zipkin();
     ZipkinServer orphan = new ZipkinServer(jar, "127.0.0.1", port, dir);
     ZipkinServer next = new ZipkinServer(jar, "127.0.0.1", port, dir);
@@ -190,10 +187,7 @@ class ITEmbeddedStack {
 
   @Test
   void aServerOfAStackStillRunningIsNotStoppedButTheSecondStartIsRefused(@TempDir Path dir) throws Exception {
-    int port;
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = free.getLocalPort();
-    }
+    int port = PortAllocator.free("127.0.0.1"); // Zipkin binds it seconds later, in its own JVM
     Path jar = new StackJars().zipkin();
     ZipkinServer running = new ZipkinServer(jar, "127.0.0.1", port, dir);
     ZipkinServer second = new ZipkinServer(jar, "127.0.0.1", port, dir);

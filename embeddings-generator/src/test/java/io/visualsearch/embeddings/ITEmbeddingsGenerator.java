@@ -23,12 +23,12 @@ import io.visualsearch.proto.events.ImageReady;
 import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.runtime.ServiceHost;
 import io.visualsearch.stack.EmbeddedStack;
+import io.visualsearch.stack.PortAllocator;
 import io.visualsearch.stack.StackExtension;
 import io.visualsearch.tracing.Tracing;
 import java.awt.Color;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -68,10 +68,13 @@ class ITEmbeddingsGenerator {
   final Map<String, String> traceparents = new ConcurrentHashMap<>();
   final List<ConsumerRecord<byte[], byte[]>> dlq = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+  /**
+   * A port for a model server that the test stops and starts again on it: below the ephemeral
+   * range and reserved for this JVM ({@link PortAllocator}), so no outgoing connection (the
+   * generator's Kafka and S3 clients) gets it as its local port while the server is down.
+   */
+  static int freePort() {
+    return PortAllocator.free("127.0.0.1");
   }
 
   @Test

@@ -126,8 +126,12 @@ class ITModelVersionChanges {
     }
   }
 
+  /**
+   * On a port of its own rather than 0: {@link VersionedModel#restartServer} starts it again on the
+   * same port, and a port the kernel chose could meanwhile be an outgoing connection's local port.
+   */
   static ModelServer modelServer(Path base, String model) throws Exception {
-    return modelServer(base, model, 0, Map.of());
+    return modelServer(base, model, ITEmbeddingsGenerator.freePort(), Map.of());
   }
 
   static ModelServer modelServer(Path base, String model, int grpcPort, Map<String, String> extra) throws Exception {
