@@ -53,6 +53,10 @@ public final class LocalPipeline implements AutoCloseable {
     env.put("MODEL_SERVER_TARGET", "127.0.0.1:" + modelServer.grpcPort());
     start(ResponseConsumerService.NAME, ResponseConsumerService.definition(), ResponseConsumerService::wire);
     AtomicReference<SearchApiService> search = new AtomicReference<>();
+    // Process-wide: all the services here share it. search-api's queries are what the demo shows
+    // and bench query measures, so they are searched as search-api's own process searches them;
+    // the index-builder here trains on one BLAS thread, as it does not in production.
+    SearchApiService.tuneProcessForQueries();
     start(SearchApiService.NAME, SearchApiService.definition(), (c, h) -> search.set(SearchApiService.wire(c, h)));
     searchApi = search.get();
     start(IndexBuilderService.NAME, IndexBuilderService.definition(), IndexBuilderService::wire);

@@ -8,6 +8,7 @@ public final class SearchApiMain {
   private SearchApiMain() {}
 
   public static void main(String[] args) {
+    SearchApiService.tuneProcessForQueries();
     System.exit(ServiceMain.run(SearchApiService.NAME, SearchApiService.definition(), System.getenv(),
         (config, host) -> SearchApiService.wire(config, host)).code());
   }

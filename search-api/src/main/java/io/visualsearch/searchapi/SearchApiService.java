@@ -125,18 +125,26 @@ public final class SearchApiService {
   }
 
   /**
+   * Tunes the process's native libraries for search-api's queries, for the whole process, so not
+   * part of the wiring: search-api's main calls it, and a JVM that runs other services beside it
+   * (the demo, the benchmarks) decides for all of them. Queries come one per call on many request
+   * threads: every exhaustive search (exact shards, the rescoring of refined graphs) goes through
+   * BLAS, an order of magnitude faster here than FAISS's one-by-one distances (RATIONALE.md), with
+   * one BLAS thread so concurrent requests each compute on their own thread instead of queueing for
+   * OpenBLAS's shared pool. An index-builder in the same process then trains on one BLAS thread.
+   */
+  public static void tuneProcessForQueries() {
+    BlasThreads.setForProcess(1);
+    ExhaustiveSearchBlas.setThreshold(1);
+  }
+
+  /**
    * Wires with {@code embedder} for shoppers' queries and {@code catalogEmbedder} for the
    * service's own catalog work (rollout stand-ins), which must not go ahead of queries.
    */
   public static SearchApiService wire(Config config, PipelineService pipeline, ObjectStore store,
       QueryEmbedder embedder, QueryEmbedder catalogEmbedder) throws IOException {
     var registry = pipeline.registry();
-    // Queries come one per call on many request threads. Every exhaustive search (exact shards,
-    // the rescoring of refined graphs) goes through BLAS, an order of magnitude faster here than
-    // FAISS's one-by-one distances (RATIONALE.md), with one BLAS thread so concurrent requests
-    // each compute on their own thread instead of queueing for OpenBLAS's shared pool.
-    BlasThreads.setForProcess(1);
-    ExhaustiveSearchBlas.setThreshold(1);
     CatalogView catalog = new CatalogView();
     TenantDeltas deltas = new TenantDeltas();
     FreshnessFollower[] follower = new FreshnessFollower[1];

@@ -74,6 +74,7 @@ public final class StackFixture implements AutoCloseable {
   /** Starts search-api with the fixture's configuration. */
   public SearchApiService startService() throws Exception {
     host = new ServiceHost("search-api-it");
+    SearchApiService.tuneProcessForQueries(); // as its main does: queries searched as in production
     service = SearchApiService.wire(config, host);
     host.start();
     return service;
