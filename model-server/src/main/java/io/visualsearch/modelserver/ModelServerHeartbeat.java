@@ -6,15 +6,12 @@ import io.visualsearch.config.ConfigDef;
 import io.visualsearch.config.Setting;
 import io.visualsearch.pipeline.Activity;
 import io.visualsearch.pipeline.HeartbeatPublisher;
+import io.visualsearch.pipeline.KafkaClients;
 import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.pipeline.ProducerComponent;
 import io.visualsearch.runtime.ReadinessReport;
 import io.visualsearch.runtime.ServiceHost;
-import java.util.Properties;
 import java.util.Set;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The model server's row on the indexers' health page. Kafka is optional here — a model server
@@ -72,12 +69,11 @@ final class ModelServerHeartbeat {
     if (bootstrap == null || bootstrap.isBlank()) {
       return;
     }
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.putAll(KafkaSettings.clientProperties(config));
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, ModelServerService.NAME + "-" + instance + "-heartbeat");
-    ProducerComponent producer = host.add(new ProducerComponent(
-        () -> new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())));
+    // The pipeline's clients, as every service's: the same producer defaults, and the same refusal
+    // of KAFKA_CLIENT_PROPERTIES that would weaken them (exit 2, not a heartbeat sent with acks=1).
+    KafkaClients clients = new KafkaClients(config.with(KafkaSettings.BOOTSTRAP, bootstrap));
+    String clientId = ModelServerService.NAME + "-" + instance + "-heartbeat";
+    ProducerComponent producer = host.add(new ProducerComponent(() -> clients.producer(clientId)));
     // Its own registry: the model server's /metrics already counts calls under its own names.
     Activity activity = new Activity(new PrometheusRegistry());
     server.observeCalls((api, method, code) -> {

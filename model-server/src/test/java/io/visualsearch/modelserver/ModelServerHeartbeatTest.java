@@ -35,6 +35,17 @@ class ModelServerHeartbeatTest {
     assertFalse(ModelServerHeartbeat.isServerFault(Status.Code.OK.name()));
   }
 
+  /** Its producer was built by hand, so an operator's acks=1 passed here while every other service refused it. */
+  @Test
+  void clientPropertiesThatWouldWeakenItsWritesAreRefusedAsEveryServiceRefusesThem() {
+    io.visualsearch.config.Config config = ModelServerHeartbeat.definition().parse(java.util.Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", "KAFKA_CLIENT_PROPERTIES", "acks=1"));
+    io.visualsearch.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+        io.visualsearch.config.ConfigException.class, () -> ModelServerHeartbeat.wireIfConfigured(config,
+            new io.visualsearch.runtime.ServiceHost(ModelServerService.NAME), null, "test-1"));
+    assertTrue(e.getMessage().contains("acks=1 is refused"), e.getMessage());
+  }
+
   @Test
   void aCallWhoseCallerWentIsNeitherActivityNorAnError() {
     Activity activity = new Activity(new PrometheusRegistry());
