@@ -9,8 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +40,8 @@ final class BuildScheduler implements Component {
   private final Map<String, String> failing = new ConcurrentHashMap<>();
   private ScheduledExecutorService thread;
   private ScheduledExecutorService watch;
+  private volatile ScheduledFuture<?> ticks;
+  private volatile ScheduledFuture<?> watching;
 
   /**
    * @param intake what the embeddings loop lets run ({@link IntakeGate}): builds wait while it owns
@@ -67,14 +71,34 @@ final class BuildScheduler implements Component {
       t.setDaemon(false);
       return t;
     });
-    thread.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+    ticks = thread.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
     // Its own thread: a build of minutes must not hide another member coming and going.
     watch = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "index-builder-group-watch");
       t.setDaemon(true);
       return t;
     });
-    watch.scheduleWithFixedDelay(this::watchGroup, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+    watching = watch.scheduleWithFixedDelay(this::watchGroup, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Why a periodic task stopped for good, or null while it runs: an Error (the tasks catch only
+   * exceptions, and carry on after those) ends it, and the executor says nothing; the thread then
+   * idles while the service looked ready, building nothing, or no longer watching the group.
+   */
+  private static String died(ScheduledFuture<?> task, String what) {
+    if (task == null || !task.isDone() || task.isCancelled()) {
+      return null;
+    }
+    try {
+      task.get();
+      return what + " stopped";
+    } catch (ExecutionException e) {
+      return what + " died: " + e.getCause();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
   }
 
   private void watchGroup() {
@@ -136,6 +160,13 @@ final class BuildScheduler implements Component {
   public CheckResult check() {
     if (thread == null || thread.isShutdown()) {
       return CheckResult.failed("not running");
+    }
+    String dead = died(ticks, "the build thread");
+    if (dead == null) {
+      dead = died(watching, "the group watch");
+    }
+    if (dead != null) {
+      return CheckResult.failed(dead);
     }
     String held = intake.holdReason();
     if (held != null) {

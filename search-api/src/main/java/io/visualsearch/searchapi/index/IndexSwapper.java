@@ -17,8 +17,10 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +54,7 @@ public final class IndexSwapper implements Component {
    */
   private final Map<String, Context> queued = new ConcurrentHashMap<>();
   private ScheduledExecutorService worker;
+  private volatile ScheduledFuture<?> poll;
   private volatile String lastError;
 
   /**
@@ -88,7 +91,28 @@ public final class IndexSwapper implements Component {
       return t;
     });
     long every = Math.max(1, pollInterval.toMillis());
-    worker.scheduleWithFixedDelay(this::refreshAll, every, every, TimeUnit.MILLISECONDS);
+    poll = worker.scheduleWithFixedDelay(this::refreshAll, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Why the periodic poll ended, or null while it runs. It carries on after exceptions; an Error
+   * (out of memory loading a version) ended it without a word, and the instance stayed ready while
+   * it no longer looked for versions whose announcement it missed.
+   */
+  private String pollDied() {
+    ScheduledFuture<?> p = poll;
+    if (p == null || !p.isDone() || p.isCancelled()) {
+      return null;
+    }
+    try {
+      p.get();
+      return "the index poll stopped";
+    } catch (ExecutionException e) {
+      return "the index poll died: " + e.getCause();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
   }
 
   /**
@@ -220,6 +244,10 @@ public final class IndexSwapper implements Component {
 
   @Override
   public CheckResult check() {
+    String died = pollDied();
+    if (died != null) {
+      return CheckResult.failed(died);
+    }
     String e = lastError;
     // A refused version does not make the service unready: it keeps serving the previous one.
     return e == null ? CheckResult.OK

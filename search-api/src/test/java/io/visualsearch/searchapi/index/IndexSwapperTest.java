@@ -60,4 +60,41 @@ class IndexSwapperTest {
       store.close();
     }
   }
+
+  /** An Error in the periodic poll ended it without a word, and the instance stayed ready. */
+  @Test
+  void aPollEndedByAnErrorMakesTheInstanceNotReady(@TempDir Path scratch) throws Exception {
+    AtomicInteger listings = new AtomicInteger();
+    software.amazon.awssdk.services.s3.S3Client s3 = (software.amazon.awssdk.services.s3.S3Client)
+        java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+            new Class<?>[] {software.amazon.awssdk.services.s3.S3Client.class}, (proxy, method, args) ->
+                switch (method.getName()) {
+                  case "headBucket" -> software.amazon.awssdk.services.s3.model.HeadBucketResponse.builder().build();
+                  case "close" -> null;
+                  case "listObjectsV2Paginator" -> {
+                    if (listings.incrementAndGet() > 1) {
+                      throw new OutOfMemoryError("Java heap space (a test's)");
+                    }
+                    yield new software.amazon.awssdk.services.s3.paginators.ListObjectsV2Iterable(
+                        (software.amazon.awssdk.services.s3.S3Client) proxy,
+                        (software.amazon.awssdk.services.s3.model.ListObjectsV2Request) args[0]);
+                  }
+                  case "listObjectsV2" -> software.amazon.awssdk.services.s3.model.ListObjectsV2Response.builder().build();
+                  default -> throw new UnsupportedOperationException(method.getName());
+                });
+    ObjectStore store = new ObjectStore(timeouts -> s3, "polled", false, Duration.ofMinutes(1));
+    store.start();
+    PrometheusRegistry registry = new PrometheusRegistry();
+    IndexSwapper swapper = new IndexSwapper(new IndexLoader(store, scratch), new TenantIndexes(i -> { }),
+        Duration.ofMillis(50), registry, new Activity(registry), OpenTelemetry.noop().getTracer("test"));
+    swapper.start();
+    try {
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> !swapper.check().ok());
+      assertTrue(swapper.check().detail().contains("the index poll died: java.lang.OutOfMemoryError"),
+          swapper.check().detail());
+    } finally {
+      swapper.close();
+      store.close();
+    }
+  }
 }
