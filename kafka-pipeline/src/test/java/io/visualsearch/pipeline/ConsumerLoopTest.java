@@ -111,12 +111,12 @@ class ConsumerLoopTest {
 
   @Test
   void aRetryPauseIsSpreadBetweenHalfAndAllOfItsBackoff() {
-    assertEquals(1000, ConsumerLoop.jittered(2000, 0.0));
-    assertEquals(1500, ConsumerLoop.jittered(2000, 0.5));
-    assertTrue(ConsumerLoop.jittered(2000, 0.999999) <= 2000 && ConsumerLoop.jittered(2000, 0.999999) >= 1999);
-    assertEquals(1, ConsumerLoop.jittered(1, 0.3), "never a pause of nothing");
+    assertEquals(1000, RetryBackoff.jittered(2000, 0.0));
+    assertEquals(1500, RetryBackoff.jittered(2000, 0.5));
+    assertTrue(RetryBackoff.jittered(2000, 0.999999) <= 2000 && RetryBackoff.jittered(2000, 0.999999) >= 1999);
+    assertEquals(1, RetryBackoff.jittered(1, 0.3), "never a pause of nothing");
     // Replicas drawing different numbers pause differently: they do not all resume at once.
-    assertTrue(ConsumerLoop.jittered(30_000, 0.1) != ConsumerLoop.jittered(30_000, 0.9));
+    assertTrue(RetryBackoff.jittered(30_000, 0.1) != RetryBackoff.jittered(30_000, 0.9));
   }
 
   @Test

@@ -306,14 +306,16 @@ class ITConsumerLoop {
       loop.start();
       try {
         await().atMost(Duration.ofSeconds(60)).until(() -> committed(stack, "it-long", "it.long") == 3);
-        // Long enough for an expelled member to rejoin and be handed l1 again.
-        Thread.sleep(3_000);
+        // A record after them: a member expelled and handed l1 again handles it before this one,
+        // so once this one is committed, anything handled twice has been.
+        h.producer().send(new ProducerRecord<>("it.long", 0, null, "l3".getBytes(StandardCharsets.UTF_8))).get();
+        await().atMost(Duration.ofSeconds(60)).until(() -> committed(stack, "it-long", "it.long") == 4);
         assertTrue(loop.check().ok(), loop.check().toString());
       } finally {
         loop.close();
       }
     }
-    assertEquals(List.of("l0", "l1", "l2"), handled);
+    assertEquals(List.of("l0", "l1", "l2", "l3"), handled);
     assertNull(died.get());
   }
 
@@ -415,8 +417,10 @@ class ITConsumerLoop {
     Gate gate = new Gate();
     CountDownLatch release = gate.release();
     AtomicReference<Throwable> died = new AtomicReference<>();
+    Activity activity = new Activity(new PrometheusRegistry());
     try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
-      ConsumerLoop loop = loop(h, service, topic, gate.holding("r0"), tracing, died, concurrency);
+      ConsumerLoop loop = loop(h, service, topic, gate.holding("r0"), tracing, died, concurrency,
+          h.config().get(KafkaSettings.MAX_POLL_RECORDS), activity);
       loop.start();
       try (KafkaConsumer<byte[], byte[]> newcomer = member(stack, h.clients().groupId(service), "0-newcomer")) {
         assertTrue(gate.blocked().await(30, TimeUnit.SECONDS));
@@ -436,7 +440,11 @@ class ITConsumerLoop {
         // before its batch of r0..r19 ends.
         Thread.sleep(5_000);
         release.countDown();
-        Thread.sleep(2_000);
+        // r0 is counted once the batch has ended, every record after it decided on, while the
+        // loop still runs (a stop would end the batch by itself and prove nothing).
+        await().atMost(Duration.ofSeconds(60)).until(() -> activity.handled() >= 1);
+        // The close waits for the batch's last commit, if any: what is read after it is final.
+        loop.close();
         assertEquals(30, committed(stack, h.clients().groupId(service), topic),
             "the old owner's late commit must not move the new owner's offset back");
       } finally {
@@ -455,7 +463,7 @@ class ITConsumerLoop {
    */
   @Test
   void aPartitionHandedStraightBackMidBatchIsNotHandledAgain(EmbeddedStack stack) throws Exception {
-    assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9"),
+    assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9", "b10"),
         handledAcrossAHandback(stack, "it-back", false, false));
   }
 
@@ -466,7 +474,7 @@ class ITConsumerLoop {
    */
   @Test
   void aPartitionHandedStraightBackResumesWithoutAskingItsPosition(EmbeddedStack stack) throws Exception {
-    assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9"),
+    assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9", "b10"),
         handledAcrossAHandback(stack, "it-noposition", false, true));
   }
 
@@ -476,7 +484,7 @@ class ITConsumerLoop {
    */
   @Test
   void aPartitionHandedBackAfterItsBatchEndedIsNotHandledAgain(EmbeddedStack stack) throws Exception {
-    assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9"),
+    assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9", "b10"),
         handledAcrossAHandback(stack, "it-late", true, false));
   }
 
@@ -484,7 +492,8 @@ class ITConsumerLoop {
    * What a loop handles of ten records when another member's join takes its partition while b0 is
    * held and the group gives it straight back; b0 is released once the partition is back, or, with
    * {@code releaseWhileAway}, as soon as it was taken (the batch then ends before it comes back).
-   * With {@code positionTimesOut} every {@code position()} call on the loop's consumer throws.
+   * With {@code positionTimesOut} every {@code position()} call on the loop's consumer throws. A
+   * record b10 is produced once b0..b9 are committed, and handled last.
    */
   List<String> handledAcrossAHandback(EmbeddedStack stack, String name, boolean releaseWhileAway,
       boolean positionTimesOut) throws Exception {
@@ -520,11 +529,16 @@ class ITConsumerLoop {
         }
         assertFalse(other.assignment().isEmpty(), "the rebalance happened");
         if (!releaseWhileAway) {
-          Thread.sleep(3_000); // the loop's keep-alive polls take its partition back
+          // The loop's keep-alive polls take its partition back (revoked by now: the group's new
+          // generation needed the loop to rejoin, and an eager rebalance revokes before it joins).
+          await().atMost(Duration.ofSeconds(60)).until(() -> loop.ownership().equals("1 of 1"));
           release.countDown();
         }
         await().atMost(Duration.ofSeconds(60)).until(() -> committed(stack, h.clients().groupId(name), topic) == 10);
-        Thread.sleep(2_000); // time enough to fetch the batch again, if the position went back
+        // A record after the batch: a position gone back fetches the batch again before it, so
+        // once it is committed, anything handled twice has been.
+        produce(h, topic, "b", 10, 11);
+        await().atMost(Duration.ofSeconds(60)).until(() -> committed(stack, h.clients().groupId(name), topic) == 11);
       } finally {
         release.countDown();
         loop.close();
@@ -1214,7 +1228,8 @@ class ITConsumerLoop {
         out.completeNext();
         out.completeNext();
         await().atMost(Duration.ofSeconds(30)).until(() -> activity.errors() == 1);
-        await().atMost(Duration.ofSeconds(5)).until(() -> loop.check().detail().contains("backing off"));
+        // The pause begins after the commit of u0 and u1, a broker call, and lasts 2.5 s at least.
+        await().atMost(Duration.ofSeconds(30)).until(() -> loop.check().detail().contains("backing off"));
         assertTrue(loop.check().ok(), "a retriable refusal is an ordinary back-off: " + loop.check().detail());
         assertEquals(2, committed(stack, "it-unacked", "it.unacked"), "u0 and u1, whose output was written");
         assertEquals(2, activity.handled(), "records whose output was not all written are not counted");
