@@ -31,6 +31,12 @@ public final class HeartbeatPublisher implements Component {
   private ScheduledExecutorService timer;
   /** This process's beats, told apart from another's under the same instance name. */
   private volatile long startedAtMs;
+  /**
+   * Why the last beat was not written, null once one is: a broker refusing the writes (an ACL
+   * without WRITE on service.health) failed every beat asynchronously, unseen, and the instance
+   * dropped off the health page while its own readiness stayed green.
+   */
+  private volatile String notSent;
 
   /**
    * @param ready whether the service is ready, sent on every beat
@@ -90,15 +96,37 @@ public final class HeartbeatPublisher implements Component {
         hb.setStopping(true).setDetail("stopping");
       }
       producer.get().send(new ProducerRecord<>(Topics.SERVICE_HEALTH.name(),
-          (service + "/" + instance).getBytes(StandardCharsets.UTF_8), hb.build().toByteArray()));
+          (service + "/" + instance).getBytes(StandardCharsets.UTF_8), hb.build().toByteArray()),
+          (metadata, e) -> sent(e == null ? null : e.getClass().getSimpleName() + ": " + e.getMessage()));
     } catch (RuntimeException e) {
-      log.debug("heartbeat not sent: {}", e.getMessage());
+      sent(e.getClass().getSimpleName() + ": " + e.getMessage());
     }
   }
 
+  /** Notes how a beat ended; logs once when beats start failing and once when they go out again. */
+  private void sent(String failure) {
+    String before = notSent;
+    notSent = failure;
+    if (failure != null && before == null) {
+      log.warn("{}: heartbeats to {} are not written, so the health page will show this instance stale: {}",
+          service, Topics.SERVICE_HEALTH.name(), failure);
+    } else if (failure == null && before != null) {
+      log.info("{}: heartbeats are written again", service);
+    }
+  }
+
+  /**
+   * Ready once started; a beat that could not be written is reported, not made a readiness
+   * failure: the service works without its row on the health page, and an unready instance would
+   * be taken out of rotation for a monitoring problem.
+   */
   @Override
   public CheckResult check() {
-    return timer == null ? CheckResult.failed("not started") : CheckResult.OK;
+    if (timer == null) {
+      return CheckResult.failed("not started");
+    }
+    String failure = notSent;
+    return failure == null ? CheckResult.OK : new CheckResult(true, "last heartbeat not written: " + failure);
   }
 
   @Override

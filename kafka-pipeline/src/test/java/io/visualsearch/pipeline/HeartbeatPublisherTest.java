@@ -50,6 +50,33 @@ class HeartbeatPublisherTest {
     assertEquals("builder-0", beats.get(beats.size() - 1).getInstance());
   }
 
+  /** A broker refusing the writes (no WRITE on service.health) failed every beat unseen. */
+  @Test
+  void beatsTheBrokerRefusesShowInTheCheckUntilOneIsWrittenAgain() {
+    MockProducer<byte[], byte[]> producer = new MockProducer<>(false, null, new ByteArraySerializer(),
+        new ByteArraySerializer());
+    HeartbeatPublisher publisher = new HeartbeatPublisher("image-indexer", "indexer-0",
+        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true, () -> false);
+    publisher.start();
+    try {
+      publisher.beat();
+      // The timer's first beat may be in flight too: each one sent so far is refused.
+      while (producer.errorNext(new org.apache.kafka.common.errors.TopicAuthorizationException("service.health"))) {
+        // next
+      }
+      assertTrue(publisher.check().ok(), "reported, not a readiness failure");
+      assertTrue(publisher.check().detail().contains("last heartbeat not written: TopicAuthorizationException"),
+          publisher.check().detail());
+      publisher.beat();
+      while (producer.completeNext()) {
+        // next
+      }
+      assertEquals("ok", publisher.check().detail());
+    } finally {
+      publisher.close();
+    }
+  }
+
   @Test
   void theBeatSentAsItStopsSaysNotReadyStoppingThoughItsLoopsStillSayReady() throws Exception {
     MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
