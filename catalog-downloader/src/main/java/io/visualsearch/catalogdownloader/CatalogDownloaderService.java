@@ -65,7 +65,8 @@ public final class CatalogDownloaderService {
     FeedBucketClient feedBuckets = pipeline.add(new FeedBucketClient(config));
     ScratchDirectory spool = pipeline.add(new ScratchDirectory(Path.of(config.get(CatalogDownloaderSettings.SPOOL_DIR))));
     FeedFetcher fetcher = new FeedFetcher(config.get(CatalogDownloaderSettings.HTTP_TIMEOUT),
-        config.get(CatalogDownloaderSettings.MAX_FEED_BYTES), feedBuckets::forBucket, spool.path());
+        config.get(CatalogDownloaderSettings.MAX_FEED_BYTES), feedBuckets::forBucket, spool.path(),
+        CatalogDownloaderSettings.feedAddresses(config));
     return new CatalogSync(fetcher, new CatalogDiffer(options, guard), new CatalogStateStore(store),
         pipeline.producer()::producer, recordLimit, pipeline.tracing(), pipeline.activity(),
         new SyncLeases(store, leaseOwner));

@@ -1,7 +1,9 @@
 package io.visualsearch.catalogdownloader;
 
+import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigDef;
 import io.visualsearch.config.Setting;
+import io.visualsearch.imagefetch.AddressPolicy;
 import io.visualsearch.runtime.ScratchDirectory;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,6 +56,11 @@ public final class CatalogDownloaderSettings {
       .validate(n -> n > 0, "positive")
       .doc("A feed with more valid products is refused (TOO_LARGE), nothing applied: a sync holds each product's id,"
           + " and the previous snapshot's, in memory (about 1 KiB of heap a product); raise it with the heap.");
+  public static final Setting<List<String>> FEED_ALLOW = Setting.list("CATALOG_FEED_ALLOW").defaultValue(List.of())
+      .validate(CatalogDownloaderSettings::validAllowList, "a comma list of CIDRs, IP addresses or exact host names")
+      .doc("Non-public hosts an http(s) feed may be downloaded from, e.g. 10.20.0.0/16 or feeds.corp.example; empty ="
+          + " public internet only. Loopback, private, link-local and cloud-metadata addresses are refused for every"
+          + " other host, the feed URL's own included: the retailer runs its DNS, and could point it inside the cluster.");
   public static final Setting<Duration> HTTP_TIMEOUT = Setting.duration("CATALOG_HTTP_TIMEOUT")
       .defaultValue(Duration.ofMinutes(5)).validate(d -> d.toMillis() >= 1000, "at least 1s")
       .doc("Time allowed for one feed download.");
@@ -71,8 +78,23 @@ public final class CatalogDownloaderSettings {
 
   private CatalogDownloaderSettings() {}
 
+  /** Where an http(s) feed may be downloaded from. */
+  static AddressPolicy feedAddresses(Config config) {
+    List<String> allow = config.get(FEED_ALLOW);
+    return allow.isEmpty() ? AddressPolicy.publicOnly() : AddressPolicy.allowing(allow);
+  }
+
+  private static boolean validAllowList(List<String> entries) {
+    try {
+      AddressPolicy.allowing(entries);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
   public static ConfigDef definition() {
     return new ConfigDef().define(SOURCES, S3_FEEDS_PER_TENANT_PREFIX, FILE_FEED_ROOT, INTERVAL, MAX_DELETE_SHARE, GUARD_MIN_CATALOG, MAX_ROW_BYTES,
-        MAX_FEED_BYTES, MAX_PRODUCTS, HTTP_TIMEOUT, SYNC_REPLY_WAIT, SPOOL_DIR);
+        MAX_FEED_BYTES, MAX_PRODUCTS, FEED_ALLOW, HTTP_TIMEOUT, SYNC_REPLY_WAIT, SPOOL_DIR);
   }
 }

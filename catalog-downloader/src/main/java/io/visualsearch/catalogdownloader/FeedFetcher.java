@@ -48,25 +48,30 @@ final class FeedFetcher {
   private final long maxBytes;
   private final Function<String, S3Client> s3;
   private final Path spoolDir;
+  private final AddressPolicy addresses;
   private final VettingDnsResolver.Lookup lookup;
 
   /** Spools into the JVM's temporary directory. */
-  FeedFetcher(Duration timeout, long maxBytes, Function<String, S3Client> s3) {
-    this(timeout, maxBytes, s3, Path.of(System.getProperty("java.io.tmpdir")));
+  FeedFetcher(Duration timeout, long maxBytes, Function<String, S3Client> s3, AddressPolicy addresses) {
+    this(timeout, maxBytes, s3, Path.of(System.getProperty("java.io.tmpdir")), addresses);
   }
 
-  /** Spools into {@code spoolDir} (this instance's {@code ScratchDirectory}, swept after a crash). */
-  FeedFetcher(Duration timeout, long maxBytes, Function<String, S3Client> s3, Path spoolDir) {
-    this(timeout, maxBytes, s3, spoolDir, InetAddress::getAllByName);
+  /**
+   * Spools into {@code spoolDir} (this instance's {@code ScratchDirectory}, swept after a crash);
+   * connects for http(s) feeds only to addresses {@code addresses} allows (CATALOG_FEED_ALLOW).
+   */
+  FeedFetcher(Duration timeout, long maxBytes, Function<String, S3Client> s3, Path spoolDir, AddressPolicy addresses) {
+    this(timeout, maxBytes, s3, spoolDir, addresses, InetAddress::getAllByName);
   }
 
   /** Resolves feed hosts with {@code lookup} (a test's DNS answers). */
-  FeedFetcher(Duration timeout, long maxBytes, Function<String, S3Client> s3, Path spoolDir,
+  FeedFetcher(Duration timeout, long maxBytes, Function<String, S3Client> s3, Path spoolDir, AddressPolicy addresses,
       VettingDnsResolver.Lookup lookup) {
     this.timeout = timeout;
     this.maxBytes = maxBytes;
     this.s3 = s3;
     this.spoolDir = spoolDir;
+    this.addresses = addresses;
     this.lookup = lookup;
   }
 
@@ -114,13 +119,12 @@ final class FeedFetcher {
       overdue.set(true);
       get.cancel();
     }, CompletableFuture.delayedExecutor(timeout.toNanos(), TimeUnit.NANOSECONDS));
-    // The feed's own host is the operator's choice and may be internal; where its server redirects
-    // is the retailer's, so any other host must be public (the resolver vets every connection,
-    // so the socket goes where the check looked). What the operator chose is where the host
-    // pointed when the download began: later answers for it (a same-host redirect, a new
-    // connection) are held to those addresses or the public ones, else its DNS could rebind it.
-    VettingDnsResolver resolver = VettingDnsResolver.trustingFirstAnswerOf(uri.getHost(), AddressPolicy.publicOnly(),
-        lookup);
+    // Every connection, to the feed's own host too, goes to a public address or one the operator
+    // allowed (CATALOG_FEED_ALLOW): the retailer runs the feed host's DNS and its server's
+    // redirects, so trusting the host's name, or its first answer of each download, let the
+    // retailer point the download inside the cluster. The resolver vets every connection, so the
+    // socket goes where the check looked.
+    VettingDnsResolver resolver = new VettingDnsResolver(addresses, lookup);
     // One client a download: feeds are fetched minutes apart, and nothing outlives the call.
     try (CloseableHttpClient client = HttpClients.custom()
         .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()

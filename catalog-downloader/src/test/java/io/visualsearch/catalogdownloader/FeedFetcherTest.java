@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import io.visualsearch.imagefetch.AddressPolicy;
 import io.visualsearch.runtime.ScratchDirectory;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -29,6 +30,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class FeedFetcherTest {
+
+  /** The test's feed server, on loopback, allowed as an operator allows an internal feed host. */
+  static final AddressPolicy LOCAL = AddressPolicy.allowing(List.of("127.0.0.1/32"));
 
   HttpServer server;
   final CountDownLatch release = new CountDownLatch(1);
@@ -88,7 +92,7 @@ class FeedFetcherTest {
 
   @Test
   void aServerThatStopsSendingMidBodyFailsTheDownloadInsteadOfHangingTheSync() {
-    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(1), 1L << 30, bucket -> null);
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(1), 1L << 30, bucket -> null, LOCAL);
     // A bound on a hang, not a measurement: without the download limit this call never returns.
     IOException e = assertTimeoutPreemptively(Duration.ofSeconds(60),
         () -> assertThrows(IOException.class, () -> fetcher.fetch(at("/stalls"), SourceState.NONE)));
@@ -114,7 +118,7 @@ class FeedFetcherTest {
       }, "dribbler");
       serving.setDaemon(true);
       serving.start();
-      FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(1), 1L << 30, bucket -> null);
+      FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(1), 1L << 30, bucket -> null, LOCAL);
       FeedLocation slow = new FeedLocation("acme", URI.create("http://127.0.0.1:" + dribbler.getLocalPort() + "/feed"));
       // A bound on a hang, not a measurement: without the alarm this call returns after half an hour.
       IOException e = assertTimeoutPreemptively(Duration.ofSeconds(60),
@@ -125,7 +129,7 @@ class FeedFetcherTest {
 
   @Test
   void aRedirectIsFollowedOnTheFeedsOwnHostButNeverToAnotherNonPublicAddress() throws Exception {
-    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null);
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null, LOCAL);
     FeedFetcher.Fetched f = fetcher.fetch(at("/moved?http://127.0.0.1:PORT/feed"), SourceState.NONE).orElseThrow();
     Files.deleteIfExists(f.file());
     for (String elsewhere : List.of("http://127.0.0.2:PORT/feed", "http://169.254.169.254/latest/meta-data/",
@@ -142,7 +146,7 @@ class FeedFetcherTest {
     Deque<String> answers = new ArrayDeque<>(List.of("127.0.0.1", "127.0.0.2"));
     List<String> asked = new ArrayList<>();
     FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null,
-        Path.of(System.getProperty("java.io.tmpdir")), host -> {
+        Path.of(System.getProperty("java.io.tmpdir")), LOCAL, host -> {
           asked.add(host);
           return new InetAddress[] {InetAddress.getByName(answers.remove())};
         });
@@ -153,10 +157,25 @@ class FeedFetcherTest {
     assertEquals(List.of("feeds.retailer.example", "feeds.retailer.example"), asked);
   }
 
+  /**
+   * The retailer runs its feed host's DNS: pointing it at the cloud's metadata service (or any
+   * address inside the cluster) for one download sent the downloader there, as the host's first
+   * answer of each download was trusted.
+   */
   @Test
-  void theFeedHostsFirstAddressStaysReachableForASameHostRedirect() throws Exception {
+  void aFeedHostWhoseDnsPointsInsideIsRefusedUnlessTheOperatorAllowedThatAddress() throws Exception {
     FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null,
-        Path.of(System.getProperty("java.io.tmpdir")), host -> new InetAddress[] {InetAddress.getByName("127.0.0.1")});
+        Path.of(System.getProperty("java.io.tmpdir")), AddressPolicy.publicOnly(),
+        host -> new InetAddress[] {InetAddress.getByName("169.254.169.254")});
+    FeedLocation location = new FeedLocation("acme", URI.create("http://feeds.retailer.example/feed.tsv"));
+    IOException e = assertThrows(IOException.class, () -> fetcher.fetch(location, SourceState.NONE));
+    assertTrue(e.getMessage().contains("non-public address"), e.getMessage());
+  }
+
+  @Test
+  void anAllowedInternalFeedHostStaysReachableForASameHostRedirect() throws Exception {
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null,
+        Path.of(System.getProperty("java.io.tmpdir")), LOCAL, host -> new InetAddress[] {InetAddress.getByName("127.0.0.1")});
     String feedHost = "http://feeds.corp.example:" + server.getAddress().getPort();
     FeedLocation location = new FeedLocation("acme", URI.create(feedHost + "/moved-closing?" + feedHost + "/feed"));
     FeedFetcher.Fetched f = fetcher.fetch(location, SourceState.NONE).orElseThrow();
@@ -173,7 +192,7 @@ class FeedFetcherTest {
     ScratchDirectory scratch = new ScratchDirectory(root);
     scratch.start();
     try {
-      FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null, scratch.path());
+      FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null, scratch.path(), LOCAL);
       FeedFetcher.Fetched f = fetcher.fetch(at("/moved?http://127.0.0.1:PORT/feed"), SourceState.NONE).orElseThrow();
       assertEquals(scratch.path(), f.file().getParent());
       Files.deleteIfExists(f.file());
@@ -184,7 +203,7 @@ class FeedFetcherTest {
 
   @Test
   void aFileFeedIsReadWithinTheSizeLimit() throws Exception {
-    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1 << 20, bucket -> null);
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1 << 20, bucket -> null, LOCAL);
     // A file that never ends: copied whole before the size check, it filled the spool's disk.
     FeedLocation endless = new FeedLocation("acme", URI.create("file:///dev/zero"));
     IOException e = assertTimeoutPreemptively(Duration.ofSeconds(60),
@@ -194,7 +213,7 @@ class FeedFetcherTest {
 
   @Test
   void aFeedIsDownloadedWithItsValidators() throws Exception {
-    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null);
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null, LOCAL);
     FeedFetcher.Fetched f = fetcher.fetch(at("/feed"), SourceState.NONE).orElseThrow();
     try {
       assertEquals("id\ttitle\n1\tshirt\n", Files.readString(f.file()));

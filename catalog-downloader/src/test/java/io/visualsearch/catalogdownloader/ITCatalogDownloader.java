@@ -130,6 +130,7 @@ class ITCatalogDownloader {
   void startDownloader(EmbeddedStack stack, String sources, Map<String, String> settings) throws Exception {
     Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
     env.put("CATALOG_SOURCES", sources);
+    env.put("CATALOG_FEED_ALLOW", "127.0.0.1/32"); // the test's feed server
     env.put("CATALOG_SYNC_INTERVAL", "0s");
     env.put("CATALOG_GUARD_MIN_PRODUCTS", "5");
     env.putAll(settings);

@@ -93,7 +93,7 @@ class ITUnfinishedSync {
     cleanup.add(tracing::close);
     FeedFetcher fetcher = new FeedFetcher(Duration.ofMinutes(1), 1 << 20, bucket -> {
       throw new UnsupportedOperationException("feeds come over HTTP here");
-    });
+    }, FeedFetcherTest.LOCAL);
     return new CatalogSync(fetcher, new CatalogDiffer(options, new DeletionGuard(0.5, 5)),
         new CatalogStateStore(store), () -> producer, new RecordSizeLimit(RecordSizeLimit.KAFKA_DEFAULT_MAX_REQUEST_BYTES),
         tracing, new Activity(new PrometheusRegistry()), new SyncLeases(store, "it-" + System.nanoTime()));

@@ -2,8 +2,6 @@ package io.visualsearch.imagefetch;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.List;
-import java.util.Locale;
 import org.apache.hc.client5.http.DnsResolver;
 
 /**
@@ -23,34 +21,14 @@ public final class VettingDnsResolver implements DnsResolver {
 
   private final AddressPolicy policy;
   private final Lookup lookup;
-  /** The host whose first answer is trusted, lower case; null when none is. */
-  private final String trustedHost;
-  /** That first answer, once given. */
-  private List<InetAddress> trusted;
 
   public VettingDnsResolver(AddressPolicy policy) {
-    this(policy, InetAddress::getAllByName, null);
+    this(policy, InetAddress::getAllByName);
   }
 
   public VettingDnsResolver(AddressPolicy policy, Lookup lookup) {
-    this(policy, lookup, null);
-  }
-
-  private VettingDnsResolver(AddressPolicy policy, Lookup lookup, String trustedHost) {
     this.policy = policy;
     this.lookup = lookup;
-    this.trustedHost = trustedHost == null ? null : bare(trustedHost).toLowerCase(Locale.ROOT);
-  }
-
-  /**
-   * For one download from a host the operator configured, which may be internal: the addresses
-   * {@code host} resolves to the first time are contacted as they are; any later answer for it
-   * (a new connection, a redirect back to it) must be those addresses or pass {@code policy}.
-   * Trusting the name instead let the host's DNS, after a same-host redirect, send the download
-   * to a private or cloud-metadata address (DNS rebinding). Use one instance per download.
-   */
-  public static VettingDnsResolver trustingFirstAnswerOf(String host, AddressPolicy policy, Lookup lookup) {
-    return new VettingDnsResolver(policy, lookup, host);
   }
 
   @Override
@@ -60,22 +38,13 @@ public final class VettingDnsResolver implements DnsResolver {
     if (policy.isAllowedHost(bare)) {
       return addresses;
     }
-    List<InetAddress> firstAnswer = bare.toLowerCase(Locale.ROOT).equals(trustedHost) ? trust(addresses) : List.of();
     for (InetAddress address : addresses) {
-      String refusal = firstAnswer.contains(address) ? null : policy.refusal(address);
+      String refusal = policy.refusal(address);
       if (refusal != null) {
         throw new BlockedAddressException("host " + bare + " resolves to a non-public address: " + refusal);
       }
     }
     return addresses;
-  }
-
-  /** The trusted host's first answer: these addresses, when this is its first resolution. */
-  private synchronized List<InetAddress> trust(InetAddress[] addresses) {
-    if (trusted == null) {
-      trusted = List.of(addresses);
-    }
-    return trusted;
   }
 
   private static String bare(String host) {

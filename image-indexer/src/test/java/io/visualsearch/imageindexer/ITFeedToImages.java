@@ -162,6 +162,7 @@ class ITFeedToImages {
   ServiceHost downloader(EmbeddedStack stack, String sources) throws Exception {
     Map<String, String> env = IndexerFixture.env(stack);
     env.put("CATALOG_SOURCES", sources);
+    env.put("CATALOG_FEED_ALLOW", "127.0.0.1/32"); // the test's feed server
     env.put("CATALOG_SYNC_INTERVAL", "0s");
     Config config = CatalogDownloaderService.definition().include(RuntimeSettings.definition()).parse(env);
     ServiceHost host = new ServiceHost(CatalogDownloaderService.NAME);
