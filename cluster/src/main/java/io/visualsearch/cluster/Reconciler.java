@@ -7,11 +7,11 @@ import io.visualsearch.indexformat.CurrentPointer;
 import io.visualsearch.indexformat.IndexJson;
 import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.indexformat.IndexManifest;
+import io.visualsearch.indexformat.SkuMap;
 import io.visualsearch.indexformat.SkuIds;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.StoredObject;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -78,14 +78,11 @@ public final class Reconciler {
     }
     CurrentPointer current = json.pointer(pointer.get().bytes());
     IndexManifest manifest = json.manifest(bytes(current.manifestKey()));
-    // skus.tsv: one "<faiss id>\t<sku>" line per vector.
+    // How many vectors each sku has: more than one is a duplicate.
     Map<String, Integer> lines = new HashMap<>();
-    String skuMap = new String(bytes(IndexLayout.file(tenant, manifest.version(), manifest.skuMap().file())),
-        StandardCharsets.UTF_8);
-    for (String line : skuMap.split("\n")) {
-      if (!line.isBlank()) {
-        lines.merge(line.substring(line.indexOf('\t') + 1).trim(), 1, Integer::sum);
-      }
+    for (String sku : SkuMap.parse(bytes(IndexLayout.file(tenant, manifest.version(), manifest.skuMap().file())))
+        .values()) {
+      lines.merge(sku, 1, Integer::sum);
     }
     int duplicate = lines.values().stream().mapToInt(n -> n - 1).sum();
     Set<String> inFeed = new LinkedHashSet<>(skus);

@@ -3,14 +3,13 @@ package io.visualsearch.indexbuilder;
 import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.faiss.OpenMpThreads;
 import io.visualsearch.indexformat.ImageKeys;
+import io.visualsearch.indexformat.SkuMap;
 import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.indexformat.ShardVectors;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -205,12 +204,14 @@ final class ShardBuilder {
     return ImageKeys.write(ids, keys);
   }
 
-  /** skus.tsv: {@code <faiss id> TAB <sku>} per vector, in id order. */
+  /** skus.tsv, in id order. */
   private static byte[] skuMap(List<ProductVector> byId) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(byId.size() * 32);
-    for (ProductVector p : byId) {
-      out.writeBytes((p.id() + "\t" + p.sku() + "\n").getBytes(StandardCharsets.UTF_8));
+    long[] ids = new long[byId.size()];
+    List<String> skus = new ArrayList<>(byId.size());
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = byId.get(i).id();
+      skus.add(byId.get(i).sku());
     }
-    return out.toByteArray();
+    return SkuMap.write(ids, skus);
   }
 }

@@ -10,16 +10,15 @@ import io.visualsearch.indexformat.IndexJson;
 import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.indexformat.IndexManifest;
 import io.visualsearch.indexformat.Sha256;
+import io.visualsearch.indexformat.SkuMap;
 import io.visualsearch.indexformat.ShardVectors;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.StoredObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -235,29 +234,7 @@ public final class IndexLoader {
     }
     byte[] bytes = fetch(tenant, m, m.skuMap().file(), m.skuMap().bytes());
     Sha256.verify(m.skuMap().file(), bytes, m.skuMap().bytes(), m.skuMap().sha256());
-    Map<Long, String> skus = new HashMap<>();
-    String text = new String(bytes, StandardCharsets.UTF_8);
-    int lineNo = 0;
-    for (String line : text.split("\n")) {
-      lineNo++;
-      if (line.isEmpty()) {
-        continue;
-      }
-      int tab = line.indexOf('\t');
-      if (tab <= 0) {
-        throw new CorruptIndexException("skus.tsv line " + lineNo + " is not '<id>\\t<sku>'");
-      }
-      long id;
-      try {
-        id = Long.parseLong(line.substring(0, tab));
-      } catch (NumberFormatException e) {
-        throw new CorruptIndexException("skus.tsv line " + lineNo + " has no numeric id");
-      }
-      if (skus.put(id, line.substring(tab + 1)) != null) {
-        throw new CorruptIndexException("skus.tsv maps id " + id + " twice");
-      }
-    }
-    return skus;
+    return SkuMap.parse(bytes);
   }
 
   /** The version's images.tsv; none for a version published before it existed. */
