@@ -1,5 +1,6 @@
 package io.visualsearch.evaluation;
 
+import io.visualsearch.samplecatalog.FashionMnist;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -79,16 +80,16 @@ public final class EvaluationMain {
     }
     Path out = Path.of(cli.get("out", "data/eval"));
 
-    FashionMnist data = new FashionMnist(Path.of(cli.get("data", FashionMnist.DEBIAN_DIR.toString())));
-    LabeledImages train = data.read(FashionMnist.Split.TRAIN);
-    LabeledImages test = data.read(FashionMnist.Split.TEST);
+    Path data = Path.of(cli.get("data", FashionMnist.DEBIAN_DIR.toString()));
+    LabeledImages train = FashionMnistSplits.train(data);
+    LabeledImages test = FashionMnistSplits.test(data);
     EvaluationCatalog catalog = EvaluationCatalog.draw(train, test,
         galleryCount < 0 ? train.count() : (int) galleryCount, queryCount < 0 ? test.count() : (int) queryCount,
         (int) exactCount, seed);
     // The alteration seed is derived from, but distinct from, the seeds fine-tuning draws its views from.
     ShopperPhotoAlteration alteration = new ShopperPhotoAlteration(seed);
     ModelEvaluator evaluator = new ModelEvaluator(catalog, new FeatureCache(Path.of(cli.get("cache", "data/eval/cache"))), alteration,
-        FashionMnist.CATEGORIES.size());
+        FashionMnistSplits.CATEGORIES.size());
 
     List<ModelEvaluation> results = new ArrayList<>();
     List<String> failures = new ArrayList<>();

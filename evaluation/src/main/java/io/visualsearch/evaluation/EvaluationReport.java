@@ -22,7 +22,7 @@ final class EvaluationReport {
   Path write(List<ModelEvaluation> models, EvaluationCatalog catalog, String commandLine, String alteration)
       throws IOException {
     Files.createDirectories(dir);
-    List<String> categories = FashionMnist.CATEGORIES;
+    List<String> categories = FashionMnistSplits.CATEGORIES;
     charts.perCategoryAp(models, categories, dir.resolve("per-category-ap.png"));
     charts.precisionRecall(models, dir.resolve("precision-recall.png"));
     LabeledImages queries = catalog.queryImages();
@@ -86,7 +86,7 @@ final class EvaluationReport {
   private static int[] exampleQueries(LabeledImages queries) {
     int[] rows = new int[Math.min(EXAMPLE_QUERIES, queries.count())];
     boolean[] taken = new boolean[queries.count()];
-    boolean[] categorySeen = new boolean[FashionMnist.CATEGORIES.size()];
+    boolean[] categorySeen = new boolean[FashionMnistSplits.CATEGORIES.size()];
     int filled = 0;
     for (int q = 0; q < queries.count() && filled < rows.length; q++) {
       if (!categorySeen[queries.labels()[q]]) {

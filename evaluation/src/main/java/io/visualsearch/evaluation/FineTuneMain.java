@@ -3,6 +3,7 @@ package io.visualsearch.evaluation;
 import io.visualsearch.defaultmodel.DefaultModelSignatures;
 import io.visualsearch.defaultmodel.DefaultModelRunner;
 import io.visualsearch.defaultmodel.ImageBatch;
+import io.visualsearch.samplecatalog.FashionMnist;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -26,8 +26,8 @@ record TrainingSource(String description, LabeledImages images, List<String> cat
 
   /** Fashion-MNIST's training split read from its IDX files (the test split is never read). */
   static TrainingSource fashionMnist(Path dir) throws IOException {
-    return new TrainingSource("Fashion-MNIST training split (" + dir + ")", new FashionMnist(dir).read(FashionMnist.Split.TRAIN),
-        FashionMnist.CATEGORIES, FASHION_MNIST_SET);
+    return new TrainingSource("Fashion-MNIST training split (" + dir + ")", FashionMnistSplits.train(dir),
+        FashionMnistSplits.CATEGORIES, FASHION_MNIST_SET);
   }
 
   /** A retailer's live catalog, read from the pipeline's topics and object store named in {@code env}. */

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.visualsearch.defaultmodel.DefaultModelRunner;
 import io.visualsearch.defaultmodel.DefaultModelSignatures;
 import io.visualsearch.defaultmodel.ImageBatch;
+import io.visualsearch.samplecatalog.FashionMnist;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,8 +50,8 @@ class ITFineTunedExport {
   }
 
   private static LabeledImages images() throws IOException {
-    LabeledImages test = new FashionMnist(Path.of(System.getProperty("evaluation.fashionMnist", FashionMnist.DEBIAN_DIR.toString())))
-        .read(FashionMnist.Split.TEST);
+    LabeledImages test = FashionMnistSplits.test(
+        Path.of(System.getProperty("evaluation.fashionMnist", FashionMnist.DEBIAN_DIR.toString())));
     return test.select(new int[] {0, 1, 2, 3, 4, 5});
   }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.visualsearch.defaultmodel.DefaultModelSignatures;
+import io.visualsearch.samplecatalog.FashionMnist;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,8 +34,8 @@ class ITRelevanceGate {
 
   @BeforeAll
   static void drawTheGateSlice() throws IOException {
-    FashionMnist data = new FashionMnist(Path.of(System.getProperty("evaluation.fashionMnist", FashionMnist.DEBIAN_DIR.toString())));
-    catalog = EvaluationCatalog.draw(data.read(FashionMnist.Split.TRAIN), data.read(FashionMnist.Split.TEST), 2000, 500, 500, 42);
+    Path data = Path.of(System.getProperty("evaluation.fashionMnist", FashionMnist.DEBIAN_DIR.toString()));
+    catalog = EvaluationCatalog.draw(FashionMnistSplits.train(data), FashionMnistSplits.test(data), 2000, 500, 500, 42);
     harness = new ModelEvaluatorHarness(catalog);
   }
 
@@ -71,7 +72,7 @@ class ITRelevanceGate {
     ModelEvaluation evaluate(Embedder embedder) throws IOException {
       Path cache = java.nio.file.Files.createTempDirectory("relevance-gate");
       try {
-        return new ModelEvaluator(catalog, new FeatureCache(cache), new ShopperPhotoAlteration(42), FashionMnist.CATEGORIES.size())
+        return new ModelEvaluator(catalog, new FeatureCache(cache), new ShopperPhotoAlteration(42), FashionMnistSplits.CATEGORIES.size())
             .evaluate(embedder);
       } finally {
         org.apache.commons.io.FileUtils.deleteDirectory(cache.toFile());
