@@ -315,13 +315,13 @@ class ModelClientTest {
     start("signature-probe");
     assertThrows(ModelUnavailableException.class, () -> client.embed(List.of(solid(Color.BLUE, 4, 4))));
     // Past the probe's wait: a version is AVAILABLE, but still without the signature.
-    Thread.sleep(ModelClient.PROBE_AFTER_FAILURE.toMillis() + 500);
+    Thread.sleep(ModelHealth.PROBE_AFTER_FAILURE.toMillis() + 500);
     CheckResult probed = client.check();
     assertEquals(false, probed.ok(), "a version AVAILABLE alone does not make a missing signature appear");
     assertTrue(probed.detail().contains("no signature 'serving_default'"), probed.detail());
     // The model is fixed: the next probe clears it.
     signatures = java.util.Set.of("mixed7", "serving_default");
-    Thread.sleep(ModelClient.PROBE_AFTER_FAILURE.toMillis() + 500);
+    Thread.sleep(ModelHealth.PROBE_AFTER_FAILURE.toMillis() + 500);
     client.check();
     assertTrue(client.check().ok(), client.check().detail());
   }
