@@ -36,8 +36,9 @@ public final class CatalogDownloaderService {
     SyncScheduler scheduler = new SyncScheduler(sync::run, sources, config.get(CatalogDownloaderSettings.INTERVAL));
     SyncEndpoint endpoint = new SyncEndpoint(scheduler, config.get(CatalogDownloaderSettings.SYNC_REPLY_WAIT));
     pipeline.ops().route("/sync", endpoint);
-    pipeline.add(scheduler);
+    // The endpoint closes after the scheduler (reverse order): the reports of the syncs in hand go out.
     pipeline.add(endpoint);
+    pipeline.add(scheduler);
     pipeline.heartbeat();
   }
 

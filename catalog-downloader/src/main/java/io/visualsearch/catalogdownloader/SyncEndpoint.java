@@ -13,6 +13,8 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -41,6 +43,8 @@ final class SyncEndpoint implements HttpHandler, Component {
   private final SyncScheduler scheduler;
   private final Duration replyWait;
   private final ScheduledThreadPoolExecutor replies;
+  /** POSTs not answered yet: a stop answers them. */
+  private final Set<Reply> unanswered = ConcurrentHashMap.newKeySet();
 
   SyncEndpoint(SyncScheduler scheduler, Duration replyWait) {
     this.scheduler = scheduler;
@@ -52,6 +56,8 @@ final class SyncEndpoint implements HttpHandler, Component {
       return t;
     });
     replies.setRemoveOnCancelPolicy(true);
+    // At a stop the queued reports still go out; the pending 202s are answered by close() instead.
+    replies.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
   }
 
   @Override
@@ -67,7 +73,7 @@ final class SyncEndpoint implements HttpHandler, Component {
       reply.send(405, error("method_not_allowed", USAGE));
       return;
     }
-    String tenant = tenant(ex);
+    String tenant = tenant(ex); // a broken escape never gets here: the server answers 400 itself
     if (tenant == null) {
       reply.send(400, error("missing_tenant", USAGE));
       return;
@@ -81,6 +87,7 @@ final class SyncEndpoint implements HttpHandler, Component {
       return;
     }
     try {
+      unanswered.add(reply);
       CompletableFuture<SyncReport> sync = scheduler.request(tenant);
       ScheduledFuture<?> accepted = replies.schedule(() -> reply.send(202, accepted(tenant), location(tenant)),
           replyWait.toMillis(), TimeUnit.MILLISECONDS);
@@ -135,13 +142,29 @@ final class SyncEndpoint implements HttpHandler, Component {
     return replies.isShutdown() ? CheckResult.failed("stopped") : CheckResult.OK;
   }
 
+  /**
+   * Closed after the scheduler (added before it), so the syncs in hand have ended and their
+   * reports are queued here: those go out, and a request still without an answer (its sync cut
+   * short by the stop, or never started) is told the service is stopping. Closing first, as it
+   * did, dropped the reports and left the callers' requests unanswered until the connection died.
+   */
   @Override
   public void close() {
+    replies.shutdown();
+    try {
+      replies.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (Reply r : unanswered) {
+      r.send(503, error("stopping", "the catalog-downloader stopped before this sync ended; its changes so far are"
+          + " kept as pending and the next sync reconciles them: post again"), null, "5");
+    }
     replies.shutdownNow();
   }
 
-  /** One exchange's answer, written once by whichever comes first: the report or the 202. */
-  private static final class Reply {
+  /** One exchange's answer, written once by whichever comes first: the report, the 202 or the stop. */
+  private final class Reply {
     private final HttpExchange ex;
     private final AtomicBoolean sent = new AtomicBoolean();
 
@@ -172,14 +195,22 @@ final class SyncEndpoint implements HttpHandler, Component {
     }
 
     void send(int status, String body, String location) {
+      send(status, body, location, null);
+    }
+
+    void send(int status, String body, String location, String retryAfterSeconds) {
       if (!sent.compareAndSet(false, true)) {
         return;
       }
+      unanswered.remove(this);
       byte[] b = body.getBytes(StandardCharsets.UTF_8);
       try (ex) {
         ex.getResponseHeaders().set("Content-Type", "application/json");
         if (location != null) {
           ex.getResponseHeaders().set("Location", location);
+        }
+        if (retryAfterSeconds != null) {
+          ex.getResponseHeaders().set("Retry-After", retryAfterSeconds);
         }
         ex.sendResponseHeaders(status, b.length);
         try (OutputStream os = ex.getResponseBody()) {

@@ -1,0 +1,90 @@
+package io.visualsearch.catalogdownloader;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** POST /sync around a stop, over the JDK's HTTP server as the ops port serves it. */
+class SyncEndpointTest {
+
+  private static final FeedLocation SOURCE = FeedLocation.parse("shop=file:///srv/feeds/shop.tsv");
+
+  private final CountDownLatch syncing = new CountDownLatch(1);
+  private final CountDownLatch finish = new CountDownLatch(1);
+  private final SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+    syncing.countDown();
+    finish.await();
+    return SyncReport.notModified(source.tenant(), source.display());
+  }, List.of(SOURCE), Duration.ZERO);
+  private final SyncEndpoint endpoint = new SyncEndpoint(scheduler, Duration.ofMinutes(5));
+  private HttpServer server;
+
+  private URI start() throws Exception {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/sync", endpoint);
+    server.start();
+    endpoint.start();
+    scheduler.start();
+    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+  }
+
+  @AfterEach
+  void stop() {
+    finish.countDown();
+    scheduler.close();
+    endpoint.close();
+    if (server != null) {
+      server.stop(0);
+    }
+  }
+
+  private static CompletableFuture<HttpResponse<String>> post(URI base, String query) {
+    return HttpClient.newHttpClient().sendAsync(HttpRequest.newBuilder(base.resolve("/sync?" + query))
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * A stop while a POST waited for its sync: the endpoint closed first and dropped the report, and
+   * the sync job's request went unanswered until the connection died.
+   */
+  @Test
+  void aSyncThatEndsWhileTheServiceStopsIsStillAnsweredWithItsReport() throws Exception {
+    CompletableFuture<HttpResponse<String>> answer = post(start(), "tenant=shop");
+    assertTrue(syncing.await(30, TimeUnit.SECONDS));
+    // The service's stop, in its order: the scheduler drains the sync in hand, then the endpoint closes.
+    Thread stopping = new Thread(() -> {
+      scheduler.close();
+      endpoint.close();
+    });
+    stopping.start();
+    finish.countDown(); // the sync in hand ends during the drain
+    stopping.join(60_000);
+    HttpResponse<String> r = answer.get(30, TimeUnit.SECONDS);
+    assertEquals(200, r.statusCode(), r.body());
+    assertTrue(r.body().contains("NOT_MODIFIED"), r.body());
+  }
+
+  @Test
+  void aRequestWhoseSyncHasNotEndedWhenTheEndpointClosesIsToldItStopped() throws Exception {
+    CompletableFuture<HttpResponse<String>> answer = post(start(), "tenant=shop");
+    assertTrue(syncing.await(30, TimeUnit.SECONDS));
+    endpoint.close();
+    HttpResponse<String> r = answer.get(30, TimeUnit.SECONDS);
+    assertEquals(503, r.statusCode(), r.body());
+    assertTrue(r.body().contains("\"stopping\""), r.body());
+    assertEquals("5", r.headers().firstValue("Retry-After").orElse(""));
+  }
+}
