@@ -327,9 +327,8 @@ public final class ImageFetcher implements AutoCloseable {
       get.cancel(); // do not drain a huge body just to reuse the connection
       return Attempt.of(tooLarge(declared));
     }
-    byte[] body = readBounded(entity);
+    byte[] body = readBounded(get, entity);
     if (body == null) {
-      get.cancel();
       return Attempt.of(tooLarge(-1));
     }
     if (body.length == 0) {
@@ -362,23 +361,48 @@ public final class ImageFetcher implements AutoCloseable {
     }
   }
 
-  /** The body, or null as soon as it exceeds the byte limit. */
-  private byte[] readBounded(HttpEntity entity) throws IOException {
+  /**
+   * The body, or null as soon as it exceeds the byte limit, the exchange then cancelled before its
+   * stream is closed: closing reads a body to its end to reuse the connection, and an endless one
+   * (a camera's stream, a video) was read until the attempt's time limit, the image too large
+   * then reported as a slow server's timeout.
+   */
+  private byte[] readBounded(HttpGet get, HttpEntity entity) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream(
         (int) Math.min(Math.max(entity.getContentLength(), 8192), config.maxBytes()));
     byte[] buffer = new byte[16384];
-    try (InputStream in = entity.getContent()) {
-      long total = 0;
+    InputStream in = entity.getContent();
+    long total = 0;
+    try {
       int n;
       while ((n = in.read(buffer)) >= 0) {
         total += n;
         if (total > config.maxBytes()) {
-          return null;
+          break;
         }
         out.write(buffer, 0, n);
       }
+    } catch (IOException | RuntimeException e) {
+      get.cancel();
+      closeAbandoned(in);
+      throw e;
     }
+    if (total > config.maxBytes()) {
+      get.cancel();
+      closeAbandoned(in);
+      return null;
+    }
+    in.close();
     return out.toByteArray();
+  }
+
+  /** Closes the stream of a cancelled exchange; its connection is gone, whatever closing says. */
+  private static void closeAbandoned(InputStream in) {
+    try {
+      in.close();
+    } catch (IOException ignored) {
+      // aborted on purpose
+    }
   }
 
   private FetchResult.Failed classify(Throwable error) {

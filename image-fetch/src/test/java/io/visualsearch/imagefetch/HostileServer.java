@@ -149,6 +149,15 @@ final class HostileServer implements AutoCloseable {
             out.write(block);
           }
         }
+        case "/endless-ok" -> {
+          // A 200 whose body never ends (a camera's MJPEG stream, a video): 8 KB at a time until hung up on.
+          ex.sendResponseHeaders(200, 0);
+          OutputStream out = ex.getResponseBody();
+          byte[] block = new byte[8 * 1024];
+          for (long end = System.nanoTime() + 60_000_000_000L; System.nanoTime() < end; ) {
+            out.write(block);
+          }
+        }
         case "/big-declared" -> {
           ex.sendResponseHeaders(200, 100L << 20);
           ex.getResponseBody().write(new byte[1024]);

@@ -284,6 +284,17 @@ class ImageFetcherTest {
     failed(fetcher.fetch(server.url("/big-chunked")), FailureCode.TOO_LARGE);
   }
 
+  /**
+   * Closing the body's stream reads it to its end (to reuse the connection): an endless one was
+   * read until the attempt's time limit, and the image too large read as a slow server's timeout.
+   */
+  @Test
+  void anEndlessBodyIsTooLargeNotASlowServer() {
+    FetchResult.Failed f = failed(fetcher.fetch(server.url("/endless-ok")), FailureCode.TOO_LARGE);
+    assertFalse(f.retriable(), f.message());
+    assertEquals(1, server.hits("/endless-ok"), "nothing to retry: the image is too large");
+  }
+
   @Test
   void declaredOversizeIsRefusedWithoutReading() {
     FetchResult.Failed f = failed(fetcher.fetch(server.url("/big-declared")), FailureCode.TOO_LARGE);
