@@ -141,16 +141,24 @@ final class FeedFetcher {
         if (response.getCode() != 200) {
           throw new IOException("feed " + FeedLocation.redact(uri) + " answered HTTP " + response.getCode());
         }
-        try (InputStream body = response.getEntity().getContent()) {
+        InputStream body = response.getEntity().getContent();
+        try {
           copyBounded(body, spool, FeedLocation.redact(uri), deadline);
+        } catch (IOException | RuntimeException e) {
+          // Cancelled before the stream is closed: closing reads the rest of the body to reuse the
+          // connection, and a feed past the size limit was read on for the whole download limit.
+          get.cancel();
+          closeAbandoned(body);
+          throw e;
         }
+        body.close();
         return Optional.of(new Fetched(spool, new SourceState(uri.toString(), header(response, "ETag"),
             header(response, "Last-Modified"))));
       });
     } catch (SocketTimeoutException e) {
       throw new IOException("feed " + FeedLocation.redact(uri) + " sent nothing for " + stall + ": download abandoned", e);
     } catch (IOException | RuntimeException e) {
-      if (overdue.get()) {
+      if (overdue.get() && !(e instanceof FeedTooLargeException)) {
         throw new IOException("feed " + FeedLocation.redact(uri) + " took longer than " + timeout + " to download: download abandoned", e);
       }
       throw e;
@@ -173,7 +181,12 @@ final class FeedFetcher {
         g.ifNoneMatch(previous.etag());
       }
     })) {
-      copyBounded(in, spool, FeedLocation.redact(uri));
+      try {
+        copyBounded(in, spool, FeedLocation.redact(uri));
+      } catch (IOException | RuntimeException e) {
+        in.abort(); // closing would read the rest of an object past the limit, gigabytes of it
+        throw e;
+      }
       return Optional.of(new Fetched(spool, new SourceState(uri.toString(), in.response().eTag(), null)));
     } catch (S3Exception e) {
       if (e.statusCode() == 304) {
@@ -195,6 +208,22 @@ final class FeedFetcher {
         Long.toString(Files.getLastModifiedTime(Path.of(uri)).toMillis()))));
   }
 
+  /** Past the size limit: said so, even when the download's time limit also ran out meanwhile. */
+  private static final class FeedTooLargeException extends IOException {
+    FeedTooLargeException(String message) {
+      super(message);
+    }
+  }
+
+  /** Closes the stream of a cancelled download; its connection is gone, whatever closing says. */
+  private static void closeAbandoned(InputStream in) {
+    try {
+      in.close();
+    } catch (IOException ignored) {
+      // aborted on purpose
+    }
+  }
+
   private void copyBounded(InputStream in, Path spool, String what) throws IOException {
     copyBounded(in, spool, what, Long.MAX_VALUE);
   }
@@ -207,7 +236,7 @@ final class FeedFetcher {
       for (int n; (n = in.read(buf)) > 0; ) {
         total += n;
         if (total > maxBytes) {
-          throw new IOException("feed " + what + " is larger than " + maxBytes + " bytes");
+          throw new FeedTooLargeException("feed " + what + " is larger than " + maxBytes + " bytes");
         }
         if (deadline != Long.MAX_VALUE && System.nanoTime() - deadline > 0) {
           throw new IOException("feed " + what + " took longer than " + timeout + " to download (" + total

@@ -53,6 +53,18 @@ class FeedFetcherTest {
       }
       exchange.close();
     });
+    server.createContext("/endless", exchange -> {
+      // A feed that never ends (a misconfigured export streaming in a loop), chunked, until hung up on.
+      exchange.sendResponseHeaders(200, 0);
+      byte[] block = "id\ttitle\n".repeat(1000).getBytes(StandardCharsets.UTF_8);
+      try (OutputStream body = exchange.getResponseBody()) {
+        for (long end = System.nanoTime() + 120_000_000_000L; System.nanoTime() < end; ) {
+          body.write(block);
+        }
+      } catch (IOException hungUp) {
+        // the fetcher gave up on it
+      }
+    });
     server.createContext("/feed", exchange -> {
       byte[] feed = "id\ttitle\n1\tshirt\n".getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().add("ETag", "\"v1\"");
@@ -199,6 +211,17 @@ class FeedFetcherTest {
     } finally {
       scratch.close();
     }
+  }
+
+  /**
+   * Closing the body's stream reads it to its end (to reuse the connection): a feed past the size
+   * limit was read on until the download's time limit, and reported as a slow server.
+   */
+  @Test
+  void aFeedPastTheSizeLimitIsAbandonedAtTheLimitAndSaysSo() {
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1 << 20, bucket -> null, LOCAL);
+    IOException e = assertThrows(IOException.class, () -> fetcher.fetch(at("/endless"), SourceState.NONE));
+    assertTrue(e.getMessage().contains("larger than 1048576 bytes"), e.getMessage());
   }
 
   @Test
