@@ -28,8 +28,6 @@ public record Money(BigDecimal amount, Currency currency) {
    * feed of half-megabyte prices would hold the one sync thread every tenant shares for hours.
    */
   static final int MAX_AMOUNT_CHARS = 36;
-  /** Characters of a refused price quoted back in its error (the report and the DLQ keep them). */
-  private static final int QUOTED_CHARS = 48;
   /** Digits grouped by thousands, the groups separated by one space here. */
   private static final Pattern THOUSANDS = Pattern.compile("[0-9]{1,3}( [0-9]{3})*");
 
@@ -64,7 +62,7 @@ public record Money(BigDecimal amount, Currency currency) {
       throw new IllegalArgumentException("price is empty");
     }
     if (s.startsWith("-")) {
-      throw new IllegalArgumentException("price " + quoted(s) + " is negative");
+      throw new IllegalArgumentException("price '" + s + "' is negative");
     }
     String number;
     String code;
@@ -76,38 +74,32 @@ public record Money(BigDecimal amount, Currency currency) {
       m = CODE_FIRST.matcher(s);
       if (!m.matches()) {
         throw new IllegalArgumentException(
-            "price " + quoted(s) + " is not '<amount> <ISO currency>', e.g. '12.99 USD'");
+            "price '" + s + "' is not '<amount> <ISO currency>', e.g. '12.99 USD'");
       }
       code = m.group(1);
       number = m.group(2);
     }
     if (number.length() > MAX_AMOUNT_CHARS) {
-      throw new IllegalArgumentException("price " + quoted(s) + " has an amount of " + number.length()
+      throw new IllegalArgumentException("price '" + s + "' has an amount of " + number.length()
           + " characters; at most " + MAX_AMOUNT_CHARS + " are read");
     }
     Currency currency;
     try {
       currency = Currency.getInstance(code.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("price " + quoted(s) + " has unknown currency code '" + code + "'");
+      throw new IllegalArgumentException("price '" + s + "' has unknown currency code '" + code + "'");
     }
     BigDecimal amount;
     try {
       amount = new BigDecimal(plainDecimal(number));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("price " + quoted(s) + " has a malformed amount");
+      throw new IllegalArgumentException("price '" + s + "' has a malformed amount");
     }
     try {
       return new Money(amount, currency);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("price " + quoted(s) + ": " + e.getMessage());
+      throw new IllegalArgumentException("price '" + s + "': " + e.getMessage());
     }
-  }
-
-  private static String quoted(String price) {
-    return price.length() <= QUOTED_CHARS
-        ? "'" + price + "'"
-        : "'" + price.substring(0, QUOTED_CHARS) + "…' (" + price.length() + " characters)";
   }
 
   private static String plainDecimal(String number) {
