@@ -62,6 +62,13 @@ class ITHealthPage {
       // A refused lookup is still a request answered: search-api's own activity on the page.
       get(base + "/api/v1/products/nothing-here/similar", KEY);
 
+      // Rows come from a topic any pipeline producer can write: no script, no framing, whatever
+      // escaping misses; the browser below shows the page still works under that policy.
+      java.net.http.HttpResponse<String> page = java.net.http.HttpClient.newHttpClient().send(
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/ops/health")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      String policy = page.headers().firstValue("Content-Security-Policy").orElse("");
+      assertTrue(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"), policy);
       try (HeadlessChromium chromium = HeadlessChromium.start()) {
         WebDriver browser = chromium.browser();
         browser.get(base + "/ops/health");

@@ -402,6 +402,13 @@ class ITSearchApi {
       if (!body.hasNonNull("error") || !body.hasNonNull("message") || body.get("message").asText().isEmpty()) {
         failures.append(c.name()).append(": not a JSON error: ").append(r.body()).append('\n');
       }
+      // What HTTP requires beside these statuses: clients act on the headers, not the JSON.
+      if (r.statusCode() == 401 && !r.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Bearer ")) {
+        failures.append(c.name()).append(": a 401 without WWW-Authenticate: Bearer\n");
+      }
+      if (r.statusCode() == 405 && r.headers().firstValue("Allow").isEmpty()) {
+        failures.append(c.name()).append(": a 405 without Allow\n");
+      }
     }
     assertEquals("", failures.toString());
     assertEquals(cases.size(), checked.size(), "every case is sent and answered, each under its own name");

@@ -47,6 +47,9 @@ public final class ApiRoutes extends Handler.Abstract {
 
   private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
   private static final String SEARCH = "/api/v1/search";
+  /** The health page: its inline style and refresh only; no script, no framing, no form. */
+  static final String HEALTH_PAGE_POLICY =
+      "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
   private static final String PRODUCTS = "/api/v1/products/";
   private static final String SIMILAR_SUFFIX = "/similar";
   private static final int MAX_SKU_CHARS = 256;
@@ -114,6 +117,7 @@ public final class ApiRoutes extends Handler.Abstract {
     }
     if (path.equals(SEARCH)) {
       if (!method.equals("POST")) {
+        response.getHeaders().put(HttpHeader.ALLOW, "POST");
         return error(response, callback, new ApiException(405, "method_not_allowed", "use POST"));
       }
       return api("search", request, response, callback, tenant -> search(tenant, request));
@@ -122,12 +126,14 @@ public final class ApiRoutes extends Handler.Abstract {
     if (path.startsWith(PRODUCTS) && path.endsWith(SIMILAR_SUFFIX)
         && path.length() >= PRODUCTS.length() + SIMILAR_SUFFIX.length()) {
       if (!method.equals("GET")) {
+        response.getHeaders().put(HttpHeader.ALLOW, "GET");
         return error(response, callback, new ApiException(405, "method_not_allowed", "use GET"));
       }
       String rawSku = path.substring(PRODUCTS.length(), path.length() - SIMILAR_SUFFIX.length());
       return api("similar", request, response, callback, tenant -> similar(tenant, rawSku, request));
     }
     if (!method.equals("GET") && !method.equals("HEAD")) {
+      response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
       return error(response, callback, new ApiException(405, "method_not_allowed", "only GET is served here"));
     }
     switch (path) {
@@ -142,6 +148,9 @@ public final class ApiRoutes extends Handler.Abstract {
       }
       case "/ops/health" -> {
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        // Its rows come from service.health, which any producer of the pipeline can write: escaping
+        // is one defence, this the second; and it is never framed by another site.
+        response.getHeaders().put("Content-Security-Policy", HEALTH_PAGE_POLICY);
         return write(response, callback, 200, "text/html; charset=utf-8", health.html().getBytes(StandardCharsets.UTF_8));
       }
       case "/ops/health.json" -> {
@@ -202,6 +211,12 @@ public final class ApiRoutes extends Handler.Abstract {
         span.setAttribute("error.code", e.code());
         if (e.retryAfterSeconds() != null) {
           response.getHeaders().put(HttpHeader.RETRY_AFTER, Integer.toString(e.retryAfterSeconds()));
+        }
+        if (status == 401) {
+          // Required on a 401; without it Java's own HTTP client, set up with an authenticator,
+          // fails with an IOException and the caller never sees the error code.
+          response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"visual-search\""
+              + (e.code().equals("invalid_api_key") ? ", error=\"invalid_token\"" : ""));
         }
         if (status >= 500) {
           span.setStatus(StatusCode.ERROR, e.code());
