@@ -6,8 +6,8 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
+import io.visualsearch.runtime.ExchangeReply;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -205,17 +205,13 @@ final class SyncEndpoint implements HttpHandler, Component {
       unanswered.remove(this);
       byte[] b = body.getBytes(StandardCharsets.UTF_8);
       try (ex) {
-        ex.getResponseHeaders().set("Content-Type", "application/json");
         if (location != null) {
           ex.getResponseHeaders().set("Location", location);
         }
         if (retryAfterSeconds != null) {
           ex.getResponseHeaders().set("Retry-After", retryAfterSeconds);
         }
-        ex.sendResponseHeaders(status, b.length);
-        try (OutputStream os = ex.getResponseBody()) {
-          os.write(b);
-        }
+        ExchangeReply.send(ex, status, "application/json", b);
       } catch (IOException e) {
         log.debug("sync answer {} not delivered: {}", status, e.toString());
       }

@@ -12,8 +12,8 @@ import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
+import io.visualsearch.runtime.ExchangeReply;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -146,11 +146,7 @@ public final class RestModelServer implements Component {
           out = api.mapper().writeValueAsBytes(reply.body());
         }
       }
-      ex.getResponseHeaders().set("Content-Type", "application/json");
-      ex.sendResponseHeaders(reply.status(), out.length);
-      try (OutputStream os = ex.getResponseBody()) {
-        os.write(out);
-      }
+      ExchangeReply.send(ex, reply.status(), "application/json", out);
       return reply.status();
     }
   }

@@ -1,6 +1,7 @@
 package io.visualsearch.modelserver;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
@@ -111,6 +112,26 @@ class ModelServerServiceTest {
         restMethods.add(m.group(1).split(" ")[0]);
       }
       assertEquals(java.util.Set.of("GET", "_OTHER"), restMethods, metrics);
+    }
+  }
+
+  /**
+   * A HEAD (an uptime checker's): given a length, the JDK server failed the body's write, and the
+   * request was counted and traced as a 500 of the model server's own.
+   */
+  @Test
+  void aHeadRequestIsCountedWithTheStatusItWasAnswered() throws Exception {
+    try (ServiceHost host = new ServiceHost(ModelServerService.NAME)) {
+      ModelServer server = ModelServerService.wire(config("0"), host);
+      host.start();
+      HttpResponse<String> head = http.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + server.restPort() + "/v1/models/default"))
+          .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals("", head.body());
+      String metrics = get(opsPort(host), "/metrics").body();
+      assertTrue(metrics.contains("model_server_requests_total{api=\"rest\",code=\"" + head.statusCode()
+          + "\",method=\"HEAD "), metrics);
+      assertFalse(metrics.contains("code=\"500\",method=\"HEAD"), metrics);
     }
   }
 

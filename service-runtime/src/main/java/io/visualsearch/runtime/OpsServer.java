@@ -82,21 +82,11 @@ public final class OpsServer implements Component {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     var writer = formats.getPrometheusTextFormatWriter();
     writer.write(out, registry.scrape());
-    ex.getResponseHeaders().set("Content-Type", writer.getContentType());
-    byte[] body = out.toByteArray();
-    ex.sendResponseHeaders(200, body.length);
-    try (OutputStream os = ex.getResponseBody()) {
-      os.write(body);
-    }
+    ExchangeReply.send(ex, 200, writer.getContentType(), out.toByteArray());
   }
 
   private static void respond(HttpExchange ex, int status, String type, String body) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", type + "; charset=utf-8");
-    ex.sendResponseHeaders(status, bytes.length);
-    try (OutputStream os = ex.getResponseBody()) {
-      os.write(bytes);
-    }
+    ExchangeReply.send(ex, status, type + "; charset=utf-8", body.getBytes(StandardCharsets.UTF_8));
   }
 
   @Override
