@@ -105,12 +105,17 @@ public final class Activity {
     }
   }
 
-  void lag(Object loop, long records) {
+  /**
+   * Under this object's lock, the change and the gauge's new sum together: two loops reporting at
+   * once (response-consumer's, a rollout's two generator loops) could otherwise set the gauge to
+   * a sum taken before the other's change, last.
+   */
+  synchronized void lag(Object loop, long records) {
     lags.put(loop, records);
     lagGauge.set(lag());
   }
 
-  void forgetLag(Object loop) {
+  synchronized void forgetLag(Object loop) {
     lags.remove(loop);
     lagGauge.set(Math.max(0, lag()));
   }
