@@ -104,7 +104,11 @@ public final class SearchApiService {
   public static SearchApiService wire(Config config, ServiceHost host) throws IOException {
     apiKeys(config); // before anything connects: a bad key stops the start with exit 2, not 3
     PipelineService pipeline = new PipelineService(NAME, config, host, PRODUCER_DEFAULTS);
-    ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
+    ObjectStore store = ObjectStore.fromConfig(config, false);
+    // Reported, not gating readiness: searches answer from the loaded indexes and never touch the
+    // store, and one failed call (a 503 SlowDown, a credential rotation's 403) made every replica
+    // unready at once. What needs it (a version's load, similar items) answers its own error.
+    pipeline.add(Component.reportedOnly(store));
     // A shopper waits on every call: the model server runs them ahead of the catalog's embedding.
     ModelClient model = new ModelClient(config, pipeline.tracing(), ModelClient.Priority.INTERACTIVE);
     // Reported on /readyz, not gating it: every replica shares the one model server, so a restart
