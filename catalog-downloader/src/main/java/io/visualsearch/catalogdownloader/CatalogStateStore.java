@@ -82,7 +82,13 @@ final class CatalogStateStore {
    */
   static SourceState parseSource(String tenant, byte[] bytes) {
     try {
-      return LENIENT.readValue(bytes, SourceState.class);
+      SourceState state = LENIENT.readValue(bytes, SourceState.class);
+      // "null", "{}": parsed, yet nothing to compare with; read on, every sync failed on it.
+      if (state == null || state.uri() == null) {
+        log.warn("catalog/{}/source.json names no source: the next download is unconditional", tenant);
+        return SourceState.NONE;
+      }
+      return state;
     } catch (IOException e) {
       log.warn("catalog/{}/source.json is unreadable ({}): the next download is unconditional", tenant, e.getMessage());
       return SourceState.NONE;

@@ -77,7 +77,7 @@ final class FeedFetcher {
 
   /** Empty when the source says nothing changed since {@code previous}. */
   Optional<Fetched> fetch(FeedLocation location, SourceState previous) throws IOException {
-    boolean sameSource = previous.uri().equals(location.uri().toString());
+    boolean sameSource = previous.validFor(location.uri().toString());
     Path spool = Files.createTempFile(spoolDir, "feed-" + location.tenant() + "-", ".spool");
     try {
       Optional<Fetched> r = switch (location.uri().getScheme()) {

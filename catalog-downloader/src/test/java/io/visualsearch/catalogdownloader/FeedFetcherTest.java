@@ -65,6 +65,19 @@ class FeedFetcherTest {
         // the fetcher gave up on it
       }
     });
+    server.createContext("/conditional", exchange -> {
+      // A feed server that answers 304 to its own ETag: the file has not changed.
+      if ("\"v1\"".equals(exchange.getRequestHeaders().getFirst("If-None-Match"))) {
+        exchange.sendResponseHeaders(304, -1);
+        exchange.close();
+        return;
+      }
+      byte[] feed = "id\ttitle\n1\tshirt\n".getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("ETag", "\"v1\"");
+      exchange.sendResponseHeaders(200, feed.length);
+      exchange.getResponseBody().write(feed);
+      exchange.close();
+    });
     server.createContext("/feed", exchange -> {
       byte[] feed = "id\ttitle\n1\tshirt\n".getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().add("ETag", "\"v1\"");
@@ -222,6 +235,25 @@ class FeedFetcherTest {
     FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1 << 20, bucket -> null, LOCAL);
     IOException e = assertThrows(IOException.class, () -> fetcher.fetch(at("/endless"), SourceState.NONE));
     assertTrue(e.getMessage().contains("larger than 1048576 bytes"), e.getMessage());
+  }
+
+  /**
+   * A release that hashes rows differently (a new normalisation, a relaxed row rule) must read
+   * every feed again: a server answering "not modified" kept the old catalog records for as long
+   * as the retailer's file did not change.
+   */
+  @Test
+  void validatorsOfADownloadHashedAnotherWayDoNotMakeItConditional() throws Exception {
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null, LOCAL);
+    FeedLocation location = at("/conditional");
+    String uri = location.uri().toString();
+    assertTrue(fetcher.fetch(location, new SourceState(uri, "\"v1\"", null)).isEmpty(), "hashed as now: 304");
+    FeedFetcher.Fetched f = fetcher.fetch(location, new SourceState(uri, "\"v1\"", null, 0)).orElseThrow();
+    try {
+      assertEquals(io.visualsearch.catalogfeed.ProductHasher.ENCODING_VERSION, f.state().encoding());
+    } finally {
+      Files.deleteIfExists(f.file());
+    }
   }
 
   @Test

@@ -18,7 +18,11 @@ import java.security.NoSuchAlgorithmException;
  */
 public final class ProductHasher {
 
-  private static final int ENCODING_VERSION = 1;
+  /**
+   * Part of every hash; the downloader also stores it beside a feed's validators, so a feed its
+   * server reports unchanged is still read again, and re-hashed, once this changes.
+   */
+  public static final int ENCODING_VERSION = 1;
 
   public long hash(Product p) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
