@@ -23,10 +23,21 @@ public final class ResponseArchiver implements RecordHandler {
   private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
 
   private final ObjectStore store;
-  private final JsonFormat.Printer printer = JsonFormat.printer().preservingProtoFieldNames();
+  /**
+   * Every field, empty ones too: a search that found nothing was archived without "hits" (and a
+   * search without filters without "filters"), exactly the answers analytics look for, and readers
+   * doing {@code doc.hits.length} failed on them.
+   */
+  private static final JsonFormat.Printer PRINTER = JsonFormat.printer().preservingProtoFieldNames()
+      .includingDefaultValueFields();
 
   public ResponseArchiver(ObjectStore store) {
     this.store = store;
+  }
+
+  /** The archived document of an answer. */
+  static byte[] json(SearchResponseEvent event) throws InvalidProtocolBufferException {
+    return PRINTER.print(event).getBytes(StandardCharsets.UTF_8);
   }
 
   public static String key(String tenant, String requestId) {
@@ -54,7 +65,7 @@ public final class ResponseArchiver implements RecordHandler {
     } catch (IllegalArgumentException e) {
       throw new PoisonRecordException("invalid-tenant", e.getMessage(), e);
     }
-    byte[] json = printer.print(event).getBytes(StandardCharsets.UTF_8);
+    byte[] json = json(event);
     try {
       store.put(key, json, "application/json");
     } catch (ObjectStoreException e) {

@@ -22,4 +22,14 @@ class ResponseArchiverTest {
       assertTrue(e.getMessage().contains("Access Denied"), e.getMessage());
     }
   }
+
+  /** A search that found nothing was archived without "hits": readers of the archive failed on it. */
+  @Test
+  void anAnswerWithNothingFoundIsArchivedWithItsEmptyFields() throws Exception {
+    com.fasterxml.jackson.databind.JsonNode doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+        ResponseArchiver.json(io.visualsearch.proto.events.SearchResponseEvent.newBuilder().setRequestId("r-1")
+            .setTenant("acme").setK(5).build()));
+    assertTrue(doc.get("hits").isArray() && doc.get("hits").isEmpty(), doc.toString());
+    assertTrue(doc.has("filters") && doc.has("index_version"), doc.toString());
+  }
 }
