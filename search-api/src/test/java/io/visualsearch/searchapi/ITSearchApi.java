@@ -280,6 +280,16 @@ class ITSearchApi {
       assertEquals(Status.Code.INVALID_ARGUMENT, longBrand.getStatus().getCode());
       assertTrue(longBrand.getStatus().getDescription().startsWith("invalid_filters"),
           longBrand.getStatus().getDescription());
+      // A newer client's filter (field 99 here) is refused, not dropped into an unfiltered answer.
+      StatusRuntimeException newer = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+          () -> stub.search(SearchRequest.newBuilder()
+              .setImage(com.google.protobuf.ByteString.copyFrom(TestImages.jpeg(90, 90, Color.WHITE, Color.ORANGE)))
+              .setFilters(io.visualsearch.proto.search.Filters.newBuilder().setUnknownFields(
+                  com.google.protobuf.UnknownFieldSet.newBuilder().addField(99,
+                      com.google.protobuf.UnknownFieldSet.Field.newBuilder().addVarint(1).build()).build()))
+              .setK(3).build()));
+      assertEquals(Status.Code.INVALID_ARGUMENT, newer.getStatus().getCode());
+      assertTrue(newer.getStatus().getDescription().startsWith("unknown_filter"), newer.getStatus().getDescription());
       StatusRuntimeException anon = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
           () -> VisualSearchGrpc.newBlockingStub(ch).search(SearchRequest.getDefaultInstance()));
       assertEquals(Status.Code.UNAUTHENTICATED, anon.getStatus().getCode());

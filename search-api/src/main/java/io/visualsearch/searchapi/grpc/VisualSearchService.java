@@ -105,6 +105,11 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
         }
       }
       Filters filters;
+      if (!request.getFilters().getUnknownFields().asMap().isEmpty()) {
+        // A newer client's filter this version cannot apply: refused, as over HTTP, not dropped.
+        throw ApiException.badRequest("unknown_filter", "the filters hold field(s) "
+            + request.getFilters().getUnknownFields().asMap().keySet() + " this version does not know");
+      }
       try {
         var f = request.getFilters();
         filters = new Filters(f.getCategory(), f.getMinPriceMicros() == 0 ? null : f.getMinPriceMicros(),

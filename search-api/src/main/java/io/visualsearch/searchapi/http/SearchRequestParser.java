@@ -36,6 +36,7 @@ public final class SearchRequestParser {
   private static final Set<String> MULTIPART_FIELDS = Set.of("image", "k", "crop", "category", "min_price",
       "max_price", "availability", "brand");
   private static final Set<String> JSON_FIELDS = Set.of("image_base64", "k", "crop", "filters");
+  private static final Set<String> FILTER_FIELDS = Set.of("category", "min_price", "max_price", "availability", "brand");
   /** Members a JSON object field may have: crop has 4 (or its long names), filters 5. */
   private static final int MAX_OBJECT_MEMBERS = 16;
   private static final int MAX_FIELD_CHARS = Filters.MAX_TEXT_CHARS;
@@ -210,6 +211,15 @@ public final class SearchRequestParser {
       if (!f.isObject()) {
         throw ApiException.badRequest("invalid_filters", "filters must be a JSON object");
       }
+      // Refused, not skipped: a filter this version does not know (a newer client's, or the
+      // archive's min_price_micros) was dropped, and the shopper got unfiltered results as if it held.
+      for (var names = f.fieldNames(); names.hasNext(); ) {
+        String name = names.next();
+        if (!FILTER_FIELDS.contains(name)) {
+          throw ApiException.badRequest("unknown_filter", "no filter '" + abbreviated(name) + "'; filters are "
+              + String.join(", ", new java.util.TreeSet<>(FILTER_FIELDS)));
+        }
+      }
       filters = filters(text(f, "category"), price(text(f, "min_price"), "min_price"),
           price(text(f, "max_price"), "max_price"), text(f, "availability"), text(f, "brand"));
     }
@@ -240,6 +250,10 @@ public final class SearchRequestParser {
       obj.set(member, json.readTree(p));
     }
     return obj;
+  }
+
+  private static String abbreviated(String s) {
+    return s.length() <= 64 ? s : s.substring(0, 64) + "...";
   }
 
   private static String text(JsonNode obj, String name) {

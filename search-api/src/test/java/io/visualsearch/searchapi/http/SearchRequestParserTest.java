@@ -87,6 +87,22 @@ class SearchRequestParserTest {
     assertEquals(50_000_000L, q.filters().maxPriceMicros());
   }
 
+  /**
+   * A filter this version does not know (a newer client's "condition", or the archive's
+   * "max_price_micros" copied into a request) was dropped, and the results came back unfiltered.
+   */
+  @Test
+  void aFilterThisVersionDoesNotKnowIsRefusedNotDropped() {
+    String b64 = Base64.getEncoder().encodeToString(IMAGE);
+    for (String unknown : new String[] {"\"condition\":\"new\"", "\"max_price_micros\":5000000"}) {
+      ApiException e = assertThrows(ApiException.class, () -> parser.parse("application/json",
+          ("{\"image_base64\":\"" + b64 + "\",\"filters\":{\"category\":\"Bags\"," + unknown + "}}")
+              .getBytes(StandardCharsets.UTF_8)), unknown);
+      assertEquals(400, e.status());
+      assertEquals("unknown_filter", e.code());
+    }
+  }
+
   @Test
   void jsonAcceptsADataUrl() {
     String b64 = "data:image/jpeg;base64," + Base64.getEncoder().encodeToString(IMAGE);
