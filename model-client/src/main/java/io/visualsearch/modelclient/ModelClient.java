@@ -227,7 +227,7 @@ public final class ModelClient implements Component {
         // The caller stopped waiting (the deadline or cancellation of the request it serves, which
         // the stub inherits): nothing about the model server, so check() stays as it is; counted
         // as a failure, a storefront with short deadlines made every search-api replica unready.
-        throw new ModelUnavailableException("the caller stopped waiting: " + e.getStatus(), e);
+        throw new CallerGoneException("the caller stopped waiting: " + e.getStatus(), e);
       }
       if (e.getStatus().getCode() == Status.Code.NOT_FOUND && spec.hasVersion()) {
         // An answer about the version, not a server failure: left out of check(), or one tenant

@@ -1,5 +1,6 @@
 package io.visualsearch.searchapi.embed;
 
+import io.visualsearch.modelclient.CallerGoneException;
 import io.visualsearch.modelclient.Embeddings;
 import io.visualsearch.modelclient.ModelClient;
 import io.visualsearch.modelclient.ModelRejectedException;
@@ -32,15 +33,29 @@ public final class ModelClientEmbedder implements QueryEmbedder {
       }
       VectorVariant used = modelVersion > 0 ? as : client.variant();
       return new QueryVector(e.vectors()[0], e.modelName(), e.modelVersion(), used.signature(), used.name());
-    } catch (ModelVersionNotServedException e) {
-      // The index's model version is no longer served, and an index of the new version is on its
-      // way: a longer wait than an outage, and no sign that the model server is unwell.
-      throw ApiException.unavailable("model_index_mismatch", "the model version " + e.version()
-          + " this catalog's index was built with is no longer served; retry after the rebuild", 30, e);
-    } catch (ModelUnavailableException e) {
-      throw ApiException.unavailable("model_unavailable", "the embedding model is unavailable, retry shortly", 2, e);
-    } catch (ModelRejectedException e) {
-      throw new ApiException(502, "model_error", "the embedding model refused the image", null, e);
+    } catch (ModelUnavailableException | ModelRejectedException e) {
+      throw refusal(e);
     }
+  }
+
+  /** The answer for a model call that failed: whose fault it was decides what the health page counts. */
+  static ApiException refusal(Exception e) {
+    if (e instanceof ModelVersionNotServedException notServed) {
+      // The index's model version is no longer served, and an index of the new version is on its
+      // way: a longer wait than an outage, and no sign that the model server is unwell, so no
+      // cause: with one, every query of the rollout counted as search-api's error and logged a trace.
+      return ApiException.unavailable("model_index_mismatch", "the model version " + notServed.version()
+          + " this catalog's index was built with is no longer served; retry after the rebuild", 30, null);
+    }
+    if (e instanceof CallerGoneException) {
+      // The request's own deadline passed (or it was cancelled) while it was embedded: the caller's
+      // doing, answered as a gone caller is, not as the model server's failure or this service's.
+      return new ApiException(499, "caller_gone", "the call was cancelled or its deadline passed while the photo"
+          + " was embedded", null, null);
+    }
+    if (e instanceof ModelRejectedException) {
+      return new ApiException(502, "model_error", "the embedding model refused the image", null, e);
+    }
+    return ApiException.unavailable("model_unavailable", "the embedding model is unavailable, retry shortly", 2, e);
   }
 }
