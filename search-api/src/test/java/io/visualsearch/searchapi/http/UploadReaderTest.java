@@ -139,7 +139,7 @@ class UploadReaderTest {
       reading[i] = connector.connect();
       reading[i].addInput(post("/budgeted/tenant-" + i, 600) + "x".repeat(100));
     }
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (threeUploads.available() > 0 && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
@@ -153,7 +153,7 @@ class UploadReaderTest {
       String answer = client.getResponse(false, 10, TimeUnit.SECONDS);
       assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("read 600"), answer);
     }
-    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (threeUploads.available() < threeUploads.capacity() && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
