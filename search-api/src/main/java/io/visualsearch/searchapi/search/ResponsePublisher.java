@@ -42,6 +42,8 @@ public final class ResponsePublisher implements Component {
   private final Supplier<Producer<byte[], byte[]>> producer;
   private final Tracing tracing;
   private final Counter published;
+  /** Why the last send failed, null once one succeeds. */
+  private volatile String notPublished;
 
   public ResponsePublisher(Supplier<Producer<byte[], byte[]>> producer, Tracing tracing, PrometheusRegistry registry) {
     this.producer = producer;
@@ -82,9 +84,30 @@ public final class ResponsePublisher implements Component {
     }
   }
 
+  /**
+   * Reported, never gating readiness: searches are answered either way, but an SRE must see that
+   * their answers are not being archived (a broker refusing writes to the topic, an ACL on it).
+   */
   @Override
   public CheckResult check() {
-    return CheckResult.OK;
+    String failure = notPublished;
+    return failure == null ? CheckResult.OK : new CheckResult(true, "answers not published to "
+        + Topics.SEARCH_RESPONSES.name() + ": " + failure);
+  }
+
+  /**
+   * Notes how a send ended; logs when sends start failing and when they succeed again, not once
+   * per answer: a broker refusing the topic's writes logged a warning per query, hundreds a second.
+   */
+  private void sent(String failure) {
+    String before = notPublished;
+    notPublished = failure;
+    if (failure != null && before == null) {
+      log.warn("search responses are not published to {}, so answers are not archived until this clears: {}",
+          Topics.SEARCH_RESPONSES.name(), failure);
+    } else if (failure == null && before != null) {
+      log.info("search responses are published to {} again", Topics.SEARCH_RESPONSES.name());
+    }
   }
 
   @Override
@@ -126,9 +149,10 @@ public final class ResponsePublisher implements Component {
             if (error != null) {
               published.labelValues("failed").inc();
               span.setStatus(StatusCode.ERROR, error.getMessage());
-              log.warn("search response {} of tenant {} not published: {}", requestId, tenant, error.getMessage());
+              sent(error.getClass().getSimpleName() + ": " + error.getMessage());
             } else {
               published.labelValues("ok").inc();
+              sent(null);
             }
             span.end();
           });
@@ -136,7 +160,7 @@ public final class ResponsePublisher implements Component {
       published.labelValues("failed").inc();
       span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
       span.end();
-      log.warn("search response {} of tenant {} not published", requestId, tenant, e);
+      sent(e.getClass().getSimpleName() + ": " + e.getMessage());
     }
   }
 }
