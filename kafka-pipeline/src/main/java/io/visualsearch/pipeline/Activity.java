@@ -43,8 +43,12 @@ public final class Activity {
         .help("Records sent to a dead-letter topic").labelNames("topic", "reason").register(registry);
     retriesTotal = Counter.builder().name("pipeline_retries_total")
         .help("Pauses after a retriable failure").labelNames("topic").register(registry);
+    // Out to an hour: response-consumer handles each index publication as one record, a
+    // similar-items job of minutes, which the default buckets (up to 10 s) put all in +Inf.
     latency = Histogram.builder().name("pipeline_record_duration_seconds")
-        .help("Time to handle one record").labelNames("topic").register(registry);
+        .help("Time to handle one record").labelNames("topic")
+        .classicUpperBounds(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600)
+        .register(registry);
     batchSize = Histogram.builder().name("pipeline_poll_batch_records")
         .help("Records returned per poll").classicUpperBounds(1, 5, 10, 25, 50, 100, 250, 500).register(registry);
     lagGauge = Gauge.builder().name("pipeline_consumer_lag_records")
@@ -76,6 +80,13 @@ public final class Activity {
     errors.incrementAndGet();
     errorsTotal.labelValues("retriable").inc();
     failedTotal.labelValues(topic, "retriable").inc();
+  }
+
+  /**
+   * The loop paused for a retry after a failure at {@code topic}: once a pause, however many records
+   * of the batch failed (counted per record, it only repeated pipeline_records_failed_total).
+   */
+  void pausedForRetry(String topic) {
     retriesTotal.labelValues(topic).inc();
   }
 

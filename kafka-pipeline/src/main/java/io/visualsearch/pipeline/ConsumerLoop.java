@@ -264,6 +264,7 @@ public final class ConsumerLoop implements Component {
       // An error on the health page: activity alone would show a loop that commits nothing as busy.
       activity.unacknowledged();
       settlement.settlePartly(records, done, beyond, kept, acks, outbox);
+      records.partitions().stream().map(TopicPartition::topic).distinct().forEach(activity::pausedForRetry);
       backoff.backOff("a produced record was not acknowledged");
       return;
     }
@@ -277,6 +278,7 @@ public final class ConsumerLoop implements Component {
       offsets.rewind(records, done, kept);
     }
     if (failed != null) {
+      activity.pausedForRetry(failed.topic());
       backoff.backOff("retriable failure at " + failed.topic() + "-" + failed.partition() + "@" + failed.offset());
     } else {
       backoff.reset();

@@ -95,6 +95,24 @@ class ActivityMetricsTest {
     assertEquals(2, value(text, "pipeline_poll_batch_records_bucket{le=\"50.0\"}"));
   }
 
+  /**
+   * A similar-items job is one record of minutes: with the default buckets (to 10 s) every one
+   * fell in +Inf. And a pause for a retry was counted once per failed record of its batch.
+   */
+  @Test
+  void aRecordOfMinutesFallsInABucketAndAPauseCountsOnce() throws IOException {
+    activity.handled("index.published", 240);
+    for (int i = 0; i < 48; i++) {
+      activity.retried("images.ready");
+    }
+    activity.pausedForRetry("images.ready");
+    String text = scrape();
+    assertEquals(0, value(text, "pipeline_record_duration_seconds_bucket{topic=\"index.published\",le=\"60.0\"}"));
+    assertEquals(1, value(text, "pipeline_record_duration_seconds_bucket{topic=\"index.published\",le=\"300.0\"}"));
+    assertEquals(48, value(text, "pipeline_records_failed_total{kind=\"retriable\",topic=\"images.ready\"}"));
+    assertEquals(1, value(text, "pipeline_retries_total{topic=\"images.ready\"}"));
+  }
+
   @Test
   void scrapedTotalsAreTheHeartbeatsTotalsIncludingWorkOutsideTheLoop() throws IOException {
     assertEquals(0, value(scrape(), "pipeline_last_activity_timestamp_seconds"), "nothing done yet");
