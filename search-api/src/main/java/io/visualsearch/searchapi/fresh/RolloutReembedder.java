@@ -90,17 +90,21 @@ public final class RolloutReembedder implements Component, FreshnessFollower.Oth
     if (served.isEmpty() || w == null || !NormalisedImage.isSha256(imageSha256)) {
       return;
     }
+    // The record's own span ("embeddings follow", under the product's trace): the stand-in is the
+    // step that makes the change searchable, and started from the root it was a trace of its own.
+    Context record = Context.current();
     try {
       // Only the served version's manifest is read later: the task needs no reference to its shards.
-      w.execute(() -> standIn(delta, entry, imageSha256, served.get()));
+      w.execute(() -> standIn(delta, entry, imageSha256, served.get(), record));
     } catch (RejectedExecutionException e) {
       outcomes.labelValues("dropped").inc();
     }
   }
 
-  private void standIn(FreshDelta delta, DeltaEntry entry, String imageSha256, LoadedIndex served) {
-    Span span = tracer.spanBuilder("embed stand-in for served model").setParent(Context.root())
-        .setAttribute("sku", entry.sku()).setAttribute("model.version", served.modelVersion()).startSpan();
+  private void standIn(FreshDelta delta, DeltaEntry entry, String imageSha256, LoadedIndex served, Context record) {
+    Span span = tracer.spanBuilder("embed stand-in for served model").setParent(record)
+        .setAttribute("tenant", served.tenant()).setAttribute("sku", entry.sku())
+        .setAttribute("model.version", served.modelVersion()).startSpan();
     String outcome = "failed";
     try (Scope ignored = span.makeCurrent()) {
       outcome = embedAndKeep(delta, entry, imageSha256, served);

@@ -55,11 +55,43 @@ class RolloutReembedderTest {
   };
 
   void start(int maxQueued) {
+    start(maxQueued, OpenTelemetry.noop().getTracer("test"));
+  }
+
+  void start(int maxQueued, io.opentelemetry.api.trace.Tracer tracer) {
     delta.rebase(v1);
     reembedder = new RolloutReembedder(memory.store, (image, version, signature, variant) ->
-        model.embed(image, version, signature, variant), maxQueued, registry,
-        OpenTelemetry.noop().getTracer("test"));
+        model.embed(image, version, signature, variant), maxQueued, registry, tracer);
     reembedder.start();
+  }
+
+  /**
+   * The stand-in is the step that makes a changed product searchable during a rollout: started
+   * from the root on its worker thread, it and its model call were a trace of their own, and the
+   * product's trace stopped at the record's arrival.
+   */
+  @Test
+  void theStandInIsTracedUnderTheRecordThatBroughtTheChange() throws Exception {
+    io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter spans =
+        io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+    try (io.opentelemetry.sdk.trace.SdkTracerProvider provider = io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
+        .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(spans)).build()) {
+      io.opentelemetry.api.trace.Tracer tracer = provider.get("test");
+      start(10, tracer);
+      picture(sha('a'), Color.RED);
+      io.opentelemetry.api.trace.Span follow = tracer.spanBuilder("embeddings follow").startSpan();
+      try (io.opentelemetry.context.Scope ignored = follow.makeCurrent()) {
+        arrive("sku-new", 11, sha('a'));
+      } finally {
+        follow.end();
+      }
+      awaitCount("embedded", 1);
+      var standIn = spans.getFinishedSpanItems().stream()
+          .filter(sp -> sp.getName().equals("embed stand-in for served model")).findFirst().orElseThrow();
+      assertEquals(follow.getSpanContext().getTraceId(), standIn.getTraceId());
+      assertEquals(follow.getSpanContext().getSpanId(), standIn.getParentSpanId());
+      assertEquals("acme", standIn.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("tenant")));
+    }
   }
 
   @AfterEach
