@@ -3,6 +3,7 @@ package io.visualsearch.pipeline;
 import io.visualsearch.proto.events.Heartbeat;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
+import io.visualsearch.runtime.ReadinessReport;
 import io.visualsearch.topics.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -26,7 +27,7 @@ public final class HeartbeatPublisher implements Component {
   private final Activity activity;
   private final Supplier<Producer<byte[], byte[]>> producer;
   private final Duration interval;
-  private final BooleanSupplier ready;
+  private final Supplier<ReadinessReport> readiness;
   private final BooleanSupplier failed;
   private ScheduledExecutorService timer;
   /** This process's beats, told apart from another's under the same instance name. */
@@ -39,18 +40,20 @@ public final class HeartbeatPublisher implements Component {
   private volatile String notSent;
 
   /**
-   * @param ready whether the service is ready, sent on every beat
+   * @param readiness the service's readiness, sent on every beat: whether it is ready and, when
+   *     not, which checks fail (names only: the health page is on a public port)
    * @param failed whether the service is stopping because a part of it failed (not on request):
    *     its last beat then says failed, not stopping, so the health page shows it as an outage
    */
   public HeartbeatPublisher(String service, String instance, Activity activity,
-      Supplier<Producer<byte[], byte[]>> producer, Duration interval, BooleanSupplier ready, BooleanSupplier failed) {
+      Supplier<Producer<byte[], byte[]>> producer, Duration interval, Supplier<ReadinessReport> readiness,
+      BooleanSupplier failed) {
     this.service = service;
     this.instance = instance;
     this.activity = activity;
     this.producer = producer;
     this.interval = interval;
-    this.ready = ready;
+    this.readiness = readiness;
     this.failed = failed;
   }
 
@@ -89,11 +92,17 @@ public final class HeartbeatPublisher implements Component {
           .setStartedAtMs(startedAtMs);
       // The last beat goes out while the loops are only asked to stop, so their readiness still
       // says yes: sent as it was, the health page showed a stopped instance healthy until stale.
-      hb.setReady(!last && ready.getAsBoolean());
       if (last && failed.getAsBoolean()) {
-        hb.setDetail("failed");
+        hb.setReady(false).setDetail("failed");
       } else if (last) {
-        hb.setStopping(true).setDetail("stopping");
+        hb.setReady(false).setStopping(true).setDetail("stopping");
+      } else {
+        ReadinessReport report = readiness.get();
+        hb.setReady(report.ready());
+        if (!report.ready()) {
+          // The page said "not ready" and nothing more; an SRE had to find that pod's /readyz.
+          hb.setDetail(String.join(", ", report.failing()));
+        }
       }
       producer.get().send(new ProducerRecord<>(Topics.SERVICE_HEALTH.name(),
           (service + "/" + instance).getBytes(StandardCharsets.UTF_8), hb.build().toByteArray()),

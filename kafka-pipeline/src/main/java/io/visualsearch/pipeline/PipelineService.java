@@ -105,7 +105,7 @@ public final class PipelineService {
   /** Adds the heartbeat to service.health; call last so it reports the whole service. */
   public HeartbeatPublisher heartbeat() {
     return host.add(new HeartbeatPublisher(service, instance, activity, producer::producer,
-        config.get(KafkaSettings.HEARTBEAT_INTERVAL), () -> ReadinessReport.of(host.components()).ready(),
+        config.get(KafkaSettings.HEARTBEAT_INTERVAL), () -> ReadinessReport.of(host.components()),
         host::failed));
   }
 

@@ -16,6 +16,10 @@ import org.junit.jupiter.api.Test;
 /** What a heartbeat says about the process sending it (the broker's part is ITHealthPage's). */
 class HeartbeatPublisherTest {
 
+  static io.visualsearch.runtime.ReadinessReport ready() {
+    return new io.visualsearch.runtime.ReadinessReport(true, java.util.Map.of(), java.util.Set.of());
+  }
+
   static List<Heartbeat> beats(MockProducer<byte[], byte[]> producer) throws Exception {
     List<Heartbeat> out = new java.util.ArrayList<>();
     for (var r : producer.history()) {
@@ -29,13 +33,13 @@ class HeartbeatPublisherTest {
     MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
         new ByteArraySerializer());
     HeartbeatPublisher first = new HeartbeatPublisher("index-builder", "builder-0",
-        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true, () -> false);
+        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), HeartbeatPublisherTest::ready, () -> false);
     first.start();
     first.beat();
     first.close(); // beats once more as it stops
     Thread.sleep(5);
     HeartbeatPublisher second = new HeartbeatPublisher("index-builder", "builder-0",
-        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true, () -> false);
+        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), HeartbeatPublisherTest::ready, () -> false);
     second.start();
     second.close();
     List<Heartbeat> beats = beats(producer);
@@ -56,7 +60,7 @@ class HeartbeatPublisherTest {
     MockProducer<byte[], byte[]> producer = new MockProducer<>(false, null, new ByteArraySerializer(),
         new ByteArraySerializer());
     HeartbeatPublisher publisher = new HeartbeatPublisher("image-indexer", "indexer-0",
-        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true, () -> false);
+        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), HeartbeatPublisherTest::ready, () -> false);
     publisher.start();
     try {
       publisher.beat();
@@ -82,7 +86,7 @@ class HeartbeatPublisherTest {
     MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
         new ByteArraySerializer());
     HeartbeatPublisher publisher = new HeartbeatPublisher("image-indexer", "indexer-0",
-        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true, () -> false);
+        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), HeartbeatPublisherTest::ready, () -> false);
     publisher.start();
     publisher.beat();
     publisher.close();
@@ -100,7 +104,7 @@ class HeartbeatPublisherTest {
     MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
         new ByteArraySerializer());
     HeartbeatPublisher publisher = new HeartbeatPublisher("embeddings-generator", "gen-0",
-        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> true, () -> true);
+        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), HeartbeatPublisherTest::ready, () -> true);
     publisher.start();
     publisher.close();
     List<Heartbeat> beats = beats(producer);
@@ -108,5 +112,26 @@ class HeartbeatPublisherTest {
     assertFalse(last.getStopping(), "a crash must stay an alert on the health page, not read as a rollout");
     assertFalse(last.getReady());
     assertEquals("failed", last.getDetail());
+  }
+
+  /** An unready instance's row said "not ready" and nothing more: the SRE had to find its pod's /readyz. */
+  @Test
+  void aBeatOfAnUnreadyInstanceNamesTheChecksThatFailButNotTheirDetails() throws Exception {
+    MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
+        new ByteArraySerializer());
+    io.visualsearch.runtime.ReadinessReport report = new io.visualsearch.runtime.ReadinessReport(false,
+        new java.util.LinkedHashMap<>(java.util.Map.of(
+            "embeddings-loop", io.visualsearch.runtime.CheckResult.failed("owns 1 of 2 partitions of tenant acme"),
+            "model-client", io.visualsearch.runtime.CheckResult.failed("UNAVAILABLE"),
+            "object-store", io.visualsearch.runtime.CheckResult.OK)),
+        java.util.Set.of("model-client"));
+    HeartbeatPublisher publisher = new HeartbeatPublisher("index-builder", "builder-0",
+        new Activity(new PrometheusRegistry()), () -> producer, Duration.ofHours(1), () -> report, () -> false);
+    publisher.start();
+    publisher.beat();
+    publisher.close();
+    Heartbeat beat = beats(producer).get(beats(producer).size() - 2); // the one before the stopping beat
+    assertFalse(beat.getReady());
+    assertEquals("embeddings-loop", beat.getDetail(), "the gating check's name; reported-only ones and details stay out");
   }
 }

@@ -83,7 +83,7 @@ final class ModelServerHeartbeat {
       count(activity, code);
     });
     host.add(new HeartbeatPublisher(ModelServerService.NAME, instance, activity, producer::producer,
-        config.get(KafkaSettings.HEARTBEAT_INTERVAL), () -> ReadinessReport.of(host.components()).ready(),
+        config.get(KafkaSettings.HEARTBEAT_INTERVAL), () -> ReadinessReport.of(host.components()),
         host::failed));
   }
 }

@@ -35,6 +35,20 @@ public record ReadinessReport(boolean ready, Map<String, CheckResult> checks, Se
   }
 
   /**
+   * The names of the checks that make the service unready, in order, without their details (which
+   * name tenants, versions and internal errors): what a heartbeat says of an unready instance.
+   */
+  public java.util.List<String> failing() {
+    java.util.List<String> names = new java.util.ArrayList<>();
+    checks.forEach((name, r) -> {
+      if (!r.ok() && !reportedOnly.contains(name)) {
+        names.add(name);
+      }
+    });
+    return names;
+  }
+
+  /**
    * Only whether the service is ready, for a port the public reaches: the checks' details name
    * tenants, versions and internal errors, which belong on the ops port.
    */
