@@ -13,6 +13,7 @@ import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +29,13 @@ import org.slf4j.LoggerFactory;
  * ({@link #status}), with when a heartbeat was last read; the rows read before turn stale.
  * An Error (out of memory) ends the reader for good: it is reported to {@code onDeath}, which stops
  * the service so it is restarted; otherwise its host stayed unready for ever while /healthz said ok.
+ *
+ * <p>A group-less consumer does not notice brokers going away once it reads: {@code poll} just
+ * returns nothing, and the topic's partitions are answered from cached metadata. So while reading,
+ * the reader asks the brokers for the end offsets of its partitions every 10 s (every second while
+ * they do not answer), waiting at most 2 s; while they do not answer, it says it is not reading
+ * ("broker unreachable: ..."), and keeps polling with the same consumer, which reconnects by
+ * itself. Heartbeats merely not arriving do not count: every service may be stopped on purpose.
  */
 public final class HeartbeatReader implements Component {
 
@@ -36,10 +44,19 @@ public final class HeartbeatReader implements Component {
   private static final Duration RETRY = Duration.ofSeconds(5);
   /** New partitions of service.health are picked up this often. */
   private static final Duration REASSIGN_EVERY = Duration.ofMinutes(1);
+  /**
+   * The brokers are asked whether they answer this often: with the 2 s timeout, an outage shows
+   * within about 12 s, before the rows turn stale (3 heartbeat intervals of 5 s by default).
+   */
+  private static final Duration PROBE_EVERY = Duration.ofSeconds(10);
+  /** While the brokers do not answer, they are asked again this often, so a recovery shows soon. */
+  private static final Duration PROBE_AGAIN = Duration.ofSeconds(1);
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
 
   private final Supplier<Consumer<byte[], byte[]>> consumers;
   private final HealthBoard board;
   private final Duration retry;
+  private final Duration probeEvery;
   private final java.util.function.Consumer<Throwable> onDeath;
   /** Per partition, the offset after the last heartbeat read; only the reader's thread uses it. */
   private final Map<TopicPartition, Long> readUpTo = new HashMap<>();
@@ -47,8 +64,8 @@ public final class HeartbeatReader implements Component {
   private volatile Consumer<byte[], byte[]> consumer;
   private volatile Thread thread;
   private volatile Throwable died;
-  private volatile String status = "starting";
-  private volatile boolean reading;
+  /** Published as one value, so the page never shows "reading" with a failure's detail or the reverse. */
+  private volatile State state = new State(false, "starting");
   private volatile long lastReadMs;
   private Consumer<byte[], byte[]> first;
 
@@ -59,9 +76,15 @@ public final class HeartbeatReader implements Component {
 
   HeartbeatReader(Supplier<Consumer<byte[], byte[]>> consumers, HealthBoard board, Duration retry,
       java.util.function.Consumer<Throwable> onDeath) {
+    this(consumers, board, retry, PROBE_EVERY, onDeath);
+  }
+
+  HeartbeatReader(Supplier<Consumer<byte[], byte[]>> consumers, HealthBoard board, Duration retry,
+      Duration probeEvery, java.util.function.Consumer<Throwable> onDeath) {
     this.consumers = consumers;
     this.board = board;
     this.retry = retry;
+    this.probeEvery = probeEvery;
     this.onDeath = onDeath;
   }
 
@@ -103,13 +126,13 @@ public final class HeartbeatReader implements Component {
       }
       HistoryAssignment assignment = new HistoryAssignment(c, board.nowMs(), readUpTo);
       if (assignment.partitions() == 0) {
-        status = "waiting for topic " + HistoryAssignment.TOPIC;
+        state = new State(false, "waiting for topic " + HistoryAssignment.TOPIC);
         pause();
         return;
       }
-      status = "reading " + assignment.partitions() + " partitions";
-      reading = true;
+      state = new State(true, "reading " + assignment.partitions() + " partitions");
       long reassignAt = System.nanoTime() + REASSIGN_EVERY.toNanos();
+      long probeAt = System.nanoTime() + probeEvery.toNanos();
       while (running()) {
         for (ConsumerRecord<byte[], byte[]> r : c.poll(POLL)) {
           accept(r);
@@ -118,18 +141,48 @@ public final class HeartbeatReader implements Component {
           assignment.addNewPartitions();
           reassignAt = System.nanoTime() + REASSIGN_EVERY.toNanos();
         }
+        if (System.nanoTime() >= probeAt) {
+          boolean answered = probe(c, assignment);
+          probeAt = System.nanoTime() + (answered ? probeEvery : min(probeEvery, PROBE_AGAIN)).toNanos();
+        }
       }
     } catch (WakeupException e) {
       // close() woke the poll: the loop condition ends the reader
     } catch (RuntimeException e) {
-      reading = false;
-      status = "retrying after " + e;
+      state = new State(false, "retrying after " + e);
       log.warn("health board reader failed; retrying in {}", retry, e);
       pause();
     } finally {
-      reading = false;
+      state = new State(false, state.detail());
       consumer = null;
     }
+  }
+
+  /**
+   * Whether the brokers answer: an empty poll and cached metadata look the same with every broker
+   * down as with every service stopped. Asks for the end offsets of the assigned partitions, which
+   * needs their leaders; a timeout is an outage, shown until they answer again. Other failures
+   * take the usual way: a fresh consumer.
+   */
+  private boolean probe(Consumer<byte[], byte[]> c, HistoryAssignment assignment) {
+    try {
+      c.endOffsets(c.assignment(), PROBE_TIMEOUT);
+    } catch (TimeoutException e) {
+      if (state.reading()) {
+        log.warn("health board reader: brokers do not answer; polling on until they do: {}", e.toString());
+      }
+      state = new State(false, "broker unreachable: " + e);
+      return false;
+    }
+    if (!state.reading()) {
+      log.info("health board reader: brokers answer again");
+    }
+    state = new State(true, "reading " + assignment.partitions() + " partitions");
+    return true;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private Consumer<byte[], byte[]> takeConsumer() {
@@ -163,6 +216,10 @@ public final class HeartbeatReader implements Component {
 
   @Override
   public CheckResult check() {
+    return check(state);
+  }
+
+  private CheckResult check(State s) {
     Thread t = thread;
     if (t == null) {
       return CheckResult.failed("not started");
@@ -170,13 +227,14 @@ public final class HeartbeatReader implements Component {
     if (died != null || (!t.isAlive() && running())) {
       return CheckResult.failed("reader stopped: " + (died == null ? "exited" : died.toString()));
     }
-    return new CheckResult(true, status);
+    return new CheckResult(true, s.detail());
   }
 
   /** For the page: whether heartbeats are being read, and when one last was. */
   public ReaderStatus status() {
-    CheckResult c = check();
-    return new ReaderStatus(c.ok() && reading, c.detail(), lastReadMs);
+    State s = state;
+    CheckResult c = check(s);
+    return new ReaderStatus(c.ok() && s.reading(), c.detail(), lastReadMs);
   }
 
   @Override
@@ -195,4 +253,7 @@ public final class HeartbeatReader implements Component {
       }
     }
   }
+
+  /** What the reader is doing: whether it reads, in its own words. */
+  private record State(boolean reading, String detail) {}
 }

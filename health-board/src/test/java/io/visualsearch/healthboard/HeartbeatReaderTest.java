@@ -12,6 +12,7 @@ import io.visualsearch.runtime.CheckResult;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -20,6 +21,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
@@ -28,6 +31,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -45,10 +49,16 @@ class HeartbeatReaderTest {
   HeartbeatReader reader;
   final CompletableFuture<Throwable> died = new CompletableFuture<>();
 
-  /** MockConsumer does not implement offsetsForTimes; this one answers from a table. */
+  /**
+   * MockConsumer does not implement offsetsForTimes; this one answers from a table. Its end offsets
+   * time out while {@link #brokersDown}, as the real client's do when no broker answers (its poll
+   * then returns nothing, and partitionsFor answers from cached metadata, as MockConsumer's do).
+   */
   static final class HistoryConsumer extends MockConsumer<byte[], byte[]> {
     final Map<TopicPartition, Long> firstOfLastHour = new HashMap<>();
     final Map<TopicPartition, Long> askedFor = new ConcurrentHashMap<>();
+    final AtomicInteger endOffsetsAsked = new AtomicInteger();
+    volatile boolean brokersDown;
 
     HistoryConsumer(int partitions) {
       super("latest");
@@ -68,6 +78,15 @@ class HeartbeatReaderTest {
           ? new OffsetAndTimestamp(firstOfLastHour.get(tp), times.get(tp)) : null));
       return out;
     }
+
+    @Override
+    public Map<TopicPartition, Long> endOffsets(Collection<TopicPartition> partitions, Duration timeout) {
+      endOffsetsAsked.incrementAndGet();
+      if (brokersDown) {
+        throw new TimeoutException("Failed to get offsets by times in " + timeout.toMillis() + "ms");
+      }
+      return partitions.stream().collect(Collectors.toMap(tp -> tp, tp -> 0L));
+    }
   }
 
   ConsumerRecord<byte[], byte[]> beat(TopicPartition tp, long offset, String service, String instance) {
@@ -84,6 +103,13 @@ class HeartbeatReaderTest {
   void start() {
     reader = new HeartbeatReader(() -> consumers.isEmpty() ? new HistoryConsumer(0) : consumers.poll(), board,
         Duration.ofMillis(20), died::complete);
+    reader.start();
+  }
+
+  /** With the brokers asked whether they answer every few milliseconds instead of every 10 s. */
+  void startProbingOften() {
+    reader = new HeartbeatReader(() -> consumers.isEmpty() ? new HistoryConsumer(0) : consumers.poll(), board,
+        Duration.ofMillis(20), Duration.ofMillis(5), died::complete);
     reader.start();
   }
 
@@ -167,6 +193,51 @@ class HeartbeatReaderTest {
         .setErrorTotal(errorTotal).setReady(true).setIntervalMs(5_000).build();
     return new ConsumerRecord<>(tp.topic(), tp.partition(), offset,
         "image-indexer/fast-clock".getBytes(StandardCharsets.UTF_8), hb.toByteArray());
+  }
+
+  @Test
+  void brokersGoingAwayWhileReadingShowNotReadingUntilTheyAnswerAgain() throws Exception {
+    HistoryConsumer c = new HistoryConsumer(1);
+    c.firstOfLastHour.put(P0, 0L);
+    c.schedulePollTask(() -> c.addRecord(beat(P0, 0, "image-indexer", "a")));
+    consumers.add(c);
+    startProbingOften();
+    await().atMost(WAIT).until(() -> listed().equals(List.of("image-indexer/a")) && reader.status().reading());
+
+    c.brokersDown = true; // poll returns nothing, partitionsFor answers from cache: only asking tells
+    await().atMost(WAIT).until(() -> !reader.status().reading());
+    ReaderStatus down = reader.status();
+    assertTrue(down.detail().startsWith("broker unreachable: " + TimeoutException.class.getName()), down.detail());
+    assertTrue(down.lastReadMs() > 0, "still says when it last read a heartbeat");
+    assertTrue(reader.check().ok(), "a broken page must not take search-api out of the load balancer");
+    ZipkinLinks links = new ZipkinLinks("http://zipkin");
+    String banner = new HealthPage(links).render(board.rows(), down, board.nowMs());
+    assertTrue(banner.contains("data-reading=\"false\"><strong>Not reading service.health</strong>: broker unreachable: "),
+        banner);
+    var json = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(new HealthJson(links).render(board.rows(), down, board.nowMs())).get("reader");
+    assertFalse(json.get("reading").asBoolean(), "bots check reader.reading");
+    assertEquals(down.detail(), json.get("detail").asText());
+
+    c.brokersDown = false;
+    await().atMost(WAIT).until(() -> reader.status().reading());
+    assertEquals("reading 1 partitions", reader.status().detail());
+    c.schedulePollTask(() -> c.addRecord(beat(P0, 1, "image-indexer", "b")));
+    await().atMost(WAIT).until(() -> listed().equals(List.of("image-indexer/a", "image-indexer/b")));
+    assertFalse(c.closed(), "the same consumer read on: it reconnects by itself");
+  }
+
+  @Test
+  void noHeartbeatsArrivingIsNotAnOutage() {
+    HistoryConsumer c = new HistoryConsumer(1); // every service stopped on purpose: nothing to read
+    c.firstOfLastHour.put(P0, 0L);
+    consumers.add(c);
+    startProbingOften();
+    await().atMost(WAIT).until(() -> c.endOffsetsAsked.get() >= 5);
+    ReaderStatus quiet = reader.status();
+    assertTrue(quiet.reading(), quiet.detail());
+    assertEquals("reading 1 partitions", quiet.detail());
+    assertEquals(0, quiet.lastReadMs());
   }
 
   @Test
