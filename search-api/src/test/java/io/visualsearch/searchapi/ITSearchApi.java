@@ -156,6 +156,10 @@ class ITSearchApi {
     assertEquals("acme-blue", first.get("sku").asText());
     assertEquals("acme blue shirt", first.get("title").asText());
     assertEquals("30.00 USD", first.get("price").asText());
+    // What a storefront computes with; "price" is for display, its format the currency's.
+    assertEquals("30000000", first.get("price_micros").asText());
+    assertTrue(first.get("price_micros").isTextual(), "a string: past 2^53 a JavaScript number rounds");
+    assertEquals("USD", first.get("currency").asText());
     assertEquals("https://acme.example/p/acme-blue", first.get("link").asText());
     assertEquals("https://acme.example/img/acme-blue.jpg", first.get("image_link").asText());
     assertEquals("Apparel > Shirts", first.get("category").asText());
@@ -262,6 +266,8 @@ class ITSearchApi {
           .setImage(com.google.protobuf.ByteString.copyFrom(TestImages.jpeg(90, 90, Color.WHITE, Color.ORANGE)))
           .setK(3).build());
       assertEquals("acme-orange", reply.getResults(0).getSku());
+      assertTrue(reply.getResults(0).getPriceMicros() > 0 && reply.getResults(0).getCurrency().equals("USD"),
+          reply.getResults(0).toString());
       assertEquals(32, reply.getTraceId().length());
       SearchResponseEvent published = SearchResponseEvent.parseFrom(publishedRecord(reply.getTraceId()).value());
       assertEquals("acme-orange", published.getHits(0).getSku(), "gRPC answers are archived like HTTP's");

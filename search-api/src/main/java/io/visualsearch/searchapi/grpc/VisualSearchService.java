@@ -202,7 +202,8 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
     for (SearchHit h : answer.hits()) {
       reply.addResults(ProductResult.newBuilder().setSku(h.sku()).setScore(h.score()).setTitle(h.product().title())
           .setPrice(h.product().priceText()).setLink(h.product().link()).setImageLink(h.product().imageLink())
-          .setCategory(h.product().category()));
+          .setCategory(h.product().category()).setPriceMicros(h.product().priceMicros())
+          .setCurrency(h.product().currency().toUpperCase(java.util.Locale.ROOT)));
     }
     return reply.build();
   }

@@ -21,6 +21,12 @@ public final class AnswerJson {
       r.put("score", h.score());
       r.put("title", h.product().title());
       r.put("price", h.product().priceText());
+      if (!h.product().currency().isEmpty()) {
+        // What to compute with; "price" is for display and its format follows the currency. A
+        // string, as protobuf's JSON writes 64-bit integers: past 2^53 a JavaScript number rounds.
+        r.put("price_micros", Long.toString(h.product().priceMicros()));
+        r.put("currency", h.product().currency().toUpperCase(java.util.Locale.ROOT));
+      }
       r.put("link", h.product().link());
       r.put("image_link", h.product().imageLink());
       r.put("category", h.product().category());
