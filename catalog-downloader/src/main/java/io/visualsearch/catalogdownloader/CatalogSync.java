@@ -194,7 +194,6 @@ final class CatalogSync {
     String message = e.reason() + ": " + e.getMessage();
     log.error("catalog sync {}: feed refused, nothing applied: {}", location.tenant(), message);
     String reason = "feed-refused-" + e.reason().name().toLowerCase(Locale.ROOT);
-    activity.deadLettered(Topics.CATALOG_PRODUCTS.name(), reason);
     RecordHeaders h = dlqHeaders(location.tenant(), reason, message);
     // In the sync's trace, as rejected rows are: from the dead letter to the sync that refused it.
     tracing.propagator().inject(Context.current(), h, KafkaHeadersCarrier.SETTER);
@@ -203,6 +202,7 @@ final class CatalogSync {
         (location.tenant() + "/").getBytes(StandardCharsets.UTF_8),
         location.display().getBytes(StandardCharsets.UTF_8), h), ack);
     ack.await(producer.get());
+    activity.deadLettered(Topics.CATALOG_PRODUCTS.name(), reason); // once written
     return SyncReport.failed(location.tenant(), location.display(), SyncReport.Status.REFUSED, message);
   }
 
@@ -248,10 +248,16 @@ final class CatalogSync {
     h.add("feed.line", Long.toString(error.line()).getBytes(StandardCharsets.UTF_8));
     h.add("feed.source", location.display().getBytes(StandardCharsets.UTF_8));
     tracing.propagator().inject(Context.current(), h, KafkaHeadersCarrier.SETTER);
+    // Counted once written, as a consumer loop counts its dead letters: a broker refusing the DLQ
+    // made every retried sync report all its rejected rows dead-lettered, none of them written.
     producer.get().send(new ProducerRecord<>(Topics.CATALOG_PRODUCTS.dlq().name(), null,
         (tenant + "/" + id).getBytes(StandardCharsets.UTF_8), error.toString().getBytes(StandardCharsets.UTF_8), h),
-        acks);
-    activity.deadLettered(Topics.CATALOG_PRODUCTS.name(), REJECTED_ROW);
+        (metadata, failure) -> {
+          if (failure == null) {
+            activity.deadLettered(Topics.CATALOG_PRODUCTS.name(), REJECTED_ROW);
+          }
+          acks.onCompletion(metadata, failure);
+        });
   }
 
   private static RecordHeaders dlqHeaders(String tenant, String reason, String message) {

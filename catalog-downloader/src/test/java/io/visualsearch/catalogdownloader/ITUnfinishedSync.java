@@ -52,6 +52,7 @@ class ITUnfinishedSync {
   /** Run once just before the next write of a source.json, i.e. after the snapshot's. */
   final java.util.concurrent.atomic.AtomicReference<Runnable> beforeSourceWrite = new java.util.concurrent.atomic.AtomicReference<>();
   final FailingProducer producer = new FailingProducer();
+  final Activity activity = new Activity(new PrometheusRegistry());
   final List<AutoCloseable> cleanup = new ArrayList<>();
   String feedBase;
   ObjectStore store;
@@ -96,7 +97,7 @@ class ITUnfinishedSync {
     }, FeedFetcherTest.LOCAL);
     return new CatalogSync(fetcher, new CatalogDiffer(options, new DeletionGuard(0.5, 5)),
         new CatalogStateStore(store), () -> producer, new RecordSizeLimit(RecordSizeLimit.KAFKA_DEFAULT_MAX_REQUEST_BYTES),
-        tracing, new Activity(new PrometheusRegistry()), new SyncLeases(store, "it-" + System.nanoTime()));
+        tracing, activity, new SyncLeases(store, "it-" + System.nanoTime()));
   }
 
   FeedLocation serve(String tenant, String... rows) {
@@ -234,6 +235,19 @@ class ITUnfinishedSync {
     assertEquals(2, report.rowErrors().size(), "the report lists the first ones");
     assertEquals(List.of("upsert " + t + "/A", "dead-letter " + t + "/b1", "dead-letter " + t + "/b2",
         "dead-letter " + t + "/b3", "dead-letter " + t + "/b4", "dead-letter " + t + "/b5"), sent());
+  }
+
+  /**
+   * A rejected row's dead letter was counted as it was sent: one the broker refused was reported
+   * dead-lettered, and again by every retry of the sync, though none was written.
+   */
+  @Test
+  void aRejectedRowIsCountedDeadLetteredOnlyOnceItsLetterIsWritten() throws Exception {
+    CatalogSync sync = sync(FeedOptions.defaults());
+    String t = "unfinished-dlq-refused";
+    producer.failing = t + "/b2";
+    assertThrows(java.io.IOException.class, () -> sync.run(serve(t, "A", "b1:bad", "b2:bad", "b3:bad"), n -> { }));
+    assertEquals(2, activity.deadLettered(), "b1 and b3 were written, b2 was refused");
   }
 
   /** Completes sends when flushed, except those of the key {@link #failing}, which the broker refuses. */

@@ -74,7 +74,10 @@ final class ProductImageHandler implements RecordHandler {
       // Our own store failing is never the product's fault: wait for it rather than dead-letter.
       throw new RetriableProcessingException("object store: " + e.getMessage(), e);
     } catch (PoisonRecordException e) {
-      metrics.refused(e.reason());
+      // Once its dead letter is acknowledged: a batch handled again after a refused send counted
+      // the same product twice, and one whose letter was never written once too many.
+      String reason = e.reason();
+      out.onAcknowledged(() -> metrics.refused(reason));
       throw e;
     }
   }

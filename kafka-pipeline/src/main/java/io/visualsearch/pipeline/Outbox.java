@@ -80,7 +80,7 @@ public final class Outbox {
    * batch is then handled again, and counting it each time inflated the health page's activity and
    * dead letters for records never written).
    */
-  void onAcknowledged(Runnable booking) {
+  public void onAcknowledged(Runnable booking) {
     bookings.add(new Booking(handling.get(), booking));
   }
 
