@@ -21,6 +21,18 @@ sealed interface EmbeddingChange {
     }
   }
 
-  /** The product left the catalog (tombstone). */
-  record Delete(String tenant, String sku) implements EmbeddingChange {}
+  /**
+   * The product left the catalog (tombstone).
+   *
+   * @param origin the span that delivered it: a removal reaches the build's trace as an addition
+   *     does (left out, a build of deletions alone linked nothing, and the removed product's trace
+   *     never showed the version it left the index in)
+   */
+  record Delete(String tenant, String sku, SpanContext origin) implements EmbeddingChange {
+
+    /** A tombstone no span delivered (the start-up replay's, a test's). */
+    Delete(String tenant, String sku) {
+      this(tenant, sku, SpanContext.getInvalid());
+    }
+  }
 }

@@ -62,7 +62,7 @@ final class EmbeddingDecoder {
           "header tenant '" + abbreviate(headerTenant) + "' differs from key tenant '" + tenant + "'");
     }
     if (rec.value() == null) {
-      return new EmbeddingChange.Delete(tenant, sku);
+      return new EmbeddingChange.Delete(tenant, sku, origin);
     }
     Embedding e;
     try {

@@ -143,6 +143,7 @@ final class TenantCatalog {
       if (old != null) {
         productsPerModel.merge(old.model(), -1, Integer::sum);
         productsPerModel.values().removeIf(c -> c == 0);
+        remember(((EmbeddingChange.Delete) change).origin());
       }
       if (vote != null) {
         vote.deleted(change.sku());

@@ -184,6 +184,21 @@ class CatalogsTest {
   }
 
   /**
+   * Only additions were linked: a build of removals alone linked nothing, and a removed product's
+   * trace never showed the version it left the index in.
+   */
+  @Test
+  void aRemovalIsLinkedFromTheNextBuildAsAnAdditionIs() throws Exception {
+    apply(Records.upsert("acme", "gone", 1, 0, 1f, 0f));
+    catalogs.snapshot("acme"); // the addition's link handed over
+    SpanContext removal = SpanContext.create(String.format("%032x", 77), String.format("%016x", 77),
+        io.opentelemetry.api.trace.TraceFlags.getSampled(), io.opentelemetry.api.trace.TraceState.getDefault());
+    ConsumerRecord<byte[], byte[]> tombstone = Records.tombstone("acme", "gone", 1);
+    assertTrue(catalogs.apply(decoder.decode(tombstone, removal), 0, 1, tombstone.timestamp()));
+    assertEquals(java.util.List.of(removal), catalogs.snapshot("acme").orElseThrow().origins());
+  }
+
+  /**
    * The compacted topic still holds a vector refused live for its dimension as the latest of its
    * product, and the replay happens to apply it first: it must not fix the tenant's dimension.
    */
