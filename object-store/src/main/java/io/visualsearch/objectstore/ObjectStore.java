@@ -15,12 +15,14 @@ import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
@@ -35,7 +37,6 @@ import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -55,13 +56,24 @@ public final class ObjectStore implements Component {
    */
   public static final int LARGE_OBJECT_BYTES = 8 * 1024 * 1024;
 
+  /**
+   * How long a successful HeadBucket vouches for the bucket when a 404 alone cannot tell a missing
+   * key from a missing bucket (HeadObject's has no body): at most one HeadBucket per interval
+   * however many missing keys are asked about, and a bucket deleted meanwhile is noticed this late.
+   */
+  static final Duration BUCKET_CONFIRMATION = Duration.ofSeconds(10);
+
   private final Function<ScheduledExecutorService, S3Client> clientFactory;
   private final String bucket;
   private final boolean createBucket;
   private final Duration transferTimeout;
+  private final LongSupplier nanoTime;
+  private final Object bucketCheck = new Object();
   private volatile ScheduledThreadPoolExecutor timeouts;
   private volatile S3Client s3;
   private volatile Throwable lastError;
+  /** {@link #nanoTime} when a HeadBucket last found the bucket, null if never or since found gone. */
+  private volatile Long bucketConfirmedAt;
 
   /**
    * @param clientFactory builds the client at start, given the scheduler its call timeouts must use
@@ -70,10 +82,17 @@ public final class ObjectStore implements Component {
    */
   public ObjectStore(Function<ScheduledExecutorService, S3Client> clientFactory, String bucket, boolean createBucket,
       Duration transferTimeout) {
+    this(clientFactory, bucket, createBucket, transferTimeout, System::nanoTime);
+  }
+
+  /** @param nanoTime the clock of {@link #BUCKET_CONFIRMATION}, a test's own */
+  ObjectStore(Function<ScheduledExecutorService, S3Client> clientFactory, String bucket, boolean createBucket,
+      Duration transferTimeout, LongSupplier nanoTime) {
     this.clientFactory = clientFactory;
     this.bucket = bucket;
     this.createBucket = createBucket;
     this.transferTimeout = transferTimeout;
+    this.nanoTime = nanoTime;
   }
 
   /** @throws ConfigException when only one of S3_ACCESS_KEY and S3_SECRET_KEY is set */
@@ -203,7 +222,7 @@ public final class ObjectStore implements Component {
 
   /**
    * Downloads an object into {@code file} (replaced if it exists), streamed to disk, limited by the
-   * transfer timeout; false when no object has the key.
+   * transfer timeout; false when no object has the key. A missing bucket is a retriable failure.
    */
   public boolean download(String key, Path file) {
     try {
@@ -214,8 +233,7 @@ public final class ObjectStore implements Component {
     } catch (IOException e) {
       throw new ObjectStoreException("get " + key + ": cannot replace " + file + ": " + e.getMessage(), e, false);
     } catch (ObjectStoreException e) {
-      if (e.getCause() instanceof NoSuchKeyException
-          || e.getCause() instanceof S3Exception s && s.statusCode() == 404) {
+      if (keyMissing("get " + key, e, true)) {
         return false;
       }
       throw e;
@@ -254,7 +272,8 @@ public final class ObjectStore implements Component {
 
   /**
    * Reads an object into memory, limited as a transfer when the caller expects at least
-   * {@link #LARGE_OBJECT_BYTES} (e.g. a shard whose size its manifest states).
+   * {@link #LARGE_OBJECT_BYTES} (e.g. a shard whose size its manifest states); empty when no object
+   * has the key. A missing bucket is a retriable failure.
    */
   public Optional<StoredObject> get(String key, long expectedBytes) {
     try {
@@ -266,25 +285,77 @@ public final class ObjectStore implements Component {
       }));
       return Optional.of(new StoredObject(key, r.asByteArray(), r.response().eTag(), r.response().contentType()));
     } catch (ObjectStoreException e) {
-      if (e.getCause() instanceof NoSuchKeyException
-          || e.getCause() instanceof S3Exception s && s.statusCode() == 404) {
+      if (keyMissing("get " + key, e, true)) {
         return Optional.empty();
       }
       throw e;
     }
   }
 
+  /**
+   * Whether an object has the key. A missing bucket is a retriable failure: HeadObject answers it
+   * with the same bodiless 404 as a missing key, so a 404 is checked against a HeadBucket made at
+   * most once per {@link #BUCKET_CONFIRMATION}.
+   */
   public boolean exists(String key) {
     try {
       call("head " + key, () -> s3.headObject(h -> h.bucket(bucket).key(key)));
       return true;
     } catch (ObjectStoreException e) {
-      if (e.getCause() instanceof NoSuchKeyException
-          || e.getCause() instanceof S3Exception s && s.statusCode() == 404) {
+      if (keyMissing("head " + key, e, false)) {
         return false;
       }
       throw e;
     }
+  }
+
+  /**
+   * Whether {@code e} (of a read of one key) means that no object has the key, rather than that the
+   * bucket itself is gone, which a 404 means too. A 404 naming NoSuchBucket was already made a
+   * retriable failure by {@link #failure}; one naming NoSuchKey in a GET's body is a missing key.
+   * Any other 404 (a HEAD's, which the SDK calls NoSuchKey whatever the cause: {@code bodyHasCode}
+   * false; or a GET's without a code) is a missing key only once the bucket is confirmed to
+   * exist, which throws the bucket's absence.
+   */
+  private boolean keyMissing(String what, ObjectStoreException e, boolean bodyHasCode) {
+    if (!(e.getCause() instanceof S3Exception s) || s.statusCode() != 404 || bucketMissing(s)) {
+      return false;
+    }
+    if (!(bodyHasCode && "NoSuchKey".equals(errorCode(s)))) {
+      confirmBucket(what);
+    }
+    return true;
+  }
+
+  /**
+   * Throws unless a HeadBucket found the bucket within the last {@link #BUCKET_CONFIRMATION}: the
+   * image indexer asks about every new image, most of them missing, so one call serves them all.
+   */
+  private void confirmBucket(String what) {
+    if (bucketRecentlyConfirmed()) {
+      return;
+    }
+    synchronized (bucketCheck) {
+      if (bucketRecentlyConfirmed()) {
+        return;
+      }
+      call(what, () -> s3.headBucket(h -> h.bucket(bucket)));
+      bucketConfirmedAt = nanoTime.getAsLong();
+    }
+  }
+
+  private boolean bucketRecentlyConfirmed() {
+    Long at = bucketConfirmedAt;
+    return at != null && nanoTime.getAsLong() - at < BUCKET_CONFIRMATION.toNanos();
+  }
+
+  private static boolean bucketMissing(SdkException e) {
+    return e instanceof NoSuchBucketException || e instanceof S3Exception s && "NoSuchBucket".equals(errorCode(s));
+  }
+
+  private static String errorCode(S3Exception e) {
+    AwsErrorDetails details = e.awsErrorDetails();
+    return details == null ? null : details.errorCode();
   }
 
   public void delete(String key) {
@@ -362,15 +433,23 @@ public final class ObjectStore implements Component {
     } catch (SdkException e) {
       ObjectStoreException failure = failure(what, e);
       // A refused credential is not retriable by waiting but is the store failing us all the
-      // same, so it shows in check() like an outage; a missing key or a lost race does not.
+      // same, so it shows in check() like an outage; a missing key or a lost race does not. The
+      // failure, not the SDK's exception, for its words: a missing bucket's says what to look at.
       if (failure.retriable() || e instanceof S3Exception s && (s.statusCode() == 401 || s.statusCode() == 403)) {
-        lastError = e;
+        lastError = failure;
       }
       throw failure;
     }
   }
 
   private ObjectStoreException failure(String what, SdkException e) {
+    if (bucketMissing(e)) {
+      // Start found it, so it was deleted or recreated since, or the endpoint now reaches another
+      // store: an outage of the deployment's own bucket, to wait out and show in check().
+      bucketConfirmedAt = null;
+      return new ObjectStoreException("object store: cannot " + what + ": bucket " + bucket + " does not exist"
+          + " (deleted, or S3_ENDPOINT/S3_BUCKET point elsewhere)", e, true);
+    }
     boolean retriable = e instanceof SdkClientException
         || e instanceof S3Exception s && (s.statusCode() >= 500 || s.statusCode() == 429 || s.statusCode() == 408);
     return new ObjectStoreException("object store: cannot " + what + " in bucket " + bucket + ": " + e.getMessage(), e, retriable);

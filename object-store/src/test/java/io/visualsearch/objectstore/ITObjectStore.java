@@ -16,11 +16,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.s3.S3Client;
 
 @ExtendWith(StackExtension.class)
 class ITObjectStore {
@@ -151,6 +154,59 @@ class ITObjectStore {
     ObjectStoreException missing = assertThrows(ObjectStoreException.class, noBucket::start);
     assertTrue(missing.getMessage().contains("no-such-bucket"), missing.getMessage());
     noBucket.close();
+  }
+
+  /**
+   * A bucket deleted after start (or an endpoint that now reaches another store) answers every read
+   * with 404 as a missing key does: reads must fail retriably and check() show it, not answer
+   * "absent" (dead-lettered images, skipped publications, every picture downloaded again).
+   */
+  @Test
+  void aBucketDeletedAfterStartFailsReadsRetriablyUntilItIsBack(EmbeddedStack stack, @TempDir Path dir)
+      throws Exception {
+    String vanishing = "it-vanishing-" + Long.toHexString(System.nanoTime());
+    Map<String, String> env = withOverride(stack, "S3_BUCKET", vanishing);
+    Config config = ObjectStoreSettings.definition().parse(env);
+    try (ObjectStore store = ObjectStore.fromConfig(config, true);
+        S3Client raw = ObjectStore.client(config)) {
+      store.start();
+      store.put("it/there.json", b("{}"), "application/json");
+      assertTrue(store.get("it/missing.json").isEmpty());
+      assertFalse(store.download("it/missing.json", dir.resolve("missing.bin")));
+
+      raw.deleteObject(d -> d.bucket(vanishing).key("it/there.json"));
+      raw.deleteBucket(d -> d.bucket(vanishing));
+
+      // exists() first: its HEAD's 404 cannot tell, and no HeadBucket has vouched for the bucket yet.
+      Map<String, Executable> calls = new LinkedHashMap<>();
+      calls.put("exists of a key that was there", () -> store.exists("it/there.json"));
+      calls.put("exists of a key never written", () -> store.exists("it/missing.json"));
+      calls.put("get of a key that was there", () -> store.get("it/there.json"));
+      calls.put("get of a key never written", () -> store.get("it/missing.json"));
+      calls.put("download", () -> store.download("it/there.json", dir.resolve("there.bin")));
+      calls.put("put", () -> store.put("it/new.json", b("{}"), "application/json"));
+      calls.put("list", () -> store.list("it/"));
+      for (var call : calls.entrySet()) {
+        ObjectStoreException e = assertThrows(ObjectStoreException.class, call.getValue(), call.getKey());
+        assertTrue(e.retriable(), call.getKey() + ": waiting for the bucket may help: " + e.getMessage());
+        assertTrue(e.getMessage().contains("bucket " + vanishing + " does not exist (deleted, or S3_ENDPOINT/S3_BUCKET"
+            + " point elsewhere)"), call.getKey() + ": " + e.getMessage());
+      }
+      assertFalse(store.check().ok());
+      assertTrue(store.check().detail().contains("does not exist"), store.check().detail());
+
+      raw.createBucket(c -> c.bucket(vanishing));
+      assertFalse(store.exists("it/missing.json"));
+      assertTrue(store.get("it/missing.json").isEmpty());
+      assertFalse(store.download("it/missing.json", dir.resolve("missing.bin")));
+      assertTrue(store.check().ok(), store.check().detail());
+    } finally {
+      try (S3Client raw = ObjectStore.client(config)) {
+        raw.deleteBucket(d -> d.bucket(vanishing));
+      } catch (RuntimeException ignored) {
+        // already gone
+      }
+    }
   }
 
   static Map<String, String> withOverride(EmbeddedStack stack, String k, String v) {
