@@ -57,7 +57,7 @@ public final class CatalogDownloaderSettings {
       .doc("A feed with more valid products is refused (TOO_LARGE), nothing applied: a sync holds each product's id,"
           + " and the previous snapshot's, in memory (about 1 KiB of heap a product); raise it with the heap.");
   public static final Setting<List<String>> FEED_ALLOW = Setting.list("CATALOG_FEED_ALLOW").defaultValue(List.of())
-      .validate(CatalogDownloaderSettings::validAllowList, "a comma list of CIDRs, IP addresses or exact host names")
+      .validate(AddressPolicy::isValidExceptions, "a comma list of CIDRs, IP addresses or exact host names")
       .doc("Non-public hosts an http(s) feed may be downloaded from, e.g. 10.20.0.0/16 or feeds.corp.example; empty ="
           + " public internet only. Loopback, private, link-local and cloud-metadata addresses are refused for every"
           + " other host, the feed URL's own included: the retailer runs its DNS, and could point it inside the cluster.");
@@ -80,17 +80,7 @@ public final class CatalogDownloaderSettings {
 
   /** Where an http(s) feed may be downloaded from. */
   static AddressPolicy feedAddresses(Config config) {
-    List<String> allow = config.get(FEED_ALLOW);
-    return allow.isEmpty() ? AddressPolicy.publicOnly() : AddressPolicy.allowing(allow);
-  }
-
-  private static boolean validAllowList(List<String> entries) {
-    try {
-      AddressPolicy.allowing(entries);
-      return true;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
+    return AddressPolicy.of(config.get(FEED_ALLOW));
   }
 
   public static ConfigDef definition() {

@@ -62,6 +62,21 @@ public final class AddressPolicy {
     return new AddressPolicy(ranges, Set.copyOf(hosts));
   }
 
+  /** Public internet only when {@code exceptions} is empty, else {@link #allowing} them: a setting's value. */
+  public static AddressPolicy of(List<String> exceptions) {
+    return exceptions.isEmpty() ? publicOnly() : allowing(exceptions);
+  }
+
+  /** Whether {@code exceptions} is a list {@link #allowing} takes: a setting's validation. */
+  public static boolean isValidExceptions(List<String> exceptions) {
+    try {
+      allowing(exceptions);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
   boolean isAllowedHost(String host) {
     return allowedHosts.contains(host.toLowerCase(Locale.ROOT));
   }

@@ -26,7 +26,7 @@ public final class ImageIndexerSettings {
           + " ever. A product whose stored image only needs re-checking keeps it instead, without retries."
           + " Object-store failures are always retried.");
   public static final Setting<List<String>> FETCH_ALLOW = Setting.list("IMAGE_FETCH_ALLOW").defaultValue(List.of())
-      .validate(ImageIndexerSettings::validAllowList, "a comma list of CIDRs, IP addresses or exact host names")
+      .validate(AddressPolicy::isValidExceptions, "a comma list of CIDRs, IP addresses or exact host names")
       .doc("Non-public image hosts that may be fetched anyway, e.g. 127.0.0.1/32 for the demo; empty = public"
           + " internet only (loopback, private, link-local and cloud-metadata addresses refused).");
   public static final Setting<Duration> FETCH_CONNECT_TIMEOUT = Setting.duration("IMAGE_FETCH_CONNECT_TIMEOUT")
@@ -78,22 +78,12 @@ public final class ImageIndexerSettings {
   }
 
   static AddressPolicy addressPolicy(Config config) {
-    List<String> allow = config.get(FETCH_ALLOW);
-    return allow.isEmpty() ? AddressPolicy.publicOnly() : AddressPolicy.allowing(allow);
+    return AddressPolicy.of(config.get(FETCH_ALLOW));
   }
 
   static ValidationPolicy validationPolicy(Config config) {
     // The validator must accept whatever the fetcher was allowed to download.
     return new ValidationPolicy(config.get(FETCH_MAX_BYTES), config.get(MAX_PIXELS), config.get(MAX_SIDE),
         IMAGE.minSide(), IMAGE.formats());
-  }
-
-  private static boolean validAllowList(List<String> entries) {
-    try {
-      AddressPolicy.allowing(entries);
-      return true;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
   }
 }
