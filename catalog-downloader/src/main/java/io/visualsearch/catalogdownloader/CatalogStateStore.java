@@ -56,13 +56,13 @@ final class CatalogStateStore {
    * otherwise delete the ids the sync that took the tenant over has written since, and a crash of
    * that one before its snapshot would leave what it sent untracked. Returns whether they went.
    */
-  boolean clearPending(String tenant, PendingIds known) {
+  boolean clearPending(String tenant, PendingIds known) throws IOException {
     String key = prefix(tenant) + "pending.bin";
     Optional<StoredObject> there = store.get(key);
     if (there.isEmpty()) {
       return true;
     }
-    if (!java.util.Arrays.equals(there.get().bytes(), known.toBytes())) {
+    if (!PendingIds.fromBytes(there.get().bytes()).equals(known)) {
       log.info("tenant {}: pending ids left in place: another sync has written its own since", tenant);
       return false;
     }

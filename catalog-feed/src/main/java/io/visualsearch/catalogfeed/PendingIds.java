@@ -79,6 +79,18 @@ public final class PendingIds {
     return new PendingIds(distinct(sorted), distinct(names));
   }
 
+  /** The same ids, however they were encoded (two JDKs' zlib may compress one set differently). */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof PendingIds p && Arrays.equals(snapshotIdHashes, p.snapshotIdHashes)
+        && Arrays.equals(newIds, p.newIds);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * Arrays.hashCode(snapshotIdHashes) + Arrays.hashCode(newIds);
+  }
+
   public boolean isEmpty() {
     return snapshotIdHashes.length == 0 && newIds.length == 0;
   }

@@ -351,6 +351,10 @@ class ITSearchApi {
         .header("Authorization", "Bearer " + ACME_KEY).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(500, damaged.statusCode());
     assertEquals("corrupt_similar_items", json.readTree(damaged.body()).get("error").asText(), damaged.body());
+    fx.store.put(SimilarItemsFile.key("acme", "acme-blue"), "null".getBytes(StandardCharsets.UTF_8), "application/json");
+    HttpResponse<String> nullFile = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/products/acme-blue/similar"))
+        .header("Authorization", "Bearer " + ACME_KEY).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals("corrupt_similar_items", json.readTree(nullFile.body()).get("error").asText(), nullFile.body());
     fx.store.delete(SimilarItemsFile.key("acme", "acme-blue"));
   }
 

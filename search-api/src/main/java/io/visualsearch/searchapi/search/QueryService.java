@@ -233,7 +233,7 @@ public final class QueryService {
         return Optional.empty();
       }
       SimilarItemsFile file = json.readValue(o.get().bytes(), SimilarItemsFile.class);
-      String problem = file.problem();
+      String problem = file == null ? "it is JSON null" : file.problem();
       if (problem != null) {
         throw new IOException(SimilarItemsFile.key(tenant, sku) + ": " + problem);
       }
