@@ -8,6 +8,7 @@ import io.visualsearch.config.ConfigDef;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.PipelineService;
+import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.runtime.ScratchDirectory;
 import io.visualsearch.runtime.ServiceHost;
 import java.nio.file.Path;
@@ -33,7 +34,8 @@ public final class CatalogDownloaderService {
     PipelineService pipeline = new PipelineService(NAME, config, host);
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
     CatalogSync sync = sync(config, pipeline, store);
-    SyncScheduler scheduler = new SyncScheduler(sync::run, sources, config.get(CatalogDownloaderSettings.INTERVAL));
+    SyncScheduler scheduler = new SyncScheduler(sync::run, sources, config.get(CatalogDownloaderSettings.INTERVAL))
+        .drainWithin(() -> host.stopTimeLeft(config.get(RuntimeSettings.SHUTDOWN_TIMEOUT)));
     SyncEndpoint endpoint = new SyncEndpoint(scheduler, config.get(CatalogDownloaderSettings.SYNC_REPLY_WAIT));
     pipeline.ops().route("/sync", endpoint);
     // The endpoint closes after the scheduler (reverse order): the reports of the syncs in hand go out.

@@ -173,6 +173,12 @@ final class SyncEndpoint implements HttpHandler, Component {
     }
 
     void send(SyncReport report, Throwable failure) {
+      if (failure instanceof java.util.concurrent.CancellationException stopped) {
+        // Not a failed sync: the service stopped first; what was sent is pending and reconciled.
+        send(503, error("stopping", stopped.getMessage() + "; its changes so far are kept as pending and the next"
+            + " sync reconciles them: post again"), null, "5");
+        return;
+      }
       if (failure != null) {
         send(500, error("sync_failed", String.valueOf(failure.getMessage())));
         return;

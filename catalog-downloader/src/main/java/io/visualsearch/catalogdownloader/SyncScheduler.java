@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -47,6 +48,9 @@ final class SyncScheduler implements Component {
   private final Duration busyRetry;
   /** Per tenant, the retry of a scheduled sync that found it busy, while it waits (one at most). */
   private final Map<String, ScheduledFuture<?>> busyRetries = new ConcurrentHashMap<>();
+  private volatile boolean stopping;
+  /** How long a stop waits for the sync in hand: what is left of the service's stop allowance. */
+  private volatile Supplier<Duration> drainLimit = () -> Duration.ofSeconds(60);
 
   SyncScheduler(SyncJob sync, List<FeedLocation> sources, Duration interval) {
     this(sync, sources, interval, SyncLeases.TTL);
@@ -58,6 +62,16 @@ final class SyncScheduler implements Component {
     this.sources = List.copyOf(sources);
     this.interval = interval;
     this.busyRetry = busyRetry;
+  }
+
+  /**
+   * Bounds a stop's wait for the sync in hand by {@code timeLeft} (what is left of
+   * SERVICE_SHUTDOWN_TIMEOUT): waiting its own minute, it outlived the process's stop limit, and
+   * the components closed after it (the sync endpoint's answers, the producer's flush) never ran.
+   */
+  SyncScheduler drainWithin(Supplier<Duration> timeLeft) {
+    this.drainLimit = timeLeft;
+    return this;
   }
 
   @Override
@@ -155,8 +169,19 @@ final class SyncScheduler implements Component {
         // Started: a request from now on queues a new sync, which will see a feed changed after
         // this one's download.
         queued.remove(t, done);
+        if (stopping) {
+          // Queued behind the sync in hand when the stop came: run now, each would hold the stop
+          // for a whole sync, one tenant after another.
+          done.completeExceptionally(new CancellationException("the catalog-downloader stopped before this sync started"));
+          return;
+        }
         try {
-          done.complete(syncOne(source));
+          SyncReport report = syncOne(source);
+          if (stopping && Thread.currentThread().isInterrupted()) {
+            done.completeExceptionally(new CancellationException("the catalog-downloader stopped before this sync ended"));
+          } else {
+            done.complete(report);
+          }
         } catch (RuntimeException | Error e) {
           done.completeExceptionally(e);
           throw e;
@@ -204,12 +229,16 @@ final class SyncScheduler implements Component {
 
   @Override
   public void close() {
+    stopping = true;
     ScheduledExecutorService w = worker;
     if (w != null) {
       w.shutdown();
       try {
-        if (!w.awaitTermination(60, TimeUnit.SECONDS)) {
+        long waitMs = Math.max(0, Math.min(60_000, drainLimit.get().toMillis()));
+        if (!w.awaitTermination(waitMs, TimeUnit.MILLISECONDS)) {
           w.shutdownNow();
+          // The interrupted sync's request is answered by the endpoint, closed next.
+          w.awaitTermination(2, TimeUnit.SECONDS);
         }
       } catch (InterruptedException e) {
         w.shutdownNow();

@@ -21,14 +21,16 @@ import org.junit.jupiter.api.Test;
 class SyncEndpointTest {
 
   private static final FeedLocation SOURCE = FeedLocation.parse("shop=file:///srv/feeds/shop.tsv");
+  private static final FeedLocation OTHER = FeedLocation.parse("other=file:///srv/feeds/other.tsv");
 
+  private volatile Duration drain = Duration.ofSeconds(60);
   private final CountDownLatch syncing = new CountDownLatch(1);
   private final CountDownLatch finish = new CountDownLatch(1);
   private final SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
     syncing.countDown();
     finish.await();
     return SyncReport.notModified(source.tenant(), source.display());
-  }, List.of(SOURCE), Duration.ZERO);
+  }, List.of(SOURCE, OTHER), Duration.ZERO).drainWithin(() -> this.drain);
   private final SyncEndpoint endpoint = new SyncEndpoint(scheduler, Duration.ofMinutes(5));
   private HttpServer server;
 
@@ -75,6 +77,29 @@ class SyncEndpointTest {
     HttpResponse<String> r = answer.get(30, TimeUnit.SECONDS);
     assertEquals(200, r.statusCode(), r.body());
     assertTrue(r.body().contains("NOT_MODIFIED"), r.body());
+  }
+
+  /**
+   * A sync longer than the stop's allowance waited the scheduler's own minute, past the process's
+   * stop limit: the endpoint never closed and the request went unanswered; cut short, it was
+   * answered 422 as a failed sync, and a request queued behind it ran a whole sync during the stop.
+   */
+  @Test
+  void aSyncCutShortByTheStopAndOneQueuedBehindItAreAnsweredStopping() throws Exception {
+    URI base = start();
+    CompletableFuture<HttpResponse<String>> inHand = post(base, "tenant=shop");
+    assertTrue(syncing.await(30, TimeUnit.SECONDS));
+    CompletableFuture<HttpResponse<String>> queuedBehind = post(base, "tenant=other");
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+        .until(() -> scheduler.status("other").queued());
+    drain = Duration.ZERO; // nothing left of the stop's allowance
+    scheduler.close();
+    endpoint.close();
+    for (CompletableFuture<HttpResponse<String>> answer : List.of(inHand, queuedBehind)) {
+      HttpResponse<String> r = answer.get(30, TimeUnit.SECONDS);
+      assertEquals(503, r.statusCode(), r.body());
+      assertTrue(r.body().contains("\"stopping\""), r.body());
+    }
   }
 
   @Test
