@@ -59,12 +59,17 @@ final class JobStarts {
    * that ignores the interrupt), and its start is taken back so that routine stops never add up
    * to {@code job-crashed}. Should it end after all, {@link #ended} removes the count as usual.
    */
-  synchronized void plannedStop() {
-    String key = inFlight;
+  void plannedStop() {
+    String key;
+    // Taken under the lock, written outside it: the job thread's own store calls (ended) must not
+    // wait on this one, nor this on theirs.
+    synchronized (this) {
+      key = inFlight;
+      inFlight = null;
+    }
     if (key == null) {
       return;
     }
-    inFlight = null;
     int started = store.get(key).map(o -> parse(new String(o.bytes(), StandardCharsets.UTF_8))).orElse(0);
     if (started <= 1) {
       store.delete(key);

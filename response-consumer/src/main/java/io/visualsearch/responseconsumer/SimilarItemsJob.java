@@ -67,6 +67,7 @@ public final class SimilarItemsJob implements RecordHandler, Component {
   private final HeapAllowance heap;
   private final NativeAllowance natives;
   private final JobStarts starts;
+  private volatile Thread plannedStop;
   private final WriteCursor cursor;
   private final ObjectMapper json = new ObjectMapper();
 
@@ -112,19 +113,37 @@ public final class SimilarItemsJob implements RecordHandler, Component {
     return CheckResult.OK; // its loop's check says whether it runs
   }
 
-  /** A stop on request: the job in flight is not counted as one that took the process down. */
+  /**
+   * A stop on request: the job in flight is not counted as one that took the process down. The
+   * store write runs on a thread of its own: beginStop must return at once (every intake is asked
+   * to stop before any drains), and a slow store held the whole stop here.
+   */
   @Override
   public void beginStop() {
-    try {
-      starts.plannedStop();
-    } catch (ObjectStoreException e) {
-      log.warn("the running similar-items job's start is still counted (the store did not answer): {}", e.getMessage());
-    }
+    Thread takeBack = new Thread(() -> {
+      try {
+        starts.plannedStop();
+      } catch (ObjectStoreException e) {
+        log.warn("the running similar-items job's start is still counted (the store did not answer): {}",
+            e.getMessage());
+      }
+    }, "similar-items-planned-stop");
+    takeBack.setDaemon(true);
+    takeBack.start();
+    plannedStop = takeBack;
   }
 
+  /** Waits a little for the take-back begun at the stop; the store call has its own limit. */
   @Override
   public void close() {
-    // Nothing of its own: the loop that runs it drains it.
+    Thread takeBack = plannedStop;
+    if (takeBack != null) {
+      try {
+        takeBack.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   @Override

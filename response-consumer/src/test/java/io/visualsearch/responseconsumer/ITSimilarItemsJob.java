@@ -209,7 +209,9 @@ class ITSimilarItemsJob {
     try {
       assertTrue(inJob.await(60, java.util.concurrent.TimeUnit.SECONDS));
       assertEquals("2", startsOf(tenant, version), "this start is counted while the job runs");
-      job.beginStop();
+      job.beginStop(); // returns at once; the take-back is written on a thread of its own
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+          .until(() -> startsOf(tenant, version).equals("1"));
       assertEquals("1", startsOf(tenant, version), "were the process to end now, only the earlier start counts");
     } finally {
       release.countDown();
@@ -218,6 +220,7 @@ class ITSimilarItemsJob {
     org.junit.jupiter.api.Assertions.assertNull(failed.get());
     assertTrue(store.get(JobStarts.key(tenant, version)).isEmpty(), "it ended after all: no count");
     job.beginStop();
+    job.close(); // waits for the take-back
     assertTrue(store.get(JobStarts.key(tenant, version)).isEmpty(), "nothing in flight: nothing taken back");
   }
 
