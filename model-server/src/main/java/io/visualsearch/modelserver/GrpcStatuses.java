@@ -31,7 +31,9 @@ final class GrpcStatuses {
         case UNAUTHENTICATED -> Status.Code.UNAUTHENTICATED;
         case UNKNOWN -> Status.Code.UNKNOWN;
       };
-      if (code == Status.Code.INTERNAL || code == Status.Code.UNKNOWN) {
+      if (code == Status.Code.INTERNAL || code == Status.Code.UNKNOWN || se.isModelFault()) {
+        // A run's own failure too, whatever TensorFlow's code for it: a model whose every run
+        // fails FAILED_PRECONDITION left nothing in the log while clients backed off.
         log.error("request failed inside the server", e);
       }
       return Status.fromCode(code).withDescription(se.getMessage()).asRuntimeException();

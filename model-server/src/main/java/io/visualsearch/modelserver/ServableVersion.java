@@ -167,12 +167,12 @@ final class ServableVersion {
       // TensorFlow Java has classes for the codes above only; any other (INTERNAL, NOT_FOUND,
       // ABORTED, UNAVAILABLE, DATA_LOSS, ...) arrives as a bare TensorFlowException that does not
       // say which, and UNKNOWN is the code for an error whose code is not known.
-      return new ServingException(ServingException.Reason.UNKNOWN, where + " failed: " + why, e);
+      return ServingException.fromRun(ServingException.Reason.UNKNOWN, where + " failed: " + why, e);
     }
     return switch (reason) {
-      case INVALID_ARGUMENT, OUT_OF_RANGE -> new ServingException(reason, where + " rejected the input: " + why, e);
-      case RESOURCE_EXHAUSTED -> new ServingException(reason, where + " ran out of resources: " + why, e);
-      default -> new ServingException(reason, where + " failed: " + why, e);
+      case INVALID_ARGUMENT, OUT_OF_RANGE -> ServingException.fromRun(reason, where + " rejected the input: " + why, e);
+      case RESOURCE_EXHAUSTED -> ServingException.fromRun(reason, where + " ran out of resources: " + why, e);
+      default -> ServingException.fromRun(reason, where + " failed: " + why, e);
     };
   }
 

@@ -41,19 +41,38 @@ public final class ServingException extends RuntimeException {
   }
 
   private final Reason reason;
+  private final boolean fromRun;
 
   public ServingException(Reason reason, String message) {
-    super(message);
-    this.reason = reason;
+    this(reason, message, null, false);
   }
 
   public ServingException(Reason reason, String message, Throwable cause) {
+    this(reason, message, cause, false);
+  }
+
+  private ServingException(Reason reason, String message, Throwable cause, boolean fromRun) {
     super(message, cause);
     this.reason = reason;
+    this.fromRun = fromRun;
+  }
+
+  /** A failed TensorFlow run, answered with TensorFlow's own code (see ServableVersion). */
+  static ServingException fromRun(Reason reason, String message, Throwable cause) {
+    return new ServingException(reason, message, cause, true);
   }
 
   public Reason reason() {
     return reason;
+  }
+
+  /**
+   * Whether the model's run failed for a reason other than its input: whatever code TensorFlow
+   * gave it (a FAILED_PRECONDITION from a table the model could not initialise, say), it is the
+   * server's or the model's fault, and logged as such.
+   */
+  boolean isModelFault() {
+    return fromRun && reason != Reason.INVALID_ARGUMENT && reason != Reason.OUT_OF_RANGE;
   }
 
   public static ServingException notFound(String message) {

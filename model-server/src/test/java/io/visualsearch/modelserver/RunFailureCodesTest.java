@@ -1,7 +1,9 @@
 package io.visualsearch.modelserver;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
 import java.util.LinkedHashMap;
@@ -46,6 +48,21 @@ class RunFailureCodesTest {
     });
     assertEquals(want, got);
     expected.keySet().forEach(tf -> assertSame(tf, ServableVersion.runFailure("default", 3, tf).getCause()));
+  }
+
+  /**
+   * A model whose every run failed FAILED_PRECONDITION (a table it could not initialise) left
+   * nothing in the log: only INTERNAL and UNKNOWN were, and a run's own code is kept now.
+   */
+  @Test
+  void aRunsFailureIsTheModelsFaultUnlessTheInputCausedIt() {
+    assertTrue(ServableVersion.runFailure("default", 3, new TFFailedPreconditionException("table")).isModelFault());
+    assertTrue(ServableVersion.runFailure("default", 3, new TFUnimplementedException("kernel")).isModelFault());
+    assertTrue(ServableVersion.runFailure("default", 3, new TensorFlowException("lost")).isModelFault());
+    assertFalse(ServableVersion.runFailure("default", 3, new TFInvalidArgumentException("shape")).isModelFault());
+    assertFalse(ServableVersion.runFailure("default", 3, new TFOutOfRangeException("index")).isModelFault());
+    assertFalse(new ServingException(ServingException.Reason.FAILED_PRECONDITION, "no such signature").isModelFault(),
+        "a caller's unknown signature is not the model's fault");
   }
 
   @Test
