@@ -55,6 +55,10 @@ public final class IndexSwapper implements Component {
   private final Map<String, Context> queued = new ConcurrentHashMap<>();
   private ScheduledExecutorService worker;
   private volatile ScheduledFuture<?> poll;
+  /** Tenants whose last load failed for the object store. */
+  private final java.util.Set<String> storeFailures = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Tenants published at the start that no load has served since, the store failing them. */
+  private final java.util.Set<String> unloadedSinceStart = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile String lastError;
 
   /**
@@ -83,7 +87,9 @@ public final class IndexSwapper implements Component {
   @Override
   public void start() {
     for (String tenant : loader.publishedTenants()) {
-      refresh(tenant);
+      if (refresh(tenant).isEmpty() && storeFailed(tenant)) {
+        unloadedSinceStart.add(tenant);
+      }
     }
     worker = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "index-swapper");
@@ -146,8 +152,21 @@ public final class IndexSwapper implements Component {
 
   /** Installs the tenant's CURRENT version if it is not the served one; returns the served version. */
   public Optional<String> refresh(String tenant) {
+    Optional<String> served = load(tenant);
+    if (served.isPresent() || !storeFailed(tenant)) {
+      unloadedSinceStart.remove(tenant);
+    }
+    return served;
+  }
+
+  private boolean storeFailed(String tenant) {
+    return storeFailures.contains(tenant);
+  }
+
+  private Optional<String> load(String tenant) {
     String version = null;
     Span span = null;
+    storeFailures.remove(tenant);
     try {
       Optional<CurrentPointer> pointer = loader.current(tenant);
       if (pointer.isEmpty()) {
@@ -193,6 +212,7 @@ public final class IndexSwapper implements Component {
       log.error("tenant {}: refusing index: {}; still serving {}", tenant, e.getMessage(),
           indexes.servedVersion(tenant).orElse("nothing"));
     } catch (ObjectStoreException e) {
+      storeFailures.add(tenant);
       activity.recordError();
       failed(span, "object store", e);
       lastError = "object store: " + e.getMessage();
@@ -247,6 +267,12 @@ public final class IndexSwapper implements Component {
     String died = pollDied();
     if (died != null) {
       return CheckResult.failed(died);
+    }
+    if (!unloadedSinceStart.isEmpty()) {
+      // Ready, it would take traffic for tenants it cannot search: a rolling update during store
+      // throttling replaced every instance that served them. Each poll (and publication) retries.
+      return CheckResult.failed("indexes of " + unloadedSinceStart.size() + " tenant(s) not loaded since the start, the"
+          + " object store failing; retried at each poll: " + lastError);
     }
     String e = lastError;
     // A refused version does not make the service unready: it keeps serving the previous one.

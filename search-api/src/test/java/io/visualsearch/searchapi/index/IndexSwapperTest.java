@@ -97,4 +97,50 @@ class IndexSwapperTest {
       store.close();
     }
   }
+
+  /**
+   * A tenant's load failing at the start for the store (a 503 SlowDown past the SDK's retries) left
+   * the instance ready without that tenant's index: a rolling update replaced every instance that
+   * served it. Ready once a load succeeds, or finds nothing to serve.
+   */
+  @Test
+  void anInstanceWhoseStartCouldNotLoadATenantForTheStoreIsNotReadyUntilALoadDoes(@TempDir Path scratch)
+      throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean storeFails = new java.util.concurrent.atomic.AtomicBoolean(true);
+    software.amazon.awssdk.services.s3.S3Client s3 = (software.amazon.awssdk.services.s3.S3Client)
+        java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+            new Class<?>[] {software.amazon.awssdk.services.s3.S3Client.class}, (proxy, method, args) ->
+                switch (method.getName()) {
+                  case "headBucket" -> software.amazon.awssdk.services.s3.model.HeadBucketResponse.builder().build();
+                  case "close" -> null;
+                  case "listObjectsV2Paginator" -> new software.amazon.awssdk.services.s3.paginators.ListObjectsV2Iterable(
+                      (software.amazon.awssdk.services.s3.S3Client) proxy,
+                      (software.amazon.awssdk.services.s3.model.ListObjectsV2Request) args[0]);
+                  case "listObjectsV2" -> software.amazon.awssdk.services.s3.model.ListObjectsV2Response.builder()
+                      .commonPrefixes(software.amazon.awssdk.services.s3.model.CommonPrefix.builder()
+                          .prefix("indexes/acme/").build()).build();
+                  default -> {
+                    if (storeFails.get()) {
+                      throw software.amazon.awssdk.core.exception.SdkClientException.create("SlowDown (a test's)");
+                    }
+                    throw software.amazon.awssdk.services.s3.model.NoSuchKeyException.builder().statusCode(404)
+                        .message("no such key").build();
+                  }
+                });
+    ObjectStore store = new ObjectStore(timeouts -> s3, "throttled", false, Duration.ofMinutes(1));
+    store.start();
+    PrometheusRegistry registry = new PrometheusRegistry();
+    IndexSwapper swapper = new IndexSwapper(new IndexLoader(store, scratch), new TenantIndexes(i -> { }),
+        Duration.ofMillis(50), registry, new Activity(registry), OpenTelemetry.noop().getTracer("test"));
+    swapper.start();
+    try {
+      assertTrue(!swapper.check().ok() && swapper.check().detail().contains("not loaded since the start"),
+          swapper.check().detail());
+      storeFails.set(false); // the store answers: acme turns out to have nothing published yet
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> swapper.check().ok());
+    } finally {
+      swapper.close();
+      store.close();
+    }
+  }
 }
