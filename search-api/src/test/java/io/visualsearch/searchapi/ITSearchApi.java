@@ -454,28 +454,6 @@ class ITSearchApi {
     }
   }
 
-  /**
-   * curl sends Expect: 100-continue past 1 MiB and waits for the 100 before the body: a request
-   * refused before its body is read (a bad key, a declared size over the cap) was asked for its
-   * upload anyway, by the drain, only to drop it, holding a request thread meanwhile.
-   */
-  @Test
-  @Order(12)
-  void aRequestRefusedBeforeItsBodyIsReadIsNotAskedForItsUpload() throws Exception {
-    URI uri = URI.create(base);
-    for (String[] refused : new String[][] {{"Bearer not-a-key-0123456789abcdef", "401"}, {"Bearer " + ACME_KEY, "413"}}) {
-      try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
-        socket.setSoTimeout(30_000);
-        socket.getOutputStream().write(("POST /api/v1/search HTTP/1.1\r\nHost: shop\r\nAuthorization: " + refused[0]
-            + "\r\nContent-Type: image/jpeg\r\nContent-Length: " + (11 << 20) + "\r\nExpect: 100-continue\r\n\r\n")
-            .getBytes(StandardCharsets.US_ASCII));
-        java.io.BufferedReader in = new java.io.BufferedReader(
-            new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
-        assertEquals("HTTP/1.1 " + refused[1], in.readLine().substring(0, 12), "answered at once, no 100 Continue");
-      }
-    }
-  }
-
   // ---------------------------------------------------------------- freshness and swaps
 
   @Test

@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.thread.Invocable;
@@ -32,8 +31,6 @@ final class UploadReader {
   private static final int FIRST_BUFFER_BYTES = 64 * 1024;
   /** A request whose body was given up on mid-read: draining it would only wait for the same client again. */
   private static final String ABANDONED = UploadReader.class.getName() + ".abandoned";
-  /** Set once reading the body began (and a 100 Continue, if the client asked for one, went out). */
-  private static final String READ = UploadReader.class.getName() + ".read";
 
   private final UploadPace pace;
   private final Duration drainBudget;
@@ -72,7 +69,6 @@ final class UploadReader {
     byte[] body = declared > 0 ? new byte[(int) declared] : new byte[0];
     int size = 0;
     long start = System.nanoTime();
-    request.setAttribute(READ, Boolean.TRUE);
     while (true) {
       Content.Chunk chunk = nextChunk(request, pace.deadlineNanos(start, size));
       if (chunk == null) {
@@ -142,12 +138,6 @@ final class UploadReader {
   void discard(Request request, long maxBytes) {
     long length = request.getLength();
     if (length <= 0 || length > maxBytes || request.getAttribute(ABANDONED) != null) {
-      return;
-    }
-    if (request.getAttribute(READ) == null && request.getHeaders().contains(HttpHeader.EXPECT, "100-continue")) {
-      // The client waits for a 100 Continue before it sends the body (curl does past 1 MiB):
-      // reading here would ask for the upload only to drop it. Answered without it, the client
-      // sends nothing, and Jetty closes the connection after the answer.
       return;
     }
     long deadline = System.nanoTime() + drainBudget.toNanos();
