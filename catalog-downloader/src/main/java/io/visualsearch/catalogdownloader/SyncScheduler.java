@@ -2,22 +2,22 @@ package io.visualsearch.catalogdownloader;
 
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
+import io.visualsearch.runtime.PeriodicTaskEnd;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.LongConsumer;
-import java.util.function.Supplier;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -202,29 +202,15 @@ final class SyncScheduler implements Component {
     if (w == null || w.isShutdown()) {
       return CheckResult.failed("not running");
     }
-    ScheduledFuture<?> periodic = schedule;
-    if (periodic != null && periodic.isDone()) {
-      // The executor never runs a periodic task again once it threw: every tenant's scheduled
-      // syncs have stopped, though on-demand ones would still work and hide it.
-      return CheckResult.failed("scheduled syncs stopped: " + endOf(periodic));
+    // The executor never runs a periodic task again once it threw: every tenant's scheduled syncs
+    // have stopped, though on-demand ones would still work and hide it.
+    String ended = PeriodicTaskEnd.of(schedule, "the scheduled syncs");
+    if (ended != null) {
+      return CheckResult.failed(ended);
     }
     Throwable f = lastFailure;
     // A failing feed source is the retailer's problem to fix; the service itself stays ready.
     return f == null ? CheckResult.OK : new CheckResult(true, "last sync failed: " + f.getMessage());
-  }
-
-  private static String endOf(ScheduledFuture<?> periodic) {
-    try {
-      periodic.get();
-      return "ended";
-    } catch (ExecutionException e) {
-      return String.valueOf(e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "interrupted";
-    } catch (CancellationException e) {
-      return "cancelled";
-    }
   }
 
   @Override

@@ -107,7 +107,7 @@ class SyncSchedulerTest {
       assertTrue(thrown.await(30, TimeUnit.SECONDS));
       CheckResult check = awaitFailed(scheduler);
       assertFalse(check.ok());
-      assertEquals("scheduled syncs stopped: java.lang.StackOverflowError: feed nested too deep", check.detail());
+      assertEquals("the scheduled syncs died: java.lang.StackOverflowError: feed nested too deep", check.detail());
     } finally {
       scheduler.close();
     }

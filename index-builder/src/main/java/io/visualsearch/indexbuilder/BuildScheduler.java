@@ -3,13 +3,13 @@ package io.visualsearch.indexbuilder;
 import io.visualsearch.objectstore.ObjectStoreException;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
+import io.visualsearch.runtime.PeriodicTaskEnd;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -81,26 +81,6 @@ final class BuildScheduler implements Component {
     watching = watch.scheduleWithFixedDelay(this::watchGroup, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
   }
 
-  /**
-   * Why a periodic task stopped for good, or null while it runs: an Error (the tasks catch only
-   * exceptions, and carry on after those) ends it, and the executor says nothing; the thread then
-   * idles while the service looked ready, building nothing, or no longer watching the group.
-   */
-  private static String died(ScheduledFuture<?> task, String what) {
-    if (task == null || !task.isDone() || task.isCancelled()) {
-      return null;
-    }
-    try {
-      task.get();
-      return what + " stopped";
-    } catch (ExecutionException e) {
-      return what + " died: " + e.getCause();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return null;
-    }
-  }
-
   private void watchGroup() {
     try {
       intake.observe();
@@ -161,9 +141,9 @@ final class BuildScheduler implements Component {
     if (thread == null || thread.isShutdown()) {
       return CheckResult.failed("not running");
     }
-    String dead = died(ticks, "the build thread");
+    String dead = PeriodicTaskEnd.of(ticks, "the build thread");
     if (dead == null) {
-      dead = died(watching, "the group watch");
+      dead = PeriodicTaskEnd.of(watching, "the group watch");
     }
     if (dead != null) {
       return CheckResult.failed(dead);

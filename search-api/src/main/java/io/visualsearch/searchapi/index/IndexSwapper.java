@@ -13,11 +13,11 @@ import io.visualsearch.objectstore.ObjectStoreException;
 import io.visualsearch.pipeline.Activity;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
+import io.visualsearch.runtime.PeriodicTaskEnd;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -98,27 +98,6 @@ public final class IndexSwapper implements Component {
     });
     long every = Math.max(1, pollInterval.toMillis());
     poll = worker.scheduleWithFixedDelay(this::refreshAll, every, every, TimeUnit.MILLISECONDS);
-  }
-
-  /**
-   * Why the periodic poll ended, or null while it runs. It carries on after exceptions; an Error
-   * (out of memory loading a version) ended it without a word, and the instance stayed ready while
-   * it no longer looked for versions whose announcement it missed.
-   */
-  private String pollDied() {
-    ScheduledFuture<?> p = poll;
-    if (p == null || !p.isDone() || p.isCancelled()) {
-      return null;
-    }
-    try {
-      p.get();
-      return "the index poll stopped";
-    } catch (ExecutionException e) {
-      return "the index poll died: " + e.getCause();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return null;
-    }
   }
 
   /**
@@ -264,7 +243,9 @@ public final class IndexSwapper implements Component {
 
   @Override
   public CheckResult check() {
-    String died = pollDied();
+    // An Error (out of memory loading a version) ends the poll; the instance would stay ready while
+    // it no longer looked for versions whose announcement it missed.
+    String died = PeriodicTaskEnd.of(poll, "the index poll");
     if (died != null) {
       return CheckResult.failed(died);
     }
