@@ -33,11 +33,11 @@ public final class HeartbeatPublisher implements Component {
   /** This process's beats, told apart from another's under the same instance name. */
   private volatile long startedAtMs;
   /**
-   * Why the last beat was not written, null once one is: a broker refusing the writes (an ACL
-   * without WRITE on service.health) failed every beat asynchronously, unseen, and the instance
-   * dropped off the health page while its own readiness stayed green.
+   * Whether the last beat was written: a broker refusing the writes (an ACL without WRITE on
+   * service.health) failed every beat asynchronously, unseen, and the instance dropped off the
+   * health page while its own readiness stayed green.
    */
-  private volatile String notSent;
+  private final DeliveryState delivery;
 
   /**
    * @param readiness the service's readiness, sent on every beat: whether it is ready and, when
@@ -55,6 +55,9 @@ public final class HeartbeatPublisher implements Component {
     this.interval = interval;
     this.readiness = readiness;
     this.failed = failed;
+    this.delivery = new DeliveryState(log, service + ": heartbeats to " + Topics.SERVICE_HEALTH.name()
+        + " are not written, so the health page will show this instance stale", service
+        + ": heartbeats are written again");
   }
 
   @Override
@@ -106,21 +109,15 @@ public final class HeartbeatPublisher implements Component {
       }
       producer.get().send(new ProducerRecord<>(Topics.SERVICE_HEALTH.name(),
           (service + "/" + instance).getBytes(StandardCharsets.UTF_8), hb.build().toByteArray()),
-          (metadata, e) -> sent(e == null ? null : e.getClass().getSimpleName() + ": " + e.getMessage()));
+          (metadata, e) -> {
+            if (e == null) {
+              delivery.delivered();
+            } else {
+              delivery.failed(e);
+            }
+          });
     } catch (RuntimeException e) {
-      sent(e.getClass().getSimpleName() + ": " + e.getMessage());
-    }
-  }
-
-  /** Notes how a beat ended; logs once when beats start failing and once when they go out again. */
-  private void sent(String failure) {
-    String before = notSent;
-    notSent = failure;
-    if (failure != null && before == null) {
-      log.warn("{}: heartbeats to {} are not written, so the health page will show this instance stale: {}",
-          service, Topics.SERVICE_HEALTH.name(), failure);
-    } else if (failure == null && before != null) {
-      log.info("{}: heartbeats are written again", service);
+      delivery.failed(e);
     }
   }
 
@@ -134,7 +131,7 @@ public final class HeartbeatPublisher implements Component {
     if (timer == null) {
       return CheckResult.failed("not started");
     }
-    String failure = notSent;
+    String failure = delivery.lastFailure();
     return failure == null ? CheckResult.OK : new CheckResult(true, "last heartbeat not written: " + failure);
   }
 

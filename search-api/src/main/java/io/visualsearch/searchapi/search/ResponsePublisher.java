@@ -7,6 +7,7 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.visualsearch.pipeline.DeliveryState;
 import io.visualsearch.pipeline.PipelineHeaders;
 import io.visualsearch.proto.events.SearchHit;
 import io.visualsearch.proto.events.SearchResponseEvent;
@@ -42,8 +43,9 @@ public final class ResponsePublisher implements Component {
   private final Supplier<Producer<byte[], byte[]>> producer;
   private final Tracing tracing;
   private final Counter published;
-  /** Why the last send failed, null once one succeeds. */
-  private volatile String notPublished;
+  private final DeliveryState delivery = new DeliveryState(log, "search responses are not published to "
+      + Topics.SEARCH_RESPONSES.name() + ", so answers are not archived until this clears",
+      "search responses are published to " + Topics.SEARCH_RESPONSES.name() + " again");
 
   public ResponsePublisher(Supplier<Producer<byte[], byte[]>> producer, Tracing tracing, PrometheusRegistry registry) {
     this.producer = producer;
@@ -90,24 +92,9 @@ public final class ResponsePublisher implements Component {
    */
   @Override
   public CheckResult check() {
-    String failure = notPublished;
+    String failure = delivery.lastFailure();
     return failure == null ? CheckResult.OK : new CheckResult(true, "answers not published to "
         + Topics.SEARCH_RESPONSES.name() + ": " + failure);
-  }
-
-  /**
-   * Notes how a send ended; logs when sends start failing and when they succeed again, not once
-   * per answer: a broker refusing the topic's writes logged a warning per query, hundreds a second.
-   */
-  private void sent(String failure) {
-    String before = notPublished;
-    notPublished = failure;
-    if (failure != null && before == null) {
-      log.warn("search responses are not published to {}, so answers are not archived until this clears: {}",
-          Topics.SEARCH_RESPONSES.name(), failure);
-    } else if (failure == null && before != null) {
-      log.info("search responses are published to {} again", Topics.SEARCH_RESPONSES.name());
-    }
   }
 
   @Override
@@ -149,10 +136,10 @@ public final class ResponsePublisher implements Component {
             if (error != null) {
               published.labelValues("failed").inc();
               span.setStatus(StatusCode.ERROR, error.getMessage());
-              sent(error.getClass().getSimpleName() + ": " + error.getMessage());
+              delivery.failed(error);
             } else {
               published.labelValues("ok").inc();
-              sent(null);
+              delivery.delivered();
             }
             span.end();
           });
@@ -160,7 +147,7 @@ public final class ResponsePublisher implements Component {
       published.labelValues("failed").inc();
       span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
       span.end();
-      sent(e.getClass().getSimpleName() + ": " + e.getMessage());
+      delivery.failed(e);
     }
   }
 }
