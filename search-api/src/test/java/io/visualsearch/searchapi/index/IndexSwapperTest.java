@@ -7,15 +7,21 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.context.Context;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ScriptedS3;
 import io.visualsearch.pipeline.Activity;
 import io.visualsearch.searchapi.StuckStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 class IndexSwapperTest {
 
@@ -65,25 +71,15 @@ class IndexSwapperTest {
   @Test
   void aPollEndedByAnErrorMakesTheInstanceNotReady(@TempDir Path scratch) throws Exception {
     AtomicInteger listings = new AtomicInteger();
-    software.amazon.awssdk.services.s3.S3Client s3 = (software.amazon.awssdk.services.s3.S3Client)
-        java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
-            new Class<?>[] {software.amazon.awssdk.services.s3.S3Client.class}, (proxy, method, args) ->
-                switch (method.getName()) {
-                  case "headBucket" -> software.amazon.awssdk.services.s3.model.HeadBucketResponse.builder().build();
-                  case "close" -> null;
-                  case "listObjectsV2Paginator" -> {
-                    if (listings.incrementAndGet() > 1) {
-                      throw new OutOfMemoryError("Java heap space (a test's)");
-                    }
-                    yield new software.amazon.awssdk.services.s3.paginators.ListObjectsV2Iterable(
-                        (software.amazon.awssdk.services.s3.S3Client) proxy,
-                        (software.amazon.awssdk.services.s3.model.ListObjectsV2Request) args[0]);
-                  }
-                  case "listObjectsV2" -> software.amazon.awssdk.services.s3.model.ListObjectsV2Response.builder().build();
-                  default -> throw new UnsupportedOperationException(method.getName());
-                });
-    ObjectStore store = new ObjectStore(timeouts -> s3, "polled", false, Duration.ofMinutes(1));
-    store.start();
+    ObjectStore store = ScriptedS3.started("polled", (client, method, args) -> {
+      if (!method.equals("listObjectsV2")) {
+        throw new UnsupportedOperationException(method);
+      }
+      if (listings.incrementAndGet() > 1) {
+        throw new OutOfMemoryError("Java heap space (a test's)");
+      }
+      return ListObjectsV2Response.builder().build();
+    });
     PrometheusRegistry registry = new PrometheusRegistry();
     IndexSwapper swapper = new IndexSwapper(new IndexLoader(store, scratch), new TenantIndexes(i -> { }),
         Duration.ofMillis(50), registry, new Activity(registry), OpenTelemetry.noop().getTracer("test"));
@@ -106,29 +102,17 @@ class IndexSwapperTest {
   @Test
   void anInstanceWhoseStartCouldNotLoadATenantForTheStoreIsNotReadyUntilALoadDoes(@TempDir Path scratch)
       throws Exception {
-    java.util.concurrent.atomic.AtomicBoolean storeFails = new java.util.concurrent.atomic.AtomicBoolean(true);
-    software.amazon.awssdk.services.s3.S3Client s3 = (software.amazon.awssdk.services.s3.S3Client)
-        java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
-            new Class<?>[] {software.amazon.awssdk.services.s3.S3Client.class}, (proxy, method, args) ->
-                switch (method.getName()) {
-                  case "headBucket" -> software.amazon.awssdk.services.s3.model.HeadBucketResponse.builder().build();
-                  case "close" -> null;
-                  case "listObjectsV2Paginator" -> new software.amazon.awssdk.services.s3.paginators.ListObjectsV2Iterable(
-                      (software.amazon.awssdk.services.s3.S3Client) proxy,
-                      (software.amazon.awssdk.services.s3.model.ListObjectsV2Request) args[0]);
-                  case "listObjectsV2" -> software.amazon.awssdk.services.s3.model.ListObjectsV2Response.builder()
-                      .commonPrefixes(software.amazon.awssdk.services.s3.model.CommonPrefix.builder()
-                          .prefix("indexes/acme/").build()).build();
-                  default -> {
-                    if (storeFails.get()) {
-                      throw software.amazon.awssdk.core.exception.SdkClientException.create("SlowDown (a test's)");
-                    }
-                    throw software.amazon.awssdk.services.s3.model.NoSuchKeyException.builder().statusCode(404)
-                        .message("no such key").build();
-                  }
-                });
-    ObjectStore store = new ObjectStore(timeouts -> s3, "throttled", false, Duration.ofMinutes(1));
-    store.start();
+    AtomicBoolean storeFails = new AtomicBoolean(true);
+    ObjectStore store = ScriptedS3.started("throttled", (client, method, args) -> {
+      if (method.equals("listObjectsV2")) {
+        return ListObjectsV2Response.builder()
+            .commonPrefixes(CommonPrefix.builder().prefix("indexes/acme/").build()).build();
+      }
+      if (storeFails.get()) {
+        throw SdkClientException.create("SlowDown (a test's)");
+      }
+      throw NoSuchKeyException.builder().statusCode(404).message("no such key").build();
+    });
     PrometheusRegistry registry = new PrometheusRegistry();
     IndexSwapper swapper = new IndexSwapper(new IndexLoader(store, scratch), new TenantIndexes(i -> { }),
         Duration.ofMillis(50), registry, new Activity(registry), OpenTelemetry.noop().getTracer("test"));
