@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Counts and times every gRPC call by method (e.g. {@code Predict}) and status code name; a call
- * the client abandons before the reply counts as {@code CANCELLED}.
+ * the client abandons before the reply counts as {@code CANCELLED}. The call observer is also told
+ * whether the model's own run failed the call ({@link GrpcStatuses#isModelFault}).
  */
 final class GrpcMetricsInterceptor implements ServerInterceptor {
 
@@ -30,22 +31,22 @@ final class GrpcMetricsInterceptor implements ServerInterceptor {
     ServerCall.Listener<Q> delegate = next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
       @Override
       public void close(Status status, Metadata trailers) {
-        record(recorded, method, status.getCode(), start);
+        record(recorded, method, status.getCode(), GrpcStatuses.isModelFault(status), start);
         super.close(status, trailers);
       }
     }, headers);
     return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
       @Override
       public void onCancel() {
-        record(recorded, method, Status.Code.CANCELLED, start);
+        record(recorded, method, Status.Code.CANCELLED, false, start);
         super.onCancel();
       }
     };
   }
 
-  private void record(AtomicBoolean recorded, String method, Status.Code code, long start) {
+  private void record(AtomicBoolean recorded, String method, Status.Code code, boolean modelFault, long start) {
     if (recorded.compareAndSet(false, true)) {
-      metrics.request("grpc", method, code.name(), System.nanoTime() - start);
+      metrics.request("grpc", method, code.name(), modelFault, System.nanoTime() - start);
     }
   }
 }

@@ -31,18 +31,27 @@ final class GrpcStatuses {
         case UNAUTHENTICATED -> Status.Code.UNAUTHENTICATED;
         case UNKNOWN -> Status.Code.UNKNOWN;
       };
-      if (code == Status.Code.INTERNAL || code == Status.Code.UNKNOWN || se.isModelFault()) {
-        // A run's own failure too, whatever TensorFlow's code for it: a model whose every run
-        // fails FAILED_PRECONDITION left nothing in the log while clients backed off.
+      if (se.isLogged()) {
         log.error("request failed inside the server", e);
       }
-      return Status.fromCode(code).withDescription(se.getMessage()).asRuntimeException();
+      // The cause stays in this process (gRPC sends the code and description only): it tells the
+      // call metrics a model's fault from a caller's mistake answered with the same code.
+      return Status.fromCode(code).withDescription(se.getMessage()).withCause(se).asRuntimeException();
     }
     if (e instanceof StatusRuntimeException sre) {
       return sre;
     }
     log.error("unexpected failure serving a request", e);
     return Status.INTERNAL.withDescription("internal error: " + e.getClass().getSimpleName()).asRuntimeException();
+  }
+
+  /**
+   * Whether {@code status}, as {@link #toStatus} made it, answers a run that failed through the
+   * model's fault ({@link ServingException#isModelFault}): an unknown signature and a table the
+   * model could not initialise are both FAILED_PRECONDITION, and only the first is the caller's.
+   */
+  static boolean isModelFault(Status status) {
+    return status.getCause() instanceof ServingException se && se.isModelFault();
   }
 
   static Throwable unwrap(Throwable e) {

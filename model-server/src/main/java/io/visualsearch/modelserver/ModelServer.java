@@ -36,11 +36,15 @@ public final class ModelServer implements Component {
   private final RestModelServer rest;
   private final List<Component> started = new ArrayList<>();
 
-  /** Untraced, with metrics kept in a registry nobody scrapes: for tests and tools. */
-  /** Told of every answered call: front end ({@code grpc}, {@code rest}), method, status code. */
+  /**
+   * Told of every answered call: front end ({@code grpc}, {@code rest}), method, status code, and
+   * whether the model's own TensorFlow run failed it ({@code modelFault}). A run's failure keeps
+   * TensorFlow's code, which a caller's mistake may share (FAILED_PRECONDITION is also an unknown
+   * signature), so the code alone does not say whose fault a failed call was.
+   */
   @FunctionalInterface
   public interface CallObserver {
-    void answered(String api, String method, String code);
+    void answered(String api, String method, String code, boolean modelFault);
   }
 
   private final ModelServerMetrics metrics;
@@ -50,6 +54,7 @@ public final class ModelServer implements Component {
     metrics.observe(observer);
   }
 
+  /** Untraced, with metrics kept in a registry nobody scrapes: for tests and tools. */
   public ModelServer(ModelServerSettings settings) {
     this(settings, null, new PrometheusRegistry());
   }

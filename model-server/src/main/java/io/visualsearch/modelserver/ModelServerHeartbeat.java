@@ -16,7 +16,8 @@ import java.util.Set;
 /**
  * The model server's row on the indexers' health page. Kafka is optional here — a model server
  * (ours or TensorFlow Serving) needs none to serve — so the heartbeat runs only when a bootstrap
- * address is given. Activity is answered Predict calls; errors are the server's own failures.
+ * address is given. Activity is answered Predict calls; errors are the server's own failures: the
+ * codes only it causes, and any call the model's own TensorFlow run failed, whatever its code.
  */
 final class ModelServerHeartbeat {
 
@@ -30,7 +31,9 @@ final class ModelServerHeartbeat {
    * of memory (RESOURCE_EXHAUSTED, 429) fail every client's request, and the generator and
    * search-api reach this server over gRPC. A Predict answered UNIMPLEMENTED, PERMISSION_DENIED or
    * UNAUTHENTICATED carries a TensorFlow run's own code (a kernel missing, a file the graph cannot
-   * read): this server checks no credentials, so none of them is the caller's doing.
+   * read): this server checks no credentials, so none of them is the caller's doing. A code a caller
+   * may cause too (FAILED_PRECONDITION: an unknown signature, or a table the model could not
+   * initialise) is an error only when the call was a model fault (see {@link #count}).
    */
   private static final Set<String> SERVER_FAULTS = Set.of("INTERNAL", "UNKNOWN", "DATA_LOSS", "UNAVAILABLE",
       "RESOURCE_EXHAUSTED", "UNIMPLEMENTED", "PERMISSION_DENIED", "UNAUTHENTICATED", "500", "503", "429", "501",
@@ -50,13 +53,26 @@ final class ModelServerHeartbeat {
     return SERVER_FAULTS.contains(code);
   }
 
-  /** Books one Predict call with {@code code} (a gRPC status name or an HTTP status number). */
-  static void count(Activity activity, String code) {
-    if (isServerFault(code)) {
+  /**
+   * Books one Predict call with {@code code} (a gRPC status name or an HTTP status number).
+   * {@code modelFault}: the model's run failed it, an error whatever TensorFlow's code; by the code
+   * alone, a model whose every run fails FAILED_PRECONDITION showed busy and healthy.
+   */
+  static void count(Activity activity, String code, boolean modelFault) {
+    if (modelFault || isServerFault(code)) {
       activity.recordError();
     } else if (!ABANDONED.contains(code)) {
       activity.recordActivity();
     }
+  }
+
+  /** Books every Predict call {@code server} answers, over gRPC and REST, on {@code activity}. */
+  static void countPredicts(ModelServer server, Activity activity) {
+    server.observeCalls((api, method, code, modelFault) -> {
+      if (method.toLowerCase(java.util.Locale.ROOT).contains("predict")) {
+        count(activity, code, modelFault);
+      }
+    });
   }
 
   static ConfigDef definition() {
@@ -76,12 +92,7 @@ final class ModelServerHeartbeat {
     ProducerComponent producer = host.add(new ProducerComponent(() -> clients.producer(clientId)));
     // Its own registry: the model server's /metrics already counts calls under its own names.
     Activity activity = new Activity(new PrometheusRegistry());
-    server.observeCalls((api, method, code) -> {
-      if (!method.toLowerCase(java.util.Locale.ROOT).contains("predict")) {
-        return;
-      }
-      count(activity, code);
-    });
+    countPredicts(server, activity);
     host.add(new HeartbeatPublisher(ModelServerService.NAME, instance, activity, producer::producer,
         config.get(KafkaSettings.HEARTBEAT_INTERVAL), () -> ReadinessReport.of(host.components()),
         host::failed));

@@ -115,14 +115,15 @@ final class ModelServerMetrics implements DynamicBatcher.Observer {
         .callback(cb -> cb.call(budget.used())).register(registry);
   }
 
-  private volatile ModelServer.CallObserver observer = (api, method, code) -> { };
+  private volatile ModelServer.CallObserver observer = (api, method, code, modelFault) -> { };
 
   void observe(ModelServer.CallObserver o) {
     observer = o;
   }
 
-  void request(String api, String method, String code, long nanos) {
-    observer.answered(api, method, code);
+  /** One answered call; {@code modelFault}: the model's own run failed it (told to the observer only). */
+  void request(String api, String method, String code, boolean modelFault, long nanos) {
+    observer.answered(api, method, code, modelFault);
     requests.labelValues(api, method, code).inc();
     requestSeconds.labelValues(api, method).observe(nanos / 1e9);
   }

@@ -25,6 +25,8 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 
@@ -35,8 +37,18 @@ import org.tensorflow.proto.TensorInfo;
  */
 final class RestApi {
 
-  /** A status code and JSON body. */
-  record Reply(int status, JsonNode body) {}
+  private static final Logger log = LoggerFactory.getLogger(RestApi.class);
+
+  /**
+   * A status code and JSON body; {@code modelFault} when the model's own run failed the request,
+   * which its status alone does not tell (see {@link ServingException#isModelFault}).
+   */
+  record Reply(int status, JsonNode body, boolean modelFault) {
+
+    Reply(int status, JsonNode body) {
+      this(status, body, false);
+    }
+  }
 
   private static final Pattern ROUTE = Pattern.compile(
       "/v1/models/([^/:]+)(?:/versions/(\\d{1,18})|/labels/([^/:]+))?(/metadata|:predict|:classify|:regress)?");
@@ -100,7 +112,11 @@ final class RestApi {
       }
       return predict(spec, body);
     } catch (ServingException e) {
-      return error(e.reason().httpStatus(), e.getMessage());
+      if (e.isLogged()) {
+        log.error("REST request {} {} failed inside the server", method, path, e);
+      }
+      return new Reply(e.reason().httpStatus(), error(e.reason().httpStatus(), e.getMessage()).body(),
+          e.isModelFault());
     }
   }
 

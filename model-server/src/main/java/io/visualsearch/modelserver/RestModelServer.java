@@ -105,15 +105,19 @@ public final class RestModelServer implements Component {
         .setAttribute("http.request.method", method).setAttribute("http.route", route)
         .setAttribute("url.path", ex.getRequestURI().getPath()).startSpan();
     int status = 500;
+    boolean modelFault = false;
     try (Scope ignored = span.makeCurrent()) {
-      status = respond(ex);
+      RestApi.Reply reply = respond(ex);
+      status = reply.status();
+      modelFault = reply.modelFault();
     } finally {
       span.setAttribute("http.response.status_code", status);
       if (status >= 500) {
         span.setStatus(StatusCode.ERROR);
       }
       span.end();
-      metrics.request("rest", method + " " + route, Integer.toString(status), System.nanoTime() - start);
+      metrics.request("rest", method + " " + route, Integer.toString(status), modelFault,
+          System.nanoTime() - start);
     }
   }
 
@@ -129,8 +133,8 @@ public final class RestModelServer implements Component {
     return METHODS.contains(method) ? method : "_OTHER";
   }
 
-  /** Handles one exchange and returns the status sent. */
-  private int respond(HttpExchange ex) throws IOException {
+  /** Handles one exchange and returns the reply sent (its body already written). */
+  private RestApi.Reply respond(HttpExchange ex) throws IOException {
     try (ex) {
       RestApi.Reply reply;
       byte[] out;
@@ -147,7 +151,7 @@ public final class RestModelServer implements Component {
         }
       }
       ExchangeReply.send(ex, reply.status(), "application/json", out);
-      return reply.status();
+      return reply;
     }
   }
 

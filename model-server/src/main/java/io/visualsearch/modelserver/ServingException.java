@@ -75,6 +75,15 @@ public final class ServingException extends RuntimeException {
     return fromRun && reason != Reason.INVALID_ARGUMENT && reason != Reason.OUT_OF_RANGE;
   }
 
+  /**
+   * Whether the failure is logged where it is answered (over gRPC and REST alike): the server's own
+   * (INTERNAL, UNKNOWN) and a run's own failure, whatever code TensorFlow gave it; a model whose
+   * every run fails FAILED_PRECONDITION left nothing in the log while clients backed off.
+   */
+  boolean isLogged() {
+    return reason == Reason.INTERNAL || reason == Reason.UNKNOWN || isModelFault();
+  }
+
   public static ServingException notFound(String message) {
     return new ServingException(Reason.NOT_FOUND, message);
   }

@@ -50,14 +50,27 @@ class ModelServerHeartbeatTest {
   void aCallWhoseCallerWentIsNeitherActivityNorAnError() {
     Activity activity = new Activity(new PrometheusRegistry());
     for (String abandoned : new String[] {Status.Code.CANCELLED.name(), Status.Code.DEADLINE_EXCEEDED.name(), "499"}) {
-      ModelServerHeartbeat.count(activity, abandoned);
+      ModelServerHeartbeat.count(activity, abandoned, false);
     }
     assertEquals(0, activity.handled(), "an overloaded server whose queue expires answered nothing");
     assertEquals(0, activity.errors());
-    ModelServerHeartbeat.count(activity, Status.Code.OK.name());
-    ModelServerHeartbeat.count(activity, "200");
-    ModelServerHeartbeat.count(activity, Status.Code.UNAVAILABLE.name());
+    ModelServerHeartbeat.count(activity, Status.Code.OK.name(), false);
+    ModelServerHeartbeat.count(activity, "200", false);
+    ModelServerHeartbeat.count(activity, Status.Code.UNAVAILABLE.name(), false);
     assertEquals(2, activity.handled());
     assertEquals(1, activity.errors());
+  }
+
+  @Test
+  void aModelFaultIsAnErrorWhateverItsCode() {
+    Activity activity = new Activity(new PrometheusRegistry());
+    ModelServerHeartbeat.count(activity, Status.Code.FAILED_PRECONDITION.name(), true);
+    ModelServerHeartbeat.count(activity, "400", true);
+    assertEquals(0, activity.handled());
+    assertEquals(2, activity.errors());
+    ModelServerHeartbeat.count(activity, Status.Code.FAILED_PRECONDITION.name(), false);
+    ModelServerHeartbeat.count(activity, "400", false);
+    assertEquals(2, activity.handled(), "the caller's own mistake, an unknown signature say");
+    assertEquals(2, activity.errors());
   }
 }

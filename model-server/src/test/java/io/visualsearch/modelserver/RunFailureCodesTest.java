@@ -63,6 +63,13 @@ class RunFailureCodesTest {
     assertFalse(ServableVersion.runFailure("default", 3, new TFOutOfRangeException("index")).isModelFault());
     assertFalse(new ServingException(ServingException.Reason.FAILED_PRECONDITION, "no such signature").isModelFault(),
         "a caller's unknown signature is not the model's fault");
+    // The same code over gRPC either way: only the status the call metrics see still tells them apart.
+    assertTrue(GrpcStatuses.isModelFault(GrpcStatuses.toStatus(
+        ServableVersion.runFailure("default", 3, new TFFailedPreconditionException("table"))).getStatus()));
+    assertFalse(GrpcStatuses.isModelFault(GrpcStatuses.toStatus(
+        new ServingException(ServingException.Reason.FAILED_PRECONDITION, "no such signature")).getStatus()));
+    assertFalse(GrpcStatuses.isModelFault(GrpcStatuses.toStatus(
+        ServableVersion.runFailure("default", 3, new TFInvalidArgumentException("shape"))).getStatus()));
   }
 
   @Test
