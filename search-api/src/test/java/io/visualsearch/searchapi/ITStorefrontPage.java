@@ -128,6 +128,17 @@ class ITStorefrontPage {
         assertTrue(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), path + ": " + csp);
         assertFalse(csp.contains("unsafe-inline"), path + ": " + csp);
         assertEquals("nosniff", r.headers().firstValue("X-Content-Type-Options").orElse(null), path);
+        // Served no-cache, so every page load asks again: with the validator the answer is a 304, no body.
+        String etag = r.headers().firstValue("ETag").orElseThrow(() -> new AssertionError(path + " has no ETag"));
+        HttpResponse<byte[]> again = http.send(HttpRequest.newBuilder(URI.create(base + path))
+            .header("If-None-Match", "\"stale\", W/" + etag).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(304, again.statusCode(), path);
+        assertEquals(0, again.body().length, path);
+        assertEquals(etag, again.headers().firstValue("ETag").orElse(null), path);
+        HttpResponse<byte[]> changed = http.send(HttpRequest.newBuilder(URI.create(base + path))
+            .header("If-None-Match", "\"an-older-version\"").build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, changed.statusCode(), path);
+        assertTrue(changed.body().length > 0, path);
       }
       // An encoded SKU reaches its similar items; an encoded '/' elsewhere is no route, never the
       // page, a static file or the health page it would decode to.

@@ -171,6 +171,13 @@ public final class ApiRoutes extends Handler.Abstract {
         }
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
         response.getHeaders().put("Content-Security-Policy", StaticFiles.CONTENT_SECURITY_POLICY);
+        response.getHeaders().put(HttpHeader.ETAG, asset.etag());
+        if (asset.matches(request.getHeaders().get(HttpHeader.IF_NONE_MATCH))) {
+          // no-cache made every page load download the files again; now it is a 304 with no body.
+          response.setStatus(304);
+          callback.succeeded();
+          return true;
+        }
         return write(response, callback, 200, asset.contentType(), asset.bytes());
       }
     }
