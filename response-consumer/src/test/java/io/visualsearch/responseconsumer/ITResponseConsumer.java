@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.TracerProvider;
 import io.visualsearch.config.Config;
+import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.KafkaClients;
@@ -28,6 +29,7 @@ import io.visualsearch.stack.EmbeddedStack;
 import io.visualsearch.stack.StackExtension;
 import io.visualsearch.topics.Topics;
 import io.visualsearch.tracing.TracingSettings;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -153,6 +155,77 @@ class ITResponseConsumer {
       producer.close();
       store.close();
     }
+  }
+
+  /**
+   * A similar-items run over a large catalog takes minutes, and a storefront's answers arrive all
+   * the while: they must be archived meanwhile, not after it. The service is wired as in production;
+   * only its download of the version's first shard is held (its start counted, its manifest read),
+   * as a large shard's slow transfer holds a run.
+   */
+  @Test
+  void answersAreArchivedWhileASimilarItemsRunIsHeldMidway(EmbeddedStack stack) throws Exception {
+    String tenant = "rc-held";
+    String version = "20250105T000000Z-rh1";
+    Map<String, String> env = new HashMap<>(stack.serviceEnvironment());
+    URI s3 = URI.create(env.get("S3_ENDPOINT"));
+    String shard = "GET /" + env.get("S3_BUCKET") + "/" + IndexLayout.file(tenant, version, IndexLayout.shardFileName(0));
+    Producer<byte[], byte[]> producer = new KafkaClients(KafkaSettings.definition()
+        .include(TracingSettings.definition()).parse(env)).producer("it-rc-held");
+    // The test's own store goes straight to the S3 server: only the service's requests pass the link.
+    ObjectStore store = ObjectStore.fromConfig(ObjectStoreSettings.definition().parse(env), true);
+    store.start();
+    try (HoldingLink link = new HoldingLink(s3.getHost(), s3.getPort(),
+        line -> line.startsWith(shard + " ") || line.startsWith(shard + "?"))) {
+      env.put("S3_ENDPOINT", link.httpEndpoint());
+      env.put("ZIPKIN_ENDPOINT", "none");
+      env.put("KAFKA_GROUP_ID", "it-response-consumer-held");
+      env.put("SIMILAR_ITEMS_K", "3");
+      env.put("SIMILAR_ITEMS_INDEX_DIR", scratch.toString());
+      Config config = ResponseConsumerService.definition().include(RuntimeSettings.definition()).parse(env);
+      ServiceHost host = new ServiceHost("response-consumer-held-it");
+      try {
+        ResponseConsumerService.wire(config, host);
+        host.start();
+        Map<String, float[]> vectors = TestVectors.random(20, 8, 6);
+        new IndexPublication(store, producer).publish(tenant, version, 1, vectors, 2, endOffsets(stack));
+        // A new group reads the shared broker's earlier publications first: their runs pass, then ours is held.
+        await("the run reaching its shard").atMost(Duration.ofSeconds(120)).until(() -> link.waiting() > 0);
+
+        SearchResponseEvent answered = SearchResponseEvent.newBuilder().setTenant(tenant).setIndexVersion(version)
+            .setModelVersion(1).setK(1).addHits(SearchHit.newBuilder().setSku("sku-1").setScore(0.9f)).build();
+        for (int i = 0; i < 20; i++) {
+          producer.send(new ProducerRecord<>(Topics.SEARCH_RESPONSES.name(), (tenant + "/held-" + i).getBytes(),
+              answered.toBuilder().setRequestId("held-" + i).build().toByteArray()));
+        }
+        producer.flush();
+        await("the answers archived while the run is held").atMost(Duration.ofSeconds(60))
+            .until(() -> store.list("responses/" + tenant + "/").size() == 20);
+
+        // All archived, and the run has not moved meanwhile: still waiting for its shard, nothing written.
+        assertTrue(link.waiting() > 0, "the run is still held on its shard");
+        assertTrue(store.exists(JobStarts.key(tenant, version)), "the run is under way: its start is counted");
+        assertEquals(List.of(), similarFiles(store, tenant), "no similar items while the run is held");
+
+        link.release();
+        await("the released run's files").atMost(Duration.ofSeconds(60))
+            .until(() -> similarFiles(store, tenant).size() == vectors.size());
+        await("the released run's end").atMost(Duration.ofSeconds(30))
+            .until(() -> !store.exists(JobStarts.key(tenant, version)));
+        JsonNode file = json.readTree(store.get(SimilarItemsFile.key(tenant, "sku-7")).orElseThrow().bytes());
+        assertEquals(nearest(vectors, "sku-7", 3), file.get("results").findValuesAsText("sku"),
+            "the released run completes with the version's neighbours");
+      } finally {
+        host.close();
+      }
+    } finally {
+      producer.close();
+      store.close();
+    }
+  }
+
+  private static List<String> similarFiles(ObjectStore store, String tenant) {
+    return store.list("similar/" + tenant + "/").stream().filter(k -> k.endsWith(".json")).toList();
   }
 
   @Test
