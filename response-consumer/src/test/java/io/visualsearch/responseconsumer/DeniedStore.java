@@ -1,10 +1,7 @@
 package io.visualsearch.responseconsumer;
 
 import io.visualsearch.objectstore.ObjectStore;
-import java.lang.reflect.Proxy;
-import java.time.Duration;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.HeadBucketResponse;
+import io.visualsearch.objectstore.ScriptedS3;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -16,15 +13,8 @@ final class DeniedStore {
   private DeniedStore() {}
 
   static ObjectStore started() {
-    S3Client s3 = (S3Client) Proxy.newProxyInstance(S3Client.class.getClassLoader(), new Class<?>[] {S3Client.class},
-        (proxy, method, args) -> switch (method.getName()) {
-          case "headBucket" -> HeadBucketResponse.builder().build();
-          case "serviceName" -> "s3";
-          case "close" -> null;
-          default -> throw S3Exception.builder().statusCode(403).message("Access Denied").build();
-        });
-    ObjectStore store = new ObjectStore(timeouts -> s3, "denied", false, Duration.ofMinutes(1));
-    store.start();
-    return store;
+    return ScriptedS3.started("denied", (client, method, args) -> {
+      throw S3Exception.builder().statusCode(403).message("Access Denied").build();
+    });
   }
 }
