@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /sync?tenant=T} syncs a tenant now and answers its report (200 applied or unchanged,
- * 422 refused or failed, 409 another sync of the tenant running elsewhere), or 202 Accepted once
+ * 422 refused: the feed's fault, 503 failed on our side with a Retry-After, 409 another sync of the
+ * tenant running elsewhere), or 202 Accepted once
  * {@code CATALOG_SYNC_REPLY_WAIT} has passed with the sync still queued or running; {@code GET
  * /sync?tenant=T} answers where it stands and its last report.
  *
@@ -38,6 +39,8 @@ final class SyncEndpoint implements HttpHandler, Component {
 
   private static final Logger log = LoggerFactory.getLogger(SyncEndpoint.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** When a failed sync is worth posting again: long enough for a store or broker to fail over. */
+  static final String FAILED_RETRY_AFTER_SECONDS = "30";
   private static final String USAGE = "use POST /sync?tenant=<tenant> to sync now, GET /sync?tenant=<tenant> for its state";
 
   private final SyncScheduler scheduler;
@@ -186,11 +189,15 @@ final class SyncEndpoint implements HttpHandler, Component {
       int status = switch (report.status()) {
         case APPLIED, NOT_MODIFIED -> 200;
         case BUSY -> 409;
-        case REFUSED, FAILED -> 422;
+        case REFUSED -> 422;
+        // Our side failed (the store, the broker, the feed host's connection), not the feed: a 4xx
+        // told a retailer's sync job to fix its feed and stop retrying.
+        case FAILED -> 503;
       };
       try {
         // An array, as when a tenant could have several sources; callers parse it so.
-        send(status, JSON.writeValueAsString(List.of(report)));
+        send(status, JSON.writeValueAsString(List.of(report)), null,
+            status == 503 ? FAILED_RETRY_AFTER_SECONDS : null);
       } catch (IOException e) {
         send(500, error("sync_failed", "report not serialisable: " + e.getMessage()));
       }

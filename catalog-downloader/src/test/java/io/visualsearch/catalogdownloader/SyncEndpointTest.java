@@ -22,15 +22,20 @@ class SyncEndpointTest {
 
   private static final FeedLocation SOURCE = FeedLocation.parse("shop=file:///srv/feeds/shop.tsv");
   private static final FeedLocation OTHER = FeedLocation.parse("other=file:///srv/feeds/other.tsv");
+  /** A source whose sync fails on our side (the store or the broker away), not on its feed. */
+  private static final FeedLocation UNLUCKY = FeedLocation.parse("unlucky=file:///srv/feeds/unlucky.tsv");
 
   private volatile Duration drain = Duration.ofSeconds(60);
   private final CountDownLatch syncing = new CountDownLatch(1);
   private final CountDownLatch finish = new CountDownLatch(1);
   private final SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+    if (source.equals(UNLUCKY)) {
+      throw new java.io.IOException("Unable to execute HTTP request: Connect to s3:9000 failed");
+    }
     syncing.countDown();
     finish.await();
     return SyncReport.notModified(source.tenant(), source.display());
-  }, List.of(SOURCE, OTHER), Duration.ZERO).drainWithin(() -> this.drain);
+  }, List.of(SOURCE, OTHER, UNLUCKY), Duration.ZERO).drainWithin(() -> this.drain);
   private final SyncEndpoint endpoint = new SyncEndpoint(scheduler, Duration.ofMinutes(5));
   private HttpServer server;
 
@@ -111,5 +116,17 @@ class SyncEndpointTest {
     assertEquals(503, r.statusCode(), r.body());
     assertTrue(r.body().contains("\"stopping\""), r.body());
     assertEquals("5", r.headers().firstValue("Retry-After").orElse(""));
+  }
+
+  /**
+   * A sync that failed on our side was answered 422 like a refused feed: a retailer's sync job
+   * reads a 4xx as its own feed's fault, and stopped retrying through a store outage.
+   */
+  @Test
+  void aSyncThatFailedOnOurSideIsAnswered503WithItsReportAndWhenToRetry() throws Exception {
+    HttpResponse<String> r = post(start(), "tenant=unlucky").get(30, TimeUnit.SECONDS);
+    assertEquals(503, r.statusCode(), r.body());
+    assertTrue(r.body().contains("\"FAILED\"") && r.body().contains("Connect to s3:9000 failed"), r.body());
+    assertEquals(SyncEndpoint.FAILED_RETRY_AFTER_SECONDS, r.headers().firstValue("Retry-After").orElse(""));
   }
 }
