@@ -7,7 +7,8 @@ import java.util.HexFormat;
 
 /**
  * Which image each indexed vector was computed from: {@code images.tsv}, one line
- * {@code <faiss id> TAB <image key>} per vector whose image is known, ids ascending. The key is the
+ * {@code <faiss id> TAB <image key>} per vector whose image is known, ids ascending (readers ignore
+ * further columns, for a later builder to add). The key is the
  * first 64 bits of the image's sha256, in 16 hex digits. A reader can then tell an embedding
  * re-sent for an unchanged product (same image, same model) from a changed one without holding
  * the index's vectors. Held as two sorted arrays: 16 bytes a product.
@@ -67,13 +68,16 @@ public final class ImageKeys {
         continue;
       }
       int tab = line.indexOf('\t');
+      // Columns after the key are a later builder's additions, which this reader has no use for.
+      int end = tab < 0 ? -1 : line.indexOf('\t', tab + 1);
+      end = end < 0 ? line.length() : end;
       try {
         ids[n] = Long.parseLong(line.substring(0, tab));
-        keys[n] = HexFormat.fromHexDigitsToLong(line, tab + 1, line.length());
+        keys[n] = HexFormat.fromHexDigitsToLong(line, tab + 1, end);
       } catch (RuntimeException e) {
         throw new CorruptIndexException(FILE + " line " + (i + 1) + " is not '<id>\\t<16 hex digits>'");
       }
-      if (line.length() - tab - 1 != 16 || n > 0 && ids[n] <= ids[n - 1]) {
+      if (end - tab - 1 != 16 || n > 0 && ids[n] <= ids[n - 1]) {
         throw new CorruptIndexException(FILE + " line " + (i + 1) + " is out of order or malformed");
       }
       n++;

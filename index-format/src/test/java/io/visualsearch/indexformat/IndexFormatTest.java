@@ -145,6 +145,18 @@ class IndexFormatTest {
     assertThrows(CorruptIndexException.class,
         () -> ImageKeys.parse("9\t0000000000000001\n3\t0000000000000002\n".getBytes(StandardCharsets.UTF_8)));
     assertThrows(CorruptIndexException.class, () -> ImageKeys.parse("3 12\n".getBytes(StandardCharsets.UTF_8)));
+    assertThrows(CorruptIndexException.class,
+        () -> ImageKeys.parse("3\t00000000000000021\n".getBytes(StandardCharsets.UTF_8)), "a key is 16 digits");
+  }
+
+  /** A later builder may add columns; this reader takes the id and the key and leaves the rest. */
+  @Test
+  void imageKeysIgnoreColumnsAfterTheKey() throws Exception {
+    ImageKeys keys = ImageKeys.parse("3\t0000000000000002\tcrop=0,0,10,10\n9\t000000000000000a\t\n"
+        .getBytes(StandardCharsets.UTF_8));
+    assertEquals(2, keys.size());
+    assertEquals(2, keys.keyOf(3));
+    assertEquals(10, keys.keyOf(9));
   }
 
   @Test

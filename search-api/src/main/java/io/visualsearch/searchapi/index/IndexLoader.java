@@ -24,12 +24,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads a tenant's published index from the object store: CURRENT → manifest → every shard and
  * skus.tsv, each verified against the manifest's size and sha256 before FAISS sees a byte. A
  * version that fails any check is refused whole ({@link CorruptIndexException}); the caller keeps
- * serving what it had.
+ * serving what it had. The one optional file, images.tsv, is left out when whole but unreadable here.
  *
  * <p>The exact vectors of quantised shards are downloaded into a scratch directory, verified,
  * opened and unlinked at once: the open file stays readable until the last version using it is
@@ -38,6 +40,8 @@ import java.util.TreeSet;
  * scratch space the shards pass through it too, read by FAISS from the file, not the heap.
  */
 public final class IndexLoader {
+
+  private static final Logger log = LoggerFactory.getLogger(IndexLoader.class);
 
   private final ObjectStore store;
   private final Path scratch;
@@ -244,7 +248,23 @@ public final class IndexLoader {
     }
     byte[] bytes = fetch(tenant, m, m.imageMap().file(), m.imageMap().bytes());
     Sha256.verify(m.imageMap().file(), bytes, m.imageMap().bytes(), m.imageMap().sha256());
-    return ImageKeys.parse(bytes);
+    return imageKeysOrNone(tenant + "/" + m.version(), bytes);
+  }
+
+  /**
+   * The image keys in a file whose checksum held, or none when this reader cannot parse it (a
+   * later builder's layout): the file is optional. Without it the fresh delta takes each re-sent
+   * embedding of the version as a change, which costs memory, not answers; refusing the version
+   * kept the tenant on its previous one until every reader was upgraded.
+   */
+  static ImageKeys imageKeysOrNone(String version, byte[] bytes) {
+    try {
+      return ImageKeys.parse(bytes);
+    } catch (CorruptIndexException e) {
+      log.warn("{}: {} is not readable here and is left out (re-sent embeddings count as changes): {}", version,
+          ImageKeys.FILE, e.getMessage());
+      return ImageKeys.none();
+    }
   }
 
   /** A file of the version, of the size its manifest states (a large one is read as a transfer). */
