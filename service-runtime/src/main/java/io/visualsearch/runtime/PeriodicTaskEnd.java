@@ -15,11 +15,12 @@ public final class PeriodicTaskEnd {
   private PeriodicTaskEnd() {}
 
   /**
-   * Null while {@code task} runs (or was never scheduled); otherwise a sentence beginning with
-   * {@code what}: "… died: &lt;the Error&gt;", "… was cancelled" or "… stopped".
+   * Null while {@code task} runs, was never scheduled, or was cancelled (its owner stopping it: an
+   * executor shut down cancels its periodic tasks); otherwise a sentence beginning with
+   * {@code what}: "… died: &lt;the Error&gt;" or "… stopped".
    */
   public static String of(Future<?> task, String what) {
-    if (task == null || !task.isDone()) {
+    if (task == null || !task.isDone() || task.isCancelled()) {
       return null;
     }
     try {
@@ -28,11 +29,11 @@ public final class PeriodicTaskEnd {
     } catch (ExecutionException e) {
       return what + " died: " + e.getCause();
     } catch (CancellationException e) {
-      return what + " was cancelled";
+      return null; // cancelled since the check above
     } catch (InterruptedException e) {
-      // Unreachable for a task that is done; the caller's thread keeps its interrupt.
+      // A done task's result is there without waiting; the caller keeps its interrupt.
       Thread.currentThread().interrupt();
-      return what + " stopped";
+      return null;
     }
   }
 }

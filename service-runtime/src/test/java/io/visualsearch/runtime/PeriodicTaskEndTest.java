@@ -36,10 +36,10 @@ class PeriodicTaskEndTest {
   }
 
   @Test
-  void aCancelledOrReturnedTaskIsNamedAsSuch() {
+  void aTaskItsOwnerCancelledHasNoEndAndOneThatReturnedStopped() {
     CompletableFuture<Void> cancelled = new CompletableFuture<>();
     cancelled.cancel(false);
-    assertEquals("the poll was cancelled", PeriodicTaskEnd.of(cancelled, "the poll"));
+    assertNull(PeriodicTaskEnd.of(cancelled, "the poll"), "an executor shut down cancels its periodic tasks");
     assertEquals("the poll stopped", PeriodicTaskEnd.of(CompletableFuture.completedFuture(null), "the poll"));
   }
 }
