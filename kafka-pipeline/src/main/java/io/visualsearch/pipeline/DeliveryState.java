@@ -30,18 +30,25 @@ public final class DeliveryState {
 
   /** Notes a send the broker acknowledged. */
   public void delivered() {
-    // The producer's callbacks and a refusal at send() run on different threads: whichever
-    // change of state comes first is the one logged.
-    if (lastFailure.getAndSet(null) != null) {
-      log.info(recovered);
+    if (lastFailure.get() == null) {
+      return; // the common case, without the lock
+    }
+    // The producer's callbacks and a refusal at send() run on different threads: a change of
+    // state and its log line are one step, so the log's last word is the state's.
+    synchronized (this) {
+      if (lastFailure.getAndSet(null) != null) {
+        log.info(recovered);
+      }
     }
   }
 
   /** Notes a send refused or failed. */
   public void failed(Throwable error) {
     String reason = error.getClass().getSimpleName() + ": " + error.getMessage();
-    if (lastFailure.getAndSet(reason) == null) {
-      log.warn("{}: {}", failing, reason);
+    synchronized (this) {
+      if (lastFailure.getAndSet(reason) == null) {
+        log.warn("{}: {}", failing, reason);
+      }
     }
   }
 
