@@ -7,6 +7,7 @@ import io.visualsearch.pipeline.PipelineService;
 import io.visualsearch.runtime.ExitCode;
 import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.runtime.ServiceHost;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import me.tongfei.progressbar.ProgressBar;
@@ -31,7 +32,11 @@ final class OneShotSync {
     Config config;
     try {
       location = new FeedLocation(args[1], java.net.URI.create(args[2]));
-      config = CatalogDownloaderService.definition().include(RuntimeSettings.definition()).parse(env);
+      // Run with `kubectl exec` in a downloader's pod, it inherits the pod's OPS_PORT, which the
+      // running service holds: a job of minutes needs no probes, so its ops port is any free one.
+      Map<String, String> jobEnv = new HashMap<>(env);
+      jobEnv.put(RuntimeSettings.OPS_PORT.env(), "0");
+      config = CatalogDownloaderService.definition().include(RuntimeSettings.definition()).parse(jobEnv);
       FeedRules.of(config).require(List.of(location), "the feed");
     } catch (IllegalArgumentException | ConfigException e) {
       System.err.println("catalog-downloader sync: " + e.getMessage());

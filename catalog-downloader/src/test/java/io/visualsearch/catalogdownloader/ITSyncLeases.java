@@ -66,8 +66,11 @@ class ITSyncLeases {
     env.put("SERVICE_INSTANCE_ID", "catalog-downloader-7");
     env.put("CATALOG_FILE_FEED_ROOT", feeds.toString());
     env.put("CATALOG_SPOOL_DIR", feeds.resolve("spool").toString());
-    env.put("OPS_PORT", "0");
-    try (SyncLeases.Lease running = leases("catalog-downloader-7", Duration.ofMinutes(2)).acquire("lease-exec")) {
+    // The pod's ops port, which its running service holds: the job must not need it.
+    try (java.net.ServerSocket podsOpsPort = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        SyncLeases.Lease running = leases("catalog-downloader-7", Duration.ofMinutes(2)).acquire("lease-exec")) {
+      env.put("OPS_HOST", "127.0.0.1");
+      env.put("OPS_PORT", Integer.toString(podsOpsPort.getLocalPort()));
       int exit = OneShotSync.run(new String[] {"sync", "lease-exec", feeds.resolve("feed.tsv").toUri().toString()}, env);
       org.junit.jupiter.api.Assertions.assertEquals(OneShotSync.BUSY, exit);
       assertTrue(running.held(), "the service's sync keeps its tenant");
