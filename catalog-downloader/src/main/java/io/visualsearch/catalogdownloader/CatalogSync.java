@@ -129,7 +129,12 @@ final class CatalogSync {
     PendingIds unfinished = state.pending(tenant);
     // The feed may well be unchanged since the sync that left ids pending; only a diff reconciles them.
     SourceState validators = unfinished.isEmpty() ? state.source(tenant) : SourceState.NONE;
-    Optional<FeedFetcher.Fetched> fetched = fetcher.fetch(location, validators);
+    Optional<FeedFetcher.Fetched> fetched;
+    try {
+      fetched = fetcher.fetch(location, validators);
+    } catch (FeedUnusableException e) {
+      return refused(location, e.refusal());
+    }
     if (fetched.isEmpty()) {
       return SyncReport.notModified(tenant, location.display());
     }

@@ -1,6 +1,8 @@
 package io.visualsearch.catalogdownloader;
 
+import io.visualsearch.catalogfeed.FeedRefusedException;
 import io.visualsearch.imagefetch.AddressPolicy;
+import io.visualsearch.imagefetch.BlockedAddressException;
 import io.visualsearch.imagefetch.VettingDnsResolver;
 import io.visualsearch.objectstore.ObjectStoreException;
 import java.io.IOException;
@@ -9,7 +11,9 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.SocketTimeoutException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -139,7 +143,13 @@ final class FeedFetcher {
           return Optional.empty();
         }
         if (response.getCode() != 200) {
-          throw new IOException("feed " + FeedLocation.redact(uri) + " answered HTTP " + response.getCode());
+          String message = "feed " + FeedLocation.redact(uri) + " answered HTTP " + response.getCode();
+          // 408 and 429 ask to come back later, 5xx is the host's outage: a retry may do.
+          int code = response.getCode();
+          if (code >= 400 && code < 500 && code != 408 && code != 429) {
+            throw new FeedUnusableException(FeedRefusedException.Reason.UNAVAILABLE, message, null);
+          }
+          throw new IOException(message);
         }
         InputStream body = response.getEntity().getContent();
         try {
@@ -157,6 +167,9 @@ final class FeedFetcher {
       });
     } catch (SocketTimeoutException e) {
       throw new IOException("feed " + FeedLocation.redact(uri) + " sent nothing for " + stall + ": download abandoned", e);
+    } catch (BlockedAddressException e) {
+      throw new FeedUnusableException(FeedRefusedException.Reason.UNAVAILABLE,
+          "feed " + FeedLocation.redact(uri) + ": " + e.getMessage(), e);
     } catch (IOException | RuntimeException e) {
       if (overdue.get() && !(e instanceof FeedTooLargeException)) {
         throw new IOException("feed " + FeedLocation.redact(uri) + " took longer than " + timeout + " to download: download abandoned", e);
@@ -192,7 +205,12 @@ final class FeedFetcher {
       if (e.statusCode() == 304) {
         return Optional.empty();
       }
-      throw new IOException("feed " + FeedLocation.redact(uri) + ": " + e.getMessage(), e);
+      String message = "feed " + FeedLocation.redact(uri) + ": " + e.getMessage();
+      if (e.statusCode() == 403 || e.statusCode() == 404) {
+        // No such object or bucket, or no right to read it: the retailer's upload or grant is missing.
+        throw new FeedUnusableException(FeedRefusedException.Reason.UNAVAILABLE, message, e);
+      }
+      throw new IOException(message, e);
     } catch (SdkException e) {
       throw new ObjectStoreException("feed " + FeedLocation.redact(uri) + ": " + e.getMessage(), e, true);
     }
@@ -203,15 +221,18 @@ final class FeedFetcher {
     // is refused when it passes the limit, not after filling the spool's disk.
     try (InputStream in = Files.newInputStream(Path.of(uri))) {
       copyBounded(in, spool, FeedLocation.redact(uri));
+    } catch (NoSuchFileException | AccessDeniedException e) {
+      throw new FeedUnusableException(FeedRefusedException.Reason.UNAVAILABLE,
+          "feed " + FeedLocation.redact(uri) + ": no readable file " + e.getMessage(), e);
     }
     return Optional.of(new Fetched(spool, new SourceState(uri.toString(), null,
         Long.toString(Files.getLastModifiedTime(Path.of(uri)).toMillis()))));
   }
 
   /** Past the size limit: said so, even when the download's time limit also ran out meanwhile. */
-  private static final class FeedTooLargeException extends IOException {
+  private static final class FeedTooLargeException extends FeedUnusableException {
     FeedTooLargeException(String message) {
-      super(message);
+      super(FeedRefusedException.Reason.TOO_LARGE, message, null);
     }
   }
 

@@ -1,11 +1,13 @@
 package io.visualsearch.catalogdownloader;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import io.visualsearch.catalogfeed.FeedRefusedException;
 import io.visualsearch.imagefetch.AddressPolicy;
 import io.visualsearch.runtime.ScratchDirectory;
 import java.io.IOException;
@@ -101,6 +103,12 @@ class FeedFetcherTest {
       exchange.sendResponseHeaders(302, -1);
       exchange.close();
     });
+    server.createContext("/status/", exchange -> {
+      // The feed host answers the status its path names: /status/404, /status/503.
+      String path = exchange.getRequestURI().getPath();
+      exchange.sendResponseHeaders(Integer.parseInt(path.substring(path.lastIndexOf('/') + 1)), -1);
+      exchange.close();
+    });
     server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
     server.start();
   }
@@ -177,7 +185,7 @@ class FeedFetcherTest {
         });
     String feedHost = "http://feeds.retailer.example:" + server.getAddress().getPort();
     FeedLocation location = new FeedLocation("acme", URI.create(feedHost + "/moved-closing?" + feedHost + "/feed"));
-    IOException e = assertThrows(IOException.class, () -> fetcher.fetch(location, SourceState.NONE));
+    IOException e = assertThrows(FeedUnusableException.class, () -> fetcher.fetch(location, SourceState.NONE));
     assertTrue(e.getMessage().contains("non-public address"), e.getMessage());
     assertEquals(List.of("feeds.retailer.example", "feeds.retailer.example"), asked);
   }
@@ -193,7 +201,7 @@ class FeedFetcherTest {
         Path.of(System.getProperty("java.io.tmpdir")), AddressPolicy.publicOnly(),
         host -> new InetAddress[] {InetAddress.getByName("169.254.169.254")});
     FeedLocation location = new FeedLocation("acme", URI.create("http://feeds.retailer.example/feed.tsv"));
-    IOException e = assertThrows(IOException.class, () -> fetcher.fetch(location, SourceState.NONE));
+    IOException e = assertThrows(FeedUnusableException.class, () -> fetcher.fetch(location, SourceState.NONE));
     assertTrue(e.getMessage().contains("non-public address"), e.getMessage());
   }
 
@@ -233,8 +241,31 @@ class FeedFetcherTest {
   @Test
   void aFeedPastTheSizeLimitIsAbandonedAtTheLimitAndSaysSo() {
     FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1 << 20, bucket -> null, LOCAL);
-    IOException e = assertThrows(IOException.class, () -> fetcher.fetch(at("/endless"), SourceState.NONE));
+    FeedUnusableException e = assertThrows(FeedUnusableException.class,
+        () -> fetcher.fetch(at("/endless"), SourceState.NONE));
     assertTrue(e.getMessage().contains("larger than 1048576 bytes"), e.getMessage());
+    assertEquals(FeedRefusedException.Reason.TOO_LARGE, e.refusal().reason());
+  }
+
+  /**
+   * A feed host's 404 (or 403, 410) is the retailer's to fix, and the sync refuses the feed; a 5xx,
+   * a 408 or a 429 is its outage or its load, and the sync fails, to be tried again.
+   */
+  @Test
+  void aFeedHostsClientErrorIsTheFeedsFaultAndItsOutageIsWorthARetry(@TempDir Path dir) throws Exception {
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null, dir, LOCAL);
+    for (int code : new int[] {403, 404, 410}) {
+      FeedUnusableException e = assertThrows(FeedUnusableException.class,
+          () -> fetcher.fetch(at("/status/" + code), SourceState.NONE));
+      assertEquals(FeedRefusedException.Reason.UNAVAILABLE, e.refusal().reason());
+      assertTrue(e.getMessage().contains("answered HTTP " + code), e.getMessage());
+    }
+    for (int code : new int[] {408, 429, 500, 503}) {
+      IOException e = assertThrows(IOException.class, () -> fetcher.fetch(at("/status/" + code), SourceState.NONE));
+      assertFalse(e instanceof FeedUnusableException, code + " is worth a retry: " + e);
+    }
+    FeedLocation missing = new FeedLocation("acme", dir.resolve("no-such-feed.tsv").toUri());
+    assertThrows(FeedUnusableException.class, () -> fetcher.fetch(missing, SourceState.NONE));
   }
 
   /**

@@ -246,6 +246,18 @@ class ITCatalogDownloader {
     assertTrue(PipelineHeaders.get(refusal.headers(), "traceparent") != null, "in the sync's trace");
     Thread.sleep(1000);
     assertEquals(22, records("catalog.products", "it-shop").size(), "a refused feed applies nothing");
+
+    // The feed's URL answers 404: the retailer's to fix, refused as well (a 503 told its sync job
+    // to retry it for ever), and nothing applied: not every product deleted.
+    feeds.remove("/shop.tsv");
+    HttpResponse<String> gone = sync("it-shop");
+    assertEquals(422, gone.statusCode(), gone.body());
+    assertTrue(gone.body().contains("REFUSED") && gone.body().contains("answered HTTP 404"), gone.body());
+    assertFalse(gone.body().contains("s3cr3t"), gone.body());
+    await().atMost(Duration.ofSeconds(30)).until(() -> records("catalog.products.dlq", "it-shop").size() == 2);
+    assertEquals("feed-refused-unavailable", PipelineHeaders.get(
+        records("catalog.products.dlq", "it-shop").get(1).headers(), PipelineHeaders.DLQ_REASON));
+    assertEquals(22, records("catalog.products", "it-shop").size(), "a feed that is gone applies nothing");
   }
 
   @Test

@@ -22,7 +22,12 @@ public final class FeedRefusedException extends Exception {
     /** Applying the feed would delete too large a share of the catalog. */
     DELETION_GUARD,
     /** The source yielded different content on the second pass. */
-    SOURCE_CHANGED
+    SOURCE_CHANGED,
+    /**
+     * The feed could not be had for a reason on its side that trying again does not change: its
+     * host answered a 4xx, it resolves to a refused address, its object or file is missing or denied.
+     */
+    UNAVAILABLE
   }
 
   private final Reason reason;
