@@ -99,6 +99,10 @@ public final class Setting<T> {
         validDescription, doc, secret, defaultDescription, shownAs);
   }
 
+  /**
+   * {@code check} may also throw an IllegalArgumentException whose message says which part of the
+   * value is wrong; it is added to the error (so it must never quote a secret).
+   */
   public Setting<T> validate(Predicate<T> check, String description) {
     return new Setting<>(env, type, parser, defaultValue, required, check,
         description, doc, secret, defaultDescription, shownAs);
@@ -200,8 +204,16 @@ public final class Setting<T> {
   }
 
   void check(T value) {
-    if (!validator.test(value)) {
-      throw new IllegalArgumentException(shownValue(value) + " is invalid: must be " + validDescription);
+    String detail = "";
+    boolean valid;
+    try {
+      valid = validator.test(value);
+    } catch (IllegalArgumentException e) {
+      valid = false;
+      detail = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
+    }
+    if (!valid) {
+      throw new IllegalArgumentException(shownValue(value) + " is invalid: must be " + validDescription + detail);
     }
   }
 

@@ -43,6 +43,22 @@ class ConfigDefTest {
     assertTrue(e.getMessage().contains("KAFKA_POLL_TIMEOUT: not a valid duration"));
   }
 
+  /** A check that throws says which part is wrong, beside what the whole value must be. */
+  @Test
+  void aCheckThatSaysWhatIsWrongHasItsWordsInTheError() {
+    Setting<List<String>> keys = Setting.list("KEYS").secret().validate(l -> {
+      if (l.size() > 1) {
+        throw new IllegalArgumentException("entry #2 repeats entry #1");
+      }
+      return true;
+    }, "a list of distinct keys");
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> new ConfigDef().define(keys).parse(Map.of("KEYS", "a-secret,a-secret")));
+    assertTrue(e.getMessage().contains("KEYS: ****** is invalid: must be a list of distinct keys (entry #2 repeats"
+        + " entry #1)"), e.getMessage());
+    assertFalse(e.getMessage().contains("a-secret"), e.getMessage());
+  }
+
   @Test
   void secretsNeverAppearInErrorsOrDumps() {
     Setting<Integer> pin = Setting.integer("PIN").secret();

@@ -3,6 +3,7 @@ package io.visualsearch.searchapi;
 import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigDef;
 import io.visualsearch.config.Setting;
+import io.visualsearch.searchapi.auth.ApiKeys;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -25,8 +26,10 @@ public final class SearchApiSettings {
       .doc("A gRPC call whose request has not arrived whole this long after the call started is closed with"
           + " DEADLINE_EXCEEDED request_timeout, giving its place back; the search itself is not timed by it.");
   public static final Setting<List<String>> API_KEYS = Setting.list("SEARCH_API_KEYS").defaultValue(List.of())
-      .validate(l -> l.stream().allMatch(e -> e.indexOf(':') > 0 && e.indexOf(':') < e.length() - 1),
-          "a comma list of tenant:key")
+      // The whole check, here: deployment checks that parse the definition catch a short key in a
+      // manifest, not the pod's start.
+      .validate(pairs -> ApiKeys.parse(pairs) != null, "a comma list of tenant:key, each tenant a valid name (lower-case letters,"
+          + " digits, '-' and '_'), each key at least 16 characters and given to one tenant")
       .secret()
       .doc("API keys as tenant:key pairs; a key decides the tenant a request searches.");
   public static final Setting<String> API_KEYS_FILE = Setting.string("SEARCH_API_KEYS_FILE").optional()

@@ -17,22 +17,32 @@ import org.junit.jupiter.api.Test;
 /** A key search-api refuses is a configuration error, found before the service connects anywhere. */
 class ApiKeysConfigTest {
 
-  /** How a start with {@code keys} ended, and the configuration error the wiring raised, if any. */
+  /**
+   * How a start with {@code keys} ended, and the configuration error that stopped it, if any: the
+   * setting's own check (SEARCH_API_KEYS alone, as deployment checks parse it), else the wiring's
+   * (with SEARCH_API_KEYS_FILE's entries).
+   */
   private record Start(ExitCode code, ConfigException refusal) {}
 
   private static Start startWith(String keys) {
-    AtomicReference<ConfigException> refusal = new AtomicReference<>();
-    // Nothing listens on port 1: the start must stop on the keys before any client is built.
-    ExitCode code = ServiceMain.run(SearchApiService.NAME, SearchApiService.definition(), Map.of(
+    Map<String, String> env = Map.of(
         "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1", "S3_BUCKET", "bucket", "S3_ENDPOINT", "http://127.0.0.1:1",
-        "S3_ACCESS_KEY", "test", "S3_SECRET_KEY", "test-secret", "SEARCH_API_KEYS", keys), (config, host) -> {
-          try {
-            SearchApiService.wire(config, host);
-          } catch (ConfigException e) {
-            refusal.set(e);
-            throw e;
-          }
-        });
+        "S3_ACCESS_KEY", "test", "S3_SECRET_KEY", "test-secret", "SEARCH_API_KEYS", keys);
+    AtomicReference<ConfigException> refusal = new AtomicReference<>();
+    try {
+      SearchApiService.definition().parse(env);
+    } catch (ConfigException e) {
+      refusal.set(e);
+    }
+    // Nothing listens on port 1: the start must stop on the keys before any client is built.
+    ExitCode code = ServiceMain.run(SearchApiService.NAME, SearchApiService.definition(), env, (config, host) -> {
+      try {
+        SearchApiService.wire(config, host);
+      } catch (ConfigException e) {
+        refusal.compareAndSet(null, e);
+        throw e;
+      }
+    });
     return new Start(code, refusal.get());
   }
 
