@@ -172,9 +172,11 @@ public final class ApiRoutes extends Handler.Abstract {
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
         response.getHeaders().put("Content-Security-Policy", StaticFiles.CONTENT_SECURITY_POLICY);
         response.getHeaders().put(HttpHeader.ETAG, asset.etag());
-        if (asset.matches(request.getHeaders().get(HttpHeader.IF_NONE_MATCH))) {
+        // A list may come over several header lines.
+        if (asset.matches(String.join(",", request.getHeaders().getValuesList(HttpHeader.IF_NONE_MATCH)))) {
           // no-cache made every page load download the files again; now it is a 304 with no body.
           response.setStatus(304);
+          response.getHeaders().put("X-Content-Type-Options", "nosniff");
           callback.succeeded();
           return true;
         }

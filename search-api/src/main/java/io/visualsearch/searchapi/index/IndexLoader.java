@@ -253,9 +253,10 @@ public final class IndexLoader {
 
   /**
    * The image keys in a file whose checksum held, or none when this reader cannot parse it (a
-   * later builder's layout): the file is optional. Without it the fresh delta takes each re-sent
-   * embedding of the version as a change, which costs memory, not answers; refusing the version
-   * kept the tenant on its previous one until every reader was upgraded.
+   * builder's fault, or a layout later than columns added after the key): the file is optional.
+   * Without it the fresh delta takes each re-sent embedding of the version as a change until the
+   * next version (after a catalog-wide price update, the whole catalog: heap and a slower scan, not
+   * wrong answers); refusing the version kept the tenant on its previous one meanwhile.
    */
   static ImageKeys imageKeysOrNone(String version, byte[] bytes) {
     try {
