@@ -216,6 +216,7 @@ class ITResponseConsumer {
         assertEquals(nearest(vectors, "sku-7", 3), file.get("results").findValuesAsText("sku"),
             "the released run completes with the version's neighbours");
       } finally {
+        link.release(); // a failed check must not leave the stop waiting on a held download
         host.close();
       }
     } finally {
