@@ -57,6 +57,17 @@ public final class Admission {
     return waiting.get();
   }
 
+  /** Places {@code tenant} holds now, running or waiting. */
+  int heldBy(String tenant) {
+    AtomicInteger mine = inside.get(tenant);
+    return mine == null ? 0 : Math.max(0, mine.get());
+  }
+
+  /** The most places one tenant holds at once. */
+  public int perTenant() {
+    return maxPerTenant;
+  }
+
   public int capacity() {
     return (int) Math.min(Integer.MAX_VALUE, (long) maxConcurrent + maxQueued);
   }

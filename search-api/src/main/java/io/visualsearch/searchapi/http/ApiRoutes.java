@@ -99,7 +99,8 @@ public final class ApiRoutes extends Handler.Abstract {
     this.registry = registry;
     this.health = health;
     this.activity = activity;
-    this.uploads = new UploadReader(UploadPace.SHOPPERS, UploadReader.DRAIN_BUDGET, bodies);
+    this.uploads = new UploadReader(UploadPace.SHOPPERS, UploadReader.DRAIN_BUDGET, bodies,
+        Admission.withoutQueue("uploads", admission.capacity(), admission.perTenant()));
     this.requests = Counter.builder().name("search_http_requests_total").help("API requests by route and status")
         .labelNames("route", "status").register(registry);
     this.latency = Histogram.builder().name("search_http_request_duration_seconds")

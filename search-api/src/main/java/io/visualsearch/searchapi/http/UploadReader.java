@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
@@ -32,14 +33,28 @@ final class UploadReader {
   /** A request whose body was given up on mid-read: draining it would only wait for the same client again. */
   private static final String ABANDONED = UploadReader.class.getName() + ".abandoned";
 
+  /**
+   * Refused bodies drained at once: a drain holds a request thread up to the drain budget, and a
+   * request refused for its missing key costs its sender nothing, so beyond these the connection
+   * is closed under the rest instead (a reset its client may see before the answer).
+   */
+  static final int MAX_CONCURRENT_DRAINS = 8;
+
   private final UploadPace pace;
   private final Duration drainBudget;
   private final UploadBudget budget;
+  private final Admission reading;
+  private final Semaphore drains = new Semaphore(MAX_CONCURRENT_DRAINS);
 
-  UploadReader(UploadPace pace, Duration drainBudget, UploadBudget budget) {
+  /**
+   * @param reading the request threads uploads may hold, a tenant's at most its share: a place is
+   *     taken before the body is read and given back when the request is answered
+   */
+  UploadReader(UploadPace pace, Duration drainBudget, UploadBudget budget, Admission reading) {
     this.pace = pace;
     this.drainBudget = drainBudget;
     this.budget = budget;
+    this.reading = reading;
   }
 
   /**
@@ -58,6 +73,12 @@ final class UploadReader {
     if (declared == 0) {
       return new byte[0];
     }
+    // Bodies are read before admission, on request threads, which the body holds until its last
+    // byte: a storefront's key (in every shopper's browser) trickling a byte now and then into many
+    // small bodies held every request thread while its bytes stayed far within its share. Held
+    // until the answer, so a tenant's requests, read and searched, never hold more than its share.
+    Admission.Permit place = reading.enter(tenant);
+    Request.addCompletionListener(request, failure -> place.close());
     // Reserved before a byte is read, so that a refusal costs nothing but the answer; a chunked
     // body reserves as its buffer grows.
     UploadBudget.Reservation reservation = declared > 0
@@ -133,13 +154,22 @@ final class UploadReader {
    * Reads and drops what is left of a refused request's body, if it declared at most
    * {@code maxBytes} and arrives within the drain budget: a connection closed with unread data is
    * reset by the kernel, often before the client has read the answer. Bodies of unknown length,
-   * larger ones and slower ones are left unread, and Jetty closes the connection after the answer.
+   * larger ones, slower ones and those beyond {@link #MAX_CONCURRENT_DRAINS} are left unread, and
+   * Jetty closes the connection after the answer.
    */
   void discard(Request request, long maxBytes) {
     long length = request.getLength();
-    if (length <= 0 || length > maxBytes || request.getAttribute(ABANDONED) != null) {
+    if (length <= 0 || length > maxBytes || request.getAttribute(ABANDONED) != null || !drains.tryAcquire()) {
       return;
     }
+    try {
+      drain(request, length);
+    } finally {
+      drains.release();
+    }
+  }
+
+  private void drain(Request request, long length) {
     long deadline = System.nanoTime() + drainBudget.toNanos();
     long drained = 0;
     while (true) {

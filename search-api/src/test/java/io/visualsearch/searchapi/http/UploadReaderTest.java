@@ -33,10 +33,17 @@ class UploadReaderTest {
   static final Duration DRAIN = Duration.ofMillis(300);
   static final long MAX_BYTES = 1000;
 
-  final UploadReader reader = new UploadReader(PACE, DRAIN, UploadBudget.ofHeap(Runtime.getRuntime().maxMemory()));
+  final UploadReader reader = new UploadReader(PACE, DRAIN, UploadBudget.ofHeap(Runtime.getRuntime().maxMemory()),
+      Admission.withoutQueue("uploads", 100, 100));
   /** Room for three 600-byte uploads at once, read at a pace that waits for them as long as any test runs. */
   final UploadBudget threeUploads = new UploadBudget(3 * UploadBudget.costOf(600));
-  final UploadReader budgeted = new UploadReader(new UploadPace(1000, Duration.ofSeconds(60)), DRAIN, threeUploads);
+  /** Request threads for uploads: four, a tenant's two at most. */
+  final Admission fourPlaces = Admission.withoutQueue("uploads", 4, 2);
+  final UploadReader budgeted = new UploadReader(new UploadPace(1000, Duration.ofSeconds(60)), DRAIN, threeUploads,
+      fourPlaces);
+  /** Bytes enough for any number of uploads, places for a tenant's two: only the places bound them. */
+  final UploadReader placesOnly = new UploadReader(new UploadPace(1000, Duration.ofSeconds(60)), DRAIN,
+      new UploadBudget(1L << 30), fourPlaces);
   final AtomicLong unreadAfterDiscard = new AtomicLong(-1);
   Server server;
   LocalConnector connector;
@@ -65,6 +72,8 @@ class UploadReaderTest {
             }
             status = 401;
             text = "refused";
+          } else if (path.startsWith("/places/")) {
+            text = "read " + placesOnly.read(request, path.substring("/places/".length()), MAX_BYTES).length;
           } else if (path.startsWith("/budgeted/")) {
             text = "read " + budgeted.read(request, path.substring("/budgeted/".length()), MAX_BYTES).length;
           } else {
@@ -174,6 +183,40 @@ class UploadReaderTest {
     acmeReading.close();
     String next = connector.getResponse(post("/budgeted/acme", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
     assertTrue(next.startsWith("HTTP/1.1 200") && next.endsWith("read 600"), next);
+  }
+
+  /**
+   * One key trickling small bodies (a storefront's key is in every shopper's browser) held every
+   * request thread while its bytes stayed far within its share: a tenant's uploads hold at most
+   * its places, and another tenant's are still read.
+   */
+  @Test
+  void oneTenantsTricklingUploadsHoldAtMostItsPlacesWhileOthersAreStillRead() throws Exception {
+    LocalConnector.LocalEndPoint[] trickling = new LocalConnector.LocalEndPoint[2];
+    for (int i = 0; i < trickling.length; i++) {
+      trickling[i] = connector.connect();
+      trickling[i].addInput(post("/places/acme", 600) + "x".repeat(10));
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (fourPlaces.heldBy("acme") < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(2, fourPlaces.heldBy("acme"), "acme's two uploads are being read");
+    String third = connector.getResponse(post("/places/acme", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    assertTrue(third.startsWith("HTTP/1.1 503") && third.endsWith("tenant_overloaded"), third);
+    String other = connector.getResponse(post("/places/globex", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    assertTrue(other.startsWith("HTTP/1.1 200") && other.endsWith("read 600"), "another tenant is read: " + other);
+    for (LocalConnector.LocalEndPoint client : trickling) {
+      client.addInput("x".repeat(590));
+      String answer = client.getResponse(false, 10, TimeUnit.SECONDS);
+      assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("read 600"), answer);
+    }
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (fourPlaces.heldBy("acme") > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    String next = connector.getResponse(post("/places/acme", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    assertTrue(next.startsWith("HTTP/1.1 200") && next.endsWith("read 600"), "its places came back: " + next);
   }
 
   @Test
