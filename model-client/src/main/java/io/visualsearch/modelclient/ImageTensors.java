@@ -5,7 +5,9 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
+import java.awt.image.DataBufferInt;
 import java.awt.image.PixelInterleavedSampleModel;
+import java.awt.image.SinglePixelPackedSampleModel;
 import java.awt.image.WritableRaster;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -60,6 +62,17 @@ public final class ImageTensors {
         o += perImage;
         continue;
       }
+      int[] packed = sentAsIs ? packedRgb(img) : null;
+      if (packed != null) {
+        // A decoded query photo (SrgbConverter's TYPE_INT_RGB) at the size sent: its ints are
+        // 0x00RRGGBB, unpacked here instead of drawn into a BGR raster and swapped.
+        for (int p : packed) {
+          pixels[o++] = (byte) (p >> 16);
+          pixels[o++] = (byte) (p >> 8);
+          pixels[o++] = (byte) p;
+        }
+        continue;
+      }
       if (sentAsIs && img.getType() == BufferedImage.TYPE_3BYTE_BGR) {
         // Already 3 bytes a pixel at the size sent (ImageIO.read decodes a colour PNG so): the
         // raster hands out its pixels in band order, which is R, G, B.
@@ -82,6 +95,22 @@ public final class ImageTensors {
         .setTensorShape(shape(images.size(), shape.height(), shape.width(), 3))
         .setTensorContent(UnsafeByteOperations.unsafeWrap(pixels))
         .build();
+  }
+
+  /**
+   * The ints of a TYPE_INT_RGB image that is its raster's whole (not a sub-image's window on a
+   * parent), one per pixel, rows back to back; else null.
+   */
+  private static int[] packedRgb(BufferedImage img) {
+    WritableRaster r = img.getRaster();
+    if (img.getType() != BufferedImage.TYPE_INT_RGB || r.getParent() != null || r.getSampleModelTranslateX() != 0
+        || r.getSampleModelTranslateY() != 0 || !(r.getDataBuffer() instanceof DataBufferInt data)
+        || data.getNumBanks() != 1 || data.getOffset() != 0
+        || !(r.getSampleModel() instanceof SinglePixelPackedSampleModel m) || m.getScanlineStride() != img.getWidth()
+        || data.getData().length != img.getWidth() * img.getHeight()) {
+      return null;
+    }
+    return data.getData();
   }
 
   /**

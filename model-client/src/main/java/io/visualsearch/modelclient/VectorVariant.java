@@ -1,6 +1,7 @@
 package io.visualsearch.modelclient;
 
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Everything besides the model and its version that decides an image's vector: the signature and
@@ -12,6 +13,8 @@ public record VectorVariant(String signature, String output, int imageSize, bool
 
   private static final String AS_IS = "as-is";
   private static final String RESIZED = "resized";
+  /** Parsed for every query's answer: compiled once. */
+  private static final Pattern SIZE = Pattern.compile("[1-9][0-9]{0,4}px");
 
   /** {@code <signature>.<output>.<size>px.<as-is|resized>}, e.g. {@code serving_default.embedding.224px.as-is}. */
   public String name() {
@@ -35,7 +38,7 @@ public record VectorVariant(String signature, String output, int imageSize, bool
     }
     String mode = rest.substring(modeDot + 1);
     String size = rest.substring(sizeDot + 1, modeDot);
-    if (!(mode.equals(AS_IS) || mode.equals(RESIZED)) || !size.matches("[1-9][0-9]{0,4}px")) {
+    if (!(mode.equals(AS_IS) || mode.equals(RESIZED)) || !SIZE.matcher(size).matches()) {
       return Optional.empty();
     }
     return Optional.of(new VectorVariant(signature, rest.substring(0, sizeDot),

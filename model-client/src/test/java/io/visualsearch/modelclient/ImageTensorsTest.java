@@ -77,6 +77,21 @@ class ImageTensorsTest {
         .getTensorContent().toByteArray(), "a sub-image's array holds its parent's other pixels too");
   }
 
+  /** A decoded query photo (TYPE_INT_RGB) goes out with exactly the pixels drawing it would give. */
+  @Test
+  void anIntRgbImageAtTheSentSizeGoesOutWithExactlyItsPixelsAndItsSubImagesThroughTheirPixels() {
+    BufferedImage ints = new BufferedImage(7, 5, BufferedImage.TYPE_INT_RGB);
+    BufferedImage bgr = new BufferedImage(7, 5, BufferedImage.TYPE_3BYTE_BGR);
+    paintRandomly(11, ints, bgr);
+    ImageTensors.Shape asIs = new ImageTensors.Shape(5, 7);
+    byte[] expected = ImageTensors.toTensor(List.of(bgr), asIs).getTensorContent().toByteArray();
+    assertArrayEquals(expected, ImageTensors.toTensor(List.of(ints), asIs).getTensorContent().toByteArray());
+    BufferedImage parent = new BufferedImage(10, 9, BufferedImage.TYPE_INT_RGB);
+    parent.getGraphics().drawImage(bgr, 3, 2, null);
+    assertArrayEquals(expected, ImageTensors.toTensor(List.of(parent.getSubimage(3, 2, 7, 5)), asIs)
+        .getTensorContent().toByteArray(), "a sub-image's ints hold its parent's other pixels too");
+  }
+
   /** The same pseudo-random colours into every image, pixel by pixel. */
   static void paintRandomly(long seed, BufferedImage... images) {
     java.util.Random r = new java.util.Random(seed);
