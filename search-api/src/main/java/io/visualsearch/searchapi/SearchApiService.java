@@ -96,9 +96,12 @@ public final class SearchApiService {
    * (RATIONALE.md). Under load, answers that arrive while a send is in flight still share a batch.
    * A send blocks the shopper's request for at most 250 ms (Kafka's default is 60 s) when the
    * broker is away long enough to fill the send buffer, or the topic's metadata is missing: the
-   * answer is then not archived (counted, logged) rather than late.
+   * answer is then not archived (counted, logged) rather than late. Sent one at a time, an answer
+   * of a few hundred bytes is a batch of its own: compressed, it saved no bytes and cost the
+   * producer LZ4's buffers and checksum, and the broker a decompression to validate it, per query.
    */
-  static final Map<String, String> PRODUCER_DEFAULTS = Map.of("linger.ms", "0", "max.block.ms", "250");
+  static final Map<String, String> PRODUCER_DEFAULTS = Map.of("linger.ms", "0", "max.block.ms", "250",
+      "compression.type", "none");
 
   /** Wires with the model client as query embedder. */
   public static SearchApiService wire(Config config, ServiceHost host) throws IOException {
