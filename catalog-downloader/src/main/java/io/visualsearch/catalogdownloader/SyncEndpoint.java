@@ -92,6 +92,7 @@ final class SyncEndpoint implements HttpHandler, Component {
     try {
       unanswered.add(reply);
       CompletableFuture<SyncReport> sync = scheduler.request(tenant);
+      reply.sync = sync;
       ScheduledFuture<?> accepted = replies.schedule(() -> reply.send(202, accepted(tenant), location(tenant)),
           replyWait.toMillis(), TimeUnit.MILLISECONDS);
       sync.whenComplete((report, failure) -> {
@@ -160,16 +161,37 @@ final class SyncEndpoint implements HttpHandler, Component {
       Thread.currentThread().interrupt();
     }
     for (Reply r : unanswered) {
+      CompletableFuture<SyncReport> sync = r.sync;
+      if (sync != null && sync.isDone()) {
+        // Ended in the drain, its report not yet handed to the reply thread (the request's own
+        // thread, slow on a loaded machine, had not yet asked for it): the report, not "stopping".
+        Throwable failure = failureOf(sync);
+        r.send(failure == null ? sync.getNow(null) : null, failure);
+        continue;
+      }
       r.send(503, error("stopping", "the catalog-downloader stopped before this sync ended; its changes so far are"
           + " kept as pending and the next sync reconciles them: post again"), null, "5");
     }
     replies.shutdownNow();
   }
 
+  private static Throwable failureOf(CompletableFuture<SyncReport> done) {
+    try {
+      done.join();
+      return null;
+    } catch (java.util.concurrent.CompletionException e) {
+      return e.getCause();
+    } catch (java.util.concurrent.CancellationException e) {
+      return e;
+    }
+  }
+
   /** One exchange's answer, written once by whichever comes first: the report, the 202 or the stop. */
   private final class Reply {
     private final HttpExchange ex;
     private final AtomicBoolean sent = new AtomicBoolean();
+    /** The sync it waits for, once requested. */
+    private volatile CompletableFuture<SyncReport> sync;
 
     Reply(HttpExchange ex) {
       this.ex = ex;
