@@ -84,8 +84,9 @@ final class CatalogStateStore {
     try {
       SourceState state = LENIENT.readValue(bytes, SourceState.class);
       // "null", "{}": parsed, yet nothing to compare with; read on, every sync failed on it.
-      if (state == null || state.uri() == null) {
-        log.warn("catalog/{}/source.json names no source: the next download is unconditional", tenant);
+      if (state == null || state.sourceSha256() == null) {
+        log.warn("catalog/{}/source.json names no source (or the URL itself, as files of earlier releases did):"
+            + " the next download is unconditional", tenant);
         return SourceState.NONE;
       }
       return state;

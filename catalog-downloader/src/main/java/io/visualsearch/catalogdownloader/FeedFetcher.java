@@ -21,10 +21,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.apache.hc.client5.http.ClientProtocolException;
+import org.apache.hc.client5.http.auth.AuthScope;
+import org.apache.hc.client5.http.auth.CredentialsProvider;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.auth.CredentialsProviderBuilder;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ClassicHttpResponse;
@@ -111,7 +116,21 @@ final class FeedFetcher {
     Timeout stall = Timeout.of(timeout.compareTo(STALL) < 0 ? timeout : STALL);
     ConnectionConfig connection = ConnectionConfig.custom().setConnectTimeout(Timeout.ofSeconds(20))
         .setSocketTimeout(stall).build();
-    HttpGet get = new HttpGet(uri);
+    // user:password@ in a feed URL: the client refuses such a request as sent, so the pair goes to a
+    // credentials provider scoped to the feed's own scheme, host and port, answered on its challenge
+    // only (a redirect to another host is never sent them).
+    CredentialsProvider credentials = null;
+    URI target = uri;
+    if (uri.getRawUserInfo() != null) {
+      String userInfo = uri.getUserInfo();
+      int colon = userInfo.indexOf(':');
+      int port = uri.getPort() >= 0 ? uri.getPort() : uri.getScheme().equals("https") ? 443 : 80;
+      credentials = CredentialsProviderBuilder.create().add(new AuthScope(uri.getScheme(), uri.getHost(), port, null,
+          null), colon < 0 ? userInfo : userInfo.substring(0, colon),
+          colon < 0 ? new char[0] : userInfo.substring(colon + 1).toCharArray()).build();
+      target = URI.create(uri.toString().replaceFirst("//" + Pattern.quote(uri.getRawUserInfo()) + "@", "//"));
+    }
+    HttpGet get = new HttpGet(target);
     if (previous.etag() != null) {
       get.addHeader("If-None-Match", previous.etag());
     }
@@ -135,6 +154,7 @@ final class FeedFetcher {
             .setDnsResolver(resolver)
             .setDefaultConnectionConfig(connection).build())
         .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(stall).build())
+        .setDefaultCredentialsProvider(credentials)
         // The bytes as served: a gzip feed is recognised by the parser, and the size limit counts what was sent.
         .disableContentCompression()
         .build()) {
@@ -162,11 +182,17 @@ final class FeedFetcher {
           throw e;
         }
         body.close();
-        return Optional.of(new Fetched(spool, new SourceState(uri.toString(), header(response, "ETag"),
+        return Optional.of(new Fetched(spool, SourceState.of(uri.toString(), header(response, "ETag"),
             header(response, "Last-Modified"))));
       });
     } catch (SocketTimeoutException e) {
       throw new IOException("feed " + FeedLocation.redact(uri) + " sent nothing for " + stall + ": download abandoned", e);
+    } catch (ClientProtocolException e) {
+      // A redirect loop or a Location that is no URL: the client's words quote the whole target,
+      // token or signature included, and would travel to the report, the trace and the log.
+      throw new FeedUnusableException(FeedRefusedException.Reason.UNAVAILABLE, "feed " + FeedLocation.redact(uri)
+          + ": its server's answer could not be followed (" + (e.getCause() == null ? e : e.getCause()).getClass().getSimpleName()
+          + ")", null);
     } catch (BlockedAddressException e) {
       throw new FeedUnusableException(FeedRefusedException.Reason.UNAVAILABLE,
           "feed " + FeedLocation.redact(uri) + ": " + e.getMessage(), e);
@@ -200,7 +226,7 @@ final class FeedFetcher {
         in.abort(); // closing would read the rest of an object past the limit, gigabytes of it
         throw e;
       }
-      return Optional.of(new Fetched(spool, new SourceState(uri.toString(), in.response().eTag(), null)));
+      return Optional.of(new Fetched(spool, SourceState.of(uri.toString(), in.response().eTag(), null)));
     } catch (S3Exception e) {
       if (e.statusCode() == 304) {
         return Optional.empty();
@@ -225,7 +251,7 @@ final class FeedFetcher {
       throw new FeedUnusableException(FeedRefusedException.Reason.UNAVAILABLE,
           "feed " + FeedLocation.redact(uri) + ": no readable file " + e.getMessage(), e);
     }
-    return Optional.of(new Fetched(spool, new SourceState(uri.toString(), null,
+    return Optional.of(new Fetched(spool, SourceState.of(uri.toString(), null,
         Long.toString(Files.getLastModifiedTime(Path.of(uri)).toMillis()))));
   }
 

@@ -31,7 +31,15 @@ final class OneShotSync {
     FeedLocation location;
     Config config;
     try {
-      location = new FeedLocation(args[1], java.net.URI.create(args[2]));
+      java.net.URI feed;
+      try {
+        feed = new java.net.URI(args[2]);
+      } catch (java.net.URISyntaxException e) {
+        // Not the parser's words: they quote the whole URL, the retailer's token with it, into the job's log.
+        throw new IllegalArgumentException("the feed URL is not a valid URI (character " + e.getIndex() + ": "
+            + e.getReason() + ")");
+      }
+      location = new FeedLocation(args[1], feed);
       // Run with `kubectl exec` in a downloader's pod, it inherits the pod's OPS_PORT, which the
       // running service holds: a job of minutes needs no probes, so its ops port is any free one.
       Map<String, String> jobEnv = new HashMap<>(env);

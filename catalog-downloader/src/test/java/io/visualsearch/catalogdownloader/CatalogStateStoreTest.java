@@ -1,6 +1,8 @@
 package io.visualsearch.catalogdownloader;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -10,11 +12,33 @@ class CatalogStateStoreTest {
 
   @Test
   void validatorsWithAFieldANewerVersionAddedStillRead() {
-    byte[] newer = """
-        {"uri":"https://feeds.acme.example/catalog.csv","etag":"\\"v7\\"","last_modified":null,"content_sha256":"ab"}
-        """.getBytes(StandardCharsets.UTF_8);
-    assertEquals(new SourceState("https://feeds.acme.example/catalog.csv", "\"v7\"", null, 0),
-        CatalogStateStore.parseSource("acme", newer));
+    String sha = SourceState.sha256("https://feeds.acme.example/catalog.csv");
+    byte[] newer = ("{\"source_sha256\":\"" + sha + "\",\"etag\":\"\\\"v7\\\"\",\"last_modified\":null,"
+        + "\"content_sha256\":\"ab\"}").getBytes(StandardCharsets.UTF_8);
+    assertEquals(new SourceState(sha, "\"v7\"", null, 0), CatalogStateStore.parseSource("acme", newer));
+  }
+
+  /**
+   * The feed's URL may carry the retailer's token or a presigned signature; the file lives in the
+   * bucket every service reads, so it holds the URL's hash, and the URL only in memory.
+   */
+  @Test
+  void storedValidatorsHoldTheFeedsUrlOnlyAsAHash() throws Exception {
+    String feed = "https://user:pw@feeds.acme.example/catalog.csv?token=s3cr3t";
+    SourceState state = SourceState.of(feed, "\"v7\"", null);
+    String json = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(state);
+    assertFalse(json.contains("s3cr3t") || json.contains("pw@") || json.contains("feeds.acme"), json);
+    SourceState read = CatalogStateStore.parseSource("acme", json.getBytes(StandardCharsets.UTF_8));
+    assertTrue(read.validFor(feed));
+    assertFalse(read.validFor("https://user:pw@feeds.acme.example/catalog.csv?token=rotated"));
+  }
+
+  /** A file an earlier release wrote with the URL itself: one unconditional download, then hashed. */
+  @Test
+  void validatorsWrittenWithTheUrlItselfCountAsNone() {
+    byte[] earlier = "{\"uri\":\"https://feeds.acme.example/catalog.csv\",\"etag\":\"\\\"v7\\\"\"}"
+        .getBytes(StandardCharsets.UTF_8);
+    assertEquals(SourceState.NONE, CatalogStateStore.parseSource("acme", earlier));
   }
 
   /** Parsed without an error, yet naming no source: every sync failed on it, and none rewrote it. */

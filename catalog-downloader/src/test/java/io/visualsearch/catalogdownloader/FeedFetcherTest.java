@@ -103,6 +103,27 @@ class FeedFetcherTest {
       exchange.sendResponseHeaders(302, -1);
       exchange.close();
     });
+    server.createContext("/private", exchange -> {
+      // A feed behind HTTP basic authentication, as a URL with user:password@ asks for.
+      String expected = "Basic " + java.util.Base64.getEncoder().encodeToString(
+          "feeds:p@ss w0rd".getBytes(StandardCharsets.UTF_8));
+      if (!expected.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+        exchange.getResponseHeaders().add("WWW-Authenticate", "Basic realm=\"feeds\"");
+        exchange.sendResponseHeaders(401, -1);
+        exchange.close();
+        return;
+      }
+      byte[] feed = "id\ttitle\n1\tshirt\n".getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, feed.length);
+      exchange.getResponseBody().write(feed);
+      exchange.close();
+    });
+    server.createContext("/loop", exchange -> {
+      // A server that sends the download back to where it started, token and all.
+      exchange.getResponseHeaders().add("Location", exchange.getRequestURI().toString());
+      exchange.sendResponseHeaders(302, -1);
+      exchange.close();
+    });
     server.createContext("/status/", exchange -> {
       // The feed host answers the status its path names: /status/404, /status/503.
       String path = exchange.getRequestURI().getPath();
@@ -268,6 +289,36 @@ class FeedFetcherTest {
     assertThrows(FeedUnusableException.class, () -> fetcher.fetch(missing, SourceState.NONE));
   }
 
+  /** user:password@ in a feed URL is HTTP basic authentication to the feed's own host. */
+  @Test
+  void aFeedUrlWithUserAndPasswordAuthenticatesToItsHost(@TempDir Path dir) throws Exception {
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null, dir, LOCAL);
+    FeedLocation location = new FeedLocation("acme", URI.create("http://feeds:p%40ss%20w0rd@127.0.0.1:"
+        + server.getAddress().getPort() + "/private"));
+    FeedFetcher.Fetched f = fetcher.fetch(location, SourceState.NONE).orElseThrow();
+    assertEquals("id\ttitle\n1\tshirt\n", Files.readString(f.file()));
+    FeedLocation wrong = new FeedLocation("acme", URI.create("http://feeds:guess@127.0.0.1:"
+        + server.getAddress().getPort() + "/private"));
+    FeedUnusableException refused = assertThrows(FeedUnusableException.class,
+        () -> fetcher.fetch(wrong, SourceState.NONE));
+    assertTrue(refused.getMessage().contains("answered HTTP 401"), refused.getMessage());
+    assertFalse(refused.getMessage().contains("guess"), refused.getMessage());
+  }
+
+  /**
+   * The HTTP client's words for a redirect it cannot follow quote the whole target: a feed whose
+   * server loops put the retailer's token into the sync report, its trace and the log.
+   */
+  @Test
+  void aRedirectLoopIsRefusedWithoutQuotingTheUrl(@TempDir Path dir) {
+    FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null, dir, LOCAL);
+    FeedUnusableException e = assertThrows(FeedUnusableException.class,
+        () -> fetcher.fetch(at("/loop?token=s3cr3t"), SourceState.NONE));
+    assertTrue(e.getMessage().contains("could not be followed"), e.getMessage());
+    assertFalse(e.getMessage().contains("s3cr3t"), e.getMessage());
+    assertEquals(null, e.getCause(), "nor in a cause a trace or log would print");
+  }
+
   /**
    * A release that hashes rows differently (a new normalisation, a relaxed row rule) must read
    * every feed again: a server answering "not modified" kept the old catalog records for as long
@@ -278,8 +329,9 @@ class FeedFetcherTest {
     FeedFetcher fetcher = new FeedFetcher(Duration.ofSeconds(30), 1L << 30, bucket -> null, LOCAL);
     FeedLocation location = at("/conditional");
     String uri = location.uri().toString();
-    assertTrue(fetcher.fetch(location, new SourceState(uri, "\"v1\"", null)).isEmpty(), "hashed as now: 304");
-    FeedFetcher.Fetched f = fetcher.fetch(location, new SourceState(uri, "\"v1\"", null, 0)).orElseThrow();
+    assertTrue(fetcher.fetch(location, SourceState.of(uri, "\"v1\"", null)).isEmpty(), "hashed as now: 304");
+    FeedFetcher.Fetched f = fetcher.fetch(location, new SourceState(SourceState.sha256(uri), "\"v1\"", null, 0))
+        .orElseThrow();
     try {
       assertEquals(io.visualsearch.catalogfeed.ProductHasher.ENCODING_VERSION, f.state().encoding());
     } finally {

@@ -2,6 +2,7 @@ package io.visualsearch.catalogdownloader;
 
 import static io.visualsearch.catalogdownloader.CatalogDownloaderSettingsTest.parse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -82,6 +83,24 @@ class FeedRulesTest {
     assertTrue(message.contains("the feed: acme=file:/etc/passwd: not a file under CATALOG_FILE_FEED_ROOT"), message);
     assertEquals(ExitCode.CONFIG_ERROR.code(),
         OneShotSync.run(new String[] {"sync", "acme", "s3://catalog-test/catalog/globex/snapshot.bin"}, env));
+  }
+
+  /** The URI parser's own words quote the whole URL, the retailer's token with it, into the job's log. */
+  @Test
+  void theOneShotSyncRefusesAMalformedFeedUrlWithoutQuotingIt() {
+    Map<String, String> env = Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", "S3_BUCKET", "catalog-test");
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream said = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(said, true, StandardCharsets.UTF_8));
+    try {
+      assertEquals(ExitCode.CONFIG_ERROR.code(),
+          OneShotSync.run(new String[] {"sync", "acme", "https://feeds.acme.example/f.tsv?token=s3cr3t|x"}, env));
+    } finally {
+      System.setErr(stderr);
+    }
+    String message = said.toString(StandardCharsets.UTF_8);
+    assertTrue(message.contains("the feed URL is not a valid URI"), message);
+    assertFalse(message.contains("s3cr3t"), message);
   }
 
   @Test
