@@ -45,9 +45,12 @@ enum DeployedService {
   /** Settings naming an address a server binds to: it must be reachable from outside the container. */
   static final List<String> BIND_HOSTS = List.of("OPS_HOST", "SEARCH_HTTP_HOST", "SEARCH_GRPC_HOST",
       "MODEL_SERVER_BIND_ADDRESS");
-  /** Credentials beside the settings marked secret(): they belong in Secrets, never in ConfigMaps. */
+  /**
+   * Credentials beside the settings marked secret(): they belong in Secrets, never in ConfigMaps.
+   * CATALOG_SOURCES is shown redacted in logs, not masked, yet its URLs may carry feed tokens.
+   */
   static final List<String> CREDENTIALS = List.of("S3_ACCESS_KEY", "S3_SECRET_KEY", "KAFKA_CLIENT_PROPERTIES",
-      "SEARCH_API_KEYS");
+      "SEARCH_API_KEYS", "CATALOG_SOURCES");
 
   final String image;
   final String module;
