@@ -70,16 +70,7 @@ class FeedRulesTest {
   void theOneShotSyncRefusesAFeedOutsideTheRulesWithExitTwo() {
     Map<String, String> env = new HashMap<>(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092",
         "S3_BUCKET", "catalog-test", "CATALOG_FILE_FEED_ROOT", "/srv/feeds"));
-    PrintStream stderr = System.err;
-    ByteArrayOutputStream said = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(said, true, StandardCharsets.UTF_8));
-    try {
-      assertEquals(ExitCode.CONFIG_ERROR.code(),
-          OneShotSync.run(new String[] {"sync", "acme", "file:///etc/passwd"}, env));
-    } finally {
-      System.setErr(stderr);
-    }
-    String message = said.toString(StandardCharsets.UTF_8);
+    String message = stderrOfAConfigurationError(new String[] {"sync", "acme", "file:///etc/passwd"}, env);
     assertTrue(message.contains("the feed: acme=file:/etc/passwd: not a file under CATALOG_FILE_FEED_ROOT"), message);
     assertEquals(ExitCode.CONFIG_ERROR.code(),
         OneShotSync.run(new String[] {"sync", "acme", "s3://catalog-test/catalog/globex/snapshot.bin"}, env));
@@ -89,18 +80,23 @@ class FeedRulesTest {
   @Test
   void theOneShotSyncRefusesAMalformedFeedUrlWithoutQuotingIt() {
     Map<String, String> env = Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", "S3_BUCKET", "catalog-test");
+    String message = stderrOfAConfigurationError(
+        new String[] {"sync", "acme", "https://feeds.acme.example/f.tsv?token=s3cr3t|x"}, env);
+    assertTrue(message.contains("the feed URL is not a valid URI"), message);
+    assertFalse(message.contains("s3cr3t"), message);
+  }
+
+  /** What the one-shot job printed to stderr, after checking it exited with a configuration error. */
+  private static String stderrOfAConfigurationError(String[] args, Map<String, String> env) {
     PrintStream stderr = System.err;
     ByteArrayOutputStream said = new ByteArrayOutputStream();
     System.setErr(new PrintStream(said, true, StandardCharsets.UTF_8));
     try {
-      assertEquals(ExitCode.CONFIG_ERROR.code(),
-          OneShotSync.run(new String[] {"sync", "acme", "https://feeds.acme.example/f.tsv?token=s3cr3t|x"}, env));
+      assertEquals(ExitCode.CONFIG_ERROR.code(), OneShotSync.run(args, env));
     } finally {
       System.setErr(stderr);
     }
-    String message = said.toString(StandardCharsets.UTF_8);
-    assertTrue(message.contains("the feed URL is not a valid URI"), message);
-    assertFalse(message.contains("s3cr3t"), message);
+    return said.toString(StandardCharsets.UTF_8);
   }
 
   @Test
