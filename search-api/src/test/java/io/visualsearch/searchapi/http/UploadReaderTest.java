@@ -1,7 +1,6 @@
 package io.visualsearch.searchapi.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.visualsearch.searchapi.ApiException;
@@ -12,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.LocalConnector;
+import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
@@ -22,7 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link UploadReader} inside a real Jetty, over an in-memory connection the test feeds by hand:
+ * {@link UploadReader} inside a real Jetty, over connections the test feeds by hand:
  * bodies that keep pace are read whole, trickling ones are answered 408 and cut off, refused ones
  * are drained only while they arrive within the budget.
  */
@@ -46,12 +45,13 @@ class UploadReaderTest {
       new UploadBudget(1L << 30), fourPlaces);
   final AtomicLong unreadAfterDiscard = new AtomicLong(-1);
   Server server;
-  LocalConnector connector;
+  int port;
 
   @BeforeEach
   void start() throws Exception {
     server = new Server();
-    connector = new LocalConnector(server);
+    ServerConnector connector = new ServerConnector(server);
+    connector.setHost("127.0.0.1");
     server.addConnector(connector);
     server.setHandler(new Handler.Abstract() {
       @Override
@@ -89,6 +89,7 @@ class UploadReaderTest {
       }
     });
     server.start();
+    port = connector.getLocalPort();
   }
 
   @AfterEach
@@ -98,55 +99,52 @@ class UploadReaderTest {
 
   @Test
   void aBodyThatKeepsPaceIsReadWhole() throws Exception {
-    String answer = connector.getResponse(post("/read", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    String answer = SocketClient.exchange(port, post("/read", 600) + "x".repeat(600));
     assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
     assertTrue(answer.endsWith("read 600"), answer);
   }
 
   @Test
   void aBodyDeclaredOverTheCapIsRefusedUnread() throws Exception {
-    String answer = connector.getResponse(post("/read", MAX_BYTES + 1), 10, TimeUnit.SECONDS);
+    String answer = SocketClient.exchange(port, post("/read", MAX_BYTES + 1));
     assertTrue(answer.startsWith("HTTP/1.1 413"), answer);
   }
 
   @Test
   void aTricklingBodyIsAnswered408AndItsConnectionClosed() throws Exception {
-    LocalConnector.LocalEndPoint client = connector.connect();
-    client.addInput(post("/read", 600) + "x".repeat(10));
-    String answer = client.getResponse(false, 10, TimeUnit.SECONDS);
+    SocketClient client = SocketClient.connect(port);
+    client.send(post("/read", 600) + "x".repeat(10));
+    String answer = client.response();
     assertTrue(answer.startsWith("HTTP/1.1 408"), answer);
     assertTrue(answer.endsWith("upload_too_slow"), answer);
-    client.waitUntilClosedOrIdleFor(10, TimeUnit.SECONDS);
-    assertFalse(client.isOpen(), "the rest of a trickling body is not waited for on a later request either");
+    assertTrue(client.closedWithin(), "the rest of a trickling body is not waited for on a later request either");
   }
 
   @Test
   void aRefusedBodyThatStallsIsLeftUnreadAndItsConnectionClosed() throws Exception {
-    LocalConnector.LocalEndPoint client = connector.connect();
-    client.addInput(post("/refuse", 1500) + "x".repeat(10));
-    String refused = client.getResponse(false, 10, TimeUnit.SECONDS);
+    SocketClient client = SocketClient.connect(port);
+    client.send(post("/refuse", 1500) + "x".repeat(10));
+    String refused = client.response();
     assertTrue(refused.startsWith("HTTP/1.1 401"), refused);
-    client.waitUntilClosedOrIdleFor(10, TimeUnit.SECONDS);
-    assertFalse(client.isOpen());
+    assertTrue(client.closedWithin());
   }
 
   @Test
   void aRefusedBodyOverTwiceTheCapIsNotDrainedAtAll() throws Exception {
-    LocalConnector.LocalEndPoint client = connector.connect();
-    client.addInput(post("/refuse-and-count", 2 * MAX_BYTES + 1) + "x".repeat(10));
-    String refused = client.getResponse(false, 10, TimeUnit.SECONDS);
+    SocketClient client = SocketClient.connect(port);
+    client.send(post("/refuse-and-count", 2 * MAX_BYTES + 1) + "x".repeat(10));
+    String refused = client.response();
     assertTrue(refused.startsWith("HTTP/1.1 401"), refused);
     assertEquals(10, unreadAfterDiscard.get(), "not one byte of a body that large is read");
-    client.waitUntilClosedOrIdleFor(10, TimeUnit.SECONDS);
-    assertFalse(client.isOpen());
+    assertTrue(client.closedWithin());
   }
 
   @Test
   void withRoomForThreeUploadsTheFourthIsRefusedAtOnceAndTheRoomReturnsWhenTheyAreAnswered() throws Exception {
-    LocalConnector.LocalEndPoint[] reading = new LocalConnector.LocalEndPoint[3];
+    SocketClient[] reading = new SocketClient[3];
     for (int i = 0; i < reading.length; i++) {
-      reading[i] = connector.connect();
-      reading[i].addInput(post("/budgeted/tenant-" + i, 600) + "x".repeat(100));
+      reading[i] = SocketClient.connect(port);
+      reading[i].send(post("/budgeted/tenant-" + i, 600) + "x".repeat(100));
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (threeUploads.available() > 0 && System.nanoTime() < deadline) {
@@ -154,12 +152,12 @@ class UploadReaderTest {
     }
     assertEquals(0, threeUploads.available(), "three uploads being read hold the whole budget");
     // Its whole body is there: without the budget it would be read and answered 200.
-    String fourth = connector.getResponse(post("/budgeted/tenant-3", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    String fourth = SocketClient.exchange(port, post("/budgeted/tenant-3", 600) + "x".repeat(600));
     assertTrue(fourth.startsWith("HTTP/1.1 503"), fourth);
     assertTrue(fourth.endsWith("overloaded"), fourth);
-    for (LocalConnector.LocalEndPoint client : reading) {
-      client.addInput("x".repeat(500));
-      String answer = client.getResponse(false, 10, TimeUnit.SECONDS);
+    for (SocketClient client : reading) {
+      client.send("x".repeat(500));
+      String answer = client.response();
       assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("read 600"), answer);
     }
     deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -167,7 +165,7 @@ class UploadReaderTest {
       Thread.sleep(10);
     }
     assertEquals(threeUploads.capacity(), threeUploads.available(), "each answered request gave its share back");
-    String next = connector.getResponse(post("/budgeted/tenant-3", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    String next = SocketClient.exchange(port, post("/budgeted/tenant-3", 600) + "x".repeat(600));
     assertTrue(next.startsWith("HTTP/1.1 200") && next.endsWith("read 600"), next);
   }
 
@@ -176,12 +174,12 @@ class UploadReaderTest {
     // The budget has room for three uploads, a tenant's share for one and a half: acme has one
     // upload being read.
     UploadBudget.Reservation acmeReading = threeUploads.reserve("acme", UploadBudget.costOf(600));
-    String second = connector.getResponse(post("/budgeted/acme", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    String second = SocketClient.exchange(port, post("/budgeted/acme", 600) + "x".repeat(600));
     assertTrue(second.startsWith("HTTP/1.1 503") && second.endsWith("tenant_overloaded"), second);
-    String other = connector.getResponse(post("/budgeted/globex", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    String other = SocketClient.exchange(port, post("/budgeted/globex", 600) + "x".repeat(600));
     assertTrue(other.startsWith("HTTP/1.1 200") && other.endsWith("read 600"), "another tenant is read: " + other);
     acmeReading.close();
-    String next = connector.getResponse(post("/budgeted/acme", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    String next = SocketClient.exchange(port, post("/budgeted/acme", 600) + "x".repeat(600));
     assertTrue(next.startsWith("HTTP/1.1 200") && next.endsWith("read 600"), next);
   }
 
@@ -192,30 +190,30 @@ class UploadReaderTest {
    */
   @Test
   void oneTenantsTricklingUploadsHoldAtMostItsPlacesWhileOthersAreStillRead() throws Exception {
-    LocalConnector.LocalEndPoint[] trickling = new LocalConnector.LocalEndPoint[2];
+    SocketClient[] trickling = new SocketClient[2];
     for (int i = 0; i < trickling.length; i++) {
-      trickling[i] = connector.connect();
-      trickling[i].addInput(post("/places/acme", 600) + "x".repeat(10));
+      trickling[i] = SocketClient.connect(port);
+      trickling[i].send(post("/places/acme", 600) + "x".repeat(10));
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (fourPlaces.heldBy("acme") < 2 && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
     assertEquals(2, fourPlaces.heldBy("acme"), "acme's two uploads are being read");
-    String third = connector.getResponse(post("/places/acme", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    String third = SocketClient.exchange(port, post("/places/acme", 600) + "x".repeat(600));
     assertTrue(third.startsWith("HTTP/1.1 503") && third.endsWith("tenant_overloaded"), third);
-    String other = connector.getResponse(post("/places/globex", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    String other = SocketClient.exchange(port, post("/places/globex", 600) + "x".repeat(600));
     assertTrue(other.startsWith("HTTP/1.1 200") && other.endsWith("read 600"), "another tenant is read: " + other);
-    for (LocalConnector.LocalEndPoint client : trickling) {
-      client.addInput("x".repeat(590));
-      String answer = client.getResponse(false, 10, TimeUnit.SECONDS);
+    for (SocketClient client : trickling) {
+      client.send("x".repeat(590));
+      String answer = client.response();
       assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("read 600"), answer);
     }
     deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (fourPlaces.heldBy("acme") > 0 && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
-    String next = connector.getResponse(post("/places/acme", 600) + "x".repeat(600), 10, TimeUnit.SECONDS);
+    String next = SocketClient.exchange(port, post("/places/acme", 600) + "x".repeat(600));
     assertTrue(next.startsWith("HTTP/1.1 200") && next.endsWith("read 600"), "its places came back: " + next);
   }
 
@@ -223,7 +221,7 @@ class UploadReaderTest {
   void aChunkedBodyIsReadWholeWithinTheBudget() throws Exception {
     String chunked = "POST /budgeted/tenant HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"
         + "190\r\n" + "y".repeat(400) + "\r\n" + "c8\r\n" + "z".repeat(200) + "\r\n0\r\n\r\n";
-    String answer = connector.getResponse(chunked, 10, TimeUnit.SECONDS);
+    String answer = SocketClient.exchange(port, chunked);
     assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("read 600"), answer);
   }
 
