@@ -16,6 +16,7 @@ import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.KafkaSettings;
 import io.visualsearch.pipeline.PipelineService;
 import io.visualsearch.runtime.Component;
+import io.visualsearch.runtime.OpsServer;
 import io.visualsearch.runtime.ReadinessReport;
 import io.visualsearch.runtime.RuntimeSettings;
 import io.visualsearch.runtime.ServiceHost;
@@ -68,15 +69,17 @@ public final class SearchApiService {
   public static final String NAME = "search-api";
 
   private final HttpApi http;
+  private final OpsServer ops;
   private final SearchGrpcServer grpc;
   private final TenantIndexes indexes;
   private final IndexSwapper swapper;
   private final CatalogView catalog;
   private final TenantDeltas deltas;
 
-  private SearchApiService(HttpApi http, SearchGrpcServer grpc, TenantIndexes indexes, IndexSwapper swapper,
-      CatalogView catalog, TenantDeltas deltas) {
+  private SearchApiService(HttpApi http, OpsServer ops, SearchGrpcServer grpc, TenantIndexes indexes,
+      IndexSwapper swapper, CatalogView catalog, TenantDeltas deltas) {
     this.http = http;
+    this.ops = ops;
     this.grpc = grpc;
     this.indexes = indexes;
     this.swapper = swapper;
@@ -214,7 +217,7 @@ public final class SearchApiService {
     HttpApi http = pipeline.add(new HttpApi(config.get(SearchApiSettings.HTTP_HOST),
         config.get(SearchApiSettings.HTTP_PORT), routes, admission.capacity(), drainTimeLeft));
     pipeline.heartbeat();
-    return new SearchApiService(http, grpc, indexes, swapper, catalog, deltas);
+    return new SearchApiService(http, pipeline.ops(), grpc, indexes, swapper, catalog, deltas);
   }
 
   private static Collection<LoadedIndex> served(TenantIndexes indexes) {
@@ -261,6 +264,11 @@ public final class SearchApiService {
 
   public int httpPort() {
     return http.port();
+  }
+
+  /** The ops port: /healthz, /readyz with every check's detail, /metrics. */
+  public int opsPort() {
+    return ops.port();
   }
 
   /** The gRPC port, or -1 when gRPC is disabled. */

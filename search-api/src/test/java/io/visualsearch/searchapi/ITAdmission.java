@@ -144,7 +144,7 @@ class ITAdmission {
 
   /** The heap request bodies hold now, from /metrics. */
   double uploadReservedBytes() throws Exception {
-    String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+    String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + fx.service.opsPort() + "/metrics"))
         .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()).body();
     return metrics.lines().filter(l -> l.startsWith("search_upload_reserved_bytes "))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst()

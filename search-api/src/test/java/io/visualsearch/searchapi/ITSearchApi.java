@@ -123,7 +123,8 @@ class ITSearchApi {
 
   /** The heartbeat's activity count, as search-api's /metrics exposes it. */
   double activityTotal() throws Exception {
-    String metrics = get("/metrics", null).body();
+    String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + fx.service.opsPort()
+        + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
     return metrics.lines().filter(l -> l.startsWith("pipeline_activity_total ")).mapToDouble(
         l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1).trim())).findFirst()
         .orElseThrow(() -> new AssertionError("no pipeline_activity_total in " + metrics));
@@ -438,6 +439,8 @@ class ITSearchApi {
     assertEquals(200, ready.statusCode());
     // The public port says only whether it is ready: the checks name every tenant served.
     assertEquals("{\"ready\":true}\n", ready.body());
+    // Nor the metrics (pod names, counts of errors by reason, the JVM's insides): the ops port's.
+    assertEquals(404, get("/metrics", null).statusCode());
     assertEquals(200, search(ACME_KEY, jpeg, Map.of()).statusCode(), "a valid search still works");
   }
 

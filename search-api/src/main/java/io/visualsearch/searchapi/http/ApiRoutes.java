@@ -10,7 +10,6 @@ import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
-import io.prometheus.metrics.expositionformats.ExpositionFormats;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.runtime.ReadinessReport;
 import io.visualsearch.searchapi.ApiException;
@@ -20,7 +19,6 @@ import io.visualsearch.searchapi.search.QueryService;
 import io.visualsearch.searchapi.search.SearchAnswer;
 import io.visualsearch.searchapi.search.SearchQuery;
 import io.visualsearch.tracing.Tracing;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -76,10 +74,8 @@ public final class ApiRoutes extends Handler.Abstract {
   private final Tracing tracing;
   private final StaticFiles page;
   private final Supplier<ReadinessReport> readiness;
-  private final PrometheusRegistry registry;
   private final HealthPages health;
   private final Activity activity;
-  private final ExpositionFormats formats = ExpositionFormats.init();
   private final AnswerJson json = new AnswerJson();
   private final UploadReader uploads;
   private final Counter requests;
@@ -96,7 +92,6 @@ public final class ApiRoutes extends Handler.Abstract {
     this.tracing = tracing;
     this.page = page;
     this.readiness = readiness;
-    this.registry = registry;
     this.health = health;
     this.activity = activity;
     this.uploads = new UploadReader(UploadPace.SHOPPERS, UploadReader.DRAIN_BUDGET, bodies,
@@ -142,7 +137,9 @@ public final class ApiRoutes extends Handler.Abstract {
         return write(response, callback, 200, "text/plain; charset=utf-8", "ok\n".getBytes(StandardCharsets.UTF_8));
       }
       case "/readyz" -> {
-        // The details (tenants served, their versions, the last load error) stay on OPS_PORT.
+        // The details (tenants served, their versions, the last load error) stay on OPS_PORT, and
+        // so does /metrics: pod names, error and dead-letter counts by reason, the JVM's insides
+        // are for the scraper, not for any visitor of the storefront's address.
         ReadinessReport r = readiness.get();
         return write(response, callback, r.ready() ? 200 : 503, "application/json; charset=utf-8",
             r.toSummaryJson().getBytes(StandardCharsets.UTF_8));
@@ -158,12 +155,6 @@ public final class ApiRoutes extends Handler.Abstract {
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         return write(response, callback, 200, "application/json; charset=utf-8",
             health.json().getBytes(StandardCharsets.UTF_8));
-      }
-      case "/metrics" -> {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        var writer = formats.getPrometheusTextFormatWriter();
-        writer.write(out, registry.scrape());
-        return write(response, callback, 200, writer.getContentType(), out.toByteArray());
       }
       default -> {
         StaticFiles.Asset asset = page.get(path);
