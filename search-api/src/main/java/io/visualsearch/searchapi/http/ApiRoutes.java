@@ -94,8 +94,10 @@ public final class ApiRoutes extends Handler.Abstract {
     this.readiness = readiness;
     this.health = health;
     this.activity = activity;
+    // No bound of their own on all tenants' uploads together: the request threads are that bound,
+    // and one below it refused another tenant's search while an upload trickled.
     this.uploads = new UploadReader(UploadPace.SHOPPERS, UploadReader.DRAIN_BUDGET, bodies,
-        Admission.withoutQueue("uploads", admission.capacity(), admission.perTenant()));
+        Admission.withoutQueue("uploads", Integer.MAX_VALUE, admission.perTenant()));
     this.requests = Counter.builder().name("search_http_requests_total").help("API requests by route and status")
         .labelNames("route", "status").register(registry);
     this.latency = Histogram.builder().name("search_http_request_duration_seconds")
