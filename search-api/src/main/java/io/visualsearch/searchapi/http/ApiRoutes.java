@@ -94,10 +94,11 @@ public final class ApiRoutes extends Handler.Abstract {
     this.readiness = readiness;
     this.health = health;
     this.activity = activity;
-    // No bound of their own on all tenants' uploads together: the request threads are that bound,
-    // and one below it refused another tenant's search while an upload trickled.
+    // All tenants' uploads together leave a few request threads to everything else (several leaked
+    // storefront keys, each within its share, filled every thread); no tighter than that: a bound
+    // of the admission's size refused another shopper's search while one upload trickled.
     this.uploads = new UploadReader(UploadPace.SHOPPERS, UploadReader.DRAIN_BUDGET, bodies,
-        Admission.withoutQueue("uploads", Integer.MAX_VALUE, admission.perTenant()));
+        Admission.withoutQueue("uploads", HttpApi.uploadPlaces(admission.capacity()), admission.perTenant()));
     this.requests = Counter.builder().name("search_http_requests_total").help("API requests by route and status")
         .labelNames("route", "status").register(registry);
     this.latency = Histogram.builder().name("search_http_request_duration_seconds")

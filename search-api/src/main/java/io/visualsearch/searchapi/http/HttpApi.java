@@ -23,6 +23,11 @@ public final class HttpApi implements Component {
    * with 503 (each needs a thread to be answered), uploads being read, the page, ops endpoints.
    */
   static final int HEADROOM_THREADS = 16;
+  /**
+   * Request threads no upload may take, whatever the tenants: probes, static files and similar
+   * items are still answered while uploads of several leaked keys fill the rest.
+   */
+  static final int KEPT_FROM_UPLOADS = 4;
   private static final int MIN_THREADS = 4;
   private static final int REQUEST_HEADER_BYTES = 16 * 1024;
   private static final long IDLE_TIMEOUT_MS = 30_000;
@@ -91,6 +96,11 @@ public final class HttpApi implements Component {
     server.setHandler(graceful);
     server.setErrorHandler(new JsonErrorHandler());
     server.start();
+  }
+
+  /** The request threads uploads of all tenants together may hold, for that many admitted searches. */
+  static int uploadPlaces(int admittedSearches) {
+    return (int) Math.min(Integer.MAX_VALUE, (long) admittedSearches + HEADROOM_THREADS - KEPT_FROM_UPLOADS);
   }
 
   /** The request threads for that many admitted searches beside {@code leasedThreads} of Jetty's own. */

@@ -7,6 +7,8 @@ import io.visualsearch.searchapi.ApiException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.io.Content;
@@ -215,6 +217,29 @@ class UploadReaderTest {
     }
     String next = SocketClient.exchange(port, post("/places/acme", 600) + "x".repeat(600));
     assertTrue(next.startsWith("HTTP/1.1 200") && next.endsWith("read 600"), "its places came back: " + next);
+  }
+
+  /** Several leaked keys, each within its share, filled every request thread: all uploads hold at most the places. */
+  @Test
+  void uploadsOfSeveralTenantsHoldAtMostThePlacesAndAnotherIsRefusedAtOnce() throws Exception {
+    List<SocketClient> trickling = new ArrayList<>();
+    for (String tenant : new String[] {"acme", "acme", "globex", "globex"}) {
+      SocketClient client = SocketClient.connect(port);
+      client.send(post("/places/" + tenant, 600) + "x".repeat(10));
+      trickling.add(client);
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (fourPlaces.heldBy("acme") + fourPlaces.heldBy("globex") < 4 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    String third = SocketClient.exchange(port, post("/places/initech", 600) + "x".repeat(600));
+    assertTrue(third.startsWith("HTTP/1.1 503") && third.endsWith("overloaded") && !third.endsWith("tenant_overloaded"),
+        third);
+    for (SocketClient client : trickling) {
+      client.send("x".repeat(590));
+      String answer = client.response();
+      assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("read 600"), answer);
+    }
   }
 
   @Test
