@@ -14,9 +14,13 @@ import io.visualsearch.runtime.ServiceHost;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Wires the catalog-downloader: feeds → catalog.products. */
 public final class CatalogDownloaderService {
+
+  private static final Logger log = LoggerFactory.getLogger(CatalogDownloaderService.class);
 
   public static final String NAME = "catalog-downloader";
 
@@ -31,6 +35,12 @@ public final class CatalogDownloaderService {
   public static void wire(Config config, ServiceHost host) {
     List<FeedLocation> sources = config.get(CatalogDownloaderSettings.SOURCES).stream().map(FeedLocation::parse).toList();
     FeedRules.of(config).require(sources);
+    if (sources.isEmpty()) {
+      // Not an error (an instance may be brought up before its first retailer), but said: with the
+      // feeds moved to a Secret that an upgrade did not create, the catalog froze without a word.
+      log.warn("no feed sources (CATALOG_SOURCES is empty): nothing is synced, and POST /sync answers 404 for"
+          + " every tenant");
+    }
     PipelineService pipeline = new PipelineService(NAME, config, host);
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
     CatalogSync sync = sync(config, pipeline, store);

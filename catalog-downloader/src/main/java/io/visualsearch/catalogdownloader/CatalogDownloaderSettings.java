@@ -22,9 +22,10 @@ public final class CatalogDownloaderSettings {
       .doc("Feed sources, e.g. acme=https://acme.example/feed.tsv.gz,shop=s3://feeds/shop.xml. An s3:// feed is read"
           + " with this deployment's own S3 settings (S3_ENDPOINT, S3_REGION, S3_PATH_STYLE) and credentials"
           + " (S3_ACCESS_KEY/S3_SECRET_KEY or the default chain, e.g. IRSA): its bucket must be in that store and"
-          + " region and readable by them; serve a feed from elsewhere over https. Logs (the start-up"
-          + " configuration and its errors too), reports, records and traces show each URL without user info and"
-          + " with query values masked.");
+          + " region and readable by them; serve a feed from elsewhere over https. user:password@ in an http(s) URL"
+          + " is HTTP basic authentication, sent to the feed's own host only (percent-encode @ : / ? # in them)."
+          + " Logs (the start-up configuration and its errors too), reports, records and traces show each URL"
+          + " without user info and with query values masked; deployments keep it in a Secret.");
   public static final Setting<Boolean> S3_FEEDS_PER_TENANT_PREFIX = Setting.bool("CATALOG_S3_FEEDS_PER_TENANT_PREFIX")
       .defaultValue(false)
       .doc("When true, a tenant's s3:// feed must have a key under <tenant>/ (acme=s3://feeds/acme/feed.xml), so one"

@@ -72,7 +72,26 @@ final class CatalogStateStore {
 
   SourceState source(String tenant) throws IOException {
     Optional<StoredObject> o = store.get(prefix(tenant) + "source.json");
-    return o.isEmpty() ? SourceState.NONE : parseSource(tenant, o.get().bytes());
+    if (o.isEmpty()) {
+      return SourceState.NONE;
+    }
+    if (namesItsUrl(o.get().bytes())) {
+      // Written by an earlier release, with the feed's URL (its token too) in the shared bucket: it
+      // would stay there as long as the feed is refused or the tenant gone.
+      store.delete(prefix(tenant) + "source.json");
+      return SourceState.NONE;
+    }
+    return parseSource(tenant, o.get().bytes());
+  }
+
+  /** Whether stored validators hold the feed's URL itself, as earlier releases wrote them. */
+  static boolean namesItsUrl(byte[] bytes) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode node = LENIENT.readTree(bytes);
+      return node != null && node.isObject() && node.has("uri");
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /**

@@ -23,17 +23,22 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.apache.hc.client5.http.ClientProtocolException;
+import org.apache.hc.client5.http.RedirectException;
 import org.apache.hc.client5.http.auth.AuthScope;
-import org.apache.hc.client5.http.auth.CredentialsProvider;
+import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.auth.BasicAuthCache;
+import org.apache.hc.client5.http.impl.auth.BasicScheme;
 import org.apache.hc.client5.http.impl.auth.CredentialsProviderBuilder;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.protocol.HttpClientContext;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.util.Timeout;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.ResponseInputStream;
@@ -116,18 +121,26 @@ final class FeedFetcher {
     Timeout stall = Timeout.of(timeout.compareTo(STALL) < 0 ? timeout : STALL);
     ConnectionConfig connection = ConnectionConfig.custom().setConnectTimeout(Timeout.ofSeconds(20))
         .setSocketTimeout(stall).build();
-    // user:password@ in a feed URL: the client refuses such a request as sent, so the pair goes to a
-    // credentials provider scoped to the feed's own scheme, host and port, answered on its challenge
-    // only (a redirect to another host is never sent them).
-    CredentialsProvider credentials = null;
+    // user:password@ in a feed URL is HTTP basic authentication, sent at once (as curl does: a
+    // private feed may answer an anonymous request 403 or 404, never a challenge) to the feed's own
+    // scheme, host and port only: the cache is keyed by that host, so a redirect to another is
+    // sent nothing. The client refuses a request whose URL carries the pair, so it leaves the URL.
+    HttpClientContext context = HttpClientContext.create();
     URI target = uri;
     if (uri.getRawUserInfo() != null) {
       String userInfo = uri.getUserInfo();
       int colon = userInfo.indexOf(':');
       int port = uri.getPort() >= 0 ? uri.getPort() : uri.getScheme().equals("https") ? 443 : 80;
-      credentials = CredentialsProviderBuilder.create().add(new AuthScope(uri.getScheme(), uri.getHost(), port, null,
-          null), colon < 0 ? userInfo : userInfo.substring(0, colon),
-          colon < 0 ? new char[0] : userInfo.substring(colon + 1).toCharArray()).build();
+      HttpHost feedHost = new HttpHost(uri.getScheme(), uri.getHost(), port);
+      UsernamePasswordCredentials pair = new UsernamePasswordCredentials(
+          colon < 0 ? userInfo : userInfo.substring(0, colon),
+          colon < 0 ? new char[0] : userInfo.substring(colon + 1).toCharArray());
+      BasicScheme basic = new BasicScheme();
+      basic.initPreemptive(pair);
+      BasicAuthCache cache = new BasicAuthCache();
+      cache.put(feedHost, basic);
+      context.setAuthCache(cache);
+      context.setCredentialsProvider(CredentialsProviderBuilder.create().add(new AuthScope(feedHost), pair).build());
       target = URI.create(uri.toString().replaceFirst("//" + Pattern.quote(uri.getRawUserInfo()) + "@", "//"));
     }
     HttpGet get = new HttpGet(target);
@@ -154,22 +167,19 @@ final class FeedFetcher {
             .setDnsResolver(resolver)
             .setDefaultConnectionConfig(connection).build())
         .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(stall).build())
-        .setDefaultCredentialsProvider(credentials)
         // The bytes as served: a gzip feed is recognised by the parser, and the size limit counts what was sent.
         .disableContentCompression()
         .build()) {
-      return client.execute(get, response -> {
+      return client.execute(get, context, response -> {
         if (response.getCode() == 304) {
           return Optional.empty();
         }
         if (response.getCode() != 200) {
           String message = "feed " + FeedLocation.redact(uri) + " answered HTTP " + response.getCode();
-          // 408 and 429 ask to come back later, 5xx is the host's outage: a retry may do.
-          int code = response.getCode();
-          if (code >= 400 && code < 500 && code != 408 && code != 429) {
-            throw new FeedUnusableException(FeedRefusedException.Reason.UNAVAILABLE, message, null);
+          if (worthARetry(response.getCode())) {
+            throw new IOException(message);
           }
-          throw new IOException(message);
+          throw new FeedUnusableException(FeedRefusedException.Reason.UNAVAILABLE, message, null);
         }
         InputStream body = response.getEntity().getContent();
         try {
@@ -188,11 +198,16 @@ final class FeedFetcher {
     } catch (SocketTimeoutException e) {
       throw new IOException("feed " + FeedLocation.redact(uri) + " sent nothing for " + stall + ": download abandoned", e);
     } catch (ClientProtocolException e) {
-      // A redirect loop or a Location that is no URL: the client's words quote the whole target,
-      // token or signature included, and would travel to the report, the trace and the log.
-      throw new FeedUnusableException(FeedRefusedException.Reason.UNAVAILABLE, "feed " + FeedLocation.redact(uri)
-          + ": its server's answer could not be followed (" + (e.getCause() == null ? e : e.getCause()).getClass().getSimpleName()
-          + ")", null);
+      // The client's words may quote the whole target (a redirect loop, a Location that is no
+      // URL), token or signature included, and would travel to the report, the trace and the log.
+      String what = (e.getCause() == null ? e : e.getCause()).getClass().getSimpleName();
+      if (e.getCause() instanceof RedirectException) {
+        throw new FeedUnusableException(FeedRefusedException.Reason.UNAVAILABLE, "feed " + FeedLocation.redact(uri)
+            + ": its server's redirect could not be followed (" + what + ")", null);
+      }
+      // A garbled answer (a flaky proxy's): worth another try.
+      throw new IOException("feed " + FeedLocation.redact(uri) + ": its server's answer was not readable HTTP ("
+          + what + ")");
     } catch (BlockedAddressException e) {
       throw new FeedUnusableException(FeedRefusedException.Reason.UNAVAILABLE,
           "feed " + FeedLocation.redact(uri) + ": " + e.getMessage(), e);
@@ -204,6 +219,15 @@ final class FeedFetcher {
     } finally {
       alarm.cancel(false);
     }
+  }
+
+  /**
+   * Whether a feed host's answer other than 200 and 304 may change on its own: its outage (5xx),
+   * "come back later" (408, 429) or a connection's mix-up (421). Any other (404, 403, a redirect
+   * the client does not follow, 204) is the feed's to fix: the sync refuses it, not retries it.
+   */
+  static boolean worthARetry(int code) {
+    return code >= 500 || code == 408 || code == 421 || code == 429;
   }
 
   private static String header(ClassicHttpResponse response, String name) {

@@ -17,6 +17,12 @@ public record FeedLocation(String tenant, URI uri) {
         || scheme.equals("file"))) {
       throw new IllegalArgumentException("unsupported feed URL " + redact(uri) + ": use http(s)://, s3:// or file://");
     }
+    if (scheme.startsWith("http") && uri.getHost() == null) {
+      // "https://u:p@ss@host/feed": an unescaped '@' (or '/', '?', '#') in the user info leaves no
+      // host to parse; fetched, every sync failed on "target host not specified".
+      throw new IllegalArgumentException("feed URL " + redact(uri) + " has no host: percent-encode '@', ':', '/',"
+          + " '?' and '#' in a user name or password");
+    }
     if (scheme.equals("s3") && (uri.getHost() == null || uri.getPath() == null || uri.getPath().length() < 2)) {
       throw new IllegalArgumentException("S3 feed URL must be s3://bucket/key: " + redact(uri));
     }

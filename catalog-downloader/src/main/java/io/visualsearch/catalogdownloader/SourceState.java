@@ -2,17 +2,21 @@ package io.visualsearch.catalogdownloader;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.visualsearch.catalogfeed.ProductHasher;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.regex.Pattern;
 
 /**
  * Validators of the last feed download, for a conditional GET next time.
  *
- * @param sourceSha256 the sha256 of the feed's URL, never the URL: it may carry the retailer's
- *     token or signature, and the file lives in the deployment's bucket that every service reads
- *     (files written with the URL itself read as naming no source: one unconditional download)
+ * @param sourceSha256 the sha256 of the feed's URL without user info, never the URL: it may carry
+ *     the retailer's token or signature, and the file lives in the deployment's bucket that every
+ *     service reads (a file written with the URL itself, by an earlier release, is deleted when
+ *     read: one unconditional download)
  * @param encoding how that download's rows were hashed ({@link ProductHasher#ENCODING_VERSION}): a
  *     release that changes it reads every feed again, the ones whose server answers "not modified"
  *     included, or their products kept the old normalisation for as long as the file did not change
@@ -36,10 +40,23 @@ public record SourceState(
     return sourceSha256.equals(sha256(source)) && encoding == ProductHasher.ENCODING_VERSION;
   }
 
+  /**
+   * The sha256 of the URL without its user info: a password is no part of which file the
+   * validators are for, and an unsalted hash of one in a bucket many read could be guessed at.
+   */
   static String sha256(String source) {
+    String withoutUserInfo = source;
+    try {
+      URI uri = new URI(source);
+      if (uri.getRawUserInfo() != null) {
+        withoutUserInfo = source.replaceFirst("//" + Pattern.quote(uri.getRawUserInfo()) + "@", "//");
+      }
+    } catch (URISyntaxException e) {
+      // hashed as given: it is compared with itself only
+    }
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-          .digest(source.getBytes(StandardCharsets.UTF_8)));
+          .digest(withoutUserInfo.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JVM has SHA-256", e);
     }

@@ -101,7 +101,14 @@ final class SyncEndpoint implements HttpHandler, Component {
         later(() -> reply.send(report, failure));
       });
     } catch (RejectedExecutionException e) {
-      reply.send(503, error("not_running", "the catalog-downloader is starting or stopping: " + e.getMessage()));
+      if (reply.sync == null) {
+        reply.send(503, error("not_running", "the catalog-downloader is starting or stopping: " + e.getMessage()));
+      } else if (reply.sync.isDone()) {
+        // The reply thread is gone (a stop), and the sync ended in its drain: its report.
+        Throwable failure = failureOf(reply.sync);
+        reply.send(failure == null ? reply.sync.getNow(null) : null, failure);
+      }
+      // Else the stop's close answers it, with its report if the sync ends in the drain.
     }
   }
 

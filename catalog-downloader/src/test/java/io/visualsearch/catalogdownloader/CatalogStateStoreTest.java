@@ -39,6 +39,18 @@ class CatalogStateStoreTest {
     byte[] earlier = "{\"uri\":\"https://feeds.acme.example/catalog.csv\",\"etag\":\"\\\"v7\\\"\"}"
         .getBytes(StandardCharsets.UTF_8);
     assertEquals(SourceState.NONE, CatalogStateStore.parseSource("acme", earlier));
+    assertTrue(CatalogStateStore.namesItsUrl(earlier), "and is deleted when read, the URL with it");
+    assertFalse(CatalogStateStore.namesItsUrl(("{\"source_sha256\":\"" + SourceState.sha256("https://x.example/f")
+        + "\"}").getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** A password is no part of which file the validators are for, and its hash could be guessed at. */
+  @Test
+  void theStoredHashLeavesTheUserInfoOut() {
+    assertEquals(SourceState.sha256("https://feeds.acme.example/f.tsv?token=t"),
+        SourceState.sha256("https://feeds:pw@feeds.acme.example/f.tsv?token=t"));
+    assertFalse(SourceState.sha256("https://feeds.acme.example/f.tsv?token=t")
+        .equals(SourceState.sha256("https://feeds.acme.example/f.tsv?token=u")), "the rest of the URL counts");
   }
 
   /** Parsed without an error, yet naming no source: every sync failed on it, and none rewrote it. */

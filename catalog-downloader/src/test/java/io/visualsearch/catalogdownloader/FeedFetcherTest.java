@@ -104,12 +104,13 @@ class FeedFetcherTest {
       exchange.close();
     });
     server.createContext("/private", exchange -> {
-      // A feed behind HTTP basic authentication, as a URL with user:password@ asks for.
+      // A feed behind HTTP basic authentication, as a URL with user:password@ asks for, that never
+    // challenges: the credentials must come with the first request.
       String expected = "Basic " + java.util.Base64.getEncoder().encodeToString(
           "feeds:p@ss w0rd".getBytes(StandardCharsets.UTF_8));
       if (!expected.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
-        exchange.getResponseHeaders().add("WWW-Authenticate", "Basic realm=\"feeds\"");
-        exchange.sendResponseHeaders(401, -1);
+        // No challenge: a private feed answers an anonymous request as if there were nothing.
+        exchange.sendResponseHeaders(403, -1);
         exchange.close();
         return;
       }
@@ -301,8 +302,24 @@ class FeedFetcherTest {
         + server.getAddress().getPort() + "/private"));
     FeedUnusableException refused = assertThrows(FeedUnusableException.class,
         () -> fetcher.fetch(wrong, SourceState.NONE));
-    assertTrue(refused.getMessage().contains("answered HTTP 401"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("answered HTTP 403"), refused.getMessage());
     assertFalse(refused.getMessage().contains("guess"), refused.getMessage());
+    // The feed's host sends the download on to another host: that one is sent no credentials.
+    FeedLocation elsewhere = new FeedLocation("acme", URI.create("http://feeds:p%40ss%20w0rd@127.0.0.1:"
+        + server.getAddress().getPort() + "/moved?http://localhost:PORT/private"));
+    FeedUnusableException notSent = assertThrows(FeedUnusableException.class,
+        () -> fetcher.fetch(elsewhere, SourceState.NONE));
+    assertTrue(notSent.getMessage().contains("answered HTTP 403"), notSent.getMessage());
+  }
+
+  @Test
+  void onlyAnAnswerThatMayChangeOnItsOwnIsWorthARetry() {
+    for (int code : new int[] {500, 502, 503, 504, 408, 421, 429}) {
+      assertTrue(FeedFetcher.worthARetry(code), Integer.toString(code));
+    }
+    for (int code : new int[] {204, 206, 300, 301, 400, 401, 403, 404, 410}) {
+      assertFalse(FeedFetcher.worthARetry(code), Integer.toString(code));
+    }
   }
 
   /**

@@ -28,6 +28,11 @@ class FeedLocationTest {
     assertTrue(message("Shop A=https://example.com/feed.tsv").contains("invalid tenant name"));
     assertFalse(FeedLocation.isValid("a=ftp://example.com/feed.tsv"));
     assertTrue(FeedLocation.isValid("a=https://example.com/feed.tsv"));
+    // An unescaped '@' in the password leaves no host: refused at start, not on every sync.
+    String noHost = message("a=https://feeds:p@ss@feeds.example.com/f.tsv");
+    assertTrue(noHost.contains("has no host: percent-encode"), noHost);
+    assertFalse(noHost.contains("p@ss"), noHost);
+    assertTrue(FeedLocation.isValid("a=https://feeds:p%40ss@feeds.example.com/f.tsv"));
   }
 
   private static String message(String spec) {
