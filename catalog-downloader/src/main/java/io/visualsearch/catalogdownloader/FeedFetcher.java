@@ -21,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 import org.apache.hc.client5.http.ClientProtocolException;
 import org.apache.hc.client5.http.RedirectException;
 import org.apache.hc.client5.http.auth.AuthScope;
@@ -141,7 +140,7 @@ final class FeedFetcher {
       cache.put(feedHost, basic);
       context.setAuthCache(cache);
       context.setCredentialsProvider(CredentialsProviderBuilder.create().add(new AuthScope(feedHost), pair).build());
-      target = URI.create(uri.toString().replaceFirst("//" + Pattern.quote(uri.getRawUserInfo()) + "@", "//"));
+      target = URI.create(FeedLocation.withoutUserInfo(uri));
     }
     HttpGet get = new HttpGet(target);
     if (previous.etag() != null) {

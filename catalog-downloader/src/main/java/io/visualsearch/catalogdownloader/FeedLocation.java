@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /** Where one tenant's feed is: {@code tenant=http(s)://...}, {@code s3://bucket/key} or {@code file:///...}. */
 public record FeedLocation(String tenant, URI uri) {
@@ -35,6 +36,12 @@ public record FeedLocation(String tenant, URI uri) {
    */
   public String display() {
     return redact(uri);
+  }
+
+  /** {@code uri} as written but without its user info ({@code user:password@}), if it has any. */
+  static String withoutUserInfo(URI uri) {
+    String raw = uri.toString();
+    return uri.getRawUserInfo() == null ? raw : raw.replaceFirst("//" + Pattern.quote(uri.getRawUserInfo()) + "@", "//");
   }
 
   /** {@code uri} without user info, each query parameter's value replaced by {@code ***}. */

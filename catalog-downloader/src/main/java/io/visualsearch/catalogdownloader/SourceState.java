@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.regex.Pattern;
 
 /**
  * Validators of the last feed download, for a conditional GET next time.
@@ -47,10 +46,7 @@ public record SourceState(
   static String sha256(String source) {
     String withoutUserInfo = source;
     try {
-      URI uri = new URI(source);
-      if (uri.getRawUserInfo() != null) {
-        withoutUserInfo = source.replaceFirst("//" + Pattern.quote(uri.getRawUserInfo()) + "@", "//");
-      }
+      withoutUserInfo = FeedLocation.withoutUserInfo(new URI(source));
     } catch (URISyntaxException e) {
       // hashed as given: it is compared with itself only
     }

@@ -103,12 +103,11 @@ final class SyncEndpoint implements HttpHandler, Component {
     } catch (RejectedExecutionException e) {
       if (reply.sync == null) {
         reply.send(503, error("not_running", "the catalog-downloader is starting or stopping: " + e.getMessage()));
-      } else if (reply.sync.isDone()) {
-        // The reply thread is gone (a stop), and the sync ended in its drain: its report.
-        Throwable failure = failureOf(reply.sync);
-        reply.send(failure == null ? reply.sync.getNow(null) : null, failure);
+      } else {
+        // The reply thread is gone (a stop): a sync that ended in its drain is answered here, any
+        // other by the stop's close.
+        reply.sendIfEnded();
       }
-      // Else the stop's close answers it, with its report if the sync ends in the drain.
     }
   }
 
@@ -168,29 +167,14 @@ final class SyncEndpoint implements HttpHandler, Component {
       Thread.currentThread().interrupt();
     }
     for (Reply r : unanswered) {
-      CompletableFuture<SyncReport> sync = r.sync;
-      if (sync != null && sync.isDone()) {
-        // Ended in the drain, its report not yet handed to the reply thread (the request's own
-        // thread, slow on a loaded machine, had not yet asked for it): the report, not "stopping".
-        Throwable failure = failureOf(sync);
-        r.send(failure == null ? sync.getNow(null) : null, failure);
-        continue;
+      // A sync that ended in the drain, its report not yet handed to the reply thread (the
+      // request's own thread, slow on a loaded machine, had not yet asked for it): the report.
+      if (!r.sendIfEnded()) {
+        r.send(503, error("stopping", "the catalog-downloader stopped before this sync ended; its changes so far"
+            + " are kept as pending and the next sync reconciles them: post again"), null, "5");
       }
-      r.send(503, error("stopping", "the catalog-downloader stopped before this sync ended; its changes so far are"
-          + " kept as pending and the next sync reconciles them: post again"), null, "5");
     }
     replies.shutdownNow();
-  }
-
-  private static Throwable failureOf(CompletableFuture<SyncReport> done) {
-    try {
-      done.join();
-      return null;
-    } catch (java.util.concurrent.CompletionException e) {
-      return e.getCause();
-    } catch (java.util.concurrent.CancellationException e) {
-      return e;
-    }
   }
 
   /** One exchange's answer, written once by whichever comes first: the report, the 202 or the stop. */
@@ -202,6 +186,16 @@ final class SyncEndpoint implements HttpHandler, Component {
 
     Reply(HttpExchange ex) {
       this.ex = ex;
+    }
+
+    /** Answers with the sync's report if it has ended (the same answer its completion gives); false if not. */
+    boolean sendIfEnded() {
+      CompletableFuture<SyncReport> s = sync;
+      if (s == null || !s.isDone()) {
+        return false;
+      }
+      s.whenComplete(this::send); // ended: runs here, now
+      return true;
     }
 
     void send(SyncReport report, Throwable failure) {
