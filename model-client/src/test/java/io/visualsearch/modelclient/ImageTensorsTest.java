@@ -44,6 +44,7 @@ class ImageTensorsTest {
         t.getTensorContent().toByteArray());
   }
 
+  /** A decoded query photo (TYPE_INT_RGB, unpacked from its ints) and a BGR image go out with the same bytes. */
   @Test
   void aBgrImageAtTheSentSizeGoesOutWithExactlyItsPixelsLikeAnyOtherLayout() {
     BufferedImage bgr = new BufferedImage(7, 5, BufferedImage.TYPE_3BYTE_BGR);
@@ -56,11 +57,13 @@ class ImageTensorsTest {
     int last = fromBgr.length - 3;
     assertArrayEquals(new byte[] {(byte) (c >> 16), (byte) (c >> 8), (byte) c},
         new byte[] {fromBgr[last], fromBgr[last + 1], fromBgr[last + 2]});
-    // A sub-image shares its parent's raster: only its own pixels go out.
-    BufferedImage parent = new BufferedImage(9, 9, BufferedImage.TYPE_3BYTE_BGR);
-    parent.getGraphics().drawImage(bgr, 2, 3, null);
-    assertArrayEquals(fromBgr, ImageTensors.toTensor(List.of(parent.getSubimage(2, 3, 7, 5)), asIs)
-        .getTensorContent().toByteArray());
+    // A sub-image shares its parent's raster (a decoded photo's ints too): only its own pixels go out.
+    for (int type : new int[] {BufferedImage.TYPE_3BYTE_BGR, BufferedImage.TYPE_INT_RGB}) {
+      BufferedImage parent = new BufferedImage(9, 9, type);
+      parent.getGraphics().drawImage(bgr, 2, 3, null);
+      assertArrayEquals(fromBgr, ImageTensors.toTensor(List.of(parent.getSubimage(2, 3, 7, 5)), asIs)
+          .getTensorContent().toByteArray(), "a sub-image of type " + type);
+    }
   }
 
   @Test
@@ -75,21 +78,6 @@ class ImageTensorsTest {
     parent.getGraphics().drawImage(reference, 3, 2, null);
     assertArrayEquals(expected, ImageTensors.toTensor(List.of(parent.getSubimage(3, 2, 7, 5)), asIs)
         .getTensorContent().toByteArray(), "a sub-image's array holds its parent's other pixels too");
-  }
-
-  /** A decoded query photo (TYPE_INT_RGB) goes out with exactly the pixels drawing it would give. */
-  @Test
-  void anIntRgbImageAtTheSentSizeGoesOutWithExactlyItsPixelsAndItsSubImagesThroughTheirPixels() {
-    BufferedImage ints = new BufferedImage(7, 5, BufferedImage.TYPE_INT_RGB);
-    BufferedImage bgr = new BufferedImage(7, 5, BufferedImage.TYPE_3BYTE_BGR);
-    paintRandomly(11, ints, bgr);
-    ImageTensors.Shape asIs = new ImageTensors.Shape(5, 7);
-    byte[] expected = ImageTensors.toTensor(List.of(bgr), asIs).getTensorContent().toByteArray();
-    assertArrayEquals(expected, ImageTensors.toTensor(List.of(ints), asIs).getTensorContent().toByteArray());
-    BufferedImage parent = new BufferedImage(10, 9, BufferedImage.TYPE_INT_RGB);
-    parent.getGraphics().drawImage(bgr, 3, 2, null);
-    assertArrayEquals(expected, ImageTensors.toTensor(List.of(parent.getSubimage(3, 2, 7, 5)), asIs)
-        .getTensorContent().toByteArray(), "a sub-image's ints hold its parent's other pixels too");
   }
 
   /** The same pseudo-random colours into every image, pixel by pixel. */

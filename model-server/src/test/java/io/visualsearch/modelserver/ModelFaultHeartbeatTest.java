@@ -77,34 +77,31 @@ class ModelFaultHeartbeatTest {
    */
   @Test
   void aRunThatFailsFailedPreconditionInTensorFlowIsAnErrorOverGrpcAndRest() throws Exception {
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> grpc.predict(lookup("lookup")));
-    assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode(), e.getMessage());
-    awaitBooked(1);
-    assertEquals(1, activity.errors(), "over gRPC");
-    assertEquals(0, activity.handled(), "over gRPC");
-
-    HttpResponse<String> r = postLookup("lookup");
-    assertEquals(400, r.statusCode(), r.body());
-    assertTrue(r.body().contains("version 1 failed"), r.body());
-    awaitBooked(2);
-    assertEquals(2, activity.errors(), "over REST");
-    assertEquals(0, activity.handled(), "over REST");
+    assertFailedPreconditionBookedAs(true, "lookup", "version 1 failed");
   }
 
   @Test
   void aCallersUnknownSignatureIsStillActivityOverGrpcAndRest() throws Exception {
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> grpc.predict(lookup("nope")));
+    assertFailedPreconditionBookedAs(false, "nope", "'nope' not found");
+  }
+
+  /**
+   * Calls {@code signature} over gRPC, then over REST (answered 400 saying {@code restSays}), each
+   * FAILED_PRECONDITION, and checks each call was booked as an error ({@code asError}) or as activity.
+   */
+  private void assertFailedPreconditionBookedAs(boolean asError, String signature, String restSays) throws Exception {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> grpc.predict(lookup(signature)));
     assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode(), e.getMessage());
     awaitBooked(1);
-    assertEquals(0, activity.errors(), "over gRPC");
-    assertEquals(1, activity.handled(), "over gRPC");
+    assertEquals(asError ? 1 : 0, activity.errors(), "over gRPC");
+    assertEquals(asError ? 0 : 1, activity.handled(), "over gRPC");
 
-    HttpResponse<String> r = postLookup("nope");
+    HttpResponse<String> r = postLookup(signature);
     assertEquals(400, r.statusCode(), r.body());
-    assertTrue(r.body().contains("'nope' not found"), r.body());
+    assertTrue(r.body().contains(restSays), r.body());
     awaitBooked(2);
-    assertEquals(0, activity.errors(), "over REST");
-    assertEquals(2, activity.handled(), "over REST");
+    assertEquals(asError ? 2 : 0, activity.errors(), "over REST");
+    assertEquals(asError ? 0 : 2, activity.handled(), "over REST");
   }
 
   private static PredictRequest lookup(String signature) {
