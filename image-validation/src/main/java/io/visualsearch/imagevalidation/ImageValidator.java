@@ -134,7 +134,7 @@ public final class ImageValidator {
       try (DecodeBudget.Grant ignored = budget.acquire((long) width * height)) {
         decoded = reader.read(0, param);
       }
-      if (hasTruncationWarning(warnings)) {
+      if (DecodeWarnings.dataCutShort(warnings).isPresent()) {
         return reject(RejectReason.TRUNCATED, "the " + format + " data ends early: the file is cut short");
       }
       BufferedImage rgb = SrgbConverter.toSrgb(decoded);
@@ -194,16 +194,6 @@ public final class ImageValidator {
       case "png" -> ContentSniffer.isAnimatedPng(data);
       default -> false;
     };
-  }
-
-  private static boolean hasTruncationWarning(List<String> warnings) {
-    for (String w : warnings) {
-      String lower = w.toLowerCase(Locale.ROOT);
-      if (lower.contains("premature end") || lower.contains("truncat") || lower.contains("end of")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static ValidationResult decodeFailure(String format, Throwable e) {

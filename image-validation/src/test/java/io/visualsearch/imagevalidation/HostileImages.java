@@ -273,13 +273,25 @@ public final class HostileImages {
 
   /** The JPEG with an EXIF APP1 segment holding {@code payload} right after SOI. */
   private static byte[] withExif(byte[] jpeg, byte[] payload) {
-    byte[] exif = concat("Exif\0\0".getBytes(StandardCharsets.ISO_8859_1), payload);
-    byte[] segment = new byte[4 + exif.length];
+    return withSegment(jpeg, 0xE1, concat("Exif\0\0".getBytes(StandardCharsets.ISO_8859_1), payload));
+  }
+
+  /**
+   * The JPEG with an ICC_PROFILE APP2 segment (chunk 1 of 1) holding {@code profile} right after
+   * SOI; a profile shorter than its 128-byte header is one the decoder warns about and ignores.
+   */
+  public static byte[] withIccProfile(byte[] jpeg, byte[] profile) {
+    return withSegment(jpeg, 0xE2, concat("ICC_PROFILE\0".getBytes(StandardCharsets.ISO_8859_1),
+        concat(new byte[] {1, 1}, profile)));
+  }
+
+  private static byte[] withSegment(byte[] jpeg, int marker, byte[] payload) {
+    byte[] segment = new byte[4 + payload.length];
     segment[0] = (byte) 0xFF;
-    segment[1] = (byte) 0xE1;
-    segment[2] = (byte) ((exif.length + 2) >> 8);
-    segment[3] = (byte) (exif.length + 2);
-    System.arraycopy(exif, 0, segment, 4, exif.length);
+    segment[1] = (byte) marker;
+    segment[2] = (byte) ((payload.length + 2) >> 8);
+    segment[3] = (byte) (payload.length + 2);
+    System.arraycopy(payload, 0, segment, 4, payload.length);
     return concat(concat(Arrays.copyOf(jpeg, 2), segment), Arrays.copyOfRange(jpeg, 2, jpeg.length));
   }
 

@@ -184,6 +184,15 @@ class ImageValidatorTest {
   }
 
   @Test
+  void aJpegWhoseDamagedColourProfileTheDecoderIgnoresIsAcceptedWithItsPixels() {
+    // The decoder warns "Truncated ICC profile data … Ignoring ICC profile" and decodes every pixel:
+    // taken for a truncated file, the product was dead-lettered with a false reason.
+    byte[] plain = jpeg(marker(64, 48), false);
+    NormalisedImage withDamagedProfile = accepted(withIccProfile(plain, new byte[40]));
+    assertArrayEquals(accepted(plain).png(), withDamagedProfile.png());
+  }
+
+  @Test
   void cmykJpegIsConvertedToRgb() throws Exception {
     NormalisedImage image = accepted(resource("cmyk.jpg"));
     assertEquals("jpeg", image.sourceFormat());

@@ -3,6 +3,7 @@ package io.visualsearch.searchapi.image;
 import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
 import io.visualsearch.imagevalidation.DecodeBudget;
 import io.visualsearch.imagevalidation.DeclaredSize;
+import io.visualsearch.imagevalidation.DecodeWarnings;
 import io.visualsearch.imagevalidation.Downscaler;
 import io.visualsearch.imagevalidation.JpegScans;
 import io.visualsearch.imagevalidation.UprightPixels;
@@ -140,8 +141,11 @@ public final class QueryImageDecoder {
       try (DecodeBudget.Grant ignored = budget.acquire((long) width * height)) {
         decoded = reader.read(0, param);
       }
-      if (!warnings.isEmpty()) {
-        throw ApiException.unprocessable("corrupt_image", "the image data is damaged or truncated: " + warnings.get(0));
+      // The catalog's rule: a CMYK file without a profile or a damaged profile the decoder ignored
+      // is decoded whole, and refusing it here answered 422 to an upload of a catalog picture.
+      Optional<String> cutShort = DecodeWarnings.dataCutShort(warnings);
+      if (cutShort.isPresent()) {
+        throw ApiException.unprocessable("corrupt_image", "the image data is damaged or truncated: " + cutShort.get());
       }
       return Downscaler.fit(upright.apply(decoded), maxSide);
     } catch (ApiException e) {

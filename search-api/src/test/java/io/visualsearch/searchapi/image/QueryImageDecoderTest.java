@@ -164,6 +164,18 @@ class QueryImageDecoderTest {
   }
 
   @Test
+  void catalogPicturesTheDecoderWarnsAboutAreSearchedFromTheirCatalogCopysPixels() throws IOException {
+    // Warnings with whole pixels: a CMYK JPEG without a profile (decoded with a generic one) and a
+    // damaged profile the decoder ignores. The catalog accepts both; this decoder answered 422.
+    byte[] cmyk = HostileImages.resource("cmyk.jpg");
+    byte[] damagedProfile = HostileImages.withIccProfile(HostileImages.jpeg(HostileImages.marker(64, 48), false),
+        new byte[40]);
+    for (byte[] jpeg : new byte[][] {cmyk, damagedProfile}) {
+      assertSamePixels(catalogCopy(jpeg), decoder.decode(jpeg, null));
+    }
+  }
+
+  @Test
   void aLargePhotoIsScaledDownAsItsCatalogCopyWas() throws IOException {
     // 1600x1200 with detail finer than the 4x reduction: a single-step resize would alias it.
     BufferedImage photo = new BufferedImage(1600, 1200, BufferedImage.TYPE_INT_RGB);
