@@ -136,15 +136,19 @@ final class BuildScheduler implements Component {
    * reported but do not make the service unready: search-api still finds an unannounced version
    * through CURRENT, and an unready builder would publish nothing more.
    */
+  /** A periodic task an Error ended: nothing builds, or watches the group, until a restart. */
+  @Override
+  public String wedged() {
+    String dead = PeriodicTaskEnd.of(ticks, "the build thread");
+    return dead != null ? dead : PeriodicTaskEnd.of(watching, "the group watch");
+  }
+
   @Override
   public CheckResult check() {
     if (thread == null || thread.isShutdown()) {
       return CheckResult.failed("not running");
     }
-    String dead = PeriodicTaskEnd.of(ticks, "the build thread");
-    if (dead == null) {
-      dead = PeriodicTaskEnd.of(watching, "the group watch");
-    }
+    String dead = wedged();
     if (dead != null) {
       return CheckResult.failed(dead);
     }

@@ -15,7 +15,7 @@ class BuildSchedulerTest {
    * word, and the builder stayed ready while nothing watched for another member's records.
    */
   @Test
-  void aGroupWatchEndedByAnErrorMakesTheBuilderNotReady() {
+  void aGroupWatchEndedByAnErrorMakesTheBuilderNotReadyAndWedged() {
     BuildMetrics metrics = new BuildMetrics(new PrometheusRegistry());
     TenantBuild build = new TenantBuild(new TenantBuild.Parts(null, null, null, null, null, null, null, null, null,
         null, null, metrics, Clock.systemUTC(), null));
@@ -32,6 +32,8 @@ class BuildSchedulerTest {
       await().atMost(Duration.ofSeconds(30)).until(() -> !scheduler.check().ok());
       assertTrue(scheduler.check().detail().contains("the group watch died: java.lang.StackOverflowError"),
           scheduler.check().detail());
+      // Nothing brings the task back: /healthz fails, and the orchestrator restarts the process.
+      assertTrue(String.valueOf(scheduler.wedged()).contains("the group watch died"), scheduler.wedged());
     } finally {
       scheduler.close();
     }

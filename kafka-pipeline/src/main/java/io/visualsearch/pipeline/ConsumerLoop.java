@@ -82,6 +82,11 @@ public final class ConsumerLoop implements Component {
   private volatile Thread thread;
   private volatile Throwable death;
   private volatile long lastPollNanos;
+  /**
+   * Without a poll this long the loop is {@link #wedged}: the longest waits between two polls, for
+   * acknowledgements and a commit while the broker is away, are three minutes together.
+   */
+  static final Duration NO_POLL_WEDGED = Duration.ofMinutes(10);
   private org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
 
   public ConsumerLoop(String service, List<String> topics,
@@ -396,6 +401,32 @@ public final class ConsumerLoop implements Component {
           + "its partitions cannot advance: " + refused);
     }
     return backoff.paused() ? new CheckResult(true, "backing off after a retriable failure") : CheckResult.OK;
+  }
+
+  /**
+   * A restart is needed: one batch past twice {@code KAFKA_MAX_BATCH_TIME}, or no poll for
+   * {@link #NO_POLL_WEDGED}. A handler stuck on a call without a deadline keeps this member in the
+   * group, its partitions paused and polled: the group never hands them to another instance, and
+   * not ready alone changes nothing for a worker that takes no requests. A stop's drain has its
+   * own limit, so nothing is wedged once it begins.
+   */
+  @Override
+  public String wedged() {
+    if (thread == null || stopBegun.get()) {
+      return null;
+    }
+    long now = System.nanoTime();
+    long started = batchStartedNanos;
+    Duration batch = Duration.ofNanos(started == 0 ? 0 : now - started);
+    if (batch.compareTo(maxBatchTime.multipliedBy(2)) > 0) {
+      return "one batch handled for " + batch.toSeconds() + " s, more than twice KAFKA_MAX_BATCH_TIME ("
+          + maxBatchTime + "): a handler is stuck, and only a restart hands its partitions to the group";
+    }
+    Duration sincePoll = Duration.ofNanos(now - lastPollNanos);
+    if (sincePoll.compareTo(NO_POLL_WEDGED) > 0) {
+      return "no poll for " + sincePoll.toSeconds() + " s: the poll thread is stuck";
+    }
+    return null;
   }
 
   /**

@@ -31,7 +31,8 @@ public final class KafkaSettings {
   public static final Setting<Duration> MAX_BATCH_TIME = Setting.duration("KAFKA_MAX_BATCH_TIME")
       .defaultValue(Duration.ofMinutes(30)).validate(KafkaSettings::positive, "positive")
       .doc("How long one poll's records may take to handle before the service reports itself not ready (a"
-          + " handler stuck on a call without a deadline); a similar-items job over a large catalog is one batch.");
+          + " handler stuck on a call without a deadline), and twice that before /healthz fails so the orchestrator"
+          + " restarts it; a similar-items job over a large catalog is one batch.");
   /** Secret: it carries a managed cluster's credentials (sasl.jaas.config=... password="..."). */
   public static final Setting<List<String>> EXTRA = Setting.list("KAFKA_CLIENT_PROPERTIES", ClientProperties.SEPARATOR)
       .defaultValue(List.of())

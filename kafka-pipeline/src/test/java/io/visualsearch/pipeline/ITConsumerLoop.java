@@ -906,7 +906,10 @@ class ITConsumerLoop {
     assertNull(died.get(), "a stop is not a death");
   }
 
-  /** A handler that does not return makes the loop not ready once a batch outlasts its bound, and ready after. */
+  /**
+   * A handler that does not return makes the loop not ready once a batch outlasts its bound,
+   * wedged (not live) past twice the bound, and ready after.
+   */
   @Test
   void aBatchHandledForLongerThanItsBoundMakesTheLoopNotReady(EmbeddedStack stack) throws Exception {
     createTopics(stack, "it.stuck", "it.stuck.dlq");
@@ -922,8 +925,12 @@ class ITConsumerLoop {
         assertTrue(gate.blocked().await(30, TimeUnit.SECONDS));
         await().atMost(Duration.ofSeconds(30)).until(() -> !loop.check().ok());
         assertTrue(loop.check().detail().contains("KAFKA_MAX_BATCH_TIME"), loop.check().detail());
+        // Past twice the bound, only a restart helps: /healthz fails and the orchestrator restarts it.
+        await().atMost(Duration.ofSeconds(30)).until(() -> loop.wedged() != null);
+        assertTrue(loop.wedged().contains("twice KAFKA_MAX_BATCH_TIME"), loop.wedged());
         gate.release().countDown();
         await().atMost(Duration.ofSeconds(30)).until(() -> loop.check().ok());
+        assertNull(loop.wedged(), "a batch that ended is no longer stuck");
         await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-stuck", "it.stuck") == 3);
       } finally {
         gate.release().countDown();

@@ -17,6 +17,18 @@ public interface Component extends AutoCloseable {
   CheckResult check();
 
   /**
+   * Why this component cannot recover without a restart of the process, or null (the usual
+   * answer): a worker stuck far past its own bound, a periodic task an Error ended. Cheap and
+   * non-blocking, like {@link #check()}, which should fail too meanwhile. /healthz answers 503 with
+   * it, so the orchestrator restarts the process: not ready alone only takes a pod out of a
+   * service's rotation, which changes nothing for a worker that takes no requests and keeps its
+   * Kafka partitions, wedged, for good.
+   */
+  default String wedged() {
+    return null;
+  }
+
+  /**
    * Whether a failing {@link #check()} makes the whole service not ready; false for a part that
    * {@link #reportedOnly} wraps.
    */
@@ -45,6 +57,11 @@ public interface Component extends AutoCloseable {
       @Override
       public CheckResult check() {
         return inner.check();
+      }
+
+      @Override
+      public String wedged() {
+        return inner.wedged();
       }
 
       @Override

@@ -15,10 +15,13 @@ import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
- * The operations endpoint every service exposes: {@code /healthz} (the process answers),
- * {@code /readyz} (every component's check passes) and {@code /metrics} (Prometheus text).
+ * The operations endpoint every service exposes: {@code /healthz} (the process answers and no
+ * component is {@link Component#wedged wedged}: the liveness probe), {@code /readyz} (every
+ * component's check passes) and {@code /metrics} (Prometheus text).
  */
 public final class OpsServer implements Component {
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OpsServer.class);
 
   private final String host;
   private final int requestedPort;
@@ -61,7 +64,7 @@ public final class OpsServer implements Component {
       return t;
     });
     server.setExecutor(executor);
-    server.createContext("/healthz", ex -> respond(ex, 200, "text/plain", "ok\n"));
+    server.createContext("/healthz", this::live);
     server.createContext("/readyz", this::ready);
     server.createContext("/metrics", this::metrics);
     routes.forEach(server::createContext);
@@ -71,6 +74,28 @@ public final class OpsServer implements Component {
   /** The bound port (useful when 0 asked for a free one). */
   public int port() {
     return server.getAddress().getPort();
+  }
+
+  private void live(HttpExchange ex) throws IOException {
+    StringBuilder wedged = new StringBuilder();
+    for (Component c : components.get()) {
+      String why;
+      try {
+        why = c.wedged();
+      } catch (RuntimeException e) {
+        why = null; // a check that throws says nothing about being stuck; /readyz reports it
+      }
+      if (why != null) {
+        wedged.append(c.name()).append(": ").append(why).append('\n');
+      }
+    }
+    if (wedged.isEmpty()) {
+      respond(ex, 200, "text/plain", "ok\n");
+      return;
+    }
+    // Once a probe: the orchestrator restarts the process after a few, and this says why.
+    log.error("not live, a restart is needed: {}", wedged.toString().strip().replace("\n", "; "));
+    respond(ex, 503, "text/plain", "wedged\n" + wedged);
   }
 
   private void ready(HttpExchange ex) throws IOException {

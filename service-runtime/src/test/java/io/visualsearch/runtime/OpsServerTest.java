@@ -55,6 +55,46 @@ class OpsServerTest {
   }
 
   @Test
+  void healthzFailsOnlyWhileAComponentIsWedgedNamingItAndWhy() throws Exception {
+    AtomicReference<String> stuck = new AtomicReference<>();
+    Component consumer = new Component() {
+      @Override public String name() { return "consumer"; }
+      @Override public CheckResult check() { return stuck.get() == null ? CheckResult.OK : CheckResult.failed(stuck.get()); }
+      @Override public String wedged() { return stuck.get(); }
+      @Override public void close() {}
+    };
+    // Not ready is not wedged: a model server that is down makes a worker unready, never restarted.
+    Component waiting = new Component() {
+      @Override public String name() { return "model-client"; }
+      @Override public CheckResult check() { return CheckResult.failed("UNAVAILABLE"); }
+      @Override public void close() {}
+    };
+    // Wedged behind reportedOnly still restarts the process.
+    Component shared = Component.reportedOnly(new Component() {
+      @Override public String name() { return "index-swapper"; }
+      @Override public CheckResult check() { return CheckResult.OK; }
+      @Override public String wedged() { return stuck.get() == null ? null : "the index poll died"; }
+      @Override public void close() {}
+    });
+    OpsServer ops = new OpsServer("127.0.0.1", 0, new PrometheusRegistry(), () -> List.of(waiting, consumer, shared));
+    ops.start();
+    try {
+      assertEquals(503, get(ops, "/readyz").statusCode());
+      assertEquals(200, get(ops, "/healthz").statusCode());
+
+      stuck.set("one batch handled for 3600 s");
+      HttpResponse<String> wedged = get(ops, "/healthz");
+      assertEquals(503, wedged.statusCode());
+      assertEquals("wedged\nconsumer: one batch handled for 3600 s\nindex-swapper: the index poll died\n", wedged.body());
+
+      stuck.set(null);
+      assertEquals(200, get(ops, "/healthz").statusCode());
+    } finally {
+      ops.close();
+    }
+  }
+
+  @Test
   void aReportedOnlyCheckIsShownButDoesNotMakeTheServiceUnready() throws Exception {
     Component shared = Component.reportedOnly(new Component() {
       @Override public String name() { return "model-client"; }
