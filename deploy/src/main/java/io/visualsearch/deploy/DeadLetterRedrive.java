@@ -2,12 +2,16 @@ package io.visualsearch.deploy;
 
 import io.visualsearch.pipeline.PipelineHeaders;
 import io.visualsearch.topics.Topic;
+import io.visualsearch.topics.Topics;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -110,13 +114,11 @@ final class DeadLetterRedrive {
             number(header(rec.headers(), PipelineHeaders.DLQ_ORIGIN_OFFSET))));
       }
     }
-    Map<TopicPartition, Map<java.nio.ByteBuffer, Long>> latest = latestOffsets(origin, toSend);
+    OriginRecords originRecords = originRecords(origin, toSend);
+    boolean compacted = Topics.pipeline().stream().anyMatch(t -> t.name().equals(origin) && t.compacted());
     List<Future<RecordMetadata>> sends = new ArrayList<>();
     for (Letter l : toSend) {
-      Long newest = l.record().key() == null || l.partition() < 0 ? null
-          : latest.getOrDefault(new TopicPartition(origin, l.partition()), Map.of())
-              .get(java.nio.ByteBuffer.wrap(l.record().key()));
-      if (newest != null && newest > l.offset()) {
+      if (originRecords.replaced(l, compacted)) {
         superseded.merge(l.reason(), 1, Integer::sum);
         continue;
       }
@@ -171,23 +173,23 @@ final class DeadLetterRedrive {
   }
 
   /**
-   * Per partition of {@code origin}, the offset of the latest record of each key the letters have,
-   * read from the earliest letter's original onwards.
+   * What became of the letters' records on {@code origin}: per partition, the offset of the latest
+   * record of each letter's key, and which records of those keys are still there, read from the
+   * earliest letter's original onwards.
    */
-  private Map<TopicPartition, Map<java.nio.ByteBuffer, Long>> latestOffsets(String origin, List<Letter> letters)
-      throws TimeoutException {
+  private OriginRecords originRecords(String origin, List<Letter> letters) throws TimeoutException {
     Map<TopicPartition, Long> from = new HashMap<>();
-    Map<TopicPartition, java.util.Set<java.nio.ByteBuffer>> keys = new HashMap<>();
+    Map<TopicPartition, Set<ByteBuffer>> keys = new HashMap<>();
     for (Letter l : letters) {
       if (l.record().key() != null && l.partition() >= 0 && l.offset() >= 0) {
         TopicPartition tp = new TopicPartition(origin, l.partition());
         from.merge(tp, l.offset(), Math::min);
-        keys.computeIfAbsent(tp, k -> new java.util.HashSet<>()).add(java.nio.ByteBuffer.wrap(l.record().key()));
+        keys.computeIfAbsent(tp, k -> new HashSet<>()).add(ByteBuffer.wrap(l.record().key()));
       }
     }
-    Map<TopicPartition, Map<java.nio.ByteBuffer, Long>> latest = new HashMap<>();
+    OriginRecords found = new OriginRecords(origin, new HashMap<>(), new HashSet<>());
     if (from.isEmpty()) {
-      return latest;
+      return found;
     }
     List<TopicPartition> partitions = List.copyOf(from.keySet());
     consumer.assign(partitions);
@@ -198,12 +200,36 @@ final class DeadLetterRedrive {
     }
     for (ConsumerRecord<byte[], byte[]> rec : readToEnd(partitions, end)) {
       TopicPartition tp = new TopicPartition(rec.topic(), rec.partition());
-      if (rec.key() != null && keys.get(tp).contains(java.nio.ByteBuffer.wrap(rec.key()))) {
-        latest.computeIfAbsent(tp, k -> new HashMap<>()).merge(java.nio.ByteBuffer.wrap(rec.key()), rec.offset(),
+      if (rec.key() != null && keys.get(tp).contains(ByteBuffer.wrap(rec.key()))) {
+        found.latest().computeIfAbsent(tp, k -> new HashMap<>()).merge(ByteBuffer.wrap(rec.key()), rec.offset(),
             Math::max);
+        found.present().add(new KeyAt(tp, rec.offset(), ByteBuffer.wrap(rec.key())));
       }
     }
-    return latest;
+    return found;
+  }
+
+  private record KeyAt(TopicPartition partition, long offset, ByteBuffer key) {}
+
+  /** On the origin topic: the latest offset of each letter's key per partition, and the letters' keys' records still there. */
+  private record OriginRecords(String topic, Map<TopicPartition, Map<ByteBuffer, Long>> latest, Set<KeyAt> present) {
+
+    /**
+     * Whether a later record of its key replaced the letter's: one is on the partition, or, on a
+     * compacted topic, its own record is gone from its offset. Compaction removes a record only
+     * once a later one of its key replaced it, and that one may be gone as well (a tombstone is
+     * kept for a while only): sent back, a removed product's letter would return it for good, since
+     * the feed, whose snapshot no longer holds it, would never remove it again.
+     */
+    boolean replaced(Letter l, boolean compacted) {
+      if (l.record().key() == null || l.partition() < 0 || l.offset() < 0) {
+        return false;
+      }
+      TopicPartition tp = new TopicPartition(topic, l.partition());
+      ByteBuffer key = ByteBuffer.wrap(l.record().key());
+      Long newest = latest.getOrDefault(tp, Map.of()).get(key);
+      return newest != null && newest > l.offset() || compacted && !present.contains(new KeyAt(tp, l.offset(), key));
+    }
   }
 
   private static long number(String s) {

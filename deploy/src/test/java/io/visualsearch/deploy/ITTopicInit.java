@@ -84,7 +84,8 @@ class ITTopicInit {
     assertEquals("compact", eventually(Topics.EMBEDDINGS.name(), "cleanup.policy", "compact"));
     Config embeddings = configOf(Topics.EMBEDDINGS.name());
     assertEquals("60000", embeddings.get("min.compaction.lag.ms").value());
-    assertEquals("86400000", embeddings.get("delete.retention.ms").value());
+    assertEquals("604800000", embeddings.get("delete.retention.ms").value(), "tombstones kept as long as dead letters");
+    assertEquals("false", embeddings.get("unclean.leader.election.enable").value());
     assertEquals("1", embeddings.get("min.insync.replicas").value(), "min(2, replication factor 1)");
     Config created = configOf(Topics.SERVICE_HEALTH.name());
     assertEquals("7200000", created.get("retention.ms").value());

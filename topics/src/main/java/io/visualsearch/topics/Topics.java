@@ -9,9 +9,14 @@ public final class Topics {
 
   private static final Map<String, String> COMPACTED = Map.of(
       "cleanup.policy", "compact",
-      // Tombstones stay a day so a consumer that was down for hours still sees the delete.
-      "delete.retention.ms", "86400000",
-      "min.compaction.lag.ms", "60000");
+      // Tombstones stay as long as dead letters (a week): a consumer that lags for days (a model
+      // rollout's replay of images.ready) still sees the delete, and a letter redriven within its
+      // retention still finds the tombstone that replaced its record.
+      "delete.retention.ms", "604800000",
+      "min.compaction.lag.ms", "60000",
+      // These topics are the pipeline's only copy of the catalog: a replica that lost records must
+      // never lead, truncating the offsets index versions and consumer groups have recorded.
+      "unclean.leader.election.enable", "false");
   private static final Map<String, String> DAYS_7 = Map.of("cleanup.policy", "delete", "retention.ms", "604800000");
 
   /** Key tenant/sku; value ProductUpsert, or null when the product left the feed. */
