@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -46,6 +47,12 @@ final class BatchRunner {
   private final BooleanSupplier running;
   private final PartitionOwnership ownership;
   private final AckSettlement settlement;
+  /**
+   * Retriable failures in the batch round under way. Only the first is logged with its record:
+   * while a dependency is down every record of a concurrent round fails alike, and a line each
+   * was a hundred lines a round, every round of the outage, on every instance.
+   */
+  private final AtomicInteger retriedThisRound = new AtomicInteger();
 
   BatchRunner(String service, RecordHandler handler, Tracing tracing, Activity activity, BooleanSupplier running,
       PartitionOwnership ownership, AckSettlement settlement) {
@@ -62,6 +69,7 @@ final class BatchRunner {
   /** Handles records one by one; returns the record to retry, if any. */
   ConsumerRecord<byte[], byte[]> processInOrder(ConsumerRecords<byte[], byte[]> records, Outbox outbox,
       Map<TopicPartition, OffsetAndMetadata> done) throws InterruptedException {
+    retriedThisRound.set(0);
     for (TopicPartition tp : records.partitions()) {
       for (ConsumerRecord<byte[], byte[]> rec : records.records(tp)) {
         if (!running.getAsBoolean()) {
@@ -87,6 +95,7 @@ final class BatchRunner {
   ConsumerRecord<byte[], byte[]> processConcurrently(ConsumerRecords<byte[], byte[]> records, Outbox outbox,
       Map<TopicPartition, OffsetAndMetadata> done, Set<ConsumerRecord<byte[], byte[]>> beyond,
       ExecutorService workers) throws InterruptedException {
+    retriedThisRound.set(0);
     Map<String, CompletableFuture<Boolean>> lastByKey = new HashMap<>();
     Map<ConsumerRecord<byte[], byte[]>, CompletableFuture<Boolean>> results = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> rec : records) {
@@ -130,6 +139,11 @@ final class BatchRunner {
         }
       }
     }
+    int retried = retriedThisRound.get();
+    if (retried > 1) {
+      log.warn("{}: {} records of this batch failed retriably (the first logged above), retried after the back-off",
+          service, retried);
+    }
     return firstFailed;
   }
 
@@ -171,7 +185,11 @@ final class BatchRunner {
         span.recordException(e);
         span.setStatus(StatusCode.ERROR, "retriable: " + e.getMessage());
         activity.retried(rec.topic());
-        log.warn("{}: will retry {}-{}@{}: {}", service, rec.topic(), rec.partition(), rec.offset(), e.getMessage());
+        if (retriedThisRound.getAndIncrement() == 0) {
+          log.warn("{}: will retry {}-{}@{}: {}", service, rec.topic(), rec.partition(), rec.offset(), e.getMessage());
+        } else {
+          log.debug("{}: will retry {}-{}@{}: {}", service, rec.topic(), rec.partition(), rec.offset(), e.getMessage());
+        }
         return false;
       } catch (Exception e) {
         if (!(e instanceof PoisonRecordException) && (!running.getAsBoolean() || Thread.currentThread().isInterrupted())) {

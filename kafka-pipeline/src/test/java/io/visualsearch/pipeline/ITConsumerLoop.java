@@ -979,6 +979,64 @@ class ITConsumerLoop {
     assertEquals(0, endOffset(stack, "it.retry.dlq"), "a retriable failure went to the dead-letter topic");
   }
 
+  /**
+   * While a dependency is down every record of a concurrent round fails alike: one line for the
+   * first and one for the round's count, not a line per record per round.
+   */
+  @Test
+  void aRoundOfRecordsFailingRetriablyIsLoggedOnceNotOnceARecord(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.outage", "it.outage.dlq");
+    Harness h = harness(stack, "it-outage");
+    for (int i = 0; i < 12; i++) {
+      produce(h, "it.outage", "k" + i, "v", i, i + 1);
+    }
+    int failures = 24; // two rounds' worth
+    AtomicInteger calls = new AtomicInteger();
+    RecordHandler modelServerDown = (rec, out) -> {
+      if (calls.incrementAndGet() <= failures) {
+        throw new RetriableProcessingException("model server unavailable");
+      }
+    };
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        ConsumerLoop.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = loop(h, "it-outage", "it.outage", modelServerDown, tracing, died, 4);
+      loop.start();
+      try {
+        await().atMost(Duration.ofSeconds(60)).until(() -> committed(stack, "it-outage", "it.outage") == 12);
+      } finally {
+        loop.close();
+        logger.detachAppender(logged);
+      }
+    }
+    assertNull(died.get());
+    List<String> warnings;
+    synchronized (logged) {
+      warnings = logged.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+          .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .filter(m -> m.startsWith("it-outage:")).toList();
+    }
+    List<String> firsts = warnings.stream().filter(m -> m.contains("will retry")).toList();
+    java.util.regex.Pattern count = java.util.regex.Pattern.compile("(\\d+) records of this batch failed retriably");
+    int counted = 0;
+    int rounds = 0;
+    for (String m : warnings) {
+      java.util.regex.Matcher c = count.matcher(m);
+      if (c.find()) {
+        counted += Integer.parseInt(c.group(1));
+        rounds++;
+      }
+    }
+    // Every failure is accounted for, a round's count or a round's single line, in a few lines.
+    assertEquals(failures, counted + firsts.size() - rounds, String.join("\n", warnings));
+    assertTrue(firsts.size() <= 6, firsts.size() + " rounds logged their first failure for 24 failures: " + warnings);
+  }
+
   @Test
   void aCrashMidBatchLosesNothingAfterRestart(EmbeddedStack stack) throws Exception {
     createTopics(stack, "it.crash", "it.crash.dlq");
