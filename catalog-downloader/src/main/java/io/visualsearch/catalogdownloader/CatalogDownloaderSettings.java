@@ -38,6 +38,12 @@ public final class CatalogDownloaderSettings {
   public static final Setting<Duration> INTERVAL = Setting.duration("CATALOG_SYNC_INTERVAL")
       .defaultValue(Duration.ofMinutes(15)).validate(d -> d.isZero() || d.toMillis() >= 1000, "0s or at least 1s")
       .doc("How often every source is synced; 0s syncs only on demand (POST /sync?tenant=... on the ops port).");
+  public static final Setting<Duration> SYNC_RETRY = Setting.duration("CATALOG_SYNC_RETRY")
+      .defaultValue(SyncScheduler.FAILED_RETRY).validate(d -> d.isZero() || d.toMillis() >= 1000, "0s or at least 1s")
+      .doc("How soon a scheduled sync that failed (the object store, the broker, the feed host's outage or connection)"
+          + " is tried again; each further failure in a row doubles it, up to CATALOG_SYNC_INTERVAL, less up to a fifth"
+          + " at random, and never sooner than the failed sync took. A sync applied, unchanged or refused starts it"
+          + " over; a refused feed is not retried before the next interval. 0s waits for the next interval.");
   public static final Setting<Double> MAX_DELETE_SHARE = Setting.decimal("CATALOG_MAX_DELETE_SHARE").defaultValue(0.5)
       .validate(d -> d > 0 && d <= 1, "in (0, 1]")
       .doc("A feed that would delete more than this share of a tenant's products is refused, not applied.");
@@ -85,7 +91,8 @@ public final class CatalogDownloaderSettings {
   }
 
   public static ConfigDef definition() {
-    return new ConfigDef().define(SOURCES, S3_FEEDS_PER_TENANT_PREFIX, FILE_FEED_ROOT, INTERVAL, MAX_DELETE_SHARE, GUARD_MIN_CATALOG, MAX_ROW_BYTES,
-        MAX_FEED_BYTES, MAX_PRODUCTS, FEED_ALLOW, HTTP_TIMEOUT, SYNC_REPLY_WAIT, SPOOL_DIR);
+    return new ConfigDef().define(SOURCES, S3_FEEDS_PER_TENANT_PREFIX, FILE_FEED_ROOT, INTERVAL, SYNC_RETRY,
+        MAX_DELETE_SHARE, GUARD_MIN_CATALOG, MAX_ROW_BYTES, MAX_FEED_BYTES, MAX_PRODUCTS, FEED_ALLOW, HTTP_TIMEOUT,
+        SYNC_REPLY_WAIT, SPOOL_DIR);
   }
 }

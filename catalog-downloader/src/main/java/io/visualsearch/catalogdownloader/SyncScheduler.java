@@ -15,6 +15,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
@@ -46,22 +47,41 @@ final class SyncScheduler implements Component {
   private volatile String running;
   private volatile Throwable lastFailure;
   private final Duration busyRetry;
-  /** Per tenant, the retry of a scheduled sync that found it busy, while it waits (one at most). */
-  private final Map<String, ScheduledFuture<?>> busyRetries = new ConcurrentHashMap<>();
+  private final RetryBackoff failedRetry;
+  /** Per tenant, the retry of a scheduled sync that found it busy or failed, while it waits (one at most). */
+  private final Map<String, ScheduledFuture<?>> retries = new ConcurrentHashMap<>();
   private volatile boolean stopping;
   /** How long a stop waits for the sync in hand: what is left of the service's stop allowance. */
   private volatile Supplier<Duration> drainLimit = () -> Duration.ofSeconds(60);
+
+  /** CATALOG_SYNC_RETRY's default. */
+  static final Duration FAILED_RETRY = Duration.ofSeconds(30);
 
   SyncScheduler(SyncJob sync, List<FeedLocation> sources, Duration interval) {
     this(sync, sources, interval, SyncLeases.TTL);
   }
 
-  /** {@code busyRetry}: when a scheduled sync found the tenant busy, how soon it is tried again. */
   SyncScheduler(SyncJob sync, List<FeedLocation> sources, Duration interval, Duration busyRetry) {
+    this(sync, sources, interval, busyRetry, FAILED_RETRY);
+  }
+
+  /**
+   * {@code busyRetry}: when a scheduled sync found the tenant busy, how soon it is tried again;
+   * {@code failedRetry}: when one failed, how soon it is tried again the first time (doubling up to
+   * {@code interval}, see {@link RetryBackoff}; zero waits for the next interval).
+   */
+  SyncScheduler(SyncJob sync, List<FeedLocation> sources, Duration interval, Duration busyRetry, Duration failedRetry) {
+    this(sync, sources, interval, busyRetry,
+        new RetryBackoff(failedRetry, interval, () -> ThreadLocalRandom.current().nextDouble()));
+  }
+
+  SyncScheduler(SyncJob sync, List<FeedLocation> sources, Duration interval, Duration busyRetry,
+      RetryBackoff failedRetry) {
     this.sync = sync;
     this.sources = List.copyOf(sources);
     this.interval = interval;
     this.busyRetry = busyRetry;
+    this.failedRetry = failedRetry;
   }
 
   /**
@@ -86,8 +106,8 @@ final class SyncScheduler implements Component {
       t.setDaemon(false);
       return t;
     });
-    // A stop runs the sync in hand and on-demand ones already due, never a busy tenant's retry
-    // that is still waiting: it would start a whole sync (lease, feed download) while stopping.
+    // A stop runs the sync in hand and on-demand ones already due, never a busy or failed tenant's
+    // retry that is still waiting: it would start a whole sync (lease, feed download) while stopping.
     w.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     worker = w;
     if (!interval.isZero()) {
@@ -97,9 +117,9 @@ final class SyncScheduler implements Component {
 
   private void syncAll() {
     for (FeedLocation source : sources) {
-      // A tenant busy for longer than the interval already has its retry on the way: another
-      // chain of retries each pass would sync it once per chain as soon as it is free.
-      if (!busyRetries.containsKey(source.tenant())) {
+      // A tenant busy or failing for longer than the interval already has its retry on the way:
+      // another chain of retries each pass would sync it once per chain as soon as it is free.
+      if (!retries.containsKey(source.tenant())) {
         syncScheduled(source);
       }
     }
@@ -108,17 +128,41 @@ final class SyncScheduler implements Component {
   /**
    * A scheduled sync that found another sync of the tenant running (the one-shot job, another
    * instance, a lease this instance's previous run left) is tried again once that lease would have
-   * run out, not a whole interval later.
+   * run out, not a whole interval later; one that failed (the store, the broker, the feed host's
+   * outage: a retry may succeed) after a {@link RetryBackoff} delay. A refused feed waits for the
+   * next interval: retried sooner, it would only be refused again, and dead-lettered again.
    */
   private void syncScheduled(FeedLocation source) {
-    if (syncOne(source).status() == SyncReport.Status.BUSY) {
-      ScheduledExecutorService w = worker;
-      if (w != null && !w.isShutdown()) {
+    long started = System.nanoTime();
+    SyncReport report = syncOne(source);
+    if (report.status() == SyncReport.Status.BUSY) {
+      retryLater(source, busyRetry);
+    } else if (report.status() == SyncReport.Status.FAILED) {
+      Optional<Duration> delay = failedRetry.failed(source.tenant(), Duration.ofNanos(System.nanoTime() - started));
+      if (delay.isPresent()) {
+        log.info("catalog sync of {} failed {} time(s) in a row; trying again in {}", source.tenant(),
+            failedRetry.failures(source.tenant()), delay.get());
+        retryLater(source, delay.get());
+      }
+    }
+  }
+
+  /**
+   * Runs the tenant's scheduled sync again after {@code delay}, a task on the one worker thread
+   * like the others: it waits for the sync in hand, and a pass or an on-demand sync due before it
+   * runs first, so a pass waits at most for one sync of each tenant whose retry fell due first.
+   */
+  private void retryLater(FeedLocation source, Duration delay) {
+    ScheduledExecutorService w = worker;
+    if (w != null && !w.isShutdown()) {
+      try {
         // Put before the retry can run: both run on the one worker thread, this one first.
-        busyRetries.put(source.tenant(), w.schedule(() -> {
-          busyRetries.remove(source.tenant());
+        retries.put(source.tenant(), w.schedule(() -> {
+          retries.remove(source.tenant());
           syncScheduled(source);
-        }, busyRetry.toMillis(), TimeUnit.MILLISECONDS));
+        }, delay.toMillis(), TimeUnit.MILLISECONDS));
+      } catch (RejectedExecutionException stopping) {
+        // the service stopped since the check: no sync starts while stopping
       }
     }
   }
@@ -129,13 +173,17 @@ final class SyncScheduler implements Component {
       SyncReport r = sync.run(source, n -> { });
       last.put(source.tenant(), r);
       lastFailure = null;
+      if (r.status() != SyncReport.Status.BUSY && r.status() != SyncReport.Status.FAILED) {
+        // Applied, unchanged or refused: whatever failed the earlier syncs is over.
+        failedRetry.reset(source.tenant());
+      }
       return r;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return SyncReport.failed(source.tenant(), source.display(), SyncReport.Status.FAILED, "interrupted");
     } catch (Exception e) {
       lastFailure = e;
-      log.warn("catalog sync of {} failed; next attempt at the next interval: {}", source.tenant(), e.toString());
+      log.warn("catalog sync of {} failed: {}", source.tenant(), e.toString());
       SyncReport r = SyncReport.failed(source.tenant(), source.display(), SyncReport.Status.FAILED, e.toString());
       last.put(source.tenant(), r);
       return r;
@@ -196,15 +244,28 @@ final class SyncScheduler implements Component {
     return new SyncStatus(tenant, queued.containsKey(tenant), tenant.equals(running), last.get(tenant));
   }
 
+  /** How long until the retry of the tenant's busy or failed scheduled sync, while one waits. */
+  Optional<Duration> retryWaiting(String tenant) {
+    ScheduledFuture<?> retry = retries.get(tenant);
+    return retry == null ? Optional.empty() : Optional.of(Duration.ofMillis(retry.getDelay(TimeUnit.MILLISECONDS)));
+  }
+
+  /**
+   * The executor never runs a periodic task again once it threw: every tenant's scheduled syncs
+   * have stopped, though on-demand ones would still work and hide it, until a restart.
+   */
+  @Override
+  public String wedged() {
+    return PeriodicTaskEnd.of(schedule, "the scheduled syncs");
+  }
+
   @Override
   public CheckResult check() {
     ScheduledExecutorService w = worker;
     if (w == null || w.isShutdown()) {
       return CheckResult.failed("not running");
     }
-    // The executor never runs a periodic task again once it threw: every tenant's scheduled syncs
-    // have stopped, though on-demand ones would still work and hide it.
-    String ended = PeriodicTaskEnd.of(schedule, "the scheduled syncs");
+    String ended = wedged();
     if (ended != null) {
       return CheckResult.failed(ended);
     }

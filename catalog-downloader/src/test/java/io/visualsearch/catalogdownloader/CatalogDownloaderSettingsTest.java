@@ -91,4 +91,13 @@ class CatalogDownloaderSettingsTest {
     Config garbled = parse(Map.of("KAFKA_CLIENT_PROPERTIES", "max.request.size=lots"));
     assertThrows(ConfigException.class, () -> RecordSizeLimit.of(garbled));
   }
+
+  @Test
+  void aFailedSyncIsRetriedAfterThirtySecondsUnlessTurnedOff() {
+    assertEquals(java.time.Duration.ofSeconds(30), parse(Map.of()).get(CatalogDownloaderSettings.SYNC_RETRY));
+    assertEquals(java.time.Duration.ZERO,
+        parse(Map.of("CATALOG_SYNC_RETRY", "0s")).get(CatalogDownloaderSettings.SYNC_RETRY));
+    ConfigException e = assertThrows(ConfigException.class, () -> parse(Map.of("CATALOG_SYNC_RETRY", "500ms")));
+    assertTrue(e.getMessage().contains("CATALOG_SYNC_RETRY"), e.getMessage());
+  }
 }

@@ -8,6 +8,7 @@ import io.visualsearch.runtime.CheckResult;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -78,6 +79,158 @@ class SyncSchedulerTest {
     }
   }
 
+  private static final FeedLocation OTHER = FeedLocation.parse("other=file:///srv/feeds/other.tsv");
+
+  private static SyncReport report(FeedLocation source, SyncReport.Status status) {
+    return SyncReport.failed(source.tenant(), source.uri().toString(), status, "");
+  }
+
+  /** Waits until the syncs the worker had in hand or due have run: an on-demand sync of OTHER queues behind them. */
+  private static void drain(SyncScheduler scheduler) throws Exception {
+    scheduler.request(OTHER.tenant()).get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aScheduledSyncThatFailedIsTriedAgainWithBackoffNotAtTheNextInterval() throws Exception {
+    // The store or the broker away for a moment: the tenant's changes must not wait a whole interval more.
+    List<String> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CountDownLatch applied = new CountDownLatch(1);
+    RetryBackoff backoff = new RetryBackoff(Duration.ofMillis(10), Duration.ofHours(1), () -> 0);
+    SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+      if (source.equals(OTHER)) {
+        return report(source, SyncReport.Status.APPLIED);
+      }
+      if (answers.size() < 3) {
+        answers.add("FAILED");
+        throw new IOException("S3 answered 503 Slow Down");
+      }
+      answers.add("APPLIED");
+      applied.countDown();
+      return report(source, SyncReport.Status.APPLIED);
+    }, List.of(SOURCE, OTHER), Duration.ofHours(1), Duration.ofHours(1), backoff);
+    scheduler.start();
+    try {
+      assertTrue(applied.await(30, TimeUnit.SECONDS), "retried after a backoff, not an hour later: " + answers);
+      drain(scheduler);
+      assertEquals(List.of("FAILED", "FAILED", "FAILED", "APPLIED"), answers);
+      assertEquals(0, backoff.failures("shop"), "a sync that succeeded starts the backoff over");
+      assertEquals(Optional.empty(), scheduler.retryWaiting("shop"), "synced: nothing more until the next interval");
+    } finally {
+      scheduler.close();
+    }
+  }
+
+  @Test
+  void aFailedSyncsRetryWaitsTheFirstBackoff() throws Exception {
+    SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+      if (source.equals(SOURCE)) {
+        throw new IOException("Connect to kafka:9092 failed");
+      }
+      return report(source, SyncReport.Status.APPLIED);
+    }, List.of(SOURCE, OTHER), Duration.ofHours(1), Duration.ofHours(1), Duration.ofMinutes(10));
+    scheduler.start();
+    try {
+      drain(scheduler);
+      Duration retry = scheduler.retryWaiting("shop").orElseThrow(() -> new AssertionError("no retry waiting"));
+      // Ten minutes less up to a fifth of jitter (and the moments this test took), not the hour's interval.
+      assertTrue(retry.compareTo(Duration.ofMinutes(7)) > 0 && retry.compareTo(Duration.ofMinutes(10)) <= 0,
+          retry::toString);
+      assertEquals(Optional.empty(), scheduler.retryWaiting("other"));
+    } finally {
+      scheduler.close();
+    }
+  }
+
+  @Test
+  void aRefusedFeedIsNotRetriedBeforeTheNextInterval() throws Exception {
+    // Retried, a bad feed would only be downloaded, refused and dead-lettered again.
+    List<SyncReport.Status> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CountDownLatch refused = new CountDownLatch(1);
+    RetryBackoff backoff = new RetryBackoff(Duration.ofMillis(10), Duration.ofHours(1), () -> 0);
+    SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+      if (source.equals(OTHER)) {
+        return report(source, SyncReport.Status.APPLIED);
+      }
+      if (answers.isEmpty()) {
+        answers.add(SyncReport.Status.FAILED);
+        throw new IOException("feed answered HTTP 503");
+      }
+      answers.add(SyncReport.Status.REFUSED);
+      refused.countDown();
+      return report(source, SyncReport.Status.REFUSED);
+    }, List.of(SOURCE, OTHER), Duration.ofHours(1), Duration.ofHours(1), backoff);
+    scheduler.start();
+    try {
+      assertTrue(refused.await(30, TimeUnit.SECONDS), "the failed sync was retried: " + answers);
+      drain(scheduler);
+      assertEquals(Optional.empty(), scheduler.retryWaiting("shop"), "a refused feed waits for the next interval");
+      assertEquals(List.of(SyncReport.Status.FAILED, SyncReport.Status.REFUSED), answers);
+      assertEquals(0, backoff.failures("shop"), "a refused feed starts the backoff over");
+    } finally {
+      scheduler.close();
+    }
+  }
+
+  @Test
+  void aTenantFailingForSeveralIntervalsHasOneRetryNotOnePerInterval() throws Exception {
+    List<String> synced = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CountDownLatch passes = new CountDownLatch(6);
+    SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+      synced.add(source.tenant());
+      if (source.equals(OTHER)) {
+        passes.countDown();
+        return report(source, SyncReport.Status.APPLIED);
+      }
+      throw new IOException("S3 answered 503");
+    }, List.of(SOURCE, OTHER), Duration.ofMillis(20), Duration.ofMinutes(10),
+        new RetryBackoff(Duration.ofMinutes(10), Duration.ofHours(1), () -> 0));
+    scheduler.start();
+    try {
+      assertTrue(passes.await(30, TimeUnit.SECONDS));
+      // Six passes over both tenants: "shop" failed in the first, and each pass skips it while its retry waits.
+      assertEquals(1, synced.stream().filter("shop"::equals).count(), synced.toString());
+    } finally {
+      scheduler.close();
+    }
+  }
+
+  @Test
+  void aFailingTenantsRetriesLeaveTheOtherTenantsTheirScheduledSyncs() throws Exception {
+    CountDownLatch passes = new CountDownLatch(6);
+    List<String> synced = new java.util.concurrent.CopyOnWriteArrayList<>();
+    SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+      synced.add(source.tenant());
+      if (source.equals(OTHER)) {
+        passes.countDown();
+        return report(source, SyncReport.Status.APPLIED);
+      }
+      throw new IOException("S3 answered 503");
+    }, List.of(SOURCE, OTHER), Duration.ofMillis(20), Duration.ofMinutes(10), Duration.ofMillis(1));
+    scheduler.start();
+    try {
+      assertTrue(passes.await(30, TimeUnit.SECONDS), "the other tenant's passes go on: " + synced.size() + " syncs");
+      assertTrue(synced.stream().filter("shop"::equals).count() > 1, synced.toString());
+    } finally {
+      scheduler.close();
+    }
+  }
+
+  @Test
+  void aStopDropsAFailedTenantsRetryThatIsStillWaiting() throws Exception {
+    List<String> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CountDownLatch failed = new CountDownLatch(1);
+    SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+      answers.add("FAILED");
+      failed.countDown();
+      throw new IOException("S3 answered 503");
+    }, List.of(SOURCE), Duration.ofHours(1), Duration.ofHours(1), Duration.ofSeconds(2));
+    scheduler.start();
+    assertTrue(failed.await(30, TimeUnit.SECONDS));
+    scheduler.close();
+    Thread.sleep(2500);
+    assertEquals(List.of("FAILED"), answers, "no sync started while stopping");
+  }
+
   @Test
   void aStopDropsABusyTenantsRetryThatIsStillWaiting() throws Exception {
     List<SyncReport.Status> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -96,7 +249,7 @@ class SyncSchedulerTest {
   }
 
   @Test
-  void anErrorThatEndsTheScheduledSyncsMakesTheServiceNotReady() throws Exception {
+  void anErrorThatEndsTheScheduledSyncsMakesTheServiceNotReadyAndWedged() throws Exception {
     CountDownLatch thrown = new CountDownLatch(1);
     SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
       thrown.countDown();
@@ -108,6 +261,7 @@ class SyncSchedulerTest {
       CheckResult check = awaitFailed(scheduler);
       assertFalse(check.ok());
       assertEquals("the scheduled syncs died: java.lang.StackOverflowError: feed nested too deep", check.detail());
+      assertEquals(check.detail(), scheduler.wedged(), "only a restart brings them back: /healthz fails");
     } finally {
       scheduler.close();
     }
