@@ -7,39 +7,47 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The files of one index version, ready to upload: FAISS files, the sku and image maps in memory, the
- * exact vectors of quantised shards in temporary files, which {@link #close()} deletes.
+ * The files of one index version, ready to upload: the sku and image maps in memory, the FAISS
+ * files and the exact vectors of quantised shards in temporary files, which {@link #close()}
+ * deletes.
  *
  * @param trained whether this build trained its quantiser (false: none needed, or reused)
  */
 record BuiltIndex(List<Shard> shards, byte[] skuMap, byte[] imageMap, int vectors, boolean trained) implements AutoCloseable {
 
   /**
-   * One FAISS file.
+   * One FAISS file, written by FAISS into a temporary file: held as an array, every shard of a
+   * large graph tenant (~1 GiB each) was on the heap at once until the upload.
    *
    * @param exactVectors the shard's {@code ShardVectors} file for readers to rescore with, or null
    *     when the FAISS file's scores are exact
    */
-  record Shard(String fileName, byte[] bytes, int vectors, ExactVectors exactVectors) {}
+  record Shard(String fileName, Path file, int vectors, ExactVectors exactVectors) {
+
+    /** The temporary files this shard holds. */
+    List<Path> files() {
+      return exactVectors == null ? List.of(file) : List.of(file, exactVectors.file());
+    }
+  }
 
   /** A shard's full vectors, written to a temporary file because they are ~50 times its codes. */
   record ExactVectors(String fileName, Path file) {}
 
   @Override
   public void close() {
-    deleteExactVectors(shards);
+    deleteFiles(shards);
   }
 
-  /** Deletes every shard's temporary vectors file, trying all before it throws the first failure. */
-  static void deleteExactVectors(List<Shard> shards) {
+  /** Deletes every shard's temporary files, trying all before it throws the first failure. */
+  static void deleteFiles(List<Shard> shards) {
     UncheckedIOException failure = null;
     for (Shard s : shards) {
-      if (s.exactVectors() != null) {
+      for (Path file : s.files()) {
         try {
-          Files.deleteIfExists(s.exactVectors().file());
+          Files.deleteIfExists(file);
         } catch (IOException e) {
           if (failure == null) {
-            failure = new UncheckedIOException("cannot delete " + s.exactVectors().file(), e);
+            failure = new UncheckedIOException("cannot delete " + file, e);
           } else {
             failure.addSuppressed(e);
           }
@@ -55,10 +63,10 @@ record BuiltIndex(List<Shard> shards, byte[] skuMap, byte[] imageMap, int vector
    * Deletes the temporary files of a build that failed with {@code cause}: a failure to delete is
    * attached to the cause, which stays what the caller sees.
    */
-  static void discardExactVectors(List<Shard> shards, Throwable cause) {
+  static void discardFiles(List<Shard> shards, Throwable cause) {
     for (Shard s : shards) {
-      if (s.exactVectors() != null) {
-        discard(s.exactVectors().file(), cause);
+      for (Path file : s.files()) {
+        discard(file, cause);
       }
     }
   }

@@ -44,14 +44,17 @@ public final class ShardBuildBenchmark {
       builder.build("warm-up", MODEL, vectors.subList(0, Math.min(n, 1000)), d,
           IndexRecipe.choose(Math.min(n, 1000), d, 20_000, 2_000_000, null, 16, 64), true);
       long t0 = System.nanoTime();
-      BuiltIndex built = builder.build("bench", MODEL, vectors, d, recipe, true);
-      double seconds = (System.nanoTime() - t0) / 1e9;
+      long bytes;
+      double seconds;
+      try (BuiltIndex built = builder.build("bench", MODEL, vectors, d, recipe, true)) {
+        seconds = (System.nanoTime() - t0) / 1e9;
+        bytes = built.shards().stream().mapToLong(s -> s.file().toFile().length()).sum();
+      }
       // A debounced rebuild after a few changes reuses the training.
       List<ProductVector> changed = new ArrayList<>(vectors.subList(10, n));
       long t1 = System.nanoTime();
-      builder.build("bench", MODEL, changed, d, recipe, false);
+      builder.build("bench", MODEL, changed, d, recipe, false).close();
       double rebuildSeconds = (System.nanoTime() - t1) / 1e9;
-      long bytes = built.shards().stream().mapToLong(s -> s.bytes().length).sum();
       String tag = recipe.factory().replace(",", "_").toLowerCase(Locale.ROOT) + "_" + n + "x" + d;
       System.out.printf(Locale.ROOT, "build_seconds_%s=%.3f%n", tag, seconds);
       System.out.printf(Locale.ROOT, "build_vectors_per_second_%s=%.0f%n", tag, n / seconds);

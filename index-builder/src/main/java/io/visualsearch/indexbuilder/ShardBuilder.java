@@ -32,7 +32,7 @@ final class ShardBuilder {
   private final Path scratch;
 
   /**
-   * Writes exact vectors into the JVM's temporary directory.
+   * Writes shard files into the JVM's temporary directory.
    *
    * @param ompThreads OpenMP threads for FAISS calls of the building thread; 0 keeps FAISS's default
    */
@@ -40,7 +40,7 @@ final class ShardBuilder {
     this(shardMaxVectors, ompThreads, Path.of(System.getProperty("java.io.tmpdir")));
   }
 
-  /** Writes exact vectors into {@code scratch} (this instance's {@code ScratchDirectory}, swept after a crash). */
+  /** Writes shard files into {@code scratch} (this instance's {@code ScratchDirectory}, swept after a crash). */
   ShardBuilder(int shardMaxVectors, int ompThreads, Path scratch) {
     this.shardMaxVectors = shardMaxVectors;
     this.ompThreads = ompThreads;
@@ -53,8 +53,8 @@ final class ShardBuilder {
   }
 
   /**
-   * Bytes a shard file may take. FAISS serialises a shard into one Java array here and search-api
-   * reads it into one, and an array ends below 2 GiB: at 2,048 dimensions (a ResNet's features)
+   * Bytes a shard file may take. A reader without scratch space (search-api configured without
+   * one) reads a shard into one Java array, and an array ends below 2 GiB: at 2,048 dimensions (a ResNet's features)
    * 250,000 vectors of a graph shard already take more, and every build of such a tenant failed.
    */
   static final long MAX_SHARD_BYTES = 1L << 30;
@@ -98,13 +98,13 @@ final class ShardBuilder {
       boolean didTrain = fillShards(tenant, model, vectors, dimension, recipe, retrain, parts, shards);
       return new BuiltIndex(shards, skuMap(byId), imageMap(byId), byId.size(), didTrain);
     } catch (IOException e) {
-      UncheckedIOException failure = new UncheckedIOException("cannot write the exact vectors of a shard of " + tenant, e);
-      BuiltIndex.discardExactVectors(shards, failure);
+      UncheckedIOException failure = new UncheckedIOException("cannot write a shard of " + tenant, e);
+      BuiltIndex.discardFiles(shards, failure);
       throw failure;
     } catch (RuntimeException | Error e) {
       // An Error too (an OutOfMemoryError on a large shard): the scheduler retries the build, and
-      // each attempt would leave gigabytes of earlier shards' vectors in the temporary directory.
-      BuiltIndex.discardExactVectors(shards, e);
+      // each attempt would leave gigabytes of earlier shards' files in the temporary directory.
+      BuiltIndex.discardFiles(shards, e);
       throw e;
     }
   }
@@ -140,7 +140,7 @@ final class ShardBuilder {
   }
 
   /**
-   * Adds a shard's vectors and writes its file with the recipe's search parameters set, so a
+   * Adds a shard's vectors and writes its file (in scratch) with the recipe's search parameters set, so a
    * reader that ignores the manifest (a reconciler, Python FAISS) still searches it as intended,
    * e.g. rescoring a refined graph's candidates; with {@code exactVectors}, also the shard's full
    * vectors, in id order, for readers to rescore a quantised shard's candidates.
@@ -173,9 +173,15 @@ final class ShardBuilder {
       }
       exact = new BuiltIndex.ExactVectors(IndexLayout.shardVectorsFileName(shard), file);
     }
+    Path file = null;
     try {
-      return new BuiltIndex.Shard(IndexLayout.shardFileName(shard), index.serialize(), part.size(), exact);
-    } catch (RuntimeException | Error e) {
+      file = Files.createTempFile(scratch, "index-builder-", ".faiss");
+      index.write(file);
+      return new BuiltIndex.Shard(IndexLayout.shardFileName(shard), file, part.size(), exact);
+    } catch (IOException | RuntimeException | Error e) {
+      if (file != null) {
+        BuiltIndex.discard(file, e);
+      }
       if (exact != null) {
         BuiltIndex.discard(exact.file(), e);
       }

@@ -53,7 +53,7 @@ final class VersionWriter {
   IndexManifest upload(String tenant, String version, BuiltIndex built, ManifestFacts facts) {
     List<IndexManifest.ShardFile> shards = new ArrayList<>();
     for (BuiltIndex.Shard s : built.shards()) {
-      store.put(IndexLayout.file(tenant, version, s.fileName()), s.bytes(), FAISS_TYPE);
+      store.put(IndexLayout.file(tenant, version, s.fileName()), s.file(), FAISS_TYPE);
       IndexManifest.IndexFile exact = null;
       if (s.exactVectors() != null) {
         Path file = s.exactVectors().file();
@@ -61,8 +61,7 @@ final class VersionWriter {
         store.put(IndexLayout.file(tenant, version, name), file, FAISS_TYPE);
         exact = new IndexManifest.IndexFile(name, size(file), sha256(file));
       }
-      shards.add(new IndexManifest.ShardFile(s.fileName(), s.vectors(), s.bytes().length, Sha256.hex(s.bytes()),
-          exact));
+      shards.add(new IndexManifest.ShardFile(s.fileName(), s.vectors(), size(s.file()), sha256(s.file()), exact));
     }
     String skuFile = "skus.tsv";
     store.put(IndexLayout.file(tenant, version, skuFile), built.skuMap(), TSV_TYPE);

@@ -25,6 +25,10 @@ import org.junit.jupiter.api.Test;
 
 class ShardBuilderTest {
 
+  /** Where the builds write their files: a build a test leaves open is not left in the machine's /tmp. */
+  @org.junit.jupiter.api.io.TempDir
+  java.nio.file.Path scratch;
+
   private static final ModelKey MODEL = new ModelKey("default", 1, "", "");
   private static final int DIM = 8;
 
@@ -47,6 +51,15 @@ class ShardBuilderTest {
   }
 
   /** Every id in a shard: one query with k = ntotal, every list probed. */
+  /** The shard's FAISS file as written. */
+  static byte[] bytesOf(BuiltIndex.Shard shard) {
+    try {
+      return java.nio.file.Files.readAllBytes(shard.file());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   static Set<Long> idsIn(byte[] shard, IndexRecipe recipe) {
     try (FaissIndex index = FaissIndex.deserialize(shard)) {
       if (recipe.lists() > 0) {
@@ -69,10 +82,10 @@ class ShardBuilderTest {
   void exactIndexFindsEveryProductAsItsOwnNearestNeighbour() throws Exception {
     List<ProductVector> products = products("acme", 50, 1);
     IndexRecipe recipe = IndexRecipe.choose(50, DIM, 20_000, 2_000_000, null, 16, 64);
-    BuiltIndex built = new ShardBuilder(1_000, 1).build("acme", MODEL, products, DIM, recipe, false);
+    BuiltIndex built = new ShardBuilder(1_000, 1, scratch).build("acme", MODEL, products, DIM, recipe, false);
     assertEquals(1, built.shards().size());
     assertEquals("shard-000.faiss", built.shards().get(0).fileName());
-    try (FaissIndex index = FaissIndex.deserialize(built.shards().get(0).bytes())) {
+    try (FaissIndex index = FaissIndex.deserialize(bytesOf(built.shards().get(0)))) {
       assertEquals(Metric.INNER_PRODUCT, index.metric());
       assertEquals(50, index.ntotal());
       for (ProductVector p : products) {
@@ -91,11 +104,11 @@ class ShardBuilderTest {
     List<ProductVector> products = products("acme", 400, 6);
     IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, null, 4, 64);
     assertEquals("IDMap,HNSW32", recipe.factory());
-    BuiltIndex built = new ShardBuilder(150, 1).build("acme", MODEL, products, DIM, recipe, false);
+    BuiltIndex built = new ShardBuilder(150, 1, scratch).build("acme", MODEL, products, DIM, recipe, false);
     assertEquals(3, built.shards().size());
     Map<Long, Integer> shardOf = new HashMap<>();
     for (int s = 0; s < built.shards().size(); s++) {
-      try (FaissIndex index = FaissIndex.deserialize(built.shards().get(s).bytes())) {
+      try (FaissIndex index = FaissIndex.deserialize(bytesOf(built.shards().get(s)))) {
         index.setParameters(recipe.searchParameters());
         // Every id the shard holds, through a candidate list as long as the shard.
         SearchResult all = index.search(new float[DIM], (int) index.ntotal(), (int) index.ntotal());
@@ -106,7 +119,7 @@ class ShardBuilderTest {
     }
     assertEquals(400, shardOf.size(), "every product in exactly one shard");
     for (ProductVector p : products) {
-      try (FaissIndex index = FaissIndex.deserialize(built.shards().get(shardOf.get(p.id())).bytes())) {
+      try (FaissIndex index = FaissIndex.deserialize(bytesOf(built.shards().get(shardOf.get(p.id()))))) {
         index.setParameters(recipe.searchParameters());
         assertEquals(p.id(), index.search(p.vector(), 1).id(0, 0), p.sku());
       }
@@ -119,14 +132,14 @@ class ShardBuilderTest {
     List<ProductVector> products = products("acme", 600, 8, dim);
     IndexRecipe recipe = IndexRecipe.choose(600, dim, 100, 2_000_000, null, 4, 64);
     assertEquals("IDMap,PCA128,HNSW16,RFlat", recipe.factory());
-    BuiltIndex built = new ShardBuilder(400, 1).build("acme", MODEL, products, dim, recipe, false);
+    BuiltIndex built = new ShardBuilder(400, 1, scratch).build("acme", MODEL, products, dim, recipe, false);
     assertEquals(2, built.shards().size());
     assertTrue(built.trained(), "the projection was trained");
     float[] queries = vectorsOf(products.subList(0, 40), dim);
     int found = 0;
     for (BuiltIndex.Shard s : built.shards()) {
-      try (FaissIndex asWritten = FaissIndex.deserialize(s.bytes());
-          FaissIndex configured = FaissIndex.deserialize(s.bytes())) {
+      try (FaissIndex asWritten = FaissIndex.deserialize(bytesOf(s));
+          FaissIndex configured = FaissIndex.deserialize(bytesOf(s))) {
         configured.setParameters(recipe.searchParameters());
         SearchResult a = asWritten.search(queries, 5);
         SearchResult b = configured.search(queries, 5);
@@ -147,12 +160,12 @@ class ShardBuilderTest {
     List<ProductVector> products = products("acme", 400, 2);
     IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, "IVF{nlist},Flat", 4, 64);
     assertEquals("IVF8,Flat", recipe.factory());
-    BuiltIndex built = new ShardBuilder(150, 1).build("acme", MODEL, products, DIM, recipe, false);
+    BuiltIndex built = new ShardBuilder(150, 1, scratch).build("acme", MODEL, products, DIM, recipe, false);
     assertEquals(3, built.shards().size());
     Set<Long> all = new HashSet<>();
     int total = 0;
     for (BuiltIndex.Shard s : built.shards()) {
-      Set<Long> ids = idsIn(s.bytes(), recipe);
+      Set<Long> ids = idsIn(bytesOf(s), recipe);
       assertEquals(s.vectors(), ids.size());
       total += ids.size();
       all.addAll(ids);
@@ -169,9 +182,9 @@ class ShardBuilderTest {
     IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, "IVF{nlist},Flat", 4, 64);
     List<ProductVector> shuffled = new ArrayList<>(products);
     java.util.Collections.shuffle(shuffled, new Random(9));
-    BuiltIndex a = new ShardBuilder(1_000, 1).build("acme", MODEL, products, DIM, recipe, false);
-    BuiltIndex b = new ShardBuilder(1_000, 1).build("acme", MODEL, shuffled, DIM, recipe, false);
-    assertArrayEquals(a.shards().get(0).bytes(), b.shards().get(0).bytes());
+    BuiltIndex a = new ShardBuilder(1_000, 1, scratch).build("acme", MODEL, products, DIM, recipe, false);
+    BuiltIndex b = new ShardBuilder(1_000, 1, scratch).build("acme", MODEL, shuffled, DIM, recipe, false);
+    assertArrayEquals(bytesOf(a.shards().get(0)), bytesOf(b.shards().get(0)));
     assertArrayEquals(a.skuMap(), b.skuMap());
   }
 
@@ -182,20 +195,20 @@ class ShardBuilderTest {
     products.add(new ProductVector("impostor", clash.id(), MODEL, clash.vector(), 0));
     IndexRecipe recipe = IndexRecipe.choose(4, DIM, 20_000, 2_000_000, null, 16, 64);
     SkuIdCollisionException e = assertThrows(SkuIdCollisionException.class,
-        () -> new ShardBuilder(1_000, 1).build("acme", MODEL, products, DIM, recipe, false));
+        () -> new ShardBuilder(1_000, 1, scratch).build("acme", MODEL, products, DIM, recipe, false));
     assertTrue(e.getMessage().contains("'sku-0'") && e.getMessage().contains("'impostor'"), e.getMessage());
   }
 
   @Test
   void laterBuildsReuseTheTenantsTrainingUntilTheCatalogDoublesOrARetrainIsAsked() throws Exception {
-    ShardBuilder builder = new ShardBuilder(1_000, 1);
+    ShardBuilder builder = new ShardBuilder(1_000, 1, scratch);
     List<ProductVector> products = products("acme", 800, 5);
     IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, "IVF{nlist},Flat", 4, 64);
     assertTrue(builder.build("acme", MODEL, products.subList(0, 400), DIM, recipe, false).trained());
 
     BuiltIndex reused = builder.build("acme", MODEL, products.subList(1, 400), DIM, recipe, false);
     assertEquals(false, reused.trained());
-    assertEquals(399, idsIn(reused.shards().get(0).bytes(), recipe).size());
+    assertEquals(399, idsIn(bytesOf(reused.shards().get(0)), recipe).size());
     assertTrue(builder.build("other", MODEL, products.subList(1, 400), DIM, recipe, false).trained(),
         "trainings are per tenant");
     assertTrue(builder.build("acme", MODEL, products.subList(1, 400), DIM, recipe, true).trained());
@@ -211,17 +224,17 @@ class ShardBuilderTest {
     List<ProductVector> products = clustered("acme", n, dim, 40, 6);
     IndexRecipe recipe = IndexRecipe.choose(n, dim, 100, n, null, 16, 64);
     assertEquals("PCAR165,IVF256,PQ55np", recipe.factory());
-    BuiltIndex built = new ShardBuilder(100_000, 2).build("acme", MODEL, products, dim, recipe, false);
+    BuiltIndex built = new ShardBuilder(100_000, 2, scratch).build("acme", MODEL, products, dim, recipe, false);
     List<ProductVector> queries = clustered("shoppers", 100, dim, 40, 6 + 1_000);
     BuiltIndex.ExactVectors exactFile = built.shards().get(0).exactVectors();
     try {
       assertEquals("shard-000.vectors", exactFile.fileName());
 
       try (FaissIndex exact = FaissIndex.create(dim, "IDMap,Flat", Metric.INNER_PRODUCT);
-          FaissIndex pq = FaissIndex.deserialize(built.shards().get(0).bytes());
+          FaissIndex pq = FaissIndex.deserialize(bytesOf(built.shards().get(0)));
           ShardVectors vectors = ShardVectors.open(exactFile.file(), dim, n)) {
         assertEquals(Metric.L2, pq.metric());
-        byte[] full = built.shards().get(0).bytes();
+        byte[] full = bytesOf(built.shards().get(0));
         try (FaissIndex empty = FaissIndex.deserialize(full)) {
           empty.reset();
           double perVector = (full.length - empty.serialize().length) / (double) n;
@@ -273,6 +286,7 @@ class ShardBuilderTest {
       built.close();
     }
     assertFalse(Files.exists(exactFile.file()), "the temporary file goes with the build");
+    assertFalse(Files.exists(built.shards().get(0).file()), "the shard's FAISS file too");
   }
 
   @Test
@@ -280,7 +294,7 @@ class ShardBuilderTest {
     List<ProductVector> products = products("acme", 400, 2);
     for (String factory : new String[] {"IDMap,Flat", "IVF{nlist},Flat", "IDMap,HNSW32"}) {
       IndexRecipe recipe = IndexRecipe.choose(400, DIM, 100, 2_000_000, factory, 4, 64);
-      try (BuiltIndex built = new ShardBuilder(1_000, 1).build("acme", MODEL, products, DIM, recipe, false)) {
+      try (BuiltIndex built = new ShardBuilder(1_000, 1, scratch).build("acme", MODEL, products, DIM, recipe, false)) {
         assertNull(built.shards().get(0).exactVectors(), factory);
       }
     }
