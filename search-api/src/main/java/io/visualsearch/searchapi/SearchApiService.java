@@ -40,6 +40,7 @@ import io.visualsearch.searchapi.image.QueryImageDecoder;
 import io.visualsearch.searchapi.index.IndexLoader;
 import io.visualsearch.searchapi.index.IndexSwapper;
 import io.visualsearch.searchapi.index.LoadedIndex;
+import io.visualsearch.searchapi.index.NativeMemoryBudget;
 import io.visualsearch.runtime.ScratchDirectory;
 import io.visualsearch.searchapi.index.TenantIndexes;
 import io.visualsearch.searchapi.search.IndexSearcher;
@@ -156,7 +157,7 @@ public final class SearchApiService {
       QueryEmbedder embedder, QueryEmbedder catalogEmbedder) throws IOException {
     var registry = pipeline.registry();
     CatalogView catalog = new CatalogView();
-    TenantDeltas deltas = new TenantDeltas();
+    TenantDeltas deltas = new TenantDeltas(config.get(SearchApiSettings.FRESH_DELTA_MAX_VECTORS));
     FreshnessFollower[] follower = new FreshnessFollower[1];
     TenantIndexes indexes = new TenantIndexes(index -> {
       deltas.rebase(index);
@@ -165,8 +166,19 @@ public final class SearchApiService {
       }
     });
     ScratchDirectory scratch = pipeline.add(new ScratchDirectory(SearchApiSettings.indexDir(config)));
+    // The shards of every tenant's loaded versions (two of a tenant during its swap) live outside
+    // the heap: a version that does not fit is not loaded rather than the container killed.
+    NativeMemoryBudget nativeMemory = NativeMemoryBudget.of(config.get(SearchApiSettings.NATIVE_MEMORY_BYTES));
+    GaugeWithCallback.builder().name("search_index_native_memory_reserved_bytes")
+        .help("Native memory reserved by the index versions loaded and loading, of SEARCH_NATIVE_MEMORY_BYTES")
+        .callback(cb -> cb.call(nativeMemory.reserved())).register(registry);
+    if (nativeMemory.bytesAllowed() != Long.MAX_VALUE) {
+      GaugeWithCallback.builder().name("search_index_native_memory_allowed_bytes")
+          .help("Native memory the loaded index versions may take together (" + nativeMemory.basis() + ")")
+          .callback(cb -> cb.call(nativeMemory.bytesAllowed())).register(registry);
+    }
     IndexSwapper swapper = pipeline.add(new IndexSwapper(
-        new IndexLoader(store, scratch.path()), indexes,
+        new IndexLoader(store, scratch.path(), nativeMemory), indexes,
         config.get(SearchApiSettings.INDEX_POLL), registry, pipeline.activity(), pipeline.tracing().tracer()));
     ServiceHost host = pipeline.host();
     RolloutReembedder standIns = pipeline.add(new RolloutReembedder(store, catalogEmbedder, RolloutReembedder.MAX_QUEUED,
@@ -176,6 +188,15 @@ public final class SearchApiService {
         pipeline.tracing(), standIns));
     GaugeWithCallback.builder().name("search_fresh_delta_entries").help("Fresh vectors and deletions held beside the indexes")
         .callback(cb -> cb.call(deltas.totalSize())).register(registry);
+    GaugeWithCallback.builder().name("search_fresh_delta_vectors")
+        .help("Vectors the fresh deltas hold, all tenants, of SEARCH_FRESH_DELTA_MAX_VECTORS")
+        .callback(cb -> cb.call(deltas.totalVectors())).register(registry);
+    GaugeWithCallback.builder().name("search_fresh_delta_full_tenants")
+        .help("Tenants whose fresh delta is full: their changes wait for their next index, deletions still apply")
+        .callback(cb -> cb.call(deltas.full().size())).register(registry);
+    io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("search_fresh_delta_refused_total")
+        .help("Vector records not kept because their tenant's fresh delta was full")
+        .callback(cb -> cb.call(deltas.refused())).register(registry);
 
     ApiKeys keys = apiKeys(config);
     Authenticator auth = new Authenticator(keys);
@@ -201,19 +222,21 @@ public final class SearchApiService {
     // gRPC refuses new calls from the stop's start (beginStop), not only once HTTP has drained.
     Duration drainAllowance = config.get(RuntimeSettings.SHUTDOWN_TIMEOUT);
     Supplier<Duration> drainTimeLeft = () -> host.stopTimeLeft(drainAllowance);
+    // One log of failures with a cause for HTTP and gRPC: an outage is one streak either way.
+    FailureStreaks failures = new FailureStreaks(org.slf4j.LoggerFactory.getLogger(FailureStreaks.class));
     SearchGrpcServer grpc = null;
     int grpcPort = config.get(SearchApiSettings.GRPC_PORT);
     if (grpcPort >= 0) {
       grpc = pipeline.add(new SearchGrpcServer(config.get(SearchApiSettings.GRPC_HOST), grpcPort,
           (int) Math.min(Integer.MAX_VALUE, maxUpload + 64 * 1024), bodies,
-          new VisualSearchService(auth, queries, admission, defaultK, pipeline.activity()), pipeline.tracing(),
+          new VisualSearchService(auth, queries, admission, defaultK, pipeline.activity(), failures), pipeline.tracing(),
           config.get(SearchApiSettings.GRPC_MESSAGE_TIMEOUT), registry, drainTimeLeft));
     }
     String staticDir = config.get(SearchApiSettings.STATIC_DIR);
     ApiRoutes routes = new ApiRoutes(auth, queries, new SearchRequestParser(maxUpload, defaultK), admission, maxUpload,
         pipeline.tracing(), new StaticFiles(staticDir == null ? null : Path.of(staticDir)),
         () -> ReadinessReport.of(host.components()), registry,
-        HealthPages.wire(config, host, NAME + "-" + pipeline.instance()), pipeline.activity(), bodies);
+        HealthPages.wire(config, host, NAME + "-" + pipeline.instance()), pipeline.activity(), bodies, failures);
     HttpApi http = pipeline.add(new HttpApi(config.get(SearchApiSettings.HTTP_HOST),
         config.get(SearchApiSettings.HTTP_PORT), routes, admission.capacity(), drainTimeLeft));
     pipeline.heartbeat();

@@ -62,6 +62,17 @@ public final class SearchApiSettings {
   public static final Setting<Duration> INDEX_POLL = Setting.duration("SEARCH_INDEX_POLL_INTERVAL")
       .defaultValue(Duration.ofSeconds(60)).validate(d -> d.toMillis() >= 1000, "at least 1s")
       .doc("How often CURRENT pointers are re-read, a safety net beside index.published events.");
+  public static final Setting<Integer> FRESH_DELTA_MAX_VECTORS = Setting.integer("SEARCH_FRESH_DELTA_MAX_VECTORS")
+      .defaultValue(100_000).validate(n -> n >= 100, "at least 100")
+      .doc("Changed or new product vectors the fresh deltas hold at most, all tenants together, shared evenly between"
+          + " the tenants served (about 3 KB of heap each at 768 dimensions, and every query scans its tenant's);"
+          + " past its share a tenant's further changes wait for its next index, deletions still apply at once.");
+  public static final Setting<Long> NATIVE_MEMORY_BYTES = Setting.longInt("SEARCH_NATIVE_MEMORY_BYTES")
+      .defaultValue(0L).validate(n -> n >= 0, "zero or more")
+      .doc("Native memory the loaded FAISS shards of all tenants may take together, a swap's new version counted"
+          + " beside the served one; a version that does not fit is not loaded (its tenant keeps the version it"
+          + " serves). 0: the machine's or container's memory less the maximum heap and an allowance for the JVM's"
+          + " own native memory.");
   public static final Setting<String> INDEX_DIR = Setting.string("SEARCH_INDEX_DIR").optional()
       .doc("Local directory the exact vectors of quantised shards are downloaded to, unset: search-api-index in the"
           + " JVM's temporary directory (about 3 KB a vector at 768"
@@ -81,6 +92,6 @@ public final class SearchApiSettings {
   public static ConfigDef definition() {
     return new ConfigDef().define(HTTP_HOST, HTTP_PORT, GRPC_HOST, GRPC_PORT, GRPC_MESSAGE_TIMEOUT, API_KEYS, API_KEYS_FILE,
         MAX_UPLOAD_BYTES, MAX_IMAGE_PIXELS, MAX_CONCURRENT, MAX_QUEUED, MAX_PER_TENANT, QUEUE_TIMEOUT, DEFAULT_K, MAX_FETCH,
-        INDEX_POLL, INDEX_DIR, STATIC_DIR);
+        INDEX_POLL, FRESH_DELTA_MAX_VECTORS, NATIVE_MEMORY_BYTES, INDEX_DIR, STATIC_DIR);
   }
 }

@@ -11,7 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One tenant's embeddings records newer than its served index: changed or new vectors searched
@@ -41,6 +44,12 @@ import java.util.function.IntSupplier;
  */
 public final class FreshDelta {
 
+  private static final Logger log = LoggerFactory.getLogger(FreshDelta.class);
+  /**
+   * Vectors (changed or new products' and stand-ins) a delta of its own keeps at most; see
+   * {@link TenantDeltas} for those of a service, which share {@code SEARCH_FRESH_DELTA_MAX_VECTORS}.
+   */
+  static final int MAX_VECTORS = 100_000;
   /** Absorbed vectors kept at most by a delta of its own; the oldest go first (their products then answer from the files). */
   static final int MAX_ABSORBED = 10_000;
   /** Adopted versions remembered, for telling a similar-items file's version's age. */
@@ -61,6 +70,24 @@ public final class FreshDelta {
   private final Map<String, Absorbed> absorbed = new LinkedHashMap<>();
   /** How many absorbed vectors this delta may keep now (a share of every tenant's, see {@link TenantDeltas}). */
   private final IntSupplier absorbedCap;
+  /**
+   * How many vectors ({@link #bySku}'s, not deletions, and {@link #standIns}) this delta may hold
+   * now: with no index published for days, changes piled up here at about 3 KB of heap each, every
+   * query scanned them all, and a few hundred thousand ended the JVM on OutOfMemoryError, on every
+   * replica, again at each restart as they all replayed the same records. Past it a vector record
+   * is not kept (its product answers from the index until the next version, whose adoption rewinds
+   * the follower to its floor, so the records it lacks are read again); deletions always are.
+   */
+  private final IntSupplier vectorCap;
+  /** Vectors every delta of the service holds, and the most they may hold together. */
+  private final AtomicLong heldByAll;
+  private final long maxHeldByAll;
+  /** Vectors this delta holds ({@link #vectorCap}); kept in {@link #heldByAll} too. */
+  private int vectors;
+  /** Whether a vector record was refused since the delta last had room: logged once. */
+  private boolean full;
+  /** Vector records refused for want of room, ever. */
+  private long refused;
   /** Version -> its adoption's number (1, 2, ...), for the newest {@link #MAX_ADOPTED} versions. */
   private final Map<String, Long> adoptions = new LinkedHashMap<>() {
     @Override
@@ -92,7 +119,67 @@ public final class FreshDelta {
 
   /** A delta that keeps at most {@code absorbedCap} absorbed vectors, read at each adoption. */
   FreshDelta(IntSupplier absorbedCap) {
+    this(absorbedCap, () -> MAX_VECTORS, new AtomicLong(), MAX_VECTORS);
+  }
+
+  /**
+   * @param vectorCap the vectors this delta may hold now (its share)
+   * @param heldByAll the vectors all deltas hold, which may not exceed {@code maxHeldByAll}
+   */
+  FreshDelta(IntSupplier absorbedCap, IntSupplier vectorCap, AtomicLong heldByAll, long maxHeldByAll) {
     this.absorbedCap = absorbedCap;
+    this.vectorCap = vectorCap;
+    this.heldByAll = heldByAll;
+    this.maxHeldByAll = maxHeldByAll;
+  }
+
+  /** Whether one more vector fits this delta's share and the service's total. */
+  private boolean roomForOne() {
+    return vectors < vectorCap.getAsInt() && heldByAll.get() < maxHeldByAll;
+  }
+
+  /** The vectors held for {@code sku}: its record's (not a deletion) and its stand-in. */
+  private int heldFor(String sku) {
+    DeltaEntry e = bySku.get(sku);
+    return (e != null && !e.isTombstone() ? 1 : 0) + (standIns.containsKey(sku) ? 1 : 0);
+  }
+
+  private void held(int change) {
+    if (change != 0) {
+      vectors += change;
+      heldByAll.addAndGet(change);
+    }
+  }
+
+  /** Counts a vector record not kept for want of room; the first of a streak is logged. */
+  private void refuse(DeltaEntry entry) {
+    refused++;
+    if (!full) {
+      full = true;
+      log.warn("fresh delta of tenant {} is full ({} vectors held, {} by all tenants, at most {} for this tenant and {}"
+          + " for all, SEARCH_FRESH_DELTA_MAX_VECTORS): changes from {} on wait for its next index (deletions still"
+          + " apply); logged once until it has room again", tenant(), vectors, heldByAll.get(), vectorCap.getAsInt(),
+          maxHeldByAll, entry.sku());
+    }
+  }
+
+  private String tenant() {
+    return served == null ? "(none served yet)" : served.tenant();
+  }
+
+  /** Vectors held (changed or new products', stand-ins; not deletions nor absorbed ones). */
+  public synchronized int vectors() {
+    return vectors;
+  }
+
+  /** Whether vector records were refused for want of room since the delta last had room. */
+  public synchronized boolean full() {
+    return full;
+  }
+
+  /** Vector records refused for want of room, since the start. */
+  public synchronized long refused() {
+    return refused;
   }
 
   /** Drops the oldest absorbed vectors past the cap: their products then answer from the files. */
@@ -142,6 +229,16 @@ public final class FreshDelta {
       bySku.values().removeIf(e -> !e.isTombstone());
       absorbed.clear();
     }
+    int now = 0;
+    for (DeltaEntry e : bySku.values()) {
+      now += e.isTombstone() ? 0 : 1;
+    }
+    held(now + standIns.size() - vectors);
+    if (full && roomForOne()) {
+      full = false;
+      log.info("fresh delta of tenant {} has room again ({} vectors held): changes are searchable at once again",
+          tenant(), vectors);
+    }
     trimAbsorbed();
   }
 
@@ -155,6 +252,23 @@ public final class FreshDelta {
     if (prev != null && prev.partition() == entry.partition() && prev.offset() > entry.offset()) {
       return;
     }
+    // Deletions are always kept (a removed product must never be returned), and so are records
+    // that only replace a vector held: the cap refuses growth only.
+    boolean grows = prev == null || prev.isTombstone()
+        || reembedsSearchedPicture(prev, entry) && !standIns.containsKey(entry.sku());
+    if (!entry.isTombstone() && grows && !alreadyServed(entry) && !roomForOne()) {
+      refuse(entry);
+      return;
+    }
+    int before = heldFor(entry.sku());
+    try {
+      keep(prev, entry);
+    } finally {
+      held(heldFor(entry.sku()) - before);
+    }
+  }
+
+  private void keep(DeltaEntry prev, DeltaEntry entry) {
     if (prev == null || prev.partition() != entry.partition() || prev.offset() != entry.offset()) {
       if (reembedsSearchedPicture(prev, entry)) {
         // A rollout's re-embedding of a picture the served version searches from this delta: the
@@ -196,7 +310,7 @@ public final class FreshDelta {
    */
   public synchronized Optional<LoadedIndex> needsStandIn(DeltaEntry entry) {
     if (served == null || served.modelVersion() == 0 || entry.isTombstone() || entry.imageKey() == 0
-        || !isNewest(entry) || standIns.containsKey(entry.sku())) {
+        || !isNewest(entry) || standIns.containsKey(entry.sku()) || !roomForOne()) {
       return Optional.empty();
     }
     DeltaEntry held = bySku.get(entry.sku());
@@ -222,7 +336,13 @@ public final class FreshDelta {
     if (!searchableIn(standIn, served)) {
       return false;
     }
+    if (!standIns.containsKey(source.sku()) && !roomForOne()) {
+      refuse(source);
+      return false;
+    }
+    int before = heldFor(source.sku());
     standIns.put(source.sku(), standIn.withVector(served.space().prepare(vector)));
+    held(heldFor(source.sku()) - before);
     return true;
   }
 

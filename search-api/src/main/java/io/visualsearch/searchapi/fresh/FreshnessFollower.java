@@ -419,7 +419,15 @@ public final class FreshnessFollower implements Component {
     }
     // Until then the deltas lack changes the served indexes do not hold: answers would return
     // pictures replaced since the build, and products deleted since.
-    return embeddingsCaughtUp ? CheckResult.OK : CheckResult.failed("replaying " + Topics.EMBEDDINGS.name());
+    if (!embeddingsCaughtUp) {
+      return CheckResult.failed("replaying " + Topics.EMBEDDINGS.name());
+    }
+    // Full deltas do not make the instance unready: it answers every tenant, only without the
+    // changes of those tenants past their share until their next index.
+    List<String> full = deltas.full();
+    return full.isEmpty() ? CheckResult.OK : new CheckResult(true, "fresh deltas full for " + full + " ("
+        + deltas.vectorShareNow() + " vectors each, SEARCH_FRESH_DELTA_MAX_VECTORS): their further changes wait for"
+        + " their next index; deletions still apply");
   }
 
   @Override

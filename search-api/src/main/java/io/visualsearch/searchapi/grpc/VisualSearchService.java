@@ -16,6 +16,7 @@ import io.visualsearch.proto.search.SearchRequest;
 import io.visualsearch.proto.search.SimilarRequest;
 import io.visualsearch.proto.search.VisualSearchGrpc;
 import io.visualsearch.searchapi.ApiException;
+import io.visualsearch.searchapi.FailureStreaks;
 import io.visualsearch.searchapi.auth.Authenticator;
 import io.visualsearch.searchapi.http.Admission;
 import io.visualsearch.searchapi.image.CropBox;
@@ -46,10 +47,18 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
   private final Admission admission;
   private final int defaultK;
   private final Activity activity;
+  private final FailureStreaks failures;
 
   /** {@code activity}: the health page's row, counted as for HTTP (answers; failures with a cause). */
   public VisualSearchService(Authenticator auth, QueryService queries, Admission admission, int defaultK,
       Activity activity) {
+    this(auth, queries, admission, defaultK, activity, new FailureStreaks(log));
+  }
+
+  /** {@code failures}: the log of failures with a cause, shared with HTTP. */
+  public VisualSearchService(Authenticator auth, QueryService queries, Admission admission, int defaultK,
+      Activity activity, FailureStreaks failures) {
+    this.failures = failures;
     this.auth = auth;
     this.queries = queries;
     this.admission = admission;
@@ -176,6 +185,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       // As over HTTP: expected refusals (no index yet, overload, a bad request) are activity.
       if (e.isServiceFault()) {
         activity.recordError();
+        failures.failed("gRPC search", e);
       } else {
         activity.recordActivity();
       }
@@ -188,6 +198,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       return;
     }
     activity.recordActivity();
+    failures.answered();
     out.onNext(reply);
     out.onCompleted();
     answered.afterSent().run();

@@ -13,6 +13,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.runtime.ReadinessReport;
 import io.visualsearch.searchapi.ApiException;
+import io.visualsearch.searchapi.FailureStreaks;
 import io.visualsearch.searchapi.auth.Authenticator;
 import io.visualsearch.searchapi.search.Answered;
 import io.visualsearch.searchapi.search.QueryService;
@@ -80,11 +81,14 @@ public final class ApiRoutes extends Handler.Abstract {
   private final UploadReader uploads;
   private final Counter requests;
   private final Histogram latency;
+  private final FailureStreaks failures;
 
   public ApiRoutes(Authenticator auth, QueryService queries, SearchRequestParser parser, Admission admission,
       long maxBodyBytes, Tracing tracing, StaticFiles page, Supplier<ReadinessReport> readiness,
-      PrometheusRegistry registry, HealthPages health, Activity activity, UploadBudget bodies) {
+      PrometheusRegistry registry, HealthPages health, Activity activity, UploadBudget bodies,
+      FailureStreaks failures) {
     this.auth = auth;
+    this.failures = failures;
     this.queries = queries;
     this.parser = parser;
     this.admission = admission;
@@ -209,6 +213,7 @@ public final class ApiRoutes extends Handler.Abstract {
         span.setAttribute("index.version", answer.indexVersion());
         body = json.answer(answer, traceId);
         status = 200;
+        failures.answered();
       } catch (ApiException e) {
         status = e.status();
         body = json.error(e);
@@ -224,10 +229,11 @@ public final class ApiRoutes extends Handler.Abstract {
         }
         if (status >= 500) {
           span.setStatus(StatusCode.ERROR, e.code());
-          // Expected states (no index yet, overload) are counted in metrics; only a cause is news.
+          // Expected states (no index yet, overload) are counted in metrics; only a cause is news,
+          // and only its streak's first (with its trace), not one per query of an outage.
           if (e.isServiceFault()) {
             unexpected = true;
-            log.warn("{} answered {} {}: {}", route, status, e.code(), e.getMessage(), e.getCause());
+            failures.failed(route, e);
           } else {
             log.debug("{} answered {} {}: {}", route, status, e.code(), e.getMessage());
           }

@@ -46,6 +46,7 @@ public final class IndexLoader {
   private final ObjectStore store;
   private final Path scratch;
   private final boolean withExactVectors;
+  private final NativeMemoryBudget nativeMemory;
   private final IndexJson json = new IndexJson();
 
   /** A loader of FAISS shards only, for readers that rescore quantised shards from their own vectors. */
@@ -58,13 +59,22 @@ public final class IndexLoader {
    *     shards are read through the heap and exact vectors not loaded
    */
   public IndexLoader(ObjectStore store, Path scratch) {
-    this(store, scratch, true);
+    this(store, scratch, true, NativeMemoryBudget.unchecked());
   }
 
-  private IndexLoader(ObjectStore store, Path scratch, boolean withExactVectors) {
+  /**
+   * As {@link #IndexLoader(ObjectStore, Path)}, loading a version only when its shards fit
+   * {@code nativeMemory} beside the versions loaded already ({@link NativeMemoryBudget.Exceeded}).
+   */
+  public IndexLoader(ObjectStore store, Path scratch, NativeMemoryBudget nativeMemory) {
+    this(store, scratch, true, nativeMemory);
+  }
+
+  private IndexLoader(ObjectStore store, Path scratch, boolean withExactVectors, NativeMemoryBudget nativeMemory) {
     this.store = store;
     this.scratch = scratch;
     this.withExactVectors = withExactVectors;
+    this.nativeMemory = nativeMemory;
   }
 
   /**
@@ -73,7 +83,7 @@ public final class IndexLoader {
    * 50 times its size, not worth downloading and hashing to be left unread.
    */
   public static IndexLoader shardsOnly(ObjectStore store, Path scratch) {
-    return new IndexLoader(store, scratch, false);
+    return new IndexLoader(store, scratch, false, NativeMemoryBudget.unchecked());
   }
 
   /** The tenant's CURRENT pointer, or empty when nothing was published for it yet. */
@@ -115,6 +125,21 @@ public final class IndexLoader {
    */
   public LoadedIndex load(String tenant, String version, LoadedIndex served) throws CorruptIndexException {
     IndexManifest m = manifest(tenant, version);
+    // Before a shard is read: held until the version's shards are freed, or given back at once
+    // when it fails to load.
+    NativeMemoryBudget.Reservation reservation = nativeMemory.reserve(m);
+    try {
+      LoadedIndex loaded = load(tenant, m, served);
+      loaded.onFreed(reservation::release);
+      return loaded;
+    } catch (CorruptIndexException | RuntimeException e) {
+      reservation.release();
+      throw e;
+    }
+  }
+
+  private LoadedIndex load(String tenant, IndexManifest m, LoadedIndex served) throws CorruptIndexException {
+    String version = m.version();
     Map<Long, String> skus = skuMap(tenant, m);
     ImageKeys images = imageKeys(tenant, m);
     List<FaissIndex> shards = new ArrayList<>();

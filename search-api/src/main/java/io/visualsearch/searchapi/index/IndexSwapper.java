@@ -44,6 +44,7 @@ public final class IndexSwapper implements Component {
   private final Duration pollInterval;
   private final Counter swaps;
   private final Counter refused;
+  private final Counter overNativeMemory;
   private final Map<String, String> refusedVersions = new ConcurrentHashMap<>();
   /** Per tenant, a version that failed to load for a reason of this instance, and when to try it again. */
   private final Map<String, FailedLoad> failedLoads = new ConcurrentHashMap<>();
@@ -76,6 +77,9 @@ public final class IndexSwapper implements Component {
         .register(registry);
     this.refused = Counter.builder().name("search_index_refused_total")
         .help("Index versions refused (corrupt, unreadable)").register(registry);
+    this.overNativeMemory = Counter.builder().name("search_index_native_memory_refused_total")
+        .help("Index version loads not attempted because the shards would not fit the native memory allowed"
+            + " (SEARCH_NATIVE_MEMORY_BYTES) beside the versions loaded; retried with back-off").register(registry);
   }
 
   @Override
@@ -196,6 +200,18 @@ public final class IndexSwapper implements Component {
       failed(span, "object store", e);
       lastError = "object store: " + e.getMessage();
       log.warn("tenant {}: cannot read index, will retry: {}", tenant, e.getMessage());
+    } catch (NativeMemoryBudget.Exceeded e) {
+      // This instance's state, not the version's: retried with back-off (a version released
+      // meanwhile may make room); one line, no trace, per attempt.
+      overNativeMemory.inc();
+      activity.recordError();
+      failed(span, "native memory", e);
+      if (version != null) {
+        backOff(tenant, version);
+      }
+      lastError = "not loading " + e.getMessage();
+      log.warn("tenant {}: not loading {}; still serving {}", tenant, e.getMessage(),
+          indexes.servedVersion(tenant).orElse("nothing"));
     } catch (RuntimeException e) {
       refused.inc();
       activity.recordError();
@@ -241,11 +257,20 @@ public final class IndexSwapper implements Component {
 
   private record FailedLoad(String version, int attempts, long retryAtNanos) {}
 
+  /**
+   * An Error (out of memory loading a version) ends the poll for good: the instance would serve
+   * ever older versions of the tenants whose announcement it missed, until a restart.
+   */
+  @Override
+  public String wedged() {
+    return PeriodicTaskEnd.of(poll, "the index poll");
+  }
+
   @Override
   public CheckResult check() {
     // An Error (out of memory loading a version) ends the poll; the instance would stay ready while
     // it no longer looked for versions whose announcement it missed.
-    String died = PeriodicTaskEnd.of(poll, "the index poll");
+    String died = wedged();
     if (died != null) {
       return CheckResult.failed(died);
     }

@@ -27,6 +27,8 @@ public final class LoadedIndex {
   private final ImageKeys imageKeys;
   private final VectorSpace space;
   private final RefCount refs = new RefCount();
+  /** Run once the shards are freed: gives back the version's native memory reservation. */
+  private volatile Runnable onFreed;
   private final int graphCandidates;
   private final int probedLists;
 
@@ -267,14 +269,26 @@ public final class LoadedIndex {
     return refs.tryRetain();
   }
 
+  /** Sets what runs once the last reference is dropped and the shards are freed (the loader's reservation). */
+  void onFreed(Runnable action) {
+    this.onFreed = action;
+  }
+
   /** Drops one reference; the last one frees the shards. */
   void release() {
     if (refs.release("index " + tenant() + "/" + version())) {
-      for (FaissIndex shard : shards) {
-        shard.close();
-      }
-      if (exactVectors != null) {
-        SharedShardVectors.releaseAll(exactVectors);
+      try {
+        for (FaissIndex shard : shards) {
+          shard.close();
+        }
+        if (exactVectors != null) {
+          SharedShardVectors.releaseAll(exactVectors);
+        }
+      } finally {
+        Runnable freed = onFreed;
+        if (freed != null) {
+          freed.run();
+        }
       }
     }
   }

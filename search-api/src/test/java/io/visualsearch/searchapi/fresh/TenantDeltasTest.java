@@ -14,7 +14,7 @@ class TenantDeltasTest {
    */
   @Test
   void absorbedVectorsAreSharedOutAmongTheTenants() {
-    TenantDeltas deltas = new TenantDeltas(4);
+    TenantDeltas deltas = new TenantDeltas(4, 1_000);
     deltas.rebase(ShardlessVersions.of("acme", "v1", 1, 2, Map.of(0, 10L)));
     for (int i = 0; i < 4; i++) {
       deltas.of("acme").accept(new DeltaEntry("sku-" + i, 0, 11 + i, "default", 1, new float[] {1, i}, 0));

@@ -88,6 +88,7 @@ class IndexSwapperTest {
       org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> !swapper.check().ok());
       assertTrue(swapper.check().detail().contains("the index poll died: java.lang.OutOfMemoryError"),
           swapper.check().detail());
+      assertTrue(String.valueOf(swapper.wedged()).startsWith("the index poll died"), "restarted: " + swapper.wedged());
     } finally {
       swapper.close();
       store.close();
