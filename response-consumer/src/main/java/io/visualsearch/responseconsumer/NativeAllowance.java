@@ -2,10 +2,7 @@ package io.visualsearch.responseconsumer;
 
 import io.visualsearch.indexformat.IndexManifest;
 import io.visualsearch.pipeline.PoisonRecordException;
-import java.lang.management.ManagementFactory;
-import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.visualsearch.searchapi.index.NativeMemoryBudget;
 
 /**
  * How much memory outside the heap a similar-items run may give FAISS, judged from the version's
@@ -17,8 +14,6 @@ import org.slf4j.LoggerFactory;
  */
 final class NativeAllowance {
 
-  private static final Logger log = LoggerFactory.getLogger(NativeAllowance.class);
-
   /**
    * What the JVM itself takes outside the heap in this service: class metadata and compiled code
    * (the AWS SDK, Kafka's and Jackson's classes), thread stacks, the collector's structures and
@@ -26,6 +21,7 @@ final class NativeAllowance {
    * for a deployment, {@code SIMILAR_ITEMS_NATIVE_MEMORY_BYTES} says the allowance outright.
    */
   static final long JVM_OWN_BYTES = 256L << 20;
+  private static final String SETTING = "SIMILAR_ITEMS_NATIVE_MEMORY_BYTES";
 
   private final long bytesAllowed;
   private final String basis;
@@ -36,22 +32,17 @@ final class NativeAllowance {
     this.basis = basis;
   }
 
+  /** The allowance search-api's loader works out for its own shards, with this service's JVM and setting. */
+  private NativeAllowance(NativeMemoryBudget budget) {
+    this(budget.bytesAllowed(), budget.basis());
+  }
+
   /**
-   * The machine's memory (the container's limit, as the JVM reads it) less the largest heap and
-   * {@link #JVM_OWN_BYTES}. When that leaves nothing, the heap was sized without regard to the
-   * machine (a developer's {@code -Xmx} on a small box), its limit says nothing about what is free,
-   * and refusing every version would be wrong: the check is off, with a warning at start.
+   * The machine's memory (the container's limit) less the largest heap and {@link #JVM_OWN_BYTES};
+   * unchecked, with a warning, when that leaves nothing (a heap sized without regard to the machine).
    */
   static NativeAllowance derived(long machineBytes, long maxHeapBytes) {
-    long allowed = machineBytes - maxHeapBytes - JVM_OWN_BYTES;
-    if (allowed <= 0) {
-      log.warn("the {} MiB heap leaves no memory beside it on this machine ({} MiB): similar-items runs are not"
-          + " checked for the memory their shards need outside the heap; set SIMILAR_ITEMS_NATIVE_MEMORY_BYTES to"
-          + " check them", mib(maxHeapBytes), mib(machineBytes));
-      return new NativeAllowance(Long.MAX_VALUE, "unchecked");
-    }
-    return new NativeAllowance(allowed, "the " + mib(machineBytes) + " MiB of memory this instance has, less its "
-        + mib(maxHeapBytes) + " MiB heap and ~" + mib(JVM_OWN_BYTES) + " MiB the JVM takes itself");
+    return new NativeAllowance(NativeMemoryBudget.derived(machineBytes, maxHeapBytes, JVM_OWN_BYTES, SETTING));
   }
 
   /**
@@ -59,12 +50,7 @@ final class NativeAllowance {
    * {@link #derived} from this machine's (or container's) memory and this JVM's maximum heap.
    */
   static NativeAllowance of(long configuredBytes) {
-    if (configuredBytes > 0) {
-      return new NativeAllowance(configuredBytes, "SIMILAR_ITEMS_NATIVE_MEMORY_BYTES");
-    }
-    long machine = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-        .getTotalMemorySize();
-    return derived(machine, Runtime.getRuntime().maxMemory());
+    return new NativeAllowance(NativeMemoryBudget.of(configuredBytes, JVM_OWN_BYTES, SETTING));
   }
 
   long bytesAllowed() {
@@ -72,12 +58,11 @@ final class NativeAllowance {
   }
 
   /**
-   * The native memory a run over {@code m} holds: its shards, which FAISS keeps about as laid out
-   * in their files. A quantised shard's exact vectors are read from disk, not held in memory.
+   * The native memory a run over {@code m} holds: its shards, as search-api holds them. A quantised
+   * shard's exact vectors are read from disk, not held in memory.
    */
   static long needed(IndexManifest m) {
-    List<IndexManifest.ShardFile> shards = m.shards() == null ? List.of() : m.shards();
-    return shards.stream().mapToLong(IndexManifest.ShardFile::bytes).sum();
+    return NativeMemoryBudget.needed(m);
   }
 
   void check(IndexManifest m) throws PoisonRecordException {
@@ -92,6 +77,6 @@ final class NativeAllowance {
   }
 
   private static long mib(long bytes) {
-    return (bytes + (1 << 20) - 1) >> 20;
+    return NativeMemoryBudget.mib(bytes);
   }
 }

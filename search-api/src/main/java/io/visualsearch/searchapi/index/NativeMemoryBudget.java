@@ -32,6 +32,7 @@ public final class NativeMemoryBudget {
    * allowance outright.
    */
   static final long JVM_OWN_BYTES = 384L << 20;
+  private static final String SETTING = "SEARCH_NATIVE_MEMORY_BYTES";
 
   private final long bytesAllowed;
   private final String basis;
@@ -56,15 +57,23 @@ public final class NativeMemoryBudget {
    * and refusing every version would be wrong: the check is off, with a warning at start.
    */
   public static NativeMemoryBudget derived(long machineBytes, long maxHeapBytes) {
-    long allowed = machineBytes - maxHeapBytes - JVM_OWN_BYTES;
+    return derived(machineBytes, maxHeapBytes, JVM_OWN_BYTES, SETTING);
+  }
+
+  /**
+   * As {@link #derived(long, long)} for a service whose JVM takes {@code jvmOwnBytes} outside the
+   * heap itself, and whose setting {@code setting} says the allowance outright (response-consumer's
+   * similar-items runs load shards too).
+   */
+  public static NativeMemoryBudget derived(long machineBytes, long maxHeapBytes, long jvmOwnBytes, String setting) {
+    long allowed = machineBytes - maxHeapBytes - jvmOwnBytes;
     if (allowed <= 0) {
-      log.warn("the {} MiB heap leaves no memory beside it on this machine ({} MiB): index versions are not checked"
-          + " for the native memory their shards need; set SEARCH_NATIVE_MEMORY_BYTES to check them",
-          mib(maxHeapBytes), mib(machineBytes));
+      log.warn("the {} MiB heap leaves no memory beside it on this machine ({} MiB): index shards are not checked"
+          + " for the native memory they need; set {} to check them", mib(maxHeapBytes), mib(machineBytes), setting);
       return unchecked();
     }
     return new NativeMemoryBudget(allowed, "the " + mib(machineBytes) + " MiB of memory this instance has, less its "
-        + mib(maxHeapBytes) + " MiB heap and ~" + mib(JVM_OWN_BYTES) + " MiB the JVM takes itself");
+        + mib(maxHeapBytes) + " MiB heap and ~" + mib(jvmOwnBytes) + " MiB the JVM takes itself");
   }
 
   /**
@@ -72,12 +81,17 @@ public final class NativeMemoryBudget {
    * {@link #derived} from this machine's (or container's) memory and this JVM's maximum heap.
    */
   public static NativeMemoryBudget of(long configuredBytes) {
+    return of(configuredBytes, JVM_OWN_BYTES, SETTING);
+  }
+
+  /** As {@link #of(long)} for another service's {@code setting} and JVM ({@link #derived(long, long, long, String)}). */
+  public static NativeMemoryBudget of(long configuredBytes, long jvmOwnBytes, String setting) {
     if (configuredBytes > 0) {
-      return new NativeMemoryBudget(configuredBytes, "SEARCH_NATIVE_MEMORY_BYTES");
+      return new NativeMemoryBudget(configuredBytes, setting);
     }
     long machine = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
         .getTotalMemorySize();
-    return derived(machine, Runtime.getRuntime().maxMemory());
+    return derived(machine, Runtime.getRuntime().maxMemory(), jvmOwnBytes, setting);
   }
 
   public long bytesAllowed() {
@@ -153,7 +167,7 @@ public final class NativeMemoryBudget {
     }
   }
 
-  static long mib(long bytes) {
+  public static long mib(long bytes) {
     return (bytes + (1 << 20) - 1) >> 20;
   }
 }
