@@ -108,7 +108,7 @@ final class BuildScheduler implements Component {
   }
 
   private void runOne(RebuildSchedule.Ticket ticket) {
-    schedule.started(ticket);
+    schedule.started(ticket, clock.millis());
     try {
       TenantBuild.Result r = build.run(ticket);
       metrics.attempt(r.outcome());

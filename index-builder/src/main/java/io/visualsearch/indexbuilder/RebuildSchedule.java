@@ -30,6 +30,7 @@ final class RebuildSchedule {
     long lastChangeMs;
     boolean unverified;
     long lastBuiltMs;
+    long buildStartedMs;
     long notBeforeMs;
     int failures;
   }
@@ -85,10 +86,11 @@ final class RebuildSchedule {
   }
 
   /** The build takes the tenant's pending changes; changes arriving from now on make it dirty again. */
-  synchronized void started(Ticket ticket) {
+  synchronized void started(Ticket ticket, long nowMs) {
     State s = tenants.get(ticket.tenant());
     s.dirtySinceMs = null;
     s.unverified = false;
+    s.buildStartedMs = nowMs;
   }
 
   /** How the build of {@code ticket} ended, for a build that did not throw. */
@@ -100,11 +102,18 @@ final class RebuildSchedule {
     }
   }
 
-  /** Published, or found already up to date. */
+  /**
+   * Published, or found already up to date. The tenant's next build waits at least as long as
+   * this one took: a catalog of millions, whose build takes minutes, changing all the time was
+   * rebuilt back to back, every replica of search-api downloading each version, and every other
+   * tenant's builds waiting behind it. Meanwhile its changes are searchable from search-api's fresh
+   * delta; a small catalog's build, well under the quiet period, is not held at all.
+   */
   synchronized void succeeded(Ticket ticket, long nowMs) {
     State s = tenants.get(ticket.tenant());
     s.lastBuiltMs = nowMs;
     s.failures = 0;
+    s.notBeforeMs = Math.max(s.notBeforeMs, nowMs + Math.max(0, nowMs - s.buildStartedMs));
   }
 
   /** Retried after an exponential backoff, with the changes it took. */

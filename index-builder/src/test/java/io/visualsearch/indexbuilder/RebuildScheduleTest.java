@@ -18,7 +18,7 @@ class RebuildScheduleTest {
 
   private RebuildSchedule.Ticket start(String tenant, long nowMs) {
     RebuildSchedule.Ticket t = schedule.due(nowMs).stream().filter(x -> x.tenant().equals(tenant)).findFirst().orElseThrow();
-    schedule.started(t);
+    schedule.started(t, nowMs);
     return t;
   }
 
@@ -51,6 +51,23 @@ class RebuildScheduleTest {
     schedule.changed("acme", 2_500);
     schedule.succeeded(t, 3_000);
     assertEquals(List.of("acme"), due(4_500));
+  }
+
+  @Test
+  void aTenantsNextBuildWaitsAsLongAsItsLastOneTook() {
+    // A catalog of millions: its build took two minutes, and its changes never stop.
+    schedule.changed("big", 0);
+    RebuildSchedule.Ticket t = start("big", 2_000);
+    schedule.changed("big", 60_000);
+    schedule.succeeded(t, 122_000);
+    assertEquals(List.of(), due(200_000), "rebuilt back to back");
+    assertEquals(List.of("big"), due(242_000));
+    // A small catalog's build, shorter than the quiet period, changes nothing.
+    schedule.changed("small", 0);
+    RebuildSchedule.Ticket s = start("small", 2_000);
+    schedule.changed("small", 2_100);
+    schedule.succeeded(s, 2_300);
+    assertEquals(List.of("small"), due(4_100));
   }
 
   @Test
