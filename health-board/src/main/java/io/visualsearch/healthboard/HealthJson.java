@@ -37,6 +37,10 @@ public final class HealthJson {
       o.put("last_heartbeat_ms", r.lastHeartbeatMs());
       o.put("consumer_lag", r.consumerLag());
       o.put("ready", r.ready());
+      o.put("started_at_ms", r.startedAtMs());
+      o.put("uptime_ms", r.uptimeMs());
+      o.put("restarts", r.restarts());
+      o.put("restarts_window_ms", r.restartWindowMs());
       ArrayNode spark = o.putArray("activity_per_minute");
       for (long v : r.sparkline()) {
         spark.add(v);

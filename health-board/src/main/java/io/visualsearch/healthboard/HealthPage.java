@@ -32,7 +32,7 @@ public final class HealthPage {
         .append("body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse}")
         .append("th,td{padding:.35em .8em;border-bottom:1px solid #ddd;text-align:left}td.n{text-align:right}")
         .append(".healthy{background:#e3f6e3}.failing{background:#fde2e1}.stale{background:#fff1c9}.stopped{color:#777}")
-        .append(".state{font-weight:600}svg{vertical-align:middle}")
+        .append(".state{font-weight:600}svg{vertical-align:middle}.restarted{font-weight:600;color:#c62828}")
         .append("#reader.down{background:#fde2e1;border:1px solid #c62828;padding:.6em .8em}</style></head><body>")
         .append("<h1>Indexers' health</h1>")
         .append(readerBanner(reader, nowMs)).append("<p>")
@@ -40,7 +40,8 @@ public final class HealthPage {
         .append(" UTC · <a href=\"/ops/health.json\">JSON</a></p>")
         .append("<table id=\"health\"><thead><tr><th>service</th><th>instance</th><th>activity, last hour</th>")
         .append("<th>activity</th><th>errors</th><th>dead letters</th><th>last activity</th><th>lag</th>")
-        .append("<th>state</th><th>traces</th></tr></thead><tbody>");
+        // New columns go last: scripts and tests read the cells by position.
+        .append("<th>state</th><th>traces</th><th>up</th><th>restarts</th></tr></thead><tbody>");
     for (HealthRow r : rows) {
       h.append("<tr class=\"").append(r.state().label()).append("\" data-service=\"").append(esc(r.service()))
           .append("\" data-instance=\"").append(esc(r.instance())).append("\" data-state=\"")
@@ -54,7 +55,8 @@ public final class HealthPage {
           .append(lastActivity(r.lastActivityMs(), nowMs))
           .append("<td class=\"n\">").append(r.consumerLag() < 0 ? NO_LAG : Long.toString(r.consumerLag())).append("</td>")
           .append("<td class=\"state\" title=\"").append(esc(r.reason())).append("\">").append(r.state().label())
-          .append("</td><td><a href=\"").append(esc(zipkin.traces(r.service()))).append("\">traces</a></td></tr>");
+          .append("</td><td><a href=\"").append(esc(zipkin.traces(r.service()))).append("\">traces</a></td>")
+          .append(uptime(r)).append(restarts(r)).append("</tr>");
     }
     return h.append("</tbody></table></body></html>").toString();
   }
@@ -95,6 +97,29 @@ public final class HealthPage {
           i * w, SPARK_H - 1 - bar, Math.max(1, w - 0.5), bar));
     }
     return s.append("</svg>").toString();
+  }
+
+  /** How long the process shown has been up, and since when; n/a from a sender without started_at_ms. */
+  private static String uptime(HealthRow r) {
+    if (r.uptimeMs() < 0) {
+      return "<td class=\"up\">n/a</td>";
+    }
+    Instant since = Instant.ofEpochMilli(r.startedAtMs());
+    String live = r.state() == HealthState.STALE || r.state() == HealthState.STOPPED
+        ? " until its last heartbeat at " + Instant.ofEpochMilli(r.lastHeartbeatMs()) : "";
+    return "<td class=\"up\" title=\"up since " + since + live + "\">" + duration(r.uptimeMs()) + " (since "
+        + TIME.format(since) + " UTC)</td>";
+  }
+
+  /** Restarts within the failing window; a crash loop's rows alternate stale and healthy without it. */
+  private static String restarts(HealthRow r) {
+    return "<td class=\"n restarts" + (r.restarts() > 0 ? " restarted" : "") + "\" title=\"restarts in the last "
+        + InstanceHealth.window(r.restartWindowMs()) + "\">" + r.restarts() + "</td>";
+  }
+
+  static String duration(long ms) {
+    long s = Math.max(0, ms / 1000);
+    return s < 120 ? s + " s" : s < 7200 ? s / 60 + " min" : s < 172_800 ? s / 3600 + " h" : s / 86_400 + " d";
   }
 
   private static String lastActivity(long atMs, long nowMs) {

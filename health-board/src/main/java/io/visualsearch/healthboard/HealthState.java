@@ -4,7 +4,7 @@ package io.visualsearch.healthboard;
 public enum HealthState {
   /** Heartbeats on time, ready, no recent errors. */
   HEALTHY,
-  /** Heartbeats on time, but not ready or with recent errors / dead letters. */
+  /** Heartbeats on time, but not ready, with recent errors / dead letters, or restarting over and over. */
   FAILING,
   /** No heartbeat for several intervals: crashed, hung, or cut off from Kafka. */
   STALE,

@@ -2,9 +2,15 @@ package io.visualsearch.healthboard;
 
 import io.visualsearch.proto.events.Heartbeat;
 import java.time.Instant;
+import java.util.ArrayDeque;
 
 /** What the heartbeats of one instance have said so far. Not thread-safe: the board guards it. */
 final class InstanceHealth {
+
+  /** Restarts within the failing window that make an instance failing: a crash loop. */
+  static final int RESTARTS_FAILING = 3;
+  /** Restart times older than this are dropped: longer than the longest failing window (1 h). */
+  private static final long KEEP_RESTARTS_MS = 2 * 3_600_000L;
 
   private final String service;
   private final String instance;
@@ -20,6 +26,14 @@ final class InstanceHealth {
    */
   private long otherStartedAtMs;
   private long otherLastBeatMs;
+  /**
+   * When this instance restarted (the new process's {@code started_at_ms}), oldest first: a
+   * process killed in place (OOM) restarts under the same name, its totals start from zero, and
+   * between crashes it beats ready and error-free, so its row alone read healthy.
+   */
+  private final ArrayDeque<Long> restarts = new ArrayDeque<>();
+  /** The {@code started_at_ms} of the process whose start was booked last as a restart. */
+  private long restartedAsMs;
 
   InstanceHealth(String service, String instance) {
     this.service = service;
@@ -33,11 +47,21 @@ final class InstanceHealth {
       if (started < shown) {
         // An older process still beating after a newer one took the name: the row stays the newer's.
         noteOther(started, hb.getTimestampMs());
+        if (restartedAsMs == shown && hb.getTimestampMs() >= shown && !restarts.isEmpty()) {
+          // The newer one's start, booked as a restart, was a second process under this name.
+          restarts.removeLast();
+          restartedAsMs = 0;
+        }
         return;
       }
       if (last.getTimestampMs() >= started) {
         // Not a restart: the process shown so far beat after this one had started.
         noteOther(shown, last.getTimestampMs());
+      } else {
+        // A restart: the process shown so far went silent before this one started. Booked at its
+        // start as the beat says (not as read), so a replay of the hour counts the restarts it saw.
+        noteRestart(Math.min(started, hb.getTimestampMs()));
+        restartedAsMs = started;
       }
     } else if (last != null && hb.getTimestampMs() < last.getTimestampMs()) {
       return; // a late duplicate from a retried send: the newer one already counted
@@ -46,6 +70,23 @@ final class InstanceHealth {
     errors.record(hb.getErrorTotal(), hb.getTimestampMs());
     deadLetters.record(hb.getDlqTotal(), hb.getTimestampMs());
     last = hb;
+  }
+
+  private void noteRestart(long atMs) {
+    restarts.addLast(atMs);
+    while (restarts.peekFirst() < atMs - KEEP_RESTARTS_MS) {
+      restarts.removeFirst();
+    }
+  }
+
+  private int restartsWithin(long nowMs, long windowMs) {
+    int n = 0;
+    for (long at : restarts) {
+      if (MinuteSeries.inWindow(at, nowMs, windowMs)) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private void noteOther(long startedAtMs, long beatMs) {
@@ -69,6 +110,10 @@ final class InstanceHealth {
     String reason;
     long recentErrors = errors.within(nowMs, failingWindowMs);
     long recentDeadLetters = deadLetters.within(nowMs, failingWindowMs);
+    int recentRestarts = restartsWithin(nowMs, failingWindowMs);
+    String restarted = recentRestarts == 0 ? ""
+        : "restarted " + recentRestarts + (recentRestarts == 1 ? " time" : " times") + " in the last "
+            + window(failingWindowMs);
     if (last.getStopping()) {
       // Asked to stop and said so: an SRE's alert on failing or stale must not fire for a rollout.
       state = HealthState.STOPPED;
@@ -81,6 +126,10 @@ final class InstanceHealth {
       reason = "two processes send heartbeats as " + instance + " (started " + Instant.ofEpochMilli(otherStartedAtMs)
           + " and " + Instant.ofEpochMilli(last.getStartedAtMs()) + "): give each its own SERVICE_INSTANCE_ID;"
           + " the row shows the later one";
+    } else if (recentRestarts >= RESTARTS_FAILING) {
+      // A crash loop: between crashes each new process beats ready and error-free.
+      state = HealthState.FAILING;
+      reason = restarted;
     } else if (!last.getReady()) {
       state = HealthState.FAILING;
       reason = last.getDetail().isEmpty() ? "not ready" : "not ready: " + last.getDetail();
@@ -92,9 +141,15 @@ final class InstanceHealth {
       state = HealthState.HEALTHY;
       reason = "";
     }
+    if (!restarted.isEmpty() && !reason.equals(restarted)) {
+      reason = reason.isEmpty() ? restarted : reason + "; " + restarted;
+    }
+    long started = last.getStartedAtMs();
+    boolean live = state == HealthState.HEALTHY || state == HealthState.FAILING;
+    long uptime = started <= 0 ? -1 : Math.max(0, (live ? nowMs : last.getTimestampMs()) - started);
     return new HealthRow(service, instance, state, reason, last.getActivityTotal(), last.getErrorTotal(),
         last.getDlqTotal(), last.getLastActivityMs(), last.getTimestampMs(), last.getConsumerLag(), last.getReady(),
-        activity.lastHour(nowMs));
+        activity.lastHour(nowMs), started, uptime, recentRestarts, failingWindowMs);
   }
 
   /** The failing window as configured (HEALTH_FAILING_WINDOW is at least 1s). */

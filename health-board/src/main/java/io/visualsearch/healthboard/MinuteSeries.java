@@ -44,12 +44,25 @@ final class MinuteSeries {
    */
   long within(long nowMs, long windowMs) {
     long[] hour = lastHour(nowMs);
-    long minutesOverlapped = nowMs / 60_000 - Math.floorDiv(nowMs - windowMs, 60_000L) + 1;
+    long minutesOverlapped = nowMs / 60_000 - firstMinuteOf(nowMs, windowMs) + 1;
     int minutes = (int) Math.min(MINUTES, minutesOverlapped);
     long sum = 0;
     for (int i = MINUTES - minutes; i < MINUTES; i++) {
       sum += hour[i];
     }
     return sum;
+  }
+
+  /**
+   * Whether an event at {@code atMs} is within the last {@code windowMs} by the same rule as
+   * {@link #within}: its minute overlaps the window (restarts count as errors do).
+   */
+  static boolean inWindow(long atMs, long nowMs, long windowMs) {
+    return Math.floorDiv(atMs, 60_000L) >= firstMinuteOf(nowMs, windowMs);
+  }
+
+  /** The first wall-clock minute the window ending at {@code nowMs} reaches into. */
+  private static long firstMinuteOf(long nowMs, long windowMs) {
+    return Math.floorDiv(nowMs - windowMs, 60_000L);
   }
 }

@@ -190,6 +190,7 @@ class HealthBoardTest {
     assertTrue(r.reason().contains("two processes") && r.reason().contains("SERVICE_INSTANCE_ID"), r.reason());
     assertEquals(9, r.activityTotal(), "the later process's own total, not the two interleaved");
     assertEquals(9, Arrays.stream(r.sparkline()).sum(), "no bogus restarts booked");
+    assertEquals(0, r.restarts(), "another process is not a restart");
     // The first one stops: once its beats are older than the stale limit, the row is healthy again.
     clock.advance(Duration.ofSeconds(10));
     board.accept(beatOf(second, 20));
@@ -231,6 +232,123 @@ class HealthBoardTest {
     HealthRow r = only();
     assertEquals(HealthState.HEALTHY, r.state(), r.reason());
     assertEquals(7, r.activityTotal());
+    assertEquals(1, r.restarts());
+  }
+
+  /** One process of index-builder/builder-0 starting now and beating every 5 s for {@code beats} beats. */
+  long runProcess(HealthBoard to, int beats) {
+    long started = clock.millis();
+    for (int i = 0; i < beats; i++) {
+      to.accept(beatOf(started, i));
+      clock.advance(Duration.ofSeconds(5));
+    }
+    return started;
+  }
+
+  @Test
+  void aCrashLoopingInstanceIsFailingWithItsRestartsNotHealthyBetweenCrashes() {
+    runProcess(board, 4); // the first process heard of: not a restart
+    assertEquals(0, only().restarts());
+    clock.advance(Duration.ofSeconds(20)); // killed (OOM): silent, then back under the same name
+    assertEquals(HealthState.STALE, only().state());
+    runProcess(board, 4);
+    HealthRow once = only();
+    assertEquals(HealthState.HEALTHY, once.state(), "one restart is worth showing, not an alert");
+    assertEquals(1, once.restarts());
+    assertEquals("restarted 1 time in the last 5 min", once.reason());
+    clock.advance(Duration.ofSeconds(20));
+    runProcess(board, 4);
+    assertEquals(2, only().restarts());
+    assertEquals(HealthState.HEALTHY, only().state());
+    clock.advance(Duration.ofSeconds(20));
+    HealthRow down = only();
+    assertEquals(HealthState.STALE, down.state());
+    assertTrue(down.reason().startsWith("no heartbeat for ") && down.reason().endsWith("; restarted 2 times in the last 5 min"),
+        down.reason());
+    runProcess(board, 2); // the third restart (10:02:00), 1 min 20 s after the first (10:00:40)
+    HealthRow looping = only();
+    assertEquals(HealthState.FAILING, looping.state(), "ready and error-free between crashes, yet crash-looping");
+    assertEquals("restarted 3 times in the last 5 min", looping.reason());
+    assertEquals(3, looping.restarts());
+    // It stays up: once a restart is older than the window (counted by whole minutes, as errors are), healthy.
+    for (int i = 0; i < 45; i++) {
+      clock.advance(Duration.ofSeconds(5));
+      board.accept(beatOf(only().startedAtMs(), 100 + i));
+    }
+    assertEquals(Instant.parse("2026-11-22T10:05:55Z"), clock.instant());
+    assertEquals(HealthState.FAILING, only().state(), "the window still reaches into 10:00, the first restart's minute");
+    clock.advance(Duration.ofSeconds(5));
+    board.accept(beatOf(only().startedAtMs(), 200));
+    assertEquals(2, only().restarts(), "10:06:00: the first restart left the window");
+    assertEquals(HealthState.HEALTHY, only().state(), only().reason());
+    assertEquals("restarted 2 times in the last 5 min", only().reason());
+  }
+
+  @Test
+  void aBeatOfTheSameProcessAgainOrOfAnOlderOneIsNoRestart() {
+    long started = clock.millis() - Duration.ofMinutes(1).toMillis(); // up before the board heard of it
+    board.accept(beatOf(started, 1));
+    clock.advance(Duration.ofSeconds(5));
+    board.accept(beatOf(started, 2));
+    board.accept(beatOf(started, 2)); // a duplicate
+    assertEquals(0, only().restarts());
+    assertEquals(HealthState.HEALTHY, only().state());
+    assertEquals("", only().reason());
+  }
+
+  @Test
+  void aReplayedHourCountsTheRestartsWithinTheWindowOnly() {
+    // The board starts at 11:00 and reads the last hour at once: a process up since before the
+    // hour, restarted at 10:10, then crash-looping from 10:56.
+    clock.advance(Duration.ofHours(1));
+    long now = clock.millis();
+    List<Heartbeat> hour = new java.util.ArrayList<>();
+    long[] starts = {now - 70 * 60_000L, now - 50 * 60_000L, now - 4 * 60_000L, now - 3 * 60_000L, now - 2 * 60_000L};
+    long[] ends = {now - 51 * 60_000L, now - 4 * 60_000L - 30_000, now - 3 * 60_000L - 30_000, now - 2 * 60_000L - 30_000, now};
+    for (int p = 0; p < starts.length; p++) {
+      for (long t = Math.max(starts[p], now - 3_600_000L); t <= ends[p]; t += 5_000) {
+        hour.add(beatOf(starts[p], 1).toBuilder().setTimestampMs(t).build());
+      }
+    }
+    for (Heartbeat hb : hour) {
+      board.accept(hb);
+    }
+    HealthRow r = only();
+    assertEquals(3, r.restarts(), "the restart of 50 min ago is outside the window; the first beat read is none");
+    assertEquals(HealthState.FAILING, r.state());
+    assertEquals("restarted 3 times in the last 5 min", r.reason());
+    assertEquals(starts[4], r.startedAtMs());
+    assertEquals(120_000, r.uptimeMs());
+  }
+
+  @Test
+  void theUptimeAndRestartsAreOnThePageAndInTheJson() throws Exception {
+    runProcess(board, 2);
+    clock.advance(Duration.ofSeconds(30));
+    long started = runProcess(board, 25); // up since 10:00:40, two minutes
+    clock.advance(Duration.ofSeconds(-5)); // as of its last beat
+    ZipkinLinks links = new ZipkinLinks("http://z");
+    String html = new HealthPage(links).render(board.rows(), READING, clock.millis());
+    assertTrue(html.contains("<th>up</th><th>restarts</th>"), html);
+    assertTrue(html.contains("<td class=\"up\" title=\"up since 2026-11-22T10:00:40Z\">2 min (since 10:00:40 UTC)</td>"
+        + "<td class=\"n restarts restarted\" title=\"restarts in the last 5 min\">1</td></tr>"), html);
+    var row = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(new HealthJson(links).render(board.rows(), READING, clock.millis())).get("instances").get(0);
+    assertEquals(started, row.get("started_at_ms").asLong());
+    assertEquals(120_000, row.get("uptime_ms").asLong());
+    assertEquals(1, row.get("restarts").asInt());
+    assertEquals(300_000, row.get("restarts_window_ms").asLong());
+    assertEquals("healthy", row.get("state").asText());
+    // Killed: the uptime stops at its last beat instead of growing on a dead process.
+    clock.advance(Duration.ofMinutes(2));
+    HealthRow stale = only();
+    assertEquals(HealthState.STALE, stale.state());
+    assertEquals(120_000, stale.uptimeMs());
+    // A sender that does not say when it started: no uptime.
+    board.accept(beat("search-api", "old", 0, 0, 0, true));
+    HealthRow old = board.rows().stream().filter(x -> x.instance().equals("old")).findFirst().orElseThrow();
+    assertEquals(-1, old.uptimeMs());
+    assertTrue(new HealthPage(links).render(board.rows(), READING, clock.millis()).contains("<td class=\"up\">n/a</td>"));
   }
 
   @Test
