@@ -1,5 +1,7 @@
 package io.visualsearch.searchapi.fresh;
 
+import com.google.common.collect.Interner;
+import com.google.common.collect.Interners;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -11,10 +13,20 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class CatalogView {
 
   private final Map<String, Map<String, ProductInfo>> byTenant = new ConcurrentHashMap<>();
+  /**
+   * One copy of each value few products do not share (category, brand, availability, currency):
+   * every replica holds every tenant's products on its heap, and each record parsed brought its
+   * own copies, a third of a product's ~750 bytes.
+   */
+  private final Interner<String> sharedValues = Interners.newWeakInterner();
   private volatile boolean caughtUp;
 
   public void upsert(String tenant, ProductInfo product) {
-    byTenant.computeIfAbsent(tenant, t -> new ConcurrentHashMap<>()).put(product.sku(), product);
+    ProductInfo kept = new ProductInfo(product.sku(), product.title(), product.priceMicros(),
+        sharedValues.intern(product.currency()), product.link(), product.imageLink(),
+        sharedValues.intern(product.category()), sharedValues.intern(product.brand()),
+        sharedValues.intern(product.availability()));
+    byTenant.computeIfAbsent(tenant, t -> new ConcurrentHashMap<>()).put(kept.sku(), kept);
   }
 
   public void remove(String tenant, String sku) {
