@@ -3,7 +3,6 @@ package io.visualsearch.imageindexer;
 import io.visualsearch.config.Config;
 import io.visualsearch.config.ConfigDef;
 import io.visualsearch.imagefetch.ImageFetcher;
-import io.visualsearch.imagevalidation.ImageValidator;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.PipelineService;
@@ -46,7 +45,7 @@ public final class ImageIndexerService {
     IndexerMetrics metrics = new IndexerMetrics(pipeline.registry());
     OutboundNetwork network = new OutboundNetwork(UNREACHABLE_HOSTS, UNREACHABLE_WINDOW, UNREACHABLE_GRACE,
         System::nanoTime);
-    ImageSource images = new ImageSource(fetcher, new ImageValidator(ImageIndexerSettings.validationPolicy(config)),
+    ImageSource images = new ImageSource(fetcher, ImageIndexerSettings.validationPolicy(config),
         store, pipeline.tracing().tracer(), metrics, network);
     ProductImageHandler handler = new ProductImageHandler(new ImageStateStore(store), store, images,
         new RetryBudget(config.get(ImageIndexerSettings.RECORD_ATTEMPTS)),

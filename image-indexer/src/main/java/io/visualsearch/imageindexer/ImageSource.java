@@ -11,6 +11,7 @@ import io.visualsearch.imagefetch.FetchResult;
 import io.visualsearch.imagefetch.ImageFetcher;
 import io.visualsearch.imagevalidation.ImageValidator;
 import io.visualsearch.imagevalidation.NormalisedImage;
+import io.visualsearch.imagevalidation.ValidationPolicy;
 import io.visualsearch.imagevalidation.ValidationResult;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.pipeline.PoisonRecordException;
@@ -27,19 +28,27 @@ final class ImageSource {
 
   private final ImageFetcher fetcher;
   private final ImageValidator validator;
+  private final Normalisation normalisation;
   private final ObjectStore store;
   private final Tracer tracer;
   private final IndexerMetrics metrics;
   private final OutboundNetwork network;
 
-  ImageSource(ImageFetcher fetcher, ImageValidator validator, ObjectStore store, Tracer tracer,
+  /** {@code policy} makes the validator and is what new states record as their {@link Normalisation}. */
+  ImageSource(ImageFetcher fetcher, ValidationPolicy policy, ObjectStore store, Tracer tracer,
       IndexerMetrics metrics, OutboundNetwork network) {
     this.fetcher = fetcher;
-    this.validator = validator;
+    this.validator = new ImageValidator(policy);
+    this.normalisation = Normalisation.of(policy);
     this.store = store;
     this.tracer = tracer;
     this.metrics = metrics;
     this.network = network;
+  }
+
+  /** How the images this source stores now are normalised. */
+  Normalisation normalisation() {
+    return normalisation;
   }
 
   Acquired acquire(ProductRef product, String imageLink, Refresh refresh, Optional<ImageState> previous)
@@ -67,10 +76,13 @@ final class ImageSource {
     }
     FetchResult.Fetched fetched = (FetchResult.Fetched) result;
     metrics.downloaded();
+    if (refresh == Refresh.RENORMALISE) {
+      metrics.renormalised();
+    }
     NormalisedImage image = validate(product, imageLink, fetched.body());
     store(product, image);
     return new Acquired.Ready(new ImageState(imageLink, fetched.etag(), fetched.lastModified(), image.sha256(),
-        image.width(), image.height()), true);
+        image.width(), image.height(), normalisation), true);
   }
 
   private static URI parse(String imageLink) throws PoisonRecordException {

@@ -15,6 +15,7 @@ final class IndexerMetrics {
   private final Counter stored;
   private final Counter keptStale;
   private final Counter refused;
+  private final Counter renormalised;
 
   IndexerMetrics(PrometheusRegistry registry) {
     downloads = Counter.builder().name("image_indexer_downloads_total")
@@ -26,9 +27,14 @@ final class IndexerMetrics {
     stored = Counter.builder().name("image_indexer_images_stored_total")
         .help("Normalised images written to the object store (new content addresses)").register(registry);
     keptStale = Counter.builder().name("image_indexer_kept_stale_total")
-        .help("Conditional refreshes the image host could not answer: the stored image re-announced unchecked, by"
+        .help("Refreshes of a stored image (conditional, or re-normalising) the image host could not answer: the"
+            + " stored image re-announced unchecked, by"
             + " reason (host-failing: not asked, the host is marked failing; host-unavailable: 5xx, 429 or no"
             + " connection after the fetcher's attempts)").labelNames("reason").register(registry);
+    renormalised = Counter.builder().name("image_indexer_renormalised_total")
+        .help("Downloads of a product's unchanged image link because its stored copy was normalised another way"
+            + " (another IMAGE_MAX_SIDE or normaliser version); also counted in image_indexer_downloads_total")
+        .register(registry);
     refused = Counter.builder().name("image_indexer_refused_total")
         .help("Products dead-lettered because of their image, by reason").labelNames("reason").register(registry);
   }
@@ -51,6 +57,10 @@ final class IndexerMetrics {
 
   void keptStale(String reason) {
     keptStale.labelValues(reason).inc();
+  }
+
+  void renormalised() {
+    renormalised.inc();
   }
 
   void refused(String reason) {

@@ -89,7 +89,7 @@ final class ProductImageHandler implements RecordHandler {
       throw Rejections.noImageLink();
     }
     Optional<ImageState> previous = states.get(product.tenant(), product.sku());
-    Refresh refresh = Refresh.decide(previous, link);
+    Refresh refresh = Refresh.decide(previous, link, images.normalisation());
     if (refresh != Refresh.DOWNLOAD && !store.exists(previous.get().objectKey())) {
       refresh = Refresh.DOWNLOAD; // the stored copy is gone: validators would only confirm a loss
     }
@@ -99,12 +99,12 @@ final class ProductImageHandler implements RecordHandler {
       budget.forget(recordId);
       throw Rejections.hostFailing(link, host);
     }
-    if (refresh == Refresh.CONDITIONAL && failingHosts.skipRefresh(tenant, host)) {
+    if (refresh.refreshesStored() && failingHosts.skipRefresh(tenant, host)) {
       return keepStored(product, previous.get(), recordId, HOST_FAILING, "host " + host + " is marked failing");
     }
     Acquired acquired = images.acquire(product, link, refresh, previous);
     if (acquired instanceof Acquired.HostFailing failing) {
-      if (refresh == Refresh.CONDITIONAL) {
+      if (refresh.refreshesStored()) {
         if (!network.looksDown()) {
           failingHosts.refreshFailed(host);
         }

@@ -15,12 +15,27 @@ enum Refresh {
    * Same link and the server gave no validators: it cannot tell us the image changed, so the
    * stored copy stands (a retailer who changes an image changes its link, or serves ETags).
    */
-  REUSE;
+  REUSE,
+  /**
+   * Same link, but the stored copy was normalised another way (another {@code IMAGE_MAX_SIDE}, or
+   * an earlier normaliser version): fetch without validators, since a 304 would keep that copy, and
+   * normalise again. The product is indexed already, so a failing host keeps the stored copy as on
+   * a {@link #CONDITIONAL} refresh, and the next record tries again.
+   */
+  RENORMALISE;
 
-  static Refresh decide(Optional<ImageState> previous, String imageLink) {
+  static Refresh decide(Optional<ImageState> previous, String imageLink, Normalisation current) {
     if (previous.isEmpty() || !previous.get().imageLink().equals(imageLink)) {
       return DOWNLOAD;
     }
+    if (!previous.get().normalisation().equals(current)) {
+      return RENORMALISE;
+    }
     return previous.get().hasValidators() ? CONDITIONAL : REUSE;
+  }
+
+  /** A refresh of a product that has a stored copy, which stands when the image host fails. */
+  boolean refreshesStored() {
+    return this == CONDITIONAL || this == RENORMALISE;
   }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.visualsearch.imagevalidation.ValidationPolicy;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -12,8 +13,24 @@ class ImageStateStoreTest {
 
   @Test
   void stateRoundTripsIncludingAbsentValidators() {
-    ImageState s = new ImageState("https://img.example/1.jpg", "\"v1\"", null, "0123456789abcdef".repeat(4), 512, 384);
+    ImageState s = new ImageState("https://img.example/1.jpg", "\"v1\"", null, "0123456789abcdef".repeat(4), 512, 384,
+        new Normalisation(1024, 3));
     assertEquals(Optional.of(s), ImageStateStore.decode(ImageStateStore.encode(s)));
+    assertTrue(new String(ImageStateStore.encode(s), StandardCharsets.UTF_8)
+        .contains("\"normalisation\":{\"max_side\":1024,\"version\":3}"));
+  }
+
+  @Test
+  void stateWrittenBeforeTheNormalisationWasRecordedReadsAsTheDefaultSideAndFirstVersion() {
+    // Exactly what the release before wrote: no normalisation field.
+    String json = "{\"image_link\":\"https://x/1.jpg\",\"etag\":null,\"last_modified\":null,\"sha256\":\""
+        + "b".repeat(64) + "\",\"width\":64,\"height\":48}";
+    ImageState old = ImageStateStore.decode(json.getBytes(StandardCharsets.UTF_8)).orElseThrow();
+    assertEquals(new Normalisation(512, 1), old.normalisation());
+    assertEquals(Refresh.REUSE, Refresh.decide(Optional.of(old), "https://x/1.jpg",
+        Normalisation.of(ValidationPolicy.defaults())), "default settings: reused, no catalog-wide re-fetch");
+    assertEquals(Refresh.RENORMALISE, Refresh.decide(Optional.of(old), "https://x/1.jpg",
+        Normalisation.of(ValidationPolicy.defaults().withMaxOutputSide(1024))));
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.visualsearch.imageindexer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,7 +15,6 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.visualsearch.imagefetch.AddressPolicy;
 import io.visualsearch.imagefetch.FetchConfig;
 import io.visualsearch.imagefetch.ImageFetcher;
-import io.visualsearch.imagevalidation.ImageValidator;
 import io.visualsearch.imagevalidation.ValidationPolicy;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.pipeline.Outbox;
@@ -78,7 +78,7 @@ class ProductImageHandlerTest {
         AddressPolicy.allowing(List.of("127.0.0.1/32")));
     tracing = Tracing.withExporter("image-indexer-test", new DiscardingExporter());
     outbox = new Outbox(producer, tracing);
-    ImageSource source = new ImageSource(fetcher, new ImageValidator(ValidationPolicy.defaults()), store,
+    ImageSource source = new ImageSource(fetcher, ValidationPolicy.defaults(), store,
         tracing.tracer(), metrics, network);
     handler = new ProductImageHandler(states, store, source, budget, failingHosts, network, metrics);
   }
@@ -141,6 +141,106 @@ class ProductImageHandlerTest {
       }
     }
     return 0;
+  }
+
+  double renormalised() {
+    for (MetricSnapshot s : registry.scrape()) {
+      if (s instanceof CounterSnapshot c && c.getMetadata().getPrometheusName().equals("image_indexer_renormalised")) {
+        return c.getDataPoints().stream().mapToDouble(CounterSnapshot.CounterDataPointSnapshot::getValue).sum();
+      }
+    }
+    return 0;
+  }
+
+  /** The handler as the service builds it after a restart with IMAGE_MAX_SIDE = {@code side}: same store, same host. */
+  void restartWithMaxSide(int side) {
+    ImageSource source = new ImageSource(fetcher, ValidationPolicy.defaults().withMaxOutputSide(side), store,
+        tracing.tracer(), metrics, network);
+    handler = new ProductImageHandler(states, store, source, budget, failingHosts, network, metrics);
+  }
+
+  /** A 64x48 product photo at {@code path}, indexed with IMAGE_MAX_SIDE 32 (so stored 32x24). */
+  ImageReady indexedAtSide32(String sku, String path, String etag) throws Exception {
+    restartWithMaxSide(32);
+    images.image(path, TestImages.png(Color.ORANGE), "image/png", etag);
+    ImageReady ready = handle(sku, path);
+    assertEquals(32, ready.getWidth());
+    assertEquals(24, ready.getHeight());
+    assertEquals(1, images.downloads(path));
+    return ready;
+  }
+
+  @Test
+  void aChangedMaxSideMakesThePriceChangeOfAProductWithoutValidatorsNormaliseItsImageAgain() throws Exception {
+    ImageReady small = indexedAtSide32("plain", "/plain.png", null);
+
+    restartWithMaxSide(64);
+    ImageReady large = handle("plain", "/plain.png");
+    assertEquals(2, images.downloads("/plain.png"), "fetched again, not reused");
+    assertEquals(64, large.getWidth());
+    assertEquals(48, large.getHeight());
+    assertNotEquals(small.getImageSha256(), large.getImageSha256());
+    assertTrue(store.exists("images/" + large.getImageSha256()));
+    assertEquals(new Normalisation(64, Normalisation.VERSION), states.get(TENANT, "plain").orElseThrow().normalisation());
+    assertEquals(1.0, renormalised());
+
+    assertEquals(large.getImageSha256(), handle("plain", "/plain.png").getImageSha256());
+    assertEquals(2, images.hits("/plain.png"), "once normalised the new way, reused as before");
+  }
+
+  @Test
+  void aChangedMaxSideDownloadsAnImageWithAnEtagInsteadOfAskingForA304() throws Exception {
+    indexedAtSide32("e-1", "/e1.png", "\"v1\"");
+
+    restartWithMaxSide(64);
+    assertEquals(64, handle("e-1", "/e1.png").getWidth());
+    assertEquals(0, images.notModified("/e1.png"), "no conditional GET: its 304 would keep the 32 px copy");
+    assertEquals(2, images.downloads("/e1.png"));
+
+    handle("e-1", "/e1.png");
+    assertEquals(1, images.notModified("/e1.png"), "then conditional GETs as before");
+    assertEquals(2, images.downloads("/e1.png"));
+  }
+
+  @Test
+  void theSameSettingsAfterARestartReuseTheStoredCopyAsBefore() throws Exception {
+    ImageReady first = indexedAtSide32("plain", "/plain.png", null);
+
+    restartWithMaxSide(32);
+    ImageReady again = handle("plain", "/plain.png");
+    assertEquals(first.getImageSha256(), again.getImageSha256());
+    assertEquals(1, images.hits("/plain.png"), "reused: the host is not asked");
+    assertEquals(0.0, renormalised());
+  }
+
+  @Test
+  void aStateWrittenBeforeTheNormalisationWasRecordedIsReusedUnderTheDefaultSettings() throws Exception {
+    images.image("/plain.png", TestImages.png(Color.ORANGE), "image/png", null);
+    String sha = handle("plain", "/plain.png").getImageSha256();
+    // The state as the previous release wrote it, without the normalisation field.
+    store.put(ImageStateStore.key(TENANT, "plain"), ("{\"image_link\":\"" + images.url("/plain.png")
+        + "\",\"etag\":null,\"last_modified\":null,\"sha256\":\"" + sha + "\",\"width\":64,\"height\":48}")
+        .getBytes(StandardCharsets.UTF_8), "application/json");
+
+    assertEquals(sha, handle("plain", "/plain.png").getImageSha256());
+    assertEquals(1, images.hits("/plain.png"), "an upgrade alone does not re-fetch the catalog");
+    assertEquals(0.0, renormalised());
+  }
+
+  @Test
+  void aRenormalisationTheImageHostCannotAnswerKeepsTheStoredCopyAtOnceAndIsTriedAgainNextTime() throws Exception {
+    ImageReady small = indexedAtSide32("plain", "/plain.png", null);
+
+    restartWithMaxSide(64);
+    images.status("/plain.png", 503);
+    // Returns, not RetriableProcessingException: the product is indexed, its copy stands for now.
+    assertEquals(small.getImageSha256(), handle("plain", "/plain.png").getImageSha256());
+    assertEquals(0, budget.rounds("catalog.products-0@" + (offset - 1)), "no retry budget spent");
+    assertEquals(1.0, keptStale(ProductImageHandler.HOST_UNAVAILABLE));
+    assertEquals(new Normalisation(32, Normalisation.VERSION), states.get(TENANT, "plain").orElseThrow().normalisation());
+
+    images.image("/plain.png", TestImages.png(Color.ORANGE), "image/png", null);
+    assertEquals(64, handle("plain", "/plain.png").getWidth(), "the next record normalises it the new way");
   }
 
   @Test
@@ -252,7 +352,7 @@ class ProductImageHandlerTest {
   @Test
   void slowImagesThatUseUpTheirRoundsDoNotMarkTheHostFailingForItsOtherImages() throws Exception {
     // Three large images served too slowly, each out of rounds at once (a budget of one round).
-    ImageSource source = new ImageSource(fetcher, new ImageValidator(ValidationPolicy.defaults()), store,
+    ImageSource source = new ImageSource(fetcher, ValidationPolicy.defaults(), store,
         tracing.tracer(), metrics, network);
     handler = new ProductImageHandler(states, store, source, new RetryBudget(1), failingHosts, network, metrics);
     for (int i = 0; i < 3; i++) {
