@@ -379,7 +379,12 @@ class ITSearchApi {
         .POST(HttpRequest.BodyPublishers.ofByteArray(multipart("b", jpeg, Map.of()))))));
     cases.add(new HostileCase("huge upload", 413, () -> search(ACME_KEY, new byte[11 * 1024 * 1024], Map.of())));
     cases.add(new HostileCase("not an image", 415, () -> search(ACME_KEY, "hello, I am text".getBytes(StandardCharsets.UTF_8), Map.of())));
-    cases.add(new HostileCase("gif", 415, () -> search(ACME_KEY, "GIF89a\u0001\u0000\u0001\u0000".getBytes(StandardCharsets.ISO_8859_1), Map.of())));
+    cases.add(new HostileCase("tiff", 415, () -> search(ACME_KEY, HostileImages.tiff(HostileImages.marker(120, 120)), Map.of())));
+    cases.add(new HostileCase("animated gif", 422, () -> search(ACME_KEY,
+        HostileImages.gif(HostileImages.marker(120, 120), HostileImages.marker(60, 120)), Map.of())));
+    cases.add(new HostileCase("truncated gif", 422, () -> search(ACME_KEY, "GIF89a\u0001\u0000\u0001\u0000".getBytes(StandardCharsets.ISO_8859_1), Map.of())));
+    cases.add(new HostileCase("bmp wrapping a png", 415, () -> search(ACME_KEY,
+        HostileImages.bmpDeclaring(5, 0x7FFF_FFF0L, 54, HostileImages.png(HostileImages.marker(64, 48))), Map.of())));
     cases.add(new HostileCase("truncated jpeg", 422, () -> search(ACME_KEY, Arrays.copyOf(jpeg, jpeg.length / 2), Map.of())));
     cases.add(new HostileCase("pixel bomb", 413, () -> search(ACME_KEY, TestImages.pngHeader(60_000, 60_000), Map.of())));
     cases.add(new HostileCase("jpeg scan bomb", 422,

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.visualsearch.imagevalidation.DecodeBudget;
+import io.visualsearch.imagevalidation.Downscaler;
 import io.visualsearch.imagevalidation.HostileImages;
 import io.visualsearch.imagevalidation.ImageValidator;
 import io.visualsearch.imagevalidation.NormalisedImage;
@@ -39,9 +40,86 @@ class QueryImageDecoderTest {
 
   @Test
   void refusesWhatIsNotAnImage() {
-    ApiException e = assertThrows(ApiException.class, () -> decoder.decode("GIF89a not really".getBytes(), null));
+    ApiException e = assertThrows(ApiException.class, () -> decoder.decode("II*\0 a TIFF, say".getBytes(), null));
     assertEquals(415, e.status());
     assertEquals("unsupported_image_format", e.code());
+    assertEquals("the image is not a JPEG, PNG, WebP, GIF or BMP file", e.getMessage());
+  }
+
+  @Test
+  void stillGifsAndBmpsTheCatalogAcceptsAreSearchedAsTheirCatalogCopies() throws IOException {
+    // The catalog indexes GIF and BMP product pictures; a shopper uploading one got 415.
+    BufferedImage picture = HostileImages.marker(64, 48);
+    for (byte[] file : new byte[][] {HostileImages.gif(picture), HostileImages.bmp(picture)}) {
+      BufferedImage query = decoder.decode(file, null);
+      assertSamePixels(catalogCopy(file), query);
+      CropBox box = new CropBox(3, 5, 17, 11);
+      assertSamePixels(query.getSubimage(box.x(), box.y(), box.width(), box.height()), decoder.decode(file, box));
+    }
+  }
+
+  @Test
+  void gifsAndBmpsTheCatalogRefusesAreRefusedForTheCatalogsReason() {
+    BufferedImage picture = HostileImages.marker(64, 48);
+    ApiException animated = assertThrows(ApiException.class,
+        () -> decoder.decode(HostileImages.gif(picture, HostileImages.marker(48, 64)), null));
+    assertEquals(422, animated.status());
+    assertEquals("animated_image", animated.code());
+    assertTrue(animated.getMessage().contains("animated images are not accepted"), animated.getMessage());
+    // Cut before its trailer: the JDK decoder would fill the rest in silently.
+    ApiException cut = assertThrows(ApiException.class,
+        () -> decoder.decode(HostileImages.truncated(HostileImages.gif(picture), 0.7), null));
+    assertEquals(422, cut.status());
+    assertEquals("corrupt_image", cut.code());
+    // A BMP wrapping a PNG declares what the JDK reader allocates (2 GiB here) for a second reader.
+    ApiException wrapped = assertThrows(ApiException.class, () -> decoder.decode(
+        HostileImages.bmpDeclaring(5, 0x7FFF_FFF0L, 54, HostileImages.png(picture)), null));
+    assertEquals(415, wrapped.status());
+    assertEquals("unsupported_image_format", wrapped.code());
+    assertTrue(wrapped.getMessage().contains("wrapping a PNG"), wrapped.getMessage());
+    // This service's pixel limit holds for them as for any format.
+    QueryImageDecoder tight = new QueryImageDecoder(1000, 512);
+    for (byte[] file : new byte[][] {HostileImages.gif(picture), HostileImages.bmp(picture)}) {
+      ApiException large = assertThrows(ApiException.class, () -> tight.decode(file, null));
+      assertEquals(413, large.status());
+      assertEquals("image_too_large", large.code());
+    }
+  }
+
+  @Test
+  void aCropOfALosslessJpegIsTheCropNotTheWholePhoto() throws IOException {
+    // TwelveMonkeys' lossless (SOF3) decoder ignores the source region: a crop searched the whole photo.
+    BufferedImage picture = HostileImages.marker(80, 40);
+    for (boolean grey : new boolean[] {false, true}) {
+      byte[] lossless = LosslessJpeg.encode(picture, grey);
+      BufferedImage whole = decoder.decode(lossless, null);
+      assertSamePixels(catalogCopy(lossless), whole);
+      if (!grey) {
+        assertSamePixels(picture, whole); // lossless: the very pixels encoded
+      }
+      CropBox box = new CropBox(3, 5, 17, 11);
+      assertSamePixels(whole.getSubimage(box.x(), box.y(), box.width(), box.height()), decoder.decode(lossless, box));
+    }
+    // In the upright photo, as for any JPEG.
+    byte[] turned = HostileImages.withExifOrientation(LosslessJpeg.encode(picture, false), 6);
+    BufferedImage upright = decoder.decode(turned, null);
+    assertEquals(40, upright.getWidth());
+    CropBox box = new CropBox(20, 30, 15, 40);
+    assertSamePixels(upright.getSubimage(box.x(), box.y(), box.width(), box.height()), decoder.decode(turned, box));
+  }
+
+  @Test
+  void aCropOfALargeLosslessJpegIsScaledAsACropOfTheFullSizePixels() {
+    BufferedImage photo = new BufferedImage(1600, 1200, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < photo.getHeight(); y++) {
+      for (int x = 0; x < photo.getWidth(); x++) {
+        photo.setRGB(x, y, ((x / 3 + y / 2) % 2 == 0) ? 0xd03020 : 0x2040e0);
+      }
+    }
+    BufferedImage crop = decoder.decode(LosslessJpeg.encode(photo, false), new CropBox(100, 100, 1000, 500));
+    assertEquals(512, crop.getWidth());
+    assertEquals(256, crop.getHeight());
+    assertSamePixels(Downscaler.fit(photo.getSubimage(100, 100, 1000, 500), 512), crop);
   }
 
   @Test
