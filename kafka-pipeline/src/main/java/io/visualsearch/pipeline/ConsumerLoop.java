@@ -68,6 +68,8 @@ public final class ConsumerLoop implements Component {
   private ExecutorService handling;
   /** When the batch in hand started (0: none), and how long one may take before check() fails. */
   private volatile long batchStartedNanos;
+  /** When a handler last said it progressed ({@link Outbox#progressed}); the batch's bound counts from it. */
+  private volatile long lastProgressNanos;
   private volatile Duration maxBatchTime = KafkaSettings.MAX_BATCH_TIME.defaultValue();
   /** How long a stop waits for the batch in hand; see {@link #drainWithin}. */
   private volatile Duration drainLimit = Duration.ofMinutes(3);
@@ -245,7 +247,7 @@ public final class ConsumerLoop implements Component {
   }
 
   private void handleBatch(ConsumerRecords<byte[], byte[]> records) throws InterruptedException {
-    Outbox outbox = new Outbox(producer.get(), tracing);
+    Outbox outbox = new Outbox(producer.get(), tracing, () -> lastProgressNanos = System.nanoTime());
     Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
     Set<ConsumerRecord<byte[], byte[]>> beyond = ConcurrentHashMap.newKeySet();
     ownership.batchBegins();
@@ -389,11 +391,10 @@ public final class ConsumerLoop implements Component {
     if (sincePoll > TimeUnit.MINUTES.toNanos(3)) {
       return CheckResult.failed("no poll for " + TimeUnit.NANOSECONDS.toSeconds(sincePoll) + " s");
     }
-    long started = batchStartedNanos;
-    long batchNanos = started == 0 ? 0 : System.nanoTime() - started;
+    long batchNanos = withoutProgressNanos(System.nanoTime());
     if (batchNanos > maxBatchTime.toNanos()) {
       return CheckResult.failed("one batch handled for " + TimeUnit.NANOSECONDS.toSeconds(batchNanos)
-          + " s, more than KAFKA_MAX_BATCH_TIME (" + maxBatchTime + "): a handler may be stuck");
+          + " s without progress, more than KAFKA_MAX_BATCH_TIME (" + maxBatchTime + "): a handler may be stuck");
     }
     Throwable refused = settlement.refusedSend();
     if (refused != null) {
@@ -403,8 +404,14 @@ public final class ConsumerLoop implements Component {
     return backoff.paused() ? new CheckResult(true, "backing off after a retriable failure") : CheckResult.OK;
   }
 
+  /** How long the batch in hand has gone without starting or a handler's progress; 0 between batches. */
+  private long withoutProgressNanos(long now) {
+    long started = batchStartedNanos;
+    return started == 0 ? 0 : now - Math.max(started, lastProgressNanos);
+  }
+
   /**
-   * A restart is needed: one batch past twice {@code KAFKA_MAX_BATCH_TIME}, or no poll for
+   * A restart is needed: one batch past twice {@code KAFKA_MAX_BATCH_TIME} without progress, or no poll for
    * {@link #NO_POLL_WEDGED}. A handler stuck on a call without a deadline keeps this member in the
    * group, its partitions paused and polled: the group never hands them to another instance, and
    * not ready alone changes nothing for a worker that takes no requests. A stop's drain has its
@@ -416,11 +423,11 @@ public final class ConsumerLoop implements Component {
       return null;
     }
     long now = System.nanoTime();
-    long started = batchStartedNanos;
-    Duration batch = Duration.ofNanos(started == 0 ? 0 : now - started);
+    Duration batch = Duration.ofNanos(withoutProgressNanos(now));
     if (batch.compareTo(maxBatchTime.multipliedBy(2)) > 0) {
-      return "one batch handled for " + batch.toSeconds() + " s, more than twice KAFKA_MAX_BATCH_TIME ("
-          + maxBatchTime + "): a handler is stuck, and only a restart hands its partitions to the group";
+      return "one batch handled for " + batch.toSeconds() + " s without progress, more than twice"
+          + " KAFKA_MAX_BATCH_TIME (" + maxBatchTime + "): a handler is stuck, and only a restart hands its"
+          + " partitions to the group";
     }
     Duration sincePoll = Duration.ofNanos(now - lastPollNanos);
     if (sincePoll.compareTo(NO_POLL_WEDGED) > 0) {

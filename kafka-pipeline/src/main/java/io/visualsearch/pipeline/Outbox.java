@@ -36,9 +36,27 @@ public final class Outbox {
   /** The input record this thread handles now, which its sends are made for. */
   private final ThreadLocal<RecordPosition> handling = new ThreadLocal<>();
 
+  /** Told by a long handler that it is getting on (see {@link #progressed()}). */
+  private final Runnable onProgress;
+
   public Outbox(Producer<byte[], byte[]> producer, Tracing tracing) {
+    this(producer, tracing, () -> { });
+  }
+
+  Outbox(Producer<byte[], byte[]> producer, Tracing tracing, Runnable onProgress) {
     this.producer = producer;
     this.tracing = tracing;
+    this.onProgress = onProgress;
+  }
+
+  /**
+   * Says the handler is getting on with a record that takes long by nature (a similar-items job of
+   * an hour over a large catalog, one chunk of products after the other): the loop's bound on a
+   * batch, {@code KAFKA_MAX_BATCH_TIME}, then counts from here, so the job is neither reported
+   * stuck nor restarted while it writes. A handler stuck on a call says nothing, and is.
+   */
+  public void progressed() {
+    onProgress.run();
   }
 
   /** Sends {@code value} (null = tombstone) with the tenant header and the current trace context. */

@@ -941,6 +941,59 @@ class ITConsumerLoop {
     assertNull(died.get());
   }
 
+  /**
+   * A handler that takes long by nature and says it progresses (a similar-items job writing chunk
+   * after chunk) is neither reported stuck nor wedged, however long its batch: the bound counts
+   * from its last progress.
+   */
+  @Test
+  void aLongHandlerThatProgressesIsNeitherStuckNorWedged(EmbeddedStack stack) throws Exception {
+    createTopics(stack, "it.progress", "it.progress.dlq");
+    Harness h = harness(stack, "it-progress");
+    produce(h, "it.progress", "p", 0, 1);
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch done = new CountDownLatch(1);
+    AtomicBoolean finish = new AtomicBoolean();
+    RecordHandler job = (rec, out) -> {
+      running.countDown();
+      while (!finish.get()) {
+        Thread.sleep(100);
+        out.progressed();
+      }
+      done.countDown();
+    };
+    AtomicReference<Throwable> died = new AtomicReference<>();
+    List<String> complaints = Collections.synchronizedList(new ArrayList<>());
+    try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
+      ConsumerLoop loop = loop(h, "it-progress", "it.progress", job, tracing, died)
+          .maxBatchTime(Duration.ofSeconds(3));
+      loop.start();
+      try {
+        assertTrue(running.await(30, TimeUnit.SECONDS));
+        // Three bounds long (twice is wedged), progressing all along.
+        long until = System.nanoTime() + Duration.ofSeconds(9).toNanos();
+        while (System.nanoTime() < until) {
+          CheckResult check = loop.check();
+          if (!check.ok()) {
+            complaints.add(check.detail());
+          }
+          if (loop.wedged() != null) {
+            complaints.add(loop.wedged());
+          }
+          Thread.sleep(250);
+        }
+        finish.set(true);
+        assertTrue(done.await(30, TimeUnit.SECONDS));
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed(stack, "it-progress", "it.progress") == 1);
+      } finally {
+        finish.set(true);
+        loop.close();
+      }
+    }
+    assertEquals(List.of(), complaints);
+    assertNull(died.get());
+  }
+
   @Test
   void retriableFailureMidBatchPausesRetriesAndNeverCommitsUnhandledRecords(EmbeddedStack stack) throws Exception {
     createTopics(stack, "it.retry", "it.retry.dlq");

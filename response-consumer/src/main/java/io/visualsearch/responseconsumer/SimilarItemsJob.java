@@ -160,7 +160,7 @@ public final class SimilarItemsJob implements RecordHandler, Component {
     try {
       starts.starting(event.getTenant(), event.getIndexVersion());
       try {
-        run(event.getTenant(), event.getIndexVersion());
+        run(event.getTenant(), event.getIndexVersion(), out::progressed);
       } finally {
         ended(event.getTenant(), event.getIndexVersion());
       }
@@ -203,6 +203,16 @@ public final class SimilarItemsJob implements RecordHandler, Component {
    * CURRENT one.
    */
   public int run(String tenant, String version)
+      throws CorruptIndexException, PoisonRecordException, InterruptedException {
+    return run(tenant, version, () -> { });
+  }
+
+  /**
+   * As {@link #run(String, String)}, telling {@code progressed} after each chunk of files written:
+   * a run over millions of products takes hours, and its consumer loop would otherwise take it for
+   * a handler stuck past {@code KAFKA_MAX_BATCH_TIME}, and restart the service in the middle of it.
+   */
+  int run(String tenant, String version, Runnable progressed)
       throws CorruptIndexException, PoisonRecordException, InterruptedException {
     if (!stillCurrent(tenant, version)) {
       log.info("tenant {}: {} is no longer the current index, skipping similar items", tenant, version);
@@ -273,6 +283,7 @@ public final class SimilarItemsJob implements RecordHandler, Component {
         }
         written += awaitAll(puts);
         cursor.wrote(tenant, chunk.get(chunk.size() - 1));
+        progressed.run();
       }
       log.info("tenant {}: similar items of {} products from {} written, {} stale removed, in {} ms", tenant, written,
           version, deleted, (System.nanoTime() - t0) / 1_000_000);

@@ -53,6 +53,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 @ExtendWith(StackExtension.class)
 class ITSimilarItemsJob {
 
+  /** The job produces nothing; the loop's outbox only hears of its progress. */
+  static final io.visualsearch.pipeline.Outbox NOTHING_SENT = new io.visualsearch.pipeline.Outbox(null, null);
+
+
   final ObjectMapper json = new ObjectMapper();
   final Tracer tracer = TracerProvider.noop().get("it");
 
@@ -112,7 +116,7 @@ class ITSimilarItemsJob {
     publish(tenant, version, vectors);
     store.delete(IndexLayout.file(tenant, version, IndexLayout.shardFileName(0)));
     SimilarItemsJob job = new SimilarItemsJob(store, scratch, tracer, 3, 8, heap, natives);
-    return assertThrows(PoisonRecordException.class, () -> job.handle(published(tenant, version), null));
+    return assertThrows(PoisonRecordException.class, () -> job.handle(published(tenant, version), NOTHING_SENT));
   }
 
   @Test
@@ -127,7 +131,7 @@ class ITSimilarItemsJob {
     store.put(JobStarts.key(tenant, version), "1".getBytes(StandardCharsets.UTF_8), "text/plain");
     String older = "20250104T000000Z-c0"; // a count no redelivery will ever remove
     store.put(JobStarts.key(tenant, older), "2".getBytes(StandardCharsets.UTF_8), "text/plain");
-    job.handle(published(tenant, version), null);
+    job.handle(published(tenant, version), NOTHING_SENT);
     assertTrue(store.get(SimilarItemsFile.key(tenant, "sku-3")).isPresent());
     assertTrue(store.get(JobStarts.key(tenant, version)).isEmpty(), "an ended job leaves no count");
     assertTrue(store.get(JobStarts.key(tenant, older)).isEmpty(), "removed with the stale files");
@@ -137,7 +141,7 @@ class ITSimilarItemsJob {
     store.put(JobStarts.key(tenant, version), Integer.toString(SimilarItemsJob.MAX_STARTS)
         .getBytes(StandardCharsets.UTF_8), "text/plain");
     PoisonRecordException e = assertThrows(PoisonRecordException.class,
-        () -> job.handle(published(tenant, version), null));
+        () -> job.handle(published(tenant, version), NOTHING_SENT));
     assertEquals("job-crashed", e.reason(), e.getMessage());
     assertTrue(store.get(SimilarItemsFile.key(tenant, "sku-3")).isEmpty(), "not run again");
     assertTrue(store.get(JobStarts.key(tenant, version)).isEmpty());
@@ -163,7 +167,7 @@ class ITSimilarItemsJob {
     };
     SimilarItemsJob job = new SimilarItemsJob(store, scratch, stoppingAtTheSecondChunk, 3, 4);
     try {
-      assertThrows(InterruptedException.class, () -> job.handle(published(tenant, version), null));
+      assertThrows(InterruptedException.class, () -> job.handle(published(tenant, version), NOTHING_SENT));
     } finally {
       Thread.interrupted();
     }
@@ -200,7 +204,7 @@ class ITSimilarItemsJob {
     java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
     Thread running = new Thread(() -> {
       try {
-        job.handle(published(tenant, version), null);
+        job.handle(published(tenant, version), NOTHING_SENT);
       } catch (Exception e) {
         failed.set(e);
       }
@@ -238,7 +242,7 @@ class ITSimilarItemsJob {
     Path notADirectory = Files.createFile(scratch.resolve("a-file"));
 
     SimilarItemsJob job = new SimilarItemsJob(store, notADirectory, tracer, 3, 8);
-    assertThrows(RetriableProcessingException.class, () -> job.handle(published(tenant, version), null));
+    assertThrows(RetriableProcessingException.class, () -> job.handle(published(tenant, version), NOTHING_SENT));
     assertTrue(store.get(JobStarts.key(tenant, version)).isEmpty(), "a failure the process survived is no crash");
   }
 
@@ -262,9 +266,12 @@ class ITSimilarItemsJob {
           "IVF1,PQ4x2np");
     }
 
-    int written = new SimilarItemsJob(store, scratch, tracer, 3, 64).run(tenant, version);
+    java.util.concurrent.atomic.AtomicInteger chunks = new java.util.concurrent.atomic.AtomicInteger();
+    int written = new SimilarItemsJob(store, scratch, tracer, 3, 64).run(tenant, version, chunks::incrementAndGet);
 
     assertEquals(indexed.size(), written);
+    // The consumer loop is told after each chunk of 64 files: an hours-long run is not taken for a stuck one.
+    assertEquals((indexed.size() + 63) / 64, chunks.get());
     assertFalse(store.exists(SimilarItemsFile.key(tenant, "discontinued")));
     for (String sku : List.of("sku-0", "sku-5", "sku-11")) {
       JsonNode file = json.readTree(store.get(SimilarItemsFile.key(tenant, sku)).orElseThrow().bytes());

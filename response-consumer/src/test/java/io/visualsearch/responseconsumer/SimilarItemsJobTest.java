@@ -26,7 +26,8 @@ class SimilarItemsJobTest {
     try (ObjectStore store = DeniedStore.started()) {
       SimilarItemsJob job = new SimilarItemsJob(store, scratch, TracerProvider.noop().get("test"), 3, 8);
       RetriableProcessingException e = assertThrows(RetriableProcessingException.class, () -> job.handle(
-          new ConsumerRecord<>(Topics.INDEX_PUBLISHED.name(), 0, 0, "shop".getBytes(), published), null));
+          new ConsumerRecord<>(Topics.INDEX_PUBLISHED.name(), 0, 0, "shop".getBytes(), published),
+          ITSimilarItemsJob.NOTHING_SENT));
       assertTrue(e.getMessage().contains("Access Denied"), e.getMessage());
     }
   }
