@@ -3,12 +3,14 @@ package io.visualsearch.embeddings;
 import io.visualsearch.modelclient.ModelUnavailableException;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
+import io.visualsearch.runtime.PeriodicTaskEnd;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -74,6 +76,7 @@ final class ModelVersionFollower implements Component {
   private final Duration interval;
   private ScheduledExecutorService timer;
   private volatile Component current;
+  private volatile ScheduledFuture<?> polling;
   /** The previous version's loop during a rollout (null: none). */
   private volatile Handover handover;
   private volatile FollowedVersion following;
@@ -117,7 +120,20 @@ final class ModelVersionFollower implements Component {
       t.setDaemon(true);
       return t;
     });
-    timer.scheduleWithFixedDelay(this::poll, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    polling = timer.scheduleWithFixedDelay(this::poll, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The version's loop stuck for good (the model server's call without an end, say), or the poll
+   * of versions ended by an Error: the loops are this component's, not the host's, so it answers
+   * for them; only a restart helps either. The previous version's loop in a rollout is stopped by
+   * {@link #handOver} once its check fails.
+   */
+  @Override
+  public String wedged() {
+    Component loop = current;
+    String stuck = loop == null ? null : loop.wedged();
+    return stuck != null ? stuck : PeriodicTaskEnd.of(polling, "the model version poll");
   }
 
   void poll() {
@@ -374,6 +390,10 @@ final class ModelVersionFollower implements Component {
 
   @Override
   public CheckResult check() {
+    String pollEnded = PeriodicTaskEnd.of(polling, "the model version poll");
+    if (pollEnded != null) {
+      return CheckResult.failed(pollEnded);
+    }
     Component loop = current;
     FollowedVersion f = following;
     String refusal = refused;

@@ -102,6 +102,7 @@ class ModelVersionFollowerTest {
     final Runnable notServed;
     boolean started;
     boolean closed;
+    volatile String wedged;
 
     Loop(long version, String group, EmbedImageHandler.Gate gate, Runnable notServed) {
       this.version = version;
@@ -131,9 +132,24 @@ class ModelVersionFollowerTest {
     }
 
     @Override
+    public String wedged() {
+      return wedged;
+    }
+
+    @Override
     public void close() {
       closed = true;
     }
+  }
+
+  @Test
+  void theVersionsLoopStuckForGoodMakesTheFollowerWedged() {
+    Instance i = new Instance();
+    Loop loop = i.loopAfter(1);
+    assertNull(i.follower.wedged());
+    loop.wedged = "one batch handled for 3700 s without progress";
+    // The loops are the follower's, not the host's: /healthz asks the follower, and restarts the process.
+    assertEquals(loop.wedged, i.follower.wedged());
   }
 
   final Server server = new Server();
