@@ -137,6 +137,10 @@ public final class ImageValidator {
       if (DecodeWarnings.dataCutShort(warnings).isPresent()) {
         return reject(RejectReason.TRUNCATED, "the " + format + " data ends early: the file is cut short");
       }
+      Optional<String> damaged = DecodeWarnings.pixelsDamaged(warnings);
+      if (damaged.isPresent()) {
+        return reject(RejectReason.CORRUPT, "the " + format + " data is damaged: " + damaged.get());
+      }
       BufferedImage rgb = SrgbConverter.toSrgb(decoded);
       decoded = null; // let a large decoded raster go before the next copies
       rgb = UprightPixels.of(data, format.equals("jpeg"), width, height).orient(rgb);

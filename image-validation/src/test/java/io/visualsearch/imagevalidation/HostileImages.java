@@ -295,6 +295,27 @@ public final class HostileImages {
     return concat(concat(Arrays.copyOf(jpeg, 2), segment), Arrays.copyOfRange(jpeg, 2, jpeg.length));
   }
 
+  /**
+   * A whole JPEG with one entropy-coded byte of its scan flipped: libjpeg warns "Corrupt JPEG
+   * data: bad Huffman code" and fills the blocks it skipped with grey.
+   */
+  public static byte[] jpegWithBadHuffmanCode() {
+    byte[] jpeg = jpeg(marker(320, 240), false);
+    int sos = 0;
+    for (int i = 2; i < jpeg.length - 1; i++) {
+      if ((jpeg[i] & 0xFF) == 0xFF && (jpeg[i + 1] & 0xFF) == 0xDA) {
+        sos = i;
+        break;
+      }
+    }
+    int at = sos + (jpeg.length - sos) / 3;
+    jpeg[at] ^= 0x24;
+    if ((jpeg[at] & 0xFF) == 0xFF) {
+      throw new IllegalStateException("the flip made a marker");
+    }
+    return jpeg;
+  }
+
   public static byte[] truncated(byte[] data, double keep) {
     return Arrays.copyOf(data, (int) (data.length * keep));
   }

@@ -193,6 +193,15 @@ class ImageValidatorTest {
   }
 
   @Test
+  void aJpegWhoseScanDataIsGarbledIsRefusedNotIndexedWithGreyBlocks() {
+    ValidationResult r = new ImageValidator(ValidationPolicy.defaults()).validate(jpegWithBadHuffmanCode());
+    assertTrue(r instanceof ValidationResult.Rejected, "garbled pixels were accepted: " + r);
+    ValidationResult.Rejected no = (ValidationResult.Rejected) r;
+    assertEquals(RejectReason.CORRUPT, no.reason());
+    assertTrue(no.message().contains("bad Huffman code"), no.message());
+  }
+
+  @Test
   void cmykJpegIsConvertedToRgb() throws Exception {
     NormalisedImage image = accepted(resource("cmyk.jpg"));
     assertEquals("jpeg", image.sourceFormat());

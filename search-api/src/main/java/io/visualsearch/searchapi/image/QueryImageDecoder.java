@@ -31,8 +31,9 @@ import javax.imageio.stream.ImageInputStream;
  * Decodes a shopper's upload defensively: the format is recognised from its magic bytes (never
  * from a file name or a declared content type), the declared size is checked from the header as
  * the catalog checks it ({@link DeclaredSize}) before any pixel buffer is allocated, a decoder
- * warning (truncated or corrupt data) rejects the image instead of searching with a half-grey
- * picture, and the result is what the catalog normaliser makes of the same bytes: upright (EXIF
+ * warning that pixels are missing or garbled (data cut short, a bad Huffman code: {@link
+ * DecodeWarnings}, the catalog's rule) rejects the image instead of searching with a half-grey
+ * picture, while one about metadata the decoder ignored does not, and the result is what the catalog normaliser makes of the same bytes: upright (EXIF
  * orientation), 8-bit sRGB, transparency over white, at most the catalog's normalised side.
  *
  * <p>It reads what the catalog reads: JPEG, PNG, WebP, and still GIF and BMP (a shopper may upload
@@ -189,9 +190,9 @@ public final class QueryImageDecoder {
       }
       // The catalog's rule: a CMYK file without a profile or a damaged profile the decoder ignored
       // is decoded whole, and refusing it here answered 422 to an upload of a catalog picture.
-      Optional<String> cutShort = DecodeWarnings.dataCutShort(warnings);
-      if (cutShort.isPresent()) {
-        throw ApiException.unprocessable("corrupt_image", "the image data is damaged or truncated: " + cutShort.get());
+      Optional<String> damaged = DecodeWarnings.pixelsDamaged(warnings);
+      if (damaged.isPresent()) {
+        throw ApiException.unprocessable("corrupt_image", "the image data is damaged or truncated: " + damaged.get());
       }
       return Downscaler.fit(upright.apply(decoded), maxSide);
     } catch (ApiException e) {

@@ -132,6 +132,14 @@ class QueryImageDecoderTest {
   }
 
   @Test
+  void refusesAJpegWhosePixelsAreGarbledAsTheCatalogDoes() {
+    ApiException e = assertThrows(ApiException.class, () -> decoder.decode(HostileImages.jpegWithBadHuffmanCode(), null));
+    assertEquals(422, e.status());
+    assertEquals("corrupt_image", e.code());
+    assertTrue(e.getMessage().contains("bad Huffman code"), e.getMessage());
+  }
+
+  @Test
   void refusesATruncatedPng() {
     byte[] png = TestImages.png(400, 300, Color.WHITE, Color.GREEN);
     ApiException e = assertThrows(ApiException.class, () -> decoder.decode(Arrays.copyOf(png, 60), null));
