@@ -17,7 +17,8 @@ import org.slf4j.Logger;
  *
  * <p>A streak ends at an answered query only once no failure of its code came for {@code quiet}:
  * with one of two model servers down, answers and failures alternate, and ending the streak at
- * every answer would log a trace per failure again.
+ * every answer would log a trace per failure again. A failure after {@code quiet} without any
+ * starts a new streak, answered queries between them or not.
  */
 public final class FailureStreaks {
 
@@ -71,6 +72,14 @@ public final class FailureStreaks {
         : cause.getClass().getSimpleName() + ": " + cause.getMessage();
     synchronized (this) {
       Streak s = open.get(e.code());
+      if (s != null && now - s.lastFailureNanos >= quietNanos) {
+        // Quiet for a while, with no answer to end it (a replica few queries reach): this is a new
+        // outage, whose cause is logged, not counted into the old one.
+        log.info("{} failures with {} over {}s ended; last cause {}", s.total, e.code(),
+            seconds(s.lastFailureNanos - s.startNanos), s.lastReason);
+        open.remove(e.code());
+        s = null;
+      }
       if (s == null) {
         s = new Streak(now);
         s.total = 1;

@@ -110,6 +110,22 @@ class FailureStreaksTest {
   }
 
   @Test
+  void aFailureAfterAQuietSpellWithoutAnswersIsANewOutageWithItsCause() {
+    // A replica few queries reach at night: nothing answered between two outages.
+    streaks.failed("/api/v1/search", modelDown());
+    advanceSeconds(7_200);
+    ApiException later = storeDown();
+    ApiException modelAgain = modelDown();
+    streaks.failed("/api/v1/search", later);
+    streaks.failed("/api/v1/search", modelAgain);
+    assertEquals(4, lines.size(), lines.toString());
+    assertEquals("info", lines.get(2).level(), "the first outage ends: " + lines);
+    assertEquals("warn", lines.get(3).level());
+    assertEquals(modelAgain.getCause(), lines.get(3).thrown(), "the new outage is logged with its own cause");
+    assertEquals(1, streaks.failing("model_unavailable"));
+  }
+
+  @Test
   void answersBetweenFailuresDoNotRestartTheStreak() {
     // One of two model servers down: answers and failures alternate.
     streaks.failed("/api/v1/search", modelDown());

@@ -6,16 +6,22 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
-/** An object store that answers reads from a map the test fills: for logic above the store, not for the store. */
+/** An object store that answers reads (and folder listings) from a map the test fills: for logic above the store, not for the store. */
 public final class MemoryStore {
 
   public final Map<String, byte[]> objects = new ConcurrentHashMap<>();
   @SuppressWarnings("unchecked")
   public final ObjectStore store = ScriptedS3.started("memory", (client, method, args) -> {
+    if (method.equals("listObjectsV2")) {
+      return folders((ListObjectsV2Request) args[0]);
+    }
     if (!method.equals("getObjectAsBytes")) {
       throw new UnsupportedOperationException(method);
     }
@@ -27,4 +33,22 @@ public final class MemoryStore {
     }
     return ResponseBytes.fromByteArray(GetObjectResponse.builder().eTag("\"e\"").build(), bytes);
   });
+
+  /** A listing by delimiter '/' only (the store's folders: the tenants under indexes/), in one page. */
+  private ListObjectsV2Response folders(ListObjectsV2Request request) {
+    if (!"/".equals(request.delimiter())) {
+      throw new UnsupportedOperationException("listing without the '/' delimiter");
+    }
+    java.util.SortedSet<String> prefixes = new java.util.TreeSet<>();
+    for (String key : objects.keySet()) {
+      if (key.startsWith(request.prefix())) {
+        int slash = key.indexOf('/', request.prefix().length());
+        if (slash >= 0) {
+          prefixes.add(key.substring(0, slash + 1));
+        }
+      }
+    }
+    return ListObjectsV2Response.builder().isTruncated(false)
+        .commonPrefixes(prefixes.stream().map(p -> CommonPrefix.builder().prefix(p).build()).toList()).build();
+  }
 }

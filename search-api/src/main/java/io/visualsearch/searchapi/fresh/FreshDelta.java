@@ -234,12 +234,22 @@ public final class FreshDelta {
       now += e.isTombstone() ? 0 : 1;
     }
     held(now + standIns.size() - vectors);
-    if (full && roomForOne()) {
+    if (roomForOne()) {
+      roomAgain();
+    }
+    trimAbsorbed();
+  }
+
+  /**
+   * The delta takes vectors again (an adoption, deletions, another tenant's adoption freeing the
+   * service's total): said once, and the next time it fills is said again.
+   */
+  private void roomAgain() {
+    if (full) {
       full = false;
       log.info("fresh delta of tenant {} has room again ({} vectors held): changes are searchable at once again",
           tenant(), vectors);
     }
-    trimAbsorbed();
   }
 
   /** Records the newest state of a product; older or pre-floor records are ignored. */
@@ -256,9 +266,12 @@ public final class FreshDelta {
     // that only replace a vector held: the cap refuses growth only.
     boolean grows = prev == null || prev.isTombstone()
         || reembedsSearchedPicture(prev, entry) && !standIns.containsKey(entry.sku());
-    if (!entry.isTombstone() && grows && !alreadyServed(entry) && !roomForOne()) {
-      refuse(entry);
-      return;
+    if (!entry.isTombstone() && grows && !alreadyServed(entry)) {
+      if (!roomForOne()) {
+        refuse(entry);
+        return;
+      }
+      roomAgain();
     }
     int before = heldFor(entry.sku());
     try {
@@ -336,9 +349,12 @@ public final class FreshDelta {
     if (!searchableIn(standIn, served)) {
       return false;
     }
-    if (!standIns.containsKey(source.sku()) && !roomForOne()) {
-      refuse(source);
-      return false;
+    if (!standIns.containsKey(source.sku())) {
+      if (!roomForOne()) {
+        refuse(source);
+        return false;
+      }
+      roomAgain();
     }
     int before = heldFor(source.sku());
     standIns.put(source.sku(), standIn.withVector(served.space().prepare(vector)));

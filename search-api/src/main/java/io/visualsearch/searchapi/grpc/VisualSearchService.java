@@ -102,7 +102,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
 
   @Override
   public void search(SearchRequest request, StreamObserver<SearchReply> out) {
-    answer(out, () -> {
+    answer("gRPC Search", out, () -> {
       String tenant = callerTenant();
       int k = SearchQuery.checkedK(request.getK() == 0 ? defaultK : request.getK());
       CropBox crop = null;
@@ -135,7 +135,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
 
   @Override
   public void similar(SimilarRequest request, StreamObserver<SearchReply> out) {
-    answer(out, () -> {
+    answer("gRPC Similar", out, () -> {
       String tenant = callerTenant();
       int k = SearchQuery.checkedK(request.getK() == 0 ? defaultK : request.getK());
       if (request.getSku().isEmpty() || request.getSku().length() > 256) {
@@ -175,7 +175,8 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
     Answered run();
   }
 
-  private void answer(StreamObserver<SearchReply> out, Call call) {
+  /** {@code method}: the call's name in the log of a failure streak. */
+  private void answer(String method, StreamObserver<SearchReply> out, Call call) {
     Answered answered;
     SearchReply reply;
     try {
@@ -185,7 +186,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       // As over HTTP: expected refusals (no index yet, overload, a bad request) are activity.
       if (e.isServiceFault()) {
         activity.recordError();
-        failures.failed("gRPC search", e);
+        failures.failed(method, e);
       } else {
         activity.recordActivity();
       }

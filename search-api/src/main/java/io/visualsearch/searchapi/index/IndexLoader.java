@@ -132,7 +132,9 @@ public final class IndexLoader {
       LoadedIndex loaded = load(tenant, m, served);
       loaded.onFreed(reservation::release);
       return loaded;
-    } catch (CorruptIndexException | RuntimeException e) {
+    } catch (CorruptIndexException | RuntimeException | Error e) {
+      // An Error too (a linkage error out of FAISS's native code): its reservation would stay
+      // counted for good, and every later load be refused for memory nothing holds.
       reservation.release();
       throw e;
     }

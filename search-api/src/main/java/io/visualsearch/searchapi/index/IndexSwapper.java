@@ -58,7 +58,9 @@ public final class IndexSwapper implements Component {
   private volatile ScheduledFuture<?> poll;
   /** Tenants whose last load failed for the object store. */
   private final java.util.Set<String> storeFailures = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  /** Tenants published at the start that no load has served since, the store failing them. */
+  /** Tenants whose last load did not fit the native memory budget. */
+  private final java.util.Set<String> overBudget = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Tenants published at the start that no load has served since, the store failing them or over the budget. */
   private final java.util.Set<String> unloadedSinceStart = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile String lastError;
 
@@ -91,7 +93,7 @@ public final class IndexSwapper implements Component {
   @Override
   public void start() {
     for (String tenant : loader.publishedTenants()) {
-      if (refresh(tenant).isEmpty() && storeFailed(tenant)) {
+      if (refresh(tenant).isEmpty() && (storeFailed(tenant) || overBudget.contains(tenant))) {
         unloadedSinceStart.add(tenant);
       }
     }
@@ -136,7 +138,7 @@ public final class IndexSwapper implements Component {
   /** Installs the tenant's CURRENT version if it is not the served one; returns the served version. */
   public Optional<String> refresh(String tenant) {
     Optional<String> served = load(tenant);
-    if (served.isPresent() || !storeFailed(tenant)) {
+    if (served.isPresent() || !storeFailed(tenant) && !overBudget.contains(tenant)) {
       unloadedSinceStart.remove(tenant);
     }
     return served;
@@ -160,6 +162,8 @@ public final class IndexSwapper implements Component {
           || version.equals(refusedVersions.get(tenant)) || waiting(tenant, version)) {
         return indexes.servedVersion(tenant);
       }
+      // Still over the budget while its back-off lasts (above); judged again by this load.
+      overBudget.remove(tenant);
       // Only an actual load is a span: the polls that find nothing new would each be a trace.
       span = tracer.spanBuilder("load index").setAttribute("tenant", tenant).setAttribute("index.version", version)
           .startSpan();
@@ -203,6 +207,7 @@ public final class IndexSwapper implements Component {
     } catch (NativeMemoryBudget.Exceeded e) {
       // This instance's state, not the version's: retried with back-off (a version released
       // meanwhile may make room); one line, no trace, per attempt.
+      overBudget.add(tenant);
       overNativeMemory.inc();
       activity.recordError();
       failed(span, "native memory", e);
@@ -276,9 +281,10 @@ public final class IndexSwapper implements Component {
     }
     if (!unloadedSinceStart.isEmpty()) {
       // Ready, it would take traffic for tenants it cannot search: a rolling update during store
-      // throttling replaced every instance that served them. Each poll (and publication) retries.
+      // throttling, or onto pods whose memory does not hold every tenant's shards, replaced every
+      // instance that served them. Each poll (and publication) retries.
       return CheckResult.failed("indexes of " + unloadedSinceStart.size() + " tenant(s) not loaded since the start, the"
-          + " object store failing; retried at each poll: " + lastError);
+          + " object store failing or their shards over the native memory allowed; retried at each poll: " + lastError);
     }
     String e = lastError;
     // A refused version does not make the service unready: it keeps serving the previous one.

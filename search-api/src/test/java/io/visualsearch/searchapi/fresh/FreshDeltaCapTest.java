@@ -106,6 +106,8 @@ class FreshDeltaCapTest {
 
     // acme's next index frees its vectors: each tenant then keeps to its half.
     deltas.rebase(ShardlessVersions.of("acme", "v2", 1, 2, Map.of(0, 15L)));
+    deltas.of("globex").accept(vector("g-9", 29));
+    assertEquals(List.of(), deltas.full(), "globex takes vectors again: no longer reported full");
     for (int i = 0; i < 4; i++) {
       deltas.of("globex").accept(vector("g-" + i, 21 + i));
       deltas.of("acme").accept(vector("a-" + i, 21 + i));
@@ -113,5 +115,6 @@ class FreshDeltaCapTest {
     assertEquals(2, deltas.of("globex").vectors());
     assertEquals(2, deltas.of("acme").vectors());
     assertEquals(4, deltas.totalVectors());
+    assertEquals(List.of("acme", "globex"), deltas.full(), "both past their halves again");
   }
 }

@@ -132,15 +132,26 @@ class NativeMemoryBudgetTest {
   }
 
   @Test
-  void atTheStartATenantThatDoesNotFitIsNotServedAndTheOthersAre() throws Exception {
+  void atTheStartATenantThatDoesNotFitIsNotServedAndTheInstanceIsNotReady() throws Exception {
     long size = NativeMemoryBudget.needed(publish("acme", V1));
     publish("globex", V1);
     NativeMemoryBudget budget = new NativeMemoryBudget(size, "a test's");
     IndexSwapper swapper = swapper(budget);
-    assertEquals(Optional.of(V1), swapper.refresh("acme"));
-    assertEquals(Optional.empty(), swapper.refresh("globex"));
-    assertTrue(swapper.check().ok(), swapper.check().detail());
-    assertEquals(Optional.empty(), indexes.servedVersion("globex"));
+    swapper.start();
+    try {
+      assertEquals(Optional.of(V1), indexes.servedVersion("acme"));
+      assertEquals(Optional.empty(), indexes.servedVersion("globex"));
+      // Ready, it would take globex's queries and answer none: a rolling update onto pods that
+      // cannot hold every tenant would replace every pod that served it. Unready, it waits, and
+      // stays so through the polls of its back-off.
+      Awaitility.await().atMost(Duration.ofSeconds(30))
+          .until(() -> counter("search_index_native_memory_refused") >= 3);
+      assertFalse(swapper.check().ok());
+      assertTrue(swapper.check().detail().contains("over the native memory allowed"), swapper.check().detail());
+      assertTrue(swapper.check().detail().contains("globex/" + V1), swapper.check().detail());
+    } finally {
+      swapper.close();
+    }
   }
 
   @Test
