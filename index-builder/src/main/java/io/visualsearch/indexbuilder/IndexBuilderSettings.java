@@ -15,7 +15,8 @@ public final class IndexBuilderSettings {
       .doc("A tenant is rebuilt once its embeddings have been quiet this long.");
   public static final Setting<Duration> DEBOUNCE_MAX_DELAY = Setting.duration("INDEX_BUILDER_DEBOUNCE_MAX_DELAY")
       .defaultValue(Duration.ofSeconds(10)).validate(d -> !d.isNegative(), "not negative")
-      .doc("Longest a change waits for a rebuild while changes keep arriving.");
+      .doc("Longest a change waits for a rebuild while changes keep arriving, once the tenant's previous build is"
+          + " as long past as it took.");
   public static final Setting<Duration> PERIODIC_INTERVAL = Setting.duration("INDEX_BUILDER_PERIODIC_INTERVAL")
       .defaultValue(Duration.ofHours(6)).validate(d -> !d.isNegative(), "not negative")
       .doc("Every tenant is rebuilt at least this often even without changes; 0 disables.");
@@ -78,8 +79,9 @@ public final class IndexBuilderSettings {
       .defaultValue(Path.of(System.getProperty("java.io.tmpdir"), "index-builder-scratch").toString())
       .describeDefault("index-builder-scratch in the JVM's temporary directory")
       .validate(ScratchDirectory::isDirectoryPath, "a directory path")
-      .doc("Local directory a build writes quantised shards' exact vectors to before uploading them (about 3 KB a"
-          + " vector at 768 dimensions); what a killed instance left there is removed when the next one starts.");
+      .doc("Local directory a build writes its shard files to before uploading them, and quantised shards' exact"
+          + " vectors (about 3.7 KB a vector at 768 dimensions for a graph index, 3 KB more for a quantised one's"
+          + " vectors); what a killed instance left there is removed when the next one starts.");
 
   private IndexBuilderSettings() {}
 

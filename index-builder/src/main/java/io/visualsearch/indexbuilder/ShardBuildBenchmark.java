@@ -42,7 +42,7 @@ public final class ShardBuildBenchmark {
       IndexRecipe recipe = IndexRecipe.choose(n, d, 20_000, 2_000_000, null, 16, 64);
       // Warm-up: native library load and JIT, on a small catalog of another tenant.
       builder.build("warm-up", MODEL, vectors.subList(0, Math.min(n, 1000)), d,
-          IndexRecipe.choose(Math.min(n, 1000), d, 20_000, 2_000_000, null, 16, 64), true);
+          IndexRecipe.choose(Math.min(n, 1000), d, 20_000, 2_000_000, null, 16, 64), true).close();
       long t0 = System.nanoTime();
       long bytes;
       double seconds;
