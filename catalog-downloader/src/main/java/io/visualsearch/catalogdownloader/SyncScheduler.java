@@ -46,6 +46,8 @@ final class SyncScheduler implements Component {
   private volatile ScheduledFuture<?> schedule;
   private volatile String running;
   private volatile Throwable lastFailure;
+  /** An Error that ended a retried sync; the next syncs of the tenant would meet it again. */
+  private volatile Throwable retryDied;
   private final Duration busyRetry;
   private final RetryBackoff failedRetry;
   /** Per tenant, the retry of a scheduled sync that found it busy or failed, while it waits (one at most). */
@@ -159,7 +161,15 @@ final class SyncScheduler implements Component {
         // Put before the retry can run: both run on the one worker thread, this one first.
         retries.put(source.tenant(), w.schedule(() -> {
           retries.remove(source.tenant());
-          syncScheduled(source);
+          try {
+            syncScheduled(source);
+          } catch (Error e) {
+            // A one-shot task's Error stays in a future nobody reads: said here, and wedged() as
+            // the scheduled syncs ended by one are.
+            log.error("catalog sync of {} died", source.tenant(), e);
+            retryDied = e;
+            throw e;
+          }
         }, delay.toMillis(), TimeUnit.MILLISECONDS));
       } catch (RejectedExecutionException stopping) {
         // the service stopped since the check: no sync starts while stopping
@@ -256,7 +266,9 @@ final class SyncScheduler implements Component {
    */
   @Override
   public String wedged() {
-    return PeriodicTaskEnd.of(schedule, "the scheduled syncs");
+    String ended = PeriodicTaskEnd.of(schedule, "the scheduled syncs");
+    Throwable died = retryDied;
+    return ended != null || died == null ? ended : "a retried sync died: " + died;
   }
 
   @Override

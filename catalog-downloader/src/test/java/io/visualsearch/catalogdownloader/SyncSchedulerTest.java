@@ -121,6 +121,31 @@ class SyncSchedulerTest {
   }
 
   @Test
+  void anErrorThatEndsARetriedSyncIsNotSwallowedByItsOneShotTask() throws Exception {
+    CountDownLatch died = new CountDownLatch(1);
+    RetryBackoff backoff = new RetryBackoff(Duration.ofMillis(10), Duration.ofHours(1), () -> 0);
+    java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+    SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+      if (source.equals(OTHER)) {
+        return report(source, SyncReport.Status.APPLIED);
+      }
+      if (runs.incrementAndGet() == 1) {
+        throw new IOException("S3 answered 503 Slow Down");
+      }
+      died.countDown();
+      throw new StackOverflowError("feed nested too deep");
+    }, List.of(SOURCE, OTHER), Duration.ofHours(1), Duration.ofHours(1), backoff);
+    scheduler.start();
+    try {
+      assertTrue(died.await(30, TimeUnit.SECONDS), "retried");
+      drain(scheduler);
+      assertEquals("a retried sync died: java.lang.StackOverflowError: feed nested too deep", scheduler.wedged());
+    } finally {
+      scheduler.close();
+    }
+  }
+
+  @Test
   void aFailedSyncsRetryWaitsTheFirstBackoff() throws Exception {
     SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
       if (source.equals(SOURCE)) {
