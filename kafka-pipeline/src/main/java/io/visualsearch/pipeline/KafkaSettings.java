@@ -30,9 +30,10 @@ public final class KafkaSettings {
       .doc("How often the service publishes its heartbeat to service.health.");
   public static final Setting<Duration> MAX_BATCH_TIME = Setting.duration("KAFKA_MAX_BATCH_TIME")
       .defaultValue(Duration.ofMinutes(30)).validate(KafkaSettings::positive, "positive")
-      .doc("How long one poll's records may take to handle before the service reports itself not ready (a"
-          + " handler stuck on a call without a deadline), and twice that before /healthz fails so the orchestrator"
-          + " restarts it; a similar-items job over a large catalog is one batch.");
+      .doc("How long one poll's records may take to handle without progress before the service reports itself"
+          + " not ready (a handler stuck on a call without a deadline), and twice that before /healthz fails so the"
+          + " orchestrator restarts it; a long handler that reports progress (a similar-items job, after each chunk"
+          + " of files) is bounded between two reports, not in all.");
   /** Secret: it carries a managed cluster's credentials (sasl.jaas.config=... password="..."). */
   public static final Setting<List<String>> EXTRA = Setting.list("KAFKA_CLIENT_PROPERTIES", ClientProperties.SEPARATOR)
       .defaultValue(List.of())
