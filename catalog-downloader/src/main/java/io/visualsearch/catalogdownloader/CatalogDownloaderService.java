@@ -44,7 +44,9 @@ public final class CatalogDownloaderService {
     PipelineService pipeline = new PipelineService(NAME, config, host);
     ObjectStore store = pipeline.add(ObjectStore.fromConfig(config, false));
     CatalogSync sync = sync(config, pipeline, store);
-    SyncScheduler scheduler = new SyncScheduler(sync::run, sources, config.get(CatalogDownloaderSettings.INTERVAL),
+    SyncMetrics metrics = new SyncMetrics(pipeline.registry(), java.time.Clock.systemUTC());
+    SyncScheduler scheduler = new SyncScheduler(metrics.counting(sync::run), sources,
+        config.get(CatalogDownloaderSettings.INTERVAL),
         SyncLeases.TTL, config.get(CatalogDownloaderSettings.SYNC_RETRY))
         .drainWithin(() -> host.stopTimeLeft(config.get(RuntimeSettings.SHUTDOWN_TIMEOUT)));
     SyncEndpoint endpoint = new SyncEndpoint(scheduler, config.get(CatalogDownloaderSettings.SYNC_REPLY_WAIT));
