@@ -115,10 +115,9 @@ final class DeadLetterRedrive {
       }
     }
     OriginRecords originRecords = originRecords(origin, toSend);
-    boolean compacted = Topics.pipeline().stream().anyMatch(t -> t.name().equals(origin) && t.compacted());
     List<Future<RecordMetadata>> sends = new ArrayList<>();
     for (Letter l : toSend) {
-      if (originRecords.replaced(l, compacted)) {
+      if (originRecords.replaced(l)) {
         superseded.merge(l.reason(), 1, Integer::sum);
         continue;
       }
@@ -187,7 +186,8 @@ final class DeadLetterRedrive {
         keys.computeIfAbsent(tp, k -> new HashSet<>()).add(ByteBuffer.wrap(l.record().key()));
       }
     }
-    OriginRecords found = new OriginRecords(origin, new HashMap<>(), new HashSet<>());
+    boolean compacted = Topics.pipeline().stream().anyMatch(t -> t.name().equals(origin) && t.compacted());
+    OriginRecords found = new OriginRecords(origin, compacted, new HashMap<>(), new HashSet<>());
     if (from.isEmpty()) {
       return found;
     }
@@ -212,7 +212,8 @@ final class DeadLetterRedrive {
   private record KeyAt(TopicPartition partition, long offset, ByteBuffer key) {}
 
   /** On the origin topic: the latest offset of each letter's key per partition, and the letters' keys' records still there. */
-  private record OriginRecords(String topic, Map<TopicPartition, Map<ByteBuffer, Long>> latest, Set<KeyAt> present) {
+  private record OriginRecords(String topic, boolean compacted, Map<TopicPartition, Map<ByteBuffer, Long>> latest,
+      Set<KeyAt> present) {
 
     /**
      * Whether a later record of its key replaced the letter's: one is on the partition, or, on a
@@ -221,7 +222,7 @@ final class DeadLetterRedrive {
      * kept for a while only): sent back, a removed product's letter would return it for good, since
      * the feed, whose snapshot no longer holds it, would never remove it again.
      */
-    boolean replaced(Letter l, boolean compacted) {
+    boolean replaced(Letter l) {
       if (l.record().key() == null || l.partition() < 0 || l.offset() < 0) {
         return false;
       }

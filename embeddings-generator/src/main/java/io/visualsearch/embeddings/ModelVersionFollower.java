@@ -133,7 +133,12 @@ final class ModelVersionFollower implements Component {
   public String wedged() {
     Component loop = current;
     String stuck = loop == null ? null : loop.wedged();
-    return stuck != null ? stuck : PeriodicTaskEnd.of(polling, "the model version poll");
+    return stuck != null ? stuck : pollEnded();
+  }
+
+  /** Why the poll of versions stopped (an Error ended it), or null while it runs. */
+  private String pollEnded() {
+    return PeriodicTaskEnd.of(polling, "the model version poll");
   }
 
   void poll() {
@@ -390,9 +395,9 @@ final class ModelVersionFollower implements Component {
 
   @Override
   public CheckResult check() {
-    String pollEnded = PeriodicTaskEnd.of(polling, "the model version poll");
-    if (pollEnded != null) {
-      return CheckResult.failed(pollEnded);
+    String ended = pollEnded();
+    if (ended != null) {
+      return CheckResult.failed(ended);
     }
     Component loop = current;
     FollowedVersion f = following;
