@@ -48,6 +48,7 @@ public final class CatalogDownloaderService {
     SyncScheduler scheduler = new SyncScheduler(metrics.counting(sync::run), sources,
         config.get(CatalogDownloaderSettings.INTERVAL),
         SyncLeases.TTL, config.get(CatalogDownloaderSettings.SYNC_RETRY))
+        .syncingAtOnce(config.get(CatalogDownloaderSettings.SYNC_THREADS))
         .drainWithin(() -> host.stopTimeLeft(config.get(RuntimeSettings.SHUTDOWN_TIMEOUT)));
     SyncEndpoint endpoint = new SyncEndpoint(scheduler, config.get(CatalogDownloaderSettings.SYNC_REPLY_WAIT));
     pipeline.ops().route("/sync", endpoint);

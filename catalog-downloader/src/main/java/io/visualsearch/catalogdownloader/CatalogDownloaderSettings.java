@@ -37,13 +37,21 @@ public final class CatalogDownloaderSettings {
           + " Unset, a file:// feed may be any file the service can read, and a warning says so at start.");
   public static final Setting<Duration> INTERVAL = Setting.duration("CATALOG_SYNC_INTERVAL")
       .defaultValue(Duration.ofMinutes(15)).validate(d -> d.isZero() || d.toMillis() >= 1000, "0s or at least 1s")
-      .doc("How often every source is synced; 0s syncs only on demand (POST /sync?tenant=... on the ops port).");
+      .doc("How often every source is synced (a tenant whose last scheduled sync still waits or runs is not queued"
+          + " again); 0s syncs only on demand (POST /sync?tenant=... on the ops port).");
   public static final Setting<Duration> SYNC_RETRY = Setting.duration("CATALOG_SYNC_RETRY")
       .defaultValue(SyncScheduler.FAILED_RETRY).validate(d -> d.isZero() || d.toMillis() >= 1000, "0s or at least 1s")
       .doc("How soon a scheduled sync that failed (the object store, the broker, the feed host's outage or connection)"
           + " is tried again; each further failure in a row doubles it, up to CATALOG_SYNC_INTERVAL, less up to a fifth"
           + " at random, and never sooner than the failed sync took. A sync applied, unchanged or refused starts it"
           + " over; a refused feed is not retried before the next interval. 0s waits for the next interval.");
+  public static final Setting<Integer> SYNC_THREADS = Setting.integer("CATALOG_SYNC_THREADS").defaultValue(4)
+      .validate(n -> n >= 1 && n <= 64, "1 to 64")
+      .doc("How many tenants' syncs run at once on an instance (a tenant's own syncs never overlap), so a feed host"
+          + " slow to send its feed holds only its own tenant's sync. Downloads overlap; diffing a downloaded feed"
+          + " against the last snapshot and sending its changes, which holds the catalog in the heap (see"
+          + " CATALOG_MAX_PRODUCTS), is one sync at a time, the others waiting with their feed spooled on disk:"
+          + " CATALOG_SPOOL_DIR may hold this many feeds of up to CATALOG_MAX_FEED_BYTES.");
   public static final Setting<Double> MAX_DELETE_SHARE = Setting.decimal("CATALOG_MAX_DELETE_SHARE").defaultValue(0.5)
       .validate(d -> d > 0 && d <= 1, "in (0, 1]")
       .doc("A feed that would delete more than this share of a tenant's products is refused, not applied.");
@@ -80,7 +88,8 @@ public final class CatalogDownloaderSettings {
       .defaultValue(Path.of(System.getProperty("java.io.tmpdir"), "catalog-downloader-spool").toString())
       .describeDefault("catalog-downloader-spool in the JVM's temporary directory")
       .validate(ScratchDirectory::isDirectoryPath, "a directory path")
-      .doc("Local directory a feed is spooled to while a sync reads it (up to CATALOG_MAX_FEED_BYTES a sync);"
+      .doc("Local directory a feed is spooled to while a sync reads it (up to CATALOG_MAX_FEED_BYTES a sync, and"
+          + " CATALOG_SYNC_THREADS syncs at once);"
           + " what a killed instance left there is removed when the next one starts.");
 
   private CatalogDownloaderSettings() {}
@@ -92,7 +101,7 @@ public final class CatalogDownloaderSettings {
 
   public static ConfigDef definition() {
     return new ConfigDef().define(SOURCES, S3_FEEDS_PER_TENANT_PREFIX, FILE_FEED_ROOT, INTERVAL, SYNC_RETRY,
-        MAX_DELETE_SHARE, GUARD_MIN_CATALOG, MAX_ROW_BYTES, MAX_FEED_BYTES, MAX_PRODUCTS, FEED_ALLOW, HTTP_TIMEOUT,
+        SYNC_THREADS, MAX_DELETE_SHARE, GUARD_MIN_CATALOG, MAX_ROW_BYTES, MAX_FEED_BYTES, MAX_PRODUCTS, FEED_ALLOW, HTTP_TIMEOUT,
         SYNC_REPLY_WAIT, SPOOL_DIR);
   }
 }

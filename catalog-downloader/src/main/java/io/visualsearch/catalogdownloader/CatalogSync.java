@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.Producer;
@@ -56,10 +57,23 @@ final class CatalogSync {
   private final Tracing tracing;
   private final Activity activity;
   private final SyncLeases leases;
+  private final Semaphore diffs;
 
   CatalogSync(FeedFetcher fetcher, CatalogDiffer differ, CatalogStateStore state,
       Supplier<Producer<byte[], byte[]>> producer, RecordSizeLimit recordLimit, Tracing tracing, Activity activity,
       SyncLeases leases) {
+    this(fetcher, differ, state, producer, recordLimit, tracing, activity, leases, new Semaphore(1, true));
+  }
+
+  /**
+   * @param diffs held from reading the last snapshot to saving the next: syncs of several tenants
+   *     download their feeds at once, but a diff holds both snapshots of its catalog in the heap
+   *     (about 1 KiB a product), so the service is sized for one diff at a time, not one a thread
+   */
+  CatalogSync(FeedFetcher fetcher, CatalogDiffer differ, CatalogStateStore state,
+      Supplier<Producer<byte[], byte[]>> producer, RecordSizeLimit recordLimit, Tracing tracing, Activity activity,
+      SyncLeases leases, Semaphore diffs) {
+    this.diffs = diffs;
     this.leases = leases;
     this.fetcher = fetcher;
     this.differ = differ;
@@ -139,60 +153,74 @@ final class CatalogSync {
       return SyncReport.notModified(tenant, location.display());
     }
     try {
-      CatalogSnapshot previous = state.snapshot(tenant);
-      FeedSource source = FeedSource.of(fetched.get().file());
-      UpsertRecords records = new UpsertRecords(tenant, location.display(), System.currentTimeMillis());
-      CatalogDiff diff;
+      if (!diffs.tryAcquire()) {
+        sync.addEvent("waits for another tenant's diff");
+        diffs.acquire();
+      }
       try {
-        // A product too large for one Kafka record is that row's error: sent, it failed the whole
-        // sync and every retry, and the tenant's catalog stopped updating.
-        diff = differ.diff(previous, unfinished, source, records.sizeCheck(recordLimit));
-      } catch (FeedRefusedException e) {
-        return refused(location, e);
+        return diff(location, sync, progress, lease, unfinished, fetched.get());
+      } finally {
+        diffs.release();
       }
-      // Recorded before the first send: if this sync ends before its snapshot is saved, the next one
-      // cannot tell from the snapshot what the topic holds for these ids.
-      PendingIds sending = diff.pending();
-      if (!sending.isEmpty()) {
-        state.savePending(tenant, sending);
-      }
-      Acknowledgements acks = new Acknowledgements();
-      long[] upserts = {0};
-      try {
-        diff.emitUpserts(p -> {
-          lease.requireHeld();
-          upsert(records, tenant, p, sync, acks);
-          progress.accept(++upserts[0]);
-        }, error -> {
-          lease.requireHeld();
-          rowError(tenant, location, error, acks);
-        });
-      } catch (FeedRefusedException e) {
-        return refused(location, e);
-      }
-      for (String id : diff.deletes()) {
-        lease.requireHeld();
-        tombstone(tenant, id, sync, acks);
-      }
-      acks.await(producer.get());
-      // Another sync may take the tenant over once this one stalls near the lease's end: it is
-      // then the one whose state counts, and what this one sent is in the pending ids it read.
-      lease.requireHeld();
-      state.saveSnapshot(tenant, diff.next());
-      lease.requireHeld(); // before each write: a store slow enough to stall one may cost the lease
-      state.saveSource(tenant, fetched.get().state());
-      if (!unfinished.isEmpty() || !sending.isEmpty()) {
-        lease.requireHeld();
-        state.clearPending(tenant, sending.isEmpty() ? unfinished : sending);
-      }
-      activity.recordActivity();
-      List<String> errors = diff.errors().stream().limit(MAX_ERRORS_REPORTED).map(RowError::toString).toList();
-      return new SyncReport(tenant, location.display(), SyncReport.Status.APPLIED,
-          diff.summary().format().name(), diff.summary().rows(), upserts[0], diff.deletes().size(), diff.unchanged(),
-          diff.reconciled(), diff.summary().rejected(), errors, "", System.currentTimeMillis());
     } finally {
       Files.deleteIfExists(fetched.get().file());
     }
+  }
+
+  private SyncReport diff(FeedLocation location, Span sync, LongConsumer progress, SyncLeases.Lease lease,
+      PendingIds unfinished, FeedFetcher.Fetched fetched) throws IOException, InterruptedException {
+    String tenant = location.tenant();
+    CatalogSnapshot previous = state.snapshot(tenant);
+    FeedSource source = FeedSource.of(fetched.file());
+    UpsertRecords records = new UpsertRecords(tenant, location.display(), System.currentTimeMillis());
+    CatalogDiff diff;
+    try {
+      // A product too large for one Kafka record is that row's error: sent, it failed the whole
+      // sync and every retry, and the tenant's catalog stopped updating.
+      diff = differ.diff(previous, unfinished, source, records.sizeCheck(recordLimit));
+    } catch (FeedRefusedException e) {
+      return refused(location, e);
+    }
+    // Recorded before the first send: if this sync ends before its snapshot is saved, the next one
+    // cannot tell from the snapshot what the topic holds for these ids.
+    PendingIds sending = diff.pending();
+    if (!sending.isEmpty()) {
+      state.savePending(tenant, sending);
+    }
+    Acknowledgements acks = new Acknowledgements();
+    long[] upserts = {0};
+    try {
+      diff.emitUpserts(p -> {
+        lease.requireHeld();
+        upsert(records, tenant, p, sync, acks);
+        progress.accept(++upserts[0]);
+      }, error -> {
+        lease.requireHeld();
+        rowError(tenant, location, error, acks);
+      });
+    } catch (FeedRefusedException e) {
+      return refused(location, e);
+    }
+    for (String id : diff.deletes()) {
+      lease.requireHeld();
+      tombstone(tenant, id, sync, acks);
+    }
+    acks.await(producer.get());
+    // Another sync may take the tenant over once this one stalls near the lease's end: it is
+    // then the one whose state counts, and what this one sent is in the pending ids it read.
+    lease.requireHeld();
+    state.saveSnapshot(tenant, diff.next());
+    lease.requireHeld(); // before each write: a store slow enough to stall one may cost the lease
+    state.saveSource(tenant, fetched.state());
+    if (!unfinished.isEmpty() || !sending.isEmpty()) {
+      lease.requireHeld();
+      state.clearPending(tenant, sending.isEmpty() ? unfinished : sending);
+    }
+    activity.recordActivity();
+    List<String> errors = diff.errors().stream().limit(MAX_ERRORS_REPORTED).map(RowError::toString).toList();
+    return new SyncReport(tenant, location.display(), SyncReport.Status.APPLIED,
+        diff.summary().format().name(), diff.summary().rows(), upserts[0], diff.deletes().size(), diff.unchanged(),
+        diff.reconciled(), diff.summary().rejected(), errors, "", System.currentTimeMillis());
   }
 
   private SyncReport refused(FeedLocation location, FeedRefusedException e) throws InterruptedException, IOException {

@@ -1,22 +1,27 @@
 package io.visualsearch.catalogdownloader;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import io.visualsearch.runtime.PeriodicTaskEnd;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -24,7 +29,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Syncs every source on a schedule and on demand ({@link #request}, behind {@code POST /sync}).
- * Syncs run one at a time on one thread, so two syncs of a tenant never interleave their diffs.
+ * Up to {@code threads} tenants sync at once, each tenant's syncs one after another in its own lane
+ * (two syncs of a tenant on one instance would share its lease and interleave their diffs): one
+ * retailer's feed host dribbling its feed for the whole download limit held every other retailer's
+ * sync behind it, 200 tenants' changes late by as much.
  */
 final class SyncScheduler implements Component {
 
@@ -42,18 +50,28 @@ final class SyncScheduler implements Component {
   /** On-demand syncs waiting for the worker, per tenant: a further request joins the waiting one. */
   private final Map<String, CompletableFuture<SyncReport>> queued = new ConcurrentHashMap<>();
   private volatile ScheduledExecutorService worker;
-  /** The periodic syncs; done only if one threw past {@link #syncOne} (an Error), which ends them for good. */
+  /** Per tenant, its syncs in the order asked, one at a time, on {@link #worker}'s threads. */
+  private volatile Map<String, Executor> lanes = Map.of();
+  /** Syncs waiting in a lane or running, of every tenant. */
+  private final AtomicInteger inLanes = new AtomicInteger();
+  /** Tenants whose scheduled sync (a pass's or a retry) waits in its lane or runs: a pass does not add another. */
+  private final Set<String> scheduledInLane = ConcurrentHashMap.newKeySet();
+  private int threads = 1;
+  /** The periodic passes; done only if one threw (an Error), which ends them for good. */
   private volatile ScheduledFuture<?> schedule;
-  private volatile String running;
+  private final Set<String> running = ConcurrentHashMap.newKeySet();
   private volatile Throwable lastFailure;
-  /** An Error that ended a retried sync; the next syncs of the tenant would meet it again. */
-  private volatile Throwable retryDied;
+  /** An Error that ended a sync; the next syncs would meet it again, or the JVM is not to be trusted. */
+  private volatile Throwable died;
   private final Duration busyRetry;
   private final RetryBackoff failedRetry;
-  /** Per tenant, the retry of a scheduled sync that found it busy or failed, while it waits (one at most). */
-  private final Map<String, ScheduledFuture<?>> retries = new ConcurrentHashMap<>();
+  /**
+   * Per tenant, when the retry of a scheduled sync that found it busy or failed is due, while it
+   * waits (one at most): put before the retry is scheduled, so it cannot run before the entry is there.
+   */
+  private final Map<String, Long> retries = new ConcurrentHashMap<>();
   private volatile boolean stopping;
-  /** How long a stop waits for the sync in hand: what is left of the service's stop allowance. */
+  /** How long a stop waits for the syncs in hand: what is left of the service's stop allowance. */
   private volatile Supplier<Duration> drainLimit = () -> Duration.ofSeconds(60);
 
   /** CATALOG_SYNC_RETRY's default. */
@@ -87,7 +105,19 @@ final class SyncScheduler implements Component {
   }
 
   /**
-   * Bounds a stop's wait for the sync in hand by {@code timeLeft} (what is left of
+   * How many tenants may sync at once (CATALOG_SYNC_THREADS); one before this is called. A tenant's
+   * own syncs never overlap whatever this says.
+   */
+  SyncScheduler syncingAtOnce(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1: " + threads);
+    }
+    this.threads = threads;
+    return this;
+  }
+
+  /**
+   * Bounds a stop's wait for the syncs in hand by {@code timeLeft} (what is left of
    * SERVICE_SHUTDOWN_TIMEOUT): waiting its own minute, it outlived the process's stop limit, and
    * the components closed after it (the sync endpoint's answers, the producer's flush) never ran.
    */
@@ -103,28 +133,87 @@ final class SyncScheduler implements Component {
 
   @Override
   public void start() {
-    ScheduledThreadPoolExecutor w = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "catalog-sync");
+    AtomicInteger named = new AtomicInteger();
+    ScheduledThreadPoolExecutor w = new ScheduledThreadPoolExecutor(threads, r -> {
+      Thread t = new Thread(r, "catalog-sync-" + named.incrementAndGet());
       t.setDaemon(false);
       return t;
     });
-    // A stop runs the sync in hand and on-demand ones already due, never a busy or failed tenant's
-    // retry that is still waiting: it would start a whole sync (lease, feed download) while stopping.
+    // A stop lets the syncs in hand end, never starts a busy or failed tenant's retry still waiting:
+    // it would start a whole sync (lease, feed download) while stopping.
     w.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    Map<String, Executor> perTenant = new HashMap<>();
+    for (FeedLocation source : sources) {
+      perTenant.put(source.tenant(), MoreExecutors.newSequentialExecutor(w));
+    }
+    lanes = Map.copyOf(perTenant);
     worker = w;
     if (!interval.isZero()) {
       schedule = worker.scheduleWithFixedDelay(this::syncAll, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 
+  /** Queues each tenant's scheduled sync in its lane; the lanes run them, {@code threads} at a time. */
   private void syncAll() {
     for (FeedLocation source : sources) {
       // A tenant busy or failing for longer than the interval already has its retry on the way:
       // another chain of retries each pass would sync it once per chain as soon as it is free.
       if (!retries.containsKey(source.tenant())) {
-        syncScheduled(source);
+        queueScheduled(source);
       }
     }
+  }
+
+  /**
+   * Queues the tenant's scheduled sync unless one is still waiting or running: a sync longer than
+   * the interval, or a tenant waiting for a thread, would otherwise pile a sync up at every pass.
+   */
+  private void queueScheduled(FeedLocation source) {
+    String tenant = source.tenant();
+    if (!scheduledInLane.add(tenant)) {
+      return;
+    }
+    try {
+      inLane(tenant, () -> {
+        try {
+          if (!stopping) {
+            syncScheduled(source);
+          }
+        } finally {
+          scheduledInLane.remove(tenant);
+        }
+      });
+    } catch (RejectedExecutionException stopped) {
+      scheduledInLane.remove(tenant);
+    }
+  }
+
+  /**
+   * Runs {@code task} in the tenant's lane. An Error that ends it is said and makes the service
+   * {@link #wedged()}: nobody reads the lane's outcome, and the executor would swallow it.
+   */
+  private void inLane(String tenant, Runnable task) {
+    inLanes.incrementAndGet();
+    try {
+      lanes.get(tenant).execute(() -> {
+        try {
+          task.run();
+        } catch (Error e) {
+          log.error("catalog sync of {} died", tenant, e);
+          died = e;
+        } finally {
+          inLanes.decrementAndGet();
+        }
+      });
+    } catch (RuntimeException notQueued) {
+      inLanes.decrementAndGet();
+      throw notQueued;
+    }
+  }
+
+  /** Whether no sync waits in a lane or runs (retries still waiting do not count). */
+  boolean idle() {
+    return inLanes.get() == 0;
   }
 
   /**
@@ -150,35 +239,27 @@ final class SyncScheduler implements Component {
   }
 
   /**
-   * Runs the tenant's scheduled sync again after {@code delay}, a task on the one worker thread
-   * like the others: it waits for the sync in hand, and a pass or an on-demand sync due before it
-   * runs first, so a pass waits at most for one sync of each tenant whose retry fell due first.
+   * Queues the tenant's scheduled sync again after {@code delay}, in its lane like the others: it
+   * waits for an on-demand sync of the tenant queued before it, and for a thread.
    */
   private void retryLater(FeedLocation source, Duration delay) {
     ScheduledExecutorService w = worker;
     if (w != null && !w.isShutdown()) {
+      retries.put(source.tenant(), System.nanoTime() + delay.toNanos());
       try {
-        // Put before the retry can run: both run on the one worker thread, this one first.
-        retries.put(source.tenant(), w.schedule(() -> {
+        w.schedule(() -> {
           retries.remove(source.tenant());
-          try {
-            syncScheduled(source);
-          } catch (Error e) {
-            // A one-shot task's Error stays in a future nobody reads: said here, and wedged() as
-            // the scheduled syncs ended by one are.
-            log.error("catalog sync of {} died", source.tenant(), e);
-            retryDied = e;
-            throw e;
-          }
-        }, delay.toMillis(), TimeUnit.MILLISECONDS));
+          queueScheduled(source);
+        }, delay.toMillis(), TimeUnit.MILLISECONDS);
       } catch (RejectedExecutionException stopping) {
         // the service stopped since the check: no sync starts while stopping
+        retries.remove(source.tenant());
       }
     }
   }
 
   private SyncReport syncOne(FeedLocation source) {
-    running = source.tenant();
+    running.add(source.tenant());
     try {
       SyncReport r = sync.run(source, n -> { });
       last.put(source.tenant(), r);
@@ -198,7 +279,7 @@ final class SyncScheduler implements Component {
       last.put(source.tenant(), r);
       return r;
     } finally {
-      running = null;
+      running.remove(source.tenant());
     }
   }
 
@@ -208,8 +289,8 @@ final class SyncScheduler implements Component {
   }
 
   /**
-   * Queues a sync of the tenant's feed, or joins the one already waiting for the worker; completes
-   * with its report. Never blocks: the caller decides how long to wait.
+   * Queues a sync of the tenant's feed in its lane, or joins the one already waiting there;
+   * completes with its report. Never blocks: the caller decides how long to wait.
    *
    * @throws IllegalArgumentException when no source is configured for the tenant
    * @throws RejectedExecutionException when the scheduler is not running
@@ -223,13 +304,13 @@ final class SyncScheduler implements Component {
     }
     return queued.computeIfAbsent(tenant, t -> {
       CompletableFuture<SyncReport> done = new CompletableFuture<>();
-      w.execute(() -> {
+      inLane(t, () -> {
         // Started: a request from now on queues a new sync, which will see a feed changed after
         // this one's download.
         queued.remove(t, done);
         if (stopping) {
-          // Queued behind the sync in hand when the stop came: run now, each would hold the stop
-          // for a whole sync, one tenant after another.
+          // Queued behind a sync in hand when the stop came: run now, each would hold the stop
+          // for a whole sync.
           done.completeExceptionally(new CancellationException("the catalog-downloader stopped before this sync started"));
           return;
         }
@@ -251,24 +332,25 @@ final class SyncScheduler implements Component {
 
   /** Whether a sync of the tenant is waiting or running, and its last report on this instance. */
   SyncStatus status(String tenant) {
-    return new SyncStatus(tenant, queued.containsKey(tenant), tenant.equals(running), last.get(tenant));
+    return new SyncStatus(tenant, queued.containsKey(tenant), running.contains(tenant), last.get(tenant));
   }
 
   /** How long until the retry of the tenant's busy or failed scheduled sync, while one waits. */
   Optional<Duration> retryWaiting(String tenant) {
-    ScheduledFuture<?> retry = retries.get(tenant);
-    return retry == null ? Optional.empty() : Optional.of(Duration.ofMillis(retry.getDelay(TimeUnit.MILLISECONDS)));
+    Long due = retries.get(tenant);
+    return due == null ? Optional.empty() : Optional.of(Duration.ofNanos(Math.max(0, due - System.nanoTime())));
   }
 
   /**
-   * The executor never runs a periodic task again once it threw: every tenant's scheduled syncs
-   * have stopped, though on-demand ones would still work and hide it, until a restart.
+   * A sync ended by an Error (a feed nested past the stack, the heap exhausted) left its tenant's
+   * schedule with nothing queued, and the JVM not to be trusted; the executor never runs a periodic
+   * pass again once it threw. On-demand syncs would still work and hide either, until a restart.
    */
   @Override
   public String wedged() {
     String ended = PeriodicTaskEnd.of(schedule, "the scheduled syncs");
-    Throwable died = retryDied;
-    return ended != null || died == null ? ended : "a retried sync died: " + died;
+    Throwable d = died;
+    return ended != null || d == null ? ended : "a catalog sync died: " + d;
   }
 
   @Override
@@ -296,7 +378,7 @@ final class SyncScheduler implements Component {
         long waitMs = Math.max(0, Math.min(60_000, drainLimit.get().toMillis()));
         if (!w.awaitTermination(waitMs, TimeUnit.MILLISECONDS)) {
           w.shutdownNow();
-          // The interrupted sync's request is answered by the endpoint, closed next.
+          // The interrupted syncs' requests are answered by the endpoint, closed next.
           w.awaitTermination(2, TimeUnit.SECONDS);
         }
       } catch (InterruptedException e) {

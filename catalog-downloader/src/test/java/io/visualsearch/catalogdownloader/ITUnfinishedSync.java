@@ -89,6 +89,10 @@ class ITUnfinishedSync {
   }
 
   CatalogSync sync(FeedOptions options) {
+    return sync(options, new java.util.concurrent.Semaphore(1));
+  }
+
+  CatalogSync sync(FeedOptions options, java.util.concurrent.Semaphore diffs) {
     Tracing tracing = Tracing.create(CatalogDownloaderService.NAME, "it",
         TracingSettings.definition().parse(Map.of("ZIPKIN_ENDPOINT", "none")));
     cleanup.add(tracing::close);
@@ -97,7 +101,7 @@ class ITUnfinishedSync {
     }, FeedFetcherTest.LOCAL);
     return new CatalogSync(fetcher, new CatalogDiffer(options, new DeletionGuard(0.5, 5)),
         new CatalogStateStore(store), () -> producer, new RecordSizeLimit(RecordSizeLimit.KAFKA_DEFAULT_MAX_REQUEST_BYTES),
-        tracing, activity, new SyncLeases(store, "it-" + System.nanoTime()));
+        tracing, activity, new SyncLeases(store, "it-" + System.nanoTime()), diffs);
   }
 
   FeedLocation serve(String tenant, String... rows) {
@@ -128,6 +132,36 @@ class ITUnfinishedSync {
 
   boolean pendingStored(String tenant) {
     return store.exists("catalog/" + tenant + "/pending.bin");
+  }
+
+  /**
+   * Syncs of several tenants run at once, but a diff holds both snapshots of a catalog in the heap:
+   * one sync diffs while the others wait with their feeds downloaded.
+   */
+  @Test
+  void aDownloadedFeedWaitsForAnotherTenantsDiffBeforeItsOwn() throws Exception {
+    java.util.concurrent.Semaphore diffs = new java.util.concurrent.Semaphore(1);
+    CatalogSync sync = sync(FeedOptions.defaults(), diffs);
+    String t = "unfinished-gated";
+    FeedLocation feed = serve(t, "A", "B");
+    diffs.acquire(); // another tenant's diff in hand
+    java.util.concurrent.CompletableFuture<SyncReport> report = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return sync.run(feed, n -> { });
+      } catch (IOException | InterruptedException e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    });
+    try {
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(diffs::hasQueuedThreads);
+      assertEquals(List.of(), sent(), "nothing diffed nor sent while the other diff runs");
+      assertFalse(report.isDone());
+    } finally {
+      diffs.release();
+    }
+    assertEquals(SyncReport.Status.APPLIED, report.get(30, java.util.concurrent.TimeUnit.SECONDS).status());
+    assertEquals(List.of("upsert " + t + "/A", "upsert " + t + "/B"), sent());
+    assertEquals(1, diffs.availablePermits(), "given back");
   }
 
   @Test

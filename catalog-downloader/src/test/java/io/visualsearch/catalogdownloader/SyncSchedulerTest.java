@@ -85,9 +85,10 @@ class SyncSchedulerTest {
     return SyncReport.failed(source.tenant(), source.uri().toString(), status, "");
   }
 
-  /** Waits until the syncs the worker had in hand or due have run: an on-demand sync of OTHER queues behind them. */
+  /** Waits until the syncs in hand or due have run, an on-demand one of OTHER among them. */
   private static void drain(SyncScheduler scheduler) throws Exception {
     scheduler.request(OTHER.tenant()).get(30, TimeUnit.SECONDS);
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(scheduler::idle);
   }
 
   @Test
@@ -139,7 +140,7 @@ class SyncSchedulerTest {
     try {
       assertTrue(died.await(30, TimeUnit.SECONDS), "retried");
       drain(scheduler);
-      assertEquals("a retried sync died: java.lang.StackOverflowError: feed nested too deep", scheduler.wedged());
+      assertEquals("a catalog sync died: java.lang.StackOverflowError: feed nested too deep", scheduler.wedged());
     } finally {
       scheduler.close();
     }
@@ -274,7 +275,7 @@ class SyncSchedulerTest {
   }
 
   @Test
-  void anErrorThatEndsTheScheduledSyncsMakesTheServiceNotReadyAndWedged() throws Exception {
+  void anErrorThatEndsAScheduledSyncMakesTheServiceNotReadyAndWedged() throws Exception {
     CountDownLatch thrown = new CountDownLatch(1);
     SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
       thrown.countDown();
@@ -285,9 +286,93 @@ class SyncSchedulerTest {
       assertTrue(thrown.await(30, TimeUnit.SECONDS));
       CheckResult check = awaitFailed(scheduler);
       assertFalse(check.ok());
-      assertEquals("the scheduled syncs died: java.lang.StackOverflowError: feed nested too deep", check.detail());
+      assertEquals("a catalog sync died: java.lang.StackOverflowError: feed nested too deep", check.detail());
       assertEquals(check.detail(), scheduler.wedged(), "only a restart brings them back: /healthz fails");
     } finally {
+      scheduler.close();
+    }
+  }
+
+  @Test
+  void aTenantWhoseFeedHostIsSlowHoldsOnlyItsOwnSync() throws Exception {
+    // One retailer's server dribbling its feed for the whole download limit held every other
+    // retailer's sync behind it.
+    CountDownLatch feedSent = new CountDownLatch(1);
+    CountDownLatch otherApplied = new CountDownLatch(1);
+    SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+      if (source.equals(SOURCE)) {
+        assertTrue(feedSent.await(30, TimeUnit.SECONDS));
+      } else {
+        otherApplied.countDown();
+      }
+      return report(source, SyncReport.Status.APPLIED);
+    }, List.of(SOURCE, OTHER), Duration.ofHours(1)).syncingAtOnce(2);
+    scheduler.start();
+    try {
+      assertTrue(otherApplied.await(30, TimeUnit.SECONDS), "the other tenant synced while shop's download went on");
+      assertTrue(scheduler.status("shop").running());
+      feedSent.countDown();
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(scheduler::idle);
+      assertEquals(SyncReport.Status.APPLIED, scheduler.status("shop").lastSync().status());
+    } finally {
+      feedSent.countDown();
+      scheduler.close();
+    }
+  }
+
+  @Test
+  void aTenantsOwnSyncsNeverOverlapWhateverTheThreads() throws Exception {
+    // Two syncs of one tenant on one instance share its lease and would interleave their diffs.
+    java.util.concurrent.atomic.AtomicInteger inHand = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+    SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+      most.accumulateAndGet(inHand.incrementAndGet(), Math::max);
+      try {
+        Thread.sleep(5);
+      } finally {
+        inHand.decrementAndGet();
+      }
+      runs.incrementAndGet();
+      return report(source, SyncReport.Status.APPLIED);
+    }, List.of(SOURCE), Duration.ofMillis(5)).syncingAtOnce(4);
+    scheduler.start();
+    try {
+      List<java.util.concurrent.CompletableFuture<SyncReport>> asked = new java.util.ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        asked.add(scheduler.request("shop"));
+        Thread.sleep(2);
+      }
+      for (java.util.concurrent.CompletableFuture<SyncReport> a : asked) {
+        a.get(30, TimeUnit.SECONDS);
+      }
+      assertTrue(runs.get() >= 10, runs + " syncs");
+      assertEquals(1, most.get(), "syncs of one tenant at once");
+    } finally {
+      scheduler.close();
+    }
+  }
+
+  @Test
+  void aScheduledSyncLongerThanTheIntervalIsNotQueuedAgainAtEachPass() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+    SyncScheduler scheduler = new SyncScheduler((source, progress) -> {
+      if (runs.incrementAndGet() == 1) {
+        assertTrue(release.await(30, TimeUnit.SECONDS));
+      }
+      return report(source, SyncReport.Status.APPLIED);
+    }, List.of(SOURCE), Duration.ofMillis(20)).syncingAtOnce(2);
+    scheduler.start();
+    try {
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> runs.get() == 1);
+      Thread.sleep(400); // twenty passes while the first sync runs
+      release.countDown();
+      // Queued behind what the passes left in the lane: one scheduled sync, not twenty.
+      scheduler.request("shop").get(30, TimeUnit.SECONDS);
+      assertTrue(runs.get() <= 4, runs + " syncs by the time the on-demand one ended");
+    } finally {
+      release.countDown();
       scheduler.close();
     }
   }
