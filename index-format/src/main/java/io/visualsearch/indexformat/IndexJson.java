@@ -1,12 +1,26 @@
 package io.visualsearch.indexformat;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
+import java.util.List;
+import java.util.Set;
 
-/** Reads and writes manifests and pointers; unknown fields are ignored for forward compatibility. */
+/**
+ * Reads and writes manifests and pointers; unknown fields are ignored for forward compatibility,
+ * except that a manifest's {@code required_features} must all be known here.
+ */
 public final class IndexJson {
+
+  /**
+   * The features of {@link IndexManifest#requiredFeatures()} this reader honours. A name joins
+   * only with the reader code that honours it: a reader rolled back past it must refuse the version
+   * (and keep serving its previous one), not search it as if the field were absent.
+   */
+  private static final Set<String> READER_FEATURES =
+      Set.of(IndexManifest.FEATURE_SEARCH_PARAMETERS, IndexManifest.FEATURE_EXACT_VECTORS);
 
   private final ObjectMapper mapper = new ObjectMapper()
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
@@ -29,6 +43,16 @@ public final class IndexJson {
     if (m.format() != IndexManifest.FORMAT) {
       throw new CorruptIndexException("unsupported manifest format " + m.format());
     }
+    // Before the other checks: a later writer's feature may well change what they look at.
+    List<String> required = read(json, Requirements.class).requiredFeatures();
+    if (required != null) {
+      for (String feature : required) {
+        if (feature == null || !READER_FEATURES.contains(feature)) {
+          throw new CorruptIndexException("index version " + m.version() + " of tenant " + m.tenant()
+              + " requires reader feature '" + feature + "' that this reader does not support; upgrade the reader");
+        }
+      }
+    }
     if (m.shards() == null || m.dimension() <= 0 || m.tenant() == null || m.version() == null) {
       throw new CorruptIndexException("manifest lacks shards, dimension, tenant or version");
     }
@@ -49,6 +73,9 @@ public final class IndexJson {
     }
     return m;
   }
+
+  /** What the manifest's writer says a reader must understand; the manifest itself derives it again on write. */
+  private record Requirements(@JsonProperty("required_features") List<String> requiredFeatures) {}
 
   /** Refuses a pointer that does not name a version and its manifest: there is nothing to serve. */
   public CurrentPointer pointer(byte[] json) throws CorruptIndexException {

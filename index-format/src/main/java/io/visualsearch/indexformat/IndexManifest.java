@@ -2,6 +2,7 @@ package io.visualsearch.indexformat;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -9,6 +10,13 @@ import java.util.regex.Pattern;
 /**
  * What one published index version holds. Readers verify every file against its sha256 before
  * serving it, and never mix versions of the model: a manifest names exactly one.
+ *
+ * <p>Fields added after format 1 was first published are ignored by readers that predate them,
+ * which is harmless for most (image_map) but not for those that change how the version must be
+ * searched: without search_parameters an IVF shard is searched at nprobe 1, without exact_vectors a
+ * quantised shard's candidates are not rescored, and recall collapses while the version serves. So
+ * the manifest names those fields in {@code required_features} ({@link #requiredFeatures()}), and
+ * a reader refuses a version naming one it does not know ({@link IndexJson#manifest}).
  *
  * @param embeddingsOffsets per partition of the embeddings topic, the next offset after the last
  *     record the build saw; a reader that follows the topic from here misses nothing
@@ -42,6 +50,11 @@ public record IndexManifest(
 
   public static final int FORMAT = 1;
 
+  /** {@link #requiredFeatures()}: the shards are searched with {@link #searchParameters()}. */
+  public static final String FEATURE_SEARCH_PARAMETERS = "search_parameters";
+  /** {@link #requiredFeatures()}: a quantised shard's candidates are rescored on its {@link ShardFile#exactVectors()}. */
+  public static final String FEATURE_EXACT_VECTORS = "exact_vectors";
+
   /**
    * An HNSW graph, bare, wrapped for ids, over a PCA projection (then usually refined, {@code
    * ,RFlat}); not an inverted file that merely uses one for its lists.
@@ -55,6 +68,27 @@ public record IndexManifest(
    */
   public boolean graphIndex() {
     return factory != null && GRAPH_FACTORY.matcher(factory).find();
+  }
+
+  /**
+   * What a reader must understand to search this version correctly, written as {@code
+   * required_features} (left out when empty, so a plain manifest reads as it always did). Derived
+   * from the fields at each write, so no writer can forget one; read back, it is what {@link
+   * IndexJson#manifest} checks, not this. A field added later that changes how the version must be
+   * searched gets its name here, and the name goes into the readers' set in the same change.
+   */
+  @JsonProperty(value = "required_features", access = JsonProperty.Access.READ_ONLY)
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  public List<String> requiredFeatures() {
+    List<String> features = new ArrayList<>();
+    // Blank is what readers take as none.
+    if (searchParameters != null && !searchParameters.isBlank()) {
+      features.add(FEATURE_SEARCH_PARAMETERS);
+    }
+    if (shards != null && shards.stream().anyMatch(s -> s != null && s.exactVectors() != null)) {
+      features.add(FEATURE_EXACT_VECTORS);
+    }
+    return List.copyOf(features);
   }
 
   /** The manifest as first defined, without search parameters; kept so existing callers compile. */

@@ -126,6 +126,61 @@ class IndexFormatTest {
         + "\"shards\":[{\"file\":\"shard-000.faiss\",\"vectors\":1,\"bytes\":2,\"sha256\":\"ab\"}]}";
     assertNull(json.manifest(older.getBytes(StandardCharsets.UTF_8)).searchParameters());
     assertNull(json.manifest(older.getBytes(StandardCharsets.UTF_8)).imageMap());
+    // Written before required_features: nothing listed, nothing refused.
+    assertEquals(List.of(), json.manifest(older.getBytes(StandardCharsets.UTF_8)).requiredFeatures());
+    String olderWithExact = older.replace("\"sha256\":\"ab\"}", "\"sha256\":\"ab\",\"exact_vectors\":"
+        + "{\"file\":\"shard-000.vectors\",\"bytes\":40,\"sha256\":\"ad\"}}").replace("\"dimension\"",
+        "\"search_parameters\":\"nprobe=16\",\"dimension\"");
+    IndexManifest olderIvfPq = json.manifest(olderWithExact.getBytes(StandardCharsets.UTF_8));
+    assertEquals("nprobe=16", olderIvfPq.searchParameters());
+    assertEquals("shard-000.vectors", olderIvfPq.shards().get(0).exactVectors().file());
+  }
+
+  /**
+   * A reader that ignores search_parameters or exact_vectors searches an IVF-PQ version at nprobe 1
+   * without rescoring: recall collapses while it serves. The manifest names them for readers to check.
+   */
+  @Test
+  void featuresThatChangeHowAVersionIsSearchedAreListedAndRoundTrip() throws Exception {
+    IndexJson json = new IndexJson();
+    IndexManifest m = new IndexManifest(IndexManifest.FORMAT, "acme", "20261122T080102Z-1", 1L, "default", 2L,
+        "serving_default", 8, "cosine", "IVF64,PQ4", 3,
+        List.of(new IndexManifest.ShardFile("shard-000.faiss", 2, 100, "ab"),
+            new IndexManifest.ShardFile("shard-001.faiss", 1, 100, "ac",
+                new IndexManifest.IndexFile(IndexLayout.shardVectorsFileName(1), 40, "ad"))),
+        new IndexManifest.IndexFile("skus.tsv", 10, "cd"), Map.of(0, 5L), "nprobe=16", null);
+    byte[] written = json.write(m);
+    assertEquals(new ObjectMapper().readTree("[\"search_parameters\", \"exact_vectors\"]"),
+        new ObjectMapper().readTree(written).get("required_features"), new String(written, StandardCharsets.UTF_8));
+    IndexManifest read = json.manifest(written);
+    assertEquals(m, read);
+    assertEquals(List.of(IndexManifest.FEATURE_SEARCH_PARAMETERS, IndexManifest.FEATURE_EXACT_VECTORS),
+        read.requiredFeatures());
+
+    IndexManifest plain = new IndexManifest(IndexManifest.FORMAT, "acme", "20261122T080102Z-1", 1L, "default", 2L,
+        "serving_default", 8, "cosine", "IDMap,Flat", 3,
+        List.of(new IndexManifest.ShardFile("shard-000.faiss", 3, 100, "ab")),
+        new IndexManifest.IndexFile("skus.tsv", 10, "cd"), Map.of(0, 5L), " ", null);
+    String plainJson = new String(json.write(plain), StandardCharsets.UTF_8);
+    assertFalse(plainJson.contains("required_features"), "a plain manifest stays as it was: " + plainJson);
+  }
+
+  /** A reader rolled back past a feature refuses the version (and keeps its previous one) instead of misreading it. */
+  @Test
+  void aManifestRequiringAFeatureThisReaderLacksIsRefused() throws Exception {
+    IndexJson json = new IndexJson();
+    ObjectMapper mapper = new ObjectMapper();
+    ObjectNode m = (ObjectNode) mapper.readTree(json.write(manifestOf("IVF64,Flat")));
+    m.set("required_features", mapper.readTree("[\"search_parameters\", \"residual_codes\"]"));
+    CorruptIndexException e = assertThrows(CorruptIndexException.class, () -> json.manifest(mapper.writeValueAsBytes(m)));
+    assertEquals("index version 20261122T080102Z-1 of tenant acme requires reader feature 'residual_codes' that this"
+        + " reader does not support; upgrade the reader", e.getMessage());
+    m.set("required_features", mapper.readTree("[null]"));
+    assertThrows(CorruptIndexException.class, () -> json.manifest(mapper.writeValueAsBytes(m)));
+    m.set("required_features", mapper.readTree("\"search_parameters\""));
+    assertThrows(CorruptIndexException.class, () -> json.manifest(mapper.writeValueAsBytes(m)), "not a list");
+    m.set("required_features", mapper.readTree("[\"search_parameters\"]"));
+    assertEquals("efSearch=64", json.manifest(mapper.writeValueAsBytes(m)).searchParameters());
   }
 
   @Test
