@@ -25,8 +25,11 @@ final class XmlFeedReader {
   static final String GOOGLE_NS = "http://base.google.com/ns/1.0";
   private static final String ATOM_NS = "http://www.w3.org/2005/Atom";
   private static final int ID_PREFIX_CHARS = 256;
+  /** Woodstox's default is 1,000 (and as many namespace declarations); a feed's tags need a handful. */
+  static final int MAX_ATTRIBUTES_PER_ELEMENT = 32;
 
   private final int maxRowBytes;
+  private final long tagLimit;
   private final XMLInputFactory factory;
 
   XmlFeedReader(int maxRowBytes) {
@@ -38,6 +41,9 @@ final class XmlFeedReader {
     int tokenLimit = tokenLimit(maxRowBytes);
     wstx.getConfig().setMaxAttributeSize(tokenLimit);
     wstx.getConfig().setMaxTextLength(tokenLimit);
+    wstx.getConfig().setMaxAttributesPerElement(MAX_ATTRIBUTES_PER_ELEMENT);
+    // Woodstox has no limit on a name, nor on one tag's attributes together: TagLengthLimit is.
+    tagLimit = tagLimit(maxRowBytes);
     factory = wstx;
     factory.setProperty(XMLInputFactory.SUPPORT_DTD, false);
     factory.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
@@ -56,12 +62,21 @@ final class XmlFeedReader {
     return (int) Math.min(Integer.MAX_VALUE, Math.max(4L * maxRowBytes, 16L << 20));
   }
 
+  /**
+   * The longest markup tag, {@code <} to {@code >}, in bytes: one attribute value as long as the
+   * parser takes, plus a row's worth of names and other attributes. A feed whose single values fit
+   * the token limit keeps its per-row errors; a tag past this, which no product needs, refuses it.
+   */
+  static long tagLimit(int maxRowBytes) {
+    return (long) tokenLimit(maxRowBytes) + maxRowBytes;
+  }
+
   /** Reads all items; returns whether the feed was RSS or Atom. */
   FeedFormat read(InputStream in, RowHandler handler) throws IOException, FeedRefusedException {
     XMLStreamReader xml = null;
     try {
       // Bytes, not chars: StAX honours the BOM and the declared encoding (e.g. ISO-8859-1).
-      xml = factory.createXMLStreamReader(in);
+      xml = factory.createXMLStreamReader(new TagLengthLimit(in, tagLimit));
       FeedFormat format = null;
       while (xml.hasNext()) {
         int event = xml.next();
@@ -94,6 +109,9 @@ final class XmlFeedReader {
       }
       return format;
     } catch (XMLStreamException e) {
+      if (e.getNestedException() instanceof TagLengthLimit.ExceededException tag) {
+        throw new FeedRefusedException(FeedRefusedException.Reason.MALFORMED, tag.getMessage(), tag);
+      }
       if (e.getNestedException() instanceof IOException io) {
         throw io; // size limit, encoding or transport: the caller classifies it
       }

@@ -1,11 +1,20 @@
 package io.visualsearch.catalogfeed;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.zip.CRC32;
+import java.util.zip.CheckedInputStream;
 import java.util.zip.Deflater;
+import java.util.zip.DeflaterInputStream;
 import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPOutputStream;
 
@@ -161,5 +170,93 @@ final class FeedFixtures {
     System.arraycopy(a, 0, out, 0, a.length);
     System.arraycopy(b, 0, out, a.length, b.length);
     return out;
+  }
+
+  /** {@code count} bytes of {@code b}, made as they are read: hundreds of megabytes cost nothing. */
+  static InputStream filler(char b, long count) {
+    return new InputStream() {
+      private long left = count;
+
+      @Override
+      public int read() {
+        if (left == 0) {
+          return -1;
+        }
+        left--;
+        return b;
+      }
+
+      @Override
+      public int read(byte[] buffer, int offset, int length) {
+        if (left == 0) {
+          return -1;
+        }
+        int n = (int) Math.min(length, left);
+        Arrays.fill(buffer, offset, offset + n, (byte) b);
+        left -= n;
+        return n;
+      }
+    };
+  }
+
+  /** The parts one after the other, each read only once the one before it ended. */
+  static InputStream sequence(List<InputStream> parts) {
+    return new SequenceInputStream(Collections.enumeration(parts));
+  }
+
+  static InputStream stream(String s) {
+    return new ByteArrayInputStream(utf8(s));
+  }
+
+  /** Counts the bytes read through it: what a parser pulled from a generated feed. */
+  static final class Counted extends FilterInputStream {
+    long count;
+
+    Counted(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        count++;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+      int n = super.read(buffer, offset, length);
+      if (n > 0) {
+        count += n;
+      }
+      return n;
+    }
+  }
+
+  /**
+   * One gzip member of {@code data}, compressed as it is read (a gzip bomb of any size without
+   * holding it); the trailer's CRC and size are those of what was read.
+   */
+  static InputStream gzipping(Counted data) {
+    CRC32 crc = new CRC32();
+    InputStream body = new DeflaterInputStream(new CheckedInputStream(data, crc), new Deflater(Deflater.BEST_SPEED, true));
+    InputStream trailer = new InputStream() {
+      private ByteArrayInputStream bytes;
+
+      @Override
+      public int read() {
+        if (bytes == null) {
+          long c = crc.getValue();
+          long n = data.count;
+          bytes = new ByteArrayInputStream(new byte[] {(byte) c, (byte) (c >> 8), (byte) (c >> 16), (byte) (c >> 24),
+              (byte) n, (byte) (n >> 8), (byte) (n >> 16), (byte) (n >> 24)});
+        }
+        return bytes.read();
+      }
+    };
+    byte[] header = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xFF};
+    return sequence(List.of(new ByteArrayInputStream(header), body, trailer));
   }
 }

@@ -11,6 +11,8 @@ import java.io.SequenceInputStream;
 import java.math.BigDecimal;
 import java.util.Collections;
 import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -447,6 +449,76 @@ class FeedParserTest {
           e.getMessage());
     }
     assertEquals(16 << 20, XmlFeedReader.tokenLimit(1 << 20), "well above a 1 MiB row: an oversized row stays a row error");
+  }
+
+  @Test
+  void anElementNameOfHundredsOfMegabytesRefusesTheFeedWithoutFillingTheHeap() {
+    // Woodstox bounds no name: 300M characters (a few hundred KB of gzip) ended the heap.
+    String head = rss("<item>\n<").substring(0, rss("<item>\n<").indexOf("</channel>"));
+    long nameChars = 300_000_000L;
+    Counted feed = new Counted(sequence(List.of(stream(head), filler('a', nameChars), stream("/>\n</item></channel></rss>\n"))));
+    FeedRefusedException e = assertThrows(FeedRefusedException.class, () -> parser.parse(gzipping(feed), new CollectingSink()));
+    assertEquals(FeedRefusedException.Reason.MALFORMED, e.reason(), e.getMessage());
+    long limit = XmlFeedReader.tagLimit(FeedOptions.DEFAULT_MAX_ROW_BYTES);
+    assertTrue(e.getMessage().contains("longer than " + limit + " bytes, starting at byte " + (utf8(head).length - 1)),
+        e.getMessage());
+    assertTrue(feed.count < nameChars / 2, "stopped near the limit, not at the end of the name: " + feed.count);
+  }
+
+  @Test
+  void oneTagsAttributesPilingUpPastTheTagLimitRefuseTheFeedWithoutFillingTheHeap() {
+    // Each value is under the parser's 16 MiB per value; together they held 960M characters.
+    long valueChars = 15_000_000L;
+    String head = rss("<item>\n<g:id").substring(0, rss("<item>\n<g:id").indexOf("</channel>"));
+    List<InputStream> parts = new java.util.ArrayList<>(List.of(stream(head)));
+    for (int i = 0; i < 64; i++) {
+      parts.add(stream(" a" + i + "=\""));
+      parts.add(filler('x', valueChars));
+      parts.add(stream("\""));
+    }
+    parts.add(stream(">s1</g:id>\n</item></channel></rss>\n"));
+    Counted feed = new Counted(sequence(parts));
+    FeedRefusedException e = assertThrows(FeedRefusedException.class, () -> parser.parse(gzipping(feed), new CollectingSink()));
+    assertEquals(FeedRefusedException.Reason.MALFORMED, e.reason(), e.getMessage());
+    assertTrue(e.getMessage().contains("longer than " + XmlFeedReader.tagLimit(FeedOptions.DEFAULT_MAX_ROW_BYTES)
+        + " bytes, starting at byte " + (utf8(head).length - "<g:id".length())), e.getMessage());
+    assertTrue(feed.count < 32 * valueChars, "stopped near the limit, not at the tag's end: " + feed.count);
+  }
+
+  @Test
+  void longButOrdinaryTagsStillParse() throws Exception {
+    // Up to the tag limit: one value as long as the parser takes and a row's worth beside it, 32
+    // attributes, namespaces declared on the root, '>' in values, markup in comments and CDATA.
+    long limit = XmlFeedReader.tagLimit(FeedOptions.DEFAULT_MAX_ROW_BYTES);
+    String note = "n".repeat(XmlFeedReader.tokenLimit(FeedOptions.DEFAULT_MAX_ROW_BYTES) - 16);
+    String rest = "r".repeat((int) (limit - note.length()) - 64);
+    String longTag = "<g:brand note=\"" + note + "\" rest=\"" + rest + "\">Acme</g:brand>";
+    StringBuilder many = new StringBuilder("<g:product_type");
+    for (int i = 0; i < XmlFeedReader.MAX_ATTRIBUTES_PER_ELEMENT; i++) {
+      many.append(" a").append(i).append("=\"a > b\"");
+    }
+    many.append("><!-- <not a tag " + "'".repeat(100) + " --><![CDATA[red <b> ]]]></g:product_type>");
+    String namespaces = IntStream.range(0, 20).mapToObj(i -> " xmlns:n" + i + "=\"urn:n" + i + "\"")
+        .collect(Collectors.joining());
+    String feed = rss(rssItem("s1", "Small", "1.00 USD").replace("<g:brand>Acme</g:brand>", longTag)
+        + rssItem("s2", "Red", "2.00 USD").replace("<g:brand>", many + "<g:brand>"))
+        .replace("<rss ", "<rss" + namespaces + " ");
+    assertTrue(longTag.length() < limit && longTag.indexOf('>') > limit - 100, "just under the limit");
+    CollectingSink sink = parse(utf8(feed));
+    assertEquals(List.of("s1", "s2"), sink.ids());
+    assertEquals("red <b> ]", sink.products.get(1).productType());
+    assertEquals(List.of("s1"), parse(utf16le(rss(rssItem("s1", "Small", "1.00 USD"))
+        .replace("UTF-8", "UTF-16"))).ids(), "UTF-16 is read by code unit");
+  }
+
+  @Test
+  void moreAttributesOnOneElementThanAFeedNeedsRefuseIt() {
+    StringBuilder tag = new StringBuilder("<g:product_type");
+    for (int i = 0; i <= XmlFeedReader.MAX_ATTRIBUTES_PER_ELEMENT; i++) {
+      tag.append(" a").append(i).append("=\"\"");
+    }
+    FeedRefusedException e = refused(utf8(rss(rssItem("s1", "Small", "1.00 USD").replace("<g:brand>", tag + "/><g:brand>"))));
+    assertEquals(FeedRefusedException.Reason.MALFORMED, e.reason(), e.getMessage());
   }
 
   @Test
