@@ -7,6 +7,7 @@ import io.visualsearch.runtime.ExitCode;
 import io.visualsearch.topics.TopicInitializer;
 import io.visualsearch.topics.TopicLayoutException;
 import io.visualsearch.topics.Topics;
+import java.io.PrintStream;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
@@ -18,24 +19,27 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
  * topics that exist with others (a broker that auto-created one from a client's request gave it
  * its defaults), so running it again is harmless. An existing topic with fewer partitions than
  * {@code TOPICS_PARTITIONS} or another replication factor than {@code TOPICS_REPLICATION_FACTOR}
- * cannot be repaired by a config change: it is refused, naming each. Exit codes: 0 done,
- * 2 configuration error, 6 Kafka failed (as a service that cannot start: 3 is the JVM's own exit on
- * an OutOfMemoryError in the images), 4 topics laid out otherwise (their configs repaired).
+ * cannot be repaired by a config change: it is refused, naming each with what to do about it
+ * ({@link LayoutAdvice}: never recreating a compacted one). Configs that are floors (retention,
+ * {@code min.insync.replicas}) are only raised: a higher value an operator set is kept, and printed.
+ * Exit codes: 0 done, 2 configuration error, 6 Kafka failed (as a service that cannot start: 3 is the
+ * JVM's own exit on an OutOfMemoryError in the images), 4 topics laid out otherwise (their configs
+ * repaired).
  */
 public final class TopicInitMain {
 
   private TopicInitMain() {}
 
   public static void main(String[] args) {
-    System.exit(run(System.getenv()));
+    System.exit(run(System.getenv(), System.out, System.err));
   }
 
-  static int run(Map<String, String> env) {
+  static int run(Map<String, String> env, PrintStream out, PrintStream err) {
     Config config;
     try {
       config = TopicInitSettings.definition().parse(env);
     } catch (ConfigException e) {
-      System.err.println("topic-init: " + e.getMessage());
+      err.println("topic-init: " + e.getMessage());
       return 2;
     }
     Properties props = KafkaSettings.common(config);
@@ -43,30 +47,30 @@ public final class TopicInitMain {
     props.putIfAbsent(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "60000");
     try (Admin admin = Admin.create(props)) {
       report(new TopicInitializer(admin, config.get(TopicInitSettings.PARTITIONS),
-          config.get(TopicInitSettings.REPLICATION_FACTOR).shortValue()).apply(Topics.all()));
+          config.get(TopicInitSettings.REPLICATION_FACTOR).shortValue()).apply(Topics.all()), out);
       return 0;
     } catch (TopicLayoutException e) {
-      report(e.outcome());
-      for (String problem : e.problems()) {
-        System.err.println("topic-init: " + problem);
+      report(e.outcome(), out);
+      for (String line : LayoutAdvice.lines(e.problems())) {
+        err.println("topic-init: " + line);
       }
-      System.err.println("topic-init: refused: a config change cannot fix that. Recreate those topics (delete"
-          + " them while no service runs, then run topic-init again), move their replicas with"
-          + " kafka-reassign-partitions, or set TOPICS_PARTITIONS / TOPICS_REPLICATION_FACTOR to what they have");
       return 4;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return ExitCode.START_FAILED.code();
     } catch (Exception e) {
-      System.err.println("topic-init: failed: " + e);
+      err.println("topic-init: failed: " + e);
       return ExitCode.START_FAILED.code();
     }
   }
 
-  private static void report(TopicInitializer.Outcome outcome) {
-    System.out.println("topic-init: created " + outcome.created().size() + " of " + Topics.all().size()
+  private static void report(TopicInitializer.Outcome outcome, PrintStream out) {
+    out.println("topic-init: created " + outcome.created().size() + " of " + Topics.all().size()
         + " topics " + outcome.created());
     outcome.repaired().forEach((topic, configs) ->
-        System.out.println("topic-init: set " + configs + " on existing topic " + topic));
+        out.println("topic-init: set " + configs + " on existing topic " + topic));
+    outcome.kept().forEach((topic, configs) ->
+        out.println("topic-init: kept " + configs + " on existing topic " + topic
+            + ": above topic-init's own, a floor it raises values to and never lowers them from"));
   }
 }

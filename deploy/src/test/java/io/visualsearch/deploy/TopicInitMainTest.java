@@ -9,12 +9,12 @@ class TopicInitMainTest {
 
   @Test
   void missingBootstrapServersIsAConfigurationError() {
-    assertEquals(2, TopicInitMain.run(Map.of()));
+    assertEquals(2, TopicInitMain.run(Map.of(), System.out, System.err));
   }
 
   @Test
   void invalidLayoutIsAConfigurationError() {
-    assertEquals(2, TopicInitMain.run(Map.of("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092", "TOPICS_PARTITIONS", "0")));
+    assertEquals(2, TopicInitMain.run(Map.of("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092", "TOPICS_PARTITIONS", "0"), System.out, System.err));
   }
 
   /** Not 3, the JVM's exit on an OutOfMemoryError in the images: a Job's operator must tell the two apart. */
@@ -27,6 +27,6 @@ class TopicInitMainTest {
       throw new java.io.UncheckedIOException(e);
     }
     assertEquals(6, TopicInitMain.run(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:" + port,
-        "KAFKA_CLIENT_PROPERTIES", "request.timeout.ms=1000,default.api.timeout.ms=2000")));
+        "KAFKA_CLIENT_PROPERTIES", "request.timeout.ms=1000,default.api.timeout.ms=2000"), System.out, System.err));
   }
 }

@@ -28,9 +28,10 @@ import org.apache.kafka.common.errors.TopicExistsException;
  *
  * <p>An existing topic may have been made by something else: a broker with
  * {@code auto.create.topics.enable=true} creates one with its defaults (delete policy, 7 days) from
- * a client's first metadata request. Its configs ({@code cleanup.policy}, retention, ...) are set
- * back to the topic's own, which is safe at any time; {@code min.insync.replicas} is raised to the
- * topic's floor when below it, and an operator's higher value is kept. Fewer
+ * a client's first metadata request. Its {@code cleanup.policy} and
+ * {@code unclean.leader.election.enable} are set back to the topic's own, which is safe at any time.
+ * The rest are floors ({@link #FLOORS}): raised when below, and an operator's higher value (or
+ * infinite retention) is kept, since setting it back would delete what they chose to keep. Fewer
  * partitions than asked, or another replication factor, are refused with
  * {@link TopicLayoutException} after those repairs: adding partitions moves keys to other partitions
  * (a compacted topic would then replay a product's stale state beside its new one), and changing
@@ -38,8 +39,22 @@ import org.apache.kafka.common.errors.TopicExistsException;
  */
 public final class TopicInitializer {
 
-  /** What one call did: topics it created, and the configs it set on topics that existed. */
-  public record Outcome(List<String> created, Map<String, Map<String, String>> repaired) {}
+  /**
+   * What one call did: topics it created, the configs it set on topics that existed, and the
+   * floors it found above its own there and left (topic to config to the value kept).
+   */
+  public record Outcome(List<String> created, Map<String, Map<String, String>> repaired,
+      Map<String, Map<String, String>> kept) {}
+
+  /**
+   * Configs whose value here is a minimum, not a setting to impose. An SRE who raised a dead-letter
+   * topic's {@code retention.ms} to 30 days during an incident, to redrive later, must not have the
+   * next release's topic-init set it back to 7 days and the broker delete the letters; a longer
+   * tombstone retention or compaction lag only keeps records longer; more in-sync replicas (3 of 5)
+   * is a stronger durability choice.
+   */
+  static final Set<String> FLOORS = Set.of(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, TopicConfig.RETENTION_MS_CONFIG,
+      TopicConfig.DELETE_RETENTION_MS_CONFIG, TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG);
 
   private final Admin admin;
   private final int partitions;
@@ -89,9 +104,11 @@ public final class TopicInitializer {
       }
     }
     List<String> created = create(missing);
-    Map<String, Map<String, String>> repaired = repairConfigs(present);
-    List<String> problems = layoutProblems(present);
-    Outcome outcome = new Outcome(created, repaired);
+    Map<String, Map<String, String>> repaired = new LinkedHashMap<>();
+    Map<String, Map<String, String>> kept = new LinkedHashMap<>();
+    repairConfigs(present, repaired, kept);
+    List<TopicLayoutException.Problem> problems = layoutProblems(present);
+    Outcome outcome = new Outcome(created, repaired, kept);
     if (!problems.isEmpty()) {
       throw new TopicLayoutException(problems, outcome);
     }
@@ -120,11 +137,10 @@ public final class TopicInitializer {
     return created;
   }
 
-  private Map<String, Map<String, String>> repairConfigs(List<Topic> present) throws ExecutionException,
-      InterruptedException, TimeoutException {
-    Map<String, Map<String, String>> repaired = new LinkedHashMap<>();
+  private void repairConfigs(List<Topic> present, Map<String, Map<String, String>> repaired,
+      Map<String, Map<String, String>> kept) throws ExecutionException, InterruptedException, TimeoutException {
     if (present.isEmpty()) {
-      return repaired;
+      return;
     }
     List<ConfigResource> resources = present.stream()
         .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t.name())).toList();
@@ -134,12 +150,21 @@ public final class TopicInitializer {
       ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, t.name());
       var current = described.get(resource);
       Map<String, String> drift = new LinkedHashMap<>();
+      Map<String, String> above = new LinkedHashMap<>();
       configsOf(t).entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(wanted -> {
         ConfigEntry entry = current.get(wanted.getKey());
-        if (entry == null || !wanted.getValue().equals(entry.value()) && !strongerAlready(wanted.getKey(), wanted.getValue(), entry)) {
+        if (entry != null && wanted.getValue().equals(entry.value())) {
+          return;
+        }
+        if (entry != null && strongerAlready(wanted.getKey(), wanted.getValue(), entry)) {
+          above.put(wanted.getKey(), entry.value());
+        } else {
           drift.put(wanted.getKey(), wanted.getValue());
         }
       });
+      if (!above.isEmpty()) {
+        kept.put(t.name(), above);
+      }
       if (!drift.isEmpty()) {
         repaired.put(t.name(), drift);
         changes.put(resource, drift.entrySet().stream()
@@ -150,27 +175,36 @@ public final class TopicInitializer {
     if (!changes.isEmpty()) {
       admin.incrementalAlterConfigs(changes).all().get(30, TimeUnit.SECONDS);
     }
-    return repaired;
   }
 
   /**
-   * An operator's own {@code min.insync.replicas} above the project's floor (3 of 5 replicas) is a
-   * choice, not drift: raised when below, never lowered.
+   * A value of one of the {@link #FLOORS} above the project's is a choice, not drift: raised when
+   * below, never lowered. {@code retention.ms=-1} is infinite retention, above any. A retention is
+   * someone's choice only when set on the topic itself: a topic the broker auto-created inherits its
+   * default week, which would otherwise keep service.health's two hours at seven days.
    */
   static boolean strongerAlready(String name, String wanted, ConfigEntry entry) {
-    if (!name.equals(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG) || entry.value() == null) {
+    if (!FLOORS.contains(name) || entry.value() == null) {
+      return false;
+    }
+    if (!name.equals(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG)
+        && entry.source() != ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG) {
       return false;
     }
     try {
-      return Integer.parseInt(entry.value().trim()) > Integer.parseInt(wanted);
+      long value = Long.parseLong(entry.value().trim());
+      if (name.equals(TopicConfig.RETENTION_MS_CONFIG) && value == -1) {
+        return true;
+      }
+      return value > Long.parseLong(wanted);
     } catch (NumberFormatException e) {
       return false;
     }
   }
 
-  private List<String> layoutProblems(List<Topic> present) throws ExecutionException, InterruptedException,
-      TimeoutException {
-    List<String> problems = new ArrayList<>();
+  private List<TopicLayoutException.Problem> layoutProblems(List<Topic> present) throws ExecutionException,
+      InterruptedException, TimeoutException {
+    List<TopicLayoutException.Problem> problems = new ArrayList<>();
     if (present.isEmpty()) {
       return problems;
     }
@@ -179,12 +213,12 @@ public final class TopicInitializer {
     for (Topic t : present) {
       List<TopicPartitionInfo> parts = descriptions.get(t.name()).partitions();
       if (parts.size() < partitions) {
-        problems.add("topic " + t.name() + " has " + parts.size() + " partitions, fewer than the " + partitions
-            + " asked for");
+        problems.add(new TopicLayoutException.Problem(t, TopicLayoutException.Problem.Kind.FEWER_PARTITIONS,
+            parts.size(), partitions));
       }
       parts.stream().mapToInt(p -> p.replicas().size()).filter(n -> n != replicationFactor).min()
-          .ifPresent(n -> problems.add("topic " + t.name() + " has replication factor " + n + ", not the "
-              + replicationFactor + " asked for"));
+          .ifPresent(n -> problems.add(new TopicLayoutException.Problem(t,
+              TopicLayoutException.Problem.Kind.OTHER_REPLICATION_FACTOR, n, replicationFactor)));
     }
     return problems;
   }

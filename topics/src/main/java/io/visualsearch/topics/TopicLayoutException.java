@@ -8,16 +8,35 @@ import java.util.List;
  */
 public final class TopicLayoutException extends IllegalStateException {
 
-  private final List<String> problems;
+  /**
+   * One topic laid out otherwise: what it has ({@code found}) against what was asked. The topic
+   * itself comes along because the remedy depends on it: a compacted topic must never be recreated.
+   */
+  public record Problem(Topic topic, Kind kind, int found, int asked) {
+
+    public enum Kind { FEWER_PARTITIONS, OTHER_REPLICATION_FACTOR }
+
+    @Override
+    public String toString() {
+      return switch (kind) {
+        case FEWER_PARTITIONS -> "topic " + topic.name() + " has " + found + " partitions, fewer than the " + asked
+            + " asked for";
+        case OTHER_REPLICATION_FACTOR -> "topic " + topic.name() + " has replication factor " + found + ", not the "
+            + asked + " asked for";
+      };
+    }
+  }
+
+  private final List<Problem> problems;
   private final TopicInitializer.Outcome outcome;
 
-  public TopicLayoutException(List<String> problems, TopicInitializer.Outcome outcome) {
-    super(String.join("; ", problems));
+  public TopicLayoutException(List<Problem> problems, TopicInitializer.Outcome outcome) {
+    super(String.join("; ", problems.stream().map(Problem::toString).toList()));
     this.problems = List.copyOf(problems);
     this.outcome = outcome;
   }
 
-  public List<String> problems() {
+  public List<Problem> problems() {
     return problems;
   }
 
