@@ -65,7 +65,9 @@ final class UpsertRecords {
         .setGtin(p.gtin())
         .setCondition(p.condition());
     if (p.salePrice() != null) {
-      b.setSalePrice(money(p.salePrice()));
+      b.setSalePrice(money(p.salePrice()))
+          .setSalePriceStartMs(p.saleWindow().startMs())
+          .setSalePriceEndMs(p.saleWindow().endMs());
     }
     return b.build();
   }

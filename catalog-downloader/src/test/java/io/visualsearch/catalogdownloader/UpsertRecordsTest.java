@@ -41,6 +41,24 @@ class UpsertRecordsTest {
   }
 
   @Test
+  void aSalePriceTravelsWithTheWindowItAppliesIn() {
+    // search-api decides at each query whether the sale price is the price: the feed row does not
+    // change when the sale starts, so nothing is sent then.
+    Product p = product("tea-2", "black");
+    Product onSale = new Product(p.id(), p.title(), p.description(), p.link(), p.imageLink(), List.of(), p.price(),
+        Money.parse("2.00 USD"), p.availability(), p.brand(), "", "", "", "new",
+        io.visualsearch.catalogfeed.SaleWindow.parse("2025-11-28T00:00Z/2025-12-01T00:00Z"));
+    io.visualsearch.proto.events.Product sent = UpsertRecords.toProto(onSale);
+    assertEquals(2_000_000L, sent.getSalePrice().getAmountMicros());
+    assertEquals(java.time.Instant.parse("2025-11-28T00:00:00Z").toEpochMilli(), sent.getSalePriceStartMs());
+    assertEquals(java.time.Instant.parse("2025-12-01T00:00:00Z").toEpochMilli(), sent.getSalePriceEndMs());
+    io.visualsearch.proto.events.Product always = UpsertRecords.toProto(new Product(p.id(), p.title(),
+        p.description(), p.link(), p.imageLink(), List.of(), p.price(), Money.parse("2.00 USD"), p.availability(),
+        p.brand(), "", "", "", "new"));
+    assertEquals(0, always.getSalePriceStartMs() + always.getSalePriceEndMs(), "no window: the sale always applies");
+  }
+
+  @Test
   void aProductWhoseRecordTheProducerWouldRefuseIsRefusedWithItsIdAndSize() {
     // 400,000 CJK characters: 1.2 MB as UTF-8, though "400k" counted in chars.
     Product big = product("tea-big", "\u7da0".repeat(400_000));

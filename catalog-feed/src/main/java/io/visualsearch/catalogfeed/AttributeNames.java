@@ -14,6 +14,7 @@ final class AttributeNames {
   static final String ADDITIONAL_IMAGE_LINK = "additional_image_link";
   static final String PRICE = "price";
   static final String SALE_PRICE = "sale_price";
+  static final String SALE_PRICE_EFFECTIVE_DATE = "sale_price_effective_date";
   static final String AVAILABILITY = "availability";
   static final String BRAND = "brand";
   static final String GOOGLE_PRODUCT_CATEGORY = "google_product_category";

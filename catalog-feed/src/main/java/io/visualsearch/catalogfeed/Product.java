@@ -10,7 +10,8 @@ import java.util.Objects;
  * content hashes. Tenant-independent: the service adds the tenant when it keys the record.
  *
  * <p>Optional text attributes are {@code ""} when absent, never null; {@code salePrice} is null
- * when the feed has none.
+ * when the feed has none; {@code saleWindow} is {@link SaleWindow#ALWAYS} unless the feed says when
+ * the sale price applies (and only with a sale price).
  */
 public record Product(
     String id,
@@ -26,7 +27,16 @@ public record Product(
     String googleProductCategory,
     String productType,
     String gtin,
-    String condition) {
+    String condition,
+    SaleWindow saleWindow) {
+
+  /** A product whose sale price, if any, always applies. */
+  public Product(String id, String title, String description, String link, String imageLink,
+      List<String> additionalImageLinks, Money price, Money salePrice, Availability availability, String brand,
+      String googleProductCategory, String productType, String gtin, String condition) {
+    this(id, title, description, link, imageLink, additionalImageLinks, price, salePrice, availability, brand,
+        googleProductCategory, productType, gtin, condition, SaleWindow.ALWAYS);
+  }
 
   public Product {
     Objects.requireNonNull(id, "id");
@@ -42,10 +52,11 @@ public record Product(
     gtin = Objects.requireNonNullElse(gtin, "");
     condition = Objects.requireNonNullElse(condition, "");
     additionalImageLinks = List.copyOf(Objects.requireNonNullElse(additionalImageLinks, List.of()));
+    saleWindow = salePrice == null ? SaleWindow.ALWAYS : Objects.requireNonNullElse(saleWindow, SaleWindow.ALWAYS);
   }
 
-  /** The price a shopper pays now: the sale price when there is one. */
-  public Money effectivePrice() {
-    return salePrice != null ? salePrice : price;
+  /** The price a shopper pays at {@code nowMs}: the sale price when there is one and its window holds. */
+  public Money effectivePrice(long nowMs) {
+    return salePrice != null && saleWindow.contains(nowMs) ? salePrice : price;
   }
 }

@@ -45,6 +45,11 @@ public final class ProductHasher {
       field(out, p.productType());
       field(out, p.gtin());
       field(out, p.condition());
+      // Only when there is one: the hash of every product without a window stays what it was.
+      if (!p.saleWindow().equals(SaleWindow.ALWAYS)) {
+        out.writeLong(p.saleWindow().startMs());
+        out.writeLong(p.saleWindow().endMs());
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e); // in-memory stream: cannot happen
     }

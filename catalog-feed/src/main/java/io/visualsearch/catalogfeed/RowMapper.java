@@ -64,12 +64,18 @@ final class RowMapper {
     }
     Money price;
     Money salePrice = null;
+    SaleWindow saleWindow = SaleWindow.ALWAYS;
     Availability availability = Availability.IN_STOCK;
     try {
       price = Money.parse(priceText);
       String sale = text(attributes, AttributeNames.SALE_PRICE);
       if (!sale.isEmpty()) {
         salePrice = Money.parse(sale);
+        // Without it a sale loaded a week ahead showed, and filtered by, a price the shop did not charge.
+        String effective = text(attributes, AttributeNames.SALE_PRICE_EFFECTIVE_DATE);
+        if (!effective.isEmpty()) {
+          saleWindow = SaleWindow.parse(effective);
+        }
       }
       String avail = text(attributes, AttributeNames.AVAILABILITY);
       if (!avail.isEmpty()) {
@@ -104,7 +110,8 @@ final class RowMapper {
         text(attributes, AttributeNames.GOOGLE_PRODUCT_CATEGORY),
         text(attributes, AttributeNames.PRODUCT_TYPE),
         text(attributes, AttributeNames.GTIN).replace(" ", "").replace("-", ""),
-        text(attributes, AttributeNames.CONDITION).toLowerCase(Locale.ROOT));
+        text(attributes, AttributeNames.CONDITION).toLowerCase(Locale.ROOT),
+        saleWindow);
     return new Mapped(product, id, null);
   }
 

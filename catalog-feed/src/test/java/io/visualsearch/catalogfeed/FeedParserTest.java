@@ -101,6 +101,27 @@ class FeedParserTest {
   }
 
   @Test
+  void aSalePricesEffectiveDatesTravelWithItAndABadOneRejectsTheRow() throws Exception {
+    String header = "id\ttitle\timage_link\tprice\tsale_price\tsale_price_effective_date\n";
+    CollectingSink sink = parse(utf8(header
+        + "black-friday\tCoat\thttps://img.example/c.jpg\t39.99 USD\t19.99 USD\t2025-11-28T00:00-0800/2025-12-01T23:59-0800\n"
+        + "always\tHat\thttps://img.example/h.jpg\t9.99 USD\t4.99 USD\t\n"
+        + "no-sale\tScarf\thttps://img.example/s.jpg\t9.99 USD\t\t2025-11-28/2025-12-01\n"
+        + "garbled\tBag\thttps://img.example/b.jpg\t9.99 USD\t4.99 USD\tfrom friday\n"));
+    assertEquals(List.of("black-friday", "always", "no-sale"), sink.ids());
+    Product coat = sink.products.get(0);
+    long weekBefore = java.time.Instant.parse("2025-11-21T12:00:00Z").toEpochMilli();
+    long friday = java.time.Instant.parse("2025-11-28T12:00:00Z").toEpochMilli();
+    assertEquals(new BigDecimal("39.99"), coat.effectivePrice(weekBefore).amount());
+    assertEquals(new BigDecimal("19.99"), coat.effectivePrice(friday).amount());
+    assertEquals(SaleWindow.ALWAYS, sink.products.get(1).saleWindow());
+    assertEquals(SaleWindow.ALWAYS, sink.products.get(2).saleWindow(), "a window without a sale price means nothing");
+    assertEquals(1, sink.errors.size());
+    assertEquals("garbled", sink.errors.get(0).id());
+    assertTrue(sink.errors.get(0).reason().contains("sale_price_effective_date"), sink.errors.get(0).reason());
+  }
+
+  @Test
   void duplicateIdsAreRowErrorsAndTheFeedGoesOn() throws Exception {
     CollectingSink sink = parse(utf8(TSV_HEADER + tsvRow("a", "First", "1.00 USD")
         + tsvRow("b", "Other", "2.00 USD") + tsvRow("a", "Second", "3.00 USD")));
