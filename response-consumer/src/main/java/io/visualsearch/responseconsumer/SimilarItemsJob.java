@@ -30,6 +30,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -53,6 +54,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class SimilarItemsJob implements RecordHandler, Component {
 
+  /**
+   * Candidates asked of a shard per item listed: products sharing one picture (a dress's sizes)
+   * count once, so up to this many of each still leave k items of other pictures.
+   */
+  static final int SAME_PICTURE_ROOM = 4;
   private static final Logger log = LoggerFactory.getLogger(SimilarItemsJob.class);
   /** Files written at once: one after another, 200,000 products took the store's latency 200,000 times. */
   private static final int WRITERS = 8;
@@ -352,7 +358,8 @@ public final class SimilarItemsJob implements RecordHandler, Component {
         // A quantised shard's candidates are rescored on the vectors this job already holds, from
         // a wider list, as search-api rescores on the shard's exact vectors.
         boolean rescore = index.manifest().shards().get(s).exactVectors() != null;
-        int kk = (int) Math.min(k + 1 + (rescore ? ShardVectors.RESCORE_EXTRA_CANDIDATES : 0), shard.ntotal());
+        int kk = (int) Math.min((long) (k + 1) * SAME_PICTURE_ROOM + (rescore ? ShardVectors.RESCORE_EXTRA_CANDIDATES : 0),
+            shard.ntotal());
         if (kk == 0) {
           continue;
         }
@@ -376,11 +383,37 @@ public final class SimilarItemsJob implements RecordHandler, Component {
     }
     Map<String, List<SimilarItemsFile.Item>> out = new HashMap<>();
     for (int q = 0; q < chunk.size(); q++) {
-      out.put(chunk.get(q), best.get(q).entrySet().stream()
+      List<Map.Entry<String, Float>> ranked = best.get(q).entrySet().stream()
           .sorted(Map.Entry.<String, Float>comparingByValue(Comparator.reverseOrder()).thenComparing(Map.Entry::getKey))
-          .limit(k).map(e -> new SimilarItemsFile.Item(e.getKey(), e.getValue())).toList());
+          .toList();
+      out.put(chunk.get(q), otherPictures(ranked, prepared.get(chunk.get(q)), prepared));
     }
     return out;
+  }
+
+  /**
+   * The first k of {@code ranked} whose picture is neither the product's own nor one already
+   * listed. A feed lists each size of a dress as its own product with the dress's one image: the
+   * sizes' vectors are the same vector (an image is embedded once), and the page of size S listed
+   * M, L, XL and XXL at 1.0 before any other dress.
+   */
+  private List<SimilarItemsFile.Item> otherPictures(List<Map.Entry<String, Float>> ranked, float[] own,
+      Map<String, float[]> prepared) {
+    List<float[]> shown = new ArrayList<>();
+    shown.add(own);
+    List<SimilarItemsFile.Item> items = new ArrayList<>(k);
+    for (Map.Entry<String, Float> e : ranked) {
+      float[] picture = prepared.get(e.getKey());
+      if (picture != null && shown.stream().anyMatch(s -> Arrays.equals(s, picture))) {
+        continue;
+      }
+      items.add(new SimilarItemsFile.Item(e.getKey(), e.getValue()));
+      if (items.size() == k) {
+        break;
+      }
+      shown.add(picture);
+    }
+    return items;
   }
 
   /**

@@ -286,6 +286,49 @@ class ITSimilarItemsJob {
     }
   }
 
+  /**
+   * A feed lists each size of a dress as its own product with the dress's one picture, embedded
+   * once: a page listed the product's other sizes, and a neighbour's page every size, at 1.0.
+   */
+  @Test
+  void productsSharingOnePictureAreListedOnceAndNeverOnEachOthersPages() throws Exception {
+    String tenant = "sij-sizes";
+    String version = "20250106T000000Z-s1";
+    Map<String, float[]> indexed = new java.util.HashMap<>(TestVectors.random(12, 8, 21));
+    float[] dress = indexed.get("sku-0");
+    for (String size : List.of("dress-s", "dress-m", "dress-l", "dress-xl")) {
+      indexed.put(size, dress.clone());
+    }
+    // A picture closest to the dress: its four sizes (and sku-0, the same picture) lead its ranking.
+    float[] near = dress.clone();
+    near[0] += 0.05f;
+    double norm = Math.sqrt(ITResponseConsumer.dot(near, near));
+    for (int i = 0; i < near.length; i++) {
+      near[i] /= (float) norm;
+    }
+    indexed.put("near-dress", near);
+    publish(tenant, version, indexed);
+
+    new SimilarItemsJob(store, scratch, tracer, 3, 64).run(tenant, version, () -> { });
+
+    List<String> nearItems = items(tenant, "near-dress");
+    assertEquals(3, nearItems.size(), nearItems.toString());
+    assertEquals(1, nearItems.stream().filter(s -> s.startsWith("dress-") || s.equals("sku-0")).count(),
+        "the dress once: " + nearItems);
+    List<String> others = new java.util.ArrayList<>(indexed.keySet());
+    others.removeIf(s -> s.startsWith("dress-") || s.equals("sku-0"));
+    Map<String, float[]> otherPictures = new java.util.HashMap<>(indexed);
+    otherPictures.keySet().retainAll(others);
+    otherPictures.put("dress-m", dress);
+    assertEquals(ITResponseConsumer.nearest(otherPictures, "dress-m", 3), items(tenant, "dress-m"),
+        "none of its own sizes: the nearest other pictures");
+  }
+
+  private List<String> items(String tenant, String sku) throws Exception {
+    return json.readTree(store.get(SimilarItemsFile.key(tenant, sku)).orElseThrow().bytes()).get("results")
+        .findValuesAsText("sku");
+  }
+
   @Test
   void aRunOvertakenWhileReadingTheVectorsWritesNothingAndLeavesTheNewerVersionsFilesAlone() throws Exception {
     Overtaking o = new Overtaking("sij-overtaken-read");
