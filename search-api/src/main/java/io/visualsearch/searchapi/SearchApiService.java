@@ -238,7 +238,8 @@ public final class SearchApiService {
         () -> ReadinessReport.of(host.components()), registry,
         HealthPages.wire(config, host, NAME + "-" + pipeline.instance()), pipeline.activity(), bodies, failures);
     HttpApi http = pipeline.add(new HttpApi(config.get(SearchApiSettings.HTTP_HOST),
-        config.get(SearchApiSettings.HTTP_PORT), routes, admission.capacity(), drainTimeLeft));
+        config.get(SearchApiSettings.HTTP_PORT), routes, admission.capacity(), drainTimeLeft,
+        config.get(SearchApiSettings.HTTP_MAX_CONNECTIONS)));
     pipeline.heartbeat();
     return new SearchApiService(http, pipeline.ops(), grpc, indexes, swapper, catalog, deltas);
   }

@@ -15,6 +15,11 @@ public final class SearchApiSettings {
       .doc("Address the storefront HTTP API binds to; 0.0.0.0 in containers.");
   public static final Setting<Integer> HTTP_PORT = Setting.integer("SEARCH_HTTP_PORT").defaultValue(8080)
       .validate(Setting.port(), "a TCP port (0 picks a free one)").doc("Port of the HTTP API, page and health endpoints.");
+  public static final Setting<Integer> HTTP_MAX_CONNECTIONS = Setting.integer("SEARCH_HTTP_MAX_CONNECTIONS")
+      .defaultValue(4096).validate(n -> n > 0, "positive")
+      .doc("Connections the HTTP API holds open at once; at the cap it accepts no more until one closes (the"
+          + " others wait in the kernel's accept queue). Each holds a file descriptor and up to 16 KiB of request"
+          + " headers being read.");
   public static final Setting<String> GRPC_HOST = Setting.string("SEARCH_GRPC_HOST").defaultValue("127.0.0.1")
       .doc("Address the VisualSearch gRPC service binds to.");
   public static final Setting<Integer> GRPC_PORT = Setting.integer("SEARCH_GRPC_PORT").defaultValue(8090)
@@ -90,7 +95,7 @@ public final class SearchApiSettings {
   }
 
   public static ConfigDef definition() {
-    return new ConfigDef().define(HTTP_HOST, HTTP_PORT, GRPC_HOST, GRPC_PORT, GRPC_MESSAGE_TIMEOUT, API_KEYS, API_KEYS_FILE,
+    return new ConfigDef().define(HTTP_HOST, HTTP_PORT, HTTP_MAX_CONNECTIONS, GRPC_HOST, GRPC_PORT, GRPC_MESSAGE_TIMEOUT, API_KEYS, API_KEYS_FILE,
         MAX_UPLOAD_BYTES, MAX_IMAGE_PIXELS, MAX_CONCURRENT, MAX_QUEUED, MAX_PER_TENANT, QUEUE_TIMEOUT, DEFAULT_K, MAX_FETCH,
         INDEX_POLL, FRESH_DELTA_MAX_VECTORS, NATIVE_MEMORY_BYTES, INDEX_DIR, STATIC_DIR);
   }

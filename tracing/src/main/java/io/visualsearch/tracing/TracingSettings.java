@@ -14,7 +14,7 @@ public final class TracingSettings {
       .doc("Zipkin v2 span endpoint; the word 'none' disables export.");
   public static final Setting<Double> SAMPLE_RATIO = Setting.decimal("TRACING_SAMPLE_RATIO").defaultValue(1.0)
       .validate(r -> r >= 0 && r <= 1, "between 0 and 1")
-      .doc("Share of new traces recorded; a sampled parent in incoming headers is always honoured.");
+      .doc("Share of new traces recorded; a sampled parent in a record's or internal call's headers is always honoured (search-api's public API starts its own trace, linked to the caller's).");
 
   private TracingSettings() {}
 

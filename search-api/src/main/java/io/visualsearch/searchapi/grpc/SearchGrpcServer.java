@@ -8,6 +8,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
+import io.visualsearch.searchapi.EntrySpans;
 import io.visualsearch.searchapi.http.UploadBudget;
 import io.visualsearch.tracing.GrpcTracing;
 import io.visualsearch.tracing.Tracing;
@@ -26,6 +27,36 @@ public final class SearchGrpcServer implements Component {
   /** The most, whatever the heap: beyond admission's default places (80) calls would be refused there. */
   static final int MAX_CALLS = 256;
 
+  /**
+   * A connection's HTTP/2 preface and settings must arrive within this of its accept, as HTTP's
+   * request headers must (HttpApi.HEADER_DEADLINE): gRPC's default, 120 s, let a client trickling
+   * the preface hold a connection for two minutes apiece.
+   */
+  static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * A connection without a call in flight this long is sent GOAWAY (gRPC's default is never): a
+   * back end's channel reconnects at its next call without an error, and connections opened and left
+   * do not pile up. Keepalive pings do not count as calls.
+   */
+  static final Duration MAX_CONNECTION_IDLE = Duration.ofMinutes(5);
+  /**
+   * Every connection is sent GOAWAY after this (±10% jitter from gRPC), so none lives for good and
+   * back ends spread over replicas added since they connected...
+   */
+  static final Duration MAX_CONNECTION_AGE = Duration.ofMinutes(30);
+  /**
+   * ...and its calls in flight then get this long to finish before it is closed: beyond the default
+   * message timeout (30 s) plus a queued search.
+   */
+  static final Duration MAX_CONNECTION_AGE_GRACE = Duration.ofMinutes(1);
+  /**
+   * Clients may ping this often while calls are in flight (gRPC's default, 5 min, answered a client
+   * keepalive of 30 s or 1 min, common in service meshes, with GOAWAY too_many_pings); pings on a
+   * connection without calls are not permitted, as by default: such a connection is closed when idle
+   * anyway, and pings cannot keep it.
+   */
+  static final Duration PERMIT_KEEPALIVE_TIME = Duration.ofSeconds(30);
+
   private final String host;
   private final int requestedPort;
   private final int maxMessageBytes;
@@ -35,6 +66,7 @@ public final class SearchGrpcServer implements Component {
   private final Duration messageTimeout;
   private final PrometheusRegistry registry;
   private final Supplier<Duration> drainTimeLeft;
+  private final Duration handshakeTimeout;
   private ScheduledExecutorService messageTimer;
   private Server server;
 
@@ -45,6 +77,15 @@ public final class SearchGrpcServer implements Component {
    */
   public SearchGrpcServer(String host, int port, int maxMessageBytes, UploadBudget bodies, VisualSearchService service,
       Tracing tracing, Duration messageTimeout, PrometheusRegistry registry, Supplier<Duration> drainTimeLeft) {
+    this(host, port, maxMessageBytes, bodies, service, tracing, messageTimeout, registry, drainTimeLeft,
+        HANDSHAKE_TIMEOUT);
+  }
+
+  /** With another handshake timeout: tests, which cannot wait ten seconds per trickle. */
+  SearchGrpcServer(String host, int port, int maxMessageBytes, UploadBudget bodies, VisualSearchService service,
+      Tracing tracing, Duration messageTimeout, PrometheusRegistry registry, Supplier<Duration> drainTimeLeft,
+      Duration handshakeTimeout) {
+    this.handshakeTimeout = handshakeTimeout;
     this.drainTimeLeft = drainTimeLeft;
     this.host = host;
     this.requestedPort = port;
@@ -71,12 +112,21 @@ public final class SearchGrpcServer implements Component {
     timer.setRemoveOnCancelPolicy(true); // answered calls' expiries leave the queue at once
     messageTimer = timer;
     RequestArrival arrival = new RequestArrival(messageTimeout, timer, bodies);
+    // No cap on open connections: grpc-netty offers none but through its internal protocol
+    // negotiator API. Every connection ends by itself instead (handshake, idle, age), and what stands
+    // in front of the port has to cap them (README).
     server = NettyServerBuilder.forAddress(new InetSocketAddress(host, requestedPort))
+        .handshakeTimeout(handshakeTimeout.toNanos(), TimeUnit.NANOSECONDS)
+        .maxConnectionIdle(MAX_CONNECTION_IDLE.toNanos(), TimeUnit.NANOSECONDS)
+        .maxConnectionAge(MAX_CONNECTION_AGE.toNanos(), TimeUnit.NANOSECONDS)
+        .maxConnectionAgeGrace(MAX_CONNECTION_AGE_GRACE.toNanos(), TimeUnit.NANOSECONDS)
+        .permitKeepAliveTime(PERMIT_KEEPALIVE_TIME.toNanos(), TimeUnit.NANOSECONDS)
+        .permitKeepAliveWithoutCalls(false)
         .maxInboundMessageSize(maxMessageBytes)
         .addStreamTracerFactory(arrival.byteCounter())
         .addService(wire(service.bindService(), service.credentials(),
             new CallLimit(maxCalls(maxMessageBytes, bodies.capacity())), arrival,
-            new GrpcTracing(tracing).serverInterceptor(), new GrpcCallMetrics(registry)))
+            new EntrySpans(tracing).grpc(new GrpcTracing(tracing).serverInterceptor()), new GrpcCallMetrics(registry)))
         .build()
         .start();
   }

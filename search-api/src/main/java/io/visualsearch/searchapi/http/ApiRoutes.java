@@ -13,6 +13,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.runtime.ReadinessReport;
 import io.visualsearch.searchapi.ApiException;
+import io.visualsearch.searchapi.EntrySpans;
 import io.visualsearch.searchapi.FailureStreaks;
 import io.visualsearch.searchapi.auth.Authenticator;
 import io.visualsearch.searchapi.search.Answered;
@@ -38,9 +39,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What each path of the storefront API does. API calls run inside a SERVER span continued from
- * the caller's {@code traceparent}/B3 headers; the trace id goes back in the body and in the
- * {@code X-Trace-Id} header. Every failure is answered as {@code {"error","message"}} JSON.
+ * What each path of the storefront API does. API calls run inside a SERVER span that starts a
+ * trace of ours, linked to the caller's {@code traceparent}/B3 span if it sent one
+ * ({@link EntrySpans}); that trace's id goes back in the body, in the {@code X-Trace-Id} header and
+ * in {@code traceparent}. Every failure is answered as {@code {"error","message"}} JSON.
  */
 public final class ApiRoutes extends Handler.Abstract {
 
@@ -73,6 +75,7 @@ public final class ApiRoutes extends Handler.Abstract {
   private final Admission admission;
   private final long maxBodyBytes;
   private final Tracing tracing;
+  private final EntrySpans entrySpans;
   private final StaticFiles page;
   private final Supplier<ReadinessReport> readiness;
   private final HealthPages health;
@@ -94,6 +97,7 @@ public final class ApiRoutes extends Handler.Abstract {
     this.admission = admission;
     this.maxBodyBytes = maxBodyBytes;
     this.tracing = tracing;
+    this.entrySpans = new EntrySpans(tracing);
     this.page = page;
     this.readiness = readiness;
     this.health = health;
@@ -191,8 +195,8 @@ public final class ApiRoutes extends Handler.Abstract {
 
   private boolean api(String route, Request request, Response response, Callback callback, TenantCall call) {
     long t0 = System.nanoTime();
-    Context parent = tracing.propagator().extract(Context.root(), request.getHeaders(), HEADERS);
-    Span span = tracing.tracer().spanBuilder(request.getMethod() + " " + route).setParent(parent)
+    // Our own trace, linked to the caller's: a caller's sampled flag no longer decides what is recorded.
+    Span span = entrySpans.rootLinkedToCaller(request.getMethod() + " " + route, request.getHeaders(), HEADERS)
         .setSpanKind(SpanKind.SERVER).setAttribute("http.request.method", request.getMethod())
         .setAttribute("http.route", route).startSpan();
     String traceId = span.getSpanContext().getTraceId();

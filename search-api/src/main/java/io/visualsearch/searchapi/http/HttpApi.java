@@ -7,6 +7,7 @@ import java.util.function.Supplier;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
@@ -31,12 +32,20 @@ public final class HttpApi implements Component {
   private static final int MIN_THREADS = 4;
   private static final int REQUEST_HEADER_BYTES = 16 * 1024;
   private static final long IDLE_TIMEOUT_MS = 30_000;
+  /**
+   * How long a request line and its headers may take from their first byte. A browser or back end
+   * sends them in one go, well under a second even on a phone link; only a client trickling them on
+   * purpose (one byte before each idle timeout) needs longer. Not a setting: nobody needs to tune it.
+   */
+  static final Duration HEADER_DEADLINE = Duration.ofSeconds(10);
 
   private final String host;
   private final int requestedPort;
   private final ApiRoutes routes;
   private final int admittedSearches;
   private final Supplier<Duration> drainTimeLeft;
+  private final int maxConnections;
+  private final Duration headerDeadline;
   private Server server;
   private ServerConnector connector;
 
@@ -44,12 +53,21 @@ public final class HttpApi implements Component {
    * @param admittedSearches searches admission lets in at once, running and queued: each holds a
    *     request thread, so the pool has more, and the search after them reaches admission and is
    *     refused at once instead of waiting unseen in Jetty's queue
-   */
-  /**
    * @param drainTimeLeft how long stopping may still wait for the searches in flight (the service's
    *     shutdown allowance, less what the stop has spent already)
+   * @param maxConnections connections open at once; at the cap Jetty stops accepting until one
+   *     closes, and the further ones wait in the kernel's accept queue
    */
-  public HttpApi(String host, int port, ApiRoutes routes, int admittedSearches, Supplier<Duration> drainTimeLeft) {
+  public HttpApi(String host, int port, ApiRoutes routes, int admittedSearches, Supplier<Duration> drainTimeLeft,
+      int maxConnections) {
+    this(host, port, routes, admittedSearches, drainTimeLeft, maxConnections, HEADER_DEADLINE);
+  }
+
+  /** With another header deadline: tests, which cannot wait ten seconds per trickle. */
+  HttpApi(String host, int port, ApiRoutes routes, int admittedSearches, Supplier<Duration> drainTimeLeft,
+      int maxConnections, Duration headerDeadline) {
+    this.maxConnections = maxConnections;
+    this.headerDeadline = headerDeadline;
     this.drainTimeLeft = drainTimeLeft;
     this.host = host;
     this.requestedPort = port;
@@ -88,7 +106,13 @@ public final class HttpApi implements Component {
     // upload is cut off by UploadReader's minimum pace instead (Jetty's own data-rate settings do
     // not do it in 12.1: see UploadReader).
     connector.setIdleTimeout(IDLE_TIMEOUT_MS);
+    // ...and one trickling its request line and headers is closed by this deadline.
+    connector.addBean(new HeaderDeadline(connector, headerDeadline));
     server.addConnector(connector);
+    // Every connection holds a file descriptor and buffers whatever it does: tens of thousands of
+    // idle or trickling ones ran the process out of them, for every tenant. Jetty's own limit counts
+    // sockets as they are accepted and stops accepting at the cap.
+    server.addBean(new NetworkConnectionLimit(maxConnections, connector));
     // Stopping waits (up to what is left of SERVICE_SHUTDOWN_TIMEOUT) for the searches in flight
     // instead of cutting them off; new connections are refused meanwhile.
     GracefulHandler graceful = new GracefulHandler();

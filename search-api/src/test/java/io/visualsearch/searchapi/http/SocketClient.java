@@ -47,7 +47,12 @@ final class SocketClient implements AutoCloseable {
 
   /** The next answer, head and body (by its Content-Length), as text; fails after 10 s. */
   String response() throws IOException {
-    socket.setSoTimeout((int) WAIT.toMillis());
+    return responseWithin(WAIT);
+  }
+
+  /** The same, failing with a SocketTimeoutException when no byte came for {@code wait}. */
+  String responseWithin(Duration wait) throws IOException {
+    socket.setSoTimeout((int) wait.toMillis());
     ByteArrayOutputStream head = new ByteArrayOutputStream();
     while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
       int b = in.read();
