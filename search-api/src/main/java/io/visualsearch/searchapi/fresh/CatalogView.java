@@ -2,6 +2,7 @@ package io.visualsearch.searchapi.fresh;
 
 import com.google.common.collect.Interner;
 import com.google.common.collect.Interners;
+import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -20,12 +21,24 @@ public final class CatalogView {
    */
   private final Interner<String> sharedValues = Interners.newWeakInterner();
   private volatile boolean caughtUp;
+  private final Clock clock;
+
+  public CatalogView() {
+    this(Clock.systemUTC());
+  }
+
+  /** {@code clock} decides which of a product's prices is the price when it is read ({@link ProductInfo#at}). */
+  public CatalogView(Clock clock) {
+    this.clock = clock;
+  }
 
   public void upsert(String tenant, ProductInfo product) {
+    ProductInfo.Sale sale = product.sale() == null ? null : new ProductInfo.Sale(product.sale().priceMicros(),
+        sharedValues.intern(product.sale().currency()), product.sale().startMs(), product.sale().endMs());
     ProductInfo kept = new ProductInfo(product.sku(), product.title(), product.priceMicros(),
         sharedValues.intern(product.currency()), product.link(), product.imageLink(),
         sharedValues.intern(product.category()), sharedValues.intern(product.brand()),
-        sharedValues.intern(product.availability()));
+        sharedValues.intern(product.availability()), sale);
     byTenant.computeIfAbsent(tenant, t -> new ConcurrentHashMap<>()).put(kept.sku(), kept);
   }
 
@@ -36,9 +49,11 @@ public final class CatalogView {
     }
   }
 
+  /** The product as a shopper sees it now: the price that applies at this moment, which filters see too. */
   public ProductInfo get(String tenant, String sku) {
     Map<String, ProductInfo> products = byTenant.get(tenant);
-    return products == null ? null : products.get(sku);
+    ProductInfo p = products == null ? null : products.get(sku);
+    return p == null ? null : p.at(clock.millis());
   }
 
   public int size(String tenant) {

@@ -7,16 +7,55 @@ import java.math.RoundingMode;
 import java.util.Currency;
 import java.util.Locale;
 
-/** What a result shows and filters look at, kept from the latest catalog.products record. */
+/**
+ * What a result shows and filters look at, kept from the latest catalog.products record.
+ *
+ * @param priceMicros the price, the sale price when one applies whenever this is read
+ * @param sale a sale price with the window it applies in, or null: {@link #at} says which price is
+ *     the price at a moment
+ */
 public record ProductInfo(String sku, String title, long priceMicros, String currency, String link,
-    String imageLink, String category, String brand, String availability) {
+    String imageLink, String category, String brand, String availability, Sale sale) {
+
+  /**
+   * A sale price and when it applies (epoch millis, start inclusive, end exclusive, 0 open):
+   * retailers load a sale days ahead, and the record does not change when it starts.
+   */
+  public record Sale(long priceMicros, String currency, long startMs, long endMs) {
+    boolean appliesAt(long nowMs) {
+      return (startMs == 0 || nowMs >= startMs) && (endMs == 0 || nowMs < endMs);
+    }
+  }
+
+  /** A product whose price does not depend on the time. */
+  public ProductInfo(String sku, String title, long priceMicros, String currency, String link, String imageLink,
+      String category, String brand, String availability) {
+    this(sku, title, priceMicros, currency, link, imageLink, category, brand, availability, null);
+  }
 
   /** The product as the record keyed {@code sku} holds it (its id, when set, agrees). */
   public static ProductInfo of(String sku, Product p) {
-    Money price = p.hasSalePrice() && p.getSalePrice().getAmountMicros() > 0 ? p.getSalePrice() : p.getPrice();
+    boolean onSale = p.hasSalePrice() && p.getSalePrice().getAmountMicros() > 0;
+    boolean windowed = onSale && (p.getSalePriceStartMs() > 0 || p.getSalePriceEndMs() > 0);
+    Money price = onSale && !windowed ? p.getSalePrice() : p.getPrice();
+    Sale sale = windowed ? new Sale(p.getSalePrice().getAmountMicros(), p.getSalePrice().getCurrency(),
+        p.getSalePriceStartMs(), p.getSalePriceEndMs()) : null;
     String category = !p.getProductType().isEmpty() ? p.getProductType() : p.getGoogleProductCategory();
     return new ProductInfo(sku, p.getTitle(), price.getAmountMicros(), price.getCurrency(), p.getLink(),
-        p.getImageLink(), category, p.getBrand(), p.getAvailability());
+        p.getImageLink(), category, p.getBrand(), p.getAvailability(), sale);
+  }
+
+  /**
+   * The product as a shopper sees it at {@code nowMs}: its price the sale price inside the sale's
+   * window, the regular price outside it (a Black Friday price loaded a week ahead is not the price).
+   */
+  public ProductInfo at(long nowMs) {
+    if (sale == null) {
+      return this;
+    }
+    boolean applies = sale.appliesAt(nowMs);
+    return new ProductInfo(sku, title, applies ? sale.priceMicros() : priceMicros,
+        applies ? sale.currency() : currency, link, imageLink, category, brand, availability, null);
   }
 
   /**

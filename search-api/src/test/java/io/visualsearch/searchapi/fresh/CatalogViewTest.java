@@ -34,6 +34,36 @@ class CatalogViewTest {
   }
 
   @Test
+  void aProductIsReadAtThePriceThatAppliesNow() {
+    // Filters and answers read the catalog view: both see the sale price only inside its window.
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000);
+    java.time.Clock clock = new java.time.Clock() {
+      @Override
+      public java.time.ZoneId getZone() {
+        return java.time.ZoneOffset.UTC;
+      }
+
+      @Override
+      public java.time.Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public java.time.Instant instant() {
+        return java.time.Instant.ofEpochMilli(now.get());
+      }
+    };
+    CatalogView view = new CatalogView(clock);
+    view.upsert("acme", new ProductInfo("coat", "Coat", 39_990_000, "USD", "", "", "", "", "",
+        new ProductInfo.Sale(19_990_000, new String("USD"), 2_000, 3_000)));
+    assertEquals(39_990_000, view.get("acme", "coat").priceMicros());
+    now.set(2_000);
+    assertEquals(19_990_000, view.get("acme", "coat").priceMicros());
+    now.set(3_000);
+    assertEquals(39_990_000, view.get("acme", "coat").priceMicros());
+  }
+
+  @Test
   void aProductIsKeptPerTenantUntilRemoved() {
     CatalogView view = new CatalogView();
     view.upsert("acme", parsed("a", "Ankle boot"));

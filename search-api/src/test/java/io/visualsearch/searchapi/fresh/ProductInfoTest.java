@@ -31,4 +31,31 @@ class ProductInfoTest {
   void noPriceIsEmpty() {
     assertEquals("", price(0, ""));
   }
+
+  private static final long FRIDAY = java.time.Instant.parse("2025-11-28T08:00:00Z").toEpochMilli();
+  private static final long MONDAY = java.time.Instant.parse("2025-12-02T08:00:00Z").toEpochMilli();
+
+  private static io.visualsearch.proto.events.Product coat(long saleStartMs, long saleEndMs) {
+    return io.visualsearch.proto.events.Product.newBuilder().setId("coat").setTitle("Coat")
+        .setPrice(io.visualsearch.proto.events.Money.newBuilder().setAmountMicros(39_990_000).setCurrency("USD"))
+        .setSalePrice(io.visualsearch.proto.events.Money.newBuilder().setAmountMicros(19_990_000).setCurrency("USD"))
+        .setSalePriceStartMs(saleStartMs).setSalePriceEndMs(saleEndMs).build();
+  }
+
+  @Test
+  void aSalePriceIsThePriceOnlyInsideItsWindow() {
+    ProductInfo p = ProductInfo.of("coat", coat(FRIDAY, MONDAY));
+    assertEquals("39.99 USD", p.at(FRIDAY - 7 * 86_400_000L).priceText(), "loaded a week ahead: not yet");
+    assertEquals(19_990_000, p.at(FRIDAY).priceMicros());
+    assertEquals("19.99 USD", p.at(MONDAY - 1).priceText());
+    assertEquals("39.99 USD", p.at(MONDAY).priceText(), "over");
+    assertEquals("19.99 USD", ProductInfo.of("coat", coat(FRIDAY, 0)).at(Long.MAX_VALUE).priceText(), "open end");
+  }
+
+  @Test
+  void aSalePriceWithoutAWindowIsAlwaysThePrice() {
+    ProductInfo p = ProductInfo.of("coat", coat(0, 0));
+    assertEquals(null, p.sale());
+    assertEquals("19.99 USD", p.at(0).priceText());
+  }
 }
