@@ -33,10 +33,15 @@ final class EmbeddingDecoder {
   /** SKUs end up as lines of skus.tsv, so they must stay on one line and one column. */
   private static final int MAX_SKU_CHARS = 512;
 
+  /** INDEX_BUILDER_MODEL_NAMES's value that indexes every model name. */
+  static final String ANY_MODEL = "*";
+
   private final Set<String> modelNames;
+  private final boolean anyModel;
 
   EmbeddingDecoder(List<String> modelNames) {
     this.modelNames = Set.copyOf(modelNames);
+    this.anyModel = this.modelNames.contains(ANY_MODEL);
   }
 
   EmbeddingChange decode(ConsumerRecord<byte[], byte[]> rec, SpanContext origin) throws PoisonRecordException {
@@ -82,7 +87,14 @@ final class EmbeddingDecoder {
       throw new PoisonRecordException(MALFORMED_PAYLOAD, "payload sku '" + abbreviate(e.getSku())
           + "' differs from key sku '" + abbreviate(sku) + "'");
     }
-    if (!modelNames.contains(e.getModelName())) {
+    if (e.getModelName().isEmpty()) {
+      throw new PoisonRecordException(UNKNOWN_MODEL, "model_name is empty");
+    }
+    // Any name by default: a deployment that moves to another model re-embeds its catalogs under
+    // the new name, and only ModelSelection's coverage rule keeps the served index meanwhile; with
+    // the new name dead-lettered, no index of it was ever built, and a restart's replay built the
+    // old model's index from the products not yet re-embedded.
+    if (!anyModel && !modelNames.contains(e.getModelName())) {
       throw new PoisonRecordException(UNKNOWN_MODEL, "model '" + abbreviate(e.getModelName())
           + "' is not one this deployment indexes " + modelNames.stream().sorted().toList());
     }

@@ -63,8 +63,10 @@ public final class IndexBuilderSettings {
       .doc("At most this many versions older than the current one (besides the one before it) are kept, even"
           + " inside INDEX_BUILDER_RETENTION: a catalog that changes all day is rebuilt every few seconds.");
   public static final Setting<List<String>> MODEL_NAMES = Setting.list("INDEX_BUILDER_MODEL_NAMES")
-      .defaultValue(List.of("default")).validate(l -> !l.isEmpty(), "a non-empty list")
-      .doc("Model names whose embeddings are indexed; others are dead-lettered as unknown-model.");
+      .defaultValue(List.of(EmbeddingDecoder.ANY_MODEL)).validate(l -> !l.isEmpty(), "a non-empty list")
+      .doc("Model names whose embeddings are indexed, * for any; others are dead-lettered as unknown-model. A catalog"
+          + " re-embedded under another model name (MODEL_NAME changed) is indexed once the re-embedding covers it, as"
+          + " a new model version is; a list without that name dead-letters the whole re-embedding instead.");
   public static final Setting<Integer> BUILD_THREADS = Setting.integer("INDEX_BUILDER_BUILD_THREADS")
       .defaultValue(0).validate(n -> n >= 0, "0 or more")
       .doc("OpenMP threads FAISS uses for a build; 0 keeps FAISS's default (all cores).");

@@ -58,4 +58,18 @@ class EmbeddingDecoderTest {
     assertEquals("tenant-mismatch", reason(Records.record("acme/a",
         Records.embedding("other", "a", 1, 1f).toByteArray(), "acme", 0)));
   }
+
+  @Test
+  void everyModelNameIsIndexedByDefaultButNoName() throws Exception {
+    EmbeddingDecoder any = new EmbeddingDecoder(IndexBuilderSettings.MODEL_NAMES.defaultValue());
+    Embedding resnet = Records.embedding("acme", "a", 1, 1f).toBuilder().setModelName("resnet50").build();
+    EmbeddingChange.Upsert u = (EmbeddingChange.Upsert) any.decode(Records.record("acme/a", resnet.toByteArray(), "acme", 0),
+        io.opentelemetry.api.trace.SpanContext.getInvalid());
+    assertEquals("resnet50", u.product().model().name());
+    Embedding unnamed = resnet.toBuilder().setModelName("").build();
+    PoisonRecordException e = org.junit.jupiter.api.Assertions.assertThrows(PoisonRecordException.class,
+        () -> any.decode(Records.record("acme/a", unnamed.toByteArray(), "acme", 0),
+            io.opentelemetry.api.trace.SpanContext.getInvalid()));
+    assertEquals("unknown-model", e.reason());
+  }
 }

@@ -313,7 +313,7 @@ class ITIndexBuilder {
       send(h, "it-a", "bad-nan", Records.embedding("it-a", "bad-nan", 1, 1f, Float.NaN, 0, 0, 0, 0, 0, 0).toByteArray());
       send(h, "it-a", "bad-bytes", new byte[] {(byte) 0xff, (byte) 0xfe, 0x07, 0x00, 0x13});
       send(h, "it-a", "unknown-model", Records.embedding("it-a", "unknown-model", 1, vector(r, 8)).toBuilder()
-          .setModelName("someone-elses").build().toByteArray());
+          .setModelName("").build().toByteArray()); // any name is indexed, none is not
       upsert(h, "it-a", "after-poison", 1, vector(r, 8));
       IndexManifest a3 = awaitPublished(h, "it-a", a2.version(), m -> m.vectorCount() == 30);
       assertTrue(verifiedIds(h, a3).contains(SkuIds.id("it-a", "after-poison")));

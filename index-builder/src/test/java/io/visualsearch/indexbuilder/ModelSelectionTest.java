@@ -35,6 +35,20 @@ class ModelSelectionTest {
   }
 
   @Test
+  void aCatalogReEmbeddedUnderAnotherModelNameIsHeldUntilCoveredAsAnUpgradeIs() {
+    // MODEL_NAME changed: version numbers start again at 1, only the name tells the models apart.
+    ModelKey other = new ModelKey("resnet50", 1, "", "");
+    ModelSelection.Decision held = selection.choose(Map.of(V2, 70, other, 30), Map.of(other, now), Map.of(other, now),
+        V2, 100, now);
+    assertFalse(held.build(), "the served index keeps serving every product");
+    assertEquals(other, held.model());
+    ModelSelection.Decision built = selection.choose(Map.of(V2, 5, other, 95), Map.of(other, now), Map.of(other, now),
+        V2, 100, now);
+    assertTrue(built.build());
+    assertEquals(other, built.model());
+  }
+
+  @Test
   void anUpgradeThatWentQuietHavingCoveredMostIsBuiltWithoutItsStragglers() {
     Map<ModelKey, Long> arrivals = Map.of(V2, now);
     assertFalse(selection.choose(Map.of(V1, 40, V2, 60), arrivals, arrivals, V1, 100, now + 299_999).build());

@@ -146,7 +146,18 @@ public final class ModelClient implements Component {
    */
   public Embeddings embed(List<BufferedImage> images, long version, VectorVariant as)
       throws ModelUnavailableException, ModelRejectedException {
-    return embed(images, ModelSpec.newBuilder().setName(model).setSignatureName(as.signature())
+    return embed(images, model, version, as);
+  }
+
+  /**
+   * Same, of the model named {@code modelName} rather than this client's MODEL_NAME: an index
+   * built from another model (a deployment moving to it re-embeds each catalog, and each tenant's
+   * index follows once covered) is searched with vectors of its own model, whatever this client's
+   * configuration says meanwhile.
+   */
+  public Embeddings embed(List<BufferedImage> images, String modelName, long version, VectorVariant as)
+      throws ModelUnavailableException, ModelRejectedException {
+    return embed(images, ModelSpec.newBuilder().setName(modelName).setSignatureName(as.signature())
         .setVersion(Int64Value.of(version)).build(), as);
   }
 
@@ -180,7 +191,7 @@ public final class ModelClient implements Component {
   private Embeddings embed(List<BufferedImage> images, ModelSpec spec, VectorVariant as)
       throws ModelUnavailableException, ModelRejectedException {
     if (images.isEmpty()) {
-      return new Embeddings(new float[0][], model, 0, as.signature());
+      return new Embeddings(new float[0][], spec.getName(), 0, as.signature());
     }
     Map<ImageTensors.Shape, List<Integer>> byShape = new LinkedHashMap<>();
     for (int i = 0; i < images.size(); i++) {
@@ -199,7 +210,7 @@ public final class ModelClient implements Component {
       for (int j = 0; j < part.length; j++) {
         vectors[group.getValue().get(j)] = part[j];
       }
-      answeredModel = response.getModelSpec().getName().isEmpty() ? model : response.getModelSpec().getName();
+      answeredModel = response.getModelSpec().getName().isEmpty() ? spec.getName() : response.getModelSpec().getName();
       answeredVersion = response.getModelSpec().getVersion().getValue();
     }
     return new Embeddings(vectors, answeredModel, answeredVersion, as.signature());
@@ -240,7 +251,7 @@ public final class ModelClient implements Component {
     }
     health.callSucceeded();
     if (!response.containsOutputs(output)) {
-      throw new ModelRejectedException("model " + model + " answered without output '" + output + "'", null);
+      throw new ModelRejectedException("model " + spec.getName() + " answered without output '" + output + "'", null);
     }
     return response;
   }

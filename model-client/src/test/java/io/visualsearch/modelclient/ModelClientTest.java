@@ -250,6 +250,18 @@ class ModelClientTest {
   }
 
   @Test
+  void aCallNamingAModelAsksForThatModelNotTheConfiguredOne() throws Exception {
+    // An index built from another model than MODEL_NAME (a deployment moving to it) is searched
+    // with vectors of its own model.
+    start("named-model");
+    client.embed(List.of(solid(Color.RED, 20, 10)), "resnet50", 3, client.variant());
+    assertEquals("resnet50", seen.get(0).getModelSpec().getName());
+    assertEquals(3, seen.get(0).getModelSpec().getVersion().getValue());
+    client.embed(List.of(solid(Color.RED, 20, 10)), 3, client.variant());
+    assertEquals("default", seen.get(1).getModelSpec().getName());
+  }
+
+  @Test
   void smallImagesGoAtTheirOwnSizeOneCallPerShapeAndTheLaterCallsArePinnedToTheFirstAnswer() throws Exception {
     start("shapes");
     Embeddings e = client.embed(List.of(solid(Color.RED, 28, 28), solid(Color.GREEN, 20, 10),

@@ -22,11 +22,20 @@ public final class ModelClientEmbedder implements QueryEmbedder {
 
   @Override
   public QueryVector embed(BufferedImage image, long modelVersion, String signature, String variant) {
+    return embed(image, null, modelVersion, signature, variant);
+  }
+
+  @Override
+  public QueryVector embed(BufferedImage image, String modelName, long modelVersion, String signature,
+      String variant) {
     // A name this client cannot read (another writer's format) leaves its own configuration, which
     // the model check then compares: a clear 503 rather than a guess.
     VectorVariant as = VectorVariant.parse(variant, signature).orElse(client.variant());
     try {
-      Embeddings e = modelVersion > 0 ? client.embed(List.of(image), modelVersion, as) : client.embed(List.of(image));
+      // A version is the index's: so is its model's name, when it has one.
+      Embeddings e = modelVersion <= 0 ? client.embed(List.of(image))
+          : modelName == null || modelName.isEmpty() ? client.embed(List.of(image), modelVersion, as)
+          : client.embed(List.of(image), modelName, modelVersion, as);
       if (e.vectors().length != 1) {
         throw new ApiException(502, "model_error", "the model server answered " + e.vectors().length
             + " vectors for one image", null, null);

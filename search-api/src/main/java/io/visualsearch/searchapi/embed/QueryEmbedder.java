@@ -21,6 +21,18 @@ public interface QueryEmbedder {
   QueryVector embed(BufferedImage image, long modelVersion, String signature, String variant);
 
   /**
+   * Same, of the model named {@code modelName} (the searched index's) when it names one, rather
+   * than the embedder's own: a deployment moving to another model re-embeds each catalog under the
+   * new name, and a tenant's index keeps its old model until the re-embedding covers it, so queries
+   * must follow each index's model (served side by side, as TensorFlow Serving's model config
+   * allows) rather than MODEL_NAME. An embedder of one model only ignores it.
+   */
+  default QueryVector embed(BufferedImage image, String modelName, long modelVersion, String signature,
+      String variant) {
+    return embed(image, modelVersion, signature, variant);
+  }
+
+  /**
    * A query vector and the model (name, version and signature) that produced it, and its variant
    * (signature, output and image shaping; null when the embedder cannot say).
    */

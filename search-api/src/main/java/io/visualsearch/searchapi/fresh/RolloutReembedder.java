@@ -129,7 +129,7 @@ public final class RolloutReembedder implements Component, FreshnessFollower.Oth
       return "image_missing";
     }
     BufferedImage image = NormalisedImage.decode(picture.get().bytes());
-    QueryEmbedder.QueryVector v = embedder.embed(image, served.modelVersion(), served.signature(),
+    QueryEmbedder.QueryVector v = embedder.embed(image, served.modelName(), served.modelVersion(), served.signature(),
         served.vectorVariant());
     boolean fits = served.fitsModel(v.modelName(), v.modelVersion(), v.signature(), v.variant())
         && v.vector().length == served.dimension();

@@ -104,7 +104,8 @@ public final class QueryService {
       QueryEmbedder.QueryVector vector;
       Span embed = tracer.spanBuilder("embed query").startSpan();
       try (Scope ignored = embed.makeCurrent()) {
-        vector = embedder.embed(image, index.modelVersion(), index.signature(), index.vectorVariant());
+        vector = embedder.embed(image, index.modelName(), index.modelVersion(), index.signature(),
+            index.vectorVariant());
         embed.setAttribute("model.version", vector.modelVersion());
       } finally {
         embed.end();

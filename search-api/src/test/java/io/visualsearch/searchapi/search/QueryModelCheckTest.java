@@ -67,6 +67,33 @@ class QueryModelCheckTest {
   }
 
   @Test
+  void aQueryIsEmbeddedWithTheIndexsModelNotTheConfiguredOne() throws Exception {
+    // A deployment moving to another model: this tenant's index is already of the new one.
+    TenantIndexes indexes = new TenantIndexes(i -> { });
+    IndexManifest m = new IndexManifest(IndexManifest.FORMAT, "acme", "v1", 0, "resnet50", 1, "serving_default", 2,
+        "cosine", "IDMap,Flat", 0, List.of(), null, Map.of(), null, null, null);
+    indexes.install(new LoadedIndex(m, List.of(), Map.of(), VectorSpace.of(Metric.INNER_PRODUCT, "cosine")));
+    CatalogView catalog = new CatalogView();
+    QueryEmbedder embedder = new QueryEmbedder() {
+      @Override
+      public QueryVector embed(java.awt.image.BufferedImage image, long version, String signature, String variant) {
+        return embed(image, "default", version, signature, variant);
+      }
+
+      @Override
+      public QueryVector embed(java.awt.image.BufferedImage image, String modelName, long version, String signature,
+          String variant) {
+        asked.add(modelName);
+        return new QueryVector(new float[] {1, 0}, modelName, version, signature, variant);
+      }
+    };
+    QueryService service = new QueryService(indexes, new TenantDeltas(), catalog,
+        new QueryImageDecoder(1_000_000, 512), embedder, new IndexSearcher(catalog, tracer, 1000), null, null, tracer);
+    service.search("acme", photo());
+    assertEquals(List.of("resnet50"), asked);
+  }
+
+  @Test
   void aQueryOfAnotherSignatureOfTheIndexModelVersionIsRefusedNotCompared() throws Exception {
     ApiException e = assertThrows(ApiException.class, () -> service("mixed7").search("acme", photo()));
     assertEquals(503, e.status());
