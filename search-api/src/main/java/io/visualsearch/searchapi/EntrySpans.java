@@ -9,6 +9,7 @@ import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
+import io.visualsearch.tracing.GrpcTracing;
 import io.visualsearch.tracing.Tracing;
 
 /**
@@ -49,7 +50,7 @@ public final class EntrySpans {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
           ServerCallHandler<Q, R> next) {
-        SpanContext caller = caller(headers, METADATA);
+        SpanContext caller = caller(headers, GrpcTracing.GETTER);
         return serverTracing.interceptCall(call, new Metadata(), (traced, none) -> {
           if (caller.isValid()) {
             // The span serverTracing just started is current here.
@@ -64,16 +65,4 @@ public final class EntrySpans {
   private <C> SpanContext caller(C carrier, TextMapGetter<C> getter) {
     return Span.fromContext(tracing.propagator().extract(Context.root(), carrier, getter)).getSpanContext();
   }
-
-  private static final TextMapGetter<Metadata> METADATA = new TextMapGetter<>() {
-    @Override
-    public Iterable<String> keys(Metadata md) {
-      return md.keys();
-    }
-
-    @Override
-    public String get(Metadata md, String key) {
-      return md == null ? null : md.get(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));
-    }
-  };
 }

@@ -34,7 +34,8 @@ public final class GrpcTracing {
   private static final TextMapSetter<Metadata> SETTER =
       (md, key, value) -> md.put(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER), value);
 
-  private static final TextMapGetter<Metadata> GETTER = new TextMapGetter<>() {
+  /** Reads trace headers from gRPC metadata (ASCII keys), for a caller extracting a context itself. */
+  public static final TextMapGetter<Metadata> GETTER = new TextMapGetter<>() {
     @Override
     public Iterable<String> keys(Metadata md) {
       return md.keys();
