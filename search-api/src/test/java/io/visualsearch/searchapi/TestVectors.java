@@ -3,6 +3,7 @@ package io.visualsearch.searchapi;
 import io.visualsearch.faiss.FaissIndex;
 import io.visualsearch.faiss.Metric;
 import io.visualsearch.indexformat.CorruptIndexException;
+import io.visualsearch.indexformat.ImageKeys;
 import io.visualsearch.indexformat.IndexManifest;
 import io.visualsearch.indexformat.ShardVectors;
 import io.visualsearch.indexformat.SkuIds;
@@ -100,6 +101,21 @@ public final class TestVectors {
    */
   public static LoadedIndex index(String tenant, String version, long modelVersion, Map<String, float[]> vectors,
       int shards, Map<Integer, Long> offsets, String factory, String searchParameters, Path exactDir) {
+    return index(tenant, version, modelVersion, vectors, shards, offsets, factory, searchParameters, exactDir, null);
+  }
+
+  /**
+   * Flat shards as {@link #index(String, String, long, Map, int, Map)}, with the image each vector
+   * was computed from ({@code images.tsv}): sku -> image key, 0 or absent unknown.
+   */
+  public static LoadedIndex indexWithImages(String tenant, String version, Map<String, float[]> vectors, int shards,
+      Map<Integer, Long> offsets, Map<String, Long> imageKeyOf) {
+    return index(tenant, version, 1, vectors, shards, offsets, "IDMap,Flat", null, null, imageKeyOf);
+  }
+
+  private static LoadedIndex index(String tenant, String version, long modelVersion, Map<String, float[]> vectors,
+      int shards, Map<Integer, Long> offsets, String factory, String searchParameters, Path exactDir,
+      Map<String, Long> imageKeyOf) {
     int d = vectors.values().iterator().next().length;
     Metric metric = factory.contains("PCA") || factory.contains("PQ") ? Metric.L2 : Metric.INNER_PRODUCT;
     float[] all = new float[vectors.size() * d];
@@ -148,6 +164,16 @@ public final class TestVectors {
     }
     IndexManifest m = new IndexManifest(IndexManifest.FORMAT, tenant, version, System.currentTimeMillis(), "default",
         modelVersion, "serving_default", d, "cosine", factory, vectors.size(), files, null, offsets, searchParameters, null);
+    if (imageKeyOf != null) {
+      long[] sortedIds = ids.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
+      long[] keys = Arrays.stream(sortedIds).map(id -> imageKeyOf.getOrDefault(ids.get(id), 0L)).toArray();
+      try {
+        return new LoadedIndex(m, built, ids, ImageKeys.parse(ImageKeys.write(sortedIds, keys)),
+            VectorSpace.of(metric, "cosine"));
+      } catch (CorruptIndexException e) {
+        throw new IllegalStateException(e);
+      }
+    }
     return new LoadedIndex(m, built, exactDir == null ? null : exact, ids, VectorSpace.of(metric, "cosine"));
   }
 

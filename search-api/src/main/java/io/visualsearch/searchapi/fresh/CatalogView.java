@@ -15,7 +15,7 @@ public final class CatalogView {
 
   private final Map<String, Map<String, ProductInfo>> byTenant = new ConcurrentHashMap<>();
   /**
-   * One copy of each value few products do not share (category, brand, availability, currency):
+   * One copy of each value few products do not share (categories, brand, availability, currency):
    * every replica holds every tenant's products on its heap, and each record parsed brought its
    * own copies, a third of a product's ~750 bytes.
    */
@@ -38,7 +38,7 @@ public final class CatalogView {
     ProductInfo kept = new ProductInfo(product.sku(), product.title(), product.priceMicros(),
         sharedValues.intern(product.currency()), product.link(), product.imageLink(),
         sharedValues.intern(product.category()), sharedValues.intern(product.brand()),
-        sharedValues.intern(product.availability()), sale);
+        sharedValues.intern(product.availability()), sale, sharedValues.intern(product.otherCategory()));
     byTenant.computeIfAbsent(tenant, t -> new ConcurrentHashMap<>()).put(kept.sku(), kept);
   }
 

@@ -57,6 +57,16 @@ public final class FreshDelta {
 
   private final Map<String, DeltaEntry> bySku = new HashMap<>();
   /**
+   * Per sku, the record (partition and offset) that took the product back to the picture the
+   * served version holds, when an entry of another picture or a deletion stood before it: with no
+   * entry left, a rewind (any tenant's swap rewinds the shared reader to that tenant's floor)
+   * re-read the older record as the newest, and the reverted picture hid the indexed one until the
+   * revert was read again. Neither hidden nor searched; it only rejects older records. At most one
+   * per product, and only past the floor: a rebase drops those below its new floor, so they last
+   * no longer than the entries the next index covers.
+   */
+  private final Map<String, Marker> reverted = new HashMap<>();
+  /**
    * Per sku, a vector of the served version's model computed from the picture of the product's
    * record in {@link #bySku} (same partition and offset), which that version cannot search itself.
    */
@@ -205,8 +215,16 @@ public final class FreshDelta {
     adoptions.remove(index.version());
     adoptions.put(index.version(), ++adopted);
     boolean sameSpace = previous != null && previous.equals(index.space());
+    // Markers go with the records the new version covers: none is older than the floor.
+    reverted.values().removeIf(m -> !atOrAboveFloor(m.partition(), m.offset()));
     bySku.values().removeIf(e -> {
-      boolean covered = !atOrAboveFloor(e.partition(), e.offset()) || alreadyServed(e);
+      boolean below = !atOrAboveFloor(e.partition(), e.offset());
+      boolean covered = below || alreadyServed(e);
+      if (covered && !below) {
+        // The new version holds this picture, and the rewind to its floor reads this record's
+        // elders again: as for a revert (see reverted).
+        reverted.put(e.sku(), new Marker(e.partition(), e.offset()));
+      }
       if (covered) {
         // Re-inserted, so the map's order is the order of absorption.
         absorbed.remove(e.sku());
@@ -262,6 +280,10 @@ public final class FreshDelta {
     if (prev != null && prev.partition() == entry.partition() && prev.offset() > entry.offset()) {
       return;
     }
+    Marker back = reverted.get(entry.sku());
+    if (back != null && back.partition() == entry.partition() && back.offset() > entry.offset()) {
+      return;
+    }
     // Deletions are always kept (a removed product must never be returned), and so are records
     // that only replace a vector held: the cap refuses growth only.
     boolean grows = prev == null || prev.isTombstone()
@@ -294,14 +316,18 @@ public final class FreshDelta {
       }
     }
     if (alreadyServed(entry)) {
-      // The product is back to what the index holds: its indexed vector is current again.
-      bySku.remove(entry.sku());
+      // The product is back to what the index holds: its indexed vector is current again. A
+      // marker, when an older record stood here, keeps a rewind from making that one the newest.
+      if (bySku.remove(entry.sku()) != null || reverted.containsKey(entry.sku())) {
+        reverted.put(entry.sku(), new Marker(entry.partition(), entry.offset()));
+      }
       standIns.remove(entry.sku());
       return;
     }
     DeltaEntry stored = entry.isTombstone() || served == null ? entry
         : entry.withVector(served.space().prepare(entry.vector()));
     bySku.put(entry.sku(), stored);
+    reverted.remove(entry.sku());
     absorbed.remove(entry.sku());
   }
 
@@ -473,6 +499,14 @@ public final class FreshDelta {
   public synchronized int size() {
     return bySku.size();
   }
+
+  /** Products whose newest record is only remembered ({@link #reverted}). */
+  synchronized int markers() {
+    return reverted.size();
+  }
+
+  /** A product's newest record, when that record left nothing to keep ({@link #reverted}). */
+  private record Marker(int partition, long offset) {}
 
   /** A vector a version took from the delta, by the number of the adoption that took it. */
   record Absorbed(DeltaEntry entry, long adoption) {}

@@ -11,11 +11,19 @@ import java.util.Locale;
  * What a result shows and filters look at, kept from the latest catalog.products record.
  *
  * @param priceMicros the price, the sale price when one applies whenever this is read
+ * @param category the category answers show: the feed's product_type, else its
+ *     google_product_category
  * @param sale a sale price with the window it applies in, or null: {@link #at} says which price is
  *     the price at a moment
+ * @param otherCategory the google_product_category when {@code category} is the product_type (and
+ *     another path), else empty: only the category filter looks at it
  */
 public record ProductInfo(String sku, String title, long priceMicros, String currency, String link,
-    String imageLink, String category, String brand, String availability, Sale sale) {
+    String imageLink, String category, String brand, String availability, Sale sale, String otherCategory) {
+
+  public ProductInfo {
+    otherCategory = otherCategory == null ? "" : otherCategory;
+  }
 
   /**
    * A sale price and when it applies (epoch millis, start inclusive, end exclusive, 0 open):
@@ -33,6 +41,12 @@ public record ProductInfo(String sku, String title, long priceMicros, String cur
     this(sku, title, priceMicros, currency, link, imageLink, category, brand, availability, null);
   }
 
+  /** A product with one category path. */
+  public ProductInfo(String sku, String title, long priceMicros, String currency, String link, String imageLink,
+      String category, String brand, String availability, Sale sale) {
+    this(sku, title, priceMicros, currency, link, imageLink, category, brand, availability, sale, "");
+  }
+
   /** The product as the record keyed {@code sku} holds it (its id, when set, agrees). */
   public static ProductInfo of(String sku, Product p) {
     boolean onSale = p.hasSalePrice() && p.getSalePrice().getAmountMicros() > 0;
@@ -40,9 +54,13 @@ public record ProductInfo(String sku, String title, long priceMicros, String cur
     Money price = onSale && !windowed ? p.getSalePrice() : p.getPrice();
     Sale sale = windowed ? new Sale(p.getSalePrice().getAmountMicros(), p.getSalePrice().getCurrency(),
         p.getSalePriceStartMs(), p.getSalePriceEndMs()) : null;
+    // A retailer's product_type ("Women > New In") is what its shoppers know, so answers show it;
+    // the filter also matches the Google path a feed carries beside it ("... > Dresses"), or a
+    // filter on "Dresses" dropped every dress the retailer filed under its own headings.
     String category = !p.getProductType().isEmpty() ? p.getProductType() : p.getGoogleProductCategory();
+    String other = category.equals(p.getGoogleProductCategory()) ? "" : p.getGoogleProductCategory();
     return new ProductInfo(sku, p.getTitle(), price.getAmountMicros(), price.getCurrency(), p.getLink(),
-        p.getImageLink(), category, p.getBrand(), p.getAvailability(), sale);
+        p.getImageLink(), category, p.getBrand(), p.getAvailability(), sale, other);
   }
 
   /**
@@ -55,7 +73,7 @@ public record ProductInfo(String sku, String title, long priceMicros, String cur
     }
     boolean applies = sale.appliesAt(nowMs);
     return new ProductInfo(sku, title, applies ? sale.priceMicros() : priceMicros,
-        applies ? sale.currency() : currency, link, imageLink, category, brand, availability, null);
+        applies ? sale.currency() : currency, link, imageLink, category, brand, availability, null, otherCategory);
   }
 
   /**

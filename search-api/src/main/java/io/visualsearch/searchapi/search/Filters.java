@@ -9,8 +9,9 @@ import java.util.Map;
 /**
  * Restrictions a storefront puts on results. Text fields compare case-insensitively; a category
  * matches the product's whole category path or any one level of it ("Apparel > Shoes" matches
- * "shoes"); prices are in micros of the currency unit, bounds inclusive. Availability is one of the
- * catalog's four values, in any spelling a feed may give it ("In-Stock", "pre order"), held as the
+ * "shoes"), of its product_type or of its google_product_category (a feed may carry both); prices
+ * are in micros of the currency unit, bounds inclusive. Availability is one of the catalog's four
+ * values, in any spelling a feed may give it ("In-Stock", "pre order"), held as the
  * catalog writes it ("in_stock", "preorder"); another is refused 400 {@code invalid_availability}.
  */
 public record Filters(String category, Long minPriceMicros, Long maxPriceMicros, String availability, String brand) {
@@ -51,7 +52,7 @@ public record Filters(String category, Long minPriceMicros, Long maxPriceMicros,
   }
 
   public boolean matches(ProductInfo p) {
-    if (category != null && !categoryMatches(p.category())) {
+    if (category != null && !categoryMatches(p.category()) && !categoryMatches(p.otherCategory())) {
       return false;
     }
     if (brand != null && !brand.equalsIgnoreCase(p.brand())) {

@@ -18,8 +18,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.ToLongFunction;
 
 /**
  * Answers one query against a tenant's served version: every shard (a quantised shard's
@@ -34,7 +37,9 @@ import java.util.Map;
  * flat index this finds exactly the filtered top k whenever the matches lie within maxFetch
  * candidates (measured in IndexSearcherTest and RATIONALE.md). A graph shard walks a candidate
  * list as long as the list asked; an inverted-file shard probes lists in proportion to it, and
- * more again when the lists it probed held fewer vectors than it asked for.
+ * more again when the lists it probed held fewer vectors than it asked for. Products sharing one
+ * picture count once ({@link #onePerPicture}), so the same loop fetches past a picture's other
+ * products as past those a filter drops.
  */
 public final class IndexSearcher {
 
@@ -58,7 +63,8 @@ public final class IndexSearcher {
 
   /**
    * @param query the raw query vector (prepared here for the index's vector space)
-   * @param excludeSku a product never returned (the product itself, for "similar items"), or null
+   * @param excludeSku a product never returned, nor another product of its picture (the product
+   *     itself, for "similar items"), or null
    */
   public SearchAnswer search(LoadedIndex index, FreshDelta.Snapshot delta, float[] query, int k, Filters filters,
       String excludeSku) {
@@ -70,12 +76,23 @@ public final class IndexSearcher {
     float[] q = index.space().prepare(query);
     String tenant = index.tenant();
     List<SearchHit> fresh = new ArrayList<>();
+    // A product in the delta is hidden from the shards: its picture is its entry's. Kept for the
+    // hits and the excluded product only, the ones a picture is asked of.
+    Map<String, Long> freshPictures = new HashMap<>();
     for (DeltaEntry e : delta.searchable()) {
       SearchHit hit = admit(tenant, e.sku(), index.space().exactScore(q, e.vector()), filters, excludeSku);
       if (hit != null) {
         fresh.add(hit);
+        freshPictures.put(e.sku(), e.imageKey());
+      } else if (e.sku().equals(excludeSku)) {
+        freshPictures.put(e.sku(), e.imageKey());
       }
     }
+    ToLongFunction<String> pictureOf = sku -> {
+      Long key = freshPictures.get(sku);
+      return key != null ? key : index.imageKeyOf(sku);
+    };
+    long ownPicture = excludeSku == null ? 0 : pictureOf.applyAsLong(excludeSku);
     int fetch = Math.min(initialFetch(k, filters), maxFetch);
     List<FaissIndex> shards = index.shards();
     // Per shard, the inverted lists its next search probes; 0: the index's own nprobe.
@@ -151,9 +168,7 @@ public final class IndexSearcher {
         }
         merged = new ArrayList<>(best.values());
         merged.sort(Comparator.comparingDouble(SearchHit::score).reversed().thenComparing(SearchHit::sku));
-        if (merged.size() > k) {
-          merged = new ArrayList<>(merged.subList(0, k));
-        }
+        merged = onePerPicture(merged, k, pictureOf, ownPicture);
         mergeSpan.setAttribute("results", merged.size());
       } finally {
         mergeSpan.end();
@@ -163,6 +178,32 @@ public final class IndexSearcher {
       }
       fetch = (int) Math.min((long) fetch * GROWTH, maxFetch);
     }
+  }
+
+  /**
+   * The first {@code k} of {@code ranked} (best first) whose picture is neither {@code ownPicture}
+   * nor that of one kept before. A feed lists each size of a dress as its own product with the
+   * dress's one image, embedded once into one vector: a photo of the dress got every size as a
+   * card, half the answer the same picture. An unknown picture (key 0) is nobody's duplicate.
+   * Fewer than k kept makes the caller fetch more, as for filters.
+   */
+  static List<SearchHit> onePerPicture(List<SearchHit> ranked, int k, ToLongFunction<String> pictureOf,
+      long ownPicture) {
+    List<SearchHit> kept = new ArrayList<>(Math.min(k, ranked.size()));
+    Set<Long> shown = new HashSet<>();
+    if (ownPicture != 0) {
+      shown.add(ownPicture);
+    }
+    for (SearchHit hit : ranked) {
+      if (kept.size() == k) {
+        break;
+      }
+      long picture = pictureOf.applyAsLong(hit.sku());
+      if (picture == 0 || shown.add(picture)) {
+        kept.add(hit);
+      }
+    }
+    return kept;
   }
 
   /** The results of one search that are vectors, not FAISS's -1 padding (which comes last). */

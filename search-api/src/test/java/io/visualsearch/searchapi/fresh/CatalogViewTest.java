@@ -34,6 +34,18 @@ class CatalogViewTest {
   }
 
   @Test
+  void theGoogleCategoryBesideTheProductTypeIsKeptAndSharedToo() {
+    CatalogView view = new CatalogView();
+    for (String sku : new String[] {"a", "b"}) {
+      ProductInfo p = parsed(sku, "Boot");
+      view.upsert("acme", new ProductInfo(p.sku(), p.title(), p.priceMicros(), p.currency(), p.link(), p.imageLink(),
+          p.category(), p.brand(), p.availability(), null, new String("Apparel & Accessories > Shoes")));
+    }
+    assertEquals("Apparel & Accessories > Shoes", view.get("acme", "a").otherCategory());
+    assertSame(view.get("acme", "a").otherCategory(), view.get("acme", "b").otherCategory());
+  }
+
+  @Test
   void aProductIsReadAtThePriceThatAppliesNow() {
     // Filters and answers read the catalog view: both see the sale price only inside its window.
     java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000);

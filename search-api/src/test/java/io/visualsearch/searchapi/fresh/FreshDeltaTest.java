@@ -206,6 +206,62 @@ class FreshDeltaTest {
   }
 
   /**
+   * A product goes A -> B -> A while the index holds A. Any tenant's swap rewinds the shared reader
+   * to that tenant's floor: B's record, read again, found no entry and hid the indexed A, answering
+   * with picture B until the revert was read again.
+   */
+  @Test
+  void aRewindDoesNotBringBackTheIntermediatePictureOfAProductThatReverted() throws Exception {
+    LoadedIndex v1 = v1WithPictures();
+    FreshDelta delta = new FreshDelta();
+    delta.rebase(v1);
+    DeltaEntry b = new DeltaEntry("sku-2", 0, 200, "default", 1, new float[] {0, 1}, ImageKeys.of(CHANGED));
+    delta.accept(b);
+    delta.accept(new DeltaEntry("sku-2", 0, 300, "default", 1, new float[] {1, 0}, ImageKeys.of(INDEXED)));
+
+    delta.accept(b);
+    FreshDelta.Snapshot s = delta.snapshot(v1);
+    assertEquals(Set.of(), s.hidden(), "the indexed picture A answers");
+    assertEquals(List.of(), s.searchable());
+    assertEquals(0, delta.vectors(), "nor does B take room under the cap");
+    assertEquals(1, delta.markers());
+
+    // A newer change is taken as ever, and the marker is gone with it.
+    delta.accept(new DeltaEntry("sku-2", 0, 400, "default", 1, new float[] {0, 1}, ImageKeys.of(CHANGED)));
+    assertEquals(Set.of("sku-2"), delta.snapshot(v1).hidden());
+  }
+
+  /**
+   * The same when an adoption drops the entry: the new version holds the product's picture, and the
+   * rewind to its floor reads the product's older records past that floor again.
+   */
+  @Test
+  void aRewindAfterAnAdoptionDoesNotBringBackAPictureTheProductLeft() throws Exception {
+    LoadedIndex v1 = v1WithPictures();
+    FreshDelta delta = new FreshDelta();
+    delta.rebase(v1);
+    String c = "ef".repeat(32);
+    DeltaEntry b = new DeltaEntry("sku-2", 0, 200, "default", 1, new float[] {0, 1}, ImageKeys.of(CHANGED));
+    delta.accept(new DeltaEntry("sku-2", 0, 100, "default", 1, new float[] {1, 1}, ImageKeys.of(c)));
+    delta.accept(b);
+    delta.accept(new DeltaEntry("sku-2", 0, 300, "default", 1, new float[] {1, 1}, ImageKeys.of(c)));
+    // Built from the records up to 150: it holds C (@100), which @300 went back to.
+    LoadedIndex v2 = ShardlessVersions.withImages("acme", "v2", 1, 2, Map.of(0, 150L),
+        Map.of("sku-1", INDEXED, "sku-2", c));
+    delta.rebase(v2);
+    assertEquals(Set.of(), delta.snapshot(v2).hidden());
+
+    delta.accept(b);
+    assertEquals(Set.of(), delta.snapshot(v2).hidden(), "v2's picture C answers, not B");
+
+    assertEquals(1, delta.markers());
+
+    // Markers go once an index covers their record: they do not pile up between builds.
+    delta.rebase(ShardlessVersions.withImages("acme", "v3", 1, 2, Map.of(0, 301L), Map.of("sku-2", c)));
+    assertEquals(0, delta.markers());
+  }
+
+  /**
    * A model rollout re-embeds the whole catalog with the new model, its pictures unchanged: none of
    * those records is held while the old model's index serves (each about 3 KB on the heap, for
    * hours). The new model's index, once adopted, gets those past its floor from the follower's

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.visualsearch.searchapi.ApiException;
+import io.visualsearch.proto.events.Money;
+import io.visualsearch.proto.events.Product;
+import io.visualsearch.searchapi.fresh.CatalogView;
 import io.visualsearch.searchapi.fresh.ProductInfo;
 import org.junit.jupiter.api.Test;
 
@@ -36,6 +39,54 @@ class FiltersTest {
     assertFalse(availability("in-stock").matches(stocked("out_of_stock")));
     assertFalse(availability("preorder").matches(stocked("backorder")));
     assertFalse(availability("in_stock").matches(stocked("")), "a product of unknown availability");
+  }
+
+  static ProductInfo fromFeed(String productType, String googleCategory) {
+    return fromFeed(Product.newBuilder().setProductType(productType).setGoogleProductCategory(googleCategory));
+  }
+
+  /** As the catalog view gives it to filters. */
+  static ProductInfo fromFeed(Product.Builder product) {
+    CatalogView view = new CatalogView();
+    view.upsert("acme", ProductInfo.of("dress", product.setId("dress").setTitle("Dress").build()));
+    return view.get("acme", "dress");
+  }
+
+  static Filters category(String category) {
+    return new Filters(category, null, null, null, null);
+  }
+
+  /**
+   * A feed's product_type is the retailer's own headings; the Google path beside it was ignored,
+   * and a filter on "Dresses" dropped every dress filed under "Women > New In".
+   */
+  @Test
+  void theCategoryFilterMatchesTheProductTypeAndTheGoogleCategoryAlike() {
+    ProductInfo dress = fromFeed("Women > New In", "Apparel & Accessories > Clothing > Dresses");
+    assertEquals("Women > New In", dress.category(), "answers show the retailer's own path");
+    assertTrue(category("Dresses").matches(dress));
+    assertTrue(category("apparel & accessories > clothing > dresses").matches(dress));
+    assertTrue(category("new in").matches(dress));
+    assertFalse(category("Shoes").matches(dress));
+
+    ProductInfo googleOnly = fromFeed("", "Apparel & Accessories > Clothing > Dresses");
+    assertEquals("Apparel & Accessories > Clothing > Dresses", googleOnly.category());
+    assertTrue(category("Dresses").matches(googleOnly));
+    assertFalse(category("New In").matches(googleOnly));
+
+    // Read at the price of the moment (a sale inside its window), it keeps both paths.
+    ProductInfo onSale = fromFeed(Product.newBuilder().setProductType("Women > New In")
+        .setGoogleProductCategory("Apparel & Accessories > Clothing > Dresses")
+        .setPrice(Money.newBuilder().setAmountMicros(50_000_000).setCurrency("USD"))
+        .setSalePrice(Money.newBuilder().setAmountMicros(30_000_000).setCurrency("USD")).setSalePriceStartMs(1));
+    assertEquals(30_000_000, onSale.priceMicros());
+    assertTrue(category("Dresses").matches(onSale));
+
+    // A numeric Google category id is a path of one level: matched as written, never by name.
+    ProductInfo numbered = fromFeed("Women > New In", "2271");
+    assertTrue(category("2271").matches(numbered));
+    assertFalse(category("Dresses").matches(numbered));
+    assertTrue(category("New In").matches(numbered));
   }
 
   @Test

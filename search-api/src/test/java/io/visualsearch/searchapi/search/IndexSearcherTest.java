@@ -332,6 +332,94 @@ class IndexSearcherTest {
     assertEquals(bruteForce(vectors, vectors.get("sku-0"), 20, f), skus(a));
   }
 
+  static final long DRESS_PICTURE = 0xd2e55L;
+
+  /**
+   * {@code sizes} products "dress-0", ... with one vector, the dress's one picture (image key
+   * {@code dressKey}, 0 unknown), beside 9 products of their own pictures; the catalog holds them all.
+   */
+  LoadedIndex sizesOfOneDress(int sizes, long dressKey, Map<String, float[]> vectors) {
+    vectors.putAll(TestVectors.random(9, 8, 31));
+    Map<String, Long> pictures = new java.util.HashMap<>();
+    vectors.keySet().forEach(sku -> pictures.put(sku, 0x100L + pictures.size()));
+    float[] dress = TestVectors.unit(new Random(32), 8);
+    for (int i = 0; i < sizes; i++) {
+      vectors.put("dress-" + i, dress.clone());
+      pictures.put("dress-" + i, dressKey);
+    }
+    catalogOf(vectors);
+    LoadedIndex idx = TestVectors.indexWithImages(T, "20250101T000000Z-d", vectors, 2, Map.of(0, 0L), pictures);
+    opened.add(idx);
+    return idx;
+  }
+
+  static long dresses(SearchAnswer a) {
+    return skus(a).stream().filter(s -> s.startsWith("dress-")).count();
+  }
+
+  @Test
+  void productsSharingOnePictureCountOnceAndTheNextPicturesFillTheAnswer() {
+    Map<String, float[]> vectors = new java.util.LinkedHashMap<>();
+    LoadedIndex index = sizesOfOneDress(5, DRESS_PICTURE, vectors);
+    float[] photo = vectors.get("dress-0");
+    SearchAnswer a = searcher.search(index, deltaFor(index).snapshot(index), photo, 10, Filters.NONE, null);
+    assertEquals(10, a.hits().size(), skus(a).toString());
+    assertEquals("dress-0", a.hits().get(0).sku(), "the first of the picture's products in the usual order");
+    assertEquals(1, dresses(a), "the dress once: " + skus(a));
+    for (int i = 0; i < 9; i++) {
+      assertTrue(skus(a).contains("sku-" + i), "every other picture: " + skus(a));
+    }
+  }
+
+  @Test
+  void aPictureOfMoreProductsThanTheFirstFetchIsFetchedPast() {
+    // 100 sizes over 2 shards outnumber each shard's first 26 candidates: only a wider round
+    // reaches other pictures.
+    Map<String, float[]> vectors = new java.util.LinkedHashMap<>();
+    LoadedIndex index = sizesOfOneDress(100, DRESS_PICTURE, vectors);
+    SearchAnswer a = searcher.search(index, deltaFor(index).snapshot(index), vectors.get("dress-0"), 10,
+        Filters.NONE, null);
+    assertEquals(10, a.hits().size(), skus(a).toString());
+    assertEquals(1, dresses(a), skus(a).toString());
+  }
+
+  @Test
+  void productsOfAnUnknownPictureAreNotCollapsed() {
+    Map<String, float[]> vectors = new java.util.LinkedHashMap<>();
+    LoadedIndex index = sizesOfOneDress(5, 0, vectors);
+    SearchAnswer a = searcher.search(index, deltaFor(index).snapshot(index), vectors.get("dress-0"), 10,
+        Filters.NONE, null);
+    assertEquals(5, dresses(a), skus(a).toString());
+    assertEquals(10, a.hits().size());
+  }
+
+  @Test
+  void aDeltaProductOfAnIndexedPictureCountsOnceWithIt() {
+    Map<String, float[]> vectors = new java.util.LinkedHashMap<>();
+    LoadedIndex index = sizesOfOneDress(1, DRESS_PICTURE, vectors);
+    float[] photo = vectors.get("dress-0");
+    FreshDelta delta = deltaFor(index);
+    // A size added since the build, of the dress's picture; and sku-3 changed to it.
+    delta.accept(new DeltaEntry("dress-new", 0, 10, "default", 1, photo.clone(), DRESS_PICTURE));
+    delta.accept(new DeltaEntry("sku-3", 0, 11, "default", 1, photo.clone(), DRESS_PICTURE));
+    catalog.upsert(T, product("dress-new", "Dresses", 1, "in stock"));
+    SearchAnswer a = searcher.search(index, delta.snapshot(index), photo, 10, Filters.NONE, null);
+    List<String> got = skus(a);
+    assertEquals(1, got.stream().filter(s -> s.startsWith("dress-") || s.equals("sku-3")).count(), got.toString());
+    assertEquals(9, got.size(), "the dress once and the 8 other pictures: " + got);
+  }
+
+  @Test
+  void similarItemsListNeitherTheProductNorOthersOfItsPicture() {
+    // As response-consumer's precomputed files: a size's page does not list the dress's other sizes.
+    Map<String, float[]> vectors = new java.util.LinkedHashMap<>();
+    LoadedIndex index = sizesOfOneDress(5, DRESS_PICTURE, vectors);
+    SearchAnswer a = searcher.search(index, deltaFor(index).snapshot(index), vectors.get("dress-2"), 10,
+        Filters.NONE, "dress-2");
+    assertEquals(0, dresses(a), skus(a).toString());
+    assertEquals(9, a.hits().size(), skus(a).toString());
+  }
+
   List<String> bruteForce(Map<String, float[]> vectors, float[] q, int k, Filters f) {
     return vectors.entrySet().stream()
         .filter(e -> catalog.get(T, e.getKey()) != null && f.matches(catalog.get(T, e.getKey())))
