@@ -235,7 +235,7 @@ final class CatalogSync {
         (location.tenant() + "/").getBytes(StandardCharsets.UTF_8),
         location.display().getBytes(StandardCharsets.UTF_8), h), ack);
     ack.await(producer.get());
-    activity.deadLettered(Topics.CATALOG_PRODUCTS.name(), reason); // once written
+    activity.deadLettered(Topics.CATALOG_PRODUCTS.name(), reason, location.tenant()); // once written
     return SyncReport.failed(location.tenant(), location.display(), SyncReport.Status.REFUSED, message);
   }
 
@@ -287,7 +287,7 @@ final class CatalogSync {
         (tenant + "/" + id).getBytes(StandardCharsets.UTF_8), error.toString().getBytes(StandardCharsets.UTF_8), h),
         (metadata, failure) -> {
           if (failure == null) {
-            activity.deadLettered(Topics.CATALOG_PRODUCTS.name(), REJECTED_ROW);
+            activity.deadLettered(Topics.CATALOG_PRODUCTS.name(), REJECTED_ROW, tenant);
           }
           acks.onCompletion(metadata, failure);
         });

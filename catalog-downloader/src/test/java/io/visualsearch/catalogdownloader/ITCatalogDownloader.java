@@ -301,7 +301,8 @@ class ITCatalogDownloader {
     // Counted as a dead letter, as the health page and alerts read it.
     String metrics = http.send(HttpRequest.newBuilder(ops("/metrics")).build(), HttpResponse.BodyHandlers.ofString())
         .body();
-    assertTrue(metrics.contains("pipeline_dlq_records_total{reason=\"feed-row-rejected\",topic=\"catalog.products\"} 1"),
+    assertTrue(metrics.contains(
+        "pipeline_dlq_records_total{reason=\"feed-row-rejected\",tenant=\"it-boots\",topic=\"catalog.products\"} 1"),
         metrics);
   }
 

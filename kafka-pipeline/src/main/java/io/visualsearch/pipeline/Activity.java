@@ -6,6 +6,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import io.visualsearch.topics.Topics;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -40,7 +41,8 @@ public final class Activity {
     failedTotal = Counter.builder().name("pipeline_records_failed_total")
         .help("Records whose handling failed (retried or dead-lettered)").labelNames("topic", "kind").register(registry);
     dlqTotal = Counter.builder().name("pipeline_dlq_records_total")
-        .help("Records sent to a dead-letter topic").labelNames("topic", "reason").register(registry);
+        .help("Records sent to a dead-letter topic, by the tenant they belong to (empty when unknown)")
+        .labelNames("topic", "reason", "tenant").register(registry);
     retriesTotal = Counter.builder().name("pipeline_retries_total")
         .help("Pauses after a retriable failure").labelNames("topic").register(registry);
     // Out to an hour: response-consumer handles each index publication as one record, a
@@ -92,16 +94,18 @@ public final class Activity {
 
   /**
    * A record sent to {@code topic}'s dead-letter topic for {@code reason}: by the consumer loop, or
-   * by work outside one (a feed row catalog-downloader rejects).
+   * by work outside one (a feed row catalog-downloader rejects), of {@code tenant} (a valid tenant
+   * name, else counted as unknown: a malformed key must not mint a series per record). Per tenant:
+   * "one retailer's images all fail" could not be told from "every retailer's some do".
    */
-  public void deadLettered(String topic, String reason) {
+  public void deadLettered(String topic, String reason, String tenant) {
     errors.incrementAndGet();
     deadLettered.incrementAndGet();
     errorsTotal.labelValues("poison").inc();
     lastActivityMs.set(System.currentTimeMillis());
     lastActivitySeconds.set(lastActivityMs.get() / 1000.0);
     failedTotal.labelValues(topic, "poison").inc();
-    dlqTotal.labelValues(topic, reason).inc();
+    dlqTotal.labelValues(topic, reason, Topics.isTenant(tenant) ? tenant : "").inc();
   }
 
   /** A batch whose produced records the broker did not acknowledge: handled again, nothing committed. */

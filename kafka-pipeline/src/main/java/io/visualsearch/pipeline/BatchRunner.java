@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import io.visualsearch.topics.Topics;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -209,7 +210,8 @@ final class BatchRunner {
         log.warn("{}: dead-lettering {}-{}@{} ({}): {}", service, rec.topic(), rec.partition(), rec.offset(),
             reason, e.getMessage());
         outbox.sendDeadLetter(deadLetters.topicFor(rec), rec.key(), rec.value(), deadLetters.headersFor(rec, e));
-        outbox.onAcknowledged(() -> activity.deadLettered(rec.topic(), reason));
+        String owner = tenantOf(rec);
+        outbox.onAcknowledged(() -> activity.deadLettered(rec.topic(), reason, owner));
         return true;
       } catch (Error e) {
         // The loop dies of it (exit 4); the record's span must say which record and why.
@@ -226,5 +228,14 @@ final class BatchRunner {
 
   private static String keyOf(ConsumerRecord<byte[], byte[]> rec) {
     return new String(rec.key(), StandardCharsets.UTF_8);
+  }
+
+  /** The record's tenant: its header's, else its key's tenant/ part; null when neither names one. */
+  private static String tenantOf(ConsumerRecord<byte[], byte[]> rec) {
+    String header = PipelineHeaders.get(rec.headers(), PipelineHeaders.TENANT);
+    if (Topics.isTenant(header)) {
+      return header;
+    }
+    return rec.key() == null ? null : Topics.tenantOf(new String(rec.key(), java.nio.charset.StandardCharsets.UTF_8));
   }
 }

@@ -65,7 +65,8 @@ class ActivityMetricsTest {
     activity.polled(3);
     activity.handled("images.ready", 0.002);
     activity.handled("images.ready", 0.300);
-    activity.deadLettered("images.ready", "invalid_image");
+    activity.deadLettered("images.ready", "invalid_image", "acme");
+    activity.deadLettered("images.ready", "invalid_image", "acme/../../x");
     activity.polled(0); // an empty poll is not a batch
     activity.polled(40);
     activity.retried("images.ready");
@@ -75,11 +76,15 @@ class ActivityMetricsTest {
     assertType(text, "pipeline_records_handled_total", "counter");
     assertEquals(2, value(text, "pipeline_records_handled_total{topic=\"images.ready\"}"));
     assertType(text, "pipeline_errors_total", "counter");
-    assertEquals(1, value(text, "pipeline_errors_total{kind=\"poison\"}"));
+    assertEquals(2, value(text, "pipeline_errors_total{kind=\"poison\"}"));
     assertEquals(1, value(text, "pipeline_errors_total{kind=\"retriable\"}"));
     assertEquals(0, value(text, "pipeline_errors_total{kind=\"other\"}"));
     assertType(text, "pipeline_dlq_records_total", "counter");
-    assertEquals(1, value(text, "pipeline_dlq_records_total{reason=\"invalid_image\",topic=\"images.ready\"}"));
+    // Per tenant: which retailer's records fail; a key that names none is counted as unknown.
+    assertEquals(1, value(text,
+        "pipeline_dlq_records_total{reason=\"invalid_image\",tenant=\"acme\",topic=\"images.ready\"}"));
+    assertEquals(1, value(text,
+        "pipeline_dlq_records_total{reason=\"invalid_image\",tenant=\"\",topic=\"images.ready\"}"));
     assertType(text, "pipeline_consumer_lag_records", "gauge");
     assertEquals(17, value(text, "pipeline_consumer_lag_records"));
 
@@ -120,7 +125,7 @@ class ActivityMetricsTest {
     activity.recordActivity(); // a query answered, a feed downloaded
     activity.recordActivity();
     activity.recordError();
-    activity.deadLettered("catalog.products", "malformed");
+    activity.deadLettered("catalog.products", "malformed", "acme");
 
     String text = scrape();
     assertType(text, "pipeline_activity_total", "counter");

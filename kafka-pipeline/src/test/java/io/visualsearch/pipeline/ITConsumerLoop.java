@@ -26,6 +26,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -167,8 +168,10 @@ class ITConsumerLoop {
       out.send("it.poison.out", str(rec.key()), ("done " + v).getBytes(StandardCharsets.UTF_8), "t1");
     };
     AtomicReference<Throwable> died = new AtomicReference<>();
+    PrometheusRegistry registry = new PrometheusRegistry();
     try (Tracing tracing = Tracing.create("loop-it", "i1", h.config())) {
-      ConsumerLoop loop = loop(h, "it-poison", "it.poison", handler, tracing, died);
+      ConsumerLoop loop = loop(h, "it-poison", "it.poison", handler, tracing, died, 1,
+          h.config().get(KafkaSettings.MAX_POLL_RECORDS), new Activity(registry));
       for (String v : List.of("a", "b", "bad-1", "c")) {
         RecordHeaders headers = new RecordHeaders();
         headers.add("tenant", "t1".getBytes(StandardCharsets.UTF_8));
@@ -209,6 +212,15 @@ class ITConsumerLoop {
         trace);
     assertEquals(3, readAll(h, "it.poison.out", 3).size());
     assertEquals(null, died.get());
+    // Counted by the tenant its header names; the binary key's names none.
+    ByteArrayOutputStream metrics = new ByteArrayOutputStream();
+    io.prometheus.metrics.expositionformats.ExpositionFormats.init().getPrometheusTextFormatWriter()
+        .write(metrics, registry.scrape());
+    String text = metrics.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains(
+        "pipeline_dlq_records_total{reason=\"malformed-payload\",tenant=\"t1\",topic=\"it.poison\"} 1"), text);
+    assertTrue(text.contains(
+        "pipeline_dlq_records_total{reason=\"malformed-payload\",tenant=\"\",topic=\"it.poison\"} 1"), text);
   }
 
   @Test

@@ -66,6 +66,11 @@ public final class Topics {
     return tenant;
   }
 
+  /** Whether {@code name} is a valid tenant name ({@link #requireTenant}'s rule). */
+  public static boolean isTenant(String name) {
+    return name != null && TENANT.matcher(name).matches();
+  }
+
   /** The tenant of a tenant/sku key, or null when the key has no tenant part. */
   public static String tenantOf(String key) {
     int slash = key == null ? -1 : key.indexOf('/');
