@@ -11,8 +11,8 @@ import java.util.Locale;
  * Each tenant's sync outcomes as metrics an alert can be scoped by: {@code catalog_sync_total{tenant,
  * status}} and {@code catalog_sync_last_success_timestamp_seconds{tenant}} (applied or unchanged).
  * The health page has one row for the service, which a single retailer's bad feed turned red with
- * no tenant named, and the dead-letter counter has no tenant either: "acme's catalog has not synced
- * for a day" could not be asked of anything.
+ * no tenant named, and a feed that fails to download dead-letters nothing: "acme's catalog has not
+ * synced for a day" could not be asked of anything.
  */
 final class SyncMetrics {
 

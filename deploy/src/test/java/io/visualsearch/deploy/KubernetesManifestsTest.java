@@ -499,6 +499,41 @@ class KubernetesManifestsTest {
   }
 
   /**
+   * A service's scratch directory (a feed spool, a build's shards, loaded index files) is a volume
+   * of the pod: left at its default, in the JVM's temporary directory, it filled the container's
+   * writable layer, the node's disk, whose pressure evicts every pod on the node.
+   */
+  @Test
+  void everyScratchDirectoryIsAVolumeOfThePod() {
+    Set<String> scratch = Set.of("CATALOG_SPOOL_DIR", "INDEX_BUILDER_SCRATCH_DIR", "SEARCH_INDEX_DIR",
+        "SIMILAR_ITEMS_INDEX_DIR");
+    int checked = 0;
+    for (Workload w : workloads.values()) {
+      if (w.service() == null) {
+        continue;
+      }
+      for (String name : scratch) {
+        if (w.service().definition().settings().stream().noneMatch(d -> d.env().equals(name))) {
+          continue;
+        }
+        checked++;
+        String dir = w.env().get(name);
+        assertNotNull(dir, w.where() + ": " + name + " is not set, so it is the JVM's temporary directory");
+        Object mount = list(w.container().get("volumeMounts"), w.where() + " volumeMounts").stream()
+            .filter(m -> dir.equals(str(at(m, "mountPath"))) || dir.startsWith(str(at(m, "mountPath")) + "/"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError(w.where() + ": nothing is mounted at " + name + " " + dir));
+        Object volume = list(w.podSpec().get("volumes"), w.where() + " volumes").stream()
+            .filter(v -> str(at(mount, "name")).equals(str(at(v, "name")))).findFirst()
+            .orElseThrow(() -> new AssertionError(w.where() + ": no volume " + at(mount, "name")));
+        assertTrue(at(volume, "emptyDir") != null || at(volume, "persistentVolumeClaim") != null,
+            w.where() + ": " + name + " on volume " + at(volume, "name") + ", neither an emptyDir nor a claim");
+      }
+    }
+    assertEquals(scratch.size(), checked, "each scratch directory's service was found");
+  }
+
+  /**
    * image-indexer and embeddings-generator scale by consumer group: an HPA each, never beyond the
    * topics' partition count (extra consumers would sit idle). Nothing scales index-builder.
    */

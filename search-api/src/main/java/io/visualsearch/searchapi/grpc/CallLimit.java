@@ -70,13 +70,20 @@ final class CallLimit implements ServerInterceptor {
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
       ServerCallHandler<Q, R> next) {
     String tenant = String.valueOf(VisualSearchService.TENANT.get());
-    if (!enterTenant(tenant)) {
-      call.close(Status.RESOURCE_EXHAUSTED.withDescription("overloaded: this API key's tenant has " + perTenant
+    // The service full is said as such, whoever holds the places; only with places left is a
+    // refusal the tenant's own burst.
+    boolean full = calls.availablePermits() == 0;
+    if (!full && !enterTenant(tenant)) {
+      // The tenant's own burst, as HTTP's tenant_overloaded (503): UNAVAILABLE, which a client
+      // retries with back-off; RESOURCE_EXHAUSTED says the whole service is full.
+      call.close(Status.UNAVAILABLE.withDescription("tenant_overloaded: this API key's tenant has " + perTenant
           + " gRPC calls in flight, retry shortly"), new Metadata());
       return new ServerCall.Listener<>() { };
     }
-    if (!calls.tryAcquire()) {
-      leaveTenant(tenant);
+    if (full || !calls.tryAcquire()) {
+      if (!full) {
+        leaveTenant(tenant);
+      }
       call.close(Status.RESOURCE_EXHAUSTED.withDescription("overloaded: the search service has " + maxCalls
           + " gRPC calls in flight, retry shortly"), new Metadata());
       return new ServerCall.Listener<>() { };

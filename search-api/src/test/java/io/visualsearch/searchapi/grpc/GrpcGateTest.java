@@ -203,8 +203,8 @@ class GrpcGateTest {
     assertTrue(holding.tryAcquire(2, 30, TimeUnit.SECONDS));
     StatusRuntimeException third = assertThrows(StatusRuntimeException.class,
         () -> stub("Bearer " + KEY, false).similar(SimilarRequest.newBuilder().setSku("c").build()));
-    assertEquals(Status.Code.RESOURCE_EXHAUSTED, third.getStatus().getCode());
-    assertTrue(third.getStatus().getDescription().contains("tenant"), third.getStatus().getDescription());
+    assertEquals(Status.Code.UNAVAILABLE, third.getStatus().getCode(), "the tenant's burst, not the service full");
+    assertTrue(third.getStatus().getDescription().startsWith("tenant_overloaded"), third.getStatus().getDescription());
     StatusRuntimeException other = assertThrows(StatusRuntimeException.class,
         () -> stub("Bearer " + OTHER_KEY, false).similar(SimilarRequest.newBuilder().setSku("d").build()));
     assertEquals("hook", other.getStatus().getDescription(), "another tenant's call is let in");
