@@ -61,6 +61,15 @@ class ImageFetcherTest {
   }
 
   @Test
+  void anAttemptThatEndedLeavesNoAlarmQueued() {
+    // Each left for the whole timeout held its request and woke the watchdog once for nothing.
+    for (int i = 0; i < 20; i++) {
+      assertInstanceOf(FetchResult.Fetched.class, fetcher.fetch(server.url("/ok.png")));
+    }
+    assertEquals(0, fetcher.pendingAlarms());
+  }
+
+  @Test
   void conditionalGetAnswersNotModified() {
     FetchResult.Fetched first = (FetchResult.Fetched) fetcher.fetch(server.url("/ok.png"));
     assertInstanceOf(FetchResult.NotModified.class, fetcher.fetch(server.url("/ok.png"), first.validators()));
