@@ -158,6 +158,9 @@ final class CatalogSync {
         diffs.acquire();
       }
       try {
+        // The wait may be minutes, and the tenant taken over meanwhile: its pending ids are then
+        // the taker's, which this sync must not overwrite.
+        lease.requireHeld();
         return diff(location, sync, progress, lease, unfinished, fetched.get());
       } finally {
         diffs.release();
@@ -185,6 +188,7 @@ final class CatalogSync {
     // cannot tell from the snapshot what the topic holds for these ids.
     PendingIds sending = diff.pending();
     if (!sending.isEmpty()) {
+      lease.requireHeld(); // the diff of a large catalog takes a while too
       state.savePending(tenant, sending);
     }
     Acknowledgements acks = new Acknowledgements();

@@ -105,8 +105,11 @@ final class SyncEndpoint implements HttpHandler, Component {
         reply.send(503, error("not_running", "the catalog-downloader is starting or stopping: " + e.getMessage()));
       } else {
         // The reply thread is gone (a stop): a sync that ended in its drain is answered here, any
-        // other by the stop's close.
-        reply.sendIfEnded();
+        // other by the stop's close, unless that has passed: a request joining a sync the stop
+        // dropped was left unanswered until the connection went.
+        if (!reply.sendIfEnded()) {
+          reply.send(503, error("stopping", "the catalog-downloader is stopping: post again"), null, "5");
+        }
       }
     }
   }

@@ -60,7 +60,8 @@ final class SyncScheduler implements Component {
   /** The periodic passes; done only if one threw (an Error), which ends them for good. */
   private volatile ScheduledFuture<?> schedule;
   private final Set<String> running = ConcurrentHashMap.newKeySet();
-  private volatile Throwable lastFailure;
+  /** Per tenant, why its last sync on this instance failed; gone once one of its syncs succeeds. */
+  private final Map<String, Throwable> failing = new ConcurrentHashMap<>();
   /** An Error that ended a sync; the next syncs would meet it again, or the JVM is not to be trusted. */
   private volatile Throwable died;
   private final Duration busyRetry;
@@ -263,7 +264,7 @@ final class SyncScheduler implements Component {
     try {
       SyncReport r = sync.run(source, n -> { });
       last.put(source.tenant(), r);
-      lastFailure = null;
+      failing.remove(source.tenant());
       if (r.status() != SyncReport.Status.BUSY && r.status() != SyncReport.Status.FAILED) {
         // Applied, unchanged or refused: whatever failed the earlier syncs is over.
         failedRetry.reset(source.tenant());
@@ -273,7 +274,7 @@ final class SyncScheduler implements Component {
       Thread.currentThread().interrupt();
       return SyncReport.failed(source.tenant(), source.display(), SyncReport.Status.FAILED, "interrupted");
     } catch (Exception e) {
-      lastFailure = e;
+      failing.put(source.tenant(), e);
       log.warn("catalog sync of {} failed: {}", source.tenant(), e.toString());
       SyncReport r = SyncReport.failed(source.tenant(), source.display(), SyncReport.Status.FAILED, e.toString());
       last.put(source.tenant(), r);
@@ -363,9 +364,17 @@ final class SyncScheduler implements Component {
     if (ended != null) {
       return CheckResult.failed(ended);
     }
-    Throwable f = lastFailure;
-    // A failing feed source is the retailer's problem to fix; the service itself stays ready.
-    return f == null ? CheckResult.OK : new CheckResult(true, "last sync failed: " + f.getMessage());
+    // A failing feed source is the retailer's problem to fix; the service itself stays ready. Per
+    // tenant: with syncs side by side, one tenant's success cleared another's failure from view.
+    if (failing.isEmpty()) {
+      return CheckResult.OK;
+    }
+    java.util.TreeMap<String, Throwable> sorted = new java.util.TreeMap<>(failing);
+    Map.Entry<String, Throwable> first = sorted.firstEntry();
+    return new CheckResult(true, "last sync failed for " + sorted.size() + " tenant(s): " + first.getKey() + ": "
+        + first.getValue().getMessage() + (sorted.size() > 1 ? " (and " + sorted.keySet().stream().skip(1)
+            .limit(10).collect(java.util.stream.Collectors.joining(", ")) + (sorted.size() > 11 ? ", ..." : "") + ")"
+            : ""));
   }
 
   @Override
@@ -384,6 +393,12 @@ final class SyncScheduler implements Component {
       } catch (InterruptedException e) {
         w.shutdownNow();
         Thread.currentThread().interrupt();
+      } finally {
+        // Requests whose lane the stop dropped before it ran: shutdownNow() discards them unrun,
+        // and their futures would never complete.
+        queued.forEach((tenant, waiting) -> waiting.completeExceptionally(
+            new CancellationException("the catalog-downloader stopped before this sync started")));
+        queued.clear();
       }
     }
   }

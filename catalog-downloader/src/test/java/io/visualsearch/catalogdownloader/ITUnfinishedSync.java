@@ -93,6 +93,10 @@ class ITUnfinishedSync {
   }
 
   CatalogSync sync(FeedOptions options, java.util.concurrent.Semaphore diffs) {
+    return sync(options, diffs, new SyncLeases(store, "it-" + System.nanoTime()));
+  }
+
+  CatalogSync sync(FeedOptions options, java.util.concurrent.Semaphore diffs, SyncLeases leases) {
     Tracing tracing = Tracing.create(CatalogDownloaderService.NAME, "it",
         TracingSettings.definition().parse(Map.of("ZIPKIN_ENDPOINT", "none")));
     cleanup.add(tracing::close);
@@ -101,7 +105,7 @@ class ITUnfinishedSync {
     }, FeedFetcherTest.LOCAL);
     return new CatalogSync(fetcher, new CatalogDiffer(options, new DeletionGuard(0.5, 5)),
         new CatalogStateStore(store), () -> producer, new RecordSizeLimit(RecordSizeLimit.KAFKA_DEFAULT_MAX_REQUEST_BYTES),
-        tracing, activity, new SyncLeases(store, "it-" + System.nanoTime()), diffs);
+        tracing, activity, leases, diffs);
   }
 
   FeedLocation serve(String tenant, String... rows) {
@@ -162,6 +166,43 @@ class ITUnfinishedSync {
     assertEquals(SyncReport.Status.APPLIED, report.get(30, java.util.concurrent.TimeUnit.SECONDS).status());
     assertEquals(List.of("upsert " + t + "/A", "upsert " + t + "/B"), sent());
     assertEquals(1, diffs.availablePermits(), "given back");
+  }
+
+  /**
+   * A sync waiting for another tenant's diff may lose its lease meanwhile (minutes behind large
+   * catalogs; a store only it cannot reach): the sync that took the tenant over has written its
+   * pending ids, which the waiting one, once let in, overwrote with its own before its first send
+   * noticed the loss. Had the taker then died before its snapshot, what it sent was tracked nowhere.
+   */
+  @Test
+  void aSyncThatLostItsLeaseWhileWaitingForADiffWritesNothing() throws Exception {
+    java.util.concurrent.Semaphore diffs = new java.util.concurrent.Semaphore(0);
+    String owner = "it-lost-" + System.nanoTime();
+    CatalogSync sync = sync(FeedOptions.defaults(), diffs,
+        new SyncLeases(store, owner, Duration.ofMillis(1200), java.time.Clock.systemUTC()));
+    String t = "unfinished-lost-waiting";
+    FeedLocation feed = serve(t, "A", "B");
+    java.util.concurrent.CompletableFuture<Throwable> ended = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        sync.run(feed, n -> { });
+        return null;
+      } catch (Exception e) {
+        return e;
+      }
+    });
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(diffs::hasQueuedThreads);
+    // The same owner's next run (this instance restarted, as it were) takes the lease at once.
+    try (SyncLeases.Lease taker = new SyncLeases(store, owner).acquire(t)) {
+      byte[] theirs = io.visualsearch.catalogfeed.PendingIds.empty().toBytes();
+      store.put("catalog/" + t + "/pending.bin", theirs, "application/octet-stream");
+      Thread.sleep(1000); // past the waiting sync's next renewals, which find the lease taken
+      diffs.release();
+      assertTrue(ended.get(30, java.util.concurrent.TimeUnit.SECONDS) instanceof SyncLeases.LostException,
+          "the waiting sync stops");
+      org.junit.jupiter.api.Assertions.assertArrayEquals(theirs,
+          store.get("catalog/" + t + "/pending.bin").orElseThrow().bytes(), "the taker's pending ids stand");
+      assertEquals(List.of(), sent());
+    }
   }
 
   @Test
