@@ -123,6 +123,11 @@ final class ShardBuilder {
         template = base.serialize();
         trained.remember(tenant, model, recipe.factory(), dimension, vectors.size(), template);
         didTrain = true;
+      } else if (template == null) {
+        // A recipe that needs no training (the catalog shrank to the exact tier, or was emptied):
+        // the tenant's last training (tens of MB for IVF-PQ) no longer serves, and is dropped
+        // rather than kept for the process's life.
+        trained.forget(tenant);
       }
       if (parts.size() == 1) {
         shards.add(fill(base, parts.get(0), dimension, 0, recipe.searchParameters(), exactVectors));

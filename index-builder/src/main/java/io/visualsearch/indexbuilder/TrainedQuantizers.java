@@ -9,7 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * hardly move when a few products change; reusing them makes a debounced rebuild of a large tenant
  * cost only adding and writing. Training is redone when the recipe changes (other model, other
  * list count), when the catalog has more than doubled since, or when the caller asks (periodic
- * rebuilds), so drift is corrected regularly.
+ * rebuilds), so drift is corrected regularly. A build whose recipe needs no training forgets the
+ * tenant's: a catalog that shrank to the exact tier or was emptied does not keep it for good.
  */
 final class TrainedQuantizers {
 

@@ -217,6 +217,30 @@ class ShardBuilderTest {
     assertTrue(builder.build("acme", v2, products, DIM, recipe, false).trained(), "another model trains anew");
   }
 
+  /**
+   * A tenant's training is kept only while its builds need one: one whose catalog shrank to the
+   * exact tier, or was emptied, no longer holds its trained quantiser (tens of MB for IVF-PQ). Seen
+   * from the next trainable build of the same recipe and catalog, which trains anew.
+   */
+  @Test
+  void aBuildThatNeedsNoTrainingDropsTheTenantsTraining() throws Exception {
+    ShardBuilder builder = new ShardBuilder(1_000, 1, scratch);
+    IndexRecipe ivf = IndexRecipe.choose(400, DIM, 100, 2_000_000, "IVF{nlist},Flat", 4, 64);
+    IndexRecipe flat = IndexRecipe.choose(50, DIM, 100, 2_000_000, null, 4, 64);
+    IndexRecipe empty = IndexRecipe.choose(0, DIM, 100, 2_000_000, null, 4, 64);
+    assertEquals("IDMap,Flat", flat.factory());
+    assertEquals("IDMap,Flat", empty.factory());
+    List<ProductVector> products = products("acme", 400, 5);
+    assertTrue(builder.build("acme", MODEL, products, DIM, ivf, false).trained());
+    assertFalse(builder.build("acme", MODEL, products, DIM, ivf, false).trained(), "kept while IVF is built");
+
+    assertFalse(builder.build("acme", MODEL, products.subList(0, 50), DIM, flat, false).trained());
+    assertTrue(builder.build("acme", MODEL, products, DIM, ivf, false).trained(), "dropped by the exact build");
+
+    assertFalse(builder.build("acme", MODEL, List.of(), DIM, empty, false).trained());
+    assertTrue(builder.build("acme", MODEL, products, DIM, ivf, false).trained(), "dropped by the emptied catalog");
+  }
+
   @Test
   void productQuantisedShardsRankByL2AndShipTheirExactVectorsWhichRestoreTheTrueOrder() throws Exception {
     int dim = 256;

@@ -1,5 +1,6 @@
 package io.visualsearch.searchapi.fresh;
 
+import io.visualsearch.searchapi.index.IndexModel;
 import io.visualsearch.searchapi.index.LoadedIndex;
 import io.visualsearch.searchapi.index.VectorSpace;
 import java.util.ArrayList;
@@ -360,17 +361,17 @@ public final class FreshDelta {
   }
 
   /**
-   * Keeps {@code vector}, computed with {@code model}'s model from the picture of {@code source},
+   * Keeps {@code vector}, computed with {@code model} from the picture of {@code source},
    * as the record's stand-in for versions of that model. False (nothing kept) when a newer record
    * of the product arrived meanwhile, or the served version is no longer of that model.
    */
-  public synchronized boolean acceptStandIn(DeltaEntry source, LoadedIndex model, float[] vector) {
+  public synchronized boolean acceptStandIn(DeltaEntry source, IndexModel model, float[] vector) {
     changes++;
     if (served == null || !isNewest(source)) {
       return false;
     }
     DeltaEntry standIn = new DeltaEntry(source.sku(), source.partition(), source.offset(),
-        orEmpty(model.modelName()), model.modelVersion(), orEmpty(model.signature()), orEmpty(model.vectorVariant()),
+        orEmpty(model.name()), model.version(), orEmpty(model.signature()), orEmpty(model.variant()),
         vector, source.imageKey());
     if (!searchableIn(standIn, served)) {
       return false;

@@ -13,6 +13,7 @@ import io.visualsearch.objectstore.StoredObject;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import io.visualsearch.searchapi.embed.QueryEmbedder;
+import io.visualsearch.searchapi.index.IndexModel;
 import io.visualsearch.searchapi.index.LoadedIndex;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -93,18 +94,23 @@ public final class RolloutReembedder implements Component, FreshnessFollower.Oth
     // The record's own span ("embeddings follow", under the product's trace): the stand-in is the
     // step that makes the change searchable, and started from the root it was a trace of its own.
     Context record = Context.current();
+    // The task keeps the served version's model, not the version: queued behind the model's other
+    // calls for minutes, it would hold a version swapped out meanwhile (its maps of every product)
+    // on the heap until it ran. The delta checks the stand-in against the version it serves then.
+    String tenant = served.get().tenant();
+    IndexModel model = served.get().model();
     try {
-      // Only the served version's manifest is read later: the task needs no reference to its shards.
-      w.execute(() -> standIn(delta, entry, imageSha256, served.get(), record));
+      w.execute(() -> standIn(delta, entry, imageSha256, tenant, model, record));
     } catch (RejectedExecutionException e) {
       outcomes.labelValues("dropped").inc();
     }
   }
 
-  private void standIn(FreshDelta delta, DeltaEntry entry, String imageSha256, LoadedIndex served, Context record) {
+  private void standIn(FreshDelta delta, DeltaEntry entry, String imageSha256, String tenant, IndexModel served,
+      Context record) {
     Span span = tracer.spanBuilder("embed stand-in for served model").setParent(record)
-        .setAttribute("tenant", served.tenant()).setAttribute("sku", entry.sku())
-        .setAttribute("model.version", served.modelVersion()).startSpan();
+        .setAttribute("tenant", tenant).setAttribute("sku", entry.sku())
+        .setAttribute("model.version", served.version()).startSpan();
     String outcome = "failed";
     try (Scope ignored = span.makeCurrent()) {
       outcome = embedAndKeep(delta, entry, imageSha256, served);
@@ -119,7 +125,7 @@ public final class RolloutReembedder implements Component, FreshnessFollower.Oth
     }
   }
 
-  private String embedAndKeep(FreshDelta delta, DeltaEntry entry, String imageSha256, LoadedIndex served)
+  private String embedAndKeep(FreshDelta delta, DeltaEntry entry, String imageSha256, IndexModel served)
       throws IOException {
     if (delta.needsStandIn(entry).isEmpty()) {
       return "superseded";
@@ -129,9 +135,9 @@ public final class RolloutReembedder implements Component, FreshnessFollower.Oth
       return "image_missing";
     }
     BufferedImage image = NormalisedImage.decode(picture.get().bytes());
-    QueryEmbedder.QueryVector v = embedder.embed(image, served.modelName(), served.modelVersion(), served.signature(),
-        served.vectorVariant());
-    boolean fits = served.fitsModel(v.modelName(), v.modelVersion(), v.signature(), v.variant())
+    QueryEmbedder.QueryVector v = embedder.embed(image, served.name(), served.version(), served.signature(),
+        served.variant());
+    boolean fits = served.fits(v.modelName(), v.modelVersion(), v.signature(), v.variant())
         && v.vector().length == served.dimension();
     for (float x : v.vector()) {
       fits &= Float.isFinite(x);

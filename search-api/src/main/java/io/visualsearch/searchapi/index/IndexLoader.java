@@ -47,6 +47,7 @@ public final class IndexLoader {
   private final Path scratch;
   private final boolean withExactVectors;
   private final NativeMemoryBudget nativeMemory;
+  private final ShardOpener opener;
   private final IndexJson json = new IndexJson();
 
   /** A loader of FAISS shards only, for readers that rescore quantised shards from their own vectors. */
@@ -71,10 +72,36 @@ public final class IndexLoader {
   }
 
   private IndexLoader(ObjectStore store, Path scratch, boolean withExactVectors, NativeMemoryBudget nativeMemory) {
+    this(store, scratch, withExactVectors, nativeMemory, ShardOpener.FAISS);
+  }
+
+  /** With shards opened by {@code opener}: for tests of a load that fails part-way. */
+  IndexLoader(ObjectStore store, Path scratch, boolean withExactVectors, NativeMemoryBudget nativeMemory,
+      ShardOpener opener) {
     this.store = store;
     this.scratch = scratch;
     this.withExactVectors = withExactVectors;
     this.nativeMemory = nativeMemory;
+    this.opener = opener;
+  }
+
+  /** How a verified shard file becomes a FAISS index. */
+  interface ShardOpener {
+    ShardOpener FAISS = new ShardOpener() {
+      @Override
+      public FaissIndex fromBytes(byte[] bytes) {
+        return FaissIndex.deserialize(bytes);
+      }
+
+      @Override
+      public FaissIndex fromFile(Path file) {
+        return FaissIndex.read(file);
+      }
+    };
+
+    FaissIndex fromBytes(byte[] bytes);
+
+    FaissIndex fromFile(Path file);
   }
 
   /**
@@ -175,7 +202,10 @@ public final class IndexLoader {
       }
       Metric metric = shards.isEmpty() ? Metric.INNER_PRODUCT : shards.get(0).metric();
       return new LoadedIndex(m, shards, skus, images, VectorSpace.of(metric, m.metric()), exact);
-    } catch (CorruptIndexException | RuntimeException e) {
+    } catch (CorruptIndexException | RuntimeException | Error e) {
+      // An Error too (a linkage error out of FAISS's native code, direct buffer memory refused):
+      // the caller gives the version's native memory reservation back, so the shards opened so far
+      // must be freed with it, not left outside the heap for the process's life.
       shards.forEach(FaissIndex::close);
       SharedShardVectors.releaseAll(exact);
       if (e instanceof FaissException f) {
@@ -254,9 +284,9 @@ public final class IndexLoader {
     if (scratch == null) {
       byte[] bytes = fetch(tenant, m, shard.file(), shard.bytes());
       Sha256.verify(shard.file(), bytes, shard.bytes(), shard.sha256());
-      return FaissIndex.deserialize(bytes);
+      return opener.fromBytes(bytes);
     }
-    return throughScratch(tenant, m, shard.file(), shard.bytes(), shard.sha256(), FaissIndex::read);
+    return throughScratch(tenant, m, shard.file(), shard.bytes(), shard.sha256(), opener::fromFile);
   }
 
   private Map<Long, String> skuMap(String tenant, IndexManifest m) throws CorruptIndexException {

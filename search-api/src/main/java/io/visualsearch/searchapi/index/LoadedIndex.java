@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
 public final class LoadedIndex {
 
   private final IndexManifest manifest;
+  private final IndexModel model;
   private final List<FaissIndex> shards;
   private final List<SharedShardVectors> exactVectors;
   private final Map<Long, String> skuById;
@@ -70,6 +71,7 @@ public final class LoadedIndex {
   LoadedIndex(IndexManifest manifest, List<FaissIndex> shards, Map<Long, String> skuById, ImageKeys imageKeys,
       VectorSpace space, List<SharedShardVectors> exactVectors) {
     this.manifest = manifest;
+    this.model = IndexModel.of(manifest);
     this.imageKeys = imageKeys;
     this.shards = List.copyOf(shards);
     this.exactVectors = exactVectors == null ? null : Collections.unmodifiableList(new ArrayList<>(exactVectors));
@@ -132,18 +134,19 @@ public final class LoadedIndex {
     return manifest.signature();
   }
 
-  /** Whether vectors of model {@code name} may sit beside this version's: equal, or either side unknown. */
-  public boolean fitsModelName(String name) {
-    return agree(name, manifest.modelName());
+  /** The model this version's vectors were computed with, and their dimension. */
+  public IndexModel model() {
+    return model;
   }
 
-  /**
-   * Whether vectors computed with {@code signature} may be compared with this version's: equal, or
-   * either side unknown (a record or manifest from before the field was written). Another signature
-   * of the same model version may have the same dimension and still be another layer.
-   */
+  /** As {@link IndexModel#fitsName}. */
+  public boolean fitsModelName(String name) {
+    return model.fitsName(name);
+  }
+
+  /** As {@link IndexModel#fitsSignature}. */
   public boolean fitsSignature(String signature) {
-    return agree(signature, manifest.signature());
+    return model.fitsSignature(signature);
   }
 
   /** The generator's vector variant the indexed vectors were computed with (null when not recorded). */
@@ -151,24 +154,14 @@ public final class LoadedIndex {
     return manifest.vectorVariant();
   }
 
-  /**
-   * Whether vectors of {@code variant} (signature, output and image shaping) may be compared with
-   * this version's: equal, or either side unknown (records and manifests from before the field).
-   */
+  /** As {@link IndexModel#fitsVariant}. */
   public boolean fitsVariant(String variant) {
-    return agree(variant, manifest.vectorVariant());
+    return model.fitsVariant(variant);
   }
 
-  /**
-   * Whether a vector of this model version, name, signature and variant lies in this version's
-   * space: the version equal, the rest equal or unknown on either side (see the three above).
-   */
+  /** As {@link IndexModel#fits}. */
   public boolean fitsModel(String name, long version, String signature, String variant) {
-    return version == modelVersion() && fitsModelName(name) && fitsSignature(signature) && fitsVariant(variant);
-  }
-
-  private static boolean agree(String a, String b) {
-    return a == null || b == null || a.isEmpty() || b.isEmpty() || a.equals(b);
+    return model.fits(name, version, signature, variant);
   }
 
   public int dimension() {

@@ -128,7 +128,7 @@ class FreshDeltaTest {
     assertEquals(Optional.of(v1), delta.needsStandIn(newProduct));
     assertEquals(List.of(), delta.snapshot(v1).searchable(), "version 2's vectors are not searched in version 1");
 
-    assertTrue(delta.acceptStandIn(newPicture, v1, new float[] {0, 2}));
+    assertTrue(delta.acceptStandIn(newPicture, v1.model(), new float[] {0, 2}));
     FreshDelta.Snapshot s = delta.snapshot(v1);
     assertEquals(List.of("sku-2"), s.searchable().stream().map(DeltaEntry::sku).toList());
     assertEquals(1, s.searchable().get(0).modelVersion());
@@ -140,18 +140,18 @@ class FreshDeltaTest {
     DeltaEntry newer = new DeltaEntry("sku-2", 0, 14, "default", 2, new float[] {1, 1, 0}, ImageKeys.of("ef".repeat(32)));
     delta.accept(newer);
     assertEquals(List.of(), delta.snapshot(v1).searchable());
-    assertFalse(delta.acceptStandIn(newPicture, v1, new float[] {0, 2}), "of a picture the product no longer has");
+    assertFalse(delta.acceptStandIn(newPicture, v1.model(), new float[] {0, 2}), "of a picture the product no longer has");
     assertEquals(Optional.of(v1), delta.needsStandIn(newer));
 
     // Version 2's index, built up to offset 13: its own vectors serve; a stand-in of version 1 is moot.
-    assertTrue(delta.acceptStandIn(newer, v1, new float[] {1, 1}));
+    assertTrue(delta.acceptStandIn(newer, v1.model(), new float[] {1, 1}));
     LoadedIndex v2 = ShardlessVersions.of("acme", "v2", 2, 3, Map.of(0, 14L));
     delta.rebase(v2);
     FreshDelta.Snapshot forV2 = delta.snapshot(v2);
     assertEquals(List.of("sku-2"), forV2.searchable().stream().map(DeltaEntry::sku).toList());
     assertEquals(2, forV2.searchable().get(0).modelVersion());
     assertTrue(delta.needsStandIn(newer).isEmpty(), "version 2 searches the record itself");
-    assertFalse(delta.acceptStandIn(newer, v1, new float[] {1, 1}), "no longer the served model");
+    assertFalse(delta.acceptStandIn(newer, v1.model(), new float[] {1, 1}), "no longer the served model");
   }
 
   @Test

@@ -18,6 +18,7 @@ import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
+import java.lang.ref.WeakReference;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -201,5 +202,53 @@ class RolloutReembedderTest {
     assertArrayEquals(new float[] {1, 0}, s.vectorOf("sku-1"), 1e-6f);
     assertNull(s.vectorOf("sku-2"), "its newest record was dropped with the queue full, its older one superseded");
     assertNull(s.vectorOf("sku-3"));
+  }
+
+  /**
+   * Stand-ins queue behind the model's other calls for minutes; a version swapped out meanwhile
+   * (its sku and image maps of every product) must not stay on the heap until they have run.
+   */
+  @Test
+  void queuedStandInsDoNotKeepAVersionSwappedOutMeanwhileOnTheHeap() throws Exception {
+    CountDownLatch modelHeld = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    QueryEmbedder real = model;
+    model = (image, version, signature, variant) -> {
+      modelHeld.countDown();
+      try {
+        release.await(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return real.embed(image, version, signature, variant);
+    };
+    start(10);
+    picture(sha('a'), Color.RED);
+    try {
+      WeakReference<LoadedIndex> retired = servedWhileStandInsQueue(modelHeld);
+      delta.rebase(v1); // the next version of the same model is swapped in
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (retired.get() != null && System.nanoTime() < deadline) {
+        System.gc();
+        Thread.sleep(20);
+      }
+      assertNull(retired.get(), "the version swapped out is collected while its stand-ins wait");
+    } finally {
+      release.countDown();
+    }
+    // Computed for the retired version's model, they are kept for the served one of that model.
+    awaitCount("embedded", 2);
+    assertArrayEquals(new float[] {1, 0}, delta.snapshot(v1).vectorOf("sku-2"), 1e-6f);
+  }
+
+  /** Serves a version of its own while one stand-in runs (held by the model) and one waits. */
+  private WeakReference<LoadedIndex> servedWhileStandInsQueue(CountDownLatch modelHeld) throws Exception {
+    LoadedIndex served = ShardlessVersions.ofVariant("acme", "v0", 1, 2, Map.of(0, 10L), VARIANT);
+    delta.rebase(served);
+    arrive("sku-1", 11, sha('a'));
+    assertTrue(modelHeld.await(20, TimeUnit.SECONDS));
+    arrive("sku-2", 12, sha('a'));
+    assertEquals(0, count("dropped"));
+    return new WeakReference<>(served);
   }
 }
