@@ -32,8 +32,8 @@ public record PinnedPackage(String name, String version, String sha512Hex) {
   public void verify(Path tarball) throws IOException {
     String actual = sha512Hex(tarball);
     if (!actual.equalsIgnoreCase(sha512Hex)) {
-      throw new IOException(
-          tarball + " is not " + name + "@" + version + ": sha512 " + actual + ", expected " + sha512Hex);
+      throw new IOException(tarball + " is not " + name + "@" + version + ": sha512 " + actual + ", expected "
+          + sha512Hex + " (a download cut short? delete it and build again)");
     }
   }
 
