@@ -68,7 +68,7 @@ public final class ManagedProcess {
     Files.createDirectories(logFile.getParent());
     Files.writeString(logFile, "==== start " + (++starts) + " of " + name() + " at " + java.time.Instant.now() + "\n",
         java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+    ProcessBuilder pb = new ProcessBuilder(io.visualsearch.stack.OwnSession.of(cmd)).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
     // Only what the spec says: a service must not pick up the launcher's own settings by accident.
     pb.environment().keySet().removeIf(k -> !k.equals("PATH") && !k.equals("HOME") && !k.equals("LANG"));

@@ -67,7 +67,9 @@ public final class LocalPipeline implements AutoCloseable {
 
   private void start(String name, ConfigDef definition, ServiceMain.Wiring wiring) throws ServiceStartException {
     Config config = definition.include(RuntimeSettings.definition()).parse(env);
-    ServiceHost host = new ServiceHost(name);
+    // Bounded as a service's own main bounds its stop: each waited for every component without
+    // limit, and a second Ctrl-C does nothing while the shutdown hook runs.
+    ServiceHost host = new ServiceHost(name).stopWithin(config.get(RuntimeSettings.SHUTDOWN_TIMEOUT).plusSeconds(10));
     try {
       wiring.wire(config, host);
     } catch (ConfigException e) {

@@ -77,7 +77,7 @@ final class ChildProcess implements Component {
     cmd.add(jar.toString());
     cmd.addAll(args);
     Files.createDirectories(logFile.getParent());
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+    ProcessBuilder pb = new ProcessBuilder(OwnSession.of(cmd)).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
     pb.environment().putAll(env);
     process = pb.start();
