@@ -3,9 +3,6 @@ package io.visualsearch.stack;
 import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -142,21 +139,8 @@ final class ChildProcess implements Component {
     }
   }
 
-  /**
-   * The readiness probe cannot tell this server from whatever else answers on its port (MinIO on
-   * :9000, another demo's Zipkin, a leftover of ours): the server would then be "ready" and fail to
-   * bind a moment later, with only its log saying so.
-   */
   private void requirePortFree() throws IOException {
-    String host = readyProbe.getHost();
-    int port = readyProbe.getPort();
-    try (ServerSocket probe = new ServerSocket()) {
-      probe.setReuseAddress(true); // as a server binds: a closed connection's TIME_WAIT is no obstacle
-      probe.bind(new InetSocketAddress(InetAddress.getByName(host), port));
-    } catch (IOException e) {
-      throw new IOException(name + ": " + host + ":" + port + " is already in use (another demo, or a leftover"
-          + " s3proxy/zipkin?) — set " + portSetting, e);
-    }
+    FreePort.require(name, readyProbe.getHost(), readyProbe.getPort(), portSetting);
   }
 
   private void awaitReady() throws Exception {

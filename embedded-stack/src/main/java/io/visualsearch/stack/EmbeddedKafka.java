@@ -51,6 +51,8 @@ public final class EmbeddedKafka implements Component {
 
   @Override
   public void start() throws Exception {
+    FreePort.require("kafka", host, port, StackSettings.KAFKA_PORT.env());
+    FreePort.require("kafka controller", host, controllerPort, StackSettings.KAFKA_CONTROLLER_PORT.env());
     Files.createDirectories(logDir);
     Properties props = brokerProperties();
     if (!Files.exists(logDir.resolve("meta.properties"))) {
