@@ -6,6 +6,10 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.apache.commons.io.FileUtils;
 import org.tensorflow.proto.SavedModel;
 
@@ -39,13 +43,60 @@ public final class SavedModelVersions {
     }
   }
 
-  /** Renames {@code staging} to {@code target}, replacing (and then deleting) an older copy. */
+  /**
+   * Renames {@code staging} to {@code target}, replacing (and then deleting) an older copy, unless
+   * that copy holds the same files byte for byte (a rebuild of the same model): a model server
+   * polling the base directory, the demo's beside a build, saw the version leave and come back and
+   * unloaded it in between. Staging and retired copies left by killed exports go first.
+   */
   public static void publish(Path staging, Path target) throws IOException {
+    removeLeftovers(target.getParent());
+    if (Files.isDirectory(target) && sameFiles(staging, target)) {
+      FileUtils.deleteDirectory(staging.toFile());
+      return;
+    }
     Path retired = target.resolveSibling("." + target.getFileName() + ".retired-" + ProcessHandle.current().pid());
     if (Files.exists(target)) {
       Files.move(target, retired, StandardCopyOption.ATOMIC_MOVE);
     }
     Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
     FileUtils.deleteDirectory(retired.toFile());
+  }
+
+  private static final Pattern LEFTOVER = Pattern.compile("\\.\\d+\\.(staging|retired)-(\\d+)");
+
+  /** Staging and retired copies whose process is gone (an export killed mid-way): ~23 MB each. */
+  static void removeLeftovers(Path baseDir) throws IOException {
+    if (!Files.isDirectory(baseDir)) {
+      return;
+    }
+    try (Stream<Path> entries = Files.list(baseDir)) {
+      for (Path entry : entries.toList()) {
+        Matcher m = LEFTOVER.matcher(entry.getFileName().toString());
+        if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(2))).isEmpty()) {
+          FileUtils.deleteDirectory(entry.toFile());
+        }
+      }
+    }
+  }
+
+  /** Whether both directories hold the same relative paths with the same bytes. */
+  static boolean sameFiles(Path a, Path b) throws IOException {
+    List<Path> filesA = relativeFiles(a);
+    if (!filesA.equals(relativeFiles(b))) {
+      return false;
+    }
+    for (Path f : filesA) {
+      if (Files.mismatch(a.resolve(f), b.resolve(f)) != -1) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static List<Path> relativeFiles(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files.filter(Files::isRegularFile).map(dir::relativize).sorted().toList();
+    }
   }
 }
