@@ -228,6 +228,9 @@ class ITSearchApi {
     assertEquals(2, found.getK());
     assertEquals("acme/" + found.getRequestId(), new String(record.key(), StandardCharsets.UTF_8),
         "each answer its own key, so one tenant's answers are archived side by side");
+    // The client is told the id its answer is archived under (responses/acme/<id>.json).
+    assertEquals(found.getRequestId(), json.readTree(r.body()).get("request_id").asText());
+    assertEquals(found.getRequestId(), r.headers().firstValue("X-Request-Id").orElseThrow());
     assertEquals("acme", PipelineHeaders.get(record.headers(), PipelineHeaders.TENANT));
     assertTrue(PipelineHeaders.get(record.headers(), "traceparent").contains(traceId));
   }
@@ -272,6 +275,12 @@ class ITSearchApi {
       assertEquals(32, reply.getTraceId().length());
       SearchResponseEvent published = SearchResponseEvent.parseFrom(publishedRecord(reply.getTraceId()).value());
       assertEquals("acme-orange", published.getHits(0).getSku(), "gRPC answers are archived like HTTP's");
+      assertEquals(published.getRequestId(), reply.getRequestId(), "the id its answer is archived under");
+      // max_price_micros set to 0 is a bound ("free only"), as HTTP's max_price=0: every product here has a price.
+      assertEquals(0, stub.search(SearchRequest.newBuilder()
+          .setImage(com.google.protobuf.ByteString.copyFrom(TestImages.jpeg(90, 90, Color.WHITE, Color.ORANGE)))
+          .setFilters(io.visualsearch.proto.search.Filters.newBuilder().setMaxPriceMicros(0)).setK(3).build())
+          .getResultsCount());
       assertEquals(3, published.getK());
       StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
           () -> stub.search(SearchRequest.newBuilder().setImage(com.google.protobuf.ByteString.copyFromUtf8("x"))

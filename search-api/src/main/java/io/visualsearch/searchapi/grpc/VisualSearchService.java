@@ -1,5 +1,7 @@
 package io.visualsearch.searchapi.grpc;
 
+import com.google.protobuf.Descriptors;
+import com.google.protobuf.Message;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;
@@ -104,6 +106,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
   public void search(SearchRequest request, StreamObserver<SearchReply> out) {
     answer("gRPC Search", out, () -> {
       String tenant = callerTenant();
+      knownFieldsOnly(request);
       int k = SearchQuery.checkedK(request.getK() == 0 ? defaultK : request.getK());
       CropBox crop = null;
       if (request.hasCrop()) {
@@ -113,19 +116,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
           throw ApiException.badRequest("invalid_crop", "crop needs x,y >= 0 and width,height > 0");
         }
       }
-      Filters filters;
-      if (!request.getFilters().getUnknownFields().asMap().isEmpty()) {
-        // A newer client's filter this version cannot apply: refused, as over HTTP, not dropped.
-        throw ApiException.badRequest("unknown_filter", "the filters hold field(s) "
-            + request.getFilters().getUnknownFields().asMap().keySet() + " this version does not know");
-      }
-      try {
-        var f = request.getFilters();
-        filters = new Filters(f.getCategory(), f.getMinPriceMicros() == 0 ? null : f.getMinPriceMicros(),
-            f.getMaxPriceMicros() == 0 ? null : f.getMaxPriceMicros(), f.getAvailability(), f.getBrand());
-      } catch (IllegalArgumentException e) {
-        throw ApiException.badRequest("invalid_filters", e.getMessage());
-      }
+      Filters filters = filters(request.getFilters());
       try (Admission.Permit ignored = admission.enter(tenant, untilDeadline())) {
         stillWanted();
         return queries.search(tenant, new SearchQuery(request.getImage().toByteArray(), k, crop, filters));
@@ -137,6 +128,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
   public void similar(SimilarRequest request, StreamObserver<SearchReply> out) {
     answer("gRPC Similar", out, () -> {
       String tenant = callerTenant();
+      knownFieldsOnly(request);
       int k = SearchQuery.checkedK(request.getK() == 0 ? defaultK : request.getK());
       if (request.getSku().isEmpty() || request.getSku().length() > 256) {
         throw ApiException.badRequest("invalid_sku", "sku must be 1 to 256 characters");
@@ -150,6 +142,42 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
         return Answered.of(queries.liveSimilar(tenant, request.getSku(), k, plan));
       }
     });
+  }
+
+  /**
+   * Refuses a request holding a field this version does not know, at any depth: a newer client's
+   * field (a filter, or a k moved elsewhere) was dropped, and answered as if it held. As over
+   * HTTP: {@code unknown_filter} inside {@code Filters}, {@code unknown_field} anywhere else.
+   */
+  static void knownFieldsOnly(Message message) {
+    if (!message.getUnknownFields().asMap().isEmpty()) {
+      String type = message.getDescriptorForType().getName();
+      boolean filter = message instanceof io.visualsearch.proto.search.Filters;
+      throw ApiException.badRequest(filter ? "unknown_filter" : "unknown_field", "the " + (filter ? "filters hold"
+          : type + " holds") + " field(s) " + message.getUnknownFields().asMap().keySet() + " this version does not know");
+    }
+    for (var field : message.getAllFields().entrySet()) {
+      if (field.getKey().getJavaType() != Descriptors.FieldDescriptor.JavaType.MESSAGE) {
+        continue;
+      }
+      if (field.getKey().isRepeated()) {
+        for (Object m : (java.util.List<?>) field.getValue()) {
+          knownFieldsOnly((Message) m);
+        }
+      } else {
+        knownFieldsOnly((Message) field.getValue());
+      }
+    }
+  }
+
+  /** The filters as HTTP reads them: a price bound is one when it is set, 0 ("free only") included. */
+  static Filters filters(io.visualsearch.proto.search.Filters f) {
+    try {
+      return new Filters(f.getCategory(), f.hasMinPriceMicros() ? f.getMinPriceMicros() : null,
+          f.hasMaxPriceMicros() ? f.getMaxPriceMicros() : null, f.getAvailability(), f.getBrand());
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("invalid_filters", e.getMessage());
+    }
   }
 
   /**
@@ -181,7 +209,7 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
     SearchReply reply;
     try {
       answered = call.run();
-      reply = reply(answered.answer());
+      reply = reply(answered.answer(), answered.requestId());
     } catch (ApiException e) {
       // As over HTTP: expected refusals (no index yet, overload, a bad request) are activity.
       if (e.isServiceFault()) {
@@ -206,8 +234,9 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
   }
 
   /** Built inside the call's error handling: a failure here is answered INTERNAL, not gRPC's bare UNKNOWN. */
-  private static SearchReply reply(SearchAnswer answer) {
+  private static SearchReply reply(SearchAnswer answer, String requestId) {
     SearchReply.Builder reply = SearchReply.newBuilder()
+        .setRequestId(requestId == null ? "" : requestId)
         .setIndexVersion(answer.indexVersion())
         .setModelVersion(answer.modelVersion())
         .setTraceId(Span.current().getSpanContext().getTraceId());

@@ -12,7 +12,8 @@ public final class AnswerJson {
 
   private final ObjectMapper mapper = new ObjectMapper();
 
-  public byte[] answer(SearchAnswer answer, String traceId) {
+  /** {@code requestId}: the archived answer's id, left out when null (similar items are not archived). */
+  public byte[] answer(SearchAnswer answer, String traceId, String requestId) {
     ObjectNode root = mapper.createObjectNode();
     ArrayNode results = root.putArray("results");
     for (SearchHit h : answer.hits()) {
@@ -34,6 +35,9 @@ public final class AnswerJson {
     root.put("index_version", answer.indexVersion());
     root.put("model_version", answer.modelVersion());
     root.put("trace_id", traceId);
+    if (requestId != null) {
+      root.put("request_id", requestId);
+    }
     return write(root);
   }
 

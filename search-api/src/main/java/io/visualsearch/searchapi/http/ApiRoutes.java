@@ -54,6 +54,9 @@ public final class ApiRoutes extends Handler.Abstract {
   private static final String PRODUCTS = "/api/v1/products/";
   private static final String SIMILAR_SUFFIX = "/similar";
   private static final int MAX_SKU_CHARS = 256;
+  /** Query parameters each API route reads; any other is refused, as an unknown body field is. */
+  private static final java.util.Set<String> SEARCH_PARAMETERS = java.util.Set.of("tenant");
+  private static final java.util.Set<String> SIMILAR_PARAMETERS = java.util.Set.of("k", "tenant");
 
   private static final TextMapGetter<HttpFields> HEADERS = new TextMapGetter<>() {
     @Override
@@ -215,7 +218,10 @@ public final class ApiRoutes extends Handler.Abstract {
         SearchAnswer answer = answered.answer();
         span.setAttribute("results", answer.hits().size());
         span.setAttribute("index.version", answer.indexVersion());
-        body = json.answer(answer, traceId);
+        body = json.answer(answer, traceId, answered.requestId());
+        if (answered.requestId() != null) {
+          response.getHeaders().put("X-Request-Id", answered.requestId());
+        }
         status = 200;
         failures.answered();
       } catch (ApiException e) {
@@ -280,6 +286,7 @@ public final class ApiRoutes extends Handler.Abstract {
    * for the whole upload while every other search is refused.
    */
   private Answered search(String tenant, Request request) {
+    knownParameters(request, SEARCH_PARAMETERS);
     byte[] body = readBody(tenant, request);
     String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
     SearchQuery query = parser.parse(contentType, body);
@@ -298,7 +305,7 @@ public final class ApiRoutes extends Handler.Abstract {
     if (sku.isEmpty() || sku.length() > MAX_SKU_CHARS || sku.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
       throw ApiException.badRequest("invalid_sku", "the sku must be 1 to " + MAX_SKU_CHARS + " printable characters");
     }
-    Fields params = queryParameters(request);
+    Fields params = knownParameters(request, SIMILAR_PARAMETERS);
     int k = parser.parseK(params.getValue("k"));
     QueryService.SimilarPlan plan = queries.planSimilar(tenant, sku, k);
     if (!plan.live()) {
@@ -319,6 +326,20 @@ public final class ApiRoutes extends Handler.Abstract {
     } catch (IllegalArgumentException | IllegalStateException e) {
       throw ApiException.badRequest("invalid_query", "the query string is not validly encoded: " + e.getMessage());
     }
+  }
+
+  /**
+   * The query string's parameters, every one of them one the route reads: an unknown one
+   * ({@code ?limit=5}, {@code ?max_price=50}) was ignored, and answered as if it held.
+   */
+  private static Fields knownParameters(Request request, java.util.Set<String> known) {
+    Fields params = queryParameters(request);
+    for (String name : params.getNames()) {
+      if (!known.contains(name)) {
+        throw SearchRequestParser.unknownField(name, known);
+      }
+    }
+    return params;
   }
 
   /** The tenant a request names explicitly (?tenant= or X-Tenant), which must be the key's own. */

@@ -26,7 +26,10 @@ import org.eclipse.jetty.io.Content;
  * {@code k}, {@code crop}, {@code category}, {@code min_price}, {@code max_price},
  * {@code availability}, {@code brand} fields) or JSON ({@code image_base64}, {@code k},
  * {@code crop}, {@code filters}) — into a {@link SearchQuery}. Every problem is a 4xx
- * {@link ApiException} naming the offending field.
+ * {@link ApiException} naming the offending field; a field this version does not know is one
+ * ({@code unknown_field}; {@code unknown_filter} inside JSON {@code filters}): a storefront's
+ * {@code maxPrice=50} or top-level {@code "brand"} was dropped, and it got unfiltered results as if
+ * they held.
  */
 public final class SearchRequestParser {
 
@@ -88,6 +91,11 @@ public final class SearchRequestParser {
       throw ApiException.unavailable("interrupted", "the server is stopping", 1, e);
     }
     try (parts) {
+      for (MultiPart.Part part : parts) {
+        if (part.getName() == null || !MULTIPART_FIELDS.contains(part.getName())) {
+          throw unknownField(part.getName() == null ? "(a part without a name)" : part.getName(), MULTIPART_FIELDS);
+        }
+      }
       MultiPart.Part image = parts.getFirst("image");
       if (image == null) {
         throw ApiException.badRequest("missing_image", "the multipart body has no 'image' part");
@@ -122,7 +130,7 @@ public final class SearchRequestParser {
 
   /**
    * The JSON body, read as a stream: every known field but {@code image_base64} becomes a small tree
-   * node (unknown fields are only checked as JSON), and
+   * node (an unknown one is refused by its name, before its value is read), and
    * the image is decoded straight from the body's bytes once the whole body proved valid JSON. A
    * tree held the base64 as a String (and Jackson's text buffer twice its size while building it),
    * then a substring, a {@code replaceAll} copy and the decoded bytes: about five times the body at
@@ -161,9 +169,12 @@ public final class SearchRequestParser {
           }
           root.set(name, smallValue(p, name));
         } else {
-          // Checked as JSON, never built: a tree of a few-byte node per `{}` costs dozens of times
-          // the body, more than the upload budget reserves for it.
-          p.skipChildren();
+          // Refused before its value is read: never built, as a tree of a few-byte node per `{}`
+          // costs dozens of times the body, more than the upload budget reserves for it.
+          if (FILTER_FIELDS.contains(name)) {
+            throw ApiException.badRequest("unknown_field", "'" + name + "' is a filter: send it inside \"filters\"");
+          }
+          throw unknownField(name, JSON_FIELDS);
         }
       }
       if (p.currentToken() != JsonToken.END_OBJECT) {
@@ -250,6 +261,16 @@ public final class SearchRequestParser {
       obj.set(member, json.readTree(p));
     }
     return obj;
+  }
+
+  /**
+   * A field outside {@code filters} this version does not know: refused, as an unknown filter is,
+   * since a filter sent there (multipart {@code max-price}, JSON top-level {@code "brand"}) was
+   * dropped and its results came back unfiltered.
+   */
+  static ApiException unknownField(String name, Set<String> known) {
+    return ApiException.badRequest("unknown_field", "no field '" + abbreviated(name) + "' here; fields are "
+        + String.join(", ", new java.util.TreeSet<>(known)));
   }
 
   private static String abbreviated(String s) {

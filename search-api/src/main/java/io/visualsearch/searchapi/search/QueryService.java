@@ -114,11 +114,13 @@ public final class QueryService {
       SearchAnswer answer = searchIndex(index, served.delta(), vector.vector(), query.k(), query.filters(), null);
       long latencyMicros = (System.nanoTime() - t0) / 1000;
       Context request = Context.current();
+      // Chosen here and answered to the client: the archive's key, which it had no way to know.
+      String requestId = UUID.randomUUID().toString();
       return new Answered(answer, () -> {
         try (Scope ignored = request.makeCurrent()) {
-          publisher.publish(tenant, UUID.randomUUID().toString(), query, answer, latencyMicros);
+          publisher.publish(tenant, requestId, query, answer, latencyMicros);
         }
-      });
+      }, requestId);
     }
   }
 

@@ -204,27 +204,52 @@ class SearchRequestParserTest {
   }
 
   @Test
-  void unknownJsonFieldsAreCheckedButNeverBuilt() {
+  void unknownJsonFieldsAreRefusedByNameNeverBuilt() {
     // 4 MiB of empty objects: as a tree, ~30 times the body in nodes, far past the 3 bodies the
     // upload budget reserves for a request.
     int n = 1_400_000;
-    StringBuilder body = new StringBuilder(n * 3 + 64).append("{\"pad\":[");
+    StringBuilder body = new StringBuilder(n * 3 + 64).append("{\"image_base64\":\"")
+        .append(Base64.getEncoder().encodeToString(IMAGE)).append("\",\"k\":3,\"pad\":[");
     for (int i = 0; i < n; i++) {
       body.append(i == 0 ? "{}" : ",{}");
     }
-    body.append("],\"image_base64\":\"").append(Base64.getEncoder().encodeToString(IMAGE)).append("\",\"k\":3}");
-    byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
+    byte[] bytes = body.append("]}").toString().getBytes(StandardCharsets.UTF_8);
     SearchRequestParser roomy = new SearchRequestParser(bytes.length, 10);
     com.sun.management.ThreadMXBean threads =
         (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
     long before = threads.getCurrentThreadAllocatedBytes();
-    SearchQuery q = roomy.parse("application/json", bytes);
+    ApiException e = assertThrows(ApiException.class, () -> roomy.parse("application/json", bytes));
     long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-    assertArrayEquals(IMAGE, q.image());
-    assertEquals(3, q.k());
+    assertEquals("unknown_field", e.code());
+    assertTrue(e.getMessage().contains("'pad'"), e.getMessage());
     assertTrue(allocated < UploadBudget.costOf(bytes.length), allocated + " bytes allocated for a body of " + bytes.length);
-    assertEquals("malformed_json", refused("application/json", "{\"image_base64\":\"AAAA\",\"pad\":[{],\"k\":3}").code(),
-        "a skipped field is still checked as JSON");
+  }
+
+  /**
+   * A field this version does not read, outside JSON "filters": a storefront's filter under another
+   * spelling, or beside "filters" instead of in it, was dropped and the results came back unfiltered.
+   */
+  @Test
+  void anUnknownFieldOutsideFiltersIsRefusedNotDropped() {
+    String b64 = Base64.getEncoder().encodeToString(IMAGE);
+    for (String member : new String[] {"\"brand\":\"acme\"", "\"maxPrice\":50", "\"limit\":5", "\"pad\":{}"}) {
+      ApiException e = refused("application/json", "{\"image_base64\":\"" + b64 + "\"," + member + "}");
+      assertEquals(400, e.status(), member);
+      assertEquals("unknown_field", e.code(), member);
+      assertTrue(e.getMessage().contains(member.substring(1, member.indexOf('"', 1))), e.getMessage());
+    }
+    for (String part : new String[] {"max-price", "maxPrice", "price", "limit", "image_base64"}) {
+      ApiException e = assertThrows(ApiException.class, () -> parseMultipart(IMAGE, Map.of(part, "50")), part);
+      assertEquals(400, e.status(), part);
+      assertEquals("unknown_field", e.code(), part);
+      assertTrue(e.getMessage().contains("'" + part + "'"), e.getMessage());
+    }
+    // What the storefront page sends (image, k, crop, category, max_price), and the JSON the demo
+    // and cluster clients send (image_base64, k), still parse.
+    assertEquals(12, parseMultipart(IMAGE, Map.of("k", "12", "crop", "0,0,4,4", "category", "Bags", "max_price", "50"))
+        .k());
+    assertEquals(7, parser.parse("application/json", ("{\"image_base64\":\"" + b64 + "\",\"k\":7}")
+        .getBytes(StandardCharsets.UTF_8)).k());
   }
 
   @Test
