@@ -173,13 +173,11 @@ class RolloutReembedderTest {
     assertArrayEquals(new float[] {0, 1}, s.vectorOf("sku-fine"), 1e-6f);
   }
 
-  @Test
-  void aRecordSupersededWhileWaitingGetsNoStandInAndAFullQueueDropsRecords() throws Exception {
-    CountDownLatch modelHeld = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
+  /** From now on the model answers each call once {@code release} opens, telling {@code held} it is called. */
+  private void holdTheModel(CountDownLatch held, CountDownLatch release) {
     QueryEmbedder real = model;
     model = (image, version, signature, variant) -> {
-      modelHeld.countDown();
+      held.countDown();
       try {
         release.await(20, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
@@ -187,6 +185,13 @@ class RolloutReembedderTest {
       }
       return real.embed(image, version, signature, variant);
     };
+  }
+
+  @Test
+  void aRecordSupersededWhileWaitingGetsNoStandInAndAFullQueueDropsRecords() throws Exception {
+    CountDownLatch modelHeld = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    holdTheModel(modelHeld, release);
     start(1);
     picture(sha('a'), Color.RED);
     arrive("sku-1", 11, sha('a'));
@@ -212,16 +217,7 @@ class RolloutReembedderTest {
   void queuedStandInsDoNotKeepAVersionSwappedOutMeanwhileOnTheHeap() throws Exception {
     CountDownLatch modelHeld = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    QueryEmbedder real = model;
-    model = (image, version, signature, variant) -> {
-      modelHeld.countDown();
-      try {
-        release.await(20, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      return real.embed(image, version, signature, variant);
-    };
+    holdTheModel(modelHeld, release);
     start(10);
     picture(sha('a'), Color.RED);
     try {
