@@ -18,6 +18,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -278,6 +279,56 @@ inline void stored_vectors(const faiss::Index* index, int64_t from, int64_t n, f
         row += size;
     }
     FAISS_THROW_IF_NOT_MSG(copied == n, "inverted lists hold fewer rows than ntotal");
+}
+
+// Distances from the query x (d floats) to the vectors of ids[0, n) (the IDMap's ids, or positions
+// when there is none), as the index's own search reports them (its refinement's, when it has one),
+// into distances; NaN for an id the index does not hold. Only for an index that keeps its vectors
+// whole (as stored_vectors), through the same wrappers. One pass over the IDMap per call: for a
+// few thousand ids a selective filter matched, not for every query.
+inline void exact_distances(const faiss::Index* index, const float* x, const int64_t* ids, int64_t n,
+                            float* distances) {
+    FAISS_THROW_IF_NOT_MSG(n >= 0, "negative id count");
+    const Wrapped w = unwrap(index);
+    const faiss::Index* whole = w.refine != nullptr ? w.refine->refine_index
+                                                    : w.transform == nullptr ? w.leaf : nullptr;
+    const faiss::Index* flat = dynamic_cast<const faiss::IndexFlat*>(whole);
+    if (flat == nullptr) {
+        if (const auto* hnsw = dynamic_cast<const faiss::IndexHNSWFlat*>(whole)) {
+            flat = hnsw->storage;
+        }
+    }
+    FAISS_THROW_IF_NOT_MSG(flat != nullptr,
+                           "exact_distances not implemented for this type of index: it does not keep its vectors whole");
+    std::fill(distances, distances + n, std::numeric_limits<float>::quiet_NaN());
+    std::unique_ptr<faiss::DistanceComputer> computer(flat->get_distance_computer());
+    computer->set_query(x);
+    if (w.id_map == nullptr) {
+        for (int64_t i = 0; i < n; i++) {
+            if (ids[i] >= 0 && ids[i] < flat->ntotal) {
+                distances[i] = (*computer)(ids[i]);
+            }
+        }
+        return;
+    }
+    std::unordered_map<int64_t, int64_t> slot_of;  // id -> its first slot in ids
+    slot_of.reserve(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; i++) {
+        slot_of.emplace(ids[i], i);
+    }
+    const std::vector<faiss::Index::idx_t>& id_map = *w.id_map;
+    for (size_t position = 0; position < id_map.size(); position++) {
+        const auto found = slot_of.find(id_map[position]);
+        if (found != slot_of.end()) {
+            distances[found->second] = (*computer)(static_cast<faiss::Index::idx_t>(position));
+        }
+    }
+    for (int64_t i = 0; i < n; i++) {  // an id asked twice
+        const int64_t first = slot_of[ids[i]];
+        if (first != i) {
+            distances[i] = distances[first];
+        }
+    }
 }
 
 inline void write_index_file(const faiss::Index* index, const char* path) {

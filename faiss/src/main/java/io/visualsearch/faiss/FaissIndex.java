@@ -218,6 +218,29 @@ public final class FaissIndex implements AutoCloseable {
         return shared(() -> Math.toIntExact(FaissPreset.probeableLists(handle)));
     }
 
+    /**
+     * The distance from {@code query} (one vector) to each of {@code ids}, as this index's search
+     * reports it for that vector (a refinement's exact distance where there is one); NaN for an id
+     * the index does not hold. For scoring a known set of vectors, such as the few thousand
+     * products a selective filter matches, exactly and without a search: one pass over the
+     * index's ids per call. Only for indexes that keep their vectors whole (Flat, HNSW's flat
+     * storage, a refinement's flat index, inside IDMap or not); others throw
+     * {@link UnsupportedOperationException}.
+     */
+    public float[] exactDistances(float[] query, long[] ids) {
+        Objects.requireNonNull(ids, "ids");
+        if (rows(query) != 1) {
+            throw new IllegalArgumentException("one query vector of " + dimension + " floats, got " + query.length);
+        }
+        float[] distances = new float[ids.length];
+        shared(() -> {
+            unsupportedAware("exactDistances",
+                    () -> FaissPreset.exactDistances(handle, query, ids, ids.length, distances));
+            return null;
+        });
+        return distances;
+    }
+
     /** Vectors the index holds, row-major, with their ids ({@link #storedVectors}). */
     public record StoredVectors(long[] ids, float[] vectors) {}
 

@@ -161,6 +161,14 @@ final class FaissPreset {
             float[] out,
             @Cast("int64_t*") long[] ids) throws FaissException;
 
+    @Name("exact_distances")
+    static native void exactDistances(
+            @Const NativeIndex index,
+            @Const float[] x,
+            @Cast("const int64_t*") long[] ids,
+            @Cast("int64_t") long n,
+            float[] distances) throws FaissException;
+
     @Name("write_index_file")
     static native void writeIndexFile(@Const NativeIndex index, @Cast("const char*") byte[] nulTerminatedPath)
             throws FaissException;

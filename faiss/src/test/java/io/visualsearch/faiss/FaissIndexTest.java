@@ -162,6 +162,62 @@ class FaissIndexTest {
         }
     }
 
+    /** The layouts that keep their vectors whole, as a selective filter's exact scoring reads them. */
+    @ParameterizedTest
+    @ValueSource(strings = {"Flat", "IDMap,Flat", "IDMap,HNSW32", "IDMap,PCA16,HNSW16,RFlat"})
+    void exactDistancesAreTheMetricsDistancesOfThoseIdsAndNanForOthers(String factory) {
+        float[] database = TestVectors.clustered(600, D, 12, 23);
+        float[] query = TestVectors.row(TestVectors.random(1, D, 24), D, 0);
+        long[] ids = new long[600];
+        Arrays.setAll(ids, i -> factory.equals("Flat") ? i : 5_000_000_000L + 3L * i);
+        for (Metric metric : Metric.values()) {
+            try (FaissIndex index = FaissIndex.create(D, factory, metric)) {
+                if (!index.isTrained()) {
+                    index.train(database);
+                }
+                if (factory.equals("Flat")) {
+                    index.add(database);
+                } else {
+                    index.addWithIds(database, ids);
+                }
+                // Rows far apart, one asked twice, and ids the index never held.
+                int[] rows = {599, 0, 17, 17, 300};
+                long[] asked = new long[rows.length + 2];
+                for (int i = 0; i < rows.length; i++) {
+                    asked[i] = ids[rows[i]];
+                }
+                asked[rows.length] = factory.equals("Flat") ? 600 : 5_000_000_001L;
+                asked[rows.length + 1] = -1;
+                float[] distances = index.exactDistances(query, asked);
+                for (int i = 0; i < rows.length; i++) {
+                    double expected = TestVectors.distance(metric, query, 0, database, rows[i], D);
+                    assertEquals(expected, distances[i], 1e-4 * Math.max(1, Math.abs(expected)),
+                            factory + " " + metric + " row " + rows[i]);
+                }
+                assertTrue(Float.isNaN(distances[rows.length]), "an id not held: " + distances[rows.length]);
+                assertTrue(Float.isNaN(distances[rows.length + 1]), "-1: " + distances[rows.length + 1]);
+                // The same figure the index's own search gives the nearest vector.
+                SearchResult nearest = index.search(query, 1);
+                float[] again = index.exactDistances(query, new long[] {nearest.id(0, 0)});
+                assertEquals(nearest.distance(0, 0), again[0], 1e-4f * Math.max(1, Math.abs(again[0])), factory + " " + metric);
+            }
+        }
+    }
+
+    @Test
+    void exactDistancesOfAQuantisedIndexAreUnsupportedNotApproximated() {
+        float[] database = TestVectors.clustered(2000, D, 20, 25);
+        try (FaissIndex pq = FaissIndex.create(D, "IDMap,IVF8,PQ8", Metric.L2)) {
+            pq.train(database);
+            long[] ids = new long[2000];
+            Arrays.setAll(ids, i -> i + 1);
+            pq.addWithIds(database, ids);
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                    () -> pq.exactDistances(TestVectors.row(database, D, 0), new long[] {1, 2}));
+            assertTrue(e.getMessage().contains("does not keep its vectors whole"), e.getMessage());
+        }
+    }
+
     @Test
     void storedVectorsOfAQuantisedIndexAreUnsupportedNotApproximated() {
         float[] database = TestVectors.clustered(2000, D, 20, 22);

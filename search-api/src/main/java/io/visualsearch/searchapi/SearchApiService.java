@@ -203,7 +203,8 @@ public final class SearchApiService {
     Admission admission = new Admission(config.get(SearchApiSettings.MAX_CONCURRENT),
         config.get(SearchApiSettings.MAX_QUEUED), config.get(SearchApiSettings.MAX_PER_TENANT),
         config.get(SearchApiSettings.QUEUE_TIMEOUT));
-    IndexSearcher searcher = new IndexSearcher(catalog, pipeline.tracing().tracer(), config.get(SearchApiSettings.MAX_FETCH));
+    IndexSearcher searcher = new IndexSearcher(catalog, pipeline.tracing().tracer(), config.get(SearchApiSettings.MAX_FETCH),
+        config.get(SearchApiSettings.FILTER_EXACT_MAX_MATCHES));
     ResponsePublisher publisher = pipeline.add(
         new ResponsePublisher(pipeline.producer()::producer, pipeline.tracing(), registry));
     QueryService queries = new QueryService(indexes, deltas, catalog,

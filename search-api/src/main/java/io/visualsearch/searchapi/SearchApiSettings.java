@@ -64,6 +64,11 @@ public final class SearchApiSettings {
   public static final Setting<Integer> MAX_FETCH = Setting.integer("SEARCH_MAX_FETCH").defaultValue(4096)
       .validate(k -> k >= 100, "at least 100")
       .doc("Largest candidate list asked from one shard while over-fetching for a filtered query.");
+  public static final Setting<Integer> FILTER_EXACT_MAX_MATCHES = Setting.integer("SEARCH_FILTER_EXACT_MAX_MATCHES")
+      .defaultValue(20_000).validate(n -> n >= 0, "0 or more")
+      .doc("When over-fetching up to SEARCH_MAX_FETCH finds fewer than k products a filter matches, every matching"
+          + " product is scored exactly if the filter matches at most this many in the tenant's catalog (a scan of"
+          + " it); 0 never does.");
   public static final Setting<Duration> INDEX_POLL = Setting.duration("SEARCH_INDEX_POLL_INTERVAL")
       .defaultValue(Duration.ofSeconds(60)).validate(d -> d.toMillis() >= 1000, "at least 1s")
       .doc("How often CURRENT pointers are re-read, a safety net beside index.published events.");
@@ -97,6 +102,6 @@ public final class SearchApiSettings {
   public static ConfigDef definition() {
     return new ConfigDef().define(HTTP_HOST, HTTP_PORT, HTTP_MAX_CONNECTIONS, GRPC_HOST, GRPC_PORT, GRPC_MESSAGE_TIMEOUT, API_KEYS, API_KEYS_FILE,
         MAX_UPLOAD_BYTES, MAX_IMAGE_PIXELS, MAX_CONCURRENT, MAX_QUEUED, MAX_PER_TENANT, QUEUE_TIMEOUT, DEFAULT_K, MAX_FETCH,
-        INDEX_POLL, FRESH_DELTA_MAX_VECTORS, NATIVE_MEMORY_BYTES, INDEX_DIR, STATIC_DIR);
+        FILTER_EXACT_MAX_MATCHES, INDEX_POLL, FRESH_DELTA_MAX_VECTORS, NATIVE_MEMORY_BYTES, INDEX_DIR, STATIC_DIR);
   }
 }

@@ -3,8 +3,11 @@ package io.visualsearch.searchapi.fresh;
 import com.google.common.collect.Interner;
 import com.google.common.collect.Interners;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * The latest catalog record of every product of every tenant, replayed from the compacted
@@ -54,6 +57,31 @@ public final class CatalogView {
     Map<String, ProductInfo> products = byTenant.get(tenant);
     ProductInfo p = products == null ? null : products.get(sku);
     return p == null ? null : p.at(clock.millis());
+  }
+
+  /**
+   * The products of {@code tenant} that {@code test} accepts, as a shopper sees them now (the price
+   * that applies at this moment), at most {@code limit}; null when more than {@code limit} match.
+   * A scan of the tenant's whole catalog: for the rare query whose filter the vector search could
+   * not satisfy, not for every query.
+   */
+  public List<ProductInfo> matching(String tenant, Predicate<ProductInfo> test, int limit) {
+    Map<String, ProductInfo> products = byTenant.get(tenant);
+    List<ProductInfo> found = new ArrayList<>();
+    if (products == null) {
+      return found;
+    }
+    long now = clock.millis();
+    for (ProductInfo stored : products.values()) {
+      ProductInfo p = stored.at(now);
+      if (test.test(p)) {
+        if (found.size() == limit) {
+          return null;
+        }
+        found.add(p);
+      }
+    }
+    return found;
   }
 
   public int size(String tenant) {

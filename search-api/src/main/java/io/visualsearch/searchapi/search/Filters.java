@@ -75,10 +75,23 @@ public record Filters(String category, Long minPriceMicros, Long maxPriceMicros,
     if (productCategory.equalsIgnoreCase(category)) {
       return true;
     }
-    for (String level : productCategory.split(">")) {
-      if (level.strip().equalsIgnoreCase(category)) {
+    // Level by level without splitting: a rare filter's exact scoring tests a whole catalog.
+    int length = productCategory.length();
+    for (int start = 0; start < length; ) {
+      int end = productCategory.indexOf('>', start);
+      end = end < 0 ? length : end;
+      int from = start;
+      int to = end;
+      while (from < to && Character.isWhitespace(productCategory.charAt(from))) {
+        from++;
+      }
+      while (to > from && Character.isWhitespace(productCategory.charAt(to - 1))) {
+        to--;
+      }
+      if (to - from == category.length() && productCategory.regionMatches(true, from, category, 0, to - from)) {
         return true;
       }
+      start = end + 1;
     }
     return false;
   }

@@ -37,7 +37,10 @@ import java.util.function.ToLongFunction;
  * flat index this finds exactly the filtered top k whenever the matches lie within maxFetch
  * candidates (measured in IndexSearcherTest and RATIONALE.md). A graph shard walks a candidate
  * list as long as the list asked; an inverted-file shard probes lists in proportion to it, and
- * more again when the lists it probed held fewer vectors than it asked for. Products sharing one
+ * more again when the lists it probed held fewer vectors than it asked for. When a shard still
+ * answers a full list at {@code maxFetch} and fewer than k survive, every product the filter
+ * matches is scored exactly instead ({@link FilterMatchScorer}), up to a bound on their number.
+ * Products sharing one
  * picture count once ({@link #onePerPicture}), so the same loop fetches past a picture's other
  * products as past those a filter drops.
  */
@@ -48,12 +51,19 @@ public final class IndexSearcher {
   private final CatalogView catalog;
   private final Tracer tracer;
   private final int maxFetch;
+  private final FilterMatchScorer filterMatches;
   private final ThreadLocal<Boolean> ompConfigured = ThreadLocal.withInitial(() -> false);
 
-  public IndexSearcher(CatalogView catalog, Tracer tracer, int maxFetch) {
+  /**
+   * @param maxFetch the longest candidate list asked from one shard
+   * @param maxFilterMatches the most products a filter may match for them all to be scored exactly
+   *     when over-fetching up to {@code maxFetch} found fewer than k; 0: never
+   */
+  public IndexSearcher(CatalogView catalog, Tracer tracer, int maxFetch, int maxFilterMatches) {
     this.catalog = catalog;
     this.tracer = tracer;
     this.maxFetch = maxFetch;
+    this.filterMatches = new FilterMatchScorer(catalog, maxFilterMatches);
   }
 
   /** The candidate list length of the first round. */
@@ -103,6 +113,8 @@ public final class IndexSearcher {
       Map<String, SearchHit> best = new HashMap<>();
       List<Pending> toRescore = new ArrayList<>();
       boolean mayHoldMore = false;
+      // A shard still answering a full list at the longest list asked: matches may lie past it.
+      boolean capped = false;
       for (int s = 0; s < shards.size(); s++) {
         FaissIndex shard = shards.get(s);
         int kk = (int) Math.min(fetch, shard.ntotal());
@@ -129,8 +141,12 @@ public final class IndexSearcher {
           span.end();
         }
         int found = found(r, kk);
-        if (kk == fetch && found == kk && fetch < maxFetch) {
-          mayHoldMore = true;
+        if (kk == fetch && found == kk) {
+          if (fetch < maxFetch) {
+            mayHoldMore = true;
+          } else {
+            capped = true;
+          }
         }
         if (found < kk) {
           // An inverted file finds only what its probed lists hold and pads the rest with -1: not
@@ -166,17 +182,48 @@ public final class IndexSearcher {
         for (SearchHit h : fresh) {
           best.merge(h.sku(), h, (a, b) -> a.score() >= b.score() ? a : b);
         }
-        merged = new ArrayList<>(best.values());
-        merged.sort(Comparator.comparingDouble(SearchHit::score).reversed().thenComparing(SearchHit::sku));
-        merged = onePerPicture(merged, k, pictureOf, ownPicture);
+        merged = ranked(best, k, pictureOf, ownPicture);
         mergeSpan.setAttribute("results", merged.size());
       } finally {
         mergeSpan.end();
+      }
+      if (merged.size() < k && !mayHoldMore && capped && !filters.isEmpty()) {
+        scoreFilterMatches(index, q, filters, excludeSku, delta, best);
+        merged = ranked(best, k, pictureOf, ownPicture);
       }
       if (merged.size() >= k || !mayHoldMore) {
         return new SearchAnswer(List.copyOf(merged), index.version(), index.modelVersion(), fetch);
       }
       fetch = (int) Math.min((long) fetch * GROWTH, maxFetch);
+    }
+  }
+
+  private static List<SearchHit> ranked(Map<String, SearchHit> best, int k, ToLongFunction<String> pictureOf,
+      long ownPicture) {
+    List<SearchHit> all = new ArrayList<>(best.values());
+    all.sort(Comparator.comparingDouble(SearchHit::score).reversed().thenComparing(SearchHit::sku));
+    return onePerPicture(all, k, pictureOf, ownPicture);
+  }
+
+  /**
+   * Adds to {@code best} every product the filter matches that the version holds, exactly scored
+   * ({@link FilterMatchScorer}): the over-fetch reached its cap with fewer than k matches.
+   */
+  private void scoreFilterMatches(LoadedIndex index, float[] q, Filters filters, String excludeSku,
+      FreshDelta.Snapshot delta, Map<String, SearchHit> best) {
+    Span span = tracer.spanBuilder("score filter matches").setAttribute("index.version", index.version()).startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      FilterMatchScorer.Scored scored = filterMatches.score(index, q, filters,
+          sku -> sku.equals(excludeSku) || best.containsKey(sku) || delta.hidden().contains(sku));
+      span.setAttribute("matches", scored.matches()).setAttribute("scored", scored.hits().size());
+      for (SearchHit hit : scored.hits()) {
+        best.merge(hit.sku(), hit, (a, b) -> a.score() >= b.score() ? a : b);
+      }
+    } catch (IOException e) {
+      span.recordException(e);
+      throw new UncheckedIOException("cannot read the exact vectors of " + index.tenant() + "/" + index.version(), e);
+    } finally {
+      span.end();
     }
   }
 

@@ -73,6 +73,24 @@ class CatalogViewTest {
     assertEquals(19_990_000, view.get("acme", "coat").priceMicros());
     now.set(3_000);
     assertEquals(39_990_000, view.get("acme", "coat").priceMicros());
+    // The scan a rare filter's exact scoring starts from sees the same price.
+    now.set(2_500);
+    assertEquals(java.util.List.of(19_990_000L),
+        view.matching("acme", p -> p.priceMicros() < 20_000_000, 10).stream().map(ProductInfo::priceMicros).toList());
+  }
+
+  @Test
+  void matchingNamesEveryProductOfTheTenantATestAcceptsUpToALimit() {
+    CatalogView view = new CatalogView();
+    for (int i = 0; i < 30; i++) {
+      view.upsert("acme", parsed("boot-" + i, i % 10 == 0 ? "Rare boot" : "Boot"));
+      view.upsert("other", parsed("boot-" + i, "Rare boot"));
+    }
+    java.util.function.Predicate<ProductInfo> rare = p -> p.title().startsWith("Rare");
+    assertEquals(java.util.Set.of("boot-0", "boot-10", "boot-20"),
+        view.matching("acme", rare, 3).stream().map(ProductInfo::sku).collect(java.util.stream.Collectors.toSet()));
+    assertNull(view.matching("acme", rare, 2), "more matches than the limit");
+    assertEquals(0, view.matching("nobody", rare, 2).size());
   }
 
   @Test

@@ -90,7 +90,7 @@ class ITIndexLoader {
             sku, 1, "USD", "", "", "", "", "in stock")));
         FreshDelta delta = new FreshDelta();
         delta.rebase(index);
-        SearchAnswer a = new IndexSearcher(catalog, TracerProvider.noop().get("it"), 4096)
+        SearchAnswer a = new IndexSearcher(catalog, TracerProvider.noop().get("it"), 4096, 20_000)
             .search(index, delta.snapshot(index), vectors.get("sku-17"), 3, Filters.NONE, null);
         assertEquals("sku-17", a.hits().get(0).sku());
         assertEquals(1.0, a.hits().get(0).score(), 1e-5, "rescored on the exact vector: its own cosine is 1");

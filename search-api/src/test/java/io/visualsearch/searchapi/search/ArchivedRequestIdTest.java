@@ -47,7 +47,7 @@ class ArchivedRequestIdTest {
     try (Tracing tracing = Tracing.withExporter("search-api", SpanExporter.composite())) {
       ResponsePublisher publisher = new ResponsePublisher(() -> producer, tracing, new PrometheusRegistry());
       QueryService service = new QueryService(indexes, new TenantDeltas(), catalog,
-          new QueryImageDecoder(1_000_000, 512), embedder, new IndexSearcher(catalog, tracing.tracer(), 1000),
+          new QueryImageDecoder(1_000_000, 512), embedder, new IndexSearcher(catalog, tracing.tracer(), 1000, 20_000),
           publisher, null, tracing.tracer());
       ByteArrayOutputStream png = new ByteArrayOutputStream();
       ImageIO.write(new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB), "png", png);

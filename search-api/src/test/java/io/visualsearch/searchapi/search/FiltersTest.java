@@ -87,6 +87,17 @@ class FiltersTest {
     assertTrue(category("2271").matches(numbered));
     assertFalse(category("Dresses").matches(numbered));
     assertTrue(category("New In").matches(numbered));
+
+    // A level matches whole, however the feed spaces its separators; part of a level does not.
+    ProductInfo tight = fromFeed("Shoes>Boots >  Ankle Boots ", "");
+    assertTrue(category("boots").matches(tight));
+    assertTrue(category("Ankle Boots").matches(tight));
+    assertTrue(category("shoes").matches(tight));
+    assertFalse(category("Boot").matches(tight));
+    assertFalse(category("Ankle").matches(tight));
+    assertFalse(category("Boots > Ankle").matches(tight));
+    assertFalse(category("New").matches(dress));
+    assertFalse(category("In").matches(dress));
   }
 
   @Test

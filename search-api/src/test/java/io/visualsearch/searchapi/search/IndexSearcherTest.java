@@ -21,6 +21,8 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class IndexSearcherTest {
 
@@ -29,7 +31,7 @@ class IndexSearcherTest {
       "Scarves", "Gloves"};
 
   final CatalogView catalog = new CatalogView();
-  final IndexSearcher searcher = new IndexSearcher(catalog, TracerProvider.noop().get("test"), 4096);
+  final IndexSearcher searcher = new IndexSearcher(catalog, TracerProvider.noop().get("test"), 4096, 20_000);
   final List<LoadedIndex> opened = new ArrayList<>();
 
   @AfterEach
@@ -155,7 +157,7 @@ class IndexSearcherTest {
     int k = 10;
     double overFetchRecall = 0;
     double postFilterRecall = 0;
-    IndexSearcher naive = new IndexSearcher(catalog, TracerProvider.noop().get("test"), k);
+    IndexSearcher naive = new IndexSearcher(catalog, TracerProvider.noop().get("test"), k, 0);
     for (int i = 0; i < queries; i++) {
       float[] q = TestVectors.unit(rnd, 32);
       List<String> truth = bruteForce(vectors, q, k, rare);
@@ -308,6 +310,62 @@ class IndexSearcherTest {
       dot += (double) a[i] * b[i];
     }
     return dot;
+  }
+
+  /**
+   * A filter matching 25 of 8,000 products, with over-fetching capped at 100 candidates a shard: the
+   * nearest 400 hold about one match, and the answer was short without saying so. Every layout
+   * the index-builder writes: flat, a graph, a refined graph over a projection, and product codes
+   * with their exact vectors on disk.
+   */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "IDMap,Flat||false",
+      "IDMap,HNSW16|efSearch=16|false",
+      "IDMap,PCA16,HNSW16,RFlat|efSearch=16,k_factor_rf=2|false",
+      "IVF8,PQ16x6np|nprobe=8|true"})
+  void aFilterTooRareForTheCappedOverFetchIsAnsweredByScoringItsMatchesExactly(String factory, String parameters,
+      boolean exactFile, @TempDir Path dir) {
+    Map<String, float[]> vectors = TestVectors.random(8_000, 32, 31);
+    catalogOf(vectors);
+    for (int i = 0; i < 8_000; i += 333) {
+      catalog.upsert(T, product("sku-" + i, "Apparel > Scarce", 10_000_000, "in stock"));
+    }
+    Filters scarce = new Filters("scarce", null, null, null, null);
+    LoadedIndex index = TestVectors.index(T, "20250101T000000Z-s", 1, vectors, 4, Map.of(0, 100L), factory, parameters,
+        exactFile ? dir : null);
+    opened.add(index);
+    // One match deleted since the build, one changed to a picture far from every query: the delta's word counts.
+    FreshDelta delta = deltaFor(index);
+    delta.accept(new DeltaEntry("sku-666", 0, 101, "", 0, null, 0));
+    float[] moved = TestVectors.unit(new Random(32), 32);
+    delta.accept(new DeltaEntry("sku-1332", 0, 102, "default", 1, moved, 0));
+    Map<String, float[]> current = new java.util.LinkedHashMap<>(vectors);
+    current.remove("sku-666");
+    current.put("sku-1332", moved);
+    catalog.remove(T, "sku-666");
+
+    IndexSearcher capped = new IndexSearcher(catalog, TracerProvider.noop().get("test"), 100, 20_000);
+    IndexSearcher withoutScoring = new IndexSearcher(catalog, TracerProvider.noop().get("test"), 100, 0);
+    IndexSearcher boundBelowTheMatches = new IndexSearcher(catalog, TracerProvider.noop().get("test"), 100, 10);
+    Random rnd = new Random(33);
+    int shortBefore = 0;
+    for (int i = 0; i < 20; i++) {
+      float[] q = TestVectors.unit(rnd, 32);
+      SearchAnswer a = capped.search(index, delta.snapshot(index), q, 10, scarce, "sku-0");
+      List<String> truth = bruteForce(current, q, 11, scarce).stream().filter(sku -> !sku.equals("sku-0")).limit(10)
+          .toList();
+      assertEquals(truth, skus(a), factory + ": the exact filtered top 10, the product itself excluded");
+      for (SearchHit h : a.hits()) {
+        assertEquals(cosine(q, current.get(h.sku())), h.score(), 1e-4, h.sku() + ": its exact cosine");
+        assertEquals("Title " + h.sku(), h.product().title());
+      }
+      int before = withoutScoring.search(index, delta.snapshot(index), q, 10, scarce, "sku-0").hits().size();
+      shortBefore += before < 10 ? 1 : 0;
+      // More matches than the bound: the over-fetch's answer as it was.
+      assertEquals(before, boundBelowTheMatches.search(index, delta.snapshot(index), q, 10, scarce, "sku-0").hits().size());
+    }
+    assertTrue(shortBefore >= 15, factory + ": the capped over-fetch alone answered short " + shortBefore + " of 20 times");
   }
 
   @Test

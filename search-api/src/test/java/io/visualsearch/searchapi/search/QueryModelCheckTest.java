@@ -57,7 +57,7 @@ class QueryModelCheckTest {
           queryVariant);
     };
     return new QueryService(indexes, new TenantDeltas(), catalog, new QueryImageDecoder(1_000_000, 512), embedder,
-        new IndexSearcher(catalog, tracer, 1000), null, null, tracer);
+        new IndexSearcher(catalog, tracer, 1000, 20_000), null, null, tracer);
   }
 
   private static SearchQuery photo() throws Exception {
@@ -88,7 +88,7 @@ class QueryModelCheckTest {
       }
     };
     QueryService service = new QueryService(indexes, new TenantDeltas(), catalog,
-        new QueryImageDecoder(1_000_000, 512), embedder, new IndexSearcher(catalog, tracer, 1000), null, null, tracer);
+        new QueryImageDecoder(1_000_000, 512), embedder, new IndexSearcher(catalog, tracer, 1000, 20_000), null, null, tracer);
     service.search("acme", photo());
     assertEquals(List.of("resnet50"), asked);
   }

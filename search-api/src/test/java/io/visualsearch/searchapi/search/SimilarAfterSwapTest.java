@@ -35,7 +35,7 @@ class SimilarAfterSwapTest {
   private final TenantIndexes indexes = new TenantIndexes(deltas::rebase);
   private final MemoryStore memory = new MemoryStore();
   private final QueryService service = new QueryService(indexes, deltas, catalog, null, null,
-      new IndexSearcher(catalog, tracer, 1000), null, memory.store, tracer);
+      new IndexSearcher(catalog, tracer, 1000, 20_000), null, memory.store, tracer);
 
   @AfterEach
   void free() {

@@ -57,7 +57,7 @@ class SwapDuringQueryTest {
       return new QueryEmbedder.QueryVector(new float[] {0, 1}, "default", 1, "serving_default");
     };
     QueryService service = new QueryService(indexes, deltas, catalog, new QueryImageDecoder(1_000_000, 512), embedder,
-        new IndexSearcher(catalog, tracer, 1000), null, null, tracer);
+        new IndexSearcher(catalog, tracer, 1000, 20_000), null, null, tracer);
 
     SearchAnswer during = service.search("acme", photo()).answer();
     assertEquals("v1", during.indexVersion());
