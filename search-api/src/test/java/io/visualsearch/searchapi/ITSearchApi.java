@@ -16,6 +16,7 @@ import io.grpc.stub.MetadataUtils;
 import io.visualsearch.imagevalidation.HostileImages;
 import io.visualsearch.pipeline.PipelineHeaders;
 import io.visualsearch.proto.events.SearchResponseEvent;
+import io.visualsearch.proto.search.ProductResult;
 import io.visualsearch.proto.search.SearchReply;
 import io.visualsearch.proto.search.SearchRequest;
 import io.visualsearch.proto.search.VisualSearchGrpc;
@@ -131,8 +132,13 @@ class ITSearchApi {
   }
 
   List<String> similarSkus(String sku, int k) throws Exception {
+    return similarSkus(sku, k, "");
+  }
+
+  /** {@code moreParameters}: "&name=value..." after k. */
+  List<String> similarSkus(String sku, int k, String moreParameters) throws Exception {
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/products/" + sku
-        + "/similar?k=" + k)).header("Authorization", "Bearer " + ACME_KEY).build(), HttpResponse.BodyHandlers.ofString());
+        + "/similar?k=" + k + moreParameters)).header("Authorization", "Bearer " + ACME_KEY).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, r.statusCode(), r.body());
     List<String> skus = new ArrayList<>();
     json.readTree(r.body()).get("results").forEach(h -> skus.add(h.get("sku").asText()));
@@ -287,6 +293,9 @@ class ITSearchApi {
               .setK(1000).build()));
       assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
       assertTrue(e.getStatus().getDescription().startsWith("invalid_k"));
+      // As HTTP's X-Trace-Id, for the SRE the failure is reported to; no pushback: waiting mends no bad request.
+      assertEquals(32, e.getTrailers().get(Metadata.Key.of("x-trace-id", Metadata.ASCII_STRING_MARSHALLER)).length());
+      assertEquals(null, e.getTrailers().get(Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER)));
       // Filters are bounded as over HTTP: a megabyte brand would travel on in the archived answer.
       StatusRuntimeException longBrand = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
           () -> stub.search(SearchRequest.newBuilder()
@@ -333,7 +342,32 @@ class ITSearchApi {
     assertEquals(2, results.size());
     assertEquals("acme-pink", results.get(0).get("sku").asText());
     assertEquals("acme pink shirt", results.get(0).get("title").asText());
+    assertEquals("in_stock", results.get(0).get("availability").asText(), "in the catalog's spelling");
+    assertEquals("Acme", results.get(0).get("brand").asText());
     await().atMost(Duration.ofSeconds(30)).until(() -> similarSkus("acme-red", 5).equals(
+        List.of("acme-pink", "acme-orange", "acme-withdrawn", "acme-magenta")));
+    // A product page showing what can be bought: the file's items that match the filters.
+    fx.upsertProduct("acme", "acme-orange", "acme orange shirt", "Apparel > Shirts", 70_000_000L, "out of stock");
+    await().atMost(Duration.ofSeconds(30)).until(() -> similarSkus("acme-red", 5, "&availability=in_stock").equals(
+        List.of("acme-pink", "acme-withdrawn", "acme-magenta")));
+    assertEquals(List.of("acme-pink", "acme-orange", "acme-withdrawn", "acme-magenta"), similarSkus("acme-red", 5));
+    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", fx.service.grpcPort()).usePlaintext().build();
+    try {
+      Metadata md = new Metadata();
+      md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + ACME_KEY);
+      SearchReply inStock = VisualSearchGrpc.newBlockingStub(ch).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+          .withDeadlineAfter(30, TimeUnit.SECONDS).similar(io.visualsearch.proto.search.SimilarRequest.newBuilder()
+              .setSku("acme-red").setK(5)
+              .setFilters(io.visualsearch.proto.search.Filters.newBuilder().setAvailability("in_stock")).build());
+      assertEquals(List.of("acme-pink", "acme-withdrawn", "acme-magenta"),
+          inStock.getResultsList().stream().map(ProductResult::getSku).toList(), "gRPC's Similar filters as HTTP's");
+      assertEquals("in_stock", inStock.getResults(0).getAvailability());
+      assertEquals("Acme", inStock.getResults(0).getBrand());
+    } finally {
+      ch.shutdownNow();
+    }
+    fx.upsertProduct("acme", "acme-orange", "acme orange shirt", "Apparel > Shirts", 70_000_000L, "in stock");
+    await().atMost(Duration.ofSeconds(30)).until(() -> similarSkus("acme-red", 5, "&availability=in_stock").equals(
         List.of("acme-pink", "acme-orange", "acme-withdrawn", "acme-magenta")));
 
     fx.sendEmbeddingTombstone("acme", "acme-withdrawn");

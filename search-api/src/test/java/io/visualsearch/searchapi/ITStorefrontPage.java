@@ -93,7 +93,8 @@ class ITStorefrontPage {
       String[] names = {"red", "green", "blue", "orange"};
       for (int i = 0; i < colors.length; i++) {
         String sku = "page-" + names[i];
-        fx.upsertProduct("page", sku, "Page " + names[i] + " dress", "Dresses", (i + 1) * 5_000_000L, "in stock");
+        fx.upsertProduct("page", sku, "Page " + names[i] + " dress", "Dresses", (i + 1) * 5_000_000L,
+            names[i].equals("orange") ? "out of stock" : "in stock");
         vectors.put(sku, fx.embed(TestImages.picture(64, 64, Color.WHITE, colors[i])));
       }
       // A feed row whose link and picture are not web addresses: the page must not make them an href or src.
@@ -190,6 +191,19 @@ class ITStorefrontPage {
         assertEquals("span", hostile.findElement(By.className("title")).getTagName());
         assertEquals(null, hostile.findElement(By.tagName("img")).getDomAttribute("src"));
         assertEquals("a", results.get(0).findElement(By.className("title")).getTagName(), "a web link stays a link");
+        // What cannot be bought says so; "In stock only" searches again without it.
+        WebElement soldOut = browser.findElement(By.cssSelector("#results li.result[data-sku='page-orange']"));
+        assertEquals("Out of stock", soldOut.findElement(By.className("availability")).getText());
+        assertTrue(results.get(0).findElements(By.className("availability")).isEmpty(), "in stock needs no label");
+        int allShown = results.size();
+        browser.findElement(By.id("in-stock")).click();
+        browser.findElement(By.id("search")).click();
+        wait.until(d -> d.findElements(By.cssSelector("#results li.result")).size() == allShown - 1);
+        assertTrue(browser.findElements(By.cssSelector("#results li.result[data-sku='page-orange']")).isEmpty());
+        browser.findElement(By.id("in-stock")).click();
+        browser.findElement(By.id("search")).click();
+        wait.until(d -> d.findElements(By.cssSelector("#results li.result")).size() == allShown);
+        results = browser.findElements(By.cssSelector("#results li.result"));
         // A screen reader's list of buttons tells the cards' "Similar items" apart.
         String similarName = results.get(0).findElement(By.tagName("button")).getAccessibleName();
         assertTrue(similarName.contains("Page blue dress"), similarName);

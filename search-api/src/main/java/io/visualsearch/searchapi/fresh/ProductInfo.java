@@ -23,6 +23,23 @@ public record ProductInfo(String sku, String title, long priceMicros, String cur
 
   public ProductInfo {
     otherCategory = otherCategory == null ? "" : otherCategory;
+    brand = brand == null ? "" : brand;
+    availability = availability == null ? "" : availability;
+  }
+
+  /**
+   * The availability as answers give it, in the catalog's spelling ("in_stock", "out_of_stock",
+   * "preorder", "backorder"); empty when the feed gave none or none of the four.
+   */
+  public String shownAvailability() {
+    if (availability.isBlank()) {
+      return "";
+    }
+    try {
+      return io.visualsearch.topics.Availability.parse(availability).feedValue();
+    } catch (IllegalArgumentException e) {
+      return "";
+    }
   }
 
   /**

@@ -77,7 +77,7 @@ final class CallLimit implements ServerInterceptor {
       // The tenant's own burst, as HTTP's tenant_overloaded (503): UNAVAILABLE, which a client
       // retries with back-off; RESOURCE_EXHAUSTED says the whole service is full.
       call.close(Status.UNAVAILABLE.withDescription("tenant_overloaded: this API key's tenant has " + perTenant
-          + " gRPC calls in flight, retry shortly"), new Metadata());
+          + " gRPC calls in flight, retry shortly"), ErrorTrailers.of(1));
       return new ServerCall.Listener<>() { };
     }
     if (full || !calls.tryAcquire()) {
@@ -85,7 +85,7 @@ final class CallLimit implements ServerInterceptor {
         leaveTenant(tenant);
       }
       call.close(Status.RESOURCE_EXHAUSTED.withDescription("overloaded: the search service has " + maxCalls
-          + " gRPC calls in flight, retry shortly"), new Metadata());
+          + " gRPC calls in flight, retry shortly"), ErrorTrailers.of(1));
       return new ServerCall.Listener<>() { };
     }
     AtomicBoolean released = new AtomicBoolean();

@@ -135,15 +135,19 @@ final class RequestArrival implements ServerInterceptor {
       try {
         reservation.grow(UploadBudget.costOf(bytes));
       } catch (ApiException full) {
-        cutOff(VisualSearchService.statusOf(full));
+        cutOff(VisualSearchService.statusOf(full), ErrorTrailers.of(full.retryAfterSeconds()));
       }
     }
 
     /** Closes the call with {@code status} unless the service has its request already, or it was cut off. */
     synchronized void cutOff(Status status) {
+      cutOff(status, new Metadata());
+    }
+
+    synchronized void cutOff(Status status, Metadata trailers) {
       if (state == State.WAITING) {
         state = State.CUT_OFF;
-        call.close(status, new Metadata());
+        call.close(status, trailers);
       }
     }
 

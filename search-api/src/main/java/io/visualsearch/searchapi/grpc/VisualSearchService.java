@@ -133,13 +133,14 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       if (request.getSku().isEmpty() || request.getSku().length() > 256) {
         throw ApiException.badRequest("invalid_sku", "sku must be 1 to 256 characters");
       }
-      QueryService.SimilarPlan plan = queries.planSimilar(tenant, request.getSku(), k);
+      Filters filters = filters(request.getFilters());
+      QueryService.SimilarPlan plan = queries.planSimilar(tenant, request.getSku(), k, filters);
       if (!plan.live()) {
         return Answered.of(plan.file());
       }
       try (Admission.Permit ignored = admission.enter(tenant, untilDeadline())) {
         stillWanted();
-        return Answered.of(queries.liveSimilar(tenant, request.getSku(), k, plan));
+        return Answered.of(queries.liveSimilar(tenant, request.getSku(), k, filters, plan));
       }
     });
   }
@@ -218,12 +219,13 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       } else {
         activity.recordActivity();
       }
-      out.onError(statusOf(e).asRuntimeException());
+      out.onError(statusOf(e).asRuntimeException(ErrorTrailers.of(e.retryAfterSeconds())));
       return;
     } catch (RuntimeException e) {
       activity.recordError();
       log.error("gRPC search failed", e);
-      out.onError(Status.INTERNAL.withDescription("internal_error: the search failed unexpectedly").asRuntimeException());
+      out.onError(Status.INTERNAL.withDescription("internal_error: the search failed unexpectedly")
+          .asRuntimeException(ErrorTrailers.of(null)));
       return;
     }
     activity.recordActivity();
@@ -244,7 +246,8 @@ public final class VisualSearchService extends VisualSearchGrpc.VisualSearchImpl
       reply.addResults(ProductResult.newBuilder().setSku(h.sku()).setScore(h.score()).setTitle(h.product().title())
           .setPrice(h.product().priceText()).setLink(h.product().link()).setImageLink(h.product().imageLink())
           .setCategory(h.product().category()).setPriceMicros(h.product().priceMicros())
-          .setCurrency(h.product().currency().toUpperCase(java.util.Locale.ROOT)));
+          .setCurrency(h.product().currency().toUpperCase(java.util.Locale.ROOT))
+          .setAvailability(h.product().shownAvailability()).setBrand(h.product().brand()));
     }
     return reply.build();
   }

@@ -31,6 +31,12 @@ public final class AnswerJson {
       r.put("link", h.product().link());
       r.put("image_link", h.product().imageLink());
       r.put("category", h.product().category());
+      if (!h.product().shownAvailability().isEmpty()) {
+        r.put("availability", h.product().shownAvailability());
+      }
+      if (!h.product().brand().isEmpty()) {
+        r.put("brand", h.product().brand());
+      }
     }
     root.put("index_version", answer.indexVersion());
     root.put("model_version", answer.modelVersion());

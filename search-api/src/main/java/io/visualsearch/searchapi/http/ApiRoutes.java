@@ -17,6 +17,7 @@ import io.visualsearch.searchapi.EntrySpans;
 import io.visualsearch.searchapi.FailureStreaks;
 import io.visualsearch.searchapi.auth.Authenticator;
 import io.visualsearch.searchapi.search.Answered;
+import io.visualsearch.searchapi.search.Filters;
 import io.visualsearch.searchapi.search.QueryService;
 import io.visualsearch.searchapi.search.SearchAnswer;
 import io.visualsearch.searchapi.search.SearchQuery;
@@ -56,7 +57,8 @@ public final class ApiRoutes extends Handler.Abstract {
   private static final int MAX_SKU_CHARS = 256;
   /** Query parameters each API route reads; any other is refused, as an unknown body field is. */
   private static final java.util.Set<String> SEARCH_PARAMETERS = java.util.Set.of("tenant");
-  private static final java.util.Set<String> SIMILAR_PARAMETERS = java.util.Set.of("k", "tenant");
+  private static final java.util.Set<String> SIMILAR_PARAMETERS = java.util.Set.of("k", "tenant", "category",
+      "min_price", "max_price", "availability", "brand");
 
   private static final TextMapGetter<HttpFields> HEADERS = new TextMapGetter<>() {
     @Override
@@ -307,12 +309,13 @@ public final class ApiRoutes extends Handler.Abstract {
     }
     Fields params = knownParameters(request, SIMILAR_PARAMETERS);
     int k = parser.parseK(params.getValue("k"));
-    QueryService.SimilarPlan plan = queries.planSimilar(tenant, sku, k);
+    Filters filters = SearchRequestParser.filters(params::getValue);
+    QueryService.SimilarPlan plan = queries.planSimilar(tenant, sku, k, filters);
     if (!plan.live()) {
       return Answered.of(plan.file());
     }
     try (Admission.Permit ignored = admission.enter(tenant)) {
-      return Answered.of(queries.liveSimilar(tenant, sku, k, plan));
+      return Answered.of(queries.liveSimilar(tenant, sku, k, filters, plan));
     }
   }
 

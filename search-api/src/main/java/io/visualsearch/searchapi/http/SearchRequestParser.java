@@ -355,6 +355,16 @@ public final class SearchRequestParser {
     }
   }
 
+  /**
+   * The filters of a request that names its fields as the multipart form does ({@code category},
+   * {@code min_price}, ...), such as similar items' query string; {@code field} gives null for one
+   * not sent.
+   */
+  static Filters filters(java.util.function.Function<String, String> field) {
+    return filters(field.apply("category"), price(field.apply("min_price"), "min_price"),
+        price(field.apply("max_price"), "max_price"), field.apply("availability"), field.apply("brand"));
+  }
+
   private static Filters filters(String category, Long min, Long max, String availability, String brand) {
     try {
       return new Filters(category, min, max, availability, brand);

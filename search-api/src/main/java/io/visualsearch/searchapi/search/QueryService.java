@@ -149,12 +149,12 @@ public final class QueryService {
 
   /**
    * Reads a product's precomputed similar items and decides whether they answer: not when its
-   * vector changed since they were computed, nor when more are asked than the file holds (then a
-   * live search from the file's vector answers). Needs no search slot, and reads the store without
+   * vector changed since they were computed, nor when more are asked than the file holds, or than
+   * {@code filters} leave of it (then a live search from the file's vector answers, filtered). Needs no search slot, and reads the store without
    * holding the index: a slow store must neither take the slots sized for model and FAISS work
    * from visual search, nor keep a retired version's native memory.
    */
-  public SimilarPlan planSimilar(String tenant, String sku, int k) {
+  public SimilarPlan planSimilar(String tenant, String sku, int k, Filters filters) {
     if (catalog.caughtUp() && catalog.get(tenant, sku) == null) {
       throw ApiException.notFound("unknown_product", "no product '" + sku + "' in this catalog");
     }
@@ -167,7 +167,7 @@ public final class QueryService {
     }
     Optional<StoredItems> file;
     try (Admission.Permit ignored = storeReads.enter(tenant)) {
-      file = precomputed(tenant, sku, k, delta.hidden());
+      file = precomputed(tenant, sku, k, filters, delta.hidden());
     }
     if (delta.newerThanFile(sku, file.map(f -> f.answer().indexVersion()).orElse(null)) != null) {
       // Its picture changed (or it is new) since these files were computed: the index swapped in
@@ -178,7 +178,8 @@ public final class QueryService {
         "similar items of '" + sku + "' are not computed yet; they appear after the next index publication"));
     float[] vector = stored.answer().hits().size() < k ? stored.file().decodedVector() : null;
     if (vector != null) {
-      // More asked than the file holds (its list is SIMILAR_ITEMS_K long, less what left the catalog since).
+      // More asked than the file holds (its list is SIMILAR_ITEMS_K long, less what left the catalog
+      // since and what the filters leave out).
       return new SimilarPlan(true, stored.answer(), vector, stored.file().vectorVariant(), stored.file().modelName());
     }
     return SimilarPlan.stored(stored.answer());
@@ -189,7 +190,7 @@ public final class QueryService {
    * or taken into the index since and newer than its precomputed files), else from its file's
    * vector when that fits the served index; else the file's own answer.
    */
-  public SearchAnswer liveSimilar(String tenant, String sku, int k, SimilarPlan plan) {
+  public SearchAnswer liveSimilar(String tenant, String sku, int k, Filters filters, SimilarPlan plan) {
     try (Served served = serve(tenant)) {
       LoadedIndex index = served.lease().index();
       float[] vector = served.delta().vectorOf(sku);
@@ -206,14 +207,14 @@ public final class QueryService {
         vector = plan.fileVector();
       }
       if (vector != null) {
-        return searchIndex(index, served.delta(), vector, k, Filters.NONE, sku);
+        return searchIndex(index, served.delta(), vector, k, filters, sku);
       }
     }
     if (plan.file() != null) {
       return plan.file();
     }
     // A version holding the change was installed meanwhile: its precomputed files are current.
-    SimilarPlan again = planSimilar(tenant, sku, k);
+    SimilarPlan again = planSimilar(tenant, sku, k, filters);
     if (again.file() == null) {
       throw ApiException.notFound("similar_not_available", "similar items of '" + sku + "' are being recomputed;"
           + " retry shortly");
@@ -227,7 +228,7 @@ public final class QueryService {
    */
   private record StoredItems(SearchAnswer answer, SimilarItemsFile file) {}
 
-  private Optional<StoredItems> precomputed(String tenant, String sku, int k, Set<String> hidden) {
+  private Optional<StoredItems> precomputed(String tenant, String sku, int k, Filters filters, Set<String> hidden) {
     Span span = tracer.spanBuilder("read precomputed similar").startSpan();
     try (Scope ignored = span.makeCurrent()) {
       Optional<StoredObject> o = store.get(SimilarItemsFile.key(tenant, sku));
@@ -249,7 +250,7 @@ public final class QueryService {
           continue;
         }
         ProductInfo p = catalog.get(tenant, item.sku());
-        if (p == null && catalog.caughtUp()) {
+        if (p == null && (catalog.caughtUp() || !filters.isEmpty()) || p != null && !filters.matches(p)) {
           continue;
         }
         hits.add(new SearchHit(item.sku(), item.score(),

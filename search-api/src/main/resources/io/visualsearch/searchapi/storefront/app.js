@@ -205,7 +205,8 @@
 
   // The search's fields as they are when it is asked for; the image is added once prepared.
   function searchFields() {
-    return { k: $('k').value || '12', crop, category: $('category').value.trim(), maxPrice: $('max-price').value };
+    return { k: $('k').value || '12', crop, category: $('category').value.trim(), maxPrice: $('max-price').value,
+      inStock: $('in-stock').checked };
   }
 
   function searchForm(fields, sent) {
@@ -218,6 +219,7 @@
     }
     if (fields.category) form.append('category', fields.category);
     if (fields.maxPrice) form.append('max_price', fields.maxPrice);
+    if (fields.inStock) form.append('availability', 'in_stock');
     return form;
   }
 
@@ -255,7 +257,9 @@
     const request = nextRequest();
     say('Loading similar items…');
     try {
-      const answer = await call('/api/v1/products/' + encodeURIComponent(sku) + '/similar?k=' + ($('k').value || '12'),
+      const query = '?k=' + encodeURIComponent($('k').value || '12')
+        + ($('in-stock').checked ? '&availability=in_stock' : '');
+      const answer = await call('/api/v1/products/' + encodeURIComponent(sku) + '/similar' + query,
         { headers: headers(), signal: request.signal });
       if (!isLatest(request)) return;
       show(answer, 'Similar to ' + (title || sku), true);
@@ -284,6 +288,8 @@
     }
   }
 
+  const AVAILABILITY_LABELS = { out_of_stock: 'Out of stock', preorder: 'Pre-order', backorder: 'Backorder' };
+
   function show(answer, title, isSimilar) {
     const list = $('results');
     list.replaceChildren();
@@ -307,13 +313,22 @@
       const meta = document.createElement('span');
       meta.className = 'meta';
       meta.textContent = (r.category ? r.category + ' · ' : '') + 'score ' + r.score.toFixed(3);
+      // What cannot be bought now says so; in stock (or not said) needs no label.
+      const unavailable = AVAILABILITY_LABELS[r.availability];
+      const badges = [];
+      if (unavailable) {
+        const badge = document.createElement('span');
+        badge.className = 'availability';
+        badge.textContent = unavailable;
+        badges.push(badge);
+      }
       const more = document.createElement('button');
       more.type = 'button';
       more.textContent = 'Similar items';
       // Every card's button says the same: a screen reader's list of buttons names the product.
       more.setAttribute('aria-label', 'Similar items to ' + (r.title || r.sku));
       more.addEventListener('click', () => similar(r.sku, r.title));
-      li.append(img, name, price, meta, more);
+      li.append(img, name, price, ...badges, meta, more);
       list.append(li);
     }
     $('results-title').textContent = title;

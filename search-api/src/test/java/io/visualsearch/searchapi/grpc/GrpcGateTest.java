@@ -182,6 +182,8 @@ class GrpcGateTest {
         () -> stub("Bearer " + KEY, false).similar(SimilarRequest.newBuilder().setSku("b").build()));
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode());
     assertTrue(refused.getStatus().getDescription().startsWith("overloaded"), refused.getStatus().getDescription());
+    // As HTTP's Retry-After: 1, in the trailer a client's retry policy waits out.
+    assertEquals("1000", refused.getTrailers().get(ErrorTrailers.RETRY_PUSHBACK_MS));
     letGo.countDown();
     assertEquals("hook", held.get(30, TimeUnit.SECONDS).getStatus().getDescription());
     // The client may see the answer before the server's end-of-call gives the place back.
@@ -205,6 +207,7 @@ class GrpcGateTest {
         () -> stub("Bearer " + KEY, false).similar(SimilarRequest.newBuilder().setSku("c").build()));
     assertEquals(Status.Code.UNAVAILABLE, third.getStatus().getCode(), "the tenant's burst, not the service full");
     assertTrue(third.getStatus().getDescription().startsWith("tenant_overloaded"), third.getStatus().getDescription());
+    assertEquals("1000", third.getTrailers().get(ErrorTrailers.RETRY_PUSHBACK_MS));
     StatusRuntimeException other = assertThrows(StatusRuntimeException.class,
         () -> stub("Bearer " + OTHER_KEY, false).similar(SimilarRequest.newBuilder().setSku("d").build()));
     assertEquals("hook", other.getStatus().getDescription(), "another tenant's call is let in");
@@ -307,6 +310,7 @@ class GrpcGateTest {
         () -> stub("Bearer " + KEY, false).search(photoOf(4 << 20)));
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode());
     assertTrue(refused.getStatus().getDescription().startsWith("overloaded"), refused.getStatus().getDescription());
+    assertEquals("1000", refused.getTrailers().get(ErrorTrailers.RETRY_PUSHBACK_MS), "the upload budget's Retry-After");
     assertEquals(0, messages.get(), "the cut-off message never reached the service");
     assertEquals(1, calls("Search", "RESOURCE_EXHAUSTED"));
     assertAvailable(bodies, 2 << 20, "the cut-off call gave back what it had taken");

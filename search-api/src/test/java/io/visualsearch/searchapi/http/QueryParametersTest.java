@@ -67,7 +67,7 @@ class QueryParametersTest {
   @Test
   void anUnknownQueryParameterIsRefusedNamingIt() throws Exception {
     for (String[] c : new String[][] {{"GET", "/api/v1/products/a/similar?k=2&limit=5", "limit"},
-        {"GET", "/api/v1/products/a/similar?max_price=50", "max_price"},
+        {"GET", "/api/v1/products/a/similar?maxPrice=50", "maxPrice"},
         {"POST", "/api/v1/search?k=5", "k"}, {"POST", "/api/v1/search?tenant=acme&max_price=50", "max_price"}}) {
       Answer r = send(c[0], c[1]);
       assertEquals(400, r.status(), c[1] + ": " + r.body());
@@ -80,9 +80,22 @@ class QueryParametersTest {
   void theParametersEachRouteReadsPass() throws Exception {
     // The storefront page's "?k=", and "?tenant=" naming the key's own tenant.
     for (String[] c : new String[][] {{"GET", "/api/v1/products/a/similar?k=12"},
-        {"GET", "/api/v1/products/a/similar?k=2&tenant=acme"}, {"POST", "/api/v1/search?tenant=acme"}}) {
+        {"GET", "/api/v1/products/a/similar?k=2&tenant=acme"}, {"POST", "/api/v1/search?tenant=acme"},
+        // Similar items take the search's filters, named as its multipart fields.
+        {"GET", "/api/v1/products/a/similar?availability=in_stock&max_price=50&min_price=5&category=Shoes&brand=Acme"}}) {
       Answer r = send(c[0], c[1]);
       assertNotEquals(400, r.status(), c[1] + ": " + r.body());
+    }
+  }
+
+  @Test
+  void similarItemsFiltersAreCheckedAsTheSearchsAre() throws Exception {
+    for (String[] c : new String[][] {{"/api/v1/products/a/similar?availability=sold", "invalid_availability"},
+        {"/api/v1/products/a/similar?max_price=cheap", "invalid_max_price"},
+        {"/api/v1/products/a/similar?min_price=9&max_price=5", "invalid_filters"}}) {
+      Answer r = send("GET", c[0]);
+      assertEquals(400, r.status(), c[0] + ": " + r.body());
+      assertEquals(c[1], r.body().get("error").asText(), c[0]);
     }
   }
 }

@@ -65,7 +65,7 @@ class SimilarAfterSwapTest {
     // v2's files are written: read, not searched.
     file("changed", "v2", "near-new", "added");
     assertEquals(List.of("near-new", "added"), similar("changed").hits().stream().map(SearchHit::sku).toList());
-    assertFalse(service.planSimilar("acme", "changed", 5).live());
+    assertFalse(service.planSimilar("acme", "changed", 5, Filters.NONE).live());
   }
 
   @Test
@@ -75,19 +75,19 @@ class SimilarAfterSwapTest {
     // Precomputed with SIMILAR_ITEMS_K = 1, with the product's own vector.
     putFile(new SimilarItemsFile("acme", "changed", "v1", 1, 1L, List.of(new SimilarItemsFile.Item("near-old", 0.96f)),
         null, SimilarItemsFile.encode(new float[] {1, 0})));
-    QueryService.SimilarPlan one = service.planSimilar("acme", "changed", 1);
+    QueryService.SimilarPlan one = service.planSimilar("acme", "changed", 1, Filters.NONE);
     assertFalse(one.live(), "the file holds what is asked");
-    QueryService.SimilarPlan three = service.planSimilar("acme", "changed", 3);
+    QueryService.SimilarPlan three = service.planSimilar("acme", "changed", 3, Filters.NONE);
     assertTrue(three.live());
-    SearchAnswer live = service.liveSimilar("acme", "changed", 3, three);
+    SearchAnswer live = service.liveSimilar("acme", "changed", 3, Filters.NONE, three);
     assertEquals(List.of("near-old", "near-new", "added"), live.hits().stream().map(SearchHit::sku).toList(),
         "by cosine to (1, 0), the product itself left out");
 
     // A file of another model version than the index served: its vector is not compared with it.
     putFile(new SimilarItemsFile("acme", "changed", "v0", 7, 1L, List.of(new SimilarItemsFile.Item("near-old", 0.96f)),
         null, SimilarItemsFile.encode(new float[] {1, 0})));
-    QueryService.SimilarPlan otherModel = service.planSimilar("acme", "changed", 3);
-    assertEquals(List.of("near-old"), service.liveSimilar("acme", "changed", 3, otherModel).hits().stream()
+    QueryService.SimilarPlan otherModel = service.planSimilar("acme", "changed", 3, Filters.NONE);
+    assertEquals(List.of("near-old"), service.liveSimilar("acme", "changed", 3, Filters.NONE, otherModel).hits().stream()
         .map(SearchHit::sku).toList(), "the file's own answer, as before");
   }
 
@@ -112,10 +112,36 @@ class SimilarAfterSwapTest {
     assertEquals(List.of("near-old", "near-new", "added"), liveSkus());
   }
 
+  /** A product page showing only what can be bought: the file's items that match, else a filtered live search. */
+  @Test
+  void filteredSimilarItemsSkipTheFilesItemsThatDoNotMatchAndSearchLiveWhenTooFewAreLeft() throws Exception {
+    catalogOfFourProducts();
+    catalog.upsert("acme", new ProductInfo("near-old", "near-old", 1, "USD", "", "", "Shoes", "Acme", "out_of_stock"));
+    indexes.install(TestVectors.index("acme", "v1", 1, vectors(new float[] {1, 0}, true), 1, Map.of(0, 10L)));
+    putFile(new SimilarItemsFile("acme", "changed", "v1", 1, 1L, List.of(new SimilarItemsFile.Item("near-old", 0.96f),
+        new SimilarItemsFile.Item("near-new", 0.8f), new SimilarItemsFile.Item("added", 0.28f)), null,
+        SimilarItemsFile.encode(new float[] {1, 0})));
+    Filters inStock = new Filters(null, null, null, "in_stock", null);
+
+    QueryService.SimilarPlan two = service.planSimilar("acme", "changed", 2, inStock);
+    assertFalse(two.live(), "two of the file's three are in stock");
+    assertEquals(List.of("near-new", "added"), two.file().hits().stream().map(SearchHit::sku).toList());
+    assertEquals(List.of("near-old", "near-new"), service.planSimilar("acme", "changed", 2, Filters.NONE).file().hits()
+        .stream().map(SearchHit::sku).toList(), "unfiltered, as before");
+
+    // Three in stock asked, two left in the file: searched live, filtered, from the file's vector.
+    catalog.upsert("acme", new ProductInfo("extra", "extra", 1, "USD", "", "", "Shoes", "Acme", "in stock"));
+    deltas.of("acme").accept(new DeltaEntry("extra", 0, 11, "default", 1, new float[] {0.96f, 0.28f}, 0));
+    QueryService.SimilarPlan three = service.planSimilar("acme", "changed", 3, inStock);
+    assertTrue(three.live());
+    assertEquals(List.of("extra", "near-new", "added"), service.liveSimilar("acme", "changed", 3, inStock, three).hits()
+        .stream().map(SearchHit::sku).toList(), "by cosine to (1, 0), near-old out of stock");
+  }
+
   private List<String> liveSkus() {
-    QueryService.SimilarPlan plan = service.planSimilar("acme", "changed", 3);
+    QueryService.SimilarPlan plan = service.planSimilar("acme", "changed", 3, Filters.NONE);
     assertTrue(plan.live(), "more asked than the file holds");
-    return service.liveSimilar("acme", "changed", 3, plan).hits().stream().map(SearchHit::sku).toList();
+    return service.liveSimilar("acme", "changed", 3, Filters.NONE, plan).hits().stream().map(SearchHit::sku).toList();
   }
 
   private void catalogOfFourProducts() {
@@ -128,8 +154,8 @@ class SimilarAfterSwapTest {
 
   /** What the HTTP and gRPC handlers do: the file when it is current, else a live search. */
   private SearchAnswer similar(String sku) {
-    QueryService.SimilarPlan plan = service.planSimilar("acme", sku, 5);
-    return plan.live() ? service.liveSimilar("acme", sku, 5, plan) : plan.file();
+    QueryService.SimilarPlan plan = service.planSimilar("acme", sku, 5, Filters.NONE);
+    return plan.live() ? service.liveSimilar("acme", sku, 5, Filters.NONE, plan) : plan.file();
   }
 
   private void putFile(SimilarItemsFile file) throws Exception {

@@ -39,11 +39,11 @@ class StoredSimilarReadsTest {
       // Two tenants at their share fill the store reads.
       for (int i = 0; i < QueryService.MAX_STORE_READS; i++) {
         String tenant = i < QueryService.MAX_STORE_READS_PER_TENANT ? "acme" : "beta";
-        pages.submit(() -> queries.planSimilar(tenant, "sku", 5));
+        pages.submit(() -> queries.planSimilar(tenant, "sku", 5, Filters.NONE));
       }
       awaitReads(stuckStore, QueryService.MAX_STORE_READS);
       ApiException refused = assertTimeoutPreemptively(Duration.ofSeconds(10),
-          () -> assertThrows(ApiException.class, () -> queries.planSimilar("gamma", "sku", 5)),
+          () -> assertThrows(ApiException.class, () -> queries.planSimilar("gamma", "sku", 5, Filters.NONE)),
           "one more read is refused, not queued behind the stuck ones");
       assertEquals(503, refused.status());
       assertEquals("overloaded", refused.code());
@@ -61,7 +61,7 @@ class StoredSimilarReadsTest {
     try {
       List<Future<?>> acme = new ArrayList<>();
       for (int i = 0; i < QueryService.MAX_STORE_READS; i++) {
-        acme.add(pages.submit(() -> queries.planSimilar("acme", "sku", 5)));
+        acme.add(pages.submit(() -> queries.planSimilar("acme", "sku", 5, Filters.NONE)));
       }
       awaitReads(stuckStore, QueryService.MAX_STORE_READS_PER_TENANT);
       int beyondShare = QueryService.MAX_STORE_READS - QueryService.MAX_STORE_READS_PER_TENANT;
@@ -79,7 +79,7 @@ class StoredSimilarReadsTest {
       }
       assertEquals(QueryService.MAX_STORE_READS_PER_TENANT, stuckStore.reads.get());
 
-      pages.submit(() -> queries.planSimilar("beta", "sku", 5));
+      pages.submit(() -> queries.planSimilar("beta", "sku", 5, Filters.NONE));
       awaitReads(stuckStore, QueryService.MAX_STORE_READS_PER_TENANT + 1);
       assertEquals(QueryService.MAX_STORE_READS_PER_TENANT + 1, stuckStore.reads.get(),
           "beta's read reaches the store while acme's are stuck");
