@@ -205,21 +205,7 @@ class FaissIndexTest {
     }
 
     @Test
-    void exactDistancesOfAQuantisedIndexAreUnsupportedNotApproximated() {
-        float[] database = TestVectors.clustered(2000, D, 20, 25);
-        try (FaissIndex pq = FaissIndex.create(D, "IDMap,IVF8,PQ8", Metric.L2)) {
-            pq.train(database);
-            long[] ids = new long[2000];
-            Arrays.setAll(ids, i -> i + 1);
-            pq.addWithIds(database, ids);
-            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                    () -> pq.exactDistances(TestVectors.row(database, D, 0), new long[] {1, 2}));
-            assertTrue(e.getMessage().contains("does not keep its vectors whole"), e.getMessage());
-        }
-    }
-
-    @Test
-    void storedVectorsOfAQuantisedIndexAreUnsupportedNotApproximated() {
+    void storedVectorsAndExactDistancesOfAQuantisedIndexAreUnsupportedNotApproximated() {
         float[] database = TestVectors.clustered(2000, D, 20, 22);
         try (FaissIndex pq = FaissIndex.create(D, "IDMap,IVF8,PQ8", Metric.L2)) {
             pq.train(database);
@@ -229,6 +215,9 @@ class FaissIndexTest {
             UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
                     () -> pq.storedVectors(0, 10));
             assertTrue(e.getMessage().contains("does not keep its vectors whole"), e.getMessage());
+            UnsupportedOperationException scored = assertThrows(UnsupportedOperationException.class,
+                    () -> pq.exactDistances(TestVectors.row(database, D, 0), new long[] {1, 2}));
+            assertTrue(scored.getMessage().contains("does not keep its vectors whole"), scored.getMessage());
         }
     }
 

@@ -171,7 +171,7 @@ public final class IndexSearcher {
           if (hit != null && exact != null) {
             toRescore.add(new Pending(exact, id, hit));
           } else if (hit != null) {
-            best.merge(sku, hit, (a, b) -> a.score() >= b.score() ? a : b);
+            keepBetter(best, hit);
           }
         }
       }
@@ -180,7 +180,7 @@ public final class IndexSearcher {
       Span mergeSpan = tracer.spanBuilder("merge").setAttribute("fetch", fetch).startSpan();
       try {
         for (SearchHit h : fresh) {
-          best.merge(h.sku(), h, (a, b) -> a.score() >= b.score() ? a : b);
+          keepBetter(best, h);
         }
         merged = ranked(best, k, pictureOf, ownPicture);
         mergeSpan.setAttribute("results", merged.size());
@@ -196,6 +196,11 @@ public final class IndexSearcher {
       }
       fetch = (int) Math.min((long) fetch * GROWTH, maxFetch);
     }
+  }
+
+  /** Keeps the better scored of a product's hits (a shard's, the delta's, an exact rescoring). */
+  private static void keepBetter(Map<String, SearchHit> best, SearchHit hit) {
+    best.merge(hit.sku(), hit, (a, b) -> a.score() >= b.score() ? a : b);
   }
 
   private static List<SearchHit> ranked(Map<String, SearchHit> best, int k, ToLongFunction<String> pictureOf,
@@ -217,7 +222,7 @@ public final class IndexSearcher {
           sku -> sku.equals(excludeSku) || best.containsKey(sku) || delta.hidden().contains(sku));
       span.setAttribute("matches", scored.matches()).setAttribute("scored", scored.hits().size());
       for (SearchHit hit : scored.hits()) {
-        best.merge(hit.sku(), hit, (a, b) -> a.score() >= b.score() ? a : b);
+        keepBetter(best, hit);
       }
     } catch (IOException e) {
       span.recordException(e);
@@ -323,7 +328,7 @@ public final class IndexSearcher {
         if (p.vectors().read(p.id(), row)) {
           hit = new SearchHit(hit.sku(), index.space().exactScore(q, row), hit.product());
         }
-        best.merge(hit.sku(), hit, (a, b) -> a.score() >= b.score() ? a : b);
+        keepBetter(best, hit);
       }
     } catch (IOException e) {
       span.recordException(e);
