@@ -38,7 +38,8 @@ public record DeletionGuard(double maxDeleteShare, int minCatalogSize) {
       // The root locale: the host's could write the counts in another script, or the share with a comma.
       throw new FeedRefusedException(FeedRefusedException.Reason.DELETION_GUARD, String.format(Locale.ROOT,
           "the feed would delete %d of %d products (%.0f%%), above the limit of %.0f%%; "
-              + "check the export is complete, or re-run with the deletion guard disabled",
+              + "check the export is complete; if the removal is meant, sync this feed once with "
+              + "CATALOG_MAX_DELETE_SHARE=1 (catalog-downloader's one-shot sync)",
           deletes, previousSize, share * 100, maxDeleteShare * 100));
     }
   }

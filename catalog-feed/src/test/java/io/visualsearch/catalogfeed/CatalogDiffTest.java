@@ -173,6 +173,7 @@ class CatalogDiffTest {
     try {
       FeedRefusedException e = assertThrows(FeedRefusedException.class, () -> DeletionGuard.defaults().check(100, 90));
       assertTrue(e.getMessage().contains("delete 90 of 100 products (90%), above the limit of 50%"), e.getMessage());
+      assertTrue(e.getMessage().contains("CATALOG_MAX_DELETE_SHARE=1"), "names the way to apply it: " + e.getMessage());
     } finally {
       Locale.setDefault(before);
     }
