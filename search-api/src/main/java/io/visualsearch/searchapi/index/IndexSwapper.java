@@ -60,6 +60,12 @@ public final class IndexSwapper implements Component {
   private final java.util.Set<String> storeFailures = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /** Tenants whose last load did not fit the native memory budget. */
   private final java.util.Set<String> overBudget = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /**
+   * Tenants whose CURRENT version alone is larger than this instance's whole native allowance: no
+   * wait makes it fit, so they do not hold the instance unready (that served none of the others),
+   * and the check says who they are.
+   */
+  private final java.util.Set<String> neverFit = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /** Tenants published at the start that no load has served since, the store failing them or over the budget. */
   private final java.util.Set<String> unloadedSinceStart = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile String lastError;
@@ -164,6 +170,7 @@ public final class IndexSwapper implements Component {
       }
       // Still over the budget while its back-off lasts (above); judged again by this load.
       overBudget.remove(tenant);
+      neverFit.remove(tenant);
       // Only an actual load is a span: the polls that find nothing new would each be a trace.
       span = tracer.spanBuilder("load index").setAttribute("tenant", tenant).setAttribute("index.version", version)
           .startSpan();
@@ -207,7 +214,7 @@ public final class IndexSwapper implements Component {
     } catch (NativeMemoryBudget.Exceeded e) {
       // This instance's state, not the version's: retried with back-off (a version released
       // meanwhile may make room); one line, no trace, per attempt.
-      overBudget.add(tenant);
+      (e.neverFits() ? neverFit : overBudget).add(tenant);
       overNativeMemory.inc();
       activity.recordError();
       failed(span, "native memory", e);
@@ -287,6 +294,10 @@ public final class IndexSwapper implements Component {
           + " object store failing or their shards over the native memory allowed; retried at each poll: " + lastError);
     }
     String e = lastError;
+    if (!neverFit.isEmpty()) {
+      return new CheckResult(true, "serving " + indexes.servedVersions() + "; never loaded here, larger than the"
+          + " native memory this instance allows: " + new java.util.TreeSet<>(neverFit) + "; last problem: " + e);
+    }
     // A refused version does not make the service unready: it keeps serving the previous one.
     return e == null ? CheckResult.OK
         : new CheckResult(true, "serving " + indexes.servedVersions() + "; last problem: " + e);

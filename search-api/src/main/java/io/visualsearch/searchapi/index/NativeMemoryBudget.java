@@ -124,13 +124,21 @@ public final class NativeMemoryBudget {
     long before;
     synchronized (this) {
       before = reserved;
-      if (needed > bytesAllowed || before + needed > bytesAllowed) {
+      if (needed > bytesAllowed) {
+        throw new Exceeded("index " + m.tenant() + "/" + m.version() + " needs ~" + mib(needed) + " MiB of native"
+            + " memory for its shards (" + needed + " bytes), more than the " + mib(bytesAllowed) + " MiB this"
+            + " instance allows all versions together (" + basis + "): it is never loaded here, and the tenant"
+            + " keeps what it serves, if anything. Give search-api more memory (or a smaller heap), set"
+            + " SEARCH_NATIVE_MEMORY_BYTES where that estimate is wrong, or have the tenant's index built smaller"
+            + " (a quantised recipe)", true);
+      }
+      if (before + needed > bytesAllowed) {
         throw new Exceeded("index " + m.tenant() + "/" + m.version() + " needs ~" + mib(needed) + " MiB of native"
             + " memory for its shards (" + needed + " bytes) beside the ~" + mib(before) + " MiB the versions loaded"
             + " here hold (during a swap the served version of the same tenant counts too); this instance allows"
             + " them " + mib(bytesAllowed) + " MiB (" + basis + "). Not loaded: the tenant keeps the version it"
             + " serves, and it is tried again with back-off. Give search-api more memory (or a smaller heap), or set"
-            + " SEARCH_NATIVE_MEMORY_BYTES where that estimate is wrong");
+            + " SEARCH_NATIVE_MEMORY_BYTES where that estimate is wrong", false);
       }
       reserved = before + needed;
     }
@@ -162,8 +170,16 @@ public final class NativeMemoryBudget {
 
   /** A version that does not fit: this instance's state, retried with back-off, not the version's fault. */
   public static final class Exceeded extends RuntimeException {
-    Exceeded(String message) {
+    private final boolean neverFits;
+
+    Exceeded(String message, boolean neverFits) {
       super(message, null, false, false);
+      this.neverFits = neverFits;
+    }
+
+    /** Larger alone than everything this instance allows: no release of other versions makes room. */
+    public boolean neverFits() {
+      return neverFits;
     }
   }
 

@@ -315,7 +315,8 @@ public final class QueryService {
 
   private IndexLease lease(String tenant) {
     return indexes.acquire(tenant).orElseThrow(() -> ApiException.unavailable("index_not_ready",
-        "no index is published for this catalog yet", NO_INDEX_RETRY_SECONDS, null));
+        "no index of this catalog is served yet (none is published, or this instance is still loading it)",
+        NO_INDEX_RETRY_SECONDS, null));
   }
 
   /**

@@ -51,20 +51,33 @@ class NativeMemoryBudgetTest {
 
   /** Publishes {@code version} of {@code tenant}: one IDMap,Flat shard of two 2-d vectors (all versions alike in size). */
   private IndexManifest publish(String tenant, String version) throws Exception {
-    List<String> skus = List.of("sku-a", "sku-b");
+    return publish(tenant, version, 2);
+  }
+
+  /** As {@link #publish(String, String)}, with {@code count} 2-d vectors. */
+  private IndexManifest publish(String tenant, String version, int count) throws Exception {
+    List<String> skus = java.util.stream.IntStream.range(0, count).mapToObj(i -> "sku-" + i).toList();
     long[] ids = skus.stream().mapToLong(s -> SkuIds.id(tenant, s)).toArray();
+    float[] vectors = new float[2 * count];
+    for (int i = 0; i < count; i++) {
+      vectors[2 * i + i % 2] = 1;
+    }
     byte[] shard;
     try (FaissIndex index = FaissIndex.create(2, "IDMap,Flat", Metric.INNER_PRODUCT)) {
-      index.addWithIds(new float[] {1, 0, 0, 1}, ids);
+      index.addWithIds(vectors, ids);
       shard = index.serialize();
     }
     String name = IndexLayout.shardFileName(0);
     memory.objects.put(IndexLayout.file(tenant, version, name), shard);
-    byte[] tsv = (ids[0] + "\tsku-a\n" + ids[1] + "\tsku-b\n").getBytes(StandardCharsets.UTF_8);
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < count; i++) {
+      lines.append(ids[i]).append('\t').append(skus.get(i)).append('\n');
+    }
+    byte[] tsv = lines.toString().getBytes(StandardCharsets.UTF_8);
     memory.objects.put(IndexLayout.file(tenant, version, "skus.tsv"), tsv);
     IndexManifest m = new IndexManifest(IndexManifest.FORMAT, tenant, version, System.currentTimeMillis(), "default",
-        1, "serving_default", 2, "cosine", "IDMap,Flat", 2,
-        List.of(new IndexManifest.ShardFile(name, 2, shard.length, Sha256.hex(shard), null)),
+        1, "serving_default", 2, "cosine", "IDMap,Flat", count,
+        List.of(new IndexManifest.ShardFile(name, count, shard.length, Sha256.hex(shard), null)),
         new IndexManifest.IndexFile("skus.tsv", tsv.length, Sha256.hex(tsv)), java.util.Map.of(0, 10L));
     memory.objects.put(IndexLayout.manifest(tenant, version), json.write(m));
     memory.objects.put(IndexLayout.currentPointer(tenant), json.write(new CurrentPointer(version,
@@ -149,6 +162,32 @@ class NativeMemoryBudgetTest {
       assertFalse(swapper.check().ok());
       assertTrue(swapper.check().detail().contains("over the native memory allowed"), swapper.check().detail());
       assertTrue(swapper.check().detail().contains("globex/" + V1), swapper.check().detail());
+    } finally {
+      swapper.close();
+    }
+  }
+
+  /**
+   * A tenant whose index alone is larger than the whole allowance can never be loaded here: held
+   * unready for it, the instance served none of the other tenants, and a fresh deployment of
+   * equally sized replicas was a full outage. It is left unserved, said so, and the rest is served.
+   */
+  @Test
+  void aTenantLargerThanTheWholeAllowanceIsLeftOutWithoutHoldingTheOthersUnready() throws Exception {
+    long small = NativeMemoryBudget.needed(publish("acme", V1));
+    long large = NativeMemoryBudget.needed(publish("globex", V1, 4096));
+    assertTrue(large > 2 * small, large + " vs " + small);
+    NativeMemoryBudget budget = new NativeMemoryBudget(large - 1, "a test's");
+    IndexSwapper swapper = swapper(budget);
+    swapper.start();
+    try {
+      assertEquals(Optional.of(V1), indexes.servedVersion("acme"));
+      assertEquals(Optional.empty(), indexes.servedVersion("globex"));
+      Awaitility.await().atMost(Duration.ofSeconds(30))
+          .until(() -> counter("search_index_native_memory_refused") >= 2);
+      assertTrue(swapper.check().ok(), swapper.check().detail());
+      assertTrue(swapper.check().detail().contains("globex") && swapper.check().detail().contains("never"),
+          swapper.check().detail());
     } finally {
       swapper.close();
     }
