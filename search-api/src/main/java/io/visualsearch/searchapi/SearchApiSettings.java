@@ -74,9 +74,10 @@ public final class SearchApiSettings {
       .doc("How often CURRENT pointers are re-read, a safety net beside index.published events.");
   public static final Setting<Integer> FRESH_DELTA_MAX_VECTORS = Setting.integer("SEARCH_FRESH_DELTA_MAX_VECTORS")
       .defaultValue(100_000).validate(n -> n >= 100, "at least 100")
-      .doc("Changed or new product vectors the fresh deltas hold at most, all tenants together, shared evenly between"
-          + " the tenants served (about 3 KB of heap each at 768 dimensions, and every query scans its tenant's);"
-          + " past its share a tenant's further changes wait for its next index, deletions still apply at once.");
+      .doc("Changed or new product vectors the fresh deltas hold at most, all tenants together (about 3 KB of heap"
+          + " each at 768 dimensions, and every query scans its tenant's); each tenant is sure of half an even share,"
+          + " and takes more while the others leave room; past what it may hold a tenant's further changes wait for"
+          + " its next index, deletions still apply at once.");
   public static final Setting<Long> NATIVE_MEMORY_BYTES = Setting.longInt("SEARCH_NATIVE_MEMORY_BYTES")
       .defaultValue(0L).validate(n -> n >= 0, "zero or more")
       .doc("Native memory the loaded FAISS shards of all tenants may take together, a swap's new version counted"

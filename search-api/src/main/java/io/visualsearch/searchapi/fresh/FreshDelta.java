@@ -89,12 +89,15 @@ public final class FreshDelta {
    * is not kept (its product answers from the index until the next version, whose adoption rewinds
    * the follower to its floor, so the records it lacks are read again); deletions always are.
    */
-  private final IntSupplier vectorCap;
+  private final java.util.function.IntUnaryOperator vectorCap;
   /** Vectors every delta of the service holds, and the most they may hold together. */
   private final AtomicLong heldByAll;
   private final long maxHeldByAll;
-  /** Vectors this delta holds ({@link #vectorCap}); kept in {@link #heldByAll} too. */
-  private int vectors;
+  /**
+   * Vectors this delta holds ({@link #vectorCap}); kept in {@link #heldByAll} too. Written under
+   * this delta's lock, read without it by the other deltas' caps ({@link #heldNow}).
+   */
+  private volatile int vectors;
   /** Whether a vector record was refused since the delta last had room: logged once. */
   private boolean full;
   /** Vector records refused for want of room, ever. */
@@ -130,14 +133,15 @@ public final class FreshDelta {
 
   /** A delta that keeps at most {@code absorbedCap} absorbed vectors, read at each adoption. */
   FreshDelta(IntSupplier absorbedCap) {
-    this(absorbedCap, () -> MAX_VECTORS, new AtomicLong(), MAX_VECTORS);
+    this(absorbedCap, held -> MAX_VECTORS, new AtomicLong(), MAX_VECTORS);
   }
 
   /**
-   * @param vectorCap the vectors this delta may hold now (its share)
+   * @param vectorCap the vectors this delta may hold now, given those it holds (see {@link TenantDeltas})
    * @param heldByAll the vectors all deltas hold, which may not exceed {@code maxHeldByAll}
    */
-  FreshDelta(IntSupplier absorbedCap, IntSupplier vectorCap, AtomicLong heldByAll, long maxHeldByAll) {
+  FreshDelta(IntSupplier absorbedCap, java.util.function.IntUnaryOperator vectorCap, AtomicLong heldByAll,
+      long maxHeldByAll) {
     this.absorbedCap = absorbedCap;
     this.vectorCap = vectorCap;
     this.heldByAll = heldByAll;
@@ -146,7 +150,7 @@ public final class FreshDelta {
 
   /** Whether one more vector fits this delta's share and the service's total. */
   private boolean roomForOne() {
-    return vectors < vectorCap.getAsInt() && heldByAll.get() < maxHeldByAll;
+    return vectors < vectorCap.applyAsInt(vectors) && heldByAll.get() < maxHeldByAll;
   }
 
   /** The vectors held for {@code sku}: its record's (not a deletion) and its stand-in. */
@@ -169,7 +173,7 @@ public final class FreshDelta {
       full = true;
       log.warn("fresh delta of tenant {} is full ({} vectors held, {} by all tenants, at most {} for this tenant and {}"
           + " for all, SEARCH_FRESH_DELTA_MAX_VECTORS): changes from {} on wait for its next index (deletions still"
-          + " apply); logged once until it has room again", tenant(), vectors, heldByAll.get(), vectorCap.getAsInt(),
+          + " apply); logged once until it has room again", tenant(), vectors, heldByAll.get(), vectorCap.applyAsInt(vectors),
           maxHeldByAll, entry.sku());
     }
   }
@@ -180,6 +184,11 @@ public final class FreshDelta {
 
   /** Vectors held (changed or new products', stand-ins; not deletions nor absorbed ones). */
   public synchronized int vectors() {
+    return vectors;
+  }
+
+  /** {@link #vectors}, read without this delta's lock: for another delta's cap, which holds its own. */
+  int heldNow() {
     return vectors;
   }
 

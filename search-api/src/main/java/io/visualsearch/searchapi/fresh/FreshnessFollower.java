@@ -426,7 +426,8 @@ public final class FreshnessFollower implements Component {
     // changes of those tenants past their share until their next index.
     List<String> full = deltas.full();
     return full.isEmpty() ? CheckResult.OK : new CheckResult(true, "fresh deltas full for " + full + " ("
-        + deltas.vectorShareNow() + " vectors each, SEARCH_FRESH_DELTA_MAX_VECTORS): their further changes wait for"
+        + "at least " + deltas.vectorFloorNow() + " vectors each, more while others leave room,"
+        + " SEARCH_FRESH_DELTA_MAX_VECTORS): their further changes wait for"
         + " their next index; deletions still apply");
   }
 

@@ -12,9 +12,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * tenants together, shared evenly: bounded per tenant, they grew with the number of tenants, about
  * 30 MB more for each one that changed 10,000 products.
  *
- * <p>So are the vectors they hold until an index holds them ({@code SEARCH_FRESH_DELTA_MAX_VECTORS}):
- * each tenant may hold an even share, and all of them together no more than the total even while a
- * tenant added since holds more than its new share. A delta past its share keeps deletions only.
+ * <p>So are the vectors they hold until an index holds them ({@code SEARCH_FRESH_DELTA_MAX_VECTORS}),
+ * all of them together no more than the total. Each tenant is sure of half an even share (its
+ * floor); past it, a tenant takes what the total leaves once the other tenants' unused floors are
+ * set aside. An even share as a ceiling gave each of 300 tenants 333 of 100,000 vectors: one
+ * retailer loading new products while the others changed nothing had all but 333 of them wait for
+ * its next index, an hour away for a large catalog, with the rest of the room empty. A delta that
+ * may hold no more keeps deletions only.
  */
 public final class TenantDeltas {
 
@@ -45,7 +49,9 @@ public final class TenantDeltas {
     boolean[] added = {false};
     FreshDelta delta = deltas.computeIfAbsent(index.tenant(), t -> {
       added[0] = true;
-      return new FreshDelta(this::absorbedShare, this::vectorShare, held, vectorsTotal);
+      FreshDelta[] self = new FreshDelta[1];
+      self[0] = new FreshDelta(this::absorbedShare, holding -> vectorCap(self[0], holding), held, vectorsTotal);
+      return self[0];
     });
     delta.rebase(index);
     if (added[0]) {
@@ -58,8 +64,27 @@ public final class TenantDeltas {
     return Math.max(1, absorbedTotal / Math.max(1, deltas.size()));
   }
 
-  private int vectorShare() {
-    return Math.max(1, vectorsTotal / Math.max(1, deltas.size()));
+  /** Half an even share: what each tenant's delta may hold whatever the others do. */
+  private int vectorFloor() {
+    return (int) Math.max(1, vectorsTotal / (2L * Math.max(1, deltas.size())));
+  }
+
+  /**
+   * The vectors {@code delta}, holding {@code holding}, may hold now: its floor, or more while the
+   * total leaves room beside the floors the other tenants have not used. Reads the others' counts
+   * without their locks (the caller holds its own); two tenants growing at once may pass a third's
+   * floor by a record or two, never the total, which each delta checks on its own.
+   */
+  private int vectorCap(FreshDelta delta, int holding) {
+    int floor = vectorFloor();
+    long unusedFloors = 0;
+    for (FreshDelta other : deltas.values()) {
+      if (other != delta) {
+        unusedFloors += Math.max(0, floor - other.heldNow());
+      }
+    }
+    long room = vectorsTotal - unusedFloors - held.get();
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(floor, holding + Math.max(0, room)));
   }
 
   /** Vectors all deltas hold (not deletions). */
@@ -77,9 +102,9 @@ public final class TenantDeltas {
     return deltas.entrySet().stream().filter(e -> e.getValue().full()).map(Map.Entry::getKey).sorted().toList();
   }
 
-  /** The vectors each tenant's delta may hold now. */
-  public int vectorShareNow() {
-    return vectorShare();
+  /** The vectors each tenant's delta may hold whatever the others hold. */
+  public int vectorFloorNow() {
+    return vectorFloor();
   }
 
   /** The tenant's delta, or null when the tenant has no served index (its records are not kept). */

@@ -104,17 +104,47 @@ class FreshDeltaCapTest {
     assertEquals(4, deltas.totalVectors());
     assertEquals(List.of("globex"), deltas.full());
 
-    // acme's next index frees its vectors: each tenant then keeps to its half.
+    // acme's next index frees its vectors: each tenant is then sure of its floor (half an even
+    // share, 1 here), and the rest goes to whoever comes first.
     deltas.rebase(ShardlessVersions.of("acme", "v2", 1, 2, Map.of(0, 15L)));
     deltas.of("globex").accept(vector("g-9", 29));
     assertEquals(List.of(), deltas.full(), "globex takes vectors again: no longer reported full");
     for (int i = 0; i < 4; i++) {
       deltas.of("globex").accept(vector("g-" + i, 21 + i));
-      deltas.of("acme").accept(vector("a-" + i, 21 + i));
     }
-    assertEquals(2, deltas.of("globex").vectors());
-    assertEquals(2, deltas.of("acme").vectors());
+    assertEquals(3, deltas.of("globex").vectors(), "all but acme's unused floor");
+    deltas.of("acme").accept(vector("a-0", 21));
+    assertEquals(1, deltas.of("acme").vectors(), "acme's floor was kept for it");
+    deltas.of("acme").accept(vector("a-1", 22));
+    assertEquals(1, deltas.of("acme").vectors());
     assertEquals(4, deltas.totalVectors());
-    assertEquals(List.of("acme", "globex"), deltas.full(), "both past their halves again");
+    assertEquals(List.of("acme", "globex"), deltas.full(), "the total is held");
+  }
+
+  /**
+   * An even share as a ceiling gave each of 300 tenants 333 of 100,000 vectors: one retailer adding
+   * products while the others changed nothing had all but 333 wait for its next index, the rest of
+   * the room empty. A tenant takes what the others' floors leave; each is still sure of its floor.
+   */
+  @Test
+  void aBusyTenantTakesTheRoomTheOthersLeaveAndEachStillHasItsFloor() {
+    TenantDeltas deltas = new TenantDeltas(1_000, 100);
+    List<String> tenants = java.util.stream.IntStream.range(0, 10).mapToObj(i -> "t" + i).toList();
+    for (String t : tenants) {
+      deltas.rebase(ShardlessVersions.of(t, "v1", 1, 2, Map.of(0, 10L)));
+    }
+    assertEquals(5, deltas.vectorFloorNow(), "half an even share of 100 among 10");
+    for (int i = 0; i < 200; i++) {
+      deltas.of("t0").accept(vector("big-" + i, 11 + i));
+    }
+    assertEquals(100 - 9 * 5, deltas.of("t0").vectors(), "all but the nine others' floors, not 10");
+    assertEquals(List.of("t0"), deltas.full());
+    for (String t : tenants.subList(1, 10)) {
+      for (int i = 0; i < 8; i++) {
+        deltas.of(t).accept(vector(t + "-" + i, 11 + i));
+      }
+      assertEquals(5, deltas.of(t).vectors(), t + " has its floor, no more: the total is held");
+    }
+    assertEquals(100, deltas.totalVectors());
   }
 }
