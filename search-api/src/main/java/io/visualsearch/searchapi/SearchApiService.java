@@ -156,7 +156,10 @@ public final class SearchApiService {
   public static SearchApiService wire(Config config, PipelineService pipeline, ObjectStore store,
       QueryEmbedder embedder, QueryEmbedder catalogEmbedder) throws IOException {
     var registry = pipeline.registry();
-    CatalogView catalog = new CatalogView();
+    ApiKeys keys = apiKeys(config);
+    // Only tenants a key can reach are served: their indexes loaded, their products kept.
+    java.util.Set<String> keyedTenants = keys.tenants();
+    CatalogView catalog = new CatalogView(java.time.Clock.systemUTC(), keyedTenants::contains);
     TenantDeltas deltas = new TenantDeltas(config.get(SearchApiSettings.FRESH_DELTA_MAX_VECTORS));
     FreshnessFollower[] follower = new FreshnessFollower[1];
     TenantIndexes indexes = new TenantIndexes(index -> {
@@ -179,7 +182,8 @@ public final class SearchApiService {
     }
     IndexSwapper swapper = pipeline.add(new IndexSwapper(
         new IndexLoader(store, scratch.path(), nativeMemory), indexes,
-        config.get(SearchApiSettings.INDEX_POLL), registry, pipeline.activity(), pipeline.tracing().tracer()));
+        config.get(SearchApiSettings.INDEX_POLL), registry, pipeline.activity(), pipeline.tracing().tracer(),
+        keyedTenants::contains));
     ServiceHost host = pipeline.host();
     RolloutReembedder standIns = pipeline.add(new RolloutReembedder(store, catalogEmbedder, RolloutReembedder.MAX_QUEUED,
         registry, pipeline.tracing().tracer()));
@@ -198,7 +202,6 @@ public final class SearchApiService {
         .help("Vector records not kept because their tenant's fresh delta was full")
         .callback(cb -> cb.call(deltas.refused())).register(registry);
 
-    ApiKeys keys = apiKeys(config);
     Authenticator auth = new Authenticator(keys);
     Admission admission = new Admission(config.get(SearchApiSettings.MAX_CONCURRENT),
         config.get(SearchApiSettings.MAX_QUEUED), config.get(SearchApiSettings.MAX_PER_TENANT),

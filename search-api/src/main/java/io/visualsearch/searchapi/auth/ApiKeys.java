@@ -93,6 +93,13 @@ public final class ApiKeys {
     return entries.size();
   }
 
+  /** The tenants that have a key: the only ones a request can reach, so the only ones worth serving. */
+  public java.util.Set<String> tenants() {
+    java.util.Set<String> tenants = new java.util.TreeSet<>();
+    entries.forEach(e -> tenants.add(e.tenant()));
+    return java.util.Collections.unmodifiableSet(tenants);
+  }
+
   /** The tenant a presented key belongs to, or empty when it matches none. */
   public Optional<String> tenantOf(String presentedKey) {
     if (presentedKey == null || presentedKey.isEmpty()) {

@@ -25,6 +25,7 @@ public final class CatalogView {
   private final Interner<String> sharedValues = Interners.newWeakInterner();
   private volatile boolean caughtUp;
   private final Clock clock;
+  private final Predicate<String> keeps;
 
   public CatalogView() {
     this(Clock.systemUTC());
@@ -32,10 +33,22 @@ public final class CatalogView {
 
   /** {@code clock} decides which of a product's prices is the price when it is read ({@link ProductInfo#at}). */
   public CatalogView(Clock clock) {
+    this(clock, tenant -> true);
+  }
+
+  /**
+   * @param keeps the tenants whose products are kept (those with an API key): every replica held
+   *     every tenant's catalog on its heap, an offboarded retailer's too, for no request to read
+   */
+  public CatalogView(Clock clock, Predicate<String> keeps) {
     this.clock = clock;
+    this.keeps = keeps;
   }
 
   public void upsert(String tenant, ProductInfo product) {
+    if (!keeps.test(tenant)) {
+      return;
+    }
     ProductInfo.Sale sale = product.sale() == null ? null : new ProductInfo.Sale(product.sale().priceMicros(),
         sharedValues.intern(product.sale().currency()), product.sale().startMs(), product.sale().endMs());
     ProductInfo kept = new ProductInfo(product.sku(), product.title(), product.priceMicros(),

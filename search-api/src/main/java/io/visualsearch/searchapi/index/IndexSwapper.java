@@ -59,6 +59,8 @@ public final class IndexSwapper implements Component {
   /** Tenants whose last load failed for the object store. */
   private final java.util.Set<String> storeFailures = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /** Tenants whose last load did not fit the native memory budget. */
+  private final java.util.function.Predicate<String> serves;
+  private final java.util.Set<String> unservedLogged = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final java.util.Set<String> overBudget = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /**
    * Tenants whose CURRENT version alone is larger than this instance's whole native allowance: no
@@ -76,6 +78,17 @@ public final class IndexSwapper implements Component {
    */
   public IndexSwapper(IndexLoader loader, TenantIndexes indexes, Duration pollInterval, PrometheusRegistry registry,
       Activity activity, Tracer tracer) {
+    this(loader, indexes, pollInterval, registry, activity, tracer, tenant -> true);
+  }
+
+  /**
+   * @param serves the tenants this instance loads: those with an API key. An offboarded retailer's
+   *     index (its key removed) took native memory on every replica and could hold an instance
+   *     unready at start, for a catalog no request could reach.
+   */
+  public IndexSwapper(IndexLoader loader, TenantIndexes indexes, Duration pollInterval, PrometheusRegistry registry,
+      Activity activity, Tracer tracer, java.util.function.Predicate<String> serves) {
+    this.serves = serves;
     this.activity = activity;
     this.tracer = tracer;
     this.loader = loader;
@@ -98,7 +111,7 @@ public final class IndexSwapper implements Component {
   /** Loads every published tenant before the service takes traffic. */
   @Override
   public void start() {
-    for (String tenant : loader.publishedTenants()) {
+    for (String tenant : servedOf(loader.publishedTenants())) {
       if (refresh(tenant).isEmpty() && (storeFailed(tenant) || overBudget.contains(tenant))) {
         unloadedSinceStart.add(tenant);
       }
@@ -119,7 +132,7 @@ public final class IndexSwapper implements Component {
    */
   public void published(String tenant, Context publication) {
     ScheduledExecutorService w = worker;
-    if (w != null && !w.isShutdown() && queued.put(tenant, publication) == null) {
+    if (serves.test(tenant) && w != null && !w.isShutdown() && queued.put(tenant, publication) == null) {
       w.execute(() -> {
         // Taken off before the load: a publication arriving meanwhile queues the next reload.
         Context newest = queued.remove(tenant);
@@ -130,9 +143,22 @@ public final class IndexSwapper implements Component {
     }
   }
 
+  /** The published tenants this instance serves; those it does not are named once each. */
+  private java.util.List<String> servedOf(java.util.Set<String> published) {
+    java.util.List<String> served = new java.util.ArrayList<>();
+    for (String tenant : published) {
+      if (serves.test(tenant)) {
+        served.add(tenant);
+      } else if (unservedLogged.add(tenant)) {
+        log.info("tenant {} has a published index but no API key here: not loaded", tenant);
+      }
+    }
+    return served;
+  }
+
   private void refreshAll() {
     try {
-      for (String tenant : loader.publishedTenants()) {
+      for (String tenant : servedOf(loader.publishedTenants())) {
         refresh(tenant);
       }
     } catch (RuntimeException e) {

@@ -80,6 +80,16 @@ class CatalogViewTest {
   }
 
   @Test
+  void onlyTheProductsOfTenantsItKeepsAreKept() {
+    CatalogView view = new CatalogView(java.time.Clock.systemUTC(), java.util.Set.of("acme")::contains);
+    view.upsert("acme", parsed("a", "Ankle boot"));
+    view.upsert("gone", parsed("a", "Ankle boot"));
+    assertEquals("Ankle boot", view.get("acme", "a").title());
+    assertNull(view.get("gone", "a"), "a tenant without an API key: nothing of it on the heap");
+    assertEquals(0, view.size("gone"));
+  }
+
+  @Test
   void matchingNamesEveryProductOfTheTenantATestAcceptsUpToALimit() {
     CatalogView view = new CatalogView();
     for (int i = 0; i < 30; i++) {

@@ -67,6 +67,38 @@ class IndexSwapperTest {
     }
   }
 
+  /**
+   * An offboarded retailer (its key removed) kept its index loaded on every replica, taking native
+   * memory and able to hold an instance unready at start, for a catalog no request could reach.
+   */
+  @Test
+  void onlyTenantsThatHaveAnApiKeyAreLoaded() throws Exception {
+    io.visualsearch.searchapi.MemoryStore memory = new io.visualsearch.searchapi.MemoryStore();
+    TinyVersions.publish(memory, "acme", "20240101T000000Z-v1", 2);
+    TinyVersions.publish(memory, "gone", "20240101T000000Z-v1", 2);
+    PrometheusRegistry registry = new PrometheusRegistry();
+    TenantIndexes indexes = new TenantIndexes(i -> { });
+    IndexSwapper swapper = new IndexSwapper(new IndexLoader(memory.store, null), indexes, Duration.ofHours(1),
+        registry, new Activity(registry), OpenTelemetry.noop().getTracer("test"), java.util.Set.of("acme")::contains);
+    swapper.start();
+    try {
+      assertEquals(java.util.Optional.of("20240101T000000Z-v1"), indexes.servedVersion("acme"));
+      assertEquals(java.util.Optional.empty(), indexes.servedVersion("gone"));
+      assertTrue(swapper.check().ok(), swapper.check().detail());
+      // Nor at its next publication.
+      TinyVersions.publish(memory, "gone", "20240102T000000Z-v2", 2);
+      TinyVersions.publish(memory, "acme", "20240102T000000Z-v2", 2);
+      swapper.published("gone", Context.root());
+      swapper.published("acme", Context.root());
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+          .until(() -> indexes.servedVersion("acme").equals(java.util.Optional.of("20240102T000000Z-v2")));
+      assertEquals(java.util.Optional.empty(), indexes.servedVersion("gone"));
+    } finally {
+      swapper.close();
+      memory.store.close();
+    }
+  }
+
   /** An Error in the periodic poll ended it without a word, and the instance stayed ready. */
   @Test
   void aPollEndedByAnErrorMakesTheInstanceNotReady(@TempDir Path scratch) throws Exception {
