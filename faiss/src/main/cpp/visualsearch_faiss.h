@@ -284,8 +284,9 @@ inline void stored_vectors(const faiss::Index* index, int64_t from, int64_t n, f
 // Distances from the query x (d floats) to the vectors of ids[0, n) (the IDMap's ids, or positions
 // when there is none), as the index's own search reports them (its refinement's, when it has one),
 // into distances; NaN for an id the index does not hold. Only for an index that keeps its vectors
-// whole (as stored_vectors), through the same wrappers. One pass over the IDMap per call: for a
-// few thousand ids a selective filter matched, not for every query.
+// whole (as stored_vectors: Flat, HNSW's flat storage, a refinement's flat index, an inverted file
+// of flat lists), through the same wrappers. One pass over the index's ids per call: for a few
+// thousand ids a selective filter matched, not for every query.
 inline void exact_distances(const faiss::Index* index, const float* x, const int64_t* ids, int64_t n,
                             float* distances) {
     FAISS_THROW_IF_NOT_MSG(n >= 0, "negative id count");
@@ -298,9 +299,45 @@ inline void exact_distances(const faiss::Index* index, const float* x, const int
             flat = hnsw->storage;
         }
     }
-    FAISS_THROW_IF_NOT_MSG(flat != nullptr,
+    const auto* ivf = flat == nullptr && whole == w.leaf ? dynamic_cast<const faiss::IndexIVFFlat*>(whole) : nullptr;
+    FAISS_THROW_IF_NOT_MSG(flat != nullptr || ivf != nullptr,
                            "exact_distances not implemented for this type of index: it does not keep its vectors whole");
     std::fill(distances, distances + n, std::numeric_limits<float>::quiet_NaN());
+    if (ivf != nullptr) {
+        // An inverted file of flat lists: each list's codes are its vectors, beside their ids
+        // (positions in the IDMap's map when there is one).
+        std::unordered_map<int64_t, int64_t> slot_of;
+        slot_of.reserve(static_cast<size_t>(n));
+        for (int64_t i = 0; i < n; i++) {
+            slot_of.emplace(ids[i], i);
+        }
+        const bool inner_product = ivf->metric_type == faiss::METRIC_INNER_PRODUCT;
+        for (size_t list = 0; list < ivf->nlist; list++) {
+            const size_t size = ivf->invlists->list_size(list);
+            if (size == 0) {
+                continue;
+            }
+            faiss::InvertedLists::ScopedCodes codes(ivf->invlists, list);
+            faiss::InvertedLists::ScopedIds list_ids(ivf->invlists, list);
+            const auto* vectors = reinterpret_cast<const float*>(codes.get());
+            for (size_t j = 0; j < size; j++) {
+                const int64_t id = w.id_map != nullptr ? (*w.id_map)[list_ids[j]] : list_ids[j];
+                const auto found = slot_of.find(id);
+                if (found != slot_of.end()) {
+                    const float* v = vectors + j * ivf->d;
+                    distances[found->second] = inner_product ? faiss::fvec_inner_product(x, v, ivf->d)
+                                                             : faiss::fvec_L2sqr(x, v, ivf->d);
+                }
+            }
+        }
+        for (int64_t i = 0; i < n; i++) {  // an id asked twice
+            const int64_t first = slot_of[ids[i]];
+            if (first != i) {
+                distances[i] = distances[first];
+            }
+        }
+        return;
+    }
     std::unique_ptr<faiss::DistanceComputer> computer(flat->get_distance_computer());
     computer->set_query(x);
     if (w.id_map == nullptr) {

@@ -224,7 +224,7 @@ public final class FaissIndex implements AutoCloseable {
      * the index does not hold. For scoring a known set of vectors, such as the few thousand
      * products a selective filter matches, exactly and without a search: one pass over the
      * index's ids per call. Only for indexes that keep their vectors whole (Flat, HNSW's flat
-     * storage, a refinement's flat index, inside IDMap or not); others throw
+     * storage, a refinement's flat index, an inverted file of flat lists, inside IDMap or not); others throw
      * {@link UnsupportedOperationException}.
      */
     public float[] exactDistances(float[] query, long[] ids) {

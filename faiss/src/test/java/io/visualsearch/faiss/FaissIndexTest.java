@@ -164,7 +164,8 @@ class FaissIndexTest {
 
     /** The layouts that keep their vectors whole, as a selective filter's exact scoring reads them. */
     @ParameterizedTest
-    @ValueSource(strings = {"Flat", "IDMap,Flat", "IDMap,HNSW32", "IDMap,PCA16,HNSW16,RFlat"})
+    @ValueSource(strings = {"Flat", "IDMap,Flat", "IDMap,HNSW32", "IDMap,PCA16,HNSW16,RFlat", "IDMap,IVF8,Flat",
+        "IVF8,Flat"})
     void exactDistancesAreTheMetricsDistancesOfThoseIdsAndNanForOthers(String factory) {
         float[] database = TestVectors.clustered(600, D, 12, 23);
         float[] query = TestVectors.row(TestVectors.random(1, D, 24), D, 0);

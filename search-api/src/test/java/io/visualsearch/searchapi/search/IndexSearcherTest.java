@@ -316,13 +316,14 @@ class IndexSearcherTest {
    * A filter matching 25 of 8,000 products, with over-fetching capped at 100 candidates a shard: the
    * nearest 400 hold about one match, and the answer was short without saying so. Every layout
    * the index-builder writes: flat, a graph, a refined graph over a projection, and product codes
-   * with their exact vectors on disk.
+   * with their exact vectors on disk; and an operator's inverted file of flat lists.
    */
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
       "IDMap,Flat||false",
       "IDMap,HNSW16|efSearch=16|false",
       "IDMap,PCA16,HNSW16,RFlat|efSearch=16,k_factor_rf=2|false",
+      "IDMap,IVF16,Flat|nprobe=1|false",
       "IVF8,PQ16x6np|nprobe=8|true"})
   void aFilterTooRareForTheCappedOverFetchIsAnsweredByScoringItsMatchesExactly(String factory, String parameters,
       boolean exactFile, @TempDir Path dir) {
