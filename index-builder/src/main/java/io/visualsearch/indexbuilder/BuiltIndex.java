@@ -11,9 +11,25 @@ import java.util.List;
  * files and the exact vectors of quantised shards in temporary files, which {@link #close()}
  * deletes.
  *
- * @param trained whether this build trained its quantiser (false: none needed, or reused)
+ * @param training whether this build trained its quantiser, needed none, or reused an earlier one
  */
-record BuiltIndex(List<Shard> shards, byte[] skuMap, byte[] imageMap, int vectors, boolean trained) implements AutoCloseable {
+record BuiltIndex(List<Shard> shards, byte[] skuMap, byte[] imageMap, int vectors, Training training)
+    implements AutoCloseable {
+
+  /** Where the index's quantiser (IVF lists, PQ codebooks, PCA projection) came from. */
+  enum Training {
+    /** The recipe has none. */
+    NONE,
+    /** Trained by this build, on a sample of its own vectors. */
+    TRAINED,
+    /** The tenant's earlier training, fitted to the catalog as it was then. */
+    REUSED
+  }
+
+  /** Whether this build trained its quantiser (false: none needed, or reused). */
+  boolean trained() {
+    return training == Training.TRAINED;
+  }
 
   /**
    * One FAISS file, written by FAISS into a temporary file: held as an array, every shard of a

@@ -19,7 +19,9 @@ public final class IndexBuilderSettings {
           + " as long past as it took.");
   public static final Setting<Duration> PERIODIC_INTERVAL = Setting.duration("INDEX_BUILDER_PERIODIC_INTERVAL")
       .defaultValue(Duration.ofHours(6)).validate(d -> !d.isNegative(), "not negative")
-      .doc("Every tenant is rebuilt at least this often even without changes; 0 disables.");
+      .doc("Every tenant is checked at least this often even without changes (the first check after start at a point"
+          + " of the interval its name fixes), and rebuilt when its version reused an earlier training or the settings"
+          + " now choose another recipe; 0 disables.");
   public static final Setting<Integer> EXACT_THRESHOLD = Setting.integer("INDEX_BUILDER_EXACT_THRESHOLD")
       .defaultValue(20_000).validate(n -> n > 0, "positive")
       .doc("Catalogs smaller than this get an exact index (IDMap,Flat); larger ones an HNSW graph"
@@ -57,7 +59,8 @@ public final class IndexBuilderSettings {
           + " re-embedded.");
   public static final Setting<Duration> RETENTION = Setting.duration("INDEX_BUILDER_RETENTION")
       .defaultValue(Duration.ofHours(24)).validate(d -> !d.isNegative(), "not negative")
-      .doc("Index versions older than this are deleted, except the current one and the one before it.");
+      .doc("Index versions older than this are deleted, except the current one and, until the current one has been"
+          + " current this long (at least 1h), the one before it.");
   public static final Setting<Integer> RETAIN_VERSIONS = Setting.integer("INDEX_BUILDER_RETAIN_VERSIONS")
       .defaultValue(10).validate(n -> n >= 0, "zero or more")
       .doc("At most this many versions older than the current one (besides the one before it) are kept, even"

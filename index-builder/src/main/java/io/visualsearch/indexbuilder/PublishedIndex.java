@@ -7,6 +7,7 @@ import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.indexformat.IndexManifest;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.StoredObject;
+import java.time.Instant;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +53,14 @@ record PublishedIndex(String etag, CurrentPointer pointer, IndexManifest manifes
       }
     }
     return new PublishedIndex(o.etag(), pointer, manifest);
+  }
+
+  /**
+   * Since when CURRENT has named its version: the flip's time the pointer records, or null when it
+   * records none (then nothing is known to have outlived a reader's swap).
+   */
+  Instant currentSince() {
+    return pointer == null || pointer.updatedAtMs() <= 0 ? null : Instant.ofEpochMilli(pointer.updatedAtMs());
   }
 
   String version() {

@@ -10,7 +10,8 @@ import java.util.Map;
  * When each tenant is due for a rebuild. Changes are debounced: a tenant is built once its
  * changes have been quiet for a moment, or when its oldest unbuilt change reaches the maximum
  * delay, whichever comes first — a catalog feed arriving as a burst becomes one build, and a
- * steady trickle still gets built every few seconds. Every tenant is also rebuilt periodically.
+ * steady trickle still gets built every few seconds. Every tenant is also checked periodically, a
+ * period after its last build, or after its start-up check at a point of the period its name fixes.
  * Failed builds back off exponentially; held builds (a model migration in progress) are looked
  * at again at a given time. Times are milliseconds from the caller's clock; thread-safe.
  */
@@ -29,7 +30,7 @@ final class RebuildSchedule {
     Long dirtySinceMs;
     long lastChangeMs;
     boolean unverified;
-    long lastBuiltMs;
+    long periodicDueMs;
     long buildStartedMs;
     long notBeforeMs;
     int failures;
@@ -75,7 +76,7 @@ final class RebuildSchedule {
         trigger = s.unverified ? Trigger.STARTUP : Trigger.CHANGED;
       } else if (s.unverified) {
         trigger = Trigger.STARTUP;
-      } else if (!periodic.isZero() && nowMs - s.lastBuiltMs >= periodic.toMillis()) {
+      } else if (!periodic.isZero() && nowMs >= s.periodicDueMs) {
         trigger = Trigger.PERIODIC;
       }
       if (trigger != null) {
@@ -111,7 +112,7 @@ final class RebuildSchedule {
    */
   synchronized void succeeded(Ticket ticket, long nowMs) {
     State s = tenants.get(ticket.tenant());
-    s.lastBuiltMs = nowMs;
+    s.periodicDueMs = nextPeriodicMs(ticket, nowMs);
     s.failures = 0;
     s.notBeforeMs = Math.max(s.notBeforeMs, nowMs + Math.max(0, nowMs - s.buildStartedMs));
   }
@@ -146,11 +147,38 @@ final class RebuildSchedule {
   synchronized void held(Ticket ticket, long nowMs, long recheckAtMs) {
     State s = giveBack(ticket);
     // A held tenant still counts as built for the periodic schedule: nothing new could be built.
-    s.lastBuiltMs = nowMs;
+    s.periodicDueMs = nextPeriodicMs(ticket, nowMs);
     s.notBeforeMs = Math.max(nowMs + quiet.toMillis(), Math.min(recheckAtMs, nowMs + maxDelay.toMillis()));
     if (s.dirtySinceMs == null) {
       s.dirtySinceMs = nowMs;
     }
+  }
+
+  /**
+   * When a tenant whose build or check of {@code ticket} ended now is next due for a periodic check:
+   * a period later, except after its start-up check. Every tenant is checked at start, so a period
+   * after it all of them (hundreds) came due together, and were built back to back on the one build
+   * thread, every search-api replica reloading every tenant at once and changed tenants waiting
+   * behind them; a point of the period derived from the tenant's name spreads them over it, and
+   * stays the same across restarts.
+   */
+  private long nextPeriodicMs(Ticket ticket, long nowMs) {
+    long period = periodic.toMillis();
+    return nowMs + (ticket.trigger() == Trigger.STARTUP ? phaseMs(ticket.tenant(), period) : period);
+  }
+
+  /** A point in (0, period] fixed by the tenant's name, spread evenly over tenants. */
+  static long phaseMs(String tenant, long periodMs) {
+    if (periodMs <= 0) {
+      return 0;
+    }
+    // String.hashCode is specified, so the point is the same in every run; the mix (SplitMix64's
+    // finaliser) spreads names that differ in a character or two, like "shop-1" and "shop-2".
+    long z = tenant.hashCode() * 0x9E3779B97F4A7C15L;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    z ^= z >>> 31;
+    return 1 + Math.floorMod(z, periodMs);
   }
 
   private State giveBack(Ticket ticket) {
@@ -167,7 +195,7 @@ final class RebuildSchedule {
   private State state(String tenant, long nowMs) {
     return tenants.computeIfAbsent(tenant, t -> {
       State s = new State();
-      s.lastBuiltMs = nowMs;
+      s.periodicDueMs = nowMs + periodic.toMillis();
       return s;
     });
   }

@@ -68,6 +68,11 @@ final class ShardBuilder {
     return (int) Math.max(1, (vectors + perShard - 1) / perShard);
   }
 
+  /** How many shards this builder splits {@code vectors} into under {@code recipe}. */
+  int shardsFor(int vectors, int dimension, IndexRecipe recipe) {
+    return shardCount(vectors, shardMaxVectors, dimension, recipe);
+  }
+
   static long estimatedBytesPerVector(int dimension, IndexRecipe recipe) {
     return recipe.factory().contains("PQ") ? dimension + 64L : 4L * dimension + 1024;
   }
@@ -95,8 +100,8 @@ final class ShardBuilder {
 
     List<BuiltIndex.Shard> shards = new ArrayList<>();
     try {
-      boolean didTrain = fillShards(tenant, model, vectors, dimension, recipe, retrain, parts, shards);
-      return new BuiltIndex(shards, skuMap(byId), imageMap(byId), byId.size(), didTrain);
+      BuiltIndex.Training training = fillShards(tenant, model, vectors, dimension, recipe, retrain, parts, shards);
+      return new BuiltIndex(shards, skuMap(byId), imageMap(byId), byId.size(), training);
     } catch (IOException e) {
       UncheckedIOException failure = new UncheckedIOException("cannot write a shard of " + tenant, e);
       BuiltIndex.discardFiles(shards, failure);
@@ -109,20 +114,20 @@ final class ShardBuilder {
     }
   }
 
-  /** Trains (or reuses the tenant's training), fills every part into its shard; true if it trained. */
-  private boolean fillShards(String tenant, ModelKey model, List<ProductVector> vectors, int dimension,
+  /** Trains (or reuses the tenant's training), fills every part into its shard; says which it did. */
+  private BuiltIndex.Training fillShards(String tenant, ModelKey model, List<ProductVector> vectors, int dimension,
       IndexRecipe recipe, boolean retrain, List<List<ProductVector>> parts, List<BuiltIndex.Shard> shards)
       throws IOException {
     boolean exactVectors = IndexRecipe.rescored(recipe.factory());
     byte[] template = retrain ? null : trained.reusable(tenant, model, recipe.factory(), dimension, vectors.size());
-    boolean didTrain = false;
+    BuiltIndex.Training training = template != null ? BuiltIndex.Training.REUSED : BuiltIndex.Training.NONE;
     try (FaissIndex base = template != null ? FaissIndex.deserialize(template)
         : FaissIndex.create(dimension, recipe.factory(), recipe.metric())) {
       if (!base.isTrained()) {
         base.train(TrainingSample.of(vectors, Math.max(recipe.trainingSize(), recipe.lists()), dimension));
         template = base.serialize();
         trained.remember(tenant, model, recipe.factory(), dimension, vectors.size(), template);
-        didTrain = true;
+        training = BuiltIndex.Training.TRAINED;
       } else if (template == null) {
         // A recipe that needs no training (the catalog shrank to the exact tier, or was emptied):
         // the tenant's last training (tens of MB for IVF-PQ) no longer serves, and is dropped
@@ -141,7 +146,7 @@ final class ShardBuilder {
         }
       }
     }
-    return didTrain;
+    return training;
   }
 
   /**

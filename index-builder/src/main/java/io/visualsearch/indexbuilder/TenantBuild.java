@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * model's vectors to index, build the shards, upload, flip CURRENT, announce, collect old
  * versions. Runs inside a build span that links to the product spans it covers. Once CURRENT is
  * flipped the version is published, whatever becomes of its announcement (see
- * {@link PendingAnnouncements}).
+ * {@link PendingAnnouncements}). Start-up and periodic checks that publish nothing collect old
+ * versions too.
  */
 final class TenantBuild {
 
@@ -43,10 +44,12 @@ final class TenantBuild {
 
   private final Parts p;
   private final PendingAnnouncements announcements;
+  private final PeriodicCheck periodic;
 
   TenantBuild(Parts parts) {
     this.p = parts;
     this.announcements = new PendingAnnouncements(parts.announcer(), parts.metrics(), parts.clock());
+    this.periodic = new PeriodicCheck(parts.recipes(), parts.shards());
   }
 
   /** Announcements not acknowledged yet; the build thread retries them. */
@@ -121,11 +124,15 @@ final class TenantBuild {
         before.manifest() == null ? 0 : before.manifest().dimension());
     TenantSnapshot snap = variants.apply(recorded);
     ModelKey published = variants.resolve(before.model());
-    if (ticket.trigger() == RebuildSchedule.Trigger.STARTUP && before.manifest() != null
-        && snap.coveredBy(before.manifest().embeddingsOffsets()) && ofSettledDimension(before, published, snap)) {
+    // A periodic check of a covered catalog rebuilds only what a rebuild would change (PeriodicCheck);
+    // a start-up check never does, or every restart after a settings change rebuilt every tenant at once.
+    if (ticket.trigger() != RebuildSchedule.Trigger.CHANGED && before.manifest() != null
+        && snap.coveredBy(before.manifest().embeddingsOffsets()) && ofSettledDimension(before, published, snap)
+        && (ticket.trigger() == RebuildSchedule.Trigger.STARTUP || !periodic.rebuildDiffers(before))) {
       log.info("tenant {}: published version {} already covers every change, no rebuild", tenant, before.version());
       p.metrics().serving(tenant, before.manifest().vectorCount());
       announceIfMissing(before, span);
+      collectUnchanged(ticket, before);
       return new Result(BuildMetrics.Outcome.UP_TO_DATE, 0);
     }
     long now = p.clock().millis();
@@ -138,6 +145,7 @@ final class TenantBuild {
       // Every product is gone: publish an empty index of the served model, so search returns nothing.
       if (before.manifest() == null || before.manifest().vectorCount() == 0 || published == null) {
         announceIfMissing(before, span);
+        collectUnchanged(ticket, before);
         return new Result(BuildMetrics.Outcome.UP_TO_DATE, 0);
       }
       model = published;
@@ -147,6 +155,7 @@ final class TenantBuild {
       log.info("tenant {}: build held: {}", tenant, decision.holdReason());
       span.setAttribute("build.hold_reason", decision.holdReason());
       announceIfMissing(before, span);
+      collectUnchanged(ticket, before);
       return new Result(BuildMetrics.Outcome.HELD, p.selection().recheckAtMs(snap.lastArrivalMs(), decision.model()));
     } else {
       model = decision.model();
@@ -163,12 +172,14 @@ final class TenantBuild {
     span.setAttribute("factory", recipe.factory());
     IndexManifest manifest;
     int shards;
+    BuiltIndex.Training training;
     // The exact vectors of quantised shards wait in temporary files until uploaded.
     try (BuiltIndex built = p.shards().build(tenant, model, vectors, dimension, recipe,
         ticket.trigger() == RebuildSchedule.Trigger.PERIODIC)) {
       span.setAttribute("shards", (long) built.shards().size());
       span.setAttribute("trained", built.trained());
       shards = built.shards().size();
+      training = built.training();
       try {
         manifest = p.writer().upload(tenant, version, built,
             new VersionWriter.ManifestFacts(now, model, dimension, recipe, snap.watermarks()));
@@ -180,7 +191,8 @@ final class TenantBuild {
     // A flip that fails is not undone: the store may still apply a write whose answer was lost
     // or abandoned after its timeout, and CURRENT would name a deleted version. The version is
     // whole (its manifest written), so collection decides about it once CURRENT is known.
-    VersionWriter.Flip flip = p.writer().flip(tenant, manifest, before, p.clock().millis());
+    long flippedAtMs = p.clock().millis();
+    VersionWriter.Flip flip = p.writer().flip(tenant, manifest, before, flippedAtMs);
     if (!flip.published()) {
       log.info("tenant {}: version {} not published, CURRENT is {}", tenant, version, flip.previousVersion());
       discardUnlessCurrent(tenant, version, "another builder published first");
@@ -194,7 +206,8 @@ final class TenantBuild {
     // collection runs whatever becomes of it.
     announce(manifest, p.clock().millis());
     markIndexed(snap, version, span);
-    collect(tenant, version, flip.previousVersion());
+    periodic.published(tenant, version, training);
+    collect(tenant, version, flip.previousVersion(), Instant.ofEpochMilli(flippedAtMs));
     return new Result(BuildMetrics.Outcome.PUBLISHED, 0);
   }
 
@@ -217,7 +230,7 @@ final class TenantBuild {
    * part-way through large tenants' uploads grew the bucket by a partial index per retry, which
    * collection only reached after a later publication. Best effort, and never the version CURRENT
    * names (or when CURRENT cannot be read): what is left is collected after the tenant's next
-   * publication.
+   * publication or start-up or periodic check.
    */
   private void discardUnlessCurrent(String tenant, String version, String why) {
     try {
@@ -233,10 +246,26 @@ final class TenantBuild {
     }
   }
 
-  /** Garbage collection is housekeeping: a failure is logged and tried again after the next build. */
-  private void collect(String tenant, String current, String previous) {
+  /**
+   * Collection where a start-up or periodic check publishes nothing. It ran only after a
+   * publication, so a tenant that stopped changing kept its old versions for good, the one its last
+   * publication replaced included: a retailer who emptied the catalog kept the full index, every
+   * vector and SKU of it, in the bucket. Which version CURRENT replaced is not known here; the
+   * newest older one is kept in its place for as long as {@link RetentionPolicy} keeps that. Not
+   * for a CURRENT whose manifest cannot be read (what is older may be all a reader can load), nor
+   * for change-driven builds held during a migration, rechecked every few seconds.
+   */
+  private void collectUnchanged(RebuildSchedule.Ticket ticket, PublishedIndex before) {
+    if (ticket.trigger() == RebuildSchedule.Trigger.CHANGED || before.manifest() == null) {
+      return;
+    }
+    collect(before.manifest().tenant(), before.version(), null, before.currentSince());
+  }
+
+  /** Garbage collection is housekeeping: a failure is logged and tried again at the next build or check. */
+  private void collect(String tenant, String current, String previous, Instant currentSince) {
     try {
-      List<String> deleted = p.collector().collect(tenant, current, previous, p.clock().instant());
+      List<String> deleted = p.collector().collect(tenant, current, previous, currentSince, p.clock().instant());
       if (!deleted.isEmpty()) {
         p.metrics().collected(deleted.size());
         log.info("tenant {}: deleted old index versions {}", tenant, deleted);

@@ -21,8 +21,12 @@ final class VersionCollector {
     this.policy = policy;
   }
 
-  /** Returns the versions deleted. The manifest goes first, so a half-deleted version is never mistaken for a whole one. */
-  List<String> collect(String tenant, String current, String previous, Instant now) {
+  /**
+   * Returns the versions deleted. The manifest goes first, so a half-deleted version is never mistaken for a whole one.
+   *
+   * @param currentSince when CURRENT was flipped to {@code current}, or null when not known
+   */
+  List<String> collect(String tenant, String current, String previous, Instant currentSince, Instant now) {
     Set<String> keys = new LinkedHashSet<>(store.list(IndexLayout.tenantPrefix(tenant)));
     SortedSet<String> versions = new TreeSet<>();
     for (String k : keys) {
@@ -46,7 +50,7 @@ final class VersionCollector {
         whole.add(v);
       }
     }
-    for (String v : policy.deletable(whole, current, previous, now)) {
+    for (String v : policy.deletable(whole, current, previous, currentSince, now)) {
       delete(tenant, v, keys);
       deleted.add(v);
     }

@@ -127,7 +127,7 @@ class ITUnpublishedVersions {
           IndexLayout.manifest(tenant, current), 1, 0)), "application/json");
       // A day's retention and ten older versions kept: only what can never be served goes.
       VersionCollector collector = new VersionCollector(store, new RetentionPolicy(Duration.ofDays(1), 10));
-      assertEquals(List.of(unfinished, abandoned), collector.collect(tenant, current, null, now));
+      assertEquals(List.of(unfinished, abandoned), collector.collect(tenant, current, null, null, now));
       assertEquals(Set.of(rollback, current), versions(store, tenant));
     }
   }

@@ -2,15 +2,21 @@ package io.visualsearch.indexbuilder;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class RebuildScheduleTest {
 
+  private static final long HOUR = 3_600_000;
   private final RebuildSchedule schedule = new RebuildSchedule(Duration.ofSeconds(2), Duration.ofSeconds(10),
-      Duration.ofHours(1));
+      Duration.ofMillis(HOUR));
 
   private List<String> due(long nowMs) {
     return schedule.due(nowMs).stream().map(RebuildSchedule.Ticket::tenant).toList();
@@ -101,8 +107,48 @@ class RebuildScheduleTest {
     RebuildSchedule.Ticket t = start("acme", 0);
     assertEquals(RebuildSchedule.Trigger.STARTUP, t.trigger());
     schedule.succeeded(t, 100);
-    assertEquals(List.of(), due(3_599_999));
-    assertEquals(RebuildSchedule.Trigger.PERIODIC, schedule.due(3_600_100).get(0).trigger());
+    long first = 100 + RebuildSchedule.phaseMs("acme", HOUR);
+    assertEquals(List.of(), due(first - 1));
+    RebuildSchedule.Ticket periodic = start("acme", first);
+    assertEquals(RebuildSchedule.Trigger.PERIODIC, periodic.trigger());
+    schedule.succeeded(periodic, first + 100);
+    assertEquals(List.of(), due(first + 100 + HOUR - 1), "then a whole period after each check");
+    assertEquals(RebuildSchedule.Trigger.PERIODIC, schedule.due(first + 100 + HOUR).get(0).trigger());
+  }
+
+  /**
+   * Every tenant is checked at start-up; had each been due a whole period after its check, all of
+   * them came due at once and were rebuilt back to back on the one build thread.
+   */
+  @Test
+  void periodicChecksAfterAStartAreSpreadOverThePeriod() {
+    List<String> shops = IntStream.range(0, 300).mapToObj(i -> "shop-" + i).toList();
+    schedule.replayed(shops, 0);
+    for (RebuildSchedule.Ticket t : schedule.due(0)) {
+      schedule.started(t, 0);
+      schedule.succeeded(t, 0);
+    }
+    assertEquals(List.of(), due(0));
+    Map<String, Long> firstDue = new HashMap<>();
+    int[] perTenth = new int[10];
+    for (int tenth = 1; tenth <= 10; tenth++) {
+      long at = tenth * HOUR / 10;
+      for (RebuildSchedule.Ticket t : schedule.due(at)) {
+        assertEquals(RebuildSchedule.Trigger.PERIODIC, t.trigger());
+        perTenth[tenth - 1]++;
+        firstDue.put(t.tenant(), at);
+        schedule.started(t, at);
+        schedule.succeeded(t, at);
+      }
+    }
+    assertEquals(shops.size(), firstDue.size(), "each within a period of its start-up check");
+    for (int n : perTenth) {
+      assertTrue(n < 60, "about 30 in each tenth of the period: " + Arrays.toString(perTenth));
+    }
+    String shop = shops.get(0);
+    long at = firstDue.get(shop);
+    assertFalse(due(at + HOUR - 1).contains(shop), "the period stays the period afterwards");
+    assertTrue(due(at + HOUR).contains(shop));
   }
 
   /**
