@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
+import java.util.function.IntUnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,7 +90,7 @@ public final class FreshDelta {
    * is not kept (its product answers from the index until the next version, whose adoption rewinds
    * the follower to its floor, so the records it lacks are read again); deletions always are.
    */
-  private final java.util.function.IntUnaryOperator vectorCap;
+  private final IntUnaryOperator vectorCap;
   /** Vectors every delta of the service holds, and the most they may hold together. */
   private final AtomicLong heldByAll;
   private final long maxHeldByAll;
@@ -140,7 +141,7 @@ public final class FreshDelta {
    * @param vectorCap the vectors this delta may hold now, given those it holds (see {@link TenantDeltas})
    * @param heldByAll the vectors all deltas hold, which may not exceed {@code maxHeldByAll}
    */
-  FreshDelta(IntSupplier absorbedCap, java.util.function.IntUnaryOperator vectorCap, AtomicLong heldByAll,
+  FreshDelta(IntSupplier absorbedCap, IntUnaryOperator vectorCap, AtomicLong heldByAll,
       long maxHeldByAll) {
     this.absorbedCap = absorbedCap;
     this.vectorCap = vectorCap;
@@ -148,7 +149,7 @@ public final class FreshDelta {
     this.maxHeldByAll = maxHeldByAll;
   }
 
-  /** Whether one more vector fits this delta's share and the service's total. */
+  /** Whether one more vector fits what this delta may hold and the service's total. */
   private boolean roomForOne() {
     return vectors < vectorCap.applyAsInt(vectors) && heldByAll.get() < maxHeldByAll;
   }

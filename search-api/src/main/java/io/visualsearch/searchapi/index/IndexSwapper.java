@@ -58,9 +58,11 @@ public final class IndexSwapper implements Component {
   private volatile ScheduledFuture<?> poll;
   /** Tenants whose last load failed for the object store. */
   private final java.util.Set<String> storeFailures = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  /** Tenants whose last load did not fit the native memory budget. */
+  /** The tenants this instance loads (those with an API key). */
   private final java.util.function.Predicate<String> serves;
+  /** Published tenants it does not load, each logged once. */
   private final java.util.Set<String> unservedLogged = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Tenants whose last load did not fit the native memory budget. */
   private final java.util.Set<String> overBudget = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /**
    * Tenants whose CURRENT version alone is larger than this instance's whole native allowance: no
