@@ -127,23 +127,35 @@ class FaissIndexTest {
         }
     }
 
+    /** Ids far from positions, as SKU ids are; plain Flat takes none, so its ids are its positions. */
+    private static long[] idsFor(String factory, int n) {
+        long[] ids = new long[n];
+        Arrays.setAll(ids, i -> factory.equals("Flat") ? i : 5_000_000_000L + 3L * i);
+        return ids;
+    }
+
+    /** An index of {@code factory} trained (when it needs it) on {@code database} and holding it under {@code ids}. */
+    private static FaissIndex filled(String factory, Metric metric, float[] database, long[] ids) {
+        FaissIndex index = FaissIndex.create(D, factory, metric);
+        if (!index.isTrained()) {
+            index.train(database);
+        }
+        if (factory.equals("Flat")) {
+            index.add(database);
+        } else {
+            index.addWithIds(database, ids);
+        }
+        return index;
+    }
+
     /** Every layout the index-builder writes without a file of exact vectors beside it. */
     @ParameterizedTest
     @ValueSource(strings = {"Flat", "IDMap,Flat", "IDMap,HNSW32", "IDMap,PCA16,HNSW16,RFlat", "IDMap,IVF8,Flat",
         "IVF8,Flat"})
     void storedVectorsGiveBackExactlyWhatWasAddedWithTheirIds(String factory) {
         float[] database = TestVectors.clustered(600, D, 12, 21);
-        long[] ids = new long[600];
-        Arrays.setAll(ids, i -> factory.equals("Flat") ? i : 5_000_000_000L + 3L * i);
-        try (FaissIndex index = FaissIndex.create(D, factory, Metric.INNER_PRODUCT)) {
-            if (!index.isTrained()) {
-                index.train(database);
-            }
-            if (factory.equals("Flat")) {
-                index.add(database);
-            } else {
-                index.addWithIds(database, ids);
-            }
+        long[] ids = idsFor(factory, 600);
+        try (FaissIndex index = filled(factory, Metric.INNER_PRODUCT, database, ids)) {
             // In pages, as a reader goes through a large shard: 250 rows, then the other 350.
             FaissIndex.StoredVectors first = index.storedVectors(0, 250);
             FaissIndex.StoredVectors rest = index.storedVectors(250, 350);
@@ -169,18 +181,9 @@ class FaissIndexTest {
     void exactDistancesAreTheMetricsDistancesOfThoseIdsAndNanForOthers(String factory) {
         float[] database = TestVectors.clustered(600, D, 12, 23);
         float[] query = TestVectors.row(TestVectors.random(1, D, 24), D, 0);
-        long[] ids = new long[600];
-        Arrays.setAll(ids, i -> factory.equals("Flat") ? i : 5_000_000_000L + 3L * i);
+        long[] ids = idsFor(factory, 600);
         for (Metric metric : Metric.values()) {
-            try (FaissIndex index = FaissIndex.create(D, factory, metric)) {
-                if (!index.isTrained()) {
-                    index.train(database);
-                }
-                if (factory.equals("Flat")) {
-                    index.add(database);
-                } else {
-                    index.addWithIds(database, ids);
-                }
+            try (FaissIndex index = filled(factory, metric, database, ids)) {
                 // Rows far apart, one asked twice, and ids the index never held.
                 int[] rows = {599, 0, 17, 17, 300};
                 long[] asked = new long[rows.length + 2];
