@@ -2,6 +2,7 @@ package io.visualsearch.evaluation;
 
 import io.visualsearch.defaultmodel.DefaultModelSignatures;
 import io.visualsearch.defaultmodel.SavedModelVersions;
+import io.visualsearch.defaultmodel.WarmupRequestsFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,6 +117,13 @@ final class FineTunedModelExporter {
       }
     }
     SavedModelVersions.rewriteDeterministically(dir.resolve("saved_model.pb"));
+    // Every signature keeps the baseline's inputs, so its warm-up requests fit this version too.
+    Path warmup = baselineDir.resolve(WarmupRequestsFile.RELATIVE_PATH);
+    if (Files.isRegularFile(warmup)) {
+      Path copy = dir.resolve(WarmupRequestsFile.RELATIVE_PATH);
+      Files.createDirectories(copy.getParent());
+      Files.copy(warmup, copy);
+    }
   }
 
   private static Signature carryOver(Graph graph, String key, SignatureDef def) {

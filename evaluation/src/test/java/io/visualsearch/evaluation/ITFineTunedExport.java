@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.visualsearch.defaultmodel.DefaultModelRunner;
 import io.visualsearch.defaultmodel.DefaultModelSignatures;
 import io.visualsearch.defaultmodel.ImageBatch;
+import io.visualsearch.defaultmodel.WarmupRequestsFile;
 import io.visualsearch.samplecatalog.FashionMnist;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -71,6 +72,9 @@ class ITFineTunedExport {
       assertFalse(Files.exists(base.resolve("2")), "nothing is visible before the check passes");
     });
     assertEquals(base.resolve("2"), published);
+    assertArrayEquals(Files.readAllBytes(BASELINE.resolve(WarmupRequestsFile.RELATIVE_PATH)),
+        Files.readAllBytes(published.resolve(WarmupRequestsFile.RELATIVE_PATH)),
+        "the baseline's warm-up requests come along: the served signatures take its inputs");
     try (DefaultModelRunner runner = DefaultModelRunner.load(published)) {
       float[][] served = runner.run(DefaultModelSignatures.SERVING_DEFAULT, rgb(images));
       assertEquals(head.outputDim(), served[0].length);

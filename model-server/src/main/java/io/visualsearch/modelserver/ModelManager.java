@@ -29,8 +29,9 @@ import org.tensorflow.proto.ConfigProto;
 
 /**
  * Owns the loaded versions of one model under {@code <base>/<name>/<version>/}. A watcher thread
- * rescans the directory; a new version is loaded while the old one keeps serving, then becomes the
- * default in one atomic step, and the old one is retired (closed once its in-flight requests end).
+ * rescans the directory; a new version is loaded (and warmed up with its own sample requests, see
+ * {@link VersionWarmup}) while the old one keeps serving, then becomes the default in one atomic
+ * step, and the old one is retired (closed once its in-flight requests end).
  *
  * <p>Policy ({@link VersionPolicy}): the highest version that loads is the default (TensorFlow
  * Serving's "latest"), or exactly the pinned version, or a chosen default; beside the default, the
@@ -53,6 +54,7 @@ public final class ModelManager implements Component {
   private final Duration pollInterval;
   private final int servedVersions;
   private final ConfigProto sessionConfig;
+  private final VersionWarmup warmup = new VersionWarmup();
   private final NavigableMap<Long, ServableVersion> live = new ConcurrentSkipListMap<>();
   private final VersionStatusBook statuses = new VersionStatusBook();
   /** Versions that failed to load, with the fingerprint of their files at the time. */
@@ -313,7 +315,19 @@ public final class ModelManager implements Component {
       statuses.failed(version, "unusable SavedModel in " + dir + ": " + e.getMessage());
       return null;
     }
-    log.info("{} version {} is serving (loaded in {} ms)", modelName, version, (System.nanoTime() - t0) / 1_000_000);
+    long loadedAt = System.nanoTime();
+    int warmups;
+    try {
+      warmups = warmup.warm(loaded, dir);
+    } catch (VersionWarmup.WarmupFailedException e) {
+      loaded.retire();
+      failedLoads.put(version, fingerprint);
+      statuses.failed(version, e.getMessage());
+      log.error("{} version {} is not served (retried when its files change): {}", modelName, version, e.getMessage());
+      return null;
+    }
+    log.info("{} version {} is serving (loaded in {} ms, {} warm-up requests in {} ms)", modelName, version,
+        (loadedAt - t0) / 1_000_000, warmups, (System.nanoTime() - loadedAt) / 1_000_000);
     return loaded;
   }
 

@@ -21,11 +21,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.apache.commons.io.FileUtils;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.proto.TensorProto;
@@ -70,6 +74,42 @@ class ITDefaultModelServing {
     assertEquals(1, merged.stats().runs(), "requests sent together share one run: " + merged.stats());
     assertEquals(CLIENTS, merged.stats().rows(), merged.stats().toString());
     assertSameEmbeddings(alone.embeddings().subList(0, CLIENTS), merged.embeddings());
+  }
+
+  /**
+   * The shipped version carries warm-up requests for the signature the services call, and is served only once they ran (a
+   * failed warm-up keeps a version out). Prints the first request's time after a load with them and
+   * after a load of a copy without them (measured, never asserted).
+   */
+  @Test
+  void theShippedModelWarmsUpEverySignatureBeforeItServes(@TempDir Path scratch) throws Exception {
+    Path shipped = BASE.resolve("default/1");
+    List<String> signatures = VersionWarmup.read(shipped.resolve(VersionWarmup.RELATIVE_PATH)).stream()
+        .map(r -> r.getModelSpec().getSignatureName()).toList();
+    assertEquals(List.of("serving_default", "serving_default"), signatures);
+    Path cold = scratch.resolve("models");
+    FileUtils.copyDirectory(shipped.toFile(), cold.resolve("default/1").toFile());
+    Files.delete(cold.resolve("default/1").resolve(VersionWarmup.RELATIVE_PATH));
+
+    double coldMillis = firstRequestMillis(cold);
+    double warmMillis = firstRequestMillis(BASE);
+    System.out.printf("default_model_first_request_ms_without_warmup=%.0f%n", coldMillis);
+    System.out.printf("default_model_first_request_ms_after_warmup=%.0f%n", warmMillis);
+  }
+
+  /** Loads version 1 under {@code base} (acquiring it fails unless its warm-up ran) and times one image. */
+  private static double firstRequestMillis(Path base) {
+    try (ModelManager models = new ModelManager("default", base, OptionalLong.of(1), Duration.ofHours(1))) {
+      models.start();
+      try (ServableVersion.Lease lease = models.acquire("default", OptionalLong.of(1))) {
+        SignatureSpec signature = lease.version().signature("serving_default");
+        HostTensor image = new TensorProtoCodec(1 << 30).decode("images",
+            renamed(imageRequest(TestSavedModels.image(3, 480, 640), 480, 640)).getInputsOrThrow("images"));
+        long t0 = System.nanoTime();
+        lease.version().run(signature, Map.of("images", image), List.of("embedding"));
+        return (System.nanoTime() - t0) / 1e6;
+      }
+    }
   }
 
   /** Each answer sliced out of a merged run is the image's own embedding, not a neighbour's. */
