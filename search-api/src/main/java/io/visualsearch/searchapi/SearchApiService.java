@@ -183,7 +183,7 @@ public final class SearchApiService {
     IndexSwapper swapper = pipeline.add(new IndexSwapper(
         new IndexLoader(store, scratch.path(), nativeMemory), indexes,
         config.get(SearchApiSettings.INDEX_POLL), registry, pipeline.activity(), pipeline.tracing().tracer(),
-        keyedTenants::contains));
+        keyedTenants::contains, config.get(SearchApiSettings.INDEX_LOAD_THREADS)));
     ServiceHost host = pipeline.host();
     RolloutReembedder standIns = pipeline.add(new RolloutReembedder(store, catalogEmbedder, RolloutReembedder.MAX_QUEUED,
         registry, pipeline.tracing().tracer()));

@@ -72,6 +72,11 @@ public final class SearchApiSettings {
   public static final Setting<Duration> INDEX_POLL = Setting.duration("SEARCH_INDEX_POLL_INTERVAL")
       .defaultValue(Duration.ofSeconds(60)).validate(d -> d.toMillis() >= 1000, "at least 1s")
       .doc("How often CURRENT pointers are re-read, a safety net beside index.published events.");
+  public static final Setting<Integer> INDEX_LOAD_THREADS = Setting.integer("SEARCH_INDEX_LOAD_THREADS")
+      .defaultValue(4).validate(n -> n >= 1 && n <= 64, "between 1 and 64")
+      .doc("Tenants whose index versions load at once (one tenant's versions load one at a time, in order). A load"
+          + " waits mostly on the object store: at start an instance is ready after the longest of these lanes, not"
+          + " the sum of every tenant's load, and a large tenant's transfer holds only its own lane.");
   public static final Setting<Integer> FRESH_DELTA_MAX_VECTORS = Setting.integer("SEARCH_FRESH_DELTA_MAX_VECTORS")
       .defaultValue(100_000).validate(n -> n >= 100, "at least 100")
       .doc("Changed or new product vectors the fresh deltas hold at most, all tenants together (about 3 KB of heap"
@@ -103,6 +108,6 @@ public final class SearchApiSettings {
   public static ConfigDef definition() {
     return new ConfigDef().define(HTTP_HOST, HTTP_PORT, HTTP_MAX_CONNECTIONS, GRPC_HOST, GRPC_PORT, GRPC_MESSAGE_TIMEOUT, API_KEYS, API_KEYS_FILE,
         MAX_UPLOAD_BYTES, MAX_IMAGE_PIXELS, MAX_CONCURRENT, MAX_QUEUED, MAX_PER_TENANT, QUEUE_TIMEOUT, DEFAULT_K, MAX_FETCH,
-        FILTER_EXACT_MAX_MATCHES, INDEX_POLL, FRESH_DELTA_MAX_VECTORS, NATIVE_MEMORY_BYTES, INDEX_DIR, STATIC_DIR);
+        FILTER_EXACT_MAX_MATCHES, INDEX_POLL, INDEX_LOAD_THREADS, FRESH_DELTA_MAX_VECTORS, NATIVE_MEMORY_BYTES, INDEX_DIR, STATIC_DIR);
   }
 }

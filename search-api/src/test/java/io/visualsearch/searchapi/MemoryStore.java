@@ -17,6 +17,10 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 public final class MemoryStore {
 
   public final Map<String, byte[]> objects = new ConcurrentHashMap<>();
+  /** Reads of a key under one of these prefixes wait for its latch: a transfer that takes its time. */
+  public final Map<String, java.util.concurrent.CountDownLatch> held = new ConcurrentHashMap<>();
+  /** Reads a key has had (answered or waiting). */
+  public final Map<String, java.util.concurrent.atomic.AtomicInteger> reads = new ConcurrentHashMap<>();
   @SuppressWarnings("unchecked")
   public final ObjectStore store = ScriptedS3.started("memory", (client, method, args) -> {
     if (method.equals("listObjectsV2")) {
@@ -27,7 +31,14 @@ public final class MemoryStore {
     }
     GetObjectRequest.Builder request = GetObjectRequest.builder();
     ((Consumer<GetObjectRequest.Builder>) args[0]).accept(request);
-    byte[] bytes = objects.get(request.build().key());
+    String key = request.build().key();
+    reads.computeIfAbsent(key, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+    for (Map.Entry<String, java.util.concurrent.CountDownLatch> hold : held.entrySet()) {
+      if (key.startsWith(hold.getKey())) {
+        hold.getValue().await();
+      }
+    }
+    byte[] bytes = objects.get(key);
     if (bytes == null) {
       throw NoSuchKeyException.builder().statusCode(404).message("no such key").build();
     }

@@ -15,13 +15,19 @@ import io.visualsearch.runtime.CheckResult;
 import io.visualsearch.runtime.Component;
 import io.visualsearch.runtime.PeriodicTaskEnd;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +60,14 @@ public final class IndexSwapper implements Component {
    * load (an hour-long shard transfer) instead of each adding a task and a CURRENT read.
    */
   private final Map<String, Context> queued = new ConcurrentHashMap<>();
+  /** Tenants a loader is reloading: one loader a tenant, so its versions install in the order published. */
+  private final java.util.Set<String> reloading = ConcurrentHashMap.newKeySet();
+  private final int loadThreads;
+  /** Runs the poll; the loads run on {@link #loaders}. */
   private ScheduledExecutorService worker;
+  private volatile java.util.concurrent.ExecutorService loaders;
+  /** Set when an Error (out of memory loading a version) ended a load: the instance stops being ready. */
+  private volatile String loaderDied;
   private volatile ScheduledFuture<?> poll;
   /** Tenants whose last load failed for the object store. */
   private final java.util.Set<String> storeFailures = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -80,16 +93,23 @@ public final class IndexSwapper implements Component {
    */
   public IndexSwapper(IndexLoader loader, TenantIndexes indexes, Duration pollInterval, PrometheusRegistry registry,
       Activity activity, Tracer tracer) {
-    this(loader, indexes, pollInterval, registry, activity, tracer, tenant -> true);
+    this(loader, indexes, pollInterval, registry, activity, tracer, tenant -> true, 1);
   }
 
   /**
    * @param serves the tenants this instance loads: those with an API key. An offboarded retailer's
    *     index (its key removed) took native memory on every replica and could hold an instance
    *     unready at start, for a catalog no request could reach.
+   * @param loadThreads versions of different tenants loaded at once. A load waits mostly on the
+   *     object store; one at a time, an instance of 300 tenants took the sum of their loads to
+   *     become ready, and a large tenant's hour-long transfer held every other tenant's publication.
    */
   public IndexSwapper(IndexLoader loader, TenantIndexes indexes, Duration pollInterval, PrometheusRegistry registry,
-      Activity activity, Tracer tracer, java.util.function.Predicate<String> serves) {
+      Activity activity, Tracer tracer, java.util.function.Predicate<String> serves, int loadThreads) {
+    if (loadThreads < 1) {
+      throw new IllegalArgumentException("loadThreads must be at least 1, not " + loadThreads);
+    }
+    this.loadThreads = loadThreads;
     this.serves = serves;
     this.activity = activity;
     this.tracer = tracer;
@@ -110,13 +130,35 @@ public final class IndexSwapper implements Component {
     return "index-swapper";
   }
 
-  /** Loads every published tenant before the service takes traffic. */
+  /** Loads every published tenant, {@code loadThreads} at a time, before the service takes traffic. */
   @Override
   public void start() {
+    AtomicInteger threads = new AtomicInteger();
+    loaders = Executors.newFixedThreadPool(loadThreads, r -> {
+      Thread t = new Thread(r, "index-loader-" + threads.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    List<Future<?>> loads = new ArrayList<>();
     for (String tenant : servedOf(loader.publishedTenants())) {
-      if (refresh(tenant).isEmpty() && (storeFailed(tenant) || overBudget.contains(tenant))) {
-        unloadedSinceStart.add(tenant);
-      }
+      // Marked as being reloaded, so a publication arriving meanwhile waits for this load.
+      reloading.add(tenant);
+      loads.add(loaders.submit(() -> {
+        try {
+          if (refresh(tenant).isEmpty() && (storeFailed(tenant) || overBudget.contains(tenant))) {
+            unloadedSinceStart.add(tenant);
+          }
+        } finally {
+          reloading.remove(tenant);
+        }
+        Context late = queued.get(tenant);
+        if (late != null) {
+          reload(tenant, late);
+        }
+      }));
+    }
+    for (Future<?> load : loads) {
+      awaitStartLoad(load);
     }
     worker = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "index-swapper");
@@ -127,21 +169,74 @@ public final class IndexSwapper implements Component {
     poll = worker.scheduleWithFixedDelay(this::refreshAll, every, every, TimeUnit.MILLISECONDS);
   }
 
+  /** A load at the start ended by an Error or an unexpected exception fails the start with it. */
+  private static void awaitStartLoad(Future<?> load) {
+    try {
+      load.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while loading the indexes", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof Error error) {
+        throw error;
+      }
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
   /**
    * Schedules a reload of the tenant's CURRENT version (called for index.published records); the
    * load is traced under {@code publication}, the record's context, so the build's trace shows when
    * each instance served it.
    */
   public void published(String tenant, Context publication) {
-    ScheduledExecutorService w = worker;
-    if (serves.test(tenant) && w != null && !w.isShutdown() && queued.put(tenant, publication) == null) {
-      w.execute(() -> {
-        // Taken off before the load: a publication arriving meanwhile queues the next reload.
-        Context newest = queued.remove(tenant);
-        try (Scope ignored = newest.makeCurrent()) {
+    if (serves.test(tenant)) {
+      reload(tenant, publication);
+    }
+  }
+
+  /**
+   * Queues a reload of the tenant, unless one is queued already: it reads CURRENT when it runs, so
+   * it serves this request too (the newest context is the one traced). A tenant being reloaded gets
+   * its next reload from the same loader once this one ends, never from a second loader beside it.
+   */
+  private void reload(String tenant, Context context) {
+    java.util.concurrent.ExecutorService l = loaders;
+    if (l == null || l.isShutdown()) {
+      return;
+    }
+    queued.put(tenant, context);
+    if (reloading.add(tenant)) {
+      try {
+        l.execute(() -> reloadWhileQueued(tenant));
+      } catch (RejectedExecutionException closing) {
+        reloading.remove(tenant);
+      }
+    }
+  }
+
+  private void reloadWhileQueued(String tenant) {
+    try {
+      // Taken off before each load: a publication arriving meanwhile queues the next reload.
+      for (Context next = queued.remove(tenant); next != null; next = queued.remove(tenant)) {
+        try (Scope ignored = next.makeCurrent()) {
           refresh(tenant);
         }
-      });
+      }
+    } catch (Error e) {
+      loaderDied = "an index load died: " + e;
+      log.error("tenant {}: an index load died; the instance is not ready until restarted", tenant, e);
+      throw e;
+    } finally {
+      reloading.remove(tenant);
+    }
+    // Queued between the last look and the removal above: it found the tenant being reloaded.
+    Context late = queued.get(tenant);
+    if (late != null && loaderDied == null) {
+      reload(tenant, late);
     }
   }
 
@@ -161,7 +256,7 @@ public final class IndexSwapper implements Component {
   private void refreshAll() {
     try {
       for (String tenant : servedOf(loader.publishedTenants())) {
-        refresh(tenant);
+        reload(tenant, Context.root());
       }
     } catch (RuntimeException e) {
       lastError = e.getMessage();
@@ -303,7 +398,8 @@ public final class IndexSwapper implements Component {
    */
   @Override
   public String wedged() {
-    return PeriodicTaskEnd.of(poll, "the index poll");
+    String died = loaderDied;
+    return died != null ? died : PeriodicTaskEnd.of(poll, "the index poll");
   }
 
   @Override
@@ -333,12 +429,14 @@ public final class IndexSwapper implements Component {
 
   @Override
   public void close() {
-    if (worker != null) {
-      worker.shutdownNow();
-      try {
-        worker.awaitTermination(10, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    for (java.util.concurrent.ExecutorService executor : java.util.Arrays.asList(worker, loaders)) {
+      if (executor != null) {
+        executor.shutdownNow();
+        try {
+          executor.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
     }
     indexes.close();

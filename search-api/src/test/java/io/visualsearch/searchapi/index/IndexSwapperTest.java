@@ -1,6 +1,7 @@
 package io.visualsearch.searchapi.index;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.opentelemetry.api.OpenTelemetry;
@@ -8,14 +9,19 @@ import io.opentelemetry.context.Context;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ScriptedS3;
+import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.pipeline.Activity;
+import io.visualsearch.searchapi.MemoryStore;
 import io.visualsearch.searchapi.StuckStore;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -24,6 +30,9 @@ import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 class IndexSwapperTest {
+
+  private static final String V1 = "20240101T000000Z-v1";
+  private static final String V2 = "20240102T000000Z-v2";
 
   @Test
   void publicationsQueuedBehindASlowLoadCostOneReloadATenantNotOneEach(@TempDir Path scratch) throws Exception {
@@ -79,7 +88,7 @@ class IndexSwapperTest {
     PrometheusRegistry registry = new PrometheusRegistry();
     TenantIndexes indexes = new TenantIndexes(i -> { });
     IndexSwapper swapper = new IndexSwapper(new IndexLoader(memory.store, null), indexes, Duration.ofHours(1),
-        registry, new Activity(registry), OpenTelemetry.noop().getTracer("test"), java.util.Set.of("acme")::contains);
+        registry, new Activity(registry), OpenTelemetry.noop().getTracer("test"), java.util.Set.of("acme")::contains, 1);
     swapper.start();
     try {
       assertEquals(java.util.Optional.of("20240101T000000Z-v1"), indexes.servedVersion("acme"));
@@ -97,6 +106,64 @@ class IndexSwapperTest {
       swapper.close();
       memory.store.close();
     }
+  }
+
+  /**
+   * One load at a time, an instance of many tenants became ready only after the sum of their loads,
+   * and a large tenant's long transfer held every other tenant's publication behind it.
+   */
+  @Test
+  void aTenantsLongLoadHoldsOnlyItsOwnLane() throws Exception {
+    MemoryStore memory = new MemoryStore();
+    TinyVersions.publish(memory, "acme", V1, 2);
+    TinyVersions.publish(memory, "globex", V1, 2);
+    CountDownLatch acmeTransfer = new CountDownLatch(1);
+    memory.held.put(IndexLayout.file("acme", V1, ""), acmeTransfer);
+    PrometheusRegistry registry = new PrometheusRegistry();
+    TenantIndexes indexes = new TenantIndexes(i -> { });
+    IndexSwapper swapper = new IndexSwapper(new IndexLoader(memory.store, null), indexes, Duration.ofHours(1),
+        registry, new Activity(registry), OpenTelemetry.noop().getTracer("test"), tenant -> true, 2);
+    CompletableFuture<Void> started = CompletableFuture.runAsync(swapper::start);
+    try {
+      // At the start: globex is served while acme's shards are still on their way.
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> indexes.servedVersion("globex").isPresent());
+      assertFalse(started.isDone(), "the start waits for every tenant's load");
+      acmeTransfer.countDown();
+      started.get(30, TimeUnit.SECONDS);
+      assertEquals(Optional.of(V1), indexes.servedVersion("acme"));
+
+      // After it: the same for publications.
+      TinyVersions.publish(memory, "acme", V2, 2);
+      TinyVersions.publish(memory, "globex", V2, 2);
+      CountDownLatch acmeV2 = new CountDownLatch(1);
+      memory.held.put(IndexLayout.file("acme", V2, ""), acmeV2);
+      swapper.published("acme", Context.root());
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> reads(memory, IndexLayout.manifest("acme", V2)) == 1);
+      swapper.published("globex", Context.root());
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> indexes.servedVersion("globex").equals(Optional.of(V2)));
+      // Acme's publications meanwhile wait for its load, on its lane: one more reload, never a second beside it.
+      for (int i = 0; i < 100; i++) {
+        swapper.published("acme", Context.root());
+      }
+      Thread.sleep(300); // a second loader of acme would be reading its pointer by now
+      assertEquals(2, reads(memory, IndexLayout.currentPointer("acme")),
+          "acme's pointer read at the start and by the load in progress, by no second loader");
+      acmeV2.countDown();
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> indexes.servedVersion("acme").equals(Optional.of(V2)));
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> reads(memory, IndexLayout.currentPointer("acme")) == 3);
+      Thread.sleep(300);
+      assertEquals(3, reads(memory, IndexLayout.currentPointer("acme")), "the queued publications cost one reload");
+      assertTrue(swapper.check().ok(), swapper.check().detail());
+    } finally {
+      memory.held.values().forEach(CountDownLatch::countDown);
+      swapper.close();
+      memory.store.close();
+    }
+  }
+
+  private static int reads(MemoryStore memory, String key) {
+    java.util.concurrent.atomic.AtomicInteger n = memory.reads.get(key);
+    return n == null ? 0 : n.get();
   }
 
   /** An Error in the periodic poll ended it without a word, and the instance stayed ready. */
