@@ -208,7 +208,12 @@ public final class IndexSwapper implements Component {
     if (l == null || l.isShutdown()) {
       return;
     }
-    queued.put(tenant, context);
+    if (context == Context.root()) {
+      // The poll's: a publication's queued reload keeps its context, so its trace shows the load.
+      queued.putIfAbsent(tenant, context);
+    } else {
+      queued.put(tenant, context);
+    }
     if (reloading.add(tenant)) {
       try {
         l.execute(() -> reloadWhileQueued(tenant));

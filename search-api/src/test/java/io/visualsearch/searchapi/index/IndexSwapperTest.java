@@ -5,7 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.objectstore.ScriptedS3;
@@ -158,6 +163,51 @@ class IndexSwapperTest {
       memory.held.values().forEach(CountDownLatch::countDown);
       swapper.close();
       memory.store.close();
+    }
+  }
+
+  /**
+   * The poll queues a reload too; one queued behind a long load must not take the place of a
+   * publication's, whose trace would then lose the load of its version.
+   */
+  @Test
+  void aPublicationQueuedBehindALoadKeepsItsTraceWhenThePollComesToo() throws Exception {
+    InMemorySpanExporter spans = InMemorySpanExporter.create();
+    SdkTracerProvider tracing = SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build();
+    MemoryStore memory = new MemoryStore();
+    TinyVersions.publish(memory, "acme", V1, 2);
+    PrometheusRegistry registry = new PrometheusRegistry();
+    TenantIndexes indexes = new TenantIndexes(i -> { });
+    IndexSwapper swapper = new IndexSwapper(new IndexLoader(memory.store, null), indexes, Duration.ofMillis(20),
+        registry, new Activity(registry), tracing.get("test"), tenant -> true, 2);
+    swapper.start();
+    CountDownLatch v2Transfer = new CountDownLatch(1);
+    try {
+      memory.held.put(IndexLayout.file("acme", V2, ""), v2Transfer);
+      TinyVersions.publish(memory, "acme", V2, 2);
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> reads(memory, IndexLayout.manifest("acme", V2)) == 1);
+      String v3 = "20240103T000000Z-v3";
+      TinyVersions.publish(memory, "acme", v3, 2);
+      Span publication = tracing.get("test").spanBuilder("index.published").startSpan();
+      swapper.published("acme", Context.root().with(publication));
+      publication.end();
+      int pointerReads = reads(memory, IndexLayout.currentPointer("acme"));
+      // Polls come every 20 ms: each reads acme's pointer only once its reload runs, so wait on time.
+      Thread.sleep(300);
+      assertEquals(pointerReads, reads(memory, IndexLayout.currentPointer("acme")), "no reload beside the held one");
+      v2Transfer.countDown();
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> indexes.servedVersion("acme").equals(Optional.of(v3)));
+      SpanData load = Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> spans.getFinishedSpanItems().stream()
+          .filter(s -> s.getName().equals("load index") && v3.equals(s.getAttributes().get(
+              io.opentelemetry.api.common.AttributeKey.stringKey("index.version")))).findFirst().orElse(null),
+          java.util.Objects::nonNull);
+      assertEquals(publication.getSpanContext().getSpanId(), load.getParentSpanId(),
+          "the version's load is traced under its publication");
+    } finally {
+      v2Transfer.countDown();
+      swapper.close();
+      memory.store.close();
+      tracing.close();
     }
   }
 
