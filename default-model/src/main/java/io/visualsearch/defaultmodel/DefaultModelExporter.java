@@ -74,7 +74,7 @@ public final class DefaultModelExporter {
    * Requests of the signature the services call, at the size it resizes to: one image, as a
    * shopper's query comes, and eight, as the embeddings-generator batches. The other signatures
    * serve evaluation and benchmarks, which run the model in process; warming them up too took four
-   * times as long at every load (3.9 s against 1 s on two cores) for requests no service sends.
+   * times as long at every load (3.9 s against 0.9 s on two cores) for requests no service sends.
    */
   static List<PredictRequest> warmupRequests() {
     int side = DefaultModelSignatures.EMBEDDING_SIZE;

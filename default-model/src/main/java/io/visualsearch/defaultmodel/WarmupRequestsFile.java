@@ -25,8 +25,8 @@ import org.tensorflow.types.TString;
  * A model version's warm-up file, {@value #RELATIVE_PATH} in its directory: TensorFlow Serving's
  * format, a TFRecord file of {@code PredictionLog} records, each a Predict request the server
  * replays when it loads the version, before the version serves. A signature's first run in a fresh
- * session pays for graph optimisation and kernel set-up (about 0.6 s for {@code serving_default}
- * on two cores, against ~20 ms a run after); replayed at load, that cost no longer falls on the
+ * session pays for graph optimisation and kernel set-up (0.4–0.7 s for {@code serving_default} on
+ * two cores, against 35–50 ms once warmed up); replayed at load, that cost no longer falls on the
  * first shopper's query or the first catalog batch after a rollout. TensorFlow Serving reads the
  * same file, so the model keeps that benefit there.
  */

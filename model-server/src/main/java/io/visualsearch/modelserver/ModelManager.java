@@ -319,11 +319,17 @@ public final class ModelManager implements Component {
     int warmups;
     try {
       warmups = warmup.warm(loaded, dir);
-    } catch (VersionWarmup.WarmupFailedException e) {
+    } catch (VersionWarmup.WarmupFailedException | RuntimeException | Error e) {
+      // Any failure, an Error too: the loaded bundle is closed and the version remembered as
+      // failed, or every scan would load (and leak) it again.
       loaded.retire();
       failedLoads.put(version, fingerprint);
-      statuses.failed(version, e.getMessage());
-      log.error("{} version {} is not served (retried when its files change): {}", modelName, version, e.getMessage());
+      String why = e instanceof VersionWarmup.WarmupFailedException ? e.getMessage() : "warm-up failed: " + e;
+      statuses.failed(version, why);
+      log.error("{} version {} is not served (retried when its files change): {}", modelName, version, why);
+      if (e instanceof Error error) {
+        throw error;
+      }
       return null;
     }
     log.info("{} version {} is serving (loaded in {} ms, {} warm-up requests in {} ms)", modelName, version,

@@ -23,20 +23,26 @@ import org.tensorflow.types.family.TType;
  * Replays a version's warm-up requests before it serves, as TensorFlow Serving does: the file
  * {@value #RELATIVE_PATH} in the version directory, a TFRecord file of {@code PredictionLog}
  * records, at most {@value #MAX_RECORDS}. A signature's first run in a fresh session optimises the
- * graph and sets up kernels (about 0.6 s for the default model's {@code serving_default} on two
- * cores, 30 times a later run); without a warm-up the first requests after every load, a rollout's
- * included, pay it and can outlast their clients' deadlines.
+ * graph and sets up kernels (364 ms for a 640×480 image on the default model's
+ * {@code serving_default} on two cores, ten times the 35 ms of a run after); without a warm-up the
+ * first requests after every load, a rollout's included, pay it and can outlast their clients'
+ * deadlines.
  *
- * <p>A version without the file loads as before. One whose file cannot be read, holds a record
- * other than a Predict, or whose request fails does not load (the previous version keeps serving):
+ * <p>A version without the file loads as before. Records of the request kinds this server does not
+ * answer (Classify, Regress, MultiInference: never asked here) are skipped. A version whose file
+ * cannot be read or whose Predict request fails does not load (the previous version keeps serving):
  * like TensorFlow Serving, a model that cannot answer its own sample requests is not served.
  */
 final class VersionWarmup {
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(VersionWarmup.class);
 
   static final String RELATIVE_PATH = "assets.extra/tf_serving_warmup_requests";
   static final int MAX_RECORDS = 1000;
   /** Largest a warm-up request's inputs may take decoded: the file is trusted, the heap is not endless. */
   private static final long MAX_REQUEST_BYTES = 256L << 20;
+  /** Largest warm-up file read: its records are held on the heap, twice, while parsed. */
+  static final long MAX_FILE_BYTES = 512L << 20;
 
   /** Why a version's warm-up failed; the version is not served. */
   static final class WarmupFailedException extends Exception {
@@ -72,25 +78,44 @@ final class VersionWarmup {
     return requests.size();
   }
 
-  /** The file's Predict requests, in order; refuses the file as TensorFlow Serving would. */
+  /**
+   * The file's Predict requests, in order; records of other kinds are skipped. Refuses a file
+   * TensorFlow Serving would refuse (unreadable, empty, over 1,000 records), and one too large to
+   * hold.
+   */
   static List<PredictRequest> read(Path file) throws WarmupFailedException {
+    long size;
+    try {
+      size = Files.size(file);
+    } catch (java.io.IOException e) {
+      throw new WarmupFailedException(file + " cannot be read: " + e, e);
+    }
+    if (size > MAX_FILE_BYTES) {
+      throw new WarmupFailedException(file + " is " + size + " bytes, more than the " + MAX_FILE_BYTES
+          + " this server reads", null);
+    }
+    List<byte[]> records = records(file);
+    if (records.isEmpty()) {
+      throw new WarmupFailedException(file + " holds no record", null);
+    }
     List<PredictRequest> requests = new ArrayList<>();
-    for (byte[] record : records(file)) {
-      int n = requests.size() + 1;
+    int skipped = 0;
+    for (int i = 0; i < records.size(); i++) {
       PredictionLog log;
       try {
-        log = PredictionLog.parseFrom(record);
+        log = PredictionLog.parseFrom(records.get(i));
       } catch (InvalidProtocolBufferException e) {
-        throw new WarmupFailedException(file + ": record " + n + " is not a PredictionLog: " + e.getMessage(), e);
+        throw new WarmupFailedException(file + ": record " + (i + 1) + " is not a PredictionLog: " + e.getMessage(), e);
       }
-      if (!log.hasPredictLog()) {
-        throw new WarmupFailedException(file + ": record " + n + " is not a predict_log; this server warms up with"
-            + " Predict requests only (it has no Classify, Regress or MultiInference API)", null);
+      if (log.hasPredictLog()) {
+        requests.add(log.getPredictLog().getRequest());
+      } else {
+        skipped++;
       }
-      requests.add(log.getPredictLog().getRequest());
     }
-    if (requests.isEmpty()) {
-      throw new WarmupFailedException(file + " holds no record", null);
+    if (skipped > 0) {
+      VersionWarmup.log.info("{}: {} of {} records skipped, of kinds this server does not answer (Classify, Regress,"
+          + " MultiInference)", file, skipped, records.size());
     }
     return requests;
   }

@@ -88,15 +88,25 @@ class VersionWarmupTest {
   }
 
   @Test
-  void aRecordOfAnotherKindIsRefused() throws Exception {
+  void recordsOfKindsThisServerDoesNotAnswerAreSkipped() throws Exception {
     Path file = base.resolve("requests");
-    // A PredictionLog holding a classify_log (field 2): this server has no Classify API.
+    // A PredictionLog holding a classify_log (field 2): this server is never asked to Classify.
     byte[] classify = {0x12, 0x00};
-    writeRecords(file, List.of(log(imageRequest("serving_default")), classify));
+    writeRecords(file, List.of(classify, log(imageRequest("serving_default")), classify));
+    List<PredictRequest> requests = VersionWarmup.read(file);
+    assertEquals(1, requests.size());
+    assertEquals("serving_default", requests.get(0).getModelSpec().getSignatureName());
+  }
+
+  @Test
+  void aFileTooLargeToHoldIsRefused() throws Exception {
+    Path file = base.resolve("requests");
+    try (java.io.RandomAccessFile sparse = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+      sparse.setLength(VersionWarmup.MAX_FILE_BYTES + 1);
+    }
     VersionWarmup.WarmupFailedException e = assertThrows(VersionWarmup.WarmupFailedException.class,
         () -> VersionWarmup.read(file));
-    assertEquals(file + ": record 2 is not a predict_log; this server warms up with Predict requests only (it has"
-        + " no Classify, Regress or MultiInference API)", e.getMessage());
+    assertEquals(file + " is 536870913 bytes, more than the 536870912 this server reads", e.getMessage());
   }
 
   @Test

@@ -73,10 +73,12 @@ public final class SearchApiSettings {
       .defaultValue(Duration.ofSeconds(60)).validate(d -> d.toMillis() >= 1000, "at least 1s")
       .doc("How often CURRENT pointers are re-read, a safety net beside index.published events.");
   public static final Setting<Integer> INDEX_LOAD_THREADS = Setting.integer("SEARCH_INDEX_LOAD_THREADS")
-      .defaultValue(4).validate(n -> n >= 1 && n <= 64, "between 1 and 64")
+      .defaultValue(2).validate(n -> n >= 1 && n <= 64, "between 1 and 64")
       .doc("Tenants whose index versions load at once (one tenant's versions load one at a time, in order). A load"
           + " waits mostly on the object store: at start an instance is ready after the longest of these lanes, not"
-          + " the sum of every tenant's load, and a large tenant's transfer holds only its own lane.");
+          + " the sum of every tenant's load, and a large tenant's transfer holds only its own lane. Each lane holds a"
+          + " loading version's sku and image maps on the heap beside the served ones (about 120 B a vector) until"
+          + " it is installed: size the heap for the largest tenants loading at once.");
   public static final Setting<Integer> FRESH_DELTA_MAX_VECTORS = Setting.integer("SEARCH_FRESH_DELTA_MAX_VECTORS")
       .defaultValue(100_000).validate(n -> n >= 100, "at least 100")
       .doc("Changed or new product vectors the fresh deltas hold at most, all tenants together (about 3 KB of heap"

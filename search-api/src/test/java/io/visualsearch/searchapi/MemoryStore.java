@@ -19,6 +19,8 @@ public final class MemoryStore {
   public final Map<String, byte[]> objects = new ConcurrentHashMap<>();
   /** Reads of a key under one of these prefixes wait for its latch: a transfer that takes its time. */
   public final Map<String, java.util.concurrent.CountDownLatch> held = new ConcurrentHashMap<>();
+  /** Reads of a key under one of these prefixes throw the Error (a load running out of memory, say). */
+  public final Map<String, Error> errors = new ConcurrentHashMap<>();
   /** Reads a key has had (answered or waiting). */
   public final Map<String, java.util.concurrent.atomic.AtomicInteger> reads = new ConcurrentHashMap<>();
   @SuppressWarnings("unchecked")
@@ -33,6 +35,11 @@ public final class MemoryStore {
     ((Consumer<GetObjectRequest.Builder>) args[0]).accept(request);
     String key = request.build().key();
     reads.computeIfAbsent(key, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+    for (Map.Entry<String, Error> error : errors.entrySet()) {
+      if (key.startsWith(error.getKey())) {
+        throw error.getValue();
+      }
+    }
     for (Map.Entry<String, java.util.concurrent.CountDownLatch> hold : held.entrySet()) {
       if (key.startsWith(hold.getKey())) {
         hold.getValue().await();

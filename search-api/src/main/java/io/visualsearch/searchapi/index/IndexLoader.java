@@ -113,6 +113,11 @@ public final class IndexLoader {
     return new IndexLoader(store, scratch, false, NativeMemoryBudget.unchecked());
   }
 
+  /** Runs {@code listener} each time a loaded or loading version gives its native memory back. */
+  public void onNativeMemoryReleased(Runnable listener) {
+    nativeMemory.onRelease(listener);
+  }
+
   /** The tenant's CURRENT pointer, or empty when nothing was published for it yet. */
   public Optional<CurrentPointer> current(String tenant) throws CorruptIndexException {
     Optional<StoredObject> o = store.get(IndexLayout.currentPointer(tenant));

@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps every tenant on the version its CURRENT pointer names. Loads all tenants at start, then
  * reloads a tenant when told (an index.published event) and every poll interval as a safety net.
- * Loading happens on one background thread beside the served version; the switch itself is the
- * registry's atomic install. A version that fails verification is refused and the old one stays.
+ * Loading happens on background lanes beside the served version, a tenant on one lane at a time;
+ * the switch itself is the registry's atomic install. A version that fails verification is refused
+ * and the old one stays.
  */
 public final class IndexSwapper implements Component {
 
@@ -75,6 +76,11 @@ public final class IndexSwapper implements Component {
   private final java.util.function.Predicate<String> serves;
   /** Published tenants it does not load, each logged once. */
   private final java.util.Set<String> unservedLogged = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /**
+   * Tenants refused room while other versions held it: retried as soon as any reservation is given
+   * back, not after a back-off that, with several lanes, another tenant's hour-long transfer made.
+   */
+  private final java.util.Set<String> waitingForRoom = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /** Tenants whose last load did not fit the native memory budget. */
   private final java.util.Set<String> overBudget = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /**
@@ -111,6 +117,7 @@ public final class IndexSwapper implements Component {
     }
     this.loadThreads = loadThreads;
     this.serves = serves;
+    loader.onNativeMemoryReleased(this::retryWaitingForRoom);
     this.activity = activity;
     this.tracer = tracer;
     this.loader = loader;
@@ -151,10 +158,7 @@ public final class IndexSwapper implements Component {
         } finally {
           reloading.remove(tenant);
         }
-        Context late = queued.get(tenant);
-        if (late != null) {
-          reload(tenant, late);
-        }
+        resumeIfQueued(tenant);
       }));
     }
     for (Future<?> load : loads) {
@@ -232,16 +236,40 @@ public final class IndexSwapper implements Component {
         }
       }
     } catch (Error e) {
+      // Not rethrown: the lane's thread would die with it and the pool start another; the
+      // instance's check reports it, and the orchestrator restarts what it can no longer trust.
       loaderDied = "an index load died: " + e;
       log.error("tenant {}: an index load died; the instance is not ready until restarted", tenant, e);
-      throw e;
     } finally {
       reloading.remove(tenant);
     }
-    // Queued between the last look and the removal above: it found the tenant being reloaded.
-    Context late = queued.get(tenant);
-    if (late != null && loaderDied == null) {
-      reload(tenant, late);
+    if (loaderDied == null) {
+      resumeIfQueued(tenant);
+    }
+  }
+
+  /**
+   * Starts the reload queued between a lane's last look and its letting go of the tenant: it found
+   * the tenant being reloaded. Its context stays as queued (a newer publication's, if one came).
+   */
+  private void resumeIfQueued(String tenant) {
+    java.util.concurrent.ExecutorService l = loaders;
+    if (l != null && !l.isShutdown() && queued.containsKey(tenant) && reloading.add(tenant)) {
+      try {
+        l.execute(() -> reloadWhileQueued(tenant));
+      } catch (RejectedExecutionException closing) {
+        reloading.remove(tenant);
+      }
+    }
+  }
+
+  /** A reservation was given back: the tenants refused room for others' versions may fit now. */
+  private void retryWaitingForRoom() {
+    for (String tenant : waitingForRoom) {
+      if (waitingForRoom.remove(tenant)) {
+        failedLoads.remove(tenant);
+        reload(tenant, Context.root());
+      }
     }
   }
 
@@ -343,6 +371,9 @@ public final class IndexSwapper implements Component {
       // This instance's state, not the version's: retried with back-off (a version released
       // meanwhile may make room); one line, no trace, per attempt.
       (e.neverFits() ? neverFit : overBudget).add(tenant);
+      if (!e.neverFits()) {
+        waitingForRoom.add(tenant);
+      }
       overNativeMemory.inc();
       activity.recordError();
       failed(span, "native memory", e);
@@ -380,7 +411,7 @@ public final class IndexSwapper implements Component {
   /**
    * Whether a version that failed to load here (a full scratch disk, say) waits before the next
    * try: every poll and every index.published event downloaded the whole version again, on the
-   * one thread that loads every tenant's versions.
+   * lane that loads the tenant's versions.
    */
   private boolean waiting(String tenant, String version) {
     FailedLoad f = failedLoads.get(tenant);
@@ -398,8 +429,9 @@ public final class IndexSwapper implements Component {
   private record FailedLoad(String version, int attempts, long retryAtNanos) {}
 
   /**
-   * An Error (out of memory loading a version) ends the poll for good: the instance would serve
-   * ever older versions of the tenants whose announcement it missed, until a restart.
+   * An Error in the poll ends it for good, and one in a load (out of memory loading a version)
+   * leaves the instance unable to trust what it serves: either way it would serve ever older
+   * versions of the tenants whose announcement it missed, until a restart.
    */
   @Override
   public String wedged() {
@@ -409,8 +441,8 @@ public final class IndexSwapper implements Component {
 
   @Override
   public CheckResult check() {
-    // An Error (out of memory loading a version) ends the poll; the instance would stay ready while
-    // it no longer looked for versions whose announcement it missed.
+    // An Error in the poll or a load; the instance would stay ready while it no longer looked for
+    // versions whose announcement it missed.
     String died = wedged();
     if (died != null) {
       return CheckResult.failed(died);
@@ -419,8 +451,12 @@ public final class IndexSwapper implements Component {
       // Ready, it would take traffic for tenants it cannot search: a rolling update during store
       // throttling, or onto pods whose memory does not hold every tenant's shards, replaced every
       // instance that served them. Each poll (and publication) retries.
-      return CheckResult.failed("indexes of " + unloadedSinceStart.size() + " tenant(s) not loaded since the start, the"
-          + " object store failing or their shards over the native memory allowed; retried at each poll: " + lastError);
+      // Named: lanes share lastError, which another tenant's success clears.
+      java.util.List<String> names = new java.util.TreeSet<>(unloadedSinceStart).stream().limit(10).toList();
+      return CheckResult.failed("indexes of " + unloadedSinceStart.size() + " tenant(s) not loaded since the start "
+          + names + (unloadedSinceStart.size() > names.size() ? "..." : "") + ", the object store failing or their"
+          + " shards over the native memory allowed; retried at each poll"
+          + (lastError == null ? "" : "; last problem: " + lastError));
     }
     String e = lastError;
     if (!neverFit.isEmpty()) {

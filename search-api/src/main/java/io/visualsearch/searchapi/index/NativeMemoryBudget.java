@@ -38,6 +38,8 @@ public final class NativeMemoryBudget {
   private final String basis;
   /** Bytes reserved by the versions loaded or loading; guarded by this. */
   private long reserved;
+  /** Told each time a reservation is given back: a load refused for room may fit now. */
+  private final java.util.List<Runnable> onRelease = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** {@code basis}: how the allowance was arrived at, for the refusal's message. */
   public NativeMemoryBudget(long bytesAllowed, String basis) {
@@ -145,6 +147,14 @@ public final class NativeMemoryBudget {
     return new Reservation(needed);
   }
 
+  /**
+   * Runs {@code listener} after each reservation given back (on the releasing thread: it must only
+   * queue work).
+   */
+  public void onRelease(Runnable listener) {
+    onRelease.add(listener);
+  }
+
   /** What one version reserved; given back once. */
   public final class Reservation {
     private final long bytes;
@@ -160,11 +170,13 @@ public final class NativeMemoryBudget {
 
     public void release() {
       synchronized (NativeMemoryBudget.this) {
-        if (!released) {
-          released = true;
-          reserved -= bytes;
+        if (released) {
+          return;
         }
+        released = true;
+        reserved -= bytes;
       }
+      onRelease.forEach(Runnable::run);
     }
   }
 

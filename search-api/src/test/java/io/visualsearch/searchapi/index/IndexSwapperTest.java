@@ -211,6 +211,68 @@ class IndexSwapperTest {
     }
   }
 
+  /**
+   * With several lanes, another tenant's long transfer holds room a swap needs: the refused tenant
+   * waited out a back-off doubling to 30 minutes (an hour here, the poll interval), long after the
+   * room came back. It is retried when a reservation is given back.
+   */
+  @Test
+  void aTenantRefusedRoomWhileAnotherLoadsIsRetriedWhenTheRoomIsGivenBack() throws Exception {
+    MemoryStore memory = new MemoryStore();
+    long oneVersion = NativeMemoryBudget.needed(TinyVersions.publish(memory, "acme", V1, 2));
+    TinyVersions.publish(memory, "globex", V1, 2);
+    // Room for three versions: both served ones and one swap's next version.
+    NativeMemoryBudget budget = new NativeMemoryBudget(3 * oneVersion + oneVersion / 2, "test");
+    PrometheusRegistry registry = new PrometheusRegistry();
+    TenantIndexes indexes = new TenantIndexes(i -> { });
+    IndexSwapper swapper = new IndexSwapper(new IndexLoader(memory.store, null, budget), indexes, Duration.ofHours(1),
+        registry, new Activity(registry), OpenTelemetry.noop().getTracer("test"), tenant -> true, 2);
+    swapper.start();
+    CountDownLatch acmeTransfer = new CountDownLatch(1);
+    try {
+      memory.held.put(IndexLayout.file("acme", V2, IndexLayout.shardFileName(0)), acmeTransfer);
+      TinyVersions.publish(memory, "acme", V2, 2);
+      TinyVersions.publish(memory, "globex", V2, 2);
+      swapper.published("acme", Context.root());
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> budget.reserved() == 3 * oneVersion);
+      swapper.published("globex", Context.root());
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> reads(memory, IndexLayout.manifest("globex", V2)) == 1);
+      Thread.sleep(300);
+      assertEquals(Optional.of(V1), indexes.servedVersion("globex"), "no room while acme's next version loads");
+
+      acmeTransfer.countDown();
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> indexes.servedVersion("globex").equals(Optional.of(V2)));
+      assertEquals(Optional.of(V2), indexes.servedVersion("acme"));
+    } finally {
+      acmeTransfer.countDown();
+      swapper.close();
+      memory.store.close();
+    }
+  }
+
+  /** An Error in a load (out of memory) left the instance ready, serving what it may no longer track. */
+  @Test
+  void aLoadEndedByAnErrorMakesTheInstanceNotReady() throws Exception {
+    MemoryStore memory = new MemoryStore();
+    TinyVersions.publish(memory, "acme", V1, 2);
+    PrometheusRegistry registry = new PrometheusRegistry();
+    IndexSwapper swapper = new IndexSwapper(new IndexLoader(memory.store, null), new TenantIndexes(i -> { }),
+        Duration.ofHours(1), registry, new Activity(registry), OpenTelemetry.noop().getTracer("test"), tenant -> true, 2);
+    swapper.start();
+    try {
+      assertTrue(swapper.check().ok(), swapper.check().detail());
+      memory.errors.put(IndexLayout.file("acme", V2, ""), new OutOfMemoryError("Java heap space (a test's)"));
+      TinyVersions.publish(memory, "acme", V2, 2);
+      swapper.published("acme", Context.root());
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> !swapper.check().ok());
+      assertTrue(String.valueOf(swapper.wedged()).startsWith("an index load died: java.lang.OutOfMemoryError"),
+          String.valueOf(swapper.wedged()));
+    } finally {
+      swapper.close();
+      memory.store.close();
+    }
+  }
+
   private static int reads(MemoryStore memory, String key) {
     java.util.concurrent.atomic.AtomicInteger n = memory.reads.get(key);
     return n == null ? 0 : n.get();
