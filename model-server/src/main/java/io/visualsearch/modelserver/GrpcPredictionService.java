@@ -6,9 +6,7 @@ import io.visualsearch.proto.tfserving.GetModelMetadataResponse;
 import io.visualsearch.proto.tfserving.PredictRequest;
 import io.visualsearch.proto.tfserving.PredictResponse;
 import io.visualsearch.proto.tfserving.PredictionServiceGrpc;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import org.tensorflow.proto.TensorProto;
 
 /**
  * tensorflow.serving.PredictionService over gRPC: TensorProto in and out, the rest delegated.
@@ -27,11 +25,7 @@ final class GrpcPredictionService extends PredictionServiceGrpc.PredictionServic
   @Override
   public void predict(PredictRequest request, StreamObserver<PredictResponse> reply) {
     try {
-      Map<String, HostTensor> inputs = new LinkedHashMap<>();
-      TensorProtoCodec.RequestBudget budget = codec.requestBudget();
-      for (Map.Entry<String, TensorProto> e : request.getInputsMap().entrySet()) {
-        inputs.put(e.getKey(), codec.decode(e.getKey(), e.getValue(), budget));
-      }
+      Map<String, HostTensor> inputs = codec.decodeInputs(request.getInputsMap());
       // The call's context is cancelled when its deadline passes or the client cancels.
       io.grpc.Context call = io.grpc.Context.current();
       service.predict(request.getModelSpec(), inputs, request.getOutputFilterList(), call::isCancelled,

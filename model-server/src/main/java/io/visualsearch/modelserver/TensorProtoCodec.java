@@ -50,6 +50,14 @@ public final class TensorProtoCodec {
     return new RequestBudget();
   }
 
+  /** Decodes a request's inputs, in its order, against one budget for them all. */
+  public java.util.Map<String, HostTensor> decodeInputs(java.util.Map<String, TensorProto> inputs) {
+    RequestBudget budget = requestBudget();
+    java.util.Map<String, HostTensor> decoded = new java.util.LinkedHashMap<>();
+    inputs.forEach((name, proto) -> decoded.put(name, decode(name, proto, budget)));
+    return decoded;
+  }
+
   /** Decodes one named input; {@code name} only appears in error messages. */
   public HostTensor decode(String name, TensorProto proto) {
     return decode(name, proto, new RequestBudget());

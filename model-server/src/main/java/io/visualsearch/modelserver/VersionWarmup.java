@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tensorflow.EagerSession;
@@ -62,13 +61,10 @@ final class VersionWarmup {
     List<PredictRequest> requests = read(file);
     for (int i = 0; i < requests.size(); i++) {
       PredictRequest request = requests.get(i);
-      String signatureName = request.getModelSpec().getSignatureName().isEmpty()
-          ? ModelServingService.DEFAULT_SIGNATURE : request.getModelSpec().getSignatureName();
+      String signatureName = ModelServingService.signatureName(request.getModelSpec());
       try {
         SignatureSpec signature = version.signature(signatureName);
-        TensorProtoCodec.RequestBudget budget = codec.requestBudget();
-        Map<String, HostTensor> inputs = new LinkedHashMap<>();
-        request.getInputsMap().forEach((alias, proto) -> inputs.put(alias, codec.decode(alias, proto, budget)));
+        Map<String, HostTensor> inputs = codec.decodeInputs(request.getInputsMap());
         version.run(signature, inputs, signature.validate(inputs, request.getOutputFilterList()));
       } catch (ServingException e) {
         throw new WarmupFailedException("warm-up request " + (i + 1) + " of " + requests.size() + " (signature '"
@@ -101,20 +97,20 @@ final class VersionWarmup {
     List<PredictRequest> requests = new ArrayList<>();
     int skipped = 0;
     for (int i = 0; i < records.size(); i++) {
-      PredictionLog log;
+      PredictionLog entry;
       try {
-        log = PredictionLog.parseFrom(records.get(i));
+        entry = PredictionLog.parseFrom(records.get(i));
       } catch (InvalidProtocolBufferException e) {
         throw new WarmupFailedException(file + ": record " + (i + 1) + " is not a PredictionLog: " + e.getMessage(), e);
       }
-      if (log.hasPredictLog()) {
-        requests.add(log.getPredictLog().getRequest());
+      if (entry.hasPredictLog()) {
+        requests.add(entry.getPredictLog().getRequest());
       } else {
         skipped++;
       }
     }
     if (skipped > 0) {
-      VersionWarmup.log.info("{}: {} of {} records skipped, of kinds this server does not answer (Classify, Regress,"
+      log.info("{}: {} of {} records skipped, of kinds this server does not answer (Classify, Regress,"
           + " MultiInference)", file, skipped, records.size());
     }
     return requests;

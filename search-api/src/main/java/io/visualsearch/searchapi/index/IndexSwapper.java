@@ -218,13 +218,7 @@ public final class IndexSwapper implements Component {
     } else {
       queued.put(tenant, context);
     }
-    if (reloading.add(tenant)) {
-      try {
-        l.execute(() -> reloadWhileQueued(tenant));
-      } catch (RejectedExecutionException closing) {
-        reloading.remove(tenant);
-      }
-    }
+    resumeIfQueued(tenant);
   }
 
   private void reloadWhileQueued(String tenant) {
@@ -249,8 +243,9 @@ public final class IndexSwapper implements Component {
   }
 
   /**
-   * Starts the reload queued between a lane's last look and its letting go of the tenant: it found
-   * the tenant being reloaded. Its context stays as queued (a newer publication's, if one came).
+   * Starts a lane on the tenant's queued reload unless one has the tenant already: also the reload
+   * queued between a lane's last look and its letting go of the tenant, which found it being
+   * reloaded. Its context stays as queued (a newer publication's, if one came).
    */
   private void resumeIfQueued(String tenant) {
     java.util.concurrent.ExecutorService l = loaders;
