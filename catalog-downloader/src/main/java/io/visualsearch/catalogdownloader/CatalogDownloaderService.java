@@ -84,8 +84,11 @@ public final class CatalogDownloaderService {
     FeedFetcher fetcher = new FeedFetcher(config.get(CatalogDownloaderSettings.HTTP_TIMEOUT),
         config.get(CatalogDownloaderSettings.MAX_FEED_BYTES), feedBuckets::forBucket, spool.path(),
         CatalogDownloaderSettings.feedAddresses(config));
+    CatalogTopicIds topicIds = new CatalogTopicIds(() -> pipeline.kafkaClients().consumer(NAME + "-recovery",
+        NAME + "-recovery-" + pipeline.instance()),
+        config.get(CatalogDownloaderSettings.RECOVERY_TIMEOUT));
     return new CatalogSync(fetcher, new CatalogDiffer(options, guard), new CatalogStateStore(store),
         pipeline.producer()::producer, recordLimit, pipeline.tracing(), pipeline.activity(),
-        new SyncLeases(store, leaseOwner));
+        new SyncLeases(store, leaseOwner), topicIds);
   }
 }

@@ -79,6 +79,11 @@ public final class CatalogDownloaderSettings {
   public static final Setting<Duration> HTTP_TIMEOUT = Setting.duration("CATALOG_HTTP_TIMEOUT")
       .defaultValue(Duration.ofMinutes(5)).validate(d -> d.toMillis() >= 1000, "at least 1s")
       .doc("Time allowed for one feed download.");
+  public static final Setting<Duration> RECOVERY_TIMEOUT = Setting.duration("CATALOG_STATE_RECOVERY_TIMEOUT")
+      .defaultValue(Duration.ofMinutes(10)).validate(d -> d.toMillis() >= 1000, "at least 1s")
+      .doc("Time allowed to read catalog.products to its end when a tenant that synced before has lost its snapshot"
+          + " (catalog/<tenant>/snapshot.bin gone or unreadable): the ids the topic holds for the tenant are then each"
+          + " sent again, upserted if in the feed, else tombstoned. The whole topic is read, every tenant's records.");
   public static final Setting<Duration> SYNC_REPLY_WAIT = Setting.duration("CATALOG_SYNC_REPLY_WAIT")
       .defaultValue(Duration.ofMinutes(5)).validate(d -> !d.isNegative(), "non-negative")
       .doc("How long POST /sync waits for the sync's report before answering 202 Accepted instead; the sync goes on"
@@ -102,6 +107,6 @@ public final class CatalogDownloaderSettings {
   public static ConfigDef definition() {
     return new ConfigDef().define(SOURCES, S3_FEEDS_PER_TENANT_PREFIX, FILE_FEED_ROOT, INTERVAL, SYNC_RETRY,
         SYNC_THREADS, MAX_DELETE_SHARE, GUARD_MIN_CATALOG, MAX_ROW_BYTES, MAX_FEED_BYTES, MAX_PRODUCTS, FEED_ALLOW, HTTP_TIMEOUT,
-        SYNC_REPLY_WAIT, SPOOL_DIR);
+        SYNC_REPLY_WAIT, RECOVERY_TIMEOUT, SPOOL_DIR);
   }
 }

@@ -32,9 +32,30 @@ final class CatalogStateStore {
     this.store = store;
   }
 
-  CatalogSnapshot snapshot(String tenant) throws IOException {
+  /**
+   * The snapshot of the last applied feed; empty when there is none or it cannot be read (said in
+   * the log): failing instead stopped every sync of the tenant for good, and {@link #hasSynced}
+   * tells a lost one from a tenant's first sync.
+   */
+  Optional<CatalogSnapshot> snapshot(String tenant) {
     Optional<StoredObject> o = store.get(prefix(tenant) + "snapshot.bin");
-    return o.isEmpty() ? CatalogSnapshot.empty() : CatalogSnapshot.fromBytes(o.get().bytes());
+    if (o.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(CatalogSnapshot.fromBytes(o.get().bytes()));
+    } catch (IOException e) {
+      log.warn("catalog/{}/snapshot.bin is unreadable ({})", tenant, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Whether a sync of the tenant has ended before, applied, unchanged or refused: each leaves its
+   * report, and an applied one its validators. A tenant without either has no products in the topic.
+   */
+  boolean hasSynced(String tenant) {
+    return store.exists(prefix(tenant) + "last-sync.json") || store.exists(prefix(tenant) + "source.json");
   }
 
   void saveSnapshot(String tenant, CatalogSnapshot snapshot) {

@@ -1,5 +1,7 @@
 package io.visualsearch.catalogdownloader;
 
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -24,6 +26,7 @@ import java.nio.file.Files;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
@@ -47,6 +50,12 @@ final class CatalogSync {
 
   private static final Logger log = LoggerFactory.getLogger(CatalogSync.class);
   private static final int MAX_ERRORS_REPORTED = 100;
+
+  /** The ids a tenant has products for in catalog.products now ({@link CatalogTopicIds}). */
+  @FunctionalInterface
+  interface LiveIds {
+    Set<String> of(String tenant) throws IOException;
+  }
   private static final String REJECTED_ROW = "feed-row-rejected";
 
   private final FeedFetcher fetcher;
@@ -58,11 +67,12 @@ final class CatalogSync {
   private final Activity activity;
   private final SyncLeases leases;
   private final Semaphore diffs;
+  private final LiveIds liveIds;
 
   CatalogSync(FeedFetcher fetcher, CatalogDiffer differ, CatalogStateStore state,
       Supplier<Producer<byte[], byte[]>> producer, RecordSizeLimit recordLimit, Tracing tracing, Activity activity,
-      SyncLeases leases) {
-    this(fetcher, differ, state, producer, recordLimit, tracing, activity, leases, new Semaphore(1, true));
+      SyncLeases leases, LiveIds liveIds) {
+    this(fetcher, differ, state, producer, recordLimit, tracing, activity, leases, liveIds, new Semaphore(1, true));
   }
 
   /**
@@ -72,8 +82,9 @@ final class CatalogSync {
    */
   CatalogSync(FeedFetcher fetcher, CatalogDiffer differ, CatalogStateStore state,
       Supplier<Producer<byte[], byte[]>> producer, RecordSizeLimit recordLimit, Tracing tracing, Activity activity,
-      SyncLeases leases, Semaphore diffs) {
+      SyncLeases leases, LiveIds liveIds, Semaphore diffs) {
     this.diffs = diffs;
+    this.liveIds = liveIds;
     this.leases = leases;
     this.fetcher = fetcher;
     this.differ = differ;
@@ -173,14 +184,16 @@ final class CatalogSync {
   private SyncReport diff(FeedLocation location, Span sync, LongConsumer progress, SyncLeases.Lease lease,
       PendingIds unfinished, FeedFetcher.Fetched fetched) throws IOException, InterruptedException {
     String tenant = location.tenant();
-    CatalogSnapshot previous = state.snapshot(tenant);
+    Optional<CatalogSnapshot> saved = state.snapshot(tenant);
+    CatalogSnapshot previous = saved.orElseGet(CatalogSnapshot::empty);
+    PendingIds reconcile = saved.isEmpty() && state.hasSynced(tenant) ? lostSnapshot(tenant, sync) : unfinished;
     FeedSource source = FeedSource.of(fetched.file());
     UpsertRecords records = new UpsertRecords(tenant, location.display(), System.currentTimeMillis());
     CatalogDiff diff;
     try {
       // A product too large for one Kafka record is that row's error: sent, it failed the whole
       // sync and every retry, and the tenant's catalog stopped updating.
-      diff = differ.diff(previous, unfinished, source, records.sizeCheck(recordLimit));
+      diff = differ.diff(previous, reconcile, source, records.sizeCheck(recordLimit));
     } catch (FeedRefusedException e) {
       return refused(location, e);
     }
@@ -225,6 +238,24 @@ final class CatalogSync {
     return new SyncReport(tenant, location.display(), SyncReport.Status.APPLIED,
         diff.summary().format().name(), diff.summary().rows(), upserts[0], diff.deletes().size(), diff.unchanged(),
         diff.reconciled(), diff.summary().rejected(), errors, "", System.currentTimeMillis());
+  }
+
+  /**
+   * A tenant synced before and its snapshot is gone or unreadable (a bucket restored from an older
+   * copy, an operator's clean-up, a lifecycle rule). Diffed against nothing, every product that left
+   * the feed since the last sync would stay searchable for good; the topic itself says what the
+   * consumers hold, so each of its ids is sent again, as after an unfinished sync: upserted if the
+   * feed has it, else tombstoned (the deletion guard counting them as the catalog).
+   */
+  private PendingIds lostSnapshot(String tenant, Span sync) throws IOException {
+    long t0 = System.nanoTime();
+    Set<String> live = liveIds.of(tenant);
+    log.warn("tenant {}: catalog/{}/snapshot.bin is lost though the tenant synced before; catalog.products holds {}"
+        + " of its products (read in {} ms): each is sent again, tombstoned if the feed no longer has it", tenant,
+        tenant, live.size(), (System.nanoTime() - t0) / 1_000_000);
+    sync.addEvent("snapshot lost: ids read back from " + Topics.CATALOG_PRODUCTS.name(),
+        Attributes.of(AttributeKey.longKey("catalog.ids"), (long) live.size()));
+    return PendingIds.heldByTopic(live);
   }
 
   private SyncReport refused(FeedLocation location, FeedRefusedException e) throws InterruptedException, IOException {

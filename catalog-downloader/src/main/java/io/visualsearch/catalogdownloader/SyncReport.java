@@ -6,8 +6,9 @@ import java.util.List;
 /**
  * What one sync of one tenant's feed did, as a retailer or an operator reads it.
  *
- * @param reconciled upserts and deletes sent again only because an earlier sync ended before saving
- *     its snapshot (counted in {@code upserts} and {@code deletes} too)
+ * @param reconciled upserts and deletes sent only because an earlier sync ended before saving its
+ *     snapshot, or the snapshot was lost and the topic had those ids (counted in {@code upserts} and
+ *     {@code deletes} too)
  * @param rowErrors the first rejected rows; all {@code rejectedRows} went to the dead-letter topic
  */
 public record SyncReport(
@@ -41,7 +42,7 @@ public record SyncReport(
   public String toString() {
     return tenant + " " + status + ": " + upserts + " upserts, " + deletes + " deletes, " + unchanged
         + " unchanged, " + rejectedRows + " rejected rows"
-        + (reconciled == 0 ? "" : ", " + reconciled + " changes of an unfinished sync sent again")
+        + (reconciled == 0 ? "" : ", " + reconciled + " changes sent to reconcile the topic")
         + (message.isEmpty() ? "" : " (" + message + ")");
   }
 }

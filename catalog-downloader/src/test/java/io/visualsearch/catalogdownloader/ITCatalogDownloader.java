@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.visualsearch.config.Config;
+import io.visualsearch.objectstore.ObjectStore;
+import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.PipelineHeaders;
 import io.visualsearch.proto.events.ProductUpsert;
 import io.visualsearch.runtime.OpsServer;
@@ -304,6 +306,41 @@ class ITCatalogDownloader {
     assertTrue(metrics.contains(
         "pipeline_dlq_records_total{reason=\"feed-row-rejected\",tenant=\"it-boots\",topic=\"catalog.products\"} 1"),
         metrics);
+  }
+
+  /**
+   * The tenant's snapshot deleted from the object store between two syncs: without it the second
+   * sync knew of no product to remove, and p-7, gone from the feed, stayed searchable for good.
+   * The ids come back from catalog.products itself, read on the broker.
+   */
+  @Test
+  void aProductRemovedWhileTheSnapshotIsLostIsStillTombstoned(EmbeddedStack stack) throws Exception {
+    String base = serveFeeds();
+    feeds.put("/lost.tsv", tsv(10, i -> "10.00 USD", java.util.Set.of()).getBytes(StandardCharsets.UTF_8));
+    collect(stack);
+    startDownloader(stack, "it-lost=" + base + "/lost.tsv");
+    assertEquals(200, sync("it-lost").statusCode());
+    await().atMost(Duration.ofSeconds(30)).until(() -> records("catalog.products", "it-lost").size() == 10);
+
+    ObjectStore store = ObjectStore.fromConfig(ObjectStoreSettings.definition().parse(stack.serviceEnvironment()),
+        false);
+    store.start();
+    cleanup.add(store::close);
+    store.delete("catalog/it-lost/snapshot.bin");
+    feeds.put("/lost.tsv", tsv(10, i -> "10.00 USD", java.util.Set.of(7)).getBytes(StandardCharsets.UTF_8));
+    HttpResponse<String> recovered = sync("it-lost");
+    assertEquals(200, recovered.statusCode(), recovered.body());
+    assertTrue(recovered.body().contains("\"deletes\":1") && recovered.body().contains("\"reconciled\":1"),
+        recovered.body());
+    await().atMost(Duration.ofSeconds(30)).until(() -> records("catalog.products", "it-lost").size() == 20);
+    List<ConsumerRecord<byte[], byte[]>> after = records("catalog.products", "it-lost").subList(10, 20);
+    List<String> tombstones = after.stream().filter(r -> r.value() == null)
+        .map(r -> new String(r.key(), StandardCharsets.UTF_8)).toList();
+    assertEquals(List.of("it-lost/p-7"), tombstones);
+    assertTrue(store.exists("catalog/it-lost/snapshot.bin"), "the snapshot is saved again");
+
+    HttpResponse<String> again = sync("it-lost");
+    assertTrue(again.body().contains("NOT_MODIFIED"), again.body());
   }
 
   @Test

@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.MockProducer;
@@ -105,7 +106,7 @@ class ITUnfinishedSync {
     }, FeedFetcherTest.LOCAL);
     return new CatalogSync(fetcher, new CatalogDiffer(options, new DeletionGuard(0.5, 5)),
         new CatalogStateStore(store), () -> producer, new RecordSizeLimit(RecordSizeLimit.KAFKA_DEFAULT_MAX_REQUEST_BYTES),
-        tracing, activity, leases, diffs);
+        tracing, activity, leases, producer::live, diffs);
   }
 
   FeedLocation serve(String tenant, String... rows) {
@@ -300,6 +301,51 @@ class ITUnfinishedSync {
     assertEquals(SyncReport.Status.NOT_MODIFIED, sync.run(serve(t, "A", "Y"), n -> { }).status());
   }
 
+  /**
+   * A tenant's snapshot lost (a bucket restored from an older copy, an operator's clean-up):
+   * diffed against nothing, the products that left the feed since stayed in the topic, and
+   * searchable, for good. The topic says what consumers hold: each id is sent again.
+   */
+  @Test
+  void aLostSnapshotIsRebuiltFromWhatTheTopicHolds() throws Exception {
+    CatalogSync sync = sync(FeedOptions.defaults());
+    String t = "unfinished-snapshot-lost";
+    assertEquals(SyncReport.Status.APPLIED, sync.run(serve(t, "A", "B", "C", "D", "E", "F"), n -> { }).status());
+    sent();
+    store.delete("catalog/" + t + "/snapshot.bin");
+
+    SyncReport next = sync.run(serve(t, "A", "B", "C", "D", "E", "G"), n -> { });
+    assertEquals(SyncReport.Status.APPLIED, next.status());
+    List<String> sent = sent();
+    assertTrue(sent.contains("tombstone " + t + "/F"), "F left the feed while the snapshot was lost: " + sent);
+    assertTrue(sent.contains("upsert " + t + "/G"), sent.toString());
+    assertEquals(7, sent.size(), "the feed's six sent again, F tombstoned: " + sent);
+    assertEquals(Set.of("A", "B", "C", "D", "E", "G"), producer.live(t));
+    assertTrue(store.exists("catalog/" + t + "/snapshot.bin"), "recorded again");
+
+    // An unreadable snapshot is a lost one: it stopped every sync of the tenant before.
+    store.put("catalog/" + t + "/snapshot.bin", "not a snapshot".getBytes(StandardCharsets.UTF_8),
+        "application/octet-stream");
+    assertEquals(SyncReport.Status.APPLIED, sync.run(serve(t, "A", "B", "C", "D", "E"), n -> { }).status());
+    assertTrue(sent().contains("tombstone " + t + "/G"));
+    assertEquals(Set.of("A", "B", "C", "D", "E"), producer.live(t));
+    assertEquals(SyncReport.Status.NOT_MODIFIED, sync.run(serve(t, "A", "B", "C", "D", "E"), n -> { }).status());
+  }
+
+  /** The recovered ids are the catalog the deletion guard protects: a truncated feed is still refused. */
+  @Test
+  void aTruncatedFeedIsRefusedWhenTheSnapshotIsLost() throws Exception {
+    CatalogSync sync = sync(FeedOptions.defaults());
+    String t = "unfinished-snapshot-lost-guard";
+    assertEquals(SyncReport.Status.APPLIED, sync.run(serve(t, "A", "B", "C", "D", "E", "F"), n -> { }).status());
+    sent();
+    store.delete("catalog/" + t + "/snapshot.bin");
+    SyncReport truncated = sync.run(serve(t, "A", "B"), n -> { });
+    assertEquals(SyncReport.Status.REFUSED, truncated.status());
+    assertEquals(List.of("dead-letter " + t + "/"), sent(), "nothing applied");
+    assertEquals(Set.of("A", "B", "C", "D", "E", "F"), producer.live(t));
+  }
+
   @Test
   void everyRejectedRowIsDeadLetteredNotOnlyTheOnesTheReportLists() throws Exception {
     CatalogSync sync = sync(new FeedOptions(null, 1 << 20, 1 << 20, 2));
@@ -325,10 +371,19 @@ class ITUnfinishedSync {
     assertEquals(2, activity.deadLettered(), "b1 and b3 were written, b2 was refused");
   }
 
-  /** Completes sends when flushed, except those of the key {@link #failing}, which the broker refuses. */
+  /**
+   * Completes sends when flushed, except those of the key {@link #failing}, which the broker refuses;
+   * keeps what catalog.products would hold after compaction, {@link #clear()} or not.
+   */
   static final class FailingProducer extends MockProducer<byte[], byte[]> {
     volatile String failing;
     private int completed;
+    private final java.util.Set<String> topic = new java.util.TreeSet<>();
+
+    synchronized java.util.Set<String> live(String tenant) {
+      return topic.stream().filter(k -> k.startsWith(tenant + "/")).map(k -> k.substring(tenant.length() + 1))
+          .collect(java.util.stream.Collectors.toSet());
+    }
 
     FailingProducer() {
       super(false, null, new ByteArraySerializer(), new ByteArraySerializer());
@@ -343,6 +398,14 @@ class ITUnfinishedSync {
           errorNext(new NotEnoughReplicasException("not enough in-sync replicas (injected)"));
         } else {
           completeNext();
+          if (r.topic().equals(Topics.CATALOG_PRODUCTS.name())) {
+            String key = new String(r.key(), StandardCharsets.UTF_8);
+            if (r.value() == null) {
+              topic.remove(key);
+            } else {
+              topic.add(key);
+            }
+          }
         }
       }
     }

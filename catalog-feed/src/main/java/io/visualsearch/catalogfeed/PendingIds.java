@@ -60,6 +60,14 @@ public final class PendingIds {
     return EMPTY;
   }
 
+  /**
+   * The ids a topic holds for a tenant whose snapshot is lost: none is in a snapshot, so each is
+   * kept in full and the next diff sends each again, tombstoned if the feed no longer has it.
+   */
+  public static PendingIds heldByTopic(Collection<String> ids) {
+    return of(CatalogSnapshot.empty(), ids);
+  }
+
   /** {@code ids} about to be sent, recorded against {@code snapshot}, the last one saved. */
   static PendingIds of(CatalogSnapshot snapshot, Collection<String> ids) {
     long[] hashes = new long[ids.size()];
