@@ -45,6 +45,9 @@ public final class KafkaClients {
       ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "every consumer of every replica would share the one static"
           + " member id and fence the others");
 
+  /** A consumer's session timeout unless KAFKA_CLIENT_PROPERTIES sets one: Kafka's default before 3.0. */
+  static final int SESSION_TIMEOUT_MS = 10_000;
+
   private final Config config;
 
   /** @throws ConfigException when KAFKA_CLIENT_PROPERTIES weakens the acknowledged writes or the group protocol */
@@ -109,6 +112,9 @@ public final class KafkaClients {
 
   Properties consumerProperties(String groupId, String clientId, int maxPollRecords) {
     Properties p = KafkaSettings.common(config);
+    // An eager rebalance stops the whole group until a killed member's session expires: Kafka's
+    // 45 s held every replica of a stage that long after one crashed (RATIONALE.md).
+    p.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, Integer.toString(SESSION_TIMEOUT_MS));
     p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");

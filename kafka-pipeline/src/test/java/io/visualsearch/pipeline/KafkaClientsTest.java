@@ -39,6 +39,16 @@ class KafkaClientsTest {
     assertEquals("false", KafkaSettings.common(config).get("allow.auto.create.topics"));
   }
 
+  /** A killed member holds its whole group's intake until its session expires: 10 s, unless the operator says. */
+  @Test
+  void aConsumersSessionIsTenSecondsUnlessTheOperatorSetsIt() {
+    Config plain = KafkaSettings.definition().parse(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"));
+    assertEquals("10000", new KafkaClients(plain).consumerProperties("g", "c", 10).get("session.timeout.ms"));
+    Config operator = KafkaSettings.definition().parse(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092",
+        "KAFKA_CLIENT_PROPERTIES", "session.timeout.ms=45000"));
+    assertEquals("45000", new KafkaClients(operator).consumerProperties("g", "c", 10).get("session.timeout.ms"));
+  }
+
   @Test
   void aServicesOwnDefaultsReplaceTheLibrarysButNotTheOperators() {
     Properties latencyFirst = new KafkaClients(KafkaSettings.definition()
