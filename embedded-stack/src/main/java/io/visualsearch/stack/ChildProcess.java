@@ -34,6 +34,8 @@ final class ChildProcess implements Component {
   private final Path logFile;
   private final Duration startTimeout;
   private final String portSetting;
+  private final UnpackedBootJar unpacked;
+  private volatile UnpackedBootJar.Launch launch;
   private volatile Process process;
   /** Set by close(): a spawn finishing after it (a stop while the stack starts) ends itself. */
   private volatile boolean closed;
@@ -41,6 +43,13 @@ final class ChildProcess implements Component {
   /** {@code portSetting} is the variable that moves the server's port, named when the port is taken. */
   ChildProcess(String name, Path jar, List<String> jvmArgs, List<String> args, Map<String, String> env,
       URI readyProbe, Path logFile, Duration startTimeout, String portSetting) {
+    this(name, jar, null, jvmArgs, args, env, readyProbe, logFile, startTimeout, portSetting);
+  }
+
+  /** {@code unpacked}: runs {@code jar}, a Spring Boot one, unpacked (null: as published). */
+  ChildProcess(String name, Path jar, UnpackedBootJar unpacked, List<String> jvmArgs, List<String> args,
+      Map<String, String> env, URI readyProbe, Path logFile, Duration startTimeout, String portSetting) {
+    this.unpacked = unpacked;
     this.name = name;
     this.portSetting = portSetting;
     this.jar = jar;
@@ -64,16 +73,21 @@ final class ChildProcess implements Component {
     }
     stopLeftover(name, jar, logFile.getParent());
     requirePortFree();
+    Files.createDirectories(logFile.getParent());
+    UnpackedBootJar.Launch how = unpacked == null ? UnpackedBootJar.Launch.packed(jar) : unpacked.prepare(logFile);
+    launch = how;
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmArgs);
-    // Names the stack the server belongs to in its command line: `ps` (and a test) can tell which
-    // stack a server process is, when a machine runs several.
+    cmd.addAll(how.jvmArgs());
+    // Names the published jar and the stack the server belongs to in its command line, whichever
+    // jar runs: `ps` (and a test, and the next start's leftover check) can tell which stack a
+    // server process is, when a machine runs several.
+    cmd.add("-Dvisualsearch.stack.jar=" + jar);
     cmd.add("-Dvisualsearch.stack.log=" + logFile);
     cmd.add("-jar");
-    cmd.add(jar.toString());
+    cmd.add(how.jar().toString());
     cmd.addAll(args);
-    Files.createDirectories(logFile.getParent());
     ProcessBuilder pb = new ProcessBuilder(OwnSession.of(cmd)).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
     pb.environment().putAll(env);
@@ -190,13 +204,19 @@ final class ChildProcess implements Component {
     }
     p.descendants().forEach(ProcessHandle::destroy);
     p.destroy();
+    boolean stopped = false;
     try {
-      if (!p.waitFor(10, TimeUnit.SECONDS)) {
+      stopped = p.waitFor(10, TimeUnit.SECONDS);
+      if (!stopped) {
         p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
       }
     } catch (InterruptedException e) {
       p.destroyForcibly();
       Thread.currentThread().interrupt();
+    }
+    UnpackedBootJar.Launch how = launch;
+    if (how != null) {
+      how.exited(stopped);
     }
     try {
       Files.deleteIfExists(pidFile(logFile.getParent(), name));

@@ -22,7 +22,8 @@ public final class ZipkinServer implements Component {
     this.port = port;
     // C1 only: the server's start took 15 s of CPU with C2 and 7 s without, on two cores shared with
     // the broker's start and every test's stack; the spans of a local stack never need C2's code.
-    this.process = new ChildProcess(NAME, jar, List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+    this.process = new ChildProcess(NAME, jar, UnpackedBootJar.inTemporaryDirectory(jar),
+        List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
         List.of("--armeria.ports[0].port=" + port, "--armeria.ports[0].ip=" + host,
             "--armeria.ports[0].protocols=http"),
         Map.of("STORAGE_TYPE", "mem", "MEM_MAX_SPANS", "200000", "QUERY_PORT", String.valueOf(port),
