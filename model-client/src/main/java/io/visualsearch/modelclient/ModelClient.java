@@ -101,7 +101,8 @@ public final class ModelClient implements Component {
     this.maxMessageBytes = config.get(ModelClientSettings.MAX_MESSAGE_BYTES);
     this.channel = new ModelChannel(target, maxMessageBytes, tracing, channelBuilder,
         config.get(ModelClientSettings.TLS), config.get(ModelClientSettings.TLS_CA_FILE));
-    this.health = new ModelHealth(channel, target, model, variant.signature());
+    this.health = new ModelHealth(channel, target, model, variant.signature(),
+        config.get(ModelClientSettings.PROBE_AFTER_FAILURE));
   }
 
   private static io.grpc.ClientInterceptor interactiveHeader() {

@@ -35,6 +35,11 @@ public final class ModelClientSettings {
   public static final Setting<Duration> DEADLINE = Setting.duration("MODEL_DEADLINE").defaultValue(Duration.ofSeconds(10))
       .validate(d -> d.toMillis() >= 100, "at least 100ms")
       .doc("Deadline of one Predict call.");
+  public static final Setting<Duration> PROBE_AFTER_FAILURE = Setting.duration("MODEL_PROBE_AFTER_FAILURE")
+      .defaultValue(Duration.ofSeconds(5)).validate(d -> d.toMillis() >= 100, "at least 100ms")
+      .doc("How long after a failed call the readiness check asks the model server itself whether it is back (its"
+          + " model's status and signatures, within 2 s), and again as often while it is not: only a call clears a"
+          + " failure, and an instance unready because of one is sent none.");
   public static final Setting<Integer> MAX_MESSAGE_BYTES = Setting.integer("MODEL_MAX_MESSAGE_BYTES")
       .defaultValue(64 * 1024 * 1024).validate(n -> n > 0, "positive").doc("Largest gRPC message accepted.");
 
@@ -42,6 +47,6 @@ public final class ModelClientSettings {
 
   public static ConfigDef definition() {
     return new ConfigDef().define(TARGET, TLS, TLS_CA_FILE, MODEL, SIGNATURE, INPUT, OUTPUT, IMAGE_SIZE, SEND_SMALL_AS_IS, DEADLINE,
-        MAX_MESSAGE_BYTES);
+        PROBE_AFTER_FAILURE, MAX_MESSAGE_BYTES);
   }
 }

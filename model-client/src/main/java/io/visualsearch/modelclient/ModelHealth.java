@@ -33,8 +33,6 @@ import java.util.function.Supplier;
  */
 final class ModelHealth {
 
-  /** How long after a failure check() asks the server itself whether it is back. */
-  static final Duration PROBE_AFTER_FAILURE = Duration.ofSeconds(5);
   /** Within a readiness probe's own timeout. */
   private static final Duration PROBE_DEADLINE = Duration.ofSeconds(2);
 
@@ -43,11 +41,14 @@ final class ModelHealth {
   private final String model;
   /** The signature the probe requires the served version to have. */
   private final String signature;
+  /** How long after a failure check() asks the server itself whether it is back. */
+  private final Duration probeAfterFailure;
   private volatile String lastError;
   /** When the failure in lastError happened, or check() last probed the server about it. */
   private final AtomicLong failureSeenNanos = new AtomicLong();
 
-  ModelHealth(ModelChannel channel, String target, String model, String signature) {
+  ModelHealth(ModelChannel channel, String target, String model, String signature, Duration probeAfterFailure) {
+    this.probeAfterFailure = probeAfterFailure;
     this.channel = channel;
     this.target = target;
     this.model = model;
@@ -167,7 +168,7 @@ final class ModelHealth {
     }
   }
 
-  /** {@link ModelClient#check()}: cheap, except for a probe at most every PROBE_AFTER_FAILURE after a failure. */
+  /** {@link ModelClient#check()}: cheap, except for a probe at most every {@code probeAfterFailure} after a failure. */
   CheckResult check() {
     ManagedChannel ch = channel.current();
     if (ch == null) {
@@ -179,7 +180,7 @@ final class ModelHealth {
     }
     String err = lastError;
     long seen = failureSeenNanos.get();
-    if (err != null && System.nanoTime() - seen > PROBE_AFTER_FAILURE.toNanos()
+    if (err != null && System.nanoTime() - seen > probeAfterFailure.toNanos()
         && failureSeenNanos.compareAndSet(seen, System.nanoTime())) {
       // Only a call clears a failure, and a service that is unready because of it (search-api) is
       // sent no calls: without this probe it stayed unready after the model server came back.

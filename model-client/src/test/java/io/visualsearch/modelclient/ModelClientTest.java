@@ -65,11 +65,14 @@ class ModelClientTest {
   volatile ModelVersionStatus.State versionState = ModelVersionStatus.State.AVAILABLE;
   Server server;
   ModelClient client;
+  /** Shorter than the default 5 s: the probe tests wait it out. */
+  static final java.time.Duration PROBE_AFTER_FAILURE = java.time.Duration.ofSeconds(1);
 
   ModelClient start(String name) throws Exception {
     server = withServices(InProcessServerBuilder.forName(name).directExecutor()).build().start();
     Config config = ModelClientSettings.definition().include(TracingSettings.definition())
-        .parse(Map.of("MODEL_SERVER_TARGET", name, "MODEL_IMAGE_SIZE", "32", "ZIPKIN_ENDPOINT", "none"));
+        .parse(Map.of("MODEL_SERVER_TARGET", name, "MODEL_IMAGE_SIZE", "32", "ZIPKIN_ENDPOINT", "none",
+            "MODEL_PROBE_AFTER_FAILURE", PROBE_AFTER_FAILURE.toMillis() + "ms"));
     client = new ModelClient(config, Tracing.create("test", "t", config), InProcessChannelBuilder::forName);
     client.start();
     return client;
@@ -327,13 +330,13 @@ class ModelClientTest {
     start("signature-probe");
     assertThrows(ModelUnavailableException.class, () -> client.embed(List.of(solid(Color.BLUE, 4, 4))));
     // Past the probe's wait: a version is AVAILABLE, but still without the signature.
-    Thread.sleep(ModelHealth.PROBE_AFTER_FAILURE.toMillis() + 500);
+    Thread.sleep(PROBE_AFTER_FAILURE.toMillis() + 500);
     CheckResult probed = client.check();
     assertEquals(false, probed.ok(), "a version AVAILABLE alone does not make a missing signature appear");
     assertTrue(probed.detail().contains("no signature 'serving_default'"), probed.detail());
     // The model is fixed: the next probe clears it.
     signatures = java.util.Set.of("mixed7", "serving_default");
-    Thread.sleep(ModelHealth.PROBE_AFTER_FAILURE.toMillis() + 500);
+    Thread.sleep(PROBE_AFTER_FAILURE.toMillis() + 500);
     client.check();
     assertTrue(client.check().ok(), client.check().detail());
   }
