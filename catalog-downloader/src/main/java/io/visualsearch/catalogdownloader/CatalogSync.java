@@ -50,13 +50,13 @@ final class CatalogSync {
 
   private static final Logger log = LoggerFactory.getLogger(CatalogSync.class);
   private static final int MAX_ERRORS_REPORTED = 100;
+  private static final String REJECTED_ROW = "feed-row-rejected";
 
   /** The ids a tenant has products for in catalog.products now ({@link CatalogTopicIds}). */
   @FunctionalInterface
   interface LiveIds {
     Set<String> of(String tenant) throws IOException;
   }
-  private static final String REJECTED_ROW = "feed-row-rejected";
 
   private final FeedFetcher fetcher;
   private final CatalogDiffer differ;
