@@ -310,9 +310,7 @@ class ITUnfinishedSync {
   void aLostSnapshotIsRebuiltFromWhatTheTopicHolds() throws Exception {
     CatalogSync sync = sync(FeedOptions.defaults());
     String t = "unfinished-snapshot-lost";
-    assertEquals(SyncReport.Status.APPLIED, sync.run(serve(t, "A", "B", "C", "D", "E", "F"), n -> { }).status());
-    sent();
-    store.delete("catalog/" + t + "/snapshot.bin");
+    appliedThenSnapshotLost(sync, t);
 
     SyncReport next = sync.run(serve(t, "A", "B", "C", "D", "E", "G"), n -> { });
     assertEquals(SyncReport.Status.APPLIED, next.status());
@@ -332,14 +330,19 @@ class ITUnfinishedSync {
     assertEquals(SyncReport.Status.NOT_MODIFIED, sync.run(serve(t, "A", "B", "C", "D", "E"), n -> { }).status());
   }
 
+  /** Products A to F applied and sent, then the tenant's snapshot deleted. */
+  void appliedThenSnapshotLost(CatalogSync sync, String t) throws Exception {
+    assertEquals(SyncReport.Status.APPLIED, sync.run(serve(t, "A", "B", "C", "D", "E", "F"), n -> { }).status());
+    sent();
+    store.delete("catalog/" + t + "/snapshot.bin");
+  }
+
   /** The recovered ids are the catalog the deletion guard protects: a truncated feed is still refused. */
   @Test
   void aTruncatedFeedIsRefusedWhenTheSnapshotIsLost() throws Exception {
     CatalogSync sync = sync(FeedOptions.defaults());
     String t = "unfinished-snapshot-lost-guard";
-    assertEquals(SyncReport.Status.APPLIED, sync.run(serve(t, "A", "B", "C", "D", "E", "F"), n -> { }).status());
-    sent();
-    store.delete("catalog/" + t + "/snapshot.bin");
+    appliedThenSnapshotLost(sync, t);
     SyncReport truncated = sync.run(serve(t, "A", "B"), n -> { });
     assertEquals(SyncReport.Status.REFUSED, truncated.status());
     assertEquals(List.of("dead-letter " + t + "/"), sent(), "nothing applied");
