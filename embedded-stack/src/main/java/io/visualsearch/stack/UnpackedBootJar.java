@@ -7,11 +7,10 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
+import org.apache.commons.io.FileUtils;
 
 /**
  * Runs a Spring Boot executable jar (Zipkin's) unpacked, with a class-data archive of its start.
@@ -113,7 +112,8 @@ final class UnpackedBootJar {
       }
       return dir;
     } finally {
-      deleteTree(staging);
+      // Gone once moved into place; a staging copy left by a failed delete costs disk only.
+      FileUtils.deleteQuietly(staging.toFile());
     }
   }
 
@@ -133,14 +133,4 @@ final class UnpackedBootJar {
     }
   }
 
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
 }

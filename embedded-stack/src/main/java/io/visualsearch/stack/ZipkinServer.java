@@ -20,9 +20,9 @@ public final class ZipkinServer implements Component {
   ZipkinServer(Path jar, String host, int port, Path dataDir) {
     this.host = host;
     this.port = port;
-    // C1 only: the server's start took 15 s of CPU with C2 and 7 s without, on two cores shared with
-    // the broker's start and every test's stack; the spans of a local stack never need C2's code.
     this.process = new ChildProcess(NAME, jar, UnpackedBootJar.inTemporaryDirectory(jar),
+        // C1 only: the server's start took 15 s of CPU with C2 and 7 s without, on two cores shared
+        // with the broker's start and every test's stack; the spans of a local stack never need C2's code.
         List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
         List.of("--armeria.ports[0].port=" + port, "--armeria.ports[0].ip=" + host,
             "--armeria.ports[0].protocols=http"),
