@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -202,13 +203,17 @@ public final class ObjectStore implements Component {
     return bucket;
   }
 
-  /** Writes an object; one of at least {@link #LARGE_OBJECT_BYTES} is limited as a transfer. */
-  public void put(String key, byte[] bytes, String contentType) {
+  /**
+   * Writes an object; one of at least {@link #LARGE_OBJECT_BYTES} is limited as a transfer.
+   * Returns the ETag the store gave it ("" if it gave none), as a listing shows it.
+   */
+  public String put(String key, byte[] bytes, String contentType) {
     PutObjectRequest.Builder r = req(key, contentType);
     if (bytes.length >= LARGE_OBJECT_BYTES) {
       r.overrideConfiguration(this::transferLimits);
     }
-    run("put " + key, () -> s3.putObject(r.build(), RequestBody.fromBytes(bytes)));
+    PutObjectResponse written = call("put " + key, () -> s3.putObject(r.build(), RequestBody.fromBytes(bytes)));
+    return written == null || written.eTag() == null ? "" : written.eTag();
   }
 
   /**
@@ -365,16 +370,24 @@ public final class ObjectStore implements Component {
   /** Every key under a prefix, in key order. */
   public List<String> list(String prefix) {
     List<String> keys = new ArrayList<>();
+    forEachListed(prefix, o -> keys.add(o.key()));
+    return keys;
+  }
+
+  /**
+   * Hands every object under a prefix, in key order, to {@code each} page by page as the store
+   * lists them: millions of keys never need to be held at once.
+   */
+  public void forEachListed(String prefix, Consumer<ListedObject> each) {
     ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(bucket).prefix(prefix).build();
     call("list " + prefix, () -> {
       for (var page : s3.listObjectsV2Paginator(request)) {
         for (S3Object o : page.contents()) {
-          keys.add(o.key());
+          each.accept(new ListedObject(o.key(), o.eTag() == null ? "" : o.eTag()));
         }
       }
       return null;
     });
-    return keys;
   }
 
   /**

@@ -3,6 +3,7 @@ package io.visualsearch.objectstore;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,6 +58,28 @@ class ITObjectStore {
       assertTrue(store.get("it/b/3.json").isEmpty());
       assertTrue(store.check().ok());
     }
+  }
+
+  /** What lets a writer tell its own file from one rewritten since, without reading either. */
+  @Test
+  void aListingShowsTheETagAPutAnsweredUntilOtherBytesReplaceThem(EmbeddedStack stack) {
+    try (ObjectStore store = store(stack, Map.of())) {
+      String first = store.put("it/tags/a.json", b("{\"n\":1}"), "application/json");
+      String other = store.put("it/tags/b.json", b("{\"n\":2}"), "application/json");
+      assertFalse(first.isEmpty());
+      assertNotEquals(first, other);
+      assertEquals(Map.of("it/tags/a.json", first, "it/tags/b.json", other), listed(store, "it/tags/"));
+
+      String changed = store.put("it/tags/a.json", b("{\"n\":3}"), "application/json");
+      assertNotEquals(first, changed);
+      assertEquals(changed, listed(store, "it/tags/").get("it/tags/a.json"));
+    }
+  }
+
+  private static Map<String, String> listed(ObjectStore store, String prefix) {
+    Map<String, String> out = new java.util.HashMap<>();
+    store.forEachListed(prefix, o -> out.put(o.key(), o.etag()));
+    return out;
   }
 
   @Test

@@ -14,8 +14,11 @@ final class HeapAllowance {
 
   /** Of the heap, what a run's per-product data may take; the rest is fixed costs (Kafka's fetch buffers, one chunk). */
   static final double HEAP_SHARE = 0.6;
-  /** The vector's map entry, its sku and the float array's header. */
-  static final long BYTES_PER_PRODUCT_BESIDE_VECTOR = 160;
+  /**
+   * The vector's map entry, its sku and the float array's header; its places in the sorted and the
+   * cursor's lists, its file's listed ETag and ledger mark.
+   */
+  static final long BYTES_PER_PRODUCT_BESIDE_VECTOR = 192;
   /**
    * The loaded index's id → sku entry (a Long, the sku, the map's slots) and, while it loads,
    * skus.tsv's bytes, its text and the map it is parsed into before being copied.

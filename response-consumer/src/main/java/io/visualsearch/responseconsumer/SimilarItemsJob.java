@@ -31,6 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -47,7 +48,8 @@ import org.slf4j.LoggerFactory;
 /**
  * After each index publication, precomputes every product's nearest other products from that
  * version and writes {@code similar/<tenant>/<sku>.json}; files of products the version no longer
- * holds are deleted first. Rerunning for the same version rewrites the same files (idempotent), and
+ * holds are deleted first. A file it would write again as it is stays untouched ({@link
+ * WrittenLedger}), so rerunning for the same version writes nothing new (idempotent), and
  * a publication that is no longer the tenant's CURRENT version is skipped, or abandoned when a newer
  * one replaces it mid-run: a newer one follows, and takes up the writing where this one left off
  * ({@link WriteCursor}).
@@ -75,6 +77,7 @@ public final class SimilarItemsJob implements RecordHandler, Component {
   private final JobStarts starts;
   private volatile Thread plannedStop;
   private final WriteCursor cursor;
+  private final WrittenLedger ledger;
   private final ObjectMapper json = new ObjectMapper();
 
   /**
@@ -107,6 +110,7 @@ public final class SimilarItemsJob implements RecordHandler, Component {
     this.natives = natives;
     this.starts = new JobStarts(store, MAX_STARTS);
     this.cursor = new WriteCursor(store);
+    this.ledger = new WrittenLedger(store, scratch);
   }
 
   @Override
@@ -253,52 +257,91 @@ public final class SimilarItemsJob implements RecordHandler, Component {
       } finally {
         reading.end();
       }
-      List<String> skus = new ArrayList<>(bySku.keySet());
-      skus.sort(null);
-      if (skus.size() < index.skuCount()) {
-        throw new CorruptIndexException(tenant + "/" + version + ": its shards hold vectors of " + skus.size()
+      List<String> sorted = new ArrayList<>(bySku.keySet());
+      sorted.sort(null);
+      if (sorted.size() < index.skuCount()) {
+        throw new CorruptIndexException(tenant + "/" + version + ": its shards hold vectors of " + sorted.size()
             + " of the " + index.skuCount() + " products its skus.tsv maps");
       }
       // Before writing: a run overtaken part-way, as every run of a tenant republished faster than
       // its run takes, still removes the files of products gone from the feed.
-      int deleted = deleteStale(index, tenant, version);
+      long[] listed = new long[sorted.size()];
+      int deleted = deleteStale(index, tenant, version, sorted, listed);
       if (deleted < 0) {
         return overtaken(tenant, version, 0);
       }
-      skus = cursor.order(tenant, skus);
+      long[] marks = ledger.load(tenant, sorted);
+      List<String> skus = cursor.order(tenant, sorted);
       int written = 0;
-      for (int from = 0; from < skus.size(); from += batch) {
-        if (Thread.interrupted()) {
-          // The service is stopping and its loop gave up waiting: end here, so the start is
-          // counted as ended rather than as a crash, and the record is handled again after the restart.
-          throw new InterruptedException("stopped after " + written + " similar items files");
+      int kept = 0;
+      boolean writing = false;
+      try {
+        for (int from = 0; from < skus.size(); from += batch) {
+          if (Thread.interrupted()) {
+            // The service is stopping and its loop gave up waiting: end here, so the start is
+            // counted as ended rather than as a crash, and the record is handled again after the restart.
+            throw new InterruptedException("stopped after " + written + " similar items files");
+          }
+          if (!stillCurrent(tenant, version)) {
+            return overtaken(tenant, version, written);
+          }
+          List<String> chunk = skus.subList(from, Math.min(skus.size(), from + batch));
+          Map<String, List<SimilarItemsFile.Item>> neighbours = neighbours(index, chunk, bySku);
+          List<Future<?>> puts = new ArrayList<>();
+          for (String sku : chunk) {
+            int at = Collections.binarySearch(sorted, sku);
+            // With the product's vector: search-api searches live from it when asked for more items.
+            SimilarItemsFile file = new SimilarItemsFile(tenant, sku, version, index.modelVersion(),
+                System.currentTimeMillis(), neighbours.get(sku), index.vectorVariant(),
+                SimilarItemsFile.encode(bySku.get(sku)), index.modelName());
+            byte[] content = json.writeValueAsBytes(file.unversioned());
+            if (marks[at] != WrittenLedger.NONE && marks[at] == WrittenLedger.mark(content, listed[at])) {
+              kept++; // the file as listed already says this: it keeps the version that first said it
+              continue;
+            }
+            byte[] bytes = json.writeValueAsBytes(file);
+            writing = true;
+            puts.add(writers.submit(() -> {
+              String etag = store.put(SimilarItemsFile.key(tenant, sku), bytes, "application/json");
+              marks[at] = WrittenLedger.mark(content, WrittenLedger.etag(etag));
+            }));
+          }
+          written += awaitAll(puts);
+          cursor.wrote(tenant, chunk.get(chunk.size() - 1));
+          progressed.run();
         }
-        if (!stillCurrent(tenant, version)) {
-          return overtaken(tenant, version, written);
+      } finally {
+        if (writing) { // also when a chunk failed part-way: its files written are marked
+          saveLedger(tenant, sorted, marks);
         }
-        List<String> chunk = skus.subList(from, Math.min(skus.size(), from + batch));
-        Map<String, List<SimilarItemsFile.Item>> neighbours = neighbours(index, chunk, bySku);
-        List<Future<?>> puts = new ArrayList<>();
-        for (String sku : chunk) {
-          // With the product's vector: search-api searches live from it when asked for more items.
-          SimilarItemsFile file = new SimilarItemsFile(tenant, sku, version, index.modelVersion(),
-              System.currentTimeMillis(), neighbours.get(sku), index.vectorVariant(),
-              SimilarItemsFile.encode(bySku.get(sku)), index.modelName());
-          byte[] bytes = json.writeValueAsBytes(file);
-          puts.add(writers.submit(() -> store.put(SimilarItemsFile.key(tenant, sku), bytes, "application/json")));
-        }
-        written += awaitAll(puts);
-        cursor.wrote(tenant, chunk.get(chunk.size() - 1));
-        progressed.run();
       }
-      log.info("tenant {}: similar items of {} products from {} written, {} stale removed, in {} ms", tenant, written,
-          version, deleted, (System.nanoTime() - t0) / 1_000_000);
-      return written;
+      log.info("tenant {}: similar items of {} products from {}: {} written, {} unchanged, {} stale removed, in {} ms",
+          tenant, written + kept, version, written, kept, deleted, (System.nanoTime() - t0) / 1_000_000);
+      return written + kept;
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("similar items always serialise", e);
     } finally {
       writers.shutdownNow();
       owner.close();
+    }
+  }
+
+  /**
+   * Best effort, also after a failure or an interrupt: a ledger not saved costs the next run the
+   * rewrite of what this one wrote, never a file left wrong (its marks are bound to ETags).
+   */
+  private void saveLedger(String tenant, List<String> sorted, long[] marks) {
+    // The store's client refuses to start a request on an interrupted thread.
+    boolean interrupted = Thread.interrupted();
+    try {
+      ledger.save(tenant, sorted, marks);
+    } catch (ObjectStoreException | UncheckedIOException e) {
+      log.warn("tenant {}: similar-items ledger not saved, the next run writes this one's files again: {}", tenant,
+          e.getMessage());
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -419,26 +462,35 @@ public final class SimilarItemsJob implements RecordHandler, Component {
   /**
    * Deletes the files of products the version does not hold; -1, deleting nothing, when it is no
    * longer CURRENT. Checked after listing: a newer version's run writes only once CURRENT names it,
-   * so every file listed before a check that still finds this version predates that run.
+   * so every file listed before a check that still finds this version predates that run. The
+   * listing also gives, in {@code etags}, each kept product's file's ETag by its place in
+   * {@code sorted} ({@link WrittenLedger#NONE}: no file).
    */
-  private int deleteStale(LoadedIndex index, String tenant, String version) throws CorruptIndexException {
+  private int deleteStale(LoadedIndex index, String tenant, String version, List<String> sorted, long[] etags)
+      throws CorruptIndexException {
     String prefix = "similar/" + tenant + "/";
-    List<String> listed = store.list(prefix);
-    if (!stillCurrent(tenant, version)) {
-      return -1;
-    }
-    int deleted = 0;
-    for (String key : listed) {
-      if (key.equals(JobStarts.key(tenant, version)) || key.equals(WriteCursor.key(tenant))) {
-        continue; // this job's own start count; another version's, left by a job never redelivered, goes
+    List<String> stale = new ArrayList<>();
+    store.forEachListed(prefix, o -> {
+      String key = o.key();
+      if (key.equals(JobStarts.key(tenant, version)) || key.equals(WriteCursor.key(tenant))
+          || key.equals(WrittenLedger.key(tenant))) {
+        return; // this job's own state; another version's start count, left by a job never redelivered, goes
       }
       String sku = skuOf(tenant, prefix, key);
       if (sku == null || !holds(index, tenant, sku)) {
-        store.delete(key);
-        deleted++;
+        stale.add(key);
+      } else {
+        int at = Collections.binarySearch(sorted, sku);
+        if (at >= 0) {
+          etags[at] = WrittenLedger.etag(o.etag());
+        }
       }
+    });
+    if (!stillCurrent(tenant, version)) {
+      return -1;
     }
-    return deleted;
+    stale.forEach(store::delete);
+    return stale.size();
   }
 
   /** The sku whose file {@code key} is, or null for a key no sku's file has. */

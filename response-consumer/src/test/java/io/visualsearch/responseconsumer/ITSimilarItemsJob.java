@@ -405,6 +405,99 @@ class ITSimilarItemsJob {
     assertFalse(store.exists(SimilarItemsFile.key(tenant, "sku-8")), "not reached yet");
   }
 
+  /**
+   * A tenant republished every few minutes rewrote every product's file each time: millions of
+   * writes a publication for the largest catalogs. Only files whose neighbours or vector changed
+   * are written; the others keep the version that first found their neighbours.
+   */
+  @Test
+  void aRepublicationRewritesOnlyTheFilesWhoseNeighboursOrVectorChanged() throws Exception {
+    String tenant = "sij-unchanged";
+    String first = "20250107T000000Z-u1";
+    String second = "20250107T000001Z-u2";
+    Map<String, float[]> before = TestVectors.random(20, 8, 31);
+    publish(tenant, first, before);
+    assertEquals(20, new SimilarItemsJob(store, scratch, tracer, 3, 8).run(tenant, first));
+    Map<String, byte[]> filesBefore = files(tenant, before.keySet());
+
+    // sku-0's picture changed: its own file, and those listing it before or after, change.
+    Map<String, float[]> after = new HashMap<>(before);
+    after.put("sku-0", TestVectors.random(1, 8, 32).values().iterator().next());
+    publish(tenant, second, after);
+    assertEquals(20, new SimilarItemsJob(store, scratch, tracer, 3, 8).run(tenant, second),
+        "every product's file is current, written or not");
+
+    java.util.Set<String> changed = new java.util.TreeSet<>(List.of("sku-0"));
+    for (String sku : before.keySet()) {
+      if (ITResponseConsumer.nearest(before, sku, 3).contains("sku-0")
+          || ITResponseConsumer.nearest(after, sku, 3).contains("sku-0")) {
+        changed.add(sku);
+      }
+    }
+    assertTrue(changed.size() > 1 && changed.size() < 20, "the data leave both kinds: " + changed);
+    Map<String, byte[]> filesAfter = files(tenant, before.keySet());
+    for (String sku : before.keySet()) {
+      JsonNode file = json.readTree(filesAfter.get(sku));
+      assertEquals(ITResponseConsumer.nearest(after, sku, 3), file.get("results").findValuesAsText("sku"), sku);
+      if (changed.contains(sku)) {
+        assertEquals(second, file.get("index_version").asText(), sku + " changed: written again");
+      } else {
+        assertArrayEquals(filesBefore.get(sku), filesAfter.get(sku), sku + " unchanged: left as written");
+      }
+    }
+  }
+
+  /**
+   * The ledger's marks are bound to the ETags the files had when written: a file changed since
+   * (by hand, or by a run that never saved its ledger) is written again, and a ledger lost or
+   * damaged costs one rewrite of every file, never a file left wrong or a failed run.
+   */
+  @Test
+  void aFileChangedSinceItWasWrittenOrALostLedgerMeansWritingAgain() throws Exception {
+    String tenant = "sij-ledger";
+    List<String> versions = List.of("20250108T000000Z-l1", "20250108T000001Z-l2", "20250108T000002Z-l3",
+        "20250108T000003Z-l4");
+    Map<String, float[]> vectors = TestVectors.random(10, 8, 41);
+    publish(tenant, versions.get(0), vectors);
+    new SimilarItemsJob(store, scratch, tracer, 3, 4).run(tenant, versions.get(0));
+
+    JsonNode original = json.readTree(store.get(SimilarItemsFile.key(tenant, "sku-1")).orElseThrow().bytes());
+    ((com.fasterxml.jackson.databind.node.ObjectNode) original).putArray("results");
+    store.put(SimilarItemsFile.key(tenant, "sku-1"), json.writeValueAsBytes(original), "application/json");
+    publish(tenant, versions.get(1), vectors);
+    new SimilarItemsJob(store, scratch, tracer, 3, 4).run(tenant, versions.get(1));
+    assertEquals(versions.get(1), versionOf(tenant, "sku-1"), "changed behind the ledger's back: written again");
+    assertEquals(ITResponseConsumer.nearest(vectors, "sku-1", 3), items(tenant, "sku-1"));
+    assertEquals(versions.get(0), versionOf(tenant, "sku-2"), "the others left as they were");
+
+    store.delete(WrittenLedger.key(tenant));
+    publish(tenant, versions.get(2), vectors);
+    assertEquals(10, new SimilarItemsJob(store, scratch, tracer, 3, 4).run(tenant, versions.get(2)));
+    for (String sku : vectors.keySet()) {
+      assertEquals(versions.get(2), versionOf(tenant, sku), sku + " without a ledger: written again");
+    }
+
+    store.put(WrittenLedger.key(tenant), "not a ledger".getBytes(StandardCharsets.UTF_8), "application/gzip");
+    publish(tenant, versions.get(3), vectors);
+    assertEquals(10, new SimilarItemsJob(store, scratch, tracer, 3, 4).run(tenant, versions.get(3)));
+    for (String sku : vectors.keySet()) {
+      assertEquals(versions.get(3), versionOf(tenant, sku), sku + " with a damaged ledger: written again");
+    }
+  }
+
+  private String versionOf(String tenant, String sku) throws Exception {
+    return json.readTree(store.get(SimilarItemsFile.key(tenant, sku)).orElseThrow().bytes()).get("index_version")
+        .asText();
+  }
+
+  private Map<String, byte[]> files(String tenant, java.util.Collection<String> skus) {
+    Map<String, byte[]> out = new HashMap<>();
+    for (String sku : skus) {
+      out.put(sku, store.get(SimilarItemsFile.key(tenant, sku)).orElseThrow().bytes());
+    }
+    return out;
+  }
+
   /** A tenant whose version {@code older} is replaced by {@code newer}, which adds product sku-new. */
   final class Overtaking {
     final String tenant;

@@ -47,6 +47,14 @@ public record SimilarItemsFile(
     this(tenant, sku, indexVersion, modelVersion, computedAtMs, results, vectorVariant, vector, null);
   }
 
+  /**
+   * This file without the version and time it was written: what two runs that found the same
+   * neighbours for the same vector agree on, so the later one can leave the file as it is.
+   */
+  public SimilarItemsFile unversioned() {
+    return new SimilarItemsFile(tenant, sku, "", modelVersion, 0, results, vectorVariant, vector, modelName);
+  }
+
   /** The object key; the sku is URL-encoded so a '/' or '..' in a sku cannot escape the tenant's prefix. */
   public static String key(String tenant, String sku) {
     return "similar/" + IndexLayout.validTenant(tenant) + "/" + URLEncoder.encode(sku, StandardCharsets.UTF_8) + ".json";
