@@ -8,6 +8,7 @@ import io.visualsearch.objectstore.ObjectStoreSettings;
 import io.visualsearch.pipeline.PipelineService;
 import io.visualsearch.runtime.ServiceHost;
 import io.visualsearch.topics.Topics;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 
@@ -46,11 +47,16 @@ public final class ImageIndexerService {
     OutboundNetwork network = new OutboundNetwork(UNREACHABLE_HOSTS, UNREACHABLE_WINDOW, UNREACHABLE_GRACE,
         System::nanoTime);
     ImageSource images = new ImageSource(fetcher, ImageIndexerSettings.validationPolicy(config),
-        store, pipeline.tracing().tracer(), metrics, network);
+        store, pipeline.tracing().tracer(), metrics, network, config.get(ImageIndexerSettings.SWEEP_GRACE),
+        Clock.systemUTC());
     ProductImageHandler handler = new ProductImageHandler(new ImageStateStore(store), store, images,
         new RetryBudget(config.get(ImageIndexerSettings.RECORD_ATTEMPTS)),
         new FailingHosts(FAILING_HOST_PRODUCTS, FAILING_HOST_WINDOW, FAILING_HOST_PROBE, System::nanoTime), network,
         metrics);
+    pipeline.add(new ImageSweeper(store, () -> pipeline.kafkaClients().consumer(NAME + "-sweep",
+        NAME + "-sweep-" + pipeline.instance()), config.get(ImageIndexerSettings.SWEEP_INTERVAL),
+        config.get(ImageIndexerSettings.SWEEP_GRACE), config.get(ImageIndexerSettings.SWEEP_REPLAY_TIMEOUT),
+        Clock.systemUTC(), metrics));
     pipeline.consume(List.of(Topics.CATALOG_PRODUCTS.name()), handler,
         config.get(ImageIndexerSettings.CONCURRENCY), pipeline.kafkaClients().groupId(NAME));
     pipeline.heartbeat();

@@ -52,6 +52,19 @@ public final class ImageIndexerSettings {
       .validate(n -> n > 0, "positive")
       .doc("Largest declared width x height, checked from the header before decoding (decompression bombs);"
           + " also the most pixels the workers decode at once, which bounds the decoders' memory.");
+  public static final Setting<Duration> SWEEP_INTERVAL = Setting.duration("IMAGE_SWEEP_INTERVAL")
+      .defaultValue(Duration.ofDays(1)).validate(d -> !d.isNegative(), "not negative")
+      .doc("How often normalised images no product uses any more (images/<sha256> of replaced or removed pictures)"
+          + " are deleted; one replica runs each sweep. 0 never deletes them.");
+  public static final Setting<Duration> SWEEP_GRACE = Setting.duration("IMAGE_SWEEP_GRACE")
+      .defaultValue(Duration.ofDays(7)).validate(d -> d.toMillis() >= 2, "at least 2ms")
+      .doc("An image no product uses is deleted only once it was last written this long ago (by the store's clock);"
+          + " an image a product takes up is written again once it is half this old. Keep it far above the time a"
+          + " record takes from image-indexer to images.ready (days, not minutes).");
+  public static final Setting<Duration> SWEEP_REPLAY_TIMEOUT = Setting.duration("IMAGE_SWEEP_REPLAY_TIMEOUT")
+      .defaultValue(Duration.ofMinutes(30)).validate(d -> d.toMillis() > 0, "positive")
+      .doc("Longest a sweep reads images.ready for the images in use; a sweep that takes longer deletes nothing and"
+          + " the next one tries again.");
   /** Shared with search-api, which scales shoppers' photos to the same side. */
   public static final Setting<Integer> MAX_SIDE = NormalisationSettings.MAX_SIDE;
 
@@ -60,7 +73,7 @@ public final class ImageIndexerSettings {
   public static ConfigDef definition() {
     return new ConfigDef().define(CONCURRENCY, RECORD_ATTEMPTS, FETCH_ALLOW, FETCH_CONNECT_TIMEOUT,
         FETCH_READ_TIMEOUT, FETCH_TOTAL_TIMEOUT, FETCH_MAX_BYTES, FETCH_MAX_REDIRECTS, FETCH_ATTEMPTS,
-        FETCH_MAX_PER_HOST, MAX_PIXELS, MAX_SIDE);
+        FETCH_MAX_PER_HOST, MAX_PIXELS, MAX_SIDE, SWEEP_INTERVAL, SWEEP_GRACE, SWEEP_REPLAY_TIMEOUT);
   }
 
   static FetchConfig fetchConfig(Config config) {

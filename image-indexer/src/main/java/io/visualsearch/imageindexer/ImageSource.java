@@ -17,6 +17,8 @@ import io.visualsearch.objectstore.ObjectStore;
 import io.visualsearch.pipeline.PoisonRecordException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -34,9 +36,18 @@ final class ImageSource {
   private final IndexerMetrics metrics;
   private final OutboundNetwork network;
 
-  /** {@code policy} makes the validator and is what new states record as their {@link Normalisation}. */
+  private final Duration refreshAfter;
+  private final Clock clock;
+
+  /**
+   * {@code policy} makes the validator and is what new states record as their {@link
+   * Normalisation}; a stored image a product takes up is written again when it was last written
+   * over half of {@code sweepGrace} ago ({@link ImageSweeper}).
+   */
   ImageSource(ImageFetcher fetcher, ValidationPolicy policy, ObjectStore store, Tracer tracer,
-      IndexerMetrics metrics, OutboundNetwork network) {
+      IndexerMetrics metrics, OutboundNetwork network, Duration sweepGrace, Clock clock) {
+    this.refreshAfter = sweepGrace.dividedBy(2);
+    this.clock = clock;
     this.fetcher = fetcher;
     this.validator = new ImageValidator(policy);
     this.normalisation = Normalisation.of(policy);
@@ -169,6 +180,13 @@ final class ImageSource {
       span.setAttribute("object.created", created);
       if (created) {
         metrics.stored();
+      } else if (!store.lastModified(image.objectKey()).map(at -> at.isAfter(clock.instant().minus(refreshAfter)))
+          .orElse(false)) {
+        // Another product's, or one no product uses any more: a sweep that read the references
+        // before this product's record deletes an image it finds old, so it is made young first.
+        store.put(image.objectKey(), image.png(), NormalisedImage.CONTENT_TYPE);
+        span.setAttribute("object.refreshed", true);
+        metrics.refreshed();
       }
     } catch (RuntimeException e) {
       span.recordException(e);

@@ -16,6 +16,8 @@ final class IndexerMetrics {
   private final Counter keptStale;
   private final Counter refused;
   private final Counter renormalised;
+  private final Counter swept;
+  private final Counter refreshed;
 
   IndexerMetrics(PrometheusRegistry registry) {
     downloads = Counter.builder().name("image_indexer_downloads_total")
@@ -35,6 +37,11 @@ final class IndexerMetrics {
         .help("Downloads of a product's unchanged image link because its stored copy was normalised another way"
             + " (another IMAGE_MAX_SIDE or normaliser version); also counted in image_indexer_downloads_total")
         .register(registry);
+    swept = Counter.builder().name("image_indexer_images_swept_total")
+        .help("Normalised images deleted because no product used them for IMAGE_SWEEP_GRACE").register(registry);
+    refreshed = Counter.builder().name("image_indexer_images_refreshed_total")
+        .help("Stored images written again because a product took up one older than half of IMAGE_SWEEP_GRACE,"
+            + " so that no sweep deletes it").register(registry);
     refused = Counter.builder().name("image_indexer_refused_total")
         .help("Products dead-lettered because of their image, by reason").labelNames("reason").register(registry);
   }
@@ -61,6 +68,14 @@ final class IndexerMetrics {
 
   void renormalised() {
     renormalised.inc();
+  }
+
+  void swept() {
+    swept.inc();
+  }
+
+  void refreshed() {
+    refreshed.inc();
   }
 
   void refused(String reason) {

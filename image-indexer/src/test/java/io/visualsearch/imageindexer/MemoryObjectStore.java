@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -35,6 +36,7 @@ final class MemoryObjectStore {
 
   static ObjectStore started() {
     Map<String, byte[]> objects = new ConcurrentHashMap<>();
+    Map<String, Instant> written = new ConcurrentHashMap<>();
     InvocationHandler s3 = (proxy, method, args) -> {
       if (args != null && args.length > 0 && args[0] instanceof Consumer) {
         // The SDK's builder-lambda overloads build the request and call the overload below.
@@ -49,8 +51,9 @@ final class MemoryObjectStore {
           yield ResponseBytes.fromByteArray(GetObjectResponse.builder().eTag("\"m\"").build(), bytes);
         }
         case "headObject" -> {
-          present(objects, ((HeadObjectRequest) args[0]).key());
-          yield HeadObjectResponse.builder().build();
+          String key = ((HeadObjectRequest) args[0]).key();
+          present(objects, key);
+          yield HeadObjectResponse.builder().lastModified(written.get(key)).build();
         }
         case "putObject" -> {
           PutObjectRequest put = (PutObjectRequest) args[0];
@@ -62,6 +65,7 @@ final class MemoryObjectStore {
           } else {
             objects.put(put.key(), bytes);
           }
+          written.put(put.key(), Instant.now());
           yield PutObjectResponse.builder().build();
         }
         case "deleteObject" -> {

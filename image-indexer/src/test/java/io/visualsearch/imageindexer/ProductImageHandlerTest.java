@@ -79,7 +79,7 @@ class ProductImageHandlerTest {
     tracing = Tracing.withExporter("image-indexer-test", new DiscardingExporter());
     outbox = new Outbox(producer, tracing);
     ImageSource source = new ImageSource(fetcher, ValidationPolicy.defaults(), store,
-        tracing.tracer(), metrics, network);
+        tracing.tracer(), metrics, network, Duration.ofDays(7), java.time.Clock.systemUTC());
     handler = new ProductImageHandler(states, store, source, budget, failingHosts, network, metrics);
   }
 
@@ -155,7 +155,7 @@ class ProductImageHandlerTest {
   /** The handler as the service builds it after a restart with IMAGE_MAX_SIDE = {@code side}: same store, same host. */
   void restartWithMaxSide(int side) {
     ImageSource source = new ImageSource(fetcher, ValidationPolicy.defaults().withMaxOutputSide(side), store,
-        tracing.tracer(), metrics, network);
+        tracing.tracer(), metrics, network, Duration.ofDays(7), java.time.Clock.systemUTC());
     handler = new ProductImageHandler(states, store, source, budget, failingHosts, network, metrics);
   }
 
@@ -168,6 +168,48 @@ class ProductImageHandlerTest {
     assertEquals(24, ready.getHeight());
     assertEquals(1, images.downloads(path));
     return ready;
+  }
+
+  /** The handler as the service builds it with IMAGE_SWEEP_GRACE {@code grace}, its clock at {@code now}. */
+  void restartAt(java.time.Instant now, Duration grace) {
+    ImageSource source = new ImageSource(fetcher, ValidationPolicy.defaults(), store, tracing.tracer(), metrics,
+        network, grace, java.time.Clock.fixed(now, java.time.ZoneOffset.UTC));
+    handler = new ProductImageHandler(states, store, source, budget, failingHosts, network, metrics);
+  }
+
+  double counter(String name) {
+    for (MetricSnapshot s : registry.scrape()) {
+      if (s instanceof CounterSnapshot c && c.getMetadata().getPrometheusName().equals(name)) {
+        return c.getDataPoints().stream().mapToDouble(CounterSnapshot.CounterDataPointSnapshot::getValue).sum();
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * A sweep deletes an image no product named when it read the references and that was last
+   * written over IMAGE_SWEEP_GRACE ago. A product taking up such an image (the same picture under a
+   * new link) writes it again first once it is half that old, so no sweep can find it old.
+   */
+  @Test
+  void aStoredImageANewProductTakesUpIsWrittenAgainOnceHalfTheSweepGraceOld() throws Exception {
+    byte[] photo = TestImages.png(Color.ORANGE);
+    images.image("/a.png", photo, "image/png", null);
+    images.image("/b.png", photo, "image/png", null);
+    images.image("/c.png", photo, "image/png", null);
+    String sha = handle("first", "/a.png").getImageSha256();
+    java.time.Instant written = store.lastModified("images/" + sha).orElseThrow();
+
+    restartAt(written.plus(Duration.ofDays(1)), Duration.ofDays(7));
+    assertEquals(sha, handle("second", "/b.png").getImageSha256());
+    assertEquals(0.0, counter("image_indexer_images_refreshed"), "a day old: left as it is");
+    assertEquals(written, store.lastModified("images/" + sha).orElseThrow());
+
+    restartAt(written.plus(Duration.ofDays(4)), Duration.ofDays(7));
+    assertEquals(sha, handle("third", "/c.png").getImageSha256());
+    assertEquals(1.0, counter("image_indexer_images_refreshed"), "four days old: written again");
+    assertTrue(store.lastModified("images/" + sha).orElseThrow().isAfter(written));
+    assertEquals(1.0, counter("image_indexer_images_stored"), "stored once: the refresh is no new image");
   }
 
   @Test
@@ -353,7 +395,7 @@ class ProductImageHandlerTest {
   void slowImagesThatUseUpTheirRoundsDoNotMarkTheHostFailingForItsOtherImages() throws Exception {
     // Three large images served too slowly, each out of rounds at once (a budget of one round).
     ImageSource source = new ImageSource(fetcher, ValidationPolicy.defaults(), store,
-        tracing.tracer(), metrics, network);
+        tracing.tracer(), metrics, network, Duration.ofDays(7), java.time.Clock.systemUTC());
     handler = new ProductImageHandler(states, store, source, new RetryBudget(1), failingHosts, network, metrics);
     for (int i = 0; i < 3; i++) {
       images.trickle("/large-" + i + ".png");

@@ -32,6 +32,23 @@ public final class TopicReplay {
   public static Map<TopicPartition, Long> toEnd(org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
       String topic, Duration timeout, Consumer<ConsumerRecord<byte[], byte[]>> each) throws TimeoutException {
     long deadline = System.nanoTime() + timeout.toNanos();
+    return toEnd(consumer, partitions(consumer, topic, timeout), deadline, timeout, each);
+  }
+
+  /**
+   * As {@link #toEnd(org.apache.kafka.clients.consumer.Consumer, String, Duration, Consumer)} for
+   * some of a topic's partitions: state keyed like the topic (a key is always in one partition) can
+   * be rebuilt a partition at a time, holding one partition's keys at once.
+   */
+  public static Map<TopicPartition, Long> toEnd(org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
+      List<TopicPartition> partitions, Duration timeout, Consumer<ConsumerRecord<byte[], byte[]>> each)
+      throws TimeoutException {
+    return toEnd(consumer, partitions, System.nanoTime() + timeout.toNanos(), timeout, each);
+  }
+
+  /** The topic's partitions; {@link IllegalStateException} when it does not exist. */
+  public static List<TopicPartition> partitions(org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
+      String topic, Duration timeout) {
     List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
     if (infos == null || infos.isEmpty()) {
       throw new IllegalStateException("topic " + topic + " does not exist or has no partitions");
@@ -40,12 +57,19 @@ public final class TopicReplay {
     for (PartitionInfo p : infos) {
       partitions.add(new TopicPartition(topic, p.partition()));
     }
+    return partitions;
+  }
+
+  private static Map<TopicPartition, Long> toEnd(org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
+      List<TopicPartition> partitions, long deadline, Duration timeout, Consumer<ConsumerRecord<byte[], byte[]>> each)
+      throws TimeoutException {
     consumer.assign(partitions);
     consumer.seekToBeginning(partitions);
     Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, timeout);
     while (!reached(consumer, ends)) {
       if (System.nanoTime() > deadline) {
-        throw new TimeoutException("reading " + topic + " did not reach the end offsets " + ends + " within " + timeout);
+        throw new TimeoutException("reading " + partitions + " did not reach the end offsets " + ends + " within "
+            + timeout);
       }
       for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(POLL)) {
         if (rec.offset() < ends.get(new TopicPartition(rec.topic(), rec.partition()))) {

@@ -9,6 +9,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -36,6 +37,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
@@ -303,12 +305,20 @@ public final class ObjectStore implements Component {
    * most once per {@link #BUCKET_CONFIRMATION}.
    */
   public boolean exists(String key) {
+    return lastModified(key).isPresent();
+  }
+
+  /**
+   * When the object was last written, by the store's clock; empty when no object has the key (a
+   * missing bucket is a retriable failure, as for {@link #exists}).
+   */
+  public Optional<Instant> lastModified(String key) {
     try {
-      call("head " + key, () -> s3.headObject(h -> h.bucket(bucket).key(key)));
-      return true;
+      HeadObjectResponse head = call("head " + key, () -> s3.headObject(h -> h.bucket(bucket).key(key)));
+      return Optional.of(head == null || head.lastModified() == null ? Instant.EPOCH : head.lastModified());
     } catch (ObjectStoreException e) {
       if (keyMissing("head " + key, e, false)) {
-        return false;
+        return Optional.empty();
       }
       throw e;
     }
@@ -383,7 +393,8 @@ public final class ObjectStore implements Component {
     call("list " + prefix, () -> {
       for (var page : s3.listObjectsV2Paginator(request)) {
         for (S3Object o : page.contents()) {
-          each.accept(new ListedObject(o.key(), o.eTag() == null ? "" : o.eTag()));
+          each.accept(new ListedObject(o.key(), o.eTag() == null ? "" : o.eTag(),
+              o.lastModified() == null ? Instant.EPOCH : o.lastModified()));
         }
       }
       return null;
