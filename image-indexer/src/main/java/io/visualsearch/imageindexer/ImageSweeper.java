@@ -109,8 +109,8 @@ final class ImageSweeper implements Component {
     try {
       sweep();
       lastFailure = null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
+      Thread.currentThread().interrupt(); // the service stops: the next start's tick sweeps
     } catch (Exception e) {
       // Nothing waits on a sweep: the next tick tries again, and intake goes on meanwhile.
       lastFailure = e.toString();
