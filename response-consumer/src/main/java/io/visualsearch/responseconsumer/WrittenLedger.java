@@ -33,8 +33,9 @@ import org.slf4j.LoggerFactory;
  * millions of files each time, only those whose neighbours or vector changed.
  *
  * <p>The ETag binding makes a stale or lost ledger safe: a file rewritten since (by a run that
- * never saved the ledger, or by hand) lists another ETag, and is written again; a store whose
- * ETags are not content hashes (server-side KMS encryption) only loses the skipping.
+ * never saved the ledger, or by hand) lists another ETag, and is written again. Only that holds of
+ * the store's ETags, not that they hash the content (SSE-KMS ones do not); a store whose PUT
+ * answers no ETag only loses the skipping.
  */
 final class WrittenLedger {
 
