@@ -1,5 +1,7 @@
 package io.visualsearch.responseconsumer;
 
+import com.google.common.hash.HashFunction;
+import com.google.common.hash.Hashing;
 import io.visualsearch.indexformat.IndexLayout;
 import io.visualsearch.objectstore.ObjectStore;
 import java.io.BufferedReader;
@@ -10,17 +12,15 @@ import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
+import org.apache.commons.io.FileUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +43,8 @@ final class WrittenLedger {
   private static final String HEADER = "visual-search similar-items ledger v1";
   /** Marks no product can have: none written, or no file listed. */
   static final long NONE = 0;
+  /** Marks tell writes apart, they guard against no adversary: 64 bits of a fast 128-bit hash. */
+  private static final HashFunction FINGERPRINT = Hashing.murmur3_128();
 
   private final ObjectStore store;
   private final Path scratch;
@@ -74,7 +76,7 @@ final class WrittenLedger {
           e.toString());
       return new long[sorted.size()];
     } finally {
-      deleteQuietly(file);
+      FileUtils.deleteQuietly(file.toFile());
     }
   }
 
@@ -121,7 +123,7 @@ final class WrittenLedger {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
-      deleteQuietly(file);
+      FileUtils.deleteQuietly(file.toFile());
     }
   }
 
@@ -134,10 +136,7 @@ final class WrittenLedger {
     if (etag == NONE) {
       return NONE;
     }
-    MessageDigest sha = sha256();
-    sha.update(content);
-    sha.update(ByteBuffer.allocate(Long.BYTES).putLong(etag).array());
-    return nonNone(ByteBuffer.wrap(sha.digest()).getLong());
+    return nonNone(FINGERPRINT.newHasher().putBytes(content).putLong(etag).hash().asLong());
   }
 
   /**
@@ -150,19 +149,11 @@ final class WrittenLedger {
     if (tag.isEmpty()) {
       return NONE;
     }
-    return nonNone(ByteBuffer.wrap(sha256().digest(tag.getBytes(StandardCharsets.UTF_8))).getLong());
+    return nonNone(FINGERPRINT.hashString(tag, StandardCharsets.UTF_8).asLong());
   }
 
   private static long nonNone(long value) {
     return value == NONE ? 1 : value;
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-256", e);
-    }
   }
 
   /** A file of this instance's scratch directory: a directory that cannot be written is ours to fix (retried). */
@@ -175,11 +166,4 @@ final class WrittenLedger {
     }
   }
 
-  private static void deleteQuietly(Path file) {
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      log.debug("scratch file {} left: {}", file, e.getMessage());
-    }
-  }
 }
